@@ -1,0 +1,146 @@
+package steps
+
+import (
+	"time"
+
+	"github.com/rdsbg/rdsbg/awsclient"
+)
+
+// EventType names an event in the one stream that feeds the wizard, plain
+// mode and --output json (docs/events.md documents every type).
+type EventType string
+
+const (
+	EventRunStarted   EventType = "run-started"
+	EventPreflight    EventType = "preflight"
+	EventPlanReady    EventType = "plan-ready"
+	EventApproval     EventType = "approval-needed"
+	EventApproved     EventType = "approval-answered"
+	EventStepStarted  EventType = "step-started"
+	EventStepSkipped  EventType = "step-skipped"
+	EventProgress     EventType = "progress"
+	EventAPICall      EventType = "api-call"
+	EventStepDone     EventType = "step-done"
+	EventStepFailed   EventType = "step-failed"
+	EventNotice       EventType = "notice" // e.g. the regime fallback taken by --yes
+	EventCompensation EventType = "compensation"
+	EventRunFinished  EventType = "run-finished"
+)
+
+// Event is one line of the stream. Only the fields that apply are set.
+type Event struct {
+	Time     time.Time       `json:"time"`
+	Type     EventType       `json:"type"`
+	Step     StepID          `json:"step,omitempty"`
+	Message  string          `json:"message,omitempty"`
+	Checks   []CheckResult   `json:"checks,omitempty"`
+	Plan     *Plan           `json:"plan,omitempty"`
+	Approval *Approval       `json:"approval,omitempty"`
+	Decision Decision        `json:"decision,omitempty"`
+	Progress *Progress       `json:"progress,omitempty"`
+	Call     *awsclient.Call `json:"call,omitempty"`
+	Error    *ErrorInfo      `json:"error,omitempty"`
+	*Finished
+}
+
+// Sink receives events. It must not block for long: the wizard forwards
+// them to its program, the NDJSON writer prints them.
+type Sink func(Event)
+
+// CheckStatus is a preflight check outcome.
+type CheckStatus string
+
+const (
+	CheckPass CheckStatus = "pass"
+	CheckWarn CheckStatus = "warn"
+	CheckFail CheckStatus = "fail"
+)
+
+// CheckResult is one preflight row.
+type CheckResult struct {
+	ID          string      `json:"id"`
+	Title       string      `json:"title"`
+	Status      CheckStatus `json:"status"`
+	Explanation string      `json:"explanation"`
+	Remediation string      `json:"remediation,omitempty"`
+}
+
+// Progress is a snapshot of what a wait is watching.
+type Progress struct {
+	DeploymentID     string                       `json:"deployment_id,omitempty"`
+	DeploymentStatus string                       `json:"deployment_status,omitempty"`
+	StatusDetails    string                       `json:"status_details,omitempty"`
+	Tasks            []TaskRow                    `json:"tasks,omitempty"`
+	Members          []awsclient.SwitchoverMember `json:"members,omitempty"`
+	ProxyTargets     []awsclient.ProxyTarget      `json:"proxy_targets,omitempty"`
+	Instances        []InstanceRow                `json:"instances,omitempty"`
+	Elapsed          time.Duration                `json:"elapsed_ns"`
+	// ProxylessSince is set while the proxy has no target (critical section).
+	ProxylessSince *time.Time `json:"proxyless_since,omitempty"`
+	Polls          int        `json:"polls"`
+	Waiting        string     `json:"waiting,omitempty"` // what the wait is for, in words
+}
+
+// TaskRow is a Task with the time it has spent in its status.
+type TaskRow struct {
+	Name     string        `json:"name"`
+	Status   string        `json:"status"`
+	InStatus time.Duration `json:"in_status_ns"`
+}
+
+// InstanceRow is an instance or cluster status.
+type InstanceRow struct {
+	ID     string `json:"id"`
+	Status string `json:"status"`
+}
+
+// Proxy states reported when a run finishes (issue 3, §8).
+const (
+	ProxyOnBlue       = "blue"
+	ProxyOnNewPrimary = "new-primary"
+	ProxyEmpty        = "none"
+	ProxyNotUsed      = "no-proxy"
+)
+
+// Outcomes of a run.
+const (
+	OutcomeDone        = "done"
+	OutcomeFailed      = "failed"
+	OutcomeCancelled   = "cancelled"
+	OutcomeInterrupted = "interrupted"
+	OutcomeBlocked     = "blocked"
+	OutcomeRolledBack  = "rolled-back"
+)
+
+// Finished is the summary carried by the run-finished event; its fields sit
+// at the top level of that event's JSON.
+type Finished struct {
+	Outcome           string            `json:"outcome"`
+	ExitCode          int               `json:"exit_code"`
+	ProxyState        string            `json:"proxy_state"`
+	ProxylessWindowMS int64             `json:"proxyless_window_ms"`
+	SwitchoverMS      int64             `json:"switchover_ms"`
+	Timeline          []TimelineEntry   `json:"timeline,omitempty"`
+	Renames           map[string]string `json:"renames,omitempty"` // before → after
+	JournalPath       string            `json:"journal,omitempty"`
+	RunbookPath       string            `json:"runbook,omitempty"`
+	DeploymentID      string            `json:"deployment_id,omitempty"`
+}
+
+// TimelineEntry is one step's span in the summary.
+type TimelineEntry struct {
+	Step     StepID        `json:"step"`
+	Started  time.Time     `json:"started"`
+	Duration time.Duration `json:"duration_ns"`
+	Outcome  string        `json:"outcome"` // done, skipped, failed, already-done
+}
+
+// Exit codes (design.md §4).
+const (
+	ExitOK          = 0
+	ExitStepFailed  = 1
+	ExitUsage       = 2
+	ExitPreflight   = 3
+	ExitCancelled   = 4
+	ExitInterrupted = 5
+)
