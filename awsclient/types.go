@@ -248,6 +248,9 @@ type Call struct {
 	RequestID  string        `json:"request_id,omitempty"`
 	ErrorCode  string        `json:"error_code,omitempty"`
 	Mutating   bool          `json:"mutating,omitempty"`
+	// Attempts is how many HTTP requests the operation took (retries
+	// after throttling or 5xx included); 0 when none was sent.
+	Attempts int `json:"attempts,omitempty"`
 }
 
 // OK is true when the call succeeded.

@@ -1,0 +1,180 @@
+// Package awsclient is the only package that imports the AWS SDK. It loads
+// the AWS configuration the way the AWS CLI does, talks to RDS and STS (or to
+// any AWS-compatible endpoint such as the rdsbg simulator), converts SDK
+// shapes to the domain types of types.go, classifies errors and records every
+// call in a CallLog.
+package awsclient
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/rdsbg/rdsbg/awsclient/clock"
+)
+
+const (
+	// DefaultMaxAttempts is larger than the SDK's 3 because RDS throttles at
+	// 12 requests/s per account and Region, shared with every console, CLI
+	// and IaC user: a night-time run must ride out a busy neighbour rather
+	// than fail a step.
+	DefaultMaxAttempts = 8
+	// maxRetryBackoff caps one retry delay (the SDK's own cap, stated here so
+	// the wizard's worst-case wait is visible in one place).
+	maxRetryBackoff = 20 * time.Second
+	// simulatorRegion is used when the simulator is the endpoint and nothing
+	// named a region: the simulator does not care, the SDK needs one.
+	simulatorRegion = "us-east-1"
+	// Static credentials for the simulator. They are not secrets: the
+	// simulator ignores signatures, and these never reach AWS.
+	simulatorAccessKeyID     = "rdsbg-simulator"
+	simulatorSecretAccessKey = "rdsbg-simulator-not-a-secret"
+)
+
+// Options configures New.
+type Options struct {
+	Profile, Region, EndpointURL string
+	// Simulator uses static dummy credentials, so no real credentials are
+	// needed; main sets it for the demo and for loopback endpoints.
+	Simulator bool
+	// Clock measures call durations and retry backoff; default clock.Real{}.
+	Clock clock.Clock
+	// Calls receives one record per operation; may be nil.
+	Calls *CallLog
+	// MaxAttempts per operation including the first; 0 ⇒ DefaultMaxAttempts.
+	MaxAttempts int
+	// HTTPClient replaces the SDK's HTTP client (tests pass httptest's).
+	HTTPClient *http.Client
+}
+
+// Client implements API against RDS and STS.
+type Client struct {
+	rds    *rds.Client
+	sts    *sts.Client
+	region string
+}
+
+var _ API = (*Client)(nil)
+
+// New loads the AWS configuration with the SDK's default loader (profile,
+// environment, SSO, shared files, as the AWS CLI does) and builds the RDS and
+// STS clients. It makes no network call: credentials are resolved on the
+// first request.
+func New(ctx context.Context, o Options) (*Client, error) {
+	clk := o.Clock
+	if clk == nil {
+		clk = clock.Real{}
+	}
+	maxAttempts := o.MaxAttempts
+	if maxAttempts <= 0 {
+		maxAttempts = DefaultMaxAttempts
+	}
+	if o.EndpointURL != "" {
+		if err := checkEndpointURL(o.EndpointURL); err != nil {
+			return nil, err
+		}
+	}
+
+	loadOpts := []func(*config.LoadOptions) error{
+		config.WithRetryer(func() aws.Retryer { return newRetryer(maxAttempts, clk) }),
+		config.WithAPIOptions(callLogAPIOptions(clk, o.Calls)),
+	}
+	if o.Profile != "" {
+		loadOpts = append(loadOpts, config.WithSharedConfigProfile(o.Profile))
+	}
+	if o.Region != "" {
+		loadOpts = append(loadOpts, config.WithRegion(o.Region))
+	}
+	if o.HTTPClient != nil {
+		loadOpts = append(loadOpts, config.WithHTTPClient(o.HTTPClient))
+	}
+	if o.Simulator {
+		loadOpts = append(loadOpts, config.WithCredentialsProvider(
+			credentials.NewStaticCredentialsProvider(simulatorAccessKeyID, simulatorSecretAccessKey, "")))
+	}
+
+	cfg, err := config.LoadDefaultConfig(ctx, loadOpts...)
+	if err != nil {
+		return nil, explainConfigError(o.Profile, err)
+	}
+	if cfg.Region == "" {
+		if !o.Simulator {
+			return nil, errors.New("no AWS region: set --region, AWS_REGION, or region in the AWS profile")
+		}
+		cfg.Region = simulatorRegion
+	}
+
+	// The endpoint applies to every client: the simulator, moto and
+	// LocalStack answer STS on the same URL as RDS.
+	endpoint := func(base **string) {
+		if o.EndpointURL != "" {
+			*base = aws.String(o.EndpointURL)
+		}
+	}
+	return &Client{
+		rds:    rds.NewFromConfig(cfg, func(ro *rds.Options) { endpoint(&ro.BaseEndpoint) }),
+		sts:    sts.NewFromConfig(cfg, func(so *sts.Options) { endpoint(&so.BaseEndpoint) }),
+		region: cfg.Region,
+	}, nil
+}
+
+// Region is the region the client talks to.
+func (c *Client) Region() string { return c.region }
+
+func checkEndpointURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("--endpoint-url %q: want an absolute http:// or https:// URL such as http://127.0.0.1:4566", raw)
+	}
+	return nil
+}
+
+// explainConfigError turns the loader's errors into ones that say what to fix.
+func explainConfigError(profile string, err error) error {
+	var missing config.SharedConfigProfileNotExistError
+	if errors.As(err, &missing) {
+		name := missing.Profile
+		if name == "" {
+			name = profile
+		}
+		return fmt.Errorf("AWS profile %q not found in the AWS config or credentials file: check --profile, AWS_PROFILE, AWS_CONFIG_FILE and AWS_SHARED_CREDENTIALS_FILE: %w", name, err)
+	}
+	return fmt.Errorf("loading AWS configuration: %w", err)
+}
+
+// newRetryer is the SDK's standard retryer (which already retries
+// Throttling, ThrottlingException, 5xx and transport errors) with more
+// attempts. Its backoff waits on clk when clk is not the wall clock, so a
+// throttled call under a virtual clock costs no wall time and the waited
+// time shows up in the call's Duration.
+func newRetryer(maxAttempts int, clk clock.Clock) aws.Retryer {
+	return retry.NewStandard(func(so *retry.StandardOptions) {
+		so.MaxAttempts = maxAttempts
+		so.MaxBackoff = maxRetryBackoff
+		jitter := retry.NewExponentialJitterBackoff(maxRetryBackoff)
+		if _, wall := clk.(clock.Real); wall {
+			so.Backoff = jitter
+			return
+		}
+		so.Backoff = retry.BackoffDelayerFunc(func(attempt int, err error) (time.Duration, error) {
+			d, derr := jitter.BackoffDelay(attempt, err)
+			if derr != nil {
+				return 0, derr
+			}
+			// BackoffDelay has no context; the virtual and scaled clocks
+			// return at once or after d/speed, so nothing blocks for long.
+			_ = clk.Sleep(context.Background(), d)
+			return 0, nil
+		})
+	})
+}
