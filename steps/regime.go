@@ -1,0 +1,80 @@
+package steps
+
+import "fmt"
+
+// nativeProxyEngines are the engines for which AWS (since April 2026) keeps
+// a registered RDS Proxy through blue/green and moves it at switchover
+// (rds-facts.md §5.4). Aurora MySQL is an inference from the Aurora
+// overview; Aurora Global Database is excluded whatever the engine.
+var nativeProxyEngines = map[string]bool{
+	"postgres":          true,
+	"mysql":             true,
+	"mariadb":           true,
+	"aurora-postgresql": true,
+	"aurora-mysql":      true,
+}
+
+// NativeProxySupported reports whether native proxy handling applies to the
+// discovered source, and if not, why.
+func NativeProxySupported(d Discovery) (bool, string) {
+	if d.Source.GlobalClusterID != "" {
+		return false, fmt.Sprintf("%s is a member of global database %s, and native RDS Proxy support in blue/green does not cover Aurora Global Database", d.Source.ID, d.Source.GlobalClusterID)
+	}
+	if !nativeProxyEngines[d.Source.Engine] {
+		return false, fmt.Sprintf("native RDS Proxy support in blue/green does not cover engine %s", d.Source.Engine)
+	}
+	return true, ""
+}
+
+// ChooseRegime picks how the proxy is handled (design.md §2) and explains
+// the choice in one sentence. With no proxy in front the regime is none
+// whatever the mode. An explicit --proxy-mode native on a source that
+// cannot use it yields detach here; BuildPlan refuses that combination
+// through CheckProxyMode before it gets this far, so the operator is never
+// silently given a different procedure than the one asked for.
+func ChooseRegime(d Discovery, mode ProxyMode) (Regime, string) {
+	if len(d.Proxies) == 0 {
+		return RegimeNone, fmt.Sprintf("No RDS Proxy targets %s, so this is a plain blue/green deployment.", d.Source.ID)
+	}
+	proxies := proxyList(d.Proxies)
+	if mode == ProxyModeDetach {
+		return RegimeDetach, fmt.Sprintf("--proxy-mode detach: %s will be deregistered from %s before the deployment is created and registered again around the switchover.", d.Source.ID, proxies)
+	}
+	ok, why := NativeProxySupported(d)
+	if !ok {
+		return RegimeDetach, fmt.Sprintf("Detach: %s, so %s must be deregistered before the deployment and registered with the new primary after switchover.", why, proxies)
+	}
+	return RegimeNative, fmt.Sprintf("Native: %s stays registered with %s; AWS carries the proxy over to the new primary at switchover (%s engine, single Region).", d.Source.ID, proxies, d.Source.Engine)
+}
+
+// CheckProxyMode refuses --proxy-mode native when native support cannot
+// apply: the operator asked for something impossible, so rdsbg stops with
+// exit 2 rather than quietly running the detach procedure.
+func CheckProxyMode(d Discovery, mode ProxyMode) error {
+	if mode != ProxyModeNative || len(d.Proxies) == 0 {
+		return nil
+	}
+	if ok, why := NativeProxySupported(d); !ok {
+		return usageError("--proxy-mode", "--proxy-mode native is not possible for %s: %s; use --proxy-mode detach (or auto)", d.Source.ID, why)
+	}
+	return nil
+}
+
+func proxyList(regs []ProxyRegistration) string {
+	switch len(regs) {
+	case 1:
+		return "proxy " + regs[0].Proxy
+	}
+	s := "proxies "
+	for i, r := range regs {
+		if i > 0 {
+			if i == len(regs)-1 {
+				s += " and "
+			} else {
+				s += ", "
+			}
+		}
+		s += r.Proxy
+	}
+	return s
+}
