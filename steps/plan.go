@@ -124,7 +124,14 @@ func (b planBuilder) bgdLine() []string {
 
 func (b planBuilder) steps() []PlannedStep {
 	src := b.d.Source
-	proxies := strings.Join(b.proxyNames(), ", ")
+	proxies := proxyList(b.d.Proxies)
+	// verb agrees with the number of proxies: "proxy a routes", "proxies a and b route"
+	verb := func(one, many string) string {
+		if len(b.d.Proxies) == 1 {
+			return one
+		}
+		return many
+	}
 	hasProxy := b.regime != RegimeNone
 	native := b.regime == RegimeNative
 	upgradeAtCreate := b.o.TargetEngineVersion != "" && b.o.UpgradeVia == UpgradeViaCreate
@@ -145,14 +152,14 @@ func (b planBuilder) steps() []PlannedStep {
 			steps = append(steps, PlannedStep{
 				ID: StepDetachProxy, Title: "Check the proxy targets before creation", Severity: SeverityReadOnly, CheckOnly: true,
 				Why:    "Native proxy support needs the database registered with the proxy before the deployment is created; it cannot be registered afterwards.",
-				Effect: fmt.Sprintf("Nothing changes; %s must show %s AVAILABLE.", proxies, src.ID),
+				Effect: fmt.Sprintf("Nothing changes; the %s must show %s AVAILABLE.", proxies, src.ID),
 				CLI:    b.each(b.cli.describeTargets),
 			})
 		} else {
 			steps = append(steps, PlannedStep{
 				ID: StepDetachProxy, Title: "Deregister the database from its proxies", Severity: SeverityReversible,
 				Why:    "Without native proxy support AWS refuses to create a blue/green deployment for a database that is a proxy target.",
-				Effect: fmt.Sprintf("%s no longer route to %s until attach-proxy-blue; the original registrations are journaled so they can be restored.", proxies, src.ID),
+				Effect: fmt.Sprintf("The %s no longer %s to %s until attach-proxy-blue; the original registrations are journaled so they can be restored.", proxies, verb("routes", "route"), src.ID),
 				CLI:    b.each(func(p string) string { return b.cli.deregister(p, src) }),
 			})
 		}
@@ -163,7 +170,7 @@ func (b planBuilder) steps() []PlannedStep {
 		createCLI = append(createCLI, b.cli.createDeployment(src, b.o, upgradeAtCreate))
 	}
 	createCLI = append(createCLI, b.cli.describeDeployment("[Status,StatusDetails]")+"   # repeat until AVAILABLE")
-	createEffect := fmt.Sprintf("AWS creates green copies of %s (and its %d replicas or members), named <name>-green-<6 chars>, kept in sync with blue; production is untouched.", src.ID, len(src.Members))
+	createEffect := fmt.Sprintf("AWS creates a green copy of %s%s, named <name>-green-<6 chars> and kept in sync with blue; production is untouched.", src.ID, membersPhrase(src))
 	if upgradeAtCreate {
 		createEffect += fmt.Sprintf(" Green is created on %s %s.", src.Engine, b.o.TargetEngineVersion)
 	}
@@ -182,14 +189,14 @@ func (b planBuilder) steps() []PlannedStep {
 			steps = append(steps, PlannedStep{
 				ID: StepAttachProxyBlue, Title: "Check the proxy still serves blue", Severity: SeverityReadOnly, CheckOnly: true,
 				Why:    "The proxy must keep its healthy target on blue while green is built.",
-				Effect: fmt.Sprintf("Nothing changes; %s must show %s AVAILABLE.", proxies, src.ID),
+				Effect: fmt.Sprintf("Nothing changes; the %s must show %s AVAILABLE.", proxies, src.ID),
 				CLI:    b.each(b.cli.describeTargets),
 			})
 		} else {
 			steps = append(steps, PlannedStep{
 				ID: StepAttachProxyBlue, Title: "Register the proxies with blue again", Severity: SeverityReversible,
 				Why:    "Production traffic through the proxy resumes on blue while green is upgraded and checked.",
-				Effect: fmt.Sprintf("%s route to %s again once the target is AVAILABLE.", proxies, src.ID),
+				Effect: fmt.Sprintf("The %s %s to %s again once the target is AVAILABLE.", proxies, verb("routes", "route"), src.ID),
 				CLI: append(b.each(func(p string) string { return b.cli.register(p, src) }),
 					b.each(b.cli.describeTargets)...),
 			})
@@ -234,7 +241,7 @@ func (b planBuilder) steps() []PlannedStep {
 			steps = append(steps, PlannedStep{
 				ID: StepDetachProxyBlue, Title: "Deregister the proxies from blue", Severity: SeveritySevere, Critical: critical,
 				Why:    "Blue loses its name at switchover; the proxy must be moved to the new primary by hand, so it is taken off blue first.",
-				Effect: fmt.Sprintf("Start of the proxy-less window: %s have no target until attach-proxy-primary.", proxies),
+				Effect: fmt.Sprintf("Start of the proxy-less window: the %s %s no target until attach-proxy-primary.", proxies, verb("has", "have")),
 				CLI:    b.each(func(p string) string { return b.cli.deregister(p, src) }),
 			})
 		}
@@ -263,7 +270,7 @@ func (b planBuilder) steps() []PlannedStep {
 			steps = append(steps, PlannedStep{
 				ID: StepAttachProxyPrimary, Title: "Register the proxies with the new primary", Severity: SeveritySevere, Critical: critical,
 				Why:    fmt.Sprintf("After switchover %s is the upgraded green; the proxy must point at it again.", src.ID),
-				Effect: fmt.Sprintf("End of the proxy-less window once %s show %s AVAILABLE.", proxies, src.ID),
+				Effect: fmt.Sprintf("End of the proxy-less window once the %s %s %s AVAILABLE.", proxies, verb("shows", "show"), src.ID),
 				CLI: append(b.each(func(p string) string { return b.cli.register(p, src) }),
 					b.each(b.cli.describeTargets)...),
 			})
@@ -320,4 +327,20 @@ func identifierFlag(src Source) string {
 		return "--db-cluster-identifier"
 	}
 	return "--db-instance-identifier"
+}
+
+// membersPhrase is " with its 2 member instances" or "" when there are none.
+func membersPhrase(src Source) string {
+	n := len(src.Members)
+	switch {
+	case n == 0:
+		return ""
+	case src.Kind == KindCluster && n == 1:
+		return " with its member instance"
+	case src.Kind == KindCluster:
+		return fmt.Sprintf(" with its %d member instances", n)
+	case n == 1:
+		return " with its read replica"
+	}
+	return fmt.Sprintf(" with its %d read replicas", n)
 }

@@ -1,0 +1,291 @@
+package steps
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rdsbg/rdsbg/awsclient"
+)
+
+var updateGoldens = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+func stepIDs(p Plan) []StepID {
+	var ids []StepID
+	for _, s := range p.Steps {
+		ids = append(ids, s.ID)
+	}
+	return ids
+}
+
+func mustPlan(t *testing.T, d Discovery, o Options, up *awsclient.UpgradeTarget) Plan {
+	t.Helper()
+	p, err := BuildPlan(d, o, up, planTime)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+var pg16Major = &awsclient.UpgradeTarget{Engine: "postgres", Version: "16.4", Major: true}
+
+func TestBuildPlanDetachRegimeRunsTheSevenStepProcedure(t *testing.T) {
+	p := mustPlan(t, fixtureRDSPostgres(), Options{ProxyMode: ProxyModeDetach, TargetEngineVersion: "16.4", UpgradeVia: UpgradeViaModify}, pg16Major)
+	want := []StepID{StepPreflight, StepDetachProxy, StepCreateDeployment, StepAttachProxyBlue, StepUpgradeGreen, StepReadyCheck,
+		StepDetachProxyBlue, StepSwitchover, StepAttachProxyPrimary, StepVerify, StepCleanup}
+	if got := stepIDs(p); !reflect.DeepEqual(got, want) {
+		t.Fatalf("steps %v, want %v", got, want)
+	}
+	if p.Regime != RegimeDetach || !p.MajorUpgrade || p.ProxylessNote == "" {
+		t.Errorf("regime %s major %v note %q", p.Regime, p.MajorUpgrade, p.ProxylessNote)
+	}
+	severity := map[StepID]Severity{
+		StepPreflight: SeverityReadOnly, StepDetachProxy: SeverityReversible, StepCreateDeployment: SeverityReversible,
+		StepAttachProxyBlue: SeverityReversible, StepUpgradeGreen: SeverityReversible, StepReadyCheck: SeverityReadOnly,
+		StepDetachProxyBlue: SeveritySevere, StepSwitchover: SeveritySevere, StepAttachProxyPrimary: SeveritySevere,
+		StepVerify: SeverityReadOnly, StepCleanup: SeverityReversible,
+	}
+	for _, s := range p.Steps {
+		if s.Severity != severity[s.ID] {
+			t.Errorf("%s severity %s, want %s", s.ID, s.Severity, severity[s.ID])
+		}
+		critical := s.ID == StepDetachProxyBlue || s.ID == StepSwitchover || s.ID == StepAttachProxyPrimary
+		if s.Critical != critical || s.CheckOnly {
+			t.Errorf("%s critical=%v checkOnly=%v", s.ID, s.Critical, s.CheckOnly)
+		}
+		if s.Title == "" || s.Why == "" || s.Effect == "" || len(s.CLI) == 0 {
+			t.Errorf("%s lacks title, why, effect or CLI: %+v", s.ID, s)
+		}
+	}
+	create, _ := p.Step(StepCreateDeployment)
+	if strings.Contains(strings.Join(create.CLI, "\n"), "--target-engine-version") {
+		t.Errorf("upgrade via modify must not ask for the version at creation: %v", create.CLI)
+	}
+	upgrade, _ := p.Step(StepUpgradeGreen)
+	if cli := strings.Join(upgrade.CLI, "\n"); !strings.Contains(cli, "modify-db-instance") || !strings.Contains(cli, "--allow-major-version-upgrade") || !strings.Contains(cli, "--engine-version 16.4") {
+		t.Errorf("upgrade-green CLI: %s", cli)
+	}
+}
+
+func TestBuildPlanNativeRegimeTurnsProxyStepsIntoChecks(t *testing.T) {
+	p := mustPlan(t, fixtureRDSPostgres(), Options{TargetEngineVersion: "16.4"}, pg16Major)
+	want := []StepID{StepPreflight, StepDetachProxy, StepCreateDeployment, StepAttachProxyBlue, StepReadyCheck,
+		StepDetachProxyBlue, StepSwitchover, StepAttachProxyPrimary, StepVerify, StepCleanup}
+	if got := stepIDs(p); !reflect.DeepEqual(got, want) {
+		t.Fatalf("steps %v, want %v", got, want)
+	}
+	for _, s := range p.Steps {
+		proxyStep := s.ID == StepDetachProxy || s.ID == StepAttachProxyBlue || s.ID == StepDetachProxyBlue || s.ID == StepAttachProxyPrimary
+		if s.CheckOnly != proxyStep {
+			t.Errorf("%s CheckOnly=%v", s.ID, s.CheckOnly)
+		}
+		if proxyStep && (s.Severity != SeverityReadOnly || strings.Contains(strings.Join(s.CLI, " "), "register-db-proxy-targets")) {
+			t.Errorf("%s must only read: %s %v", s.ID, s.Severity, s.CLI)
+		}
+		if s.Critical {
+			t.Errorf("%s: native has no proxy-less window, so no critical section", s.ID)
+		}
+	}
+	create, _ := p.Step(StepCreateDeployment)
+	if !strings.Contains(strings.Join(create.CLI, " "), "--target-engine-version 16.4") {
+		t.Errorf("upgrade via create must pass the version: %v", create.CLI)
+	}
+	if sw, _ := p.Step(StepSwitchover); sw.Severity != SeveritySevere {
+		t.Errorf("switchover is severe in every regime")
+	}
+}
+
+func TestBuildPlanNoProxyIsPlainBlueGreen(t *testing.T) {
+	p := mustPlan(t, fixtureMariaDBNoProxy(), Options{Cleanup: CleanupOldBlue}, nil)
+	want := []StepID{StepPreflight, StepCreateDeployment, StepReadyCheck, StepSwitchover, StepVerify, StepCleanup}
+	if got := stepIDs(p); !reflect.DeepEqual(got, want) {
+		t.Fatalf("steps %v, want %v", got, want)
+	}
+	cleanup, _ := p.Step(StepCleanup)
+	cli := strings.Join(cleanup.CLI, "\n")
+	if cleanup.Severity != SeveritySevere || !strings.Contains(cli, "delete-db-instance") || !strings.Contains(cli, "--final-db-snapshot-identifier") {
+		t.Errorf("old-blue cleanup must be severe and keep a final snapshot: %s %s", cleanup.Severity, cli)
+	}
+	if strings.Index(cli, "OLD=") > strings.Index(cli, "delete-blue-green-deployment") {
+		t.Errorf("old blue's name must be read before the deployment is deleted:\n%s", cli)
+	}
+	if strings.Contains(cli, "--no-deletion-protection") {
+		t.Errorf("catalog-db has no deletion protection to lift:\n%s", cli)
+	}
+}
+
+func TestBuildPlanCleanupNoneHasNoCleanupStep(t *testing.T) {
+	p := mustPlan(t, fixtureMariaDBNoProxy(), Options{Cleanup: CleanupNone}, nil)
+	if _, ok := p.Step(StepCleanup); ok {
+		t.Errorf("cleanup none must leave the cleanup step out: %v", stepIDs(p))
+	}
+}
+
+func TestBuildPlanEveryAWSCommandNamesTheRegion(t *testing.T) {
+	for _, d := range []Discovery{fixtureRDSPostgres(), fixtureAuroraGlobal(), fixtureMariaDBNoProxy()} {
+		p := mustPlan(t, d, Options{Cleanup: CleanupOldBlue}, nil)
+		for _, s := range p.Steps {
+			for _, line := range s.CLI {
+				if strings.Contains(line, "aws rds ") && !strings.Contains(line, "--region us-east-1") {
+					t.Errorf("%s: %s", s.ID, line)
+				}
+			}
+		}
+	}
+}
+
+func TestBuildPlanAuroraUsesClusterCommands(t *testing.T) {
+	p := mustPlan(t, fixtureAuroraGlobal(), Options{Cleanup: CleanupOldBlue}, nil)
+	if p.Regime != RegimeDetach {
+		t.Fatalf("global cluster must detach, got %s", p.Regime)
+	}
+	detach, _ := p.Step(StepDetachProxy)
+	if !strings.Contains(detach.CLI[0], "--db-cluster-identifiers payments-cluster") {
+		t.Errorf("detach CLI: %v", detach.CLI)
+	}
+	cleanup, _ := p.Step(StepCleanup)
+	cli := strings.Join(cleanup.CLI, "\n")
+	for _, want := range []string{"delete-db-instance --region us-east-1 --db-instance-identifier payments-instance-2-old1", "delete-db-cluster", "--no-deletion-protection"} {
+		if !strings.Contains(cli, want) {
+			t.Errorf("cleanup lacks %q:\n%s", want, cli)
+		}
+	}
+}
+
+func TestBuildPlanRefusesWhatTheSourceMakesImpossible(t *testing.T) {
+	cases := []struct {
+		name  string
+		d     Discovery
+		o     Options
+		input string
+	}{
+		{"cluster group on an instance", fixtureRDSPostgres(), Options{TargetDBClusterParameterGroupName: "ledger-apg16-cluster"}, "--target-db-cluster-parameter-group-name"},
+		{"instance class on a cluster", fixtureAuroraGlobal(), Options{TargetDBInstanceClass: "db.r6g.large"}, "--target-db-instance-class"},
+		{"native on a global cluster", fixtureAuroraGlobal(), Options{ProxyMode: ProxyModeNative}, "--proxy-mode"},
+		{"bad flag", fixtureRDSPostgres(), Options{Cleanup: "everything"}, "--cleanup"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := BuildPlan(c.d, c.o, nil, planTime)
+			var in *InputError
+			if !errors.As(err, &in) || in.Input != c.input || in.ExitCode != ExitUsage {
+				t.Fatalf("want exit-2 InputError for %s, got %v", c.input, err)
+			}
+		})
+	}
+}
+
+func TestBuildPlanAdoptsItsOwnDeployment(t *testing.T) {
+	d := fixtureRDSPostgres()
+	d.Deployments = []awsclient.Deployment{{ID: "bgd-abcdefghij012345", Name: "rdsbg-orders-db-20261120", Source: d.Source.ARN, Status: "AVAILABLE"}}
+	p := mustPlan(t, d, Options{DeploymentName: "rdsbg-orders-db-20261120"}, nil)
+	if p.Deployment != "bgd-abcdefghij012345" {
+		t.Fatalf("adopted %q", p.Deployment)
+	}
+	create, _ := p.Step(StepCreateDeployment)
+	cli := strings.Join(create.CLI, "\n")
+	if strings.Contains(cli, "create-blue-green-deployment") || !strings.Contains(cli, "BGD=bgd-abcdefghij012345") {
+		t.Errorf("an adopted deployment is not created again:\n%s", cli)
+	}
+	other := mustPlan(t, d, Options{}, nil)
+	if other.Deployment != "" {
+		t.Errorf("a deployment with another name must not be adopted: %q", other.Deployment)
+	}
+}
+
+func TestBuildPlanIsPureAndMarshals(t *testing.T) {
+	d := fixtureRDSPostgres()
+	a := mustPlan(t, d, Options{ProxyMode: ProxyModeDetach}, nil)
+	b := mustPlan(t, d, Options{ProxyMode: ProxyModeDetach}, nil)
+	if !reflect.DeepEqual(a, b) {
+		t.Fatal("same inputs gave different plans")
+	}
+	raw, err := json.MarshalIndent(a, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Plan
+	if err := json.Unmarshal(raw, &back); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(back.Steps, a.Steps) || back.Regime != a.Regime || back.Options != a.Options || !back.GeneratedAt.Equal(a.GeneratedAt) {
+		t.Errorf("plan does not survive JSON:\n%s", raw)
+	}
+	for _, key := range []string{`"regime": "detach"`, `"id": "detach-proxy-blue"`, `"critical": true`, `"switchover_timeout_ns": 300000000000`} {
+		if !strings.Contains(string(raw), key) {
+			t.Errorf("JSON lacks %s", key)
+		}
+	}
+}
+
+func TestChooseUpgradeVia(t *testing.T) {
+	d := fixtureRDSPostgres()
+	d.Source.Engine = "mysql"
+	major := &awsclient.UpgradeTarget{Version: "8.4.3", Major: true}
+	if got := ChooseUpgradeVia(d, major); got != UpgradeViaCreate {
+		t.Errorf("default option group: %s", got)
+	}
+	inst := *d.Instance
+	inst.OptionGroups = []string{"shop-options"}
+	d.Instance = &inst
+	if got := ChooseUpgradeVia(d, major); got != UpgradeViaModify {
+		t.Errorf("custom option group + major: %s", got)
+	}
+	if got := ChooseUpgradeVia(d, &awsclient.UpgradeTarget{Version: "8.0.40"}); got != UpgradeViaCreate {
+		t.Errorf("minor: %s", got)
+	}
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *updateGoldens {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./steps -run Golden -update)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs from the golden file; run with -update and review the diff.\ngot:\n%s", name, got)
+	}
+}
+
+func TestRenderGoldens(t *testing.T) {
+	cases := []struct {
+		name string
+		d    Discovery
+		o    Options
+		up   *awsclient.UpgradeTarget
+	}{
+		{"detach-postgres-upgrade", fixtureRDSPostgres(), Options{ProxyMode: ProxyModeDetach, TargetEngineVersion: "16.4", UpgradeVia: UpgradeViaModify, Cleanup: CleanupOldBlue, SwitchoverTimeout: 600 * time.Second}, pg16Major},
+		{"native-postgres", fixtureRDSPostgres(), Options{TargetEngineVersion: "16.4", TargetDBParameterGroupName: "orders-pg16"}, pg16Major},
+		{"none-mariadb", fixtureMariaDBNoProxy(), Options{}, nil},
+		{"aurora-global", fixtureAuroraGlobal(), Options{Cleanup: CleanupNone}, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p := mustPlan(t, c.d, c.o, c.up)
+			text := RenderText(p)
+			md := RenderMarkdown(p)
+			golden(t, c.name+".txt", text)
+			golden(t, c.name+".md", md)
+			for _, s := range p.Steps {
+				if !strings.Contains(text, string(s.ID)) || !strings.Contains(md, "(`"+string(s.ID)+"`)") {
+					t.Errorf("step %s missing from a rendering", s.ID)
+				}
+			}
+			if strings.Count(md, "```sh") != len(p.Steps) {
+				t.Errorf("every step needs one sh block")
+			}
+		})
+	}
+}

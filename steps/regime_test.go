@@ -1,0 +1,56 @@
+package steps
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestChooseRegime(t *testing.T) {
+	mysql := fixtureRDSPostgres()
+	mysql.Source.Engine = "mysql"
+	oracle := fixtureRDSPostgres()
+	oracle.Source.Engine = "oracle-ee"
+	cases := []struct {
+		name   string
+		d      Discovery
+		mode   ProxyMode
+		want   Regime
+		phrase string
+	}{
+		{"no proxy", fixtureMariaDBNoProxy(), ProxyModeAuto, RegimeNone, "No RDS Proxy targets catalog-db"},
+		{"no proxy, detach asked", fixtureMariaDBNoProxy(), ProxyModeDetach, RegimeNone, "plain blue/green"},
+		{"postgres auto", fixtureRDSPostgres(), ProxyModeAuto, RegimeNative, "orders-proxy"},
+		{"mysql native", mysql, ProxyModeNative, RegimeNative, "stays registered"},
+		{"operator detach", fixtureRDSPostgres(), ProxyModeDetach, RegimeDetach, "--proxy-mode detach"},
+		{"global cluster", fixtureAuroraGlobal(), ProxyModeAuto, RegimeDetach, "global database payments-global"},
+		{"unsupported engine", oracle, ProxyModeAuto, RegimeDetach, "oracle-ee"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, why := ChooseRegime(c.d, c.mode)
+			if got != c.want || !strings.Contains(why, c.phrase) {
+				t.Errorf("got %s %q, want %s mentioning %q", got, why, c.want, c.phrase)
+			}
+			if strings.Count(why, ". ") > 0 || !strings.HasSuffix(why, ".") {
+				t.Errorf("reason must be one sentence: %q", why)
+			}
+		})
+	}
+}
+
+func TestCheckProxyModeRefusesImpossibleNative(t *testing.T) {
+	err := CheckProxyMode(fixtureAuroraGlobal(), ProxyModeNative)
+	var in *InputError
+	if !errors.As(err, &in) || in.ExitCode != ExitUsage || !strings.Contains(in.Message, "payments-cluster") || !strings.Contains(in.Message, "--proxy-mode detach") {
+		t.Fatalf("want exit-2 InputError naming the source and the way out, got %v", err)
+	}
+	for _, mode := range []ProxyMode{ProxyModeAuto, ProxyModeDetach} {
+		if err := CheckProxyMode(fixtureAuroraGlobal(), mode); err != nil {
+			t.Errorf("%s: %v", mode, err)
+		}
+	}
+	if err := CheckProxyMode(fixtureRDSPostgres(), ProxyModeNative); err != nil {
+		t.Errorf("native on postgres: %v", err)
+	}
+}
