@@ -2,7 +2,6 @@ package steps
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -35,31 +34,10 @@ const (
 	KindCluster  = "cluster"
 )
 
-// notFoundCodes are the wire codes of "no such resource" (rds-facts §3).
-var notFoundCodes = map[string]bool{
-	"DBInstanceNotFound":               true,
-	"DBInstanceNotFoundFault":          true,
-	"DBClusterNotFoundFault":           true,
-	"DBProxyNotFoundFault":             true,
-	"DBProxyTargetGroupNotFoundFault":  true,
-	"DBProxyTargetNotFoundFault":       true,
-	"DBParameterGroupNotFound":         true,
-	"DBClusterParameterGroupNotFound":  true,
-	"BlueGreenDeploymentNotFoundFault": true,
+// isNotFound is true for "no such resource" answers of any kind.
+func isNotFound(err error) bool {
+	return err != nil && awsclient.Classify(err) == awsclient.KindNotFound
 }
-
-// errorCode returns the AWS error code carried by err, if any. It relies
-// on the ErrorCode method every smithy API error has, so steps need not
-// import the SDK.
-func errorCode(err error) string {
-	var coded interface{ ErrorCode() string }
-	if errors.As(err, &coded) {
-		return coded.ErrorCode()
-	}
-	return ""
-}
-
-func isNotFound(err error) bool { return err != nil && notFoundCodes[errorCode(err)] }
 
 // sourceRef is the --source value taken apart.
 type sourceRef struct {
