@@ -1,0 +1,196 @@
+package awsclient
+
+import (
+	"context"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/rdsbg/rdsbg/awsclient/clock"
+)
+
+const identityXML = `<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult>` +
+	`<Arn>arn:aws:iam::123456789012:user/night-operator</Arn><UserId>AIDAEXAMPLEUSERID</UserId><Account>123456789012</Account>` +
+	`</GetCallerIdentityResult><ResponseMetadata><RequestId>sts-req-1</RequestId></ResponseMetadata></GetCallerIdentityResponse>`
+
+// writeProfile writes a shared config and credentials file with profile
+// "night" (region eu-west-1, access key AKIDNIGHT) into the files that
+// isolateAWSEnv pointed the loader at.
+func writeProfile(t *testing.T) {
+	t.Helper()
+	cfg := "[default]\nregion = sa-east-1\n\n[profile night]\nregion = eu-west-1\n"
+	creds := "[night]\naws_access_key_id = AKIDNIGHT\naws_secret_access_key = night-secret-value\n"
+	if err := os.WriteFile(os.Getenv("AWS_CONFIG_FILE"), []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(os.Getenv("AWS_SHARED_CREDENTIALS_FILE"), []byte(creds), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestProfileSuppliesRegionAndCredentials(t *testing.T) {
+	ws, srv := newWireServer(t, nil)
+	ws.on("DescribeDBInstances", fixed("DescribeDBInstances", oneInstanceXML, "r1"))
+	isolateAWSEnv(t)
+	writeProfile(t)
+
+	c, err := New(context.Background(), Options{Profile: "night", EndpointURL: srv.URL, HTTPClient: srv.Client()})
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	if c.Region() != "eu-west-1" {
+		t.Errorf("Region = %q, want the profile's eu-west-1", c.Region())
+	}
+	if _, err := c.DescribeInstance(context.Background(), "db-1"); err != nil {
+		t.Fatalf("DescribeInstance: %v", err)
+	}
+	auth := ws.authorizations()
+	if len(auth) != 1 || !strings.Contains(auth[0], "Credential=AKIDNIGHT/") || !strings.Contains(auth[0], "/eu-west-1/rds/aws4_request") {
+		t.Errorf("request not signed with the profile's key for eu-west-1 RDS")
+	}
+}
+
+func TestAWSProfileEnvSelectsProfile(t *testing.T) {
+	isolateAWSEnv(t)
+	writeProfile(t)
+	t.Setenv("AWS_PROFILE", "night")
+	c, err := New(context.Background(), Options{})
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	if c.Region() != "eu-west-1" {
+		t.Errorf("Region = %q, want eu-west-1 from AWS_PROFILE=night", c.Region())
+	}
+}
+
+func TestRegionPrecedenceFlagThenEnvThenProfile(t *testing.T) {
+	isolateAWSEnv(t)
+	writeProfile(t)
+	t.Setenv("AWS_REGION", "ap-southeast-2")
+	region := func(flag string) string {
+		t.Helper()
+		c, err := New(context.Background(), Options{Profile: "night", Region: flag})
+		if err != nil {
+			t.Fatalf("New: %v", err)
+		}
+		return c.Region()
+	}
+	if got := region("us-west-2"); got != "us-west-2" {
+		t.Errorf("with --region: %q, want us-west-2", got)
+	}
+	if got := region(""); got != "ap-southeast-2" {
+		t.Errorf("with AWS_REGION: %q, want ap-southeast-2", got)
+	}
+	os.Unsetenv("AWS_REGION")
+	if got := region(""); got != "eu-west-1" {
+		t.Errorf("profile only: %q, want eu-west-1", got)
+	}
+}
+
+func TestMissingProfileSaysWhatToFix(t *testing.T) {
+	isolateAWSEnv(t)
+	writeProfile(t)
+	_, err := New(context.Background(), Options{Profile: "no-such-profile"})
+	if err == nil || !strings.Contains(err.Error(), `"no-such-profile"`) || !strings.Contains(err.Error(), "--profile") {
+		t.Fatalf("err = %v, want it to name the profile and --profile", err)
+	}
+}
+
+func TestNoRegionSaysWhatToFix(t *testing.T) {
+	isolateAWSEnv(t)
+	_, err := New(context.Background(), Options{})
+	if err == nil || !strings.Contains(err.Error(), "--region") || !strings.Contains(err.Error(), "AWS_REGION") {
+		t.Fatalf("err = %v, want it to mention --region and AWS_REGION", err)
+	}
+}
+
+func TestSimulatorNeedsNoRegion(t *testing.T) {
+	isolateAWSEnv(t)
+	c, err := New(context.Background(), Options{Simulator: true, EndpointURL: "http://127.0.0.1:1"})
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	if c.Region() != simulatorRegion {
+		t.Errorf("Region = %q, want %q", c.Region(), simulatorRegion)
+	}
+}
+
+func TestBadEndpointURLIsRefused(t *testing.T) {
+	isolateAWSEnv(t)
+	for _, u := range []string{"localhost:4566", "ftp://127.0.0.1", "http://", "://x"} {
+		_, err := New(context.Background(), Options{Region: "us-east-1", EndpointURL: u})
+		if err == nil || !strings.Contains(err.Error(), "--endpoint-url") {
+			t.Errorf("endpoint %q: err = %v, want an --endpoint-url error", u, err)
+		}
+	}
+}
+
+// The endpoint override reaches both RDS and STS: the simulator answers
+// both on one URL.
+func TestEndpointAppliesToRDSAndSTS(t *testing.T) {
+	clk := clock.NewVirtual(testStart)
+	ws, srv := newWireServer(t, clk)
+	ws.on("DescribeDBInstances", fixed("DescribeDBInstances", oneInstanceXML, "r1"))
+	ws.on("GetCallerIdentity", func(url.Values) wireReply {
+		return wireReply{status: 200, requestID: "sts-req-1", body: identityXML}
+	})
+	calls := NewCallLog()
+	c := wireClient(t, srv, clk, calls, 0)
+
+	id, err := c.CallerIdentity(context.Background())
+	if err != nil {
+		t.Fatalf("CallerIdentity: %v", err)
+	}
+	want := Identity{Account: "123456789012", ARN: "arn:aws:iam::123456789012:user/night-operator", UserID: "AIDAEXAMPLEUSERID"}
+	if id != want {
+		t.Errorf("identity = %+v, want %+v", id, want)
+	}
+	if _, err := c.DescribeInstance(context.Background(), "db-1"); err != nil {
+		t.Fatalf("DescribeInstance: %v", err)
+	}
+	if got := strings.Join(ws.actions(), ","); got != "GetCallerIdentity,DescribeDBInstances" {
+		t.Errorf("server saw %s, want both services", got)
+	}
+	rec := calls.Recent(2)
+	if len(rec) != 2 || rec[0].Service != "STS" || rec[0].Operation != "GetCallerIdentity" || rec[0].RequestID != "sts-req-1" || rec[1].Service != "RDS" {
+		t.Errorf("call log = %+v", rec)
+	}
+}
+
+func TestSimulatorUsesStaticCredentialsWithoutAnyConfigured(t *testing.T) {
+	ws, srv := newWireServer(t, nil)
+	ws.on("DescribeDBInstances", fixed("DescribeDBInstances", oneInstanceXML, "r1"))
+	isolateAWSEnv(t)
+	c, err := New(context.Background(), Options{Simulator: true, EndpointURL: srv.URL, HTTPClient: srv.Client()})
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	if _, err := c.DescribeInstance(context.Background(), "db-1"); err != nil {
+		t.Fatalf("DescribeInstance: %v", err)
+	}
+	if auth := ws.authorizations(); len(auth) != 1 || !strings.Contains(auth[0], "Credential="+simulatorAccessKeyID+"/") {
+		t.Errorf("request not signed with the simulator's static key")
+	}
+}
+
+func TestWithoutCredentialsNoRequestIsSent(t *testing.T) {
+	ws, srv := newWireServer(t, nil)
+	ws.on("DescribeDBInstances", fixed("DescribeDBInstances", oneInstanceXML, "r1"))
+	isolateAWSEnv(t)
+	calls := NewCallLog()
+	c, err := New(context.Background(), Options{Region: "us-east-1", EndpointURL: srv.URL, HTTPClient: srv.Client(), Calls: calls, MaxAttempts: 1})
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	_, err = c.DescribeInstance(context.Background(), "db-1")
+	if err == nil {
+		t.Fatal("call without credentials succeeded")
+	}
+	if n := len(ws.actions()); n != 0 {
+		t.Errorf("server saw %d unsigned requests", n)
+	}
+	if rec := calls.Recent(1); len(rec) != 1 || rec[0].OK() {
+		t.Errorf("call log = %+v, want one failed record", rec)
+	}
+}
