@@ -1,0 +1,136 @@
+package sim
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+)
+
+// Fault injects misbehaviour. Its JSON form is what `rdsbg sim --faults
+// FILE` reads (a JSON array).
+type Fault struct {
+	Operation    string  `json:"operation,omitempty"`     // "" = any operation
+	Nth          int     `json:"nth,omitempty"`           // 1-based n-th matching call since the fault was added; 0 = every call
+	Code         string  `json:"code,omitempty"`          // wire error code to answer with
+	Message      string  `json:"message,omitempty"`       // error message ("" ⇒ a generic one)
+	HTTPStatus   int     `json:"http_status,omitempty"`   // 0 ⇒ the code's status (rds-facts §3), else 400
+	ThrottleRate float64 `json:"throttle_rate,omitempty"` // fraction of matching calls answered Throttling (deterministic by Seed)
+	LatencyMS    int     `json:"latency_ms,omitempty"`    // added latency, slept on Options.Clock
+	After        string  `json:"after,omitempty"`         // active only once this operation has been accepted
+	Until        string  `json:"until,omitempty"`         // inactive again once this operation has been accepted
+	// Switchover "fail" or "timeout" makes the next switchover roll back
+	// (one shot).
+	Switchover string `json:"switchover,omitempty"`
+	// GreenInvalidAfterMS turns the next created deployment
+	// INVALID_CONFIGURATION this long after its creation (one shot).
+	GreenInvalidAfterMS int `json:"green_invalid_after_ms,omitempty"`
+}
+
+// activeFault is a Fault with its own call counter.
+type activeFault struct {
+	Fault
+	seen     int
+	consumed bool // one-shot model faults (Switchover, GreenInvalidAfterMS) once used
+}
+
+// ParseFaults reads a JSON array of faults and checks each one.
+func ParseFaults(r io.Reader) ([]Fault, error) {
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	var faults []Fault
+	if err := dec.Decode(&faults); err != nil {
+		return nil, fmt.Errorf("sim: faults must be a JSON array of fault objects: %w", err)
+	}
+	for i, f := range faults {
+		if err := f.validate(); err != nil {
+			return nil, fmt.Errorf("sim: fault #%d: %w", i+1, err)
+		}
+	}
+	return faults, nil
+}
+
+func (f Fault) validate() error {
+	switch {
+	case f.Nth < 0:
+		return fmt.Errorf("nth must be 0 (every call) or a positive call number, got %d", f.Nth)
+	case f.ThrottleRate < 0 || f.ThrottleRate > 1:
+		return fmt.Errorf("throttle_rate must be between 0 and 1, got %v", f.ThrottleRate)
+	case f.LatencyMS < 0:
+		return fmt.Errorf("latency_ms must not be negative, got %d", f.LatencyMS)
+	case f.GreenInvalidAfterMS < 0:
+		return fmt.Errorf("green_invalid_after_ms must not be negative, got %d", f.GreenInvalidAfterMS)
+	case f.Switchover != "" && f.Switchover != "fail" && f.Switchover != "timeout":
+		return fmt.Errorf(`switchover must be "fail" or "timeout", got %q`, f.Switchover)
+	case f.HTTPStatus != 0 && (f.HTTPStatus < 400 || f.HTTPStatus > 599):
+		return fmt.Errorf("http_status must be an error status (400–599), got %d", f.HTTPStatus)
+	case f.Code == "" && f.ThrottleRate == 0 && f.LatencyMS == 0 && f.Switchover == "" && f.GreenInvalidAfterMS == 0:
+		return fmt.Errorf("fault does nothing: set code, throttle_rate, latency_ms, switchover or green_invalid_after_ms")
+	}
+	return nil
+}
+
+// activeLocked says whether the fault's After/Until window is open.
+func (s *Simulator) faultWindowOpen(f *activeFault) bool {
+	if f.After != "" && s.accepted[f.After] == 0 {
+		return false
+	}
+	if f.Until != "" && s.accepted[f.Until] > 0 {
+		return false
+	}
+	return true
+}
+
+// callFaultsLocked applies the per-call faults to one call of op: the
+// latency to add and, when the call must fail, the error to answer.
+func (s *Simulator) callFaultsLocked(op string) (time.Duration, *apiError) {
+	var latency time.Duration
+	var failure *apiError
+	for _, f := range s.faults {
+		if f.Operation != "" && f.Operation != op {
+			continue
+		}
+		if f.Code == "" && f.ThrottleRate == 0 && f.LatencyMS == 0 {
+			continue // a model fault: not about calls
+		}
+		if !s.faultWindowOpen(f) {
+			continue
+		}
+		f.seen++
+		if f.Nth != 0 && f.seen != f.Nth {
+			continue
+		}
+		latency += time.Duration(f.LatencyMS) * time.Millisecond
+		if failure != nil {
+			continue
+		}
+		if f.ThrottleRate > 0 && s.throttle.Float64() < f.ThrottleRate {
+			failure = &apiError{Code: codeThrottling, Message: "Rate exceeded", Status: 400}
+			continue
+		}
+		if f.Code != "" {
+			msg := f.Message
+			if msg == "" {
+				msg = "Injected fault " + f.Code + " for " + op
+			}
+			status := f.HTTPStatus
+			if status == 0 {
+				status = statusFor(f.Code)
+			}
+			failure = &apiError{Code: f.Code, Message: msg, Status: status}
+		}
+	}
+	return latency, failure
+}
+
+// takeModelFault consumes the first open one-shot fault that pick selects.
+func (s *Simulator) takeModelFault(pick func(f Fault) bool) (Fault, bool) {
+	for _, f := range s.faults {
+		if f.consumed || !pick(f.Fault) || !s.faultWindowOpen(f) {
+			continue
+		}
+		f.consumed = true
+		return f.Fault, true
+	}
+	return Fault{}, false
+}

@@ -1,0 +1,352 @@
+// Package sim is the one fake of AWS used by every test, by `rdsbg demo` and
+// by `rdsbg sim`: an http.Handler that speaks the awsQuery protocol of RDS
+// (and STS GetCallerIdentity) closely enough that the real aws-sdk-go-v2
+// client and the AWS CLI talk to it unchanged (rds-facts.md §6).
+//
+// The model is computed lazily: every request first applies, in time order,
+// the scheduled transitions that fell due on Options.Clock, all under one
+// mutex. There are no background goroutines, so a virtual clock makes the
+// whole simulator deterministic.
+package sim
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rdsbg/rdsbg/awsclient/clock"
+)
+
+// Proxy regimes (design.md §2).
+const (
+	// RegimeLegacy refuses CreateBlueGreenDeployment while the source is a
+	// registered proxy target (the pre-April-2026 behaviour).
+	RegimeLegacy = "legacy"
+	// RegimeNative refuses registering a DB that has a deployment, and the
+	// proxy follows the new primary at switchover.
+	RegimeNative = "native"
+)
+
+// Options configure a Simulator. Zero values mean the documented defaults.
+type Options struct {
+	Scenario string      // default "rds-postgres-legacy-proxy"
+	Clock    clock.Clock // default clock.Real{}
+	Region   string      // default "us-east-1"
+	Account  string      // default "123456789012"
+	Faults   []Fault
+	Seed     int64    // deterministic names, request ids and throttling draws
+	Timings  *Timings // nil ⇒ DefaultTimings()
+
+	// ProxyRegime overrides the scenario's regime: RegimeLegacy or
+	// RegimeNative ("" ⇒ the scenario's own).
+	ProxyRegime string
+
+	// LegacyProxyRefusalCode is the wire code CreateBlueGreenDeployment
+	// answers in the legacy regime when the source is a proxy target. The
+	// real code is undocumented (rds-facts §5.3), so it is configurable.
+	// "" ⇒ SourceDatabaseNotSupportedFault for an instance,
+	// SourceClusterNotSupportedFault for a cluster.
+	LegacyProxyRefusalCode string
+	// NativeRegisterRefusalCode is the wire code RegisterDBProxyTargets
+	// answers in the native regime for a DB that has a deployment
+	// (undocumented, rds-facts §5.4). "" ⇒ InvalidDBInstanceState for an
+	// instance, InvalidDBClusterStateFault for a cluster.
+	NativeRegisterRefusalCode string
+}
+
+// Timings hold every duration of the model, in clock time.
+type Timings struct {
+	ProvisioningStart      time.Duration // creation → first task IN_PROGRESS
+	ReplicaCreate          time.Duration // CREATING_READ_REPLICA_OF_SOURCE
+	EngineUpgrade          time.Duration // DB_ENGINE_VERSION_UPGRADE
+	ConfigureBackups       time.Duration // CONFIGURE_BACKUPS
+	CreateTopology         time.Duration // CREATING_TOPOLOGY_OF_SOURCE (green replicas)
+	CreateClusterInstances time.Duration // CREATE_DB_INSTANCES_FOR_CLUSTER
+	CreateCustomEndpoints  time.Duration // CREATE_CUSTOM_ENDPOINTS
+	Switchover             time.Duration // SWITCHOVER_IN_PROGRESS → SWITCHOVER_COMPLETED
+	Rename                 time.Duration // last part of the switchover: instances show "renaming"
+	Rollback               time.Duration // SWITCHOVER_FAILED → AVAILABLE
+	TargetRegister         time.Duration // proxy target REGISTERING → AVAILABLE
+	ProxyFollow            time.Duration // native regime: new primary UNAVAILABLE → AVAILABLE after switchover
+	Modify                 time.Duration // ModifyDB* engine upgrade: upgrading → available
+	InstanceDelete         time.Duration // deleting → gone
+	ClusterDelete          time.Duration // deleting → gone
+	DeploymentDelete       time.Duration // DELETING → gone
+	Snapshot               time.Duration // creating → available
+}
+
+// DefaultTimings are realistic but compressed durations (rds-facts §4.1
+// measured ~12–30 min to AVAILABLE).
+func DefaultTimings() Timings {
+	return Timings{
+		ProvisioningStart:      10 * time.Second,
+		ReplicaCreate:          8 * time.Minute,
+		EngineUpgrade:          6 * time.Minute,
+		ConfigureBackups:       2 * time.Minute,
+		CreateTopology:         4 * time.Minute,
+		CreateClusterInstances: 4 * time.Minute,
+		CreateCustomEndpoints:  1 * time.Minute,
+		Switchover:             45 * time.Second,
+		Rename:                 5 * time.Second,
+		Rollback:               15 * time.Second,
+		TargetRegister:         20 * time.Second,
+		ProxyFollow:            8 * time.Second,
+		Modify:                 5 * time.Minute,
+		InstanceDelete:         3 * time.Minute,
+		ClusterDelete:          2 * time.Minute,
+		DeploymentDelete:       30 * time.Second,
+		Snapshot:               2 * time.Minute,
+	}
+}
+
+// Mutation is one accepted state-changing call.
+type Mutation struct {
+	Time      time.Time
+	Operation string
+	Target    string // the main identifier acted on
+	RequestID string
+}
+
+// Simulator is the fake RDS endpoint. It is safe for concurrent use.
+type Simulator struct {
+	mu      sync.Mutex
+	opts    Options
+	timings Timings
+	clock   clock.Clock
+	st      *State
+
+	names    *rand.Rand // green suffixes, ids, resource ids
+	requests *rand.Rand // request ids
+	throttle *rand.Rand // throttling draws
+
+	events   []event
+	eventSeq uint64
+
+	mutations          []Mutation
+	calls              map[string]int
+	totalCalls         int
+	accepted           map[string]int // accepted calls per operation (for Fault.After/Until)
+	faults             []*activeFault
+	deploymentsCreated int
+}
+
+// event is a scheduled state transition. fn gets its own due time so that
+// chained transitions stay exact however late the next request arrives.
+type event struct {
+	at  time.Time
+	seq uint64
+	fn  func(at time.Time)
+}
+
+// New builds a simulator for a scenario.
+func New(o Options) (*Simulator, error) {
+	if o.Scenario == "" {
+		o.Scenario = ScenarioRDSPostgresLegacy
+	}
+	if o.Clock == nil {
+		o.Clock = clock.Real{}
+	}
+	if o.Region == "" {
+		o.Region = "us-east-1"
+	}
+	if o.Account == "" {
+		o.Account = "123456789012"
+	}
+	switch o.ProxyRegime {
+	case "", RegimeLegacy, RegimeNative:
+	default:
+		return nil, fmt.Errorf("sim: unknown proxy regime %q (valid: %s, %s)", o.ProxyRegime, RegimeLegacy, RegimeNative)
+	}
+	t := DefaultTimings()
+	if o.Timings != nil {
+		t = *o.Timings
+	}
+	seed := uint64(o.Seed)
+	s := &Simulator{
+		opts:     o,
+		timings:  t,
+		clock:    o.Clock,
+		names:    rand.New(rand.NewPCG(seed, 0x6e616d6573)),
+		requests: rand.New(rand.NewPCG(seed, 0x7265717565737473)),
+		throttle: rand.New(rand.NewPCG(seed, 0x7468726f74746c65)),
+		calls:    map[string]int{},
+		accepted: map[string]int{},
+	}
+	build, ok := scenarioBuilders()[o.Scenario]
+	if !ok {
+		return nil, fmt.Errorf("sim: unknown scenario %q (valid: %s)", o.Scenario, strings.Join(scenarioNames(), ", "))
+	}
+	s.st = &State{Region: o.Region, Account: o.Account, hash: s.randLower(12)}
+	build(s, s.st, s.clock.Now())
+	if o.ProxyRegime != "" {
+		s.st.Regime = o.ProxyRegime
+	}
+	s.normalizeLocked(s.clock.Now())
+	for _, f := range o.Faults {
+		s.faults = append(s.faults, &activeFault{Fault: f})
+	}
+	return s, nil
+}
+
+// Mutations returns every accepted state-changing call, in order.
+func (s *Simulator) Mutations() []Mutation {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Mutation(nil), s.mutations...)
+}
+
+// CallCounts returns the number of calls per operation, refused ones included.
+func (s *Simulator) CallCounts() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]int, len(s.calls))
+	for k, v := range s.calls {
+		out[k] = v
+	}
+	return out
+}
+
+// TotalCalls is the number of calls of any operation.
+func (s *Simulator) TotalCalls() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.totalCalls
+}
+
+// AddFault injects a fault; its Nth counts calls from now on.
+func (s *Simulator) AddFault(f Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = append(s.faults, &activeFault{Fault: f})
+}
+
+// Update runs fn on the model under the lock, after applying the
+// transitions due now. Resources added without ids get them afterwards.
+func (s *Simulator) Update(fn func(st *State)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.clock.Now()
+	s.advanceLocked(now)
+	fn(s.st)
+	s.normalizeLocked(now)
+}
+
+// DeploymentsCreated counts deployments ever created.
+func (s *Simulator) DeploymentsCreated() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.deploymentsCreated
+}
+
+// Regime is the proxy regime in force (RegimeLegacy or RegimeNative).
+func (s *Simulator) Regime() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.st.Regime
+}
+
+// schedule queues fn to run once the clock reaches at.
+func (s *Simulator) schedule(at time.Time, fn func(at time.Time)) {
+	s.eventSeq++
+	s.events = append(s.events, event{at: at, seq: s.eventSeq, fn: fn})
+}
+
+// advanceLocked runs every due transition in time order. A transition may
+// schedule further ones; those run in the same pass when they are due too.
+func (s *Simulator) advanceLocked(now time.Time) {
+	for {
+		best := -1
+		for i, e := range s.events {
+			if e.at.After(now) {
+				continue
+			}
+			if best < 0 || e.at.Before(s.events[best].at) || (e.at.Equal(s.events[best].at) && e.seq < s.events[best].seq) {
+				best = i
+			}
+		}
+		if best < 0 {
+			return
+		}
+		e := s.events[best]
+		s.events = append(s.events[:best], s.events[best+1:]...)
+		e.fn(e.at)
+	}
+}
+
+const lowerAlnum = "abcdefghijklmnopqrstuvwxyz0123456789"
+const upperAlnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+func (s *Simulator) randFrom(alphabet string, n int) string {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = alphabet[s.names.IntN(len(alphabet))]
+	}
+	return string(b)
+}
+
+func (s *Simulator) randLower(n int) string { return s.randFrom(lowerAlnum, n) }
+
+func (s *Simulator) newInstanceResourceID() string { return "db-" + s.randFrom(upperAlnum, 26) }
+func (s *Simulator) newClusterResourceID() string  { return "cluster-" + s.randFrom(upperAlnum, 26) }
+
+// newRequestID returns a UUID-shaped id, deterministic by Seed.
+func (s *Simulator) newRequestID() string {
+	const hex = "0123456789abcdef"
+	b := make([]byte, 36)
+	for i := range b {
+		switch i {
+		case 8, 13, 18, 23:
+			b[i] = '-'
+		default:
+			b[i] = hex[s.requests.IntN(16)]
+		}
+	}
+	return string(b)
+}
+
+// normalizeLocked fills in what a test (or a scenario) left out when adding
+// resources: resource ids, creation times, sorted order.
+func (s *Simulator) normalizeLocked(now time.Time) {
+	for _, in := range s.st.Instances {
+		if in.ResourceID == "" {
+			in.ResourceID = s.newInstanceResourceID()
+		}
+		if in.CreateTime.IsZero() {
+			in.CreateTime = now
+		}
+		if in.Status == "" {
+			in.Status = "available"
+		}
+	}
+	for _, c := range s.st.Clusters {
+		if c.ResourceID == "" {
+			c.ResourceID = s.newClusterResourceID()
+		}
+		if c.CreateTime.IsZero() {
+			c.CreateTime = now
+		}
+		if c.Status == "" {
+			c.Status = "available"
+		}
+	}
+	for _, p := range s.st.Proxies {
+		if p.ARNSuffix == "" {
+			p.ARNSuffix = "prx-" + s.randFrom("0123456789abcdef", 17)
+		}
+		if p.TargetGroupSuffix == "" {
+			p.TargetGroupSuffix = "prx-tg-" + s.randFrom("0123456789abcdef", 17)
+		}
+		if p.Status == "" {
+			p.Status = "available"
+		}
+		if p.CreateTime.IsZero() {
+			p.CreateTime = now
+		}
+	}
+	sort.SliceStable(s.st.Instances, func(i, j int) bool { return s.st.Instances[i].ID < s.st.Instances[j].ID })
+	sort.SliceStable(s.st.Clusters, func(i, j int) bool { return s.st.Clusters[i].ID < s.st.Clusters[j].ID })
+	sort.SliceStable(s.st.Proxies, func(i, j int) bool { return s.st.Proxies[i].Name < s.st.Proxies[j].Name })
+}
