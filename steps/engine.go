@@ -1,0 +1,167 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+
+	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/awsclient/clock"
+)
+
+// Config is everything the engine needs; main.go and the wizard build it.
+type Config struct {
+	API      awsclient.API
+	Calls    *awsclient.CallLog // every call becomes an api-call event and a journal audit record
+	Clock    clock.Clock
+	StateDir string // journal + lock directory
+	Approver Approver
+	Sink     Sink
+	Options  Options
+	Poll     PollPolicy // zero ⇒ DefaultPollPolicy()
+}
+
+// Engine runs, resumes, aborts one blue/green procedure for one source.
+// It is not safe for concurrent use: one Engine drives one run at a time.
+type Engine struct {
+	cfg    Config
+	random *rand.Rand // jitter; per engine, never package state
+
+	mu      sync.Mutex // guards journal and current: call-log callbacks arrive from the client
+	journal *Journal
+	current StepID // the step whose mutations the call log is seeing
+}
+
+// New validates the configuration. The per-source lock is taken lazily by
+// Run, Resume and Abort, once the source's identity is known.
+func New(cfg Config) (*Engine, error) {
+	if cfg.API == nil {
+		return nil, &InputError{Input: "api", Message: "no AWS client configured", ExitCode: ExitUsage}
+	}
+	if cfg.Approver == nil {
+		return nil, &InputError{Input: "approver", Message: "no approver configured: without a terminal use --yes (and --confirm for severe steps)", ExitCode: ExitUsage}
+	}
+	if cfg.StateDir == "" {
+		return nil, &InputError{Input: "--state-dir", Message: "no state directory: the journal has nowhere to live", ExitCode: ExitUsage}
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = clock.Real{}
+	}
+	if cfg.Sink == nil {
+		cfg.Sink = func(Event) {}
+	}
+	if cfg.Poll == (PollPolicy{}) {
+		cfg.Poll = DefaultPollPolicy()
+	}
+	seed := uint64(cfg.Clock.Now().UnixNano())
+	return &Engine{cfg: cfg, random: rand.New(rand.NewPCG(seed, seed>>7|1))}, nil
+}
+
+// emit stamps and sends one event.
+func (e *Engine) emit(ev Event) {
+	if ev.Time.IsZero() {
+		ev.Time = e.cfg.Clock.Now()
+	}
+	e.cfg.Sink(ev)
+}
+
+// notice sends a plain message event.
+func (e *Engine) notice(step StepID, format string, args ...any) {
+	e.emit(Event{Type: EventNotice, Step: step, Message: fmt.Sprintf(format, args...)})
+}
+
+// subscribeCalls turns every AWS call into an api-call event and, once a
+// journal is open, an audit record. It returns the unsubscribe function.
+func (e *Engine) subscribeCalls() func() {
+	if e.cfg.Calls == nil {
+		return func() {}
+	}
+	return e.cfg.Calls.Subscribe(func(c awsclient.Call) {
+		call := c
+		e.emit(Event{Time: c.Start, Type: EventAPICall, Call: &call})
+		e.mu.Lock()
+		j, step := e.journal, e.current
+		e.mu.Unlock()
+		if j == nil {
+			return
+		}
+		if c.Mutating {
+			// The mutation's request id, right after its response: with
+			// the step's "started" record before it, the journal brackets
+			// every change.
+			_ = j.Append(Record{Kind: RecordMutation, Step: step, Operation: c.Operation, RequestID: c.RequestID, Message: c.ErrorCode})
+		}
+		_ = j.Append(Record{Kind: RecordCall, Step: step, Call: &call})
+	})
+}
+
+func (e *Engine) setJournal(j *Journal) {
+	e.mu.Lock()
+	e.journal = j
+	e.mu.Unlock()
+}
+
+// Sentinel errors that ExitCode maps.
+var (
+	// ErrBlocked: preflight found a blocker; nothing was changed.
+	ErrBlocked = errors.New("preflight blocked the run; nothing was changed")
+	// ErrDeclined: the operator (or the headless rules) said no.
+	ErrDeclined = errors.New("cancelled by the operator")
+)
+
+// LockError reports a source already being worked on by another run.
+type LockError struct {
+	Source string
+	Path   string
+	Holder string // "pid 1234" when known
+}
+
+func (e *LockError) Error() string {
+	holder := e.Holder
+	if holder == "" {
+		holder = "another process"
+	}
+	return fmt.Sprintf("another rdsbg run holds the lock for %s (%s, lock file %s); wait for it to finish or check `rdsbg status --source %s`", e.Source, holder, e.Path, e.Source)
+}
+
+// StateDirError reports a state directory the journal cannot be written to.
+type StateDirError struct {
+	Dir string
+	Err error
+}
+
+func (e *StateDirError) Error() string {
+	return fmt.Sprintf("state directory %s is not writable (%v): the journal must be written before any change; pass --state-dir with a writable directory", e.Dir, e.Err)
+}
+
+func (e *StateDirError) Unwrap() error { return e.Err }
+
+// ExitCode maps an error returned by the engine (or by main's own checks)
+// to the process exit code of design.md §4.
+func ExitCode(err error) int {
+	if err == nil {
+		return ExitOK
+	}
+	var inErr *InputError
+	if errors.As(err, &inErr) {
+		if inErr.ExitCode != 0 {
+			return inErr.ExitCode
+		}
+		return ExitUsage
+	}
+	var lockErr *LockError
+	var dirErr *StateDirError
+	switch {
+	case errors.As(err, &lockErr), errors.As(err, &dirErr):
+		return ExitUsage
+	case errors.Is(err, ErrBlocked):
+		return ExitPreflight
+	case errors.Is(err, ErrDeclined):
+		return ExitCancelled
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return ExitInterrupted
+	}
+	return ExitStepFailed
+}

@@ -1,0 +1,334 @@
+package steps
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rdsbg/rdsbg/awsclient"
+)
+
+// RecordKind names a journal record.
+type RecordKind string
+
+const (
+	RecordRunStarted   RecordKind = "run-started"  // options + plan
+	RecordPlan         RecordKind = "plan"         // a re-plan (regime fallback, resume with a changed plan)
+	RecordProxies      RecordKind = "proxies"      // the original registrations: the rollback record
+	RecordStep         RecordKind = "step"         // a step transition
+	RecordMutation     RecordKind = "mutation"     // a mutating call and its request id
+	RecordCall         RecordKind = "call"         // audit: every AWS call
+	RecordDeployment   RecordKind = "deployment"   // the deployment this run owns
+	RecordCompensation RecordKind = "compensation" // what compensation did
+	RecordProxyless    RecordKind = "proxyless"    // the proxy-less window opened or closed
+	RecordRenames      RecordKind = "renames"      // before → after names and the old blue ARNs, at switchover
+	RecordFinish       RecordKind = "finish"
+)
+
+// Step transitions recorded in RecordStep.State.
+const (
+	StepStateStarted = "started"
+	StepStateDone    = "done"
+	StepStateFailed  = "failed"
+	StepStateSkipped = "skipped"
+)
+
+// Record is one journal line. Only the fields that apply are set.
+type Record struct {
+	Time         time.Time           `json:"time"`
+	Kind         RecordKind          `json:"kind"`
+	Source       string              `json:"source,omitempty"`
+	Step         StepID              `json:"step,omitempty"`
+	State        string              `json:"state,omitempty"`
+	Operation    string              `json:"operation,omitempty"`
+	RequestID    string              `json:"request_id,omitempty"`
+	DeploymentID string              `json:"deployment_id,omitempty"`
+	Message      string              `json:"message,omitempty"`
+	Options      *Options            `json:"options,omitempty"`
+	Plan         *Plan               `json:"plan,omitempty"`
+	Proxies      []ProxyRegistration `json:"proxies,omitempty"`
+	Call         *awsclient.Call     `json:"call,omitempty"`
+	Renames      map[string]string   `json:"renames,omitempty"`
+	OldBlue      []string            `json:"old_blue,omitempty"` // ARNs of the -oldN resources
+	Finished     *Finished           `json:"finished,omitempty"`
+}
+
+// Journal is the append-only, fsynced record of one source's runs.
+type Journal struct {
+	mu   sync.Mutex
+	path string
+	file *os.File
+	now  func() time.Time
+}
+
+// JournalPath is the journal file of a source (identifier or ARN) under
+// stateDir. The name keeps only safe characters so an ARN maps to one file.
+func JournalPath(stateDir, sourceKey string) string {
+	return filepath.Join(stateDir, safeName(sourceKey)+".journal.jsonl")
+}
+
+// safeName maps an identifier or ARN to a file name: the identifier part of
+// an ARN (its last ':' field) so `db-1` and its ARN share a journal.
+func safeName(source string) string {
+	if i := strings.LastIndex(source, ":"); i >= 0 && strings.HasPrefix(source, "arn:") {
+		source = source[i+1:]
+	}
+	var b strings.Builder
+	for _, r := range strings.ToLower(source) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
+			b.WriteRune(r)
+		default:
+			b.WriteRune('_')
+		}
+	}
+	if b.Len() == 0 {
+		return "_"
+	}
+	return b.String()
+}
+
+// ensureStateDir creates the directory and proves it is writable, before
+// anything is changed in AWS.
+func ensureStateDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return &StateDirError{Dir: dir, Err: err}
+	}
+	probe, err := os.CreateTemp(dir, ".probe-*")
+	if err != nil {
+		return &StateDirError{Dir: dir, Err: err}
+	}
+	name := probe.Name()
+	probe.Close()
+	os.Remove(name)
+	return nil
+}
+
+// OpenJournal opens (creating if needed) the journal at path for appending.
+func OpenJournal(path string, now func() time.Time) (*Journal, error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, &StateDirError{Dir: filepath.Dir(path), Err: err}
+	}
+	return &Journal{path: path, file: f, now: now}, nil
+}
+
+// Path is the journal's file.
+func (j *Journal) Path() string { return j.path }
+
+// Append writes one record and fsyncs it: a crash right after Append returns
+// never loses the record.
+func (j *Journal) Append(r Record) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.file == nil {
+		return errors.New("journal closed")
+	}
+	if r.Time.IsZero() {
+		r.Time = j.now()
+	}
+	line, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("journal: %w", err)
+	}
+	line = append(line, '\n')
+	if _, err := j.file.Write(line); err != nil {
+		return fmt.Errorf("journal %s: %w", j.path, err)
+	}
+	if err := j.file.Sync(); err != nil {
+		return fmt.Errorf("journal %s: fsync: %w", j.path, err)
+	}
+	return nil
+}
+
+// Close closes the file.
+func (j *Journal) Close() error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.file == nil {
+		return nil
+	}
+	err := j.file.Close()
+	j.file = nil
+	return err
+}
+
+// ReadJournal reads every complete record of a journal. A torn last line
+// (a crash mid-write) is ignored: the record before it is the truth.
+func ReadJournal(path string) ([]Record, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []Record
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 64*1024), 16*1024*1024)
+	for sc.Scan() {
+		line := sc.Bytes()
+		if len(strings.TrimSpace(string(line))) == 0 {
+			continue
+		}
+		var r Record
+		if err := json.Unmarshal(line, &r); err != nil {
+			continue
+		}
+		out = append(out, r)
+	}
+	return out, sc.Err()
+}
+
+// JournalState is what a journal says about the latest run of a source.
+type JournalState struct {
+	Source       string
+	Options      Options
+	Plan         *Plan
+	Proxies      []ProxyRegistration // the rollback record
+	DeploymentID string
+	Steps        map[StepID]string // last transition per step
+	Started      map[StepID]time.Time
+	Finished     *Finished
+	ProxylessAt  *time.Time // the proxy-less window opened and was not closed
+	RunStarted   time.Time
+	Renames      map[string]string
+	OldBlue      []string
+	// ContinueWithoutProxy: the operator chose to leave the proxy empty
+	// until the switchover.
+	ContinueWithoutProxy bool
+}
+
+// Unfinished is true when the latest run started and never finished, or
+// finished in a resumable way (failed, interrupted).
+func (s JournalState) Unfinished() bool {
+	if s.Plan == nil {
+		return false
+	}
+	if s.Finished == nil {
+		return true
+	}
+	switch s.Finished.Outcome {
+	case OutcomeDone, OutcomeRolledBack, OutcomeBlocked, OutcomeCancelled:
+		return false
+	}
+	return true
+}
+
+// Done is true when the journal says the step finished (done or skipped).
+func (s JournalState) Done(id StepID) bool {
+	st := s.Steps[id]
+	return st == StepStateDone || st == StepStateSkipped
+}
+
+// FoldJournal reduces records to the latest run's state.
+func FoldJournal(records []Record) JournalState {
+	var s JournalState
+	for _, r := range records {
+		switch r.Kind {
+		case RecordRunStarted:
+			// A new run starts over: nothing of a finished run (its
+			// renames, its deployment) may leak into the next one.
+			s = JournalState{Source: r.Source, RunStarted: r.Time}
+			if r.Options != nil {
+				s.Options = *r.Options
+			}
+			s.Plan = r.Plan
+		case RecordPlan:
+			s.Plan = r.Plan
+			s.Finished = nil
+		case RecordProxies:
+			s.Proxies = r.Proxies
+		case RecordDeployment:
+			s.DeploymentID = r.DeploymentID
+		case RecordStep:
+			if s.Steps == nil {
+				s.Steps = map[StepID]string{}
+				s.Started = map[StepID]time.Time{}
+			}
+			s.Steps[r.Step] = r.State
+			if r.State == StepStateStarted {
+				s.Started[r.Step] = r.Time
+			}
+		case RecordProxyless:
+			if r.State == "open" {
+				t := r.Time
+				s.ProxylessAt = &t
+			} else {
+				s.ProxylessAt = nil
+			}
+		case RecordRenames:
+			s.Renames = r.Renames
+			s.OldBlue = r.OldBlue
+		case RecordFinish:
+			s.Finished = r.Finished
+		}
+		if r.Kind == RecordStep && r.Step == StepAttachProxyBlue && r.Message == continueWithoutProxyNote {
+			s.ContinueWithoutProxy = true
+		}
+		if r.DeploymentID != "" && r.Kind != RecordCall {
+			s.DeploymentID = r.DeploymentID
+		}
+	}
+	return s
+}
+
+// FindJournals lists the journals under stateDir, newest first.
+func FindJournals(stateDir string) ([]string, error) {
+	entries, err := os.ReadDir(stateDir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	type found struct {
+		path string
+		mod  time.Time
+	}
+	var out []found
+	for _, e := range entries {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".journal.jsonl") {
+			continue
+		}
+		info, err := e.Info()
+		if err != nil {
+			continue
+		}
+		out = append(out, found{filepath.Join(stateDir, e.Name()), info.ModTime()})
+	}
+	sort.Slice(out, func(i, k int) bool { return out[i].mod.After(out[k].mod) })
+	paths := make([]string, len(out))
+	for i, f := range out {
+		paths[i] = f.path
+	}
+	return paths, nil
+}
+
+// UnfinishedJournals returns the journals whose latest run can be resumed,
+// with the source each names: `rdsbg resume` without --source uses the one
+// when there is exactly one.
+func UnfinishedJournals(stateDir string) (map[string]string, error) {
+	paths, err := FindJournals(stateDir)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, p := range paths {
+		recs, err := ReadJournal(p)
+		if err != nil {
+			continue
+		}
+		st := FoldJournal(recs)
+		if st.Unfinished() {
+			out[p] = st.Source
+		}
+	}
+	return out, nil
+}

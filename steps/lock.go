@@ -1,0 +1,65 @@
+package steps
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+)
+
+// sourceLock is an exclusive flock on <journal>.lock. flock locks belong to
+// the open file, so the kernel drops the lock when the process dies: a crash
+// never leaves a stale lock behind, and two runs in one process conflict too.
+type sourceLock struct {
+	file *os.File
+}
+
+// acquireLock takes the lock for source or returns a *LockError naming the
+// holder.
+func acquireLock(stateDir, source string) (*sourceLock, error) {
+	if err := ensureStateDir(stateDir); err != nil {
+		return nil, err
+	}
+	path := JournalPath(stateDir, source) + ".lock"
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, &StateDirError{Dir: stateDir, Err: err}
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		holder := readHolder(f)
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, &LockError{Source: source, Path: path, Holder: holder}
+		}
+		return nil, &StateDirError{Dir: stateDir, Err: fmt.Errorf("lock %s: %w", path, err)}
+	}
+	// Record the holder for whoever is refused next.
+	if err := f.Truncate(0); err == nil {
+		_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+		_ = f.Sync()
+	}
+	return &sourceLock{file: f}, nil
+}
+
+func readHolder(f *os.File) string {
+	buf := make([]byte, 32)
+	n, _ := f.ReadAt(buf, 0)
+	pid := strings.TrimSpace(string(buf[:n]))
+	if pid == "" {
+		return ""
+	}
+	return "pid " + pid
+}
+
+// release drops the lock. The file stays: removing it would race with a
+// process that has just opened it.
+func (l *sourceLock) release() {
+	if l == nil || l.file == nil {
+		return
+	}
+	_ = syscall.Flock(int(l.file.Fd()), syscall.LOCK_UN)
+	l.file.Close()
+	l.file = nil
+}

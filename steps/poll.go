@@ -1,0 +1,209 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/rdsbg/rdsbg/awsclient"
+)
+
+// PollPolicy is how the engine waits (design.md §5): slow during long
+// waits, fast in the critical section and for proxy targets, AVAILABLE
+// believed only after StableReads consecutive reads, throttling backed off.
+// Every wait has a limit that fails clearly.
+type PollPolicy struct {
+	Slow        time.Duration // long waits (provisioning, upgrade, snapshots): ≤ 6 calls/min
+	Fast        time.Duration // critical section, proxy targets
+	Max         time.Duration // ceiling of the throttling backoff
+	Jitter      float64       // ± fraction added to every interval
+	StableReads int           // consecutive satisfied reads before believing AVAILABLE
+
+	ProvisionLimit   time.Duration // create-deployment: green to AVAILABLE
+	UpgradeLimit     time.Duration // upgrade-green
+	ProxyTargetLimit time.Duration // a proxy target to AVAILABLE
+	SwitchoverMargin time.Duration // added to the switchover timeout
+	SnapshotLimit    time.Duration // cleanup snapshots
+	DeleteLimit      time.Duration // cleanup deletions
+	ReadErrors       int           // consecutive failed reads a wait tolerates
+}
+
+// DefaultPollPolicy is the production policy.
+func DefaultPollPolicy() PollPolicy {
+	return PollPolicy{
+		Slow:             15 * time.Second,
+		Fast:             time.Second,
+		Max:              2 * time.Minute,
+		Jitter:           0.15,
+		StableReads:      3,
+		ProvisionLimit:   4 * time.Hour,
+		UpgradeLimit:     3 * time.Hour,
+		ProxyTargetLimit: 30 * time.Minute,
+		SwitchoverMargin: 5 * time.Minute,
+		SnapshotLimit:    6 * time.Hour,
+		DeleteLimit:      2 * time.Hour,
+		ReadErrors:       5,
+	}
+}
+
+// withDefaults fills the zero fields of a partly set policy.
+func (p PollPolicy) withDefaults() PollPolicy {
+	d := DefaultPollPolicy()
+	fill := func(v *time.Duration, def time.Duration) {
+		if *v <= 0 {
+			*v = def
+		}
+	}
+	fill(&p.Slow, d.Slow)
+	fill(&p.Fast, d.Fast)
+	fill(&p.Max, d.Max)
+	fill(&p.ProvisionLimit, d.ProvisionLimit)
+	fill(&p.UpgradeLimit, d.UpgradeLimit)
+	fill(&p.ProxyTargetLimit, d.ProxyTargetLimit)
+	fill(&p.SwitchoverMargin, d.SwitchoverMargin)
+	fill(&p.SnapshotLimit, d.SnapshotLimit)
+	fill(&p.DeleteLimit, d.DeleteLimit)
+	if p.StableReads <= 0 {
+		p.StableReads = d.StableReads
+	}
+	if p.ReadErrors <= 0 {
+		p.ReadErrors = d.ReadErrors
+	}
+	if p.Jitter < 0 {
+		p.Jitter = 0
+	}
+	return p
+}
+
+// pollSpeed selects the interval of a wait.
+type pollSpeed int
+
+const (
+	pollSlow pollSpeed = iota
+	pollFast
+)
+
+// waitSpec describes one wait.
+type waitSpec struct {
+	step   StepID
+	what   string // "deployment to be AVAILABLE": shown in progress and in the timeout error
+	speed  pollSpeed
+	limit  time.Duration
+	stable int // consecutive satisfied reads required; 0 ⇒ 1
+	// poll reads AWS once: done, the progress rows, or an error. A
+	// *fatalError stops the wait at once; other errors are retried.
+	poll func(ctx context.Context) (bool, Progress, error)
+}
+
+// fatalError is a poll result that no amount of waiting fixes.
+type fatalError struct{ err error }
+
+func (f *fatalError) Error() string { return f.err.Error() }
+func (f *fatalError) Unwrap() error { return f.err }
+
+func fatal(format string, args ...any) error {
+	return &fatalError{err: fmt.Errorf(format, args...)}
+}
+
+// WaitTimeoutError is a wait that ran past its limit.
+type WaitTimeoutError struct {
+	Step  StepID
+	What  string
+	Limit time.Duration
+}
+
+func (e *WaitTimeoutError) Error() string {
+	return fmt.Sprintf("%s: gave up waiting for %s after %s", e.Step, e.What, e.Limit)
+}
+
+// wait polls until spec.poll reports done spec.stable times in a row,
+// emitting a progress event per read.
+func (e *Engine) wait(ctx context.Context, spec waitSpec) error {
+	pol := e.cfg.Poll
+	start := e.cfg.Clock.Now()
+	interval := pol.Slow
+	if spec.speed == pollFast {
+		interval = pol.Fast
+	}
+	need := spec.stable
+	if need <= 0 {
+		need = 1
+	}
+	streak, polls, readErrors := 0, 0, 0
+	backoff := time.Duration(0)
+	for {
+		polls++
+		done, prog, err := spec.poll(ctx)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		switch {
+		case err != nil:
+			var fe *fatalError
+			if errors.As(err, &fe) {
+				return err
+			}
+			streak = 0
+			if isThrottled(err) {
+				// Throttling is shared with everything else in the
+				// account: back off, doubling up to Max.
+				if backoff == 0 {
+					backoff = interval * 2
+				} else {
+					backoff *= 2
+				}
+				if backoff > pol.Max {
+					backoff = pol.Max
+				}
+				e.notice(spec.step, "AWS is throttling requests; next read in %s", backoff.Round(time.Second))
+			} else {
+				readErrors++
+				if readErrors >= pol.ReadErrors {
+					return fmt.Errorf("%s: %d reads in a row failed while waiting for %s: %w", spec.step, readErrors, spec.what, err)
+				}
+			}
+		default:
+			readErrors = 0
+			backoff = 0
+			if done {
+				streak++
+			} else {
+				streak = 0
+			}
+			prog.Elapsed = e.cfg.Clock.Now().Sub(start)
+			prog.Polls = polls
+			if prog.Waiting == "" {
+				prog.Waiting = spec.what
+			}
+			p := prog
+			e.emit(Event{Type: EventProgress, Step: spec.step, Progress: &p})
+			if streak >= need {
+				return nil
+			}
+		}
+		if e.cfg.Clock.Now().Sub(start) >= spec.limit {
+			return &WaitTimeoutError{Step: spec.step, What: spec.what, Limit: spec.limit}
+		}
+		next := interval
+		if backoff > 0 {
+			next = backoff
+		}
+		if err := e.cfg.Clock.Sleep(ctx, e.jitter(next)); err != nil {
+			return err
+		}
+	}
+}
+
+// jitter spreads polls so that several tools never align their calls.
+func (e *Engine) jitter(d time.Duration) time.Duration {
+	j := e.cfg.Poll.Jitter
+	if j <= 0 {
+		return d
+	}
+	f := 1 + j*(2*e.random.Float64()-1)
+	return time.Duration(float64(d) * f)
+}
+
+// isThrottled: AWS asks the account to slow down (rds-facts §7).
+func isThrottled(err error) bool { return awsclient.Classify(err) == awsclient.KindThrottled }

@@ -1,0 +1,177 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strings"
+)
+
+// Resume continues an interrupted or failed run from its journal and live
+// AWS state. Live state wins: every step is observed again, a step that
+// started and never finished is re-observed before anything is repeated,
+// the deployment is found by id or name (never created twice), and a plan
+// that differs from the journal's is approved again.
+func (e *Engine) Resume(ctx context.Context) (Finished, error) {
+	source, err := e.resumeSource()
+	if err != nil {
+		return e.finishEarly(OutcomeFailed, err, "")
+	}
+	r, err := e.begin(ctx, source)
+	if err != nil {
+		return e.finishEarly(OutcomeFailed, err, "")
+	}
+	defer r.close()
+	if r.prior.Plan == nil {
+		return r.finish(OutcomeFailed, &InputError{Input: "--source", ExitCode: ExitUsage,
+			Message: fmt.Sprintf("no rdsbg run to resume for %s (journal %s has no plan); start one with `rdsbg run`", r.disc.Source.ID, r.journal.Path())}, "")
+	}
+	if !r.prior.Unfinished() {
+		return r.finish(r.prior.Finished.Outcome, &InputError{Input: "--source", ExitCode: ExitUsage,
+			Message: fmt.Sprintf("the last run for %s finished (%s): nothing to resume", r.disc.Source.ID, r.prior.Finished.Outcome)}, "")
+	}
+	r.restoreFromJournal()
+	e.emit(Event{Type: EventRunStarted, Message: fmt.Sprintf("resuming %s from %s", r.disc.Source.ID, r.journal.Path())})
+
+	fresh, changed := r.replan(ctx)
+	if err := r.journal.Append(Record{Kind: RecordRunStarted, Source: r.disc.Source.ID, Options: &r.plan.Options, Plan: &r.plan, DeploymentID: r.depID, Message: "resume"}); err != nil {
+		return r.finish(OutcomeFailed, err, "")
+	}
+	_ = r.journal.Append(Record{Kind: RecordProxies, Proxies: r.proxies})
+	for _, rec := range r.resumeMarkers() {
+		_ = r.journal.Append(rec)
+	}
+	p := r.plan
+	e.emit(Event{Type: EventPlanReady, Plan: &p, Message: "resumed plan"})
+	if changed {
+		r.plan = fresh
+		p := fresh
+		e.emit(Event{Type: EventPlanReady, Plan: &p, Message: "the plan changed since the journal was written"})
+		_ = r.journal.Append(Record{Kind: RecordPlan, Plan: &p, Message: "changed plan on resume"})
+		if err := r.approvePlan(ctx, "The plan changed since the interrupted run: run the new plan?"); err != nil {
+			return r.finish(outcomeOf(err), err, "")
+		}
+	}
+	return r.execute(ctx)
+}
+
+// resumeSource is --source, or the one unfinished journal.
+func (e *Engine) resumeSource() (string, error) {
+	if e.cfg.Options.Source != "" {
+		return e.cfg.Options.Source, nil
+	}
+	open, err := UnfinishedJournals(e.cfg.StateDir)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return "", &StateDirError{Dir: e.cfg.StateDir, Err: err}
+	}
+	switch len(open) {
+	case 0:
+		return "", &InputError{Input: "--source", ExitCode: ExitUsage, Message: fmt.Sprintf("no unfinished rdsbg run in %s: nothing to resume", e.cfg.StateDir)}
+	case 1:
+		for _, src := range open {
+			return src, nil
+		}
+	}
+	var names []string
+	for _, src := range open {
+		names = append(names, src)
+	}
+	sort.Strings(names)
+	return "", &InputError{Input: "--source", ExitCode: ExitUsage, Message: "several unfinished runs: pass --source with one of " + strings.Join(names, ", ")}
+}
+
+// restoreFromJournal takes the run's memory from the journal: the plan as
+// approved, the rollback record, the deployment, the renames.
+func (r *run) restoreFromJournal() {
+	j := r.prior
+	r.plan = *j.Plan
+	r.proxies = j.Proxies
+	if len(r.proxies) == 0 {
+		r.proxies = r.plan.Proxies
+	}
+	r.depID = j.DeploymentID
+	if r.depID == "" {
+		r.depID = r.plan.Deployment
+	}
+	r.continueWithoutProxy = j.ContinueWithoutProxy
+	r.proxylessSince = j.ProxylessAt
+	for k, v := range j.Renames {
+		r.renames[k] = v
+	}
+	r.oldBlue = append(r.oldBlue, j.OldBlue...)
+}
+
+// resumeMarkers re-records what the journal knew and the new run-started
+// record would otherwise hide from the next fold.
+func (r *run) resumeMarkers() []Record {
+	var out []Record
+	for id, st := range r.prior.Steps {
+		out = append(out, Record{Kind: RecordStep, Step: id, State: st, Message: "from the resumed run"})
+	}
+	sort.Slice(out, func(i, k int) bool { return out[i].Step < out[k].Step })
+	if r.depID != "" {
+		out = append(out, Record{Kind: RecordDeployment, DeploymentID: r.depID})
+	}
+	if r.proxylessSince != nil {
+		out = append(out, Record{Kind: RecordProxyless, State: "open", Message: "carried over: " + r.proxylessSince.UTC().Format("2006-01-02T15:04:05.000Z")})
+	}
+	if len(r.renames) > 0 || len(r.oldBlue) > 0 {
+		out = append(out, Record{Kind: RecordRenames, Renames: r.renames, OldBlue: r.oldBlue})
+	}
+	if r.continueWithoutProxy {
+		out = append(out, Record{Kind: RecordStep, Step: StepAttachProxyBlue, State: StepStateSkipped, Message: continueWithoutProxyNote})
+	}
+	return out
+}
+
+// replan builds the plan again from live state. Before the deployment
+// exists the proxies discovered now may differ (a detached proxy no longer
+// lists the source), so the journal's rollback record stands in for them.
+// A fresh plan that cannot be built (the source moved on: a finished
+// switchover, an upgraded version) leaves the journal's plan in force.
+func (r *run) replan(ctx context.Context) (Plan, bool) {
+	d := r.disc
+	d.Proxies = r.proxies
+	opts := r.plan.Options
+	switch r.plan.Regime {
+	case RegimeDetach:
+		opts.ProxyMode = ProxyModeDetach
+	case RegimeNative:
+		opts.ProxyMode = ProxyModeNative
+	}
+	if r.depID != "" {
+		if dep, err := r.findDeployment(ctx); err != nil || switchStarted(dep) {
+			return Plan{}, false
+		}
+	}
+	upgrade, err := ResolveUpgrade(ctx, r.api, d, opts)
+	if err != nil {
+		return Plan{}, false
+	}
+	r.upgrade = upgrade
+	fresh, err := BuildPlan(d, opts, upgrade, r.e.cfg.Clock.Now())
+	if err != nil {
+		return Plan{}, false
+	}
+	if sameSteps(fresh, r.plan) {
+		return Plan{}, false
+	}
+	return fresh, true
+}
+
+// sameSteps compares what matters to the operator: the regime and the
+// step list with each step's severity and kind.
+func sameSteps(a, b Plan) bool {
+	if a.Regime != b.Regime || len(a.Steps) != len(b.Steps) {
+		return false
+	}
+	for i := range a.Steps {
+		x, y := a.Steps[i], b.Steps[i]
+		if x.ID != y.ID || x.Severity != y.Severity || x.CheckOnly != y.CheckOnly || x.Critical != y.Critical {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,506 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/rdsbg/rdsbg/awsclient"
+)
+
+// run is the state of one execution (a fresh run, a resume or an abort).
+type run struct {
+	e       *Engine
+	api     awsclient.API
+	disc    Discovery
+	plan    Plan
+	upgrade *awsclient.UpgradeTarget
+	journal *Journal
+	lock    *sourceLock
+	prior   JournalState // what the journal said when this execution began
+
+	depID   string
+	proxies []ProxyRegistration // original registrations: the rollback record
+
+	criticalApproved     bool
+	continueWithoutProxy bool // the operator chose to leave the proxy empty until switchover
+	proxylessSince       *time.Time
+	proxylessWindow      time.Duration
+	switchoverDuration   time.Duration
+	greenNames           map[string]string // blue id → green id, seen before the switchover
+	renames              map[string]string
+	oldBlue              []string // ARNs of the -oldN resources, after the switchover
+	timeline             []TimelineEntry
+	taskSeen             map[string]taskSince // deployment task → when its status was first seen
+}
+
+type taskSince struct {
+	status string
+	since  time.Time
+}
+
+// Run is a fresh execution: discover → preflight → plan → approval → steps.
+func (e *Engine) Run(ctx context.Context) (Finished, error) {
+	opts := e.cfg.Options.WithDefaultsAt(e.cfg.Clock.Now())
+	if err := ValidateOptions(opts); err != nil {
+		return e.finishEarly(OutcomeFailed, err, "")
+	}
+	r, err := e.begin(ctx, opts.Source)
+	if err != nil {
+		return e.finishEarly(OutcomeFailed, err, "")
+	}
+	defer r.close()
+	if r.prior.Unfinished() {
+		err := &InputError{Input: "--source", ExitCode: ExitUsage, Message: fmt.Sprintf(
+			"an unfinished rdsbg run exists for %s (journal %s): continue it with `rdsbg resume --source %s`, or undo it with `rdsbg abort --source %s`",
+			r.disc.Source.ID, r.journal.Path(), r.disc.Source.ID, r.disc.Source.ID)}
+		return r.finish(OutcomeFailed, err, "")
+	}
+	e.emit(Event{Type: EventRunStarted, Message: fmt.Sprintf("%s %s (%s %s) in %s", r.disc.Source.Kind, r.disc.Source.ID, r.disc.Source.Engine, r.disc.Source.EngineVersion, r.disc.Source.Region)})
+
+	upgrade, err := ResolveUpgrade(ctx, r.api, r.disc, opts)
+	if err != nil {
+		return r.finish(OutcomeBlocked, err, "")
+	}
+	r.upgrade = upgrade
+	checks := Preflight(ctx, r.api, r.disc, opts, upgrade)
+	e.emit(Event{Type: EventPreflight, Step: StepPreflight, Checks: checks})
+	if Blocked(checks) {
+		_ = r.journal.Append(Record{Kind: RecordRunStarted, Source: r.disc.Source.ID, Options: &opts, Message: "preflight blocked"})
+		return r.finish(OutcomeBlocked, ErrBlocked, "")
+	}
+	plan, err := BuildPlan(r.disc, opts, upgrade, e.cfg.Clock.Now())
+	if err != nil {
+		return r.finish(OutcomeFailed, err, "")
+	}
+	r.plan = plan
+	r.proxies = plan.Proxies
+	r.depID = plan.Deployment
+	p := plan
+	e.emit(Event{Type: EventPlanReady, Plan: &p})
+	if err := r.journal.Append(Record{Kind: RecordRunStarted, Source: r.disc.Source.ID, Options: &plan.Options, Plan: &p, DeploymentID: r.depID}); err != nil {
+		return r.finish(OutcomeFailed, err, "")
+	}
+	if err := r.journal.Append(Record{Kind: RecordProxies, Proxies: r.proxies}); err != nil {
+		return r.finish(OutcomeFailed, err, "")
+	}
+	if err := r.approvePlan(ctx, "Run this plan?"); err != nil {
+		return r.finish(outcomeOf(err), err, "")
+	}
+	return r.execute(ctx)
+}
+
+// begin discovers the source, takes its lock and opens its journal.
+func (e *Engine) begin(ctx context.Context, source string) (*run, error) {
+	if err := ensureStateDir(e.cfg.StateDir); err != nil {
+		return nil, err
+	}
+	d, err := Discover(ctx, e.cfg.API, source)
+	if err != nil {
+		return nil, err
+	}
+	lock, err := acquireLock(e.cfg.StateDir, d.Source.ID)
+	if err != nil {
+		return nil, err
+	}
+	path := JournalPath(e.cfg.StateDir, d.Source.ID)
+	var prior JournalState
+	if recs, err := ReadJournal(path); err == nil {
+		prior = FoldJournal(recs)
+	}
+	j, err := OpenJournal(path, e.cfg.Clock.Now)
+	if err != nil {
+		lock.release()
+		return nil, err
+	}
+	e.setJournal(j)
+	r := &run{e: e, api: e.cfg.API, disc: d, journal: j, lock: lock, prior: prior, renames: map[string]string{}, greenNames: map[string]string{}, taskSeen: map[string]taskSince{}}
+	return r, nil
+}
+
+func (r *run) close() {
+	r.e.setJournal(nil)
+	r.journal.Close()
+	r.lock.release()
+}
+
+// approvePlan asks for the plan as a whole.
+func (r *run) approvePlan(ctx context.Context, title string) error {
+	var cli []string
+	for _, s := range r.plan.Steps {
+		cli = append(cli, s.CLI...)
+	}
+	text := fmt.Sprintf("Source %s (%s), regime %s: %s\nSteps:", r.plan.Source.ID, r.plan.Source.Engine, r.plan.Regime, r.plan.RegimeReason)
+	for i, s := range r.plan.Steps {
+		text += fmt.Sprintf("\n  %d. %s — %s", i+1, s.ID, s.Title)
+	}
+	if r.plan.ProxylessNote != "" {
+		text += "\n" + r.plan.ProxylessNote
+	}
+	return r.ask(ctx, Approval{Kind: "plan", Title: title, Text: text, Severity: SeverityReversible, CLI: cli, Choices: []Decision{DecisionApprove, DecisionDecline}})
+}
+
+// ask sends an approval and turns anything but approve into ErrDeclined.
+func (r *run) ask(ctx context.Context, a Approval) error {
+	d, err := r.decide(ctx, a)
+	if err != nil {
+		return err
+	}
+	if d != DecisionApprove {
+		return fmt.Errorf("%w: %s (%s)", ErrDeclined, a.Title, d)
+	}
+	return nil
+}
+
+// decide sends an approval and returns the raw decision.
+func (r *run) decide(ctx context.Context, a Approval) (Decision, error) {
+	if len(a.Choices) == 0 {
+		a.Choices = []Decision{DecisionApprove, DecisionDecline}
+	}
+	ap := a
+	r.e.emit(Event{Type: EventApproval, Step: a.Step, Approval: &ap})
+	d, err := r.e.cfg.Approver.Approve(ctx, a)
+	if err != nil {
+		return "", err
+	}
+	if ctx.Err() != nil {
+		return "", ctx.Err()
+	}
+	r.e.emit(Event{Type: EventApproved, Step: a.Step, Decision: d, Message: a.Kind})
+	return d, nil
+}
+
+// errFallbackDetach: CreateBlueGreenDeployment was refused while proxies
+// are registered, under a native plan chosen by auto mode.
+type errFallbackDetach struct{ err error }
+
+func (e *errFallbackDetach) Error() string { return e.err.Error() }
+func (e *errFallbackDetach) Unwrap() error { return e.err }
+
+// errRegisterRefused: re-registering blue after creation was refused.
+type errRegisterRefused struct{ err error }
+
+func (e *errRegisterRefused) Error() string { return e.err.Error() }
+func (e *errRegisterRefused) Unwrap() error { return e.err }
+
+// errRolledBack: the operator chose to undo the run; the rollback succeeded.
+var errRolledBack = errors.New("rolled back at the operator's choice")
+
+// execute runs the plan's steps in order, then summarises.
+func (r *run) execute(ctx context.Context) (Finished, error) {
+	for {
+		err := r.runSteps(ctx)
+		var fb *errFallbackDetach
+		if errors.As(err, &fb) {
+			if ferr := r.fallbackToDetach(ctx, fb); ferr != nil {
+				return r.fail(ctx, ferr)
+			}
+			continue
+		}
+		var rr *errRegisterRefused
+		if errors.As(err, &rr) {
+			cont, rerr := r.handleRegisterRefused(ctx, rr)
+			if rerr != nil {
+				return r.fail(ctx, rerr)
+			}
+			if !cont {
+				return r.finish(OutcomeRolledBack, errRolledBack, ProxyOnBlue)
+			}
+			continue
+		}
+		if err != nil {
+			return r.fail(ctx, err)
+		}
+		break
+	}
+	state := ProxyNotUsed
+	if r.plan.Regime != RegimeNone {
+		state = ProxyOnNewPrimary
+	}
+	return r.finish(OutcomeDone, nil, state)
+}
+
+// runSteps walks the plan; a step already satisfied is skipped.
+func (r *run) runSteps(ctx context.Context) error {
+	for _, ps := range r.plan.Steps {
+		if ps.ID == StepPreflight {
+			continue
+		}
+		if ps.Critical && !r.criticalApproved {
+			if err := r.approveCritical(ctx); err != nil {
+				return err
+			}
+		}
+		if err := r.runStep(ctx, ps); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// approveCritical is the one approval of steps 5–7.
+func (r *run) approveCritical(ctx context.Context) error {
+	if r.prior.Steps[StepDetachProxyBlue] != "" || r.prior.Steps[StepSwitchover] != "" {
+		// Approved by the run this one resumes: no prompt inside the section.
+		r.criticalApproved = true
+		return nil
+	}
+	var ids []StepID
+	var cli []string
+	for _, s := range r.plan.Steps {
+		if s.Critical {
+			ids = append(ids, s.ID)
+			cli = append(cli, s.CLI...)
+		}
+	}
+	text := fmt.Sprintf("From here to the end of %s the proxy has no target: applications connected through %s cannot reach %s until the new primary is registered and healthy. The switchover itself takes up to %s. The section runs without further prompts; if anything fails the proxy is re-registered before rdsbg stops.",
+		StepAttachProxyPrimary, proxyNames(r.proxies), r.plan.Source.ID, r.plan.Options.SwitchoverTimeout)
+	err := r.ask(ctx, Approval{Kind: "critical-section", Step: StepDetachProxyBlue, Title: "Start the critical section: detach the proxy, switch over, attach the new primary",
+		Text: text, Severity: SeveritySevere, CLI: cli, Confirm: r.plan.Source.ID, Steps: ids})
+	if err != nil {
+		return err
+	}
+	r.criticalApproved = true
+	return nil
+}
+
+// stepOutcome is what observe found.
+type stepOutcome int
+
+const (
+	stepTodo    stepOutcome = iota // apply, then settle
+	stepApplied                    // the mutation happened already: settle only
+	stepDone                       // nothing to do
+)
+
+// stepImpl is one step: observe (read AWS), apply (one mutation, nil for
+// checks), settle (poll until AWS shows the effect).
+type stepImpl struct {
+	observe func(ctx context.Context) (stepOutcome, string, error)
+	apply   func(ctx context.Context) error
+	settle  func(ctx context.Context) error
+}
+
+func (r *run) runStep(ctx context.Context, ps PlannedStep) error {
+	impl, err := r.impl(ps)
+	if err != nil {
+		return err
+	}
+	started := r.e.cfg.Clock.Now()
+	r.setCurrent(ps.ID)
+	defer r.setCurrent("")
+	outcome, why, err := impl.observe(ctx)
+	if err != nil {
+		return r.stepFailed(ps, started, err)
+	}
+	if outcome == stepDone {
+		r.e.emit(Event{Type: EventStepSkipped, Step: ps.ID, Message: why})
+		_ = r.journal.Append(Record{Kind: RecordStep, Step: ps.ID, State: StepStateSkipped, Message: why})
+		r.timeline = append(r.timeline, TimelineEntry{Step: ps.ID, Started: started, Outcome: "already-done"})
+		return nil
+	}
+	if outcome == stepTodo && impl.apply != nil && !ps.CheckOnly && ps.Severity != SeverityReadOnly && !ps.Critical {
+		a := Approval{Kind: "step", Step: ps.ID, Title: ps.Title, Text: ps.Effect + "\n" + ps.Why, Severity: ps.Severity, CLI: ps.CLI}
+		if ps.Severity == SeveritySevere {
+			a.Confirm = r.plan.Source.ID
+		}
+		if err := r.ask(ctx, a); err != nil {
+			return err
+		}
+	}
+	msg := ps.Title
+	if outcome == stepApplied {
+		msg += " (" + why + ")"
+	}
+	r.e.emit(Event{Type: EventStepStarted, Step: ps.ID, Message: msg})
+	// Journalled before the mutation: a crash from here on is resumed by
+	// re-observing this step, never by blindly repeating it.
+	if err := r.journal.Append(Record{Kind: RecordStep, Step: ps.ID, State: StepStateStarted, Message: why, DeploymentID: r.depID}); err != nil {
+		return err
+	}
+	if outcome == stepTodo && impl.apply != nil {
+		if err := impl.apply(ctx); err != nil {
+			return r.stepFailed(ps, started, err)
+		}
+	}
+	if impl.settle != nil {
+		if err := impl.settle(ctx); err != nil {
+			return r.stepFailed(ps, started, err)
+		}
+	}
+	dur := r.e.cfg.Clock.Now().Sub(started)
+	_ = r.journal.Append(Record{Kind: RecordStep, Step: ps.ID, State: StepStateDone, DeploymentID: r.depID})
+	r.e.emit(Event{Type: EventStepDone, Step: ps.ID, Message: fmt.Sprintf("in %s", dur.Round(time.Second))})
+	r.timeline = append(r.timeline, TimelineEntry{Step: ps.ID, Started: started, Duration: dur, Outcome: "done"})
+	return nil
+}
+
+func (r *run) setCurrent(id StepID) {
+	r.e.mu.Lock()
+	r.e.current = id
+	r.e.mu.Unlock()
+}
+
+// stepFailed journals and reports a failed step. Regime refusals and
+// interrupts are passed through for execute to handle.
+func (r *run) stepFailed(ps PlannedStep, started time.Time, err error) error {
+	var fb *errFallbackDetach
+	var rr *errRegisterRefused
+	if errors.As(err, &fb) || errors.As(err, &rr) {
+		return err
+	}
+	state := StepStateFailed
+	outcome := "failed"
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		outcome = "interrupted"
+	}
+	_ = r.journal.Append(Record{Kind: RecordStep, Step: ps.ID, State: state, Message: err.Error(), DeploymentID: r.depID})
+	r.e.emit(Event{Type: EventStepFailed, Step: ps.ID, Message: err.Error(), Error: errorInfo(err)})
+	r.timeline = append(r.timeline, TimelineEntry{Step: ps.ID, Started: started, Duration: r.e.cfg.Clock.Now().Sub(started), Outcome: outcome})
+	return err
+}
+
+// fail compensates, then finishes with the outcome the error implies.
+func (r *run) fail(ctx context.Context, err error) (Finished, error) {
+	state, cerr := r.compensate(ctx, err)
+	if cerr != nil {
+		r.e.emit(Event{Type: EventCompensation, Message: "compensation incomplete: " + cerr.Error(), Error: errorInfo(cerr)})
+	}
+	return r.finish(outcomeOf(err), err, state)
+}
+
+func outcomeOf(err error) string {
+	switch {
+	case err == nil:
+		return OutcomeDone
+	case errors.Is(err, ErrDeclined):
+		return OutcomeCancelled
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return OutcomeInterrupted
+	case errors.Is(err, ErrBlocked):
+		return OutcomeBlocked
+	}
+	return OutcomeFailed
+}
+
+// finish journals and emits the summary. Every path out of a run that got
+// as far as a journal ends here.
+func (r *run) finish(outcome string, err error, proxyState string) (Finished, error) {
+	if proxyState == "" {
+		proxyState = ProxyOnBlue
+		if len(r.proxies) == 0 && len(r.disc.Proxies) == 0 {
+			proxyState = ProxyNotUsed
+		}
+	}
+	f := Finished{
+		Outcome:           outcome,
+		ExitCode:          ExitCode(err),
+		ProxyState:        proxyState,
+		ProxylessWindowMS: r.proxylessWindow.Milliseconds(),
+		SwitchoverMS:      r.switchoverDuration.Milliseconds(),
+		Timeline:          r.timeline,
+		JournalPath:       r.journal.Path(),
+		DeploymentID:      r.depID,
+	}
+	if len(r.renames) > 0 {
+		f.Renames = r.renames
+	}
+	msg := finishMessage(outcome, proxyState, err, r.disc.Source.ID)
+	fc := f
+	_ = r.journal.Append(Record{Kind: RecordFinish, Finished: &fc, Message: msg, DeploymentID: r.depID})
+	r.e.emit(Event{Type: EventRunFinished, Message: msg, Error: errorInfo(err), Finished: &fc})
+	return f, err
+}
+
+// finishEarly reports a run that failed before it had a journal.
+func (e *Engine) finishEarly(outcome string, err error, proxyState string) (Finished, error) {
+	f := Finished{Outcome: outcome, ExitCode: ExitCode(err), ProxyState: proxyState}
+	if f.ProxyState == "" {
+		f.ProxyState = "unchanged"
+	}
+	fc := f
+	e.emit(Event{Type: EventRunFinished, Message: err.Error(), Error: errorInfo(err), Finished: &fc})
+	return f, err
+}
+
+func finishMessage(outcome, proxyState string, err error, source string) string {
+	where := map[string]string{
+		ProxyOnBlue:       "the proxy targets the original (blue) database",
+		ProxyOnNewPrimary: "the proxy targets the new primary",
+		ProxyEmpty:        "the proxy has NO target: applications using it cannot connect",
+		ProxyNotUsed:      "no proxy is involved",
+	}[proxyState]
+	if where == "" {
+		where = "proxy " + proxyState
+	}
+	switch outcome {
+	case OutcomeDone:
+		return "done; " + where
+	case OutcomeInterrupted:
+		return fmt.Sprintf("interrupted; %s; continue with `rdsbg resume --source %s`", where, source)
+	case OutcomeCancelled:
+		return fmt.Sprintf("stopped at the operator's answer; %s", where)
+	case OutcomeRolledBack:
+		return "rolled back: the deployment and its green were deleted; " + where
+	case OutcomeBlocked:
+		return "preflight blocked the run; nothing was changed"
+	}
+	if err != nil {
+		return fmt.Sprintf("failed: %v; %s; the journal says where; continue with `rdsbg resume --source %s` or undo with `rdsbg abort --source %s`", err, where, source, source)
+	}
+	return where
+}
+
+// errorInfo is an error in the operator's words.
+func errorInfo(err error) *ErrorInfo {
+	if err == nil {
+		return nil
+	}
+	info := &ErrorInfo{Message: err.Error()}
+	if api, ok := awsclient.Inspect(err); ok {
+		info.Operation = api.Operation
+		info.Code = api.Code
+		info.RequestID = api.RequestID
+		info.Meaning = meaningOf(api)
+	}
+	var wt *WaitTimeoutError
+	switch {
+	case errors.As(err, &wt):
+		info.Meaning = "AWS did not reach the expected state in time; nothing was undone by AWS on our behalf. Check the console, then `rdsbg resume` to keep waiting or `rdsbg abort` to undo."
+	case errors.Is(err, context.Canceled):
+		info.Meaning = "interrupted; the journal is complete: `rdsbg resume` continues from live AWS state"
+	}
+	return info
+}
+
+func meaningOf(api awsclient.APIErrorInfo) string {
+	switch api.Kind {
+	case awsclient.KindThrottled:
+		return "AWS is rate-limiting this account's RDS API calls; retry later"
+	case awsclient.KindAccessDenied:
+		return "the credentials lack an IAM permission for this call"
+	case awsclient.KindNotFound:
+		return "the resource no longer exists; someone may have changed it outside rdsbg"
+	case awsclient.KindInvalidState:
+		return "the resource is busy or in a state that does not allow this call yet"
+	case awsclient.KindInvalidParameter:
+		return "AWS refused a parameter; the message says which"
+	}
+	if api.HTTPStatus >= 500 {
+		return "an AWS-side error; the call can be retried with `rdsbg resume`"
+	}
+	return ""
+}
+
+func proxyNames(regs []ProxyRegistration) string {
+	var names []string
+	for _, r := range regs {
+		names = append(names, r.Proxy)
+	}
+	if len(names) == 0 {
+		return "the proxy"
+	}
+	return strings.Join(names, ", ")
+}

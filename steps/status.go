@@ -1,0 +1,161 @@
+package steps
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/rdsbg/rdsbg/awsclient"
+)
+
+// StatusReport is a run's journal next to live AWS state (`rdsbg status`).
+type StatusReport struct {
+	Source       string                  `json:"source"`
+	JournalPath  string                  `json:"journal"`
+	Regime       Regime                  `json:"regime,omitempty"`
+	Steps        []StepStatus            `json:"steps,omitempty"`
+	Finished     *Finished               `json:"finished,omitempty"`
+	Unfinished   bool                    `json:"unfinished"`
+	DeploymentID string                  `json:"deployment_id,omitempty"`
+	Deployment   *awsclient.Deployment   `json:"deployment,omitempty"` // live; nil when gone
+	ProxyTargets []awsclient.ProxyTarget `json:"proxy_targets,omitempty"`
+	ProxyState   string                  `json:"proxy_state"`
+	Warnings     []string                `json:"warnings,omitempty"`
+}
+
+// StepStatus is one planned step with its last journalled transition.
+type StepStatus struct {
+	ID      StepID    `json:"id"`
+	Title   string    `json:"title"`
+	State   string    `json:"state"` // "" = not reached
+	Started time.Time `json:"started,omitempty"`
+}
+
+// Status reads a source's journal and the live state it refers to. With
+// source empty it picks the most recent journal in stateDir. It changes
+// nothing and takes no lock.
+func Status(ctx context.Context, api awsclient.API, stateDir, source string) (StatusReport, error) {
+	path := ""
+	if source != "" {
+		path = JournalPath(stateDir, source)
+	} else {
+		paths, err := FindJournals(stateDir)
+		if err != nil {
+			return StatusReport{}, &StateDirError{Dir: stateDir, Err: err}
+		}
+		if len(paths) == 0 {
+			return StatusReport{}, &InputError{Input: "--source", ExitCode: ExitUsage, Message: "no rdsbg journal in " + stateDir}
+		}
+		path = paths[0]
+	}
+	recs, err := ReadJournal(path)
+	if err != nil {
+		return StatusReport{}, &InputError{Input: "--source", ExitCode: ExitUsage, Message: fmt.Sprintf("no journal for %s at %s: %v", source, path, err)}
+	}
+	st := FoldJournal(recs)
+	rep := StatusReport{Source: st.Source, JournalPath: path, Finished: st.Finished, Unfinished: st.Unfinished(), DeploymentID: st.DeploymentID}
+	var src Source
+	if st.Plan != nil {
+		rep.Regime = st.Plan.Regime
+		src = st.Plan.Source
+		for _, s := range st.Plan.Steps {
+			rep.Steps = append(rep.Steps, StepStatus{ID: s.ID, Title: s.Title, State: st.Steps[s.ID], Started: st.Started[s.ID]})
+		}
+		if rep.DeploymentID == "" {
+			rep.DeploymentID = st.Plan.Deployment
+		}
+	}
+	if api == nil {
+		rep.ProxyState = "unknown"
+		return rep, nil
+	}
+	if rep.DeploymentID != "" {
+		dep, err := api.DescribeDeployment(ctx, rep.DeploymentID)
+		switch {
+		case awsclient.Classify(err) == awsclient.KindNotFound:
+			rep.Warnings = append(rep.Warnings, "deployment "+rep.DeploymentID+" no longer exists")
+		case err != nil:
+			rep.Warnings = append(rep.Warnings, "could not read the deployment: "+err.Error())
+		default:
+			rep.Deployment = &dep
+		}
+	}
+	proxies := st.Proxies
+	if len(proxies) == 0 && st.Plan != nil {
+		proxies = st.Plan.Proxies
+	}
+	rep.ProxyState = ProxyNotUsed
+	if len(proxies) > 0 {
+		registered := 0
+		for _, reg := range proxies {
+			ts, err := api.DescribeProxyTargets(ctx, reg.Proxy)
+			if err != nil {
+				rep.Warnings = append(rep.Warnings, fmt.Sprintf("could not read proxy %s: %v", reg.Proxy, err))
+				continue
+			}
+			mine := targetsOf(ts, src)
+			for i := range mine {
+				mine[i].ProxyName = reg.Proxy
+			}
+			rep.ProxyTargets = append(rep.ProxyTargets, mine...)
+			if len(mine) > 0 {
+				registered++
+			}
+		}
+		switch {
+		case registered < len(proxies):
+			rep.ProxyState = ProxyEmpty
+		case switchedOver(rep.Deployment) || (rep.Deployment == nil && st.Steps[StepSwitchover] == StepStateDone):
+			rep.ProxyState = ProxyOnNewPrimary
+		default:
+			rep.ProxyState = ProxyOnBlue
+		}
+	}
+	return rep, nil
+}
+
+// Text renders the report for a terminal.
+func (s StatusReport) Text() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "source:     %s\njournal:    %s\n", s.Source, s.JournalPath)
+	if s.Regime != "" {
+		fmt.Fprintf(&b, "regime:     %s\n", s.Regime)
+	}
+	switch {
+	case s.Finished != nil && !s.Unfinished:
+		fmt.Fprintf(&b, "run:        finished, %s (exit %d)\n", s.Finished.Outcome, s.Finished.ExitCode)
+	case s.Finished != nil:
+		fmt.Fprintf(&b, "run:        stopped, %s (exit %d): `rdsbg resume` continues it\n", s.Finished.Outcome, s.Finished.ExitCode)
+	case s.Unfinished:
+		b.WriteString("run:        unfinished (running, or crashed): `rdsbg resume` continues it\n")
+	}
+	if s.DeploymentID != "" {
+		status := "gone"
+		if s.Deployment != nil {
+			status = s.Deployment.Status
+			if s.Deployment.StatusDetails != "" {
+				status += " (" + s.Deployment.StatusDetails + ")"
+			}
+		}
+		fmt.Fprintf(&b, "deployment: %s %s\n", s.DeploymentID, status)
+	}
+	fmt.Fprintf(&b, "proxy:      %s\n", s.ProxyState)
+	for _, t := range s.ProxyTargets {
+		fmt.Fprintf(&b, "  %s → %s %s %s\n", t.ProxyName, t.RdsResourceID, t.Type, t.Health.State)
+	}
+	if len(s.Steps) > 0 {
+		b.WriteString("steps:\n")
+		for _, st := range s.Steps {
+			state := st.State
+			if state == "" {
+				state = "-"
+			}
+			fmt.Fprintf(&b, "  %-22s %-8s %s\n", st.ID, state, st.Title)
+		}
+	}
+	for _, w := range s.Warnings {
+		fmt.Fprintf(&b, "warning: %s\n", w)
+	}
+	return b.String()
+}

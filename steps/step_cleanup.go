@@ -1,0 +1,266 @@
+package steps
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/rdsbg/rdsbg/awsclient"
+)
+
+// waitDeploymentGone polls until the deployment no longer exists.
+func (r *run) waitDeploymentGone(ctx context.Context, step StepID, id string) error {
+	return r.e.wait(ctx, waitSpec{step: step, what: "deployment " + id + " to be deleted", speed: pollSlow, limit: r.e.cfg.Poll.DeleteLimit,
+		poll: func(ctx context.Context) (bool, Progress, error) {
+			dep, err := r.api.DescribeDeployment(ctx, id)
+			if awsclient.Classify(err) == awsclient.KindNotFound {
+				return true, Progress{DeploymentID: id, DeploymentStatus: "deleted"}, nil
+			}
+			if err != nil {
+				return false, Progress{}, err
+			}
+			return false, r.depProgress(dep), nil
+		}})
+}
+
+// oldResources splits the -oldN ARNs into instances and the cluster.
+func (r *run) oldResources() (instances []string, cluster string) {
+	for _, arn := range r.oldBlue {
+		switch {
+		case strings.Contains(arn, ":db:"):
+			instances = append(instances, lastField(arn))
+		case strings.Contains(arn, ":cluster:"):
+			cluster = lastField(arn)
+		}
+	}
+	return instances, cluster
+}
+
+// snapshotID is deterministic so that a resumed cleanup finds the snapshot
+// the crashed one started instead of taking a second.
+func (r *run) snapshotID(resource string) string {
+	id := "rdsbg-final-" + resource
+	if len(id) > 255 {
+		id = id[:255]
+	}
+	return id
+}
+
+// cleanup is the last step: --cleanup none | deployment | old-blue.
+func (r *run) cleanup(ps PlannedStep) stepImpl {
+	mode := r.plan.Options.Cleanup
+	return stepImpl{
+		observe: func(ctx context.Context) (stepOutcome, string, error) {
+			if mode == CleanupNone || mode == "" {
+				return stepDone, "--cleanup none: the deployment and the old resources are kept", nil
+			}
+			dep, err := r.findDeployment(ctx)
+			if err != nil {
+				return 0, "", err
+			}
+			if dep != nil && dep.Status != "SWITCHOVER_COMPLETED" && dep.Status != "DELETING" {
+				return 0, "", fatal("deployment %s is %s: cleanup only runs after a completed switchover", dep.ID, dep.Status)
+			}
+			if dep != nil {
+				r.noteRenames(*dep)
+			}
+			if mode == CleanupDeployment {
+				if dep == nil {
+					return stepDone, "the deployment object is already deleted", nil
+				}
+				if dep.Status == "DELETING" {
+					return stepApplied, "the deployment object is being deleted", nil
+				}
+				return stepTodo, "", nil
+			}
+			instances, cluster := r.oldResources()
+			if len(instances) == 0 && cluster == "" {
+				return 0, "", fatal("the names of the old blue resources are unknown (no completed switchover in the journal or in AWS); delete them by hand")
+			}
+			gone, err := r.oldGone(ctx, instances, cluster)
+			if err != nil {
+				return 0, "", err
+			}
+			if gone && dep == nil {
+				return stepDone, "the deployment and the old blue resources are already deleted", nil
+			}
+			return stepTodo, "", nil
+		},
+		apply: func(ctx context.Context) error {
+			if mode == CleanupDeployment {
+				return r.deleteDeploymentObject(ctx)
+			}
+			return r.deleteOldBlue(ctx, ps.ID)
+		},
+		settle: func(ctx context.Context) error {
+			if r.depID != "" {
+				if err := r.waitDeploymentGone(ctx, ps.ID, r.depID); err != nil {
+					return err
+				}
+			}
+			if mode != CleanupOldBlue {
+				return nil
+			}
+			instances, cluster := r.oldResources()
+			return r.e.wait(ctx, waitSpec{step: ps.ID, what: "the old blue resources to be deleted", speed: pollSlow, limit: r.e.cfg.Poll.DeleteLimit,
+				poll: func(ctx context.Context) (bool, Progress, error) {
+					gone, err := r.oldGone(ctx, instances, cluster)
+					return gone, Progress{}, err
+				}})
+		},
+	}
+}
+
+// deleteDeploymentObject deletes the deployment without its target: after
+// a switchover AWS refuses DeleteTarget, and the production name lives there.
+func (r *run) deleteDeploymentObject(ctx context.Context) error {
+	dep, err := r.findDeployment(ctx)
+	if err != nil || dep == nil || dep.Status == "DELETING" {
+		return err
+	}
+	mctx, cancel := detached(ctx, mutationTimeout)
+	defer cancel()
+	if _, err := r.api.DeleteDeployment(mctx, dep.ID, false); err != nil && awsclient.Classify(err) != awsclient.KindNotFound {
+		return fmt.Errorf("delete deployment %s: %w", dep.ID, err)
+	}
+	return nil
+}
+
+// oldGone reports whether every -oldN resource is deleted.
+func (r *run) oldGone(ctx context.Context, instances []string, cluster string) (bool, error) {
+	for _, id := range instances {
+		_, err := r.api.DescribeInstance(ctx, id)
+		if awsclient.Classify(err) == awsclient.KindNotFound {
+			continue
+		}
+		return false, err
+	}
+	if cluster != "" {
+		_, err := r.api.DescribeCluster(ctx, cluster)
+		if awsclient.Classify(err) != awsclient.KindNotFound {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+// deleteOldBlue: snapshot the -oldN resources and wait for the snapshot,
+// delete the deployment object, lift deletion protection, delete them with
+// SkipFinalSnapshot (the snapshot exists). Every part checks live state
+// first, so a resumed cleanup carries on where the crashed one stopped.
+func (r *run) deleteOldBlue(ctx context.Context, step StepID) error {
+	instances, cluster := r.oldResources()
+	primary := ""
+	if cluster == "" {
+		primary = r.renames[r.plan.Source.ID]
+		if primary == "" && len(instances) > 0 {
+			primary = instances[0]
+		}
+	}
+	snapOf := primary
+	if cluster != "" {
+		snapOf = cluster
+	}
+	snap := r.snapshotID(snapOf)
+	readSnap := func(ctx context.Context) (awsclient.Snapshot, error) {
+		if cluster != "" {
+			return r.api.DescribeClusterSnapshot(ctx, snap)
+		}
+		return r.api.DescribeInstanceSnapshot(ctx, snap)
+	}
+	if _, err := readSnap(ctx); awsclient.Classify(err) == awsclient.KindNotFound {
+		mctx, cancel := detached(ctx, mutationTimeout)
+		if cluster != "" {
+			_, err = r.api.CreateClusterSnapshot(mctx, cluster, snap)
+		} else {
+			_, err = r.api.CreateInstanceSnapshot(mctx, primary, snap)
+		}
+		cancel()
+		if err != nil && awsclient.Classify(err) != awsclient.KindAlreadyExists {
+			return fmt.Errorf("snapshot %s before deleting it: %w", snapOf, err)
+		}
+	} else if err != nil {
+		return err
+	}
+	if err := r.e.wait(ctx, waitSpec{step: step, what: "snapshot " + snap + " to be available", speed: pollSlow, limit: r.e.cfg.Poll.SnapshotLimit,
+		poll: func(ctx context.Context) (bool, Progress, error) {
+			s, err := readSnap(ctx)
+			if err != nil {
+				return false, Progress{}, err
+			}
+			if s.Status == "failed" || s.Status == "error" {
+				return false, Progress{}, fatal("snapshot %s failed: the old blue resources are kept", snap)
+			}
+			return s.Status == "available", Progress{Instances: []InstanceRow{{ID: snap, Status: s.Status}}}, nil
+		}}); err != nil {
+		return err
+	}
+	if err := r.deleteDeploymentObject(ctx); err != nil {
+		return err
+	}
+	if r.depID != "" {
+		if err := r.waitDeploymentGone(ctx, step, r.depID); err != nil {
+			return err
+		}
+	}
+	mctx, cancel := detached(ctx, mutationTimeout)
+	defer cancel()
+	// Replicas and members first: a cluster with live members cannot be
+	// deleted, and a primary's replicas would be promoted.
+	order := append([]string{}, instances...)
+	if primary != "" {
+		order = append(removeString(order, primary), primary)
+	}
+	off := false
+	for _, id := range order {
+		inst, err := r.api.DescribeInstance(ctx, id)
+		if awsclient.Classify(err) == awsclient.KindNotFound {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if inst.Status == "deleting" {
+			continue
+		}
+		if inst.DeletionProtection {
+			if _, err := r.api.ModifyInstance(mctx, awsclient.ModifyInstanceInput{ID: id, DeletionProtection: &off, ApplyImmediately: true}); err != nil {
+				return fmt.Errorf("turn off deletion protection of %s: %w", id, err)
+			}
+		}
+		if err := r.api.DeleteInstance(mctx, awsclient.DeleteInput{ID: id, SkipFinalSnapshot: true}); err != nil && awsclient.Classify(err) != awsclient.KindNotFound {
+			return fmt.Errorf("delete %s: %w", id, err)
+		}
+	}
+	if cluster != "" {
+		c, err := r.api.DescribeCluster(ctx, cluster)
+		if awsclient.Classify(err) == awsclient.KindNotFound {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if c.Status == "deleting" {
+			return nil
+		}
+		if c.DeletionProtection {
+			if _, err := r.api.ModifyCluster(mctx, awsclient.ModifyClusterInput{ID: cluster, DeletionProtection: &off, ApplyImmediately: true}); err != nil {
+				return fmt.Errorf("turn off deletion protection of %s: %w", cluster, err)
+			}
+		}
+		if err := r.api.DeleteCluster(mctx, awsclient.DeleteInput{ID: cluster, SkipFinalSnapshot: true}); err != nil && awsclient.Classify(err) != awsclient.KindNotFound {
+			return fmt.Errorf("delete cluster %s: %w", cluster, err)
+		}
+	}
+	return nil
+}
+
+func removeString(list []string, s string) []string {
+	out := list[:0]
+	for _, x := range list {
+		if x != s {
+			out = append(out, x)
+		}
+	}
+	return out
+}

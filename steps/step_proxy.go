@@ -1,0 +1,498 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/rdsbg/rdsbg/awsclient"
+)
+
+// mutationTimeout bounds one mutating call sent with a context detached
+// from cancellation: an interrupt never abandons a request half-sent.
+const mutationTimeout = 2 * time.Minute
+
+// detached returns a context that ignores the caller's cancellation (an
+// interrupt) but still ends after limit.
+func detached(ctx context.Context, limit time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), limit)
+}
+
+// sourceTargets returns the entries of one proxy that stand for the source.
+func (r *run) sourceTargets(ctx context.Context, proxy string) ([]awsclient.ProxyTarget, error) {
+	ts, err := r.api.DescribeProxyTargets(ctx, proxy)
+	if err != nil {
+		return nil, err
+	}
+	out := targetsOf(ts, r.plan.Source)
+	for i := range out {
+		out[i].ProxyName = proxy
+	}
+	return out, nil
+}
+
+// proxyView is the source's entries on every original proxy.
+type proxyView struct {
+	targets    []awsclient.ProxyTarget
+	registered int // proxies that have the source registered
+	healthy    int // proxies where every entry of the source is AVAILABLE
+}
+
+func (v proxyView) all(n int) bool        { return v.registered == n }
+func (v proxyView) none() bool            { return v.registered == 0 }
+func (v proxyView) healthyAll(n int) bool { return v.healthy == n }
+
+func (r *run) viewProxies(ctx context.Context) (proxyView, error) {
+	var v proxyView
+	for _, reg := range r.proxies {
+		ts, err := r.sourceTargets(ctx, reg.Proxy)
+		if err != nil {
+			return v, err
+		}
+		v.targets = append(v.targets, ts...)
+		if len(ts) > 0 {
+			v.registered++
+			if allAvailable(ts) {
+				v.healthy++
+			}
+		}
+	}
+	return v, nil
+}
+
+func allAvailable(ts []awsclient.ProxyTarget) bool {
+	for _, t := range ts {
+		if t.Health.State != "AVAILABLE" {
+			return false
+		}
+	}
+	return len(ts) > 0
+}
+
+// refusal is an error that means "AWS will not do this" rather than "try
+// again" or "you may not": the regime fallbacks key on it, never on one
+// error code (the real codes are undocumented, design.md §2).
+func refusal(err error) bool {
+	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	switch awsclient.Classify(err) {
+	case awsclient.KindThrottled, awsclient.KindNotFound, awsclient.KindAccessDenied:
+		return false
+	}
+	if info, ok := awsclient.Inspect(err); ok && info.HTTPStatus >= 500 {
+		return false
+	}
+	_, ok := awsclient.Inspect(err)
+	return ok
+}
+
+// deregisterAll removes the source from every original proxy that still
+// has it. It opens the proxy-less window when asked to measure it.
+func (r *run) deregisterAll(ctx context.Context, measure bool) error {
+	for _, reg := range r.proxies {
+		ts, err := r.sourceTargets(ctx, reg.Proxy)
+		if err != nil {
+			return err
+		}
+		if len(ts) == 0 {
+			continue
+		}
+		mctx, cancel := detached(ctx, mutationTimeout)
+		err = r.api.DeregisterTargets(mctx, reg.Proxy, reg.Target)
+		cancel()
+		if err != nil && awsclient.Classify(err) != awsclient.KindNotFound {
+			return fmt.Errorf("deregister %s from proxy %s: %w", reg.Target.ID(), reg.Proxy, err)
+		}
+		if measure && r.proxylessSince == nil {
+			now := r.e.cfg.Clock.Now()
+			r.proxylessSince = &now
+			_ = r.journal.Append(Record{Kind: RecordProxyless, State: "open", Time: now})
+		}
+	}
+	return nil
+}
+
+// registerAll registers the source (blue before the switchover, the new
+// primary after it: it carries the same name) with every original proxy.
+func (r *run) registerAll(ctx context.Context) error {
+	for _, reg := range r.proxies {
+		ts, err := r.sourceTargets(ctx, reg.Proxy)
+		if err != nil {
+			return err
+		}
+		if len(ts) > 0 {
+			continue
+		}
+		mctx, cancel := detached(ctx, mutationTimeout)
+		_, err = r.api.RegisterTargets(mctx, reg.Proxy, reg.Target)
+		cancel()
+		if err != nil && awsclient.Classify(err) != awsclient.KindAlreadyExists {
+			return fmt.Errorf("register %s with proxy %s: %w", reg.Target.ID(), reg.Proxy, err)
+		}
+	}
+	return nil
+}
+
+// waitDeregistered polls until no original proxy lists the source.
+func (r *run) waitDeregistered(ctx context.Context, step StepID) error {
+	return r.e.wait(ctx, waitSpec{step: step, what: "the proxy targets to be removed", speed: pollFast, limit: r.e.cfg.Poll.ProxyTargetLimit,
+		poll: func(ctx context.Context) (bool, Progress, error) {
+			v, err := r.viewProxies(ctx)
+			return v.none(), Progress{ProxyTargets: v.targets, ProxylessSince: r.proxylessSince}, err
+		}})
+}
+
+// waitHealthy polls until every original proxy shows the source AVAILABLE.
+// The first healthy read closes an open proxy-less window.
+func (r *run) waitHealthy(ctx context.Context, step StepID, what string) error {
+	n := len(r.proxies)
+	return r.e.wait(ctx, waitSpec{step: step, what: what, speed: pollFast, limit: r.e.cfg.Poll.ProxyTargetLimit, stable: r.e.cfg.Poll.StableReads,
+		poll: func(ctx context.Context) (bool, Progress, error) {
+			v, err := r.viewProxies(ctx)
+			if err != nil {
+				return false, Progress{}, err
+			}
+			prog := Progress{ProxyTargets: v.targets, ProxylessSince: r.proxylessSince}
+			healthy := v.healthyAll(n)
+			if healthy {
+				r.closeProxyless()
+			}
+			return healthy, prog, nil
+		}})
+}
+
+// closeProxyless ends the measured window at the first healthy read.
+func (r *run) closeProxyless() {
+	if r.proxylessSince == nil {
+		return
+	}
+	now := r.e.cfg.Clock.Now()
+	r.proxylessWindow += now.Sub(*r.proxylessSince)
+	r.proxylessSince = nil
+	_ = r.journal.Append(Record{Kind: RecordProxyless, State: "closed", Time: now, Message: fmt.Sprintf("proxy-less for %s", r.proxylessWindow)})
+}
+
+// detachProxy is step 1 (detach regime): deregister the source from every
+// proxy before the deployment is created.
+func (r *run) detachProxy(ps PlannedStep) stepImpl {
+	return stepImpl{
+		observe: func(ctx context.Context) (stepOutcome, string, error) {
+			dep, err := r.findDeployment(ctx)
+			if err != nil {
+				return 0, "", err
+			}
+			if dep != nil {
+				return stepDone, "the deployment exists already, so the proxy was detached before it was created", nil
+			}
+			v, err := r.viewProxies(ctx)
+			if err != nil {
+				return 0, "", err
+			}
+			if v.none() {
+				return stepApplied, "no proxy lists the source any more", nil
+			}
+			return stepTodo, "", nil
+		},
+		apply:  func(ctx context.Context) error { return r.deregisterAll(ctx, false) },
+		settle: func(ctx context.Context) error { return r.waitDeregistered(ctx, ps.ID) },
+	}
+}
+
+// checkProxyHealthy is a native-regime check step: the proxy keeps its
+// target and must be healthy.
+func (r *run) checkProxyHealthy(ps PlannedStep, what string, after func(dep *awsclient.Deployment) bool) stepImpl {
+	return stepImpl{
+		observe: func(ctx context.Context) (stepOutcome, string, error) {
+			if after != nil {
+				dep, err := r.findDeployment(ctx)
+				if err != nil {
+					return 0, "", err
+				}
+				if after(dep) {
+					return stepDone, "the procedure is past this check", nil
+				}
+			}
+			return stepTodo, "", nil
+		},
+		settle: func(ctx context.Context) error { return r.waitHealthy(ctx, ps.ID, what) },
+	}
+}
+
+// attachProxyBlue is step 3 (detach regime): register blue again once the
+// deployment exists, so the proxy is not empty for the hours until the
+// switchover.
+func (r *run) attachProxyBlue(ps PlannedStep) stepImpl {
+	return stepImpl{
+		observe: func(ctx context.Context) (stepOutcome, string, error) {
+			dep, err := r.findDeployment(ctx)
+			if err != nil {
+				return 0, "", err
+			}
+			if switchStarted(dep) {
+				return stepDone, "the switchover has started", nil
+			}
+			if r.continueWithoutProxy || r.prior.Steps[StepDetachProxyBlue] != "" {
+				return stepDone, "blue stays without the proxy until the switchover", nil
+			}
+			v, err := r.viewProxies(ctx)
+			if err != nil {
+				return 0, "", err
+			}
+			if v.all(len(r.proxies)) {
+				return stepApplied, "blue is registered again", nil
+			}
+			return stepTodo, "", nil
+		},
+		apply: func(ctx context.Context) error {
+			err := r.registerAll(ctx)
+			if err != nil && refusal(err) {
+				return &errRegisterRefused{err: err}
+			}
+			return err
+		},
+		settle: func(ctx context.Context) error {
+			return r.waitHealthy(ctx, ps.ID, "blue's proxy targets to be AVAILABLE")
+		},
+	}
+}
+
+// detachProxyBlue is step 5: the critical section starts here.
+func (r *run) detachProxyBlue(ps PlannedStep) stepImpl {
+	return stepImpl{
+		observe: func(ctx context.Context) (stepOutcome, string, error) {
+			dep, err := r.findDeployment(ctx)
+			if err != nil {
+				return 0, "", err
+			}
+			if switchStarted(dep) {
+				return stepDone, "the switchover has started", nil
+			}
+			v, err := r.viewProxies(ctx)
+			if err != nil {
+				return 0, "", err
+			}
+			if v.none() {
+				if r.proxylessSince == nil && !r.continueWithoutProxy {
+					// Resumed after the deregistration: the window is
+					// measured from the journal's record of it.
+					r.proxylessSince = r.prior.ProxylessAt
+				}
+				return stepApplied, "the proxy has no target already", nil
+			}
+			return stepTodo, "", nil
+		},
+		apply:  func(ctx context.Context) error { return r.deregisterAll(ctx, true) },
+		settle: func(ctx context.Context) error { return r.waitDeregistered(ctx, ps.ID) },
+	}
+}
+
+// attachProxyPrimary is step 7: register the new primary (it carries the
+// original name) and wait until the proxy reports it healthy.
+func (r *run) attachProxyPrimary(ps PlannedStep) stepImpl {
+	return stepImpl{
+		observe: func(ctx context.Context) (stepOutcome, string, error) {
+			dep, err := r.findDeployment(ctx)
+			if err != nil {
+				return 0, "", err
+			}
+			if dep == nil || dep.Status != "SWITCHOVER_COMPLETED" {
+				return 0, "", fatal("the switchover has not completed (deployment %s), so there is no new primary to register", depStatus(dep))
+			}
+			v, err := r.viewProxies(ctx)
+			if err != nil {
+				return 0, "", err
+			}
+			if v.all(len(r.proxies)) {
+				return stepApplied, "the new primary is registered", nil
+			}
+			return stepTodo, "", nil
+		},
+		apply: func(ctx context.Context) error { return r.registerAll(ctx) },
+		settle: func(ctx context.Context) error {
+			return r.waitHealthy(ctx, ps.ID, "the new primary's proxy targets to be AVAILABLE")
+		},
+	}
+}
+
+// fallbackToDetach handles a creation refused under auto mode's native
+// plan: nothing has changed yet, so ask, re-plan in detach and go on.
+func (r *run) fallbackToDetach(ctx context.Context, fb *errFallbackDetach) error {
+	info := errorInfo(fb.err)
+	text := fmt.Sprintf("AWS refused to create the blue/green deployment while %s is a target of %s (%s). Native RDS Proxy support does not apply to this database. Nothing has been changed. rdsbg can switch to the detach procedure: deregister the proxy, create the deployment, register blue again, and detach/re-attach around the switchover.",
+		r.plan.Source.ID, proxyNames(r.proxies), strings.TrimSpace(info.Code+" "+info.Message))
+	d, err := r.decide(ctx, Approval{Kind: "fallback-detach", Step: StepCreateDeployment, Title: "Switch to the detach procedure?", Text: text,
+		Severity: SeverityReversible, Error: info, Choices: []Decision{DecisionApprove, DecisionDecline}})
+	if err != nil {
+		return err
+	}
+	if d != DecisionApprove {
+		return fmt.Errorf("%w: the detach fallback was declined", ErrDeclined)
+	}
+	r.e.emit(Event{Type: EventNotice, Step: StepCreateDeployment, Message: "switching to the detach regime after AWS refused the creation with a registered proxy"})
+	opts := r.plan.Options
+	opts.ProxyMode = ProxyModeDetach
+	d2 := r.disc
+	d2.Proxies = r.proxies
+	plan, err := BuildPlan(d2, opts, r.upgrade, r.e.cfg.Clock.Now())
+	if err != nil {
+		return err
+	}
+	r.plan = plan
+	p := plan
+	r.e.emit(Event{Type: EventPlanReady, Plan: &p, Message: "re-planned for the detach regime"})
+	return r.journal.Append(Record{Kind: RecordPlan, Plan: &p, Message: "fallback to detach"})
+}
+
+// handleRegisterRefused asks what to do when blue cannot be registered
+// again after the deployment exists: roll back, or continue with the proxy
+// empty until the switchover. It reports whether to continue.
+func (r *run) handleRegisterRefused(ctx context.Context, rr *errRegisterRefused) (bool, error) {
+	info := errorInfo(rr.err)
+	text := fmt.Sprintf("AWS refused to register %s with %s again now that the deployment exists (%s). This account handles RDS Proxy natively during blue/green, which forbids registering afterwards. The proxy is EMPTY now.\nrollback: delete the deployment and its green, then register the original targets again (the proxy is back within minutes).\napprove: keep the proxy empty until the switchover and register the new primary after it (hours without the proxy). Approving needs the typed identifier %s.",
+		r.plan.Source.ID, proxyNames(r.proxies), strings.TrimSpace(info.Code+" "+info.Message), r.plan.Source.ID)
+	d, err := r.decide(ctx, Approval{Kind: "continue-without-proxy", Step: StepAttachProxyBlue, Title: "The proxy cannot be registered with blue: roll back or continue without it?",
+		Text: text, Severity: SeveritySevere, Confirm: r.plan.Source.ID, Error: info, Choices: []Decision{DecisionRollback, DecisionApprove}})
+	if err != nil {
+		return false, err
+	}
+	if d == DecisionApprove {
+		r.continueWithoutProxy = true
+		_ = r.journal.Append(Record{Kind: RecordStep, Step: StepAttachProxyBlue, State: StepStateSkipped, Message: continueWithoutProxyNote})
+		r.e.emit(Event{Type: EventNotice, Step: StepAttachProxyBlue, Message: "continuing with the proxy empty until the switchover, as approved"})
+		return true, nil
+	}
+	if err := r.rollback(ctx); err != nil {
+		return false, err
+	}
+	return false, nil
+}
+
+// rollback deletes the deployment with its green and restores the
+// original proxy registrations. Only before a switchover.
+func (r *run) rollback(ctx context.Context) error {
+	cctx, cancel := detached(ctx, r.e.cfg.Poll.DeleteLimit+r.e.cfg.Poll.ProxyTargetLimit)
+	defer cancel()
+	dep, err := r.findDeployment(cctx)
+	if err != nil {
+		return err
+	}
+	if switchStarted(dep) {
+		return fatal("the switchover has started (deployment %s): rolling back is no longer possible", dep.Status)
+	}
+	if dep != nil {
+		r.compensation("deleting deployment %s and its green resources", dep.ID)
+		if dep.Status != "DELETING" {
+			if _, err := r.api.DeleteDeployment(cctx, dep.ID, true); err != nil && awsclient.Classify(err) != awsclient.KindNotFound {
+				return fmt.Errorf("delete deployment %s: %w", dep.ID, err)
+			}
+		}
+		if err := r.waitDeploymentGone(cctx, StepCreateDeployment, dep.ID); err != nil {
+			return err
+		}
+	}
+	r.compensation("registering the original targets with %s", proxyNames(r.proxies))
+	if err := r.registerAll(cctx); err != nil {
+		return err
+	}
+	if err := r.waitHealthy(cctx, StepAttachProxyBlue, "the original proxy targets to be AVAILABLE"); err != nil {
+		return err
+	}
+	r.compensation("the proxy targets %s again", r.plan.Source.ID)
+	return nil
+}
+
+// continueWithoutProxyNote marks the journal record of that choice.
+const continueWithoutProxyNote = "continue-without-proxy approved"
+
+func (r *run) compensation(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	r.e.emit(Event{Type: EventCompensation, Message: msg})
+	_ = r.journal.Append(Record{Kind: RecordCompensation, Message: msg, DeploymentID: r.depID})
+}
+
+// compensate runs after a failure or an interrupt: whatever happened, the
+// proxy must not stay empty. Before the switchover it registers blue again,
+// after it the new primary; a switchover still in progress is waited out
+// first. It returns the proxy state the run ends in.
+func (r *run) compensate(ctx context.Context, cause error) (string, error) {
+	if len(r.proxies) == 0 {
+		return ProxyNotUsed, nil
+	}
+	if r.plan.Regime == RegimeNone {
+		return ProxyNotUsed, nil
+	}
+	cctx, cancel := detached(ctx, r.e.cfg.Poll.ProxyTargetLimit+r.plan.Options.SwitchoverTimeout+r.e.cfg.Poll.SwitchoverMargin)
+	defer cancel()
+	dep, err := r.findDeployment(cctx)
+	if err != nil {
+		return r.liveProxyState(cctx, dep), err
+	}
+	if dep != nil && dep.Status == "SWITCHOVER_IN_PROGRESS" {
+		r.compensation("waiting for the switchover in progress to finish before touching the proxy")
+		if err := r.e.wait(cctx, waitSpec{step: StepSwitchover, what: "the switchover to finish or roll back", speed: pollFast,
+			limit: r.plan.Options.SwitchoverTimeout + r.e.cfg.Poll.SwitchoverMargin,
+			poll: func(ctx context.Context) (bool, Progress, error) {
+				d, err := r.api.DescribeDeployment(ctx, dep.ID)
+				if err != nil {
+					return false, Progress{}, err
+				}
+				dep = &d
+				return d.Status != "SWITCHOVER_IN_PROGRESS", r.depProgress(d), nil
+			}}); err != nil {
+			return r.liveProxyState(cctx, dep), err
+		}
+	}
+	v, err := r.viewProxies(cctx)
+	if err != nil {
+		return r.liveProxyState(cctx, dep), err
+	}
+	if v.all(len(r.proxies)) && v.healthyAll(len(r.proxies)) {
+		r.closeProxyless()
+		return r.liveProxyState(cctx, dep), nil
+	}
+	if r.continueWithoutProxy && !switchedOver(dep) {
+		r.compensation("the proxy stays empty until the switchover, as approved")
+		return ProxyEmpty, nil
+	}
+	who := "blue (" + r.plan.Source.ID + ")"
+	if switchedOver(dep) {
+		who = "the new primary (" + r.plan.Source.ID + ")"
+	}
+	r.compensation("re-registering %s with %s after: %v", who, proxyNames(r.proxies), cause)
+	var regErr error
+	for attempt := 0; attempt < 3; attempt++ {
+		if regErr = r.registerAll(cctx); regErr == nil {
+			break
+		}
+		if err := r.e.cfg.Clock.Sleep(cctx, r.e.cfg.Poll.Fast*2); err != nil {
+			break
+		}
+	}
+	if regErr != nil {
+		return r.liveProxyState(cctx, dep), regErr
+	}
+	if err := r.waitHealthy(cctx, StepAttachProxyPrimary, "the proxy targets to be AVAILABLE again"); err != nil {
+		return r.liveProxyState(cctx, dep), err
+	}
+	state := r.liveProxyState(cctx, dep)
+	r.compensation("proxy restored: %s", state)
+	return state, nil
+}
+
+// liveProxyState names where the proxy points, from a fresh read.
+func (r *run) liveProxyState(ctx context.Context, dep *awsclient.Deployment) string {
+	if len(r.proxies) == 0 {
+		return ProxyNotUsed
+	}
+	v, err := r.viewProxies(ctx)
+	if err != nil || !v.all(len(r.proxies)) {
+		return ProxyEmpty
+	}
+	if switchedOver(dep) {
+		return ProxyOnNewPrimary
+	}
+	return ProxyOnBlue
+}
