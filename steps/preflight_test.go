@@ -1,0 +1,272 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/awsclient/sim"
+)
+
+func simInstance(st *sim.State, id string) *sim.Instance {
+	for _, in := range st.Instances {
+		if in.ID == id {
+			return in
+		}
+	}
+	panic("no instance " + id)
+}
+
+func simProxy(st *sim.State, name string) *sim.Proxy {
+	for _, p := range st.Proxies {
+		if p.Name == name {
+			return p
+		}
+	}
+	panic("no proxy " + name)
+}
+
+func simCluster(st *sim.State, id string) *sim.Cluster {
+	for _, c := range st.Clusters {
+		if c.ID == id {
+			return c
+		}
+	}
+	panic("no cluster " + id)
+}
+
+func simParam(st *sim.State, group, name, value string) {
+	for _, g := range st.ParameterGroups {
+		if g.Name != group {
+			continue
+		}
+		for i := range g.Parameters {
+			if g.Parameters[i].Name == name {
+				g.Parameters[i].Value = value
+				return
+			}
+		}
+	}
+	panic("no parameter " + group + "/" + name)
+}
+
+// preflightRun discovers source (after tweak changed the model), runs
+// Preflight with o, checks nothing was changed, and returns the rows by id.
+func preflightRun(t *testing.T, scenario, source string, o Options, tweak func(*sim.State)) map[string]CheckResult {
+	t.Helper()
+	env := newSimEnv(t, scenario)
+	if tweak != nil {
+		env.sim.Update(tweak)
+	}
+	d := env.discover(t, source)
+	o.Source = source
+	checks := Preflight(context.Background(), env.api, d, o, nil)
+	env.assertNoMutations(t)
+	byID := map[string]CheckResult{}
+	for _, c := range checks {
+		if _, dup := byID[c.ID]; dup {
+			t.Errorf("check %s reported twice", c.ID)
+		}
+		if c.Title == "" || c.Explanation == "" {
+			t.Errorf("check %s lacks title or explanation: %+v", c.ID, c)
+		}
+		if c.Status == CheckFail && c.Remediation == "" && c.ID != CheckReplication {
+			t.Errorf("failed check %s gives no remediation: %+v", c.ID, c)
+		}
+		byID[c.ID] = c
+	}
+	return byID
+}
+
+func expectCheck(t *testing.T, checks map[string]CheckResult, id string, status CheckStatus, phrase string) {
+	t.Helper()
+	c, ok := checks[id]
+	if !ok {
+		t.Fatalf("no %s check", id)
+	}
+	if c.Status != status || !strings.Contains(c.Explanation+" "+c.Remediation, phrase) {
+		t.Errorf("%s: got %s %q / %q, want %s mentioning %q", id, c.Status, c.Explanation, c.Remediation, status, phrase)
+	}
+}
+
+func TestPreflightPassesOnEveryScenario(t *testing.T) {
+	cases := []struct{ scenario, source string }{
+		{sim.ScenarioRDSPostgresLegacy, "orders-db"},
+		{sim.ScenarioRDSMySQLNative, "shop-db"},
+		{sim.ScenarioAuroraPostgres, "ledger-cluster"},
+		{sim.ScenarioAuroraGlobal, "payments-cluster"},
+		{sim.ScenarioRDSMariaDBNoProxy, "catalog-db"},
+	}
+	for _, c := range cases {
+		t.Run(c.scenario, func(t *testing.T) {
+			checks := preflightRun(t, c.scenario, c.source, Options{}, nil)
+			var list []CheckResult
+			for _, r := range checks {
+				list = append(list, r)
+				if r.Status == CheckFail {
+					t.Errorf("unexpected failure: %+v", r)
+				}
+			}
+			if Blocked(list) {
+				t.Error("Blocked on a healthy scenario")
+			}
+			expectCheck(t, checks, CheckIdentity, CheckPass, "123456789012")
+		})
+	}
+}
+
+func TestPreflightFailsEachCheck(t *testing.T) {
+	const pg, pgSrc = sim.ScenarioRDSPostgresLegacy, "orders-db"
+	cases := []struct {
+		name             string
+		scenario, source string
+		o                Options
+		tweak            func(*sim.State)
+		id               string
+		status           CheckStatus
+		phrase           string
+	}{
+		{"source not available", pg, pgSrc, Options{}, func(st *sim.State) { simInstance(st, "orders-db").Status = "modifying" }, CheckSourceAvailable, CheckFail, `"modifying"`},
+		{"replica not available", pg, pgSrc, Options{}, func(st *sim.State) { simInstance(st, "orders-db-replica-1").Status = "rebooting" }, CheckSourceAvailable, CheckFail, "orders-db-replica-1 is rebooting"},
+		{"backups off", pg, pgSrc, Options{}, func(st *sim.State) { simInstance(st, "orders-db").BackupRetentionDays = 0 }, CheckBackups, CheckFail, "--backup-retention-period"},
+		{"managed password", pg, pgSrc, Options{}, func(st *sim.State) { simInstance(st, "orders-db").ManagedMasterSecret = true }, CheckManagedPassword, CheckFail, "--no-manage-master-user-password"},
+		{"parameter group pending reboot", pg, pgSrc, Options{}, func(st *sim.State) { simInstance(st, "orders-db").ParameterApplyStatus = "pending-reboot" }, CheckParameterGroupSync, CheckFail, "reboot-db-instance --region us-east-1 --db-instance-identifier orders-db"},
+		{"invalid upgrade target", pg, pgSrc, Options{TargetEngineVersion: "14.12"}, nil, CheckUpgradeTarget, CheckFail, "valid targets: 15.8, 15.10, 16.3"},
+		{"major upgrade warns", pg, pgSrc, Options{TargetEngineVersion: "16.4"}, nil, CheckUpgradeTarget, CheckWarn, "MAJOR"},
+		{"minor upgrade passes", pg, pgSrc, Options{TargetEngineVersion: "15.8"}, nil, CheckUpgradeTarget, CheckPass, "15.7 → 15.8"},
+		{"postgres major via modify", pg, pgSrc, Options{TargetEngineVersion: "16.4", UpgradeVia: UpgradeViaModify}, nil, CheckUpgradePath, CheckFail, "--upgrade-via create"},
+		{"mysql custom option group major at create", sim.ScenarioRDSMySQLNative, "shop-db", Options{TargetEngineVersion: "8.4.3"}, func(st *sim.State) { simInstance(st, "shop-db").OptionGroup = "shop-options" }, CheckUpgradePath, CheckFail, "--upgrade-via modify"},
+		{"mysql custom option group major via modify", sim.ScenarioRDSMySQLNative, "shop-db", Options{TargetEngineVersion: "8.4.3", UpgradeVia: UpgradeViaModify}, func(st *sim.State) { simInstance(st, "shop-db").OptionGroup = "shop-options" }, CheckUpgradePath, CheckPass, "modify"},
+		{"target parameter group missing", pg, pgSrc, Options{TargetEngineVersion: "16.4", TargetDBParameterGroupName: "orders-pg17"}, nil, CheckTargetParameterGroup, CheckFail, "orders-pg17"},
+		{"target parameter group found", pg, pgSrc, Options{TargetEngineVersion: "16.4", TargetDBParameterGroupName: "orders-pg16"}, nil, CheckTargetParameterGroup, CheckPass, "orders-pg16"},
+		{"major without target group warns", pg, pgSrc, Options{TargetEngineVersion: "16.4"}, nil, CheckTargetParameterGroup, CheckWarn, "default parameter group"},
+		{"target cluster group missing", sim.ScenarioAuroraPostgres, "ledger-cluster", Options{TargetDBClusterParameterGroupName: "nope-cluster"}, nil, CheckTargetParameterGroup, CheckFail, "nope-cluster"},
+		{"pg logical replication off", pg, pgSrc, Options{TargetEngineVersion: "16.4"}, func(st *sim.State) { simParam(st, "orders-pg15", "rds.logical_replication", "0") }, CheckReplication, CheckFail, "rds.logical_replication is 0"},
+		{"aurora mysql binlog off", sim.ScenarioAuroraGlobal, "payments-cluster", Options{}, func(st *sim.State) { simParam(st, "payments-am8-cluster", "binlog_format", "OFF") }, CheckReplication, CheckFail, "binlog_format is OFF"},
+		{"aurora pg synchronous_commit off", sim.ScenarioAuroraPostgres, "ledger-cluster", Options{}, func(st *sim.State) { simParam(st, "ledger-apg15-cluster", "synchronous_commit", "off") }, CheckReplication, CheckFail, "synchronous_commit is off"},
+		{"aurora pg logical replication off", sim.ScenarioAuroraPostgres, "ledger-cluster", Options{}, func(st *sim.State) { simParam(st, "ledger-apg15-cluster", "rds.logical_replication", "0") }, CheckReplication, CheckFail, "modify-db-cluster-parameter-group"},
+		{"proxy not available", pg, pgSrc, Options{}, func(st *sim.State) { simProxy(st, "orders-proxy").Status = "modifying" }, CheckProxyHealth, CheckFail, "proxy orders-proxy is modifying"},
+		{"proxy target unhealthy", pg, pgSrc, Options{}, func(st *sim.State) { simProxy(st, "orders-proxy").Targets[0].AvailableAt = simStart.Add(time.Hour) }, CheckProxyHealth, CheckFail, "orders-proxy target orders-db is UNAVAILABLE"},
+		{"cluster not available", sim.ScenarioAuroraPostgres, "ledger-cluster", Options{}, func(st *sim.State) { simCluster(st, "ledger-cluster").Status = "backing-up" }, CheckSourceAvailable, CheckFail, `"backing-up"`},
+		{"global cluster warns", sim.ScenarioAuroraGlobal, "payments-cluster", Options{}, nil, CheckGlobalCluster, CheckWarn, "payments-global"},
+		{"regime row", sim.ScenarioAuroraGlobal, "payments-cluster", Options{}, nil, CheckRegime, CheckPass, "Detach"},
+		{"native impossible", sim.ScenarioAuroraGlobal, "payments-cluster", Options{ProxyMode: ProxyModeNative}, nil, CheckRegime, CheckFail, "--proxy-mode detach"},
+		{"deletion protection with old-blue", pg, pgSrc, Options{Cleanup: CleanupOldBlue}, nil, CheckDeletionProtection, CheckWarn, "orders-db-old1"},
+		{"deletion protection irrelevant", pg, pgSrc, Options{}, nil, CheckDeletionProtection, CheckPass, "deletes no database"},
+		{"multi-az db cluster", pg, "orders-maz", Options{}, func(st *sim.State) {
+			st.Clusters = append(st.Clusters, &sim.Cluster{ID: "orders-maz", Engine: "postgres", EngineVersion: "16.4", Status: "available", BackupRetentionDays: 7, ParameterGroup: "default.postgres16"})
+		}, CheckMultiAZCluster, CheckFail, "Multi-AZ DB cluster"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			checks := preflightRun(t, c.scenario, c.source, c.o, c.tweak)
+			expectCheck(t, checks, c.id, c.status, c.phrase)
+			var list []CheckResult
+			for _, r := range checks {
+				list = append(list, r)
+			}
+			if Blocked(list) != (c.status == CheckFail) && c.status == CheckFail {
+				t.Errorf("a failing %s check must block", c.id)
+			}
+		})
+	}
+}
+
+func TestPreflightExistingDeployments(t *testing.T) {
+	env := newSimEnv(t, sim.ScenarioRDSMariaDBNoProxy)
+	ctx := context.Background()
+	if _, err := env.api.CreateDeployment(ctx, awsclient.CreateDeploymentInput{Name: "earlier-try", SourceARN: "arn:aws:rds:us-east-1:123456789012:db:catalog-db"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.api.CreateDeployment(ctx, awsclient.CreateDeploymentInput{Name: "search-bgd", SourceARN: "arn:aws:rds:us-east-1:123456789012:db:search-db"}); err != nil {
+		t.Fatal(err)
+	}
+	before := len(env.sim.Mutations())
+	d := env.discover(t, "catalog-db")
+	run := func(o Options) map[string]CheckResult {
+		o.Source = "catalog-db"
+		out := map[string]CheckResult{}
+		for _, c := range Preflight(ctx, env.api, d, o, nil) {
+			out[c.ID] = c
+		}
+		return out
+	}
+	expectCheck(t, run(Options{}), CheckExistingDeployment, CheckFail, "--deployment-name earlier-try")
+	expectCheck(t, run(Options{DeploymentName: "earlier-try"}), CheckExistingDeployment, CheckPass, "adopt")
+	expectCheck(t, run(Options{DeploymentName: "earlier-try"}), CheckDeploymentName, CheckPass, "free")
+	expectCheck(t, run(Options{DeploymentName: "search-bgd"}), CheckDeploymentName, CheckFail, "taken")
+	if after := len(env.sim.Mutations()); after != before {
+		t.Errorf("preflight changed AWS: %d mutations", after-before)
+	}
+}
+
+func TestResolveUpgrade(t *testing.T) {
+	env := newSimEnv(t, sim.ScenarioRDSPostgresLegacy)
+	ctx := context.Background()
+	d := env.discover(t, "orders-db")
+	up, err := ResolveUpgrade(ctx, env.api, d, Options{})
+	if up != nil || err != nil {
+		t.Errorf("no version asked: %v %v", up, err)
+	}
+	up, err = ResolveUpgrade(ctx, env.api, d, Options{TargetEngineVersion: "16.4"})
+	if err != nil || up == nil || up.Version != "16.4" || !up.Major {
+		t.Fatalf("16.4: %+v %v", up, err)
+	}
+	up, err = ResolveUpgrade(ctx, env.api, d, Options{TargetEngineVersion: "15.8"})
+	if err != nil || up.Major {
+		t.Errorf("15.8 is minor: %+v %v", up, err)
+	}
+	for _, bad := range []string{"14.12", "15.7", "99.1"} {
+		_, err = ResolveUpgrade(ctx, env.api, d, Options{TargetEngineVersion: bad})
+		var in *InputError
+		if !errors.As(err, &in) || in.ExitCode != ExitPreflight || !strings.Contains(in.Message, bad) {
+			t.Errorf("%s: want exit-3 InputError naming it, got %v", bad, err)
+		}
+	}
+	targets, err := UpgradeTargets(ctx, env.api, "postgres", "15.7")
+	if err != nil || len(targets) == 0 || targets[0].Version != "15.8" {
+		t.Errorf("targets %+v %v", targets, err)
+	}
+	env.assertNoMutations(t)
+}
+
+func TestEngineSupportsBlueGreen(t *testing.T) {
+	cases := []struct {
+		engine, version string
+		ok              bool
+	}{
+		{"mysql", "5.7.44", true}, {"mysql", "8.0.12", false}, {"mysql", "8.0.36", true}, {"mysql", "8.4.3", true}, {"mysql", "5.6.51", false},
+		{"mariadb", "10.1.48", false}, {"mariadb", "10.2.44", true}, {"mariadb", "10.11.9", true}, {"mariadb", "11.4.3", true}, {"mariadb", "11.2.1", false},
+		{"postgres", "11.0", false}, {"postgres", "11.1", true}, {"postgres", "17.2", true}, {"postgres", "10.21", false},
+		{"aurora-mysql", "5.7.mysql_aurora.2.11.2", true},
+		{"aurora-postgresql", "15.3", false}, {"aurora-postgresql", "15.4", true}, {"aurora-postgresql", "17.2", false}, {"aurora-postgresql", "17.4", true}, {"aurora-postgresql", "11.21", true},
+		{"sqlserver-se", "15.00", false}, {"oracle-ee", "19", false}, {"db2-se", "11.5", false},
+	}
+	for _, c := range cases {
+		if ok, why := engineSupportsBlueGreen(c.engine, c.version); ok != c.ok {
+			t.Errorf("%s %s: %v (%s), want %v", c.engine, c.version, ok, why, c.ok)
+		}
+	}
+}
+
+func TestPgLogicalMinimum(t *testing.T) {
+	for v, want := range map[string]bool{"15.3": false, "15.4": true, "16.0": false, "16.1": true, "13.11": false, "13.12": true, "11.20": false, "18.0": true, "10.5": false} {
+		if ok, _ := pgLogicalOK(parseVersion(v)); ok != want {
+			t.Errorf("%s: %v, want %v", v, ok, want)
+		}
+	}
+}
+
+func TestPreflightRefusesOldPostgresMajorUpgrade(t *testing.T) {
+	checks := preflightRun(t, sim.ScenarioRDSPostgresLegacy, "orders-db", Options{TargetEngineVersion: "16.4"}, func(st *sim.State) {
+		// 15.3 predates logical replication support in blue/green; give
+		// the catalogue the version so ResolveUpgrade can answer.
+		simInstance(st, "orders-db").EngineVersion = "15.3"
+		st.Engines = append(st.Engines, &sim.EngineVersion{Engine: "postgres", Version: "15.3", Major: "15", Family: "postgres15",
+			Targets: []sim.UpgradeTarget{{Engine: "postgres", Version: "16.4", Major: true}}})
+	})
+	expectCheck(t, checks, CheckUpgradePath, CheckFail, "15.4")
+}
