@@ -1,0 +1,90 @@
+package ui
+
+import (
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/rdsbg/rdsbg/steps"
+)
+
+// errorModel is the error screen: the AWS error (code, message, request id),
+// what it means in plain words, and the engine's choices: retry, roll back,
+// or stop (an approval of Kind "error").
+type errorModel struct {
+	*Common
+	run     *runState
+	confirm *confirmation
+}
+
+func (m *errorModel) typing() bool { return m.confirm != nil && m.confirm.typing() }
+
+func (m *errorModel) update(msg tea.Msg) tea.Cmd {
+	if k, ok := msg.(tea.KeyPressMsg); ok && m.confirm != nil {
+		m.confirm.handleKey(k, m.Keys)
+	}
+	return nil
+}
+
+// errorDetails renders one ErrorInfo.
+func errorDetails(c *Common, e *steps.ErrorInfo) string {
+	st := c.Styles
+	w := c.contentWidth()
+	var b strings.Builder
+	if e.Operation != "" {
+		b.WriteString("Operation   " + st.Bold.Render(e.Operation) + "\n")
+	}
+	if e.Code != "" {
+		b.WriteString("Error code  " + st.Bad.Render(e.Code) + "\n")
+	}
+	if e.RequestID != "" {
+		b.WriteString("Request id  " + e.RequestID + "\n")
+	}
+	b.WriteString(wrap(w, "Message     "+e.Message) + "\n")
+	if e.Meaning != "" {
+		b.WriteString("\n" + st.Bold.Render("What it means") + "\n" + wrap(w, e.Meaning) + "\n")
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+func (m *errorModel) view() string {
+	st := m.Styles
+	var b strings.Builder
+	title := "The run stopped on an error"
+	if m.confirm != nil && m.confirm.approval.Step != "" {
+		title += " in " + string(m.confirm.approval.Step)
+	}
+	b.WriteString(st.Bad.Render(title) + "\n\n")
+	e := m.run.lastError
+	if m.confirm != nil && m.confirm.approval.Error != nil {
+		e = m.confirm.approval.Error
+	}
+	if e != nil {
+		b.WriteString(errorDetails(m.Common, e) + "\n\n")
+	}
+	if m.confirm != nil {
+		b.WriteString(m.confirm.view(m.Common, true))
+	}
+	return b.String()
+}
+
+func (m *errorModel) ShortHelp() []key.Binding {
+	if m.confirm == nil || m.confirm.decided {
+		return []key.Binding{m.Keys.API, m.Keys.Quit, m.Keys.Help}
+	}
+	var b []key.Binding
+	for _, d := range []struct {
+		d steps.Decision
+		k key.Binding
+	}{{steps.DecisionRetry, m.Keys.Retry}, {steps.DecisionRollback, m.Keys.Rollback}, {steps.DecisionWait, m.Keys.Wait}, {steps.DecisionApprove, m.Keys.Yes}, {steps.DecisionDecline, m.Keys.No}} {
+		if m.confirm.offers(d.d) {
+			k := d.k
+			k.SetHelp(k.Help().Key, decisionWord(d.d))
+			b = append(b, k)
+		}
+	}
+	return append(b, m.Keys.API, m.Keys.Help)
+}
+
+func (m *errorModel) FullHelp() [][]key.Binding { return [][]key.Binding{m.ShortHelp()} }

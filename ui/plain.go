@@ -1,0 +1,369 @@
+package ui
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rdsbg/rdsbg/awsclient/clock"
+	"github.com/rdsbg/rdsbg/steps"
+)
+
+// errNoInput means the input ended before a prompt was answered: plain mode
+// never guesses an answer.
+var errNoInput = errors.New("input ended before the prompt was answered")
+
+// plainIO is plain line mode's terminal: every event a line, every prompt a
+// line read from in (huh's accessible mode). The engine may call Sink from
+// more than one goroutine, so writes are serialised.
+type plainIO struct {
+	mu      sync.Mutex
+	in      *bufio.Reader
+	out     io.Writer
+	source  string // for the severe prompts when an approval names none
+	noInput bool
+	// lastProgress suppresses identical progress lines: a 1 s poll must not
+	// flood a log.
+	lastProgress string
+}
+
+func (p *plainIO) printf(format string, args ...any) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fmt.Fprintf(p.out, format, args...)
+}
+
+// readLine reads one answer; at EOF with nothing typed it reports
+// errNoInput.
+func (p *plainIO) readLine() (string, error) {
+	line, err := p.in.ReadString('\n')
+	if err != nil && line == "" {
+		if errors.Is(err, io.EOF) {
+			p.noInput = true
+			return "", errNoInput
+		}
+		return "", err
+	}
+	return strings.TrimSpace(line), nil
+}
+
+// RunPlain runs the whole flow as plain lines over in and out, for --plain
+// and for terminals the full-screen wizard cannot use. Options are taken
+// from cfg (flags) with the engine's defaults; only the source (when not
+// given) and the approvals are asked.
+//
+// Exit codes: those of the run (design.md §4), except that when in ends
+// before a question is answered the run stops without that change and the
+// exit code is 2 (unusable input): nobody cancelled anything, and a script
+// that pipes nothing into a prompt must use `rdsbg run --yes --confirm ID`.
+func RunPlain(ctx context.Context, cfg Config, in io.Reader, out io.Writer) (int, error) {
+	return runPlain(ctx, cfg, engineBackend(cfg), in, out)
+}
+
+func runPlain(ctx context.Context, cfg Config, be backend, in io.Reader, out io.Writer) (int, error) {
+	p := &plainIO{in: bufio.NewReader(in), out: out, source: cfg.Options.Source}
+	clk := cfg.Clock
+	if clk == nil {
+		clk = clock.Real{}
+	}
+	opts := cfg.Options
+	if opts.Source == "" && (cfg.Mode == "" || cfg.Mode == "run") {
+		src, err := p.chooseSource(ctx, be)
+		if err != nil {
+			if errors.Is(err, errNoInput) {
+				p.printf("No source chosen: input ended. Pass --source ID to choose it without a prompt.\n")
+				return steps.ExitUsage, err
+			}
+			p.printf("Could not choose a source: %v\n", err)
+			return steps.ExitUsage, err
+		}
+		opts.Source = src
+		opts.DeploymentName = cfg.Options.DeploymentName
+	}
+	p.source = opts.Source
+	opts = opts.WithDefaultsAt(clk.Now())
+	f, err := be.run(ctx, opts, p, p.sink)
+	code := f.ExitCode
+	switch {
+	case p.noInput && (code == steps.ExitCancelled || code == steps.ExitOK && f.Outcome != steps.OutcomeDone):
+		code = steps.ExitUsage
+		p.printf("Stopped: input ended before a question was answered. Nothing more was changed.\n" +
+			"For unattended runs use: rdsbg run --source ID --yes --confirm ID\n")
+	case err != nil && f.Outcome == "":
+		code = steps.ExitStepFailed
+		if errors.Is(err, context.Canceled) {
+			code = steps.ExitInterrupted
+		}
+		p.printf("Run ended with an error: %v\n", err)
+	}
+	return code, err
+}
+
+// chooseSource lists the region's databases and reads a number or an
+// identifier.
+func (p *plainIO) chooseSource(ctx context.Context, be backend) (string, error) {
+	list, err := be.listSources(ctx)
+	if err != nil {
+		return "", err
+	}
+	if len(list) == 0 {
+		return "", errors.New("no DB instance or cluster in this region")
+	}
+	p.printf("Databases in this region:\n")
+	for i, s := range list {
+		proxies := strings.Join(s.Proxies, ",")
+		if proxies == "" {
+			proxies = "no proxy"
+		}
+		p.printf("  %d) %s  %s %s %s  %s  %s\n", i+1, s.ID, s.Kind, s.Engine, s.EngineVersion, s.Status, proxies)
+	}
+	for {
+		p.printf("Source (number or identifier): ")
+		line, err := p.readLine()
+		if err != nil {
+			p.printf("\n")
+			return "", err
+		}
+		if n, err := strconv.Atoi(line); err == nil && n >= 1 && n <= len(list) {
+			return list[n-1].ID, nil
+		}
+		for _, s := range list {
+			if s.ID == line {
+				return s.ID, nil
+			}
+		}
+		p.printf("%q is not in the list.\n", line)
+	}
+}
+
+// sink prints one event as one or more lines.
+func (p *plainIO) sink(e steps.Event) {
+	ts := e.Time.UTC().Format("15:04:05")
+	switch e.Type {
+	case steps.EventRunStarted:
+		p.printf("%s run started %s\n", ts, e.Message)
+	case steps.EventPreflight:
+		for _, c := range e.Checks {
+			p.printf("%s preflight %-4s %s\n", ts, c.Status, c.Title)
+			if c.Status != steps.CheckPass {
+				if c.Explanation != "" {
+					p.printf("         %s\n", c.Explanation)
+				}
+				if c.Remediation != "" {
+					p.printf("         fix: %s\n", c.Remediation)
+				}
+			}
+		}
+	case steps.EventPlanReady:
+		if e.Plan != nil {
+			p.printf("%s plan ready\n%s\n", ts, strings.TrimRight(steps.RenderText(*e.Plan), "\n"))
+		}
+	case steps.EventStepStarted:
+		p.lastProgress = ""
+		p.printf("%s step %s started %s\n", ts, e.Step, e.Message)
+	case steps.EventStepSkipped:
+		p.printf("%s step %s skipped %s\n", ts, e.Step, e.Message)
+	case steps.EventStepDone:
+		p.printf("%s step %s done %s\n", ts, e.Step, e.Message)
+	case steps.EventStepFailed:
+		p.printf("%s step %s FAILED %s\n", ts, e.Step, e.Message)
+		if e.Error != nil {
+			p.printError(e.Error)
+		}
+	case steps.EventProgress:
+		if e.Progress != nil {
+			line := progressLine(*e.Progress, e.Time)
+			p.mu.Lock()
+			changed := line != p.lastProgress
+			p.lastProgress = line
+			p.mu.Unlock()
+			if changed {
+				p.printf("%s   %s\n", ts, line)
+			}
+		}
+	case steps.EventAPICall:
+		// Reads are polled every second or so; only changes and failures
+		// are worth a line.
+		if c := e.Call; c != nil && (c.Mutating || !c.OK()) {
+			p.printf("%s   AWS %s %s request %s: %s\n", ts, c.Operation, formatMillis(c.Duration), orDash(c.RequestID), callOutcome(*c))
+		}
+	case steps.EventNotice, steps.EventCompensation:
+		p.printf("%s %s: %s\n", ts, e.Type, e.Message)
+	case steps.EventRunFinished:
+		if e.Finished != nil {
+			p.printSummary(*e.Finished)
+		}
+	}
+}
+
+// progressLine condenses a snapshot: deployment status, tasks, members,
+// proxy health and the proxy-less timer.
+func progressLine(pr steps.Progress, now time.Time) string {
+	var parts []string
+	if pr.DeploymentStatus != "" {
+		parts = append(parts, "deployment "+pr.DeploymentStatus)
+	}
+	for _, t := range pr.Tasks {
+		parts = append(parts, t.Name+"="+t.Status)
+	}
+	for _, m := range pr.Members {
+		parts = append(parts, shortARN(m.Source)+"→"+orDash(shortARN(m.Target))+"="+orDash(m.Status))
+	}
+	for _, t := range pr.ProxyTargets {
+		parts = append(parts, "proxy "+t.ProxyName+":"+t.RdsResourceID+"="+t.Health.State)
+	}
+	for _, i := range pr.Instances {
+		parts = append(parts, i.ID+"="+i.Status)
+	}
+	if pr.ProxylessSince != nil {
+		parts = append(parts, "PROXY HAS NO TARGET")
+	}
+	if len(parts) == 0 && pr.Waiting != "" {
+		parts = append(parts, "waiting for "+pr.Waiting)
+	}
+	return strings.Join(parts, " · ")
+}
+
+func (p *plainIO) printError(e *steps.ErrorInfo) {
+	if e.Operation != "" || e.Code != "" {
+		p.printf("  AWS error: %s %s (request %s)\n", e.Operation, e.Code, orDash(e.RequestID))
+	}
+	p.printf("  %s\n", e.Message)
+	if e.Meaning != "" {
+		p.printf("  What it means: %s\n", e.Meaning)
+	}
+}
+
+func (p *plainIO) printSummary(f steps.Finished) {
+	p.printf("Run finished: %s (exit %d); %s\n", f.Outcome, f.ExitCode, proxyStateWords(f.ProxyState))
+	if f.ProxylessWindowMS > 0 {
+		p.printf("Proxy-less window: %s\n", formatDuration(time.Duration(f.ProxylessWindowMS)*time.Millisecond))
+	}
+	if f.SwitchoverMS > 0 {
+		p.printf("Switchover: %s\n", formatDuration(time.Duration(f.SwitchoverMS)*time.Millisecond))
+	}
+	for _, t := range f.Timeline {
+		p.printf("  %-22s %-9s %s\n", t.Step, formatDuration(t.Duration), t.Outcome)
+	}
+	for _, k := range sortedKeys(f.Renames) {
+		p.printf("  renamed %s → %s\n", k, f.Renames[k])
+	}
+	if f.JournalPath != "" {
+		p.printf("Journal: %s\n", f.JournalPath)
+	}
+	if f.RunbookPath != "" {
+		p.printf("Runbook: %s\n", f.RunbookPath)
+	}
+}
+
+// Approve asks one approval as plain lines. The text printed is exactly the
+// approval's Title, Text and CLI.
+func (p *plainIO) Approve(ctx context.Context, a steps.Approval) (steps.Decision, error) {
+	p.printf("\n== %s ==\n", a.Title)
+	if a.Text != "" {
+		p.printf("%s\n", a.Text)
+	}
+	if a.Error != nil {
+		p.printError(a.Error)
+	}
+	for _, c := range a.CLI {
+		p.printf("  $ %s\n", c)
+	}
+	c := newConfirmation(a, make(chan steps.Decision, 1), p.source)
+	for {
+		if err := ctx.Err(); err != nil {
+			return steps.DecisionDecline, err
+		}
+		if c.typing() {
+			stop := ""
+			if c.offers(steps.DecisionDecline) {
+				stop = " (or \"stop\")"
+			}
+			p.printf("Type %s to confirm%s: ", c.approval.Confirm, stop)
+		} else {
+			p.printf("%s: ", plainChoices(c))
+		}
+		line, err := p.readLine()
+		if err != nil {
+			p.printf("\nNo answer: %v. Declining %q.\n", err, a.Title)
+			return steps.DecisionDecline, err
+		}
+		d, ok, refusal := plainAnswer(c, line)
+		if ok {
+			return d, nil
+		}
+		p.printf("%s\n", refusal)
+	}
+}
+
+// plainChoices lists the words that answer a non-typed approval.
+func plainChoices(c *confirmation) string {
+	var parts []string
+	for _, d := range []steps.Decision{steps.DecisionApprove, steps.DecisionDecline, steps.DecisionRetry, steps.DecisionRollback, steps.DecisionWait} {
+		if c.offers(d) {
+			parts = append(parts, plainWord(d))
+		}
+	}
+	return "Answer " + strings.Join(parts, " / ")
+}
+
+func plainWord(d steps.Decision) string {
+	switch d {
+	case steps.DecisionApprove:
+		return "[y]es"
+	case steps.DecisionDecline:
+		return "[n]o (stop here)"
+	case steps.DecisionRetry:
+		return "[r]etry"
+	case steps.DecisionRollback:
+		return "[b] roll back"
+	case steps.DecisionWait:
+		return "[w]ait"
+	}
+	return string(d)
+}
+
+// plainAnswer applies the same rules as the wizard: a severe approval needs
+// the identifier typed exactly (an empty line never confirms); a reversible
+// one needs y or n.
+func plainAnswer(c *confirmation, line string) (steps.Decision, bool, string) {
+	if c.typing() {
+		switch {
+		case line == c.approval.Confirm:
+			return steps.DecisionApprove, true, ""
+		case line == "stop" && c.offers(steps.DecisionDecline):
+			return steps.DecisionDecline, true, ""
+		case line == "":
+			return "", false, fmt.Sprintf("Refused: an empty answer never confirms. Type %s exactly.", c.approval.Confirm)
+		}
+		return "", false, fmt.Sprintf("Refused: %q is not %s; nothing was confirmed.", line, c.approval.Confirm)
+	}
+	words := map[string]steps.Decision{
+		"y": steps.DecisionApprove, "yes": steps.DecisionApprove,
+		"n": steps.DecisionDecline, "no": steps.DecisionDecline,
+		"r": steps.DecisionRetry, "retry": steps.DecisionRetry,
+		"b": steps.DecisionRollback, "rollback": steps.DecisionRollback,
+		"w": steps.DecisionWait, "wait": steps.DecisionWait,
+	}
+	d, ok := words[strings.ToLower(line)]
+	if !ok || !c.offers(d) {
+		return "", false, "Please answer " + strings.TrimPrefix(plainChoices(c), "Answer ") + "."
+	}
+	return d, true, ""
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

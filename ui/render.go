@@ -1,0 +1,320 @@
+package ui
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"charm.land/lipgloss/v2"
+	"charm.land/lipgloss/v2/table"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/steps"
+)
+
+// Pure renderers (k9s's render layer): data in, string out, no model state,
+// so each is testable on its own and every screen draws tables the same way.
+
+// renderTable draws a compact table: a header rule, no outer frame, cells
+// never wrapped (a wrapped cell at 80 columns is unreadable), shrunk to width
+// only when it does not fit.
+func renderTable(st Styles, width int, headers []string, rows [][]string, cell func(row, col int) lipgloss.Style) string {
+	t := table.New().
+		Border(lipgloss.NormalBorder()).
+		BorderTop(false).BorderBottom(false).BorderLeft(false).BorderRight(false).
+		BorderColumn(false).BorderHeader(true).
+		BorderStyle(st.Border).
+		Wrap(false).
+		Headers(headers...).
+		Rows(rows...).
+		StyleFunc(func(row, col int) lipgloss.Style {
+			base := lipgloss.NewStyle()
+			if row == table.HeaderRow {
+				base = st.TableHead
+			} else if cell != nil {
+				base = cell(row, col)
+			}
+			if col < len(headers)-1 {
+				base = base.PaddingRight(2)
+			}
+			return base
+		})
+	if lipgloss.Width(t.String()) > width {
+		t = t.Width(width)
+	}
+	return t.String()
+}
+
+// shortARN turns arn:aws:rds:region:acct:db:orders-db into orders-db; other
+// strings pass through. Full ARNs do not fit at 80 columns and the operator
+// knows resources by name.
+func shortARN(arn string) string {
+	if !strings.HasPrefix(arn, "arn:") {
+		return arn
+	}
+	parts := strings.Split(arn, ":")
+	return parts[len(parts)-1]
+}
+
+// formatDuration prints 4s, 2m05s, 1h02m03s: compact and fixed-format so
+// timers do not jitter in width.
+func formatDuration(d time.Duration) string {
+	if d < 0 {
+		d = 0
+	}
+	d = d.Round(time.Second)
+	h, m, s := int(d.Hours()), int(d.Minutes())%60, int(d.Seconds())%60
+	switch {
+	case h > 0:
+		return fmt.Sprintf("%dh%02dm%02ds", h, m, s)
+	case m > 0:
+		return fmt.Sprintf("%dm%02ds", m, s)
+	}
+	return fmt.Sprintf("%ds", s)
+}
+
+// formatClock prints a timer as MM:SS (or H:MM:SS): the big critical-section
+// display.
+func formatClock(d time.Duration) string {
+	if d < 0 {
+		d = 0
+	}
+	d = d.Truncate(time.Second)
+	h, m, s := int(d.Hours()), int(d.Minutes())%60, int(d.Seconds())%60
+	if h > 0 {
+		return fmt.Sprintf("%d:%02d:%02d", h, m, s)
+	}
+	return fmt.Sprintf("%02d:%02d", m, s)
+}
+
+// renderTasks draws the deployment's Tasks with the time in status.
+func renderTasks(st Styles, width int, tasks []steps.TaskRow) string {
+	rows := make([][]string, len(tasks))
+	for i, t := range tasks {
+		rows[i] = []string{t.Name, t.Status, formatDuration(t.InStatus)}
+	}
+	return renderTable(st, width, []string{"TASK", "STATUS", "IN STATUS"}, rows, func(row, col int) lipgloss.Style {
+		if col == 1 {
+			return statusStyle(st, tasks[row].Status)
+		}
+		return lipgloss.NewStyle()
+	})
+}
+
+// memberKey identifies a switchover member across polls.
+func memberKey(m awsclient.SwitchoverMember) string { return m.Source }
+
+// renderMembers draws SwitchoverDetails; rows whose status changed since the
+// previous progress snapshot are marked, so the eye finds the movement.
+func renderMembers(st Styles, width int, members []awsclient.SwitchoverMember, changed map[string]bool) string {
+	rows := make([][]string, len(members))
+	for i, m := range members {
+		mark := " "
+		if changed[memberKey(m)] {
+			mark = "•"
+		}
+		target := shortARN(m.Target)
+		if target == "" {
+			target = "(not created yet)"
+		}
+		rows[i] = []string{mark, shortARN(m.Source), "→", target, orDash(m.Status)}
+	}
+	return renderTable(st, width, []string{" ", "BLUE (SOURCE)", " ", "GREEN (TARGET)", "STATUS"}, rows, func(row, col int) lipgloss.Style {
+		s := lipgloss.NewStyle()
+		if col == 4 {
+			s = statusStyle(st, members[row].Status)
+		}
+		if changed[memberKey(members[row])] && col != 2 {
+			s = s.Inherit(st.Changed)
+		}
+		return s
+	})
+}
+
+// renderProxyTargets draws the proxy targets with health.
+func renderProxyTargets(st Styles, width int, targets []awsclient.ProxyTarget) string {
+	if len(targets) == 0 {
+		return st.Bad.Render("no proxy target registered")
+	}
+	rows := make([][]string, len(targets))
+	for i, t := range targets {
+		reason := t.Health.Reason
+		if reason == "" {
+			reason = t.Health.Description
+		}
+		rows[i] = []string{t.ProxyName, orDash(t.RdsResourceID), t.Type, orDash(t.Role), orDash(t.Health.State), orDash(reason)}
+	}
+	return renderTable(st, width, []string{"PROXY", "TARGET", "TYPE", "ROLE", "HEALTH", "REASON"}, rows, func(row, col int) lipgloss.Style {
+		if col == 4 {
+			return statusStyle(st, targets[row].Health.State)
+		}
+		return lipgloss.NewStyle()
+	})
+}
+
+// renderInstances draws instance and cluster statuses.
+func renderInstances(st Styles, width int, inst []steps.InstanceRow) string {
+	rows := make([][]string, len(inst))
+	for i, r := range inst {
+		rows[i] = []string{r.ID, r.Status}
+	}
+	return renderTable(st, width, []string{"RESOURCE", "STATUS"}, rows, func(row, col int) lipgloss.Style {
+		if col == 1 {
+			return statusStyle(st, inst[row].Status)
+		}
+		return lipgloss.NewStyle()
+	})
+}
+
+// renderCalls draws the API-call panel, newest last.
+func renderCalls(st Styles, width int, calls []awsclient.Call) string {
+	if len(calls) == 0 {
+		return st.Muted.Render("no AWS API call yet")
+	}
+	rows := make([][]string, len(calls))
+	for i, c := range calls {
+		rows[i] = []string{c.Operation, formatMillis(c.Duration), orDash(c.RequestID), callOutcome(c)}
+	}
+	return renderTable(st, width, []string{"OPERATION", "TIME", "REQUEST ID", "OUTCOME"}, rows, func(row, col int) lipgloss.Style {
+		if col == 3 {
+			if calls[row].OK() {
+				return st.OK
+			}
+			return st.Bad
+		}
+		return lipgloss.NewStyle()
+	})
+}
+
+func formatMillis(d time.Duration) string {
+	return fmt.Sprintf("%dms", d.Milliseconds())
+}
+
+func callOutcome(c awsclient.Call) string {
+	switch {
+	case c.ErrorCode != "":
+		return c.ErrorCode
+	case !c.OK():
+		return fmt.Sprintf("HTTP %d", c.HTTPStatus)
+	}
+	return "ok"
+}
+
+// renderTimeline draws the summary's step timeline.
+func renderTimeline(st Styles, width int, entries []steps.TimelineEntry) string {
+	rows := make([][]string, len(entries))
+	for i, e := range entries {
+		started := "—"
+		if !e.Started.IsZero() {
+			started = e.Started.UTC().Format("15:04:05")
+		}
+		rows[i] = []string{string(e.Step), started, formatDuration(e.Duration), e.Outcome}
+	}
+	return renderTable(st, width, []string{"STEP", "STARTED", "DURATION", "OUTCOME"}, rows, func(row, col int) lipgloss.Style {
+		if col == 3 {
+			return statusStyle(st, entries[row].Outcome)
+		}
+		return lipgloss.NewStyle()
+	})
+}
+
+// renderRenames draws the before → after name map, sorted for a stable view.
+func renderRenames(st Styles, width int, renames map[string]string) string {
+	keys := make([]string, 0, len(renames))
+	for k := range renames {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	rows := make([][]string, len(keys))
+	for i, k := range keys {
+		rows[i] = []string{k, "→", renames[k]}
+	}
+	return renderTable(st, width, []string{"BEFORE", " ", "AFTER"}, rows, nil)
+}
+
+// renderChecks draws preflight rows; explanation and remediation go under
+// each failing or warning row, where the operator needs them.
+func renderChecks(st Styles, width int, checks []steps.CheckResult) string {
+	var b strings.Builder
+	for _, c := range checks {
+		var mark string
+		switch c.Status {
+		case steps.CheckPass:
+			mark = st.OK.Render("✓ pass")
+		case steps.CheckWarn:
+			mark = st.Warn.Render("! warn")
+		default:
+			mark = st.Bad.Render("✗ fail")
+		}
+		b.WriteString(mark + "  " + st.Bold.Render(c.Title) + "\n")
+		indent := lipgloss.NewStyle().PaddingLeft(8).Width(width)
+		if c.Explanation != "" && c.Status != steps.CheckPass {
+			b.WriteString(indent.Render(c.Explanation) + "\n")
+		}
+		if c.Remediation != "" && c.Status != steps.CheckPass {
+			b.WriteString(indent.Render("→ "+c.Remediation) + "\n")
+		}
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+func statusStyle(st Styles, status string) lipgloss.Style {
+	switch classifyStatus(status) {
+	case statusGood:
+		return st.OK
+	case statusBusy:
+		return st.Warn
+	case statusBadClass:
+		return st.Bad
+	}
+	return lipgloss.NewStyle()
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "—"
+	}
+	return s
+}
+
+// wrap fits prose to width, breaking only at spaces (a flag such as
+// --switchover-timeout must never be split at its hyphens); a word longer
+// than the width is cut hard.
+func wrap(width int, s string) string {
+	if width < 1 {
+		width = 1
+	}
+	var out []string
+	for _, para := range strings.Split(s, "\n") {
+		line, lineW := "", 0
+		for _, word := range strings.Fields(para) {
+			ww := ansi.StringWidth(word)
+			if lineW > 0 && lineW+1+ww > width {
+				out = append(out, line)
+				line, lineW = "", 0
+			}
+			if lineW > 0 {
+				line += " "
+				lineW++
+			}
+			line += word
+			lineW += ww
+		}
+		out = append(out, ansi.Hardwrap(line, width, true))
+	}
+	return strings.Join(out, "\n")
+}
+
+// renderCLI draws AWS CLI commands, one per block, wrapped to width.
+func renderCLI(st Styles, width int, cli []string) string {
+	if len(cli) == 0 {
+		return st.Muted.Render("(no AWS call: this step only reads or checks)")
+	}
+	lines := make([]string, len(cli))
+	for i, c := range cli {
+		lines[i] = st.CLI.Render(wrap(width, "$ "+c))
+	}
+	return strings.Join(lines, "\n")
+}

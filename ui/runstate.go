@@ -1,0 +1,187 @@
+package ui
+
+import (
+	"time"
+
+	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/steps"
+)
+
+// stepState is where one planned step stands, from the event stream.
+type stepState struct {
+	status   string // pending, running, done, skipped, failed
+	started  time.Time
+	finished time.Time
+	message  string
+}
+
+// runState is what the event stream has told the wizard so far. The root
+// owns it; the run screens (preflight, plan, step, critical, error,
+// summary) read it, so one event updates every screen consistently.
+type runState struct {
+	started   bool
+	checks    []steps.CheckResult
+	plan      *steps.Plan
+	current   steps.StepID
+	steps     map[steps.StepID]*stepState
+	progress  *steps.Progress
+	changed   map[string]bool   // switchover members whose status just changed
+	lastState map[string]string // member status at the previous progress
+	calls     []awsclient.Call
+	notices   []string
+	lastError *steps.ErrorInfo
+	finished  *steps.Finished
+	now       time.Time
+	frame     int // spinner frame
+}
+
+// maxCalls bounds the API-call history kept for the panel.
+const maxCalls = 200
+
+func newRunState() *runState {
+	return &runState{steps: map[steps.StepID]*stepState{}, changed: map[string]bool{}, lastState: map[string]string{}}
+}
+
+func (r *runState) step(id steps.StepID) *stepState {
+	s, ok := r.steps[id]
+	if !ok {
+		s = &stepState{status: "pending"}
+		r.steps[id] = s
+	}
+	return s
+}
+
+// apply folds one event into the state.
+func (r *runState) apply(e steps.Event) {
+	if e.Time.After(r.now) {
+		r.now = e.Time
+	}
+	switch e.Type {
+	case steps.EventRunStarted:
+		r.started = true
+	case steps.EventPreflight:
+		r.checks = e.Checks
+	case steps.EventPlanReady:
+		r.plan = e.Plan
+	case steps.EventStepStarted:
+		r.current = e.Step
+		s := r.step(e.Step)
+		s.status, s.started, s.message = "running", e.Time, e.Message
+		r.progress = nil
+		r.changed = map[string]bool{}
+	case steps.EventStepSkipped:
+		s := r.step(e.Step)
+		s.status, s.finished, s.message = "skipped", e.Time, e.Message
+	case steps.EventStepDone:
+		s := r.step(e.Step)
+		s.status, s.finished = "done", e.Time
+		if e.Message != "" {
+			s.message = e.Message
+		}
+	case steps.EventStepFailed:
+		s := r.step(e.Step)
+		s.status, s.finished = "failed", e.Time
+		if e.Message != "" {
+			s.message = e.Message
+		}
+		r.lastError = e.Error
+	case steps.EventProgress:
+		if e.Progress != nil {
+			r.setProgress(*e.Progress)
+		}
+	case steps.EventAPICall:
+		if e.Call != nil {
+			r.calls = append(r.calls, *e.Call)
+			if len(r.calls) > maxCalls {
+				r.calls = r.calls[len(r.calls)-maxCalls:]
+			}
+		}
+	case steps.EventNotice, steps.EventCompensation:
+		if e.Message != "" {
+			r.notices = append(r.notices, e.Message)
+		}
+	case steps.EventRunFinished:
+		r.finished = e.Finished
+	}
+}
+
+// setProgress stores a snapshot and works out which switchover members
+// changed status since the previous one (k9s's row deltas).
+func (r *runState) setProgress(p steps.Progress) {
+	changed := map[string]bool{}
+	for _, m := range p.Members {
+		k := memberKey(m)
+		if prev, ok := r.lastState[k]; ok && prev != m.Status {
+			changed[k] = true
+		}
+		r.lastState[k] = m.Status
+	}
+	r.changed = changed
+	r.progress = &p
+}
+
+// stepNumber is the 1-based position of id in the plan and the plan's size.
+func (r *runState) stepNumber(id steps.StepID) (int, int) {
+	if r.plan == nil {
+		return 0, 0
+	}
+	for i, s := range r.plan.Steps {
+		if s.ID == id {
+			return i + 1, len(r.plan.Steps)
+		}
+	}
+	return 0, len(r.plan.Steps)
+}
+
+// planned returns the plan's entry for id (a bare entry when unknown).
+func (r *runState) planned(id steps.StepID) steps.PlannedStep {
+	if r.plan != nil {
+		if s, ok := r.plan.Step(id); ok {
+			return s
+		}
+	}
+	return steps.PlannedStep{ID: id, Title: string(id)}
+}
+
+// inCritical is true while a critical-section step runs or the proxy is
+// reported empty.
+func (r *runState) inCritical() bool {
+	if r.finished != nil {
+		return false
+	}
+	if r.progress != nil && r.progress.ProxylessSince != nil {
+		return true
+	}
+	if r.current == "" {
+		return false
+	}
+	st := r.steps[r.current]
+	return r.planned(r.current).Critical && st != nil && st.status == "running"
+}
+
+// proxyless is how long the proxy has had no target, if it has none now.
+func (r *runState) proxyless() (time.Duration, bool) {
+	if r.progress == nil || r.progress.ProxylessSince == nil {
+		return 0, false
+	}
+	return r.now.Sub(*r.progress.ProxylessSince), true
+}
+
+// elapsed is how long the current step has run.
+func (r *runState) elapsed() time.Duration {
+	s := r.steps[r.current]
+	if s == nil || s.started.IsZero() {
+		return 0
+	}
+	end := r.now
+	if !s.finished.IsZero() {
+		end = s.finished
+	}
+	if d := end.Sub(s.started); d > 0 {
+		return d
+	}
+	if r.progress != nil {
+		return r.progress.Elapsed
+	}
+	return 0
+}

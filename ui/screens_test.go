@@ -1,0 +1,379 @@
+package ui
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/steps"
+)
+
+func TestKeyPressStrings(t *testing.T) {
+	// The bindings match on these strings: if Bubble Tea changes them,
+	// every key test below would pass vacuously.
+	for k, want := range map[string]string{"enter": "enter", "ctrl+c": "ctrl+c", "y": "y", "esc": "esc", "backspace": "backspace"} {
+		if got := press(k).String(); got != want {
+			t.Errorf("press(%q).String() = %q, want %q", k, got, want)
+		}
+	}
+}
+
+func TestSourceScreenFiltersAndChooses(t *testing.T) {
+	h := newHarness(t, Config{}, backend{}, 100, 30)
+	h.mustShow("Listing DB instances")
+	h.send(sourcesLoadedMsg{sources: []steps.SourceSummary{
+		{Kind: "instance", ID: "billing-db", Engine: "mysql", EngineVersion: "8.0.36", Status: "available"},
+		{Kind: "instance", ID: srcID, Engine: "postgres", EngineVersion: "14.12", Status: "available", Proxies: []string{"orders-proxy"}, Members: 1},
+		{Kind: "cluster", ID: "search-cluster", Engine: "aurora-postgresql", EngineVersion: "15.4", Status: "available", Members: 3},
+	}})
+	h.mustShow("billing-db", "orders-db", "orders-proxy", "aurora-postgresql 15.4")
+	h.keys("/")
+	h.typeText("proxy")
+	h.keys("enter")
+	h.mustNotShow("billing-db", "search-cluster")
+	h.mustShow("Filter: proxy", "orders-db")
+	var chose steps.SourceSummary
+	h.w.be.upgradeTargets = nil // choosing must not call AWS from Update
+	_, cmd := h.w.Update(press("enter"))
+	if cmd == nil {
+		t.Fatal("enter on a row produced no command")
+	}
+	if m, ok := cmd().(sourceChosenMsg); ok {
+		chose = m.source
+	}
+	if chose.ID != srcID {
+		t.Fatalf("chose %q, want %q", chose.ID, srcID)
+	}
+}
+
+func TestSourceScreenFilterTypingIsNotACommand(t *testing.T) {
+	h := newHarness(t, Config{}, backend{}, 100, 30)
+	h.send(sourcesLoadedMsg{sources: []steps.SourceSummary{{ID: "aq-db"}}})
+	h.keys("/", "q", "a")
+	if h.quit || h.w.showAPI {
+		t.Fatal("letters typed into the filter triggered quit or the API panel")
+	}
+	if h.w.source.filter != "qa" {
+		t.Fatalf("filter = %q, want qa", h.w.source.filter)
+	}
+}
+
+func TestOptionsScreenDefaultsToNewestTargetAndBuildsOptions(t *testing.T) {
+	base := steps.Options{Source: srcID}.WithDefaultsAt(t0)
+	h := newHarness(t, Config{Options: base}, backend{}, 100, 30)
+	h.w.phase = phaseOptions
+	h.w.options = newOptionsModel(h.w.common, steps.SourceSummary{ID: srcID, Kind: "instance", Engine: "postgres", EngineVersion: "14.12"}, base)
+	h.send(targetsLoadedMsg{targets: []awsclient.UpgradeTarget{{Version: "14.13"}, {Version: "15.8", Major: true}, {Version: "16.4", Major: true}}})
+	h.mustShow("Target engine version", "‹ 16.4 ›", "major upgrade", "--proxy-mode auto", "--switchover-timeout 300")
+	// Proxy mode: third field; cycle auto → native → detach.
+	h.keys("down", "down", "right", "right")
+	h.mustShow("‹ detach ›", "--proxy-mode detach")
+	// Walk to Continue and accept.
+	for range len(h.w.options.fields) {
+		h.keys("tab")
+	}
+	_, cmd := h.w.Update(press("enter"))
+	done, ok := cmd().(optionsDoneMsg)
+	if !ok {
+		t.Fatal("enter on Continue did not finish the options")
+	}
+	if done.options.ProxyMode != steps.ProxyModeDetach || done.options.TargetEngineVersion != "16.4" || done.options.SwitchoverTimeout != 300*time.Second {
+		t.Fatalf("options = %+v", done.options)
+	}
+}
+
+func TestPreflightScreenShowsExplanationAndRemediation(t *testing.T) {
+	h, _ := runHarness(t, 100, 30)
+	h.w.front = screenPreflight
+	e := ev(steps.EventPreflight, 0)
+	e.Checks = []steps.CheckResult{
+		{ID: "backups", Title: "Automated backups enabled", Status: steps.CheckPass, Explanation: "hidden when passing"},
+		{ID: "logical", Title: "Logical replication", Status: steps.CheckFail, Explanation: "rds.logical_replication is 0.", Remediation: "Set rds.logical_replication=1 and reboot."},
+		{ID: "ddl", Title: "No DDL during the run", Status: steps.CheckWarn, Explanation: "DDL breaks replication."},
+	}
+	h.send(eventMsg{event: e})
+	h.mustShow("✓ pass Automated backups enabled", "✗ fail Logical replication", "rds.logical_replication is 0.",
+		"→ Set rds.logical_replication=1 and reboot.", "! warn No DDL during the run", "1 passed · 1 warnings · 1 failed", "the run is blocked")
+	h.mustNotShow("hidden when passing")
+}
+
+func TestPlanScreenTogglesCLIAndAsksApproval(t *testing.T) {
+	h, answer := runHarness(t, 100, 40)
+	h.mustShow("Plan for orders-db", "postgres 14.12 → 16.4 (major)", "Proxy regime detach", "3. ↺ create-deployment")
+	h.mustNotShow("aws rds create-blue-green-deployment")
+	h.keys("c")
+	h.mustShow("$ aws rds create-blue-green-deployment")
+	h.send(approvalMsg{approval: steps.Approval{Kind: "plan", Title: "Run this plan?", Text: "10 steps on orders-db.", Severity: steps.SeverityReversible}, answer: answer})
+	h.expectApproval("plan")
+	h.approve()
+	if d := <-answer; d != steps.DecisionApprove {
+		t.Fatalf("decision %q", d)
+	}
+}
+
+func stepApproval(step steps.StepID, sev steps.Severity) steps.Approval {
+	a := steps.Approval{Kind: "step", Step: step, Title: "Run " + string(step) + "?", Text: "This changes " + string(step) + ".", Severity: sev,
+		Choices: []steps.Decision{steps.DecisionApprove, steps.DecisionDecline}}
+	if sev == steps.SeveritySevere {
+		a.Confirm = srcID
+	}
+	return a
+}
+
+func TestReversibleStepNeedsYAndEnterDoesNotConfirm(t *testing.T) {
+	h, answer := runHarness(t, 100, 30)
+	h.send(approvalMsg{approval: stepApproval(steps.StepDetachProxy, steps.SeverityReversible), answer: answer})
+	h.expectApproval("step", "step 2 of 10", "$ aws rds deregister-db-proxy-targets", "y approve · n stop here")
+	h.keys("enter")
+	if len(answer) != 0 || h.pending() == nil {
+		t.Fatal("Enter answered a reversible step")
+	}
+	h.mustShow("Enter does not answer")
+	h.approve()
+	if d := <-answer; d != steps.DecisionApprove {
+		t.Fatalf("decision %q", d)
+	}
+}
+
+func TestReversibleStepNDeclines(t *testing.T) {
+	h, answer := runHarness(t, 100, 30)
+	h.send(approvalMsg{approval: stepApproval(steps.StepDetachProxy, steps.SeverityReversible), answer: answer})
+	h.expectApproval("step")
+	h.keys("n")
+	if d := <-answer; d != steps.DecisionDecline {
+		t.Fatalf("decision %q, want decline", d)
+	}
+}
+
+func TestSevereStepEnterAloneNeverConfirms(t *testing.T) {
+	h, answer := runHarness(t, 100, 30)
+	h.send(approvalMsg{approval: stepApproval(steps.StepSwitchover, steps.SeveritySevere), answer: answer})
+	h.expectApproval("step")
+	for range 3 {
+		h.keys("enter")
+	}
+	h.keys("y", "enter")
+	if len(answer) != 0 {
+		t.Fatalf("Enter or y confirmed a severe step: %q", <-answer)
+	}
+	h.mustShow("is not orders-db: nothing was confirmed")
+}
+
+func TestSevereStepWrongIdentifierIsRefused(t *testing.T) {
+	h, answer := runHarness(t, 100, 30)
+	h.send(approvalMsg{approval: stepApproval(steps.StepSwitchover, steps.SeveritySevere), answer: answer})
+	h.expectApproval("step")
+	h.typeText("orders-db2")
+	h.keys("enter")
+	if len(answer) != 0 {
+		t.Fatal("a wrong identifier confirmed a severe step")
+	}
+	h.mustShow(`"orders-db2" is not orders-db: nothing was confirmed`)
+	h.keys("enter")
+	h.mustShow("Enter alone never confirms this step")
+	if len(answer) != 0 {
+		t.Fatal("Enter after a refusal confirmed")
+	}
+	h.approve()
+	if d := <-answer; d != steps.DecisionApprove {
+		t.Fatalf("decision %q", d)
+	}
+}
+
+func TestSevereTypingDoesNotTriggerGlobalKeys(t *testing.T) {
+	h, answer := runHarness(t, 100, 30)
+	a := stepApproval(steps.StepSwitchover, steps.SeveritySevere)
+	a.Confirm = "aqc-db"
+	h.send(approvalMsg{approval: a, answer: answer})
+	h.expectApproval("step")
+	h.typeText("aqc")
+	if h.quit || h.w.quitAsk || h.w.showAPI || h.w.step.showCLI {
+		t.Fatal("letters typed as the identifier triggered a global key")
+	}
+	if got := h.pending().typed; got != "aqc" {
+		t.Fatalf("typed = %q, want aqc", got)
+	}
+	h.keys("backspace", "c", "-", "d", "b", "enter")
+	if d := <-answer; d != steps.DecisionApprove {
+		t.Fatalf("decision %q after typing aqc-db", d)
+	}
+}
+
+func TestProgressHighlightsChangedMembers(t *testing.T) {
+	h, _ := runHarness(t, 100, 30)
+	start := ev(steps.EventStepStarted, 0)
+	start.Step = steps.StepCreateDeployment
+	h.send(eventMsg{event: start})
+	p := ev(steps.EventProgress, time.Minute)
+	p.Progress = provisioningProgress()
+	h.send(eventMsg{event: p})
+	if len(h.w.run.changed) != 0 {
+		t.Fatalf("first snapshot marked changes: %v", h.w.run.changed)
+	}
+	p2 := ev(steps.EventProgress, 2*time.Minute)
+	p2.Progress = provisioningProgress()
+	p2.Progress.Members[1] = awsclient.SwitchoverMember{Source: arn("orders-db-replica-1"), Target: arn("orders-db-replica-1-green-x9y8z7"), Status: "AVAILABLE"}
+	h.send(eventMsg{event: p2})
+	if !h.w.run.changed[arn("orders-db-replica-1")] || h.w.run.changed[arn("orders-db")] {
+		t.Fatalf("changed = %v, want only the replica", h.w.run.changed)
+	}
+	h.mustShow("step 3 of 10", "• orders-db-replica-1 → orders-db-replica-1-green-x9y8z7 AVAILABLE", "DB_ENGINE_VERSION_UPGRADE IN_PROGRESS 1m35s", "deployment PROVISIONING")
+}
+
+func TestCriticalSectionConfirmThenTimerTicksOnClock(t *testing.T) {
+	h, answer := runHarness(t, 100, 30)
+	a := steps.Approval{Kind: "critical-section", Title: "Enter the critical section?", Text: "The proxy will have no target until the new primary is registered.",
+		Severity: steps.SeveritySevere, Confirm: srcID, Steps: []steps.StepID{steps.StepDetachProxyBlue, steps.StepSwitchover, steps.StepAttachProxyPrimary},
+		Choices: []steps.Decision{steps.DecisionApprove, steps.DecisionDecline}}
+	h.send(approvalMsg{approval: a, answer: answer})
+	if h.w.front != screenCritical {
+		t.Fatalf("front = %v, want the critical screen", h.w.front)
+	}
+	h.expectApproval("critical-section", "CRITICAL SECTION", "detach-proxy-blue", "attach-proxy-primary")
+	h.approve()
+	<-answer
+	start := ev(steps.EventStepStarted, time.Second)
+	start.Step = steps.StepDetachProxyBlue
+	h.send(eventMsg{event: start})
+	since := t0.Add(2 * time.Second)
+	p := ev(steps.EventProgress, 2*time.Second)
+	p.Progress = &steps.Progress{ProxylessSince: &since, ProxyTargets: []awsclient.ProxyTarget{}}
+	h.send(eventMsg{event: p})
+	h.send(tickMsg{now: t0.Add(75 * time.Second)})
+	h.mustShow("PROXY-LESS 01:13", "no proxy target registered")
+	h.send(tickMsg{now: t0.Add(76 * time.Second)})
+	h.mustShow("PROXY-LESS 01:14")
+}
+
+func TestErrorScreenOffersRetryAndRollback(t *testing.T) {
+	h, answer := runHarness(t, 100, 30)
+	a := steps.Approval{Kind: "error", Step: steps.StepAttachProxyBlue, Title: "Registering blue was refused", Text: "AWS refused the registration.",
+		Severity: steps.SeverityReversible, Choices: []steps.Decision{steps.DecisionRetry, steps.DecisionRollback, steps.DecisionDecline},
+		Error: &steps.ErrorInfo{Operation: "RegisterDBProxyTargets", Code: "InvalidDBInstanceState", Message: "DB instance is in a blue/green deployment", RequestID: "req-1234", Meaning: "Native support forbids registering after creation."}}
+	h.send(approvalMsg{approval: a, answer: answer})
+	h.expectApproval("error", "RegisterDBProxyTargets", "InvalidDBInstanceState", "req-1234", "What it means", "Native support forbids", "r retry · b roll back")
+	h.keys("y") // not offered: must do nothing
+	if len(answer) != 0 {
+		t.Fatal("y answered an error approval that does not offer approve")
+	}
+	h.keys("b")
+	if d := <-answer; d != steps.DecisionRollback {
+		t.Fatalf("decision %q, want rollback", d)
+	}
+}
+
+func TestQuitBeforeRunExitsCancelled(t *testing.T) {
+	h := newHarness(t, Config{}, backend{}, 100, 30)
+	h.send(sourcesLoadedMsg{})
+	h.keys("q")
+	if !h.quit || h.w.exitCode != steps.ExitCancelled {
+		t.Fatalf("quit=%v exit=%d, want quit with %d", h.quit, h.w.exitCode, steps.ExitCancelled)
+	}
+}
+
+func TestQuitMidRunAsksAndExplainsResume(t *testing.T) {
+	h, _ := runHarness(t, 100, 30)
+	cancelled := false
+	h.w.cancelRun = func() { cancelled = true }
+	h.keys("q")
+	if h.quit {
+		t.Fatal("q quit mid-run without asking")
+	}
+	h.mustShow("AWS keeps going", "rdsbg resume")
+	h.mustNotShow("NO TARGET")
+	h.keys("n")
+	if h.w.quitAsk || cancelled {
+		t.Fatal("n did not keep the run going")
+	}
+	h.keys("ctrl+c", "y")
+	if !cancelled || !h.w.stopping || h.quit {
+		t.Fatalf("y should cancel the engine and wait for it: cancelled=%v stopping=%v quit=%v", cancelled, h.w.stopping, h.quit)
+	}
+	h.mustShow("Stopping")
+	h.send(runDoneMsg{finished: steps.Finished{Outcome: steps.OutcomeInterrupted, ExitCode: steps.ExitInterrupted}})
+	if !h.quit || h.w.exitCode != steps.ExitInterrupted {
+		t.Fatalf("quit=%v exit=%d", h.quit, h.w.exitCode)
+	}
+}
+
+func TestQuitInCriticalSectionWarnsProxyHasNoTarget(t *testing.T) {
+	h, _ := runHarness(t, 100, 30)
+	start := ev(steps.EventStepStarted, 0)
+	start.Step = steps.StepSwitchover
+	h.send(eventMsg{event: start})
+	h.keys("q")
+	h.mustShow("critical section", "the proxy has NO TARGET right now", "rdsbg resume")
+}
+
+func TestAPIPanelToggles(t *testing.T) {
+	h, _ := runHarness(t, 100, 30)
+	c := ev(steps.EventAPICall, 0)
+	c.Call = &awsclient.Call{Operation: "DescribeBlueGreenDeployments", Duration: 42 * time.Millisecond, RequestID: "req-42", HTTPStatus: 200}
+	h.send(eventMsg{event: c})
+	bad := ev(steps.EventAPICall, time.Second)
+	bad.Call = &awsclient.Call{Operation: "RegisterDBProxyTargets", Duration: 7 * time.Millisecond, RequestID: "req-43", HTTPStatus: 400, ErrorCode: "InvalidDBInstanceState"}
+	h.send(eventMsg{event: bad})
+	h.mustNotShow("req-42")
+	h.keys("a")
+	h.mustShow("AWS API calls (2)", "DescribeBlueGreenDeployments 42ms req-42 ok", "RegisterDBProxyTargets 7ms req-43 InvalidDBInstanceState")
+	h.keys("a")
+	h.mustNotShow("req-42")
+}
+
+func TestHelpToggleShowsFullHelp(t *testing.T) {
+	h, _ := runHarness(t, 100, 30)
+	h.mustShow("c AWS CLI")
+	h.keys("?")
+	if !h.w.help.ShowAll {
+		t.Fatal("? did not open the full help")
+	}
+}
+
+func TestResizeReflowsAndStaysWithinWidth(t *testing.T) {
+	h, _ := runHarness(t, 100, 30)
+	h.send(tea_WindowSize(60, 20))
+	for i, line := range strings.Split(h.view(), "\n") {
+		if w := len([]rune(line)); w > 60 {
+			t.Fatalf("line %d is %d wide after resizing to 60: %q", i+1, w, line)
+		}
+	}
+	if n := strings.Count(h.view(), "\n") + 1; n > 20 {
+		t.Fatalf("view has %d lines after resizing to 20", n)
+	}
+}
+
+func TestSummaryShowsTimelineWindowRenamesAndPaths(t *testing.T) {
+	h, _ := runHarness(t, 100, 30)
+	h.send(eventMsg{event: finishedEvent()})
+	if h.w.front != screenSummary {
+		t.Fatal("run-finished did not show the summary")
+	}
+	h.mustShow("✓ DONE", "exit 0", "proxy points at the new primary", "proxy-less window 47s", "switchover 38s",
+		"detach-proxy-blue", "orders-db → orders-db-old1", "orders-db-green-a1b2c3 → orders-db", "Journal /var/lib/rdsbg/orders-db.jsonl")
+	h.send(runDoneMsg{finished: *finishedEvent().Finished})
+	h.keys("q")
+	if !h.quit || h.w.exitCode != 0 {
+		t.Fatalf("q on the summary: quit=%v exit=%d", h.quit, h.w.exitCode)
+	}
+}
+
+func finishedEvent() steps.Event {
+	e := ev(steps.EventRunFinished, 40*time.Minute)
+	e.Finished = &steps.Finished{
+		Outcome: steps.OutcomeDone, ExitCode: 0, ProxyState: steps.ProxyOnNewPrimary,
+		ProxylessWindowMS: 47000, SwitchoverMS: 38000, DeploymentID: "bgd-abc123",
+		Timeline: []steps.TimelineEntry{
+			{Step: steps.StepPreflight, Started: t0, Duration: 3 * time.Second, Outcome: "done"},
+			{Step: steps.StepDetachProxy, Started: t0.Add(time.Minute), Duration: 12 * time.Second, Outcome: "done"},
+			{Step: steps.StepCreateDeployment, Started: t0.Add(2 * time.Minute), Duration: 31 * time.Minute, Outcome: "done"},
+			{Step: steps.StepDetachProxyBlue, Started: t0.Add(35 * time.Minute), Duration: 4 * time.Second, Outcome: "done"},
+			{Step: steps.StepSwitchover, Started: t0.Add(35*time.Minute + 4*time.Second), Duration: 38 * time.Second, Outcome: "done"},
+			{Step: steps.StepAttachProxyPrimary, Started: t0.Add(35*time.Minute + 42*time.Second), Duration: 5 * time.Second, Outcome: "done"},
+			{Step: steps.StepCleanup, Started: t0.Add(38 * time.Minute), Duration: 0, Outcome: "skipped"},
+		},
+		Renames:     map[string]string{"orders-db": "orders-db-old1", "orders-db-green-a1b2c3": "orders-db"},
+		JournalPath: "/var/lib/rdsbg/orders-db.jsonl", RunbookPath: "/var/lib/rdsbg/orders-db.runbook.md",
+	}
+	return e
+}

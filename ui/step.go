@@ -1,0 +1,140 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+)
+
+// stepModel is screen 5: one step: what it does and why, its CLI
+// equivalent, its confirmation, then live progress.
+type stepModel struct {
+	*Common
+	run     *runState
+	confirm *confirmation
+	showCLI bool
+}
+
+func (m *stepModel) typing() bool { return m.confirm != nil && m.confirm.typing() }
+
+func (m *stepModel) update(msg tea.Msg) tea.Cmd {
+	if k, ok := msg.(tea.KeyPressMsg); ok {
+		if m.confirm != nil && m.confirm.handleKey(k, m.Keys) {
+			return nil
+		}
+		if key.Matches(k, m.Keys.CLI) {
+			m.showCLI = !m.showCLI
+		}
+	}
+	return nil
+}
+
+// progressView draws the live part shared by the step and critical screens.
+func progressView(c *Common, r *runState) string {
+	st := c.Styles
+	w := c.contentWidth()
+	var b strings.Builder
+	state := r.steps[r.current]
+	status := "waiting"
+	if state != nil {
+		status = state.status
+	}
+	line := fmt.Sprintf("%s %s · elapsed %s", spinnerFrame(r.frame), st.status(strings.ToUpper(status)), formatDuration(r.elapsed()))
+	if status != "running" {
+		line = fmt.Sprintf("%s · took %s", st.status(strings.ToUpper(status)), formatDuration(r.elapsed()))
+	}
+	p := r.progress
+	if p != nil && p.DeploymentStatus != "" {
+		line += " · deployment " + st.status(p.DeploymentStatus)
+	}
+	b.WriteString(line + "\n")
+	if p == nil {
+		return strings.TrimRight(b.String(), "\n")
+	}
+	if p.Waiting != "" {
+		b.WriteString(st.Muted.Render(truncate("Waiting for "+p.Waiting, w)) + "\n")
+	}
+	if p.StatusDetails != "" {
+		b.WriteString(st.Warn.Render(wrap(w, p.StatusDetails)) + "\n")
+	}
+	if len(p.Tasks) > 0 {
+		b.WriteString("\n" + renderTasks(st, w, p.Tasks) + "\n")
+	}
+	if len(p.Members) > 0 {
+		b.WriteString("\n" + renderMembers(st, w, p.Members, r.changed) + "\n")
+	}
+	if p.ProxyTargets != nil || r.inCritical() {
+		b.WriteString("\n" + renderProxyTargets(st, w, p.ProxyTargets) + "\n")
+	}
+	if len(p.Instances) > 0 {
+		b.WriteString("\n" + renderInstances(st, w, p.Instances) + "\n")
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+func (m *stepModel) view() string {
+	st := m.Styles
+	w := m.contentWidth()
+	id := m.run.current
+	if m.confirm != nil && !m.confirm.decided && m.confirm.approval.Step != "" {
+		id = m.confirm.approval.Step
+	}
+	n, total := m.run.stepNumber(id)
+	ps := m.run.planned(id)
+	var b strings.Builder
+	if n > 0 {
+		b.WriteString(st.Muted.Render(fmt.Sprintf("step %d of %d · %s · %s", n, total, id, ps.Severity)) + "\n")
+	}
+	b.WriteString(st.Heading.Render(ps.Title) + "\n")
+	asking := m.confirm != nil && !m.confirm.decided
+	// While the step runs the live tables need the room: on a small
+	// terminal the why and effect stay on the confirmation only.
+	roomy := asking || m.Height >= 28
+	if ps.Why != "" && roomy {
+		b.WriteString(wrap(w, ps.Why) + "\n")
+	}
+	if ps.Effect != "" && asking {
+		b.WriteString(st.Muted.Render(wrap(w, "Effect: "+ps.Effect)) + "\n")
+	}
+	if m.showCLI || (m.confirm != nil && !m.confirm.decided) {
+		b.WriteString("\n" + renderCLI(st, w, ps.CLI) + "\n")
+	}
+	if m.confirm != nil && !m.confirm.decided {
+		b.WriteString("\n" + m.confirm.view(m.Common, false))
+		return b.String()
+	}
+	if len(m.run.notices) > 0 {
+		b.WriteString(st.Warn.Render(truncate("Note: "+m.run.notices[len(m.run.notices)-1], w)) + "\n")
+	}
+	b.WriteString("\n" + progressView(m.Common, m.run))
+	if s := m.run.steps[m.run.current]; s != nil && s.status == "failed" && m.run.lastError != nil {
+		b.WriteString("\n\n" + errorDetails(m.Common, m.run.lastError))
+	}
+	return b.String()
+}
+
+func truncate(s string, w int) string {
+	if lipgloss.Width(s) <= w {
+		return s
+	}
+	r := []rune(s)
+	for len(r) > 0 && lipgloss.Width(string(r))+1 > w {
+		r = r[:len(r)-1]
+	}
+	return string(r) + "…"
+}
+
+func (m *stepModel) ShortHelp() []key.Binding {
+	if m.confirm != nil && !m.confirm.decided {
+		if m.confirm.typing() {
+			return []key.Binding{key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "confirm typed id")), m.Keys.Back, m.Keys.Help}
+		}
+		return []key.Binding{m.Keys.Yes, m.Keys.No, m.Keys.CLI, m.Keys.API, m.Keys.Quit, m.Keys.Help}
+	}
+	return []key.Binding{m.Keys.CLI, m.Keys.API, m.Keys.Quit, m.Keys.Help}
+}
+
+func (m *stepModel) FullHelp() [][]key.Binding { return [][]key.Binding{m.ShortHelp()} }

@@ -1,0 +1,106 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+
+	"github.com/rdsbg/rdsbg/steps"
+)
+
+// summaryModel is screen 7: the outcome, the timeline, the proxy-less
+// window, the before → after names and where the journal and runbook are.
+type summaryModel struct {
+	*Common
+	run *runState
+}
+
+func (m *summaryModel) view() string {
+	st := m.Styles
+	w := m.contentWidth()
+	f := m.run.finished
+	var b strings.Builder
+	if f == nil {
+		return st.Heading.Render("Summary") + "\n\nThe run has not finished."
+	}
+	outcome := strings.ToUpper(f.Outcome)
+	switch f.Outcome {
+	case steps.OutcomeDone:
+		b.WriteString(st.OK.Render("✓ "+outcome) + "  ")
+	case steps.OutcomeFailed, steps.OutcomeBlocked:
+		b.WriteString(st.Bad.Render("✗ "+outcome) + "  ")
+	default:
+		b.WriteString(st.Warn.Render("■ "+outcome) + "  ")
+	}
+	b.WriteString(fmt.Sprintf("exit %d · %s\n", f.ExitCode, proxyStateWords(f.ProxyState)))
+	if f.DeploymentID != "" {
+		b.WriteString(st.Muted.Render("deployment "+f.DeploymentID) + "\n")
+	}
+	var facts []string
+	if f.ProxylessWindowMS > 0 || f.ProxyState != steps.ProxyNotUsed {
+		facts = append(facts, "proxy-less window "+st.Bold.Render(formatDuration(time.Duration(f.ProxylessWindowMS)*time.Millisecond)))
+	}
+	if f.SwitchoverMS > 0 {
+		facts = append(facts, "switchover "+st.Bold.Render(formatDuration(time.Duration(f.SwitchoverMS)*time.Millisecond)))
+	}
+	if len(facts) > 0 {
+		b.WriteString(strings.Join(facts, " · ") + "\n")
+	}
+	if f.Outcome == steps.OutcomeBlocked && len(m.run.checks) > 0 {
+		var blocking []steps.CheckResult
+		for _, c := range m.run.checks {
+			if c.Status == steps.CheckFail {
+				blocking = append(blocking, c)
+			}
+		}
+		b.WriteString("\n" + renderChecks(st, w, blocking) + "\n")
+	}
+	if len(f.Timeline) > 0 {
+		b.WriteString("\n" + renderTimeline(st, w, f.Timeline) + "\n")
+	}
+	if len(f.Renames) > 0 {
+		b.WriteString("\n" + renderRenames(st, w, f.Renames) + "\n")
+	}
+	b.WriteString("\n")
+	if f.JournalPath != "" {
+		b.WriteString(truncate("Journal  "+f.JournalPath, w) + "\n")
+	}
+	if f.RunbookPath != "" {
+		b.WriteString(truncate("Runbook  "+f.RunbookPath, w) + "\n")
+	}
+	if f.ExitCode == steps.ExitInterrupted || f.Outcome == steps.OutcomeInterrupted {
+		b.WriteString(st.Warn.Render("Continue with: rdsbg resume --source "+m.sourceID()) + "\n")
+	}
+	b.WriteString(st.Muted.Render("Press q to exit."))
+	return b.String()
+}
+
+func (m *summaryModel) sourceID() string {
+	if m.run.plan != nil {
+		return m.run.plan.Source.ID
+	}
+	return "<source>"
+}
+
+// proxyStateWords says where the proxy ended up.
+func proxyStateWords(s string) string {
+	switch s {
+	case steps.ProxyOnBlue:
+		return "proxy points at blue (the original database)"
+	case steps.ProxyOnNewPrimary:
+		return "proxy points at the new primary"
+	case steps.ProxyEmpty:
+		return "PROXY HAS NO TARGET"
+	case steps.ProxyNotUsed:
+		return "no proxy involved"
+	}
+	return "proxy state " + s
+}
+
+func (m *summaryModel) ShortHelp() []key.Binding {
+	return []key.Binding{m.Keys.API, key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "exit")), m.Keys.Help}
+}
+
+func (m *summaryModel) FullHelp() [][]key.Binding { return [][]key.Binding{m.ShortHelp()} }

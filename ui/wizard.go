@@ -1,0 +1,577 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+
+	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/awsclient/clock"
+	"github.com/rdsbg/rdsbg/steps"
+)
+
+// backend is the engine surface the wizard calls, always from tea.Cmds
+// (never from Update). engineBackend wires it to the steps package; tests
+// use the same wiring against the simulator, or feed messages directly.
+type backend struct {
+	listSources    func(ctx context.Context) ([]steps.SourceSummary, error)
+	describe       func(ctx context.Context, source string) (steps.SourceSummary, error)
+	upgradeTargets func(ctx context.Context, engine, version string) ([]awsclient.UpgradeTarget, error)
+	// run executes the engine in the configured mode (run, resume, abort)
+	// and returns its summary.
+	run func(ctx context.Context, opts steps.Options, approver steps.Approver, sink steps.Sink) (steps.Finished, error)
+}
+
+// Messages of the root model.
+type (
+	sourceDescribedMsg struct {
+		source steps.SourceSummary
+		err    error
+	}
+	runDoneMsg struct {
+		finished steps.Finished
+		err      error
+	}
+	tickMsg struct{ now time.Time }
+)
+
+type phase int
+
+const (
+	phaseSource phase = iota
+	phaseOptions
+	phaseRun
+)
+
+// runScreen names which run screen is in front.
+type runScreen int
+
+const (
+	screenPreflight runScreen = iota
+	screenPlan
+	screenStep
+	screenCritical
+	screenError
+	screenSummary
+)
+
+// screen is what every screen model offers the root.
+type screen interface {
+	help.KeyMap
+	view() string
+}
+
+// wizard is the root model: it owns the shared state, routes keys to the
+// screen in front, and turns engine events and approvals into screens.
+type wizard struct {
+	ctx     context.Context
+	cfg     Config
+	be      backend
+	common  *Common
+	help    help.Model
+	bridge  *bridge
+	run     *runState
+	clock   clock.Clock
+	ticking bool // false in tests: time moves only by tickMsg
+	// spawn turns the engine's blocking run into a command. In a program
+	// Bubble Tea runs every command in its own goroutine; the test harness
+	// substitutes its own goroutine and pumps the bridge itself.
+	spawn func(run func() tea.Msg) tea.Cmd
+	// pumped is true when something other than the program reads the
+	// bridge (the test harness): Update then does not re-arm the wait.
+	pumped bool
+
+	phase     phase
+	front     runScreen
+	source    *sourceModel
+	options   *optionsModel
+	preflight *preflightModel
+	plan      *planModel
+	step      *stepModel
+	critical  *criticalModel
+	errScreen *errorModel
+	summary   *summaryModel
+
+	showAPI  bool
+	quitAsk  bool
+	stopping bool
+	quitting bool
+
+	engineRunning bool
+	engineDone    chan struct{}
+	cancelRun     context.CancelFunc
+	engineErr     error
+	sourceErr     error
+	exitCode      int
+}
+
+func newWizard(ctx context.Context, cfg Config, be backend) *wizard {
+	c := newCommon(cfg.NoColor)
+	run := newRunState()
+	clk := cfg.Clock
+	if clk == nil {
+		clk = clock.Real{}
+	}
+	w := &wizard{
+		ctx: ctx, cfg: cfg, be: be, common: c, help: help.New(), bridge: newBridge(), run: run, clock: clk,
+		source:     newSourceModel(c),
+		preflight:  &preflightModel{Common: c, run: run},
+		plan:       &planModel{Common: c, run: run},
+		step:       &stepModel{Common: c, run: run},
+		critical:   &criticalModel{Common: c, run: run},
+		errScreen:  &errorModel{Common: c, run: run},
+		summary:    &summaryModel{Common: c, run: run},
+		engineDone: make(chan struct{}),
+		spawn:      func(run func() tea.Msg) tea.Cmd { return run },
+	}
+	run.now = clk.Now()
+	if cfg.NoColor {
+		w.help.Styles = help.Styles{}
+	}
+	return w
+}
+
+func (w *wizard) Init() tea.Cmd {
+	var cmds []tea.Cmd
+	if w.ticking {
+		cmds = append(cmds, w.tick())
+	}
+	switch {
+	case w.cfg.Mode == "resume" || w.cfg.Mode == "abort":
+		cmds = append(cmds, w.startRun(w.cfg.Options))
+	case w.cfg.Options.Source != "":
+		w.phase = phaseOptions
+		w.options = newOptionsModel(w.common, steps.SourceSummary{ID: w.cfg.Options.Source}, w.cfg.Options)
+		describe, src := w.be.describe, w.cfg.Options.Source
+		ctx := w.ctx
+		cmds = append(cmds, func() tea.Msg {
+			s, err := describe(ctx, src)
+			return sourceDescribedMsg{source: s, err: err}
+		})
+	default:
+		list, ctx := w.be.listSources, w.ctx
+		cmds = append(cmds, func() tea.Msg {
+			s, err := list(ctx)
+			return sourcesLoadedMsg{sources: s, err: err}
+		})
+	}
+	return tea.Batch(cmds...)
+}
+
+// tick reads the configured clock once a second of wall time (a scaled
+// clock moves faster): the timers on screen follow the engine's clock.
+func (w *wizard) tick() tea.Cmd {
+	clk := w.clock
+	return tea.Tick(time.Second, func(time.Time) tea.Msg { return tickMsg{now: clk.Now()} })
+}
+
+func (w *wizard) loadTargets(src steps.SourceSummary) tea.Cmd {
+	targets, ctx := w.be.upgradeTargets, w.ctx
+	return func() tea.Msg {
+		t, err := targets(ctx, src.Engine, src.EngineVersion)
+		return targetsLoadedMsg{targets: t, err: err}
+	}
+}
+
+// startRun launches the engine in its own goroutine (a tea.Cmd) and arms the
+// bridge reader.
+func (w *wizard) startRun(opts steps.Options) tea.Cmd {
+	w.phase, w.front = phaseRun, screenPreflight
+	runCtx, cancel := context.WithCancel(w.ctx)
+	w.cancelRun = cancel
+	w.engineRunning = true
+	br, run, done := w.bridge, w.be.run, w.engineDone
+	return tea.Batch(w.waitBridge(), w.spawn(func() tea.Msg {
+		defer close(done)
+		f, err := run(runCtx, opts, br, br.Sink)
+		return runDoneMsg{finished: f, err: err}
+	}))
+}
+
+// waitBridge re-arms the bridge reader.
+func (w *wizard) waitBridge() tea.Cmd {
+	if w.pumped {
+		return nil
+	}
+	return w.bridge.wait()
+}
+
+// typing reports whether keystrokes are text for the screen in front.
+func (w *wizard) typing() bool {
+	switch w.phase {
+	case phaseSource:
+		return w.source.typing()
+	case phaseOptions:
+		return w.options != nil && w.options.typing()
+	}
+	switch w.front {
+	case screenPlan:
+		return w.plan.typing()
+	case screenStep:
+		return w.step.typing()
+	case screenCritical:
+		return w.critical.typing()
+	case screenError:
+		return w.errScreen.typing()
+	}
+	return false
+}
+
+func (w *wizard) active() screen {
+	switch w.phase {
+	case phaseSource:
+		return w.source
+	case phaseOptions:
+		if w.options != nil {
+			return w.options
+		}
+	}
+	switch w.front {
+	case screenPlan:
+		return w.plan
+	case screenStep:
+		return w.step
+	case screenCritical:
+		return w.critical
+	case screenError:
+		return w.errScreen
+	case screenSummary:
+		return w.summary
+	}
+	return w.preflight
+}
+
+func (w *wizard) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		w.common.Width, w.common.Height = msg.Width, msg.Height
+		w.help.SetWidth(msg.Width)
+		return w, nil
+	case tickMsg:
+		if msg.now.After(w.run.now) {
+			w.run.now = msg.now
+		}
+		w.run.frame++
+		if w.ticking && !w.quitting {
+			return w, w.tick()
+		}
+		return w, nil
+	case sourcesLoadedMsg:
+		w.source.update(msg)
+		return w, nil
+	case sourceChosenMsg:
+		return w, w.chooseSource(msg.source)
+	case sourceDescribedMsg:
+		if msg.err != nil {
+			w.sourceErr = msg.err
+			w.options.loading = false
+			w.options.err = msg.err
+			return w, nil
+		}
+		w.options.source = msg.source
+		return w, w.loadTargets(msg.source)
+	case targetsLoadedMsg:
+		if w.options != nil {
+			w.options.update(msg)
+		}
+		return w, nil
+	case optionsDoneMsg:
+		return w, w.startRun(msg.options)
+	case eventMsg:
+		w.onEvent(msg.event)
+		return w, w.waitBridge()
+	case approvalMsg:
+		w.onApproval(msg)
+		return w, w.waitBridge()
+	case bridgeClosedMsg:
+		return w, nil
+	case runDoneMsg:
+		return w, w.onRunDone(msg)
+	case tea.InterruptMsg:
+		return w, w.requestQuit(true)
+	case tea.KeyPressMsg:
+		return w, w.onKey(msg)
+	}
+	return w, nil
+}
+
+func (w *wizard) chooseSource(src steps.SourceSummary) tea.Cmd {
+	w.phase = phaseOptions
+	opts := w.cfg.Options
+	opts.Source = src.ID
+	opts.DeploymentName = ""
+	if w.cfg.Options.DeploymentName != "" {
+		opts.DeploymentName = w.cfg.Options.DeploymentName
+	} else {
+		opts.DeploymentName = steps.DefaultDeploymentName(src.ID, w.run.now)
+	}
+	w.options = newOptionsModel(w.common, src, opts)
+	return w.loadTargets(src)
+}
+
+func (w *wizard) onEvent(e steps.Event) {
+	w.run.apply(e)
+	switch e.Type {
+	case steps.EventPreflight:
+		if w.front < screenPlan {
+			w.front = screenPreflight
+		}
+	case steps.EventPlanReady:
+		w.front = screenPlan
+	case steps.EventStepStarted:
+		if w.run.planned(e.Step).Critical {
+			w.front = screenCritical
+		} else if e.Step != steps.StepPreflight {
+			w.front = screenStep
+		}
+	case steps.EventStepFailed:
+		if w.front != screenCritical {
+			w.front = screenStep
+		}
+	case steps.EventRunFinished:
+		w.front = screenSummary
+	}
+}
+
+// onApproval puts the question on the screen that explains it.
+func (w *wizard) onApproval(msg approvalMsg) {
+	fallback := ""
+	if w.run.plan != nil {
+		fallback = w.run.plan.Source.ID
+	} else {
+		fallback = w.cfg.Options.Source
+	}
+	c := newConfirmation(msg.approval, msg.answer, fallback)
+	switch {
+	case msg.approval.Kind == "plan":
+		w.plan.confirm, w.front = c, screenPlan
+	case msg.approval.Kind == "error" || msg.approval.Error != nil:
+		w.errScreen.confirm, w.front = c, screenError
+	case msg.approval.Kind == "critical-section" || w.run.planned(msg.approval.Step).Critical:
+		w.critical.confirm, w.front = c, screenCritical
+	default:
+		w.step.confirm, w.front = c, screenStep
+	}
+}
+
+func (w *wizard) onRunDone(msg runDoneMsg) tea.Cmd {
+	w.engineRunning = false
+	w.engineErr = msg.err
+	if w.run.finished == nil && msg.finished.Outcome != "" {
+		f := msg.finished
+		w.run.finished = &f
+	}
+	if w.run.finished == nil && msg.err != nil {
+		code := steps.ExitStepFailed
+		if errors.Is(msg.err, context.Canceled) {
+			code = steps.ExitInterrupted
+		}
+		w.run.finished = &steps.Finished{Outcome: steps.OutcomeFailed, ExitCode: code}
+		if code == steps.ExitInterrupted {
+			w.run.finished.Outcome = steps.OutcomeInterrupted
+		}
+		if w.run.lastError == nil {
+			w.run.lastError = &steps.ErrorInfo{Message: msg.err.Error()}
+		}
+	}
+	if w.run.finished != nil {
+		w.exitCode = w.run.finished.ExitCode
+		w.front = screenSummary
+	}
+	if w.stopping {
+		w.quitting = true
+		w.bridge.close()
+		return tea.Quit
+	}
+	return nil
+}
+
+// requestQuit asks before leaving while the engine works: AWS keeps going
+// without us, and inside the critical section the proxy has no target.
+func (w *wizard) requestQuit(force bool) tea.Cmd {
+	if w.stopping && force {
+		// Second ctrl+c while stopping: leave now; the journal has every
+		// record written so far and resume re-observes AWS.
+		w.quitting = true
+		w.bridge.close()
+		return tea.Quit
+	}
+	if !w.engineRunning {
+		w.quitting = true
+		switch {
+		case w.run.finished != nil:
+			w.exitCode = w.run.finished.ExitCode
+		case w.phase != phaseRun:
+			w.exitCode = steps.ExitCancelled
+		}
+		w.bridge.close()
+		return tea.Quit
+	}
+	w.quitAsk = true
+	return nil
+}
+
+func (w *wizard) onKey(msg tea.KeyPressMsg) tea.Cmd {
+	keys := w.common.Keys
+	if w.quitAsk {
+		switch {
+		case key.Matches(msg, keys.Yes):
+			w.quitAsk, w.stopping = false, true
+			w.exitCode = steps.ExitInterrupted
+			if w.cancelRun != nil {
+				w.cancelRun()
+			}
+		case key.Matches(msg, keys.No), msg.String() == "esc":
+			w.quitAsk = false
+		case msg.String() == "ctrl+c":
+			return w.requestQuit(true)
+		}
+		return nil
+	}
+	if msg.String() == "ctrl+c" {
+		return w.requestQuit(true)
+	}
+	if !w.typing() {
+		switch {
+		case key.Matches(msg, keys.Quit):
+			return w.requestQuit(false)
+		case key.Matches(msg, keys.Help):
+			w.help.ShowAll = !w.help.ShowAll
+			return nil
+		case key.Matches(msg, keys.API):
+			w.showAPI = !w.showAPI
+			return nil
+		}
+	}
+	switch w.phase {
+	case phaseSource:
+		return w.source.update(msg)
+	case phaseOptions:
+		if w.options != nil {
+			return w.options.update(msg)
+		}
+		return nil
+	}
+	switch w.front {
+	case screenPlan:
+		return w.plan.update(msg)
+	case screenStep:
+		return w.step.update(msg)
+	case screenCritical:
+		return w.critical.update(msg)
+	case screenError:
+		return w.errScreen.update(msg)
+	}
+	return nil
+}
+
+// View draws title bar, the screen in front, the API panel and the help bar,
+// clipped to the terminal height so nothing scrolls off.
+func (w *wizard) View() tea.View {
+	v := tea.NewView(w.render())
+	v.AltScreen = true
+	return v
+}
+
+func (w *wizard) render() string {
+	c := w.common
+	st := c.Styles
+	title := w.cfg.Title
+	if title == "" {
+		title = "rdsbg · RDS blue/green with RDS Proxy"
+	}
+	right := ""
+	if w.run.plan != nil {
+		right = w.run.plan.Source.ID
+	} else if w.options != nil {
+		right = w.options.source.ID
+	}
+	bar := st.Title.Render(truncate(title, c.Width-lipgloss.Width(right)-4))
+	if gap := c.Width - lipgloss.Width(bar) - lipgloss.Width(right) - 1; gap > 0 && right != "" {
+		bar += strings.Repeat(" ", gap) + st.Bold.Render(right)
+	}
+	body := w.active().view()
+	var footer []string
+	if w.showAPI {
+		footer = append(footer, w.apiPanel())
+	}
+	if w.quitAsk {
+		footer = append(footer, w.quitDialog())
+	} else if w.stopping {
+		footer = append(footer, st.Warn.Render("Stopping: waiting for the engine to record where it is… (ctrl+c again to leave at once)"))
+	}
+	helpView := w.help.View(w.helpKeys())
+	bottom := strings.Join(footer, "\n")
+	avail := c.Height - 2 - lipgloss.Height(helpView)
+	if bottom != "" {
+		avail -= lipgloss.Height(bottom) + 1
+	}
+	body = clip(body, avail)
+	out := bar + "\n" + body
+	if bottom != "" {
+		out += "\n\n" + bottom
+	}
+	pad := c.Height - lipgloss.Height(out) - lipgloss.Height(helpView)
+	if pad > 0 {
+		out += strings.Repeat("\n", pad)
+	} else {
+		out += "\n"
+	}
+	return out + helpView
+}
+
+// clip keeps the first n lines, marking the cut.
+func clip(s string, n int) string {
+	if n < 1 {
+		n = 1
+	}
+	lines := strings.Split(s, "\n")
+	if len(lines) <= n {
+		return s
+	}
+	lines = lines[:n-1]
+	return strings.Join(lines, "\n") + "\n… (window too small: enlarge it to see the rest)"
+}
+
+func (w *wizard) apiPanel() string {
+	c := w.common
+	calls := w.run.calls
+	const rows = 6
+	if len(calls) > rows {
+		calls = calls[len(calls)-rows:]
+	}
+	return c.Styles.Heading.Render(fmt.Sprintf("AWS API calls (%d)", len(w.run.calls))) + "\n" + renderCalls(c.Styles, c.contentWidth(), calls)
+}
+
+func (w *wizard) quitDialog() string {
+	c := w.common
+	st := c.Styles
+	text := "Quit the wizard? AWS keeps going with whatever it is doing now; nothing is undone. " +
+		"The journal records where the run stopped: `rdsbg resume` continues from there."
+	if w.run.inCritical() {
+		text = "WARNING: you are inside the critical section: the proxy has NO TARGET right now and applications " +
+			"using it cannot connect until the new primary is registered. If you quit, run `rdsbg resume` at once. " + text
+	}
+	return st.DangerBox.Width(c.contentWidth()).Render(wrap(c.contentWidth()-4, text) + "\n\n" + st.Bold.Render("y quit · n stay"))
+}
+
+// helpKeys is the active screen's bindings, plus the quit dialog's.
+func (w *wizard) helpKeys() help.KeyMap {
+	if w.quitAsk {
+		return staticKeys{w.common.Keys.Yes, w.common.Keys.No}
+	}
+	return w.active()
+}
+
+// staticKeys is a fixed help.KeyMap.
+type staticKeys []key.Binding
+
+func (k staticKeys) ShortHelp() []key.Binding  { return k }
+func (k staticKeys) FullHelp() [][]key.Binding { return [][]key.Binding{k} }
