@@ -21,6 +21,8 @@ type run struct {
 	lock    *sourceLock
 	prior   JournalState // what the journal said when this execution began
 
+	unsubscribe func() // stops the call log feeding this run
+
 	depID   string
 	proxies []ProxyRegistration // original registrations: the rollback record
 
@@ -93,10 +95,16 @@ func (e *Engine) Run(ctx context.Context) (Finished, error) {
 }
 
 // begin discovers the source, takes its lock and opens its journal.
-func (e *Engine) begin(ctx context.Context, source string) (*run, error) {
+func (e *Engine) begin(ctx context.Context, source string) (r *run, err error) {
 	if err := ensureStateDir(e.cfg.StateDir); err != nil {
 		return nil, err
 	}
+	unsubscribe := e.subscribeCalls()
+	defer func() {
+		if err != nil {
+			unsubscribe()
+		}
+	}()
 	d, err := Discover(ctx, e.cfg.API, source)
 	if err != nil {
 		return nil, err
@@ -116,11 +124,13 @@ func (e *Engine) begin(ctx context.Context, source string) (*run, error) {
 		return nil, err
 	}
 	e.setJournal(j)
-	r := &run{e: e, api: e.cfg.API, disc: d, journal: j, lock: lock, prior: prior, renames: map[string]string{}, greenNames: map[string]string{}, taskSeen: map[string]taskSince{}}
+	r = &run{e: e, api: e.cfg.API, disc: d, journal: j, lock: lock, prior: prior, unsubscribe: unsubscribe,
+		renames: map[string]string{}, greenNames: map[string]string{}, taskSeen: map[string]taskSince{}}
 	return r, nil
 }
 
 func (r *run) close() {
+	r.unsubscribe()
 	r.e.setJournal(nil)
 	r.journal.Close()
 	r.lock.release()

@@ -1,0 +1,277 @@
+package steps
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/awsclient/sim"
+)
+
+// scriptedApprover records every approval's text and answers from a
+// script keyed by Kind (default: approve). Like lazygit's tests it refuses
+// to answer an approval whose text is empty: the text an operator approves
+// is under test.
+type scriptedApprover struct {
+	mu      sync.Mutex
+	t       *testing.T
+	answers map[string]Decision
+	seen    []Approval
+	onAsk   func(a Approval) // e.g. cancel the run's context
+}
+
+func (s *scriptedApprover) Approve(ctx context.Context, a Approval) (Decision, error) {
+	s.mu.Lock()
+	s.seen = append(s.seen, a)
+	s.mu.Unlock()
+	if strings.TrimSpace(a.Title) == "" || strings.TrimSpace(a.Text) == "" {
+		s.t.Errorf("approval %s/%s has no text to show the operator", a.Kind, a.Step)
+	}
+	if s.onAsk != nil {
+		s.onAsk(a)
+	}
+	if d, ok := s.answers[a.Kind]; ok {
+		return d, nil
+	}
+	return DecisionApprove, nil
+}
+
+func (s *scriptedApprover) kinds() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, a := range s.seen {
+		out = append(out, a.Kind)
+	}
+	return out
+}
+
+// eventLog records every event.
+type eventLog struct {
+	mu     sync.Mutex
+	events []Event
+	hook   func(Event)
+}
+
+func (l *eventLog) sink(ev Event) {
+	l.mu.Lock()
+	l.events = append(l.events, ev)
+	hook := l.hook
+	l.mu.Unlock()
+	if hook != nil {
+		hook(ev)
+	}
+}
+
+func (l *eventLog) ofType(t EventType) []Event {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []Event
+	for _, ev := range l.events {
+		if ev.Type == t {
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
+// engineEnv is a simulator env plus a client that feeds a call log, a
+// state dir, an approver and an event log.
+type engineEnv struct {
+	*simEnv
+	calls    *awsclient.CallLog
+	client   *awsclient.Client
+	stateDir string
+	approver *scriptedApprover
+	events   *eventLog
+}
+
+func newEngineEnv(t *testing.T, o sim.Options) *engineEnv {
+	t.Helper()
+	env := newSimEnvWith(t, o)
+	calls := awsclient.NewCallLog()
+	client, err := awsclient.New(context.Background(), awsclient.Options{
+		EndpointURL: env.srv.URL, Region: "us-east-1", Simulator: true, Clock: env.clock, Calls: calls, HTTPClient: env.srv.Client(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &engineEnv{simEnv: env, calls: calls, client: client, stateDir: t.TempDir(),
+		approver: &scriptedApprover{t: t, answers: map[string]Decision{}}, events: &eventLog{}}
+}
+
+func (e *engineEnv) engine(t *testing.T, o Options) *Engine {
+	t.Helper()
+	eng, err := New(Config{API: e.client, Calls: e.calls, Clock: e.clock, StateDir: e.stateDir, Approver: e.approver, Sink: e.events.sink, Options: o})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return eng
+}
+
+// journal reads the source's journal.
+func (e *engineEnv) journal(t *testing.T, source string) []Record {
+	t.Helper()
+	recs, err := ReadJournal(JournalPath(e.stateDir, source))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs
+}
+
+// stepOrder lists the steps in the order the journal says they finished.
+func stepOrder(recs []Record, state string) []StepID {
+	var out []StepID
+	for _, r := range recs {
+		if r.Kind == RecordStep && r.State == state {
+			out = append(out, r.Step)
+		}
+	}
+	return out
+}
+
+// proxyTargetsOf reads one proxy's targets straight from the simulator's
+// API.
+func (e *engineEnv) proxyTargetsOf(t *testing.T, proxy string) []awsclient.ProxyTarget {
+	t.Helper()
+	ts, err := e.api.DescribeProxyTargets(context.Background(), proxy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ts
+}
+
+// healthyOn asserts that every listed proxy has the source registered and
+// AVAILABLE.
+func (e *engineEnv) assertProxyHealthy(t *testing.T, src Source, proxies ...string) {
+	t.Helper()
+	for _, p := range proxies {
+		mine := targetsOf(e.proxyTargetsOf(t, p), src)
+		if len(mine) == 0 {
+			t.Errorf("proxy %s has no target for %s", p, src.ID)
+		}
+		for _, tg := range mine {
+			if tg.Health.State != "AVAILABLE" {
+				t.Errorf("proxy %s target %s is %s, want AVAILABLE", p, tg.RdsResourceID, tg.Health.State)
+			}
+		}
+	}
+}
+
+func TestRunScenarios(t *testing.T) {
+	detachSteps := []StepID{StepDetachProxy, StepCreateDeployment, StepAttachProxyBlue, StepDetachProxyBlue, StepSwitchover, StepAttachProxyPrimary}
+	cases := []struct {
+		scenario   string
+		source     string
+		kind       string
+		opts       Options
+		regime     Regime
+		proxies    []string
+		wantSteps  []StepID // in this order among the done steps
+		proxyState string
+		old        string // the old primary's name after the switchover
+	}{
+		{sim.ScenarioRDSPostgresLegacy, "orders-db", KindInstance, Options{ProxyMode: ProxyModeDetach, TargetEngineVersion: "16.4"}, RegimeDetach,
+			[]string{"orders-proxy"}, detachSteps, ProxyOnNewPrimary, "orders-db-old1"},
+		{sim.ScenarioRDSMySQLNative, "shop-db", KindInstance, Options{ProxyMode: ProxyModeAuto}, RegimeNative,
+			[]string{"shop-proxy"}, []StepID{StepCreateDeployment, StepSwitchover, StepVerify}, ProxyOnNewPrimary, "shop-db-old1"},
+		{sim.ScenarioAuroraPostgres, "ledger-cluster", KindCluster, Options{ProxyMode: ProxyModeDetach}, RegimeDetach,
+			[]string{"ledger-proxy"}, detachSteps, ProxyOnNewPrimary, "ledger-cluster-old1"},
+		{sim.ScenarioAuroraGlobal, "payments-cluster", KindCluster, Options{ProxyMode: ProxyModeAuto}, RegimeDetach,
+			[]string{"payments-proxy"}, detachSteps, ProxyOnNewPrimary, "payments-cluster-old1"},
+		{sim.ScenarioRDSMariaDBNoProxy, "catalog-db", KindInstance, Options{}, RegimeNone,
+			nil, []StepID{StepCreateDeployment, StepSwitchover, StepVerify, StepCleanup}, ProxyNotUsed, "catalog-db-old1"},
+	}
+	for _, c := range cases {
+		t.Run(c.scenario, func(t *testing.T) {
+			env := newEngineEnv(t, sim.Options{Scenario: c.scenario})
+			o := c.opts
+			o.Source = c.source
+			f, err := env.engine(t, o).Run(context.Background())
+			if err != nil {
+				t.Fatalf("Run: %v", err)
+			}
+			if f.Outcome != OutcomeDone || f.ExitCode != ExitOK || f.ProxyState != c.proxyState {
+				t.Errorf("finished %s exit %d proxy %s, want done 0 %s", f.Outcome, f.ExitCode, f.ProxyState, c.proxyState)
+			}
+			plans := env.events.ofType(EventPlanReady)
+			if len(plans) == 0 || plans[len(plans)-1].Plan.Regime != c.regime {
+				t.Fatalf("regime: want %s, plan events %d", c.regime, len(plans))
+			}
+			recs := env.journal(t, c.source)
+			done := stepOrder(recs, StepStateDone)
+			if !inOrder(done, c.wantSteps) {
+				t.Errorf("journal done steps %v, want %v in this order", done, c.wantSteps)
+			}
+			src := plans[len(plans)-1].Plan.Source
+			env.assertProxyHealthy(t, src, c.proxies...)
+			if f.Renames[c.source] != c.old {
+				t.Errorf("renames %v: want %s → %s", f.Renames, c.source, c.old)
+			}
+			if c.kind == KindInstance {
+				if _, err := env.api.DescribeInstance(context.Background(), c.old); err != nil {
+					t.Errorf("old primary %s: %v", c.old, err)
+				}
+			} else if _, err := env.api.DescribeCluster(context.Background(), c.old); err != nil {
+				t.Errorf("old cluster %s: %v", c.old, err)
+			}
+			if n := env.sim.DeploymentsCreated(); n != 1 {
+				t.Errorf("deployments created: %d, want 1", n)
+			}
+			if c.regime == RegimeDetach && f.ProxylessWindowMS <= 0 {
+				t.Errorf("the proxy-less window was not measured: %d ms", f.ProxylessWindowMS)
+			}
+			if c.regime != RegimeDetach && f.ProxylessWindowMS != 0 {
+				t.Errorf("regime %s reported a proxy-less window of %d ms", c.regime, f.ProxylessWindowMS)
+			}
+			if f.SwitchoverMS <= 0 {
+				t.Errorf("switchover duration not measured")
+			}
+			if len(env.events.ofType(EventAPICall)) == 0 {
+				t.Errorf("no api-call events")
+			}
+			assertMutationsJournalled(t, recs)
+			if fin := env.events.ofType(EventRunFinished); len(fin) != 1 || fin[0].Finished.Outcome != OutcomeDone {
+				t.Errorf("run-finished events: %+v", fin)
+			}
+		})
+	}
+}
+
+// inOrder reports whether want appears in got as a subsequence.
+func inOrder(got, want []StepID) bool {
+	i := 0
+	for _, g := range got {
+		if i < len(want) && g == want[i] {
+			i++
+		}
+	}
+	return i == len(want)
+}
+
+// assertMutationsJournalled: every mutating call has a request id in the
+// journal, after a "started" record of its step.
+func assertMutationsJournalled(t *testing.T, recs []Record) {
+	t.Helper()
+	started := map[StepID]bool{}
+	n := 0
+	for _, r := range recs {
+		if r.Kind == RecordStep && r.State == StepStateStarted {
+			started[r.Step] = true
+		}
+		if r.Kind == RecordMutation {
+			n++
+			if r.RequestID == "" {
+				t.Errorf("mutation %s without a request id", r.Operation)
+			}
+			if r.Step != "" && !started[r.Step] && r.Step != "abort" {
+				t.Errorf("mutation %s of step %s journalled before the step started", r.Operation, r.Step)
+			}
+		}
+	}
+	if n == 0 {
+		t.Errorf("no mutation records in the journal")
+	}
+}
