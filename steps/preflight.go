@@ -186,9 +186,6 @@ func Preflight(ctx context.Context, api awsclient.API, d Discovery, o Options, u
 	if o.Source == "" {
 		o.Source = d.Source.ID
 	}
-	if o.DeploymentName == "" {
-		o.DeploymentName = DefaultDeploymentName(o.Source, time.Now())
-	}
 	o = o.WithDefaults()
 	p := &preflight{api: api, d: d, o: o, upgrade: upgrade}
 	p.identity()
@@ -295,7 +292,7 @@ func (p *preflight) backups() {
 	}
 	if days <= 0 {
 		p.add(CheckBackups, title, CheckFail, fmt.Sprintf("%s has automated backups off (retention 0); blue/green needs them.", p.d.Source.ID),
-			fmt.Sprintf("aws rds modify-db-instance --region %s --db-instance-identifier %s --backup-retention-period 7 --apply-immediately", p.d.Source.Region, p.d.Source.ID))
+			fmt.Sprintf("aws rds modify-db-%s --region %s %s %s --backup-retention-period 7 --apply-immediately", strings.TrimSuffix(kindPlural(p.d.Source), "s"), p.d.Source.Region, identifierFlag(p.d.Source), p.d.Source.ID))
 		return
 	}
 	p.add(CheckBackups, title, CheckPass, fmt.Sprintf("Backup retention is %d days.", days), "")
@@ -357,7 +354,7 @@ func (p *preflight) upgradePath() {
 	}
 	switch {
 	case src.Engine == "postgres" && p.o.UpgradeVia == UpgradeViaModify:
-		p.add(CheckUpgradePath, title, CheckFail, "RDS for PostgreSQL forbids a manual major upgrade of green: the major upgrade must be requested when the deployment is created.", "--upgrade-via create")
+		p.add(CheckUpgradePath, title, CheckFail, "--upgrade-via modify is not possible here: RDS for PostgreSQL forbids a manual major upgrade of green, so the major upgrade must be requested when the deployment is created.", "--upgrade-via create")
 		return
 	case src.Engine == "postgres":
 		if ok, min := pgLogicalOK(parseVersion(src.EngineVersion)); !ok {
@@ -365,7 +362,7 @@ func (p *preflight) upgradePath() {
 			return
 		}
 	case src.Engine == "mysql" && p.d.Instance != nil && hasCustomOptionGroup(*p.d.Instance) && p.o.UpgradeVia == UpgradeViaCreate:
-		p.add(CheckUpgradePath, title, CheckFail, fmt.Sprintf("%s uses custom option group %s: RDS for MySQL refuses a major upgrade at creation; create first, then upgrade green.", src.ID, strings.Join(p.d.Instance.OptionGroups, ", ")), "--upgrade-via modify")
+		p.add(CheckUpgradePath, title, CheckFail, fmt.Sprintf("--upgrade-via create is not possible here: %s uses custom option group %s, and RDS for MySQL refuses a major upgrade at creation; create first, then upgrade green.", src.ID, strings.Join(p.d.Instance.OptionGroups, ", ")), "--upgrade-via modify")
 		return
 	}
 	p.add(CheckUpgradePath, title, CheckPass, fmt.Sprintf("Major upgrade via %s is allowed for %s.", p.o.UpgradeVia, src.Engine), "")

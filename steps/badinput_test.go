@@ -1,0 +1,123 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// optionsFromFlags turns the create flags of a docs/bad-input.md row into
+// Options, the way main's flag parsing does.
+func optionsFromFlags(t *testing.T, flags string) Options {
+	t.Helper()
+	var o Options
+	fields := strings.Fields(flags)
+	for i := 0; i < len(fields); i += 2 {
+		if i+1 >= len(fields) {
+			t.Fatalf("flag %s has no value in %q", fields[i], flags)
+		}
+		v := fields[i+1]
+		switch fields[i] {
+		case "--source":
+			o.Source = v
+		case "--deployment-name":
+			o.DeploymentName = v
+		case "--target-engine-version":
+			o.TargetEngineVersion = v
+		case "--target-db-parameter-group-name":
+			o.TargetDBParameterGroupName = v
+		case "--target-db-cluster-parameter-group-name":
+			o.TargetDBClusterParameterGroupName = v
+		case "--target-db-instance-class":
+			o.TargetDBInstanceClass = v
+		case "--switchover-timeout":
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			o.SwitchoverTimeout = time.Duration(n) * time.Second
+		case "--proxy-mode":
+			o.ProxyMode = ProxyMode(v)
+		case "--upgrade-via":
+			o.UpgradeVia = UpgradeVia(v)
+		case "--cleanup":
+			o.Cleanup = Cleanup(v)
+		default:
+			t.Fatalf("unknown flag %s", fields[i])
+		}
+	}
+	return o
+}
+
+// frontHalf runs what `rdsbg plan` runs before printing anything:
+// ValidateOptions, Discover, ResolveUpgrade, BuildPlan, Preflight. It
+// returns the message the operator sees and the exit code (0 when the plan
+// would be printed).
+func frontHalf(t *testing.T, env *simEnv, o Options) (string, int) {
+	t.Helper()
+	ctx := context.Background()
+	fail := func(err error) (string, int) {
+		var in *InputError
+		if !errors.As(err, &in) {
+			t.Fatalf("want *InputError, got %T %v", err, err)
+		}
+		return in.Message, in.ExitCode
+	}
+	if err := ValidateOptions(o); err != nil {
+		return fail(err)
+	}
+	d, err := Discover(ctx, env.api, o.Source)
+	if err != nil {
+		return fail(err)
+	}
+	up, err := ResolveUpgrade(ctx, env.api, d, o)
+	if err != nil {
+		return fail(err)
+	}
+	if _, err := BuildPlan(d, o, up, planTime); err != nil {
+		return fail(err)
+	}
+	for _, c := range Preflight(ctx, env.api, d, o, up) {
+		if c.Status == CheckFail {
+			return c.Explanation, ExitPreflight
+		}
+	}
+	return "", ExitOK
+}
+
+// TestBadInputDocIsTrue runs every row of docs/bad-input.md and checks the
+// message and exit code the table promises, and that nothing was changed.
+func TestBadInputDocIsTrue(t *testing.T) {
+	raw, err := os.ReadFile("../docs/bad-input.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := 0
+	for _, line := range strings.Split(string(raw), "\n") {
+		if !strings.HasPrefix(line, "| ") || strings.HasPrefix(line, "| scenario") {
+			continue
+		}
+		cells := strings.Split(strings.Trim(line, "| "), " | ")
+		if len(cells) != 4 {
+			t.Fatalf("row needs 4 cells (scenario, flags, message, exit): %q", line)
+		}
+		scenario, flags := cells[0], strings.Trim(cells[1], "`")
+		message, exit := cells[2], cells[3]
+		rows++
+		t.Run(flags, func(t *testing.T) {
+			env := newSimEnv(t, scenario)
+			gotMsg, gotExit := frontHalf(t, env, optionsFromFlags(t, flags))
+			if gotMsg != message || strconv.Itoa(gotExit) != exit {
+				t.Errorf("docs/bad-input.md says\n  %s (exit %s)\nbut the tool says\n  %s (exit %d)", message, exit, gotMsg, gotExit)
+			}
+			env.assertNoMutations(t)
+		})
+	}
+	if rows < 20 {
+		t.Errorf("only %d rows parsed", rows)
+	}
+}
