@@ -14,7 +14,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
@@ -32,6 +34,9 @@ const (
 	// maxRetryBackoff caps one retry delay (the SDK's own cap, stated here so
 	// the wizard's worst-case wait is visible in one place).
 	maxRetryBackoff = 20 * time.Second
+	// attemptTimeout bounds one HTTP attempt; RDS answers in well under a
+	// second, a page of 100 instances in a few.
+	attemptTimeout = 60 * time.Second
 	// simulatorRegion is used when the simulator is the endpoint and nothing
 	// named a region: the simulator does not care, the SDK needs one.
 	simulatorRegion = "us-east-1"
@@ -97,6 +102,11 @@ func New(ctx context.Context, o Options) (*Client, error) {
 	}
 	if o.HTTPClient != nil {
 		loadOpts = append(loadOpts, config.WithHTTPClient(o.HTTPClient))
+	} else {
+		// The SDK's client has connect and TLS timeouts but no limit on a
+		// whole attempt: a half-open connection at night would hang a step
+		// for ever. A timed-out attempt is retried like a refused one.
+		loadOpts = append(loadOpts, config.WithHTTPClient(awshttp.NewBuildableClient().WithTimeout(attemptTimeout)))
 	}
 	if o.Simulator {
 		loadOpts = append(loadOpts, config.WithCredentialsProvider(
@@ -154,15 +164,21 @@ func explainConfigError(profile string, err error) error {
 
 // newRetryer is the SDK's standard retryer (which already retries
 // Throttling, ThrottlingException, 5xx and transport errors) with more
-// attempts. Its backoff waits on clk when clk is not the wall clock, so a
-// throttled call under a virtual clock costs no wall time and the waited
-// time shows up in the call's Duration.
+// attempts and without the client-side retry quota: that token bucket
+// protects high-volume services from retry storms, while rdsbg makes a few
+// calls a minute and would rather keep retrying a throttled poll during
+// the switchover than fail it because earlier calls were throttled too.
+// Its backoff waits on clk when clk is not the wall clock, so a throttled
+// call under a virtual clock costs no wall time and the waited time shows
+// up in the call's Duration.
 func newRetryer(maxAttempts int, clk clock.Clock) aws.Retryer {
 	return retry.NewStandard(func(so *retry.StandardOptions) {
 		so.MaxAttempts = maxAttempts
 		so.MaxBackoff = maxRetryBackoff
+		so.RateLimiter = ratelimit.None
 		jitter := retry.NewExponentialJitterBackoff(maxRetryBackoff)
-		if _, wall := clk.(clock.Real); wall {
+		switch clk.(type) {
+		case clock.Real, *clock.Real:
 			so.Backoff = jitter
 			return
 		}

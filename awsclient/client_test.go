@@ -2,8 +2,13 @@ package awsclient
 
 import (
 	"context"
+	"encoding/pem"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -192,5 +197,49 @@ func TestWithoutCredentialsNoRequestIsSent(t *testing.T) {
 	}
 	if rec := calls.Recent(1); len(rec) != 1 || rec[0].OK() {
 		t.Errorf("call log = %+v, want one failed record", rec)
+	}
+}
+
+// Without an injected HTTP client the SDK's own client is used, and it
+// honours AWS_CA_BUNDLE: a TLS endpoint signed by that CA is trusted.
+func TestDefaultHTTPClientHonoursCABundle(t *testing.T) {
+	isolateAWSEnv(t)
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Amzn-Requestid", "tls-req")
+		fmt.Fprint(w, okXML("DescribeDBInstances", oneInstanceXML))
+	}))
+	t.Cleanup(srv.Close)
+	bundle := filepath.Join(t.TempDir(), "ca.pem")
+	pemBytes := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
+	if err := os.WriteFile(bundle, pemBytes, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("AWS_CA_BUNDLE", bundle)
+	c, err := New(context.Background(), Options{Simulator: true, EndpointURL: srv.URL})
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	inst, err := c.DescribeInstance(context.Background(), "db-1")
+	if err != nil || inst.ID != "db-1" {
+		t.Fatalf("DescribeInstance over TLS = %+v, %v", inst, err)
+	}
+}
+
+// The SDK's client-side retry quota is off: a long throttled stretch keeps
+// being retried call after call instead of failing fast once the token
+// bucket (100 retries' worth by default) is empty.
+func TestNoClientSideRetryQuota(t *testing.T) {
+	clk := clock.NewVirtual(testStart)
+	ws, srv := newWireServer(t, clk)
+	ws.on("DescribeDBInstances", failing(400, "Throttling", "Rate exceeded", "r"))
+	c := wireClient(t, srv, clk, nil, 0)
+	const calls = 20
+	for i := 0; i < calls; i++ {
+		if _, err := c.DescribeInstance(context.Background(), "db-1"); Classify(err) != KindThrottled {
+			t.Fatalf("call %d: %v, want throttled", i, err)
+		}
+	}
+	if n := len(ws.requests("DescribeDBInstances")); n != calls*DefaultMaxAttempts {
+		t.Errorf("server saw %d requests, want %d: retries were cut short", n, calls*DefaultMaxAttempts)
 	}
 }
