@@ -49,6 +49,11 @@ func newBridge() *bridge {
 // after the program has ended.
 func (b *bridge) Sink(e steps.Event) {
 	select {
+	case <-b.done:
+		return
+	default:
+	}
+	select {
 	case b.msgs <- eventMsg{event: e}:
 	case <-b.done:
 	}

@@ -73,12 +73,12 @@ func (m *criticalModel) view() string {
 		}
 		n, total := m.run.stepNumber(id)
 		b.WriteString(truncate(fmt.Sprintf("%s%d/%d %-21s %s", marker, n, total, id, ps.Title), w) + "\n")
-		if m.showCLI {
+		if m.showCLI && (m.confirm == nil || m.confirm.decided) {
 			b.WriteString(indent(renderCLI(st, w-6, ps.CLI), 6) + "\n")
 		}
 	}
 	if m.confirm != nil && !m.confirm.decided {
-		b.WriteString("\n" + m.confirm.view(m.Common, true))
+		b.WriteString("\n" + m.confirm.view(m.Common, m.showCLI))
 		return b.String()
 	}
 	b.WriteString("\n")

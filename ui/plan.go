@@ -42,6 +42,12 @@ func (m *planModel) view() string {
 	}
 	w := m.contentWidth()
 	b.WriteString(st.Heading.Render(fmt.Sprintf("Plan for %s", p.Source.ID)) + "\n")
+	if m.confirm != nil && !m.confirm.decided && !m.showCLI {
+		// The approval's text is the engine's own rendering of the plan:
+		// show it alone rather than twice.
+		b.WriteString("\n" + m.confirm.view(m.Common, false))
+		return b.String()
+	}
 	b.WriteString(fmt.Sprintf("%s %s %s", p.Source.Kind, p.Source.Engine, p.Source.EngineVersion))
 	if p.Options.TargetEngineVersion != "" {
 		b.WriteString(" → " + st.Bold.Render(p.Options.TargetEngineVersion))

@@ -73,8 +73,7 @@ func (m *summaryModel) view() string {
 	if f.ExitCode == steps.ExitInterrupted || f.Outcome == steps.OutcomeInterrupted {
 		b.WriteString(st.Warn.Render("Continue with: rdsbg resume --source "+m.sourceID()) + "\n")
 	}
-	b.WriteString(st.Muted.Render("Press q to exit."))
-	return b.String()
+	return strings.TrimRight(b.String(), "\n")
 }
 
 func (m *summaryModel) sourceID() string {

@@ -100,6 +100,8 @@ type wizard struct {
 	summary   *summaryModel
 
 	showAPI  bool
+	scroll   int       // first body line shown, for screens taller than the terminal
+	lastBody runScreen // the screen the scroll offset belongs to
 	quitAsk  bool
 	stopping bool
 	quitting bool
@@ -435,8 +437,17 @@ func (w *wizard) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		}
 		return nil
 	}
-	if msg.String() == "ctrl+c" {
+	switch msg.String() {
+	case "ctrl+c":
 		return w.requestQuit(true)
+	case "pgdown", "ctrl+d":
+		w.scroll += max(w.common.Height/2, 1)
+		return nil
+	case "pgup", "ctrl+u":
+		if !w.typing() {
+			w.scroll = max(w.scroll-max(w.common.Height/2, 1), 0)
+			return nil
+		}
 	}
 	if !w.typing() {
 		switch {
@@ -513,7 +524,10 @@ func (w *wizard) render() string {
 	if bottom != "" {
 		avail -= lipgloss.Height(bottom) + 1
 	}
-	body = clip(body, avail)
+	if front := w.frontKey(); front != w.lastBody {
+		w.lastBody, w.scroll = front, 0
+	}
+	body = w.clip(body, avail)
 	out := bar + "\n" + body
 	if bottom != "" {
 		out += "\n\n" + bottom
@@ -527,17 +541,32 @@ func (w *wizard) render() string {
 	return out + helpView
 }
 
-// clip keeps the first n lines, marking the cut.
-func clip(s string, n int) string {
-	if n < 1 {
-		n = 1
+// frontKey identifies the screen in front, so scrolling restarts at the top
+// when it changes.
+func (w *wizard) frontKey() runScreen {
+	if w.phase != phaseRun {
+		return runScreen(-1 - int(w.phase))
+	}
+	return w.front
+}
+
+// clip shows n lines of the body from the scroll offset, marking what is
+// cut so the operator knows to scroll (pgup/pgdown).
+func (w *wizard) clip(s string, n int) string {
+	if n < 2 {
+		n = 2
 	}
 	lines := strings.Split(s, "\n")
 	if len(lines) <= n {
+		w.scroll = 0
 		return s
 	}
-	lines = lines[:n-1]
-	return strings.Join(lines, "\n") + "\n… (window too small: enlarge it to see the rest)"
+	maxScroll := len(lines) - (n - 1)
+	w.scroll = min(max(w.scroll, 0), maxScroll)
+	end := min(w.scroll+n-1, len(lines))
+	shown := lines[w.scroll:end]
+	more := w.common.Styles.Warn.Render(fmt.Sprintf("… %d more lines: pgdown/pgup to scroll", len(lines)-end+w.scroll))
+	return strings.Join(shown, "\n") + "\n" + more
 }
 
 func (w *wizard) apiPanel() string {

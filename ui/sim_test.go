@@ -1,0 +1,169 @@
+package ui
+
+import (
+	"context"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/awsclient/clock"
+	"github.com/rdsbg/rdsbg/awsclient/sim"
+	"github.com/rdsbg/rdsbg/steps"
+)
+
+// simConfig starts the simulator behind httptest on loopback and returns a
+// wizard Config whose real SDK client talks to it on a virtual clock.
+func simConfig(t *testing.T, scenario string) Config {
+	t.Helper()
+	isolateAWSEnv(t)
+	clk := clock.NewVirtual(t0)
+	s, err := sim.New(sim.Options{Scenario: scenario, Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s)
+	t.Cleanup(srv.Close)
+	calls := awsclient.NewCallLog()
+	api, err := awsclient.New(context.Background(), awsclient.Options{
+		EndpointURL: srv.URL, Region: "us-east-1", Simulator: true, Clock: clk, Calls: calls, HTTPClient: srv.Client(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Config{API: api, Calls: calls, Clock: clk, StateDir: t.TempDir()}
+}
+
+// isolateAWSEnv keeps the machine's AWS settings out of the test.
+func isolateAWSEnv(t *testing.T) {
+	t.Helper()
+	dir := t.TempDir()
+	for _, k := range []string{
+		"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE",
+		"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_RDS", "AWS_ENDPOINT_URL_STS",
+		"AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CA_BUNDLE", "AWS_MAX_ATTEMPTS", "AWS_RETRY_MODE",
+	} {
+		t.Setenv(k, "")
+		os.Unsetenv(k)
+	}
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "config"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
+}
+
+// pumpUntilDone feeds the engine's events and approvals into the wizard,
+// approving each approval only after asserting its text on screen, until
+// the engine returns. It blocks on the engine, never on time.
+func (h *harness) pumpUntilDone() (approvals []string) {
+	h.t.Helper()
+	for {
+		select {
+		case m := <-h.w.bridge.msgs:
+			h.send(m)
+			if c := h.pending(); c != nil {
+				approvals = append(approvals, c.approval.Kind+":"+string(c.approval.Step))
+				h.expectApproval(c.approval.Kind)
+				h.approve()
+			}
+		case m := <-h.async:
+			// Deliver what the engine sent before returning, then the end.
+			for len(h.w.bridge.msgs) > 0 {
+				h.send(<-h.w.bridge.msgs)
+			}
+			h.send(m)
+			return approvals
+		}
+	}
+}
+
+func TestWizardDrivesSimulatorToSummary(t *testing.T) {
+	cfg := simConfig(t, sim.ScenarioRDSPostgresLegacy)
+	h := newHarness(t, cfg, engineBackend(cfg), 100, 40)
+	h.drain(h.w.Init())
+	h.mustShow("orders-db", "orders-proxy", "postgres 15")
+	h.keys("/")
+	h.typeText("orders-db")
+	h.keys("enter")
+	chooseFirst := h.w.source.visible()
+	if len(chooseFirst) == 0 || chooseFirst[0].ID != "orders-db" {
+		t.Fatalf("filter kept %+v", chooseFirst)
+	}
+	h.keys("enter")
+	if h.w.phase != phaseOptions || h.w.options.loading {
+		t.Fatalf("options screen not ready:\n%s", h.view())
+	}
+	h.mustShow("Options for orders-db", "Target engine version")
+	for range len(h.w.options.fields) {
+		h.keys("tab")
+	}
+	h.keys("enter")
+	if h.w.phase != phaseRun {
+		t.Fatalf("enter on Continue did not start the run:\n%s", h.view())
+	}
+	approvals := h.pumpUntilDone()
+	if h.w.front != screenSummary || h.w.run.finished == nil {
+		t.Fatalf("run did not reach the summary:\n%s", h.view())
+	}
+	f := h.w.run.finished
+	if f.Outcome != steps.OutcomeDone || f.ExitCode != 0 {
+		t.Fatalf("outcome %s exit %d, approvals %v:\n%s", f.Outcome, f.ExitCode, approvals, h.view())
+	}
+	sawSevere := false
+	for _, a := range approvals {
+		if strings.HasPrefix(a, "critical-section") || strings.Contains(a, "switchover") {
+			sawSevere = true
+		}
+	}
+	if !sawSevere {
+		t.Errorf("no severe approval for the switchover in %v", approvals)
+	}
+	h.mustShow("DONE", "exit 0", "orders-db-old1")
+	if len(h.w.run.calls) == 0 {
+		t.Error("no api-call event reached the wizard")
+	}
+	h.keys("q")
+	if !h.quit || h.w.exitCode != 0 {
+		t.Fatalf("q on the summary: quit=%v exit=%d", h.quit, h.w.exitCode)
+	}
+}
+
+// The bridge must not deadlock the engine: an approval blocks until it is
+// answered, and a closed program releases the engine.
+func TestBridgeApproveBlocksUntilAnsweredAndCloseReleases(t *testing.T) {
+	b := newBridge()
+	got := make(chan steps.Decision, 1)
+	go func() {
+		d, _ := b.Approve(context.Background(), steps.Approval{Kind: "step"})
+		got <- d
+	}()
+	msg := (b.wait())().(approvalMsg)
+	if len(got) != 0 {
+		t.Fatal("Approve returned before an answer")
+	}
+	msg.answer <- steps.DecisionRetry
+	if d := <-got; d != steps.DecisionRetry {
+		t.Fatalf("decision %q", d)
+	}
+	go func() {
+		_, err := b.Approve(context.Background(), steps.Approval{Kind: "step"})
+		if err == nil {
+			got <- steps.DecisionApprove
+			return
+		}
+		got <- steps.DecisionDecline
+	}()
+	<-b.msgs // the approval arrives; nobody answers
+	b.close()
+	if d := <-got; d != steps.DecisionDecline {
+		t.Fatal("Approve did not decline with an error after the program closed")
+	}
+	b.Sink(steps.Event{}) // must return at once after close
+	if len(b.msgs) != 0 {
+		t.Fatal("Sink queued an event after the program closed")
+	}
+	if _, ok := (b.wait())().(bridgeClosedMsg); !ok {
+		t.Fatal("wait after close did not report the bridge closed")
+	}
+}
