@@ -58,7 +58,8 @@ type Options struct {
 	Calls *CallLog
 	// MaxAttempts per operation including the first; 0 ⇒ DefaultMaxAttempts.
 	MaxAttempts int
-	// HTTPClient replaces the SDK's HTTP client (tests pass httptest's).
+	// HTTPClient replaces the SDK's HTTP client (tests pass httptest's); it
+	// is used as is: AWS_CA_BUNDLE and the attempt timeout do not apply.
 	HTTPClient *http.Client
 }
 
@@ -100,14 +101,10 @@ func New(ctx context.Context, o Options) (*Client, error) {
 	if o.Region != "" {
 		loadOpts = append(loadOpts, config.WithRegion(o.Region))
 	}
-	if o.HTTPClient != nil {
-		loadOpts = append(loadOpts, config.WithHTTPClient(o.HTTPClient))
-	} else {
-		// The SDK's client has connect and TLS timeouts but no limit on a
-		// whole attempt: a half-open connection at night would hang a step
-		// for ever. A timed-out attempt is retried like a refused one.
-		loadOpts = append(loadOpts, config.WithHTTPClient(awshttp.NewBuildableClient().WithTimeout(attemptTimeout)))
-	}
+	// The SDK's client has connect and TLS timeouts but no limit on a whole
+	// attempt: a half-open connection at night would hang a step for ever.
+	// A timed-out attempt is retried like a refused one.
+	loadOpts = append(loadOpts, config.WithHTTPClient(awshttp.NewBuildableClient().WithTimeout(attemptTimeout)))
 	if o.Simulator {
 		loadOpts = append(loadOpts, config.WithCredentialsProvider(
 			credentials.NewStaticCredentialsProvider(simulatorAccessKeyID, simulatorSecretAccessKey, "")))
@@ -116,6 +113,12 @@ func New(ctx context.Context, o Options) (*Client, error) {
 	cfg, err := config.LoadDefaultConfig(ctx, loadOpts...)
 	if err != nil {
 		return nil, explainConfigError(o.Profile, err)
+	}
+	if o.HTTPClient != nil {
+		// Set after loading, not through the loader: the loader can add
+		// AWS_CA_BUNDLE only to the SDK's own client type and refuses any
+		// other. An injected client owns its transport and its TLS trust.
+		cfg.HTTPClient = o.HTTPClient
 	}
 	if cfg.Region == "" {
 		if !o.Simulator {

@@ -243,3 +243,25 @@ func TestNoClientSideRetryQuota(t *testing.T) {
 		t.Errorf("server saw %d requests, want %d: retries were cut short", n, calls*DefaultMaxAttempts)
 	}
 }
+
+// An injected HTTP client is used as is, even when AWS_CA_BUNDLE is set:
+// the loader would otherwise refuse a plain *http.Client.
+func TestInjectedHTTPClientIgnoresCABundle(t *testing.T) {
+	isolateAWSEnv(t)
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, okXML("DescribeDBInstances", oneInstanceXML))
+	}))
+	t.Cleanup(srv.Close)
+	bundle := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(bundle, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("AWS_CA_BUNDLE", bundle)
+	c, err := New(context.Background(), Options{Simulator: true, EndpointURL: srv.URL, HTTPClient: srv.Client()})
+	if err != nil {
+		t.Fatalf("New with an injected client and AWS_CA_BUNDLE: %v", err)
+	}
+	if inst, err := c.DescribeInstance(context.Background(), "db-1"); err != nil || inst.ID != "db-1" {
+		t.Fatalf("DescribeInstance = %+v, %v", inst, err)
+	}
+}
