@@ -61,8 +61,9 @@ func (p *plainIO) readLine() (string, error) {
 //
 // Exit codes: those of the run (design.md §4), except that when in ends
 // before a question is answered the run stops without that change and the
-// exit code is 2 (unusable input): nobody cancelled anything, and a script
-// that pipes nothing into a prompt must use `rdsbg run --yes --confirm ID`.
+// exit code is always 2 (unusable input): nobody chose to cancel, and a
+// script that pipes nothing into a prompt must use
+// `rdsbg run --yes --confirm ID`.
 func RunPlain(ctx context.Context, cfg Config, in io.Reader, out io.Writer) (int, error) {
 	return runPlain(ctx, cfg, engineBackend(cfg), in, out)
 }
@@ -92,9 +93,10 @@ func runPlain(ctx context.Context, cfg Config, be backend, in io.Reader, out io.
 	f, err := be.run(ctx, opts, p, p.sink)
 	code := f.ExitCode
 	switch {
-	case p.noInput && (code == steps.ExitCancelled || code == steps.ExitOK && f.Outcome != steps.OutcomeDone):
+	case p.noInput:
 		code = steps.ExitUsage
-		p.printf("Stopped: input ended before a question was answered. Nothing more was changed.\n" +
+		p.printf("Stopped: input ended before a question was answered. Nothing more was changed; " +
+			"if earlier steps ran, `rdsbg resume` continues from the journal.\n" +
 			"For unattended runs use: rdsbg run --source ID --yes --confirm ID\n")
 	case err != nil && f.Outcome == "":
 		code = steps.ExitStepFailed

@@ -1,0 +1,126 @@
+package ui
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/rdsbg/rdsbg/awsclient/sim"
+	"github.com/rdsbg/rdsbg/steps"
+)
+
+// operator is plain mode's terminal in tests: it records everything
+// written, and answers each prompt from what the prompt says, the way a
+// person would: the identifier a "Type X to confirm" line asks for, y to a
+// yes/no question. wrongFirst types a wrong identifier once, to prove it
+// is refused.
+type operator struct {
+	mu         sync.Mutex
+	out        bytes.Buffer
+	pending    []byte
+	wrongFirst bool
+	prompts    []string
+}
+
+func (o *operator) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.out.Write(p)
+}
+
+func (o *operator) Read(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if len(o.pending) == 0 {
+		text := o.out.String()
+		last := text[strings.LastIndex(text, "\n")+1:]
+		o.prompts = append(o.prompts, last)
+		switch {
+		case strings.HasPrefix(last, "Type "):
+			id := strings.Fields(last)[1]
+			if o.wrongFirst {
+				o.wrongFirst = false
+				id += "-typo"
+			}
+			o.pending = []byte(id + "\n")
+		case strings.HasPrefix(last, "Answer "):
+			o.pending = []byte("y\n")
+		default:
+			return 0, io.EOF
+		}
+	}
+	n := copy(p, o.pending)
+	o.pending = o.pending[n:]
+	return n, nil
+}
+
+func TestPlainRunsSimulatorWithTypedConfirmations(t *testing.T) {
+	cfg := simConfig(t, sim.ScenarioRDSPostgresLegacy)
+	cfg.Options = steps.Options{Source: "orders-db"}
+	op := &operator{wrongFirst: true}
+	code, err := runPlain(context.Background(), cfg, engineBackend(cfg), op, op)
+	out := op.out.String()
+	if err != nil || code != steps.ExitOK {
+		t.Fatalf("exit %d, err %v:\n%s", code, err, out)
+	}
+	for _, want := range []string{"preflight pass", "plan ready", "Type orders-db to confirm", `Refused: "orders-db-typo" is not orders-db; nothing was confirmed.`,
+		"step switchover done", "Run finished: done (exit 0)", "Proxy-less window"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("plain output lacks %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Log(out)
+	}
+}
+
+func TestPlainEnterAloneNeverConfirmsASeverePrompt(t *testing.T) {
+	c := newConfirmation(steps.Approval{Kind: "critical-section", Severity: steps.SeveritySevere, Confirm: srcID, Choices: []steps.Decision{steps.DecisionApprove, steps.DecisionDecline}}, make(chan steps.Decision, 1), "")
+	if _, ok, msg := plainAnswer(c, ""); ok || !strings.Contains(msg, "never confirms") {
+		t.Fatalf("empty line: ok=%v msg=%q", ok, msg)
+	}
+	if _, ok, _ := plainAnswer(c, "y"); ok {
+		t.Fatal("y confirmed a severe prompt")
+	}
+	if d, ok, _ := plainAnswer(c, srcID); !ok || d != steps.DecisionApprove {
+		t.Fatalf("identifier: %q %v", d, ok)
+	}
+	if d, ok, _ := plainAnswer(c, "stop"); !ok || d != steps.DecisionDecline {
+		t.Fatalf("stop: %q %v", d, ok)
+	}
+}
+
+func TestPlainInputEndsAtFirstPromptExits2WithoutChanges(t *testing.T) {
+	cfg := simConfig(t, sim.ScenarioRDSPostgresLegacy)
+	cfg.Options = steps.Options{Source: "orders-db"}
+	var out bytes.Buffer
+	code, _ := runPlain(context.Background(), cfg, engineBackend(cfg), strings.NewReader(""), &out)
+	if code != steps.ExitUsage {
+		t.Fatalf("exit %d, want %d:\n%s", code, steps.ExitUsage, out.String())
+	}
+	if !strings.Contains(out.String(), "input ended before a question was answered") || !strings.Contains(out.String(), "--yes --confirm") {
+		t.Fatalf("no clear message:\n%s", out.String())
+	}
+	if strings.Contains(out.String(), "AWS CreateBlueGreenDeployment") || strings.Contains(out.String(), "AWS DeregisterDBProxyTargets") {
+		t.Fatalf("a change was made without an answer:\n%s", out.String())
+	}
+}
+
+func TestPlainChoosesSourceAfterRefusingUnknown(t *testing.T) {
+	cfg := simConfig(t, sim.ScenarioRDSPostgresLegacy)
+	var out bytes.Buffer
+	code, _ := runPlain(context.Background(), cfg, engineBackend(cfg), strings.NewReader("nosuch-db\n0\norders-db\n"), &out)
+	text := out.String()
+	if !strings.Contains(text, `"nosuch-db" is not in the list.`) || !strings.Contains(text, `"0" is not in the list.`) || !strings.Contains(text, ") orders-db") {
+		t.Fatalf("source prompt:\n%s", text)
+	}
+	if !strings.Contains(text, "Source orders-db") {
+		t.Fatalf("chosen source did not reach the plan:\n%s", text)
+	}
+	if code != steps.ExitUsage {
+		t.Fatalf("exit %d after input ended at the plan, want %d", code, steps.ExitUsage)
+	}
+}
