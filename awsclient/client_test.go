@@ -265,3 +265,34 @@ func TestInjectedHTTPClientIgnoresCABundle(t *testing.T) {
 		t.Fatalf("DescribeInstance = %+v, %v", inst, err)
 	}
 }
+
+// An SSO profile loads like any other (region from the profile, no network
+// at New); without a cached SSO token the first call fails before any
+// request reaches the endpoint, with an error that says SSO.
+func TestSSOProfileLoadsAndNeedsALogin(t *testing.T) {
+	ws, srv := newWireServer(t, nil)
+	ws.on("DescribeDBInstances", fixed("DescribeDBInstances", oneInstanceXML, "r1"))
+	isolateAWSEnv(t)
+	t.Setenv("HOME", t.TempDir()) // the SSO token cache lives under ~/.aws/sso/cache
+	cfg := "[profile night-sso]\nsso_session = corp\nsso_account_id = 123456789012\nsso_role_name = DBA\nregion = eu-central-1\n\n" +
+		"[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = eu-central-1\nsso_registration_scopes = sso:account:access\n"
+	if err := os.WriteFile(os.Getenv("AWS_CONFIG_FILE"), []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := New(context.Background(), Options{Profile: "night-sso", EndpointURL: srv.URL, HTTPClient: srv.Client(), MaxAttempts: 1})
+	if err != nil {
+		t.Fatalf("New with an SSO profile: %v", err)
+	}
+	if c.Region() != "eu-central-1" {
+		t.Errorf("Region = %q, want eu-central-1", c.Region())
+	}
+	_, err = c.DescribeInstance(context.Background(), "db-1")
+	if err == nil || !strings.Contains(strings.ToLower(err.Error()), "sso") {
+		t.Errorf("call without an SSO login: %v, want an SSO error", err)
+	} else {
+		t.Logf("error shown to the operator: %v", err)
+	}
+	if n := len(ws.actions()); n != 0 {
+		t.Errorf("server saw %d requests without credentials", n)
+	}
+}
