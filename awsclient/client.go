@@ -120,6 +120,13 @@ func New(ctx context.Context, o Options) (*Client, error) {
 		// other. An injected client owns its transport and its TLS trust.
 		cfg.HTTPClient = o.HTTPClient
 	}
+	if cfg.Credentials != nil && !o.Simulator {
+		profile := o.Profile
+		if profile == "" && len(cfg.ConfigSources) > 0 {
+			profile = profileFromSources(cfg.ConfigSources)
+		}
+		cfg.Credentials = explainingCredentials{inner: cfg.Credentials, profile: profile}
+	}
 	if cfg.Region == "" {
 		if !o.Simulator {
 			return nil, errors.New("no AWS region: set --region, AWS_REGION, or region in the AWS profile")
@@ -196,4 +203,15 @@ func newRetryer(maxAttempts int, clk clock.Clock) aws.Retryer {
 			return 0, nil
 		})
 	})
+}
+
+// profileFromSources finds the profile the loader used (AWS_PROFILE), so
+// that a credentials error can name it.
+func profileFromSources(sources []any) string {
+	for _, src := range sources {
+		if env, ok := src.(config.EnvConfig); ok && env.SharedConfigProfile != "" {
+			return env.SharedConfigProfile
+		}
+	}
+	return ""
 }

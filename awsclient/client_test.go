@@ -3,6 +3,7 @@ package awsclient
 import (
 	"context"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -198,6 +199,10 @@ func TestWithoutCredentialsNoRequestIsSent(t *testing.T) {
 	if rec := calls.Recent(1); len(rec) != 1 || rec[0].OK() {
 		t.Errorf("call log = %+v, want one failed record", rec)
 	}
+	var credErr *CredentialsError
+	if !errors.As(err, &credErr) || Classify(err) != KindAccessDenied {
+		t.Errorf("err = %v (kind %s), want a CredentialsError classified access-denied", err, Classify(err))
+	}
 }
 
 // Without an injected HTTP client the SDK's own client is used, and it
@@ -287,12 +292,25 @@ func TestSSOProfileLoadsAndNeedsALogin(t *testing.T) {
 		t.Errorf("Region = %q, want eu-central-1", c.Region())
 	}
 	_, err = c.DescribeInstance(context.Background(), "db-1")
-	if err == nil || !strings.Contains(strings.ToLower(err.Error()), "sso") {
-		t.Errorf("call without an SSO login: %v, want an SSO error", err)
-	} else {
-		t.Logf("error shown to the operator: %v", err)
+	var credErr *CredentialsError
+	if !errors.As(err, &credErr) || credErr.Profile != "night-sso" || !strings.Contains(err.Error(), "aws sso login --profile night-sso") {
+		t.Errorf("call without an SSO login: %v, want a CredentialsError telling to run aws sso login --profile night-sso", err)
+	}
+	if Classify(err) != KindAccessDenied {
+		t.Errorf("Classify = %q, want access-denied", Classify(err))
 	}
 	if n := len(ws.actions()); n != 0 {
 		t.Errorf("server saw %d requests without credentials", n)
+	}
+
+	// The same profile chosen through AWS_PROFILE is named too.
+	t.Setenv("AWS_PROFILE", "night-sso")
+	c, err = New(context.Background(), Options{EndpointURL: srv.URL, HTTPClient: srv.Client(), MaxAttempts: 1})
+	if err != nil {
+		t.Fatalf("New with AWS_PROFILE: %v", err)
+	}
+	_, err = c.DescribeInstance(context.Background(), "db-1")
+	if !errors.As(err, &credErr) || credErr.Profile != "night-sso" {
+		t.Errorf("with AWS_PROFILE: %v, want a CredentialsError naming night-sso", err)
 	}
 }

@@ -122,10 +122,13 @@ func Classify(err error) ErrorKind {
 		}
 	}
 	var apiErr smithy.APIError
-	if !errors.As(err, &apiErr) {
-		return KindOther
+	if errors.As(err, &apiErr) {
+		return kindOfCode(apiErr.ErrorCode())
 	}
-	return kindOfCode(apiErr.ErrorCode())
+	if is[*CredentialsError](err) {
+		return KindAccessDenied
+	}
+	return KindOther
 }
 
 // kindOfCode maps a wire code. Besides the known unmodeled codes it
