@@ -170,7 +170,7 @@ func (b planBuilder) steps() []PlannedStep {
 		createCLI = append(createCLI, b.cli.createDeployment(src, b.o, upgradeAtCreate))
 	}
 	createCLI = append(createCLI, b.cli.describeDeployment("[Status,StatusDetails]")+"   # repeat until AVAILABLE")
-	createEffect := fmt.Sprintf("AWS creates a green copy of %s%s, named <name>-green-<6 chars> and kept in sync with blue; production is untouched.", src.ID, membersPhrase(src))
+	createEffect := fmt.Sprintf("AWS creates a green copy of %s%s, named %s-green-xxxxxx and kept in sync with blue; production is untouched.", src.ID, membersPhrase(src), src.ID)
 	if upgradeAtCreate {
 		createEffect += fmt.Sprintf(" Green is created on %s %s.", src.Engine, b.o.TargetEngineVersion)
 	}
@@ -247,7 +247,7 @@ func (b planBuilder) steps() []PlannedStep {
 		}
 	}
 
-	swEffect := fmt.Sprintf("Writes stop on both environments, green catches up, green takes the names of %s and its members, blue becomes <name>-old1. AWS rolls everything back if it takes longer than %d s.", src.ID, int64(b.o.SwitchoverTimeout.Seconds()))
+	swEffect := fmt.Sprintf("Writes stop on both environments, green catches up, green takes the names of %s and its members, blue becomes %s-old1. AWS rolls everything back if it takes longer than %d s.", src.ID, src.ID, int64(b.o.SwitchoverTimeout.Seconds()))
 	if native {
 		swEffect += " The proxy drops its client connections and follows the new primary."
 	}
@@ -301,7 +301,7 @@ func (b planBuilder) steps() []PlannedStep {
 		steps = append(steps, PlannedStep{
 			ID: StepCleanup, Title: "Delete the deployment and the old blue resources", Severity: SeveritySevere,
 			Why:    "The -old1 environment is no longer production and keeps costing money; deleting it (with a final snapshot) finishes the change.",
-			Effect: "The deployment and the -old1 instance(s) or cluster are deleted; a final snapshot <old>-final is kept. Deletion protection on old blue is turned off first.",
+			Effect: b.oldBlueEffect(),
 			CLI:    append(b.bgdLine(), b.cli.deleteOldBlue(src, b.deletionProtection())...),
 		})
 	}
@@ -343,4 +343,19 @@ func membersPhrase(src Source) string {
 		return " with its read replica"
 	}
 	return fmt.Sprintf(" with its %d read replicas", n)
+}
+
+func (b planBuilder) oldBlueEffect() string {
+	src := b.d.Source
+	what := fmt.Sprintf("DB instance %s-old1", src.ID)
+	if src.Kind == KindCluster {
+		what = fmt.Sprintf("DB cluster %s-old1 and its member instances", src.ID)
+	} else if len(src.Members) > 0 {
+		what += " and its read replicas"
+	}
+	s := fmt.Sprintf("The deployment and the %s are deleted; a final snapshot %s-old1-final is kept.", what, src.ID)
+	if b.deletionProtection() {
+		s += " Deletion protection on the old blue is turned off first."
+	}
+	return s
 }
