@@ -1,0 +1,167 @@
+//go:build conformance
+
+package sim_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rdsbg/rdsbg/awsclient/clock"
+	"github.com/rdsbg/rdsbg/awsclient/sim"
+)
+
+// cli runs `aws rds …` (aws-cli v1) against the simulator and returns
+// stdout, stderr and whether it succeeded.
+type cli struct {
+	t        *testing.T
+	endpoint string
+	home     string
+}
+
+func (c cli) run(args ...string) (string, string, bool) {
+	c.t.Helper()
+	cmd := exec.Command("aws", append(append([]string{}, args...), "--endpoint-url", c.endpoint, "--output", "json")...)
+	cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=x", "AWS_SECRET_ACCESS_KEY=y", "AWS_DEFAULT_REGION=us-east-1",
+		"HOME="+c.home, "AWS_CONFIG_FILE="+c.home+"/config", "AWS_SHARED_CREDENTIALS_FILE="+c.home+"/credentials", "AWS_PAGER=")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	return stdout.String(), stderr.String(), err == nil
+}
+
+func (c cli) ok(args ...string) map[string]any {
+	c.t.Helper()
+	out, errOut, ok := c.run(args...)
+	if !ok {
+		c.t.Fatalf("aws %s failed: %s", strings.Join(args, " "), errOut)
+	}
+	var v map[string]any
+	if strings.TrimSpace(out) == "" {
+		return v
+	}
+	if err := json.Unmarshal([]byte(out), &v); err != nil {
+		c.t.Fatalf("aws %s: bad JSON %q: %v", strings.Join(args, " "), out, err)
+	}
+	return v
+}
+
+func (c cli) fails(code string, args ...string) {
+	c.t.Helper()
+	_, errOut, ok := c.run(args...)
+	if ok || !strings.Contains(errOut, code) {
+		c.t.Fatalf("aws %s: want failure with %s, got ok=%v stderr=%q", strings.Join(args, " "), code, ok, errOut)
+	}
+}
+
+func field(v map[string]any, path ...any) any {
+	var cur any = v
+	for _, p := range path {
+		switch k := p.(type) {
+		case string:
+			m, _ := cur.(map[string]any)
+			cur = m[k]
+		case int:
+			l, _ := cur.([]any)
+			if k >= len(l) {
+				return nil
+			}
+			cur = l[k]
+		}
+	}
+	return cur
+}
+
+// waitFor polls the deployment until it reaches want. The simulator runs
+// 600 times faster than the wall clock, so a few short real pauses
+// between CLI invocations cover tens of minutes of simulated time.
+func (c cli) waitFor(id, want string) map[string]any {
+	c.t.Helper()
+	for i := 0; i < 60; i++ {
+		v := c.ok("rds", "describe-blue-green-deployments", "--blue-green-deployment-identifier", id)
+		if field(v, "BlueGreenDeployments", 0, "Status") == want {
+			return v
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	c.t.Fatalf("deployment %s never reached %s", id, want)
+	return nil
+}
+
+func TestConformanceAWSCLI(t *testing.T) {
+	if _, err := exec.LookPath("aws"); err != nil {
+		t.Skip("aws CLI not on PATH")
+	}
+	s, err := sim.New(sim.Options{Scenario: sim.ScenarioRDSMySQLNative, Clock: clock.NewScaled(600)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	c := cli{t: t, endpoint: srv.URL, home: t.TempDir()}
+	// botocore checks minimums (SwitchoverTimeout ≥ 30) client side: turn
+	// that off so the simulator's own validation is what answers.
+	if err := os.WriteFile(c.home+"/config", []byte("[default]\nparameter_validation = false\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	v := c.ok("rds", "describe-db-instances")
+	found := false
+	for _, in := range field(v, "DBInstances").([]any) {
+		if in.(map[string]any)["DBInstanceIdentifier"] == "shop-db" {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("shop-db missing from describe-db-instances: %v", v)
+	}
+	v = c.ok("rds", "describe-db-proxies")
+	if field(v, "DBProxies", 1, "DBProxyName") != "shop-proxy" {
+		t.Fatalf("describe-db-proxies: %v", v)
+	}
+	v = c.ok("rds", "describe-db-proxy-targets", "--db-proxy-name", "shop-proxy")
+	if field(v, "Targets", 0, "RdsResourceId") != "shop-db" || field(v, "Targets", 0, "TargetHealth", "State") != "AVAILABLE" {
+		t.Fatalf("describe-db-proxy-targets: %v", v)
+	}
+	c.fails("DBInstanceNotFound", "rds", "describe-db-instances", "--db-instance-identifier", "ghost")
+
+	v = c.ok("rds", "create-blue-green-deployment", "--blue-green-deployment-name", "shop-bg",
+		"--source", "arn:aws:rds:us-east-1:123456789012:db:shop-db", "--target-engine-version", "8.4.3")
+	id, _ := field(v, "BlueGreenDeployment", "BlueGreenDeploymentIdentifier").(string)
+	if !strings.HasPrefix(id, "bgd-") || field(v, "BlueGreenDeployment", "Status") != "PROVISIONING" {
+		t.Fatalf("create-blue-green-deployment: %v", v)
+	}
+	c.fails("BlueGreenDeploymentAlreadyExistsFault", "rds", "create-blue-green-deployment", "--blue-green-deployment-name", "shop-bg",
+		"--source", "arn:aws:rds:us-east-1:123456789012:db:reporting-db")
+	v = c.waitFor(id, "AVAILABLE")
+	if n := len(field(v, "BlueGreenDeployments", 0, "Tasks").([]any)); n != 3 {
+		t.Fatalf("tasks: %v", v)
+	}
+
+	c.fails("InvalidParameterValue", "rds", "switchover-blue-green-deployment", "--blue-green-deployment-identifier", id, "--switchover-timeout", "10")
+	c.ok("rds", "switchover-blue-green-deployment", "--blue-green-deployment-identifier", id, "--switchover-timeout", "300")
+	v = c.waitFor(id, "SWITCHOVER_COMPLETED")
+	if field(v, "BlueGreenDeployments", 0, "Source") != "arn:aws:rds:us-east-1:123456789012:db:shop-db-old1" {
+		t.Fatalf("source after switchover: %v", v)
+	}
+	v = c.ok("rds", "describe-db-instances", "--db-instance-identifier", "shop-db-old1")
+	if field(v, "DBInstances", 0, "EngineVersion") != "8.0.36" {
+		t.Fatalf("old blue: %v", v)
+	}
+	v = c.ok("rds", "describe-db-instances", "--db-instance-identifier", "shop-db")
+	if field(v, "DBInstances", 0, "EngineVersion") != "8.4.3" {
+		t.Fatalf("new production: %v", v)
+	}
+	c.fails("InvalidBlueGreenDeploymentStateFault", "rds", "delete-blue-green-deployment", "--blue-green-deployment-identifier", id, "--delete-target")
+	v = c.ok("rds", "delete-blue-green-deployment", "--blue-green-deployment-identifier", id)
+	if field(v, "BlueGreenDeployment", "Status") != "DELETING" {
+		t.Fatalf("delete-blue-green-deployment: %v", v)
+	}
+	c.ok("rds", "deregister-db-proxy-targets", "--db-proxy-name", "shop-proxy", "--db-instance-identifiers", "shop-db")
+	c.fails("DBProxyTargetNotFoundFault", "rds", "deregister-db-proxy-targets", "--db-proxy-name", "shop-proxy", "--db-instance-identifiers", "shop-db")
+}
