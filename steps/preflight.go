@@ -398,7 +398,11 @@ func (p *preflight) targetParameterGroups(ctx context.Context) {
 		return
 	}
 	if len(found) > 0 {
-		p.add(CheckTargetParameterGroup, title, CheckPass, "Found "+strings.Join(found, ", ")+" (their family is not checked: make sure it matches the target version).", "")
+		if msg := p.defaultGroupFamilyMismatch(ctx, found); msg != "" {
+			p.add(CheckTargetParameterGroup, title, CheckFail, msg, "pass a parameter group of the target version's family")
+			return
+		}
+		p.add(CheckTargetParameterGroup, title, CheckPass, "Found "+strings.Join(found, ", ")+"; the family of a custom group is not visible to rdsbg: make sure it matches the target version.", "")
 		return
 	}
 	if p.upgrade != nil && p.upgrade.Major {
@@ -602,4 +606,26 @@ func (p *preflight) deletionProtection() {
 		return
 	}
 	p.add(CheckDeletionProtection, title, CheckPass, "Old blue has no deletion protection; cleanup deletes it with a final snapshot.", "")
+}
+
+// defaultGroupFamilyMismatch checks what can be checked of a target group's
+// family: a default group is named "default.<family>", and the catalogue
+// gives the family of the version green will run. Custom groups would need
+// DescribeDBParameterGroups, which the API interface does not carry.
+func (p *preflight) defaultGroupFamilyMismatch(ctx context.Context, groups []string) string {
+	version := p.d.Source.EngineVersion
+	if p.upgrade != nil {
+		version = p.upgrade.Version
+	}
+	ev, err := p.api.DescribeEngineVersion(ctx, p.d.Source.Engine, version)
+	if err != nil || ev.Family == "" {
+		return ""
+	}
+	for _, g := range groups {
+		family, ok := strings.CutPrefix(g, "default.")
+		if ok && family != ev.Family {
+			return fmt.Sprintf("%s is the default group of family %s, but green runs %s %s (family %s).", g, family, p.d.Source.Engine, version, ev.Family)
+		}
+	}
+	return ""
 }

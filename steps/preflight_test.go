@@ -142,6 +142,8 @@ func TestPreflightFailsEachCheck(t *testing.T) {
 		{"mysql custom option group major via modify", sim.ScenarioRDSMySQLNative, "shop-db", Options{TargetEngineVersion: "8.4.3", UpgradeVia: UpgradeViaModify}, func(st *sim.State) { simInstance(st, "shop-db").OptionGroup = "shop-options" }, CheckUpgradePath, CheckPass, "modify"},
 		{"target parameter group missing", pg, pgSrc, Options{TargetEngineVersion: "16.4", TargetDBParameterGroupName: "orders-pg17"}, nil, CheckTargetParameterGroup, CheckFail, "orders-pg17"},
 		{"target parameter group found", pg, pgSrc, Options{TargetEngineVersion: "16.4", TargetDBParameterGroupName: "orders-pg16"}, nil, CheckTargetParameterGroup, CheckPass, "orders-pg16"},
+		{"default group of the wrong family", pg, pgSrc, Options{TargetEngineVersion: "16.4", TargetDBParameterGroupName: "default.postgres15"}, nil, CheckTargetParameterGroup, CheckFail, "family postgres16"},
+		{"default group of the right family", pg, pgSrc, Options{TargetEngineVersion: "16.4", TargetDBParameterGroupName: "default.postgres16"}, nil, CheckTargetParameterGroup, CheckPass, "default.postgres16"},
 		{"major without target group warns", pg, pgSrc, Options{TargetEngineVersion: "16.4"}, nil, CheckTargetParameterGroup, CheckWarn, "default parameter group"},
 		{"target cluster group missing", sim.ScenarioAuroraPostgres, "ledger-cluster", Options{TargetDBClusterParameterGroupName: "nope-cluster"}, nil, CheckTargetParameterGroup, CheckFail, "nope-cluster"},
 		{"pg logical replication off", pg, pgSrc, Options{TargetEngineVersion: "16.4"}, func(st *sim.State) { simParam(st, "orders-pg15", "rds.logical_replication", "0") }, CheckReplication, CheckFail, "rds.logical_replication is 0"},
