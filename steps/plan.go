@@ -11,7 +11,7 @@ import (
 // ChooseUpgradeVia is the --upgrade-via an operator who left the flag
 // unset should get: create, except for RDS MySQL with a custom option
 // group and a major upgrade, which AWS only allows by modifying green after
-// creation (rds-facts §1.12). main calls it before WithDefaults when the
+// creation (rds-facts §1.12). BuildPlan and Preflight apply it when the
 // flag was not given.
 func ChooseUpgradeVia(d Discovery, upgrade *awsclient.UpgradeTarget) UpgradeVia {
 	if upgrade != nil && upgrade.Major && d.Instance != nil && d.Source.Engine == "mysql" && hasCustomOptionGroup(*d.Instance) {
@@ -27,6 +27,14 @@ func hasCustomOptionGroup(inst awsclient.Instance) bool {
 		}
 	}
 	return false
+}
+
+// resolveUpgradeVia fills an unset --upgrade-via from the engine rules.
+func resolveUpgradeVia(d Discovery, o Options, upgrade *awsclient.UpgradeTarget) Options {
+	if o.UpgradeVia == "" {
+		o.UpgradeVia = ChooseUpgradeVia(d, upgrade)
+	}
+	return o
 }
 
 // AdoptableDeployment returns the existing deployment rdsbg should carry on
@@ -66,9 +74,7 @@ func BuildPlan(d Discovery, o Options, upgrade *awsclient.UpgradeTarget, now tim
 	if err := CheckProxyMode(d, o.ProxyMode); err != nil {
 		return Plan{}, err
 	}
-	if o.TargetEngineVersion == "" && o.UpgradeVia == UpgradeViaModify {
-		o.UpgradeVia = UpgradeViaCreate
-	}
+	o = resolveUpgradeVia(d, o, upgrade)
 	regime, reason := ChooseRegime(d, o.ProxyMode)
 	p := Plan{
 		Source:       d.Source,

@@ -242,6 +242,30 @@ func TestChooseUpgradeVia(t *testing.T) {
 	}
 }
 
+func TestBuildPlanPicksUpgradeViaFromTheRules(t *testing.T) {
+	d := fixtureRDSPostgres()
+	d.Source.Engine = "mysql"
+	inst := *d.Instance
+	inst.Engine, inst.OptionGroups = "mysql", []string{"shop-options"}
+	d.Instance = &inst
+	major := &awsclient.UpgradeTarget{Engine: "mysql", Version: "8.4.3", Major: true}
+	p := mustPlan(t, d, Options{TargetEngineVersion: "8.4.3"}, major)
+	if p.Options.UpgradeVia != UpgradeViaModify {
+		t.Fatalf("custom option group + major: upgrade via %q", p.Options.UpgradeVia)
+	}
+	if _, ok := p.Step(StepUpgradeGreen); !ok {
+		t.Errorf("upgrade via modify needs the upgrade-green step: %v", stepIDs(p))
+	}
+	explicit := mustPlan(t, d, Options{TargetEngineVersion: "8.4.3", UpgradeVia: UpgradeViaCreate}, major)
+	if explicit.Options.UpgradeVia != UpgradeViaCreate {
+		t.Errorf("an explicit --upgrade-via is kept (preflight refuses it): %q", explicit.Options.UpgradeVia)
+	}
+	plain := mustPlan(t, fixtureRDSPostgres(), Options{TargetEngineVersion: "16.4"}, pg16Major)
+	if plain.Options.UpgradeVia != UpgradeViaCreate {
+		t.Errorf("postgres: %q", plain.Options.UpgradeVia)
+	}
+}
+
 func golden(t *testing.T, name, got string) {
 	t.Helper()
 	path := filepath.Join("testdata", name)

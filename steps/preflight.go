@@ -187,6 +187,12 @@ func Preflight(ctx context.Context, api awsclient.API, d Discovery, o Options, u
 		o.Source = d.Source.ID
 	}
 	o = o.WithDefaults()
+	if o.UpgradeVia == "" && upgrade == nil && o.TargetEngineVersion != "" {
+		// Resolve the target here so the engine rules can pick the
+		// method; a bad version is reported by the upgrade-target row.
+		upgrade, _ = ResolveUpgrade(ctx, api, d, o)
+	}
+	o = resolveUpgradeVia(d, o, upgrade)
 	p := &preflight{api: api, d: d, o: o, upgrade: upgrade}
 	p.identity()
 	p.sourceAvailable()

@@ -47,7 +47,9 @@ const (
 )
 
 // WithDefaults fills every unset option with its default. The default
-// deployment name carries today's date (UTC).
+// deployment name carries today's date (UTC). --upgrade-via stays empty
+// when a target version is set: BuildPlan and Preflight pick it from the
+// engine rules (ChooseUpgradeVia).
 func (o Options) WithDefaults() Options { return o.WithDefaultsAt(time.Now()) }
 
 // WithDefaultsAt is WithDefaults with the date of the default deployment
@@ -59,7 +61,11 @@ func (o Options) WithDefaultsAt(now time.Time) Options {
 	if o.ProxyMode == "" {
 		o.ProxyMode = ProxyModeAuto
 	}
-	if o.UpgradeVia == "" {
+	// With a target version and no --upgrade-via, the engine rules choose
+	// (ChooseUpgradeVia, applied by BuildPlan and Preflight once the
+	// source is known): create, or modify where AWS refuses the upgrade at
+	// creation.
+	if o.UpgradeVia == "" && o.TargetEngineVersion == "" {
 		o.UpgradeVia = UpgradeViaCreate
 	}
 	if o.Cleanup == "" {

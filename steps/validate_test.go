@@ -66,6 +66,10 @@ func TestWithDefaults(t *testing.T) {
 	if o != want {
 		t.Errorf("got %+v\nwant %+v", o, want)
 	}
+	withVersion := Options{Source: "orders-db", TargetEngineVersion: "16.4"}.WithDefaultsAt(planTime)
+	if withVersion.UpgradeVia != "" {
+		t.Errorf("with a target version the engine rules pick --upgrade-via, got %q", withVersion.UpgradeVia)
+	}
 	kept := Options{Source: "x", DeploymentName: "mine", SwitchoverTimeout: time.Minute, ProxyMode: ProxyModeNative, Cleanup: CleanupNone}.WithDefaultsAt(planTime)
 	if kept.DeploymentName != "mine" || kept.SwitchoverTimeout != time.Minute || kept.ProxyMode != ProxyModeNative || kept.Cleanup != CleanupNone {
 		t.Errorf("explicit values overwritten: %+v", kept)
