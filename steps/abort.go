@@ -42,7 +42,7 @@ func (e *Engine) Abort(ctx context.Context) (Finished, error) {
 	if err != nil {
 		return r.finish(OutcomeFailed, err, r.liveProxyState(ctx, dep))
 	}
-	if switchStarted(dep) {
+	if r.pastSwitchover(dep) {
 		err := &InputError{Input: "abort", ExitCode: ExitUsage, Message: fmt.Sprintf(
 			"deployment %s is %s: the switchover has happened, so there is nothing to abort. %s is the new primary; use `rdsbg resume` to finish (proxy, verify, cleanup)", dep.ID, dep.Status, r.disc.Source.ID)}
 		return r.finish(OutcomeFailed, err, r.liveProxyState(ctx, dep))

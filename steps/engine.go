@@ -32,6 +32,9 @@ type Engine struct {
 	mu      sync.Mutex // guards journal and current: call-log callbacks arrive from the client
 	journal *Journal
 	current StepID // the step whose mutations the call log is seeing
+
+	// journalHook, set only by tests, runs after every journal record.
+	journalHook func()
 }
 
 // New validates the configuration. The per-source lock is taken lazily by

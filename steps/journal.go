@@ -67,6 +67,9 @@ type Journal struct {
 	path string
 	file *os.File
 	now  func() time.Time
+	// afterAppend runs after each durable append: the crash-safety tests
+	// stop the process image there.
+	afterAppend func()
 }
 
 // JournalPath is the journal file of a source (identifier or ARN) under
@@ -145,6 +148,11 @@ func (j *Journal) Append(r Record) error {
 	}
 	if err := j.file.Sync(); err != nil {
 		return fmt.Errorf("journal %s: fsync: %w", j.path, err)
+	}
+	if j.afterAppend != nil {
+		j.mu.Unlock()
+		defer j.mu.Lock()
+		j.afterAppend()
 	}
 	return nil
 }

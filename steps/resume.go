@@ -141,10 +141,8 @@ func (r *run) replan(ctx context.Context) (Plan, bool) {
 	case RegimeNative:
 		opts.ProxyMode = ProxyModeNative
 	}
-	if r.depID != "" {
-		if dep, err := r.findDeployment(ctx); err != nil || switchStarted(dep) {
-			return Plan{}, false
-		}
+	if dep, err := r.findDeployment(ctx); err != nil || r.pastSwitchover(dep) {
+		return Plan{}, false
 	}
 	upgrade, err := ResolveUpgrade(ctx, r.api, d, opts)
 	if err != nil {

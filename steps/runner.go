@@ -64,7 +64,11 @@ func (e *Engine) Run(ctx context.Context) (Finished, error) {
 
 	upgrade, err := ResolveUpgrade(ctx, r.api, r.disc, opts)
 	if err != nil {
-		return r.finish(OutcomeBlocked, err, "")
+		outcome := OutcomeFailed
+		if ExitCode(err) == ExitPreflight {
+			outcome = OutcomeBlocked
+		}
+		return r.finish(outcome, err, "")
 	}
 	r.upgrade = upgrade
 	checks := Preflight(ctx, r.api, r.disc, opts, upgrade)
@@ -123,6 +127,7 @@ func (e *Engine) begin(ctx context.Context, source string) (r *run, err error) {
 		lock.release()
 		return nil, err
 	}
+	j.afterAppend = e.journalHook
 	e.setJournal(j)
 	r = &run{e: e, api: e.cfg.API, disc: d, journal: j, lock: lock, prior: prior, unsubscribe: unsubscribe,
 		renames: map[string]string{}, greenNames: map[string]string{}, taskSeen: map[string]taskSince{}}

@@ -14,14 +14,14 @@ func (r *run) impl(ps PlannedStep) (stepImpl, error) {
 	switch ps.ID {
 	case StepDetachProxy:
 		if ps.CheckOnly {
-			return r.checkProxyHealthy(ps, "the proxy target to be AVAILABLE before the deployment is created", func(dep *awsclient.Deployment) bool { return dep != nil }), nil
+			return r.checkProxyHealthy(ps, "the proxy target to be AVAILABLE before the deployment is created", func(dep *awsclient.Deployment) bool { return dep != nil || r.pastSwitchover(dep) }), nil
 		}
 		return r.detachProxy(ps), nil
 	case StepCreateDeployment:
 		return r.createDeployment(ps), nil
 	case StepAttachProxyBlue:
 		if ps.CheckOnly {
-			return r.checkProxyHealthy(ps, "the proxy to keep blue AVAILABLE", switchStarted), nil
+			return r.checkProxyHealthy(ps, "the proxy to keep blue AVAILABLE", r.pastSwitchover), nil
 		}
 		return r.attachProxyBlue(ps), nil
 	case StepUpgradeGreen:
@@ -30,7 +30,7 @@ func (r *run) impl(ps PlannedStep) (stepImpl, error) {
 		return r.readyCheck(ps), nil
 	case StepDetachProxyBlue:
 		if ps.CheckOnly {
-			return r.checkProxyHealthy(ps, "the proxy to be healthy before the switchover", switchStarted), nil
+			return r.checkProxyHealthy(ps, "the proxy to be healthy before the switchover", r.pastSwitchover), nil
 		}
 		return r.detachProxyBlue(ps), nil
 	case StepSwitchover:
@@ -54,6 +54,24 @@ func switchStarted(dep *awsclient.Deployment) bool {
 
 func switchedOver(dep *awsclient.Deployment) bool {
 	return dep != nil && dep.Status == "SWITCHOVER_COMPLETED"
+}
+
+// switchoverDone: AWS says SWITCHOVER_COMPLETED, or the journal says the
+// switchover completed and the deployment object is gone (cleanup deletes
+// it). Without the journal's half, a resumed run would see "no deployment"
+// and start the procedure over on the new primary.
+func (r *run) switchoverDone(dep *awsclient.Deployment) bool {
+	if switchedOver(dep) {
+		return true
+	}
+	known := len(r.oldBlue) > 0 || r.prior.Steps[StepSwitchover] == StepStateDone
+	return known && (dep == nil || dep.Status == "DELETING")
+}
+
+// pastSwitchover: the switchover started or finished; every step before it
+// is satisfied.
+func (r *run) pastSwitchover(dep *awsclient.Deployment) bool {
+	return switchStarted(dep) || r.switchoverDone(dep)
 }
 
 func depStatus(dep *awsclient.Deployment) string {
@@ -148,6 +166,9 @@ func (r *run) createDeployment(ps PlannedStep) stepImpl {
 			dep, err := r.findDeployment(ctx)
 			if err != nil {
 				return 0, "", err
+			}
+			if r.pastSwitchover(dep) {
+				return stepDone, "the switchover has happened", nil
 			}
 			if dep == nil {
 				return stepTodo, "", nil
@@ -252,7 +273,7 @@ func (r *run) upgradeGreen(ps PlannedStep) stepImpl {
 			if err != nil {
 				return 0, "", err
 			}
-			if switchStarted(dep) {
+			if r.pastSwitchover(dep) {
 				return stepDone, "the switchover has started", nil
 			}
 			id := greenID(dep)
@@ -340,7 +361,7 @@ func (r *run) readyCheck(ps PlannedStep) stepImpl {
 			if err != nil {
 				return 0, "", err
 			}
-			if switchStarted(dep) {
+			if r.pastSwitchover(dep) {
 				return stepDone, "the switchover has started", nil
 			}
 			if dep == nil {
@@ -376,7 +397,10 @@ func (r *run) readyCheck(ps PlannedStep) stepImpl {
 							ready = false
 						}
 					}
-					if r.plan.Regime != RegimeNone && !r.continueWithoutProxy {
+					// The proxy must be healthy on blue, unless the operator
+					// chose to go on without it or a resumed critical
+					// section has already detached it.
+					if r.plan.Regime != RegimeNone && !r.continueWithoutProxy && r.prior.Steps[StepDetachProxyBlue] == "" {
 						v, err := r.viewProxies(ctx)
 						if err != nil {
 							return false, Progress{}, err
@@ -400,6 +424,9 @@ func (r *run) switchover(ps PlannedStep) stepImpl {
 			dep, err := r.findDeployment(ctx)
 			if err != nil {
 				return 0, "", err
+			}
+			if (dep == nil || dep.Status == "DELETING") && r.switchoverDone(dep) {
+				return stepDone, "the switchover has completed (the deployment object is deleted)", nil
 			}
 			if dep == nil {
 				return 0, "", fatal("no blue/green deployment exists for %s", r.plan.Source.ID)

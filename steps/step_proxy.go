@@ -184,7 +184,7 @@ func (r *run) detachProxy(ps PlannedStep) stepImpl {
 			if err != nil {
 				return 0, "", err
 			}
-			if dep != nil {
+			if dep != nil || r.pastSwitchover(dep) {
 				return stepDone, "the deployment exists already, so the proxy was detached before it was created", nil
 			}
 			v, err := r.viewProxies(ctx)
@@ -231,7 +231,7 @@ func (r *run) attachProxyBlue(ps PlannedStep) stepImpl {
 			if err != nil {
 				return 0, "", err
 			}
-			if switchStarted(dep) {
+			if r.pastSwitchover(dep) {
 				return stepDone, "the switchover has started", nil
 			}
 			if r.continueWithoutProxy || r.prior.Steps[StepDetachProxyBlue] != "" {
@@ -267,7 +267,7 @@ func (r *run) detachProxyBlue(ps PlannedStep) stepImpl {
 			if err != nil {
 				return 0, "", err
 			}
-			if switchStarted(dep) {
+			if r.pastSwitchover(dep) {
 				return stepDone, "the switchover has started", nil
 			}
 			v, err := r.viewProxies(ctx)
@@ -298,7 +298,7 @@ func (r *run) attachProxyPrimary(ps PlannedStep) stepImpl {
 			if err != nil {
 				return 0, "", err
 			}
-			if dep == nil || dep.Status != "SWITCHOVER_COMPLETED" {
+			if !r.switchoverDone(dep) {
 				return 0, "", fatal("the switchover has not completed (deployment %s), so there is no new primary to register", depStatus(dep))
 			}
 			v, err := r.viewProxies(ctx)
@@ -379,7 +379,7 @@ func (r *run) rollback(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if switchStarted(dep) {
+	if r.pastSwitchover(dep) {
 		return fatal("the switchover has started (deployment %s): rolling back is no longer possible", dep.Status)
 	}
 	if dep != nil {
@@ -453,12 +453,12 @@ func (r *run) compensate(ctx context.Context, cause error) (string, error) {
 		r.closeProxyless()
 		return r.liveProxyState(cctx, dep), nil
 	}
-	if r.continueWithoutProxy && !switchedOver(dep) {
+	if r.continueWithoutProxy && !r.switchoverDone(dep) {
 		r.compensation("the proxy stays empty until the switchover, as approved")
 		return ProxyEmpty, nil
 	}
 	who := "blue (" + r.plan.Source.ID + ")"
-	if switchedOver(dep) {
+	if r.switchoverDone(dep) {
 		who = "the new primary (" + r.plan.Source.ID + ")"
 	}
 	r.compensation("re-registering %s with %s after: %v", who, proxyNames(r.proxies), cause)
@@ -491,7 +491,7 @@ func (r *run) liveProxyState(ctx context.Context, dep *awsclient.Deployment) str
 	if err != nil || !v.all(len(r.proxies)) {
 		return ProxyEmpty
 	}
-	if switchedOver(dep) {
+	if r.switchoverDone(dep) {
 		return ProxyOnNewPrimary
 	}
 	return ProxyOnBlue

@@ -1,0 +1,267 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/awsclient/sim"
+)
+
+// crashSignal is the panic a test uses to stop a run dead after a journal
+// record, as a power cut would.
+type crashSignal struct{}
+
+// runUntilCrash runs eng.Run and stops it right after the k-th journal
+// record. It reports whether the crash happened.
+func runUntilCrash(t *testing.T, eng *Engine, k int) (crashed bool) {
+	t.Helper()
+	n := 0
+	eng.journalHook = func() {
+		n++
+		if n == k {
+			panic(crashSignal{})
+		}
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			if _, ok := p.(crashSignal); !ok {
+				panic(p)
+			}
+			crashed = true
+		}
+	}()
+	_, _ = eng.Run(context.Background())
+	return false
+}
+
+// assertLegacyEndState: the legacy detach run finished: the proxy on the
+// new primary, the old primary renamed, one deployment ever created.
+func assertLegacyEndState(t *testing.T, env *engineEnv, f Finished) {
+	t.Helper()
+	if f.Outcome != OutcomeDone || f.ExitCode != ExitOK || f.ProxyState != ProxyOnNewPrimary {
+		t.Errorf("finished %s exit %d proxy %s, want done 0 new-primary", f.Outcome, f.ExitCode, f.ProxyState)
+	}
+	if n := env.sim.DeploymentsCreated(); n != 1 {
+		t.Errorf("deployments created %d, want 1", n)
+	}
+	d := env.discoverRetry(t, "orders-db")
+	env.assertProxyHealthy(t, d.Source, "orders-proxy")
+	if d.Instance == nil || !strings.HasPrefix(d.Instance.EngineVersion, "16.4") {
+		t.Errorf("orders-db after the run: %+v", d.Instance)
+	}
+	if _, err := env.api.DescribeInstance(context.Background(), "orders-db-old1"); err != nil {
+		t.Errorf("orders-db-old1: %v", err)
+	}
+}
+
+var legacyOpts = Options{Source: "orders-db", ProxyMode: ProxyModeDetach, TargetEngineVersion: "16.4", Cleanup: CleanupDeployment}
+
+func TestJournalCutAfterEachRecordThenResume(t *testing.T) {
+	ref := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
+	if _, err := ref.engine(t, legacyOpts).Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	recs := ref.journal(t, "orders-db")
+	cuts := 0
+	for k := 1; k < len(recs); k++ {
+		// Audit records are many and alike: cut after every other kind
+		// (a mutating call's audit record follows its mutation record).
+		if recs[k-1].Kind == RecordCall {
+			continue
+		}
+		cuts++
+		k := k
+		t.Run(string(recs[k-1].Kind)+"-"+string(recs[k-1].Step), func(t *testing.T) {
+			env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
+			if !runUntilCrash(t, env.engine(t, legacyOpts), k) {
+				t.Fatalf("the run did not reach record %d", k)
+			}
+			f, err := env.engine(t, Options{Source: "orders-db"}).Resume(context.Background())
+			if err != nil {
+				t.Fatalf("Resume after record %d (%s %s): %v", k, recs[k-1].Kind, recs[k-1].Step, err)
+			}
+			assertLegacyEndState(t, env, f)
+		})
+	}
+	if cuts < 20 {
+		t.Errorf("only %d cut points", cuts)
+	}
+}
+
+func TestFailureAtEveryCallOfTheDetachPlan(t *testing.T) {
+	ref := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
+	if _, err := ref.engine(t, legacyOpts).Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	counts := ref.sim.CallCounts()
+	var ops []string
+	for op := range counts {
+		ops = append(ops, op)
+	}
+	sort.Strings(ops)
+	for _, op := range ops {
+		nths := []int{1, 2, counts[op]}
+		if awsclient.IsMutating(op) {
+			nths = nil
+			for n := 1; n <= counts[op]; n++ {
+				nths = append(nths, n)
+			}
+		}
+		seen := map[int]bool{}
+		for _, n := range nths {
+			if n < 1 || seen[n] {
+				continue
+			}
+			seen[n] = true
+			for _, code := range []string{"InvalidParameterValue", "InternalFailure"} {
+				n, code := n, code
+				t.Run(op+"-"+code+"-"+itoa(n), func(t *testing.T) {
+					env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
+					env.sim.AddFault(sim.Fault{Operation: op, Nth: n, Code: code, HTTPStatus: 400})
+					f, err := env.engine(t, legacyOpts).Run(context.Background())
+					if err == nil {
+						assertLegacyEndState(t, env, f)
+						return
+					}
+					if len(env.sim.Mutations()) == 0 {
+						// Failed before any change: nothing to restore or resume.
+						if f.ExitCode == ExitOK || f.ExitCode == ExitInterrupted {
+							t.Fatalf("exit %d for a failure before any change", f.ExitCode)
+						}
+						env.assertProxyHealthy(t, env.discoverRetry(t, "orders-db").Source, "orders-proxy")
+						return
+					}
+					if f.ExitCode != ExitStepFailed {
+						t.Fatalf("exit %d (%v), want 1", f.ExitCode, err)
+					}
+					if f.ProxyState != ProxyOnBlue && f.ProxyState != ProxyOnNewPrimary {
+						t.Fatalf("failed run left the proxy %s", f.ProxyState)
+					}
+					env.assertProxyHealthy(t, env.discoverRetry(t, "orders-db").Source, "orders-proxy")
+					st := FoldJournal(env.journal(t, "orders-db"))
+					if !st.Unfinished() {
+						t.Fatalf("journal not resumable after the failure: %+v", st.Finished)
+					}
+					// The injected fault may still be ahead (a late n-th
+					// call): an operator would resume once more.
+					f2, err := env.engine(t, Options{}).Resume(context.Background())
+					if err != nil {
+						if f2.ExitCode != ExitStepFailed {
+							t.Fatalf("Resume: exit %d %v", f2.ExitCode, err)
+						}
+						f2, err = env.engine(t, Options{}).Resume(context.Background())
+					}
+					if err != nil {
+						t.Fatalf("Resume: %v", err)
+					}
+					assertLegacyEndState(t, env, f2)
+				})
+			}
+		}
+	}
+}
+
+// discoverRetry tolerates the one injected fault the verification itself
+// may run into.
+func (e *engineEnv) discoverRetry(t *testing.T, source string) Discovery {
+	t.Helper()
+	d, err := Discover(context.Background(), e.api, source)
+	if err != nil {
+		d, err = Discover(context.Background(), e.api, source)
+	}
+	if err != nil {
+		t.Fatalf("Discover(%s): %v", source, err)
+	}
+	return d
+}
+
+func itoa(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	var b []byte
+	for n > 0 {
+		b = append([]byte{byte('0' + n%10)}, b...)
+		n /= 10
+	}
+	return string(b)
+}
+
+func TestInterruptExitsFiveRestoresProxyAndResumes(t *testing.T) {
+	for _, at := range []StepID{StepCreateDeployment, StepSwitchover} {
+		t.Run(string(at), func(t *testing.T) {
+			env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			env.events.hook = func(ev Event) {
+				if ev.Type == EventProgress && ev.Step == at {
+					cancel()
+				}
+			}
+			f, err := env.engine(t, legacyOpts).Run(ctx)
+			if ExitCode(err) != ExitInterrupted || f.ExitCode != ExitInterrupted || f.Outcome != OutcomeInterrupted {
+				t.Fatalf("exit %d outcome %s (%v), want 5 interrupted", f.ExitCode, f.Outcome, err)
+			}
+			want := ProxyOnBlue
+			if at == StepSwitchover {
+				want = ProxyOnNewPrimary // the switchover in flight was waited out, then the new primary registered
+			}
+			if f.ProxyState != want {
+				t.Errorf("proxy %s after the interrupt, want %s", f.ProxyState, want)
+			}
+			d := env.discover(t, "orders-db")
+			env.assertProxyHealthy(t, d.Source, "orders-proxy")
+			f2, err := env.engine(t, Options{Source: "orders-db"}).Resume(context.Background())
+			if err != nil {
+				t.Fatalf("Resume: %v", err)
+			}
+			assertLegacyEndState(t, env, f2)
+		})
+	}
+}
+
+func TestSecondRunOnTheSameSourceIsRefused(t *testing.T) {
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
+	held, err := acquireLock(env.stateDir, "orders-db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.release()
+	f, err := env.engine(t, legacyOpts).Run(context.Background())
+	var lockErr *LockError
+	if !errors.As(err, &lockErr) || ExitCode(err) != ExitUsage || f.ExitCode != ExitUsage {
+		t.Fatalf("err %v exit %d, want a lock refusal with exit 2", err, f.ExitCode)
+	}
+	if !strings.Contains(err.Error(), "orders-db") || !strings.Contains(err.Error(), "pid ") {
+		t.Errorf("message does not name the source and the holder: %s", err)
+	}
+	env.assertNoMutations(t)
+	held.release()
+	if _, err := env.engine(t, legacyOpts).Run(context.Background()); err != nil {
+		t.Errorf("after the release the run is refused: %v", err)
+	}
+}
+
+func TestUnwritableStateDirIsRefusedBeforeAnyChange(t *testing.T) {
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
+	blocker := filepath.Join(t.TempDir(), "not-a-dir")
+	if err := os.WriteFile(blocker, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env.stateDir = filepath.Join(blocker, "rdsbg")
+	f, err := env.engine(t, legacyOpts).Run(context.Background())
+	var dirErr *StateDirError
+	if !errors.As(err, &dirErr) || f.ExitCode != ExitUsage {
+		t.Fatalf("err %v exit %d, want a state-dir refusal with exit 2", err, f.ExitCode)
+	}
+	if !strings.Contains(err.Error(), env.stateDir) {
+		t.Errorf("message does not name the directory: %s", err)
+	}
+	env.assertNoMutations(t)
+}

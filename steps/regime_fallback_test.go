@@ -1,0 +1,172 @@
+package steps
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/rdsbg/rdsbg/awsclient/sim"
+)
+
+func TestAutoModeFallsBackToDetachAfterRefusal(t *testing.T) {
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
+	mutationsAtFallback := -1
+	env.approver.onAsk = func(a Approval) {
+		if a.Kind == "fallback-detach" {
+			mutationsAtFallback = len(env.sim.Mutations())
+			if !strings.Contains(a.Text, "Nothing has been changed") || !strings.Contains(a.Text, "orders-proxy") {
+				t.Errorf("fallback text does not say nothing changed and name the proxy: %q", a.Text)
+			}
+		}
+	}
+	f, err := env.engine(t, Options{Source: "orders-db", ProxyMode: ProxyModeAuto}).Run(context.Background())
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if mutationsAtFallback != 0 {
+		t.Errorf("mutations before the fallback approval: %d, want 0", mutationsAtFallback)
+	}
+	plans := env.events.ofType(EventPlanReady)
+	if len(plans) != 2 || plans[0].Plan.Regime != RegimeNative || plans[1].Plan.Regime != RegimeDetach {
+		t.Fatalf("want a native plan then a detach plan, got %d plan events", len(plans))
+	}
+	if f.Outcome != OutcomeDone || f.ProxyState != ProxyOnNewPrimary {
+		t.Errorf("finished %s proxy %s", f.Outcome, f.ProxyState)
+	}
+	if n := env.sim.DeploymentsCreated(); n != 1 {
+		t.Errorf("deployments created %d, want 1", n)
+	}
+	env.assertProxyHealthy(t, plans[1].Plan.Source, "orders-proxy")
+}
+
+func TestHeadlessFallbackNeedsYes(t *testing.T) {
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
+	eng, err := New(Config{API: env.client, Calls: env.calls, Clock: env.clock, StateDir: env.stateDir, Sink: env.events.sink,
+		Approver: declineKind{kind: "fallback-detach", inner: HeadlessApprover{Yes: true, Sink: env.events.sink}},
+		Options:  Options{Source: "orders-db", ProxyMode: ProxyModeAuto}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := eng.Run(context.Background())
+	if ExitCode(err) != ExitCancelled || f.Outcome != OutcomeCancelled || f.ProxyState != ProxyOnBlue {
+		t.Fatalf("declined fallback: exit %d outcome %s proxy %s (%v)", ExitCode(err), f.Outcome, f.ProxyState, err)
+	}
+	if m := env.sim.Mutations(); len(m) != 0 {
+		t.Errorf("a declined fallback changed AWS: %+v", m)
+	}
+}
+
+// declineKind declines one approval kind and delegates the rest.
+type declineKind struct {
+	kind  string
+	inner Approver
+}
+
+func (d declineKind) Approve(ctx context.Context, a Approval) (Decision, error) {
+	if a.Kind == d.kind {
+		return DecisionDecline, nil
+	}
+	return d.inner.Approve(ctx, a)
+}
+
+func TestDetachModeUnderNativeRegimeRollsBack(t *testing.T) {
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSMySQLNative})
+	env.approver.answers["continue-without-proxy"] = DecisionRollback
+	f, err := env.engine(t, Options{Source: "shop-db", ProxyMode: ProxyModeDetach}).Run(context.Background())
+	if err == nil {
+		t.Fatal("Run succeeded; want the rollback to end it")
+	}
+	if f.Outcome != OutcomeRolledBack || f.ExitCode != ExitStepFailed || f.ProxyState != ProxyOnBlue {
+		t.Errorf("finished %s exit %d proxy %s", f.Outcome, f.ExitCode, f.ProxyState)
+	}
+	var asked *Approval
+	for _, a := range env.approver.seen {
+		if a.Kind == "continue-without-proxy" {
+			a := a
+			asked = &a
+		}
+	}
+	if asked == nil {
+		t.Fatalf("no continue-without-proxy approval; kinds %v", env.approver.kinds())
+	}
+	if asked.Severity != SeveritySevere || asked.Confirm != "shop-db" || !strings.Contains(asked.Text, "EMPTY") {
+		t.Errorf("approval: severity %s confirm %q text %q", asked.Severity, asked.Confirm, asked.Text)
+	}
+	plans := env.events.ofType(EventPlanReady)
+	env.assertProxyHealthy(t, plans[0].Plan.Source, "shop-proxy")
+	deps, err := env.api.ListDeployments(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(deps) != 0 {
+		t.Errorf("deployments left after rollback: %+v", deps)
+	}
+	if _, err := env.api.DescribeInstance(context.Background(), "shop-db"); err != nil {
+		t.Errorf("blue is gone: %v", err)
+	}
+}
+
+func TestHeadlessRefusedRegistrationWithoutConfirmRollsBack(t *testing.T) {
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSMySQLNative})
+	eng, err := New(Config{API: env.client, Calls: env.calls, Clock: env.clock, StateDir: env.stateDir, Sink: env.events.sink,
+		Approver: HeadlessApprover{Yes: true, Sink: env.events.sink}, Options: Options{Source: "shop-db", ProxyMode: ProxyModeDetach}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, _ := eng.Run(context.Background())
+	if f.Outcome != OutcomeRolledBack || f.ProxyState != ProxyOnBlue {
+		t.Fatalf("finished %s proxy %s, want rolled-back on blue", f.Outcome, f.ProxyState)
+	}
+	found := false
+	for _, ev := range env.events.ofType(EventNotice) {
+		if strings.Contains(ev.Message, "--confirm shop-db") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no notice naming the missing --confirm")
+	}
+}
+
+func TestCriticalSectionIsOneApproval(t *testing.T) {
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
+	var order []string
+	env.events.hook = func(ev Event) {
+		switch ev.Type {
+		case EventApproval:
+			order = append(order, "approval:"+ev.Approval.Kind)
+		case EventStepStarted:
+			order = append(order, "start:"+string(ev.Step))
+		}
+	}
+	if _, err := env.engine(t, Options{Source: "orders-db", ProxyMode: ProxyModeDetach}).Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var crit *Approval
+	for _, a := range env.approver.seen {
+		if a.Kind == "critical-section" {
+			if crit != nil {
+				t.Fatalf("critical section approved twice")
+			}
+			a := a
+			crit = &a
+		}
+	}
+	if crit == nil {
+		t.Fatalf("no critical-section approval: %v", env.approver.kinds())
+	}
+	if crit.Severity != SeveritySevere || crit.Confirm != "orders-db" ||
+		len(crit.Steps) != 3 || crit.Steps[0] != StepDetachProxyBlue || crit.Steps[2] != StepAttachProxyPrimary {
+		t.Errorf("critical approval: %+v", *crit)
+	}
+	joined := strings.Join(order, " ")
+	i := strings.Index(joined, "approval:critical-section")
+	j := strings.Index(joined, "start:detach-proxy-blue")
+	k := strings.Index(joined, "start:verify")
+	if i < 0 || j < i || k < j {
+		t.Fatalf("order: %s", joined)
+	}
+	if strings.Contains(joined[j:k], "approval:") {
+		t.Errorf("a prompt inside the critical section: %s", joined[j:k])
+	}
+}
