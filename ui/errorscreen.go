@@ -52,6 +52,9 @@ func (m *errorModel) view() string {
 	st := m.Styles
 	var b strings.Builder
 	title := "The run stopped on an error"
+	if m.confirm != nil && m.confirm.approval.Kind != "error" {
+		title = "AWS refused a call: a decision is needed"
+	}
 	if m.confirm != nil && m.confirm.approval.Step != "" {
 		title += " in " + string(m.confirm.approval.Step)
 	}

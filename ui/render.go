@@ -288,14 +288,19 @@ func wrap(width int, s string) string {
 	}
 	var out []string
 	for _, para := range strings.Split(s, "\n") {
-		line, lineW := "", 0
+		// Keep a paragraph's indentation (numbered lists in approval text).
+		lead := para[:len(para)-len(strings.TrimLeft(para, " "))]
+		if len(lead) >= width {
+			lead = ""
+		}
+		line, lineW := lead, len(lead)
 		for _, word := range strings.Fields(para) {
 			ww := ansi.StringWidth(word)
-			if lineW > 0 && lineW+1+ww > width {
+			if lineW > len(lead) && lineW+1+ww > width {
 				out = append(out, line)
 				line, lineW = "", 0
 			}
-			if lineW > 0 {
+			if lineW > len(lead) {
 				line += " "
 				lineW++
 			}

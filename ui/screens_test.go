@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -376,4 +377,16 @@ func finishedEvent() steps.Event {
 		JournalPath: "/var/lib/rdsbg/orders-db.jsonl", RunbookPath: "/var/lib/rdsbg/orders-db.runbook.md",
 	}
 	return e
+}
+
+func TestChoosingASourceFillsEngineDefaults(t *testing.T) {
+	h := newHarness(t, Config{}, backend{upgradeTargets: func(context.Context, string, string) ([]awsclient.UpgradeTarget, error) {
+		return []awsclient.UpgradeTarget{{Version: "16.4", Major: true}}, nil
+	}}, 100, 30)
+	h.send(sourceChosenMsg{source: steps.SourceSummary{ID: srcID, Kind: "instance", Engine: "postgres", EngineVersion: "14.12"}})
+	o := h.w.options.options()
+	if o.SwitchoverTimeout != steps.DefaultSwitchoverTimeout || o.Cleanup != steps.CleanupDeployment || o.ProxyMode != steps.ProxyModeAuto || o.DeploymentName == "" {
+		t.Fatalf("options without the engine defaults: %+v", o)
+	}
+	h.mustShow("‹ 300 ›", "‹ deployment ›", "‹ 16.4 ›")
 }

@@ -93,10 +93,14 @@ func (m *stepModel) view() string {
 	// While the step runs the live tables need the room: on a small
 	// terminal the why and effect stay on the confirmation only.
 	roomy := asking || m.Height >= 28
+	// An approval's text already says what and why: do not say it twice.
+	if asking && m.confirm.approval.Text != "" {
+		roomy = false
+	}
 	if ps.Why != "" && roomy {
 		b.WriteString(wrap(w, ps.Why) + "\n")
 	}
-	if ps.Effect != "" && asking {
+	if ps.Effect != "" && asking && m.confirm.approval.Text == "" {
 		b.WriteString(st.Muted.Render(wrap(w, "Effect: "+ps.Effect)) + "\n")
 	}
 	if m.showCLI || (m.confirm != nil && !m.confirm.decided) {
@@ -130,7 +134,7 @@ func truncate(s string, w int) string {
 func (m *stepModel) ShortHelp() []key.Binding {
 	if m.confirm != nil && !m.confirm.decided {
 		if m.confirm.typing() {
-			return []key.Binding{key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "confirm typed id")), m.Keys.Back, m.Keys.Help}
+			return []key.Binding{key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "confirm typed id")), key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "stop here")), m.Keys.Help}
 		}
 		return []key.Binding{m.Keys.Yes, m.Keys.No, m.Keys.CLI, m.Keys.API, m.Keys.Quit, m.Keys.Help}
 	}

@@ -150,7 +150,7 @@ func (w *wizard) Init() tea.Cmd {
 		cmds = append(cmds, w.startRun(w.cfg.Options))
 	case w.cfg.Options.Source != "":
 		w.phase = phaseOptions
-		w.options = newOptionsModel(w.common, steps.SourceSummary{ID: w.cfg.Options.Source}, w.cfg.Options)
+		w.options = newOptionsModel(w.common, steps.SourceSummary{ID: w.cfg.Options.Source}, w.cfg.Options.WithDefaultsAt(w.run.now))
 		describe, src := w.be.describe, w.cfg.Options.Source
 		ctx := w.ctx
 		cmds = append(cmds, func() tea.Msg {
@@ -308,13 +308,7 @@ func (w *wizard) chooseSource(src steps.SourceSummary) tea.Cmd {
 	w.phase = phaseOptions
 	opts := w.cfg.Options
 	opts.Source = src.ID
-	opts.DeploymentName = ""
-	if w.cfg.Options.DeploymentName != "" {
-		opts.DeploymentName = w.cfg.Options.DeploymentName
-	} else {
-		opts.DeploymentName = steps.DefaultDeploymentName(src.ID, w.run.now)
-	}
-	w.options = newOptionsModel(w.common, src, opts)
+	w.options = newOptionsModel(w.common, src, opts.WithDefaultsAt(w.run.now))
 	return w.loadTargets(src)
 }
 
