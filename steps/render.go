@@ -143,7 +143,7 @@ func RenderMarkdown(p Plan) string {
 func rollbackNotes(p Plan) []string {
 	c := cliBuilder{region: p.Source.Region}
 	var notes []string
-	notes = append(notes, "Before switchover nothing in production has changed: delete the deployment and its green resources with `"+
+	notes = append(notes, "Before switchover blue is still the production database: delete the deployment and its green resources with `"+
 		c.rds("delete-blue-green-deployment", "--blue-green-deployment-identifier \"$BGD\"", "--delete-target")+"` (or `rdsbg abort --source "+p.Source.ID+"`).")
 	if p.Regime == RegimeDetach {
 		var regs []string
