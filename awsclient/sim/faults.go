@@ -70,7 +70,7 @@ func (f Fault) validate() error {
 	return nil
 }
 
-// activeLocked says whether the fault's After/Until window is open.
+// faultWindowOpen says whether the fault's After/Until window is open.
 func (s *Simulator) faultWindowOpen(f *activeFault) bool {
 	if f.After != "" && s.accepted[f.After] == 0 {
 		return false

@@ -298,3 +298,32 @@ func TestModifyAndDeleteCluster(t *testing.T) {
 		t.Fatalf("final snapshot: %v", err)
 	}
 }
+
+func TestNativeRegimeAuroraClusterTargetFollows(t *testing.T) {
+	e := newEnv(t, sim.Options{Scenario: sim.ScenarioAuroraPostgres, ProxyRegime: sim.RegimeNative})
+	blueWriter := aws.ToString(e.instance("ledger-instance-1").DbiResourceId)
+	d := e.create(&rds.CreateBlueGreenDeploymentInput{BlueGreenDeploymentName: aws.String("ledger"), Source: aws.String(arn("cluster", "ledger-cluster")),
+		Tags: []types.Tag{{Key: aws.String("team"), Value: aws.String("dba")}}})
+	if len(d.TagList) != 1 || aws.ToString(d.TagList[0].Key) != "team" {
+		t.Fatalf("tags %+v", d.TagList)
+	}
+	id := aws.ToString(d.BlueGreenDeploymentIdentifier)
+	_, err := e.rds.RegisterDBProxyTargets(ctx(), &rds.RegisterDBProxyTargetsInput{DBProxyName: aws.String("ops-proxy"), DBClusterIdentifiers: []string{"ledger-cluster"}})
+	requireFault[*types.InvalidDBClusterStateFault](t, err)
+	e.waitStatus(id, "AVAILABLE", 2*time.Hour)
+	if _, err := e.rds.SwitchoverBlueGreenDeployment(ctx(), &rds.SwitchoverBlueGreenDeploymentInput{BlueGreenDeploymentIdentifier: aws.String(id)}); err != nil {
+		t.Fatal(err)
+	}
+	e.advance(e.tm.Switchover)
+	targets := e.targets("ledger-proxy")
+	if len(targets) != 4 || aws.ToString(targets[0].RdsResourceId) != "ledger-cluster" || targets[0].TargetHealth.State != types.TargetStateUnavailable {
+		t.Fatalf("after switchover %+v", targets)
+	}
+	if aws.ToString(targets[1].RdsResourceId) != "ledger-instance-1" || aws.ToString(e.instance("ledger-instance-1").DbiResourceId) == blueWriter {
+		t.Fatal("the proxy's writer must be the new primary's instance under the production name")
+	}
+	e.advance(e.tm.ProxyFollow)
+	if got := e.targets("ledger-proxy")[0].TargetHealth.State; got != types.TargetStateAvailable {
+		t.Fatalf("health %s", got)
+	}
+}

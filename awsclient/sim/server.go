@@ -107,7 +107,7 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, reqID, injected)
 		return
 	}
-	desc, ok := operations()[op]
+	desc, ok := s.ops[op]
 	if !ok {
 		if op == "" {
 			writeError(w, reqID, missing("Action"))

@@ -117,6 +117,7 @@ type Simulator struct {
 	timings Timings
 	clock   clock.Clock
 	st      *State
+	ops     map[string]operation // read-only after New
 
 	names    *rand.Rand // green suffixes, ids, resource ids
 	requests *rand.Rand // request ids
@@ -172,6 +173,7 @@ func New(o Options) (*Simulator, error) {
 		names:    rand.New(rand.NewPCG(seed, 0x6e616d6573)),
 		requests: rand.New(rand.NewPCG(seed, 0x7265717565737473)),
 		throttle: rand.New(rand.NewPCG(seed, 0x7468726f74746c65)),
+		ops:      operations(),
 		calls:    map[string]int{},
 		accepted: map[string]int{},
 	}
