@@ -34,7 +34,11 @@ type activeFault struct {
 	consumed bool // one-shot model faults (Switchover, GreenInvalidAfterMS) once used
 }
 
-// ParseFaults reads a JSON array of faults and checks each one.
+// ParseFaults reads a JSON array of faults and checks each one, e.g.
+//
+//	[{"operation":"RegisterDBProxyTargets","nth":1,"code":"InvalidDBInstanceState"},
+//	 {"throttle_rate":0.05},
+//	 {"switchover":"timeout"}]
 func ParseFaults(r io.Reader) ([]Fault, error) {
 	dec := json.NewDecoder(r)
 	dec.DisallowUnknownFields()
