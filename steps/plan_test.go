@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -311,5 +312,35 @@ func TestRenderGoldens(t *testing.T) {
 				t.Errorf("every step needs one sh block")
 			}
 		})
+	}
+}
+
+// TestRunbookIsValidShell parses (sh -n, nothing runs) every sh block of
+// the runbooks, so a quoting mistake cannot reach an operator's terminal.
+func TestRunbookIsValidShell(t *testing.T) {
+	shell, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh on this machine")
+	}
+	d := fixtureRDSPostgres()
+	d.Proxies[0].Proxy = "it's-a-proxy" // forces quoting
+	for _, p := range []Plan{
+		mustPlan(t, d, Options{ProxyMode: ProxyModeDetach, TargetEngineVersion: "16.4", UpgradeVia: UpgradeViaModify, Cleanup: CleanupOldBlue}, pg16Major),
+		mustPlan(t, fixtureAuroraGlobal(), Options{Cleanup: CleanupOldBlue, TargetEngineVersion: "8.0.mysql_aurora.3.08.0", UpgradeVia: UpgradeViaModify}, &awsclient.UpgradeTarget{Version: "8.0.mysql_aurora.3.08.0"}),
+	} {
+		var script strings.Builder
+		for _, s := range p.Steps {
+			for _, line := range s.CLI {
+				script.WriteString(line + "\n")
+			}
+		}
+		cmd := exec.Command(shell, "-n")
+		cmd.Stdin = strings.NewReader(script.String())
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("runbook for %s is not valid sh: %v\n%s\n%s", p.Source.ID, err, out, script.String())
+		}
+		if !strings.Contains(script.String(), "'it'\\''s-a-proxy'") && p.Source.ID == "orders-db" {
+			t.Errorf("proxy name not quoted:\n%s", script.String())
+		}
 	}
 }
