@@ -173,3 +173,28 @@ func TestListSourcesShowsPrimariesWithTheirProxies(t *testing.T) {
 	}
 	env.assertNoMutations(t)
 }
+
+func TestDiscoverSourceBehindTwoProxies(t *testing.T) {
+	env := newSimEnv(t, sim.ScenarioRDSPostgresLegacy)
+	env.sim.Update(func(st *sim.State) {
+		orders := simProxy(st, "orders-proxy").Targets[0]
+		second := *orders
+		simProxy(st, "billing-proxy").Targets = append(simProxy(st, "billing-proxy").Targets, &second)
+	})
+	d := env.discover(t, "orders-db")
+	if len(d.Proxies) != 2 || len(d.ProxyInfo) != 2 {
+		t.Fatalf("proxies %+v", d.Proxies)
+	}
+	p, err := BuildPlan(d, Options{ProxyMode: ProxyModeDetach}, nil, planTime)
+	if err != nil {
+		t.Fatal(err)
+	}
+	detach, _ := p.Step(StepDetachProxy)
+	if len(detach.CLI) != 2 || !strings.Contains(p.RegimeReason, "proxies ") || !strings.Contains(p.RegimeReason, " and ") {
+		t.Errorf("both proxies must be detached and named: %v / %s", detach.CLI, p.RegimeReason)
+	}
+	if !strings.Contains(detach.Effect, "route to") {
+		t.Errorf("plural verb expected: %s", detach.Effect)
+	}
+	env.assertNoMutations(t)
+}

@@ -154,6 +154,8 @@ func TestPreflightFailsEachCheck(t *testing.T) {
 		{"proxy not available", pg, pgSrc, Options{}, func(st *sim.State) { simProxy(st, "orders-proxy").Status = "modifying" }, CheckProxyHealth, CheckFail, "proxy orders-proxy is modifying"},
 		{"proxy target unhealthy", pg, pgSrc, Options{}, func(st *sim.State) { simProxy(st, "orders-proxy").Targets[0].AvailableAt = simStart.Add(time.Hour) }, CheckProxyHealth, CheckFail, "orders-proxy target orders-db is UNAVAILABLE"},
 		{"cluster not available", sim.ScenarioAuroraPostgres, "ledger-cluster", Options{}, func(st *sim.State) { simCluster(st, "ledger-cluster").Status = "backing-up" }, CheckSourceAvailable, CheckFail, `"backing-up"`},
+		{"engine version unsupported", pg, pgSrc, Options{}, func(st *sim.State) { simInstance(st, "orders-db").EngineVersion = "10.21" }, CheckEngineVersion, CheckFail, "11.1 and later"},
+		{"switchover timeout out of range", pg, pgSrc, Options{SwitchoverTimeout: 10 * time.Second}, nil, CheckSwitchoverTimeout, CheckFail, "outside 30–3600"},
 		{"global cluster warns", sim.ScenarioAuroraGlobal, "payments-cluster", Options{}, nil, CheckGlobalCluster, CheckWarn, "payments-global"},
 		{"regime row", sim.ScenarioAuroraGlobal, "payments-cluster", Options{}, nil, CheckRegime, CheckPass, "Detach"},
 		{"native impossible", sim.ScenarioAuroraGlobal, "payments-cluster", Options{ProxyMode: ProxyModeNative}, nil, CheckRegime, CheckFail, "--proxy-mode detach"},
@@ -272,4 +274,19 @@ func TestPreflightRefusesOldPostgresMajorUpgrade(t *testing.T) {
 			Targets: []sim.UpgradeTarget{{Engine: "postgres", Version: "16.4", Major: true}}})
 	})
 	expectCheck(t, checks, CheckUpgradePath, CheckFail, "15.4")
+}
+
+func TestPreflightWithoutIdentityFails(t *testing.T) {
+	env := newSimEnv(t, sim.ScenarioRDSMariaDBNoProxy)
+	d := env.discover(t, "catalog-db")
+	d.Identity = awsclient.Identity{}
+	for _, c := range Preflight(context.Background(), env.api, d, Options{}, nil) {
+		if c.ID == CheckIdentity {
+			if c.Status != CheckFail || !strings.Contains(c.Remediation, "get-caller-identity") {
+				t.Errorf("identity row %+v", c)
+			}
+			return
+		}
+	}
+	t.Error("no identity row")
 }
