@@ -25,7 +25,26 @@ func engineBackend(cfg Config) backend {
 		upgradeTargets: func(ctx context.Context, engine, version string) ([]awsclient.UpgradeTarget, error) {
 			return steps.UpgradeTargets(ctx, api, engine, version)
 		},
-		run: func(ctx context.Context, opts steps.Options, approver steps.Approver, sink steps.Sink) (steps.Finished, error) {
+		unfinished: func(ctx context.Context, source string) (string, error) {
+			journals, err := steps.UnfinishedJournals(cfg.StateDir)
+			if err != nil {
+				return "", err
+			}
+			for path, src := range journals {
+				if src == source {
+					return path, nil
+				}
+			}
+			return "", nil
+		},
+		status: func(ctx context.Context, source string) (string, error) {
+			rep, err := steps.Status(ctx, api, cfg.StateDir, source)
+			if err != nil {
+				return "", err
+			}
+			return rep.Text(), nil
+		},
+		run: func(ctx context.Context, mode string, opts steps.Options, approver steps.Approver, sink steps.Sink) (steps.Finished, error) {
 			eng, err := steps.New(steps.Config{
 				API: api, Calls: cfg.Calls, Clock: cfg.Clock, StateDir: cfg.StateDir,
 				Approver: approver, Sink: sink, Options: opts, Poll: cfg.Poll,
@@ -33,7 +52,7 @@ func engineBackend(cfg Config) backend {
 			if err != nil {
 				return steps.Finished{}, err
 			}
-			switch cfg.Mode {
+			switch mode {
 			case "", "run":
 				return eng.Run(ctx)
 			case "resume":
@@ -41,7 +60,7 @@ func engineBackend(cfg Config) backend {
 			case "abort":
 				return eng.Abort(ctx)
 			}
-			return steps.Finished{}, fmt.Errorf("unknown mode %q: want run, resume or abort", cfg.Mode)
+			return steps.Finished{}, fmt.Errorf("unknown mode %q: want run, resume or abort", mode)
 		},
 	}
 }

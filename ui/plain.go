@@ -90,7 +90,7 @@ func runPlain(ctx context.Context, cfg Config, be backend, in io.Reader, out io.
 	}
 	p.source = opts.Source
 	opts = opts.WithDefaultsAt(clk.Now())
-	f, err := be.run(ctx, opts, p, p.sink)
+	f, err := be.run(ctx, cfg.Mode, opts, p, p.sink)
 	code := f.ExitCode
 	switch {
 	case p.noInput:

@@ -167,3 +167,74 @@ func TestBridgeApproveBlocksUntilAnsweredAndCloseReleases(t *testing.T) {
 		t.Fatal("wait after close did not report the bridge closed")
 	}
 }
+
+// pumpUntil feeds the engine's messages into the wizard, approving (after
+// asserting) every approval until stop says so; it returns true when the
+// engine returned.
+func (h *harness) pumpUntil(stop func(c *confirmation) bool) bool {
+	h.t.Helper()
+	for {
+		select {
+		case m := <-h.w.bridge.msgs:
+			h.send(m)
+			if c := h.pending(); c != nil {
+				if stop(c) {
+					return false
+				}
+				h.expectApproval(c.approval.Kind)
+				h.approve()
+			}
+		case m := <-h.async:
+			for len(h.w.bridge.msgs) > 0 {
+				h.send(<-h.w.bridge.msgs)
+			}
+			h.send(m)
+			return true
+		}
+	}
+}
+
+func TestUnfinishedRunOffersStatusAndResume(t *testing.T) {
+	cfg := simConfig(t, sim.ScenarioRDSPostgresLegacy)
+	cfg.Options = steps.Options{Source: "orders-db"}
+	first := newHarness(t, cfg, engineBackend(cfg), 100, 40)
+	first.drain(first.w.Init())
+	for range len(first.w.options.fields) {
+		first.keys("tab")
+	}
+	first.keys("enter")
+	// Leave when the proxy is back on blue and the deployment exists: the
+	// approval for the critical section.
+	first.pumpUntil(func(c *confirmation) bool { return c.approval.Kind == "critical-section" })
+	first.keys("ctrl+c") // q would be typed into the identifier field
+	first.mustShow("AWS keeps going", "rdsbg resume")
+	first.keys("y")
+	first.pumpUntil(func(*confirmation) bool { return false })
+	if !first.quit || first.w.exitCode != steps.ExitInterrupted {
+		t.Fatalf("quit=%v exit=%d, want %d", first.quit, first.w.exitCode, steps.ExitInterrupted)
+	}
+
+	second := newHarness(t, cfg, engineBackend(cfg), 100, 40)
+	second.drain(second.w.Init())
+	if second.w.phase != phaseJournal {
+		t.Fatalf("no unfinished-run screen:\n%s", second.view())
+	}
+	second.mustShow("An unfinished run exists for orders-db", "r resume · s status · x abort")
+	second.keys("s")
+	if second.w.journal.status == "" && second.w.journal.statusErr == nil {
+		t.Fatalf("status not shown:\n%s", second.view())
+	}
+	second.mustShow("orders-db")
+	second.keys("r")
+	if second.w.phase != phaseRun {
+		t.Fatal("r did not resume")
+	}
+	if !second.pumpUntil(func(*confirmation) bool { return false }) {
+		t.Fatal("resume did not finish")
+	}
+	f := second.w.run.finished
+	if f == nil || f.Outcome != steps.OutcomeDone {
+		t.Fatalf("resume outcome %+v:\n%s", f, second.view())
+	}
+	second.mustShow("DONE", "orders-db-old1")
+}

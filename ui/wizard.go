@@ -24,9 +24,13 @@ type backend struct {
 	listSources    func(ctx context.Context) ([]steps.SourceSummary, error)
 	describe       func(ctx context.Context, source string) (steps.SourceSummary, error)
 	upgradeTargets func(ctx context.Context, engine, version string) ([]awsclient.UpgradeTarget, error)
-	// run executes the engine in the configured mode (run, resume, abort)
-	// and returns its summary.
-	run func(ctx context.Context, opts steps.Options, approver steps.Approver, sink steps.Sink) (steps.Finished, error)
+	// unfinished returns the journal of an unfinished run for source, or "".
+	unfinished func(ctx context.Context, source string) (string, error)
+	// status is `rdsbg status` as text.
+	status func(ctx context.Context, source string) (string, error)
+	// run executes the engine in mode (run, resume, abort) and returns its
+	// summary.
+	run func(ctx context.Context, mode string, opts steps.Options, approver steps.Approver, sink steps.Sink) (steps.Finished, error)
 }
 
 // Messages of the root model.
@@ -47,6 +51,7 @@ type phase int
 const (
 	phaseSource phase = iota
 	phaseOptions
+	phaseJournal
 	phaseRun
 )
 
@@ -92,6 +97,7 @@ type wizard struct {
 	front     runScreen
 	source    *sourceModel
 	options   *optionsModel
+	journal   *journalModel
 	preflight *preflightModel
 	plan      *planModel
 	step      *stepModel
@@ -147,7 +153,7 @@ func (w *wizard) Init() tea.Cmd {
 	}
 	switch {
 	case w.cfg.Mode == "resume" || w.cfg.Mode == "abort":
-		cmds = append(cmds, w.startRun(w.cfg.Options))
+		cmds = append(cmds, w.startRun(w.cfg.Mode, w.cfg.Options))
 	case w.cfg.Options.Source != "":
 		w.phase = phaseOptions
 		w.options = newOptionsModel(w.common, steps.SourceSummary{ID: w.cfg.Options.Source}, w.cfg.Options.WithDefaultsAt(w.run.now))
@@ -184,7 +190,7 @@ func (w *wizard) loadTargets(src steps.SourceSummary) tea.Cmd {
 
 // startRun launches the engine in its own goroutine (a tea.Cmd) and arms the
 // bridge reader.
-func (w *wizard) startRun(opts steps.Options) tea.Cmd {
+func (w *wizard) startRun(mode string, opts steps.Options) tea.Cmd {
 	w.phase, w.front = phaseRun, screenPreflight
 	runCtx, cancel := context.WithCancel(w.ctx)
 	w.cancelRun = cancel
@@ -192,7 +198,7 @@ func (w *wizard) startRun(opts steps.Options) tea.Cmd {
 	br, run, done := w.bridge, w.be.run, w.engineDone
 	return tea.Batch(w.waitBridge(), w.spawn(func() tea.Msg {
 		defer close(done)
-		f, err := run(runCtx, opts, br, br.Sink)
+		f, err := run(runCtx, mode, opts, br, br.Sink)
 		return runDoneMsg{finished: f, err: err}
 	}))
 }
@@ -212,6 +218,8 @@ func (w *wizard) typing() bool {
 		return w.source.typing()
 	case phaseOptions:
 		return w.options != nil && w.options.typing()
+	case phaseJournal:
+		return false
 	}
 	switch w.front {
 	case screenPlan:
@@ -234,6 +242,8 @@ func (w *wizard) active() screen {
 		if w.options != nil {
 			return w.options
 		}
+	case phaseJournal:
+		return w.journal
 	}
 	switch w.front {
 	case screenPlan:
@@ -278,14 +288,30 @@ func (w *wizard) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return w, nil
 		}
 		w.options.source = msg.source
-		return w, w.loadTargets(msg.source)
+		return w, w.checkJournal(msg.source)
+	case journalCheckedMsg:
+		if msg.path == "" || msg.err != nil {
+			// No journal (or none readable): a fresh run; the engine's own
+			// lock still refuses a second concurrent run.
+			return w, w.loadTargets(msg.source)
+		}
+		w.phase = phaseJournal
+		w.journal = &journalModel{Common: w.common, source: msg.source, path: msg.path}
+		return w, nil
+	case journalChoiceMsg:
+		return w, w.onJournalChoice(msg.mode)
+	case statusLoadedMsg:
+		if w.journal != nil {
+			w.journal.update(msg)
+		}
+		return w, nil
 	case targetsLoadedMsg:
 		if w.options != nil {
 			w.options.update(msg)
 		}
 		return w, nil
 	case optionsDoneMsg:
-		return w, w.startRun(msg.options)
+		return w, w.startRun(w.cfg.Mode, msg.options)
 	case eventMsg:
 		w.onEvent(msg.event)
 		return w, w.waitBridge()
@@ -309,7 +335,31 @@ func (w *wizard) chooseSource(src steps.SourceSummary) tea.Cmd {
 	opts := w.cfg.Options
 	opts.Source = src.ID
 	w.options = newOptionsModel(w.common, src, opts.WithDefaultsAt(w.run.now))
-	return w.loadTargets(src)
+	return w.checkJournal(src)
+}
+
+// checkJournal looks for an unfinished run of src before offering a new one.
+func (w *wizard) checkJournal(src steps.SourceSummary) tea.Cmd {
+	if w.be.unfinished == nil {
+		return w.loadTargets(src)
+	}
+	unfinished, ctx := w.be.unfinished, w.ctx
+	return func() tea.Msg {
+		path, err := unfinished(ctx, src.ID)
+		return journalCheckedMsg{source: src, path: path, err: err}
+	}
+}
+
+func (w *wizard) onJournalChoice(mode string) tea.Cmd {
+	src := w.journal.source.ID
+	if mode == "status" {
+		status, ctx := w.be.status, w.ctx
+		return func() tea.Msg {
+			text, err := status(ctx, src)
+			return statusLoadedMsg{text: text, err: err}
+		}
+	}
+	return w.startRun(mode, steps.Options{Source: src}.WithDefaultsAt(w.run.now))
 }
 
 func (w *wizard) onEvent(e steps.Event) {
@@ -463,6 +513,8 @@ func (w *wizard) onKey(msg tea.KeyPressMsg) tea.Cmd {
 			return w.options.update(msg)
 		}
 		return nil
+	case phaseJournal:
+		return w.journal.update(msg)
 	}
 	switch w.front {
 	case screenPlan:
