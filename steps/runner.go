@@ -270,7 +270,7 @@ func (r *run) approveCritical(ctx context.Context) error {
 			cli = append(cli, s.CLI...)
 		}
 	}
-	text := fmt.Sprintf("From here to the end of %s the proxy has no target: applications connected through %s cannot reach %s until the new primary is registered and healthy. The switchover itself takes up to %s. The section runs without further prompts; if anything fails the proxy is re-registered before rdsbg stops.",
+	text := fmt.Sprintf("From here to the end of %s the proxy has no target: applications connected through %s cannot reach %s until the new primary is registered and healthy. The switchover itself takes up to %s. The section runs without further prompts; if anything fails the proxy is re-registered before rdsbg stops. If AWS refuses to register the new primary while the deployment object exists, rdsbg deletes the deployment object (never a database) and registers again.",
 		StepAttachProxyPrimary, proxyNames(r.proxies), r.plan.Source.ID, r.plan.Options.SwitchoverTimeout)
 	err := r.ask(ctx, Approval{Kind: "critical-section", Step: StepDetachProxyBlue, Title: "Start the critical section: detach the proxy, switch over, attach the new primary",
 		Text: text, Severity: SeveritySevere, CLI: cli, Confirm: r.plan.Source.ID, Steps: ids})

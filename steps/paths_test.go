@@ -1,0 +1,186 @@
+package steps
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/rdsbg/rdsbg/awsclient/sim"
+)
+
+func TestUpgradeViaModifyAndCleanupOldBlue(t *testing.T) {
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
+	f, err := env.engine(t, Options{Source: "orders-db", ProxyMode: ProxyModeDetach, TargetEngineVersion: "15.10", UpgradeVia: UpgradeViaModify, Cleanup: CleanupOldBlue}).Run(context.Background())
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	recs := env.journal(t, "orders-db")
+	if !inOrder(stepOrder(recs, StepStateDone), []StepID{StepCreateDeployment, StepUpgradeGreen, StepSwitchover, StepVerify, StepCleanup}) {
+		t.Errorf("done steps %v", stepOrder(recs, StepStateDone))
+	}
+	var ops []string
+	for _, m := range env.sim.Mutations() {
+		ops = append(ops, m.Operation)
+	}
+	joined := strings.Join(ops, " ")
+	for _, want := range []string{"ModifyDBInstance", "CreateDBSnapshot", "DeleteBlueGreenDeployment", "DeleteDBInstance"} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("mutations %v lack %s", ops, want)
+		}
+	}
+	if strings.Index(joined, "CreateDBSnapshot") > strings.Index(joined, "DeleteDBInstance") {
+		t.Errorf("old blue deleted before its snapshot: %v", ops)
+	}
+	for _, old := range []string{"orders-db-old1", "orders-db-replica-1-old1"} {
+		if _, err := env.api.DescribeInstance(context.Background(), old); err == nil {
+			t.Errorf("%s still exists after --cleanup old-blue", old)
+		}
+	}
+	snap, err := env.api.DescribeInstanceSnapshot(context.Background(), "rdsbg-final-orders-db-old1")
+	if err != nil || snap.Status != "available" {
+		t.Errorf("final snapshot: %+v %v", snap, err)
+	}
+	assertLegacyProxyOnNewPrimary(t, env, f, "15.10")
+}
+
+func assertLegacyProxyOnNewPrimary(t *testing.T, env *engineEnv, f Finished, version string) {
+	t.Helper()
+	if f.Outcome != OutcomeDone || f.ProxyState != ProxyOnNewPrimary {
+		t.Errorf("finished %s proxy %s", f.Outcome, f.ProxyState)
+	}
+	d := env.discoverRetry(t, "orders-db")
+	env.assertProxyHealthy(t, d.Source, "orders-proxy")
+	if d.Instance == nil || d.Instance.EngineVersion != version {
+		t.Errorf("orders-db runs %+v, want %s", d.Instance, version)
+	}
+}
+
+func TestSwitchoverRolledBackByAWSReRegistersBlue(t *testing.T) {
+	for _, mode := range []string{"fail", "timeout"} {
+		t.Run(mode, func(t *testing.T) {
+			env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy, Faults: []sim.Fault{{Switchover: mode}}})
+			f, err := env.engine(t, legacyOpts).Run(context.Background())
+			if err == nil || f.ExitCode != ExitStepFailed || f.ProxyState != ProxyOnBlue {
+				t.Fatalf("exit %d proxy %s err %v, want 1 on blue", f.ExitCode, f.ProxyState, err)
+			}
+			if !strings.Contains(err.Error(), "rolled it back") || !strings.Contains(err.Error(), "Blue is still production") {
+				t.Errorf("not a plain explanation: %v", err)
+			}
+			d := env.discoverRetry(t, "orders-db")
+			env.assertProxyHealthy(t, d.Source, "orders-proxy")
+			if d.Instance.EngineVersion != "15.7" {
+				t.Errorf("blue changed: %s", d.Instance.EngineVersion)
+			}
+			if len(env.events.ofType(EventCompensation)) == 0 {
+				t.Errorf("no compensation event")
+			}
+			// The fault was one-shot: resuming switches over.
+			f2, err := env.engine(t, Options{Source: "orders-db"}).Resume(context.Background())
+			if err != nil {
+				t.Fatalf("Resume: %v", err)
+			}
+			assertLegacyEndState(t, env, f2)
+		})
+	}
+}
+
+func TestInvalidConfigurationExplainsAbortPath(t *testing.T) {
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy, Faults: []sim.Fault{{GreenInvalidAfterMS: 60_000}}})
+	f, err := env.engine(t, legacyOpts).Run(context.Background())
+	if err == nil || f.ExitCode != ExitStepFailed {
+		t.Fatalf("exit %d err %v", f.ExitCode, err)
+	}
+	if !strings.Contains(err.Error(), "INVALID_CONFIGURATION") || !strings.Contains(err.Error(), "rdsbg abort --source orders-db") {
+		t.Errorf("no explanation with the abort path: %v", err)
+	}
+	if f.ProxyState != ProxyOnBlue {
+		t.Errorf("proxy %s, want blue", f.ProxyState)
+	}
+	env.assertProxyHealthy(t, env.discoverRetry(t, "orders-db").Source, "orders-proxy")
+
+	af, err := env.engine(t, Options{Source: "orders-db"}).Abort(context.Background())
+	if err != nil || af.Outcome != OutcomeRolledBack || af.ExitCode != ExitOK || af.ProxyState != ProxyOnBlue {
+		t.Fatalf("Abort: %+v %v", af, err)
+	}
+	deps, err := env.api.ListDeployments(context.Background(), "")
+	if err != nil || len(deps) != 0 {
+		t.Errorf("deployments after abort: %+v %v", deps, err)
+	}
+	env.assertProxyHealthy(t, env.discoverRetry(t, "orders-db").Source, "orders-proxy")
+	rep, err := Status(context.Background(), env.api, env.stateDir, "orders-db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Unfinished || rep.ProxyState != ProxyOnBlue || rep.Finished == nil || rep.Finished.Outcome != OutcomeRolledBack {
+		t.Errorf("status after abort: %+v", rep)
+	}
+}
+
+func TestAbortAfterSwitchoverIsRefused(t *testing.T) {
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
+	o := legacyOpts
+	o.Cleanup = CleanupNone
+	if _, err := env.engine(t, o).Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	before := len(env.sim.Mutations())
+	f, err := env.engine(t, Options{Source: "orders-db"}).Abort(context.Background())
+	if ExitCode(err) != ExitUsage || !strings.Contains(err.Error(), "nothing to abort") {
+		t.Fatalf("exit %d err %v", ExitCode(err), err)
+	}
+	if f.ProxyState != ProxyOnNewPrimary {
+		t.Errorf("proxy %s", f.ProxyState)
+	}
+	if after := len(env.sim.Mutations()); after != before {
+		t.Errorf("a refused abort changed AWS: %d → %d mutations", before, after)
+	}
+}
+
+func TestContinueWithoutProxyApproved(t *testing.T) {
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSMySQLNative})
+	f, err := env.engine(t, Options{Source: "shop-db", ProxyMode: ProxyModeDetach}).Run(context.Background())
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if f.Outcome != OutcomeDone || f.ProxyState != ProxyOnNewPrimary {
+		t.Errorf("finished %s proxy %s", f.Outcome, f.ProxyState)
+	}
+	env.assertProxyHealthy(t, env.discoverRetry(t, "shop-db").Source, "shop-proxy")
+}
+
+func TestStatusOfAnInterruptedRun(t *testing.T) {
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	env.events.hook = func(ev Event) {
+		if ev.Type == EventStepDone && ev.Step == StepAttachProxyBlue {
+			cancel()
+		}
+	}
+	if _, err := env.engine(t, legacyOpts).Run(ctx); ExitCode(err) != ExitInterrupted {
+		t.Fatalf("want an interrupt, got %v", err)
+	}
+	rep, err := Status(context.Background(), env.api, env.stateDir, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Unfinished || rep.Source != "orders-db" || rep.Deployment == nil || rep.ProxyState != ProxyOnBlue {
+		t.Fatalf("status: %+v", rep)
+	}
+	text := rep.Text()
+	for _, want := range []string{"orders-db", "rdsbg resume", "attach-proxy-blue", "done", rep.DeploymentID} {
+		if !strings.Contains(text, want) {
+			t.Errorf("status text lacks %q:\n%s", want, text)
+		}
+	}
+	open, err := UnfinishedJournals(env.stateDir)
+	if err != nil || len(open) != 1 {
+		t.Errorf("unfinished journals: %v %v", open, err)
+	}
+	// resume without --source picks the one unfinished journal
+	f, err := env.engine(t, Options{}).Resume(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertLegacyEndState(t, env, f)
+}
