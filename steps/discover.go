@@ -121,6 +121,8 @@ func Discover(ctx context.Context, api awsclient.API, source string) (Discovery,
 			if err := discoverCluster(ctx, api, &d, cl); err != nil {
 				return d, err
 			}
+		case isNotFound(err) && ref.Kind == KindCluster:
+			return d, usageError(source, "DB cluster %s not found in %s: run `rdsbg` to list the sources, or `aws rds describe-db-clusters --region %s`", ref.ID, api.Region(), api.Region())
 		case isNotFound(err):
 			return d, usageError(source, "%s is neither a DB instance nor a DB cluster in %s: run `rdsbg` to list the sources, or `aws rds describe-db-instances --region %s` and `aws rds describe-db-clusters --region %s`", source, api.Region(), api.Region(), api.Region())
 		default:

@@ -39,6 +39,10 @@ func TestDiscoverRDSInstanceWithReplicaAndProxy(t *testing.T) {
 func TestDiscoverAuroraClusterListsWriterFirst(t *testing.T) {
 	env := newSimEnv(t, sim.ScenarioAuroraPostgres)
 	d := env.discover(t, "ledger-cluster")
+	byARN := env.discover(t, "arn:aws:rds:us-east-1:123456789012:cluster:ledger-cluster")
+	if byARN.Source.ID != "ledger-cluster" || byARN.Source.Kind != KindCluster {
+		t.Errorf("by ARN: %+v", byARN.Source)
+	}
 	if d.Source.Kind != KindCluster || d.Cluster == nil || d.Instance != nil {
 		t.Fatalf("source %+v", d.Source)
 	}
@@ -107,6 +111,7 @@ func TestDiscoverRefusesBadSources(t *testing.T) {
 		{sim.ScenarioAuroraPostgres, "ledger-instance-2", []string{"ledger-instance-2 is a member instance of DB cluster ledger-cluster: pass --source ledger-cluster"}},
 		{sim.ScenarioRDSPostgresLegacy, "nope-db", []string{"nope-db", "rdsbg", "describe-db-instances"}},
 		{sim.ScenarioRDSPostgresLegacy, "arn:aws:rds:us-east-1:123456789012:db:nope-db", []string{"DB instance nope-db not found", "describe-db-instances"}},
+		{sim.ScenarioAuroraPostgres, "arn:aws:rds:us-east-1:123456789012:cluster:nope-cluster", []string{"DB cluster nope-cluster not found", "describe-db-clusters"}},
 		{sim.ScenarioRDSPostgresLegacy, "arn:aws:rds:eu-west-1:123456789012:db:orders-db", []string{"arn:aws:rds:eu-west-1:123456789012:db:orders-db", "Region eu-west-1", "--region eu-west-1"}},
 		{sim.ScenarioRDSPostgresLegacy, "arn:aws:rds:us-east-1:999999999999:db:orders-db", []string{"account 999999999999", "123456789012"}},
 		{sim.ScenarioRDSPostgresLegacy, "arn:aws:rds:us-east-1:123456789012:db-proxy:prx-0123", []string{"db-proxy", "not a DB instance or cluster"}},
