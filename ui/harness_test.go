@@ -17,7 +17,18 @@ import (
 	"github.com/rdsbg/rdsbg/steps"
 )
 
-var update = flag.Bool("update", false, "rewrite ui/testdata/*.golden from the current views")
+// -update rewrites ui/testdata/*.golden. teatest's golden package already
+// defines that flag in this test binary; share it rather than clash.
+func init() {
+	if flag.Lookup("update") == nil {
+		flag.Bool("update", false, "rewrite ui/testdata/*.golden from the current views")
+	}
+}
+
+func updateGoldens() bool {
+	f := flag.Lookup("update")
+	return f != nil && f.Value.String() == "true"
+}
 
 // harness drives the root model the way huh's and gh-dash's tests do: send
 // a message to Update, run the returned commands synchronously, feed their
@@ -212,7 +223,7 @@ func (h *harness) golden(name string) {
 	h.t.Helper()
 	got := h.view()
 	path := filepath.Join("testdata", name+".golden")
-	if *update {
+	if updateGoldens() {
 		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
 			h.t.Fatal(err)
 		}
