@@ -1,0 +1,250 @@
+package steps
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rdsbg/rdsbg/awsclient/clock"
+	"github.com/rdsbg/rdsbg/awsclient/sim"
+)
+
+func TestHeadlessApprover(t *testing.T) {
+	severe := Approval{Kind: "critical-section", Title: "critical", Severity: SeveritySevere, Confirm: "orders-db"}
+	reversible := Approval{Kind: "step", Title: "create", Severity: SeverityReversible}
+	cases := []struct {
+		name    string
+		h       HeadlessApprover
+		a       Approval
+		want    Decision
+		mention string // the notice must name the missing flag
+	}{
+		{"read-only needs nothing", HeadlessApprover{}, Approval{Kind: "step", Title: "check", Severity: SeverityReadOnly}, DecisionApprove, ""},
+		{"reversible with --yes", HeadlessApprover{Yes: true}, reversible, DecisionApprove, ""},
+		{"reversible without --yes", HeadlessApprover{}, reversible, DecisionDecline, "--yes"},
+		{"severe with --yes only", HeadlessApprover{Yes: true}, severe, DecisionDecline, "--confirm orders-db"},
+		{"severe with a wrong --confirm", HeadlessApprover{Yes: true, Confirm: "other-db"}, severe, DecisionDecline, "--confirm orders-db"},
+		{"severe with --confirm only", HeadlessApprover{Confirm: "orders-db"}, severe, DecisionDecline, "--yes"},
+		{"severe with both", HeadlessApprover{Yes: true, Confirm: "ORDERS-DB"}, severe, DecisionApprove, ""},
+		{"fallback with --yes", HeadlessApprover{Yes: true}, Approval{Kind: "fallback-detach", Title: "fallback", Severity: SeverityReversible}, DecisionApprove, "detach"},
+		{"fallback without --yes", HeadlessApprover{}, Approval{Kind: "fallback-detach", Title: "fallback", Severity: SeverityReversible}, DecisionDecline, "--yes"},
+		{"no proxy with --yes only", HeadlessApprover{Yes: true}, Approval{Kind: "continue-without-proxy", Title: "no proxy", Severity: SeveritySevere, Confirm: "shop-db"}, DecisionRollback, "--confirm shop-db"},
+		{"no proxy with both", HeadlessApprover{Yes: true, Confirm: "shop-db"}, Approval{Kind: "continue-without-proxy", Title: "no proxy", Severity: SeveritySevere, Confirm: "shop-db"}, DecisionApprove, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var notes []string
+			c.h.Sink = func(ev Event) { notes = append(notes, ev.Message) }
+			got, err := c.h.Approve(context.Background(), c.a)
+			if err != nil || got != c.want {
+				t.Fatalf("got %s %v, want %s", got, err, c.want)
+			}
+			if c.mention != "" && !strings.Contains(strings.Join(notes, "\n"), c.mention) {
+				t.Errorf("notices %q do not mention %q", notes, c.mention)
+			}
+		})
+	}
+}
+
+func TestNDJSONSinkWritesOneEventPerLine(t *testing.T) {
+	var buf bytes.Buffer
+	sink := NewNDJSONSink(&buf)
+	now := time.Date(2026, 11, 21, 23, 0, 0, 0, time.UTC)
+	sink(Event{Time: now, Type: EventStepStarted, Step: StepSwitchover, Message: "go"})
+	sink(Event{Time: now, Type: EventRunFinished, Finished: &Finished{Outcome: OutcomeDone, ProxyState: ProxyOnNewPrimary, ProxylessWindowMS: 1500}})
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("%d lines: %q", len(lines), buf.String())
+	}
+	var fin map[string]any
+	if err := json.Unmarshal([]byte(lines[1]), &fin); err != nil {
+		t.Fatal(err)
+	}
+	// Finished's fields sit at the top level of run-finished.
+	if fin["type"] != "run-finished" || fin["proxy_state"] != "new-primary" || fin["proxyless_window_ms"] != 1500.0 {
+		t.Errorf("run-finished line: %s", lines[1])
+	}
+	var started map[string]any
+	if err := json.Unmarshal([]byte(lines[0]), &started); err != nil || started["step"] != "switchover" {
+		t.Errorf("step-started line: %s %v", lines[0], err)
+	}
+}
+
+func TestTextSinkPrintsProgressOnlyWhenItChanges(t *testing.T) {
+	var buf bytes.Buffer
+	sink := NewTextSink(&buf)
+	p := &Progress{DeploymentStatus: "PROVISIONING", Waiting: "the deployment"}
+	for i := 0; i < 3; i++ {
+		sink(Event{Type: EventProgress, Step: StepCreateDeployment, Progress: p})
+	}
+	sink(Event{Type: EventProgress, Step: StepCreateDeployment, Progress: &Progress{DeploymentStatus: "AVAILABLE", Waiting: "the deployment"}})
+	sink(Event{Type: EventRunFinished, Finished: &Finished{Outcome: OutcomeDone, ProxyState: ProxyOnBlue, Renames: map[string]string{"a": "a-old1"}}})
+	out := buf.String()
+	if n := strings.Count(out, "PROVISIONING"); n != 1 {
+		t.Errorf("PROVISIONING printed %d times:\n%s", n, out)
+	}
+	for _, want := range []string{"AVAILABLE", "finished: done", "proxy blue", "renamed a → a-old1"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("text lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestJournalFoldAndTornLine(t *testing.T) {
+	dir := t.TempDir()
+	path := JournalPath(dir, "arn:aws:rds:us-east-1:123456789012:db:Orders-DB")
+	if filepath.Base(path) != "orders-db.journal.jsonl" || path != JournalPath(dir, "orders-db") {
+		t.Fatalf("journal path %s: an ARN and its identifier must share one file", path)
+	}
+	clk := clock.NewVirtual(time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC))
+	j, err := OpenJournal(path, clk.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan := Plan{Source: Source{ID: "orders-db"}, Steps: []PlannedStep{{ID: StepDetachProxy}, {ID: StepCreateDeployment}}}
+	for _, r := range []Record{
+		{Kind: RecordRunStarted, Source: "orders-db", Plan: &plan},
+		{Kind: RecordProxies, Proxies: []ProxyRegistration{{Proxy: "orders-proxy"}}},
+		{Kind: RecordStep, Step: StepDetachProxy, State: StepStateStarted},
+		{Kind: RecordStep, Step: StepDetachProxy, State: StepStateDone},
+		{Kind: RecordDeployment, DeploymentID: "bgd-1"},
+		{Kind: RecordProxyless, State: "open"},
+	} {
+		if err := j.Append(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	j.Close()
+	// A crash mid-write leaves half a line.
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(`{"kind":"step","step":"create-deploy`)
+	f.Close()
+	recs, err := ReadJournal(path)
+	if err != nil || len(recs) != 6 {
+		t.Fatalf("%d records, %v", len(recs), err)
+	}
+	st := FoldJournal(recs)
+	if !st.Unfinished() || !st.Done(StepDetachProxy) || st.Done(StepCreateDeployment) || st.DeploymentID != "bgd-1" ||
+		len(st.Proxies) != 1 || st.ProxylessAt == nil {
+		t.Errorf("fold: %+v", st)
+	}
+	open, err := UnfinishedJournals(dir)
+	if err != nil || open[path] != "orders-db" {
+		t.Errorf("unfinished journals %v %v", open, err)
+	}
+	recs = append(recs, Record{Kind: RecordFinish, Finished: &Finished{Outcome: OutcomeDone}})
+	if FoldJournal(recs).Unfinished() {
+		t.Errorf("a done run is unfinished")
+	}
+	recs[len(recs)-1].Finished.Outcome = OutcomeInterrupted
+	if !FoldJournal(recs).Unfinished() {
+		t.Errorf("an interrupted run is not resumable")
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	cases := []struct {
+		err  error
+		want int
+	}{
+		{nil, ExitOK},
+		{errors.New("boom"), ExitStepFailed},
+		{&InputError{Message: "bad"}, ExitUsage},
+		{&InputError{Message: "blocked", ExitCode: ExitPreflight}, ExitPreflight},
+		{fmt.Errorf("wrapped: %w", &LockError{Source: "x"}), ExitUsage},
+		{&StateDirError{Dir: "/x", Err: errors.New("ro")}, ExitUsage},
+		{ErrBlocked, ExitPreflight},
+		{fmt.Errorf("%w: plan", ErrDeclined), ExitCancelled},
+		{fmt.Errorf("step: %w", context.Canceled), ExitInterrupted},
+	}
+	for _, c := range cases {
+		if got := ExitCode(c.err); got != c.want {
+			t.Errorf("ExitCode(%v) = %d, want %d", c.err, got, c.want)
+		}
+	}
+}
+
+func TestNewRefusesAnIncompleteConfig(t *testing.T) {
+	if _, err := New(Config{}); ExitCode(err) != ExitUsage {
+		t.Errorf("no API: %v", err)
+	}
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSMariaDBNoProxy})
+	if _, err := New(Config{API: env.client, StateDir: env.stateDir}); err == nil || !strings.Contains(err.Error(), "--yes") {
+		t.Errorf("no approver: %v", err)
+	}
+	if _, err := New(Config{API: env.client, Approver: HeadlessApprover{}}); err == nil || !strings.Contains(err.Error(), "state") {
+		t.Errorf("no state dir: %v", err)
+	}
+}
+
+func TestWaitBacksOffUnderThrottlingAndGivesUpClearly(t *testing.T) {
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSMariaDBNoProxy})
+	env.sim.AddFault(sim.Fault{Operation: "DescribeBlueGreenDeployments", ThrottleRate: 1})
+	eng := env.engine(t, Options{Source: "catalog-db"})
+	start := env.clock.Now()
+	limit := 30 * time.Minute
+	err := eng.wait(context.Background(), waitSpec{step: StepCreateDeployment, what: "the deployment to be AVAILABLE", speed: pollSlow, limit: limit,
+		poll: func(ctx context.Context) (bool, Progress, error) {
+			_, err := env.client.DescribeDeployment(ctx, "bgd-doesnotexist00")
+			return false, Progress{}, err
+		}})
+	var wt *WaitTimeoutError
+	if !errors.As(err, &wt) || !strings.Contains(err.Error(), "the deployment to be AVAILABLE") {
+		t.Fatalf("want a clear timeout, got %v", err)
+	}
+	if elapsed := env.clock.Now().Sub(start); elapsed < limit {
+		t.Errorf("gave up after %s, before the %s limit", elapsed, limit)
+	}
+	throttled := 0
+	for _, ev := range env.events.ofType(EventNotice) {
+		if strings.Contains(ev.Message, "throttling") {
+			throttled++
+		}
+	}
+	if throttled == 0 {
+		t.Errorf("no throttling notice")
+	}
+	// Slow polling alone would be 120 reads in 30 min; backing off to
+	// DefaultPollPolicy().Max (2 min) leaves far fewer operations.
+	if ops := env.sim.CallCounts()["DescribeBlueGreenDeployments"]; ops == 0 || ops > 3*40 {
+		t.Errorf("%d throttled calls in %s", ops, limit)
+	}
+	reads := 0
+	for _, c := range env.calls.Recent(200) {
+		if c.Operation == "DescribeBlueGreenDeployments" {
+			reads++
+		}
+	}
+	if reads > 30 {
+		t.Errorf("%d operations in %s under throttling: no backoff", reads, limit)
+	}
+}
+
+func TestWaitNeedsStableReads(t *testing.T) {
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSMariaDBNoProxy})
+	eng := env.engine(t, Options{Source: "catalog-db"})
+	answers := []bool{true, false, true, true, false, true, true, true}
+	polls := 0
+	err := eng.wait(context.Background(), waitSpec{step: StepReadyCheck, what: "stability", speed: pollFast, limit: time.Hour, stable: 3,
+		poll: func(ctx context.Context) (bool, Progress, error) {
+			polls++
+			return answers[polls-1], Progress{}, nil
+		}})
+	if err != nil || polls != len(answers) {
+		t.Errorf("polls %d err %v, want %d reads (3 in a row)", polls, err, len(answers))
+	}
+	if got := eng.wait(context.Background(), waitSpec{step: StepReadyCheck, what: "x", speed: pollFast, limit: time.Hour,
+		poll: func(ctx context.Context) (bool, Progress, error) { return false, Progress{}, fatal("broken") }}); got == nil || got.Error() != "broken" {
+		t.Errorf("a fatal poll error must stop the wait at once: %v", got)
+	}
+}
