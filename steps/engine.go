@@ -57,6 +57,8 @@ func New(cfg Config) (*Engine, error) {
 	}
 	if cfg.Poll == (PollPolicy{}) {
 		cfg.Poll = DefaultPollPolicy()
+	} else {
+		cfg.Poll = cfg.Poll.withDefaults()
 	}
 	seed := uint64(cfg.Clock.Now().UnixNano())
 	return &Engine{cfg: cfg, random: rand.New(rand.NewPCG(seed, seed>>7|1))}, nil

@@ -142,6 +142,9 @@ func TestJournalFoldAndTornLine(t *testing.T) {
 	if err != nil || open[path] != "orders-db" {
 		t.Errorf("unfinished journals %v %v", open, err)
 	}
+	if sources, err := FindJournals(dir); err != nil || len(sources) != 1 || sources[0] != "orders-db" {
+		t.Errorf("FindJournals: %v %v", sources, err)
+	}
 	recs = append(recs, Record{Kind: RecordFinish, Finished: &Finished{Outcome: OutcomeDone}})
 	if FoldJournal(recs).Unfinished() {
 		t.Errorf("a done run is unfinished")

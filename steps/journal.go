@@ -287,8 +287,24 @@ func FoldJournal(records []Record) JournalState {
 	return s
 }
 
-// FindJournals lists the journals under stateDir, newest first.
+// FindJournals returns the sources whose latest run is unfinished
+// (resumable), sorted: `rdsbg resume` and `rdsbg status` without --source
+// use the one when there is exactly one.
 func FindJournals(stateDir string) ([]string, error) {
+	open, err := UnfinishedJournals(stateDir)
+	if err != nil {
+		return nil, err
+	}
+	sources := make([]string, 0, len(open))
+	for _, src := range open {
+		sources = append(sources, src)
+	}
+	sort.Strings(sources)
+	return sources, nil
+}
+
+// journalFiles lists the journal files under stateDir, newest first.
+func journalFiles(stateDir string) ([]string, error) {
 	entries, err := os.ReadDir(stateDir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -323,7 +339,7 @@ func FindJournals(stateDir string) ([]string, error) {
 // with the source each names: `rdsbg resume` without --source uses the one
 // when there is exactly one.
 func UnfinishedJournals(stateDir string) (map[string]string, error) {
-	paths, err := FindJournals(stateDir)
+	paths, err := journalFiles(stateDir)
 	if err != nil {
 		return nil, err
 	}

@@ -40,7 +40,7 @@ func Status(ctx context.Context, api awsclient.API, stateDir, source string) (St
 	if source != "" {
 		path = JournalPath(stateDir, source)
 	} else {
-		paths, err := FindJournals(stateDir)
+		paths, err := journalFiles(stateDir)
 		if err != nil {
 			return StatusReport{}, &StateDirError{Dir: stateDir, Err: err}
 		}
