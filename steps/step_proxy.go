@@ -350,7 +350,7 @@ func (r *run) registerNewPrimary(ctx context.Context, step StepID) error {
 func (r *run) fallbackToDetach(ctx context.Context, fb *errFallbackDetach) error {
 	info := errorInfo(fb.err)
 	text := fmt.Sprintf("AWS refused to create the blue/green deployment while %s is a target of %s (%s). Native RDS Proxy support does not apply to this database. Nothing has been changed. rdsbg can switch to the detach procedure: deregister the proxy, create the deployment, register blue again, and detach/re-attach around the switchover.",
-		r.plan.Source.ID, proxyNames(r.proxies), strings.TrimSpace(info.Code+" "+info.Message))
+		r.plan.Source.ID, proxyNames(r.proxies), awsWords(fb.err))
 	d, err := r.decide(ctx, Approval{Kind: "fallback-detach", Step: StepCreateDeployment, Title: "Switch to the detach procedure?", Text: text,
 		Severity: SeverityReversible, Error: info, Choices: []Decision{DecisionApprove, DecisionDecline}})
 	if err != nil {
@@ -374,13 +374,21 @@ func (r *run) fallbackToDetach(ctx context.Context, fb *errFallbackDetach) error
 	return r.journal.Append(Record{Kind: RecordPlan, Plan: &p, Message: "fallback to detach"})
 }
 
+// awsWords is "Code: message" of an AWS error, without the SDK's wrapping.
+func awsWords(err error) string {
+	if info, ok := awsclient.Inspect(err); ok {
+		return strings.TrimSpace(info.Code + ": " + info.Message)
+	}
+	return err.Error()
+}
+
 // handleRegisterRefused asks what to do when blue cannot be registered
 // again after the deployment exists: roll back, or continue with the proxy
 // empty until the switchover. It reports whether to continue.
 func (r *run) handleRegisterRefused(ctx context.Context, rr *errRegisterRefused) (bool, error) {
 	info := errorInfo(rr.err)
 	text := fmt.Sprintf("AWS refused to register %s with %s again now that the deployment exists (%s). This account handles RDS Proxy natively during blue/green, which forbids registering afterwards. The proxy is EMPTY now.\nrollback: delete the deployment and its green, then register the original targets again (the proxy is back within minutes).\napprove: keep the proxy empty until the switchover and register the new primary after it (hours without the proxy). Approving needs the typed identifier %s.",
-		r.plan.Source.ID, proxyNames(r.proxies), strings.TrimSpace(info.Code+" "+info.Message), r.plan.Source.ID)
+		r.plan.Source.ID, proxyNames(r.proxies), awsWords(rr.err), r.plan.Source.ID)
 	d, err := r.decide(ctx, Approval{Kind: "continue-without-proxy", Step: StepAttachProxyBlue, Title: "The proxy cannot be registered with blue: roll back or continue without it?",
 		Text: text, Severity: SeveritySevere, Confirm: r.plan.Source.ID, Error: info, Choices: []Decision{DecisionRollback, DecisionApprove}})
 	if err != nil {
