@@ -103,12 +103,15 @@ func (m *stepModel) view() string {
 	if ps.Effect != "" && asking && m.confirm.approval.Text == "" {
 		b.WriteString(st.Muted.Render(wrap(w, "Effect: "+ps.Effect)) + "\n")
 	}
-	if m.showCLI || (m.confirm != nil && !m.confirm.decided) {
-		b.WriteString("\n" + renderCLI(st, w, ps.CLI) + "\n")
-	}
-	if m.confirm != nil && !m.confirm.decided {
-		b.WriteString("\n" + m.confirm.view(m.Common, false))
+	if asking {
+		// The question and its prompt first, so they stay on a small
+		// screen; the commands it stands for follow (scroll for more).
+		b.WriteString("\n" + m.confirm.view(m.Common, false) + "\n")
+		b.WriteString(st.Muted.Render("Equivalent AWS CLI:") + "\n" + renderCLI(st, w, ps.CLI))
 		return b.String()
+	}
+	if m.showCLI {
+		b.WriteString("\n" + renderCLI(st, w, ps.CLI) + "\n")
 	}
 	if len(m.run.notices) > 0 {
 		b.WriteString(st.Warn.Render(truncate("Note: "+m.run.notices[len(m.run.notices)-1], w)) + "\n")
