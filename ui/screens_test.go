@@ -390,3 +390,12 @@ func TestChoosingASourceFillsEngineDefaults(t *testing.T) {
 	}
 	h.mustShow("‹ 300 ›", "‹ deployment ›", "‹ 16.4 ›")
 }
+
+func TestEngineErrorWithoutSummaryShowsMessageAndItsExitCode(t *testing.T) {
+	h, _ := runHarness(t, 100, 30)
+	h.send(runDoneMsg{err: &steps.InputError{Input: "--source", Message: "another rdsbg run holds the lock for orders-db", ExitCode: steps.ExitUsage}})
+	if h.w.front != screenSummary || h.w.exitCode != steps.ExitUsage {
+		t.Fatalf("front %v exit %d", h.w.front, h.w.exitCode)
+	}
+	h.mustShow("FAILED", "exit 2", "another rdsbg run holds the lock for orders-db")
+}

@@ -48,6 +48,9 @@ func (m *summaryModel) view() string {
 	if len(facts) > 0 {
 		b.WriteString(strings.Join(facts, " · ") + "\n")
 	}
+	if e := m.run.lastError; e != nil && f.Outcome != steps.OutcomeDone {
+		b.WriteString("\n" + errorDetails(m.Common, e) + "\n")
+	}
 	if f.Outcome == steps.OutcomeBlocked && len(m.run.checks) > 0 {
 		var blocking []steps.CheckResult
 		for _, c := range m.run.checks {

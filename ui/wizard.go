@@ -414,10 +414,17 @@ func (w *wizard) onRunDone(msg runDoneMsg) tea.Cmd {
 		f := msg.finished
 		w.run.finished = &f
 	}
+	if msg.err != nil && w.run.lastError == nil && !errors.Is(msg.err, context.Canceled) {
+		w.run.lastError = &steps.ErrorInfo{Message: msg.err.Error()}
+	}
 	if w.run.finished == nil && msg.err != nil {
 		code := steps.ExitStepFailed
-		if errors.Is(msg.err, context.Canceled) {
+		var input *steps.InputError
+		switch {
+		case errors.Is(msg.err, context.Canceled):
 			code = steps.ExitInterrupted
+		case errors.As(msg.err, &input) && input.ExitCode != 0:
+			code = input.ExitCode
 		}
 		w.run.finished = &steps.Finished{Outcome: steps.OutcomeFailed, ExitCode: code}
 		if code == steps.ExitInterrupted {
