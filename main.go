@@ -1,0 +1,719 @@
+// Command rdsbg takes an operator through an Amazon RDS / Aurora blue/green
+// deployment, engine upgrade and switchover when an RDS Proxy fronts the
+// database. This file only wires things: flags, AWS configuration, the
+// journal directory, the choice between wizard, plain and headless modes,
+// and exit codes. The work happens in steps/ (engine), ui/ (screens),
+// awsclient/ (AWS) and awsclient/sim (the simulator).
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/charmbracelet/x/term"
+	"github.com/spf13/cobra"
+
+	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/awsclient/clock"
+	"github.com/rdsbg/rdsbg/awsclient/sim"
+	"github.com/rdsbg/rdsbg/steps"
+	"github.com/rdsbg/rdsbg/ui"
+)
+
+// defaultDemoSpeed makes the default scenario's whole journey (about an
+// hour of AWS time) take roughly two minutes to watch.
+const defaultDemoSpeed = 30
+
+// globalFlags are accepted by every subcommand (design.md §4).
+type globalFlags struct {
+	profile     string
+	region      string
+	endpointURL string
+	stateDir    string
+	noColor     bool
+	plain       bool
+}
+
+// createFlags are the plan/run/wizard options; they fill steps.Options.
+type createFlags struct {
+	source            string
+	deploymentName    string
+	targetVersion     string
+	targetParamGroup  string
+	targetClusterPG   string
+	targetClass       string
+	upgradeStorage    bool
+	switchoverTimeout int
+	proxyMode         string
+	upgradeVia        string
+	cleanup           string
+}
+
+func (c createFlags) options() steps.Options {
+	return steps.Options{
+		Source:                            c.source,
+		DeploymentName:                    c.deploymentName,
+		TargetEngineVersion:               c.targetVersion,
+		TargetDBParameterGroupName:        c.targetParamGroup,
+		TargetDBClusterParameterGroupName: c.targetClusterPG,
+		TargetDBInstanceClass:             c.targetClass,
+		UpgradeTargetStorageConfig:        c.upgradeStorage,
+		SwitchoverTimeout:                 time.Duration(c.switchoverTimeout) * time.Second,
+		ProxyMode:                         steps.ProxyMode(c.proxyMode),
+		UpgradeVia:                        steps.UpgradeVia(c.upgradeVia),
+		Cleanup:                           steps.Cleanup(c.cleanup),
+	}
+}
+
+func addCreateFlags(cmd *cobra.Command, c *createFlags) {
+	f := cmd.Flags()
+	f.StringVar(&c.source, "source", "", "source DB instance or Aurora cluster (identifier or ARN)")
+	f.StringVar(&c.deploymentName, "deployment-name", "", "blue/green deployment name (default rdsbg-<source>-<date>)")
+	f.StringVar(&c.targetVersion, "target-engine-version", "", "engine version for green (a valid upgrade target of the source)")
+	f.StringVar(&c.targetParamGroup, "target-db-parameter-group-name", "", "DB parameter group for green (Aurora: the instance-level group)")
+	f.StringVar(&c.targetClusterPG, "target-db-cluster-parameter-group-name", "", "DB cluster parameter group for green (Aurora only)")
+	f.StringVar(&c.targetClass, "target-db-instance-class", "", "instance class for green's primary (RDS only)")
+	f.BoolVar(&c.upgradeStorage, "upgrade-target-storage-config", false, "move green to the latest storage configuration (RDS only)")
+	f.IntVar(&c.switchoverTimeout, "switchover-timeout", int(steps.DefaultSwitchoverTimeout/time.Second), "switchover timeout in seconds (30-3600)")
+	f.StringVar(&c.proxyMode, "proxy-mode", string(steps.ProxyModeAuto), "proxy handling: auto, native or detach")
+	f.StringVar(&c.upgradeVia, "upgrade-via", "", "how green gets the target version: create (at creation) or modify (after creation); default chosen by the engine rules")
+	f.StringVar(&c.cleanup, "cleanup", string(steps.CleanupDeployment), "after switchover: none, deployment, or old-blue (snapshot then delete the -oldN resources)")
+}
+
+// exitError carries an exit code out of a cobra RunE.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return ""
+	}
+	return e.err.Error()
+}
+
+func usageError(format string, a ...any) error {
+	return &exitError{code: steps.ExitUsage, err: fmt.Errorf(format, a...)}
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// run is main without os.Exit, so tests can drive the whole command line.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	root := newRootCommand(stdin, stdout, stderr)
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return steps.ExitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil {
+			fmt.Fprintln(stderr, "rdsbg:", ee.err)
+		}
+		return ee.code
+	}
+	// Cobra's own errors: unknown flags, commands, missing arguments.
+	fmt.Fprintln(stderr, "rdsbg:", err)
+	fmt.Fprintln(stderr, "Run 'rdsbg --help' for usage.")
+	return steps.ExitUsage
+}
+
+func newRootCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+	var g globalFlags
+	var wiz createFlags
+	root := &cobra.Command{
+		Use:   "rdsbg",
+		Short: "Blue/green deployments for RDS and Aurora behind RDS Proxy, from preflight to cleanup",
+		Long: `rdsbg walks you through an Amazon RDS / Aurora blue/green deployment, engine
+upgrade and switchover when an RDS Proxy fronts the database. It shows every
+step and its AWS CLI equivalent before doing it, keeps a journal so that a
+crash or a dropped SSH session can be resumed, and never leaves production
+without its proxy.
+
+Without a subcommand it opens the interactive wizard (a terminal is needed).
+
+Exit codes: 0 done, 1 a step failed (state consistent, see the journal),
+2 bad usage or input, 3 preflight blocked (nothing changed), 4 cancelled,
+5 interrupted (continue with 'rdsbg resume').`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Args:          cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			env, err := newEnvironment(cmd.Context(), g, nil)
+			if err != nil {
+				return err
+			}
+			return runInteractive(cmd.Context(), env, g, wiz.options(), "run", "", stdin, stderr)
+		},
+	}
+	pf := root.PersistentFlags()
+	pf.StringVar(&g.profile, "profile", "", "AWS profile (as in the AWS CLI; SSO profiles work)")
+	pf.StringVar(&g.region, "region", "", "AWS region (default from AWS_REGION or the profile)")
+	pf.StringVar(&g.endpointURL, "endpoint-url", "", "AWS-compatible endpoint for every client (the simulator, moto, LocalStack)")
+	pf.StringVar(&g.stateDir, "state-dir", "", "journal directory (default $XDG_STATE_HOME/rdsbg, else ~/.local/state/rdsbg)")
+	pf.BoolVar(&g.noColor, "no-color", false, "no colours (also NO_COLOR)")
+	pf.BoolVar(&g.plain, "plain", false, "plain line mode: every prompt a plain line, no full-screen UI")
+	addCreateFlags(root, &wiz)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError("%v (see --help)", err) })
+
+	root.AddCommand(
+		newDemoCommand(&g, stdin, stderr),
+		newSimCommand(stdout),
+		newPlanCommand(&g, stdout),
+		newRunCommand(&g, stdout, stderr),
+		newResumeCommand(&g, stdin, stdout, stderr),
+		newStatusCommand(&g, stdout),
+		newAbortCommand(&g, stdin, stdout, stderr),
+	)
+	return root
+}
+
+// environment is what every command that talks to AWS needs.
+type environment struct {
+	api      *awsclient.Client
+	calls    *awsclient.CallLog
+	clock    clock.Clock
+	stateDir string
+	poll     steps.PollPolicy
+}
+
+// newEnvironment loads the AWS configuration. clk is the simulator's clock
+// for the demo (nil: the wall clock).
+func newEnvironment(ctx context.Context, g globalFlags, clk clock.Clock) (*environment, error) {
+	if clk == nil {
+		clk = clock.Real{}
+	}
+	if g.endpointURL != "" {
+		if u, err := url.Parse(g.endpointURL); err != nil || u.Scheme == "" || u.Host == "" {
+			return nil, usageError("--endpoint-url %q is not a URL: give one like http://127.0.0.1:4566", g.endpointURL)
+		}
+	}
+	stateDir, err := resolveStateDir(g.stateDir)
+	if err != nil {
+		return nil, err
+	}
+	calls := awsclient.NewCallLog()
+	api, err := awsclient.New(ctx, awsclient.Options{
+		Profile:     g.profile,
+		Region:      g.region,
+		EndpointURL: g.endpointURL,
+		Simulator:   g.profile == "" && isLoopbackEndpoint(g.endpointURL),
+		Clock:       clk,
+		Calls:       calls,
+	})
+	if err != nil {
+		return nil, usageError("%v", err)
+	}
+	return &environment{api: api, calls: calls, clock: clk, stateDir: stateDir, poll: steps.DefaultPollPolicy()}, nil
+}
+
+// isLoopbackEndpoint reports whether endpoint points at this machine: the
+// simulator, moto or LocalStack, none of which checks credentials, so
+// rdsbg uses dummy static ones and needs no real AWS credentials there.
+func isLoopbackEndpoint(endpoint string) bool {
+	if endpoint == "" {
+		return false
+	}
+	u, err := url.Parse(endpoint)
+	if err != nil {
+		return false
+	}
+	host := u.Hostname()
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// resolveStateDir applies the default of design.md §5 and proves the
+// directory writable before anything else happens.
+func resolveStateDir(dir string) (string, error) {
+	if dir == "" {
+		if x := os.Getenv("XDG_STATE_HOME"); x != "" {
+			dir = filepath.Join(x, "rdsbg")
+		} else {
+			home, err := os.UserHomeDir()
+			if err != nil {
+				return "", usageError("cannot find a home directory for the journal: pass --state-dir DIR")
+			}
+			dir = filepath.Join(home, ".local", "state", "rdsbg")
+		}
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", usageError("state directory %s cannot be created (%v): pass a writable --state-dir", dir, err)
+	}
+	probe, err := os.CreateTemp(dir, ".write-test-*")
+	if err != nil {
+		return "", usageError("state directory %s is not writable (%v): fix its permissions or pass --state-dir DIR", dir, err)
+	}
+	probe.Close()
+	os.Remove(probe.Name())
+	return dir, nil
+}
+
+// isTerminal reports whether both ends are a terminal, which the wizard needs.
+func isTerminal(in io.Reader, out io.Writer) bool {
+	fi, ok := in.(*os.File)
+	if !ok {
+		return false
+	}
+	fo, ok := out.(*os.File)
+	if !ok {
+		return false
+	}
+	return term.IsTerminal(fi.Fd()) && term.IsTerminal(fo.Fd())
+}
+
+// runInteractive opens the wizard on a terminal, or plain line mode with
+// --plain or without one. The UI renders on stderr so stdout stays for data.
+func runInteractive(ctx context.Context, env *environment, g globalFlags, opts steps.Options, mode, title string, stdin io.Reader, stderr io.Writer) error {
+	cfg := ui.Config{
+		API:      env.api,
+		Calls:    env.calls,
+		Clock:    env.clock,
+		StateDir: env.stateDir,
+		Options:  opts,
+		Poll:     env.poll,
+		NoColor:  g.noColor || os.Getenv("NO_COLOR") != "",
+		Title:    title,
+		Mode:     mode,
+	}
+	var code int
+	var err error
+	if !g.plain && isTerminal(stdin, stderr) {
+		code, err = ui.RunWizard(ctx, cfg, stdin, stderr)
+	} else {
+		code, err = ui.RunPlain(ctx, cfg, stdin, stderr)
+	}
+	if err != nil || code != 0 {
+		return &exitError{code: code, err: err}
+	}
+	return nil
+}
+
+func newDemoCommand(g *globalFlags, stdin io.Reader, stderr io.Writer) *cobra.Command {
+	var scenario string
+	var speed float64
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Run the wizard against the embedded simulator (no AWS account needed)",
+		Long: `demo starts the RDS simulator in-process on a loopback port and runs the wizard
+against it through the real AWS SDK. Nothing leaves this machine.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if speed <= 0 {
+				return usageError("--speed %v must be above 0 (1 is real time)", speed)
+			}
+			clk := clock.NewScaled(speed)
+			simulator, err := sim.New(sim.Options{Scenario: scenario, Clock: clk})
+			if err != nil {
+				return usageError("%v", err)
+			}
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				return &exitError{code: steps.ExitStepFailed, err: fmt.Errorf("cannot open a loopback port for the simulator: %w", err)}
+			}
+			srv := &http.Server{Handler: simulator, ReadHeaderTimeout: 10 * time.Second}
+			go srv.Serve(ln)
+			defer srv.Close()
+
+			dg := *g
+			dg.endpointURL = "http://" + ln.Addr().String()
+			dg.profile = ""
+			if dg.region == "" {
+				dg.region = "us-east-1"
+			}
+			if dg.stateDir == "" {
+				// A demo journal must never collide with a real one.
+				dir, err := os.MkdirTemp("", "rdsbg-demo-")
+				if err != nil {
+					return &exitError{code: steps.ExitStepFailed, err: err}
+				}
+				dg.stateDir = dir
+			}
+			env, err := newEnvironment(cmd.Context(), dg, clk)
+			if err != nil {
+				return err
+			}
+			title := fmt.Sprintf("rdsbg demo · simulator %s · ×%g", scenario, speed)
+			return runInteractive(cmd.Context(), env, dg, steps.Options{}, "run", title, stdin, stderr)
+		},
+	}
+	cmd.Flags().StringVar(&scenario, "scenario", "rds-postgres-legacy-proxy", "simulator scenario: "+scenarioNames())
+	cmd.Flags().Float64Var(&speed, "speed", defaultDemoSpeed, "how many times faster than real AWS the simulator runs")
+	return cmd
+}
+
+func scenarioNames() string {
+	var names []string
+	for _, s := range sim.Scenarios() {
+		names = append(names, s.Name)
+	}
+	return strings.Join(names, ", ")
+}
+
+func newSimCommand(stdout io.Writer) *cobra.Command {
+	var listen, scenario, faultsFile string
+	var speed float64
+	cmd := &cobra.Command{
+		Use:   "sim",
+		Short: "Serve the RDS API simulator (point any AWS client at it)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if speed <= 0 {
+				return usageError("--speed %v must be above 0 (1 is real time)", speed)
+			}
+			var faults []sim.Fault
+			if faultsFile != "" {
+				f, err := os.Open(faultsFile)
+				if err != nil {
+					return usageError("--faults %s cannot be read: %v", faultsFile, err)
+				}
+				faults, err = sim.ParseFaults(f)
+				f.Close()
+				if err != nil {
+					return usageError("--faults %s: %v", faultsFile, err)
+				}
+			}
+			simulator, err := sim.New(sim.Options{Scenario: scenario, Clock: clock.NewScaled(speed), Faults: faults})
+			if err != nil {
+				return usageError("%v", err)
+			}
+			ln, err := net.Listen("tcp", listen)
+			if err != nil {
+				return usageError("--listen %s: %v", listen, err)
+			}
+			endpoint := "http://" + ln.Addr().String()
+			fmt.Fprintf(stdout, "rdsbg simulator listening on %s (scenario %s, speed ×%g)\n", endpoint, scenario, speed)
+			fmt.Fprintf(stdout, "try: AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=x aws rds describe-db-instances --region us-east-1 --endpoint-url %s\n", endpoint)
+			fmt.Fprintf(stdout, "Ctrl+C stops it.\n")
+			srv := &http.Server{Handler: simulator, ReadHeaderTimeout: 10 * time.Second}
+			errc := make(chan error, 1)
+			go func() { errc <- srv.Serve(ln) }()
+			select {
+			case <-cmd.Context().Done():
+				shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				srv.Shutdown(shutdown)
+				fmt.Fprintln(stdout, "simulator stopped")
+				return nil
+			case err := <-errc:
+				return &exitError{code: steps.ExitStepFailed, err: err}
+			}
+		},
+	}
+	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8765", "address to listen on (port 0 picks a free one)")
+	cmd.Flags().StringVar(&scenario, "scenario", "rds-postgres-legacy-proxy", "scenario: "+scenarioNames())
+	cmd.Flags().Float64Var(&speed, "speed", 1, "how many times faster than real AWS the simulator runs")
+	cmd.Flags().StringVar(&faultsFile, "faults", "", "JSON file of faults to inject (see docs)")
+	return cmd
+}
+
+func newPlanCommand(g *globalFlags, stdout io.Writer) *cobra.Command {
+	var c createFlags
+	var output string
+	cmd := &cobra.Command{
+		Use:   "plan",
+		Short: "Print the plan and the equivalent AWS CLI runbook; changes nothing",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if c.source == "" {
+				return usageError("--source is required: the DB instance or Aurora cluster identifier (or ARN) to deploy")
+			}
+			if output != "text" && output != "markdown" && output != "json" {
+				return usageError("--output %q is not one of text, markdown, json", output)
+			}
+			opts := c.options()
+			if err := steps.ValidateOptions(opts); err != nil {
+				return exitFor(err)
+			}
+			env, err := newEnvironment(cmd.Context(), *g, nil)
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			d, err := steps.Discover(ctx, env.api, opts.Source)
+			if err != nil {
+				return exitFor(err)
+			}
+			opts = opts.WithDefaults()
+			upgrade, err := steps.ResolveUpgrade(ctx, env.api, d, opts)
+			if err != nil {
+				return exitFor(err)
+			}
+			checks := steps.Preflight(ctx, env.api, d, opts, upgrade)
+			plan, err := steps.BuildPlan(d, opts, upgrade, env.clock.Now())
+			if err != nil {
+				return exitFor(err)
+			}
+			switch output {
+			case "json":
+				enc := json.NewEncoder(stdout)
+				enc.SetIndent("", "  ")
+				if err := enc.Encode(struct {
+					Plan   steps.Plan          `json:"plan"`
+					Checks []steps.CheckResult `json:"preflight"`
+				}{plan, checks}); err != nil {
+					return &exitError{code: steps.ExitStepFailed, err: err}
+				}
+			case "markdown":
+				fmt.Fprint(stdout, steps.RenderMarkdown(plan))
+				fmt.Fprint(stdout, renderChecks(checks, true))
+			default:
+				fmt.Fprint(stdout, renderChecks(checks, false))
+				fmt.Fprint(stdout, steps.RenderText(plan))
+			}
+			if steps.Blocked(checks) {
+				return &exitError{code: steps.ExitPreflight, err: errors.New("preflight blocked: fix the failed checks above, nothing was changed")}
+			}
+			return nil
+		},
+	}
+	addCreateFlags(cmd, &c)
+	cmd.Flags().StringVar(&output, "output", "text", "text, markdown (a runbook for a change ticket) or json")
+	return cmd
+}
+
+// exitFor turns an engine error into the documented exit code.
+func exitFor(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &exitError{code: steps.ExitCode(err), err: err}
+}
+
+// headlessSink picks the event writer for --output.
+func headlessSink(output string, stdout io.Writer) (steps.Sink, error) {
+	switch output {
+	case "json":
+		return steps.NewNDJSONSink(stdout), nil
+	case "text":
+		return steps.NewTextSink(stdout), nil
+	}
+	return nil, usageError("--output %q is not one of text, json", output)
+}
+
+// runHeadless builds an engine with the --yes/--confirm approver and runs fn.
+func runHeadless(ctx context.Context, g globalFlags, opts steps.Options, yes bool, confirm, output string, stdout io.Writer, fn func(*steps.Engine, context.Context) (steps.Finished, error)) error {
+	sink, err := headlessSink(output, stdout)
+	if err != nil {
+		return err
+	}
+	env, err := newEnvironment(ctx, g, nil)
+	if err != nil {
+		return err
+	}
+	eng, err := steps.New(steps.Config{
+		API:      env.api,
+		Calls:    env.calls,
+		Clock:    env.clock,
+		StateDir: env.stateDir,
+		Approver: &steps.HeadlessApprover{Yes: yes, Confirm: confirm, Sink: sink},
+		Sink:     sink,
+		Options:  opts,
+		Poll:     env.poll,
+	})
+	if err != nil {
+		return exitFor(err)
+	}
+	fin, err := fn(eng, ctx)
+	if err != nil && fin.ExitCode == 0 {
+		return exitFor(err)
+	}
+	if fin.ExitCode != 0 {
+		return &exitError{code: fin.ExitCode, err: err}
+	}
+	return nil
+}
+
+func newRunCommand(g *globalFlags, stdout, stderr io.Writer) *cobra.Command {
+	var c createFlags
+	var yes bool
+	var confirm, output string
+	cmd := &cobra.Command{
+		Use:   "run",
+		Short: "Headless execution for automation (--yes, and --confirm ID for severe steps)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if c.source == "" {
+				return usageError("--source is required: the DB instance or Aurora cluster identifier (or ARN) to deploy")
+			}
+			if !yes {
+				return usageError("run is headless and never prompts: pass --yes to approve the steps (and --confirm %s for the severe ones), or use the wizard: rdsbg --source %s", c.source, c.source)
+			}
+			opts := c.options()
+			if err := steps.ValidateOptions(opts); err != nil {
+				return exitFor(err)
+			}
+			return runHeadless(cmd.Context(), *g, opts, yes, confirm, output, stdout, (*steps.Engine).Run)
+		},
+	}
+	addCreateFlags(cmd, &c)
+	cmd.Flags().BoolVar(&yes, "yes", false, "approve reversible steps without asking")
+	cmd.Flags().StringVar(&confirm, "confirm", "", "the source identifier, to approve severe steps (critical section, switchover, deletions)")
+	cmd.Flags().StringVar(&output, "output", "text", "text or json (NDJSON events, see docs/events.md)")
+	return cmd
+}
+
+func newResumeCommand(g *globalFlags, stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+	var source, confirm, output string
+	var yes bool
+	cmd := &cobra.Command{
+		Use:   "resume",
+		Short: "Continue an interrupted run from its journal and the live AWS state",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if source == "" {
+				found, err := unfinishedSource(g.stateDir)
+				if err != nil {
+					return err
+				}
+				source = found
+			}
+			opts := steps.Options{Source: source}
+			if yes {
+				return runHeadless(cmd.Context(), *g, opts, yes, confirm, output, stdout, (*steps.Engine).Resume)
+			}
+			env, err := newEnvironment(cmd.Context(), *g, nil)
+			if err != nil {
+				return err
+			}
+			return runInteractive(cmd.Context(), env, *g, opts, "resume", "", stdin, stderr)
+		},
+	}
+	cmd.Flags().StringVar(&source, "source", "", "source of the run to resume (default: the only unfinished journal)")
+	cmd.Flags().BoolVar(&yes, "yes", false, "headless: approve reversible steps without asking")
+	cmd.Flags().StringVar(&confirm, "confirm", "", "headless: the source identifier, to approve severe steps")
+	cmd.Flags().StringVar(&output, "output", "text", "headless output: text or json")
+	return cmd
+}
+
+// unfinishedSource finds the one journal that resume can continue.
+func unfinishedSource(stateDirFlag string) (string, error) {
+	dir, err := resolveStateDir(stateDirFlag)
+	if err != nil {
+		return "", err
+	}
+	sources, err := steps.FindJournals(dir)
+	if err != nil {
+		return "", exitFor(err)
+	}
+	switch len(sources) {
+	case 0:
+		return "", usageError("no unfinished run in %s: nothing to resume (pass --state-dir if the journal is elsewhere)", dir)
+	case 1:
+		return sources[0], nil
+	}
+	return "", usageError("%d unfinished runs in %s (%s): pass --source to choose one", len(sources), dir, strings.Join(sources, ", "))
+}
+
+func newStatusCommand(g *globalFlags, stdout io.Writer) *cobra.Command {
+	var source, output string
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Show a run's journal and the live state in AWS",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if source == "" {
+				found, err := unfinishedSource(g.stateDir)
+				if err != nil {
+					return err
+				}
+				source = found
+			}
+			env, err := newEnvironment(cmd.Context(), *g, nil)
+			if err != nil {
+				return err
+			}
+			report, err := steps.Status(cmd.Context(), env.api, env.stateDir, source)
+			if err != nil {
+				return exitFor(err)
+			}
+			if output == "json" {
+				enc := json.NewEncoder(stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(report)
+			}
+			fmt.Fprint(stdout, report.Text())
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&source, "source", "", "source of the run (default: the only unfinished journal)")
+	cmd.Flags().StringVar(&output, "output", "text", "text or json")
+	return cmd
+}
+
+func newAbortCommand(g *globalFlags, stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+	var source, confirm, output string
+	var yes bool
+	cmd := &cobra.Command{
+		Use:   "abort",
+		Short: "Before switchover: delete the deployment and its green, restore the original proxy targets",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if source == "" {
+				return usageError("--source is required: the source whose run to abort")
+			}
+			opts := steps.Options{Source: source}
+			if yes {
+				return runHeadless(cmd.Context(), *g, opts, yes, confirm, output, stdout, (*steps.Engine).Abort)
+			}
+			env, err := newEnvironment(cmd.Context(), *g, nil)
+			if err != nil {
+				return err
+			}
+			return runInteractive(cmd.Context(), env, *g, opts, "abort", "", stdin, stderr)
+		},
+	}
+	cmd.Flags().StringVar(&source, "source", "", "source DB instance or Aurora cluster (identifier or ARN)")
+	cmd.Flags().BoolVar(&yes, "yes", false, "headless: approve without asking (deleting needs --confirm too)")
+	cmd.Flags().StringVar(&confirm, "confirm", "", "headless: the source identifier, to approve the deletion")
+	cmd.Flags().StringVar(&output, "output", "text", "headless output: text or json")
+	return cmd
+}
+
+// renderChecks prints preflight rows for `rdsbg plan`: the status, the
+// title, the one-line explanation and, where something fails or warns, the
+// remediation.
+func renderChecks(checks []steps.CheckResult, markdown bool) string {
+	var b strings.Builder
+	if markdown {
+		b.WriteString("\n## Preflight\n\n| status | check | explanation | remediation |\n|---|---|---|---|\n")
+		for _, c := range checks {
+			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", c.Status, c.Title, c.Explanation, c.Remediation)
+		}
+		return b.String()
+	}
+	b.WriteString("Preflight\n")
+	for _, c := range checks {
+		fmt.Fprintf(&b, "  [%-4s] %s: %s\n", c.Status, c.Title, c.Explanation)
+		if c.Status != steps.CheckPass && c.Remediation != "" {
+			fmt.Fprintf(&b, "         fix: %s\n", c.Remediation)
+		}
+	}
+	b.WriteString("\n")
+	return b.String()
+}
