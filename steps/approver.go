@@ -44,9 +44,9 @@ func (h HeadlessApprover) Approve(ctx context.Context, a Approval) (Decision, er
 		return DecisionRollback, nil
 	}
 	switch a.Severity {
-	case SeverityReadOnly, "":
+	case SeverityReadOnly:
 		return DecisionApprove, nil
-	case SeverityReversible:
+	case SeverityReversible, "":
 		if h.Yes {
 			return DecisionApprove, nil
 		}

@@ -2,9 +2,12 @@ package steps
 
 import (
 	"context"
+	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 
+	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/sim"
 )
 
@@ -183,4 +186,77 @@ func TestStatusOfAnInterruptedRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	assertLegacyEndState(t, env, f)
+}
+
+func TestDeploymentCreatedByHandBetweenPlanAndApplyIsAdopted(t *testing.T) {
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSMariaDBNoProxy})
+	env.approver.onAsk = func(a Approval) {
+		if a.Kind == "step" && a.Step == StepCreateDeployment {
+			d := env.discover(t, "catalog-db")
+			if _, err := env.api.CreateDeployment(context.Background(), awsclient.CreateDeploymentInput{Name: "rdsbg-catalog-db-20261121", SourceARN: d.Source.ARN}); err != nil {
+				t.Fatalf("creating the rival deployment: %v", err)
+			}
+		}
+	}
+	f, err := env.engine(t, Options{Source: "catalog-db"}).Run(context.Background())
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if n := env.sim.DeploymentsCreated(); n != 1 {
+		t.Errorf("deployments created %d, want 1", n)
+	}
+	if f.Outcome != OutcomeDone || f.Renames["catalog-db"] != "catalog-db-old1" {
+		t.Errorf("finished %+v", f)
+	}
+}
+
+func TestResumeWithAChangedPlanAsksAgain(t *testing.T) {
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	env.events.hook = func(ev Event) {
+		if ev.Type == EventProgress && ev.Step == StepCreateDeployment {
+			cancel()
+		}
+	}
+	if _, err := env.engine(t, legacyOpts).Run(ctx); ExitCode(err) != ExitInterrupted {
+		t.Fatalf("want an interrupt: %v", err)
+	}
+	// Rewrite the journal's plan as if an older rdsbg had planned without
+	// the ready-check: the fresh plan differs.
+	path := JournalPath(env.stateDir, "orders-db")
+	recs := env.journal(t, "orders-db")
+	var lines []string
+	for _, r := range recs {
+		if r.Kind == RecordRunStarted && r.Plan != nil {
+			var kept []PlannedStep
+			for _, s := range r.Plan.Steps {
+				if s.ID != StepReadyCheck {
+					kept = append(kept, s)
+				}
+			}
+			r.Plan.Steps = kept
+		}
+		b, err := json.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, string(b))
+	}
+	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env.approver.seen = nil
+	env.approver.answers["plan"] = DecisionDecline
+	f, err := env.engine(t, Options{Source: "orders-db"}).Resume(context.Background())
+	if ExitCode(err) != ExitCancelled || f.Outcome != OutcomeCancelled {
+		t.Fatalf("exit %d outcome %s: %v", ExitCode(err), f.Outcome, err)
+	}
+	kinds := env.approver.kinds()
+	if len(kinds) != 1 || kinds[0] != "plan" || !strings.Contains(env.approver.seen[0].Title, "changed") {
+		t.Errorf("approvals %v, want one plan approval saying it changed", kinds)
+	}
+	if n := env.sim.DeploymentsCreated(); n != 1 {
+		t.Errorf("deployments created %d", n)
+	}
 }

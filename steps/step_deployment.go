@@ -198,6 +198,14 @@ func (r *run) createDeployment(ps PlannedStep) stepImpl {
 			mctx, cancel := detached(ctx, mutationTimeout)
 			dep, err := r.api.CreateDeployment(mctx, in)
 			cancel()
+			if awsclient.Classify(err) == awsclient.KindAlreadyExists {
+				// Someone (or a request whose answer was lost) created it
+				// between our observation and now: adopt, never a second.
+				if existing, ferr := r.findDeployment(ctx); ferr == nil && existing != nil {
+					r.e.notice(ps.ID, "deployment %s appeared while creating it; carrying on with it", existing.ID)
+					return nil
+				}
+			}
 			if err != nil {
 				// Auto mode chose native; AWS says otherwise while proxies
 				// are registered. Any refusal counts (design.md §2).
