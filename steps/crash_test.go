@@ -265,3 +265,29 @@ func TestUnwritableStateDirIsRefusedBeforeAnyChange(t *testing.T) {
 	}
 	env.assertNoMutations(t)
 }
+
+func TestInterruptInsideTheCriticalSectionAsksAgainOnResume(t *testing.T) {
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	env.events.hook = func(ev Event) {
+		if ev.Type == EventStepStarted && ev.Step == StepDetachProxyBlue {
+			cancel()
+		}
+	}
+	f, err := env.engine(t, legacyOpts).Run(ctx)
+	if ExitCode(err) != ExitInterrupted || f.ProxyState != ProxyOnBlue {
+		t.Fatalf("exit %d proxy %s: %v", ExitCode(err), f.ProxyState, err)
+	}
+	env.assertProxyHealthy(t, env.discoverRetry(t, "orders-db").Source, "orders-proxy")
+	env.approver.seen = nil
+	f2, err := env.engine(t, Options{Source: "orders-db"}).Resume(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertLegacyEndState(t, env, f2)
+	// Blue was put back, so entering the section again needs its approval.
+	if !strings.Contains(strings.Join(env.approver.kinds(), " "), "critical-section") {
+		t.Errorf("resume re-entered the critical section without asking: %v", env.approver.kinds())
+	}
+}

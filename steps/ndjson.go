@@ -98,6 +98,9 @@ func formatText(ev Event) string {
 			return ""
 		}
 		c := ev.Call
+		if !c.Mutating && c.OK() {
+			return "" // reads are many; the text shows changes and failures
+		}
 		status := "ok"
 		if !c.OK() {
 			status = c.ErrorCode

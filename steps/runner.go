@@ -258,9 +258,22 @@ func (r *run) runSteps(ctx context.Context) error {
 // approveCritical is the one approval of steps 5–7.
 func (r *run) approveCritical(ctx context.Context) error {
 	if r.prior.Steps[StepDetachProxyBlue] != "" || r.prior.Steps[StepSwitchover] != "" {
-		// Approved by the run this one resumes: no prompt inside the section.
-		r.criticalApproved = true
-		return nil
+		// The run this one resumes entered the section. If it is still
+		// inside it (the proxy empty, or the switchover under way) there is
+		// no prompt inside the section; if compensation put blue back, the
+		// operator approves the section again.
+		dep, err := r.findDeployment(ctx)
+		if err != nil {
+			return err
+		}
+		v, err := r.viewProxies(ctx)
+		if err != nil {
+			return err
+		}
+		if r.pastSwitchover(dep) || v.none() {
+			r.criticalApproved = true
+			return nil
+		}
 	}
 	var ids []StepID
 	var cli []string

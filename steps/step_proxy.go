@@ -234,8 +234,21 @@ func (r *run) attachProxyBlue(ps PlannedStep) stepImpl {
 			if r.pastSwitchover(dep) {
 				return stepDone, "the switchover has started", nil
 			}
-			if r.continueWithoutProxy || r.prior.Steps[StepDetachProxyBlue] != "" {
+			if r.continueWithoutProxy {
 				return stepDone, "blue stays without the proxy until the switchover", nil
+			}
+			if r.prior.Steps[StepDetachProxyBlue] != "" {
+				// A crash inside the critical section: the proxy is empty
+				// on purpose and the section goes on (no re-registration,
+				// no prompt); if compensation put blue back, the check
+				// below sees it registered.
+				v, err := r.viewProxies(ctx)
+				if err != nil {
+					return 0, "", err
+				}
+				if v.none() {
+					return stepDone, "the critical section is under way: the proxy stays detached", nil
+				}
 			}
 			v, err := r.viewProxies(ctx)
 			if err != nil {
