@@ -260,3 +260,25 @@ func TestResumeWithAChangedPlanAsksAgain(t *testing.T) {
 		t.Errorf("deployments created %d", n)
 	}
 }
+
+func TestAuroraCleanupOldBlueDeletesTheOldCluster(t *testing.T) {
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioAuroraPostgres})
+	f, err := env.engine(t, Options{Source: "ledger-cluster", ProxyMode: ProxyModeDetach, Cleanup: CleanupOldBlue}).Run(context.Background())
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if f.Outcome != OutcomeDone || f.ProxyState != ProxyOnNewPrimary {
+		t.Errorf("finished %+v", f)
+	}
+	if _, err := env.api.DescribeCluster(context.Background(), "ledger-cluster-old1"); err == nil {
+		t.Errorf("ledger-cluster-old1 still exists")
+	}
+	if snap, err := env.api.DescribeClusterSnapshot(context.Background(), "rdsbg-final-ledger-cluster-old1"); err != nil || snap.Status != "available" {
+		t.Errorf("final cluster snapshot: %+v %v", snap, err)
+	}
+	c, err := env.api.DescribeCluster(context.Background(), "ledger-cluster")
+	if err != nil || c.Status != "available" {
+		t.Errorf("production cluster: %+v %v", c, err)
+	}
+	env.assertProxyHealthy(t, env.discoverRetry(t, "ledger-cluster").Source, "ledger-proxy")
+}
