@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/sim"
@@ -281,4 +282,37 @@ func TestAuroraCleanupOldBlueDeletesTheOldCluster(t *testing.T) {
 		t.Errorf("production cluster: %+v %v", c, err)
 	}
 	env.assertProxyHealthy(t, env.discoverRetry(t, "ledger-cluster").Source, "ledger-proxy")
+}
+
+func TestDeploymentDeletedOutsideRdsbgIsNotRecreatedSilently(t *testing.T) {
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	env.events.hook = func(ev Event) {
+		if ev.Type == EventStepDone && ev.Step == StepCreateDeployment {
+			cancel()
+		}
+	}
+	f, err := env.engine(t, legacyOpts).Run(ctx)
+	if ExitCode(err) != ExitInterrupted || f.DeploymentID == "" {
+		t.Fatalf("want an interrupt after creation: %v %+v", err, f)
+	}
+	if _, err := env.api.DeleteDeployment(context.Background(), f.DeploymentID, true); err != nil {
+		t.Fatal(err)
+	}
+	env.clock.Advance(time.Hour) // the deletion completes
+	f2, err := env.engine(t, Options{Source: "orders-db"}).Resume(context.Background())
+	if err == nil || f2.ExitCode != ExitStepFailed || !strings.Contains(err.Error(), "no longer exists") {
+		t.Fatalf("Resume: exit %d %v", f2.ExitCode, err)
+	}
+	if n := env.sim.DeploymentsCreated(); n != 1 {
+		t.Errorf("deployments created %d, want 1", n)
+	}
+	if f2.ProxyState != ProxyOnBlue {
+		t.Errorf("proxy %s", f2.ProxyState)
+	}
+	af, err := env.engine(t, Options{Source: "orders-db"}).Abort(context.Background())
+	if err != nil || af.ExitCode != ExitOK {
+		t.Errorf("abort after an outside deletion: %+v %v", af, err)
+	}
 }

@@ -170,6 +170,12 @@ func (r *run) createDeployment(ps PlannedStep) stepImpl {
 			if r.pastSwitchover(dep) {
 				return stepDone, "the switchover has happened", nil
 			}
+			if dep == nil && r.depID != "" {
+				// The journal's deployment vanished before its switchover:
+				// someone deleted it. Recreating it silently could hide
+				// that; the operator decides.
+				return 0, "", fatal("deployment %s, created by this run, no longer exists (deleted outside rdsbg?). Run `rdsbg abort --source %s` to restore the proxy, then `rdsbg run` to start over", r.depID, r.plan.Source.ID)
+			}
 			if dep == nil {
 				return stepTodo, "", nil
 			}
