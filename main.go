@@ -32,9 +32,11 @@ import (
 	"github.com/rdsbg/rdsbg/ui"
 )
 
-// defaultDemoSpeed makes the default scenario's whole journey (about an
-// hour of AWS time) take roughly two minutes to watch.
-const defaultDemoSpeed = 30
+// defaultDemoSpeed makes the default scenario's journey (about 25 minutes
+// of AWS time: 20 of provisioning with the upgrade, a minute of critical
+// section, cleanup) take about two minutes to watch, with the critical
+// section's timer visible for a few seconds.
+const defaultDemoSpeed = 15
 
 // globalFlags are accepted by every subcommand (design.md §4).
 type globalFlags struct {
