@@ -60,14 +60,23 @@ func progressView(c *Common, r *runState) string {
 	if p.StatusDetails != "" {
 		b.WriteString(st.Warn.Render(wrap(w, p.StatusDetails)) + "\n")
 	}
+	tasks := ""
 	if len(p.Tasks) > 0 {
-		b.WriteString("\n" + renderTasks(st, w, p.Tasks) + "\n")
+		tasks = "\n" + renderTasks(st, w, p.Tasks) + "\n"
+	}
+	// During provisioning the Tasks say most; in the critical section the
+	// members and the proxy do, so they go first and the Tasks last.
+	if !r.inCritical() {
+		b.WriteString(tasks)
 	}
 	if len(p.Members) > 0 {
 		b.WriteString("\n" + renderMembers(st, w, p.Members, r.changed) + "\n")
 	}
 	if p.ProxyTargets != nil || r.inCritical() {
 		b.WriteString("\n" + renderProxyTargets(st, w, p.ProxyTargets) + "\n")
+	}
+	if r.inCritical() {
+		b.WriteString(tasks)
 	}
 	if len(p.Instances) > 0 {
 		b.WriteString("\n" + renderInstances(st, w, p.Instances) + "\n")
