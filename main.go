@@ -46,6 +46,10 @@ type globalFlags struct {
 	stateDir    string
 	noColor     bool
 	plain       bool
+	// timeScale runs the engine's clock faster than the wall clock. It is
+	// hidden: only tests that drive real processes against `rdsbg sim
+	// --speed X` use it, so that polling keeps pace with the simulator.
+	timeScale float64
 }
 
 // createFlags are the plan/run/wizard options; they fill steps.Options.
@@ -177,6 +181,8 @@ Exit codes: 0 done, 1 a step failed (state consistent, see the journal),
 	pf.StringVar(&g.stateDir, "state-dir", "", "journal directory (default $XDG_STATE_HOME/rdsbg, else ~/.local/state/rdsbg)")
 	pf.BoolVar(&g.noColor, "no-color", false, "no colours (also NO_COLOR)")
 	pf.BoolVar(&g.plain, "plain", false, "plain line mode: every prompt a plain line, no full-screen UI")
+	pf.Float64Var(&g.timeScale, "time-scale", 1, "run the engine's clock this many times faster (tests against rdsbg sim --speed)")
+	pf.MarkHidden("time-scale")
 	addCreateFlags(root, &wiz)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError("%v (see --help)", err) })
 
@@ -206,6 +212,9 @@ type environment struct {
 func newEnvironment(ctx context.Context, g globalFlags, clk clock.Clock) (*environment, error) {
 	if clk == nil {
 		clk = clock.Real{}
+		if g.timeScale > 0 && g.timeScale != 1 {
+			clk = clock.NewScaled(g.timeScale)
+		}
 	}
 	if g.endpointURL != "" {
 		if u, err := url.Parse(g.endpointURL); err != nil || u.Scheme == "" || u.Host == "" {
