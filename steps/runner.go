@@ -379,12 +379,11 @@ func (r *run) stepFailed(ps PlannedStep, started time.Time, err error) error {
 	if errors.As(err, &fb) || errors.As(err, &rr) {
 		return err
 	}
-	state := StepStateFailed
 	outcome := "failed"
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		outcome = "interrupted"
 	}
-	_ = r.journal.Append(Record{Kind: RecordStep, Step: ps.ID, State: state, Message: err.Error(), DeploymentID: r.depID})
+	_ = r.journal.Append(Record{Kind: RecordStep, Step: ps.ID, State: StepStateFailed, Message: err.Error(), DeploymentID: r.depID})
 	r.e.emit(Event{Type: EventStepFailed, Step: ps.ID, Message: err.Error(), Error: errorInfo(err)})
 	r.timeline = append(r.timeline, TimelineEntry{Step: ps.ID, Started: started, Duration: r.e.cfg.Clock.Now().Sub(started), Outcome: outcome})
 	return err
