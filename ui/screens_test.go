@@ -329,6 +329,7 @@ func TestHelpToggleShowsFullHelp(t *testing.T) {
 	if !h.w.help.ShowAll {
 		t.Fatal("? did not open the full help")
 	}
+	h.mustShow("pgdn/ctrl+d scroll down", "ctrl+c quit (asks first mid-run)")
 }
 
 func TestResizeReflowsAndStaysWithinWidth(t *testing.T) {

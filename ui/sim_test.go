@@ -238,3 +238,31 @@ func TestUnfinishedRunOffersStatusAndResume(t *testing.T) {
 	}
 	second.mustShow("DONE", "orders-db-old1")
 }
+
+func TestUnfinishedRunCanBeAbortedFromTheWizard(t *testing.T) {
+	cfg := simConfig(t, sim.ScenarioRDSPostgresLegacy)
+	cfg.Options = steps.Options{Source: "orders-db"}
+	first := newHarness(t, cfg, engineBackend(cfg), 100, 40)
+	first.drain(first.w.Init())
+	for range len(first.w.options.fields) {
+		first.keys("tab")
+	}
+	first.keys("enter")
+	first.pumpUntil(func(c *confirmation) bool { return c.approval.Kind == "critical-section" })
+	first.keys("ctrl+c", "y")
+	first.pumpUntil(func(*confirmation) bool { return false })
+
+	second := newHarness(t, cfg, engineBackend(cfg), 100, 40)
+	second.drain(second.w.Init())
+	if second.w.phase != phaseJournal {
+		t.Fatalf("no unfinished-run screen:\n%s", second.view())
+	}
+	second.keys("x")
+	approvals := []string{}
+	second.pumpUntil(func(c *confirmation) bool { approvals = append(approvals, c.approval.Kind); return false })
+	f := second.w.run.finished
+	if f == nil || f.ProxyState != steps.ProxyOnBlue {
+		t.Fatalf("abort ended %+v (approvals %v):\n%s", f, approvals, second.view())
+	}
+	second.mustShow("proxy points at blue")
+}

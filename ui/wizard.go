@@ -644,13 +644,28 @@ func (w *wizard) quitDialog() string {
 	return st.DangerBox.Width(c.contentWidth()).Render(wrap(c.contentWidth()-4, text) + "\n\n" + st.Bold.Render("y quit · n stay"))
 }
 
-// helpKeys is the active screen's bindings, plus the quit dialog's.
+// helpKeys is the active screen's bindings, plus the quit dialog's; the
+// full help (?) adds the keys that work everywhere.
 func (w *wizard) helpKeys() help.KeyMap {
 	if w.quitAsk {
 		return staticKeys{w.common.Keys.Yes, w.common.Keys.No}
 	}
-	return w.active()
+	k := w.common.Keys
+	return withGlobal{KeyMap: w.active(), global: []key.Binding{
+		key.NewBinding(key.WithKeys("pgdown"), key.WithHelp("pgdn/ctrl+d", "scroll down")),
+		key.NewBinding(key.WithKeys("pgup"), key.WithHelp("pgup/ctrl+u", "scroll up")),
+		k.API,
+		key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit (asks first mid-run)")),
+	}}
 }
+
+// withGlobal adds the global bindings to a screen's full help.
+type withGlobal struct {
+	help.KeyMap
+	global []key.Binding
+}
+
+func (g withGlobal) FullHelp() [][]key.Binding { return append(g.KeyMap.FullHelp(), g.global) }
 
 // staticKeys is a fixed help.KeyMap.
 type staticKeys []key.Binding
