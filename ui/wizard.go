@@ -115,8 +115,6 @@ type wizard struct {
 	engineRunning bool
 	engineDone    chan struct{}
 	cancelRun     context.CancelFunc
-	engineErr     error
-	sourceErr     error
 	exitCode      int
 }
 
@@ -282,7 +280,6 @@ func (w *wizard) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return w, w.chooseSource(msg.source)
 	case sourceDescribedMsg:
 		if msg.err != nil {
-			w.sourceErr = msg.err
 			w.options.loading = false
 			w.options.err = msg.err
 			return w, nil
@@ -409,7 +406,6 @@ func (w *wizard) onApproval(msg approvalMsg) {
 
 func (w *wizard) onRunDone(msg runDoneMsg) tea.Cmd {
 	w.engineRunning = false
-	w.engineErr = msg.err
 	if w.run.finished == nil && msg.finished.Outcome != "" {
 		f := msg.finished
 		w.run.finished = &f
