@@ -6,11 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/charmbracelet/x/term"
 
 	"github.com/rdsbg/rdsbg/awsclient/clock"
 	"github.com/rdsbg/rdsbg/steps"
@@ -29,6 +32,10 @@ type plainIO struct {
 	out     io.Writer
 	source  string // for the severe prompts when an approval names none
 	noInput bool
+	// echo repeats each answer when in is not a terminal (a pipe or a
+	// file): nobody's Enter ends the prompt line, and the log should show
+	// what was answered.
+	echo bool
 	// lastProgress suppresses identical progress lines: a 1 s poll must not
 	// flood a log.
 	lastProgress string
@@ -51,7 +58,18 @@ func (p *plainIO) readLine() (string, error) {
 		}
 		return "", err
 	}
-	return strings.TrimSpace(line), nil
+	answer := strings.TrimSpace(line)
+	if p.echo {
+		p.printf("%s\n", answer)
+	}
+	return answer, nil
+}
+
+// isTerminal reports whether r is a terminal (whose own echo shows the
+// answer).
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	return ok && term.IsTerminal(f.Fd())
 }
 
 // RunPlain runs the whole flow as plain lines over in and out, for --plain
@@ -69,7 +87,7 @@ func RunPlain(ctx context.Context, cfg Config, in io.Reader, out io.Writer) (int
 }
 
 func runPlain(ctx context.Context, cfg Config, be backend, in io.Reader, out io.Writer) (int, error) {
-	p := &plainIO{in: bufio.NewReader(in), out: out, source: cfg.Options.Source}
+	p := &plainIO{in: bufio.NewReader(in), out: out, source: cfg.Options.Source, echo: !isTerminal(in)}
 	clk := cfg.Clock
 	if clk == nil {
 		clk = clock.Real{}

@@ -67,6 +67,7 @@ func TestPlainRunsSimulatorWithTypedConfirmations(t *testing.T) {
 		t.Fatalf("exit %d, err %v:\n%s", code, err, out)
 	}
 	for _, want := range []string{"preflight pass", "plan ready", "Type orders-db to confirm", `Refused: "orders-db-typo" is not orders-db; nothing was confirmed.`,
+		`to confirm (or "stop"): orders-db-typo` + "\n", // a piped answer is echoed for the log
 		"step switchover done", "Run finished: done (exit 0)", "Proxy-less window"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("plain output lacks %q", want)
