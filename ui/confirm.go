@@ -91,6 +91,14 @@ func (c *confirmation) handleKey(msg tea.KeyPressMsg, keys KeyMap) bool {
 			c.typed = ""
 			return true
 		}
+		// Letters belong to the identifier, so the other answers a severe
+		// question offers use control keys.
+		for _, alt := range typingAlternatives {
+			if msg.String() == alt.key && c.offers(alt.decision) {
+				c.decide(alt.decision)
+				return true
+			}
+		}
 		if t := msg.Key().Text; t != "" && msg.Key().Mod&^tea.ModShift == 0 {
 			c.typed += t
 			c.refusal = ""
@@ -115,6 +123,44 @@ func (c *confirmation) handleKey(msg tea.KeyPressMsg, keys KeyMap) bool {
 		return false
 	}
 	return true
+}
+
+// typingAlternatives are the keys for a severe question's other answers.
+var typingAlternatives = [...]struct {
+	key      string
+	decision steps.Decision
+}{
+	{"ctrl+r", steps.DecisionRetry},
+	{"ctrl+b", steps.DecisionRollback},
+	{"ctrl+w", steps.DecisionWait},
+}
+
+// typingBindings are the help bar's keys while the identifier is typed.
+func (c *confirmation) typingBindings() []key.Binding {
+	b := []key.Binding{key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "confirm typed id"))}
+	if c.offers(steps.DecisionDecline) {
+		b = append(b, key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "stop here")))
+	}
+	for _, alt := range typingAlternatives {
+		if c.offers(alt.decision) {
+			b = append(b, key.NewBinding(key.WithKeys(alt.key), key.WithHelp(alt.key, decisionWord(alt.decision))))
+		}
+	}
+	return b
+}
+
+// typingHint lists the keys that answer a severe question.
+func (c *confirmation) typingHint() string {
+	parts := []string{"enter confirm"}
+	if c.offers(steps.DecisionDecline) {
+		parts = append(parts, "esc stop here")
+	}
+	for _, alt := range typingAlternatives {
+		if c.offers(alt.decision) {
+			parts = append(parts, alt.key+" "+decisionWord(alt.decision))
+		}
+	}
+	return strings.Join(parts, " · ")
 }
 
 func (c *confirmation) decide(d steps.Decision) {
@@ -178,7 +224,7 @@ func (c *confirmation) view(cm *Common, showCLI bool) string {
 		b.WriteString(st.Muted.Render("Answered: " + decisionWord(c.decision)))
 	case c.typing():
 		b.WriteString(fmt.Sprintf("Type %s to confirm: %s█\n", st.Bold.Render(c.approval.Confirm), c.typed))
-		b.WriteString(st.Muted.Render("enter confirm · esc stop here"))
+		b.WriteString(st.Muted.Render(c.typingHint()))
 	default:
 		b.WriteString(c.keyList(cm.Keys))
 	}

@@ -93,7 +93,7 @@ func (m *criticalModel) view() string {
 
 func (m *criticalModel) ShortHelp() []key.Binding {
 	if m.typing() {
-		return []key.Binding{key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "confirm typed id")), key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "stop here")), m.Keys.Help}
+		return m.confirm.typingBindings()
 	}
 	return []key.Binding{m.Keys.CLI, m.Keys.API, m.Keys.Quit, m.Keys.Help}
 }

@@ -76,6 +76,9 @@ func (m *errorModel) ShortHelp() []key.Binding {
 	if m.confirm == nil || m.confirm.decided {
 		return []key.Binding{m.Keys.API, m.Keys.Quit, m.Keys.Help}
 	}
+	if m.confirm.typing() {
+		return m.confirm.typingBindings()
+	}
 	var b []key.Binding
 	for _, d := range []struct {
 		d steps.Decision

@@ -302,9 +302,18 @@ func (p *plainIO) Approve(ctx context.Context, a steps.Approval) (steps.Decision
 			return steps.DecisionDecline, err
 		}
 		if c.typing() {
+			var others []string
+			for _, w := range []struct {
+				d    steps.Decision
+				word string
+			}{{steps.DecisionDecline, "stop"}, {steps.DecisionRollback, "rollback"}, {steps.DecisionRetry, "retry"}, {steps.DecisionWait, "wait"}} {
+				if c.offers(w.d) {
+					others = append(others, `"`+w.word+`"`)
+				}
+			}
 			stop := ""
-			if c.offers(steps.DecisionDecline) {
-				stop = " (or \"stop\")"
+			if len(others) > 0 {
+				stop = " (or " + strings.Join(others, ", ") + ")"
 			}
 			p.printf("Type %s to confirm%s: ", c.approval.Confirm, stop)
 		} else {
@@ -360,6 +369,12 @@ func plainAnswer(c *confirmation, line string) (steps.Decision, bool, string) {
 			return steps.DecisionApprove, true, ""
 		case line == "stop" && c.offers(steps.DecisionDecline):
 			return steps.DecisionDecline, true, ""
+		case line == "rollback" && c.offers(steps.DecisionRollback):
+			return steps.DecisionRollback, true, ""
+		case line == "retry" && c.offers(steps.DecisionRetry):
+			return steps.DecisionRetry, true, ""
+		case line == "wait" && c.offers(steps.DecisionWait):
+			return steps.DecisionWait, true, ""
 		case line == "":
 			return "", false, fmt.Sprintf("Refused: an empty answer never confirms. Type %s exactly.", c.approval.Confirm)
 		}

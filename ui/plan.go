@@ -105,10 +105,11 @@ func (m *planModel) ShortHelp() []key.Binding {
 	b := []key.Binding{m.Keys.CLI}
 	if m.confirm != nil && !m.confirm.decided {
 		if m.confirm.typing() {
-			b = []key.Binding{key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "confirm typed id")), key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "stop here"))}
-		} else {
-			b = append(b, m.Keys.Yes, m.Keys.No)
+			// Letters are the identifier here: only enter, esc and ctrl
+			// keys act.
+			return m.confirm.typingBindings()
 		}
+		b = append(b, m.Keys.Yes, m.Keys.No)
 	}
 	return append(b, m.Keys.API, m.Keys.Quit, m.Keys.Help)
 }

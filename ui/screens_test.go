@@ -1,6 +1,7 @@
 package ui
 
 import (
+	tea "charm.land/bubbletea/v2"
 	"context"
 	"strings"
 	"testing"
@@ -399,4 +400,21 @@ func TestEngineErrorWithoutSummaryShowsMessageAndItsExitCode(t *testing.T) {
 		t.Fatalf("front %v exit %d", h.w.front, h.w.exitCode)
 	}
 	h.mustShow("FAILED", "exit 2", "another rdsbg run holds the lock for orders-db")
+}
+
+func TestSevereQuestionOffersRollbackOnAControlKey(t *testing.T) {
+	h, answer := runHarness(t, 100, 30)
+	a := steps.Approval{Kind: "continue-without-proxy", Step: steps.StepAttachProxyBlue, Title: "Continue without the proxy?", Text: "AWS refused to register blue.",
+		Severity: steps.SeveritySevere, Confirm: srcID, Choices: []steps.Decision{steps.DecisionApprove, steps.DecisionRollback}}
+	h.send(approvalMsg{approval: a, answer: answer})
+	h.expectApproval("continue-without-proxy", "ctrl+b roll back")
+	h.mustNotShow("esc stop here") // decline is not offered
+	h.keys("b", "esc")
+	if len(answer) != 0 {
+		t.Fatal("b or esc answered a severe question that offers neither")
+	}
+	h.send(tea.KeyPressMsg{Code: 'b', Mod: tea.ModCtrl})
+	if d := <-answer; d != steps.DecisionRollback {
+		t.Fatalf("decision %q, want rollback", d)
+	}
 }

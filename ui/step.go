@@ -146,7 +146,7 @@ func truncate(s string, w int) string {
 func (m *stepModel) ShortHelp() []key.Binding {
 	if m.confirm != nil && !m.confirm.decided {
 		if m.confirm.typing() {
-			return []key.Binding{key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "confirm typed id")), key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "stop here")), m.Keys.Help}
+			return m.confirm.typingBindings()
 		}
 		return []key.Binding{m.Keys.Yes, m.Keys.No, m.Keys.CLI, m.Keys.API, m.Keys.Quit, m.Keys.Help}
 	}
