@@ -233,6 +233,11 @@ func TestRunScenarios(t *testing.T) {
 				t.Errorf("no api-call events")
 			}
 			assertMutationsJournalled(t, recs)
+			for _, a := range env.approver.seen {
+				if a.Step == StepAttachProxyBlue {
+					t.Errorf("attach-proxy-blue asked the operator (%q): re-registering blue must not wait on a prompt while the proxy is empty", a.Title)
+				}
+			}
 			if fin := env.events.ofType(EventRunFinished); len(fin) != 1 || fin[0].Finished.Outcome != OutcomeDone {
 				t.Errorf("run-finished events: %+v", fin)
 			}

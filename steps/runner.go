@@ -329,7 +329,10 @@ func (r *run) runStep(ctx context.Context, ps PlannedStep) error {
 		r.timeline = append(r.timeline, TimelineEntry{Step: ps.ID, Started: started, Outcome: "already-done"})
 		return nil
 	}
-	if outcome == stepTodo && impl.apply != nil && !ps.CheckOnly && ps.Severity != SeverityReadOnly && !ps.Critical {
+	// attach-proxy-blue is never asked: it restores production's own proxy
+	// registration, a decline would be compensated by the same call, and a
+	// prompt would only keep the proxy empty while the operator reads it.
+	if outcome == stepTodo && impl.apply != nil && !ps.CheckOnly && ps.Severity != SeverityReadOnly && !ps.Critical && ps.ID != StepAttachProxyBlue {
 		a := Approval{Kind: "step", Step: ps.ID, Title: ps.Title, Text: ps.Effect + "\n" + ps.Why, Severity: ps.Severity, CLI: ps.CLI}
 		if ps.Severity == SeveritySevere {
 			a.Confirm = r.plan.Source.ID
