@@ -17,8 +17,8 @@ type Fault struct {
 	HTTPStatus   int     `json:"http_status,omitempty"`   // 0 ⇒ the code's status (rds-facts §3), else 400
 	ThrottleRate float64 `json:"throttle_rate,omitempty"` // fraction of matching calls answered Throttling (deterministic by Seed)
 	LatencyMS    int     `json:"latency_ms,omitempty"`    // added latency, slept on Options.Clock
-	After        string  `json:"after,omitempty"`         // active only once this operation has been accepted
-	Until        string  `json:"until,omitempty"`         // inactive again once this operation has been accepted
+	After        string  `json:"after,omitempty"`         // active only once this operation has been accepted (since the fault was added)
+	Until        string  `json:"until,omitempty"`         // inactive again once this operation has been accepted (since the fault was added)
 	// Switchover "fail" or "timeout" makes the next switchover roll back
 	// (one shot).
 	Switchover string `json:"switchover,omitempty"`
@@ -32,6 +32,22 @@ type activeFault struct {
 	Fault
 	seen     int
 	consumed bool // one-shot model faults (Switchover, GreenInvalidAfterMS) once used
+	// acceptedAtAdd holds the After/Until operations' accepted counts when
+	// the fault was added, so that a fault added mid-run (the second
+	// DeregisterDBProxyTargets of a detach run opens the critical section)
+	// waits for the next such call rather than an earlier one.
+	acceptedAtAdd map[string]int
+}
+
+// newActiveFault arms f; accepted is the simulator's count so far.
+func newActiveFault(f Fault, accepted map[string]int) *activeFault {
+	a := &activeFault{Fault: f, acceptedAtAdd: map[string]int{}}
+	for _, op := range []string{f.After, f.Until} {
+		if op != "" {
+			a.acceptedAtAdd[op] = accepted[op]
+		}
+	}
+	return a
 }
 
 // ParseFaults reads a JSON array of faults and checks each one, e.g.
@@ -76,10 +92,10 @@ func (f Fault) validate() error {
 
 // faultWindowOpen says whether the fault's After/Until window is open.
 func (s *Simulator) faultWindowOpen(f *activeFault) bool {
-	if f.After != "" && s.accepted[f.After] == 0 {
+	if f.After != "" && s.accepted[f.After] <= f.acceptedAtAdd[f.After] {
 		return false
 	}
-	if f.Until != "" && s.accepted[f.Until] > 0 {
+	if f.Until != "" && s.accepted[f.Until] > f.acceptedAtAdd[f.Until] {
 		return false
 	}
 	return true
@@ -105,11 +121,15 @@ func (s *Simulator) callFaultsLocked(op string) (time.Duration, *apiError) {
 			continue
 		}
 		latency += time.Duration(f.LatencyMS) * time.Millisecond
+		if f.LatencyMS > 0 {
+			s.stats.DelayedCalls++
+		}
 		if failure != nil {
 			continue
 		}
 		if f.ThrottleRate > 0 && s.throttle.Float64() < f.ThrottleRate {
 			failure = &apiError{Code: codeThrottling, Message: "Rate exceeded", Status: 400}
+			s.stats.ThrottledCalls++
 			continue
 		}
 		if f.Code != "" {
@@ -122,6 +142,7 @@ func (s *Simulator) callFaultsLocked(op string) (time.Duration, *apiError) {
 				status = statusFor(f.Code)
 			}
 			failure = &apiError{Code: f.Code, Message: msg, Status: status}
+			s.stats.FailedCalls++
 		}
 	}
 	return latency, failure
@@ -134,6 +155,7 @@ func (s *Simulator) takeModelFault(pick func(f Fault) bool) (Fault, bool) {
 			continue
 		}
 		f.consumed = true
+		s.stats.ModelFaults++
 		return f.Fault, true
 	}
 	return Fault{}, false

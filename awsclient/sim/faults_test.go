@@ -1,6 +1,7 @@
 package sim_test
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -171,5 +172,63 @@ func TestSeedMakesNamesDeterministic(t *testing.T) {
 	id2, t2 := names()
 	if id1 != id2 || t1 != t2 {
 		t.Fatalf("same seed, different names: %s/%s vs %s/%s", id1, t1, id2, t2)
+	}
+}
+
+func TestFaultWindowCountsFromWhenTheFaultWasAdded(t *testing.T) {
+	e := newEnv(t, sim.Options{})
+	register := func() {
+		t.Helper()
+		if _, err := e.rds.RegisterDBProxyTargets(ctx(), &rds.RegisterDBProxyTargetsInput{DBProxyName: aws.String("orders-proxy"), DBInstanceIdentifiers: []string{"orders-db"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A first detach/attach cycle, as steps 1 and 3 of a detach run do.
+	e.deregister("orders-proxy", []string{"orders-db"}, nil)
+	register()
+	// Armed now, the window opens at the next deregistration only.
+	e.sim.AddFault(sim.Fault{Operation: "DescribeDBProxyTargets", Code: "InvalidDBProxyStateFault", After: "DeregisterDBProxyTargets", Until: "RegisterDBProxyTargets"})
+	if got := e.targets("orders-proxy"); len(got) != 1 {
+		t.Fatalf("window open before the next deregistration: %d targets", len(got))
+	}
+	e.deregister("orders-proxy", []string{"orders-db"}, nil)
+	_, err := e.rds.DescribeDBProxyTargets(ctx(), &rds.DescribeDBProxyTargetsInput{DBProxyName: aws.String("orders-proxy")})
+	requireFault[*types.InvalidDBProxyStateFault](t, err)
+	register()
+	if got := e.targets("orders-proxy"); len(got) != 1 {
+		t.Fatalf("window still open after the registration: %d targets", len(got))
+	}
+}
+
+func TestStatsEndpointCountsFaultsAndDeployments(t *testing.T) {
+	e := newEnv(t, sim.Options{Faults: []sim.Fault{
+		{Operation: "DescribeDBInstances", Nth: 1, Code: "InternalFailure", HTTPStatus: 500},
+		{Operation: "DescribeDBProxies", ThrottleRate: 1},
+		{Operation: "DescribeDBClusters", LatencyMS: 10},
+	}})
+	_ = describeOrders(e)
+	_, _ = e.rds.DescribeDBProxies(ctx(), &rds.DescribeDBProxiesInput{})
+	_, _ = e.rds.DescribeDBClusters(ctx(), &rds.DescribeDBClustersInput{})
+	e.deregister("orders-proxy", []string{"orders-db"}, nil)
+	if _, err := e.rds.CreateBlueGreenDeployment(ctx(), &rds.CreateBlueGreenDeploymentInput{
+		BlueGreenDeploymentName: aws.String("orders-bg"), Source: e.instance("orders-db").DBInstanceArn,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := e.srv.Client().Get(e.srv.URL + sim.StatsPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var got sim.Stats
+	if err := json.NewDecoder(resp.Body).Decode(&got); err != nil {
+		t.Fatal(err)
+	}
+	want := sim.Stats{TotalCalls: 6, Mutations: 2, DeploymentsCreated: 1, ThrottledCalls: 1, FailedCalls: 1, DelayedCalls: 1}
+	if got != want {
+		t.Fatalf("stats %+v, want %+v", got, want)
+	}
+	if e.sim.Stats() != want {
+		t.Fatalf("Stats() %+v disagrees with the endpoint", e.sim.Stats())
 	}
 }

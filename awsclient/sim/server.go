@@ -2,6 +2,7 @@ package sim
 
 import (
 	"context"
+	"encoding/json"
 	"encoding/xml"
 	"fmt"
 	"net/http"
@@ -71,8 +72,17 @@ func operations() map[string]operation {
 	}
 }
 
+// StatsPath is the debug endpoint that answers Stats as JSON. It is not an
+// AWS path, so no AWS client ever reaches it by accident.
+const StatsPath = "/_sim/stats"
+
 // ServeHTTP answers one awsQuery request. SigV4 is not checked.
 func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == StatsPath && r.Method == http.MethodGet {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(s.Stats())
+		return
+	}
 	if err := r.ParseForm(); err != nil {
 		s.mu.Lock()
 		reqID := s.newRequestID()

@@ -132,6 +132,20 @@ type Simulator struct {
 	accepted           map[string]int // accepted calls per operation (for Fault.After/Until)
 	faults             []*activeFault
 	deploymentsCreated int
+	stats              Stats // fault counters; the rest is filled in by Stats()
+}
+
+// Stats are the simulator's counters, what `GET /_sim/stats` answers: a
+// test driving a separate `rdsbg sim` process reads them to prove, for
+// example, that exactly one deployment was ever created.
+type Stats struct {
+	TotalCalls         int `json:"total_calls"`
+	Mutations          int `json:"mutations"`
+	DeploymentsCreated int `json:"deployments_created"`
+	ThrottledCalls     int `json:"throttled_calls"` // answered Throttling by a ThrottleRate fault
+	FailedCalls        int `json:"failed_calls"`    // answered with an injected error code
+	DelayedCalls       int `json:"delayed_calls"`   // slowed by a LatencyMS fault
+	ModelFaults        int `json:"model_faults"`    // Switchover / GreenInvalidAfterMS faults that fired
 }
 
 // event is a scheduled state transition. fn gets its own due time so that
@@ -188,7 +202,7 @@ func New(o Options) (*Simulator, error) {
 	}
 	s.normalizeLocked(s.clock.Now())
 	for _, f := range o.Faults {
-		s.faults = append(s.faults, &activeFault{Fault: f})
+		s.faults = append(s.faults, newActiveFault(f, s.accepted))
 	}
 	return s, nil
 }
@@ -222,7 +236,7 @@ func (s *Simulator) TotalCalls() int {
 func (s *Simulator) AddFault(f Fault) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.faults = append(s.faults, &activeFault{Fault: f})
+	s.faults = append(s.faults, newActiveFault(f, s.accepted))
 }
 
 // Update runs fn on the model under the lock, after applying the
@@ -241,6 +255,17 @@ func (s *Simulator) DeploymentsCreated() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.deploymentsCreated
+}
+
+// Stats returns the counters.
+func (s *Simulator) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.stats
+	st.TotalCalls = s.totalCalls
+	st.Mutations = len(s.mutations)
+	st.DeploymentsCreated = s.deploymentsCreated
+	return st
 }
 
 // Regime is the proxy regime in force (RegimeLegacy or RegimeNative).
