@@ -165,7 +165,7 @@ func (b planBuilder) steps() []PlannedStep {
 			steps = append(steps, PlannedStep{
 				ID: StepDetachProxy, Title: "Deregister the database from its proxies", Severity: SeverityReversible,
 				Why:    "Without native proxy support AWS refuses to create a blue/green deployment for a database that is a proxy target.",
-				Effect: fmt.Sprintf("The %s no longer %s to %s until attach-proxy-blue; the original registrations are journaled so they can be restored.", proxies, verb("routes", "route"), src.ID),
+				Effect: fmt.Sprintf("The %s no longer %s to %s until attach-proxy-blue, which registers it again as soon as the deployment is AVAILABLE, without another prompt; the original registrations are journaled so they can be restored.", proxies, verb("routes", "route"), src.ID),
 				CLI:    b.each(func(p string) string { return b.cli.deregister(p, src) }),
 			})
 		}
