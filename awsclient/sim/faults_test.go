@@ -232,3 +232,17 @@ func TestStatsEndpointCountsFaultsAndDeployments(t *testing.T) {
 		t.Fatalf("Stats() %+v disagrees with the endpoint", e.sim.Stats())
 	}
 }
+
+func TestClearFaultsDisarmsAndKeepsTheCounts(t *testing.T) {
+	e := newEnv(t, sim.Options{Faults: []sim.Fault{{Operation: "DescribeDBInstances", Code: "InternalFailure", HTTPStatus: 500}}})
+	if err := describeOrders(e); err == nil {
+		t.Fatal("the fault did not fire")
+	}
+	e.sim.ClearFaults()
+	if err := describeOrders(e); err != nil {
+		t.Fatalf("after ClearFaults: %v", err)
+	}
+	if got := e.sim.Stats().FailedCalls; got != 1 {
+		t.Fatalf("FailedCalls %d, want 1", got)
+	}
+}

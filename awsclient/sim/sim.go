@@ -55,6 +55,10 @@ type Options struct {
 	// (undocumented, rds-facts §5.4). "" ⇒ InvalidDBInstanceState for an
 	// instance, InvalidDBClusterStateFault for a cluster.
 	NativeRegisterRefusalCode string
+
+	// BaseConnections is the applications' load on each proxy, the level
+	// of ClientConnections while the proxy has a healthy target (0 ⇒ 40).
+	BaseConnections int
 }
 
 // Timings hold every duration of the model, in clock time.
@@ -76,6 +80,9 @@ type Timings struct {
 	ClusterDelete          time.Duration // deleting → gone
 	DeploymentDelete       time.Duration // DELETING → gone
 	Snapshot               time.Duration // creating → available
+	// LagCatchUp is the time constant with which green's replica lag
+	// falls once green is available (0 ⇒ green is caught up at once).
+	LagCatchUp time.Duration
 }
 
 // DefaultTimings are realistic but compressed durations (rds-facts §4.1
@@ -99,6 +106,7 @@ func DefaultTimings() Timings {
 		ClusterDelete:          2 * time.Minute,
 		DeploymentDelete:       30 * time.Second,
 		Snapshot:               2 * time.Minute,
+		LagCatchUp:             2 * time.Minute,
 	}
 }
 
@@ -132,7 +140,8 @@ type Simulator struct {
 	accepted           map[string]int // accepted calls per operation (for Fault.After/Until)
 	faults             []*activeFault
 	deploymentsCreated int
-	stats              Stats // fault counters; the rest is filled in by Stats()
+	stats              Stats          // fault counters; the rest is filled in by Stats()
+	history            *metricHistory // what CloudWatch answers for past periods
 }
 
 // Stats are the simulator's counters, what `GET /_sim/stats` answers: a
@@ -190,6 +199,7 @@ func New(o Options) (*Simulator, error) {
 		ops:      operations(),
 		calls:    map[string]int{},
 		accepted: map[string]int{},
+		history:  newMetricHistory(),
 	}
 	build, ok := scenarioBuilders()[o.Scenario]
 	if !ok {
@@ -201,6 +211,7 @@ func New(o Options) (*Simulator, error) {
 		s.st.Regime = o.ProxyRegime
 	}
 	s.normalizeLocked(s.clock.Now())
+	s.observeLocked(s.clock.Now())
 	for _, f := range o.Faults {
 		s.faults = append(s.faults, newActiveFault(f, s.accepted))
 	}
@@ -239,6 +250,15 @@ func (s *Simulator) AddFault(f Fault) {
 	s.faults = append(s.faults, newActiveFault(f, s.accepted))
 }
 
+// ClearFaults disarms every fault, e.g. when a test's fault window (the
+// critical section) ends on an engine event rather than on an operation.
+// The counters in Stats keep what already fired.
+func (s *Simulator) ClearFaults() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = nil
+}
+
 // Update runs fn on the model under the lock, after applying the
 // transitions due now. Resources added without ids get them afterwards.
 func (s *Simulator) Update(fn func(st *State)) {
@@ -248,6 +268,7 @@ func (s *Simulator) Update(fn func(st *State)) {
 	s.advanceLocked(now)
 	fn(s.st)
 	s.normalizeLocked(now)
+	s.observeLocked(now)
 }
 
 // DeploymentsCreated counts deployments ever created.
@@ -300,6 +321,7 @@ func (s *Simulator) advanceLocked(now time.Time) {
 		e := s.events[best]
 		s.events = append(s.events[:best], s.events[best+1:]...)
 		e.fn(e.at)
+		s.observeLocked(e.at)
 	}
 }
 
