@@ -19,6 +19,7 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
@@ -63,10 +64,12 @@ type Options struct {
 	HTTPClient *http.Client
 }
 
-// Client implements API against RDS and STS.
+// Client implements API against RDS and STS, and Metrics against
+// CloudWatch.
 type Client struct {
 	rds    *rds.Client
 	sts    *sts.Client
+	cw     *cloudwatch.Client
 	region string
 }
 
@@ -91,8 +94,11 @@ func New(ctx context.Context, o Options) (*Client, error) {
 		}
 	}
 
+	// One pacer for the RDS, STS and CloudWatch clients: the rate is the
+	// account's, not a service client's.
+	pace := newPacer(clk, MaxRequestsPerSecond, time.Second)
 	loadOpts := []func(*config.LoadOptions) error{
-		config.WithRetryer(func() aws.Retryer { return newRetryer(maxAttempts, clk) }),
+		config.WithRetryer(func() aws.Retryer { return pace.retryer(newRetryer(maxAttempts, clk)) }),
 		config.WithAPIOptions(callLogAPIOptions(clk, o.Calls)),
 	}
 	if o.Profile != "" {
@@ -135,7 +141,7 @@ func New(ctx context.Context, o Options) (*Client, error) {
 	}
 
 	// The endpoint applies to every client: the simulator, moto and
-	// LocalStack answer STS on the same URL as RDS.
+	// LocalStack answer STS and CloudWatch on the same URL as RDS.
 	endpoint := func(base **string) {
 		if o.EndpointURL != "" {
 			*base = aws.String(o.EndpointURL)
@@ -144,6 +150,7 @@ func New(ctx context.Context, o Options) (*Client, error) {
 	return &Client{
 		rds:    rds.NewFromConfig(cfg, func(ro *rds.Options) { endpoint(&ro.BaseEndpoint) }),
 		sts:    sts.NewFromConfig(cfg, func(so *sts.Options) { endpoint(&so.BaseEndpoint) }),
+		cw:     cloudwatch.NewFromConfig(cfg, func(co *cloudwatch.Options) { endpoint(&co.BaseEndpoint) }),
 		region: cfg.Region,
 	}, nil
 }
@@ -181,7 +188,7 @@ func explainConfigError(profile string, err error) error {
 // Its backoff waits on clk when clk is not the wall clock, so a throttled
 // call under a virtual clock costs no wall time and the waited time shows
 // up in the call's Duration.
-func newRetryer(maxAttempts int, clk clock.Clock) aws.Retryer {
+func newRetryer(maxAttempts int, clk clock.Clock) aws.RetryerV2 {
 	return retry.NewStandard(func(so *retry.StandardOptions) {
 		so.MaxAttempts = maxAttempts
 		so.MaxBackoff = maxRetryBackoff

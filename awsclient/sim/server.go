@@ -76,8 +76,13 @@ func operations() map[string]operation {
 // AWS path, so no AWS client ever reaches it by accident.
 const StatsPath = "/_sim/stats"
 
-// ServeHTTP answers one awsQuery request. SigV4 is not checked.
+// ServeHTTP answers one awsQuery request (CloudWatch: rpcv2-cbor, see
+// metrics.go). SigV4 is not checked.
 func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, cloudWatchPathPrefix) {
+		s.serveCloudWatch(w, r)
+		return
+	}
 	if r.URL.Path == StatsPath && r.Method == http.MethodGet {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(s.Stats())
@@ -128,6 +133,7 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	c := &call{op: op, form: r.Form, now: now, reqID: reqID}
 	result, apiErr := desc.serve(s, c)
+	s.observeLocked(now)
 	if apiErr != nil {
 		writeError(w, reqID, apiErr)
 		return
