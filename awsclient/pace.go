@@ -1,0 +1,80 @@
+package awsclient
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/rdsbg/rdsbg/awsclient/clock"
+)
+
+// MaxRequestsPerSecond caps the HTTP requests one Client starts within any
+// rolling second. RDS allows an account 12 requests/s sustained, shared with
+// the console, the CLI and every other tool in the account (rds-facts §7):
+// rdsbg's polls are far below that on average, but discovery, preflight and
+// the steps' observe-then-apply reads come back to back and, at tens of
+// milliseconds per call, would burst to 20/s. Eight leaves a third of the
+// account's rate to everyone else and still lets the critical section's
+// largest burst (five calls) through without delay.
+const MaxRequestsPerSecond = 8
+
+// pacer admits at most max request attempts within any per-long window,
+// waiting on the client's clock (virtual in tests) for the oldest of the
+// last max attempts to leave the window. It is shared by every service
+// client of one Client and safe for concurrent use.
+type pacer struct {
+	clock clock.Clock
+	per   time.Duration
+
+	mu     sync.Mutex
+	starts []time.Time // ring of the last len(starts) admitted attempts
+	next   int         // the oldest entry, overwritten by the next admission
+	filled int
+}
+
+func newPacer(clk clock.Clock, max int, per time.Duration) *pacer {
+	return &pacer{clock: clk, per: per, starts: make([]time.Time, max)}
+}
+
+// wait blocks until one more attempt fits in the window, then admits it.
+func (p *pacer) wait(ctx context.Context) error {
+	for {
+		p.mu.Lock()
+		now := p.clock.Now()
+		delay := time.Duration(0)
+		if p.filled == len(p.starts) {
+			delay = p.starts[p.next].Add(p.per).Sub(now)
+		}
+		if delay <= 0 {
+			p.starts[p.next] = now
+			p.next = (p.next + 1) % len(p.starts)
+			p.filled = min(p.filled+1, len(p.starts))
+			p.mu.Unlock()
+			return nil
+		}
+		p.mu.Unlock()
+		if err := p.clock.Sleep(ctx, delay); err != nil {
+			return err
+		}
+	}
+}
+
+// retryer makes r ask the pacer before every attempt, retries included:
+// AWS counts HTTP requests, not operations.
+func (p *pacer) retryer(r aws.RetryerV2) aws.RetryerV2 {
+	return pacedRetryer{RetryerV2: r, pace: p}
+}
+
+type pacedRetryer struct {
+	aws.RetryerV2
+	pace *pacer
+}
+
+func (r pacedRetryer) GetAttemptToken(ctx context.Context) (func(error) error, error) {
+	if err := r.pace.wait(ctx); err != nil {
+		return nil, err
+	}
+	return r.RetryerV2.GetAttemptToken(ctx)
+}

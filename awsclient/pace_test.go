@@ -1,0 +1,101 @@
+package awsclient
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rdsbg/rdsbg/awsclient/clock"
+	"github.com/rdsbg/rdsbg/awsclient/sim"
+)
+
+func TestPacerAdmitsABurstThenSpacesToTheWindow(t *testing.T) {
+	clk := clock.NewVirtual(testStart)
+	p := newPacer(clk, 3, time.Second)
+	var at []time.Duration
+	for range 7 {
+		if err := p.wait(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		at = append(at, clk.Now().Sub(testStart))
+		clk.Advance(100 * time.Millisecond) // the request's round trip
+	}
+	want := []time.Duration{0, 100 * time.Millisecond, 200 * time.Millisecond,
+		time.Second, 1100 * time.Millisecond, 1200 * time.Millisecond, 2 * time.Second}
+	for i := range want {
+		if at[i] != want[i] {
+			t.Errorf("attempt %d admitted at %v, want %v (all: %v)", i+1, at[i], want[i], at)
+		}
+	}
+}
+
+func TestPacerWaitEndsWithTheContext(t *testing.T) {
+	clk := clock.NewVirtual(testStart)
+	p := newPacer(clk, 1, time.Second)
+	if err := p.wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := p.wait(ctx); err != context.Canceled {
+		t.Errorf("wait on a cancelled context: %v, want context.Canceled", err)
+	}
+}
+
+// requestClock records when each HTTP request leaves the client.
+type requestClock struct {
+	next  http.RoundTripper
+	clock clock.Clock
+	mu    sync.Mutex
+	sent  []time.Time
+}
+
+func (r *requestClock) RoundTrip(req *http.Request) (*http.Response, error) {
+	r.mu.Lock()
+	r.sent = append(r.sent, r.clock.Now())
+	r.mu.Unlock()
+	return r.next.RoundTrip(req)
+}
+
+// Back-to-back calls through the real client, throttling retries included,
+// never put more than MaxRequestsPerSecond requests in one second.
+func TestClientStaysUnderTheRequestCeiling(t *testing.T) {
+	isolateAWSEnv(t)
+	clk := clock.NewVirtual(testStart)
+	s, err := sim.New(sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy, Clock: clk, Seed: 1,
+		Faults: []sim.Fault{{LatencyMS: 20}, {Operation: "DescribeDBInstances", ThrottleRate: 0.3}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s)
+	t.Cleanup(srv.Close)
+	rc := &requestClock{next: srv.Client().Transport, clock: clk}
+	c, err := New(context.Background(), Options{Region: "us-east-1", EndpointURL: srv.URL, Simulator: true,
+		Clock: clk, HTTPClient: &http.Client{Transport: rc}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 40 {
+		if _, err := c.DescribeInstance(context.Background(), "orders-db"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.CallerIdentity(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(rc.sent) <= 41 {
+		t.Fatalf("%d requests: the throttling fault never caused a retry", len(rc.sent))
+	}
+	lo := 0
+	for hi := range rc.sent {
+		for rc.sent[hi].Sub(rc.sent[lo]) >= time.Second {
+			lo++
+		}
+		if n := hi - lo + 1; n > MaxRequestsPerSecond {
+			t.Fatalf("%d requests within one second ending at %v, want at most %d", n, rc.sent[hi].Sub(testStart), MaxRequestsPerSecond)
+		}
+	}
+}
