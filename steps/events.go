@@ -132,7 +132,7 @@ type TimelineEntry struct {
 	Step     StepID        `json:"step"`
 	Started  time.Time     `json:"started"`
 	Duration time.Duration `json:"duration_ns"`
-	Outcome  string        `json:"outcome"` // done, skipped, failed, already-done
+	Outcome  string        `json:"outcome"` // done, checked (a check-only step), already-done, failed, interrupted
 }
 
 // Exit codes (design.md §4).

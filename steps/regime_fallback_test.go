@@ -37,6 +37,29 @@ func TestAutoModeFallsBackToDetachAfterRefusal(t *testing.T) {
 		t.Errorf("deployments created %d, want 1", n)
 	}
 	env.assertProxyHealthy(t, plans[1].Plan.Source, "orders-proxy")
+	// The native check and the real deregistration both ran under the id
+	// detach-proxy: the summary must tell them apart.
+	var detachOutcomes []string
+	for _, e := range f.Timeline {
+		if e.Step == StepDetachProxy {
+			detachOutcomes = append(detachOutcomes, e.Outcome)
+		}
+	}
+	if strings.Join(detachOutcomes, ",") != "checked,done" {
+		t.Errorf("timeline outcomes of detach-proxy %v, want [checked done]", detachOutcomes)
+	}
+}
+
+func TestRunStoppedBeforeDiscoveryReportsProxyOnBlue(t *testing.T) {
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
+	f, err := env.engine(t, Options{Source: "nope-db"}).Run(context.Background())
+	if ExitCode(err) != ExitUsage {
+		t.Fatalf("exit %d: %v", ExitCode(err), err)
+	}
+	if f.ProxyState != ProxyOnBlue {
+		t.Errorf("proxy state %q, want %q: nothing was touched, and the contract has four states only", f.ProxyState, ProxyOnBlue)
+	}
+	env.assertNoMutations(t)
 }
 
 func TestHeadlessFallbackNeedsYes(t *testing.T) {

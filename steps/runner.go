@@ -364,7 +364,13 @@ func (r *run) runStep(ctx context.Context, ps PlannedStep) error {
 	dur := r.e.cfg.Clock.Now().Sub(started)
 	_ = r.journal.Append(Record{Kind: RecordStep, Step: ps.ID, State: StepStateDone, DeploymentID: r.depID})
 	r.e.emit(Event{Type: EventStepDone, Step: ps.ID, Message: fmt.Sprintf("in %s", dur.Round(time.Second))})
-	r.timeline = append(r.timeline, TimelineEntry{Step: ps.ID, Started: started, Duration: dur, Outcome: "done"})
+	result := "done"
+	if ps.CheckOnly {
+		// Named apart so that a check followed by the real step (after the
+		// fallback to detach) reads as two different things in the summary.
+		result = "checked"
+	}
+	r.timeline = append(r.timeline, TimelineEntry{Step: ps.ID, Started: started, Duration: dur, Outcome: result})
 	return nil
 }
 
@@ -448,7 +454,10 @@ func (r *run) finish(outcome string, err error, proxyState string) (Finished, er
 func (e *Engine) finishEarly(outcome string, err error, proxyState string) (Finished, error) {
 	f := Finished{Outcome: outcome, ExitCode: ExitCode(err), ProxyState: proxyState}
 	if f.ProxyState == "" {
-		f.ProxyState = "unchanged"
+		// Nothing was touched: whatever proxy fronts the source still
+		// targets it, which is what "blue" means. The contract has four
+		// states only (issue 3); a fifth would break consumers.
+		f.ProxyState = ProxyOnBlue
 	}
 	fc := f
 	e.emit(Event{Type: EventRunFinished, Message: err.Error(), Error: errorInfo(err), Finished: &fc})
