@@ -1,0 +1,627 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/awsclient/clock"
+	"github.com/rdsbg/rdsbg/awsclient/sim"
+)
+
+// The reliability suite (issue 6): the real SDK against the simulator,
+// every failure the issue lists, and the figures of docs/reliability.md.
+// Regenerate the document with
+//
+//	go test ./steps -run TestReliability -count=1 -args -reliability-report ../docs/reliability.md
+var reliabilityReport = flag.String("reliability-report", "", "write the reliability figures as Markdown to this file")
+
+// reliabilityScenario is one built-in scenario with the options the suite
+// runs it with and what a completed run leaves behind.
+type reliabilityScenario struct {
+	scenario   string
+	source     string
+	kind       string
+	opts       Options
+	proxies    []string
+	proxyState string // when the run completes
+}
+
+func reliabilityScenarios() []reliabilityScenario {
+	return []reliabilityScenario{
+		{sim.ScenarioRDSPostgresLegacy, "orders-db", KindInstance, Options{ProxyMode: ProxyModeDetach, TargetEngineVersion: "16.4", Cleanup: CleanupDeployment},
+			[]string{"orders-proxy"}, ProxyOnNewPrimary},
+		{sim.ScenarioRDSMySQLNative, "shop-db", KindInstance, Options{ProxyMode: ProxyModeAuto, Cleanup: CleanupDeployment},
+			[]string{"shop-proxy"}, ProxyOnNewPrimary},
+		{sim.ScenarioAuroraPostgres, "ledger-cluster", KindCluster, Options{ProxyMode: ProxyModeDetach, Cleanup: CleanupDeployment},
+			[]string{"ledger-proxy"}, ProxyOnNewPrimary},
+		{sim.ScenarioAuroraGlobal, "payments-cluster", KindCluster, Options{ProxyMode: ProxyModeAuto, Cleanup: CleanupDeployment},
+			[]string{"payments-proxy"}, ProxyOnNewPrimary},
+		{sim.ScenarioRDSMariaDBNoProxy, "catalog-db", KindInstance, Options{Cleanup: CleanupDeployment},
+			nil, ProxyNotUsed},
+	}
+}
+
+func (s reliabilityScenario) options() Options {
+	o := s.opts
+	o.Source = s.source
+	return o
+}
+
+// newReliabilityEnv is newEngineEnv without isolateAWSEnv: TestReliability
+// isolates the environment once, so that its subtests may run in parallel
+// (t.Setenv forbids that).
+func newReliabilityEnv(t *testing.T, o sim.Options) *engineEnv {
+	t.Helper()
+	clk := clock.NewVirtual(simStart)
+	o.Clock = clk
+	s, err := sim.New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s)
+	t.Cleanup(srv.Close)
+	api, err := awsclient.New(context.Background(), awsclient.Options{
+		EndpointURL: srv.URL, Region: "us-east-1", Simulator: true, Clock: clk, HTTPClient: srv.Client(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := awsclient.NewCallLog()
+	client, err := awsclient.New(context.Background(), awsclient.Options{
+		EndpointURL: srv.URL, Region: "us-east-1", Simulator: true, Clock: clk, Calls: calls, HTTPClient: srv.Client(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &engineEnv{simEnv: &simEnv{api: api, sim: s, clock: clk, srv: srv}, calls: calls, client: client, stateDir: t.TempDir(),
+		approver: &scriptedApprover{t: t, answers: map[string]Decision{}}, events: &eventLog{}}
+}
+
+// reference is what a clean run of a scenario leaves: the figures every
+// faulty run of it is compared with.
+type reference struct {
+	callCounts    map[string]int
+	totalCalls    int
+	engineVersion string
+	old           string // the old primary's name after the switchover
+	records       int    // journal records
+	proxylessMS   int64
+	switchoverMS  int64
+	plan          Plan
+}
+
+func runReference(t *testing.T, sc reliabilityScenario) reference {
+	t.Helper()
+	env := newReliabilityEnv(t, sim.Options{Scenario: sc.scenario})
+	f, err := env.engine(t, sc.options()).Run(context.Background())
+	if err != nil {
+		t.Fatalf("clean run of %s: %v", sc.scenario, err)
+	}
+	plans := env.events.ofType(EventPlanReady)
+	if len(plans) == 0 {
+		t.Fatalf("no plan-ready event")
+	}
+	d := env.discoverRetry(t, sc.source)
+	return reference{
+		callCounts:    env.sim.CallCounts(),
+		totalCalls:    env.sim.TotalCalls(),
+		engineVersion: d.Source.EngineVersion,
+		old:           f.Renames[sc.source],
+		records:       len(env.journal(t, sc.source)),
+		proxylessMS:   f.ProxylessWindowMS,
+		switchoverMS:  f.SwitchoverMS,
+		plan:          *plans[len(plans)-1].Plan,
+	}
+}
+
+// proxyHealth says whether every proxy of the scenario has the source
+// registered and AVAILABLE, and if not, what it has.
+func proxyHealth(ctx context.Context, api awsclient.API, sc reliabilityScenario) (healthy bool, empty bool, detail string) {
+	var src Source
+	var err error
+	for i := 0; i < 3; i++ { // tolerate an injected fault still ahead
+		var d Discovery
+		if d, err = Discover(ctx, api, sc.source); err == nil {
+			src = d.Source
+			break
+		}
+	}
+	if err != nil {
+		return false, false, "discover: " + err.Error()
+	}
+	healthy = true
+	for _, p := range sc.proxies {
+		var ts []awsclient.ProxyTarget
+		for i := 0; i < 3; i++ {
+			if ts, err = api.DescribeProxyTargets(ctx, p); err == nil {
+				break
+			}
+		}
+		if err != nil {
+			return false, false, "describe targets: " + err.Error()
+		}
+		if len(ts) == 0 {
+			empty = true
+		}
+		mine := targetsOf(ts, src)
+		if len(mine) == 0 {
+			healthy = false
+			detail += fmt.Sprintf("proxy %s has no target for %s; ", p, src.ID)
+		}
+		for _, tg := range mine {
+			if tg.Health.State != "AVAILABLE" {
+				healthy = false
+				detail += fmt.Sprintf("proxy %s target %s is %s; ", p, tg.RdsResourceID, tg.Health.State)
+			}
+		}
+	}
+	return healthy, empty, detail
+}
+
+// assertCompleted: the run finished like the reference run: the proxy on
+// the new primary, the upgrade applied, the old primary renamed, exactly
+// one deployment ever created.
+func assertCompleted(t *testing.T, env *engineEnv, sc reliabilityScenario, ref reference, f Finished) {
+	t.Helper()
+	if f.Outcome != OutcomeDone || f.ExitCode != ExitOK || f.ProxyState != sc.proxyState {
+		t.Errorf("finished %s exit %d proxy %s, want done 0 %s", f.Outcome, f.ExitCode, f.ProxyState, sc.proxyState)
+	}
+	if n := env.sim.DeploymentsCreated(); n != 1 {
+		t.Errorf("deployments created %d, want 1", n)
+	}
+	if ok, _, detail := proxyHealth(context.Background(), env.api, sc); !ok {
+		t.Errorf("proxy not healthy on %s: %s", sc.source, detail)
+	}
+	if got := env.discoverRetry(t, sc.source).Source.EngineVersion; got != ref.engineVersion {
+		t.Errorf("%s runs %s, want %s", sc.source, got, ref.engineVersion)
+	}
+	var err error
+	if sc.kind == KindCluster {
+		_, err = env.api.DescribeCluster(context.Background(), ref.old)
+	} else {
+		_, err = env.api.DescribeInstance(context.Background(), ref.old)
+	}
+	if err != nil {
+		t.Errorf("old primary %s: %v", ref.old, err)
+	}
+}
+
+// faultPoints are the (operation, n-th call) pairs that fail once: every
+// call of every mutating operation, and for reads the first, second,
+// middle and last call of each operation (polls of one operation differ
+// only by when they happen).
+func faultPoints(counts map[string]int) []faultPoint {
+	var ops []string
+	for op := range counts {
+		ops = append(ops, op)
+	}
+	sort.Strings(ops)
+	var out []faultPoint
+	for _, op := range ops {
+		c := counts[op]
+		nths := []int{1, 2, (c + 1) / 2, c}
+		if awsclient.IsMutating(op) {
+			nths = nil
+			for n := 1; n <= c; n++ {
+				nths = append(nths, n)
+			}
+		}
+		seen := map[int]bool{}
+		for _, n := range nths {
+			if n < 1 || n > c || seen[n] {
+				continue
+			}
+			seen[n] = true
+			out = append(out, faultPoint{op, n})
+		}
+	}
+	return out
+}
+
+type faultPoint struct {
+	op string
+	n  int
+}
+
+// figures are one row of the report: a family of faulty runs on one
+// scenario.
+type figures struct {
+	Family, Scenario     string
+	Runs                 int // runs started (resumes not counted)
+	FaultsInjected       int // faults that actually fired
+	Survived             int // runs that ended consistent and then completed
+	ProxyEmpty           int // runs that ended with a proxy without target: must be 0
+	DuplicateDeployments int // runs that created more than one deployment: must be 0
+	Notes                []string
+}
+
+// ledger collects figures from parallel subtests.
+type ledger struct {
+	mu   sync.Mutex
+	rows []*figures
+	// kill holds the process-level SIGKILL results.
+	kill *killFigures
+}
+
+func (l *ledger) row(family, scenario string) *figures {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, r := range l.rows {
+		if r.Family == family && r.Scenario == scenario {
+			return r
+		}
+	}
+	r := &figures{Family: family, Scenario: scenario}
+	l.rows = append(l.rows, r)
+	return r
+}
+
+// record adds one run's outcome to its row.
+func (l *ledger) record(family, scenario string, faults int, survived, proxyEmpty bool, deployments int, note string) {
+	r := l.row(family, scenario)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	r.Runs++
+	r.FaultsInjected += faults
+	if survived {
+		r.Survived++
+	}
+	if proxyEmpty {
+		r.ProxyEmpty++
+	}
+	if deployments > 1 {
+		r.DuplicateDeployments++
+	}
+	if note != "" {
+		r.Notes = append(r.Notes, note)
+	}
+}
+
+func TestReliability(t *testing.T) {
+	isolateAWSEnv(t)
+	led := &ledger{}
+	scenarios := reliabilityScenarios()
+	refs := map[string]reference{}
+	for _, sc := range scenarios {
+		refs[sc.scenario] = runReference(t, sc)
+	}
+
+	t.Run("error-at-every-call", func(t *testing.T) {
+		for _, sc := range scenarios {
+			ref := refs[sc.scenario]
+			for _, fp := range faultPoints(ref.callCounts) {
+				sc, fp := sc, fp
+				t.Run(sc.scenario+"/"+fp.op+"-"+itoa(fp.n), func(t *testing.T) {
+					t.Parallel()
+					errorAtOneCall(t, led, sc, ref, fp)
+				})
+			}
+		}
+	})
+	t.Run("throttling-30pc", func(t *testing.T) {
+		for _, sc := range scenarios {
+			sc := sc
+			t.Run(sc.scenario, func(t *testing.T) {
+				t.Parallel()
+				throttledRun(t, led, sc, refs[sc.scenario])
+			})
+		}
+	})
+	t.Run("latency-2s-critical-section", func(t *testing.T) {
+		for _, sc := range scenarios {
+			sc := sc
+			t.Run(sc.scenario, func(t *testing.T) {
+				t.Parallel()
+				slowCriticalSection(t, led, sc, refs[sc.scenario])
+			})
+		}
+	})
+	t.Run("switchover-rolled-back", func(t *testing.T) {
+		for _, sc := range scenarios {
+			for _, mode := range []string{"fail", "timeout"} {
+				sc, mode := sc, mode
+				t.Run(sc.scenario+"/"+mode, func(t *testing.T) {
+					t.Parallel()
+					switchoverRolledBack(t, led, sc, refs[sc.scenario], mode)
+				})
+			}
+		}
+	})
+	t.Run("green-invalid-configuration", func(t *testing.T) {
+		for _, sc := range scenarios {
+			sc := sc
+			t.Run(sc.scenario, func(t *testing.T) {
+				t.Parallel()
+				greenInvalid(t, led, sc)
+			})
+		}
+	})
+	t.Run("guards", func(t *testing.T) {
+		for _, sc := range scenarios {
+			sc := sc
+			t.Run(sc.scenario, func(t *testing.T) {
+				t.Parallel()
+				guards(t, led, sc, refs[sc.scenario])
+			})
+		}
+	})
+	t.Run("sigkill", func(t *testing.T) {
+		led.kill = killAndResume(t, refs[sim.ScenarioRDSPostgresLegacy])
+	})
+
+	if *reliabilityReport != "" {
+		if t.Failed() {
+			t.Fatalf("the suite failed: %s not written", *reliabilityReport)
+		}
+		if err := os.WriteFile(*reliabilityReport, []byte(renderReliability(led, scenarios, refs)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// errorAtOneCall: one call answers InvalidParameterValue (non-retryable).
+// The run either completes, or stops before any change, or stops with exit
+// 1, the proxy on a healthy writer and a journal that Resume completes.
+func errorAtOneCall(t *testing.T, led *ledger, sc reliabilityScenario, ref reference, fp faultPoint) {
+	env := newReliabilityEnv(t, sim.Options{Scenario: sc.scenario})
+	env.sim.AddFault(sim.Fault{Operation: fp.op, Nth: fp.n, Code: "InvalidParameterValue", HTTPStatus: 400})
+	survived, empty, note := false, false, ""
+	defer func() {
+		led.record("error at one call", sc.scenario, env.sim.Stats().FailedCalls, survived && !t.Failed(), empty, env.sim.DeploymentsCreated(), note)
+	}()
+	f, err := env.engine(t, sc.options()).Run(context.Background())
+	if err == nil {
+		assertCompleted(t, env, sc, ref, f)
+		survived = true
+		return
+	}
+	healthy, _, detail := proxyHealth(context.Background(), env.api, sc)
+	empty = f.ProxyState == ProxyEmpty || (len(sc.proxies) > 0 && !healthy)
+	if len(env.sim.Mutations()) == 0 {
+		// Stopped before any change: nothing to restore. The operator
+		// resumes the journal if the run had begun (the first mutation
+		// itself failed), else runs again; the fault is spent.
+		if f.ExitCode == ExitOK || f.ExitCode == ExitInterrupted {
+			t.Fatalf("exit %d for a failure before any change", f.ExitCode)
+		}
+		if !healthy && len(sc.proxies) > 0 {
+			t.Fatalf("proxy unhealthy with no change made: %s", detail)
+		}
+		var f2 Finished
+		var err error
+		if recs, _ := ReadJournal(JournalPath(env.stateDir, sc.source)); FoldJournal(recs).Unfinished() {
+			f2, err = env.engine(t, Options{Source: sc.source}).Resume(context.Background())
+		} else {
+			f2, err = env.engine(t, sc.options()).Run(context.Background())
+		}
+		if err != nil {
+			t.Fatalf("second attempt: %v", err)
+		}
+		assertCompleted(t, env, sc, ref, f2)
+		survived = true
+		return
+	}
+	if f.ExitCode != ExitStepFailed {
+		t.Fatalf("exit %d (%v), want 1", f.ExitCode, err)
+	}
+	if f.ProxyState != ProxyOnBlue && f.ProxyState != ProxyOnNewPrimary && f.ProxyState != ProxyNotUsed {
+		t.Fatalf("the failed run left the proxy %s", f.ProxyState)
+	}
+	if len(sc.proxies) > 0 && !healthy {
+		t.Fatalf("the failed run left the proxy unhealthy: %s", detail)
+	}
+	if strings.TrimSpace(err.Error()) == "" {
+		t.Fatalf("no explanation")
+	}
+	if st := FoldJournal(env.journal(t, sc.source)); !st.Unfinished() {
+		t.Fatalf("journal not resumable after the failure")
+	}
+	f2, err := env.engine(t, Options{Source: sc.source}).Resume(context.Background())
+	if err != nil {
+		// The fault may still be ahead (a late n-th call): an operator
+		// would resume once more.
+		if f2.ExitCode != ExitStepFailed {
+			t.Fatalf("Resume: exit %d %v", f2.ExitCode, err)
+		}
+		note = fmt.Sprintf("%s #%d: resumed twice (the fault fired during the first resume)", fp.op, fp.n)
+		f2, err = env.engine(t, Options{Source: sc.source}).Resume(context.Background())
+	}
+	if err != nil {
+		t.Fatalf("Resume: %v", err)
+	}
+	assertCompleted(t, env, sc, ref, f2)
+	survived = true
+}
+
+// throttledRun: 30% of all calls answered Throttling; the run completes.
+func throttledRun(t *testing.T, led *ledger, sc reliabilityScenario, ref reference) {
+	env := newReliabilityEnv(t, sim.Options{Scenario: sc.scenario, Seed: 30, Faults: []sim.Fault{{ThrottleRate: 0.3}}})
+	start := env.clock.Now()
+	f, err := env.engine(t, sc.options()).Run(context.Background())
+	st := env.sim.Stats()
+	healthy, empty, _ := proxyHealth(context.Background(), env.api, sc)
+	ok := err == nil && (healthy || len(sc.proxies) == 0)
+	led.record("30% of calls throttled", sc.scenario, st.ThrottledCalls, ok, empty || f.ProxyState == ProxyEmpty, st.DeploymentsCreated,
+		fmt.Sprintf("%d calls (clean run: %d), %d throttled, run took %s of AWS time", st.TotalCalls, ref.totalCalls, st.ThrottledCalls, env.clock.Now().Sub(start).Round(1e9)))
+	if err != nil {
+		t.Fatalf("Run under throttling: %v", err)
+	}
+	if st.ThrottledCalls < st.TotalCalls/5 {
+		t.Errorf("only %d of %d calls throttled", st.ThrottledCalls, st.TotalCalls)
+	}
+	assertCompleted(t, env, sc, ref, f)
+}
+
+// slowCriticalSection: every call takes 2 s (AWS time) from the first step
+// of the critical section until its last step is done.
+func slowCriticalSection(t *testing.T, led *ledger, sc reliabilityScenario, ref reference) {
+	env := newReliabilityEnv(t, sim.Options{Scenario: sc.scenario})
+	first, last := StepSwitchover, StepSwitchover
+	if _, ok := ref.plan.Step(StepDetachProxyBlue); ok {
+		first = StepDetachProxyBlue
+	}
+	if st, ok := ref.plan.Step(StepAttachProxyPrimary); ok && (st.Critical || st.CheckOnly) {
+		last = StepAttachProxyPrimary
+	}
+	var opened, closed bool
+	env.events.hook = func(ev Event) {
+		switch {
+		case ev.Type == EventStepStarted && ev.Step == first && !opened:
+			opened = true
+			env.sim.AddFault(sim.Fault{LatencyMS: 2000})
+		case (ev.Type == EventStepDone || ev.Type == EventStepFailed) && ev.Step == last && opened && !closed:
+			closed = true
+			env.sim.ClearFaults()
+		}
+	}
+	f, err := env.engine(t, sc.options()).Run(context.Background())
+	st := env.sim.Stats()
+	healthy, empty, _ := proxyHealth(context.Background(), env.api, sc)
+	window := fmt.Sprintf("switchover %s (clean run %s)", ms(f.SwitchoverMS), ms(ref.switchoverMS))
+	if f.ProxylessWindowMS > 0 || ref.proxylessMS > 0 {
+		window = fmt.Sprintf("proxy-less window %s (clean run %s), ", ms(f.ProxylessWindowMS), ms(ref.proxylessMS)) + window
+	}
+	led.record("2 s latency in the critical section", sc.scenario, st.DelayedCalls, err == nil && (healthy || len(sc.proxies) == 0),
+		empty || f.ProxyState == ProxyEmpty, st.DeploymentsCreated,
+		fmt.Sprintf("%s → %s: %d calls delayed; %s", first, last, st.DelayedCalls, window))
+	if err != nil {
+		t.Fatalf("Run with latency: %v", err)
+	}
+	if !opened || !closed || st.DelayedCalls == 0 {
+		t.Fatalf("latency window opened %v closed %v, %d calls delayed", opened, closed, st.DelayedCalls)
+	}
+	if ref.proxylessMS > 0 && f.ProxylessWindowMS <= ref.proxylessMS {
+		t.Errorf("the proxy-less window %d ms did not grow with the latency (clean %d ms): is it measured?", f.ProxylessWindowMS, ref.proxylessMS)
+	}
+	assertCompleted(t, env, sc, ref, f)
+}
+
+func ms(v int64) string {
+	if v >= 10_000 {
+		return fmt.Sprintf("%.0f s", float64(v)/1000)
+	}
+	return fmt.Sprintf("%.1f s", float64(v)/1000)
+}
+
+// switchoverRolledBack: AWS fails the switchover or lets it time out and
+// rolls it back. The proxy goes back to blue, exit 1, a plain explanation;
+// resuming (the fault is one-shot) completes.
+func switchoverRolledBack(t *testing.T, led *ledger, sc reliabilityScenario, ref reference, mode string) {
+	env := newReliabilityEnv(t, sim.Options{Scenario: sc.scenario, Faults: []sim.Fault{{Switchover: mode}}})
+	survived, empty := false, false
+	defer func() {
+		led.record("switchover "+mode+" (AWS rolls back)", sc.scenario, env.sim.Stats().ModelFaults, survived && !t.Failed(), empty,
+			env.sim.DeploymentsCreated(), "")
+	}()
+	f, err := env.engine(t, sc.options()).Run(context.Background())
+	healthy, _, detail := proxyHealth(context.Background(), env.api, sc)
+	empty = f.ProxyState == ProxyEmpty || (len(sc.proxies) > 0 && !healthy)
+	wantProxy := ProxyOnBlue
+	if len(sc.proxies) == 0 {
+		wantProxy = ProxyNotUsed
+	}
+	if err == nil || f.ExitCode != ExitStepFailed || f.ProxyState != wantProxy {
+		t.Fatalf("exit %d proxy %s err %v, want 1 %s", f.ExitCode, f.ProxyState, err, wantProxy)
+	}
+	if len(sc.proxies) > 0 && !healthy {
+		t.Fatalf("proxy not back on blue: %s", detail)
+	}
+	if !strings.Contains(err.Error(), "rolled it back") || !strings.Contains(err.Error(), "Blue is still production") {
+		t.Errorf("not a plain explanation: %v", err)
+	}
+	f2, err := env.engine(t, Options{Source: sc.source}).Resume(context.Background())
+	if err != nil {
+		t.Fatalf("Resume: %v", err)
+	}
+	assertCompleted(t, env, sc, ref, f2)
+	survived = true
+}
+
+// greenInvalid: green turns INVALID_CONFIGURATION during the creation
+// wait. The run explains it and names the abort path; abort restores blue.
+func greenInvalid(t *testing.T, led *ledger, sc reliabilityScenario) {
+	env := newReliabilityEnv(t, sim.Options{Scenario: sc.scenario, Faults: []sim.Fault{{GreenInvalidAfterMS: 60_000}}})
+	survived, empty := false, false
+	defer func() {
+		led.record("green INVALID_CONFIGURATION, then abort", sc.scenario, env.sim.Stats().ModelFaults, survived && !t.Failed(), empty,
+			env.sim.DeploymentsCreated(), "")
+	}()
+	f, err := env.engine(t, sc.options()).Run(context.Background())
+	if err == nil || f.ExitCode != ExitStepFailed {
+		t.Fatalf("exit %d err %v", f.ExitCode, err)
+	}
+	if !strings.Contains(err.Error(), "INVALID_CONFIGURATION") || !strings.Contains(err.Error(), "rdsbg abort --source "+sc.source) {
+		t.Errorf("no explanation with the abort path: %v", err)
+	}
+	healthy, _, detail := proxyHealth(context.Background(), env.api, sc)
+	empty = f.ProxyState == ProxyEmpty || (len(sc.proxies) > 0 && !healthy)
+	if len(sc.proxies) > 0 && !healthy {
+		t.Fatalf("proxy not on blue: %s", detail)
+	}
+	af, err := env.engine(t, Options{Source: sc.source}).Abort(context.Background())
+	if err != nil || af.Outcome != OutcomeRolledBack || af.ExitCode != ExitOK {
+		t.Fatalf("Abort: %+v %v", af, err)
+	}
+	deps, err := env.api.ListDeployments(context.Background(), "")
+	if err != nil || len(deps) != 0 {
+		t.Errorf("deployments after abort: %+v %v", deps, err)
+	}
+	healthy, emptyAfter, detail := proxyHealth(context.Background(), env.api, sc)
+	empty = empty || emptyAfter
+	if len(sc.proxies) > 0 && !healthy {
+		t.Errorf("proxy after abort: %s", detail)
+	}
+	survived = true
+}
+
+// guards: an unwritable journal directory and a second run on a locked
+// source are both refused before any change, with exit 2 and a message
+// naming the cause; the held run then completes.
+func guards(t *testing.T, led *ledger, sc reliabilityScenario, ref reference) {
+	env := newReliabilityEnv(t, sim.Options{Scenario: sc.scenario})
+	ok := false
+	defer func() {
+		led.record("unwritable journal dir + second run on a locked source", sc.scenario, 0, ok && !t.Failed(), false, env.sim.DeploymentsCreated(), "")
+	}()
+	blocker := filepath.Join(t.TempDir(), "not-a-dir")
+	if err := os.WriteFile(blocker, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	good := env.stateDir
+	env.stateDir = filepath.Join(blocker, "rdsbg")
+	f, err := env.engine(t, sc.options()).Run(context.Background())
+	var dirErr *StateDirError
+	if !errors.As(err, &dirErr) || f.ExitCode != ExitUsage || !strings.Contains(err.Error(), env.stateDir) {
+		t.Fatalf("unwritable state dir: err %v exit %d", err, f.ExitCode)
+	}
+	env.assertNoMutations(t)
+
+	env.stateDir = good
+	held, err := acquireLock(env.stateDir, sc.source)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err = env.engine(t, sc.options()).Run(context.Background())
+	var lockErr *LockError
+	if !errors.As(err, &lockErr) || f.ExitCode != ExitUsage || !strings.Contains(err.Error(), sc.source) {
+		t.Fatalf("locked source: err %v exit %d", err, f.ExitCode)
+	}
+	env.assertNoMutations(t)
+	held.release()
+	f, err = env.engine(t, sc.options()).Run(context.Background())
+	if err != nil {
+		t.Fatalf("after the release: %v", err)
+	}
+	assertCompleted(t, env, sc, ref, f)
+	ok = true
+}
