@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"reflect"
 	"sort"
 	"strings"
 	"time"
@@ -20,7 +21,24 @@ import (
 // renderTable draws a compact table: a header rule, no outer frame, cells
 // never wrapped (a wrapped cell at 80 columns is unreadable), shrunk to width
 // only when it does not fit.
+//
+// A table that fits is drawn directly, producing the same bytes as
+// lipgloss's table (TestFastTableMatchesLipgloss): the progress screen
+// redraws its tables on every poll and lipgloss's general layout costs
+// several milliseconds for a large Aurora cluster (docs/performance.md).
+// Tables that must shrink, or with multi-line cells, go through lipgloss.
 func renderTable(st Styles, width int, headers []string, rows [][]string, cell func(row, col int) lipgloss.Style) string {
+	if widths, ok := naturalWidths(headers, rows); ok && tableWidth(widths) <= width {
+		if out, ok := drawTable(st, widths, headers, rows, cell); ok {
+			return out
+		}
+	}
+	return lipglossTable(st, width, headers, rows, cell)
+}
+
+// lipglossTable is renderTable through lipgloss's table, which also knows
+// how to shrink columns.
+func lipglossTable(st Styles, width int, headers []string, rows [][]string, cell func(row, col int) lipgloss.Style) string {
 	t := table.New().
 		Border(lipgloss.NormalBorder()).
 		BorderTop(false).BorderBottom(false).BorderLeft(false).BorderRight(false).
@@ -41,10 +59,121 @@ func renderTable(st Styles, width int, headers []string, rows [][]string, cell f
 			}
 			return base
 		})
-	if lipgloss.Width(t.String()) > width {
-		t = t.Width(width)
+	out := t.String()
+	if lipgloss.Width(out) > width {
+		out = t.Width(width).String()
 	}
-	return t.String()
+	return out
+}
+
+// naturalWidths is each column's widest cell; false when a row does not
+// match the headers or a cell spans several lines.
+func naturalWidths(headers []string, rows [][]string) ([]int, bool) {
+	widths := make([]int, len(headers))
+	measure := func(cells []string) bool {
+		if len(cells) != len(headers) {
+			return false
+		}
+		for i, c := range cells {
+			if strings.ContainsAny(c, "\n\t\x1b") {
+				return false
+			}
+			widths[i] = max(widths[i], cellWidth(c))
+		}
+		return true
+	}
+	if !measure(headers) {
+		return nil, false
+	}
+	for _, r := range rows {
+		if !measure(r) {
+			return nil, false
+		}
+	}
+	return widths, true
+}
+
+// cellWidth is the display width of plain text; ASCII needs no grapheme
+// segmentation.
+func cellWidth(s string) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return ansi.StringWidth(s)
+		}
+	}
+	return len(s)
+}
+
+// tableWidth is the drawn width: two spaces after every column but the last.
+func tableWidth(widths []int) int {
+	w := 2 * (len(widths) - 1)
+	for _, c := range widths {
+		w += c
+	}
+	return w
+}
+
+// drawTable lays out a table whose cells fit at their natural widths. It
+// declines (false) a cell style that colours the whitespace around its
+// text (reverse video, a background, padding or a width): lipgloss pads
+// such cells with styled spaces, which only lipgloss reproduces.
+func drawTable(st Styles, widths []int, headers []string, rows [][]string, cell func(row, col int) lipgloss.Style) (string, bool) {
+	var b strings.Builder
+	b.Grow((len(rows) + 2) * (tableWidth(widths) + 16))
+	line := func(cells []string, style func(col int) lipgloss.Style) bool {
+		for col, c := range cells {
+			s := style(col)
+			if !plainWhitespace(s) {
+				return false
+			}
+			pad := widths[col] - cellWidth(c)
+			if col < len(cells)-1 {
+				pad += 2
+			}
+			if reflect.ValueOf(s).IsZero() {
+				// An unstyled cell renders as itself (naturalWidths
+				// excluded tabs, the only thing Render would change); most
+				// cells are unstyled and Render costs a microsecond each.
+				b.WriteString(c)
+			} else {
+				b.WriteString(s.Render(c))
+			}
+			b.WriteString(strings.Repeat(" ", pad))
+		}
+		return true
+	}
+	if !line(headers, func(int) lipgloss.Style { return st.TableHead }) {
+		return "", false
+	}
+	b.WriteByte('\n')
+	for col, w := range widths {
+		if col < len(widths)-1 {
+			w += 2
+		}
+		b.WriteString(st.Border.Render(strings.Repeat("─", w)))
+	}
+	for row, cells := range rows {
+		b.WriteByte('\n')
+		ok := line(cells, func(col int) lipgloss.Style {
+			if cell == nil {
+				return lipgloss.NewStyle()
+			}
+			return cell(row, col)
+		})
+		if !ok {
+			return "", false
+		}
+	}
+	return b.String(), true
+}
+
+// plainWhitespace: the style leaves the spaces around its text unstyled.
+func plainWhitespace(s lipgloss.Style) bool {
+	_, noBackground := s.GetBackground().(lipgloss.NoColor)
+	top, right, bottom, left := s.GetPadding()
+	mt, mr, mb, ml := s.GetMargin()
+	return noBackground && !s.GetReverse() && s.GetWidth() == 0 && s.GetHeight() == 0 &&
+		top+right+bottom+left+mt+mr+mb+ml == 0
 }
 
 // shortARN turns arn:aws:rds:region:acct:db:orders-db into orders-db; other

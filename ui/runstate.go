@@ -33,6 +33,44 @@ type runState struct {
 	finished  *steps.Finished
 	now       time.Time
 	frame     int // spinner frame
+	tables    progressTables
+}
+
+// progressTables are the tables drawn from one progress snapshot at one
+// width. A snapshot arrives once per poll while the screen redraws on every
+// tick, spinner frame and key, so the tables are drawn once per snapshot
+// (docs/performance.md).
+type progressTables struct {
+	progress *steps.Progress // the snapshot drawn; setProgress replaces the pointer
+	width    int
+	noColor  bool
+
+	tasks, members, targets, instances string
+}
+
+// tablesFor returns the current snapshot's tables, drawing them only when
+// the snapshot or the width changed.
+func (r *runState) tablesFor(st Styles, width int) progressTables {
+	p := r.progress
+	if p == nil {
+		return progressTables{}
+	}
+	if t := r.tables; t.progress == p && t.width == width && t.noColor == st.NoColor {
+		return t
+	}
+	t := progressTables{progress: p, width: width, noColor: st.NoColor}
+	if len(p.Tasks) > 0 {
+		t.tasks = renderTasks(st, width, p.Tasks)
+	}
+	if len(p.Members) > 0 {
+		t.members = renderMembers(st, width, p.Members, r.changed)
+	}
+	t.targets = renderProxyTargets(st, width, p.ProxyTargets)
+	if len(p.Instances) > 0 {
+		t.instances = renderInstances(st, width, p.Instances)
+	}
+	r.tables = t
+	return t
 }
 
 // maxCalls bounds the API-call history kept for the panel.

@@ -60,26 +60,27 @@ func progressView(c *Common, r *runState) string {
 	if p.StatusDetails != "" {
 		b.WriteString(st.Warn.Render(wrap(w, p.StatusDetails)) + "\n")
 	}
+	tables := r.tablesFor(st, w)
 	tasks := ""
-	if len(p.Tasks) > 0 {
-		tasks = "\n" + renderTasks(st, w, p.Tasks) + "\n"
+	if tables.tasks != "" {
+		tasks = "\n" + tables.tasks + "\n"
 	}
 	// During provisioning the Tasks say most; in the critical section the
 	// members and the proxy do, so they go first and the Tasks last.
 	if !r.inCritical() {
 		b.WriteString(tasks)
 	}
-	if len(p.Members) > 0 {
-		b.WriteString("\n" + renderMembers(st, w, p.Members, r.changed) + "\n")
+	if tables.members != "" {
+		b.WriteString("\n" + tables.members + "\n")
 	}
 	if p.ProxyTargets != nil || r.inCritical() {
-		b.WriteString("\n" + renderProxyTargets(st, w, p.ProxyTargets) + "\n")
+		b.WriteString("\n" + tables.targets + "\n")
 	}
 	if r.inCritical() {
 		b.WriteString(tasks)
 	}
-	if len(p.Instances) > 0 {
-		b.WriteString("\n" + renderInstances(st, w, p.Instances) + "\n")
+	if tables.instances != "" {
+		b.WriteString("\n" + tables.instances + "\n")
 	}
 	return strings.TrimRight(b.String(), "\n")
 }
