@@ -96,7 +96,7 @@ func New(ctx context.Context, o Options) (*Client, error) {
 
 	// One pacer for the RDS, STS and CloudWatch clients: the rate is the
 	// account's, not a service client's.
-	pace := newPacer(clk, MaxRequestsPerSecond, time.Second)
+	pace := newPacer(clk, MaxRequestsPerSecond, MaxUrgentRequestsPerSecond, time.Second)
 	loadOpts := []func(*config.LoadOptions) error{
 		config.WithRetryer(func() aws.Retryer { return pace.retryer(newRetryer(maxAttempts, clk)) }),
 		config.WithAPIOptions(callLogAPIOptions(clk, o.Calls)),

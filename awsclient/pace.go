@@ -20,13 +20,32 @@ import (
 // largest burst (five calls) through without delay.
 const MaxRequestsPerSecond = 8
 
-// pacer admits at most max request attempts within any per-long window,
-// waiting on the client's clock (virtual in tests) for the oldest of the
-// last max attempts to leave the window. It is shared by every service
-// client of one Client and safe for concurrent use.
+// MaxUrgentRequestsPerSecond is the ceiling for calls marked Urgent: those
+// made while applications have no proxy. Waiting for the pacer there would
+// lengthen the outage, so they may use the account's headroom, still one
+// under its 12/s.
+const MaxUrgentRequestsPerSecond = 11
+
+type urgentKey struct{}
+
+// Urgent marks the calls made with ctx as part of the proxy-less window, so
+// the pacer admits them up to MaxUrgentRequestsPerSecond.
+func Urgent(ctx context.Context) context.Context { return context.WithValue(ctx, urgentKey{}, true) }
+
+func isUrgent(ctx context.Context) bool {
+	u, _ := ctx.Value(urgentKey{}).(bool)
+	return u
+}
+
+// pacer admits at most max request attempts (urgent ones: maxUrgent)
+// within any per-long window, waiting on the client's clock (virtual in
+// tests) for enough of the recent attempts to leave the window. It is
+// shared by every service client of one Client and safe for concurrent use.
 type pacer struct {
-	clock clock.Clock
-	per   time.Duration
+	clock     clock.Clock
+	per       time.Duration
+	max       int
+	maxUrgent int
 
 	mu     sync.Mutex
 	starts []time.Time // ring of the last len(starts) admitted attempts
@@ -34,18 +53,26 @@ type pacer struct {
 	filled int
 }
 
-func newPacer(clk clock.Clock, max int, per time.Duration) *pacer {
-	return &pacer{clock: clk, per: per, starts: make([]time.Time, max)}
+func newPacer(clk clock.Clock, ordinary, urgent int, per time.Duration) *pacer {
+	urgent = max(ordinary, urgent)
+	return &pacer{clock: clk, per: per, max: ordinary, maxUrgent: urgent, starts: make([]time.Time, urgent)}
 }
 
 // wait blocks until one more attempt fits in the window, then admits it.
 func (p *pacer) wait(ctx context.Context) error {
+	limit := p.max
+	if isUrgent(ctx) {
+		limit = p.maxUrgent
+	}
 	for {
 		p.mu.Lock()
 		now := p.clock.Now()
 		delay := time.Duration(0)
-		if p.filled == len(p.starts) {
-			delay = p.starts[p.next].Add(p.per).Sub(now)
+		if p.filled >= limit {
+			// The limit-th most recent attempt: while it is inside the
+			// window, the window already holds limit attempts.
+			i := (p.next - limit + len(p.starts)) % len(p.starts)
+			delay = p.starts[i].Add(p.per).Sub(now)
 		}
 		if delay <= 0 {
 			p.starts[p.next] = now

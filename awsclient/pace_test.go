@@ -14,7 +14,7 @@ import (
 
 func TestPacerAdmitsABurstThenSpacesToTheWindow(t *testing.T) {
 	clk := clock.NewVirtual(testStart)
-	p := newPacer(clk, 3, time.Second)
+	p := newPacer(clk, 3, 3, time.Second)
 	var at []time.Duration
 	for range 7 {
 		if err := p.wait(context.Background()); err != nil {
@@ -34,7 +34,7 @@ func TestPacerAdmitsABurstThenSpacesToTheWindow(t *testing.T) {
 
 func TestPacerWaitEndsWithTheContext(t *testing.T) {
 	clk := clock.NewVirtual(testStart)
-	p := newPacer(clk, 1, time.Second)
+	p := newPacer(clk, 1, 1, time.Second)
 	if err := p.wait(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -42,6 +42,40 @@ func TestPacerWaitEndsWithTheContext(t *testing.T) {
 	cancel()
 	if err := p.wait(ctx); err != context.Canceled {
 		t.Errorf("wait on a cancelled context: %v, want context.Canceled", err)
+	}
+}
+
+// Urgent attempts use the headroom between the ordinary and the urgent
+// ceiling; ordinary ones still wait for the ordinary one.
+func TestPacerLetsUrgentCallsUseTheHeadroom(t *testing.T) {
+	clk := clock.NewVirtual(testStart)
+	p := newPacer(clk, 2, 4, time.Second)
+	urgent := Urgent(context.Background())
+	admit := func(ctx context.Context) time.Duration {
+		t.Helper()
+		if err := p.wait(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return clk.Now().Sub(testStart)
+	}
+	admit(context.Background())
+	admit(context.Background())
+	if at := admit(urgent); at != 0 {
+		t.Errorf("3rd attempt (urgent) admitted at %v, want at once", at)
+	}
+	if at := admit(urgent); at != 0 {
+		t.Errorf("4th attempt (urgent) admitted at %v, want at once", at)
+	}
+	if at := admit(urgent); at != time.Second {
+		t.Errorf("5th attempt (urgent) admitted at %v, want 1s: four are in the window", at)
+	}
+	// At 1s the window holds one attempt: an ordinary call goes at once, a
+	// second one waits for the first of the two to leave.
+	if at := admit(context.Background()); at != time.Second {
+		t.Errorf("ordinary attempt admitted at %v, want 1s", at)
+	}
+	if at := admit(context.Background()); at != 2*time.Second {
+		t.Errorf("second ordinary attempt admitted at %v, want 2s", at)
 	}
 }
 
