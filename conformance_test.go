@@ -1,0 +1,240 @@
+//go:build conformance
+
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Conformance: real processes and real third-party clients. The AWS CLI
+// drives `rdsbg sim` as an operator would, and `rdsbg run` completes a
+// blue/green run with the detach procedure against moto's server, whose
+// blue/green is instant and thin (design.md §7). Both run on loopback only.
+
+func buildRdsbg(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "rdsbg")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// awsEnv is an environment with dummy credentials and no user config.
+func awsEnv(t *testing.T) []string {
+	home := t.TempDir()
+	var env []string
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, "AWS_") || strings.HasPrefix(kv, "HOME=") {
+			continue
+		}
+		env = append(env, kv)
+	}
+	return append(env, "HOME="+home, "AWS_ACCESS_KEY_ID=x", "AWS_SECRET_ACCESS_KEY=x", "AWS_DEFAULT_REGION=us-east-1",
+		"AWS_EC2_METADATA_DISABLED=true", "AWS_PAGER=")
+}
+
+// startProcess starts cmd and returns the first stdout/stderr line that
+// matches ready (the process's own "listening" line: no sleeps, no polling).
+func startProcess(t *testing.T, cmd *exec.Cmd, ready *regexp.Regexp) []string {
+	t.Helper()
+	pr, pw := io.Pipe()
+	cmd.Stdout, cmd.Stderr = pw, pw
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", cmd.Path, err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		pw.Close()
+	})
+	found := make(chan []string, 1)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		sent := false
+		for sc.Scan() {
+			if m := ready.FindStringSubmatch(sc.Text()); m != nil && !sent {
+				found <- m
+				sent = true
+			}
+		}
+	}()
+	select {
+	case m := <-found:
+		return m
+	case <-time.After(60 * time.Second):
+		t.Fatalf("%s did not say it was ready", cmd.Path)
+		return nil
+	}
+}
+
+type awsCLI struct {
+	t        *testing.T
+	endpoint string
+	env      []string
+}
+
+func (c awsCLI) json(args ...string) map[string]any {
+	c.t.Helper()
+	cmd := exec.Command("aws", append(args, "--endpoint-url", c.endpoint, "--output", "json")...)
+	cmd.Env = c.env
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if err := cmd.Run(); err != nil {
+		c.t.Fatalf("aws %s: %v\n%s", strings.Join(args, " "), err, errOut.String())
+	}
+	var v map[string]any
+	if s := strings.TrimSpace(out.String()); s != "" {
+		if err := json.Unmarshal([]byte(s), &v); err != nil {
+			c.t.Fatalf("aws %s: %v", strings.Join(args, " "), err)
+		}
+	}
+	return v
+}
+
+func (c awsCLI) text(args ...string) string {
+	c.t.Helper()
+	cmd := exec.Command("aws", append(args, "--endpoint-url", c.endpoint, "--output", "text")...)
+	cmd.Env = c.env
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		c.t.Fatalf("aws %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+func (c awsCLI) failsWith(code string, args ...string) {
+	c.t.Helper()
+	cmd := exec.Command("aws", append(args, "--endpoint-url", c.endpoint)...)
+	cmd.Env = c.env
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), code) {
+		c.t.Fatalf("aws %s: want %s, got err=%v\n%s", strings.Join(args, " "), code, err, out)
+	}
+}
+
+func TestConformanceAWSCLIAgainstRdsbgSimProcess(t *testing.T) {
+	bin := buildRdsbg(t)
+	m := startProcess(t, exec.Command(bin, "sim", "--listen", "127.0.0.1:0", "--scenario", "rds-mariadb-no-proxy", "--speed", "5000"),
+		regexp.MustCompile(`listening on (http://127\.0\.0\.1:\d+)`))
+	cli := awsCLI{t: t, endpoint: m[1], env: awsEnv(t)}
+
+	if got := cli.text("rds", "describe-db-instances", "--db-instance-identifier", "catalog-db", "--query", "DBInstances[0].DBInstanceStatus"); got != "available" {
+		t.Fatalf("catalog-db status %q", got)
+	}
+	cli.failsWith("DBInstanceNotFound", "rds", "describe-db-instances", "--db-instance-identifier", "nope-db")
+	arn := cli.text("rds", "describe-db-instances", "--db-instance-identifier", "catalog-db", "--query", "DBInstances[0].DBInstanceArn")
+	id := cli.text("rds", "create-blue-green-deployment", "--blue-green-deployment-name", "cli-conformance", "--source", arn,
+		"--query", "BlueGreenDeployment.BlueGreenDeploymentIdentifier")
+	cli.failsWith("BlueGreenDeploymentAlreadyExistsFault", "rds", "create-blue-green-deployment", "--blue-green-deployment-name", "cli-conformance", "--source", arn)
+
+	// At ×5000 provisioning takes well under a second of wall time; each
+	// CLI call takes longer than that, so a bounded loop needs no sleep.
+	status := ""
+	for i := 0; i < 40 && status != "AVAILABLE"; i++ {
+		status = cli.text("rds", "describe-blue-green-deployments", "--blue-green-deployment-identifier", id, "--query", "BlueGreenDeployments[0].Status")
+	}
+	if status != "AVAILABLE" {
+		t.Fatalf("deployment never AVAILABLE, last %s", status)
+	}
+	cli.json("rds", "switchover-blue-green-deployment", "--blue-green-deployment-identifier", id, "--switchover-timeout", "300")
+	for i := 0; i < 40 && status != "SWITCHOVER_COMPLETED"; i++ {
+		status = cli.text("rds", "describe-blue-green-deployments", "--blue-green-deployment-identifier", id, "--query", "BlueGreenDeployments[0].Status")
+	}
+	if status != "SWITCHOVER_COMPLETED" {
+		t.Fatalf("switchover never completed, last %s", status)
+	}
+	names := cli.text("rds", "describe-db-instances", "--query", "DBInstances[].DBInstanceIdentifier")
+	if !strings.Contains(names, "catalog-db-old1") {
+		t.Fatalf("no catalog-db-old1 after switchover: %s", names)
+	}
+	cli.failsWith("InvalidBlueGreenDeploymentStateFault", "rds", "delete-blue-green-deployment", "--blue-green-deployment-identifier", id, "--delete-target")
+	cli.json("rds", "delete-blue-green-deployment", "--blue-green-deployment-identifier", id)
+}
+
+// freePort picks a loopback port for a server that takes its port as a flag.
+func freePort(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	_, port, _ := net.SplitHostPort(l.Addr().String())
+	return port
+}
+
+func TestConformanceRunAgainstMoto(t *testing.T) {
+	if _, err := exec.LookPath("moto_server"); err != nil {
+		t.Fatalf("moto_server is not on PATH (it is on the machine image; .ci/run installs it otherwise): %v", err)
+	}
+	bin := buildRdsbg(t)
+	port := freePort(t)
+	startProcess(t, exec.Command("moto_server", "-H", "127.0.0.1", "-p", port), regexp.MustCompile(`Running on`))
+	endpoint := "http://127.0.0.1:" + port
+	env := awsEnv(t)
+	cli := awsCLI{t: t, endpoint: endpoint, env: env}
+
+	vpc := cli.text("ec2", "create-vpc", "--cidr-block", "10.0.0.0/16", "--query", "Vpc.VpcId")
+	s1 := cli.text("ec2", "create-subnet", "--vpc-id", vpc, "--cidr-block", "10.0.1.0/24", "--availability-zone", "us-east-1a", "--query", "Subnet.SubnetId")
+	s2 := cli.text("ec2", "create-subnet", "--vpc-id", vpc, "--cidr-block", "10.0.2.0/24", "--availability-zone", "us-east-1b", "--query", "Subnet.SubnetId")
+	cli.json("rds", "create-db-instance", "--db-instance-identifier", "shop-db", "--engine", "mysql", "--engine-version", "8.0.39",
+		"--db-instance-class", "db.t3.micro", "--master-username", "adm", "--master-user-password", "conformance-only",
+		"--allocated-storage", "20", "--backup-retention-period", "7")
+	cli.json("rds", "create-db-proxy", "--db-proxy-name", "shop-proxy", "--engine-family", "MYSQL",
+		"--auth", `[{"AuthScheme":"SECRETS","SecretArn":"arn:aws:secretsmanager:us-east-1:123456789012:secret:x","IAMAuth":"DISABLED"}]`,
+		"--role-arn", "arn:aws:iam::123456789012:role/x", "--vpc-subnet-ids", s1, s2)
+	cli.json("rds", "register-db-proxy-targets", "--db-proxy-name", "shop-proxy", "--db-instance-identifiers", "shop-db")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	// --time-scale: moto's blue/green is instant, so the engine's stable
+	// reads (seconds apart) are the only wait; run its clock fast.
+	run := exec.CommandContext(ctx, bin, "run", "--source", "shop-db", "--proxy-mode", "detach", "--cleanup", "old-blue",
+		"--yes", "--confirm", "shop-db", "--output", "json", "--endpoint-url", endpoint, "--state-dir", t.TempDir(), "--time-scale", "30")
+	run.Env = env
+	var out, errOut bytes.Buffer
+	run.Stdout, run.Stderr = &out, &errOut
+	if err := run.Run(); err != nil {
+		t.Fatalf("rdsbg run against moto: %v\nstderr: %s\nstdout tail: %s", err, errOut.String(), tail(out.String(), 3000))
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	var last map[string]any
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &last); err != nil {
+		t.Fatalf("last line is not JSON: %v", err)
+	}
+	if last["type"] != "run-finished" || last["outcome"] != "done" || last["proxy_state"] != "new-primary" {
+		t.Fatalf("last event %v", last)
+	}
+	targets := cli.text("rds", "describe-db-proxy-targets", "--db-proxy-name", "shop-proxy", "--query", "Targets[].[RdsResourceId,TargetHealth.State]")
+	if !strings.Contains(targets, "shop-db") || !strings.Contains(targets, "AVAILABLE") {
+		t.Fatalf("proxy targets after the run: %q", targets)
+	}
+	names := cli.text("rds", "describe-db-instances", "--query", "DBInstances[].DBInstanceIdentifier")
+	if !strings.Contains(names, "shop-db") || strings.Contains(names, "shop-db-old1") {
+		t.Fatalf("want shop-db kept and shop-db-old1 deleted by --cleanup old-blue: %s", names)
+	}
+	snaps := cli.text("rds", "describe-db-snapshots", "--query", "DBSnapshots[].DBSnapshotIdentifier")
+	if !strings.Contains(snaps, "shop-db-old1") {
+		t.Fatalf("old blue was deleted without its snapshot: %q", snaps)
+	}
+}
+
+func tail(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[len(s)-n:]
+}
