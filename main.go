@@ -439,7 +439,7 @@ func newSimCommand(stdout io.Writer) *cobra.Command {
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8765", "address to listen on (port 0 picks a free one)")
 	cmd.Flags().StringVar(&scenario, "scenario", "rds-postgres-legacy-proxy", "scenario: "+scenarioNames())
 	cmd.Flags().Float64Var(&speed, "speed", 1, "how many times faster than real AWS the simulator runs")
-	cmd.Flags().StringVar(&faultsFile, "faults", "", "JSON file of faults to inject (see docs)")
+	cmd.Flags().StringVar(&faultsFile, "faults", "", "JSON file of faults to inject (format: docs/simulator.md)")
 	return cmd
 }
 
