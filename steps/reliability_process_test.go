@@ -72,21 +72,19 @@ type simProcess struct {
 	url string
 }
 
-func startSimProcess(t *testing.T, bin, scenario string) *simProcess {
-	t.Helper()
+// startSimProcess starts `rdsbg sim` on a free loopback port and reads its
+// URL from the first line it prints. The caller stops it.
+func startSimProcess(bin, scenario string, env []string) (*simProcess, error) {
 	cmd := exec.Command(bin, "sim", "--listen", "127.0.0.1:0", "--scenario", scenario, "--speed", fmt.Sprint(processSpeed))
-	cmd.Env = processEnv(t)
+	cmd.Env = env
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
+	sp := &simProcess{cmd: cmd}
 	lines := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stdout)
@@ -100,20 +98,26 @@ func startSimProcess(t *testing.T, bin, scenario string) *simProcess {
 	case line := <-lines:
 		for _, f := range strings.Fields(line) {
 			if strings.HasPrefix(f, "http://127.0.0.1:") {
-				return &simProcess{cmd: cmd, url: f}
+				sp.url = f
+				return sp, nil
 			}
 		}
-		t.Fatalf("rdsbg sim printed no URL: %q", line)
+		sp.stop()
+		return nil, fmt.Errorf("rdsbg sim printed no URL: %q", line)
 	case <-time.After(processTimeout):
-		t.Fatalf("rdsbg sim did not start")
+		sp.stop()
+		return nil, fmt.Errorf("rdsbg sim did not start within %s", processTimeout)
 	}
-	return nil
+}
+
+func (sp *simProcess) stop() {
+	_ = sp.cmd.Process.Kill()
+	_ = sp.cmd.Wait()
 }
 
 // processEnv is the environment of every child: no AWS settings of the
 // machine, a private HOME.
-func processEnv(t *testing.T) []string {
-	home := t.TempDir()
+func processEnv(home string) []string {
 	var env []string
 	for _, kv := range os.Environ() {
 		if strings.HasPrefix(kv, "AWS_") || strings.HasPrefix(kv, "HOME=") || strings.HasPrefix(kv, "XDG_STATE_HOME=") {
@@ -126,39 +130,62 @@ func processEnv(t *testing.T) []string {
 }
 
 // rdsbgCommand prepares `rdsbg <args> --endpoint-url … --state-dir …`.
-func rdsbgCommand(t *testing.T, bin, url, stateDir string, args ...string) (*exec.Cmd, *bytes.Buffer) {
+func rdsbgCommand(bin, url, stateDir string, env []string, args ...string) (*exec.Cmd, *bytes.Buffer) {
 	args = append(args, "--endpoint-url", url, "--region", "us-east-1", "--state-dir", stateDir, "--time-scale", fmt.Sprint(processSpeed))
 	cmd := exec.Command(bin, args...)
-	cmd.Env = processEnv(t)
-	var out bytes.Buffer
+	cmd.Env = env
+	var out syncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	return cmd, &out
+	return cmd, &out.buf
 }
 
-// waitExit waits for cmd with a bound and returns its exit code.
-func waitExit(t *testing.T, cmd *exec.Cmd) int {
-	t.Helper()
+// syncBuffer lets a child's stdout and stderr share one buffer.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// exitCode turns Wait's error into an exit code; a signal gives -signal.
+func exitCode(err error) int {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return -int(ws.Signal())
+		}
+		return ee.ExitCode()
+	}
+	if err != nil {
+		return -1
+	}
+	return 0
+}
+
+// waitExit waits for a started cmd, at most processTimeout.
+func waitExit(cmd *exec.Cmd) (int, error) {
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	select {
 	case err := <-done:
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-				return -int(ws.Signal())
-			}
-			return ee.ExitCode()
-		}
-		if err != nil {
-			t.Fatalf("wait: %v", err)
-		}
-		return 0
+		return exitCode(err), nil
 	case <-time.After(processTimeout):
 		_ = cmd.Process.Kill()
 		<-done
-		t.Fatalf("%s did not finish within %s", strings.Join(cmd.Args[:2], " "), processTimeout)
-		return -1
+		return -1, fmt.Errorf("%s did not finish within %s", strings.Join(cmd.Args[:2], " "), processTimeout)
 	}
+}
+
+// runToExit starts cmd and waits for it.
+func runToExit(cmd *exec.Cmd) (int, error) {
+	if err := cmd.Start(); err != nil {
+		return -1, err
+	}
+	return waitExit(cmd)
 }
 
 // logicalRecords reads the journal's records that are not per-call audit
@@ -192,50 +219,47 @@ func recordLabel(r Record) string {
 }
 
 // simStats reads GET /_sim/stats of a simulator process.
-func simStats(t *testing.T, url string) sim.Stats {
-	t.Helper()
+func simStats(url string) (sim.Stats, error) {
+	var st sim.Stats
 	resp, err := http.Get(url + sim.StatsPath)
 	if err != nil {
-		t.Fatal(err)
+		return st, err
 	}
 	defer resp.Body.Close()
-	var st sim.Stats
-	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
-		t.Fatal(err)
-	}
-	return st
+	err = json.NewDecoder(resp.Body).Decode(&st)
+	return st, err
 }
 
-// processAPI is the real SDK client against a simulator process.
-func processAPI(t *testing.T, url string) *awsclient.Client {
-	t.Helper()
-	api, err := awsclient.New(context.Background(), awsclient.Options{EndpointURL: url, Region: "us-east-1", Simulator: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return api
-}
-
-// finalState describes what a finished run left in AWS, in words that two
-// runs can be compared by.
-func finalState(t *testing.T, url string, sc reliabilityScenario, old string) (string, bool) {
-	t.Helper()
+// finalState describes what a finished run left in AWS, read with the
+// real SDK, in words that two runs can be compared by; healthy says
+// whether every proxy has the source registered and AVAILABLE.
+func finalState(url string, sc reliabilityScenario, old string) (state string, healthy bool, err error) {
 	ctx := context.Background()
-	api := processAPI(t, url)
+	api, err := awsclient.New(ctx, awsclient.Options{EndpointURL: url, Region: "us-east-1", Simulator: true})
+	if err != nil {
+		return "", false, err
+	}
 	healthy, _, detail := proxyHealth(ctx, api, sc)
 	d, err := Discover(ctx, api, sc.source)
 	if err != nil {
-		t.Fatalf("Discover: %v", err)
+		return "", false, err
 	}
 	_, oldErr := api.DescribeInstance(ctx, old)
 	deps, err := api.ListDeployments(ctx, "")
 	if err != nil {
-		t.Fatalf("ListDeployments: %v", err)
+		return "", false, err
 	}
-	st := simStats(t, url)
+	st, err := simStats(url)
+	if err != nil {
+		return "", false, err
+	}
 	return fmt.Sprintf("%s %s; proxy healthy %v %s; %s exists %v; deployments left %d; deployments ever created %d",
-		sc.source, d.Source.EngineVersion, healthy, detail, old, oldErr == nil, len(deps), st.DeploymentsCreated), healthy
+		sc.source, d.Source.EngineVersion, healthy, detail, old, oldErr == nil, len(deps), st.DeploymentsCreated), healthy, nil
 }
+
+// killParallelism is how many kill points run at once: the processes
+// mostly wait on their scaled clocks, so this is above the CPU count.
+const killParallelism = 6
 
 // killAndResume: the reference process run (with the concurrent-run and
 // unwritable-directory guards), then one killed run per kill point.
@@ -246,45 +270,64 @@ func killAndResume(t *testing.T, ref reference) *killFigures {
 		"--cleanup", string(sc.opts.Cleanup), "--yes", "--confirm", sc.source, "--output", "json"}
 	resumeArgs := []string{"resume", "--source", sc.source, "--yes", "--confirm", sc.source, "--output", "json"}
 	kf := &killFigures{Scenario: sc.scenario}
+	env := processEnv(t.TempDir())
 
-	// Reference: an uninterrupted process run.
-	s := startSimProcess(t, bin, sc.scenario)
+	// Reference: an uninterrupted process run, and the two guards.
+	s, err := startSimProcess(bin, sc.scenario, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.stop()
 	blocker := filepath.Join(t.TempDir(), "not-a-dir")
 	if err := os.WriteFile(blocker, []byte("x"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cmd, out := rdsbgCommand(t, bin, s.url, filepath.Join(blocker, "rdsbg"), runArgs...)
-	if err := cmd.Start(); err != nil {
+	cmd, out := rdsbgCommand(bin, s.url, filepath.Join(blocker, "rdsbg"), env, runArgs...)
+	code, err := runToExit(cmd)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if code := waitExit(t, cmd); code != ExitUsage || simStats(t, s.url).Mutations != 0 || !strings.Contains(out.String(), "not-a-dir") {
-		t.Errorf("unwritable --state-dir: exit %d, %d mutations, output %q", code, simStats(t, s.url).Mutations, out.String())
+	if st, err := simStats(s.url); err != nil || code != ExitUsage || st.Mutations != 0 || !strings.Contains(out.String(), "not-a-dir") {
+		t.Errorf("unwritable --state-dir: exit %d, stats %+v %v, output %q", code, st, err, out.String())
 	} else {
 		kf.UnwritableOK = true
 	}
 
 	stateDir := t.TempDir()
 	journal := JournalPath(stateDir, sc.source)
-	first, firstOut := rdsbgCommand(t, bin, s.url, stateDir, runArgs...)
+	first, firstOut := rdsbgCommand(bin, s.url, stateDir, env, runArgs...)
 	if err := first.Start(); err != nil {
 		t.Fatal(err)
 	}
-	if !waitForRecords(journal, 3, first) {
+	firstDone := make(chan error, 1)
+	go func() { firstDone <- first.Wait() }()
+	if reached, exited, _ := waitForRecords(journal, 3, firstDone); !reached {
+		if !exited {
+			_ = first.Process.Kill()
+			<-firstDone
+		}
 		t.Fatalf("the first run wrote no journal: %s", firstOut.String())
 	}
-	second, secondOut := rdsbgCommand(t, bin, s.url, stateDir, runArgs...)
-	if err := second.Start(); err != nil {
-		t.Fatal(err)
-	}
-	if code := waitExit(t, second); code != ExitUsage || !strings.Contains(secondOut.String(), sc.source) {
-		t.Errorf("second concurrent run: exit %d, output %q", code, secondOut.String())
+	second, secondOut := rdsbgCommand(bin, s.url, stateDir, env, runArgs...)
+	code, err = runToExit(second)
+	if err != nil || code != ExitUsage || !strings.Contains(secondOut.String(), sc.source) {
+		t.Errorf("second concurrent run: exit %d %v, output %q", code, err, secondOut.String())
 	} else {
 		kf.ConcurrentOK = true
 	}
-	if code := waitExit(t, first); code != ExitOK {
-		t.Fatalf("reference process run: exit %d\n%s", code, firstOut.String())
+	select {
+	case err := <-firstDone:
+		if code := exitCode(err); code != ExitOK {
+			t.Fatalf("reference process run: exit %d\n%s", code, firstOut.String())
+		}
+	case <-time.After(processTimeout):
+		_ = first.Process.Kill()
+		t.Fatalf("reference process run did not finish within %s", processTimeout)
 	}
-	want, _ := finalState(t, s.url, sc, ref.old)
+	want, _, err := finalState(s.url, sc, ref.old)
+	if err != nil {
+		t.Fatal(err)
+	}
 	allRecs, err := ReadJournal(journal)
 	if err != nil {
 		t.Fatal(err)
@@ -293,129 +336,153 @@ func killAndResume(t *testing.T, ref reference) *killFigures {
 	kf.LogicalRecords = len(logicalRecords(journal))
 
 	// One kill after each logical record but the last (the finish record:
-	// nothing is left to resume).
-	var mu sync.Mutex
-	t.Run("kill", func(t *testing.T) {
-		for k := 1; k < kf.LogicalRecords; k++ {
-			k := k
-			t.Run(itoa(k), func(t *testing.T) {
-				t.Parallel()
-				killed, resumed, point, empty, dup := killOnce(t, bin, sc, ref, runArgs, resumeArgs, k, want)
-				mu.Lock()
-				defer mu.Unlock()
-				kf.Tried++
-				if killed {
-					kf.Killed++
-					kf.Points = append(kf.Points, point)
-				}
-				if resumed {
-					kf.Resumed++
-				}
-				if empty {
-					kf.ProxyEmpty++
-				}
-				if dup {
-					kf.Duplicates++
-				}
-			})
+	// nothing is left to resume), killParallelism at a time.
+	type outcome struct {
+		k   int
+		res killResult
+		err error
+	}
+	results := make(chan outcome)
+	sem := make(chan struct{}, killParallelism)
+	base := t.TempDir()
+	for k := 1; k < kf.LogicalRecords; k++ {
+		go func(k int) {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			res, err := killOnce(bin, base, sc, ref, runArgs, resumeArgs, k, want)
+			results <- outcome{k, res, err}
+		}(k)
+	}
+	for i := 1; i < kf.LogicalRecords; i++ {
+		o := <-results
+		kf.Tried++
+		if o.err != nil {
+			t.Errorf("kill point %d: %v", o.k, o.err)
 		}
-	})
+		if o.res.killed {
+			kf.Killed++
+			kf.Points = append(kf.Points, o.res.point)
+		} else {
+			t.Logf("kill point %d: the run finished first", o.k)
+		}
+		if o.res.resumed {
+			kf.Resumed++
+		}
+		if o.res.proxyEmpty {
+			kf.ProxyEmpty++
+		}
+		if o.res.duplicate {
+			kf.Duplicates++
+		}
+	}
 	return kf
 }
 
 // waitForRecords polls the journal (every 2 ms, bounded) until it holds n
-// logical records; false if the process ended or the bound passed first.
-func waitForRecords(journal string, n int, proc *exec.Cmd) bool {
-	deadline := time.Now().Add(processTimeout)
-	for time.Now().Before(deadline) {
+// logical records. If the process ends first, exited is true and waitErr
+// is what Wait returned; if the bound passes first, both reached and
+// exited are false.
+func waitForRecords(journal string, n int, done <-chan error) (reached, exited bool, waitErr error) {
+	deadline := time.After(processTimeout)
+	for {
 		if len(logicalRecords(journal)) >= n {
-			return true
+			return true, false, nil
 		}
-		if proc.ProcessState != nil {
-			return false
+		select {
+		case err := <-done:
+			return false, true, err
+		case <-deadline:
+			return false, false, nil
+		case <-time.After(2 * time.Millisecond):
 		}
-		time.Sleep(2 * time.Millisecond)
 	}
-	return false
+}
+
+// killResult is what one kill point gave.
+type killResult struct {
+	killed, resumed       bool
+	point                 string // the last logical record when the process died
+	proxyEmpty, duplicate bool
 }
 
 // killOnce runs `rdsbg run`, SIGKILLs it once its journal holds k logical
 // records, resumes with `rdsbg resume` and compares the final state with
 // the uninterrupted run's.
-func killOnce(t *testing.T, bin string, sc reliabilityScenario, ref reference, runArgs, resumeArgs []string, k int, want string) (killed, resumed bool, point string, empty, dup bool) {
-	s := startSimProcess(t, bin, sc.scenario)
-	stateDir := t.TempDir()
+func killOnce(bin, base string, sc reliabilityScenario, ref reference, runArgs, resumeArgs []string, k int, want string) (killResult, error) {
+	var res killResult
+	dir, err := os.MkdirTemp(base, "kill-"+itoa(k)+"-")
+	if err != nil {
+		return res, err
+	}
+	env := processEnv(filepath.Join(dir, "home"))
+	s, err := startSimProcess(bin, sc.scenario, env)
+	if err != nil {
+		return res, err
+	}
+	defer s.stop()
+	stateDir := filepath.Join(dir, "state")
 	journal := JournalPath(stateDir, sc.source)
-	cmd, out := rdsbgCommand(t, bin, s.url, stateDir, runArgs...)
+	cmd, out := rdsbgCommand(bin, s.url, stateDir, env, runArgs...)
 	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+		return res, err
 	}
-	exited := make(chan struct{})
-	var code int
-	go func() {
-		defer close(exited)
-		code = waitExitNoFail(cmd)
-	}()
-	deadline := time.Now().Add(processTimeout)
-watch:
-	for {
-		if len(logicalRecords(journal)) >= k {
-			_ = cmd.Process.Signal(syscall.SIGKILL)
-			<-exited
-			break
-		}
-		if time.Now().After(deadline) {
-			_ = cmd.Process.Kill()
-			<-exited
-			t.Fatalf("no kill point %d within %s", k, processTimeout)
-		}
-		select {
-		case <-exited:
-			break watch
-		case <-time.After(2 * time.Millisecond):
-		}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	reached, exited, waitErr := waitForRecords(journal, k, done)
+	switch {
+	case reached:
+		_ = cmd.Process.Signal(syscall.SIGKILL)
+		waitErr = <-done
+	case !exited:
+		_ = cmd.Process.Kill()
+		<-done
+		return res, fmt.Errorf("no kill point %d within %s", k, processTimeout)
 	}
-	if code != -int(syscall.SIGKILL) {
+	if code := exitCode(waitErr); code != -int(syscall.SIGKILL) {
 		// The run ended by itself first (possible for the last points).
-		t.Logf("run ended with exit %d before kill point %d", code, k)
+		st, err := simStats(s.url)
+		res.duplicate = err == nil && st.DeploymentsCreated > 1
 		if code != ExitOK {
-			t.Fatalf("unkilled run: exit %d\n%s", code, out.String())
+			return res, fmt.Errorf("unkilled run: exit %d\n%s", code, out.String())
 		}
-		return false, false, "", false, simStats(t, s.url).DeploymentsCreated > 1
+		return res, err
 	}
-	killed = true
+	res.killed = true
 	recs := logicalRecords(journal)
 	if len(recs) > 0 {
-		point = recordLabel(recs[len(recs)-1])
+		res.point = recordLabel(recs[len(recs)-1])
 	}
-	rcmd, rout := rdsbgCommand(t, bin, s.url, stateDir, resumeArgs...)
-	if err := rcmd.Start(); err != nil {
-		t.Fatal(err)
+	// Killed after its finish record, the run is over: resume must say
+	// there is nothing to resume (exit 2) and change nothing.
+	finished := !FoldJournal(recs).Unfinished()
+	rcmd, rout := rdsbgCommand(bin, s.url, stateDir, env, resumeArgs...)
+	rcode, err := runToExit(rcmd)
+	if err != nil {
+		return res, err
 	}
-	rcode := waitExit(t, rcmd)
-	got, healthy := finalState(t, s.url, sc, ref.old)
-	empty = !healthy
-	dup = simStats(t, s.url).DeploymentsCreated > 1
+	if finished {
+		res.point += " (the run had finished: resume refused)"
+		if rcode != ExitUsage || !strings.Contains(rout.String(), "nothing to resume") {
+			return res, fmt.Errorf("resume of a finished run: exit %d\n%s", rcode, rout.String())
+		}
+		rcode = ExitOK
+	}
+	got, healthy, err := finalState(s.url, sc, ref.old)
+	if err != nil {
+		return res, err
+	}
+	res.proxyEmpty = !healthy
+	st, err := simStats(s.url)
+	if err != nil {
+		return res, err
+	}
+	res.duplicate = st.DeploymentsCreated > 1
 	if rcode != ExitOK {
-		t.Fatalf("resume after a kill at %q (record %d): exit %d\n%s", point, k, rcode, rout.String())
+		return res, fmt.Errorf("resume after a kill at %q (record %d): exit %d\n%s", res.point, k, rcode, rout.String())
 	}
 	if got != want {
-		t.Fatalf("after a kill at %q and resume:\n got %s\nwant %s", point, got, want)
+		return res, fmt.Errorf("after a kill at %q and resume:\n got %s\nwant %s", res.point, got, want)
 	}
-	return true, true, point, empty, dup
-}
-
-func waitExitNoFail(cmd *exec.Cmd) int {
-	err := cmd.Wait()
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			return -int(ws.Signal())
-		}
-		return ee.ExitCode()
-	}
-	if err != nil {
-		return -1
-	}
-	return 0
+	res.resumed = true
+	return res, nil
 }

@@ -111,10 +111,11 @@ func runReference(t *testing.T, sc reliabilityScenario) reference {
 	if len(plans) == 0 {
 		t.Fatalf("no plan-ready event")
 	}
+	counts, total := env.sim.CallCounts(), env.sim.TotalCalls() // the run's calls, before the checks below add theirs
 	d := env.discoverRetry(t, sc.source)
 	return reference{
-		callCounts:    env.sim.CallCounts(),
-		totalCalls:    env.sim.TotalCalls(),
+		callCounts:    counts,
+		totalCalls:    total,
 		engineVersion: d.Source.EngineVersion,
 		old:           f.Renames[sc.source],
 		records:       len(env.journal(t, sc.source)),
@@ -197,10 +198,10 @@ func assertCompleted(t *testing.T, env *engineEnv, sc reliabilityScenario, ref r
 }
 
 // faultPoints are the (operation, n-th call) pairs that fail once: every
-// call of every mutating operation, and for reads the first, second,
-// middle and last call of each operation (polls of one operation differ
-// only by when they happen).
-func faultPoints(counts map[string]int) []faultPoint {
+// call of the clean run; with -short, every call of every mutating
+// operation and the first, second, middle and last call of each read
+// (polls of one operation differ only by when they happen).
+func faultPoints(counts map[string]int, sampleReads bool) []faultPoint {
 	var ops []string
 	for op := range counts {
 		ops = append(ops, op)
@@ -210,7 +211,7 @@ func faultPoints(counts map[string]int) []faultPoint {
 	for _, op := range ops {
 		c := counts[op]
 		nths := []int{1, 2, (c + 1) / 2, c}
-		if awsclient.IsMutating(op) {
+		if awsclient.IsMutating(op) || !sampleReads {
 			nths = nil
 			for n := 1; n <= c; n++ {
 				nths = append(nths, n)
@@ -299,7 +300,7 @@ func TestReliability(t *testing.T) {
 	t.Run("error-at-every-call", func(t *testing.T) {
 		for _, sc := range scenarios {
 			ref := refs[sc.scenario]
-			for _, fp := range faultPoints(ref.callCounts) {
+			for _, fp := range faultPoints(ref.callCounts, testing.Short()) {
 				sc, fp := sc, fp
 				t.Run(sc.scenario+"/"+fp.op+"-"+itoa(fp.n), func(t *testing.T) {
 					t.Parallel()
@@ -624,4 +625,25 @@ func guards(t *testing.T, led *ledger, sc reliabilityScenario, ref reference) {
 	}
 	assertCompleted(t, env, sc, ref, f)
 	ok = true
+}
+
+// A kill can land after the finish record: resume must then refuse without
+// touching the journal, and report where the proxy really is.
+func TestResumeOfAFinishedRunReportsItsProxyAndLeavesTheJournal(t *testing.T) {
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
+	if _, err := env.engine(t, legacyOpts).Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	before := len(env.journal(t, "orders-db"))
+	f, err := env.engine(t, Options{Source: "orders-db"}).Resume(context.Background())
+	if ExitCode(err) != ExitUsage || !strings.Contains(err.Error(), "nothing to resume") {
+		t.Fatalf("exit %d err %v, want 2 nothing to resume", ExitCode(err), err)
+	}
+	if f.ProxyState != ProxyOnNewPrimary || f.Outcome != OutcomeDone {
+		t.Errorf("refused resume reports %s %s, want done %s", f.Outcome, f.ProxyState, ProxyOnNewPrimary)
+	}
+	if after := len(env.journal(t, "orders-db")); after != before {
+		t.Errorf("a refused resume wrote %d journal records", after-before)
+	}
+	env.assertProxyHealthy(t, env.discover(t, "orders-db").Source, "orders-proxy")
 }

@@ -29,8 +29,11 @@ func (e *Engine) Resume(ctx context.Context) (Finished, error) {
 			Message: fmt.Sprintf("no rdsbg run to resume for %s (journal %s has no plan); start one with `rdsbg run`", r.disc.Source.ID, r.journal.Path())}, "")
 	}
 	if !r.prior.Unfinished() {
-		return r.finish(r.prior.Finished.Outcome, &InputError{Input: "--source", ExitCode: ExitUsage,
-			Message: fmt.Sprintf("the last run for %s finished (%s): nothing to resume", r.disc.Source.ID, r.prior.Finished.Outcome)}, "")
+		// Report the finished run's proxy state (not a default "blue" after
+		// a completed switchover), and leave its journal as it is: a
+		// refused resume is not a run.
+		return e.finishEarly(r.prior.Finished.Outcome, &InputError{Input: "--source", ExitCode: ExitUsage,
+			Message: fmt.Sprintf("the last run for %s finished (%s): nothing to resume", r.disc.Source.ID, r.prior.Finished.Outcome)}, r.prior.Finished.ProxyState)
 	}
 	r.restoreFromJournal()
 	e.emit(Event{Type: EventRunStarted, Message: fmt.Sprintf("resuming %s from %s", r.disc.Source.ID, r.journal.Path())})
