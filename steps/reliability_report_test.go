@@ -156,7 +156,7 @@ func yesNo(ok bool) string {
 }
 
 func familyOrder(f string) int {
-	for i, name := range []string{"error at one call", "30% of calls throttled", "2 s latency in the critical section",
+	for i, name := range []string{"error at one call", "process stopped dead after journal record k, then resume", "30% of calls throttled", "2 s latency in the critical section",
 		"switchover fail (AWS rolls back)", "switchover timeout (AWS rolls back)", "green INVALID_CONFIGURATION, then abort",
 		"unwritable journal dir + second run on a locked source"} {
 		if f == name {

@@ -95,6 +95,8 @@ type reference struct {
 	engineVersion string
 	old           string // the old primary's name after the switchover
 	records       int    // journal records
+	recordKinds   []RecordKind
+	recordLabels  []string
 	proxylessMS   int64
 	switchoverMS  int64
 	plan          Plan
@@ -113,12 +115,21 @@ func runReference(t *testing.T, sc reliabilityScenario) reference {
 	}
 	counts, total := env.sim.CallCounts(), env.sim.TotalCalls() // the run's calls, before the checks below add theirs
 	d := env.discoverRetry(t, sc.source)
+	recs := env.journal(t, sc.source)
+	var kinds []RecordKind
+	var labels []string
+	for _, r := range recs {
+		kinds = append(kinds, r.Kind)
+		labels = append(labels, strings.ReplaceAll(recordLabel(r), " ", "-"))
+	}
 	return reference{
+		recordKinds:   kinds,
+		recordLabels:  labels,
 		callCounts:    counts,
 		totalCalls:    total,
 		engineVersion: d.Source.EngineVersion,
 		old:           f.Renames[sc.source],
-		records:       len(env.journal(t, sc.source)),
+		records:       len(recs),
 		proxylessMS:   f.ProxylessWindowMS,
 		switchoverMS:  f.SwitchoverMS,
 		plan:          *plans[len(plans)-1].Plan,
@@ -309,6 +320,21 @@ func TestReliability(t *testing.T) {
 			}
 		}
 	})
+	t.Run("journal-cut-after-each-record", func(t *testing.T) {
+		for _, sc := range scenarios {
+			ref := refs[sc.scenario]
+			for k := 1; k < ref.records; k++ {
+				if ref.recordKinds[k-1] == RecordCall {
+					continue // audit records: many and alike; the next logical record is cut after too
+				}
+				sc, k := sc, k
+				t.Run(sc.scenario+"/"+itoa(k)+"-"+ref.recordLabels[k-1], func(t *testing.T) {
+					t.Parallel()
+					cutAndResume(t, led, sc, ref, k)
+				})
+			}
+		}
+	})
 	t.Run("throttling-30pc", func(t *testing.T) {
 		for _, sc := range scenarios {
 			sc := sc
@@ -441,6 +467,28 @@ func errorAtOneCall(t *testing.T, led *ledger, sc reliabilityScenario, ref refer
 		t.Fatalf("Resume: %v", err)
 	}
 	assertCompleted(t, env, sc, ref, f2)
+	survived = true
+}
+
+// cutAndResume stops the run dead right after its k-th journal record, as
+// a power cut would (the engine's journal hook panics), then resumes. It
+// is the exact-record counterpart of the SIGKILL runs, on every scenario.
+func cutAndResume(t *testing.T, led *ledger, sc reliabilityScenario, ref reference, k int) {
+	env := newReliabilityEnv(t, sim.Options{Scenario: sc.scenario})
+	survived := false
+	defer func() {
+		healthy, empty, _ := proxyHealth(context.Background(), env.api, sc)
+		led.record("process stopped dead after journal record k, then resume", sc.scenario, 1, survived && !t.Failed() && (healthy || len(sc.proxies) == 0),
+			empty && len(sc.proxies) > 0, env.sim.DeploymentsCreated(), "")
+	}()
+	if !runUntilCrash(t, env.engine(t, sc.options()), k) {
+		t.Fatalf("the run did not reach record %d (%s)", k, ref.recordLabels[k-1])
+	}
+	f, err := env.engine(t, Options{Source: sc.source}).Resume(context.Background())
+	if err != nil {
+		t.Fatalf("Resume after record %d (%s): %v", k, ref.recordLabels[k-1], err)
+	}
+	assertCompleted(t, env, sc, ref, f)
 	survived = true
 }
 

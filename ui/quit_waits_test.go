@@ -1,0 +1,191 @@
+package ui
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+
+	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/awsclient/clock"
+	"github.com/rdsbg/rdsbg/awsclient/sim"
+	"github.com/rdsbg/rdsbg/steps"
+)
+
+// pollGate holds the engine inside one wait: it lets requests through until
+// the trigger operation has been seen the given number of times, then
+// blocks the n-th poll after it until released (or the client gives up).
+// On a virtual clock the engine would otherwise finish any wait before a
+// key press arrives; held in a poll, it is provably in that wait.
+type pollGate struct {
+	next     http.Handler
+	trigger  string
+	triggers int // how many trigger calls open the gate
+	poll     string
+	nthPoll  int // which poll after that blocks
+	hit      chan struct{}
+	release  chan struct{}
+
+	mu       sync.Mutex
+	seenTrig int
+	seenPoll int
+	fired    bool
+}
+
+func (g *pollGate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err == nil {
+		op := r.Form.Get("Action")
+		g.mu.Lock()
+		block := false
+		switch {
+		case op == g.trigger:
+			g.seenTrig++
+		case op == g.poll && g.seenTrig >= g.triggers && !g.fired:
+			g.seenPoll++
+			if g.seenPoll == g.nthPoll {
+				g.fired, block = true, true
+			}
+		}
+		g.mu.Unlock()
+		if block {
+			close(g.hit)
+			select {
+			case <-g.release:
+			case <-r.Context().Done():
+				return // the engine gave up the call: its context was cancelled
+			}
+		}
+	}
+	g.next.ServeHTTP(w, r)
+}
+
+func TestCtrlCDuringEachWaitAsksThenLeavesAResumableRun(t *testing.T) {
+	cases := []struct {
+		wait     steps.StepID
+		trigger  string
+		triggers int
+		poll     string
+		critical bool // the quit prompt must warn that the proxy has no target
+		modify   bool // upgrade green with ModifyDBInstance (step 4) instead of at creation
+	}{
+		{steps.StepCreateDeployment, "CreateBlueGreenDeployment", 1, "DescribeBlueGreenDeployments", false, false},
+		{steps.StepAttachProxyBlue, "RegisterDBProxyTargets", 1, "DescribeDBProxyTargets", false, false},
+		{steps.StepUpgradeGreen, "ModifyDBInstance", 1, "DescribeDBInstances", false, true},
+		{steps.StepSwitchover, "SwitchoverBlueGreenDeployment", 1, "DescribeBlueGreenDeployments", true, false},
+		{steps.StepAttachProxyPrimary, "RegisterDBProxyTargets", 2, "DescribeDBProxyTargets", true, false},
+		{steps.StepCleanup, "DeleteBlueGreenDeployment", 1, "DescribeBlueGreenDeployments", false, false},
+	}
+	for _, c := range cases {
+		t.Run(string(c.wait), func(t *testing.T) {
+			gate := &pollGate{trigger: c.trigger, triggers: c.triggers, poll: c.poll, nthPoll: 2,
+				hit: make(chan struct{}), release: make(chan struct{})}
+			cfg := gatedSimConfig(t, sim.ScenarioRDSPostgresLegacy, gate)
+			cfg.Options = steps.Options{Source: "orders-db", ProxyMode: steps.ProxyModeDetach, TargetEngineVersion: "16.4", Cleanup: steps.CleanupDeployment}
+			if c.modify {
+				cfg.Options.TargetEngineVersion, cfg.Options.UpgradeVia = "15.10", steps.UpgradeViaModify
+			}
+			h := newHarness(t, cfg, engineBackend(cfg), 100, 40)
+			h.drain(h.w.Init())
+			for range len(h.w.options.fields) {
+				h.keys("tab")
+			}
+			h.keys("enter")
+			if h.w.phase != phaseRun {
+				t.Fatalf("the run did not start:\n%s", h.view())
+			}
+			if !h.pumpUntilGate(gate.hit) {
+				t.Fatalf("the run ended before the %s wait polled %s", c.wait, c.poll)
+			}
+			if h.w.run.current != c.wait {
+				t.Fatalf("held in a %s poll but the wizard shows step %q", c.poll, h.w.run.current)
+			}
+			h.keys("ctrl+c")
+			if h.quit || !h.w.quitAsk {
+				t.Fatalf("ctrl+c during the %s wait did not ask first (quit=%v)", c.wait, h.quit)
+			}
+			h.mustShow("Quit the wizard? AWS keeps going", "rdsbg resume", "y quit · n stay")
+			if c.critical {
+				h.mustShow("critical section", "the proxy has NO TARGET right now")
+			} else {
+				h.mustNotShow("NO TARGET")
+			}
+			h.keys("y")
+			close(gate.release)
+			h.pumpUntil(func(*confirmation) bool { return false })
+			if !h.quit || h.w.exitCode != steps.ExitInterrupted {
+				t.Fatalf("quit=%v exit=%d, want quit with %d:\n%s", h.quit, h.w.exitCode, steps.ExitInterrupted, h.view())
+			}
+			if f := h.w.run.finished; f == nil || f.ProxyState == steps.ProxyEmpty {
+				t.Fatalf("the interrupted run ended %+v", f)
+			}
+
+			// The state left behind is resumable: a headless resume completes.
+			eng, err := steps.New(steps.Config{API: cfg.API, Calls: cfg.Calls, Clock: cfg.Clock, StateDir: cfg.StateDir,
+				Approver: steps.HeadlessApprover{Yes: true, Confirm: "orders-db"}, Sink: func(steps.Event) {},
+				Options: steps.Options{Source: "orders-db"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, err := eng.Resume(context.Background())
+			if err != nil || f.Outcome != steps.OutcomeDone || f.ProxyState != steps.ProxyOnNewPrimary {
+				t.Fatalf("resume after ctrl+c in %s: %+v %v", c.wait, f, err)
+			}
+		})
+	}
+}
+
+// pumpUntilGate feeds the engine's messages into the wizard, approving
+// (after asserting) every approval, until the gate holds a poll; false if
+// the engine returned first.
+func (h *harness) pumpUntilGate(hit <-chan struct{}) bool {
+	h.t.Helper()
+	for {
+		select {
+		case <-hit:
+			// Deliver what the engine sent before the held poll.
+			for len(h.w.bridge.msgs) > 0 {
+				h.send(<-h.w.bridge.msgs)
+			}
+			return true
+		case m := <-h.w.bridge.msgs:
+			h.send(m)
+			if c := h.pending(); c != nil {
+				h.expectApproval(c.approval.Kind)
+				h.approve()
+			}
+		case m := <-h.async:
+			h.send(m)
+			return false
+		}
+	}
+}
+
+// gatedSimConfig is simConfig with the gate in front of the simulator.
+func gatedSimConfig(t *testing.T, scenario string, gate *pollGate) Config {
+	t.Helper()
+	isolateAWSEnv(t)
+	clk := clock.NewVirtual(t0)
+	s, err := sim.New(sim.Options{Scenario: scenario, Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gate.next = s
+	srv := httptest.NewServer(gate)
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() {
+		select {
+		case <-gate.release:
+		default:
+			close(gate.release) // a failed test must not leave a handler blocked
+		}
+	})
+	calls := awsclient.NewCallLog()
+	api, err := awsclient.New(context.Background(), awsclient.Options{
+		EndpointURL: srv.URL, Region: "us-east-1", Simulator: true, Clock: clk, Calls: calls, HTTPClient: srv.Client(),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Config{API: api, Calls: calls, Clock: clk, StateDir: t.TempDir()}
+}
