@@ -21,6 +21,10 @@ type Config struct {
 	Sink     Sink
 	Options  Options
 	Poll     PollPolicy // zero ⇒ DefaultPollPolicy()
+	// Metrics, when set, samples the proxy's connections and green's lag
+	// into progress events and the summary (usually the same *Client as
+	// API); nil ⇒ no CloudWatch calls.
+	Metrics awsclient.Metrics
 }
 
 // Engine runs, resumes, aborts one blue/green procedure for one source.
@@ -32,6 +36,7 @@ type Engine struct {
 	mu      sync.Mutex // guards journal and current: call-log callbacks arrive from the client
 	journal *Journal
 	current StepID // the step whose mutations the call log is seeing
+	watch   *MetricsWatcher
 
 	// journalHook, set only by tests, runs after every journal record.
 	journalHook func()
@@ -69,7 +74,29 @@ func (e *Engine) emit(ev Event) {
 	if ev.Time.IsZero() {
 		ev.Time = e.cfg.Clock.Now()
 	}
+	if w := e.watcher(); w != nil {
+		w.Observe(ev)
+	}
 	e.cfg.Sink(ev)
+}
+
+// startMetrics begins sampling for plan when metrics are configured.
+func (e *Engine) startMetrics(plan Plan) {
+	if e.cfg.Metrics == nil {
+		return
+	}
+	w := NewMetricsWatcher(e.cfg.Metrics, e.cfg.Clock, plan, e.cfg.Poll.Slow)
+	e.mu.Lock()
+	e.watch = w
+	e.mu.Unlock()
+}
+
+// watcher is the run's metrics watcher, nil when metrics are off. emit
+// runs on call-log goroutines too, hence the lock.
+func (e *Engine) watcher() *MetricsWatcher {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.watch
 }
 
 // notice sends a plain message event.

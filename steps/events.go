@@ -79,6 +79,9 @@ type Progress struct {
 	ProxylessSince *time.Time `json:"proxyless_since,omitempty"`
 	Polls          int        `json:"polls"`
 	Waiting        string     `json:"waiting,omitempty"` // what the wait is for, in words
+	// Metrics are the proxy's connections and green's lag from CloudWatch
+	// (metrics.go); nil when metrics are off.
+	Metrics *MetricsSample `json:"metrics,omitempty"`
 }
 
 // TaskRow is a Task with the time it has spent in its status.
@@ -125,6 +128,9 @@ type Finished struct {
 	JournalPath       string            `json:"journal,omitempty"`
 	RunbookPath       string            `json:"runbook,omitempty"`
 	DeploymentID      string            `json:"deployment_id,omitempty"`
+	// Metrics is what the applications saw around each step (metrics.go);
+	// empty when metrics are off.
+	Metrics []StepMetrics `json:"metrics,omitempty"`
 }
 
 // TimelineEntry is one step's span in the summary.

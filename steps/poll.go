@@ -176,6 +176,9 @@ func (e *Engine) wait(ctx context.Context, spec waitSpec) error {
 			if prog.Waiting == "" {
 				prog.Waiting = spec.what
 			}
+			if w := e.watcher(); w != nil {
+				prog.Metrics = w.Sample(ctx, &prog)
+			}
 			p := prog
 			e.emit(Event{Type: EventProgress, Step: spec.step, Progress: &p})
 			if streak >= need {

@@ -205,6 +205,7 @@ var errRolledBack = errors.New("rolled back at the operator's choice")
 
 // execute runs the plan's steps in order, then summarises.
 func (r *run) execute(ctx context.Context) (Finished, error) {
+	r.e.startMetrics(r.plan)
 	for {
 		err := r.runSteps(ctx)
 		var fb *errFallbackDetach
@@ -442,6 +443,9 @@ func (r *run) finish(outcome string, err error, proxyState string) (Finished, er
 	}
 	if len(r.renames) > 0 {
 		f.Renames = r.renames
+	}
+	if w := r.e.watcher(); w != nil {
+		f.Metrics = w.Summary()
 	}
 	msg := finishMessage(outcome, proxyState, err, r.disc.Source.ID)
 	fc := f

@@ -1,0 +1,289 @@
+package steps
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/awsclient/clock"
+)
+
+// Metric sampling (issue 8): the proxy's connections and green's
+// replication lag from CloudWatch, shown beside the step screens and
+// summarised per step. Metrics are advice, never a reason to stop: a
+// failed read becomes MetricsSample.Error and the run goes on.
+
+const (
+	// metricsWindow is how much history a sparkline shows.
+	metricsWindow = 30 * time.Minute
+	// metricsPeriod is CloudWatch's resolution for these RDS metrics.
+	metricsPeriod = time.Minute
+	// metricsCallTimeout bounds one sample so that a throttled or
+	// unreachable CloudWatch never holds up a poll of the critical section.
+	metricsCallTimeout = 5 * time.Second
+)
+
+// Units of MetricLine.
+const (
+	UnitConnections = "connections"
+	UnitSeconds     = "seconds"
+	UnitBytes       = "bytes"
+)
+
+// MetricsSample is one CloudWatch read attached to a progress event.
+type MetricsSample struct {
+	Time   time.Time     `json:"time"`
+	Period time.Duration `json:"period_ns"`
+	Lines  []MetricLine  `json:"lines,omitempty"`
+	// Error is the last read's failure (say, no cloudwatch:GetMetricData
+	// permission); Lines then hold the previous read, if any.
+	Error string `json:"error,omitempty"`
+}
+
+// MetricLine is one metric of one proxy or instance over the window.
+type MetricLine struct {
+	Metric  string        `json:"metric"`  // CloudWatch name, e.g. ClientConnections
+	Subject string        `json:"subject"` // proxy name or DB instance identifier
+	Stat    string        `json:"stat"`    // Minimum for connections, Maximum for lag
+	Unit    string        `json:"unit"`
+	Points  []MetricValue `json:"points,omitempty"` // one per period with data, oldest first
+	// Last is the newest value; meaningful only when len(Points) > 0.
+	Last float64 `json:"last"`
+}
+
+// MetricValue is the statistic over the period that starts at Time.
+type MetricValue struct {
+	Time  time.Time `json:"t"`
+	Value float64   `json:"v"`
+}
+
+// Values are the points' values, oldest first: what a sparkline draws.
+func (l MetricLine) Values() []float64 {
+	out := make([]float64, len(l.Points))
+	for i, p := range l.Points {
+		out[i] = p.Value
+	}
+	return out
+}
+
+// StepMetrics is what the applications saw around one step: the values
+// before it started and after it ended, and the lowest client connection
+// count read meanwhile (a drop to 0 is an outage).
+type StepMetrics struct {
+	Step   StepID             `json:"step"`
+	Before map[string]float64 `json:"before,omitempty"` // "Metric(subject)" → value
+	After  map[string]float64 `json:"after,omitempty"`
+	// MinClientConnections is the lowest ClientConnections of any proxy
+	// read during the step; nil when none was read.
+	MinClientConnections *float64 `json:"min_client_connections,omitempty"`
+
+	started time.Time
+}
+
+// Key is how a line is named in StepMetrics: "ClientConnections(orders-proxy)".
+func (l MetricLine) Key() string { return l.Metric + "(" + l.Subject + ")" }
+
+// MetricsWatcher samples CloudWatch for one run: the connections of every
+// proxy in the plan and the lag that applies to the upgrade. It reads at
+// most once per interval however often the engine polls, with one
+// GetMetricData call per read.
+type MetricsWatcher struct {
+	api      awsclient.Metrics
+	clock    clock.Clock
+	interval time.Duration
+	proxies  []string
+	source   Source
+	slotLag  bool // RDS for PostgreSQL major upgrade: logical replication, lag on blue's slot
+
+	mu      sync.Mutex
+	green   string // green's primary instance, once the deployment names it
+	last    *MetricsSample
+	lastAt  time.Time
+	steps   []StepMetrics
+	current int // index into steps of the running step, -1 when none
+}
+
+// NewMetricsWatcher prepares sampling for plan; interval is the engine's
+// slow poll.
+func NewMetricsWatcher(api awsclient.Metrics, clk clock.Clock, plan Plan, interval time.Duration) *MetricsWatcher {
+	w := &MetricsWatcher{api: api, clock: clk, interval: interval, source: plan.Source, current: -1,
+		// Logical replication carries RDS for PostgreSQL major upgrades
+		// (rds-facts §4): there green has no ReplicaLag, blue's slot lags.
+		slotLag: plan.Source.Kind == "instance" && plan.Source.Engine == "postgres" && plan.MajorUpgrade}
+	for _, p := range plan.Proxies {
+		w.proxies = append(w.proxies, p.Proxy)
+	}
+	return w
+}
+
+// queries are the metrics read now: lag only once there is something
+// that lags.
+func (w *MetricsWatcher) queries() []awsclient.MetricQuery {
+	var qs []awsclient.MetricQuery
+	// Connections read as the minute's Minimum: a minute in which the
+	// applications were cut off shows as 0 however short the cut.
+	for _, p := range w.proxies {
+		for _, q := range awsclient.ProxyConnectionQueries(p) {
+			q.Stat = "Minimum"
+			qs = append(qs, q)
+		}
+	}
+	switch {
+	case w.slotLag:
+		qs = append(qs, awsclient.MetricQuery{Name: awsclient.MetricOldestReplicationSlotLag, DimensionName: awsclient.DimensionDBInstance, DimensionValue: w.source.ID, Stat: "Maximum"})
+	case w.green != "":
+		qs = append(qs, awsclient.MetricQuery{Name: awsclient.MetricReplicaLag, DimensionName: awsclient.DimensionDBInstance, DimensionValue: w.green, Stat: "Maximum"})
+	}
+	return qs
+}
+
+// learn picks green's primary instance out of a progress snapshot: the
+// member whose source is blue's instance. Aurora has no per-instance
+// ReplicaLag for green, so clusters are not followed.
+func (w *MetricsWatcher) learn(p Progress) {
+	if w.source.Kind != "instance" {
+		return
+	}
+	for _, m := range p.Members {
+		if strings.HasSuffix(m.Source, ":db:"+w.source.ID) && strings.Contains(m.Target, ":db:") {
+			w.green = lastField(m.Target)
+		}
+	}
+}
+
+// Sample returns the latest read, reading CloudWatch first when the last
+// read is older than the interval. It never fails: errors are in the
+// sample. p, when not nil, is the progress the sample will ride on.
+func (w *MetricsWatcher) Sample(ctx context.Context, p *Progress) *MetricsSample {
+	w.mu.Lock()
+	if p != nil {
+		w.learn(*p)
+	}
+	now := w.clock.Now()
+	if w.last != nil && now.Sub(w.lastAt) < w.interval {
+		defer w.mu.Unlock()
+		return w.copyLast()
+	}
+	qs := w.queries()
+	if len(qs) == 0 {
+		w.mu.Unlock()
+		return nil
+	}
+	w.lastAt = now
+	// Unlocked during the call: the call log reports it as an event,
+	// which comes back to Observe.
+	w.mu.Unlock()
+
+	cctx, cancel := context.WithTimeout(ctx, metricsCallTimeout)
+	defer cancel()
+	end := now.Truncate(metricsPeriod).Add(metricsPeriod)
+	series, err := w.api.GetMetricSeries(cctx, qs, end.Add(-metricsWindow), end, metricsPeriod)
+
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	sample := &MetricsSample{Time: now, Period: metricsPeriod}
+	if err != nil {
+		sample.Error = "CloudWatch: " + err.Error()
+		if w.last != nil {
+			sample.Lines = w.last.Lines
+		}
+	} else {
+		for _, s := range series {
+			line := MetricLine{Metric: s.Query.Name, Subject: s.Query.DimensionValue, Stat: s.Query.Stat, Unit: unitOf(s.Query.Name)}
+			for _, pt := range s.Points {
+				line.Points = append(line.Points, MetricValue{Time: pt.Time, Value: pt.Value})
+			}
+			if last, ok := s.Last(); ok {
+				line.Last = last.Value
+			}
+			sample.Lines = append(sample.Lines, line)
+		}
+	}
+	w.last = sample
+	w.noteDuring(sample)
+	return w.copyLast()
+}
+
+// copyLast hands out a sample that later reads do not change.
+func (w *MetricsWatcher) copyLast() *MetricsSample {
+	c := *w.last
+	c.Lines = append([]MetricLine(nil), w.last.Lines...)
+	return &c
+}
+
+func unitOf(metric string) string {
+	switch metric {
+	case awsclient.MetricReplicaLag:
+		return UnitSeconds
+	case awsclient.MetricOldestReplicationSlotLag:
+		return UnitBytes
+	}
+	return UnitConnections
+}
+
+// Observe follows the event stream: a step's start and end take the
+// latest values (no extra call) for the summary.
+func (w *MetricsWatcher) Observe(ev Event) {
+	switch ev.Type {
+	case EventStepStarted, EventStepDone, EventStepFailed:
+	default:
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	switch ev.Type {
+	case EventStepStarted:
+		w.steps = append(w.steps, StepMetrics{Step: ev.Step, Before: w.values(), started: ev.Time})
+		w.current = len(w.steps) - 1
+	case EventStepDone, EventStepFailed:
+		if w.current >= 0 && w.steps[w.current].Step == ev.Step {
+			w.steps[w.current].After = w.values()
+			w.current = -1
+		}
+	}
+}
+
+// noteDuring lowers the running step's minimum client connections with
+// every period that overlaps the step.
+func (w *MetricsWatcher) noteDuring(s *MetricsSample) {
+	if w.current < 0 || s.Error != "" {
+		return
+	}
+	st := &w.steps[w.current]
+	for _, l := range s.Lines {
+		if l.Metric != awsclient.MetricClientConnections {
+			continue
+		}
+		for _, p := range l.Points {
+			if !p.Time.Add(s.Period).After(st.started) {
+				continue
+			}
+			v := p.Value
+			if st.MinClientConnections == nil || v < *st.MinClientConnections {
+				st.MinClientConnections = &v
+			}
+		}
+	}
+}
+
+func (w *MetricsWatcher) values() map[string]float64 {
+	if w.last == nil || len(w.last.Lines) == 0 {
+		return nil
+	}
+	out := map[string]float64{}
+	for _, l := range w.last.Lines {
+		if len(l.Points) > 0 {
+			out[l.Key()] = l.Last
+		}
+	}
+	return out
+}
+
+// Summary is the per-step record, in step order.
+func (w *MetricsWatcher) Summary() []StepMetrics {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]StepMetrics(nil), w.steps...)
+}

@@ -1,0 +1,108 @@
+package steps
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/awsclient/sim"
+)
+
+// metricsEngine is an engine with CloudWatch sampling on.
+func (e *engineEnv) metricsEngine(t *testing.T, o Options) *Engine {
+	t.Helper()
+	eng, err := New(Config{API: e.client, Metrics: e.client, Calls: e.calls, Clock: e.clock, StateDir: e.stateDir,
+		Approver: e.approver, Sink: e.events.sink, Options: o})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return eng
+}
+
+func lineOf(s *MetricsSample, metric, subject string) (MetricLine, bool) {
+	if s == nil {
+		return MetricLine{}, false
+	}
+	for _, l := range s.Lines {
+		if l.Metric == metric && l.Subject == subject {
+			return l, true
+		}
+	}
+	return MetricLine{}, false
+}
+
+func TestMetricsFollowTheRunAndShowTheCriticalSection(t *testing.T) {
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
+	start := env.clock.Now()
+	f, err := env.metricsEngine(t, Options{Source: "orders-db", ProxyMode: ProxyModeDetach, TargetEngineVersion: "16.4"}).Run(context.Background())
+	if err != nil || f.Outcome != OutcomeDone {
+		t.Fatalf("Run = %s, %v", f.Outcome, err)
+	}
+	elapsed := env.clock.Now().Sub(start)
+
+	// Footprint: at most one GetMetricData per slow poll.
+	calls := env.sim.CallCounts()["GetMetricData"]
+	if limit := int(elapsed/DefaultPollPolicy().Slow) + 1; calls == 0 || calls > limit {
+		t.Errorf("%d GetMetricData calls in %s, want 1..%d (one per slow poll at most)", calls, elapsed.Round(time.Second), limit)
+	}
+
+	var sawConnections, sawLag bool
+	for _, ev := range env.events.ofType(EventProgress) {
+		m := ev.Progress.Metrics
+		if m == nil {
+			t.Fatalf("progress of %s without metrics", ev.Step)
+		}
+		if m.Error != "" {
+			t.Errorf("metrics error: %s", m.Error)
+		}
+		if l, ok := lineOf(m, awsclient.MetricClientConnections, "orders-proxy"); ok && len(l.Points) > 0 && l.Last > 0 {
+			sawConnections = true
+		}
+		// A major RDS for PostgreSQL upgrade replicates logically: the lag
+		// is blue's replication slot.
+		if l, ok := lineOf(m, awsclient.MetricOldestReplicationSlotLag, "orders-db"); ok && len(l.Points) > 0 && l.Last > 0 {
+			sawLag = true
+			if l.Unit != UnitBytes {
+				t.Errorf("slot lag unit %q", l.Unit)
+			}
+		}
+	}
+	if !sawConnections || !sawLag {
+		t.Errorf("progress showed connections %v, slot lag %v; want both", sawConnections, sawLag)
+	}
+
+	byStep := map[StepID]StepMetrics{}
+	for _, sm := range f.Metrics {
+		byStep[sm.Step] = sm
+	}
+	sw, ok := byStep[StepSwitchover]
+	if !ok || sw.MinClientConnections == nil || *sw.MinClientConnections != 0 {
+		t.Errorf("switchover metrics = %+v, want the proxy-less minutes at 0 client connections", sw)
+	}
+	t.Logf("summary: %+v", f.Metrics)
+}
+
+func TestMetricsOffMakesNoCloudWatchCall(t *testing.T) {
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSMySQLNative})
+	f, err := env.engine(t, Options{Source: "shop-db", ProxyMode: ProxyModeAuto}).Run(context.Background())
+	if err != nil || f.Outcome != OutcomeDone {
+		t.Fatalf("Run = %s, %v", f.Outcome, err)
+	}
+	if n := env.sim.CallCounts()["GetMetricData"]; n != 0 || len(f.Metrics) != 0 {
+		t.Errorf("metrics off: %d GetMetricData calls, summary %v; want none", n, f.Metrics)
+	}
+}
+
+func TestMetricsErrorDoesNotStopTheRun(t *testing.T) {
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSMySQLNative,
+		Faults: []sim.Fault{{Operation: "GetMetricData", Code: "AccessDenied", Message: "not authorized to perform cloudwatch:GetMetricData"}}})
+	f, err := env.metricsEngine(t, Options{Source: "shop-db", ProxyMode: ProxyModeAuto}).Run(context.Background())
+	if err != nil || f.Outcome != OutcomeDone {
+		t.Fatalf("Run = %s, %v: a CloudWatch refusal must not fail the run", f.Outcome, err)
+	}
+	progress := env.events.ofType(EventProgress)
+	if len(progress) == 0 || progress[0].Progress.Metrics == nil || progress[0].Progress.Metrics.Error == "" {
+		t.Fatalf("first progress metrics = %+v, want the AccessDenied shown", progress[0].Progress.Metrics)
+	}
+}
