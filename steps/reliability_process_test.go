@@ -37,16 +37,16 @@ const processTimeout = 90 * time.Second
 // killFigures are the SIGKILL results of the report.
 type killFigures struct {
 	Scenario       string
-	RecordsInRun   int      // journal records of an uninterrupted process run (audit records included)
-	LogicalRecords int      // of which not per-call audit records: the kill points
-	Tried          int      // kill points tried
-	Killed         int      // runs actually killed (the others finished first)
-	Resumed        int      // killed runs that `rdsbg resume` completed to the reference state
-	Duplicates     int      // runs with more than one deployment ever created: must be 0
-	ProxyEmpty     int      // runs whose resume left a proxy without target: must be 0
-	Points         []string // where each kill landed: the last logical record before it
-	ConcurrentOK   bool     // a second `rdsbg run` on the same source was refused (exit 2)
-	UnwritableOK   bool     // `rdsbg run` with an unwritable --state-dir was refused (exit 2), no change
+	RecordsInRun   int            // journal records of an uninterrupted process run (audit records included)
+	LogicalRecords int            // of which not per-call audit records: the kill points
+	Tried          int            // kill points tried
+	Killed         int            // runs actually killed (the others finished first)
+	Resumed        int            // killed runs that `rdsbg resume` completed to the reference state
+	Duplicates     int            // runs with more than one deployment ever created: must be 0
+	ProxyEmpty     int            // runs whose resume left a proxy without target: must be 0
+	Points         map[int]string // kill point k → where the kill landed: the last logical record before it
+	ConcurrentOK   bool           // a second `rdsbg run` on the same source was refused (exit 2)
+	UnwritableOK   bool           // `rdsbg run` with an unwritable --state-dir was refused (exit 2), no change
 }
 
 // rdsbgBinary builds the command once per test binary run.
@@ -269,7 +269,7 @@ func killAndResume(t *testing.T, ref reference) *killFigures {
 	runArgs := []string{"run", "--source", sc.source, "--proxy-mode", string(sc.opts.ProxyMode), "--target-engine-version", sc.opts.TargetEngineVersion,
 		"--cleanup", string(sc.opts.Cleanup), "--yes", "--confirm", sc.source, "--output", "json"}
 	resumeArgs := []string{"resume", "--source", sc.source, "--yes", "--confirm", sc.source, "--output", "json"}
-	kf := &killFigures{Scenario: sc.scenario}
+	kf := &killFigures{Scenario: sc.scenario, Points: map[int]string{}}
 	env := processEnv(t.TempDir())
 
 	// Reference: an uninterrupted process run, and the two guards.
@@ -361,7 +361,7 @@ func killAndResume(t *testing.T, ref reference) *killFigures {
 		}
 		if o.res.killed {
 			kf.Killed++
-			kf.Points = append(kf.Points, o.res.point)
+			kf.Points[o.k] = o.res.point
 		} else {
 			t.Logf("kill point %d: the run finished first", o.k)
 		}
@@ -378,14 +378,35 @@ func killAndResume(t *testing.T, ref reference) *killFigures {
 	return kf
 }
 
-// waitForRecords polls the journal (every 2 ms, bounded) until it holds n
+// countLogical counts the complete journal lines that are not per-call
+// audit records, without decoding them: the watch loop runs it every
+// quarter millisecond, and fsync makes each record take longer than that.
+func countLogical(path string) int {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for {
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			return n
+		}
+		if !bytes.Contains(b[:i], []byte(`"kind":"call"`)) {
+			n++
+		}
+		b = b[i+1:]
+	}
+}
+
+// waitForRecords polls the journal (every 250 µs, bounded) until it holds n
 // logical records. If the process ends first, exited is true and waitErr
 // is what Wait returned; if the bound passes first, both reached and
 // exited are false.
 func waitForRecords(journal string, n int, done <-chan error) (reached, exited bool, waitErr error) {
 	deadline := time.After(processTimeout)
 	for {
-		if len(logicalRecords(journal)) >= n {
+		if countLogical(journal) >= n {
 			return true, false, nil
 		}
 		select {
@@ -393,7 +414,7 @@ func waitForRecords(journal string, n int, done <-chan error) (reached, exited b
 			return false, true, err
 		case <-deadline:
 			return false, false, nil
-		case <-time.After(2 * time.Millisecond):
+		case <-time.After(250 * time.Microsecond):
 		}
 	}
 }

@@ -37,7 +37,8 @@ func renderReliability(led *ledger, scenarios []reliabilityScenario, refs map[st
 
 	w("## Summary\n\n")
 	w("| figure | value |\n|---|---|\n")
-	w("| faults injected (in-process runs) | %d |\n", total.FaultsInjected)
+	w("| faults injected in-process (errors, throttles, delays, rollbacks, cuts) | %d |\n", total.FaultsInjected)
+	w("| SIGKILLs of a real `rdsbg run` process | %d |\n", kf.Killed)
 	w("| faulty runs started | %d |\n", total.Runs)
 	w("| runs survived (ended consistent, then completed or aborted cleanly) | %d |\n", total.Survived)
 	w("| runs ending with the proxy empty | **%d** (must be 0) |\n", total.ProxyEmpty+kf.ProxyEmpty)
@@ -55,7 +56,14 @@ func renderReliability(led *ledger, scenarios []reliabilityScenario, refs map[st
 	w("| scenario | source | regime | AWS calls in a clean run | journal records | proxy-less window | switchover |\n|---|---|---|---|---|---|---|\n")
 	for _, sc := range scenarios {
 		ref := refs[sc.scenario]
-		w("| `%s` | `%s` | %s | %d | %d | %s | %s |\n", sc.scenario, sc.source, ref.plan.Regime, ref.totalCalls, ref.records, ms(ref.proxylessMS), ms(ref.switchoverMS))
+		window := "none (the proxy stays registered)"
+		if ref.plan.Regime == RegimeNone {
+			window = "no proxy"
+		}
+		if ref.proxylessMS > 0 {
+			window = ms(ref.proxylessMS)
+		}
+		w("| `%s` | `%s` | %s | %d | %d | %s | %s |\n", sc.scenario, sc.source, ref.plan.Regime, ref.totalCalls, ref.records, window, ms(ref.switchoverMS))
 	}
 	w("\n")
 
@@ -76,10 +84,15 @@ func renderReliability(led *ledger, scenarios []reliabilityScenario, refs map[st
 		w("| %s | `%s` | %d | %d | %d | %d | %d |\n", r.Family, r.Scenario, r.Runs, r.FaultsInjected, r.Survived, r.ProxyEmpty, r.DuplicateDeployments)
 	}
 	w("\n")
-	w("- **error at one call**: a run per (operation, n-th call) of the clean run: every call of every\n")
-	w("  mutating operation, and the first, second, middle and last call of each read operation,\n")
-	w("  answered once with `InvalidParameterValue` (HTTP 400, not retryable). A fault point the\n")
-	w("  faulty run never reaches (its path changed) counts as a run without a fault.\n")
+	w("- **error at one call**: one run per call of the clean run (its n-th call of operation X),\n")
+	w("  answered once with `InvalidParameterValue` (HTTP 400, not retryable). The run must complete,\n")
+	w("  or stop before any change, or stop with exit 1 and the proxy on a healthy writer; `resume`\n")
+	w("  (twice where the n-th call was still ahead) then completes. (`go test -short` samples the reads:\n")
+	w("  first, second, middle and last call of each.)\n")
+	w("- **process stopped dead after journal record k**: the engine is stopped by a panic right after\n")
+	w("  its k-th journal record (every record but the per-call audit records), as a power cut would;\n")
+	w("  `resume` must complete.\n")
+	w("- **30%% throttled / 2 s latency**: the run must complete; the figures are below.\n")
 	w("- **switchover fail / timeout**: AWS rolls the switchover back (`Fault{Switchover: …}`); the run\n")
 	w("  must end with exit 1, the proxy back on blue and the words \"rolled it back\" and \"Blue is still\n")
 	w("  production\"; `resume` then completes.\n")
@@ -125,26 +138,31 @@ func renderReliability(led *ledger, scenarios []reliabilityScenario, refs map[st
 	w("equal the uninterrupted run's. An uninterrupted process run wrote %d records, %d of them logical.\n\n", kf.RecordsInRun, kf.LogicalRecords)
 	w("Kill points tried: %d; killed: %d; resumed: %d; duplicate deployments: %d; proxy left empty: %d.\n\n", kf.Tried, kf.Killed, kf.Resumed, kf.Duplicates, kf.ProxyEmpty)
 	if len(kf.Points) > 0 {
-		w("Where the kills landed (the last logical record in the journal when the process died;\n")
-		w("a record may be followed by audit records or a torn line, which resume ignores):\n\n")
-		counts := map[string]int{}
-		var order []string
-		for _, p := range kf.Points {
-			if counts[p] == 0 {
-				order = append(order, p)
-			}
-			counts[p]++
+		w("Where each kill landed: the last logical record in the journal when the process died (audit\n")
+		w("records or a torn line may follow it; resume ignores a torn line):\n\n")
+		w("| k | last record before SIGKILL |\n|---|---|\n")
+		var ks []int
+		for k := range kf.Points {
+			ks = append(ks, k)
 		}
-		sort.Strings(order)
-		for _, p := range order {
-			w("- `%s` ×%d\n", p, counts[p])
+		sort.Ints(ks)
+		distinct := map[string]bool{}
+		for _, k := range ks {
+			w("| %d | `%s` |\n", k, kf.Points[k])
+			distinct[kf.Points[k]] = true
 		}
-		w("\n")
+		w("\n%d distinct kill points. The exact-record counterpart, on all five scenarios, is the\n", len(distinct))
+		w("\"process stopped dead after journal record k\" row above (the engine stopped by a panic right\n")
+		w("after the k-th record, in-process).\n\n")
 	}
 
 	w("## Ctrl+C in the wizard\n\n")
-	w("Covered by the wizard's own tests in `ui/` (quit prompt during each wait, then a resumable\n")
-	w("state); they are not counted in the figures above.\n")
+	w("`TestCtrlCDuringEachWaitAsksThenLeavesAResumableRun` in `ui/quit_waits_test.go` drives the wizard\n")
+	w("against the simulator and holds the engine inside one poll of each wait (create-deployment,\n")
+	w("attach-proxy-blue, upgrade-green, switchover, attach-proxy-primary, cleanup). Ctrl+C must ask\n")
+	w("first (\"AWS keeps going … `rdsbg resume` continues\"), warn that the proxy has no target inside\n")
+	w("the critical section, exit 5 on `y` without leaving the proxy empty, and leave a journal that a\n")
+	w("headless resume completes. It runs in the `ui` package, so its six cases are not counted above.\n")
 	return b.String()
 }
 
