@@ -9,8 +9,29 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient"
 )
 
-// impl maps a planned step to its implementation.
+// impl maps a planned step to its implementation. The critical section's
+// calls are marked urgent: the client's pacer lets them through rather than
+// lengthen the proxy-less window (awsclient.MaxUrgentRequestsPerSecond).
 func (r *run) impl(ps PlannedStep) (stepImpl, error) {
+	impl, err := r.stepImplOf(ps)
+	if err != nil || !ps.Critical {
+		return impl, err
+	}
+	urgent := func(f func(context.Context) error) func(context.Context) error {
+		if f == nil {
+			return nil
+		}
+		return func(ctx context.Context) error { return f(awsclient.Urgent(ctx)) }
+	}
+	observe := impl.observe
+	if observe != nil {
+		impl.observe = func(ctx context.Context) (stepOutcome, string, error) { return observe(awsclient.Urgent(ctx)) }
+	}
+	impl.apply, impl.settle = urgent(impl.apply), urgent(impl.settle)
+	return impl, nil
+}
+
+func (r *run) stepImplOf(ps PlannedStep) (stepImpl, error) {
 	switch ps.ID {
 	case StepDetachProxy:
 		if ps.CheckOnly {
