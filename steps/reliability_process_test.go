@@ -501,9 +501,27 @@ func killOnce(bin, base string, sc reliabilityScenario, ref reference, runArgs, 
 	if rcode != ExitOK {
 		return res, fmt.Errorf("resume after a kill at %q (record %d): exit %d\n%s", res.point, k, rcode, rout.String())
 	}
+	if w, ok := finishedWindow(rout.String()); !finished && (!ok || w < 0) {
+		return res, fmt.Errorf("resume after a kill at %q: run-finished event found %v, proxy-less window %d ms", res.point, ok, w)
+	}
 	if got != want {
 		return res, fmt.Errorf("after a kill at %q and resume:\n got %s\nwant %s", res.point, got, want)
 	}
 	res.resumed = true
 	return res, nil
+}
+
+// finishedWindow reads the proxy-less window from the run-finished event
+// of an --output json run.
+func finishedWindow(ndjson string) (int64, bool) {
+	for _, line := range strings.Split(ndjson, "\n") {
+		var ev struct {
+			Type              EventType `json:"type"`
+			ProxylessWindowMS int64     `json:"proxyless_window_ms"`
+		}
+		if json.Unmarshal([]byte(line), &ev) == nil && ev.Type == EventRunFinished {
+			return ev.ProxylessWindowMS, true
+		}
+	}
+	return 0, false
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/clock"
@@ -694,4 +695,55 @@ func TestResumeOfAFinishedRunReportsItsProxyAndLeavesTheJournal(t *testing.T) {
 		t.Errorf("a refused resume wrote %d journal records", after-before)
 	}
 	env.assertProxyHealthy(t, env.discover(t, "orders-db").Source, "orders-proxy")
+}
+
+// skewedClock is a clock behind the simulator's by offset: the machine
+// that resumes a run whose journal another, faster clock wrote.
+type skewedClock struct {
+	*clock.Virtual
+	offset time.Duration
+}
+
+func (c skewedClock) Now() time.Time { return c.Virtual.Now().Add(-c.offset) }
+
+// Found by the SIGKILL runs: a resume on a clock behind the journal's (two
+// processes on --time-scale; another host) reported a negative proxy-less
+// window.
+func TestResumeOnAClockBehindTheJournalNeverReportsANegativeWindow(t *testing.T) {
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
+	ref := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
+	if _, err := ref.engine(t, legacyOpts).Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	k := 0
+	for i, r := range ref.journal(t, "orders-db") {
+		if r.Kind == RecordProxyless && r.State == "open" {
+			k = i + 1
+			break
+		}
+	}
+	if k == 0 || !runUntilCrash(t, env.engine(t, legacyOpts), k) {
+		t.Fatalf("no crash after the proxy-less window opened (record %d)", k)
+	}
+	behind := skewedClock{Virtual: env.clock, offset: time.Hour}
+	eng, err := New(Config{API: env.client, Calls: env.calls, Clock: behind, StateDir: env.stateDir, Approver: env.approver, Sink: env.events.sink,
+		Options: Options{Source: "orders-db"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := eng.Resume(context.Background())
+	if err != nil {
+		t.Fatalf("Resume: %v", err)
+	}
+	if f.ProxylessWindowMS <= 0 || f.ProxylessWindowMS > int64(time.Hour/time.Millisecond) {
+		t.Errorf("proxy-less window %d ms after a resume on a clock 1 h behind", f.ProxylessWindowMS)
+	}
+	said := false
+	for _, ev := range env.events.ofType(EventNotice) {
+		said = said || strings.Contains(ev.Message, "clock is ahead")
+	}
+	if !said {
+		t.Errorf("no notice that the window is a lower bound")
+	}
+	assertLegacyEndState(t, env, f)
 }

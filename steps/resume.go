@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"sort"
 	"strings"
+	"time"
 )
 
 // Resume continues an interrupted or failed run from its journal and live
@@ -100,6 +101,15 @@ func (r *run) restoreFromJournal() {
 	}
 	r.continueWithoutProxy = j.ContinueWithoutProxy
 	r.proxylessSince = j.ProxylessAt
+	if now := r.e.cfg.Clock.Now(); r.proxylessSince != nil && r.proxylessSince.After(now) {
+		// The journal was written by a clock ahead of this one (another
+		// host, or a test's scaled clock): measuring from its record would
+		// report a negative window. Measure from now, a lower bound, and
+		// say so.
+		r.e.notice(StepDetachProxyBlue, "the journal's clock is ahead of this machine's (the proxy lost its target at %s): the proxy-less window is measured from this resume, so it is a lower bound",
+			r.proxylessSince.UTC().Format(time.RFC3339))
+		r.proxylessSince = &now
+	}
 	for k, v := range j.Renames {
 		r.renames[k] = v
 	}
