@@ -451,6 +451,17 @@ func errorAtOneCall(t *testing.T, led *ledger, sc reliabilityScenario, ref refer
 	if strings.TrimSpace(err.Error()) == "" {
 		t.Fatalf("no explanation")
 	}
+	if fin := env.events.ofType(EventRunFinished); len(fin) == 1 {
+		msg := fin[0].Message
+		if !strings.Contains(msg, "rdsbg resume --source "+sc.source) {
+			t.Errorf("the last line does not say how to continue: %s", msg)
+		}
+		if len(f.Renames) > 0 && strings.Contains(msg, "rdsbg abort") {
+			t.Errorf("after the switchover the last line still offers abort: %s", msg)
+		}
+	} else {
+		t.Errorf("%d run-finished events", len(fin))
+	}
 	if st := FoldJournal(env.journal(t, sc.source)); !st.Unfinished() {
 		t.Fatalf("journal not resumable after the failure")
 	}

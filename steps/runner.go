@@ -447,7 +447,7 @@ func (r *run) finish(outcome string, err error, proxyState string) (Finished, er
 	if w := r.e.watcher(); w != nil {
 		f.Metrics = w.Summary()
 	}
-	msg := finishMessage(outcome, proxyState, err, r.disc.Source.ID)
+	msg := finishMessage(outcome, proxyState, err, r.disc.Source.ID, len(r.renames) > 0)
 	fc := f
 	_ = r.journal.Append(Record{Kind: RecordFinish, Finished: &fc, Message: msg, DeploymentID: r.depID})
 	r.e.emit(Event{Type: EventRunFinished, Message: msg, Error: errorInfo(err), Finished: &fc})
@@ -468,7 +468,9 @@ func (e *Engine) finishEarly(outcome string, err error, proxyState string) (Fini
 	return f, err
 }
 
-func finishMessage(outcome, proxyState string, err error, source string) string {
+// finishMessage is the run's last line. switchedOver: green is production
+// now, so abort (which deletes green) is no longer a way out.
+func finishMessage(outcome, proxyState string, err error, source string, switchedOver bool) string {
 	where := map[string]string{
 		ProxyOnBlue:       "the proxy targets the original (blue) database",
 		ProxyOnNewPrimary: "the proxy targets the new primary",
@@ -489,6 +491,9 @@ func finishMessage(outcome, proxyState string, err error, source string) string 
 		return "rolled back: the deployment and its green were deleted; " + where
 	case OutcomeBlocked:
 		return "preflight blocked the run; nothing was changed"
+	}
+	if err != nil && switchedOver {
+		return fmt.Sprintf("failed: %v; %s; the switchover is done, so there is nothing to abort; the journal says where; continue with `rdsbg resume --source %s`", err, where, source)
 	}
 	if err != nil {
 		return fmt.Sprintf("failed: %v; %s; the journal says where; continue with `rdsbg resume --source %s` or undo with `rdsbg abort --source %s`", err, where, source, source)
