@@ -229,3 +229,16 @@ func BenchmarkTickAndView(b *testing.B) {
 		_ = bw.w.View()
 	}
 }
+
+// BenchmarkWizardFirstFrame: building the wizard and drawing its first
+// frame at 160×50, what `rdsbg demo` does before any AWS answer arrives.
+func BenchmarkWizardFirstFrame(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		w := newWizard(context.Background(), Config{Clock: clock.NewVirtual(t0)}, backend{})
+		w.Update(tea.WindowSizeMsg{Width: benchWidth, Height: benchHeight})
+		if v := w.View(); v.Content == "" {
+			b.Fatal("empty first frame")
+		}
+	}
+}
