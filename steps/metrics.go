@@ -122,13 +122,11 @@ func NewMetricsWatcher(api awsclient.Metrics, clk clock.Clock, plan Plan, interv
 // that lags.
 func (w *MetricsWatcher) queries() []awsclient.MetricQuery {
 	var qs []awsclient.MetricQuery
-	// Connections read as the minute's Minimum: a minute in which the
-	// applications were cut off shows as 0 however short the cut.
+	// Connections read as the minute's Average (a Minimum would keep a
+	// whole minute at 0 after a few seconds' cut and make every step end
+	// look like an outage); the probe measures cuts to the second.
 	for _, p := range w.proxies {
-		for _, q := range awsclient.ProxyConnectionQueries(p) {
-			q.Stat = "Minimum"
-			qs = append(qs, q)
-		}
+		qs = append(qs, awsclient.ProxyConnectionQueries(p)...)
 	}
 	switch {
 	case w.slotLag:

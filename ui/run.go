@@ -25,6 +25,9 @@ type Config struct {
 	NoColor  bool
 	Title    string // e.g. "rdsbg demo · simulator rds-postgres-legacy-proxy ×30"
 	Mode     string // "run" (default), "resume", "abort"
+	// Metrics, when set, shows the proxy's connections and green's lag
+	// from CloudWatch (steps.Config.Metrics).
+	Metrics awsclient.Metrics
 }
 
 // engineStopGrace bounds how long RunWizard waits, after the program ends,

@@ -25,8 +25,9 @@ type runState struct {
 	current   steps.StepID
 	steps     map[steps.StepID]*stepState
 	progress  *steps.Progress
-	changed   map[string]bool   // switchover members whose status just changed
-	lastState map[string]string // member status at the previous progress
+	metrics   *steps.MetricsSample // the latest CloudWatch read; kept across steps
+	changed   map[string]bool      // switchover members whose status just changed
+	lastState map[string]string    // member status at the previous progress
 	calls     []awsclient.Call
 	notices   []string
 	lastError *steps.ErrorInfo
@@ -156,6 +157,9 @@ func (r *runState) setProgress(p steps.Progress) {
 	}
 	r.changed = changed
 	r.progress = &p
+	if p.Metrics != nil {
+		r.metrics = p.Metrics
+	}
 }
 
 // stepNumber is the 1-based position of id in the plan and the plan's size.

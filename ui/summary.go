@@ -66,6 +66,9 @@ func (m *summaryModel) view() string {
 	if len(f.Renames) > 0 {
 		b.WriteString("\n" + renderRenames(st, w, f.Renames) + "\n")
 	}
+	if t := renderStepMetrics(st, w, f.Metrics); t != "" {
+		b.WriteString("\n" + t + "\n")
+	}
 	b.WriteString("\n")
 	if f.JournalPath != "" {
 		b.WriteString(truncate("Journal  "+f.JournalPath, w) + "\n")
