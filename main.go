@@ -50,6 +50,18 @@ type globalFlags struct {
 	// hidden: only tests that drive real processes against `rdsbg sim
 	// --speed X` use it, so that polling keeps pace with the simulator.
 	timeScale float64
+	// noMetrics turns off the CloudWatch reads (proxy connections, lag)
+	// for accounts whose role may not call cloudwatch:GetMetricData.
+	noMetrics bool
+}
+
+// metrics is the CloudWatch reader the engine samples, nil with
+// --no-metrics.
+func (env *environment) metrics(g globalFlags) awsclient.Metrics {
+	if g.noMetrics {
+		return nil
+	}
+	return env.api
 }
 
 // createFlags are the plan/run/wizard options; they fill steps.Options.
@@ -183,6 +195,7 @@ Exit codes: 0 done, 1 a step failed (state consistent, see the journal),
 	pf.BoolVar(&g.plain, "plain", false, "plain line mode: every prompt a plain line, no full-screen UI")
 	pf.Float64Var(&g.timeScale, "time-scale", 1, "run the engine's clock this many times faster (tests against rdsbg sim --speed)")
 	pf.MarkHidden("time-scale")
+	pf.BoolVar(&g.noMetrics, "no-metrics", false, "do not read the proxy's connections and green's lag from CloudWatch")
 	addCreateFlags(root, &wiz)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError("%v (see --help)", err) })
 
@@ -311,6 +324,7 @@ func runInteractive(ctx context.Context, env *environment, g globalFlags, opts s
 		NoColor:  g.noColor || os.Getenv("NO_COLOR") != "",
 		Title:    title,
 		Mode:     mode,
+		Metrics:  env.metrics(g),
 	}
 	var code int
 	var err error
@@ -546,6 +560,7 @@ func runHeadless(ctx context.Context, g globalFlags, opts steps.Options, yes boo
 		Sink:     sink,
 		Options:  opts,
 		Poll:     env.poll,
+		Metrics:  env.metrics(g),
 	})
 	if err != nil {
 		return exitFor(err)
