@@ -14,8 +14,14 @@ import (
 // believed only after StableReads consecutive reads, throttling backed off.
 // Every wait has a limit that fails clearly.
 type PollPolicy struct {
-	Slow        time.Duration // long waits (provisioning, upgrade, snapshots): ≤ 6 calls/min
-	Fast        time.Duration // critical section, proxy targets
+	Slow time.Duration // long waits (provisioning, upgrade, snapshots): ≤ 6 calls/min
+	Fast time.Duration // critical section, proxy targets
+	// Critical is the interval per API read while the proxy is empty (the
+	// switchover, the new primary's targets): every second of polling lag
+	// there is an outage, so it is shorter than Fast, stretched by the
+	// reads a poll makes so the section stays near 2 reads/s, and never
+	// longer than Fast.
+	Critical    time.Duration
 	Max         time.Duration // ceiling of the throttling backoff
 	Jitter      float64       // ± fraction added to every interval
 	StableReads int           // consecutive satisfied reads before believing AVAILABLE
@@ -34,6 +40,7 @@ func DefaultPollPolicy() PollPolicy {
 	return PollPolicy{
 		Slow:             15 * time.Second,
 		Fast:             time.Second,
+		Critical:         600 * time.Millisecond,
 		Max:              2 * time.Minute,
 		Jitter:           0.15,
 		StableReads:      3,
@@ -57,6 +64,7 @@ func (p PollPolicy) withDefaults() PollPolicy {
 	}
 	fill(&p.Slow, d.Slow)
 	fill(&p.Fast, d.Fast)
+	fill(&p.Critical, d.Critical)
 	fill(&p.Max, d.Max)
 	fill(&p.ProvisionLimit, d.ProvisionLimit)
 	fill(&p.UpgradeLimit, d.UpgradeLimit)
@@ -82,6 +90,7 @@ type pollSpeed int
 const (
 	pollSlow pollSpeed = iota
 	pollFast
+	pollCritical // the proxy-less window: PollPolicy.Critical per read
 )
 
 // waitSpec describes one wait.
@@ -91,6 +100,7 @@ type waitSpec struct {
 	speed  pollSpeed
 	limit  time.Duration
 	stable int // consecutive satisfied reads required; 0 ⇒ 1
+	reads  int // API reads one poll makes (pollCritical); 0 ⇒ 1
 	// poll reads AWS once: done, the progress rows, or an error. A
 	// *fatalError stops the wait at once; other errors are retried.
 	poll func(ctx context.Context) (bool, Progress, error)
@@ -123,8 +133,11 @@ func (e *Engine) wait(ctx context.Context, spec waitSpec) error {
 	pol := e.cfg.Poll
 	start := e.cfg.Clock.Now()
 	interval := pol.Slow
-	if spec.speed == pollFast {
+	switch spec.speed {
+	case pollFast:
 		interval = pol.Fast
+	case pollCritical:
+		interval = min(pol.Fast, pol.Critical*time.Duration(max(spec.reads, 1)))
 	}
 	need := spec.stable
 	if need <= 0 {

@@ -494,7 +494,7 @@ func (r *run) switchover(ps PlannedStep) stepImpl {
 		settle: func(ctx context.Context) error {
 			start := r.e.cfg.Clock.Now()
 			seenInProgress := false
-			err := r.e.wait(ctx, waitSpec{step: ps.ID, what: "SWITCHOVER_COMPLETED", speed: pollFast, limit: r.plan.Options.SwitchoverTimeout + r.e.cfg.Poll.SwitchoverMargin,
+			err := r.e.wait(ctx, waitSpec{step: ps.ID, what: "SWITCHOVER_COMPLETED", speed: pollCritical, limit: r.plan.Options.SwitchoverTimeout + r.e.cfg.Poll.SwitchoverMargin,
 				poll: func(ctx context.Context) (bool, Progress, error) {
 					dep, err := r.api.DescribeDeployment(ctx, r.depID)
 					if err != nil {

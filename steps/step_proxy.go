@@ -146,10 +146,15 @@ func (r *run) waitDeregistered(ctx context.Context, step StepID) error {
 }
 
 // waitHealthy polls until every original proxy shows the source AVAILABLE.
-// The first healthy read closes an open proxy-less window.
+// The first healthy read closes an open proxy-less window; while it is
+// open, polls come at the critical interval.
 func (r *run) waitHealthy(ctx context.Context, step StepID, what string) error {
 	n := len(r.proxies)
-	return r.e.wait(ctx, waitSpec{step: step, what: what, speed: pollFast, limit: r.e.cfg.Poll.ProxyTargetLimit, stable: r.e.cfg.Poll.StableReads,
+	speed := pollFast
+	if r.proxylessSince != nil {
+		speed = pollCritical
+	}
+	return r.e.wait(ctx, waitSpec{step: step, what: what, speed: speed, reads: n, limit: r.e.cfg.Poll.ProxyTargetLimit, stable: r.e.cfg.Poll.StableReads,
 		poll: func(ctx context.Context) (bool, Progress, error) {
 			v, err := r.viewProxies(ctx)
 			if err != nil {
