@@ -28,8 +28,9 @@ import (
 // several milliseconds for a large Aurora cluster (docs/performance.md).
 // Tables that must shrink, or with multi-line cells, go through lipgloss.
 func renderTable(st Styles, width int, headers []string, rows [][]string, cell func(row, col int) lipgloss.Style) string {
-	if widths, ok := naturalWidths(headers, rows); ok && tableWidth(widths) <= width {
-		if out, ok := drawTable(st, widths, headers, rows, cell); ok {
+	cw := cellWidths{}
+	if widths, ok := naturalWidths(headers, rows, cw); ok && tableWidth(widths) <= width {
+		if out, ok := drawTable(st, widths, cw, headers, rows, cell); ok {
 			return out
 		}
 	}
@@ -68,7 +69,7 @@ func lipglossTable(st Styles, width int, headers []string, rows [][]string, cell
 
 // naturalWidths is each column's widest cell; false when a row does not
 // match the headers or a cell spans several lines.
-func naturalWidths(headers []string, rows [][]string) ([]int, bool) {
+func naturalWidths(headers []string, rows [][]string, cw cellWidths) ([]int, bool) {
 	widths := make([]int, len(headers))
 	measure := func(cells []string) bool {
 		if len(cells) != len(headers) {
@@ -78,7 +79,7 @@ func naturalWidths(headers []string, rows [][]string) ([]int, bool) {
 			if strings.ContainsAny(c, "\n\t\x1b") {
 				return false
 			}
-			widths[i] = max(widths[i], cellWidth(c))
+			widths[i] = max(widths[i], cw.of(c))
 		}
 		return true
 	}
@@ -93,12 +94,20 @@ func naturalWidths(headers []string, rows [][]string) ([]int, bool) {
 	return widths, true
 }
 
-// cellWidth is the display width of plain text; ASCII needs no grapheme
-// segmentation.
-func cellWidth(s string) int {
+// cellWidths measures the display width of plain cell text, remembering
+// the non-ASCII cells ("—", "→", "•" repeat on every row): grapheme
+// segmentation is the costly part of measuring.
+type cellWidths map[string]int
+
+func (m cellWidths) of(s string) int {
 	for i := 0; i < len(s); i++ {
 		if s[i] >= 0x80 {
-			return ansi.StringWidth(s)
+			w, ok := m[s]
+			if !ok {
+				w = ansi.StringWidth(s)
+				m[s] = w
+			}
+			return w
 		}
 	}
 	return len(s)
@@ -117,25 +126,25 @@ func tableWidth(widths []int) int {
 // declines (false) a cell style that colours the whitespace around its
 // text (reverse video, a background, padding or a width): lipgloss pads
 // such cells with styled spaces, which only lipgloss reproduces.
-func drawTable(st Styles, widths []int, headers []string, rows [][]string, cell func(row, col int) lipgloss.Style) (string, bool) {
+func drawTable(st Styles, widths []int, cw cellWidths, headers []string, rows [][]string, cell func(row, col int) lipgloss.Style) (string, bool) {
 	var b strings.Builder
 	b.Grow((len(rows) + 2) * (tableWidth(widths) + 16))
 	line := func(cells []string, style func(col int) lipgloss.Style) bool {
 		for col, c := range cells {
-			s := style(col)
-			if !plainWhitespace(s) {
-				return false
-			}
-			pad := widths[col] - cellWidth(c)
+			pad := widths[col] - cw.of(c)
 			if col < len(cells)-1 {
 				pad += 2
 			}
-			if reflect.ValueOf(s).IsZero() {
+			s := style(col)
+			switch {
+			case reflect.ValueOf(s).IsZero():
 				// An unstyled cell renders as itself (naturalWidths
 				// excluded tabs, the only thing Render would change); most
 				// cells are unstyled and Render costs a microsecond each.
 				b.WriteString(c)
-			} else {
+			case !plainWhitespace(s):
+				return false
+			default:
 				b.WriteString(s.Render(c))
 			}
 			b.WriteString(strings.Repeat(" ", pad))

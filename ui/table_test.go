@@ -42,11 +42,11 @@ func TestFastTableMatchesLipgloss(t *testing.T) {
 			},
 		}
 		for name, cell := range cells {
-			widths, ok := naturalWidths(headers, rows)
+			widths, ok := naturalWidths(headers, rows, cellWidths{})
 			if !ok {
 				t.Fatalf("%s: no natural widths", name)
 			}
-			got, fast := drawTable(st, widths, headers, rows, cell)
+			got, fast := drawTable(st, widths, cellWidths{}, headers, rows, cell)
 			want := lipglossTable(st, 1000, headers, rows, cell)
 			// Colour mode never uses reverse video in tables, so it must
 			// always take the direct path; NO_COLOR marks rows by reverse
@@ -76,7 +76,7 @@ func TestTableShrinksToWidth(t *testing.T) {
 		t.Errorf("table %d wide, want ≤ 30:\n%s", w, out)
 	}
 	for _, c := range []string{"two\nlines", "a\ttab", "\x1b[1mstyled\x1b[m"} {
-		if _, ok := naturalWidths([]string{"A"}, [][]string{{c}}); ok {
+		if _, ok := naturalWidths([]string{"A"}, [][]string{{c}}, cellWidths{}); ok {
 			t.Errorf("cell %q took the direct path", c)
 		}
 	}
