@@ -58,11 +58,15 @@ func (s *Simulator) xmlTargets(r *ProxyRegistration, now time.Time) []xmlTarget 
 }
 
 func (s *Simulator) xmlProxy(p *Proxy) xmlProxy {
+	endpoint := p.Name + ".proxy-" + s.st.hash + "." + s.st.Region + ".rds.amazonaws.com"
+	if addr := s.ProxyAddress(p.Name); addr != "" {
+		endpoint = addr
+	}
 	return xmlProxy{DBProxyName: p.Name, DBProxyArn: s.st.proxyARN(p), Status: p.Status, EngineFamily: p.EngineFamily,
 		VpcID: p.VpcID, VpcSecurityGroupIDs: []string{"sg-0c1d2e3f4a5b6c7d8"},
 		VpcSubnetIDs: []string{"subnet-01a2b3c4d5e6f7a8b", "subnet-02b3c4d5e6f7a8b9c"},
 		RoleArn:      "arn:aws:iam::" + s.st.Account + ":role/" + p.Name + "-secrets",
-		Endpoint:     p.Name + ".proxy-" + s.st.hash + "." + s.st.Region + ".rds.amazonaws.com",
+		Endpoint:     endpoint,
 		RequireTLS:   true, IdleClientTimeout: 1800, CreatedDate: ts(p.CreateTime), UpdatedDate: ts(p.CreateTime)}
 }
 

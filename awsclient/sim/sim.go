@@ -59,6 +59,11 @@ type Options struct {
 	// BaseConnections is the applications' load on each proxy, the level
 	// of ClientConnections while the proxy has a healthy target (0 ⇒ 40).
 	BaseConnections int
+
+	// ProxyForwardTo maps a proxy name to the host:port of a real database:
+	// the proxy's Endpoint becomes a loopback listener that relays to it
+	// while the proxy has an AVAILABLE target (forward.go). Call Close.
+	ProxyForwardTo map[string]string
 }
 
 // Timings hold every duration of the model, in clock time.
@@ -142,6 +147,7 @@ type Simulator struct {
 	deploymentsCreated int
 	stats              Stats          // fault counters; the rest is filled in by Stats()
 	history            *metricHistory // what CloudWatch answers for past periods
+	forwarders         []*forwarder   // read-only after New
 }
 
 // Stats are the simulator's counters, what `GET /_sim/stats` answers: a
@@ -214,6 +220,9 @@ func New(o Options) (*Simulator, error) {
 	s.observeLocked(s.clock.Now())
 	for _, f := range o.Faults {
 		s.faults = append(s.faults, newActiveFault(f, s.accepted))
+	}
+	if err := s.startForwarders(); err != nil {
+		return nil, err
 	}
 	return s, nil
 }

@@ -1,0 +1,159 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"sync"
+	"time"
+)
+
+// A forwarder stands in for an RDS Proxy's network endpoint: it listens on
+// loopback and relays to a real database (Options.ProxyForwardTo), but only
+// while the simulated proxy has an AVAILABLE target. That makes the
+// proxy-less window of a run something a real client can measure.
+
+// forwardDialTimeout bounds the dial to the real database behind a proxy.
+const forwardDialTimeout = 2 * time.Second
+
+type forwarder struct {
+	proxy   string
+	backend string
+	ln      net.Listener
+	sim     *Simulator
+
+	mu     sync.Mutex
+	conns  map[net.Conn]struct{}
+	closed bool
+	wg     sync.WaitGroup
+}
+
+// startForwarders opens one loopback listener per ProxyForwardTo entry.
+func (s *Simulator) startForwarders() error {
+	for proxy, backend := range s.opts.ProxyForwardTo {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			s.Close()
+			return fmt.Errorf("sim: listening for proxy %s: %w", proxy, err)
+		}
+		f := &forwarder{proxy: proxy, backend: backend, ln: ln, sim: s, conns: map[net.Conn]struct{}{}}
+		s.forwarders = append(s.forwarders, f)
+		f.wg.Add(1)
+		go f.serve()
+	}
+	return nil
+}
+
+// ProxyAddress is the loopback host:port standing in for a proxy's endpoint
+// (Options.ProxyForwardTo); "" when the proxy is not forwarded.
+func (s *Simulator) ProxyAddress(proxy string) string {
+	for _, f := range s.forwarders {
+		if strings.EqualFold(f.proxy, proxy) {
+			return f.ln.Addr().String()
+		}
+	}
+	return ""
+}
+
+// Close stops the proxy forwarders and drops their connections. The HTTP
+// side needs no closing: it is whatever server the caller mounted.
+func (s *Simulator) Close() {
+	for _, f := range s.forwarders {
+		f.close()
+	}
+}
+
+func (f *forwarder) serve() {
+	defer f.wg.Done()
+	for {
+		c, err := f.ln.Accept()
+		if err != nil {
+			return
+		}
+		// No AVAILABLE target: the proxy cannot serve the client. Closing
+		// at once is what a client sees as a refused connection.
+		if !f.sim.ProxyHealthy(f.proxy) || !f.track(c) {
+			_ = c.Close()
+			continue
+		}
+		f.wg.Add(1)
+		go f.relay(c)
+	}
+}
+
+func (f *forwarder) track(c net.Conn) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed {
+		return false
+	}
+	f.conns[c] = struct{}{}
+	return true
+}
+
+func (f *forwarder) untrack(c net.Conn) {
+	f.mu.Lock()
+	delete(f.conns, c)
+	f.mu.Unlock()
+	_ = c.Close()
+}
+
+// relay copies both ways. Client data is passed on only while the proxy
+// stays healthy: when its target goes, the session is cut, as the real
+// proxy drops its clients when the target is deregistered or switched.
+func (f *forwarder) relay(client net.Conn) {
+	defer f.wg.Done()
+	defer f.untrack(client)
+	db, err := net.DialTimeout("tcp", f.backend, forwardDialTimeout)
+	if err != nil {
+		return
+	}
+	if !f.track(db) {
+		_ = db.Close()
+		return
+	}
+	defer f.untrack(db)
+	done := make(chan struct{}, 2)
+	go func() {
+		_, _ = io.Copy(client, db)
+		done <- struct{}{}
+	}()
+	go func() {
+		buf := make([]byte, 32<<10)
+		for {
+			n, err := client.Read(buf)
+			if n > 0 {
+				if !f.sim.ProxyHealthy(f.proxy) {
+					break
+				}
+				if _, werr := db.Write(buf[:n]); werr != nil {
+					break
+				}
+			}
+			if err != nil {
+				break
+			}
+		}
+		done <- struct{}{}
+	}()
+	<-done
+}
+
+func (f *forwarder) close() {
+	f.mu.Lock()
+	if f.closed {
+		f.mu.Unlock()
+		return
+	}
+	f.closed = true
+	for c := range f.conns {
+		_ = c.Close()
+	}
+	f.mu.Unlock()
+	if err := f.ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+		return
+	}
+	f.wg.Wait()
+}
