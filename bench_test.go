@@ -144,5 +144,8 @@ func BenchmarkDemoPeakMemory(b *testing.B) {
 			peak = max(peak, ru.Maxrss) // kilobytes on Linux
 		}
 	}
+	if peak > 50*1024 {
+		b.Errorf("peak RSS %d KB, target < 50 MB", peak)
+	}
 	b.ReportMetric(float64(peak)/1024, "peak-rss-MB")
 }
