@@ -45,6 +45,7 @@ type killFigures struct {
 	Duplicates     int            // runs with more than one deployment ever created: must be 0
 	ProxyEmpty     int            // runs whose resume left a proxy without target: must be 0
 	Points         map[int]string // kill point k → where the kill landed: the last logical record before it
+	FinalState     string         // the uninterrupted run's final state, which every resume must reproduce
 	ConcurrentOK   bool           // a second `rdsbg run` on the same source was refused (exit 2)
 	UnwritableOK   bool           // `rdsbg run` with an unwritable --state-dir was refused (exit 2), no change
 }
@@ -328,6 +329,7 @@ func killAndResume(t *testing.T, ref reference) *killFigures {
 	if err != nil {
 		t.Fatal(err)
 	}
+	kf.FinalState = want
 	allRecs, err := ReadJournal(journal)
 	if err != nil {
 		t.Fatal(err)

@@ -7,7 +7,7 @@ import (
 )
 
 // reliabilityCommand regenerates docs/reliability.md.
-const reliabilityCommand = "go test ./steps -run TestReliability -count=1 -args -reliability-report ../docs/reliability.md"
+const reliabilityCommand = "go test ./steps -run TestReliability -count=1 -args -reliability-every-call -reliability-report ../docs/reliability.md"
 
 // renderReliability writes docs/reliability.md from the suite's ledger.
 func renderReliability(led *ledger, scenarios []reliabilityScenario, refs map[string]reference) string {
@@ -86,9 +86,10 @@ func renderReliability(led *ledger, scenarios []reliabilityScenario, refs map[st
 	w("\n")
 	w("- **error at one call**: one run per call of the clean run (its n-th call of operation X),\n")
 	w("  answered once with `InvalidParameterValue` (HTTP 400, not retryable). The run must complete,\n")
-	w("  or stop before any change, or stop with exit 1 and the proxy on a healthy writer; `resume`\n")
-	w("  (twice where the n-th call was still ahead) then completes. (`go test -short` samples the reads:\n")
-	w("  first, second, middle and last call of each.)\n")
+	w("  or stop before any change, or stop with exit 1, the proxy on a healthy writer and a last line\n")
+	w("  that says how to continue (never `abort` after the switchover); `resume` (twice where the n-th\n")
+	w("  call was still ahead) then completes. Calls failed for these figures: **%s**. (CI's\n", led.sampling)
+	w("  `go test ./...` fails %s; `-short`: %s.)\n", quarterRead, fewReads)
 	w("- **process stopped dead after journal record k**: the engine is stopped by a panic right after\n")
 	w("  its k-th journal record (every record but the per-call audit records), as a power cut would;\n")
 	w("  `resume` must complete.\n")
@@ -137,6 +138,8 @@ func renderReliability(led *ledger, scenarios []reliabilityScenario, refs map[st
 	w("final state read back with the SDK (and `GET %s` for the deployments ever created) must\n", "/_sim/stats")
 	w("equal the uninterrupted run's. An uninterrupted process run wrote %d records, %d of them logical.\n\n", kf.RecordsInRun, kf.LogicalRecords)
 	w("Kill points tried: %d; killed: %d; resumed: %d; duplicate deployments: %d; proxy left empty: %d.\n\n", kf.Tried, kf.Killed, kf.Resumed, kf.Duplicates, kf.ProxyEmpty)
+	w("Each resume must exit 0 with a non-negative proxy-less window in its `run-finished` event, and\n")
+	w("leave exactly the uninterrupted run's final state:\n\n    %s\n\n", kf.FinalState)
 	if len(kf.Points) > 0 {
 		w("Where each kill landed: the last logical record in the journal when the process died (audit\n")
 		w("records or a torn line may follow it; resume ignores a torn line):\n\n")

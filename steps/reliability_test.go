@@ -26,6 +26,11 @@ import (
 //	go test ./steps -run TestReliability -count=1 -args -reliability-report ../docs/reliability.md
 var reliabilityReport = flag.String("reliability-report", "", "write the reliability figures as Markdown to this file")
 
+// reliabilityEveryCall fails every single call of the clean runs in turn
+// (about a thousand runs, a minute or two); without it the reads are
+// sampled so that `go test ./...` stays quick (see readSampling).
+var reliabilityEveryCall = flag.Bool("reliability-every-call", false, "inject the one-call error at every call, not a sample of the reads")
+
 // reliabilityScenario is one built-in scenario with the options the suite
 // runs it with and what a completed run leaves behind.
 type reliabilityScenario struct {
@@ -84,8 +89,24 @@ func newReliabilityEnv(t *testing.T, o sim.Options) *engineEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &engineEnv{simEnv: &simEnv{api: api, sim: s, clock: clk, srv: srv}, calls: calls, client: client, stateDir: t.TempDir(),
+	return &engineEnv{simEnv: &simEnv{api: api, sim: s, clock: clk, srv: srv}, calls: calls, client: client, stateDir: memoryTempDir(t),
 		approver: &scriptedApprover{t: t, answers: map[string]Decision{}}, events: &eventLog{}}
+}
+
+// memoryTempDir is a temporary directory on a memory filesystem where the
+// machine has one (/dev/shm), else t.TempDir(). The journal fsyncs every
+// record; on a disk that is most of the cost of a thousand in-process
+// runs, and what fsync guarantees is not what these runs test (the
+// SIGKILL runs use a real disk).
+func memoryTempDir(t *testing.T) string {
+	t.Helper()
+	if st, err := os.Stat("/dev/shm"); err == nil && st.IsDir() {
+		if dir, err := os.MkdirTemp("/dev/shm", "rdsbg-reliability-"); err == nil {
+			t.Cleanup(func() { os.RemoveAll(dir) })
+			return dir
+		}
+	}
+	return t.TempDir()
 }
 
 // reference is what a clean run of a scenario leaves: the figures every
@@ -209,11 +230,33 @@ func assertCompleted(t *testing.T, env *engineEnv, sc reliabilityScenario, ref r
 	}
 }
 
+// readSampling says which reads faultPoints fails.
+type readSampling int
+
+const (
+	everyRead   readSampling = iota // -reliability-every-call
+	quarterRead                     // default: first, second, last and every fourth call of each read
+	fewReads                        // -short: first, second, middle and last call of each read
+)
+
+func (m readSampling) String() string {
+	return [...]string{"every call", "every call of every mutating operation; of each read operation its first, second, last and every fourth call", "every call of every mutating operation; of each read operation its first, second, middle and last call"}[m]
+}
+
+func currentReadSampling() readSampling {
+	switch {
+	case *reliabilityEveryCall:
+		return everyRead
+	case testing.Short():
+		return fewReads
+	}
+	return quarterRead
+}
+
 // faultPoints are the (operation, n-th call) pairs that fail once: every
-// call of the clean run; with -short, every call of every mutating
-// operation and the first, second, middle and last call of each read
-// (polls of one operation differ only by when they happen).
-func faultPoints(counts map[string]int, sampleReads bool) []faultPoint {
+// call of every mutating operation, and the reads that m selects (polls of
+// one operation in one wait differ only by when they happen).
+func faultPoints(counts map[string]int, m readSampling) []faultPoint {
 	var ops []string
 	for op := range counts {
 		ops = append(ops, op)
@@ -222,20 +265,17 @@ func faultPoints(counts map[string]int, sampleReads bool) []faultPoint {
 	var out []faultPoint
 	for _, op := range ops {
 		c := counts[op]
-		nths := []int{1, 2, (c + 1) / 2, c}
-		if awsclient.IsMutating(op) || !sampleReads {
-			nths = nil
-			for n := 1; n <= c; n++ {
-				nths = append(nths, n)
+		for n := 1; n <= c; n++ {
+			pick := awsclient.IsMutating(op) || m == everyRead || n == 1 || n == 2 || n == c
+			switch m {
+			case quarterRead:
+				pick = pick || n%4 == 0
+			case fewReads:
+				pick = pick || n == (c+1)/2
 			}
-		}
-		seen := map[int]bool{}
-		for _, n := range nths {
-			if n < 1 || n > c || seen[n] {
-				continue
+			if pick {
+				out = append(out, faultPoint{op, n})
 			}
-			seen[n] = true
-			out = append(out, faultPoint{op, n})
 		}
 	}
 	return out
@@ -264,6 +304,8 @@ type ledger struct {
 	rows []*figures
 	// kill holds the process-level SIGKILL results.
 	kill *killFigures
+	// sampling is which calls the one-call errors hit.
+	sampling readSampling
 }
 
 func (l *ledger) row(family, scenario string) *figures {
@@ -302,7 +344,7 @@ func (l *ledger) record(family, scenario string, faults int, survived, proxyEmpt
 
 func TestReliability(t *testing.T) {
 	isolateAWSEnv(t)
-	led := &ledger{}
+	led := &ledger{sampling: currentReadSampling()}
 	scenarios := reliabilityScenarios()
 	refs := map[string]reference{}
 	for _, sc := range scenarios {
@@ -312,7 +354,7 @@ func TestReliability(t *testing.T) {
 	t.Run("error-at-every-call", func(t *testing.T) {
 		for _, sc := range scenarios {
 			ref := refs[sc.scenario]
-			for _, fp := range faultPoints(ref.callCounts, testing.Short()) {
+			for _, fp := range faultPoints(ref.callCounts, led.sampling) {
 				sc, fp := sc, fp
 				t.Run(sc.scenario+"/"+fp.op+"-"+itoa(fp.n), func(t *testing.T) {
 					t.Parallel()
