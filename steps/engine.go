@@ -25,6 +25,9 @@ type Config struct {
 	// into progress events and the summary (usually the same *Client as
 	// API); nil ⇒ no CloudWatch calls.
 	Metrics awsclient.Metrics
+	// ProbeDSN, when set, probes the applications' path through the proxy
+	// (probe_run.go). It holds a password: never print or journal it.
+	ProbeDSN string
 }
 
 // Engine runs, resumes, aborts one blue/green procedure for one source.
@@ -37,6 +40,7 @@ type Engine struct {
 	journal *Journal
 	current StepID // the step whose mutations the call log is seeing
 	watch   *MetricsWatcher
+	probe   *probeState // nil without Config.ProbeDSN; set once in New
 
 	// journalHook, set only by tests, runs after every journal record.
 	journalHook func()
@@ -65,8 +69,12 @@ func New(cfg Config) (*Engine, error) {
 	} else {
 		cfg.Poll = cfg.Poll.withDefaults()
 	}
+	ps, err := newProbeState(cfg)
+	if err != nil {
+		return nil, err
+	}
 	seed := uint64(cfg.Clock.Now().UnixNano())
-	return &Engine{cfg: cfg, random: rand.New(rand.NewPCG(seed, seed>>7|1))}, nil
+	return &Engine{cfg: cfg, random: rand.New(rand.NewPCG(seed, seed>>7|1)), probe: ps}, nil
 }
 
 // emit stamps and sends one event.
@@ -78,6 +86,9 @@ func (e *Engine) emit(ev Event) {
 		w.Observe(ev)
 	}
 	e.cfg.Sink(ev)
+	// After the sink, so that the step's event comes before the notices
+	// the probe adds.
+	e.observeProbe(ev)
 }
 
 // startMetrics begins sampling for plan when metrics are configured.

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/steps/probe"
 )
 
 // EventType names an event in the one stream that feeds the wizard, plain
@@ -131,6 +132,9 @@ type Finished struct {
 	// Metrics is what the applications saw around each step (metrics.go);
 	// empty when metrics are off.
 	Metrics []StepMetrics `json:"metrics,omitempty"`
+	// Probe is the SQL probe's measure of the applications' downtime
+	// (steps/probe); nil without --probe-dsn.
+	Probe *probe.Report `json:"probe,omitempty"`
 }
 
 // TimelineEntry is one step's span in the summary.

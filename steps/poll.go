@@ -205,7 +205,7 @@ func (e *Engine) wait(ctx context.Context, spec waitSpec) error {
 		if backoff > 0 {
 			next = backoff
 		}
-		if err := e.cfg.Clock.Sleep(ctx, e.jitter(next)); err != nil {
+		if err := e.sleepProbing(ctx, e.jitter(next)); err != nil {
 			return err
 		}
 	}

@@ -206,6 +206,7 @@ var errRolledBack = errors.New("rolled back at the operator's choice")
 // execute runs the plan's steps in order, then summarises.
 func (r *run) execute(ctx context.Context) (Finished, error) {
 	r.e.startMetrics(r.plan)
+	r.e.probePlan(r.plan)
 	for {
 		err := r.runSteps(ctx)
 		var fb *errFallbackDetach
@@ -447,6 +448,7 @@ func (r *run) finish(outcome string, err error, proxyState string) (Finished, er
 	if w := r.e.watcher(); w != nil {
 		f.Metrics = w.Summary()
 	}
+	f.Probe = r.e.probeReport()
 	msg := finishMessage(outcome, proxyState, err, r.disc.Source.ID, len(r.renames) > 0)
 	fc := f
 	_ = r.journal.Append(Record{Kind: RecordFinish, Finished: &fc, Message: msg, DeploymentID: r.depID})

@@ -12,6 +12,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/clock"
 	"github.com/rdsbg/rdsbg/awsclient/sim"
+	"github.com/rdsbg/rdsbg/steps/probe/pgtest"
 )
 
 // isolateAWSEnv keeps the machine's AWS settings out of the test.
@@ -33,7 +34,7 @@ func isolateAWSEnv(t *testing.T) {
 // the probe, run every 500 ms of that clock, must measure it within one
 // interval.
 func TestProbeMeasuresTheSimulatedOutage(t *testing.T) {
-	pgAddr := startPostgres(t)
+	pgAddr := pgtest.Start(t)
 	isolateAWSEnv(t)
 	clk := clock.NewVirtual(time.Date(2026, 11, 22, 1, 0, 0, 0, time.UTC))
 	s, err := sim.New(sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy, Clock: clk, ProxyForwardTo: map[string]string{"orders-proxy": pgAddr}})
