@@ -254,8 +254,12 @@ func finalState(url string, sc reliabilityScenario, old string) (state string, h
 	if err != nil {
 		return "", false, err
 	}
-	return fmt.Sprintf("%s %s; proxy healthy %v %s; %s exists %v; deployments left %d; deployments ever created %d",
-		sc.source, d.Source.EngineVersion, healthy, detail, old, oldErr == nil, len(deps), st.DeploymentsCreated), healthy, nil
+	proxy := "proxy healthy on the source"
+	if !healthy {
+		proxy = "proxy NOT healthy: " + strings.TrimSuffix(detail, "; ")
+	}
+	return fmt.Sprintf("%s runs %s; %s; %s exists %v; deployments left %d; deployments ever created %d",
+		sc.source, d.Source.EngineVersion, proxy, old, oldErr == nil, len(deps), st.DeploymentsCreated), healthy, nil
 }
 
 // killParallelism is how many kill points run at once: the processes
