@@ -29,6 +29,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient/clock"
 	"github.com/rdsbg/rdsbg/awsclient/sim"
 	"github.com/rdsbg/rdsbg/steps"
+	"github.com/rdsbg/rdsbg/steps/probe"
 	"github.com/rdsbg/rdsbg/ui"
 )
 
@@ -53,6 +54,17 @@ type globalFlags struct {
 	// noMetrics turns off the CloudWatch reads (proxy connections, lag)
 	// for accounts whose role may not call cloudwatch:GetMetricData.
 	noMetrics bool
+	// probeDSN (or RDSBG_PROBE_DSN) is the applications' connection string
+	// for the SQL probe. It holds a password: never print or journal it.
+	probeDSN string
+}
+
+// probe is --probe-dsn, else RDSBG_PROBE_DSN.
+func (g globalFlags) probe() string {
+	if g.probeDSN != "" {
+		return g.probeDSN
+	}
+	return os.Getenv(probe.EnvDSN)
 }
 
 // metrics is the CloudWatch reader the engine samples, nil with
@@ -196,6 +208,7 @@ Exit codes: 0 done, 1 a step failed (state consistent, see the journal),
 	pf.Float64Var(&g.timeScale, "time-scale", 1, "run the engine's clock this many times faster (tests against rdsbg sim --speed)")
 	pf.MarkHidden("time-scale")
 	pf.BoolVar(&g.noMetrics, "no-metrics", false, "do not read the proxy's connections and green's lag from CloudWatch")
+	pf.StringVar(&g.probeDSN, "probe-dsn", "", "connection string through the proxy for a SELECT 1 every 500 ms during the critical section (or "+probe.EnvDSN+"; never echoed)")
 	addCreateFlags(root, &wiz)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError("%v (see --help)", err) })
 
@@ -325,6 +338,7 @@ func runInteractive(ctx context.Context, env *environment, g globalFlags, opts s
 		Title:    title,
 		Mode:     mode,
 		Metrics:  env.metrics(g),
+		ProbeDSN: g.probe(),
 	}
 	var code int
 	var err error
@@ -403,6 +417,7 @@ func scenarioNames() string {
 func newSimCommand(stdout io.Writer) *cobra.Command {
 	var listen, scenario, faultsFile string
 	var speed float64
+	var forward map[string]string
 	cmd := &cobra.Command{
 		Use:   "sim",
 		Short: "Serve the RDS API simulator (point any AWS client at it)",
@@ -423,9 +438,13 @@ func newSimCommand(stdout io.Writer) *cobra.Command {
 					return usageError("--faults %s: %v", faultsFile, err)
 				}
 			}
-			simulator, err := sim.New(sim.Options{Scenario: scenario, Clock: clock.NewScaled(speed), Faults: faults})
+			simulator, err := sim.New(sim.Options{Scenario: scenario, Clock: clock.NewScaled(speed), Faults: faults, ProxyForwardTo: forward})
 			if err != nil {
 				return usageError("%v", err)
+			}
+			defer simulator.Close()
+			for proxy := range forward {
+				fmt.Fprintf(stdout, "proxy %s: endpoint %s relays to %s while the proxy has a healthy target\n", proxy, simulator.ProxyAddress(proxy), forward[proxy])
 			}
 			ln, err := net.Listen("tcp", listen)
 			if err != nil {
@@ -451,6 +470,7 @@ func newSimCommand(stdout io.Writer) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8765", "address to listen on (port 0 picks a free one)")
+	cmd.Flags().StringToStringVar(&forward, "forward", nil, "PROXY=HOST:PORT: the proxy's endpoint relays to a real database while the proxy has a healthy target (for --probe-dsn)")
 	cmd.Flags().StringVar(&scenario, "scenario", "rds-postgres-legacy-proxy", "scenario: "+scenarioNames())
 	cmd.Flags().Float64Var(&speed, "speed", 1, "how many times faster than real AWS the simulator runs")
 	cmd.Flags().StringVar(&faultsFile, "faults", "", "JSON file of faults to inject (format: docs/simulator.md)")
@@ -561,6 +581,7 @@ func runHeadless(ctx context.Context, g globalFlags, opts steps.Options, yes boo
 		Options:  opts,
 		Poll:     env.poll,
 		Metrics:  env.metrics(g),
+		ProbeDSN: g.probe(),
 	})
 	if err != nil {
 		return exitFor(err)

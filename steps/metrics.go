@@ -244,7 +244,8 @@ func (w *MetricsWatcher) Observe(ev Event) {
 }
 
 // noteDuring lowers the running step's minimum client connections with
-// every period that overlaps the step.
+// every complete period that overlaps the step: the period still running
+// holds only its first seconds and would read as a fall.
 func (w *MetricsWatcher) noteDuring(s *MetricsSample) {
 	if w.current < 0 || s.Error != "" {
 		return
@@ -255,7 +256,7 @@ func (w *MetricsWatcher) noteDuring(s *MetricsSample) {
 			continue
 		}
 		for _, p := range l.Points {
-			if !p.Time.Add(s.Period).After(st.started) {
+			if !p.Time.Add(s.Period).After(st.started) || p.Time.Add(s.Period).After(s.Time) {
 				continue
 			}
 			v := p.Value

@@ -131,6 +131,14 @@ func formatText(ev Event) string {
 		for _, k := range keys {
 			fmt.Fprintf(&b, "\n  renamed %s → %s", k, f.Renames[k])
 		}
+		if f.Probe != nil {
+			b.WriteString("\n  " + f.Probe.String())
+		}
+		for _, sm := range f.Metrics {
+			if sm.MinClientConnections != nil && *sm.MinClientConnections == 0 {
+				fmt.Fprintf(&b, "\n  CloudWatch: a whole minute without client connections during %s", sm.Step)
+			}
+		}
 		if ev.Message != "" {
 			b.WriteString("\n  " + ev.Message)
 		}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rdsbg/rdsbg/awsclient/sim"
+	"github.com/rdsbg/rdsbg/steps/probe"
 	"github.com/rdsbg/rdsbg/steps/probe/pgtest"
 )
 
@@ -82,4 +83,19 @@ func TestBadProbeDSNIsAUsageErrorThatDoesNotQuoteIt(t *testing.T) {
 		t.Fatalf("New with a bad DSN: %v (exit %d)", err, ExitCode(err))
 	}
 	env.assertNoMutations(t)
+}
+
+func TestTextSinkClosingNoteShowsTheProbe(t *testing.T) {
+	var b strings.Builder
+	sink := NewTextSink(&b)
+	zero := 0.0
+	sink(Event{Type: EventRunFinished, Finished: &Finished{Outcome: OutcomeDone, ProxyState: ProxyOnNewPrimary, ProxylessWindowMS: 65000,
+		Probe:   &probe.Report{Attempts: 140, Failed: 130, Interval: 500 * time.Millisecond, Outage: 65 * time.Second, LongestGap: 65500 * time.Millisecond},
+		Metrics: []StepMetrics{{Step: StepCreateDeployment, MinClientConnections: &zero}}}})
+	out := b.String()
+	for _, want := range []string{"proxy-less window 1m5s", "probe: 130 of 140 SELECT 1 failed; applications cut off for about 1m5s", "a whole minute without client connections during create-deployment"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("closing note lacks %q:\n%s", want, out)
+		}
+	}
 }

@@ -47,7 +47,7 @@ func engineBackend(cfg Config) backend {
 		run: func(ctx context.Context, mode string, opts steps.Options, approver steps.Approver, sink steps.Sink) (steps.Finished, error) {
 			eng, err := steps.New(steps.Config{
 				API: api, Calls: cfg.Calls, Clock: cfg.Clock, StateDir: cfg.StateDir,
-				Approver: approver, Sink: sink, Options: opts, Poll: cfg.Poll, Metrics: cfg.Metrics,
+				Approver: approver, Sink: sink, Options: opts, Poll: cfg.Poll, Metrics: cfg.Metrics, ProbeDSN: cfg.ProbeDSN,
 			})
 			if err != nil {
 				return steps.Finished{}, err

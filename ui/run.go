@@ -28,6 +28,9 @@ type Config struct {
 	// Metrics, when set, shows the proxy's connections and green's lag
 	// from CloudWatch (steps.Config.Metrics).
 	Metrics awsclient.Metrics
+	// ProbeDSN turns on the connectivity probe (steps.Config.ProbeDSN);
+	// it holds a password and is never shown.
+	ProbeDSN string
 }
 
 // engineStopGrace bounds how long RunWizard waits, after the program ends,

@@ -48,6 +48,13 @@ func (m *summaryModel) view() string {
 	if len(facts) > 0 {
 		b.WriteString(strings.Join(facts, " · ") + "\n")
 	}
+	if f.Probe != nil {
+		style := st.OK
+		if f.Probe.Failed > 0 {
+			style = st.Warn
+		}
+		b.WriteString(style.Render(wrap(w, "Applications' view ("+f.Probe.String()+")")) + "\n")
+	}
 	if e := m.run.lastError; e != nil && f.Outcome != steps.OutcomeDone {
 		b.WriteString("\n" + errorDetails(m.Common, e) + "\n")
 	}

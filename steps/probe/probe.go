@@ -169,6 +169,18 @@ func (p *Prober) Interval() time.Duration { return p.opts.Interval }
 
 // Once makes one attempt and records it.
 func (p *Prober) Once(ctx context.Context) Attempt {
+	a := p.attempt(ctx)
+	p.record(a)
+	return a
+}
+
+func (p *Prober) record(a Attempt) {
+	p.mu.Lock()
+	p.attempts = append(p.attempts, a)
+	p.mu.Unlock()
+}
+
+func (p *Prober) attempt(ctx context.Context) Attempt {
 	at := p.opts.Clock.Now()
 	start := time.Now()
 	cctx, cancel := context.WithTimeout(ctx, p.opts.Timeout)
@@ -184,9 +196,6 @@ func (p *Prober) Once(ctx context.Context) Attempt {
 	if err != nil {
 		a.Error = p.scrub(err.Error())
 	}
-	p.mu.Lock()
-	p.attempts = append(p.attempts, a)
-	p.mu.Unlock()
 	return a
 }
 
@@ -232,11 +241,16 @@ func (p *Prober) scrub(msg string) string {
 	return msg
 }
 
-// Run probes every interval until ctx ends.
+// Run probes every interval until ctx ends. An attempt cut short by the
+// end of ctx is not recorded: it says nothing about the database.
 func (p *Prober) Run(ctx context.Context) {
 	for ctx.Err() == nil {
 		started := p.opts.Clock.Now()
-		p.Once(ctx)
+		a := p.attempt(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		p.record(a)
 		wait := p.opts.Interval - p.opts.Clock.Now().Sub(started)
 		if wait > 0 {
 			if p.opts.Clock.Sleep(ctx, wait) != nil {
