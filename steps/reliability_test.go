@@ -409,11 +409,19 @@ func TestReliability(t *testing.T) {
 	})
 	t.Run("green-invalid-configuration", func(t *testing.T) {
 		for _, sc := range scenarios {
-			sc := sc
-			t.Run(sc.scenario, func(t *testing.T) {
-				t.Parallel()
-				greenInvalid(t, led, sc)
-			})
+			// During the creation wait (the simulator's fault), then at the
+			// start of each later step before the switchover: the last one
+			// inside the critical section, with the proxy deregistered.
+			for _, at := range []StepID{StepCreateDeployment, StepAttachProxyBlue, StepReadyCheck, StepDetachProxyBlue, StepSwitchover} {
+				if _, ok := refs[sc.scenario].plan.Step(at); !ok {
+					continue
+				}
+				sc, at := sc, at
+				t.Run(sc.scenario+"/"+string(at), func(t *testing.T) {
+					t.Parallel()
+					greenInvalid(t, led, sc, at)
+				})
+			}
 		}
 	})
 	t.Run("guards", func(t *testing.T) {
@@ -651,13 +659,36 @@ func switchoverRolledBack(t *testing.T, led *ledger, sc reliabilityScenario, ref
 }
 
 // greenInvalid: green turns INVALID_CONFIGURATION during the creation
-// wait. The run explains it and names the abort path; abort restores blue.
-func greenInvalid(t *testing.T, led *ledger, sc reliabilityScenario) {
-	env := newReliabilityEnv(t, sim.Options{Scenario: sc.scenario, Faults: []sim.Fault{{GreenInvalidAfterMS: 60_000}}})
+// wait, or as step at starts. The run explains it and names the abort
+// path; abort restores blue.
+func greenInvalid(t *testing.T, led *ledger, sc reliabilityScenario, at StepID) {
+	o := sim.Options{Scenario: sc.scenario}
+	if at == StepCreateDeployment {
+		o.Faults = []sim.Fault{{GreenInvalidAfterMS: 60_000}}
+	}
+	env := newReliabilityEnv(t, o)
+	injected := false
+	if at != StepCreateDeployment {
+		env.events.hook = func(ev Event) {
+			if ev.Type == EventStepStarted && ev.Step == at && !injected {
+				injected = true
+				env.sim.Update(func(st *sim.State) {
+					for _, d := range st.Deployments {
+						d.Status = "INVALID_CONFIGURATION"
+						d.StatusDetails = "Replication from the blue environment stopped (injected by the reliability suite)."
+					}
+				})
+			}
+		}
+	}
 	survived, empty := false, false
 	defer func() {
-		led.record("green INVALID_CONFIGURATION, then abort", sc.scenario, env.sim.Stats().ModelFaults, survived && !t.Failed(), empty,
-			env.sim.DeploymentsCreated(), "")
+		faults := env.sim.Stats().ModelFaults
+		if injected {
+			faults++
+		}
+		led.record("green INVALID_CONFIGURATION, then abort", sc.scenario, faults, survived && !t.Failed(), empty,
+			env.sim.DeploymentsCreated(), "at "+string(at))
 	}()
 	f, err := env.engine(t, sc.options()).Run(context.Background())
 	if err == nil || f.ExitCode != ExitStepFailed {

@@ -445,6 +445,12 @@ func (r *run) readyCheck(ps PlannedStep) stepImpl {
 							ready = false
 						}
 					}
+					// Replication lag (CloudWatch, when metrics are on) must
+					// fit the switchover timeout.
+					if ok, why := r.e.watcher().LagGate(ctx, &p, r.plan.Options.SwitchoverTimeout); !ok {
+						ready = false
+						p.Waiting = "replication to catch up: " + why
+					}
 					return ready, p, nil
 				}})
 		},
@@ -487,6 +493,12 @@ func (r *run) switchover(ps PlannedStep) stepImpl {
 			defer cancel()
 			sentAt = r.e.cfg.Clock.Now()
 			if _, err := r.api.SwitchoverDeployment(mctx, r.depID, r.plan.Options.SwitchoverTimeout); err != nil {
+				// Green may have turned INVALID_CONFIGURATION since observe:
+				// AWS's refusal then only says "must be AVAILABLE"; the
+				// operator needs the explanation and the way out.
+				if dep, derr := r.api.DescribeDeployment(mctx, r.depID); derr == nil && dep.Status == "INVALID_CONFIGURATION" {
+					return r.invalidConfiguration(dep)
+				}
 				return fmt.Errorf("switch over deployment %s: %w", r.depID, err)
 			}
 			return nil
