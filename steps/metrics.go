@@ -2,6 +2,7 @@ package steps
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"time"
@@ -285,4 +286,49 @@ func (w *MetricsWatcher) Summary() []StepMetrics {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return append([]StepMetrics(nil), w.steps...)
+}
+
+// Lag limits of the readiness gate: green must be close enough behind blue
+// that the switchover's own replication catch-up fits its timeout with
+// room to spare.
+const (
+	// lagShareOfTimeout: ReplicaLag may be at most this share of the
+	// switchover timeout (30 s for the default 300 s).
+	lagShareOfTimeout = 10
+	// slotBytesPerTimeoutSecond: OldestReplicationSlotLag may be at most
+	// this many bytes per second of switchover timeout (300 MiB for 300 s),
+	// a rate any green replays comfortably.
+	slotBytesPerTimeoutSecond = 1 << 20
+)
+
+// LagGate reports whether the replication lag in the latest sample fits
+// the switchover timeout. A lag with no data (metrics off, Aurora, a
+// metric CloudWatch has not published yet) does not hold the gate: only a
+// lag known to be too high does, and why says by how much.
+func (w *MetricsWatcher) LagGate(ctx context.Context, p *Progress, timeout time.Duration) (ok bool, why string) {
+	if w == nil {
+		return true, ""
+	}
+	s := w.Sample(ctx, p)
+	if s == nil {
+		return true, ""
+	}
+	for _, l := range s.Lines {
+		if len(l.Points) == 0 {
+			continue
+		}
+		switch l.Metric {
+		case awsclient.MetricReplicaLag:
+			limit := timeout.Seconds() / lagShareOfTimeout
+			if l.Last > limit {
+				return false, fmt.Sprintf("green's replica lag %.0f s is above %.0f s (a tenth of the %s switchover timeout)", l.Last, limit, timeout)
+			}
+		case awsclient.MetricOldestReplicationSlotLag:
+			limit := timeout.Seconds() * slotBytesPerTimeoutSecond
+			if l.Last > limit {
+				return false, fmt.Sprintf("blue's replication slot lags %.0f MiB, above %.0f MiB (1 MiB per second of the %s switchover timeout)", l.Last/(1<<20), limit/(1<<20), timeout)
+			}
+		}
+	}
+	return true, ""
 }

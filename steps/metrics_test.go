@@ -2,6 +2,7 @@ package steps
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -110,5 +111,41 @@ func TestMetricsErrorDoesNotStopTheRun(t *testing.T) {
 	progress := env.events.ofType(EventProgress)
 	if len(progress) == 0 || progress[0].Progress.Metrics == nil || progress[0].Progress.Metrics.Error == "" {
 		t.Fatalf("first progress metrics = %+v, want the AccessDenied shown", progress[0].Progress.Metrics)
+	}
+}
+
+// The readiness gate holds the critical section while green's replication
+// lags too far for the switchover timeout, says why, and lets the run go
+// on once the lag has fallen.
+func TestReadyGateWaitsForTheLagToFall(t *testing.T) {
+	tm := sim.DefaultTimings()
+	tm.LagCatchUp = 40 * time.Minute // a green that catches up slowly
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy, Timings: &tm})
+	f, err := env.metricsEngine(t, Options{Source: "orders-db", ProxyMode: ProxyModeDetach, TargetEngineVersion: "16.4"}).Run(context.Background())
+	if err != nil || f.Outcome != OutcomeDone {
+		t.Fatalf("Run = %s, %v", f.Outcome, err)
+	}
+	var gate time.Duration
+	for _, te := range f.Timeline {
+		if te.Step == StepReadyCheck {
+			gate = te.Duration
+		}
+	}
+	if gate < 10*time.Minute {
+		t.Errorf("ready-check took %s, want it held (≥ 10 min) until the slot lag fell under 300 MiB", gate)
+	}
+	var held, passedAfter bool
+	for _, ev := range env.events.ofType(EventProgress) {
+		if ev.Step != StepReadyCheck {
+			continue
+		}
+		if strings.Contains(ev.Progress.Waiting, "replication slot lags") && strings.Contains(ev.Progress.Waiting, "above 300 MiB") {
+			held = true
+		} else if held {
+			passedAfter = true
+		}
+	}
+	if !held || !passedAfter {
+		t.Errorf("ready-check progress: held on lag %v, passed after %v; want both", held, passedAfter)
 	}
 }
