@@ -46,8 +46,13 @@ type killFigures struct {
 	ProxyEmpty     int            // runs whose resume left a proxy without target: must be 0
 	Points         map[int]string // kill point k → where the kill landed: the last logical record before it
 	FinalState     string         // the uninterrupted run's final state, which every resume must reproduce
-	ConcurrentOK   bool           // a second `rdsbg run` on the same source was refused (exit 2)
-	UnwritableOK   bool           // `rdsbg run` with an unwritable --state-dir was refused (exit 2), no change
+	// SIGINT (what Ctrl+C or a dropped SSH session's SIGHUP-turned-INT
+	// does) at every third kill point: the run must stop by itself with
+	// exit 5 and the proxy on a healthy writer, then resume.
+	InterruptTried, Interrupted, InterruptResumed int
+	InterruptPoints                               map[int]string
+	ConcurrentOK                                  bool // a second `rdsbg run` on the same source was refused (exit 2)
+	UnwritableOK                                  bool // `rdsbg run` with an unwritable --state-dir was refused (exit 2), no change
 }
 
 // rdsbgBinary builds the command once per test binary run.
@@ -274,7 +279,7 @@ func killAndResume(t *testing.T, ref reference) *killFigures {
 	runArgs := []string{"run", "--source", sc.source, "--proxy-mode", string(sc.opts.ProxyMode), "--target-engine-version", sc.opts.TargetEngineVersion,
 		"--cleanup", string(sc.opts.Cleanup), "--yes", "--confirm", sc.source, "--output", "json"}
 	resumeArgs := []string{"resume", "--source", sc.source, "--yes", "--confirm", sc.source, "--output", "json"}
-	kf := &killFigures{Scenario: sc.scenario, Points: map[int]string{}}
+	kf := &killFigures{Scenario: sc.scenario, Points: map[int]string{}, InterruptPoints: map[int]string{}}
 	env := processEnv(t.TempDir())
 
 	// Reference: an uninterrupted process run, and the two guards.
@@ -345,22 +350,51 @@ func killAndResume(t *testing.T, ref reference) *killFigures {
 	// nothing is left to resume), killParallelism at a time.
 	type outcome struct {
 		k   int
+		sig syscall.Signal
 		res killResult
 		err error
 	}
 	results := make(chan outcome)
 	sem := make(chan struct{}, killParallelism)
 	base := t.TempDir()
+	launched := 0
 	for k := 1; k < kf.LogicalRecords; k++ {
-		go func(k int) {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			res, err := killOnce(bin, base, sc, ref, runArgs, resumeArgs, k, want)
-			results <- outcome{k, res, err}
-		}(k)
+		sigs := []syscall.Signal{syscall.SIGKILL}
+		if k%3 == 0 {
+			sigs = append(sigs, syscall.SIGINT)
+		}
+		for _, sig := range sigs {
+			launched++
+			go func(k int, sig syscall.Signal) {
+				sem <- struct{}{}
+				defer func() { <-sem }()
+				res, err := killOnce(bin, base, sc, ref, runArgs, resumeArgs, k, sig, want)
+				results <- outcome{k, sig, res, err}
+			}(k, sig)
+		}
 	}
-	for i := 1; i < kf.LogicalRecords; i++ {
+	for i := 0; i < launched; i++ {
 		o := <-results
+		if o.sig == syscall.SIGINT {
+			kf.InterruptTried++
+			if o.err != nil {
+				t.Errorf("SIGINT point %d: %v", o.k, o.err)
+			}
+			if o.res.killed {
+				kf.Interrupted++
+				kf.InterruptPoints[o.k] = o.res.point
+			}
+			if o.res.resumed {
+				kf.InterruptResumed++
+			}
+			if o.res.proxyEmpty {
+				kf.ProxyEmpty++
+			}
+			if o.res.duplicate {
+				kf.Duplicates++
+			}
+			continue
+		}
 		kf.Tried++
 		if o.err != nil {
 			t.Errorf("kill point %d: %v", o.k, o.err)
@@ -435,9 +469,9 @@ type killResult struct {
 // killOnce runs `rdsbg run`, SIGKILLs it once its journal holds k logical
 // records, resumes with `rdsbg resume` and compares the final state with
 // the uninterrupted run's.
-func killOnce(bin, base string, sc reliabilityScenario, ref reference, runArgs, resumeArgs []string, k int, want string) (killResult, error) {
+func killOnce(bin, base string, sc reliabilityScenario, ref reference, runArgs, resumeArgs []string, k int, sig syscall.Signal, want string) (killResult, error) {
 	var res killResult
-	dir, err := os.MkdirTemp(base, "kill-"+itoa(k)+"-")
+	dir, err := os.MkdirTemp(base, "kill-"+itoa(k)+"-"+itoa(int(sig))+"-")
 	if err != nil {
 		return res, err
 	}
@@ -456,16 +490,44 @@ func killOnce(bin, base string, sc reliabilityScenario, ref reference, runArgs, 
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	reached, exited, waitErr := waitForRecords(journal, k, done)
+	atSignal := ""
 	switch {
 	case reached:
-		_ = cmd.Process.Signal(syscall.SIGKILL)
-		waitErr = <-done
+		if recs := logicalRecords(journal); len(recs) > 0 {
+			atSignal = recordLabel(recs[len(recs)-1])
+		}
+		_ = cmd.Process.Signal(sig)
+		select {
+		case waitErr = <-done:
+		case <-time.After(processTimeout):
+			_ = cmd.Process.Kill()
+			<-done
+			return res, fmt.Errorf("%v at point %d: the run did not stop within %s", sig, k, processTimeout)
+		}
 	case !exited:
 		_ = cmd.Process.Kill()
 		<-done
 		return res, fmt.Errorf("no kill point %d within %s", k, processTimeout)
 	}
-	if code := exitCode(waitErr); code != -int(syscall.SIGKILL) {
+	if sig == syscall.SIGINT {
+		code := exitCode(waitErr)
+		if code == ExitOK {
+			return res, nil // finished before the signal arrived
+		}
+		if code != ExitInterrupted {
+			return res, fmt.Errorf("SIGINT at point %d: exit %d, want 5\n%s", k, code, out.String())
+		}
+		// Stopped by itself: the proxy must be on a healthy writer now,
+		// before any resume.
+		api, err := awsclient.New(context.Background(), awsclient.Options{EndpointURL: s.url, Region: "us-east-1", Simulator: true})
+		if err != nil {
+			return res, err
+		}
+		if healthy, _, detail := proxyHealth(context.Background(), api, sc); !healthy {
+			res.proxyEmpty = true
+			return res, fmt.Errorf("SIGINT at point %d left the proxy unhealthy: %s", k, detail)
+		}
+	} else if code := exitCode(waitErr); code != -int(syscall.SIGKILL) {
 		// The run ended by itself first (possible for the last points).
 		st, err := simStats(s.url)
 		res.duplicate = err == nil && st.DeploymentsCreated > 1
@@ -478,6 +540,9 @@ func killOnce(bin, base string, sc reliabilityScenario, ref reference, runArgs, 
 	recs := logicalRecords(journal)
 	if len(recs) > 0 {
 		res.point = recordLabel(recs[len(recs)-1])
+	}
+	if sig == syscall.SIGINT {
+		res.point = atSignal // the run wrote its own finish record since
 	}
 	// Killed after its finish record, the run is over: resume must say
 	// there is nothing to resume (exit 2) and change nothing.

@@ -44,6 +44,7 @@ func renderReliability(led *ledger, scenarios []reliabilityScenario, refs map[st
 	w("| runs ending with the proxy empty | **%d** (must be 0) |\n", total.ProxyEmpty+kf.ProxyEmpty)
 	w("| duplicate deployments | **%d** (must be 0) |\n", total.DuplicateDeployments+kf.Duplicates)
 	w("| SIGKILL points tried / killed / resumed to the same final state | %d / %d / %d |\n", kf.Tried, kf.Killed, kf.Resumed)
+	w("| SIGINT points tried / stopped with exit 5 and a healthy proxy / resumed | %d / %d / %d |\n", kf.InterruptTried, kf.Interrupted, kf.InterruptResumed)
 	w("| unwritable journal directory refused before any change (process) | %s |\n", yesNo(kf.UnwritableOK))
 	w("| second concurrent `rdsbg run` on one source refused (process) | %s |\n\n", yesNo(kf.ConcurrentOK))
 
@@ -157,6 +158,23 @@ func renderReliability(led *ledger, scenarios []reliabilityScenario, refs map[st
 		w("\n%d distinct kill points. The exact-record counterpart, on all five scenarios, is the\n", len(distinct))
 		w("\"process stopped dead after journal record k\" row above (the engine stopped by a panic right\n")
 		w("after the k-th record, in-process).\n\n")
+	}
+
+	if len(kf.InterruptPoints) > 0 {
+		w("### SIGINT\n\n")
+		w("At every third kill point the run gets SIGINT instead (Ctrl+C in a headless run): it must\n")
+		w("stop by itself with exit 5 and the proxy on a healthy writer (read back before any resume),\n")
+		w("then `rdsbg resume` must reach the same final state. Tried %d, stopped %d, resumed %d:\n\n", kf.InterruptTried, kf.Interrupted, kf.InterruptResumed)
+		w("| k | last record when the signal arrived |\n|---|---|\n")
+		var ks []int
+		for k := range kf.InterruptPoints {
+			ks = append(ks, k)
+		}
+		sort.Ints(ks)
+		for _, k := range ks {
+			w("| %d | `%s` |\n", k, kf.InterruptPoints[k])
+		}
+		w("\n")
 	}
 
 	w("## Ctrl+C in the wizard\n\n")
