@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sync"
+	"time"
 
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/clock"
@@ -28,6 +29,10 @@ type Config struct {
 	// ProbeDSN, when set, probes the applications' path through the proxy
 	// (probe_run.go). It holds a password: never print or journal it.
 	ProbeDSN string
+	// Hooks are shell commands run at every step transition (hooks.go);
+	// HookTimeout bounds each run (0 ⇒ DefaultHookTimeout).
+	Hooks       []string
+	HookTimeout time.Duration
 }
 
 // Engine runs, resumes, aborts one blue/green procedure for one source.
@@ -41,6 +46,7 @@ type Engine struct {
 	current StepID // the step whose mutations the call log is seeing
 	watch   *MetricsWatcher
 	probe   *probeState // nil without Config.ProbeDSN; set once in New
+	hooks   *hookState  // nil without Config.Hooks; set once in New
 
 	// journalHook, set only by tests, runs after every journal record.
 	journalHook func()
@@ -74,7 +80,7 @@ func New(cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	seed := uint64(cfg.Clock.Now().UnixNano())
-	return &Engine{cfg: cfg, random: rand.New(rand.NewPCG(seed, seed>>7|1)), probe: ps}, nil
+	return &Engine{cfg: cfg, random: rand.New(rand.NewPCG(seed, seed>>7|1)), probe: ps, hooks: newHookState(cfg)}, nil
 }
 
 // emit stamps and sends one event.

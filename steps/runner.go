@@ -207,6 +207,7 @@ var errRolledBack = errors.New("rolled back at the operator's choice")
 func (r *run) execute(ctx context.Context) (Finished, error) {
 	r.e.startMetrics(r.plan)
 	r.e.probePlan(r.plan)
+	r.e.hookPlan(r.plan)
 	for {
 		err := r.runSteps(ctx)
 		var fb *errFallbackDetach
@@ -347,7 +348,12 @@ func (r *run) runStep(ctx context.Context, ps PlannedStep) error {
 	if outcome == stepApplied {
 		msg += " (" + why + ")"
 	}
-	r.e.emit(Event{Type: EventStepStarted, Step: ps.ID, Message: msg})
+	startedEv := Event{Type: EventStepStarted, Step: ps.ID, Message: msg}
+	if err := r.e.runHooks(ctx, HookPre, startedEv); err != nil {
+		// Before the step's record and change: nothing of it is done.
+		return r.stepFailed(ps, started, err)
+	}
+	r.e.emit(startedEv)
 	// Journalled before the mutation: a crash from here on is resumed by
 	// re-observing this step, never by blindly repeating it.
 	if err := r.journal.Append(Record{Kind: RecordStep, Step: ps.ID, State: StepStateStarted, Message: why, DeploymentID: r.depID}); err != nil {
@@ -365,7 +371,9 @@ func (r *run) runStep(ctx context.Context, ps PlannedStep) error {
 	}
 	dur := r.e.cfg.Clock.Now().Sub(started)
 	_ = r.journal.Append(Record{Kind: RecordStep, Step: ps.ID, State: StepStateDone, DeploymentID: r.depID})
-	r.e.emit(Event{Type: EventStepDone, Step: ps.ID, Message: fmt.Sprintf("in %s", dur.Round(time.Second))})
+	doneEv := Event{Type: EventStepDone, Step: ps.ID, Message: fmt.Sprintf("in %s", dur.Round(time.Second))}
+	r.e.emit(doneEv)
+	_ = r.e.runHooks(ctx, HookPost, doneEv) // a failing post hook is a notice
 	result := "done"
 	if ps.CheckOnly {
 		// Named apart so that a check followed by the real step (after the
@@ -395,7 +403,12 @@ func (r *run) stepFailed(ps PlannedStep, started time.Time, err error) error {
 		outcome = "interrupted"
 	}
 	_ = r.journal.Append(Record{Kind: RecordStep, Step: ps.ID, State: StepStateFailed, Message: err.Error(), DeploymentID: r.depID})
-	r.e.emit(Event{Type: EventStepFailed, Step: ps.ID, Message: err.Error(), Error: errorInfo(err)})
+	failedEv := Event{Type: EventStepFailed, Step: ps.ID, Message: err.Error(), Error: errorInfo(err)}
+	r.e.emit(failedEv)
+	var hookErr *HookError
+	if !errors.As(err, &hookErr) {
+		_ = r.e.runHooks(context.Background(), HookFailed, failedEv)
+	}
 	r.timeline = append(r.timeline, TimelineEntry{Step: ps.ID, Started: started, Duration: r.e.cfg.Clock.Now().Sub(started), Outcome: outcome})
 	return err
 }
@@ -449,6 +462,7 @@ func (r *run) finish(outcome string, err error, proxyState string) (Finished, er
 		f.Metrics = w.Summary()
 	}
 	f.Probe = r.e.probeReport()
+	r.e.waitHooks()
 	msg := finishMessage(outcome, proxyState, err, r.disc.Source.ID, len(r.renames) > 0)
 	fc := f
 	_ = r.journal.Append(Record{Kind: RecordFinish, Finished: &fc, Message: msg, DeploymentID: r.depID})

@@ -1,0 +1,192 @@
+package steps
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rdsbg/rdsbg/steps/probe"
+)
+
+// Hooks (issue 8): --hook CMD runs at every step transition with the event
+// as JSON on stdin and RDSBG_STEP / RDSBG_PHASE in its environment, for
+// chat notifications, pausing a replication job, ANALYZE on green…
+//
+// Phases: "pre" (approved, before the step changes anything: a failing pre
+// hook stops the run there, with nothing of the step done), "post" (after
+// the step) and "failed". Inside the critical section the proxy is empty,
+// and a hook must not lengthen that: there hooks run in the background and
+// cannot stop a step, except the pre hook of the section's first step,
+// which runs before the proxy is touched.
+
+// DefaultHookTimeout bounds one hook run.
+const DefaultHookTimeout = time.Minute
+
+// Hook phases, in RDSBG_PHASE.
+const (
+	HookPre    = "pre"
+	HookPost   = "post"
+	HookFailed = "failed"
+)
+
+// hookOutputLimit bounds the output kept from a failing hook for its notice.
+const hookOutputLimit = 2 << 10
+
+// HookError is a failing hook.
+type HookError struct {
+	Command string
+	Phase   string
+	Step    StepID
+	Err     error
+	Output  string // the end of its combined output
+}
+
+func (e *HookError) Error() string {
+	msg := fmt.Sprintf("%s hook for %s (%s) failed: %v", e.Phase, e.Step, e.Command, e.Err)
+	if out := strings.TrimSpace(e.Output); out != "" {
+		msg += ": " + out
+	}
+	return msg
+}
+
+func (e *HookError) Unwrap() error { return e.Err }
+
+type hookState struct {
+	commands []string
+	timeout  time.Duration
+
+	mu       sync.Mutex
+	critical map[StepID]bool
+	first    StepID // the critical section's first step
+	bg       sync.WaitGroup
+}
+
+func newHookState(cfg Config) *hookState {
+	if len(cfg.Hooks) == 0 {
+		return nil
+	}
+	t := cfg.HookTimeout
+	if t <= 0 {
+		t = DefaultHookTimeout
+	}
+	return &hookState{commands: cfg.Hooks, timeout: t}
+}
+
+// hookPlan learns which steps are inside the critical section.
+func (e *Engine) hookPlan(plan Plan) {
+	h := e.hooks
+	if h == nil {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.critical, h.first = map[StepID]bool{}, ""
+	for _, s := range plan.Steps {
+		if s.Critical {
+			h.critical[s.ID] = true
+			if h.first == "" {
+				h.first = s.ID
+			}
+		}
+	}
+}
+
+// background says whether hooks of step run without holding the engine.
+func (h *hookState) background(step StepID, phase string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.critical[step] {
+		return false
+	}
+	return !(phase == HookPre && step == h.first)
+}
+
+// runHooks runs every hook for one transition. In the foreground the first
+// failure is returned (the others still run: a notification hook should
+// not be skipped because another failed); in the background failures
+// become notices.
+func (e *Engine) runHooks(ctx context.Context, phase string, ev Event) error {
+	h := e.hooks
+	if h == nil {
+		return nil
+	}
+	if ev.Time.IsZero() {
+		ev.Time = e.cfg.Clock.Now()
+	}
+	payload, err := json.Marshal(ev)
+	if err != nil {
+		return fmt.Errorf("%s hook for %s: encoding the event: %w", phase, ev.Step, err)
+	}
+	if h.background(ev.Step, phase) {
+		h.bg.Add(1)
+		go func() {
+			defer h.bg.Done()
+			for _, c := range h.commands {
+				if err := h.run(context.WithoutCancel(ctx), c, phase, ev.Step, payload); err != nil {
+					e.notice(ev.Step, "%v", err)
+				}
+			}
+		}()
+		return nil
+	}
+	var first error
+	for _, c := range h.commands {
+		if err := h.run(ctx, c, phase, ev.Step, payload); err != nil {
+			if phase != HookPre {
+				e.notice(ev.Step, "%v", err)
+			}
+			if first == nil {
+				first = err
+			}
+		}
+	}
+	return first
+}
+
+// waitHooks waits for the background hooks, at the end of a run.
+func (e *Engine) waitHooks() {
+	if e.hooks != nil {
+		e.hooks.bg.Wait()
+	}
+}
+
+// run runs one hook through the shell.
+func (h *hookState) run(ctx context.Context, command, phase string, step StepID, payload []byte) error {
+	cctx, cancel := context.WithTimeout(ctx, h.timeout)
+	defer cancel()
+	cmd := exec.CommandContext(cctx, "/bin/sh", "-c", command)
+	cmd.Stdin = bytes.NewReader(payload)
+	cmd.Env = append(hookEnviron(), "RDSBG_STEP="+string(step), "RDSBG_PHASE="+phase)
+	// A hook that leaves a child holding its output must not hang the run.
+	cmd.WaitDelay = time.Second
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		return nil
+	}
+	if cctx.Err() == context.DeadlineExceeded {
+		err = fmt.Errorf("timed out after %s", h.timeout)
+	}
+	if len(out) > hookOutputLimit {
+		out = out[len(out)-hookOutputLimit:]
+	}
+	return &HookError{Command: command, Phase: phase, Step: step, Err: err, Output: string(out)}
+}
+
+// hookEnviron is rdsbg's environment without the probe DSN: a hook has no
+// business with the database password.
+func hookEnviron() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, probe.EnvDSN+"=") {
+			continue
+		}
+		env = append(env, kv)
+	}
+	return env
+}

@@ -1,0 +1,95 @@
+package steps
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rdsbg/rdsbg/awsclient/sim"
+	"github.com/rdsbg/rdsbg/steps/probe"
+)
+
+func (e *engineEnv) hookEngine(t *testing.T, o Options, timeout time.Duration, hooks ...string) *Engine {
+	t.Helper()
+	eng, err := New(Config{API: e.client, Calls: e.calls, Clock: e.clock, StateDir: e.stateDir, Approver: e.approver,
+		Sink: e.events.sink, Options: o, Hooks: hooks, HookTimeout: timeout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return eng
+}
+
+// Every transition reaches the hook with its event as JSON on stdin and
+// RDSBG_STEP / RDSBG_PHASE set; the probe DSN is not passed on.
+func TestHooksReceiveTheEventAtEveryTransition(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv(probe.EnvDSN, "postgres://app:not-for-hooks@127.0.0.1:1/app")
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSMySQLNative})
+	hook := `cat > "$HOOK_DIR/$RDSBG_PHASE-$RDSBG_STEP.json"; env > "$HOOK_DIR/$RDSBG_PHASE-$RDSBG_STEP.env"`
+	t.Setenv("HOOK_DIR", dir)
+	f, err := env.hookEngine(t, Options{Source: "shop-db", ProxyMode: ProxyModeAuto}, 10*time.Second, hook).Run(context.Background())
+	if err != nil || f.Outcome != OutcomeDone {
+		t.Fatalf("Run = %s, %v", f.Outcome, err)
+	}
+	for _, tc := range []struct {
+		file string
+		typ  EventType
+		step StepID
+	}{
+		{"pre-create-deployment.json", EventStepStarted, StepCreateDeployment},
+		{"post-create-deployment.json", EventStepDone, StepCreateDeployment},
+		{"pre-switchover.json", EventStepStarted, StepSwitchover},
+		{"post-switchover.json", EventStepDone, StepSwitchover},
+	} {
+		raw, err := os.ReadFile(filepath.Join(dir, tc.file))
+		if err != nil {
+			t.Errorf("hook did not run: %v", err)
+			continue
+		}
+		var ev Event
+		dec := json.NewDecoder(strings.NewReader(string(raw)))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&ev); err != nil || ev.Type != tc.typ || ev.Step != tc.step || ev.Time.IsZero() {
+			t.Errorf("%s: %+v, %v; want a %s event of %s", tc.file, ev, err, tc.typ, tc.step)
+		}
+		envText, _ := os.ReadFile(filepath.Join(dir, strings.TrimSuffix(tc.file, ".json")+".env"))
+		if !strings.Contains(string(envText), "RDSBG_STEP="+string(tc.step)) || strings.Contains(string(envText), "not-for-hooks") {
+			t.Errorf("%s environment: want RDSBG_STEP and no probe DSN:\n%s", tc.file, envText)
+		}
+	}
+}
+
+// A failing pre hook stops the run before the step: nothing changed.
+func TestFailingPreHookStopsBeforeTheStep(t *testing.T) {
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSMySQLNative})
+	hook := `if [ "$RDSBG_PHASE" = pre ] && [ "$RDSBG_STEP" = create-deployment ]; then echo "replication job still running" >&2; exit 3; fi`
+	f, err := env.hookEngine(t, Options{Source: "shop-db", ProxyMode: ProxyModeAuto}, 10*time.Second, hook).Run(context.Background())
+	var he *HookError
+	if !errors.As(err, &he) || he.Phase != HookPre || he.Step != StepCreateDeployment || !strings.Contains(err.Error(), "replication job still running") {
+		t.Fatalf("Run error = %v, want the pre hook's failure with its output", err)
+	}
+	if f.Outcome != OutcomeFailed || f.ExitCode != ExitStepFailed {
+		t.Errorf("finished %s exit %d, want failed 1", f.Outcome, f.ExitCode)
+	}
+	env.assertNoMutations(t)
+	for _, ev := range env.events.ofType(EventStepStarted) {
+		if ev.Step == StepCreateDeployment {
+			t.Error("create-deployment was started despite its failing pre hook")
+		}
+	}
+}
+
+func TestHookTimeoutIsAFailure(t *testing.T) {
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSMySQLNative})
+	_, err := env.hookEngine(t, Options{Source: "shop-db", ProxyMode: ProxyModeAuto}, 50*time.Millisecond, `exec sleep 30`).Run(context.Background())
+	var he *HookError
+	if !errors.As(err, &he) || !strings.Contains(err.Error(), "timed out after 50ms") {
+		t.Fatalf("Run error = %v, want a timed-out pre hook", err)
+	}
+	env.assertNoMutations(t)
+}
