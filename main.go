@@ -57,6 +57,9 @@ type globalFlags struct {
 	// probeDSN (or RDSBG_PROBE_DSN) is the applications' connection string
 	// for the SQL probe. It holds a password: never print or journal it.
 	probeDSN string
+	// hooks run at every step transition (steps/hooks.go).
+	hooks       []string
+	hookTimeout time.Duration
 }
 
 // probe is --probe-dsn, else RDSBG_PROBE_DSN.
@@ -208,6 +211,8 @@ Exit codes: 0 done, 1 a step failed (state consistent, see the journal),
 	pf.Float64Var(&g.timeScale, "time-scale", 1, "run the engine's clock this many times faster (tests against rdsbg sim --speed)")
 	pf.MarkHidden("time-scale")
 	pf.BoolVar(&g.noMetrics, "no-metrics", false, "do not read the proxy's connections and green's lag from CloudWatch")
+	pf.StringArrayVar(&g.hooks, "hook", nil, "shell command run at every step transition: event JSON on stdin, RDSBG_STEP and RDSBG_PHASE (pre, post, failed) set; a failing pre hook stops before the step (repeatable)")
+	pf.DurationVar(&g.hookTimeout, "hook-timeout", steps.DefaultHookTimeout, "how long one hook may run")
 	pf.StringVar(&g.probeDSN, "probe-dsn", "", "connection string through the proxy for a SELECT 1 every 500 ms during the critical section (or "+probe.EnvDSN+"; never echoed)")
 	addCreateFlags(root, &wiz)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError("%v (see --help)", err) })
@@ -328,17 +333,19 @@ func isTerminal(in io.Reader, out io.Writer) bool {
 // --plain or without one. The UI renders on stderr so stdout stays for data.
 func runInteractive(ctx context.Context, env *environment, g globalFlags, opts steps.Options, mode, title string, stdin io.Reader, stderr io.Writer) error {
 	cfg := ui.Config{
-		API:      env.api,
-		Calls:    env.calls,
-		Clock:    env.clock,
-		StateDir: env.stateDir,
-		Options:  opts,
-		Poll:     env.poll,
-		NoColor:  g.noColor || os.Getenv("NO_COLOR") != "",
-		Title:    title,
-		Mode:     mode,
-		Metrics:  env.metrics(g),
-		ProbeDSN: g.probe(),
+		API:         env.api,
+		Calls:       env.calls,
+		Clock:       env.clock,
+		StateDir:    env.stateDir,
+		Options:     opts,
+		Poll:        env.poll,
+		NoColor:     g.noColor || os.Getenv("NO_COLOR") != "",
+		Title:       title,
+		Mode:        mode,
+		Metrics:     env.metrics(g),
+		ProbeDSN:    g.probe(),
+		Hooks:       g.hooks,
+		HookTimeout: g.hookTimeout,
 	}
 	var code int
 	var err error
@@ -572,16 +579,18 @@ func runHeadless(ctx context.Context, g globalFlags, opts steps.Options, yes boo
 		return err
 	}
 	eng, err := steps.New(steps.Config{
-		API:      env.api,
-		Calls:    env.calls,
-		Clock:    env.clock,
-		StateDir: env.stateDir,
-		Approver: &steps.HeadlessApprover{Yes: yes, Confirm: confirm, Sink: sink},
-		Sink:     sink,
-		Options:  opts,
-		Poll:     env.poll,
-		Metrics:  env.metrics(g),
-		ProbeDSN: g.probe(),
+		API:         env.api,
+		Calls:       env.calls,
+		Clock:       env.clock,
+		StateDir:    env.stateDir,
+		Approver:    &steps.HeadlessApprover{Yes: yes, Confirm: confirm, Sink: sink},
+		Sink:        sink,
+		Options:     opts,
+		Poll:        env.poll,
+		Metrics:     env.metrics(g),
+		ProbeDSN:    g.probe(),
+		Hooks:       g.hooks,
+		HookTimeout: g.hookTimeout,
 	})
 	if err != nil {
 		return exitFor(err)

@@ -31,6 +31,9 @@ type Config struct {
 	// ProbeDSN turns on the connectivity probe (steps.Config.ProbeDSN);
 	// it holds a password and is never shown.
 	ProbeDSN string
+	// Hooks and HookTimeout: steps.Config's.
+	Hooks       []string
+	HookTimeout time.Duration
 }
 
 // engineStopGrace bounds how long RunWizard waits, after the program ends,
