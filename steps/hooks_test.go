@@ -93,3 +93,23 @@ func TestHookTimeoutIsAFailure(t *testing.T) {
 	}
 	env.assertNoMutations(t)
 }
+
+// Inside the critical section a failing pre hook cannot stop a step (the
+// proxy is already empty): it becomes a notice, and the run finishes.
+func TestHooksInsideTheCriticalSectionDoNotStopIt(t *testing.T) {
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
+	hook := `if [ "$RDSBG_PHASE" = pre ] && [ "$RDSBG_STEP" = switchover ]; then echo "chat is down" >&2; exit 1; fi`
+	f, err := env.hookEngine(t, Options{Source: "orders-db", ProxyMode: ProxyModeDetach}, 10*time.Second, hook).Run(context.Background())
+	if err != nil || f.Outcome != OutcomeDone {
+		t.Fatalf("Run = %s, %v; a hook inside the critical section must not stop it", f.Outcome, err)
+	}
+	var noted bool
+	for _, ev := range env.events.ofType(EventNotice) {
+		if ev.Step == StepSwitchover && strings.Contains(ev.Message, "pre hook for switchover") && strings.Contains(ev.Message, "chat is down") {
+			noted = true
+		}
+	}
+	if !noted {
+		t.Error("the failing background hook left no notice")
+	}
+}
