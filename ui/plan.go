@@ -42,6 +42,7 @@ func (m *planModel) view() string {
 	}
 	w := m.contentWidth()
 	b.WriteString(st.Heading.Render(fmt.Sprintf("Plan for %s", p.Source.ID)) + "\n")
+	b.WriteString(preflightLine(st, w, m.run.checks))
 	if m.confirm != nil && !m.confirm.decided && !m.showCLI {
 		// The approval's text is the engine's own rendering of the plan:
 		// show it alone rather than twice.

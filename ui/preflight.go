@@ -63,3 +63,33 @@ func (m *preflightModel) FullHelp() [][]key.Binding {
 var spinnerFrames = [...]string{"⣾", "⣽", "⣻", "⢿", "⡿", "⣟", "⣯", "⣷"}
 
 func spinnerFrame(i int) string { return spinnerFrames[i%len(spinnerFrames)] }
+
+// preflightLine is the plan screen's reminder of the checks: the counts,
+// then every warning, since the preflight screen gives way to the plan
+// approval as soon as the plan is ready.
+func preflightLine(st Styles, width int, checks []steps.CheckResult) string {
+	if len(checks) == 0 {
+		return ""
+	}
+	var pass, warn, fail int
+	var notes []string
+	for _, c := range checks {
+		switch c.Status {
+		case steps.CheckPass:
+			pass++
+		case steps.CheckWarn:
+			warn++
+			notes = append(notes, st.Warn.Render("  ! ")+wrap(width-4, c.Title+": "+c.Explanation))
+		default:
+			fail++
+			notes = append(notes, st.Bad.Render("  ✗ ")+wrap(width-4, c.Title+": "+c.Explanation))
+		}
+	}
+	line := fmt.Sprintf("Preflight: %d passed · %d warnings · %d failed", pass, warn, fail)
+	if warn+fail == 0 {
+		line = st.OK.Render(line)
+	} else {
+		line = st.Warn.Render(line)
+	}
+	return strings.Join(append([]string{line}, notes...), "\n") + "\n"
+}

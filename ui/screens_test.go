@@ -418,3 +418,25 @@ func TestSevereQuestionOffersRollbackOnAControlKey(t *testing.T) {
 		t.Fatalf("decision %q, want rollback", d)
 	}
 }
+
+func TestPlanApprovalKeepsThePreflightWarningsInSight(t *testing.T) {
+	h := newHarness(t, Config{Options: steps.Options{Source: srcID}}, backend{}, 100, 40)
+	h.w.phase = phaseRun
+	h.w.engineRunning = true
+	pre := ev(steps.EventPreflight, 0)
+	pre.Checks = []steps.CheckResult{
+		{ID: "backups", Title: "Automated backups on", Status: steps.CheckPass, Explanation: "7 days."},
+		{ID: "deletion-protection", Title: "Deletion protection", Status: steps.CheckWarn, Explanation: "orders-db has deletion protection."},
+	}
+	h.send(eventMsg{event: pre})
+	plan := ev(steps.EventPlanReady, 0)
+	plan.Plan = fixturePlan()
+	h.send(eventMsg{event: plan})
+	answer := make(chan steps.Decision, 1)
+	h.send(approvalMsg{approval: steps.Approval{Kind: "plan", Title: "Run this plan?", Text: "10 steps on orders-db.", Severity: steps.SeverityReversible}, answer: answer})
+	h.expectApproval("plan", "Preflight: 1 passed · 1 warnings · 0 failed", "Deletion protection: orders-db has deletion protection.")
+	h.approve()
+	if d := <-answer; d != steps.DecisionApprove {
+		t.Fatalf("decision %q", d)
+	}
+}
