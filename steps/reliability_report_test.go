@@ -98,9 +98,10 @@ func renderReliability(led *ledger, scenarios []reliabilityScenario, refs map[st
 	w("- **switchover fail / timeout**: AWS rolls the switchover back (`Fault{Switchover: …}`); the run\n")
 	w("  must end with exit 1, the proxy back on blue and the words \"rolled it back\" and \"Blue is still\n")
 	w("  production\"; `resume` then completes.\n")
-	w("- **green INVALID_CONFIGURATION**: green turns invalid 60 s into the creation wait; the run must\n")
-	w("  say so and name `rdsbg abort --source …`; the abort deletes the deployment and leaves the proxy\n")
-	w("  on blue.\n")
+	w("- **green INVALID_CONFIGURATION**: green turns invalid 60 s into the creation wait, or as each\n")
+	w("  later step of the plan before the switchover starts (attach-proxy-blue, ready-check,\n")
+	w("  detach-proxy-blue, switchover: the last two inside the critical section). The run must say so\n")
+	w("  and name `rdsbg abort --source …`; the abort deletes the deployment and leaves the proxy on blue.\n")
 	w("- **guards**: an unwritable journal directory and a second run on a locked source are refused\n")
 	w("  with exit 2 before any AWS change; once the lock is released the run completes.\n\n")
 
