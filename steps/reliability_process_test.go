@@ -37,6 +37,7 @@ const processTimeout = 90 * time.Second
 // killFigures are the SIGKILL results of the report.
 type killFigures struct {
 	Scenario       string
+	Stride         int            // kill after every Stride-th logical record
 	RecordsInRun   int            // journal records of an uninterrupted process run (audit records included)
 	LogicalRecords int            // of which not per-call audit records: the kill points
 	Tried          int            // kill points tried
@@ -250,7 +251,12 @@ func finalState(url string, sc reliabilityScenario, old string) (state string, h
 	if err != nil {
 		return "", false, err
 	}
-	_, oldErr := api.DescribeInstance(ctx, old)
+	var oldErr error
+	if sc.kind == KindCluster {
+		_, oldErr = api.DescribeCluster(ctx, old)
+	} else {
+		_, oldErr = api.DescribeInstance(ctx, old)
+	}
 	deps, err := api.ListDeployments(ctx, "")
 	if err != nil {
 		return "", false, err
@@ -273,13 +279,17 @@ const killParallelism = 6
 
 // killAndResume: the reference process run (with the concurrent-run and
 // unwritable-directory guards), then one killed run per kill point.
-func killAndResume(t *testing.T, ref reference) *killFigures {
-	sc := reliabilityScenarios()[0] // rds-postgres-legacy-proxy: the detach procedure, the riskiest
-	bin := rdsbgBinary(t)
-	runArgs := []string{"run", "--source", sc.source, "--proxy-mode", string(sc.opts.ProxyMode), "--target-engine-version", sc.opts.TargetEngineVersion,
+//
+// stride 1 kills after every logical record (and sends SIGINT at every
+// third); stride n kills after every n-th record only.
+func killAndResume(t *testing.T, bin string, sc reliabilityScenario, ref reference, stride int) *killFigures {
+	runArgs := []string{"run", "--source", sc.source, "--proxy-mode", string(sc.opts.ProxyMode),
 		"--cleanup", string(sc.opts.Cleanup), "--yes", "--confirm", sc.source, "--output", "json"}
+	if sc.opts.TargetEngineVersion != "" {
+		runArgs = append(runArgs, "--target-engine-version", sc.opts.TargetEngineVersion)
+	}
 	resumeArgs := []string{"resume", "--source", sc.source, "--yes", "--confirm", sc.source, "--output", "json"}
-	kf := &killFigures{Scenario: sc.scenario, Points: map[int]string{}, InterruptPoints: map[int]string{}}
+	kf := &killFigures{Scenario: sc.scenario, Stride: stride, Points: map[int]string{}, InterruptPoints: map[int]string{}}
 	env := processEnv(t.TempDir())
 
 	// Reference: an uninterrupted process run, and the two guards.
@@ -359,8 +369,11 @@ func killAndResume(t *testing.T, ref reference) *killFigures {
 	base := t.TempDir()
 	launched := 0
 	for k := 1; k < kf.LogicalRecords; k++ {
+		if k%stride != 0 {
+			continue
+		}
 		sigs := []syscall.Signal{syscall.SIGKILL}
-		if k%3 == 0 {
+		if stride == 1 && k%3 == 0 {
 			sigs = append(sigs, syscall.SIGINT)
 		}
 		for _, sig := range sigs {

@@ -303,7 +303,7 @@ type ledger struct {
 	mu   sync.Mutex
 	rows []*figures
 	// kill holds the process-level SIGKILL results.
-	kill *killFigures
+	kills []*killFigures
 	// sampling is which calls the one-call errors hit.
 	sampling readSampling
 }
@@ -434,7 +434,19 @@ func TestReliability(t *testing.T) {
 		}
 	})
 	t.Run("sigkill", func(t *testing.T) {
-		led.kill = killAndResume(t, refs[sim.ScenarioRDSPostgresLegacy])
+		bin := rdsbgBinary(t)
+		// The detach procedure on an instance after every record; on an
+		// Aurora cluster (renamed clusters and members) after every fourth.
+		for _, kc := range []struct {
+			scenario string
+			stride   int
+		}{{sim.ScenarioRDSPostgresLegacy, 1}, {sim.ScenarioAuroraPostgres, 4}} {
+			for _, sc := range scenarios {
+				if sc.scenario == kc.scenario {
+					led.kills = append(led.kills, killAndResume(t, bin, sc, refs[sc.scenario], kc.stride))
+				}
+			}
+		}
 	})
 
 	if *reliabilityReport != "" {
