@@ -2,6 +2,7 @@ package steps
 
 import (
 	"context"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -233,6 +234,9 @@ func TestRunScenarios(t *testing.T) {
 				t.Errorf("no api-call events")
 			}
 			assertMutationsJournalled(t, recs)
+			if runbook, err := os.ReadFile(f.RunbookPath); err != nil || !strings.Contains(string(runbook), "aws rds switchover-blue-green-deployment") {
+				t.Errorf("runbook %q beside the journal: %v (has the switchover command: %v)", f.RunbookPath, err, strings.Contains(string(runbook), "switchover-blue-green-deployment"))
+			}
 			for _, a := range env.approver.seen {
 				if a.Step == StepAttachProxyBlue {
 					t.Errorf("attach-proxy-blue asked the operator (%q): re-registering blue must not wait on a prompt while the proxy is empty", a.Title)

@@ -145,6 +145,9 @@ func formatText(ev Event) string {
 		if f.JournalPath != "" {
 			b.WriteString("\n  journal: " + f.JournalPath)
 		}
+		if f.RunbookPath != "" {
+			b.WriteString("\n  runbook: " + f.RunbookPath)
+		}
 		return b.String()
 	}
 	return ev.Message

@@ -92,6 +92,7 @@ func (e *Engine) Run(ctx context.Context) (Finished, error) {
 	if err := r.journal.Append(Record{Kind: RecordProxies, Proxies: r.proxies}); err != nil {
 		return r.finish(OutcomeFailed, err, "")
 	}
+	r.saveRunbook()
 	if err := r.approvePlan(ctx, "Run this plan?"); err != nil {
 		return r.finish(outcomeOf(err), err, "")
 	}
@@ -453,6 +454,7 @@ func (r *run) finish(outcome string, err error, proxyState string) (Finished, er
 		SwitchoverMS:      r.switchoverDuration.Milliseconds(),
 		Timeline:          r.timeline,
 		JournalPath:       r.journal.Path(),
+		RunbookPath:       r.saveRunbook(),
 		DeploymentID:      r.depID,
 	}
 	if len(r.renames) > 0 {

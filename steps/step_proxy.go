@@ -389,6 +389,7 @@ func (r *run) fallbackToDetach(ctx context.Context, fb *errFallbackDetach) error
 	r.plan = plan
 	p := plan
 	r.e.emit(Event{Type: EventPlanReady, Plan: &p, Message: "re-planned for the detach regime"})
+	r.saveRunbook()
 	return r.journal.Append(Record{Kind: RecordPlan, Plan: &p, Message: "fallback to detach"})
 }
 
