@@ -599,6 +599,11 @@ func runHeadless(ctx context.Context, g globalFlags, opts steps.Options, yes boo
 	if err != nil && fin.ExitCode == 0 {
 		return exitFor(err)
 	}
+	if fin.ExitCode == steps.ExitInterrupted {
+		// The engine's summary already said where the proxy is; the bare
+		// "context canceled" would only confuse.
+		return &exitError{code: fin.ExitCode, err: fmt.Errorf("interrupted: the journal is complete; continue with 'rdsbg resume --source %s'", opts.Source)}
+	}
 	if fin.ExitCode != 0 {
 		return &exitError{code: fin.ExitCode, err: err}
 	}
