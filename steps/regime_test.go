@@ -20,7 +20,7 @@ func TestChooseRegime(t *testing.T) {
 	}{
 		{"no proxy", fixtureMariaDBNoProxy(), ProxyModeAuto, RegimeNone, "No RDS Proxy targets catalog-db"},
 		{"no proxy, detach asked", fixtureMariaDBNoProxy(), ProxyModeDetach, RegimeNone, "plain blue/green"},
-		{"postgres auto", fixtureRDSPostgres(), ProxyModeAuto, RegimeNative, "orders-proxy"},
+		{"postgres auto", fixtureRDSPostgres(), ProxyModeAuto, RegimeNative, "offers the detach procedure before anything has changed"},
 		{"mysql native", mysql, ProxyModeNative, RegimeNative, "stays registered"},
 		{"operator detach", fixtureRDSPostgres(), ProxyModeDetach, RegimeDetach, "--proxy-mode detach"},
 		{"global cluster", fixtureAuroraGlobal(), ProxyModeAuto, RegimeDetach, "global database payments-global"},
