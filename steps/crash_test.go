@@ -215,6 +215,15 @@ func TestInterruptExitsFiveRestoresProxyAndResumes(t *testing.T) {
 			if f.ProxyState != want {
 				t.Errorf("proxy %s after the interrupt, want %s", f.ProxyState, want)
 			}
+			if at == StepCreateDeployment {
+				// The restoring wait is shown under the step whose
+				// registration it restores, not under a later one.
+				for _, ev := range env.events.ofType(EventProgress) {
+					if ev.Step == StepAttachProxyPrimary {
+						t.Fatalf("re-registering blue reported progress as %s", ev.Step)
+					}
+				}
+			}
 			d := env.discover(t, "orders-db")
 			env.assertProxyHealthy(t, d.Source, "orders-proxy")
 			f2, err := env.engine(t, Options{Source: "orders-db"}).Resume(context.Background())

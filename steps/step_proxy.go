@@ -534,7 +534,13 @@ func (r *run) compensate(ctx context.Context, cause error) (string, error) {
 	if regErr != nil {
 		return r.liveProxyState(cctx, dep), regErr
 	}
-	if err := r.waitHealthy(cctx, StepAttachProxyPrimary, "the proxy targets to be AVAILABLE again"); err != nil {
+	// The wait's progress belongs to the step whose registration it
+	// restores: blue's before the switchover, the new primary's after.
+	restoring := StepAttachProxyBlue
+	if r.switchoverDone(dep) {
+		restoring = StepAttachProxyPrimary
+	}
+	if err := r.waitHealthy(cctx, restoring, "the proxy targets to be AVAILABLE again"); err != nil {
 		return r.liveProxyState(cctx, dep), err
 	}
 	state := r.liveProxyState(cctx, dep)
