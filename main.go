@@ -213,7 +213,7 @@ Exit codes: 0 done, 1 a step failed (state consistent, see the journal),
 	pf.BoolVar(&g.noMetrics, "no-metrics", false, "do not read the proxy's connections and green's lag from CloudWatch")
 	pf.StringArrayVar(&g.hooks, "hook", nil, "shell command run at every step transition: event JSON on stdin, RDSBG_STEP and RDSBG_PHASE (pre, post, failed) set; a failing pre hook stops before the step (repeatable)")
 	pf.DurationVar(&g.hookTimeout, "hook-timeout", steps.DefaultHookTimeout, "how long one hook may run")
-	pf.StringVar(&g.probeDSN, "probe-dsn", "", "connection string through the proxy for a SELECT 1 every 500 ms during the critical section (or "+probe.EnvDSN+"; never echoed)")
+	pf.StringVar(&g.probeDSN, "probe-dsn", "", "connection string through the proxy for a SELECT 1 every 500 ms during the critical section (never echoed; prefer "+probe.EnvDSN+": a flag is visible to other users in ps)")
 	addCreateFlags(root, &wiz)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError("%v (see --help)", err) })
 
