@@ -654,15 +654,7 @@ func newResumeCommand(g *globalFlags, stdin io.Reader, stdout, stderr io.Writer)
 				}
 				source = found
 			}
-			opts := steps.Options{Source: source}
-			if yes {
-				return runHeadless(cmd.Context(), *g, opts, yes, confirm, output, stdout, (*steps.Engine).Resume)
-			}
-			env, err := newEnvironment(cmd.Context(), *g, nil)
-			if err != nil {
-				return err
-			}
-			return runInteractive(cmd.Context(), env, *g, opts, "resume", "", stdin, stderr)
+			return headlessOrInteractive(cmd.Context(), *g, steps.Options{Source: source}, yes, confirm, output, "resume", stdin, stdout, stderr)
 		},
 	}
 	cmd.Flags().StringVar(&source, "source", "", "source of the run to resume (default: the only unfinished journal)")
@@ -670,6 +662,23 @@ func newResumeCommand(g *globalFlags, stdin io.Reader, stdout, stderr io.Writer)
 	cmd.Flags().StringVar(&confirm, "confirm", "", "headless: the source identifier, to approve severe steps")
 	cmd.Flags().StringVar(&output, "output", "text", "headless output: text or json")
 	return cmd
+}
+
+// headlessOrInteractive runs resume or abort: headless with --yes, else in
+// the wizard (or plain mode) so the operator answers each approval.
+func headlessOrInteractive(ctx context.Context, g globalFlags, opts steps.Options, yes bool, confirm, output, mode string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if yes {
+		fn := (*steps.Engine).Resume
+		if mode == "abort" {
+			fn = (*steps.Engine).Abort
+		}
+		return runHeadless(ctx, g, opts, yes, confirm, output, stdout, fn)
+	}
+	env, err := newEnvironment(ctx, g, nil)
+	if err != nil {
+		return err
+	}
+	return runInteractive(ctx, env, g, opts, mode, "", stdin, stderr)
 }
 
 // unfinishedSource finds the one journal that resume can continue.
@@ -738,15 +747,7 @@ func newAbortCommand(g *globalFlags, stdin io.Reader, stdout, stderr io.Writer) 
 			if source == "" {
 				return usageError("--source is required: the source whose run to abort")
 			}
-			opts := steps.Options{Source: source}
-			if yes {
-				return runHeadless(cmd.Context(), *g, opts, yes, confirm, output, stdout, (*steps.Engine).Abort)
-			}
-			env, err := newEnvironment(cmd.Context(), *g, nil)
-			if err != nil {
-				return err
-			}
-			return runInteractive(cmd.Context(), env, *g, opts, "abort", "", stdin, stderr)
+			return headlessOrInteractive(cmd.Context(), *g, steps.Options{Source: source}, yes, confirm, output, "abort", stdin, stdout, stderr)
 		},
 	}
 	cmd.Flags().StringVar(&source, "source", "", "source DB instance or Aurora cluster (identifier or ARN)")
