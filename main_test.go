@@ -5,7 +5,10 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -47,42 +50,96 @@ func newCLIEnv(t *testing.T, scenario string) *cliEnv {
 // exit code, stdout and stderr.
 func (e *cliEnv) rdsbg(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
-	full := append(args, "--endpoint-url", e.endpoint, "--region", "us-east-1", "--state-dir", e.stateDir)
+	full := append([]string{}, args...)
+	// A row that names its own endpoint or state directory keeps it.
+	if !slices.Contains(args, "--endpoint-url") {
+		full = append(full, "--endpoint-url", e.endpoint)
+	}
+	if !slices.Contains(args, "--state-dir") {
+		full = append(full, "--state-dir", e.stateDir)
+	}
+	full = append(full, "--region", "us-east-1")
 	var out, errOut bytes.Buffer
 	code := run(full, strings.NewReader(""), &out, &errOut)
 	return code, out.String(), errOut.String()
 }
 
-func TestCLIBadInputIsRefusedWithNoChange(t *testing.T) {
-	cases := []struct {
-		name     string
-		args     []string
-		exit     int
-		mentions string
-	}{
-		{"run without --yes never prompts", []string{"run", "--source", "orders-db"}, steps.ExitUsage, "pass --yes"},
-		{"run without --source", []string{"run", "--yes"}, steps.ExitUsage, "--source is required"},
-		{"plan without --source", []string{"plan"}, steps.ExitUsage, "--source is required"},
-		{"unknown flag", []string{"plan", "--source", "orders-db", "--bogus"}, steps.ExitUsage, "--bogus"},
-		{"bad output", []string{"plan", "--source", "orders-db", "--output", "yaml"}, steps.ExitUsage, `--output "yaml"`},
-		{"bad run output", []string{"run", "--source", "orders-db", "--yes", "--output", "xml"}, steps.ExitUsage, `--output "xml"`},
-		{"timeout too short", []string{"run", "--source", "orders-db", "--yes", "--switchover-timeout", "10"}, steps.ExitUsage, "--switchover-timeout 10"},
-		{"read replica as source", []string{"run", "--source", "orders-db-replica-1", "--yes"}, steps.ExitUsage, "pass --source orders-db"},
-		{"unknown source", []string{"plan", "--source", "nope-db"}, steps.ExitUsage, "nope-db"},
-		{"invalid version", []string{"plan", "--source", "orders-db", "--target-engine-version", "99.1"}, steps.ExitPreflight, "99.1"},
-		{"abort without source", []string{"abort"}, steps.ExitUsage, "--source is required"},
-		{"resume with nothing to resume", []string{"resume"}, steps.ExitUsage, "nothing to resume"},
-		{"unexpected argument", []string{"plan", "orders-db"}, steps.ExitUsage, "orders-db"},
+// badInputRow is one row of docs/bad-input.md's command-line table.
+type badInputRow struct {
+	args     []string
+	locked   bool
+	mentions string
+	exit     int
+}
+
+// readBadInputTable parses the command-line table of docs/bad-input.md, so
+// the document a user reads is exactly what the test runs.
+func readBadInputTable(t *testing.T) []badInputRow {
+	t.Helper()
+	doc, err := os.ReadFile("docs/bad-input.md")
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
+	_, section, ok := strings.Cut(string(doc), "## Command-line cases")
+	if !ok {
+		t.Fatal("docs/bad-input.md has no '## Command-line cases' section")
+	}
+	var rows []badInputRow
+	for _, line := range strings.Split(section, "\n") {
+		if !strings.HasPrefix(line, "| `") {
+			continue
+		}
+		cells := strings.Split(strings.Trim(line, "| "), " | ")
+		if len(cells) != 3 {
+			t.Fatalf("malformed row %q", line)
+		}
+		command, rest, _ := strings.Cut(strings.TrimPrefix(cells[0], "`"), "`")
+		exit, err := strconv.Atoi(strings.TrimSpace(cells[2]))
+		if err != nil {
+			t.Fatalf("row %q: exit code: %v", line, err)
+		}
+		rows = append(rows, badInputRow{args: strings.Fields(command), locked: strings.Contains(rest, "{locked}"),
+			mentions: strings.TrimSpace(cells[1]), exit: exit})
+	}
+	if len(rows) < 15 {
+		t.Fatalf("only %d command-line rows in docs/bad-input.md", len(rows))
+	}
+	return rows
+}
+
+func TestCLIBadInputTable(t *testing.T) {
+	for _, row := range readBadInputTable(t) {
+		t.Run(strings.Join(row.args, " "), func(t *testing.T) {
 			env := newCLIEnv(t, "rds-postgres-legacy-proxy")
-			code, out, errOut := env.rdsbg(t, c.args...)
-			if code != c.exit {
-				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, c.exit, out, errOut)
+			args := append([]string{}, row.args...)
+			for i, a := range args {
+				if a == "{unwritable}" {
+					blocker := filepath.Join(t.TempDir(), "file")
+					if err := os.WriteFile(blocker, nil, 0o600); err != nil {
+						t.Fatal(err)
+					}
+					args[i] = filepath.Join(blocker, "state") // nothing can be created under a file
+				}
 			}
-			if !strings.Contains(out+errOut, c.mentions) {
-				t.Fatalf("the message does not name %q:\nstdout: %s\nstderr: %s", c.mentions, out, errOut)
+			if row.locked {
+				if err := os.MkdirAll(env.stateDir, 0o700); err != nil {
+					t.Fatal(err)
+				}
+				f, err := os.OpenFile(steps.JournalPath(env.stateDir, "orders-db")+".lock", os.O_CREATE|os.O_RDWR, 0o600)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer f.Close()
+				if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+					t.Fatal(err)
+				}
+			}
+			code, out, errOut := env.rdsbg(t, args...)
+			if code != row.exit {
+				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", code, row.exit, out, errOut)
+			}
+			if !strings.Contains(out+errOut, row.mentions) {
+				t.Fatalf("the message does not contain %q:\nstdout: %s\nstderr: %s", row.mentions, out, errOut)
 			}
 			if m := env.sim.Mutations(); len(m) != 0 {
 				t.Fatalf("bad input changed AWS: %+v", m)
@@ -107,23 +164,6 @@ func TestCLIUnwritableStateDirIsRefusedBeforeAWS(t *testing.T) {
 	}
 	if n := env.sim.TotalCalls(); n != 0 {
 		t.Fatalf("%d AWS calls were made before the state directory was checked", n)
-	}
-}
-
-func TestCLIUnknownScenarioAndSpeed(t *testing.T) {
-	var out, errOut bytes.Buffer
-	if code := run([]string{"sim", "--scenario", "oracle-rac", "--listen", "127.0.0.1:0"}, strings.NewReader(""), &out, &errOut); code != steps.ExitUsage {
-		t.Fatalf("unknown scenario: exit %d, want 2", code)
-	}
-	if !strings.Contains(errOut.String(), "oracle-rac") || !strings.Contains(errOut.String(), "rds-postgres-legacy-proxy") {
-		t.Fatalf("message should name the input and the valid scenarios: %s", errOut.String())
-	}
-	errOut.Reset()
-	if code := run([]string{"demo", "--speed", "0"}, strings.NewReader(""), &out, &errOut); code != steps.ExitUsage {
-		t.Fatalf("speed 0: exit %d, want 2", code)
-	}
-	if !strings.Contains(errOut.String(), "--speed") {
-		t.Fatalf("message should name --speed: %s", errOut.String())
 	}
 }
 
