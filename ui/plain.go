@@ -262,7 +262,13 @@ func (p *plainIO) printError(e *steps.ErrorInfo) {
 }
 
 func (p *plainIO) printSummary(f steps.Finished) {
-	p.printf("Run finished: %s (exit %d); %s\n", f.Outcome, f.ExitCode, proxyStateWords(f.ProxyState))
+	if p.noInput {
+		// The engine saw a failed approval; the process exits 2 (unusable
+		// input), so its exit code would only contradict the last line.
+		p.printf("Run stopped: no answer; %s\n", proxyStateWords(f.ProxyState))
+	} else {
+		p.printf("Run finished: %s (exit %d); %s\n", f.Outcome, f.ExitCode, proxyStateWords(f.ProxyState))
+	}
 	if f.ProxylessWindowMS > 0 {
 		p.printf("Proxy-less window: %s\n", formatDuration(time.Duration(f.ProxylessWindowMS)*time.Millisecond))
 	}

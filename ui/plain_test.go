@@ -108,6 +108,9 @@ func TestPlainInputEndsAtFirstPromptExits2WithoutChanges(t *testing.T) {
 	if strings.Contains(out.String(), "AWS CreateBlueGreenDeployment") || strings.Contains(out.String(), "AWS DeregisterDBProxyTargets") {
 		t.Fatalf("a change was made without an answer:\n%s", out.String())
 	}
+	if strings.Contains(out.String(), "(exit 1)") || !strings.Contains(out.String(), "Run stopped: no answer") {
+		t.Fatalf("the summary line contradicts the process's exit code 2:\n%s", out.String())
+	}
 }
 
 func TestPlainChoosesSourceAfterRefusingUnknown(t *testing.T) {
