@@ -33,6 +33,11 @@ func (h HeadlessApprover) Approve(ctx context.Context, a Approval) (Decision, er
 		}
 		h.say(a, "declined: "+a.Title+"; rerun with --yes to take the detach fallback, or with --proxy-mode detach")
 		return DecisionDecline, nil
+	case "ready-gate":
+		// Automation never overrides a failing readiness gate: it keeps
+		// waiting, and the wait's own limit ends the run if lag never falls.
+		h.say(a, "--yes never goes on past a failing readiness gate: waiting for the lag to fall")
+		return DecisionWait, nil
 	case "continue-without-proxy":
 		// Leaving production without its proxy for hours needs the typed
 		// identifier; --yes alone restores the proxy instead.

@@ -21,6 +21,8 @@ type scriptedApprover struct {
 	answers map[string]Decision
 	seen    []Approval
 	onAsk   func(a Approval) // e.g. cancel the run's context
+	// decide, when set and it answers, overrides answers for this approval.
+	decide func(a Approval) (Decision, bool)
 }
 
 func (s *scriptedApprover) Approve(ctx context.Context, a Approval) (Decision, error) {
@@ -32,6 +34,11 @@ func (s *scriptedApprover) Approve(ctx context.Context, a Approval) (Decision, e
 	}
 	if s.onAsk != nil {
 		s.onAsk(a)
+	}
+	if s.decide != nil {
+		if d, ok := s.decide(a); ok {
+			return d, nil
+		}
 	}
 	if d, ok := s.answers[a.Kind]; ok {
 		return d, nil

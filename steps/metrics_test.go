@@ -121,6 +121,7 @@ func TestReadyGateWaitsForTheLagToFall(t *testing.T) {
 	tm := sim.DefaultTimings()
 	tm.LagCatchUp = 40 * time.Minute // a green that catches up slowly
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy, Timings: &tm})
+	env.approver.answers["ready-gate"] = DecisionWait // the lag must fall by itself here
 	f, err := env.metricsEngine(t, Options{Source: "orders-db", ProxyMode: ProxyModeDetach, TargetEngineVersion: "16.4"}).Run(context.Background())
 	if err != nil || f.Outcome != OutcomeDone {
 		t.Fatalf("Run = %s, %v", f.Outcome, err)
@@ -147,5 +148,62 @@ func TestReadyGateWaitsForTheLagToFall(t *testing.T) {
 	}
 	if !held || !passedAfter {
 		t.Errorf("ready-check progress: held on lag %v, passed after %v; want both", held, passedAfter)
+	}
+}
+
+func TestReadyGateOffersToGoOnWithASevereConfirmation(t *testing.T) {
+	tm := sim.DefaultTimings()
+	tm.LagCatchUp = 10 * time.Hour // green never catches up within the run
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy, Timings: &tm})
+	var asked []Approval
+	env.approver.onAsk = func(a Approval) {
+		if a.Kind != "ready-gate" {
+			return
+		}
+		asked = append(asked, a)
+		// The operator approves only what the text says: the lag, the
+		// rollback risk, and the three choices.
+		for _, want := range []string{"replication slot lags", "rolled back by AWS", "wait:", "approve:", "decline:"} {
+			if !strings.Contains(a.Text, want) {
+				t.Errorf("ready-gate text lacks %q: %s", want, a.Text)
+			}
+		}
+		if a.Severity != SeveritySevere || a.Confirm != "orders-db" {
+			t.Errorf("going on past the gate must be severe with the typed identifier: %+v", a)
+		}
+	}
+	// First answer wait, then approve: the gate asks again after holding
+	// another ReadyGateAsk.
+	answers := []Decision{DecisionWait, DecisionApprove}
+	env.approver.decide = func(a Approval) (Decision, bool) {
+		if a.Kind != "ready-gate" || len(answers) == 0 {
+			return "", false
+		}
+		d := answers[0]
+		answers = answers[1:]
+		return d, true
+	}
+	f, err := env.metricsEngine(t, Options{Source: "orders-db", ProxyMode: ProxyModeDetach, TargetEngineVersion: "16.4"}).Run(context.Background())
+	if err != nil || f.Outcome != OutcomeDone {
+		t.Fatalf("Run = %s, %v", f.Outcome, err)
+	}
+	if len(asked) != 2 {
+		t.Fatalf("the gate asked %d times, want 2 (wait, then approve)", len(asked))
+	}
+	noticed := false
+	for _, ev := range env.events.ofType(EventNotice) {
+		noticed = noticed || strings.Contains(ev.Message, "going on past the readiness gate")
+	}
+	if !noticed {
+		t.Error("no notice that the gate was overridden")
+	}
+}
+
+func TestHeadlessNeverGoesOnPastTheReadinessGate(t *testing.T) {
+	h := HeadlessApprover{Yes: true, Confirm: "orders-db"}
+	d, err := h.Approve(context.Background(), Approval{Kind: "ready-gate", Title: "gate", Text: "lag", Severity: SeveritySevere, Confirm: "orders-db",
+		Choices: []Decision{DecisionWait, DecisionApprove, DecisionDecline}})
+	if err != nil || d != DecisionWait {
+		t.Fatalf("headless answer %q, %v: want wait even with --yes --confirm", d, err)
 	}
 }

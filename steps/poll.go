@@ -33,6 +33,9 @@ type PollPolicy struct {
 	SnapshotLimit    time.Duration // cleanup snapshots
 	DeleteLimit      time.Duration // cleanup deletions
 	ReadErrors       int           // consecutive failed reads a wait tolerates
+	// ReadyGateAsk is how long the readiness gate holds on replication lag
+	// before it asks the operator to keep waiting or go on (severe).
+	ReadyGateAsk time.Duration
 }
 
 // DefaultPollPolicy is the production policy.
@@ -51,6 +54,7 @@ func DefaultPollPolicy() PollPolicy {
 		SnapshotLimit:    6 * time.Hour,
 		DeleteLimit:      2 * time.Hour,
 		ReadErrors:       5,
+		ReadyGateAsk:     20 * time.Minute,
 	}
 }
 
@@ -72,6 +76,7 @@ func (p PollPolicy) withDefaults() PollPolicy {
 	fill(&p.SwitchoverMargin, d.SwitchoverMargin)
 	fill(&p.SnapshotLimit, d.SnapshotLimit)
 	fill(&p.DeleteLimit, d.DeleteLimit)
+	fill(&p.ReadyGateAsk, d.ReadyGateAsk)
 	if p.StableReads <= 0 {
 		p.StableReads = d.StableReads
 	}

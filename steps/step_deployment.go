@@ -405,6 +405,7 @@ func (r *run) readyCheck(ps PlannedStep) stepImpl {
 			return stepTodo, "", nil
 		},
 		settle: func(ctx context.Context) error {
+			gate := lagGate{}
 			return r.e.wait(ctx, waitSpec{step: ps.ID, what: "deployment, green and proxy to be ready", speed: pollSlow, limit: r.e.cfg.Poll.UpgradeLimit, stable: r.e.cfg.Poll.StableReads,
 				poll: func(ctx context.Context) (bool, Progress, error) {
 					dep, err := r.findDeployment(ctx)
@@ -446,10 +447,18 @@ func (r *run) readyCheck(ps PlannedStep) stepImpl {
 						}
 					}
 					// Replication lag (CloudWatch, when metrics are on) must
-					// fit the switchover timeout.
-					if ok, why := r.e.watcher().LagGate(ctx, &p, r.plan.Options.SwitchoverTimeout); !ok {
-						ready = false
-						p.Waiting = "replication to catch up: " + why
+					// fit the switchover timeout, unless the operator chose
+					// to go on after the gate held too long.
+					if ok, why := r.e.watcher().LagGate(ctx, &p, r.plan.Options.SwitchoverTimeout); !ok && !gate.overridden {
+						if err := r.holdOnLag(ctx, ps, &gate, why); err != nil {
+							return false, Progress{}, err
+						}
+						if !gate.overridden {
+							ready = false
+							p.Waiting = "replication to catch up: " + why
+						}
+					} else if ok {
+						gate.since = time.Time{}
 					}
 					return ready, p, nil
 				}})
@@ -635,4 +644,42 @@ func (r *run) sourceStatus(ctx context.Context) (version, status string, err err
 	}
 	i, err := r.api.DescribeInstance(ctx, r.plan.Source.ID)
 	return i.EngineVersion, i.Status, err
+}
+
+// lagGate is the readiness gate's memory of a lag hold within one wait.
+type lagGate struct {
+	since      time.Time // when the lag first held the gate (zero: not holding)
+	overridden bool      // the operator chose to go on with the lag as it is
+}
+
+// holdOnLag asks the operator, once the lag has held the gate for
+// Poll.ReadyGateAsk, to keep waiting or to go on (severe: a switchover with
+// too much lag may run past its timeout and be rolled back by AWS).
+func (r *run) holdOnLag(ctx context.Context, ps PlannedStep, gate *lagGate, why string) error {
+	now := r.e.cfg.Clock.Now()
+	if gate.since.IsZero() {
+		gate.since = now
+		return nil
+	}
+	held := now.Sub(gate.since)
+	if held < r.e.cfg.Poll.ReadyGateAsk {
+		return nil
+	}
+	text := fmt.Sprintf("Green's replication has not caught up for %s: %s. A switchover that cannot catch up within its %s timeout is rolled back by AWS (blue stays primary), after the proxy-less part of the critical section has started. wait: keep checking (asked again after %s). approve: go on to the switchover with the lag as it is (type %s). decline: stop here; nothing more changes and `rdsbg resume` continues later.",
+		held.Round(time.Minute), why, r.plan.Options.SwitchoverTimeout, r.e.cfg.Poll.ReadyGateAsk, r.plan.Source.ID)
+	d, err := r.decide(ctx, Approval{Kind: "ready-gate", Step: ps.ID, Title: "The readiness gate is holding on replication lag: wait, or go on?",
+		Text: text, Severity: SeveritySevere, Confirm: r.plan.Source.ID, Choices: []Decision{DecisionWait, DecisionApprove, DecisionDecline}})
+	if err != nil {
+		return err
+	}
+	switch d {
+	case DecisionApprove:
+		gate.overridden = true
+		r.e.emit(Event{Type: EventNotice, Step: ps.ID, Message: "going on past the readiness gate with the replication lag as it is, at the operator's severe confirmation: " + why})
+		return nil
+	case DecisionWait:
+		gate.since = now
+		return nil
+	}
+	return fmt.Errorf("%w: %s (%s)", ErrDeclined, "the readiness gate", d)
 }
