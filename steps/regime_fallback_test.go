@@ -26,6 +26,15 @@ func TestAutoModeFallsBackToDetachAfterRefusal(t *testing.T) {
 	if mutationsAtFallback != 0 {
 		t.Errorf("mutations before the fallback approval: %d, want 0", mutationsAtFallback)
 	}
+	creates := 0
+	for _, a := range env.approver.seen {
+		if a.Step == StepCreateDeployment && a.Kind == "step" {
+			creates++
+		}
+	}
+	if creates != 1 {
+		t.Errorf("create-deployment was asked %d times; the fallback must not ask again for the change already approved", creates)
+	}
 	plans := env.events.ofType(EventPlanReady)
 	if len(plans) != 2 || plans[0].Plan.Regime != RegimeNative || plans[1].Plan.Regime != RegimeDetach {
 		t.Fatalf("want a native plan then a detach plan, got %d plan events", len(plans))

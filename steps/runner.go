@@ -36,6 +36,10 @@ type run struct {
 	oldBlue              []string // ARNs of the -oldN resources, after the switchover
 	timeline             []TimelineEntry
 	taskSeen             map[string]taskSince // deployment task → when its status was first seen
+	// approved holds the steps the operator approved in this process, so a
+	// step re-run after the fallback to detach (create-deployment) is not
+	// asked twice for the same change.
+	approved map[StepID]bool
 }
 
 type taskSince struct {
@@ -336,7 +340,7 @@ func (r *run) runStep(ctx context.Context, ps PlannedStep) error {
 	// attach-proxy-blue is never asked: it restores production's own proxy
 	// registration, a decline would be compensated by the same call, and a
 	// prompt would only keep the proxy empty while the operator reads it.
-	if outcome == stepTodo && impl.apply != nil && !ps.CheckOnly && ps.Severity != SeverityReadOnly && !ps.Critical && ps.ID != StepAttachProxyBlue {
+	if outcome == stepTodo && impl.apply != nil && !ps.CheckOnly && ps.Severity != SeverityReadOnly && !ps.Critical && ps.ID != StepAttachProxyBlue && !r.approved[ps.ID] {
 		a := Approval{Kind: "step", Step: ps.ID, Title: ps.Title, Text: ps.Effect + "\n" + ps.Why, Severity: ps.Severity, CLI: ps.CLI}
 		if ps.Severity == SeveritySevere {
 			a.Confirm = r.plan.Source.ID
@@ -344,6 +348,10 @@ func (r *run) runStep(ctx context.Context, ps PlannedStep) error {
 		if err := r.ask(ctx, a); err != nil {
 			return err
 		}
+		if r.approved == nil {
+			r.approved = map[StepID]bool{}
+		}
+		r.approved[ps.ID] = true
 	}
 	msg := ps.Title
 	if outcome == stepApplied {
