@@ -320,7 +320,7 @@ func TestRenderGoldens(t *testing.T) {
 func TestRunbookIsValidShell(t *testing.T) {
 	shell, err := exec.LookPath("sh")
 	if err != nil {
-		t.Skip("no sh on this machine")
+		t.Fatalf("no sh on this machine: the runbook cannot be checked: %v", err)
 	}
 	d := fixtureRDSPostgres()
 	d.Proxies[0].Proxy = "it's-a-proxy" // forces quoting
