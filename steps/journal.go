@@ -39,6 +39,10 @@ const (
 	StepStateDone    = "done"
 	StepStateFailed  = "failed"
 	StepStateSkipped = "skipped"
+	// StepStateInterrupted: the run was stopped (SIGINT, SIGTERM, quit)
+	// while the step was under way; resume re-observes it like any step
+	// that did not finish.
+	StepStateInterrupted = "interrupted"
 )
 
 // Record is one journal line. Only the fields that apply are set.

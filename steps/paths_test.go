@@ -177,6 +177,15 @@ func TestStatusOfAnInterruptedRun(t *testing.T) {
 			t.Errorf("status text lacks %q:\n%s", want, text)
 		}
 	}
+	interrupted := false
+	for _, line := range strings.Split(text, "\n") {
+		if strings.Contains(line, "ready-check") && strings.Contains(line, StepStateInterrupted) {
+			interrupted = true
+		}
+	}
+	if !interrupted {
+		t.Errorf("the step under way at the interrupt should read %q, not failed:\n%s", StepStateInterrupted, text)
+	}
 	open, err := UnfinishedJournals(env.stateDir)
 	if err != nil || len(open) != 1 {
 		t.Errorf("unfinished journals: %v %v", open, err)

@@ -407,11 +407,11 @@ func (r *run) stepFailed(ps PlannedStep, started time.Time, err error) error {
 	if errors.As(err, &fb) || errors.As(err, &rr) {
 		return err
 	}
-	outcome := "failed"
+	outcome, state := "failed", StepStateFailed
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		outcome = "interrupted"
+		outcome, state = "interrupted", StepStateInterrupted
 	}
-	_ = r.journal.Append(Record{Kind: RecordStep, Step: ps.ID, State: StepStateFailed, Message: err.Error(), DeploymentID: r.depID})
+	_ = r.journal.Append(Record{Kind: RecordStep, Step: ps.ID, State: state, Message: err.Error(), DeploymentID: r.depID})
 	failedEv := Event{Type: EventStepFailed, Step: ps.ID, Message: err.Error(), Error: errorInfo(err)}
 	r.e.emit(failedEv)
 	var hookErr *HookError
