@@ -125,6 +125,15 @@ func addCreateFlags(cmd *cobra.Command, c *createFlags) {
 	f.StringVar(&c.cleanup, "cleanup", string(steps.CleanupDeployment), "after switchover: none, deployment, or old-blue (snapshot then delete the -oldN resources)")
 }
 
+// addApprovalFlags adds --yes, --confirm and --output, the headless
+// approval rules of design.md §4, to run, resume and abort. prefix marks
+// them headless-only on commands that otherwise open the wizard.
+func addApprovalFlags(cmd *cobra.Command, yes *bool, confirm, output *string, prefix string) {
+	cmd.Flags().BoolVar(yes, "yes", false, prefix+"approve reversible steps without asking")
+	cmd.Flags().StringVar(confirm, "confirm", "", prefix+"the source identifier, to approve severe steps (critical section, switchover, deletions)")
+	cmd.Flags().StringVar(output, "output", "text", prefix+"text or json (NDJSON events, see docs/events.md)")
+}
+
 // exitError carries an exit code out of a cobra RunE.
 type exitError struct {
 	code int
@@ -633,9 +642,7 @@ func newRunCommand(g *globalFlags, stdout, stderr io.Writer) *cobra.Command {
 		},
 	}
 	addCreateFlags(cmd, &c)
-	cmd.Flags().BoolVar(&yes, "yes", false, "approve reversible steps without asking")
-	cmd.Flags().StringVar(&confirm, "confirm", "", "the source identifier, to approve severe steps (critical section, switchover, deletions)")
-	cmd.Flags().StringVar(&output, "output", "text", "text or json (NDJSON events, see docs/events.md)")
+	addApprovalFlags(cmd, &yes, &confirm, &output, "")
 	return cmd
 }
 
@@ -658,9 +665,7 @@ func newResumeCommand(g *globalFlags, stdin io.Reader, stdout, stderr io.Writer)
 		},
 	}
 	cmd.Flags().StringVar(&source, "source", "", "source of the run to resume (default: the only unfinished journal)")
-	cmd.Flags().BoolVar(&yes, "yes", false, "headless: approve reversible steps without asking")
-	cmd.Flags().StringVar(&confirm, "confirm", "", "headless: the source identifier, to approve severe steps")
-	cmd.Flags().StringVar(&output, "output", "text", "headless output: text or json")
+	addApprovalFlags(cmd, &yes, &confirm, &output, "headless: ")
 	return cmd
 }
 
@@ -751,9 +756,7 @@ func newAbortCommand(g *globalFlags, stdin io.Reader, stdout, stderr io.Writer) 
 		},
 	}
 	cmd.Flags().StringVar(&source, "source", "", "source DB instance or Aurora cluster (identifier or ARN)")
-	cmd.Flags().BoolVar(&yes, "yes", false, "headless: approve without asking (deleting needs --confirm too)")
-	cmd.Flags().StringVar(&confirm, "confirm", "", "headless: the source identifier, to approve the deletion")
-	cmd.Flags().StringVar(&output, "output", "text", "headless output: text or json")
+	addApprovalFlags(cmd, &yes, &confirm, &output, "headless: ")
 	return cmd
 }
 
