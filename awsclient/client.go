@@ -94,9 +94,16 @@ func New(ctx context.Context, o Options) (*Client, error) {
 		}
 	}
 
-	// One pacer for the RDS, STS and CloudWatch clients: the rate is the
-	// account's, not a service client's.
+	// One pacer for the RDS and STS clients: the rate is the account's,
+	// not a service client's. CloudWatch has its own: its quotas are not
+	// RDS's (GetMetricData alone allows far more per second), and a
+	// metrics read must never push an RDS call of the critical section
+	// behind the pacer (issue 11 item 7: the ready-check's last poll with
+	// its metrics read, then the section's first calls, made twelve
+	// requests within one second, and the switchover request waited a
+	// whole second while the proxy was empty).
 	pace := newPacer(clk, MaxRequestsPerSecond, MaxUrgentRequestsPerSecond, time.Second)
+	cwPace := newPacer(clk, MaxRequestsPerSecond, MaxUrgentRequestsPerSecond, time.Second)
 	loadOpts := []func(*config.LoadOptions) error{
 		config.WithRetryer(func() aws.Retryer { return pace.retryer(newRetryer(maxAttempts, clk)) }),
 		config.WithAPIOptions(callLogAPIOptions(clk, o.Calls)),
@@ -148,9 +155,12 @@ func New(ctx context.Context, o Options) (*Client, error) {
 		}
 	}
 	return &Client{
-		rds:    rds.NewFromConfig(cfg, func(ro *rds.Options) { endpoint(&ro.BaseEndpoint) }),
-		sts:    sts.NewFromConfig(cfg, func(so *sts.Options) { endpoint(&so.BaseEndpoint) }),
-		cw:     cloudwatch.NewFromConfig(cfg, func(co *cloudwatch.Options) { endpoint(&co.BaseEndpoint) }),
+		rds: rds.NewFromConfig(cfg, func(ro *rds.Options) { endpoint(&ro.BaseEndpoint) }),
+		sts: sts.NewFromConfig(cfg, func(so *sts.Options) { endpoint(&so.BaseEndpoint) }),
+		cw: cloudwatch.NewFromConfig(cfg, func(co *cloudwatch.Options) {
+			endpoint(&co.BaseEndpoint)
+			co.Retryer = cwPace.retryer(newRetryer(maxAttempts, clk))
+		}),
 		region: cfg.Region,
 	}, nil
 }

@@ -109,6 +109,32 @@ type waitSpec struct {
 	// poll reads AWS once: done, the progress rows, or an error. A
 	// *fatalError stops the wait at once; other errors are retried.
 	poll func(ctx context.Context) (bool, Progress, error)
+
+	// The fields below shape when the reads come (pace.go of steps:
+	// critical_pace.go); all are optional.
+
+	// afterMutation: the wait follows a mutation whose own answer showed
+	// the state the wait starts from (a switchover IN_PROGRESS, a target
+	// REGISTERING), so the first read comes after one interval instead of
+	// at once: a read at once costs a call and cannot see the change.
+	afterMutation bool
+	// first, when set, is when the first read comes (it replaces the
+	// interval of afterMutation).
+	first time.Duration
+	// ramp: while no read has been satisfied, reads start rampStart apart
+	// and the gap grows by rampGrowth up to the wait's interval, so a short
+	// transition is timed closely (the confirmation reads keep the full
+	// interval).
+	ramp bool
+	// due is when the transition is expected (a prediction from this
+	// run's own earlier observation): until it is seen, reads come at due's
+	// start and then every due.step until its end, besides the interval.
+	due *dueWindow
+	// seen, if set, learns when the transition came: the elapsed time of
+	// the last unsatisfied read (lo) and of the first satisfied one (hi),
+	// from the start of the wait. Not called when the first read was
+	// already satisfied.
+	seen func(lo, hi time.Duration)
 }
 
 // fatalError is a poll result that no amount of waiting fixes.
@@ -150,6 +176,12 @@ func (e *Engine) wait(ctx context.Context, spec waitSpec) error {
 	}
 	streak, polls, readErrors := 0, 0, 0
 	backoff := time.Duration(0)
+	lastUnsatisfied := time.Duration(-1) // elapsed at the last unsatisfied read
+	if first := spec.firstRead(interval); first > 0 {
+		if err := e.sleepProbing(ctx, first); err != nil {
+			return err
+		}
+	}
 	for {
 		polls++
 		done, prog, err := spec.poll(ctx)
@@ -184,10 +216,15 @@ func (e *Engine) wait(ctx context.Context, spec waitSpec) error {
 		default:
 			readErrors = 0
 			backoff = 0
+			elapsed := e.cfg.Clock.Now().Sub(start)
 			if done {
 				streak++
+				if streak == 1 && lastUnsatisfied >= 0 && spec.seen != nil {
+					spec.seen(lastUnsatisfied, elapsed)
+				}
 			} else {
 				streak = 0
+				lastUnsatisfied = elapsed
 			}
 			prog.Elapsed = e.cfg.Clock.Now().Sub(start)
 			prog.Polls = polls
@@ -206,11 +243,13 @@ func (e *Engine) wait(ctx context.Context, spec waitSpec) error {
 		if e.cfg.Clock.Now().Sub(start) >= spec.limit {
 			return &WaitTimeoutError{Step: spec.step, What: spec.what, Limit: spec.limit}
 		}
-		next := interval
+		next := e.jitter(interval)
 		if backoff > 0 {
-			next = backoff
+			next = e.jitter(backoff)
+		} else if streak == 0 && err == nil {
+			next = spec.sooner(next, polls, e.cfg.Clock.Now().Sub(start))
 		}
-		if err := e.sleepProbing(ctx, e.jitter(next)); err != nil {
+		if err := e.sleepProbing(ctx, next); err != nil {
 			return err
 		}
 	}

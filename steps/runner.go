@@ -36,6 +36,7 @@ type run struct {
 	oldBlue              []string // ARNs of the -oldN resources, after the switchover
 	timeline             []TimelineEntry
 	taskSeen             map[string]taskSince // deployment task → when its status was first seen
+	pace                 criticalPace         // critical_pace.go: what paces the critical waits
 	// approved holds the steps the operator approved in this process, so a
 	// step re-run after the fallback to detach (create-deployment) is not
 	// asked twice for the same change.

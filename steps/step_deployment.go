@@ -516,6 +516,7 @@ func (r *run) switchover(ps PlannedStep) stepImpl {
 			start := r.e.cfg.Clock.Now()
 			seenInProgress := false
 			err := r.e.wait(ctx, waitSpec{step: ps.ID, what: "SWITCHOVER_COMPLETED", speed: pollCritical, limit: r.plan.Options.SwitchoverTimeout + r.e.cfg.Poll.SwitchoverMargin,
+				afterMutation: !sentAt.IsZero(), // the request's answer said SWITCHOVER_IN_PROGRESS
 				poll: func(ctx context.Context) (bool, Progress, error) {
 					dep, err := r.api.DescribeDeployment(ctx, r.depID)
 					if err != nil {

@@ -154,7 +154,7 @@ func (r *run) waitHealthy(ctx context.Context, step StepID, what string) error {
 	if r.proxylessSince != nil {
 		speed = pollCritical
 	}
-	return r.e.wait(ctx, waitSpec{step: step, what: what, speed: speed, reads: n, limit: r.e.cfg.Poll.ProxyTargetLimit, stable: r.e.cfg.Poll.StableReads,
+	spec := waitSpec{step: step, what: what, speed: speed, reads: n, limit: r.e.cfg.Poll.ProxyTargetLimit, stable: r.e.cfg.Poll.StableReads,
 		poll: func(ctx context.Context) (bool, Progress, error) {
 			v, err := r.viewProxies(ctx)
 			if err != nil {
@@ -166,7 +166,9 @@ func (r *run) waitHealthy(ctx context.Context, step StepID, what string) error {
 				r.closeProxyless()
 			}
 			return healthy, prog, nil
-		}})
+		}}
+	r.paceHealthWait(&spec) // when the reads come: critical_pace.go
+	return r.e.wait(ctx, spec)
 }
 
 // closeProxyless ends the measured window at the first healthy read.
@@ -328,7 +330,10 @@ func (r *run) attachProxyPrimary(ps PlannedStep) stepImpl {
 			}
 			return stepTodo, "", nil
 		},
-		apply: func(ctx context.Context) error { return r.registerNewPrimary(ctx, ps.ID) },
+		apply: func(ctx context.Context) error {
+			r.pace.registered = true // the health wait starts at the registration (critical_pace.go)
+			return r.registerNewPrimary(ctx, ps.ID)
+		},
 		settle: func(ctx context.Context) error {
 			return r.waitHealthy(ctx, ps.ID, "the new primary's proxy targets to be AVAILABLE")
 		},

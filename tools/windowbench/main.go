@@ -58,6 +58,7 @@ type options struct {
 	timeout  time.Duration
 	observe  time.Duration
 	verbose  bool
+	keep     string
 }
 
 func main() {
@@ -71,6 +72,7 @@ func main() {
 	flag.DurationVar(&o.timeout, "timeout", 5*time.Minute, "bound of one run")
 	flag.DurationVar(&o.observe, "observe-every", 10*time.Millisecond, "the observer's read interval")
 	flag.BoolVar(&o.verbose, "v", false, "print each run's figures")
+	flag.StringVar(&o.keep, "keep", "", "keep every run's state directory (rdsbg's journal) under this directory")
 	flag.Parse()
 	if err := bench(o); err != nil {
 		fmt.Fprintln(os.Stderr, "windowbench:", err)
@@ -87,11 +89,14 @@ type result struct {
 }
 
 func bench(o options) error {
-	tmp, err := os.MkdirTemp("", "windowbench")
-	if err != nil {
-		return err
+	tmp := o.keep
+	if tmp == "" {
+		var err error
+		if tmp, err = os.MkdirTemp("", "windowbench"); err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
 	}
-	defer os.RemoveAll(tmp)
 	if o.bin == "" {
 		o.bin = filepath.Join(tmp, "rdsbg")
 		build := exec.Command("go", "build", "-o", o.bin, ".")
@@ -229,6 +234,7 @@ func childEnv(home string) []string {
 func startSim(o options, dir string) (string, func(), error) {
 	cmd := exec.Command(o.bin, "sim", "--listen", "127.0.0.1:0", "--scenario", o.scenario, "--speed", fmt.Sprint(o.speed))
 	cmd.Env = childEnv(dir)
+	cmd.SysProcAttr = dieWithParent() // never outlives the harness
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return "", nil, err
@@ -409,6 +415,7 @@ func runRdsbg(o options, dir string) (result, error) {
 		"--yes", "--confirm", o.source, "--output", "json",
 		"--endpoint-url", url, "--region", "us-east-1", "--state-dir", state)
 	cmd.Env = childEnv(dir)
+	cmd.SysProcAttr = dieWithParent()
 	api := client(url)
 	proxies, err := sourceProxies(ctx, api, o.source)
 	if err != nil {

@@ -1,0 +1,157 @@
+package steps
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/awsclient/sim"
+)
+
+// readTimes runs one wait whose poll is satisfied from the n-th read on
+// and returns the elapsed time of every read.
+func readTimes(t *testing.T, spec waitSpec, satisfiedFrom int) []time.Duration {
+	t.Helper()
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSMariaDBNoProxy})
+	eng := env.engine(t, Options{Source: "catalog-db"})
+	eng.cfg.Poll.Jitter = 0
+	start := env.clock.Now()
+	var at []time.Duration
+	spec.step, spec.what, spec.limit = StepAttachProxyBlue, "x", time.Hour
+	spec.poll = func(context.Context) (bool, Progress, error) {
+		at = append(at, env.clock.Now().Sub(start))
+		return len(at) >= satisfiedFrom, Progress{}, nil
+	}
+	if err := eng.wait(context.Background(), spec); err != nil {
+		t.Fatal(err)
+	}
+	return at
+}
+
+func near(a, b time.Duration) bool { return a-b < 5*time.Millisecond && b-a < 5*time.Millisecond }
+
+func TestWaitAfterAMutationSkipsTheReadAtOnce(t *testing.T) {
+	at := readTimes(t, waitSpec{speed: pollFast, afterMutation: true}, 2)
+	if len(at) != 2 || !near(at[0], time.Second) || !near(at[1], 2*time.Second) {
+		t.Errorf("reads at %v, want 1s and 2s: the mutation's answer already showed the state", at)
+	}
+	at = readTimes(t, waitSpec{speed: pollFast}, 2)
+	if len(at) != 2 || !near(at[0], 0) {
+		t.Errorf("reads at %v, want the first at once without afterMutation", at)
+	}
+}
+
+func TestRampTimesAShortTransitionAndConfirmsAtTheFullInterval(t *testing.T) {
+	var lo, hi time.Duration
+	at := readTimes(t, waitSpec{speed: pollFast, ramp: true, stable: 2, seen: func(l, h time.Duration) { lo, hi = l, h }}, 5)
+	// 0, +200ms, +250ms, +312.5ms, +390.6ms (satisfied), then the
+	// confirmation a full interval (1 s) later.
+	want := []time.Duration{0, 200 * time.Millisecond, 450 * time.Millisecond, 762500 * time.Microsecond, 1153125 * time.Microsecond, 2153125 * time.Microsecond}
+	if len(at) != len(want) {
+		t.Fatalf("reads at %v, want %v", at, want)
+	}
+	for i := range want {
+		if !near(at[i], want[i]) {
+			t.Errorf("read %d at %s, want %s (all: %v)", i+1, at[i], want[i], at)
+		}
+	}
+	if !near(lo, want[3]) || !near(hi, want[4]) {
+		t.Errorf("seen (%s, %s], want (%s, %s]", lo, hi, want[3], want[4])
+	}
+	// Capped at the wait's interval.
+	at = readTimes(t, waitSpec{speed: pollFast, ramp: true}, 12)
+	if gap := at[11] - at[10]; !near(gap, time.Second) {
+		t.Errorf("the ramp's gap grew to %s, want the interval 1s", gap)
+	}
+}
+
+func TestDueWindowReadsWhenTheTransitionIsExpected(t *testing.T) {
+	due := &dueWindow{from: 2500 * time.Millisecond, to: 2800 * time.Millisecond, step: 150 * time.Millisecond, before: time.Second}
+	// Not yet at 2.5 s nor at 2.65 s: then at the window's step, then back
+	// to the interval (critical: 600 ms) after the window.
+	at := readTimes(t, waitSpec{speed: pollCritical, first: time.Second, due: due}, 5)
+	want := []time.Duration{time.Second, 2 * time.Second, 2500 * time.Millisecond, 2650 * time.Millisecond, 2800 * time.Millisecond}
+	if len(at) != len(want) {
+		t.Fatalf("reads at %v, want %v", at, want)
+	}
+	for i := range want {
+		if !near(at[i], want[i]) {
+			t.Errorf("read %d at %s, want %s (all: %v)", i+1, at[i], want[i], at)
+		}
+	}
+	at = readTimes(t, waitSpec{speed: pollCritical, first: time.Second, due: due}, 7)
+	if gap := at[6] - at[5]; !near(gap, 600*time.Millisecond) {
+		t.Errorf("after the due window the gap is %s, want the critical interval (all: %v)", gap, at)
+	}
+}
+
+// The whole critical section on the virtual clock: the switchover is read
+// first one critical interval after the request; the new primary's health
+// is read when blue's registration time (timed closely earlier in the
+// run) has passed, seen AVAILABLE within a fraction of a second of AWS
+// turning it so, with at most two reads; the step ends at that read and
+// verify makes the consecutive AVAILABLE reads.
+func TestCriticalSectionReadsWhereTheTransitionsAre(t *testing.T) {
+	isolateBenchEnv(t)
+	o := windowSimOptions()
+	// Shorter than the critical interval: as at rdsbg sim --speed 30 (20 s
+	// of AWS time), where the difference shows.
+	const register = 700 * time.Millisecond
+	o.Timings.TargetRegister = register
+	r := newBenchRun(t, simStart, o)
+	f, err := r.engine(t, Options{Source: windowSource, ProxyMode: ProxyModeDetach, Cleanup: CleanupNone}, approveAll{}, DefaultPollPolicy()).Run(context.Background())
+	if err != nil || f.Outcome != OutcomeDone {
+		t.Fatalf("run: outcome %s: %v", f.Outcome, err)
+	}
+	_, attachTo, ok1 := r.stepSpan(StepAttachProxyPrimary)
+	verifyFrom, verifyTo, ok2 := r.stepSpan(StepVerify)
+	if !ok1 || !ok2 {
+		t.Fatal("attach-proxy-primary or verify did not run")
+	}
+	r.mu.Lock()
+	log := append([]awsclient.Call(nil), r.log...)
+	r.mu.Unlock()
+	end := func(c awsclient.Call) time.Time { return c.Start.Add(c.Duration) }
+	var sent, registered time.Time
+	var switchReads, healthReads []time.Time
+	for _, c := range log {
+		switch {
+		case c.Operation == "SwitchoverBlueGreenDeployment":
+			sent = end(c)
+		case c.Operation == "RegisterDBProxyTargets" && !sent.IsZero():
+			registered = c.Start.Add(benchAPILatency / 2)
+		case c.Operation == "DescribeBlueGreenDeployments" && !sent.IsZero() && registered.IsZero():
+			switchReads = append(switchReads, c.Start)
+		case c.Operation == "DescribeDBProxyTargets" && !registered.IsZero() && c.Start.Before(attachTo):
+			healthReads = append(healthReads, end(c))
+		}
+	}
+	if sent.IsZero() || registered.IsZero() || len(switchReads) == 0 || len(healthReads) == 0 {
+		t.Fatalf("no switchover, registration or reads in the log (%d calls)", len(log))
+	}
+	if first := switchReads[0].Sub(sent); first < 500*time.Millisecond {
+		t.Errorf("the switchover was read %s after its request, want about one critical interval (600 ms)", first)
+	}
+	available := registered.Add(register)
+	var after []time.Duration
+	for _, h := range healthReads {
+		after = append(after, h.Sub(registered))
+	}
+	if len(healthReads) > 2 {
+		t.Errorf("health reads at %v after the registration, want at most 2 (read when due)", after)
+	}
+	last := healthReads[len(healthReads)-1]
+	if lag := last.Sub(available); lag < 0 || lag > 300*time.Millisecond {
+		t.Errorf("the new primary was seen AVAILABLE %s after AWS made it so (reads at %v after the registration), want within 0.3 s", lag, after)
+	}
+	n := 0
+	for _, c := range log {
+		if c.Operation == "DescribeDBProxyTargets" && !c.Start.Before(verifyFrom) && c.Start.Before(verifyTo) {
+			n++
+		}
+	}
+	if n < DefaultPollPolicy().StableReads {
+		t.Errorf("verify read the proxy %d times, want at least %d in a row (the stable-reads rule)", n, DefaultPollPolicy().StableReads)
+	}
+}
