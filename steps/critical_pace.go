@@ -33,8 +33,8 @@ import (
 //     but those polls no longer keep the critical section open.
 
 const (
-	rampStart  = 200 * time.Millisecond
-	rampGrowth = 1.25
+	rampStart  = 100 * time.Millisecond
+	rampGrowth = 1.2
 	// dueMinStep is the shortest gap between reads inside a due window.
 	dueMinStep = 100 * time.Millisecond
 )

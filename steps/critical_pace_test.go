@@ -45,9 +45,9 @@ func TestWaitAfterAMutationSkipsTheReadAtOnce(t *testing.T) {
 func TestRampTimesAShortTransitionAndConfirmsAtTheFullInterval(t *testing.T) {
 	var lo, hi time.Duration
 	at := readTimes(t, waitSpec{speed: pollFast, ramp: true, stable: 2, seen: func(l, h time.Duration) { lo, hi = l, h }}, 5)
-	// 0, +200ms, +250ms, +312.5ms, +390.6ms (satisfied), then the
+	// 0, +100ms, +120ms, +144ms, +172.8ms (satisfied), then the
 	// confirmation a full interval (1 s) later.
-	want := []time.Duration{0, 200 * time.Millisecond, 450 * time.Millisecond, 762500 * time.Microsecond, 1153125 * time.Microsecond, 2153125 * time.Microsecond}
+	want := []time.Duration{0, 100 * time.Millisecond, 220 * time.Millisecond, 364 * time.Millisecond, 536800 * time.Microsecond, 1536800 * time.Microsecond}
 	if len(at) != len(want) {
 		t.Fatalf("reads at %v, want %v", at, want)
 	}
@@ -60,8 +60,8 @@ func TestRampTimesAShortTransitionAndConfirmsAtTheFullInterval(t *testing.T) {
 		t.Errorf("seen (%s, %s], want (%s, %s]", lo, hi, want[3], want[4])
 	}
 	// Capped at the wait's interval.
-	at = readTimes(t, waitSpec{speed: pollFast, ramp: true}, 12)
-	if gap := at[11] - at[10]; !near(gap, time.Second) {
+	at = readTimes(t, waitSpec{speed: pollFast, ramp: true}, 20)
+	if gap := at[19] - at[18]; !near(gap, time.Second) {
 		t.Errorf("the ramp's gap grew to %s, want the interval 1s", gap)
 	}
 }
