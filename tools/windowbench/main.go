@@ -7,6 +7,7 @@
 //
 //	go run ./tools/windowbench -runs 5            # rdsbg and the bare client, 5 runs each
 //	go run ./tools/windowbench -runs 3 -only rdsbg
+//	go run ./tools/windowbench -outage -rdsbg NEW -vs PREVIOUS   # outage.go
 //
 // Figures, each as min / median / max over the runs (docs/performance.md):
 //
@@ -59,6 +60,10 @@ type options struct {
 	observe  time.Duration
 	verbose  bool
 	keep     string
+
+	outage      bool
+	vs          string
+	outageSpeed float64
 }
 
 func main() {
@@ -73,8 +78,15 @@ func main() {
 	flag.DurationVar(&o.observe, "observe-every", 10*time.Millisecond, "the observer's read interval")
 	flag.BoolVar(&o.verbose, "v", false, "print each run's figures")
 	flag.StringVar(&o.keep, "keep", "", "keep every run's state directory (rdsbg's journal) under this directory")
+	flag.BoolVar(&o.outage, "outage", false, "instead: the table of total proxy outage per whole run, per scenario and proxy mode (outage.go)")
+	flag.StringVar(&o.vs, "vs", "", "with -outage: a second rdsbg binary (the previous order) to run on the same simulator")
+	flag.Float64Var(&o.outageSpeed, "outage-speed", 60, "with -outage: rdsbg sim --speed and rdsbg --time-scale")
 	flag.Parse()
-	if err := bench(o); err != nil {
+	run := bench
+	if o.outage {
+		run = outageTable
+	}
+	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "windowbench:", err)
 		os.Exit(1)
 	}
