@@ -85,7 +85,8 @@ type criticalPace struct {
 	// (the first AVAILABLE read), from the start of its wait.
 	registration *registrationTiming
 	// registered: attach-proxy-primary registered the new primary in this
-	// process just now, so its health wait starts at the registration.
+	// process just now (the call succeeded), so the health wait that
+	// follows starts at the registration. Consumed by that wait.
 	registered bool
 }
 
@@ -108,13 +109,16 @@ func (r *run) paceHealthWait(spec *waitSpec) {
 			poll := spec.poll
 			spec.poll = func(ctx context.Context) (bool, Progress, error) { return poll(awsclient.Urgent(ctx)) }
 		}
-	case spec.step == StepAttachProxyPrimary:
+	case spec.step == StepAttachProxyPrimary && r.pace.registered:
+		// attach-proxy-primary's own wait, right after its registration
+		// (compensation's waits on the same step keep the stable reads:
+		// no verify follows them).
+		r.pace.registered = false
 		if r.planHas(StepVerify) {
 			spec.stable = 1
 		}
-		registered, reg := r.pace.registered, r.pace.registration
-		r.pace.registered = false
-		if !registered || reg == nil {
+		reg := r.pace.registration
+		if reg == nil {
 			return // no prediction: read at once, then every critical interval
 		}
 		// Blue turned AVAILABLE between lo and hi: read in the middle of

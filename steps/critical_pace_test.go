@@ -155,3 +155,36 @@ func TestCriticalSectionReadsWhereTheTransitionsAre(t *testing.T) {
 		t.Errorf("verify read the proxy %d times, want at least %d in a row (the stable-reads rule)", n, DefaultPollPolicy().StableReads)
 	}
 }
+
+// Only attach-proxy-primary's own wait, right after its registration,
+// ends at the first AVAILABLE read (verify repeats the stable reads);
+// compensation's wait on the same step keeps them.
+func TestOnlyTheSectionsOwnHealthWaitDropsTheStableReads(t *testing.T) {
+	pol := DefaultPollPolicy()
+	r := &run{e: &Engine{cfg: Config{Poll: pol}}, plan: Plan{Steps: []PlannedStep{{ID: StepAttachProxyPrimary}, {ID: StepVerify}}}}
+	r.pace.registration = &registrationTiming{lo: 600 * time.Millisecond, hi: 800 * time.Millisecond}
+	spec := func() waitSpec {
+		return waitSpec{step: StepAttachProxyPrimary, speed: pollCritical, stable: pol.StableReads}
+	}
+	compensation := spec()
+	r.paceHealthWait(&compensation)
+	if compensation.stable != pol.StableReads || compensation.due != nil {
+		t.Errorf("compensation's wait: stable %d, due %v; want %d and no prediction", compensation.stable, compensation.due, pol.StableReads)
+	}
+	r.pace.registered = true
+	own := spec()
+	r.paceHealthWait(&own)
+	if own.stable != 1 || own.due == nil || own.due.from != 700*time.Millisecond || own.due.to != 800*time.Millisecond || own.first != 700*time.Millisecond {
+		t.Errorf("the section's own wait: stable %d, due %+v, first %s; want 1, 0.7–0.8 s, 0.7 s", own.stable, own.due, own.first)
+	}
+	if r.pace.registered {
+		t.Error("the registration flag must be consumed by the wait that follows it")
+	}
+	r.pace.registered = true
+	r.plan.Steps = r.plan.Steps[:1] // no verify after it
+	noVerify := spec()
+	r.paceHealthWait(&noVerify)
+	if noVerify.stable != pol.StableReads {
+		t.Errorf("without verify after it the wait keeps %d stable reads, got %d", pol.StableReads, noVerify.stable)
+	}
+}

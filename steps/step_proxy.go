@@ -331,8 +331,9 @@ func (r *run) attachProxyPrimary(ps PlannedStep) stepImpl {
 			return stepTodo, "", nil
 		},
 		apply: func(ctx context.Context) error {
-			r.pace.registered = true // the health wait starts at the registration (critical_pace.go)
-			return r.registerNewPrimary(ctx, ps.ID)
+			err := r.registerNewPrimary(ctx, ps.ID)
+			r.pace.registered = err == nil // the health wait starts at the registration (critical_pace.go)
+			return err
 		},
 		settle: func(ctx context.Context) error {
 			return r.waitHealthy(ctx, ps.ID, "the new primary's proxy targets to be AVAILABLE")
