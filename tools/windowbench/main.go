@@ -80,7 +80,7 @@ func main() {
 	flag.StringVar(&o.keep, "keep", "", "keep every run's state directory (rdsbg's journal) under this directory")
 	flag.BoolVar(&o.outage, "outage", false, "instead: the table of total proxy outage per whole run, per scenario and proxy mode (outage.go)")
 	flag.StringVar(&o.vs, "vs", "", "with -outage: a second rdsbg binary (the previous order) to run on the same simulator")
-	flag.Float64Var(&o.outageSpeed, "outage-speed", 60, "with -outage: rdsbg sim --speed and rdsbg --time-scale")
+	flag.Float64Var(&o.outageSpeed, "outage-speed", 20, "with -outage: rdsbg sim --speed and rdsbg --time-scale")
 	flag.Parse()
 	run := bench
 	if o.outage {
