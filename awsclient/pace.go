@@ -13,10 +13,11 @@ import (
 // MaxRequestsPerSecond caps the RDS and STS HTTP requests one Client
 // starts within any rolling second (its CloudWatch requests are paced
 // apart, with the same ceilings: client.go). RDS allows an account 12
-// requests/s sustained, shared with the console, the CLI and every other tool in the account (rds-facts §7):
-// rdsbg's polls are far below that on average, but discovery, preflight and
-// the steps' observe-then-apply reads come back to back and, at tens of
-// milliseconds per call, would burst to 20/s. Eight leaves a third of the
+// requests/s sustained, shared with the console, the CLI and every other
+// tool in the account (rds-facts §7): rdsbg's polls are far below that on
+// average, but discovery, preflight and the steps' observe-then-apply reads
+// come back to back and, at tens of milliseconds per call, would burst to
+// 20/s. Eight leaves a third of the
 // account's rate to everyone else and still lets the critical section's
 // largest burst (five calls) through without delay.
 const MaxRequestsPerSecond = 8

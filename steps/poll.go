@@ -110,8 +110,8 @@ type waitSpec struct {
 	// *fatalError stops the wait at once; other errors are retried.
 	poll func(ctx context.Context) (bool, Progress, error)
 
-	// The fields below shape when the reads come (pace.go of steps:
-	// critical_pace.go); all are optional.
+	// The fields below shape when the reads come (critical_pace.go); all
+	// are optional.
 
 	// afterMutation: the wait follows a mutation whose own answer showed
 	// the state the wait starts from (a switchover IN_PROGRESS, a target
@@ -243,10 +243,12 @@ func (e *Engine) wait(ctx context.Context, spec waitSpec) error {
 		if e.cfg.Clock.Now().Sub(start) >= spec.limit {
 			return &WaitTimeoutError{Step: spec.step, What: spec.what, Limit: spec.limit}
 		}
-		next := e.jitter(interval)
+		next := interval
 		if backoff > 0 {
-			next = e.jitter(backoff)
-		} else if streak == 0 && err == nil {
+			next = backoff
+		}
+		next = e.jitter(next)
+		if backoff == 0 && streak == 0 && err == nil {
 			next = spec.sooner(next, polls, e.cfg.Clock.Now().Sub(start))
 		}
 		if err := e.sleepProbing(ctx, next); err != nil {
