@@ -17,9 +17,9 @@ import (
 // tool in the account (rds-facts §7): rdsbg's polls are far below that on
 // average, but discovery, preflight and the steps' observe-then-apply reads
 // come back to back and, at tens of milliseconds per call, would burst to
-// 20/s. Eight leaves a third of the
-// account's rate to everyone else and still lets the critical section's
-// largest burst (five calls) through without delay.
+// 20/s. Eight leaves a third of the account's rate to everyone else and
+// still lets the critical section's largest burst (five calls) through
+// without delay.
 const MaxRequestsPerSecond = 8
 
 // MaxUrgentRequestsPerSecond is the ceiling for calls marked Urgent: those
