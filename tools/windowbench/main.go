@@ -17,12 +17,13 @@
 //     answer to the first read that shows the new primary AVAILABLE
 //     (rdsbg's proxyless_window_ms);
 //   - section: rdsbg's critical section as its steps span it, from
-//     detach-proxy-blue's start to attach-proxy-primary's end (the
-//     confirmation reads included);
+//     detach-proxy-blue's start to attach-proxy-primary's end (with
+//     whatever confirmation reads that step makes);
 //   - polls/s: the section's wait reads (deregistration, switchover and
 //     health waits) per second of section, and all of its calls per second.
 //
 // Only loopback is used; every process and loop is bounded in time.
+// WINDOWBENCH_DEBUG=1 prints what the observer saw in each run.
 package main
 
 import (
