@@ -92,6 +92,7 @@ type createFlags struct {
 	proxyMode         string
 	upgradeVia        string
 	cleanup           string
+	maxProxyOutage    time.Duration
 }
 
 func (c createFlags) options() steps.Options {
@@ -107,6 +108,7 @@ func (c createFlags) options() steps.Options {
 		ProxyMode:                         steps.ProxyMode(c.proxyMode),
 		UpgradeVia:                        steps.UpgradeVia(c.upgradeVia),
 		Cleanup:                           steps.Cleanup(c.cleanup),
+		MaxProxyOutage:                    c.maxProxyOutage,
 	}
 }
 
@@ -123,6 +125,7 @@ func addCreateFlags(cmd *cobra.Command, c *createFlags) {
 	f.StringVar(&c.proxyMode, "proxy-mode", string(steps.ProxyModeAuto), "proxy handling: auto, native or detach")
 	f.StringVar(&c.upgradeVia, "upgrade-via", "", "how green gets the target version: create (at creation) or modify (after creation); default chosen by the engine rules")
 	f.StringVar(&c.cleanup, "cleanup", string(steps.CleanupDeployment), "after switchover: none, deployment, or old-blue (snapshot then delete the -oldN resources)")
+	f.DurationVar(&c.maxProxyOutage, "max-proxy-outage", steps.DefaultMaxProxyOutage, "detach procedure: longest the proxy may stay empty before the critical section (blue's registration refused while green provisions); then roll back (the wizard asks)")
 }
 
 // addApprovalFlags adds --yes, --confirm and --output, the headless

@@ -101,9 +101,12 @@ func (d declineKind) Approve(ctx context.Context, a Approval) (Decision, error) 
 	return d.inner.Approve(ctx, a)
 }
 
+// Native AWS refuses blue's registration once the deployment exists: the
+// detach procedure retries until --max-proxy-outage, then asks; rolling
+// back deletes the deployment with its green and restores blue.
 func TestDetachModeUnderNativeRegimeRollsBack(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSMySQLNative})
-	env.approver.answers["continue-without-proxy"] = DecisionRollback
+	env.approver.answers["proxy-outage"] = DecisionRollback
 	f, err := env.engine(t, Options{Source: "shop-db", ProxyMode: ProxyModeDetach}).Run(context.Background())
 	if err == nil {
 		t.Fatal("Run succeeded; want the rollback to end it")
@@ -113,16 +116,16 @@ func TestDetachModeUnderNativeRegimeRollsBack(t *testing.T) {
 	}
 	var asked *Approval
 	for _, a := range env.approver.seen {
-		if a.Kind == "continue-without-proxy" {
+		if a.Kind == "proxy-outage" {
 			a := a
 			asked = &a
 		}
 	}
 	if asked == nil {
-		t.Fatalf("no continue-without-proxy approval; kinds %v", env.approver.kinds())
+		t.Fatalf("no proxy-outage approval; kinds %v", env.approver.kinds())
 	}
-	if asked.Severity != SeveritySevere || asked.Confirm != "shop-db" || !strings.Contains(asked.Text, "EMPTY") {
-		t.Errorf("approval: severity %s confirm %q text %q", asked.Severity, asked.Confirm, asked.Text)
+	if !strings.Contains(asked.Text, "EMPTY") || len(asked.Choices) != 2 || asked.Choices[0] != DecisionWait || asked.Choices[1] != DecisionRollback {
+		t.Errorf("approval: choices %v text %q", asked.Choices, asked.Text)
 	}
 	plans := env.events.ofType(EventPlanReady)
 	env.assertProxyHealthy(t, plans[0].Plan.Source, "shop-proxy")
@@ -138,7 +141,9 @@ func TestDetachModeUnderNativeRegimeRollsBack(t *testing.T) {
 	}
 }
 
-func TestHeadlessRefusedRegistrationWithoutConfirmRollsBack(t *testing.T) {
+// Headless: detach-proxy is severe, so --yes alone changes nothing; with
+// --confirm the run rolls back at --max-proxy-outage without asking.
+func TestHeadlessRefusedRegistrationRollsBackAtMaxProxyOutage(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSMySQLNative})
 	eng, err := New(Config{API: env.client, Calls: env.calls, Clock: env.clock, StateDir: env.stateDir, Sink: env.events.sink,
 		Approver: HeadlessApprover{Yes: true, Sink: env.events.sink}, Options: Options{Source: "shop-db", ProxyMode: ProxyModeDetach}})
@@ -146,9 +151,10 @@ func TestHeadlessRefusedRegistrationWithoutConfirmRollsBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	f, _ := eng.Run(context.Background())
-	if f.Outcome != OutcomeRolledBack || f.ProxyState != ProxyOnBlue {
-		t.Fatalf("finished %s proxy %s, want rolled-back on blue", f.Outcome, f.ProxyState)
+	if f.Outcome != OutcomeCancelled || f.ProxyState != ProxyOnBlue {
+		t.Fatalf("--yes without --confirm: finished %s proxy %s, want cancelled on blue", f.Outcome, f.ProxyState)
 	}
+	env.assertNoMutations(t)
 	found := false
 	for _, ev := range env.events.ofType(EventNotice) {
 		if strings.Contains(ev.Message, "--confirm shop-db") {
@@ -157,6 +163,23 @@ func TestHeadlessRefusedRegistrationWithoutConfirmRollsBack(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("no notice naming the missing --confirm")
+	}
+
+	eng, err = New(Config{API: env.client, Calls: env.calls, Clock: env.clock, StateDir: env.stateDir, Sink: env.events.sink,
+		Approver: HeadlessApprover{Yes: true, Confirm: "shop-db", Sink: env.events.sink}, Options: Options{Source: "shop-db", ProxyMode: ProxyModeDetach}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, _ = eng.Run(context.Background())
+	if f.Outcome != OutcomeRolledBack || f.ProxyState != ProxyOnBlue {
+		t.Fatalf("finished %s proxy %s, want rolled-back on blue", f.Outcome, f.ProxyState)
+	}
+	said := false
+	for _, ev := range env.events.ofType(EventNotice) {
+		said = said || strings.Contains(ev.Message, "rolling back")
+	}
+	if !said {
+		t.Errorf("no notice that headless rolls back at --max-proxy-outage")
 	}
 }
 

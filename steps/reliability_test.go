@@ -411,10 +411,10 @@ func TestReliability(t *testing.T) {
 	})
 	t.Run("green-invalid-configuration", func(t *testing.T) {
 		for _, sc := range scenarios {
-			// During the creation wait (the simulator's fault), then at the
+			// 60 s after the creation (the simulator's fault: during provisioning), then at the
 			// start of each later step before the switchover: the last one
 			// inside the critical section, with the proxy deregistered.
-			for _, at := range []StepID{StepCreateDeployment, StepAttachProxyBlue, StepReadyCheck, StepDetachProxyBlue, StepSwitchover} {
+			for _, at := range []StepID{StepCreateDeployment, StepAttachProxyBlue, StepProvisionGreen, StepReadyCheck, StepDetachProxyBlue, StepSwitchover} {
 				if _, ok := refs[sc.scenario].plan.Step(at); !ok {
 					continue
 				}

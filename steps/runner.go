@@ -29,6 +29,7 @@ type run struct {
 	criticalApproved     bool
 	continueWithoutProxy bool // the operator chose to leave the proxy empty until switchover
 	proxylessSince       *time.Time
+	detachedAt           *time.Time // detach-proxy deregistered blue in this process (reattach.go)
 	proxylessWindow      time.Duration
 	switchoverDuration   time.Duration
 	greenNames           map[string]string // blue id → green id, seen before the switchover
@@ -199,15 +200,6 @@ type errFallbackDetach struct{ err error }
 func (e *errFallbackDetach) Error() string { return e.err.Error() }
 func (e *errFallbackDetach) Unwrap() error { return e.err }
 
-// errRegisterRefused: re-registering blue after creation was refused.
-type errRegisterRefused struct{ err error }
-
-func (e *errRegisterRefused) Error() string { return e.err.Error() }
-func (e *errRegisterRefused) Unwrap() error { return e.err }
-
-// errRolledBack: the operator chose to undo the run; the rollback succeeded.
-var errRolledBack = errors.New("rolled back at the operator's choice")
-
 // execute runs the plan's steps in order, then summarises.
 func (r *run) execute(ctx context.Context) (Finished, error) {
 	r.e.startMetrics(r.plan)
@@ -222,16 +214,9 @@ func (r *run) execute(ctx context.Context) (Finished, error) {
 			}
 			continue
 		}
-		var rr *errRegisterRefused
-		if errors.As(err, &rr) {
-			cont, rerr := r.handleRegisterRefused(ctx, rr)
-			if rerr != nil {
-				return r.fail(ctx, rerr)
-			}
-			if !cont {
-				return r.finish(OutcomeRolledBack, errRolledBack, ProxyOnBlue)
-			}
-			continue
+		var orb *errOutageRollback
+		if errors.As(err, &orb) {
+			return r.rollbackOutage(ctx, orb)
 		}
 		if err != nil {
 			return r.fail(ctx, err)
@@ -291,8 +276,8 @@ func (r *run) approveCritical(ctx context.Context) error {
 			cli = append(cli, s.CLI...)
 		}
 	}
-	text := fmt.Sprintf("From here to the end of %s the proxy has no target: applications connected through %s cannot reach %s until the new primary is registered and healthy. The switchover itself takes up to %s. The section runs without further prompts; if anything fails the proxy is re-registered before rdsbg stops. If AWS refuses to register the new primary while the deployment object exists, rdsbg deletes the deployment object (never a database) and registers again.",
-		StepAttachProxyPrimary, proxyNames(r.proxies), r.plan.Source.ID, r.plan.Options.SwitchoverTimeout)
+	text := fmt.Sprintf("From here to the end of %s the proxy has no target: applications connected through %s cannot reach %s until the new primary is registered and healthy. The switchover itself takes up to %s. The section runs without further prompts; if anything fails the proxy is re-registered before rdsbg stops. If AWS refuses to register the new primary while the deployment object exists, rdsbg deletes the deployment object (never a database) and registers again. %s",
+		StepAttachProxyPrimary, proxyNames(r.proxies), r.plan.Source.ID, r.plan.Options.SwitchoverTimeout, criticalOutageNote(r.plan.Options.SwitchoverTimeout))
 	err := r.ask(ctx, Approval{Kind: "critical-section", Step: StepDetachProxyBlue, Title: "Start the critical section: detach the proxy, switch over, attach the new primary",
 		Text: text, Severity: SeveritySevere, CLI: cli, Confirm: r.plan.Source.ID, Steps: ids})
 	if err != nil {
@@ -403,8 +388,7 @@ func (r *run) setCurrent(id StepID) {
 // interrupts are passed through for execute to handle.
 func (r *run) stepFailed(ps PlannedStep, started time.Time, err error) error {
 	var fb *errFallbackDetach
-	var rr *errRegisterRefused
-	if errors.As(err, &fb) || errors.As(err, &rr) {
+	if errors.As(err, &fb) {
 		return err
 	}
 	outcome, state := "failed", StepStateFailed

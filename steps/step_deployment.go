@@ -40,6 +40,8 @@ func (r *run) stepImplOf(ps PlannedStep) (stepImpl, error) {
 		return r.detachProxy(ps), nil
 	case StepCreateDeployment:
 		return r.createDeployment(ps), nil
+	case StepProvisionGreen:
+		return r.provisionGreen(ps), nil
 	case StepAttachProxyBlue:
 		if ps.CheckOnly {
 			return r.checkProxyHealthy(ps, "the proxy to keep blue AVAILABLE", r.pastSwitchover), nil
@@ -200,12 +202,11 @@ func (r *run) createDeployment(ps PlannedStep) stepImpl {
 			if dep == nil {
 				return stepTodo, "", nil
 			}
-			switch dep.Status {
-			case "PROVISIONING":
-				return stepApplied, "deployment " + dep.ID + " exists and is provisioning", nil
-			case "INVALID_CONFIGURATION":
+			if dep.Status == "INVALID_CONFIGURATION" {
 				return 0, "", r.invalidConfiguration(*dep)
 			}
+			// AWS accepted the creation: provision-green waits for green
+			// (an old journal's create-deployment included that wait).
 			return stepDone, fmt.Sprintf("deployment %s exists (%s)", dep.ID, dep.Status), nil
 		},
 		apply: func(ctx context.Context) error {
@@ -244,22 +245,8 @@ func (r *run) createDeployment(ps PlannedStep) stepImpl {
 			r.adopt(dep.ID)
 			return nil
 		},
-		settle: func(ctx context.Context) error {
-			return r.e.wait(ctx, waitSpec{step: ps.ID, what: "the deployment to be AVAILABLE", speed: pollSlow, limit: r.e.cfg.Poll.ProvisionLimit, stable: r.e.cfg.Poll.StableReads,
-				poll: func(ctx context.Context) (bool, Progress, error) {
-					dep, err := r.api.DescribeDeployment(ctx, r.depID)
-					if err != nil {
-						return false, Progress{}, err
-					}
-					switch dep.Status {
-					case "INVALID_CONFIGURATION":
-						return false, Progress{}, r.invalidConfiguration(dep)
-					case "DELETING":
-						return false, Progress{}, fatal("deployment %s is being deleted by someone else", dep.ID)
-					}
-					return dep.Status == "AVAILABLE" && membersAvailable(dep), r.depProgress(dep), nil
-				}})
-		},
+		// Done once AWS has accepted the creation: attach-proxy-blue
+		// follows at once, provision-green waits for green.
 	}
 }
 

@@ -25,6 +25,12 @@ type Fault struct {
 	// GreenInvalidAfterMS turns the next created deployment
 	// INVALID_CONFIGURATION this long after its creation (one shot).
 	GreenInvalidAfterMS int `json:"green_invalid_after_ms,omitempty"`
+	// RefuseRegisterWhileProvisioning makes RegisterDBProxyTargets refuse
+	// a DB whose blue/green deployment is PROVISIONING, in any regime, for
+	// as long as the fault is armed (and its After/Until window open).
+	// Whether legacy AWS does this is undocumented (design.md §2); without
+	// the fault the simulator accepts the registration.
+	RefuseRegisterWhileProvisioning bool `json:"refuse_register_while_provisioning,omitempty"`
 }
 
 // activeFault is a Fault with its own call counter.
@@ -84,8 +90,8 @@ func (f Fault) validate() error {
 		return fmt.Errorf(`switchover must be "fail" or "timeout", got %q`, f.Switchover)
 	case f.HTTPStatus != 0 && (f.HTTPStatus < 400 || f.HTTPStatus > 599):
 		return fmt.Errorf("http_status must be an error status (400–599), got %d", f.HTTPStatus)
-	case f.Code == "" && f.ThrottleRate == 0 && f.LatencyMS == 0 && f.Switchover == "" && f.GreenInvalidAfterMS == 0:
-		return fmt.Errorf("fault does nothing: set code, throttle_rate, latency_ms, switchover or green_invalid_after_ms")
+	case f.Code == "" && f.ThrottleRate == 0 && f.LatencyMS == 0 && f.Switchover == "" && f.GreenInvalidAfterMS == 0 && !f.RefuseRegisterWhileProvisioning:
+		return fmt.Errorf("fault does nothing: set code, throttle_rate, latency_ms, switchover, green_invalid_after_ms or refuse_register_while_provisioning")
 	}
 	return nil
 }
@@ -159,4 +165,17 @@ func (s *Simulator) takeModelFault(pick func(f Fault) bool) (Fault, bool) {
 		return f.Fault, true
 	}
 	return Fault{}, false
+}
+
+// refusesRegisterWhileProvisioning says whether an armed fault refuses
+// proxy registrations during provisioning; each refusal counts as a model
+// fault that fired.
+func (s *Simulator) refusesRegisterWhileProvisioning() bool {
+	for _, f := range s.faults {
+		if f.RefuseRegisterWhileProvisioning && s.faultWindowOpen(f) {
+			s.stats.ModelFaults++
+			return true
+		}
+	}
+	return false
 }
