@@ -17,6 +17,13 @@ func TestAutoModeFallsBackToDetachAfterRefusal(t *testing.T) {
 			if !strings.Contains(a.Text, "Nothing has been changed") || !strings.Contains(a.Text, "orders-proxy") {
 				t.Errorf("fallback text does not say nothing changed and name the proxy: %q", a.Text)
 			}
+			// The same outage note as detach-proxy's, in the new order.
+			if !strings.Contains(a.Text, "EMPTY from the deregistration") || !strings.Contains(a.Text, "5–7 min on AWS") || !strings.Contains(a.Text, "rds-facts") {
+				t.Errorf("fallback text does not state the expected outage with its source: %q", a.Text)
+			}
+		}
+		if a.Kind == "step" && a.Step == StepDetachProxy && (a.Severity != SeveritySevere || a.Confirm != "orders-db" || !strings.Contains(a.Text, "5–7 min on AWS")) {
+			t.Errorf("detach-proxy after the fallback: severity %s confirm %q text %q, want severe with the outage range", a.Severity, a.Confirm, a.Text)
 		}
 	}
 	f, err := env.engine(t, Options{Source: "orders-db", ProxyMode: ProxyModeAuto}).Run(context.Background())
@@ -213,6 +220,11 @@ func TestCriticalSectionIsOneApproval(t *testing.T) {
 	if crit.Severity != SeveritySevere || crit.Confirm != "orders-db" ||
 		len(crit.Steps) != 3 || crit.Steps[0] != StepDetachProxyBlue || crit.Steps[2] != StepAttachProxyPrimary {
 		t.Errorf("critical approval: %+v", *crit)
+	}
+	// The expected outage as a range with its source, not only the
+	// simulator's figure: 300 s timeout + 5–7 min registration.
+	if !strings.Contains(crit.Text, "up to about 10–12 min on AWS") || !strings.Contains(crit.Text, "rds-facts") {
+		t.Errorf("critical approval does not state the expected outage on AWS with its source: %s", crit.Text)
 	}
 	joined := strings.Join(order, " ")
 	i := strings.Index(joined, "approval:critical-section")
