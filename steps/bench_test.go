@@ -352,9 +352,9 @@ func BenchmarkAPIFootprint(b *testing.B) {
 		if err != nil || f.Outcome != OutcomeDone {
 			b.Fatalf("run: outcome %s: %v", f.Outcome, err)
 		}
-		pFrom, pTo, ok := r.stepSpan(StepCreateDeployment)
+		pFrom, pTo, ok := r.stepSpan(StepProvisionGreen)
 		if !ok {
-			b.Fatal("no create-deployment span")
+			b.Fatal("no provision-green span")
 		}
 		cFrom, _, ok1 := r.stepSpan(StepDetachProxyBlue)
 		_, cTo, ok2 := r.stepSpan(StepAttachProxyPrimary)
