@@ -58,7 +58,14 @@ type outageObservation struct {
 // DescribeDBProxyTargets every 5 simulated seconds.
 func observeDetachRun(t *testing.T) (outageObservation, Finished) {
 	t.Helper()
-	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
+	return observeRun(t, sim.ScenarioRDSPostgresLegacy, "orders-proxy", Options{Source: "orders-db", ProxyMode: ProxyModeDetach, Cleanup: CleanupDeployment})
+}
+
+// observeRun is one headless run of a scenario with the independent
+// poller watching proxy.
+func observeRun(t *testing.T, scenario, proxy string, o Options) (outageObservation, Finished) {
+	t.Helper()
+	env := newEngineEnv(t, sim.Options{Scenario: scenario})
 	const every = 5 * time.Second
 	var obs outageObservation
 	var firstProv, lastProv time.Time
@@ -75,7 +82,7 @@ func observeDetachRun(t *testing.T) (outageObservation, Finished) {
 		if err != nil {
 			return
 		}
-		ts, err := env.api.DescribeProxyTargets(ctx, "orders-proxy")
+		ts, err := env.api.DescribeProxyTargets(ctx, proxy)
 		if err != nil {
 			return
 		}
@@ -86,7 +93,7 @@ func observeDetachRun(t *testing.T) (outageObservation, Finished) {
 		}
 		available := false
 		for _, tg := range ts {
-			if tg.Type == "RDS_INSTANCE" && tg.Health.State == "AVAILABLE" {
+			if tg.Type != "TRACKED_CLUSTER" && tg.Health.State == "AVAILABLE" {
 				available = true
 			}
 		}
@@ -104,8 +111,8 @@ func observeDetachRun(t *testing.T) (outageObservation, Finished) {
 		}
 	}
 	eng, err := New(Config{API: env.client, Calls: env.calls, Clock: pc, StateDir: env.stateDir, Sink: env.events.sink,
-		Approver: HeadlessApprover{Yes: true, Confirm: "orders-db", Sink: env.events.sink},
-		Options:  Options{Source: "orders-db", ProxyMode: ProxyModeDetach, Cleanup: CleanupDeployment}})
+		Approver: HeadlessApprover{Yes: true, Confirm: o.Source, Sink: env.events.sink},
+		Options:  o})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,6 +142,28 @@ func TestIndependentPollerSeesBlueServedDuringProvisioning(t *testing.T) {
 	}
 	if f.Outcome != OutcomeDone || f.ProxyState != ProxyOnNewPrimary {
 		t.Errorf("finished %s proxy %s", f.Outcome, f.ProxyState)
+	}
+}
+
+// The outage of every proxied scenario, as an independent poller sees it:
+// the figures of the report (go test ./steps -run TestOutageFigures -v).
+func TestOutageFigures(t *testing.T) {
+	for _, c := range []struct {
+		scenario, proxy string
+		o               Options
+	}{
+		{sim.ScenarioRDSPostgresLegacy, "orders-proxy", Options{Source: "orders-db", ProxyMode: ProxyModeDetach}},
+		{sim.ScenarioRDSPostgresLegacy, "orders-proxy", Options{Source: "orders-db", ProxyMode: ProxyModeDetach, TargetEngineVersion: "16.4"}},
+		{sim.ScenarioAuroraPostgres, "ledger-proxy", Options{Source: "ledger-cluster", ProxyMode: ProxyModeDetach}},
+		{sim.ScenarioAuroraGlobal, "payments-proxy", Options{Source: "payments-cluster", ProxyMode: ProxyModeAuto}},
+		{sim.ScenarioRDSMySQLNative, "shop-proxy", Options{Source: "shop-db", ProxyMode: ProxyModeAuto}},
+	} {
+		obs, f := observeRun(t, c.scenario, c.proxy, c.o)
+		t.Logf("| %s | %s %s | %s | %s | %s |", c.scenario, c.o.ProxyMode, c.o.TargetEngineVersion, obs.emptyBeforeSwitchover, obs.provisioning.Round(time.Second),
+			(time.Duration(f.ProxylessWindowMS) * time.Millisecond).Round(time.Second))
+		if obs.emptyBeforeSwitchover > obs.provisioning/4 {
+			t.Errorf("%s: the proxy was empty %s before the switchover, against %s of provisioning", c.scenario, obs.emptyBeforeSwitchover, obs.provisioning)
+		}
 	}
 }
 
