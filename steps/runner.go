@@ -498,7 +498,7 @@ func finishMessage(outcome, proxyState string, err error, source string, switche
 	case OutcomeCancelled:
 		return fmt.Sprintf("stopped at the operator's answer; %s", where)
 	case OutcomeRolledBack:
-		return "rolled back: the deployment and its green were deleted; " + where
+		return fmt.Sprintf("rolled back: the deployment and its green were deleted; %s; start again with `rdsbg run --source %s`", where, source)
 	case OutcomeBlocked:
 		return "preflight blocked the run; nothing was changed"
 	}
