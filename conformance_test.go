@@ -128,7 +128,7 @@ func (c awsCLI) failsWith(code string, args ...string) {
 
 func TestConformanceAWSCLIAgainstRdsbgSimProcess(t *testing.T) {
 	bin := buildRdsbg(t)
-	m := startProcess(t, exec.Command(bin, "sim", "--listen", "127.0.0.1:0", "--scenario", "rds-mariadb-no-proxy", "--speed", "5000"),
+	m := startProcess(t, exec.Command(bin, "sim", "--listen", "127.0.0.1:0", "--scenario", "rds-mariadb-no-proxy", "--speed", "5000", "--timings", "fast"),
 		regexp.MustCompile(`listening on (http://127\.0\.0\.1:\d+)`))
 	cli := awsCLI{t: t, endpoint: m[1], env: awsEnv(t)}
 

@@ -487,7 +487,7 @@ func (s *Simulator) auroraTasks(d *Deployment, blue *Cluster, upgrade bool) []ta
 		d.Members = append(d.Members, m)
 	}
 	var green *Cluster
-	steps := []taskStep{{name: taskCreateReplica, dur: s.timings.ReplicaCreate,
+	steps := []taskStep{{name: taskCreateReplica, dur: s.timings.auroraReplicaCreate(),
 		start: func(at time.Time) {
 			g := *blue
 			g.ID = s.greenName(blue.ID)
@@ -513,7 +513,7 @@ func (s *Simulator) auroraTasks(d *Deployment, blue *Cluster, upgrade bool) []ta
 			}
 		}}}
 	if upgrade {
-		steps = append(steps, taskStep{name: taskEngineUpgrade, dur: s.timings.EngineUpgrade,
+		steps = append(steps, taskStep{name: taskEngineUpgrade, dur: s.timings.auroraEngineUpgrade(),
 			start: func(time.Time) {
 				if green.Status == "available" {
 					green.Status = "upgrading"
