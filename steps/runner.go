@@ -468,6 +468,7 @@ func (r *run) finish(outcome string, err error, proxyState string) (Finished, er
 	if len(r.renames) > 0 {
 		f.Renames = r.renames
 	}
+	f.OldBlue = r.oldBlueState(f.Timeline)
 	if w := r.e.watcher(); w != nil {
 		f.Metrics = w.Summary()
 	}

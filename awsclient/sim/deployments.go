@@ -388,6 +388,7 @@ func (s *Simulator) cloneInstance(blue *Instance, at time.Time) *Instance {
 	green.PendingEngineVersion = ""
 	green.ReplicaOf = ""
 	green.ClusterResourceID = ""
+	green.ReadOnly = true // green is read-only by default (rds-facts §4.1)
 	return &green
 }
 
@@ -496,6 +497,7 @@ func (s *Simulator) auroraTasks(d *Deployment, blue *Cluster, upgrade bool) []ta
 			g.CreateTime = at
 			g.DeletionProtection = false
 			g.CustomEndpoints = nil
+			g.ReadOnly = true
 			if !upgrade && d.TargetClusterGroup != "" {
 				g.ParameterGroup = d.TargetClusterGroup
 			}
@@ -570,7 +572,10 @@ func (s *Simulator) auroraTasks(d *Deployment, blue *Cluster, upgrade bool) []ta
 
 func (s *Simulator) describeBlueGreenDeployments(c *call) (any, *apiError) {
 	id := c.form.Get("BlueGreenDeploymentIdentifier")
-	f := filters(c.form)
+	f, ferr := filtersFor(c.form, "blue-green-deployment-identifier", "blue-green-deployment-name", "source", "target")
+	if ferr != nil {
+		return nil, ferr
+	}
 	var items []xmlDeployment
 	for _, d := range s.st.Deployments {
 		if id != "" && !strings.EqualFold(d.ID, id) {
@@ -767,6 +772,7 @@ func (s *Simulator) completeSwitchover(d *Deployment, at time.Time) {
 			}
 			name := blue.ID
 			blue.ID, green.ID = name+suffix, name
+			blue.ReadOnly, green.ReadOnly = true, false
 		case "cluster":
 			blue, green := st.clusterByResource(m.Source), st.clusterByResource(m.Target)
 			if blue == nil || green == nil {
@@ -774,6 +780,7 @@ func (s *Simulator) completeSwitchover(d *Deployment, at time.Time) {
 			}
 			name := blue.ID
 			blue.ID, green.ID = name+suffix, name
+			blue.ReadOnly, green.ReadOnly = true, false
 		case "endpoint":
 			blue, green := st.clusterByResource(m.Source), st.clusterByResource(m.Target)
 			if blue == nil || green == nil || m.EndpointIndex >= len(blue.CustomEndpoints) || m.EndpointIndex >= len(green.CustomEndpoints) {
@@ -855,6 +862,11 @@ func (s *Simulator) deleteBlueGreenDeployment(c *call) (any, *apiError) {
 		}
 	}
 	wasProvisioning := d.Status == bgProvisioning
+	if d.Status == bgSwitchoverCompleted && d.Cluster {
+		// Aurora: deleting the deployment lifts the read-only guard on the
+		// old blue cluster (rds-facts §4.5); RDS keeps read_only set.
+		s.liftOldBlueGuard(d)
+	}
 	d.Status = bgDeleting
 	d.DeleteTime = c.now
 	if deleteTarget {

@@ -237,9 +237,30 @@ func boolParam(form url.Values, name string) (value, set bool, err *apiError) {
 	return b, true, nil
 }
 
+// filtersFor reads the filters of an operation that accepts the named
+// ones: any other name is refused as RDS does, InvalidParameterValue
+// "Unrecognized filter name" (docs/simulator.md, "Differences fixed").
+func filtersFor(form url.Values, allowed ...string) (map[string][]string, *apiError) {
+	f := filters(form)
+	for name := range f {
+		known := false
+		for _, a := range allowed {
+			if name == a {
+				known = true
+				break
+			}
+		}
+		if !known {
+			return nil, fail(codeInvalidParameterValue, "Unrecognized filter name: %s", name)
+		}
+	}
+	return f, nil
+}
+
+// matchesAny compares filter values as RDS does: case-sensitively.
 func matchesAny(value string, wanted []string) bool {
 	for _, w := range wanted {
-		if strings.EqualFold(w, value) {
+		if w == value {
 			return true
 		}
 	}

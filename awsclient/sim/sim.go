@@ -235,6 +235,9 @@ type Stats struct {
 	FailedCalls        int `json:"failed_calls"`    // answered with an injected error code
 	DelayedCalls       int `json:"delayed_calls"`   // slowed by a LatencyMS fault
 	ModelFaults        int `json:"model_faults"`    // Switchover / GreenInvalidAfterMS faults that fired
+	// ReadOnly names the DB instances and clusters that refuse writes
+	// (green before a switchover, old blue after): no RDS API shows it.
+	ReadOnly []string `json:"read_only,omitempty"`
 }
 
 // event is a scheduled state transition. fn gets its own due time so that
@@ -369,6 +372,16 @@ func (s *Simulator) Stats() Stats {
 	st.TotalCalls = s.totalCalls
 	st.Mutations = len(s.mutations)
 	st.DeploymentsCreated = s.deploymentsCreated
+	for _, c := range s.st.Clusters {
+		if c.ReadOnly {
+			st.ReadOnly = append(st.ReadOnly, c.ID)
+		}
+	}
+	for _, in := range s.st.Instances {
+		if in.ReadOnly {
+			st.ReadOnly = append(st.ReadOnly, in.ID)
+		}
+	}
 	return st
 }
 
