@@ -468,8 +468,11 @@ func (s *Simulator) deleteDBInstance(c *call) (any, *apiError) {
 
 func (s *Simulator) startInstanceDelete(in *Instance, now time.Time) {
 	in.Status = "deleting"
-	s.schedule(now.Add(s.timings.InstanceDelete), func(time.Time) {
+	s.schedule(now.Add(s.timings.InstanceDelete), func(at time.Time) {
 		if in.Status == "deleting" {
+			for _, p := range s.st.registeredProxies(in.ResourceID) {
+				s.emitProxy(at, p, "RDS-EVENT-0214", "deletion", "DB instance "+in.ID+" was deleted and removed from the target group of "+p.Name+".")
+			}
 			s.st.removeInstance(in)
 		}
 	})
@@ -509,7 +512,7 @@ func (s *Simulator) deleteDBCluster(c *call) (any, *apiError) {
 
 func (s *Simulator) startClusterDelete(cl *Cluster, now time.Time) {
 	cl.Status = "deleting"
-	s.schedule(now.Add(s.timings.ClusterDelete), func(time.Time) {
+	s.schedule(now.Add(s.timings.ClusterDelete), func(at time.Time) {
 		if cl.Status != "deleting" {
 			return
 		}
@@ -517,6 +520,9 @@ func (s *Simulator) startClusterDelete(cl *Cluster, now time.Time) {
 			// Members still going away: try again once they are gone.
 			s.startClusterDelete(cl, now.Add(s.timings.ClusterDelete))
 			return
+		}
+		for _, p := range s.st.registeredProxies(cl.ResourceID) {
+			s.emitProxy(at, p, "RDS-EVENT-0215", "deletion", "DB cluster "+cl.ID+" was deleted and removed from the target group of "+p.Name+".")
 		}
 		s.st.removeCluster(cl)
 	})

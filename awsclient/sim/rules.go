@@ -1,5 +1,10 @@
 package sim
 
+import (
+	"fmt"
+	"sort"
+)
+
 // Rules of AWS's documentation that the first model lacked (issue 15;
 // docs/simulator.md "Differences fixed").
 
@@ -70,4 +75,67 @@ func (s *Simulator) liftOldBlueGuard(d *Deployment) {
 			cl.ReadOnly = false
 		}
 	}
+}
+
+// policyDenies answers AccessDenied for an RDS action outside allowed, as
+// IAM does for an identity whose policy does not grant it.
+func (s *Simulator) policyDenies(allowed []string, op string) *apiError {
+	desc, known := s.ops[op]
+	if !known || desc.sts {
+		return nil // unknown actions get InvalidAction; STS needs no permission
+	}
+	for _, a := range allowed {
+		if a == op || a == "rds:"+op || a == "rds:*" || a == "*" {
+			return nil
+		}
+	}
+	return &apiError{Code: "AccessDenied", Status: 403, Message: fmt.Sprintf(
+		"User: arn:aws:sts::%s:assumed-role/rdsbg-operator/session is not authorized to perform: rds:%s because no identity-based policy allows the rds:%s action",
+		s.st.Account, op, op)}
+}
+
+// proxyGuardrail is the native regime's extra switchover check: a proxy
+// that fronts blue must be able to reach both environments, else the
+// switchover is refused (rds-facts §4.2, §5.4). In the model the proxy
+// always can, unless a ProxyUnreachable fault says otherwise.
+func (s *Simulator) proxyGuardrail(d *Deployment) *apiError {
+	if s.st.Regime != RegimeNative {
+		return nil
+	}
+	proxies := s.st.registeredProxies(d.SourceResourceID)
+	if len(proxies) == 0 {
+		return nil
+	}
+	for _, f := range s.faults {
+		if f.ProxyUnreachable && s.faultWindowOpen(f) {
+			s.stats.ModelFaults++
+			blue, green := s.deploymentNames(d)
+			return fail(codeInvalidDeploymentState, "Switchover of blue/green deployment %s is not allowed: RDS Proxy %s can't reach both the blue environment (%s) and the green environment (%s).", d.ID, proxies[0].Name, blue, green)
+		}
+	}
+	return nil
+}
+
+// ReadOnlyPath answers ReadOnly as a JSON array: what no RDS API shows.
+const ReadOnlyPath = "/_sim/read-only"
+
+// ReadOnly names the DB instances and clusters that refuse writes: green
+// before a switchover, old blue after it (rds-facts §4.1, §4.4), sorted.
+func (s *Simulator) ReadOnly() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.advanceLocked(s.clock.Now())
+	out := []string{}
+	for _, c := range s.st.Clusters {
+		if c.ReadOnly {
+			out = append(out, c.ID)
+		}
+	}
+	for _, in := range s.st.Instances {
+		if in.ReadOnly {
+			out = append(out, in.ID)
+		}
+	}
+	sort.Strings(out)
+	return out
 }

@@ -68,6 +68,7 @@ func operations() map[string]operation {
 		"DescribeDBEngineVersions":      {serve: (*Simulator).describeDBEngineVersions},
 		"DescribeDBParameters":          {serve: (*Simulator).describeDBParameters},
 		"DescribeDBClusterParameters":   {serve: (*Simulator).describeDBClusterParameters},
+		"DescribeEvents":                {serve: (*Simulator).describeEvents},
 		"GetCallerIdentity":             {serve: (*Simulator).getCallerIdentity, sts: true},
 	}
 }
@@ -86,6 +87,11 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == StatsPath && r.Method == http.MethodGet {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(s.Stats())
+		return
+	}
+	if r.URL.Path == ReadOnlyPath && r.Method == http.MethodGet {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(s.ReadOnly())
 		return
 	}
 	if err := r.ParseForm(); err != nil {
@@ -125,7 +131,8 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	desc, ok := s.ops[op]
 	if !ok {
 		if op == "" {
-			writeError(w, reqID, missing("Action"))
+			// AWS's common errors: MissingAction, HTTP 400.
+			writeError(w, reqID, fail("MissingAction", "The request must contain the parameter Action."))
 		} else {
 			writeError(w, reqID, fail("InvalidAction", "The action %s is not valid for this web service.", op))
 		}

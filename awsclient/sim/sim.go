@@ -213,6 +213,8 @@ type Simulator struct {
 	events   []event
 	eventSeq uint64
 
+	rdsEvents []rdsEvent // what DescribeEvents answers (rdsevents.go)
+
 	mutations          []Mutation
 	calls              map[string]int
 	totalCalls         int
@@ -235,9 +237,6 @@ type Stats struct {
 	FailedCalls        int `json:"failed_calls"`    // answered with an injected error code
 	DelayedCalls       int `json:"delayed_calls"`   // slowed by a LatencyMS fault
 	ModelFaults        int `json:"model_faults"`    // Switchover / GreenInvalidAfterMS faults that fired
-	// ReadOnly names the DB instances and clusters that refuse writes
-	// (green before a switchover, old blue after): no RDS API shows it.
-	ReadOnly []string `json:"read_only,omitempty"`
 }
 
 // event is a scheduled state transition. fn gets its own due time so that
@@ -277,7 +276,7 @@ func New(o Options) (*Simulator, error) {
 		timings:  t,
 		clock:    o.Clock,
 		names:    rand.New(rand.NewPCG(seed, 0x6e616d6573)),
-		requests: rand.New(rand.NewPCG(seed, 0x7265717565737473)),
+		requests: requestIDSource(o.Seed),
 		throttle: rand.New(rand.NewPCG(seed, 0x7468726f74746c65)),
 		ops:      operations(),
 		calls:    map[string]int{},
@@ -372,16 +371,6 @@ func (s *Simulator) Stats() Stats {
 	st.TotalCalls = s.totalCalls
 	st.Mutations = len(s.mutations)
 	st.DeploymentsCreated = s.deploymentsCreated
-	for _, c := range s.st.Clusters {
-		if c.ReadOnly {
-			st.ReadOnly = append(st.ReadOnly, c.ID)
-		}
-	}
-	for _, in := range s.st.Instances {
-		if in.ReadOnly {
-			st.ReadOnly = append(st.ReadOnly, in.ID)
-		}
-	}
 	return st
 }
 
@@ -494,4 +483,14 @@ func (s *Simulator) normalizeLocked(now time.Time) {
 	sort.SliceStable(s.st.Instances, func(i, j int) bool { return s.st.Instances[i].ID < s.st.Instances[j].ID })
 	sort.SliceStable(s.st.Clusters, func(i, j int) bool { return s.st.Clusters[i].ID < s.st.Clusters[j].ID })
 	sort.SliceStable(s.st.Proxies, func(i, j int) bool { return s.st.Proxies[i].Name < s.st.Proxies[j].Name })
+}
+
+// requestIDSource draws request ids: from Seed when one is set (tests),
+// else from the system's randomness, so that two processes never answer
+// with the same sequence of ids.
+func requestIDSource(seed int64) *rand.Rand {
+	if seed != 0 {
+		return rand.New(rand.NewPCG(uint64(seed), 0x7265717565737473))
+	}
+	return rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
 }

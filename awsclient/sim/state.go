@@ -120,6 +120,7 @@ type Deployment struct {
 	Tags                map[string]string
 
 	switchoverFault string // "fail" or "timeout": the next switchover rolls back
+	creationFailed  bool   // a CreationFail fault stopped provisioning
 }
 
 // Task is one entry of a deployment's Tasks.
