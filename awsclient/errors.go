@@ -98,7 +98,8 @@ var codeKinds = map[string]ErrorKind{
 	"InvalidParameterCombination": KindInvalidParameter,
 	"MissingParameter":            KindInvalidParameter,
 	"ValidationError":             KindInvalidParameter,
-	"InvalidAction":               KindInvalidParameter,
+	"InvalidAction":               KindUnsupported,
+	"UnknownOperationException":   KindUnsupported,
 }
 
 // Classify sorts an error from any Client method into an ErrorKind.
@@ -123,10 +124,15 @@ func Classify(err error) ErrorKind {
 	}
 	var apiErr smithy.APIError
 	if errors.As(err, &apiErr) {
-		return kindOfCode(apiErr.ErrorCode())
+		if k := kindOfCode(apiErr.ErrorCode()); k != KindOther || serverStatus(err) == 0 {
+			return k
+		}
 	}
 	if is[*CredentialsError](err) {
 		return KindAccessDenied
+	}
+	if serverStatus(err) != 0 {
+		return KindServerError
 	}
 	return KindOther
 }
