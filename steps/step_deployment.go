@@ -629,6 +629,11 @@ func (r *run) verify(ps PlannedStep) stepImpl {
 						p.ProxyTargets = v.targets
 						ok = ok && v.healthyAll(len(r.proxies))
 					}
+					if ok {
+						if err := r.renamesOnce(ctx, want); err != nil {
+							return false, p, err
+						}
+					}
 					return ok, p, nil
 				}})
 		},
