@@ -231,6 +231,7 @@ Exit codes: 0 done, 1 a step failed (state consistent, see the journal),
 		newDemoCommand(&g, stdin, stderr),
 		newSimCommand(stdout),
 		newPlanCommand(&g, stdout),
+		newIAMPolicyCommand(&g, stdout),
 		newRunCommand(&g, stdout, stderr),
 		newResumeCommand(&g, stdin, stdout, stderr),
 		newStatusCommand(&g, stdout),
@@ -553,6 +554,7 @@ func newPlanCommand(g *globalFlags, stdout io.Writer) *cobra.Command {
 				}
 			case "markdown":
 				fmt.Fprint(stdout, steps.RenderMarkdown(plan))
+				fmt.Fprint(stdout, steps.RenderIAMPolicyMarkdown(plan, d.ProxyInfo))
 				fmt.Fprint(stdout, renderChecks(checks, true))
 			default:
 				fmt.Fprint(stdout, renderChecks(checks, false))
