@@ -99,7 +99,7 @@ func IAMPolicy(plan Plan, proxies []awsclient.Proxy) PolicyDocument {
 	// Reads: the Describe calls of RDS take no useful resource scope for
 	// listing (discovery lists instances, clusters, proxies, deployments).
 	reads := []string{"rds:DescribeDBInstances", "rds:DescribeDBClusters", "rds:DescribeBlueGreenDeployments",
-		"rds:DescribeDBProxies", "rds:DescribeDBProxyTargets", "rds:DescribeDBProxyTargetGroups", "rds:ListTagsForResource"}
+		"rds:DescribeDBProxies", "rds:DescribeDBProxyTargets", "rds:DescribeDBProxyTargetGroups", "rds:ListTagsForResource", "rds:DescribeEvents"}
 	if o.TargetEngineVersion != "" || o.TargetDBParameterGroupName != "" || o.TargetDBClusterParameterGroupName != "" {
 		reads = append(reads, "rds:DescribeDBEngineVersions")
 	}

@@ -33,8 +33,9 @@ type run struct {
 	switchoverDuration   time.Duration
 	greenNames           map[string]string // blue id → green id, seen before the switchover
 	renames              map[string]string
-	oldBlue              []string // ARNs of the -oldN resources, after the switchover
-	renamesVerified      bool     // verify_renames.go
+	oldBlue              []string   // ARNs of the -oldN resources, after the switchover
+	renamesVerified      bool       // verify_renames.go
+	events               eventWatch // rdsevents.go
 	timeline             []TimelineEntry
 	taskSeen             map[string]taskSince // deployment task → when its status was first seen
 	// approved holds the steps the operator approved in this process, so a

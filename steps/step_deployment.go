@@ -116,6 +116,7 @@ func (r *run) findDeployment(ctx context.Context) (*awsclient.Deployment, error)
 		if err != nil {
 			return nil, err
 		}
+		r.readEvents(ctx, dep.Status == "INVALID_CONFIGURATION" || dep.Status == "SWITCHOVER_FAILED")
 		return &dep, nil
 	}
 	all, err := r.api.ListDeployments(ctx, "")
@@ -170,7 +171,7 @@ func (r *run) depProgress(dep awsclient.Deployment) Progress {
 // invalidConfiguration explains INVALID_CONFIGURATION and the way out.
 func (r *run) invalidConfiguration(dep awsclient.Deployment) error {
 	return fatal("deployment %s is INVALID_CONFIGURATION (%s): green can no longer be switched over (for example it was modified or promoted by hand). Blue is untouched and still production. Undo with `rdsbg abort --source %s` (deletes the deployment and its green, restores the proxy), then start again",
-		dep.ID, orNone(dep.StatusDetails), r.plan.Source.ID)
+		dep.ID, r.explainWithEvents(orNone(dep.StatusDetails)), r.plan.Source.ID)
 }
 
 func orNone(s string) string {
@@ -251,6 +252,7 @@ func (r *run) createDeployment(ps PlannedStep) stepImpl {
 					if err != nil {
 						return false, Progress{}, err
 					}
+					r.readEvents(ctx, dep.Status == "INVALID_CONFIGURATION") // rdsevents.go
 					switch dep.Status {
 					case "INVALID_CONFIGURATION":
 						return false, Progress{}, r.invalidConfiguration(dep)
@@ -529,7 +531,8 @@ func (r *run) switchover(ps PlannedStep) stepImpl {
 					case "SWITCHOVER_IN_PROGRESS":
 						seenInProgress = true
 					case "SWITCHOVER_FAILED":
-						return false, p, fatal("AWS could not complete the switchover and rolled it back (%s). Blue is still production under its own name; nothing was renamed", orNone(dep.StatusDetails))
+						r.readEvents(ctx, true)
+						return false, p, fatal("AWS could not complete the switchover and rolled it back (%s). Blue is still production under its own name; nothing was renamed", r.explainWithEvents(orNone(dep.StatusDetails)))
 					case "AVAILABLE":
 						if seenInProgress || r.e.cfg.Clock.Now().Sub(start) > r.plan.Options.SwitchoverTimeout {
 							return false, p, fatal("the switchover did not finish within its %s timeout and AWS rolled it back (%s). Blue is still production; check replica lag and long-running transactions, then `rdsbg resume` to try again", r.plan.Options.SwitchoverTimeout, orNone(dep.StatusDetails))
