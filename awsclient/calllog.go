@@ -3,6 +3,7 @@ package awsclient
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sort"
 	"strings"
 	"sync"
@@ -221,6 +222,10 @@ func errorCode(err error) string {
 		return "Canceled"
 	case errors.Is(err, context.DeadlineExceeded):
 		return "DeadlineExceeded"
+	case httpStatus(err) != 0:
+		// An HTTP answer without AWS's error format (an emulator's 404
+		// for a service it lacks): name the status, not "ClientError".
+		return fmt.Sprintf("HTTP%d", httpStatus(err))
 	default:
 		return "ClientError"
 	}

@@ -29,6 +29,15 @@ func serverStatus(err error) int {
 	return 0
 }
 
+// httpStatus is the HTTP status of err's response, 0 without one.
+func httpStatus(err error) int {
+	var respErr *awshttp.ResponseError
+	if errors.As(err, &respErr) {
+		return respErr.HTTPStatusCode()
+	}
+	return 0
+}
+
 // Unavailable reports whether a read failed for a reason that says nothing
 // about the request itself: the caller's role lacks the permission, the
 // endpoint does not implement the action, or it kept answering 5xx. For a

@@ -43,3 +43,28 @@ func TestHTML500IsAServerErrorAndItsRetriesAreVisible(t *testing.T) {
 		t.Fatalf("retries %q", retries)
 	}
 }
+
+// A 404 without AWS's error format (moto has no CloudWatch rpcv2-cbor) is
+// an unsupported action, shown as HTTP404.
+func TestHTML404IsUnsupported(t *testing.T) {
+	isolateAWSEnv(t)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(404)
+		_, _ = w.Write([]byte("<html>not found</html>"))
+	}))
+	defer srv.Close()
+	calls := NewCallLog()
+	var last Call
+	calls.Subscribe(func(c Call) { last = c })
+	c, err := New(context.Background(), Options{EndpointURL: srv.URL, Region: "us-east-1", Simulator: true, Clock: clock.NewVirtual(testStart), Calls: calls, HTTPClient: srv.Client(), MaxAttempts: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.DescribeEngineVersion(context.Background(), "postgres", "15.7")
+	if k := Classify(err); k != KindUnsupported {
+		t.Fatalf("kind %s: %v", k, err)
+	}
+	if last.ErrorCode == "ClientError" {
+		t.Fatalf("call %+v", last)
+	}
+}

@@ -124,7 +124,9 @@ func Classify(err error) ErrorKind {
 	}
 	var apiErr smithy.APIError
 	if errors.As(err, &apiErr) {
-		if k := kindOfCode(apiErr.ErrorCode()); k != KindOther || serverStatus(err) == 0 {
+		k := kindOfCode(apiErr.ErrorCode())
+		generic := apiErr.ErrorCode() == "" || apiErr.ErrorCode() == "UnknownError"
+		if k != KindOther || (serverStatus(err) == 0 && !(generic && httpStatus(err) == 404)) {
 			return k
 		}
 	}
@@ -133,6 +135,9 @@ func Classify(err error) ErrorKind {
 	}
 	if serverStatus(err) != 0 {
 		return KindServerError
+	}
+	if httpStatus(err) == 404 {
+		return KindUnsupported // no such service or action at this endpoint
 	}
 	return KindOther
 }

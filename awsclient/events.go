@@ -3,8 +3,8 @@ package awsclient
 import (
 	"context"
 	"strings"
-	"unicode"
 	"time"
+	"unicode"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/rds"

@@ -21,6 +21,10 @@ const RecordRDSEvent RecordKind = "rds-event"
 // calls an hour, far inside the API budget.
 const eventCadence = time.Minute
 
+// eventSteps are the long waits whose events are read: provisioning and
+// the upgrade of green ("provision-green" is the order helper's step).
+var eventSteps = map[StepID]bool{StepCreateDeployment: true, "provision-green": true, StepUpgradeGreen: true, StepAttachProxyBlue: true}
+
 type eventWatch struct {
 	lastRead time.Time // clock time of the last read
 	since    time.Time // AWS time of the newest event seen
@@ -34,6 +38,11 @@ type eventWatch struct {
 func (r *run) readEvents(ctx context.Context, force bool) {
 	reader, ok := r.api.(awsclient.EventReader)
 	if !ok || r.depID == "" || r.events.off {
+		return
+	}
+	if !eventSteps[r.currentStep()] {
+		// Never in or next to the critical section: a read there would
+		// take the pacer's budget from the calls that bound the window.
 		return
 	}
 	now := r.e.cfg.Clock.Now()

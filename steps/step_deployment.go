@@ -531,7 +531,6 @@ func (r *run) switchover(ps PlannedStep) stepImpl {
 					case "SWITCHOVER_IN_PROGRESS":
 						seenInProgress = true
 					case "SWITCHOVER_FAILED":
-						r.readEvents(ctx, true)
 						return false, p, fatal("AWS could not complete the switchover and rolled it back (%s). Blue is still production under its own name; nothing was renamed", r.explainWithEvents(orNone(dep.StatusDetails)))
 					case "AVAILABLE":
 						if seenInProgress || r.e.cfg.Clock.Now().Sub(start) > r.plan.Options.SwitchoverTimeout {
