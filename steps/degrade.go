@@ -2,6 +2,7 @@ package steps
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/rdsbg/rdsbg/awsclient"
 )
@@ -48,20 +49,21 @@ func unavailableRead(err error, action, awsChecks string) (string, bool) {
 // unverifiedUpgrade is the upgrade target taken on trust when the engine
 // catalogue cannot be read: the version as asked, major when its leading
 // number (MySQL, MariaDB: two numbers) differs from the source's.
-func unverifiedUpgrade(engine, from, to string) *awsclient.UpgradeTarget {
+func unverifiedUpgrade(engine, from, to string, err error) *awsclient.UpgradeTarget {
 	a, b := parseVersion(from), parseVersion(to)
 	major := a.at(0) != b.at(0)
 	switch engine {
 	case "mysql", "mariadb":
 		major = major || a.at(1) != b.at(1)
 	}
-	return &awsclient.UpgradeTarget{Engine: engine, Version: to, Major: major, Description: unverifiedMark}
+	msg, _ := unavailableRead(err, "rds:DescribeDBEngineVersions", "")
+	return &awsclient.UpgradeTarget{Engine: engine, Version: to, Major: major, Description: unverifiedMark + msg}
 }
 
 // unverifiedMark is the Description of an upgrade target that the engine
 // catalogue did not confirm.
-const unverifiedMark = "not checked against the engine catalogue"
+const unverifiedMark = "not checked against the engine catalogue: "
 
 func upgradeUnverified(u *awsclient.UpgradeTarget) bool {
-	return u != nil && u.Description == unverifiedMark
+	return u != nil && strings.HasPrefix(u.Description, unverifiedMark)
 }

@@ -72,7 +72,7 @@ func ResolveUpgrade(ctx context.Context, api awsclient.API, d Discovery, o Optio
 	if _, ok := awsclient.Unavailable(err); ok {
 		// Degrade: CreateBlueGreenDeployment checks the target itself
 		// (degrade.go); the preflight row says so.
-		return unverifiedUpgrade(src.Engine, src.EngineVersion, want), nil
+		return unverifiedUpgrade(src.Engine, src.EngineVersion, want, err), nil
 	}
 	if err != nil && ctx.Err() == nil {
 		return nil, preflightError("--target-engine-version", "could not read the engine catalogue to check --target-engine-version %s: %v; nothing was changed", want, err)
@@ -356,11 +356,7 @@ func (p *preflight) upgradeTarget(ctx context.Context) {
 		if p.upgrade.Major {
 			kind = "major"
 		}
-		_, err := p.api.DescribeEngineVersion(ctx, src.Engine, src.EngineVersion)
-		msg, _ := unavailableRead(err, "rds:DescribeDBEngineVersions", "")
-		if msg == "" {
-			msg = "Could not run rds:DescribeDBEngineVersions. "
-		}
+		msg := strings.TrimPrefix(p.upgrade.Description, unverifiedMark) // the reason, read once
 		p.add(CheckUpgradeTarget, title, CheckWarn, msg+fmt.Sprintf("%s → %s is taken as a %s upgrade without checking it: AWS validates the target version itself when the deployment is created, and a refusal there changes nothing.", src.EngineVersion, p.upgrade.Version, kind), "grant rds:DescribeDBEngineVersions to check it here")
 		return
 	}
