@@ -322,8 +322,16 @@ func TestConformanceAuroraRunAgainstMotoChecksRenames(t *testing.T) {
 	vpc := cli.text("ec2", "create-vpc", "--cidr-block", "10.0.0.0/16", "--query", "Vpc.VpcId")
 	s1 := cli.text("ec2", "create-subnet", "--vpc-id", vpc, "--cidr-block", "10.0.1.0/24", "--availability-zone", "us-east-1a", "--query", "Subnet.SubnetId")
 	s2 := cli.text("ec2", "create-subnet", "--vpc-id", vpc, "--cidr-block", "10.0.2.0/24", "--availability-zone", "us-east-1b", "--query", "Subnet.SubnetId")
+	// Aurora PostgreSQL blue/green needs logical replication in the
+	// cluster's parameter group (rds-facts §5.2); moto's default group name
+	// does not exist in moto, so the cluster gets its own.
+	cli.json("rds", "create-db-cluster-parameter-group", "--db-cluster-parameter-group-name", "ledger-apg15",
+		"--db-parameter-group-family", "aurora-postgresql15", "--description", "ledger")
+	cli.json("rds", "modify-db-cluster-parameter-group", "--db-cluster-parameter-group-name", "ledger-apg15", "--parameters",
+		"ParameterName=rds.logical_replication,ParameterValue=1,ApplyMethod=pending-reboot", "ParameterName=synchronous_commit,ParameterValue=on,ApplyMethod=immediate")
 	cli.json("rds", "create-db-cluster", "--db-cluster-identifier", "ledger-cluster", "--engine", "aurora-postgresql", "--engine-version", "15.6",
-		"--master-username", "adm", "--master-user-password", "conformance-only", "--backup-retention-period", "7")
+		"--master-username", "adm", "--master-user-password", "conformance-only", "--backup-retention-period", "7",
+		"--db-cluster-parameter-group-name", "ledger-apg15")
 	for _, id := range []string{"ledger-instance-1", "ledger-instance-2"} {
 		cli.json("rds", "create-db-instance", "--db-instance-identifier", id, "--db-cluster-identifier", "ledger-cluster",
 			"--engine", "aurora-postgresql", "--db-instance-class", "db.r6g.large")
