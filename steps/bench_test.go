@@ -186,7 +186,7 @@ func isolateBenchEnv(b testing.TB) {
 // windowSimOptions: the legacy-regime RDS PostgreSQL scenario with a fixed
 // latency on every call and a 30 s switchover.
 func windowSimOptions() sim.Options {
-	t := sim.DefaultTimings()
+	t := sim.FastTimings()
 	t.Switchover = benchSwitchover
 	t.TargetRegister = benchTargetRegister
 	return sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy, Timings: &t, Faults: []sim.Fault{{LatencyMS: int(benchAPILatency / time.Millisecond)}}}

@@ -135,6 +135,9 @@ type Finished struct {
 	// Probe is the SQL probe's measure of the applications' downtime
 	// (steps/probe); nil without --probe-dsn.
 	Probe *probe.Report `json:"probe,omitempty"`
+	// OldBlue: the -oldN resources AWS keeps after the switchover and
+	// whether they are read-only (oldblue.go); nil before a switchover.
+	OldBlue *OldBlueState `json:"old_blue,omitempty"`
 }
 
 // TimelineEntry is one step's span in the summary.

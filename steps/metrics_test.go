@@ -119,7 +119,7 @@ func TestMetricsErrorDoesNotStopTheRun(t *testing.T) {
 // lags too far for the switchover timeout, says why, and lets the run go
 // on once the lag has fallen.
 func TestReadyGateWaitsForTheLagToFall(t *testing.T) {
-	tm := sim.DefaultTimings()
+	tm := sim.FastTimings()
 	tm.LagCatchUp = 40 * time.Minute // a green that catches up slowly
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy, Timings: &tm})
 	env.approver.answers["ready-gate"] = DecisionWait // the lag must fall by itself here
@@ -153,7 +153,7 @@ func TestReadyGateWaitsForTheLagToFall(t *testing.T) {
 }
 
 func TestReadyGateOffersToGoOnWithASevereConfirmation(t *testing.T) {
-	tm := sim.DefaultTimings()
+	tm := sim.FastTimings()
 	tm.LagCatchUp = 10 * time.Hour // green never catches up within the run
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy, Timings: &tm})
 	var asked []Approval

@@ -70,6 +70,10 @@ func newReliabilityEnv(t *testing.T, o sim.Options) *engineEnv {
 	t.Helper()
 	clk := clock.NewVirtual(simStart)
 	o.Clock = clk
+	if o.Timings == nil {
+		fast := sim.FastTimings() // the figures these tests were written for
+		o.Timings = &fast
+	}
 	s, err := sim.New(o)
 	if err != nil {
 		t.Fatal(err)

@@ -34,7 +34,9 @@ type run struct {
 	switchoverDuration   time.Duration
 	greenNames           map[string]string // blue id → green id, seen before the switchover
 	renames              map[string]string
-	oldBlue              []string // ARNs of the -oldN resources, after the switchover
+	oldBlue              []string   // ARNs of the -oldN resources, after the switchover
+	renamesVerified      bool       // verify_renames.go
+	events               eventWatch // rdsevents.go
 	timeline             []TimelineEntry
 	taskSeen             map[string]taskSince // deployment task → when its status was first seen
 	// approved holds the steps the operator approved in this process, so a
@@ -452,6 +454,7 @@ func (r *run) finish(outcome string, err error, proxyState string) (Finished, er
 	if len(r.renames) > 0 {
 		f.Renames = r.renames
 	}
+	f.OldBlue = r.oldBlueState(f.Timeline)
 	if w := r.e.watcher(); w != nil {
 		f.Metrics = w.Summary()
 	}

@@ -118,6 +118,7 @@ func (r *run) findDeployment(ctx context.Context) (*awsclient.Deployment, error)
 		if err != nil {
 			return nil, err
 		}
+		r.readEvents(ctx, dep.Status == "INVALID_CONFIGURATION" || dep.Status == "SWITCHOVER_FAILED")
 		return &dep, nil
 	}
 	all, err := r.api.ListDeployments(ctx, "")
@@ -172,7 +173,7 @@ func (r *run) depProgress(dep awsclient.Deployment) Progress {
 // invalidConfiguration explains INVALID_CONFIGURATION and the way out.
 func (r *run) invalidConfiguration(dep awsclient.Deployment) error {
 	return fatal("deployment %s is INVALID_CONFIGURATION (%s): green can no longer be switched over (for example it was modified or promoted by hand). Blue is untouched and still production. Undo with `rdsbg abort --source %s` (deletes the deployment and its green, restores the proxy), then start again",
-		dep.ID, orNone(dep.StatusDetails), r.plan.Source.ID)
+		dep.ID, r.explainWithEvents(orNone(dep.StatusDetails)), r.plan.Source.ID)
 }
 
 func orNone(s string) string {
@@ -516,7 +517,7 @@ func (r *run) switchover(ps PlannedStep) stepImpl {
 					case "SWITCHOVER_IN_PROGRESS":
 						seenInProgress = true
 					case "SWITCHOVER_FAILED":
-						return false, p, fatal("AWS could not complete the switchover and rolled it back (%s). Blue is still production under its own name; nothing was renamed", orNone(dep.StatusDetails))
+						return false, p, fatal("AWS could not complete the switchover and rolled it back (%s). Blue is still production under its own name; nothing was renamed", r.explainWithEvents(orNone(dep.StatusDetails)))
 					case "AVAILABLE":
 						if seenInProgress || r.e.cfg.Clock.Now().Sub(start) > r.plan.Options.SwitchoverTimeout {
 							return false, p, fatal("the switchover did not finish within its %s timeout and AWS rolled it back (%s). Blue is still production; check replica lag and long-running transactions, then `rdsbg resume` to try again", r.plan.Options.SwitchoverTimeout, orNone(dep.StatusDetails))
@@ -615,6 +616,11 @@ func (r *run) verify(ps PlannedStep) stepImpl {
 						}
 						p.ProxyTargets = v.targets
 						ok = ok && v.healthyAll(len(r.proxies))
+					}
+					if ok {
+						if err := r.renamesOnce(ctx, want); err != nil {
+							return false, p, err
+						}
 					}
 					return ok, p, nil
 				}})

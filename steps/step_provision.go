@@ -43,6 +43,7 @@ func (r *run) provisionGreen(ps PlannedStep) stepImpl {
 					if err != nil {
 						return false, Progress{}, err
 					}
+					r.readEvents(ctx, dep.Status == "INVALID_CONFIGURATION") // rdsevents.go
 					switch dep.Status {
 					case "INVALID_CONFIGURATION":
 						return false, Progress{}, r.invalidConfiguration(dep)

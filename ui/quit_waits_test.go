@@ -166,7 +166,7 @@ func gatedSimConfig(t *testing.T, scenario string, gate *pollGate) Config {
 	t.Helper()
 	isolateAWSEnv(t)
 	clk := clock.NewVirtual(t0)
-	s, err := sim.New(sim.Options{Scenario: scenario, Clock: clk})
+	s, err := sim.New(sim.Options{Scenario: scenario, Clock: clk, Timings: fastTimings()})
 	if err != nil {
 		t.Fatal(err)
 	}
