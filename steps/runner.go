@@ -40,11 +40,17 @@ type run struct {
 	// step re-run after the fallback to detach (create-deployment) is not
 	// asked twice for the same change.
 	approved map[StepID]bool
+	// cleanupDeclined: the operator said no to the optional cleanup after a
+	// successful switchover; the run is done, with leftovers (leftovers.go).
+	cleanupDeclined bool
+	greenSeen       []string   // green members' identifiers, as last seen
+	readyGreen      *GreenInfo // green as a run paused ready leaves it
 }
 
 type taskSince struct {
 	status string
 	since  time.Time
+	took   time.Duration // COMPLETED: the time spent in the status before (tasks.go)
 }
 
 // Run is a fresh execution: discover → preflight → plan → approval → steps.
@@ -84,6 +90,10 @@ func (e *Engine) Run(ctx context.Context) (Finished, error) {
 	plan, err := BuildPlan(r.disc, opts, upgrade, e.cfg.Clock.Now())
 	if err != nil {
 		return r.finish(OutcomeFailed, err, "")
+	}
+	if err := e.checkPlan(plan, nil); err != nil {
+		// Refused before the journal records a run: nothing has changed.
+		return e.finishEarly(OutcomeFailed, err, "")
 	}
 	r.plan = plan
 	r.proxies = plan.Proxies
@@ -233,6 +243,9 @@ func (r *run) execute(ctx context.Context) (Finished, error) {
 			}
 			continue
 		}
+		if errors.Is(err, errPausedReady) {
+			return r.finishReady(ctx)
+		}
 		if err != nil {
 			return r.fail(ctx, err)
 		}
@@ -253,11 +266,17 @@ func (r *run) runSteps(ctx context.Context) error {
 		}
 		if ps.Critical && !r.criticalApproved {
 			if err := r.approveCritical(ctx); err != nil {
-				return err
+				return r.pausedIfDeclined(ps, err)
 			}
 		}
 		if err := r.runStep(ctx, ps); err != nil {
-			return err
+			if r.declinedCleanup(ps, err) {
+				continue
+			}
+			return r.pausedIfDeclined(ps, err)
+		}
+		if r.pauseAfter(ps) {
+			return errPausedReady
 		}
 	}
 	return nil
@@ -340,12 +359,17 @@ func (r *run) runStep(ctx context.Context, ps PlannedStep) error {
 	// attach-proxy-blue is never asked: it restores production's own proxy
 	// registration, a decline would be compensated by the same call, and a
 	// prompt would only keep the proxy empty while the operator reads it.
+	var approvalWait time.Duration
 	if outcome == stepTodo && impl.apply != nil && !ps.CheckOnly && ps.Severity != SeverityReadOnly && !ps.Critical && ps.ID != StepAttachProxyBlue && !r.approved[ps.ID] {
 		a := Approval{Kind: "step", Step: ps.ID, Title: ps.Title, Text: ps.Effect + "\n" + ps.Why, Severity: ps.Severity, CLI: ps.CLI}
 		if ps.Severity == SeveritySevere {
 			a.Confirm = r.plan.Source.ID
 		}
-		if err := r.ask(ctx, a); err != nil {
+		err := r.ask(ctx, a)
+		// The operator's thinking time is not the step's work: measured
+		// apart, and the step's clock starts at the answer.
+		approvalWait, started = r.e.cfg.Clock.Now().Sub(started), r.e.cfg.Clock.Now()
+		if err != nil {
 			return err
 		}
 		if r.approved == nil {
@@ -389,7 +413,7 @@ func (r *run) runStep(ctx context.Context, ps PlannedStep) error {
 		// fallback to detach) reads as two different things in the summary.
 		result = "checked"
 	}
-	r.timeline = append(r.timeline, TimelineEntry{Step: ps.ID, Started: started, Duration: dur, Outcome: result})
+	r.timeline = append(r.timeline, TimelineEntry{Step: ps.ID, Started: started, Duration: dur, Outcome: result, ApprovalWait: approvalWait})
 	return nil
 }
 
@@ -412,7 +436,7 @@ func (r *run) stepFailed(ps PlannedStep, started time.Time, err error) error {
 		outcome, state = "interrupted", StepStateInterrupted
 	}
 	_ = r.journal.Append(Record{Kind: RecordStep, Step: ps.ID, State: state, Message: err.Error(), DeploymentID: r.depID})
-	failedEv := Event{Type: EventStepFailed, Step: ps.ID, Message: err.Error(), Error: errorInfo(err)}
+	failedEv := Event{Type: EventStepFailed, Step: ps.ID, Message: err.Error(), Error: r.errorInfo(err)}
 	r.e.emit(failedEv)
 	var hookErr *HookError
 	if !errors.As(err, &hookErr) {
@@ -464,7 +488,10 @@ func (r *run) finish(outcome string, err error, proxyState string) (Finished, er
 		JournalPath:       r.journal.Path(),
 		RunbookPath:       r.saveRunbook(),
 		DeploymentID:      r.depID,
+		Source:            r.disc.Source.ID,
 	}
+	f.Leftovers, f.FinalSnapshot = r.leftovers(outcome)
+	f.Green = r.readyGreen
 	if len(r.renames) > 0 {
 		f.Renames = r.renames
 	}
@@ -476,7 +503,7 @@ func (r *run) finish(outcome string, err error, proxyState string) (Finished, er
 	msg := finishMessage(outcome, proxyState, err, r.disc.Source.ID, len(r.renames) > 0)
 	fc := f
 	_ = r.journal.Append(Record{Kind: RecordFinish, Finished: &fc, Message: msg, DeploymentID: r.depID})
-	r.e.emit(Event{Type: EventRunFinished, Message: msg, Error: errorInfo(err), Finished: &fc})
+	r.e.emit(Event{Type: EventRunFinished, Message: msg, Error: r.errorInfo(err), Finished: &fc})
 	return f, err
 }
 
@@ -509,6 +536,8 @@ func finishMessage(outcome, proxyState string, err error, source string, switche
 	switch outcome {
 	case OutcomeDone:
 		return "done; " + where
+	case OutcomeReady:
+		return fmt.Sprintf("ready: green is prepared and in sync, %s; switch over when you choose with `rdsbg resume --source %s`", where, source)
 	case OutcomeInterrupted:
 		return fmt.Sprintf("interrupted; %s; continue with `rdsbg resume --source %s`", where, source)
 	case OutcomeCancelled:
