@@ -32,5 +32,34 @@ func statusExit(report steps.StatusReport) error {
 	if len(report.Unreadable) == 0 {
 		return nil
 	}
-	return &exitError{code: steps.ExitStepFailed, err: errors.New("AWS could not be read (" + strings.Join(report.Unreadable, "; ") + "): the live fields above are UNKNOWN")}
+	return &exitError{code: steps.ExitStepFailed, err: errors.New("AWS could not be read: the live fields above are UNKNOWN, not gone (exit 1)")}
+}
+
+// nextFlags are the global flags a next command must repeat to reach the
+// same account, endpoint and journal: those that are not the defaults.
+func nextFlags(g globalFlags) string {
+	var b strings.Builder
+	if g.profile != "" {
+		b.WriteString(" --profile " + shellWord(g.profile))
+	}
+	if g.region != "" {
+		b.WriteString(" --region " + shellWord(g.region))
+	}
+	if g.endpointURL != "" {
+		b.WriteString(" --endpoint-url " + shellWord(g.endpointURL))
+	}
+	if g.stateDir != "" {
+		b.WriteString(" --state-dir " + shellWord(g.stateDir))
+	}
+	return b.String()
+}
+
+// shellWord quotes s for a shell when it needs it.
+func shellWord(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:=@,+", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -60,6 +60,9 @@ type globalFlags struct {
 	// hooks run at every step transition (steps/hooks.go).
 	hooks       []string
 	hookTimeout time.Duration
+	// demoRerun is set by `rdsbg demo` only: the command that reruns it,
+	// for the epilogue (the demo's simulator dies with the process).
+	demoRerun string
 }
 
 // probe is --probe-dsn, else RDSBG_PROBE_DSN.
@@ -355,11 +358,17 @@ func runInteractive(ctx context.Context, env *environment, g globalFlags, opts s
 		ProbeDSN:    g.probe(),
 		Hooks:       g.hooks,
 		HookTimeout: g.hookTimeout,
+		NextFlags:   nextFlags(g),
+		DemoRerun:   g.demoRerun,
 	}
 	var code int
 	var err error
 	if !g.plain && isTerminal(stdin, stderr) {
-		code, err = ui.RunWizard(ctx, cfg, stdin, stderr)
+		var epilogue string
+		code, epilogue, err = ui.RunWizardWithEpilogue(ctx, cfg, stdin, stderr)
+		// On the normal screen, once the alternate screen is gone: what
+		// to know and do next stays in the scrollback.
+		fmt.Fprint(stderr, epilogue)
 	} else {
 		code, err = ui.RunPlain(ctx, cfg, stdin, stderr)
 	}
@@ -414,6 +423,7 @@ against it through the real AWS SDK. Nothing leaves this machine.`,
 				return err
 			}
 			title := fmt.Sprintf("rdsbg demo · simulator %s · ×%g", scenario, speed)
+			dg.demoRerun = fmt.Sprintf("rdsbg demo --scenario %s --speed %g", scenario, speed)
 			return runInteractive(cmd.Context(), env, dg, steps.Options{}, "run", title, stdin, stderr)
 		},
 	}

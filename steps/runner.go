@@ -365,10 +365,11 @@ func (r *run) runStep(ctx context.Context, ps PlannedStep) error {
 		if ps.Severity == SeveritySevere {
 			a.Confirm = r.plan.Source.ID
 		}
+		asked := r.e.cfg.Clock.Now()
 		err := r.ask(ctx, a)
 		// The operator's thinking time is not the step's work: measured
-		// apart, and the step's clock starts at the answer.
-		approvalWait, started = r.e.cfg.Clock.Now().Sub(started), r.e.cfg.Clock.Now()
+		// apart, and left out of the step's duration.
+		approvalWait = r.e.cfg.Clock.Now().Sub(asked)
 		if err != nil {
 			return err
 		}
@@ -384,7 +385,7 @@ func (r *run) runStep(ctx context.Context, ps PlannedStep) error {
 	startedEv := Event{Type: EventStepStarted, Step: ps.ID, Message: msg}
 	if err := r.e.runHooks(ctx, HookPre, startedEv); err != nil {
 		// Before the step's record and change: nothing of it is done.
-		return r.stepFailed(ps, started, err)
+		return r.stepFailed(ps, started.Add(approvalWait), err)
 	}
 	r.e.emit(startedEv)
 	// Journalled before the mutation: a crash from here on is resumed by
@@ -394,15 +395,15 @@ func (r *run) runStep(ctx context.Context, ps PlannedStep) error {
 	}
 	if outcome == stepTodo && impl.apply != nil {
 		if err := impl.apply(ctx); err != nil {
-			return r.stepFailed(ps, started, err)
+			return r.stepFailed(ps, started.Add(approvalWait), err)
 		}
 	}
 	if impl.settle != nil {
 		if err := impl.settle(ctx); err != nil {
-			return r.stepFailed(ps, started, err)
+			return r.stepFailed(ps, started.Add(approvalWait), err)
 		}
 	}
-	dur := r.e.cfg.Clock.Now().Sub(started)
+	dur := r.e.cfg.Clock.Now().Sub(started) - approvalWait
 	_ = r.journal.Append(Record{Kind: RecordStep, Step: ps.ID, State: StepStateDone, DeploymentID: r.depID})
 	doneEv := Event{Type: EventStepDone, Step: ps.ID, Message: fmt.Sprintf("in %s", dur.Round(time.Second))}
 	r.e.emit(doneEv)

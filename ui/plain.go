@@ -123,6 +123,11 @@ func runPlain(ctx context.Context, cfg Config, be backend, in io.Reader, out io.
 		}
 		p.printf("Run ended with an error: %v\n", err)
 	}
+	ep := EpilogueInput{Source: opts.Source, Code: code, Flags: cfg.NextFlags, Demo: cfg.DemoRerun}
+	if f.Outcome != "" {
+		ep.Finished = &f
+	}
+	p.printf("\n%s", Epilogue(ep))
 	return code, err
 }
 
