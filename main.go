@@ -199,8 +199,9 @@ without its proxy.
 
 Without a subcommand it opens the interactive wizard (a terminal is needed).
 
-Exit codes: 0 done, 1 a step failed (state consistent, see the journal),
-2 bad usage or input, 3 preflight blocked (nothing changed), 4 cancelled,
+Exit codes: 0 done (or ready: paused before the critical section), 1 a step
+failed (state consistent, see the journal; for status: AWS could not be
+read), 2 bad usage or input, 3 preflight blocked (nothing changed), 4 cancelled,
 5 interrupted (continue with 'rdsbg resume').`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
