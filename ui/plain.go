@@ -281,10 +281,17 @@ func (p *plainIO) printSummary(f steps.Finished) {
 		p.printf("Switchover: %s\n", formatDuration(time.Duration(f.SwitchoverMS)*time.Millisecond))
 	}
 	for _, t := range f.Timeline {
+		if t.ApprovalWait >= time.Second {
+			p.printf("  %-22s %-9s %s (answered after %s)\n", t.Step, formatDuration(t.Duration), t.Outcome, formatDuration(t.ApprovalWait))
+			continue
+		}
 		p.printf("  %-22s %-9s %s\n", t.Step, formatDuration(t.Duration), t.Outcome)
 	}
 	for _, k := range sortedKeys(f.Renames) {
 		p.printf("  renamed %s → %s\n", k, f.Renames[k])
+	}
+	for _, l := range f.LeftoverLines() {
+		p.printf("Left in AWS: %s\n", l)
 	}
 	if f.JournalPath != "" {
 		p.printf("Journal: %s\n", f.JournalPath)
