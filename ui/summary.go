@@ -28,7 +28,7 @@ func (m *summaryModel) view() string {
 	}
 	outcome := strings.ToUpper(f.Outcome)
 	switch f.Outcome {
-	case steps.OutcomeDone:
+	case steps.OutcomeDone, steps.OutcomeReady:
 		b.WriteString(st.OK.Render("✓ "+outcome) + "  ")
 	case steps.OutcomeFailed, steps.OutcomeBlocked:
 		b.WriteString(st.Bad.Render("✗ "+outcome) + "  ")
