@@ -338,3 +338,27 @@ func TestAbortAfterAFinishedRunRefusesTruthfully(t *testing.T) {
 		t.Errorf("abort after done changed AWS")
 	}
 }
+
+// In the native regime the switchover is asked as a step: declining it
+// pauses the run ready as well.
+func TestDecliningTheNativeSwitchoverPausesReady(t *testing.T) {
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSMySQLNative})
+	env.approver.decide = func(a Approval) (Decision, bool) {
+		if a.Step == StepSwitchover {
+			return DecisionDecline, true
+		}
+		return "", false
+	}
+	f, err := env.engine(t, Options{Source: "shop-db"}).Run(context.Background())
+	if err != nil || f.Outcome != OutcomeReady || f.ExitCode != ExitOK || f.ProxyState != ProxyOnBlue {
+		t.Fatalf("declined native switchover: %s exit %d proxy %s (%v)", f.Outcome, f.ExitCode, f.ProxyState, err)
+	}
+	if st := env.sim.Stats(); st.DeploymentsCreated != 1 {
+		t.Fatalf("deployments created: %d", st.DeploymentsCreated)
+	}
+	for _, m := range env.sim.Mutations() {
+		if strings.Contains(m.Operation, "Switchover") {
+			t.Fatalf("a declined switchover was sent: %+v", m)
+		}
+	}
+}
