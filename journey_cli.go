@@ -1,8 +1,12 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"strings"
+	"time"
 
 	"github.com/rdsbg/rdsbg/steps"
 )
@@ -62,4 +66,39 @@ func shellWord(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// statusSource is status without --source: the one resumable run, or, when
+// several wait, their listing (age, lag, green's classes) as the answer.
+func statusSource(stateDirFlag, output string, stdout io.Writer) (source string, listed bool, err error) {
+	var list io.Writer = stdout
+	if output == "json" {
+		list = nil
+	}
+	dir, err := resolveStateDir(stateDirFlag)
+	if err != nil {
+		return "", false, err
+	}
+	sources, err := steps.FindJournals(dir)
+	if err != nil {
+		return "", false, exitFor(err)
+	}
+	if len(sources) > 1 {
+		runs, err := steps.PausedRuns(dir)
+		if err != nil {
+			return "", false, exitFor(err)
+		}
+		if output == "json" {
+			enc := json.NewEncoder(stdout)
+			enc.SetIndent("", "  ")
+			return "", true, enc.Encode(struct {
+				Paused []steps.PausedRun `json:"paused"`
+			}{runs})
+		}
+		fmt.Fprint(stdout, steps.RenderPausedRuns(runs, time.Now()))
+		fmt.Fprintln(stdout, "Pass --source ID for one run's journal and live state.")
+		return "", true, nil
+	}
+	found, err := unfinishedSource(stateDirFlag, list)
+	return found, false, err
 }

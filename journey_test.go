@@ -42,24 +42,7 @@ func TestCLIWrongConfirmMakesNoAWSCall(t *testing.T) {
 // status without a readable AWS said `gone`, `none` and exit 0.
 func TestCLIStatusUnreadableIsUnknownAndNonZero(t *testing.T) {
 	env := newCLIEnv(t, "rds-mysql-native-proxy")
-	if err := os.MkdirAll(env.stateDir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	j, err := steps.OpenJournal(steps.JournalPath(env.stateDir, "shop-db"), time.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	plan := steps.Plan{Source: steps.Source{Kind: "instance", ID: "shop-db"}, Regime: steps.RegimeNative,
-		Proxies: []steps.ProxyRegistration{{Proxy: "shop-proxy", TargetGroup: "default"}}}
-	for _, rec := range []steps.Record{
-		{Kind: steps.RecordRunStarted, Source: "shop-db", Plan: &plan, DeploymentID: "bgd-0123456789abcdef"},
-		{Kind: steps.RecordFinish, Finished: &steps.Finished{Outcome: steps.OutcomeReady, ProxyState: steps.ProxyOnBlue}},
-	} {
-		if err := j.Append(rec); err != nil {
-			t.Fatal(err)
-		}
-	}
-	j.Close()
+	writeReadyJournal(t, env.stateDir, "shop-db", "db.r6g.large")
 	dead := httptest.NewServer(nil)
 	url := dead.URL
 	dead.Close()
@@ -70,5 +53,54 @@ func TestCLIStatusUnreadableIsUnknownAndNonZero(t *testing.T) {
 	if !strings.Contains(out, "deployment: bgd-0123456789abcdef UNKNOWN") || !strings.Contains(out, "proxy:      UNKNOWN") ||
 		strings.Contains(out, " gone") || strings.Contains(out, "proxy:      none") {
 		t.Fatalf("status turned an error into a state:\n%s", out)
+	}
+}
+
+// writeReadyJournal writes the journal of a run paused ready, as the
+// engine writes it, with green on class.
+func writeReadyJournal(t *testing.T, stateDir, source, class string) {
+	t.Helper()
+	if err := os.MkdirAll(stateDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	j, err := steps.OpenJournal(steps.JournalPath(stateDir, source), time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan := steps.Plan{Source: steps.Source{Kind: "instance", ID: source}, Regime: steps.RegimeNative,
+		Proxies: []steps.ProxyRegistration{{Proxy: "shop-proxy", TargetGroup: "default"}}}
+	green := &steps.GreenInfo{DeploymentID: "bgd-0123456789abcdef", Members: []steps.GreenMember{{ID: source + "-green-abcdef", Class: class}}}
+	for _, rec := range []steps.Record{
+		{Kind: steps.RecordRunStarted, Source: source, Plan: &plan, DeploymentID: "bgd-0123456789abcdef"},
+		{Kind: steps.RecordFinish, Time: time.Now().Add(-3 * time.Hour), Finished: &steps.Finished{Outcome: steps.OutcomeReady, ProxyState: steps.ProxyOnBlue, Green: green}},
+	} {
+		if err := j.Append(rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	j.Close()
+}
+
+// Declined or paused runs vanished from status and resume; now both list
+// the runs waiting for the operator with age and green's classes.
+func TestCLIStatusAndResumeListPausedRuns(t *testing.T) {
+	env := newCLIEnv(t, "rds-mysql-native-proxy")
+	writeReadyJournal(t, env.stateDir, "shop-db", "db.r6g.large")
+	writeReadyJournal(t, env.stateDir, "orders-db", "db.m6g.xlarge")
+	code, out, errOut := env.rdsbg(t, "status")
+	if code != 0 {
+		t.Fatalf("status: exit %d\n%s%s", code, out, errOut)
+	}
+	for _, want := range []string{"shop-db", "orders-db", "ready for the switchover", "db.r6g.large", "db.m6g.xlarge", "3h00m ago", "--source"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("status lacks %q:\n%s", want, out)
+		}
+	}
+	code, out, errOut = env.rdsbg(t, "resume")
+	if code != steps.ExitUsage || !strings.Contains(errOut, "db.m6g.xlarge") || !strings.Contains(errOut, "pass --source") {
+		t.Errorf("resume with two paused runs: exit %d\n%s%s", code, out, errOut)
+	}
+	if n := env.sim.TotalCalls(); n != 0 {
+		t.Errorf("listing made %d AWS calls", n)
 	}
 }

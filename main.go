@@ -737,12 +737,8 @@ func newStatusCommand(g *globalFlags, stdout io.Writer) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if source == "" {
-				var list io.Writer = stdout
-				if output == "json" {
-					list = nil
-				}
-				found, err := unfinishedSource(g.stateDir, list)
-				if err != nil {
+				found, listed, err := statusSource(g.stateDir, output, stdout)
+				if err != nil || listed {
 					return err
 				}
 				source = found
