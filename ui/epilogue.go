@@ -130,3 +130,12 @@ func (w *wizard) quitAdvice() string {
 	}
 	return text
 }
+
+// declineWords says what esc does: before the critical section (or the
+// switchover) it pauses the run ready, green kept for `rdsbg resume`.
+func (c *confirmation) declineWords() string {
+	if c.approval.Kind == "critical-section" || c.approval.Step == steps.StepSwitchover {
+		return "not now (stay ready)"
+	}
+	return "stop here"
+}

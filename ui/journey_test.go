@@ -23,6 +23,7 @@ func TestWizardDecliningTheCriticalSectionPausesReady(t *testing.T) {
 			if c := h.pending(); c != nil {
 				h.expectApproval(c.approval.Kind)
 				if c.approval.Kind == "critical-section" {
+					h.mustShow("esc not now (stay ready)", "green ready")
 					h.keys("esc")
 					continue
 				}
