@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -88,4 +89,32 @@ func TestDemoNeverPromisesResume(t *testing.T) {
 	if ep := Epilogue(EpilogueInput{Code: steps.ExitCancelled}); !strings.Contains(ep, "nothing changed") {
 		t.Errorf("quit before a source was chosen:\n%s", ep)
 	}
+}
+
+// The abort screen said "no AWS call: this step only reads" for a delete:
+// it showed the (absent) planned step's commands, not the approval's.
+func TestAbortScreenShowsTheCallsItMakes(t *testing.T) {
+	cfg := simConfig(t, sim.ScenarioRDSMySQLNative)
+	e, err := steps.New(steps.Config{API: cfg.API, Calls: cfg.Calls, Clock: cfg.Clock, StateDir: cfg.StateDir,
+		Approver: steps.HeadlessApprover{Yes: true}, Options: steps.Options{Source: "shop-db"}, Until: steps.UntilReady})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f, err := e.Run(context.Background()); err != nil || f.Outcome != steps.OutcomeReady {
+		t.Fatalf("until ready: %s (%v)", f.Outcome, err)
+	}
+	cfg.Mode, cfg.Options = "abort", steps.Options{Source: "shop-db"}
+	h := newHarness(t, cfg, engineBackend(cfg), 100, 40)
+	h.drain(h.w.Init())
+	for {
+		m := <-h.w.bridge.msgs
+		h.send(m)
+		if c := h.pending(); c != nil {
+			h.expectApproval("step", "delete-blue-green-deployment", "--delete-target")
+			h.mustNotShow("no AWS call", "register shop-db")
+			h.keys("esc")
+			break
+		}
+	}
+	<-h.async
 }
