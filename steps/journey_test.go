@@ -362,3 +362,22 @@ func TestDecliningTheNativeSwitchoverPausesReady(t *testing.T) {
 		}
 	}
 }
+
+// A finish message after the switchover suggested `rdsbg abort`, which
+// then answered "use rdsbg resume".
+func TestAdviceAfterTheSwitchoverNeverSuggestsAbort(t *testing.T) {
+	timeout := &WaitTimeoutError{Step: StepAttachProxyPrimary, What: "the proxy targets", Limit: time.Minute}
+	before := &run{plan: Plan{Source: Source{ID: "orders-db"}}}
+	if info := before.errorInfo(timeout); !strings.Contains(info.Meaning, "rdsbg abort") {
+		t.Fatalf("before the switchover abort is a way out: %q", info.Meaning)
+	}
+	after := &run{plan: Plan{Source: Source{ID: "orders-db"}}, renames: map[string]string{"orders-db": "orders-db-old1"}}
+	info := after.errorInfo(timeout)
+	if strings.Contains(info.Meaning, "rdsbg abort") || !strings.Contains(info.Meaning, "rdsbg resume --source orders-db") {
+		t.Fatalf("after the switchover: %q", info.Meaning)
+	}
+	msg := finishMessage(OutcomeFailed, ProxyOnNewPrimary, timeout, "orders-db", after.switchedOver())
+	if strings.Contains(msg, "rdsbg abort") {
+		t.Fatalf("finish message after the switchover: %s", msg)
+	}
+}
