@@ -39,6 +39,7 @@ type plainIO struct {
 	// lastProgress suppresses identical progress lines: a 1 s poll must not
 	// flood a log.
 	lastProgress string
+	proxies      string // the plan's proxies, for the epilogue
 }
 
 func (p *plainIO) printf(format string, args ...any) {
@@ -123,7 +124,10 @@ func runPlain(ctx context.Context, cfg Config, be backend, in io.Reader, out io.
 		}
 		p.printf("Run ended with an error: %v\n", err)
 	}
-	ep := EpilogueInput{Source: opts.Source, Code: code, Flags: cfg.NextFlags, Demo: cfg.DemoRerun}
+	p.mu.Lock()
+	proxies := p.proxies
+	p.mu.Unlock()
+	ep := EpilogueInput{Source: opts.Source, Proxies: proxies, Code: code, Flags: cfg.NextFlags, Demo: cfg.DemoRerun}
 	if f.Outcome != "" {
 		ep.Finished = &f
 	}
@@ -170,6 +174,11 @@ func (p *plainIO) chooseSource(ctx context.Context, be backend) (string, error) 
 
 // sink prints one event as one or more lines.
 func (p *plainIO) sink(e steps.Event) {
+	if e.Type == steps.EventPlanReady && e.Plan != nil {
+		p.mu.Lock()
+		p.proxies = e.Plan.ProxyNames() // for the epilogue's traffic line
+		p.mu.Unlock()
+	}
 	ts := e.Time.UTC().Format("15:04:05")
 	switch e.Type {
 	case steps.EventRunStarted:
