@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -101,4 +102,27 @@ func statusSource(stateDirFlag, output string, stdout io.Writer) (source string,
 	}
 	found, err := unfinishedSource(stateDirFlag, list)
 	return found, false, err
+}
+
+// statusWithoutAWS is status when no AWS client can be made (no region, a
+// broken profile): the journal's view with every live field UNKNOWN, then
+// the configuration error and its exit code.
+func statusWithoutAWS(source, stateDirFlag, output string, stdout io.Writer, envErr error) error {
+	dir, err := resolveStateDir(stateDirFlag)
+	if err != nil {
+		return envErr
+	}
+	report, err := steps.Status(context.Background(), nil, dir, source)
+	if err != nil {
+		return envErr
+	}
+	report.Unreadable = append(report.Unreadable, "AWS: "+envErr.Error())
+	if output == "json" {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(report)
+	} else {
+		fmt.Fprint(stdout, report.Text())
+	}
+	return envErr
 }

@@ -745,7 +745,7 @@ func newStatusCommand(g *globalFlags, stdout io.Writer) *cobra.Command {
 			}
 			env, err := newEnvironment(cmd.Context(), *g, nil)
 			if err != nil {
-				return err
+				return statusWithoutAWS(source, g.stateDir, output, stdout, err)
 			}
 			report, err := steps.Status(cmd.Context(), env.api, env.stateDir, source)
 			if err != nil {

@@ -292,6 +292,14 @@ func TestStatusSaysUnknownWhenAWSCannotBeRead(t *testing.T) {
 	if strings.Contains(text, " gone") || strings.Contains(text, "proxy:      none") || !strings.Contains(text, "UNKNOWN") {
 		t.Fatalf("status turned an error into a state:\n%s", text)
 	}
+	// No AWS client at all (no region): the same, never "gone".
+	rep, err = Status(context.Background(), nil, env.stateDir, "shop-db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text := rep.Text(); strings.Contains(text, " gone") || !strings.Contains(text, "deployment: bgd-") || !strings.Contains(text, "UNKNOWN") {
+		t.Fatalf("status without a client:\n%s", text)
+	}
 }
 
 // Bullet 4: abort's screen said "no AWS call" for a delete, and promised a

@@ -78,7 +78,12 @@ func Status(ctx context.Context, api awsclient.API, stateDir, source string) (St
 		rep.Paused = &p
 	}
 	if api == nil {
+		// No AWS client (no region, no configuration): every live field is
+		// unknown, never "gone".
 		rep.ProxyState = StateUnknown
+		if rep.DeploymentID != "" {
+			rep.DeploymentState = StateUnknown
+		}
 		return rep, nil
 	}
 	if rep.DeploymentID != "" {
