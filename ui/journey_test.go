@@ -42,7 +42,7 @@ func TestWizardDecliningTheCriticalSectionPausesReady(t *testing.T) {
 	if f == nil || f.Outcome != steps.OutcomeReady || f.ExitCode != 0 || h.w.exitCode != 0 {
 		t.Fatalf("declined critical section: %+v exit %d\n%s", f, h.w.exitCode, h.view())
 	}
-	h.mustShow("READY", "Left in AWS", "Next: rdsbg resume --source orders-db")
+	h.mustShow("READY", "Green is in sync", "Left in AWS", "Next: rdsbg resume --source orders-db")
 	ep := Epilogue(EpilogueInput{Finished: f, Source: "orders-db", Proxies: h.w.run.plan.ProxyNames(), Code: h.w.exitCode, Flags: cfg.NextFlags})
 	for _, want := range []string{
 		"rdsbg: READY (exit 0) for orders-db",

@@ -84,6 +84,13 @@ func (m *summaryModel) view() string {
 	if f.RunbookPath != "" {
 		b.WriteString(truncate("Runbook  "+f.RunbookPath, w) + "\n")
 	}
+	if g := f.Green; g != nil && f.Outcome == steps.OutcomeReady {
+		lag := g.Lag
+		if lag == "" {
+			lag = "unknown (no CloudWatch data)"
+		}
+		b.WriteString("\n" + wrap(w, "Green is in sync and waits for the switchover; lag "+lag+".") + "\n")
+	}
 	if left := f.LeftoverLines(); len(left) > 0 {
 		b.WriteString("\n" + st.Heading.Render("Left in AWS") + "\n")
 		for _, l := range left {
