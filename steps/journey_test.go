@@ -389,3 +389,27 @@ func TestAdviceAfterTheSwitchoverNeverSuggestsAbort(t *testing.T) {
 		t.Fatalf("finish message after the switchover: %s", msg)
 	}
 }
+
+// The critical section's one approval is asked before its first step: its
+// wait is reported on that step, never inside a duration.
+func TestCriticalSectionApprovalWaitIsReportedApart(t *testing.T) {
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
+	env.approver.onAsk = func(a Approval) {
+		if a.Kind == "critical-section" {
+			env.clock.Advance(5 * time.Minute)
+		}
+	}
+	f, err := env.engine(t, Options{Source: "orders-db", ProxyMode: ProxyModeDetach}).Run(context.Background())
+	if err != nil || f.Outcome != OutcomeDone {
+		t.Fatalf("run: %s (%v)", f.Outcome, err)
+	}
+	for _, te := range f.Timeline {
+		if te.Step == StepDetachProxyBlue {
+			if te.ApprovalWait < 5*time.Minute || te.Duration >= 5*time.Minute {
+				t.Fatalf("detach-proxy-blue: duration %s, approval wait %s", te.Duration, te.ApprovalWait)
+			}
+			return
+		}
+	}
+	t.Fatalf("no detach-proxy-blue in %+v", f.Timeline)
+}

@@ -43,8 +43,9 @@ type run struct {
 	// cleanupDeclined: the operator said no to the optional cleanup after a
 	// successful switchover; the run is done, with leftovers (leftovers.go).
 	cleanupDeclined bool
-	greenSeen       []string   // green members' identifiers, as last seen
-	readyGreen      *GreenInfo // green as a run paused ready leaves it
+	greenSeen       []string      // green members' identifiers, as last seen
+	readyGreen      *GreenInfo    // green as a run paused ready leaves it
+	criticalWait    time.Duration // the critical section's approval wait, reported on its first step
 }
 
 type taskSince struct {
@@ -265,9 +266,11 @@ func (r *run) runSteps(ctx context.Context) error {
 			continue
 		}
 		if ps.Critical && !r.criticalApproved {
+			asked := r.e.cfg.Clock.Now()
 			if err := r.approveCritical(ctx); err != nil {
 				return r.pausedIfDeclined(ps, err)
 			}
+			r.criticalWait = r.e.cfg.Clock.Now().Sub(asked)
 		}
 		if err := r.runStep(ctx, ps); err != nil {
 			if r.declinedCleanup(ps, err) {
@@ -413,6 +416,10 @@ func (r *run) runStep(ctx context.Context, ps PlannedStep) error {
 		// Named apart so that a check followed by the real step (after the
 		// fallback to detach) reads as two different things in the summary.
 		result = "checked"
+	}
+	if ps.Critical && r.criticalWait > 0 {
+		// The section's one approval, asked before its first step.
+		approvalWait, r.criticalWait = r.criticalWait, 0
 	}
 	r.timeline = append(r.timeline, TimelineEntry{Step: ps.ID, Started: started, Duration: dur, Outcome: result, ApprovalWait: approvalWait})
 	return nil
