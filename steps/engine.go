@@ -33,6 +33,9 @@ type Config struct {
 	// HookTimeout bounds each run (0 ⇒ DefaultHookTimeout).
 	Hooks       []string
 	HookTimeout time.Duration
+	// Until = UntilReady stops a run after ready-check, in the named state
+	// OutcomeReady (exit 0); `rdsbg resume` switches over later.
+	Until string
 }
 
 // Engine runs, resumes, aborts one blue/green procedure for one source.
