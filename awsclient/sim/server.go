@@ -68,6 +68,9 @@ func operations() map[string]operation {
 		"DescribeDBEngineVersions":      {serve: (*Simulator).describeDBEngineVersions},
 		"DescribeDBParameters":          {serve: (*Simulator).describeDBParameters},
 		"DescribeDBClusterParameters":   {serve: (*Simulator).describeDBClusterParameters},
+		"AddTagsToResource":             {serve: (*Simulator).addTagsToResource, mutating: true, target: param("ResourceName")},
+		"RemoveTagsFromResource":        {serve: (*Simulator).removeTagsFromResource, mutating: true, target: param("ResourceName")},
+		"ListTagsForResource":           {serve: (*Simulator).listTagsForResource},
 		"GetCallerIdentity":             {serve: (*Simulator).getCallerIdentity, sts: true},
 	}
 }

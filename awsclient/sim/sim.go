@@ -140,6 +140,7 @@ type Simulator struct {
 	eventSeq uint64
 
 	mutations          []Mutation
+	tags               map[any]*map[string]string // proxy, instance and cluster tags (tags.go)
 	calls              map[string]int
 	totalCalls         int
 	accepted           map[string]int // accepted calls per operation (for Fault.After/Until)
