@@ -100,6 +100,9 @@ func (r *run) deregisterAll(ctx context.Context, measure bool) error {
 		if len(ts) == 0 {
 			continue
 		}
+		if err := r.tagDetached(ctx, reg); err != nil {
+			return err // never empty a proxy without its record in AWS
+		}
 		mctx, cancel := detached(ctx, mutationTimeout)
 		err = r.api.DeregisterTargets(mctx, reg.Proxy, reg.Target)
 		cancel()
@@ -154,7 +157,7 @@ func (r *run) waitHealthy(ctx context.Context, step StepID, what string) error {
 	if r.proxylessSince != nil {
 		speed = pollCritical
 	}
-	return r.e.wait(ctx, waitSpec{step: step, what: what, speed: speed, reads: n, limit: r.e.cfg.Poll.ProxyTargetLimit, stable: r.e.cfg.Poll.StableReads,
+	err := r.e.wait(ctx, waitSpec{step: step, what: what, speed: speed, reads: n, limit: r.e.cfg.Poll.ProxyTargetLimit, stable: r.e.cfg.Poll.StableReads,
 		poll: func(ctx context.Context) (bool, Progress, error) {
 			v, err := r.viewProxies(ctx)
 			if err != nil {
@@ -167,6 +170,10 @@ func (r *run) waitHealthy(ctx context.Context, step StepID, what string) error {
 			}
 			return healthy, prog, nil
 		}})
+	if err == nil {
+		r.untagServing(ctx) // production's proxy serves again
+	}
+	return err
 }
 
 // closeProxyless ends the measured window at the first healthy read.
