@@ -547,3 +547,25 @@ func liveStatus(ctx context.Context, api awsclient.API, source, path string, jou
 	}
 	return rep, nil
 }
+
+// detachedStopError is an early stop's error with the truth about an empty
+// proxy added; it unwraps to the original, so the exit code is unchanged.
+type detachedStopError struct {
+	err error
+	msg string
+}
+
+func (e *detachedStopError) Error() string { return e.msg }
+func (e *detachedStopError) Unwrap() error { return e.err }
+
+// withDetachedAdvice adds what AWS shows about empty proxies to an early
+// stop, replacing a state directory error's "pass --state-dir" (a second
+// run elsewhere is how a proxy gets forgotten).
+func withDetachedAdvice(err error, source string, empty []DetachedProxy) error {
+	msg := err.Error()
+	var dirErr *StateDirError
+	if errors.As(err, &dirErr) {
+		msg = fmt.Sprintf("state directory %s is not writable (%v): the journal must be written before any change, so rdsbg changed nothing; make it writable", dirErr.Dir, dirErr.Err)
+	}
+	return &detachedStopError{err: err, msg: msg + ". " + detachedAdvice(source, empty)}
+}

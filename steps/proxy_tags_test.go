@@ -2,6 +2,9 @@ package steps
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -224,4 +227,101 @@ func TestTagRefusedMeansNoDeregistration(t *testing.T) {
 		t.Errorf("proxy %s", f.ProxyState)
 	}
 	env.assertProxyHealthy(t, env.discoverRetry(t, "orders-db").Source, "orders-proxy")
+}
+
+// Refusals tell the truth: an early stop reads the proxy state from AWS
+// (the tag included) and its advice never sends the operator to a second
+// run on another state directory while a proxy is empty.
+func TestEarlyStopsReportTheEmptyProxy(t *testing.T) {
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
+	killWhileDetached(t, env)
+	fresh := env.stateDir
+
+	// State directory not writable.
+	blocker := t.TempDir() + "/not-a-dir"
+	if err := os.WriteFile(blocker, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env.stateDir = blocker + "/rdsbg"
+	for name, call := range map[string]func(*Engine, context.Context) (Finished, error){"run": (*Engine).Run, "resume": (*Engine).Resume, "abort": (*Engine).Abort} {
+		o := Options{Source: "orders-db"}
+		if name == "run" {
+			o = legacyOpts
+		}
+		f, err := call(env.engine(t, o), context.Background())
+		var dirErr *StateDirError
+		if !errors.As(err, &dirErr) || f.ExitCode != ExitUsage || f.ProxyState != ProxyEmpty {
+			t.Errorf("%s with an unwritable state dir: %+v %v, want exit 2 and proxy none", name, f, err)
+			continue
+		}
+		msg := err.Error()
+		if strings.Contains(msg, "pass --state-dir") || !strings.Contains(msg, "Do not start a run elsewhere") ||
+			!strings.Contains(msg, "aws rds register-db-proxy-targets --db-proxy-name orders-proxy --db-instance-identifiers orders-db") {
+			t.Errorf("%s: advice %q", name, msg)
+		}
+	}
+
+	// Lock held by another run.
+	env.stateDir = fresh
+	held, err := acquireLock(env.stateDir, "orders-db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := env.engine(t, legacyOpts).Run(context.Background())
+	held.release()
+	var lockErr *LockError
+	if !errors.As(err, &lockErr) || f.ProxyState != ProxyEmpty || !strings.Contains(err.Error(), "orders-proxy was emptied by rdsbg run") {
+		t.Errorf("lock held: %+v %v", f, err)
+	}
+	env.assertProxyEmptyStill(t)
+}
+
+func (e *engineEnv) assertProxyEmptyStill(t *testing.T) {
+	t.Helper()
+	if ts := targetsOf(e.proxyTargetsOf(t, "orders-proxy"), Source{Kind: KindInstance, ID: "orders-db"}); len(ts) != 0 {
+		t.Errorf("a refusal changed the proxy: %+v", ts)
+	}
+}
+
+// A plan declined on resume stops with the proxy state read from AWS:
+// killed while the proxy is empty, the journal's plan no longer matches a
+// fresh one, the operator declines it: "none", never a default "blue".
+func TestResumeDeclinedReportsLiveProxyState(t *testing.T) {
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
+	env.events.hook = func(ev Event) {
+		if ev.Type == EventStepStarted && ev.Step == StepAttachProxyBlue {
+			panic(crashSignal{})
+		}
+	}
+	func() {
+		defer func() { _ = recover() }()
+		_, _ = env.engine(t, legacyOpts).Run(context.Background())
+	}()
+	env.events = &eventLog{}
+	// Make the journal's plan differ from the one resume rebuilds.
+	path := JournalPath(env.stateDir, "orders-db")
+	recs := env.journal(t, "orders-db")
+	var out []byte
+	for _, r := range recs {
+		if r.Plan != nil && len(r.Plan.Steps) > 1 {
+			r.Plan.Steps = r.Plan.Steps[:len(r.Plan.Steps)-1]
+		}
+		line, err := json.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(append(out, line...), '\n')
+	}
+	if err := os.WriteFile(path, out, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env.approver.answers["plan"] = DecisionDecline
+	f, err := env.engine(t, Options{Source: "orders-db"}).Resume(context.Background())
+	if !errors.Is(err, ErrDeclined) {
+		t.Fatalf("resume: %+v %v, want the changed plan declined", f, err)
+	}
+	if f.ProxyState != ProxyEmpty {
+		t.Errorf("declined resume reports proxy %s while the proxy is empty", f.ProxyState)
+	}
+	env.assertProxyEmptyStill(t)
 }

@@ -495,7 +495,7 @@ func (e *Engine) finishEarly(outcome string, err error, proxyState string) (Fini
 		var empty []DetachedProxy
 		f.ProxyState, empty = e.earlyProxyState(err)
 		if len(empty) > 0 {
-			err = fmt.Errorf("%w. %s", err, detachedAdvice(e.cfg.Options.Source, empty))
+			err = withDetachedAdvice(err, e.cfg.Options.Source, empty)
 		}
 	}
 	fc := f
