@@ -352,12 +352,25 @@ func (r *run) proxyStateFromAWS(ctx context.Context) string {
 	if len(regs) == 0 {
 		return ProxyNotUsed
 	}
-	saved := r.proxies
+	saved, savedSource := r.proxies, r.plan.Source
 	r.proxies = regs
-	defer func() { r.proxies = saved }()
-	dep, err := r.findDeployment(ctx)
-	if err != nil {
-		dep = nil
+	if r.plan.Source.ID == "" {
+		r.plan.Source = r.disc.Source // before a plan exists
+	}
+	defer func() { r.proxies, r.plan.Source = saved, savedSource }()
+	// Read-only: findDeployment would adopt (and journal) a deployment.
+	var dep *awsclient.Deployment
+	if r.depID != "" {
+		if d, err := r.api.DescribeDeployment(ctx, r.depID); err == nil {
+			dep = &d
+		}
+	} else {
+		for i := range r.disc.Deployments {
+			if r.disc.Deployments[i].Status != "DELETING" {
+				dep = &r.disc.Deployments[i]
+				break
+			}
+		}
 	}
 	v, err := r.viewProxies(ctx)
 	switch {

@@ -325,3 +325,23 @@ func TestResumeDeclinedReportsLiveProxyState(t *testing.T) {
 	}
 	env.assertProxyEmptyStill(t)
 }
+
+// A stop before the plan (the lock held) on a healthy topology reports
+// "blue" because AWS shows it, not because it is the default.
+func TestEarlyStopOnAHealthyProxyReadsBlue(t *testing.T) {
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
+	held, err := acquireLock(env.stateDir, "orders-db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.release()
+	before := env.sim.CallCounts()["DescribeDBProxyTargets"]
+	f, _ := env.engine(t, legacyOpts).Run(context.Background())
+	if f.ProxyState != ProxyOnBlue {
+		t.Errorf("proxy %s, want blue", f.ProxyState)
+	}
+	if env.sim.CallCounts()["DescribeDBProxyTargets"] <= before+1 {
+		t.Errorf("the proxy state was not read from AWS after the refusal")
+	}
+	env.assertNoMutations(t)
+}
