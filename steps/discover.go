@@ -294,6 +294,15 @@ func ListSources(ctx context.Context, api awsclient.API) ([]SourceSummary, error
 		if err != nil {
 			return nil, fmt.Errorf("describe targets of proxy %s: %w", p.Name, err)
 		}
+		if len(targets) == 0 {
+			// An empty proxy may be one that rdsbg emptied: its tag names
+			// the source it belongs to (proxy_tags.go).
+			if tag, ok, err := readDetachedTag(ctx, api, p); err == nil && ok {
+				id := strings.ToLower(tag.Source)
+				fronting[id] = append(fronting[id], p.Name+" (detached)")
+			}
+			continue
+		}
 		seen := map[string]bool{}
 		for _, t := range targets {
 			id := strings.ToLower(t.RdsResourceID)

@@ -114,6 +114,42 @@ func RunID(p Plan) string {
 type proxyTagState struct {
 	arns   map[string]string // proxy name → ARN
 	tagged map[string]bool   // proxy name → carries rdsbg:detached
+	// The last complete view of the proxies and when it was read: the
+	// step's observe reads it just before its apply, and writing the tag
+	// costs one call on the critical path, so the apply does not read the
+	// same targets a second time (the pacer admits 11 calls a second there).
+	view   *proxyView
+	viewAt time.Time
+}
+
+// remember keeps a view that viewProxies completed.
+func (s *proxyTagState) remember(v proxyView, err error, at time.Time) {
+	if err != nil {
+		s.view = nil
+		return
+	}
+	s.view, s.viewAt = &v, at
+}
+
+// viewFreshness is how old a view may be to stand for a fresh read before
+// a deregistration. AWS answers a deregistration of a target it no longer
+// has with not-found, which deregisterAll tolerates.
+const viewFreshness = time.Second
+
+// targetsToDetach is the source's entries on one proxy: from the view read
+// within the last second, else from AWS.
+func (r *run) targetsToDetach(ctx context.Context, proxy string) ([]awsclient.ProxyTarget, error) {
+	if v := r.tags.view; v != nil && r.e.cfg.Clock.Now().Sub(r.tags.viewAt) < viewFreshness {
+		var out []awsclient.ProxyTarget
+		for _, t := range v.targets {
+			if t.ProxyName == proxy {
+				out = append(out, t)
+			}
+		}
+		r.tags.view = nil // one use: the next deregistration reads again
+		return out, nil
+	}
+	return r.sourceTargets(ctx, proxy)
 }
 
 // proxyARN finds a proxy's ARN: from discovery, else from a fresh list.

@@ -345,3 +345,23 @@ func TestEarlyStopOnAHealthyProxyReadsBlue(t *testing.T) {
 	}
 	env.assertNoMutations(t)
 }
+
+// The wizard's source list shows a proxy that rdsbg emptied next to its
+// source, from the tag alone.
+func TestListSourcesShowsADetachedProxy(t *testing.T) {
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
+	killWhileDetached(t, env)
+	srcs, err := ListSources(context.Background(), env.api)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range srcs {
+		if s.ID == "orders-db" {
+			if strings.Join(s.Proxies, ",") != "orders-proxy (detached)" {
+				t.Errorf("orders-db proxies %v", s.Proxies)
+			}
+			return
+		}
+	}
+	t.Fatalf("orders-db not listed: %+v", srcs)
+}

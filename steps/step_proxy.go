@@ -44,8 +44,8 @@ func (v proxyView) all(n int) bool        { return v.registered == n }
 func (v proxyView) none() bool            { return v.registered == 0 }
 func (v proxyView) healthyAll(n int) bool { return v.healthy == n }
 
-func (r *run) viewProxies(ctx context.Context) (proxyView, error) {
-	var v proxyView
+func (r *run) viewProxies(ctx context.Context) (v proxyView, err error) {
+	defer func() { r.tags.remember(v, err, r.e.cfg.Clock.Now()) }()
 	for _, reg := range r.proxies {
 		ts, err := r.sourceTargets(ctx, reg.Proxy)
 		if err != nil {
@@ -93,7 +93,7 @@ func refusal(err error) bool {
 // has it. It opens the proxy-less window when asked to measure it.
 func (r *run) deregisterAll(ctx context.Context, measure bool) error {
 	for _, reg := range r.proxies {
-		ts, err := r.sourceTargets(ctx, reg.Proxy)
+		ts, err := r.targetsToDetach(ctx, reg.Proxy)
 		if err != nil {
 			return err
 		}
