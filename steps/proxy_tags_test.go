@@ -365,3 +365,33 @@ func TestListSourcesShowsADetachedProxy(t *testing.T) {
 	}
 	t.Fatalf("orders-db not listed: %+v", srcs)
 }
+
+// A run does not carry on with a deployment whose tags say it belongs to
+// another procedure: it names what it found and changes nothing.
+func TestRunRefusesADeploymentTaggedForAnotherRegime(t *testing.T) {
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSMySQLNative})
+	ctx := context.Background()
+	inst, err := env.api.DescribeInstance(ctx, "shop-db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := DefaultDeploymentName("shop-db", env.clock.Now())
+	dep, err := env.api.CreateDeployment(ctx, awsclient.CreateDeploymentInput{Name: name, SourceARN: inst.ARN,
+		Tags: map[string]string{TagSource: "shop-db", TagRegime: string(RegimeDetach), TagRun: "20261120T100000Z", TagProxies: "shop-proxy"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := len(env.sim.Mutations())
+	f, err := env.engine(t, Options{Source: "shop-db"}).Run(ctx)
+	if ExitCode(err) != ExitUsage || f.ExitCode != ExitUsage {
+		t.Fatalf("run: %+v %v, want exit 2", f, err)
+	}
+	for _, want := range []string{dep.ID, "run 20261120T100000Z", "detach regime", "--proxy-mode detach", "rdsbg abort --source shop-db"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("refusal lacks %q: %v", want, err)
+		}
+	}
+	if after := len(env.sim.Mutations()); after != before {
+		t.Errorf("the refused run changed AWS: %+v", env.sim.Mutations()[before:])
+	}
+}
