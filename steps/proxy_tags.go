@@ -475,15 +475,22 @@ func detachedAdvice(source string, empty []DetachedProxy) string {
 // lost): the default name carries the day it was made, so without this the
 // run would be blocked by its own deployment while a proxy waits empty.
 func (r *run) adoptTaggedName(o Options) Options {
-	if r.e.cfg.Options.DeploymentName != "" {
-		return o
-	}
 	name, ok := taggedDeploymentName(r.disc)
-	if !ok || strings.EqualFold(name, o.DeploymentName) {
+	if !ok {
 		return o
 	}
-	r.e.notice(StepPreflight, "deployment %s carries %s=%s: this run carries on with it (pass --deployment-name to choose otherwise)", name, TagSource, r.disc.Source.ID)
-	o.DeploymentName = name
+	if r.e.cfg.Options.DeploymentName == "" && !strings.EqualFold(name, o.DeploymentName) {
+		r.e.notice(StepPreflight, "deployment %s carries %s=%s: this run carries on with it (pass --deployment-name to choose otherwise)", name, TagSource, r.disc.Source.ID)
+		o.DeploymentName = name
+	}
+	// In auto mode the deployment's own regime decides: a detach-regime
+	// deployment has blue registered again, which looks native but is not.
+	for _, dep := range r.disc.Deployments {
+		if strings.EqualFold(dep.Name, o.DeploymentName) && o.ProxyMode == ProxyModeAuto && Regime(dep.Tags[TagRegime]) == RegimeDetach {
+			r.e.notice(StepPreflight, "deployment %s was made by rdsbg in the detach regime (%s=%s): this run goes on in that regime", dep.ID, TagRegime, RegimeDetach)
+			o.ProxyMode = ProxyModeDetach
+		}
+	}
 	return o
 }
 

@@ -367,7 +367,9 @@ func TestListSourcesShowsADetachedProxy(t *testing.T) {
 }
 
 // A run does not carry on with a deployment whose tags say it belongs to
-// another procedure: it names what it found and changes nothing.
+// another procedure than the one the operator asked for: it names what it
+// found and changes nothing. (In auto mode the deployment's regime wins:
+// TestLostJournalAfterReattachFollowsTheDeploymentsRegime.)
 func TestRunRefusesADeploymentTaggedForAnotherRegime(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSMySQLNative})
 	ctx := context.Background()
@@ -382,7 +384,8 @@ func TestRunRefusesADeploymentTaggedForAnotherRegime(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := len(env.sim.Mutations())
-	f, err := env.engine(t, Options{Source: "shop-db"}).Run(ctx)
+	// The operator asks for native; the deployment says detach.
+	f, err := env.engine(t, Options{Source: "shop-db", ProxyMode: ProxyModeNative}).Run(ctx)
 	if ExitCode(err) != ExitUsage || f.ExitCode != ExitUsage {
 		t.Fatalf("run: %+v %v, want exit 2", f, err)
 	}
@@ -393,5 +396,43 @@ func TestRunRefusesADeploymentTaggedForAnotherRegime(t *testing.T) {
 	}
 	if after := len(env.sim.Mutations()); after != before {
 		t.Errorf("the refused run changed AWS: %+v", env.sim.Mutations()[before:])
+	}
+}
+
+// Journal lost after blue was registered again (no proxy tag left): the
+// deployment's own tags make auto mode carry on in the detach regime
+// rather than take the registered proxy for native support.
+func TestLostJournalAfterReattachFollowsTheDeploymentsRegime(t *testing.T) {
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
+	env.events.hook = func(ev Event) {
+		if ev.Type == EventStepStarted && ev.Step == StepReadyCheck {
+			panic(crashSignal{})
+		}
+	}
+	func() {
+		defer func() {
+			if p := recover(); p != nil {
+				if _, ok := p.(crashSignal); !ok {
+					panic(p)
+				}
+			}
+		}()
+		_, _ = env.engine(t, legacyOpts).Run(context.Background())
+		t.Fatal("not killed")
+	}()
+	env.events = &eventLog{}
+	if _, ok := env.proxyTags(t, "orders-proxy")[TagDetached]; ok {
+		t.Fatal("blue was registered again but the proxy still carries the tag")
+	}
+	env.stateDir = t.TempDir()
+	env.clock.Advance(26 * time.Hour)
+	f, err := env.engine(t, Options{Source: "orders-db", TargetEngineVersion: "16.4", Cleanup: CleanupDeployment}).Run(context.Background())
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	assertLegacyEndState(t, env, f)
+	plans := env.events.ofType(EventPlanReady)
+	if len(plans) == 0 || plans[0].Plan.Regime != RegimeDetach || plans[0].Plan.Options.ProxyMode != ProxyModeDetach {
+		t.Errorf("plan: %+v", plans)
 	}
 }
