@@ -45,7 +45,7 @@ func (e *Engine) Abort(ctx context.Context) (Finished, error) {
 		return e.finishEarly(OutcomeFailed, err, r.proxyStateFromAWS(ctx))
 	}
 	if refusal := r.abortRefusal(ctx, dep); refusal != nil {
-		return e.finishEarly(OutcomeFailed, refusal, r.proxyStateFromAWS(ctx))
+		return e.finishEarly(OutcomeFailed, refusal, r.proxyStateFromDiscovery())
 	}
 
 	e.emit(Event{Type: EventRunStarted, Message: "abort for " + r.disc.Source.ID})
@@ -103,7 +103,7 @@ func (r *run) abortRefusal(ctx context.Context, dep *awsclient.Deployment) error
 			next = fmt.Sprintf("the last run finished (%s); `rdsbg status --source %s` shows it", r.prior.Finished.Outcome, src)
 		}
 		return refuse("%s: the switchover has happened, so there is nothing to abort: %s is the new primary and serves production, and abort would delete green, which is production now. Proxy: %s. %s",
-			where, src, r.proxyStateFromAWS(ctx), next)
+			where, src, r.proxyStateFromDiscovery(), next)
 	}
 	if dep != nil {
 		return nil
@@ -124,5 +124,5 @@ func (r *run) abortRefusal(ctx context.Context, dep *awsclient.Deployment) error
 	if r.prior.Finished != nil {
 		last = fmt.Sprintf("the last run finished (%s)", r.prior.Finished.Outcome)
 	}
-	return refuse("nothing to abort for %s: %s, AWS shows no blue/green deployment for it, and no proxy that rdsbg emptied (proxy: %s)", src, last, r.proxyStateFromAWS(ctx))
+	return refuse("nothing to abort for %s: %s, AWS shows no blue/green deployment for it, and no proxy that rdsbg emptied (proxy: %s)", src, last, r.proxyStateFromDiscovery())
 }

@@ -441,13 +441,16 @@ func (e *Engine) earlyProxyState(err error) (string, []DetachedProxy) {
 		return ProxyUnknown, nil
 	}
 	r := &run{e: e, api: e.cfg.API, disc: d}
+	if recs, err := ReadJournal(JournalPath(e.cfg.StateDir, d.Source.ID)); err == nil {
+		r.prior = FoldJournal(recs) // what it says of a switchover, if readable
+	}
 	var empty []DetachedProxy
 	for _, dp := range d.Detached {
 		if !dp.Registered {
 			empty = append(empty, dp)
 		}
 	}
-	return r.proxyStateFromAWS(ctx), empty
+	return r.proxyStateFromDiscovery(), empty
 }
 
 // detachedAdvice is what an early stop adds when a proxy is empty: never
@@ -624,4 +627,39 @@ func withDetachedAdvice(err error, source string, empty []DetachedProxy) error {
 		msg = fmt.Sprintf("state directory %s is not writable (%v): the journal must be written before any change, so rdsbg changed nothing; make it writable", dirErr.Dir, dirErr.Err)
 	}
 	return &detachedStopError{err: err, msg: msg + ". " + detachedAdvice(source, empty)}
+}
+
+// proxyStateFromDiscovery is the proxy state as discovery read it moments
+// ago: no further call, so a refusal that reports it leaves no record of
+// its own in the journal's call log.
+func (r *run) proxyStateFromDiscovery() string {
+	regs := r.proxies
+	if len(regs) == 0 {
+		regs = r.disc.Proxies
+	}
+	if len(regs) == 0 {
+		return ProxyNotUsed
+	}
+	for _, reg := range regs {
+		registered := false
+		for _, seen := range r.disc.Proxies {
+			if strings.EqualFold(seen.Proxy, reg.Proxy) && len(seen.Targets) > 0 {
+				registered = true
+			}
+		}
+		if !registered {
+			return ProxyEmpty
+		}
+	}
+	var dep *awsclient.Deployment
+	for i := range r.disc.Deployments {
+		d := &r.disc.Deployments[i]
+		if (r.depID != "" && d.ID == r.depID) || (r.depID == "" && d.Status != "DELETING") {
+			dep = d
+		}
+	}
+	if r.switchoverDone(dep) {
+		return ProxyOnNewPrimary
+	}
+	return ProxyOnBlue
 }

@@ -37,7 +37,7 @@ func (e *Engine) Resume(ctx context.Context) (Finished, error) {
 		// a completed switchover), and leave its journal as it is: a
 		// refused resume is not a run.
 		return e.finishEarly(r.prior.Finished.Outcome, &InputError{Input: "--source", ExitCode: ExitUsage,
-			Message: fmt.Sprintf("the last run for %s finished (%s): nothing to resume", r.disc.Source.ID, r.prior.Finished.Outcome)}, r.proxyStateFromAWS(ctx))
+			Message: fmt.Sprintf("the last run for %s finished (%s): nothing to resume", r.disc.Source.ID, r.prior.Finished.Outcome)}, r.proxyStateFromDiscovery())
 	}
 	r.restoreFromJournal()
 	e.emit(Event{Type: EventRunStarted, Message: fmt.Sprintf("resuming %s from %s", r.disc.Source.ID, r.journal.Path())})
