@@ -663,3 +663,30 @@ func (r *run) proxyStateFromDiscovery() string {
 	}
 	return ProxyOnBlue
 }
+
+// DetachedProxies lists every proxy in the Region that carries
+// rdsbg:detached and has no target: what `status` or `resume` without
+// --source can offer when the state directory holds no journal (each
+// entry's Tag.Source is the --source to pass). Read-only.
+func DetachedProxies(ctx context.Context, api awsclient.API) ([]DetachedProxy, error) {
+	proxies, err := api.ListProxies(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list RDS proxies: %w", err)
+	}
+	var out []DetachedProxy
+	for _, p := range proxies {
+		tag, ok, err := readDetachedTag(ctx, api, p)
+		if err != nil && !isNotFound(err) {
+			return nil, fmt.Errorf("read the tags of proxy %s: %w", p.Name, err)
+		}
+		if !ok {
+			continue
+		}
+		targets, err := api.DescribeProxyTargets(ctx, p.Name)
+		if err != nil && !isNotFound(err) {
+			return nil, fmt.Errorf("describe targets of proxy %s: %w", p.Name, err)
+		}
+		out = append(out, DetachedProxy{Proxy: p.Name, ARN: p.ARN, Tag: tag, Registered: len(targets) > 0})
+	}
+	return out, nil
+}

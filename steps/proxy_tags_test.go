@@ -436,3 +436,15 @@ func TestLostJournalAfterReattachFollowsTheDeploymentsRegime(t *testing.T) {
 		t.Errorf("plan: %+v", plans)
 	}
 }
+
+func TestDetachedProxiesListsEmptiedProxiesWithoutASource(t *testing.T) {
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
+	if got, err := DetachedProxies(context.Background(), env.api); err != nil || len(got) != 0 {
+		t.Fatalf("before: %+v %v", got, err)
+	}
+	killWhileDetached(t, env)
+	got, err := DetachedProxies(context.Background(), env.api)
+	if err != nil || len(got) != 1 || got[0].Proxy != "orders-proxy" || got[0].Tag.Source != "orders-db" || got[0].Registered {
+		t.Fatalf("after the kill: %+v %v", got, err)
+	}
+}
