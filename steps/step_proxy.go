@@ -44,8 +44,8 @@ func (v proxyView) all(n int) bool        { return v.registered == n }
 func (v proxyView) none() bool            { return v.registered == 0 }
 func (v proxyView) healthyAll(n int) bool { return v.healthy == n }
 
-func (r *run) viewProxies(ctx context.Context) (proxyView, error) {
-	var v proxyView
+func (r *run) viewProxies(ctx context.Context) (v proxyView, err error) {
+	defer func() { r.tags.remember(v, err, r.e.cfg.Clock.Now()) }()
 	for _, reg := range r.proxies {
 		ts, err := r.sourceTargets(ctx, reg.Proxy)
 		if err != nil {
@@ -93,12 +93,15 @@ func refusal(err error) bool {
 // has it. It opens the proxy-less window when asked to measure it.
 func (r *run) deregisterAll(ctx context.Context, measure bool) error {
 	for _, reg := range r.proxies {
-		ts, err := r.sourceTargets(ctx, reg.Proxy)
+		ts, err := r.targetsToDetach(ctx, reg.Proxy)
 		if err != nil {
 			return err
 		}
 		if len(ts) == 0 {
 			continue
+		}
+		if err := r.tagDetached(ctx, reg); err != nil {
+			return err // never empty a proxy without its record in AWS
 		}
 		mctx, cancel := detached(ctx, mutationTimeout)
 		err = r.api.DeregisterTargets(mctx, reg.Proxy, reg.Target)
@@ -168,7 +171,11 @@ func (r *run) waitHealthy(ctx context.Context, step StepID, what string) error {
 			return healthy, prog, nil
 		}}
 	r.paceHealthWait(&spec) // when the reads come: critical_pace.go
-	return r.e.wait(ctx, spec)
+	err := r.e.wait(ctx, spec)
+	if err == nil {
+		r.untagServing(ctx) // production's proxy serves again
+	}
+	return err
 }
 
 // closeProxyless ends the measured window at the first healthy read.
