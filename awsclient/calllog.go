@@ -152,7 +152,7 @@ func (m *callLogMiddleware) HandleInitialize(ctx context.Context, in middleware.
 		c.HTTPStatus = raw.StatusCode
 	}
 	if id, ok := awsmiddleware.GetRequestIDMetadata(metadata); ok {
-		c.RequestID = id
+		c.RequestID = Sanitize(id)
 	}
 	if err != nil {
 		var respErr *awshttp.ResponseError
@@ -161,7 +161,7 @@ func (m *callLogMiddleware) HandleInitialize(ctx context.Context, in middleware.
 				c.HTTPStatus = respErr.HTTPStatusCode()
 			}
 			if c.RequestID == "" {
-				c.RequestID = respErr.ServiceRequestID()
+				c.RequestID = Sanitize(respErr.ServiceRequestID())
 			}
 		}
 		c.ErrorCode = errorCode(err)
@@ -176,7 +176,7 @@ func errorCode(err error) string {
 	var apiErr smithy.APIError
 	switch {
 	case errors.As(err, &apiErr) && apiErr.ErrorCode() != "":
-		return apiErr.ErrorCode()
+		return Sanitize(apiErr.ErrorCode())
 	case errors.Is(err, context.Canceled):
 		return "Canceled"
 	case errors.Is(err, context.DeadlineExceeded):

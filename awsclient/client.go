@@ -100,6 +100,7 @@ func New(ctx context.Context, o Options) (*Client, error) {
 	loadOpts := []func(*config.LoadOptions) error{
 		config.WithRetryer(func() aws.Retryer { return pace.retryer(newRetryer(maxAttempts, clk)) }),
 		config.WithAPIOptions(callLogAPIOptions(clk, o.Calls)),
+		config.WithAPIOptions(sanitizeAPIOptions()),
 	}
 	if o.Profile != "" {
 		loadOpts = append(loadOpts, config.WithSharedConfigProfile(o.Profile))
