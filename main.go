@@ -16,10 +16,8 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/charmbracelet/x/term"
@@ -157,7 +155,7 @@ func main() {
 
 // run is main without os.Exit, so tests can drive the whole command line.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := watchSignals(context.Background(), stderr)
 	defer stop()
 
 	root := newRootCommand(stdin, stdout, stderr)
@@ -240,6 +238,7 @@ Exit codes: 0 done, 1 a step failed (state consistent, see the journal),
 
 // environment is what every command that talks to AWS needs.
 type environment struct {
+	giveUp   <-chan struct{} // closed by a second SIGINT/SIGTERM (signals.go)
 	api      *awsclient.Client
 	calls    *awsclient.CallLog
 	clock    clock.Clock
@@ -277,7 +276,7 @@ func newEnvironment(ctx context.Context, g globalFlags, clk clock.Clock) (*envir
 	if err != nil {
 		return nil, usageError("%v", err)
 	}
-	return &environment{api: api, calls: calls, clock: clk, stateDir: stateDir, poll: steps.DefaultPollPolicy()}, nil
+	return &environment{api: api, calls: calls, clock: clk, stateDir: stateDir, poll: steps.DefaultPollPolicy(), giveUp: giveUpFrom(ctx)}, nil
 }
 
 // isLoopbackEndpoint reports whether endpoint points at this machine: the
@@ -355,6 +354,7 @@ func runInteractive(ctx context.Context, env *environment, g globalFlags, opts s
 		ProbeDSN:    g.probe(),
 		Hooks:       g.hooks,
 		HookTimeout: g.hookTimeout,
+		GiveUp:      env.giveUp,
 	}
 	var code int
 	var err error
@@ -600,6 +600,7 @@ func runHeadless(ctx context.Context, g globalFlags, opts steps.Options, yes boo
 		ProbeDSN:    g.probe(),
 		Hooks:       g.hooks,
 		HookTimeout: g.hookTimeout,
+		GiveUp:      env.giveUp,
 	})
 	if err != nil {
 		return exitFor(err)
@@ -607,6 +608,10 @@ func runHeadless(ctx context.Context, g globalFlags, opts steps.Options, yes boo
 	fin, err := fn(eng, ctx)
 	if err != nil && fin.ExitCode == 0 {
 		return exitFor(err)
+	}
+	var empty *steps.ProxyEmptyError
+	if errors.As(err, &empty) {
+		return &exitError{code: fin.ExitCode, err: err}
 	}
 	if fin.ExitCode == steps.ExitInterrupted {
 		// The engine's summary already said where the proxy is; the bare

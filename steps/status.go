@@ -2,7 +2,9 @@ package steps
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"strings"
 	"time"
 
@@ -50,6 +52,9 @@ func Status(ctx context.Context, api awsclient.API, stateDir, source string) (St
 		path = paths[0]
 	}
 	recs, err := ReadJournal(path)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return StatusReport{}, err // unreadable is not absent (journal.go)
+	}
 	if err != nil {
 		return StatusReport{}, &InputError{Input: "--source", ExitCode: ExitUsage, Message: fmt.Sprintf("no journal for %s at %s: %v", source, path, err)}
 	}
