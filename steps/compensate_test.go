@@ -212,3 +212,34 @@ func TestWaitErrorBudgetIsTime(t *testing.T) {
 		t.Fatalf("a wait with the proxy empty gave up after %d reads: %v", polls, err)
 	}
 }
+
+// The row: 90 % of the calls throttled for 5 minutes, starting at
+// the critical deregistration. The run goes on through it and completes.
+func TestThrottlingFiveMinutesFromTheCriticalDeregistration(t *testing.T) {
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy, Seed: 3})
+	var added time.Time
+	var mu sync.Mutex
+	env.events.hook = func(ev Event) {
+		mu.Lock()
+		defer mu.Unlock()
+		if ev.Type == EventStepStarted && ev.Step == StepDetachProxyBlue && added.IsZero() {
+			added = env.clock.Now()
+			env.sim.AddFault(sim.Fault{ThrottleRate: 0.9})
+		}
+		if !added.IsZero() && env.clock.Now().Sub(added) > 5*time.Minute {
+			env.sim.ClearFaults()
+		}
+	}
+	f, err := env.engine(t, Options{Source: "orders-db", ProxyMode: ProxyModeDetach}).Run(context.Background())
+	if err != nil {
+		t.Fatalf("run: %v (finished %s, proxy %s)", err, f.Outcome, f.ProxyState)
+	}
+	if f.ProxyState != ProxyOnNewPrimary || f.ExitCode != ExitOK {
+		t.Errorf("finished %s exit %d proxy %s", f.Outcome, f.ExitCode, f.ProxyState)
+	}
+	env.assertProxyHealthy(t, Source{ID: "orders-db", Kind: KindInstance}, "orders-proxy")
+	if env.sim.Stats().ThrottledCalls < 10 {
+		t.Errorf("only %d throttled calls", env.sim.Stats().ThrottledCalls)
+	}
+	t.Logf("%d throttled calls; proxy-less window %s", env.sim.Stats().ThrottledCalls, time.Duration(f.ProxylessWindowMS)*time.Millisecond)
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"strconv"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -194,5 +195,117 @@ func TestUnreadableJournalIsRefusedNotTreatedAsAbsent(t *testing.T) {
 	}
 	if _, err := UnfinishedJournals(other); err == nil {
 		t.Error("UnfinishedJournals skipped an unreadable journal silently")
+	}
+}
+
+// TestStateDirDocIsTrue runs the rows of docs/bad-input.md's state
+// directory table.
+func TestStateDirDocIsTrue(t *testing.T) {
+	raw, err := os.ReadFile("../docs/bad-input.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(raw), "## State directory cases")
+	if !ok {
+		t.Fatal("docs/bad-input.md has no state directory section")
+	}
+	// plant prepares the state directory; it returns a check of the file
+	// behind a planted link (nil when there is none).
+	plants := map[string]func(t *testing.T, dir string) func(){
+		"symlink planted as the journal": func(t *testing.T, dir string) func() {
+			v, unchanged := victim(t)
+			mustOK(t, os.Symlink(v, JournalPath(dir, "catalog-db")))
+			return unchanged
+		},
+		"symlink planted as the lock": func(t *testing.T, dir string) func() {
+			v, unchanged := victim(t)
+			mustOK(t, os.Symlink(v, JournalPath(dir, "catalog-db")+".lock"))
+			return unchanged
+		},
+		"hard link planted as the journal": func(t *testing.T, dir string) func() {
+			v, unchanged := victim(t)
+			mustOK(t, os.Link(v, JournalPath(dir, "catalog-db")))
+			return unchanged
+		},
+		"state directory mode 0777": func(t *testing.T, dir string) func() {
+			mustOK(t, os.Chmod(dir, 0o777))
+			return nil
+		},
+		"state directory mode 0770": func(t *testing.T, dir string) func() {
+			mustOK(t, os.Chmod(dir, 0o770))
+			return nil
+		},
+		"state directory mode 1777, owned by the user": func(t *testing.T, dir string) func() {
+			mustOK(t, os.Chmod(dir, 0o777|os.ModeSticky))
+			return nil
+		},
+		"journal that is a directory": func(t *testing.T, dir string) func() {
+			mustOK(t, os.Mkdir(JournalPath(dir, "catalog-db"), 0o700))
+			return nil
+		},
+		"symlink planted as the runbook": func(t *testing.T, dir string) func() {
+			v, unchanged := victim(t)
+			mustOK(t, os.Symlink(v, filepath.Join(dir, "catalog-db.runbook.md")))
+			return unchanged
+		},
+		"journal with a 17 MiB line": func(t *testing.T, dir string) func() {
+			j, err := OpenJournal(JournalPath(dir, "catalog-db"), func() time.Time { return simStart })
+			mustOK(t, err)
+			mustOK(t, j.Append(Record{Kind: RecordCompensation, Message: strings.Repeat("x", 17<<20)}))
+			plan := Plan{Source: Source{ID: "catalog-db"}}
+			mustOK(t, j.Append(Record{Kind: RecordRunStarted, Source: "catalog-db", Plan: &plan}))
+			mustOK(t, j.Append(Record{Kind: RecordFinish, Finished: &Finished{Outcome: OutcomeDone}}))
+			j.Close()
+			return func() {
+				recs, err := ReadJournal(JournalPath(dir, "catalog-db"))
+				if err != nil || len(recs) < 4 || len(recs[0].Message) != 17<<20 {
+					t.Errorf("the journal with a long line was not read back whole: %d records, %v", len(recs), err)
+				}
+			}
+		},
+	}
+	rows := 0
+	for _, line := range strings.Split(section, "\n") {
+		if !strings.HasPrefix(line, "| ") || strings.HasPrefix(line, "| case") {
+			continue
+		}
+		cells := strings.Split(strings.Trim(line, "| "), " | ")
+		if len(cells) != 3 {
+			t.Fatalf("row needs 3 cells: %q", line)
+		}
+		name, mentions, exit := cells[0], cells[1], cells[2]
+		plant, ok := plants[name]
+		if !ok {
+			t.Errorf("no test for the documented case %q", name)
+			continue
+		}
+		rows++
+		t.Run(name, func(t *testing.T) {
+			env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSMariaDBNoProxy})
+			check := plant(t, env.stateDir)
+			_, err := env.engine(t, Options{Source: "catalog-db"}).Run(context.Background())
+			if got := strconv.Itoa(ExitCode(err)); got != exit {
+				t.Errorf("exit %s, want %s (err %v)", got, exit, err)
+			}
+			if exit != "0" {
+				if err == nil || !strings.Contains(err.Error(), mentions) {
+					t.Errorf("message %v does not contain %q", err, mentions)
+				}
+				env.assertNoMutations(t)
+			}
+			if check != nil {
+				check()
+			}
+		})
+	}
+	if rows < len(plants) {
+		t.Errorf("%d rows for %d cases", rows, len(plants))
+	}
+}
+
+func mustOK(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
 	}
 }
