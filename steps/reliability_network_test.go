@@ -179,7 +179,52 @@ type netFigures struct {
 	Throttled   int
 }
 
-func longReliability() bool { return os.Getenv("RDSBG_LONG") == "1" }
+func longReliability() bool { return os.Getenv("RDSBG_LONG") == "1" || *reliabilityReport != "" }
+
+// networkRun keeps this test's figures for renderReliability (the report
+// is written by TestReliability, which runs after this file's tests).
+var networkRun struct {
+	sync.Mutex
+	figs []netFigures
+}
+
+// renderNetworkSection is docs/reliability.md's section on networks and
+// signals.
+func renderNetworkSection(figs []netFigures) string {
+	var b strings.Builder
+	b.WriteString("## Networks and signals (process level)\n\n")
+	b.WriteString("`TestReliabilityNetworkAndSignals` in `steps/reliability_network_test.go` runs a real `rdsbg run\n")
+	b.WriteString("--output json` against a real `rdsbg sim` (both at ×500) through a loopback TCP relay that the\n")
+	b.WriteString("test makes refuse connections (the port closed, open connections reset) or black-hole them\n")
+	b.WriteString("(accepted, never answered), or sends the run SIGHUP, or closes the reader of its stdout. Times\n")
+	b.WriteString("are simulated (×500); wall is this machine's. Every case must end with the proxy healthy on the\n")
+	b.WriteString("source with no operator action, exit 0 or 1, and a summary naming the proxy state.\n\n")
+	b.WriteString("| case | exit | outcome | proxy state in the summary | proxy healthy after | proxy-less window | wall | throttled calls |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|\n")
+	for _, f := range figs {
+		fmt.Fprintf(&b, "| %s | %d | %s | %s | %s | %s | %s | %d |\n", f.Case, f.Exit, f.Outcome, f.ProxyState, yesNo(f.ProxyHealth),
+			f.Proxyless.Round(time.Second), f.Wall.Round(100*time.Millisecond), f.Throttled)
+	}
+	if len(figs) == 0 {
+		b.WriteString("| (not run: set RDSBG_LONG=1) | | | | | | | |\n")
+	}
+	b.WriteString("\nIn-process counterparts on the virtual clock (`steps/compensate_test.go`): compensation facing\n")
+	b.WriteString("45 minutes of 503 on every RegisterDBProxyTargets after a failed switchover keeps trying (about\n")
+	b.WriteString("one attempt a minute and a half: the SDK's own retries plus a backoff capped at 30 s) and restores\n")
+	b.WriteString("blue once AWS answers; the operator's explicit stop (a second SIGINT) ends with exit 5, the proxy\n")
+	b.WriteString("named EMPTY since when, and the `aws rds register-db-proxy-targets` command that restores it, on\n")
+	b.WriteString("stderr, in the summary and in the journal; 90 % throttling for 5 minutes from the critical\n")
+	b.WriteString("deregistration, and for good from the first DeregisterDBProxyTargets, both complete the run.\n\n")
+	b.WriteString("Shared state directories (symlinks or hard links planted as the journal, the lock or the\n")
+	b.WriteString("runbook; directories writable by others; unreadable journals; 17 MiB journal lines) are the\n")
+	b.WriteString("\"State directory cases\" of `docs/bad-input.md`, each run by `TestStateDirDocIsTrue`. Text from\n")
+	b.WriteString("AWS never drives the terminal: `awsclient.Sanitize` neutralises control characters, C1 codes,\n")
+	b.WriteString("bidi overrides and line breaks in every AWS error and name where it enters the program\n")
+	b.WriteString("(`awsclient/sanitize_test.go`: an RDS error carrying `\\n\\rrdsbg: done` and ESC sequences, a\n")
+	b.WriteString("CloudWatch error carrying an OSC 52 sequence).\n")
+	b.WriteString("\n")
+	return b.String()
+}
 
 func TestReliabilityNetworkAndSignals(t *testing.T) {
 	bin := rdsbgBinary(t)
@@ -194,6 +239,9 @@ func TestReliabilityNetworkAndSignals(t *testing.T) {
 			mu.Lock()
 			figs = append(figs, f)
 			mu.Unlock()
+			networkRun.Lock()
+			networkRun.figs = append(networkRun.figs, f)
+			networkRun.Unlock()
 		})
 	}
 	for _, f := range figs {
