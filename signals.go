@@ -55,7 +55,7 @@ func watchSignals(parent context.Context, stderr io.Writer) (context.Context, fu
 				case syscall.SIGHUP:
 					hups++
 					if hups == 1 {
-						fmt.Fprintln(stderr, "rdsbg: SIGHUP (terminal lost): going on to the end of the run; the journal records everything")
+						fmt.Fprintln(stderr, "rdsbg: SIGHUP (terminal lost): going on; a run keeps its journal up to date")
 					}
 				case syscall.SIGPIPE:
 					pipes++ // the writer that hit EPIPE stops writing; nothing else to do
