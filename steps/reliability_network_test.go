@@ -163,6 +163,7 @@ func netCases() []netCase {
 		{name: "faults file: throttle 0.9 after DeregisterDBProxyTargets", scen: sim.ScenarioRDSPostgresLegacy,
 			faults: `[{"throttle_rate":0.9,"after":"DeregisterDBProxyTargets"}]`, action: "none", long: true},
 		{name: "SIGHUP inside the critical section", scen: sim.ScenarioRDSPostgresLegacy, when: stepStarted(StepSwitchover), action: "sighup", long: true},
+		{name: "network refused in the switchover, then SIGINT twice: the operator leaves the proxy EMPTY", scen: sim.ScenarioRDSPostgresLegacy, when: stepStarted(StepSwitchover), action: "giveup", long: true},
 		{name: "SIGPIPE (the --output json reader exits) at the switchover", scen: sim.ScenarioRDSPostgresLegacy, when: stepStarted(StepSwitchover), action: "close-stdout", long: true},
 	}
 }
@@ -198,7 +199,9 @@ func renderNetworkSection(figs []netFigures) string {
 	b.WriteString("test makes refuse connections (the port closed, open connections reset) or black-hole them\n")
 	b.WriteString("(accepted, never answered), or sends the run SIGHUP, or closes the reader of its stdout. Times\n")
 	b.WriteString("are simulated (×500); wall is this machine's. Every case must end with the proxy healthy on the\n")
-	b.WriteString("source with no operator action, exit 0 or 1, and a summary naming the proxy state.\n\n")
+	b.WriteString("source with no operator action, exit 0 or 1, and a summary naming the proxy state; except the\n")
+	b.WriteString("case where the operator stops compensation with a second SIGINT: exit 5, proxy state `none`, and\n")
+	b.WriteString("stderr saying the proxy is EMPTY, since when, and the command that restores it.\n\n")
 	b.WriteString("| case | exit | outcome | proxy state in the summary | proxy healthy after | proxy-less window | wall | throttled calls |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|\n")
 	for _, f := range figs {
@@ -314,6 +317,14 @@ func runNetCase(t *testing.T, bin string, c netCase) netFigures {
 			_ = cmd.Process.Signal(syscall.SIGHUP)
 		case "close-stdout":
 			stdout.Close()
+		case "giveup":
+			rl.set("refuse")
+			go func() {
+				time.Sleep(300 * time.Millisecond)
+				_ = cmd.Process.Signal(syscall.SIGINT)
+				time.Sleep(700 * time.Millisecond)
+				_ = cmd.Process.Signal(syscall.SIGINT)
+			}()
 		}
 		close(restored)
 	}
@@ -363,6 +374,24 @@ func runNetCase(t *testing.T, bin string, c netCase) netFigures {
 	}
 	fig.Outcome, fig.ProxyState = finished.Outcome, finished.ProxyState
 	fig.Proxyless = time.Duration(finished.ProxylessWindowMS) * time.Millisecond
+	if c.action == "giveup" {
+		// The one way out with a proxy empty: the operator's second
+		// signal. stderr says so plainly, with the restoring command.
+		rl.set("pass")
+		want := "aws rds register-db-proxy-targets --region us-east-1 --db-proxy-name orders-proxy --target-group-name default --db-instance-identifiers orders-db"
+		errText := stderr.text()
+		t.Logf("stderr:\n%s", errText)
+		if code != ExitInterrupted || finished.ProxyState != ProxyEmpty {
+			t.Errorf("exit %d, proxy %s; want 5 and none", code, finished.ProxyState)
+		}
+		if !strings.Contains(errText, "orders-proxy is EMPTY since") || !strings.Contains(errText, want) {
+			t.Errorf("stderr does not say the proxy is EMPTY and how to restore it:\n%s", errText)
+		}
+		if len(finished.RestoreCommands) != 1 || finished.RestoreCommands[0] != want {
+			t.Errorf("summary restore_commands %q", finished.RestoreCommands)
+		}
+		return fig
+	}
 	t.Logf("run exited %d after %s", code, fig.Wall.Round(100*time.Millisecond))
 	// The faults stay armed in the simulator process: read through them
 	// with a client whose retry backoff runs on the simulator's speed.
