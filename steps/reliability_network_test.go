@@ -180,7 +180,6 @@ type netFigures struct {
 	Throttled   int
 }
 
-func longReliability() bool { return os.Getenv("RDSBG_LONG") == "1" || *reliabilityReport != "" }
 
 // networkRun keeps this test's figures for renderReliability (the report
 // is written by TestReliability, which runs after this file's tests).
@@ -234,7 +233,7 @@ func TestReliabilityNetworkAndSignals(t *testing.T) {
 	var figs []netFigures
 	var mu sync.Mutex
 	for _, c := range netCases() {
-		if c.long && !longReliability() {
+		if c.long && !longMatrices() {
 			continue
 		}
 		t.Run(c.name, func(t *testing.T) {
