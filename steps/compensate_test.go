@@ -145,29 +145,30 @@ func TestGivingUpSaysTheProxyIsEmptyAndHowToRestoreIt(t *testing.T) {
 
 // The faults file of the issue: 90 % of all calls throttled from the
 // first DeregisterDBProxyTargets on, for good. Reads, changes and waits
-// ride it out (a throttled read is no evidence, so it does not break a
-// streak of healthy reads): the run completes.
-func TestThrottlingAfterDeregistrationIsRiddenOut(t *testing.T) {
-	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy, Seed: 7,
-		Faults: []sim.Fault{{ThrottleRate: 0.9, After: "DeregisterDBProxyTargets"}}})
-	f, err := env.engine(t, Options{Source: "orders-db", ProxyMode: ProxyModeDetach}).Run(context.Background())
-	if err != nil {
-		for _, ev := range env.events.events {
-			if ev.Step == StepVerify && ev.Type == EventProgress {
-				t.Logf("%s %s", ev.Time.Format("15:04:05"), formatText(ev))
-			}
+// retry through it (a throttled read is no evidence, so it does not break
+// a streak of healthy reads). Outside an empty-proxy period a wait whose
+// reads have all failed for the error budget stops — better than opening
+// the critical section against an API that answers one call in ten — but
+// never with the proxy empty: the run ends with its target and says so.
+func TestThrottlingAfterDeregistrationNeverLeavesTheProxyEmpty(t *testing.T) {
+	for _, seed := range []int64{7, 11} {
+		env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy, Seed: seed,
+			Faults: []sim.Fault{{ThrottleRate: 0.9, After: "DeregisterDBProxyTargets"}}})
+		f, err := env.engine(t, Options{Source: "orders-db", ProxyMode: ProxyModeDetach}).Run(context.Background())
+		if f.ProxyState != ProxyOnNewPrimary && f.ProxyState != ProxyOnBlue {
+			t.Errorf("seed %d: proxy %s after %v, want it serving blue or the new primary", seed, f.ProxyState, err)
 		}
-		t.Fatalf("run: %v (finished %s, proxy %s)", err, f.Outcome, f.ProxyState)
+		if f.ExitCode != ExitOK && f.ExitCode != ExitStepFailed {
+			t.Errorf("seed %d: exit %d", seed, f.ExitCode)
+		}
+		env.sim.ClearFaults()
+		env.assertProxyHealthy(t, Source{ID: "orders-db", Kind: KindInstance}, "orders-proxy")
+		if env.sim.Stats().ThrottledCalls < 50 {
+			t.Errorf("only %d throttled calls: the fault did not bite", env.sim.Stats().ThrottledCalls)
+		}
+		t.Logf("seed %d: %s, proxy %s, %d calls throttled; proxy-less window %s (%v)", seed, f.Outcome, f.ProxyState,
+			env.sim.Stats().ThrottledCalls, time.Duration(f.ProxylessWindowMS)*time.Millisecond, err)
 	}
-	if f.ProxyState != ProxyOnNewPrimary {
-		t.Errorf("proxy %s, want new-primary", f.ProxyState)
-	}
-	env.sim.ClearFaults()
-	env.assertProxyHealthy(t, Source{ID: "orders-db", Kind: KindInstance}, "orders-proxy")
-	if env.sim.Stats().ThrottledCalls < 100 {
-		t.Errorf("only %d throttled calls: the fault did not bite", env.sim.Stats().ThrottledCalls)
-	}
-	t.Logf("%d calls throttled; proxy-less window %s", env.sim.Stats().ThrottledCalls, time.Duration(f.ProxylessWindowMS)*time.Millisecond)
 }
 
 // A wait's error budget is time, not a count: six failed reads in a few

@@ -188,6 +188,11 @@ func (e *Engine) wait(ctx context.Context, spec waitSpec) error {
 			if failingSince.IsZero() {
 				failingSince = e.cfg.Clock.Now()
 			}
+			readErrors++
+			failing := e.cfg.Clock.Now().Sub(failingSince)
+			if !endless && readErrors >= pol.ReadErrors && failing >= pol.ErrorBudget {
+				return fmt.Errorf("%s: reads failed for %s (%d in a row) while waiting for %s: %w", spec.step, failing.Round(time.Second), readErrors, spec.what, err)
+			}
 			if isThrottled(err) {
 				// Throttling is shared with everything else in the
 				// account: back off, doubling up to Max.
@@ -201,11 +206,6 @@ func (e *Engine) wait(ctx context.Context, spec waitSpec) error {
 				}
 				e.notice(spec.step, "AWS is throttling requests; next read in %s", backoff.Round(time.Second))
 			} else {
-				readErrors++
-				failing := e.cfg.Clock.Now().Sub(failingSince)
-				if !endless && readErrors >= pol.ReadErrors && failing >= pol.ErrorBudget {
-					return fmt.Errorf("%s: reads failed for %s (%d in a row) while waiting for %s: %w", spec.step, failing.Round(time.Second), readErrors, spec.what, err)
-				}
 				if awsclient.Transient(err) {
 					backoff = min(max(backoff*2, interval*2), pol.RetryMax)
 				}
