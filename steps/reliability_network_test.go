@@ -180,7 +180,6 @@ type netFigures struct {
 	Throttled   int
 }
 
-
 // networkRun keeps this test's figures for renderReliability (the report
 // is written by TestReliability, which runs after this file's tests).
 var networkRun struct {
