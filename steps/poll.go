@@ -201,8 +201,13 @@ func (e *Engine) wait(ctx context.Context, spec waitSpec) error {
 				} else {
 					backoff *= 2
 				}
-				if backoff > pol.Max {
-					backoff = pol.Max
+				ceiling := pol.Max
+				if endless {
+					// Every second of backoff is outage: the ~30 s cap.
+					ceiling = min(pol.Max, pol.RetryMax)
+				}
+				if backoff > ceiling {
+					backoff = ceiling
 				}
 				e.notice(spec.step, "AWS is throttling requests; next read in %s", backoff.Round(time.Second))
 			} else {

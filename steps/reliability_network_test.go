@@ -158,8 +158,10 @@ func netCases() []netCase {
 		{name: "refused 10 min during creation, proxy detached", scen: sim.ScenarioRDSPostgresLegacy, when: stepStarted(StepCreateDeployment), action: "refuse", down: 10 * time.Minute, long: true},
 		{name: "network black-holed 30 min inside the critical section", scen: sim.ScenarioRDSPostgresLegacy, when: stepStarted(StepSwitchover), action: "blackhole", down: 30 * time.Minute, long: true},
 		{name: "refused 30 min inside the critical section", scen: sim.ScenarioAuroraPostgres, when: stepStarted(StepSwitchover), action: "refuse", down: 30 * time.Minute, long: true},
-		{name: "90 % throttling from blue's re-registration through the critical section", scen: sim.ScenarioRDSPostgresLegacy,
+		{name: "90 % throttling from blue's re-registration on (before the critical section)", scen: sim.ScenarioRDSPostgresLegacy,
 			faults: `[{"throttle_rate":0.9,"after":"RegisterDBProxyTargets","until":"DeleteBlueGreenDeployment"}]`, action: "none", long: true},
+		{name: "90 % throttling from the switchover call on (inside the critical section)", scen: sim.ScenarioRDSPostgresLegacy,
+			faults: `[{"throttle_rate":0.9,"after":"SwitchoverBlueGreenDeployment","until":"DeleteBlueGreenDeployment"}]`, action: "none", long: true},
 		{name: "faults file: throttle 0.9 after DeregisterDBProxyTargets", scen: sim.ScenarioRDSPostgresLegacy,
 			faults: `[{"throttle_rate":0.9,"after":"DeregisterDBProxyTargets"}]`, action: "none", long: true},
 		{name: "SIGHUP inside the critical section", scen: sim.ScenarioRDSPostgresLegacy, when: stepStarted(StepSwitchover), action: "sighup", long: true},
@@ -215,7 +217,13 @@ func renderNetworkSection(figs []netFigures) string {
 	b.WriteString("blue once AWS answers; the operator's explicit stop (a second SIGINT) ends with exit 5, the proxy\n")
 	b.WriteString("named EMPTY since when, and the `aws rds register-db-proxy-targets` command that restores it, on\n")
 	b.WriteString("stderr, in the summary and in the journal; 90 % throttling for 5 minutes from the critical\n")
-	b.WriteString("deregistration, and for good from the first DeregisterDBProxyTargets, both complete the run.\n\n")
+	b.WriteString("deregistration completes the run; for good from the first DeregisterDBProxyTargets, it ends it\n")
+	b.WriteString("`failed` with the proxy on blue (never empty), as explained next.\n")
+	b.WriteString("Under 90 % throttling for good (the faults-file rows above) a wait outside an empty-proxy period\n")
+	b.WriteString("stops once its reads have failed for its error budget (15 min of AWS time): before the critical\n")
+	b.WriteString("section the run ends `failed` with the proxy on blue (it does not open the section against an API\n")
+	b.WriteString("that answers one call in ten); inside it, the section completes (no budget while the proxy is\n")
+	b.WriteString("empty, throttling backoff capped at 30 s) and the run ends with the proxy on the new primary.\n\n")
 	b.WriteString("Shared state directories (symlinks or hard links planted as the journal, the lock or the\n")
 	b.WriteString("runbook; directories writable by others; unreadable journals; 17 MiB journal lines) are the\n")
 	b.WriteString("\"State directory cases\" of `docs/bad-input.md`, each run by `TestStateDirDocIsTrue`. Text from\n")
