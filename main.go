@@ -31,10 +31,11 @@ import (
 	"github.com/rdsbg/rdsbg/ui"
 )
 
-// defaultDemoSpeed makes the default scenario's journey (about 25 minutes
-// of AWS time: 20 of provisioning with the upgrade, a minute of critical
-// section, cleanup) take about two minutes to watch, with the critical
-// section's timer visible for a few seconds.
+// defaultDemoSpeed makes the default scenario's journey (about 31 minutes
+// of AWS time with the simulator's AWS timings: 17 of provisioning, two
+// proxy registrations of 5, a switchover of 38 s, cleanup) take about two
+// minutes to watch (117 s measured), with the critical section's timer
+// visible for a few seconds.
 const defaultDemoSpeed = 15
 
 // globalFlags are accepted by every subcommand (design.md §4).
@@ -90,6 +91,7 @@ type createFlags struct {
 	proxyMode         string
 	upgradeVia        string
 	cleanup           string
+	maxProxyOutage    time.Duration
 }
 
 func (c createFlags) options() steps.Options {
@@ -105,6 +107,7 @@ func (c createFlags) options() steps.Options {
 		ProxyMode:                         steps.ProxyMode(c.proxyMode),
 		UpgradeVia:                        steps.UpgradeVia(c.upgradeVia),
 		Cleanup:                           steps.Cleanup(c.cleanup),
+		MaxProxyOutage:                    c.maxProxyOutage,
 	}
 }
 
@@ -121,6 +124,7 @@ func addCreateFlags(cmd *cobra.Command, c *createFlags) {
 	f.StringVar(&c.proxyMode, "proxy-mode", string(steps.ProxyModeAuto), "proxy handling: auto, native or detach")
 	f.StringVar(&c.upgradeVia, "upgrade-via", "", "how green gets the target version: create (at creation) or modify (after creation); default chosen by the engine rules")
 	f.StringVar(&c.cleanup, "cleanup", string(steps.CleanupDeployment), "after switchover: none, deployment, or old-blue (snapshot then delete the -oldN resources)")
+	f.DurationVar(&c.maxProxyOutage, "max-proxy-outage", steps.DefaultMaxProxyOutage, "detach procedure: longest the proxy may stay empty before the critical section (blue's registration refused while green provisions); then roll back (the wizard asks)")
 }
 
 // addApprovalFlags adds --yes, --confirm and --output, the headless
@@ -228,6 +232,7 @@ Exit codes: 0 done, 1 a step failed (state consistent, see the journal),
 		newDemoCommand(&g, stdin, stderr),
 		newSimCommand(stdout),
 		newPlanCommand(&g, stdout),
+		newIAMPolicyCommand(&g, stdout),
 		newRunCommand(&g, stdout, stderr),
 		newResumeCommand(&g, stdin, stdout, stderr),
 		newStatusCommand(&g, stdout),
@@ -370,7 +375,7 @@ func runInteractive(ctx context.Context, env *environment, g globalFlags, opts s
 }
 
 func newDemoCommand(g *globalFlags, stdin io.Reader, stderr io.Writer) *cobra.Command {
-	var scenario string
+	var scenario, timings string
 	var speed float64
 	cmd := &cobra.Command{
 		Use:   "demo",
@@ -383,7 +388,11 @@ against it through the real AWS SDK. Nothing leaves this machine.`,
 				return usageError("--speed %v must be above 0 (1 is real time)", speed)
 			}
 			clk := clock.NewScaled(speed)
-			simulator, err := sim.New(sim.Options{Scenario: scenario, Clock: clk})
+			tm, err := sim.TimingsNamed(timings)
+			if err != nil {
+				return usageError("--timings: %v", err)
+			}
+			simulator, err := sim.New(sim.Options{Scenario: scenario, Clock: clk, Timings: &tm})
 			if err != nil {
 				return usageError("%v", err)
 			}
@@ -419,6 +428,7 @@ against it through the real AWS SDK. Nothing leaves this machine.`,
 	}
 	cmd.Flags().StringVar(&scenario, "scenario", "rds-postgres-legacy-proxy", "simulator scenario: "+scenarioNames())
 	cmd.Flags().Float64Var(&speed, "speed", defaultDemoSpeed, "how many times faster than real AWS the simulator runs")
+	cmd.Flags().StringVar(&timings, "timings", sim.TimingsAWS, "the simulator's durations: aws (AWS's documented or measured figures) or fast (compressed, for tests)")
 	return cmd
 }
 
@@ -431,7 +441,7 @@ func scenarioNames() string {
 }
 
 func newSimCommand(stdout io.Writer) *cobra.Command {
-	var listen, scenario, faultsFile string
+	var listen, scenario, faultsFile, timings string
 	var speed float64
 	var forward map[string]string
 	cmd := &cobra.Command{
@@ -454,7 +464,11 @@ func newSimCommand(stdout io.Writer) *cobra.Command {
 					return usageError("--faults %s: %v", faultsFile, err)
 				}
 			}
-			simulator, err := sim.New(sim.Options{Scenario: scenario, Clock: clock.NewScaled(speed), Faults: faults, ProxyForwardTo: forward})
+			tm, err := sim.TimingsNamed(timings)
+			if err != nil {
+				return usageError("--timings: %v", err)
+			}
+			simulator, err := sim.New(sim.Options{Scenario: scenario, Clock: clock.NewScaled(speed), Faults: faults, ProxyForwardTo: forward, Timings: &tm})
 			if err != nil {
 				return usageError("%v", err)
 			}
@@ -490,6 +504,7 @@ func newSimCommand(stdout io.Writer) *cobra.Command {
 	cmd.Flags().StringVar(&scenario, "scenario", "rds-postgres-legacy-proxy", "scenario: "+scenarioNames())
 	cmd.Flags().Float64Var(&speed, "speed", 1, "how many times faster than real AWS the simulator runs")
 	cmd.Flags().StringVar(&faultsFile, "faults", "", "JSON file of faults to inject (format: docs/simulator.md)")
+	cmd.Flags().StringVar(&timings, "timings", sim.TimingsAWS, "durations: aws (AWS's documented or measured figures, sources in docs/simulator.md) or fast (compressed, for tests)")
 	return cmd
 }
 
@@ -542,6 +557,7 @@ func newPlanCommand(g *globalFlags, stdout io.Writer) *cobra.Command {
 				}
 			case "markdown":
 				fmt.Fprint(stdout, steps.RenderMarkdown(plan))
+				fmt.Fprint(stdout, steps.RenderIAMPolicyMarkdown(plan, d.ProxyInfo))
 				fmt.Fprint(stdout, renderChecks(checks, true))
 			default:
 				fmt.Fprint(stdout, renderChecks(checks, false))

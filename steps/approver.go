@@ -38,6 +38,12 @@ func (h HeadlessApprover) Approve(ctx context.Context, a Approval) (Decision, er
 		// waiting, and the wait's own limit ends the run if lag never falls.
 		h.say(a, "--yes never goes on past a failing readiness gate: waiting for the lag to fall")
 		return DecisionWait, nil
+	case "proxy-outage":
+		// Blue could not be put back on the proxy within
+		// --max-proxy-outage: automation never leaves production without
+		// its proxy for the whole provisioning.
+		h.say(a, "the proxy is still empty at --max-proxy-outage: rolling back (delete the deployment with its green, restore the proxy on blue)")
+		return DecisionRollback, nil
 	case "continue-without-proxy":
 		// Leaving production without its proxy for hours needs the typed
 		// identifier; --yes alone restores the proxy instead.

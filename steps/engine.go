@@ -136,7 +136,8 @@ func (e *Engine) subscribeCalls() func() {
 	if e.cfg.Calls == nil {
 		return func() {}
 	}
-	return e.cfg.Calls.Subscribe(func(c awsclient.Call) {
+	stopRetries := e.subscribeRetries() // degrade.go
+	stopCalls := e.cfg.Calls.Subscribe(func(c awsclient.Call) {
 		call := c
 		e.emit(Event{Time: c.Start, Type: EventAPICall, Call: &call})
 		e.mu.Lock()
@@ -153,6 +154,7 @@ func (e *Engine) subscribeCalls() func() {
 		}
 		_ = j.Append(Record{Kind: RecordCall, Step: step, Call: &call})
 	})
+	return func() { stopCalls(); stopRetries() }
 }
 
 func (e *Engine) setJournal(j *Journal) {

@@ -152,6 +152,9 @@ type Finished struct {
 	// commands that give it its target back.
 	ProxyEmptySince *time.Time `json:"proxy_empty_since,omitempty"`
 	RestoreCommands []string   `json:"restore_commands,omitempty"`
+	// OldBlue: the -oldN resources AWS keeps after the switchover and
+	// whether they are read-only (oldblue.go); nil before a switchover.
+	OldBlue *OldBlueState `json:"old_blue,omitempty"`
 }
 
 // TimelineEntry is one step's span in the summary.

@@ -133,6 +133,9 @@ func formatText(ev Event) string {
 		for _, k := range keys {
 			fmt.Fprintf(&b, "\n  renamed %s → %s", k, f.Renames[k])
 		}
+		if f.OldBlue != nil {
+			b.WriteString("\n  " + f.OldBlue.Note)
+		}
 		if f.Probe != nil {
 			b.WriteString("\n  " + f.Probe.String())
 		}

@@ -91,6 +91,9 @@ func (e *Engine) resumeSource() (string, error) {
 func (r *run) restoreFromJournal() {
 	j := r.prior
 	r.plan = *j.Plan
+	if upgradeOldPlan(&r.plan) {
+		r.e.notice(StepProvisionGreen, "the journal was written by an rdsbg whose create-deployment included the wait for green; the plan now waits in provision-green, after blue is registered with the proxy again: every step is re-observed from AWS")
+	}
 	r.proxies = j.Proxies
 	if len(r.proxies) == 0 {
 		r.proxies = r.plan.Proxies

@@ -31,11 +31,14 @@ type run struct {
 	proxylessSince       *time.Time
 	emptySince           *time.Time // a proxy lost its target (retry.go); nil while every proxy serves
 	switchedOver         bool       // compensation saw the switchover done
+	detachedAt           *time.Time // detach-proxy deregistered blue in this process (reattach.go)
 	proxylessWindow      time.Duration
 	switchoverDuration   time.Duration
 	greenNames           map[string]string // blue id → green id, seen before the switchover
 	renames              map[string]string
-	oldBlue              []string // ARNs of the -oldN resources, after the switchover
+	oldBlue              []string   // ARNs of the -oldN resources, after the switchover
+	renamesVerified      bool       // verify_renames.go
+	events               eventWatch // rdsevents.go
 	timeline             []TimelineEntry
 	taskSeen             map[string]taskSince // deployment task → when its status was first seen
 	// approved holds the steps the operator approved in this process, so a
@@ -204,15 +207,6 @@ type errFallbackDetach struct{ err error }
 func (e *errFallbackDetach) Error() string { return e.err.Error() }
 func (e *errFallbackDetach) Unwrap() error { return e.err }
 
-// errRegisterRefused: re-registering blue after creation was refused.
-type errRegisterRefused struct{ err error }
-
-func (e *errRegisterRefused) Error() string { return e.err.Error() }
-func (e *errRegisterRefused) Unwrap() error { return e.err }
-
-// errRolledBack: the operator chose to undo the run; the rollback succeeded.
-var errRolledBack = errors.New("rolled back at the operator's choice")
-
 // execute runs the plan's steps in order, then summarises.
 func (r *run) execute(ctx context.Context) (Finished, error) {
 	r.e.startMetrics(r.plan)
@@ -227,16 +221,9 @@ func (r *run) execute(ctx context.Context) (Finished, error) {
 			}
 			continue
 		}
-		var rr *errRegisterRefused
-		if errors.As(err, &rr) {
-			cont, rerr := r.handleRegisterRefused(ctx, rr)
-			if rerr != nil {
-				return r.fail(ctx, rerr)
-			}
-			if !cont {
-				return r.finish(OutcomeRolledBack, errRolledBack, ProxyOnBlue)
-			}
-			continue
+		var orb *errOutageRollback
+		if errors.As(err, &orb) {
+			return r.rollbackOutage(ctx, orb)
 		}
 		if err != nil {
 			return r.fail(ctx, err)
@@ -296,8 +283,8 @@ func (r *run) approveCritical(ctx context.Context) error {
 			cli = append(cli, s.CLI...)
 		}
 	}
-	text := fmt.Sprintf("From here to the end of %s the proxy has no target: applications connected through %s cannot reach %s until the new primary is registered and healthy. The switchover itself takes up to %s. The section runs without further prompts; if anything fails the proxy is re-registered before rdsbg stops. If AWS refuses to register the new primary while the deployment object exists, rdsbg deletes the deployment object (never a database) and registers again.",
-		StepAttachProxyPrimary, proxyNames(r.proxies), r.plan.Source.ID, r.plan.Options.SwitchoverTimeout)
+	text := fmt.Sprintf("From here to the end of %s the proxy has no target: applications connected through %s cannot reach %s until the new primary is registered and healthy. The switchover itself takes up to %s. The section runs without further prompts; if anything fails the proxy is re-registered before rdsbg stops. If AWS refuses to register the new primary while the deployment object exists, rdsbg deletes the deployment object (never a database) and registers again. %s",
+		StepAttachProxyPrimary, proxyNames(r.proxies), r.plan.Source.ID, r.plan.Options.SwitchoverTimeout, criticalOutageNote(r.plan.Options.SwitchoverTimeout))
 	err := r.ask(ctx, Approval{Kind: "critical-section", Step: StepDetachProxyBlue, Title: "Start the critical section: detach the proxy, switch over, attach the new primary",
 		Text: text, Severity: SeveritySevere, CLI: cli, Confirm: r.plan.Source.ID, Steps: ids})
 	if err != nil {
@@ -409,8 +396,7 @@ func (r *run) setCurrent(id StepID) {
 // interrupts are passed through for execute to handle.
 func (r *run) stepFailed(ps PlannedStep, started time.Time, err error) error {
 	var fb *errFallbackDetach
-	var rr *errRegisterRefused
-	if errors.As(err, &fb) || errors.As(err, &rr) {
+	if errors.As(err, &fb) {
 		return err
 	}
 	outcome, state := "failed", StepStateFailed
@@ -476,6 +462,7 @@ func (r *run) finish(outcome string, err error, proxyState string) (Finished, er
 		f.Renames = r.renames
 	}
 	r.describeEmpty(&f)
+	f.OldBlue = r.oldBlueState(f.Timeline)
 	if w := r.e.watcher(); w != nil {
 		f.Metrics = w.Summary()
 	}
@@ -525,7 +512,7 @@ func finishMessage(outcome, proxyState string, err error, source string, switche
 	case OutcomeCancelled:
 		return fmt.Sprintf("stopped at the operator's answer; %s", where)
 	case OutcomeRolledBack:
-		return "rolled back: the deployment and its green were deleted; " + where
+		return fmt.Sprintf("rolled back: the deployment and its green were deleted; %s; start again with `rdsbg run --source %s`", where, source)
 	case OutcomeBlocked:
 		return "preflight blocked the run; nothing was changed"
 	}

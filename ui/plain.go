@@ -281,6 +281,9 @@ func (p *plainIO) printSummary(f steps.Finished) {
 	for _, k := range sortedKeys(f.Renames) {
 		p.printf("  renamed %s → %s\n", k, f.Renames[k])
 	}
+	if f.OldBlue != nil {
+		p.printf("%s\n", f.OldBlue.Note)
+	}
 	if f.JournalPath != "" {
 		p.printf("Journal: %s\n", f.JournalPath)
 	}

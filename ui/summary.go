@@ -73,6 +73,9 @@ func (m *summaryModel) view() string {
 	if len(f.Renames) > 0 {
 		b.WriteString("\n" + renderRenames(st, w, f.Renames) + "\n")
 	}
+	if f.OldBlue != nil {
+		b.WriteString(wrap(w, f.OldBlue.Note) + "\n")
+	}
 	if t := renderStepMetrics(st, w, f.Metrics); t != "" {
 		b.WriteString("\n" + t + "\n")
 	}
