@@ -59,6 +59,9 @@ type globalFlags struct {
 	// hooks run at every step transition (steps/hooks.go).
 	hooks       []string
 	hookTimeout time.Duration
+	// demoRerun is set by `rdsbg demo` only: the command that reruns it,
+	// for the epilogue (the demo's simulator dies with the process).
+	demoRerun string
 }
 
 // probe is --probe-dsn, else RDSBG_PROBE_DSN.
@@ -198,8 +201,9 @@ without its proxy.
 
 Without a subcommand it opens the interactive wizard (a terminal is needed).
 
-Exit codes: 0 done, 1 a step failed (state consistent, see the journal),
-2 bad usage or input, 3 preflight blocked (nothing changed), 4 cancelled,
+Exit codes: 0 done (or ready: paused before the critical section), 1 a step
+failed (state consistent, see the journal; for status: AWS could not be
+read), 2 bad usage or input, 3 preflight blocked (nothing changed), 4 cancelled,
 5 interrupted (continue with 'rdsbg resume').`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -360,11 +364,17 @@ func runInteractive(ctx context.Context, env *environment, g globalFlags, opts s
 		Hooks:       g.hooks,
 		HookTimeout: g.hookTimeout,
 		GiveUp:      env.giveUp,
+		NextFlags:   nextFlags(g),
+		DemoRerun:   g.demoRerun,
 	}
 	var code int
 	var err error
 	if !g.plain && isTerminal(stdin, stderr) {
-		code, err = ui.RunWizard(ctx, cfg, stdin, stderr)
+		var epilogue string
+		code, epilogue, err = ui.RunWizardWithEpilogue(ctx, cfg, stdin, stderr)
+		// On the normal screen, once the alternate screen is gone: what
+		// to know and do next stays in the scrollback.
+		fmt.Fprint(stderr, epilogue)
 	} else {
 		code, err = ui.RunPlain(ctx, cfg, stdin, stderr)
 	}
@@ -423,6 +433,7 @@ against it through the real AWS SDK. Nothing leaves this machine.`,
 				return err
 			}
 			title := fmt.Sprintf("rdsbg demo · simulator %s · ×%g", scenario, speed)
+			dg.demoRerun = fmt.Sprintf("rdsbg demo --scenario %s --speed %g", scenario, speed)
 			return runInteractive(cmd.Context(), env, dg, steps.Options{}, "run", title, stdin, stderr)
 		},
 	}
@@ -594,7 +605,7 @@ func headlessSink(output string, stdout io.Writer) (steps.Sink, error) {
 }
 
 // runHeadless builds an engine with the --yes/--confirm approver and runs fn.
-func runHeadless(ctx context.Context, g globalFlags, opts steps.Options, yes bool, confirm, output string, stdout io.Writer, fn func(*steps.Engine, context.Context) (steps.Finished, error)) error {
+func runHeadless(ctx context.Context, g globalFlags, opts steps.Options, yes bool, confirm, output, until string, stdout io.Writer, fn func(*steps.Engine, context.Context) (steps.Finished, error)) error {
 	sink, err := headlessSink(output, stdout)
 	if err != nil {
 		return err
@@ -617,6 +628,7 @@ func runHeadless(ctx context.Context, g globalFlags, opts steps.Options, yes boo
 		Hooks:       g.hooks,
 		HookTimeout: g.hookTimeout,
 		GiveUp:      env.giveUp,
+		Until:       until,
 	})
 	if err != nil {
 		return exitFor(err)
@@ -643,7 +655,7 @@ func runHeadless(ctx context.Context, g globalFlags, opts steps.Options, yes boo
 func newRunCommand(g *globalFlags, stdout, stderr io.Writer) *cobra.Command {
 	var c createFlags
 	var yes bool
-	var confirm, output string
+	var confirm, output, until string
 	cmd := &cobra.Command{
 		Use:   "run",
 		Short: "Headless execution for automation (--yes, and --confirm ID for severe steps)",
@@ -655,15 +667,19 @@ func newRunCommand(g *globalFlags, stdout, stderr io.Writer) *cobra.Command {
 			if !yes {
 				return usageError("run is headless and never prompts: pass --yes to approve the steps (and --confirm %s for the severe ones), or use the wizard: rdsbg --source %s", c.source, c.source)
 			}
+			if err := checkHeadlessApproval(c.source, confirm, until); err != nil {
+				return err
+			}
 			opts := c.options()
 			if err := steps.ValidateOptions(opts); err != nil {
 				return exitFor(err)
 			}
-			return runHeadless(cmd.Context(), *g, opts, yes, confirm, output, stdout, (*steps.Engine).Run)
+			return runHeadless(cmd.Context(), *g, opts, yes, confirm, output, until, stdout, (*steps.Engine).Run)
 		},
 	}
 	addCreateFlags(cmd, &c)
 	addApprovalFlags(cmd, &yes, &confirm, &output, "")
+	cmd.Flags().StringVar(&until, "until", "", "ready: prepare green and stop before the critical section (exit 0, state ready); `rdsbg resume` switches over later")
 	return cmd
 }
 
@@ -676,11 +692,14 @@ func newResumeCommand(g *globalFlags, stdin io.Reader, stdout, stderr io.Writer)
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if source == "" {
-				found, err := unfinishedSource(g.stateDir)
+				found, err := unfinishedSource(g.stateDir, stderr)
 				if err != nil {
 					return err
 				}
 				source = found
+			}
+			if err := checkHeadlessApproval(source, confirm, ""); err != nil {
+				return err
 			}
 			return headlessOrInteractive(cmd.Context(), *g, steps.Options{Source: source}, yes, confirm, output, "resume", stdin, stdout, stderr)
 		},
@@ -698,7 +717,7 @@ func headlessOrInteractive(ctx context.Context, g globalFlags, opts steps.Option
 		if mode == "abort" {
 			fn = (*steps.Engine).Abort
 		}
-		return runHeadless(ctx, g, opts, yes, confirm, output, stdout, fn)
+		return runHeadless(ctx, g, opts, yes, confirm, output, "", stdout, fn)
 	}
 	env, err := newEnvironment(ctx, g, nil)
 	if err != nil {
@@ -707,8 +726,10 @@ func headlessOrInteractive(ctx context.Context, g globalFlags, opts steps.Option
 	return runInteractive(ctx, env, g, opts, mode, "", stdin, stderr)
 }
 
-// unfinishedSource finds the one journal that resume can continue.
-func unfinishedSource(stateDirFlag string) (string, error) {
+// unfinishedSource finds the one journal that resume can continue; the
+// runs waiting for the operator are listed on w first (paused ready, with
+// age, lag and green's classes), so a choice is an informed one.
+func unfinishedSource(stateDirFlag string, w io.Writer) (string, error) {
 	dir, err := resolveStateDir(stateDirFlag)
 	if err != nil {
 		return "", err
@@ -716,6 +737,9 @@ func unfinishedSource(stateDirFlag string) (string, error) {
 	sources, err := steps.FindJournals(dir)
 	if err != nil {
 		return "", exitFor(err)
+	}
+	if runs, err := steps.PausedRuns(dir); err == nil && w != nil {
+		fmt.Fprint(w, steps.RenderPausedRuns(runs, time.Now()))
 	}
 	switch len(sources) {
 	case 0:
@@ -734,15 +758,15 @@ func newStatusCommand(g *globalFlags, stdout io.Writer) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if source == "" {
-				found, err := unfinishedSource(g.stateDir)
-				if err != nil {
+				found, listed, err := statusSource(g.stateDir, output, stdout)
+				if err != nil || listed {
 					return err
 				}
 				source = found
 			}
 			env, err := newEnvironment(cmd.Context(), *g, nil)
 			if err != nil {
-				return err
+				return statusWithoutAWS(source, g.stateDir, output, stdout, err)
 			}
 			report, err := steps.Status(cmd.Context(), env.api, env.stateDir, source)
 			if err != nil {
@@ -751,10 +775,13 @@ func newStatusCommand(g *globalFlags, stdout io.Writer) *cobra.Command {
 			if output == "json" {
 				enc := json.NewEncoder(stdout)
 				enc.SetIndent("", "  ")
-				return enc.Encode(report)
+				if err := enc.Encode(report); err != nil {
+					return err
+				}
+			} else {
+				fmt.Fprint(stdout, report.Text())
 			}
-			fmt.Fprint(stdout, report.Text())
-			return nil
+			return statusExit(report)
 		},
 	}
 	cmd.Flags().StringVar(&source, "source", "", "source of the run (default: the only unfinished journal)")
@@ -772,6 +799,13 @@ func newAbortCommand(g *globalFlags, stdin io.Reader, stdout, stderr io.Writer) 
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if source == "" {
 				return usageError("--source is required: the source whose run to abort")
+			}
+			if err := checkHeadlessApproval(source, confirm, ""); err != nil {
+				return err
+			}
+			if yes && confirm == "" {
+				// abort's one approval deletes: it is always severe.
+				return usageError("abort deletes the deployment and its green: --yes is not enough, also pass --confirm %s; nothing was changed", source)
 			}
 			return headlessOrInteractive(cmd.Context(), *g, steps.Options{Source: source}, yes, confirm, output, "abort", stdin, stdout, stderr)
 		},

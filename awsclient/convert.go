@@ -152,6 +152,7 @@ func toDeployment(in rdstypes.BlueGreenDeployment) Deployment {
 		StatusDetails: str(in.StatusDetails),
 		CreateTime:    aws.ToTime(in.CreateTime),
 		DeleteTime:    aws.ToTime(in.DeleteTime),
+		Tags:          tagMap(in.TagList),
 	}
 	for _, d := range in.SwitchoverDetails {
 		out.Members = append(out.Members, SwitchoverMember{

@@ -3,7 +3,6 @@ package steps
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -77,10 +76,10 @@ func (h HeadlessApprover) Approve(ctx context.Context, a Approval) (Decision, er
 	return DecisionDecline, nil
 }
 
-// confirmed compares the typed identifier like AWS compares identifiers:
-// case-insensitively.
+// confirmed compares the typed identifier (or the source's ARN) like AWS
+// compares identifiers: case-insensitively.
 func (h HeadlessApprover) confirmed(a Approval) bool {
-	return a.Confirm != "" && strings.EqualFold(strings.TrimSpace(h.Confirm), a.Confirm)
+	return a.Confirm != "" && ConfirmNamesSource(h.Confirm, a.Confirm)
 }
 
 func (h HeadlessApprover) say(a Approval, msg string) {

@@ -93,7 +93,7 @@ func (r *run) compensate(ctx context.Context, cause error) (string, error) {
 // restoringStep is the step whose registration compensation restores:
 // blue's before the switchover, the new primary's after it.
 func (r *run) restoringStep() StepID {
-	if r.switchedOver {
+	if r.sawSwitchover {
 		return StepAttachProxyPrimary
 	}
 	return StepAttachProxyBlue
@@ -122,7 +122,7 @@ func (r *run) compensateOnce(ctx context.Context, cause error, announced *bool) 
 		}
 	}
 	done := r.switchoverDone(dep)
-	r.switchedOver = done
+	r.sawSwitchover = done
 	v, err := r.viewProxies(ctx)
 	if err != nil {
 		return "", err

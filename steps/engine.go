@@ -38,6 +38,9 @@ type Config struct {
 	// SIGINT/SIGTERM headless, a severe confirmation in the wizard). The
 	// run then ends with the proxy EMPTY and says how to restore it.
 	GiveUp <-chan struct{}
+	// Until = UntilReady stops a run after ready-check, in the named state
+	// OutcomeReady (exit 0); `rdsbg resume` switches over later.
+	Until string
 }
 
 // Engine runs, resumes, aborts one blue/green procedure for one source.

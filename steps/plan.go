@@ -363,7 +363,7 @@ func (b planBuilder) oldBlueEffect() string {
 	} else if len(src.Members) > 0 {
 		what += " and its read replicas"
 	}
-	s := fmt.Sprintf("The deployment and the %s are deleted; a final snapshot %s-old1-final is kept.", what, src.ID)
+	s := fmt.Sprintf("The deployment and the %s are deleted; a final snapshot %s is kept.", what, FinalSnapshotID(src.ID+"-old1"))
 	if b.deletionProtection() {
 		s += " Deletion protection on the old blue is turned off first."
 	}

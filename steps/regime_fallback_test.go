@@ -153,7 +153,10 @@ func TestDetachModeUnderNativeRegimeRollsBack(t *testing.T) {
 func TestHeadlessRefusedRegistrationRollsBackAtMaxProxyOutage(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSMySQLNative})
 	eng, err := New(Config{API: env.client, Calls: env.calls, Clock: env.clock, StateDir: env.stateDir, Sink: env.events.sink,
-		Approver: HeadlessApprover{Yes: true, Sink: env.events.sink}, Options: Options{Source: "shop-db", ProxyMode: ProxyModeDetach}})
+		// approveOnly hides the headless plan check (which refuses --yes
+		// without --confirm at once, confirm_test.go), to reach the
+		// approval's own rule.
+		Approver: approveOnly{HeadlessApprover{Yes: true, Sink: env.events.sink}}, Options: Options{Source: "shop-db", ProxyMode: ProxyModeDetach}})
 	if err != nil {
 		t.Fatal(err)
 	}

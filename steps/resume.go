@@ -25,6 +25,9 @@ func (e *Engine) Resume(ctx context.Context) (Finished, error) {
 		return e.finishEarly(OutcomeFailed, err, "")
 	}
 	defer r.close()
+	if !r.prior.Unfinished() && r.emptiedByTag() {
+		return r.restoreWithoutJournal(ctx) // the journal is lost or elsewhere (proxy_tags.go)
+	}
 	if r.prior.Plan == nil {
 		return r.finish(OutcomeFailed, &InputError{Input: "--source", ExitCode: ExitUsage,
 			Message: fmt.Sprintf("no rdsbg run to resume for %s (journal %s has no plan); start one with `rdsbg run`", r.disc.Source.ID, r.journal.Path())}, "")
@@ -34,12 +37,24 @@ func (e *Engine) Resume(ctx context.Context) (Finished, error) {
 		// a completed switchover), and leave its journal as it is: a
 		// refused resume is not a run.
 		return e.finishEarly(r.prior.Finished.Outcome, &InputError{Input: "--source", ExitCode: ExitUsage,
-			Message: fmt.Sprintf("the last run for %s finished (%s): nothing to resume", r.disc.Source.ID, r.prior.Finished.Outcome)}, r.prior.Finished.ProxyState)
+			Message: fmt.Sprintf("the last run for %s finished (%s): nothing to resume", r.disc.Source.ID, r.prior.Finished.Outcome)}, r.proxyStateFromDiscovery())
 	}
 	r.restoreFromJournal()
 	e.emit(Event{Type: EventRunStarted, Message: fmt.Sprintf("resuming %s from %s", r.disc.Source.ID, r.journal.Path())})
 
 	fresh, changed := r.replan(ctx)
+	check := r.plan
+	if changed {
+		check = fresh
+	}
+	if err := e.checkPlan(check, r.prior.Done); err != nil {
+		// Refused before the journal records the resume: nothing changed.
+		state := ""
+		if r.prior.Finished != nil {
+			state = r.prior.Finished.ProxyState
+		}
+		return e.finishEarly(OutcomeFailed, err, state)
+	}
 	if err := r.journal.Append(Record{Kind: RecordRunStarted, Source: r.disc.Source.ID, Options: &r.plan.Options, Plan: &r.plan, DeploymentID: r.depID, Message: "resume"}); err != nil {
 		return r.finish(OutcomeFailed, err, "")
 	}
@@ -117,6 +132,7 @@ func (r *run) restoreFromJournal() {
 		r.renames[k] = v
 	}
 	r.oldBlue = append(r.oldBlue, j.OldBlue...)
+	r.restoreTasks()
 }
 
 // resumeMarkers re-records what the journal knew and the new run-started
@@ -139,7 +155,7 @@ func (r *run) resumeMarkers() []Record {
 	if r.continueWithoutProxy {
 		out = append(out, Record{Kind: RecordStep, Step: StepAttachProxyBlue, State: StepStateSkipped, Message: continueWithoutProxyNote})
 	}
-	return out
+	return append(out, r.taskMarkers()...)
 }
 
 // replan builds the plan again from live state. Before the deployment

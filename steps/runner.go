@@ -30,7 +30,7 @@ type run struct {
 	continueWithoutProxy bool // the operator chose to leave the proxy empty until switchover
 	proxylessSince       *time.Time
 	emptySince           *time.Time // a proxy lost its target (retry.go); nil while every proxy serves
-	switchedOver         bool       // compensation saw the switchover done
+	sawSwitchover        bool       // compensation saw the switchover done
 	detachedAt           *time.Time // detach-proxy deregistered blue in this process (reattach.go)
 	proxylessWindow      time.Duration
 	switchoverDuration   time.Duration
@@ -45,11 +45,19 @@ type run struct {
 	// step re-run after the fallback to detach (create-deployment) is not
 	// asked twice for the same change.
 	approved map[StepID]bool
+	// cleanupDeclined: the operator said no to the optional cleanup after a
+	// successful switchover; the run is done, with leftovers (leftovers.go).
+	cleanupDeclined bool
+	greenSeen       []string      // green members' identifiers, as last seen
+	readyGreen      *GreenInfo    // green as a run paused ready leaves it
+	criticalWait    time.Duration // the critical section's approval wait, reported on its first step
+	tags            proxyTagState // proxies' ARNs and rdsbg:detached tags (proxy_tags.go)
 }
 
 type taskSince struct {
 	status string
 	since  time.Time
+	took   time.Duration // COMPLETED: the time spent in the status before (tasks.go)
 }
 
 // Run is a fresh execution: discover → preflight → plan → approval → steps.
@@ -70,6 +78,7 @@ func (e *Engine) Run(ctx context.Context) (Finished, error) {
 		return r.finish(OutcomeFailed, err, "")
 	}
 	e.emit(Event{Type: EventRunStarted, Message: fmt.Sprintf("%s %s (%s %s) in %s", r.disc.Source.Kind, r.disc.Source.ID, r.disc.Source.Engine, r.disc.Source.EngineVersion, r.disc.Source.Region)})
+	opts = r.adoptTaggedName(opts) // a deployment an earlier run tagged (proxy_tags.go)
 
 	upgrade, err := ResolveUpgrade(ctx, r.api, r.disc, opts)
 	if err != nil {
@@ -90,9 +99,16 @@ func (e *Engine) Run(ctx context.Context) (Finished, error) {
 	if err != nil {
 		return r.finish(OutcomeFailed, err, "")
 	}
+	if err := e.checkPlan(plan, nil); err != nil {
+		// Refused before the journal records a run: nothing has changed.
+		return e.finishEarly(OutcomeFailed, err, "")
+	}
 	r.plan = plan
 	r.proxies = plan.Proxies
 	r.depID = plan.Deployment
+	if err := r.reconcileDeployment(); err != nil {
+		return r.finish(OutcomeFailed, err, "")
+	}
 	p := plan
 	e.emit(Event{Type: EventPlanReady, Plan: &p})
 	if err := r.journal.Append(Record{Kind: RecordRunStarted, Source: r.disc.Source.ID, Options: &plan.Options, Plan: &p, DeploymentID: r.depID}); err != nil {
@@ -225,6 +241,9 @@ func (r *run) execute(ctx context.Context) (Finished, error) {
 		if errors.As(err, &orb) {
 			return r.rollbackOutage(ctx, orb)
 		}
+		if errors.Is(err, errPausedReady) {
+			return r.finishReady(ctx)
+		}
 		if err != nil {
 			return r.fail(ctx, err)
 		}
@@ -244,12 +263,20 @@ func (r *run) runSteps(ctx context.Context) error {
 			continue
 		}
 		if ps.Critical && !r.criticalApproved {
+			asked := r.e.cfg.Clock.Now()
 			if err := r.approveCritical(ctx); err != nil {
-				return err
+				return r.pausedIfDeclined(ps, err)
 			}
+			r.criticalWait = r.e.cfg.Clock.Now().Sub(asked)
 		}
 		if err := r.runStep(ctx, ps); err != nil {
-			return err
+			if r.declinedCleanup(ps, err) {
+				continue
+			}
+			return r.pausedIfDeclined(ps, err)
+		}
+		if r.pauseAfter(ps) {
+			return errPausedReady
 		}
 	}
 	return nil
@@ -283,7 +310,7 @@ func (r *run) approveCritical(ctx context.Context) error {
 			cli = append(cli, s.CLI...)
 		}
 	}
-	text := fmt.Sprintf("From here to the end of %s the proxy has no target: applications connected through %s cannot reach %s until the new primary is registered and healthy. The switchover itself takes up to %s. The section runs without further prompts; if anything fails the proxy is re-registered before rdsbg stops. If AWS refuses to register the new primary while the deployment object exists, rdsbg deletes the deployment object (never a database) and registers again. %s",
+	text := fmt.Sprintf("From here to the end of %s the proxy has no target: applications connected through %s cannot reach %s until the new primary is registered and healthy. The switchover itself takes up to %s. The section runs without further prompts; if anything fails the proxy is re-registered before rdsbg stops. Declining stops here with green ready: nothing more changes, and `rdsbg resume` switches over later. If AWS refuses to register the new primary while the deployment object exists, rdsbg deletes the deployment object (never a database) and registers again. %s",
 		StepAttachProxyPrimary, proxyNames(r.proxies), r.plan.Source.ID, r.plan.Options.SwitchoverTimeout, criticalOutageNote(r.plan.Options.SwitchoverTimeout))
 	err := r.ask(ctx, Approval{Kind: "critical-section", Step: StepDetachProxyBlue, Title: "Start the critical section: detach the proxy, switch over, attach the new primary",
 		Text: text, Severity: SeveritySevere, CLI: cli, Confirm: r.plan.Source.ID, Steps: ids})
@@ -332,12 +359,18 @@ func (r *run) runStep(ctx context.Context, ps PlannedStep) error {
 	// attach-proxy-blue is never asked: it restores production's own proxy
 	// registration, a decline would be compensated by the same call, and a
 	// prompt would only keep the proxy empty while the operator reads it.
+	var approvalWait time.Duration
 	if outcome == stepTodo && impl.apply != nil && !ps.CheckOnly && ps.Severity != SeverityReadOnly && !ps.Critical && ps.ID != StepAttachProxyBlue && !r.approved[ps.ID] {
 		a := Approval{Kind: "step", Step: ps.ID, Title: ps.Title, Text: ps.Effect + "\n" + ps.Why, Severity: ps.Severity, CLI: ps.CLI}
 		if ps.Severity == SeveritySevere {
 			a.Confirm = r.plan.Source.ID
 		}
-		if err := r.ask(ctx, a); err != nil {
+		asked := r.e.cfg.Clock.Now()
+		err := r.ask(ctx, a)
+		// The operator's thinking time is not the step's work: measured
+		// apart, and left out of the step's duration.
+		approvalWait = r.e.cfg.Clock.Now().Sub(asked)
+		if err != nil {
 			return err
 		}
 		if r.approved == nil {
@@ -352,7 +385,7 @@ func (r *run) runStep(ctx context.Context, ps PlannedStep) error {
 	startedEv := Event{Type: EventStepStarted, Step: ps.ID, Message: msg}
 	if err := r.e.runHooks(ctx, HookPre, startedEv); err != nil {
 		// Before the step's record and change: nothing of it is done.
-		return r.stepFailed(ps, started, err)
+		return r.stepFailed(ps, started.Add(approvalWait), err)
 	}
 	r.e.emit(startedEv)
 	// Journalled before the mutation: a crash from here on is resumed by
@@ -363,15 +396,15 @@ func (r *run) runStep(ctx context.Context, ps PlannedStep) error {
 	needSettle := true
 	if outcome == stepTodo && impl.apply != nil {
 		if needSettle, err = r.applyRetrying(ctx, ps, impl); err != nil {
-			return r.stepFailed(ps, started, err)
+			return r.stepFailed(ps, started.Add(approvalWait), err)
 		}
 	}
 	if impl.settle != nil && needSettle {
 		if err := impl.settle(ctx); err != nil {
-			return r.stepFailed(ps, started, err)
+			return r.stepFailed(ps, started.Add(approvalWait), err)
 		}
 	}
-	dur := r.e.cfg.Clock.Now().Sub(started)
+	dur := r.e.cfg.Clock.Now().Sub(started) - approvalWait
 	_ = r.journal.Append(Record{Kind: RecordStep, Step: ps.ID, State: StepStateDone, DeploymentID: r.depID})
 	doneEv := Event{Type: EventStepDone, Step: ps.ID, Message: fmt.Sprintf("in %s", dur.Round(time.Second))}
 	r.e.emit(doneEv)
@@ -382,7 +415,11 @@ func (r *run) runStep(ctx context.Context, ps PlannedStep) error {
 		// fallback to detach) reads as two different things in the summary.
 		result = "checked"
 	}
-	r.timeline = append(r.timeline, TimelineEntry{Step: ps.ID, Started: started, Duration: dur, Outcome: result})
+	if ps.Critical && r.criticalWait > 0 {
+		// The section's one approval, asked before its first step.
+		approvalWait, r.criticalWait = r.criticalWait, 0
+	}
+	r.timeline = append(r.timeline, TimelineEntry{Step: ps.ID, Started: started, Duration: dur, Outcome: result, ApprovalWait: approvalWait})
 	return nil
 }
 
@@ -404,7 +441,7 @@ func (r *run) stepFailed(ps PlannedStep, started time.Time, err error) error {
 		outcome, state = "interrupted", StepStateInterrupted
 	}
 	_ = r.journal.Append(Record{Kind: RecordStep, Step: ps.ID, State: state, Message: err.Error(), DeploymentID: r.depID})
-	failedEv := Event{Type: EventStepFailed, Step: ps.ID, Message: err.Error(), Error: errorInfo(err)}
+	failedEv := Event{Type: EventStepFailed, Step: ps.ID, Message: err.Error(), Error: r.errorInfo(err)}
 	r.e.emit(failedEv)
 	var hookErr *HookError
 	if !errors.As(err, &hookErr) {
@@ -442,11 +479,12 @@ func outcomeOf(err error) string {
 // as far as a journal ends here.
 func (r *run) finish(outcome string, err error, proxyState string) (Finished, error) {
 	if proxyState == "" {
-		proxyState = ProxyOnBlue
-		if len(r.proxies) == 0 && len(r.disc.Proxies) == 0 {
-			proxyState = ProxyNotUsed
-		}
+		// Read, never assumed: a proxy found by its tag may be empty.
+		ctx, cancel := context.WithTimeout(context.Background(), mutationTimeout)
+		proxyState = r.proxyStateFromAWS(ctx)
+		cancel()
 	}
+	r.untagIfServing(proxyState)
 	f := Finished{
 		Outcome:           outcome,
 		ExitCode:          ExitCode(err),
@@ -457,7 +495,10 @@ func (r *run) finish(outcome string, err error, proxyState string) (Finished, er
 		JournalPath:       r.journal.Path(),
 		RunbookPath:       r.saveRunbook(),
 		DeploymentID:      r.depID,
+		Source:            r.disc.Source.ID,
 	}
+	f.Leftovers, f.FinalSnapshot = r.leftovers(outcome)
+	f.Green = r.readyGreen
 	if len(r.renames) > 0 {
 		f.Renames = r.renames
 	}
@@ -468,13 +509,13 @@ func (r *run) finish(outcome string, err error, proxyState string) (Finished, er
 	}
 	f.Probe = r.e.probeReport()
 	r.e.waitHooks()
-	msg := finishMessage(outcome, proxyState, err, r.disc.Source.ID, len(r.renames) > 0)
+	msg := finishMessage(outcome, proxyState, err, r.disc.Source.ID, len(r.renames) > 0 || r.switchedOver())
 	if isProxyEmptyError(err) {
 		msg = err.Error()
 	}
 	fc := f
 	_ = r.journal.Append(Record{Kind: RecordFinish, Finished: &fc, Message: msg, DeploymentID: r.depID})
-	r.e.emit(Event{Type: EventRunFinished, Message: msg, Error: errorInfo(err), Finished: &fc})
+	r.e.emit(Event{Type: EventRunFinished, Message: msg, Error: r.errorInfo(err), Finished: &fc})
 	return f, err
 }
 
@@ -482,10 +523,13 @@ func (r *run) finish(outcome string, err error, proxyState string) (Finished, er
 func (e *Engine) finishEarly(outcome string, err error, proxyState string) (Finished, error) {
 	f := Finished{Outcome: outcome, ExitCode: ExitCode(err), ProxyState: proxyState}
 	if f.ProxyState == "" {
-		// Nothing was touched: whatever proxy fronts the source still
-		// targets it, which is what "blue" means. The contract has four
-		// states only (issue 3); a fifth would break consumers.
-		f.ProxyState = ProxyOnBlue
+		// Read from AWS (proxy_tags.go): a refusal must not call "blue" a
+		// proxy that an earlier run emptied.
+		var empty []DetachedProxy
+		f.ProxyState, empty = e.earlyProxyState(err)
+		if len(empty) > 0 {
+			err = withDetachedAdvice(err, e.cfg.Options.Source, empty)
+		}
 	}
 	fc := f
 	e.emit(Event{Type: EventRunFinished, Message: err.Error(), Error: errorInfo(err), Finished: &fc})
@@ -507,6 +551,8 @@ func finishMessage(outcome, proxyState string, err error, source string, switche
 	switch outcome {
 	case OutcomeDone:
 		return "done; " + where
+	case OutcomeReady:
+		return fmt.Sprintf("ready: green is prepared and in sync, %s; switch over when you choose with `rdsbg resume --source %s`", where, source)
 	case OutcomeInterrupted:
 		return fmt.Sprintf("interrupted; %s; continue with `rdsbg resume --source %s`", where, source)
 	case OutcomeCancelled:

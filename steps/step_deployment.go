@@ -160,13 +160,9 @@ func (r *run) depProgress(dep awsclient.Deployment) Progress {
 	now := r.e.cfg.Clock.Now()
 	p := Progress{DeploymentID: dep.ID, DeploymentStatus: dep.Status, StatusDetails: dep.StatusDetails, Members: dep.Members, ProxylessSince: r.proxylessSince}
 	for _, t := range dep.Tasks {
-		seen, ok := r.taskSeen[t.Name]
-		if !ok || seen.status != t.Status {
-			seen = taskSince{status: t.Status, since: now}
-			r.taskSeen[t.Name] = seen
-		}
-		p.Tasks = append(p.Tasks, TaskRow{Name: t.Name, Status: t.Status, InStatus: now.Sub(seen.since)})
+		p.Tasks = append(p.Tasks, r.taskRow(t.Name, t.Status, now))
 	}
+	r.noteGreen(dep)
 	return p
 }
 
@@ -219,7 +215,7 @@ func (r *run) createDeployment(ps PlannedStep) stepImpl {
 				TargetDBClusterParameterGroupName: o.TargetDBClusterParameterGroupName,
 				TargetDBInstanceClass:             o.TargetDBInstanceClass,
 				UpgradeTargetStorageConfig:        o.UpgradeTargetStorageConfig,
-				Tags:                              map[string]string{"created-by": "rdsbg"},
+				Tags:                              r.deploymentTags(), // proxy_tags.go
 			}
 			if o.UpgradeVia != UpgradeViaModify {
 				in.TargetEngineVersion = r.targetVersion()
