@@ -16,10 +16,8 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/charmbracelet/x/term"
@@ -164,7 +162,7 @@ func main() {
 
 // run is main without os.Exit, so tests can drive the whole command line.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := watchSignals(context.Background(), stderr)
 	defer stop()
 
 	root := newRootCommand(stdin, stdout, stderr)
@@ -249,6 +247,7 @@ read), 2 bad usage or input, 3 preflight blocked (nothing changed), 4 cancelled,
 
 // environment is what every command that talks to AWS needs.
 type environment struct {
+	giveUp   <-chan struct{} // closed by a second SIGINT/SIGTERM (signals.go)
 	api      *awsclient.Client
 	calls    *awsclient.CallLog
 	clock    clock.Clock
@@ -286,7 +285,7 @@ func newEnvironment(ctx context.Context, g globalFlags, clk clock.Clock) (*envir
 	if err != nil {
 		return nil, usageError("%v", err)
 	}
-	return &environment{api: api, calls: calls, clock: clk, stateDir: stateDir, poll: steps.DefaultPollPolicy()}, nil
+	return &environment{api: api, calls: calls, clock: clk, stateDir: stateDir, poll: steps.DefaultPollPolicy(), giveUp: giveUpFrom(ctx)}, nil
 }
 
 // isLoopbackEndpoint reports whether endpoint points at this machine: the
@@ -364,6 +363,7 @@ func runInteractive(ctx context.Context, env *environment, g globalFlags, opts s
 		ProbeDSN:    g.probe(),
 		Hooks:       g.hooks,
 		HookTimeout: g.hookTimeout,
+		GiveUp:      env.giveUp,
 		NextFlags:   nextFlags(g),
 		DemoRerun:   g.demoRerun,
 	}
@@ -627,6 +627,7 @@ func runHeadless(ctx context.Context, g globalFlags, opts steps.Options, yes boo
 		ProbeDSN:    g.probe(),
 		Hooks:       g.hooks,
 		HookTimeout: g.hookTimeout,
+		GiveUp:      env.giveUp,
 		Until:       until,
 	})
 	if err != nil {
@@ -635,6 +636,10 @@ func runHeadless(ctx context.Context, g globalFlags, opts steps.Options, yes boo
 	fin, err := fn(eng, ctx)
 	if err != nil && fin.ExitCode == 0 {
 		return exitFor(err)
+	}
+	var empty *steps.ProxyEmptyError
+	if errors.As(err, &empty) {
+		return &exitError{code: fin.ExitCode, err: err}
 	}
 	if fin.ExitCode == steps.ExitInterrupted {
 		// The engine's summary already said where the proxy is; the bare

@@ -189,7 +189,7 @@ func (m *callLogMiddleware) HandleInitialize(ctx context.Context, in middleware.
 		c.HTTPStatus = raw.StatusCode
 	}
 	if id, ok := awsmiddleware.GetRequestIDMetadata(metadata); ok {
-		c.RequestID = id
+		c.RequestID = Sanitize(id)
 	}
 	if err != nil {
 		var respErr *awshttp.ResponseError
@@ -198,7 +198,7 @@ func (m *callLogMiddleware) HandleInitialize(ctx context.Context, in middleware.
 				c.HTTPStatus = respErr.HTTPStatusCode()
 			}
 			if c.RequestID == "" {
-				c.RequestID = respErr.ServiceRequestID()
+				c.RequestID = Sanitize(respErr.ServiceRequestID())
 			}
 		}
 		c.ErrorCode = errorCode(err)
@@ -217,7 +217,7 @@ func errorCode(err error) string {
 		// page): the server failed, not the client.
 		return "ServerError"
 	case errors.As(err, &apiErr) && apiErr.ErrorCode() != "":
-		return apiErr.ErrorCode()
+		return Sanitize(apiErr.ErrorCode())
 	case errors.Is(err, context.Canceled):
 		return "Canceled"
 	case errors.Is(err, context.DeadlineExceeded):

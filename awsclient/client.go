@@ -107,6 +107,7 @@ func New(ctx context.Context, o Options) (*Client, error) {
 	loadOpts := []func(*config.LoadOptions) error{
 		config.WithRetryer(func() aws.Retryer { return pace.retryer(newRetryer(maxAttempts, clk, o.Calls)) }),
 		config.WithAPIOptions(callLogAPIOptions(clk, o.Calls)),
+		config.WithAPIOptions(sanitizeAPIOptions()),
 	}
 	if o.Profile != "" {
 		loadOpts = append(loadOpts, config.WithSharedConfigProfile(o.Profile))
@@ -117,7 +118,7 @@ func New(ctx context.Context, o Options) (*Client, error) {
 	// The SDK's client has connect and TLS timeouts but no limit on a whole
 	// attempt: a half-open connection at night would hang a step for ever.
 	// A timed-out attempt is retried like a refused one.
-	loadOpts = append(loadOpts, config.WithHTTPClient(awshttp.NewBuildableClient().WithTimeout(attemptTimeout)))
+	loadOpts = append(loadOpts, config.WithHTTPClient(awshttp.NewBuildableClient().WithTimeout(attemptTimeoutFor(clk))))
 	if o.Simulator {
 		loadOpts = append(loadOpts, config.WithCredentialsProvider(
 			credentials.NewStaticCredentialsProvider(simulatorAccessKeyID, simulatorSecretAccessKey, "")))
@@ -231,6 +232,18 @@ func newRetryer(maxAttempts int, clk clock.Clock, calls ...*CallLog) aws.Retryer
 			return 0, nil
 		})
 	})
+}
+
+// attemptTimeoutFor scales the attempt timeout with a clock that runs
+// faster than the wall (the demo, tests against `rdsbg sim --speed X`), so
+// that a black-holed connection costs the same simulated time as in real
+// life; never below 2 s of wall time.
+func attemptTimeoutFor(clk clock.Clock) time.Duration {
+	s, ok := clk.(*clock.Scaled)
+	if !ok || s.Speed() <= 1 {
+		return attemptTimeout
+	}
+	return max(2*time.Second, time.Duration(float64(attemptTimeout)/s.Speed()))
 }
 
 // profileFromSources finds the profile the loader used (AWS_PROFILE), so

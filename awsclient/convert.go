@@ -6,39 +6,54 @@ import (
 )
 
 // Conversions from SDK shapes to domain types. Absent fields become zero
-// values; nothing here fails.
+// values; nothing here fails. Every string passes Sanitize (sanitize.go).
+
+// str is aws.ToString, sanitized.
+func str(p *string) string { return Sanitize(aws.ToString(p)) }
+
+// strs copies a list of strings, sanitized.
+func strs(in []string) []string {
+	if in == nil {
+		return nil
+	}
+	out := make([]string, len(in))
+	for i, s := range in {
+		out[i] = Sanitize(s)
+	}
+	return out
+}
 
 func toInstance(in rdstypes.DBInstance) Instance {
 	out := Instance{
-		ID:                  aws.ToString(in.DBInstanceIdentifier),
-		ARN:                 aws.ToString(in.DBInstanceArn),
-		ResourceID:          aws.ToString(in.DbiResourceId),
-		Engine:              aws.ToString(in.Engine),
-		EngineVersion:       aws.ToString(in.EngineVersion),
-		Status:              aws.ToString(in.DBInstanceStatus),
-		Class:               aws.ToString(in.DBInstanceClass),
-		ClusterID:           aws.ToString(in.DBClusterIdentifier),
-		ReplicaSourceID:     aws.ToString(in.ReadReplicaSourceDBInstanceIdentifier),
-		ReplicaIDs:          append([]string(nil), in.ReadReplicaDBInstanceIdentifiers...),
+		ID:                  str(in.DBInstanceIdentifier),
+		ARN:                 str(in.DBInstanceArn),
+		ResourceID:          str(in.DbiResourceId),
+		Engine:              str(in.Engine),
+		EngineVersion:       str(in.EngineVersion),
+		Status:              str(in.DBInstanceStatus),
+		Class:               str(in.DBInstanceClass),
+		ClusterID:           str(in.DBClusterIdentifier),
+		ReplicaSourceID:     str(in.ReadReplicaSourceDBInstanceIdentifier),
+		ReplicaIDs:          strs(in.ReadReplicaDBInstanceIdentifiers),
 		MultiAZ:             aws.ToBool(in.MultiAZ),
 		BackupRetentionDays: int(aws.ToInt32(in.BackupRetentionPeriod)),
 		DeletionProtection:  aws.ToBool(in.DeletionProtection),
 		ManagedMasterSecret: in.MasterUserSecret != nil,
 		StorageEncrypted:    aws.ToBool(in.StorageEncrypted),
-		PercentProgress:     aws.ToString(in.PercentProgress),
+		PercentProgress:     str(in.PercentProgress),
 		Port:                int(aws.ToInt32(in.DbInstancePort)),
 	}
 	for _, pg := range in.DBParameterGroups {
 		out.ParameterGroups = append(out.ParameterGroups, ParameterGroupStatus{
-			Name:        aws.ToString(pg.DBParameterGroupName),
-			ApplyStatus: aws.ToString(pg.ParameterApplyStatus),
+			Name:        str(pg.DBParameterGroupName),
+			ApplyStatus: str(pg.ParameterApplyStatus),
 		})
 	}
 	for _, og := range in.OptionGroupMemberships {
-		out.OptionGroups = append(out.OptionGroups, aws.ToString(og.OptionGroupName))
+		out.OptionGroups = append(out.OptionGroups, str(og.OptionGroupName))
 	}
 	if in.Endpoint != nil {
-		out.Endpoint = aws.ToString(in.Endpoint.Address)
+		out.Endpoint = str(in.Endpoint.Address)
 		// The endpoint's port is the one clients use; DbInstancePort is only
 		// set for Aurora members and is the fallback while no endpoint exists.
 		if p := aws.ToInt32(in.Endpoint.Port); p != 0 {
@@ -50,26 +65,26 @@ func toInstance(in rdstypes.DBInstance) Instance {
 
 func toCluster(in rdstypes.DBCluster) Cluster {
 	out := Cluster{
-		ID:                  aws.ToString(in.DBClusterIdentifier),
-		ARN:                 aws.ToString(in.DBClusterArn),
-		ResourceID:          aws.ToString(in.DbClusterResourceId),
-		Engine:              aws.ToString(in.Engine),
-		EngineVersion:       aws.ToString(in.EngineVersion),
-		EngineMode:          aws.ToString(in.EngineMode),
-		Status:              aws.ToString(in.Status),
-		ParameterGroup:      aws.ToString(in.DBClusterParameterGroup),
-		GlobalClusterID:     aws.ToString(in.GlobalClusterIdentifier),
+		ID:                  str(in.DBClusterIdentifier),
+		ARN:                 str(in.DBClusterArn),
+		ResourceID:          str(in.DbClusterResourceId),
+		Engine:              str(in.Engine),
+		EngineVersion:       str(in.EngineVersion),
+		EngineMode:          str(in.EngineMode),
+		Status:              str(in.Status),
+		ParameterGroup:      str(in.DBClusterParameterGroup),
+		GlobalClusterID:     str(in.GlobalClusterIdentifier),
 		ManagedMasterSecret: in.MasterUserSecret != nil,
 		DeletionProtection:  aws.ToBool(in.DeletionProtection),
 		BackupRetentionDays: int(aws.ToInt32(in.BackupRetentionPeriod)),
-		Endpoint:            aws.ToString(in.Endpoint),
-		ReaderEndpoint:      aws.ToString(in.ReaderEndpoint),
-		CustomEndpoints:     append([]string(nil), in.CustomEndpoints...),
+		Endpoint:            str(in.Endpoint),
+		ReaderEndpoint:      str(in.ReaderEndpoint),
+		CustomEndpoints:     strs(in.CustomEndpoints),
 		StorageEncrypted:    aws.ToBool(in.StorageEncrypted),
 	}
 	for _, m := range in.DBClusterMembers {
 		out.Members = append(out.Members, ClusterMember{
-			InstanceID: aws.ToString(m.DBInstanceIdentifier),
+			InstanceID: str(m.DBInstanceIdentifier),
 			Writer:     aws.ToBool(m.IsClusterWriter),
 		})
 	}
@@ -78,21 +93,21 @@ func toCluster(in rdstypes.DBCluster) Cluster {
 
 func toProxy(in rdstypes.DBProxy) Proxy {
 	return Proxy{
-		Name:         aws.ToString(in.DBProxyName),
-		ARN:          aws.ToString(in.DBProxyArn),
-		Status:       string(in.Status),
-		EngineFamily: aws.ToString(in.EngineFamily),
-		Endpoint:     aws.ToString(in.Endpoint),
-		VpcID:        aws.ToString(in.VpcId),
+		Name:         str(in.DBProxyName),
+		ARN:          str(in.DBProxyArn),
+		Status:       Sanitize(string(in.Status)),
+		EngineFamily: str(in.EngineFamily),
+		Endpoint:     str(in.Endpoint),
+		VpcID:        str(in.VpcId),
 	}
 }
 
 func toTargetGroup(in rdstypes.DBProxyTargetGroup) TargetGroup {
 	return TargetGroup{
-		ProxyName: aws.ToString(in.DBProxyName),
-		Name:      aws.ToString(in.TargetGroupName),
-		ARN:       aws.ToString(in.TargetGroupArn),
-		Status:    aws.ToString(in.Status),
+		ProxyName: str(in.DBProxyName),
+		Name:      str(in.TargetGroupName),
+		ARN:       str(in.TargetGroupArn),
+		Status:    str(in.Status),
 		IsDefault: aws.ToBool(in.IsDefault),
 	}
 }
@@ -101,19 +116,19 @@ func toTargetGroup(in rdstypes.DBProxyTargetGroup) TargetGroup {
 func toProxyTarget(proxyName string, in rdstypes.DBProxyTarget) ProxyTarget {
 	out := ProxyTarget{
 		ProxyName:        proxyName,
-		TargetARN:        aws.ToString(in.TargetArn),
-		Type:             string(in.Type),
-		RdsResourceID:    aws.ToString(in.RdsResourceId),
-		TrackedClusterID: aws.ToString(in.TrackedClusterId),
-		Endpoint:         aws.ToString(in.Endpoint),
+		TargetARN:        str(in.TargetArn),
+		Type:             Sanitize(string(in.Type)),
+		RdsResourceID:    str(in.RdsResourceId),
+		TrackedClusterID: str(in.TrackedClusterId),
+		Endpoint:         str(in.Endpoint),
 		Port:             int(aws.ToInt32(in.Port)),
-		Role:             string(in.Role),
+		Role:             Sanitize(string(in.Role)),
 	}
 	if h := in.TargetHealth; h != nil {
 		out.Health = TargetHealth{
-			State:       string(h.State),
-			Reason:      string(h.Reason),
-			Description: aws.ToString(h.Description),
+			State:       Sanitize(string(h.State)),
+			Reason:      Sanitize(string(h.Reason)),
+			Description: str(h.Description),
 		}
 	}
 	return out
@@ -129,42 +144,42 @@ func toProxyTargets(proxyName string, in []rdstypes.DBProxyTarget) []ProxyTarget
 
 func toDeployment(in rdstypes.BlueGreenDeployment) Deployment {
 	out := Deployment{
-		ID:            aws.ToString(in.BlueGreenDeploymentIdentifier),
-		Name:          aws.ToString(in.BlueGreenDeploymentName),
-		Source:        aws.ToString(in.Source),
-		Target:        aws.ToString(in.Target),
-		Status:        aws.ToString(in.Status),
-		StatusDetails: aws.ToString(in.StatusDetails),
+		ID:            str(in.BlueGreenDeploymentIdentifier),
+		Name:          str(in.BlueGreenDeploymentName),
+		Source:        str(in.Source),
+		Target:        str(in.Target),
+		Status:        str(in.Status),
+		StatusDetails: str(in.StatusDetails),
 		CreateTime:    aws.ToTime(in.CreateTime),
 		DeleteTime:    aws.ToTime(in.DeleteTime),
 		Tags:          tagMap(in.TagList),
 	}
 	for _, d := range in.SwitchoverDetails {
 		out.Members = append(out.Members, SwitchoverMember{
-			Source: aws.ToString(d.SourceMember),
-			Target: aws.ToString(d.TargetMember),
-			Status: aws.ToString(d.Status),
+			Source: str(d.SourceMember),
+			Target: str(d.TargetMember),
+			Status: str(d.Status),
 		})
 	}
 	for _, t := range in.Tasks {
-		out.Tasks = append(out.Tasks, Task{Name: aws.ToString(t.Name), Status: aws.ToString(t.Status)})
+		out.Tasks = append(out.Tasks, Task{Name: str(t.Name), Status: str(t.Status)})
 	}
 	return out
 }
 
 func toEngineVersion(in rdstypes.DBEngineVersion) EngineVersion {
 	out := EngineVersion{
-		Engine:  aws.ToString(in.Engine),
-		Version: aws.ToString(in.EngineVersion),
-		Major:   aws.ToString(in.MajorEngineVersion),
-		Family:  aws.ToString(in.DBParameterGroupFamily),
-		Status:  aws.ToString(in.Status),
+		Engine:  str(in.Engine),
+		Version: str(in.EngineVersion),
+		Major:   str(in.MajorEngineVersion),
+		Family:  str(in.DBParameterGroupFamily),
+		Status:  str(in.Status),
 	}
 	for _, t := range in.ValidUpgradeTarget {
 		out.UpgradeTargets = append(out.UpgradeTargets, UpgradeTarget{
-			Engine:      aws.ToString(t.Engine),
-			Version:     aws.ToString(t.EngineVersion),
-			Description: aws.ToString(t.Description),
+			Engine:      str(t.Engine),
+			Version:     str(t.EngineVersion),
+			Description: str(t.Description),
 			Major:       aws.ToBool(t.IsMajorVersionUpgrade),
 		})
 	}
@@ -173,25 +188,25 @@ func toEngineVersion(in rdstypes.DBEngineVersion) EngineVersion {
 
 func toParameter(in rdstypes.Parameter) Parameter {
 	return Parameter{
-		Name:      aws.ToString(in.ParameterName),
-		Value:     aws.ToString(in.ParameterValue),
-		ApplyType: aws.ToString(in.ApplyType),
-		Source:    aws.ToString(in.Source),
+		Name:      str(in.ParameterName),
+		Value:     str(in.ParameterValue),
+		ApplyType: str(in.ApplyType),
+		Source:    str(in.Source),
 	}
 }
 
 func toInstanceSnapshot(in rdstypes.DBSnapshot) Snapshot {
 	return Snapshot{
-		ID:     aws.ToString(in.DBSnapshotIdentifier),
-		ARN:    aws.ToString(in.DBSnapshotArn),
-		Status: aws.ToString(in.Status),
+		ID:     str(in.DBSnapshotIdentifier),
+		ARN:    str(in.DBSnapshotArn),
+		Status: str(in.Status),
 	}
 }
 
 func toClusterSnapshot(in rdstypes.DBClusterSnapshot) Snapshot {
 	return Snapshot{
-		ID:     aws.ToString(in.DBClusterSnapshotIdentifier),
-		ARN:    aws.ToString(in.DBClusterSnapshotArn),
-		Status: aws.ToString(in.Status),
+		ID:     str(in.DBClusterSnapshotIdentifier),
+		ARN:    str(in.DBClusterSnapshotArn),
+		Status: str(in.Status),
 	}
 }

@@ -182,8 +182,8 @@ func Inspect(err error) (APIErrorInfo, bool) {
 		return APIErrorInfo{}, false
 	}
 	info := APIErrorInfo{
-		Code:    apiErr.ErrorCode(),
-		Message: apiErr.ErrorMessage(),
+		Code:    Sanitize(apiErr.ErrorCode()),
+		Message: Sanitize(apiErr.ErrorMessage()),
 		Kind:    Classify(err),
 	}
 	var opErr *smithy.OperationError
@@ -192,7 +192,7 @@ func Inspect(err error) (APIErrorInfo, bool) {
 	}
 	var respErr *awshttp.ResponseError
 	if errors.As(err, &respErr) {
-		info.RequestID = respErr.ServiceRequestID()
+		info.RequestID = Sanitize(respErr.ServiceRequestID())
 		info.HTTPStatus = respErr.HTTPStatusCode()
 	}
 	return info, true

@@ -3,7 +3,6 @@ package awsclient
 import (
 	"context"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
 
@@ -16,8 +15,8 @@ func (c *Client) CallerIdentity(ctx context.Context) (Identity, error) {
 		return Identity{}, err
 	}
 	return Identity{
-		Account: aws.ToString(out.Account),
-		ARN:     aws.ToString(out.Arn),
-		UserID:  aws.ToString(out.UserId),
+		Account: str(out.Account),
+		ARN:     str(out.Arn),
+		UserID:  str(out.UserId),
 	}, nil
 }

@@ -72,7 +72,10 @@ func (e *Engine) Abort(ctx context.Context) (Finished, error) {
 		r.proxies = nil
 	}
 	if err := r.rollback(ctx); err != nil {
-		state, _ := r.compensate(ctx, err)
+		state, cerr := r.compensate(ctx, err)
+		if cerr != nil {
+			return r.finish(OutcomeInterrupted, cerr, state)
+		}
 		return r.finish(outcomeOf(err), err, state)
 	}
 	state := ProxyNotUsed

@@ -33,6 +33,11 @@ type Config struct {
 	// HookTimeout bounds each run (0 ⇒ DefaultHookTimeout).
 	Hooks       []string
 	HookTimeout time.Duration
+	// GiveUp, when closed, stops compensation that is still trying to give
+	// a proxy its target back: the operator's explicit choice (a second
+	// SIGINT/SIGTERM headless, a severe confirmation in the wizard). The
+	// run then ends with the proxy EMPTY and says how to restore it.
+	GiveUp <-chan struct{}
 	// Until = UntilReady stops a run after ready-check, in the named state
 	// OutcomeReady (exit 0); `rdsbg resume` switches over later.
 	Until string
@@ -50,6 +55,10 @@ type Engine struct {
 	watch   *MetricsWatcher
 	probe   *probeState // nil without Config.ProbeDSN; set once in New
 	hooks   *hookState  // nil without Config.Hooks; set once in New
+
+	// proxyEmpty, set by the run under way, says whether a proxy rdsbg
+	// emptied has no target now: no error budget applies then (retry.go).
+	proxyEmpty func() bool
 
 	// journalHook, set only by tests, runs after every journal record.
 	journalHook func()
@@ -207,8 +216,10 @@ func ExitCode(err error) int {
 	}
 	var lockErr *LockError
 	var dirErr *StateDirError
+	var unsafeErr *UnsafeStateDirError
+	var journalErr *JournalError
 	switch {
-	case errors.As(err, &lockErr), errors.As(err, &dirErr):
+	case errors.As(err, &lockErr), errors.As(err, &dirErr), errors.As(err, &unsafeErr), errors.As(err, &journalErr):
 		return ExitUsage
 	case errors.Is(err, ErrBlocked):
 		return ExitPreflight

@@ -83,6 +83,18 @@ type Progress struct {
 	// Metrics are the proxy's connections and green's lag from CloudWatch
 	// (metrics.go); nil when metrics are off.
 	Metrics *MetricsSample `json:"metrics,omitempty"`
+	// Retry is set while AWS cannot be read or changed (throttling,
+	// refused connections, timeouts, 5xx) and rdsbg keeps trying.
+	Retry *RetryInfo `json:"retry,omitempty"`
+}
+
+// RetryInfo is what a retrying wait or compensation shows: what failed,
+// for how long, and when the next try comes.
+type RetryInfo struct {
+	Error    string        `json:"error"`
+	Failing  time.Duration `json:"failing_ns"` // since the first failure in a row
+	NextIn   time.Duration `json:"next_in_ns"`
+	Attempts int           `json:"attempts"`
 }
 
 // TaskRow is a Task with the time it has spent in its status.
@@ -140,6 +152,11 @@ type Finished struct {
 	// Probe is the SQL probe's measure of the applications' downtime
 	// (steps/probe); nil without --probe-dsn.
 	Probe *probe.Report `json:"probe,omitempty"`
+	// ProxyEmptySince and RestoreCommands are set when the run ends with
+	// a proxy empty (proxy_state "none"): since when, and the AWS CLI
+	// commands that give it its target back.
+	ProxyEmptySince *time.Time `json:"proxy_empty_since,omitempty"`
+	RestoreCommands []string   `json:"restore_commands,omitempty"`
 	// OldBlue: the -oldN resources AWS keeps after the switchover and
 	// whether they are read-only (oldblue.go); nil before a switchover.
 	OldBlue *OldBlueState `json:"old_blue,omitempty"`

@@ -99,6 +99,11 @@ func (e *Engine) hookPlan(plan Plan) {
 
 // background says whether hooks of step run without holding the engine.
 func (h *hookState) background(step StepID, phase string) bool {
+	if phase == HookFailed {
+		// A failure is followed by compensation: a hook must never
+		// lengthen the time the proxy stays empty.
+		return true
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if !h.critical[step] {

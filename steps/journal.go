@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -111,6 +112,9 @@ func ensureStateDir(dir string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return &StateDirError{Dir: dir, Err: err}
 	}
+	if err := checkStateDir(dir); err != nil {
+		return err
+	}
 	probe, err := os.CreateTemp(dir, ".probe-*")
 	if err != nil {
 		return &StateDirError{Dir: dir, Err: err}
@@ -123,8 +127,12 @@ func ensureStateDir(dir string) error {
 
 // OpenJournal opens (creating if needed) the journal at path for appending.
 func OpenJournal(path string, now func() time.Time) (*Journal, error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	f, err := openStateFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND)
 	if err != nil {
+		var unsafe *UnsafeStateDirError
+		if errors.As(err, &unsafe) {
+			return nil, err
+		}
 		return nil, &StateDirError{Dir: filepath.Dir(path), Err: err}
 	}
 	return &Journal{path: path, file: f, now: now}, nil
@@ -175,29 +183,65 @@ func (j *Journal) Close() error {
 	return err
 }
 
-// ReadJournal reads every complete record of a journal. A torn last line
-// (a crash mid-write) is ignored: the record before it is the truth.
+// ReadJournal reads every complete record of a journal, whatever the
+// length of its lines. A torn last line (a crash mid-write) is ignored: the
+// record before it is the truth. A symlink in place of the journal is
+// refused, never read as if it were ours.
 func ReadJournal(path string) ([]Record, error) {
-	f, err := os.Open(path)
+	f, err := openStateFile(path, os.O_RDONLY)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
 	var out []Record
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 0, 64*1024), 16*1024*1024)
-	for sc.Scan() {
-		line := sc.Bytes()
-		if len(strings.TrimSpace(string(line))) == 0 {
-			continue
+	rd := bufio.NewReaderSize(f, 64*1024)
+	for {
+		line, err := rd.ReadBytes('\n')
+		if len(strings.TrimSpace(string(line))) > 0 {
+			var r Record
+			if json.Unmarshal(line, &r) == nil {
+				out = append(out, r)
+			}
 		}
-		var r Record
-		if err := json.Unmarshal(line, &r); err != nil {
-			continue
+		if errors.Is(err, io.EOF) {
+			return out, nil
 		}
-		out = append(out, r)
+		if err != nil {
+			return out, &JournalError{Path: path, Err: err}
+		}
 	}
-	return out, sc.Err()
+}
+
+// JournalError: a journal that exists but cannot be read. It is never
+// taken for an absent journal: a run that forgot a detached proxy would
+// leave it empty.
+type JournalError struct {
+	Path string
+	Err  error
+}
+
+func (e *JournalError) Error() string {
+	return fmt.Sprintf("the journal %s exists but cannot be read (%v): rdsbg will not act on %s without it; fix or move it aside after checking `rdsbg status`", e.Path, e.Err, filepath.Base(e.Path))
+}
+
+func (e *JournalError) Unwrap() error { return e.Err }
+
+// readPrior reads the journal a run starts from: absent is an empty
+// history, anything else unreadable is refused.
+func readPrior(path string) (JournalState, error) {
+	recs, err := ReadJournal(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return JournalState{}, nil
+	}
+	if err != nil {
+		var je *JournalError
+		var unsafe *UnsafeStateDirError
+		if !errors.As(err, &je) && !errors.As(err, &unsafe) {
+			err = &JournalError{Path: path, Err: err}
+		}
+		return JournalState{}, err
+	}
+	return FoldJournal(recs), nil
 }
 
 // JournalState is what a journal says about the latest run of a source.
@@ -365,7 +409,8 @@ func UnfinishedJournals(stateDir string) (map[string]string, error) {
 	for _, p := range paths {
 		recs, err := ReadJournal(p)
 		if err != nil {
-			continue
+			// Unreadable is not "nothing to resume": say so.
+			return nil, err
 		}
 		st := FoldJournal(recs)
 		if st.Unfinished() {

@@ -23,8 +23,12 @@ func acquireLock(stateDir, source string) (*sourceLock, error) {
 		return nil, err
 	}
 	path := JournalPath(stateDir, source) + ".lock"
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
+	f, err := openStateFile(path, os.O_CREATE|os.O_RDWR)
 	if err != nil {
+		var unsafe *UnsafeStateDirError
+		if errors.As(err, &unsafe) {
+			return nil, err
+		}
 		return nil, &StateDirError{Dir: stateDir, Err: err}
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {

@@ -13,6 +13,7 @@ import (
 // NewNDJSONSink writes one JSON event per line (--output json). Writes are
 // serialised: api-call events arrive from the AWS client's goroutine.
 func NewNDJSONSink(w io.Writer) Sink {
+	w = newStickyWriter(w)
 	var mu sync.Mutex
 	enc := json.NewEncoder(w)
 	return func(ev Event) {
@@ -26,6 +27,7 @@ func NewNDJSONSink(w io.Writer) Sink {
 // Progress is printed only when what it shows changes, so a four-hour wait
 // does not flood the terminal.
 func NewTextSink(w io.Writer) Sink {
+	w = newStickyWriter(w)
 	var mu sync.Mutex
 	lastProgress := map[StepID]string{}
 	return func(ev Event) {
@@ -188,6 +190,9 @@ func formatProgress(ev Event) string {
 	}
 	if p.ProxylessSince != nil {
 		parts = append(parts, "proxy empty since "+p.ProxylessSince.UTC().Format("15:04:05"))
+	}
+	if r := p.Retry; r != nil {
+		parts = append(parts, fmt.Sprintf("failing for %s (%d attempts: %s); next try in %s", r.Failing.Round(time.Second), r.Attempts, r.Error, r.NextIn.Round(time.Second)))
 	}
 	return fmt.Sprintf("%s: waiting for %s: %s", ev.Step, p.Waiting, strings.Join(parts, ", "))
 }

@@ -32,7 +32,16 @@ type PollPolicy struct {
 	SwitchoverMargin time.Duration // added to the switchover timeout
 	SnapshotLimit    time.Duration // cleanup snapshots
 	DeleteLimit      time.Duration // cleanup deletions
-	ReadErrors       int           // consecutive failed reads a wait tolerates
+	// ReadErrors and ErrorBudget: a wait (or a step's read or change)
+	// fails on errors only once at least ReadErrors attempts in a row
+	// failed AND they have failed for ErrorBudget; while a proxy rdsbg
+	// emptied has no target there is no budget (retry.go).
+	ReadErrors  int
+	ErrorBudget time.Duration
+	// RetryMax caps the backoff between retries of transient errors and
+	// between compensation attempts (about 30 s: a restored network is
+	// noticed within it).
+	RetryMax time.Duration
 	// ReadyGateAsk is how long the readiness gate holds on replication lag
 	// before it asks the operator to keep waiting or go on (severe).
 	ReadyGateAsk time.Duration
@@ -54,6 +63,8 @@ func DefaultPollPolicy() PollPolicy {
 		SnapshotLimit:    6 * time.Hour,
 		DeleteLimit:      2 * time.Hour,
 		ReadErrors:       5,
+		ErrorBudget:      15 * time.Minute,
+		RetryMax:         30 * time.Second,
 		ReadyGateAsk:     20 * time.Minute,
 	}
 }
@@ -77,6 +88,8 @@ func (p PollPolicy) withDefaults() PollPolicy {
 	fill(&p.SnapshotLimit, d.SnapshotLimit)
 	fill(&p.DeleteLimit, d.DeleteLimit)
 	fill(&p.ReadyGateAsk, d.ReadyGateAsk)
+	fill(&p.ErrorBudget, d.ErrorBudget)
+	fill(&p.RetryMax, d.RetryMax)
 	if p.StableReads <= 0 {
 		p.StableReads = d.StableReads
 	}
@@ -106,6 +119,8 @@ type waitSpec struct {
 	limit  time.Duration
 	stable int // consecutive satisfied reads required; 0 ⇒ 1
 	reads  int // API reads one poll makes (pollCritical); 0 ⇒ 1
+	// endless: no error budget (compensation, whatever the proxy shows).
+	endless bool
 	// poll reads AWS once: done, the progress rows, or an error. A
 	// *fatalError stops the wait at once; other errors are retried.
 	poll func(ctx context.Context) (bool, Progress, error)
@@ -175,6 +190,7 @@ func (e *Engine) wait(ctx context.Context, spec waitSpec) error {
 		need = 1
 	}
 	streak, polls, readErrors := 0, 0, 0
+	var failingSince time.Time // first failed read of the current run of failures
 	backoff := time.Duration(0)
 	lastUnsatisfied := time.Duration(-1) // elapsed at the last unsatisfied read
 	if first := spec.firstRead(interval); first > 0 {
@@ -188,13 +204,27 @@ func (e *Engine) wait(ctx context.Context, spec waitSpec) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
+		endless := e.proxyIsEmpty()
+		if spec.endless {
+			endless = true
+		}
 		switch {
 		case err != nil:
 			var fe *fatalError
 			if errors.As(err, &fe) {
 				return err
 			}
-			streak = 0
+			// A failed read is no evidence either way: the streak of
+			// satisfied reads stands (throttling must not make a healthy
+			// target look unstable for ever).
+			if failingSince.IsZero() {
+				failingSince = e.cfg.Clock.Now()
+			}
+			readErrors++
+			failing := e.cfg.Clock.Now().Sub(failingSince)
+			if !endless && readErrors >= pol.ReadErrors && failing >= pol.ErrorBudget {
+				return fmt.Errorf("%s: reads failed for %s (%d in a row) while waiting for %s: %w", spec.step, failing.Round(time.Second), readErrors, spec.what, err)
+			}
 			if isThrottled(err) {
 				// Throttling is shared with everything else in the
 				// account: back off, doubling up to Max.
@@ -203,18 +233,24 @@ func (e *Engine) wait(ctx context.Context, spec waitSpec) error {
 				} else {
 					backoff *= 2
 				}
-				if backoff > pol.Max {
-					backoff = pol.Max
+				ceiling := pol.Max
+				if endless {
+					// Every second of backoff is outage: the ~30 s cap.
+					ceiling = min(pol.Max, pol.RetryMax)
+				}
+				if backoff > ceiling {
+					backoff = ceiling
 				}
 				e.notice(spec.step, "AWS is throttling requests; next read in %s", backoff.Round(time.Second))
 			} else {
-				readErrors++
-				if readErrors >= pol.ReadErrors {
-					return fmt.Errorf("%s: %d reads in a row failed while waiting for %s: %w", spec.step, readErrors, spec.what, err)
+				if awsclient.Transient(err) {
+					backoff = min(max(backoff*2, interval*2), pol.RetryMax)
 				}
+				e.emitWaitFailing(spec, start, polls, failing, backoff, err)
 			}
 		default:
 			readErrors = 0
+			failingSince = time.Time{}
 			backoff = 0
 			elapsed := e.cfg.Clock.Now().Sub(start)
 			if done {
@@ -240,7 +276,10 @@ func (e *Engine) wait(ctx context.Context, spec waitSpec) error {
 				return nil
 			}
 		}
-		if e.cfg.Clock.Now().Sub(start) >= spec.limit {
+		// The limit is about AWS not reaching a state: only an answer that
+		// says "not yet" can exceed it. While AWS cannot be read, the
+		// error budget decides (none while a proxy is empty).
+		if e.cfg.Clock.Now().Sub(start) >= spec.limit && err == nil && !done {
 			return &WaitTimeoutError{Step: spec.step, What: spec.what, Limit: spec.limit}
 		}
 		next := interval

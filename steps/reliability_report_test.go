@@ -212,6 +212,9 @@ func renderReliability(led *ledger, scenarios []reliabilityScenario, refs map[st
 		}
 	}
 
+	networkRun.Lock()
+	b.WriteString(renderNetworkSection(networkRun.figs))
+	networkRun.Unlock()
 	w("## Ctrl+C in the wizard\n\n")
 	w("`TestCtrlCDuringEachWaitAsksThenLeavesAResumableRun` in `ui/quit_waits_test.go` drives the wizard\n")
 	w("against the simulator and holds the engine inside one poll of each wait (create-deployment,\n")

@@ -1,7 +1,6 @@
 package steps
 
 import (
-	"os"
 	"strings"
 )
 
@@ -14,12 +13,7 @@ func (r *run) saveRunbook() string {
 		return ""
 	}
 	path := strings.TrimSuffix(r.journal.Path(), ".journal.jsonl") + ".runbook.md"
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, []byte(RenderMarkdown(r.plan)), 0o600); err != nil {
-		return ""
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
+	if err := writeFileAtomic(path, []byte(RenderMarkdown(r.plan))); err != nil {
 		return ""
 	}
 	return path

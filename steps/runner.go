@@ -29,6 +29,8 @@ type run struct {
 	criticalApproved     bool
 	continueWithoutProxy bool // the operator chose to leave the proxy empty until switchover
 	proxylessSince       *time.Time
+	emptySince           *time.Time // a proxy lost its target (retry.go); nil while every proxy serves
+	sawSwitchover        bool       // compensation saw the switchover done
 	detachedAt           *time.Time // detach-proxy deregistered blue in this process (reattach.go)
 	proxylessWindow      time.Duration
 	switchoverDuration   time.Duration
@@ -143,9 +145,10 @@ func (e *Engine) begin(ctx context.Context, source string) (r *run, err error) {
 		return nil, err
 	}
 	path := JournalPath(e.cfg.StateDir, d.Source.ID)
-	var prior JournalState
-	if recs, err := ReadJournal(path); err == nil {
-		prior = FoldJournal(recs)
+	prior, err := readPrior(path)
+	if err != nil {
+		lock.release()
+		return nil, err
 	}
 	j, err := OpenJournal(path, e.cfg.Clock.Now)
 	if err != nil {
@@ -156,10 +159,12 @@ func (e *Engine) begin(ctx context.Context, source string) (r *run, err error) {
 	e.setJournal(j)
 	r = &run{e: e, api: e.cfg.API, disc: d, journal: j, lock: lock, prior: prior, unsubscribe: unsubscribe,
 		renames: map[string]string{}, greenNames: map[string]string{}, taskSeen: map[string]taskSince{}}
+	e.proxyEmpty = r.proxyEmptyNow
 	return r, nil
 }
 
 func (r *run) close() {
+	r.e.proxyEmpty = nil
 	r.unsubscribe()
 	r.e.setJournal(nil)
 	r.journal.Close()
@@ -342,7 +347,7 @@ func (r *run) runStep(ctx context.Context, ps PlannedStep) error {
 	started := r.e.cfg.Clock.Now()
 	r.setCurrent(ps.ID)
 	defer r.setCurrent("")
-	outcome, why, err := impl.observe(ctx)
+	outcome, why, err := r.observeRetrying(ctx, ps, impl)
 	if err != nil {
 		return r.stepFailed(ps, started, err)
 	}
@@ -389,12 +394,13 @@ func (r *run) runStep(ctx context.Context, ps PlannedStep) error {
 	if err := r.journal.Append(Record{Kind: RecordStep, Step: ps.ID, State: StepStateStarted, Message: why, DeploymentID: r.depID}); err != nil {
 		return err
 	}
+	needSettle := true
 	if outcome == stepTodo && impl.apply != nil {
-		if err := impl.apply(ctx); err != nil {
+		if needSettle, err = r.applyRetrying(ctx, ps, impl); err != nil {
 			return r.stepFailed(ps, started.Add(approvalWait), err)
 		}
 	}
-	if impl.settle != nil {
+	if impl.settle != nil && needSettle {
 		if err := impl.settle(ctx); err != nil {
 			return r.stepFailed(ps, started.Add(approvalWait), err)
 		}
@@ -450,7 +456,8 @@ func (r *run) stepFailed(ps PlannedStep, started time.Time, err error) error {
 func (r *run) fail(ctx context.Context, err error) (Finished, error) {
 	state, cerr := r.compensate(ctx, err)
 	if cerr != nil {
-		r.e.emit(Event{Type: EventCompensation, Message: "compensation incomplete: " + cerr.Error(), Error: errorInfo(cerr)})
+		// The operator stopped compensation with a proxy empty: exit 5.
+		return r.finish(OutcomeInterrupted, cerr, state)
 	}
 	return r.finish(outcomeOf(err), err, state)
 }
@@ -496,6 +503,7 @@ func (r *run) finish(outcome string, err error, proxyState string) (Finished, er
 	if len(r.renames) > 0 {
 		f.Renames = r.renames
 	}
+	r.describeEmpty(&f)
 	f.OldBlue = r.oldBlueState(f.Timeline)
 	if w := r.e.watcher(); w != nil {
 		f.Metrics = w.Summary()
@@ -503,6 +511,9 @@ func (r *run) finish(outcome string, err error, proxyState string) (Finished, er
 	f.Probe = r.e.probeReport()
 	r.e.waitHooks()
 	msg := finishMessage(outcome, proxyState, err, r.disc.Source.ID, len(r.renames) > 0 || r.switchedOver())
+	if isProxyEmptyError(err) {
+		msg = err.Error()
+	}
 	fc := f
 	_ = r.journal.Append(Record{Kind: RecordFinish, Finished: &fc, Message: msg, DeploymentID: r.depID})
 	r.e.emit(Event{Type: EventRunFinished, Message: msg, Error: r.errorInfo(err), Finished: &fc})

@@ -2,7 +2,9 @@ package steps
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"strings"
 	"time"
 
@@ -61,7 +63,12 @@ func Status(ctx context.Context, api awsclient.API, stateDir, source string) (St
 	}
 	recs, err := ReadJournal(path)
 	if err != nil && source != "" && api != nil {
-		return liveStatus(ctx, api, source, path, err) // no journal here: AWS alone (proxy_tags.go)
+		// No journal here, or one that cannot be read (its error says
+		// which): AWS alone (proxy_tags.go).
+		return liveStatus(ctx, api, source, path, err)
+	}
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return StatusReport{}, err // unreadable is not absent (journal.go)
 	}
 	if err != nil {
 		return StatusReport{}, &InputError{Input: "--source", ExitCode: ExitUsage, Message: fmt.Sprintf("no journal for %s at %s: %v", source, path, err)}

@@ -59,6 +59,7 @@ func (r *run) viewProxies(ctx context.Context) (v proxyView, err error) {
 			}
 		}
 	}
+	r.noteProxyView(v)
 	return v, nil
 }
 
@@ -108,6 +109,10 @@ func (r *run) deregisterAll(ctx context.Context, measure bool) error {
 		cancel()
 		if err != nil && awsclient.Classify(err) != awsclient.KindNotFound {
 			return fmt.Errorf("deregister %s from proxy %s: %w", reg.Target.ID(), reg.Proxy, err)
+		}
+		if r.emptySince == nil {
+			now := r.e.cfg.Clock.Now()
+			r.emptySince = &now
 		}
 		if measure && r.proxylessSince == nil {
 			now := r.e.cfg.Clock.Now()
@@ -454,99 +459,4 @@ func (r *run) compensation(format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
 	r.e.emit(Event{Type: EventCompensation, Message: msg})
 	_ = r.journal.Append(Record{Kind: RecordCompensation, Message: msg, DeploymentID: r.depID})
-}
-
-// compensate runs after a failure or an interrupt: whatever happened, the
-// proxy must not stay empty. Before the switchover it registers blue again,
-// after it the new primary; a switchover still in progress is waited out
-// first. It returns the proxy state the run ends in.
-func (r *run) compensate(ctx context.Context, cause error) (string, error) {
-	if len(r.proxies) == 0 {
-		return ProxyNotUsed, nil
-	}
-	if r.plan.Regime == RegimeNone {
-		return ProxyNotUsed, nil
-	}
-	cctx, cancel := detached(ctx, r.e.cfg.Poll.ProxyTargetLimit+r.plan.Options.SwitchoverTimeout+r.e.cfg.Poll.SwitchoverMargin)
-	defer cancel()
-	dep, err := r.findDeployment(cctx)
-	if err != nil {
-		return r.liveProxyState(cctx, dep), err
-	}
-	if dep != nil && dep.Status == "SWITCHOVER_IN_PROGRESS" {
-		r.compensation("waiting for the switchover in progress to finish before touching the proxy")
-		if err := r.e.wait(cctx, waitSpec{step: StepSwitchover, what: "the switchover to finish or roll back", speed: pollFast,
-			limit: r.plan.Options.SwitchoverTimeout + r.e.cfg.Poll.SwitchoverMargin,
-			poll: func(ctx context.Context) (bool, Progress, error) {
-				d, err := r.api.DescribeDeployment(ctx, dep.ID)
-				if err != nil {
-					return false, Progress{}, err
-				}
-				dep = &d
-				return d.Status != "SWITCHOVER_IN_PROGRESS", r.depProgress(d), nil
-			}}); err != nil {
-			return r.liveProxyState(cctx, dep), err
-		}
-	}
-	v, err := r.viewProxies(cctx)
-	if err != nil {
-		return r.liveProxyState(cctx, dep), err
-	}
-	if v.all(len(r.proxies)) && v.healthyAll(len(r.proxies)) {
-		r.closeProxyless()
-		return r.liveProxyState(cctx, dep), nil
-	}
-	if r.continueWithoutProxy && !r.switchoverDone(dep) {
-		r.compensation("the proxy stays empty until the switchover, as approved")
-		return ProxyEmpty, nil
-	}
-	who := "blue (" + r.plan.Source.ID + ")"
-	if r.switchoverDone(dep) {
-		who = "the new primary (" + r.plan.Source.ID + ")"
-	}
-	r.compensation("re-registering %s with %s after: %v", who, proxyNames(r.proxies), cause)
-	var regErr error
-	for attempt := 0; attempt < 3; attempt++ {
-		if r.switchoverDone(dep) {
-			regErr = r.registerNewPrimary(cctx, StepAttachProxyPrimary)
-		} else {
-			regErr = r.registerAll(cctx)
-		}
-		if regErr == nil {
-			break
-		}
-		if err := r.e.cfg.Clock.Sleep(cctx, r.e.cfg.Poll.Fast*2); err != nil {
-			break
-		}
-	}
-	if regErr != nil {
-		return r.liveProxyState(cctx, dep), regErr
-	}
-	// The wait's progress belongs to the step whose registration it
-	// restores: blue's before the switchover, the new primary's after.
-	restoring := StepAttachProxyBlue
-	if r.switchoverDone(dep) {
-		restoring = StepAttachProxyPrimary
-	}
-	if err := r.waitHealthy(cctx, restoring, "the proxy targets to be AVAILABLE again"); err != nil {
-		return r.liveProxyState(cctx, dep), err
-	}
-	state := r.liveProxyState(cctx, dep)
-	r.compensation("proxy restored: %s", state)
-	return state, nil
-}
-
-// liveProxyState names where the proxy points, from a fresh read.
-func (r *run) liveProxyState(ctx context.Context, dep *awsclient.Deployment) string {
-	if len(r.proxies) == 0 {
-		return ProxyNotUsed
-	}
-	v, err := r.viewProxies(ctx)
-	if err != nil || !v.all(len(r.proxies)) {
-		return ProxyEmpty
-	}
-	if r.switchoverDone(dep) {
-		return ProxyOnNewPrimary
-	}
-	return ProxyOnBlue
 }

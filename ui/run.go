@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"time"
@@ -34,6 +35,8 @@ type Config struct {
 	// Hooks and HookTimeout: steps.Config's.
 	Hooks       []string
 	HookTimeout time.Duration
+	// GiveUp: steps.Config's (closed by a second SIGINT/SIGTERM).
+	GiveUp <-chan struct{}
 	// NextFlags are the global flags a next command needs (" --region
 	// eu-west-1 --state-dir /x"), for the epilogue (epilogue.go).
 	NextFlags string
@@ -42,11 +45,6 @@ type Config struct {
 	// promises `rdsbg resume`.
 	DemoRerun string
 }
-
-// engineStopGrace bounds how long RunWizard waits, after the program ends,
-// for the engine to notice its cancelled context and write its last journal
-// record.
-const engineStopGrace = 30 * time.Second
 
 // RunWizard runs the full-screen wizard, rendering on out (normally the
 // terminal on stderr) and reading keys from in. It returns the run's exit
@@ -74,13 +72,7 @@ func runWizard(ctx context.Context, cfg Config, in io.Reader, out io.Writer) (in
 	final, err := tea.NewProgram(w, opts...).Run()
 	w.bridge.close()
 	if w.engineRunning {
-		// The operator left mid-run: stop the engine and give it time to
-		// journal where it stopped, so resume starts from the truth.
-		cancel()
-		select {
-		case <-w.engineDone:
-		case <-time.After(engineStopGrace):
-		}
+		waitEngine(ctx, cancel, err, w.engineDone, out)
 	}
 	if fw, ok := final.(*wizard); ok {
 		w = fw
@@ -93,4 +85,25 @@ func runWizard(ctx context.Context, cfg Config, in io.Reader, out io.Writer) (in
 		code = steps.ExitInterrupted
 	}
 	return code, w, err
+}
+
+// waitEngine outlives the screen: the engine is never abandoned with a
+// proxy it emptied. When the program ended because the terminal went away
+// (an error while nobody asked to stop) the run goes on, recorded in the
+// journal; when the operator left, the engine is stopped and its
+// compensation gives the proxy its target back first — only a second
+// SIGINT/SIGTERM (Config.GiveUp) stops that, leaving the proxy EMPTY.
+func waitEngine(ctx context.Context, cancel context.CancelFunc, progErr error, done <-chan struct{}, out io.Writer) {
+	if progErr != nil && ctx.Err() == nil {
+		fmt.Fprintln(out, "rdsbg: the terminal is gone; the run goes on to its end, recorded in the journal")
+	} else {
+		cancel()
+		select {
+		case <-done:
+			return
+		case <-time.After(time.Second): // only a run still compensating says so
+		}
+		fmt.Fprintln(out, "rdsbg: stopping; a proxy rdsbg emptied gets its target back first (Ctrl+C twice stops trying and leaves it EMPTY)")
+	}
+	<-done
 }

@@ -1,0 +1,246 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rdsbg/rdsbg/awsclient/sim"
+)
+
+// unavailable is a 503 on every call of op: AWS-side trouble that lasts.
+func unavailable(op string) sim.Fault {
+	return sim.Fault{Operation: op, Code: "ServiceUnavailable", Message: "Service Unavailable", HTTPStatus: 503}
+}
+
+// compensationAttempts counts the "attempt N … failed" compensation events.
+func compensationAttempts(l *eventLog) []Event {
+	var out []Event
+	for _, ev := range l.ofType(EventCompensation) {
+		if strings.HasPrefix(ev.Message, "attempt ") {
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
+// The switchover fails (AWS rolls it back) while the proxy is empty, and
+// AWS refuses every registration with 503 for longer than any old limit
+// (3 tries 2 s apart; a 30-minute wait): compensation keeps trying, with
+// its backoff capped near 30 s, until AWS answers again, and the run ends
+// with blue back behind the proxy — with no operator action.
+func TestCompensationNeverGivesUpOnItsOwn(t *testing.T) {
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy, Faults: []sim.Fault{{Switchover: "fail"}}})
+	var once sync.Once
+	var brokeAt, healedAt time.Time
+	env.events.hook = func(ev Event) {
+		if ev.Type == EventStepFailed && ev.Step == StepSwitchover {
+			once.Do(func() {
+				brokeAt = env.clock.Now()
+				env.sim.AddFault(unavailable("RegisterDBProxyTargets"))
+			})
+		}
+		if ev.Type == EventCompensation && strings.HasPrefix(ev.Message, "attempt ") && healedAt.IsZero() &&
+			!brokeAt.IsZero() && env.clock.Now().Sub(brokeAt) > 45*time.Minute {
+			healedAt = env.clock.Now()
+			env.sim.ClearFaults()
+		}
+	}
+	f, err := env.engine(t, Options{Source: "orders-db", ProxyMode: ProxyModeDetach}).Run(context.Background())
+	if err == nil {
+		t.Fatal("the run succeeded; want the switchover's failure")
+	}
+	if healedAt.IsZero() {
+		t.Fatalf("compensation stopped before AWS came back: %v", err)
+	}
+	if f.ProxyState != ProxyOnBlue || f.ExitCode != ExitStepFailed {
+		t.Errorf("finished %+v, want proxy on blue, exit 1", f)
+	}
+	env.assertProxyHealthy(t, Source{ID: "orders-db", Kind: KindInstance}, "orders-proxy")
+	attempts := compensationAttempts(env.events)
+	if len(attempts) < 10 {
+		t.Fatalf("%d compensation attempts in 45 min, want many", len(attempts))
+	}
+	// Backoff capped near 30 s (+ jitter), and each attempt reports what
+	// it waits for and for how long.
+	var gaps []time.Duration
+	for i := 1; i < len(attempts); i++ {
+		gaps = append(gaps, attempts[i].Time.Sub(attempts[i-1].Time))
+	}
+	for _, ev := range env.events.ofType(EventProgress) {
+		if p := ev.Progress; p != nil && p.Retry != nil && p.Waiting == "AWS, to restore the proxy's target" {
+			if p.Retry.NextIn > 35*time.Second {
+				t.Errorf("next try in %s: the backoff must stay near 30 s", p.Retry.NextIn)
+			}
+			if p.ProxylessSince == nil {
+				t.Errorf("compensation progress without the time the proxy went empty")
+			}
+		}
+	}
+	if !strings.Contains(attempts[0].Message, "for as long as it takes") || !strings.Contains(attempts[0].Message, "empty for") {
+		t.Errorf("attempt message %q does not say it keeps trying and for how long the proxy is empty", attempts[0].Message)
+	}
+	t.Logf("%d attempts over %s; gaps %v…", len(attempts), healedAt.Sub(brokeAt), gaps[:min(5, len(gaps))])
+}
+
+// The operator's explicit stop (a second SIGINT: Config.GiveUp) is the
+// only way out with a proxy empty: exit 5, the summary and the journal say
+// EMPTY, since when, and the AWS CLI command that restores it.
+func TestGivingUpSaysTheProxyIsEmptyAndHowToRestoreIt(t *testing.T) {
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy, Faults: []sim.Fault{{Switchover: "fail"}}})
+	giveUp := make(chan struct{})
+	var once, closeOnce sync.Once
+	env.events.hook = func(ev Event) {
+		if ev.Type == EventStepFailed && ev.Step == StepSwitchover {
+			once.Do(func() { env.sim.AddFault(unavailable("RegisterDBProxyTargets")) })
+		}
+		if ev.Type == EventCompensation && strings.HasPrefix(ev.Message, "attempt 3 ") {
+			closeOnce.Do(func() { close(giveUp) })
+		}
+	}
+	eng, err := New(Config{API: env.client, Calls: env.calls, Clock: env.clock, StateDir: env.stateDir, Approver: env.approver,
+		Sink: env.events.sink, Options: Options{Source: "orders-db", ProxyMode: ProxyModeDetach}, GiveUp: giveUp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := eng.Run(context.Background())
+	var pe *ProxyEmptyError
+	if !errors.As(err, &pe) {
+		t.Fatalf("err = %v, want *ProxyEmptyError", err)
+	}
+	if f.ExitCode != ExitInterrupted || f.ProxyState != ProxyEmpty || f.Outcome != OutcomeInterrupted {
+		t.Errorf("finished %s exit %d proxy %s, want interrupted, 5, none", f.Outcome, f.ExitCode, f.ProxyState)
+	}
+	want := "aws rds register-db-proxy-targets --region us-east-1 --db-proxy-name orders-proxy --target-group-name default --db-instance-identifiers orders-db"
+	if len(f.RestoreCommands) != 1 || f.RestoreCommands[0] != want {
+		t.Errorf("restore commands %q, want %q", f.RestoreCommands, want)
+	}
+	if f.ProxyEmptySince == nil || f.ProxyEmptySince.After(env.clock.Now()) {
+		t.Errorf("proxy_empty_since = %v", f.ProxyEmptySince)
+	}
+	msg := err.Error()
+	for _, s := range []string{"orders-proxy is EMPTY since", want} {
+		if !strings.Contains(msg, s) {
+			t.Errorf("error %q lacks %q", msg, s)
+		}
+	}
+	recs := env.journal(t, "orders-db")
+	found := false
+	for _, r := range recs {
+		if r.Kind == RecordCompensation && strings.Contains(r.Message, "EMPTY since") && strings.Contains(r.Message, want) {
+			found = true
+		}
+	}
+	if !found {
+		t.Error("the journal does not say the proxy is EMPTY and how to restore it")
+	}
+	last := recs[len(recs)-1]
+	if last.Kind != RecordFinish || last.Finished.ProxyState != ProxyEmpty || !strings.Contains(last.Message, "EMPTY") {
+		t.Errorf("last record %+v", last)
+	}
+}
+
+// The faults file of the issue: 90 % of all calls throttled from the
+// first DeregisterDBProxyTargets on, for good. Reads, changes and waits
+// retry through it (a throttled read is no evidence, so it does not break
+// a streak of healthy reads). Outside an empty-proxy period a wait whose
+// reads have all failed for the error budget stops — better than opening
+// the critical section against an API that answers one call in ten — but
+// never with the proxy empty: the run ends with its target and says so.
+func TestThrottlingAfterDeregistrationNeverLeavesTheProxyEmpty(t *testing.T) {
+	for _, seed := range []int64{7, 11} {
+		env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy, Seed: seed,
+			Faults: []sim.Fault{{ThrottleRate: 0.9, After: "DeregisterDBProxyTargets"}}})
+		f, err := env.engine(t, Options{Source: "orders-db", ProxyMode: ProxyModeDetach}).Run(context.Background())
+		if f.ProxyState != ProxyOnNewPrimary && f.ProxyState != ProxyOnBlue {
+			t.Errorf("seed %d: proxy %s after %v, want it serving blue or the new primary", seed, f.ProxyState, err)
+		}
+		if f.ExitCode != ExitOK && f.ExitCode != ExitStepFailed {
+			t.Errorf("seed %d: exit %d", seed, f.ExitCode)
+		}
+		env.sim.ClearFaults()
+		env.assertProxyHealthy(t, Source{ID: "orders-db", Kind: KindInstance}, "orders-proxy")
+		if env.sim.Stats().ThrottledCalls < 50 {
+			t.Errorf("only %d throttled calls: the fault did not bite", env.sim.Stats().ThrottledCalls)
+		}
+		t.Logf("seed %d: %s, proxy %s, %d calls throttled; proxy-less window %s (%v)", seed, f.Outcome, f.ProxyState,
+			env.sim.Stats().ThrottledCalls, time.Duration(f.ProxylessWindowMS)*time.Millisecond, err)
+	}
+}
+
+// A wait's error budget is time, not a count: six failed reads in a few
+// seconds do not fail a wait outside the critical section.
+func TestWaitErrorBudgetIsTime(t *testing.T) {
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSMariaDBNoProxy})
+	eng := env.engine(t, Options{Source: "catalog-db"})
+	polls := 0
+	err := eng.wait(context.Background(), waitSpec{step: StepCreateDeployment, what: "a test", speed: pollFast, limit: time.Hour,
+		poll: func(ctx context.Context) (bool, Progress, error) {
+			polls++
+			if polls <= 8 {
+				return false, Progress{}, errors.New("connection refused")
+			}
+			return true, Progress{}, nil
+		}})
+	if err != nil {
+		t.Fatalf("wait failed after %d reads: %v", polls, err)
+	}
+	// And past the budget it does fail.
+	polls = 0
+	err = eng.wait(context.Background(), waitSpec{step: StepCreateDeployment, what: "a test", speed: pollSlow, limit: 24 * time.Hour,
+		poll: func(ctx context.Context) (bool, Progress, error) {
+			polls++
+			return false, Progress{}, errors.New("connection refused")
+		}})
+	if err == nil || !strings.Contains(err.Error(), "reads failed for") {
+		t.Fatalf("err = %v, want the budget's failure", err)
+	}
+	// While a proxy is empty there is no budget.
+	eng.proxyEmpty = func() bool { return polls < 500 }
+	polls = 0
+	err = eng.wait(context.Background(), waitSpec{step: StepSwitchover, what: "a test", speed: pollSlow, limit: time.Minute,
+		poll: func(ctx context.Context) (bool, Progress, error) {
+			polls++
+			if polls < 400 {
+				return false, Progress{}, errors.New("connection refused")
+			}
+			return true, Progress{}, nil
+		}})
+	if err != nil {
+		t.Fatalf("a wait with the proxy empty gave up after %d reads: %v", polls, err)
+	}
+}
+
+// The issue's row: 90 % of the calls throttled for 5 minutes, starting at
+// the critical deregistration. The run goes on through it and completes.
+func TestThrottlingFiveMinutesFromTheCriticalDeregistration(t *testing.T) {
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy, Seed: 3})
+	var added time.Time
+	var mu sync.Mutex
+	env.events.hook = func(ev Event) {
+		mu.Lock()
+		defer mu.Unlock()
+		if ev.Type == EventStepStarted && ev.Step == StepDetachProxyBlue && added.IsZero() {
+			added = env.clock.Now()
+			env.sim.AddFault(sim.Fault{ThrottleRate: 0.9})
+		}
+		if !added.IsZero() && env.clock.Now().Sub(added) > 5*time.Minute {
+			env.sim.ClearFaults()
+		}
+	}
+	f, err := env.engine(t, Options{Source: "orders-db", ProxyMode: ProxyModeDetach}).Run(context.Background())
+	if err != nil {
+		t.Fatalf("run: %v (finished %s, proxy %s)", err, f.Outcome, f.ProxyState)
+	}
+	if f.ProxyState != ProxyOnNewPrimary || f.ExitCode != ExitOK {
+		t.Errorf("finished %s exit %d proxy %s", f.Outcome, f.ExitCode, f.ProxyState)
+	}
+	env.assertProxyHealthy(t, Source{ID: "orders-db", Kind: KindInstance}, "orders-proxy")
+	if env.sim.Stats().ThrottledCalls < 10 {
+		t.Errorf("only %d throttled calls", env.sim.Stats().ThrottledCalls)
+	}
+	t.Logf("%d throttled calls; proxy-less window %s", env.sim.Stats().ThrottledCalls, time.Duration(f.ProxylessWindowMS)*time.Millisecond)
+}
