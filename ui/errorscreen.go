@@ -66,11 +66,13 @@ func (m *errorModel) view() string {
 	if e != nil {
 		b.WriteString(errorDetails(m.Common, e) + "\n\n")
 	}
-	if m.confirm != nil {
+	if m.confirm != nil && m.confirm.decided {
 		b.WriteString(m.confirm.view(m.Common, true))
 	}
 	return b.String()
 }
+
+func (m *errorModel) asking() (*confirmation, bool) { return m.confirm, true }
 
 func (m *errorModel) ShortHelp() []key.Binding {
 	if m.confirm == nil || m.confirm.decided {

@@ -44,9 +44,8 @@ func (m *planModel) view() string {
 	b.WriteString(st.Heading.Render(fmt.Sprintf("Plan for %s", p.Source.ID)) + "\n")
 	b.WriteString(preflightLine(st, w, m.run.checks))
 	if m.confirm != nil && !m.confirm.decided && !m.showCLI {
-		// The approval's text is the engine's own rendering of the plan:
-		// show it alone rather than twice.
-		b.WriteString("\n" + m.confirm.view(m.Common, false))
+		// The approval's text is the engine's own rendering of the plan,
+		// pinned (or, when long, placed here) by the root: not twice.
 		return b.String()
 	}
 	b.WriteString(fmt.Sprintf("%s %s %s", p.Source.Kind, p.Source.Engine, p.Source.EngineVersion))
@@ -71,11 +70,17 @@ func (m *planModel) view() string {
 		}
 	}
 	b.WriteString(st.Muted.Render(truncate("   ✓ read-only · ↺ reversible · ! severe (type the identifier) · ◆ critical section", w)) + "\n")
-	if m.confirm != nil {
+	if m.confirm != nil && m.confirm.decided {
 		b.WriteString("\n" + m.confirm.view(m.Common, false))
 	}
 	return b.String()
 }
+
+// asking: with the CLI shown the screen lists the steps itself, so only the
+// prompt is pinned then.
+func (m *planModel) asking() (*confirmation, bool) { return m.confirm, false }
+
+func (m *planModel) promptOnly() bool { return m.showCLI }
 
 func severityMark(st Styles, s steps.PlannedStep) string {
 	var mark string

@@ -117,17 +117,22 @@ func (m *stepModel) view() string {
 		b.WriteString(st.Muted.Render(wrap(w, "Effect: "+ps.Effect)) + "\n")
 	}
 	if asking {
-		// The question and its prompt first, so they stay on a small
-		// screen; the commands it stands for follow (scroll for more).
-		b.WriteString("\n" + m.confirm.view(m.Common, false) + "\n")
-		b.WriteString(st.Muted.Render("Equivalent AWS CLI:") + "\n" + renderCLI(st, w, ps.CLI))
+		// The question is pinned at the bottom by the root; the commands
+		// it stands for are here (scroll for more).
+		if e := expectedLine(m.Common, m.run, id); e != "" {
+			b.WriteString(e + "\n")
+		}
+		b.WriteString("\n" + st.Muted.Render("Equivalent AWS CLI:") + "\n" + renderCLI(st, w, ps.CLI))
 		return b.String()
 	}
 	if m.showCLI {
 		b.WriteString("\n" + renderCLI(st, w, ps.CLI) + "\n")
 	}
+	if e := expectedLine(m.Common, m.run, id); e != "" {
+		b.WriteString(e + "\n")
+	}
 	if len(m.run.notices) > 0 {
-		b.WriteString(st.Warn.Render(truncate("Note: "+m.run.notices[len(m.run.notices)-1], w)) + "\n")
+		b.WriteString(st.Warn.Render(wrap(w, "Note: "+m.run.notices[len(m.run.notices)-1])) + "\n")
 	}
 	b.WriteString("\n" + progressView(m.Common, m.run))
 	if s := m.run.steps[m.run.current]; s != nil && s.status == "failed" && m.run.lastError != nil {
@@ -146,6 +151,8 @@ func truncate(s string, w int) string {
 	}
 	return string(r) + "…"
 }
+
+func (m *stepModel) asking() (*confirmation, bool) { return m.confirm, false }
 
 func (m *stepModel) ShortHelp() []key.Binding {
 	if m.confirm != nil && !m.confirm.decided {
