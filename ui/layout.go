@@ -60,6 +60,7 @@ func (w *wizard) showsRail() bool {
 func (w *wizard) layout() {
 	c := w.common
 	st := c.Styles
+	w.plan.back = w.options != nil && w.cfg.Mode != "resume" && w.cfg.Mode != "abort"
 	f := frame{title: w.titleBar()}
 	if w.header != nil {
 		f.header = truncate(w.header(), c.Width)

@@ -17,6 +17,7 @@ type planModel struct {
 	run     *runState
 	confirm *confirmation
 	showCLI bool
+	back    bool // esc returns to the options form (a wizard-started run)
 }
 
 func (m *planModel) typing() bool { return m.confirm != nil && m.confirm.typing() }
@@ -116,6 +117,9 @@ func (m *planModel) ShortHelp() []key.Binding {
 			return m.confirm.typingBindings()
 		}
 		b = append(b, m.Keys.Yes, m.Keys.No)
+		if m.back {
+			b = append(b, key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back to the options")))
+		}
 	}
 	return append(b, m.Keys.API, m.Keys.Quit, m.Keys.Help)
 }

@@ -111,8 +111,9 @@ type wizard struct {
 	body     viewport.Model // the screen in front, scrolled with pgup/pgdn
 	lastBody runScreen      // the screen the scroll offset belongs to
 	frame    frame          // the pieces View joins, drawn by layout
-	quitAsk  bool
-	stopping bool
+	quitAsk   bool
+	goingBack bool // esc on the plan: the declined run ends on the options form
+	stopping  bool
 	quitting bool
 
 	engineRunning bool
@@ -194,6 +195,9 @@ func (w *wizard) loadTargets(src steps.SourceSummary) tea.Cmd {
 // startRun launches the engine in its own goroutine (a tea.Cmd) and arms the
 // bridge reader.
 func (w *wizard) startRun(mode string, opts steps.Options) tea.Cmd {
+	if w.run.started || w.run.plan != nil {
+		w.resetRun() // back from a declined plan
+	}
 	w.phase, w.front = phaseRun, screenPreflight
 	runCtx, cancel := context.WithCancel(w.ctx)
 	w.cancelRun = cancel
@@ -415,6 +419,9 @@ func (w *wizard) onApproval(msg approvalMsg) {
 }
 
 func (w *wizard) onRunDone(msg runDoneMsg) tea.Cmd {
+	if w.goingBack && !w.stopping {
+		return w.backToOptions()
+	}
 	w.engineRunning = false
 	if w.run.finished == nil && msg.finished.Outcome != "" {
 		f := msg.finished
@@ -493,6 +500,9 @@ func (w *wizard) onKey(msg tea.KeyPressMsg) tea.Cmd {
 			return w.requestQuit(true)
 		}
 		return nil
+	}
+	if cmd, ok := w.navigate(msg); ok {
+		return cmd
 	}
 	switch msg.String() {
 	case "ctrl+c":
@@ -602,13 +612,30 @@ func (w *wizard) helpKeys() help.KeyMap {
 	}}
 }
 
-// withGlobal adds the global bindings to a screen's full help.
+// withGlobal adds the global bindings to a screen's full help, each key
+// once (a screen that lists one of them keeps its own).
 type withGlobal struct {
 	help.KeyMap
 	global []key.Binding
 }
 
-func (g withGlobal) FullHelp() [][]key.Binding { return append(g.KeyMap.FullHelp(), g.global) }
+func (g withGlobal) FullHelp() [][]key.Binding {
+	seen := map[string]bool{}
+	var out [][]key.Binding
+	for _, col := range append(g.KeyMap.FullHelp(), g.global) {
+		var keep []key.Binding
+		for _, b := range col {
+			if k := b.Help().Key; !seen[k] {
+				seen[k] = true
+				keep = append(keep, b)
+			}
+		}
+		if len(keep) > 0 {
+			out = append(out, keep)
+		}
+	}
+	return out
+}
 
 // staticKeys is a fixed help.KeyMap.
 type staticKeys []key.Binding
