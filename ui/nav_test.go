@@ -4,7 +4,6 @@ import (
 	"strings"
 	"testing"
 
-
 	"github.com/rdsbg/rdsbg/awsclient/sim"
 )
 
@@ -81,4 +80,3 @@ func TestFullHelpListsEachKeyOnce(t *testing.T) {
 		t.Fatalf("the help overlay shows API calls %d times:\n%s", strings.Count(v, "API calls"), v)
 	}
 }
-

@@ -62,6 +62,8 @@ func (m *planModel) view() string {
 		b.WriteString(st.Warn.Render(wrap(w, p.ProxylessNote)) + "\n")
 	}
 	b.WriteString("\n")
+	// The legend comes before the marks it explains.
+	b.WriteString(st.Muted.Render(truncate("○ read-only · ↺ reversible · ! severe (type the identifier) · ◆ critical section", w)) + "\n")
 	for i, s := range p.Steps {
 		mark := severityMark(st, s)
 		line := fmt.Sprintf("%2d. %s %-21s %s", i+1, mark, s.ID, s.Title)
@@ -70,7 +72,6 @@ func (m *planModel) view() string {
 			b.WriteString(indent(renderCLI(st, w-6, s.CLI), 6) + "\n")
 		}
 	}
-	b.WriteString(st.Muted.Render(truncate("   ✓ read-only · ↺ reversible · ! severe (type the identifier) · ◆ critical section", w)) + "\n")
 	if m.confirm != nil && m.confirm.decided {
 		b.WriteString("\n" + m.confirm.view(m.Common, false))
 	}
@@ -87,7 +88,8 @@ func severityMark(st Styles, s steps.PlannedStep) string {
 	var mark string
 	switch s.Severity {
 	case steps.SeverityReadOnly:
-		mark = st.OK.Render("✓")
+		// Not ✓: next to a step a tick reads as "done".
+		mark = st.Muted.Render("○")
 	case steps.SeveritySevere:
 		mark = st.Bad.Render("!")
 	default:

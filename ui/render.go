@@ -461,3 +461,21 @@ func renderCLI(st Styles, width int, cli []string) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// wrapIndented wraps s after a label, continuation lines indented under the
+// text rather than the label (wrapped lines kept their indent nowhere).
+func wrapIndented(width int, label, s string) string {
+	pad := ansi.StringWidth(label)
+	if width-pad < 20 {
+		return wrap(width, label+s)
+	}
+	lines := strings.Split(wrap(width-pad, s), "\n")
+	for i := range lines {
+		if i == 0 {
+			lines[i] = label + lines[i]
+		} else {
+			lines[i] = strings.Repeat(" ", pad) + lines[i]
+		}
+	}
+	return strings.Join(lines, "\n")
+}

@@ -102,7 +102,7 @@ func TestPreflightScreenShowsExplanationAndRemediation(t *testing.T) {
 	}
 	h.send(eventMsg{event: e})
 	h.mustShow("✓ pass Automated backups enabled", "✗ fail Logical replication", "rds.logical_replication is 0.",
-		"→ Set rds.logical_replication=1 and reboot.", "! warn No DDL during the run", "1 passed · 1 warnings · 1 failed", "the run is blocked")
+		"→ Set rds.logical_replication=1 and reboot.", "! warn No DDL during the run", "1 passed · 1 warning · 1 failed", "the run is blocked")
 	h.mustNotShow("hidden when passing")
 }
 
@@ -440,7 +440,7 @@ func TestPlanApprovalKeepsThePreflightWarningsInSight(t *testing.T) {
 	h.send(eventMsg{event: plan})
 	answer := make(chan steps.Decision, 1)
 	h.send(approvalMsg{approval: steps.Approval{Kind: "plan", Title: "Run this plan?", Text: "10 steps on orders-db.", Severity: steps.SeverityReversible}, answer: answer})
-	h.expectApproval("plan", "Preflight: 1 passed · 1 warnings · 0 failed", "Deletion protection: orders-db has deletion protection.")
+	h.expectApproval("plan", "Preflight: 1 passed · 1 warning · 0 failed", "Deletion protection: orders-db has deletion protection.")
 	h.approve()
 	if d := <-answer; d != steps.DecisionApprove {
 		t.Fatalf("decision %q", d)

@@ -82,7 +82,7 @@ func progressView(c *Common, r *runState) string {
 	if tables.instances != "" {
 		b.WriteString("\n" + tables.instances + "\n")
 	}
-	if m := renderMetrics(st, w, r.metrics); m != "" {
+	if m := renderMetrics(st, w, r.metrics, r.currentName); m != "" {
 		b.WriteString("\n" + m + "\n")
 	}
 	return strings.TrimRight(b.String(), "\n")

@@ -107,14 +107,14 @@ type wizard struct {
 	showAPI bool
 	// header is the one line under the title bar (the proxy traffic line,
 	// ui/traffic.go); nil draws an empty line during a run.
-	header   func() string
-	body     viewport.Model // the screen in front, scrolled with pgup/pgdn
-	lastBody runScreen      // the screen the scroll offset belongs to
-	frame    frame          // the pieces View joins, drawn by layout
+	header    func() string
+	body      viewport.Model // the screen in front, scrolled with pgup/pgdn
+	lastBody  runScreen      // the screen the scroll offset belongs to
+	frame     frame          // the pieces View joins, drawn by layout
 	quitAsk   bool
 	goingBack bool // esc on the plan: the declined run ends on the options form
 	stopping  bool
-	quitting bool
+	quitting  bool
 
 	engineRunning bool
 	engineDone    chan struct{}
