@@ -60,6 +60,10 @@ type globalFlags struct {
 	// hooks run at every step transition (steps/hooks.go).
 	hooks       []string
 	hookTimeout time.Duration
+	// debug lets the AWS SDK's own log lines through to stderr.
+	debug bool
+	// highlight is the database the wizard's list opens on (the demo's).
+	highlight string
 }
 
 // probe is --probe-dsn, else RDSBG_PROBE_DSN.
@@ -113,7 +117,9 @@ func (c createFlags) options() steps.Options {
 func addCreateFlags(cmd *cobra.Command, c *createFlags) {
 	f := cmd.Flags()
 	f.StringVar(&c.source, "source", "", "source DB instance or Aurora cluster (identifier or ARN)")
-	f.StringVar(&c.deploymentName, "deployment-name", "", "blue/green deployment name (default rdsbg-<source>-<date>)")
+	f.StringVar(&c.deploymentName, "blue-green-deployment-name", "", "blue/green deployment name, AWS's BlueGreenDeploymentName (default rdsbg-<source>-<date>; alias --deployment-name)")
+	f.StringVar(&c.deploymentName, "deployment-name", "", "alias of --blue-green-deployment-name")
+	f.MarkHidden("deployment-name")
 	f.StringVar(&c.targetVersion, "target-engine-version", "", "engine version for green (a valid upgrade target of the source)")
 	f.StringVar(&c.targetParamGroup, "target-db-parameter-group-name", "", "DB parameter group for green (Aurora: the instance-level group)")
 	f.StringVar(&c.targetClusterPG, "target-db-cluster-parameter-group-name", "", "DB cluster parameter group for green (Aurora only)")
@@ -222,6 +228,7 @@ Exit codes: 0 done, 1 a step failed (state consistent, see the journal),
 	pf.BoolVar(&g.noMetrics, "no-metrics", false, "do not read the proxy's connections and green's lag from CloudWatch")
 	pf.StringArrayVar(&g.hooks, "hook", nil, "shell command run at every step transition: event JSON on stdin, RDSBG_STEP and RDSBG_PHASE (pre, post, failed) set; a failing pre hook stops before the step (repeatable)")
 	pf.DurationVar(&g.hookTimeout, "hook-timeout", steps.DefaultHookTimeout, "how long one hook may run")
+	pf.BoolVar(&g.debug, "debug", false, "show the AWS SDK's own log lines (retries, credential warnings) on stderr")
 	pf.StringVar(&g.probeDSN, "probe-dsn", "", "connection string through the proxy for a SELECT 1 every 500 ms during the critical section (never echoed; prefer "+probe.EnvDSN+": a flag is visible to other users in ps)")
 	addCreateFlags(root, &wiz)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError("%v (see --help)", err) })
@@ -235,6 +242,7 @@ Exit codes: 0 done, 1 a step failed (state consistent, see the journal),
 		newStatusCommand(&g, stdout),
 		newAbortCommand(&g, stdin, stdout, stderr),
 	)
+	decorateHelp(root) // examples, --version, flags where they apply, wrapped help
 	return root
 }
 
@@ -273,6 +281,7 @@ func newEnvironment(ctx context.Context, g globalFlags, clk clock.Clock) (*envir
 		Simulator:   g.profile == "" && isLoopbackEndpoint(g.endpointURL),
 		Clock:       clk,
 		Calls:       calls,
+		SDKLog:      sdkLog(g.debug),
 	})
 	if err != nil {
 		return nil, usageError("%v", err)
@@ -355,6 +364,9 @@ func runInteractive(ctx context.Context, env *environment, g globalFlags, opts s
 		ProbeDSN:    g.probe(),
 		Hooks:       g.hooks,
 		HookTimeout: g.hookTimeout,
+		Profile:     g.profile,
+		Region:      env.api.Region(),
+		Highlight:   g.highlight,
 	}
 	var code int
 	var err error
@@ -382,6 +394,9 @@ against it through the real AWS SDK. Nothing leaves this machine.`,
 			if speed <= 0 {
 				return usageError("--speed %v must be above 0 (1 is real time)", speed)
 			}
+			if err := checkScenario("demo", scenario); err != nil {
+				return err
+			}
 			clk := clock.NewScaled(speed)
 			simulator, err := sim.New(sim.Options{Scenario: scenario, Clock: clk})
 			if err != nil {
@@ -396,6 +411,7 @@ against it through the real AWS SDK. Nothing leaves this machine.`,
 			defer srv.Close()
 
 			dg := *g
+			dg.highlight = demoSource(scenario)
 			dg.endpointURL = "http://" + ln.Addr().String()
 			dg.profile = ""
 			if dg.region == "" {
@@ -441,6 +457,9 @@ func newSimCommand(stdout io.Writer) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if speed <= 0 {
 				return usageError("--speed %v must be above 0 (1 is real time)", speed)
+			}
+			if err := checkScenario("sim", scenario); err != nil {
+				return err
 			}
 			var faults []sim.Fault
 			if faultsFile != "" {
