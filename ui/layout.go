@@ -268,7 +268,7 @@ func stepMark(st Styles, r *runState, id steps.StepID) string {
 		state = s.status
 	}
 	switch state {
-	case "done":
+	case "done", "already-done":
 		return st.OK.Render("✓")
 	case "skipped":
 		return st.Muted.Render("–")
@@ -327,11 +327,14 @@ func renderRail(c *Common, r *runState, height int) string {
 			name = st.Selected.Render(ansi.Strip(name))
 		}
 		block = append(block, name)
-		if hasRange {
+		// "6m30s of 12–35+ min": the time here against the range on AWS.
+		if hasRange && len(facts) > 0 {
+			facts[0] += " of " + e.short
+		} else if hasRange {
 			facts = append(facts, "AWS "+e.short)
 		}
 		if len(facts) > 0 {
-			block = append(block, st.Muted.Render(truncate("  "+strings.Join(facts, "  "), inner)))
+			block = append(block, st.Muted.Render(truncate("  "+facts[0], inner)))
 		}
 		blocks = append(blocks, block)
 	}

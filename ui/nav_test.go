@@ -36,7 +36,7 @@ func TestEscGoesBackBeforeTheFirstChange(t *testing.T) {
 	if done := h.pumpUntil(func(c *confirmation) bool { return c.approval.Kind == "plan" }); done {
 		t.Fatalf("the engine returned before the plan approval:\n%s", h.view())
 	}
-	h.mustShow("Run this plan?", "esc back to the options")
+	h.mustShow("Run this plan?", "esc back")
 	h.keys("esc")
 	if !h.pumpUntil(func(*confirmation) bool { return true }) {
 		t.Fatal("the engine did not stop after the plan was declined")

@@ -111,6 +111,7 @@ func (m *optionsModel) build(targets []awsclient.UpgradeTarget) {
 		in := textinput.New()
 		in.Prompt = ""
 		in.CharLimit = limit
+		in.Placeholder = "(empty)"
 		steadyCursor(&in)
 		in.SetValue(value)
 		return &optionField{label: label, flag: flag, input: in}
@@ -163,15 +164,15 @@ func (m *optionsModel) build(targets []awsclient.UpgradeTarget) {
 	}
 	pg := text("Target DB parameter group", "--target-db-parameter-group-name", o.TargetDBParameterGroupName, 255)
 	pg.help = func(m *optionsModel) string {
-		what := "the parameter group of green's instances"
+		what := "The parameter group of green's instances"
 		if isCluster {
-			what = "the instance-level parameter group of green's instances"
+			what = "The instance-level parameter group of green's instances"
 		}
 		return what + ". " + m.emptyGroupMeaning()
 	}
 	cpg := text("Target cluster parameter group", "--target-db-cluster-parameter-group-name", o.TargetDBClusterParameterGroupName, 255)
 	cpg.applies = func(*optionsModel) bool { return isCluster }
-	cpg.help = func(m *optionsModel) string { return "green cluster's parameter group. " + m.emptyGroupMeaning() }
+	cpg.help = func(m *optionsModel) string { return "The green cluster's parameter group. " + m.emptyGroupMeaning() }
 	class := text("Target instance class", "--target-db-instance-class", o.TargetDBInstanceClass, 20)
 	class.applies = func(*optionsModel) bool { return !isCluster }
 	class.help = func(*optionsModel) string {
@@ -468,9 +469,6 @@ func (m *optionsModel) view() string {
 		} else {
 			f.input.SetWidth(max(w-labelW-6, 10))
 			val = f.input.View()
-			if f.input.Value() == "" && i != m.cursor {
-				val = st.Muted.Render("(empty)")
-			}
 		}
 		if i == m.cursor {
 			cur = st.Selected.Render("› ")

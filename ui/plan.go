@@ -120,7 +120,7 @@ func (m *planModel) ShortHelp() []key.Binding {
 		}
 		b = append(b, m.Keys.Yes, m.Keys.No)
 		if m.back {
-			b = append(b, key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back to the options")))
+			b = append(b, key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")))
 		}
 	}
 	return append(b, m.Keys.API, m.Keys.Quit, m.Keys.Help)

@@ -106,6 +106,14 @@ func (r *runState) apply(e steps.Event) {
 		r.started = true
 	case steps.EventPreflight:
 		r.checks = e.Checks
+		// The checks are the preflight step's result, whether or not the
+		// engine reports the step's start and end.
+		if s := r.step(steps.StepPreflight); s.status == "pending" {
+			s.status, s.finished = "done", e.Time
+			if steps.Blocked(e.Checks) {
+				s.status = "failed"
+			}
+		}
 	case steps.EventPlanReady:
 		r.plan = e.Plan
 	case steps.EventStepStarted:
@@ -147,6 +155,14 @@ func (r *runState) apply(e steps.Event) {
 		}
 	case steps.EventRunFinished:
 		r.finished = e.Finished
+		// The timeline is the final word on every step (a resumed run saw
+		// only its own events).
+		if e.Finished != nil {
+			for _, t := range e.Finished.Timeline {
+				s := r.step(t.Step)
+				s.status, s.started, s.finished = t.Outcome, t.Started, t.Started.Add(t.Duration)
+			}
+		}
 	}
 }
 

@@ -68,6 +68,8 @@ func newSourceModel(c *Common) *sourceModel {
 	l.SetShowStatusBar(false)
 	l.SetShowHelp(false)
 	l.SetFilteringEnabled(true)
+	l.SetShowFilter(false) // drawn above the table by view
+	l.SetShowPagination(true)
 	l.DisableQuitKeybindings()
 	l.FilterInput.Prompt = "Filter: "
 	steadyCursor(&l.FilterInput)
@@ -164,6 +166,7 @@ func (m *sourceModel) view() string {
 	}
 	switch {
 	case m.list.SettingFilter():
+		b.WriteString(m.list.FilterInput.View() + "\n")
 	case m.list.IsFiltered():
 		b.WriteString(st.Muted.Render("Filter: "+m.filter()+"  (esc clears)") + "\n")
 	default:

@@ -60,6 +60,11 @@ func progressView(c *Common, r *runState) string {
 	if p.StatusDetails != "" {
 		b.WriteString(st.Warn.Render(wrap(w, p.StatusDetails)) + "\n")
 	}
+	// What the applications see (the proxy's clients) comes before AWS's
+	// tables, so it stays in sight on a small terminal.
+	if m := renderMetrics(st, w, r.metrics, r.currentName); m != "" {
+		b.WriteString("\n" + m + "\n")
+	}
 	tables := r.tablesFor(st, w)
 	tasks := ""
 	if tables.tasks != "" {
@@ -81,9 +86,6 @@ func progressView(c *Common, r *runState) string {
 	}
 	if tables.instances != "" {
 		b.WriteString("\n" + tables.instances + "\n")
-	}
-	if m := renderMetrics(st, w, r.metrics, r.currentName); m != "" {
-		b.WriteString("\n" + m + "\n")
 	}
 	return strings.TrimRight(b.String(), "\n")
 }
@@ -128,7 +130,7 @@ func (m *stepModel) view() string {
 	if m.showCLI {
 		b.WriteString("\n" + renderCLI(st, w, ps.CLI) + "\n")
 	}
-	if e := expectedLine(m.Common, m.run, id); e != "" {
+	if e := expectedLine(m.Common, m.run, id); e != "" && roomy {
 		b.WriteString(e + "\n")
 	}
 	if len(m.run.notices) > 0 {
