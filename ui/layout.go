@@ -35,7 +35,11 @@ const railWidth = 26
 // frame is the last layout: every piece View joins.
 type frame struct {
 	title, header, strip, rail, pinned, footer, help string
+	lines                                            []string // the body, split
 }
+
+// blankLines is reused across frames: see layout.
+type blankLines = []string
 
 // Update is the root's Update followed by the layout of the next frame.
 func (w *wizard) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
@@ -134,7 +138,15 @@ func (w *wizard) layout() {
 		w.body.SetYOffset(0)
 	}
 	w.body.SetWidth(bodyWidth)
-	w.body.SetContent(strings.TrimRight(body, "\n"))
+	f.lines = strings.Split(strings.TrimRight(body, "\n"), "\n")
+	// The viewport keeps the scroll state (offset, pages, clamping); it is
+	// given blank lines of the same count because measuring every line's
+	// width, for horizontal scrolling we do not use, costs more than the
+	// rest of a frame. render cuts the real lines at its offset.
+	if len(w.blank) < len(f.lines) {
+		w.blank = make([]string, len(f.lines)*2)
+	}
+	w.body.SetContentLines(w.blank[:len(f.lines)])
 	// The last line is the scroll hint when the body does not fit.
 	w.body.SetHeight(height)
 	if w.body.TotalLineCount() > height {
@@ -183,14 +195,30 @@ func (w *wizard) render() string {
 	if f.strip != "" {
 		top = append(top, f.strip)
 	}
-	body := w.body.View()
+	// The viewport keeps the scroll state; its visible lines are cut here
+	// from the lines layout split (the viewport's own View pads every
+	// line through lipgloss, several milliseconds at 160x50).
+	off, h := w.body.YOffset(), w.body.Height()
+	lines := w.frame.lines[min(off, len(w.frame.lines)):min(off+h, len(w.frame.lines))]
 	if hint := scrollHint(c.Styles, w.body); hint != "" {
-		body += "\n" + hint
+		lines = append(lines[:len(lines):len(lines)], hint)
 	}
 	if f.rail != "" {
-		body = lipgloss.JoinHorizontal(lipgloss.Top, f.rail, body)
+		rail := strings.Split(f.rail, "\n")
+		joined := make([]string, max(len(rail), len(lines)))
+		for i := range joined {
+			r := strings.Repeat(" ", railWidth)
+			if i < len(rail) {
+				r = rail[i]
+			}
+			if i < len(lines) {
+				r += lines[i]
+			}
+			joined[i] = r
+		}
+		lines = joined
 	}
-	out := strings.Join(top, "\n") + "\n" + body
+	out := strings.Join(top, "\n") + "\n" + strings.Join(lines, "\n")
 	if f.pinned != "" {
 		out += "\n" + f.pinned
 	}

@@ -151,11 +151,11 @@ func renderStepMetrics(st Styles, width int, sm []steps.StepMetrics) string {
 	if len(rows) == 0 {
 		return ""
 	}
-	return renderTable(st, width, []string{"STEP", "CLIENTS BEFORE", "LOWEST DURING", "CLIENTS AFTER"}, rows, func(row, col int) lipgloss.Style {
+	return renderTable(st, width, []string{"STEP", "CLIENTS BEFORE", "LOWEST DURING", "CLIENTS AFTER"}, rows, func(row, col int) cellStyle {
 		if col == 2 && rows[row][2] == "0" {
-			return st.Bad
+			return styled(st.Bad)
 		}
-		return lipgloss.NewStyle()
+		return cellStyle{}
 	})
 }
 

@@ -111,6 +111,7 @@ type wizard struct {
 	body      viewport.Model // the screen in front, scrolled with pgup/pgdn
 	lastBody  runScreen      // the screen the scroll offset belongs to
 	frame     frame          // the pieces View joins, drawn by layout
+	blank     blankLines     // the viewport's stand-in lines (layout)
 	quitAsk   bool
 	goingBack bool // esc on the plan: the declined run ends on the options form
 	stopping  bool
