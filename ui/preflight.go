@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/spinner"
 
 	"github.com/rdsbg/rdsbg/steps"
 )
@@ -58,11 +59,13 @@ func (m *preflightModel) FullHelp() [][]key.Binding {
 	return [][]key.Binding{m.ShortHelp()}
 }
 
-// spinnerFrames is the bubbles spinner's "dot" set; the frame advances on
-// the wizard's own tick so tests stay deterministic.
-var spinnerFrames = [...]string{"⣾", "⣽", "⣻", "⢿", "⡿", "⣟", "⣯", "⣷"}
-
-func spinnerFrame(i int) string { return spinnerFrames[i%len(spinnerFrames)] }
+// spinnerFrame is Bubbles' spinner.Dot at frame i. The frame advances on
+// the wizard's own clock tick rather than the spinner's timer, so every
+// spinner on screen moves together and tests stay deterministic.
+func spinnerFrame(i int) string {
+	frames := spinner.Dot.Frames
+	return strings.TrimSpace(frames[i%len(frames)]) // the set pads each frame with a space
+}
 
 // preflightLine is the plan screen's reminder of the checks: the counts,
 // then every warning, since the preflight screen gives way to the plan
