@@ -71,7 +71,7 @@ func (w *wizard) layout() {
 	}
 	rail := w.showsRail() && c.Width >= railMinWidth
 	if w.showsRail() && !rail && w.front != screenSummary {
-		f.strip = renderStrip(c, w.run)
+		f.strip = renderStrip(c, w.run, w.askedStep())
 	}
 	c.BodyWidth = 0
 	if rail {
@@ -157,6 +157,17 @@ func (w *wizard) layout() {
 		f.rail = renderRail(c, w.run, height)
 	}
 	w.frame = f
+}
+
+// askedStep is the step a pending question is about (it has not started
+// yet), else the running step: the one the strip names.
+func (w *wizard) askedStep() steps.StepID {
+	if a, ok := w.active().(asker); ok {
+		if q, _ := a.asking(); q != nil && !q.decided && q.approval.Step != "" {
+			return q.approval.Step
+		}
+	}
+	return w.run.current
 }
 
 // reservesHeader: the header line is kept during a run even when empty, so
@@ -400,13 +411,12 @@ func renderRail(c *Common, r *runState, height int) string {
 
 // renderStrip is the rail in one line, for narrow terminals: a symbol per
 // step, then the current step with its duration and range on AWS.
-func renderStrip(c *Common, r *runState) string {
+func renderStrip(c *Common, r *runState, id steps.StepID) string {
 	st := c.Styles
 	var marks strings.Builder
 	for _, ps := range r.plan.Steps {
 		marks.WriteString(stepMark(st, r, ps.ID))
 	}
-	id := r.current
 	if id == "" {
 		return marks.String()
 	}
