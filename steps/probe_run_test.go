@@ -47,7 +47,7 @@ func TestRunWithProbeMeasuresTheApplicationsDowntime(t *testing.T) {
 			reg = m.Time
 		}
 	}
-	truth := reg.Add(sim.DefaultTimings().TargetRegister).Sub(cut)
+	truth := reg.Add(sim.FastTimings().TargetRegister).Sub(cut)
 	t.Logf("%s; simulated outage %v, engine's proxy-less window %v", r, truth, time.Duration(f.ProxylessWindowMS)*time.Millisecond)
 	if diff := (r.Outage - truth).Abs(); diff > r.Interval {
 		t.Errorf("probe measured %v, the simulated outage was %v: off by %v, more than one interval (%v)", r.Outage, truth, diff, r.Interval)

@@ -111,7 +111,7 @@ func TestGoldenCriticalConfirmation(t *testing.T) {
 		}
 		h.send(approvalMsg{approval: criticalApproval(), answer: answer})
 		h.typeText("orders")
-		h.mustShow("Type orders-db to confirm: orders", "enter confirm · esc stop here")
+		h.mustShow("Type orders-db to confirm: orders", "enter confirm · esc")
 		return h
 	})
 }

@@ -124,7 +124,13 @@ func (m *stepModel) view() string {
 		if e := expectedLine(m.Common, m.run, id); e != "" {
 			b.WriteString(e + "\n")
 		}
-		b.WriteString("\n" + st.Muted.Render("Equivalent AWS CLI:") + "\n" + renderCLI(st, w, ps.CLI))
+		// The approval's own commands when it names them (abort is no
+		// planned step): never "no AWS call" for a delete.
+		cli := ps.CLI
+		if len(m.confirm.approval.CLI) > 0 {
+			cli = m.confirm.approval.CLI
+		}
+		b.WriteString("\n" + st.Muted.Render("Equivalent AWS CLI:") + "\n" + renderCLI(st, w, cli))
 		return b.String()
 	}
 	if m.showCLI {
