@@ -67,6 +67,8 @@ var notApplying = map[string][]string{
 	"demo":   {"profile", "region", "endpoint-url", "hook", "hook-timeout", "probe-dsn"},
 	"plan":   {"plain", "hook", "hook-timeout", "probe-dsn", "no-metrics"},
 	"status": {"plain", "hook", "hook-timeout", "probe-dsn", "no-metrics"},
+	// iam-policy prints a document from the flags and calls nothing.
+	"iam-policy": {"plain", "hook", "hook-timeout", "probe-dsn", "no-metrics"},
 }
 
 // decorateHelp adds the examples, the version and the help layout to every
