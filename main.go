@@ -59,6 +59,10 @@ type globalFlags struct {
 	// hooks run at every step transition (steps/hooks.go).
 	hooks       []string
 	hookTimeout time.Duration
+	// debug lets the AWS SDK's own log lines through to stderr.
+	debug bool
+	// highlight is the database the wizard's list opens on (the demo's).
+	highlight string
 	// demoRerun is set by `rdsbg demo` only: the command that reruns it,
 	// for the epilogue (the demo's simulator dies with the process).
 	demoRerun string
@@ -117,7 +121,9 @@ func (c createFlags) options() steps.Options {
 func addCreateFlags(cmd *cobra.Command, c *createFlags) {
 	f := cmd.Flags()
 	f.StringVar(&c.source, "source", "", "source DB instance or Aurora cluster (identifier or ARN)")
-	f.StringVar(&c.deploymentName, "deployment-name", "", "blue/green deployment name (default rdsbg-<source>-<date>)")
+	f.StringVar(&c.deploymentName, "blue-green-deployment-name", "", "blue/green deployment name, AWS's BlueGreenDeploymentName (default rdsbg-<source>-<date>; alias --deployment-name)")
+	f.StringVar(&c.deploymentName, "deployment-name", "", "alias of --blue-green-deployment-name")
+	f.MarkHidden("deployment-name")
 	f.StringVar(&c.targetVersion, "target-engine-version", "", "engine version for green (a valid upgrade target of the source)")
 	f.StringVar(&c.targetParamGroup, "target-db-parameter-group-name", "", "DB parameter group for green (Aurora: the instance-level group)")
 	f.StringVar(&c.targetClusterPG, "target-db-cluster-parameter-group-name", "", "DB cluster parameter group for green (Aurora only)")
@@ -228,6 +234,7 @@ read), 2 bad usage or input, 3 preflight blocked (nothing changed), 4 cancelled,
 	pf.BoolVar(&g.noMetrics, "no-metrics", false, "do not read the proxy's connections and green's lag from CloudWatch")
 	pf.StringArrayVar(&g.hooks, "hook", nil, "shell command run at every step transition: event JSON on stdin, RDSBG_STEP and RDSBG_PHASE (pre, post, failed) set; a failing pre hook stops before the step (repeatable)")
 	pf.DurationVar(&g.hookTimeout, "hook-timeout", steps.DefaultHookTimeout, "how long one hook may run")
+	pf.BoolVar(&g.debug, "debug", false, "show the AWS SDK's own log lines (retries, credential warnings) on stderr")
 	pf.StringVar(&g.probeDSN, "probe-dsn", "", "connection string through the proxy for a SELECT 1 every 500 ms during the critical section (never echoed; prefer "+probe.EnvDSN+": a flag is visible to other users in ps)")
 	addCreateFlags(root, &wiz)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError("%v (see --help)", err) })
@@ -242,6 +249,7 @@ read), 2 bad usage or input, 3 preflight blocked (nothing changed), 4 cancelled,
 		newStatusCommand(&g, stdout),
 		newAbortCommand(&g, stdin, stdout, stderr),
 	)
+	decorateHelp(root) // examples, --version, flags where they apply, wrapped help
 	return root
 }
 
@@ -281,6 +289,7 @@ func newEnvironment(ctx context.Context, g globalFlags, clk clock.Clock) (*envir
 		Simulator:   g.profile == "" && isLoopbackEndpoint(g.endpointURL),
 		Clock:       clk,
 		Calls:       calls,
+		SDKLog:      sdkLog(g.debug),
 	})
 	if err != nil {
 		return nil, usageError("%v", err)
@@ -364,6 +373,9 @@ func runInteractive(ctx context.Context, env *environment, g globalFlags, opts s
 		Hooks:       g.hooks,
 		HookTimeout: g.hookTimeout,
 		GiveUp:      env.giveUp,
+		Profile:     g.profile,
+		Region:      env.api.Region(),
+		Highlight:   g.highlight,
 		NextFlags:   nextFlags(g),
 		DemoRerun:   g.demoRerun,
 	}
@@ -397,6 +409,9 @@ against it through the real AWS SDK. Nothing leaves this machine.`,
 			if speed <= 0 {
 				return usageError("--speed %v must be above 0 (1 is real time)", speed)
 			}
+			if err := checkScenario("demo", scenario); err != nil {
+				return err
+			}
 			clk := clock.NewScaled(speed)
 			tm, err := sim.TimingsNamed(timings)
 			if err != nil {
@@ -415,6 +430,7 @@ against it through the real AWS SDK. Nothing leaves this machine.`,
 			defer srv.Close()
 
 			dg := *g
+			dg.highlight = demoSource(scenario)
 			dg.endpointURL = "http://" + ln.Addr().String()
 			dg.profile = ""
 			if dg.region == "" {
@@ -462,6 +478,9 @@ func newSimCommand(stdout io.Writer) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if speed <= 0 {
 				return usageError("--speed %v must be above 0 (1 is real time)", speed)
+			}
+			if err := checkScenario("sim", scenario); err != nil {
+				return err
 			}
 			var faults []sim.Fault
 			if faultsFile != "" {

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"time"
@@ -22,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go/logging"
 
 	"github.com/rdsbg/rdsbg/awsclient/clock"
 )
@@ -62,6 +64,11 @@ type Options struct {
 	// HTTPClient replaces the SDK's HTTP client (tests pass httptest's); it
 	// is used as is: AWS_CA_BUNDLE and the attempt timeout do not apply.
 	HTTPClient *http.Client
+	// SDKLog receives the SDK's own log lines (retries, credential
+	// warnings such as "falling back to IMDSv1"); nil silences them, so
+	// they never land on the wizard's screen (main passes stderr with
+	// --debug).
+	SDKLog io.Writer
 }
 
 // Client implements API against RDS and STS, and Metrics against
@@ -108,6 +115,12 @@ func New(ctx context.Context, o Options) (*Client, error) {
 		config.WithRetryer(func() aws.Retryer { return pace.retryer(newRetryer(maxAttempts, clk, o.Calls)) }),
 		config.WithAPIOptions(callLogAPIOptions(clk, o.Calls)),
 		config.WithAPIOptions(sanitizeAPIOptions()),
+	}
+	if o.SDKLog == nil {
+		loadOpts = append(loadOpts, config.WithLogger(logging.Nop{}))
+	} else {
+		loadOpts = append(loadOpts, config.WithLogger(logging.NewStandardLogger(o.SDKLog)),
+			config.WithClientLogMode(aws.LogRetries))
 	}
 	if o.Profile != "" {
 		loadOpts = append(loadOpts, config.WithSharedConfigProfile(o.Profile))

@@ -18,6 +18,16 @@ func TestUpgradeViaModifyAndCleanupOldBlue(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
+	// While green upgrades its row names the target ("upgrading 15.7 → 15.10").
+	namesTarget := false
+	for _, ev := range env.events.ofType(EventProgress) {
+		for _, row := range ev.Progress.Instances {
+			namesTarget = namesTarget || (ev.Step == StepUpgradeGreen && strings.HasSuffix(row.Status, " → 15.10"))
+		}
+	}
+	if !namesTarget {
+		t.Error("no upgrade-green progress row names the target version")
+	}
 	recs := env.journal(t, "orders-db")
 	if !inOrder(stepOrder(recs, StepStateDone), []StepID{StepCreateDeployment, StepUpgradeGreen, StepSwitchover, StepVerify, StepCleanup}) {
 		t.Errorf("done steps %v", stepOrder(recs, StepStateDone))

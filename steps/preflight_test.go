@@ -157,7 +157,7 @@ func TestPreflightFailsEachCheck(t *testing.T) {
 		{"engine version unsupported", pg, pgSrc, Options{}, func(st *sim.State) { simInstance(st, "orders-db").EngineVersion = "10.21" }, CheckEngineVersion, CheckFail, "11.1 and later"},
 		{"switchover timeout out of range", pg, pgSrc, Options{SwitchoverTimeout: 10 * time.Second}, nil, CheckSwitchoverTimeout, CheckFail, "outside 30–3600"},
 		{"global cluster warns", sim.ScenarioAuroraGlobal, "payments-cluster", Options{}, nil, CheckGlobalCluster, CheckWarn, "payments-global"},
-		{"regime row", sim.ScenarioAuroraGlobal, "payments-cluster", Options{}, nil, CheckRegime, CheckPass, "Detach"},
+		{"regime row", sim.ScenarioAuroraGlobal, "payments-cluster", Options{}, nil, CheckRegime, CheckPass, "must be deregistered before the deployment"},
 		{"native impossible", sim.ScenarioAuroraGlobal, "payments-cluster", Options{ProxyMode: ProxyModeNative}, nil, CheckRegime, CheckFail, "--proxy-mode detach"},
 		{"deletion protection with old-blue", pg, pgSrc, Options{Cleanup: CleanupOldBlue}, nil, CheckDeletionProtection, CheckWarn, "orders-db-old1"},
 		{"deletion protection irrelevant", pg, pgSrc, Options{}, nil, CheckDeletionProtection, CheckPass, "deletes no database"},

@@ -45,9 +45,9 @@ func ChooseRegime(d Discovery, mode ProxyMode) (Regime, string) {
 	}
 	ok, why := NativeProxySupported(d)
 	if !ok {
-		return RegimeDetach, fmt.Sprintf("Detach: %s, so %s must be deregistered before the deployment and registered with the new primary after switchover.", why, proxies)
+		return RegimeDetach, fmt.Sprintf("%s, so %s must be deregistered before the deployment and registered with the new primary after switchover.", why, proxies)
 	}
-	sentence := fmt.Sprintf("Native: %s stays registered with %s; AWS carries the proxy over to the new primary at switchover (%s engine, single Region)", d.Source.ID, proxies, d.Source.Engine)
+	sentence := fmt.Sprintf("%s stays registered with %s; AWS carries the proxy over to the new primary at switchover (%s engine, single Region)", d.Source.ID, proxies, d.Source.Engine)
 	if mode != ProxyModeNative {
 		// No API reveals whether the account has native support
 		// (rds-facts.md §5.4): auto mode learns it from the creation call.

@@ -357,7 +357,11 @@ func (r *run) upgradeGreen(ps PlannedStep) stepImpl {
 						return false, Progress{}, err
 					}
 					p := r.depProgress(*dep)
-					p.Instances = []InstanceRow{{ID: id, Status: status + " " + version}}
+					row := status + " " + version
+					if !versionMatches(version, want) {
+						row += " → " + want // "upgrading 8.0.36 → 8.4.3" names the target
+					}
+					p.Instances = []InstanceRow{{ID: id, Status: row}}
 					return versionMatches(version, want) && status == "available" && dep.Status == "AVAILABLE", p, nil
 				}})
 		},

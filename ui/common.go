@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
 	"charm.land/lipgloss/v2"
 )
 
@@ -13,8 +14,11 @@ import (
 type Common struct {
 	Width  int
 	Height int
-	Styles Styles
-	Keys   KeyMap
+	// BodyWidth, when set, is the width left to the screen beside the step
+	// rail; the root sets it while it lays a frame out.
+	BodyWidth int
+	Styles    Styles
+	Keys      KeyMap
 }
 
 // newCommon builds the shared value; noColor drops every colour but keeps
@@ -25,10 +29,14 @@ func newCommon(noColor bool) *Common {
 
 // contentWidth is the usable width inside the screen margins.
 func (c *Common) contentWidth() int {
-	if c.Width < 20 {
+	w := c.Width
+	if c.BodyWidth > 0 {
+		w = c.BodyWidth
+	}
+	if w < 20 {
 		return 20
 	}
-	return c.Width - 2
+	return w - 2
 }
 
 // Styles holds every style the wizard uses. Colours are the 16 basic ANSI
@@ -176,4 +184,13 @@ func newKeyMap() KeyMap {
 		Abort:    key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "abort")),
 		Resume:   key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "resume")),
 	}
+}
+
+// steadyCursor turns off a text input's blinking: the blink is a timer
+// command that never ends (tests drain commands synchronously), and a
+// steady cursor is calmer in a maintenance window.
+func steadyCursor(in *textinput.Model) {
+	s := in.Styles()
+	s.Cursor.Blink = false
+	in.SetStyles(s)
 }

@@ -3,10 +3,11 @@ package ui
 import (
 	"fmt"
 	"strings"
-	"unicode/utf8"
 
 	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 
 	"github.com/rdsbg/rdsbg/steps"
 )
@@ -23,7 +24,7 @@ import (
 type confirmation struct {
 	approval steps.Approval
 	answer   chan<- steps.Decision
-	typed    string
+	input    textinput.Model // the typed identifier (severe questions)
 	refusal  string
 	decided  bool
 	decision steps.Decision
@@ -35,8 +36,16 @@ func newConfirmation(a steps.Approval, answer chan<- steps.Decision, fallbackID 
 		// only sensible thing to demand.
 		a.Confirm = fallbackID
 	}
-	return &confirmation{approval: a, answer: answer}
+	in := textinput.New()
+	in.Prompt = ""
+	in.CharLimit = 256
+	steadyCursor(&in)
+	in.Focus()
+	return &confirmation{approval: a, answer: answer, input: in}
 }
+
+// typed is the identifier typed so far.
+func (c *confirmation) typed() string { return c.input.Value() }
 
 // typing is true when keystrokes belong to the identifier field, so letters
 // such as q, a or c must not trigger their global bindings.
@@ -66,12 +75,12 @@ func (c *confirmation) handleKey(msg tea.KeyPressMsg, keys KeyMap) bool {
 	if c.typing() {
 		switch msg.String() {
 		case "enter":
-			switch {
-			case c.typed == "":
+			switch typed := c.typed(); {
+			case typed == "":
 				c.refusal = fmt.Sprintf("Type %s and press Enter. Enter alone never confirms this step.", c.approval.Confirm)
-			case c.typed != c.approval.Confirm:
-				c.refusal = fmt.Sprintf("%q is not %s: nothing was confirmed. Type the identifier exactly.", c.typed, c.approval.Confirm)
-				c.typed = ""
+			case typed != c.approval.Confirm:
+				c.refusal = fmt.Sprintf("%q is not %s: nothing was confirmed. Type the identifier exactly.", typed, c.approval.Confirm)
+				c.input.Reset()
 			default:
 				c.decide(steps.DecisionApprove)
 			}
@@ -81,14 +90,8 @@ func (c *confirmation) handleKey(msg tea.KeyPressMsg, keys KeyMap) bool {
 				c.decide(steps.DecisionDecline)
 			}
 			return true
-		case "backspace":
-			if c.typed != "" {
-				_, size := utf8.DecodeLastRuneInString(c.typed)
-				c.typed = c.typed[:len(c.typed)-size]
-			}
-			return true
 		case "ctrl+u":
-			c.typed = ""
+			c.input.Reset()
 			return true
 		}
 		// Letters belong to the identifier, so the other answers a severe
@@ -99,12 +102,14 @@ func (c *confirmation) handleKey(msg tea.KeyPressMsg, keys KeyMap) bool {
 				return true
 			}
 		}
-		if t := msg.Key().Text; t != "" && msg.Key().Mod&^tea.ModShift == 0 {
-			c.typed += t
+		// Everything else edits the identifier (textinput: runes,
+		// backspace, cursor keys, ctrl+w).
+		before := c.typed()
+		c.input, _ = c.input.Update(msg)
+		if c.typed() != before {
 			c.refusal = ""
-			return true
 		}
-		return false
+		return true
 	}
 	switch {
 	case key.Matches(msg, keys.Yes) && c.offers(steps.DecisionApprove):
@@ -206,24 +211,47 @@ func decisionWord(d steps.Decision) string {
 }
 
 // view draws the question: exactly the approval's Title, Text and CLI (the
-// text the operator approves is the text under test), then the prompt.
+// text the operator approves is the text under test), then the prompt, in
+// one box.
 func (c *confirmation) view(cm *Common, showCLI bool) string {
+	return c.box(cm, c.text(cm, cm.contentWidth()-4, showCLI)+"\n"+c.prompt(cm))
+}
+
+// textView is the question without its box, for the scrolling body when the
+// box would not fit above the help bar.
+func (c *confirmation) textView(cm *Common, showCLI bool) string {
+	return strings.TrimRight(c.text(cm, cm.contentWidth(), showCLI), "\n")
+}
+
+// promptView is the boxed prompt alone (title, input, keys): what stays
+// pinned at the bottom when the text scrolls.
+func (c *confirmation) promptView(cm *Common) string {
+	return c.box(cm, cm.Styles.Bold.Render(wrap(cm.contentWidth()-4, c.approval.Title+" (text above)"))+"\n"+c.prompt(cm))
+}
+
+func (c *confirmation) text(cm *Common, w int, showCLI bool) string {
 	st := cm.Styles
-	w := cm.contentWidth() - 4
 	var b strings.Builder
-	b.WriteString(st.Bold.Render(c.approval.Title) + "\n")
+	b.WriteString(st.Bold.Render(wrap(w, c.approval.Title)) + "\n")
 	if c.approval.Text != "" {
 		b.WriteString(wrap(w, c.approval.Text) + "\n")
 	}
 	if showCLI && len(c.approval.CLI) > 0 {
 		b.WriteString("\n" + renderCLI(st, w, c.approval.CLI) + "\n")
 	}
-	b.WriteString("\n")
+	return b.String()
+}
+
+func (c *confirmation) prompt(cm *Common) string {
+	st := cm.Styles
+	w := cm.contentWidth() - 4
+	var b strings.Builder
 	switch {
 	case c.decided:
 		b.WriteString(st.Muted.Render("Answered: " + decisionWord(c.decision)))
 	case c.typing():
-		b.WriteString(fmt.Sprintf("Type %s to confirm: %s█\n", st.Bold.Render(c.approval.Confirm), c.typed))
+		c.input.SetWidth(max(w-lipgloss.Width(c.approval.Confirm)-20, 10))
+		b.WriteString(fmt.Sprintf("Type %s to confirm: %s\n", st.Bold.Render(c.approval.Confirm), c.input.View()))
 		b.WriteString(st.Muted.Render(c.typingHint()))
 	default:
 		b.WriteString(c.keyList(cm.Keys))
@@ -231,9 +259,22 @@ func (c *confirmation) view(cm *Common, showCLI bool) string {
 	if c.refusal != "" {
 		b.WriteString("\n" + st.Bad.Render(wrap(w, c.refusal)))
 	}
+	return b.String()
+}
+
+func (c *confirmation) box(cm *Common, s string) string {
+	st := cm.Styles
 	box := st.Box
 	if c.approval.Severity == steps.SeveritySevere {
 		box = st.DangerBox
 	}
-	return box.Width(cm.contentWidth()).Render(strings.TrimRight(b.String(), "\n"))
+	return box.Width(cm.contentWidth()).Render(strings.TrimRight(s, "\n"))
+}
+
+// asker is a screen that can have a pending question; the root pins it to
+// the bottom of the screen.
+type asker interface {
+	// asking is the screen's confirmation (nil if none) and whether the
+	// CLI commands are shown with it.
+	asking() (*confirmation, bool)
 }

@@ -78,7 +78,7 @@ func (m *criticalModel) view() string {
 		}
 	}
 	if m.confirm != nil && !m.confirm.decided {
-		b.WriteString("\n" + m.confirm.view(m.Common, m.showCLI))
+		// The question is pinned at the bottom by the root.
 		return b.String()
 	}
 	b.WriteString("\n")
@@ -90,6 +90,8 @@ func (m *criticalModel) view() string {
 	b.WriteString(progressView(m.Common, m.run))
 	return b.String()
 }
+
+func (m *criticalModel) asking() (*confirmation, bool) { return m.confirm, m.showCLI }
 
 func (m *criticalModel) ShortHelp() []key.Binding {
 	if m.typing() {

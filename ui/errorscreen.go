@@ -27,8 +27,26 @@ func (m *errorModel) update(msg tea.Msg) tea.Cmd {
 	return nil
 }
 
+// awsMessage is AWS's own words from an SDK error string ("operation error
+// RDS: Op, https response error StatusCode: 400, RequestID: …, Code: words"):
+// the operation, status and request id have their own lines.
+func awsMessage(e *steps.ErrorInfo) string {
+	if e.Code != "" {
+		if i := strings.LastIndex(e.Message, e.Code+": "); i >= 0 {
+			return e.Message[i+len(e.Code)+2:]
+		}
+	}
+	return e.Message
+}
+
 // errorDetails renders one ErrorInfo.
 func errorDetails(c *Common, e *steps.ErrorInfo) string {
+	return errorDetailsSaying(c, e, true)
+}
+
+// errorDetailsSaying renders e, with AWS's message only when withMessage
+// (the question below may already quote it).
+func errorDetailsSaying(c *Common, e *steps.ErrorInfo, withMessage bool) string {
 	st := c.Styles
 	w := c.contentWidth()
 	var b strings.Builder
@@ -41,7 +59,9 @@ func errorDetails(c *Common, e *steps.ErrorInfo) string {
 	if e.RequestID != "" {
 		b.WriteString("Request id  " + e.RequestID + "\n")
 	}
-	b.WriteString(wrap(w, "Message     "+e.Message) + "\n")
+	if withMessage {
+		b.WriteString(wrapIndented(w, "Message     ", awsMessage(e)) + "\n")
+	}
 	if e.Meaning != "" {
 		b.WriteString("\n" + st.Bold.Render("What it means") + "\n" + wrap(w, e.Meaning) + "\n")
 	}
@@ -64,13 +84,17 @@ func (m *errorModel) view() string {
 		e = m.confirm.approval.Error
 	}
 	if e != nil {
-		b.WriteString(errorDetails(m.Common, e) + "\n\n")
+		// When the question quotes AWS's message, say it once.
+		quoted := m.confirm != nil && strings.Contains(m.confirm.approval.Text, awsMessage(e))
+		b.WriteString(errorDetailsSaying(m.Common, e, !quoted) + "\n\n")
 	}
-	if m.confirm != nil {
+	if m.confirm != nil && m.confirm.decided {
 		b.WriteString(m.confirm.view(m.Common, true))
 	}
 	return b.String()
 }
+
+func (m *errorModel) asking() (*confirmation, bool) { return m.confirm, true }
 
 func (m *errorModel) ShortHelp() []key.Binding {
 	if m.confirm == nil || m.confirm.decided {

@@ -2,33 +2,18 @@ package ui
 
 import (
 	"context"
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/golden"
 
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/clock"
 	"github.com/rdsbg/rdsbg/steps"
 )
-
-// -update rewrites ui/testdata/*.golden. teatest's golden package already
-// defines that flag in this test binary; share it rather than clash.
-func init() {
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite ui/testdata/*.golden from the current views")
-	}
-}
-
-func updateGoldens() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
 
 // harness drives the root model the way huh's and gh-dash's tests do: send
 // a message to Update, run the returned commands synchronously, feed their
@@ -221,26 +206,24 @@ func (h *harness) approve() {
 // golden compares the stripped view with testdata/<name>.golden.
 func (h *harness) golden(name string) {
 	h.t.Helper()
+	h.t.Run(name, func(t *testing.T) { h.requireGolden(t) })
+}
+
+// requireGolden compares the view with testdata/<t.Name()>.golden
+// (x/exp/golden; -update rewrites it) after checking that nothing is wider
+// or taller than the terminal.
+func (h *harness) requireGolden(t *testing.T) {
+	t.Helper()
 	got := h.view()
-	path := filepath.Join("testdata", name+".golden")
-	if updateGoldens() {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			h.t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		h.t.Fatalf("%v (run go test ./ui -update to create it)", err)
-	}
-	if string(want) != got {
-		h.t.Fatalf("view differs from %s (go test ./ui -run %s -update after checking):\n--- got\n%s\n--- want\n%s", path, h.t.Name(), got, want)
-	}
 	for i, line := range strings.Split(got, "\n") {
 		if w := ansi.StringWidth(line); w > h.w.common.Width {
-			h.t.Fatalf("line %d is %d columns wide, terminal is %d: %q", i+1, w, h.w.common.Width, line)
+			t.Fatalf("line %d is %d columns wide, terminal is %d: %q", i+1, w, h.w.common.Width, line)
 		}
 	}
+	if n := strings.Count(got, "\n") + 1; n > h.w.common.Height {
+		t.Fatalf("the view has %d lines, the terminal %d", n, h.w.common.Height)
+	}
+	golden.RequireEqual(t, got)
 }
 
 // --- synthetic fixtures (fixed times, so views are deterministic) ---

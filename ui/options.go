@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/rdsbg/rdsbg/awsclient"
@@ -22,27 +23,33 @@ type targetsLoadedMsg struct {
 // optionsDoneMsg carries the options the operator settled on.
 type optionsDoneMsg struct{ options steps.Options }
 
+// optionsBackMsg: the operator left the form with esc (nothing was sent to
+// AWS); the root shows the source list again.
+type optionsBackMsg struct{}
+
 // optionField is one row of the options form: either a cycle of choices or
 // free text. Each names the flag that sets it, so a wizard run can be
-// repeated headless.
+// repeated headless, and explains itself on the help line.
 type optionField struct {
 	label   string
 	flag    string
 	choices []string // cycle field when non-empty
 	index   int
-	text    string // free-text field value
-	note    string
+	input   textinput.Model // free-text field
+	// help is the line under the form while the field is selected; it may
+	// depend on the other fields (the parameter group on the version).
+	help func(m *optionsModel) string
+	// applies hides the field when it means nothing for this source or
+	// these choices (instance class on Aurora, proxy mode without proxy).
+	applies func(m *optionsModel) bool
 }
 
 func (f *optionField) value() string {
 	if len(f.choices) > 0 {
 		return f.choices[f.index]
 	}
-	return f.text
+	return f.input.Value()
 }
-
-// noUpgrade is the engine-version choice that keeps the current version.
-const noUpgrade = "(keep current version)"
 
 // optionsModel is screen 2.
 type optionsModel struct {
@@ -52,9 +59,8 @@ type optionsModel struct {
 	loading bool
 	err     error
 	fields  []*optionField
-	cursor  int
-	// majors notes which offered versions are major upgrades.
-	majors map[string]string
+	cursor  int // index into visible(); len(visible()) is "Continue"
+	targets []awsclient.UpgradeTarget
 }
 
 func newOptionsModel(c *Common, src steps.SourceSummary, base steps.Options) *optionsModel {
@@ -65,27 +71,24 @@ func newOptionsModel(c *Common, src steps.SourceSummary, base steps.Options) *op
 // is added when it is not among them.
 var timeoutChoices = []time.Duration{60 * time.Second, 120 * time.Second, 300 * time.Second, 600 * time.Second, 900 * time.Second, 1800 * time.Second, 3600 * time.Second}
 
+// noChange is the engine-version choice that keeps the current version:
+// the default, as in `rdsbg plan` and --plain.
+func (m *optionsModel) noChange() string { return "no change (" + m.source.EngineVersion + ")" }
+
 func (m *optionsModel) build(targets []awsclient.UpgradeTarget) {
 	o := m.base
-	versions := []string{noUpgrade}
-	notes := map[string]string{}
+	m.targets = targets
+	versions := []string{m.noChange()}
 	for _, t := range targets {
 		versions = append(versions, t.Version)
-		if t.Major {
-			notes[t.Version] = "major upgrade"
-		}
 	}
 	vIndex := 0
-	switch {
-	case o.TargetEngineVersion != "":
+	if o.TargetEngineVersion != "" {
 		vIndex = indexOf(versions, o.TargetEngineVersion)
 		if vIndex < 0 {
 			versions = append(versions, o.TargetEngineVersion)
 			vIndex = len(versions) - 1
 		}
-	case len(targets) > 0:
-		// The newest target is the usual reason to run a blue/green.
-		vIndex = len(versions) - 1
 	}
 	var timeouts []string
 	for _, d := range timeoutChoices {
@@ -104,27 +107,223 @@ func (m *optionsModel) build(targets []awsclient.UpgradeTarget) {
 		}
 		return &optionField{label: label, flag: flag, choices: choices, index: i}
 	}
+	text := func(label, flag, value string, limit int) *optionField {
+		in := textinput.New()
+		in.Prompt = ""
+		in.CharLimit = limit
+		in.Placeholder = "(empty)"
+		steadyCursor(&in)
+		in.SetValue(value)
+		return &optionField{label: label, flag: flag, input: in}
+	}
 	storage := "no"
 	if o.UpgradeTargetStorageConfig {
 		storage = "yes"
 	}
-	m.fields = []*optionField{
-		{label: "Target engine version", flag: "--target-engine-version", choices: versions, index: vIndex},
-		choice("Upgrade via", "--upgrade-via", []string{string(steps.UpgradeViaCreate), string(steps.UpgradeViaModify)}, string(o.UpgradeVia)),
-		choice("Proxy mode", "--proxy-mode", []string{string(steps.ProxyModeAuto), string(steps.ProxyModeNative), string(steps.ProxyModeDetach)}, string(o.ProxyMode)),
-		{label: "Switchover timeout (s)", flag: "--switchover-timeout", choices: timeouts, index: tIndex},
-		choice("Cleanup", "--cleanup", []string{string(steps.CleanupNone), string(steps.CleanupDeployment), string(steps.CleanupOldBlue)}, string(o.Cleanup)),
-		{label: "Deployment name", flag: "--deployment-name", text: o.DeploymentName},
-		{label: "Target DB parameter group", flag: "--target-db-parameter-group-name", text: o.TargetDBParameterGroupName, note: "empty: AWS copies blue's"},
+	isCluster := m.source.Kind == steps.KindCluster
+	upgrading := func(m *optionsModel) bool { return m.targetVersion() != "" }
+
+	version := &optionField{label: "Target engine version", flag: "--target-engine-version", choices: versions, index: vIndex,
+		help: (*optionsModel).versionHelp}
+	via := choice("Upgrade via", "--upgrade-via", []string{string(steps.UpgradeViaCreate), string(steps.UpgradeViaModify)}, string(o.UpgradeVia))
+	via.applies = upgrading
+	via.help = func(m *optionsModel) string {
+		if m.value("--upgrade-via") == string(steps.UpgradeViaModify) {
+			return "modify: green is created on " + m.source.EngineVersion + ", then rdsbg upgrades it (step upgrade-green) before the switchover."
+		}
+		return "create: AWS creates green directly on " + m.targetVersion() + " (CreateBlueGreenDeployment TargetEngineVersion)."
 	}
-	if m.source.Kind == "cluster" {
-		m.fields = append(m.fields, &optionField{label: "Target cluster parameter group", flag: "--target-db-cluster-parameter-group-name", text: o.TargetDBClusterParameterGroupName, note: "empty: AWS copies blue's"})
+	proxy := choice("Proxy mode", "--proxy-mode", []string{string(steps.ProxyModeAuto), string(steps.ProxyModeNative), string(steps.ProxyModeDetach)}, string(o.ProxyMode))
+	proxy.applies = func(m *optionsModel) bool { return len(m.source.Proxies) > 0 }
+	proxy.help = func(m *optionsModel) string {
+		switch steps.ProxyMode(m.value("--proxy-mode")) {
+		case steps.ProxyModeNative:
+			return "native: keep " + strings.Join(m.source.Proxies, ", ") + " registered; AWS moves the proxy to the new primary at switchover."
+		case steps.ProxyModeDetach:
+			return "detach: deregister the proxy around creation and switchover; the proxy has no target for a few minutes (measured and shown)."
+		}
+		return "auto: native where AWS supports RDS Proxy with blue/green; if AWS refuses the creation, rdsbg offers detach before any change."
 	}
-	m.fields = append(m.fields,
-		&optionField{label: "Target instance class", flag: "--target-db-instance-class", text: o.TargetDBInstanceClass, note: "empty: same as blue"},
-		choice("Upgrade storage config", "--upgrade-target-storage-config", []string{"no", "yes"}, storage),
-	)
-	m.majors = notes
+	timeout := &optionField{label: "Switchover timeout (s)", flag: "--switchover-timeout", choices: timeouts, index: tIndex,
+		help: func(*optionsModel) string {
+			return "AWS rolls the whole switchover back if it takes longer (30–3600 s, AWS's default 300)."
+		}}
+	cleanup := choice("Cleanup", "--cleanup", []string{string(steps.CleanupNone), string(steps.CleanupDeployment), string(steps.CleanupOldBlue)}, string(o.Cleanup))
+	cleanup.help = func(m *optionsModel) string {
+		switch steps.Cleanup(m.value("--cleanup")) {
+		case steps.CleanupNone:
+			return "none: keep the deployment object and the old (-old1) databases."
+		case steps.CleanupOldBlue:
+			return "old-blue: delete the deployment object, then snapshot and delete the -old1 databases."
+		}
+		return "deployment: delete the deployment object after verify; the -old1 databases stay (read-only)."
+	}
+	name := text("Deployment name", "--blue-green-deployment-name", o.DeploymentName, 60)
+	name.help = func(*optionsModel) string {
+		return "AWS's BlueGreenDeploymentName: 1–60 letters, digits and hyphens, starting with a letter; unique in the account and Region."
+	}
+	pg := text("Target DB parameter group", "--target-db-parameter-group-name", o.TargetDBParameterGroupName, 255)
+	pg.help = func(m *optionsModel) string {
+		what := "The parameter group of green's instances"
+		if isCluster {
+			what = "The instance-level parameter group of green's instances"
+		}
+		return what + ". " + m.emptyGroupMeaning()
+	}
+	cpg := text("Target cluster parameter group", "--target-db-cluster-parameter-group-name", o.TargetDBClusterParameterGroupName, 255)
+	cpg.applies = func(*optionsModel) bool { return isCluster }
+	cpg.help = func(m *optionsModel) string { return "The green cluster's parameter group. " + m.emptyGroupMeaning() }
+	class := text("Target instance class", "--target-db-instance-class", o.TargetDBInstanceClass, 20)
+	class.applies = func(*optionsModel) bool { return !isCluster }
+	class.help = func(*optionsModel) string {
+		return "Empty: green keeps blue's class. Applies to green's primary only (replicas keep theirs); e.g. db.r6g.large."
+	}
+	storageCfg := choice("Upgrade storage config", "--upgrade-target-storage-config", []string{"no", "yes"}, storage)
+	storageCfg.applies = func(*optionsModel) bool { return !isCluster }
+	storageCfg.help = func(*optionsModel) string {
+		return "yes: move green off the old 32-bit file system (only possible at creation, and only if blue is not already on the latest)."
+	}
+	m.fields = []*optionField{version, via, proxy, timeout, cleanup, name, pg, cpg, class, storageCfg}
+	m.focus()
+}
+
+// visible are the fields that apply, in order.
+func (m *optionsModel) visible() []*optionField {
+	var out []*optionField
+	for _, f := range m.fields {
+		if f.applies == nil || f.applies(m) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// current is the field under the cursor (nil on Continue).
+func (m *optionsModel) current() *optionField {
+	vis := m.visible()
+	if m.cursor < len(vis) {
+		return vis[m.cursor]
+	}
+	return nil
+}
+
+// focus gives the text cursor to the field under the cursor only.
+func (m *optionsModel) focus() {
+	cur := m.current()
+	for _, f := range m.fields {
+		if len(f.choices) > 0 {
+			continue
+		}
+		if f == cur {
+			f.input.Focus()
+		} else {
+			f.input.Blur()
+		}
+	}
+}
+
+func (m *optionsModel) value(flag string) string {
+	for _, f := range m.fields {
+		if f.flag == flag {
+			return strings.TrimSpace(f.value())
+		}
+	}
+	return ""
+}
+
+// targetVersion is the chosen target, "" for no change.
+func (m *optionsModel) targetVersion() string {
+	v := m.value("--target-engine-version")
+	if v == m.noChange() {
+		return ""
+	}
+	return v
+}
+
+func (m *optionsModel) target(version string) (awsclient.UpgradeTarget, bool) {
+	for _, t := range m.targets {
+		if t.Version == version {
+			return t, true
+		}
+	}
+	return awsclient.UpgradeTarget{}, false
+}
+
+// majorOf is the major version as AWS groups them: 15 for PostgreSQL 15.7,
+// 8.0 for MySQL 8.0.36.
+func majorOf(engine, version string) string {
+	parts := strings.Split(version, ".")
+	if strings.Contains(engine, "mysql") || strings.Contains(engine, "mariadb") {
+		if len(parts) >= 2 {
+			return parts[0] + "." + parts[1]
+		}
+	}
+	return parts[0]
+}
+
+// skippedMajors are the major versions between the current one and version
+// that AWS also offers as targets: the upgrade jumps over them.
+func (m *optionsModel) skippedMajors(version string) []string {
+	from, to := majorOf(m.source.Engine, m.source.EngineVersion), majorOf(m.source.Engine, version)
+	seen := map[string]bool{}
+	var out []string
+	for _, t := range m.targets {
+		mj := majorOf(m.source.Engine, t.Version)
+		if mj != from && mj != to && !seen[mj] && versionLess(from, mj) && versionLess(mj, to) {
+			seen[mj] = true
+			out = append(out, mj)
+		}
+	}
+	return out
+}
+
+// versionLess compares dotted numeric versions.
+func versionLess(a, b string) bool {
+	pa, pb := strings.Split(a, "."), strings.Split(b, ".")
+	for i := 0; i < len(pa) && i < len(pb); i++ {
+		x, errX := strconv.Atoi(pa[i])
+		y, errY := strconv.Atoi(pb[i])
+		if errX != nil || errY != nil {
+			return pa[i] < pb[i]
+		}
+		if x != y {
+			return x < y
+		}
+	}
+	return len(pa) < len(pb)
+}
+
+// versionHelp lists the valid targets and warns on a skipped major.
+func (m *optionsModel) versionHelp() string {
+	var valid []string
+	for _, t := range m.targets {
+		valid = append(valid, t.Version)
+	}
+	list := "AWS offers no upgrade target for " + m.source.Engine + " " + m.source.EngineVersion + "."
+	if len(valid) > 0 {
+		list = "Valid targets: " + strings.Join(valid, ", ") + "."
+	}
+	v := m.targetVersion()
+	if v == "" {
+		return "No change keeps " + m.source.EngineVersion + " (as `rdsbg plan` does). " + list
+	}
+	msg := list
+	if t, ok := m.target(v); ok && t.Major {
+		msg = "Major upgrade: no downgrade after switchover. " + msg
+	}
+	if skipped := m.skippedMajors(v); len(skipped) > 0 {
+		msg = "Skips major " + strings.Join(skipped, ", ") + ": test the application on " + v + " before switching over. " + msg
+	}
+	return msg
+}
+
+// emptyGroupMeaning says what AWS does with an empty parameter group, in the
+// preflight check's words (steps/preflight.go, CheckTargetParameterGroup).
+func (m *optionsModel) emptyGroupMeaning() string {
+	if t, ok := m.target(m.targetVersion()); ok && t.Major {
+		return "Empty: a major upgrade gives green the default parameter group of the new family: custom settings of blue's group do not carry over."
+	}
+	return "Empty: green keeps blue's parameter groups."
 }
 
 func indexOf(list []string, s string) int {
@@ -136,38 +335,46 @@ func indexOf(list []string, s string) int {
 	return -1
 }
 
-// options returns the form's values as engine options.
+// options returns the form's values as engine options. Fields that do not
+// apply keep the base value (empty unless a flag set it).
 func (m *optionsModel) options() steps.Options {
 	o := m.base
-	get := func(flag string) string {
-		for _, f := range m.fields {
-			if f.flag == flag {
-				return strings.TrimSpace(f.value())
-			}
-		}
-		return ""
+	o.TargetEngineVersion = m.targetVersion()
+	if via := m.value("--upgrade-via"); via != "" {
+		o.UpgradeVia = steps.UpgradeVia(via)
 	}
-	o.TargetEngineVersion = get("--target-engine-version")
-	if o.TargetEngineVersion == noUpgrade {
-		o.TargetEngineVersion = ""
+	if len(m.source.Proxies) > 0 {
+		o.ProxyMode = steps.ProxyMode(m.value("--proxy-mode"))
 	}
-	o.UpgradeVia = steps.UpgradeVia(get("--upgrade-via"))
-	o.ProxyMode = steps.ProxyMode(get("--proxy-mode"))
-	if secs, err := strconv.Atoi(get("--switchover-timeout")); err == nil {
+	if secs, err := strconv.Atoi(m.value("--switchover-timeout")); err == nil {
 		o.SwitchoverTimeout = time.Duration(secs) * time.Second
 	}
-	o.Cleanup = steps.Cleanup(get("--cleanup"))
-	o.DeploymentName = get("--deployment-name")
-	o.TargetDBParameterGroupName = get("--target-db-parameter-group-name")
-	o.TargetDBClusterParameterGroupName = get("--target-db-cluster-parameter-group-name")
-	o.TargetDBInstanceClass = get("--target-db-instance-class")
-	o.UpgradeTargetStorageConfig = get("--upgrade-target-storage-config") == "yes"
+	if c := m.value("--cleanup"); c != "" {
+		o.Cleanup = steps.Cleanup(c)
+	}
+	o.DeploymentName = m.value("--blue-green-deployment-name")
+	o.TargetDBParameterGroupName = m.value("--target-db-parameter-group-name")
+	if m.source.Kind == steps.KindCluster {
+		o.TargetDBClusterParameterGroupName = m.value("--target-db-cluster-parameter-group-name")
+		o.TargetDBInstanceClass = ""
+		o.UpgradeTargetStorageConfig = false
+	} else {
+		o.TargetDBClusterParameterGroupName = ""
+		o.TargetDBInstanceClass = m.value("--target-db-instance-class")
+		o.UpgradeTargetStorageConfig = m.value("--upgrade-target-storage-config") == "yes"
+	}
 	return o
 }
 
 // typing is true on a text field, where letters are text.
 func (m *optionsModel) typing() bool {
-	return !m.loading && m.cursor < len(m.fields) && len(m.fields[m.cursor].choices) == 0
+	f := m.current()
+	return !m.loading && f != nil && len(f.choices) == 0
+}
+
+func (m *optionsModel) move(d int) {
+	m.cursor = min(max(m.cursor+d, 0), len(m.visible()))
+	m.focus()
 }
 
 func (m *optionsModel) update(msg tea.Msg) tea.Cmd {
@@ -176,27 +383,24 @@ func (m *optionsModel) update(msg tea.Msg) tea.Cmd {
 		m.loading, m.err = false, msg.err
 		m.build(msg.targets)
 	case tea.KeyPressMsg:
+		if msg.String() == "esc" {
+			// Back to the source list: nothing has been sent to AWS.
+			return func() tea.Msg { return optionsBackMsg{} }
+		}
 		if m.loading {
 			return nil
 		}
-		f := (*optionField)(nil)
-		if m.cursor < len(m.fields) {
-			f = m.fields[m.cursor]
-		}
+		f := m.current()
 		switch msg.String() {
 		case "up", "shift+tab":
-			if m.cursor > 0 {
-				m.cursor--
-			}
+			m.move(-1)
 			return nil
 		case "down", "tab":
-			if m.cursor < len(m.fields) {
-				m.cursor++
-			}
+			m.move(1)
 			return nil
 		case "enter":
-			if m.cursor < len(m.fields) {
-				m.cursor++
+			if f != nil {
+				m.move(1)
 				return nil
 			}
 			opts := m.options()
@@ -212,88 +416,88 @@ func (m *optionsModel) update(msg tea.Msg) tea.Cmd {
 			case key.Matches(msg, m.Keys.Right):
 				f.index = (f.index + 1) % len(f.choices)
 			case key.Matches(msg, m.Keys.Up):
-				if m.cursor > 0 {
-					m.cursor--
-				}
+				m.move(-1)
 			case key.Matches(msg, m.Keys.Down):
-				m.cursor++
+				m.move(1)
+			}
+			// A choice can hide or show the fields after it; keep the
+			// cursor on the field it was on.
+			for i, v := range m.visible() {
+				if v == f {
+					m.cursor = i
+				}
 			}
 			return nil
 		}
-		switch msg.String() {
-		case "backspace":
-			if f.text != "" {
-				f.text = f.text[:len(f.text)-1]
-			}
-		default:
-			if t := msg.Key().Text; t != "" {
-				f.text += t
-			}
-		}
+		// Text fields: textinput handles runes, backspace (whole
+		// characters), cursor keys and word deletion.
+		f.input, _ = f.input.Update(msg)
 	}
 	return nil
 }
 
 func (m *optionsModel) view() string {
 	st := m.Styles
+	w := m.contentWidth()
 	var b strings.Builder
 	b.WriteString(st.Heading.Render(fmt.Sprintf("Options for %s (%s %s)", m.source.ID, m.source.Engine, m.source.EngineVersion)) + "\n\n")
 	if m.loading {
-		return b.String() + "Reading the valid upgrade targets…"
+		return b.String() + spinnerFrame(0) + " Reading the valid upgrade targets…"
 	}
 	if m.err != nil {
-		b.WriteString(st.Warn.Render("Could not read upgrade targets: "+m.err.Error()) + "\n\n")
+		b.WriteString(st.Warn.Render(wrap(w, "Could not read upgrade targets: "+m.err.Error())) + "\n\n")
 	}
+	vis := m.visible()
 	labelW := 0
-	for _, f := range m.fields {
+	for _, f := range vis {
 		labelW = max(labelW, len(f.label))
 	}
-	for i, f := range m.fields {
+	for i, f := range vis {
 		cur := "  "
 		label := fmt.Sprintf("%-*s", labelW, f.label)
 		var val string
 		if len(f.choices) > 0 {
 			val = "‹ " + f.value() + " ›"
+			if f.flag == "--target-engine-version" {
+				if t, ok := m.target(f.value()); ok && t.Major {
+					val += "  " + st.Warn.Render("major")
+				}
+				if len(m.skippedMajors(f.value())) > 0 && m.targetVersion() != "" {
+					val += st.Warn.Render(", skips a major")
+				}
+			}
 		} else {
-			val = f.text
-			if i == m.cursor {
-				val += "█"
-			}
-			if val == "" {
-				val = st.Muted.Render("(empty)")
-			}
+			f.input.SetWidth(max(w-labelW-6, 10))
+			val = f.input.View()
 		}
 		if i == m.cursor {
 			cur = st.Selected.Render("› ")
 			label = st.Selected.Render(label)
 		}
-		line := cur + label + "  " + val
-		note := f.note
-		if f.flag == "--target-engine-version" {
-			note = m.majors[f.value()]
-		}
-		if note != "" {
-			line += "  " + st.Muted.Render(note)
-		}
-		b.WriteString(line + "\n")
+		b.WriteString(truncate(cur+label+"  "+val, w) + "\n")
 	}
 	b.WriteString("\n")
-	next := "  Continue to preflight checks"
-	if m.cursor == len(m.fields) {
-		next = st.Selected.Render("› Continue to preflight checks")
+	next := "  Continue to preflight checks (read-only)"
+	if m.cursor == len(vis) {
+		next = st.Selected.Render("› Continue to preflight checks (read-only)")
 	}
 	b.WriteString(next + "\n\n")
-	b.WriteString(st.Muted.Render(wrap(m.contentWidth(), "Same choices as flags: "+m.flagLine())))
+	if f := m.current(); f != nil && f.help != nil {
+		b.WriteString(indent(wrap(w-2, f.help(m)), 2) + "\n\n")
+	} else if f == nil {
+		b.WriteString(indent(wrap(w-2, "Enter runs the read-only checks and builds the plan; nothing changes until you approve the plan."), 2) + "\n\n")
+	}
+	b.WriteString(st.Muted.Render(wrap(w, "Same choices as flags: "+m.flagLine())))
 	return b.String()
 }
 
 // flagLine is the command line that reproduces the form headless.
 func (m *optionsModel) flagLine() string {
-	var parts []string
-	for _, f := range m.fields {
+	parts := []string{"--source " + m.source.ID}
+	for _, f := range m.visible() {
 		v := strings.TrimSpace(f.value())
 		switch {
-		case v == "" || v == noUpgrade:
+		case v == "" || v == m.noChange():
 			continue
 		case f.flag == "--upgrade-target-storage-config":
 			if v == "yes" {
@@ -307,8 +511,16 @@ func (m *optionsModel) flagLine() string {
 }
 
 func (m *optionsModel) ShortHelp() []key.Binding {
-	return []key.Binding{m.Keys.Up, m.Keys.Down, m.Keys.Left, m.Keys.Right,
-		key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "next / continue")), m.Keys.Help}
+	next := key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "next / continue"))
+	back := key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back"))
+	if m.typing() {
+		return []key.Binding{
+			key.NewBinding(key.WithKeys("tab", "down"), key.WithHelp("tab/↓", "next field")),
+			key.NewBinding(key.WithKeys("shift+tab", "up"), key.WithHelp("shift+tab/↑", "previous")),
+			next, back}
+	}
+	return []key.Binding{m.Keys.Up, m.Keys.Down,
+		key.NewBinding(key.WithKeys("left", "right"), key.WithHelp("←/→", "change")), next, back, m.Keys.Help}
 }
 
 func (m *optionsModel) FullHelp() [][]key.Binding {

@@ -17,6 +17,7 @@ type planModel struct {
 	run     *runState
 	confirm *confirmation
 	showCLI bool
+	back    bool // esc returns to the options form (a wizard-started run)
 }
 
 func (m *planModel) typing() bool { return m.confirm != nil && m.confirm.typing() }
@@ -44,9 +45,8 @@ func (m *planModel) view() string {
 	b.WriteString(st.Heading.Render(fmt.Sprintf("Plan for %s", p.Source.ID)) + "\n")
 	b.WriteString(preflightLine(st, w, m.run.checks))
 	if m.confirm != nil && !m.confirm.decided && !m.showCLI {
-		// The approval's text is the engine's own rendering of the plan:
-		// show it alone rather than twice.
-		b.WriteString("\n" + m.confirm.view(m.Common, false))
+		// The approval's text is the engine's own rendering of the plan,
+		// pinned (or, when long, placed here) by the root: not twice.
 		return b.String()
 	}
 	b.WriteString(fmt.Sprintf("%s %s %s", p.Source.Kind, p.Source.Engine, p.Source.EngineVersion))
@@ -62,6 +62,8 @@ func (m *planModel) view() string {
 		b.WriteString(st.Warn.Render(wrap(w, p.ProxylessNote)) + "\n")
 	}
 	b.WriteString("\n")
+	// The legend comes before the marks it explains.
+	b.WriteString(st.Muted.Render(truncate("○ read-only · ↺ reversible · ! severe (type the identifier) · ◆ critical section", w)) + "\n")
 	for i, s := range p.Steps {
 		mark := severityMark(st, s)
 		line := fmt.Sprintf("%2d. %s %-21s %s", i+1, mark, s.ID, s.Title)
@@ -70,18 +72,24 @@ func (m *planModel) view() string {
 			b.WriteString(indent(renderCLI(st, w-6, s.CLI), 6) + "\n")
 		}
 	}
-	b.WriteString(st.Muted.Render(truncate("   ✓ read-only · ↺ reversible · ! severe (type the identifier) · ◆ critical section", w)) + "\n")
-	if m.confirm != nil {
+	if m.confirm != nil && m.confirm.decided {
 		b.WriteString("\n" + m.confirm.view(m.Common, false))
 	}
 	return b.String()
 }
 
+// asking: with the CLI shown the screen lists the steps itself, so only the
+// prompt is pinned then.
+func (m *planModel) asking() (*confirmation, bool) { return m.confirm, false }
+
+func (m *planModel) promptOnly() bool { return m.showCLI }
+
 func severityMark(st Styles, s steps.PlannedStep) string {
 	var mark string
 	switch s.Severity {
 	case steps.SeverityReadOnly:
-		mark = st.OK.Render("✓")
+		// Not ✓: next to a step a tick reads as "done".
+		mark = st.Muted.Render("○")
 	case steps.SeveritySevere:
 		mark = st.Bad.Render("!")
 	default:
@@ -111,6 +119,9 @@ func (m *planModel) ShortHelp() []key.Binding {
 			return m.confirm.typingBindings()
 		}
 		b = append(b, m.Keys.Yes, m.Keys.No)
+		if m.back {
+			b = append(b, key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")))
+		}
 	}
 	return append(b, m.Keys.API, m.Keys.Quit, m.Keys.Help)
 }

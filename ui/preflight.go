@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/spinner"
 
 	"github.com/rdsbg/rdsbg/steps"
 )
@@ -36,7 +37,7 @@ func (m *preflightModel) view() string {
 		}
 	}
 	b.WriteString(renderChecks(st, m.contentWidth(), m.run.checks) + "\n\n")
-	summary := fmt.Sprintf("%d passed · %d warnings · %d failed", pass, warn, fail)
+	summary := checkCounts(pass, warn, fail)
 	switch {
 	case fail > 0:
 		b.WriteString(st.Bad.Render(summary + ": the run is blocked; nothing was changed."))
@@ -58,11 +59,13 @@ func (m *preflightModel) FullHelp() [][]key.Binding {
 	return [][]key.Binding{m.ShortHelp()}
 }
 
-// spinnerFrames is the bubbles spinner's "dot" set; the frame advances on
-// the wizard's own tick so tests stay deterministic.
-var spinnerFrames = [...]string{"⣾", "⣽", "⣻", "⢿", "⡿", "⣟", "⣯", "⣷"}
-
-func spinnerFrame(i int) string { return spinnerFrames[i%len(spinnerFrames)] }
+// spinnerFrame is Bubbles' spinner.Dot at frame i. The frame advances on
+// the wizard's own clock tick rather than the spinner's timer, so every
+// spinner on screen moves together and tests stay deterministic.
+func spinnerFrame(i int) string {
+	frames := spinner.Dot.Frames
+	return strings.TrimSpace(frames[i%len(frames)]) // the set pads each frame with a space
+}
 
 // preflightLine is the plan screen's reminder of the checks: the counts,
 // then every warning, since the preflight screen gives way to the plan
@@ -79,17 +82,44 @@ func preflightLine(st Styles, width int, checks []steps.CheckResult) string {
 			pass++
 		case steps.CheckWarn:
 			warn++
-			notes = append(notes, st.Warn.Render("  ! ")+wrap(width-4, c.Title+": "+c.Explanation))
+			notes = append(notes, hangingMark(st.Warn.Render("  ! "), width, c.Title+": "+c.Explanation))
 		default:
 			fail++
-			notes = append(notes, st.Bad.Render("  ✗ ")+wrap(width-4, c.Title+": "+c.Explanation))
+			notes = append(notes, hangingMark(st.Bad.Render("  ✗ "), width, c.Title+": "+c.Explanation))
 		}
 	}
-	line := fmt.Sprintf("Preflight: %d passed · %d warnings · %d failed", pass, warn, fail)
+	line := "Preflight: " + checkCounts(pass, warn, fail)
 	if warn+fail == 0 {
 		line = st.OK.Render(line)
 	} else {
 		line = st.Warn.Render(line)
 	}
 	return strings.Join(append([]string{line}, notes...), "\n") + "\n"
+}
+
+// checkCounts: "15 passed · 1 warning · 0 failed".
+func checkCounts(pass, warn, fail int) string {
+	return fmt.Sprintf("%d passed · %s · %d failed", pass, plural(warn, "warning"), fail)
+}
+
+// plural is "1 warning", "2 warnings".
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
+
+// hangingMark puts a 4-column mark before wrapped text, its continuation
+// lines indented under the text.
+func hangingMark(mark string, width int, text string) string {
+	lines := strings.Split(wrap(width-4, text), "\n")
+	for i := range lines {
+		if i == 0 {
+			lines[i] = mark + lines[i]
+		} else {
+			lines[i] = "    " + lines[i]
+		}
+	}
+	return strings.Join(lines, "\n")
 }

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"fmt"
-	"reflect"
 	"sort"
 	"strings"
 	"time"
@@ -27,7 +26,7 @@ import (
 // redraws its tables on every poll and lipgloss's general layout costs
 // several milliseconds for a large Aurora cluster (docs/performance.md).
 // Tables that must shrink, or with multi-line cells, go through lipgloss.
-func renderTable(st Styles, width int, headers []string, rows [][]string, cell func(row, col int) lipgloss.Style) string {
+func renderTable(st Styles, width int, headers []string, rows [][]string, cell func(row, col int) cellStyle) string {
 	cw := cellWidths{}
 	if widths, ok := naturalWidths(headers, rows, cw); ok && tableWidth(widths) <= width {
 		if out, ok := drawTable(st, widths, cw, headers, rows, cell); ok {
@@ -39,7 +38,7 @@ func renderTable(st Styles, width int, headers []string, rows [][]string, cell f
 
 // lipglossTable is renderTable through lipgloss's table, which also knows
 // how to shrink columns.
-func lipglossTable(st Styles, width int, headers []string, rows [][]string, cell func(row, col int) lipgloss.Style) string {
+func lipglossTable(st Styles, width int, headers []string, rows [][]string, cell func(row, col int) cellStyle) string {
 	t := table.New().
 		Border(lipgloss.NormalBorder()).
 		BorderTop(false).BorderBottom(false).BorderLeft(false).BorderRight(false).
@@ -53,7 +52,7 @@ func lipglossTable(st Styles, width int, headers []string, rows [][]string, cell
 			if row == table.HeaderRow {
 				base = st.TableHead
 			} else if cell != nil {
-				base = cell(row, col)
+				base = cell(row, col).style
 			}
 			if col < len(headers)-1 {
 				base = base.PaddingRight(2)
@@ -126,10 +125,10 @@ func tableWidth(widths []int) int {
 // declines (false) a cell style that colours the whitespace around its
 // text (reverse video, a background, padding or a width): lipgloss pads
 // such cells with styled spaces, which only lipgloss reproduces.
-func drawTable(st Styles, widths []int, cw cellWidths, headers []string, rows [][]string, cell func(row, col int) lipgloss.Style) (string, bool) {
+func drawTable(st Styles, widths []int, cw cellWidths, headers []string, rows [][]string, cell func(row, col int) cellStyle) (string, bool) {
 	var b strings.Builder
 	b.Grow((len(rows) + 2) * (tableWidth(widths) + 16))
-	line := func(cells []string, style func(col int) lipgloss.Style) bool {
+	line := func(cells []string, style func(col int) cellStyle) bool {
 		for col, c := range cells {
 			pad := widths[col] - cw.of(c)
 			if col < len(cells)-1 {
@@ -137,21 +136,21 @@ func drawTable(st Styles, widths []int, cw cellWidths, headers []string, rows []
 			}
 			s := style(col)
 			switch {
-			case reflect.ValueOf(s).IsZero():
+			case !s.set:
 				// An unstyled cell renders as itself (naturalWidths
 				// excluded tabs, the only thing Render would change); most
 				// cells are unstyled and Render costs a microsecond each.
 				b.WriteString(c)
-			case !plainWhitespace(s):
+			case !plainWhitespace(s.style):
 				return false
 			default:
-				b.WriteString(s.Render(c))
+				b.WriteString(s.style.Render(c))
 			}
 			b.WriteString(strings.Repeat(" ", pad))
 		}
 		return true
 	}
-	if !line(headers, func(int) lipgloss.Style { return st.TableHead }) {
+	if !line(headers, func(int) cellStyle { return styled(st.TableHead) }) {
 		return "", false
 	}
 	b.WriteByte('\n')
@@ -163,9 +162,9 @@ func drawTable(st Styles, widths []int, cw cellWidths, headers []string, rows []
 	}
 	for row, cells := range rows {
 		b.WriteByte('\n')
-		ok := line(cells, func(col int) lipgloss.Style {
+		ok := line(cells, func(col int) cellStyle {
 			if cell == nil {
-				return lipgloss.NewStyle()
+				return cellStyle{}
 			}
 			return cell(row, col)
 		})
@@ -184,6 +183,16 @@ func plainWhitespace(s lipgloss.Style) bool {
 	return noBackground && !s.GetReverse() && s.GetWidth() == 0 && s.GetHeight() == 0 &&
 		top+right+bottom+left+mt+mr+mb+ml == 0
 }
+
+// cellStyle is a table cell's style; the zero value is "unstyled": the
+// text is drawn as is, without a call to Render (what reflect decided in
+// the first version).
+type cellStyle struct {
+	style lipgloss.Style
+	set   bool
+}
+
+func styled(s lipgloss.Style) cellStyle { return cellStyle{style: s, set: true} }
 
 // shortARN turns arn:aws:rds:region:acct:db:orders-db into orders-db; other
 // strings pass through. Full ARNs do not fit at 80 columns and the operator
@@ -233,11 +242,11 @@ func renderTasks(st Styles, width int, tasks []steps.TaskRow) string {
 	for i, t := range tasks {
 		rows[i] = []string{t.Name, t.Status, formatDuration(t.InStatus)}
 	}
-	return renderTable(st, width, []string{"TASK", "STATUS", "IN STATUS"}, rows, func(row, col int) lipgloss.Style {
+	return renderTable(st, width, []string{"TASK", "STATUS", "IN STATUS"}, rows, func(row, col int) cellStyle {
 		if col == 1 {
-			return statusStyle(st, tasks[row].Status)
+			return styled(statusStyle(st, tasks[row].Status))
 		}
-		return lipgloss.NewStyle()
+		return cellStyle{}
 	})
 }
 
@@ -259,13 +268,13 @@ func renderMembers(st Styles, width int, members []awsclient.SwitchoverMember, c
 		}
 		rows[i] = []string{mark, shortARN(m.Source), "→", target, orDash(m.Status)}
 	}
-	return renderTable(st, width, []string{" ", "BLUE (SOURCE)", " ", "GREEN (TARGET)", "STATUS"}, rows, func(row, col int) lipgloss.Style {
-		s := lipgloss.NewStyle()
+	return renderTable(st, width, []string{" ", "BLUE (SOURCE)", " ", "GREEN (TARGET)", "STATUS"}, rows, func(row, col int) cellStyle {
+		var s cellStyle
 		if col == 4 {
-			s = statusStyle(st, members[row].Status)
+			s = styled(statusStyle(st, members[row].Status))
 		}
 		if changed[memberKey(members[row])] && col != 2 {
-			s = s.Inherit(st.Changed)
+			s = styled(s.style.Inherit(st.Changed))
 		}
 		return s
 	})
@@ -284,11 +293,11 @@ func renderProxyTargets(st Styles, width int, targets []awsclient.ProxyTarget) s
 		}
 		rows[i] = []string{t.ProxyName, orDash(t.RdsResourceID), t.Type, orDash(t.Role), orDash(t.Health.State), orDash(reason)}
 	}
-	return renderTable(st, width, []string{"PROXY", "TARGET", "TYPE", "ROLE", "HEALTH", "REASON"}, rows, func(row, col int) lipgloss.Style {
+	return renderTable(st, width, []string{"PROXY", "TARGET", "TYPE", "ROLE", "HEALTH", "REASON"}, rows, func(row, col int) cellStyle {
 		if col == 4 {
-			return statusStyle(st, targets[row].Health.State)
+			return styled(statusStyle(st, targets[row].Health.State))
 		}
-		return lipgloss.NewStyle()
+		return cellStyle{}
 	})
 }
 
@@ -298,11 +307,11 @@ func renderInstances(st Styles, width int, inst []steps.InstanceRow) string {
 	for i, r := range inst {
 		rows[i] = []string{r.ID, r.Status}
 	}
-	return renderTable(st, width, []string{"RESOURCE", "STATUS"}, rows, func(row, col int) lipgloss.Style {
+	return renderTable(st, width, []string{"RESOURCE", "STATUS"}, rows, func(row, col int) cellStyle {
 		if col == 1 {
-			return statusStyle(st, inst[row].Status)
+			return styled(statusStyle(st, inst[row].Status))
 		}
-		return lipgloss.NewStyle()
+		return cellStyle{}
 	})
 }
 
@@ -315,14 +324,14 @@ func renderCalls(st Styles, width int, calls []awsclient.Call) string {
 	for i, c := range calls {
 		rows[i] = []string{c.Operation, formatMillis(c.Duration), orDash(c.RequestID), callOutcome(c)}
 	}
-	return renderTable(st, width, []string{"OPERATION", "TIME", "REQUEST ID", "OUTCOME"}, rows, func(row, col int) lipgloss.Style {
+	return renderTable(st, width, []string{"OPERATION", "TIME", "REQUEST ID", "OUTCOME"}, rows, func(row, col int) cellStyle {
 		if col == 3 {
 			if calls[row].OK() {
-				return st.OK
+				return styled(st.OK)
 			}
-			return st.Bad
+			return styled(st.Bad)
 		}
-		return lipgloss.NewStyle()
+		return cellStyle{}
 	})
 }
 
@@ -355,11 +364,11 @@ func renderTimeline(st Styles, width int, entries []steps.TimelineEntry) string 
 		}
 		rows[i] = []string{string(e.Step), started, formatDuration(e.Duration), outcome}
 	}
-	return renderTable(st, width, []string{"STEP", "STARTED", "DURATION", "OUTCOME"}, rows, func(row, col int) lipgloss.Style {
+	return renderTable(st, width, []string{"STEP", "STARTED", "DURATION", "OUTCOME"}, rows, func(row, col int) cellStyle {
 		if col == 3 {
-			return statusStyle(st, entries[row].Outcome)
+			return styled(statusStyle(st, entries[row].Outcome))
 		}
-		return lipgloss.NewStyle()
+		return cellStyle{}
 	})
 }
 
@@ -463,6 +472,24 @@ func renderCLI(st Styles, width int, cli []string) string {
 	lines := make([]string, len(cli))
 	for i, c := range cli {
 		lines[i] = st.CLI.Render(wrap(width, "$ "+c))
+	}
+	return strings.Join(lines, "\n")
+}
+
+// wrapIndented wraps s after a label, continuation lines indented under the
+// text rather than the label (wrapped lines kept their indent nowhere).
+func wrapIndented(width int, label, s string) string {
+	pad := ansi.StringWidth(label)
+	if width-pad < 20 {
+		return wrap(width, label+s)
+	}
+	lines := strings.Split(wrap(width-pad, s), "\n")
+	for i := range lines {
+		if i == 0 {
+			lines[i] = label + lines[i]
+		} else {
+			lines[i] = strings.Repeat(" ", pad) + lines[i]
+		}
 	}
 	return strings.Join(lines, "\n")
 }

@@ -25,7 +25,14 @@ type Config struct {
 	Poll     steps.PollPolicy
 	NoColor  bool
 	Title    string // e.g. "rdsbg demo · simulator rds-postgres-legacy-proxy ×30"
-	Mode     string // "run" (default), "resume", "abort"
+	// Profile and Region are the AWS profile and region the run uses, for
+	// the title bar (the account comes from the source's ARN).
+	Profile string
+	Region  string
+	// Highlight is the database the source list opens on (the demo's
+	// scenario database); the first row when empty or absent.
+	Highlight string
+	Mode      string // "run" (default), "resume", "abort"
 	// Metrics, when set, shows the proxy's connections and green's lag
 	// from CloudWatch (steps.Config.Metrics).
 	Metrics awsclient.Metrics

@@ -28,6 +28,11 @@ type runState struct {
 	metrics   *steps.MetricsSample // the latest CloudWatch read; kept across steps
 	changed   map[string]bool      // switchover members whose status just changed
 	lastState map[string]string    // member status at the previous progress
+	// greenOf maps a production name to its green member's name while the
+	// deployment exists; renamed maps that green name to the production
+	// name it took at switchover, so rows follow renames.
+	greenOf   map[string]string
+	renamed   map[string]string
 	calls     []awsclient.Call
 	notices   []string
 	lastError *steps.ErrorInfo
@@ -78,7 +83,8 @@ func (r *runState) tablesFor(st Styles, width int) progressTables {
 const maxCalls = 200
 
 func newRunState() *runState {
-	return &runState{steps: map[steps.StepID]*stepState{}, changed: map[string]bool{}, lastState: map[string]string{}}
+	return &runState{steps: map[steps.StepID]*stepState{}, changed: map[string]bool{}, lastState: map[string]string{},
+		greenOf: map[string]string{}, renamed: map[string]string{}}
 }
 
 func (r *runState) step(id steps.StepID) *stepState {
@@ -100,6 +106,14 @@ func (r *runState) apply(e steps.Event) {
 		r.started = true
 	case steps.EventPreflight:
 		r.checks = e.Checks
+		// The checks are the preflight step's result, whether or not the
+		// engine reports the step's start and end.
+		if s := r.step(steps.StepPreflight); s.status == "pending" {
+			s.status, s.finished = "done", e.Time
+			if steps.Blocked(e.Checks) {
+				s.status = "failed"
+			}
+		}
 	case steps.EventPlanReady:
 		r.plan = e.Plan
 	case steps.EventStepStarted:
@@ -141,6 +155,14 @@ func (r *runState) apply(e steps.Event) {
 		}
 	case steps.EventRunFinished:
 		r.finished = e.Finished
+		// The timeline is the final word on every step (a resumed run saw
+		// only its own events).
+		if e.Finished != nil {
+			for _, t := range e.Finished.Timeline {
+				s := r.step(t.Step)
+				s.status, s.started, s.finished = t.Outcome, t.Started, t.Started.Add(t.Duration)
+			}
+		}
 	}
 }
 
@@ -154,6 +176,13 @@ func (r *runState) setProgress(p steps.Progress) {
 			changed[k] = true
 		}
 		r.lastState[k] = m.Status
+		src, tgt := shortARN(m.Source), shortARN(m.Target)
+		if green, ok := r.greenOf[tgt]; ok && green != tgt {
+			// After switchover the member's target is the production name.
+			r.renamed[green] = tgt
+		} else if tgt != "" && tgt != src {
+			r.greenOf[src] = tgt
+		}
 	}
 	r.changed = changed
 	r.progress = &p
@@ -226,4 +255,13 @@ func (r *runState) elapsed() time.Duration {
 		return r.progress.Elapsed
 	}
 	return 0
+}
+
+// currentName is id's name now: a green member's production name after
+// the switchover renamed it.
+func (r *runState) currentName(id string) string {
+	if now, ok := r.renamed[id]; ok {
+		return now
+	}
+	return id
 }

@@ -56,21 +56,27 @@ func TestSourceScreenFilterTypingIsNotACommand(t *testing.T) {
 	if h.quit || h.w.showAPI {
 		t.Fatal("letters typed into the filter triggered quit or the API panel")
 	}
-	if h.w.source.filter != "qa" {
-		t.Fatalf("filter = %q, want qa", h.w.source.filter)
+	if h.w.source.filter() != "qa" {
+		t.Fatalf("filter = %q, want qa", h.w.source.filter())
 	}
 }
 
-func TestOptionsScreenDefaultsToNewestTargetAndBuildsOptions(t *testing.T) {
+// The default target is no change, as in `rdsbg plan` (it was the newest
+// major, skipping one); the valid targets are listed on the help line.
+func TestOptionsScreenDefaultsToNoChangeAndBuildsOptions(t *testing.T) {
 	base := steps.Options{Source: srcID}.WithDefaultsAt(t0)
 	h := newHarness(t, Config{Options: base}, backend{}, 100, 30)
 	h.w.phase = phaseOptions
-	h.w.options = newOptionsModel(h.w.common, steps.SourceSummary{ID: srcID, Kind: "instance", Engine: "postgres", EngineVersion: "14.12"}, base)
+	h.w.options = newOptionsModel(h.w.common, steps.SourceSummary{ID: srcID, Kind: "instance", Engine: "postgres", EngineVersion: "14.12", Proxies: []string{"orders-proxy"}}, base)
 	h.send(targetsLoadedMsg{targets: []awsclient.UpgradeTarget{{Version: "14.13"}, {Version: "15.8", Major: true}, {Version: "16.4", Major: true}}})
-	h.mustShow("Target engine version", "‹ 16.4 ›", "major upgrade", "--proxy-mode auto", "--switchover-timeout 300")
+	h.mustShow("Target engine version", "‹ no change (14.12) ›", "Valid targets: 14.13, 15.8, 16.4.", "--proxy-mode auto", "--switchover-timeout 300")
+	// Upgrade via applies only to an upgrade.
+	h.mustNotShow("Upgrade via", "--target-engine-version")
+	h.keys("left")
+	h.mustShow("‹ 16.4 ›", "major, skips a major", "Skips major 15", "Upgrade via", "--target-engine-version 16.4")
 	// Proxy mode: third field; cycle auto → native → detach.
 	h.keys("down", "down", "right", "right")
-	h.mustShow("‹ detach ›", "--proxy-mode detach")
+	h.mustShow("‹ detach ›", "--proxy-mode detach", "detach: deregister the proxy")
 	// Walk to Continue and accept.
 	for range len(h.w.options.fields) {
 		h.keys("tab")
@@ -96,7 +102,7 @@ func TestPreflightScreenShowsExplanationAndRemediation(t *testing.T) {
 	}
 	h.send(eventMsg{event: e})
 	h.mustShow("✓ pass Automated backups enabled", "✗ fail Logical replication", "rds.logical_replication is 0.",
-		"→ Set rds.logical_replication=1 and reboot.", "! warn No DDL during the run", "1 passed · 1 warnings · 1 failed", "the run is blocked")
+		"→ Set rds.logical_replication=1 and reboot.", "! warn No DDL during the run", "1 passed · 1 warning · 1 failed", "the run is blocked")
 	h.mustNotShow("hidden when passing")
 }
 
@@ -193,7 +199,7 @@ func TestSevereTypingDoesNotTriggerGlobalKeys(t *testing.T) {
 	if h.quit || h.w.quitAsk || h.w.showAPI || h.w.step.showCLI {
 		t.Fatal("letters typed as the identifier triggered a global key")
 	}
-	if got := h.pending().typed; got != "aqc" {
+	if got := h.pending().typed(); got != "aqc" {
 		t.Fatalf("typed = %q, want aqc", got)
 	}
 	h.keys("backspace", "c", "-", "d", "b", "enter")
@@ -390,7 +396,7 @@ func TestChoosingASourceFillsEngineDefaults(t *testing.T) {
 	if o.SwitchoverTimeout != steps.DefaultSwitchoverTimeout || o.Cleanup != steps.CleanupDeployment || o.ProxyMode != steps.ProxyModeAuto || o.DeploymentName == "" {
 		t.Fatalf("options without the engine defaults: %+v", o)
 	}
-	h.mustShow("‹ 300 ›", "‹ deployment ›", "‹ 16.4 ›")
+	h.mustShow("‹ 300 ›", "‹ deployment ›", "‹ no change (14.12) ›")
 }
 
 func TestEngineErrorWithoutSummaryShowsMessageAndItsExitCode(t *testing.T) {
@@ -434,7 +440,7 @@ func TestPlanApprovalKeepsThePreflightWarningsInSight(t *testing.T) {
 	h.send(eventMsg{event: plan})
 	answer := make(chan steps.Decision, 1)
 	h.send(approvalMsg{approval: steps.Approval{Kind: "plan", Title: "Run this plan?", Text: "10 steps on orders-db.", Severity: steps.SeverityReversible}, answer: answer})
-	h.expectApproval("plan", "Preflight: 1 passed · 1 warnings · 0 failed", "Deletion protection: orders-db has deletion protection.")
+	h.expectApproval("plan", "Preflight: 1 passed · 1 warning · 0 failed", "Deletion protection: orders-db has deletion protection.")
 	h.approve()
 	if d := <-answer; d != steps.DecisionApprove {
 		t.Fatalf("decision %q", d)

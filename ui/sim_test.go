@@ -86,8 +86,8 @@ func TestWizardDrivesSimulatorToSummary(t *testing.T) {
 	h.keys("/")
 	h.typeText("orders-db")
 	h.keys("enter")
-	chooseFirst := h.w.source.visible()
-	if len(chooseFirst) == 0 || chooseFirst[0].ID != "orders-db" {
+	chooseFirst := h.w.source.list.VisibleItems()
+	if len(chooseFirst) == 0 || chooseFirst[0].(sourceItem).ID != "orders-db" {
 		t.Fatalf("filter kept %+v", chooseFirst)
 	}
 	h.keys("enter")

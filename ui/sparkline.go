@@ -83,18 +83,18 @@ func formatMetric(v float64, unit string) string {
 // renderMetrics draws one line per metric: label, subject, sparkline and
 // the current value. Zero client connections is drawn as bad: the
 // applications are cut off.
-func renderMetrics(st Styles, width int, m *steps.MetricsSample) string {
+func renderMetrics(st Styles, width int, m *steps.MetricsSample, name func(string) string) string {
 	if m == nil {
 		return ""
 	}
 	labelW, subjectW := 0, 0
 	for _, l := range m.Lines {
 		labelW = max(labelW, lipgloss.Width(metricLabel(l.Metric)))
-		subjectW = max(subjectW, lipgloss.Width(l.Subject))
+		subjectW = max(subjectW, lipgloss.Width(name(l.Subject)))
 	}
 	var lines []string
 	for _, l := range m.Lines {
-		label := fmt.Sprintf("%-*s  %-*s  ", labelW, metricLabel(l.Metric), subjectW, l.Subject)
+		label := fmt.Sprintf("%-*s  %-*s  ", labelW, metricLabel(l.Metric), subjectW, name(l.Subject))
 		if len(l.Points) == 0 {
 			lines = append(lines, truncate(st.Muted.Render(label+"no data yet"), width))
 			continue
@@ -126,25 +126,50 @@ func renderStepMetrics(st Styles, width int, sm []steps.StepMetrics) string {
 		if s.Before == nil && s.After == nil && s.MinClientConnections == nil {
 			continue
 		}
-		low := "-"
-		if s.MinClientConnections != nil {
-			low = formatMetric(*s.MinClientConnections, steps.UnitConnections)
+		// The lowest is over the whole step, its two ends included, so it
+		// is never above the count before or after.
+		before, beforeOK := clientTotal(s.Before)
+		after, afterOK := clientTotal(s.After)
+		low, lowOK := 0.0, false
+		for _, v := range []struct {
+			v  float64
+			ok bool
+		}{{before, beforeOK}, {after, afterOK}} {
+			if v.ok && (!lowOK || v.v < low) {
+				low, lowOK = v.v, true
+			}
 		}
-		rows = append(rows, []string{string(s.Step), sumClients(s.Before), low, sumClients(s.After)})
+		if s.MinClientConnections != nil && (!lowOK || *s.MinClientConnections < low) {
+			low, lowOK = *s.MinClientConnections, true
+		}
+		lowText := "-"
+		if lowOK {
+			lowText = formatMetric(low, steps.UnitConnections)
+		}
+		rows = append(rows, []string{string(s.Step), sumClients(s.Before), lowText, sumClients(s.After)})
 	}
 	if len(rows) == 0 {
 		return ""
 	}
-	return renderTable(st, width, []string{"STEP", "CLIENTS BEFORE", "LOWEST DURING", "CLIENTS AFTER"}, rows, func(row, col int) lipgloss.Style {
+	return renderTable(st, width, []string{"STEP", "CLIENTS BEFORE", "LOWEST DURING", "CLIENTS AFTER"}, rows, func(row, col int) cellStyle {
 		if col == 2 && rows[row][2] == "0" {
-			return st.Bad
+			return styled(st.Bad)
 		}
-		return lipgloss.NewStyle()
+		return cellStyle{}
 	})
 }
 
 // sumClients adds the client connections of every proxy in a step record.
 func sumClients(values map[string]float64) string {
+	total, seen := clientTotal(values)
+	if !seen {
+		return "-"
+	}
+	return formatMetric(total, steps.UnitConnections)
+}
+
+// clientTotal is the sum of every proxy's client connections in a record.
+func clientTotal(values map[string]float64) (float64, bool) {
 	total, seen := 0.0, false
 	for k, v := range values {
 		if strings.HasPrefix(k, awsclient.MetricClientConnections+"(") {
@@ -152,8 +177,5 @@ func sumClients(values map[string]float64) string {
 			seen = true
 		}
 	}
-	if !seen {
-		return "-"
-	}
-	return formatMetric(total, steps.UnitConnections)
+	return total, seen
 }

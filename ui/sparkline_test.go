@@ -73,7 +73,7 @@ func TestRenderMetrics(t *testing.T) {
 		{Metric: "OldestReplicationSlotLag", Subject: "orders-db", Unit: steps.UnitBytes, Points: points(4<<20, 2<<20, 1<<20), Last: 1 << 20},
 		{Metric: "ReplicaLag", Subject: "orders-db-green-abc123", Unit: steps.UnitSeconds},
 	}, Error: "CloudWatch: Throttling: Rate exceeded"}
-	got := ansi.Strip(renderMetrics(st, 80, sample))
+	got := ansi.Strip(renderMetrics(st, 80, sample, same))
 	want := strings.Join([]string{
 		"clients   orders-proxy            ██▁▁ 0",
 		"db conns  orders-proxy            ██▁▁ 0",
@@ -85,11 +85,11 @@ func TestRenderMetrics(t *testing.T) {
 		t.Errorf("renderMetrics =\n%s\nwant\n%s", got, want)
 	}
 	// On a narrow screen the sparkline gives way, the value stays.
-	narrow := ansi.Strip(renderMetrics(st, 30, &steps.MetricsSample{Lines: sample.Lines[:1]}))
+	narrow := ansi.Strip(renderMetrics(st, 30, &steps.MetricsSample{Lines: sample.Lines[:1]}, same))
 	if !strings.HasSuffix(narrow, " 0") || ansi.StringWidth(narrow) > 30 {
 		t.Errorf("narrow renderMetrics = %q", narrow)
 	}
-	if renderMetrics(st, 80, nil) != "" {
+	if renderMetrics(st, 80, nil, same) != "" {
 		t.Error("nil sample drew something")
 	}
 }

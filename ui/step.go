@@ -60,6 +60,11 @@ func progressView(c *Common, r *runState) string {
 	if p.StatusDetails != "" {
 		b.WriteString(st.Warn.Render(wrap(w, p.StatusDetails)) + "\n")
 	}
+	// What the applications see (the proxy's clients) comes before AWS's
+	// tables, so it stays in sight on a small terminal.
+	if m := renderMetrics(st, w, r.metrics, r.currentName); m != "" {
+		b.WriteString("\n" + m + "\n")
+	}
 	tables := r.tablesFor(st, w)
 	tasks := ""
 	if tables.tasks != "" {
@@ -81,9 +86,6 @@ func progressView(c *Common, r *runState) string {
 	}
 	if tables.instances != "" {
 		b.WriteString("\n" + tables.instances + "\n")
-	}
-	if m := renderMetrics(st, w, r.metrics); m != "" {
-		b.WriteString("\n" + m + "\n")
 	}
 	return strings.TrimRight(b.String(), "\n")
 }
@@ -117,23 +119,28 @@ func (m *stepModel) view() string {
 		b.WriteString(st.Muted.Render(wrap(w, "Effect: "+ps.Effect)) + "\n")
 	}
 	if asking {
-		// The question and its prompt first, so they stay on a small
-		// screen; the commands it stands for follow (scroll for more).
-		b.WriteString("\n" + m.confirm.view(m.Common, false) + "\n")
+		// The question is pinned at the bottom by the root; the commands
+		// it stands for are here (scroll for more).
+		if e := expectedLine(m.Common, m.run, id); e != "" {
+			b.WriteString(e + "\n")
+		}
 		// The approval's own commands when it names them (abort is no
 		// planned step): never "no AWS call" for a delete.
 		cli := ps.CLI
 		if len(m.confirm.approval.CLI) > 0 {
 			cli = m.confirm.approval.CLI
 		}
-		b.WriteString(st.Muted.Render("Equivalent AWS CLI:") + "\n" + renderCLI(st, w, cli))
+		b.WriteString("\n" + st.Muted.Render("Equivalent AWS CLI:") + "\n" + renderCLI(st, w, cli))
 		return b.String()
 	}
 	if m.showCLI {
 		b.WriteString("\n" + renderCLI(st, w, ps.CLI) + "\n")
 	}
+	if e := expectedLine(m.Common, m.run, id); e != "" && roomy {
+		b.WriteString(e + "\n")
+	}
 	if len(m.run.notices) > 0 {
-		b.WriteString(st.Warn.Render(truncate("Note: "+m.run.notices[len(m.run.notices)-1], w)) + "\n")
+		b.WriteString(st.Warn.Render(wrap(w, "Note: "+m.run.notices[len(m.run.notices)-1])) + "\n")
 	}
 	b.WriteString("\n" + progressView(m.Common, m.run))
 	if s := m.run.steps[m.run.current]; s != nil && s.status == "failed" && m.run.lastError != nil {
@@ -152,6 +159,8 @@ func truncate(s string, w int) string {
 	}
 	return string(r) + "…"
 }
+
+func (m *stepModel) asking() (*confirmation, bool) { return m.confirm, false }
 
 func (m *stepModel) ShortHelp() []key.Binding {
 	if m.confirm != nil && !m.confirm.decided {

@@ -22,24 +22,25 @@ func TestFastTableMatchesLipgloss(t *testing.T) {
 	changed := map[int]bool{1: true, 2: true, 4: true}
 	for _, noColor := range []bool{false, true} {
 		st := newStyles(noColor)
-		cells := map[string]func(row, col int) lipgloss.Style{
+		cells := map[string]func(row, col int) cellStyle{
 			"no styles": nil,
-			"status and changed": func(row, col int) lipgloss.Style {
-				s := lipgloss.NewStyle()
+			"status and changed": func(row, col int) cellStyle {
+				var s cellStyle
 				if col == 4 {
-					s = statusStyle(st, rows[row][4])
+					s = styled(statusStyle(st, rows[row][4]))
 				}
 				if changed[row] && col != 2 {
-					s = s.Inherit(st.Changed)
+					s = styled(s.style.Inherit(st.Changed))
 				}
 				return s
 			},
-			"selected": func(row, col int) lipgloss.Style {
+			"selected": func(row, col int) cellStyle {
 				if row == 2 {
-					return st.Selected
+					return styled(st.Selected)
 				}
-				return st.Muted
+				return styled(st.Muted)
 			},
+			"plain style set": func(row, col int) cellStyle { return styled(lipgloss.NewStyle()) },
 		}
 		for name, cell := range cells {
 			widths, ok := naturalWidths(headers, rows, cellWidths{})

@@ -4,13 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
-	"charm.land/lipgloss/v2"
 
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/clock"
@@ -105,12 +104,18 @@ type wizard struct {
 	errScreen *errorModel
 	summary   *summaryModel
 
-	showAPI  bool
-	scroll   int       // first body line shown, for screens taller than the terminal
-	lastBody runScreen // the screen the scroll offset belongs to
-	quitAsk  bool
-	stopping bool
-	quitting bool
+	showAPI bool
+	// header is the one line under the title bar (the proxy traffic line,
+	// ui/traffic.go); nil draws an empty line during a run.
+	header    func() string
+	body      viewport.Model // the screen in front, scrolled with pgup/pgdn
+	lastBody  runScreen      // the screen the scroll offset belongs to
+	frame     frame          // the pieces View joins, drawn by layout
+	blank     blankLines     // the viewport's stand-in lines (layout)
+	quitAsk   bool
+	goingBack bool // esc on the plan: the declined run ends on the options form
+	stopping  bool
+	quitting  bool
 
 	engineRunning bool
 	engineDone    chan struct{}
@@ -136,8 +141,10 @@ func newWizard(ctx context.Context, cfg Config, be backend) *wizard {
 		summary:    &summaryModel{Common: c, run: run, demo: cfg.DemoRerun != ""},
 		engineDone: make(chan struct{}),
 		spawn:      func(run func() tea.Msg) tea.Cmd { return run },
+		body:       viewport.New(),
 	}
 	run.now = clk.Now()
+	w.source.highlight = cfg.Highlight
 	if cfg.NoColor {
 		w.help.Styles = help.Styles{}
 	}
@@ -189,6 +196,9 @@ func (w *wizard) loadTargets(src steps.SourceSummary) tea.Cmd {
 // startRun launches the engine in its own goroutine (a tea.Cmd) and arms the
 // bridge reader.
 func (w *wizard) startRun(mode string, opts steps.Options) tea.Cmd {
+	if w.run.started || w.run.plan != nil {
+		w.resetRun() // back from a declined plan
+	}
 	w.phase, w.front = phaseRun, screenPreflight
 	runCtx, cancel := context.WithCancel(w.ctx)
 	w.cancelRun = cancel
@@ -258,7 +268,7 @@ func (w *wizard) active() screen {
 	return w.preflight
 }
 
-func (w *wizard) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+func (w *wizard) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		w.common.Width, w.common.Height = msg.Width, msg.Height
@@ -274,8 +284,7 @@ func (w *wizard) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		return w, nil
 	case sourcesLoadedMsg:
-		w.source.update(msg)
-		return w, nil
+		return w, w.source.update(msg)
 	case sourceChosenMsg:
 		return w, w.chooseSource(msg.source)
 	case sourceDescribedMsg:
@@ -309,6 +318,8 @@ func (w *wizard) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return w, nil
 	case optionsDoneMsg:
 		return w, w.startRun(w.cfg.Mode, msg.options)
+	case optionsBackMsg:
+		return w, w.backToSources()
 	case eventMsg:
 		w.onEvent(msg.event)
 		return w, w.waitBridge()
@@ -323,6 +334,10 @@ func (w *wizard) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return w, w.requestQuit(true)
 	case tea.KeyPressMsg:
 		return w, w.onKey(msg)
+	}
+	if w.phase == phaseSource {
+		// The list's own messages (its filter's matches).
+		return w, w.source.update(msg)
 	}
 	return w, nil
 }
@@ -405,6 +420,9 @@ func (w *wizard) onApproval(msg approvalMsg) {
 }
 
 func (w *wizard) onRunDone(msg runDoneMsg) tea.Cmd {
+	if w.goingBack && !w.stopping {
+		return w.backToOptions()
+	}
 	w.engineRunning = false
 	if w.run.finished == nil && msg.finished.Outcome != "" {
 		f := msg.finished
@@ -484,15 +502,24 @@ func (w *wizard) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		}
 		return nil
 	}
+	if cmd, ok := w.navigate(msg); ok {
+		return cmd
+	}
 	switch msg.String() {
 	case "ctrl+c":
 		return w.requestQuit(true)
-	case "pgdown", "ctrl+d":
-		w.scroll += max(w.common.Height/2, 1)
+	case "pgdown":
+		w.body.PageDown()
 		return nil
-	case "pgup", "ctrl+u":
+	case "ctrl+d":
+		w.body.HalfPageDown()
+		return nil
+	case "pgup":
+		w.body.PageUp()
+		return nil
+	case "ctrl+u":
 		if !w.typing() {
-			w.scroll = max(w.scroll-max(w.common.Height/2, 1), 0)
+			w.body.HalfPageUp()
 			return nil
 		}
 	}
@@ -532,62 +559,12 @@ func (w *wizard) onKey(msg tea.KeyPressMsg) tea.Cmd {
 	return nil
 }
 
-// View draws title bar, the screen in front, the API panel and the help bar,
-// clipped to the terminal height so nothing scrolls off.
+// View draws the frame layout prepared (title bar, the screen in front, the
+// pinned question, the API panel and the help bar), fitted to the terminal.
 func (w *wizard) View() tea.View {
 	v := tea.NewView(w.render())
 	v.AltScreen = true
 	return v
-}
-
-func (w *wizard) render() string {
-	c := w.common
-	st := c.Styles
-	title := w.cfg.Title
-	if title == "" {
-		title = "rdsbg · RDS blue/green with RDS Proxy"
-	}
-	right := ""
-	if w.run.plan != nil {
-		right = w.run.plan.Source.ID
-	} else if w.options != nil {
-		right = w.options.source.ID
-	}
-	bar := st.Title.Render(truncate(title, c.Width-lipgloss.Width(right)-4))
-	if gap := c.Width - lipgloss.Width(bar) - lipgloss.Width(right) - 1; gap > 0 && right != "" {
-		bar += strings.Repeat(" ", gap) + st.Bold.Render(right)
-	}
-	body := w.active().view()
-	var footer []string
-	if w.showAPI {
-		footer = append(footer, w.apiPanel())
-	}
-	if w.quitAsk {
-		footer = append(footer, w.quitDialog())
-	} else if w.stopping {
-		footer = append(footer, st.Warn.Render("Stopping: waiting for the engine to record where it is… (ctrl+c again to leave at once)"))
-	}
-	helpView := w.help.View(w.helpKeys())
-	bottom := strings.Join(footer, "\n")
-	avail := c.Height - 2 - lipgloss.Height(helpView)
-	if bottom != "" {
-		avail -= lipgloss.Height(bottom) + 1
-	}
-	if front := w.frontKey(); front != w.lastBody {
-		w.lastBody, w.scroll = front, 0
-	}
-	body = w.clip(body, avail)
-	out := bar + "\n" + body
-	if bottom != "" {
-		out += "\n\n" + bottom
-	}
-	pad := c.Height - lipgloss.Height(out) - lipgloss.Height(helpView)
-	if pad > 0 {
-		out += strings.Repeat("\n", pad)
-	} else {
-		out += "\n"
-	}
-	return out + helpView
 }
 
 // frontKey identifies the screen in front, so scrolling restarts at the top
@@ -597,25 +574,6 @@ func (w *wizard) frontKey() runScreen {
 		return runScreen(-1 - int(w.phase))
 	}
 	return w.front
-}
-
-// clip shows n lines of the body from the scroll offset, marking what is
-// cut so the operator knows to scroll (pgup/pgdown).
-func (w *wizard) clip(s string, n int) string {
-	if n < 2 {
-		n = 2
-	}
-	lines := strings.Split(s, "\n")
-	if len(lines) <= n {
-		w.scroll = 0
-		return s
-	}
-	maxScroll := len(lines) - (n - 1)
-	w.scroll = min(max(w.scroll, 0), maxScroll)
-	end := min(w.scroll+n-1, len(lines))
-	shown := lines[w.scroll:end]
-	more := w.common.Styles.Warn.Render(fmt.Sprintf("… %d more lines: pgdown/pgup to scroll", len(lines)-end+w.scroll))
-	return strings.Join(shown, "\n") + "\n" + more
 }
 
 func (w *wizard) apiPanel() string {
@@ -650,13 +608,30 @@ func (w *wizard) helpKeys() help.KeyMap {
 	}}
 }
 
-// withGlobal adds the global bindings to a screen's full help.
+// withGlobal adds the global bindings to a screen's full help, each key
+// once (a screen that lists one of them keeps its own).
 type withGlobal struct {
 	help.KeyMap
 	global []key.Binding
 }
 
-func (g withGlobal) FullHelp() [][]key.Binding { return append(g.KeyMap.FullHelp(), g.global) }
+func (g withGlobal) FullHelp() [][]key.Binding {
+	seen := map[string]bool{}
+	var out [][]key.Binding
+	for _, col := range append(g.KeyMap.FullHelp(), g.global) {
+		var keep []key.Binding
+		for _, b := range col {
+			if k := b.Help().Key; !seen[k] {
+				seen[k] = true
+				keep = append(keep, b)
+			}
+		}
+		if len(keep) > 0 {
+			out = append(out, keep)
+		}
+	}
+	return out
+}
 
 // staticKeys is a fixed help.KeyMap.
 type staticKeys []key.Binding

@@ -1,0 +1,102 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/charmbracelet/x/ansi"
+)
+
+func runHelp(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := run(args, strings.NewReader(""), &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+// Every command's --help has examples, fits 80 columns when not on a
+// terminal, and breaks lines between words only.
+func TestEveryCommandHelpHasExamplesAndFitsTheWidth(t *testing.T) {
+	for _, cmd := range []string{"", "demo", "sim", "plan", "run", "resume", "status", "abort", "iam-policy"} {
+		args := []string{"--help"}
+		if cmd != "" {
+			args = []string{cmd, "--help"}
+		}
+		code, out, _ := runHelp(t, args...)
+		if code != 0 || !strings.Contains(out, "Examples:") {
+			t.Errorf("rdsbg %s --help: exit %d, no Examples:\n%s", cmd, code, out)
+		}
+		for _, line := range strings.Split(out, "\n") {
+			// The examples are commands: they may be longer than 80.
+			if w := ansi.StringWidth(line); w > 80 && !strings.HasPrefix(strings.TrimSpace(line), "rdsbg ") && !strings.HasPrefix(strings.TrimSpace(line), "aws ") {
+				t.Errorf("rdsbg %s --help: a line of %d columns: %q", cmd, w, line)
+			}
+		}
+	}
+}
+
+// Flags that mean nothing to a command are not in its help.
+func TestSimAndDemoHelpOmitFlagsThatDoNotApply(t *testing.T) {
+	for cmd, absent := range map[string][]string{
+		"sim":  {"--hook", "--probe-dsn", "--endpoint-url", "--profile"},
+		"demo": {"--hook", "--probe-dsn", "--endpoint-url", "--profile"},
+		"plan": {"--hook", "--probe-dsn"},
+	} {
+		_, out, _ := runHelp(t, cmd, "--help")
+		for _, f := range absent {
+			if listsFlag(out, f) {
+				t.Errorf("rdsbg %s --help lists %s:\n%s", cmd, f, out)
+			}
+		}
+	}
+	// Hiding them for one command does not hide them for another.
+	_, out, _ := runHelp(t, "run", "--help")
+	for _, f := range []string{"--hook", "--probe-dsn", "--endpoint-url"} {
+		if !listsFlag(out, f) {
+			t.Errorf("rdsbg run --help lost %s:\n%s", f, out)
+		}
+	}
+}
+
+// listsFlag: help has a flag line for f (not a mention in an example).
+func listsFlag(help, f string) bool {
+	for _, line := range strings.Split(help, "\n") {
+		if l := strings.TrimSpace(line); strings.HasPrefix(l, f+" ") || l == f {
+			return true
+		}
+	}
+	return false
+}
+
+func TestVersionNamesTheModuleVersion(t *testing.T) {
+	code, out, _ := runHelp(t, "--version")
+	if code != 0 || !strings.HasPrefix(out, "rdsbg ") || !strings.Contains(out, "go1.") {
+		t.Fatalf("--version: exit %d %q", code, out)
+	}
+}
+
+func TestDemoUnknownScenarioNamesTheCommandAndTheValidOnes(t *testing.T) {
+	code, _, errOut := runHelp(t, "demo", "--scenario", "bogus")
+	if code != 2 || !strings.Contains(errOut, `demo: unknown scenario "bogus"`) || !strings.Contains(errOut, "rds-mariadb-no-proxy") {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if strings.Contains(errOut, "sim: unknown") {
+		t.Fatalf("the demo speaks of sim: %s", errOut)
+	}
+}
+
+// AWS's option name, with the first version's name kept as an alias.
+func TestBlueGreenDeploymentNameAndItsAlias(t *testing.T) {
+	for _, flag := range []string{"--blue-green-deployment-name", "--deployment-name"} {
+		e := newCLIEnv(t, "rds-postgres-legacy-proxy")
+		code, out, errOut := e.rdsbg(t, "plan", "--source", "orders-db", flag, "my-bgd")
+		if code != 0 || !strings.Contains(out, "--blue-green-deployment-name my-bgd") {
+			t.Fatalf("%s: exit %d\n%s\n%s", flag, code, out, errOut)
+		}
+	}
+	_, out, _ := runHelp(t, "plan", "--help")
+	if strings.Contains(out, "--deployment-name string") {
+		t.Fatal("the alias is listed as a second flag")
+	}
+}
