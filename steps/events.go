@@ -26,6 +26,8 @@ const (
 	EventNotice       EventType = "notice" // e.g. the regime fallback taken by --yes
 	EventCompensation EventType = "compensation"
 	EventRunFinished  EventType = "run-finished"
+	// EventProxyTraffic: a proxy's serving state changed (outage.go).
+	EventProxyTraffic EventType = "proxy-traffic"
 )
 
 // Event is one line of the stream. Only the fields that apply are set.
@@ -41,6 +43,7 @@ type Event struct {
 	Progress *Progress       `json:"progress,omitempty"`
 	Call     *awsclient.Call `json:"call,omitempty"`
 	Error    *ErrorInfo      `json:"error,omitempty"`
+	Traffic  *ProxyTraffic   `json:"traffic,omitempty"`
 	*Finished
 }
 
@@ -135,6 +138,11 @@ type Finished struct {
 	// Probe is the SQL probe's measure of the applications' downtime
 	// (steps/probe); nil without --probe-dsn.
 	Probe *probe.Report `json:"probe,omitempty"`
+	// ProxyOutages are every period a proxy that served production had no
+	// AVAILABLE target (outage.go); ProxylessWindowMS is the critical
+	// section's alone.
+	ProxyOutages       []OutageWindow `json:"proxy_outages,omitempty"`
+	ProxyOutageTotalMS int64          `json:"proxy_outage_total_ms"`
 }
 
 // TimelineEntry is one step's span in the summary.

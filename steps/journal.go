@@ -30,6 +30,7 @@ const (
 	RecordCompensation RecordKind = "compensation" // what compensation did
 	RecordProxyless    RecordKind = "proxyless"    // the proxy-less window opened or closed
 	RecordRenames      RecordKind = "renames"      // before → after names and the old blue ARNs, at switchover
+	RecordOutage       RecordKind = "outage"       // an outage window opened or closed (outage.go)
 	RecordFinish       RecordKind = "finish"
 )
 
@@ -63,6 +64,7 @@ type Record struct {
 	Renames      map[string]string   `json:"renames,omitempty"`
 	OldBlue      []string            `json:"old_blue,omitempty"` // ARNs of the -oldN resources
 	Finished     *Finished           `json:"finished,omitempty"`
+	Outage       *OutageWindow       `json:"outage,omitempty"`
 }
 
 // Journal is the append-only, fsynced record of one source's runs.
@@ -215,6 +217,8 @@ type JournalState struct {
 	// ContinueWithoutProxy: the operator chose to leave the proxy empty
 	// until the switchover.
 	ContinueWithoutProxy bool
+	// Outages are the run's outage windows so far (outage.go).
+	Outages []OutageWindow
 }
 
 // Unfinished is true when the latest run started and never finished, or
@@ -280,6 +284,8 @@ func FoldJournal(records []Record) JournalState {
 			s.OldBlue = r.OldBlue
 		case RecordFinish:
 			s.Finished = r.Finished
+		case RecordOutage:
+			s.Outages = foldOutage(s.Outages, r)
 		}
 		if r.Kind == RecordStep && r.Step == StepAttachProxyBlue && r.Message == continueWithoutProxyNote {
 			s.ContinueWithoutProxy = true

@@ -100,6 +100,7 @@ func (r *run) restoreFromJournal() {
 		r.depID = r.plan.Deployment
 	}
 	r.continueWithoutProxy = j.ContinueWithoutProxy
+	r.restoreOutages(j.Outages)
 	r.proxylessSince = j.ProxylessAt
 	if now := r.e.cfg.Clock.Now(); r.proxylessSince != nil && r.proxylessSince.After(now) {
 		// The journal was written by a clock ahead of this one (another
@@ -136,6 +137,7 @@ func (r *run) resumeMarkers() []Record {
 	if r.continueWithoutProxy {
 		out = append(out, Record{Kind: RecordStep, Step: StepAttachProxyBlue, State: StepStateSkipped, Message: continueWithoutProxyNote})
 	}
+	out = append(out, r.outageMarkers()...)
 	return out
 }
 

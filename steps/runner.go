@@ -40,6 +40,7 @@ type run struct {
 	// step re-run after the fallback to detach (create-deployment) is not
 	// asked twice for the same change.
 	approved map[StepID]bool
+	outages  outageBook // outage windows and the live traffic line (outage.go)
 }
 
 type taskSince struct {
@@ -471,6 +472,8 @@ func (r *run) finish(outcome string, err error, proxyState string) (Finished, er
 	if w := r.e.watcher(); w != nil {
 		f.Metrics = w.Summary()
 	}
+	f.ProxyOutages = r.outageSummary()
+	f.ProxyOutageTotalMS = OutageTotalMS(f.ProxyOutages)
 	f.Probe = r.e.probeReport()
 	r.e.waitHooks()
 	msg := finishMessage(outcome, proxyState, err, r.disc.Source.ID, len(r.renames) > 0)

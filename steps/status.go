@@ -22,6 +22,8 @@ type StatusReport struct {
 	ProxyTargets []awsclient.ProxyTarget `json:"proxy_targets,omitempty"`
 	ProxyState   string                  `json:"proxy_state"`
 	Warnings     []string                `json:"warnings,omitempty"`
+	// Outages are the run's outage windows, from the journal (outage.go).
+	Outages []OutageWindow `json:"proxy_outages,omitempty"`
 }
 
 // StepStatus is one planned step with its last journalled transition.
@@ -55,6 +57,7 @@ func Status(ctx context.Context, api awsclient.API, stateDir, source string) (St
 	}
 	st := FoldJournal(recs)
 	rep := StatusReport{Source: st.Source, JournalPath: path, Finished: st.Finished, Unfinished: st.Unfinished(), DeploymentID: st.DeploymentID}
+	rep.Outages = st.Outages
 	var src Source
 	if st.Plan != nil {
 		rep.Regime = st.Plan.Regime
@@ -153,6 +156,9 @@ func (s StatusReport) Text() string {
 			}
 			fmt.Fprintf(&b, "  %-22s %-8s %s\n", st.ID, state, st.Title)
 		}
+	}
+	if len(s.Outages) > 0 {
+		b.WriteString("proxy outages:" + OutageLines(s.Outages, OutageTotalMS(s.Outages), "\n  ") + "\n")
 	}
 	for _, w := range s.Warnings {
 		fmt.Fprintf(&b, "warning: %s\n", w)

@@ -30,6 +30,7 @@ func (r *run) sourceTargets(ctx context.Context, proxy string) ([]awsclient.Prox
 	for i := range out {
 		out[i].ProxyName = proxy
 	}
+	r.outageRead(proxy, out) // outage.go: windows and the live traffic line
 	return out, nil
 }
 
@@ -106,6 +107,7 @@ func (r *run) deregisterAll(ctx context.Context, measure bool) error {
 		if err != nil && awsclient.Classify(err) != awsclient.KindNotFound {
 			return fmt.Errorf("deregister %s from proxy %s: %w", reg.Target.ID(), reg.Proxy, err)
 		}
+		r.outageEmptied(reg.Proxy) // outage.go: the window opens at this response
 		if measure && r.proxylessSince == nil {
 			now := r.e.cfg.Clock.Now()
 			r.proxylessSince = &now
