@@ -1,0 +1,238 @@
+package steps
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rdsbg/rdsbg/awsclient/sim"
+)
+
+// outageTruth is what the simulator did to orders-proxy: every
+// deregistration's and registration's time, in order.
+type outageTruth struct {
+	dereg, reg []time.Time
+}
+
+func truthOf(env *engineEnv) outageTruth {
+	var t outageTruth
+	for _, m := range env.sim.Mutations() {
+		switch m.Operation {
+		case "DeregisterDBProxyTargets":
+			t.dereg = append(t.dereg, m.Time)
+		case "RegisterDBProxyTargets":
+			t.reg = append(t.reg, m.Time)
+		}
+	}
+	return t
+}
+
+// assertWindow checks one window against the simulator: it starts at the
+// deregistration's response and ends at the first read that saw the
+// target AVAILABLE, which comes within one poll of the moment the
+// simulator made it AVAILABLE (registration + TargetRegister).
+func assertWindow(t *testing.T, w OutageWindow, step StepID, cause string, dereg, reg time.Time, tm sim.Timings, poll time.Duration) {
+	t.Helper()
+	if w.Step != step || w.Cause != cause || w.Open || len(w.Proxies) != 1 || w.Proxies[0] != "orders-proxy" {
+		t.Errorf("window %+v: want step %s, cause %s, closed, proxies [orders-proxy]", w, step, cause)
+	}
+	if !w.Start.Equal(dereg) {
+		t.Errorf("window %s starts %s, the deregistration was answered at %s", step, w.Start.Format(time.StampMilli), dereg.Format(time.StampMilli))
+	}
+	available := reg.Add(tm.TargetRegister)
+	if end := w.End(); end.Before(available) || end.Sub(available) > poll {
+		t.Errorf("window %s ends %s, the target turned AVAILABLE at %s: want the first read after it, within %s", step, end.Format(time.StampMilli), available.Format(time.StampMilli), poll)
+	}
+}
+
+// A detach run on the simulator: two windows, the deregistration before
+// creation (until blue is back) and the critical section, each measured
+// from the DeregisterDBProxyTargets response to the first healthy read;
+// the critical section's is the proxy-less window; both are journalled
+// and shown live by proxy-traffic events.
+func TestDetachRunMeasuresEveryOutageWindow(t *testing.T) {
+	tm := sim.DefaultTimings()
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy, Timings: &tm})
+	f, err := env.engine(t, Options{Source: "orders-db", ProxyMode: ProxyModeDetach}).Run(context.Background())
+	if err != nil || f.Outcome != OutcomeDone {
+		t.Fatalf("Run = %s, %v", f.Outcome, err)
+	}
+	truth := truthOf(env)
+	if len(truth.dereg) != 2 || len(truth.reg) != 2 {
+		t.Fatalf("simulator saw %d deregistrations and %d registrations, want 2 and 2", len(truth.dereg), len(truth.reg))
+	}
+	for i, w := range f.ProxyOutages {
+		t.Logf("window %d: %s %s from %s for %s", i+1, w.Step, w.Cause, w.Start.Format("15:04:05.000"), w.Duration())
+	}
+	t.Logf("total %s; proxy-less window (critical section) %s", time.Duration(f.ProxyOutageTotalMS)*time.Millisecond, time.Duration(f.ProxylessWindowMS)*time.Millisecond)
+	if len(f.ProxyOutages) != 2 {
+		t.Fatalf("%d outage windows, want 2: %+v", len(f.ProxyOutages), f.ProxyOutages)
+	}
+	poll := DefaultPollPolicy().Fast * 2 // a poll, with its jitter and the reads of one cycle
+	assertWindow(t, f.ProxyOutages[0], StepDetachProxy, OutageDetachBeforeCreate, truth.dereg[0], truth.reg[0], tm, poll)
+	assertWindow(t, f.ProxyOutages[1], StepDetachProxyBlue, OutageCriticalSection, truth.dereg[1], truth.reg[1], tm, poll)
+	crit := f.ProxyOutages[1].DurationMS
+	if d := crit - f.ProxylessWindowMS; d < -1 || d > 1 {
+		t.Errorf("critical-section window %d ms, proxyless_window_ms %d: they measure the same thing", crit, f.ProxylessWindowMS)
+	}
+	if f.ProxyOutageTotalMS != f.ProxyOutages[0].DurationMS+crit {
+		t.Errorf("total %d ms is not the sum of the windows", f.ProxyOutageTotalMS)
+	}
+
+	// The journal holds both windows, opened and closed, and folds back
+	// to what run-finished says.
+	recs := env.journal(t, "orders-db")
+	opened, closed := 0, 0
+	for _, r := range recs {
+		if r.Kind == RecordOutage {
+			switch r.State {
+			case "open":
+				opened++
+			case "closed":
+				closed++
+			}
+		}
+	}
+	if opened != 2 || closed != 2 {
+		t.Errorf("journal: %d open and %d closed outage records, want 2 and 2", opened, closed)
+	}
+	folded := FoldJournal(recs).Outages
+	if len(folded) != 2 || folded[0].DurationMS != f.ProxyOutages[0].DurationMS || folded[1].DurationMS != crit || folded[0].Open || folded[1].Open {
+		t.Errorf("journal folds to %+v", folded)
+	}
+
+	// Live: the proxy shows EMPTY from each deregistration's response, then
+	// blue, then the new primary.
+	traffic := env.events.ofType(EventProxyTraffic)
+	var empties []time.Time
+	var serves []string
+	for _, ev := range traffic {
+		p := ev.Traffic.Proxies[0]
+		if p.Proxy != "orders-proxy" {
+			t.Fatalf("traffic for %q", p.Proxy)
+		}
+		if p.EmptySince != nil && (len(empties) == 0 || !empties[len(empties)-1].Equal(*p.EmptySince)) {
+			empties = append(empties, *p.EmptySince)
+		}
+		if p.EmptySince == nil && p.Health == "AVAILABLE" && (len(serves) == 0 || serves[len(serves)-1] != p.Serves) {
+			serves = append(serves, p.Serves)
+		}
+	}
+	if len(empties) != 2 || !empties[0].Equal(truth.dereg[0]) || !empties[1].Equal(truth.dereg[1]) {
+		t.Errorf("proxy-traffic empty-since %v, want the two deregistrations %v", empties, truth.dereg)
+	}
+	if strings.Join(serves, ",") != "blue,new-primary" {
+		t.Errorf("proxy-traffic served %v, want blue then new-primary", serves)
+	}
+	last := traffic[len(traffic)-1].Traffic.Proxies[0]
+	if last.Target != "orders-db" || last.Serves != ServesNewPrimary || last.Health != "AVAILABLE" || last.EmptySince != nil {
+		t.Errorf("last traffic %+v, want orders-db (new-primary) AVAILABLE", last)
+	}
+	if n := len(traffic); n > 12 {
+		t.Errorf("%d proxy-traffic events: one per change, not one per read", n)
+	}
+
+	var text strings.Builder
+	NewTextSink(&text)(env.events.ofType(EventRunFinished)[0])
+	for _, want := range []string{"during detach-proxy", "during detach-proxy-blue", "proxy outage total"} {
+		if !strings.Contains(text.String(), want) {
+			t.Errorf("closing note lacks %q:\n%s", want, text.String())
+		}
+	}
+	rep, err := Status(context.Background(), env.api, env.stateDir, "orders-db")
+	if err != nil || len(rep.Outages) != 2 || !strings.Contains(rep.Text(), "proxy outages:") {
+		t.Errorf("status: %v, %d windows:\n%s", err, len(rep.Outages), rep.Text())
+	}
+}
+
+// AWS rolls the switchover back: compensation puts blue back on the proxy,
+// which ends the critical-section window; the resumed run carries both
+// windows over from the journal and adds its own critical section.
+func TestCompensationEndsTheWindowAndResumeCarriesWindowsOver(t *testing.T) {
+	tm := sim.DefaultTimings()
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy, Timings: &tm, Faults: []sim.Fault{{Switchover: "fail"}}})
+	f, err := env.engine(t, Options{Source: "orders-db", ProxyMode: ProxyModeDetach}).Run(context.Background())
+	if err == nil || f.ProxyState != ProxyOnBlue {
+		t.Fatalf("Run = %s %s, %v: want a failed switchover with the proxy on blue", f.Outcome, f.ProxyState, err)
+	}
+	truth := truthOf(env)
+	if len(f.ProxyOutages) != 2 || len(truth.reg) != 2 {
+		t.Fatalf("windows %+v, registrations %d: want 2 windows and 2 registrations", f.ProxyOutages, len(truth.reg))
+	}
+	poll := DefaultPollPolicy().Fast * 2
+	assertWindow(t, f.ProxyOutages[0], StepDetachProxy, OutageDetachBeforeCreate, truth.dereg[0], truth.reg[0], tm, poll)
+	// Compensation's registration ends the section's window.
+	assertWindow(t, f.ProxyOutages[1], StepDetachProxyBlue, OutageCriticalSection, truth.dereg[1], truth.reg[1], tm, poll)
+	for i, w := range f.ProxyOutages {
+		t.Logf("failed run, window %d: %s %s for %s", i+1, w.Step, w.Cause, w.Duration())
+	}
+
+	f2, err := env.engine(t, Options{Source: "orders-db"}).Resume(context.Background())
+	if err != nil || f2.Outcome != OutcomeDone {
+		t.Fatalf("Resume = %s, %v", f2.Outcome, err)
+	}
+	if len(f2.ProxyOutages) != 3 {
+		t.Fatalf("resumed run reports %d windows, want the 2 of the failed run and its own critical section: %+v", len(f2.ProxyOutages), f2.ProxyOutages)
+	}
+	for i := 0; i < 2; i++ {
+		if a, b := f2.ProxyOutages[i], f.ProxyOutages[i]; !a.Start.Equal(b.Start) || a.DurationMS != b.DurationMS || a.Cause != b.Cause {
+			t.Errorf("window %d changed across the resume: %+v, was %+v", i+1, a, b)
+		}
+	}
+	truth = truthOf(env)
+	assertWindow(t, f2.ProxyOutages[2], StepDetachProxyBlue, OutageCriticalSection, truth.dereg[2], truth.reg[2], tm, poll)
+	if got := f2.ProxyOutages[2].DurationMS; got != f2.ProxylessWindowMS {
+		t.Errorf("resumed critical section %d ms, proxyless_window_ms %d", got, f2.ProxylessWindowMS)
+	}
+	if f2.ProxyOutageTotalMS != OutageTotalMS(f2.ProxyOutages) {
+		t.Errorf("total %d", f2.ProxyOutageTotalMS)
+	}
+}
+
+// A crash right after the deregistration's response, before its window's
+// record: the resumed run finds the proxy empty with no window in the
+// journal, opens one (found-empty) and the re-registration ends it.
+func TestResumeFindsAnEmptyProxyWithoutAWindow(t *testing.T) {
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
+	eng := env.engine(t, Options{Source: "orders-db", ProxyMode: ProxyModeDetach})
+	armed := false
+	env.events.hook = func(ev Event) {
+		if ev.Type == EventAPICall && ev.Call.Operation == "DeregisterDBProxyTargets" {
+			armed = true // the next journal record is this call's: crash there
+		}
+	}
+	eng.journalHook = func() {
+		if armed {
+			panic(crashSignal{})
+		}
+	}
+	func() {
+		defer func() {
+			if p := recover(); p != nil {
+				if _, ok := p.(crashSignal); !ok {
+					panic(p)
+				}
+			}
+		}()
+		_, _ = eng.Run(context.Background())
+		t.Fatal("the run did not crash")
+	}()
+	env.events.hook = nil
+	for _, r := range env.journal(t, "orders-db") {
+		if r.Kind == RecordOutage {
+			t.Fatalf("the crash came after the window's record: %+v", r)
+		}
+	}
+	if ts := targetsOf(env.proxyTargetsOf(t, "orders-proxy"), Source{Kind: KindInstance, ID: "orders-db"}); len(ts) != 0 {
+		t.Fatalf("the crash left the proxy with %+v", ts)
+	}
+	f, err := env.engine(t, Options{Source: "orders-db"}).Resume(context.Background())
+	if err != nil || f.Outcome != OutcomeDone {
+		t.Fatalf("Resume = %s, %v", f.Outcome, err)
+	}
+	if len(f.ProxyOutages) != 2 || f.ProxyOutages[0].Cause != OutageFoundEmpty || f.ProxyOutages[0].Open || f.ProxyOutages[0].DurationMS <= 0 ||
+		f.ProxyOutages[1].Cause != OutageCriticalSection {
+		t.Errorf("resumed windows %+v: want a closed found-empty window, then the critical section", f.ProxyOutages)
+	}
+}
