@@ -162,11 +162,13 @@ func (r *run) waitHealthy(ctx context.Context, step StepID, what string) error {
 			if err != nil {
 				return false, Progress{}, err
 			}
-			prog := Progress{ProxyTargets: v.targets, ProxylessSince: r.proxylessSince}
 			healthy := v.healthyAll(n)
 			if healthy {
 				r.closeProxyless()
 			}
+			// After the close: the read that ends the window does not
+			// also say the proxy has no target.
+			prog := Progress{ProxyTargets: v.targets, ProxylessSince: r.proxylessSince}
 			return healthy, prog, nil
 		}})
 }

@@ -35,6 +35,7 @@ type runState struct {
 	now       time.Time
 	frame     int // spinner frame
 	tables    progressTables
+	traffic   *steps.ProxyTraffic // the latest proxy-traffic event (traffic.go)
 }
 
 // progressTables are the tables drawn from one progress snapshot at one
@@ -141,6 +142,8 @@ func (r *runState) apply(e steps.Event) {
 		}
 	case steps.EventRunFinished:
 		r.finished = e.Finished
+	case steps.EventProxyTraffic:
+		r.traffic = e.Traffic
 	}
 }
 

@@ -557,6 +557,9 @@ func (w *wizard) render() string {
 	if gap := c.Width - lipgloss.Width(bar) - lipgloss.Width(right) - 1; gap > 0 && right != "" {
 		bar += strings.Repeat(" ", gap) + st.Bold.Render(right)
 	}
+	if line := renderTraffic(st, c.Width, trafficOf(w.run), w.run.metrics, w.run.now); line != "" && w.phase == phaseRun {
+		bar += "\n" + line // ui/traffic.go: what production's proxies serve, on every run screen
+	}
 	body := w.active().view()
 	var footer []string
 	if w.showAPI {
@@ -569,7 +572,7 @@ func (w *wizard) render() string {
 	}
 	helpView := w.help.View(w.helpKeys())
 	bottom := strings.Join(footer, "\n")
-	avail := c.Height - 2 - lipgloss.Height(helpView)
+	avail := c.Height - 1 - lipgloss.Height(bar) - lipgloss.Height(helpView)
 	if bottom != "" {
 		avail -= lipgloss.Height(bottom) + 1
 	}
