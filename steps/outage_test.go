@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rdsbg/rdsbg/awsclient/sim"
+	"github.com/rdsbg/rdsbg/steps/probe/pgtest"
 )
 
 // outageTruth is what the simulator did to orders-proxy: every
@@ -234,5 +235,50 @@ func TestResumeFindsAnEmptyProxyWithoutAWindow(t *testing.T) {
 	if len(f.ProxyOutages) != 2 || f.ProxyOutages[0].Cause != OutageFoundEmpty || f.ProxyOutages[0].Open || f.ProxyOutages[0].DurationMS <= 0 ||
 		f.ProxyOutages[1].Cause != OutageCriticalSection {
 		t.Errorf("resumed windows %+v: want a closed found-empty window, then the critical section", f.ProxyOutages)
+	}
+}
+
+// The connectivity probe covers every outage window, not only the critical
+// section: each window reports the applications' downtime, within one
+// probe interval of the simulated truth (the deregistration to the moment
+// the simulator made the target AVAILABLE).
+func TestProbeReportsDowntimePerOutageWindow(t *testing.T) {
+	pgAddr := pgtest.Start(t)
+	tm := sim.DefaultTimings()
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy, Timings: &tm, ProxyForwardTo: map[string]string{"orders-proxy": pgAddr}})
+	t.Cleanup(env.sim.Close)
+	eng, err := New(Config{API: env.client, Calls: env.calls, Clock: env.clock, StateDir: env.stateDir, Approver: env.approver,
+		Sink: env.events.sink, Options: Options{Source: "orders-db", ProxyMode: ProxyModeDetach},
+		ProbeDSN: "postgres://rdsbg:pw@" + env.sim.ProxyAddress("orders-proxy") + "/postgres?sslmode=disable"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := eng.Run(context.Background())
+	if err != nil || f.Outcome != OutcomeDone || f.Probe == nil {
+		t.Fatalf("Run = %s, %v (probe %v)", f.Outcome, err, f.Probe)
+	}
+	truth := truthOf(env)
+	if len(f.ProxyOutages) != 2 || len(truth.dereg) != 2 || len(truth.reg) != 2 {
+		t.Fatalf("windows %+v", f.ProxyOutages)
+	}
+	for i, w := range f.ProxyOutages {
+		want := truth.reg[i].Add(tm.TargetRegister).Sub(truth.dereg[i])
+		if w.AppDowntimeMS == nil {
+			t.Errorf("window %d (%s) has no probe figure", i+1, w.Step)
+			continue
+		}
+		got := time.Duration(*w.AppDowntimeMS) * time.Millisecond
+		t.Logf("window %d %s: proxy empty %s, applications cut off %s (%d of %d SELECT 1 failed), simulated %s", i+1, w.Step, w.Duration(), got, w.ProbeFailed, w.ProbeAttempts, want)
+		if diff := (got - want).Abs(); diff > f.Probe.Interval {
+			t.Errorf("window %d: probe saw %s, the simulated outage was %s: off by more than one interval (%s)", i+1, got, want, f.Probe.Interval)
+		}
+		if w.ProbeFailed == 0 || w.ProbeAttempts <= w.ProbeFailed {
+			t.Errorf("window %d: %d of %d failed: want failures inside and an answer on each side", i+1, w.ProbeFailed, w.ProbeAttempts)
+		}
+	}
+	var text strings.Builder
+	NewTextSink(&text)(env.events.ofType(EventRunFinished)[0])
+	if strings.Count(text.String(), "applications cut off for about") < 2 {
+		t.Errorf("closing note lacks the per-window downtime:\n%s", text.String())
 	}
 }
