@@ -37,6 +37,9 @@ func (e *Engine) Abort(ctx context.Context) (Finished, error) {
 	e.emit(Event{Type: EventRunStarted, Message: "abort for " + r.disc.Source.ID})
 	_ = r.journal.Append(Record{Kind: RecordRunStarted, Source: r.disc.Source.ID, Options: &r.plan.Options, Plan: &r.plan, DeploymentID: r.depID, Message: "abort"})
 	_ = r.journal.Append(Record{Kind: RecordProxies, Proxies: r.proxies})
+	for _, rec := range r.outageMarkers() { // the windows of the run it undoes
+		_ = r.journal.Append(rec)
+	}
 
 	dep, err := r.findDeployment(ctx)
 	if err != nil {

@@ -590,11 +590,15 @@ func OutageLines(ws []OutageWindow, totalMS int64, sep string) string {
 
 // OutageLine is one window in words.
 func OutageLine(w OutageWindow) string {
-	s := fmt.Sprintf("proxy outage %s during %s from %s: %s (%s)", w.Duration().String(), w.Step,
-		w.Start.UTC().Format("15:04:05"), strings.Join(w.Proxies, ", "), CauseWords(w.Cause))
+	dur := w.Duration().String()
 	if w.Open {
-		s += ", STILL EMPTY"
+		dur = "STILL OPEN after " + dur
+		if w.DurationMS == 0 {
+			dur = "STILL OPEN" // a journal's open record: no end read yet
+		}
 	}
+	s := fmt.Sprintf("proxy outage %s during %s from %s: %s (%s)", dur, w.Step,
+		w.Start.UTC().Format("15:04:05"), strings.Join(w.Proxies, ", "), CauseWords(w.Cause))
 	if w.AppDowntimeMS != nil {
 		s += fmt.Sprintf("; applications cut off for about %s (%d of %d SELECT 1 failed)", (time.Duration(*w.AppDowntimeMS) * time.Millisecond).String(), w.ProbeFailed, w.ProbeAttempts)
 	}

@@ -135,7 +135,13 @@ func TestDetachRunMeasuresEveryOutageWindow(t *testing.T) {
 	}
 
 	var text strings.Builder
-	NewTextSink(&text)(env.events.ofType(EventRunFinished)[0])
+	sink := NewTextSink(&text)
+	for _, ev := range env.events.events {
+		sink(ev)
+	}
+	if n := strings.Count(text.String(), " PROXY orders-proxy "); n != len(traffic) {
+		t.Errorf("--output text printed %d traffic lines for %d proxy-traffic events", n, len(traffic))
+	}
 	for _, want := range []string{"during detach-proxy", "during detach-proxy-blue", "proxy outage total"} {
 		if !strings.Contains(text.String(), want) {
 			t.Errorf("closing note lacks %q:\n%s", want, text.String())
@@ -196,30 +202,10 @@ func TestCompensationEndsTheWindowAndResumeCarriesWindowsOver(t *testing.T) {
 // journal, opens one (found-empty) and the re-registration ends it.
 func TestResumeFindsAnEmptyProxyWithoutAWindow(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
-	eng := env.engine(t, Options{Source: "orders-db", ProxyMode: ProxyModeDetach})
-	armed := false
-	env.events.hook = func(ev Event) {
-		if ev.Type == EventAPICall && ev.Call.Operation == "DeregisterDBProxyTargets" {
-			armed = true // the next journal record is this call's: crash there
-		}
-	}
-	eng.journalHook = func() {
-		if armed {
-			panic(crashSignal{})
-		}
-	}
-	func() {
-		defer func() {
-			if p := recover(); p != nil {
-				if _, ok := p.(crashSignal); !ok {
-					panic(p)
-				}
-			}
-		}()
-		_, _ = eng.Run(context.Background())
-		t.Fatal("the run did not crash")
-	}()
-	env.events.hook = nil
+	// The next journal record after the call's event is the call's own.
+	crashAfter(t, env, env.engine(t, Options{Source: "orders-db", ProxyMode: ProxyModeDetach}), func(ev Event) bool {
+		return ev.Type == EventAPICall && ev.Call.Operation == "DeregisterDBProxyTargets"
+	})
 	for _, r := range env.journal(t, "orders-db") {
 		if r.Kind == RecordOutage {
 			t.Fatalf("the crash came after the window's record: %+v", r)
@@ -280,5 +266,58 @@ func TestProbeReportsDowntimePerOutageWindow(t *testing.T) {
 	NewTextSink(&text)(env.events.ofType(EventRunFinished)[0])
 	if strings.Count(text.String(), "applications cut off for about") < 2 {
 		t.Errorf("closing note lacks the per-window downtime:\n%s", text.String())
+	}
+}
+
+// crashAfter runs eng.Run and stops it dead at the first journal record
+// after an event for which arm reports true.
+func crashAfter(t *testing.T, env *engineEnv, eng *Engine, arm func(Event) bool) {
+	t.Helper()
+	armed := false
+	env.events.hook = func(ev Event) {
+		if arm(ev) {
+			armed = true
+		}
+	}
+	defer func() { env.events.hook = nil }()
+	eng.journalHook = func() {
+		if armed {
+			panic(crashSignal{})
+		}
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			if _, ok := p.(crashSignal); !ok {
+				panic(p)
+			}
+		}
+	}()
+	_, _ = eng.Run(context.Background())
+	t.Fatal("the run did not crash")
+}
+
+// abort after a crash with the proxy empty: the window from the journal is
+// carried over, and abort's re-registration ends it.
+func TestAbortEndsTheOpenWindowFromTheJournal(t *testing.T) {
+	tm := sim.DefaultTimings()
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy, Timings: &tm})
+	crashAfter(t, env, env.engine(t, Options{Source: "orders-db", ProxyMode: ProxyModeDetach}), func(ev Event) bool {
+		return ev.Type == EventProxyTraffic && ev.Traffic.Empty()
+	})
+	if st := FoldJournal(env.journal(t, "orders-db")); len(st.Outages) != 1 || !st.Outages[0].Open {
+		t.Fatalf("journal after the crash: windows %+v, want one open", st.Outages)
+	}
+	f, err := env.engine(t, Options{Source: "orders-db"}).Abort(context.Background())
+	if err != nil || f.Outcome != OutcomeRolledBack || f.ProxyState != ProxyOnBlue {
+		t.Fatalf("Abort = %+v, %v", f, err)
+	}
+	truth := truthOf(env)
+	if len(f.ProxyOutages) != 1 || len(truth.reg) != 1 {
+		t.Fatalf("abort reports windows %+v after %d registrations", f.ProxyOutages, len(truth.reg))
+	}
+	assertWindow(t, f.ProxyOutages[0], StepDetachProxy, OutageDetachBeforeCreate, truth.dereg[0], truth.reg[0], tm, DefaultPollPolicy().Fast*2)
+	rep, err := Status(context.Background(), env.api, env.stateDir, "orders-db")
+	if err != nil || len(rep.Outages) != 1 || rep.Outages[0].Open {
+		t.Errorf("status after abort: %v, windows %+v", err, rep.Outages)
 	}
 }
