@@ -321,3 +321,22 @@ func TestAbortEndsTheOpenWindowFromTheJournal(t *testing.T) {
 		t.Errorf("status after abort: %v, windows %+v", err, rep.Outages)
 	}
 }
+
+// An Aurora cluster behind its proxy: the same two windows, and the
+// traffic names the cluster (not one of its instance entries).
+func TestAuroraDetachRunWindowsAndTraffic(t *testing.T) {
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioAuroraPostgres})
+	f, err := env.engine(t, Options{Source: "ledger-cluster", ProxyMode: ProxyModeDetach}).Run(context.Background())
+	if err != nil || f.Outcome != OutcomeDone {
+		t.Fatalf("Run = %s, %v", f.Outcome, err)
+	}
+	if len(f.ProxyOutages) != 2 || f.ProxyOutages[0].Cause != OutageDetachBeforeCreate || f.ProxyOutages[1].Cause != OutageCriticalSection ||
+		f.ProxyOutages[1].DurationMS != f.ProxylessWindowMS || f.ProxyOutages[0].Proxies[0] != "ledger-proxy" {
+		t.Errorf("windows %+v (proxy-less %d ms)", f.ProxyOutages, f.ProxylessWindowMS)
+	}
+	traffic := env.events.ofType(EventProxyTraffic)
+	last := traffic[len(traffic)-1].Traffic.Proxies[0]
+	if last.Proxy != "ledger-proxy" || last.Target != "ledger-cluster" || last.Serves != ServesNewPrimary || last.Health != "AVAILABLE" {
+		t.Errorf("last traffic %+v", last)
+	}
+}
