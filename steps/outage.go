@@ -39,6 +39,11 @@ const (
 	OutageFoundEmpty = "found-empty"
 	// OutageDeregistered: a deregistration by any other step.
 	OutageDeregistered = "deregistered"
+	// OutageUnavailable: a read saw the source registered on the proxy but
+	// not AVAILABLE, with no deregistration of rdsbg's before it (AWS's own
+	// doing, e.g. the native regime's proxy following the switchover):
+	// measured from that read, so a lower bound.
+	OutageUnavailable = "unavailable"
 )
 
 // OutageWindow is one outage window in the journal and in run-finished.
@@ -76,6 +81,8 @@ func CauseWords(cause string) string {
 		return "critical section: switchover, until the new primary served"
 	case OutageFoundEmpty:
 		return "found empty when the run resumed (measured from then: a lower bound)"
+	case OutageUnavailable:
+		return "the target was not AVAILABLE without a deregistration of rdsbg's (measured from the read that saw it: a lower bound)"
 	}
 	return cause
 }
@@ -234,11 +241,17 @@ func (r *run) outageRead(proxy string, ts []awsclient.ProxyTarget) {
 	now := r.e.cfg.Clock.Now()
 	p := b.watch(proxy)
 	p.known = true
-	if len(ts) == 0 && b.openFor(proxy) < 0 {
+	switch {
+	case b.openFor(proxy) >= 0 || allAvailable(ts):
+	case len(ts) == 0:
 		// A resumed or aborting run finds the proxy empty with no window
 		// in its journal (a crash between the deregistration's response
 		// and its record, or a journal from elsewhere).
 		r.openOutage(r.currentStep(), OutageFoundEmpty, proxy, now)
+	default:
+		// Registered but not AVAILABLE, and rdsbg did not empty it: an
+		// outage all the same, from this read on.
+		r.openOutage(r.currentStep(), OutageUnavailable, proxy, now)
 	}
 	p.state.Target, p.state.Health, p.state.Serves = "", "", ""
 	if len(ts) > 0 {
@@ -251,22 +264,11 @@ func (r *run) outageRead(proxy string, ts []awsclient.ProxyTarget) {
 			p.firstHealthy = &t
 		}
 		p.streak++
-		switch {
-		case p.emptySince != nil && b.openFor(proxy) < 0:
-			// Healthy again and in no window (seen unhealthy without a
-			// deregistration of ours): the live line clears at once.
-			p.emptySince = nil
-		case p.emptySince != nil && p.streak >= max(r.e.cfg.Poll.StableReads, 1):
+		if p.emptySince != nil && p.streak >= max(r.e.cfg.Poll.StableReads, 1) {
 			r.closeOutage(proxy, *p.firstHealthy)
 		}
 	} else {
 		p.firstHealthy, p.streak = nil, 0
-		if p.emptySince == nil {
-			// No AVAILABLE target without a deregistration of ours (AWS's
-			// own health): shown live, not a window.
-			t := now
-			p.emptySince = &t
-		}
 	}
 	r.emitTraffic()
 }

@@ -340,3 +340,27 @@ func TestAuroraDetachRunWindowsAndTraffic(t *testing.T) {
 		t.Errorf("last traffic %+v", last)
 	}
 }
+
+// Native regime: rdsbg deregisters nothing, but AWS moves the proxy to the
+// new primary at switchover and shows it briefly UNAVAILABLE (the
+// simulator models that): the reads that see it measure an "unavailable"
+// window, and nothing is called the critical section.
+func TestNativeRunMeasuresTheProxyFollowingTheSwitchover(t *testing.T) {
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSMySQLNative})
+	f, err := env.engine(t, Options{Source: "shop-db"}).Run(context.Background())
+	if err != nil || f.Outcome != OutcomeDone {
+		t.Fatalf("Run = %s, %v", f.Outcome, err)
+	}
+	for _, w := range f.ProxyOutages {
+		t.Logf("window: %s %s for %s", w.Step, w.Cause, w.Duration())
+		if w.Cause != OutageUnavailable || w.Open {
+			t.Errorf("native run window %+v: rdsbg deregistered nothing", w)
+		}
+	}
+	if f.ProxylessWindowMS != 0 {
+		t.Errorf("proxyless_window_ms %d in the native regime", f.ProxylessWindowMS)
+	}
+	if f.ProxyOutageTotalMS != OutageTotalMS(f.ProxyOutages) {
+		t.Errorf("total %d", f.ProxyOutageTotalMS)
+	}
+}
