@@ -599,7 +599,11 @@ func OutageLine(w OutageWindow) string {
 			dur = "STILL OPEN" // a journal's open record: no end read yet
 		}
 	}
-	s := fmt.Sprintf("proxy outage %s during %s from %s: %s (%s)", dur, w.Step,
+	during := ""
+	if w.Step != "" {
+		during = " during " + string(w.Step)
+	}
+	s := fmt.Sprintf("proxy outage %s%s from %s: %s (%s)", dur, during,
 		w.Start.UTC().Format("15:04:05"), strings.Join(w.Proxies, ", "), CauseWords(w.Cause))
 	if w.AppDowntimeMS != nil {
 		s += fmt.Sprintf("; applications cut off for about %s (%d of %d SELECT 1 failed)", (time.Duration(*w.AppDowntimeMS) * time.Millisecond).String(), w.ProbeFailed, w.ProbeAttempts)
