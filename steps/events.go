@@ -26,8 +26,6 @@ const (
 	EventNotice       EventType = "notice" // e.g. the regime fallback taken by --yes
 	EventCompensation EventType = "compensation"
 	EventRunFinished  EventType = "run-finished"
-	// EventProxyTraffic: a proxy's serving state changed (outage.go).
-	EventProxyTraffic EventType = "proxy-traffic"
 )
 
 // Event is one line of the stream. Only the fields that apply are set.
@@ -41,9 +39,9 @@ type Event struct {
 	Approval *Approval       `json:"approval,omitempty"`
 	Decision Decision        `json:"decision,omitempty"`
 	Progress *Progress       `json:"progress,omitempty"`
+	Traffic  *ProxyTraffic   `json:"traffic,omitempty"` // proxy-traffic (outage.go)
 	Call     *awsclient.Call `json:"call,omitempty"`
 	Error    *ErrorInfo      `json:"error,omitempty"`
-	Traffic  *ProxyTraffic   `json:"traffic,omitempty"`
 	*Finished
 }
 
@@ -132,17 +130,19 @@ type Finished struct {
 	JournalPath       string            `json:"journal,omitempty"`
 	RunbookPath       string            `json:"runbook,omitempty"`
 	DeploymentID      string            `json:"deployment_id,omitempty"`
+
+	// ProxyOutages are every period a proxy that served production had no
+	// AVAILABLE target (outage.go); ProxylessWindowMS is the critical
+	// section's alone.
+	ProxyOutages       []OutageWindow `json:"proxy_outages,omitempty"`
+	ProxyOutageTotalMS int64          `json:"proxy_outage_total_ms"`
+
 	// Metrics is what the applications saw around each step (metrics.go);
 	// empty when metrics are off.
 	Metrics []StepMetrics `json:"metrics,omitempty"`
 	// Probe is the SQL probe's measure of the applications' downtime
 	// (steps/probe); nil without --probe-dsn.
 	Probe *probe.Report `json:"probe,omitempty"`
-	// ProxyOutages are every period a proxy that served production had no
-	// AVAILABLE target (outage.go); ProxylessWindowMS is the critical
-	// section's alone.
-	ProxyOutages       []OutageWindow `json:"proxy_outages,omitempty"`
-	ProxyOutageTotalMS int64          `json:"proxy_outage_total_ms"`
 }
 
 // TimelineEntry is one step's span in the summary.

@@ -29,8 +29,8 @@ const (
 	RecordDeployment   RecordKind = "deployment"   // the deployment this run owns
 	RecordCompensation RecordKind = "compensation" // what compensation did
 	RecordProxyless    RecordKind = "proxyless"    // the proxy-less window opened or closed
-	RecordRenames      RecordKind = "renames"      // before → after names and the old blue ARNs, at switchover
 	RecordOutage       RecordKind = "outage"       // an outage window opened or closed (outage.go)
+	RecordRenames      RecordKind = "renames"      // before → after names and the old blue ARNs, at switchover
 	RecordFinish       RecordKind = "finish"
 )
 
@@ -60,11 +60,11 @@ type Record struct {
 	Options      *Options            `json:"options,omitempty"`
 	Plan         *Plan               `json:"plan,omitempty"`
 	Proxies      []ProxyRegistration `json:"proxies,omitempty"`
+	Outage       *OutageWindow       `json:"outage,omitempty"` // outage.go
 	Call         *awsclient.Call     `json:"call,omitempty"`
 	Renames      map[string]string   `json:"renames,omitempty"`
 	OldBlue      []string            `json:"old_blue,omitempty"` // ARNs of the -oldN resources
 	Finished     *Finished           `json:"finished,omitempty"`
-	Outage       *OutageWindow       `json:"outage,omitempty"`
 }
 
 // Journal is the append-only, fsynced record of one source's runs.
@@ -206,6 +206,7 @@ type JournalState struct {
 	Options      Options
 	Plan         *Plan
 	Proxies      []ProxyRegistration // the rollback record
+	Outages      []OutageWindow      // the run's outage windows so far (outage.go)
 	DeploymentID string
 	Steps        map[StepID]string // last transition per step
 	Started      map[StepID]time.Time
@@ -217,8 +218,6 @@ type JournalState struct {
 	// ContinueWithoutProxy: the operator chose to leave the proxy empty
 	// until the switchover.
 	ContinueWithoutProxy bool
-	// Outages are the run's outage windows so far (outage.go).
-	Outages []OutageWindow
 }
 
 // Unfinished is true when the latest run started and never finished, or
@@ -261,6 +260,8 @@ func FoldJournal(records []Record) JournalState {
 			s.Finished = nil
 		case RecordProxies:
 			s.Proxies = r.Proxies
+		case RecordOutage:
+			s.Outages = foldOutage(s.Outages, r)
 		case RecordDeployment:
 			s.DeploymentID = r.DeploymentID
 		case RecordStep:
@@ -284,8 +285,6 @@ func FoldJournal(records []Record) JournalState {
 			s.OldBlue = r.OldBlue
 		case RecordFinish:
 			s.Finished = r.Finished
-		case RecordOutage:
-			s.Outages = foldOutage(s.Outages, r)
 		}
 		if r.Kind == RecordStep && r.Step == StepAttachProxyBlue && r.Message == continueWithoutProxyNote {
 			s.ContinueWithoutProxy = true

@@ -24,6 +24,9 @@ import (
 // hooks here, so each path (the steps, compensation, rollback, abort) is
 // measured the same way.
 
+// EventProxyTraffic: a proxy's serving state changed (the event's Traffic).
+const EventProxyTraffic EventType = "proxy-traffic"
+
 // Causes of an outage window.
 const (
 	// OutageDetachBeforeCreate: the deregistration the legacy regime

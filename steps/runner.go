@@ -35,12 +35,12 @@ type run struct {
 	renames              map[string]string
 	oldBlue              []string // ARNs of the -oldN resources, after the switchover
 	timeline             []TimelineEntry
+	outages              outageBook           // outage windows and the live traffic line (outage.go)
 	taskSeen             map[string]taskSince // deployment task → when its status was first seen
 	// approved holds the steps the operator approved in this process, so a
 	// step re-run after the fallback to detach (create-deployment) is not
 	// asked twice for the same change.
 	approved map[StepID]bool
-	outages  outageBook // outage windows and the live traffic line (outage.go)
 }
 
 type taskSince struct {

@@ -20,10 +20,9 @@ type StatusReport struct {
 	DeploymentID string                  `json:"deployment_id,omitempty"`
 	Deployment   *awsclient.Deployment   `json:"deployment,omitempty"` // live; nil when gone
 	ProxyTargets []awsclient.ProxyTarget `json:"proxy_targets,omitempty"`
+	Outages      []OutageWindow          `json:"proxy_outages,omitempty"` // from the journal (outage.go)
 	ProxyState   string                  `json:"proxy_state"`
 	Warnings     []string                `json:"warnings,omitempty"`
-	// Outages are the run's outage windows, from the journal (outage.go).
-	Outages []OutageWindow `json:"proxy_outages,omitempty"`
 }
 
 // StepStatus is one planned step with its last journalled transition.
@@ -57,8 +56,8 @@ func Status(ctx context.Context, api awsclient.API, stateDir, source string) (St
 	}
 	st := FoldJournal(recs)
 	rep := StatusReport{Source: st.Source, JournalPath: path, Finished: st.Finished, Unfinished: st.Unfinished(), DeploymentID: st.DeploymentID}
-	rep.Outages = st.Outages
 	var src Source
+	rep.Outages = st.Outages
 	if st.Plan != nil {
 		rep.Regime = st.Plan.Regime
 		src = st.Plan.Source
@@ -147,6 +146,9 @@ func (s StatusReport) Text() string {
 	for _, t := range s.ProxyTargets {
 		fmt.Fprintf(&b, "  %s → %s %s %s\n", t.ProxyName, t.RdsResourceID, t.Type, t.Health.State)
 	}
+	if len(s.Outages) > 0 {
+		b.WriteString("proxy outages:" + OutageLines(s.Outages, OutageTotalMS(s.Outages), "\n  ") + "\n")
+	}
 	if len(s.Steps) > 0 {
 		b.WriteString("steps:\n")
 		for _, st := range s.Steps {
@@ -156,9 +158,6 @@ func (s StatusReport) Text() string {
 			}
 			fmt.Fprintf(&b, "  %-22s %-8s %s\n", st.ID, state, st.Title)
 		}
-	}
-	if len(s.Outages) > 0 {
-		b.WriteString("proxy outages:" + OutageLines(s.Outages, OutageTotalMS(s.Outages), "\n  ") + "\n")
 	}
 	for _, w := range s.Warnings {
 		fmt.Fprintf(&b, "warning: %s\n", w)
