@@ -131,13 +131,13 @@ func (r *run) resumeMarkers() []Record {
 	if r.proxylessSince != nil {
 		out = append(out, Record{Kind: RecordProxyless, State: "open", Message: "carried over: " + r.proxylessSince.UTC().Format("2006-01-02T15:04:05.000Z")})
 	}
+	out = append(out, r.outageMarkers()...)
 	if len(r.renames) > 0 || len(r.oldBlue) > 0 {
 		out = append(out, Record{Kind: RecordRenames, Renames: r.renames, OldBlue: r.oldBlue})
 	}
 	if r.continueWithoutProxy {
 		out = append(out, Record{Kind: RecordStep, Step: StepAttachProxyBlue, State: StepStateSkipped, Message: continueWithoutProxyNote})
 	}
-	out = append(out, r.outageMarkers()...)
 	return out
 }
 
