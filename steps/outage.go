@@ -444,26 +444,33 @@ func (r *run) outageSummary() []OutageWindow {
 	b := &r.outages
 	now := r.e.cfg.Clock.Now()
 	var out []OutageWindow
-	for _, w := range b.windows {
-		if w.Open {
-			end, healthy := now, true
+	for i := range b.windows {
+		if w := b.windows[i]; w.Open {
+			var end time.Time
+			healthy := true
 			for _, p := range w.Proxies {
 				q := b.proxies[p]
-				if q == nil || q.emptySince == nil {
-					continue
+				switch {
+				case q == nil || (q.emptySince != nil && q.firstHealthy == nil):
+					healthy = false // not read, or not serving at the last read
+				case q.emptySince == nil: // its part of the window ended
+				case q.firstHealthy.After(end):
+					end = *q.firstHealthy
 				}
-				if q.firstHealthy == nil {
-					healthy = false
-					continue
+			}
+			if healthy && !end.IsZero() {
+				// Seen serving, not yet confirmed by the reads after it:
+				// the run ends here, so that read ends the window.
+				for _, p := range w.Proxies {
+					if q := b.proxies[p]; q.emptySince != nil {
+						r.closeOutage(p, *q.firstHealthy)
+					}
 				}
-				end = *q.firstHealthy
 			}
-			if healthy {
-				w.Open = false
-			} else {
-				end = now
-			}
-			w.DurationMS = max(end.Sub(w.Start).Milliseconds(), w.DurationMS)
+		}
+		w := b.windows[i] // as closed above, if it was
+		if w.Open {
+			w.DurationMS = max(now.Sub(w.Start).Milliseconds(), w.DurationMS)
 		}
 		w.Proxies = slices.Clone(w.Proxies)
 		r.e.probeWindow(&w)

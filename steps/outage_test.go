@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/sim"
 	"github.com/rdsbg/rdsbg/steps/probe/pgtest"
 )
@@ -362,5 +363,60 @@ func TestNativeRunMeasuresTheProxyFollowingTheSwitchover(t *testing.T) {
 	}
 	if f.ProxyOutageTotalMS != OutageTotalMS(f.ProxyOutages) {
 		t.Errorf("total %d", f.ProxyOutageTotalMS)
+	}
+}
+
+// The book on its own: a window ends at the first of StableReads healthy
+// reads, a flicker in between restarts the count, and a run that ends
+// after a healthy read not yet confirmed ends the window at that read.
+func TestOutageBookStableReadsAndEndOfRun(t *testing.T) {
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
+	eng := env.engine(t, Options{Source: "orders-db"})
+	j, err := OpenJournal(JournalPath(env.stateDir, "orders-db"), env.clock.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	r := &run{e: eng, journal: j, proxies: []ProxyRegistration{{Proxy: "p1"}, {Proxy: "p2"}}}
+	r.setCurrent(StepDetachProxyBlue)
+	target := func(p, health string) []awsclient.ProxyTarget {
+		return []awsclient.ProxyTarget{{ProxyName: p, RdsResourceID: "orders-db", Type: "RDS_INSTANCE", Health: awsclient.TargetHealth{State: health}}}
+	}
+	step := func() { env.clock.Advance(time.Second) }
+	start := env.clock.Now()
+	r.outageEmptied("p1")
+	r.outageEmptied("p2")
+	step()
+	r.outageRead("p1", target("p1", "AVAILABLE")) // first healthy read of p1 …
+	firstP1 := env.clock.Now()
+	step()
+	r.outageRead("p1", target("p1", "UNAVAILABLE")) // … undone by a flicker
+	step()
+	for i := 0; i < 3; i++ { // StableReads (3) in a row from here
+		if i == 0 {
+			firstP1 = env.clock.Now()
+		}
+		r.outageRead("p1", target("p1", "AVAILABLE"))
+		step()
+	}
+	if len(r.outages.windows) != 1 || !r.outages.windows[0].Open {
+		t.Fatalf("windows %+v: p2 is still empty, the window must stay open", r.outages.windows)
+	}
+	if d := r.outages.windows[0].DurationMS; d != firstP1.Sub(start).Milliseconds() {
+		t.Errorf("p1's part ends after %d ms, want %d: the first of the healthy reads after the flicker", d, firstP1.Sub(start).Milliseconds())
+	}
+	r.outageRead("p2", target("p2", "AVAILABLE")) // seen, not confirmed
+	lastP2 := env.clock.Now()
+	step()
+	got := r.outageSummary()
+	if len(got) != 1 || got[0].Open || !got[0].End().Equal(lastP2) || got[0].Cause != OutageCriticalSection || len(got[0].Proxies) != 2 {
+		t.Errorf("summary %+v: want one closed critical-section window of p1 and p2 ending at p2's healthy read %s", got, lastP2)
+	}
+	if !firstP1.Before(lastP2) || !got[0].Start.Equal(start) {
+		t.Errorf("window starts %s, want %s", got[0].Start, start)
+	}
+	recs, _ := ReadJournal(j.Path())
+	if ws := FoldJournal(recs).Outages; len(ws) != 1 || ws[0].Open || ws[0].DurationMS != got[0].DurationMS {
+		t.Errorf("journal folds to %+v", ws)
 	}
 }
