@@ -33,10 +33,11 @@ import (
 	"github.com/rdsbg/rdsbg/ui"
 )
 
-// defaultDemoSpeed makes the default scenario's journey (about 25 minutes
-// of AWS time: 20 of provisioning with the upgrade, a minute of critical
-// section, cleanup) take about two minutes to watch, with the critical
-// section's timer visible for a few seconds.
+// defaultDemoSpeed makes the default scenario's journey (about 31 minutes
+// of AWS time with the simulator's AWS timings: 17 of provisioning, two
+// proxy registrations of 5, a switchover of 38 s, cleanup) take about two
+// minutes to watch (117 s measured), with the critical section's timer
+// visible for a few seconds.
 const defaultDemoSpeed = 15
 
 // globalFlags are accepted by every subcommand (design.md §4).
@@ -60,6 +61,9 @@ type globalFlags struct {
 	// hooks run at every step transition (steps/hooks.go).
 	hooks       []string
 	hookTimeout time.Duration
+	// demoRerun is set by `rdsbg demo` only: the command that reruns it,
+	// for the epilogue (the demo's simulator dies with the process).
+	demoRerun string
 }
 
 // probe is --probe-dsn, else RDSBG_PROBE_DSN.
@@ -92,6 +96,7 @@ type createFlags struct {
 	proxyMode         string
 	upgradeVia        string
 	cleanup           string
+	maxProxyOutage    time.Duration
 }
 
 func (c createFlags) options() steps.Options {
@@ -107,6 +112,7 @@ func (c createFlags) options() steps.Options {
 		ProxyMode:                         steps.ProxyMode(c.proxyMode),
 		UpgradeVia:                        steps.UpgradeVia(c.upgradeVia),
 		Cleanup:                           steps.Cleanup(c.cleanup),
+		MaxProxyOutage:                    c.maxProxyOutage,
 	}
 }
 
@@ -123,6 +129,7 @@ func addCreateFlags(cmd *cobra.Command, c *createFlags) {
 	f.StringVar(&c.proxyMode, "proxy-mode", string(steps.ProxyModeAuto), "proxy handling: auto, native or detach")
 	f.StringVar(&c.upgradeVia, "upgrade-via", "", "how green gets the target version: create (at creation) or modify (after creation); default chosen by the engine rules")
 	f.StringVar(&c.cleanup, "cleanup", string(steps.CleanupDeployment), "after switchover: none, deployment, or old-blue (snapshot then delete the -oldN resources)")
+	f.DurationVar(&c.maxProxyOutage, "max-proxy-outage", steps.DefaultMaxProxyOutage, "detach procedure: longest the proxy may stay empty before the critical section (blue's registration refused while green provisions); then roll back (the wizard asks)")
 }
 
 // addApprovalFlags adds --yes, --confirm and --output, the headless
@@ -196,8 +203,9 @@ without its proxy.
 
 Without a subcommand it opens the interactive wizard (a terminal is needed).
 
-Exit codes: 0 done, 1 a step failed (state consistent, see the journal),
-2 bad usage or input, 3 preflight blocked (nothing changed), 4 cancelled,
+Exit codes: 0 done (or ready: paused before the critical section), 1 a step
+failed (state consistent, see the journal; for status: AWS could not be
+read), 2 bad usage or input, 3 preflight blocked (nothing changed), 4 cancelled,
 5 interrupted (continue with 'rdsbg resume').`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -230,6 +238,7 @@ Exit codes: 0 done, 1 a step failed (state consistent, see the journal),
 		newDemoCommand(&g, stdin, stderr),
 		newSimCommand(stdout),
 		newPlanCommand(&g, stdout),
+		newIAMPolicyCommand(&g, stdout),
 		newRunCommand(&g, stdout, stderr),
 		newResumeCommand(&g, stdin, stdout, stderr),
 		newStatusCommand(&g, stdout),
@@ -355,11 +364,17 @@ func runInteractive(ctx context.Context, env *environment, g globalFlags, opts s
 		ProbeDSN:    g.probe(),
 		Hooks:       g.hooks,
 		HookTimeout: g.hookTimeout,
+		NextFlags:   nextFlags(g),
+		DemoRerun:   g.demoRerun,
 	}
 	var code int
 	var err error
 	if !g.plain && isTerminal(stdin, stderr) {
-		code, err = ui.RunWizard(ctx, cfg, stdin, stderr)
+		var epilogue string
+		code, epilogue, err = ui.RunWizardWithEpilogue(ctx, cfg, stdin, stderr)
+		// On the normal screen, once the alternate screen is gone: what
+		// to know and do next stays in the scrollback.
+		fmt.Fprint(stderr, epilogue)
 	} else {
 		code, err = ui.RunPlain(ctx, cfg, stdin, stderr)
 	}
@@ -370,7 +385,7 @@ func runInteractive(ctx context.Context, env *environment, g globalFlags, opts s
 }
 
 func newDemoCommand(g *globalFlags, stdin io.Reader, stderr io.Writer) *cobra.Command {
-	var scenario string
+	var scenario, timings string
 	var speed float64
 	cmd := &cobra.Command{
 		Use:   "demo",
@@ -383,7 +398,11 @@ against it through the real AWS SDK. Nothing leaves this machine.`,
 				return usageError("--speed %v must be above 0 (1 is real time)", speed)
 			}
 			clk := clock.NewScaled(speed)
-			simulator, err := sim.New(sim.Options{Scenario: scenario, Clock: clk})
+			tm, err := sim.TimingsNamed(timings)
+			if err != nil {
+				return usageError("--timings: %v", err)
+			}
+			simulator, err := sim.New(sim.Options{Scenario: scenario, Clock: clk, Timings: &tm})
 			if err != nil {
 				return usageError("%v", err)
 			}
@@ -414,11 +433,13 @@ against it through the real AWS SDK. Nothing leaves this machine.`,
 				return err
 			}
 			title := fmt.Sprintf("rdsbg demo · simulator %s · ×%g", scenario, speed)
+			dg.demoRerun = fmt.Sprintf("rdsbg demo --scenario %s --speed %g", scenario, speed)
 			return runInteractive(cmd.Context(), env, dg, steps.Options{}, "run", title, stdin, stderr)
 		},
 	}
 	cmd.Flags().StringVar(&scenario, "scenario", "rds-postgres-legacy-proxy", "simulator scenario: "+scenarioNames())
 	cmd.Flags().Float64Var(&speed, "speed", defaultDemoSpeed, "how many times faster than real AWS the simulator runs")
+	cmd.Flags().StringVar(&timings, "timings", sim.TimingsAWS, "the simulator's durations: aws (AWS's documented or measured figures) or fast (compressed, for tests)")
 	return cmd
 }
 
@@ -431,7 +452,7 @@ func scenarioNames() string {
 }
 
 func newSimCommand(stdout io.Writer) *cobra.Command {
-	var listen, scenario, faultsFile string
+	var listen, scenario, faultsFile, timings string
 	var speed float64
 	var forward map[string]string
 	cmd := &cobra.Command{
@@ -454,7 +475,11 @@ func newSimCommand(stdout io.Writer) *cobra.Command {
 					return usageError("--faults %s: %v", faultsFile, err)
 				}
 			}
-			simulator, err := sim.New(sim.Options{Scenario: scenario, Clock: clock.NewScaled(speed), Faults: faults, ProxyForwardTo: forward})
+			tm, err := sim.TimingsNamed(timings)
+			if err != nil {
+				return usageError("--timings: %v", err)
+			}
+			simulator, err := sim.New(sim.Options{Scenario: scenario, Clock: clock.NewScaled(speed), Faults: faults, ProxyForwardTo: forward, Timings: &tm})
 			if err != nil {
 				return usageError("%v", err)
 			}
@@ -490,6 +515,7 @@ func newSimCommand(stdout io.Writer) *cobra.Command {
 	cmd.Flags().StringVar(&scenario, "scenario", "rds-postgres-legacy-proxy", "scenario: "+scenarioNames())
 	cmd.Flags().Float64Var(&speed, "speed", 1, "how many times faster than real AWS the simulator runs")
 	cmd.Flags().StringVar(&faultsFile, "faults", "", "JSON file of faults to inject (format: docs/simulator.md)")
+	cmd.Flags().StringVar(&timings, "timings", sim.TimingsAWS, "durations: aws (AWS's documented or measured figures, sources in docs/simulator.md) or fast (compressed, for tests)")
 	return cmd
 }
 
@@ -542,6 +568,7 @@ func newPlanCommand(g *globalFlags, stdout io.Writer) *cobra.Command {
 				}
 			case "markdown":
 				fmt.Fprint(stdout, steps.RenderMarkdown(plan))
+				fmt.Fprint(stdout, steps.RenderIAMPolicyMarkdown(plan, d.ProxyInfo))
 				fmt.Fprint(stdout, renderChecks(checks, true))
 			default:
 				fmt.Fprint(stdout, renderChecks(checks, false))
@@ -578,7 +605,7 @@ func headlessSink(output string, stdout io.Writer) (steps.Sink, error) {
 }
 
 // runHeadless builds an engine with the --yes/--confirm approver and runs fn.
-func runHeadless(ctx context.Context, g globalFlags, opts steps.Options, yes bool, confirm, output string, stdout io.Writer, fn func(*steps.Engine, context.Context) (steps.Finished, error)) error {
+func runHeadless(ctx context.Context, g globalFlags, opts steps.Options, yes bool, confirm, output, until string, stdout io.Writer, fn func(*steps.Engine, context.Context) (steps.Finished, error)) error {
 	sink, err := headlessSink(output, stdout)
 	if err != nil {
 		return err
@@ -600,6 +627,7 @@ func runHeadless(ctx context.Context, g globalFlags, opts steps.Options, yes boo
 		ProbeDSN:    g.probe(),
 		Hooks:       g.hooks,
 		HookTimeout: g.hookTimeout,
+		Until:       until,
 	})
 	if err != nil {
 		return exitFor(err)
@@ -622,7 +650,7 @@ func runHeadless(ctx context.Context, g globalFlags, opts steps.Options, yes boo
 func newRunCommand(g *globalFlags, stdout, stderr io.Writer) *cobra.Command {
 	var c createFlags
 	var yes bool
-	var confirm, output string
+	var confirm, output, until string
 	cmd := &cobra.Command{
 		Use:   "run",
 		Short: "Headless execution for automation (--yes, and --confirm ID for severe steps)",
@@ -634,15 +662,19 @@ func newRunCommand(g *globalFlags, stdout, stderr io.Writer) *cobra.Command {
 			if !yes {
 				return usageError("run is headless and never prompts: pass --yes to approve the steps (and --confirm %s for the severe ones), or use the wizard: rdsbg --source %s", c.source, c.source)
 			}
+			if err := checkHeadlessApproval(c.source, confirm, until); err != nil {
+				return err
+			}
 			opts := c.options()
 			if err := steps.ValidateOptions(opts); err != nil {
 				return exitFor(err)
 			}
-			return runHeadless(cmd.Context(), *g, opts, yes, confirm, output, stdout, (*steps.Engine).Run)
+			return runHeadless(cmd.Context(), *g, opts, yes, confirm, output, until, stdout, (*steps.Engine).Run)
 		},
 	}
 	addCreateFlags(cmd, &c)
 	addApprovalFlags(cmd, &yes, &confirm, &output, "")
+	cmd.Flags().StringVar(&until, "until", "", "ready: prepare green and stop before the critical section (exit 0, state ready); `rdsbg resume` switches over later")
 	return cmd
 }
 
@@ -655,11 +687,14 @@ func newResumeCommand(g *globalFlags, stdin io.Reader, stdout, stderr io.Writer)
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if source == "" {
-				found, err := unfinishedSource(g.stateDir)
+				found, err := unfinishedSource(g.stateDir, stderr)
 				if err != nil {
 					return err
 				}
 				source = found
+			}
+			if err := checkHeadlessApproval(source, confirm, ""); err != nil {
+				return err
 			}
 			return headlessOrInteractive(cmd.Context(), *g, steps.Options{Source: source}, yes, confirm, output, "resume", stdin, stdout, stderr)
 		},
@@ -677,7 +712,7 @@ func headlessOrInteractive(ctx context.Context, g globalFlags, opts steps.Option
 		if mode == "abort" {
 			fn = (*steps.Engine).Abort
 		}
-		return runHeadless(ctx, g, opts, yes, confirm, output, stdout, fn)
+		return runHeadless(ctx, g, opts, yes, confirm, output, "", stdout, fn)
 	}
 	env, err := newEnvironment(ctx, g, nil)
 	if err != nil {
@@ -686,8 +721,10 @@ func headlessOrInteractive(ctx context.Context, g globalFlags, opts steps.Option
 	return runInteractive(ctx, env, g, opts, mode, "", stdin, stderr)
 }
 
-// unfinishedSource finds the one journal that resume can continue.
-func unfinishedSource(stateDirFlag string) (string, error) {
+// unfinishedSource finds the one journal that resume can continue; the
+// runs waiting for the operator are listed on w first (paused ready, with
+// age, lag and green's classes), so a choice is an informed one.
+func unfinishedSource(stateDirFlag string, w io.Writer) (string, error) {
 	dir, err := resolveStateDir(stateDirFlag)
 	if err != nil {
 		return "", err
@@ -695,6 +732,9 @@ func unfinishedSource(stateDirFlag string) (string, error) {
 	sources, err := steps.FindJournals(dir)
 	if err != nil {
 		return "", exitFor(err)
+	}
+	if runs, err := steps.PausedRuns(dir); err == nil && w != nil {
+		fmt.Fprint(w, steps.RenderPausedRuns(runs, time.Now()))
 	}
 	switch len(sources) {
 	case 0:
@@ -713,15 +753,15 @@ func newStatusCommand(g *globalFlags, stdout io.Writer) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if source == "" {
-				found, err := unfinishedSource(g.stateDir)
-				if err != nil {
+				found, listed, err := statusSource(g.stateDir, output, stdout)
+				if err != nil || listed {
 					return err
 				}
 				source = found
 			}
 			env, err := newEnvironment(cmd.Context(), *g, nil)
 			if err != nil {
-				return err
+				return statusWithoutAWS(source, g.stateDir, output, stdout, err)
 			}
 			report, err := steps.Status(cmd.Context(), env.api, env.stateDir, source)
 			if err != nil {
@@ -730,10 +770,13 @@ func newStatusCommand(g *globalFlags, stdout io.Writer) *cobra.Command {
 			if output == "json" {
 				enc := json.NewEncoder(stdout)
 				enc.SetIndent("", "  ")
-				return enc.Encode(report)
+				if err := enc.Encode(report); err != nil {
+					return err
+				}
+			} else {
+				fmt.Fprint(stdout, report.Text())
 			}
-			fmt.Fprint(stdout, report.Text())
-			return nil
+			return statusExit(report)
 		},
 	}
 	cmd.Flags().StringVar(&source, "source", "", "source of the run (default: the only unfinished journal)")
@@ -751,6 +794,13 @@ func newAbortCommand(g *globalFlags, stdin io.Reader, stdout, stderr io.Writer) 
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if source == "" {
 				return usageError("--source is required: the source whose run to abort")
+			}
+			if err := checkHeadlessApproval(source, confirm, ""); err != nil {
+				return err
+			}
+			if yes && confirm == "" {
+				// abort's one approval deletes: it is always severe.
+				return usageError("abort deletes the deployment and its green: --yes is not enough, also pass --confirm %s; nothing was changed", source)
 			}
 			return headlessOrInteractive(cmd.Context(), *g, steps.Options{Source: source}, yes, confirm, output, "abort", stdin, stdout, stderr)
 		},

@@ -37,7 +37,7 @@ func newCLIEnv(t *testing.T, scenario string) *cliEnv {
 	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "config"))
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	s, err := sim.New(sim.Options{Scenario: scenario, Clock: clock.NewVirtual(time.Date(2026, 11, 21, 22, 0, 0, 0, time.UTC))})
+	s, err := sim.New(sim.Options{Scenario: scenario, Timings: fastTimings(), Clock: clock.NewVirtual(time.Date(2026, 11, 21, 22, 0, 0, 0, time.UTC))})
 	if err != nil {
 		t.Fatal(err)
 	}

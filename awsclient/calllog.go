@@ -3,6 +3,7 @@ package awsclient
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sort"
 	"strings"
 	"sync"
@@ -27,12 +28,48 @@ type CallLog struct {
 	mu     sync.Mutex
 	nextID int
 	subs   map[int]func(Call)
-	ring   []Call // chronological, at most recentCalls
+	// retrySubs hear of each retry while the client waits for it.
+	retrySubs map[int]func(Retry)
+	ring      []Call // chronological, at most recentCalls
 }
 
 // NewCallLog returns an empty log.
 func NewCallLog() *CallLog {
-	return &CallLog{subs: map[int]func(Call){}}
+	return &CallLog{subs: map[int]func(Call){}, retrySubs: map[int]func(Retry){}}
+}
+
+// SubscribeRetries calls fn for every retry the client is about to wait
+// for (degrade.go), on the calling goroutine.
+func (l *CallLog) SubscribeRetries(fn func(Retry)) (unsubscribe func()) {
+	l.mu.Lock()
+	id := l.nextID
+	l.nextID++
+	l.retrySubs[id] = fn
+	l.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			l.mu.Lock()
+			delete(l.retrySubs, id)
+			l.mu.Unlock()
+		})
+	}
+}
+
+// RecordRetry hands r to every retry subscriber.
+func (l *CallLog) RecordRetry(r Retry) {
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	subs := make([]func(Retry), 0, len(l.retrySubs))
+	for _, fn := range l.retrySubs {
+		subs = append(subs, fn)
+	}
+	l.mu.Unlock()
+	for _, fn := range subs {
+		fn(r)
+	}
 }
 
 // Subscribe calls fn for every Call recorded from now on, on the recording
@@ -175,12 +212,20 @@ func (m *callLogMiddleware) HandleInitialize(ctx context.Context, in middleware.
 func errorCode(err error) string {
 	var apiErr smithy.APIError
 	switch {
+	case serverStatus(err) != 0 && (!errors.As(err, &apiErr) || apiErr.ErrorCode() == "" || apiErr.ErrorCode() == "UnknownError"):
+		// A 5xx whose body is not AWS's error format (an emulator's HTML
+		// page): the server failed, not the client.
+		return "ServerError"
 	case errors.As(err, &apiErr) && apiErr.ErrorCode() != "":
 		return apiErr.ErrorCode()
 	case errors.Is(err, context.Canceled):
 		return "Canceled"
 	case errors.Is(err, context.DeadlineExceeded):
 		return "DeadlineExceeded"
+	case httpStatus(err) != 0:
+		// An HTTP answer without AWS's error format (an emulator's 404
+		// for a service it lacks): name the status, not "ClientError".
+		return fmt.Sprintf("HTTP%d", httpStatus(err))
 	default:
 		return "ClientError"
 	}

@@ -98,7 +98,7 @@ func New(ctx context.Context, o Options) (*Client, error) {
 	// account's, not a service client's.
 	pace := newPacer(clk, MaxRequestsPerSecond, MaxUrgentRequestsPerSecond, time.Second)
 	loadOpts := []func(*config.LoadOptions) error{
-		config.WithRetryer(func() aws.Retryer { return pace.retryer(newRetryer(maxAttempts, clk)) }),
+		config.WithRetryer(func() aws.Retryer { return pace.retryer(newRetryer(maxAttempts, clk, o.Calls)) }),
 		config.WithAPIOptions(callLogAPIOptions(clk, o.Calls)),
 	}
 	if o.Profile != "" {
@@ -188,7 +188,11 @@ func explainConfigError(profile string, err error) error {
 // Its backoff waits on clk when clk is not the wall clock, so a throttled
 // call under a virtual clock costs no wall time and the waited time shows
 // up in the call's Duration.
-func newRetryer(maxAttempts int, clk clock.Clock) aws.RetryerV2 {
+func newRetryer(maxAttempts int, clk clock.Clock, calls ...*CallLog) aws.RetryerV2 {
+	var log *CallLog
+	if len(calls) > 0 {
+		log = calls[0]
+	}
 	return retry.NewStandard(func(so *retry.StandardOptions) {
 		so.MaxAttempts = maxAttempts
 		so.MaxBackoff = maxRetryBackoff
@@ -196,7 +200,13 @@ func newRetryer(maxAttempts int, clk clock.Clock) aws.RetryerV2 {
 		jitter := retry.NewExponentialJitterBackoff(maxRetryBackoff)
 		switch clk.(type) {
 		case clock.Real, *clock.Real:
-			so.Backoff = jitter
+			so.Backoff = retry.BackoffDelayerFunc(func(attempt int, err error) (time.Duration, error) {
+				d, derr := jitter.BackoffDelay(attempt, err)
+				if derr == nil {
+					log.RecordRetry(retryOf(attempt, maxAttempts, d, err, clk.Now()))
+				}
+				return d, derr
+			})
 			return
 		}
 		so.Backoff = retry.BackoffDelayerFunc(func(attempt int, err error) (time.Duration, error) {
@@ -204,6 +214,7 @@ func newRetryer(maxAttempts int, clk clock.Clock) aws.RetryerV2 {
 			if derr != nil {
 				return 0, derr
 			}
+			log.RecordRetry(retryOf(attempt, maxAttempts, d, err, clk.Now()))
 			// BackoffDelay has no context; the virtual and scaled clocks
 			// return at once or after d/speed, so nothing blocks for long.
 			_ = clk.Sleep(context.Background(), d)

@@ -98,7 +98,8 @@ var codeKinds = map[string]ErrorKind{
 	"InvalidParameterCombination": KindInvalidParameter,
 	"MissingParameter":            KindInvalidParameter,
 	"ValidationError":             KindInvalidParameter,
-	"InvalidAction":               KindInvalidParameter,
+	"InvalidAction":               KindUnsupported,
+	"UnknownOperationException":   KindUnsupported,
 }
 
 // Classify sorts an error from any Client method into an ErrorKind.
@@ -123,10 +124,20 @@ func Classify(err error) ErrorKind {
 	}
 	var apiErr smithy.APIError
 	if errors.As(err, &apiErr) {
-		return kindOfCode(apiErr.ErrorCode())
+		k := kindOfCode(apiErr.ErrorCode())
+		generic := apiErr.ErrorCode() == "" || apiErr.ErrorCode() == "UnknownError"
+		if k != KindOther || (serverStatus(err) == 0 && !(generic && httpStatus(err) == 404)) {
+			return k
+		}
 	}
 	if is[*CredentialsError](err) {
 		return KindAccessDenied
+	}
+	if serverStatus(err) != 0 {
+		return KindServerError
+	}
+	if httpStatus(err) == 404 {
+		return KindUnsupported // no such service or action at this endpoint
 	}
 	return KindOther
 }

@@ -43,7 +43,7 @@ func TestClassifyWireCodes(t *testing.T) {
 		{400, "SourceDatabaseNotSupportedFault", KindOther},
 		{400, "Throttling", KindThrottled},
 		{400, "ThrottlingException", KindThrottled},
-		{500, "InternalFailure", KindOther},
+		{500, "InternalFailure", KindServerError}, // a 5xx is the server's failure (issue 15)
 	}
 	for _, tc := range cases {
 		t.Run(tc.code, func(t *testing.T) {

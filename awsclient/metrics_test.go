@@ -147,7 +147,7 @@ func TestMetricsLagRisesDuringTheUpgrade(t *testing.T) {
 	// With catch-up so fast that the creation lag is gone, the lag during
 	// DB_ENGINE_VERSION_UPGRADE stands out.
 	clk := clock.NewVirtual(testStart)
-	tm := sim.DefaultTimings()
+	tm := sim.FastTimings()
 	tm.LagCatchUp = 5 * time.Second
 	s, err := sim.New(sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy, Clock: clk, Seed: 1, Timings: &tm})
 	if err != nil {

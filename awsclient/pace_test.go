@@ -99,7 +99,7 @@ func (r *requestClock) RoundTrip(req *http.Request) (*http.Response, error) {
 func TestClientStaysUnderTheRequestCeiling(t *testing.T) {
 	isolateAWSEnv(t)
 	clk := clock.NewVirtual(testStart)
-	s, err := sim.New(sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy, Clock: clk, Seed: 1,
+	s, err := sim.New(sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy, Clock: clk, Seed: 1, Timings: fastTimings(),
 		Faults: []sim.Fault{{LatencyMS: 20}, {Operation: "DescribeDBInstances", ThrottleRate: 0.3}}})
 	if err != nil {
 		t.Fatal(err)

@@ -29,7 +29,7 @@ type simHarness struct {
 func newSimHarness(t *testing.T, scenario string) *simHarness {
 	t.Helper()
 	clk := clock.NewVirtual(testStart)
-	s, err := sim.New(sim.Options{Scenario: scenario, Clock: clk, Seed: 1})
+	s, err := sim.New(sim.Options{Scenario: scenario, Clock: clk, Seed: 1, Timings: fastTimings()})
 	if err != nil {
 		t.Fatalf("sim.New(%s): %v", scenario, err)
 	}

@@ -19,6 +19,12 @@ func (e *Engine) Abort(ctx context.Context) (Finished, error) {
 		return e.finishEarly(OutcomeFailed, err, "")
 	}
 	defer r.close()
+	if r.prior.Plan != nil && r.prior.Finished != nil && r.prior.Finished.Outcome == OutcomeDone {
+		// A finished change has nothing to undo; saying "the proxy points
+		// at blue" here would be false: the journal knows where it is.
+		return e.finishEarly(OutcomeFailed, &InputError{Input: "abort", ExitCode: ExitUsage, Message: fmt.Sprintf(
+			"the last run for %s finished (%s; proxy: %s): there is nothing to abort", r.disc.Source.ID, r.prior.Finished.Outcome, r.prior.Finished.ProxyState)}, r.prior.Finished.ProxyState)
+	}
 	if r.prior.Plan != nil {
 		r.restoreFromJournal()
 	} else {
@@ -35,35 +41,40 @@ func (e *Engine) Abort(ctx context.Context) (Finished, error) {
 		r.plan.Regime = RegimeNone
 	}
 	e.emit(Event{Type: EventRunStarted, Message: "abort for " + r.disc.Source.ID})
-	_ = r.journal.Append(Record{Kind: RecordRunStarted, Source: r.disc.Source.ID, Options: &r.plan.Options, Plan: &r.plan, DeploymentID: r.depID, Message: "abort"})
-	_ = r.journal.Append(Record{Kind: RecordProxies, Proxies: r.proxies})
-	for _, rec := range r.outageMarkers() { // the windows of the run it undoes
-		_ = r.journal.Append(rec)
+	// The journal records the abort only once it is approved: a declined
+	// or refused abort is not a run, and must not hide the run it would
+	// have undone (a run paused ready stays listed and resumable).
+	startAbort := func() {
+		_ = r.journal.Append(Record{Kind: RecordRunStarted, Source: r.disc.Source.ID, Options: &r.plan.Options, Plan: &r.plan, DeploymentID: r.depID, Message: "abort"})
+		_ = r.journal.Append(Record{Kind: RecordProxies, Proxies: r.proxies})
+		for _, rec := range r.outageMarkers() { // the windows of the run it undoes
+			_ = r.journal.Append(rec)
+		}
 	}
 
 	dep, err := r.findDeployment(ctx)
 	if err != nil {
+		startAbort()
 		return r.finish(OutcomeFailed, err, r.liveProxyState(ctx, dep))
 	}
 	if r.pastSwitchover(dep) {
+		what := "the switchover has happened"
+		if dep != nil {
+			what = fmt.Sprintf("deployment %s is %s: the switchover has happened", dep.ID, dep.Status)
+		}
 		err := &InputError{Input: "abort", ExitCode: ExitUsage, Message: fmt.Sprintf(
-			"deployment %s is %s: the switchover has happened, so there is nothing to abort. %s is the new primary; use `rdsbg resume` to finish (proxy, verify, cleanup)", dep.ID, dep.Status, r.disc.Source.ID)}
+			"%s, so there is nothing to abort. %s is the new primary; use `rdsbg resume --source %s` to finish (proxy, verify, cleanup)", what, r.disc.Source.ID, r.disc.Source.ID)}
+		startAbort()
 		return r.finish(OutcomeFailed, err, r.liveProxyState(ctx, dep))
 	}
-	var what string
-	if dep == nil {
-		what = fmt.Sprintf("No deployment exists; register %s with %s again.", r.disc.Source.ID, proxyNames(r.proxies))
-	} else {
-		what = fmt.Sprintf("Delete deployment %s (%s) and its green resources, then register %s with %s again. Blue is not touched.", dep.ID, dep.Status, r.disc.Source.ID, proxyNames(r.proxies))
-	}
-	var cli []string
+	var ref *depRef
 	if dep != nil {
-		cli = append(cli, fmt.Sprintf("aws rds delete-blue-green-deployment --blue-green-deployment-identifier %s --delete-target", dep.ID))
+		ref = &depRef{id: dep.ID, status: dep.Status}
 	}
-	if err := r.ask(ctx, Approval{Kind: "step", Step: "abort", Title: "Abort: delete the deployment and restore the proxy", Text: what,
-		Severity: SeveritySevere, Confirm: r.disc.Source.ID, CLI: cli}); err != nil {
-		return r.finish(outcomeOf(err), err, r.liveProxyState(ctx, dep))
+	if err := r.ask(ctx, r.abortApproval(ctx, ref)); err != nil {
+		return e.finishEarly(outcomeOf(err), err, r.liveProxyState(ctx, dep))
 	}
+	startAbort()
 	r.setCurrent("abort")
 	if r.plan.Regime == RegimeNone {
 		r.proxies = nil

@@ -3,7 +3,6 @@ package steps
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -38,6 +37,12 @@ func (h HeadlessApprover) Approve(ctx context.Context, a Approval) (Decision, er
 		// waiting, and the wait's own limit ends the run if lag never falls.
 		h.say(a, "--yes never goes on past a failing readiness gate: waiting for the lag to fall")
 		return DecisionWait, nil
+	case "proxy-outage":
+		// Blue could not be put back on the proxy within
+		// --max-proxy-outage: automation never leaves production without
+		// its proxy for the whole provisioning.
+		h.say(a, "the proxy is still empty at --max-proxy-outage: rolling back (delete the deployment with its green, restore the proxy on blue)")
+		return DecisionRollback, nil
 	case "continue-without-proxy":
 		// Leaving production without its proxy for hours needs the typed
 		// identifier; --yes alone restores the proxy instead.
@@ -71,10 +76,10 @@ func (h HeadlessApprover) Approve(ctx context.Context, a Approval) (Decision, er
 	return DecisionDecline, nil
 }
 
-// confirmed compares the typed identifier like AWS compares identifiers:
-// case-insensitively.
+// confirmed compares the typed identifier (or the source's ARN) like AWS
+// compares identifiers: case-insensitively.
 func (h HeadlessApprover) confirmed(a Approval) bool {
-	return a.Confirm != "" && strings.EqualFold(strings.TrimSpace(h.Confirm), a.Confirm)
+	return a.Confirm != "" && ConfirmNamesSource(h.Confirm, a.Confirm)
 }
 
 func (h HeadlessApprover) say(a Approval, msg string) {

@@ -186,7 +186,7 @@ func isolateBenchEnv(b testing.TB) {
 // windowSimOptions: the legacy-regime RDS PostgreSQL scenario with a fixed
 // latency on every call and a 30 s switchover.
 func windowSimOptions() sim.Options {
-	t := sim.DefaultTimings()
+	t := sim.FastTimings()
 	t.Switchover = benchSwitchover
 	t.TargetRegister = benchTargetRegister
 	return sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy, Timings: &t, Faults: []sim.Fault{{LatencyMS: int(benchAPILatency / time.Millisecond)}}}
@@ -352,9 +352,9 @@ func BenchmarkAPIFootprint(b *testing.B) {
 		if err != nil || f.Outcome != OutcomeDone {
 			b.Fatalf("run: outcome %s: %v", f.Outcome, err)
 		}
-		pFrom, pTo, ok := r.stepSpan(StepCreateDeployment)
+		pFrom, pTo, ok := r.stepSpan(StepProvisionGreen)
 		if !ok {
-			b.Fatal("no create-deployment span")
+			b.Fatal("no provision-green span")
 		}
 		cFrom, _, ok1 := r.stepSpan(StepDetachProxyBlue)
 		_, cTo, ok2 := r.stepSpan(StepAttachProxyPrimary)

@@ -135,7 +135,7 @@ func (c cliBuilder) deleteOldBlue(src Source, deletionProtection bool) []string 
 		for _, m := range src.Members {
 			lines = append(lines, c.rds("delete-db-instance", "--db-instance-identifier", shellQuote(m+suffix)))
 		}
-		lines = append(lines, c.rds("delete-db-cluster", "--db-cluster-identifier \"${OLD##*:}\"", "--final-db-snapshot-identifier \"${OLD##*:}-final\""))
+		lines = append(lines, c.rds("delete-db-cluster", "--db-cluster-identifier \"${OLD##*:}\"", "--final-db-snapshot-identifier \"rdsbg-final-${OLD##*:}\""))
 		return lines
 	}
 	for _, m := range src.Members {
@@ -144,6 +144,6 @@ func (c cliBuilder) deleteOldBlue(src Source, deletionProtection bool) []string 
 	if deletionProtection {
 		lines = append(lines, c.rds("modify-db-instance", "--db-instance-identifier \"${OLD##*:}\"", "--no-deletion-protection", "--apply-immediately"))
 	}
-	lines = append(lines, c.rds("delete-db-instance", "--db-instance-identifier \"${OLD##*:}\"", "--final-db-snapshot-identifier \"${OLD##*:}-final\""))
+	lines = append(lines, c.rds("delete-db-instance", "--db-instance-identifier \"${OLD##*:}\"", "--final-db-snapshot-identifier \"rdsbg-final-${OLD##*:}\""))
 	return lines
 }

@@ -33,6 +33,9 @@ type Config struct {
 	// HookTimeout bounds each run (0 ⇒ DefaultHookTimeout).
 	Hooks       []string
 	HookTimeout time.Duration
+	// Until = UntilReady stops a run after ready-check, in the named state
+	// OutcomeReady (exit 0); `rdsbg resume` switches over later.
+	Until string
 }
 
 // Engine runs, resumes, aborts one blue/green procedure for one source.
@@ -127,7 +130,8 @@ func (e *Engine) subscribeCalls() func() {
 	if e.cfg.Calls == nil {
 		return func() {}
 	}
-	return e.cfg.Calls.Subscribe(func(c awsclient.Call) {
+	stopRetries := e.subscribeRetries() // degrade.go
+	stopCalls := e.cfg.Calls.Subscribe(func(c awsclient.Call) {
 		call := c
 		e.emit(Event{Time: c.Start, Type: EventAPICall, Call: &call})
 		e.mu.Lock()
@@ -144,6 +148,7 @@ func (e *Engine) subscribeCalls() func() {
 		}
 		_ = j.Append(Record{Kind: RecordCall, Step: step, Call: &call})
 	})
+	return func() { stopCalls(); stopRetries() }
 }
 
 func (e *Engine) setJournal(j *Journal) {

@@ -115,6 +115,11 @@ const (
 	OutcomeInterrupted = "interrupted"
 	OutcomeBlocked     = "blocked"
 	OutcomeRolledBack  = "rolled-back"
+	// OutcomeReady: everything before the critical section is done (green
+	// in sync, the proxy on blue) and the run waits for `rdsbg resume` to
+	// switch over: `run --until ready`, or the critical section declined in
+	// the wizard. Exit 0; status and resume list it as paused.
+	OutcomeReady = "ready"
 )
 
 // Finished is the summary carried by the run-finished event; its fields sit
@@ -143,6 +148,20 @@ type Finished struct {
 	// Probe is the SQL probe's measure of the applications' downtime
 	// (steps/probe); nil without --probe-dsn.
 	Probe *probe.Report `json:"probe,omitempty"`
+	// OldBlue: the -oldN resources AWS keeps after the switchover and
+	// whether they are read-only (oldblue.go); nil before a switchover.
+	OldBlue *OldBlueState `json:"old_blue,omitempty"`
+	// Source is the source identifier the run acted on.
+	Source string `json:"source,omitempty"`
+	// Green is green as the run left it waiting for the switchover
+	// (outcome ready): its members and classes, and the replication lag.
+	Green *GreenInfo `json:"green,omitempty"`
+	// Leftovers are the resources the run leaves in AWS (steps/leftovers.go).
+	Leftovers []Leftover `json:"leftovers,omitempty"`
+	// FinalSnapshot is the old blue's final snapshot, when cleanup old-blue
+	// took (or will take) one: the one name the prompt, runbook, call and
+	// summary use (FinalSnapshotID).
+	FinalSnapshot string `json:"final_snapshot,omitempty"`
 }
 
 // TimelineEntry is one step's span in the summary.
@@ -150,7 +169,10 @@ type TimelineEntry struct {
 	Step     StepID        `json:"step"`
 	Started  time.Time     `json:"started"`
 	Duration time.Duration `json:"duration_ns"`
-	Outcome  string        `json:"outcome"` // done, checked (a check-only step), already-done, failed, interrupted
+	Outcome  string        `json:"outcome"` // done, checked (a check-only step), already-done, declined, failed, interrupted
+	// ApprovalWait is the time the step waited for the operator's answer,
+	// kept out of Duration so that Duration measures the work.
+	ApprovalWait time.Duration `json:"approval_wait_ns,omitempty"`
 }
 
 // Exit codes (design.md §4).

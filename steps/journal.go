@@ -32,6 +32,7 @@ const (
 	RecordOutage       RecordKind = "outage"       // an outage window opened or closed (outage.go)
 	RecordRenames      RecordKind = "renames"      // before → after names and the old blue ARNs, at switchover
 	RecordFinish       RecordKind = "finish"
+	RecordTask         RecordKind = "task" // a deployment task's status and since when (tasks.go)
 )
 
 // Step transitions recorded in RecordStep.State.
@@ -65,6 +66,7 @@ type Record struct {
 	Renames      map[string]string   `json:"renames,omitempty"`
 	OldBlue      []string            `json:"old_blue,omitempty"` // ARNs of the -oldN resources
 	Finished     *Finished           `json:"finished,omitempty"`
+	Task         *TaskMark           `json:"task,omitempty"`
 }
 
 // Journal is the append-only, fsynced record of one source's runs.
@@ -218,6 +220,10 @@ type JournalState struct {
 	// ContinueWithoutProxy: the operator chose to leave the proxy empty
 	// until the switchover.
 	ContinueWithoutProxy bool
+	// Tasks are the deployment tasks' clocks (tasks.go).
+	Tasks map[string]TaskMark
+	// FinishedAt is when the latest run's finish record was written.
+	FinishedAt time.Time
 }
 
 // Unfinished is true when the latest run started and never finished, or
@@ -285,6 +291,14 @@ func FoldJournal(records []Record) JournalState {
 			s.OldBlue = r.OldBlue
 		case RecordFinish:
 			s.Finished = r.Finished
+			s.FinishedAt = r.Time
+		case RecordTask:
+			if r.Task != nil {
+				if s.Tasks == nil {
+					s.Tasks = map[string]TaskMark{}
+				}
+				s.Tasks[r.Task.Name] = *r.Task
+			}
 		}
 		if r.Kind == RecordStep && r.Step == StepAttachProxyBlue && r.Message == continueWithoutProxyNote {
 			s.ContinueWithoutProxy = true

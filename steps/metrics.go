@@ -185,6 +185,10 @@ func (w *MetricsWatcher) Sample(ctx context.Context, p *Progress) *MetricsSample
 	sample := &MetricsSample{Time: now, Period: metricsPeriod}
 	if err != nil {
 		sample.Error = "CloudWatch: " + err.Error()
+		if why, ok := awsclient.Unavailable(err); ok {
+			// Informational only (degrade.go): say what is missing.
+			sample.Error = "CloudWatch metrics unavailable (" + why + "; they need cloudwatch:GetMetricData): the run goes on without them"
+		}
 		if w.last != nil {
 			sample.Lines = w.last.Lines
 		}

@@ -134,6 +134,9 @@ func formatText(ev Event) string {
 		for _, k := range keys {
 			fmt.Fprintf(&b, "\n  renamed %s → %s", k, f.Renames[k])
 		}
+		if f.OldBlue != nil {
+			b.WriteString("\n  " + f.OldBlue.Note)
+		}
 		if f.Probe != nil {
 			b.WriteString("\n  " + f.Probe.String())
 		}
@@ -144,6 +147,15 @@ func formatText(ev Event) string {
 		}
 		if ev.Message != "" {
 			b.WriteString("\n  " + ev.Message)
+		}
+		for _, l := range f.LeftoverLines() {
+			b.WriteString("\n  left in AWS: " + l)
+		}
+		if f.Green != nil && f.Green.Lag != "" {
+			b.WriteString("\n  green's lag: " + f.Green.Lag)
+		}
+		if f.FinalSnapshot != "" {
+			b.WriteString("\n  final snapshot: " + f.FinalSnapshot)
 		}
 		if f.JournalPath != "" {
 			b.WriteString("\n  journal: " + f.JournalPath)

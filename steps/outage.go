@@ -340,15 +340,6 @@ func (r *run) servesOf(id string) string {
 	return ServesBlue
 }
 
-func (r *run) currentStep() StepID {
-	r.e.mu.Lock()
-	defer r.e.mu.Unlock()
-	if r.e.current == "" {
-		return StepID("")
-	}
-	return r.e.current
-}
-
 // emitTraffic sends a proxy-traffic event when any proxy's serving state
 // changed since the last one.
 func (r *run) emitTraffic() {

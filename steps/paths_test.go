@@ -140,18 +140,6 @@ func TestAbortAfterSwitchoverIsRefused(t *testing.T) {
 	}
 }
 
-func TestContinueWithoutProxyApproved(t *testing.T) {
-	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSMySQLNative})
-	f, err := env.engine(t, Options{Source: "shop-db", ProxyMode: ProxyModeDetach}).Run(context.Background())
-	if err != nil {
-		t.Fatalf("Run: %v", err)
-	}
-	if f.Outcome != OutcomeDone || f.ProxyState != ProxyOnNewPrimary {
-		t.Errorf("finished %s proxy %s", f.Outcome, f.ProxyState)
-	}
-	env.assertProxyHealthy(t, env.discoverRetry(t, "shop-db").Source, "shop-proxy")
-}
-
 func TestStatusOfAnInterruptedRun(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -179,7 +167,7 @@ func TestStatusOfAnInterruptedRun(t *testing.T) {
 	}
 	interrupted := false
 	for _, line := range strings.Split(text, "\n") {
-		if strings.Contains(line, "ready-check") && strings.Contains(line, StepStateInterrupted) {
+		if strings.Contains(line, string(StepProvisionGreen)) && strings.Contains(line, StepStateInterrupted) {
 			interrupted = true
 		}
 	}
@@ -225,7 +213,7 @@ func TestResumeWithAChangedPlanAsksAgain(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	env.events.hook = func(ev Event) {
-		if ev.Type == EventProgress && ev.Step == StepCreateDeployment {
+		if ev.Type == EventProgress && ev.Step == StepProvisionGreen {
 			cancel()
 		}
 	}

@@ -91,7 +91,7 @@ func BuildPlan(d Discovery, o Options, upgrade *awsclient.UpgradeTarget, now tim
 	b := planBuilder{d: d, o: o, upgrade: upgrade, regime: regime, cli: cliBuilder{region: d.Source.Region}, adopted: p.Deployment}
 	p.Steps = b.steps()
 	if regime == RegimeDetach {
-		p.ProxylessNote = "In the detach regime applications that connect through the proxy lose it twice: from detach-proxy until attach-proxy-blue's target is AVAILABLE (the whole deployment creation, typically 12–35 minutes), and in the critical section from detach-proxy-blue until attach-proxy-primary's target is AVAILABLE (proxy registration took 5–7 minutes in AWS labs). Connect directly to the DB endpoint meanwhile, or use --proxy-mode native where AWS supports it."
+		p.ProxylessNote = proxylessNote(o.SwitchoverTimeout, o.maxProxyOutage())
 	}
 	return p, nil
 }
@@ -163,9 +163,9 @@ func (b planBuilder) steps() []PlannedStep {
 			})
 		} else {
 			steps = append(steps, PlannedStep{
-				ID: StepDetachProxy, Title: "Deregister the database from its proxies", Severity: SeverityReversible,
+				ID: StepDetachProxy, Title: "Deregister the database from its proxies", Severity: SeveritySevere,
 				Why:    "Without native proxy support AWS refuses to create a blue/green deployment for a database that is a proxy target.",
-				Effect: fmt.Sprintf("The %s no longer %s to %s until attach-proxy-blue, which registers it again as soon as the deployment is AVAILABLE, without another prompt; the original registrations are journaled so they can be restored.", proxies, verb("routes", "route"), src.ID),
+				Effect: fmt.Sprintf("The %s no longer %s to %s until attach-proxy-blue, which registers it again as soon as AWS has accepted the creation, without another prompt; the original registrations are journaled so they can be restored. %s", proxies, verb("routes", "route"), src.ID, detachOutageNote(proxies, b.o.maxProxyOutage())),
 				CLI:    b.each(func(p string) string { return b.cli.deregister(p, src) }),
 			})
 		}
@@ -175,13 +175,15 @@ func (b planBuilder) steps() []PlannedStep {
 	if b.adopted == "" {
 		createCLI = append(createCLI, b.cli.createDeployment(src, b.o, upgradeAtCreate))
 	}
-	createCLI = append(createCLI, b.cli.describeDeployment("[Status,StatusDetails]")+"   # repeat until AVAILABLE")
-	createEffect := fmt.Sprintf("AWS creates a green copy of %s%s, named %s-green-xxxxxx and kept in sync with blue; production is untouched.", src.ID, membersPhrase(src), src.ID)
+	if b.adopted != "" {
+		createCLI = append(createCLI, b.cli.describeDeployment("[Status,StatusDetails]"))
+	}
+	createEffect := fmt.Sprintf("AWS starts building a green copy of %s%s, named %s-green-xxxxxx and kept in sync with blue; production is untouched. The step is done as soon as AWS has accepted the creation; provision-green waits for green.", src.ID, membersPhrase(src), src.ID)
 	if upgradeAtCreate {
 		createEffect += fmt.Sprintf(" Green is created on %s %s.", src.Engine, b.o.TargetEngineVersion)
 	}
 	if b.adopted != "" {
-		createEffect = fmt.Sprintf("Deployment %s (%s) already exists: rdsbg carries on with it and waits for AVAILABLE.", b.adopted, b.o.DeploymentName)
+		createEffect = fmt.Sprintf("Deployment %s (%s) already exists: rdsbg carries on with it.", b.adopted, b.o.DeploymentName)
 	}
 	steps = append(steps, PlannedStep{
 		ID: StepCreateDeployment, Title: fmt.Sprintf("Create blue/green deployment %s", b.o.DeploymentName), Severity: SeverityReversible,
@@ -201,13 +203,15 @@ func (b planBuilder) steps() []PlannedStep {
 		} else {
 			steps = append(steps, PlannedStep{
 				ID: StepAttachProxyBlue, Title: "Register the proxies with blue again", Severity: SeverityReversible,
-				Why:    "Production traffic through the proxy resumes on blue while green is upgraded and checked.",
-				Effect: fmt.Sprintf("The %s %s to %s again once the target is AVAILABLE.", proxies, verb("routes", "route"), src.ID),
+				Why:    "Production traffic through the proxy resumes on blue at once, while green is still provisioning: the proxy is empty only for the create call plus this registration.",
+				Effect: fmt.Sprintf("The %s %s to %s again once the target is AVAILABLE. If AWS refuses the registration, rdsbg retries every %s; after --max-proxy-outage %s it deletes the deployment with its green and restores the original targets.", proxies, verb("routes", "route"), src.ID, DefaultPollPolicy().Slow, b.o.maxProxyOutage()),
 				CLI: append(b.each(func(p string) string { return b.cli.register(p, src) }),
-					b.each(b.cli.describeTargets)...),
+					b.each(func(p string) string { return b.cli.describeTargets(p) + "   # repeat until AVAILABLE" })...),
 			})
 		}
 	}
+
+	steps = append(steps, provisionGreenStep(src, b.regime, b.adopted, b.cli))
 
 	if b.o.TargetEngineVersion != "" && b.o.UpgradeVia == UpgradeViaModify {
 		major := b.upgrade != nil && b.upgrade.Major
@@ -359,7 +363,7 @@ func (b planBuilder) oldBlueEffect() string {
 	} else if len(src.Members) > 0 {
 		what += " and its read replicas"
 	}
-	s := fmt.Sprintf("The deployment and the %s are deleted; a final snapshot %s-old1-final is kept.", what, src.ID)
+	s := fmt.Sprintf("The deployment and the %s are deleted; a final snapshot %s is kept.", what, FinalSnapshotID(src.ID+"-old1"))
 	if b.deletionProtection() {
 		s += " Deletion protection on the old blue is turned off first."
 	}

@@ -38,7 +38,7 @@ var pg16Major = &awsclient.UpgradeTarget{Engine: "postgres", Version: "16.4", Ma
 
 func TestBuildPlanDetachRegimeRunsTheSevenStepProcedure(t *testing.T) {
 	p := mustPlan(t, fixtureRDSPostgres(), Options{ProxyMode: ProxyModeDetach, TargetEngineVersion: "16.4", UpgradeVia: UpgradeViaModify}, pg16Major)
-	want := []StepID{StepPreflight, StepDetachProxy, StepCreateDeployment, StepAttachProxyBlue, StepUpgradeGreen, StepReadyCheck,
+	want := []StepID{StepPreflight, StepDetachProxy, StepCreateDeployment, StepAttachProxyBlue, StepProvisionGreen, StepUpgradeGreen, StepReadyCheck,
 		StepDetachProxyBlue, StepSwitchover, StepAttachProxyPrimary, StepVerify, StepCleanup}
 	if got := stepIDs(p); !reflect.DeepEqual(got, want) {
 		t.Fatalf("steps %v, want %v", got, want)
@@ -47,8 +47,8 @@ func TestBuildPlanDetachRegimeRunsTheSevenStepProcedure(t *testing.T) {
 		t.Errorf("regime %s major %v note %q", p.Regime, p.MajorUpgrade, p.ProxylessNote)
 	}
 	severity := map[StepID]Severity{
-		StepPreflight: SeverityReadOnly, StepDetachProxy: SeverityReversible, StepCreateDeployment: SeverityReversible,
-		StepAttachProxyBlue: SeverityReversible, StepUpgradeGreen: SeverityReversible, StepReadyCheck: SeverityReadOnly,
+		StepPreflight: SeverityReadOnly, StepDetachProxy: SeveritySevere, StepCreateDeployment: SeverityReversible,
+		StepAttachProxyBlue: SeverityReversible, StepProvisionGreen: SeverityReadOnly, StepUpgradeGreen: SeverityReversible, StepReadyCheck: SeverityReadOnly,
 		StepDetachProxyBlue: SeveritySevere, StepSwitchover: SeveritySevere, StepAttachProxyPrimary: SeveritySevere,
 		StepVerify: SeverityReadOnly, StepCleanup: SeverityReversible,
 	}
@@ -68,6 +68,23 @@ func TestBuildPlanDetachRegimeRunsTheSevenStepProcedure(t *testing.T) {
 	if strings.Contains(strings.Join(create.CLI, "\n"), "--target-engine-version") {
 		t.Errorf("upgrade via modify must not ask for the version at creation: %v", create.CLI)
 	}
+	// create-deployment is the call alone; provision-green is the wait.
+	if cli := strings.Join(create.CLI, "\n"); strings.Contains(cli, "until AVAILABLE") || !strings.Contains(cli, "create-blue-green-deployment") {
+		t.Errorf("create-deployment CLI must be the create call alone: %s", cli)
+	}
+	if pg, _ := p.Step(StepProvisionGreen); !strings.Contains(strings.Join(pg.CLI, "\n"), "describe-blue-green-deployments") || !strings.Contains(strings.Join(pg.CLI, "\n"), "until AVAILABLE") {
+		t.Errorf("provision-green CLI must wait for AVAILABLE: %v", pg.CLI)
+	}
+	// The severe detach-proxy states the outage as a range with its source.
+	detach, _ := p.Step(StepDetachProxy)
+	for _, want := range []string{"EMPTY", "5–7 min on AWS", "rds-facts", "--max-proxy-outage 10m0s"} {
+		if !strings.Contains(detach.Effect, want) {
+			t.Errorf("detach-proxy effect lacks %q: %s", want, detach.Effect)
+		}
+	}
+	if strings.Contains(p.ProxylessNote, "whole deployment creation") || !strings.Contains(p.ProxylessNote, "5–7 min on AWS") {
+		t.Errorf("proxy-less note still describes the old order or lacks the range: %s", p.ProxylessNote)
+	}
 	upgrade, _ := p.Step(StepUpgradeGreen)
 	if cli := strings.Join(upgrade.CLI, "\n"); !strings.Contains(cli, "modify-db-instance") || !strings.Contains(cli, "--allow-major-version-upgrade") || !strings.Contains(cli, "--engine-version 16.4") {
 		t.Errorf("upgrade-green CLI: %s", cli)
@@ -76,7 +93,7 @@ func TestBuildPlanDetachRegimeRunsTheSevenStepProcedure(t *testing.T) {
 
 func TestBuildPlanNativeRegimeTurnsProxyStepsIntoChecks(t *testing.T) {
 	p := mustPlan(t, fixtureRDSPostgres(), Options{TargetEngineVersion: "16.4"}, pg16Major)
-	want := []StepID{StepPreflight, StepDetachProxy, StepCreateDeployment, StepAttachProxyBlue, StepReadyCheck,
+	want := []StepID{StepPreflight, StepDetachProxy, StepCreateDeployment, StepAttachProxyBlue, StepProvisionGreen, StepReadyCheck,
 		StepDetachProxyBlue, StepSwitchover, StepAttachProxyPrimary, StepVerify, StepCleanup}
 	if got := stepIDs(p); !reflect.DeepEqual(got, want) {
 		t.Fatalf("steps %v, want %v", got, want)
@@ -104,7 +121,7 @@ func TestBuildPlanNativeRegimeTurnsProxyStepsIntoChecks(t *testing.T) {
 
 func TestBuildPlanNoProxyIsPlainBlueGreen(t *testing.T) {
 	p := mustPlan(t, fixtureMariaDBNoProxy(), Options{Cleanup: CleanupOldBlue}, nil)
-	want := []StepID{StepPreflight, StepCreateDeployment, StepReadyCheck, StepSwitchover, StepVerify, StepCleanup}
+	want := []StepID{StepPreflight, StepCreateDeployment, StepProvisionGreen, StepReadyCheck, StepSwitchover, StepVerify, StepCleanup}
 	if got := stepIDs(p); !reflect.DeepEqual(got, want) {
 		t.Fatalf("steps %v, want %v", got, want)
 	}

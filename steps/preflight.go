@@ -69,6 +69,14 @@ func ResolveUpgrade(ctx context.Context, api awsclient.API, d Discovery, o Optio
 	if isNotFound(err) {
 		return nil, preflightError("--target-engine-version", "the engine catalogue has no %s %s (the version of %s), so no upgrade target can be checked", src.Engine, src.EngineVersion, src.ID)
 	}
+	if _, ok := awsclient.Unavailable(err); ok {
+		// Degrade: CreateBlueGreenDeployment checks the target itself
+		// (degrade.go); the preflight row says so.
+		return unverifiedUpgrade(src.Engine, src.EngineVersion, want, err), nil
+	}
+	if err != nil && ctx.Err() == nil {
+		return nil, preflightError("--target-engine-version", "could not read the engine catalogue to check --target-engine-version %s: %v; nothing was changed", want, err)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -343,6 +351,15 @@ func (p *preflight) upgradeTarget(ctx context.Context) {
 		p.upgrade = up
 	}
 	src := p.d.Source
+	if upgradeUnverified(p.upgrade) {
+		kind := "minor"
+		if p.upgrade.Major {
+			kind = "major"
+		}
+		msg := strings.TrimPrefix(p.upgrade.Description, unverifiedMark) // the reason, read once
+		p.add(CheckUpgradeTarget, title, CheckWarn, msg+fmt.Sprintf("%s → %s is taken as a %s upgrade without checking it: AWS validates the target version itself when the deployment is created, and a refusal there changes nothing.", src.EngineVersion, p.upgrade.Version, kind), "grant rds:DescribeDBEngineVersions to check it here")
+		return
+	}
 	if p.upgrade.Major {
 		p.add(CheckUpgradeTarget, title, CheckWarn, fmt.Sprintf("%s → %s is a MAJOR version upgrade: test the application against %s on green before switching over; there is no downgrade after switchover.", src.EngineVersion, p.upgrade.Version, p.upgrade.Version), "")
 		return
@@ -387,6 +404,14 @@ func (p *preflight) targetParameterGroups(ctx context.Context) {
 			p.add(CheckTargetParameterGroup, title, CheckFail, fmt.Sprintf("%s %s (%s) does not exist in %s.", kind, name, flag, p.d.Source.Region), fmt.Sprintf("create it in the target version's family, or fix %s", flag))
 			return false
 		case err != nil:
+			action := "rds:DescribeDBParameters"
+			if strings.Contains(kind, "cluster") {
+				action = "rds:DescribeDBClusterParameters"
+			}
+			if msg, ok := unavailableRead(err, action, fmt.Sprintf("AWS checks that %s %s exists and fits the target version when the deployment is created.", kind, name)); ok {
+				p.add(CheckTargetParameterGroup, title, CheckWarn, msg, "grant "+action)
+				return false
+			}
 			p.add(CheckTargetParameterGroup, title, CheckFail, fmt.Sprintf("Could not read %s %s: %v", kind, name, err), "")
 			return false
 		}
@@ -453,6 +478,14 @@ func (p *preflight) replication(ctx context.Context) {
 	}
 	params, err := read(ctx, group, names...)
 	if err != nil {
+		action := "rds:DescribeDBParameters"
+		if kind == "DB cluster parameter group" {
+			action = "rds:DescribeDBClusterParameters"
+		}
+		if msg, ok := unavailableRead(err, action, fmt.Sprintf("AWS checks the replication prerequisites (%s) itself: a creation that fails on them is reported and rolled back.", strings.Join(names, ", "))); ok {
+			p.add(CheckReplication, title, CheckWarn, msg, "grant "+action)
+			return
+		}
 		p.add(CheckReplication, title, CheckFail, fmt.Sprintf("Could not read %s %s: %v", kind, group, err), "")
 		return
 	}

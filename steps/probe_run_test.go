@@ -47,7 +47,7 @@ func TestRunWithProbeMeasuresTheApplicationsDowntime(t *testing.T) {
 			reg = m.Time
 		}
 	}
-	truth := reg.Add(sim.DefaultTimings().TargetRegister).Sub(cut)
+	truth := reg.Add(sim.FastTimings().TargetRegister).Sub(cut)
 	t.Logf("%s; simulated outage %v, engine's proxy-less window %v", r, truth, time.Duration(f.ProxylessWindowMS)*time.Millisecond)
 	// The probe covers every outage window (outage.go); the critical
 	// section's is the last one.

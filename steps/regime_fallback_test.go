@@ -17,6 +17,13 @@ func TestAutoModeFallsBackToDetachAfterRefusal(t *testing.T) {
 			if !strings.Contains(a.Text, "Nothing has been changed") || !strings.Contains(a.Text, "orders-proxy") {
 				t.Errorf("fallback text does not say nothing changed and name the proxy: %q", a.Text)
 			}
+			// The same outage note as detach-proxy's, in the new order.
+			if !strings.Contains(a.Text, "EMPTY from the deregistration") || !strings.Contains(a.Text, "5–7 min on AWS") || !strings.Contains(a.Text, "rds-facts") {
+				t.Errorf("fallback text does not state the expected outage with its source: %q", a.Text)
+			}
+		}
+		if a.Kind == "step" && a.Step == StepDetachProxy && (a.Severity != SeveritySevere || a.Confirm != "orders-db" || !strings.Contains(a.Text, "5–7 min on AWS")) {
+			t.Errorf("detach-proxy after the fallback: severity %s confirm %q text %q, want severe with the outage range", a.Severity, a.Confirm, a.Text)
 		}
 	}
 	f, err := env.engine(t, Options{Source: "orders-db", ProxyMode: ProxyModeAuto}).Run(context.Background())
@@ -101,9 +108,12 @@ func (d declineKind) Approve(ctx context.Context, a Approval) (Decision, error) 
 	return d.inner.Approve(ctx, a)
 }
 
+// Native AWS refuses blue's registration once the deployment exists: the
+// detach procedure retries until --max-proxy-outage, then asks; rolling
+// back deletes the deployment with its green and restores blue.
 func TestDetachModeUnderNativeRegimeRollsBack(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSMySQLNative})
-	env.approver.answers["continue-without-proxy"] = DecisionRollback
+	env.approver.answers["proxy-outage"] = DecisionRollback
 	f, err := env.engine(t, Options{Source: "shop-db", ProxyMode: ProxyModeDetach}).Run(context.Background())
 	if err == nil {
 		t.Fatal("Run succeeded; want the rollback to end it")
@@ -113,16 +123,16 @@ func TestDetachModeUnderNativeRegimeRollsBack(t *testing.T) {
 	}
 	var asked *Approval
 	for _, a := range env.approver.seen {
-		if a.Kind == "continue-without-proxy" {
+		if a.Kind == "proxy-outage" {
 			a := a
 			asked = &a
 		}
 	}
 	if asked == nil {
-		t.Fatalf("no continue-without-proxy approval; kinds %v", env.approver.kinds())
+		t.Fatalf("no proxy-outage approval; kinds %v", env.approver.kinds())
 	}
-	if asked.Severity != SeveritySevere || asked.Confirm != "shop-db" || !strings.Contains(asked.Text, "EMPTY") {
-		t.Errorf("approval: severity %s confirm %q text %q", asked.Severity, asked.Confirm, asked.Text)
+	if !strings.Contains(asked.Text, "EMPTY") || len(asked.Choices) != 2 || asked.Choices[0] != DecisionWait || asked.Choices[1] != DecisionRollback {
+		t.Errorf("approval: choices %v text %q", asked.Choices, asked.Text)
 	}
 	plans := env.events.ofType(EventPlanReady)
 	env.assertProxyHealthy(t, plans[0].Plan.Source, "shop-proxy")
@@ -138,17 +148,23 @@ func TestDetachModeUnderNativeRegimeRollsBack(t *testing.T) {
 	}
 }
 
-func TestHeadlessRefusedRegistrationWithoutConfirmRollsBack(t *testing.T) {
+// Headless: detach-proxy is severe, so --yes alone changes nothing; with
+// --confirm the run rolls back at --max-proxy-outage without asking.
+func TestHeadlessRefusedRegistrationRollsBackAtMaxProxyOutage(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSMySQLNative})
 	eng, err := New(Config{API: env.client, Calls: env.calls, Clock: env.clock, StateDir: env.stateDir, Sink: env.events.sink,
-		Approver: HeadlessApprover{Yes: true, Sink: env.events.sink}, Options: Options{Source: "shop-db", ProxyMode: ProxyModeDetach}})
+		// approveOnly hides the headless plan check (which refuses --yes
+		// without --confirm at once, confirm_test.go), to reach the
+		// approval's own rule.
+		Approver: approveOnly{HeadlessApprover{Yes: true, Sink: env.events.sink}}, Options: Options{Source: "shop-db", ProxyMode: ProxyModeDetach}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	f, _ := eng.Run(context.Background())
-	if f.Outcome != OutcomeRolledBack || f.ProxyState != ProxyOnBlue {
-		t.Fatalf("finished %s proxy %s, want rolled-back on blue", f.Outcome, f.ProxyState)
+	if f.Outcome != OutcomeCancelled || f.ProxyState != ProxyOnBlue {
+		t.Fatalf("--yes without --confirm: finished %s proxy %s, want cancelled on blue", f.Outcome, f.ProxyState)
 	}
+	env.assertNoMutations(t)
 	found := false
 	for _, ev := range env.events.ofType(EventNotice) {
 		if strings.Contains(ev.Message, "--confirm shop-db") {
@@ -157,6 +173,23 @@ func TestHeadlessRefusedRegistrationWithoutConfirmRollsBack(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("no notice naming the missing --confirm")
+	}
+
+	eng, err = New(Config{API: env.client, Calls: env.calls, Clock: env.clock, StateDir: env.stateDir, Sink: env.events.sink,
+		Approver: HeadlessApprover{Yes: true, Confirm: "shop-db", Sink: env.events.sink}, Options: Options{Source: "shop-db", ProxyMode: ProxyModeDetach}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, _ = eng.Run(context.Background())
+	if f.Outcome != OutcomeRolledBack || f.ProxyState != ProxyOnBlue {
+		t.Fatalf("finished %s proxy %s, want rolled-back on blue", f.Outcome, f.ProxyState)
+	}
+	said := false
+	for _, ev := range env.events.ofType(EventNotice) {
+		said = said || strings.Contains(ev.Message, "rolling back")
+	}
+	if !said {
+		t.Errorf("no notice that headless rolls back at --max-proxy-outage")
 	}
 }
 
@@ -190,6 +223,11 @@ func TestCriticalSectionIsOneApproval(t *testing.T) {
 	if crit.Severity != SeveritySevere || crit.Confirm != "orders-db" ||
 		len(crit.Steps) != 3 || crit.Steps[0] != StepDetachProxyBlue || crit.Steps[2] != StepAttachProxyPrimary {
 		t.Errorf("critical approval: %+v", *crit)
+	}
+	// The expected outage as a range with its source, not only the
+	// simulator's figure: 300 s timeout + 5–7 min registration.
+	if !strings.Contains(crit.Text, "up to about 10–12 min on AWS") || !strings.Contains(crit.Text, "rds-facts") {
+		t.Errorf("critical approval does not state the expected outage on AWS with its source: %s", crit.Text)
 	}
 	joined := strings.Join(order, " ")
 	i := strings.Index(joined, "approval:critical-section")

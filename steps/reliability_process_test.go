@@ -82,7 +82,7 @@ type simProcess struct {
 // startSimProcess starts `rdsbg sim` on a free loopback port and reads its
 // URL from the first line it prints. The caller stops it.
 func startSimProcess(bin, scenario string, env []string) (*simProcess, error) {
-	cmd := exec.Command(bin, "sim", "--listen", "127.0.0.1:0", "--scenario", scenario, "--speed", fmt.Sprint(processSpeed))
+	cmd := exec.Command(bin, "sim", "--listen", "127.0.0.1:0", "--scenario", scenario, "--speed", fmt.Sprint(processSpeed), "--timings", "fast")
 	cmd.Env = env
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

@@ -100,7 +100,9 @@ func renderReliability(led *ledger, scenarios []reliabilityScenario, refs map[st
 	w("  answered once with `InvalidParameterValue` (HTTP 400, not retryable). The run must complete,\n")
 	w("  or stop before any change, or stop with exit 1, the proxy on a healthy writer and a last line\n")
 	w("  that says how to continue (never `abort` after the switchover); `resume` (twice where the n-th\n")
-	w("  call was still ahead) then completes. Calls failed for these figures: **%s**. (CI's\n", led.sampling)
+	w("  call was still ahead) then completes; a run that rolled back at `--max-proxy-outage` (proxy on\n")
+	w("  blue, no deployment left, journal finished) is run again and completes. Calls failed for these\n")
+	w("  figures: **%s**. (CI's\n", led.sampling)
 	w("  `go test ./...` fails %s; `-short`: %s.)\n", quarterRead, fewReads)
 	w("- **process stopped dead after journal record k**: the engine is stopped by a panic right after\n")
 	w("  its k-th journal record (every record but the per-call audit records), as a power cut would;\n")
@@ -109,8 +111,9 @@ func renderReliability(led *ledger, scenarios []reliabilityScenario, refs map[st
 	w("- **switchover fail / timeout**: AWS rolls the switchover back (`Fault{Switchover: …}`); the run\n")
 	w("  must end with exit 1, the proxy back on blue and the words \"rolled it back\" and \"Blue is still\n")
 	w("  production\"; `resume` then completes.\n")
-	w("- **green INVALID_CONFIGURATION**: green turns invalid 60 s into the creation wait, or as each\n")
-	w("  later step of the plan before the switchover starts (attach-proxy-blue, ready-check,\n")
+	w("- **green INVALID_CONFIGURATION**: green turns invalid 60 s after the creation (during\n")
+	w("  provisioning), or as each later step of the plan before the switchover starts\n")
+	w("  (attach-proxy-blue, provision-green, ready-check,\n")
 	w("  detach-proxy-blue, switchover: the last two inside the critical section). The run must say so\n")
 	w("  and name `rdsbg abort --source …`; the abort deletes the deployment and leaves the proxy on blue.\n")
 	w("- **guards**: an unwritable journal directory and a second run on a locked source are refused\n")
@@ -126,13 +129,26 @@ func renderReliability(led *ledger, scenarios []reliabilityScenario, refs map[st
 		}
 		w("\n")
 	}
-	var resumedTwice []string
+	var resumedTwice, rolledBack []string
 	for _, r := range rows {
 		if r.Family == "error at one call" {
 			for _, n := range r.Notes {
+				if strings.Contains(n, "rolled back at --max-proxy-outage") {
+					rolledBack = append(rolledBack, "`"+r.Scenario+"` "+n)
+					continue
+				}
 				resumedTwice = append(resumedTwice, "`"+r.Scenario+"` "+n)
 			}
 		}
+	}
+	if len(rolledBack) > 0 {
+		w("### Error at one call: runs that rolled back at `--max-proxy-outage`\n\n")
+		w("The proxy went back on blue, the deployment and its green were deleted, the journal was\n")
+		w("finished; a new `rdsbg run` then completed:\n\n")
+		for _, n := range rolledBack {
+			w("- %s\n", n)
+		}
+		w("\n")
 	}
 	if len(resumedTwice) > 0 {
 		w("### Error at one call: runs that needed a second `resume`\n\n")

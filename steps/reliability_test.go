@@ -70,6 +70,10 @@ func newReliabilityEnv(t *testing.T, o sim.Options) *engineEnv {
 	t.Helper()
 	clk := clock.NewVirtual(simStart)
 	o.Clock = clk
+	if o.Timings == nil {
+		fast := sim.FastTimings() // the figures these tests were written for
+		o.Timings = &fast
+	}
 	s, err := sim.New(o)
 	if err != nil {
 		t.Fatal(err)
@@ -207,11 +211,22 @@ func proxyHealth(ctx context.Context, api awsclient.API, sc reliabilityScenario)
 // one deployment ever created.
 func assertCompleted(t *testing.T, env *engineEnv, sc reliabilityScenario, ref reference, f Finished) {
 	t.Helper()
+	assertCompletedAfter(t, env, sc, ref, f, 0)
+}
+
+// assertCompletedAfter is assertCompleted for a run that follows
+// rolledBack runs, each of which created a deployment and deleted it
+// (with its green) before it stopped: never two at once.
+func assertCompletedAfter(t *testing.T, env *engineEnv, sc reliabilityScenario, ref reference, f Finished, rolledBack int) {
+	t.Helper()
 	if f.Outcome != OutcomeDone || f.ExitCode != ExitOK || f.ProxyState != sc.proxyState {
 		t.Errorf("finished %s exit %d proxy %s, want done 0 %s", f.Outcome, f.ExitCode, f.ProxyState, sc.proxyState)
 	}
-	if n := env.sim.DeploymentsCreated(); n != 1 {
-		t.Errorf("deployments created %d, want 1", n)
+	if n := env.sim.DeploymentsCreated(); n != 1+rolledBack {
+		t.Errorf("deployments created %d, want 1 (after %d rolled back)", n, rolledBack)
+	}
+	if deps, err := env.api.ListDeployments(context.Background(), ""); err == nil && len(deps) > 1 {
+		t.Errorf("%d deployments exist, want at most the completed run's: %+v", len(deps), deps)
 	}
 	if ok, _, detail := proxyHealth(context.Background(), env.api, sc); !ok {
 		t.Errorf("proxy not healthy on %s: %s", sc.source, detail)
@@ -436,10 +451,10 @@ func TestReliability(t *testing.T) {
 	})
 	t.Run("green-invalid-configuration", func(t *testing.T) {
 		for _, sc := range scenarios {
-			// During the creation wait (the simulator's fault), then at the
+			// 60 s after the creation (the simulator's fault: during provisioning), then at the
 			// start of each later step before the switchover: the last one
 			// inside the critical section, with the proxy deregistered.
-			for _, at := range []StepID{StepCreateDeployment, StepAttachProxyBlue, StepReadyCheck, StepDetachProxyBlue, StepSwitchover} {
+			for _, at := range []StepID{StepCreateDeployment, StepAttachProxyBlue, StepProvisionGreen, StepReadyCheck, StepDetachProxyBlue, StepSwitchover} {
 				if _, ok := refs[sc.scenario].plan.Step(at); !ok {
 					continue
 				}
@@ -500,9 +515,12 @@ func TestReliability(t *testing.T) {
 func errorAtOneCall(t *testing.T, led *ledger, sc reliabilityScenario, ref reference, fp faultPoint) {
 	env := newReliabilityEnv(t, sim.Options{Scenario: sc.scenario})
 	env.sim.AddFault(sim.Fault{Operation: fp.op, Nth: fp.n, Code: "InvalidParameterValue", HTTPStatus: 400})
-	survived, empty, note := false, false, ""
+	survived, empty, note, deployments := false, false, "", -1
 	defer func() {
-		led.record("error at one call", sc.scenario, env.sim.Stats().FailedCalls, survived && !t.Failed(), empty, env.sim.DeploymentsCreated(), note)
+		if deployments < 0 {
+			deployments = env.sim.DeploymentsCreated()
+		}
+		led.record("error at one call", sc.scenario, env.sim.Stats().FailedCalls, survived && !t.Failed(), empty, deployments, note)
 	}()
 	f, err := env.engine(t, sc.options()).Run(context.Background())
 	if err == nil {
@@ -538,6 +556,35 @@ func errorAtOneCall(t *testing.T, led *ledger, sc reliabilityScenario, ref refer
 	}
 	if f.ExitCode != ExitStepFailed {
 		t.Fatalf("exit %d (%v), want 1", f.ExitCode, err)
+	}
+	if f.Outcome == OutcomeRolledBack {
+		// Auto mode took the injected error on the creation for AWS's
+		// refusal of a proxied source (any refusal counts, design.md §2)
+		// and fell back to detach; this AWS (native) then refused blue's
+		// registration for --max-proxy-outage, and the run rolled back:
+		// the deployment and its green deleted, the proxy on blue. The
+		// operator runs again; the fault is spent.
+		if f.ProxyState != ProxyOnBlue || (len(sc.proxies) > 0 && !healthy) {
+			t.Fatalf("rolled back with the proxy %s: %s", f.ProxyState, detail)
+		}
+		if deps, derr := env.api.ListDeployments(context.Background(), ""); derr != nil || len(deps) != 0 {
+			t.Fatalf("deployments left by the rollback: %+v %v", deps, derr)
+		}
+		if fin := env.events.ofType(EventRunFinished); len(fin) != 1 || !strings.Contains(fin[0].Message, "rdsbg run --source "+sc.source) {
+			t.Errorf("the last line of a rolled-back run does not say how to start again: %+v", fin)
+		}
+		if FoldJournal(env.journal(t, sc.source)).Unfinished() {
+			t.Fatalf("a rolled-back run left a resumable journal")
+		}
+		f2, err := env.engine(t, sc.options()).Run(context.Background())
+		if err != nil {
+			t.Fatalf("run after the rollback: %v", err)
+		}
+		assertCompletedAfter(t, env, sc, ref, f2, 1)
+		note = fmt.Sprintf("%s #%d: auto fell back to detach, blue's registration refused (native AWS), rolled back at --max-proxy-outage, then run again", fp.op, fp.n)
+		deployments = 1 // the rolled-back deployment was deleted before the second was created
+		survived = true
+		return
 	}
 	if f.ProxyState != ProxyOnBlue && f.ProxyState != ProxyOnNewPrimary && f.ProxyState != ProxyNotUsed {
 		t.Fatalf("the failed run left the proxy %s", f.ProxyState)

@@ -40,6 +40,18 @@ func (e *Engine) Resume(ctx context.Context) (Finished, error) {
 	e.emit(Event{Type: EventRunStarted, Message: fmt.Sprintf("resuming %s from %s", r.disc.Source.ID, r.journal.Path())})
 
 	fresh, changed := r.replan(ctx)
+	check := r.plan
+	if changed {
+		check = fresh
+	}
+	if err := e.checkPlan(check, r.prior.Done); err != nil {
+		// Refused before the journal records the resume: nothing changed.
+		state := ""
+		if r.prior.Finished != nil {
+			state = r.prior.Finished.ProxyState
+		}
+		return e.finishEarly(OutcomeFailed, err, state)
+	}
 	if err := r.journal.Append(Record{Kind: RecordRunStarted, Source: r.disc.Source.ID, Options: &r.plan.Options, Plan: &r.plan, DeploymentID: r.depID, Message: "resume"}); err != nil {
 		return r.finish(OutcomeFailed, err, "")
 	}
@@ -91,6 +103,9 @@ func (e *Engine) resumeSource() (string, error) {
 func (r *run) restoreFromJournal() {
 	j := r.prior
 	r.plan = *j.Plan
+	if upgradeOldPlan(&r.plan) {
+		r.e.notice(StepProvisionGreen, "the journal was written by an rdsbg whose create-deployment included the wait for green; the plan now waits in provision-green, after blue is registered with the proxy again: every step is re-observed from AWS")
+	}
 	r.proxies = j.Proxies
 	if len(r.proxies) == 0 {
 		r.proxies = r.plan.Proxies
@@ -115,6 +130,7 @@ func (r *run) restoreFromJournal() {
 		r.renames[k] = v
 	}
 	r.oldBlue = append(r.oldBlue, j.OldBlue...)
+	r.restoreTasks()
 }
 
 // resumeMarkers re-records what the journal knew and the new run-started
@@ -138,7 +154,7 @@ func (r *run) resumeMarkers() []Record {
 	if r.continueWithoutProxy {
 		out = append(out, Record{Kind: RecordStep, Step: StepAttachProxyBlue, State: StepStateSkipped, Message: continueWithoutProxyNote})
 	}
-	return out
+	return append(out, r.taskMarkers()...)
 }
 
 // replan builds the plan again from live state. Before the deployment

@@ -29,11 +29,14 @@ type run struct {
 	criticalApproved     bool
 	continueWithoutProxy bool // the operator chose to leave the proxy empty until switchover
 	proxylessSince       *time.Time
+	detachedAt           *time.Time // detach-proxy deregistered blue in this process (reattach.go)
 	proxylessWindow      time.Duration
 	switchoverDuration   time.Duration
 	greenNames           map[string]string // blue id → green id, seen before the switchover
 	renames              map[string]string
-	oldBlue              []string // ARNs of the -oldN resources, after the switchover
+	oldBlue              []string   // ARNs of the -oldN resources, after the switchover
+	renamesVerified      bool       // verify_renames.go
+	events               eventWatch // rdsevents.go
 	timeline             []TimelineEntry
 	outages              outageBook           // outage windows and the live traffic line (outage.go)
 	taskSeen             map[string]taskSince // deployment task → when its status was first seen
@@ -41,11 +44,18 @@ type run struct {
 	// step re-run after the fallback to detach (create-deployment) is not
 	// asked twice for the same change.
 	approved map[StepID]bool
+	// cleanupDeclined: the operator said no to the optional cleanup after a
+	// successful switchover; the run is done, with leftovers (leftovers.go).
+	cleanupDeclined bool
+	greenSeen       []string      // green members' identifiers, as last seen
+	readyGreen      *GreenInfo    // green as a run paused ready leaves it
+	criticalWait    time.Duration // the critical section's approval wait, reported on its first step
 }
 
 type taskSince struct {
 	status string
 	since  time.Time
+	took   time.Duration // COMPLETED: the time spent in the status before (tasks.go)
 }
 
 // Run is a fresh execution: discover → preflight → plan → approval → steps.
@@ -85,6 +95,10 @@ func (e *Engine) Run(ctx context.Context) (Finished, error) {
 	plan, err := BuildPlan(r.disc, opts, upgrade, e.cfg.Clock.Now())
 	if err != nil {
 		return r.finish(OutcomeFailed, err, "")
+	}
+	if err := e.checkPlan(plan, nil); err != nil {
+		// Refused before the journal records a run: nothing has changed.
+		return e.finishEarly(OutcomeFailed, err, "")
 	}
 	r.plan = plan
 	r.proxies = plan.Proxies
@@ -200,15 +214,6 @@ type errFallbackDetach struct{ err error }
 func (e *errFallbackDetach) Error() string { return e.err.Error() }
 func (e *errFallbackDetach) Unwrap() error { return e.err }
 
-// errRegisterRefused: re-registering blue after creation was refused.
-type errRegisterRefused struct{ err error }
-
-func (e *errRegisterRefused) Error() string { return e.err.Error() }
-func (e *errRegisterRefused) Unwrap() error { return e.err }
-
-// errRolledBack: the operator chose to undo the run; the rollback succeeded.
-var errRolledBack = errors.New("rolled back at the operator's choice")
-
 // execute runs the plan's steps in order, then summarises.
 func (r *run) execute(ctx context.Context) (Finished, error) {
 	r.e.startMetrics(r.plan)
@@ -223,16 +228,12 @@ func (r *run) execute(ctx context.Context) (Finished, error) {
 			}
 			continue
 		}
-		var rr *errRegisterRefused
-		if errors.As(err, &rr) {
-			cont, rerr := r.handleRegisterRefused(ctx, rr)
-			if rerr != nil {
-				return r.fail(ctx, rerr)
-			}
-			if !cont {
-				return r.finish(OutcomeRolledBack, errRolledBack, ProxyOnBlue)
-			}
-			continue
+		var orb *errOutageRollback
+		if errors.As(err, &orb) {
+			return r.rollbackOutage(ctx, orb)
+		}
+		if errors.Is(err, errPausedReady) {
+			return r.finishReady(ctx)
 		}
 		if err != nil {
 			return r.fail(ctx, err)
@@ -253,12 +254,20 @@ func (r *run) runSteps(ctx context.Context) error {
 			continue
 		}
 		if ps.Critical && !r.criticalApproved {
+			asked := r.e.cfg.Clock.Now()
 			if err := r.approveCritical(ctx); err != nil {
-				return err
+				return r.pausedIfDeclined(ps, err)
 			}
+			r.criticalWait = r.e.cfg.Clock.Now().Sub(asked)
 		}
 		if err := r.runStep(ctx, ps); err != nil {
-			return err
+			if r.declinedCleanup(ps, err) {
+				continue
+			}
+			return r.pausedIfDeclined(ps, err)
+		}
+		if r.pauseAfter(ps) {
+			return errPausedReady
 		}
 	}
 	return nil
@@ -292,8 +301,8 @@ func (r *run) approveCritical(ctx context.Context) error {
 			cli = append(cli, s.CLI...)
 		}
 	}
-	text := fmt.Sprintf("From here to the end of %s the proxy has no target: applications connected through %s cannot reach %s until the new primary is registered and healthy. The switchover itself takes up to %s. The section runs without further prompts; if anything fails the proxy is re-registered before rdsbg stops. If AWS refuses to register the new primary while the deployment object exists, rdsbg deletes the deployment object (never a database) and registers again.",
-		StepAttachProxyPrimary, proxyNames(r.proxies), r.plan.Source.ID, r.plan.Options.SwitchoverTimeout)
+	text := fmt.Sprintf("From here to the end of %s the proxy has no target: applications connected through %s cannot reach %s until the new primary is registered and healthy. The switchover itself takes up to %s. The section runs without further prompts; if anything fails the proxy is re-registered before rdsbg stops. Declining stops here with green ready: nothing more changes, and `rdsbg resume` switches over later. If AWS refuses to register the new primary while the deployment object exists, rdsbg deletes the deployment object (never a database) and registers again. %s",
+		StepAttachProxyPrimary, proxyNames(r.proxies), r.plan.Source.ID, r.plan.Options.SwitchoverTimeout, criticalOutageNote(r.plan.Options.SwitchoverTimeout))
 	err := r.ask(ctx, Approval{Kind: "critical-section", Step: StepDetachProxyBlue, Title: "Start the critical section: detach the proxy, switch over, attach the new primary",
 		Text: text, Severity: SeveritySevere, CLI: cli, Confirm: r.plan.Source.ID, Steps: ids})
 	if err != nil {
@@ -341,12 +350,18 @@ func (r *run) runStep(ctx context.Context, ps PlannedStep) error {
 	// attach-proxy-blue is never asked: it restores production's own proxy
 	// registration, a decline would be compensated by the same call, and a
 	// prompt would only keep the proxy empty while the operator reads it.
+	var approvalWait time.Duration
 	if outcome == stepTodo && impl.apply != nil && !ps.CheckOnly && ps.Severity != SeverityReadOnly && !ps.Critical && ps.ID != StepAttachProxyBlue && !r.approved[ps.ID] {
 		a := Approval{Kind: "step", Step: ps.ID, Title: ps.Title, Text: ps.Effect + "\n" + ps.Why, Severity: ps.Severity, CLI: ps.CLI}
 		if ps.Severity == SeveritySevere {
 			a.Confirm = r.plan.Source.ID
 		}
-		if err := r.ask(ctx, a); err != nil {
+		asked := r.e.cfg.Clock.Now()
+		err := r.ask(ctx, a)
+		// The operator's thinking time is not the step's work: measured
+		// apart, and left out of the step's duration.
+		approvalWait = r.e.cfg.Clock.Now().Sub(asked)
+		if err != nil {
 			return err
 		}
 		if r.approved == nil {
@@ -361,7 +376,7 @@ func (r *run) runStep(ctx context.Context, ps PlannedStep) error {
 	startedEv := Event{Type: EventStepStarted, Step: ps.ID, Message: msg}
 	if err := r.e.runHooks(ctx, HookPre, startedEv); err != nil {
 		// Before the step's record and change: nothing of it is done.
-		return r.stepFailed(ps, started, err)
+		return r.stepFailed(ps, started.Add(approvalWait), err)
 	}
 	r.e.emit(startedEv)
 	// Journalled before the mutation: a crash from here on is resumed by
@@ -371,15 +386,15 @@ func (r *run) runStep(ctx context.Context, ps PlannedStep) error {
 	}
 	if outcome == stepTodo && impl.apply != nil {
 		if err := impl.apply(ctx); err != nil {
-			return r.stepFailed(ps, started, err)
+			return r.stepFailed(ps, started.Add(approvalWait), err)
 		}
 	}
 	if impl.settle != nil {
 		if err := impl.settle(ctx); err != nil {
-			return r.stepFailed(ps, started, err)
+			return r.stepFailed(ps, started.Add(approvalWait), err)
 		}
 	}
-	dur := r.e.cfg.Clock.Now().Sub(started)
+	dur := r.e.cfg.Clock.Now().Sub(started) - approvalWait
 	_ = r.journal.Append(Record{Kind: RecordStep, Step: ps.ID, State: StepStateDone, DeploymentID: r.depID})
 	doneEv := Event{Type: EventStepDone, Step: ps.ID, Message: fmt.Sprintf("in %s", dur.Round(time.Second))}
 	r.e.emit(doneEv)
@@ -390,7 +405,11 @@ func (r *run) runStep(ctx context.Context, ps PlannedStep) error {
 		// fallback to detach) reads as two different things in the summary.
 		result = "checked"
 	}
-	r.timeline = append(r.timeline, TimelineEntry{Step: ps.ID, Started: started, Duration: dur, Outcome: result})
+	if ps.Critical && r.criticalWait > 0 {
+		// The section's one approval, asked before its first step.
+		approvalWait, r.criticalWait = r.criticalWait, 0
+	}
+	r.timeline = append(r.timeline, TimelineEntry{Step: ps.ID, Started: started, Duration: dur, Outcome: result, ApprovalWait: approvalWait})
 	return nil
 }
 
@@ -404,8 +423,7 @@ func (r *run) setCurrent(id StepID) {
 // interrupts are passed through for execute to handle.
 func (r *run) stepFailed(ps PlannedStep, started time.Time, err error) error {
 	var fb *errFallbackDetach
-	var rr *errRegisterRefused
-	if errors.As(err, &fb) || errors.As(err, &rr) {
+	if errors.As(err, &fb) {
 		return err
 	}
 	outcome, state := "failed", StepStateFailed
@@ -413,7 +431,7 @@ func (r *run) stepFailed(ps PlannedStep, started time.Time, err error) error {
 		outcome, state = "interrupted", StepStateInterrupted
 	}
 	_ = r.journal.Append(Record{Kind: RecordStep, Step: ps.ID, State: state, Message: err.Error(), DeploymentID: r.depID})
-	failedEv := Event{Type: EventStepFailed, Step: ps.ID, Message: err.Error(), Error: errorInfo(err)}
+	failedEv := Event{Type: EventStepFailed, Step: ps.ID, Message: err.Error(), Error: r.errorInfo(err)}
 	r.e.emit(failedEv)
 	var hookErr *HookError
 	if !errors.As(err, &hookErr) {
@@ -465,10 +483,14 @@ func (r *run) finish(outcome string, err error, proxyState string) (Finished, er
 		JournalPath:       r.journal.Path(),
 		RunbookPath:       r.saveRunbook(),
 		DeploymentID:      r.depID,
+		Source:            r.disc.Source.ID,
 	}
+	f.Leftovers, f.FinalSnapshot = r.leftovers(outcome)
+	f.Green = r.readyGreen
 	if len(r.renames) > 0 {
 		f.Renames = r.renames
 	}
+	f.OldBlue = r.oldBlueState(f.Timeline)
 	if w := r.e.watcher(); w != nil {
 		f.Metrics = w.Summary()
 	}
@@ -476,10 +498,10 @@ func (r *run) finish(outcome string, err error, proxyState string) (Finished, er
 	f.ProxyOutageTotalMS = OutageTotalMS(f.ProxyOutages)
 	f.Probe = r.e.probeReport()
 	r.e.waitHooks()
-	msg := finishMessage(outcome, proxyState, err, r.disc.Source.ID, len(r.renames) > 0)
+	msg := finishMessage(outcome, proxyState, err, r.disc.Source.ID, len(r.renames) > 0 || r.switchedOver())
 	fc := f
 	_ = r.journal.Append(Record{Kind: RecordFinish, Finished: &fc, Message: msg, DeploymentID: r.depID})
-	r.e.emit(Event{Type: EventRunFinished, Message: msg, Error: errorInfo(err), Finished: &fc})
+	r.e.emit(Event{Type: EventRunFinished, Message: msg, Error: r.errorInfo(err), Finished: &fc})
 	return f, err
 }
 
@@ -512,12 +534,14 @@ func finishMessage(outcome, proxyState string, err error, source string, switche
 	switch outcome {
 	case OutcomeDone:
 		return "done; " + where
+	case OutcomeReady:
+		return fmt.Sprintf("ready: green is prepared and in sync, %s; switch over when you choose with `rdsbg resume --source %s`", where, source)
 	case OutcomeInterrupted:
 		return fmt.Sprintf("interrupted; %s; continue with `rdsbg resume --source %s`", where, source)
 	case OutcomeCancelled:
 		return fmt.Sprintf("stopped at the operator's answer; %s", where)
 	case OutcomeRolledBack:
-		return "rolled back: the deployment and its green were deleted; " + where
+		return fmt.Sprintf("rolled back: the deployment and its green were deleted; %s; start again with `rdsbg run --source %s`", where, source)
 	case OutcomeBlocked:
 		return "preflight blocked the run; nothing was changed"
 	}

@@ -38,6 +38,10 @@ func newSimEnvWith(t *testing.T, o sim.Options) *simEnv {
 	isolateAWSEnv(t)
 	clk := clock.NewVirtual(simStart)
 	o.Clock = clk
+	if o.Timings == nil {
+		fast := sim.FastTimings() // the figures these tests were written for
+		o.Timings = &fast
+	}
 	s, err := sim.New(o)
 	if err != nil {
 		t.Fatal(err)

@@ -23,6 +23,14 @@ type StatusReport struct {
 	Outages      []OutageWindow          `json:"proxy_outages,omitempty"` // from the journal (outage.go)
 	ProxyState   string                  `json:"proxy_state"`
 	Warnings     []string                `json:"warnings,omitempty"`
+	// DeploymentState is "live", "gone" (AWS says it does not exist) or
+	// "UNKNOWN" (AWS could not be read); "" without a deployment.
+	DeploymentState string `json:"deployment_state,omitempty"`
+	// Unreadable lists what AWS could not be read for (status_unknown.go):
+	// those live fields are UNKNOWN and `rdsbg status` exits 1.
+	Unreadable []string `json:"unreadable,omitempty"`
+	// Paused is the run's pause in the ready state, when it is one.
+	Paused *PausedRun `json:"paused,omitempty"`
 }
 
 // StepStatus is one planned step with its last journalled transition.
@@ -68,18 +76,29 @@ func Status(ctx context.Context, api awsclient.API, stateDir, source string) (St
 			rep.DeploymentID = st.Plan.Deployment
 		}
 	}
+	if p, ok := pausedOf(path, st); ok {
+		rep.Paused = &p
+	}
 	if api == nil {
-		rep.ProxyState = "unknown"
+		// No AWS client (no region, no configuration): every live field is
+		// unknown, never "gone".
+		rep.ProxyState = StateUnknown
+		if rep.DeploymentID != "" {
+			rep.DeploymentState = StateUnknown
+		}
 		return rep, nil
 	}
 	if rep.DeploymentID != "" {
 		dep, err := api.DescribeDeployment(ctx, rep.DeploymentID)
 		switch {
 		case awsclient.Classify(err) == awsclient.KindNotFound:
+			rep.DeploymentState = "gone"
 			rep.Warnings = append(rep.Warnings, "deployment "+rep.DeploymentID+" no longer exists")
 		case err != nil:
-			rep.Warnings = append(rep.Warnings, "could not read the deployment: "+err.Error())
+			rep.DeploymentState = StateUnknown
+			rep.Unreadable = append(rep.Unreadable, "deployment "+rep.DeploymentID+": "+err.Error())
 		default:
+			rep.DeploymentState = "live"
 			rep.Deployment = &dep
 		}
 	}
@@ -93,7 +112,7 @@ func Status(ctx context.Context, api awsclient.API, stateDir, source string) (St
 		for _, reg := range proxies {
 			ts, err := api.DescribeProxyTargets(ctx, reg.Proxy)
 			if err != nil {
-				rep.Warnings = append(rep.Warnings, fmt.Sprintf("could not read proxy %s: %v", reg.Proxy, err))
+				rep.Unreadable = append(rep.Unreadable, fmt.Sprintf("proxy %s: %v", reg.Proxy, err))
 				continue
 			}
 			mine := targetsOf(ts, src)
@@ -106,6 +125,9 @@ func Status(ctx context.Context, api awsclient.API, stateDir, source string) (St
 			}
 		}
 		switch {
+		case len(rep.Unreadable) > 0:
+			// Never turn an error into "none": unread is unknown.
+			rep.ProxyState = StateUnknown
 		case registered < len(proxies):
 			rep.ProxyState = ProxyEmpty
 		case switchedOver(rep.Deployment) || (rep.Deployment == nil && st.Steps[StepSwitchover] == StepStateDone):
@@ -125,6 +147,8 @@ func (s StatusReport) Text() string {
 		fmt.Fprintf(&b, "regime:     %s\n", s.Regime)
 	}
 	switch {
+	case s.Finished != nil && s.Finished.Outcome == OutcomeReady && s.Unfinished:
+		fmt.Fprintf(&b, "run:        paused, ready for the switchover (exit 0): `rdsbg resume --source %s` re-checks readiness and switches over\n", s.Source)
 	case s.Finished != nil && !s.Unfinished:
 		fmt.Fprintf(&b, "run:        finished, %s (exit %d)\n", s.Finished.Outcome, s.Finished.ExitCode)
 	case s.Finished != nil:
@@ -132,8 +156,14 @@ func (s StatusReport) Text() string {
 	case s.Unfinished:
 		b.WriteString("run:        unfinished (running, or crashed): `rdsbg resume` continues it\n")
 	}
+	if s.Paused != nil {
+		fmt.Fprintf(&b, "paused:     %s\n", s.Paused.Line())
+	}
 	if s.DeploymentID != "" {
 		status := "gone"
+		if s.DeploymentState == StateUnknown {
+			status = StateUnknown + " (AWS could not be read)"
+		}
 		if s.Deployment != nil {
 			status = s.Deployment.Status
 			if s.Deployment.StatusDetails != "" {
@@ -142,7 +172,11 @@ func (s StatusReport) Text() string {
 		}
 		fmt.Fprintf(&b, "deployment: %s %s\n", s.DeploymentID, status)
 	}
-	fmt.Fprintf(&b, "proxy:      %s\n", s.ProxyState)
+	proxy := s.ProxyState
+	if proxy == StateUnknown {
+		proxy += " (AWS could not be read)"
+	}
+	fmt.Fprintf(&b, "proxy:      %s\n", proxy)
 	for _, t := range s.ProxyTargets {
 		fmt.Fprintf(&b, "  %s → %s %s %s\n", t.ProxyName, t.RdsResourceID, t.Type, t.Health.State)
 	}
@@ -161,6 +195,9 @@ func (s StatusReport) Text() string {
 	}
 	for _, w := range s.Warnings {
 		fmt.Fprintf(&b, "warning: %s\n", w)
+	}
+	for _, u := range s.Unreadable {
+		fmt.Fprintf(&b, "UNKNOWN: could not read %s\n", u)
 	}
 	return b.String()
 }

@@ -39,11 +39,7 @@ func (r *run) oldResources() (instances []string, cluster string) {
 // snapshotID is deterministic so that a resumed cleanup finds the snapshot
 // the crashed one started instead of taking a second.
 func (r *run) snapshotID(resource string) string {
-	id := "rdsbg-final-" + resource
-	if len(id) > 255 {
-		id = id[:255]
-	}
-	return id
+	return FinalSnapshotID(resource)
 }
 
 // cleanup is the last step: --cleanup none | deployment | old-blue.

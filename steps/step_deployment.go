@@ -40,6 +40,8 @@ func (r *run) stepImplOf(ps PlannedStep) (stepImpl, error) {
 		return r.detachProxy(ps), nil
 	case StepCreateDeployment:
 		return r.createDeployment(ps), nil
+	case StepProvisionGreen:
+		return r.provisionGreen(ps), nil
 	case StepAttachProxyBlue:
 		if ps.CheckOnly {
 			return r.checkProxyHealthy(ps, "the proxy to keep blue AVAILABLE", r.pastSwitchover), nil
@@ -116,6 +118,7 @@ func (r *run) findDeployment(ctx context.Context) (*awsclient.Deployment, error)
 		if err != nil {
 			return nil, err
 		}
+		r.readEvents(ctx, dep.Status == "INVALID_CONFIGURATION" || dep.Status == "SWITCHOVER_FAILED")
 		return &dep, nil
 	}
 	all, err := r.api.ListDeployments(ctx, "")
@@ -157,20 +160,16 @@ func (r *run) depProgress(dep awsclient.Deployment) Progress {
 	now := r.e.cfg.Clock.Now()
 	p := Progress{DeploymentID: dep.ID, DeploymentStatus: dep.Status, StatusDetails: dep.StatusDetails, Members: dep.Members, ProxylessSince: r.proxylessSince}
 	for _, t := range dep.Tasks {
-		seen, ok := r.taskSeen[t.Name]
-		if !ok || seen.status != t.Status {
-			seen = taskSince{status: t.Status, since: now}
-			r.taskSeen[t.Name] = seen
-		}
-		p.Tasks = append(p.Tasks, TaskRow{Name: t.Name, Status: t.Status, InStatus: now.Sub(seen.since)})
+		p.Tasks = append(p.Tasks, r.taskRow(t.Name, t.Status, now))
 	}
+	r.noteGreen(dep)
 	return p
 }
 
 // invalidConfiguration explains INVALID_CONFIGURATION and the way out.
 func (r *run) invalidConfiguration(dep awsclient.Deployment) error {
 	return fatal("deployment %s is INVALID_CONFIGURATION (%s): green can no longer be switched over (for example it was modified or promoted by hand). Blue is untouched and still production. Undo with `rdsbg abort --source %s` (deletes the deployment and its green, restores the proxy), then start again",
-		dep.ID, orNone(dep.StatusDetails), r.plan.Source.ID)
+		dep.ID, r.explainWithEvents(orNone(dep.StatusDetails)), r.plan.Source.ID)
 }
 
 func orNone(s string) string {
@@ -200,12 +199,11 @@ func (r *run) createDeployment(ps PlannedStep) stepImpl {
 			if dep == nil {
 				return stepTodo, "", nil
 			}
-			switch dep.Status {
-			case "PROVISIONING":
-				return stepApplied, "deployment " + dep.ID + " exists and is provisioning", nil
-			case "INVALID_CONFIGURATION":
+			if dep.Status == "INVALID_CONFIGURATION" {
 				return 0, "", r.invalidConfiguration(*dep)
 			}
+			// AWS accepted the creation: provision-green waits for green
+			// (an old journal's create-deployment included that wait).
 			return stepDone, fmt.Sprintf("deployment %s exists (%s)", dep.ID, dep.Status), nil
 		},
 		apply: func(ctx context.Context) error {
@@ -244,22 +242,8 @@ func (r *run) createDeployment(ps PlannedStep) stepImpl {
 			r.adopt(dep.ID)
 			return nil
 		},
-		settle: func(ctx context.Context) error {
-			return r.e.wait(ctx, waitSpec{step: ps.ID, what: "the deployment to be AVAILABLE", speed: pollSlow, limit: r.e.cfg.Poll.ProvisionLimit, stable: r.e.cfg.Poll.StableReads,
-				poll: func(ctx context.Context) (bool, Progress, error) {
-					dep, err := r.api.DescribeDeployment(ctx, r.depID)
-					if err != nil {
-						return false, Progress{}, err
-					}
-					switch dep.Status {
-					case "INVALID_CONFIGURATION":
-						return false, Progress{}, r.invalidConfiguration(dep)
-					case "DELETING":
-						return false, Progress{}, fatal("deployment %s is being deleted by someone else", dep.ID)
-					}
-					return dep.Status == "AVAILABLE" && membersAvailable(dep), r.depProgress(dep), nil
-				}})
-		},
+		// Done once AWS has accepted the creation: attach-proxy-blue
+		// follows at once, provision-green waits for green.
 	}
 }
 
@@ -529,7 +513,7 @@ func (r *run) switchover(ps PlannedStep) stepImpl {
 					case "SWITCHOVER_IN_PROGRESS":
 						seenInProgress = true
 					case "SWITCHOVER_FAILED":
-						return false, p, fatal("AWS could not complete the switchover and rolled it back (%s). Blue is still production under its own name; nothing was renamed", orNone(dep.StatusDetails))
+						return false, p, fatal("AWS could not complete the switchover and rolled it back (%s). Blue is still production under its own name; nothing was renamed", r.explainWithEvents(orNone(dep.StatusDetails)))
 					case "AVAILABLE":
 						if seenInProgress || r.e.cfg.Clock.Now().Sub(start) > r.plan.Options.SwitchoverTimeout {
 							return false, p, fatal("the switchover did not finish within its %s timeout and AWS rolled it back (%s). Blue is still production; check replica lag and long-running transactions, then `rdsbg resume` to try again", r.plan.Options.SwitchoverTimeout, orNone(dep.StatusDetails))
@@ -628,6 +612,11 @@ func (r *run) verify(ps PlannedStep) stepImpl {
 						}
 						p.ProxyTargets = v.targets
 						ok = ok && v.healthyAll(len(r.proxies))
+					}
+					if ok {
+						if err := r.renamesOnce(ctx, want); err != nil {
+							return false, p, err
+						}
 					}
 					return ok, p, nil
 				}})

@@ -205,7 +205,11 @@ func (r *run) detachProxy(ps PlannedStep) stepImpl {
 			}
 			return stepTodo, "", nil
 		},
-		apply:  func(ctx context.Context) error { return r.deregisterAll(ctx, false) },
+		apply: func(ctx context.Context) error {
+			now := r.e.cfg.Clock.Now()
+			r.detachedAt = &now // the outage before creation starts here (reattach.go)
+			return r.deregisterAll(ctx, false)
+		},
 		settle: func(ctx context.Context) error { return r.waitDeregistered(ctx, ps.ID) },
 	}
 }
@@ -230,9 +234,10 @@ func (r *run) checkProxyHealthy(ps PlannedStep, what string, after func(dep *aws
 	}
 }
 
-// attachProxyBlue is step 3 (detach regime): register blue again once the
-// deployment exists, so the proxy is not empty for the hours until the
-// switchover.
+// attachProxyBlue is step 3 (detach regime): register blue again as soon
+// as AWS accepted the creation, so the proxy is not empty while green is
+// provisioning (reattach.go retries a refusal, bounded by
+// --max-proxy-outage).
 func (r *run) attachProxyBlue(ps PlannedStep) stepImpl {
 	return stepImpl{
 		observe: func(ctx context.Context) (stepOutcome, string, error) {
@@ -268,13 +273,7 @@ func (r *run) attachProxyBlue(ps PlannedStep) stepImpl {
 			}
 			return stepTodo, "", nil
 		},
-		apply: func(ctx context.Context) error {
-			err := r.registerAll(ctx)
-			if err != nil && refusal(err) {
-				return &errRegisterRefused{err: err}
-			}
-			return err
-		},
+		apply: func(ctx context.Context) error { return r.reattachBlue(ctx, ps) },
 		settle: func(ctx context.Context) error {
 			return r.waitHealthy(ctx, ps.ID, "blue's proxy targets to be AVAILABLE")
 		},
@@ -371,8 +370,8 @@ func (r *run) registerNewPrimary(ctx context.Context, step StepID) error {
 // plan: nothing has changed yet, so ask, re-plan in detach and go on.
 func (r *run) fallbackToDetach(ctx context.Context, fb *errFallbackDetach) error {
 	info := errorInfo(fb.err)
-	text := fmt.Sprintf("AWS refused to create the blue/green deployment while %s is a target of %s (%s). Native RDS Proxy support does not apply to this database. Nothing has been changed. rdsbg can switch to the detach procedure: deregister the proxy, create the deployment, register blue again, and detach/re-attach around the switchover.",
-		r.plan.Source.ID, proxyNames(r.proxies), awsWords(fb.err))
+	text := fmt.Sprintf("AWS refused to create the blue/green deployment while %s is a target of %s (%s). Native RDS Proxy support does not apply to this database. Nothing has been changed. rdsbg can switch to the detach procedure: deregister the proxy, create the deployment, register blue again at once while green is provisioning, and detach/re-attach around the switchover. %s",
+		r.plan.Source.ID, proxyNames(r.proxies), awsWords(fb.err), detachOutageNote(proxyNames(r.proxies), r.plan.Options.maxProxyOutage()))
 	d, err := r.decide(ctx, Approval{Kind: "fallback-detach", Step: StepCreateDeployment, Title: "Switch to the detach procedure?", Text: text,
 		Severity: SeverityReversible, Error: info, Choices: []Decision{DecisionApprove, DecisionDecline}})
 	if err != nil {
@@ -403,30 +402,6 @@ func awsWords(err error) string {
 		return strings.TrimSpace(info.Code + ": " + info.Message)
 	}
 	return err.Error()
-}
-
-// handleRegisterRefused asks what to do when blue cannot be registered
-// again after the deployment exists: roll back, or continue with the proxy
-// empty until the switchover. It reports whether to continue.
-func (r *run) handleRegisterRefused(ctx context.Context, rr *errRegisterRefused) (bool, error) {
-	info := errorInfo(rr.err)
-	text := fmt.Sprintf("AWS refused to register %s with %s again now that the deployment exists (%s). This account handles RDS Proxy natively during blue/green, which forbids registering afterwards. The proxy is EMPTY now.\nrollback: delete the deployment and its green, then register the original targets again (the proxy is back within minutes).\napprove: keep the proxy empty until the switchover and register the new primary after it (hours without the proxy). Approving needs the typed identifier %s.",
-		r.plan.Source.ID, proxyNames(r.proxies), awsWords(rr.err), r.plan.Source.ID)
-	d, err := r.decide(ctx, Approval{Kind: "continue-without-proxy", Step: StepAttachProxyBlue, Title: "The proxy cannot be registered with blue: roll back or continue without it?",
-		Text: text, Severity: SeveritySevere, Confirm: r.plan.Source.ID, Error: info, Choices: []Decision{DecisionRollback, DecisionApprove}})
-	if err != nil {
-		return false, err
-	}
-	if d == DecisionApprove {
-		r.continueWithoutProxy = true
-		_ = r.journal.Append(Record{Kind: RecordStep, Step: StepAttachProxyBlue, State: StepStateSkipped, Message: continueWithoutProxyNote})
-		r.e.emit(Event{Type: EventNotice, Step: StepAttachProxyBlue, Message: "continuing with the proxy empty until the switchover, as approved"})
-		return true, nil
-	}
-	if err := r.rollback(ctx); err != nil {
-		return false, err
-	}
-	return false, nil
 }
 
 // rollback deletes the deployment with its green and restores the

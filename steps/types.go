@@ -25,6 +25,11 @@ const (
 	StepCleanup            StepID = "cleanup"
 )
 
+// StepProvisionGreen waits for the deployment and every green member to be
+// AVAILABLE; in the detach regime the proxy serves blue again all along
+// (attach-proxy-blue runs before it).
+const StepProvisionGreen StepID = "provision-green"
+
 // Severity says how an operator must confirm a step.
 type Severity string
 
@@ -83,6 +88,24 @@ type Options struct {
 	ProxyMode                         ProxyMode     `json:"proxy_mode"`
 	UpgradeVia                        UpgradeVia    `json:"upgrade_via"`
 	Cleanup                           Cleanup       `json:"cleanup"`
+	// MaxProxyOutage bounds the outage before the critical section (detach
+	// regime: from detach-proxy until blue's target is AVAILABLE again);
+	// 0 ⇒ DefaultMaxProxyOutage. See --max-proxy-outage.
+	MaxProxyOutage time.Duration `json:"max_proxy_outage_ns,omitempty"`
+}
+
+// DefaultMaxProxyOutage is --max-proxy-outage's default: the create call
+// plus a proxy registration take about 5–7 minutes on AWS (rds-facts §1.10,
+// §5.5); beyond 10 minutes rdsbg stops waiting for blue and rolls back.
+const DefaultMaxProxyOutage = 10 * time.Minute
+
+// maxProxyOutage is MaxProxyOutage with its default (journals written
+// before the option existed carry 0).
+func (o Options) maxProxyOutage() time.Duration {
+	if o.MaxProxyOutage > 0 {
+		return o.MaxProxyOutage
+	}
+	return DefaultMaxProxyOutage
 }
 
 // DefaultSwitchoverTimeout is SwitchoverBlueGreenDeployment's own default

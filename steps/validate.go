@@ -115,6 +115,9 @@ func ValidateOptions(o Options) error {
 	if strings.TrimSpace(o.Source) == "" {
 		return usageError("--source", "--source is required: pass the DB instance or Aurora cluster identifier or ARN (`rdsbg` lists them)")
 	}
+	if o.MaxProxyOutage < 0 {
+		return usageError("--max-proxy-outage", "--max-proxy-outage %s is negative: pass a duration such as 10m (the default)", o.MaxProxyOutage)
+	}
 	if o.SwitchoverTimeout != 0 && (o.SwitchoverTimeout < MinSwitchoverTimeout || o.SwitchoverTimeout > MaxSwitchoverTimeout) {
 		return usageError("--switchover-timeout", "--switchover-timeout %d is outside 30–3600 seconds (AWS default: 300)", int64(o.SwitchoverTimeout/time.Second))
 	}

@@ -139,7 +139,7 @@ var typingAlternatives = [...]struct {
 func (c *confirmation) typingBindings() []key.Binding {
 	b := []key.Binding{key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "confirm typed id"))}
 	if c.offers(steps.DecisionDecline) {
-		b = append(b, key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "stop here")))
+		b = append(b, key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", c.declineWords())))
 	}
 	for _, alt := range typingAlternatives {
 		if c.offers(alt.decision) {
@@ -153,7 +153,7 @@ func (c *confirmation) typingBindings() []key.Binding {
 func (c *confirmation) typingHint() string {
 	parts := []string{"enter confirm"}
 	if c.offers(steps.DecisionDecline) {
-		parts = append(parts, "esc stop here")
+		parts = append(parts, "esc "+c.declineWords())
 	}
 	for _, alt := range typingAlternatives {
 		if c.offers(alt.decision) {

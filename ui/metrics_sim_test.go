@@ -67,7 +67,7 @@ func TestWizardShowsMetricsFromTheSimulator(t *testing.T) {
 	}
 
 	if !h.pumpUntilMetrics(func(r *runState) bool {
-		return r.current == steps.StepCreateDeployment && hasLine(r.metrics, awsclient.MetricOldestReplicationSlotLag, 3)
+		return r.current == steps.StepProvisionGreen && hasLine(r.metrics, awsclient.MetricOldestReplicationSlotLag, 3)
 	}) {
 		t.Fatalf("the run ended before the slot lag showed:\n%s", h.view())
 	}

@@ -39,6 +39,7 @@ type plainIO struct {
 	// lastProgress suppresses identical progress lines: a 1 s poll must not
 	// flood a log.
 	lastProgress string
+	proxies      string // the plan's proxies, for the epilogue
 }
 
 func (p *plainIO) printf(format string, args ...any) {
@@ -123,6 +124,14 @@ func runPlain(ctx context.Context, cfg Config, be backend, in io.Reader, out io.
 		}
 		p.printf("Run ended with an error: %v\n", err)
 	}
+	p.mu.Lock()
+	proxies := p.proxies
+	p.mu.Unlock()
+	ep := EpilogueInput{Source: opts.Source, Proxies: proxies, Code: code, Flags: cfg.NextFlags, Demo: cfg.DemoRerun}
+	if f.Outcome != "" {
+		ep.Finished = &f
+	}
+	p.printf("\n%s", Epilogue(ep))
 	return code, err
 }
 
@@ -165,6 +174,11 @@ func (p *plainIO) chooseSource(ctx context.Context, be backend) (string, error) 
 
 // sink prints one event as one or more lines.
 func (p *plainIO) sink(e steps.Event) {
+	if e.Type == steps.EventPlanReady && e.Plan != nil {
+		p.mu.Lock()
+		p.proxies = e.Plan.ProxyNames() // for the epilogue's traffic line
+		p.mu.Unlock()
+	}
 	ts := e.Time.UTC().Format("15:04:05")
 	switch e.Type {
 	case steps.EventRunStarted:
@@ -281,10 +295,20 @@ func (p *plainIO) printSummary(f steps.Finished) {
 		p.printf("Proxy outages:%s\n", steps.OutageLines(f.ProxyOutages, f.ProxyOutageTotalMS, "\n  "))
 	}
 	for _, t := range f.Timeline {
+		if t.ApprovalWait >= time.Second {
+			p.printf("  %-22s %-9s %s (answered after %s)\n", t.Step, formatDuration(t.Duration), t.Outcome, formatDuration(t.ApprovalWait))
+			continue
+		}
 		p.printf("  %-22s %-9s %s\n", t.Step, formatDuration(t.Duration), t.Outcome)
 	}
 	for _, k := range sortedKeys(f.Renames) {
 		p.printf("  renamed %s → %s\n", k, f.Renames[k])
+	}
+	if f.OldBlue != nil {
+		p.printf("%s\n", f.OldBlue.Note)
+	}
+	for _, l := range f.LeftoverLines() {
+		p.printf("Left in AWS: %s\n", l)
 	}
 	if f.JournalPath != "" {
 		p.printf("Journal: %s\n", f.JournalPath)

@@ -69,7 +69,7 @@ func TestCtrlCDuringEachWaitAsksThenLeavesAResumableRun(t *testing.T) {
 		critical bool // the quit prompt must warn that the proxy has no target
 		modify   bool // upgrade green with ModifyDBInstance (step 4) instead of at creation
 	}{
-		{steps.StepCreateDeployment, "CreateBlueGreenDeployment", 1, "DescribeBlueGreenDeployments", false, false},
+		{steps.StepProvisionGreen, "RegisterDBProxyTargets", 1, "DescribeBlueGreenDeployments", false, false},
 		{steps.StepAttachProxyBlue, "RegisterDBProxyTargets", 1, "DescribeDBProxyTargets", false, false},
 		{steps.StepUpgradeGreen, "ModifyDBInstance", 1, "DescribeDBInstances", false, true},
 		{steps.StepSwitchover, "SwitchoverBlueGreenDeployment", 1, "DescribeBlueGreenDeployments", true, false},
@@ -166,7 +166,7 @@ func gatedSimConfig(t *testing.T, scenario string, gate *pollGate) Config {
 	t.Helper()
 	isolateAWSEnv(t)
 	clk := clock.NewVirtual(t0)
-	s, err := sim.New(sim.Options{Scenario: scenario, Clock: clk})
+	s, err := sim.New(sim.Options{Scenario: scenario, Clock: clk, Timings: fastTimings()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -348,7 +348,12 @@ func renderTimeline(st Styles, width int, entries []steps.TimelineEntry) string 
 		if !e.Started.IsZero() {
 			started = e.Started.UTC().Format("15:04:05")
 		}
-		rows[i] = []string{string(e.Step), started, formatDuration(e.Duration), e.Outcome}
+		outcome := e.Outcome
+		if e.ApprovalWait >= time.Second {
+			// The operator's answer time, apart from the step's work.
+			outcome += " (answered after " + formatDuration(e.ApprovalWait) + ")"
+		}
+		rows[i] = []string{string(e.Step), started, formatDuration(e.Duration), outcome}
 	}
 	return renderTable(st, width, []string{"STEP", "STARTED", "DURATION", "OUTCOME"}, rows, func(row, col int) lipgloss.Style {
 		if col == 3 {

@@ -34,6 +34,13 @@ type Config struct {
 	// Hooks and HookTimeout: steps.Config's.
 	Hooks       []string
 	HookTimeout time.Duration
+	// NextFlags are the global flags a next command needs (" --region
+	// eu-west-1 --state-dir /x"), for the epilogue (epilogue.go).
+	NextFlags string
+	// DemoRerun is set by `rdsbg demo`: the command that runs the demo
+	// again. The demo's simulator ends with the process, so nothing
+	// promises `rdsbg resume`.
+	DemoRerun string
 }
 
 // engineStopGrace bounds how long RunWizard waits, after the program ends,
@@ -46,6 +53,13 @@ const engineStopGrace = 30 * time.Second
 // code (design.md §4): the engine's when it finished, 4 when the operator
 // left before anything ran, 5 when they left while it was running.
 func RunWizard(ctx context.Context, cfg Config, in io.Reader, out io.Writer) (int, error) {
+	code, _, err := runWizard(ctx, cfg, in, out)
+	return code, err
+}
+
+// runWizard is RunWizard that also returns the final model, for the
+// epilogue.
+func runWizard(ctx context.Context, cfg Config, in io.Reader, out io.Writer) (int, *wizard, error) {
 	if os.Getenv("NO_COLOR") != "" {
 		cfg.NoColor = true
 	}
@@ -78,5 +92,5 @@ func RunWizard(ctx context.Context, cfg Config, in io.Reader, out io.Writer) (in
 	if err != nil && code == 0 {
 		code = steps.ExitInterrupted
 	}
-	return code, err
+	return code, w, err
 }

@@ -20,7 +20,7 @@ func simConfig(t *testing.T, scenario string) Config {
 	t.Helper()
 	isolateAWSEnv(t)
 	clk := clock.NewVirtual(t0)
-	s, err := sim.New(sim.Options{Scenario: scenario, Clock: clk})
+	s, err := sim.New(sim.Options{Scenario: scenario, Clock: clk, Timings: fastTimings()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -120,7 +120,13 @@ func (m *stepModel) view() string {
 		// The question and its prompt first, so they stay on a small
 		// screen; the commands it stands for follow (scroll for more).
 		b.WriteString("\n" + m.confirm.view(m.Common, false) + "\n")
-		b.WriteString(st.Muted.Render("Equivalent AWS CLI:") + "\n" + renderCLI(st, w, ps.CLI))
+		// The approval's own commands when it names them (abort is no
+		// planned step): never "no AWS call" for a delete.
+		cli := ps.CLI
+		if len(m.confirm.approval.CLI) > 0 {
+			cli = m.confirm.approval.CLI
+		}
+		b.WriteString(st.Muted.Render("Equivalent AWS CLI:") + "\n" + renderCLI(st, w, cli))
 		return b.String()
 	}
 	if m.showCLI {

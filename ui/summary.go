@@ -14,7 +14,8 @@ import (
 // window, the before → after names and where the journal and runbook are.
 type summaryModel struct {
 	*Common
-	run *runState
+	run  *runState
+	demo bool // the demo: its simulator ends with the process, nothing to resume
 }
 
 func (m *summaryModel) view() string {
@@ -27,7 +28,7 @@ func (m *summaryModel) view() string {
 	}
 	outcome := strings.ToUpper(f.Outcome)
 	switch f.Outcome {
-	case steps.OutcomeDone:
+	case steps.OutcomeDone, steps.OutcomeReady:
 		b.WriteString(st.OK.Render("✓ "+outcome) + "  ")
 	case steps.OutcomeFailed, steps.OutcomeBlocked:
 		b.WriteString(st.Bad.Render("✗ "+outcome) + "  ")
@@ -76,6 +77,9 @@ func (m *summaryModel) view() string {
 	if len(f.Renames) > 0 {
 		b.WriteString("\n" + renderRenames(st, w, f.Renames) + "\n")
 	}
+	if f.OldBlue != nil {
+		b.WriteString(wrap(w, f.OldBlue.Note) + "\n")
+	}
 	if t := renderStepMetrics(st, w, f.Metrics); t != "" {
 		b.WriteString("\n" + t + "\n")
 	}
@@ -86,8 +90,23 @@ func (m *summaryModel) view() string {
 	if f.RunbookPath != "" {
 		b.WriteString(truncate("Runbook  "+f.RunbookPath, w) + "\n")
 	}
-	if f.ExitCode == steps.ExitInterrupted || f.Outcome == steps.OutcomeInterrupted {
-		b.WriteString(st.Warn.Render("Continue with: rdsbg resume --source "+m.sourceID()) + "\n")
+	if g := f.Green; g != nil && f.Outcome == steps.OutcomeReady {
+		lag := g.Lag
+		if lag == "" {
+			lag = "unknown (no CloudWatch data)"
+		}
+		b.WriteString("\n" + wrap(w, "Green is in sync and waits for the switchover; lag "+lag+".") + "\n")
+	}
+	if left := f.LeftoverLines(); len(left) > 0 {
+		b.WriteString("\n" + st.Heading.Render("Left in AWS") + "\n")
+		for _, l := range left {
+			b.WriteString(wrap(w, "  "+l) + "\n")
+		}
+	}
+	if m.demo {
+		b.WriteString(st.Muted.Render(wrap(w, "Demo: the simulator lives in this process; q ends both.")) + "\n")
+	} else if cmd, why := f.NextStep(m.sourceID()); cmd != "" {
+		b.WriteString(st.Warn.Render(wrap(w, "Next: "+cmd+" — "+why)) + "\n")
 	}
 	return strings.TrimRight(b.String(), "\n")
 }

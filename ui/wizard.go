@@ -133,7 +133,7 @@ func newWizard(ctx context.Context, cfg Config, be backend) *wizard {
 		step:       &stepModel{Common: c, run: run},
 		critical:   &criticalModel{Common: c, run: run},
 		errScreen:  &errorModel{Common: c, run: run},
-		summary:    &summaryModel{Common: c, run: run},
+		summary:    &summaryModel{Common: c, run: run, demo: cfg.DemoRerun != ""},
 		engineDone: make(chan struct{}),
 		spawn:      func(run func() tea.Msg) tea.Cmd { return run },
 	}
@@ -634,12 +634,7 @@ func (w *wizard) apiPanel() string {
 func (w *wizard) quitDialog() string {
 	c := w.common
 	st := c.Styles
-	text := "Quit the wizard? AWS keeps going with whatever it is doing now; nothing is undone. " +
-		"The journal records where the run stopped: `rdsbg resume` continues from there."
-	if w.run.inCritical() {
-		text = "WARNING: you are inside the critical section: the proxy has NO TARGET right now and applications " +
-			"using it cannot connect until the new primary is registered. If you quit, run `rdsbg resume` at once. " + text
-	}
+	text := w.quitAdvice()
 	return st.DangerBox.Width(c.contentWidth()).Render(wrap(c.contentWidth()-4, text) + "\n\n" + st.Bold.Render("y quit · n stay"))
 }
 

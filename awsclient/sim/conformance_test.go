@@ -165,3 +165,62 @@ func TestConformanceAWSCLI(t *testing.T) {
 	c.ok("rds", "deregister-db-proxy-targets", "--db-proxy-name", "shop-proxy", "--db-instance-identifiers", "shop-db")
 	c.fails("DBProxyTargetNotFoundFault", "rds", "deregister-db-proxy-targets", "--db-proxy-name", "shop-proxy", "--db-instance-identifiers", "shop-db")
 }
+
+// Issue 15's differences, as the AWS CLI shows them (docs/simulator.md
+// "Differences fixed").
+func TestConformanceAWSCLIDifferences(t *testing.T) {
+	if _, err := exec.LookPath("aws"); err != nil {
+		t.Fatal("the AWS CLI is not on PATH: it is on the machine image, and .ci/run installs it where it is missing")
+	}
+	s, err := sim.New(sim.Options{Scenario: sim.ScenarioRDSMariaDBNoProxy, Clock: clock.NewScaled(600),
+		Faults: []sim.Fault{{CreationFail: "the snapshot of the source could not be restored"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	c := cli{t: t, endpoint: srv.URL, home: t.TempDir()}
+	if err := os.WriteFile(c.home+"/config", []byte("[default]\nparameter_validation = false\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	// 1. Unknown filter names; case-sensitive values.
+	_, errOut, ok := c.run("rds", "describe-db-instances", "--filters", "Name=DBInstanceStatus,Values=available")
+	if ok || !strings.Contains(errOut, "InvalidParameterValue") || !strings.Contains(errOut, "Unrecognized filter name") {
+		t.Fatalf("unknown filter name: ok=%v %s", ok, errOut)
+	}
+	v := c.ok("rds", "describe-db-instances", "--filters", "Name=db-instance-id,Values=CATALOG-DB")
+	if n := len(field(v, "DBInstances").([]any)); n != 0 {
+		t.Fatalf("filter values are case-sensitive: %v", v)
+	}
+
+	// 4. A creation that fails: INVALID_CONFIGURATION, and the event says why.
+	v = c.ok("rds", "create-blue-green-deployment", "--blue-green-deployment-name", "bad",
+		"--source", "arn:aws:rds:us-east-1:123456789012:db:catalog-db")
+	bad, _ := field(v, "BlueGreenDeployment", "BlueGreenDeploymentIdentifier").(string)
+	c.waitFor(bad, "INVALID_CONFIGURATION")
+	v = c.ok("rds", "describe-events", "--source-type", "blue-green-deployment", "--source-identifier", bad, "--duration", "1440")
+	if msg, _ := field(v, "Events", 0, "Message").(string); !strings.Contains(msg, "failed because the snapshot") {
+		t.Fatalf("describe-events: %v", v)
+	}
+	c.ok("rds", "delete-blue-green-deployment", "--blue-green-deployment-identifier", bad, "--delete-target")
+
+	// 2. Blue can't pass green; 7. SwitchoverTimeout above 3600.
+	v = c.ok("rds", "create-blue-green-deployment", "--blue-green-deployment-name", "good",
+		"--source", "arn:aws:rds:us-east-1:123456789012:db:catalog-db", "--target-engine-version", "10.11.10")
+	id, _ := field(v, "BlueGreenDeployment", "BlueGreenDeploymentIdentifier").(string)
+	c.waitFor(id, "AVAILABLE")
+	c.fails("InvalidParameterCombination", "rds", "modify-db-instance", "--db-instance-identifier", "catalog-db",
+		"--engine-version", "11.4.3", "--allow-major-version-upgrade", "--apply-immediately")
+	c.fails("InvalidParameterValue", "rds", "switchover-blue-green-deployment", "--blue-green-deployment-identifier", id, "--switchover-timeout", "3601")
+	c.ok("rds", "switchover-blue-green-deployment", "--blue-green-deployment-identifier", id)
+	c.waitFor(id, "SWITCHOVER_COMPLETED")
+	v = c.ok("rds", "describe-events", "--source-type", "blue-green-deployment", "--source-identifier", id, "--duration", "1440")
+	var msgs []string
+	for _, ev := range field(v, "Events").([]any) {
+		msgs = append(msgs, ev.(map[string]any)["Message"].(string))
+	}
+	if joined := strings.Join(msgs, "\n"); !strings.Contains(joined, "tasks completed") || !strings.Contains(joined, "Renamed catalog-db to catalog-db-old1") {
+		t.Fatalf("describe-events after the switchover:\n%s", joined)
+	}
+}

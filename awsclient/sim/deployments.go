@@ -22,6 +22,7 @@ const (
 	taskPending            = "PENDING"
 	taskInProgress         = "IN_PROGRESS"
 	taskCompleted          = "COMPLETED"
+	taskFailed             = "FAILED"
 )
 
 // Task names (rds-facts §2.4).
@@ -243,6 +244,7 @@ func (s *Simulator) createBlueGreenDeployment(c *call) (any, *apiError) {
 	st.Deployments = append(st.Deployments, d)
 	s.deploymentsCreated++
 	s.schedule(c.now.Add(s.timings.ProvisioningStart), func(at time.Time) { s.runTask(d, steps, 0, at) })
+	s.armCreationFailure(d, steps, c.now)
 	if f, ok := s.takeModelFault(func(f Fault) bool { return f.GreenInvalidAfterMS > 0 }); ok {
 		s.schedule(c.now.Add(time.Duration(f.GreenInvalidAfterMS)*time.Millisecond), func(time.Time) {
 			if d.Status == bgProvisioning || d.Status == bgAvailable {
@@ -328,13 +330,13 @@ type taskStep struct {
 
 // runTask starts task i and schedules its completion and the next task.
 func (s *Simulator) runTask(d *Deployment, steps []taskStep, i int, at time.Time) {
-	if d.Status == bgDeleting || s.st.findDeployment(d.ID) != d {
+	if d.Status == bgDeleting || d.creationFailed || s.st.findDeployment(d.ID) != d {
 		return
 	}
 	d.Tasks[i].Status = taskInProgress
 	steps[i].start(at)
 	s.schedule(at.Add(steps[i].dur), func(done time.Time) {
-		if d.Status == bgDeleting || s.st.findDeployment(d.ID) != d {
+		if d.Status == bgDeleting || d.creationFailed || s.st.findDeployment(d.ID) != d {
 			return
 		}
 		d.Tasks[i].Status = taskCompleted
@@ -348,6 +350,7 @@ func (s *Simulator) runTask(d *Deployment, steps []taskStep, i int, at time.Time
 			for _, m := range d.Members {
 				m.Status = bgAvailable
 			}
+			s.emitDeployment(done, d, "RDS-EVENT-0244", "notification", "Blue/green deployment tasks completed: the green environment can be changed further or switched over.")
 		}
 	})
 }
@@ -388,6 +391,7 @@ func (s *Simulator) cloneInstance(blue *Instance, at time.Time) *Instance {
 	green.PendingEngineVersion = ""
 	green.ReplicaOf = ""
 	green.ClusterResourceID = ""
+	green.ReadOnly = true // green is read-only by default (rds-facts §4.1)
 	return &green
 }
 
@@ -487,7 +491,7 @@ func (s *Simulator) auroraTasks(d *Deployment, blue *Cluster, upgrade bool) []ta
 		d.Members = append(d.Members, m)
 	}
 	var green *Cluster
-	steps := []taskStep{{name: taskCreateReplica, dur: s.timings.ReplicaCreate,
+	steps := []taskStep{{name: taskCreateReplica, dur: s.timings.auroraReplicaCreate(),
 		start: func(at time.Time) {
 			g := *blue
 			g.ID = s.greenName(blue.ID)
@@ -496,6 +500,7 @@ func (s *Simulator) auroraTasks(d *Deployment, blue *Cluster, upgrade bool) []ta
 			g.CreateTime = at
 			g.DeletionProtection = false
 			g.CustomEndpoints = nil
+			g.ReadOnly = true
 			if !upgrade && d.TargetClusterGroup != "" {
 				g.ParameterGroup = d.TargetClusterGroup
 			}
@@ -513,7 +518,7 @@ func (s *Simulator) auroraTasks(d *Deployment, blue *Cluster, upgrade bool) []ta
 			}
 		}}}
 	if upgrade {
-		steps = append(steps, taskStep{name: taskEngineUpgrade, dur: s.timings.EngineUpgrade,
+		steps = append(steps, taskStep{name: taskEngineUpgrade, dur: s.timings.auroraEngineUpgrade(),
 			start: func(time.Time) {
 				if green.Status == "available" {
 					green.Status = "upgrading"
@@ -570,7 +575,10 @@ func (s *Simulator) auroraTasks(d *Deployment, blue *Cluster, upgrade bool) []ta
 
 func (s *Simulator) describeBlueGreenDeployments(c *call) (any, *apiError) {
 	id := c.form.Get("BlueGreenDeploymentIdentifier")
-	f := filters(c.form)
+	f, ferr := filtersFor(c.form, "blue-green-deployment-identifier", "blue-green-deployment-name", "source", "target")
+	if ferr != nil {
+		return nil, ferr
+	}
 	var items []xmlDeployment
 	for _, d := range s.st.Deployments {
 		if id != "" && !strings.EqualFold(d.ID, id) {
@@ -618,8 +626,10 @@ func (s *Simulator) switchoverBlueGreenDeployment(c *call) (any, *apiError) {
 	timeout := 300 * time.Second
 	if v := c.form.Get("SwitchoverTimeout"); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 30 {
-			return nil, fail(codeInvalidParameterValue, "SwitchoverTimeout must be at least 30 seconds, got %s.", v)
+		// 30 is the API model's minimum; 3600 the user guides' maximum
+		// (rds-facts §1.3: only the guides state it; the simulator keeps it).
+		if err != nil || n < 30 || n > 3600 {
+			return nil, fail(codeInvalidParameterValue, "SwitchoverTimeout must be between 30 and 3600 seconds, got %s.", v)
 		}
 		timeout = time.Duration(n) * time.Second
 	}
@@ -629,11 +639,15 @@ func (s *Simulator) switchoverBlueGreenDeployment(c *call) (any, *apiError) {
 	if err := s.checkSwitchoverReady(d); err != nil {
 		return nil, err
 	}
+	if err := s.proxyGuardrail(d); err != nil {
+		return nil, err
+	}
 	d.Status = bgSwitchoverInProgress
 	d.StatusDetails = ""
 	for _, m := range d.Members {
 		m.Status = bgSwitchoverInProgress
 	}
+	s.emitSwitchover(c.now, d, "started", "")
 	mode := ""
 	if f, ok := s.takeModelFault(func(f Fault) bool { return f.Switchover != "" }); ok {
 		mode = f.Switchover
@@ -712,6 +726,7 @@ func (s *Simulator) scheduleRollback(d *Deployment, failAt time.Time, details st
 		for _, m := range d.Members {
 			m.Status = bgSwitchoverFailed
 		}
+		s.emitSwitchover(at, d, "canceled", details)
 		s.schedule(at.Add(s.timings.Rollback), func(time.Time) {
 			if d.Status != bgSwitchoverFailed {
 				return
@@ -733,6 +748,7 @@ func (s *Simulator) completeSwitchover(d *Deployment, at time.Time) {
 	if d.Status != bgSwitchoverInProgress {
 		return
 	}
+	blueName, greenName := s.deploymentNames(d)
 	n := 1
 	for ; ; n++ {
 		taken := false
@@ -767,6 +783,7 @@ func (s *Simulator) completeSwitchover(d *Deployment, at time.Time) {
 			}
 			name := blue.ID
 			blue.ID, green.ID = name+suffix, name
+			blue.ReadOnly, green.ReadOnly = true, false
 		case "cluster":
 			blue, green := st.clusterByResource(m.Source), st.clusterByResource(m.Target)
 			if blue == nil || green == nil {
@@ -774,6 +791,7 @@ func (s *Simulator) completeSwitchover(d *Deployment, at time.Time) {
 			}
 			name := blue.ID
 			blue.ID, green.ID = name+suffix, name
+			blue.ReadOnly, green.ReadOnly = true, false
 		case "endpoint":
 			blue, green := st.clusterByResource(m.Source), st.clusterByResource(m.Target)
 			if blue == nil || green == nil || m.EndpointIndex >= len(blue.CustomEndpoints) || m.EndpointIndex >= len(green.CustomEndpoints) {
@@ -788,6 +806,7 @@ func (s *Simulator) completeSwitchover(d *Deployment, at time.Time) {
 		setStatus(in, "renaming", "available")
 	}
 	d.Status = bgSwitchoverCompleted
+	s.emitSwitchover(at, d, "completed", fmt.Sprintf("Renamed %s to %s%s and %s to %s.", blueName, blueName, suffix, greenName, blueName))
 	if st.Regime == RegimeNative {
 		s.proxiesFollow(d, at)
 	}
@@ -855,6 +874,11 @@ func (s *Simulator) deleteBlueGreenDeployment(c *call) (any, *apiError) {
 		}
 	}
 	wasProvisioning := d.Status == bgProvisioning
+	if d.Status == bgSwitchoverCompleted && d.Cluster {
+		// Aurora: deleting the deployment lifts the read-only guard on the
+		// old blue cluster (rds-facts §4.5); RDS keeps read_only set.
+		s.liftOldBlueGuard(d)
+	}
 	d.Status = bgDeleting
 	d.DeleteTime = c.now
 	if deleteTarget {
@@ -878,7 +902,10 @@ func (s *Simulator) deleteBlueGreenDeployment(c *call) (any, *apiError) {
 		}
 	}
 	result := deploymentResult{BlueGreenDeployment: s.xmlDeployment(d)}
-	s.schedule(c.now.Add(s.timings.DeploymentDelete), func(time.Time) { s.st.removeDeployment(d) })
+	s.schedule(c.now.Add(s.timings.DeploymentDelete), func(at time.Time) {
+		s.st.removeDeployment(d)
+		s.emitDeployment(at, d, "RDS-EVENT-0246", "deletion", "Blue/green deployment deleted.")
+	})
 	return result, nil
 }
 

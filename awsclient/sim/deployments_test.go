@@ -167,7 +167,7 @@ func TestFullLifecycleRenamesAndFlipsTwice(t *testing.T) {
 }
 
 func TestSwitchoverTimeoutRollsBack(t *testing.T) {
-	tm := sim.DefaultTimings()
+	tm := sim.FastTimings()
 	tm.Switchover = 90 * time.Second
 	e := newEnv(t, sim.Options{Scenario: sim.ScenarioRDSMariaDBNoProxy, Timings: &tm})
 	id := aws.ToString(e.create(&rds.CreateBlueGreenDeploymentInput{BlueGreenDeploymentName: aws.String("c"), Source: aws.String(arn("db", "catalog-db"))}).BlueGreenDeploymentIdentifier)

@@ -96,7 +96,10 @@ func (s *Simulator) describeDBEngineVersions(c *call) (any, *apiError) {
 	if err != nil {
 		return nil, err
 	}
-	f := filters(c.form)
+	f, ferr := filtersFor(c.form, "db-parameter-group-family", "engine", "engine-version", "engine-mode", "status")
+	if ferr != nil {
+		return nil, ferr
+	}
 	var items []xmlEngineVersion
 	for _, e := range s.st.Engines {
 		if engine != "" && !strings.EqualFold(e.Engine, engine) {
@@ -116,6 +119,12 @@ func (s *Simulator) describeDBEngineVersions(c *call) (any, *apiError) {
 			continue
 		}
 		if v, ok := f["engine-version"]; ok && !matchesAny(e.Version, v) {
+			continue
+		}
+		if v, ok := f["db-parameter-group-family"]; ok && !matchesAny(e.Family, v) {
+			continue
+		}
+		if v, ok := f["engine-mode"]; ok && !matchesAny("provisioned", v) {
 			continue
 		}
 		if v, ok := f["status"]; ok && !matchesAny("available", v) {
@@ -253,7 +262,10 @@ func (s *Simulator) describeParameters(form url.Values, nameParam string, cluste
 		return nil, fail(codeParameterGroupNotFound, "DBParameterGroup not found: %s", name)
 	}
 	source := form.Get("Source")
-	f := filters(form)
+	f, ferr := filtersFor(form, "parameter-name")
+	if ferr != nil {
+		return nil, ferr
+	}
 	var items []xmlParameter
 	for _, p := range g.Parameters {
 		if source != "" && p.Source != source {

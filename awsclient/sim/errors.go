@@ -21,7 +21,9 @@ func statusFor(code string) int {
 	case "BlueGreenDeploymentNotFoundFault", "DBInstanceNotFound", "DBClusterNotFoundFault",
 		"DBParameterGroupNotFound", "DBClusterParameterGroupNotFound", "DBProxyNotFoundFault",
 		"DBProxyTargetGroupNotFoundFault", "DBProxyTargetNotFoundFault", "DBSnapshotNotFound",
-		"DBClusterSnapshotNotFoundFault", "OptionGroupNotFoundFault":
+		"DBClusterSnapshotNotFoundFault", "OptionGroupNotFoundFault",
+		// AWS's common errors list MalformedQueryString as 404.
+		"MalformedQueryString":
 		return http.StatusNotFound
 	case "DBClusterQuotaExceededFault", "AccessDenied":
 		return http.StatusForbidden

@@ -25,6 +25,29 @@ type Fault struct {
 	// GreenInvalidAfterMS turns the next created deployment
 	// INVALID_CONFIGURATION this long after its creation (one shot).
 	GreenInvalidAfterMS int `json:"green_invalid_after_ms,omitempty"`
+	// RefuseRegisterWhileProvisioning makes RegisterDBProxyTargets refuse
+	// a DB whose blue/green deployment is PROVISIONING, in any regime, for
+	// as long as the fault is armed (and its After/Until window open).
+	// Whether legacy AWS does this is undocumented (design.md §2); without
+	// the fault the simulator accepts the registration.
+	RefuseRegisterWhileProvisioning bool `json:"refuse_register_while_provisioning,omitempty"`
+
+	// CreationFail makes the next created deployment fail during
+	// provisioning with this reason (one shot): the task in progress turns
+	// FAILED, the deployment INVALID_CONFIGURATION, and RDS-EVENT-0245
+	// carries the reason. CreationFailAfterMS is when, after the creation
+	// (0 ⇒ halfway through the first task).
+	CreationFail        string `json:"creation_fail,omitempty"`
+	CreationFailAfterMS int    `json:"creation_fail_after_ms,omitempty"`
+	// ProxyUnreachable (native regime) fails the switchover guardrail that
+	// the proxy can reach both environments: while the fault is active a
+	// switchover of a deployment whose blue is a proxy target is refused.
+	ProxyUnreachable bool `json:"proxy_unreachable,omitempty"`
+	// AllowOnly enforces an IAM policy: any RDS action not in the list
+	// ("rds:CreateBlueGreenDeployment" or the bare action name) is
+	// answered AccessDenied (HTTP 403), as IAM does. STS
+	// GetCallerIdentity needs no permission and is never refused.
+	AllowOnly []string `json:"allow_only,omitempty"`
 }
 
 // activeFault is a Fault with its own call counter.
@@ -84,8 +107,11 @@ func (f Fault) validate() error {
 		return fmt.Errorf(`switchover must be "fail" or "timeout", got %q`, f.Switchover)
 	case f.HTTPStatus != 0 && (f.HTTPStatus < 400 || f.HTTPStatus > 599):
 		return fmt.Errorf("http_status must be an error status (400–599), got %d", f.HTTPStatus)
-	case f.Code == "" && f.ThrottleRate == 0 && f.LatencyMS == 0 && f.Switchover == "" && f.GreenInvalidAfterMS == 0:
-		return fmt.Errorf("fault does nothing: set code, throttle_rate, latency_ms, switchover or green_invalid_after_ms")
+	case f.GreenInvalidAfterMS < 0 || f.CreationFailAfterMS < 0:
+		return fmt.Errorf("creation_fail_after_ms must not be negative, got %d", f.CreationFailAfterMS)
+	case f.Code == "" && f.ThrottleRate == 0 && f.LatencyMS == 0 && f.Switchover == "" && f.GreenInvalidAfterMS == 0 &&
+		f.CreationFail == "" && !f.ProxyUnreachable && f.AllowOnly == nil && !f.RefuseRegisterWhileProvisioning:
+		return fmt.Errorf("fault does nothing: set code, throttle_rate, latency_ms, switchover, green_invalid_after_ms, creation_fail, proxy_unreachable, allow_only or refuse_register_while_provisioning")
 	}
 	return nil
 }
@@ -108,6 +134,15 @@ func (s *Simulator) callFaultsLocked(op string) (time.Duration, *apiError) {
 	var failure *apiError
 	for _, f := range s.faults {
 		if f.Operation != "" && f.Operation != op {
+			continue
+		}
+		if f.AllowOnly != nil {
+			if failure == nil && s.faultWindowOpen(f) {
+				if denied := s.policyDenies(f.AllowOnly, op); denied != nil {
+					failure = denied
+					s.stats.FailedCalls++
+				}
+			}
 			continue
 		}
 		if f.Code == "" && f.ThrottleRate == 0 && f.LatencyMS == 0 {
@@ -159,4 +194,17 @@ func (s *Simulator) takeModelFault(pick func(f Fault) bool) (Fault, bool) {
 		return f.Fault, true
 	}
 	return Fault{}, false
+}
+
+// refusesRegisterWhileProvisioning says whether an armed fault refuses
+// proxy registrations during provisioning; each refusal counts as a model
+// fault that fired.
+func (s *Simulator) refusesRegisterWhileProvisioning() bool {
+	for _, f := range s.faults {
+		if f.RefuseRegisterWhileProvisioning && s.faultWindowOpen(f) {
+			s.stats.ModelFaults++
+			return true
+		}
+	}
+	return false
 }

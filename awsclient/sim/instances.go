@@ -99,6 +99,15 @@ func sortedClusters(in []*Cluster) []*Cluster {
 func (s *Simulator) describeDBInstances(c *call) (any, *apiError) {
 	id := c.form.Get("DBInstanceIdentifier")
 	var items []xmlInstance
+	f, ferr := filtersFor(c.form, "db-cluster-id", "db-instance-id", "dbi-resource-id", "domain", "engine")
+	if ferr != nil {
+		return nil, ferr
+	}
+	// No simulated resource belongs to a directory domain or a clone group.
+	_, none := f["domain"]
+	if _, ok := f["clone-group-id"]; ok {
+		none = true
+	}
 	if id != "" {
 		in := s.st.findInstance(id)
 		if in == nil {
@@ -106,9 +115,11 @@ func (s *Simulator) describeDBInstances(c *call) (any, *apiError) {
 		}
 		items = append(items, s.xmlInstance(in))
 	} else {
-		f := filters(c.form)
 		for _, in := range sortedInstances(s.st.Instances) {
 			x := s.xmlInstance(in)
+			if none {
+				continue
+			}
 			if v, ok := f["db-instance-id"]; ok && !matchesAny(x.DBInstanceIdentifier, v) && !matchesAny(x.DBInstanceArn, v) {
 				continue
 			}
@@ -137,6 +148,15 @@ func (s *Simulator) describeDBInstances(c *call) (any, *apiError) {
 func (s *Simulator) describeDBClusters(c *call) (any, *apiError) {
 	id := c.form.Get("DBClusterIdentifier")
 	var items []xmlCluster
+	f, ferr := filtersFor(c.form, "clone-group-id", "db-cluster-id", "db-cluster-resource-id", "domain", "engine")
+	if ferr != nil {
+		return nil, ferr
+	}
+	// No simulated resource belongs to a directory domain or a clone group.
+	_, none := f["domain"]
+	if _, ok := f["clone-group-id"]; ok {
+		none = true
+	}
 	if id != "" {
 		cl := s.st.findCluster(id)
 		if cl == nil {
@@ -144,9 +164,11 @@ func (s *Simulator) describeDBClusters(c *call) (any, *apiError) {
 		}
 		items = append(items, s.xmlCluster(cl))
 	} else {
-		f := filters(c.form)
 		for _, cl := range sortedClusters(s.st.Clusters) {
 			x := s.xmlCluster(cl)
+			if none {
+				continue
+			}
 			if v, ok := f["db-cluster-id"]; ok && !matchesAny(x.DBClusterIdentifier, v) && !matchesAny(x.DBClusterArn, v) {
 				continue
 			}
@@ -257,9 +279,18 @@ func (s *Simulator) modifyDBInstance(c *call) (any, *apiError) {
 	if requested != "" && in.ClusterResourceID != "" {
 		return nil, fail(codeInvalidParameterCombination, "The engine version of an Aurora DB instance is set on its DB cluster: modify the cluster instead.")
 	}
-	to, _, err := s.st.checkUpgrade(in.Engine, in.EngineVersion, requested, allowMajor)
+	to, major, err := s.st.checkUpgrade(in.Engine, in.EngineVersion, requested, allowMajor)
 	if err != nil {
 		return nil, err
+	}
+	var upgraded []*Instance
+	if to != "" {
+		if err := s.blueUpgradeRefusal(in.ResourceID, in.Engine, in.EngineVersion, to, "DB instance", in.ID); err != nil {
+			return nil, err
+		}
+		if upgraded, err = s.replicaUpgradeRule(in, to, major); err != nil {
+			return nil, err
+		}
 	}
 	finalVersion := in.EngineVersion
 	if to != "" {
@@ -278,10 +309,7 @@ func (s *Simulator) modifyDBInstance(c *call) (any, *apiError) {
 	}
 	in.ParameterGroup = group
 	if to != "" {
-		// RDS upgrades an instance's read replicas along with it for
-		// PostgreSQL; doing so for every engine keeps green consistent.
-		targets := append([]*Instance{in}, s.st.replicas(in)...)
-		for _, t := range targets {
+		for _, t := range upgraded {
 			s.startUpgrade(t, to, c.now)
 		}
 	}
@@ -332,6 +360,11 @@ func (s *Simulator) modifyDBCluster(c *call) (any, *apiError) {
 	to, _, err := s.st.checkUpgrade(cl.Engine, cl.EngineVersion, c.form.Get("EngineVersion"), allowMajor)
 	if err != nil {
 		return nil, err
+	}
+	if to != "" {
+		if err := s.blueUpgradeRefusal(cl.ResourceID, cl.Engine, cl.EngineVersion, to, "DB cluster", cl.ID); err != nil {
+			return nil, err
+		}
 	}
 	finalVersion := cl.EngineVersion
 	if to != "" {
@@ -435,8 +468,11 @@ func (s *Simulator) deleteDBInstance(c *call) (any, *apiError) {
 
 func (s *Simulator) startInstanceDelete(in *Instance, now time.Time) {
 	in.Status = "deleting"
-	s.schedule(now.Add(s.timings.InstanceDelete), func(time.Time) {
+	s.schedule(now.Add(s.timings.InstanceDelete), func(at time.Time) {
 		if in.Status == "deleting" {
+			for _, p := range s.st.registeredProxies(in.ResourceID) {
+				s.emitProxy(at, p, "RDS-EVENT-0214", "deletion", "DB instance "+in.ID+" was deleted and removed from the target group of "+p.Name+".")
+			}
 			s.st.removeInstance(in)
 		}
 	})
@@ -476,7 +512,7 @@ func (s *Simulator) deleteDBCluster(c *call) (any, *apiError) {
 
 func (s *Simulator) startClusterDelete(cl *Cluster, now time.Time) {
 	cl.Status = "deleting"
-	s.schedule(now.Add(s.timings.ClusterDelete), func(time.Time) {
+	s.schedule(now.Add(s.timings.ClusterDelete), func(at time.Time) {
 		if cl.Status != "deleting" {
 			return
 		}
@@ -484,6 +520,9 @@ func (s *Simulator) startClusterDelete(cl *Cluster, now time.Time) {
 			// Members still going away: try again once they are gone.
 			s.startClusterDelete(cl, now.Add(s.timings.ClusterDelete))
 			return
+		}
+		for _, p := range s.st.registeredProxies(cl.ResourceID) {
+			s.emitProxy(at, p, "RDS-EVENT-0215", "deletion", "DB cluster "+cl.ID+" was deleted and removed from the target group of "+p.Name+".")
 		}
 		s.st.removeCluster(cl)
 	})

@@ -258,6 +258,13 @@ func (s *Simulator) registerDBProxyTargets(c *call) (any, *apiError) {
 			return nil, fail(code, "%s is part of blue/green deployment %s and can't be registered with a DB proxy: register the proxy target before creating the blue/green deployment.", ref.name, d.ID)
 		}
 	}
+	if d := s.st.activeDeploymentFor(ref.res); d != nil && d.Status == bgProvisioning && s.refusesRegisterWhileProvisioning() {
+		code := codeInvalidInstanceState
+		if ref.cluster {
+			code = codeInvalidClusterState
+		}
+		return nil, fail(code, "%s is part of blue/green deployment %s, which is provisioning, and can't be registered with a DB proxy now.", ref.name, d.ID)
+	}
 	reg := s.newRegistration(ref.res, ref.cluster, c.now)
 	p.Targets = append(p.Targets, reg)
 	var r registerResult

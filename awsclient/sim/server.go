@@ -68,6 +68,7 @@ func operations() map[string]operation {
 		"DescribeDBEngineVersions":      {serve: (*Simulator).describeDBEngineVersions},
 		"DescribeDBParameters":          {serve: (*Simulator).describeDBParameters},
 		"DescribeDBClusterParameters":   {serve: (*Simulator).describeDBClusterParameters},
+		"DescribeEvents":                {serve: (*Simulator).describeEvents},
 		"GetCallerIdentity":             {serve: (*Simulator).getCallerIdentity, sts: true},
 	}
 }
@@ -86,6 +87,11 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == StatsPath && r.Method == http.MethodGet {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(s.Stats())
+		return
+	}
+	if r.URL.Path == ReadOnlyPath && r.Method == http.MethodGet {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(s.ReadOnly())
 		return
 	}
 	if err := r.ParseForm(); err != nil {
@@ -125,7 +131,8 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	desc, ok := s.ops[op]
 	if !ok {
 		if op == "" {
-			writeError(w, reqID, missing("Action"))
+			// AWS's common errors: MissingAction, HTTP 400.
+			writeError(w, reqID, fail("MissingAction", "The request must contain the parameter Action."))
 		} else {
 			writeError(w, reqID, fail("InvalidAction", "The action %s is not valid for this web service.", op))
 		}
@@ -237,9 +244,30 @@ func boolParam(form url.Values, name string) (value, set bool, err *apiError) {
 	return b, true, nil
 }
 
+// filtersFor reads the filters of an operation that accepts the named
+// ones: any other name is refused as RDS does, InvalidParameterValue
+// "Unrecognized filter name" (docs/simulator.md, "Differences fixed").
+func filtersFor(form url.Values, allowed ...string) (map[string][]string, *apiError) {
+	f := filters(form)
+	for name := range f {
+		known := false
+		for _, a := range allowed {
+			if name == a {
+				known = true
+				break
+			}
+		}
+		if !known {
+			return nil, fail(codeInvalidParameterValue, "Unrecognized filter name: %s", name)
+		}
+	}
+	return f, nil
+}
+
+// matchesAny compares filter values as RDS does: case-sensitively.
 func matchesAny(value string, wanted []string) bool {
 	for _, w := range wanted {
-		if strings.EqualFold(w, value) {
+		if w == value {
 			return true
 		}
 	}

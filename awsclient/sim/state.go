@@ -53,6 +53,11 @@ type Instance struct {
 	AllocatedStorage     int
 	CreateTime           time.Time
 	PendingEngineVersion string // ModifyDBInstance without ApplyImmediately
+	// ReadOnly: the database refuses writes. Green is read-only until the
+	// switchover, old blue after it (RDS: until read_only is set to 0;
+	// Aurora: until a reboot or the deployment's deletion; rds-facts §4.1,
+	// §4.4, §4.5). No API field shows it: Stats().ReadOnly does.
+	ReadOnly bool
 }
 
 // Cluster is an Aurora DB cluster.
@@ -71,6 +76,7 @@ type Cluster struct {
 	Port                int
 	CustomEndpoints     []string
 	CreateTime          time.Time
+	ReadOnly            bool // as Instance.ReadOnly
 }
 
 // Proxy is an RDS Proxy with its single default target group.
@@ -114,6 +120,7 @@ type Deployment struct {
 	Tags                map[string]string
 
 	switchoverFault string // "fail" or "timeout": the next switchover rolls back
+	creationFailed  bool   // a CreationFail fault stopped provisioning
 }
 
 // Task is one entry of a deployment's Tasks.

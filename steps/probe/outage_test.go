@@ -37,7 +37,7 @@ func TestProbeMeasuresTheSimulatedOutage(t *testing.T) {
 	pgAddr := pgtest.Start(t)
 	isolateAWSEnv(t)
 	clk := clock.NewVirtual(time.Date(2026, 11, 22, 1, 0, 0, 0, time.UTC))
-	s, err := sim.New(sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy, Clock: clk, ProxyForwardTo: map[string]string{"orders-proxy": pgAddr}})
+	s, err := sim.New(sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy, Clock: clk, Timings: fastTimings(), ProxyForwardTo: map[string]string{"orders-proxy": pgAddr}})
 	if err != nil {
 		t.Fatal(err)
 	}

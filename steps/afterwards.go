@@ -1,0 +1,119 @@
+package steps
+
+import (
+	"fmt"
+	"strings"
+)
+
+// This file words what is true once a run has ended (issue 13), for every
+// place that says it: the text sink, plain mode, the wizard's summary and
+// the epilogue printed on the normal screen after the wizard exits. One
+// writer per fact: where production traffic goes, what is left in AWS,
+// and the next command.
+
+// LeftoverLines are the resources left in AWS, one line each.
+func (f Finished) LeftoverLines() []string {
+	var out []string
+	for _, l := range f.Leftovers {
+		line := fmt.Sprintf("%s %s", l.Kind, l.ID)
+		if l.Kind == "green" && f.Green != nil {
+			for _, m := range f.Green.Members {
+				if m.ID == l.ID && m.Class != "" {
+					line += " (" + m.Class + ")"
+				}
+			}
+		}
+		if l.Note != "" {
+			line += ": " + l.Note
+		}
+		out = append(out, line)
+	}
+	return out
+}
+
+// switchedOverFinish: the run's summary shows a completed switchover.
+func (f Finished) switchedOverFinish() bool {
+	if len(f.Renames) > 0 || f.ProxyState == ProxyOnNewPrimary {
+		return true
+	}
+	for _, l := range f.Leftovers {
+		if l.Kind == "old-blue" || l.Kind == "snapshot" {
+			return true
+		}
+	}
+	return false
+}
+
+// TrafficLine says where production traffic goes now. proxies names the
+// proxies ("orders-proxy"), "" when unknown.
+func (f Finished) TrafficLine(source, proxies string) string {
+	if proxies == "" {
+		proxies = "the proxy"
+	}
+	switch f.ProxyState {
+	case ProxyOnBlue:
+		return fmt.Sprintf("through %s to blue, %s (the original database)", proxies, source)
+	case ProxyOnNewPrimary:
+		return fmt.Sprintf("through %s to the new primary, %s (green, under the production name)", proxies, source)
+	case ProxyEmpty:
+		return fmt.Sprintf("NOWHERE through %s: it has no target; applications that use it cannot connect (direct connections to %s still work)", proxies, source)
+	case ProxyNotUsed:
+		if f.switchedOverFinish() {
+			return fmt.Sprintf("to the new primary, %s (no proxy involved)", source)
+		}
+		return fmt.Sprintf("to %s, as before (no proxy involved)", source)
+	case StateUnknown, "":
+		return fmt.Sprintf("unknown: check with `rdsbg status --source %s`", source)
+	}
+	return "proxy state " + f.ProxyState
+}
+
+// NextStep is the command to run next (without the global flags), and
+// why; command is "" when nothing is needed.
+func (f Finished) NextStep(source string) (command, why string) {
+	switchedOver := f.switchedOverFinish()
+	hasGreen := false
+	for _, l := range f.Leftovers {
+		if l.Kind == "green" || (l.Kind == "deployment" && !switchedOver) {
+			hasGreen = true
+		}
+	}
+	switch {
+	case f.Outcome == OutcomeReady:
+		return "rdsbg resume --source " + source, "re-checks readiness and switches over (or `rdsbg abort --source " + source + "` to delete green)"
+	case f.Outcome == OutcomeDone && switchedOver:
+		for _, l := range f.Leftovers {
+			if l.Kind == "old-blue" {
+				return "", "the change is done; delete the old blue when you no longer need it"
+			}
+		}
+		return "", "the change is done"
+	case f.Outcome == OutcomeDone:
+		return "", "the run is done"
+	case f.Outcome == OutcomeBlocked:
+		return "rdsbg plan --source " + source, "fix the failed preflight checks, then check the plan again; nothing was changed"
+	case f.Outcome == OutcomeRolledBack:
+		return "rdsbg run --source " + source, "to start again; the deployment and green are gone"
+	case f.Outcome == OutcomeCancelled && hasGreen:
+		return "rdsbg abort --source " + source, "deletes the deployment and green, which keep running and costing"
+	case f.Outcome == OutcomeCancelled:
+		return "", "nothing more to do"
+	case switchedOver:
+		return "rdsbg resume --source " + source, "finishes the remaining steps (the switchover is done: there is nothing to abort)"
+	case f.ExitCode == ExitUsage && f.Outcome == OutcomeFailed:
+		return "", "fix the input named above; nothing was changed"
+	}
+	if hasGreen {
+		return "rdsbg resume --source " + source, "continues from the journal (or `rdsbg abort --source " + source + "` to undo)"
+	}
+	return "rdsbg resume --source " + source, "continues from the journal"
+}
+
+// proxyList is "a, b" of a plan's proxies.
+func (p Plan) ProxyNames() string {
+	var names []string
+	for _, r := range p.Proxies {
+		names = append(names, r.Proxy)
+	}
+	return strings.Join(names, ", ")
+}

@@ -1,0 +1,164 @@
+package steps
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/rdsbg/rdsbg/awsclient/sim"
+)
+
+type policyCase struct {
+	scenario, source string
+	opts             Options
+}
+
+var policyCases = []policyCase{
+	{sim.ScenarioRDSPostgresLegacy, "orders-db", Options{ProxyMode: ProxyModeDetach, TargetEngineVersion: "16.4"}},
+	{sim.ScenarioRDSMySQLNative, "shop-db", Options{ProxyMode: ProxyModeAuto}},
+	{sim.ScenarioAuroraPostgres, "ledger-cluster", Options{ProxyMode: ProxyModeDetach, Cleanup: CleanupOldBlue}},
+	{sim.ScenarioAuroraGlobal, "payments-cluster", Options{ProxyMode: ProxyModeAuto}},
+	{sim.ScenarioRDSMariaDBNoProxy, "catalog-db", Options{TargetEngineVersion: "11.4.3", UpgradeVia: UpgradeViaModify, Cleanup: CleanupOldBlue}},
+}
+
+// policyFor builds the plan as `rdsbg iam-policy` does, on a fresh
+// simulator of the scenario, and returns its policy.
+func policyFor(t *testing.T, c policyCase) PolicyDocument {
+	t.Helper()
+	env := newSimEnv(t, c.scenario)
+	ctx := context.Background()
+	o := c.opts
+	o.Source = c.source
+	d := env.discover(t, c.source)
+	o = o.WithDefaults()
+	up, err := ResolveUpgrade(ctx, env.api, d, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := BuildPlan(d, o, up, env.clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.assertNoMutations(t)
+	return IAMPolicy(plan, d.ProxyInfo)
+}
+
+// runUnder runs the case with the simulator enforcing allowed.
+func runUnder(t *testing.T, c policyCase, allowed []string) (*engineEnv, Finished, error) {
+	t.Helper()
+	env := newEngineEnv(t, sim.Options{Scenario: c.scenario, Faults: []sim.Fault{{AllowOnly: append([]string{}, allowed...)}}})
+	o := c.opts
+	o.Source = c.source
+	f, err := env.engine(t, o).Run(context.Background())
+	return env, f, err
+}
+
+// The printed policy is sufficient: a run under exactly it completes for
+// every scenario, and no call is ever refused (an informational read that
+// degrades to a warning would hide a missing permission otherwise).
+func TestRunUnderExactlyThePrintedPolicyCompletes(t *testing.T) {
+	for _, c := range policyCases {
+		t.Run(c.scenario, func(t *testing.T) {
+			p := policyFor(t, c)
+			var doc map[string]any
+			if err := json.Unmarshal([]byte(p.JSON()), &doc); err != nil || doc["Version"] != "2012-10-17" {
+				t.Fatalf("not an IAM document: %v\n%s", err, p.JSON())
+			}
+			env, f, err := runUnder(t, c, p.Actions())
+			if err != nil || f.Outcome != OutcomeDone {
+				t.Fatalf("run under the policy: %v (%s)\npolicy: %v", err, f.Outcome, p.Actions())
+			}
+			for _, ev := range env.events.ofType(EventAPICall) {
+				if ev.Call.ErrorCode == "AccessDenied" {
+					t.Errorf("%s was refused under the printed policy", ev.Call.Operation)
+				}
+			}
+		})
+	}
+}
+
+// Without any one mutating action the run stops naming the permission,
+// and leaves nothing behind that it did not report: either nothing
+// changed, or the deployment is undone and the proxies serve blue, or the
+// switchover went through and only the cleanup is left.
+func TestRunWithoutOneActionStopsNamingIt(t *testing.T) {
+	type point struct {
+		c       policyCase
+		p       PolicyDocument
+		missing string
+	}
+	var points []point
+	for _, c := range policyCases {
+		p := policyFor(t, c)
+		for _, a := range p.MutatingActions() {
+			points = append(points, point{c, p, a})
+		}
+	}
+	if !longMatrices() {
+		points = spread(points, 5)
+	}
+	for _, pt := range points {
+		c, p, missing := pt.c, pt.p, pt.missing
+		{
+			t.Run(c.scenario+"/"+missing, func(t *testing.T) {
+				var allowed []string
+				for _, a := range p.Actions() {
+					if a != missing {
+						allowed = append(allowed, a)
+					}
+				}
+				env, f, err := runUnder(t, c, allowed)
+				refused := false
+				for _, ev := range env.events.ofType(EventAPICall) {
+					refused = refused || (ev.Call.ErrorCode == "AccessDenied" && "rds:"+ev.Call.Operation == missing)
+				}
+				if !refused {
+					// Some actions are only needed on paths this run did
+					// not take (AWS's switchover permissions, the undo
+					// path): the run must then have completed.
+					if err != nil || f.Outcome != OutcomeDone {
+						t.Fatalf("without %s the run failed without AWS refusing it: %v", missing, err)
+					}
+					return
+				}
+				if err == nil || f.Outcome == OutcomeDone {
+					t.Fatalf("without %s the run must stop, got %s", missing, f.Outcome)
+				}
+				if !strings.Contains(err.Error(), missing) {
+					t.Errorf("the failure must name %s: %v", missing, err)
+				}
+				if missing == "rds:RegisterDBProxyTargets" {
+					// Known gap (reported): IAM has no dry run, and the
+					// compensation of a deregistration needs this very
+					// permission, so the detach regime stops with the proxy
+					// empty — and says so truthfully.
+					if f.ProxyState != ProxyEmpty {
+						t.Errorf("without %s the proxy state must say empty, got %s", missing, f.ProxyState)
+					}
+					return
+				}
+				if env.sim.DeploymentsCreated() > 0 && f.ProxyState == ProxyEmpty {
+					t.Errorf("without %s the run left the proxy empty (%s)", missing, f.Outcome)
+				}
+			})
+		}
+	}
+}
+
+func TestPolicyScopesWhatItCan(t *testing.T) {
+	p := policyFor(t, policyCases[2]) // Aurora, detach, cleanup old-blue
+	j := p.JSON()
+	for _, want := range []string{`"arn:aws:rds:us-east-1:123456789012:cluster:ledger-cluster-old*"`, `"arn:aws:rds:us-east-1:123456789012:db:ledger-instance-1-old*"`,
+		`"arn:aws:rds:us-east-1:123456789012:cluster-snapshot:rdsbg-final-*"`, `:db-proxy:prx-`, `"arn:aws:rds:us-east-1:123456789012:deployment:*"`} {
+		if !strings.Contains(j, want) {
+			t.Errorf("policy lacks %s:\n%s", want, j)
+		}
+	}
+	noProxy := policyFor(t, policyCases[4])
+	for _, a := range noProxy.Actions() {
+		if strings.Contains(a, "ProxyTargets") && strings.HasPrefix(a, "rds:Register") {
+			t.Errorf("a plan without proxies needs no %s", a)
+		}
+	}
+}

@@ -1,0 +1,148 @@
+package steps
+
+import (
+	"strings"
+
+	"github.com/rdsbg/rdsbg/awsclient"
+)
+
+// This file says what a run leaves behind in AWS, in the summary and the
+// epilogue (issue 13): green while it waits for the switchover, the
+// deployment object, the -oldN resources, and the final snapshot, named
+// once (FinalSnapshotID) for the plan, the runbook, the call and the
+// summary. It makes no AWS call: it reads what the run knows.
+
+// Leftover is one resource a run leaves in AWS.
+type Leftover struct {
+	Kind string `json:"kind"` // "deployment", "green", "old-blue", "snapshot"
+	ID   string `json:"id"`
+	Note string `json:"note,omitempty"`
+}
+
+// FinalSnapshotID is the name of the snapshot taken of an old blue
+// resource (the -oldN instance or cluster) before cleanup deletes it. It is
+// deterministic so that a resumed cleanup finds the snapshot a crashed one
+// started.
+func FinalSnapshotID(resource string) string {
+	id := "rdsbg-final-" + resource
+	if len(id) > 255 {
+		id = id[:255]
+	}
+	return id
+}
+
+// switchedOver reports whether this run, or the one it resumes, completed
+// the switchover: green is production and abort is no longer a way out.
+func (r *run) switchedOver() bool {
+	return len(r.renames) > 0 || len(r.oldBlue) > 0 || r.stepRan(StepSwitchover) == "done" || r.stepRan(StepSwitchover) == "already-done"
+}
+
+// oldBlueNames are the -oldN resources by identifier, primary (or cluster)
+// first; before the names are known, the plan's expectation.
+func (r *run) oldBlueNames() []string {
+	instances, cluster := r.oldResources()
+	var out []string
+	if cluster != "" {
+		out = append(out, cluster)
+	}
+	if primary := r.renames[r.plan.Source.ID]; primary != "" && cluster == "" {
+		out = append(out, primary)
+		instances = removeString(append([]string{}, instances...), primary)
+	}
+	out = append(out, instances...)
+	if len(out) == 0 {
+		out = append(out, r.plan.Source.ID+"-old1")
+	}
+	return out
+}
+
+// finalSnapshotName is the final snapshot cleanup old-blue takes: of the
+// old cluster, else of the old primary instance.
+func (r *run) finalSnapshotName() string {
+	instances, cluster := r.oldResources()
+	if cluster != "" {
+		return FinalSnapshotID(cluster)
+	}
+	primary := r.renames[r.plan.Source.ID]
+	if primary == "" && len(instances) > 0 {
+		primary = instances[0]
+	}
+	if primary == "" {
+		primary = r.plan.Source.ID + "-old1"
+	}
+	return FinalSnapshotID(primary)
+}
+
+// leftovers lists what the run leaves in AWS when it ends with outcome,
+// and the final snapshot's name when cleanup old-blue took it.
+func (r *run) leftovers(outcome string) ([]Leftover, string) {
+	if outcome == OutcomeRolledBack || outcome == OutcomeBlocked || len(r.plan.Steps) == 0 {
+		return nil, ""
+	}
+	if !r.switchedOver() {
+		if r.depID == "" {
+			return nil, ""
+		}
+		out := []Leftover{{Kind: "deployment", ID: r.depID, Note: "blue/green deployment; blue is still production"}}
+		green := r.greenSeen
+		if len(green) == 0 {
+			green = []string{r.plan.Source.ID + "-green-…"}
+		}
+		for _, g := range green {
+			out = append(out, Leftover{Kind: "green", ID: g, Note: "keeps running and costing until the switchover or `rdsbg abort`"})
+		}
+		return out, ""
+	}
+	cleanup := r.stepRan(StepCleanup)
+	cleaned := (cleanup == "done" || cleanup == "already-done") && !r.cleanupDeclined
+	var out []Leftover
+	if r.depID != "" && !cleaned {
+		out = append(out, Leftover{Kind: "deployment", ID: r.depID, Note: "bookkeeping only: `aws rds delete-blue-green-deployment --blue-green-deployment-identifier " + r.depID + "` deletes it"})
+	}
+	if cleaned && r.plan.Options.Cleanup == CleanupOldBlue {
+		snap := r.finalSnapshotName()
+		return append(out, Leftover{Kind: "snapshot", ID: snap, Note: "final snapshot of the old blue"}), snap
+	}
+	for _, id := range r.oldBlueNames() {
+		out = append(out, Leftover{Kind: "old-blue", ID: id, Note: "the previous production, no longer replicating; keeps running and costing until deleted"})
+	}
+	return out, ""
+}
+
+// noteGreen remembers green's DB instances from a deployment's members,
+// before the switchover (afterwards the targets are the production names).
+func (r *run) noteGreen(dep awsclient.Deployment) {
+	if switchedOver(&dep) || switchStarted(&dep) {
+		return
+	}
+	var ids []string
+	for _, m := range dep.Members {
+		if strings.Contains(m.Target, ":db:") {
+			ids = append(ids, lastField(m.Target))
+		}
+	}
+	if len(ids) > 0 {
+		r.greenSeen = ids
+	}
+}
+
+// errorInfo is errorInfo(err) in this run's moment: after the switchover
+// it never advises `rdsbg abort`, which would only refuse.
+func (r *run) errorInfo(err error) *ErrorInfo {
+	info := errorInfo(err)
+	if info == nil || !r.switchedOver() || !strings.Contains(info.Meaning, "rdsbg abort") {
+		return info
+	}
+	info.Meaning = "the switchover is done (green is production): there is nothing to abort. Check the console, then `rdsbg resume --source " + r.plan.Source.ID + "` to finish the remaining steps."
+	return info
+}
+
+// checkPlan lets a PlanChecker approver (the headless rules) refuse a plan
+// before anything is recorded or changed.
+func (e *Engine) checkPlan(p Plan, done func(StepID) bool) error {
+	pc, ok := e.cfg.Approver.(PlanChecker)
+	if !ok {
+		return nil
+	}
+	return pc.CheckPlan(p, e.cfg.Until, done)
+}

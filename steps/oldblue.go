@@ -1,0 +1,52 @@
+package steps
+
+import (
+	"strings"
+)
+
+// OldBlueState is what AWS keeps of old blue after a switchover: the -oldN
+// resources stay, read-only (rds-facts §4.4), which matters to anyone who
+// plans to fall back to them. No API field shows the guard, so this is the
+// documented behaviour applied to what the run did, not a read.
+type OldBlueState struct {
+	Resources []string `json:"resources"` // the -oldN names
+	ReadOnly  bool     `json:"read_only"`
+	Note      string   `json:"note"` // one line for the summary
+}
+
+// oldBlueState describes old blue at the end of a run; nil before a
+// switchover or once cleanup deleted old blue.
+func (r *run) oldBlueState(timeline []TimelineEntry) *OldBlueState {
+	if len(r.oldBlue) == 0 {
+		return nil
+	}
+	cleaned := false
+	for _, t := range timeline {
+		if t.Step == StepCleanup && (t.Outcome == "done" || t.Outcome == "already-done") {
+			cleaned = true
+		}
+	}
+	mode := r.plan.Options.Cleanup
+	if cleaned && mode == CleanupOldBlue {
+		return nil
+	}
+	st := &OldBlueState{ReadOnly: true}
+	aurora := false
+	for _, arn := range r.oldBlue {
+		st.Resources = append(st.Resources, lastField(arn))
+		if strings.Contains(arn, ":cluster:") {
+			aurora = true
+		}
+	}
+	names := strings.Join(st.Resources, ", ")
+	switch {
+	case aurora && cleaned && mode == CleanupDeployment:
+		st.ReadOnly = false
+		st.Note = "Old blue " + names + " is writable again unless its read_only parameter is on: deleting the deployment lifted Aurora's read-only guard. Delete it or fence it before anyone writes to it."
+	case aurora:
+		st.Note = "Old blue " + names + " stays read-only until its writer is rebooted or the deployment is deleted (AWS's guard after a switchover)."
+	default:
+		st.Note = "Old blue " + names + " stays read-only (AWS's guard after a switchover) until read_only (MySQL, MariaDB) or default_transaction_read_only (PostgreSQL) is set back to 0: only do so to fall back to it."
+	}
+	return st
+}

@@ -1,0 +1,120 @@
+package steps
+
+import (
+	"fmt"
+	"time"
+)
+
+// The order of the detach procedure (design.md §1, issue 11): detach-proxy
+// → create-deployment (done once AWS accepted the creation) →
+// attach-proxy-blue at once (blue serves production again while green is
+// provisioning) → provision-green (the long wait) → … . Production's proxy
+// is empty before the critical section only for the create call plus one
+// registration, never for the whole provisioning.
+
+// Registration to AVAILABLE on AWS: about 5 minutes (SHINYAZ, an Aurora
+// PostgreSQL cluster, April 2026) to 7 minutes (CNLAB, a new proxy);
+// rds-facts §1.10 and §5.5.
+const (
+	awsRegistrationLow  = 5 * time.Minute
+	awsRegistrationHigh = 7 * time.Minute
+	awsRegistrationSrc  = "measured in AWS labs, rds-facts §1.10 and §5.5"
+)
+
+// detachOutageNote is the expected outage of detach-proxy, stated in its
+// approval, in the plan's note and on the fallback to detach.
+func detachOutageNote(proxies string, limit time.Duration) string {
+	return fmt.Sprintf("The %s %s EMPTY from the deregistration until blue's target is AVAILABLE again: the create call plus proxy registration, about %s on AWS (%s). Green's provisioning (typically 12–35 minutes) happens afterwards, with the proxy serving blue. If AWS refuses to register blue while green is provisioning, rdsbg keeps retrying and, after --max-proxy-outage %s, deletes the deployment with its green and restores the proxy on blue.",
+		proxies, isAre(proxies), minuteRange(awsRegistrationLow, awsRegistrationHigh), awsRegistrationSrc, limit)
+}
+
+// criticalOutageNote is the expected outage of the critical section.
+func criticalOutageNote(timeout time.Duration) string {
+	return fmt.Sprintf("Expected outage: the switchover up to its %s timeout, plus proxy registration of the new primary: up to about %s on AWS (registration %s, %s).",
+		timeout, minuteRange(timeout+awsRegistrationLow, timeout+awsRegistrationHigh), minuteRange(awsRegistrationLow, awsRegistrationHigh), awsRegistrationSrc)
+}
+
+// proxylessNote is Plan.ProxylessNote for the detach regime.
+func proxylessNote(timeout, limit time.Duration) string {
+	return fmt.Sprintf("In the detach regime applications that connect through the proxy lose it twice. First from detach-proxy until attach-proxy-blue's target is AVAILABLE, right after the creation call and before green's provisioning: the create call plus proxy registration, about %s on AWS (%s), bounded by --max-proxy-outage %s (then rdsbg rolls back). Second in the critical section, from detach-proxy-blue until attach-proxy-primary's target is AVAILABLE: the switchover (up to %s) plus proxy registration, up to about %s on AWS. Connect directly to the DB endpoint meanwhile, or use --proxy-mode native where AWS supports it.",
+		minuteRange(awsRegistrationLow, awsRegistrationHigh), awsRegistrationSrc, limit,
+		timeout, minuteRange(timeout+awsRegistrationLow, timeout+awsRegistrationHigh))
+}
+
+func isAre(proxies string) string {
+	for _, c := range proxies {
+		if c == ',' {
+			return "are"
+		}
+	}
+	return "is"
+}
+
+// minuteRange is an estimate in whole minutes: "5–7 min".
+func minuteRange(lo, hi time.Duration) string {
+	m := func(d time.Duration) int { return int((d + 30*time.Second) / time.Minute) }
+	if m(lo) == m(hi) {
+		return fmt.Sprintf("%d min", m(lo))
+	}
+	return fmt.Sprintf("%d–%d min", m(lo), m(hi))
+}
+
+// provisionGreenStep is the plan's provision-green step.
+func provisionGreenStep(src Source, regime Regime, adopted string, cli cliBuilder) PlannedStep {
+	effect := fmt.Sprintf("Nothing changes; AWS builds green%s. Blue keeps serving production", membersPhrase(src))
+	switch regime {
+	case RegimeDetach:
+		effect += ", through the proxy again since attach-proxy-blue."
+	case RegimeNative:
+		effect += ", through the proxy, which stays registered."
+	default:
+		effect += "."
+	}
+	var bgd []string
+	if adopted != "" {
+		bgd = []string{"BGD=" + shellQuote(adopted)}
+	}
+	return PlannedStep{
+		ID: StepProvisionGreen, Title: "Wait for green to be provisioned", Severity: SeverityReadOnly,
+		Why:    "Provisioning takes 12–35 minutes or more (rds-facts §4.1); the deployment and every green member must be AVAILABLE before green can be upgraded or switched over.",
+		Effect: effect,
+		CLI:    append(bgd, cli.describeDeployment("[Status,StatusDetails]")+"   # repeat until AVAILABLE"),
+	}
+}
+
+// upgradeOldPlan brings a plan journalled by an rdsbg whose
+// create-deployment included the wait for AVAILABLE up to the current
+// order: provision-green is inserted after attach-proxy-blue (or after
+// create-deployment), and detach-proxy is severe. Resume re-observes
+// every step from live AWS, so the old step states need no translation: a
+// deployment that exists satisfies create-deployment, blue is registered
+// again if it is not, and provision-green waits if green is not ready. It
+// reports whether the plan changed.
+func upgradeOldPlan(p *Plan) bool {
+	if _, ok := p.Step(StepProvisionGreen); ok {
+		return false
+	}
+	if _, ok := p.Step(StepCreateDeployment); !ok {
+		return false
+	}
+	after := StepCreateDeployment
+	if _, ok := p.Step(StepAttachProxyBlue); ok {
+		after = StepAttachProxyBlue
+	}
+	pg := provisionGreenStep(p.Source, p.Regime, p.Deployment, cliBuilder{region: p.Source.Region})
+	var steps []PlannedStep
+	for _, s := range p.Steps {
+		if s.ID == StepDetachProxy && !s.CheckOnly {
+			s.Severity = SeveritySevere
+		}
+		steps = append(steps, s)
+		if s.ID == after {
+			steps = append(steps, pg)
+		}
+	}
+	p.Steps = steps
+	if p.Regime == RegimeDetach {
+		p.ProxylessNote = proxylessNote(p.Options.SwitchoverTimeout, p.Options.maxProxyOutage())
+	}
+	return true
+}

@@ -1,0 +1,170 @@
+package steps
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/awsclient/clock"
+	"github.com/rdsbg/rdsbg/awsclient/sim"
+)
+
+// pollerClock is the virtual clock the engine sleeps on, with an
+// independent observer: whenever the engine's sleep crosses a multiple of
+// every, the observer reads AWS through its own SDK client at that instant.
+// The observer never sees the engine's events: it sees only what AWS says.
+type pollerClock struct {
+	*clock.Virtual
+	every time.Duration
+	next  time.Time
+	mu    sync.Mutex
+	poll  func(now time.Time)
+}
+
+func (c *pollerClock) Sleep(ctx context.Context, d time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	end := c.Virtual.Now().Add(d)
+	for {
+		c.mu.Lock()
+		next := c.next
+		c.mu.Unlock()
+		if next.After(end) {
+			break
+		}
+		c.Virtual.Advance(next.Sub(c.Virtual.Now()))
+		c.mu.Lock()
+		c.next = next.Add(c.every)
+		c.mu.Unlock()
+		c.poll(next)
+	}
+	c.Virtual.Advance(end.Sub(c.Virtual.Now()))
+	return nil
+}
+
+// outageObservation is what the independent poller saw.
+type outageObservation struct {
+	samples               int
+	servedWhileProvision  int           // samples: deployment PROVISIONING and the proxy AVAILABLE on blue
+	emptyBeforeSwitchover time.Duration // proxy without an AVAILABLE target, before the critical section
+	provisioning          time.Duration // first to last sample that read PROVISIONING
+}
+
+// observeDetachRun runs a headless detach run on the legacy scenario with
+// an independent poller reading DescribeBlueGreenDeployments and
+// DescribeDBProxyTargets every 5 simulated seconds.
+func observeDetachRun(t *testing.T) (outageObservation, Finished) {
+	t.Helper()
+	return observeRun(t, sim.ScenarioRDSPostgresLegacy, "orders-proxy", Options{Source: "orders-db", ProxyMode: ProxyModeDetach, Cleanup: CleanupDeployment})
+}
+
+// observeRun is one headless run of a scenario with the independent
+// poller watching proxy.
+func observeRun(t *testing.T, scenario, proxy string, o Options) (outageObservation, Finished) {
+	t.Helper()
+	env := newEngineEnv(t, sim.Options{Scenario: scenario})
+	const every = 5 * time.Second
+	var obs outageObservation
+	var firstProv, lastProv time.Time
+	critical := false
+	env.events.hook = func(ev Event) {
+		if ev.Type == EventStepStarted && ev.Step == StepDetachProxyBlue {
+			critical = true
+		}
+	}
+	ctx := context.Background()
+	pc := &pollerClock{Virtual: env.clock, every: every, next: env.clock.Now().Add(every)}
+	pc.poll = func(now time.Time) {
+		deps, err := env.api.ListDeployments(ctx, "")
+		if err != nil {
+			return
+		}
+		ts, err := env.api.DescribeProxyTargets(ctx, proxy)
+		if err != nil {
+			return
+		}
+		obs.samples++
+		status := ""
+		for _, d := range deps {
+			status = d.Status
+		}
+		available := false
+		for _, tg := range ts {
+			if tg.Type != "TRACKED_CLUSTER" && tg.Health.State == "AVAILABLE" {
+				available = true
+			}
+		}
+		if status == "PROVISIONING" {
+			if firstProv.IsZero() {
+				firstProv = now
+			}
+			lastProv = now
+			if available {
+				obs.servedWhileProvision++
+			}
+		}
+		if !available && !critical {
+			obs.emptyBeforeSwitchover += every
+		}
+	}
+	eng, err := New(Config{API: env.client, Calls: env.calls, Clock: pc, StateDir: env.stateDir, Sink: env.events.sink,
+		Approver: HeadlessApprover{Yes: true, Confirm: o.Source, Sink: env.events.sink},
+		Options:  o})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := eng.Run(ctx)
+	if err != nil {
+		t.Fatalf("headless detach run: %v", err)
+	}
+	obs.provisioning = lastProv.Sub(firstProv)
+	return obs, f
+}
+
+// The acceptance test: the proxy serves blue while green is
+// provisioning, and its outage before the switchover is a small fraction
+// of provisioning.
+func TestIndependentPollerSeesBlueServedDuringProvisioning(t *testing.T) {
+	obs, f := observeDetachRun(t)
+	t.Logf("independent poller: %d samples; proxy empty before the switchover %s; provisioning %s; served blue during provisioning in %d samples; critical section %s",
+		obs.samples, obs.emptyBeforeSwitchover, obs.provisioning.Round(time.Second), obs.servedWhileProvision, time.Duration(f.ProxylessWindowMS)*time.Millisecond)
+	if obs.provisioning < 5*time.Minute {
+		t.Fatalf("provisioning seen for %s only: the poller did not watch the run", obs.provisioning)
+	}
+	if obs.servedWhileProvision == 0 {
+		t.Errorf("the proxy never served blue (AVAILABLE) while the deployment was PROVISIONING")
+	}
+	if obs.emptyBeforeSwitchover > obs.provisioning/4 {
+		t.Errorf("the proxy was empty for %s before the switchover, against %s of provisioning: want a small fraction", obs.emptyBeforeSwitchover, obs.provisioning)
+	}
+	if f.Outcome != OutcomeDone || f.ProxyState != ProxyOnNewPrimary {
+		t.Errorf("finished %s proxy %s", f.Outcome, f.ProxyState)
+	}
+}
+
+// The outage of every proxied scenario, as an independent poller sees it:
+// the figures of the report (go test ./steps -run TestOutageFigures -v).
+func TestOutageFigures(t *testing.T) {
+	for _, c := range []struct {
+		scenario, proxy string
+		o               Options
+	}{
+		{sim.ScenarioRDSPostgresLegacy, "orders-proxy", Options{Source: "orders-db", ProxyMode: ProxyModeDetach}},
+		{sim.ScenarioRDSPostgresLegacy, "orders-proxy", Options{Source: "orders-db", ProxyMode: ProxyModeDetach, TargetEngineVersion: "16.4"}},
+		{sim.ScenarioAuroraPostgres, "ledger-proxy", Options{Source: "ledger-cluster", ProxyMode: ProxyModeDetach}},
+		{sim.ScenarioAuroraGlobal, "payments-proxy", Options{Source: "payments-cluster", ProxyMode: ProxyModeAuto}},
+		{sim.ScenarioRDSMySQLNative, "shop-proxy", Options{Source: "shop-db", ProxyMode: ProxyModeAuto}},
+	} {
+		obs, f := observeRun(t, c.scenario, c.proxy, c.o)
+		t.Logf("| %s | %s %s | %s | %s | %s |", c.scenario, c.o.ProxyMode, c.o.TargetEngineVersion, obs.emptyBeforeSwitchover, obs.provisioning.Round(time.Second),
+			(time.Duration(f.ProxylessWindowMS) * time.Millisecond).Round(time.Second))
+		if obs.emptyBeforeSwitchover > obs.provisioning/4 {
+			t.Errorf("%s: the proxy was empty %s before the switchover, against %s of provisioning", c.scenario, obs.emptyBeforeSwitchover, obs.provisioning)
+		}
+	}
+}
+
+var _ awsclient.API = (*awsclient.Client)(nil)

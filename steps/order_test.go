@@ -1,0 +1,247 @@
+package steps
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rdsbg/rdsbg/awsclient/sim"
+)
+
+// refuseWhileProvisioning is the simulator fault of issue 11: AWS refuses
+// blue's registration while green is provisioning.
+var refuseWhileProvisioning = sim.Fault{RefuseRegisterWhileProvisioning: true}
+
+// AWS refuses blue's registration for the whole provisioning: rdsbg keeps
+// retrying at the slow cadence with the outage shown live, and at
+// --max-proxy-outage (headless) deletes the deployment with its green and
+// stops with the proxy on blue.
+func TestRefusedRegistrationRetriesThenRollsBackAtMaxProxyOutage(t *testing.T) {
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy, Faults: []sim.Fault{refuseWhileProvisioning}})
+	eng, err := New(Config{API: env.client, Calls: env.calls, Clock: env.clock, StateDir: env.stateDir, Sink: env.events.sink,
+		Approver: HeadlessApprover{Yes: true, Confirm: "orders-db", Sink: env.events.sink},
+		Options:  Options{Source: "orders-db", ProxyMode: ProxyModeDetach}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := eng.Run(context.Background())
+	if err == nil || f.Outcome != OutcomeRolledBack || f.ExitCode != ExitStepFailed || f.ProxyState != ProxyOnBlue {
+		t.Fatalf("finished %s exit %d proxy %s (%v), want rolled-back 1 blue", f.Outcome, f.ExitCode, f.ProxyState, err)
+	}
+	if !strings.Contains(err.Error(), "--max-proxy-outage 10m0s") {
+		t.Errorf("the error does not name the bound: %v", err)
+	}
+
+	// Retry: many refused registrations, at the slow cadence.
+	var detachAt, deleteAt, lastRegister time.Time
+	registers := 0
+	for _, m := range env.sim.Mutations() {
+		switch m.Operation {
+		case "DeregisterDBProxyTargets":
+			if detachAt.IsZero() {
+				detachAt = m.Time
+			}
+		case "DeleteBlueGreenDeployment":
+			deleteAt = m.Time
+		case "RegisterDBProxyTargets":
+			registers++
+			lastRegister = m.Time
+		}
+	}
+	refused := env.sim.Stats().ModelFaults
+	if refused < 30 {
+		t.Errorf("%d refused registrations, want one every ~15 s for 10 minutes", refused)
+	}
+	if registers != 1 || lastRegister.Before(deleteAt) {
+		t.Errorf("%d accepted registrations (last at %s, deletion at %s): want one, after the deletion", registers, lastRegister, deleteAt)
+	}
+	// Rollback at --max-proxy-outage, not before, not much after.
+	if deleteAt.IsZero() {
+		t.Fatalf("the simulator's mutation log has no DeleteBlueGreenDeployment: %+v", env.sim.Mutations())
+	}
+	if gap := deleteAt.Sub(detachAt); gap < DefaultMaxProxyOutage || gap > DefaultMaxProxyOutage+time.Minute {
+		t.Errorf("deleted the deployment %s after the proxy lost blue, want just after %s", gap, DefaultMaxProxyOutage)
+	}
+	// Live outage: progress says the proxy is empty and since when.
+	live := 0
+	for _, ev := range env.events.ofType(EventProgress) {
+		p := ev.Progress
+		if ev.Step == StepAttachProxyBlue && p.ProxylessSince != nil && strings.Contains(p.Waiting, "EMPTY since") && strings.Contains(p.Waiting, "--max-proxy-outage") {
+			live++
+			if !p.ProxylessSince.Equal(detachAt) && p.ProxylessSince.Sub(detachAt) > time.Second {
+				t.Errorf("outage since %s, the proxy lost blue at %s", p.ProxylessSince, detachAt)
+			}
+		}
+	}
+	if live < 30 {
+		t.Errorf("%d live outage progress events, want one per attempt", live)
+	}
+	// Proxy on blue, nothing left but what the summary names.
+	env.assertProxyHealthy(t, env.discoverRetry(t, "orders-db").Source, "orders-proxy")
+	deps, err := env.api.ListDeployments(context.Background(), "")
+	if err != nil || len(deps) != 0 {
+		t.Errorf("deployments after the rollback: %+v %v", deps, err)
+	}
+	named := false
+	for _, ev := range env.events.ofType(EventCompensation) {
+		if strings.Contains(ev.Message, "left: the journal") && strings.Contains(ev.Message, "orders-db") {
+			named = true
+		}
+	}
+	if !named {
+		t.Errorf("no summary naming what is left")
+	}
+	if st := FoldJournal(env.journal(t, "orders-db")); st.Unfinished() {
+		t.Errorf("a rolled-back run must not be resumable")
+	}
+}
+
+// The operator chooses to wait longer: the retries go on and the run
+// completes once AWS accepts the registration (here: when provisioning
+// ends), asked again at every --max-proxy-outage.
+func TestRefusedRegistrationWaitLongerThenAccepted(t *testing.T) {
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy, Faults: []sim.Fault{refuseWhileProvisioning}})
+	env.approver.answers["proxy-outage"] = DecisionWait
+	o := legacyOpts
+	o.MaxProxyOutage = 4 * time.Minute
+	f, err := env.engine(t, o).Run(context.Background())
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	assertLegacyEndState(t, env, f)
+	asked := 0
+	for _, a := range env.approver.seen {
+		if a.Kind == "proxy-outage" {
+			asked++
+		}
+	}
+	if asked < 2 {
+		t.Errorf("asked %d times, want once per --max-proxy-outage of refusals", asked)
+	}
+	accepted := false
+	for _, ev := range env.events.ofType(EventNotice) {
+		accepted = accepted || strings.Contains(ev.Message, "accepted blue's registration at attempt")
+	}
+	if !accepted {
+		t.Errorf("no notice that AWS finally accepted the registration")
+	}
+}
+
+// A journal written with the old meaning of create-deployment (it included
+// the wait for AVAILABLE, and attach-proxy-blue came after it) resumes:
+// live state decides, blue is registered again at once, provision-green
+// waits, and the operator is not asked to approve a changed plan.
+func TestResumeFromAnOldStyleJournal(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		advance time.Duration // AWS time that passes while nothing runs
+	}{{"deployment provisioning", 0}, {"deployment available", 2 * time.Hour}} {
+		t.Run(tc.name, func(t *testing.T) {
+			ref := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
+			if _, err := ref.engine(t, legacyOpts).Run(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			k := 0
+			for i, r := range ref.journal(t, "orders-db") {
+				if r.Kind == RecordMutation && r.Operation == "CreateBlueGreenDeployment" {
+					k = i + 1
+					break
+				}
+			}
+			env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
+			if k == 0 || !runUntilCrash(t, env.engine(t, legacyOpts), k) {
+				t.Fatalf("no crash after the creation (record %d)", k)
+			}
+			// Write the journal as the old rdsbg did: no provision-green,
+			// a reversible detach-proxy, create-deployment under way.
+			path := JournalPath(env.stateDir, "orders-db")
+			var lines []string
+			for _, r := range env.journal(t, "orders-db") {
+				if r.Plan != nil {
+					var kept []PlannedStep
+					for _, s := range r.Plan.Steps {
+						if s.ID == StepProvisionGreen {
+							continue
+						}
+						if s.ID == StepDetachProxy {
+							s.Severity = SeverityReversible
+						}
+						kept = append(kept, s)
+					}
+					r.Plan.Steps = kept
+				}
+				b, err := json.Marshal(r)
+				if err != nil {
+					t.Fatal(err)
+				}
+				lines = append(lines, string(b))
+			}
+			if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if st := FoldJournal(env.journal(t, "orders-db")); st.Steps[StepCreateDeployment] != StepStateStarted || st.Plan == nil {
+				t.Fatalf("the old-style journal does not say create-deployment is under way: %+v", st.Steps)
+			}
+			if ts := env.proxyTargetsOf(t, "orders-proxy"); len(ts) != 0 {
+				t.Fatalf("the crashed run left targets %+v; want the proxy empty as the old order left it", ts)
+			}
+			env.clock.Advance(tc.advance)
+
+			var attachedWhile string
+			env.events.hook = func(ev Event) {
+				if ev.Type == EventStepDone && ev.Step == StepAttachProxyBlue && attachedWhile == "" {
+					deps, _ := env.api.ListDeployments(context.Background(), "")
+					for _, d := range deps {
+						attachedWhile = d.Status
+					}
+				}
+			}
+			env.approver.seen = nil
+			f, err := env.engine(t, Options{Source: "orders-db"}).Resume(context.Background())
+			if err != nil {
+				t.Fatalf("Resume: %v", err)
+			}
+			assertLegacyEndState(t, env, f)
+			want := "PROVISIONING"
+			if tc.advance > 0 {
+				want = "AVAILABLE"
+			}
+			if attachedWhile != want {
+				t.Errorf("blue re-attached while the deployment was %q, want %q", attachedWhile, want)
+			}
+			for _, a := range env.approver.seen {
+				if a.Kind == "plan" {
+					t.Errorf("the old journal's plan was asked again: %s", a.Title)
+				}
+			}
+			said := false
+			for _, ev := range env.events.ofType(EventNotice) {
+				said = said || strings.Contains(ev.Message, "create-deployment included the wait")
+			}
+			if !said {
+				t.Errorf("no notice that an old journal was brought up to the new order")
+			}
+			var order []StepID
+			for _, r := range env.journal(t, "orders-db") {
+				if r.Kind == RecordStep && (r.State == StepStateDone || r.State == StepStateSkipped) && r.Message != "from the resumed run" {
+					order = append(order, r.Step)
+				}
+			}
+			joined := " " + strings.Trim(strings.ReplaceAll(strings.Trim(strings.Join(stepStrings(order), " "), " "), "  ", " "), " ") + " "
+			if !strings.Contains(joined, " create-deployment attach-proxy-blue provision-green ") {
+				t.Errorf("resumed order: %s", joined)
+			}
+		})
+	}
+}
+
+func stepStrings(ids []StepID) []string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = string(id)
+	}
+	return out
+}
