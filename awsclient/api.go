@@ -70,6 +70,15 @@ type Parameters interface {
 	DescribeClusterParameters(ctx context.Context, group string, names ...string) ([]Parameter, error)
 }
 
+// Tagging reads and changes the tags of any RDS resource by ARN (proxies,
+// deployments, instances, clusters): the durable record of what rdsbg
+// changed, readable from any machine.
+type Tagging interface {
+	AddTagsToResource(ctx context.Context, arn string, tags map[string]string) error
+	RemoveTagsFromResource(ctx context.Context, arn string, keys ...string) error
+	ListTagsForResource(ctx context.Context, arn string) (map[string]string, error)
+}
+
 // Identities answers "who am I" (STS).
 type Identities interface {
 	CallerIdentity(ctx context.Context) (Identity, error)
@@ -84,6 +93,7 @@ type API interface {
 	Deployments
 	EngineVersions
 	Parameters
+	Tagging
 	Identities
 	// Region is the region the client talks to.
 	Region() string

@@ -137,6 +137,7 @@ func toDeployment(in rdstypes.BlueGreenDeployment) Deployment {
 		StatusDetails: aws.ToString(in.StatusDetails),
 		CreateTime:    aws.ToTime(in.CreateTime),
 		DeleteTime:    aws.ToTime(in.DeleteTime),
+		Tags:          tagMap(in.TagList),
 	}
 	for _, d := range in.SwitchoverDetails {
 		out.Members = append(out.Members, SwitchoverMember{

@@ -140,6 +140,7 @@ type Deployment struct {
 	Tasks         []Task             `json:"tasks,omitempty"`
 	CreateTime    time.Time          `json:"create_time,omitempty"`
 	DeleteTime    time.Time          `json:"delete_time,omitempty"`
+	Tags          map[string]string  `json:"tags,omitempty"` // TagList
 }
 
 // SwitchoverMember is one SwitchoverDetails entry.

@@ -26,6 +26,9 @@ type Discovery struct {
 	// phase without guessing -oldN names.
 	Deployments []awsclient.Deployment `json:"deployments,omitempty"`
 	Identity    awsclient.Identity     `json:"identity"`
+	// Detached: proxies tagged rdsbg:detached for the source (proxy_tags.go).
+	// One with no target is in Proxies too: it belongs to the topology.
+	Detached []DetachedProxy `json:"detached_proxies,omitempty"`
 }
 
 // Kinds of Source.
@@ -201,7 +204,7 @@ func discoverCluster(ctx context.Context, api awsclient.API, d *Discovery, cl aw
 
 // discoverProxies lists every proxy and keeps those whose targets include
 // the source: the API has no "proxies in front of DB X" query (§1.7).
-func discoverProxies(ctx context.Context, api awsclient.Proxies, d *Discovery) error {
+func discoverProxies(ctx context.Context, api awsclient.API, d *Discovery) error {
 	proxies, err := api.ListProxies(ctx)
 	if err != nil {
 		return fmt.Errorf("list RDS proxies: %w", err)
@@ -215,8 +218,18 @@ func discoverProxies(ctx context.Context, api awsclient.Proxies, d *Discovery) e
 			return fmt.Errorf("describe targets of proxy %s: %w", p.Name, err)
 		}
 		mine := targetsOf(targets, d.Source)
-		if len(mine) == 0 {
-			continue
+		// A proxy rdsbg emptied says so in its tags: AWS, not the
+		// journal, remembers it (proxy_tags.go).
+		tag, tagged, err := readDetachedTag(ctx, api, p)
+		if err != nil && !isNotFound(err) {
+			return fmt.Errorf("read the tags of proxy %s (rdsbg keeps which proxies it emptied there; the credentials need rds:ListTagsForResource): %w", p.Name, err)
+		}
+		tagged = tagged && strings.EqualFold(tag.Source, d.Source.ID)
+		if tagged {
+			d.Detached = append(d.Detached, DetachedProxy{Proxy: p.Name, ARN: p.ARN, Tag: tag, Registered: len(mine) > 0})
+		}
+		if len(mine) == 0 && !(tagged && len(targets) == 0) {
+			continue // a proxy now serving another database is not ours
 		}
 		d.Proxies = append(d.Proxies, ProxyRegistration{Proxy: p.Name, TargetGroup: "default", Target: d.Source.Target(), Targets: mine})
 		d.ProxyInfo = append(d.ProxyInfo, p)
@@ -280,6 +293,15 @@ func ListSources(ctx context.Context, api awsclient.API) ([]SourceSummary, error
 		}
 		if err != nil {
 			return nil, fmt.Errorf("describe targets of proxy %s: %w", p.Name, err)
+		}
+		if len(targets) == 0 {
+			// An empty proxy may be one that rdsbg emptied: its tag names
+			// the source it belongs to (proxy_tags.go).
+			if tag, ok, err := readDetachedTag(ctx, api, p); err == nil && ok {
+				id := strings.ToLower(tag.Source)
+				fronting[id] = append(fronting[id], p.Name+" (detached)")
+			}
+			continue
 		}
 		seen := map[string]bool{}
 		for _, t := range targets {

@@ -37,6 +37,9 @@ func ChooseRegime(d Discovery, mode ProxyMode) (Regime, string) {
 		return RegimeNone, fmt.Sprintf("No RDS Proxy targets %s, so this is a plain blue/green deployment.", d.Source.ID)
 	}
 	proxies := proxyList(d.Proxies)
+	if regime, why, ok := detachedRegime(d); ok {
+		return regime, why // a proxy rdsbg emptied (proxy_tags.go)
+	}
 	if mode == ProxyModeDetach {
 		return RegimeDetach, fmt.Sprintf("--proxy-mode detach: %s will be deregistered from %s before the deployment is created and registered again around the switchover.", d.Source.ID, proxies)
 	}

@@ -25,6 +25,9 @@ func (e *Engine) Resume(ctx context.Context) (Finished, error) {
 		return e.finishEarly(OutcomeFailed, err, "")
 	}
 	defer r.close()
+	if !r.prior.Unfinished() && r.emptiedByTag() {
+		return r.restoreWithoutJournal(ctx) // the journal is lost or elsewhere (proxy_tags.go)
+	}
 	if r.prior.Plan == nil {
 		return r.finish(OutcomeFailed, &InputError{Input: "--source", ExitCode: ExitUsage,
 			Message: fmt.Sprintf("no rdsbg run to resume for %s (journal %s has no plan); start one with `rdsbg run`", r.disc.Source.ID, r.journal.Path())}, "")
@@ -34,7 +37,7 @@ func (e *Engine) Resume(ctx context.Context) (Finished, error) {
 		// a completed switchover), and leave its journal as it is: a
 		// refused resume is not a run.
 		return e.finishEarly(r.prior.Finished.Outcome, &InputError{Input: "--source", ExitCode: ExitUsage,
-			Message: fmt.Sprintf("the last run for %s finished (%s): nothing to resume", r.disc.Source.ID, r.prior.Finished.Outcome)}, r.prior.Finished.ProxyState)
+			Message: fmt.Sprintf("the last run for %s finished (%s): nothing to resume", r.disc.Source.ID, r.prior.Finished.Outcome)}, r.proxyStateFromDiscovery())
 	}
 	r.restoreFromJournal()
 	e.emit(Event{Type: EventRunStarted, Message: fmt.Sprintf("resuming %s from %s", r.disc.Source.ID, r.journal.Path())})

@@ -50,6 +50,7 @@ type run struct {
 	greenSeen       []string      // green members' identifiers, as last seen
 	readyGreen      *GreenInfo    // green as a run paused ready leaves it
 	criticalWait    time.Duration // the critical section's approval wait, reported on its first step
+	tags            proxyTagState // proxies' ARNs and rdsbg:detached tags (proxy_tags.go)
 }
 
 type taskSince struct {
@@ -76,6 +77,7 @@ func (e *Engine) Run(ctx context.Context) (Finished, error) {
 		return r.finish(OutcomeFailed, err, "")
 	}
 	e.emit(Event{Type: EventRunStarted, Message: fmt.Sprintf("%s %s (%s %s) in %s", r.disc.Source.Kind, r.disc.Source.ID, r.disc.Source.Engine, r.disc.Source.EngineVersion, r.disc.Source.Region)})
+	opts = r.adoptTaggedName(opts) // a deployment an earlier run tagged (proxy_tags.go)
 
 	upgrade, err := ResolveUpgrade(ctx, r.api, r.disc, opts)
 	if err != nil {
@@ -103,6 +105,9 @@ func (e *Engine) Run(ctx context.Context) (Finished, error) {
 	r.plan = plan
 	r.proxies = plan.Proxies
 	r.depID = plan.Deployment
+	if err := r.reconcileDeployment(); err != nil {
+		return r.finish(OutcomeFailed, err, "")
+	}
 	p := plan
 	e.emit(Event{Type: EventPlanReady, Plan: &p})
 	if err := r.journal.Append(Record{Kind: RecordRunStarted, Source: r.disc.Source.ID, Options: &plan.Options, Plan: &p, DeploymentID: r.depID}); err != nil {
@@ -468,11 +473,12 @@ func outcomeOf(err error) string {
 // as far as a journal ends here.
 func (r *run) finish(outcome string, err error, proxyState string) (Finished, error) {
 	if proxyState == "" {
-		proxyState = ProxyOnBlue
-		if len(r.proxies) == 0 && len(r.disc.Proxies) == 0 {
-			proxyState = ProxyNotUsed
-		}
+		// Read, never assumed: a proxy found by its tag may be empty.
+		ctx, cancel := context.WithTimeout(context.Background(), mutationTimeout)
+		proxyState = r.proxyStateFromAWS(ctx)
+		cancel()
 	}
+	r.untagIfServing(proxyState)
 	f := Finished{
 		Outcome:           outcome,
 		ExitCode:          ExitCode(err),
@@ -509,10 +515,13 @@ func (r *run) finish(outcome string, err error, proxyState string) (Finished, er
 func (e *Engine) finishEarly(outcome string, err error, proxyState string) (Finished, error) {
 	f := Finished{Outcome: outcome, ExitCode: ExitCode(err), ProxyState: proxyState}
 	if f.ProxyState == "" {
-		// Nothing was touched: whatever proxy fronts the source still
-		// targets it, which is what "blue" means. The contract has four
-		// states only (issue 3); a fifth would break consumers.
-		f.ProxyState = ProxyOnBlue
+		// Read from AWS (proxy_tags.go): a refusal must not call "blue" a
+		// proxy that an earlier run emptied.
+		var empty []DetachedProxy
+		f.ProxyState, empty = e.earlyProxyState(err)
+		if len(empty) > 0 {
+			err = withDetachedAdvice(err, e.cfg.Options.Source, empty)
+		}
 	}
 	fc := f
 	e.emit(Event{Type: EventRunFinished, Message: err.Error(), Error: errorInfo(err), Finished: &fc})

@@ -31,6 +31,8 @@ type StatusReport struct {
 	Unreadable []string `json:"unreadable,omitempty"`
 	// Paused is the run's pause in the ready state, when it is one.
 	Paused *PausedRun `json:"paused,omitempty"`
+	// Detached: proxies tagged rdsbg:detached for the source, read from AWS.
+	Detached []DetachedProxy `json:"detached_proxies,omitempty"`
 }
 
 // StepStatus is one planned step with its last journalled transition.
@@ -59,6 +61,9 @@ func Status(ctx context.Context, api awsclient.API, stateDir, source string) (St
 		path = paths[0]
 	}
 	recs, err := ReadJournal(path)
+	if err != nil && source != "" && api != nil {
+		return liveStatus(ctx, api, source, path, err) // no journal here: AWS alone (proxy_tags.go)
+	}
 	if err != nil {
 		return StatusReport{}, &InputError{Input: "--source", ExitCode: ExitUsage, Message: fmt.Sprintf("no journal for %s at %s: %v", source, path, err)}
 	}

@@ -215,7 +215,7 @@ func (r *run) createDeployment(ps PlannedStep) stepImpl {
 				TargetDBClusterParameterGroupName: o.TargetDBClusterParameterGroupName,
 				TargetDBInstanceClass:             o.TargetDBInstanceClass,
 				UpgradeTargetStorageConfig:        o.UpgradeTargetStorageConfig,
-				Tags:                              map[string]string{"created-by": "rdsbg"},
+				Tags:                              r.deploymentTags(), // proxy_tags.go
 			}
 			if o.UpgradeVia != UpgradeViaModify {
 				in.TargetEngineVersion = r.targetVersion()

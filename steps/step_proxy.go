@@ -45,8 +45,8 @@ func (v proxyView) all(n int) bool        { return v.registered == n }
 func (v proxyView) none() bool            { return v.registered == 0 }
 func (v proxyView) healthyAll(n int) bool { return v.healthy == n }
 
-func (r *run) viewProxies(ctx context.Context) (proxyView, error) {
-	var v proxyView
+func (r *run) viewProxies(ctx context.Context) (v proxyView, err error) {
+	defer func() { r.tags.remember(v, err, r.e.cfg.Clock.Now()) }()
 	for _, reg := range r.proxies {
 		ts, err := r.sourceTargets(ctx, reg.Proxy)
 		if err != nil {
@@ -94,12 +94,15 @@ func refusal(err error) bool {
 // has it. It opens the proxy-less window when asked to measure it.
 func (r *run) deregisterAll(ctx context.Context, measure bool) error {
 	for _, reg := range r.proxies {
-		ts, err := r.sourceTargets(ctx, reg.Proxy)
+		ts, err := r.targetsToDetach(ctx, reg.Proxy)
 		if err != nil {
 			return err
 		}
 		if len(ts) == 0 {
 			continue
+		}
+		if err := r.tagDetached(ctx, reg); err != nil {
+			return err // never empty a proxy without its record in AWS
 		}
 		mctx, cancel := detached(ctx, mutationTimeout)
 		err = r.api.DeregisterTargets(mctx, reg.Proxy, reg.Target)
@@ -156,7 +159,7 @@ func (r *run) waitHealthy(ctx context.Context, step StepID, what string) error {
 	if r.proxylessSince != nil {
 		speed = pollCritical
 	}
-	return r.e.wait(ctx, waitSpec{step: step, what: what, speed: speed, reads: n, limit: r.e.cfg.Poll.ProxyTargetLimit, stable: r.e.cfg.Poll.StableReads,
+	err := r.e.wait(ctx, waitSpec{step: step, what: what, speed: speed, reads: n, limit: r.e.cfg.Poll.ProxyTargetLimit, stable: r.e.cfg.Poll.StableReads,
 		poll: func(ctx context.Context) (bool, Progress, error) {
 			v, err := r.viewProxies(ctx)
 			if err != nil {
@@ -171,6 +174,10 @@ func (r *run) waitHealthy(ctx context.Context, step StepID, what string) error {
 			prog := Progress{ProxyTargets: v.targets, ProxylessSince: r.proxylessSince}
 			return healthy, prog, nil
 		}})
+	if err == nil {
+		r.untagServing(ctx) // production's proxy serves again
+	}
+	return err
 }
 
 // closeProxyless ends the measured window at the first healthy read.

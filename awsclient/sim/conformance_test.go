@@ -130,11 +130,38 @@ func TestConformanceAWSCLI(t *testing.T) {
 	}
 	c.fails("DBInstanceNotFound", "rds", "describe-db-instances", "--db-instance-identifier", "ghost")
 
+	// Tags on a proxy: the durable record rdsbg keeps of a detached proxy.
+	proxyARN, _ := field(c.ok("rds", "describe-db-proxies", "--db-proxy-name", "shop-proxy"), "DBProxies", 0, "DBProxyArn").(string)
+	detached := "target=instance:shop-db source=shop-db run=20261121T220000Z at=2026-11-21T22:00:00Z"
+	c.ok("rds", "add-tags-to-resource", "--resource-name", proxyARN, "--tags", `[{"Key":"rdsbg:detached","Value":"`+detached+`"},{"Key":"team","Value":"shop"}]`)
+	v = c.ok("rds", "list-tags-for-resource", "--resource-name", proxyARN)
+	if field(v, "TagList", 0, "Key") != "rdsbg:detached" || field(v, "TagList", 0, "Value") != detached || field(v, "TagList", 1, "Key") != "team" {
+		t.Fatalf("list-tags-for-resource after add: %v", v)
+	}
+	c.ok("rds", "remove-tags-from-resource", "--resource-name", proxyARN, "--tag-keys", "rdsbg:detached")
+	v = c.ok("rds", "list-tags-for-resource", "--resource-name", proxyARN)
+	if tl, _ := field(v, "TagList").([]any); len(tl) != 1 || field(v, "TagList", 0, "Key") != "team" {
+		t.Fatalf("list-tags-for-resource after remove: %v", v)
+	}
+	c.fails("InvalidParameterValue", "rds", "add-tags-to-resource", "--resource-name", proxyARN, "--tags", "Key=aws:owner,Value=x")
+	c.fails("InvalidParameterValue", "rds", "add-tags-to-resource", "--resource-name", proxyARN, "--tags", "Key=k,Value="+strings.Repeat("v", 257))
+	c.fails("DBProxyNotFoundFault", "rds", "list-tags-for-resource", "--resource-name", "arn:aws:rds:us-east-1:123456789012:db-proxy:prx-0123456789abcdef0")
+
 	v = c.ok("rds", "create-blue-green-deployment", "--blue-green-deployment-name", "shop-bg",
 		"--source", "arn:aws:rds:us-east-1:123456789012:db:shop-db", "--target-engine-version", "8.4.3")
 	id, _ := field(v, "BlueGreenDeployment", "BlueGreenDeploymentIdentifier").(string)
 	if !strings.HasPrefix(id, "bgd-") || field(v, "BlueGreenDeployment", "Status") != "PROVISIONING" {
 		t.Fatalf("create-blue-green-deployment: %v", v)
+	}
+	depARN := "arn:aws:rds:us-east-1:123456789012:deployment:" + id
+	c.ok("rds", "add-tags-to-resource", "--resource-name", depARN, "--tags", "Key=rdsbg:source,Value=shop-db")
+	v = c.ok("rds", "describe-blue-green-deployments", "--blue-green-deployment-identifier", id)
+	if field(v, "BlueGreenDeployments", 0, "TagList", 0, "Key") != "rdsbg:source" || field(v, "BlueGreenDeployments", 0, "TagList", 0, "Value") != "shop-db" {
+		t.Fatalf("deployment TagList after add-tags-to-resource: %v", v)
+	}
+	v = c.ok("rds", "list-tags-for-resource", "--resource-name", depARN)
+	if field(v, "TagList", 0, "Value") != "shop-db" {
+		t.Fatalf("list-tags-for-resource of the deployment: %v", v)
 	}
 	c.fails("BlueGreenDeploymentAlreadyExistsFault", "rds", "create-blue-green-deployment", "--blue-green-deployment-name", "shop-bg",
 		"--source", "arn:aws:rds:us-east-1:123456789012:db:reporting-db")

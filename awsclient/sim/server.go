@@ -69,6 +69,9 @@ func operations() map[string]operation {
 		"DescribeDBParameters":          {serve: (*Simulator).describeDBParameters},
 		"DescribeDBClusterParameters":   {serve: (*Simulator).describeDBClusterParameters},
 		"DescribeEvents":                {serve: (*Simulator).describeEvents},
+		"AddTagsToResource":             {serve: (*Simulator).addTagsToResource, mutating: true, target: param("ResourceName")},
+		"RemoveTagsFromResource":        {serve: (*Simulator).removeTagsFromResource, mutating: true, target: param("ResourceName")},
+		"ListTagsForResource":           {serve: (*Simulator).listTagsForResource},
 		"GetCallerIdentity":             {serve: (*Simulator).getCallerIdentity, sts: true},
 	}
 }

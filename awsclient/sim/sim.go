@@ -216,6 +216,7 @@ type Simulator struct {
 	rdsEvents []rdsEvent // what DescribeEvents answers (rdsevents.go)
 
 	mutations          []Mutation
+	tags               map[any]*map[string]string // proxy, instance and cluster tags (tags.go)
 	calls              map[string]int
 	totalCalls         int
 	accepted           map[string]int // accepted calls per operation (for Fault.After/Until)

@@ -1,0 +1,692 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/rdsbg/rdsbg/awsclient"
+)
+
+// AWS holds the truth (design.md §5): before rdsbg empties a proxy it tags
+// the proxy with what it served, and it removes the tag once the proxy
+// serves production again; the deployment is tagged at creation. Discovery
+// reads these tags, so a journal that is lost, unreadable or on another
+// machine never loses a proxy. The formats are documented in
+// docs/events.md ("Tags rdsbg keeps in AWS").
+
+// Tag keys. None begins with "aws:" or "rds:" (reserved by AWS).
+const (
+	TagDetached = "rdsbg:detached" // on a proxy rdsbg emptied
+	TagSource   = "rdsbg:source"   // on a deployment: the source identifier
+	TagRegime   = "rdsbg:regime"   // on a deployment: none | native | detach
+	TagProxies  = "rdsbg:proxies"  // on a deployment: the proxies of the run, space-separated
+	TagRun      = "rdsbg:run"      // on a deployment: the run id
+)
+
+// maxTagValue is AWS's limit on a tag value (characters).
+const maxTagValue = 256
+
+// DetachedTag is the value of rdsbg:detached, e.g.
+//
+//	target=instance:orders-db source=orders-db run=20261121T220000Z at=2026-11-21T22:03:10Z
+//
+// Fields are space-separated key=value pairs: AWS allows only letters,
+// digits, white space and _ . : / = + - @ in tag values.
+type DetachedTag struct {
+	TargetKind string    `json:"target_kind"` // instance | cluster
+	Target     string    `json:"target"`      // the identifier that was deregistered
+	Source     string    `json:"source"`      // the run's source identifier
+	Run        string    `json:"run"`         // the run id (RunID)
+	At         time.Time `json:"at"`          // when the proxy was emptied
+}
+
+// Value renders the tag value (at most 200 characters for 63-character
+// identifiers, below AWS's 256).
+func (t DetachedTag) Value() string {
+	return fmt.Sprintf("target=%s:%s source=%s run=%s at=%s", t.TargetKind, t.Target, t.Source, t.Run, t.At.UTC().Format(time.RFC3339))
+}
+
+// Ref is the proxy target the tag says was removed.
+func (t DetachedTag) Ref() awsclient.TargetRef {
+	if t.TargetKind == KindCluster {
+		return awsclient.TargetRef{ClusterID: t.Target}
+	}
+	return awsclient.TargetRef{InstanceID: t.Target}
+}
+
+// ParseDetachedTag reads a value written by Value. Unknown fields are
+// ignored (a later version may add some); source and target are required.
+func ParseDetachedTag(v string) (DetachedTag, bool) {
+	var t DetachedTag
+	for _, f := range strings.Fields(v) {
+		k, val, ok := strings.Cut(f, "=")
+		if !ok {
+			continue
+		}
+		switch k {
+		case "target":
+			kind, id, ok := strings.Cut(val, ":")
+			if !ok {
+				kind, id = KindInstance, val
+			}
+			t.TargetKind, t.Target = kind, id
+		case "source":
+			t.Source = val
+		case "run":
+			t.Run = val
+		case "at":
+			t.At, _ = time.Parse(time.RFC3339, val)
+		}
+	}
+	if t.Source == "" || t.Target == "" || (t.TargetKind != KindInstance && t.TargetKind != KindCluster) {
+		return DetachedTag{}, false
+	}
+	return t, true
+}
+
+// DetachedProxy is a proxy that carries rdsbg:detached for the source.
+type DetachedProxy struct {
+	Proxy string      `json:"proxy"`
+	ARN   string      `json:"arn"`
+	Tag   DetachedTag `json:"tag"`
+	// Registered: the proxy lists the source again (the tag outlived the
+	// re-registration; the next run removes it).
+	Registered bool `json:"registered"`
+}
+
+// Words says what the tag means, for notices and refusals.
+func (d DetachedProxy) Words() string {
+	return fmt.Sprintf("proxy %s was emptied by rdsbg run %s at %s (it served %s %s; tag %s)",
+		d.Proxy, d.Tag.Run, d.Tag.At.UTC().Format(time.RFC3339), d.Tag.TargetKind, d.Tag.Target, TagDetached)
+}
+
+// RunID names a run in tags: the time its plan was made, which a resume
+// keeps (the plan comes from the journal).
+func RunID(p Plan) string {
+	return p.GeneratedAt.UTC().Format("20060102T150405Z")
+}
+
+// proxyTagState is a run's memory of its proxies' ARNs and tags.
+type proxyTagState struct {
+	arns   map[string]string // proxy name → ARN
+	tagged map[string]bool   // proxy name → carries rdsbg:detached
+	// The last complete view of the proxies and when it was read: the
+	// step's observe reads it just before its apply, and writing the tag
+	// costs one call on the critical path, so the apply does not read the
+	// same targets a second time (the pacer admits 11 calls a second there).
+	view   *proxyView
+	viewAt time.Time
+}
+
+// remember keeps a view that viewProxies completed.
+func (s *proxyTagState) remember(v proxyView, err error, at time.Time) {
+	if err != nil {
+		s.view = nil
+		return
+	}
+	s.view, s.viewAt = &v, at
+}
+
+// viewFreshness is how old a view may be to stand for a fresh read before
+// a deregistration. AWS answers a deregistration of a target it no longer
+// has with not-found, which deregisterAll tolerates.
+const viewFreshness = time.Second
+
+// targetsToDetach is the source's entries on one proxy: from the view read
+// within the last second, else from AWS.
+func (r *run) targetsToDetach(ctx context.Context, proxy string) ([]awsclient.ProxyTarget, error) {
+	if v := r.tags.view; v != nil && r.e.cfg.Clock.Now().Sub(r.tags.viewAt) < viewFreshness {
+		var out []awsclient.ProxyTarget
+		for _, t := range v.targets {
+			if t.ProxyName == proxy {
+				out = append(out, t)
+			}
+		}
+		r.tags.view = nil // one use: the next deregistration reads again
+		return out, nil
+	}
+	return r.sourceTargets(ctx, proxy)
+}
+
+// proxyARN finds a proxy's ARN: from discovery, else from a fresh list.
+func (r *run) proxyARN(ctx context.Context, name string) (string, error) {
+	if arn := r.tags.arns[name]; arn != "" {
+		return arn, nil
+	}
+	if r.tags.arns == nil {
+		r.tags.arns = map[string]string{}
+	}
+	for _, p := range r.disc.ProxyInfo {
+		r.tags.arns[p.Name] = p.ARN
+	}
+	if arn := r.tags.arns[name]; arn != "" {
+		return arn, nil
+	}
+	all, err := r.api.ListProxies(ctx)
+	if err != nil {
+		return "", err
+	}
+	for _, p := range all {
+		r.tags.arns[p.Name] = p.ARN
+	}
+	if arn := r.tags.arns[name]; arn != "" {
+		return arn, nil
+	}
+	return "", fmt.Errorf("proxy %s not found", name)
+}
+
+// tagDetached writes rdsbg:detached on the proxy before its target is
+// deregistered. If it fails the deregistration must not happen: the change
+// must never exist without its durable record.
+func (r *run) tagDetached(ctx context.Context, reg ProxyRegistration) error {
+	arn, err := r.proxyARN(ctx, reg.Proxy)
+	if err == nil {
+		kind, id := KindInstance, reg.Target.InstanceID
+		if reg.Target.ClusterID != "" {
+			kind, id = KindCluster, reg.Target.ClusterID
+		}
+		tag := DetachedTag{TargetKind: kind, Target: id, Source: r.plan.Source.ID, Run: RunID(r.plan), At: r.e.cfg.Clock.Now()}
+		mctx, cancel := detached(ctx, mutationTimeout)
+		err = r.api.AddTagsToResource(mctx, arn, map[string]string{TagDetached: tag.Value()})
+		cancel()
+	}
+	if err != nil {
+		return fmt.Errorf("did not deregister %s from proxy %s: tagging the proxy first (%s, the record in AWS that rdsbg emptied it) failed, and the proxy is never emptied without that record (the credentials need rds:AddTagsToResource): %w",
+			reg.Target.ID(), reg.Proxy, TagDetached, err)
+	}
+	if r.tags.tagged == nil {
+		r.tags.tagged = map[string]bool{}
+	}
+	r.tags.tagged[reg.Proxy] = true
+	return nil
+}
+
+// untagServing removes rdsbg:detached from every proxy of the run that
+// carries it, once the proxies serve production again (blue registered
+// again, or the new primary registered and AVAILABLE). A failure leaves a
+// stale tag, which the next run removes: a notice, not a failure.
+func (r *run) untagServing(ctx context.Context) {
+	for _, d := range r.disc.Detached {
+		if r.tags.tagged == nil {
+			r.tags.tagged = map[string]bool{}
+		}
+		if _, seen := r.tags.tagged[d.Proxy]; !seen {
+			r.tags.tagged[d.Proxy] = true
+		}
+	}
+	for _, reg := range r.proxies {
+		if !r.tags.tagged[reg.Proxy] {
+			continue
+		}
+		arn, err := r.proxyARN(ctx, reg.Proxy)
+		if err == nil {
+			mctx, cancel := detached(ctx, mutationTimeout)
+			err = r.api.RemoveTagsFromResource(mctx, arn, TagDetached)
+			cancel()
+		}
+		if err != nil && !isNotFound(err) {
+			r.e.notice("", "proxy %s serves production again but its %s tag could not be removed (%v): the next rdsbg run for %s removes it", reg.Proxy, TagDetached, err, r.plan.Source.ID)
+			continue
+		}
+		r.tags.tagged[reg.Proxy] = false
+	}
+}
+
+// untagIfServing is finish's safety net: whatever path ended the run, a
+// proxy that serves production again does not keep the tag.
+func (r *run) untagIfServing(proxyState string) {
+	if proxyState != ProxyOnBlue && proxyState != ProxyOnNewPrimary {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), mutationTimeout)
+	defer cancel()
+	r.untagServing(ctx)
+}
+
+// deploymentTags are the tags CreateBlueGreenDeployment carries.
+func (r *run) deploymentTags() map[string]string {
+	return map[string]string{
+		"created-by": "rdsbg",
+		TagSource:    r.plan.Source.ID,
+		TagRegime:    string(r.plan.Regime),
+		TagProxies:   proxiesTagValue(r.proxies),
+		TagRun:       RunID(r.plan),
+	}
+}
+
+// proxiesTagValue lists proxy names, space-separated, within AWS's 256
+// characters ("+N" counts the names that did not fit). "-" for none: an
+// empty value reads as "no tag" in some consoles.
+func proxiesTagValue(regs []ProxyRegistration) string {
+	var names []string
+	for _, r := range regs {
+		names = append(names, r.Proxy)
+	}
+	sort.Strings(names)
+	if len(names) == 0 {
+		return "-"
+	}
+	for kept := len(names); kept > 0; kept-- {
+		v := strings.Join(names[:kept], " ")
+		if kept < len(names) {
+			v += fmt.Sprintf(" +%d", len(names)-kept)
+		}
+		if len(v) <= maxTagValue {
+			return v
+		}
+	}
+	return fmt.Sprintf("+%d", len(names))
+}
+
+// readDetachedTag reads the tags of one proxy; ok is false when it carries
+// no valid rdsbg:detached.
+func readDetachedTag(ctx context.Context, api awsclient.Tagging, p awsclient.Proxy) (DetachedTag, bool, error) {
+	if p.ARN == "" {
+		return DetachedTag{}, false, nil
+	}
+	tags, err := api.ListTagsForResource(ctx, p.ARN)
+	if err != nil {
+		return DetachedTag{}, false, err
+	}
+	v, ok := tags[TagDetached]
+	if !ok {
+		return DetachedTag{}, false, nil
+	}
+	t, ok := ParseDetachedTag(v)
+	return t, ok, nil
+}
+
+// detachedRegime is ChooseRegime's answer when discovery found a proxy that
+// rdsbg emptied: only the detach procedure can carry on from there (the
+// proxy has no target, so native support cannot apply).
+func detachedRegime(d Discovery) (Regime, string, bool) {
+	var words []string
+	for _, dp := range d.Detached {
+		if !dp.Registered {
+			words = append(words, dp.Words())
+		}
+	}
+	if len(words) == 0 {
+		return "", "", false
+	}
+	return RegimeDetach, fmt.Sprintf("Detach: %s and has no target; this run registers it again and goes on with the detach procedure.", strings.Join(words, "; ")), true
+}
+
+// reconcileDeployment says what a fresh run found in AWS before it adopts
+// anything: detached proxies and a deployment made by rdsbg (or by hand).
+// It refuses a deployment whose tags name another source or regime.
+func (r *run) reconcileDeployment() error {
+	for _, dp := range r.disc.Detached {
+		if dp.Registered {
+			r.e.notice(StepPreflight, "%s; it lists %s again, so the stale tag is removed at the end of this run", dp.Words(), r.disc.Source.ID)
+			continue
+		}
+		r.e.notice(StepPreflight, "%s and has NO target now: it belongs to this run, which registers it again", dp.Words())
+	}
+	if r.plan.Deployment == "" {
+		return nil
+	}
+	var dep *awsclient.Deployment
+	for i := range r.disc.Deployments {
+		if r.disc.Deployments[i].ID == r.plan.Deployment {
+			dep = &r.disc.Deployments[i]
+		}
+	}
+	if dep == nil {
+		return nil
+	}
+	src, ok := dep.Tags[TagSource]
+	if !ok {
+		r.e.notice(StepPreflight, "adopting deployment %s (%s, %s): it has this run's name but no %s tag, so it was not created by rdsbg (or by a version before tags)", dep.ID, dep.Name, dep.Status, TagSource)
+		return nil
+	}
+	regime := Regime(dep.Tags[TagRegime])
+	if !strings.EqualFold(src, r.plan.Source.ID) {
+		return &InputError{Input: "--deployment-name", ExitCode: ExitUsage, Message: fmt.Sprintf(
+			"deployment %s (%s) is tagged %s=%s, not %s: rdsbg will not adopt it. Pass another --deployment-name, or inspect it: aws rds list-tags-for-resource --resource-name %s",
+			dep.ID, dep.Name, TagSource, src, r.plan.Source.ID, awsclient.DeploymentARN(r.plan.Source.ARN, dep.ID))}
+	}
+	if regime != "" && regime != r.plan.Regime {
+		return &InputError{Input: "--proxy-mode", ExitCode: ExitUsage, Message: fmt.Sprintf(
+			"deployment %s (%s) was created by rdsbg run %s in the %s regime, but this plan is %s (%s): rdsbg will not carry on with it under another procedure. Pass --proxy-mode %s to carry on with it, or undo it with `rdsbg abort --source %s`",
+			dep.ID, dep.Name, dep.Tags[TagRun], regime, r.plan.Regime, r.plan.RegimeReason, regime, r.plan.Source.ID)}
+	}
+	r.e.notice(StepPreflight, "adopting deployment %s (%s, %s), created by rdsbg run %s (regime %s, proxies %s)", dep.ID, dep.Name, dep.Status, dep.Tags[TagRun], regime, dep.Tags[TagProxies])
+	return nil
+}
+
+// taggedDeploymentName is the name of the one live deployment of the
+// source that rdsbg created (rdsbg:source tag), so a run whose journal is
+// lost adopts it instead of being blocked by it (the default name carries
+// the date it was made).
+func taggedDeploymentName(d Discovery) (string, bool) {
+	name := ""
+	for _, dep := range d.Deployments {
+		if dep.Status == "DELETING" || !strings.EqualFold(dep.Tags[TagSource], d.Source.ID) {
+			continue
+		}
+		if name != "" {
+			return "", false
+		}
+		name = dep.Name
+	}
+	return name, name != ""
+}
+
+// proxyStateFromAWS reads where the source's proxies point now, for stops
+// that happen before a plan exists: the run's proxies, else discovery's
+// (which includes proxies found by their tag).
+func (r *run) proxyStateFromAWS(ctx context.Context) string {
+	regs := r.proxies
+	if len(regs) == 0 {
+		regs = r.disc.Proxies
+	}
+	if len(regs) == 0 {
+		return ProxyNotUsed
+	}
+	saved, savedSource := r.proxies, r.plan.Source
+	r.proxies = regs
+	if r.plan.Source.ID == "" {
+		r.plan.Source = r.disc.Source // before a plan exists
+	}
+	defer func() { r.proxies, r.plan.Source = saved, savedSource }()
+	// Read-only: findDeployment would adopt (and journal) a deployment.
+	var dep *awsclient.Deployment
+	if r.depID != "" {
+		if d, err := r.api.DescribeDeployment(ctx, r.depID); err == nil {
+			dep = &d
+		}
+	} else {
+		for i := range r.disc.Deployments {
+			if r.disc.Deployments[i].Status != "DELETING" {
+				dep = &r.disc.Deployments[i]
+				break
+			}
+		}
+	}
+	v, err := r.viewProxies(ctx)
+	switch {
+	case err != nil:
+		return ProxyUnknown
+	case !v.all(len(regs)):
+		return ProxyEmpty
+	case r.switchoverDone(dep):
+		return ProxyOnNewPrimary
+	}
+	return ProxyOnBlue
+}
+
+// ProxyUnknown is the proxy state of an early stop when AWS could not be
+// read: rdsbg does not claim "blue" it has not seen.
+const ProxyUnknown = "unknown"
+
+// earlyProxyState is the proxy state of a stop before a run began (lock
+// held, state directory not writable, unreadable journal): read from AWS,
+// with the detached proxies found by their tags. Usage errors (bad flags,
+// unknown source) make no AWS call and keep "blue": nothing was touched.
+func (e *Engine) earlyProxyState(err error) (string, []DetachedProxy) {
+	source := e.cfg.Options.Source
+	var usage *InputError
+	if errors.As(err, &usage) || source == "" || e.cfg.API == nil {
+		return ProxyOnBlue, nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	d, derr := Discover(ctx, e.cfg.API, source)
+	if derr != nil {
+		return ProxyUnknown, nil
+	}
+	r := &run{e: e, api: e.cfg.API, disc: d}
+	if recs, err := ReadJournal(JournalPath(e.cfg.StateDir, d.Source.ID)); err == nil {
+		r.prior = FoldJournal(recs) // what it says of a switchover, if readable
+	}
+	var empty []DetachedProxy
+	for _, dp := range d.Detached {
+		if !dp.Registered {
+			empty = append(empty, dp)
+		}
+	}
+	return r.proxyStateFromDiscovery(), empty
+}
+
+// detachedAdvice is what an early stop adds when a proxy is empty: never
+// "try another state directory", since a second run elsewhere is exactly
+// how a proxy gets forgotten; the exact commands that restore it instead.
+func detachedAdvice(source string, empty []DetachedProxy) string {
+	var b strings.Builder
+	for i, dp := range empty {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(dp.Words())
+		flag := "--db-instance-identifiers"
+		if dp.Tag.TargetKind == KindCluster {
+			flag = "--db-cluster-identifiers"
+		}
+		fmt.Fprintf(&b, " and has NO target: restore it with `aws rds register-db-proxy-targets --db-proxy-name %s %s %s`", dp.Proxy, flag, dp.Tag.Target)
+	}
+	fmt.Fprintf(&b, ". Do not start a run elsewhere: fix the cause above and run `rdsbg resume --source %s` (it restores the proxy) or `rdsbg abort --source %s`", source, source)
+	return b.String()
+}
+
+// adoptTaggedName lets a fresh run without --deployment-name find the
+// deployment an earlier rdsbg run made for this source (its journal may be
+// lost): the default name carries the day it was made, so without this the
+// run would be blocked by its own deployment while a proxy waits empty.
+func (r *run) adoptTaggedName(o Options) Options {
+	name, ok := taggedDeploymentName(r.disc)
+	if !ok {
+		return o
+	}
+	if r.e.cfg.Options.DeploymentName == "" && !strings.EqualFold(name, o.DeploymentName) {
+		r.e.notice(StepPreflight, "deployment %s carries %s=%s: this run carries on with it (pass --deployment-name to choose otherwise)", name, TagSource, r.disc.Source.ID)
+		o.DeploymentName = name
+	}
+	// In auto mode the deployment's own regime decides: a detach-regime
+	// deployment has blue registered again, which looks native but is not.
+	for _, dep := range r.disc.Deployments {
+		if strings.EqualFold(dep.Name, o.DeploymentName) && o.ProxyMode == ProxyModeAuto && Regime(dep.Tags[TagRegime]) == RegimeDetach {
+			r.e.notice(StepPreflight, "deployment %s was made by rdsbg in the detach regime (%s=%s): this run goes on in that regime", dep.ID, TagRegime, RegimeDetach)
+			o.ProxyMode = ProxyModeDetach
+		}
+	}
+	return o
+}
+
+// emptiedByTag: discovery found a proxy that rdsbg emptied and that still
+// has no target.
+func (r *run) emptiedByTag() bool {
+	for _, dp := range r.disc.Detached {
+		if !dp.Registered {
+			return true
+		}
+	}
+	return false
+}
+
+// restoreWithoutJournal is `resume` when this state directory has no
+// unfinished run but AWS shows a proxy that rdsbg emptied (the journal is
+// lost, unreadable or on another machine): it puts the proxy back (blue
+// before a switchover, the new primary after it), then says how to carry
+// on. It journals no plan: the next `resume` must not mistake this restore
+// for the lost run.
+func (r *run) restoreWithoutJournal(ctx context.Context) (Finished, error) {
+	now := r.e.cfg.Clock.Now()
+	opts := r.e.cfg.Options.WithDefaultsAt(now)
+	r.plan = Plan{Source: r.disc.Source, Options: opts, Proxies: r.disc.Proxies, Regime: RegimeDetach, GeneratedAt: now.UTC()}
+	r.proxies = r.disc.Proxies
+	var dep *awsclient.Deployment
+	for i, d := range r.disc.Deployments {
+		if d.Status != "DELETING" {
+			dep = &r.disc.Deployments[i]
+		}
+	}
+	if dep != nil {
+		r.depID = dep.ID
+	}
+	var found []string
+	for _, dp := range r.disc.Detached {
+		if !dp.Registered {
+			found = append(found, dp.Words())
+		}
+	}
+	r.e.emit(Event{Type: EventRunStarted, Message: fmt.Sprintf("resuming %s without a journal: %s", r.disc.Source.ID, strings.Join(found, "; "))})
+	_ = r.journal.Append(Record{Kind: RecordCompensation, Source: r.disc.Source.ID, DeploymentID: r.depID, Message: "no journal; restoring from the tags in AWS: " + strings.Join(found, "; ")})
+	_ = r.journal.Append(Record{Kind: RecordProxies, Proxies: r.proxies})
+	state, cerr := r.compensate(ctx, errors.New("the run's journal is not in "+r.e.cfg.StateDir))
+	if cerr != nil {
+		return r.finish(outcomeOf(cerr), cerr, state)
+	}
+	next := fmt.Sprintf("to start over, `rdsbg run --source %s`", r.disc.Source.ID)
+	if dep != nil {
+		next = fmt.Sprintf("deployment %s (%s) is still there: carry on with `rdsbg run --source %s` (it adopts it) or undo it with `rdsbg abort --source %s`", dep.ID, dep.Status, r.disc.Source.ID, r.disc.Source.ID)
+	}
+	err := &InputError{Input: "--source", ExitCode: ExitUsage, Message: fmt.Sprintf(
+		"no unfinished run for %s in %s, but AWS showed %s: rdsbg registered it again (proxy: %s); %s",
+		r.disc.Source.ID, r.e.cfg.StateDir, strings.Join(found, "; "), state, next)}
+	return r.finish(OutcomeFailed, err, state)
+}
+
+// liveStatus is `rdsbg status --source S` when this state directory has no
+// journal for S (lost, unreadable, or kept on another machine): the report
+// comes from AWS alone, with every proxy rdsbg emptied found by its tag.
+func liveStatus(ctx context.Context, api awsclient.API, source, path string, journalErr error) (StatusReport, error) {
+	d, err := Discover(ctx, api, source)
+	if err != nil {
+		return StatusReport{}, err
+	}
+	rep := StatusReport{Source: d.Source.ID, JournalPath: path, Detached: d.Detached}
+	rep.Warnings = append(rep.Warnings, fmt.Sprintf("no journal for %s at %s (%v): this report is read from AWS alone", d.Source.ID, path, journalErr))
+	if dep, ok := func() (awsclient.Deployment, bool) {
+		for _, dep := range d.Deployments {
+			if dep.Status != "DELETING" {
+				return dep, true
+			}
+		}
+		return awsclient.Deployment{}, false
+	}(); ok {
+		rep.DeploymentID = dep.ID
+		rep.Deployment = &dep
+		if r := Regime(dep.Tags[TagRegime]); r != "" {
+			rep.Regime = r
+		}
+		if run := dep.Tags[TagRun]; run != "" {
+			rep.Warnings = append(rep.Warnings, fmt.Sprintf("deployment %s was created by rdsbg run %s (proxies %s)", dep.ID, run, dep.Tags[TagProxies]))
+		}
+	}
+	rep.ProxyState = ProxyNotUsed
+	registered := 0
+	for _, reg := range d.Proxies {
+		for _, t := range reg.Targets {
+			t.ProxyName = reg.Proxy
+			rep.ProxyTargets = append(rep.ProxyTargets, t)
+		}
+		if len(reg.Targets) > 0 {
+			registered++
+		}
+	}
+	for _, dp := range d.Detached {
+		if !dp.Registered {
+			rep.Unfinished = true
+			rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s and has NO target: `rdsbg resume --source %s` registers it again, `rdsbg abort --source %s` undoes the run", dp.Words(), d.Source.ID, d.Source.ID))
+		}
+	}
+	switch {
+	case len(d.Proxies) == 0:
+	case registered < len(d.Proxies):
+		rep.ProxyState = ProxyEmpty
+	case switchedOver(rep.Deployment):
+		rep.ProxyState = ProxyOnNewPrimary
+	default:
+		rep.ProxyState = ProxyOnBlue
+	}
+	return rep, nil
+}
+
+// detachedStopError is an early stop's error with the truth about an empty
+// proxy added; it unwraps to the original, so the exit code is unchanged.
+type detachedStopError struct {
+	err error
+	msg string
+}
+
+func (e *detachedStopError) Error() string { return e.msg }
+func (e *detachedStopError) Unwrap() error { return e.err }
+
+// withDetachedAdvice adds what AWS shows about empty proxies to an early
+// stop, replacing a state directory error's "pass --state-dir" (a second
+// run elsewhere is how a proxy gets forgotten).
+func withDetachedAdvice(err error, source string, empty []DetachedProxy) error {
+	msg := err.Error()
+	var dirErr *StateDirError
+	if errors.As(err, &dirErr) {
+		msg = fmt.Sprintf("state directory %s is not writable (%v): the journal must be written before any change, so rdsbg changed nothing; make it writable", dirErr.Dir, dirErr.Err)
+	}
+	return &detachedStopError{err: err, msg: msg + ". " + detachedAdvice(source, empty)}
+}
+
+// proxyStateFromDiscovery is the proxy state as discovery read it moments
+// ago: no further call, so a refusal that reports it leaves no record of
+// its own in the journal's call log.
+func (r *run) proxyStateFromDiscovery() string {
+	regs := r.proxies
+	if len(regs) == 0 {
+		regs = r.disc.Proxies
+	}
+	if len(regs) == 0 {
+		return ProxyNotUsed
+	}
+	for _, reg := range regs {
+		registered := false
+		for _, seen := range r.disc.Proxies {
+			if strings.EqualFold(seen.Proxy, reg.Proxy) && len(seen.Targets) > 0 {
+				registered = true
+			}
+		}
+		if !registered {
+			return ProxyEmpty
+		}
+	}
+	var dep *awsclient.Deployment
+	for i := range r.disc.Deployments {
+		d := &r.disc.Deployments[i]
+		if (r.depID != "" && d.ID == r.depID) || (r.depID == "" && d.Status != "DELETING") {
+			dep = d
+		}
+	}
+	if r.switchoverDone(dep) {
+		return ProxyOnNewPrimary
+	}
+	return ProxyOnBlue
+}
+
+// DetachedProxies lists every proxy in the Region that carries
+// rdsbg:detached and has no target: what `status` or `resume` without
+// --source can offer when the state directory holds no journal (each
+// entry's Tag.Source is the --source to pass). Read-only.
+func DetachedProxies(ctx context.Context, api awsclient.API) ([]DetachedProxy, error) {
+	proxies, err := api.ListProxies(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list RDS proxies: %w", err)
+	}
+	var out []DetachedProxy
+	for _, p := range proxies {
+		tag, ok, err := readDetachedTag(ctx, api, p)
+		if err != nil && !isNotFound(err) {
+			return nil, fmt.Errorf("read the tags of proxy %s: %w", p.Name, err)
+		}
+		if !ok {
+			continue
+		}
+		targets, err := api.DescribeProxyTargets(ctx, p.Name)
+		if err != nil && !isNotFound(err) {
+			return nil, fmt.Errorf("describe targets of proxy %s: %w", p.Name, err)
+		}
+		out = append(out, DetachedProxy{Proxy: p.Name, ARN: p.ARN, Tag: tag, Registered: len(targets) > 0})
+	}
+	return out, nil
+}

@@ -1,0 +1,450 @@
+package steps
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/awsclient/sim"
+)
+
+func TestDetachedTagRoundTrip(t *testing.T) {
+	at := time.Date(2026, 11, 21, 22, 3, 10, 0, time.UTC)
+	long := strings.Repeat("a", 63)
+	for _, tag := range []DetachedTag{
+		{TargetKind: KindInstance, Target: "orders-db", Source: "orders-db", Run: "20261121T220000Z", At: at},
+		{TargetKind: KindCluster, Target: long, Source: long, Run: "20261121T220000Z", At: at},
+	} {
+		v := tag.Value()
+		if len(v) > maxTagValue || strings.ContainsAny(v, ";,|\"'") {
+			t.Errorf("value %q: %d characters or a character AWS refuses", v, len(v))
+		}
+		got, ok := ParseDetachedTag(v)
+		if !ok || got != tag {
+			t.Errorf("ParseDetachedTag(%q) = %+v %v, want %+v", v, got, ok, tag)
+		}
+	}
+	if v := (DetachedTag{TargetKind: KindInstance, Target: "orders-db", Source: "orders-db", Run: "20261121T220000Z", At: at}).Value(); v != "target=instance:orders-db source=orders-db run=20261121T220000Z at=2026-11-21T22:03:10Z" {
+		t.Errorf("format changed: %q", v)
+	}
+	for _, bad := range []string{"", "source=x", "target=db:x source=x", "garbage"} {
+		if _, ok := ParseDetachedTag(bad); ok {
+			t.Errorf("ParseDetachedTag(%q) accepted", bad)
+		}
+	}
+	var regs []ProxyRegistration
+	for i := 0; i < 40; i++ {
+		regs = append(regs, ProxyRegistration{Proxy: "proxy-" + strings.Repeat("x", 10) + string(rune('a'+i%26)) + string(rune('a'+i/26))})
+	}
+	if v := proxiesTagValue(regs); len(v) > maxTagValue || !strings.Contains(v, " +") {
+		t.Errorf("proxies tag %q (%d characters)", v, len(v))
+	}
+}
+
+// proxyTags reads a proxy's tags from the simulator.
+func (e *engineEnv) proxyTags(t *testing.T, proxy string) map[string]string {
+	t.Helper()
+	ps, err := e.api.ListProxies(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range ps {
+		if p.Name == proxy {
+			tags, err := e.api.ListTagsForResource(context.Background(), p.ARN)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return tags
+		}
+	}
+	t.Fatalf("no proxy %s", proxy)
+	return nil
+}
+
+// killWhileDetached runs the legacy detach plan and kills it (a panic, as
+// a SIGKILL would) once the deployment exists and the proxy is empty, then
+// drops the journal: the state directory is replaced by an empty one, as a
+// run from another machine or another --state-dir would see it.
+func killWhileDetached(t *testing.T, env *engineEnv) awsclient.Deployment {
+	t.Helper()
+	env.events.hook = func(ev Event) {
+		if ev.Type == EventStepStarted && ev.Step == StepAttachProxyBlue {
+			panic(crashSignal{})
+		}
+	}
+	func() {
+		defer func() {
+			if p := recover(); p != nil {
+				if _, ok := p.(crashSignal); !ok {
+					panic(p)
+				}
+			}
+		}()
+		_, _ = env.engine(t, legacyOpts).Run(context.Background())
+		t.Fatal("the run was not killed")
+	}()
+	env.events = &eventLog{} // the next command's events only
+	if ts := targetsOf(env.proxyTargetsOf(t, "orders-proxy"), Source{Kind: KindInstance, ID: "orders-db"}); len(ts) != 0 {
+		t.Fatalf("the proxy is not empty at the kill: %+v", ts)
+	}
+	tag, ok := ParseDetachedTag(env.proxyTags(t, "orders-proxy")[TagDetached])
+	if !ok || tag.Source != "orders-db" || tag.Target != "orders-db" || tag.TargetKind != KindInstance || tag.Run == "" || tag.At.IsZero() {
+		t.Fatalf("proxy tag at the kill: %+v %v", tag, ok)
+	}
+	deps, err := env.api.ListDeployments(context.Background(), "")
+	if err != nil || len(deps) != 1 {
+		t.Fatalf("deployments at the kill: %+v %v", deps, err)
+	}
+	dep := deps[0]
+	if dep.Tags[TagSource] != "orders-db" || dep.Tags[TagRegime] != string(RegimeDetach) || dep.Tags[TagProxies] != "orders-proxy" || dep.Tags[TagRun] != tag.Run {
+		t.Fatalf("deployment tags: %v (proxy tag run %s)", dep.Tags, tag.Run)
+	}
+	env.stateDir = t.TempDir() // the journal is gone
+	// A day later: the default deployment name (it carries the date) no
+	// longer matches the orphan's.
+	env.clock.Advance(26 * time.Hour)
+	return dep
+}
+
+func TestLostJournalWhileDetachedStatusReportsTheProxy(t *testing.T) {
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
+	dep := killWhileDetached(t, env)
+	before := len(env.sim.Mutations())
+	rep, err := Status(context.Background(), env.api, env.stateDir, "orders-db")
+	if err != nil {
+		t.Fatalf("status without a journal: %v", err)
+	}
+	if rep.ProxyState != ProxyEmpty || len(rep.Detached) != 1 || rep.Detached[0].Proxy != "orders-proxy" || rep.DeploymentID != dep.ID || !rep.Unfinished {
+		t.Errorf("status: %+v", rep)
+	}
+	text := rep.Text()
+	for _, want := range []string{"orders-proxy", "NO target", "rdsbg resume --source orders-db", "proxy:      none"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("status text lacks %q:\n%s", want, text)
+		}
+	}
+	if after := len(env.sim.Mutations()); after != before {
+		t.Errorf("status changed AWS")
+	}
+}
+
+func TestLostJournalWhileDetachedRunFindsAndRestoresTheProxy(t *testing.T) {
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
+	dep := killWhileDetached(t, env)
+	// auto mode, no --deployment-name: everything must come from AWS.
+	f, err := env.engine(t, Options{Source: "orders-db", TargetEngineVersion: "16.4", Cleanup: CleanupDeployment}).Run(context.Background())
+	if err != nil {
+		t.Fatalf("run after the journal was lost: %v", err)
+	}
+	assertLegacyEndState(t, env, f)
+	var plans []Event
+	for _, ev := range env.events.ofType(EventPlanReady) {
+		plans = append(plans, ev)
+	}
+	if len(plans) == 0 || plans[0].Plan.Regime != RegimeDetach || plans[0].Plan.Deployment != dep.ID {
+		t.Fatalf("plan: %+v", plans)
+	}
+	if !strings.Contains(plans[0].Plan.RegimeReason, "orders-proxy was emptied by rdsbg run") {
+		t.Errorf("the regime does not say what was found: %s", plans[0].Plan.RegimeReason)
+	}
+	var notices []string
+	for _, ev := range env.events.ofType(EventNotice) {
+		notices = append(notices, ev.Message)
+	}
+	all := strings.Join(notices, "\n")
+	for _, want := range []string{"orders-proxy was emptied", "adopting deployment " + dep.ID} {
+		if !strings.Contains(all, want) {
+			t.Errorf("no notice %q in:\n%s", want, all)
+		}
+	}
+	for _, ev := range env.events.ofType(EventRunFinished) {
+		if strings.Contains(ev.Message, "no proxy is involved") {
+			t.Errorf("finished with %q", ev.Message)
+		}
+	}
+	if v, ok := env.proxyTags(t, "orders-proxy")[TagDetached]; ok {
+		t.Errorf("the proxy serves the new primary but still carries %s=%s", TagDetached, v)
+	}
+}
+
+func TestLostJournalWhileDetachedAbortRestoresTheProxy(t *testing.T) {
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
+	killWhileDetached(t, env)
+	f, err := env.engine(t, Options{Source: "orders-db"}).Abort(context.Background())
+	if err != nil || f.Outcome != OutcomeRolledBack || f.ProxyState != ProxyOnBlue {
+		t.Fatalf("abort: %+v %v", f, err)
+	}
+	env.assertProxyHealthy(t, env.discoverRetry(t, "orders-db").Source, "orders-proxy")
+	if deps, err := env.api.ListDeployments(context.Background(), ""); err != nil || len(deps) != 0 {
+		t.Errorf("deployments after abort: %+v %v", deps, err)
+	}
+	if _, ok := env.proxyTags(t, "orders-proxy")[TagDetached]; ok {
+		t.Errorf("tag left after abort")
+	}
+}
+
+func TestLostJournalWhileDetachedResumeRestoresTheProxy(t *testing.T) {
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
+	dep := killWhileDetached(t, env)
+	f, err := env.engine(t, Options{Source: "orders-db"}).Resume(context.Background())
+	if ExitCode(err) != ExitUsage || f.ProxyState != ProxyOnBlue {
+		t.Fatalf("resume: %+v %v", f, err)
+	}
+	for _, want := range []string{"orders-proxy was emptied", "registered it again", "rdsbg run --source orders-db", dep.ID} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("message lacks %q: %v", want, err)
+		}
+	}
+	env.assertProxyHealthy(t, env.discoverRetry(t, "orders-db").Source, "orders-proxy")
+	if _, ok := env.proxyTags(t, "orders-proxy")[TagDetached]; ok {
+		t.Errorf("tag left after the restore")
+	}
+	// Nothing to resume now, and the journal holds no plan to mistake.
+	if st := FoldJournal(env.journal(t, "orders-db")); st.Plan != nil {
+		t.Errorf("the restore journalled a plan: %+v", st.Plan)
+	}
+}
+
+// A proxy is never emptied without its record: a refused tag means no
+// deregistration.
+func TestTagRefusedMeansNoDeregistration(t *testing.T) {
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy, Faults: []sim.Fault{{Operation: "AddTagsToResource", Code: "AccessDenied"}}})
+	f, err := env.engine(t, legacyOpts).Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "did not deregister") || !strings.Contains(err.Error(), TagDetached) {
+		t.Fatalf("run: %+v %v", f, err)
+	}
+	for _, m := range env.sim.Mutations() {
+		if m.Operation == "DeregisterDBProxyTargets" {
+			t.Errorf("deregistered without the tag: %+v", m)
+		}
+	}
+	if f.ProxyState != ProxyOnBlue {
+		t.Errorf("proxy %s", f.ProxyState)
+	}
+	env.assertProxyHealthy(t, env.discoverRetry(t, "orders-db").Source, "orders-proxy")
+}
+
+// Refusals tell the truth: an early stop reads the proxy state from AWS
+// (the tag included) and its advice never sends the operator to a second
+// run on another state directory while a proxy is empty.
+func TestEarlyStopsReportTheEmptyProxy(t *testing.T) {
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
+	killWhileDetached(t, env)
+	fresh := env.stateDir
+
+	// State directory not writable.
+	blocker := t.TempDir() + "/not-a-dir"
+	if err := os.WriteFile(blocker, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env.stateDir = blocker + "/rdsbg"
+	for name, call := range map[string]func(*Engine, context.Context) (Finished, error){"run": (*Engine).Run, "resume": (*Engine).Resume, "abort": (*Engine).Abort} {
+		o := Options{Source: "orders-db"}
+		if name == "run" {
+			o = legacyOpts
+		}
+		f, err := call(env.engine(t, o), context.Background())
+		var dirErr *StateDirError
+		if !errors.As(err, &dirErr) || f.ExitCode != ExitUsage || f.ProxyState != ProxyEmpty {
+			t.Errorf("%s with an unwritable state dir: %+v %v, want exit 2 and proxy none", name, f, err)
+			continue
+		}
+		msg := err.Error()
+		if strings.Contains(msg, "pass --state-dir") || !strings.Contains(msg, "Do not start a run elsewhere") ||
+			!strings.Contains(msg, "aws rds register-db-proxy-targets --db-proxy-name orders-proxy --db-instance-identifiers orders-db") {
+			t.Errorf("%s: advice %q", name, msg)
+		}
+	}
+
+	// Lock held by another run.
+	env.stateDir = fresh
+	held, err := acquireLock(env.stateDir, "orders-db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := env.engine(t, legacyOpts).Run(context.Background())
+	held.release()
+	var lockErr *LockError
+	if !errors.As(err, &lockErr) || f.ProxyState != ProxyEmpty || !strings.Contains(err.Error(), "orders-proxy was emptied by rdsbg run") {
+		t.Errorf("lock held: %+v %v", f, err)
+	}
+	env.assertProxyEmptyStill(t)
+}
+
+func (e *engineEnv) assertProxyEmptyStill(t *testing.T) {
+	t.Helper()
+	if ts := targetsOf(e.proxyTargetsOf(t, "orders-proxy"), Source{Kind: KindInstance, ID: "orders-db"}); len(ts) != 0 {
+		t.Errorf("a refusal changed the proxy: %+v", ts)
+	}
+}
+
+// A plan declined on resume stops with the proxy state read from AWS:
+// killed while the proxy is empty, the journal's plan no longer matches a
+// fresh one, the operator declines it: "none", never a default "blue".
+func TestResumeDeclinedReportsLiveProxyState(t *testing.T) {
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
+	env.events.hook = func(ev Event) {
+		if ev.Type == EventStepStarted && ev.Step == StepAttachProxyBlue {
+			panic(crashSignal{})
+		}
+	}
+	func() {
+		defer func() { _ = recover() }()
+		_, _ = env.engine(t, legacyOpts).Run(context.Background())
+	}()
+	env.events = &eventLog{}
+	// Make the journal's plan differ from the one resume rebuilds.
+	path := JournalPath(env.stateDir, "orders-db")
+	recs := env.journal(t, "orders-db")
+	var out []byte
+	for _, r := range recs {
+		if r.Plan != nil && len(r.Plan.Steps) > 1 {
+			r.Plan.Steps = r.Plan.Steps[:len(r.Plan.Steps)-1]
+		}
+		line, err := json.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(append(out, line...), '\n')
+	}
+	if err := os.WriteFile(path, out, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env.approver.answers["plan"] = DecisionDecline
+	f, err := env.engine(t, Options{Source: "orders-db"}).Resume(context.Background())
+	if !errors.Is(err, ErrDeclined) {
+		t.Fatalf("resume: %+v %v, want the changed plan declined", f, err)
+	}
+	if f.ProxyState != ProxyEmpty {
+		t.Errorf("declined resume reports proxy %s while the proxy is empty", f.ProxyState)
+	}
+	env.assertProxyEmptyStill(t)
+}
+
+// A stop before the plan (the lock held) on a healthy topology reports
+// "blue" because AWS shows it, not because it is the default.
+func TestEarlyStopOnAHealthyProxyReadsBlue(t *testing.T) {
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
+	held, err := acquireLock(env.stateDir, "orders-db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.release()
+	before := env.sim.CallCounts()["DescribeDBProxyTargets"]
+	f, _ := env.engine(t, legacyOpts).Run(context.Background())
+	if f.ProxyState != ProxyOnBlue {
+		t.Errorf("proxy %s, want blue", f.ProxyState)
+	}
+	if env.sim.CallCounts()["DescribeDBProxyTargets"] <= before+1 {
+		t.Errorf("the proxy state was not read from AWS after the refusal")
+	}
+	env.assertNoMutations(t)
+}
+
+// The wizard's source list shows a proxy that rdsbg emptied next to its
+// source, from the tag alone.
+func TestListSourcesShowsADetachedProxy(t *testing.T) {
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
+	killWhileDetached(t, env)
+	srcs, err := ListSources(context.Background(), env.api)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range srcs {
+		if s.ID == "orders-db" {
+			if strings.Join(s.Proxies, ",") != "orders-proxy (detached)" {
+				t.Errorf("orders-db proxies %v", s.Proxies)
+			}
+			return
+		}
+	}
+	t.Fatalf("orders-db not listed: %+v", srcs)
+}
+
+// A run does not carry on with a deployment whose tags say it belongs to
+// another procedure than the one the operator asked for: it names what it
+// found and changes nothing. (In auto mode the deployment's regime wins:
+// TestLostJournalAfterReattachFollowsTheDeploymentsRegime.)
+func TestRunRefusesADeploymentTaggedForAnotherRegime(t *testing.T) {
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSMySQLNative})
+	ctx := context.Background()
+	inst, err := env.api.DescribeInstance(ctx, "shop-db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := DefaultDeploymentName("shop-db", env.clock.Now())
+	dep, err := env.api.CreateDeployment(ctx, awsclient.CreateDeploymentInput{Name: name, SourceARN: inst.ARN,
+		Tags: map[string]string{TagSource: "shop-db", TagRegime: string(RegimeDetach), TagRun: "20261120T100000Z", TagProxies: "shop-proxy"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := len(env.sim.Mutations())
+	// The operator asks for native; the deployment says detach.
+	f, err := env.engine(t, Options{Source: "shop-db", ProxyMode: ProxyModeNative}).Run(ctx)
+	if ExitCode(err) != ExitUsage || f.ExitCode != ExitUsage {
+		t.Fatalf("run: %+v %v, want exit 2", f, err)
+	}
+	for _, want := range []string{dep.ID, "run 20261120T100000Z", "detach regime", "--proxy-mode detach", "rdsbg abort --source shop-db"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("refusal lacks %q: %v", want, err)
+		}
+	}
+	if after := len(env.sim.Mutations()); after != before {
+		t.Errorf("the refused run changed AWS: %+v", env.sim.Mutations()[before:])
+	}
+}
+
+// Journal lost after blue was registered again (no proxy tag left): the
+// deployment's own tags make auto mode carry on in the detach regime
+// rather than take the registered proxy for native support.
+func TestLostJournalAfterReattachFollowsTheDeploymentsRegime(t *testing.T) {
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
+	env.events.hook = func(ev Event) {
+		if ev.Type == EventStepStarted && ev.Step == StepReadyCheck {
+			panic(crashSignal{})
+		}
+	}
+	func() {
+		defer func() {
+			if p := recover(); p != nil {
+				if _, ok := p.(crashSignal); !ok {
+					panic(p)
+				}
+			}
+		}()
+		_, _ = env.engine(t, legacyOpts).Run(context.Background())
+		t.Fatal("not killed")
+	}()
+	env.events = &eventLog{}
+	if _, ok := env.proxyTags(t, "orders-proxy")[TagDetached]; ok {
+		t.Fatal("blue was registered again but the proxy still carries the tag")
+	}
+	env.stateDir = t.TempDir()
+	env.clock.Advance(26 * time.Hour)
+	f, err := env.engine(t, Options{Source: "orders-db", TargetEngineVersion: "16.4", Cleanup: CleanupDeployment}).Run(context.Background())
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	assertLegacyEndState(t, env, f)
+	plans := env.events.ofType(EventPlanReady)
+	if len(plans) == 0 || plans[0].Plan.Regime != RegimeDetach || plans[0].Plan.Options.ProxyMode != ProxyModeDetach {
+		t.Errorf("plan: %+v", plans)
+	}
+}
+
+func TestDetachedProxiesListsEmptiedProxiesWithoutASource(t *testing.T) {
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
+	if got, err := DetachedProxies(context.Background(), env.api); err != nil || len(got) != 0 {
+		t.Fatalf("before: %+v %v", got, err)
+	}
+	killWhileDetached(t, env)
+	got, err := DetachedProxies(context.Background(), env.api)
+	if err != nil || len(got) != 1 || got[0].Proxy != "orders-proxy" || got[0].Tag.Source != "orders-db" || got[0].Registered {
+		t.Fatalf("after the kill: %+v %v", got, err)
+	}
+}
