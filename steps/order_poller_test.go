@@ -58,14 +58,14 @@ type outageObservation struct {
 // DescribeDBProxyTargets every 5 simulated seconds.
 func observeDetachRun(t *testing.T) (outageObservation, Finished) {
 	t.Helper()
-	return observeRun(t, sim.ScenarioRDSPostgresLegacy, "orders-proxy", Options{Source: "orders-db", ProxyMode: ProxyModeDetach, Cleanup: CleanupDeployment})
+	return observeRun(t, sim.ScenarioRDSPostgresLegacy, "orders-proxy", Options{Source: "orders-db", ProxyMode: ProxyModeDetach, Cleanup: CleanupDeployment}, nil)
 }
 
 // observeRun is one headless run of a scenario with the independent
 // poller watching proxy.
-func observeRun(t *testing.T, scenario, proxy string, o Options) (outageObservation, Finished) {
+func observeRun(t *testing.T, scenario, proxy string, o Options, timings *sim.Timings) (outageObservation, Finished) {
 	t.Helper()
-	env := newEngineEnv(t, sim.Options{Scenario: scenario})
+	env := newEngineEnv(t, sim.Options{Scenario: scenario, Timings: timings})
 	const every = 5 * time.Second
 	var obs outageObservation
 	var firstProv, lastProv time.Time
@@ -148,18 +148,26 @@ func TestIndependentPollerSeesBlueServedDuringProvisioning(t *testing.T) {
 // The outage of every proxied scenario, as an independent poller sees it:
 // the figures of the report (go test ./steps -run TestOutageFigures -v).
 func TestOutageFigures(t *testing.T) {
+	aws := sim.DefaultTimings() // registration 5 min, provisioning 12–30 min (docs/simulator.md)
 	for _, c := range []struct {
 		scenario, proxy string
 		o               Options
+		timings         *sim.Timings
 	}{
-		{sim.ScenarioRDSPostgresLegacy, "orders-proxy", Options{Source: "orders-db", ProxyMode: ProxyModeDetach}},
-		{sim.ScenarioRDSPostgresLegacy, "orders-proxy", Options{Source: "orders-db", ProxyMode: ProxyModeDetach, TargetEngineVersion: "16.4"}},
-		{sim.ScenarioAuroraPostgres, "ledger-proxy", Options{Source: "ledger-cluster", ProxyMode: ProxyModeDetach}},
-		{sim.ScenarioAuroraGlobal, "payments-proxy", Options{Source: "payments-cluster", ProxyMode: ProxyModeAuto}},
-		{sim.ScenarioRDSMySQLNative, "shop-proxy", Options{Source: "shop-db", ProxyMode: ProxyModeAuto}},
+		{sim.ScenarioRDSPostgresLegacy, "orders-proxy", Options{Source: "orders-db", ProxyMode: ProxyModeDetach}, nil},
+		{sim.ScenarioRDSPostgresLegacy, "orders-proxy", Options{Source: "orders-db", ProxyMode: ProxyModeDetach, TargetEngineVersion: "16.4"}, nil},
+		{sim.ScenarioAuroraPostgres, "ledger-proxy", Options{Source: "ledger-cluster", ProxyMode: ProxyModeDetach}, nil},
+		{sim.ScenarioAuroraGlobal, "payments-proxy", Options{Source: "payments-cluster", ProxyMode: ProxyModeAuto}, nil},
+		{sim.ScenarioRDSMySQLNative, "shop-proxy", Options{Source: "shop-db", ProxyMode: ProxyModeAuto}, nil},
+		{sim.ScenarioRDSPostgresLegacy, "orders-proxy", Options{Source: "orders-db", ProxyMode: ProxyModeDetach, TargetEngineVersion: "16.4"}, &aws},
+		{sim.ScenarioAuroraPostgres, "ledger-proxy", Options{Source: "ledger-cluster", ProxyMode: ProxyModeDetach}, &aws},
 	} {
-		obs, f := observeRun(t, c.scenario, c.proxy, c.o)
-		t.Logf("| %s | %s %s | %s | %s | %s |", c.scenario, c.o.ProxyMode, c.o.TargetEngineVersion, obs.emptyBeforeSwitchover, obs.provisioning.Round(time.Second),
+		obs, f := observeRun(t, c.scenario, c.proxy, c.o, c.timings)
+		profile := "fast"
+		if c.timings != nil {
+			profile = "aws"
+		}
+		t.Logf("| %s | %s %s | %s | %s | %s | %s |", c.scenario, c.o.ProxyMode, c.o.TargetEngineVersion, profile, obs.emptyBeforeSwitchover, obs.provisioning.Round(time.Second),
 			(time.Duration(f.ProxylessWindowMS) * time.Millisecond).Round(time.Second))
 		if obs.emptyBeforeSwitchover > obs.provisioning/4 {
 			t.Errorf("%s: the proxy was empty %s before the switchover, against %s of provisioning", c.scenario, obs.emptyBeforeSwitchover, obs.provisioning)
