@@ -67,6 +67,9 @@ func (e *Engine) Abort(ctx context.Context) (Finished, error) {
 	// have undone (a run paused ready stays listed and resumable).
 	_ = r.journal.Append(Record{Kind: RecordRunStarted, Source: r.disc.Source.ID, Options: &r.plan.Options, Plan: &r.plan, DeploymentID: r.depID, Message: "abort"})
 	_ = r.journal.Append(Record{Kind: RecordProxies, Proxies: r.proxies})
+	for _, rec := range r.outageMarkers() { // the windows of the run it undoes
+		_ = r.journal.Append(rec)
+	}
 	r.setCurrent("abort")
 	if r.plan.Regime == RegimeNone {
 		r.proxies = nil

@@ -39,6 +39,7 @@ type Event struct {
 	Approval *Approval       `json:"approval,omitempty"`
 	Decision Decision        `json:"decision,omitempty"`
 	Progress *Progress       `json:"progress,omitempty"`
+	Traffic  *ProxyTraffic   `json:"traffic,omitempty"` // proxy-traffic (outage.go)
 	Call     *awsclient.Call `json:"call,omitempty"`
 	Error    *ErrorInfo      `json:"error,omitempty"`
 	*Finished
@@ -146,6 +147,13 @@ type Finished struct {
 	JournalPath       string            `json:"journal,omitempty"`
 	RunbookPath       string            `json:"runbook,omitempty"`
 	DeploymentID      string            `json:"deployment_id,omitempty"`
+
+	// ProxyOutages are every period a proxy that served production had no
+	// AVAILABLE target (outage.go); ProxylessWindowMS is the critical
+	// section's alone.
+	ProxyOutages       []OutageWindow `json:"proxy_outages,omitempty"`
+	ProxyOutageTotalMS int64          `json:"proxy_outage_total_ms"`
+
 	// Metrics is what the applications saw around each step (metrics.go);
 	// empty when metrics are off.
 	Metrics []StepMetrics `json:"metrics,omitempty"`

@@ -19,7 +19,7 @@ func TestEventsDocIsTrue(t *testing.T) {
 	}
 	for _, typ := range []EventType{EventRunStarted, EventPreflight, EventPlanReady, EventApproval, EventApproved,
 		EventStepStarted, EventStepSkipped, EventProgress, EventAPICall, EventStepDone, EventStepFailed,
-		EventNotice, EventCompensation, EventRunFinished} {
+		EventNotice, EventCompensation, EventRunFinished, EventProxyTraffic} {
 		if !bytes.Contains(doc, []byte(string(typ))) || !headed(doc, string(typ)) {
 			t.Errorf("docs/events.md has no section for %s", typ)
 		}

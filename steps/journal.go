@@ -30,6 +30,7 @@ const (
 	RecordDeployment   RecordKind = "deployment"   // the deployment this run owns
 	RecordCompensation RecordKind = "compensation" // what compensation did
 	RecordProxyless    RecordKind = "proxyless"    // the proxy-less window opened or closed
+	RecordOutage       RecordKind = "outage"       // an outage window opened or closed (outage.go)
 	RecordRenames      RecordKind = "renames"      // before → after names and the old blue ARNs, at switchover
 	RecordFinish       RecordKind = "finish"
 	RecordTask         RecordKind = "task" // a deployment task's status and since when (tasks.go)
@@ -61,6 +62,7 @@ type Record struct {
 	Options      *Options            `json:"options,omitempty"`
 	Plan         *Plan               `json:"plan,omitempty"`
 	Proxies      []ProxyRegistration `json:"proxies,omitempty"`
+	Outage       *OutageWindow       `json:"outage,omitempty"` // outage.go
 	Call         *awsclient.Call     `json:"call,omitempty"`
 	Renames      map[string]string   `json:"renames,omitempty"`
 	OldBlue      []string            `json:"old_blue,omitempty"` // ARNs of the -oldN resources
@@ -250,6 +252,7 @@ type JournalState struct {
 	Options      Options
 	Plan         *Plan
 	Proxies      []ProxyRegistration // the rollback record
+	Outages      []OutageWindow      // the run's outage windows so far (outage.go)
 	DeploymentID string
 	Steps        map[StepID]string // last transition per step
 	Started      map[StepID]time.Time
@@ -307,6 +310,8 @@ func FoldJournal(records []Record) JournalState {
 			s.Finished = nil
 		case RecordProxies:
 			s.Proxies = r.Proxies
+		case RecordOutage:
+			s.Outages = foldOutage(s.Outages, r)
 		case RecordDeployment:
 			s.DeploymentID = r.DeploymentID
 		case RecordStep:

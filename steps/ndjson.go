@@ -112,6 +112,8 @@ func formatText(ev Event) string {
 		return "note: " + ev.Message
 	case EventCompensation:
 		return "compensation: " + ev.Message
+	case EventProxyTraffic:
+		return ev.Message
 	case EventRunFinished:
 		if ev.Finished == nil {
 			return "finished"
@@ -125,6 +127,7 @@ func formatText(ev Event) string {
 		if f.SwitchoverMS > 0 {
 			fmt.Fprintf(&b, ", switchover %s", (time.Duration(f.SwitchoverMS) * time.Millisecond).String())
 		}
+		b.WriteString(OutageLines(f.ProxyOutages, f.ProxyOutageTotalMS, "\n  "))
 		keys := make([]string, 0, len(f.Renames))
 		for k := range f.Renames {
 			keys = append(keys, k)

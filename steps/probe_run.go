@@ -31,8 +31,14 @@ type probeState struct {
 
 	mu     sync.Mutex
 	active bool
-	stop   context.CancelFunc // the background prober, when running
-	done   chan struct{}
+	// tail: every proxy serves again; the probe stops at its next
+	// successful SELECT 1, the window's first answer after it.
+	tail bool
+	// sawEmpty: a proxy-traffic event showed a proxy empty since the probe
+	// last went on; only its end sets tail.
+	sawEmpty bool
+	stop     context.CancelFunc // the background prober, when running
+	done     chan struct{}
 }
 
 // newProbeState checks the DSN; the error never quotes it.
@@ -72,14 +78,25 @@ func (e *Engine) observeProbe(ev Event) {
 	switch ev.Type {
 	case EventStepStarted:
 		switch ev.Step {
-		case StepDetachProxyBlue, StepSwitchover:
+		case StepDetachProxy, StepDetachProxyBlue, StepSwitchover:
+			// Before the step's first change: the baseline.
 			ps.start()
 		case StepVerify, StepCleanup:
 			ps.halt()
 		}
+	case EventProxyTraffic:
+		// Every outage window is probed, not only the critical section.
+		if ev.Traffic != nil && ev.Traffic.Empty() {
+			ps.start()
+			ps.mu.Lock()
+			ps.sawEmpty = true
+			ps.mu.Unlock()
+		} else if ev.Traffic != nil {
+			ps.setTail()
+		}
 	case EventAPICall:
 		if ps.inline && ps.isActive() {
-			ps.prober.Once(context.Background())
+			ps.once(context.Background())
 		}
 	case EventRunFinished:
 		ps.halt()
@@ -96,14 +113,18 @@ func (e *Engine) observeProbe(ev Event) {
 func (ps *probeState) start() {
 	ps.mu.Lock()
 	if ps.active {
+		ps.tail = false
 		ps.mu.Unlock()
 		return
 	}
-	ps.active = true
+	ps.active, ps.tail = true, false
 	if ps.inline {
 		ps.mu.Unlock()
 		ps.prober.Once(context.Background())
 		return
+	}
+	if ps.stop != nil {
+		ps.stop() // a prober that stopped at the end of an earlier window
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	ps.stop, ps.done = cancel, make(chan struct{})
@@ -111,14 +132,40 @@ func (ps *probeState) start() {
 	ps.mu.Unlock()
 	go func() {
 		defer close(done)
-		ps.prober.Run(ctx)
+		ps.prober.RunUntil(ctx, ps.tailDone)
 	}()
+}
+
+// once is one inline probe; it ends a tail at its first success.
+func (ps *probeState) once(ctx context.Context) {
+	ps.tailDone(ps.prober.Once(ctx))
+}
+
+// tailDone reports (and records) that a is the first success after the
+// outage: the probe has seen the window end and goes off.
+func (ps *probeState) tailDone(a probe.Attempt) bool {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	if !ps.tail || !a.OK {
+		return false
+	}
+	ps.active, ps.tail = false, false
+	return true
+}
+
+// setTail asks an active probe to stop at its next success.
+func (ps *probeState) setTail() {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	if ps.active && ps.sawEmpty {
+		ps.tail, ps.sawEmpty = true, false
+	}
 }
 
 // halt switches the probe off and waits for the background prober.
 func (ps *probeState) halt() {
 	ps.mu.Lock()
-	ps.active = false
+	ps.active, ps.tail, ps.sawEmpty = false, false, false
 	stop, done := ps.stop, ps.done
 	ps.stop, ps.done = nil, nil
 	ps.mu.Unlock()
@@ -142,13 +189,16 @@ func (e *Engine) sleepProbing(ctx context.Context, d time.Duration) error {
 		return e.cfg.Clock.Sleep(ctx, d)
 	}
 	interval := ps.prober.Interval()
-	for d > 0 {
-		ps.prober.Once(ctx)
+	for d > 0 && ps.isActive() {
+		ps.once(ctx)
 		step := min(interval, d)
 		if err := e.cfg.Clock.Sleep(ctx, step); err != nil {
 			return err
 		}
 		d -= step
+	}
+	if d > 0 {
+		return e.cfg.Clock.Sleep(ctx, d)
 	}
 	return nil
 }

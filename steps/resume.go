@@ -118,6 +118,7 @@ func (r *run) restoreFromJournal() {
 		r.depID = r.plan.Deployment
 	}
 	r.continueWithoutProxy = j.ContinueWithoutProxy
+	r.restoreOutages(j.Outages)
 	r.proxylessSince = j.ProxylessAt
 	if now := r.e.cfg.Clock.Now(); r.proxylessSince != nil && r.proxylessSince.After(now) {
 		// The journal was written by a clock ahead of this one (another
@@ -149,6 +150,7 @@ func (r *run) resumeMarkers() []Record {
 	if r.proxylessSince != nil {
 		out = append(out, Record{Kind: RecordProxyless, State: "open", Message: "carried over: " + r.proxylessSince.UTC().Format("2006-01-02T15:04:05.000Z")})
 	}
+	out = append(out, r.outageMarkers()...)
 	if len(r.renames) > 0 || len(r.oldBlue) > 0 {
 		out = append(out, Record{Kind: RecordRenames, Renames: r.renames, OldBlue: r.oldBlue})
 	}

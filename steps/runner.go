@@ -40,6 +40,7 @@ type run struct {
 	renamesVerified      bool       // verify_renames.go
 	events               eventWatch // rdsevents.go
 	timeline             []TimelineEntry
+	outages              outageBook           // outage windows and the live traffic line (outage.go)
 	taskSeen             map[string]taskSince // deployment task → when its status was first seen
 	pace                 criticalPace         // critical_pace.go: what paces the critical waits
 	// approved holds the steps the operator approved in this process, so a
@@ -508,6 +509,8 @@ func (r *run) finish(outcome string, err error, proxyState string) (Finished, er
 	if w := r.e.watcher(); w != nil {
 		f.Metrics = w.Summary()
 	}
+	f.ProxyOutages = r.outageSummary()
+	f.ProxyOutageTotalMS = OutageTotalMS(f.ProxyOutages)
 	f.Probe = r.e.probeReport()
 	r.e.waitHooks()
 	msg := finishMessage(outcome, proxyState, err, r.disc.Source.ID, len(r.renames) > 0 || r.switchedOver())

@@ -22,6 +22,7 @@ type StatusReport struct {
 	DeploymentID string                  `json:"deployment_id,omitempty"`
 	Deployment   *awsclient.Deployment   `json:"deployment,omitempty"` // live; nil when gone
 	ProxyTargets []awsclient.ProxyTarget `json:"proxy_targets,omitempty"`
+	Outages      []OutageWindow          `json:"proxy_outages,omitempty"` // from the journal (outage.go)
 	ProxyState   string                  `json:"proxy_state"`
 	Warnings     []string                `json:"warnings,omitempty"`
 	// DeploymentState is "live", "gone" (AWS says it does not exist) or
@@ -76,6 +77,7 @@ func Status(ctx context.Context, api awsclient.API, stateDir, source string) (St
 	st := FoldJournal(recs)
 	rep := StatusReport{Source: st.Source, JournalPath: path, Finished: st.Finished, Unfinished: st.Unfinished(), DeploymentID: st.DeploymentID}
 	var src Source
+	rep.Outages = st.Outages
 	if st.Plan != nil {
 		rep.Regime = st.Plan.Regime
 		src = st.Plan.Source
@@ -189,6 +191,9 @@ func (s StatusReport) Text() string {
 	fmt.Fprintf(&b, "proxy:      %s\n", proxy)
 	for _, t := range s.ProxyTargets {
 		fmt.Fprintf(&b, "  %s → %s %s %s\n", t.ProxyName, t.RdsResourceID, t.Type, t.Health.State)
+	}
+	if len(s.Outages) > 0 {
+		b.WriteString("proxy outages:" + OutageLines(s.Outages, OutageTotalMS(s.Outages), "\n  ") + "\n")
 	}
 	if len(s.Steps) > 0 {
 		b.WriteString("steps:\n")

@@ -30,6 +30,7 @@ func (r *run) sourceTargets(ctx context.Context, proxy string) ([]awsclient.Prox
 	for i := range out {
 		out[i].ProxyName = proxy
 	}
+	r.outageRead(proxy, out) // outage.go: windows and the live traffic line
 	return out, nil
 }
 
@@ -114,6 +115,7 @@ func (r *run) deregisterAll(ctx context.Context, measure bool) error {
 			now := r.e.cfg.Clock.Now()
 			r.emptySince = &now
 		}
+		r.outageEmptied(reg.Proxy) // outage.go: the window opens at this response
 		if measure && r.proxylessSince == nil {
 			now := r.e.cfg.Clock.Now()
 			r.proxylessSince = &now
@@ -168,11 +170,13 @@ func (r *run) waitHealthy(ctx context.Context, step StepID, what string) error {
 			if err != nil {
 				return false, Progress{}, err
 			}
-			prog := Progress{ProxyTargets: v.targets, ProxylessSince: r.proxylessSince}
 			healthy := v.healthyAll(n)
 			if healthy {
 				r.closeProxyless()
 			}
+			// After the close: the read that ends the window does not
+			// also say the proxy has no target.
+			prog := Progress{ProxyTargets: v.targets, ProxylessSince: r.proxylessSince}
 			return healthy, prog, nil
 		}}
 	r.paceHealthWait(&spec) // when the reads come: critical_pace.go

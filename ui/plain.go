@@ -230,6 +230,8 @@ func (p *plainIO) sink(e steps.Event) {
 		}
 	case steps.EventNotice, steps.EventCompensation:
 		p.printf("%s %s: %s\n", ts, e.Type, e.Message)
+	case steps.EventProxyTraffic:
+		p.printf("%s %s\n", ts, e.Message) // one line at each change of what a proxy serves
 	case steps.EventRunFinished:
 		if e.Finished != nil {
 			p.printSummary(*e.Finished)
@@ -288,6 +290,9 @@ func (p *plainIO) printSummary(f steps.Finished) {
 	}
 	if f.SwitchoverMS > 0 {
 		p.printf("Switchover: %s\n", formatDuration(time.Duration(f.SwitchoverMS)*time.Millisecond))
+	}
+	if len(f.ProxyOutages) > 0 {
+		p.printf("Proxy outages:%s\n", steps.OutageLines(f.ProxyOutages, f.ProxyOutageTotalMS, "\n  "))
 	}
 	for _, t := range f.Timeline {
 		if t.ApprovalWait >= time.Second {

@@ -40,6 +40,7 @@ type runState struct {
 	now       time.Time
 	frame     int // spinner frame
 	tables    progressTables
+	traffic   *steps.ProxyTraffic // the latest proxy-traffic event (traffic.go)
 }
 
 // progressTables are the tables drawn from one progress snapshot at one
@@ -163,6 +164,8 @@ func (r *runState) apply(e steps.Event) {
 				s.status, s.started, s.finished = t.Outcome, t.Started, t.Started.Add(t.Duration)
 			}
 		}
+	case steps.EventProxyTraffic:
+		r.traffic = e.Traffic
 	}
 }
 

@@ -113,7 +113,7 @@ func (m *stepModel) view() string {
 		roomy = false
 	}
 	if ps.Why != "" && roomy {
-		b.WriteString(wrap(w, ps.Why) + "\n")
+		b.WriteString(wrap(w, honestWhy(ps.Why, trafficEmpty(m.run))) + "\n")
 	}
 	if ps.Effect != "" && asking && m.confirm.approval.Text == "" {
 		b.WriteString(st.Muted.Render(wrap(w, "Effect: "+ps.Effect)) + "\n")

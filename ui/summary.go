@@ -49,6 +49,9 @@ func (m *summaryModel) view() string {
 	if len(facts) > 0 {
 		b.WriteString(strings.Join(facts, " · ") + "\n")
 	}
+	if t := renderOutages(st, w, f); t != "" {
+		b.WriteString(t + "\n")
+	}
 	if f.Probe != nil {
 		style := st.OK
 		if f.Probe.Failed > 0 {

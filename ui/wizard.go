@@ -148,6 +148,7 @@ func newWizard(ctx context.Context, cfg Config, be backend) *wizard {
 	if cfg.NoColor {
 		w.help.Styles = help.Styles{}
 	}
+	w.header = w.trafficLine // ui/traffic.go
 	return w
 }
 

@@ -243,7 +243,11 @@ func (p *Prober) scrub(msg string) string {
 
 // Run probes every interval until ctx ends. An attempt cut short by the
 // end of ctx is not recorded: it says nothing about the database.
-func (p *Prober) Run(ctx context.Context) {
+func (p *Prober) Run(ctx context.Context) { p.RunUntil(ctx, nil) }
+
+// RunUntil is Run that also stops after a recorded attempt for which stop
+// (when not nil) reports true.
+func (p *Prober) RunUntil(ctx context.Context, stop func(Attempt) bool) {
 	for ctx.Err() == nil {
 		started := p.opts.Clock.Now()
 		a := p.attempt(ctx)
@@ -251,6 +255,9 @@ func (p *Prober) Run(ctx context.Context) {
 			return
 		}
 		p.record(a)
+		if stop != nil && stop(a) {
+			return
+		}
 		wait := p.opts.Interval - p.opts.Clock.Now().Sub(started)
 		if wait > 0 {
 			if p.opts.Clock.Sleep(ctx, wait) != nil {

@@ -1,0 +1,181 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"charm.land/lipgloss/v2"
+
+	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/steps"
+)
+
+// The traffic line (issue 11): on every run screen, what production's
+// proxies serve right now, from the engine's proxy-traffic events (live
+// DescribeDBProxyTargets reads), turning into a red PROXY EMPTY with a
+// running clock whenever a proxy has no AVAILABLE target. The clock runs
+// on the wizard's tick: rendering does no I/O.
+
+// trafficOf is what the line draws: the latest proxy-traffic event, or,
+// before the first one, the proxies as discovery saw them in the plan.
+func trafficOf(r *runState) *steps.ProxyTraffic {
+	if r.traffic != nil {
+		return r.traffic
+	}
+	if r.plan == nil || len(r.plan.Proxies) == 0 {
+		return nil
+	}
+	var t steps.ProxyTraffic
+	for _, reg := range r.plan.Proxies {
+		s := steps.ProxyServing{Proxy: reg.Proxy}
+		for _, tg := range reg.Targets {
+			if tg.Type == "TRACKED_CLUSTER" && len(reg.Targets) > 1 {
+				continue
+			}
+			s.Target, s.Health, s.Serves = tg.RdsResourceID, tg.Health.State, steps.ServesBlue
+			if tg.TrackedClusterID != "" {
+				s.Target = tg.TrackedClusterID
+			}
+			break
+		}
+		if s.Target == "" {
+			continue // not known as serving yet: say nothing rather than guess
+		}
+		t.Proxies = append(t.Proxies, s)
+	}
+	if len(t.Proxies) == 0 {
+		return nil
+	}
+	return &t
+}
+
+// renderTraffic draws the traffic line at width: a pure function of the
+// traffic, the latest metrics (for the clients count) and the clock. Empty
+// proxies come first; each proxy reads
+//
+//	PROXY orders-proxy → orders-db (blue) AVAILABLE · 43 clients
+//	PROXY EMPTY 04:12 · orders-proxy has no target
+//	PROXY EMPTY 00:09 · orders-proxy → orders-db (blue) REGISTERING
+func renderTraffic(st Styles, width int, t *steps.ProxyTraffic, metrics *steps.MetricsSample, now time.Time) string {
+	if t == nil || len(t.Proxies) == 0 || width <= 0 {
+		return ""
+	}
+	var empty, serving []string
+	for _, p := range t.Proxies {
+		clients := clientsOf(p, metrics)
+		if p.EmptySince != nil {
+			what := p.Proxy + " has no target"
+			if p.Target != "" {
+				what = fmt.Sprintf("%s → %s (%s) %s", p.Proxy, p.Target, servesWord(p.Serves), healthOr(p.Health))
+			}
+			empty = append(empty, st.Timer.Render("PROXY EMPTY "+formatClock(now.Sub(*p.EmptySince)))+" "+st.Bad.Render(what+clients))
+			continue
+		}
+		serving = append(serving, st.OK.Render(fmt.Sprintf("PROXY %s → %s (%s) %s", p.Proxy, p.Target, servesWord(p.Serves), healthOr(p.Health)))+st.Muted.Render(clients))
+	}
+	line := strings.Join(append(empty, serving...), "  ")
+	if lipgloss.Width(line) > width {
+		// Truncating styled text would cut an escape sequence: fall back
+		// to the same words unstyled but for the alarm.
+		var plain []string
+		for _, p := range t.Proxies {
+			if p.EmptySince != nil {
+				plain = append([]string{"PROXY EMPTY " + formatClock(now.Sub(*p.EmptySince)) + " · " + p.Proxy}, plain...)
+				continue
+			}
+			plain = append(plain, fmt.Sprintf("PROXY %s → %s (%s) %s%s", p.Proxy, p.Target, servesWord(p.Serves), healthOr(p.Health), clientsOf(p, metrics)))
+		}
+		text := truncate(strings.Join(plain, "  "), width)
+		if t.Empty() {
+			return st.Bad.Render(text)
+		}
+		return st.OK.Render(text)
+	}
+	return line
+}
+
+// clientsOf is " · N clients" from the freshest source: the latest
+// CloudWatch sample, else the event's own count; "" with metrics off.
+func clientsOf(p steps.ProxyServing, m *steps.MetricsSample) string {
+	if m != nil {
+		for _, l := range m.Lines {
+			if l.Metric == awsclient.MetricClientConnections && l.Subject == p.Proxy && len(l.Points) > 0 {
+				return fmt.Sprintf(" · %.0f clients", l.Last)
+			}
+		}
+	}
+	if p.Clients != nil {
+		return fmt.Sprintf(" · %.0f clients", *p.Clients)
+	}
+	return ""
+}
+
+func servesWord(s string) string {
+	if s == steps.ServesNewPrimary {
+		return "new primary"
+	}
+	if s == "" {
+		return "?"
+	}
+	return s
+}
+
+func healthOr(h string) string {
+	if h == "" {
+		return "UNKNOWN"
+	}
+	return h
+}
+
+// trafficEmpty reports whether the line shows a proxy without an
+// AVAILABLE target.
+func trafficEmpty(r *runState) bool {
+	t := trafficOf(r)
+	return t != nil && t.Empty()
+}
+
+// honestWhy keeps a step's reason from claiming that blue serves
+// production while the proxy in front of it is empty.
+func honestWhy(why string, empty bool) string {
+	if !empty {
+		return why
+	}
+	return strings.ReplaceAll(why, "while blue keeps serving production", "while the proxy is EMPTY: applications using it cannot reach blue until it is registered again")
+}
+
+// renderOutages is the summary's outage windows: every window with its
+// step, cause and duration (and the probe's view of it), then the total.
+func renderOutages(st Styles, width int, f *steps.Finished) string {
+	if f == nil || len(f.ProxyOutages) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString(st.Heading.Render("Proxy outages") + "\n")
+	for _, w := range f.ProxyOutages {
+		line := fmt.Sprintf("%-9s %-18s %s", formatDuration(w.Duration()), w.Step, strings.Join(w.Proxies, ", "))
+		style := st.Warn
+		if w.Open {
+			line += " · STILL EMPTY"
+			style = st.Bad
+		}
+		if w.AppDowntimeMS != nil {
+			// The probe's figure before the cause: it must survive a
+			// narrow terminal.
+			line += " · applications cut off " + formatDuration(time.Duration(*w.AppDowntimeMS)*time.Millisecond)
+		}
+		line += " · " + steps.CauseWords(w.Cause)
+		b.WriteString(style.Render(truncate(line, width)) + "\n")
+	}
+	b.WriteString(st.Bold.Render(truncate(fmt.Sprintf("total %s in %d window(s)", formatDuration(time.Duration(f.ProxyOutageTotalMS)*time.Millisecond), len(f.ProxyOutages)), width)))
+	return b.String()
+}
+
+// trafficLine is the wizard's header line during a run (w.header, drawn
+// under the title bar by layout.go): what production's proxies serve now.
+func (w *wizard) trafficLine() string {
+	if w.phase != phaseRun {
+		return ""
+	}
+	return renderTraffic(w.common.Styles, w.common.Width, trafficOf(w.run), w.run.metrics, w.run.now)
+}
