@@ -169,6 +169,7 @@ func (e *engineEnv) assertProxyHealthy(t *testing.T, src Source, proxies ...stri
 }
 
 func TestRunScenarios(t *testing.T) {
+	t.Parallel() // heavy: runs beside the other heavy tests (TestMain isolates the AWS settings)
 	detachSteps := []StepID{StepDetachProxy, StepCreateDeployment, StepAttachProxyBlue, StepDetachProxyBlue, StepSwitchover, StepAttachProxyPrimary}
 	cases := []struct {
 		scenario   string

@@ -58,6 +58,7 @@ func runUnder(t *testing.T, c policyCase, allowed []string) (*engineEnv, Finishe
 // every scenario, and no call is ever refused (an informational read that
 // degrades to a warning would hide a missing permission otherwise).
 func TestRunUnderExactlyThePrintedPolicyCompletes(t *testing.T) {
+	t.Parallel() // heavy: runs beside the other heavy tests (TestMain isolates the AWS settings)
 	for _, c := range policyCases {
 		t.Run(c.scenario, func(t *testing.T) {
 			p := policyFor(t, c)

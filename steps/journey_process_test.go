@@ -11,6 +11,7 @@ import (
 // the window with `rdsbg resume --yes --confirm`. One deployment, exit 0
 // both times; the paused run is listed by status.
 func TestProcessPrepareNowSwitchOverLater(t *testing.T) {
+	t.Parallel() // heavy: runs beside the other heavy tests (TestMain isolates the AWS settings)
 	bin := rdsbgBinary(t)
 	env := processEnv(t.TempDir())
 	s, err := startSimProcess(bin, "rds-postgres-legacy-proxy", env)

@@ -169,6 +169,7 @@ func TestReadyGateWaitsForTheLagToFall(t *testing.T) {
 }
 
 func TestReadyGateOffersToGoOnWithASevereConfirmation(t *testing.T) {
+	t.Parallel() // heavy: runs beside the other heavy tests (TestMain isolates the AWS settings)
 	tm := sim.FastTimings()
 	tm.LagCatchUp = 10 * time.Hour // green never catches up within the run
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy, Timings: &tm})

@@ -148,6 +148,7 @@ func TestIndependentPollerSeesBlueServedDuringProvisioning(t *testing.T) {
 // The outage of every proxied scenario, as an independent poller sees it:
 // the figures of the report (go test ./steps -run TestOutageFigures -v).
 func TestOutageFigures(t *testing.T) {
+	t.Parallel()                // heavy: runs beside the other heavy tests (TestMain isolates the AWS settings)
 	aws := sim.DefaultTimings() // registration 5 min, provisioning 12–30 min (docs/simulator.md)
 	for _, c := range []struct {
 		scenario, proxy string
@@ -162,6 +163,9 @@ func TestOutageFigures(t *testing.T) {
 		{sim.ScenarioRDSPostgresLegacy, "orders-proxy", Options{Source: "orders-db", ProxyMode: ProxyModeDetach, TargetEngineVersion: "16.4"}, &aws},
 		{sim.ScenarioAuroraPostgres, "ledger-proxy", Options{Source: "ledger-cluster", ProxyMode: ProxyModeDetach}, &aws},
 	} {
+		if !longMatrices() && (c.scenario != sim.ScenarioRDSPostgresLegacy || c.o.TargetEngineVersion == "") {
+			continue // the other rows (figures for docs/performance.md) run with RDSBG_LONG=1
+		}
 		obs, f := observeRun(t, c.scenario, c.proxy, c.o, c.timings)
 		profile := "fast"
 		if c.timings != nil {

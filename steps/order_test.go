@@ -135,6 +135,7 @@ func TestRefusedRegistrationWaitLongerThenAccepted(t *testing.T) {
 // live state decides, blue is registered again at once, provision-green
 // waits, and the operator is not asked to approve a changed plan.
 func TestResumeFromAnOldStyleJournal(t *testing.T) {
+	t.Parallel() // heavy: runs beside the other heavy tests (TestMain isolates the AWS settings)
 	for _, tc := range []struct {
 		name    string
 		advance time.Duration // AWS time that passes while nothing runs

@@ -54,6 +54,7 @@ func assertWindow(t *testing.T, w OutageWindow, step StepID, cause string, dereg
 // the critical section's is the proxy-less window; both are journalled
 // and shown live by proxy-traffic events.
 func TestDetachRunMeasuresEveryOutageWindow(t *testing.T) {
+	t.Parallel() // heavy: runs beside the other heavy tests (TestMain isolates the AWS settings)
 	tm := sim.DefaultTimings()
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy, Timings: &tm})
 	f, err := env.engine(t, Options{Source: "orders-db", ProxyMode: ProxyModeDetach}).Run(context.Background())
@@ -158,6 +159,7 @@ func TestDetachRunMeasuresEveryOutageWindow(t *testing.T) {
 // which ends the critical-section window; the resumed run carries both
 // windows over from the journal and adds its own critical section.
 func TestCompensationEndsTheWindowAndResumeCarriesWindowsOver(t *testing.T) {
+	t.Parallel() // heavy: runs beside the other heavy tests (TestMain isolates the AWS settings)
 	tm := sim.DefaultTimings()
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy, Timings: &tm, Faults: []sim.Fault{{Switchover: "fail"}}})
 	f, err := env.engine(t, Options{Source: "orders-db", ProxyMode: ProxyModeDetach}).Run(context.Background())
@@ -300,6 +302,7 @@ func crashAfter(t *testing.T, env *engineEnv, eng *Engine, arm func(Event) bool)
 // abort after a crash with the proxy empty: the window from the journal is
 // carried over, and abort's re-registration ends it.
 func TestAbortEndsTheOpenWindowFromTheJournal(t *testing.T) {
+	t.Parallel() // heavy: runs beside the other heavy tests (TestMain isolates the AWS settings)
 	tm := sim.DefaultTimings()
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy, Timings: &tm})
 	crashAfter(t, env, env.engine(t, Options{Source: "orders-db", ProxyMode: ProxyModeDetach}), func(ev Event) bool {

@@ -236,6 +236,7 @@ func renderNetworkSection(figs []netFigures) string {
 }
 
 func TestReliabilityNetworkAndSignals(t *testing.T) {
+	t.Parallel() // heavy: runs beside the other heavy tests (TestMain isolates the AWS settings)
 	bin := rdsbgBinary(t)
 	var figs []netFigures
 	var mu sync.Mutex

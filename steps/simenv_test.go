@@ -75,23 +75,39 @@ func (e *simEnv) discover(t *testing.T, source string) Discovery {
 	return d
 }
 
-// isolateAWSEnv keeps the machine's AWS settings out of the test: profile,
-// region, endpoints, credentials, and a CA bundle (which cannot be applied
-// to httptest's plain *http.Client).
-func isolateAWSEnv(t *testing.T) {
-	t.Helper()
-	dir := t.TempDir()
-	for _, k := range []string{
-		"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE",
-		"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_RDS", "AWS_ENDPOINT_URL_STS",
-		"AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-		"AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_NEW_RETRIES_2026", "AWS_MAX_ATTEMPTS", "AWS_RETRY_MODE",
-		"AWS_CA_BUNDLE",
-	} {
-		t.Setenv(k, "")
+// awsEnvKeys are the machine's AWS settings that must stay out of the
+// tests: profile, region, endpoints, credentials, retry settings, and a CA
+// bundle (which cannot be applied to httptest's plain *http.Client).
+var awsEnvKeys = []string{
+	"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE",
+	"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_RDS", "AWS_ENDPOINT_URL_STS",
+	"AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+	"AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_NEW_RETRIES_2026", "AWS_MAX_ATTEMPTS", "AWS_RETRY_MODE",
+	"AWS_CA_BUNDLE",
+}
+
+// TestMain isolates the whole test process from the machine's AWS
+// settings once, so that the heavy tests may run in parallel (t.Setenv
+// forbids t.Parallel) and `go test ./...` stays under a minute.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "rdsbg-steps-aws-")
+	if err != nil {
+		panic(err)
+	}
+	for _, k := range awsEnvKeys {
 		os.Unsetenv(k)
 	}
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "config"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
+	os.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	os.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "config"))
+	os.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// isolateAWSEnv: TestMain has isolated the process; a test that sets an
+// AWS variable itself restores it with t.Setenv, so nothing is left to do.
+// Kept so that a test states that it relies on the isolation.
+func isolateAWSEnv(t *testing.T) {
+	t.Helper()
 }

@@ -201,6 +201,7 @@ func TestUnreadableJournalIsRefusedNotTreatedAsAbsent(t *testing.T) {
 // TestStateDirDocIsTrue runs the rows of docs/bad-input.md's state
 // directory table.
 func TestStateDirDocIsTrue(t *testing.T) {
+	t.Parallel() // heavy: runs beside the other heavy tests (TestMain isolates the AWS settings)
 	raw, err := os.ReadFile("../docs/bad-input.md")
 	if err != nil {
 		t.Fatal(err)
