@@ -2,8 +2,8 @@ package steps
 
 import "os"
 
-// The default `go test ./...` must stay under a minute on a two-core
-// machine (README), so that a newcomer runs it often. The long matrices
+// The default `go test ./...` must stay quick on a two-core machine
+// (README: the goal is under a minute), so that a newcomer runs it often. The long matrices
 // (every AWS call failing in turn, the journal cut after every record, the
 // process-level kills) run whole in .ci/run, which sets RDSBG_LONG=1; by
 // default each keeps an evenly spread sample that still fails when the
