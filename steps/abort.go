@@ -33,7 +33,7 @@ func (e *Engine) Abort(ctx context.Context) (Finished, error) {
 		r.plan = Plan{Source: r.disc.Source, Options: opts, Proxies: r.disc.Proxies, Regime: RegimeDetach, GeneratedAt: e.cfg.Clock.Now().UTC()}
 		r.proxies = r.disc.Proxies
 		if len(r.disc.Deployments) == 1 {
-			r.depID = r.disc.Deployments[0].ID
+			r.dep.id = r.disc.Deployments[0].ID
 		}
 	}
 	if len(r.proxies) == 0 {
@@ -65,7 +65,7 @@ func (e *Engine) Abort(ctx context.Context) (Finished, error) {
 	// The journal records the abort only once it is approved: a declined
 	// or refused abort is not a run, and must not hide the run it would
 	// have undone (a run paused ready stays listed and resumable).
-	_ = r.journal.Append(Record{Kind: RecordRunStarted, Source: r.disc.Source.ID, Options: &r.plan.Options, Plan: &r.plan, DeploymentID: r.depID, Message: "abort"})
+	_ = r.journal.Append(Record{Kind: RecordRunStarted, Source: r.disc.Source.ID, Options: &r.plan.Options, Plan: &r.plan, DeploymentID: r.dep.id, Message: "abort"})
 	_ = r.journal.Append(Record{Kind: RecordProxies, Proxies: r.proxies})
 	for _, rec := range r.outageMarkers() { // the windows of the run it undoes
 		_ = r.journal.Append(rec)

@@ -169,15 +169,7 @@ func restoredState(switchedOver bool) string {
 
 // emptyFrom is when the proxy lost its target, as well as the run knows.
 func (r *run) emptyFrom() time.Time {
-	switch {
-	case r.emptySince != nil:
-		return *r.emptySince
-	case r.proxylessSince != nil:
-		return *r.proxylessSince
-	case r.prior.ProxylessAt != nil:
-		return *r.prior.ProxylessAt
-	}
-	return r.e.cfg.Clock.Now()
+	return r.proxyless.emptyFrom(r.prior.ProxylessAt, r.e.cfg.Clock.Now())
 }
 
 // restoreCommands are the AWS CLI lines that give every original proxy its

@@ -80,10 +80,10 @@ func (r *run) leftovers(outcome string) ([]Leftover, string) {
 		return nil, ""
 	}
 	if !r.switchedOver() {
-		if r.depID == "" {
+		if r.dep.id == "" {
 			return nil, ""
 		}
-		out := []Leftover{{Kind: "deployment", ID: r.depID, Note: "blue/green deployment; blue is still production"}}
+		out := []Leftover{{Kind: "deployment", ID: r.dep.id, Note: "blue/green deployment; blue is still production"}}
 		green := r.greenSeen
 		if len(green) == 0 {
 			green = []string{r.plan.Source.ID + "-green-…"}
@@ -96,8 +96,8 @@ func (r *run) leftovers(outcome string) ([]Leftover, string) {
 	cleanup := r.stepRan(StepCleanup)
 	cleaned := (cleanup == "done" || cleanup == "already-done") && !r.cleanupDeclined
 	var out []Leftover
-	if r.depID != "" && !cleaned {
-		out = append(out, Leftover{Kind: "deployment", ID: r.depID, Note: "bookkeeping only: `aws rds delete-blue-green-deployment --blue-green-deployment-identifier " + r.depID + "` deletes it"})
+	if r.dep.id != "" && !cleaned {
+		out = append(out, Leftover{Kind: "deployment", ID: r.dep.id, Note: "bookkeeping only: `aws rds delete-blue-green-deployment --blue-green-deployment-identifier " + r.dep.id + "` deletes it"})
 	}
 	if cleaned && r.plan.Options.Cleanup == CleanupOldBlue {
 		snap := r.finalSnapshotName()

@@ -59,29 +59,6 @@ func minuteRange(lo, hi time.Duration) string {
 	return fmt.Sprintf("%d–%d min", m(lo), m(hi))
 }
 
-// provisionGreenStep is the plan's provision-green step.
-func provisionGreenStep(src Source, regime Regime, adopted string, cli cliBuilder) PlannedStep {
-	effect := fmt.Sprintf("Nothing changes; AWS builds green%s. Blue keeps serving production", membersPhrase(src))
-	switch regime {
-	case RegimeDetach:
-		effect += ", through the proxy again since attach-proxy-blue."
-	case RegimeNative:
-		effect += ", through the proxy, which stays registered."
-	default:
-		effect += "."
-	}
-	var bgd []string
-	if adopted != "" {
-		bgd = []string{"BGD=" + shellQuote(adopted)}
-	}
-	return PlannedStep{
-		ID: StepProvisionGreen, Title: "Wait for green to be provisioned", Severity: SeverityReadOnly,
-		Why:    "Provisioning takes 12–35 minutes or more (rds-facts §4.1); the deployment and every green member must be AVAILABLE before green can be upgraded or switched over.",
-		Effect: effect,
-		CLI:    append(bgd, cli.describeDeployment("[Status,StatusDetails]")+"   # repeat until AVAILABLE"),
-	}
-}
-
 // upgradeOldPlan brings a plan journalled by an rdsbg whose
 // create-deployment included the wait for AVAILABLE up to the current
 // order: provision-green is inserted after attach-proxy-blue (or after
@@ -101,7 +78,7 @@ func upgradeOldPlan(p *Plan) bool {
 	if _, ok := p.Step(StepAttachProxyBlue); ok {
 		after = StepAttachProxyBlue
 	}
-	pg := provisionGreenStep(p.Source, p.Regime, p.Deployment, cliBuilder{region: p.Source.Region})
+	pg, _ := planProvisionGreen(planBuilder{d: Discovery{Source: p.Source}, regime: p.Regime, adopted: p.Deployment, cli: cliBuilder{region: p.Source.Region}})
 	var steps []PlannedStep
 	for _, s := range p.Steps {
 		if s.ID == StepDetachProxy && !s.CheckOnly {

@@ -396,8 +396,8 @@ func (r *run) proxyStateFromAWS(ctx context.Context) string {
 	defer func() { r.proxies, r.plan.Source = saved, savedSource }()
 	// Read-only: findDeployment would adopt (and journal) a deployment.
 	var dep *awsclient.Deployment
-	if r.depID != "" {
-		if d, err := r.api.DescribeDeployment(ctx, r.depID); err == nil {
+	if r.dep.id != "" {
+		if d, err := r.api.DescribeDeployment(ctx, r.dep.id); err == nil {
 			dep = &d
 		}
 	} else {
@@ -526,7 +526,7 @@ func (r *run) restoreWithoutJournal(ctx context.Context) (Finished, error) {
 		}
 	}
 	if dep != nil {
-		r.depID = dep.ID
+		r.dep.id = dep.ID
 	}
 	var found []string
 	for _, dp := range r.disc.Detached {
@@ -535,7 +535,7 @@ func (r *run) restoreWithoutJournal(ctx context.Context) (Finished, error) {
 		}
 	}
 	r.e.emit(Event{Type: EventRunStarted, Message: fmt.Sprintf("resuming %s without a journal: %s", r.disc.Source.ID, strings.Join(found, "; "))})
-	_ = r.journal.Append(Record{Kind: RecordCompensation, Source: r.disc.Source.ID, DeploymentID: r.depID, Message: "no journal; restoring from the tags in AWS: " + strings.Join(found, "; ")})
+	_ = r.journal.Append(Record{Kind: RecordCompensation, Source: r.disc.Source.ID, DeploymentID: r.dep.id, Message: "no journal; restoring from the tags in AWS: " + strings.Join(found, "; ")})
 	_ = r.journal.Append(Record{Kind: RecordProxies, Proxies: r.proxies})
 	state, cerr := r.compensate(ctx, errors.New("the run's journal is not in "+r.e.cfg.StateDir))
 	if cerr != nil {
@@ -654,7 +654,7 @@ func (r *run) proxyStateFromDiscovery() string {
 	var dep *awsclient.Deployment
 	for i := range r.disc.Deployments {
 		d := &r.disc.Deployments[i]
-		if (r.depID != "" && d.ID == r.depID) || (r.depID == "" && d.Status != "DELETING") {
+		if (r.dep.id != "" && d.ID == r.dep.id) || (r.dep.id == "" && d.Status != "DELETING") {
 			dep = d
 		}
 	}

@@ -37,7 +37,7 @@ type eventWatch struct {
 // or at once when force is set (a failure to explain).
 func (r *run) readEvents(ctx context.Context, force bool) {
 	reader, ok := r.api.(awsclient.EventReader)
-	if !ok || r.depID == "" || r.events.off {
+	if !ok || r.dep.id == "" || r.events.off {
 		return
 	}
 	if !eventSteps[r.currentStep()] {
@@ -50,7 +50,7 @@ func (r *run) readEvents(ctx context.Context, force bool) {
 		return
 	}
 	r.events.lastRead = now
-	evs, err := reader.DescribeEvents(ctx, "blue-green-deployment", r.depID, r.events.since)
+	evs, err := reader.DescribeEvents(ctx, "blue-green-deployment", r.dep.id, r.events.since)
 	if err != nil {
 		if why, ok := awsclient.Unavailable(err); ok {
 			r.events.off = true
@@ -75,7 +75,7 @@ func (r *run) readEvents(ctx context.Context, force bool) {
 		}
 		step := r.currentStep()
 		r.e.notice(step, "RDS event %s: %s", ev.Time.UTC().Format("15:04:05"), ev.Message)
-		_ = r.journal.Append(Record{Kind: RecordRDSEvent, Step: step, DeploymentID: r.depID, Message: ev.Message})
+		_ = r.journal.Append(Record{Kind: RecordRDSEvent, Step: step, DeploymentID: r.dep.id, Message: ev.Message})
 	}
 }
 

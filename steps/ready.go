@@ -103,7 +103,7 @@ func (r *run) declinedCleanup(ps PlannedStep, err error) bool {
 	if r.plan.Options.Cleanup == CleanupDeployment {
 		msg = "declined by the operator: the deployment object is kept"
 	}
-	_ = r.journal.Append(Record{Kind: RecordStep, Step: ps.ID, State: StepStateSkipped, Message: msg, DeploymentID: r.depID})
+	_ = r.journal.Append(Record{Kind: RecordStep, Step: ps.ID, State: StepStateSkipped, Message: msg, DeploymentID: r.dep.id})
 	r.e.emit(Event{Type: EventStepSkipped, Step: ps.ID, Message: msg})
 	r.timeline = append(r.timeline, TimelineEntry{Step: ps.ID, Started: r.e.cfg.Clock.Now(), Outcome: "declined"})
 	return true
@@ -137,7 +137,7 @@ func (r *run) finishReady(ctx context.Context) (Finished, error) {
 // describeGreen reads green's members and their classes (reads only; a
 // failure leaves what is known) and the last lag the metrics watcher saw.
 func (r *run) describeGreen(ctx context.Context) *GreenInfo {
-	g := &GreenInfo{DeploymentID: r.depID}
+	g := &GreenInfo{DeploymentID: r.dep.id}
 	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if dep, err := r.findDeployment(rctx); err == nil && dep != nil {

@@ -36,8 +36,8 @@ func (e *errOutageRollback) Unwrap() error { return e.err }
 // blueOutageSince is when the proxy lost blue before the creation: this
 // process's deregistration, else the journal's record of detach-proxy.
 func (r *run) blueOutageSince() time.Time {
-	if r.detachedAt != nil {
-		return *r.detachedAt
+	if r.proxyless.detachedAt != nil {
+		return *r.proxyless.detachedAt
 	}
 	if t, ok := r.prior.Started[StepDetachProxy]; ok && !t.IsZero() && !t.After(r.e.cfg.Clock.Now()) {
 		return t
@@ -94,7 +94,7 @@ func (r *run) reattachBlue(ctx context.Context, ps PlannedStep) error {
 func (r *run) askOutage(ctx context.Context, ps PlannedStep, last error, since time.Time, limit time.Duration) (wait bool, err error) {
 	empty := r.e.cfg.Clock.Now().Sub(since).Round(time.Second)
 	text := fmt.Sprintf("The proxy %s has been EMPTY for %s (since %s): AWS keeps refusing to register %s again while green is provisioning (%s).\nwait: keep retrying every %s for another %s (asked again then).\nrollback: delete deployment %s with its green, register the original targets again and stop with the proxy on blue.",
-		proxyNames(r.proxies), empty, since.UTC().Format("15:04:05"), r.plan.Source.ID, awsWords(last), r.e.cfg.Poll.Slow, limit, orNone(r.depID))
+		proxyNames(r.proxies), empty, since.UTC().Format("15:04:05"), r.plan.Source.ID, awsWords(last), r.e.cfg.Poll.Slow, limit, orNone(r.dep.id))
 	d, err := r.decide(ctx, Approval{Kind: "proxy-outage", Step: ps.ID, Title: fmt.Sprintf("The proxy is still empty after --max-proxy-outage %s: wait longer or roll back?", limit),
 		Text: text, Severity: SeverityReversible, Error: errorInfo(last), Choices: []Decision{DecisionWait, DecisionRollback}})
 	if err != nil {
@@ -149,7 +149,7 @@ func (r *run) leftAfterRollback(ctx context.Context, green []string) string {
 			still = append(still, fmt.Sprintf("%s (%s)", id, status))
 		}
 	}
-	msg := fmt.Sprintf("rolled back: the proxy targets blue (%s); deployment %s is deleted", r.plan.Source.ID, orNone(r.depID))
+	msg := fmt.Sprintf("rolled back: the proxy targets blue (%s); deployment %s is deleted", r.plan.Source.ID, orNone(r.dep.id))
 	if len(still) > 0 {
 		msg += "; AWS is still deleting green: " + strings.Join(still, ", ")
 	} else {

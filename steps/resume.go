@@ -55,7 +55,7 @@ func (e *Engine) Resume(ctx context.Context) (Finished, error) {
 		}
 		return e.finishEarly(OutcomeFailed, err, state)
 	}
-	if err := r.journal.Append(Record{Kind: RecordRunStarted, Source: r.disc.Source.ID, Options: &r.plan.Options, Plan: &r.plan, DeploymentID: r.depID, Message: "resume"}); err != nil {
+	if err := r.journal.Append(Record{Kind: RecordRunStarted, Source: r.disc.Source.ID, Options: &r.plan.Options, Plan: &r.plan, DeploymentID: r.dep.id, Message: "resume"}); err != nil {
 		return r.finish(OutcomeFailed, err, "")
 	}
 	_ = r.journal.Append(Record{Kind: RecordProxies, Proxies: r.proxies})
@@ -113,21 +113,15 @@ func (r *run) restoreFromJournal() {
 	if len(r.proxies) == 0 {
 		r.proxies = r.plan.Proxies
 	}
-	r.depID = j.DeploymentID
-	if r.depID == "" {
-		r.depID = r.plan.Deployment
+	r.dep.id = j.DeploymentID
+	if r.dep.id == "" {
+		r.dep.id = r.plan.Deployment
 	}
 	r.continueWithoutProxy = j.ContinueWithoutProxy
 	r.restoreOutages(j.Outages)
-	r.proxylessSince = j.ProxylessAt
-	if now := r.e.cfg.Clock.Now(); r.proxylessSince != nil && r.proxylessSince.After(now) {
-		// The journal was written by a clock ahead of this one (another
-		// host, or a test's scaled clock): measuring from its record would
-		// report a negative window. Measure from now, a lower bound, and
-		// say so.
+	if ahead := r.proxyless.restore(j.ProxylessAt, r.e.cfg.Clock.Now()); ahead != nil {
 		r.e.notice(StepDetachProxyBlue, "the journal's clock is ahead of this machine's (the proxy lost its target at %s): the proxy-less window is measured from this resume, so it is a lower bound",
-			r.proxylessSince.UTC().Format(time.RFC3339))
-		r.proxylessSince = &now
+			ahead.UTC().Format(time.RFC3339))
 	}
 	for k, v := range j.Renames {
 		r.renames[k] = v
@@ -144,11 +138,11 @@ func (r *run) resumeMarkers() []Record {
 		out = append(out, Record{Kind: RecordStep, Step: id, State: st, Message: "from the resumed run"})
 	}
 	sort.Slice(out, func(i, k int) bool { return out[i].Step < out[k].Step })
-	if r.depID != "" {
-		out = append(out, Record{Kind: RecordDeployment, DeploymentID: r.depID})
+	if r.dep.id != "" {
+		out = append(out, Record{Kind: RecordDeployment, DeploymentID: r.dep.id})
 	}
-	if r.proxylessSince != nil {
-		out = append(out, Record{Kind: RecordProxyless, State: "open", Message: "carried over: " + r.proxylessSince.UTC().Format("2006-01-02T15:04:05.000Z")})
+	if since := r.proxyless.openSince(); since != nil {
+		out = append(out, Record{Kind: RecordProxyless, State: "open", Message: "carried over: " + since.UTC().Format("2006-01-02T15:04:05.000Z")})
 	}
 	out = append(out, r.outageMarkers()...)
 	if len(r.renames) > 0 || len(r.oldBlue) > 0 {

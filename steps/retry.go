@@ -82,7 +82,7 @@ func (r *run) retry(ctx context.Context, step StepID, what string, fn func(ctx c
 			return err
 		}
 		next := r.retryDelay(attempt)
-		p := Progress{Waiting: what, Elapsed: failing, Polls: attempt, ProxylessSince: r.proxylessSince,
+		p := Progress{Waiting: what, Elapsed: failing, Polls: attempt, ProxylessSince: r.proxyless.openSince(),
 			Retry: &RetryInfo{Error: errorInfo(err).Message, Failing: failing, NextIn: next, Attempts: attempt}}
 		r.e.emit(Event{Type: EventProgress, Step: step, Progress: &p})
 		if err := r.e.cfg.Clock.Sleep(ctx, next); err != nil {
@@ -138,24 +138,10 @@ func (r *run) noteProxyView(v proxyView) {
 	if n == 0 {
 		return
 	}
-	if v.registered < n {
-		if r.emptySince == nil {
-			now := r.e.cfg.Clock.Now()
-			if r.proxylessSince != nil {
-				now = *r.proxylessSince
-			} else if r.prior.ProxylessAt != nil {
-				now = *r.prior.ProxylessAt
-			}
-			r.emptySince = &now
-		}
-		return
-	}
-	if v.healthyAll(n) {
-		r.emptySince = nil
-	}
+	r.proxyless.seen(v.registered < n, v.healthyAll(n), r.prior.ProxylessAt, r.e.cfg.Clock.Now())
 }
 
 // proxyEmptyNow is Engine.proxyEmpty for this run.
 func (r *run) proxyEmptyNow() bool {
-	return r.emptySince != nil || r.proxylessSince != nil
+	return r.proxyless.empty()
 }

@@ -23,16 +23,13 @@ type run struct {
 
 	unsubscribe func() // stops the call log feeding this run
 
-	depID   string
+	dep     deploymentRef       // deployment.go
 	proxies []ProxyRegistration // original registrations: the rollback record
 
 	criticalApproved     bool
-	continueWithoutProxy bool // the operator chose to leave the proxy empty until switchover
-	proxylessSince       *time.Time
-	emptySince           *time.Time // a proxy lost its target (retry.go); nil while every proxy serves
-	sawSwitchover        bool       // compensation saw the switchover done
-	detachedAt           *time.Time // detach-proxy deregistered blue in this process (reattach.go)
-	proxylessWindow      time.Duration
+	continueWithoutProxy bool      // the operator chose to leave the proxy empty until switchover
+	sawSwitchover        bool      // compensation saw the switchover done
+	proxyless            proxyless // the proxy's empty times (proxyless.go)
 	switchoverDuration   time.Duration
 	greenNames           map[string]string // blue id → green id, seen before the switchover
 	renames              map[string]string
@@ -107,13 +104,13 @@ func (e *Engine) Run(ctx context.Context) (Finished, error) {
 	}
 	r.plan = plan
 	r.proxies = plan.Proxies
-	r.depID = plan.Deployment
+	r.dep.id = plan.Deployment
 	if err := r.reconcileDeployment(); err != nil {
 		return r.finish(OutcomeFailed, err, "")
 	}
 	p := plan
 	e.emit(Event{Type: EventPlanReady, Plan: &p})
-	if err := r.journal.Append(Record{Kind: RecordRunStarted, Source: r.disc.Source.ID, Options: &plan.Options, Plan: &p, DeploymentID: r.depID}); err != nil {
+	if err := r.journal.Append(Record{Kind: RecordRunStarted, Source: r.disc.Source.ID, Options: &plan.Options, Plan: &p, DeploymentID: r.dep.id}); err != nil {
 		return r.finish(OutcomeFailed, err, "")
 	}
 	if err := r.journal.Append(Record{Kind: RecordProxies, Proxies: r.proxies}); err != nil {
@@ -261,8 +258,12 @@ func (r *run) execute(ctx context.Context) (Finished, error) {
 // runSteps walks the plan; a step already satisfied is skipped.
 func (r *run) runSteps(ctx context.Context) error {
 	for _, ps := range r.plan.Steps {
-		if ps.ID == StepPreflight {
-			continue
+		def, ok := stepDefOf(ps.ID)
+		if !ok {
+			return fmt.Errorf("the plan names step %q, which this version of rdsbg cannot run", ps.ID)
+		}
+		if def.bind == nil {
+			continue // runs before the plan (preflight)
 		}
 		if ps.Critical && !r.criticalApproved {
 			asked := r.e.cfg.Clock.Now()
@@ -271,7 +272,7 @@ func (r *run) runSteps(ctx context.Context) error {
 			}
 			r.criticalWait = r.e.cfg.Clock.Now().Sub(asked)
 		}
-		if err := r.runStep(ctx, ps); err != nil {
+		if err := r.runStep(ctx, ps, def.bind(r, ps)); err != nil {
 			if r.declinedCleanup(ps, err) {
 				continue
 			}
@@ -284,9 +285,20 @@ func (r *run) runSteps(ctx context.Context) error {
 	return nil
 }
 
-// approveCritical is the one approval of steps 5–7.
+// approveCritical is the one approval of the critical section, the
+// plan's Critical steps (5–7 in the detach regime).
 func (r *run) approveCritical(ctx context.Context) error {
-	if r.prior.Steps[StepDetachProxyBlue] != "" || r.prior.Steps[StepSwitchover] != "" {
+	var ids []StepID
+	var cli []string
+	entered := false
+	for _, s := range r.plan.Steps {
+		if s.Critical {
+			ids = append(ids, s.ID)
+			cli = append(cli, s.CLI...)
+			entered = entered || r.prior.Steps[s.ID] != ""
+		}
+	}
+	if entered {
 		// The run this one resumes entered the section. If it is still
 		// inside it (the proxy empty, or the switchover under way) there is
 		// no prompt inside the section; if compensation put blue back, the
@@ -304,17 +316,9 @@ func (r *run) approveCritical(ctx context.Context) error {
 			return nil
 		}
 	}
-	var ids []StepID
-	var cli []string
-	for _, s := range r.plan.Steps {
-		if s.Critical {
-			ids = append(ids, s.ID)
-			cli = append(cli, s.CLI...)
-		}
-	}
 	text := fmt.Sprintf("From here to the end of %s the proxy has no target: applications connected through %s cannot reach %s until the new primary is registered and healthy. The switchover itself takes up to %s. The section runs without further prompts; if anything fails the proxy is re-registered before rdsbg stops. Declining stops here with green ready: nothing more changes, and `rdsbg resume` switches over later. If AWS refuses to register the new primary while the deployment object exists, rdsbg deletes the deployment object (never a database) and registers again. %s",
-		StepAttachProxyPrimary, proxyNames(r.proxies), r.plan.Source.ID, r.plan.Options.SwitchoverTimeout, criticalOutageNote(r.plan.Options.SwitchoverTimeout))
-	err := r.ask(ctx, Approval{Kind: "critical-section", Step: StepDetachProxyBlue, Title: "Start the critical section: detach the proxy, switch over, attach the new primary",
+		ids[len(ids)-1], proxyNames(r.proxies), r.plan.Source.ID, r.plan.Options.SwitchoverTimeout, criticalOutageNote(r.plan.Options.SwitchoverTimeout))
+	err := r.ask(ctx, Approval{Kind: "critical-section", Step: ids[0], Title: "Start the critical section: detach the proxy, switch over, attach the new primary",
 		Text: text, Severity: SeveritySevere, CLI: cli, Confirm: r.plan.Source.ID, Steps: ids})
 	if err != nil {
 		return err
@@ -323,27 +327,9 @@ func (r *run) approveCritical(ctx context.Context) error {
 	return nil
 }
 
-// stepOutcome is what observe found.
-type stepOutcome int
-
-const (
-	stepTodo    stepOutcome = iota // apply, then settle
-	stepApplied                    // the mutation happened already: settle only
-	stepDone                       // nothing to do
-)
-
-// stepImpl is one step: observe (read AWS), apply (one mutation, nil for
-// checks), settle (poll until AWS shows the effect).
-type stepImpl struct {
-	observe func(ctx context.Context) (stepOutcome, string, error)
-	apply   func(ctx context.Context) error
-	settle  func(ctx context.Context) error
-}
-
-func (r *run) runStep(ctx context.Context, ps PlannedStep) error {
-	impl, err := r.impl(ps)
-	if err != nil {
-		return err
+func (r *run) runStep(ctx context.Context, ps PlannedStep, impl stepImpl) error {
+	if ps.Critical {
+		impl = impl.urgent()
 	}
 	started := r.e.cfg.Clock.Now()
 	r.setCurrent(ps.ID)
@@ -358,11 +344,8 @@ func (r *run) runStep(ctx context.Context, ps PlannedStep) error {
 		r.timeline = append(r.timeline, TimelineEntry{Step: ps.ID, Started: started, Outcome: "already-done"})
 		return nil
 	}
-	// attach-proxy-blue is never asked: it restores production's own proxy
-	// registration, a decline would be compensated by the same call, and a
-	// prompt would only keep the proxy empty while the operator reads it.
 	var approvalWait time.Duration
-	if outcome == stepTodo && impl.apply != nil && !ps.CheckOnly && ps.Severity != SeverityReadOnly && !ps.Critical && ps.ID != StepAttachProxyBlue && !r.approved[ps.ID] {
+	if outcome == stepTodo && impl.apply != nil && !ps.CheckOnly && ps.Severity != SeverityReadOnly && !ps.Critical && !impl.unasked && !r.approved[ps.ID] {
 		a := Approval{Kind: "step", Step: ps.ID, Title: ps.Title, Text: ps.Effect + "\n" + ps.Why, Severity: ps.Severity, CLI: ps.CLI}
 		if ps.Severity == SeveritySevere {
 			a.Confirm = r.plan.Source.ID
@@ -392,7 +375,7 @@ func (r *run) runStep(ctx context.Context, ps PlannedStep) error {
 	r.e.emit(startedEv)
 	// Journalled before the mutation: a crash from here on is resumed by
 	// re-observing this step, never by blindly repeating it.
-	if err := r.journal.Append(Record{Kind: RecordStep, Step: ps.ID, State: StepStateStarted, Message: why, DeploymentID: r.depID}); err != nil {
+	if err := r.journal.Append(Record{Kind: RecordStep, Step: ps.ID, State: StepStateStarted, Message: why, DeploymentID: r.dep.id}); err != nil {
 		return err
 	}
 	needSettle := true
@@ -407,7 +390,7 @@ func (r *run) runStep(ctx context.Context, ps PlannedStep) error {
 		}
 	}
 	dur := r.e.cfg.Clock.Now().Sub(started) - approvalWait
-	_ = r.journal.Append(Record{Kind: RecordStep, Step: ps.ID, State: StepStateDone, DeploymentID: r.depID})
+	_ = r.journal.Append(Record{Kind: RecordStep, Step: ps.ID, State: StepStateDone, DeploymentID: r.dep.id})
 	doneEv := Event{Type: EventStepDone, Step: ps.ID, Message: fmt.Sprintf("in %s", dur.Round(time.Second))}
 	r.e.emit(doneEv)
 	_ = r.e.runHooks(ctx, HookPost, doneEv) // a failing post hook is a notice
@@ -442,7 +425,7 @@ func (r *run) stepFailed(ps PlannedStep, started time.Time, err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		outcome, state = "interrupted", StepStateInterrupted
 	}
-	_ = r.journal.Append(Record{Kind: RecordStep, Step: ps.ID, State: state, Message: err.Error(), DeploymentID: r.depID})
+	_ = r.journal.Append(Record{Kind: RecordStep, Step: ps.ID, State: state, Message: err.Error(), DeploymentID: r.dep.id})
 	failedEv := Event{Type: EventStepFailed, Step: ps.ID, Message: err.Error(), Error: r.errorInfo(err)}
 	r.e.emit(failedEv)
 	var hookErr *HookError
@@ -491,12 +474,12 @@ func (r *run) finish(outcome string, err error, proxyState string) (Finished, er
 		Outcome:           outcome,
 		ExitCode:          ExitCode(err),
 		ProxyState:        proxyState,
-		ProxylessWindowMS: r.proxylessWindow.Milliseconds(),
+		ProxylessWindowMS: r.proxyless.window.Milliseconds(),
 		SwitchoverMS:      r.switchoverDuration.Milliseconds(),
 		Timeline:          r.timeline,
 		JournalPath:       r.journal.Path(),
 		RunbookPath:       r.saveRunbook(),
-		DeploymentID:      r.depID,
+		DeploymentID:      r.dep.id,
 		Source:            r.disc.Source.ID,
 	}
 	f.Leftovers, f.FinalSnapshot = r.leftovers(outcome)
@@ -518,7 +501,7 @@ func (r *run) finish(outcome string, err error, proxyState string) (Finished, er
 		msg = err.Error()
 	}
 	fc := f
-	_ = r.journal.Append(Record{Kind: RecordFinish, Finished: &fc, Message: msg, DeploymentID: r.depID})
+	_ = r.journal.Append(Record{Kind: RecordFinish, Finished: &fc, Message: msg, DeploymentID: r.dep.id})
 	r.e.emit(Event{Type: EventRunFinished, Message: msg, Error: r.errorInfo(err), Finished: &fc})
 	return f, err
 }

@@ -8,19 +8,59 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient"
 )
 
-// waitDeploymentGone polls until the deployment no longer exists.
-func (r *run) waitDeploymentGone(ctx context.Context, step StepID, id string) error {
-	return r.e.wait(ctx, waitSpec{step: step, what: "deployment " + id + " to be deleted", speed: pollSlow, limit: r.e.cfg.Poll.DeleteLimit,
-		poll: func(ctx context.Context) (bool, Progress, error) {
-			dep, err := r.api.DescribeDeployment(ctx, id)
-			if awsclient.Classify(err) == awsclient.KindNotFound {
-				return true, Progress{DeploymentID: id, DeploymentStatus: "deleted"}, nil
-			}
-			if err != nil {
-				return false, Progress{}, err
-			}
-			return false, r.depProgress(dep), nil
-		}})
+// cleanup: --cleanup none | deployment | old-blue, the same in every
+// regime, only after a completed switchover.
+//   deployment: DeleteBlueGreenDeployment without its target; both the new
+//     primary and the -old1 resources are kept.
+//   old-blue (severe): a final snapshot of the -oldN resources, the
+//     deployment deleted, deletion protection lifted, the -oldN resources
+//     deleted. Every part checks live state first, so a resumed cleanup
+//     carries on where a crashed one stopped.
+//   none: not in the plan. A declined cleanup ends the run done, with
+//     leftovers (leftovers.go).
+// Not undone: the final snapshot is what remains of old blue.
+
+func planCleanup(b planBuilder) (PlannedStep, bool) {
+	src := b.d.Source
+	switch b.o.Cleanup {
+	case CleanupDeployment:
+		return PlannedStep{
+			ID: StepCleanup, Title: "Delete the deployment object", Severity: SeverityReversible,
+			Why:    "The finished deployment is only bookkeeping; deleting it keeps both the new primary and the -old1 resources.",
+			Effect: "The deployment disappears; the old blue (-old1) resources keep running (and costing) until you delete them. On Aurora, deleting the deployment lifts old blue's read-only guard.",
+			CLI:    append(b.bgdLine(), b.cli.deleteDeployment()),
+		}, true
+	case CleanupOldBlue:
+		return PlannedStep{
+			ID: StepCleanup, Title: "Delete the deployment and the old blue resources", Severity: SeveritySevere,
+			Why:    "The -old1 environment is no longer production and keeps costing money; deleting it (with a final snapshot) finishes the change.",
+			Effect: b.oldBlueEffect(),
+			CLI:    append(b.bgdLine(), b.cli.deleteOldBlue(src, b.deletionProtection())...),
+		}, true
+	}
+	return PlannedStep{}, false
+}
+
+func (b planBuilder) deletionProtection() bool {
+	if b.d.Cluster != nil {
+		return b.d.Cluster.DeletionProtection
+	}
+	return b.d.Instance != nil && b.d.Instance.DeletionProtection
+}
+
+func (b planBuilder) oldBlueEffect() string {
+	src := b.d.Source
+	what := fmt.Sprintf("DB instance %s-old1", src.ID)
+	if src.Kind == KindCluster {
+		what = fmt.Sprintf("DB cluster %s-old1 and its member instances", src.ID)
+	} else if len(src.Members) > 0 {
+		what += " and its read replicas"
+	}
+	s := fmt.Sprintf("The deployment and the %s are deleted; a final snapshot %s is kept.", what, FinalSnapshotID(src.ID+"-old1"))
+	if b.deletionProtection() {
+		s += " Deletion protection on the old blue is turned off first."
+	}
+	return s
 }
 
 // oldResources splits the -oldN ARNs into instances and the cluster.
@@ -89,8 +129,8 @@ func (r *run) cleanup(ps PlannedStep) stepImpl {
 			return r.deleteOldBlue(ctx, ps.ID)
 		},
 		settle: func(ctx context.Context) error {
-			if r.depID != "" {
-				if err := r.waitDeploymentGone(ctx, ps.ID, r.depID); err != nil {
+			if r.dep.id != "" {
+				if err := r.waitDeploymentGone(ctx, ps.ID, r.dep.id); err != nil {
 					return err
 				}
 			}
@@ -194,8 +234,8 @@ func (r *run) deleteOldBlue(ctx context.Context, step StepID) error {
 	if err := r.deleteDeploymentObject(ctx); err != nil {
 		return err
 	}
-	if r.depID != "" {
-		if err := r.waitDeploymentGone(ctx, step, r.depID); err != nil {
+	if r.dep.id != "" {
+		if err := r.waitDeploymentGone(ctx, step, r.dep.id); err != nil {
 			return err
 		}
 	}

@@ -111,14 +111,10 @@ func (r *run) deregisterAll(ctx context.Context, measure bool) error {
 		if err != nil && awsclient.Classify(err) != awsclient.KindNotFound {
 			return fmt.Errorf("deregister %s from proxy %s: %w", reg.Target.ID(), reg.Proxy, err)
 		}
-		if r.emptySince == nil {
-			now := r.e.cfg.Clock.Now()
-			r.emptySince = &now
-		}
+		now := r.e.cfg.Clock.Now()
+		opened := r.proxyless.emptied(now, measure)
 		r.outageEmptied(reg.Proxy) // outage.go: the window opens at this response
-		if measure && r.proxylessSince == nil {
-			now := r.e.cfg.Clock.Now()
-			r.proxylessSince = &now
+		if opened {
 			_ = r.journal.Append(Record{Kind: RecordProxyless, State: "open", Time: now})
 		}
 	}
@@ -151,7 +147,7 @@ func (r *run) waitDeregistered(ctx context.Context, step StepID) error {
 	return r.e.wait(ctx, waitSpec{step: step, what: "the proxy targets to be removed", speed: pollFast, limit: r.e.cfg.Poll.ProxyTargetLimit,
 		poll: func(ctx context.Context) (bool, Progress, error) {
 			v, err := r.viewProxies(ctx)
-			return v.none(), Progress{ProxyTargets: v.targets, ProxylessSince: r.proxylessSince}, err
+			return v.none(), Progress{ProxyTargets: v.targets, ProxylessSince: r.proxyless.openSince()}, err
 		}})
 }
 
@@ -161,7 +157,7 @@ func (r *run) waitDeregistered(ctx context.Context, step StepID) error {
 func (r *run) waitHealthy(ctx context.Context, step StepID, what string) error {
 	n := len(r.proxies)
 	speed := pollFast
-	if r.proxylessSince != nil {
+	if r.proxyless.openSince() != nil {
 		speed = pollCritical
 	}
 	spec := waitSpec{step: step, what: what, speed: speed, reads: n, limit: r.e.cfg.Poll.ProxyTargetLimit, stable: r.e.cfg.Poll.StableReads,
@@ -176,7 +172,7 @@ func (r *run) waitHealthy(ctx context.Context, step StepID, what string) error {
 			}
 			// After the close: the read that ends the window does not
 			// also say the proxy has no target.
-			prog := Progress{ProxyTargets: v.targets, ProxylessSince: r.proxylessSince}
+			prog := Progress{ProxyTargets: v.targets, ProxylessSince: r.proxyless.openSince()}
 			return healthy, prog, nil
 		}}
 	r.paceHealthWait(&spec) // when the reads come: critical_pace.go
@@ -189,199 +185,10 @@ func (r *run) waitHealthy(ctx context.Context, step StepID, what string) error {
 
 // closeProxyless ends the measured window at the first healthy read.
 func (r *run) closeProxyless() {
-	if r.proxylessSince == nil {
-		return
-	}
 	now := r.e.cfg.Clock.Now()
-	r.proxylessWindow += now.Sub(*r.proxylessSince)
-	r.proxylessSince = nil
-	_ = r.journal.Append(Record{Kind: RecordProxyless, State: "closed", Time: now, Message: fmt.Sprintf("proxy-less for %s", r.proxylessWindow)})
-}
-
-// detachProxy is step 1 (detach regime): deregister the source from every
-// proxy before the deployment is created.
-func (r *run) detachProxy(ps PlannedStep) stepImpl {
-	return stepImpl{
-		observe: func(ctx context.Context) (stepOutcome, string, error) {
-			dep, err := r.findDeployment(ctx)
-			if err != nil {
-				return 0, "", err
-			}
-			if dep != nil || r.pastSwitchover(dep) {
-				return stepDone, "the deployment exists already, so the proxy was detached before it was created", nil
-			}
-			v, err := r.viewProxies(ctx)
-			if err != nil {
-				return 0, "", err
-			}
-			if v.none() {
-				return stepApplied, "no proxy lists the source any more", nil
-			}
-			return stepTodo, "", nil
-		},
-		apply: func(ctx context.Context) error {
-			now := r.e.cfg.Clock.Now()
-			r.detachedAt = &now // the outage before creation starts here (reattach.go)
-			return r.deregisterAll(ctx, false)
-		},
-		settle: func(ctx context.Context) error { return r.waitDeregistered(ctx, ps.ID) },
+	if r.proxyless.closeAt(now) {
+		_ = r.journal.Append(Record{Kind: RecordProxyless, State: "closed", Time: now, Message: fmt.Sprintf("proxy-less for %s", r.proxyless.window)})
 	}
-}
-
-// checkProxyHealthy is a native-regime check step: the proxy keeps its
-// target and must be healthy.
-func (r *run) checkProxyHealthy(ps PlannedStep, what string, after func(dep *awsclient.Deployment) bool) stepImpl {
-	return stepImpl{
-		observe: func(ctx context.Context) (stepOutcome, string, error) {
-			if after != nil {
-				dep, err := r.findDeployment(ctx)
-				if err != nil {
-					return 0, "", err
-				}
-				if after(dep) {
-					return stepDone, "the procedure is past this check", nil
-				}
-			}
-			return stepTodo, "", nil
-		},
-		settle: func(ctx context.Context) error { return r.waitHealthy(ctx, ps.ID, what) },
-	}
-}
-
-// attachProxyBlue is step 3 (detach regime): register blue again as soon
-// as AWS accepted the creation, so the proxy is not empty while green is
-// provisioning (reattach.go retries a refusal, bounded by
-// --max-proxy-outage).
-func (r *run) attachProxyBlue(ps PlannedStep) stepImpl {
-	return stepImpl{
-		observe: func(ctx context.Context) (stepOutcome, string, error) {
-			dep, err := r.findDeployment(ctx)
-			if err != nil {
-				return 0, "", err
-			}
-			if r.pastSwitchover(dep) {
-				return stepDone, "the switchover has started", nil
-			}
-			if r.continueWithoutProxy {
-				return stepDone, "blue stays without the proxy until the switchover", nil
-			}
-			if r.prior.Steps[StepDetachProxyBlue] != "" {
-				// A crash inside the critical section: the proxy is empty
-				// on purpose and the section goes on (no re-registration,
-				// no prompt); if compensation put blue back, the check
-				// below sees it registered.
-				v, err := r.viewProxies(ctx)
-				if err != nil {
-					return 0, "", err
-				}
-				if v.none() {
-					return stepDone, "the critical section is under way: the proxy stays detached", nil
-				}
-			}
-			v, err := r.viewProxies(ctx)
-			if err != nil {
-				return 0, "", err
-			}
-			if v.all(len(r.proxies)) {
-				return stepApplied, "blue is registered again", nil
-			}
-			return stepTodo, "", nil
-		},
-		apply: func(ctx context.Context) error { return r.reattachBlue(ctx, ps) },
-		settle: func(ctx context.Context) error {
-			return r.waitHealthy(ctx, ps.ID, "blue's proxy targets to be AVAILABLE")
-		},
-	}
-}
-
-// detachProxyBlue is step 5: the critical section starts here.
-func (r *run) detachProxyBlue(ps PlannedStep) stepImpl {
-	return stepImpl{
-		observe: func(ctx context.Context) (stepOutcome, string, error) {
-			dep, err := r.findDeployment(ctx)
-			if err != nil {
-				return 0, "", err
-			}
-			if r.pastSwitchover(dep) {
-				return stepDone, "the switchover has started", nil
-			}
-			v, err := r.viewProxies(ctx)
-			if err != nil {
-				return 0, "", err
-			}
-			if v.none() {
-				if r.proxylessSince == nil && !r.continueWithoutProxy {
-					// Resumed after the deregistration: the window is
-					// measured from the journal's record of it.
-					r.proxylessSince = r.prior.ProxylessAt
-				}
-				return stepApplied, "the proxy has no target already", nil
-			}
-			return stepTodo, "", nil
-		},
-		apply:  func(ctx context.Context) error { return r.deregisterAll(ctx, true) },
-		settle: func(ctx context.Context) error { return r.waitDeregistered(ctx, ps.ID) },
-	}
-}
-
-// attachProxyPrimary is step 7: register the new primary (it carries the
-// original name) and wait until the proxy reports it healthy.
-func (r *run) attachProxyPrimary(ps PlannedStep) stepImpl {
-	return stepImpl{
-		observe: func(ctx context.Context) (stepOutcome, string, error) {
-			dep, err := r.findDeployment(ctx)
-			if err != nil {
-				return 0, "", err
-			}
-			if !r.switchoverDone(dep) {
-				return 0, "", fatal("the switchover has not completed (deployment %s), so there is no new primary to register", depStatus(dep))
-			}
-			v, err := r.viewProxies(ctx)
-			if err != nil {
-				return 0, "", err
-			}
-			if v.all(len(r.proxies)) {
-				return stepApplied, "the new primary is registered", nil
-			}
-			return stepTodo, "", nil
-		},
-		apply: func(ctx context.Context) error {
-			err := r.registerNewPrimary(ctx, ps.ID)
-			r.pace.registered = err == nil // the health wait starts at the registration (critical_pace.go)
-			return err
-		},
-		settle: func(ctx context.Context) error {
-			return r.waitHealthy(ctx, ps.ID, "the new primary's proxy targets to be AVAILABLE")
-		},
-	}
-}
-
-// registerNewPrimary registers the new primary. Where AWS handles proxies
-// natively it refuses to register a DB that still belongs to a deployment,
-// even after the switchover; the deployment object (never a database) is
-// then deleted first, since the proxy must not stay empty.
-func (r *run) registerNewPrimary(ctx context.Context, step StepID) error {
-	err := r.registerAll(ctx)
-	if err == nil || !refusal(err) {
-		return err
-	}
-	dep, ferr := r.findDeployment(ctx)
-	if ferr != nil || dep == nil || !r.switchoverDone(dep) {
-		return err
-	}
-	r.compensation("AWS refused to register the new primary while deployment %s exists (%s): deleting the deployment object (not its databases), then registering again", dep.ID, errorInfo(err).Code)
-	if dep.Status != "DELETING" {
-		mctx, cancel := detached(ctx, mutationTimeout)
-		_, derr := r.api.DeleteDeployment(mctx, dep.ID, false)
-		cancel()
-		if derr != nil && awsclient.Classify(derr) != awsclient.KindNotFound {
-			return fmt.Errorf("%w; deleting deployment %s to allow it failed: %v", err, dep.ID, derr)
-		}
-	}
-	if werr := r.waitDeploymentGone(ctx, step, dep.ID); werr != nil {
-		return werr
-	}
-	return r.registerAll(ctx)
 }
 
 // fallbackToDetach handles a creation refused under auto mode's native
@@ -462,5 +269,5 @@ const continueWithoutProxyNote = "continue-without-proxy approved"
 func (r *run) compensation(format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
 	r.e.emit(Event{Type: EventCompensation, Message: msg})
-	_ = r.journal.Append(Record{Kind: RecordCompensation, Message: msg, DeploymentID: r.depID})
+	_ = r.journal.Append(Record{Kind: RecordCompensation, Message: msg, DeploymentID: r.dep.id})
 }

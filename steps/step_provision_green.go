@@ -5,19 +5,37 @@ import (
 	"fmt"
 )
 
-// provisionGreen waits, at the slow cadence, for the deployment and every
-// green member to be AVAILABLE. In the detach regime attach-proxy-blue has
-// already put blue back on the proxy, so this long wait costs production
-// nothing.
+// provision-green: wait, at the slow cadence, for the deployment and every
+// green member to be AVAILABLE (12–35 minutes or more). In the detach
+// regime attach-proxy-blue has already put blue back on the proxy, so the
+// wait costs production nothing; in the native regime the proxy stays
+// registered; none: a plain wait. Nothing to undo: it changes nothing.
+
+func planProvisionGreen(b planBuilder) (PlannedStep, bool) {
+	src := b.d.Source
+	effect := fmt.Sprintf("Nothing changes; AWS builds green%s. Blue keeps serving production", membersPhrase(src))
+	switch b.regime {
+	case RegimeDetach:
+		effect += ", through the proxy again since attach-proxy-blue."
+	case RegimeNative:
+		effect += ", through the proxy, which stays registered."
+	default:
+		effect += "."
+	}
+	return PlannedStep{
+		ID: StepProvisionGreen, Title: "Wait for green to be provisioned", Severity: SeverityReadOnly,
+		Why:    "Provisioning takes 12–35 minutes or more (rds-facts §4.1); the deployment and every green member must be AVAILABLE before green can be upgraded or switched over.",
+		Effect: effect,
+		CLI:    append(b.bgdLine(), b.cli.describeDeployment("[Status,StatusDetails]")+"   # repeat until AVAILABLE"),
+	}, true
+}
+
 func (r *run) provisionGreen(ps PlannedStep) stepImpl {
 	return stepImpl{
 		observe: func(ctx context.Context) (stepOutcome, string, error) {
-			dep, err := r.findDeployment(ctx)
-			if err != nil {
-				return 0, "", err
-			}
-			if r.pastSwitchover(dep) {
-				return stepDone, "the switchover has happened", nil
+			dep, early := r.beforeSwitchover(ctx, "the switchover has happened")
+			if early != nil {
+				return early.result()
 			}
 			if dep == nil {
 				return 0, "", fatal("no blue/green deployment exists for %s; `rdsbg abort --source %s` restores the proxy, then `rdsbg run` starts over", r.plan.Source.ID, r.plan.Source.ID)
@@ -39,7 +57,7 @@ func (r *run) provisionGreen(ps PlannedStep) stepImpl {
 				poll: func(ctx context.Context) (bool, Progress, error) {
 					// A read error (even not-found, right after the creation
 					// AWS is eventually consistent) is retried by the wait.
-					dep, err := r.api.DescribeDeployment(ctx, r.depID)
+					dep, err := r.api.DescribeDeployment(ctx, r.dep.id)
 					if err != nil {
 						return false, Progress{}, err
 					}

@@ -1,0 +1,214 @@
+package steps
+
+import (
+	"context"
+	"strings"
+
+	"github.com/rdsbg/rdsbg/awsclient"
+)
+
+func switchStarted(dep *awsclient.Deployment) bool {
+	return dep != nil && (dep.Status == "SWITCHOVER_IN_PROGRESS" || dep.Status == "SWITCHOVER_COMPLETED")
+}
+
+func switchedOver(dep *awsclient.Deployment) bool {
+	return dep != nil && dep.Status == "SWITCHOVER_COMPLETED"
+}
+
+// switchoverDone: AWS says SWITCHOVER_COMPLETED, or the journal says the
+// switchover completed and the deployment object is gone (cleanup deletes
+// it). Without the journal's half, a resumed run would see "no deployment"
+// and start the procedure over on the new primary.
+func (r *run) switchoverDone(dep *awsclient.Deployment) bool {
+	if switchedOver(dep) {
+		return true
+	}
+	known := len(r.oldBlue) > 0 || r.prior.Steps[StepSwitchover] == StepStateDone
+	return known && (dep == nil || dep.Status == "DELETING")
+}
+
+// pastSwitchover: the switchover started or finished; every step before it
+// is satisfied.
+func (r *run) pastSwitchover(dep *awsclient.Deployment) bool {
+	return switchStarted(dep) || r.switchoverDone(dep)
+}
+
+func depStatus(dep *awsclient.Deployment) string {
+	if dep == nil {
+		return "absent"
+	}
+	return dep.Status
+}
+
+// findDeployment returns this run's deployment from live AWS, or nil. It
+// never guesses: the journal's id first, then the run's deployment name,
+// then a deployment whose Source or Target is the source. That is how a
+// resumed run finds what a crashed one created instead of creating a
+// second one.
+func (r *run) findDeployment(ctx context.Context) (*awsclient.Deployment, error) {
+	if r.dep.id != "" {
+		dep, err := r.api.DescribeDeployment(ctx, r.dep.id)
+		if awsclient.Classify(err) == awsclient.KindNotFound {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		r.readEvents(ctx, dep.Status == "INVALID_CONFIGURATION" || dep.Status == "SWITCHOVER_FAILED")
+		return &dep, nil
+	}
+	all, err := r.api.ListDeployments(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	var bySource *awsclient.Deployment
+	for i := range all {
+		dep := all[i]
+		if dep.Status == "DELETING" {
+			continue
+		}
+		if strings.EqualFold(dep.Name, r.plan.Options.DeploymentName) {
+			r.adopt(dep.ID)
+			return &dep, nil
+		}
+		if bySource == nil && r.plan.Source.ARN != "" && (dep.Source == r.plan.Source.ARN || dep.Target == r.plan.Source.ARN) {
+			bySource = &dep
+		}
+	}
+	if bySource != nil {
+		r.adopt(bySource.ID)
+	}
+	return bySource, nil
+}
+
+// deploymentRef is the run's reference to its blue/green deployment: the
+// id from the plan (an adopted deployment) or the journal, else the one
+// findDeployment learns from AWS. A learned id is journalled (adopt), so a
+// resumed run finds the same deployment instead of creating a second.
+type deploymentRef struct {
+	id string
+}
+
+// adopt records id as the run's deployment and reports whether that is news.
+func (d *deploymentRef) adopt(id string) bool {
+	if d.id == id {
+		return false
+	}
+	d.id = id
+	return true
+}
+
+// adopt records the deployment this run owns.
+func (r *run) adopt(id string) {
+	if r.dep.adopt(id) {
+		_ = r.journal.Append(Record{Kind: RecordDeployment, DeploymentID: id})
+	}
+}
+
+// depProgress turns a deployment into progress rows; tasks carry the time
+// spent in their current status.
+func (r *run) depProgress(dep awsclient.Deployment) Progress {
+	now := r.e.cfg.Clock.Now()
+	p := Progress{DeploymentID: dep.ID, DeploymentStatus: dep.Status, StatusDetails: dep.StatusDetails, Members: dep.Members, ProxylessSince: r.proxyless.openSince()}
+	for _, t := range dep.Tasks {
+		p.Tasks = append(p.Tasks, r.taskRow(t.Name, t.Status, now))
+	}
+	r.noteGreen(dep)
+	return p
+}
+
+// invalidConfiguration explains INVALID_CONFIGURATION and the way out.
+func (r *run) invalidConfiguration(dep awsclient.Deployment) error {
+	return fatal("deployment %s is INVALID_CONFIGURATION (%s): green can no longer be switched over (for example it was modified or promoted by hand). Blue is untouched and still production. Undo with `rdsbg abort --source %s` (deletes the deployment and its green, restores the proxy), then start again",
+		dep.ID, r.explainWithEvents(orNone(dep.StatusDetails)), r.plan.Source.ID)
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "no details given"
+	}
+	return s
+}
+
+// membersAvailable: Describe can say AVAILABLE before every green member
+// really is (rds-facts §1.3), so every member must agree.
+func membersAvailable(dep awsclient.Deployment) bool {
+	for _, m := range dep.Members {
+		if m.Status != "" && m.Status != "AVAILABLE" {
+			return false
+		}
+	}
+	return true
+}
+
+// targetVersion is the engine version green must end on ("" = unchanged).
+func (r *run) targetVersion() string {
+	if r.upgrade != nil && r.upgrade.Version != "" {
+		return r.upgrade.Version
+	}
+	return r.plan.Options.TargetEngineVersion
+}
+
+// greenID is green's primary (RDS) or cluster (Aurora) identifier.
+func greenID(dep *awsclient.Deployment) string {
+	if dep == nil || dep.Target == "" {
+		return ""
+	}
+	return lastField(dep.Target)
+}
+
+// waitDeploymentGone polls until the deployment no longer exists.
+func (r *run) waitDeploymentGone(ctx context.Context, step StepID, id string) error {
+	return r.e.wait(ctx, waitSpec{step: step, what: "deployment " + id + " to be deleted", speed: pollSlow, limit: r.e.cfg.Poll.DeleteLimit,
+		poll: func(ctx context.Context) (bool, Progress, error) {
+			dep, err := r.api.DescribeDeployment(ctx, id)
+			if awsclient.Classify(err) == awsclient.KindNotFound {
+				return true, Progress{DeploymentID: id, DeploymentStatus: "deleted"}, nil
+			}
+			if err != nil {
+				return false, Progress{}, err
+			}
+			return false, r.depProgress(dep), nil
+		}})
+}
+
+// observed is an observe's answer, for a helper that may answer for it.
+type observed struct {
+	outcome stepOutcome
+	why     string
+	err     error
+}
+
+func (o *observed) result() (stepOutcome, string, error) { return o.outcome, o.why, o.err }
+
+// beforeSwitchover opens the observe of a step that comes before the
+// switchover: it reads the run's deployment and answers for the step
+// (non-nil) when the read failed or the procedure is past the switchover,
+// which satisfies every step before it (past says so in the step's words).
+func (r *run) beforeSwitchover(ctx context.Context, past string) (*awsclient.Deployment, *observed) {
+	dep, err := r.findDeployment(ctx)
+	if err != nil {
+		return nil, &observed{err: err}
+	}
+	if r.pastSwitchover(dep) {
+		return dep, &observed{outcome: stepDone, why: past}
+	}
+	return dep, nil
+}
+
+// liveDeployment is a wait's read of the run's deployment: gone (the
+// deployment disappeared, in the step's words) and INVALID_CONFIGURATION
+// are fatal.
+func (r *run) liveDeployment(ctx context.Context, gone string) (*awsclient.Deployment, error) {
+	dep, err := r.findDeployment(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if dep == nil {
+		return nil, fatal("%s", gone)
+	}
+	if dep.Status == "INVALID_CONFIGURATION" {
+		return nil, r.invalidConfiguration(*dep)
+	}
+	return dep, nil
+}

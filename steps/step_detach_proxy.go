@@ -1,0 +1,75 @@
+package steps
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/rdsbg/rdsbg/awsclient"
+)
+
+// detach-proxy (step 1).
+//   detach regime: deregister the source from every proxy before the
+//     deployment is created (severe: the proxy is EMPTY until
+//     attach-proxy-blue's target is AVAILABLE). The proxy is tagged
+//     rdsbg:detached first (proxy_tags.go), so AWS itself records what to
+//     restore.
+//   native regime: a check; the proxy must show the source AVAILABLE
+//     before the creation, since it cannot be registered afterwards.
+//   none: not in the plan.
+// Undone by attach-proxy-blue, by compensation on any failure
+// (compensate.go) and by abort.
+
+func planDetachProxy(b planBuilder) (PlannedStep, bool) {
+	if !b.hasProxy() {
+		return PlannedStep{}, false
+	}
+	src := b.d.Source
+	proxies := b.proxies()
+	if b.native() {
+		return b.proxyCheck(StepDetachProxy, "Check the proxy targets before creation",
+			"Native proxy support needs the database registered with the proxy before the deployment is created; it cannot be registered afterwards.",
+			fmt.Sprintf("Nothing changes; the %s must show %s AVAILABLE.", proxies, src.ID)), true
+	}
+	return PlannedStep{
+		ID: StepDetachProxy, Title: "Deregister the database from its proxies", Severity: SeveritySevere,
+		Why:    "Without native proxy support AWS refuses to create a blue/green deployment for a database that is a proxy target.",
+		Effect: fmt.Sprintf("The %s no longer %s to %s until attach-proxy-blue, which registers it again as soon as AWS has accepted the creation, without another prompt; the original registrations are journaled so they can be restored. %s", proxies, b.verb("routes", "route"), src.ID, detachOutageNote(proxies, b.o.maxProxyOutage())),
+		CLI:    b.each(func(p string) string { return b.cli.deregister(p, src) }),
+	}, true
+}
+
+func (r *run) detachProxyStep(ps PlannedStep) stepImpl {
+	if ps.CheckOnly {
+		return r.checkProxyHealthy(ps, "the proxy target to be AVAILABLE before the deployment is created", func(dep *awsclient.Deployment) bool { return dep != nil || r.pastSwitchover(dep) })
+	}
+	return r.detachProxy(ps)
+}
+
+// detachProxy is step 1 (detach regime): deregister the source from every
+// proxy before the deployment is created.
+func (r *run) detachProxy(ps PlannedStep) stepImpl {
+	return stepImpl{
+		observe: func(ctx context.Context) (stepOutcome, string, error) {
+			dep, err := r.findDeployment(ctx)
+			if err != nil {
+				return 0, "", err
+			}
+			if dep != nil || r.pastSwitchover(dep) {
+				return stepDone, "the deployment exists already, so the proxy was detached before it was created", nil
+			}
+			v, err := r.viewProxies(ctx)
+			if err != nil {
+				return 0, "", err
+			}
+			if v.none() {
+				return stepApplied, "no proxy lists the source any more", nil
+			}
+			return stepTodo, "", nil
+		},
+		apply: func(ctx context.Context) error {
+			r.proxyless.detached(r.e.cfg.Clock.Now()) // the outage before creation starts here (reattach.go)
+			return r.deregisterAll(ctx, false)
+		},
+		settle: func(ctx context.Context) error { return r.waitDeregistered(ctx, ps.ID) },
+	}
+}

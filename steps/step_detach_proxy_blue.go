@@ -1,0 +1,68 @@
+package steps
+
+import (
+	"context"
+	"fmt"
+)
+
+// detach-proxy-blue (step 5).
+//   detach regime: deregister every proxy from blue just before the
+//     switchover. The critical section (steps 5–7, one approval) and the
+//     measured proxy-less window start here.
+//   native regime: a check that the proxy is healthy, since AWS refuses a
+//     switchover whose proxy cannot reach both environments.
+//   none: not in the plan.
+// Undone by attach-proxy-primary, or by compensation (compensate.go) if
+// anything fails before it: blue is registered again.
+
+func planDetachProxyBlue(b planBuilder) (PlannedStep, bool) {
+	if !b.hasProxy() {
+		return PlannedStep{}, false
+	}
+	src := b.d.Source
+	if b.native() {
+		return b.proxyCheck(StepDetachProxyBlue, "Check the proxy before switchover",
+			"AWS checks at switchover that the proxy can reach both environments; a target that is not AVAILABLE now would make it refuse.",
+			"Nothing changes; the proxy stays registered and AWS moves it at switchover."), true
+	}
+	return PlannedStep{
+		ID: StepDetachProxyBlue, Title: "Deregister the proxies from blue", Severity: SeveritySevere, Critical: b.critical(),
+		Why:    "Blue loses its name at switchover; the proxy must be moved to the new primary by hand, so it is taken off blue first.",
+		Effect: fmt.Sprintf("Start of the proxy-less window: the %s %s no target until attach-proxy-primary.", b.proxies(), b.verb("has", "have")),
+		CLI:    b.each(func(p string) string { return b.cli.deregister(p, src) }),
+	}, true
+}
+
+func (r *run) detachProxyBlueStep(ps PlannedStep) stepImpl {
+	if ps.CheckOnly {
+		return r.checkProxyHealthy(ps, "the proxy to be healthy before the switchover", r.pastSwitchover)
+	}
+	return r.detachProxyBlue(ps)
+}
+
+// detachProxyBlue is step 5: the critical section starts here.
+func (r *run) detachProxyBlue(ps PlannedStep) stepImpl {
+	return stepImpl{
+		observe: func(ctx context.Context) (stepOutcome, string, error) {
+			_, early := r.beforeSwitchover(ctx, "the switchover has started")
+			if early != nil {
+				return early.result()
+			}
+			v, err := r.viewProxies(ctx)
+			if err != nil {
+				return 0, "", err
+			}
+			if v.none() {
+				if !r.continueWithoutProxy {
+					// Resumed after the deregistration: the window is
+					// measured from the journal's record of it.
+					r.proxyless.carry(r.prior.ProxylessAt)
+				}
+				return stepApplied, "the proxy has no target already", nil
+			}
+			return stepTodo, "", nil
+		},
+		apply:  func(ctx context.Context) error { return r.deregisterAll(ctx, true) },
+		settle: func(ctx context.Context) error { return r.waitDeregistered(ctx, ps.ID) },
+	}
+}

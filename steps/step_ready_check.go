@@ -1,0 +1,137 @@
+package steps
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// ready-check: the gate before the critical section. The deployment and
+// every member AVAILABLE for several reads, green's instances available,
+// the proxy healthy on blue (detach and native regimes), and, with metrics
+// on, replication lag that fits the switchover timeout (the operator may go
+// on past a lag that holds too long). With --until ready the run pauses
+// here (ready.go). Nothing to undo: it changes nothing.
+
+func planReadyCheck(b planBuilder) (PlannedStep, bool) {
+	readyCLI := append(b.bgdLine(), b.cli.describeDeployment("[Status,Tasks]"))
+	if b.hasProxy() {
+		readyCLI = append(readyCLI, b.each(b.cli.describeTargets)...)
+	}
+	return PlannedStep{
+		ID: StepReadyCheck, Title: "Check green is ready for switchover", Severity: SeverityReadOnly,
+		Why:    "The last gate before production is touched: the deployment must be AVAILABLE with every task COMPLETED, and the proxy healthy.",
+		Effect: "Nothing changes.",
+		CLI:    readyCLI,
+	}, true
+}
+
+// readyCheck is the gate before the critical section: the deployment and
+// every member AVAILABLE for several reads, green instances available, the
+// proxy healthy where it should be.
+func (r *run) readyCheck(ps PlannedStep) stepImpl {
+	return stepImpl{
+		observe: func(ctx context.Context) (stepOutcome, string, error) {
+			dep, early := r.beforeSwitchover(ctx, "the switchover has started")
+			if early != nil {
+				return early.result()
+			}
+			if dep == nil {
+				return 0, "", fatal("no blue/green deployment exists for %s", r.plan.Source.ID)
+			}
+			return stepTodo, "", nil
+		},
+		settle: func(ctx context.Context) error {
+			gate := lagGate{}
+			return r.e.wait(ctx, waitSpec{step: ps.ID, what: "deployment, green and proxy to be ready", speed: pollSlow, limit: r.e.cfg.Poll.UpgradeLimit, stable: r.e.cfg.Poll.StableReads,
+				poll: func(ctx context.Context) (bool, Progress, error) {
+					dep, err := r.liveDeployment(ctx, "the deployment disappeared")
+					if err != nil {
+						return false, Progress{}, err
+					}
+					p := r.depProgress(*dep)
+					ready := dep.Status == "AVAILABLE" && membersAvailable(*dep)
+					for _, m := range dep.Members {
+						if !strings.Contains(m.Target, ":db:") {
+							continue // clusters and custom endpoints
+						}
+						inst, err := r.api.DescribeInstance(ctx, lastField(m.Target))
+						if err != nil {
+							return false, Progress{}, err
+						}
+						p.Instances = append(p.Instances, InstanceRow{ID: inst.ID, Status: inst.Status})
+						if inst.Status != "available" {
+							ready = false
+						}
+					}
+					// The proxy must be healthy on blue, unless the operator
+					// chose to go on without it or a resumed critical
+					// section has already detached it.
+					if r.plan.Regime != RegimeNone && !r.continueWithoutProxy && r.prior.Steps[StepDetachProxyBlue] == "" {
+						v, err := r.viewProxies(ctx)
+						if err != nil {
+							return false, Progress{}, err
+						}
+						p.ProxyTargets = v.targets
+						if !v.healthyAll(len(r.proxies)) {
+							ready = false
+						}
+					}
+					// Replication lag (CloudWatch, when metrics are on) must
+					// fit the switchover timeout, unless the operator chose
+					// to go on after the gate held too long.
+					if ok, why := r.e.watcher().LagGate(ctx, &p, r.plan.Options.SwitchoverTimeout); !ok && !gate.overridden {
+						if err := r.holdOnLag(ctx, ps, &gate, why); err != nil {
+							return false, Progress{}, err
+						}
+						if !gate.overridden {
+							ready = false
+							p.Waiting = "replication to catch up: " + why
+						}
+					} else if ok {
+						gate.since = time.Time{}
+					}
+					return ready, p, nil
+				}})
+		},
+	}
+}
+
+// lagGate is the readiness gate's memory of a lag hold within one wait.
+type lagGate struct {
+	since      time.Time // when the lag first held the gate (zero: not holding)
+	overridden bool      // the operator chose to go on with the lag as it is
+}
+
+// holdOnLag asks the operator, once the lag has held the gate for
+// Poll.ReadyGateAsk, to keep waiting or to go on (severe: a switchover with
+// too much lag may run past its timeout and be rolled back by AWS).
+func (r *run) holdOnLag(ctx context.Context, ps PlannedStep, gate *lagGate, why string) error {
+	now := r.e.cfg.Clock.Now()
+	if gate.since.IsZero() {
+		gate.since = now
+		return nil
+	}
+	held := now.Sub(gate.since)
+	if held < r.e.cfg.Poll.ReadyGateAsk {
+		return nil
+	}
+	text := fmt.Sprintf("Green's replication has not caught up for %s: %s. A switchover that cannot catch up within its %s timeout is rolled back by AWS (blue stays primary), after the proxy-less part of the critical section has started. wait: keep checking (asked again after %s). approve: go on to the switchover with the lag as it is (type %s). decline: stop here; nothing more changes and `rdsbg resume` continues later.",
+		held.Round(time.Minute), why, r.plan.Options.SwitchoverTimeout, r.e.cfg.Poll.ReadyGateAsk, r.plan.Source.ID)
+	d, err := r.decide(ctx, Approval{Kind: "ready-gate", Step: ps.ID, Title: "The readiness gate is holding on replication lag: wait, or go on?",
+		Text: text, Severity: SeveritySevere, Confirm: r.plan.Source.ID, Choices: []Decision{DecisionWait, DecisionApprove, DecisionDecline}})
+	if err != nil {
+		return err
+	}
+	switch d {
+	case DecisionApprove:
+		gate.overridden = true
+		r.e.emit(Event{Type: EventNotice, Step: ps.ID, Message: "going on past the readiness gate with the replication lag as it is, at the operator's severe confirmation: " + why})
+		return nil
+	case DecisionWait:
+		gate.since = now
+		return nil
+	}
+	return fmt.Errorf("%w: %s (%s)", ErrDeclined, "the readiness gate", d)
+}

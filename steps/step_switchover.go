@@ -1,0 +1,157 @@
+package steps
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/rdsbg/rdsbg/awsclient"
+)
+
+// switchover (step 6): SwitchoverBlueGreenDeployment, watching every
+// member until SWITCHOVER_COMPLETED; green takes blue's names, blue becomes
+// -oldN (the renames are journalled for cleanup). Part of the critical
+// section in the detach regime; in the native regime AWS moves the proxy;
+// none: the same call. Declining it pauses the run ready (ready.go).
+// Not undone by rdsbg: AWS rolls a switchover back itself when it fails or
+// times out; after it, abort no longer applies.
+
+func planSwitchover(b planBuilder) (PlannedStep, bool) {
+	src := b.d.Source
+	swEffect := fmt.Sprintf("Writes stop on both environments, green catches up, green takes the names of %s and its members, blue becomes %s-old1. AWS rolls everything back if it takes longer than %d s.", src.ID, src.ID, int64(b.o.SwitchoverTimeout.Seconds()))
+	if b.native() {
+		swEffect += " The proxy drops its client connections and follows the new primary."
+	}
+	return PlannedStep{
+		ID: StepSwitchover, Title: "Switch over to green", Severity: SeveritySevere, Critical: b.critical(),
+		Why:    "This is the change itself: production moves to the green environment.",
+		Effect: swEffect,
+		CLI:    append(b.bgdLine(), b.cli.switchover(b.o), b.cli.describeDeployment("[Status,SwitchoverDetails]")+"   # repeat until SWITCHOVER_COMPLETED"),
+	}, true
+}
+
+// switchover is step 6.
+func (r *run) switchover(ps PlannedStep) stepImpl {
+	var sentAt time.Time // when SwitchoverBlueGreenDeployment was sent by this process
+	return stepImpl{
+		observe: func(ctx context.Context) (stepOutcome, string, error) {
+			dep, err := r.findDeployment(ctx)
+			if err != nil {
+				return 0, "", err
+			}
+			if (dep == nil || dep.Status == "DELETING") && r.switchoverDone(dep) {
+				return stepDone, "the switchover has completed (the deployment object is deleted)", nil
+			}
+			if dep == nil {
+				return 0, "", fatal("no blue/green deployment exists for %s", r.plan.Source.ID)
+			}
+			switch dep.Status {
+			case "SWITCHOVER_COMPLETED":
+				r.noteRenames(*dep)
+				return stepDone, "the switchover has completed", nil
+			case "SWITCHOVER_IN_PROGRESS":
+				return stepApplied, "the switchover is in progress", nil
+			case "INVALID_CONFIGURATION":
+				return 0, "", r.invalidConfiguration(*dep)
+			}
+			for _, m := range dep.Members {
+				if m.Target != "" {
+					r.greenNames[lastField(m.Source)] = lastField(m.Target)
+				}
+			}
+			return stepTodo, "", nil
+		},
+		apply: func(ctx context.Context) error {
+			mctx, cancel := detached(ctx, mutationTimeout)
+			defer cancel()
+			sentAt = r.e.cfg.Clock.Now()
+			if _, err := r.api.SwitchoverDeployment(mctx, r.dep.id, r.plan.Options.SwitchoverTimeout); err != nil {
+				// Green may have turned INVALID_CONFIGURATION since observe:
+				// AWS's refusal then only says "must be AVAILABLE"; the
+				// operator needs the explanation and the way out.
+				if dep, derr := r.api.DescribeDeployment(mctx, r.dep.id); derr == nil && dep.Status == "INVALID_CONFIGURATION" {
+					return r.invalidConfiguration(dep)
+				}
+				return fmt.Errorf("switch over deployment %s: %w", r.dep.id, err)
+			}
+			return nil
+		},
+		settle: func(ctx context.Context) error {
+			start := r.e.cfg.Clock.Now()
+			seenInProgress := false
+			err := r.e.wait(ctx, waitSpec{step: ps.ID, what: "SWITCHOVER_COMPLETED", speed: pollCritical, limit: r.plan.Options.SwitchoverTimeout + r.e.cfg.Poll.SwitchoverMargin,
+				afterMutation: !sentAt.IsZero(), // the request's answer said SWITCHOVER_IN_PROGRESS
+				poll: func(ctx context.Context) (bool, Progress, error) {
+					dep, err := r.api.DescribeDeployment(ctx, r.dep.id)
+					if err != nil {
+						return false, Progress{}, err
+					}
+					p := r.depProgress(dep)
+					switch dep.Status {
+					case "SWITCHOVER_COMPLETED":
+						r.noteRenames(dep)
+						return true, p, nil
+					case "SWITCHOVER_IN_PROGRESS":
+						seenInProgress = true
+					case "SWITCHOVER_FAILED":
+						return false, p, fatal("AWS could not complete the switchover and rolled it back (%s). Blue is still production under its own name; nothing was renamed", r.explainWithEvents(orNone(dep.StatusDetails)))
+					case "AVAILABLE":
+						if seenInProgress || r.e.cfg.Clock.Now().Sub(start) > r.plan.Options.SwitchoverTimeout {
+							return false, p, fatal("the switchover did not finish within its %s timeout and AWS rolled it back (%s). Blue is still production; check replica lag and long-running transactions, then `rdsbg resume` to try again", r.plan.Options.SwitchoverTimeout, orNone(dep.StatusDetails))
+						}
+					case "INVALID_CONFIGURATION":
+						return false, p, r.invalidConfiguration(dep)
+					}
+					return false, p, nil
+				}})
+			from := start
+			if !sentAt.IsZero() {
+				from = sentAt
+			}
+			r.switchoverDuration = r.e.cfg.Clock.Now().Sub(from)
+			return err
+		},
+	}
+}
+
+// noteRenames records before → after names: blue members get -oldN, green
+// members take blue's names. After the switchover the deployment's members
+// read Source = the -oldN ARN and Target = the production name's ARN.
+func (r *run) noteRenames(dep awsclient.Deployment) {
+	changed := false
+	for _, m := range dep.Members {
+		if m.Source == "" || m.Target == "" {
+			continue
+		}
+		old, prod := lastField(m.Source), lastField(m.Target)
+		if old == prod {
+			continue
+		}
+		if r.renames[prod] != old {
+			r.renames[prod] = old
+			changed = true
+		}
+		if green, ok := r.greenNames[prod]; ok && r.renames[green] != prod {
+			r.renames[green] = prod
+			changed = true
+		}
+		if !contains(r.oldBlue, m.Source) {
+			r.oldBlue = append(r.oldBlue, m.Source)
+			changed = true
+		}
+	}
+	if changed {
+		// Cleanup of old blue needs these names after the deployment
+		// object (which carries them) is gone: journal them.
+		_ = r.journal.Append(Record{Kind: RecordRenames, Renames: r.renames, OldBlue: r.oldBlue})
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

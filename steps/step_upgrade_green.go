@@ -1,0 +1,124 @@
+package steps
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/rdsbg/rdsbg/awsclient"
+)
+
+// upgrade-green (step 4, --upgrade-via modify only): ModifyDBInstance /
+// ModifyDBCluster on green with AllowMajorVersionUpgrade and
+// ApplyImmediately, then wait for green to run the target version. The
+// same in every regime: blue and the proxy are untouched.
+// Undone by abort (green is deleted with the deployment).
+
+func planUpgradeGreen(b planBuilder) (PlannedStep, bool) {
+	if b.o.TargetEngineVersion == "" || b.o.UpgradeVia != UpgradeViaModify {
+		return PlannedStep{}, false
+	}
+	src := b.d.Source
+	major := b.upgrade != nil && b.upgrade.Major
+	kind := "minor"
+	if major {
+		kind = "major"
+	}
+	return PlannedStep{
+		ID: StepUpgradeGreen, Title: fmt.Sprintf("Upgrade green to %s %s", src.Engine, b.o.TargetEngineVersion), Severity: SeverityReversible,
+		Why:    "The upgrade could not be requested at creation (--upgrade-via modify), so green is upgraded in place; blue is untouched.",
+		Effect: fmt.Sprintf("Green's engine goes from %s to %s (a %s upgrade) with a restart of green only.", src.EngineVersion, b.o.TargetEngineVersion, kind),
+		CLI:    append(b.bgdLine(), b.cli.greenVar(), b.cli.modifyGreen(src, b.o, major)),
+	}, true
+}
+
+// upgradeGreen is step 4 (--upgrade-via modify).
+func (r *run) upgradeGreen(ps PlannedStep) stepImpl {
+	cluster := r.plan.Source.Kind == KindCluster
+	readGreen := func(ctx context.Context, id string) (version, status string, err error) {
+		if cluster {
+			c, err := r.api.DescribeCluster(ctx, id)
+			return c.EngineVersion, c.Status, err
+		}
+		i, err := r.api.DescribeInstance(ctx, id)
+		return i.EngineVersion, i.Status, err
+	}
+	want := r.targetVersion()
+	return stepImpl{
+		observe: func(ctx context.Context) (stepOutcome, string, error) {
+			dep, early := r.beforeSwitchover(ctx, "the switchover has started")
+			if early != nil {
+				return early.result()
+			}
+			id := greenID(dep)
+			if id == "" {
+				return 0, "", fatal("deployment %s has no green target to upgrade", depStatus(dep))
+			}
+			if want == "" {
+				return stepDone, "no target engine version requested", nil
+			}
+			version, status, err := readGreen(ctx, id)
+			if err != nil {
+				return 0, "", err
+			}
+			if versionMatches(version, want) {
+				if status == "available" {
+					return stepDone, fmt.Sprintf("green %s already runs %s", id, version), nil
+				}
+				return stepApplied, fmt.Sprintf("green %s runs %s (%s)", id, version, status), nil
+			}
+			if status == "upgrading" {
+				return stepApplied, "green " + id + " is upgrading", nil
+			}
+			return stepTodo, "", nil
+		},
+		apply: func(ctx context.Context) error {
+			dep, err := r.findDeployment(ctx)
+			if err != nil {
+				return err
+			}
+			id := greenID(dep)
+			mctx, cancel := detached(ctx, mutationTimeout)
+			defer cancel()
+			o := r.plan.Options
+			if cluster {
+				_, err = r.api.ModifyCluster(mctx, awsclient.ModifyClusterInput{ID: id, EngineVersion: want, AllowMajorVersionUpgrade: r.plan.MajorUpgrade, ApplyImmediately: true,
+					DBClusterParameterGroupName: o.TargetDBClusterParameterGroupName, DBInstanceParameterGroupName: o.TargetDBParameterGroupName})
+			} else {
+				_, err = r.api.ModifyInstance(mctx, awsclient.ModifyInstanceInput{ID: id, EngineVersion: want, AllowMajorVersionUpgrade: r.plan.MajorUpgrade, ApplyImmediately: true,
+					DBParameterGroupName: o.TargetDBParameterGroupName})
+			}
+			if err != nil {
+				return fmt.Errorf("upgrade green %s to %s: %w", id, want, err)
+			}
+			return nil
+		},
+		settle: func(ctx context.Context) error {
+			return r.e.wait(ctx, waitSpec{step: ps.ID, what: "green to run " + want + " and be available", speed: pollSlow, limit: r.e.cfg.Poll.UpgradeLimit, stable: r.e.cfg.Poll.StableReads,
+				poll: func(ctx context.Context) (bool, Progress, error) {
+					dep, err := r.liveDeployment(ctx, "the deployment disappeared while green was upgrading")
+					if err != nil {
+						return false, Progress{}, err
+					}
+					id := greenID(dep)
+					version, status, err := readGreen(ctx, id)
+					if err != nil {
+						return false, Progress{}, err
+					}
+					p := r.depProgress(*dep)
+					row := status + " " + version
+					if !versionMatches(version, want) {
+						row += " → " + want // "upgrading 8.0.36 → 8.4.3" names the target
+					}
+					p.Instances = []InstanceRow{{ID: id, Status: row}}
+					return versionMatches(version, want) && status == "available" && dep.Status == "AVAILABLE", p, nil
+				}})
+		},
+	}
+}
+
+// versionMatches accepts a major-only request ("16") answered by the
+// default minor ("16.4").
+func versionMatches(have, want string) bool {
+	return have == want || strings.HasPrefix(have, want+".")
+}
