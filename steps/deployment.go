@@ -23,7 +23,7 @@ func (r *run) switchoverDone(dep *awsclient.Deployment) bool {
 	if switchedOver(dep) {
 		return true
 	}
-	known := len(r.oldBlue) > 0 || r.prior.Steps[StepSwitchover] == StepStateDone
+	known := len(r.names.oldBlue) > 0 || r.prior.Steps[StepSwitchover] == StepStateDone
 	return known && (dep == nil || dep.Status == "DELETING")
 }
 
@@ -211,4 +211,10 @@ func (r *run) liveDeployment(ctx context.Context, gone string) (*awsclient.Deplo
 		return nil, r.invalidConfiguration(*dep)
 	}
 	return dep, nil
+}
+
+// versionMatches accepts a major-only request ("16") answered by the
+// default minor ("16.4").
+func versionMatches(have, want string) bool {
+	return have == want || strings.HasPrefix(have, want+".")
 }

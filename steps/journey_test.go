@@ -379,7 +379,7 @@ func TestAdviceAfterTheSwitchoverNeverSuggestsAbort(t *testing.T) {
 	if info := before.errorInfo(timeout); !strings.Contains(info.Meaning, "rdsbg abort") {
 		t.Fatalf("before the switchover abort is a way out: %q", info.Meaning)
 	}
-	after := &run{plan: Plan{Source: Source{ID: "orders-db"}}, renames: map[string]string{"orders-db": "orders-db-old1"}}
+	after := &run{plan: Plan{Source: Source{ID: "orders-db"}}, names: renameBook{renames: map[string]string{"orders-db": "orders-db-old1"}}}
 	info := after.errorInfo(timeout)
 	if strings.Contains(info.Meaning, "rdsbg abort") || !strings.Contains(info.Meaning, "rdsbg resume --source orders-db") {
 		t.Fatalf("after the switchover: %q", info.Meaning)

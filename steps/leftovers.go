@@ -34,18 +34,18 @@ func FinalSnapshotID(resource string) string {
 // switchedOver reports whether this run, or the one it resumes, completed
 // the switchover: green is production and abort is no longer a way out.
 func (r *run) switchedOver() bool {
-	return len(r.renames) > 0 || len(r.oldBlue) > 0 || r.stepRan(StepSwitchover) == "done" || r.stepRan(StepSwitchover) == "already-done"
+	return len(r.names.renames) > 0 || len(r.names.oldBlue) > 0 || r.stepRan(StepSwitchover) == "done" || r.stepRan(StepSwitchover) == "already-done"
 }
 
 // oldBlueNames are the -oldN resources by identifier, primary (or cluster)
 // first; before the names are known, the plan's expectation.
 func (r *run) oldBlueNames() []string {
-	instances, cluster := r.oldResources()
+	instances, cluster := r.names.oldResources()
 	var out []string
 	if cluster != "" {
 		out = append(out, cluster)
 	}
-	if primary := r.renames[r.plan.Source.ID]; primary != "" && cluster == "" {
+	if primary := r.names.renames[r.plan.Source.ID]; primary != "" && cluster == "" {
 		out = append(out, primary)
 		instances = removeString(append([]string{}, instances...), primary)
 	}
@@ -59,11 +59,11 @@ func (r *run) oldBlueNames() []string {
 // finalSnapshotName is the final snapshot cleanup old-blue takes: of the
 // old cluster, else of the old primary instance.
 func (r *run) finalSnapshotName() string {
-	instances, cluster := r.oldResources()
+	instances, cluster := r.names.oldResources()
 	if cluster != "" {
 		return FinalSnapshotID(cluster)
 	}
-	primary := r.renames[r.plan.Source.ID]
+	primary := r.names.renames[r.plan.Source.ID]
 	if primary == "" && len(instances) > 0 {
 		primary = instances[0]
 	}

@@ -17,7 +17,7 @@ type OldBlueState struct {
 // oldBlueState describes old blue at the end of a run; nil before a
 // switchover or once cleanup deleted old blue.
 func (r *run) oldBlueState(timeline []TimelineEntry) *OldBlueState {
-	if len(r.oldBlue) == 0 {
+	if len(r.names.oldBlue) == 0 {
 		return nil
 	}
 	cleaned := false
@@ -32,7 +32,7 @@ func (r *run) oldBlueState(timeline []TimelineEntry) *OldBlueState {
 	}
 	st := &OldBlueState{ReadOnly: true}
 	aurora := false
-	for _, arn := range r.oldBlue {
+	for _, arn := range r.names.oldBlue {
 		st.Resources = append(st.Resources, lastField(arn))
 		if strings.Contains(arn, ":cluster:") {
 			aurora = true

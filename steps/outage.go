@@ -329,12 +329,12 @@ func servingTarget(ts []awsclient.ProxyTarget) awsclient.ProxyTarget {
 // the new primary (after the switchover: it carries the source's name), or
 // blue.
 func (r *run) servesOf(id string) string {
-	for _, g := range r.greenNames {
+	for _, g := range r.names.green {
 		if strings.EqualFold(g, id) {
 			return ServesGreen
 		}
 	}
-	if len(r.oldBlue) > 0 || len(r.renames) > 0 {
+	if len(r.names.oldBlue) > 0 || len(r.names.renames) > 0 {
 		return ServesNewPrimary
 	}
 	return ServesBlue

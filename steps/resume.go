@@ -123,10 +123,7 @@ func (r *run) restoreFromJournal() {
 		r.e.notice(StepDetachProxyBlue, "the journal's clock is ahead of this machine's (the proxy lost its target at %s): the proxy-less window is measured from this resume, so it is a lower bound",
 			ahead.UTC().Format(time.RFC3339))
 	}
-	for k, v := range j.Renames {
-		r.renames[k] = v
-	}
-	r.oldBlue = append(r.oldBlue, j.OldBlue...)
+	r.names.restore(j.Renames, j.OldBlue)
 	r.restoreTasks()
 }
 
@@ -145,8 +142,8 @@ func (r *run) resumeMarkers() []Record {
 		out = append(out, Record{Kind: RecordProxyless, State: "open", Message: "carried over: " + since.UTC().Format("2006-01-02T15:04:05.000Z")})
 	}
 	out = append(out, r.outageMarkers()...)
-	if len(r.renames) > 0 || len(r.oldBlue) > 0 {
-		out = append(out, Record{Kind: RecordRenames, Renames: r.renames, OldBlue: r.oldBlue})
+	if r.names.known() {
+		out = append(out, r.names.record())
 	}
 	if r.continueWithoutProxy {
 		out = append(out, Record{Kind: RecordStep, Step: StepAttachProxyBlue, State: StepStateSkipped, Message: continueWithoutProxyNote})

@@ -31,9 +31,7 @@ type run struct {
 	sawSwitchover        bool      // compensation saw the switchover done
 	proxyless            proxyless // the proxy's empty times (proxyless.go)
 	switchoverDuration   time.Duration
-	greenNames           map[string]string // blue id → green id, seen before the switchover
-	renames              map[string]string
-	oldBlue              []string   // ARNs of the -oldN resources, after the switchover
+	names                renameBook // what the switchover renamed (renames.go)
 	renamesVerified      bool       // verify_renames.go
 	events               eventWatch // rdsevents.go
 	timeline             []TimelineEntry
@@ -156,7 +154,7 @@ func (e *Engine) begin(ctx context.Context, source string) (r *run, err error) {
 	j.afterAppend = e.journalHook
 	e.setJournal(j)
 	r = &run{e: e, api: e.cfg.API, disc: d, journal: j, lock: lock, prior: prior, unsubscribe: unsubscribe,
-		renames: map[string]string{}, greenNames: map[string]string{}, taskSeen: map[string]taskSince{}}
+		taskSeen: map[string]taskSince{}}
 	e.proxyEmpty = r.proxyEmptyNow
 	return r, nil
 }
@@ -484,8 +482,8 @@ func (r *run) finish(outcome string, err error, proxyState string) (Finished, er
 	}
 	f.Leftovers, f.FinalSnapshot = r.leftovers(outcome)
 	f.Green = r.readyGreen
-	if len(r.renames) > 0 {
-		f.Renames = r.renames
+	if len(r.names.renames) > 0 {
+		f.Renames = r.names.renames
 	}
 	r.describeEmpty(&f)
 	f.OldBlue = r.oldBlueState(f.Timeline)
@@ -496,7 +494,7 @@ func (r *run) finish(outcome string, err error, proxyState string) (Finished, er
 	f.ProxyOutageTotalMS = OutageTotalMS(f.ProxyOutages)
 	f.Probe = r.e.probeReport()
 	r.e.waitHooks()
-	msg := finishMessage(outcome, proxyState, err, r.disc.Source.ID, len(r.renames) > 0 || r.switchedOver())
+	msg := finishMessage(outcome, proxyState, err, r.disc.Source.ID, len(r.names.renames) > 0 || r.switchedOver())
 	if isProxyEmptyError(err) {
 		msg = err.Error()
 	}

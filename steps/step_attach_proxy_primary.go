@@ -3,8 +3,6 @@ package steps
 import (
 	"context"
 	"fmt"
-
-	"github.com/rdsbg/rdsbg/awsclient"
 )
 
 // attach-proxy-primary (step 7).
@@ -75,32 +73,4 @@ func (r *run) attachProxyPrimary(ps PlannedStep) stepImpl {
 			return r.waitHealthy(ctx, ps.ID, "the new primary's proxy targets to be AVAILABLE")
 		},
 	}
-}
-
-// registerNewPrimary registers the new primary. Where AWS handles proxies
-// natively it refuses to register a DB that still belongs to a deployment,
-// even after the switchover; the deployment object (never a database) is
-// then deleted first, since the proxy must not stay empty.
-func (r *run) registerNewPrimary(ctx context.Context, step StepID) error {
-	err := r.registerAll(ctx)
-	if err == nil || !refusal(err) {
-		return err
-	}
-	dep, ferr := r.findDeployment(ctx)
-	if ferr != nil || dep == nil || !r.switchoverDone(dep) {
-		return err
-	}
-	r.compensation("AWS refused to register the new primary while deployment %s exists (%s): deleting the deployment object (not its databases), then registering again", dep.ID, errorInfo(err).Code)
-	if dep.Status != "DELETING" {
-		mctx, cancel := detached(ctx, mutationTimeout)
-		_, derr := r.api.DeleteDeployment(mctx, dep.ID, false)
-		cancel()
-		if derr != nil && awsclient.Classify(derr) != awsclient.KindNotFound {
-			return fmt.Errorf("%w; deleting deployment %s to allow it failed: %v", err, dep.ID, derr)
-		}
-	}
-	if werr := r.waitDeploymentGone(ctx, step, dep.ID); werr != nil {
-		return werr
-	}
-	return r.registerAll(ctx)
 }

@@ -3,7 +3,6 @@ package steps
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/rdsbg/rdsbg/awsclient"
 )
@@ -63,19 +62,6 @@ func (b planBuilder) oldBlueEffect() string {
 	return s
 }
 
-// oldResources splits the -oldN ARNs into instances and the cluster.
-func (r *run) oldResources() (instances []string, cluster string) {
-	for _, arn := range r.oldBlue {
-		switch {
-		case strings.Contains(arn, ":db:"):
-			instances = append(instances, lastField(arn))
-		case strings.Contains(arn, ":cluster:"):
-			cluster = lastField(arn)
-		}
-	}
-	return instances, cluster
-}
-
 // snapshotID is deterministic so that a resumed cleanup finds the snapshot
 // the crashed one started instead of taking a second.
 func (r *run) snapshotID(resource string) string {
@@ -109,7 +95,7 @@ func (r *run) cleanup(ps PlannedStep) stepImpl {
 				}
 				return stepTodo, "", nil
 			}
-			instances, cluster := r.oldResources()
+			instances, cluster := r.names.oldResources()
 			if len(instances) == 0 && cluster == "" {
 				return 0, "", fatal("the names of the old blue resources are unknown (no completed switchover in the journal or in AWS); delete them by hand")
 			}
@@ -137,7 +123,7 @@ func (r *run) cleanup(ps PlannedStep) stepImpl {
 			if mode != CleanupOldBlue {
 				return nil
 			}
-			instances, cluster := r.oldResources()
+			instances, cluster := r.names.oldResources()
 			return r.e.wait(ctx, waitSpec{step: ps.ID, what: "the old blue resources to be deleted", speed: pollSlow, limit: r.e.cfg.Poll.DeleteLimit,
 				poll: func(ctx context.Context) (bool, Progress, error) {
 					gone, err := r.oldGone(ctx, instances, cluster)
@@ -185,10 +171,10 @@ func (r *run) oldGone(ctx context.Context, instances []string, cluster string) (
 // SkipFinalSnapshot (the snapshot exists). Every part checks live state
 // first, so a resumed cleanup carries on where the crashed one stopped.
 func (r *run) deleteOldBlue(ctx context.Context, step StepID) error {
-	instances, cluster := r.oldResources()
+	instances, cluster := r.names.oldResources()
 	primary := ""
 	if cluster == "" {
-		primary = r.renames[r.plan.Source.ID]
+		primary = r.names.renames[r.plan.Source.ID]
 		if primary == "" && len(instances) > 0 {
 			primary = instances[0]
 		}
@@ -289,14 +275,4 @@ func (r *run) deleteOldBlue(ctx context.Context, step StepID) error {
 		}
 	}
 	return nil
-}
-
-func removeString(list []string, s string) []string {
-	out := list[:0]
-	for _, x := range list {
-		if x != s {
-			out = append(out, x)
-		}
-	}
-	return out
 }

@@ -73,3 +73,40 @@ func (r *run) provisionGreen(ps PlannedStep) stepImpl {
 		},
 	}
 }
+
+// upgradeOldPlan brings a plan journalled by an rdsbg whose
+// create-deployment included the wait for AVAILABLE up to the current
+// order: provision-green is inserted after attach-proxy-blue (or after
+// create-deployment), and detach-proxy is severe. Resume re-observes
+// every step from live AWS, so the old step states need no translation: a
+// deployment that exists satisfies create-deployment, blue is registered
+// again if it is not, and provision-green waits if green is not ready. It
+// reports whether the plan changed.
+func upgradeOldPlan(p *Plan) bool {
+	if _, ok := p.Step(StepProvisionGreen); ok {
+		return false
+	}
+	if _, ok := p.Step(StepCreateDeployment); !ok {
+		return false
+	}
+	after := StepCreateDeployment
+	if _, ok := p.Step(StepAttachProxyBlue); ok {
+		after = StepAttachProxyBlue
+	}
+	pg, _ := planProvisionGreen(planBuilder{d: Discovery{Source: p.Source}, regime: p.Regime, adopted: p.Deployment, cli: cliBuilder{region: p.Source.Region}})
+	var steps []PlannedStep
+	for _, s := range p.Steps {
+		if s.ID == StepDetachProxy && !s.CheckOnly {
+			s.Severity = SeveritySevere
+		}
+		steps = append(steps, s)
+		if s.ID == after {
+			steps = append(steps, pg)
+		}
+	}
+	p.Steps = steps
+	if p.Regime == RegimeDetach {
+		p.ProxylessNote = proxylessNote(p.Options.SwitchoverTimeout, p.Options.maxProxyOutage())
+	}
+	return true
+}

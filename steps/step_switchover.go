@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"time"
-
-	"github.com/rdsbg/rdsbg/awsclient"
 )
 
 // switchover (step 6): SwitchoverBlueGreenDeployment, watching every
@@ -54,11 +52,7 @@ func (r *run) switchover(ps PlannedStep) stepImpl {
 			case "INVALID_CONFIGURATION":
 				return 0, "", r.invalidConfiguration(*dep)
 			}
-			for _, m := range dep.Members {
-				if m.Target != "" {
-					r.greenNames[lastField(m.Source)] = lastField(m.Target)
-				}
-			}
+			r.names.seeGreen(*dep)
 			return stepTodo, "", nil
 		},
 		apply: func(ctx context.Context) error {
@@ -112,46 +106,4 @@ func (r *run) switchover(ps PlannedStep) stepImpl {
 			return err
 		},
 	}
-}
-
-// noteRenames records before → after names: blue members get -oldN, green
-// members take blue's names. After the switchover the deployment's members
-// read Source = the -oldN ARN and Target = the production name's ARN.
-func (r *run) noteRenames(dep awsclient.Deployment) {
-	changed := false
-	for _, m := range dep.Members {
-		if m.Source == "" || m.Target == "" {
-			continue
-		}
-		old, prod := lastField(m.Source), lastField(m.Target)
-		if old == prod {
-			continue
-		}
-		if r.renames[prod] != old {
-			r.renames[prod] = old
-			changed = true
-		}
-		if green, ok := r.greenNames[prod]; ok && r.renames[green] != prod {
-			r.renames[green] = prod
-			changed = true
-		}
-		if !contains(r.oldBlue, m.Source) {
-			r.oldBlue = append(r.oldBlue, m.Source)
-			changed = true
-		}
-	}
-	if changed {
-		// Cleanup of old blue needs these names after the deployment
-		// object (which carries them) is gone: journal them.
-		_ = r.journal.Append(Record{Kind: RecordRenames, Renames: r.renames, OldBlue: r.oldBlue})
-	}
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

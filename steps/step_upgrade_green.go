@@ -3,7 +3,6 @@ package steps
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/rdsbg/rdsbg/awsclient"
 )
@@ -115,10 +114,4 @@ func (r *run) upgradeGreen(ps PlannedStep) stepImpl {
 				}})
 		},
 	}
-}
-
-// versionMatches accepts a major-only request ("16") answered by the
-// default minor ("16.4").
-func versionMatches(have, want string) bool {
-	return have == want || strings.HasPrefix(have, want+".")
 }

@@ -15,7 +15,7 @@ import (
 // naming the resource, instead of reporting "done".
 func (r *run) checkRenames(ctx context.Context, want string) error {
 	src := r.plan.Source
-	old := r.renames[src.ID]
+	old := r.names.renames[src.ID]
 	if old == "" {
 		return fatal("verify: the switchover reported no -oldN name for %s", src.ID)
 	}
@@ -50,7 +50,7 @@ func (r *run) checkRenames(ctx context.Context, want string) error {
 		if cluster && prod.ClusterID != src.ID {
 			return fatal("verify: %s is in cluster %q after the switchover, not in %s", name, prod.ClusterID, src.ID)
 		}
-		oldName := r.renames[name]
+		oldName := r.names.renames[name]
 		if oldName == "" {
 			oldName = name + suffix
 		}
@@ -81,6 +81,6 @@ func (r *run) renamesOnce(ctx context.Context, want string) error {
 		return err
 	}
 	r.renamesVerified = true
-	r.e.notice(StepVerify, "%s", fmt.Sprintf("every member of %s is under its production name and its old blue twin under %s", r.plan.Source.ID, r.renames[r.plan.Source.ID]))
+	r.e.notice(StepVerify, "%s", fmt.Sprintf("every member of %s is under its production name and its old blue twin under %s", r.plan.Source.ID, r.names.renames[r.plan.Source.ID]))
 	return nil
 }
