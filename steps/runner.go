@@ -4,58 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
-	"time"
-
-	"github.com/rdsbg/rdsbg/awsclient"
 )
-
-// run is the state of one execution (a fresh run, a resume or an abort).
-type run struct {
-	e       *Engine
-	api     awsclient.API
-	disc    Discovery
-	plan    Plan
-	upgrade *awsclient.UpgradeTarget
-	journal *Journal
-	lock    *sourceLock
-	prior   JournalState // what the journal said when this execution began
-
-	unsubscribe func() // stops the call log feeding this run
-
-	dep     deploymentRef       // deployment.go
-	proxies []ProxyRegistration // original registrations: the rollback record
-
-	criticalApproved     bool
-	continueWithoutProxy bool      // the operator chose to leave the proxy empty until switchover
-	sawSwitchover        bool      // compensation saw the switchover done
-	proxyless            proxyless // the proxy's empty times (proxyless.go)
-	switchoverDuration   time.Duration
-	names                renameBook // what the switchover renamed (renames.go)
-	renamesVerified      bool       // verify_renames.go
-	events               eventWatch // rdsevents.go
-	timeline             []TimelineEntry
-	outages              outageBook           // outage windows and the live traffic line (outage.go)
-	taskSeen             map[string]taskSince // deployment task → when its status was first seen
-	pace                 criticalPace         // critical_pace.go: what paces the critical waits
-	// approved holds the steps the operator approved in this process, so a
-	// step re-run after the fallback to detach (create-deployment) is not
-	// asked twice for the same change.
-	approved map[StepID]bool
-	// cleanupDeclined: the operator said no to the optional cleanup after a
-	// successful switchover; the run is done, with leftovers (leftovers.go).
-	cleanupDeclined bool
-	greenSeen       []string      // green members' identifiers, as last seen
-	readyGreen      *GreenInfo    // green as a run paused ready leaves it
-	criticalWait    time.Duration // the critical section's approval wait, reported on its first step
-	tags            proxyTagState // proxies' ARNs and rdsbg:detached tags (proxy_tags.go)
-}
-
-type taskSince struct {
-	status string
-	since  time.Time
-	took   time.Duration // COMPLETED: the time spent in the status before (tasks.go)
-}
 
 // Run is a fresh execution: discover → preflight → plan → approval → steps.
 func (e *Engine) Run(ctx context.Context) (Finished, error) {
@@ -183,36 +132,6 @@ func (r *run) approvePlan(ctx context.Context, title string) error {
 	return r.ask(ctx, Approval{Kind: "plan", Title: title, Text: text, Severity: SeverityReversible, CLI: cli, Choices: []Decision{DecisionApprove, DecisionDecline}})
 }
 
-// ask sends an approval and turns anything but approve into ErrDeclined.
-func (r *run) ask(ctx context.Context, a Approval) error {
-	d, err := r.decide(ctx, a)
-	if err != nil {
-		return err
-	}
-	if d != DecisionApprove {
-		return fmt.Errorf("%w: %s (%s)", ErrDeclined, a.Title, d)
-	}
-	return nil
-}
-
-// decide sends an approval and returns the raw decision.
-func (r *run) decide(ctx context.Context, a Approval) (Decision, error) {
-	if len(a.Choices) == 0 {
-		a.Choices = []Decision{DecisionApprove, DecisionDecline}
-	}
-	ap := a
-	r.e.emit(Event{Type: EventApproval, Step: a.Step, Approval: &ap})
-	d, err := r.e.cfg.Approver.Approve(ctx, a)
-	if err != nil {
-		return "", err
-	}
-	if ctx.Err() != nil {
-		return "", ctx.Err()
-	}
-	r.e.emit(Event{Type: EventApproved, Step: a.Step, Decision: d, Message: a.Kind})
-	return d, nil
-}
-
 // errFallbackDetach: CreateBlueGreenDeployment was refused while proxies
 // are registered, under a native plan chosen by auto mode.
 type errFallbackDetach struct{ err error }
@@ -323,115 +242,6 @@ func (r *run) approveCritical(ctx context.Context) error {
 	}
 	r.criticalApproved = true
 	return nil
-}
-
-func (r *run) runStep(ctx context.Context, ps PlannedStep, impl stepImpl) error {
-	if ps.Critical {
-		impl = impl.urgent()
-	}
-	started := r.e.cfg.Clock.Now()
-	r.setCurrent(ps.ID)
-	defer r.setCurrent("")
-	outcome, why, err := r.observeRetrying(ctx, ps, impl)
-	if err != nil {
-		return r.stepFailed(ps, started, err)
-	}
-	if outcome == stepDone {
-		r.e.emit(Event{Type: EventStepSkipped, Step: ps.ID, Message: why})
-		_ = r.journal.Append(Record{Kind: RecordStep, Step: ps.ID, State: StepStateSkipped, Message: why})
-		r.timeline = append(r.timeline, TimelineEntry{Step: ps.ID, Started: started, Outcome: "already-done"})
-		return nil
-	}
-	var approvalWait time.Duration
-	if outcome == stepTodo && impl.apply != nil && !ps.CheckOnly && ps.Severity != SeverityReadOnly && !ps.Critical && !impl.unasked && !r.approved[ps.ID] {
-		a := Approval{Kind: "step", Step: ps.ID, Title: ps.Title, Text: ps.Effect + "\n" + ps.Why, Severity: ps.Severity, CLI: ps.CLI}
-		if ps.Severity == SeveritySevere {
-			a.Confirm = r.plan.Source.ID
-		}
-		asked := r.e.cfg.Clock.Now()
-		err := r.ask(ctx, a)
-		// The operator's thinking time is not the step's work: measured
-		// apart, and left out of the step's duration.
-		approvalWait = r.e.cfg.Clock.Now().Sub(asked)
-		if err != nil {
-			return err
-		}
-		if r.approved == nil {
-			r.approved = map[StepID]bool{}
-		}
-		r.approved[ps.ID] = true
-	}
-	msg := ps.Title
-	if outcome == stepApplied {
-		msg += " (" + why + ")"
-	}
-	startedEv := Event{Type: EventStepStarted, Step: ps.ID, Message: msg}
-	if err := r.e.runHooks(ctx, HookPre, startedEv); err != nil {
-		// Before the step's record and change: nothing of it is done.
-		return r.stepFailed(ps, started.Add(approvalWait), err)
-	}
-	r.e.emit(startedEv)
-	// Journalled before the mutation: a crash from here on is resumed by
-	// re-observing this step, never by blindly repeating it.
-	if err := r.journal.Append(Record{Kind: RecordStep, Step: ps.ID, State: StepStateStarted, Message: why, DeploymentID: r.dep.id}); err != nil {
-		return err
-	}
-	needSettle := true
-	if outcome == stepTodo && impl.apply != nil {
-		if needSettle, err = r.applyRetrying(ctx, ps, impl); err != nil {
-			return r.stepFailed(ps, started.Add(approvalWait), err)
-		}
-	}
-	if impl.settle != nil && needSettle {
-		if err := impl.settle(ctx); err != nil {
-			return r.stepFailed(ps, started.Add(approvalWait), err)
-		}
-	}
-	dur := r.e.cfg.Clock.Now().Sub(started) - approvalWait
-	_ = r.journal.Append(Record{Kind: RecordStep, Step: ps.ID, State: StepStateDone, DeploymentID: r.dep.id})
-	doneEv := Event{Type: EventStepDone, Step: ps.ID, Message: fmt.Sprintf("in %s", dur.Round(time.Second))}
-	r.e.emit(doneEv)
-	_ = r.e.runHooks(ctx, HookPost, doneEv) // a failing post hook is a notice
-	result := "done"
-	if ps.CheckOnly {
-		// Named apart so that a check followed by the real step (after the
-		// fallback to detach) reads as two different things in the summary.
-		result = "checked"
-	}
-	if ps.Critical && r.criticalWait > 0 {
-		// The section's one approval, asked before its first step.
-		approvalWait, r.criticalWait = r.criticalWait, 0
-	}
-	r.timeline = append(r.timeline, TimelineEntry{Step: ps.ID, Started: started, Duration: dur, Outcome: result, ApprovalWait: approvalWait})
-	return nil
-}
-
-func (r *run) setCurrent(id StepID) {
-	r.e.mu.Lock()
-	r.e.current = id
-	r.e.mu.Unlock()
-}
-
-// stepFailed journals and reports a failed step. Regime refusals and
-// interrupts are passed through for execute to handle.
-func (r *run) stepFailed(ps PlannedStep, started time.Time, err error) error {
-	var fb *errFallbackDetach
-	if errors.As(err, &fb) {
-		return err
-	}
-	outcome, state := "failed", StepStateFailed
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		outcome, state = "interrupted", StepStateInterrupted
-	}
-	_ = r.journal.Append(Record{Kind: RecordStep, Step: ps.ID, State: state, Message: err.Error(), DeploymentID: r.dep.id})
-	failedEv := Event{Type: EventStepFailed, Step: ps.ID, Message: err.Error(), Error: r.errorInfo(err)}
-	r.e.emit(failedEv)
-	var hookErr *HookError
-	if !errors.As(err, &hookErr) {
-		_ = r.e.runHooks(context.Background(), HookFailed, failedEv)
-	}
-	r.timeline = append(r.timeline, TimelineEntry{Step: ps.ID, Started: started, Duration: r.e.cfg.Clock.Now().Sub(started), Outcome: outcome})
-	return err
 }
 
 // fail compensates, then finishes with the outcome the error implies.
@@ -554,56 +364,4 @@ func finishMessage(outcome, proxyState string, err error, source string, switche
 		return fmt.Sprintf("failed: %v; %s; the journal says where; continue with `rdsbg resume --source %s` or undo with `rdsbg abort --source %s`", err, where, source, source)
 	}
 	return where
-}
-
-// errorInfo is an error in the operator's words.
-func errorInfo(err error) *ErrorInfo {
-	if err == nil {
-		return nil
-	}
-	info := &ErrorInfo{Message: err.Error()}
-	if api, ok := awsclient.Inspect(err); ok {
-		info.Operation = api.Operation
-		info.Code = api.Code
-		info.RequestID = api.RequestID
-		info.Meaning = meaningOf(api)
-	}
-	var wt *WaitTimeoutError
-	switch {
-	case errors.As(err, &wt):
-		info.Meaning = "AWS did not reach the expected state in time; nothing was undone by AWS on our behalf. Check the console, then `rdsbg resume` to keep waiting or `rdsbg abort` to undo."
-	case errors.Is(err, context.Canceled):
-		info.Meaning = "interrupted; the journal is complete: `rdsbg resume` continues from live AWS state"
-	}
-	return info
-}
-
-func meaningOf(api awsclient.APIErrorInfo) string {
-	switch api.Kind {
-	case awsclient.KindThrottled:
-		return "AWS is rate-limiting this account's RDS API calls; retry later"
-	case awsclient.KindAccessDenied:
-		return "the credentials lack an IAM permission for this call"
-	case awsclient.KindNotFound:
-		return "the resource no longer exists; someone may have changed it outside rdsbg"
-	case awsclient.KindInvalidState:
-		return "the resource is busy or in a state that does not allow this call yet"
-	case awsclient.KindInvalidParameter:
-		return "AWS refused a parameter; the message says which"
-	}
-	if api.HTTPStatus >= 500 {
-		return "an AWS-side error; the call can be retried with `rdsbg resume`"
-	}
-	return ""
-}
-
-func proxyNames(regs []ProxyRegistration) string {
-	var names []string
-	for _, r := range regs {
-		names = append(names, r.Proxy)
-	}
-	if len(names) == 0 {
-		return "the proxy"
-	}
-	return strings.Join(names, ", ")
 }

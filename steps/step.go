@@ -2,6 +2,9 @@ package steps
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"time"
 
 	"github.com/rdsbg/rdsbg/awsclient"
 )
@@ -61,4 +64,113 @@ func (impl stepImpl) urgent() stepImpl {
 	}
 	impl.apply, impl.settle = wrap(impl.apply), wrap(impl.settle)
 	return impl
+}
+
+func (r *run) runStep(ctx context.Context, ps PlannedStep, impl stepImpl) error {
+	if ps.Critical {
+		impl = impl.urgent()
+	}
+	started := r.e.cfg.Clock.Now()
+	r.setCurrent(ps.ID)
+	defer r.setCurrent("")
+	outcome, why, err := r.observeRetrying(ctx, ps, impl)
+	if err != nil {
+		return r.stepFailed(ps, started, err)
+	}
+	if outcome == stepDone {
+		r.e.emit(Event{Type: EventStepSkipped, Step: ps.ID, Message: why})
+		_ = r.journal.Append(Record{Kind: RecordStep, Step: ps.ID, State: StepStateSkipped, Message: why})
+		r.timeline = append(r.timeline, TimelineEntry{Step: ps.ID, Started: started, Outcome: "already-done"})
+		return nil
+	}
+	var approvalWait time.Duration
+	if outcome == stepTodo && impl.apply != nil && !ps.CheckOnly && ps.Severity != SeverityReadOnly && !ps.Critical && !impl.unasked && !r.approved[ps.ID] {
+		a := Approval{Kind: "step", Step: ps.ID, Title: ps.Title, Text: ps.Effect + "\n" + ps.Why, Severity: ps.Severity, CLI: ps.CLI}
+		if ps.Severity == SeveritySevere {
+			a.Confirm = r.plan.Source.ID
+		}
+		asked := r.e.cfg.Clock.Now()
+		err := r.ask(ctx, a)
+		// The operator's thinking time is not the step's work: measured
+		// apart, and left out of the step's duration.
+		approvalWait = r.e.cfg.Clock.Now().Sub(asked)
+		if err != nil {
+			return err
+		}
+		if r.approved == nil {
+			r.approved = map[StepID]bool{}
+		}
+		r.approved[ps.ID] = true
+	}
+	msg := ps.Title
+	if outcome == stepApplied {
+		msg += " (" + why + ")"
+	}
+	startedEv := Event{Type: EventStepStarted, Step: ps.ID, Message: msg}
+	if err := r.e.runHooks(ctx, HookPre, startedEv); err != nil {
+		// Before the step's record and change: nothing of it is done.
+		return r.stepFailed(ps, started.Add(approvalWait), err)
+	}
+	r.e.emit(startedEv)
+	// Journalled before the mutation: a crash from here on is resumed by
+	// re-observing this step, never by blindly repeating it.
+	if err := r.journal.Append(Record{Kind: RecordStep, Step: ps.ID, State: StepStateStarted, Message: why, DeploymentID: r.dep.id}); err != nil {
+		return err
+	}
+	needSettle := true
+	if outcome == stepTodo && impl.apply != nil {
+		if needSettle, err = r.applyRetrying(ctx, ps, impl); err != nil {
+			return r.stepFailed(ps, started.Add(approvalWait), err)
+		}
+	}
+	if impl.settle != nil && needSettle {
+		if err := impl.settle(ctx); err != nil {
+			return r.stepFailed(ps, started.Add(approvalWait), err)
+		}
+	}
+	dur := r.e.cfg.Clock.Now().Sub(started) - approvalWait
+	_ = r.journal.Append(Record{Kind: RecordStep, Step: ps.ID, State: StepStateDone, DeploymentID: r.dep.id})
+	doneEv := Event{Type: EventStepDone, Step: ps.ID, Message: fmt.Sprintf("in %s", dur.Round(time.Second))}
+	r.e.emit(doneEv)
+	_ = r.e.runHooks(ctx, HookPost, doneEv) // a failing post hook is a notice
+	result := "done"
+	if ps.CheckOnly {
+		// Named apart so that a check followed by the real step (after the
+		// fallback to detach) reads as two different things in the summary.
+		result = "checked"
+	}
+	if ps.Critical && r.criticalWait > 0 {
+		// The section's one approval, asked before its first step.
+		approvalWait, r.criticalWait = r.criticalWait, 0
+	}
+	r.timeline = append(r.timeline, TimelineEntry{Step: ps.ID, Started: started, Duration: dur, Outcome: result, ApprovalWait: approvalWait})
+	return nil
+}
+
+func (r *run) setCurrent(id StepID) {
+	r.e.mu.Lock()
+	r.e.current = id
+	r.e.mu.Unlock()
+}
+
+// stepFailed journals and reports a failed step. Regime refusals and
+// interrupts are passed through for execute to handle.
+func (r *run) stepFailed(ps PlannedStep, started time.Time, err error) error {
+	var fb *errFallbackDetach
+	if errors.As(err, &fb) {
+		return err
+	}
+	outcome, state := "failed", StepStateFailed
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		outcome, state = "interrupted", StepStateInterrupted
+	}
+	_ = r.journal.Append(Record{Kind: RecordStep, Step: ps.ID, State: state, Message: err.Error(), DeploymentID: r.dep.id})
+	failedEv := Event{Type: EventStepFailed, Step: ps.ID, Message: err.Error(), Error: r.errorInfo(err)}
+	r.e.emit(failedEv)
+	var hookErr *HookError
+	if !errors.As(err, &hookErr) {
+		_ = r.e.runHooks(context.Background(), HookFailed, failedEv)
+	}
+	r.timeline = append(r.timeline, TimelineEntry{Step: ps.ID, Started: started, Duration: r.e.cfg.Clock.Now().Sub(started), Outcome: outcome})
+	return err
 }

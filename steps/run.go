@@ -1,0 +1,145 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/rdsbg/rdsbg/awsclient"
+)
+
+// run is the hub of one execution (a fresh run, a resume or an abort):
+// what every step needs, then the small types that own the rest of its
+// state, each written by the file named beside it.
+type run struct {
+	e       *Engine
+	api     awsclient.API
+	disc    Discovery
+	plan    Plan
+	upgrade *awsclient.UpgradeTarget
+	journal *Journal
+	lock    *sourceLock
+	prior   JournalState // what the journal said when this execution began
+
+	unsubscribe func() // stops the call log feeding this run
+
+	dep       deploymentRef        // the run's deployment (deployment.go)
+	proxies   []ProxyRegistration  // original registrations: the rollback record
+	proxyless proxyless            // the proxy's empty times (proxyless.go)
+	names     renameBook           // what the switchover renamed (renames.go)
+	outages   outageBook           // outage windows and the live traffic line (outage.go)
+	tags      proxyTagState        // proxies' ARNs and rdsbg:detached tags (proxy_tags.go)
+	events    eventWatch           // RDS events read for explanations (rdsevents.go)
+	pace      criticalPace         // what paces the critical waits (critical_pace.go)
+	taskSeen  map[string]taskSince // deployment task → when its status was first seen (tasks.go)
+	timeline  []TimelineEntry      // every step's outcome, for the summary (step.go)
+
+	// The operator's answers in this process.
+	criticalApproved bool          // the critical section is approved (runner.go)
+	criticalWait     time.Duration // its approval wait, reported on its first step (step.go)
+	// approved holds the steps the operator approved in this process, so a
+	// step re-run after the fallback to detach (create-deployment) is not
+	// asked twice for the same change.
+	approved             map[StepID]bool
+	continueWithoutProxy bool // the operator chose to leave the proxy empty until switchover
+	// cleanupDeclined: the operator said no to the optional cleanup after a
+	// successful switchover; the run is done, with leftovers (ready.go).
+	cleanupDeclined bool
+
+	// What single steps learn for the summary.
+	sawSwitchover      bool          // compensation saw the switchover done (compensate.go)
+	switchoverDuration time.Duration // step_switchover.go
+	renamesVerified    bool          // verify_renames.go
+	greenSeen          []string      // green members' identifiers, as last seen (leftovers.go)
+	readyGreen         *GreenInfo    // green as a run paused ready leaves it (ready.go)
+}
+
+type taskSince struct {
+	status string
+	since  time.Time
+	took   time.Duration // COMPLETED: the time spent in the status before (tasks.go)
+}
+
+// ask sends an approval and turns anything but approve into ErrDeclined.
+func (r *run) ask(ctx context.Context, a Approval) error {
+	d, err := r.decide(ctx, a)
+	if err != nil {
+		return err
+	}
+	if d != DecisionApprove {
+		return fmt.Errorf("%w: %s (%s)", ErrDeclined, a.Title, d)
+	}
+	return nil
+}
+
+// decide sends an approval and returns the raw decision.
+func (r *run) decide(ctx context.Context, a Approval) (Decision, error) {
+	if len(a.Choices) == 0 {
+		a.Choices = []Decision{DecisionApprove, DecisionDecline}
+	}
+	ap := a
+	r.e.emit(Event{Type: EventApproval, Step: a.Step, Approval: &ap})
+	d, err := r.e.cfg.Approver.Approve(ctx, a)
+	if err != nil {
+		return "", err
+	}
+	if ctx.Err() != nil {
+		return "", ctx.Err()
+	}
+	r.e.emit(Event{Type: EventApproved, Step: a.Step, Decision: d, Message: a.Kind})
+	return d, nil
+}
+
+// errorInfo is an error in the operator's words.
+func errorInfo(err error) *ErrorInfo {
+	if err == nil {
+		return nil
+	}
+	info := &ErrorInfo{Message: err.Error()}
+	if api, ok := awsclient.Inspect(err); ok {
+		info.Operation = api.Operation
+		info.Code = api.Code
+		info.RequestID = api.RequestID
+		info.Meaning = meaningOf(api)
+	}
+	var wt *WaitTimeoutError
+	switch {
+	case errors.As(err, &wt):
+		info.Meaning = "AWS did not reach the expected state in time; nothing was undone by AWS on our behalf. Check the console, then `rdsbg resume` to keep waiting or `rdsbg abort` to undo."
+	case errors.Is(err, context.Canceled):
+		info.Meaning = "interrupted; the journal is complete: `rdsbg resume` continues from live AWS state"
+	}
+	return info
+}
+
+func meaningOf(api awsclient.APIErrorInfo) string {
+	switch api.Kind {
+	case awsclient.KindThrottled:
+		return "AWS is rate-limiting this account's RDS API calls; retry later"
+	case awsclient.KindAccessDenied:
+		return "the credentials lack an IAM permission for this call"
+	case awsclient.KindNotFound:
+		return "the resource no longer exists; someone may have changed it outside rdsbg"
+	case awsclient.KindInvalidState:
+		return "the resource is busy or in a state that does not allow this call yet"
+	case awsclient.KindInvalidParameter:
+		return "AWS refused a parameter; the message says which"
+	}
+	if api.HTTPStatus >= 500 {
+		return "an AWS-side error; the call can be retried with `rdsbg resume`"
+	}
+	return ""
+}
+
+func proxyNames(regs []ProxyRegistration) string {
+	var names []string
+	for _, r := range regs {
+		names = append(names, r.Proxy)
+	}
+	if len(names) == 0 {
+		return "the proxy"
+	}
+	return strings.Join(names, ", ")
+}
