@@ -424,3 +424,6 @@ func UnfinishedJournals(stateDir string) (map[string]string, error) {
 	}
 	return out, nil
 }
+
+// continueWithoutProxyNote marks the journal record of that choice.
+const continueWithoutProxyNote = "continue-without-proxy approved"

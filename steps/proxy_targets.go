@@ -263,9 +263,6 @@ func (r *run) rollback(ctx context.Context) error {
 	return nil
 }
 
-// continueWithoutProxyNote marks the journal record of that choice.
-const continueWithoutProxyNote = "continue-without-proxy approved"
-
 func (r *run) compensation(format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
 	r.e.emit(Event{Type: EventCompensation, Message: msg})

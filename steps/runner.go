@@ -132,13 +132,6 @@ func (r *run) approvePlan(ctx context.Context, title string) error {
 	return r.ask(ctx, Approval{Kind: "plan", Title: title, Text: text, Severity: SeverityReversible, CLI: cli, Choices: []Decision{DecisionApprove, DecisionDecline}})
 }
 
-// errFallbackDetach: CreateBlueGreenDeployment was refused while proxies
-// are registered, under a native plan chosen by auto mode.
-type errFallbackDetach struct{ err error }
-
-func (e *errFallbackDetach) Error() string { return e.err.Error() }
-func (e *errFallbackDetach) Unwrap() error { return e.err }
-
 // execute runs the plan's steps in order, then summarises.
 func (r *run) execute(ctx context.Context) (Finished, error) {
 	r.e.startMetrics(r.plan)

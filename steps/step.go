@@ -153,11 +153,16 @@ func (r *run) setCurrent(id StepID) {
 	r.e.mu.Unlock()
 }
 
+// notAStepFailure is an error a step returns that is no failure of the
+// step (the regime fallback): the runner passes it up unjournalled for the
+// run to handle.
+type notAStepFailure interface{ notAStepFailure() }
+
 // stepFailed journals and reports a failed step. Regime refusals and
 // interrupts are passed through for execute to handle.
 func (r *run) stepFailed(ps PlannedStep, started time.Time, err error) error {
-	var fb *errFallbackDetach
-	if errors.As(err, &fb) {
+	var pass notAStepFailure
+	if errors.As(err, &pass) {
 		return err
 	}
 	outcome, state := "failed", StepStateFailed

@@ -105,3 +105,13 @@ func (r *run) createDeployment(ps PlannedStep) stepImpl {
 		// follows at once, provision-green waits for green.
 	}
 }
+
+// errFallbackDetach: CreateBlueGreenDeployment was refused while proxies
+// are registered, under a native plan chosen by auto mode. It is no
+// failure of the step: the run falls back to the detach regime
+// (fallbackToDetach) and runs the step again.
+type errFallbackDetach struct{ err error }
+
+func (e *errFallbackDetach) Error() string    { return e.err.Error() }
+func (e *errFallbackDetach) Unwrap() error    { return e.err }
+func (e *errFallbackDetach) notAStepFailure() {}
