@@ -1,0 +1,123 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// How a run ends: every path out of a run that got as far as a journal
+// ends in finish, with the summary the operator, the journal and the
+// events read; a run refused before its journal ends in finishEarly.
+
+func outcomeOf(err error) string {
+	switch {
+	case err == nil:
+		return OutcomeDone
+	case errors.Is(err, ErrDeclined):
+		return OutcomeCancelled
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return OutcomeInterrupted
+	case errors.Is(err, ErrBlocked):
+		return OutcomeBlocked
+	}
+	return OutcomeFailed
+}
+
+// finish journals and emits the summary. Every path out of a run that got
+// as far as a journal ends here.
+func (r *run) finish(outcome string, err error, proxyState string) (Finished, error) {
+	if proxyState == "" {
+		// Read, never assumed: a proxy found by its tag may be empty.
+		ctx, cancel := context.WithTimeout(context.Background(), mutationTimeout)
+		proxyState = r.proxyStateFromAWS(ctx)
+		cancel()
+	}
+	r.untagIfServing(proxyState)
+	f := Finished{
+		Outcome:           outcome,
+		ExitCode:          ExitCode(err),
+		ProxyState:        proxyState,
+		ProxylessWindowMS: r.proxyless.window.Milliseconds(),
+		SwitchoverMS:      r.switchoverDuration.Milliseconds(),
+		Timeline:          r.timeline,
+		JournalPath:       r.journal.Path(),
+		RunbookPath:       r.saveRunbook(),
+		DeploymentID:      r.dep.id,
+		Source:            r.disc.Source.ID,
+	}
+	f.Leftovers, f.FinalSnapshot = r.leftovers(outcome)
+	f.Green = r.readyGreen
+	if len(r.names.renames) > 0 {
+		f.Renames = r.names.renames
+	}
+	r.describeEmpty(&f)
+	f.OldBlue = r.oldBlueState(f.Timeline)
+	if w := r.e.watcher(); w != nil {
+		f.Metrics = w.Summary()
+	}
+	f.ProxyOutages = r.outageSummary()
+	f.ProxyOutageTotalMS = OutageTotalMS(f.ProxyOutages)
+	f.Probe = r.e.probeReport()
+	r.e.waitHooks()
+	msg := finishMessage(outcome, proxyState, err, r.disc.Source.ID, len(r.names.renames) > 0 || r.switchedOver())
+	if isProxyEmptyError(err) {
+		msg = err.Error()
+	}
+	fc := f
+	_ = r.journal.Append(Record{Kind: RecordFinish, Finished: &fc, Message: msg, DeploymentID: r.dep.id})
+	r.e.emit(Event{Type: EventRunFinished, Message: msg, Error: r.errorInfo(err), Finished: &fc})
+	return f, err
+}
+
+// finishEarly reports a run that failed before it had a journal.
+func (e *Engine) finishEarly(outcome string, err error, proxyState string) (Finished, error) {
+	f := Finished{Outcome: outcome, ExitCode: ExitCode(err), ProxyState: proxyState}
+	if f.ProxyState == "" {
+		// Read from AWS (proxy_tags.go): a refusal must not call "blue" a
+		// proxy that an earlier run emptied.
+		var empty []DetachedProxy
+		f.ProxyState, empty = e.earlyProxyState(err)
+		if len(empty) > 0 {
+			err = withDetachedAdvice(err, e.cfg.Options.Source, empty)
+		}
+	}
+	fc := f
+	e.emit(Event{Type: EventRunFinished, Message: err.Error(), Error: errorInfo(err), Finished: &fc})
+	return f, err
+}
+
+// finishMessage is the run's last line. switchedOver: green is production
+// now, so abort (which deletes green) is no longer a way out.
+func finishMessage(outcome, proxyState string, err error, source string, switchedOver bool) string {
+	where := map[string]string{
+		ProxyOnBlue:       "the proxy targets the original (blue) database",
+		ProxyOnNewPrimary: "the proxy targets the new primary",
+		ProxyEmpty:        "the proxy has NO target: applications using it cannot connect",
+		ProxyNotUsed:      "no proxy is involved",
+	}[proxyState]
+	if where == "" {
+		where = "proxy " + proxyState
+	}
+	switch outcome {
+	case OutcomeDone:
+		return "done; " + where
+	case OutcomeReady:
+		return fmt.Sprintf("ready: green is prepared and in sync, %s; switch over when you choose with `rdsbg resume --source %s`", where, source)
+	case OutcomeInterrupted:
+		return fmt.Sprintf("interrupted; %s; continue with `rdsbg resume --source %s`", where, source)
+	case OutcomeCancelled:
+		return fmt.Sprintf("stopped at the operator's answer; %s", where)
+	case OutcomeRolledBack:
+		return fmt.Sprintf("rolled back: the deployment and its green were deleted; %s; start again with `rdsbg run --source %s`", where, source)
+	case OutcomeBlocked:
+		return "preflight blocked the run; nothing was changed"
+	}
+	if err != nil && switchedOver {
+		return fmt.Sprintf("failed: %v; %s; the switchover is done, so there is nothing to abort; the journal says where; continue with `rdsbg resume --source %s`", err, where, source)
+	}
+	if err != nil {
+		return fmt.Sprintf("failed: %v; %s; the journal says where; continue with `rdsbg resume --source %s` or undo with `rdsbg abort --source %s`", err, where, source, source)
+	}
+	return where
+}
