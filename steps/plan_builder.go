@@ -107,3 +107,12 @@ func membersPhrase(src Source) string {
 func (b planBuilder) proxyCheck(id StepID, title, why, effect string) PlannedStep {
 	return PlannedStep{ID: id, Title: title, Severity: SeverityReadOnly, CheckOnly: true, Why: why, Effect: effect, CLI: b.each(b.cli.describeTargets)}
 }
+
+// withTargets adds the reads of every proxy's targets, when a proxy is in
+// the plan.
+func (b planBuilder) withTargets(lines []string) []string {
+	if b.hasProxy() {
+		lines = append(lines, b.each(b.cli.describeTargets)...)
+	}
+	return lines
+}

@@ -15,15 +15,11 @@ import (
 // here (ready.go). Nothing to undo: it changes nothing.
 
 func planReadyCheck(b planBuilder) (PlannedStep, bool) {
-	readyCLI := append(b.bgdLine(), b.cli.describeDeployment("[Status,Tasks]"))
-	if b.hasProxy() {
-		readyCLI = append(readyCLI, b.each(b.cli.describeTargets)...)
-	}
 	return PlannedStep{
 		ID: StepReadyCheck, Title: "Check green is ready for switchover", Severity: SeverityReadOnly,
 		Why:    "The last gate before production is touched: the deployment must be AVAILABLE with every task COMPLETED, and the proxy healthy.",
 		Effect: "Nothing changes.",
-		CLI:    readyCLI,
+		CLI:    b.withTargets(append(b.bgdLine(), b.cli.describeDeployment("[Status,Tasks]"))),
 	}, true
 }
 

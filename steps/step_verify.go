@@ -8,15 +8,11 @@ import "context"
 // (detach and native regimes). Nothing to undo: it changes nothing.
 
 func planVerify(b planBuilder) (PlannedStep, bool) {
-	verifyCLI := append(b.bgdLine(), b.cli.describeDeployment("Status"), b.describeSource())
-	if b.hasProxy() {
-		verifyCLI = append(verifyCLI, b.each(b.cli.describeTargets)...)
-	}
 	return PlannedStep{
 		ID: StepVerify, Title: "Verify the new primary", Severity: SeverityReadOnly,
 		Why:    "Confirms the switchover completed, the production name runs the new engine version and the proxy is healthy on it.",
 		Effect: "Nothing changes.",
-		CLI:    verifyCLI,
+		CLI:    b.withTargets(append(b.bgdLine(), b.cli.describeDeployment("Status"), b.describeSource())),
 	}, true
 }
 
