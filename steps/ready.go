@@ -61,52 +61,32 @@ func (g GreenInfo) Classes() string {
 	return strings.Join(parts, ", ")
 }
 
-// pauseAfter reports whether the run stops after ps: --until ready, once
-// ready-check has really checked (not skipped because the switchover has
-// started already).
+// pauseAfter reports whether the run stops after ps, a step that pauses a
+// run ready (ready-check): --until ready, once it has really checked (not
+// skipped because the switchover has started already).
 func (r *run) pauseAfter(ps PlannedStep) bool {
-	if r.e.cfg.Until != UntilReady || ps.ID != StepReadyCheck {
+	if r.e.cfg.Until != UntilReady {
 		return false
 	}
 	n := len(r.timeline)
-	return n > 0 && r.timeline[n-1].Step == StepReadyCheck && r.timeline[n-1].Outcome != "already-done"
+	return n > 0 && r.timeline[n-1].Step == ps.ID && r.timeline[n-1].Outcome != "already-done"
 }
 
 // pausedIfDeclined turns the operator's "no" to the critical section or
-// to the switchover itself, before anything of it happened, into the ready
-// state: green stays prepared and `rdsbg resume` switches over later. Any
-// other error passes through.
-func (r *run) pausedIfDeclined(ps PlannedStep, err error) error {
+// to a step whose "no" pauses (the switchover itself), before anything of
+// it happened, into the ready state: green stays prepared and `rdsbg
+// resume` switches over later. Any other error passes through.
+func (r *run) pausedIfDeclined(ps PlannedStep, pauses bool, err error) error {
 	if !errors.Is(err, ErrDeclined) {
 		return err
 	}
-	switch {
-	case ps.Critical, ps.ID == StepSwitchover:
-	default:
+	if !ps.Critical && !pauses {
 		return err
 	}
 	if r.prior.Steps[StepSwitchover] != "" || r.stepRan(StepReadyCheck) == "" {
 		return err
 	}
 	return errPausedReady
-}
-
-// declinedCleanup: the optional cleanup after a successful switchover was
-// declined. The change is done; what cleanup would have deleted is left
-// and named (leftovers.go).
-func (r *run) declinedCleanup(ps PlannedStep, err error) bool {
-	if ps.ID != StepCleanup || !errors.Is(err, ErrDeclined) {
-		return false
-	}
-	r.cleanupDeclined = true
-	msg := "declined by the operator: the deployment object and the old blue resources are kept"
-	if r.plan.Options.Cleanup == CleanupDeployment {
-		msg = "declined by the operator: the deployment object is kept"
-	}
-	_ = r.journal.Append(Record{Kind: RecordStep, Step: ps.ID, State: StepStateSkipped, Message: msg, DeploymentID: r.dep.id})
-	r.e.emit(Event{Type: EventStepSkipped, Step: ps.ID, Message: msg})
-	r.timeline = append(r.timeline, TimelineEntry{Step: ps.ID, Started: r.e.cfg.Clock.Now(), Outcome: "declined"})
-	return true
 }
 
 // stepRan is the timeline outcome of id in this execution, "" if it did

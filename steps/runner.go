@@ -178,17 +178,18 @@ func (r *run) runSteps(ctx context.Context) error {
 		if ps.Critical && !r.criticalApproved {
 			asked := r.e.cfg.Clock.Now()
 			if err := r.approveCritical(ctx); err != nil {
-				return r.pausedIfDeclined(ps, err)
+				return r.pausedIfDeclined(ps, false, err)
 			}
 			r.criticalWait = r.e.cfg.Clock.Now().Sub(asked)
 		}
-		if err := r.runStep(ctx, ps, def.bind(r, ps)); err != nil {
-			if r.declinedCleanup(ps, err) {
+		impl := def.bind(r, ps)
+		if err := r.runStep(ctx, ps, impl); err != nil {
+			if impl.declined != nil && errors.Is(err, ErrDeclined) && impl.declined() {
 				continue
 			}
-			return r.pausedIfDeclined(ps, err)
+			return r.pausedIfDeclined(ps, impl.declinePauses, err)
 		}
-		if r.pauseAfter(ps) {
+		if impl.pausesReady && r.pauseAfter(ps) {
 			return errPausedReady
 		}
 	}

@@ -46,6 +46,15 @@ type stepImpl struct {
 	// unasked: the step's change is never put to the operator, whatever its
 	// severity (the step file says why).
 	unasked bool
+	// declined answers the operator's "no" to the step's change: true
+	// when the run goes on without it (the step file says how).
+	declined func() bool
+	// declinePauses: a "no" to the step, before any of it happened, leaves
+	// the run ready (ready.go), as a "no" to the critical section does.
+	declinePauses bool
+	// pausesReady: with --until ready the run pauses after the step, once
+	// it has really checked.
+	pausesReady bool
 }
 
 // urgent marks a critical section step's calls urgent: the client's pacer

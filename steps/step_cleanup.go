@@ -114,6 +114,7 @@ func (r *run) cleanup(ps PlannedStep) stepImpl {
 			}
 			return r.deleteOldBlue(ctx, ps.ID)
 		},
+		declined: func() bool { return r.declinedCleanup(ps) },
 		settle: func(ctx context.Context) error {
 			if r.dep.id != "" {
 				if err := r.waitDeploymentGone(ctx, ps.ID, r.dep.id); err != nil {
@@ -275,4 +276,19 @@ func (r *run) deleteOldBlue(ctx context.Context, step StepID) error {
 		}
 	}
 	return nil
+}
+
+// declinedCleanup: the optional cleanup after a successful switchover was
+// declined. The change is done; what cleanup would have deleted is left
+// and named (leftovers.go).
+func (r *run) declinedCleanup(ps PlannedStep) bool {
+	r.cleanupDeclined = true
+	msg := "declined by the operator: the deployment object and the old blue resources are kept"
+	if r.plan.Options.Cleanup == CleanupDeployment {
+		msg = "declined by the operator: the deployment object is kept"
+	}
+	_ = r.journal.Append(Record{Kind: RecordStep, Step: ps.ID, State: StepStateSkipped, Message: msg, DeploymentID: r.dep.id})
+	r.e.emit(Event{Type: EventStepSkipped, Step: ps.ID, Message: msg})
+	r.timeline = append(r.timeline, TimelineEntry{Step: ps.ID, Started: r.e.cfg.Clock.Now(), Outcome: "declined"})
+	return true
 }

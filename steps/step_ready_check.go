@@ -28,6 +28,7 @@ func planReadyCheck(b planBuilder) (PlannedStep, bool) {
 // proxy healthy where it should be.
 func (r *run) readyCheck(ps PlannedStep) stepImpl {
 	return stepImpl{
+		pausesReady: true, // --until ready stops here
 		observe: func(ctx context.Context) (stepOutcome, string, error) {
 			dep, early := r.beforeSwitchover(ctx, "the switchover has started")
 			if early != nil {

@@ -32,6 +32,7 @@ func planSwitchover(b planBuilder) (PlannedStep, bool) {
 func (r *run) switchover(ps PlannedStep) stepImpl {
 	var sentAt time.Time // when SwitchoverBlueGreenDeployment was sent by this process
 	return stepImpl{
+		declinePauses: true, // "not now": green stays ready for a later resume
 		observe: func(ctx context.Context) (stepOutcome, string, error) {
 			dep, err := r.findDeployment(ctx)
 			if err != nil {
