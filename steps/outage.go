@@ -20,7 +20,7 @@ import (
 // run of StableReads consecutive reads that see the proxy's target
 // AVAILABLE: believed with the waits' rule, timed from the first healthy
 // read. Every deregistration, registration and health read of the source
-// on its proxies goes through step_proxy.go's helpers, which call the
+// on its proxies goes through proxy_targets.go's helpers, which call the
 // hooks here, so each path (the steps, compensation, rollback, abort) is
 // measured the same way.
 
