@@ -1,14 +1,15 @@
 package steps
 
 import (
-	"fmt"
 	"strings"
 )
 
 // The AWS CLI lines of the plan. They form a runbook an operator can paste
 // into a POSIX shell: the deployment id travels in $BGD (set by the create
 // line, or fixed for an adopted deployment) and green's identifier in
-// $GREEN, because neither exists when the plan is made.
+// $GREEN, because neither exists when the plan is made. The lines only
+// one step uses live in its file (step_<id>.go); here are those several
+// steps, compensation and abort share.
 
 // shellQuote quotes s for sh when it holds anything beyond a safe set.
 func shellQuote(s string) string {
@@ -55,27 +56,6 @@ func (c cliBuilder) describeTargets(proxy string) string {
 		"--query", shellQuote("Targets[].[RdsResourceId,Type,TargetHealth.State,TargetHealth.Reason]"), "--output text")
 }
 
-func (c cliBuilder) createDeployment(src Source, o Options, upgradeAtCreate bool) string {
-	args := []string{"--blue-green-deployment-name", shellQuote(o.DeploymentName), "--source", shellQuote(src.ARN)}
-	if upgradeAtCreate && o.TargetEngineVersion != "" {
-		args = append(args, "--target-engine-version", shellQuote(o.TargetEngineVersion))
-	}
-	if o.TargetDBParameterGroupName != "" {
-		args = append(args, "--target-db-parameter-group-name", shellQuote(o.TargetDBParameterGroupName))
-	}
-	if o.TargetDBClusterParameterGroupName != "" {
-		args = append(args, "--target-db-cluster-parameter-group-name", shellQuote(o.TargetDBClusterParameterGroupName))
-	}
-	if o.TargetDBInstanceClass != "" {
-		args = append(args, "--target-db-instance-class", shellQuote(o.TargetDBInstanceClass))
-	}
-	if o.UpgradeTargetStorageConfig {
-		args = append(args, "--upgrade-target-storage-config")
-	}
-	args = append(args, "--query BlueGreenDeployment.BlueGreenDeploymentIdentifier --output text")
-	return "BGD=$(" + c.rds("create-blue-green-deployment", args...) + ")"
-}
-
 func (c cliBuilder) describeDeployment(query string) string {
 	return c.rds("describe-blue-green-deployments", "--blue-green-deployment-identifier \"$BGD\"",
 		"--query", shellQuote("BlueGreenDeployments[0]."+query), "--output text")
@@ -83,67 +63,4 @@ func (c cliBuilder) describeDeployment(query string) string {
 
 func (c cliBuilder) greenVar() string {
 	return "GREEN=$(" + c.describeDeployment("Target") + ")"
-}
-
-func (c cliBuilder) modifyGreen(src Source, o Options, major bool) string {
-	var args []string
-	if src.Kind == KindCluster {
-		args = []string{"--db-cluster-identifier \"${GREEN##*:}\"", "--engine-version", shellQuote(o.TargetEngineVersion)}
-	} else {
-		args = []string{"--db-instance-identifier \"${GREEN##*:}\"", "--engine-version", shellQuote(o.TargetEngineVersion)}
-	}
-	if major {
-		args = append(args, "--allow-major-version-upgrade")
-	}
-	if src.Kind == KindCluster {
-		if o.TargetDBClusterParameterGroupName != "" {
-			args = append(args, "--db-cluster-parameter-group-name", shellQuote(o.TargetDBClusterParameterGroupName))
-		}
-		if o.TargetDBParameterGroupName != "" && major {
-			args = append(args, "--db-instance-parameter-group-name", shellQuote(o.TargetDBParameterGroupName))
-		}
-		return c.rds("modify-db-cluster", append(args, "--apply-immediately")...)
-	}
-	if o.TargetDBParameterGroupName != "" {
-		args = append(args, "--db-parameter-group-name", shellQuote(o.TargetDBParameterGroupName))
-	}
-	return c.rds("modify-db-instance", append(args, "--apply-immediately")...)
-}
-
-func (c cliBuilder) switchover(o Options) string {
-	return c.rds("switchover-blue-green-deployment", "--blue-green-deployment-identifier \"$BGD\"",
-		fmt.Sprintf("--switchover-timeout %d", int64(o.SwitchoverTimeout.Seconds())))
-}
-
-func (c cliBuilder) deleteDeployment() string {
-	return c.rds("delete-blue-green-deployment", "--blue-green-deployment-identifier \"$BGD\"")
-}
-
-// deleteOldBlue deletes the old environment after switchover: the
-// deployment's Source then names the -oldN primary; replicas and members
-// carry the same -oldN suffix. A final snapshot of the primary keeps the
-// data recoverable; replicas and cluster members have nothing of their own.
-func (c cliBuilder) deleteOldBlue(src Source, deletionProtection bool) []string {
-	// OLD is read before the deployment is deleted: afterwards nothing
-	// records which resource was blue.
-	lines := []string{"OLD=$(" + c.describeDeployment("Source") + ")", c.deleteDeployment()}
-	suffix := "-old1"
-	if src.Kind == KindCluster {
-		if deletionProtection {
-			lines = append(lines, c.rds("modify-db-cluster", "--db-cluster-identifier \"${OLD##*:}\"", "--no-deletion-protection", "--apply-immediately"))
-		}
-		for _, m := range src.Members {
-			lines = append(lines, c.rds("delete-db-instance", "--db-instance-identifier", shellQuote(m+suffix)))
-		}
-		lines = append(lines, c.rds("delete-db-cluster", "--db-cluster-identifier \"${OLD##*:}\"", "--final-db-snapshot-identifier \"rdsbg-final-${OLD##*:}\""))
-		return lines
-	}
-	for _, m := range src.Members {
-		lines = append(lines, c.rds("delete-db-instance", "--db-instance-identifier", shellQuote(m+suffix), "--skip-final-snapshot"))
-	}
-	if deletionProtection {
-		lines = append(lines, c.rds("modify-db-instance", "--db-instance-identifier \"${OLD##*:}\"", "--no-deletion-protection", "--apply-immediately"))
-	}
-	lines = append(lines, c.rds("delete-db-instance", "--db-instance-identifier \"${OLD##*:}\"", "--final-db-snapshot-identifier \"rdsbg-final-${OLD##*:}\""))
-	return lines
 }

@@ -40,6 +40,39 @@ func planCleanup(b planBuilder) (PlannedStep, bool) {
 	return PlannedStep{}, false
 }
 
+func (c cliBuilder) deleteDeployment() string {
+	return c.rds("delete-blue-green-deployment", "--blue-green-deployment-identifier \"$BGD\"")
+}
+
+// deleteOldBlue deletes the old environment after switchover: the
+// deployment's Source then names the -oldN primary; replicas and members
+// carry the same -oldN suffix. A final snapshot of the primary keeps the
+// data recoverable; replicas and cluster members have nothing of their own.
+func (c cliBuilder) deleteOldBlue(src Source, deletionProtection bool) []string {
+	// OLD is read before the deployment is deleted: afterwards nothing
+	// records which resource was blue.
+	lines := []string{"OLD=$(" + c.describeDeployment("Source") + ")", c.deleteDeployment()}
+	suffix := "-old1"
+	if src.Kind == KindCluster {
+		if deletionProtection {
+			lines = append(lines, c.rds("modify-db-cluster", "--db-cluster-identifier \"${OLD##*:}\"", "--no-deletion-protection", "--apply-immediately"))
+		}
+		for _, m := range src.Members {
+			lines = append(lines, c.rds("delete-db-instance", "--db-instance-identifier", shellQuote(m+suffix)))
+		}
+		lines = append(lines, c.rds("delete-db-cluster", "--db-cluster-identifier \"${OLD##*:}\"", "--final-db-snapshot-identifier \"rdsbg-final-${OLD##*:}\""))
+		return lines
+	}
+	for _, m := range src.Members {
+		lines = append(lines, c.rds("delete-db-instance", "--db-instance-identifier", shellQuote(m+suffix), "--skip-final-snapshot"))
+	}
+	if deletionProtection {
+		lines = append(lines, c.rds("modify-db-instance", "--db-instance-identifier \"${OLD##*:}\"", "--no-deletion-protection", "--apply-immediately"))
+	}
+	lines = append(lines, c.rds("delete-db-instance", "--db-instance-identifier \"${OLD##*:}\"", "--final-db-snapshot-identifier \"rdsbg-final-${OLD##*:}\""))
+	return lines
+}
+
 func (b planBuilder) deletionProtection() bool {
 	if b.d.Cluster != nil {
 		return b.d.Cluster.DeletionProtection

@@ -41,6 +41,27 @@ func planCreateDeployment(b planBuilder) (PlannedStep, bool) {
 	}, true
 }
 
+func (c cliBuilder) createDeployment(src Source, o Options, upgradeAtCreate bool) string {
+	args := []string{"--blue-green-deployment-name", shellQuote(o.DeploymentName), "--source", shellQuote(src.ARN)}
+	if upgradeAtCreate && o.TargetEngineVersion != "" {
+		args = append(args, "--target-engine-version", shellQuote(o.TargetEngineVersion))
+	}
+	if o.TargetDBParameterGroupName != "" {
+		args = append(args, "--target-db-parameter-group-name", shellQuote(o.TargetDBParameterGroupName))
+	}
+	if o.TargetDBClusterParameterGroupName != "" {
+		args = append(args, "--target-db-cluster-parameter-group-name", shellQuote(o.TargetDBClusterParameterGroupName))
+	}
+	if o.TargetDBInstanceClass != "" {
+		args = append(args, "--target-db-instance-class", shellQuote(o.TargetDBInstanceClass))
+	}
+	if o.UpgradeTargetStorageConfig {
+		args = append(args, "--upgrade-target-storage-config")
+	}
+	args = append(args, "--query BlueGreenDeployment.BlueGreenDeploymentIdentifier --output text")
+	return "BGD=$(" + c.rds("create-blue-green-deployment", args...) + ")"
+}
+
 // createDeployment is step 2.
 func (r *run) createDeployment(ps PlannedStep) stepImpl {
 	return stepImpl{

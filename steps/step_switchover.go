@@ -28,6 +28,11 @@ func planSwitchover(b planBuilder) (PlannedStep, bool) {
 	}, true
 }
 
+func (c cliBuilder) switchover(o Options) string {
+	return c.rds("switchover-blue-green-deployment", "--blue-green-deployment-identifier \"$BGD\"",
+		fmt.Sprintf("--switchover-timeout %d", int64(o.SwitchoverTimeout.Seconds())))
+}
+
 // switchover is step 6.
 func (r *run) switchover(ps PlannedStep) stepImpl {
 	var sentAt time.Time // when SwitchoverBlueGreenDeployment was sent by this process

@@ -31,6 +31,31 @@ func planUpgradeGreen(b planBuilder) (PlannedStep, bool) {
 	}, true
 }
 
+func (c cliBuilder) modifyGreen(src Source, o Options, major bool) string {
+	var args []string
+	if src.Kind == KindCluster {
+		args = []string{"--db-cluster-identifier \"${GREEN##*:}\"", "--engine-version", shellQuote(o.TargetEngineVersion)}
+	} else {
+		args = []string{"--db-instance-identifier \"${GREEN##*:}\"", "--engine-version", shellQuote(o.TargetEngineVersion)}
+	}
+	if major {
+		args = append(args, "--allow-major-version-upgrade")
+	}
+	if src.Kind == KindCluster {
+		if o.TargetDBClusterParameterGroupName != "" {
+			args = append(args, "--db-cluster-parameter-group-name", shellQuote(o.TargetDBClusterParameterGroupName))
+		}
+		if o.TargetDBParameterGroupName != "" && major {
+			args = append(args, "--db-instance-parameter-group-name", shellQuote(o.TargetDBParameterGroupName))
+		}
+		return c.rds("modify-db-cluster", append(args, "--apply-immediately")...)
+	}
+	if o.TargetDBParameterGroupName != "" {
+		args = append(args, "--db-parameter-group-name", shellQuote(o.TargetDBParameterGroupName))
+	}
+	return c.rds("modify-db-instance", append(args, "--apply-immediately")...)
+}
+
 // upgradeGreen is step 4 (--upgrade-via modify).
 func (r *run) upgradeGreen(ps PlannedStep) stepImpl {
 	cluster := r.plan.Source.Kind == KindCluster
