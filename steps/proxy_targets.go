@@ -296,3 +296,13 @@ func (r *run) registerNewPrimary(ctx context.Context, step StepID) error {
 	}
 	return r.registerAll(ctx)
 }
+
+// noteProxyView keeps the run's notion of "a proxy is empty" in step
+// with what AWS showed: any original proxy without the source.
+func (r *run) noteProxyView(v proxyView) {
+	n := len(r.proxies)
+	if n == 0 {
+		return
+	}
+	r.proxyless.seen(v.registered < n, v.healthyAll(n), r.prior.ProxylessAt, r.e.cfg.Clock.Now())
+}

@@ -103,3 +103,8 @@ func (p *proxyless) emptyFrom(prior *time.Time, now time.Time) time.Time {
 	}
 	return now
 }
+
+// proxyEmptyNow is Engine.proxyEmpty for this run.
+func (r *run) proxyEmptyNow() bool {
+	return r.proxyless.empty()
+}

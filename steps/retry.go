@@ -130,18 +130,3 @@ func (r *run) applyRetrying(ctx context.Context, ps PlannedStep, impl stepImpl) 
 	})
 	return settle, err
 }
-
-// noteProxyView keeps the run's notion of "a proxy is empty" in step
-// with what AWS showed: any original proxy without the source.
-func (r *run) noteProxyView(v proxyView) {
-	n := len(r.proxies)
-	if n == 0 {
-		return
-	}
-	r.proxyless.seen(v.registered < n, v.healthyAll(n), r.prior.ProxylessAt, r.e.cfg.Clock.Now())
-}
-
-// proxyEmptyNow is Engine.proxyEmpty for this run.
-func (r *run) proxyEmptyNow() bool {
-	return r.proxyless.empty()
-}
