@@ -3,7 +3,6 @@ package steps
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -153,17 +152,15 @@ func TestRunWithoutOneActionStopsNamingIt(t *testing.T) {
 				if err == nil || f.Outcome == OutcomeDone {
 					t.Fatalf("without %s the run must stop, got %s", missing, f.Outcome)
 				}
-				var pe *ProxyEmptyError
-				if missing == "rds:RegisterDBProxyTargets" && errors.As(err, &pe) {
-					// Known gap (reported): IAM has no dry run, and the
-					// compensation of a deregistration needs this very
-					// permission, so the detach regime keeps trying until
-					// the operator stops it, then says the proxy is empty
-					// and how to restore it.
-					if f.ProxyState != ProxyEmpty || len(f.RestoreCommands) == 0 {
-						t.Errorf("without %s the proxy state must say empty with its restore command, got %s %q", missing, f.ProxyState, f.RestoreCommands)
+				switch missing {
+				case "rds:RegisterDBProxyTargets", "rds:DeregisterDBProxyTargets":
+					// The permission probe (permprobe.go) finds these
+					// before the first change: exit 3, the mutation log
+					// empty, the proxy still on blue.
+					if ExitCode(err) != ExitPreflight || len(env.sim.Mutations()) != 0 || f.ProxyState == ProxyEmpty {
+						t.Errorf("without %s the run must stop before any change (exit 3): exit %d, %d mutations, proxy %s: %v",
+							missing, ExitCode(err), len(env.sim.Mutations()), f.ProxyState, err)
 					}
-					return
 				}
 				if !strings.Contains(err.Error(), missing) {
 					t.Errorf("the failure must name %s: %v", missing, err)

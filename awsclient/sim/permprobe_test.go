@@ -1,0 +1,44 @@
+package sim_test
+
+import (
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
+	"github.com/aws/aws-sdk-go-v2/service/rds/types"
+
+	"github.com/rdsbg/rdsbg/awsclient/sim"
+)
+
+// IAM authorizes a request before the service looks at it: under an
+// allow_only policy a denied action is AccessDenied even when the request
+// is invalid or names nothing that exists, and an allowed one reaches the
+// validation — the order rdsbg's permission probe relies on (steps/permprobe.go).
+func TestAllowOnlyDeniesBeforeValidation(t *testing.T) {
+	e := newEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy,
+		Faults: []sim.Fault{{AllowOnly: []string{"rds:DescribeDBProxies", "rds:DeregisterDBProxyTargets"}}}})
+	_, err := e.rds.RegisterDBProxyTargets(ctx(), &rds.RegisterDBProxyTargetsInput{DBProxyName: aws.String("no-such-proxy"), DBInstanceIdentifiers: []string{"no-such-db"}})
+	requireCode(t, err, "AccessDenied")
+	_, err = e.rds.AddTagsToResource(ctx(), &rds.AddTagsToResourceInput{ResourceName: aws.String("arn:aws:rds:us-east-1:123456789012:db-proxy:nothing"), Tags: []types.Tag{}})
+	requireCode(t, err, "AccessDenied")
+	// Allowed: the probe's empty deregistration is refused by validation
+	// and changes nothing.
+	_, err = e.rds.DeregisterDBProxyTargets(ctx(), &rds.DeregisterDBProxyTargetsInput{DBProxyName: aws.String("orders-proxy")})
+	requireCode(t, err, "InvalidParameterValue")
+	if m := e.sim.Mutations(); len(m) != 0 {
+		t.Fatalf("refused calls changed something: %+v", m)
+	}
+}
+
+// The probe of rds:RegisterDBProxyTargets: registering blue again is
+// DBProxyTargetAlreadyRegisteredFault with no change (API reference).
+func TestRegisteringARegisteredTargetChangesNothing(t *testing.T) {
+	e := newEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
+	before := e.targets("orders-proxy")
+	_, err := e.rds.RegisterDBProxyTargets(ctx(), &rds.RegisterDBProxyTargetsInput{DBProxyName: aws.String("orders-proxy"), DBInstanceIdentifiers: []string{"orders-db"}})
+	requireCode(t, err, "DBProxyTargetAlreadyRegisteredFault")
+	requireHTTPStatus(t, err, 400)
+	if after := e.targets("orders-proxy"); len(after) != len(before) || len(e.sim.Mutations()) != 0 {
+		t.Fatalf("targets %d → %d, mutations %+v", len(before), len(after), e.sim.Mutations())
+	}
+}
