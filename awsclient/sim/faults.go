@@ -43,7 +43,8 @@ type Fault struct {
 	// the proxy can reach both environments: while the fault is active a
 	// switchover of a deployment whose blue is a proxy target is refused.
 	ProxyUnreachable bool `json:"proxy_unreachable,omitempty"`
-	// AllowOnly enforces an IAM policy: any RDS action not in the list
+	// AllowOnly enforces an IAM policy: any RDS action (or CloudWatch
+	// GetMetricData, "cloudwatch:GetMetricData") not in the list
 	// ("rds:CreateBlueGreenDeployment" or the bare action name) is
 	// answered AccessDenied (HTTP 403), as IAM does. STS
 	// GetCallerIdentity needs no permission and is never refused.
