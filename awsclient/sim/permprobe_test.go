@@ -1,7 +1,9 @@
 package sim_test
 
 import (
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
@@ -40,5 +42,34 @@ func TestRegisteringARegisteredTargetChangesNothing(t *testing.T) {
 	requireHTTPStatus(t, err, 400)
 	if after := e.targets("orders-proxy"); len(after) != len(before) || len(e.sim.Mutations()) != 0 {
 		t.Fatalf("targets %d → %d, mutations %+v", len(before), len(after), e.sim.Mutations())
+	}
+}
+
+// Green's members have their own events (source types db-cluster and
+// db-instance): created during provisioning, deleted with the deployment's
+// DeleteTarget.
+func TestMembersEmitCreationAndDeletionEvents(t *testing.T) {
+	e := newEnv(t, sim.Options{Scenario: sim.ScenarioAuroraPostgres})
+	e.deregister("ledger-proxy", nil, []string{"ledger-cluster"})
+	id := aws.ToString(e.create(&rds.CreateBlueGreenDeploymentInput{BlueGreenDeploymentName: aws.String("l"), Source: aws.String(arn("cluster", "ledger-cluster"))}).BlueGreenDeploymentIdentifier)
+	e.waitStatus(id, "AVAILABLE", 2*time.Hour)
+	out, err := e.rds.DescribeEvents(ctx(), &rds.DescribeEventsInput{SourceType: types.SourceTypeDbCluster, Duration: aws.Int32(24 * 60)})
+	if err != nil || len(out.Events) != 1 || !strings.HasPrefix(aws.ToString(out.Events[0].SourceIdentifier), "ledger-cluster-green-") ||
+		aws.ToString(out.Events[0].Message) != "DB cluster created" || out.Events[0].EventCategories[0] != "creation" {
+		t.Fatalf("cluster events %v %+v", err, out)
+	}
+	instances, err := e.rds.DescribeEvents(ctx(), &rds.DescribeEventsInput{SourceType: types.SourceTypeDbInstance, Duration: aws.Int32(24 * 60)})
+	if err != nil || len(instances.Events) != 3 {
+		t.Fatalf("one creation event per green instance (writer and two readers): %v %d", err, len(instances.Events))
+	}
+	if _, err := e.rds.DeleteBlueGreenDeployment(ctx(), &rds.DeleteBlueGreenDeploymentInput{BlueGreenDeploymentIdentifier: aws.String(id), DeleteTarget: aws.Bool(true)}); err != nil {
+		t.Fatal(err)
+	}
+	e.advance(time.Hour)
+	ids := strings.Join(e.sim.EventIDs(), ",")
+	for _, want := range []string{"RDS-EVENT-0170 ledger-cluster-green-", "RDS-EVENT-0005 ledger-instance-1-green-", "RDS-EVENT-0003 ledger-instance-1-green-", "RDS-EVENT-0171 ledger-cluster-green-"} {
+		if !strings.Contains(ids, want) {
+			t.Errorf("no %q in %s", want, ids)
+		}
 	}
 }
