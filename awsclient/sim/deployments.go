@@ -824,6 +824,7 @@ func (s *Simulator) proxiesFollow(d *Deployment, at time.Time) {
 				r.ResourceID = d.TargetResourceID
 				r.RegisteringUntil = at
 				r.AvailableAt = at.Add(s.timings.ProxyFollow)
+				s.dropClients(p, at) // the proxy drops its clients at promotion (connection_drops.go)
 			}
 		}
 	}
