@@ -15,24 +15,15 @@ import (
 // request only after it is authenticated and authorized), so AccessDenied
 // means "not allowed" and any other answer means "allowed". IAM has no dry
 // run for RDS; these are the nearest thing. (Registering an already
-// registered target, the third probe, is a plain RegisterTargets call.)
+// registered target, the other probe, is a plain RegisterTargets call.)
 
 // PermissionProber makes the probes. *Client implements it; the engine asks
 // for it with a type assertion so that the narrow API interfaces stay as
 // they are.
 type PermissionProber interface {
-	// ProbeDeregister calls DeregisterDBProxyTargets on the proxy's
-	// default target group naming no target: nothing can be removed.
-	ProbeDeregister(ctx context.Context, proxyName string) error
 	// ProbeAddTags calls AddTagsToResource with an empty tag list: nothing
 	// can be written.
 	ProbeAddTags(ctx context.Context, arn string) error
-}
-
-// ProbeDeregister implements PermissionProber.
-func (c *Client) ProbeDeregister(ctx context.Context, proxyName string) error {
-	_, err := c.rds.DeregisterDBProxyTargets(ctx, &rds.DeregisterDBProxyTargetsInput{DBProxyName: aws.String(proxyName)})
-	return err
 }
 
 // ProbeAddTags implements PermissionProber. The list is empty but not nil:

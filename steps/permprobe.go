@@ -21,10 +21,15 @@ import (
 //     resources are authorized. RDS answers
 //     DBProxyTargetAlreadyRegisteredFault (API reference) and changes
 //     nothing.
-//   - rds:DeregisterDBProxyTargets: the default target group naming no
-//     target.
 //   - rds:AddTagsToResource: the proxy with an empty tag list (the
 //     rdsbg:detached tag is written before the deregistration).
+//
+// rds:DeregisterDBProxyTargets is not probed: its only calls that could not
+// change anything name no target (what AWS does with no identifier is not
+// documented; "all of them" cannot be ruled out) or a DB outside the
+// policy's resources. Its absence is safe anyway: the first deregistration
+// is refused, the proxy keeps serving blue, the tag is removed again, and
+// the run stops naming the permission.
 //
 // Only a proxy that serves blue now is probed: re-registering an empty
 // proxy would be a real change.
@@ -88,7 +93,6 @@ func (r *run) probePermissions(ctx context.Context, o Options) []CheckResult {
 		if !canProbe {
 			continue
 		}
-		note("rds:DeregisterDBProxyTargets", prober.ProbeDeregister(ctx, reg.Proxy))
 		if arn := r.proxyInfoARN(reg.Proxy); arn != "" {
 			note("rds:AddTagsToResource", prober.ProbeAddTags(ctx, arn))
 		}

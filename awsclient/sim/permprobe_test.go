@@ -23,8 +23,8 @@ func TestAllowOnlyDeniesBeforeValidation(t *testing.T) {
 	requireCode(t, err, "AccessDenied")
 	_, err = e.rds.AddTagsToResource(ctx(), &rds.AddTagsToResourceInput{ResourceName: aws.String("arn:aws:rds:us-east-1:123456789012:db-proxy:nothing"), Tags: []types.Tag{}})
 	requireCode(t, err, "AccessDenied")
-	// Allowed: the probe's empty deregistration is refused by validation
-	// and changes nothing.
+	// Allowed: validation answers, and an empty deregistration changes
+	// nothing.
 	_, err = e.rds.DeregisterDBProxyTargets(ctx(), &rds.DeregisterDBProxyTargetsInput{DBProxyName: aws.String("orders-proxy")})
 	requireCode(t, err, "InvalidParameterValue")
 	if m := e.sim.Mutations(); len(m) != 0 {
