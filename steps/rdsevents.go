@@ -133,6 +133,9 @@ func (r *run) eventQueries() []eventQuery {
 	for _, g := range r.greenNames {
 		add(g)
 	}
+	for _, old := range r.renames { // production name → its -oldN name
+		add(old)
+	}
 	qs = append(qs, eventQuery{sourceType: "db-instance", names: dbs})
 	if r.disc.Source.Kind == KindCluster {
 		qs = append(qs, eventQuery{sourceType: "db-cluster", names: dbs})
