@@ -27,6 +27,9 @@ func outcomeOf(err error) string {
 // finish journals and emits the summary. Every path out of a run that got
 // as far as a journal ends here.
 func (r *run) finish(outcome string, err error, proxyState string) (Finished, error) {
+	if r.changes != nil {
+		outcome, err = stoppedBeforeChange(r.changes, outcome, err)
+	}
 	if proxyState == "" {
 		// Read, never assumed: a proxy found by its tag may be empty.
 		ctx, cancel := context.WithTimeout(context.Background(), mutationTimeout)
@@ -111,6 +114,9 @@ func finishMessage(outcome, proxyState string, err error, source string, switche
 	case OutcomeRolledBack:
 		return fmt.Sprintf("rolled back: the deployment and its green were deleted; %s; start again with `rdsbg run --source %s`", where, source)
 	case OutcomeBlocked:
+		if nc := (*NothingChangedError)(nil); errors.As(err, &nc) {
+			return "stopped before any change: " + nc.Error()
+		}
 		return "preflight blocked the run; nothing was changed"
 	}
 	if err != nil && switchedOver {

@@ -54,6 +54,7 @@ type run struct {
 	renamesVerified    bool          // verify_renames.go
 	greenSeen          []string      // green members' identifiers, as last seen (leftovers.go)
 	readyGreen         *GreenInfo    // green as a run paused ready leaves it (ready.go)
+	changes            *changeWatch  // a fresh run's changes so far: exit 3 while none (nochange.go)
 }
 
 type taskSince struct {

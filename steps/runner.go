@@ -12,11 +12,15 @@ func (e *Engine) Run(ctx context.Context) (Finished, error) {
 	if err := ValidateOptions(opts); err != nil {
 		return e.finishEarly(OutcomeFailed, err, "")
 	}
+	changes := &changeWatch{}
+	defer e.watchChanges(changes)()
 	r, err := e.begin(ctx, opts.Source)
 	if err != nil {
-		return e.finishEarly(OutcomeFailed, err, "")
+		outcome, err := stoppedBeforeChange(changes, OutcomeFailed, err)
+		return e.finishEarly(outcome, err, "")
 	}
 	defer r.close()
+	r.changes = changes
 	if r.prior.Unfinished() {
 		err := &InputError{Input: "--source", ExitCode: ExitUsage, Message: fmt.Sprintf(
 			"an unfinished rdsbg run exists for %s (journal %s): continue it with `rdsbg resume --source %s`, or undo it with `rdsbg abort --source %s`",
@@ -36,10 +40,11 @@ func (e *Engine) Run(ctx context.Context) (Finished, error) {
 	}
 	r.upgrade = upgrade
 	checks := Preflight(ctx, r.api, r.disc, opts, upgrade)
+	checks = append(checks, r.probePermissions(ctx, opts)...) // permprobe.go
 	e.emit(Event{Type: EventPreflight, Step: StepPreflight, Checks: checks})
 	if Blocked(checks) {
 		_ = r.journal.Append(Record{Kind: RecordRunStarted, Source: r.disc.Source.ID, Options: &opts, Message: "preflight blocked"})
-		return r.finish(OutcomeBlocked, ErrBlocked, "")
+		return r.finish(OutcomeBlocked, blockedBy(checks), "")
 	}
 	plan, err := BuildPlan(r.disc, opts, upgrade, e.cfg.Clock.Now())
 	if err != nil {

@@ -22,7 +22,8 @@ func (r *run) verify(ps PlannedStep) stepImpl {
 	want := r.targetVersion()
 	return stepImpl{
 		observe: func(ctx context.Context) (stepOutcome, string, error) { return stepTodo, "", nil },
-		settle: func(ctx context.Context) error {
+		settle: func(ctx context.Context) (err error) {
+			defer func() { r.clientsBack(ctx, err) }() // verify_clients.go: warns, never fails
 			return r.e.wait(ctx, waitSpec{step: ps.ID, what: "the new primary and the proxy to be healthy", speed: pollFast, limit: r.e.cfg.Poll.ProxyTargetLimit, stable: r.e.cfg.Poll.StableReads,
 				poll: func(ctx context.Context) (bool, Progress, error) {
 					dep, err := r.findDeployment(ctx)
