@@ -19,6 +19,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/clock"
 	"github.com/rdsbg/rdsbg/awsclient/sim"
+	"github.com/rdsbg/rdsbg/internal/simtest"
 )
 
 // The process-level network and signal half of the reliability suite
@@ -237,7 +238,7 @@ func renderNetworkSection(figs []netFigures) string {
 
 func TestReliabilityNetworkAndSignals(t *testing.T) {
 	t.Parallel() // heavy: runs beside the other heavy tests (TestMain isolates the AWS settings)
-	bin := rdsbgBinary(t)
+	bin := simtest.Rdsbg(t)
 	var figs []netFigures
 	var mu sync.Mutex
 	for _, c := range netCases() {
@@ -262,14 +263,14 @@ func TestReliabilityNetworkAndSignals(t *testing.T) {
 
 func runNetCase(t *testing.T, bin string, c netCase) netFigures {
 	home := t.TempDir()
-	env := processEnv(home)
+	env := simtest.ProcessEnv(home)
 	var sc reliabilityScenario
 	for _, s := range reliabilityScenarios() {
 		if s.scenario == c.scen {
 			sc = s
 		}
 	}
-	simArgs := []string{"sim", "--listen", "127.0.0.1:0", "--scenario", c.scen, "--speed", fmt.Sprint(processSpeed)}
+	simArgs := []string{"--scenario", c.scen, "--speed", fmt.Sprint(processSpeed)}
 	if c.faults != "" {
 		path := filepath.Join(home, "faults.json")
 		if err := os.WriteFile(path, []byte(c.faults), 0o600); err != nil {
@@ -277,12 +278,12 @@ func runNetCase(t *testing.T, bin string, c netCase) netFigures {
 		}
 		simArgs = append(simArgs, "--faults", path)
 	}
-	sp, err := startSimArgs(bin, simArgs, env)
+	sp, err := simtest.StartSim(bin, simArgs, env, nil, processTimeout)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer sp.stop()
-	rl := newRelay(t, strings.TrimPrefix(sp.url, "http://"))
+	defer sp.Stop()
+	rl := newRelay(t, strings.TrimPrefix(sp.URL, "http://"))
 	stateDir := filepath.Join(home, "state")
 	args := []string{"run", "--source", sc.source, "--proxy-mode", string(sc.opts.ProxyMode), "--cleanup", string(sc.opts.Cleanup),
 		"--yes", "--confirm", sc.source, "--output", "json"}
@@ -292,7 +293,7 @@ func runNetCase(t *testing.T, bin string, c netCase) netFigures {
 	args = append(args, "--endpoint-url", "http://"+rl.addr, "--region", "us-east-1", "--state-dir", stateDir, "--time-scale", fmt.Sprint(processSpeed))
 	cmd := exec.Command(bin, args...)
 	cmd.Env = env
-	var stderr syncBuffer
+	var stderr simtest.SyncBuffer
 	cmd.Stderr = &stderr
 	// A pipe of our own, not StdoutPipe: closing its read end is the
 	// reader going away, and Wait never closes it under the scanner.
@@ -354,7 +355,7 @@ func runNetCase(t *testing.T, bin string, c netCase) netFigures {
 			}
 		}
 	}()
-	code, werr := waitExitWithin(cmd, 3*time.Minute)
+	code, werr := simtest.WaitExit(cmd, 3*time.Minute)
 	<-readDone
 	if c.when == nil {
 		close(restored)
@@ -366,7 +367,7 @@ func runNetCase(t *testing.T, bin string, c netCase) netFigures {
 	}
 	fig := netFigures{Case: c.name, Exit: code, Wall: time.Since(start)}
 	if werr != nil {
-		t.Fatalf("%v\nstderr:\n%s", werr, stderr.text())
+		t.Fatalf("%v\nstderr:\n%s", werr, stderr.String())
 	}
 	if finished == nil {
 		// stdout was closed by the case: the journal has the summary.
@@ -377,7 +378,7 @@ func runNetCase(t *testing.T, bin string, c netCase) netFigures {
 		finished = FoldJournal(recs).Finished
 	}
 	if finished == nil {
-		t.Fatalf("no summary (exit %d); stderr:\n%s", code, stderr.text())
+		t.Fatalf("no summary (exit %d); stderr:\n%s", code, stderr.String())
 	}
 	fig.Outcome, fig.ProxyState = finished.Outcome, finished.ProxyState
 	fig.Proxyless = time.Duration(finished.ProxylessWindowMS) * time.Millisecond
@@ -386,7 +387,7 @@ func runNetCase(t *testing.T, bin string, c netCase) netFigures {
 		// signal. stderr says so plainly, with the restoring command.
 		rl.set("pass")
 		want := "aws rds register-db-proxy-targets --region us-east-1 --db-proxy-name orders-proxy --target-group-name default --db-instance-identifiers orders-db"
-		errText := stderr.text()
+		errText := stderr.String()
 		t.Logf("stderr:\n%s", errText)
 		if code != ExitInterrupted || finished.ProxyState != ProxyEmpty {
 			t.Errorf("exit %d, proxy %s; want 5 and none", code, finished.ProxyState)
@@ -402,7 +403,7 @@ func runNetCase(t *testing.T, bin string, c netCase) netFigures {
 	t.Logf("run exited %d after %s", code, fig.Wall.Round(100*time.Millisecond))
 	// The faults stay armed in the simulator process: read through them
 	// with a client whose retry backoff runs on the simulator's speed.
-	api, err := awsclient.New(context.Background(), awsclient.Options{EndpointURL: sp.url, Region: "us-east-1", Simulator: true,
+	api, err := awsclient.New(context.Background(), awsclient.Options{EndpointURL: sp.URL, Region: "us-east-1", Simulator: true,
 		Clock: clock.NewScaled(processSpeed), MaxAttempts: 20})
 	if err != nil {
 		t.Fatal(err)
@@ -413,14 +414,14 @@ func runNetCase(t *testing.T, bin string, c netCase) netFigures {
 		healthy, _, state = proxyHealth(context.Background(), api, sc)
 	}
 	fig.ProxyHealth = healthy
-	if st, err := simStats(sp.url); err == nil {
+	if st, err := simtest.Stats(sp.URL); err == nil {
 		fig.Throttled = st.ThrottledCalls
 	}
 	if !healthy {
-		t.Errorf("the proxy is not healthy on the source after the run: %s\nstderr:\n%s", state, stderr.text())
+		t.Errorf("the proxy is not healthy on the source after the run: %s\nstderr:\n%s", state, stderr.String())
 	}
 	if code != ExitOK && code != ExitStepFailed {
-		t.Errorf("exit %d, want 0 or 1 (the run ends by itself, with its proxy)\nstderr:\n%s", code, stderr.text())
+		t.Errorf("exit %d, want 0 or 1 (the run ends by itself, with its proxy)\nstderr:\n%s", code, stderr.String())
 	}
 	if finished.ProxyState != ProxyOnBlue && finished.ProxyState != ProxyOnNewPrimary {
 		t.Errorf("summary names proxy state %q, want blue or new-primary", finished.ProxyState)
@@ -429,64 +430,4 @@ func runNetCase(t *testing.T, bin string, c netCase) netFigures {
 		t.Errorf("exit %d but the summary says %d", code, finished.ExitCode)
 	}
 	return fig
-}
-
-// startSimArgs is startSimProcess with any arguments (faults).
-func startSimArgs(bin string, args []string, env []string) (*simProcess, error) {
-	cmd := exec.Command(bin, args...)
-	cmd.Env = env
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	sp := &simProcess{cmd: cmd}
-	lines := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			if strings.Contains(sc.Text(), "listening on") {
-				lines <- sc.Text()
-				break
-			}
-		}
-		close(lines)
-		_, _ = io.Copy(io.Discard, out)
-	}()
-	select {
-	case line, ok := <-lines:
-		for _, f := range strings.Fields(line) {
-			if ok && strings.HasPrefix(f, "http://127.0.0.1:") {
-				sp.url = f
-				return sp, nil
-			}
-		}
-		sp.stop()
-		return nil, fmt.Errorf("rdsbg sim printed no URL: %q", line)
-	case <-time.After(processTimeout):
-		sp.stop()
-		return nil, fmt.Errorf("rdsbg sim did not start within %s", processTimeout)
-	}
-}
-
-// waitExitWithin waits for a started cmd, at most limit.
-func waitExitWithin(cmd *exec.Cmd, limit time.Duration) (int, error) {
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		return exitCode(err), nil
-	case <-time.After(limit):
-		_ = cmd.Process.Kill()
-		<-done
-		return -1, fmt.Errorf("%s did not finish within %s", strings.Join(cmd.Args[:2], " "), limit)
-	}
-}
-
-func (b *syncBuffer) text() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"sort"
@@ -17,6 +16,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/clock"
 	"github.com/rdsbg/rdsbg/awsclient/sim"
+	"github.com/rdsbg/rdsbg/internal/simtest"
 )
 
 // The reliability suite (issue 6): the real SDK against the simulator,
@@ -63,38 +63,11 @@ func (s reliabilityScenario) options() Options {
 	return o
 }
 
-// newReliabilityEnv is newEngineEnv without isolateAWSEnv: TestReliability
-// isolates the environment once, so that its subtests may run in parallel
-// (t.Setenv forbids that).
+// newReliabilityEnv is newEngineEnv with its journal on a memory
+// filesystem: a thousand runs write many records.
 func newReliabilityEnv(t *testing.T, o sim.Options) *engineEnv {
 	t.Helper()
-	clk := clock.NewVirtual(simStart)
-	o.Clock = clk
-	if o.Timings == nil {
-		fast := sim.FastTimings() // the figures these tests were written for
-		o.Timings = &fast
-	}
-	s, err := sim.New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(s)
-	t.Cleanup(srv.Close)
-	api, err := awsclient.New(context.Background(), awsclient.Options{
-		EndpointURL: srv.URL, Region: "us-east-1", Simulator: true, Clock: clk, HTTPClient: srv.Client(),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	calls := awsclient.NewCallLog()
-	client, err := awsclient.New(context.Background(), awsclient.Options{
-		EndpointURL: srv.URL, Region: "us-east-1", Simulator: true, Clock: clk, Calls: calls, HTTPClient: srv.Client(),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &engineEnv{simEnv: &simEnv{api: api, sim: s, clock: clk, srv: srv}, calls: calls, client: client, stateDir: memoryTempDir(t),
-		approver: &scriptedApprover{t: t, answers: map[string]Decision{}}, events: &eventLog{}}
+	return newEngineEnvIn(t, o, memoryTempDir(t))
 }
 
 // memoryTempDir is a temporary directory on a memory filesystem where the
@@ -477,7 +450,7 @@ func TestReliability(t *testing.T) {
 		}
 	})
 	t.Run("sigkill", func(t *testing.T) {
-		bin := rdsbgBinary(t)
+		bin := simtest.Rdsbg(t)
 		// The detach procedure on an instance after every record; on an
 		// Aurora cluster (renamed clusters and members) after every fourth.
 		for _, kc := range []struct {

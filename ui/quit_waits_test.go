@@ -10,6 +10,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/clock"
 	"github.com/rdsbg/rdsbg/awsclient/sim"
+	"github.com/rdsbg/rdsbg/internal/simtest"
 	"github.com/rdsbg/rdsbg/steps"
 )
 
@@ -164,9 +165,9 @@ func (h *harness) pumpUntilGate(hit <-chan struct{}) bool {
 // gatedSimConfig is simConfig with the gate in front of the simulator.
 func gatedSimConfig(t *testing.T, scenario string, gate *pollGate) Config {
 	t.Helper()
-	isolateAWSEnv(t)
+	simtest.IsolateAWSEnv(t)
 	clk := clock.NewVirtual(t0)
-	s, err := sim.New(sim.Options{Scenario: scenario, Clock: clk, Timings: fastTimings()})
+	s, err := sim.New(sim.Options{Scenario: scenario, Clock: clk, Timings: simtest.FastTimings()})
 	if err != nil {
 		t.Fatal(err)
 	}

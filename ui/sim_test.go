@@ -2,15 +2,13 @@ package ui
 
 import (
 	"context"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/clock"
 	"github.com/rdsbg/rdsbg/awsclient/sim"
+	"github.com/rdsbg/rdsbg/internal/simtest"
 	"github.com/rdsbg/rdsbg/steps"
 )
 
@@ -18,39 +16,16 @@ import (
 // wizard Config whose real SDK client talks to it on a virtual clock.
 func simConfig(t *testing.T, scenario string) Config {
 	t.Helper()
-	isolateAWSEnv(t)
-	clk := clock.NewVirtual(t0)
-	s, err := sim.New(sim.Options{Scenario: scenario, Clock: clk, Timings: fastTimings()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(s)
-	t.Cleanup(srv.Close)
+	simtest.IsolateAWSEnv(t)
+	s := simtest.NewServer(t, sim.Options{Scenario: scenario, Clock: clock.NewVirtual(t0)})
 	calls := awsclient.NewCallLog()
 	api, err := awsclient.New(context.Background(), awsclient.Options{
-		EndpointURL: srv.URL, Region: "us-east-1", Simulator: true, Clock: clk, Calls: calls, HTTPClient: srv.Client(),
+		EndpointURL: s.URL, Region: simtest.Region, Simulator: true, Clock: s.Clock, Calls: calls, HTTPClient: s.HTTPClient(),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Config{API: api, Calls: calls, Clock: clk, StateDir: t.TempDir()}
-}
-
-// isolateAWSEnv keeps the machine's AWS settings out of the test.
-func isolateAWSEnv(t *testing.T) {
-	t.Helper()
-	dir := t.TempDir()
-	for _, k := range []string{
-		"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE",
-		"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_RDS", "AWS_ENDPOINT_URL_STS",
-		"AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CA_BUNDLE", "AWS_MAX_ATTEMPTS", "AWS_RETRY_MODE",
-	} {
-		t.Setenv(k, "")
-		os.Unsetenv(k)
-	}
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "config"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
+	return Config{API: api, Calls: calls, Clock: s.Clock, StateDir: t.TempDir()}
 }
 
 // pumpUntilDone feeds the engine's events and approvals into the wizard,
