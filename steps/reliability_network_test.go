@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -30,113 +28,6 @@ import (
 // is back, with no operator action, and the run must end in a state its
 // summary names. One representative case runs in every `go test ./...`;
 // the whole table with RDSBG_LONG=1 (.ci/run).
-
-// relay forwards loopback TCP connections to target, or refuses them (the
-// port closed: connection refused), or black-holes them (accepted, never
-// answered), on command.
-type relay struct {
-	addr, target string
-
-	mu    sync.Mutex
-	mode  string // "pass", "refuse", "blackhole"
-	ln    net.Listener
-	conns map[net.Conn]bool
-}
-
-func newRelay(t *testing.T, target string) *relay {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &relay{addr: ln.Addr().String(), target: target, mode: "pass", ln: ln, conns: map[net.Conn]bool{}}
-	go r.accept(ln)
-	t.Cleanup(func() { r.set("refuse") })
-	return r
-}
-
-func (r *relay) accept(ln net.Listener) {
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		r.mu.Lock()
-		mode := r.mode
-		r.conns[c] = true
-		r.mu.Unlock()
-		if mode == "blackhole" {
-			go io.Copy(io.Discard, c) // read, never answer
-			continue
-		}
-		go r.pipe(c)
-	}
-}
-
-func (r *relay) pipe(c net.Conn) {
-	u, err := net.Dial("tcp", r.target)
-	if err != nil {
-		r.drop(c)
-		return
-	}
-	r.mu.Lock()
-	r.conns[u] = true
-	r.mu.Unlock()
-	go func() { io.Copy(u, c); r.drop(u) }()
-	io.Copy(c, u)
-	r.drop(c)
-}
-
-func (r *relay) drop(c net.Conn) {
-	r.mu.Lock()
-	delete(r.conns, c)
-	r.mu.Unlock()
-	c.Close()
-}
-
-// set switches the relay's mode. refuse closes the port and every
-// connection (with RST); blackhole keeps the port, cuts the way to the
-// target and answers nothing; pass opens the port again.
-func (r *relay) set(mode string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.mode == mode {
-		return
-	}
-	prev := r.mode
-	r.mode = mode
-	switch mode {
-	case "refuse", "blackhole":
-		if mode == "refuse" && r.ln != nil {
-			r.ln.Close()
-			r.ln = nil
-		}
-		for c := range r.conns {
-			if tc, ok := c.(*net.TCPConn); ok && mode == "refuse" {
-				tc.SetLinger(0)
-			}
-			c.Close()
-			delete(r.conns, c)
-		}
-	case "pass":
-		if prev == "refuse" {
-			for i := 0; i < 100; i++ {
-				ln, err := net.Listen("tcp", r.addr)
-				if err == nil {
-					r.ln = ln
-					go r.accept(ln)
-					break
-				}
-				time.Sleep(20 * time.Millisecond)
-			}
-		} else {
-			for c := range r.conns { // the black-holed ones
-				c.Close()
-				delete(r.conns, c)
-			}
-		}
-	}
-}
 
 // netCase is one row of the table.
 type netCase struct {
@@ -308,37 +199,27 @@ func runNetCase(t *testing.T, bin string, c netCase) netFigures {
 		t.Fatal(err)
 	}
 	w.Close()
+	// The faults follow the run's own events, on its own (scaled) clock:
+	// the network comes back once the run stamps an event c.down after
+	// the trigger (its calls keep failing meanwhile, each an api-call
+	// event); in "giveup" the operator's first SIGINT answers the first
+	// call that fails on the refused network, the second answers the
+	// compensation that the first started.
 	var finished *Finished
-	var acted sync.Once
-	restored := make(chan struct{})
-	act := func() {
-		switch c.action {
-		case "refuse", "blackhole":
-			rl.set(c.action)
-			go func() {
-				time.Sleep(time.Duration(float64(c.down) / processSpeed))
-				rl.set("pass")
-				close(restored)
-			}()
-			return
-		case "sighup":
-			_ = cmd.Process.Signal(syscall.SIGHUP)
-		case "close-stdout":
-			stdout.Close()
-		case "giveup":
-			rl.set("refuse")
-			go func() {
-				time.Sleep(300 * time.Millisecond)
-				_ = cmd.Process.Signal(syscall.SIGINT)
-				time.Sleep(700 * time.Millisecond)
-				_ = cmd.Process.Signal(syscall.SIGINT)
-			}()
+	var triggered, outage bool
+	var downSince, last time.Time
+	var restoreErr error
+	signals := 0
+	restore := func() {
+		if outage {
+			outage = false
+			restoreErr = rl.set("pass")
 		}
-		close(restored)
 	}
 	readDone := make(chan struct{})
 	go func() {
 		defer close(readDone)
+		defer restore() // the run ended first
 		sc := bufio.NewScanner(stdout)
 		sc.Buffer(make([]byte, 0, 1<<16), 64<<20)
 		for sc.Scan() {
@@ -346,8 +227,33 @@ func runNetCase(t *testing.T, bin string, c netCase) netFigures {
 			if json.Unmarshal(sc.Bytes(), &ev) != nil {
 				continue
 			}
-			if c.when != nil && c.when(ev) {
-				acted.Do(act)
+			if ev.Time.After(last) {
+				last = ev.Time
+			}
+			if !triggered && c.when != nil && c.when(ev) {
+				triggered = true
+				switch c.action {
+				case "refuse", "blackhole":
+					_ = rl.set(c.action)
+					outage, downSince = true, last
+				case "sighup":
+					_ = cmd.Process.Signal(syscall.SIGHUP)
+				case "close-stdout":
+					stdout.Close()
+				case "giveup":
+					_ = rl.set("refuse")
+				}
+			}
+			if outage && !last.Before(downSince.Add(c.down)) {
+				restore()
+			}
+			if triggered && c.action == "giveup" {
+				switch {
+				case signals == 0 && ev.Type == EventAPICall && ev.Call != nil && !ev.Call.OK(),
+					signals == 1 && ev.Type == EventCompensation:
+					_ = cmd.Process.Signal(syscall.SIGINT)
+					signals++
+				}
 			}
 			if ev.Type == EventRunFinished && ev.Finished != nil {
 				f := *ev.Finished
@@ -357,13 +263,14 @@ func runNetCase(t *testing.T, bin string, c netCase) netFigures {
 	}()
 	code, werr := simtest.WaitExit(cmd, 3*time.Minute)
 	<-readDone
-	if c.when == nil {
-		close(restored)
-	}
-	select {
-	case <-restored:
-	case <-time.After(10 * time.Second):
+	if c.when != nil && !triggered {
 		t.Errorf("the fault was never triggered")
+	}
+	if restoreErr != nil {
+		t.Errorf("the relay could not open its port again: %v", restoreErr)
+	}
+	if c.action == "giveup" && signals != 2 {
+		t.Errorf("%d SIGINT sent, want 2: no failed call or no compensation seen", signals)
 	}
 	fig := netFigures{Case: c.name, Exit: code, Wall: time.Since(start)}
 	if werr != nil {
