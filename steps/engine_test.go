@@ -99,7 +99,7 @@ type engineEnv struct {
 
 func newEngineEnv(t *testing.T, o sim.Options) *engineEnv {
 	t.Helper()
-	return newEngineEnvIn(t, o, t.TempDir())
+	return newEngineEnvIn(t, o, memoryTempDir(t)) // the journal's fsyncs are not what these tests test
 }
 
 // newEngineEnvIn is newEngineEnv with its journal in stateDir. It does not
