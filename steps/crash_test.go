@@ -40,6 +40,30 @@ func runUntilCrash(t *testing.T, eng *Engine, k int) (crashed bool) {
 	return false
 }
 
+// killAtStep runs the legacy detach plan and kills it (a panic, as a
+// SIGKILL would) as step at starts; the event log then starts afresh, for
+// the next command's events only.
+func killAtStep(t *testing.T, env *engineEnv, at StepID) {
+	t.Helper()
+	env.events.hook = func(ev Event) {
+		if ev.Type == EventStepStarted && ev.Step == at {
+			panic(crashSignal{})
+		}
+	}
+	func() {
+		defer func() {
+			if p := recover(); p != nil {
+				if _, ok := p.(crashSignal); !ok {
+					panic(p)
+				}
+			}
+		}()
+		_, _ = env.engine(t, legacyOpts).Run(context.Background())
+		t.Fatalf("the run was not killed at %s", at)
+	}()
+	env.events = &eventLog{}
+}
+
 // assertLegacyEndState: the legacy detach run finished: the proxy on the
 // new primary, the old primary renamed, one deployment ever created.
 func assertLegacyEndState(t *testing.T, env *engineEnv, f Finished) {
