@@ -7,7 +7,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/clock"
 	"github.com/rdsbg/rdsbg/awsclient/sim"
 	"github.com/rdsbg/rdsbg/internal/simtest"
@@ -181,12 +180,5 @@ func gatedSimConfig(t *testing.T, scenario string, gate *pollGate) Config {
 			close(gate.release) // a failed test must not leave a handler blocked
 		}
 	})
-	calls := awsclient.NewCallLog()
-	api, err := awsclient.New(context.Background(), awsclient.Options{
-		EndpointURL: srv.URL, Region: "us-east-1", Simulator: true, Clock: clk, Calls: calls, HTTPClient: srv.Client(),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return Config{API: api, Calls: calls, Clock: clk, StateDir: t.TempDir()}
+	return wizardConfig(t, srv.URL, srv.Client(), clk)
 }

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -18,14 +19,21 @@ func simConfig(t *testing.T, scenario string) Config {
 	t.Helper()
 	simtest.IsolateAWSEnv(t)
 	s := simtest.NewServer(t, sim.Options{Scenario: scenario, Clock: clock.NewVirtual(t0)})
+	return wizardConfig(t, s.URL, s.HTTPClient(), s.Clock)
+}
+
+// wizardConfig is a wizard Config whose real SDK client, with a call log,
+// reaches the simulator at url through hc on the virtual clock clk.
+func wizardConfig(t *testing.T, url string, hc *http.Client, clk *clock.Virtual) Config {
+	t.Helper()
 	calls := awsclient.NewCallLog()
 	api, err := awsclient.New(context.Background(), awsclient.Options{
-		EndpointURL: s.URL, Region: simtest.Region, Simulator: true, Clock: s.Clock, Calls: calls, HTTPClient: s.HTTPClient(),
+		EndpointURL: url, Region: simtest.Region, Simulator: true, Clock: clk, Calls: calls, HTTPClient: hc,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Config{API: api, Calls: calls, Clock: s.Clock, StateDir: t.TempDir()}
+	return Config{API: api, Calls: calls, Clock: clk, StateDir: t.TempDir()}
 }
 
 // pumpUntilDone feeds the engine's events and approvals into the wizard,
