@@ -41,24 +41,11 @@ func wizardConfig(t *testing.T, url string, hc *http.Client, clk *clock.Virtual)
 // the engine returns. It blocks on the engine, never on time.
 func (h *harness) pumpUntilDone() (approvals []string) {
 	h.t.Helper()
-	for {
-		select {
-		case m := <-h.w.bridge.msgs:
-			h.send(m)
-			if c := h.pending(); c != nil {
-				approvals = append(approvals, c.approval.Kind+":"+string(c.approval.Step))
-				h.expectApproval(c.approval.Kind)
-				h.approve()
-			}
-		case m := <-h.async:
-			// Deliver what the engine sent before returning, then the end.
-			for len(h.w.bridge.msgs) > 0 {
-				h.send(<-h.w.bridge.msgs)
-			}
-			h.send(m)
-			return approvals
-		}
-	}
+	h.pumpUntil(func(c *confirmation) bool {
+		approvals = append(approvals, c.approval.Kind+":"+string(c.approval.Step))
+		return false
+	})
+	return approvals
 }
 
 func TestWizardDrivesSimulatorToSummary(t *testing.T) {
