@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/rdsbg/rdsbg/awsclient/clock"
-	"github.com/rdsbg/rdsbg/internal/simtest"
+	"github.com/rdsbg/rdsbg/awsclient/simtest"
 )
 
 // An emulator's HTML 500 page (moto without DescribeDBEngineVersions) is a

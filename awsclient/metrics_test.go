@@ -8,7 +8,7 @@ import (
 
 	"github.com/rdsbg/rdsbg/awsclient/clock"
 	"github.com/rdsbg/rdsbg/awsclient/sim"
-	"github.com/rdsbg/rdsbg/internal/simtest"
+	"github.com/rdsbg/rdsbg/awsclient/simtest"
 )
 
 // The real SDK CloudWatch client (smithy-rpcv2-cbor) against the simulator.

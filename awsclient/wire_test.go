@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/rdsbg/rdsbg/awsclient/clock"
-	"github.com/rdsbg/rdsbg/internal/simtest"
+	"github.com/rdsbg/rdsbg/awsclient/simtest"
 )
 
 // Hand-written awsQuery answers (rds-facts.md §6), for tests that must not

@@ -17,7 +17,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/clock"
 	"github.com/rdsbg/rdsbg/awsclient/sim"
-	"github.com/rdsbg/rdsbg/internal/simtest"
+	"github.com/rdsbg/rdsbg/awsclient/simtest"
 )
 
 // The process-level network and signal half of the reliability suite

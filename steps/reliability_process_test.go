@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/rdsbg/rdsbg/awsclient"
-	"github.com/rdsbg/rdsbg/internal/simtest"
+	"github.com/rdsbg/rdsbg/awsclient/simtest"
 )
 
 // The process-level half of the reliability suite: a real `rdsbg run`

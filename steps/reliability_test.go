@@ -16,7 +16,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/clock"
 	"github.com/rdsbg/rdsbg/awsclient/sim"
-	"github.com/rdsbg/rdsbg/internal/simtest"
+	"github.com/rdsbg/rdsbg/awsclient/simtest"
 )
 
 // The reliability suite (issue 6): the real SDK against the simulator,

@@ -9,7 +9,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/clock"
 	"github.com/rdsbg/rdsbg/awsclient/sim"
-	"github.com/rdsbg/rdsbg/internal/simtest"
+	"github.com/rdsbg/rdsbg/awsclient/simtest"
 )
 
 // simEnv is the real SDK client talking to the in-process simulator over

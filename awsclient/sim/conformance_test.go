@@ -13,7 +13,7 @@ import (
 
 	"github.com/rdsbg/rdsbg/awsclient/clock"
 	"github.com/rdsbg/rdsbg/awsclient/sim"
-	"github.com/rdsbg/rdsbg/internal/simtest"
+	"github.com/rdsbg/rdsbg/awsclient/simtest"
 )
 
 // cli runs `aws rds …` (aws-cli v1) against the simulator and returns

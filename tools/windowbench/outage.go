@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rdsbg/rdsbg/internal/simtest"
+	"github.com/rdsbg/rdsbg/awsclient/simtest"
 )
 
 // The outage table (issue 11, "Done when"): the total time a proxy that
