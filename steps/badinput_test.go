@@ -24,7 +24,7 @@ func optionsFromFlags(t *testing.T, flags string) Options {
 		switch fields[i] {
 		case "--source":
 			o.Source = v
-		case "--deployment-name":
+		case "--blue-green-deployment-name":
 			o.DeploymentName = v
 		case "--target-engine-version":
 			o.TargetEngineVersion = v

@@ -538,7 +538,7 @@ func (p *preflight) existingDeployment() {
 			return
 		}
 		p.add(CheckExistingDeployment, title, CheckFail, fmt.Sprintf("Deployment %s (%s, %s) already exists for %s; a source can have only one.", dep.Name, dep.ID, dep.Status, p.d.Source.ID),
-			fmt.Sprintf("pass --deployment-name %s to carry on with it, or delete it: aws rds delete-blue-green-deployment --region %s --blue-green-deployment-identifier %s", dep.Name, p.d.Source.Region, dep.ID))
+			fmt.Sprintf("pass --blue-green-deployment-name %s to carry on with it, or delete it: aws rds delete-blue-green-deployment --region %s --blue-green-deployment-identifier %s", dep.Name, p.d.Source.Region, dep.ID))
 		return
 	}
 	p.add(CheckExistingDeployment, title, CheckPass, fmt.Sprintf("No blue/green deployment exists for %s.", p.d.Source.ID), "")
@@ -548,7 +548,7 @@ func (p *preflight) deploymentName(ctx context.Context) {
 	const title = "Deployment name valid and free"
 	name := p.o.DeploymentName
 	if len(name) > maxDeploymentName || !deploymentNamePattern.MatchString(name) {
-		p.add(CheckDeploymentName, title, CheckFail, fmt.Sprintf("%q is not a valid deployment name (1–60 characters, a letter first, letters, digits and single hyphens).", name), "--deployment-name <valid name>")
+		p.add(CheckDeploymentName, title, CheckFail, fmt.Sprintf("%q is not a valid deployment name (1–60 characters, a letter first, letters, digits and single hyphens).", name), "--blue-green-deployment-name <valid name>")
 		return
 	}
 	all, err := p.api.ListDeployments(ctx, "")
@@ -563,7 +563,7 @@ func (p *preflight) deploymentName(ctx context.Context) {
 		if strings.EqualFold(dep.Source, p.d.Source.ARN) || strings.EqualFold(dep.Target, p.d.Source.ARN) {
 			continue // ours: adopted (see existing-deployment)
 		}
-		p.add(CheckDeploymentName, title, CheckFail, fmt.Sprintf("Deployment name %s is taken by %s (source %s); names are unique per account and Region.", name, dep.ID, dep.Source), "--deployment-name <another name>")
+		p.add(CheckDeploymentName, title, CheckFail, fmt.Sprintf("Deployment name %s is taken by %s (source %s); names are unique per account and Region.", name, dep.ID, dep.Source), "--blue-green-deployment-name <another name>")
 		return
 	}
 	p.add(CheckDeploymentName, title, CheckPass, fmt.Sprintf("%s is valid and free.", name), "")
