@@ -437,7 +437,8 @@ func (p *preflight) targetParameterGroups(ctx context.Context) {
 		return
 	}
 	if p.upgrade != nil && p.upgrade.Major {
-		p.add(CheckTargetParameterGroup, title, CheckWarn, "A major upgrade without --target-db-parameter-group-name gives green the default parameter group of the new family: custom settings of blue's group do not carry over.", "--target-db-parameter-group-name <group in the new family>")
+		// Same words as the wizard's form (parameter_groups.go).
+		p.add(CheckTargetParameterGroup, title, CheckWarn, "--target-db-parameter-group-name: "+EmptyGroupMeaning(false, true, ""), "--target-db-parameter-group-name <group in the new family>")
 		return
 	}
 	p.add(CheckTargetParameterGroup, title, CheckPass, "Green keeps blue's parameter groups.", "")

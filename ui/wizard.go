@@ -23,6 +23,9 @@ type backend struct {
 	listSources    func(ctx context.Context) ([]steps.SourceSummary, error)
 	describe       func(ctx context.Context, source string) (steps.SourceSummary, error)
 	upgradeTargets func(ctx context.Context, engine, version string) ([]awsclient.UpgradeTarget, error)
+	// parameterGroups lists the parameter groups by family (options.go's
+	// picker); nil: the form takes typed names.
+	parameterGroups func(ctx context.Context, engine string, cluster bool) (steps.ParameterGroupCatalog, error)
 	// unfinished returns the journal of an unfinished run for source, or "".
 	unfinished func(ctx context.Context, source string) (string, error)
 	// status is `rdsbg status` as text.
@@ -187,10 +190,15 @@ func (w *wizard) tick() tea.Cmd {
 }
 
 func (w *wizard) loadTargets(src steps.SourceSummary) tea.Cmd {
-	targets, ctx := w.be.upgradeTargets, w.ctx
+	targets, groups, ctx := w.be.upgradeTargets, w.be.parameterGroups, w.ctx
 	return func() tea.Msg {
 		t, err := targets(ctx, src.Engine, src.EngineVersion)
-		return targetsLoadedMsg{targets: t, err: err}
+		msg := targetsLoadedMsg{targets: t, err: err}
+		if groups != nil {
+			g, gerr := groups(ctx, src.Engine, src.Kind == steps.KindCluster)
+			msg.groups, msg.groupsErr = &g, gerr
+		}
+		return msg
 	}
 }
 
