@@ -209,6 +209,7 @@ func (w *wizard) startRun(mode string, opts steps.Options) tea.Cmd {
 		w.resetRun() // back from a declined plan
 	}
 	w.phase, w.front = phaseRun, screenPreflight
+	w.preflight.back = w.options != nil // esc (nav.go)
 	runCtx, cancel := context.WithCancel(w.ctx)
 	w.cancelRun = cancel
 	w.engineRunning = true
@@ -419,6 +420,7 @@ func (w *wizard) onApproval(msg approvalMsg) {
 	switch {
 	case msg.approval.Kind == "plan":
 		w.plan.confirm, w.front = c, screenPlan
+		w.declineWhenGoingBack(c) // esc on the preflight screen (nav.go)
 	case msg.approval.Kind == "error" || msg.approval.Error != nil:
 		w.errScreen.confirm, w.front = c, screenError
 	case msg.approval.Kind == "critical-section" || w.run.planned(msg.approval.Step).Critical:
@@ -460,6 +462,7 @@ func (w *wizard) onRunDone(msg runDoneMsg) tea.Cmd {
 	if w.run.finished != nil {
 		w.exitCode = w.run.finished.ExitCode
 		w.front = screenSummary
+		w.summary.back = w.options != nil && (w.exitCode == steps.ExitPreflight || w.exitCode == steps.ExitUsage) // esc (nav.go)
 	}
 	if w.stopping {
 		w.quitting = true
