@@ -268,7 +268,11 @@ func renderMembers(st Styles, width int, members []awsclient.SwitchoverMember, c
 		}
 		rows[i] = []string{mark, shortARN(m.Source), "→", target, orDash(m.Status)}
 	}
-	return renderTable(st, width, []string{" ", "BLUE (SOURCE)", " ", "GREEN (TARGET)", "STATUS"}, rows, func(row, col int) cellStyle {
+	headers := []string{" ", "BLUE (SOURCE)", " ", "GREEN (TARGET)", "STATUS"}
+	if !fits(headers, rows, width) {
+		return stackedMembers(st, width, members, changed) // table_fit.go
+	}
+	return renderTable(st, width, headers, rows, func(row, col int) cellStyle {
 		var s cellStyle
 		if col == 4 {
 			s = styled(statusStyle(st, members[row].Status))
@@ -293,7 +297,11 @@ func renderProxyTargets(st Styles, width int, targets []awsclient.ProxyTarget) s
 		}
 		rows[i] = []string{t.ProxyName, orDash(t.RdsResourceID), t.Type, orDash(t.Role), orDash(t.Health.State), orDash(reason)}
 	}
-	return renderTable(st, width, []string{"PROXY", "TARGET", "TYPE", "ROLE", "HEALTH", "REASON"}, rows, func(row, col int) cellStyle {
+	headers := []string{"PROXY", "TARGET", "TYPE", "ROLE", "HEALTH", "REASON"}
+	if !fits(headers, rows, width) {
+		return compactProxyTargets(st, width, targets) // table_fit.go
+	}
+	return renderTable(st, width, headers, rows, func(row, col int) cellStyle {
 		if col == 4 {
 			return styled(statusStyle(st, targets[row].Health.State))
 		}
