@@ -111,7 +111,7 @@ func compactProxyTargets(st Styles, width int, targets []awsclient.ProxyTarget) 
 // stackedMembers is the narrow layout of renderMembers.
 func stackedMembers(st Styles, width int, members []awsclient.SwitchoverMember, changed map[string]bool) string {
 	var rows [][]string
-	var owner []int  // member index of each row
+	var owner []int   // member index of each row
 	var isBlue []bool // the member's first line
 	for i, m := range members {
 		mark := " "
