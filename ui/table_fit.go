@@ -22,12 +22,6 @@ import (
 // Only a terminal narrower than a name itself falls back to lipgloss's
 // shrinking.
 
-// fits reports whether the table's natural width is at most width.
-func fits(headers []string, rows [][]string, width int) bool {
-	widths, ok := naturalWidths(headers, rows, cellWidths{})
-	return ok && tableWidth(widths) <= width
-}
-
 // kindOf is a target's TYPE and ROLE in a few letters.
 func kindOf(t awsclient.ProxyTarget) string {
 	kind := strings.ToLower(t.Type)
@@ -73,15 +67,7 @@ func compactProxyTargets(st Styles, width int, targets []awsclient.ProxyTarget) 
 		for i, t := range ts {
 			rows[i] = []string{orDash(t.RdsResourceID), kindOf(t), orDash(t.Health.State), orDash(reasonOf(t))}
 		}
-		var table string
-		if fits(headers, rows, width) {
-			table = renderTable(st, width, headers, rows, func(row, col int) cellStyle {
-				if col == 2 {
-					return styled(statusStyle(st, ts[row].Health.State))
-				}
-				return cellStyle{}
-			})
-		} else {
+		stacked := func() string {
 			// The reason under its target, indented.
 			var stacked [][]string
 			var health []string // per stacked row, "" for a reason line
@@ -93,13 +79,19 @@ func compactProxyTargets(st Styles, width int, targets []awsclient.ProxyTarget) 
 					health = append(health, "")
 				}
 			}
-			table = renderTable(st, width, headers[:3], stacked, func(row, col int) cellStyle {
+			return renderTable(st, width, headers[:3], stacked, func(row, col int) cellStyle {
 				if col == 2 && health[row] != "" {
 					return styled(statusStyle(st, health[row]))
 				}
 				return cellStyle{}
 			})
 		}
+		table := renderTableOr(st, width, headers, rows, func(row, col int) cellStyle {
+			if col == 2 {
+				return styled(statusStyle(st, ts[row].Health.State))
+			}
+			return cellStyle{}
+		}, stacked)
 		blocks = append(blocks, st.Bold.Render(p)+"\n"+table)
 	}
 	if legend := "KIND rw read/write · ro read-only"; len(legend) <= width {
