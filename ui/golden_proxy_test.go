@@ -32,3 +32,15 @@ func TestGoldenProxyTargets(t *testing.T) {
 		return h
 	})
 }
+
+// TestGoldenOptionsParameterGroup: the picker on a major target, its help
+// line naming the default group green gets when it is left empty.
+func TestGoldenOptionsParameterGroup(t *testing.T) {
+	forSizes(t, func(t *testing.T, width, height int) *harness {
+		h := optionsHarness(t, width, height, steps.SourceSummary{ID: srcID, Kind: "instance", Engine: "postgres", EngineVersion: "15.7", Proxies: []string{"orders-proxy"}})
+		h.keys("right", "right") // 16.4
+		toField(t, h, flagGroup)
+		h.mustShow("‹ (empty) ›", "default.postgres16")
+		return h
+	})
+}

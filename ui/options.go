@@ -513,6 +513,7 @@ func (m *optionsModel) flagLine() string {
 		}
 		parts = append(parts, f.flag+" "+v)
 	}
+	parts = append(parts, storageFlagParts(m.base)...) // options_groups.go: not in the form, carried
 	return strings.Join(parts, " ")
 }
 

@@ -117,9 +117,36 @@ func (m *optionsModel) groupsHelp(cluster bool) string {
 	if family == "" {
 		return ". The family of " + m.greenVersion() + " is unknown, so no group is offered. " + meaning
 	}
-	s := fmt.Sprintf(", from the %s of family %s in this Region. ", plural(len(names), "group"), family)
+	var s string
+	switch len(names) {
+	case 0:
+		s = ": no group of family " + family + " exists in this Region (create one, or leave it empty). "
+	case 1:
+		s = ": empty, or the one group of family " + family + " in this Region. "
+	default:
+		s = fmt.Sprintf(": empty, or one of the %d groups of family %s in this Region. ", len(names), family)
+	}
 	if cur := m.value(flag); cur != "" && indexOf(names, cur) < 0 {
 		s += cur + " is not of family " + family + ": AWS would refuse it. "
 	}
 	return s + meaning
+}
+
+// storageFlagParts are the storage flags given on the command line: the
+// form has no fields for them, it carries them to the run and names them
+// in its flag line, so the headless repeat is the same run.
+func storageFlagParts(o steps.Options) []string {
+	var parts []string
+	if o.TargetStorageType != "" {
+		parts = append(parts, "--target-storage-type "+o.TargetStorageType)
+	}
+	for _, n := range []struct {
+		flag string
+		v    int32
+	}{{"--target-allocated-storage", o.TargetAllocatedStorage}, {"--target-iops", o.TargetIops}, {"--target-storage-throughput", o.TargetStorageThroughput}} {
+		if n.v != 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", n.flag, n.v))
+		}
+	}
+	return parts
 }

@@ -47,7 +47,7 @@ func TestOptionsPickParameterGroupOfTheTargetFamily(t *testing.T) {
 	if strings.Join(pg.choices, " ") != "(empty) default.postgres15 orders-pg15" {
 		t.Fatalf("no upgrade: choices %v, want the postgres15 groups", pg.choices)
 	}
-	h.mustShow("‹ (empty) ›", "from the 2 groups of family postgres15", "Empty: each green instance keeps the parameter group of its blue instance.")
+	h.mustShow("‹ (empty) ›", "one of the 2 groups of family postgres15", "Empty: each green instance keeps the parameter group of its blue instance.")
 
 	// A major target: the choices become the new family's groups, and
 	// the help line states what AWS does when left empty.
@@ -66,7 +66,7 @@ func TestOptionsPickParameterGroupOfTheTargetFamily(t *testing.T) {
 	if !strings.Contains(want, "default.postgres16") {
 		t.Fatalf("meaning %q does not name the default group", want)
 	}
-	h.mustShow("from the 2 groups of family postgres16")
+	h.mustShow("one of the 2 groups of family postgres16")
 	if !strings.Contains(strings.Join(strings.Fields(h.view()), " "), want) {
 		t.Errorf("help line lacks %q:\n%s", want, h.view())
 	}
