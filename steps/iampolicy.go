@@ -109,6 +109,14 @@ func IAMPolicy(plan Plan, proxies []awsclient.Proxy) PolicyDocument {
 			reads = append(reads, "rds:DescribeDBClusterParameters")
 		}
 	}
+	// The family check of a named target group lists the groups
+	// (parameter_groups.go); without the permission it is skipped.
+	if o.TargetDBParameterGroupName != "" {
+		reads = append(reads, "rds:DescribeDBParameterGroups")
+	}
+	if o.TargetDBClusterParameterGroupName != "" {
+		reads = append(reads, "rds:DescribeDBClusterParameterGroups")
+	}
 	if o.Cleanup == CleanupOldBlue {
 		if cluster {
 			reads = append(reads, "rds:DescribeDBClusterSnapshots")

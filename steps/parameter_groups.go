@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/rdsbg/rdsbg/awsclient"
 )
@@ -103,4 +104,35 @@ func LoadParameterGroupCatalog(ctx context.Context, api interface {
 		}
 	}
 	return c, nil
+}
+
+// customGroupFamilyMismatch checks the family of the target groups the
+// flags name against green's family, by listing the groups
+// (DescribeDBParameterGroups / DescribeDBClusterParameterGroups): AWS
+// refuses a group of another family at creation, which in the detach
+// procedure comes after the proxy was emptied. "" when they fit, when a
+// group is not listed (the existence check reports it), or when the list
+// cannot be read (the create call still checks).
+func customGroupFamilyMismatch(ctx context.Context, api awsclient.Parameters, o Options, family string) string {
+	for _, g := range []struct {
+		name, flag string
+		cluster    bool
+	}{
+		{o.TargetDBParameterGroupName, "--target-db-parameter-group-name", false},
+		{o.TargetDBClusterParameterGroupName, "--target-db-cluster-parameter-group-name", true},
+	} {
+		if g.name == "" {
+			continue
+		}
+		groups, err := api.ListParameterGroups(ctx, g.cluster)
+		if err != nil {
+			continue
+		}
+		for _, have := range groups {
+			if strings.EqualFold(have.Name, g.name) && have.Family != "" && have.Family != family {
+				return fmt.Sprintf("%s %s is of family %s, but green needs family %s: AWS refuses it when the deployment is created.", g.flag, g.name, have.Family, family)
+			}
+		}
+	}
+	return ""
 }

@@ -433,7 +433,7 @@ func (p *preflight) targetParameterGroups(ctx context.Context) {
 			p.add(CheckTargetParameterGroup, title, CheckFail, msg, "pass a parameter group of the target version's family")
 			return
 		}
-		p.add(CheckTargetParameterGroup, title, CheckPass, "Found "+strings.Join(found, ", ")+"; the family of a custom group is not visible to rdsbg: make sure it matches the target version.", "")
+		p.add(CheckTargetParameterGroup, title, CheckPass, "Found "+strings.Join(found, ", ")+"; their family fits the target version where rdsbg may list the groups (rds:DescribeDBParameterGroups, rds:DescribeDBClusterParameterGroups).", "")
 		return
 	}
 	if p.upgrade != nil && p.upgrade.Major {
@@ -667,5 +667,5 @@ func (p *preflight) defaultGroupFamilyMismatch(ctx context.Context, groups []str
 			return fmt.Sprintf("%s is the default group of family %s, but green runs %s %s (family %s).", g, family, p.d.Source.Engine, version, ev.Family)
 		}
 	}
-	return ""
+	return customGroupFamilyMismatch(ctx, p.api, p.o, ev.Family) // parameter_groups.go
 }
