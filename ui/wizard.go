@@ -205,8 +205,8 @@ func (w *wizard) loadTargets(src steps.SourceSummary) tea.Cmd {
 // startRun launches the engine in its own goroutine (a tea.Cmd) and arms the
 // bridge reader.
 func (w *wizard) startRun(mode string, opts steps.Options) tea.Cmd {
-	if w.run.started || w.run.plan != nil {
-		w.resetRun() // back from a declined plan
+	if w.run.started || w.run.plan != nil || w.run.finished != nil {
+		w.resetRun() // back from a declined plan, or from esc on preflight (nav.go)
 	}
 	w.phase, w.front = phaseRun, screenPreflight
 	w.preflight.back = w.options != nil // esc (nav.go)
