@@ -125,3 +125,33 @@ func TestEscOnJournalScreenGoesBackToSources(t *testing.T) {
 		t.Fatal("going back started the engine")
 	}
 }
+
+// Esc during a preflight that then blocks: the form is back, and the next
+// run starts from a clean state (not the blocked run's outcome).
+func TestEscDuringBlockedPreflight(t *testing.T) {
+	cfg := simConfig(t, sim.ScenarioRDSPostgresLegacy)
+	cfg.Options = steps.Options{Source: "orders-db", TargetDBParameterGroupName: "ghost-group"}
+	h := newHarness(t, cfg, engineBackend(cfg), 100, 40)
+	h.drain(h.w.Init())
+	toContinue(h)
+	h.keys("enter", "esc")
+	if !h.pumpUntil(func(*confirmation) bool { return false }) {
+		t.Fatal("the run did not end")
+	}
+	if h.w.phase != phaseOptions {
+		t.Fatalf("not back on the options:\n%s", h.view())
+	}
+	pg := toField(t, h, flagGroup)
+	for pg.value() != "" {
+		h.keys("right")
+	}
+	toContinue(h)
+	h.keys("enter")
+	if h.w.run.finished != nil {
+		t.Fatalf("the new run starts with the old outcome %+v", h.w.run.finished)
+	}
+	if done := h.pumpUntil(func(c *confirmation) bool { return c.approval.Kind == "plan" }); done {
+		t.Fatalf("the fixed run ended before its plan:\n%s", h.view())
+	}
+	noChangeCalls(t, h)
+}
