@@ -77,26 +77,10 @@ func withStorageOptions(in awsclient.CreateDeploymentInput, o Options) awsclient
 	return in
 }
 
-// storageCLIArgs are the options as create-blue-green-deployment flags
-// (the AWS CLI's names are rdsbg's).
-func storageCLIArgs(o Options) []string {
-	var args []string
-	if o.TargetStorageType != "" {
-		args = append(args, "--target-storage-type", shellQuote(o.TargetStorageType))
-	}
-	for _, n := range []struct {
-		flag string
-		v    int32
-	}{{"--target-allocated-storage", o.TargetAllocatedStorage}, {"--target-iops", o.TargetIops}, {"--target-storage-throughput", o.TargetStorageThroughput}} {
-		if n.v != 0 {
-			args = append(args, n.flag, fmt.Sprint(n.v))
-		}
-	}
-	return args
-}
-
-// storageOptionLines are the options as plan rows ("flag value").
-func storageOptionLines(o Options) [][2]string {
+// StorageFlagValues are the options set, as (flag, value) pairs in flag
+// order: the plan's rows, the create line's arguments and the wizard's
+// flag line all come from here.
+func StorageFlagValues(o Options) [][2]string {
 	var rows [][2]string
 	for i, v := range []string{o.TargetStorageType, num(o.TargetAllocatedStorage), num(o.TargetIops), num(o.TargetStorageThroughput)} {
 		if v != "" {
@@ -105,6 +89,19 @@ func storageOptionLines(o Options) [][2]string {
 	}
 	return rows
 }
+
+// storageCLIArgs are the options as create-blue-green-deployment flags
+// (the AWS CLI's names are rdsbg's).
+func storageCLIArgs(o Options) []string {
+	var args []string
+	for _, fv := range StorageFlagValues(o) {
+		args = append(args, fv[0], shellQuote(fv[1]))
+	}
+	return args
+}
+
+// storageOptionLines are the options as plan rows ("flag value").
+func storageOptionLines(o Options) [][2]string { return StorageFlagValues(o) }
 
 func num(n int32) string {
 	if n == 0 {

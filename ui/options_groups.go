@@ -137,16 +137,8 @@ func (m *optionsModel) groupsHelp(cluster bool) string {
 // in its flag line, so the headless repeat is the same run.
 func storageFlagParts(o steps.Options) []string {
 	var parts []string
-	if o.TargetStorageType != "" {
-		parts = append(parts, "--target-storage-type "+o.TargetStorageType)
-	}
-	for _, n := range []struct {
-		flag string
-		v    int32
-	}{{"--target-allocated-storage", o.TargetAllocatedStorage}, {"--target-iops", o.TargetIops}, {"--target-storage-throughput", o.TargetStorageThroughput}} {
-		if n.v != 0 {
-			parts = append(parts, fmt.Sprintf("%s %d", n.flag, n.v))
-		}
+	for _, fv := range steps.StorageFlagValues(o) {
+		parts = append(parts, fv[0]+" "+fv[1])
 	}
 	return parts
 }
