@@ -268,14 +268,7 @@ func memberKey(m awsclient.SwitchoverMember) string { return m.Source }
 func renderMembers(st Styles, width int, members []awsclient.SwitchoverMember, changed map[string]bool) string {
 	rows := make([][]string, len(members))
 	for i, m := range members {
-		mark := " "
-		if changed[memberKey(m)] {
-			mark = "•"
-		}
-		target := shortARN(m.Target)
-		if target == "" {
-			target = "(not created yet)"
-		}
+		mark, target := memberCells(m, changed) // table_fit.go
 		rows[i] = []string{mark, shortARN(m.Source), "→", target, orDash(m.Status)}
 	}
 	headers := []string{" ", "BLUE (SOURCE)", " ", "GREEN (TARGET)", "STATUS"}

@@ -100,20 +100,26 @@ func compactProxyTargets(st Styles, width int, targets []awsclient.ProxyTarget) 
 	return strings.Join(blocks, "\n")
 }
 
+// memberCells are a member's change mark and green's name.
+func memberCells(m awsclient.SwitchoverMember, changed map[string]bool) (mark, target string) {
+	mark = " "
+	if changed[memberKey(m)] {
+		mark = "•"
+	}
+	target = shortARN(m.Target)
+	if target == "" {
+		target = "(not created yet)"
+	}
+	return mark, target
+}
+
 // stackedMembers is the narrow layout of renderMembers.
 func stackedMembers(st Styles, width int, members []awsclient.SwitchoverMember, changed map[string]bool) string {
 	var rows [][]string
 	var owner []int   // member index of each row
 	var isBlue []bool // the member's first line
 	for i, m := range members {
-		mark := " "
-		if changed[memberKey(m)] {
-			mark = "•"
-		}
-		target := shortARN(m.Target)
-		if target == "" {
-			target = "(not created yet)"
-		}
+		mark, target := memberCells(m, changed)
 		rows = append(rows, []string{mark, shortARN(m.Source), orDash(m.Status)}, []string{" ", "→ " + target, ""})
 		owner = append(owner, i, i)
 		isBlue = append(isBlue, true, false)
