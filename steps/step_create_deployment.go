@@ -58,6 +58,7 @@ func (c cliBuilder) createDeployment(src Source, o Options, upgradeAtCreate bool
 	if o.UpgradeTargetStorageConfig {
 		args = append(args, "--upgrade-target-storage-config")
 	}
+	args = append(args, storageCLIArgs(o)...) // storage_options.go
 	args = append(args, "--query BlueGreenDeployment.BlueGreenDeploymentIdentifier --output text")
 	return "BGD=$(" + c.rds("create-blue-green-deployment", args...) + ")"
 }
@@ -97,6 +98,7 @@ func (r *run) createDeployment(ps PlannedStep) stepImpl {
 				UpgradeTargetStorageConfig:        o.UpgradeTargetStorageConfig,
 				Tags:                              r.deploymentTags(), // proxy_tags.go
 			}
+			in = withStorageOptions(in, o) // storage_options.go
 			if o.UpgradeVia != UpgradeViaModify {
 				in.TargetEngineVersion = r.targetVersion()
 			}
