@@ -80,9 +80,10 @@ type simProcess struct {
 }
 
 // startSimProcess starts `rdsbg sim` on a free loopback port and reads its
-// URL from the first line it prints. The caller stops it.
-func startSimProcess(bin, scenario string, env []string) (*simProcess, error) {
-	cmd := exec.Command(bin, "sim", "--listen", "127.0.0.1:0", "--scenario", scenario, "--speed", fmt.Sprint(processSpeed), "--timings", "fast")
+// URL from the first line it prints; extra are further flags (--faults).
+// The caller stops it.
+func startSimProcess(bin, scenario string, env []string, extra ...string) (*simProcess, error) {
+	cmd := exec.Command(bin, append([]string{"sim", "--listen", "127.0.0.1:0", "--scenario", scenario, "--speed", fmt.Sprint(processSpeed), "--timings", "fast"}, extra...)...)
 	cmd.Env = env
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
