@@ -69,7 +69,7 @@ func (b *bridge) Approve(ctx context.Context, a steps.Approval) (steps.Decision,
 	case <-ctx.Done():
 		return steps.DecisionDecline, ctx.Err()
 	case <-b.done:
-		return steps.DecisionDecline, errProgramGone
+		return lostTerminalAnswer(ctx, a) // lost_terminal.go
 	}
 	select {
 	case d := <-answer:
@@ -77,7 +77,7 @@ func (b *bridge) Approve(ctx context.Context, a steps.Approval) (steps.Decision,
 	case <-ctx.Done():
 		return steps.DecisionDecline, ctx.Err()
 	case <-b.done:
-		return steps.DecisionDecline, errProgramGone
+		return lostTerminalAnswer(ctx, a)
 	}
 }
 
