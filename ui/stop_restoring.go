@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 
 	"charm.land/bubbles/v2/key"
@@ -21,7 +22,7 @@ import (
 
 // stopRestoring is the wizard's side of that question.
 type stopRestoring struct {
-	compensating bool // a compensation event came and the run has not finished
+	compensating bool // compensation announced itself and has not ended
 	ask          *confirmation
 	requested    bool // confirmed: the engine was told to stop trying
 }
@@ -42,7 +43,15 @@ var stopRestoringKey = key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "stop
 func (w *wizard) observeStop(e steps.Event) {
 	switch e.Type {
 	case steps.EventCompensation:
-		w.stops.compensating = true
+		// Only compensation (steps/compensate.go) stops at GiveUp; a
+		// rollback's or an abort's messages do not offer the question.
+		switch {
+		case strings.HasPrefix(e.Message, "re-registering"), strings.HasPrefix(e.Message, "attempt "),
+			strings.HasPrefix(e.Message, "waiting for the switchover in progress"):
+			w.stops.compensating = true
+		case strings.HasPrefix(e.Message, "proxy restored"), strings.HasPrefix(e.Message, "rolling back"):
+			w.stops.compensating = false
+		}
 	case steps.EventRunFinished:
 		w.stops.compensating, w.stops.ask = false, nil
 	}
@@ -66,7 +75,7 @@ func (w *wizard) onStopKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		}
 		return nil, true
 	}
-	if !s.compensating || s.requested || !w.engineRunning || w.typing() || !key.Matches(msg, stopRestoringKey) {
+	if !w.offersStop() || w.typing() || !key.Matches(msg, stopRestoringKey) {
 		return nil, false
 	}
 	source := w.cfg.Options.Source
@@ -90,6 +99,14 @@ func (w *wizard) onStopKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 	return nil, true
 }
 
+// offersStop: compensation runs and a proxy of the run is EMPTY (a
+// rollback's or an abort's messages alone do not offer it: GiveUp does not
+// stop them).
+func (w *wizard) offersStop() bool {
+	s := &w.stops
+	return s.compensating && !s.requested && w.engineRunning && trafficEmpty(w.run)
+}
+
 // stopRestoringView is the question, or the key that asks it, for the
 // footer; "" when compensation is not running.
 func (w *wizard) stopRestoringView(c *Common) string {
@@ -99,7 +116,7 @@ func (w *wizard) stopRestoringView(c *Common) string {
 		return s.ask.view(c, false)
 	case s.requested && w.engineRunning:
 		return c.Styles.Bad.Render("Stopping: rdsbg no longer restores the proxy; it stays EMPTY.")
-	case s.compensating && w.engineRunning:
+	case w.offersStop():
 		return c.Styles.Warn.Render(wrap(c.contentWidth(), "Restoring the proxy, for as long as it takes. x stops trying and leaves it EMPTY (typed confirmation)."))
 	}
 	return ""
