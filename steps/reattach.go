@@ -202,7 +202,13 @@ func (r *run) registerDuringDeletion(ctx context.Context, dep *awsclient.Deploym
 				return true, Progress{}, nil
 			}
 			if !refusal(err) {
-				return false, Progress{}, err // throttled, 5xx, refused connection: the wait retries it
+				if retryable(ctx, err) {
+					return false, Progress{}, err // throttled, 5xx, refused connection: the wait retries it
+				}
+				// Denied, not found: waiting fixes nothing; the rollback
+				// fails and compensation (which the operator can stop)
+				// takes over.
+				return false, Progress{}, &fatalError{err: err}
 			}
 			refusals++
 			d, derr := r.api.DescribeDeployment(ctx, dep.ID)
