@@ -46,7 +46,7 @@ func newIAMPolicyCommand(g *globalFlags, stdout io.Writer) *cobra.Command {
 			if err != nil {
 				return exitFor(err)
 			}
-			fmt.Fprint(stdout, steps.IAMPolicy(plan, d.ProxyInfo).JSON())
+			fmt.Fprint(stdout, steps.IAMPolicy(plan, d.ProxyInfo, steps.PolicyScope{NoMetrics: g.noMetrics}).JSON())
 			return nil
 		},
 	}

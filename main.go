@@ -587,7 +587,7 @@ func newPlanCommand(g *globalFlags, stdout io.Writer) *cobra.Command {
 				}
 			case "markdown":
 				fmt.Fprint(stdout, steps.RenderMarkdown(plan))
-				fmt.Fprint(stdout, steps.RenderIAMPolicyMarkdown(plan, d.ProxyInfo))
+				fmt.Fprint(stdout, steps.RenderIAMPolicyMarkdown(plan, d.ProxyInfo, steps.PolicyScope{NoMetrics: g.noMetrics}))
 				fmt.Fprint(stdout, renderChecks(checks, true))
 			default:
 				fmt.Fprint(stdout, renderChecks(checks, false))
