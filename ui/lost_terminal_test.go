@@ -42,7 +42,9 @@ func TestLostTerminalAnswersApprovalsSafely(t *testing.T) {
 // goes on, reaches the critical section's approval with nobody to answer,
 // and pauses `ready` with the proxy on blue. The section never starts.
 func TestLostTerminalStopsAtTheNextApprovalNeverInTheSection(t *testing.T) {
-	gate := &pollGate{trigger: "RegisterDBProxyTargets", triggers: 1, poll: "DescribeBlueGreenDeployments", nthPoll: 2,
+	// The first RegisterDBProxyTargets is preflight's permission probe
+	// (steps/permprobe.go); the second is blue's, before provision-green.
+	gate := &pollGate{trigger: "RegisterDBProxyTargets", triggers: 2, poll: "DescribeBlueGreenDeployments", nthPoll: 2,
 		hit: make(chan struct{}), release: make(chan struct{})}
 	cfg := gatedSimConfig(t, sim.ScenarioRDSPostgresLegacy, gate)
 	cfg.Options = steps.Options{Source: "orders-db", ProxyMode: steps.ProxyModeDetach}
