@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/awsclient/simtest"
 )
 
 // The lost-journal case of issue 12 at process level: a real `rdsbg run`
@@ -25,9 +26,9 @@ import (
 //     one deployment ever created and the proxy on the new primary.
 func TestProcessLostJournalFoundThroughTheTag(t *testing.T) {
 	t.Parallel() // heavy: runs beside the other heavy tests (TestMain isolates the AWS settings)
-	bin := rdsbgBinary(t)
+	bin := simtest.Rdsbg(t)
 	dir := t.TempDir()
-	env := processEnv(filepath.Join(dir, "home"))
+	env := simtest.ProcessEnv(filepath.Join(dir, "home"))
 	faults := filepath.Join(dir, "faults.json")
 	if err := os.WriteFile(faults, []byte(`[{"refuse_register_while_provisioning":true}]`), 0o600); err != nil {
 		t.Fatal(err)
@@ -36,11 +37,11 @@ func TestProcessLostJournalFoundThroughTheTag(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.stop()
+	defer s.Stop()
 	stateDir := filepath.Join(dir, "state")
 	journal := JournalPath(stateDir, "orders-db")
 
-	cmd, out := rdsbgCommand(bin, s.url, stateDir, env, "run", "--source", "orders-db", "--proxy-mode", "detach", "--yes", "--confirm", "orders-db", "--output", "json")
+	cmd, out := rdsbgCommand(bin, s.URL, stateDir, env, "run", "--source", "orders-db", "--proxy-mode", "detach", "--yes", "--confirm", "orders-db", "--output", "json")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -54,14 +55,14 @@ func TestProcessLostJournalFoundThroughTheTag(t *testing.T) {
 			_ = cmd.Process.Kill()
 			waitErr = <-done
 		}
-		t.Fatalf("the run never reached attach-proxy-blue (exit %d):\n%s", exitCode(waitErr), out.String())
+		t.Fatalf("the run never reached attach-proxy-blue (exit %d):\n%s", simtest.ExitCode(waitErr), out.String())
 	}
 	_ = cmd.Process.Signal(syscall.SIGKILL)
-	if code := exitCode(<-done); code != -int(syscall.SIGKILL) {
+	if code := simtest.ExitCode(<-done); code != -int(syscall.SIGKILL) {
 		t.Fatalf("the run ended by itself (exit %d) before the kill:\n%s", code, out.String())
 	}
 	ctx := context.Background()
-	api, err := awsclient.New(ctx, awsclient.Options{EndpointURL: s.url, Region: "us-east-1", Simulator: true})
+	api, err := awsclient.New(ctx, awsclient.Options{EndpointURL: s.URL, Region: "us-east-1", Simulator: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,11 +74,11 @@ func TestProcessLostJournalFoundThroughTheTag(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	before, err := simStats(s.url)
+	before, err := simtest.Stats(s.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, sout := rdsbgCommand(bin, s.url, stateDir, env, "status")
+	st, sout := rdsbgCommand(bin, s.URL, stateDir, env, "status")
 	code, err := runToExit(st)
 	if err != nil || code != ExitOK {
 		t.Fatalf("status without --source and journal: exit %d, %v\n%s", code, err, sout.String())
@@ -87,11 +88,11 @@ func TestProcessLostJournalFoundThroughTheTag(t *testing.T) {
 			t.Errorf("status lacks %q:\n%s", want, sout.String())
 		}
 	}
-	if after, err := simStats(s.url); err != nil || after.Mutations != before.Mutations {
+	if after, err := simtest.Stats(s.URL); err != nil || after.Mutations != before.Mutations {
 		t.Errorf("status changed AWS: %d mutations, was %d (%v)", after.Mutations, before.Mutations, err)
 	}
 
-	rs, rout := rdsbgCommand(bin, s.url, stateDir, env, "resume", "--yes", "--confirm", "orders-db", "--output", "json")
+	rs, rout := rdsbgCommand(bin, s.URL, stateDir, env, "resume", "--yes", "--confirm", "orders-db", "--output", "json")
 	code, err = runToExit(rs)
 	if err != nil {
 		t.Fatal(err)
@@ -106,7 +107,7 @@ func TestProcessLostJournalFoundThroughTheTag(t *testing.T) {
 		t.Errorf("the proxy serves blue again but keeps %s=%q", TagDetached, tags)
 	}
 
-	rn, nout := rdsbgCommand(bin, s.url, stateDir, env, "run", "--source", "orders-db", "--proxy-mode", "detach", "--yes", "--confirm", "orders-db", "--output", "json")
+	rn, nout := rdsbgCommand(bin, s.URL, stateDir, env, "run", "--source", "orders-db", "--proxy-mode", "detach", "--yes", "--confirm", "orders-db", "--output", "json")
 	code, err = runToExit(rn)
 	if err != nil || code != ExitOK || !strings.Contains(nout.String(), "done; the proxy targets the new primary") {
 		t.Fatalf("run after the restore: exit %d, %v\n%s", code, err, nout.String())
@@ -114,7 +115,7 @@ func TestProcessLostJournalFoundThroughTheTag(t *testing.T) {
 	if healthy, _, detail := proxyHealth(ctx, api, sc); !healthy {
 		t.Errorf("after the run the proxy is not serving the new primary: %s", detail)
 	}
-	if stats, err := simStats(s.url); err != nil || stats.DeploymentsCreated != 1 {
+	if stats, err := simtest.Stats(s.URL); err != nil || stats.DeploymentsCreated != 1 {
 		t.Errorf("deployments created %d (%v), want the one the killed run made, adopted", stats.DeploymentsCreated, err)
 	}
 }

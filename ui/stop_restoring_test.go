@@ -1,14 +1,12 @@
 package ui
 
 import (
-	"context"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
-	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/clock"
 	"github.com/rdsbg/rdsbg/awsclient/sim"
+	"github.com/rdsbg/rdsbg/awsclient/simtest"
 	"github.com/rdsbg/rdsbg/steps"
 )
 
@@ -18,24 +16,13 @@ import (
 // identifier does: the run ends exit 5 with the proxy EMPTY and the
 // command that restores it.
 func TestWizardStopsRestoringOnlyOnTheTypedIdentifier(t *testing.T) {
-	isolateAWSEnv(t)
-	clk := clock.NewVirtual(t0)
-	s, err := sim.New(sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy, Clock: clk, Timings: fastTimings(), Faults: []sim.Fault{
+	simtest.IsolateAWSEnv(t)
+	srv := simtest.NewServer(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy, Clock: clock.NewVirtual(t0), Faults: []sim.Fault{
 		{Switchover: "fail"},
 		{Operation: "RegisterDBProxyTargets", Code: "ServiceUnavailable", Message: "Service Unavailable", HTTPStatus: 503, After: "SwitchoverBlueGreenDeployment"},
 	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(s)
-	t.Cleanup(srv.Close)
-	calls := awsclient.NewCallLog()
-	api, err := awsclient.New(context.Background(), awsclient.Options{EndpointURL: srv.URL, Region: "us-east-1", Simulator: true, Clock: clk, Calls: calls, HTTPClient: srv.Client()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := Config{API: api, Calls: calls, Clock: clk, StateDir: t.TempDir(),
-		Options: steps.Options{Source: "orders-db", ProxyMode: steps.ProxyModeDetach}}
+	cfg := wizardConfig(t, srv.URL, srv.HTTPClient(), srv.Clock)
+	cfg.Options = steps.Options{Source: "orders-db", ProxyMode: steps.ProxyModeDetach}
 	h := newHarness(t, cfg, engineBackend(cfg), 100, 40)
 	h.drain(h.w.Init())
 	for range len(h.w.options.fields) {
