@@ -25,6 +25,9 @@ func engineBackend(cfg Config) backend {
 		upgradeTargets: func(ctx context.Context, engine, version string) ([]awsclient.UpgradeTarget, error) {
 			return steps.UpgradeTargets(ctx, api, engine, version)
 		},
+		parameterGroups: func(ctx context.Context, engine string, cluster bool) (steps.ParameterGroupCatalog, error) {
+			return steps.LoadParameterGroupCatalog(ctx, api, engine, cluster)
+		},
 		unfinished: func(ctx context.Context, source string) (string, error) {
 			journals, err := steps.UnfinishedJournals(cfg.StateDir)
 			if err != nil {
