@@ -720,6 +720,9 @@ func newResumeCommand(g *globalFlags, stdin io.Reader, stdout, stderr io.Writer)
 			if source == "" {
 				found, err := unfinishedSource(g.stateDir, stderr)
 				if err != nil {
+					found, _, err = taggedSource(cmd.Context(), *g, stderr, output, "resume", err) // detached_cli.go
+				}
+				if err != nil {
 					return err
 				}
 				source = found
@@ -785,6 +788,9 @@ func newStatusCommand(g *globalFlags, stdout io.Writer) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if source == "" {
 				found, listed, err := statusSource(g.stateDir, output, stdout)
+				if err != nil {
+					found, listed, err = taggedSource(cmd.Context(), *g, stdout, output, "status", err) // detached_cli.go
+				}
 				if err != nil || listed {
 					return err
 				}

@@ -51,7 +51,7 @@ func engineBackend(cfg Config) backend {
 			eng, err := steps.New(steps.Config{
 				API: api, Calls: cfg.Calls, Clock: cfg.Clock, StateDir: cfg.StateDir,
 				Approver: approver, Sink: sink, Options: opts, Poll: cfg.Poll, Metrics: cfg.Metrics, ProbeDSN: cfg.ProbeDSN,
-				Hooks: cfg.Hooks, HookTimeout: cfg.HookTimeout, GiveUp: cfg.GiveUp,
+				Hooks: cfg.Hooks, HookTimeout: cfg.HookTimeout, GiveUp: giveUpWith(cfg.GiveUp, approver), // stop_restoring.go
 			})
 			if err != nil {
 				return steps.Finished{}, err

@@ -120,6 +120,7 @@ type wizard struct {
 	stopping  bool
 	quitting  bool
 
+	stops         stopRestoring // the operator's "stop restoring the proxy" (stop_restoring.go)
 	engineRunning bool
 	engineDone    chan struct{}
 	cancelRun     context.CancelFunc
@@ -386,6 +387,7 @@ func (w *wizard) onJournalChoice(mode string) tea.Cmd {
 
 func (w *wizard) onEvent(e steps.Event) {
 	w.run.apply(e)
+	w.observeStop(e)
 	switch e.Type {
 	case steps.EventPreflight:
 		if w.front < screenPlan {
@@ -513,6 +515,9 @@ func (w *wizard) onKey(msg tea.KeyPressMsg) tea.Cmd {
 			return w.requestQuit(true)
 		}
 		return nil
+	}
+	if cmd, ok := w.onStopKey(msg); ok {
+		return cmd
 	}
 	if cmd, ok := w.navigate(msg); ok {
 		return cmd
