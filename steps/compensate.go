@@ -10,6 +10,10 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient"
 )
 
+// How a run is undone, in one place: compensation after a failure, the
+// rollback at --max-proxy-outage, abort's deletion (abort.go calls
+// rollback) and the fallback from the native to the detach regime.
+//
 // Compensation (design.md §5): a failure or an interrupt after a
 // deregistration puts the proxy's target back before the run stops —
 // blue before the switchover, the new primary after it, a switchover in
@@ -229,4 +233,194 @@ func (r *run) describeEmpty(f *Finished) {
 	since := r.emptyFrom()
 	f.ProxyEmptySince = &since
 	f.RestoreCommands = r.restoreCommands()
+}
+
+// fail compensates, then finishes with the outcome the error implies.
+func (r *run) fail(ctx context.Context, err error) (Finished, error) {
+	state, cerr := r.compensate(ctx, err)
+	if cerr != nil {
+		// The operator stopped compensation with a proxy empty: exit 5.
+		return r.finish(OutcomeInterrupted, cerr, state)
+	}
+	return r.finish(outcomeOf(err), err, state)
+}
+
+// fallbackToDetach handles a creation refused under auto mode's native
+// plan: nothing has changed yet, so ask, re-plan in detach and go on.
+func (r *run) fallbackToDetach(ctx context.Context, fb *errFallbackDetach) error {
+	info := errorInfo(fb.err)
+	text := fmt.Sprintf("AWS refused to create the blue/green deployment while %s is a target of %s (%s). Native RDS Proxy support does not apply to this database. Nothing has been changed. rdsbg can switch to the detach procedure: deregister the proxy, create the deployment, register blue again at once while green is provisioning, and detach/re-attach around the switchover. %s",
+		r.plan.Source.ID, proxyNames(r.proxies), awsWords(fb.err), detachOutageNote(proxyNames(r.proxies), r.plan.Options.maxProxyOutage()))
+	d, err := r.decide(ctx, Approval{Kind: "fallback-detach", Step: StepCreateDeployment, Title: "Switch to the detach procedure?", Text: text,
+		Severity: SeverityReversible, Error: info, Choices: []Decision{DecisionApprove, DecisionDecline}})
+	if err != nil {
+		return err
+	}
+	if d != DecisionApprove {
+		return fmt.Errorf("%w: the detach fallback was declined", ErrDeclined)
+	}
+	r.e.emit(Event{Type: EventNotice, Step: StepCreateDeployment, Message: "switching to the detach regime after AWS refused the creation with a registered proxy"})
+	opts := r.plan.Options
+	opts.ProxyMode = ProxyModeDetach
+	d2 := r.disc
+	d2.Proxies = r.proxies
+	plan, err := BuildPlan(d2, opts, r.upgrade, r.e.cfg.Clock.Now())
+	if err != nil {
+		return err
+	}
+	r.plan = plan
+	p := plan
+	r.e.emit(Event{Type: EventPlanReady, Plan: &p, Message: "re-planned for the detach regime"})
+	r.saveRunbook()
+	return r.journal.Append(Record{Kind: RecordPlan, Plan: &p, Message: "fallback to detach"})
+}
+
+// rollback deletes the deployment with its green and restores the
+// original proxy registrations. Only before a switchover.
+func (r *run) rollback(ctx context.Context) error {
+	cctx, cancel := detached(ctx, 2*r.e.cfg.Poll.DeleteLimit+r.e.cfg.Poll.ProxyTargetLimit) // registration during the deletion, health, then the deletion
+	defer cancel()
+	dep, err := r.findDeployment(cctx)
+	if err != nil {
+		return err
+	}
+	if r.pastSwitchover(dep) {
+		return fatal("the switchover has started (deployment %s): rolling back is no longer possible", dep.Status)
+	}
+	if dep != nil {
+		r.compensation("deleting deployment %s and its green resources", dep.ID)
+		if dep.Status != "DELETING" {
+			if _, err := r.api.DeleteDeployment(cctx, dep.ID, true); err != nil && awsclient.Classify(err) != awsclient.KindNotFound {
+				return fmt.Errorf("delete deployment %s: %w", dep.ID, err)
+			}
+		}
+	}
+	// Registered as soon as AWS accepts it, not after the deletion
+	// (registerDuringDeletion); the deletion is waited out after the proxy serves.
+	r.compensation("registering the original targets with %s", proxyNames(r.proxies))
+	if err := r.registerDuringDeletion(cctx, dep); err != nil {
+		return err
+	}
+	if err := r.waitHealthy(cctx, StepAttachProxyBlue, "the original proxy targets to be AVAILABLE"); err != nil {
+		return err
+	}
+	if dep != nil {
+		if err := r.waitDeploymentGone(cctx, StepCreateDeployment, dep.ID); err != nil {
+			return err
+		}
+	}
+	r.compensation("the proxy targets %s again", r.plan.Source.ID)
+	return nil
+}
+
+func (r *run) compensation(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	r.e.emit(Event{Type: EventCompensation, Message: msg})
+	_ = r.journal.Append(Record{Kind: RecordCompensation, Message: msg, DeploymentID: r.dep.id})
+}
+
+// rollbackOutage undoes the run after errOutageRollback and ends it with
+// the proxy on blue, naming what is left.
+func (r *run) rollbackOutage(ctx context.Context, orb *errOutageRollback) (Finished, error) {
+	var green []string
+	if dep, err := r.findDeployment(ctx); err == nil && dep != nil {
+		for _, m := range dep.Members {
+			if m.Target != "" {
+				green = append(green, m.Target)
+			}
+		}
+	}
+	r.compensation("rolling back: %v", orb)
+	if err := r.rollback(ctx); err != nil {
+		return r.fail(ctx, fmt.Errorf("%v; the rollback did not finish: %w", orb, err))
+	}
+	r.e.emit(Event{Type: EventCompensation, Message: r.leftAfterRollback(ctx, green)})
+	return r.finish(OutcomeRolledBack, orb, ProxyOnBlue)
+}
+
+// leftAfterRollback names what the rollback leaves: green resources AWS is
+// still deleting, and the journal.
+func (r *run) leftAfterRollback(ctx context.Context, green []string) string {
+	var still []string
+	for _, arn := range green {
+		id, status := lastField(arn), ""
+		var err error
+		switch {
+		case strings.Contains(arn, ":db:"):
+			var i awsclient.Instance
+			i, err = r.api.DescribeInstance(ctx, id)
+			status = i.Status
+		case strings.Contains(arn, ":cluster:"):
+			var c awsclient.Cluster
+			c, err = r.api.DescribeCluster(ctx, id)
+			status = c.Status
+		default:
+			continue // custom endpoints go with their cluster
+		}
+		if err == nil {
+			still = append(still, fmt.Sprintf("%s (%s)", id, status))
+		}
+	}
+	msg := fmt.Sprintf("rolled back: the proxy targets blue (%s); deployment %s is deleted", r.plan.Source.ID, orNone(r.dep.id))
+	if len(still) > 0 {
+		msg += "; AWS is still deleting green: " + strings.Join(still, ", ")
+	} else {
+		msg += " with its green"
+	}
+	return msg + "; left: the journal " + r.journal.Path() + "; start again with `rdsbg run` when AWS accepts the registration, or use --proxy-mode native where AWS supports it"
+}
+
+// registerDuringDeletion registers the original targets while AWS deletes
+// dep (nil: no deployment), as soon as AWS accepts it: the rollback's
+// outage is then the deletion call plus the registration, not the whole
+// deletion too. Whether AWS accepts a registration while the deployment
+// is DELETING is undocumented (rds-facts §5.4 says only that a DB in a
+// deployment cannot be registered; the simulator no longer counts a
+// DELETING deployment), so a refusal is retried at the fast cadence until
+// it is accepted or the deployment is gone, then registered as usual.
+func (r *run) registerDuringDeletion(ctx context.Context, dep *awsclient.Deployment) error {
+	if dep == nil {
+		return r.registerAll(ctx)
+	}
+	gone, refusals := false, 0
+	started := r.e.cfg.Clock.Now()
+	err := r.e.wait(ctx, waitSpec{step: StepAttachProxyBlue, what: "AWS to accept the original targets while deployment " + dep.ID + " is deleted", speed: pollFast, limit: r.e.cfg.Poll.DeleteLimit,
+		poll: func(ctx context.Context) (bool, Progress, error) {
+			err := r.registerAll(ctx)
+			if err == nil {
+				return true, Progress{}, nil
+			}
+			if !refusal(err) {
+				if retryable(ctx, err) {
+					return false, Progress{}, err // throttled, 5xx, refused connection: the wait retries it
+				}
+				// Denied, not found: waiting fixes nothing; the rollback
+				// fails and compensation (which the operator can stop)
+				// takes over.
+				return false, Progress{}, &fatalError{err: err}
+			}
+			refusals++
+			d, derr := r.api.DescribeDeployment(ctx, dep.ID)
+			if awsclient.Classify(derr) == awsclient.KindNotFound {
+				gone = true
+				return true, Progress{DeploymentID: dep.ID, DeploymentStatus: "deleted"}, nil
+			}
+			if derr != nil {
+				return false, Progress{}, derr
+			}
+			p := r.depProgress(d)
+			p.Waiting = fmt.Sprintf("AWS refuses to register %s while deployment %s is %s (%s): retrying until it accepts or the deployment is gone",
+				r.plan.Source.ID, dep.ID, d.Status, awsWords(err))
+			return false, p, nil
+		}})
+	if err != nil {
+		return err
+	}
+	if gone {
+		return r.registerAll(ctx)
+	}
+	if refusals > 0 {
+		r.compensation("AWS accepted the original targets %s after %d refusal(s) while deployment %s was being deleted", r.e.cfg.Clock.Now().Sub(started).Round(time.Second), refusals, dep.ID)
+	}
+	return nil
 }

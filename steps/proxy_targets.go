@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/rdsbg/rdsbg/awsclient"
@@ -189,88 +188,6 @@ func (r *run) closeProxyless() {
 	if r.proxyless.closeAt(now) {
 		_ = r.journal.Append(Record{Kind: RecordProxyless, State: "closed", Time: now, Message: fmt.Sprintf("proxy-less for %s", r.proxyless.window)})
 	}
-}
-
-// fallbackToDetach handles a creation refused under auto mode's native
-// plan: nothing has changed yet, so ask, re-plan in detach and go on.
-func (r *run) fallbackToDetach(ctx context.Context, fb *errFallbackDetach) error {
-	info := errorInfo(fb.err)
-	text := fmt.Sprintf("AWS refused to create the blue/green deployment while %s is a target of %s (%s). Native RDS Proxy support does not apply to this database. Nothing has been changed. rdsbg can switch to the detach procedure: deregister the proxy, create the deployment, register blue again at once while green is provisioning, and detach/re-attach around the switchover. %s",
-		r.plan.Source.ID, proxyNames(r.proxies), awsWords(fb.err), detachOutageNote(proxyNames(r.proxies), r.plan.Options.maxProxyOutage()))
-	d, err := r.decide(ctx, Approval{Kind: "fallback-detach", Step: StepCreateDeployment, Title: "Switch to the detach procedure?", Text: text,
-		Severity: SeverityReversible, Error: info, Choices: []Decision{DecisionApprove, DecisionDecline}})
-	if err != nil {
-		return err
-	}
-	if d != DecisionApprove {
-		return fmt.Errorf("%w: the detach fallback was declined", ErrDeclined)
-	}
-	r.e.emit(Event{Type: EventNotice, Step: StepCreateDeployment, Message: "switching to the detach regime after AWS refused the creation with a registered proxy"})
-	opts := r.plan.Options
-	opts.ProxyMode = ProxyModeDetach
-	d2 := r.disc
-	d2.Proxies = r.proxies
-	plan, err := BuildPlan(d2, opts, r.upgrade, r.e.cfg.Clock.Now())
-	if err != nil {
-		return err
-	}
-	r.plan = plan
-	p := plan
-	r.e.emit(Event{Type: EventPlanReady, Plan: &p, Message: "re-planned for the detach regime"})
-	r.saveRunbook()
-	return r.journal.Append(Record{Kind: RecordPlan, Plan: &p, Message: "fallback to detach"})
-}
-
-// awsWords is "Code: message" of an AWS error, without the SDK's wrapping.
-func awsWords(err error) string {
-	if info, ok := awsclient.Inspect(err); ok {
-		return strings.TrimSpace(info.Code + ": " + info.Message)
-	}
-	return err.Error()
-}
-
-// rollback deletes the deployment with its green and restores the
-// original proxy registrations. Only before a switchover.
-func (r *run) rollback(ctx context.Context) error {
-	cctx, cancel := detached(ctx, 2*r.e.cfg.Poll.DeleteLimit+r.e.cfg.Poll.ProxyTargetLimit) // registration during the deletion, health, then the deletion
-	defer cancel()
-	dep, err := r.findDeployment(cctx)
-	if err != nil {
-		return err
-	}
-	if r.pastSwitchover(dep) {
-		return fatal("the switchover has started (deployment %s): rolling back is no longer possible", dep.Status)
-	}
-	if dep != nil {
-		r.compensation("deleting deployment %s and its green resources", dep.ID)
-		if dep.Status != "DELETING" {
-			if _, err := r.api.DeleteDeployment(cctx, dep.ID, true); err != nil && awsclient.Classify(err) != awsclient.KindNotFound {
-				return fmt.Errorf("delete deployment %s: %w", dep.ID, err)
-			}
-		}
-	}
-	// Registered as soon as AWS accepts it, not after the deletion
-	// (reattach.go); the deletion is waited out after the proxy serves.
-	r.compensation("registering the original targets with %s", proxyNames(r.proxies))
-	if err := r.registerDuringDeletion(cctx, dep); err != nil {
-		return err
-	}
-	if err := r.waitHealthy(cctx, StepAttachProxyBlue, "the original proxy targets to be AVAILABLE"); err != nil {
-		return err
-	}
-	if dep != nil {
-		if err := r.waitDeploymentGone(cctx, StepCreateDeployment, dep.ID); err != nil {
-			return err
-		}
-	}
-	r.compensation("the proxy targets %s again", r.plan.Source.ID)
-	return nil
-}
-
-func (r *run) compensation(format string, args ...any) {
-	msg := fmt.Sprintf(format, args...)
-	r.e.emit(Event{Type: EventCompensation, Message: msg})
-	_ = r.journal.Append(Record{Kind: RecordCompensation, Message: msg, DeploymentID: r.dep.id})
 }
 
 // registerNewPrimary registers the new primary. Where AWS handles proxies

@@ -11,7 +11,7 @@ type proxyless struct {
 	since      *time.Time    // the critical section's window is open since
 	window     time.Duration // the windows measured so far
 	emptySince *time.Time    // a proxy lost its target; nil while every proxy serves
-	detachedAt *time.Time    // detach-proxy deregistered blue in this process (reattach.go)
+	detachedAt *time.Time    // detach-proxy deregistered blue in this process (step_attach_proxy_blue.go)
 }
 
 // openSince is when the open window started, nil when none is open.

@@ -144,3 +144,11 @@ func proxyNames(regs []ProxyRegistration) string {
 	}
 	return strings.Join(names, ", ")
 }
+
+// awsWords is "Code: message" of an AWS error, without the SDK's wrapping.
+func awsWords(err error) string {
+	if info, ok := awsclient.Inspect(err); ok {
+		return strings.TrimSpace(info.Code + ": " + info.Message)
+	}
+	return err.Error()
+}

@@ -242,13 +242,3 @@ func (r *run) approveCritical(ctx context.Context) error {
 	r.criticalApproved = true
 	return nil
 }
-
-// fail compensates, then finishes with the outcome the error implies.
-func (r *run) fail(ctx context.Context, err error) (Finished, error) {
-	state, cerr := r.compensate(ctx, err)
-	if cerr != nil {
-		// The operator stopped compensation with a proxy empty: exit 5.
-		return r.finish(OutcomeInterrupted, cerr, state)
-	}
-	return r.finish(outcomeOf(err), err, state)
-}

@@ -2,16 +2,19 @@ package steps
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"time"
 )
 
 // attach-proxy-blue (step 3).
 //   detach regime: register blue with every proxy again at once, while
 //     green is still provisioning, and wait for AVAILABLE. A refusal is
-//     retried, bounded by --max-proxy-outage, then rolled back
-//     (reattach.go). Never asked: it restores production's own
-//     registration, a decline would be compensated by the same call, and a
-//     prompt would only keep the proxy empty while the operator reads it.
+//     retried (reattachBlue, below), bounded by --max-proxy-outage, then
+//     rolled back (compensate.go). Never asked: it restores production's
+//     own registration, a decline would be compensated by the same call,
+//     and a prompt would only keep the proxy empty while the operator
+//     reads it.
 //   native regime: a check that the proxy still serves blue.
 //   none: not in the plan.
 // Nothing to undo: it is itself the undoing of detach-proxy.
@@ -47,7 +50,7 @@ func (r *run) attachProxyBlueStep(ps PlannedStep) stepImpl {
 
 // attachProxyBlue is step 3 (detach regime): register blue again as soon
 // as AWS accepted the creation, so the proxy is not empty while green is
-// provisioning (reattach.go retries a refusal, bounded by
+// provisioning (reattachBlue retries a refusal, bounded by
 // --max-proxy-outage).
 func (r *run) attachProxyBlue(ps PlannedStep) stepImpl {
 	return stepImpl{
@@ -86,4 +89,124 @@ func (r *run) attachProxyBlue(ps PlannedStep) stepImpl {
 			return r.waitHealthy(ctx, ps.ID, "blue's proxy targets to be AVAILABLE")
 		},
 	}
+}
+
+// The bounded retry of attach-proxy-blue's registration. Whether legacy
+// AWS accepts it while green is provisioning is undocumented (design.md
+// §2), and native AWS refuses it, so a refusal is never fatal and never
+// keyed on an error code: rdsbg retries at the slow cadence, shows the
+// outage live, and at --max-proxy-outage asks (headless: decides) to roll
+// back (compensate.go).
+
+// errOutageRollback: blue could not be registered again within
+// --max-proxy-outage and the run rolls back (delete the deployment with
+// its green, register the original targets).
+type errOutageRollback struct {
+	err   error         // the last refusal
+	limit time.Duration // --max-proxy-outage
+	proxy string
+}
+
+func (e *errOutageRollback) Error() string {
+	return fmt.Sprintf("AWS did not let rdsbg register blue with %s again within --max-proxy-outage %s (last answer: %s): rolled back so that the proxy is not empty for the whole provisioning",
+		e.proxy, e.limit, awsWords(e.err))
+}
+
+func (e *errOutageRollback) Unwrap() error { return e.err }
+
+// blueOutageSince is when the proxy lost blue before the creation: the
+// earliest of this process's deregistration, the open outage windows the
+// journal carried over for the run's proxies (outage.go: a resume
+// re-records them with their first start, so the bound counts from the
+// first outage across any number of resumes) and the journal's record of
+// detach-proxy starting. Now only when none is known.
+func (r *run) blueOutageSince() time.Time {
+	now := r.e.cfg.Clock.Now()
+	since := now
+	earlier := func(t time.Time) {
+		if !t.IsZero() && !t.After(now) && t.Before(since) {
+			since = t
+		}
+	}
+	if r.proxyless.detachedAt != nil {
+		earlier(*r.proxyless.detachedAt)
+	}
+	for _, reg := range r.proxies {
+		if p := r.outages.proxies[reg.Proxy]; p != nil && p.emptySince != nil {
+			earlier(*p.emptySince)
+		}
+	}
+	if t, ok := r.prior.Started[StepDetachProxy]; ok {
+		earlier(t)
+	}
+	return since
+}
+
+// reattachBlue registers blue with every original proxy, retrying any
+// failure at the slow cadence (a throttled, refused or failed call alike)
+// until it succeeds or the outage reaches --max-proxy-outage.
+func (r *run) reattachBlue(ctx context.Context, ps PlannedStep) error {
+	since := r.blueOutageSince()
+	limit := r.plan.Options.maxProxyOutage()
+	deadline := since.Add(limit)
+	for attempt := 1; ; attempt++ {
+		err := r.registerAll(ctx)
+		if err == nil {
+			if attempt > 1 {
+				r.e.notice(ps.ID, "AWS accepted blue's registration at attempt %d, %s after the proxy lost it", attempt, r.e.cfg.Clock.Now().Sub(since).Round(time.Second))
+			}
+			return nil
+		}
+		if ctx.Err() != nil || errors.Is(err, context.Canceled) {
+			return err
+		}
+		now := r.e.cfg.Clock.Now()
+		empty := now.Sub(since).Round(time.Second)
+		s := since
+		r.e.emit(Event{Type: EventProgress, Step: ps.ID, Progress: &Progress{
+			ProxylessSince: &s,
+			Elapsed:        empty,
+			Polls:          attempt,
+			Waiting: fmt.Sprintf("AWS refused blue's registration with %s (%s): the proxy has been EMPTY since %s (%s); retrying every %s; rollback at --max-proxy-outage %s (in %s)",
+				proxyNames(r.proxies), awsWords(err), since.UTC().Format("15:04:05"), empty, r.e.cfg.Poll.Slow, limit, maxDur(deadline.Sub(now), 0).Round(time.Second)),
+		}})
+		if !now.Before(deadline) {
+			wait, derr := r.askOutage(ctx, ps, err, since, limit)
+			if derr != nil {
+				return derr
+			}
+			if !wait {
+				return &errOutageRollback{err: err, limit: limit, proxy: proxyNames(r.proxies)}
+			}
+			deadline = now.Add(limit)
+		}
+		if serr := r.e.sleepProbing(ctx, r.e.jitter(r.e.cfg.Poll.Slow)); serr != nil {
+			return serr
+		}
+	}
+}
+
+// askOutage asks whether to keep waiting for AWS to accept blue's
+// registration or to roll back. Headless answers roll back.
+func (r *run) askOutage(ctx context.Context, ps PlannedStep, last error, since time.Time, limit time.Duration) (wait bool, err error) {
+	empty := r.e.cfg.Clock.Now().Sub(since).Round(time.Second)
+	text := fmt.Sprintf("The proxy %s has been EMPTY for %s (since %s): AWS keeps refusing to register %s again while green is provisioning (%s).\nwait: keep retrying every %s for another %s (asked again then).\nrollback: delete deployment %s with its green, register the original targets again and stop with the proxy on blue.",
+		proxyNames(r.proxies), empty, since.UTC().Format("15:04:05"), r.plan.Source.ID, awsWords(last), r.e.cfg.Poll.Slow, limit, orNone(r.dep.id))
+	d, err := r.decide(ctx, Approval{Kind: "proxy-outage", Step: ps.ID, Title: fmt.Sprintf("The proxy is still empty after --max-proxy-outage %s: wait longer or roll back?", limit),
+		Text: text, Severity: SeverityReversible, Error: errorInfo(last), Choices: []Decision{DecisionWait, DecisionRollback}})
+	if err != nil {
+		return false, err
+	}
+	if d == DecisionWait {
+		r.e.notice(ps.ID, "waiting another %s for AWS to accept blue's registration, at the operator's choice; the proxy stays EMPTY meanwhile", limit)
+		return true, nil
+	}
+	return false, nil
+}
+
+func maxDur(a, b time.Duration) time.Duration {
+	if a > b {
+		return a
+	}
+	return b
 }
