@@ -552,29 +552,11 @@ func newPlanCommand(g *globalFlags, stdout io.Writer) *cobra.Command {
 			if output != "text" && output != "markdown" && output != "json" {
 				return usageError("--output %q is not one of text, markdown, json", output)
 			}
-			opts := c.options()
-			if err := steps.ValidateOptions(opts); err != nil {
-				return exitFor(err)
-			}
-			env, err := newEnvironment(cmd.Context(), *g, nil)
+			prep, err := prepareCommand(cmd.Context(), *g, c, steps.WithPreflight)
 			if err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			d, err := steps.Discover(ctx, env.api, opts.Source)
-			if err != nil {
-				return exitFor(err)
-			}
-			opts = opts.WithDefaults()
-			upgrade, err := steps.ResolveUpgrade(ctx, env.api, d, opts)
-			if err != nil {
-				return exitFor(err)
-			}
-			checks := steps.Preflight(ctx, env.api, d, opts, upgrade)
-			plan, err := steps.BuildPlan(d, opts, upgrade, env.clock.Now())
-			if err != nil {
-				return exitFor(err)
-			}
+			plan, checks, d := prep.Plan, prep.Checks, prep.Discovery
 			switch output {
 			case "json":
 				enc := json.NewEncoder(stdout)

@@ -178,15 +178,15 @@ func (r *run) replan(ctx context.Context) (Plan, bool) {
 	if dep, err := r.findDeployment(ctx); err != nil || r.pastSwitchover(dep) {
 		return Plan{}, false
 	}
-	upgrade, err := ResolveUpgrade(ctx, r.api, d, opts)
+	prep, err := PrepareFor(ctx, r.api, d, opts, r.e.cfg.Clock.Now, WithoutPreflight) // prepare.go
+	if prep.Stage == StageUpgrade {
+		return Plan{}, false
+	}
+	r.upgrade = prep.Upgrade
 	if err != nil {
 		return Plan{}, false
 	}
-	r.upgrade = upgrade
-	fresh, err := BuildPlan(d, opts, upgrade, r.e.cfg.Clock.Now())
-	if err != nil {
-		return Plan{}, false
-	}
+	fresh := prep.Plan
 	if sameSteps(fresh, r.plan) {
 		return Plan{}, false
 	}

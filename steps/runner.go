@@ -82,25 +82,24 @@ func (e *Engine) Run(ctx context.Context) (Finished, error) {
 	e.emit(Event{Type: EventRunStarted, Message: fmt.Sprintf("%s %s (%s %s) in %s", r.disc.Source.Kind, r.disc.Source.ID, r.disc.Source.Engine, r.disc.Source.EngineVersion, r.disc.Source.Region)})
 	opts = r.adoptTaggedName(opts) // a deployment an earlier run tagged (proxy_tags.go)
 
-	upgrade, err := ResolveUpgrade(ctx, r.api, r.disc, opts)
-	if err != nil {
+	prep, err := PrepareFor(ctx, r.api, r.disc, opts, e.cfg.Clock.Now, WithPreflight) // prepare.go
+	if prep.Stage == StageUpgrade {
 		outcome := OutcomeFailed
 		if ExitCode(err) == ExitPreflight {
 			outcome = OutcomeBlocked
 		}
 		return r.finish(outcome, err, "")
 	}
-	r.upgrade = upgrade
-	checks := Preflight(ctx, r.api, r.disc, opts, upgrade)
-	e.emit(Event{Type: EventPreflight, Step: StepPreflight, Checks: checks})
-	if Blocked(checks) {
+	r.upgrade = prep.Upgrade
+	e.emit(Event{Type: EventPreflight, Step: StepPreflight, Checks: prep.Checks})
+	if prep.Blocked() {
 		_ = r.journal.Append(Record{Kind: RecordRunStarted, Source: r.disc.Source.ID, Options: &opts, Message: "preflight blocked"})
 		return r.finish(OutcomeBlocked, ErrBlocked, "")
 	}
-	plan, err := BuildPlan(r.disc, opts, upgrade, e.cfg.Clock.Now())
 	if err != nil {
 		return r.finish(OutcomeFailed, err, "")
 	}
+	plan := prep.Plan
 	if err := e.checkPlan(plan, nil); err != nil {
 		// Refused before the journal records a run: nothing has changed.
 		return e.finishEarly(OutcomeFailed, err, "")
