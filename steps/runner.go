@@ -226,9 +226,7 @@ func (e *errFallbackDetach) Unwrap() error { return e.err }
 
 // execute runs the plan's steps in order, then summarises.
 func (r *run) execute(ctx context.Context) (Finished, error) {
-	r.e.startMetrics(r.plan)
-	r.e.probePlan(r.plan)
-	r.e.hookPlan(r.plan)
+	r.e.observers.PlanStarted(r.plan)
 	for {
 		err := r.runSteps(ctx)
 		var fb *errFallbackDetach
@@ -384,7 +382,7 @@ func (r *run) runStep(ctx context.Context, ps PlannedStep) error {
 		msg += " (" + why + ")"
 	}
 	startedEv := Event{Type: EventStepStarted, Step: ps.ID, Message: msg}
-	if err := r.e.runHooks(ctx, HookPre, startedEv); err != nil {
+	if err := r.e.observers.PreStep(ctx, startedEv); err != nil {
 		// Before the step's record and change: nothing of it is done.
 		return r.stepFailed(ps, started.Add(approvalWait), err)
 	}
@@ -409,7 +407,7 @@ func (r *run) runStep(ctx context.Context, ps PlannedStep) error {
 	_ = r.journal.Append(Record{Kind: RecordStep, Step: ps.ID, State: StepStateDone, DeploymentID: r.depID})
 	doneEv := Event{Type: EventStepDone, Step: ps.ID, Message: fmt.Sprintf("in %s", dur.Round(time.Second))}
 	r.e.emit(doneEv)
-	_ = r.e.runHooks(ctx, HookPost, doneEv) // a failing post hook is a notice
+	r.e.observers.PostStep(ctx, doneEv)
 	result := "done"
 	if ps.CheckOnly {
 		// Named apart so that a check followed by the real step (after the
@@ -444,10 +442,7 @@ func (r *run) stepFailed(ps PlannedStep, started time.Time, err error) error {
 	_ = r.journal.Append(Record{Kind: RecordStep, Step: ps.ID, State: state, Message: err.Error(), DeploymentID: r.depID})
 	failedEv := Event{Type: EventStepFailed, Step: ps.ID, Message: err.Error(), Error: r.errorInfo(err)}
 	r.e.emit(failedEv)
-	var hookErr *HookError
-	if !errors.As(err, &hookErr) {
-		_ = r.e.runHooks(context.Background(), HookFailed, failedEv)
-	}
+	r.e.observers.StepFailed(context.Background(), failedEv, err)
 	r.timeline = append(r.timeline, TimelineEntry{Step: ps.ID, Started: started, Duration: r.e.cfg.Clock.Now().Sub(started), Outcome: outcome})
 	return err
 }
@@ -505,13 +500,9 @@ func (r *run) finish(outcome string, err error, proxyState string) (Finished, er
 	}
 	r.describeEmpty(&f)
 	f.OldBlue = r.oldBlueState(f.Timeline)
-	if w := r.e.watcher(); w != nil {
-		f.Metrics = w.Summary()
-	}
 	f.ProxyOutages = r.outageSummary()
 	f.ProxyOutageTotalMS = OutageTotalMS(f.ProxyOutages)
-	f.Probe = r.e.probeReport()
-	r.e.waitHooks()
+	r.e.observers.Finishing(&f) // metrics per step, the probe's report; hooks done
 	msg := finishMessage(outcome, proxyState, err, r.disc.Source.ID, len(r.renames) > 0 || r.switchedOver())
 	if isProxyEmptyError(err) {
 		msg = err.Error()
