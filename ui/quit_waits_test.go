@@ -121,9 +121,9 @@ func TestCtrlCDuringEachWaitAsksThenLeavesAResumableRun(t *testing.T) {
 			}
 
 			// The state left behind is resumable: a headless resume completes.
-			eng, err := steps.New(steps.Config{API: cfg.API, Calls: cfg.Calls, Clock: cfg.Clock, StateDir: cfg.StateDir,
+			eng, err := steps.New(onBackend(cfg, steps.Config{
 				Approver: steps.HeadlessApprover{Yes: true, Confirm: "orders-db"}, Sink: func(steps.Event) {},
-				Options: steps.Options{Source: "orders-db"}})
+				Options: steps.Options{Source: "orders-db"}}))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -187,5 +187,5 @@ func gatedSimConfig(t *testing.T, scenario string, gate *pollGate) Config {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Config{API: api, Calls: calls, Clock: clk, StateDir: t.TempDir()}
+	return Config{Backend: steps.NewBackend(steps.Config{API: api, Calls: calls, Clock: clk, StateDir: t.TempDir()}), Clock: clk}
 }

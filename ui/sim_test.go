@@ -33,7 +33,7 @@ func simConfig(t *testing.T, scenario string) Config {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Config{API: api, Calls: calls, Clock: clk, StateDir: t.TempDir()}
+	return Config{Backend: steps.NewBackend(steps.Config{API: api, Calls: calls, Clock: clk, StateDir: t.TempDir()}), Clock: clk}
 }
 
 // isolateAWSEnv keeps the machine's AWS settings out of the test.

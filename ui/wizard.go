@@ -11,7 +11,6 @@ import (
 	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/clock"
 	"github.com/rdsbg/rdsbg/steps"
 )
@@ -22,7 +21,7 @@ import (
 type backend struct {
 	listSources    func(ctx context.Context) ([]steps.SourceSummary, error)
 	describe       func(ctx context.Context, source string) (steps.SourceSummary, error)
-	upgradeTargets func(ctx context.Context, engine, version string) ([]awsclient.UpgradeTarget, error)
+	upgradeTargets func(ctx context.Context, engine, version string) ([]steps.UpgradeTarget, error)
 	// unfinished returns the journal of an unfinished run for source, or "".
 	unfinished func(ctx context.Context, source string) (string, error)
 	// status is `rdsbg status` as text.
