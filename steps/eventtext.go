@@ -2,7 +2,8 @@ package steps
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 )
@@ -347,7 +348,7 @@ func PlainSummary(f Finished, noAnswer bool) string {
 		}
 		fmt.Fprintf(&b, "  %-22s %-9s %s\n", t.Step, FormatDuration(t.Duration), t.Outcome)
 	}
-	for _, k := range sortedKeys(f.Renames) {
+	for _, k := range slices.Sorted(maps.Keys(f.Renames)) {
 		fmt.Fprintf(&b, "  renamed %s → %s\n", k, f.Renames[k])
 	}
 	if f.OldBlue != nil {
@@ -377,7 +378,7 @@ func finishedLog(f Finished, message string) string {
 		fmt.Fprintf(&b, ", switchover %s", (time.Duration(f.SwitchoverMS) * time.Millisecond).String())
 	}
 	b.WriteString(OutageLines(f.ProxyOutages, f.ProxyOutageTotalMS, "\n  "))
-	for _, k := range sortedKeys(f.Renames) {
+	for _, k := range slices.Sorted(maps.Keys(f.Renames)) {
 		fmt.Fprintf(&b, "\n  renamed %s → %s", k, f.Renames[k])
 	}
 	if f.OldBlue != nil {
@@ -457,13 +458,4 @@ func lastField(arn string) string {
 		return arn[i+1:]
 	}
 	return arn
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
