@@ -1,6 +1,9 @@
 package steps
 
-import "github.com/rdsbg/rdsbg/awsclient"
+import (
+	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/awsclient/clock"
+)
 
 // The AWS facts that events and the backend carry, under the engine's
 // names, so that a front end speaks only of steps types: these are the
@@ -23,3 +26,10 @@ const (
 	MetricReplicaLag               = awsclient.MetricReplicaLag
 	MetricOldestReplicationSlotLag = awsclient.MetricOldestReplicationSlotLag
 )
+
+// Clock is the engine's clock (virtual in tests, scaled against `rdsbg sim
+// --speed`); a front end's timers follow it.
+type Clock = clock.Clock
+
+// WallClock is the real clock, for a front end given none.
+func WallClock() Clock { return clock.Real{} }

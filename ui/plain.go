@@ -13,7 +13,6 @@ import (
 
 	"github.com/charmbracelet/x/term"
 
-	"github.com/rdsbg/rdsbg/awsclient/clock"
 	"github.com/rdsbg/rdsbg/steps"
 )
 
@@ -89,7 +88,7 @@ func runPlain(ctx context.Context, cfg Config, be backend, in io.Reader, out io.
 	p := &plainIO{in: bufio.NewReader(in), out: out, source: cfg.Options.Source, echo: !isTerminal(in)}
 	clk := cfg.Clock
 	if clk == nil {
-		clk = clock.Real{}
+		clk = steps.WallClock()
 	}
 	opts := cfg.Options
 	if opts.Source == "" && (cfg.Mode == "" || cfg.Mode == "run") {

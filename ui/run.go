@@ -10,7 +10,6 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
 
-	"github.com/rdsbg/rdsbg/awsclient/clock"
 	"github.com/rdsbg/rdsbg/steps"
 )
 
@@ -18,7 +17,7 @@ import (
 type Config struct {
 	// Backend is the engine (steps.NewBackend, built by main.go).
 	Backend Backend
-	Clock   clock.Clock
+	Clock   steps.Clock
 	Options steps.Options // Source may be empty ⇒ source screen
 	NoColor bool
 	Title   string // e.g. "rdsbg demo · simulator rds-postgres-legacy-proxy ×30"

@@ -11,7 +11,6 @@ import (
 	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/rdsbg/rdsbg/awsclient/clock"
 	"github.com/rdsbg/rdsbg/steps"
 )
 
@@ -81,7 +80,7 @@ type wizard struct {
 	help    help.Model
 	bridge  *bridge
 	run     *runState
-	clock   clock.Clock
+	clock   steps.Clock
 	ticking bool // false in tests: time moves only by tickMsg
 	// spawn turns the engine's blocking run into a command. In a program
 	// Bubble Tea runs every command in its own goroutine; the test harness
@@ -127,7 +126,7 @@ func newWizard(ctx context.Context, cfg Config, be backend) *wizard {
 	run := newRunState()
 	clk := cfg.Clock
 	if clk == nil {
-		clk = clock.Real{}
+		clk = steps.WallClock()
 	}
 	w := &wizard{
 		ctx: ctx, cfg: cfg, be: be, common: c, help: help.New(), bridge: newBridge(), run: run, clock: clk,
