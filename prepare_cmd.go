@@ -9,7 +9,7 @@ import (
 // prepareCommand is the set-up `plan` and `iam-policy` share: the create
 // flags checked before any AWS call, the AWS configuration loaded, the run
 // prepared (steps.Prepare) without changing anything.
-func prepareCommand(ctx context.Context, g globalFlags, c createFlags, checks steps.Checks) (steps.Prepared, error) {
+func prepareCommand(ctx context.Context, g globalFlags, c createFlags, checks steps.PreflightChoice) (steps.Prepared, error) {
 	opts := c.options()
 	if err := steps.ValidateOptions(opts); err != nil {
 		return steps.Prepared{}, exitFor(err)

@@ -13,14 +13,14 @@ import (
 // and the wizard (through the engine) all prepare here; only what each does
 // with the result differs. Nothing here changes AWS.
 
-// Checks says whether a preparation runs the preflight checks: iam-policy
+// PreflightChoice says whether a preparation runs the preflight checks: iam-policy
 // and a resume's replan need only the plan.
-type Checks bool
+type PreflightChoice bool
 
 // The two kinds of preparation.
 const (
-	WithPreflight    Checks = true
-	WithoutPreflight Checks = false
+	WithPreflight    PreflightChoice = true
+	WithoutPreflight PreflightChoice = false
 )
 
 // Prepared is a run made ready, before anything changes.
@@ -59,7 +59,7 @@ func (p Prepared) Blocked() bool { return Blocked(p.Checks) }
 // Prepare discovers opts.Source and prepares the run for it. now dates
 // the default deployment name and the plan (read when each is made, so a
 // virtual clock that moves during the AWS reads is honoured).
-func Prepare(ctx context.Context, api awsclient.API, opts Options, now func() time.Time, checks Checks) (Prepared, error) {
+func Prepare(ctx context.Context, api awsclient.API, opts Options, now func() time.Time, checks PreflightChoice) (Prepared, error) {
 	opts = opts.WithDefaultsAt(now())
 	d, err := Discover(ctx, api, opts.Source)
 	if err != nil {
@@ -72,7 +72,7 @@ func Prepare(ctx context.Context, api awsclient.API, opts Options, now func() ti
 // discovers first, to take the source's lock and read its journal). The
 // plan is built even when preflight blocks, so that `plan` can show both;
 // its error is then returned with the checks filled in.
-func PrepareFor(ctx context.Context, api awsclient.API, d Discovery, opts Options, now func() time.Time, checks Checks) (Prepared, error) {
+func PrepareFor(ctx context.Context, api awsclient.API, d Discovery, opts Options, now func() time.Time, checks PreflightChoice) (Prepared, error) {
 	p := Prepared{Discovery: d, Options: opts.WithDefaultsAt(now()), Stage: StageUpgrade}
 	upgrade, err := ResolveUpgrade(ctx, api, d, p.Options)
 	if err != nil {
