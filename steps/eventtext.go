@@ -97,9 +97,10 @@ func EventLine(ev Event) string {
 }
 
 // PlainText is one event for plain mode: whole lines, each timestamped
-// where plain mode stamps them, "" for an event it does not show.
-// Progress and the summary are the writer's to dedupe and to head
-// (PlainProgress, PlainSummary).
+// where plain mode stamps them, "" for an event it does not show. The
+// writer keeps the memory: it drops a progress line that repeats the last
+// (ProgressLine), and heads the summary of a run whose input ended
+// (PlainSummary).
 func PlainText(ev Event) string {
 	ts := ev.Time.UTC().Format("15:04:05")
 	switch ev.Type {
