@@ -69,6 +69,9 @@ func (b *Backend) Status(ctx context.Context, source string) (string, error) {
 func (b *Backend) Run(ctx context.Context, mode string, opts Options, approver Approver, sink Sink) (Finished, error) {
 	cfg := b.cfg
 	cfg.Approver, cfg.Sink, cfg.Options = approver, sink, opts
+	if g, ok := approver.(GiveUpper); ok {
+		cfg.GiveUp = eitherClosed(cfg.GiveUp, g.GiveUp())
+	}
 	eng, err := New(cfg)
 	if err != nil {
 		return Finished{}, err
@@ -82,6 +85,33 @@ func (b *Backend) Run(ctx context.Context, mode string, opts Options, approver A
 		return eng.Abort(ctx)
 	}
 	return Finished{}, fmt.Errorf("unknown mode %q: want run, resume or abort", mode)
+}
+
+// GiveUpper is an approver through which the operator can also stop
+// compensation (the wizard's severe confirmation to stop restoring a
+// proxy): for a run of the backend its channel counts as Config.GiveUp
+// too.
+type GiveUpper interface {
+	GiveUp() <-chan struct{}
+}
+
+// eitherClosed is closed once a or b is; a nil channel never closes.
+func eitherClosed(a, b <-chan struct{}) <-chan struct{} {
+	switch {
+	case b == nil:
+		return a
+	case a == nil:
+		return b
+	}
+	out := make(chan struct{})
+	go func() {
+		select {
+		case <-a:
+		case <-b:
+		}
+		close(out)
+	}()
+	return out
 }
 
 // Summary is the source screen's row for a discovered source.
