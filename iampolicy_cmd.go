@@ -29,7 +29,7 @@ func newIAMPolicyCommand(g *globalFlags, stdout io.Writer) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprint(stdout, steps.IAMPolicy(prep.Plan, prep.Discovery.ProxyInfo).JSON())
+			fmt.Fprint(stdout, steps.IAMPolicy(prep.Plan, prep.Discovery.ProxyInfo, steps.PolicyScope{NoMetrics: g.noMetrics}).JSON())
 			return nil
 		},
 	}

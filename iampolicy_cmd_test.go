@@ -38,3 +38,17 @@ func TestIAMPolicyCommand(t *testing.T) {
 		t.Fatalf("plan markdown (exit %d, %s) lacks the same policy:\n%s", code, errOut, md)
 	}
 }
+
+// --no-metrics: the run reads no CloudWatch, so the policy asks for no
+// cloudwatch:GetMetricData (issue 15).
+func TestIAMPolicyWithoutMetricsHasNoCloudWatch(t *testing.T) {
+	e := newCLIEnv(t, "rds-postgres-legacy-proxy")
+	code, with, errOut := e.rdsbg(t, "iam-policy", "--source", "orders-db")
+	if code != 0 || !strings.Contains(with, "cloudwatch:GetMetricData") {
+		t.Fatalf("exit %d (%s), with metrics:\n%s", code, errOut, with)
+	}
+	code, without, errOut := e.rdsbg(t, "iam-policy", "--source", "orders-db", "--no-metrics")
+	if code != 0 || strings.Contains(without, "cloudwatch:") || !strings.Contains(without, "rds:RegisterDBProxyTargets") {
+		t.Fatalf("exit %d (%s), --no-metrics:\n%s", code, errOut, without)
+	}
+}

@@ -580,7 +580,7 @@ func newPlanCommand(g *globalFlags, stdout io.Writer) *cobra.Command {
 				}
 			case "markdown":
 				fmt.Fprint(stdout, steps.RenderMarkdown(plan))
-				fmt.Fprint(stdout, steps.RenderIAMPolicyMarkdown(plan, d.ProxyInfo))
+				fmt.Fprint(stdout, steps.RenderIAMPolicyMarkdown(plan, d.ProxyInfo, steps.PolicyScope{NoMetrics: g.noMetrics}))
 				fmt.Fprint(stdout, steps.CheckLines(checks, steps.LayoutMarkdown))
 			default:
 				fmt.Fprint(stdout, steps.CheckLines(checks, steps.LayoutPlan))

@@ -38,10 +38,15 @@ type EventReader interface {
 	DescribeEvents(ctx context.Context, sourceType, sourceID string, since time.Time) ([]RDSEvent, error)
 }
 
-// DescribeEvents returns the events of one source since a time (zero:
-// the last hour), oldest first, following the pages to the end.
+// DescribeEvents returns the events of one source (or, with sourceID
+// empty, of every source of the type) since a time (zero: the last hour),
+// oldest first, following the pages to the end.
 func (c *Client) DescribeEvents(ctx context.Context, sourceType, sourceID string, since time.Time) ([]RDSEvent, error) {
-	in := &rds.DescribeEventsInput{SourceType: types.SourceType(sourceType), SourceIdentifier: aws.String(sourceID)}
+	in := &rds.DescribeEventsInput{SourceType: types.SourceType(sourceType)}
+	if sourceID != "" {
+		// Without an identifier AWS answers every source of the type.
+		in.SourceIdentifier = aws.String(sourceID)
+	}
 	if !since.IsZero() {
 		in.StartTime = aws.Time(since)
 	}

@@ -91,7 +91,7 @@ func (f Finished) NextStep(source string) (command, why string) {
 	case f.Outcome == OutcomeDone:
 		return "", "the run is done"
 	case f.Outcome == OutcomeBlocked:
-		return "rdsbg plan --source " + source, "fix the failed preflight checks, then check the plan again; nothing was changed"
+		return "rdsbg plan --source " + source, "fix what stopped the run (a failed preflight check, a permission, a refused first call), then check the plan again; nothing was changed"
 	case f.Outcome == OutcomeRolledBack:
 		return "rdsbg run --source " + source, "to start again; the deployment and green are gone"
 	case f.Outcome == OutcomeCancelled && hasGreen:

@@ -91,6 +91,16 @@ func TestJournalCutAfterEachRecordThenResume(t *testing.T) {
 			if !runUntilCrash(t, env.engine(t, legacyOpts), k) {
 				t.Fatalf("the run did not reach record %d", k)
 			}
+			if !journalHasRun(recs[:k]) {
+				// Cut before the run's record (after the permission
+				// probe's refused calls): nothing changed, nothing to
+				// resume.
+				env.assertNoMutations(t)
+				if _, err := env.engine(t, Options{Source: "orders-db"}).Resume(context.Background()); err == nil {
+					t.Fatal("resumed a run that never started")
+				}
+				return
+			}
 			f, err := env.engine(t, Options{Source: "orders-db"}).Resume(context.Background())
 			if err != nil {
 				t.Fatalf("Resume after record %d (%s %s): %v", k, recs[k-1].Kind, recs[k-1].Step, err)
@@ -316,4 +326,13 @@ func TestInterruptInsideTheCriticalSectionAsksAgainOnResume(t *testing.T) {
 	if !strings.Contains(strings.Join(env.approver.kinds(), " "), "critical-section") {
 		t.Errorf("resume re-entered the critical section without asking: %v", env.approver.kinds())
 	}
+}
+
+func journalHasRun(recs []Record) bool {
+	for _, r := range recs {
+		if r.Kind == RecordRunStarted {
+			return true
+		}
+	}
+	return false
 }

@@ -73,8 +73,9 @@ func TestFailingPreHookStopsBeforeTheStep(t *testing.T) {
 	if !errors.As(err, &he) || he.Phase != HookPre || he.Step != StepCreateDeployment || !strings.Contains(err.Error(), "replication job still running") {
 		t.Fatalf("Run error = %v, want the pre hook's failure with its output", err)
 	}
-	if f.Outcome != OutcomeFailed || f.ExitCode != ExitStepFailed {
-		t.Errorf("finished %s exit %d, want failed 1", f.Outcome, f.ExitCode)
+	if f.Outcome != OutcomeBlocked || f.ExitCode != ExitPreflight {
+		// Before the first change: exit 3, nothing changed (nochange.go).
+		t.Errorf("finished %s exit %d, want blocked 3", f.Outcome, f.ExitCode)
 	}
 	env.assertNoMutations(t)
 	for _, ev := range env.events.ofType(EventStepStarted) {

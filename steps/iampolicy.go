@@ -68,9 +68,23 @@ func (p PolicyDocument) MutatingActions() []string {
 	return out
 }
 
+// PolicyScope says what of the run's surroundings the policy covers
+// beyond the plan itself.
+type PolicyScope struct {
+	// NoMetrics: the run reads no CloudWatch metrics (--no-metrics), so
+	// cloudwatch:GetMetricData is left out.
+	NoMetrics bool
+}
+
 // IAMPolicy builds the policy for plan. proxies are the discovered proxies
-// (for their ARNs); a proxy missing from it is scoped to every proxy.
-func IAMPolicy(plan Plan, proxies []awsclient.Proxy) PolicyDocument {
+// (for their ARNs); a proxy missing from it is scoped to every proxy. An
+// action is listed only when this plan's steps, checks or undo paths call
+// it.
+func IAMPolicy(plan Plan, proxies []awsclient.Proxy, scope ...PolicyScope) PolicyDocument {
+	var sc PolicyScope
+	if len(scope) > 0 {
+		sc = scope[0]
+	}
 	src := plan.Source
 	o := plan.Options
 	prefix := "arn:aws:rds:" + src.Region + ":" + src.Account + ":"
@@ -100,15 +114,7 @@ func IAMPolicy(plan Plan, proxies []awsclient.Proxy) PolicyDocument {
 	// listing (discovery lists instances, clusters, proxies, deployments).
 	reads := []string{"rds:DescribeDBInstances", "rds:DescribeDBClusters", "rds:DescribeBlueGreenDeployments",
 		"rds:DescribeDBProxies", "rds:DescribeDBProxyTargets", "rds:DescribeDBProxyTargetGroups", "rds:ListTagsForResource", "rds:DescribeEvents"}
-	if o.TargetEngineVersion != "" || o.TargetDBParameterGroupName != "" || o.TargetDBClusterParameterGroupName != "" {
-		reads = append(reads, "rds:DescribeDBEngineVersions")
-	}
-	if o.TargetEngineVersion != "" || cluster || o.TargetDBParameterGroupName != "" || o.TargetDBClusterParameterGroupName != "" {
-		reads = append(reads, "rds:DescribeDBParameters")
-		if cluster {
-			reads = append(reads, "rds:DescribeDBClusterParameters")
-		}
-	}
+	reads = append(reads, policyParameterReads(plan)...)
 	if o.Cleanup == CleanupOldBlue {
 		if cluster {
 			reads = append(reads, "rds:DescribeDBClusterSnapshots")
@@ -117,7 +123,9 @@ func IAMPolicy(plan Plan, proxies []awsclient.Proxy) PolicyDocument {
 		}
 	}
 	add("ReadForChecksAndWaits", reads, []string{"*"})
-	add("ConnectionsAndLagForTheTimeline", []string{"cloudwatch:GetMetricData"}, []string{"*"})
+	if !sc.NoMetrics {
+		add("ConnectionsAndLagForTheTimeline", []string{"cloudwatch:GetMetricData"}, []string{"*"})
+	}
 
 	// Proxies: deregistered and registered again in the detach regime;
 	// auto may fall back to it when the native regime is refused.
@@ -201,13 +209,34 @@ func dedupe(in []string) []string {
 	return out
 }
 
+// policyParameterReads are the catalogue and parameter reads of the
+// preflight (preflight.go) for this plan: the engine catalogue checks a
+// target version and the family of a named parameter group; the
+// replication check reads blue's group for an RDS PostgreSQL major
+// upgrade and the cluster group of every Aurora source; a named target
+// group is read to check it exists.
+func policyParameterReads(plan Plan) []string {
+	o, src := plan.Options, plan.Source
+	var reads []string
+	if o.TargetEngineVersion != "" || o.TargetDBParameterGroupName != "" || o.TargetDBClusterParameterGroupName != "" {
+		reads = append(reads, "rds:DescribeDBEngineVersions")
+	}
+	if o.TargetDBParameterGroupName != "" || (src.Kind == KindInstance && src.Engine == "postgres" && plan.MajorUpgrade) {
+		reads = append(reads, "rds:DescribeDBParameters")
+	}
+	if o.TargetDBClusterParameterGroupName != "" || src.Engine == "aurora-mysql" || src.Engine == "aurora-postgresql" {
+		reads = append(reads, "rds:DescribeDBClusterParameters")
+	}
+	return reads
+}
+
 // RenderIAMPolicyMarkdown is the policy as a section of the markdown plan.
-func RenderIAMPolicyMarkdown(plan Plan, proxies []awsclient.Proxy) string {
+func RenderIAMPolicyMarkdown(plan Plan, proxies []awsclient.Proxy, scope ...PolicyScope) string {
 	var b strings.Builder
 	b.WriteString("\n## IAM policy for this plan\n\n")
 	fmt.Fprintf(&b, "The least privilege `rdsbg` needs for exactly this plan (regime %s, cleanup %s). Green's resources get random names, which IAM patterns cannot match, so their actions use `*`; STS GetCallerIdentity needs no permission. `rdsbg iam-policy` prints the same document.\n\n", plan.Regime, plan.Options.Cleanup)
 	b.WriteString("```json\n")
-	b.WriteString(IAMPolicy(plan, proxies).JSON())
+	b.WriteString(IAMPolicy(plan, proxies, scope...).JSON())
 	b.WriteString("```\n")
 	return b.String()
 }

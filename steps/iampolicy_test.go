@@ -3,7 +3,6 @@ package steps
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -14,14 +13,16 @@ import (
 type policyCase struct {
 	scenario, source string
 	opts             Options
+	noMetrics        bool // --no-metrics: the run reads no CloudWatch
 }
 
 var policyCases = []policyCase{
-	{sim.ScenarioRDSPostgresLegacy, "orders-db", Options{ProxyMode: ProxyModeDetach, TargetEngineVersion: "16.4"}},
-	{sim.ScenarioRDSMySQLNative, "shop-db", Options{ProxyMode: ProxyModeAuto}},
-	{sim.ScenarioAuroraPostgres, "ledger-cluster", Options{ProxyMode: ProxyModeDetach, Cleanup: CleanupOldBlue}},
-	{sim.ScenarioAuroraGlobal, "payments-cluster", Options{ProxyMode: ProxyModeAuto}},
-	{sim.ScenarioRDSMariaDBNoProxy, "catalog-db", Options{TargetEngineVersion: "11.4.3", UpgradeVia: UpgradeViaModify, Cleanup: CleanupOldBlue}},
+	{sim.ScenarioRDSPostgresLegacy, "orders-db", Options{ProxyMode: ProxyModeDetach, TargetEngineVersion: "16.4"}, false},
+	{sim.ScenarioRDSMySQLNative, "shop-db", Options{ProxyMode: ProxyModeAuto}, false},
+	{sim.ScenarioAuroraPostgres, "ledger-cluster", Options{ProxyMode: ProxyModeDetach, Cleanup: CleanupOldBlue}, false},
+	{sim.ScenarioAuroraGlobal, "payments-cluster", Options{ProxyMode: ProxyModeAuto}, false},
+	{sim.ScenarioRDSMariaDBNoProxy, "catalog-db", Options{TargetEngineVersion: "11.4.3", UpgradeVia: UpgradeViaModify, Cleanup: CleanupOldBlue}, false},
+	{sim.ScenarioRDSPostgresLegacy, "orders-db", Options{ProxyMode: ProxyModeDetach}, true},
 }
 
 // policyFor builds the plan as `rdsbg iam-policy` does, on a fresh
@@ -43,7 +44,7 @@ func policyFor(t *testing.T, c policyCase) PolicyDocument {
 		t.Fatal(err)
 	}
 	env.assertNoMutations(t)
-	return IAMPolicy(plan, d.ProxyInfo)
+	return IAMPolicy(plan, d.ProxyInfo, PolicyScope{NoMetrics: c.noMetrics})
 }
 
 // runUnder runs the case with the simulator enforcing allowed.
@@ -63,8 +64,12 @@ func runUnder(t *testing.T, c policyCase, allowed []string) (*engineEnv, Finishe
 			stop.Do(func() { close(giveUp) })
 		}
 	}
-	eng, err := New(Config{API: env.client, Calls: env.calls, Clock: env.clock, StateDir: env.stateDir, Approver: env.approver,
-		Sink: env.events.sink, Options: o, GiveUp: giveUp})
+	cfg := Config{API: env.client, Calls: env.calls, Clock: env.clock, StateDir: env.stateDir, Approver: env.approver,
+		Sink: env.events.sink, Options: o, GiveUp: giveUp}
+	if !c.noMetrics {
+		cfg.Metrics = env.client // the policy's cloudwatch:GetMetricData is tested too
+	}
+	eng, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +120,7 @@ func TestRunWithoutOneActionStopsNamingIt(t *testing.T) {
 		}
 	}
 	if !longMatrices() {
-		points = spread(points, 5)
+		points = spread(points, 6)
 	}
 	for _, pt := range points {
 		c, p, missing := pt.c, pt.p, pt.missing
@@ -141,7 +146,7 @@ func TestRunWithoutOneActionStopsNamingIt(t *testing.T) {
 					}
 					return
 				}
-				if missing == "rds:RemoveTagsFromResource" {
+				if missing == "rds:RemoveTagsFromResource" || missing == "cloudwatch:GetMetricData" {
 					// The tag that records a detached proxy outlives the
 					// run: a notice, not a failure (the proxy serves again
 					// and the next run removes the tag).
@@ -153,17 +158,15 @@ func TestRunWithoutOneActionStopsNamingIt(t *testing.T) {
 				if err == nil || f.Outcome == OutcomeDone {
 					t.Fatalf("without %s the run must stop, got %s", missing, f.Outcome)
 				}
-				var pe *ProxyEmptyError
-				if missing == "rds:RegisterDBProxyTargets" && errors.As(err, &pe) {
-					// Known gap (reported): IAM has no dry run, and the
-					// compensation of a deregistration needs this very
-					// permission, so the detach regime keeps trying until
-					// the operator stops it, then says the proxy is empty
-					// and how to restore it.
-					if f.ProxyState != ProxyEmpty || len(f.RestoreCommands) == 0 {
-						t.Errorf("without %s the proxy state must say empty with its restore command, got %s %q", missing, f.ProxyState, f.RestoreCommands)
+				switch missing {
+				case "rds:RegisterDBProxyTargets":
+					// The permission probe (permprobe.go) finds these
+					// before the first change: exit 3, the mutation log
+					// empty, the proxy still on blue.
+					if ExitCode(err) != ExitPreflight || len(env.sim.Mutations()) != 0 || f.ProxyState == ProxyEmpty {
+						t.Errorf("without %s the run must stop before any change (exit 3): exit %d, %d mutations, proxy %s: %v",
+							missing, ExitCode(err), len(env.sim.Mutations()), f.ProxyState, err)
 					}
-					return
 				}
 				if !strings.Contains(err.Error(), missing) {
 					t.Errorf("the failure must name %s: %v", missing, err)
@@ -189,6 +192,46 @@ func TestPolicyScopesWhatItCan(t *testing.T) {
 	for _, a := range noProxy.Actions() {
 		if strings.Contains(a, "ProxyTargets") && strings.HasPrefix(a, "rds:Register") {
 			t.Errorf("a plan without proxies needs no %s", a)
+		}
+	}
+}
+
+// Each action only when the plan uses it: CloudWatch only with metrics on,
+// the proxy moves only when the plan may detach, parameter reads only for
+// the checks this plan runs.
+func TestPolicyListsOnlyWhatThePlanCalls(t *testing.T) {
+	has := func(p PolicyDocument, action string) bool {
+		for _, a := range p.Actions() {
+			if a == action {
+				return true
+			}
+		}
+		return false
+	}
+	withMetrics, noMetrics := policyFor(t, policyCases[0]), policyFor(t, policyCases[5])
+	if !has(withMetrics, "cloudwatch:GetMetricData") || has(noMetrics, "cloudwatch:GetMetricData") {
+		t.Errorf("cloudwatch:GetMetricData with metrics %v, without %v", has(withMetrics, "cloudwatch:GetMetricData"), has(noMetrics, "cloudwatch:GetMetricData"))
+	}
+	// RDS PostgreSQL 15 → 16.4 is a major upgrade: the replication check
+	// reads blue's parameter group; without an upgrade nothing reads it.
+	for _, c := range []struct {
+		p      PolicyDocument
+		action string
+		want   bool
+	}{
+		{withMetrics, "rds:DescribeDBParameters", true},
+		{withMetrics, "rds:DescribeDBEngineVersions", true},
+		{noMetrics, "rds:DescribeDBParameters", false},
+		{noMetrics, "rds:DescribeDBEngineVersions", false},
+		{noMetrics, "rds:DescribeDBClusterParameters", false},
+		{noMetrics, "rds:RegisterDBProxyTargets", true},
+		{policyFor(t, policyCases[2]), "rds:DescribeDBClusterParameters", true},
+		{policyFor(t, policyCases[2]), "rds:DescribeDBParameters", false},
+		{policyFor(t, policyCases[4]), "rds:RegisterDBProxyTargets", false},
+		{policyFor(t, policyCases[4]), "rds:ModifyDBInstance", true}, // upgrade via modify
+	} {
+		if got := has(c.p, c.action); got != c.want {
+			t.Errorf("%s listed %v, want %v:\n%v", c.action, got, c.want, c.p.Actions())
 		}
 	}
 }

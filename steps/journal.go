@@ -68,6 +68,7 @@ type Record struct {
 	OldBlue      []string            `json:"old_blue,omitempty"` // ARNs of the -oldN resources
 	Finished     *Finished           `json:"finished,omitempty"`
 	Task         *TaskMark           `json:"task,omitempty"`
+	RDSEvent     *awsclient.RDSEvent `json:"rds_event,omitempty"` // rdsevents.go
 }
 
 // Journal is the append-only, fsynced record of one source's runs.

@@ -240,9 +240,11 @@ func (w *MetricsWatcher) Observe(ev Event) {
 	case EventStepStarted:
 		w.steps = append(w.steps, StepMetrics{Step: ev.Step, Before: w.values(), started: ev.Time})
 		w.current = len(w.steps) - 1
+		lowerClients(&w.steps[w.current], w.steps[w.current].Before) // min ≤ before (clients_min.go)
 	case EventStepDone, EventStepFailed:
 		if w.current >= 0 && w.steps[w.current].Step == ev.Step {
 			w.steps[w.current].After = w.values()
+			lowerClients(&w.steps[w.current], w.steps[w.current].After)
 			w.current = -1
 		}
 	}

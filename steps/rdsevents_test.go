@@ -47,3 +47,42 @@ func TestRDSEventsAreShownDuringWaits(t *testing.T) {
 		t.Fatalf("DescribeEvents calls: %d (slow cadence expected)", n)
 	}
 }
+
+// The members' events come in too (issue 15): green's DB instances are
+// created during provisioning (RDS-EVENT-0005, source type db-instance),
+// shown as notices naming the instance and journalled with the event.
+func TestRDSEventsOfTheMembersAreShownAndJournalled(t *testing.T) {
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
+	if _, err := env.engine(t, legacyOpts).Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	shown := false
+	for _, ev := range env.events.ofType(EventNotice) {
+		shown = shown || (strings.HasPrefix(ev.Message, "RDS event ") && strings.Contains(ev.Message, "orders-db-green-") && strings.Contains(ev.Message, "DB instance created"))
+	}
+	if !shown {
+		t.Error("green's creation event is not shown")
+	}
+	types := map[string]bool{}
+	for _, rec := range env.journal(t, "orders-db") {
+		if rec.Kind == RecordRDSEvent && rec.RDSEvent != nil {
+			types[rec.RDSEvent.SourceType] = true
+			if rec.RDSEvent.SourceType == "db-instance" && !strings.HasPrefix(rec.RDSEvent.SourceID, "orders-") {
+				t.Errorf("an event of another database was kept: %+v", rec.RDSEvent)
+			}
+		}
+	}
+	if !types["db-instance"] || !types["blue-green-deployment"] {
+		t.Errorf("journalled event source types: %v", types)
+	}
+}
+
+// A switchover that AWS rolls back is explained by its event, read at
+// once although the critical section reads no events otherwise.
+func TestRDSEventsExplainAFailedSwitchover(t *testing.T) {
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSMariaDBNoProxy, Faults: []sim.Fault{{Switchover: "fail"}}})
+	_, err := env.engine(t, Options{Source: "catalog-db"}).Run(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "RDS event: Switchover from DB instance catalog-db") || !strings.Contains(err.Error(), "canceled") {
+		t.Fatalf("the switchover failure must quote its event: %v", err)
+	}
+}

@@ -54,6 +54,7 @@ type run struct {
 	readyGreen      *GreenInfo    // green as a run paused ready leaves it
 	criticalWait    time.Duration // the critical section's approval wait, reported on its first step
 	tags            proxyTagState // proxies' ARNs and rdsbg:detached tags (proxy_tags.go)
+	changes         *changeWatch  // a fresh run's changes so far: exit 3 while none (nochange.go)
 }
 
 type taskSince struct {
@@ -68,11 +69,15 @@ func (e *Engine) Run(ctx context.Context) (Finished, error) {
 	if err := ValidateOptions(opts); err != nil {
 		return e.finishEarly(OutcomeFailed, err, "")
 	}
+	changes := &changeWatch{}
+	defer e.watchChanges(changes)()
 	r, err := e.begin(ctx, opts.Source)
 	if err != nil {
-		return e.finishEarly(OutcomeFailed, err, "")
+		outcome, err := stoppedBeforeChange(changes, OutcomeFailed, err)
+		return e.finishEarly(outcome, err, "")
 	}
 	defer r.close()
+	r.changes = changes
 	if r.prior.Unfinished() {
 		err := &InputError{Input: "--source", ExitCode: ExitUsage, Message: fmt.Sprintf(
 			"an unfinished rdsbg run exists for %s (journal %s): continue it with `rdsbg resume --source %s`, or undo it with `rdsbg abort --source %s`",
@@ -91,10 +96,11 @@ func (e *Engine) Run(ctx context.Context) (Finished, error) {
 		return r.finish(outcome, err, "")
 	}
 	r.upgrade = prep.Upgrade
-	e.emit(Event{Type: EventPreflight, Step: StepPreflight, Checks: prep.Checks})
-	if prep.Blocked() {
+	checks := append(prep.Checks, r.probePermissions(ctx, opts)...) // permprobe.go
+	e.emit(Event{Type: EventPreflight, Step: StepPreflight, Checks: checks})
+	if Blocked(checks) {
 		_ = r.journal.Append(Record{Kind: RecordRunStarted, Source: r.disc.Source.ID, Options: &opts, Message: "preflight blocked"})
-		return r.finish(OutcomeBlocked, ErrBlocked, "")
+		return r.finish(OutcomeBlocked, blockedBy(checks), "")
 	}
 	if err != nil {
 		return r.finish(OutcomeFailed, err, "")
@@ -474,6 +480,9 @@ func outcomeOf(err error) string {
 // finish journals and emits the summary. Every path out of a run that got
 // as far as a journal ends here.
 func (r *run) finish(outcome string, err error, proxyState string) (Finished, error) {
+	if r.changes != nil {
+		outcome, err = stoppedBeforeChange(r.changes, outcome, err)
+	}
 	if proxyState == "" {
 		// Read, never assumed: a proxy found by its tag may be empty.
 		ctx, cancel := context.WithTimeout(context.Background(), mutationTimeout)
@@ -554,6 +563,9 @@ func finishMessage(outcome, proxyState string, err error, source string, switche
 	case OutcomeRolledBack:
 		return fmt.Sprintf("rolled back: the deployment and its green were deleted; %s; start again with `rdsbg run --source %s`", where, source)
 	case OutcomeBlocked:
+		if nc := (*NothingChangedError)(nil); errors.As(err, &nc) {
+			return "stopped before any change: " + nc.Error()
+		}
 		return "preflight blocked the run; nothing was changed"
 	}
 	if err != nil && switchedOver {

@@ -518,10 +518,10 @@ func (r *run) switchover(ps PlannedStep) stepImpl {
 					case "SWITCHOVER_IN_PROGRESS":
 						seenInProgress = true
 					case "SWITCHOVER_FAILED":
-						return false, p, fatal("AWS could not complete the switchover and rolled it back (%s). Blue is still production under its own name; nothing was renamed", r.explainWithEvents(orNone(dep.StatusDetails)))
+						return false, p, fatal("AWS could not complete the switchover and rolled it back (%s). Blue is still production under its own name; nothing was renamed", r.explainFailure(ctx, orNone(dep.StatusDetails)))
 					case "AVAILABLE":
 						if seenInProgress || r.e.cfg.Clock.Now().Sub(start) > r.plan.Options.SwitchoverTimeout {
-							return false, p, fatal("the switchover did not finish within its %s timeout and AWS rolled it back (%s). Blue is still production; check replica lag and long-running transactions, then `rdsbg resume` to try again", r.plan.Options.SwitchoverTimeout, orNone(dep.StatusDetails))
+							return false, p, fatal("the switchover did not finish within its %s timeout and AWS rolled it back (%s). Blue is still production; check replica lag and long-running transactions, then `rdsbg resume` to try again", r.plan.Options.SwitchoverTimeout, r.explainFailure(ctx, orNone(dep.StatusDetails)))
 						}
 					case "INVALID_CONFIGURATION":
 						return false, p, r.invalidConfiguration(dep)
@@ -586,7 +586,8 @@ func (r *run) verify(ps PlannedStep) stepImpl {
 	want := r.targetVersion()
 	return stepImpl{
 		observe: func(ctx context.Context) (stepOutcome, string, error) { return stepTodo, "", nil },
-		settle: func(ctx context.Context) error {
+		settle: func(ctx context.Context) (err error) {
+			defer func() { r.clientsBack(ctx, err) }() // verify_clients.go: warns, never fails
 			return r.e.wait(ctx, waitSpec{step: ps.ID, what: "the new primary and the proxy to be healthy", speed: pollFast, limit: r.e.cfg.Poll.ProxyTargetLimit, stable: r.e.cfg.Poll.StableReads,
 				poll: func(ctx context.Context) (bool, Progress, error) {
 					dep, err := r.findDeployment(ctx)

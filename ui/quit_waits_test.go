@@ -69,11 +69,13 @@ func TestCtrlCDuringEachWaitAsksThenLeavesAResumableRun(t *testing.T) {
 		critical bool // the quit prompt must warn that the proxy has no target
 		modify   bool // upgrade green with ModifyDBInstance (step 4) instead of at creation
 	}{
-		{steps.StepProvisionGreen, "RegisterDBProxyTargets", 1, "DescribeBlueGreenDeployments", false, false},
-		{steps.StepAttachProxyBlue, "RegisterDBProxyTargets", 1, "DescribeDBProxyTargets", false, false},
+		// The first RegisterDBProxyTargets is preflight's permission probe
+		// (steps/permprobe.go), refused as already registered.
+		{steps.StepProvisionGreen, "RegisterDBProxyTargets", 2, "DescribeBlueGreenDeployments", false, false},
+		{steps.StepAttachProxyBlue, "RegisterDBProxyTargets", 2, "DescribeDBProxyTargets", false, false},
 		{steps.StepUpgradeGreen, "ModifyDBInstance", 1, "DescribeDBInstances", false, true},
 		{steps.StepSwitchover, "SwitchoverBlueGreenDeployment", 1, "DescribeBlueGreenDeployments", true, false},
-		{steps.StepAttachProxyPrimary, "RegisterDBProxyTargets", 2, "DescribeDBProxyTargets", true, false},
+		{steps.StepAttachProxyPrimary, "RegisterDBProxyTargets", 3, "DescribeDBProxyTargets", true, false},
 		{steps.StepCleanup, "DeleteBlueGreenDeployment", 1, "DescribeBlueGreenDeployments", false, false},
 	}
 	for _, c := range cases {

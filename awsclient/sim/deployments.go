@@ -392,6 +392,7 @@ func (s *Simulator) cloneInstance(blue *Instance, at time.Time) *Instance {
 	green.ReplicaOf = ""
 	green.ClusterResourceID = ""
 	green.ReadOnly = true // green is read-only by default (rds-facts §4.1)
+	s.emitInstance(at, green.ID, "RDS-EVENT-0005", "creation", "DB instance created")
 	return &green
 }
 
@@ -506,6 +507,7 @@ func (s *Simulator) auroraTasks(d *Deployment, blue *Cluster, upgrade bool) []ta
 			}
 			green = &g
 			st.Clusters = append(st.Clusters, green)
+			s.emitCluster(at, green.ID, "RDS-EVENT-0170", "creation", "DB cluster created")
 			clusterMember.Target = green.ResourceID
 			for _, m := range endpointMembers {
 				m.Target = green.ResourceID
@@ -822,6 +824,7 @@ func (s *Simulator) proxiesFollow(d *Deployment, at time.Time) {
 				r.ResourceID = d.TargetResourceID
 				r.RegisteringUntil = at
 				r.AvailableAt = at.Add(s.timings.ProxyFollow)
+				s.dropClients(p, at) // the proxy drops its clients at promotion (connection_drops.go)
 			}
 		}
 	}

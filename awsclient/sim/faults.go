@@ -43,11 +43,18 @@ type Fault struct {
 	// the proxy can reach both environments: while the fault is active a
 	// switchover of a deployment whose blue is a proxy target is refused.
 	ProxyUnreachable bool `json:"proxy_unreachable,omitempty"`
-	// AllowOnly enforces an IAM policy: any RDS action not in the list
+	// AllowOnly enforces an IAM policy: any RDS action (or CloudWatch
+	// GetMetricData, "cloudwatch:GetMetricData") not in the list
 	// ("rds:CreateBlueGreenDeployment" or the bare action name) is
 	// answered AccessDenied (HTTP 403), as IAM does. STS
 	// GetCallerIdentity needs no permission and is never refused.
 	AllowOnly []string `json:"allow_only,omitempty"`
+	// ClientsStayAway makes the applications not reconnect after the next
+	// time a proxy drops its clients (a native switchover, a
+	// deregistration) in the fault's window: ClientConnections stay 0 with
+	// the target healthy, as when a security group or credentials keep
+	// them out.
+	ClientsStayAway bool `json:"clients_stay_away,omitempty"`
 }
 
 // activeFault is a Fault with its own call counter.
@@ -110,8 +117,8 @@ func (f Fault) validate() error {
 	case f.GreenInvalidAfterMS < 0 || f.CreationFailAfterMS < 0:
 		return fmt.Errorf("creation_fail_after_ms must not be negative, got %d", f.CreationFailAfterMS)
 	case f.Code == "" && f.ThrottleRate == 0 && f.LatencyMS == 0 && f.Switchover == "" && f.GreenInvalidAfterMS == 0 &&
-		f.CreationFail == "" && !f.ProxyUnreachable && f.AllowOnly == nil && !f.RefuseRegisterWhileProvisioning:
-		return fmt.Errorf("fault does nothing: set code, throttle_rate, latency_ms, switchover, green_invalid_after_ms, creation_fail, proxy_unreachable, allow_only or refuse_register_while_provisioning")
+		f.CreationFail == "" && !f.ProxyUnreachable && f.AllowOnly == nil && !f.RefuseRegisterWhileProvisioning && !f.ClientsStayAway:
+		return fmt.Errorf("fault does nothing: set code, throttle_rate, latency_ms, switchover, green_invalid_after_ms, creation_fail, proxy_unreachable, allow_only, refuse_register_while_provisioning or clients_stay_away")
 	}
 	return nil
 }

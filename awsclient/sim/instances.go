@@ -474,6 +474,7 @@ func (s *Simulator) startInstanceDelete(in *Instance, now time.Time) {
 				s.emitProxy(at, p, "RDS-EVENT-0214", "deletion", "DB instance "+in.ID+" was deleted and removed from the target group of "+p.Name+".")
 			}
 			s.st.removeInstance(in)
+			s.emitInstance(at, in.ID, "RDS-EVENT-0003", "deletion", "DB instance deleted")
 		}
 	})
 }
@@ -525,6 +526,7 @@ func (s *Simulator) startClusterDelete(cl *Cluster, now time.Time) {
 			s.emitProxy(at, p, "RDS-EVENT-0215", "deletion", "DB cluster "+cl.ID+" was deleted and removed from the target group of "+p.Name+".")
 		}
 		s.st.removeCluster(cl)
+		s.emitCluster(at, cl.ID, "RDS-EVENT-0171", "deletion", "DB cluster deleted")
 	})
 }
 

@@ -66,11 +66,15 @@ type metricHistory struct {
 	// availableSince is when an instance was first seen not "creating":
 	// replication starts catching up from there.
 	availableSince map[string]time.Time
+	// drops are the instants each proxy dropped its client connections
+	// (by proxy name, lower case): connection_drops.go.
+	drops map[string][]time.Time
+	away  map[string]time.Time // from then on no client reconnects (fault)
 }
 
 func newMetricHistory() *metricHistory {
 	return &metricHistory{proxies: map[string][]proxySnapshot{}, instances: map[string][]instanceSnapshot{},
-		availableSince: map[string]time.Time{}}
+		availableSince: map[string]time.Time{}, drops: map[string][]time.Time{}, away: map[string]time.Time{}}
 }
 
 // observeLocked records what changed at at. It runs after every applied
@@ -239,7 +243,7 @@ func (s *Simulator) metricValueAt(name, dimName, dimValue string, t time.Time) (
 		if !healthy {
 			return 0, true
 		}
-		v := s.baseConnections(t)
+		v := s.baseConnections(t) * s.history.reconnected(dimValue, t)
 		if name == "DatabaseConnections" {
 			v *= poolRatio
 		}

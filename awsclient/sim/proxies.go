@@ -302,5 +302,6 @@ func (s *Simulator) deregisterDBProxyTargets(c *call) (any, *apiError) {
 		}
 		p.Targets = kept
 	}
+	s.dropClients(p, c.now) // connection_drops.go
 	return nil, nil
 }

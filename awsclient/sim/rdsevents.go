@@ -49,6 +49,19 @@ func (s *Simulator) emitProxy(at time.Time, p *Proxy, id, category, message stri
 		sourceARN: s.st.proxyARN(p), id: id, category: category, message: message})
 }
 
+// emitInstance records a DB instance event (source type db-instance).
+// The ids and messages are the RDS user guide's DB instance event table.
+func (s *Simulator) emitInstance(at time.Time, id, eventID, category, message string) {
+	s.rdsEvents = append(s.rdsEvents, rdsEvent{at: at, sourceID: id, sourceType: sourceInstance,
+		sourceARN: s.st.instanceARN(id), id: eventID, category: category, message: message})
+}
+
+// emitCluster records a DB cluster event (source type db-cluster).
+func (s *Simulator) emitCluster(at time.Time, id, eventID, category, message string) {
+	s.rdsEvents = append(s.rdsEvents, rdsEvent{at: at, sourceID: id, sourceType: sourceCluster,
+		sourceARN: s.st.clusterARN(id), id: eventID, category: category, message: message})
+}
+
 // deploymentNames are blue's and green's top-level names for messages.
 func (s *Simulator) deploymentNames(d *Deployment) (blue, green string) {
 	return lastARNField(s.st.resourceARN(d.SourceResourceID)), lastARNField(s.st.resourceARN(d.TargetResourceID))

@@ -80,18 +80,20 @@ func (s *Simulator) liftOldBlueGuard(d *Deployment) {
 // policyDenies answers AccessDenied for an RDS action outside allowed, as
 // IAM does for an identity whose policy does not grant it.
 func (s *Simulator) policyDenies(allowed []string, op string) *apiError {
-	desc, known := s.ops[op]
-	if !known || desc.sts {
+	service := "rds"
+	if op == opGetMetricData {
+		service = "cloudwatch" // the CloudWatch endpoint (metrics.go)
+	} else if desc, known := s.ops[op]; !known || desc.sts {
 		return nil // unknown actions get InvalidAction; STS needs no permission
 	}
 	for _, a := range allowed {
-		if a == op || a == "rds:"+op || a == "rds:*" || a == "*" {
+		if a == op || a == service+":"+op || a == service+":*" || a == "*" {
 			return nil
 		}
 	}
 	return &apiError{Code: "AccessDenied", Status: 403, Message: fmt.Sprintf(
-		"User: arn:aws:sts::%s:assumed-role/rdsbg-operator/session is not authorized to perform: rds:%s because no identity-based policy allows the rds:%s action",
-		s.st.Account, op, op)}
+		"User: arn:aws:sts::%s:assumed-role/rdsbg-operator/session is not authorized to perform: %s:%s because no identity-based policy allows the %s:%s action",
+		s.st.Account, service, op, service, op)}
 }
 
 // proxyGuardrail is the native regime's extra switchover check: a proxy

@@ -1,0 +1,106 @@
+package steps
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/rdsbg/rdsbg/awsclient/sim"
+)
+
+// Issue 15: a detach run whose role lacks the action that restores
+// production's proxy (or the one that tags it first) stops in preflight,
+// before any change (exit 3), naming the permission; the simulator's
+// mutation log stays empty and the proxy keeps serving blue.
+func TestDetachRunMissingAProxyPermissionStopsBeforeAnyChange(t *testing.T) {
+	for _, missing := range []string{"rds:RegisterDBProxyTargets", "rds:AddTagsToResource"} {
+		t.Run(missing, func(t *testing.T) {
+			c := policyCases[0] // RDS PostgreSQL, legacy, detach
+			var allowed []string
+			for _, a := range policyFor(t, c).Actions() {
+				if a != missing {
+					allowed = append(allowed, a)
+				}
+			}
+			env, f, err := runUnder(t, c, allowed)
+			if ExitCode(err) != ExitPreflight || f.ExitCode != ExitPreflight || f.Outcome != OutcomeBlocked {
+				t.Fatalf("exit %d (%s), want 3 blocked: %v", ExitCode(err), f.Outcome, err)
+			}
+			if !strings.Contains(err.Error(), missing) {
+				t.Errorf("the stop must name %s: %v", missing, err)
+			}
+			if m := env.sim.Mutations(); len(m) != 0 {
+				t.Errorf("the probe changed AWS: %+v", m)
+			}
+			if f.ProxyState != ProxyOnBlue {
+				t.Errorf("proxy %s, want blue", f.ProxyState)
+			}
+			var row *CheckResult
+			for _, ev := range env.events.ofType(EventPreflight) {
+				for i := range ev.Checks {
+					if ev.Checks[i].ID == CheckPermissions {
+						row = &ev.Checks[i]
+					}
+				}
+			}
+			if row == nil || row.Status != CheckFail || !strings.Contains(row.Remediation, missing) {
+				t.Errorf("preflight row: %+v", row)
+			}
+		})
+	}
+}
+
+// With every permission the probe passes, changes nothing, and says so.
+func TestPermissionProbePassesAndChangesNothing(t *testing.T) {
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
+	r, err := env.engine(t, legacyOpts).begin(context.Background(), "orders-db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.close()
+	rows := r.probePermissions(context.Background(), legacyOpts.WithDefaults())
+	if len(rows) != 1 || rows[0].Status != CheckPass || !strings.Contains(rows[0].Explanation, "rds:RegisterDBProxyTargets") {
+		t.Fatalf("rows: %+v", rows)
+	}
+	env.assertNoMutations(t)
+	for op, n := range env.sim.CallCounts() {
+		if op == "DeregisterDBProxyTargets" && n > 0 {
+			t.Errorf("the probe called %s", op)
+		}
+	}
+	// A plan without proxies probes nothing.
+	noProxy := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSMariaDBNoProxy})
+	r2, err := noProxy.engine(t, Options{Source: "catalog-db"}).begin(context.Background(), "catalog-db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r2.close()
+	if rows := r2.probePermissions(context.Background(), Options{Source: "catalog-db"}.WithDefaults()); len(rows) != 0 {
+		t.Errorf("no proxy, yet rows %+v", rows)
+	}
+}
+
+// Without rds:DeregisterDBProxyTargets (not probed) the first
+// deregistration is refused: the proxy never stops serving blue, the tag
+// written before it is removed, and the run stops naming the permission.
+func TestDetachRunMissingDeregisterStopsCleanly(t *testing.T) {
+	c := policyCases[0]
+	var allowed []string
+	for _, a := range policyFor(t, c).Actions() {
+		if a != "rds:DeregisterDBProxyTargets" {
+			allowed = append(allowed, a)
+		}
+	}
+	env, f, err := runUnder(t, c, allowed)
+	if err == nil || !strings.Contains(err.Error(), "rds:DeregisterDBProxyTargets") || f.ProxyState != ProxyOnBlue {
+		t.Fatalf("run: %s proxy %s: %v", f.Outcome, f.ProxyState, err)
+	}
+	for _, m := range env.sim.Mutations() {
+		if m.Operation != "AddTagsToResource" && m.Operation != "RemoveTagsFromResource" {
+			t.Errorf("changed more than the tag: %+v", m)
+		}
+	}
+	if _, ok := env.proxyTags(t, "orders-proxy")[TagDetached]; ok {
+		t.Error("the tag outlived the refused deregistration")
+	}
+}
