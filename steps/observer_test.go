@@ -107,8 +107,10 @@ func TestObserverPreStepErrorStopsBeforeTheStep(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSMySQLNative})
 	rec := &recorder{refuse: StepCreateDeployment}
 	f, err := env.observedEngine(t, Options{Source: "shop-db"}, rec).Run(context.Background())
-	if err == nil || f.Outcome != OutcomeFailed {
-		t.Fatalf("Run = %s, %v; want failed", f.Outcome, err)
+	// Refused before the first change: exit 3 (nochange.go), as a refusing
+	// pre hook there.
+	if err == nil || f.Outcome == OutcomeDone || f.ExitCode != ExitPreflight {
+		t.Fatalf("Run = %s (exit %d), %v; want stopped before any change", f.Outcome, f.ExitCode, err)
 	}
 	got := strings.Join(rec.log, "\n")
 	if strings.Contains(got, "event step-started create-deployment") {
