@@ -176,44 +176,68 @@ func freePort(t *testing.T) string {
 	return port
 }
 
-func TestConformanceRunAgainstMoto(t *testing.T) {
+// motoServer starts moto's server on a free loopback port and returns a
+// CLI that talks to it with dummy credentials.
+func motoServer(t *testing.T) awsCLI {
+	t.Helper()
 	if _, err := exec.LookPath("moto_server"); err != nil {
 		t.Fatalf("moto_server is not on PATH (it is on the machine image; .ci/run installs it otherwise): %v", err)
 	}
-	bin := buildRdsbg(t)
 	port := freePort(t)
 	startProcess(t, exec.Command("moto_server", "-H", "127.0.0.1", "-p", port), regexp.MustCompile(`Running on`))
-	endpoint := "http://127.0.0.1:" + port
-	env := awsEnv(t)
-	cli := awsCLI{t: t, endpoint: endpoint, env: env}
+	return awsCLI{t: t, endpoint: "http://127.0.0.1:" + port, env: awsEnv(t)}
+}
 
-	vpc := cli.text("ec2", "create-vpc", "--cidr-block", "10.0.0.0/16", "--query", "Vpc.VpcId")
-	s1 := cli.text("ec2", "create-subnet", "--vpc-id", vpc, "--cidr-block", "10.0.1.0/24", "--availability-zone", "us-east-1a", "--query", "Subnet.SubnetId")
-	s2 := cli.text("ec2", "create-subnet", "--vpc-id", vpc, "--cidr-block", "10.0.2.0/24", "--availability-zone", "us-east-1b", "--query", "Subnet.SubnetId")
+// proxyFor creates a VPC with two subnets (what create-db-proxy needs), a
+// proxy of family named name, and registers target (e.g.
+// "--db-instance-identifiers", "shop-db") with it.
+func (c awsCLI) proxyFor(name, family string, target ...string) {
+	c.t.Helper()
+	vpc := c.text("ec2", "create-vpc", "--cidr-block", "10.0.0.0/16", "--query", "Vpc.VpcId")
+	s1 := c.text("ec2", "create-subnet", "--vpc-id", vpc, "--cidr-block", "10.0.1.0/24", "--availability-zone", "us-east-1a", "--query", "Subnet.SubnetId")
+	s2 := c.text("ec2", "create-subnet", "--vpc-id", vpc, "--cidr-block", "10.0.2.0/24", "--availability-zone", "us-east-1b", "--query", "Subnet.SubnetId")
+	c.json("rds", "create-db-proxy", "--db-proxy-name", name, "--engine-family", family,
+		"--auth", `[{"AuthScheme":"SECRETS","SecretArn":"arn:aws:secretsmanager:us-east-1:123456789012:secret:x","IAMAuth":"DISABLED"}]`,
+		"--role-arn", "arn:aws:iam::123456789012:role/x", "--vpc-subnet-ids", s1, s2)
+	c.json(append([]string{"rds", "register-db-proxy-targets", "--db-proxy-name", name}, target...)...)
+}
+
+// rdsbgJSON runs `rdsbg <args> --yes --output json` against the CLI's
+// endpoint with its clock ×30 (moto's blue/green is instant, so the
+// engine's stable reads, seconds apart, are the only wait) and returns
+// stdout, stderr, the run's error and its last event (nil when the last
+// line is not JSON).
+func (c awsCLI) rdsbgJSON(bin string, args ...string) (stdout, stderr string, err error, last map[string]any) {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	args = append(args, "--yes", "--output", "json", "--endpoint-url", c.endpoint, "--state-dir", c.t.TempDir(), "--time-scale", "30")
+	run := exec.CommandContext(ctx, bin, args...)
+	run.Env = c.env
+	var out, errOut bytes.Buffer
+	run.Stdout, run.Stderr = &out, &errOut
+	err = run.Run()
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if json.Unmarshal([]byte(lines[len(lines)-1]), &last) != nil {
+		last = nil
+	}
+	return out.String(), errOut.String(), err, last
+}
+
+func TestConformanceRunAgainstMoto(t *testing.T) {
+	cli := motoServer(t)
+	bin := buildRdsbg(t)
 	cli.json("rds", "create-db-instance", "--db-instance-identifier", "shop-db", "--engine", "mysql", "--engine-version", "8.0.39",
 		"--db-instance-class", "db.t3.micro", "--master-username", "adm", "--master-user-password", "conformance-only",
 		"--allocated-storage", "20", "--backup-retention-period", "7")
-	cli.json("rds", "create-db-proxy", "--db-proxy-name", "shop-proxy", "--engine-family", "MYSQL",
-		"--auth", `[{"AuthScheme":"SECRETS","SecretArn":"arn:aws:secretsmanager:us-east-1:123456789012:secret:x","IAMAuth":"DISABLED"}]`,
-		"--role-arn", "arn:aws:iam::123456789012:role/x", "--vpc-subnet-ids", s1, s2)
-	cli.json("rds", "register-db-proxy-targets", "--db-proxy-name", "shop-proxy", "--db-instance-identifiers", "shop-db")
+	cli.proxyFor("shop-proxy", "MYSQL", "--db-instance-identifiers", "shop-db")
 
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	// --time-scale: moto's blue/green is instant, so the engine's stable
-	// reads (seconds apart) are the only wait; run its clock fast.
-	run := exec.CommandContext(ctx, bin, "run", "--source", "shop-db", "--proxy-mode", "detach", "--cleanup", "old-blue",
-		"--yes", "--confirm", "shop-db", "--output", "json", "--endpoint-url", endpoint, "--state-dir", t.TempDir(), "--time-scale", "30")
-	run.Env = env
-	var out, errOut bytes.Buffer
-	run.Stdout, run.Stderr = &out, &errOut
-	if err := run.Run(); err != nil {
-		t.Fatalf("rdsbg run against moto: %v\nstderr: %s\nstdout tail: %s", err, errOut.String(), tail(out.String(), 3000))
+	out, errOut, err, last := cli.rdsbgJSON(bin, "run", "--source", "shop-db", "--proxy-mode", "detach", "--cleanup", "old-blue", "--confirm", "shop-db")
+	if err != nil {
+		t.Fatalf("rdsbg run against moto: %v\nstderr: %s\nstdout tail: %s", err, errOut, tail(out, 3000))
 	}
-	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	var last map[string]any
-	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &last); err != nil {
-		t.Fatalf("last line is not JSON: %v", err)
+	if last == nil {
+		t.Fatalf("last line is not JSON: %s", tail(out, 3000))
 	}
 	if last["type"] != "run-finished" || last["outcome"] != "done" || last["proxy_state"] != "new-primary" {
 		t.Fatalf("last event %v", last)
@@ -244,39 +268,18 @@ func tail(s string, n int) string {
 // upgrade-target check degrades to a warning, the retries show while they
 // happen, and the run completes in both proxy modes.
 func TestConformanceUpgradeRunAgainstMotoDegrades(t *testing.T) {
-	if _, err := exec.LookPath("moto_server"); err != nil {
-		t.Fatalf("moto_server is not on PATH (it is on the machine image; .ci/run installs it otherwise): %v", err)
-	}
 	bin := buildRdsbg(t)
 	for _, mode := range []string{"detach", "auto"} {
 		t.Run(mode, func(t *testing.T) {
-			port := freePort(t)
-			startProcess(t, exec.Command("moto_server", "-H", "127.0.0.1", "-p", port), regexp.MustCompile(`Running on`))
-			endpoint := "http://127.0.0.1:" + port
-			env := awsEnv(t)
-			cli := awsCLI{t: t, endpoint: endpoint, env: env}
-			vpc := cli.text("ec2", "create-vpc", "--cidr-block", "10.0.0.0/16", "--query", "Vpc.VpcId")
-			s1 := cli.text("ec2", "create-subnet", "--vpc-id", vpc, "--cidr-block", "10.0.1.0/24", "--availability-zone", "us-east-1a", "--query", "Subnet.SubnetId")
-			s2 := cli.text("ec2", "create-subnet", "--vpc-id", vpc, "--cidr-block", "10.0.2.0/24", "--availability-zone", "us-east-1b", "--query", "Subnet.SubnetId")
+			cli := motoServer(t)
 			cli.json("rds", "create-db-instance", "--db-instance-identifier", "orders-db", "--engine", "postgres", "--engine-version", "15.7",
 				"--db-instance-class", "db.t3.micro", "--master-username", "adm", "--master-user-password", "conformance-only",
 				"--allocated-storage", "20", "--backup-retention-period", "7")
-			cli.json("rds", "create-db-proxy", "--db-proxy-name", "orders-proxy", "--engine-family", "POSTGRESQL",
-				"--auth", `[{"AuthScheme":"SECRETS","SecretArn":"arn:aws:secretsmanager:us-east-1:123456789012:secret:x","IAMAuth":"DISABLED"}]`,
-				"--role-arn", "arn:aws:iam::123456789012:role/x", "--vpc-subnet-ids", s1, s2)
-			cli.json("rds", "register-db-proxy-targets", "--db-proxy-name", "orders-proxy", "--db-instance-identifiers", "orders-db")
+			cli.proxyFor("orders-proxy", "POSTGRESQL", "--db-instance-identifiers", "orders-db")
 
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-			defer cancel()
-			run := exec.CommandContext(ctx, bin, "run", "--source", "orders-db", "--proxy-mode", mode, "--target-engine-version", "15.8",
-				"--yes", "--confirm", "orders-db", "--output", "json", "--endpoint-url", endpoint, "--state-dir", t.TempDir(), "--time-scale", "30")
-			run.Env = env
-			var out, errOut bytes.Buffer
-			run.Stdout, run.Stderr = &out, &errOut
-			err := run.Run()
-			all := out.String()
+			all, errOut, err, last := cli.rdsbgJSON(bin, "run", "--source", "orders-db", "--proxy-mode", mode, "--target-engine-version", "15.8", "--confirm", "orders-db")
 			if err != nil {
-				t.Fatalf("rdsbg run against moto: %v\nstderr: %s\nstdout tail: %s", err, errOut.String(), tail(all, 4000))
+				t.Fatalf("rdsbg run against moto: %v\nstderr: %s\nstdout tail: %s", err, errOut, tail(all, 4000))
 			}
 			if !strings.Contains(all, "rds:DescribeDBEngineVersions") || !strings.Contains(all, "AWS validates the target version itself") {
 				t.Errorf("the preflight must warn about the unchecked target version:\n%s", tail(all, 4000))
@@ -290,10 +293,8 @@ func TestConformanceUpgradeRunAgainstMotoDegrades(t *testing.T) {
 					break
 				}
 			}
-			lines := strings.Split(strings.TrimSpace(all), "\n")
-			var last map[string]any
-			if err := json.Unmarshal([]byte(lines[len(lines)-1]), &last); err != nil {
-				t.Fatalf("last line is not JSON: %v", err)
+			if last == nil {
+				t.Fatalf("last line is not JSON: %s", tail(all, 4000))
 			}
 			if last["type"] != "run-finished" || last["outcome"] != "done" {
 				t.Fatalf("last event %v", last)
@@ -310,18 +311,8 @@ func TestConformanceUpgradeRunAgainstMotoDegrades(t *testing.T) {
 // member instances under their old names in the wrong cluster, and rdsbg
 // said "done").
 func TestConformanceAuroraRunAgainstMotoChecksRenames(t *testing.T) {
-	if _, err := exec.LookPath("moto_server"); err != nil {
-		t.Fatalf("moto_server is not on PATH (it is on the machine image; .ci/run installs it otherwise): %v", err)
-	}
+	cli := motoServer(t)
 	bin := buildRdsbg(t)
-	port := freePort(t)
-	startProcess(t, exec.Command("moto_server", "-H", "127.0.0.1", "-p", port), regexp.MustCompile(`Running on`))
-	endpoint := "http://127.0.0.1:" + port
-	env := awsEnv(t)
-	cli := awsCLI{t: t, endpoint: endpoint, env: env}
-	vpc := cli.text("ec2", "create-vpc", "--cidr-block", "10.0.0.0/16", "--query", "Vpc.VpcId")
-	s1 := cli.text("ec2", "create-subnet", "--vpc-id", vpc, "--cidr-block", "10.0.1.0/24", "--availability-zone", "us-east-1a", "--query", "Subnet.SubnetId")
-	s2 := cli.text("ec2", "create-subnet", "--vpc-id", vpc, "--cidr-block", "10.0.2.0/24", "--availability-zone", "us-east-1b", "--query", "Subnet.SubnetId")
 	// Aurora PostgreSQL blue/green needs logical replication in the
 	// cluster's parameter group (rds-facts §5.2); moto's default group name
 	// does not exist in moto, so the cluster gets its own.
@@ -336,31 +327,19 @@ func TestConformanceAuroraRunAgainstMotoChecksRenames(t *testing.T) {
 		cli.json("rds", "create-db-instance", "--db-instance-identifier", id, "--db-cluster-identifier", "ledger-cluster",
 			"--engine", "aurora-postgresql", "--db-instance-class", "db.r6g.large")
 	}
-	cli.json("rds", "create-db-proxy", "--db-proxy-name", "ledger-proxy", "--engine-family", "POSTGRESQL",
-		"--auth", `[{"AuthScheme":"SECRETS","SecretArn":"arn:aws:secretsmanager:us-east-1:123456789012:secret:x","IAMAuth":"DISABLED"}]`,
-		"--role-arn", "arn:aws:iam::123456789012:role/x", "--vpc-subnet-ids", s1, s2)
-	cli.json("rds", "register-db-proxy-targets", "--db-proxy-name", "ledger-proxy", "--db-cluster-identifiers", "ledger-cluster")
+	cli.proxyFor("ledger-proxy", "POSTGRESQL", "--db-cluster-identifiers", "ledger-cluster")
 
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	run := exec.CommandContext(ctx, bin, "run", "--source", "ledger-cluster", "--proxy-mode", "detach",
-		"--yes", "--confirm", "ledger-cluster", "--output", "json", "--endpoint-url", endpoint, "--state-dir", t.TempDir(), "--time-scale", "30")
-	run.Env = env
-	var out, errOut bytes.Buffer
-	run.Stdout, run.Stderr = &out, &errOut
-	err := run.Run()
-	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	var last map[string]any
-	if jerr := json.Unmarshal([]byte(lines[len(lines)-1]), &last); jerr != nil || last["type"] != "run-finished" {
-		t.Fatalf("no run-finished event (%v): %s\nstderr: %s", jerr, tail(out.String(), 3000), errOut.String())
+	out, errOut, err, last := cli.rdsbgJSON(bin, "run", "--source", "ledger-cluster", "--proxy-mode", "detach", "--confirm", "ledger-cluster")
+	if last == nil || last["type"] != "run-finished" {
+		t.Fatalf("no run-finished event: %s\nstderr: %s", tail(out, 3000), errOut)
 	}
 	if err == nil && last["outcome"] == "done" {
 		t.Logf("moto renamed the whole cluster: the run completed")
 		return
 	}
 	msg, _ := last["message"].(string)
-	if !strings.Contains(out.String(), "verify: ") || !strings.Contains(out.String(), "ledger-instance-") {
-		t.Fatalf("the run failed (%v, %s) but not in verify naming a member:\n%s", err, msg, tail(out.String(), 4000))
+	if !strings.Contains(out, "verify: ") || !strings.Contains(out, "ledger-instance-") {
+		t.Fatalf("the run failed (%v, %s) but not in verify naming a member:\n%s", err, msg, tail(out, 4000))
 	}
 	t.Logf("verify named moto's wrong rename: %s", msg)
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,10 +9,9 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
-	"github.com/rdsbg/rdsbg/awsclient/clock"
 	"github.com/rdsbg/rdsbg/awsclient/sim"
+	"github.com/rdsbg/rdsbg/awsclient/simtest"
 	"github.com/rdsbg/rdsbg/steps"
 )
 
@@ -28,22 +26,9 @@ type cliEnv struct {
 
 func newCLIEnv(t *testing.T, scenario string) *cliEnv {
 	t.Helper()
-	for _, k := range []string{"AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID",
-		"AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_CA_BUNDLE", "AWS_ENDPOINT_URL"} {
-		t.Setenv(k, "")
-		os.Unsetenv(k)
-	}
-	dir := t.TempDir()
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "config"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	s, err := sim.New(sim.Options{Scenario: scenario, Timings: fastTimings(), Clock: clock.NewVirtual(time.Date(2026, 11, 21, 22, 0, 0, 0, time.UTC))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(s)
-	t.Cleanup(srv.Close)
-	return &cliEnv{sim: s, endpoint: srv.URL, stateDir: filepath.Join(dir, "state")}
+	simtest.IsolateAWSEnv(t)
+	s := simtest.NewServer(t, sim.Options{Scenario: scenario})
+	return &cliEnv{sim: s.Sim, endpoint: s.URL, stateDir: filepath.Join(t.TempDir(), "state")}
 }
 
 // rdsbg runs the command line with the simulator's endpoint and returns the

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/rdsbg/rdsbg/awsclient/clock"
+	"github.com/rdsbg/rdsbg/awsclient/simtest"
 )
 
 const identityXML = `<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><GetCallerIdentityResult>` +
@@ -38,7 +39,7 @@ func writeProfile(t *testing.T) {
 func TestProfileSuppliesRegionAndCredentials(t *testing.T) {
 	ws, srv := newWireServer(t, nil)
 	ws.on("DescribeDBInstances", fixed("DescribeDBInstances", oneInstanceXML, "r1"))
-	isolateAWSEnv(t)
+	simtest.IsolateAWSEnv(t)
 	writeProfile(t)
 
 	c, err := New(context.Background(), Options{Profile: "night", EndpointURL: srv.URL, HTTPClient: srv.Client()})
@@ -58,7 +59,7 @@ func TestProfileSuppliesRegionAndCredentials(t *testing.T) {
 }
 
 func TestAWSProfileEnvSelectsProfile(t *testing.T) {
-	isolateAWSEnv(t)
+	simtest.IsolateAWSEnv(t)
 	writeProfile(t)
 	t.Setenv("AWS_PROFILE", "night")
 	c, err := New(context.Background(), Options{})
@@ -71,7 +72,7 @@ func TestAWSProfileEnvSelectsProfile(t *testing.T) {
 }
 
 func TestRegionPrecedenceFlagThenEnvThenProfile(t *testing.T) {
-	isolateAWSEnv(t)
+	simtest.IsolateAWSEnv(t)
 	writeProfile(t)
 	t.Setenv("AWS_REGION", "ap-southeast-2")
 	region := func(flag string) string {
@@ -95,7 +96,7 @@ func TestRegionPrecedenceFlagThenEnvThenProfile(t *testing.T) {
 }
 
 func TestMissingProfileSaysWhatToFix(t *testing.T) {
-	isolateAWSEnv(t)
+	simtest.IsolateAWSEnv(t)
 	writeProfile(t)
 	_, err := New(context.Background(), Options{Profile: "no-such-profile"})
 	if err == nil || !strings.Contains(err.Error(), `"no-such-profile"`) || !strings.Contains(err.Error(), "--profile") {
@@ -104,7 +105,7 @@ func TestMissingProfileSaysWhatToFix(t *testing.T) {
 }
 
 func TestNoRegionSaysWhatToFix(t *testing.T) {
-	isolateAWSEnv(t)
+	simtest.IsolateAWSEnv(t)
 	_, err := New(context.Background(), Options{})
 	if err == nil || !strings.Contains(err.Error(), "--region") || !strings.Contains(err.Error(), "AWS_REGION") {
 		t.Fatalf("err = %v, want it to mention --region and AWS_REGION", err)
@@ -112,7 +113,7 @@ func TestNoRegionSaysWhatToFix(t *testing.T) {
 }
 
 func TestSimulatorNeedsNoRegion(t *testing.T) {
-	isolateAWSEnv(t)
+	simtest.IsolateAWSEnv(t)
 	c, err := New(context.Background(), Options{Simulator: true, EndpointURL: "http://127.0.0.1:1"})
 	if err != nil {
 		t.Fatalf("New: %v", err)
@@ -123,7 +124,7 @@ func TestSimulatorNeedsNoRegion(t *testing.T) {
 }
 
 func TestBadEndpointURLIsRefused(t *testing.T) {
-	isolateAWSEnv(t)
+	simtest.IsolateAWSEnv(t)
 	for _, u := range []string{"localhost:4566", "ftp://127.0.0.1", "http://", "://x"} {
 		_, err := New(context.Background(), Options{Region: "us-east-1", EndpointURL: u})
 		if err == nil || !strings.Contains(err.Error(), "--endpoint-url") {
@@ -167,7 +168,7 @@ func TestEndpointAppliesToRDSAndSTS(t *testing.T) {
 func TestSimulatorUsesStaticCredentialsWithoutAnyConfigured(t *testing.T) {
 	ws, srv := newWireServer(t, nil)
 	ws.on("DescribeDBInstances", fixed("DescribeDBInstances", oneInstanceXML, "r1"))
-	isolateAWSEnv(t)
+	simtest.IsolateAWSEnv(t)
 	c, err := New(context.Background(), Options{Simulator: true, EndpointURL: srv.URL, HTTPClient: srv.Client()})
 	if err != nil {
 		t.Fatalf("New: %v", err)
@@ -183,7 +184,7 @@ func TestSimulatorUsesStaticCredentialsWithoutAnyConfigured(t *testing.T) {
 func TestWithoutCredentialsNoRequestIsSent(t *testing.T) {
 	ws, srv := newWireServer(t, nil)
 	ws.on("DescribeDBInstances", fixed("DescribeDBInstances", oneInstanceXML, "r1"))
-	isolateAWSEnv(t)
+	simtest.IsolateAWSEnv(t)
 	calls := NewCallLog()
 	c, err := New(context.Background(), Options{Region: "us-east-1", EndpointURL: srv.URL, HTTPClient: srv.Client(), Calls: calls, MaxAttempts: 1})
 	if err != nil {
@@ -208,7 +209,7 @@ func TestWithoutCredentialsNoRequestIsSent(t *testing.T) {
 // Without an injected HTTP client the SDK's own client is used, and it
 // honours AWS_CA_BUNDLE: a TLS endpoint signed by that CA is trusted.
 func TestDefaultHTTPClientHonoursCABundle(t *testing.T) {
-	isolateAWSEnv(t)
+	simtest.IsolateAWSEnv(t)
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Amzn-Requestid", "tls-req")
 		fmt.Fprint(w, okXML("DescribeDBInstances", oneInstanceXML))
@@ -252,7 +253,7 @@ func TestNoClientSideRetryQuota(t *testing.T) {
 // An injected HTTP client is used as is, even when AWS_CA_BUNDLE is set:
 // the loader would otherwise refuse a plain *http.Client.
 func TestInjectedHTTPClientIgnoresCABundle(t *testing.T) {
-	isolateAWSEnv(t)
+	simtest.IsolateAWSEnv(t)
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, okXML("DescribeDBInstances", oneInstanceXML))
 	}))
@@ -277,7 +278,7 @@ func TestInjectedHTTPClientIgnoresCABundle(t *testing.T) {
 func TestSSOProfileLoadsAndNeedsALogin(t *testing.T) {
 	ws, srv := newWireServer(t, nil)
 	ws.on("DescribeDBInstances", fixed("DescribeDBInstances", oneInstanceXML, "r1"))
-	isolateAWSEnv(t)
+	simtest.IsolateAWSEnv(t)
 	t.Setenv("HOME", t.TempDir()) // the SSO token cache lives under ~/.aws/sso/cache
 	cfg := "[profile night-sso]\nsso_session = corp\nsso_account_id = 123456789012\nsso_role_name = DBA\nregion = eu-central-1\n\n" +
 		"[sso-session corp]\nsso_start_url = https://corp.awsapps.com/start\nsso_region = eu-central-1\nsso_registration_scopes = sso:account:access\n"

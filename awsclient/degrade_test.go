@@ -8,12 +8,13 @@ import (
 	"testing"
 
 	"github.com/rdsbg/rdsbg/awsclient/clock"
+	"github.com/rdsbg/rdsbg/awsclient/simtest"
 )
 
 // An emulator's HTML 500 page (moto without DescribeDBEngineVersions) is a
 // server error, retried visibly, never a "ClientError".
 func TestHTML500IsAServerErrorAndItsRetriesAreVisible(t *testing.T) {
-	isolateAWSEnv(t)
+	simtest.IsolateAWSEnv(t)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html")
 		w.WriteHeader(500)
@@ -47,7 +48,7 @@ func TestHTML500IsAServerErrorAndItsRetriesAreVisible(t *testing.T) {
 // A 404 without AWS's error format (moto has no CloudWatch rpcv2-cbor) is
 // an unsupported action, shown as HTTP404.
 func TestHTML404IsUnsupported(t *testing.T) {
-	isolateAWSEnv(t)
+	simtest.IsolateAWSEnv(t)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(404)
 		_, _ = w.Write([]byte("<html>not found</html>"))

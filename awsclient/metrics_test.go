@@ -3,12 +3,12 @@ package awsclient
 import (
 	"context"
 	"math"
-	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/rdsbg/rdsbg/awsclient/clock"
 	"github.com/rdsbg/rdsbg/awsclient/sim"
+	"github.com/rdsbg/rdsbg/awsclient/simtest"
 )
 
 // The real SDK CloudWatch client (smithy-rpcv2-cbor) against the simulator.
@@ -146,16 +146,11 @@ func TestMetricsGreenLagIsHighFirstThenFalls(t *testing.T) {
 func TestMetricsLagRisesDuringTheUpgrade(t *testing.T) {
 	// With catch-up so fast that the creation lag is gone, the lag during
 	// DB_ENGINE_VERSION_UPGRADE stands out.
-	clk := clock.NewVirtual(testStart)
-	tm := sim.FastTimings()
+	tm := simtest.FastTimings()
 	tm.LagCatchUp = 5 * time.Second
-	s, err := sim.New(sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy, Clock: clk, Seed: 1, Timings: &tm})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(s)
-	t.Cleanup(srv.Close)
-	c := wireClient(t, srv, clk, nil, 0)
+	s := simtest.NewServer(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy, Clock: clock.NewVirtual(testStart), Seed: 1, Timings: tm})
+	clk := s.Clock
+	c := wireClient(t, s.HTTP, clk, nil, 0)
 	ctx := context.Background()
 	t0 := clk.Now()
 	if err := c.DeregisterTargets(ctx, "orders-proxy", TargetRef{InstanceID: "orders-db"}); err != nil {

@@ -3,13 +3,13 @@ package awsclient
 import (
 	"context"
 	"net/http"
-	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/rdsbg/rdsbg/awsclient/clock"
 	"github.com/rdsbg/rdsbg/awsclient/sim"
+	"github.com/rdsbg/rdsbg/awsclient/simtest"
 )
 
 func TestPacerAdmitsABurstThenSpacesToTheWindow(t *testing.T) {
@@ -97,17 +97,12 @@ func (r *requestClock) RoundTrip(req *http.Request) (*http.Response, error) {
 // Back-to-back calls through the real client, throttling retries included,
 // never put more than MaxRequestsPerSecond requests in one second.
 func TestClientStaysUnderTheRequestCeiling(t *testing.T) {
-	isolateAWSEnv(t)
-	clk := clock.NewVirtual(testStart)
-	s, err := sim.New(sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy, Clock: clk, Seed: 1, Timings: fastTimings(),
+	simtest.IsolateAWSEnv(t)
+	s := simtest.NewServer(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy, Clock: clock.NewVirtual(testStart), Seed: 1,
 		Faults: []sim.Fault{{LatencyMS: 20}, {Operation: "DescribeDBInstances", ThrottleRate: 0.3}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(s)
-	t.Cleanup(srv.Close)
-	rc := &requestClock{next: srv.Client().Transport, clock: clk}
-	c, err := New(context.Background(), Options{Region: "us-east-1", EndpointURL: srv.URL, Simulator: true,
+	clk := s.Clock
+	rc := &requestClock{next: s.HTTPClient().Transport, clock: clk}
+	c, err := New(context.Background(), Options{Region: "us-east-1", EndpointURL: s.URL, Simulator: true,
 		Clock: clk, HTTPClient: &http.Client{Transport: rc}})
 	if err != nil {
 		t.Fatal(err)

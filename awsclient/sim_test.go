@@ -3,7 +3,6 @@ package awsclient
 import (
 	"context"
 	"fmt"
-	"net/http/httptest"
 	"reflect"
 	"strings"
 	"testing"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/rdsbg/rdsbg/awsclient/clock"
 	"github.com/rdsbg/rdsbg/awsclient/sim"
+	"github.com/rdsbg/rdsbg/awsclient/simtest"
 )
 
 // The real *Client against the simulator over loopback HTTP: every method
@@ -28,15 +28,9 @@ type simHarness struct {
 
 func newSimHarness(t *testing.T, scenario string) *simHarness {
 	t.Helper()
-	clk := clock.NewVirtual(testStart)
-	s, err := sim.New(sim.Options{Scenario: scenario, Clock: clk, Seed: 1, Timings: fastTimings()})
-	if err != nil {
-		t.Fatalf("sim.New(%s): %v", scenario, err)
-	}
-	srv := httptest.NewServer(s)
-	t.Cleanup(srv.Close)
+	s := simtest.NewServer(t, sim.Options{Scenario: scenario, Clock: clock.NewVirtual(testStart), Seed: 1})
 	calls := NewCallLog()
-	return &simHarness{sim: s, clock: clk, client: wireClient(t, srv, clk, calls, 0), calls: calls}
+	return &simHarness{sim: s.Sim, clock: s.Clock, client: wireClient(t, s.HTTP, s.Clock, calls, 0), calls: calls}
 }
 
 // waitDeployment polls every 30 s of virtual time until the deployment

@@ -6,14 +6,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/rdsbg/rdsbg/awsclient/clock"
+	"github.com/rdsbg/rdsbg/awsclient/simtest"
 )
 
 // Hand-written awsQuery answers (rds-facts.md §6), for tests that must not
@@ -72,27 +71,6 @@ func (s *wireServer) authorizations() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]string(nil), s.auth...)
-}
-
-// isolateAWSEnv makes the SDK's default loader see no real configuration,
-// credentials or instance metadata, so that a test depends only on what it
-// sets and can never reach AWS.
-func isolateAWSEnv(t *testing.T) {
-	t.Helper()
-	dir := t.TempDir()
-	for _, k := range []string{
-		"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE",
-		"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_RDS", "AWS_ENDPOINT_URL_STS",
-		"AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-		"AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_NEW_RETRIES_2026", "AWS_MAX_ATTEMPTS", "AWS_RETRY_MODE",
-		"AWS_CA_BUNDLE",
-	} {
-		t.Setenv(k, "")
-		os.Unsetenv(k)
-	}
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "config"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
 }
 
 // newWireServer starts a loopback server; clk (may be nil) is advanced by
@@ -165,7 +143,7 @@ func failing(status int, code, msg, requestID string) func(url.Values) wireReply
 // wireClient is a simulator-mode client against srv on a virtual clock.
 func wireClient(t *testing.T, srv *httptest.Server, clk *clock.Virtual, calls *CallLog, maxAttempts int) *Client {
 	t.Helper()
-	isolateAWSEnv(t)
+	simtest.IsolateAWSEnv(t)
 	c, err := New(context.Background(), Options{
 		Region: "us-east-1", EndpointURL: srv.URL, Simulator: true,
 		Clock: clk, Calls: calls, MaxAttempts: maxAttempts, HTTPClient: srv.Client(),

@@ -69,23 +69,7 @@ func TestAbortAfterAFinishedRunRefusesTwiceWithTheTruth(t *testing.T) {
 // are and that resume finishes; resume then does.
 func TestAbortAfterTheSwitchoverOfAnUnfinishedRunPointsToResume(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
-	env.events.hook = func(ev Event) {
-		if ev.Type == EventStepStarted && ev.Step == StepAttachProxyPrimary {
-			panic(crashSignal{})
-		}
-	}
-	func() {
-		defer func() {
-			if p := recover(); p != nil {
-				if _, ok := p.(crashSignal); !ok {
-					panic(p)
-				}
-			}
-		}()
-		_, _ = env.engine(t, legacyOpts).Run(context.Background())
-		t.Fatal("not killed")
-	}()
-	env.events = &eventLog{}
+	killAtStep(t, env, StepAttachProxyPrimary)
 	f := abortRefused(t, env, "SWITCHOVER_COMPLETED", "nothing to abort", "rdsbg resume --source orders-db", "Proxy: none")
 	if f.ProxyState != ProxyEmpty {
 		t.Errorf("abort reports proxy %s, want none (the critical section is open)", f.ProxyState)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/sim"
+	"github.com/rdsbg/rdsbg/awsclient/simtest"
 )
 
 // scriptedApprover records every approval's text and answers from a
@@ -98,15 +99,18 @@ type engineEnv struct {
 
 func newEngineEnv(t *testing.T, o sim.Options) *engineEnv {
 	t.Helper()
-	env := newSimEnvWith(t, o)
+	return newEngineEnvIn(t, o, memoryTempDir(t)) // the journal's fsyncs are not what these tests test
+}
+
+// newEngineEnvIn is newEngineEnv with its journal in stateDir. It does not
+// touch the environment (TestMain isolated the process), so parallel
+// tests may use it.
+func newEngineEnvIn(t *testing.T, o sim.Options, stateDir string) *engineEnv {
+	t.Helper()
+	s := simtest.NewServer(t, o)
 	calls := awsclient.NewCallLog()
-	client, err := awsclient.New(context.Background(), awsclient.Options{
-		EndpointURL: env.srv.URL, Region: "us-east-1", Simulator: true, Clock: env.clock, Calls: calls, HTTPClient: env.srv.Client(),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &engineEnv{simEnv: env, calls: calls, client: client, stateDir: t.TempDir(),
+	return &engineEnv{simEnv: &simEnv{api: simClient(t, s, nil), sim: s.Sim, clock: s.Clock, srv: s.HTTP},
+		calls: calls, client: simClient(t, s, calls), stateDir: stateDir,
 		approver: &scriptedApprover{t: t, answers: map[string]Decision{}}, events: &eventLog{}}
 }
 

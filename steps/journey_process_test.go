@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/rdsbg/rdsbg/awsclient/simtest"
 )
 
 // The operator's journey against a real `rdsbg sim` process (issue 13):
@@ -12,17 +14,17 @@ import (
 // both times; the paused run is listed by status.
 func TestProcessPrepareNowSwitchOverLater(t *testing.T) {
 	t.Parallel() // heavy: runs beside the other heavy tests (TestMain isolates the AWS settings)
-	bin := rdsbgBinary(t)
-	env := processEnv(t.TempDir())
+	bin := simtest.Rdsbg(t)
+	env := simtest.ProcessEnv(t.TempDir())
 	s, err := startSimProcess(bin, "rds-postgres-legacy-proxy", env)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.stop()
+	defer s.Stop()
 	state := t.TempDir()
 
 	// A missing --confirm costs nothing: refused at once, no mutation.
-	cmd, out := rdsbgCommand(bin, s.url, state, env, "run", "--source", "orders-db", "--proxy-mode", "detach", "--yes")
+	cmd, out := rdsbgCommand(bin, s.URL, state, env, "run", "--source", "orders-db", "--proxy-mode", "detach", "--yes")
 	code, err := runToExit(cmd)
 	if err != nil || code != ExitUsage {
 		t.Fatalf("run --yes without --confirm: exit %d (%v), want %d\n%s", code, err, ExitUsage, out)
@@ -32,11 +34,11 @@ func TestProcessPrepareNowSwitchOverLater(t *testing.T) {
 			t.Errorf("the refusal does not say %q:\n%s", want, out)
 		}
 	}
-	if st, err := simStats(s.url); err != nil || st.Mutations != 0 {
+	if st, err := simtest.Stats(s.URL); err != nil || st.Mutations != 0 {
 		t.Fatalf("a refused run changed AWS: %+v %v", st, err)
 	}
 
-	cmd, out = rdsbgCommand(bin, s.url, state, env, "run", "--source", "orders-db", "--proxy-mode", "detach",
+	cmd, out = rdsbgCommand(bin, s.URL, state, env, "run", "--source", "orders-db", "--proxy-mode", "detach",
 		"--yes", "--confirm", "orders-db", "--until", "ready", "--output", "json")
 	code, err = runToExit(cmd)
 	if err != nil || code != ExitOK {
@@ -50,7 +52,7 @@ func TestProcessPrepareNowSwitchOverLater(t *testing.T) {
 		t.Fatalf("the ready summary does not name green's members and classes: %+v", fin.Green)
 	}
 
-	cmd, out = rdsbgCommand(bin, s.url, state, env, "status")
+	cmd, out = rdsbgCommand(bin, s.URL, state, env, "status")
 	code, err = runToExit(cmd)
 	if err != nil || code != ExitOK {
 		t.Fatalf("status: exit %d (%v)\n%s", code, err, out)
@@ -61,7 +63,7 @@ func TestProcessPrepareNowSwitchOverLater(t *testing.T) {
 		}
 	}
 
-	cmd, out = rdsbgCommand(bin, s.url, state, env, "resume", "--yes", "--confirm", "orders-db", "--output", "json")
+	cmd, out = rdsbgCommand(bin, s.URL, state, env, "resume", "--yes", "--confirm", "orders-db", "--output", "json")
 	code, err = runToExit(cmd)
 	if err != nil || code != ExitOK {
 		t.Fatalf("resume: exit %d (%v)\n%s", code, err, out)
@@ -70,7 +72,7 @@ func TestProcessPrepareNowSwitchOverLater(t *testing.T) {
 	if fin.Outcome != OutcomeDone || fin.ProxyState != ProxyOnNewPrimary {
 		t.Fatalf("resume ended %s/%s, want done/new-primary", fin.Outcome, fin.ProxyState)
 	}
-	st, err := simStats(s.url)
+	st, err := simtest.Stats(s.URL)
 	if err != nil {
 		t.Fatal(err)
 	}

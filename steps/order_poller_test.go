@@ -148,8 +148,11 @@ func TestIndependentPollerSeesBlueServedDuringProvisioning(t *testing.T) {
 // The outage of every proxied scenario, as an independent poller sees it:
 // the figures of the report (go test ./steps -run TestOutageFigures -v).
 func TestOutageFigures(t *testing.T) {
-	t.Parallel()                // heavy: runs beside the other heavy tests (TestMain isolates the AWS settings)
-	aws := sim.DefaultTimings() // registration 5 min, provisioning 12–30 min (docs/simulator.md)
+	t.Parallel() // heavy: runs beside the other heavy tests (TestMain isolates the AWS settings)
+	// registration 5 min, provisioning 12–30 min (docs/simulator.md); four
+	// times shorter outside the long matrices (outageTimings): the bound
+	// below is a ratio of the two.
+	aws := outageTimings()
 	for _, c := range []struct {
 		scenario, proxy string
 		o               Options

@@ -30,6 +30,25 @@ func truthOf(env *engineEnv) outageTruth {
 	return t
 }
 
+// outageTimings are AWS's own figures (sim.DefaultTimings), what these
+// windows are about. Outside the long matrices each wait is four times
+// shorter (a registration 75 s instead of 5 min, read every second, and
+// the probe's attempts over it): the windows are checked against the
+// timings the simulator ran, so the same assertions hold on fewer calls.
+func outageTimings() sim.Timings {
+	tm := sim.DefaultTimings()
+	if longMatrices() {
+		return tm
+	}
+	for _, d := range []*time.Duration{&tm.ReplicaCreate, &tm.EngineUpgrade, &tm.ConfigureBackups, &tm.CreateTopology,
+		&tm.CreateClusterInstances, &tm.CreateCustomEndpoints, &tm.AuroraReplicaCreate, &tm.AuroraEngineUpgrade,
+		&tm.Switchover, &tm.TargetRegister, &tm.ProxyFollow, &tm.Modify, &tm.InstanceDelete, &tm.ClusterDelete,
+		&tm.DeploymentDelete, &tm.Snapshot, &tm.LagCatchUp} {
+		*d /= 4
+	}
+	return tm
+}
+
 // assertWindow checks one window against the simulator: it starts at the
 // deregistration's response and ends at the first read that saw the
 // target AVAILABLE, which comes within one poll of the moment the
@@ -43,7 +62,9 @@ func assertWindow(t *testing.T, w OutageWindow, step StepID, cause string, dereg
 		t.Errorf("window %s starts %s, the deregistration was answered at %s", step, w.Start.Format(time.StampMilli), dereg.Format(time.StampMilli))
 	}
 	available := reg.Add(tm.TargetRegister)
-	if end := w.End(); end.Before(available) || end.Sub(available) > poll {
+	// End is Start plus the whole milliseconds of DurationMS: a read at
+	// the very moment of AVAILABLE ends the window up to 1 ms before it.
+	if end := w.End(); end.Before(available.Add(-time.Millisecond)) || end.Sub(available) > poll {
 		t.Errorf("window %s ends %s, the target turned AVAILABLE at %s: want the first read after it, within %s", step, end.Format(time.StampMilli), available.Format(time.StampMilli), poll)
 	}
 }
@@ -55,7 +76,7 @@ func assertWindow(t *testing.T, w OutageWindow, step StepID, cause string, dereg
 // and shown live by proxy-traffic events.
 func TestDetachRunMeasuresEveryOutageWindow(t *testing.T) {
 	t.Parallel() // heavy: runs beside the other heavy tests (TestMain isolates the AWS settings)
-	tm := sim.DefaultTimings()
+	tm := outageTimings()
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy, Timings: &tm})
 	f, err := env.engine(t, Options{Source: "orders-db", ProxyMode: ProxyModeDetach}).Run(context.Background())
 	if err != nil || f.Outcome != OutcomeDone {
@@ -160,7 +181,7 @@ func TestDetachRunMeasuresEveryOutageWindow(t *testing.T) {
 // windows over from the journal and adds its own critical section.
 func TestCompensationEndsTheWindowAndResumeCarriesWindowsOver(t *testing.T) {
 	t.Parallel() // heavy: runs beside the other heavy tests (TestMain isolates the AWS settings)
-	tm := sim.DefaultTimings()
+	tm := outageTimings()
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy, Timings: &tm, Faults: []sim.Fault{{Switchover: "fail"}}})
 	f, err := env.engine(t, Options{Source: "orders-db", ProxyMode: ProxyModeDetach}).Run(context.Background())
 	if err == nil || f.ProxyState != ProxyOnBlue {
@@ -233,7 +254,7 @@ func TestResumeFindsAnEmptyProxyWithoutAWindow(t *testing.T) {
 // the simulator made the target AVAILABLE).
 func TestProbeReportsDowntimePerOutageWindow(t *testing.T) {
 	pgAddr := pgtest.Start(t)
-	tm := sim.DefaultTimings()
+	tm := outageTimings()
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy, Timings: &tm, ProxyForwardTo: map[string]string{"orders-proxy": pgAddr}})
 	t.Cleanup(env.sim.Close)
 	eng, err := New(Config{API: env.client, Calls: env.calls, Clock: env.clock, StateDir: env.stateDir, Approver: env.approver,
@@ -303,7 +324,7 @@ func crashAfter(t *testing.T, env *engineEnv, eng *Engine, arm func(Event) bool)
 // carried over, and abort's re-registration ends it.
 func TestAbortEndsTheOpenWindowFromTheJournal(t *testing.T) {
 	t.Parallel() // heavy: runs beside the other heavy tests (TestMain isolates the AWS settings)
-	tm := sim.DefaultTimings()
+	tm := outageTimings()
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy, Timings: &tm})
 	crashAfter(t, env, env.engine(t, Options{Source: "orders-db", ProxyMode: ProxyModeDetach}), func(ev Event) bool {
 		return ev.Type == EventProxyTraffic && ev.Traffic.Empty()

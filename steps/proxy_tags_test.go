@@ -72,23 +72,7 @@ func (e *engineEnv) proxyTags(t *testing.T, proxy string) map[string]string {
 // run from another machine or another --state-dir would see it.
 func killWhileDetached(t *testing.T, env *engineEnv) awsclient.Deployment {
 	t.Helper()
-	env.events.hook = func(ev Event) {
-		if ev.Type == EventStepStarted && ev.Step == StepAttachProxyBlue {
-			panic(crashSignal{})
-		}
-	}
-	func() {
-		defer func() {
-			if p := recover(); p != nil {
-				if _, ok := p.(crashSignal); !ok {
-					panic(p)
-				}
-			}
-		}()
-		_, _ = env.engine(t, legacyOpts).Run(context.Background())
-		t.Fatal("the run was not killed")
-	}()
-	env.events = &eventLog{} // the next command's events only
+	killAtStep(t, env, StepAttachProxyBlue)
 	if ts := targetsOf(env.proxyTargetsOf(t, "orders-proxy"), Source{Kind: KindInstance, ID: "orders-db"}); len(ts) != 0 {
 		t.Fatalf("the proxy is not empty at the kill: %+v", ts)
 	}
@@ -288,16 +272,7 @@ func (e *engineEnv) assertProxyEmptyStill(t *testing.T) {
 // fresh one, the operator declines it: "none", never a default "blue".
 func TestResumeDeclinedReportsLiveProxyState(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
-	env.events.hook = func(ev Event) {
-		if ev.Type == EventStepStarted && ev.Step == StepAttachProxyBlue {
-			panic(crashSignal{})
-		}
-	}
-	func() {
-		defer func() { _ = recover() }()
-		_, _ = env.engine(t, legacyOpts).Run(context.Background())
-	}()
-	env.events = &eventLog{}
+	killAtStep(t, env, StepAttachProxyBlue)
 	// Make the journal's plan differ from the one resume rebuilds.
 	path := JournalPath(env.stateDir, "orders-db")
 	recs := env.journal(t, "orders-db")
@@ -404,23 +379,7 @@ func TestRunRefusesADeploymentTaggedForAnotherRegime(t *testing.T) {
 // rather than take the registered proxy for native support.
 func TestLostJournalAfterReattachFollowsTheDeploymentsRegime(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
-	env.events.hook = func(ev Event) {
-		if ev.Type == EventStepStarted && ev.Step == StepReadyCheck {
-			panic(crashSignal{})
-		}
-	}
-	func() {
-		defer func() {
-			if p := recover(); p != nil {
-				if _, ok := p.(crashSignal); !ok {
-					panic(p)
-				}
-			}
-		}()
-		_, _ = env.engine(t, legacyOpts).Run(context.Background())
-		t.Fatal("not killed")
-	}()
-	env.events = &eventLog{}
+	killAtStep(t, env, StepReadyCheck)
 	if _, ok := env.proxyTags(t, "orders-proxy")[TagDetached]; ok {
 		t.Fatal("blue was registered again but the proxy still carries the tag")
 	}

@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,6 +17,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/clock"
 	"github.com/rdsbg/rdsbg/awsclient/sim"
+	"github.com/rdsbg/rdsbg/awsclient/simtest"
 )
 
 // The process-level network and signal half of the reliability suite
@@ -29,113 +28,6 @@ import (
 // is back, with no operator action, and the run must end in a state its
 // summary names. One representative case runs in every `go test ./...`;
 // the whole table with RDSBG_LONG=1 (.ci/run).
-
-// relay forwards loopback TCP connections to target, or refuses them (the
-// port closed: connection refused), or black-holes them (accepted, never
-// answered), on command.
-type relay struct {
-	addr, target string
-
-	mu    sync.Mutex
-	mode  string // "pass", "refuse", "blackhole"
-	ln    net.Listener
-	conns map[net.Conn]bool
-}
-
-func newRelay(t *testing.T, target string) *relay {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &relay{addr: ln.Addr().String(), target: target, mode: "pass", ln: ln, conns: map[net.Conn]bool{}}
-	go r.accept(ln)
-	t.Cleanup(func() { r.set("refuse") })
-	return r
-}
-
-func (r *relay) accept(ln net.Listener) {
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		r.mu.Lock()
-		mode := r.mode
-		r.conns[c] = true
-		r.mu.Unlock()
-		if mode == "blackhole" {
-			go io.Copy(io.Discard, c) // read, never answer
-			continue
-		}
-		go r.pipe(c)
-	}
-}
-
-func (r *relay) pipe(c net.Conn) {
-	u, err := net.Dial("tcp", r.target)
-	if err != nil {
-		r.drop(c)
-		return
-	}
-	r.mu.Lock()
-	r.conns[u] = true
-	r.mu.Unlock()
-	go func() { io.Copy(u, c); r.drop(u) }()
-	io.Copy(c, u)
-	r.drop(c)
-}
-
-func (r *relay) drop(c net.Conn) {
-	r.mu.Lock()
-	delete(r.conns, c)
-	r.mu.Unlock()
-	c.Close()
-}
-
-// set switches the relay's mode. refuse closes the port and every
-// connection (with RST); blackhole keeps the port, cuts the way to the
-// target and answers nothing; pass opens the port again.
-func (r *relay) set(mode string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.mode == mode {
-		return
-	}
-	prev := r.mode
-	r.mode = mode
-	switch mode {
-	case "refuse", "blackhole":
-		if mode == "refuse" && r.ln != nil {
-			r.ln.Close()
-			r.ln = nil
-		}
-		for c := range r.conns {
-			if tc, ok := c.(*net.TCPConn); ok && mode == "refuse" {
-				tc.SetLinger(0)
-			}
-			c.Close()
-			delete(r.conns, c)
-		}
-	case "pass":
-		if prev == "refuse" {
-			for i := 0; i < 100; i++ {
-				ln, err := net.Listen("tcp", r.addr)
-				if err == nil {
-					r.ln = ln
-					go r.accept(ln)
-					break
-				}
-				time.Sleep(20 * time.Millisecond)
-			}
-		} else {
-			for c := range r.conns { // the black-holed ones
-				c.Close()
-				delete(r.conns, c)
-			}
-		}
-	}
-}
 
 // netCase is one row of the table.
 type netCase struct {
@@ -237,7 +129,7 @@ func renderNetworkSection(figs []netFigures) string {
 
 func TestReliabilityNetworkAndSignals(t *testing.T) {
 	t.Parallel() // heavy: runs beside the other heavy tests (TestMain isolates the AWS settings)
-	bin := rdsbgBinary(t)
+	bin := simtest.Rdsbg(t)
 	var figs []netFigures
 	var mu sync.Mutex
 	for _, c := range netCases() {
@@ -262,14 +154,14 @@ func TestReliabilityNetworkAndSignals(t *testing.T) {
 
 func runNetCase(t *testing.T, bin string, c netCase) netFigures {
 	home := t.TempDir()
-	env := processEnv(home)
+	env := simtest.ProcessEnv(home)
 	var sc reliabilityScenario
 	for _, s := range reliabilityScenarios() {
 		if s.scenario == c.scen {
 			sc = s
 		}
 	}
-	simArgs := []string{"sim", "--listen", "127.0.0.1:0", "--scenario", c.scen, "--speed", fmt.Sprint(processSpeed)}
+	simArgs := []string{"--scenario", c.scen, "--speed", fmt.Sprint(processSpeed)}
 	if c.faults != "" {
 		path := filepath.Join(home, "faults.json")
 		if err := os.WriteFile(path, []byte(c.faults), 0o600); err != nil {
@@ -277,12 +169,12 @@ func runNetCase(t *testing.T, bin string, c netCase) netFigures {
 		}
 		simArgs = append(simArgs, "--faults", path)
 	}
-	sp, err := startSimArgs(bin, simArgs, env)
+	sp, err := simtest.StartSim(bin, simArgs, env, nil, processTimeout)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer sp.stop()
-	rl := newRelay(t, strings.TrimPrefix(sp.url, "http://"))
+	defer sp.Stop()
+	rl := newRelay(t, strings.TrimPrefix(sp.URL, "http://"))
 	stateDir := filepath.Join(home, "state")
 	args := []string{"run", "--source", sc.source, "--proxy-mode", string(sc.opts.ProxyMode), "--cleanup", string(sc.opts.Cleanup),
 		"--yes", "--confirm", sc.source, "--output", "json"}
@@ -292,7 +184,7 @@ func runNetCase(t *testing.T, bin string, c netCase) netFigures {
 	args = append(args, "--endpoint-url", "http://"+rl.addr, "--region", "us-east-1", "--state-dir", stateDir, "--time-scale", fmt.Sprint(processSpeed))
 	cmd := exec.Command(bin, args...)
 	cmd.Env = env
-	var stderr syncBuffer
+	var stderr simtest.SyncBuffer
 	cmd.Stderr = &stderr
 	// A pipe of our own, not StdoutPipe: closing its read end is the
 	// reader going away, and Wait never closes it under the scanner.
@@ -307,37 +199,27 @@ func runNetCase(t *testing.T, bin string, c netCase) netFigures {
 		t.Fatal(err)
 	}
 	w.Close()
+	// The faults follow the run's own events, on its own (scaled) clock:
+	// the network comes back once the run stamps an event c.down after
+	// the trigger (its calls keep failing meanwhile, each an api-call
+	// event); in "giveup" the operator's first SIGINT answers the first
+	// call that fails on the refused network, the second answers the
+	// compensation that the first started.
 	var finished *Finished
-	var acted sync.Once
-	restored := make(chan struct{})
-	act := func() {
-		switch c.action {
-		case "refuse", "blackhole":
-			rl.set(c.action)
-			go func() {
-				time.Sleep(time.Duration(float64(c.down) / processSpeed))
-				rl.set("pass")
-				close(restored)
-			}()
-			return
-		case "sighup":
-			_ = cmd.Process.Signal(syscall.SIGHUP)
-		case "close-stdout":
-			stdout.Close()
-		case "giveup":
-			rl.set("refuse")
-			go func() {
-				time.Sleep(300 * time.Millisecond)
-				_ = cmd.Process.Signal(syscall.SIGINT)
-				time.Sleep(700 * time.Millisecond)
-				_ = cmd.Process.Signal(syscall.SIGINT)
-			}()
+	var triggered, outage bool
+	var downSince, last time.Time
+	var restoreErr error
+	signals := 0
+	restore := func() {
+		if outage {
+			outage = false
+			restoreErr = rl.set("pass")
 		}
-		close(restored)
 	}
 	readDone := make(chan struct{})
 	go func() {
 		defer close(readDone)
+		defer restore() // the run ended first
 		sc := bufio.NewScanner(stdout)
 		sc.Buffer(make([]byte, 0, 1<<16), 64<<20)
 		for sc.Scan() {
@@ -345,8 +227,33 @@ func runNetCase(t *testing.T, bin string, c netCase) netFigures {
 			if json.Unmarshal(sc.Bytes(), &ev) != nil {
 				continue
 			}
-			if c.when != nil && c.when(ev) {
-				acted.Do(act)
+			if ev.Time.After(last) {
+				last = ev.Time
+			}
+			if !triggered && c.when != nil && c.when(ev) {
+				triggered = true
+				switch c.action {
+				case "refuse", "blackhole":
+					_ = rl.set(c.action)
+					outage, downSince = true, last
+				case "sighup":
+					_ = cmd.Process.Signal(syscall.SIGHUP)
+				case "close-stdout":
+					stdout.Close()
+				case "giveup":
+					_ = rl.set("refuse")
+				}
+			}
+			if outage && !last.Before(downSince.Add(c.down)) {
+				restore()
+			}
+			if triggered && c.action == "giveup" {
+				switch {
+				case signals == 0 && ev.Type == EventAPICall && ev.Call != nil && !ev.Call.OK(),
+					signals == 1 && ev.Type == EventCompensation:
+					_ = cmd.Process.Signal(syscall.SIGINT)
+					signals++
+				}
 			}
 			if ev.Type == EventRunFinished && ev.Finished != nil {
 				f := *ev.Finished
@@ -354,19 +261,20 @@ func runNetCase(t *testing.T, bin string, c netCase) netFigures {
 			}
 		}
 	}()
-	code, werr := waitExitWithin(cmd, 3*time.Minute)
+	code, werr := simtest.WaitExit(cmd, 3*time.Minute)
 	<-readDone
-	if c.when == nil {
-		close(restored)
-	}
-	select {
-	case <-restored:
-	case <-time.After(10 * time.Second):
+	if c.when != nil && !triggered {
 		t.Errorf("the fault was never triggered")
+	}
+	if restoreErr != nil {
+		t.Errorf("the relay could not open its port again: %v", restoreErr)
+	}
+	if c.action == "giveup" && signals != 2 {
+		t.Errorf("%d SIGINT sent, want 2: no failed call or no compensation seen", signals)
 	}
 	fig := netFigures{Case: c.name, Exit: code, Wall: time.Since(start)}
 	if werr != nil {
-		t.Fatalf("%v\nstderr:\n%s", werr, stderr.text())
+		t.Fatalf("%v\nstderr:\n%s", werr, stderr.String())
 	}
 	if finished == nil {
 		// stdout was closed by the case: the journal has the summary.
@@ -377,7 +285,7 @@ func runNetCase(t *testing.T, bin string, c netCase) netFigures {
 		finished = FoldJournal(recs).Finished
 	}
 	if finished == nil {
-		t.Fatalf("no summary (exit %d); stderr:\n%s", code, stderr.text())
+		t.Fatalf("no summary (exit %d); stderr:\n%s", code, stderr.String())
 	}
 	fig.Outcome, fig.ProxyState = finished.Outcome, finished.ProxyState
 	fig.Proxyless = time.Duration(finished.ProxylessWindowMS) * time.Millisecond
@@ -386,7 +294,7 @@ func runNetCase(t *testing.T, bin string, c netCase) netFigures {
 		// signal. stderr says so plainly, with the restoring command.
 		rl.set("pass")
 		want := "aws rds register-db-proxy-targets --region us-east-1 --db-proxy-name orders-proxy --target-group-name default --db-instance-identifiers orders-db"
-		errText := stderr.text()
+		errText := stderr.String()
 		t.Logf("stderr:\n%s", errText)
 		if code != ExitInterrupted || finished.ProxyState != ProxyEmpty {
 			t.Errorf("exit %d, proxy %s; want 5 and none", code, finished.ProxyState)
@@ -402,7 +310,7 @@ func runNetCase(t *testing.T, bin string, c netCase) netFigures {
 	t.Logf("run exited %d after %s", code, fig.Wall.Round(100*time.Millisecond))
 	// The faults stay armed in the simulator process: read through them
 	// with a client whose retry backoff runs on the simulator's speed.
-	api, err := awsclient.New(context.Background(), awsclient.Options{EndpointURL: sp.url, Region: "us-east-1", Simulator: true,
+	api, err := awsclient.New(context.Background(), awsclient.Options{EndpointURL: sp.URL, Region: "us-east-1", Simulator: true,
 		Clock: clock.NewScaled(processSpeed), MaxAttempts: 20})
 	if err != nil {
 		t.Fatal(err)
@@ -413,14 +321,14 @@ func runNetCase(t *testing.T, bin string, c netCase) netFigures {
 		healthy, _, state = proxyHealth(context.Background(), api, sc)
 	}
 	fig.ProxyHealth = healthy
-	if st, err := simStats(sp.url); err == nil {
+	if st, err := simtest.Stats(sp.URL); err == nil {
 		fig.Throttled = st.ThrottledCalls
 	}
 	if !healthy {
-		t.Errorf("the proxy is not healthy on the source after the run: %s\nstderr:\n%s", state, stderr.text())
+		t.Errorf("the proxy is not healthy on the source after the run: %s\nstderr:\n%s", state, stderr.String())
 	}
 	if code != ExitOK && code != ExitStepFailed {
-		t.Errorf("exit %d, want 0 or 1 (the run ends by itself, with its proxy)\nstderr:\n%s", code, stderr.text())
+		t.Errorf("exit %d, want 0 or 1 (the run ends by itself, with its proxy)\nstderr:\n%s", code, stderr.String())
 	}
 	if finished.ProxyState != ProxyOnBlue && finished.ProxyState != ProxyOnNewPrimary {
 		t.Errorf("summary names proxy state %q, want blue or new-primary", finished.ProxyState)
@@ -429,64 +337,4 @@ func runNetCase(t *testing.T, bin string, c netCase) netFigures {
 		t.Errorf("exit %d but the summary says %d", code, finished.ExitCode)
 	}
 	return fig
-}
-
-// startSimArgs is startSimProcess with any arguments (faults).
-func startSimArgs(bin string, args []string, env []string) (*simProcess, error) {
-	cmd := exec.Command(bin, args...)
-	cmd.Env = env
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	sp := &simProcess{cmd: cmd}
-	lines := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			if strings.Contains(sc.Text(), "listening on") {
-				lines <- sc.Text()
-				break
-			}
-		}
-		close(lines)
-		_, _ = io.Copy(io.Discard, out)
-	}()
-	select {
-	case line, ok := <-lines:
-		for _, f := range strings.Fields(line) {
-			if ok && strings.HasPrefix(f, "http://127.0.0.1:") {
-				sp.url = f
-				return sp, nil
-			}
-		}
-		sp.stop()
-		return nil, fmt.Errorf("rdsbg sim printed no URL: %q", line)
-	case <-time.After(processTimeout):
-		sp.stop()
-		return nil, fmt.Errorf("rdsbg sim did not start within %s", processTimeout)
-	}
-}
-
-// waitExitWithin waits for a started cmd, at most limit.
-func waitExitWithin(cmd *exec.Cmd, limit time.Duration) (int, error) {
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		return exitCode(err), nil
-	case <-time.After(limit):
-		_ = cmd.Process.Kill()
-		<-done
-		return -1, fmt.Errorf("%s did not finish within %s", strings.Join(cmd.Args[:2], " "), limit)
-	}
-}
-
-func (b *syncBuffer) text() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -1,25 +1,20 @@
 package steps
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/rdsbg/rdsbg/awsclient"
-	"github.com/rdsbg/rdsbg/awsclient/sim"
+	"github.com/rdsbg/rdsbg/awsclient/simtest"
 )
 
 // The process-level half of the reliability suite: a real `rdsbg run`
@@ -56,135 +51,20 @@ type killFigures struct {
 	UnwritableOK                                  bool // `rdsbg run` with an unwritable --state-dir was refused (exit 2), no change
 }
 
-// rdsbgBinary builds the command once per test binary run.
-func rdsbgBinary(t *testing.T) string {
-	t.Helper()
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		t.Fatalf("go env GOMOD: %v", err)
-	}
-	root := filepath.Dir(strings.TrimSpace(string(out)))
-	bin := filepath.Join(t.TempDir(), "rdsbg")
-	cmd := exec.Command("go", "build", "-o", bin, ".")
-	cmd.Dir = root
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, b)
-	}
-	return bin
-}
-
-// simProcess is a running `rdsbg sim`.
-type simProcess struct {
-	cmd *exec.Cmd
-	url string
-}
-
-// startSimProcess starts `rdsbg sim` on a free loopback port and reads its
-// URL from the first line it prints. The caller stops it.
-func startSimProcess(bin, scenario string, env []string) (*simProcess, error) {
-	cmd := exec.Command(bin, "sim", "--listen", "127.0.0.1:0", "--scenario", scenario, "--speed", fmt.Sprint(processSpeed), "--timings", "fast")
-	cmd.Env = env
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	sp := &simProcess{cmd: cmd}
-	lines := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		if sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-		_, _ = io.Copy(io.Discard, stdout)
-	}()
-	select {
-	case line := <-lines:
-		for _, f := range strings.Fields(line) {
-			if strings.HasPrefix(f, "http://127.0.0.1:") {
-				sp.url = f
-				return sp, nil
-			}
-		}
-		sp.stop()
-		return nil, fmt.Errorf("rdsbg sim printed no URL: %q", line)
-	case <-time.After(processTimeout):
-		sp.stop()
-		return nil, fmt.Errorf("rdsbg sim did not start within %s", processTimeout)
-	}
-}
-
-func (sp *simProcess) stop() {
-	_ = sp.cmd.Process.Kill()
-	_ = sp.cmd.Wait()
-}
-
-// processEnv is the environment of every child: no AWS settings of the
-// machine, a private HOME.
-func processEnv(home string) []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if strings.HasPrefix(kv, "AWS_") || strings.HasPrefix(kv, "HOME=") || strings.HasPrefix(kv, "XDG_STATE_HOME=") {
-			continue
-		}
-		env = append(env, kv)
-	}
-	return append(env, "HOME="+home, "NO_COLOR=1", "AWS_EC2_METADATA_DISABLED=true",
-		"AWS_CONFIG_FILE="+filepath.Join(home, "config"), "AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(home, "credentials"))
+// startSimProcess starts `rdsbg sim` for scenario at processSpeed with
+// the simulator's compressed timings. The caller stops it.
+func startSimProcess(bin, scenario string, env []string) (*simtest.SimProcess, error) {
+	return simtest.StartSim(bin, []string{"--scenario", scenario, "--speed", fmt.Sprint(processSpeed), "--timings", "fast"}, env, nil, processTimeout)
 }
 
 // rdsbgCommand prepares `rdsbg <args> --endpoint-url … --state-dir …`.
-func rdsbgCommand(bin, url, stateDir string, env []string, args ...string) (*exec.Cmd, *bytes.Buffer) {
+func rdsbgCommand(bin, url, stateDir string, env []string, args ...string) (*exec.Cmd, *simtest.SyncBuffer) {
 	args = append(args, "--endpoint-url", url, "--region", "us-east-1", "--state-dir", stateDir, "--time-scale", fmt.Sprint(processSpeed))
 	cmd := exec.Command(bin, args...)
 	cmd.Env = env
-	var out syncBuffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	return cmd, &out.buf
-}
-
-// syncBuffer lets a child's stdout and stderr share one buffer.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// exitCode turns Wait's error into an exit code; a signal gives -signal.
-func exitCode(err error) int {
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			return -int(ws.Signal())
-		}
-		return ee.ExitCode()
-	}
-	if err != nil {
-		return -1
-	}
-	return 0
-}
-
-// waitExit waits for a started cmd, at most processTimeout.
-func waitExit(cmd *exec.Cmd) (int, error) {
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		return exitCode(err), nil
-	case <-time.After(processTimeout):
-		_ = cmd.Process.Kill()
-		<-done
-		return -1, fmt.Errorf("%s did not finish within %s", strings.Join(cmd.Args[:2], " "), processTimeout)
-	}
+	out := &simtest.SyncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	return cmd, out
 }
 
 // runToExit starts cmd and waits for it.
@@ -192,7 +72,7 @@ func runToExit(cmd *exec.Cmd) (int, error) {
 	if err := cmd.Start(); err != nil {
 		return -1, err
 	}
-	return waitExit(cmd)
+	return simtest.WaitExit(cmd, processTimeout)
 }
 
 // logicalRecords reads the journal's records that are not per-call audit
@@ -225,18 +105,6 @@ func recordLabel(r Record) string {
 	return label
 }
 
-// simStats reads GET /_sim/stats of a simulator process.
-func simStats(url string) (sim.Stats, error) {
-	var st sim.Stats
-	resp, err := http.Get(url + sim.StatsPath)
-	if err != nil {
-		return st, err
-	}
-	defer resp.Body.Close()
-	err = json.NewDecoder(resp.Body).Decode(&st)
-	return st, err
-}
-
 // finalState describes what a finished run left in AWS, read with the
 // real SDK, in words that two runs can be compared by; healthy says
 // whether every proxy has the source registered and AVAILABLE.
@@ -261,7 +129,7 @@ func finalState(url string, sc reliabilityScenario, old string) (state string, h
 	if err != nil {
 		return "", false, err
 	}
-	st, err := simStats(url)
+	st, err := simtest.Stats(url)
 	if err != nil {
 		return "", false, err
 	}
@@ -290,24 +158,24 @@ func killAndResume(t *testing.T, bin string, sc reliabilityScenario, ref referen
 	}
 	resumeArgs := []string{"resume", "--source", sc.source, "--yes", "--confirm", sc.source, "--output", "json"}
 	kf := &killFigures{Scenario: sc.scenario, Stride: stride, Points: map[int]string{}, InterruptPoints: map[int]string{}}
-	env := processEnv(t.TempDir())
+	env := simtest.ProcessEnv(t.TempDir())
 
 	// Reference: an uninterrupted process run, and the two guards.
 	s, err := startSimProcess(bin, sc.scenario, env)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.stop()
+	defer s.Stop()
 	blocker := filepath.Join(t.TempDir(), "not-a-dir")
 	if err := os.WriteFile(blocker, []byte("x"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cmd, out := rdsbgCommand(bin, s.url, filepath.Join(blocker, "rdsbg"), env, runArgs...)
+	cmd, out := rdsbgCommand(bin, s.URL, filepath.Join(blocker, "rdsbg"), env, runArgs...)
 	code, err := runToExit(cmd)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st, err := simStats(s.url); err != nil || code != ExitUsage || st.Mutations != 0 || !strings.Contains(out.String(), "not-a-dir") {
+	if st, err := simtest.Stats(s.URL); err != nil || code != ExitUsage || st.Mutations != 0 || !strings.Contains(out.String(), "not-a-dir") {
 		t.Errorf("unwritable --state-dir: exit %d, stats %+v %v, output %q", code, st, err, out.String())
 	} else {
 		kf.UnwritableOK = true
@@ -315,7 +183,7 @@ func killAndResume(t *testing.T, bin string, sc reliabilityScenario, ref referen
 
 	stateDir := t.TempDir()
 	journal := JournalPath(stateDir, sc.source)
-	first, firstOut := rdsbgCommand(bin, s.url, stateDir, env, runArgs...)
+	first, firstOut := rdsbgCommand(bin, s.URL, stateDir, env, runArgs...)
 	if err := first.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -328,7 +196,7 @@ func killAndResume(t *testing.T, bin string, sc reliabilityScenario, ref referen
 		}
 		t.Fatalf("the first run wrote no journal: %s", firstOut.String())
 	}
-	second, secondOut := rdsbgCommand(bin, s.url, stateDir, env, runArgs...)
+	second, secondOut := rdsbgCommand(bin, s.URL, stateDir, env, runArgs...)
 	code, err = runToExit(second)
 	if err != nil || code != ExitUsage || !strings.Contains(secondOut.String(), sc.source) {
 		t.Errorf("second concurrent run: exit %d %v, output %q", code, err, secondOut.String())
@@ -337,14 +205,14 @@ func killAndResume(t *testing.T, bin string, sc reliabilityScenario, ref referen
 	}
 	select {
 	case err := <-firstDone:
-		if code := exitCode(err); code != ExitOK {
+		if code := simtest.ExitCode(err); code != ExitOK {
 			t.Fatalf("reference process run: exit %d\n%s", code, firstOut.String())
 		}
 	case <-time.After(processTimeout):
 		_ = first.Process.Kill()
 		t.Fatalf("reference process run did not finish within %s", processTimeout)
 	}
-	want, _, err := finalState(s.url, sc, ref.old)
+	want, _, err := finalState(s.URL, sc, ref.old)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -488,15 +356,15 @@ func killOnce(bin, base string, sc reliabilityScenario, ref reference, runArgs, 
 	if err != nil {
 		return res, err
 	}
-	env := processEnv(filepath.Join(dir, "home"))
+	env := simtest.ProcessEnv(filepath.Join(dir, "home"))
 	s, err := startSimProcess(bin, sc.scenario, env)
 	if err != nil {
 		return res, err
 	}
-	defer s.stop()
+	defer s.Stop()
 	stateDir := filepath.Join(dir, "state")
 	journal := JournalPath(stateDir, sc.source)
-	cmd, out := rdsbgCommand(bin, s.url, stateDir, env, runArgs...)
+	cmd, out := rdsbgCommand(bin, s.URL, stateDir, env, runArgs...)
 	if err := cmd.Start(); err != nil {
 		return res, err
 	}
@@ -523,7 +391,7 @@ func killOnce(bin, base string, sc reliabilityScenario, ref reference, runArgs, 
 		return res, fmt.Errorf("no kill point %d within %s", k, processTimeout)
 	}
 	if sig == syscall.SIGINT {
-		code := exitCode(waitErr)
+		code := simtest.ExitCode(waitErr)
 		if code == ExitOK {
 			return res, nil // finished before the signal arrived
 		}
@@ -532,7 +400,7 @@ func killOnce(bin, base string, sc reliabilityScenario, ref reference, runArgs, 
 		}
 		// Stopped by itself: the proxy must be on a healthy writer now,
 		// before any resume.
-		api, err := awsclient.New(context.Background(), awsclient.Options{EndpointURL: s.url, Region: "us-east-1", Simulator: true})
+		api, err := awsclient.New(context.Background(), awsclient.Options{EndpointURL: s.URL, Region: "us-east-1", Simulator: true})
 		if err != nil {
 			return res, err
 		}
@@ -540,9 +408,9 @@ func killOnce(bin, base string, sc reliabilityScenario, ref reference, runArgs, 
 			res.proxyEmpty = true
 			return res, fmt.Errorf("SIGINT at point %d left the proxy unhealthy: %s", k, detail)
 		}
-	} else if code := exitCode(waitErr); code != -int(syscall.SIGKILL) {
+	} else if code := simtest.ExitCode(waitErr); code != -int(syscall.SIGKILL) {
 		// The run ended by itself first (possible for the last points).
-		st, err := simStats(s.url)
+		st, err := simtest.Stats(s.URL)
 		res.duplicate = err == nil && st.DeploymentsCreated > 1
 		if code != ExitOK {
 			return res, fmt.Errorf("unkilled run: exit %d\n%s", code, out.String())
@@ -560,7 +428,7 @@ func killOnce(bin, base string, sc reliabilityScenario, ref reference, runArgs, 
 	// Killed after its finish record, the run is over: resume must say
 	// there is nothing to resume (exit 2) and change nothing.
 	finished := !FoldJournal(recs).Unfinished()
-	rcmd, rout := rdsbgCommand(bin, s.url, stateDir, env, resumeArgs...)
+	rcmd, rout := rdsbgCommand(bin, s.URL, stateDir, env, resumeArgs...)
 	rcode, err := runToExit(rcmd)
 	if err != nil {
 		return res, err
@@ -572,12 +440,12 @@ func killOnce(bin, base string, sc reliabilityScenario, ref reference, runArgs, 
 		}
 		rcode = ExitOK
 	}
-	got, healthy, err := finalState(s.url, sc, ref.old)
+	got, healthy, err := finalState(s.URL, sc, ref.old)
 	if err != nil {
 		return res, err
 	}
 	res.proxyEmpty = !healthy
-	st, err := simStats(s.url)
+	st, err := simtest.Stats(s.URL)
 	if err != nil {
 		return res, err
 	}

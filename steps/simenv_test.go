@@ -4,13 +4,12 @@ import (
 	"context"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/clock"
 	"github.com/rdsbg/rdsbg/awsclient/sim"
+	"github.com/rdsbg/rdsbg/awsclient/simtest"
 )
 
 // simEnv is the real SDK client talking to the in-process simulator over
@@ -23,7 +22,7 @@ type simEnv struct {
 }
 
 // simStart is the virtual clock's start for every simulator test.
-var simStart = time.Date(2026, 11, 21, 22, 0, 0, 0, time.UTC)
+var simStart = simtest.Start
 
 // newSimEnv starts a scenario with default simulator options.
 func newSimEnv(t *testing.T, scenario string) *simEnv {
@@ -31,30 +30,25 @@ func newSimEnv(t *testing.T, scenario string) *simEnv {
 	return newSimEnvWith(t, sim.Options{Scenario: scenario})
 }
 
-// newSimEnvWith starts the simulator with o; o.Clock is replaced by the
-// env's virtual clock.
+// newSimEnvWith starts the simulator with o (simtest.NewServer: a virtual
+// clock at simStart, the compressed timings unless o names others) and a
+// client without a call log.
 func newSimEnvWith(t *testing.T, o sim.Options) *simEnv {
 	t.Helper()
-	isolateAWSEnv(t)
-	clk := clock.NewVirtual(simStart)
-	o.Clock = clk
-	if o.Timings == nil {
-		fast := sim.FastTimings() // the figures these tests were written for
-		o.Timings = &fast
-	}
-	s, err := sim.New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(s)
-	t.Cleanup(srv.Close)
+	s := simtest.NewServer(t, o)
+	return &simEnv{api: simClient(t, s, nil), sim: s.Sim, clock: s.Clock, srv: s.HTTP}
+}
+
+// simClient is the real SDK client of s, feeding calls when not nil.
+func simClient(t testing.TB, s *simtest.Server, calls *awsclient.CallLog) *awsclient.Client {
+	t.Helper()
 	api, err := awsclient.New(context.Background(), awsclient.Options{
-		EndpointURL: srv.URL, Region: "us-east-1", Simulator: true, Clock: clk, HTTPClient: srv.Client(),
+		EndpointURL: s.URL, Region: simtest.Region, Simulator: true, Clock: s.Clock, Calls: calls, HTTPClient: s.HTTPClient(),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &simEnv{api: api, sim: s, clock: clk, srv: srv}
+	return api
 }
 
 // assertNoMutations fails the test if any state-changing call reached AWS.
@@ -75,33 +69,15 @@ func (e *simEnv) discover(t *testing.T, source string) Discovery {
 	return d
 }
 
-// awsEnvKeys are the machine's AWS settings that must stay out of the
-// tests: profile, region, endpoints, credentials, retry settings, and a CA
-// bundle (which cannot be applied to httptest's plain *http.Client).
-var awsEnvKeys = []string{
-	"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE",
-	"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_RDS", "AWS_ENDPOINT_URL_STS",
-	"AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-	"AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_NEW_RETRIES_2026", "AWS_MAX_ATTEMPTS", "AWS_RETRY_MODE",
-	"AWS_CA_BUNDLE",
-}
-
 // TestMain isolates the whole test process from the machine's AWS
 // settings once, so that the heavy tests may run in parallel (t.Setenv
-// forbids t.Parallel) and `go test ./...` stays under a minute.
+// forbids t.Parallel) and `go test ./...` stays under a minute; it removes
+// the rdsbg binary the process tests share.
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "rdsbg-steps-aws-")
-	if err != nil {
-		panic(err)
-	}
-	for _, k := range awsEnvKeys {
-		os.Unsetenv(k)
-	}
-	os.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	os.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "config"))
-	os.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
+	cleanup := simtest.IsolateProcess()
 	code := m.Run()
-	os.RemoveAll(dir)
+	simtest.RemoveBuilt()
+	cleanup()
 	os.Exit(code)
 }
 

@@ -17,7 +17,7 @@ import (
 // points at; rdsbg must never write it.
 func victim(t *testing.T) (string, func()) {
 	t.Helper()
-	p := filepath.Join(t.TempDir(), "precious")
+	p := filepath.Join(memoryTempDir(t), "precious") // where the state dirs are: a hard link cannot cross filesystems
 	if err := os.WriteFile(p, []byte("precious\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -7,9 +7,9 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/clock"
 	"github.com/rdsbg/rdsbg/awsclient/sim"
+	"github.com/rdsbg/rdsbg/awsclient/simtest"
 	"github.com/rdsbg/rdsbg/steps"
 )
 
@@ -166,9 +166,9 @@ func (h *harness) pumpUntilGate(hit <-chan struct{}) bool {
 // gatedSimConfig is simConfig with the gate in front of the simulator.
 func gatedSimConfig(t *testing.T, scenario string, gate *pollGate) Config {
 	t.Helper()
-	isolateAWSEnv(t)
+	simtest.IsolateAWSEnv(t)
 	clk := clock.NewVirtual(t0)
-	s, err := sim.New(sim.Options{Scenario: scenario, Clock: clk, Timings: fastTimings()})
+	s, err := sim.New(sim.Options{Scenario: scenario, Clock: clk, Timings: simtest.FastTimings()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,12 +182,5 @@ func gatedSimConfig(t *testing.T, scenario string, gate *pollGate) Config {
 			close(gate.release) // a failed test must not leave a handler blocked
 		}
 	})
-	calls := awsclient.NewCallLog()
-	api, err := awsclient.New(context.Background(), awsclient.Options{
-		EndpointURL: srv.URL, Region: "us-east-1", Simulator: true, Clock: clk, Calls: calls, HTTPClient: srv.Client(),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return Config{Backend: steps.NewBackend(steps.Config{API: api, Calls: calls, Clock: clk, StateDir: t.TempDir()}), Clock: clk}
+	return wizardConfig(t, srv.URL, srv.Client(), clk)
 }

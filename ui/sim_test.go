@@ -2,15 +2,14 @@ package ui
 
 import (
 	"context"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
+	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/clock"
 	"github.com/rdsbg/rdsbg/awsclient/sim"
+	"github.com/rdsbg/rdsbg/awsclient/simtest"
 	"github.com/rdsbg/rdsbg/steps"
 )
 
@@ -18,17 +17,18 @@ import (
 // wizard Config whose real SDK client talks to it on a virtual clock.
 func simConfig(t *testing.T, scenario string) Config {
 	t.Helper()
-	isolateAWSEnv(t)
-	clk := clock.NewVirtual(t0)
-	s, err := sim.New(sim.Options{Scenario: scenario, Clock: clk, Timings: fastTimings()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(s)
-	t.Cleanup(srv.Close)
+	simtest.IsolateAWSEnv(t)
+	s := simtest.NewServer(t, sim.Options{Scenario: scenario, Clock: clock.NewVirtual(t0)})
+	return wizardConfig(t, s.URL, s.HTTPClient(), s.Clock)
+}
+
+// wizardConfig is a wizard Config whose real SDK client, with a call log,
+// reaches the simulator at url through hc on the virtual clock clk.
+func wizardConfig(t *testing.T, url string, hc *http.Client, clk *clock.Virtual) Config {
+	t.Helper()
 	calls := awsclient.NewCallLog()
 	api, err := awsclient.New(context.Background(), awsclient.Options{
-		EndpointURL: srv.URL, Region: "us-east-1", Simulator: true, Clock: clk, Calls: calls, HTTPClient: srv.Client(),
+		EndpointURL: url, Region: simtest.Region, Simulator: true, Clock: clk, Calls: calls, HTTPClient: hc,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -36,46 +36,16 @@ func simConfig(t *testing.T, scenario string) Config {
 	return Config{Backend: steps.NewBackend(steps.Config{API: api, Calls: calls, Clock: clk, StateDir: t.TempDir()}), Clock: clk}
 }
 
-// isolateAWSEnv keeps the machine's AWS settings out of the test.
-func isolateAWSEnv(t *testing.T) {
-	t.Helper()
-	dir := t.TempDir()
-	for _, k := range []string{
-		"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE",
-		"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_RDS", "AWS_ENDPOINT_URL_STS",
-		"AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CA_BUNDLE", "AWS_MAX_ATTEMPTS", "AWS_RETRY_MODE",
-	} {
-		t.Setenv(k, "")
-		os.Unsetenv(k)
-	}
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "config"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
-}
-
 // pumpUntilDone feeds the engine's events and approvals into the wizard,
 // approving each approval only after asserting its text on screen, until
 // the engine returns. It blocks on the engine, never on time.
 func (h *harness) pumpUntilDone() (approvals []string) {
 	h.t.Helper()
-	for {
-		select {
-		case m := <-h.w.bridge.msgs:
-			h.send(m)
-			if c := h.pending(); c != nil {
-				approvals = append(approvals, c.approval.Kind+":"+string(c.approval.Step))
-				h.expectApproval(c.approval.Kind)
-				h.approve()
-			}
-		case m := <-h.async:
-			// Deliver what the engine sent before returning, then the end.
-			for len(h.w.bridge.msgs) > 0 {
-				h.send(<-h.w.bridge.msgs)
-			}
-			h.send(m)
-			return approvals
-		}
-	}
+	h.pumpUntil(func(c *confirmation) bool {
+		approvals = append(approvals, c.approval.Kind+":"+string(c.approval.Step))
+		return false
+	})
+	return approvals
 }
 
 func TestWizardDrivesSimulatorToSummary(t *testing.T) {

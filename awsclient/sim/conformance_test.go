@@ -5,7 +5,6 @@ package sim_test
 import (
 	"bytes"
 	"encoding/json"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"strings"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/rdsbg/rdsbg/awsclient/clock"
 	"github.com/rdsbg/rdsbg/awsclient/sim"
+	"github.com/rdsbg/rdsbg/awsclient/simtest"
 )
 
 // cli runs `aws rds …` (aws-cli v1) against the simulator and returns
@@ -22,6 +22,7 @@ type cli struct {
 	t        *testing.T
 	endpoint string
 	home     string
+	clock    *clock.Virtual // the simulator's: waitFor moves it on
 }
 
 func (c cli) run(args ...string) (string, string, bool) {
@@ -77,38 +78,45 @@ func field(v map[string]any, path ...any) any {
 	return cur
 }
 
-// waitFor polls the deployment until it reaches want. The simulator runs
-// 600 times faster than the wall clock, so a few short real pauses
-// between CLI invocations cover tens of minutes of simulated time.
+// waitFor polls the deployment until it reaches want, moving the
+// simulator's virtual clock on by five minutes between reads (at most
+// eight hours of AWS time): no wall-clock waits between CLI invocations,
+// and few of them (each starts a Python process). The simulator computes
+// every transition at its exact due time, so a read after a jump sees the
+// state AWS would show then; the states waited for are stable ones.
 func (c cli) waitFor(id, want string) map[string]any {
 	c.t.Helper()
-	for i := 0; i < 60; i++ {
+	for i := 0; i < 96; i++ {
 		v := c.ok("rds", "describe-blue-green-deployments", "--blue-green-deployment-identifier", id)
 		if field(v, "BlueGreenDeployments", 0, "Status") == want {
 			return v
 		}
-		time.Sleep(250 * time.Millisecond)
+		c.clock.Advance(5 * time.Minute)
 	}
 	c.t.Fatalf("deployment %s never reached %s", id, want)
 	return nil
+}
+
+// newCLI starts the simulator with o on a virtual clock and an AWS CLI
+// home whose botocore does not check minimums (SwitchoverTimeout ≥ 30)
+// client side, so that the simulator's own validation is what answers.
+func newCLI(t *testing.T, o sim.Options) cli {
+	t.Helper()
+	tm := sim.DefaultTimings() // AWS's own figures, as `rdsbg sim` serves them
+	o.Timings = &tm
+	s := simtest.NewServer(t, o)
+	c := cli{t: t, endpoint: s.URL, home: t.TempDir(), clock: s.Clock}
+	if err := os.WriteFile(c.home+"/config", []byte("[default]\nparameter_validation = false\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 func TestConformanceAWSCLI(t *testing.T) {
 	if _, err := exec.LookPath("aws"); err != nil {
 		t.Fatal("the AWS CLI is not on PATH: it is on the machine image, and .ci/run installs it where it is missing")
 	}
-	s, err := sim.New(sim.Options{Scenario: sim.ScenarioRDSMySQLNative, Clock: clock.NewScaled(600)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(s)
-	defer srv.Close()
-	c := cli{t: t, endpoint: srv.URL, home: t.TempDir()}
-	// botocore checks minimums (SwitchoverTimeout ≥ 30) client side: turn
-	// that off so the simulator's own validation is what answers.
-	if err := os.WriteFile(c.home+"/config", []byte("[default]\nparameter_validation = false\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	c := newCLI(t, sim.Options{Scenario: sim.ScenarioRDSMySQLNative})
 
 	v := c.ok("rds", "describe-db-instances")
 	found := false
@@ -199,17 +207,8 @@ func TestConformanceAWSCLIDifferences(t *testing.T) {
 	if _, err := exec.LookPath("aws"); err != nil {
 		t.Fatal("the AWS CLI is not on PATH: it is on the machine image, and .ci/run installs it where it is missing")
 	}
-	s, err := sim.New(sim.Options{Scenario: sim.ScenarioRDSMariaDBNoProxy, Clock: clock.NewScaled(600),
+	c := newCLI(t, sim.Options{Scenario: sim.ScenarioRDSMariaDBNoProxy,
 		Faults: []sim.Fault{{CreationFail: "the snapshot of the source could not be restored"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(s)
-	defer srv.Close()
-	c := cli{t: t, endpoint: srv.URL, home: t.TempDir()}
-	if err := os.WriteFile(c.home+"/config", []byte("[default]\nparameter_validation = false\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
 
 	// 1. Unknown filter names; case-sensitive values.
 	_, errOut, ok := c.run("rds", "describe-db-instances", "--filters", "Name=DBInstanceStatus,Values=available")

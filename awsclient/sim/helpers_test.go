@@ -3,11 +3,12 @@ package sim_test
 import (
 	"context"
 	"errors"
-	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"net/http/httptest"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/rdsbg/rdsbg/awsclient/clock"
 	"github.com/rdsbg/rdsbg/awsclient/sim"
+	"github.com/rdsbg/rdsbg/awsclient/simtest"
 )
 
 // env is a simulator behind an httptest server, driven by the real SDK.
@@ -36,19 +38,13 @@ var start = time.Date(2026, 11, 21, 2, 0, 0, 0, time.UTC)
 
 func newEnv(t *testing.T, o sim.Options) *env {
 	t.Helper()
-	clk := clock.NewVirtual(start)
-	o.Clock = clk
-	tm := sim.FastTimings() // what these tests' figures were written for
-	if o.Timings != nil {
-		tm = *o.Timings
+	o.Clock = clock.NewVirtual(start)
+	if o.Timings == nil {
+		o.Timings = simtest.FastTimings() // what these tests' figures were written for
 	}
-	o.Timings = &tm
-	s, err := sim.New(o)
-	if err != nil {
-		t.Fatalf("sim.New: %v", err)
-	}
-	srv := httptest.NewServer(s)
-	t.Cleanup(srv.Close)
+	tm := *o.Timings
+	ss := simtest.NewServer(t, o)
+	s, clk, srv := ss.Sim, ss.Clock, ss.HTTP
 	creds := credentials.NewStaticCredentialsProvider("x", "y", "")
 	// Under load about 3 % of SDK calls here failed reading the body with
 	// "use of closed network connection" (seen with the SDK only: 900 raw

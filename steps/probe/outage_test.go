@@ -2,9 +2,6 @@ package probe
 
 import (
 	"context"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,21 +9,9 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/clock"
 	"github.com/rdsbg/rdsbg/awsclient/sim"
+	"github.com/rdsbg/rdsbg/awsclient/simtest"
 	"github.com/rdsbg/rdsbg/steps/probe/pgtest"
 )
-
-// isolateAWSEnv keeps the machine's AWS settings out of the test.
-func isolateAWSEnv(t *testing.T) {
-	t.Helper()
-	dir := t.TempDir()
-	for _, k := range []string{"AWS_PROFILE", "AWS_REGION", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_RDS", "AWS_CA_BUNDLE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"} {
-		t.Setenv(k, "")
-		os.Unsetenv(k)
-	}
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "config"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
-}
 
 // The simulator's proxy endpoint relays to a real PostgreSQL while the
 // proxy has an AVAILABLE target. Deregistering and re-registering the
@@ -35,16 +20,12 @@ func isolateAWSEnv(t *testing.T) {
 // interval.
 func TestProbeMeasuresTheSimulatedOutage(t *testing.T) {
 	pgAddr := pgtest.Start(t)
-	isolateAWSEnv(t)
-	clk := clock.NewVirtual(time.Date(2026, 11, 22, 1, 0, 0, 0, time.UTC))
-	s, err := sim.New(sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy, Clock: clk, Timings: fastTimings(), ProxyForwardTo: map[string]string{"orders-proxy": pgAddr}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Close)
-	srv := httptest.NewServer(s)
-	t.Cleanup(srv.Close)
-	api, err := awsclient.New(context.Background(), awsclient.Options{EndpointURL: srv.URL, Region: "us-east-1", Simulator: true, Clock: clk, HTTPClient: srv.Client()})
+	simtest.IsolateAWSEnv(t)
+	srv := simtest.NewServer(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy, Clock: clock.NewVirtual(time.Date(2026, 11, 22, 1, 0, 0, 0, time.UTC)),
+		ProxyForwardTo: map[string]string{"orders-proxy": pgAddr}})
+	t.Cleanup(srv.Sim.Close)
+	clk, s := srv.Clock, srv.Sim
+	api, err := awsclient.New(context.Background(), awsclient.Options{EndpointURL: srv.URL, Region: simtest.Region, Simulator: true, Clock: clk, HTTPClient: srv.HTTPClient()})
 	if err != nil {
 		t.Fatal(err)
 	}

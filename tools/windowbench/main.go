@@ -33,7 +33,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"math"
 	"os"
 	"os/exec"
@@ -47,6 +46,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 
+	"github.com/rdsbg/rdsbg/awsclient/simtest"
 	"github.com/rdsbg/rdsbg/steps"
 )
 
@@ -111,11 +111,9 @@ func bench(o options) error {
 		defer os.RemoveAll(tmp)
 	}
 	if o.bin == "" {
-		o.bin = filepath.Join(tmp, "rdsbg")
-		build := exec.Command("go", "build", "-o", o.bin, ".")
-		build.Dir = moduleRoot()
-		if out, err := build.CombinedOutput(); err != nil {
-			return fmt.Errorf("go build: %v\n%s", err, out)
+		var err error
+		if o.bin, err = simtest.Build(tmp); err != nil {
+			return err
 		}
 	}
 	contenders := []string{"rdsbg", "raw"}
@@ -222,62 +220,64 @@ func median(v []float64) float64 {
 	return (v[n/2-1] + v[n/2]) / 2
 }
 
-func moduleRoot() string {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		return "."
-	}
-	return filepath.Dir(strings.TrimSpace(string(out)))
-}
-
-// childEnv keeps the machine's AWS settings away from the children.
-func childEnv(home string) []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if strings.HasPrefix(kv, "AWS_") || strings.HasPrefix(kv, "HOME=") || strings.HasPrefix(kv, "XDG_STATE_HOME=") {
-			continue
-		}
-		env = append(env, kv)
-	}
-	return append(env, "HOME="+home, "NO_COLOR=1", "AWS_EC2_METADATA_DISABLED=true",
-		"AWS_CONFIG_FILE="+filepath.Join(home, "config"), "AWS_SHARED_CREDENTIALS_FILE="+filepath.Join(home, "credentials"))
-}
-
 // startSim starts `rdsbg sim` on a free loopback port and returns its URL.
 func startSim(o options, dir string) (string, func(), error) {
-	cmd := exec.Command(o.bin, "sim", "--listen", "127.0.0.1:0", "--scenario", o.scenario, "--speed", fmt.Sprint(o.speed))
-	cmd.Env = childEnv(dir)
-	cmd.SysProcAttr = dieWithParent() // never outlives the harness
-	out, err := cmd.StdoutPipe()
+	sp, err := simtest.StartSim(o.bin, []string{"--scenario", o.scenario, "--speed", fmt.Sprint(o.speed)}, simtest.ProcessEnv(dir),
+		dieWithParent(), 30*time.Second) // never outlives the harness
 	if err != nil {
 		return "", nil, err
 	}
+	return sp.URL, sp.Stop, nil
+}
+
+// session is one fresh simulator, bounded in time, with the source's
+// proxies resolved: what every measured run starts from.
+type session struct {
+	ctx     context.Context
+	api     *rds.Client
+	url     string
+	proxies []string
+	close   func()
+}
+
+func openSession(o options, dir, source string) (*session, error) {
+	url, stop, err := startSim(o, dir)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
+	s := &session{ctx: ctx, api: client(url), url: url, close: func() { cancel(); stop() }}
+	if s.proxies, err = sourceProxies(ctx, s.api, source); err != nil {
+		s.close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// runJSON runs `rdsbg <args> --output json --endpoint-url … --region …
+// --state-dir dir/state` (args end with its own flags) and hands each
+// NDJSON line to each; it returns the run's stderr and Wait's error.
+func (s *session) runJSON(bin, dir string, each func(line []byte), args ...string) (stderr string, err error) {
+	args = append(args, "--output", "json", "--endpoint-url", s.url, "--region", "us-east-1", "--state-dir", filepath.Join(dir, "state"))
+	cmd := exec.CommandContext(s.ctx, bin, args...)
+	cmd.Env = simtest.ProcessEnv(dir)
+	cmd.SysProcAttr = dieWithParent()
+	var errOut strings.Builder
+	cmd.Stderr = &errOut
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return "", err
+	}
 	if err := cmd.Start(); err != nil {
-		return "", nil, err
+		return "", err
 	}
-	stop := func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }
-	first := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(out)
-		if sc.Scan() {
-			first <- sc.Text()
-		}
-		close(first)
-		_, _ = io.Copy(io.Discard, out)
-	}()
-	select {
-	case line := <-first:
-		for _, f := range strings.Fields(line) {
-			if strings.HasPrefix(f, "http://127.0.0.1:") {
-				return f, stop, nil
-			}
-		}
-		stop()
-		return "", nil, fmt.Errorf("rdsbg sim printed no URL: %q", line)
-	case <-time.After(30 * time.Second):
-		stop()
-		return "", nil, errors.New("rdsbg sim did not start within 30s")
+	sc := bufio.NewScanner(stdout)
+	sc.Buffer(make([]byte, 1<<20), 1<<24)
+	for sc.Scan() {
+		each(sc.Bytes())
 	}
+	err = cmd.Wait()
+	return errOut.String(), err
 }
 
 // client is a bare SDK client of the simulator: no pacer, no retries.
@@ -416,57 +416,33 @@ func sourceProxies(ctx context.Context, api *rds.Client, id string) ([]string, e
 // reads the section's figures from its run-finished event and journal.
 func runRdsbg(o options, dir string) (result, error) {
 	var r result
-	url, stop, err := startSim(o, dir)
+	ss, err := openSession(o, dir, o.source)
 	if err != nil {
 		return r, err
 	}
-	defer stop()
-	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
-	defer cancel()
-	state := filepath.Join(dir, "state")
-	cmd := exec.CommandContext(ctx, o.bin, "run", "--source", o.source, "--proxy-mode", "detach", "--cleanup", "none",
-		"--yes", "--confirm", o.source, "--output", "json",
-		"--endpoint-url", url, "--region", "us-east-1", "--state-dir", state)
-	cmd.Env = childEnv(dir)
-	cmd.SysProcAttr = dieWithParent()
-	api := client(url)
-	proxies, err := sourceProxies(ctx, api, o.source)
-	if err != nil {
-		return r, err
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return r, err
-	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		return r, err
-	}
+	defer ss.close()
 	var ob *observer
 	var fin *steps.Finished
-	sc := bufio.NewScanner(stdout)
-	sc.Buffer(make([]byte, 1<<20), 1<<24)
-	for sc.Scan() {
+	stderr, werr := ss.runJSON(o.bin, dir, func(line []byte) {
 		var ev steps.Event
-		if json.Unmarshal(sc.Bytes(), &ev) != nil {
-			continue
+		if json.Unmarshal(line, &ev) != nil {
+			return
 		}
 		// The observer reads fast from the readiness gate on: the
 		// critical section follows it.
-		if ev.Type == steps.EventStepStarted && ev.Step == steps.StepReadyCheck && ob == nil {
-			if ob, err = watch(api, proxies, o.observe); err != nil {
-				return r, err
-			}
+		if ev.Type == steps.EventStepStarted && ev.Step == steps.StepReadyCheck && ob == nil && err == nil {
+			ob, err = watch(ss.api, ss.proxies, o.observe)
 		}
 		if ev.Type == steps.EventRunFinished && ev.Finished != nil {
 			f := *ev.Finished
 			fin = &f
 		}
+	}, "run", "--source", o.source, "--proxy-mode", "detach", "--cleanup", "none", "--yes", "--confirm", o.source)
+	if err != nil {
+		return r, err
 	}
-	werr := cmd.Wait()
 	if fin == nil || fin.Outcome != steps.OutcomeDone {
-		return r, fmt.Errorf("rdsbg run did not finish done (%v): %s", werr, tail(stderr.String()))
+		return r, fmt.Errorf("rdsbg run did not finish done (%v): %s", werr, tail(stderr))
 	}
 	r.window = time.Duration(fin.ProxylessWindowMS) * time.Millisecond
 	r.switchover = time.Duration(fin.SwitchoverMS) * time.Millisecond
@@ -545,19 +521,13 @@ func tail(s string) string {
 // SWITCHOVER_COMPLETED → register → wait for AVAILABLE.
 func runRaw(o options, dir string) (result, error) {
 	var r result
-	url, stop, err := startSim(o, dir)
+	ss, err := openSession(o, dir, o.source)
 	if err != nil {
 		return r, err
 	}
-	defer stop()
-	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
-	defer cancel()
-	api := client(url)
+	defer ss.close()
+	ctx, api, proxies, url := ss.ctx, ss.api, ss.proxies, ss.url
 	src, err := resolveSource(ctx, api, o.source)
-	if err != nil {
-		return r, err
-	}
-	proxies, err := sourceProxies(ctx, api, o.source)
 	if err != nil {
 		return r, err
 	}

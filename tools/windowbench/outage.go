@@ -1,15 +1,14 @@
 package main
 
 import (
-	"bufio"
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/rdsbg/rdsbg/awsclient/simtest"
 )
 
 // The outage table (issue 11, "Done when"): the total time a proxy that
@@ -54,11 +53,8 @@ func outageTable(o options) error {
 	}
 	defer os.RemoveAll(tmp)
 	if o.bin == "" {
-		o.bin = filepath.Join(tmp, "rdsbg")
-		build := exec.Command("go", "build", "-o", o.bin, ".")
-		build.Dir = moduleRoot()
-		if out, err := build.CombinedOutput(); err != nil {
-			return fmt.Errorf("go build: %v\n%s", err, out)
+		if o.bin, err = simtest.Build(tmp); err != nil {
+			return err
 		}
 	}
 	bins := []string{o.bin}
@@ -93,43 +89,21 @@ func runOutage(o options, bin string, c outageCase, dir string) (outageRun, erro
 	var r outageRun
 	so := o
 	so.scenario, so.speed = c.scenario, o.outageSpeed
-	url, stop, err := startSim(so, dir)
+	ss, err := openSession(so, dir, c.source)
 	if err != nil {
 		return r, err
 	}
-	defer stop()
-	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
-	defer cancel()
-	api := client(url)
-	proxies, err := sourceProxies(ctx, api, c.source)
-	if err != nil {
-		return r, err
-	}
-	ob, err := watch(api, proxies, o.observe)
+	defer ss.close()
+	ob, err := watch(ss.api, ss.proxies, o.observe)
 	if err != nil {
 		return r, err
 	}
 	time.Sleep(100 * time.Millisecond) // the observer's first reads see the proxy serving
-	cmd := exec.CommandContext(ctx, bin, "run", "--source", c.source, "--proxy-mode", c.mode, "--cleanup", "none",
-		"--yes", "--confirm", c.source, "--output", "json",
-		"--endpoint-url", url, "--region", "us-east-1", "--state-dir", filepath.Join(dir, "state"),
-		"--time-scale", fmt.Sprint(o.outageSpeed))
-	cmd.Env = childEnv(dir)
-	cmd.SysProcAttr = dieWithParent()
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return r, err
-	}
-	if err := cmd.Start(); err != nil {
-		return r, err
-	}
 	var finished map[string]any
-	sc := bufio.NewScanner(stdout)
-	sc.Buffer(make([]byte, 1<<20), 1<<24)
-	for sc.Scan() {
+	_, _ = ss.runJSON(bin, dir, func(line []byte) {
 		var ev map[string]any
-		if json.Unmarshal(sc.Bytes(), &ev) != nil {
-			continue
+		if json.Unmarshal(line, &ev) != nil {
+			return
 		}
 		switch ev["type"] {
 		case "plan-ready":
@@ -139,8 +113,8 @@ func runOutage(o options, bin string, c outageCase, dir string) (outageRun, erro
 		case "run-finished":
 			finished = ev
 		}
-	}
-	_ = cmd.Wait()
+	}, "run", "--source", c.source, "--proxy-mode", c.mode, "--cleanup", "none", "--yes", "--confirm", c.source,
+		"--time-scale", fmt.Sprint(o.outageSpeed))
 	ob.last(time.Time{}) // stop the observer once the proxy serves again
 	ob.mu.Lock()
 	for _, s := range ob.outages {
