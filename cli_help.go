@@ -69,6 +69,9 @@ var notApplying = map[string][]string{
 	"status": {"plain", "hook", "hook-timeout", "probe-dsn", "no-metrics"},
 	// iam-policy prints a document from the flags and calls nothing.
 	"iam-policy": {"plain", "hook", "hook-timeout", "probe-dsn", "no-metrics"},
+	// completion only writes a script; the script passes the flags the
+	// operator typed to `rdsbg __complete` (completion.go).
+	"completion": {"profile", "region", "endpoint-url", "state-dir", "no-color", "plain", "no-metrics", "hook", "hook-timeout", "probe-dsn", "debug"},
 }
 
 // decorateHelp adds the examples, the version and the help layout to every

@@ -99,6 +99,7 @@ type createFlags struct {
 	upgradeVia        string
 	cleanup           string
 	maxProxyOutage    time.Duration
+	storage           storageFlags // completion.go
 }
 
 func (c createFlags) options() steps.Options {
@@ -115,6 +116,10 @@ func (c createFlags) options() steps.Options {
 		UpgradeVia:                        steps.UpgradeVia(c.upgradeVia),
 		Cleanup:                           steps.Cleanup(c.cleanup),
 		MaxProxyOutage:                    c.maxProxyOutage,
+		TargetIops:                        c.storage.iops,
+		TargetStorageType:                 c.storage.storageType,
+		TargetAllocatedStorage:            c.storage.allocated,
+		TargetStorageThroughput:           c.storage.throughput,
 	}
 }
 
@@ -133,6 +138,7 @@ func addCreateFlags(cmd *cobra.Command, c *createFlags) {
 	f.StringVar(&c.proxyMode, "proxy-mode", string(steps.ProxyModeAuto), "proxy handling: auto, native or detach")
 	f.StringVar(&c.upgradeVia, "upgrade-via", "", "how green gets the target version: create (at creation) or modify (after creation); default chosen by the engine rules")
 	f.StringVar(&c.cleanup, "cleanup", string(steps.CleanupDeployment), "after switchover: none, deployment, or old-blue (snapshot then delete the -oldN resources)")
+	addStorageFlags(f, &c.storage) // completion.go
 	f.DurationVar(&c.maxProxyOutage, "max-proxy-outage", steps.DefaultMaxProxyOutage, "detach procedure: longest the proxy may stay empty before the critical section (blue's registration refused while green provisions); then roll back (the wizard asks)")
 }
 
@@ -249,7 +255,8 @@ read), 2 bad usage or input, 3 preflight blocked (nothing changed), 4 cancelled,
 		newStatusCommand(&g, stdout),
 		newAbortCommand(&g, stdin, stdout, stderr),
 	)
-	decorateHelp(root) // examples, --version, flags where they apply, wrapped help
+	addCompletion(root, &g, stdout) // completion.go: the completion command, --source and enum values
+	decorateHelp(root)              // examples, --version, flags where they apply, wrapped help
 	return root
 }
 
@@ -689,6 +696,9 @@ func newResumeCommand(g *globalFlags, stdin io.Reader, stdout, stderr io.Writer)
 			if source == "" {
 				found, err := unfinishedSource(g.stateDir, stderr)
 				if err != nil {
+					found, _, err = taggedSource(cmd.Context(), *g, stderr, output, "resume", err) // detached_cli.go
+				}
+				if err != nil {
 					return err
 				}
 				source = found
@@ -750,6 +760,9 @@ func newStatusCommand(g *globalFlags, stdout io.Writer) *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if source == "" {
 				found, listed, err := statusSource(g.stateDir, output, stdout)
+				if err != nil {
+					found, listed, err = taggedSource(cmd.Context(), *g, stdout, output, "status", err) // detached_cli.go
+				}
 				if err != nil || listed {
 					return err
 				}

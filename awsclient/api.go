@@ -68,6 +68,9 @@ type Parameters interface {
 	// group (all of them when names is empty).
 	DescribeDBParameters(ctx context.Context, group string, names ...string) ([]Parameter, error)
 	DescribeClusterParameters(ctx context.Context, group string, names ...string) ([]Parameter, error)
+	// ListParameterGroups lists every DB parameter group (cluster: every
+	// DB cluster parameter group) with its family.
+	ListParameterGroups(ctx context.Context, cluster bool) ([]ParameterGroup, error)
 }
 
 // Tagging reads and changes the tags of any RDS resource by ARN (proxies,

@@ -21,6 +21,10 @@ func (c *Client) CreateDeployment(ctx context.Context, in CreateDeploymentInput)
 		TargetDBParameterGroupName:        optString(in.TargetDBParameterGroupName),
 		TargetDBClusterParameterGroupName: optString(in.TargetDBClusterParameterGroupName),
 		TargetDBInstanceClass:             optString(in.TargetDBInstanceClass),
+		TargetStorageType:                 optString(in.TargetStorageType),
+		TargetIops:                        optInt32(in.TargetIops),
+		TargetAllocatedStorage:            optInt32(in.TargetAllocatedStorage),
+		TargetStorageThroughput:           optInt32(in.TargetStorageThroughput),
 	}
 	if in.UpgradeTargetStorageConfig {
 		req.UpgradeTargetStorageConfig = aws.Bool(true)
@@ -117,4 +121,13 @@ func optString(s string) *string {
 		return nil
 	}
 	return aws.String(s)
+}
+
+// optInt32 sends 0 as "not set": none of the storage sizes rdsbg passes
+// can be 0 on AWS.
+func optInt32(n int32) *int32 {
+	if n == 0 {
+		return nil
+	}
+	return aws.Int32(n)
 }

@@ -63,3 +63,46 @@ func appendParameters(dst []Parameter, src []rdstypes.Parameter, want map[string
 	}
 	return dst
 }
+
+// ParameterGroup is one DB or DB cluster parameter group
+// (DescribeDBParameterGroups / DescribeDBClusterParameterGroups).
+type ParameterGroup struct {
+	Name        string `json:"name"`
+	Family      string `json:"family"` // DBParameterGroupFamily
+	Description string `json:"description,omitempty"`
+	Cluster     bool   `json:"cluster,omitempty"`
+}
+
+// ListParameterGroups returns every DB parameter group of the account and
+// Region, or every DB cluster parameter group with cluster set. The API's
+// Filters are documented as not supported, so the family is chosen by the
+// caller.
+func (c *Client) ListParameterGroups(ctx context.Context, cluster bool) ([]ParameterGroup, error) {
+	var all []ParameterGroup
+	if cluster {
+		p := rds.NewDescribeDBClusterParameterGroupsPaginator(c.rds, &rds.DescribeDBClusterParameterGroupsInput{})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return nil, err
+			}
+			for _, g := range page.DBClusterParameterGroups {
+				all = append(all, ParameterGroup{Name: aws.ToString(g.DBClusterParameterGroupName), Family: aws.ToString(g.DBParameterGroupFamily),
+					Description: Sanitize(aws.ToString(g.Description)), Cluster: true})
+			}
+		}
+		return all, nil
+	}
+	p := rds.NewDescribeDBParameterGroupsPaginator(c.rds, &rds.DescribeDBParameterGroupsInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, g := range page.DBParameterGroups {
+			all = append(all, ParameterGroup{Name: aws.ToString(g.DBParameterGroupName), Family: aws.ToString(g.DBParameterGroupFamily),
+				Description: Sanitize(aws.ToString(g.Description))})
+		}
+	}
+	return all, nil
+}

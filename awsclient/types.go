@@ -206,6 +206,10 @@ type CreateDeploymentInput struct {
 	TargetDBClusterParameterGroupName string            `json:"target_d_b_cluster_parameter_group_name,omitempty"`
 	TargetDBInstanceClass             string            `json:"target_d_b_instance_class,omitempty"`
 	UpgradeTargetStorageConfig        bool              `json:"upgrade_target_storage_config,omitempty"`
+	TargetIops                        int32             `json:"target_iops,omitempty"`
+	TargetStorageType                 string            `json:"target_storage_type,omitempty"`
+	TargetAllocatedStorage            int32             `json:"target_allocated_storage,omitempty"`
+	TargetStorageThroughput           int32             `json:"target_storage_throughput,omitempty"`
 	Tags                              map[string]string `json:"tags,omitempty"`
 }
 

@@ -40,6 +40,12 @@ func (b *Backend) UpgradeTargets(ctx context.Context, engine, version string) ([
 	return UpgradeTargets(ctx, b.cfg.API, engine, version)
 }
 
+// ParameterGroups lists the parameter groups of engine's families, for
+// the options form's picker.
+func (b *Backend) ParameterGroups(ctx context.Context, engine string, cluster bool) (ParameterGroupCatalog, error) {
+	return LoadParameterGroupCatalog(ctx, b.cfg.API, engine, cluster)
+}
+
 // Unfinished returns the journal of an unfinished run for source, or "".
 func (b *Backend) Unfinished(ctx context.Context, source string) (string, error) {
 	journals, err := UnfinishedJournals(b.cfg.StateDir)

@@ -24,7 +24,7 @@ func optionsFromFlags(t *testing.T, flags string) Options {
 		switch fields[i] {
 		case "--source":
 			o.Source = v
-		case "--deployment-name":
+		case "--blue-green-deployment-name":
 			o.DeploymentName = v
 		case "--target-engine-version":
 			o.TargetEngineVersion = v
@@ -46,6 +46,15 @@ func optionsFromFlags(t *testing.T, flags string) Options {
 			o.UpgradeVia = UpgradeVia(v)
 		case "--cleanup":
 			o.Cleanup = Cleanup(v)
+		case "--target-storage-type":
+			o.TargetStorageType = v
+		case "--target-allocated-storage", "--target-iops", "--target-storage-throughput":
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dst := map[string]*int32{"--target-allocated-storage": &o.TargetAllocatedStorage, "--target-iops": &o.TargetIops, "--target-storage-throughput": &o.TargetStorageThroughput}[fields[i]]
+			*dst = int32(n)
 		default:
 			t.Fatalf("unknown flag %s", fields[i])
 		}

@@ -72,6 +72,7 @@ func (c cliBuilder) createDeployment(src Source, o Options, upgradeAtCreate bool
 	if o.UpgradeTargetStorageConfig {
 		args = append(args, "--upgrade-target-storage-config")
 	}
+	args = append(args, storageCLIArgs(o)...) // storage_options.go
 	args = append(args, "--query BlueGreenDeployment.BlueGreenDeploymentIdentifier --output text")
 	return "BGD=$(" + c.rds("create-blue-green-deployment", args...) + ")"
 }

@@ -227,6 +227,14 @@ func policyParameterReads(plan Plan) []string {
 	if o.TargetDBClusterParameterGroupName != "" || src.Engine == "aurora-mysql" || src.Engine == "aurora-postgresql" {
 		reads = append(reads, "rds:DescribeDBClusterParameters")
 	}
+	// The family check of a named target group lists the groups
+	// (parameter_groups.go); without the permission it is skipped.
+	if o.TargetDBParameterGroupName != "" {
+		reads = append(reads, "rds:DescribeDBParameterGroups")
+	}
+	if o.TargetDBClusterParameterGroupName != "" {
+		reads = append(reads, "rds:DescribeDBClusterParameterGroups")
+	}
 	return reads
 }
 

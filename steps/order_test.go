@@ -56,8 +56,18 @@ func TestRefusedRegistrationRetriesThenRollsBackAtMaxProxyOutage(t *testing.T) {
 		t.Errorf("%d refused registrations, want one every ~15 s for 10 minutes", refused)
 	}
 	if registers != 1 || lastRegister.Before(deleteAt) {
-		t.Errorf("%d accepted registrations (last at %s, deletion at %s): want one, after the deletion", registers, lastRegister, deleteAt)
+		t.Errorf("%d accepted registrations (last at %s, deletion at %s): want one, after the deletion call", registers, lastRegister, deleteAt)
 	}
+	// Registered as soon as AWS accepts it (the simulator accepts once the
+	// deployment is DELETING), not after AWS finished deleting it.
+	if gap := lastRegister.Sub(deleteAt); gap >= sim.FastTimings().DeploymentDelete {
+		t.Errorf("registered blue %s after the deletion call: the rollback waited for the deployment to be gone (%s) before registering", gap, sim.FastTimings().DeploymentDelete)
+	}
+	if len(f.ProxyOutages) != 1 || f.ProxyOutages[0].Open {
+		t.Fatalf("outage windows %+v: want the one before the creation, closed", f.ProxyOutages)
+	}
+	t.Logf("rollback outage: %s (bound %s; deletion call %s after the deregistration; blue registered %s after it)",
+		f.ProxyOutages[0].Duration(), DefaultMaxProxyOutage, deleteAt.Sub(detachAt), lastRegister.Sub(deleteAt))
 	// Rollback at --max-proxy-outage, not before, not much after.
 	if deleteAt.IsZero() {
 		t.Fatalf("the simulator's mutation log has no DeleteBlueGreenDeployment: %+v", env.sim.Mutations())

@@ -71,6 +71,9 @@ func BuildPlan(d Discovery, o Options, upgrade *awsclient.UpgradeTarget, now tim
 	if d.Source.Kind == KindCluster && o.UpgradeTargetStorageConfig {
 		return Plan{}, usageError("--upgrade-target-storage-config", "--upgrade-target-storage-config applies to RDS DB instances only, and %s is an Aurora cluster", d.Source.ID)
 	}
+	if err := checkStorageOptionsApply(d, o); err != nil { // storage_options.go
+		return Plan{}, err
+	}
 	if err := CheckProxyMode(d, o.ProxyMode); err != nil {
 		return Plan{}, err
 	}

@@ -433,11 +433,12 @@ func (p *preflight) targetParameterGroups(ctx context.Context) {
 			p.add(CheckTargetParameterGroup, title, CheckFail, msg, "pass a parameter group of the target version's family")
 			return
 		}
-		p.add(CheckTargetParameterGroup, title, CheckPass, "Found "+strings.Join(found, ", ")+"; the family of a custom group is not visible to rdsbg: make sure it matches the target version.", "")
+		p.add(CheckTargetParameterGroup, title, CheckPass, "Found "+strings.Join(found, ", ")+"; their family fits the target version where rdsbg may list the groups (rds:DescribeDBParameterGroups, rds:DescribeDBClusterParameterGroups).", "")
 		return
 	}
 	if p.upgrade != nil && p.upgrade.Major {
-		p.add(CheckTargetParameterGroup, title, CheckWarn, "A major upgrade without --target-db-parameter-group-name gives green the default parameter group of the new family: custom settings of blue's group do not carry over.", "--target-db-parameter-group-name <group in the new family>")
+		// Same words as the wizard's form (parameter_groups.go).
+		p.add(CheckTargetParameterGroup, title, CheckWarn, "--target-db-parameter-group-name: "+EmptyGroupMeaning(false, true, ""), "--target-db-parameter-group-name <group in the new family>")
 		return
 	}
 	p.add(CheckTargetParameterGroup, title, CheckPass, "Green keeps blue's parameter groups.", "")
@@ -538,7 +539,7 @@ func (p *preflight) existingDeployment() {
 			return
 		}
 		p.add(CheckExistingDeployment, title, CheckFail, fmt.Sprintf("Deployment %s (%s, %s) already exists for %s; a source can have only one.", dep.Name, dep.ID, dep.Status, p.d.Source.ID),
-			fmt.Sprintf("pass --deployment-name %s to carry on with it, or delete it: aws rds delete-blue-green-deployment --region %s --blue-green-deployment-identifier %s", dep.Name, p.d.Source.Region, dep.ID))
+			fmt.Sprintf("pass --blue-green-deployment-name %s to carry on with it, or delete it: aws rds delete-blue-green-deployment --region %s --blue-green-deployment-identifier %s", dep.Name, p.d.Source.Region, dep.ID))
 		return
 	}
 	p.add(CheckExistingDeployment, title, CheckPass, fmt.Sprintf("No blue/green deployment exists for %s.", p.d.Source.ID), "")
@@ -548,7 +549,7 @@ func (p *preflight) deploymentName(ctx context.Context) {
 	const title = "Deployment name valid and free"
 	name := p.o.DeploymentName
 	if len(name) > maxDeploymentName || !deploymentNamePattern.MatchString(name) {
-		p.add(CheckDeploymentName, title, CheckFail, fmt.Sprintf("%q is not a valid deployment name (1–60 characters, a letter first, letters, digits and single hyphens).", name), "--deployment-name <valid name>")
+		p.add(CheckDeploymentName, title, CheckFail, fmt.Sprintf("%q is not a valid deployment name (1–60 characters, a letter first, letters, digits and single hyphens).", name), "--blue-green-deployment-name <valid name>")
 		return
 	}
 	all, err := p.api.ListDeployments(ctx, "")
@@ -563,7 +564,7 @@ func (p *preflight) deploymentName(ctx context.Context) {
 		if strings.EqualFold(dep.Source, p.d.Source.ARN) || strings.EqualFold(dep.Target, p.d.Source.ARN) {
 			continue // ours: adopted (see existing-deployment)
 		}
-		p.add(CheckDeploymentName, title, CheckFail, fmt.Sprintf("Deployment name %s is taken by %s (source %s); names are unique per account and Region.", name, dep.ID, dep.Source), "--deployment-name <another name>")
+		p.add(CheckDeploymentName, title, CheckFail, fmt.Sprintf("Deployment name %s is taken by %s (source %s); names are unique per account and Region.", name, dep.ID, dep.Source), "--blue-green-deployment-name <another name>")
 		return
 	}
 	p.add(CheckDeploymentName, title, CheckPass, fmt.Sprintf("%s is valid and free.", name), "")
@@ -666,5 +667,5 @@ func (p *preflight) defaultGroupFamilyMismatch(ctx context.Context, groups []str
 			return fmt.Sprintf("%s is the default group of family %s, but green runs %s %s (family %s).", g, family, p.d.Source.Engine, version, ev.Family)
 		}
 	}
-	return ""
+	return customGroupFamilyMismatch(ctx, p.api, p.o, ev.Family) // parameter_groups.go
 }

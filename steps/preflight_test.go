@@ -199,7 +199,7 @@ func TestPreflightExistingDeployments(t *testing.T) {
 		}
 		return out
 	}
-	expectCheck(t, run(Options{}), CheckExistingDeployment, CheckFail, "--deployment-name earlier-try")
+	expectCheck(t, run(Options{}), CheckExistingDeployment, CheckFail, "--blue-green-deployment-name earlier-try")
 	expectCheck(t, run(Options{DeploymentName: "earlier-try"}), CheckExistingDeployment, CheckPass, "adopt")
 	expectCheck(t, run(Options{DeploymentName: "earlier-try"}), CheckDeploymentName, CheckPass, "free")
 	expectCheck(t, run(Options{DeploymentName: "search-bgd"}), CheckDeploymentName, CheckFail, "taken")

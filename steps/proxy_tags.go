@@ -346,8 +346,8 @@ func (r *run) reconcileDeployment() error {
 	}
 	regime := Regime(dep.Tags[TagRegime])
 	if !strings.EqualFold(src, r.plan.Source.ID) {
-		return &InputError{Input: "--deployment-name", ExitCode: ExitUsage, Message: fmt.Sprintf(
-			"deployment %s (%s) is tagged %s=%s, not %s: rdsbg will not adopt it. Pass another --deployment-name, or inspect it: aws rds list-tags-for-resource --resource-name %s",
+		return &InputError{Input: "--blue-green-deployment-name", ExitCode: ExitUsage, Message: fmt.Sprintf(
+			"deployment %s (%s) is tagged %s=%s, not %s: rdsbg will not adopt it. Pass another --blue-green-deployment-name, or inspect it: aws rds list-tags-for-resource --resource-name %s",
 			dep.ID, dep.Name, TagSource, src, r.plan.Source.ID, awsclient.DeploymentARN(r.plan.Source.ARN, dep.ID))}
 	}
 	if regime != "" && regime != r.plan.Regime {
@@ -483,7 +483,7 @@ func (r *run) adoptTaggedName(o Options) Options {
 		return o
 	}
 	if r.e.cfg.Options.DeploymentName == "" && !strings.EqualFold(name, o.DeploymentName) {
-		r.e.notice(StepPreflight, "deployment %s carries %s=%s: this run carries on with it (pass --deployment-name to choose otherwise)", name, TagSource, r.disc.Source.ID)
+		r.e.notice(StepPreflight, "deployment %s carries %s=%s: this run carries on with it (pass --blue-green-deployment-name to choose otherwise)", name, TagSource, r.disc.Source.ID)
 		o.DeploymentName = name
 	}
 	// In auto mode the deployment's own regime decides: a detach-regime

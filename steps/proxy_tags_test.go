@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -267,11 +268,76 @@ func (e *engineEnv) assertProxyEmptyStill(t *testing.T) {
 	}
 }
 
-// A plan declined on resume stops with the proxy state read from AWS:
-// killed while the proxy is empty, the journal's plan no longer matches a
-// fresh one, the operator declines it: "none", never a default "blue".
-func TestResumeDeclinedReportsLiveProxyState(t *testing.T) {
+// A plan declined on resume is a stop like any other after a
+// deregistration: killed while the proxy is empty, the journal's plan no
+// longer matches a fresh one, the operator declines it: compensation puts
+// blue back before the run stops (cancelled, proxy on blue), and the
+// question said so. Without the operator's explicit stop the proxy is
+// never left empty (issue 12's closing note: this path used to leave it).
+func TestResumeDeclinedCompensates(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
+	crashWithChangedPlan(t, env)
+	env.approver.answers["plan"] = DecisionDecline
+	f, err := env.engine(t, Options{Source: "orders-db"}).Resume(context.Background())
+	if !errors.Is(err, ErrDeclined) || f.Outcome != OutcomeCancelled || f.ExitCode != ExitCancelled {
+		t.Fatalf("resume: %s exit %d, %v: want the changed plan declined (cancelled, exit 4)", f.Outcome, f.ExitCode, err)
+	}
+	if f.ProxyState != ProxyOnBlue {
+		t.Errorf("declined resume ends with proxy %s, want blue (compensated)", f.ProxyState)
+	}
+	env.assertProxyHealthy(t, env.discoverRetry(t, "orders-db").Source, "orders-proxy")
+	asked := false
+	for _, a := range env.approver.seen {
+		asked = asked || (a.Kind == "plan" && strings.Contains(a.Title, "no: restore orders-proxy"))
+	}
+	if !asked {
+		t.Errorf("the changed plan's question does not say that declining restores the proxy: %+v", env.approver.seen)
+	}
+	restored := false
+	for _, ev := range env.events.ofType(EventCompensation) {
+		restored = restored || strings.Contains(ev.Message, "proxy restored")
+	}
+	if !restored {
+		t.Errorf("no compensation event says the proxy was restored")
+	}
+	if v, ok := env.proxyTags(t, "orders-proxy")[TagDetached]; ok {
+		t.Errorf("the proxy serves blue again but keeps %s=%q", TagDetached, v)
+	}
+}
+
+// The operator's explicit word is the one way out of that compensation
+// with the proxy empty (headless: a second SIGINT/SIGTERM, Config.GiveUp):
+// exit 5, proxy none, the restore command; the proxy stays untouched.
+func TestResumeDeclinedThenStoppedByTheOperatorLeavesItEmpty(t *testing.T) {
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
+	crashWithChangedPlan(t, env)
+	env.approver.answers["plan"] = DecisionDecline
+	giveUp := make(chan struct{})
+	var once sync.Once
+	env.sim.AddFault(unavailable("RegisterDBProxyTargets"))
+	env.events.hook = func(ev Event) {
+		if ev.Type == EventCompensation && strings.HasPrefix(ev.Message, "attempt 2 ") {
+			once.Do(func() { close(giveUp) })
+		}
+	}
+	eng, err := New(Config{API: env.client, Calls: env.calls, Clock: env.clock, StateDir: env.stateDir, Approver: env.approver,
+		Sink: env.events.sink, Options: Options{Source: "orders-db"}, GiveUp: giveUp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := eng.Resume(context.Background())
+	var pe *ProxyEmptyError
+	if !errors.As(err, &pe) || f.ExitCode != ExitInterrupted || f.ProxyState != ProxyEmpty || len(f.RestoreCommands) != 1 {
+		t.Fatalf("resume: %s exit %d proxy %s restore %q, %v: want the operator's stop, exit 5, proxy none", f.Outcome, f.ExitCode, f.ProxyState, f.RestoreCommands, err)
+	}
+	env.assertProxyEmptyStill(t)
+}
+
+// crashWithChangedPlan kills a detach run right after blue's
+// deregistration (the proxy empty) and edits its journal so that the plan
+// resume rebuilds differs from the journal's.
+func crashWithChangedPlan(t *testing.T, env *engineEnv) {
+	t.Helper()
 	killAtStep(t, env, StepAttachProxyBlue)
 	// Make the journal's plan differ from the one resume rebuilds.
 	path := JournalPath(env.stateDir, "orders-db")
@@ -289,14 +355,6 @@ func TestResumeDeclinedReportsLiveProxyState(t *testing.T) {
 	}
 	if err := os.WriteFile(path, out, 0o600); err != nil {
 		t.Fatal(err)
-	}
-	env.approver.answers["plan"] = DecisionDecline
-	f, err := env.engine(t, Options{Source: "orders-db"}).Resume(context.Background())
-	if !errors.Is(err, ErrDeclined) {
-		t.Fatalf("resume: %+v %v, want the changed plan declined", f, err)
-	}
-	if f.ProxyState != ProxyEmpty {
-		t.Errorf("declined resume reports proxy %s while the proxy is empty", f.ProxyState)
 	}
 	env.assertProxyEmptyStill(t)
 }

@@ -33,16 +33,32 @@ func (e *errOutageRollback) Error() string {
 
 func (e *errOutageRollback) Unwrap() error { return e.err }
 
-// blueOutageSince is when the proxy lost blue before the creation: this
-// process's deregistration, else the journal's record of detach-proxy.
+// blueOutageSince is when the proxy lost blue before the creation: the
+// earliest of this process's deregistration, the open outage windows the
+// journal carried over for the run's proxies (outage.go: a resume
+// re-records them with their first start, so the bound counts from the
+// first outage across any number of resumes) and the journal's record of
+// detach-proxy starting. Now only when none is known.
 func (r *run) blueOutageSince() time.Time {
+	now := r.e.cfg.Clock.Now()
+	since := now
+	earlier := func(t time.Time) {
+		if !t.IsZero() && !t.After(now) && t.Before(since) {
+			since = t
+		}
+	}
 	if r.detachedAt != nil {
-		return *r.detachedAt
+		earlier(*r.detachedAt)
 	}
-	if t, ok := r.prior.Started[StepDetachProxy]; ok && !t.IsZero() && !t.After(r.e.cfg.Clock.Now()) {
-		return t
+	for _, reg := range r.proxies {
+		if p := r.outages.proxies[reg.Proxy]; p != nil && p.emptySince != nil {
+			earlier(*p.emptySince)
+		}
 	}
-	return r.e.cfg.Clock.Now()
+	if t, ok := r.prior.Started[StepDetachProxy]; ok {
+		earlier(t)
+	}
+	return since
 }
 
 // reattachBlue registers blue with every original proxy, retrying any
@@ -163,4 +179,59 @@ func maxDur(a, b time.Duration) time.Duration {
 		return a
 	}
 	return b
+}
+
+// registerDuringDeletion registers the original targets while AWS deletes
+// dep (nil: no deployment), as soon as AWS accepts it: the rollback's
+// outage is then the deletion call plus the registration, not the whole
+// deletion too. Whether AWS accepts a registration while the deployment
+// is DELETING is undocumented (rds-facts §5.4 says only that a DB in a
+// deployment cannot be registered; the simulator no longer counts a
+// DELETING deployment), so a refusal is retried at the fast cadence until
+// it is accepted or the deployment is gone, then registered as usual.
+func (r *run) registerDuringDeletion(ctx context.Context, dep *awsclient.Deployment) error {
+	if dep == nil {
+		return r.registerAll(ctx)
+	}
+	gone, refusals := false, 0
+	started := r.e.cfg.Clock.Now()
+	err := r.e.wait(ctx, waitSpec{step: StepAttachProxyBlue, what: "AWS to accept the original targets while deployment " + dep.ID + " is deleted", speed: pollFast, limit: r.e.cfg.Poll.DeleteLimit,
+		poll: func(ctx context.Context) (bool, Progress, error) {
+			err := r.registerAll(ctx)
+			if err == nil {
+				return true, Progress{}, nil
+			}
+			if !refusal(err) {
+				if retryable(ctx, err) {
+					return false, Progress{}, err // throttled, 5xx, refused connection: the wait retries it
+				}
+				// Denied, not found: waiting fixes nothing; the rollback
+				// fails and compensation (which the operator can stop)
+				// takes over.
+				return false, Progress{}, &fatalError{err: err}
+			}
+			refusals++
+			d, derr := r.api.DescribeDeployment(ctx, dep.ID)
+			if awsclient.Classify(derr) == awsclient.KindNotFound {
+				gone = true
+				return true, Progress{DeploymentID: dep.ID, DeploymentStatus: "deleted"}, nil
+			}
+			if derr != nil {
+				return false, Progress{}, derr
+			}
+			p := r.depProgress(d)
+			p.Waiting = fmt.Sprintf("AWS refuses to register %s while deployment %s is %s (%s): retrying until it accepts or the deployment is gone",
+				r.plan.Source.ID, dep.ID, d.Status, awsWords(err))
+			return false, p, nil
+		}})
+	if err != nil {
+		return err
+	}
+	if gone {
+		return r.registerAll(ctx)
+	}
+	if refusals > 0 {
+		r.compensation("AWS accepted the original targets %s after %d refusal(s) while deployment %s was being deleted", r.e.cfg.Clock.Now().Sub(started).Round(time.Second), refusals, dep.ID)
+	}
+	return nil
 }

@@ -52,9 +52,10 @@ type killFigures struct {
 }
 
 // startSimProcess starts `rdsbg sim` for scenario at processSpeed with
-// the simulator's compressed timings. The caller stops it.
-func startSimProcess(bin, scenario string, env []string) (*simtest.SimProcess, error) {
-	return simtest.StartSim(bin, []string{"--scenario", scenario, "--speed", fmt.Sprint(processSpeed), "--timings", "fast"}, env, nil, processTimeout)
+// the simulator's compressed timings; extra are further flags (--faults).
+// The caller stops it.
+func startSimProcess(bin, scenario string, env []string, extra ...string) (*simtest.SimProcess, error) {
+	return simtest.StartSim(bin, append([]string{"--scenario", scenario, "--speed", fmt.Sprint(processSpeed), "--timings", "fast"}, extra...), env, nil, processTimeout)
 }
 
 // rdsbgCommand prepares `rdsbg <args> --endpoint-url … --state-dir …`.

@@ -9,7 +9,7 @@ import (
 // optionLines are the options worth showing, in flag order, as "flag value".
 func optionLines(o Options) [][2]string {
 	rows := [][2]string{
-		{"--deployment-name", o.DeploymentName},
+		{"--blue-green-deployment-name", o.DeploymentName},
 	}
 	add := func(flag, v string) {
 		if v != "" {
@@ -23,6 +23,7 @@ func optionLines(o Options) [][2]string {
 	if o.UpgradeTargetStorageConfig {
 		add("--upgrade-target-storage-config", "true")
 	}
+	rows = append(rows, storageOptionLines(o)...) // storage_options.go
 	add("--switchover-timeout", fmt.Sprintf("%d", int64(o.SwitchoverTimeout/time.Second)))
 	add("--proxy-mode", string(o.ProxyMode))
 	if o.TargetEngineVersion != "" {

@@ -65,8 +65,8 @@ func (e *Engine) Resume(ctx context.Context) (Finished, error) {
 		p := fresh
 		e.emit(Event{Type: EventPlanReady, Plan: &p, Message: "the plan changed since the journal was written"})
 		_ = r.journal.Append(Record{Kind: RecordPlan, Plan: &p, Message: "changed plan on resume"})
-		if err := r.approvePlan(ctx, "The plan changed since the interrupted run: run the new plan?"); err != nil {
-			return r.finish(outcomeOf(err), err, "")
+		if err := r.approvePlan(ctx, r.changedPlanTitle()); err != nil {
+			return r.declinedResume(ctx, err)
 		}
 	}
 	return r.execute(ctx)

@@ -217,6 +217,7 @@ func (r *run) createDeployment(ps PlannedStep) stepImpl {
 				UpgradeTargetStorageConfig:        o.UpgradeTargetStorageConfig,
 				Tags:                              r.deploymentTags(), // proxy_tags.go
 			}
+			in = withStorageOptions(in, o) // storage_options.go
 			if o.UpgradeVia != UpgradeViaModify {
 				in.TargetEngineVersion = r.targetVersion()
 			}

@@ -425,7 +425,7 @@ func awsWords(err error) string {
 // rollback deletes the deployment with its green and restores the
 // original proxy registrations. Only before a switchover.
 func (r *run) rollback(ctx context.Context) error {
-	cctx, cancel := detached(ctx, r.e.cfg.Poll.DeleteLimit+r.e.cfg.Poll.ProxyTargetLimit)
+	cctx, cancel := detached(ctx, 2*r.e.cfg.Poll.DeleteLimit+r.e.cfg.Poll.ProxyTargetLimit) // registration during the deletion, health, then the deletion
 	defer cancel()
 	dep, err := r.findDeployment(cctx)
 	if err != nil {
@@ -441,16 +441,20 @@ func (r *run) rollback(ctx context.Context) error {
 				return fmt.Errorf("delete deployment %s: %w", dep.ID, err)
 			}
 		}
-		if err := r.waitDeploymentGone(cctx, StepCreateDeployment, dep.ID); err != nil {
-			return err
-		}
 	}
+	// Registered as soon as AWS accepts it, not after the deletion
+	// (reattach.go); the deletion is waited out after the proxy serves.
 	r.compensation("registering the original targets with %s", proxyNames(r.proxies))
-	if err := r.registerAll(cctx); err != nil {
+	if err := r.registerDuringDeletion(cctx, dep); err != nil {
 		return err
 	}
 	if err := r.waitHealthy(cctx, StepAttachProxyBlue, "the original proxy targets to be AVAILABLE"); err != nil {
 		return err
+	}
+	if dep != nil {
+		if err := r.waitDeploymentGone(cctx, StepCreateDeployment, dep.ID); err != nil {
+			return err
+		}
 	}
 	r.compensation("the proxy targets %s again", r.plan.Source.ID)
 	return nil

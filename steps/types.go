@@ -92,6 +92,13 @@ type Options struct {
 	// regime: from detach-proxy until blue's target is AVAILABLE again);
 	// 0 ⇒ DefaultMaxProxyOutage. See --max-proxy-outage.
 	MaxProxyOutage time.Duration `json:"max_proxy_outage_ns,omitempty"`
+	// The green primary's storage (CreateBlueGreenDeployment's TargetIops,
+	// TargetStorageType, TargetAllocatedStorage, TargetStorageThroughput;
+	// RDS only): 0 or "" keeps blue's. Checked in storage_options.go.
+	TargetIops              int32  `json:"target_iops,omitempty"`
+	TargetStorageType       string `json:"target_storage_type,omitempty"`
+	TargetAllocatedStorage  int32  `json:"target_allocated_storage,omitempty"`
+	TargetStorageThroughput int32  `json:"target_storage_throughput,omitempty"`
 }
 
 // DefaultMaxProxyOutage is --max-proxy-outage's default: the create call

@@ -126,7 +126,7 @@ func ValidateOptions(o Options) error {
 	}
 	if n := o.DeploymentName; n != "" {
 		if len(n) > maxDeploymentName || !deploymentNamePattern.MatchString(n) {
-			return usageError("--deployment-name", "--deployment-name %q is not a valid blue/green deployment name: 1–60 characters, a letter first, then letters, digits and single hyphens, no hyphen at the end", n)
+			return usageError("--blue-green-deployment-name", "--blue-green-deployment-name %q is not a valid blue/green deployment name: 1–60 characters, a letter first, then letters, digits and single hyphens, no hyphen at the end", n)
 		}
 	}
 	switch o.ProxyMode {
@@ -155,6 +155,9 @@ func ValidateOptions(o Options) error {
 	}
 	if g := o.TargetDBClusterParameterGroupName; g != "" && (len(g) > 255 || !parameterGroupPattern.MatchString(g)) {
 		return usageError("--target-db-cluster-parameter-group-name", "--target-db-cluster-parameter-group-name %q is not a valid parameter group name", g)
+	}
+	if err := validateStorageOptions(o); err != nil { // storage_options.go
+		return err
 	}
 	if o.UpgradeVia == UpgradeViaModify && o.TargetEngineVersion == "" {
 		return usageError("--upgrade-via", "--upgrade-via modify needs --target-engine-version: there is nothing to upgrade green to")

@@ -35,6 +35,8 @@ type bridge struct {
 	// done is closed when the program ends so a blocked Sink or Approve
 	// returns instead of hanging the engine forever.
 	done chan struct{}
+	// stop is the operator's "stop restoring the proxy" (stop_restoring.go).
+	stop *operatorStop
 }
 
 // bridgeBuffer is deep enough that a burst of api-call events never makes
@@ -42,7 +44,7 @@ type bridge struct {
 const bridgeBuffer = 1024
 
 func newBridge() *bridge {
-	return &bridge{msgs: make(chan tea.Msg, bridgeBuffer), done: make(chan struct{})}
+	return &bridge{msgs: make(chan tea.Msg, bridgeBuffer), done: make(chan struct{}), stop: &operatorStop{ch: make(chan struct{})}}
 }
 
 // Sink forwards one event; it blocks only when the buffer is full, and never
@@ -69,7 +71,7 @@ func (b *bridge) Approve(ctx context.Context, a steps.Approval) (steps.Decision,
 	case <-ctx.Done():
 		return steps.DecisionDecline, ctx.Err()
 	case <-b.done:
-		return steps.DecisionDecline, errProgramGone
+		return lostTerminalAnswer(ctx, a) // lost_terminal.go
 	}
 	select {
 	case d := <-answer:
@@ -77,7 +79,7 @@ func (b *bridge) Approve(ctx context.Context, a steps.Approval) (steps.Decision,
 	case <-ctx.Done():
 		return steps.DecisionDecline, ctx.Err()
 	case <-b.done:
-		return steps.DecisionDecline, errProgramGone
+		return lostTerminalAnswer(ctx, a)
 	}
 }
 

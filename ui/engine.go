@@ -16,6 +16,9 @@ type Backend interface {
 	Describe(ctx context.Context, source string) (steps.SourceSummary, error)
 	// UpgradeTargets lists the versions engine/version can be upgraded to.
 	UpgradeTargets(ctx context.Context, engine, version string) ([]steps.UpgradeTarget, error)
+	// ParameterGroups lists the parameter groups of engine's families
+	// (the options form's picker).
+	ParameterGroups(ctx context.Context, engine string, cluster bool) (steps.ParameterGroupCatalog, error)
 	// Unfinished returns the journal of an unfinished run for source, or "".
 	Unfinished(ctx context.Context, source string) (string, error)
 	// Status is `rdsbg status` as text.
@@ -32,11 +35,12 @@ func engineBackend(cfg Config) backend {
 		return backend{}
 	}
 	return backend{
-		listSources:    b.ListSources,
-		describe:       b.Describe,
-		upgradeTargets: b.UpgradeTargets,
-		unfinished:     b.Unfinished,
-		status:         b.Status,
-		run:            b.Run,
+		listSources:     b.ListSources,
+		describe:        b.Describe,
+		upgradeTargets:  b.UpgradeTargets,
+		parameterGroups: b.ParameterGroups,
+		unfinished:      b.Unfinished,
+		status:          b.Status,
+		run:             b.Run,
 	}
 }

@@ -137,5 +137,8 @@ func (c *confirmation) declineWords() string {
 	if c.approval.Kind == "critical-section" || c.approval.Step == steps.StepSwitchover {
 		return "not now (stay ready)"
 	}
+	if c.approval.Kind == "stop-restoring" {
+		return "keep restoring" // stop_restoring.go
+	}
 	return "stop here"
 }

@@ -138,6 +138,11 @@ func optionsHarness(t *testing.T, width, height int, src steps.SourceSummary) *h
 	h := newHarness(t, Config{Options: base}, backend{}, width, height)
 	h.w.phase = phaseOptions
 	h.w.options = newOptionsModel(h.w.common, src, base)
-	h.send(targetsLoadedMsg{targets: []awsclient.UpgradeTarget{{Version: "15.8"}, {Version: "16.4", Major: true}, {Version: "17.4", Major: true}}})
+	h.send(targetsLoadedMsg{targets: []awsclient.UpgradeTarget{{Version: "15.8"}, {Version: "16.4", Major: true}, {Version: "17.4", Major: true}},
+		groups: &steps.ParameterGroupCatalog{
+			Families: map[string]string{"15.7": "postgres15", "15.8": "postgres15", "16.4": "postgres16", "17.4": "postgres17"},
+			DB: map[string][]string{"postgres15": {"default.postgres15", "orders-pg15"}, "postgres16": {"default.postgres16"},
+				"postgres17": {"default.postgres17", "orders-pg17"}},
+		}})
 	return h
 }

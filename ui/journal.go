@@ -64,7 +64,7 @@ func (m *journalModel) view() string {
 	b.WriteString(wrap(w, "A new run cannot start over a half-done one. Resume continues from live AWS state and the journal; "+
 		"abort (before switchover) deletes the deployment and its green and restores the original proxy targets; "+
 		"status shows both without changing anything.") + "\n\n")
-	b.WriteString(st.Bold.Render("r resume · s status · x abort · q quit") + "\n")
+	b.WriteString(st.Bold.Render("r resume · s status · x abort · esc back · q quit") + "\n")
 	switch {
 	case m.loading:
 		b.WriteString("\nReading the journal and live state…")
@@ -77,7 +77,7 @@ func (m *journalModel) view() string {
 }
 
 func (m *journalModel) ShortHelp() []key.Binding {
-	return []key.Binding{m.Keys.Resume, m.Keys.Status, m.Keys.Abort, m.Keys.Quit, m.Keys.Help}
+	return []key.Binding{m.Keys.Resume, m.Keys.Status, m.Keys.Abort, escBack(), m.Keys.Quit, m.Keys.Help}
 }
 
 func (m *journalModel) FullHelp() [][]key.Binding { return [][]key.Binding{m.ShortHelp()} }

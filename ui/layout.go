@@ -105,6 +105,9 @@ func (w *wizard) layout() {
 	if w.showAPI {
 		footer = append(footer, w.apiPanel())
 	}
+	if s := w.stopRestoringView(c); s != "" {
+		footer = append(footer, s)
+	}
 	if w.quitAsk {
 		footer = append(footer, w.quitDialog())
 	} else if w.stopping {

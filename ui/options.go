@@ -17,6 +17,10 @@ import (
 type targetsLoadedMsg struct {
 	targets []steps.UpgradeTarget
 	err     error
+	// groups are the parameter groups by family (nil: not read, the form
+	// takes typed names; options_groups.go).
+	groups    *steps.ParameterGroupCatalog
+	groupsErr error
 }
 
 // optionsDoneMsg carries the options the operator settled on.
@@ -45,6 +49,9 @@ type optionField struct {
 
 func (f *optionField) value() string {
 	if len(f.choices) > 0 {
+		if f.choices[f.index] == emptyGroupChoice {
+			return ""
+		}
 		return f.choices[f.index]
 	}
 	return f.input.Value()
@@ -60,6 +67,9 @@ type optionsModel struct {
 	fields  []*optionField
 	cursor  int // index into visible(); len(visible()) is "Continue"
 	targets []steps.UpgradeTarget
+	// groups is the parameter-group catalogue (nil: typed names).
+	groups    *steps.ParameterGroupCatalog
+	groupsErr error
 }
 
 func newOptionsModel(c *Common, src steps.SourceSummary, base steps.Options) *optionsModel {
@@ -167,11 +177,11 @@ func (m *optionsModel) build(targets []steps.UpgradeTarget) {
 		if isCluster {
 			what = "The instance-level parameter group of green's instances"
 		}
-		return what + ". " + m.emptyGroupMeaning()
+		return what + m.groupsHelp(false)
 	}
 	cpg := text("Target cluster parameter group", "--target-db-cluster-parameter-group-name", o.TargetDBClusterParameterGroupName, 255)
 	cpg.applies = func(*optionsModel) bool { return isCluster }
-	cpg.help = func(m *optionsModel) string { return "The green cluster's parameter group. " + m.emptyGroupMeaning() }
+	cpg.help = func(m *optionsModel) string { return "The green cluster's parameter group" + m.groupsHelp(true) }
 	class := text("Target instance class", "--target-db-instance-class", o.TargetDBInstanceClass, 20)
 	class.applies = func(*optionsModel) bool { return !isCluster }
 	class.help = func(*optionsModel) string {
@@ -183,6 +193,7 @@ func (m *optionsModel) build(targets []steps.UpgradeTarget) {
 		return "yes: move green off the old 32-bit file system (only possible at creation, and only if blue is not already on the latest)."
 	}
 	m.fields = []*optionField{version, via, proxy, timeout, cleanup, name, pg, cpg, class, storageCfg}
+	m.pickGroups() // options_groups.go: the groups that exist, as choices
 	m.focus()
 }
 
@@ -316,15 +327,6 @@ func (m *optionsModel) versionHelp() string {
 	return msg
 }
 
-// emptyGroupMeaning says what AWS does with an empty parameter group, in the
-// preflight check's words (steps/preflight.go, CheckTargetParameterGroup).
-func (m *optionsModel) emptyGroupMeaning() string {
-	if t, ok := m.target(m.targetVersion()); ok && t.Major {
-		return "Empty: a major upgrade gives green the default parameter group of the new family: custom settings of blue's group do not carry over."
-	}
-	return "Empty: green keeps blue's parameter groups."
-}
-
 func indexOf(list []string, s string) int {
 	for i, v := range list {
 		if v == s {
@@ -380,6 +382,7 @@ func (m *optionsModel) update(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case targetsLoadedMsg:
 		m.loading, m.err = false, msg.err
+		m.groups, m.groupsErr = msg.groups, msg.groupsErr
 		m.build(msg.targets)
 	case tea.KeyPressMsg:
 		if msg.String() == "esc" {
@@ -419,6 +422,9 @@ func (m *optionsModel) update(msg tea.Msg) tea.Cmd {
 			case key.Matches(msg, m.Keys.Down):
 				m.move(1)
 			}
+			if f.flag == "--target-engine-version" {
+				m.refreshGroups() // the family follows the version
+			}
 			// A choice can hide or show the fields after it; keep the
 			// cursor on the field it was on.
 			for i, v := range m.visible() {
@@ -456,7 +462,7 @@ func (m *optionsModel) view() string {
 		label := fmt.Sprintf("%-*s", labelW, f.label)
 		var val string
 		if len(f.choices) > 0 {
-			val = "‹ " + f.value() + " ›"
+			val = "‹ " + f.choices[f.index] + " ›"
 			if f.flag == "--target-engine-version" {
 				if t, ok := m.target(f.value()); ok && t.Major {
 					val += "  " + st.Warn.Render("major")
@@ -506,6 +512,7 @@ func (m *optionsModel) flagLine() string {
 		}
 		parts = append(parts, f.flag+" "+v)
 	}
+	parts = append(parts, storageFlagParts(m.base)...) // options_groups.go: not in the form, carried
 	return strings.Join(parts, " ")
 }
 

@@ -242,8 +242,10 @@ func (p *plainIO) Approve(ctx context.Context, a steps.Approval) (steps.Decision
 		}
 		line, err := p.readLine()
 		if err != nil {
-			p.printf("\nNo answer: %v. Declining %q.\n", err, a.Title)
-			return steps.DecisionDecline, err
+			// Nobody can answer (the terminal is gone, stdin closed): the
+			// safe answer, as the wizard gives (lost_terminal.go).
+			p.printf("\nNo answer: %v. Answering %q safely (never inside the critical section): the run stops at this approval, resumable.\n", err, a.Title)
+			return lostTerminalAnswer(ctx, a)
 		}
 		d, ok, refusal := plainAnswer(c, line)
 		if ok {

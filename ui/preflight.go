@@ -15,6 +15,8 @@ import (
 type preflightModel struct {
 	*Common
 	run *runState
+	// back: esc returns to the options form (a run started from it).
+	back bool
 }
 
 func (m *preflightModel) view() string {
@@ -43,7 +45,15 @@ func (m *preflightModel) view() string {
 }
 
 func (m *preflightModel) ShortHelp() []key.Binding {
+	if m.back {
+		return []key.Binding{m.Keys.API, escBack(), m.Keys.Quit, m.Keys.Help}
+	}
 	return []key.Binding{m.Keys.API, m.Keys.Quit, m.Keys.Help}
+}
+
+// escBack is the help entry of esc where it goes back.
+func escBack() key.Binding {
+	return key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back"))
 }
 func (m *preflightModel) FullHelp() [][]key.Binding {
 	return [][]key.Binding{m.ShortHelp()}

@@ -26,11 +26,21 @@ import (
 // several milliseconds for a large Aurora cluster (docs/performance.md).
 // Tables that must shrink, or with multi-line cells, go through lipgloss.
 func renderTable(st Styles, width int, headers []string, rows [][]string, cell func(row, col int) cellStyle) string {
+	return renderTableOr(st, width, headers, rows, cell, nil)
+}
+
+// renderTableOr is renderTable with a narrow layout: when the table's
+// natural width exceeds width, narrow (when set) draws it instead of
+// lipgloss's shrinking, which cuts cells (table_fit.go).
+func renderTableOr(st Styles, width int, headers []string, rows [][]string, cell func(row, col int) cellStyle, narrow func() string) string {
 	cw := cellWidths{}
-	if widths, ok := naturalWidths(headers, rows, cw); ok && tableWidth(widths) <= width {
+	widths, ok := naturalWidths(headers, rows, cw)
+	if ok && tableWidth(widths) <= width {
 		if out, ok := drawTable(st, widths, cw, headers, rows, cell); ok {
 			return out
 		}
+	} else if ok && narrow != nil {
+		return narrow()
 	}
 	return lipglossTable(st, width, headers, rows, cell)
 }
@@ -238,17 +248,12 @@ func memberKey(m steps.SwitchoverMember) string { return m.Source }
 func renderMembers(st Styles, width int, members []steps.SwitchoverMember, changed map[string]bool) string {
 	rows := make([][]string, len(members))
 	for i, m := range members {
-		mark := " "
-		if changed[memberKey(m)] {
-			mark = "•"
-		}
-		target := shortARN(m.Target)
-		if target == "" {
-			target = "(not created yet)"
-		}
+		mark, target := memberCells(m, changed) // table_fit.go
 		rows[i] = []string{mark, shortARN(m.Source), "→", target, orDash(m.Status)}
 	}
-	return renderTable(st, width, []string{" ", "BLUE (SOURCE)", " ", "GREEN (TARGET)", "STATUS"}, rows, func(row, col int) cellStyle {
+	headers := []string{" ", "BLUE (SOURCE)", " ", "GREEN (TARGET)", "STATUS"}
+	narrow := func() string { return stackedMembers(st, width, members, changed) } // table_fit.go
+	return renderTableOr(st, width, headers, rows, func(row, col int) cellStyle {
 		var s cellStyle
 		if col == 4 {
 			s = styled(statusStyle(st, members[row].Status))
@@ -257,7 +262,7 @@ func renderMembers(st Styles, width int, members []steps.SwitchoverMember, chang
 			s = styled(s.style.Inherit(st.Changed))
 		}
 		return s
-	})
+	}, narrow)
 }
 
 // renderProxyTargets draws the proxy targets with health.
@@ -273,12 +278,14 @@ func renderProxyTargets(st Styles, width int, targets []steps.ProxyTarget) strin
 		}
 		rows[i] = []string{t.ProxyName, orDash(t.RdsResourceID), t.Type, orDash(t.Role), orDash(t.Health.State), orDash(reason)}
 	}
-	return renderTable(st, width, []string{"PROXY", "TARGET", "TYPE", "ROLE", "HEALTH", "REASON"}, rows, func(row, col int) cellStyle {
+	headers := []string{"PROXY", "TARGET", "TYPE", "ROLE", "HEALTH", "REASON"}
+	narrow := func() string { return compactProxyTargets(st, width, targets) } // table_fit.go
+	return renderTableOr(st, width, headers, rows, func(row, col int) cellStyle {
 		if col == 4 {
 			return styled(statusStyle(st, targets[row].Health.State))
 		}
 		return cellStyle{}
-	})
+	}, narrow)
 }
 
 // renderInstances draws instance and cluster statuses.

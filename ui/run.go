@@ -82,12 +82,12 @@ func runWizard(ctx context.Context, cfg Config, in io.Reader, out io.Writer) (in
 // waitEngine outlives the screen: the engine is never abandoned with a
 // proxy it emptied. When the program ended because the terminal went away
 // (an error while nobody asked to stop) the run goes on, recorded in the
-// journal; when the operator left, the engine is stopped and its
+// journal, to its next approval, answered safely (lost_terminal.go); when the operator left, the engine is stopped and its
 // compensation gives the proxy its target back first — only a second
 // SIGINT/SIGTERM (Config.GiveUp) stops that, leaving the proxy EMPTY.
 func waitEngine(ctx context.Context, cancel context.CancelFunc, progErr error, done <-chan struct{}, out io.Writer) {
 	if progErr != nil && ctx.Err() == nil {
-		fmt.Fprintln(out, "rdsbg: the terminal is gone; the run goes on to its end, recorded in the journal")
+		fmt.Fprintln(out, "rdsbg: the terminal is gone; the run goes on, recorded in the journal, and stops safely at its next approval (never inside the critical section): `rdsbg resume` continues it")
 	} else {
 		cancel()
 		select {

@@ -16,6 +16,9 @@ type summaryModel struct {
 	*Common
 	run  *runState
 	demo bool // the demo: its simulator ends with the process, nothing to resume
+	// back: the run ended having changed nothing and esc returns to the
+	// options form (nav.go).
+	back bool
 }
 
 func (m *summaryModel) view() string {
@@ -119,6 +122,9 @@ func (m *summaryModel) sourceID() string {
 }
 
 func (m *summaryModel) ShortHelp() []key.Binding {
+	if m.back {
+		return []key.Binding{m.Keys.API, escBack(), key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "exit")), m.Keys.Help}
+	}
 	return []key.Binding{m.Keys.API, key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "exit")), m.Keys.Help}
 }
 

@@ -21,6 +21,9 @@ type backend struct {
 	listSources    func(ctx context.Context) ([]steps.SourceSummary, error)
 	describe       func(ctx context.Context, source string) (steps.SourceSummary, error)
 	upgradeTargets func(ctx context.Context, engine, version string) ([]steps.UpgradeTarget, error)
+	// parameterGroups lists the parameter groups by family (options.go's
+	// picker); nil: the form takes typed names.
+	parameterGroups func(ctx context.Context, engine string, cluster bool) (steps.ParameterGroupCatalog, error)
 	// unfinished returns the journal of an unfinished run for source, or "".
 	unfinished func(ctx context.Context, source string) (string, error)
 	// status is `rdsbg status` as text.
@@ -115,6 +118,7 @@ type wizard struct {
 	stopping  bool
 	quitting  bool
 
+	stops         stopRestoring // the operator's "stop restoring the proxy" (stop_restoring.go)
 	engineRunning bool
 	engineDone    chan struct{}
 	cancelRun     context.CancelFunc
@@ -185,20 +189,26 @@ func (w *wizard) tick() tea.Cmd {
 }
 
 func (w *wizard) loadTargets(src steps.SourceSummary) tea.Cmd {
-	targets, ctx := w.be.upgradeTargets, w.ctx
+	targets, groups, ctx := w.be.upgradeTargets, w.be.parameterGroups, w.ctx
 	return func() tea.Msg {
 		t, err := targets(ctx, src.Engine, src.EngineVersion)
-		return targetsLoadedMsg{targets: t, err: err}
+		msg := targetsLoadedMsg{targets: t, err: err}
+		if groups != nil {
+			g, gerr := groups(ctx, src.Engine, src.Kind == steps.KindCluster)
+			msg.groups, msg.groupsErr = &g, gerr
+		}
+		return msg
 	}
 }
 
 // startRun launches the engine in its own goroutine (a tea.Cmd) and arms the
 // bridge reader.
 func (w *wizard) startRun(mode string, opts steps.Options) tea.Cmd {
-	if w.run.started || w.run.plan != nil {
-		w.resetRun() // back from a declined plan
+	if w.run.started || w.run.plan != nil || w.run.finished != nil {
+		w.resetRun() // back from a declined plan, or from esc on preflight (nav.go)
 	}
 	w.phase, w.front = phaseRun, screenPreflight
+	w.preflight.back = w.options != nil // esc (nav.go)
 	runCtx, cancel := context.WithCancel(w.ctx)
 	w.cancelRun = cancel
 	w.engineRunning = true
@@ -375,6 +385,7 @@ func (w *wizard) onJournalChoice(mode string) tea.Cmd {
 
 func (w *wizard) onEvent(e steps.Event) {
 	w.run.apply(e)
+	w.observeStop(e)
 	switch e.Type {
 	case steps.EventPreflight:
 		if w.front < screenPlan {
@@ -409,6 +420,7 @@ func (w *wizard) onApproval(msg approvalMsg) {
 	switch {
 	case msg.approval.Kind == "plan":
 		w.plan.confirm, w.front = c, screenPlan
+		w.declineWhenGoingBack(c) // esc on the preflight screen (nav.go)
 	case msg.approval.Kind == "error" || msg.approval.Error != nil:
 		w.errScreen.confirm, w.front = c, screenError
 	case msg.approval.Kind == "critical-section" || w.run.planned(msg.approval.Step).Critical:
@@ -450,6 +462,7 @@ func (w *wizard) onRunDone(msg runDoneMsg) tea.Cmd {
 	if w.run.finished != nil {
 		w.exitCode = w.run.finished.ExitCode
 		w.front = screenSummary
+		w.summary.back = w.options != nil && (w.exitCode == steps.ExitPreflight || w.exitCode == steps.ExitUsage) // esc (nav.go)
 	}
 	if w.stopping {
 		w.quitting = true
@@ -500,6 +513,9 @@ func (w *wizard) onKey(msg tea.KeyPressMsg) tea.Cmd {
 			return w.requestQuit(true)
 		}
 		return nil
+	}
+	if cmd, ok := w.onStopKey(msg); ok {
+		return cmd
 	}
 	if cmd, ok := w.navigate(msg); ok {
 		return cmd

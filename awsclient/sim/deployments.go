@@ -210,6 +210,10 @@ func (s *Simulator) createBlueGreenDeployment(c *call) (any, *apiError) {
 	if _, _, err := boolParam(c.form, "UpgradeTargetStorageConfig"); err != nil {
 		return nil, err
 	}
+	storage, serr := targetStorageParams(c.form, isCluster) // storage_options.go
+	if serr != nil {
+		return nil, serr
+	}
 	// The proxy regimes (design.md §2): legacy refuses while the source is
 	// a proxy target; native support never covers a global cluster.
 	if proxies := st.registeredProxies(sourceRes); len(proxies) > 0 {
@@ -221,7 +225,7 @@ func (s *Simulator) createBlueGreenDeployment(c *call) (any, *apiError) {
 
 	d := &Deployment{ID: "bgd-" + s.randLower(16), Name: name, Cluster: isCluster, SourceResourceID: sourceRes,
 		Status: bgProvisioning, CreateTime: c.now, TargetParamGroup: paramGroup, TargetClusterGroup: clusterGroup,
-		TargetClass: class, Tags: map[string]string{}}
+		TargetClass: class, TargetStorage: storage, Tags: map[string]string{}}
 	if upgrade {
 		d.TargetEngineVersion = targetVersion
 	}
@@ -414,6 +418,7 @@ func (s *Simulator) instanceTasks(d *Deployment, blue *Instance, upgrade bool) [
 			if d.TargetClass != "" {
 				green.Class = d.TargetClass
 			}
+			d.TargetStorage.apply(green)
 			if !upgrade && d.TargetParamGroup != "" {
 				green.ParameterGroup = d.TargetParamGroup
 			}

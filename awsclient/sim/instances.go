@@ -15,7 +15,11 @@ func (s *Simulator) xmlInstance(in *Instance) xmlInstance {
 		DBInstanceClass: in.Class, Engine: in.Engine, EngineVersion: in.EngineVersion, DBInstanceStatus: in.Status,
 		MasterUsername: "dbadmin", AllocatedStorage: in.AllocatedStorage, InstanceCreateTime: ts(in.CreateTime),
 		BackupRetentionPeriod: in.BackupRetentionDays, MultiAZ: in.MultiAZ, AutoMinorVersionUpgrade: true,
-		StorageEncrypted: in.StorageEncrypted, DeletionProtection: in.DeletionProtection, StorageType: "gp3",
+		StorageEncrypted: in.StorageEncrypted, DeletionProtection: in.DeletionProtection, StorageType: in.StorageType,
+		Iops: in.Iops, StorageThroughput: in.StorageThroughput,
+	}
+	if x.StorageType == "" {
+		x.StorageType = "gp3"
 	}
 	if in.Status != "creating" {
 		x.Endpoint = &xmlEndpoint{Address: st.instanceEndpoint(in.ID), Port: in.Port, HostedZoneID: "Z2R2ITUGPM61AM"}

@@ -73,6 +73,10 @@ func operations() map[string]operation {
 		"RemoveTagsFromResource":        {serve: (*Simulator).removeTagsFromResource, mutating: true, target: param("ResourceName")},
 		"ListTagsForResource":           {serve: (*Simulator).listTagsForResource},
 		"GetCallerIdentity":             {serve: (*Simulator).getCallerIdentity, sts: true},
+
+		// parameter_groups.go
+		"DescribeDBParameterGroups":        {serve: (*Simulator).describeDBParameterGroups},
+		"DescribeDBClusterParameterGroups": {serve: (*Simulator).describeDBClusterParameterGroups},
 	}
 }
 

@@ -51,6 +51,9 @@ type Instance struct {
 	StorageEncrypted     bool
 	Port                 int
 	AllocatedStorage     int
+	StorageType          string // "" reads as gp3
+	Iops                 int
+	StorageThroughput    int
 	CreateTime           time.Time
 	PendingEngineVersion string // ModifyDBInstance without ApplyImmediately
 	// ReadOnly: the database refuses writes. Green is read-only until the
@@ -115,6 +118,7 @@ type Deployment struct {
 	TargetParamGroup    string
 	TargetClusterGroup  string
 	TargetClass         string
+	TargetStorage       targetStorage // storage_options.go
 	CreateTime          time.Time
 	DeleteTime          time.Time
 	Tags                map[string]string

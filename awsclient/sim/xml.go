@@ -51,6 +51,8 @@ type xmlInstance struct {
 	MasterUserSecret                      *xmlSecret `xml:"MasterUserSecret,omitempty"`
 	PromotionTier                         *int       `xml:"PromotionTier,omitempty"`
 	StorageType                           string
+	Iops                                  int `xml:"Iops,omitempty"`
+	StorageThroughput                     int `xml:"StorageThroughput,omitempty"`
 	TagList                               struct{}
 }
 

@@ -1,0 +1,162 @@
+package steps
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/awsclient/simtest"
+)
+
+// The lost-journal case of issue 12 at process level: a real `rdsbg run`
+// against a real `rdsbg sim` is killed (SIGKILL) after it emptied the
+// proxy and created the deployment, and its state directory is deleted.
+// AWS refuses blue's registration while green is provisioning, so the
+// proxy stays empty until then whatever rdsbg does. Then, with no journal anywhere:
+//   - `rdsbg status` without --source finds the proxy through its
+//     rdsbg:detached tag and reports it EMPTY (no change made);
+//   - `rdsbg resume` without --source finds it the same way and registers
+//     blue again once AWS accepts it (never "done" with the proxy empty);
+//   - `rdsbg run` then adopts the tagged deployment and completes, with
+//     one deployment ever created and the proxy on the new primary.
+func TestProcessLostJournalFoundThroughTheTag(t *testing.T) {
+	t.Parallel() // heavy: runs beside the other heavy tests (TestMain isolates the AWS settings)
+	bin := simtest.Rdsbg(t)
+	dir := t.TempDir()
+	env := simtest.ProcessEnv(filepath.Join(dir, "home"))
+	faults := filepath.Join(dir, "faults.json")
+	if err := os.WriteFile(faults, []byte(`[{"refuse_register_while_provisioning":true}]`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, err := startSimProcess(bin, "rds-postgres-legacy-proxy", env, "--faults", faults)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Stop()
+	stateDir := filepath.Join(dir, "state")
+	journal := JournalPath(stateDir, "orders-db")
+
+	cmd, out := rdsbgCommand(bin, s.URL, stateDir, env, "run", "--source", "orders-db", "--proxy-mode", "detach", "--yes", "--confirm", "orders-db", "--output", "json")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	found, exited, waitErr := waitForRecord(journal, func(r Record) bool {
+		return r.Kind == RecordStep && r.Step == StepAttachProxyBlue && r.State == StepStateStarted
+	}, done)
+	if !found {
+		if !exited {
+			_ = cmd.Process.Kill()
+			waitErr = <-done
+		}
+		t.Fatalf("the run never reached attach-proxy-blue (exit %d):\n%s", simtest.ExitCode(waitErr), out.String())
+	}
+	_ = cmd.Process.Signal(syscall.SIGKILL)
+	if code := simtest.ExitCode(<-done); code != -int(syscall.SIGKILL) {
+		t.Fatalf("the run ended by itself (exit %d) before the kill:\n%s", code, out.String())
+	}
+	ctx := context.Background()
+	api, err := awsclient.New(ctx, awsclient.Options{EndpointURL: s.URL, Region: "us-east-1", Simulator: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := reliabilityScenario{source: "orders-db", kind: KindInstance, proxies: []string{"orders-proxy"}}
+	if healthy, _, detail := proxyHealth(ctx, api, sc); healthy {
+		t.Fatalf("the proxy serves after the kill (%s): the case needs it empty", detail)
+	}
+	if err := os.RemoveAll(stateDir); err != nil {
+		t.Fatal(err)
+	}
+
+	before, err := simtest.Stats(s.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, sout := rdsbgCommand(bin, s.URL, stateDir, env, "status")
+	code, err := runToExit(st)
+	if err != nil || code != ExitOK {
+		t.Fatalf("status without --source and journal: exit %d, %v\n%s", code, err, sout.String())
+	}
+	for _, want := range []string{"orders-proxy was emptied by rdsbg run", "NO target", "proxy:      none"} {
+		if !strings.Contains(sout.String(), want) {
+			t.Errorf("status lacks %q:\n%s", want, sout.String())
+		}
+	}
+	if after, err := simtest.Stats(s.URL); err != nil || after.Mutations != before.Mutations {
+		t.Errorf("status changed AWS: %d mutations, was %d (%v)", after.Mutations, before.Mutations, err)
+	}
+
+	rs, rout := rdsbgCommand(bin, s.URL, stateDir, env, "resume", "--yes", "--confirm", "orders-db", "--output", "json")
+	code, err = runToExit(rs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(rout.String(), `"done;`) || !strings.Contains(rout.String(), "registered it again") {
+		t.Errorf("resume without --source and journal: exit %d, want the proxy registered again and no 'done'\n%s", code, rout.String())
+	}
+	if healthy, _, detail := proxyHealth(ctx, api, sc); !healthy {
+		t.Fatalf("after resume the proxy is not serving blue: %s\n%s", detail, rout.String())
+	}
+	if tags := detachedTagOn(ctx, t, api, "orders-proxy"); tags != "" {
+		t.Errorf("the proxy serves blue again but keeps %s=%q", TagDetached, tags)
+	}
+
+	rn, nout := rdsbgCommand(bin, s.URL, stateDir, env, "run", "--source", "orders-db", "--proxy-mode", "detach", "--yes", "--confirm", "orders-db", "--output", "json")
+	code, err = runToExit(rn)
+	if err != nil || code != ExitOK || !strings.Contains(nout.String(), "done; the proxy targets the new primary") {
+		t.Fatalf("run after the restore: exit %d, %v\n%s", code, err, nout.String())
+	}
+	if healthy, _, detail := proxyHealth(ctx, api, sc); !healthy {
+		t.Errorf("after the run the proxy is not serving the new primary: %s", detail)
+	}
+	if stats, err := simtest.Stats(s.URL); err != nil || stats.DeploymentsCreated != 1 {
+		t.Errorf("deployments created %d (%v), want the one the killed run made, adopted", stats.DeploymentsCreated, err)
+	}
+}
+
+// waitForRecord polls the journal (every 250 µs, bounded by
+// processTimeout) until a logical record satisfies want. If the process
+// ends first, exited is true and waitErr is what Wait returned.
+func waitForRecord(journal string, want func(Record) bool, done <-chan error) (found, exited bool, waitErr error) {
+	deadline := time.After(processTimeout)
+	for {
+		for _, r := range logicalRecords(journal) {
+			if want(r) {
+				return true, false, nil
+			}
+		}
+		select {
+		case err := <-done:
+			return false, true, err
+		case <-deadline:
+			return false, false, nil
+		case <-time.After(250 * time.Microsecond):
+		}
+	}
+}
+
+// detachedTagOn is the proxy's rdsbg:detached tag value, "" without one.
+func detachedTagOn(ctx context.Context, t *testing.T, api *awsclient.Client, proxy string) string {
+	t.Helper()
+	proxies, err := api.ListProxies(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range proxies {
+		if p.Name == proxy {
+			tags, err := api.ListTagsForResource(ctx, p.ARN)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return tags[TagDetached]
+		}
+	}
+	t.Fatalf("no proxy %s", proxy)
+	return ""
+}

@@ -1,0 +1,53 @@
+package steps
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/rdsbg/rdsbg/awsclient/sim"
+)
+
+// A custom group of another family was "found" and passed; AWS refuses it
+// at creation, after the detach procedure emptied the proxy. Preflight now
+// reads its family and blocks before any change.
+func TestPreflightCustomGroupOfAnotherFamilyBlocks(t *testing.T) {
+	ctx := context.Background()
+	for _, c := range []struct {
+		scenario, source string
+		o                Options
+		status           CheckStatus
+		mention          string
+	}{
+		{sim.ScenarioRDSPostgresLegacy, "orders-db", Options{TargetEngineVersion: "16.4", TargetDBParameterGroupName: "orders-pg15"}, CheckFail, "--target-db-parameter-group-name orders-pg15 is of family postgres15, but green needs family postgres16"},
+		{sim.ScenarioRDSPostgresLegacy, "orders-db", Options{TargetEngineVersion: "16.4", TargetDBParameterGroupName: "orders-pg16"}, CheckPass, "orders-pg16"},
+		{sim.ScenarioAuroraPostgres, "ledger-cluster", Options{TargetDBClusterParameterGroupName: "ledger-apg16-cluster"}, CheckFail, "ledger-apg16-cluster is of family aurora-postgresql16, but green needs family aurora-postgresql15"},
+		{sim.ScenarioAuroraPostgres, "ledger-cluster", Options{TargetDBClusterParameterGroupName: "ledger-apg15-cluster", TargetDBParameterGroupName: "ledger-apg15"}, CheckPass, "ledger-apg15"},
+	} {
+		env := newSimEnv(t, c.scenario)
+		d, err := Discover(ctx, env.api, c.source)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o := c.o
+		o.Source = c.source
+		o = o.WithDefaultsAt(simStart)
+		up, err := ResolveUpgrade(ctx, env.api, d, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, r := range Preflight(ctx, env.api, d, o, up) {
+			if r.ID == CheckTargetParameterGroup {
+				found = true
+				if r.Status != c.status || !strings.Contains(r.Explanation, c.mention) {
+					t.Errorf("%s %+v: %s %q, want %s naming %q", c.source, c.o, r.Status, r.Explanation, c.status, c.mention)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("%s: no %s check", c.source, CheckTargetParameterGroup)
+		}
+		env.assertNoMutations(t)
+	}
+}

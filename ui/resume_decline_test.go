@@ -1,0 +1,66 @@
+package ui
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/rdsbg/rdsbg/awsclient/sim"
+	"github.com/rdsbg/rdsbg/steps"
+)
+
+// A resume in the wizard whose changed plan the operator declines puts the
+// proxy's target back before it stops: killed right after blue's
+// deregistration, the journal's plan edited so that it differs from a
+// fresh one, `n` on the changed plan ends cancelled with the proxy on blue.
+func TestWizardResumeDeclinedCompensates(t *testing.T) {
+	cfg := simConfig(t, sim.ScenarioRDSPostgresLegacy)
+	eng, err := steps.New(onBackend(cfg, steps.Config{
+		Approver: steps.HeadlessApprover{Yes: true, Confirm: "orders-db"},
+		Sink: func(e steps.Event) {
+			if e.Type == steps.EventStepStarted && e.Step == steps.StepAttachProxyBlue {
+				panic("killed")
+			}
+		},
+		Options: steps.Options{Source: "orders-db", ProxyMode: steps.ProxyModeDetach}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	func() {
+		defer func() { _ = recover() }()
+		_, _ = eng.Run(context.Background())
+	}()
+	path := steps.JournalPath(onBackend(cfg, steps.Config{}).StateDir, "orders-db")
+	recs, err := steps.ReadJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []byte
+	for _, r := range recs {
+		if r.Plan != nil && len(r.Plan.Steps) > 1 {
+			r.Plan.Steps = r.Plan.Steps[:len(r.Plan.Steps)-1]
+		}
+		line, err := json.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(append(out, line...), '\n')
+	}
+	if err := os.WriteFile(path, out, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	cfg.Mode, cfg.Options = "resume", steps.Options{Source: "orders-db"}
+	h := newHarness(t, cfg, engineBackend(cfg), 100, 40)
+	h.drain(h.w.Init())
+	h.pumpUntil(func(c *confirmation) bool { return strings.Contains(c.approval.Title, "plan changed") })
+	h.mustShow("no: restore orders-proxy, then stop")
+	h.keys("n")
+	h.pumpUntil(func(*confirmation) bool { return false })
+	f := h.w.run.finished
+	if f == nil || f.Outcome != steps.OutcomeCancelled || f.ProxyState != steps.ProxyOnBlue {
+		t.Fatalf("declined resume in the wizard: %+v, want cancelled with the proxy on blue", f)
+	}
+}
