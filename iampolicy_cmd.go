@@ -24,29 +24,12 @@ func newIAMPolicyCommand(g *globalFlags, stdout io.Writer) *cobra.Command {
 			if c.source == "" {
 				return usageError("--source is required: the DB instance or Aurora cluster identifier (or ARN) the policy is for")
 			}
-			opts := c.options()
-			if err := steps.ValidateOptions(opts); err != nil {
-				return exitFor(err)
-			}
-			env, err := newEnvironment(cmd.Context(), *g, nil)
+			// The plan only: preflight's reads are not the policy's business.
+			prep, err := prepareCommand(cmd.Context(), *g, c, steps.WithoutPreflight)
 			if err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			d, err := steps.Discover(ctx, env.api, opts.Source)
-			if err != nil {
-				return exitFor(err)
-			}
-			opts = opts.WithDefaults()
-			upgrade, err := steps.ResolveUpgrade(ctx, env.api, d, opts)
-			if err != nil {
-				return exitFor(err)
-			}
-			plan, err := steps.BuildPlan(d, opts, upgrade, env.clock.Now())
-			if err != nil {
-				return exitFor(err)
-			}
-			fmt.Fprint(stdout, steps.IAMPolicy(plan, d.ProxyInfo, steps.PolicyScope{NoMetrics: g.noMetrics}).JSON())
+			fmt.Fprint(stdout, steps.IAMPolicy(prep.Plan, prep.Discovery.ProxyInfo, steps.PolicyScope{NoMetrics: g.noMetrics}).JSON())
 			return nil
 		},
 	}

@@ -304,6 +304,25 @@ func newEnvironment(ctx context.Context, g globalFlags, clk clock.Clock) (*envir
 	return &environment{api: api, calls: calls, clock: clk, stateDir: stateDir, poll: steps.DefaultPollPolicy(), giveUp: giveUpFrom(ctx)}, nil
 }
 
+// backend is the engine every mode runs (headless, wizard, plain): the
+// AWS client, call log, metrics reader, probe, hooks and state directory
+// wired once. until is run's --until ("" elsewhere).
+func (env *environment) backend(g globalFlags, until string) *steps.Backend {
+	return steps.NewBackend(steps.Config{
+		API:         env.api,
+		Calls:       env.calls,
+		Clock:       env.clock,
+		StateDir:    env.stateDir,
+		Poll:        env.poll,
+		Metrics:     env.metrics(g),
+		ProbeDSN:    g.probe(),
+		Hooks:       g.hooks,
+		HookTimeout: g.hookTimeout,
+		GiveUp:      env.giveUp,
+		Until:       until,
+	})
+}
+
 // isLoopbackEndpoint reports whether endpoint points at this machine: the
 // simulator, moto or LocalStack, none of which checks credentials, so
 // rdsbg uses dummy static ones and needs no real AWS credentials there.
@@ -366,25 +385,17 @@ func isTerminal(in io.Reader, out io.Writer) bool {
 // --plain or without one. The UI renders on stderr so stdout stays for data.
 func runInteractive(ctx context.Context, env *environment, g globalFlags, opts steps.Options, mode, title string, stdin io.Reader, stderr io.Writer) error {
 	cfg := ui.Config{
-		API:         env.api,
-		Calls:       env.calls,
-		Clock:       env.clock,
-		StateDir:    env.stateDir,
-		Options:     opts,
-		Poll:        env.poll,
-		NoColor:     g.noColor || os.Getenv("NO_COLOR") != "",
-		Title:       title,
-		Mode:        mode,
-		Metrics:     env.metrics(g),
-		ProbeDSN:    g.probe(),
-		Hooks:       g.hooks,
-		HookTimeout: g.hookTimeout,
-		GiveUp:      env.giveUp,
-		Profile:     g.profile,
-		Region:      env.api.Region(),
-		Highlight:   g.highlight,
-		NextFlags:   nextFlags(g),
-		DemoRerun:   g.demoRerun,
+		Backend:   env.backend(g, ""),
+		Clock:     env.clock,
+		Options:   opts,
+		NoColor:   g.noColor || os.Getenv("NO_COLOR") != "",
+		Title:     title,
+		Mode:      mode,
+		Profile:   g.profile,
+		Region:    env.api.Region(),
+		Highlight: g.highlight,
+		NextFlags: nextFlags(g),
+		DemoRerun: g.demoRerun,
 	}
 	var code int
 	var err error
@@ -559,29 +570,11 @@ func newPlanCommand(g *globalFlags, stdout io.Writer) *cobra.Command {
 			if output != "text" && output != "markdown" && output != "json" {
 				return usageError("--output %q is not one of text, markdown, json", output)
 			}
-			opts := c.options()
-			if err := steps.ValidateOptions(opts); err != nil {
-				return exitFor(err)
-			}
-			env, err := newEnvironment(cmd.Context(), *g, nil)
+			prep, err := prepareCommand(cmd.Context(), *g, c, steps.WithPreflight)
 			if err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			d, err := steps.Discover(ctx, env.api, opts.Source)
-			if err != nil {
-				return exitFor(err)
-			}
-			opts = opts.WithDefaults()
-			upgrade, err := steps.ResolveUpgrade(ctx, env.api, d, opts)
-			if err != nil {
-				return exitFor(err)
-			}
-			checks := steps.Preflight(ctx, env.api, d, opts, upgrade)
-			plan, err := steps.BuildPlan(d, opts, upgrade, env.clock.Now())
-			if err != nil {
-				return exitFor(err)
-			}
+			plan, checks, d := prep.Plan, prep.Checks, prep.Discovery
 			switch output {
 			case "json":
 				enc := json.NewEncoder(stdout)
@@ -595,9 +588,9 @@ func newPlanCommand(g *globalFlags, stdout io.Writer) *cobra.Command {
 			case "markdown":
 				fmt.Fprint(stdout, steps.RenderMarkdown(plan))
 				fmt.Fprint(stdout, steps.RenderIAMPolicyMarkdown(plan, d.ProxyInfo, steps.PolicyScope{NoMetrics: g.noMetrics}))
-				fmt.Fprint(stdout, renderChecks(checks, true))
+				fmt.Fprint(stdout, steps.CheckLines(checks, steps.LayoutMarkdown))
 			default:
-				fmt.Fprint(stdout, renderChecks(checks, false))
+				fmt.Fprint(stdout, steps.CheckLines(checks, steps.LayoutPlan))
 				fmt.Fprint(stdout, steps.RenderText(plan))
 			}
 			if steps.Blocked(checks) {
@@ -630,8 +623,9 @@ func headlessSink(output string, stdout io.Writer) (steps.Sink, error) {
 	return nil, usageError("--output %q is not one of text, json", output)
 }
 
-// runHeadless builds an engine with the --yes/--confirm approver and runs fn.
-func runHeadless(ctx context.Context, g globalFlags, opts steps.Options, yes bool, confirm, output, until string, stdout io.Writer, fn func(*steps.Engine, context.Context) (steps.Finished, error)) error {
+// runHeadless runs the engine in mode (run, resume, abort) with the
+// --yes/--confirm approver.
+func runHeadless(ctx context.Context, g globalFlags, opts steps.Options, yes bool, confirm, output, until, mode string, stdout io.Writer) error {
 	sink, err := headlessSink(output, stdout)
 	if err != nil {
 		return err
@@ -640,26 +634,8 @@ func runHeadless(ctx context.Context, g globalFlags, opts steps.Options, yes boo
 	if err != nil {
 		return err
 	}
-	eng, err := steps.New(steps.Config{
-		API:         env.api,
-		Calls:       env.calls,
-		Clock:       env.clock,
-		StateDir:    env.stateDir,
-		Approver:    &steps.HeadlessApprover{Yes: yes, Confirm: confirm, Sink: sink},
-		Sink:        sink,
-		Options:     opts,
-		Poll:        env.poll,
-		Metrics:     env.metrics(g),
-		ProbeDSN:    g.probe(),
-		Hooks:       g.hooks,
-		HookTimeout: g.hookTimeout,
-		GiveUp:      env.giveUp,
-		Until:       until,
-	})
-	if err != nil {
-		return exitFor(err)
-	}
-	fin, err := fn(eng, ctx)
+	approver := &steps.HeadlessApprover{Yes: yes, Confirm: confirm, Sink: sink}
+	fin, err := env.backend(g, until).Run(ctx, mode, opts, approver, sink)
 	if err != nil && fin.ExitCode == 0 {
 		return exitFor(err)
 	}
@@ -700,7 +676,7 @@ func newRunCommand(g *globalFlags, stdout, stderr io.Writer) *cobra.Command {
 			if err := steps.ValidateOptions(opts); err != nil {
 				return exitFor(err)
 			}
-			return runHeadless(cmd.Context(), *g, opts, yes, confirm, output, until, stdout, (*steps.Engine).Run)
+			return runHeadless(cmd.Context(), *g, opts, yes, confirm, output, until, "run", stdout)
 		},
 	}
 	addCreateFlags(cmd, &c)
@@ -742,11 +718,7 @@ func newResumeCommand(g *globalFlags, stdin io.Reader, stdout, stderr io.Writer)
 // the wizard (or plain mode) so the operator answers each approval.
 func headlessOrInteractive(ctx context.Context, g globalFlags, opts steps.Options, yes bool, confirm, output, mode string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if yes {
-		fn := (*steps.Engine).Resume
-		if mode == "abort" {
-			fn = (*steps.Engine).Abort
-		}
-		return runHeadless(ctx, g, opts, yes, confirm, output, "", stdout, fn)
+		return runHeadless(ctx, g, opts, yes, confirm, output, "", mode, stdout)
 	}
 	env, err := newEnvironment(ctx, g, nil)
 	if err != nil {
@@ -845,27 +817,4 @@ func newAbortCommand(g *globalFlags, stdin io.Reader, stdout, stderr io.Writer) 
 	cmd.Flags().StringVar(&source, "source", "", "source DB instance or Aurora cluster (identifier or ARN)")
 	addApprovalFlags(cmd, &yes, &confirm, &output, "headless: ")
 	return cmd
-}
-
-// renderChecks prints preflight rows for `rdsbg plan`: the status, the
-// title, the one-line explanation and, where something fails or warns, the
-// remediation.
-func renderChecks(checks []steps.CheckResult, markdown bool) string {
-	var b strings.Builder
-	if markdown {
-		b.WriteString("\n## Preflight\n\n| status | check | explanation | remediation |\n|---|---|---|---|\n")
-		for _, c := range checks {
-			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", c.Status, c.Title, c.Explanation, c.Remediation)
-		}
-		return b.String()
-	}
-	b.WriteString("Preflight\n")
-	for _, c := range checks {
-		fmt.Fprintf(&b, "  [%-4s] %s: %s\n", c.Status, c.Title, c.Explanation)
-		if c.Status != steps.CheckPass && c.Remediation != "" {
-			fmt.Fprintf(&b, "         fix: %s\n", c.Remediation)
-		}
-	}
-	b.WriteString("\n")
-	return b.String()
 }

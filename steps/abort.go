@@ -14,11 +14,7 @@ import (
 // nothing to the journal: it is not a run, and the journal must never say
 // something happened that did not.
 func (e *Engine) Abort(ctx context.Context) (Finished, error) {
-	source, err := e.resumeSource()
-	if err != nil {
-		return e.finishEarly(OutcomeFailed, err, "")
-	}
-	r, err := e.begin(ctx, source)
+	r, err := e.beginJournalled(ctx)
 	if err != nil {
 		return e.finishEarly(OutcomeFailed, err, "")
 	}

@@ -41,6 +41,9 @@ type Config struct {
 	// Until = UntilReady stops a run after ready-check, in the named state
 	// OutcomeReady (exit 0); `rdsbg resume` switches over later.
 	Until string
+	// Observers watch the run besides the engine's own (metrics, probe,
+	// hooks), through the one observer seam (observer.go).
+	Observers []Observer
 }
 
 // Engine runs, resumes, aborts one blue/green procedure for one source.
@@ -55,6 +58,8 @@ type Engine struct {
 	watch   *MetricsWatcher
 	probe   *probeState // nil without Config.ProbeDSN; set once in New
 	hooks   *hookState  // nil without Config.Hooks; set once in New
+	// observers are told every transition (observer.go); set once in New.
+	observers observers
 
 	// proxyEmpty, set by the run under way, says whether a proxy rdsbg
 	// emptied has no target now: no error budget applies then (retry.go).
@@ -92,7 +97,9 @@ func New(cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	seed := uint64(cfg.Clock.Now().UnixNano())
-	return &Engine{cfg: cfg, random: rand.New(rand.NewPCG(seed, seed>>7|1)), probe: ps, hooks: newHookState(cfg)}, nil
+	e := &Engine{cfg: cfg, random: rand.New(rand.NewPCG(seed, seed>>7|1)), probe: ps, hooks: newHookState(cfg)}
+	e.observers = newObservers(e, cfg.Observers)
+	return e, nil
 }
 
 // emit stamps and sends one event.
@@ -100,13 +107,10 @@ func (e *Engine) emit(ev Event) {
 	if ev.Time.IsZero() {
 		ev.Time = e.cfg.Clock.Now()
 	}
-	if w := e.watcher(); w != nil {
-		w.Observe(ev)
-	}
 	e.cfg.Sink(ev)
 	// After the sink, so that the step's event comes before the notices
-	// the probe adds.
-	e.observeProbe(ev)
+	// an observer (the probe) adds.
+	e.observers.Event(ev)
 }
 
 // startMetrics begins sampling for plan when metrics are configured.

@@ -56,13 +56,9 @@ func (r *run) finish(outcome string, err error, proxyState string) (Finished, er
 	}
 	r.describeEmpty(&f)
 	f.OldBlue = r.oldBlueState(f.Timeline)
-	if w := r.e.watcher(); w != nil {
-		f.Metrics = w.Summary()
-	}
 	f.ProxyOutages = r.outageSummary()
 	f.ProxyOutageTotalMS = OutageTotalMS(f.ProxyOutages)
-	f.Probe = r.e.probeReport()
-	r.e.waitHooks()
+	r.e.observers.Finishing(&f) // metrics per step, the probe's report; hooks done
 	msg := finishMessage(outcome, proxyState, err, r.disc.Source.ID, len(r.names.renames) > 0 || r.switchedOver())
 	if isProxyEmptyError(err) {
 		msg = err.Error()

@@ -195,3 +195,32 @@ func hookEnviron() []string {
 	}
 	return env
 }
+
+// hookObserver hangs the --hook commands on the engine's observer seam
+// (observer.go): pre, post and failed phases around each step.
+type hookObserver struct {
+	NopObserver
+	e *Engine
+}
+
+func (o hookObserver) PlanStarted(plan Plan) { o.e.hookPlan(plan) }
+
+func (o hookObserver) PreStep(ctx context.Context, ev Event) error {
+	return o.e.runHooks(ctx, HookPre, ev)
+}
+
+// PostStep: a failing post hook is a notice.
+func (o hookObserver) PostStep(ctx context.Context, ev Event) {
+	_ = o.e.runHooks(ctx, HookPost, ev)
+}
+
+// StepFailed runs the failed hooks in the background (they must never
+// lengthen the time a proxy stays empty), except for a step stopped by
+// its own pre hook.
+func (o hookObserver) StepFailed(ctx context.Context, ev Event, err error) {
+	if !isHookError(err) {
+		_ = o.e.runHooks(ctx, HookFailed, ev)
+	}
+}
+
+func (o hookObserver) Finishing(*Finished) { o.e.waitHooks() }

@@ -338,3 +338,24 @@ func (w *MetricsWatcher) LagGate(ctx context.Context, p *Progress, timeout time.
 	}
 	return true, ""
 }
+
+// metricsObserver hangs the watcher on the engine's observer seam
+// (observer.go): made for each plan, fed every event, summarised at the end.
+type metricsObserver struct {
+	NopObserver
+	e *Engine
+}
+
+func (o metricsObserver) PlanStarted(plan Plan) { o.e.startMetrics(plan) }
+
+func (o metricsObserver) Event(ev Event) {
+	if w := o.e.watcher(); w != nil {
+		w.Observe(ev)
+	}
+}
+
+func (o metricsObserver) Finishing(f *Finished) {
+	if w := o.e.watcher(); w != nil {
+		f.Metrics = w.Summary()
+	}
+}

@@ -255,3 +255,14 @@ func (e *Engine) probeReport() *probe.Report {
 	}
 	return &r
 }
+
+// probeObserver hangs the probe on the engine's observer seam
+// (observer.go).
+type probeObserver struct {
+	NopObserver
+	e *Engine
+}
+
+func (o probeObserver) PlanStarted(plan Plan) { o.e.probePlan(plan) }
+func (o probeObserver) Event(ev Event)        { o.e.observeProbe(ev) }
+func (o probeObserver) Finishing(f *Finished) { f.Probe = o.e.probeReport() }

@@ -16,11 +16,7 @@ import (
 // the deployment is found by id or name (never created twice), and a plan
 // that differs from the journal's is approved again.
 func (e *Engine) Resume(ctx context.Context) (Finished, error) {
-	source, err := e.resumeSource()
-	if err != nil {
-		return e.finishEarly(OutcomeFailed, err, "")
-	}
-	r, err := e.begin(ctx, source)
+	r, err := e.beginJournalled(ctx)
 	if err != nil {
 		return e.finishEarly(OutcomeFailed, err, "")
 	}
@@ -74,6 +70,17 @@ func (e *Engine) Resume(ctx context.Context) (Finished, error) {
 		}
 	}
 	return r.execute(ctx)
+}
+
+// beginJournalled begins the execution that continues (resume) or undoes
+// (abort) a journalled run: the source is --source or the one unfinished
+// journal's, then discovered, locked and its journal opened (begin).
+func (e *Engine) beginJournalled(ctx context.Context) (*run, error) {
+	source, err := e.resumeSource()
+	if err != nil {
+		return nil, err
+	}
+	return e.begin(ctx, source)
 }
 
 // resumeSource is --source, or the one unfinished journal.
@@ -169,15 +176,15 @@ func (r *run) replan(ctx context.Context) (Plan, bool) {
 	if dep, err := r.findDeployment(ctx); err != nil || r.pastSwitchover(dep) {
 		return Plan{}, false
 	}
-	upgrade, err := ResolveUpgrade(ctx, r.api, d, opts)
+	prep, err := PrepareFor(ctx, r.api, d, opts, r.e.cfg.Clock.Now, WithoutPreflight) // prepare.go
+	if prep.Stage == StageUpgrade {
+		return Plan{}, false
+	}
+	r.upgrade = prep.Upgrade
 	if err != nil {
 		return Plan{}, false
 	}
-	r.upgrade = upgrade
-	fresh, err := BuildPlan(d, opts, upgrade, r.e.cfg.Clock.Now())
-	if err != nil {
-		return Plan{}, false
-	}
+	fresh := prep.Plan
 	if sameSteps(fresh, r.plan) {
 		return Plan{}, false
 	}

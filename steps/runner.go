@@ -30,26 +30,25 @@ func (e *Engine) Run(ctx context.Context) (Finished, error) {
 	e.emit(Event{Type: EventRunStarted, Message: fmt.Sprintf("%s %s (%s %s) in %s", r.disc.Source.Kind, r.disc.Source.ID, r.disc.Source.Engine, r.disc.Source.EngineVersion, r.disc.Source.Region)})
 	opts = r.adoptTaggedName(opts) // a deployment an earlier run tagged (proxy_tags.go)
 
-	upgrade, err := ResolveUpgrade(ctx, r.api, r.disc, opts)
-	if err != nil {
+	prep, err := PrepareFor(ctx, r.api, r.disc, opts, e.cfg.Clock.Now, WithPreflight) // prepare.go
+	if prep.Stage == StageUpgrade {
 		outcome := OutcomeFailed
 		if ExitCode(err) == ExitPreflight {
 			outcome = OutcomeBlocked
 		}
 		return r.finish(outcome, err, "")
 	}
-	r.upgrade = upgrade
-	checks := Preflight(ctx, r.api, r.disc, opts, upgrade)
-	checks = append(checks, r.probePermissions(ctx, opts)...) // permprobe.go
+	r.upgrade = prep.Upgrade
+	checks := append(prep.Checks, r.probePermissions(ctx, opts)...) // permprobe.go
 	e.emit(Event{Type: EventPreflight, Step: StepPreflight, Checks: checks})
 	if Blocked(checks) {
 		_ = r.journal.Append(Record{Kind: RecordRunStarted, Source: r.disc.Source.ID, Options: &opts, Message: "preflight blocked"})
 		return r.finish(OutcomeBlocked, blockedBy(checks), "")
 	}
-	plan, err := BuildPlan(r.disc, opts, upgrade, e.cfg.Clock.Now())
 	if err != nil {
 		return r.finish(OutcomeFailed, err, "")
 	}
+	plan := prep.Plan
 	if err := e.checkPlan(plan, nil); err != nil {
 		// Refused before the journal records a run: nothing has changed.
 		return e.finishEarly(OutcomeFailed, err, "")
@@ -139,9 +138,7 @@ func (r *run) approvePlan(ctx context.Context, title string) error {
 
 // execute runs the plan's steps in order, then summarises.
 func (r *run) execute(ctx context.Context) (Finished, error) {
-	r.e.startMetrics(r.plan)
-	r.e.probePlan(r.plan)
-	r.e.hookPlan(r.plan)
+	r.e.observers.PlanStarted(r.plan)
 	for {
 		err := r.runSteps(ctx)
 		var fb *errFallbackDetach

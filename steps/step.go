@@ -116,7 +116,7 @@ func (r *run) runStep(ctx context.Context, ps PlannedStep, impl stepImpl) error 
 		msg += " (" + why + ")"
 	}
 	startedEv := Event{Type: EventStepStarted, Step: ps.ID, Message: msg}
-	if err := r.e.runHooks(ctx, HookPre, startedEv); err != nil {
+	if err := r.e.observers.PreStep(ctx, startedEv); err != nil {
 		// Before the step's record and change: nothing of it is done.
 		return r.stepFailed(ps, started.Add(approvalWait), err)
 	}
@@ -141,7 +141,7 @@ func (r *run) runStep(ctx context.Context, ps PlannedStep, impl stepImpl) error 
 	_ = r.journal.Append(Record{Kind: RecordStep, Step: ps.ID, State: StepStateDone, DeploymentID: r.dep.id})
 	doneEv := Event{Type: EventStepDone, Step: ps.ID, Message: fmt.Sprintf("in %s", dur.Round(time.Second))}
 	r.e.emit(doneEv)
-	_ = r.e.runHooks(ctx, HookPost, doneEv) // a failing post hook is a notice
+	r.e.observers.PostStep(ctx, doneEv)
 	result := "done"
 	if ps.CheckOnly {
 		// Named apart so that a check followed by the real step (after the
@@ -181,10 +181,7 @@ func (r *run) stepFailed(ps PlannedStep, started time.Time, err error) error {
 	_ = r.journal.Append(Record{Kind: RecordStep, Step: ps.ID, State: state, Message: err.Error(), DeploymentID: r.dep.id})
 	failedEv := Event{Type: EventStepFailed, Step: ps.ID, Message: err.Error(), Error: r.errorInfo(err)}
 	r.e.emit(failedEv)
-	var hookErr *HookError
-	if !errors.As(err, &hookErr) {
-		_ = r.e.runHooks(context.Background(), HookFailed, failedEv)
-	}
+	r.e.observers.StepFailed(context.Background(), failedEv, err)
 	r.timeline = append(r.timeline, TimelineEntry{Step: ps.ID, Started: started, Duration: r.e.cfg.Clock.Now().Sub(started), Outcome: outcome})
 	return err
 }

@@ -95,8 +95,8 @@ func TestDemoNeverPromisesResume(t *testing.T) {
 // it showed the (absent) planned step's commands, not the approval's.
 func TestAbortScreenShowsTheCallsItMakes(t *testing.T) {
 	cfg := simConfig(t, sim.ScenarioRDSMySQLNative)
-	e, err := steps.New(steps.Config{API: cfg.API, Calls: cfg.Calls, Clock: cfg.Clock, StateDir: cfg.StateDir,
-		Approver: steps.HeadlessApprover{Yes: true}, Options: steps.Options{Source: "shop-db"}, Until: steps.UntilReady})
+	e, err := steps.New(onBackend(cfg, steps.Config{
+		Approver: steps.HeadlessApprover{Yes: true}, Options: steps.Options{Source: "shop-db"}, Until: steps.UntilReady}))
 	if err != nil {
 		t.Fatal(err)
 	}

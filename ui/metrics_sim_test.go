@@ -51,7 +51,7 @@ func hasLine(m *steps.MetricsSample, metric string, minPoints int) bool {
 // and the per-step table on the summary.
 func TestWizardShowsMetricsFromTheSimulator(t *testing.T) {
 	cfg := simConfig(t, sim.ScenarioRDSPostgresLegacy)
-	cfg.Metrics = cfg.API.(awsclient.Metrics)
+	cfg.Backend = withMetrics(cfg)
 	cfg.Options = steps.Options{Source: "orders-db", ProxyMode: steps.ProxyModeDetach, TargetEngineVersion: "16.4"}
 	h := newHarness(t, cfg, engineBackend(cfg), 100, 60)
 	h.drain(h.w.Init())

@@ -10,13 +10,12 @@ import (
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/steps"
 )
 
 // targetsLoadedMsg delivers the source's valid upgrade targets.
 type targetsLoadedMsg struct {
-	targets []awsclient.UpgradeTarget
+	targets []steps.UpgradeTarget
 	err     error
 	// groups are the parameter groups by family (nil: not read, the form
 	// takes typed names; options_groups.go).
@@ -67,7 +66,7 @@ type optionsModel struct {
 	err     error
 	fields  []*optionField
 	cursor  int // index into visible(); len(visible()) is "Continue"
-	targets []awsclient.UpgradeTarget
+	targets []steps.UpgradeTarget
 	// groups is the parameter-group catalogue (nil: typed names).
 	groups    *steps.ParameterGroupCatalog
 	groupsErr error
@@ -85,7 +84,7 @@ var timeoutChoices = []time.Duration{60 * time.Second, 120 * time.Second, 300 * 
 // the default, as in `rdsbg plan` and --plain.
 func (m *optionsModel) noChange() string { return "no change (" + m.source.EngineVersion + ")" }
 
-func (m *optionsModel) build(targets []awsclient.UpgradeTarget) {
+func (m *optionsModel) build(targets []steps.UpgradeTarget) {
 	o := m.base
 	m.targets = targets
 	versions := []string{m.noChange()}
@@ -251,13 +250,13 @@ func (m *optionsModel) targetVersion() string {
 	return v
 }
 
-func (m *optionsModel) target(version string) (awsclient.UpgradeTarget, bool) {
+func (m *optionsModel) target(version string) (steps.UpgradeTarget, bool) {
 	for _, t := range m.targets {
 		if t.Version == version {
 			return t, true
 		}
 	}
-	return awsclient.UpgradeTarget{}, false
+	return steps.UpgradeTarget{}, false
 }
 
 // majorOf is the major version as AWS groups them: 15 for PostgreSQL 15.7,

@@ -86,16 +86,16 @@ func TestOptionsPickParameterGroupOfTheTargetFamily(t *testing.T) {
 // The preflight warning and the form say the same about an empty group.
 func TestPreflightAndFormAgreeOnAnEmptyGroup(t *testing.T) {
 	cfg := simConfig(t, sim.ScenarioRDSPostgresLegacy)
-	d, err := steps.Discover(t.Context(), cfg.API, "orders-db")
+	d, err := steps.Discover(t.Context(), onBackend(cfg, steps.Config{}).API, "orders-db")
 	if err != nil {
 		t.Fatal(err)
 	}
 	o := steps.Options{Source: "orders-db", TargetEngineVersion: "16.4"}.WithDefaultsAt(t0)
-	up, err := steps.ResolveUpgrade(t.Context(), cfg.API, d, o)
+	up, err := steps.ResolveUpgrade(t.Context(), onBackend(cfg, steps.Config{}).API, d, o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range steps.Preflight(t.Context(), cfg.API, d, o, up) {
+	for _, c := range steps.Preflight(t.Context(), onBackend(cfg, steps.Config{}).API, d, o, up) {
 		if c.ID == steps.CheckTargetParameterGroup {
 			core := strings.TrimPrefix(steps.EmptyGroupMeaning(false, true, ""), "Empty: ")
 			if c.Status != steps.CheckWarn || !strings.Contains(c.Explanation, core) {

@@ -7,15 +7,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/charmbracelet/x/term"
 
-	"github.com/rdsbg/rdsbg/awsclient/clock"
 	"github.com/rdsbg/rdsbg/steps"
 )
 
@@ -91,7 +88,7 @@ func runPlain(ctx context.Context, cfg Config, be backend, in io.Reader, out io.
 	p := &plainIO{in: bufio.NewReader(in), out: out, source: cfg.Options.Source, echo: !isTerminal(in)}
 	clk := cfg.Clock
 	if clk == nil {
-		clk = clock.Real{}
+		clk = steps.WallClock()
 	}
 	opts := cfg.Options
 	if opts.Source == "" && (cfg.Mode == "" || cfg.Mode == "run") {
@@ -172,149 +169,38 @@ func (p *plainIO) chooseSource(ctx context.Context, be backend) (string, error) 
 	}
 }
 
-// sink prints one event as one or more lines.
+// sink prints one event as one or more lines, in the words of
+// steps.PlainText; plain mode keeps only the memory: the plan's proxies
+// for the epilogue, the last progress line (a 1 s poll must not flood a
+// log), and whether the input ended (the summary's head).
 func (p *plainIO) sink(e steps.Event) {
-	if e.Type == steps.EventPlanReady && e.Plan != nil {
-		p.mu.Lock()
-		p.proxies = e.Plan.ProxyNames() // for the epilogue's traffic line
-		p.mu.Unlock()
-	}
-	ts := e.Time.UTC().Format("15:04:05")
+	p.mu.Lock()
 	switch e.Type {
-	case steps.EventRunStarted:
-		p.printf("%s run started %s\n", ts, e.Message)
-	case steps.EventPreflight:
-		for _, c := range e.Checks {
-			p.printf("%s preflight %-4s %s\n", ts, c.Status, c.Title)
-			if c.Status != steps.CheckPass {
-				if c.Explanation != "" {
-					p.printf("         %s\n", c.Explanation)
-				}
-				if c.Remediation != "" {
-					p.printf("         fix: %s\n", c.Remediation)
-				}
-			}
-		}
 	case steps.EventPlanReady:
 		if e.Plan != nil {
-			p.printf("%s plan ready\n%s\n", ts, strings.TrimRight(steps.RenderText(*e.Plan), "\n"))
+			p.proxies = e.Plan.ProxyNames() // for the epilogue's traffic line
 		}
 	case steps.EventStepStarted:
 		p.lastProgress = ""
-		p.printf("%s step %s started %s\n", ts, e.Step, e.Message)
-	case steps.EventStepSkipped:
-		p.printf("%s step %s skipped %s\n", ts, e.Step, e.Message)
-	case steps.EventStepDone:
-		p.printf("%s step %s done %s\n", ts, e.Step, e.Message)
-	case steps.EventStepFailed:
-		p.printf("%s step %s FAILED %s\n", ts, e.Step, e.Message)
-		if e.Error != nil {
-			p.printError(e.Error)
-		}
 	case steps.EventProgress:
 		if e.Progress != nil {
-			line := progressLine(*e.Progress, e.Time)
-			p.mu.Lock()
+			line := steps.ProgressLine(*e.Progress, steps.LayoutPlain)
 			changed := line != p.lastProgress
 			p.lastProgress = line
-			p.mu.Unlock()
-			if changed {
-				p.printf("%s   %s\n", ts, line)
+			if !changed {
+				p.mu.Unlock()
+				return
 			}
 		}
-	case steps.EventAPICall:
-		// Reads are polled every second or so; only changes and failures
-		// are worth a line.
-		if c := e.Call; c != nil && (c.Mutating || !c.OK()) {
-			p.printf("%s   AWS %s %s request %s: %s\n", ts, c.Operation, formatMillis(c.Duration), orDash(c.RequestID), callOutcome(*c))
-		}
-	case steps.EventNotice, steps.EventCompensation:
-		p.printf("%s %s: %s\n", ts, e.Type, e.Message)
-	case steps.EventProxyTraffic:
-		p.printf("%s %s\n", ts, e.Message) // one line at each change of what a proxy serves
-	case steps.EventRunFinished:
-		if e.Finished != nil {
-			p.printSummary(*e.Finished)
-		}
 	}
-}
-
-// progressLine condenses a snapshot: deployment status, tasks, members,
-// proxy health and the proxy-less timer.
-func progressLine(pr steps.Progress, now time.Time) string {
-	var parts []string
-	if pr.DeploymentStatus != "" {
-		parts = append(parts, "deployment "+pr.DeploymentStatus)
+	noInput := p.noInput
+	p.mu.Unlock()
+	text := steps.PlainText(e)
+	if e.Type == steps.EventRunFinished && e.Finished != nil && noInput {
+		text = steps.PlainSummary(*e.Finished, true)
 	}
-	for _, t := range pr.Tasks {
-		parts = append(parts, t.Name+"="+t.Status)
-	}
-	for _, m := range pr.Members {
-		parts = append(parts, shortARN(m.Source)+"→"+orDash(shortARN(m.Target))+"="+orDash(m.Status))
-	}
-	for _, t := range pr.ProxyTargets {
-		parts = append(parts, "proxy "+t.ProxyName+":"+t.RdsResourceID+"="+t.Health.State)
-	}
-	for _, i := range pr.Instances {
-		parts = append(parts, i.ID+"="+i.Status)
-	}
-	if pr.ProxylessSince != nil {
-		parts = append(parts, "PROXY HAS NO TARGET")
-	}
-	if len(parts) == 0 && pr.Waiting != "" {
-		parts = append(parts, "waiting for "+pr.Waiting)
-	}
-	return strings.Join(parts, " · ")
-}
-
-func (p *plainIO) printError(e *steps.ErrorInfo) {
-	if e.Operation != "" || e.Code != "" {
-		p.printf("  AWS error: %s %s (request %s)\n", e.Operation, e.Code, orDash(e.RequestID))
-	}
-	p.printf("  %s\n", e.Message)
-	if e.Meaning != "" {
-		p.printf("  What it means: %s\n", e.Meaning)
-	}
-}
-
-func (p *plainIO) printSummary(f steps.Finished) {
-	if p.noInput {
-		// The engine saw a failed approval; the process exits 2 (unusable
-		// input), so its exit code would only contradict the last line.
-		p.printf("Run stopped: no answer; %s\n", proxyStateWords(f.ProxyState))
-	} else {
-		p.printf("Run finished: %s (exit %d); %s\n", f.Outcome, f.ExitCode, proxyStateWords(f.ProxyState))
-	}
-	if f.ProxylessWindowMS > 0 {
-		p.printf("Proxy-less window: %s\n", formatDuration(time.Duration(f.ProxylessWindowMS)*time.Millisecond))
-	}
-	if f.SwitchoverMS > 0 {
-		p.printf("Switchover: %s\n", formatDuration(time.Duration(f.SwitchoverMS)*time.Millisecond))
-	}
-	if len(f.ProxyOutages) > 0 {
-		p.printf("Proxy outages:%s\n", steps.OutageLines(f.ProxyOutages, f.ProxyOutageTotalMS, "\n  "))
-	}
-	for _, t := range f.Timeline {
-		if t.ApprovalWait >= time.Second {
-			p.printf("  %-22s %-9s %s (answered after %s)\n", t.Step, formatDuration(t.Duration), t.Outcome, formatDuration(t.ApprovalWait))
-			continue
-		}
-		p.printf("  %-22s %-9s %s\n", t.Step, formatDuration(t.Duration), t.Outcome)
-	}
-	for _, k := range sortedKeys(f.Renames) {
-		p.printf("  renamed %s → %s\n", k, f.Renames[k])
-	}
-	if f.OldBlue != nil {
-		p.printf("%s\n", f.OldBlue.Note)
-	}
-	for _, l := range f.LeftoverLines() {
-		p.printf("Left in AWS: %s\n", l)
-	}
-	if f.JournalPath != "" {
-		p.printf("Journal: %s\n", f.JournalPath)
-	}
-	if f.RunbookPath != "" {
-		p.printf("Runbook: %s\n", f.RunbookPath)
+	if text != "" {
+		p.printf("%s", text)
 	}
 }
 
@@ -326,7 +212,7 @@ func (p *plainIO) Approve(ctx context.Context, a steps.Approval) (steps.Decision
 		p.printf("%s\n", a.Text)
 	}
 	if a.Error != nil {
-		p.printError(a.Error)
+		p.printf("%s", steps.ErrorLines(*a.Error))
 	}
 	for _, c := range a.CLI {
 		p.printf("  $ %s\n", c)
@@ -429,13 +315,4 @@ func plainAnswer(c *confirmation, line string) (steps.Decision, bool, string) {
 		return "", false, "Please answer " + strings.TrimPrefix(plainChoices(c), "Answer ") + "."
 	}
 	return d, true, ""
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -27,17 +27,7 @@ func (m *preflightModel) view() string {
 		b.WriteString(spinnerFrame(m.run.frame) + " Discovering the source, its proxies and deployments…")
 		return b.String()
 	}
-	var pass, warn, fail int
-	for _, c := range m.run.checks {
-		switch c.Status {
-		case steps.CheckPass:
-			pass++
-		case steps.CheckWarn:
-			warn++
-		default:
-			fail++
-		}
-	}
+	pass, warn, fail := steps.CheckTally(m.run.checks)
 	b.WriteString(renderChecks(st, m.contentWidth(), m.run.checks) + "\n\n")
 	summary := checkCounts(pass, warn, fail)
 	switch {

@@ -123,9 +123,9 @@ func TestCtrlCDuringEachWaitAsksThenLeavesAResumableRun(t *testing.T) {
 			}
 
 			// The state left behind is resumable: a headless resume completes.
-			eng, err := steps.New(steps.Config{API: cfg.API, Calls: cfg.Calls, Clock: cfg.Clock, StateDir: cfg.StateDir,
+			eng, err := steps.New(onBackend(cfg, steps.Config{
 				Approver: steps.HeadlessApprover{Yes: true, Confirm: "orders-db"}, Sink: func(steps.Event) {},
-				Options: steps.Options{Source: "orders-db"}})
+				Options: steps.Options{Source: "orders-db"}}))
 			if err != nil {
 				t.Fatal(err)
 			}

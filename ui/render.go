@@ -10,7 +10,6 @@ import (
 	"charm.land/lipgloss/v2/table"
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/steps"
 )
 
@@ -207,30 +206,11 @@ func styled(s lipgloss.Style) cellStyle { return cellStyle{style: s, set: true} 
 // shortARN turns arn:aws:rds:region:acct:db:orders-db into orders-db; other
 // strings pass through. Full ARNs do not fit at 80 columns and the operator
 // knows resources by name.
-func shortARN(arn string) string {
-	if !strings.HasPrefix(arn, "arn:") {
-		return arn
-	}
-	parts := strings.Split(arn, ":")
-	return parts[len(parts)-1]
-}
+func shortARN(arn string) string { return steps.ShortARN(arn) }
 
 // formatDuration prints 4s, 2m05s, 1h02m03s: compact and fixed-format so
 // timers do not jitter in width.
-func formatDuration(d time.Duration) string {
-	if d < 0 {
-		d = 0
-	}
-	d = d.Round(time.Second)
-	h, m, s := int(d.Hours()), int(d.Minutes())%60, int(d.Seconds())%60
-	switch {
-	case h > 0:
-		return fmt.Sprintf("%dh%02dm%02ds", h, m, s)
-	case m > 0:
-		return fmt.Sprintf("%dm%02ds", m, s)
-	}
-	return fmt.Sprintf("%ds", s)
-}
+func formatDuration(d time.Duration) string { return steps.FormatDuration(d) }
 
 // formatClock prints a timer as MM:SS (or H:MM:SS): the big critical-section
 // display.
@@ -261,11 +241,11 @@ func renderTasks(st Styles, width int, tasks []steps.TaskRow) string {
 }
 
 // memberKey identifies a switchover member across polls.
-func memberKey(m awsclient.SwitchoverMember) string { return m.Source }
+func memberKey(m steps.SwitchoverMember) string { return m.Source }
 
 // renderMembers draws SwitchoverDetails; rows whose status changed since the
 // previous progress snapshot are marked, so the eye finds the movement.
-func renderMembers(st Styles, width int, members []awsclient.SwitchoverMember, changed map[string]bool) string {
+func renderMembers(st Styles, width int, members []steps.SwitchoverMember, changed map[string]bool) string {
 	rows := make([][]string, len(members))
 	for i, m := range members {
 		mark, target := memberCells(m, changed) // table_fit.go
@@ -286,7 +266,7 @@ func renderMembers(st Styles, width int, members []awsclient.SwitchoverMember, c
 }
 
 // renderProxyTargets draws the proxy targets with health.
-func renderProxyTargets(st Styles, width int, targets []awsclient.ProxyTarget) string {
+func renderProxyTargets(st Styles, width int, targets []steps.ProxyTarget) string {
 	if len(targets) == 0 {
 		return st.Bad.Render("no proxy target registered")
 	}
@@ -323,13 +303,13 @@ func renderInstances(st Styles, width int, inst []steps.InstanceRow) string {
 }
 
 // renderCalls draws the API-call panel, newest last.
-func renderCalls(st Styles, width int, calls []awsclient.Call) string {
+func renderCalls(st Styles, width int, calls []steps.Call) string {
 	if len(calls) == 0 {
 		return st.Muted.Render("no AWS API call yet")
 	}
 	rows := make([][]string, len(calls))
 	for i, c := range calls {
-		rows[i] = []string{c.Operation, formatMillis(c.Duration), orDash(c.RequestID), callOutcome(c)}
+		rows[i] = []string{c.Operation, steps.FormatMillis(c.Duration), orDash(c.RequestID), steps.CallOutcome(c)}
 	}
 	return renderTable(st, width, []string{"OPERATION", "TIME", "REQUEST ID", "OUTCOME"}, rows, func(row, col int) cellStyle {
 		if col == 3 {
@@ -340,20 +320,6 @@ func renderCalls(st Styles, width int, calls []awsclient.Call) string {
 		}
 		return cellStyle{}
 	})
-}
-
-func formatMillis(d time.Duration) string {
-	return fmt.Sprintf("%dms", d.Milliseconds())
-}
-
-func callOutcome(c awsclient.Call) string {
-	switch {
-	case c.ErrorCode != "":
-		return c.ErrorCode
-	case !c.OK():
-		return fmt.Sprintf("HTTP %d", c.HTTPStatus)
-	}
-	return "ok"
 }
 
 // renderTimeline draws the summary's step timeline.
@@ -431,12 +397,7 @@ func statusStyle(st Styles, status string) lipgloss.Style {
 	return lipgloss.NewStyle()
 }
 
-func orDash(s string) string {
-	if s == "" {
-		return "—"
-	}
-	return s
-}
+func orDash(s string) string { return steps.OrDash(s) }
 
 // wrap fits prose to width, breaking only at spaces (a flag such as
 // --switchover-timeout must never be split at its hyphens); a word longer

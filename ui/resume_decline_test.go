@@ -17,14 +17,14 @@ import (
 // fresh one, `n` on the changed plan ends cancelled with the proxy on blue.
 func TestWizardResumeDeclinedCompensates(t *testing.T) {
 	cfg := simConfig(t, sim.ScenarioRDSPostgresLegacy)
-	eng, err := steps.New(steps.Config{API: cfg.API, Calls: cfg.Calls, Clock: cfg.Clock, StateDir: cfg.StateDir,
+	eng, err := steps.New(onBackend(cfg, steps.Config{
 		Approver: steps.HeadlessApprover{Yes: true, Confirm: "orders-db"},
 		Sink: func(e steps.Event) {
 			if e.Type == steps.EventStepStarted && e.Step == steps.StepAttachProxyBlue {
 				panic("killed")
 			}
 		},
-		Options: steps.Options{Source: "orders-db", ProxyMode: steps.ProxyModeDetach}})
+		Options: steps.Options{Source: "orders-db", ProxyMode: steps.ProxyModeDetach}}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,7 +32,7 @@ func TestWizardResumeDeclinedCompensates(t *testing.T) {
 		defer func() { _ = recover() }()
 		_, _ = eng.Run(context.Background())
 	}()
-	path := steps.JournalPath(cfg.StateDir, "orders-db")
+	path := steps.JournalPath(onBackend(cfg, steps.Config{}).StateDir, "orders-db")
 	recs, err := steps.ReadJournal(path)
 	if err != nil {
 		t.Fatal(err)

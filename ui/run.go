@@ -10,21 +10,17 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
 
-	"github.com/rdsbg/rdsbg/awsclient"
-	"github.com/rdsbg/rdsbg/awsclient/clock"
 	"github.com/rdsbg/rdsbg/steps"
 )
 
 // Config is everything the wizard and plain mode need; main.go fills it.
 type Config struct {
-	API      awsclient.API
-	Calls    *awsclient.CallLog
-	Clock    clock.Clock
-	StateDir string
-	Options  steps.Options // Source may be empty ⇒ source screen
-	Poll     steps.PollPolicy
-	NoColor  bool
-	Title    string // e.g. "rdsbg demo · simulator rds-postgres-legacy-proxy ×30"
+	// Backend is the engine (steps.NewBackend, built by main.go).
+	Backend Backend
+	Clock   steps.Clock
+	Options steps.Options // Source may be empty ⇒ source screen
+	NoColor bool
+	Title   string // e.g. "rdsbg demo · simulator rds-postgres-legacy-proxy ×30"
 	// Profile and Region are the AWS profile and region the run uses, for
 	// the title bar (the account comes from the source's ARN).
 	Profile string
@@ -33,17 +29,6 @@ type Config struct {
 	// scenario database); the first row when empty or absent.
 	Highlight string
 	Mode      string // "run" (default), "resume", "abort"
-	// Metrics, when set, shows the proxy's connections and green's lag
-	// from CloudWatch (steps.Config.Metrics).
-	Metrics awsclient.Metrics
-	// ProbeDSN turns on the connectivity probe (steps.Config.ProbeDSN);
-	// it holds a password and is never shown.
-	ProbeDSN string
-	// Hooks and HookTimeout: steps.Config's.
-	Hooks       []string
-	HookTimeout time.Duration
-	// GiveUp: steps.Config's (closed by a second SIGINT/SIGTERM).
-	GiveUp <-chan struct{}
 	// NextFlags are the global flags a next command needs (" --region
 	// eu-west-1 --state-dir /x"), for the epilogue (epilogue.go).
 	NextFlags string

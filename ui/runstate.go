@@ -3,7 +3,6 @@ package ui
 import (
 	"time"
 
-	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/steps"
 )
 
@@ -33,7 +32,7 @@ type runState struct {
 	// name it took at switchover, so rows follow renames.
 	greenOf   map[string]string
 	renamed   map[string]string
-	calls     []awsclient.Call
+	calls     []steps.Call
 	notices   []string
 	lastError *steps.ErrorInfo
 	finished  *steps.Finished

@@ -33,7 +33,7 @@ func wizardConfig(t *testing.T, url string, hc *http.Client, clk *clock.Virtual)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Config{API: api, Calls: calls, Clock: clk, StateDir: t.TempDir()}
+	return Config{Backend: steps.NewBackend(steps.Config{API: api, Calls: calls, Clock: clk, StateDir: t.TempDir()}), Clock: clk}
 }
 
 // pumpUntilDone feeds the engine's events and approvals into the wizard,

@@ -7,7 +7,6 @@ import (
 
 	"charm.land/lipgloss/v2"
 
-	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/steps"
 )
 
@@ -48,13 +47,13 @@ func sparkline(values []float64, width int) string {
 // metricLabel is the short name of a metric on screen.
 func metricLabel(metric string) string {
 	switch metric {
-	case awsclient.MetricClientConnections:
+	case steps.MetricClientConnections:
 		return "clients"
-	case awsclient.MetricDatabaseConnections:
+	case steps.MetricDatabaseConnections:
 		return "db conns"
-	case awsclient.MetricReplicaLag:
+	case steps.MetricReplicaLag:
 		return "lag"
-	case awsclient.MetricOldestReplicationSlotLag:
+	case steps.MetricOldestReplicationSlotLag:
 		return "slot lag"
 	}
 	return metric
@@ -103,7 +102,7 @@ func renderMetrics(st Styles, width int, m *steps.MetricsSample, name func(strin
 		room := width - lipgloss.Width(label) - lipgloss.Width(value) - 1
 		spark := sparkline(l.Values(), min(room, maxSparkWidth))
 		valueStyle := st.Bold
-		if l.Metric == awsclient.MetricClientConnections && l.Last == 0 {
+		if l.Metric == steps.MetricClientConnections && l.Last == 0 {
 			valueStyle = st.Bad
 		}
 		line := st.Muted.Render(label) + spark
@@ -172,7 +171,7 @@ func sumClients(values map[string]float64) string {
 func clientTotal(values map[string]float64) (float64, bool) {
 	total, seen := 0.0, false
 	for k, v := range values {
-		if strings.HasPrefix(k, awsclient.MetricClientConnections+"(") {
+		if strings.HasPrefix(k, steps.MetricClientConnections+"(") {
 			total += v
 			seen = true
 		}

@@ -122,24 +122,12 @@ func (w *wizard) stopRestoringView(c *Common) string {
 	return ""
 }
 
-// giveUpWith is the engine's GiveUp: closed by the signals' channel (a
-// second SIGINT/SIGTERM) or by the wizard's confirmation, whichever comes
-// first.
-func giveUpWith(signals <-chan struct{}, approver steps.Approver) <-chan struct{} {
-	b, ok := approver.(*bridge)
-	if !ok || b.stop == nil {
-		return signals
+// GiveUp makes the bridge a steps.GiveUpper: the wizard's confirmation
+// gives up beside the signals' channel (a second SIGINT/SIGTERM), whichever
+// comes first (steps.Backend.Run merges them).
+func (b *bridge) GiveUp() <-chan struct{} {
+	if b.stop == nil {
+		return nil
 	}
-	if signals == nil {
-		return b.stop.ch
-	}
-	out := make(chan struct{})
-	go func() {
-		select {
-		case <-signals:
-		case <-b.stop.ch:
-		}
-		close(out)
-	}()
-	return out
+	return b.stop.ch
 }

@@ -38,7 +38,7 @@ func (m *summaryModel) view() string {
 	default:
 		b.WriteString(st.Warn.Render("■ "+outcome) + "  ")
 	}
-	b.WriteString(fmt.Sprintf("exit %d · %s\n", f.ExitCode, proxyStateWords(f.ProxyState)))
+	b.WriteString(fmt.Sprintf("exit %d · %s\n", f.ExitCode, steps.ProxyStateWords(f.ProxyState)))
 	if f.DeploymentID != "" {
 		b.WriteString(st.Muted.Render("deployment "+f.DeploymentID) + "\n")
 	}
@@ -119,21 +119,6 @@ func (m *summaryModel) sourceID() string {
 		return m.run.plan.Source.ID
 	}
 	return "<source>"
-}
-
-// proxyStateWords says where the proxy ended up.
-func proxyStateWords(s string) string {
-	switch s {
-	case steps.ProxyOnBlue:
-		return "proxy points at blue (the original database)"
-	case steps.ProxyOnNewPrimary:
-		return "proxy points at the new primary"
-	case steps.ProxyEmpty:
-		return "PROXY HAS NO TARGET"
-	case steps.ProxyNotUsed:
-		return "no proxy involved"
-	}
-	return "proxy state " + s
 }
 
 func (m *summaryModel) ShortHelp() []key.Binding {

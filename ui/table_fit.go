@@ -3,7 +3,7 @@ package ui
 import (
 	"strings"
 
-	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/steps"
 )
 
 // Narrow layouts for the two tables whose cells are names and AWS states:
@@ -23,7 +23,7 @@ import (
 // shrinking.
 
 // kindOf is a target's TYPE and ROLE in a few letters.
-func kindOf(t awsclient.ProxyTarget) string {
+func kindOf(t steps.ProxyTarget) string {
 	kind := strings.ToLower(t.Type)
 	switch t.Type {
 	case "RDS_INSTANCE":
@@ -42,7 +42,7 @@ func kindOf(t awsclient.ProxyTarget) string {
 	return kind
 }
 
-func reasonOf(t awsclient.ProxyTarget) string {
+func reasonOf(t steps.ProxyTarget) string {
 	if t.Health.Reason != "" {
 		return t.Health.Reason
 	}
@@ -50,9 +50,9 @@ func reasonOf(t awsclient.ProxyTarget) string {
 }
 
 // compactProxyTargets is the narrow layout of renderProxyTargets.
-func compactProxyTargets(st Styles, width int, targets []awsclient.ProxyTarget) string {
+func compactProxyTargets(st Styles, width int, targets []steps.ProxyTarget) string {
 	var proxies []string
-	byProxy := map[string][]awsclient.ProxyTarget{}
+	byProxy := map[string][]steps.ProxyTarget{}
 	for _, t := range targets {
 		if _, ok := byProxy[t.ProxyName]; !ok {
 			proxies = append(proxies, t.ProxyName)
@@ -101,7 +101,7 @@ func compactProxyTargets(st Styles, width int, targets []awsclient.ProxyTarget) 
 }
 
 // memberCells are a member's change mark and green's name.
-func memberCells(m awsclient.SwitchoverMember, changed map[string]bool) (mark, target string) {
+func memberCells(m steps.SwitchoverMember, changed map[string]bool) (mark, target string) {
 	mark = " "
 	if changed[memberKey(m)] {
 		mark = "•"
@@ -114,7 +114,7 @@ func memberCells(m awsclient.SwitchoverMember, changed map[string]bool) (mark, t
 }
 
 // stackedMembers is the narrow layout of renderMembers.
-func stackedMembers(st Styles, width int, members []awsclient.SwitchoverMember, changed map[string]bool) string {
+func stackedMembers(st Styles, width int, members []steps.SwitchoverMember, changed map[string]bool) string {
 	var rows [][]string
 	var owner []int   // member index of each row
 	var isBlue []bool // the member's first line

@@ -7,7 +7,6 @@ import (
 
 	"charm.land/lipgloss/v2"
 
-	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/steps"
 )
 
@@ -100,7 +99,7 @@ func renderTraffic(st Styles, width int, t *steps.ProxyTraffic, metrics *steps.M
 func clientsOf(p steps.ProxyServing, m *steps.MetricsSample) string {
 	if m != nil {
 		for _, l := range m.Lines {
-			if l.Metric == awsclient.MetricClientConnections && l.Subject == p.Proxy && len(l.Points) > 0 {
+			if l.Metric == steps.MetricClientConnections && l.Subject == p.Proxy && len(l.Points) > 0 {
 				return fmt.Sprintf(" · %.0f clients", l.Last)
 			}
 		}

@@ -11,8 +11,6 @@ import (
 	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/rdsbg/rdsbg/awsclient"
-	"github.com/rdsbg/rdsbg/awsclient/clock"
 	"github.com/rdsbg/rdsbg/steps"
 )
 
@@ -22,7 +20,7 @@ import (
 type backend struct {
 	listSources    func(ctx context.Context) ([]steps.SourceSummary, error)
 	describe       func(ctx context.Context, source string) (steps.SourceSummary, error)
-	upgradeTargets func(ctx context.Context, engine, version string) ([]awsclient.UpgradeTarget, error)
+	upgradeTargets func(ctx context.Context, engine, version string) ([]steps.UpgradeTarget, error)
 	// parameterGroups lists the parameter groups by family (options.go's
 	// picker); nil: the form takes typed names.
 	parameterGroups func(ctx context.Context, engine string, cluster bool) (steps.ParameterGroupCatalog, error)
@@ -85,7 +83,7 @@ type wizard struct {
 	help    help.Model
 	bridge  *bridge
 	run     *runState
-	clock   clock.Clock
+	clock   steps.Clock
 	ticking bool // false in tests: time moves only by tickMsg
 	// spawn turns the engine's blocking run into a command. In a program
 	// Bubble Tea runs every command in its own goroutine; the test harness
@@ -132,7 +130,7 @@ func newWizard(ctx context.Context, cfg Config, be backend) *wizard {
 	run := newRunState()
 	clk := cfg.Clock
 	if clk == nil {
-		clk = clock.Real{}
+		clk = steps.WallClock()
 	}
 	w := &wizard{
 		ctx: ctx, cfg: cfg, be: be, common: c, help: help.New(), bridge: newBridge(), run: run, clock: clk,

@@ -1,0 +1,26 @@
+package main
+
+import (
+	"context"
+
+	"github.com/rdsbg/rdsbg/steps"
+)
+
+// prepareCommand is the set-up `plan` and `iam-policy` share: the create
+// flags checked before any AWS call, the AWS configuration loaded, the run
+// prepared (steps.Prepare) without changing anything.
+func prepareCommand(ctx context.Context, g globalFlags, c createFlags, checks steps.PreflightChoice) (steps.Prepared, error) {
+	opts := c.options()
+	if err := steps.ValidateOptions(opts); err != nil {
+		return steps.Prepared{}, exitFor(err)
+	}
+	env, err := newEnvironment(ctx, g, nil)
+	if err != nil {
+		return steps.Prepared{}, err
+	}
+	prep, err := steps.Prepare(ctx, env.api, opts, env.clock.Now, checks)
+	if err != nil {
+		return steps.Prepared{}, exitFor(err)
+	}
+	return prep, nil
+}

@@ -1,0 +1,117 @@
+package steps
+
+import (
+	"context"
+	"errors"
+)
+
+// Observer is the engine's one seam for whatever watches a run without
+// steering it (Terraform's Hook): the metrics watcher, the connectivity
+// probe and the --hook commands all hang here, and so can a caller's own
+// (Config.Observers). The engine calls it in one place per transition:
+// PlanStarted when the steps begin, Event for every event (after the
+// sink), PreStep / PostStep / StepFailed around each step, Finishing
+// when the summary is made. Embed NopObserver and override what you need.
+type Observer interface {
+	// PlanStarted: the plan's steps are about to run (again, after the
+	// fallback to detach builds a new plan).
+	PlanStarted(plan Plan)
+	// Event: every event the engine emits, in order, after the sink has
+	// it. It may be called from the AWS client's goroutines (api-call
+	// events) and must not block.
+	Event(ev Event)
+	// PreStep: the step is approved and nothing of it is done yet; ev is
+	// its step-started event, not emitted yet. An error stops the run
+	// there, before the step changes anything.
+	PreStep(ctx context.Context, ev Event) error
+	// PostStep: the step is done; ev is its step-done event.
+	PostStep(ctx context.Context, ev Event)
+	// StepFailed: the step failed with err; ev is its step-failed event.
+	StepFailed(ctx context.Context, ev Event, err error)
+	// Finishing: the run's summary is being made; an observer adds its
+	// share (the metrics per step, the probe's report) and finishes its
+	// own work before the run-finished event.
+	Finishing(f *Finished)
+}
+
+// NopObserver does nothing; embed it to implement only some transitions.
+type NopObserver struct{}
+
+func (NopObserver) PlanStarted(Plan)                         {}
+func (NopObserver) Event(Event)                              {}
+func (NopObserver) PreStep(context.Context, Event) error     { return nil }
+func (NopObserver) PostStep(context.Context, Event)          {}
+func (NopObserver) StepFailed(context.Context, Event, error) {}
+func (NopObserver) Finishing(*Finished)                      {}
+
+// observers calls every observer in order: the engine's own (metrics,
+// probe, hooks) first, then the caller's.
+type observers []Observer
+
+func (os observers) PlanStarted(plan Plan) {
+	for _, o := range os {
+		o.PlanStarted(plan)
+	}
+}
+
+func (os observers) Event(ev Event) {
+	for _, o := range os {
+		o.Event(ev)
+	}
+}
+
+// PreStep asks every observer (a notification hook is not skipped because
+// another failed) and returns the first error.
+func (os observers) PreStep(ctx context.Context, ev Event) error {
+	var errs []error
+	for _, o := range os {
+		if err := o.PreStep(ctx, ev); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return errs[0]
+}
+
+func (os observers) PostStep(ctx context.Context, ev Event) {
+	for _, o := range os {
+		o.PostStep(ctx, ev)
+	}
+}
+
+func (os observers) StepFailed(ctx context.Context, ev Event, err error) {
+	for _, o := range os {
+		o.StepFailed(ctx, ev, err)
+	}
+}
+
+func (os observers) Finishing(f *Finished) {
+	for _, o := range os {
+		o.Finishing(f)
+	}
+}
+
+// newObservers is the engine's own observers, those configured, in the
+// order they have always run: metrics, probe, hooks.
+func newObservers(e *Engine, extra []Observer) observers {
+	var os observers
+	if e.cfg.Metrics != nil {
+		os = append(os, metricsObserver{e: e})
+	}
+	if e.probe != nil {
+		os = append(os, probeObserver{e: e})
+	}
+	if e.hooks != nil {
+		os = append(os, hookObserver{e: e})
+	}
+	return append(os, extra...)
+}
+
+// isHookError: a step that failed because its own pre hook failed runs no
+// failed hook.
+func isHookError(err error) bool {
+	var he *HookError
+	return errors.As(err, &he)
+}

@@ -1,0 +1,89 @@
+package steps
+
+import (
+	"context"
+	"time"
+
+	"github.com/rdsbg/rdsbg/awsclient"
+)
+
+// Preparing a run is one fixed order, written once: discover the source,
+// resolve the upgrade against the engine catalogue, run the read-only
+// preflight checks, build the plan. `plan`, `iam-policy`, `run`, `resume`
+// and the wizard (through the engine) all prepare here; only what each does
+// with the result differs. Nothing here changes AWS.
+
+// PreflightChoice says whether a preparation runs the preflight checks: iam-policy
+// and a resume's replan need only the plan.
+type PreflightChoice bool
+
+// The two kinds of preparation.
+const (
+	WithPreflight    PreflightChoice = true
+	WithoutPreflight PreflightChoice = false
+)
+
+// Prepared is a run made ready, before anything changes.
+type Prepared struct {
+	Discovery Discovery
+	// Options are the caller's with their defaults, dated when the
+	// preparation began.
+	Options Options
+	// Upgrade is the resolved --target-engine-version; nil without one.
+	Upgrade *awsclient.UpgradeTarget
+	// Checks are the preflight rows; nil when preflight was not asked for
+	// or the preparation stopped before it (see Stage).
+	Checks []CheckResult
+	// Plan is the plan built from all of the above.
+	Plan Plan
+	// Stage is the last stage reached: a failed preparation says where it
+	// failed (the engine treats a refused upgrade as a blocked preflight,
+	// a plan that cannot be built as a failure).
+	Stage PrepareStage
+}
+
+// PrepareStage names the stages of a preparation, in order.
+type PrepareStage int
+
+// The stages.
+const (
+	StageDiscover PrepareStage = iota
+	StageUpgrade
+	StagePreflight
+	StagePlan
+)
+
+// Blocked reports a preflight check that fails: the run must not start.
+func (p Prepared) Blocked() bool { return Blocked(p.Checks) }
+
+// Prepare discovers opts.Source and prepares the run for it. now dates
+// the default deployment name and the plan (read when each is made, so a
+// virtual clock that moves during the AWS reads is honoured).
+func Prepare(ctx context.Context, api awsclient.API, opts Options, now func() time.Time, checks PreflightChoice) (Prepared, error) {
+	opts = opts.WithDefaultsAt(now())
+	d, err := Discover(ctx, api, opts.Source)
+	if err != nil {
+		return Prepared{Options: opts, Stage: StageDiscover}, err
+	}
+	return PrepareFor(ctx, api, d, opts, now, checks)
+}
+
+// PrepareFor prepares the run for a source already discovered (the engine
+// discovers first, to take the source's lock and read its journal). The
+// plan is built even when preflight blocks, so that `plan` can show both;
+// its error is then returned with the checks filled in.
+func PrepareFor(ctx context.Context, api awsclient.API, d Discovery, opts Options, now func() time.Time, checks PreflightChoice) (Prepared, error) {
+	p := Prepared{Discovery: d, Options: opts.WithDefaultsAt(now()), Stage: StageUpgrade}
+	upgrade, err := ResolveUpgrade(ctx, api, d, p.Options)
+	if err != nil {
+		return p, err
+	}
+	p.Upgrade = upgrade
+	if checks {
+		p.Stage = StagePreflight
+		p.Checks = Preflight(ctx, api, d, p.Options, upgrade)
+	}
+	p.Stage = StagePlan
+	p.Plan, err = BuildPlan(d, p.Options, upgrade, now())
+	return p, err
+}
