@@ -428,7 +428,12 @@ func killOnce(bin, base string, sc reliabilityScenario, ref reference, runArgs, 
 	}
 	// Killed after its finish record, the run is over: resume must say
 	// there is nothing to resume (exit 2) and change nothing.
-	finished := !FoldJournal(recs).Unfinished()
+	folded := FoldJournal(recs)
+	finished := !folded.Unfinished()
+	// Killed before the run wrote its plan (after the permission probe's
+	// refused calls, say): nothing was changed, so resume has nothing to
+	// resume and AWS must look untouched.
+	untouched := folded.Plan == nil
 	rcmd, rout := rdsbgCommand(bin, s.URL, stateDir, env, resumeArgs...)
 	rcode, err := runToExit(rcmd)
 	if err != nil {
@@ -456,6 +461,14 @@ func killOnce(bin, base string, sc reliabilityScenario, ref reference, runArgs, 
 	}
 	if w, ok := finishedWindow(rout.String()); !finished && (!ok || w < 0) {
 		return res, fmt.Errorf("resume after a kill at %q: run-finished event found %v, proxy-less window %d ms", res.point, ok, w)
+	}
+	if untouched {
+		if !healthy || st.DeploymentsCreated != 0 {
+			return res, fmt.Errorf("after a kill at %q, before any plan: AWS changed: %s", res.point, got)
+		}
+		res.point += " (before the plan: nothing changed)"
+		res.resumed = true
+		return res, nil
 	}
 	if got != want {
 		return res, fmt.Errorf("after a kill at %q and resume:\n got %s\nwant %s", res.point, got, want)

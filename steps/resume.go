@@ -26,7 +26,7 @@ func (e *Engine) Resume(ctx context.Context) (Finished, error) {
 	}
 	if r.prior.Plan == nil {
 		return r.finish(OutcomeFailed, &InputError{Input: "--source", ExitCode: ExitUsage,
-			Message: fmt.Sprintf("no rdsbg run to resume for %s (journal %s has no plan); start one with `rdsbg run`", r.disc.Source.ID, r.journal.Path())}, "")
+			Message: fmt.Sprintf("no rdsbg run to resume for %s (journal %s has no plan): nothing to resume; start one with `rdsbg run`", r.disc.Source.ID, r.journal.Path())}, "")
 	}
 	if !r.prior.Unfinished() {
 		// Report the finished run's proxy state (not a default "blue" after
