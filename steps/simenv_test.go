@@ -2,8 +2,10 @@ package steps
 
 import (
 	"context"
+	"flag"
 	"net/http/httptest"
 	"os"
+	"runtime"
 	"testing"
 
 	"github.com/rdsbg/rdsbg/awsclient"
@@ -74,6 +76,7 @@ func (e *simEnv) discover(t *testing.T, source string) Discovery {
 // forbids t.Parallel) and `go test ./...` stays under a minute; it removes
 // the rdsbg binary the process tests share.
 func TestMain(m *testing.M) {
+	waitBoundParallelism()
 	cleanup := simtest.IsolateProcess()
 	code := m.Run()
 	simtest.RemoveBuilt()
@@ -86,4 +89,19 @@ func TestMain(m *testing.M) {
 // Kept so that a test states that it relies on the isolation.
 func isolateAWSEnv(t *testing.T) {
 	t.Helper()
+}
+
+// waitBoundParallelism lets four heavy tests run at once unless -parallel
+// was given. They spend most of their time waiting on child processes
+// (rdsbg sim, rdsbg run) and the simulator's scaled clock, not computing:
+// with the default (GOMAXPROCS, 2 on a 2-core machine) the package used
+// about 1.1 cores for 51 s; with 4 the whole `go test ./...` takes 53 s
+// instead of 69 s on that machine (docs/performance.md).
+func waitBoundParallelism() {
+	flag.Parse()
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })
+	if !set && runtime.GOMAXPROCS(0) < 4 {
+		_ = flag.Set("test.parallel", "4")
+	}
 }
