@@ -83,7 +83,7 @@ func (r *run) compensate(ctx context.Context, cause error) (string, error) {
 		next := r.e.retryDelay(attempt)
 		since := r.emptyFrom()
 		what := "AWS, to restore the proxy's target"
-		r.compensation("attempt %d to restore %s failed (%s); the proxy has been empty for %s; trying again in %s, for as long as it takes (a second Ctrl+C or SIGTERM stops trying and leaves the proxy EMPTY)",
+		r.compensationStoppable(true, "attempt %d to restore %s failed (%s); the proxy has been empty for %s; trying again in %s, for as long as it takes (a second Ctrl+C or SIGTERM stops trying and leaves the proxy EMPTY)",
 			attempt, proxyNames(r.proxies), awsclient.Sanitize(errorInfo(err).Message), r.e.cfg.Clock.Now().Sub(since).Round(time.Second), next.Round(time.Second))
 		p := Progress{Waiting: what, Elapsed: r.e.cfg.Clock.Now().Sub(started), Polls: attempt, ProxylessSince: &since,
 			Retry: &RetryInfo{Error: errorInfo(err).Message, Failing: r.e.cfg.Clock.Now().Sub(started), NextIn: next, Attempts: attempt}}
@@ -111,7 +111,7 @@ func (r *run) compensateOnce(ctx context.Context, cause error, announced *bool) 
 		return "", err
 	}
 	if dep != nil && dep.Status == "SWITCHOVER_IN_PROGRESS" {
-		r.compensation("waiting for the switchover in progress to finish before touching the proxy")
+		r.compensationStoppable(true, "waiting for the switchover in progress to finish before touching the proxy")
 		if err := r.e.wait(ctx, waitSpec{step: StepSwitchover, what: "the switchover to finish or roll back", speed: pollFast,
 			limit: r.plan.Options.SwitchoverTimeout + r.e.cfg.Poll.SwitchoverMargin,
 			poll: func(ctx context.Context) (bool, Progress, error) {
@@ -145,7 +145,7 @@ func (r *run) compensateOnce(ctx context.Context, cause error, announced *bool) 
 		if done {
 			who = "the new primary (" + r.plan.Source.ID + ")"
 		}
-		r.compensation("re-registering %s with %s after: %v", who, proxyNames(r.proxies), cause)
+		r.compensationStoppable(true, "re-registering %s with %s after: %v", who, proxyNames(r.proxies), cause)
 		*announced = true
 	}
 	if done {
@@ -160,7 +160,7 @@ func (r *run) compensateOnce(ctx context.Context, cause error, announced *bool) 
 		return "", err
 	}
 	state := restoredState(done)
-	r.compensation("proxy restored: %s", state)
+	r.compensationStoppable(false, "proxy restored: %s", state)
 	return state, nil
 }
 
@@ -199,7 +199,7 @@ func (r *run) abandon(cause error) error {
 		names = append(names, reg.Proxy)
 	}
 	perr := &ProxyEmptyError{Proxies: names, Since: r.emptyFrom(), Commands: r.restoreCommands(), Cause: cause}
-	r.compensation("%s", perr.Error())
+	r.compensationStoppable(false, "%s", perr.Error())
 	return perr
 }
 
@@ -314,8 +314,19 @@ func (r *run) rollback(ctx context.Context) error {
 }
 
 func (r *run) compensation(format string, args ...any) {
-	msg := fmt.Sprintf(format, args...)
-	r.e.emit(Event{Type: EventCompensation, Message: msg})
+	r.compensationEvent(nil, fmt.Sprintf(format, args...))
+}
+
+// compensationStoppable is a compensation message that also says whether
+// the operator's explicit stop (a second Ctrl+C, the wizard's x) can now end
+// the attempts to restore the proxy: true while compensation tries, false
+// once it has restored the proxy, given up or handed over to a rollback.
+func (r *run) compensationStoppable(stoppable bool, format string, args ...any) {
+	r.compensationEvent(&stoppable, fmt.Sprintf(format, args...))
+}
+
+func (r *run) compensationEvent(stoppable *bool, msg string) {
+	r.e.emit(Event{Type: EventCompensation, Message: msg, Stoppable: stoppable})
 	_ = r.journal.Append(Record{Kind: RecordCompensation, Message: msg, DeploymentID: r.dep.id})
 }
 
@@ -330,7 +341,7 @@ func (r *run) rollbackOutage(ctx context.Context, orb *errOutageRollback) (Finis
 			}
 		}
 	}
-	r.compensation("rolling back: %v", orb)
+	r.compensationStoppable(false, "rolling back: %v", orb)
 	if err := r.rollback(ctx); err != nil {
 		return r.fail(ctx, fmt.Errorf("%v; the rollback did not finish: %w", orb, err))
 	}

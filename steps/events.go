@@ -30,18 +30,21 @@ const (
 
 // Event is one line of the stream. Only the fields that apply are set.
 type Event struct {
-	Time     time.Time       `json:"time"`
-	Type     EventType       `json:"type"`
-	Step     StepID          `json:"step,omitempty"`
-	Message  string          `json:"message,omitempty"`
-	Checks   []CheckResult   `json:"checks,omitempty"`
-	Plan     *Plan           `json:"plan,omitempty"`
-	Approval *Approval       `json:"approval,omitempty"`
-	Decision Decision        `json:"decision,omitempty"`
-	Progress *Progress       `json:"progress,omitempty"`
-	Traffic  *ProxyTraffic   `json:"traffic,omitempty"` // proxy-traffic (outage.go)
-	Call     *awsclient.Call `json:"call,omitempty"`
-	Error    *ErrorInfo      `json:"error,omitempty"`
+	Time     time.Time     `json:"time"`
+	Type     EventType     `json:"type"`
+	Step     StepID        `json:"step,omitempty"`
+	Message  string        `json:"message,omitempty"`
+	Checks   []CheckResult `json:"checks,omitempty"`
+	Plan     *Plan         `json:"plan,omitempty"`
+	Approval *Approval     `json:"approval,omitempty"`
+	Decision Decision      `json:"decision,omitempty"`
+	Progress *Progress     `json:"progress,omitempty"`
+	Traffic  *ProxyTraffic `json:"traffic,omitempty"` // proxy-traffic (outage.go)
+	// Stoppable, on compensation events: whether the operator's explicit
+	// stop can now end the attempts to restore the proxy (compensate.go).
+	Stoppable *bool           `json:"stoppable,omitempty"`
+	Call      *awsclient.Call `json:"call,omitempty"`
+	Error     *ErrorInfo      `json:"error,omitempty"`
 	*Finished
 }
 

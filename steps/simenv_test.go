@@ -96,7 +96,7 @@ func isolateAWSEnv(t *testing.T) {
 // (rdsbg sim, rdsbg run) and the simulator's scaled clock, not computing:
 // with the default (GOMAXPROCS, 2 on a 2-core machine) the package used
 // about 1.1 cores for 51 s; with 4 the whole `go test ./...` takes 53 s
-// instead of 69 s on that machine (docs/performance.md).
+// instead of 69 s on that machine (README, "Run the tests").
 func waitBoundParallelism() {
 	flag.Parse()
 	set := false

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"fmt"
-	"strings"
 	"sync"
 
 	"charm.land/bubbles/v2/key"
@@ -43,14 +42,10 @@ var stopRestoringKey = key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "stop
 func (w *wizard) observeStop(e steps.Event) {
 	switch e.Type {
 	case steps.EventCompensation:
-		// Only compensation (steps/compensate.go) stops at GiveUp; a
-		// rollback's or an abort's messages do not offer the question.
-		switch {
-		case strings.HasPrefix(e.Message, "re-registering"), strings.HasPrefix(e.Message, "attempt "),
-			strings.HasPrefix(e.Message, "waiting for the switchover in progress"):
-			w.stops.compensating = true
-		case strings.HasPrefix(e.Message, "proxy restored"), strings.HasPrefix(e.Message, "rolling back"):
-			w.stops.compensating = false
+		// Only compensation (steps/compensate.go) stops at GiveUp; it says
+		// on each of its events whether the stop applies now.
+		if e.Stoppable != nil {
+			w.stops.compensating = *e.Stoppable
 		}
 	case steps.EventRunFinished:
 		w.stops.compensating, w.stops.ask = false, nil
