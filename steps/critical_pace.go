@@ -66,8 +66,13 @@ func (s waitSpec) firstRead(interval time.Duration) time.Duration {
 // unsatisfied reads, and the due window at elapsed.
 func (s waitSpec) sooner(next time.Duration, reads int, elapsed time.Duration) time.Duration {
 	if s.ramp {
-		gap := time.Duration(float64(rampStart) * math.Pow(rampGrowth, float64(max(reads-1, 0))))
-		next = min(next, gap)
+		// Compared as floats: after about 140 reads the gap no longer fits
+		// a Duration, and the conversion of a too-large float turned it
+		// negative, so a wait that outlived its ramp (blue's 5–7 min
+		// registration on AWS) read back to back at the call latency's pace.
+		if gap := float64(rampStart) * math.Pow(rampGrowth, float64(max(reads-1, 0))); gap < float64(next) {
+			next = time.Duration(gap)
+		}
 	}
 	if d := s.due; d != nil && elapsed < d.to {
 		if elapsed < d.from {

@@ -66,6 +66,19 @@ func TestRampTimesAShortTransitionAndConfirmsAtTheFullInterval(t *testing.T) {
 	}
 }
 
+// A ramped wait that lasts minutes (blue's registration takes 5–7 min on
+// AWS) keeps reading at its interval: the ramp's gap outgrew a Duration
+// after about 140 reads and turned negative, and the reads came back to
+// back (found by BenchmarkAPIFootprint on AWS timings: 1,925 reads in 5 min).
+func TestRampNeverReadsFasterThanTheIntervalInALongWait(t *testing.T) {
+	at := readTimes(t, waitSpec{speed: pollFast, ramp: true}, 400)
+	for i := 20; i < len(at); i++ {
+		if gap := at[i] - at[i-1]; !near(gap, time.Second) {
+			t.Fatalf("read %d came %s after the one before, want the interval 1s", i+1, gap)
+		}
+	}
+}
+
 func TestDueWindowReadsWhenTheTransitionIsExpected(t *testing.T) {
 	due := &dueWindow{from: 2500 * time.Millisecond, to: 2800 * time.Millisecond, step: 150 * time.Millisecond, before: time.Second}
 	// Not yet at 2.5 s nor at 2.65 s: then at the window's step, then back
