@@ -137,6 +137,7 @@ func tableWidth(widths []int) int {
 func drawTable(st Styles, widths []int, cw cellWidths, headers []string, rows [][]string, cell func(row, col int) cellStyle) (string, bool) {
 	var b strings.Builder
 	b.Grow((len(rows) + 2) * (tableWidth(widths) + 16))
+	rendered := map[string]string{} // by cellStyle.key and text
 	line := func(cells []string, style func(col int) cellStyle) bool {
 		for col, c := range cells {
 			pad := widths[col] - cw.of(c)
@@ -150,6 +151,17 @@ func drawTable(st Styles, widths []int, cw cellWidths, headers []string, rows []
 				// excluded tabs, the only thing Render would change); most
 				// cells are unstyled and Render costs a microsecond each.
 				b.WriteString(c)
+			case s.key != "":
+				k := s.key + "\x00" + c
+				out, seen := rendered[k]
+				if !seen {
+					if !plainWhitespace(s.style) {
+						return false
+					}
+					out = s.style.Render(c)
+					rendered[k] = out
+				}
+				b.WriteString(out)
 			case !plainWhitespace(s.style):
 				return false
 			default:
@@ -199,9 +211,32 @@ func plainWhitespace(s lipgloss.Style) bool {
 type cellStyle struct {
 	style lipgloss.Style
 	set   bool
+	// key, when set, names the style exactly (two cells with the same key
+	// have the same style), so drawTable renders each (key, text) once per
+	// table: a poll's 51 proxy targets share a handful of states, and
+	// Render is most of the frame's cost (docs/performance.md).
+	key string
 }
 
 func styled(s lipgloss.Style) cellStyle { return cellStyle{style: s, set: true} }
+
+// memberCell is a switchover member's cell: the status style in the status
+// column, with the Changed style on top while the member has just changed.
+func memberCell(st Styles, status string, statusCol, changed bool) cellStyle {
+	var s cellStyle
+	if statusCol {
+		s = statusCell(st, status)
+	}
+	if changed {
+		s = cellStyle{style: s.style.Inherit(st.Changed), set: true, key: "changed\x00" + s.key}
+	}
+	return s
+}
+
+// statusCell is a cell styled by an AWS status alone.
+func statusCell(st Styles, status string) cellStyle {
+	return cellStyle{style: statusStyle(st, status), set: true, key: "status\x00" + status}
+}
 
 // shortARN turns arn:aws:rds:region:acct:db:orders-db into orders-db; other
 // strings pass through. Full ARNs do not fit at 80 columns and the operator
@@ -234,7 +269,7 @@ func renderTasks(st Styles, width int, tasks []steps.TaskRow) string {
 	}
 	return renderTable(st, width, []string{"TASK", "STATUS", "IN STATUS"}, rows, func(row, col int) cellStyle {
 		if col == 1 {
-			return styled(statusStyle(st, tasks[row].Status))
+			return statusCell(st, tasks[row].Status)
 		}
 		return cellStyle{}
 	})
@@ -254,14 +289,7 @@ func renderMembers(st Styles, width int, members []steps.SwitchoverMember, chang
 	headers := []string{" ", "BLUE (SOURCE)", " ", "GREEN (TARGET)", "STATUS"}
 	narrow := func() string { return stackedMembers(st, width, members, changed) } // table_fit.go
 	return renderTableOr(st, width, headers, rows, func(row, col int) cellStyle {
-		var s cellStyle
-		if col == 4 {
-			s = styled(statusStyle(st, members[row].Status))
-		}
-		if changed[memberKey(members[row])] && col != 2 {
-			s = styled(s.style.Inherit(st.Changed))
-		}
-		return s
+		return memberCell(st, members[row].Status, col == 4, changed[memberKey(members[row])] && col != 2)
 	}, narrow)
 }
 
@@ -282,7 +310,7 @@ func renderProxyTargets(st Styles, width int, targets []steps.ProxyTarget) strin
 	narrow := func() string { return compactProxyTargets(st, width, targets) } // table_fit.go
 	return renderTableOr(st, width, headers, rows, func(row, col int) cellStyle {
 		if col == 4 {
-			return styled(statusStyle(st, targets[row].Health.State))
+			return statusCell(st, targets[row].Health.State)
 		}
 		return cellStyle{}
 	}, narrow)
@@ -296,7 +324,7 @@ func renderInstances(st Styles, width int, inst []steps.InstanceRow) string {
 	}
 	return renderTable(st, width, []string{"RESOURCE", "STATUS"}, rows, func(row, col int) cellStyle {
 		if col == 1 {
-			return styled(statusStyle(st, inst[row].Status))
+			return statusCell(st, inst[row].Status)
 		}
 		return cellStyle{}
 	})
@@ -339,7 +367,7 @@ func renderTimeline(st Styles, width int, entries []steps.TimelineEntry) string 
 	}
 	return renderTable(st, width, []string{"STEP", "STARTED", "DURATION", "OUTCOME"}, rows, func(row, col int) cellStyle {
 		if col == 3 {
-			return styled(statusStyle(st, entries[row].Outcome))
+			return statusCell(st, entries[row].Outcome)
 		}
 		return cellStyle{}
 	})

@@ -81,14 +81,14 @@ func compactProxyTargets(st Styles, width int, targets []steps.ProxyTarget) stri
 			}
 			return renderTable(st, width, headers[:3], stacked, func(row, col int) cellStyle {
 				if col == 2 && health[row] != "" {
-					return styled(statusStyle(st, health[row]))
+					return statusCell(st, health[row])
 				}
 				return cellStyle{}
 			})
 		}
 		table := renderTableOr(st, width, headers, rows, func(row, col int) cellStyle {
 			if col == 2 {
-				return styled(statusStyle(st, ts[row].Health.State))
+				return statusCell(st, ts[row].Health.State)
 			}
 			return cellStyle{}
 		}, stacked)
@@ -126,13 +126,6 @@ func stackedMembers(st Styles, width int, members []steps.SwitchoverMember, chan
 	}
 	return renderTable(st, width, []string{" ", "BLUE (SOURCE) → GREEN (TARGET)", "STATUS"}, rows, func(row, col int) cellStyle {
 		m := members[owner[row]]
-		var s cellStyle
-		if col == 2 && isBlue[row] {
-			s = styled(statusStyle(st, m.Status))
-		}
-		if changed[memberKey(m)] {
-			s = styled(s.style.Inherit(st.Changed))
-		}
-		return s
+		return memberCell(st, m.Status, col == 2 && isBlue[row], changed[memberKey(m)])
 	})
 }
