@@ -7,7 +7,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/simtest"
@@ -124,21 +123,14 @@ func TestProcessLostJournalFoundThroughTheTag(t *testing.T) {
 // processTimeout) until a logical record satisfies want. If the process
 // ends first, exited is true and waitErr is what Wait returned.
 func waitForRecord(journal string, want func(Record) bool, done <-chan error) (found, exited bool, waitErr error) {
-	deadline := time.After(processTimeout)
-	for {
+	return waitForJournal(func() bool {
 		for _, r := range logicalRecords(journal) {
 			if want(r) {
-				return true, false, nil
+				return true
 			}
 		}
-		select {
-		case err := <-done:
-			return false, true, err
-		case <-deadline:
-			return false, false, nil
-		case <-time.After(250 * time.Microsecond):
-		}
-	}
+		return false
+	}, done)
 }
 
 // detachedTagOn is the proxy's rdsbg:detached tag value, "" without one.

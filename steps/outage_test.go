@@ -294,30 +294,10 @@ func TestProbeReportsDowntimePerOutageWindow(t *testing.T) {
 }
 
 // crashAfter runs eng.Run and stops it dead at the first journal record
-// after an event for which arm reports true.
+// after an event for which arm reports true (crashDuring, outage_bound_test.go).
 func crashAfter(t *testing.T, env *engineEnv, eng *Engine, arm func(Event) bool) {
 	t.Helper()
-	armed := false
-	env.events.hook = func(ev Event) {
-		if arm(ev) {
-			armed = true
-		}
-	}
-	defer func() { env.events.hook = nil }()
-	eng.journalHook = func() {
-		if armed {
-			panic(crashSignal{})
-		}
-	}
-	defer func() {
-		if p := recover(); p != nil {
-			if _, ok := p.(crashSignal); !ok {
-				panic(p)
-			}
-		}
-	}()
-	_, _ = eng.Run(context.Background())
-	t.Fatal("the run did not crash")
+	crashDuring(t, env, eng, eng.Run, arm)
 }
 
 // abort after a crash with the proxy empty: the window from the journal is

@@ -326,9 +326,16 @@ func countLogical(path string) int {
 // is what Wait returned; if the bound passes first, both reached and
 // exited are false.
 func waitForRecords(journal string, n int, done <-chan error) (reached, exited bool, waitErr error) {
+	return waitForJournal(func() bool { return countLogical(journal) >= n }, done)
+}
+
+// waitForJournal polls cond (every 250 µs, bounded by processTimeout)
+// until it holds, or the process ends first (exited, with what Wait
+// returned).
+func waitForJournal(cond func() bool, done <-chan error) (reached, exited bool, waitErr error) {
 	deadline := time.After(processTimeout)
 	for {
-		if countLogical(journal) >= n {
+		if cond() {
 			return true, false, nil
 		}
 		select {
