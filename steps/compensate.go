@@ -81,12 +81,14 @@ func (r *run) compensate(ctx context.Context, cause error) (string, error) {
 			return ProxyEmpty, r.abandon(cause)
 		}
 		next := r.e.retryDelay(attempt)
-		since := r.emptyFrom()
 		what := "AWS, to restore the proxy's target"
-		r.compensationStoppable(true, "attempt %d to restore %s failed (%s); the proxy has been empty for %s; trying again in %s, for as long as it takes (a second Ctrl+C or SIGTERM stops trying and leaves the proxy EMPTY)",
-			attempt, proxyNames(r.proxies), awsclient.Sanitize(errorInfo(err).Message), r.e.cfg.Clock.Now().Sub(since).Round(time.Second), next.Round(time.Second))
-		p := Progress{Waiting: what, Elapsed: r.e.cfg.Clock.Now().Sub(started), Polls: attempt, ProxylessSince: &since,
+		r.compensationStoppable(true, "attempt %d to restore %s failed (%s); %s; trying again in %s, for as long as it takes (a second Ctrl+C or SIGTERM stops trying and leaves the proxy EMPTY)",
+			attempt, proxyNames(r.proxies), awsclient.Sanitize(errorInfo(err).Message), r.emptyWords(), next.Round(time.Second))
+		p := Progress{Waiting: what, Elapsed: r.e.cfg.Clock.Now().Sub(started), Polls: attempt,
 			Retry: &RetryInfo{Error: errorInfo(err).Message, Failing: r.e.cfg.Clock.Now().Sub(started), NextIn: next, Attempts: attempt}}
+		if since, ok := r.outages.emptySince(); ok {
+			p.ProxylessSince = &since
+		}
 		r.e.emit(Event{Type: EventProgress, Step: r.restoringStep(), Progress: &p})
 		if err := r.e.cfg.Clock.Sleep(cctx, next); err != nil {
 			return ProxyEmpty, r.abandon(cause)
@@ -133,7 +135,6 @@ func (r *run) compensateOnce(ctx context.Context, cause error, announced *bool) 
 	}
 	n := len(r.proxies)
 	if v.all(n) && v.healthyAll(n) {
-		r.closeProxyless()
 		return restoredState(done), nil
 	}
 	if r.continueWithoutProxy && !done {
@@ -171,9 +172,27 @@ func restoredState(switchedOver bool) string {
 	return ProxyOnBlue
 }
 
-// emptyFrom is when the proxy lost its target, as well as the run knows.
+// emptyFrom is when the proxy lost its target, as AWS showed it (the
+// outage book); now when no read showed it empty.
 func (r *run) emptyFrom() time.Time {
-	return r.proxyless.emptyFrom(r.prior.ProxylessAt, r.e.cfg.Clock.Now())
+	if since, ok := r.outages.emptySince(); ok {
+		return since
+	}
+	return r.e.cfg.Clock.Now()
+}
+
+// emptyWords says how long the proxy has been empty, from what AWS
+// showed: a proxy that could not be read is "unknown", never "empty for
+// 0s" (issue 20, case C2).
+func (r *run) emptyWords() string {
+	now := r.e.cfg.Clock.Now()
+	if since, ok := r.outages.emptySince(); ok {
+		return "the proxy has been EMPTY for " + FormatDuration(now.Sub(since))
+	}
+	if since, ok := r.outages.unreadSince(); ok {
+		return fmt.Sprintf("the proxy's state is unknown: AWS could not be read since %s", since.UTC().Format("15:04:05"))
+	}
+	return "AWS has not shown the proxy empty"
 }
 
 // restoreCommands are the AWS CLI lines that give every original proxy its

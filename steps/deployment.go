@@ -109,7 +109,7 @@ func (r *run) adopt(id string) {
 // spent in their current status.
 func (r *run) depProgress(dep awsclient.Deployment) Progress {
 	now := r.e.cfg.Clock.Now()
-	p := Progress{DeploymentID: dep.ID, DeploymentStatus: dep.Status, StatusDetails: dep.StatusDetails, Members: dep.Members, ProxylessSince: r.proxyless.openSince()}
+	p := Progress{DeploymentID: dep.ID, DeploymentStatus: dep.Status, StatusDetails: dep.StatusDetails, Members: dep.Members, ProxylessSince: r.outages.criticalSince()}
 	for _, t := range dep.Tasks {
 		p.Tasks = append(p.Tasks, r.taskRow(t.Name, t.Status, now))
 	}

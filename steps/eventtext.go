@@ -333,14 +333,14 @@ func PlainSummary(f Finished, noAnswer bool) string {
 	} else {
 		fmt.Fprintf(&b, "Run finished: %s (exit %d); %s\n", f.Outcome, f.ExitCode, ProxyStateWords(f.ProxyState))
 	}
-	if f.ProxylessWindowMS > 0 {
-		fmt.Fprintf(&b, "Proxy-less window: %s\n", FormatDuration(time.Duration(f.ProxylessWindowMS)*time.Millisecond))
+	if h := f.OutageHeadline(); h != "" {
+		fmt.Fprintf(&b, "%s\n", upperFirst(h))
+	}
+	for _, w := range f.ProxyOutages {
+		fmt.Fprintf(&b, "  %s\n", OutageLine(w))
 	}
 	if f.SwitchoverMS > 0 {
 		fmt.Fprintf(&b, "Switchover: %s\n", FormatDuration(time.Duration(f.SwitchoverMS)*time.Millisecond))
-	}
-	if len(f.ProxyOutages) > 0 {
-		fmt.Fprintf(&b, "Proxy outages:%s\n", OutageLines(f.ProxyOutages, f.ProxyOutageTotalMS, "\n  "))
 	}
 	for _, t := range f.Timeline {
 		if t.ApprovalWait >= time.Second {
@@ -372,13 +372,15 @@ func PlainSummary(f Finished, noAnswer bool) string {
 func finishedLog(f Finished, message string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "finished: %s (exit %d), proxy %s", f.Outcome, f.ExitCode, f.ProxyState)
-	if f.ProxylessWindowMS > 0 {
-		fmt.Fprintf(&b, ", proxy-less window %s", (time.Duration(f.ProxylessWindowMS) * time.Millisecond).String())
+	if h := f.OutageHeadline(); h != "" {
+		b.WriteString(", " + h)
 	}
 	if f.SwitchoverMS > 0 {
 		fmt.Fprintf(&b, ", switchover %s", (time.Duration(f.SwitchoverMS) * time.Millisecond).String())
 	}
-	b.WriteString(OutageLines(f.ProxyOutages, f.ProxyOutageTotalMS, "\n  "))
+	for _, w := range f.ProxyOutages {
+		b.WriteString("\n  " + OutageLine(w))
+	}
 	for _, k := range slices.Sorted(maps.Keys(f.Renames)) {
 		fmt.Fprintf(&b, "\n  renamed %s → %s", k, f.Renames[k])
 	}
@@ -412,6 +414,22 @@ func finishedLog(f Finished, message string) string {
 		b.WriteString("\n  runbook: " + f.RunbookPath)
 	}
 	return b.String()
+}
+
+// OutageHeadline is the run's one outage figure (outage.go), "" when no
+// proxy is involved.
+func (f Finished) OutageHeadline() string {
+	if f.ProxyState == ProxyNotUsed && len(f.ProxyOutages) == 0 {
+		return ""
+	}
+	return OutageHeadline(f.ProxyOutages)
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 // FormatDuration prints 4s, 2m05s, 1h02m03s: compact and fixed-format so

@@ -38,16 +38,15 @@ func (r *run) finish(outcome string, err error, proxyState string) (Finished, er
 	}
 	r.untagIfServing(proxyState)
 	f := Finished{
-		Outcome:           outcome,
-		ExitCode:          ExitCode(err),
-		ProxyState:        proxyState,
-		ProxylessWindowMS: r.proxyless.window.Milliseconds(),
-		SwitchoverMS:      r.switchoverDuration.Milliseconds(),
-		Timeline:          r.timeline,
-		JournalPath:       r.journal.Path(),
-		RunbookPath:       r.saveRunbook(),
-		DeploymentID:      r.dep.id,
-		Source:            r.disc.Source.ID,
+		Outcome:      outcome,
+		ExitCode:     ExitCode(err),
+		ProxyState:   proxyState,
+		SwitchoverMS: r.switchoverDuration.Milliseconds(),
+		Timeline:     r.timeline,
+		JournalPath:  r.journal.Path(),
+		RunbookPath:  r.saveRunbook(),
+		DeploymentID: r.dep.id,
+		Source:       r.disc.Source.ID,
 	}
 	f.Leftovers, f.FinalSnapshot = r.leftovers(outcome)
 	f.Green = r.readyGreen
@@ -58,7 +57,8 @@ func (r *run) finish(outcome string, err error, proxyState string) (Finished, er
 	f.OldBlue = r.oldBlueState(f.Timeline)
 	f.ProxyOutages = r.outageSummary()
 	f.ProxyOutageTotalMS = OutageTotalMS(f.ProxyOutages)
-	r.e.observers.Finishing(&f) // metrics per step, the probe's report; hooks done
+	f.ProxylessWindowMS = CriticalMS(f.ProxyOutages) // the critical section's share, across resumes
+	r.e.observers.Finishing(&f)                      // metrics per step, the probe's report; hooks done
 	msg := finishMessage(outcome, proxyState, err, r.disc.Source.ID, len(r.names.renames) > 0 || r.switchedOver())
 	if isProxyEmptyError(err) {
 		msg = err.Error()

@@ -899,7 +899,7 @@ func TestResumeOnAClockBehindTheJournalNeverReportsANegativeWindow(t *testing.T)
 	}
 	k := 0
 	for i, r := range ref.journal(t, "orders-db") {
-		if r.Kind == RecordProxyless && r.State == "open" {
+		if r.Kind == RecordOutage && r.State == "open" && r.Outage.Cause == OutageCriticalSection {
 			k = i + 1
 			break
 		}
@@ -919,6 +919,16 @@ func TestResumeOnAClockBehindTheJournalNeverReportsANegativeWindow(t *testing.T)
 	}
 	if f.ProxylessWindowMS <= 0 || f.ProxylessWindowMS > int64(time.Hour/time.Millisecond) {
 		t.Errorf("proxy-less window %d ms after a resume on a clock 1 h behind", f.ProxylessWindowMS)
+	}
+	// Case T1: the critical window is never 0 s, is marked a lower bound,
+	// and the total holds it.
+	for _, w := range f.ProxyOutages {
+		if w.Cause == OutageCriticalSection && (w.DurationMS <= 0 || !w.AtLeast) {
+			t.Errorf("critical window %+v: want a lower bound above 0 s", w)
+		}
+	}
+	if f.ProxyOutageTotalMS < f.ProxylessWindowMS || !strings.Contains(OutageHeadline(f.ProxyOutages), "at least") {
+		t.Errorf("total %d ms below the critical share %d ms, or headline %q not a lower bound", f.ProxyOutageTotalMS, f.ProxylessWindowMS, OutageHeadline(f.ProxyOutages))
 	}
 	said := false
 	for _, ev := range env.events.ofType(EventNotice) {

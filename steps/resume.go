@@ -125,10 +125,9 @@ func (r *run) restoreFromJournal() {
 		r.dep.id = r.plan.Deployment
 	}
 	r.continueWithoutProxy = j.ContinueWithoutProxy
-	r.restoreOutages(j.Outages)
-	if ahead := r.proxyless.restore(j.ProxylessAt, r.e.cfg.Clock.Now()); ahead != nil {
-		r.e.notice(StepDetachProxyBlue, "the journal's clock is ahead of this machine's (the proxy lost its target at %s): the proxy-less window is measured from this resume, so it is a lower bound",
-			ahead.UTC().Format(time.RFC3339))
+	if r.restoreOutages(j) { // outage.go
+		r.e.notice(StepDetachProxyBlue, "the journal's clock is ahead of this machine's (its last record is at %s): the outage windows still open are measured on the journal's clock as if no time passed between its last record and this resume, so they are lower bounds",
+			j.LastRecordAt.UTC().Format(time.RFC3339))
 	}
 	r.names.restore(j.Renames, j.OldBlue)
 	r.restoreTasks()
@@ -144,9 +143,6 @@ func (r *run) resumeMarkers() []Record {
 	sort.Slice(out, func(i, k int) bool { return out[i].Step < out[k].Step })
 	if r.dep.id != "" {
 		out = append(out, Record{Kind: RecordDeployment, DeploymentID: r.dep.id})
-	}
-	if since := r.proxyless.openSince(); since != nil {
-		out = append(out, Record{Kind: RecordProxyless, State: "open", Message: "carried over: " + since.UTC().Format("2006-01-02T15:04:05.000Z")})
 	}
 	out = append(out, r.outageMarkers()...)
 	if r.names.known() {

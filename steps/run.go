@@ -25,16 +25,15 @@ type run struct {
 
 	unsubscribe func() // stops the call log feeding this run
 
-	dep       deploymentRef        // the run's deployment (deployment.go)
-	proxies   []ProxyRegistration  // original registrations: the rollback record
-	proxyless proxyless            // the proxy's empty times (proxyless.go)
-	names     renameBook           // what the switchover renamed (renames.go)
-	outages   outageBook           // outage windows and the live traffic line (outage.go)
-	tags      proxyTagState        // proxies' ARNs and rdsbg:detached tags (proxy_tags.go)
-	events    eventWatch           // RDS events read for explanations (rdsevents.go)
-	pace      criticalPace         // what paces the critical waits (critical_pace.go)
-	taskSeen  map[string]taskSince // deployment task → when its status was first seen (tasks.go)
-	timeline  []TimelineEntry      // every step's outcome, for the summary (step.go)
+	dep      deploymentRef        // the run's deployment (deployment.go)
+	proxies  []ProxyRegistration  // original registrations: the rollback record
+	names    renameBook           // what the switchover renamed (renames.go)
+	outages  outageBook           // the proxies' empty time and the live traffic line (outage.go)
+	tags     proxyTagState        // proxies' ARNs and rdsbg:detached tags (proxy_tags.go)
+	events   eventWatch           // RDS events read for explanations (rdsevents.go)
+	pace     criticalPace         // what paces the critical waits (critical_pace.go)
+	taskSeen map[string]taskSince // deployment task → when its status was first seen (tasks.go)
+	timeline []TimelineEntry      // every step's outcome, for the summary (step.go)
 
 	// The operator's answers in this process.
 	criticalApproved bool          // the critical section is approved (runner.go)

@@ -108,7 +108,7 @@ func (e *Engine) begin(ctx context.Context, source string) (r *run, err error) {
 	e.setJournal(j)
 	r = &run{e: e, api: e.cfg.API, disc: d, journal: j, lock: lock, prior: prior, unsubscribe: unsubscribe,
 		taskSeen: map[string]taskSince{}}
-	e.proxyEmpty = r.proxyEmptyNow
+	e.proxyEmpty = r.outages.empty
 	return r, nil
 }
 

@@ -193,7 +193,10 @@ func (s StatusReport) Text() string {
 		fmt.Fprintf(&b, "  %s → %s %s %s\n", t.ProxyName, t.RdsResourceID, t.Type, t.Health.State)
 	}
 	if len(s.Outages) > 0 {
-		b.WriteString("proxy outages:" + OutageLines(s.Outages, OutageTotalMS(s.Outages), "\n  ") + "\n")
+		b.WriteString("outage:     " + OutageHeadline(s.Outages) + "\n")
+		for _, w := range s.Outages {
+			b.WriteString("  " + OutageLine(w) + "\n")
+		}
 	}
 	if len(s.Steps) > 0 {
 		b.WriteString("steps:\n")

@@ -115,11 +115,11 @@ func (e *errOutageRollback) Error() string {
 func (e *errOutageRollback) Unwrap() error { return e.err }
 
 // blueOutageSince is when the proxy lost blue before the creation: the
-// earliest of this process's deregistration, the open outage windows the
-// journal carried over for the run's proxies (outage.go: a resume
-// re-records them with their first start, so the bound counts from the
-// first outage across any number of resumes) and the journal's record of
-// detach-proxy starting. Now only when none is known.
+// earliest of the outage book's empty times (this process's deregistration
+// and the open windows the journal carried over: a resume re-records them
+// with their first start, so the bound counts from the first outage across
+// any number of resumes) and the journal's record of detach-proxy
+// starting. Now only when none is known.
 func (r *run) blueOutageSince() time.Time {
 	now := r.e.cfg.Clock.Now()
 	since := now
@@ -128,13 +128,8 @@ func (r *run) blueOutageSince() time.Time {
 			since = t
 		}
 	}
-	if r.proxyless.detachedAt != nil {
-		earlier(*r.proxyless.detachedAt)
-	}
-	for _, reg := range r.proxies {
-		if p := r.outages.proxies[reg.Proxy]; p != nil && p.emptySince != nil {
-			earlier(*p.emptySince)
-		}
+	if t, ok := r.outages.emptySince(); ok {
+		earlier(t)
 	}
 	if t, ok := r.prior.Started[StepDetachProxy]; ok {
 		earlier(t)

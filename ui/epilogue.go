@@ -55,6 +55,9 @@ func Epilogue(in EpilogueInput) string {
 	}
 	fmt.Fprintf(&b, "rdsbg: %s (exit %d) for %s\n", strings.ToUpper(f.Outcome), in.Code, src)
 	fmt.Fprintf(&b, "  Traffic:  production goes %s\n", f.TrafficLine(src, in.Proxies))
+	if h := f.OutageHeadline(); h != "" {
+		fmt.Fprintf(&b, "  Outage:   %s\n", h)
+	}
 	if f.Green != nil && f.Outcome == steps.OutcomeReady {
 		lag := f.Green.Lag
 		if lag == "" {

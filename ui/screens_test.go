@@ -359,7 +359,7 @@ func TestSummaryShowsTimelineWindowRenamesAndPaths(t *testing.T) {
 	if h.w.front != screenSummary {
 		t.Fatal("run-finished did not show the summary")
 	}
-	h.mustShow("✓ DONE", "exit 0", "proxy points at the new primary", "proxy-less window 47s", "switchover 38s",
+	h.mustShow("✓ DONE", "exit 0", "proxy points at the new primary", "proxy outage 1m58s in 2 windows (critical section 47s)", "switchover 38s",
 		"detach-proxy-blue", "orders-db → orders-db-old1", "orders-db-green-a1b2c3 → orders-db", "Journal /var/lib/rdsbg/orders-db.jsonl")
 	h.send(runDoneMsg{finished: *finishedEvent().Finished})
 	h.keys("q")
@@ -373,6 +373,11 @@ func finishedEvent() steps.Event {
 	e.Finished = &steps.Finished{
 		Outcome: steps.OutcomeDone, ExitCode: 0, ProxyState: steps.ProxyOnNewPrimary,
 		ProxylessWindowMS: 47000, SwitchoverMS: 38000, DeploymentID: "bgd-abc123",
+		ProxyOutages: []steps.OutageWindow{
+			{Step: steps.StepDetachProxy, Start: t0.Add(time.Minute), DurationMS: 71_000, Cause: steps.OutageDetachBeforeCreate, Proxies: []string{"orders-proxy"}},
+			{Step: steps.StepDetachProxyBlue, Start: t0.Add(35 * time.Minute), DurationMS: 47_000, Cause: steps.OutageCriticalSection, Proxies: []string{"orders-proxy"}},
+		},
+		ProxyOutageTotalMS: 118_000,
 		Timeline: []steps.TimelineEntry{
 			{Step: steps.StepPreflight, Started: t0, Duration: 3 * time.Second, Outcome: "done"},
 			{Step: steps.StepDetachProxy, Started: t0.Add(time.Minute), Duration: 12 * time.Second, Outcome: "done"},

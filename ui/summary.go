@@ -43,8 +43,11 @@ func (m *summaryModel) view() string {
 		b.WriteString(st.Muted.Render("deployment "+f.DeploymentID) + "\n")
 	}
 	var facts []string
-	if f.ProxylessWindowMS > 0 || f.ProxyState != steps.ProxyNotUsed {
-		facts = append(facts, "proxy-less window "+st.Bold.Render(formatDuration(time.Duration(f.ProxylessWindowMS)*time.Millisecond)))
+	if h := f.OutageHeadline(); h != "" {
+		// The one outage figure: every window's total, the critical
+		// section's share beside it (the same words as run-finished,
+		// status and the epilogue).
+		facts = append(facts, st.Bold.Render(h))
 	}
 	if f.SwitchoverMS > 0 {
 		facts = append(facts, "switchover "+st.Bold.Render(formatDuration(time.Duration(f.SwitchoverMS)*time.Millisecond)))

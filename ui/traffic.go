@@ -149,25 +149,30 @@ func renderOutages(st Styles, width int, f *steps.Finished) string {
 	if f == nil || len(f.ProxyOutages) == 0 {
 		return ""
 	}
+	// The styled layout of the line model every output reads
+	// (steps.OutageRow); the headline is the summary's first line.
 	var b strings.Builder
 	b.WriteString(st.Heading.Render("Proxy outages") + "\n")
 	for _, w := range f.ProxyOutages {
-		line := fmt.Sprintf("%-9s %-18s %s", formatDuration(w.Duration()), w.Step, strings.Join(w.Proxies, ", "))
+		row := w.Row()
+		line := fmt.Sprintf("%-9s %-18s %s", row.Duration, row.Step, row.Proxies)
 		style := st.Warn
-		if w.Open {
-			line += " · STILL EMPTY"
+		if row.Open {
+			line = fmt.Sprintf("%-9s %-18s %s · STILL EMPTY", formatDuration(w.Duration()), row.Step, row.Proxies)
 			style = st.Bad
 		}
-		if w.AppDowntimeMS != nil {
+		if row.Unknown != "" {
+			line += " · " + row.Unknown
+		}
+		if row.Apps != "" {
 			// The probe's figure before the cause: it must survive a
 			// narrow terminal.
-			line += " · applications cut off " + formatDuration(time.Duration(*w.AppDowntimeMS)*time.Millisecond)
+			line += " · " + row.Apps
 		}
-		line += " · " + steps.CauseWords(w.Cause)
+		line += " · " + row.Cause
 		b.WriteString(style.Render(truncate(line, width)) + "\n")
 	}
-	b.WriteString(st.Bold.Render(truncate(fmt.Sprintf("total %s in %d window(s)", formatDuration(time.Duration(f.ProxyOutageTotalMS)*time.Millisecond), len(f.ProxyOutages)), width)))
-	return b.String()
+	return strings.TrimRight(b.String(), "\n")
 }
 
 // trafficLine is the wizard's header line during a run (w.header, drawn

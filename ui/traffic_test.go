@@ -145,7 +145,7 @@ func TestSummaryListsEveryOutageWindow(t *testing.T) {
 	f.Finished.ProxyOutageTotalMS = 136_000
 	h.send(eventMsg{event: f})
 	h.mustShow("Proxy outages", "1m11s", "detach-proxy", "deregistered before the deployment's creation",
-		"1m05s", "detach-proxy-blue", "critical section", "applications cut off 1m02s", "total 2m16s in 2 window(s)")
+		"1m05s", "detach-proxy-blue", "critical section", "applications cut off for about 1m02s", "proxy outage 2m16s in 2 windows (critical section 1m05s)")
 }
 
 // Plain mode prints one line at each change of what a proxy serves, and
@@ -169,7 +169,7 @@ func TestPlainPrintsTrafficChangesAndOutageWindows(t *testing.T) {
 		t.Errorf("%d traffic lines, want one per change:\n%s", len(traffic), strings.Join(traffic, "\n"))
 	}
 	for _, want := range []string{"PROXY orders-proxy EMPTY: no target since", "PROXY orders-proxy → orders-db (blue) AVAILABLE", "PROXY orders-proxy → orders-db (new-primary) AVAILABLE",
-		"Proxy outages:", "during detach-proxy from", "during detach-proxy-blue from", "proxy outage total"} {
+		"Proxy outage ", "in 2 windows (critical section ", "during detach-proxy from", "during detach-proxy-blue from"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("plain output lacks %q", want)
 		}
