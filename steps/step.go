@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/rdsbg/rdsbg/awsclient"
@@ -26,6 +27,12 @@ type stepDef struct {
 	// bind gives the step its implementation for one run. nil: the step
 	// runs before the plan exists (preflight) and the runner passes over it.
 	bind func(r *run, ps PlannedStep) stepImpl
+	// empties: the step (when it is not a check) deregisters the source
+	// from its proxies; refills: it registers it again. No question may
+	// wait between the two (design.md, the first rule): the operator's one
+	// confirmation of the emptying step covers every step up to the refill
+	// (coveredBy), and the critical section has its own (runner.go).
+	empties, refills bool
 }
 
 // stepOutcome is what observe found.
@@ -93,11 +100,8 @@ func (r *run) runStep(ctx context.Context, ps PlannedStep, impl stepImpl) error 
 		return nil
 	}
 	var approvalWait time.Duration
-	if outcome == stepTodo && impl.apply != nil && !ps.CheckOnly && ps.Severity != SeverityReadOnly && !ps.Critical && !impl.unasked && !r.approved[ps.ID] {
-		a := Approval{Kind: "step", Step: ps.ID, Title: ps.Title, Text: ps.Effect + "\n" + ps.Why, Severity: ps.Severity, CLI: ps.CLI}
-		if ps.Severity == SeveritySevere {
-			a.Confirm = r.plan.Source.ID
-		}
+	if outcome == stepTodo && r.asksFor(ps, impl) {
+		a, covered := r.stepApproval(ps)
 		asked := r.e.cfg.Clock.Now()
 		err := r.ask(ctx, a)
 		// The operator's thinking time is not the step's work: measured
@@ -109,7 +113,9 @@ func (r *run) runStep(ctx context.Context, ps PlannedStep, impl stepImpl) error 
 		if r.approved == nil {
 			r.approved = map[StepID]bool{}
 		}
-		r.approved[ps.ID] = true
+		for _, c := range covered {
+			r.approved[c.ID] = true
+		}
 	}
 	msg := ps.Title
 	if outcome == stepApplied {
@@ -154,6 +160,66 @@ func (r *run) runStep(ctx context.Context, ps PlannedStep, impl stepImpl) error 
 	}
 	r.timeline = append(r.timeline, TimelineEntry{Step: ps.ID, Started: started, Duration: dur, Outcome: result, ApprovalWait: approvalWait})
 	return nil
+}
+
+// asksFor reports whether the runner puts ps to the operator before its
+// change, once observe found the change still to do.
+func (r *run) asksFor(ps PlannedStep, impl stepImpl) bool {
+	return impl.apply != nil && !ps.CheckOnly && ps.Severity != SeverityReadOnly && !ps.Critical && !impl.unasked && !r.approved[ps.ID]
+}
+
+// coveredBy is what the operator's answer to ps decides: ps itself and,
+// when ps empties a proxy, every step after it up to the one that fills it
+// again, which then follow at once (issue 21: the detach procedure's
+// deregistration and the create call are one severe decision; a prompt
+// between them kept production's proxy empty while it waited).
+func (r *run) coveredBy(ps PlannedStep) []PlannedStep {
+	out := []PlannedStep{ps}
+	def, _ := stepDefOf(ps.ID)
+	if !def.empties || ps.CheckOnly {
+		return out
+	}
+	after := false
+	for _, next := range r.plan.Steps {
+		if next.ID == ps.ID {
+			after = true
+			continue
+		}
+		if !after {
+			continue
+		}
+		if d, _ := stepDefOf(next.ID); d.refills {
+			break
+		}
+		out = append(out, next)
+	}
+	return out
+}
+
+// stepApproval is the question for ps and the steps the answer covers:
+// one title, every effect, every command, the most severe severity.
+func (r *run) stepApproval(ps PlannedStep) (Approval, []PlannedStep) {
+	covered := r.coveredBy(ps)
+	a := Approval{Kind: "step", Step: ps.ID, Title: ps.Title, Text: ps.Effect + "\n" + ps.Why, Severity: ps.Severity, CLI: ps.CLI}
+	for _, c := range covered[1:] {
+		a.Title += ", then " + lowerFirst(c.Title)
+		a.Text += fmt.Sprintf("\nThen, at once and without another question, %s: %s.", c.ID, lowerFirst(c.Title))
+		a.CLI = append(a.CLI, c.CLI...)
+		if c.Severity == SeveritySevere {
+			a.Severity = SeveritySevere
+		}
+	}
+	if a.Severity == SeveritySevere {
+		a.Confirm = r.plan.Source.ID
+	}
+	return a, covered
+}
+
+func lowerFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToLower(s[:1]) + s[1:]
 }
 
 func (r *run) setCurrent(id StepID) {

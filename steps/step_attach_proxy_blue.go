@@ -32,7 +32,7 @@ func planAttachProxyBlue(b planBuilder) (PlannedStep, bool) {
 	}
 	return PlannedStep{
 		ID: StepAttachProxyBlue, Title: "Register the proxies with blue again", Severity: SeverityReversible,
-		Why:    "Production traffic through the proxy resumes on blue at once, while green is still provisioning: the proxy is empty only for the create call plus this registration.",
+		Why:    "Blue is registered with the proxy again at once, while green is still provisioning; traffic through the proxy resumes when the target turns AVAILABLE (about 5 minutes on AWS): the proxy is empty only for the create call plus this registration.",
 		Effect: fmt.Sprintf("The %s %s to %s again once the target is AVAILABLE. If AWS refuses the registration, rdsbg retries every %s; after --max-proxy-outage %s it deletes the deployment with its green and restores the original targets.", proxies, b.verb("routes", "route"), src.ID, DefaultPollPolicy().Slow, b.o.maxProxyOutage()),
 		CLI: append(b.each(func(p string) string { return b.cli.register(p, src) }),
 			b.each(func(p string) string { return b.cli.describeTargets(p) + "   # repeat until AVAILABLE" })...),
