@@ -90,6 +90,8 @@ func (f Finished) NextStep(source string) (command, why string) {
 		return "", "the change is done"
 	case f.Outcome == OutcomeDone:
 		return "", "the run is done"
+	case f.Outcome == OutcomeBlocked && f.ExitCode == ExitUsage:
+		return "", "fix the flag or input the message names, then run again; nothing was changed"
 	case f.Outcome == OutcomeBlocked:
 		return "rdsbg plan --source " + source, "fix what stopped the run (a failed preflight check, a permission, a refused first call), then check the plan again; nothing was changed"
 	case f.Outcome == OutcomeRolledBack:

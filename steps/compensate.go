@@ -267,6 +267,20 @@ func (r *run) fail(ctx context.Context, err error) (Finished, error) {
 // fallbackToDetach handles a creation refused under auto mode's native
 // plan: nothing has changed yet, so ask, re-plan in detach and go on.
 func (r *run) fallbackToDetach(ctx context.Context, fb *errFallbackDetach) error {
+	opts := r.plan.Options
+	opts.ProxyMode = ProxyModeDetach
+	d2 := r.disc
+	d2.Proxies = r.proxies
+	plan, err := BuildPlan(d2, opts, r.upgrade, r.e.cfg.Clock.Now())
+	if err != nil {
+		return err
+	}
+	// Headless without --confirm: the detach procedure's severe steps
+	// could not be approved, so say it now, while nothing has changed,
+	// as bad usage (exit 2), not later as a decline (walkthrough D13).
+	if cerr := r.e.checkPlan(plan, r.prior.Done); cerr != nil {
+		return fmt.Errorf("AWS refused to create the deployment while %s is a proxy target (%s), so only the detach procedure remains: %w", r.plan.Source.ID, awsWords(fb.err), cerr)
+	}
 	info := errorInfo(fb.err)
 	text := fmt.Sprintf("AWS refused to create the blue/green deployment while %s is a target of %s (%s). Native RDS Proxy support does not apply to this database. Nothing has been changed. rdsbg can switch to the detach procedure: deregister the proxy, create the deployment, register blue again at once while green is provisioning, and detach/re-attach around the switchover. %s",
 		r.plan.Source.ID, proxyNames(r.proxies), awsWords(fb.err), detachOutageNote(proxyNames(r.proxies), r.plan.Options.maxProxyOutage()))
@@ -279,14 +293,6 @@ func (r *run) fallbackToDetach(ctx context.Context, fb *errFallbackDetach) error
 		return fmt.Errorf("%w: the detach fallback was declined", ErrDeclined)
 	}
 	r.e.emit(Event{Type: EventNotice, Step: StepCreateDeployment, Message: "switching to the detach regime after AWS refused the creation with a registered proxy"})
-	opts := r.plan.Options
-	opts.ProxyMode = ProxyModeDetach
-	d2 := r.disc
-	d2.Proxies = r.proxies
-	plan, err := BuildPlan(d2, opts, r.upgrade, r.e.cfg.Clock.Now())
-	if err != nil {
-		return err
-	}
 	r.plan = plan
 	p := plan
 	r.e.emit(Event{Type: EventPlanReady, Plan: &p, Message: "re-planned for the detach regime"})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // How a run ends: every path out of a run that got as far as a journal
@@ -112,6 +113,9 @@ func finishMessage(outcome, proxyState string, err error, source string, switche
 	case OutcomeBlocked:
 		if nc := (*NothingChangedError)(nil); errors.As(err, &nc) {
 			return "stopped before any change: " + nc.Error()
+		}
+		if err != nil && ExitCode(err) == ExitUsage {
+			return "stopped before any change: " + strings.TrimSuffix(err.Error(), "; nothing was changed") + "; nothing was changed"
 		}
 		return "preflight blocked the run; nothing was changed"
 	}
