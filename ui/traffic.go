@@ -62,7 +62,7 @@ func renderTraffic(st Styles, width int, t *steps.ProxyTraffic, metrics *steps.M
 	}
 	var empty, serving []string
 	for _, p := range t.Proxies {
-		clients := clientsOf(p, metrics)
+		clients := clientsOf(p, metrics, now)
 		if p.EmptySince != nil {
 			what := p.Proxy + " has no target"
 			if p.Target != "" {
@@ -83,7 +83,7 @@ func renderTraffic(st Styles, width int, t *steps.ProxyTraffic, metrics *steps.M
 				plain = append([]string{"PROXY EMPTY " + formatClock(now.Sub(*p.EmptySince)) + " · " + p.Proxy}, plain...)
 				continue
 			}
-			plain = append(plain, fmt.Sprintf("PROXY %s → %s (%s) %s%s", p.Proxy, p.Target, servesWord(p.Serves), healthOr(p.Health), clientsOf(p, metrics)))
+			plain = append(plain, fmt.Sprintf("PROXY %s → %s (%s) %s%s", p.Proxy, p.Target, servesWord(p.Serves), healthOr(p.Health), clientsOf(p, metrics, now)))
 		}
 		text := truncate(strings.Join(plain, "  "), width)
 		if t.Empty() {
@@ -94,20 +94,38 @@ func renderTraffic(st Styles, width int, t *steps.ProxyTraffic, metrics *steps.M
 	return line
 }
 
-// clientsOf is " · N clients" from the freshest source: the latest
-// CloudWatch sample, else the event's own count; "" with metrics off.
-func clientsOf(p steps.ProxyServing, m *steps.MetricsSample) string {
+// clientsOf is " · N clients 2m ago" from the freshest source (the latest
+// CloudWatch sample, else the event's own count), always with the age of
+// the minute CloudWatch measured; "" with metrics off, and "" while the
+// proxy has no serving target: an old count would read as clients
+// connected now (walkthrough D5, U6).
+func clientsOf(p steps.ProxyServing, m *steps.MetricsSample, now time.Time) string {
+	if p.EmptySince != nil || p.Health != "AVAILABLE" {
+		return ""
+	}
 	if m != nil {
 		for _, l := range m.Lines {
 			if l.Metric == steps.MetricClientConnections && l.Subject == p.Proxy && len(l.Points) > 0 {
-				return fmt.Sprintf(" · %.0f clients", l.Last)
+				return clientsAged(l.Last, l.Points[len(l.Points)-1].Time.Add(m.Period), now)
 			}
 		}
 	}
-	if p.Clients != nil {
-		return fmt.Sprintf(" · %.0f clients", *p.Clients)
+	if p.Clients != nil && p.ClientsAt != nil {
+		return clientsAged(*p.Clients, *p.ClientsAt, now)
 	}
 	return ""
+}
+
+// clientsAged is a count with the age of the minute it measures.
+func clientsAged(n float64, measured, now time.Time) string {
+	age := now.Sub(measured).Truncate(time.Minute)
+	switch {
+	case age < time.Minute:
+		return fmt.Sprintf(" · %.0f clients <1m ago", n)
+	case age < time.Hour:
+		return fmt.Sprintf(" · %.0f clients %dm ago", n, int(age.Minutes()))
+	}
+	return fmt.Sprintf(" · %.0f clients %s ago", n, formatDuration(age))
 }
 
 func servesWord(s string) string {
