@@ -42,9 +42,13 @@ type Event struct {
 	Traffic  *ProxyTraffic `json:"traffic,omitempty"` // proxy-traffic (outage.go)
 	// Stoppable, on compensation events: whether the operator's explicit
 	// stop can now end the attempts to restore the proxy (compensate.go).
-	Stoppable *bool           `json:"stoppable,omitempty"`
-	Call      *awsclient.Call `json:"call,omitempty"`
-	Error     *ErrorInfo      `json:"error,omitempty"`
+	Stoppable *bool `json:"stoppable,omitempty"`
+	// StepOutcome, on step-skipped events: already-done (AWS shows the
+	// step's effect) or not-needed (it does not apply to this run); on
+	// step-failed events: failed or interrupted (a quit or a signal).
+	StepOutcome string          `json:"step_outcome,omitempty"`
+	Call        *awsclient.Call `json:"call,omitempty"`
+	Error       *ErrorInfo      `json:"error,omitempty"`
 	*Finished
 }
 
@@ -189,7 +193,7 @@ type TimelineEntry struct {
 	Step     StepID        `json:"step"`
 	Started  time.Time     `json:"started"`
 	Duration time.Duration `json:"duration_ns"`
-	Outcome  string        `json:"outcome"` // done, checked (a check-only step), already-done, declined, failed, interrupted
+	Outcome  string        `json:"outcome"` // done, checked (a check-only step), already-done, not-needed, declined, failed, interrupted
 	// ApprovalWait is the time the step waited for the operator's answer,
 	// kept out of Duration so that Duration measures the work.
 	ApprovalWait time.Duration `json:"approval_wait_ns,omitempty"`

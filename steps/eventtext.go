@@ -59,7 +59,7 @@ func EventLine(ev Event) string {
 	case EventStepStarted:
 		return fmt.Sprintf("%s: started %s", ev.Step, ev.Message)
 	case EventStepSkipped:
-		return fmt.Sprintf("%s: skipped (%s)", ev.Step, ev.Message)
+		return fmt.Sprintf("%s: %s (%s)", ev.Step, skippedWord(ev), ev.Message)
 	case EventStepDone:
 		return fmt.Sprintf("%s: done %s", ev.Step, ev.Message)
 	case EventStepFailed:
@@ -119,7 +119,7 @@ func PlainText(ev Event) string {
 	case EventStepStarted:
 		return fmt.Sprintf("%s step %s started %s\n", ts, ev.Step, ev.Message)
 	case EventStepSkipped:
-		return fmt.Sprintf("%s step %s skipped %s\n", ts, ev.Step, ev.Message)
+		return fmt.Sprintf("%s step %s %s %s\n", ts, ev.Step, skippedWord(ev), ev.Message)
 	case EventStepDone:
 		return fmt.Sprintf("%s step %s done %s\n", ts, ev.Step, ev.Message)
 	case EventStepFailed:
@@ -148,6 +148,15 @@ func PlainText(ev Event) string {
 		}
 	}
 	return ""
+}
+
+// skippedWord says why a step had nothing to do: its effect is there
+// already, or it does not apply.
+func skippedWord(ev Event) string {
+	if ev.StepOutcome == SkippedAlreadyDone {
+		return "already done"
+	}
+	return "skipped"
 }
 
 // CheckLines are preflight rows in layout: LayoutLog and LayoutPlain are

@@ -125,6 +125,8 @@ func (r *run) restoreFromJournal() {
 		r.dep.id = r.plan.Deployment
 	}
 	r.continueWithoutProxy = j.ContinueWithoutProxy
+	began := j.RunStarted
+	r.resumedAt = &began
 	if r.restoreOutages(j) { // outage.go
 		r.e.notice(StepDetachProxyBlue, "the journal's clock is ahead of this machine's (its last record is at %s): the outage windows still open are measured on the journal's clock as if no time passed between its last record and this resume, so they are lower bounds",
 			j.LastRecordAt.UTC().Format(time.RFC3339))

@@ -22,6 +22,8 @@ type run struct {
 	journal *Journal
 	lock    *sourceLock
 	prior   JournalState // what the journal said when this execution began
+	// resumedAt: this execution continues a journalled run, begun then.
+	resumedAt *time.Time
 
 	unsubscribe func() // stops the call log feeding this run
 

@@ -175,7 +175,13 @@ func (r *run) runSteps(ctx context.Context) error {
 			return fmt.Errorf("the plan names step %q, which this version of rdsbg cannot run", ps.ID)
 		}
 		if def.bind == nil {
-			continue // runs before the plan (preflight)
+			// Runs before the plan (preflight). A resumed run says that
+			// it passed when the run began, so every view shows it done.
+			if r.resumedAt != nil && r.stepRan(ps.ID) == "" {
+				r.e.emit(Event{Type: EventStepSkipped, Step: ps.ID, Message: "checked before the run's first change", StepOutcome: SkippedAlreadyDone})
+				r.timeline = append(r.timeline, TimelineEntry{Step: ps.ID, Started: *r.resumedAt, Outcome: SkippedAlreadyDone})
+			}
+			continue
 		}
 		if ps.Critical && !r.criticalApproved {
 			asked := r.e.cfg.Clock.Now()

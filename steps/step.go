@@ -41,7 +41,17 @@ type stepOutcome int
 const (
 	stepTodo    stepOutcome = iota // apply, then settle
 	stepApplied                    // the mutation happened already: settle only
-	stepDone                       // nothing to do
+	stepDone                       // nothing to do: AWS shows the step's effect already
+	// stepNotNeeded: nothing to do, and the step's effect is not there
+	// either (--cleanup none, no upgrade asked): shown skipped, with why,
+	// never done (issue 21: the rail must match the journal and AWS).
+	stepNotNeeded
+)
+
+// Step outcomes of a step-skipped event (Event.StepOutcome).
+const (
+	SkippedAlreadyDone = "already-done" // AWS already shows its effect
+	SkippedNotNeeded   = "not-needed"   // it does not apply to this run
 )
 
 // stepImpl is one step: observe (read AWS), apply (one mutation, nil for
@@ -93,10 +103,14 @@ func (r *run) runStep(ctx context.Context, ps PlannedStep, impl stepImpl) error 
 	if err != nil {
 		return r.stepFailed(ps, started, err)
 	}
-	if outcome == stepDone {
-		r.e.emit(Event{Type: EventStepSkipped, Step: ps.ID, Message: why})
+	if outcome == stepDone || outcome == stepNotNeeded {
+		skipped := SkippedAlreadyDone
+		if outcome == stepNotNeeded {
+			skipped = SkippedNotNeeded
+		}
+		r.e.emit(Event{Type: EventStepSkipped, Step: ps.ID, Message: why, StepOutcome: skipped})
 		_ = r.journal.Append(Record{Kind: RecordStep, Step: ps.ID, State: StepStateSkipped, Message: why})
-		r.timeline = append(r.timeline, TimelineEntry{Step: ps.ID, Started: started, Outcome: "already-done"})
+		r.timeline = append(r.timeline, TimelineEntry{Step: ps.ID, Started: started, Outcome: skipped})
 		return nil
 	}
 	var approvalWait time.Duration
@@ -245,7 +259,7 @@ func (r *run) stepFailed(ps PlannedStep, started time.Time, err error) error {
 		outcome, state = "interrupted", StepStateInterrupted
 	}
 	_ = r.journal.Append(Record{Kind: RecordStep, Step: ps.ID, State: state, Message: err.Error(), DeploymentID: r.dep.id})
-	failedEv := Event{Type: EventStepFailed, Step: ps.ID, Message: err.Error(), Error: r.errorInfo(err)}
+	failedEv := Event{Type: EventStepFailed, Step: ps.ID, Message: err.Error(), Error: r.errorInfo(err), StepOutcome: outcome}
 	r.e.emit(failedEv)
 	r.e.observers.StepFailed(context.Background(), failedEv, err)
 	r.timeline = append(r.timeline, TimelineEntry{Step: ps.ID, Started: started, Duration: r.e.cfg.Clock.Now().Sub(started), Outcome: outcome})

@@ -60,7 +60,7 @@ func (r *run) attachProxyBlue(ps PlannedStep) stepImpl {
 				return early.result()
 			}
 			if r.continueWithoutProxy {
-				return stepDone, "blue stays without the proxy until the switchover", nil
+				return stepNotNeeded, "blue stays without the proxy until the switchover", nil
 			}
 			if r.prior.Steps[StepDetachProxyBlue] != "" {
 				// A crash inside the critical section: the proxy is empty
@@ -72,7 +72,7 @@ func (r *run) attachProxyBlue(ps PlannedStep) stepImpl {
 					return 0, "", err
 				}
 				if v.none() {
-					return stepDone, "the critical section is under way: the proxy stays detached", nil
+					return stepNotNeeded, "the critical section is under way: the proxy stays detached", nil
 				}
 			}
 			v, err := r.viewProxies(ctx)
