@@ -133,6 +133,9 @@ func (r *run) approvePlan(ctx context.Context, title string) error {
 	if r.plan.ProxylessNote != "" {
 		text += "\n" + r.plan.ProxylessNote
 	}
+	if r.plan.Fallback != nil {
+		text += "\n" + r.plan.Fallback.Note
+	}
 	return r.ask(ctx, Approval{Kind: "plan", Title: title, Text: text, Severity: SeverityReversible, CLI: cli, Choices: []Decision{DecisionApprove, DecisionDecline}})
 }
 
