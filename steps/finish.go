@@ -60,7 +60,7 @@ func (r *run) finish(outcome string, err error, proxyState string) (Finished, er
 	f.ProxyOutageTotalMS = OutageTotalMS(f.ProxyOutages)
 	f.ProxylessWindowMS = CriticalMS(f.ProxyOutages) // the critical section's share, across resumes
 	r.e.observers.Finishing(&f)                      // metrics per step, the probe's report; hooks done
-	msg := finishMessage(outcome, proxyState, err, r.disc.Source.ID, len(r.names.renames) > 0 || r.switchedOver())
+	msg := finishMessage(outcome, proxyState, err, r.disc.Source.ID+r.e.cfg.NextFlags, len(r.names.renames) > 0 || r.switchedOver())
 	if isProxyEmptyError(err) {
 		msg = err.Error()
 	}
@@ -87,8 +87,10 @@ func (e *Engine) finishEarly(outcome string, err error, proxyState string) (Fini
 	return f, err
 }
 
-// finishMessage is the run's last line. switchedOver: green is production
-// now, so abort (which deletes green) is no longer a way out.
+// finishMessage is the run's last line. source carries the session's
+// global flags after it, so every command named pastes as it is.
+// switchedOver: green is production now, so abort (which deletes green) is
+// no longer a way out.
 func finishMessage(outcome, proxyState string, err error, source string, switchedOver bool) string {
 	where := map[string]string{
 		ProxyOnBlue:       "the proxy targets the original (blue) database",
@@ -103,7 +105,7 @@ func finishMessage(outcome, proxyState string, err error, source string, switche
 	case OutcomeDone:
 		return "done; " + where
 	case OutcomeReady:
-		return fmt.Sprintf("ready: green is prepared and in sync, %s; switch over when you choose with `rdsbg resume --source %s`", where, source)
+		return fmt.Sprintf("ready: green is prepared (ready-check passed), %s; switch over when you choose with `rdsbg resume --source %s`", where, source)
 	case OutcomeInterrupted:
 		return fmt.Sprintf("interrupted; %s; continue with `rdsbg resume --source %s`", where, source)
 	case OutcomeCancelled:

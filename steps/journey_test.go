@@ -130,7 +130,7 @@ func TestUntilReadyThenResumeSwitchesOver(t *testing.T) {
 	if err != nil || len(runs) != 1 || runs[0].Outcome != OutcomeReady || !strings.Contains(runs[0].Line(), "green runs on db.") {
 		t.Fatalf("paused runs: %+v %v", runs, err)
 	}
-	if cmd, _ := f.NextStep("shop-db"); cmd != "rdsbg resume --source shop-db" {
+	if cmd, _ := f.NextStep("shop-db", ""); cmd != "rdsbg resume --source shop-db" {
 		t.Errorf("next step after ready: %q", cmd)
 	}
 
@@ -188,7 +188,7 @@ func TestDecliningCleanupAfterSwitchoverIsDoneWithLeftovers(t *testing.T) {
 			t.Errorf("leftovers do not name %q:\n%s", want, text)
 		}
 	}
-	if cmd, why := f.NextStep("shop-db"); cmd != "" || strings.Contains(why, "abort") {
+	if cmd, why := f.NextStep("shop-db", ""); cmd != "" || strings.Contains(why, "abort") {
 		t.Errorf("advice after a switchover: %q %q", cmd, why)
 	}
 }

@@ -226,7 +226,28 @@ func (r *run) stepApproval(ps PlannedStep) (Approval, []PlannedStep) {
 	if a.Severity == SeveritySevere {
 		a.Confirm = r.plan.Source.ID
 	}
+	a.CLI = r.withBGD(a.CLI)
 	return a, covered
+}
+
+// withBGD sets $BGD first when cli uses it and the deployment exists: a
+// resumed run's commands must not lean on a variable set in another shell
+// (walkthrough D10).
+func (r *run) withBGD(cli []string) []string {
+	if r.dep.id == "" {
+		return cli
+	}
+	uses := false
+	for _, c := range cli {
+		if strings.HasPrefix(c, "BGD=") {
+			return cli
+		}
+		uses = uses || strings.Contains(c, "$BGD")
+	}
+	if !uses {
+		return cli
+	}
+	return append([]string{"BGD=" + shellQuote(r.dep.id)}, cli...)
 }
 
 func lowerFirst(s string) string {

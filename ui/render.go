@@ -465,9 +465,17 @@ func renderCLI(st Styles, width int, cli []string) string {
 	if len(cli) == 0 {
 		return st.Muted.Render("(no AWS call: this step only reads or checks)")
 	}
-	lines := make([]string, len(cli))
-	for i, c := range cli {
-		lines[i] = st.CLI.Render(wrap(width, "$ "+c))
+	// Laid out to still run when pasted: breaks between words only, with
+	// a backslash at each line's end (steps.ShellLines).
+	var lines []string
+	for _, c := range cli {
+		for i, l := range steps.ShellLines(c, width-2) {
+			prefix := "  "
+			if i == 0 {
+				prefix = "$ "
+			}
+			lines = append(lines, st.CLI.Render(prefix+l))
+		}
 	}
 	return strings.Join(lines, "\n")
 }

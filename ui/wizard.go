@@ -140,7 +140,7 @@ func newWizard(ctx context.Context, cfg Config, be backend) *wizard {
 		step:       &stepModel{Common: c, run: run},
 		critical:   &criticalModel{Common: c, run: run},
 		errScreen:  &errorModel{Common: c, run: run},
-		summary:    &summaryModel{Common: c, run: run, demo: cfg.DemoRerun != ""},
+		summary:    &summaryModel{Common: c, run: run, demo: cfg.DemoRerun != "", flags: cfg.NextFlags, source: cfg.Options.Source},
 		engineDone: make(chan struct{}),
 		spawn:      func(run func() tea.Msg) tea.Cmd { return run },
 		body:       viewport.New(),
