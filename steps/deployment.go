@@ -110,8 +110,8 @@ func (r *run) adopt(id string) {
 func (r *run) depProgress(dep awsclient.Deployment) Progress {
 	now := r.e.cfg.Clock.Now()
 	p := Progress{DeploymentID: dep.ID, DeploymentStatus: dep.Status, StatusDetails: dep.StatusDetails, Members: dep.Members, ProxylessSince: r.outages.criticalSince()}
-	for _, t := range dep.Tasks {
-		p.Tasks = append(p.Tasks, r.taskRow(t.Name, t.Status, now))
+	for i, t := range dep.Tasks {
+		p.Tasks = append(p.Tasks, r.taskRow(t.Name, t.Status, now, i == 0, dep.CreateTime))
 	}
 	r.noteGreen(dep)
 	return p

@@ -110,6 +110,9 @@ type TaskRow struct {
 	Name     string        `json:"name"`
 	Status   string        `json:"status"`
 	InStatus time.Duration `json:"in_status_ns"`
+	// AtLeast: InStatus is a lower bound (the task was already in its
+	// status when rdsbg first read it).
+	AtLeast bool `json:"at_least,omitempty"`
 }
 
 // InstanceRow is an instance or cluster status.

@@ -62,6 +62,8 @@ type taskSince struct {
 	status string
 	since  time.Time
 	took   time.Duration // COMPLETED: the time spent in the status before (tasks.go)
+	// atLeast: first read already in its status: the times are lower bounds
+	atLeast bool
 }
 
 // ask sends an approval and turns anything but approve into ErrDeclined.

@@ -158,6 +158,10 @@ func (r *run) runStep(ctx context.Context, ps PlannedStep, impl stepImpl) error 
 		}
 	}
 	dur := r.e.cfg.Clock.Now().Sub(started) - approvalWait
+	// STARTED is when the work began, after the answer, for every step
+	// alike (walkthrough D22: it meant the prompt for some, the answer for
+	// others); the wait is reported beside it.
+	workStarted := started.Add(approvalWait)
 	_ = r.journal.Append(Record{Kind: RecordStep, Step: ps.ID, State: StepStateDone, DeploymentID: r.dep.id})
 	doneEv := Event{Type: EventStepDone, Step: ps.ID, Message: fmt.Sprintf("in %s", dur.Round(time.Second))}
 	r.e.emit(doneEv)
@@ -172,7 +176,7 @@ func (r *run) runStep(ctx context.Context, ps PlannedStep, impl stepImpl) error 
 		// The section's one approval, asked before its first step.
 		approvalWait, r.criticalWait = r.criticalWait, 0
 	}
-	r.timeline = append(r.timeline, TimelineEntry{Step: ps.ID, Started: started, Duration: dur, Outcome: result, ApprovalWait: approvalWait})
+	r.timeline = append(r.timeline, TimelineEntry{Step: ps.ID, Started: workStarted, Duration: dur, Outcome: result, ApprovalWait: approvalWait})
 	return nil
 }
 

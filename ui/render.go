@@ -265,7 +265,11 @@ func formatClock(d time.Duration) string {
 func renderTasks(st Styles, width int, tasks []steps.TaskRow) string {
 	rows := make([][]string, len(tasks))
 	for i, t := range tasks {
-		rows[i] = []string{t.Name, t.Status, formatDuration(t.InStatus)}
+		in := formatDuration(t.InStatus)
+		if t.AtLeast {
+			in = "≥" + in // first read already in this status (D18)
+		}
+		rows[i] = []string{t.Name, t.Status, in}
 	}
 	return renderTable(st, width, []string{"TASK", "STATUS", "IN STATUS"}, rows, func(row, col int) cellStyle {
 		if col == 1 {
