@@ -452,3 +452,41 @@ func TestPlanApprovalKeepsThePreflightWarningsInSight(t *testing.T) {
 		t.Fatalf("decision %q", d)
 	}
 }
+
+// Walkthrough D15: a typo in a form field is an inline error beside the
+// field, the form keeps its values, and nothing starts (no FAILED screen);
+// editing the field clears it.
+func TestOptionsFormRefusesATypoInline(t *testing.T) {
+	base := steps.Options{Source: srcID}.WithDefaultsAt(t0)
+	h := newHarness(t, Config{Options: base}, backend{}, 100, 30)
+	h.w.phase = phaseOptions
+	h.w.options = newOptionsModel(h.w.common, steps.SourceSummary{ID: srcID, Kind: "instance", Engine: "postgres", EngineVersion: "14.12"}, base)
+	h.send(targetsLoadedMsg{targets: []awsclient.UpgradeTarget{{Version: "16.4", Major: true}}})
+	var class *optionField
+	for i, f := range h.w.options.visible() {
+		if f.flag == "--target-db-instance-class" {
+			class, h.w.options.cursor = f, i
+		}
+	}
+	if class == nil {
+		t.Fatal("no instance class field")
+	}
+	h.w.options.focus()
+	h.typeText("r6g.large")
+	for range len(h.w.options.fields) {
+		h.keys("tab")
+	}
+	_, cmd := h.w.Update(press("enter"))
+	if cmd != nil {
+		if _, started := cmd().(optionsDoneMsg); started {
+			t.Fatal("an invalid instance class started the run")
+		}
+	}
+	if h.w.phase != phaseOptions || h.w.options.current() != class {
+		t.Fatalf("phase %v, cursor not on the class field:\n%s", h.w.phase, h.view())
+	}
+	h.mustShow(`--target-db-instance-class "r6g.large" is not an instance class such as db.r6g.large`)
+	h.mustNotShow("FAILED")
+	h.keys("backspace")
+	h.mustNotShow("is not an instance class")
+}

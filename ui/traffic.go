@@ -76,11 +76,17 @@ func renderTraffic(st Styles, width int, t *steps.ProxyTraffic, metrics *steps.M
 	line := strings.Join(append(empty, serving...), "  ")
 	if lipgloss.Width(line) > width {
 		// Truncating styled text would cut an escape sequence: fall back
-		// to the same words unstyled but for the alarm.
+		// to the same words unstyled but for the alarm, and shorter: an
+		// empty proxy keeps its target and health (walkthrough D23: the
+		// line dropped them mid-outage at 80 columns).
 		var plain []string
 		for _, p := range t.Proxies {
 			if p.EmptySince != nil {
-				plain = append([]string{"PROXY EMPTY " + formatClock(now.Sub(*p.EmptySince)) + " · " + p.Proxy}, plain...)
+				what := p.Proxy + ": no target"
+				if p.Target != "" {
+					what = fmt.Sprintf("%s → %s %s", p.Proxy, p.Target, healthOr(p.Health))
+				}
+				plain = append([]string{"PROXY EMPTY " + formatClock(now.Sub(*p.EmptySince)) + " " + what}, plain...)
 				continue
 			}
 			plain = append(plain, fmt.Sprintf("PROXY %s → %s (%s) %s%s", p.Proxy, p.Target, servesWord(p.Serves), healthOr(p.Health), clientsOf(p, metrics, now)))

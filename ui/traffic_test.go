@@ -47,7 +47,8 @@ func TestRenderTrafficGoldenLines(t *testing.T) {
 		{"registering 80", registering, t0.Add(9 * time.Second), 80, " PROXY EMPTY 00:09  orders-proxy → orders-db (blue) REGISTERING"},
 		{"hour 120", emptyTraffic(t0), t0.Add(75 * time.Minute), 120, " PROXY EMPTY 1:15:00  orders-proxy has no target"},
 		{"two proxies 120", two, t0.Add(3 * time.Second), 120, " PROXY EMPTY 00:03  orders-ro-proxy has no target  PROXY orders-proxy → orders-db (new primary) AVAILABLE"},
-		{"two proxies 80", two, t0.Add(3 * time.Second), 80, "PROXY EMPTY 00:03 · orders-ro-proxy  PROXY orders-proxy → orders-db (new primar…"},
+		{"two proxies 80", two, t0.Add(3 * time.Second), 80, "PROXY EMPTY 00:03 orders-ro-proxy: no target  PROXY orders-proxy → orders-db (n…"},
+		{"registering 60", registering, t0.Add(83 * time.Second), 60, "PROXY EMPTY 01:23 orders-proxy → orders-db REGISTERING"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
