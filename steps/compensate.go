@@ -313,6 +313,7 @@ func (r *run) rollback(ctx context.Context) error {
 		return fatal("the switchover has started (deployment %s): rolling back is no longer possible", dep.Status)
 	}
 	if dep != nil {
+		r.noteGreen(*dep) // what may still be deleting when the run ends (leftovers.go)
 		r.compensation("deleting deployment %s and its green resources", dep.ID)
 		if dep.Status != "DELETING" {
 			if _, err := r.api.DeleteDeployment(cctx, dep.ID, true); err != nil && awsclient.Classify(err) != awsclient.KindNotFound {
@@ -322,7 +323,10 @@ func (r *run) rollback(ctx context.Context) error {
 	}
 	// Registered as soon as AWS accepts it, not after the deletion
 	// (registerDuringDeletion); the deletion is waited out after the proxy serves.
-	r.compensation("registering the original targets with %s", proxyNames(r.proxies))
+	if len(r.proxies) > 0 {
+		// Said only where a proxy exists (walkthrough D25).
+		r.compensation("registering the original targets with %s", proxyNames(r.proxies))
+	}
 	if err := r.registerDuringDeletion(cctx, dep); err != nil {
 		return err
 	}
@@ -334,7 +338,9 @@ func (r *run) rollback(ctx context.Context) error {
 			return err
 		}
 	}
-	r.compensation("the proxy targets %s again", r.plan.Source.ID)
+	if len(r.proxies) > 0 {
+		r.compensation("the proxy targets %s again", r.plan.Source.ID)
+	}
 	return nil
 }
 

@@ -49,7 +49,9 @@ func (r *run) finish(outcome string, err error, proxyState string) (Finished, er
 		DeploymentID: r.dep.id,
 		Source:       r.disc.Source.ID,
 	}
-	f.Leftovers, f.FinalSnapshot = r.leftovers(outcome)
+	lctx, lcancel := context.WithTimeout(context.Background(), mutationTimeout)
+	f.Leftovers, f.FinalSnapshot = r.leftovers(lctx, outcome)
+	lcancel()
 	f.Green = r.readyGreen
 	if len(r.names.renames) > 0 {
 		f.Renames = r.names.renames

@@ -136,7 +136,7 @@ func demoLines(rerun string, width int) string {
 	if width == 0 {
 		e.width = 100 // two lines, as it always was
 	}
-	e.prose("  Demo:     ", "the simulator ran inside this process and is gone with it: nothing is left anywhere and nothing can be resumed. Run the demo again: `"+rerun+"`")
+	e.prose("  Demo:     ", "the simulator ran inside this process and is gone with it, and so is everything listed above: nothing can be resumed. Run the demo again: `"+rerun+"`")
 	return e.b.String()
 }
 
