@@ -25,11 +25,17 @@ func newIAMPolicyCommand(g *globalFlags, stdout io.Writer) *cobra.Command {
 				return usageError("--source is required: the DB instance or Aurora cluster identifier (or ARN) the policy is for")
 			}
 			// The plan only: preflight's reads are not the policy's business.
-			prep, err := prepareCommand(cmd.Context(), *g, c, steps.WithoutPreflight)
+			prep, env, err := prepareCommand(cmd.Context(), *g, c, steps.WithoutPreflight)
 			if err != nil {
 				return err
 			}
-			fmt.Fprint(stdout, steps.IAMPolicy(prep.Plan, prep.Discovery.ProxyInfo, steps.PolicyScope{NoMetrics: g.noMetrics}).JSON())
+			// The partition comes from the caller's ARN, the target
+			// groups from one read per proxy: the policy names them.
+			in, err := steps.ReadPolicyInputs(cmd.Context(), env.api, prep.Discovery, g.noMetrics)
+			if err != nil {
+				return exitFor(err)
+			}
+			fmt.Fprint(stdout, steps.IAMPolicy(prep.Plan, in).JSON())
 			return nil
 		},
 	}
