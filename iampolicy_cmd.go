@@ -17,6 +17,15 @@ func newIAMPolicyCommand(g *globalFlags, stdout io.Writer) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "iam-policy",
 		Short: "Print the least-privilege IAM policy for the plan these flags would run; changes nothing",
+		Long: `iam-policy prints the IAM identity policy that exactly this plan needs,
+including what AWS does as the caller to build, switch over and delete the
+deployment, in the partition of your credentials (aws, aws-cn, aws-us-gov).
+
+The source, its members, the proxies, their target groups and old blue are
+named. Green's resources and the deployment get names only AWS knows, so
+those grants require the tag rdsbg:source=<source>, which the run puts on
+blue just before creating the deployment and AWS copies to green.
+Deleting the production names is denied. Like plan, it only reads AWS.`,
 		Example: `  rdsbg iam-policy --source orders-db --target-engine-version 16.4 > rdsbg-policy.json
   aws iam put-role-policy --role-name dba-rdsbg --policy-name rdsbg-orders-db --policy-document file://rdsbg-policy.json`,
 		Args: cobra.NoArgs,

@@ -64,12 +64,20 @@ import (
 // exactly this (awsclient/sim/iam.go), and a run under the printed policy
 // is tested against it for every scenario.
 //
+// The tag conditions also match production (blue carries the tag, and so
+// does the new primary), so deleting the production names is denied
+// outright (NeverDeleteProduction); modifying them stays allowed, as the
+// switchover renames blue.
+//
 // Known limits: a principal with this policy can tag a deployment with no
 // rdsbg:source tag as this database's (AWS gives no condition that tells
 // the tags of a create request from a later AddTagsToResource call on a
-// deployment), and then switch it over or delete it; its green and blue
-// stay out of reach unless they carry the tag. A custom endpoint of green
-// is assumed to carry its cluster's tags.
+// deployment), and then delete that deployment object; deleting its green
+// or switching it over needs actions on its databases, which stay out of
+// reach unless they carry the tag. A custom endpoint of green is assumed
+// to carry its cluster's tags (AWS documents no tags for it). A deployment
+// rdsbg did not create (--adopt), or a green built before blue carried the
+// tag, lacks it: tag them by hand first.
 
 // PolicyStatement is one statement of an IAM policy document.
 type PolicyStatement struct {

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/sim"
 )
 
@@ -26,6 +27,10 @@ var policyCases = []policyCase{
 	// auto on a legacy proxy: the native create is refused, blue's tag is
 	// removed again, the run falls back to detach.
 	{sim.ScenarioRDSPostgresLegacy, "orders-db", Options{ProxyMode: ProxyModeAuto, Cleanup: CleanupDeployment}, false},
+	// named parameter groups are authorized too, and named: in the
+	// create call, and in the upgrade of green by ModifyDBInstance.
+	{sim.ScenarioRDSPostgresLegacy, "orders-db", Options{ProxyMode: ProxyModeDetach, TargetEngineVersion: "16.4", TargetDBParameterGroupName: "orders-pg16"}, false},
+	{sim.ScenarioRDSMySQLNative, "shop-db", Options{ProxyMode: ProxyModeAuto, TargetEngineVersion: "8.0.41", TargetDBParameterGroupName: "shop-mysql80", UpgradeVia: UpgradeViaModify}, false},
 }
 
 // policyFor builds the plan as `rdsbg iam-policy` does, on a fresh
@@ -157,6 +162,17 @@ func TestPolicyForOneDatabaseRefusesAnother(t *testing.T) {
 			}
 			if ts := env.proxyTargetsOf(t, c.proxy); len(ts) != 1 || !strings.EqualFold(ts[0].RdsResourceID, c.other) {
 				t.Errorf("%s must still target %s, got %+v", c.proxy, c.other, ts)
+			}
+			// Nor can the principal mark the other database as this one's
+			// by hand, to pass the tag conditions: AWS's copy of blue's tags
+			// is allowed, a tag in the request's parameters is not.
+			otherARN := "arn:aws:rds:us-east-1:123456789012:db:" + c.other
+			err = env.client.AddTagsToResource(context.Background(), otherARN, map[string]string{TagSource: c.policy.source})
+			if awsclient.Classify(err) != awsclient.KindAccessDenied {
+				t.Errorf("tagging %s as %s's by hand: %v, want AccessDenied", c.other, c.policy.source, err)
+			}
+			if m := env.sim.Mutations(); len(m) != 0 {
+				t.Errorf("changed AWS: %+v", m)
 			}
 		})
 	}

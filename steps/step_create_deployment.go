@@ -29,7 +29,11 @@ import (
 // fallback). Otherwise the tag is left in place: it names the database
 // itself, the new primary gets it from blue at the switchover anyway
 // (§4.3), abort and cleanup say so, and a later run needs it again.
-// Removing it is one remove-tags-from-resource call.
+// Removing it is one remove-tags-from-resource call. In the detach regime
+// these calls (a read and a write per blue resource, only the read once
+// blue carries the tag) fall inside the proxy-less window, before the
+// create call: tagging in detach-proxy instead would move them out, at the
+// cost of a tag left behind when the deregistration fails.
 
 func planCreateDeployment(b planBuilder) (PlannedStep, bool) {
 	src := b.d.Source
