@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/steps/world"
 )
 
 // AWS holds the truth (design.md §5): before rdsbg empties a proxy it tags
@@ -18,75 +19,26 @@ import (
 // machine never loses a proxy. The formats are documented in
 // docs/events.md ("Tags rdsbg keeps in AWS").
 
-// Tag keys. None begins with "aws:" or "rds:" (reserved by AWS).
+// Tag keys and formats live with the world view (world/tags.go), which
+// reads them back from AWS.
 const (
-	TagDetached = "rdsbg:detached" // on a proxy rdsbg emptied
-	TagSource   = "rdsbg:source"   // on a deployment: the source identifier
-	TagRegime   = "rdsbg:regime"   // on a deployment: none | native | detach
-	TagProxies  = "rdsbg:proxies"  // on a deployment: the proxies of the run, space-separated
-	TagRun      = "rdsbg:run"      // on a deployment: the run id
+	TagDetached = world.TagDetached // on a proxy rdsbg emptied
+	TagSource   = world.TagSource   // on a deployment: the source identifier
+	TagRegime   = world.TagRegime   // on a deployment: none | native | detach
+	TagProxies  = world.TagProxies  // on a deployment: the proxies of the run, space-separated
+	TagRun      = world.TagRun      // on a deployment: the run id
+	TagOwner    = world.TagOwner    // on a deployment (and a proxy the run holds empty): the owner lease
+	TagRequest  = world.TagRequest  // on a deployment: the fingerprint of the requested changes
 )
 
 // maxTagValue is AWS's limit on a tag value (characters).
-const maxTagValue = 256
+const maxTagValue = world.MaxTagValue
 
-// DetachedTag is the value of rdsbg:detached, e.g.
-//
-//	target=instance:orders-db source=orders-db run=20261121T220000Z at=2026-11-21T22:03:10Z
-//
-// Fields are space-separated key=value pairs: AWS allows only letters,
-// digits, white space and _ . : / = + - @ in tag values.
-type DetachedTag struct {
-	TargetKind string    `json:"target_kind"` // instance | cluster
-	Target     string    `json:"target"`      // the identifier that was deregistered
-	Source     string    `json:"source"`      // the run's source identifier
-	Run        string    `json:"run"`         // the run id (RunID)
-	At         time.Time `json:"at"`          // when the proxy was emptied
-}
+// DetachedTag is the value of rdsbg:detached (world.DetachedTag).
+type DetachedTag = world.DetachedTag
 
-// Value renders the tag value (at most 200 characters for 63-character
-// identifiers, below AWS's 256).
-func (t DetachedTag) Value() string {
-	return fmt.Sprintf("target=%s:%s source=%s run=%s at=%s", t.TargetKind, t.Target, t.Source, t.Run, t.At.UTC().Format(time.RFC3339))
-}
-
-// Ref is the proxy target the tag says was removed.
-func (t DetachedTag) Ref() awsclient.TargetRef {
-	if t.TargetKind == KindCluster {
-		return awsclient.TargetRef{ClusterID: t.Target}
-	}
-	return awsclient.TargetRef{InstanceID: t.Target}
-}
-
-// ParseDetachedTag reads a value written by Value. Unknown fields are
-// ignored (a later version may add some); source and target are required.
-func ParseDetachedTag(v string) (DetachedTag, bool) {
-	var t DetachedTag
-	for _, f := range strings.Fields(v) {
-		k, val, ok := strings.Cut(f, "=")
-		if !ok {
-			continue
-		}
-		switch k {
-		case "target":
-			kind, id, ok := strings.Cut(val, ":")
-			if !ok {
-				kind, id = KindInstance, val
-			}
-			t.TargetKind, t.Target = kind, id
-		case "source":
-			t.Source = val
-		case "run":
-			t.Run = val
-		case "at":
-			t.At, _ = time.Parse(time.RFC3339, val)
-		}
-	}
-	if t.Source == "" || t.Target == "" || (t.TargetKind != KindInstance && t.TargetKind != KindCluster) {
-		return DetachedTag{}, false
-	}
-	return t, true
-}
+// ParseDetachedTag reads a value written by DetachedTag.Value.
+func ParseDetachedTag(v string) (DetachedTag, bool) { return world.ParseDetachedTag(v) }
 
 // DetachedProxy is a proxy that carries rdsbg:detached for the source.
 type DetachedProxy struct {
