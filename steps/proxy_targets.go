@@ -25,12 +25,24 @@ func (r *run) sourceTargets(ctx context.Context, proxy string) ([]awsclient.Prox
 	if err != nil {
 		return nil, err
 	}
+	r.tags.read(proxy, ts, r.e.cfg.Clock.Now())
 	out := targetsOf(ts, r.plan.Source)
 	for i := range out {
 		out[i].ProxyName = proxy
 	}
 	r.outageRead(proxy, out) // outage.go: windows and the live traffic line
 	return out, nil
+}
+
+// sourceTargetsNow is sourceTargets, answered from the world the step just
+// read for its reconciliation when there is one (reconcile.go).
+func (r *run) sourceTargetsNow(ctx context.Context, proxy string) ([]awsclient.ProxyTarget, error) {
+	if w := r.snap; w != nil {
+		if p := w.Proxy(proxy); p != nil && p.Known() && !p.Gone {
+			return sourceEntries(*p, r.plan.Source), nil // readWorld fed the outage book
+		}
+	}
+	return r.sourceTargets(ctx, proxy)
 }
 
 // proxyView is the source's entries on every original proxy.
@@ -47,7 +59,7 @@ func (v proxyView) healthyAll(n int) bool { return v.healthy == n }
 func (r *run) viewProxies(ctx context.Context) (v proxyView, err error) {
 	defer func() { r.tags.remember(v, err, r.e.cfg.Clock.Now()) }()
 	for _, reg := range r.proxies {
-		ts, err := r.sourceTargets(ctx, reg.Proxy)
+		ts, err := r.sourceTargetsNow(ctx, reg.Proxy)
 		if err != nil {
 			return v, err
 		}

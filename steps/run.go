@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/steps/world"
 )
 
 // run is the hub of one execution (a fresh run, a resume or an abort):
@@ -35,6 +36,21 @@ type run struct {
 	pace      criticalPace         // what paces the critical waits (critical_pace.go)
 	taskSeen  map[string]taskSince // deployment task → when its status was first seen (tasks.go)
 	timeline  []TimelineEntry      // every step's outcome, for the summary (step.go)
+	leases    leaseKeeper          // the run's owner lease on its deployment (lease.go)
+	world     *world.World         // the last world read by a reconciliation (reconcile.go)
+	watch     proxyWatcher         // the proxies' watch during long waits (reconcile.go)
+	// snap is the world a mutating step read for its reconciliation: its
+	// observe reads from it instead of reading AWS again (step.go).
+	snap *world.World
+	// switchedOutside: the deployment was switched over outside rdsbg
+	// (resume found it so): the proxy may point at the old blue.
+	switchedOutside bool
+	// adopting is the deployment --adopt names, once the gate accepted it
+	// (ownership.go).
+	adopting string
+	// archivePath: the run ended for good (not resumable): its journal is
+	// archived there when the run closes (journal.go).
+	archivePath string
 
 	// The operator's answers in this process.
 	criticalApproved bool          // the critical section is approved (runner.go)

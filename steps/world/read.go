@@ -43,6 +43,9 @@ type Query struct {
 	// in the Region with its tags and keeps those of the topology.
 	Proxies    []string
 	AllProxies bool
+	// Targets are proxies' targets the caller read moments ago (by proxy
+	// name): used as they are instead of reading them again.
+	Targets map[string][]awsclient.ProxyTarget
 	// Details reads the production resource and every resource of the
 	// topology with its version, status, class and parameter group (one
 	// list of instances, and of clusters for a cluster source).
@@ -85,8 +88,11 @@ type reader struct {
 	replicas []string // production's read replicas or cluster members (blue or new primary)
 }
 
-func (r *reader) unknown(format string, args ...any) {
-	r.w.Unknown = append(r.w.Unknown, awsclient.Sanitize(fmt.Sprintf(format, args...)))
+// unknown records what could not be read and why: the words in Unknown,
+// the error for Err (a caller retries what is transient).
+func (r *reader) unknown(err error, format string, args ...any) {
+	r.w.Unknown = append(r.w.Unknown, awsclient.Sanitize(fmt.Sprintf(format, args...)+": "+err.Error()))
+	r.w.errs = append(r.w.errs, err)
 }
 
 func notFound(err error) bool { return err != nil && awsclient.Classify(err) == awsclient.KindNotFound }
@@ -103,7 +109,7 @@ func (r *reader) production(ctx context.Context) {
 			r.replicas = append(r.replicas, in.ReplicaIDs...)
 			return
 		case !notFound(err):
-			r.unknown("DB instance %s: %v", q.Source, err)
+			r.unknown(err, "DB instance %s", q.Source)
 			return
 		case q.Kind == KindInstance:
 			return // AWS has no instance of that name now (mid-rename, or deleted)
@@ -118,7 +124,7 @@ func (r *reader) production(ctx context.Context) {
 			r.replicas = append(r.replicas, m.InstanceID)
 		}
 	case !notFound(err):
-		r.unknown("DB cluster %s: %v", q.Source, err)
+		r.unknown(err, "DB cluster %s", q.Source)
 	}
 }
 
@@ -132,14 +138,14 @@ func (r *reader) deployment(ctx context.Context) {
 		case notFound(err):
 			r.w.DeploymentGone = q.DeploymentID
 		case err != nil:
-			r.unknown("deployment %s: %v", q.DeploymentID, err)
+			r.unknown(err, "deployment %s", q.DeploymentID)
 		default:
 			r.w.Deployment = newDeployment(d)
 		}
 	case q.FindDeployment:
 		all, err := r.api.ListDeployments(ctx, "")
 		if err != nil {
-			r.unknown("blue/green deployments: %v", err)
+			r.unknown(err, "blue/green deployments")
 			return
 		}
 		for _, d := range all {
@@ -270,12 +276,12 @@ func (r *reader) roleOf(id string) Role {
 func (r *reader) details(ctx context.Context) {
 	instances, err := r.api.ListInstances(ctx)
 	if err != nil {
-		r.unknown("DB instances: %v", err)
+		r.unknown(err, "DB instances")
 	}
 	var clusters []awsclient.Cluster
 	if r.w.Kind == KindCluster {
 		if clusters, err = r.api.ListClusters(ctx); err != nil {
-			r.unknown("DB clusters: %v", err)
+			r.unknown(err, "DB clusters")
 		}
 	}
 	for _, c := range clusters {
@@ -319,7 +325,7 @@ func (r *reader) proxies(ctx context.Context) {
 	}
 	all, err := r.api.ListProxies(ctx)
 	if err != nil {
-		r.unknown("RDS proxies: %v", err)
+		r.unknown(err, "RDS proxies")
 		for _, n := range r.q.Proxies {
 			r.w.Proxies = append(r.w.Proxies, Proxy{Name: n, Unread: "the list of proxies could not be read"})
 		}
@@ -356,7 +362,11 @@ func (r *reader) ofTopology(p Proxy) bool {
 
 func (r *reader) proxy(ctx context.Context, p awsclient.Proxy, tags bool) Proxy {
 	out := Proxy{Name: p.Name, ARN: p.ARN, EngineFamily: p.EngineFamily, Status: p.Status}
-	ts, err := r.api.DescribeProxyTargets(ctx, p.Name)
+	ts, known := r.q.Targets[p.Name]
+	var err error
+	if !known {
+		ts, err = r.api.DescribeProxyTargets(ctx, p.Name)
+	}
 	switch {
 	case notFound(err) && proxyGone(err):
 		out.Gone = true
@@ -365,7 +375,7 @@ func (r *reader) proxy(ctx context.Context, p awsclient.Proxy, tags bool) Proxy 
 		// No target group: it fronts nothing.
 	case err != nil:
 		out.Unread = awsclient.Sanitize(err.Error())
-		r.unknown("targets of proxy %s: %v", p.Name, err)
+		r.unknown(err, "targets of proxy %s", p.Name)
 	default:
 		out.Registrations = r.registrations(ts)
 	}
@@ -373,7 +383,7 @@ func (r *reader) proxy(ctx context.Context, p awsclient.Proxy, tags bool) Proxy 
 		tv, err := r.api.ListTagsForResource(ctx, p.ARN)
 		switch {
 		case err != nil && !notFound(err):
-			r.unknown("tags of proxy %s: %v", p.Name, err)
+			r.unknown(err, "tags of proxy %s", p.Name)
 		case err == nil:
 			if t, ok := ParseDetachedTag(tv[TagDetached]); ok {
 				out.Detached = &t

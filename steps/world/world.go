@@ -28,6 +28,7 @@
 package world
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -102,7 +103,12 @@ type World struct {
 	Unknown []string `json:"unknown,omitempty"`
 	// switched is SwitchedOver's answer when only resource ids know it.
 	switched *bool
+	errs     []error // why each Unknown part could not be read
 }
+
+// Err joins the errors of the parts that could not be read, nil when the
+// view is complete: a caller retries what is transient.
+func (w World) Err() error { return errors.Join(w.errs...) }
 
 // Known: every part asked for was read.
 func (w World) Known() bool { return len(w.Unknown) == 0 }
