@@ -193,7 +193,7 @@ func (r *run) reconcile(ctx context.Context, ps PlannedStep, read *world.World) 
 			return err
 		}
 	}
-	expect := r.expectFor(ps) // before the lease is taken: w shows the lease as it was
+	expect := r.expectFor(ps)                      // before the lease is taken: w shows the lease as it was
 	if err := r.ensureLease(ctx, &w); err != nil { // the run's first change takes its lease (lease.go)
 		return err
 	}
