@@ -108,6 +108,11 @@ func finishMessage(outcome, proxyState string, err error, source string, switche
 		ProxyOnNewPrimary: "the proxy targets the new primary",
 		ProxyEmpty:        "the proxy has NO target: applications using it cannot connect",
 		ProxyNotUsed:      "no proxy is involved",
+		// States only the world view tells (reconcile.go).
+		ProxyUnknown:   "the proxy's state is UNKNOWN: AWS could not be read (`rdsbg status` reads it again)",
+		ProxyGone:      "a proxy of the run no longer exists (deleted outside rdsbg): nothing can restore it",
+		ProxyOnOldBlue: "the proxy points at the old blue (-oldN, read-only since the switchover)",
+		ProxyUnhealthy: "the proxy has its target registered but AWS reports it failing (TargetHealth): applications using it cannot connect",
 	}[proxyState]
 	if where == "" {
 		where = "proxy " + proxyState

@@ -39,6 +39,9 @@ type run struct {
 	leases    leaseKeeper          // the run's owner lease on its deployment (lease.go)
 	world     *world.World         // the last world read by a reconciliation (reconcile.go)
 	watch     proxyWatcher         // the proxies' watch during long waits (reconcile.go)
+	// unhealthy: since when each proxy's target has been failing
+	// (TargetHealth), across the run's waits (proxy_targets.go).
+	unhealthy map[string]time.Time
 	// snap is the world a mutating step read for its reconciliation: its
 	// observe reads from it instead of reading AWS again (step.go).
 	snap *world.World
@@ -120,6 +123,9 @@ func errorInfo(err error) *ErrorInfo {
 		info.Code = api.Code
 		info.RequestID = api.RequestID
 		info.Meaning = meaningOf(api)
+	}
+	if advice := awsclient.CredentialsAdvice(err); advice != "" {
+		info.Meaning = advice // credentials are their own class: refreshed, never an IAM fix
 	}
 	var wt *WaitTimeoutError
 	switch {
