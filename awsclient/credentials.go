@@ -164,4 +164,3 @@ func CredentialsAdvice(err error) string {
 	}
 	return ""
 }
-

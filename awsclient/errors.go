@@ -16,15 +16,15 @@ import (
 type ErrorKind string
 
 const (
-	KindNotFound         ErrorKind = "not-found"
-	KindInvalidState     ErrorKind = "invalid-state"
-	KindAlreadyExists    ErrorKind = "already-exists"
-	KindThrottled        ErrorKind = "throttled"
-	KindAccessDenied     ErrorKind = "access-denied"
+	KindNotFound      ErrorKind = "not-found"
+	KindInvalidState  ErrorKind = "invalid-state"
+	KindAlreadyExists ErrorKind = "already-exists"
+	KindThrottled     ErrorKind = "throttled"
+	KindAccessDenied  ErrorKind = "access-denied"
 	// KindCredentials: the credentials themselves are refused or cannot be
 	// had (expired session, SSO token, failing credential_process): the
 	// operator refreshes them, no IAM change helps (credentials.go).
-	KindCredentials ErrorKind = "credentials"
+	KindCredentials      ErrorKind = "credentials"
 	KindInvalidParameter ErrorKind = "invalid-parameter"
 	KindOther            ErrorKind = "other"
 )
