@@ -66,6 +66,11 @@ type globalFlags struct {
 	// demoRerun is set by `rdsbg demo` only: the command that reruns it,
 	// for the epilogue (the demo's simulator dies with the process).
 	demoRerun string
+	// takeOver (--take-over) and adopt (--adopt bgd-…): run, resume and
+	// abort may act on what another run holds or made (steps/lease.go,
+	// steps/ownership.go).
+	takeOver bool
+	adopt    string
 }
 
 // probe is --probe-dsn, else RDSBG_PROBE_DSN.
@@ -149,6 +154,24 @@ func addApprovalFlags(cmd *cobra.Command, yes *bool, confirm, output *string, pr
 	cmd.Flags().BoolVar(yes, "yes", false, prefix+"approve reversible steps without asking")
 	cmd.Flags().StringVar(confirm, "confirm", "", prefix+"the source identifier, to approve severe steps (critical section, switchover, deletions)")
 	cmd.Flags().StringVar(output, "output", "text", prefix+"text or json (NDJSON events, see docs/events.md)")
+}
+
+// addOwnershipFlags adds --take-over (run, resume, abort) and, when adopt
+// is not nil, --adopt (run): the operator's explicit word to act on what
+// another run holds or made (design.md §8).
+func addOwnershipFlags(cmd *cobra.Command, g *globalFlags, adopt bool) {
+	cmd.Flags().BoolVar(&g.takeOver, "take-over", false, "take over the deployment (or proxy) whose owner lease another rdsbg run holds, live or expired (severe: needs --confirm, or the typed identifier in the wizard)")
+	if adopt {
+		cmd.Flags().StringVar(&g.adopt, "adopt", "", "carry on with blue/green deployment bgd-… that this run did not create, once its settings match the request (shown side by side when refused)")
+	}
+}
+
+// checkTakeOver: --take-over is severe, so headless it needs --confirm.
+func checkTakeOver(g globalFlags, yes bool, confirm, source string) error {
+	if g.takeOver && yes && confirm == "" {
+		return usageError("--take-over is severe: also pass --confirm %s; nothing was changed", source)
+	}
+	return nil
 }
 
 // exitError carries an exit code out of a cobra RunE.
@@ -321,6 +344,8 @@ func (env *environment) backend(g globalFlags, until string) *steps.Backend {
 		GiveUp:      env.giveUp,
 		Until:       until,
 		NextFlags:   nextFlags(g),
+		TakeOver:    g.takeOver,
+		Adopt:       g.adopt,
 	})
 }
 
@@ -677,6 +702,9 @@ func newRunCommand(g *globalFlags, stdout, stderr io.Writer) *cobra.Command {
 			if err := checkHeadlessApproval(c.source, confirm, until); err != nil {
 				return err
 			}
+			if err := checkTakeOver(*g, yes, confirm, c.source); err != nil {
+				return err
+			}
 			opts := c.options()
 			if err := steps.ValidateOptions(opts); err != nil {
 				return exitFor(err)
@@ -686,6 +714,7 @@ func newRunCommand(g *globalFlags, stdout, stderr io.Writer) *cobra.Command {
 	}
 	addCreateFlags(cmd, &c)
 	addApprovalFlags(cmd, &yes, &confirm, &output, "")
+	addOwnershipFlags(cmd, g, true)
 	cmd.Flags().StringVar(&until, "until", "", "ready: prepare green and stop before the critical section (exit 0, state ready); `rdsbg resume` switches over later")
 	return cmd
 }
@@ -711,11 +740,15 @@ func newResumeCommand(g *globalFlags, stdin io.Reader, stdout, stderr io.Writer)
 			if err := checkHeadlessApproval(source, confirm, ""); err != nil {
 				return err
 			}
+			if err := checkTakeOver(*g, yes, confirm, source); err != nil {
+				return err
+			}
 			return headlessOrInteractive(cmd.Context(), *g, steps.Options{Source: source}, yes, confirm, output, "resume", stdin, stdout, stderr)
 		},
 	}
 	cmd.Flags().StringVar(&source, "source", "", "source of the run to resume (default: the only unfinished journal)")
 	addApprovalFlags(cmd, &yes, &confirm, &output, "headless: ")
+	addOwnershipFlags(cmd, g, false)
 	return cmd
 }
 
@@ -821,5 +854,6 @@ func newAbortCommand(g *globalFlags, stdin io.Reader, stdout, stderr io.Writer) 
 	}
 	cmd.Flags().StringVar(&source, "source", "", "source DB instance or Aurora cluster (identifier or ARN)")
 	addApprovalFlags(cmd, &yes, &confirm, &output, "headless: ")
+	addOwnershipFlags(cmd, g, false)
 	return cmd
 }

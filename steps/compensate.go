@@ -26,16 +26,32 @@ import (
 // the proxy is EMPTY, since when, and the AWS CLI command that restores it.
 
 // ProxyEmptyError ends a run whose compensation the operator stopped while
-// a proxy had no target. It unwraps to context.Canceled: exit 5.
+// a proxy had no target — or, when AWS could not be read, while the run
+// could not see its target serving (Unknown). It unwraps to
+// context.Canceled: exit 5.
 type ProxyEmptyError struct {
 	Proxies  []string
 	Since    time.Time
 	Commands []string // the AWS CLI commands that restore the targets
 	Cause    error    // what compensation was answering
+	// Unknown: every proxy had production registered when last read (at
+	// LastRead), and AWS could not be read since: whether it serves is
+	// unknown, and no registration is needed.
+	Unknown  bool
+	LastRead time.Time
+	Checks   []string // the AWS CLI commands that show the proxies' targets
 }
 
 func (e *ProxyEmptyError) Error() string {
 	var b strings.Builder
+	if e.Unknown {
+		fmt.Fprintf(&b, "the proxy %s had its target registered when AWS was last read (%s), and AWS could not be read since: whether it serves now is UNKNOWN, not empty. rdsbg stopped checking at the operator's request; no registration is needed. See it with:",
+			strings.Join(e.Proxies, ", "), e.LastRead.UTC().Format(time.RFC3339))
+		for _, c := range e.Checks {
+			b.WriteString("\n  " + c)
+		}
+		return b.String()
+	}
 	fmt.Fprintf(&b, "the proxy %s is EMPTY since %s: applications using it cannot connect. rdsbg stopped restoring it at the operator's request. Restore it with:",
 		strings.Join(e.Proxies, ", "), e.Since.UTC().Format(time.RFC3339))
 	for _, c := range e.Commands {
@@ -45,6 +61,21 @@ func (e *ProxyEmptyError) Error() string {
 }
 
 func (e *ProxyEmptyError) Unwrap() error { return context.Canceled }
+
+// compensationEnd ends compensation with a state nothing rdsbg does can
+// change: a proxy deleted outside rdsbg, or a target AWS keeps failing
+// (TargetHealth says why). err is nil when the run's own error stands.
+type compensationEnd struct {
+	state string
+	err   error
+}
+
+func (e *compensationEnd) Error() string {
+	if e.err != nil {
+		return e.err.Error()
+	}
+	return "compensation ended: proxy " + e.state
+}
 
 // compensationContext ignores the run's cancellation (the interrupt that
 // led here) and ends only when the operator gives up.
@@ -63,7 +94,8 @@ func (r *run) compensationContext(ctx context.Context) (context.Context, context
 }
 
 // compensate returns the proxy state the run ends in. Its error is nil
-// unless the operator gave up with a proxy still empty (*ProxyEmptyError).
+// unless the operator gave up with a proxy still empty (*ProxyEmptyError)
+// or a proxy cannot be restored by anyone (deleted, failing).
 func (r *run) compensate(ctx context.Context, cause error) (string, error) {
 	if len(r.proxies) == 0 || r.plan.Regime == RegimeNone {
 		return ProxyNotUsed, nil
@@ -72,28 +104,80 @@ func (r *run) compensate(ctx context.Context, cause error) (string, error) {
 	defer cancel()
 	started := r.e.cfg.Clock.Now()
 	announced := false
+	saved := r.proxies
+	defer func() { r.proxies = saved }()
 	for attempt := 1; ; attempt++ {
 		state, err := r.compensateOnce(cctx, cause, &announced)
 		if err == nil {
 			return state, nil
 		}
+		var end *compensationEnd
+		if errors.As(err, &end) {
+			return end.state, end.err
+		}
 		if cctx.Err() != nil {
-			return ProxyEmpty, r.abandon(cause)
+			return r.abandon(cause)
 		}
 		next := r.e.retryDelay(attempt)
 		what := "AWS, to restore the proxy's target"
-		r.compensationStoppable(true, "attempt %d to restore %s failed (%s); %s; trying again in %s, for as long as it takes (a second Ctrl+C or SIGTERM stops trying and leaves the proxy EMPTY)",
-			attempt, proxyNames(r.proxies), awsclient.Sanitize(errorInfo(err).Message), r.emptyWords(), next.Round(time.Second))
+		// In the words of the last read: empty only when AWS showed it
+		// empty, never for a period it could not be read.
+		words := r.emptyWords()
+		switch {
+		case !r.outages.empty() && r.lastSeenServing():
+			words = fmt.Sprintf("it served %s when last read at %s and this run has not emptied it since: its state now is UNKNOWN", r.plan.Source.ID, r.lastRead().UTC().Format("15:04:05"))
+		case r.lastRegistered():
+			words = fmt.Sprintf("its target was registered when last read at %s; whether it serves now is UNKNOWN", r.lastRead().UTC().Format("15:04:05"))
+		}
+		if advice := awsclient.CredentialsAdvice(err); advice != "" {
+			words += "; " + advice
+		}
+		r.compensationStoppable(true, "attempt %d to restore %s failed (%s); %s; trying again in %s, for as long as it takes (a second Ctrl+C or SIGTERM stops trying)",
+			attempt, proxyNames(r.proxies), awsclient.Sanitize(errorInfo(err).Message), words, next.Round(time.Second))
 		p := Progress{Waiting: what, Elapsed: r.e.cfg.Clock.Now().Sub(started), Polls: attempt,
 			Retry: &RetryInfo{Error: errorInfo(err).Message, Failing: r.e.cfg.Clock.Now().Sub(started), NextIn: next, Attempts: attempt}}
 		if since, ok := r.outages.emptySince(); ok {
 			p.ProxylessSince = &since
 		}
 		r.e.emit(Event{Type: EventProgress, Step: r.restoringStep(), Progress: &p})
+		r.renewLease(cctx)
 		if err := r.e.cfg.Clock.Sleep(cctx, next); err != nil {
-			return ProxyEmpty, r.abandon(cause)
+			return r.abandon(cause)
 		}
 	}
+}
+
+// lastRead is when the run last read its proxies' targets.
+func (r *run) lastRead() time.Time {
+	var at time.Time
+	for _, reg := range r.proxies {
+		if l, ok := r.tags.last[reg.Proxy]; ok && (at.IsZero() || l.at.Before(at)) {
+			at = l.at
+		}
+	}
+	return at
+}
+
+// lastRegistered: every proxy had production registered when last read.
+func (r *run) lastRegistered() bool {
+	for _, reg := range r.proxies {
+		l, ok := r.tags.last[reg.Proxy]
+		if !ok || len(targetsOf(l.targets, r.plan.Source)) == 0 {
+			return false
+		}
+	}
+	return len(r.proxies) > 0
+}
+
+// lastSeenServing: every proxy served production (AVAILABLE) when last read.
+func (r *run) lastSeenServing() bool {
+	for _, reg := range r.proxies {
+		l, ok := r.tags.last[reg.Proxy]
+		if !ok || !allAvailable(targetsOf(l.targets, r.plan.Source)) {
+			return false
+		}
+	}
+	return len(r.proxies) > 0
 }
 
 // restoringStep is the step whose registration compensation restores:
@@ -106,8 +190,11 @@ func (r *run) restoringStep() StepID {
 }
 
 // compensateOnce is one attempt: read, wait out a switchover, register,
-// wait for health. Any error means "try again".
+// wait for health. Any error but a *compensationEnd means "try again".
 func (r *run) compensateOnce(ctx context.Context, cause error, announced *bool) (string, error) {
+	if err := r.dropGoneProxies(ctx); err != nil {
+		return "", err
+	}
 	dep, err := r.findDeployment(ctx)
 	if err != nil {
 		return "", err
@@ -158,6 +245,12 @@ func (r *run) compensateOnce(ctx context.Context, cause error, announced *bool) 
 		return "", err
 	}
 	if err := r.waitHealthy(ctx, r.restoringStep(), "the proxy targets to be AVAILABLE again"); err != nil {
+		var sick *TargetUnhealthyError
+		if errors.As(err, &sick) {
+			// Registering again cannot heal it: stop, saying why.
+			r.compensationStoppable(false, "%v", sick)
+			return "", &compensationEnd{state: ProxyUnhealthy, err: sick}
+		}
 		return "", err
 	}
 	state := restoredState(done)
@@ -211,15 +304,57 @@ func (r *run) restoreCommands() []string {
 	return out
 }
 
-// abandon is the operator's explicit stop: say it everywhere, plainly.
-func (r *run) abandon(cause error) error {
+// abandon is the operator's explicit stop: say it everywhere, plainly —
+// EMPTY with the commands that restore it, or, when every proxy had its
+// target registered at the last read, UNKNOWN (no registration needed).
+func (r *run) abandon(cause error) (string, error) {
 	var names []string
+	var checks []string
+	c := cliBuilder{region: r.plan.Source.Region}
 	for _, reg := range r.proxies {
 		names = append(names, reg.Proxy)
+		checks = append(checks, c.describeTargets(reg.Proxy))
 	}
-	perr := &ProxyEmptyError{Proxies: names, Since: r.emptyFrom(), Commands: r.restoreCommands(), Cause: cause}
+	perr := &ProxyEmptyError{Proxies: names, Since: r.emptyFrom(), Commands: r.restoreCommands(), Cause: cause, Checks: checks}
+	state := ProxyEmpty
+	if r.lastRegistered() {
+		perr.Unknown, perr.LastRead, state = true, r.lastRead(), ProxyUnknown
+	}
 	r.compensationStoppable(false, "%s", perr.Error())
-	return perr
+	return state, perr
+}
+
+// dropGoneProxies takes the proxies AWS says no longer exist out of
+// compensation: nothing can register a target with a deleted proxy. It
+// ends compensation (ProxyGone) when none is left.
+func (r *run) dropGoneProxies(ctx context.Context) error {
+	w := r.readWorld(ctx, false)
+	if !w.Known() {
+		return &errWorldUnknown{what: w.Unknown, err: w.Err()}
+	}
+	var kept []ProxyRegistration
+	var gone []string
+	for _, reg := range r.proxies {
+		if p := w.Proxy(reg.Proxy); p != nil && p.Gone {
+			gone = append(gone, reg.Proxy)
+			continue
+		}
+		kept = append(kept, reg)
+	}
+	if len(gone) == 0 {
+		return nil
+	}
+	where := "blue is production"
+	if s, _ := w.SwitchedOver(); s {
+		where = fmt.Sprintf("the switchover is complete: %s is the new primary", r.plan.Source.ID)
+	}
+	r.compensationStoppable(false, "proxy %s no longer exists (AWS answers not found: deleted outside rdsbg): nothing can register a target with it, so rdsbg stops trying; %s. Recreate the proxy (or point the applications at %s directly)",
+		strings.Join(gone, ", "), where, r.plan.Source.ID)
+	r.proxies = kept
+	if len(kept) == 0 {
+		return &compensationEnd{state: ProxyGone}
+	}
+	return nil
 }
 
 // liveProxyState names where the proxy points, from a fresh read.
@@ -228,7 +363,10 @@ func (r *run) liveProxyState(ctx context.Context, dep *awsclient.Deployment) str
 		return ProxyNotUsed
 	}
 	v, err := r.viewProxies(ctx)
-	if err != nil || !v.all(len(r.proxies)) {
+	if err != nil {
+		return ProxyUnknown // unread is unknown, never empty
+	}
+	if !v.all(len(r.proxies)) {
 		return ProxyEmpty
 	}
 	if r.switchoverDone(dep) {
@@ -257,9 +395,13 @@ func (r *run) describeEmpty(f *Finished) {
 // fail compensates, then finishes with the outcome the error implies.
 func (r *run) fail(ctx context.Context, err error) (Finished, error) {
 	state, cerr := r.compensate(ctx, err)
-	if cerr != nil {
+	switch {
+	case isProxyEmptyError(cerr):
 		// The operator stopped compensation with a proxy empty: exit 5.
 		return r.finish(OutcomeInterrupted, cerr, state)
+	case cerr != nil:
+		// Nothing rdsbg does can restore it (a failing target): say why.
+		return r.finish(outcomeOf(err), fmt.Errorf("%w; %v", err, cerr), state)
 	}
 	return r.finish(outcomeOf(err), err, state)
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/steps/world"
 )
 
 func switchStarted(dep *awsclient.Deployment) bool {
@@ -41,11 +42,15 @@ func depStatus(dep *awsclient.Deployment) string {
 }
 
 // findDeployment returns this run's deployment from live AWS, or nil. It
-// never guesses: the journal's id first, then the run's deployment name,
-// then a deployment whose Source or Target is the source. That is how a
-// resumed run finds what a crashed one created instead of creating a
-// second one.
+// never guesses: the journal's id first, else the deployment of the source
+// that carries this run's rdsbg:run tag (its creation, whose answer may
+// have been lost) or that the plan adopted. A deployment of the source that
+// is someone else's is not this run's: the reconciliation before each
+// change refuses it (reconcile.go).
 func (r *run) findDeployment(ctx context.Context) (*awsclient.Deployment, error) {
+	if w := r.snap; w != nil {
+		return r.deploymentOfSnapshot(ctx, *w), nil
+	}
 	if r.dep.id != "" {
 		dep, err := r.api.DescribeDeployment(ctx, r.dep.id)
 		if awsclient.Classify(err) == awsclient.KindNotFound {
@@ -61,24 +66,48 @@ func (r *run) findDeployment(ctx context.Context) (*awsclient.Deployment, error)
 	if err != nil {
 		return nil, err
 	}
-	var bySource *awsclient.Deployment
 	for i := range all {
 		dep := all[i]
-		if dep.Status == "DELETING" {
+		if dep.Status == "DELETING" || !r.ownDeployment(dep) {
 			continue
 		}
-		if strings.EqualFold(dep.Name, r.plan.Options.DeploymentName) {
-			r.adopt(dep.ID)
-			return &dep, nil
-		}
-		if bySource == nil && r.plan.Source.ARN != "" && (dep.Source == r.plan.Source.ARN || dep.Target == r.plan.Source.ARN) {
-			bySource = &dep
-		}
+		r.adopt(dep.ID)
+		return &dep, nil
 	}
-	if bySource != nil {
-		r.adopt(bySource.ID)
+	return nil, nil
+}
+
+// deploymentOfSnapshot is findDeployment's answer from the world the step
+// just read for its reconciliation (reconcile.go): the same reads, made
+// once.
+func (r *run) deploymentOfSnapshot(ctx context.Context, w world.World) *awsclient.Deployment {
+	d := w.Deployment
+	if d == nil {
+		return nil
 	}
-	return bySource, nil
+	dep := d.Deployment
+	if r.dep.id == "" {
+		if dep.Status == "DELETING" || !r.ownDeployment(dep) {
+			return nil
+		}
+		r.adopt(dep.ID)
+	} else if !strings.EqualFold(dep.ID, r.dep.id) {
+		return nil
+	}
+	r.readEvents(ctx, dep.Status == "INVALID_CONFIGURATION" || dep.Status == "SWITCHOVER_FAILED")
+	return &dep
+}
+
+// ownDeployment: dep is the source's and this run's — tagged with its run
+// id, or the one the plan adopted.
+func (r *run) ownDeployment(dep awsclient.Deployment) bool {
+	src := r.plan.Source
+	forSource := strings.EqualFold(dep.Name, r.plan.Options.DeploymentName) ||
+		(src.ARN != "" && (strings.EqualFold(dep.Source, src.ARN) || strings.EqualFold(dep.Target, src.ARN)))
+	if !forSource {
+		return false
+	}
+	return (r.plan.Deployment != "" && strings.EqualFold(dep.ID, r.plan.Deployment)) || dep.Tags[TagRun] == RunID(r.plan)
 }
 
 // deploymentRef is the run's reference to its blue/green deployment: the

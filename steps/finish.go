@@ -31,6 +31,17 @@ func (r *run) finish(outcome string, err error, proxyState string) (Finished, er
 	if r.changes != nil {
 		outcome, err = stoppedBeforeChange(r.changes, outcome, err)
 	}
+	archive := ""
+	switch outcome {
+	case OutcomeDone, OutcomeRolledBack, OutcomeBlocked, OutcomeCancelled:
+		// The run ended for good: close archives its journal (runner.go),
+		// and the summary names the archive.
+		st := JournalState{Plan: &r.plan, RunStarted: r.e.cfg.Clock.Now()}
+		if r.plan.GeneratedAt.IsZero() && r.plan.RunID == "" {
+			st.Plan = nil
+		}
+		archive = archiveDest(r.e.cfg.StateDir, r.disc.Source.ID, st)
+	}
 	if proxyState == "" {
 		// Read, never assumed: a proxy found by its tag may be empty.
 		ctx, cancel := context.WithTimeout(context.Background(), mutationTimeout)
@@ -38,13 +49,14 @@ func (r *run) finish(outcome string, err error, proxyState string) (Finished, er
 		cancel()
 	}
 	r.untagIfServing(proxyState)
+	r.releaseLease() // lease.go: before the last record, so the journal ends with the finish
 	f := Finished{
 		Outcome:      outcome,
 		ExitCode:     ExitCode(err),
 		ProxyState:   proxyState,
 		SwitchoverMS: r.switchoverDuration.Milliseconds(),
 		Timeline:     r.timeline,
-		JournalPath:  r.journal.Path(),
+		JournalPath:  orDefault(archive, r.journal.Path()),
 		RunbookPath:  r.saveRunbook(),
 		DeploymentID: r.dep.id,
 		Source:       r.disc.Source.ID,
@@ -67,7 +79,9 @@ func (r *run) finish(outcome string, err error, proxyState string) (Finished, er
 		msg = err.Error()
 	}
 	fc := f
-	_ = r.journal.Append(Record{Kind: RecordFinish, Finished: &fc, Message: msg, DeploymentID: r.dep.id})
+	if err := r.journal.Append(Record{Kind: RecordFinish, Finished: &fc, Message: msg, DeploymentID: r.dep.id}); err == nil {
+		r.archivePath = archive // only a journal that says how the run ended is archived
+	}
 	r.e.emit(Event{Type: EventRunFinished, Message: msg, Error: r.errorInfo(err), Finished: &fc})
 	return f, err
 }
@@ -99,6 +113,11 @@ func finishMessage(outcome, proxyState string, err error, source string, switche
 		ProxyOnNewPrimary: "the proxy targets the new primary",
 		ProxyEmpty:        "the proxy has NO target: applications using it cannot connect",
 		ProxyNotUsed:      "no proxy is involved",
+		// States only the world view tells (reconcile.go).
+		ProxyUnknown:   "the proxy's state is UNKNOWN: AWS could not be read (`rdsbg status` reads it again)",
+		ProxyGone:      "a proxy of the run no longer exists (deleted outside rdsbg): nothing can restore it",
+		ProxyOnOldBlue: "the proxy points at the old blue (-oldN, read-only since the switchover)",
+		ProxyUnhealthy: "the proxy has its target registered but AWS reports it failing (TargetHealth): applications using it cannot connect",
 	}[proxyState]
 	if where == "" {
 		where = "proxy " + proxyState

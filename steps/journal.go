@@ -438,3 +438,69 @@ func UnfinishedJournals(stateDir string) (map[string]string, error) {
 
 // continueWithoutProxyNote marks the journal record of that choice.
 const continueWithoutProxyNote = "continue-without-proxy approved"
+
+// A finished run's journal is archived as <source>.<run>.journal.jsonl
+// (issue 20): the next run of the source starts from an empty history, so
+// nothing of a finished run (its renames, its skipped steps, its
+// deployment) can leak into it, and no run ever resumes or adopts a
+// finished one. `status` and `resume` still read the newest archive to say
+// how the last run ended.
+
+// ArchivePath is where the journal of run on source is archived.
+func ArchivePath(stateDir, source, run string) string {
+	return filepath.Join(stateDir, safeName(source)+"."+safeName(run)+".journal.jsonl")
+}
+
+// archiveRunID names the archived run: its plan's run id, else the time
+// its run-started record was written.
+func archiveRunID(st JournalState) string {
+	if st.Plan != nil {
+		return RunID(*st.Plan)
+	}
+	if !st.RunStarted.IsZero() {
+		return st.RunStarted.UTC().Format("20060102T150405Z")
+	}
+	return "unknown"
+}
+
+// archiveDest is the archive name for a journal whose latest run is st:
+// an existing archive of the same run is never overwritten (a number is
+// added).
+func archiveDest(stateDir, source string, st JournalState) string {
+	dest := ArchivePath(stateDir, source, archiveRunID(st))
+	for n := 2; ; n++ {
+		if _, err := os.Lstat(dest); errors.Is(err, fs.ErrNotExist) {
+			return dest
+		}
+		dest = ArchivePath(stateDir, source, fmt.Sprintf("%s-%d", archiveRunID(st), n))
+	}
+}
+
+// archiveJournal moves the journal at path to dest.
+func archiveJournal(stateDir, path, dest string) error {
+	if err := os.Rename(path, dest); err != nil {
+		return &StateDirError{Dir: stateDir, Err: fmt.Errorf("archive the finished journal %s: %w", filepath.Base(path), err)}
+	}
+	return nil
+}
+
+// isArchive: a journal file name of the form <source>.<run>.journal.jsonl.
+func isArchive(name string) bool {
+	return strings.Count(strings.TrimSuffix(name, ".journal.jsonl"), ".") > 0
+}
+
+// latestArchive is the newest archived journal of source, "" when none.
+func latestArchive(stateDir, source string) string {
+	paths, err := journalFiles(stateDir)
+	if err != nil {
+		return ""
+	}
+	prefix := safeName(source) + "."
+	for _, p := range paths {
+		base := filepath.Base(p)
+		if isArchive(base) && strings.HasPrefix(base, prefix) && !strings.Contains(strings.TrimPrefix(strings.TrimSuffix(base, ".journal.jsonl"), prefix), ".") {
+			return p
+		}
+	}
+	return ""
+}

@@ -106,7 +106,18 @@ func TestProcessLostJournalFoundThroughTheTag(t *testing.T) {
 		t.Errorf("the proxy serves blue again but keeps %s=%q", TagDetached, tags)
 	}
 
-	rn, nout := rdsbgCommand(bin, s.URL, stateDir, env, "run", "--source", "orders-db", "--proxy-mode", "detach", "--yes", "--confirm", "orders-db", "--output", "json")
+	// The deployment is the lost run's: `run` refuses it without --adopt
+	// and names it; with --adopt and --take-over (its lease was never
+	// released) it carries on with it (issue 20).
+	deps, err := api.ListDeployments(ctx, "")
+	if err != nil || len(deps) != 1 {
+		t.Fatalf("deployments: %+v %v", deps, err)
+	}
+	refused, fout := rdsbgCommand(bin, s.URL, stateDir, env, "run", "--source", "orders-db", "--proxy-mode", "detach", "--yes", "--confirm", "orders-db", "--output", "json")
+	if code, err := runToExit(refused); err != nil || code != ExitUsage || !strings.Contains(fout.String(), "--adopt "+deps[0].ID) {
+		t.Fatalf("run without --adopt: exit %d, %v, want 2 naming --adopt %s\n%s", code, err, deps[0].ID, fout.String())
+	}
+	rn, nout := rdsbgCommand(bin, s.URL, stateDir, env, "run", "--source", "orders-db", "--proxy-mode", "detach", "--adopt", deps[0].ID, "--take-over", "--yes", "--confirm", "orders-db", "--output", "json")
 	code, err = runToExit(rn)
 	if err != nil || code != ExitOK || !strings.Contains(nout.String(), "done; the proxy targets the new primary") {
 		t.Fatalf("run after the restore: exit %d, %v\n%s", code, err, nout.String())

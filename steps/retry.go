@@ -39,7 +39,10 @@ func retryable(ctx context.Context, err error) bool {
 	if errors.Is(err, context.Canceled) {
 		return false
 	}
-	return awsclient.Transient(err)
+	// Refused or missing credentials are retried like a lost connection:
+	// the operator refreshes them and the next call picks them up
+	// (awsclient/credentials.go).
+	return awsclient.Transient(err) || awsclient.Classify(err) == awsclient.KindCredentials
 }
 
 // retryDelay is the jittered backoff before retry number attempt (1-based):

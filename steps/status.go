@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"strings"
 	"time"
 
@@ -52,6 +53,12 @@ func Status(ctx context.Context, api awsclient.API, stateDir, source string) (St
 	path := ""
 	if source != "" {
 		path = JournalPath(stateDir, source)
+		if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
+			// The last run ended for good: its archive (journal.go).
+			if a := latestArchive(stateDir, source); a != "" {
+				path = a
+			}
+		}
 	} else {
 		paths, err := journalFiles(stateDir)
 		if err != nil {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/steps/world"
 )
 
 // A step (design.md §5) is one row of the step table (steps_table.go) and
@@ -99,7 +100,29 @@ func (r *run) runStep(ctx context.Context, ps PlannedStep, impl stepImpl) error 
 	started := r.e.cfg.Clock.Now()
 	r.setCurrent(ps.ID)
 	defer r.setCurrent("")
+	// A step that may change AWS reads the world first (reconcile.go); its
+	// observe reads the same view, so the reconciliation costs no call of
+	// its own.
+	mutating := impl.apply != nil && !ps.CheckOnly
+	rctx := ctx
+	if ps.Critical {
+		rctx = awsclient.Urgent(ctx)
+	}
+	var w world.World
+	if mutating {
+		var err error
+		if w, err = r.readWorldKnown(rctx, ps.ID, false); err != nil {
+			return r.stepFailed(ps, started, err)
+		}
+		r.snap = &w
+		observe := impl.observe
+		impl.observe = func(ctx context.Context) (stepOutcome, string, error) {
+			defer func() { r.snap = nil }() // once: a retried observe reads AWS
+			return observe(ctx)
+		}
+	}
 	outcome, why, err := r.observeRetrying(ctx, ps, impl)
+	r.snap = nil
 	if err != nil {
 		return r.stepFailed(ps, started, err)
 	}
@@ -147,6 +170,21 @@ func (r *run) runStep(ctx context.Context, ps PlannedStep, impl stepImpl) error 
 		return err
 	}
 	needSettle := true
+	if outcome == stepTodo && impl.apply != nil && !ps.CheckOnly {
+		// AWS must be what the plan expects before the change (reconcile.go):
+		// the view read above, or a fresh one after an operator's answer.
+		var fresh *world.World
+		if approvalWait < viewFreshness {
+			fresh = &w
+		}
+		if err := r.reconcile(rctx, ps, fresh); err != nil {
+			return r.stepFailed(ps, started.Add(approvalWait), err)
+		}
+	}
+	if watchedStep(ps.ID) {
+		r.watch.step, r.watch.next = ps.ID, r.e.cfg.Clock.Now().Add(watchEvery)
+		defer func() { r.watch.step = "" }()
+	}
 	if outcome == stepTodo && impl.apply != nil {
 		if needSettle, err = r.applyRetrying(ctx, ps, impl); err != nil {
 			return r.stepFailed(ps, started.Add(approvalWait), err)

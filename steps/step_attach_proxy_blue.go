@@ -86,7 +86,14 @@ func (r *run) attachProxyBlue(ps PlannedStep) stepImpl {
 		},
 		apply: func(ctx context.Context) error { return r.reattachBlue(ctx, ps) },
 		settle: func(ctx context.Context) error {
-			return r.waitHealthy(ctx, ps.ID, "blue's proxy targets to be AVAILABLE")
+			// Bounded like a refused registration: a target that does not
+			// become AVAILABLE within --max-proxy-outage of its accepted
+			// registration rolls back.
+			deadline := r.e.cfg.Clock.Now().Add(r.plan.Options.maxProxyOutage())
+			if r.continueWithoutProxy {
+				deadline = time.Time{}
+			}
+			return r.waitHealthyUntil(ctx, ps.ID, "blue's proxy targets to be AVAILABLE", deadline)
 		},
 	}
 }
@@ -102,12 +109,19 @@ func (r *run) attachProxyBlue(ps PlannedStep) stepImpl {
 // --max-proxy-outage and the run rolls back (delete the deployment with
 // its green, register the original targets).
 type errOutageRollback struct {
-	err   error         // the last refusal
+	err   error         // the last refusal, or the target's failing health
 	limit time.Duration // --max-proxy-outage
 	proxy string
+	// notServing: blue was registered but never became AVAILABLE (err
+	// holds TargetHealth's words).
+	notServing bool
 }
 
 func (e *errOutageRollback) Error() string {
+	if e.notServing {
+		return fmt.Sprintf("blue was registered with %s again but did not become AVAILABLE within --max-proxy-outage %s (%s): rolled back so that the proxy is not empty for the whole provisioning; check the proxy's secret, its IAM role and the security groups",
+			e.proxy, e.limit, e.err)
+	}
 	return fmt.Sprintf("AWS did not let rdsbg register blue with %s again within --max-proxy-outage %s (last answer: %s): rolled back so that the proxy is not empty for the whole provisioning",
 		e.proxy, e.limit, awsWords(e.err))
 }
