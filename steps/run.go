@@ -28,18 +28,18 @@ type run struct {
 
 	unsubscribe func() // stops the call log feeding this run
 
-	dep       deploymentRef        // the run's deployment (deployment.go)
-	proxies   []ProxyRegistration  // original registrations: the rollback record
-	names     renameBook           // what the switchover renamed (renames.go)
-	outages   outageBook           // the proxies' empty time and the live traffic line (outage.go)
-	tags      proxyTagState        // proxies' ARNs and rdsbg:detached tags (proxy_tags.go)
-	events    eventWatch           // RDS events read for explanations (rdsevents.go)
-	pace      criticalPace         // what paces the critical waits (critical_pace.go)
-	taskSeen  map[string]taskSince // deployment task → when its status was first seen (tasks.go)
-	timeline  []TimelineEntry      // every step's outcome, for the summary (step.go)
-	leases    leaseKeeper          // the run's owner lease on its deployment (lease.go)
-	world     *world.World         // the last world read by a reconciliation (reconcile.go)
-	watch     proxyWatcher         // the proxies' watch during long waits (reconcile.go)
+	dep      deploymentRef        // the run's deployment (deployment.go)
+	proxies  []ProxyRegistration  // original registrations: the rollback record
+	names    renameBook           // what the switchover renamed (renames.go)
+	outages  outageBook           // the proxies' empty time and the live traffic line (outage.go)
+	tags     proxyTagState        // proxies' ARNs and rdsbg:detached tags (proxy_tags.go)
+	events   eventWatch           // RDS events read for explanations (rdsevents.go)
+	pace     criticalPace         // what paces the critical waits (critical_pace.go)
+	taskSeen map[string]taskSince // deployment task → when its status was first seen (tasks.go)
+	timeline []TimelineEntry      // every step's outcome, for the summary (step.go)
+	leases   leaseKeeper          // the run's owner lease on its deployment (lease.go)
+	world    *world.World         // the last world read by a reconciliation (reconcile.go)
+	watch    proxyWatcher         // the proxies' watch during long waits (reconcile.go)
 	// unhealthy: since when each proxy's target has been failing
 	// (TargetHealth), across the run's waits (proxy_targets.go).
 	unhealthy map[string]time.Time
