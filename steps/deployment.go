@@ -60,6 +60,7 @@ func (r *run) findDeployment(ctx context.Context) (*awsclient.Deployment, error)
 			return nil, err
 		}
 		r.readEvents(ctx, dep.Status == "INVALID_CONFIGURATION" || dep.Status == "SWITCHOVER_FAILED")
+		r.seeDeployment(dep)
 		return &dep, nil
 	}
 	all, err := r.api.ListDeployments(ctx, "")
@@ -72,9 +73,31 @@ func (r *run) findDeployment(ctx context.Context) (*awsclient.Deployment, error)
 			continue
 		}
 		r.adopt(dep.ID)
+		r.seeDeployment(dep)
 		return &dep, nil
 	}
 	return nil, nil
+}
+
+// seeDeployment keeps the last status AWS showed of the run's deployment:
+// what the words about the present follow (who is production, what the
+// proxy serves), whatever this process sent (issue 21, U3, U10).
+func (r *run) seeDeployment(dep awsclient.Deployment) {
+	was := r.switchedNow()
+	d := dep
+	r.depSeen = &d
+	if r.switchedNow() != was {
+		r.relabelTraffic() // outage.go: the labels change with AWS's word, not at the next proxy read
+	}
+}
+
+// switchedNow: AWS showed, at its last read of the deployment, that the
+// switchover completed (or the names moved to -oldN): green is production.
+func (r *run) switchedNow() bool {
+	if r.depSeen != nil && r.switchoverDone(r.depSeen) {
+		return true
+	}
+	return len(r.names.oldBlue) > 0 || len(r.names.renames) > 0
 }
 
 // deploymentOfSnapshot is findDeployment's answer from the world the step
@@ -95,6 +118,7 @@ func (r *run) deploymentOfSnapshot(ctx context.Context, w world.World) *awsclien
 		return nil
 	}
 	r.readEvents(ctx, dep.Status == "INVALID_CONFIGURATION" || dep.Status == "SWITCHOVER_FAILED")
+	r.seeDeployment(dep)
 	return &dep
 }
 
@@ -138,6 +162,7 @@ func (r *run) adopt(id string) {
 // spent in their current status.
 func (r *run) depProgress(dep awsclient.Deployment) Progress {
 	now := r.e.cfg.Clock.Now()
+	r.seeDeployment(dep)
 	p := Progress{DeploymentID: dep.ID, DeploymentStatus: dep.Status, StatusDetails: dep.StatusDetails, Members: dep.Members, ProxylessSince: r.outages.criticalSince()}
 	for i, t := range dep.Tasks {
 		p.Tasks = append(p.Tasks, r.taskRow(t.Name, t.Status, now, i == 0, dep.CreateTime))

@@ -42,12 +42,22 @@ func (r *run) finish(outcome string, err error, proxyState string) (Finished, er
 		}
 		archive = archiveDest(r.e.cfg.StateDir, r.disc.Source.ID, st)
 	}
+	// The present in the summary is the world as AWS shows it now
+	// (design.md §8): where the proxies point, whether the switchover
+	// happened, what is left. The journal gives only the history.
+	wctx, wcancel := context.WithTimeout(context.Background(), mutationTimeout)
+	end := r.endWorld(wctx)
+	wcancel()
+	if s := end.proxyState(); s != "" {
+		proxyState = s
+	}
 	if proxyState == "" {
 		// Read, never assumed: a proxy found by its tag may be empty.
 		ctx, cancel := context.WithTimeout(context.Background(), mutationTimeout)
 		proxyState = r.proxyStateFromAWS(ctx)
 		cancel()
 	}
+	r.settleSwitchover(end) // a switchover AWS completed is done, whatever this process saw
 	r.untagIfServing(proxyState)
 	r.releaseLease() // lease.go: before the last record, so the journal ends with the finish
 	f := Finished{
@@ -62,7 +72,7 @@ func (r *run) finish(outcome string, err error, proxyState string) (Finished, er
 		Source:       r.disc.Source.ID,
 	}
 	lctx, lcancel := context.WithTimeout(context.Background(), mutationTimeout)
-	f.Leftovers, f.FinalSnapshot = r.leftovers(lctx, outcome)
+	f.Leftovers, f.FinalSnapshot = r.leftovers(lctx, outcome, end)
 	lcancel()
 	f.Green = r.readyGreen
 	if len(r.names.renames) > 0 {
@@ -74,7 +84,7 @@ func (r *run) finish(outcome string, err error, proxyState string) (Finished, er
 	f.ProxyOutageTotalMS = OutageTotalMS(f.ProxyOutages)
 	f.ProxylessWindowMS = CriticalMS(f.ProxyOutages) // the critical section's share, across resumes
 	r.e.observers.Finishing(&f)                      // metrics per step, the probe's report; hooks done
-	msg := finishMessage(outcome, proxyState, err, r.disc.Source.ID+r.e.cfg.NextFlags, len(r.names.renames) > 0 || r.switchedOver())
+	msg := finishMessage(outcome, proxyState, err, r.disc.Source.ID+r.e.cfg.NextFlags, end.switched(r))
 	if isProxyEmptyError(err) {
 		msg = err.Error()
 	}

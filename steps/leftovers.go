@@ -78,12 +78,23 @@ func (r *run) finalSnapshotName() string {
 // and the final snapshot's name when cleanup old-blue took it. A rolled
 // back run lists the green resources AWS is still deleting (read now:
 // walkthrough D26 said "nothing of this run in AWS" beside one).
-func (r *run) leftovers(ctx context.Context, outcome string) ([]Leftover, string) {
-	if outcome == OutcomeRolledBack {
-		return r.stillDeleting(ctx), ""
-	}
+func (r *run) leftovers(ctx context.Context, outcome string, end endView) ([]Leftover, string) {
 	if outcome == OutcomeBlocked || len(r.plan.Steps) == 0 {
 		return nil, ""
+	}
+	if w := end.w; w != nil && w.Known() {
+		// What AWS shows at the end (endworld.go), and the final snapshot
+		// this run took.
+		out := r.worldLeftovers(outcome, *w)
+		cleanup := r.stepRan(StepCleanup)
+		if (cleanup == "done" || cleanup == "already-done") && !r.cleanupDeclined && r.plan.Options.Cleanup == CleanupOldBlue && end.switched(r) {
+			snap := r.finalSnapshotName()
+			return append(out, Leftover{Kind: "snapshot", ID: snap, Note: "final snapshot of the old blue"}), snap
+		}
+		return out, ""
+	}
+	if outcome == OutcomeRolledBack {
+		return r.stillDeleting(ctx), ""
 	}
 	if !r.switchedOver() {
 		if r.dep.id == "" {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/steps/probe"
+	"github.com/rdsbg/rdsbg/steps/world"
 )
 
 // Outage windows (issue 11): every period in which a proxy that served
@@ -147,6 +148,7 @@ const (
 	ServesBlue       = "blue"
 	ServesGreen      = "green"
 	ServesNewPrimary = "new-primary"
+	ServesOldBlue    = "old-blue" // the -oldN resource, read-only since the switchover
 )
 
 // outageBook is the one bookkeeper of the proxies' empty time (issue 24):
@@ -448,19 +450,39 @@ func servingTarget(ts []awsclient.ProxyTarget) awsclient.ProxyTarget {
 	return ts[0]
 }
 
-// servesOf names what a registered target is: green (a green member),
-// the new primary (after the switchover: it carries the source's name), or
-// blue.
+// servesOf names what a registered target is, by the world view's rules
+// (steps/world) over what AWS last showed: a -green- name is green, a
+// -oldN name the old blue, and the source's name the new primary once AWS
+// says the switchover completed, else blue — never what this process
+// remembers sending (walkthrough U3, U10: "orders-db (blue)" beside
+// SWITCHOVER_COMPLETED).
 func (r *run) servesOf(id string) string {
 	for _, g := range r.names.green {
 		if strings.EqualFold(g, id) {
 			return ServesGreen
 		}
 	}
-	if len(r.names.oldBlue) > 0 || len(r.names.renames) > 0 {
+	src := r.plan.Source.ID
+	switch {
+	case world.IsOldBlueName(src, id):
+		return ServesOldBlue
+	case world.IsGreenName(id):
+		return ServesGreen
+	case r.switchedNow():
 		return ServesNewPrimary
 	}
 	return ServesBlue
+}
+
+// relabelTraffic names every proxy's target again (servesOf) after AWS
+// said the switchover completed, and sends the line if it changed.
+func (r *run) relabelTraffic() {
+	for _, p := range r.outages.proxies {
+		if p.state.Target != "" {
+			p.state.Serves = r.servesOf(p.state.Target)
+		}
+	}
+	r.emitTraffic()
 }
 
 // emitTraffic sends a proxy-traffic event when any proxy's serving state

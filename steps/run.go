@@ -25,6 +25,8 @@ type run struct {
 	prior   JournalState // what the journal said when this execution began
 	// resumedAt: this execution continues a journalled run, begun then.
 	resumedAt *time.Time
+	// depSeen is the run's deployment as AWS last showed it (deployment.go).
+	depSeen *awsclient.Deployment
 
 	unsubscribe func() // stops the call log feeding this run
 

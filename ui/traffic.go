@@ -135,8 +135,11 @@ func clientsAged(n float64, measured, now time.Time) string {
 }
 
 func servesWord(s string) string {
-	if s == steps.ServesNewPrimary {
+	switch s {
+	case steps.ServesNewPrimary:
 		return "new primary"
+	case steps.ServesOldBlue:
+		return "old blue, read-only"
 	}
 	if s == "" {
 		return "?"
