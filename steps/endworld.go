@@ -129,4 +129,3 @@ func (r *run) worldLeftovers(outcome string, w world.World) []Leftover {
 	}
 	return out
 }
-
