@@ -871,8 +871,10 @@ func TestResumeOfAFinishedRunReportsItsProxyAndLeavesTheJournal(t *testing.T) {
 	if ExitCode(err) != ExitUsage || !strings.Contains(err.Error(), "nothing to resume") {
 		t.Fatalf("exit %d err %v, want 2 nothing to resume", ExitCode(err), err)
 	}
-	if f.ProxyState != ProxyOnNewPrimary || f.Outcome != OutcomeDone {
-		t.Errorf("refused resume reports %s %s, want done %s", f.Outcome, f.ProxyState, ProxyOnNewPrimary)
+	// The refusal did nothing: blocked, exit 2 — never "done (exit 2)"
+	// (walkthrough D11); the message names how the last run ended.
+	if f.ProxyState != ProxyOnNewPrimary || f.Outcome != OutcomeBlocked || !strings.Contains(err.Error(), "finished (done)") {
+		t.Errorf("refused resume reports %s %s (%v), want blocked %s", f.Outcome, f.ProxyState, err, ProxyOnNewPrimary)
 	}
 	if after := len(env.journal(t, "orders-db")); after != before {
 		t.Errorf("a refused resume wrote %d journal records", after-before)

@@ -37,7 +37,9 @@ func (e *Engine) Resume(ctx context.Context) (Finished, error) {
 		// Report the finished run's proxy state (not a default "blue" after
 		// a completed switchover), and leave its journal as it is: a
 		// refused resume is not a run.
-		return e.finishEarly(r.prior.Finished.Outcome, &InputError{Input: "--source", ExitCode: ExitUsage,
+		// Outcome blocked: this refused resume did nothing (not "done,
+		// exit 2": walkthrough D11); the message names the last run's end.
+		return e.finishEarly(OutcomeBlocked, &InputError{Input: "--source", ExitCode: ExitUsage,
 			Message: fmt.Sprintf("the last run for %s finished (%s): nothing to resume", r.disc.Source.ID, r.prior.Finished.Outcome)}, r.proxyStateFromDiscovery())
 	}
 	if err := r.bindJournal(); err != nil {

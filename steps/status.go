@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/steps/world"
 )
 
 // StatusReport is a run's journal next to live AWS state (`rdsbg status`).
@@ -36,6 +38,10 @@ type StatusReport struct {
 	Paused *PausedRun `json:"paused,omitempty"`
 	// Detached: proxies tagged rdsbg:detached for the source, read from AWS.
 	Detached []DetachedProxy `json:"detached_proxies,omitempty"`
+	// Running: another rdsbg process holds the source's lock now (LockedBy
+	// names it): the run is live, and resume would be refused.
+	Running  bool   `json:"running,omitempty"`
+	LockedBy string `json:"locked_by,omitempty"`
 }
 
 // StepStatus is one planned step with its last journalled transition.
@@ -154,9 +160,26 @@ func Status(ctx context.Context, api awsclient.API, stateDir, source string) (St
 		default:
 			rep.ProxyState = ProxyOnBlue
 		}
+		// Who is production is AWS's word, not the journal's (walkthrough
+		// U5: "proxy: blue" after a resume finished the switchover).
+		if rep.ProxyState != StateUnknown {
+			q := world.Query{Source: src.ID, Kind: src.Kind, BlueResourceID: src.ResourceID, DeploymentID: rep.DeploymentID, Details: true}
+			for _, reg := range proxies {
+				q.Proxies = append(q.Proxies, reg.Proxy)
+			}
+			if w := world.Read(ctx, api, q, time.Now()); w.Known() {
+				if s := proxyStateOf(w, q.Proxies); s != ProxyUnknown {
+					rep.ProxyState = s
+				}
+			}
+		}
 	}
+	rep.LockedBy, rep.Running = lockHolder(stateDirOf(path), rep.Source)
 	return rep, nil
 }
+
+// stateDirOf is the directory of a journal path.
+func stateDirOf(path string) string { return filepath.Dir(path) }
 
 // Text renders the report for a terminal.
 func (s StatusReport) Text() string {
@@ -166,6 +189,10 @@ func (s StatusReport) Text() string {
 		fmt.Fprintf(&b, "regime:     %s\n", s.Regime)
 	}
 	switch {
+	case s.Running:
+		// Not "resume continues it": resume would be refused by the lock
+		// (walkthrough U16).
+		fmt.Fprintf(&b, "run:        RUNNING now in another rdsbg process (%s): watch it there; `rdsbg status` again shows where it stands\n", orNone(s.LockedBy))
 	case s.Finished != nil && s.Finished.Outcome == OutcomeReady && s.Unfinished:
 		fmt.Fprintf(&b, "run:        paused, ready for the switchover (exit 0): `rdsbg resume --source %s` re-checks readiness and switches over\n", s.Source)
 	case s.Finished != nil && !s.Unfinished:
@@ -211,6 +238,9 @@ func (s StatusReport) Text() string {
 			state := st.State
 			if state == "" {
 				state = "-"
+			}
+			if state == StepStateSkipped {
+				state = "skipped" // not needed for this run
 			}
 			fmt.Fprintf(&b, "  %-22s %-8s %s\n", st.ID, state, st.Title)
 		}

@@ -132,7 +132,14 @@ func (r *run) runStep(ctx context.Context, ps PlannedStep, impl stepImpl) error 
 			skipped = SkippedNotNeeded
 		}
 		r.e.emit(Event{Type: EventStepSkipped, Step: ps.ID, Message: why, StepOutcome: skipped})
-		_ = r.journal.Append(Record{Kind: RecordStep, Step: ps.ID, State: StepStateSkipped, Message: why})
+		// The journal keeps the same distinction: a step whose effect AWS
+		// shows is done, whoever did it (status listed such steps
+		// "skipped": walkthrough U9).
+		state := StepStateSkipped
+		if outcome == stepDone {
+			state, why = StepStateDone, "already done: "+why
+		}
+		_ = r.journal.Append(Record{Kind: RecordStep, Step: ps.ID, State: state, Message: why})
 		r.timeline = append(r.timeline, TimelineEntry{Step: ps.ID, Started: started, Outcome: skipped})
 		return nil
 	}
