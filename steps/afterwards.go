@@ -121,10 +121,13 @@ func (f Finished) NextStep(source, flags string) (command, why string) {
 		return cmd("abort"), "deletes the deployment and green, which keep running and costing"
 	case f.Outcome == OutcomeCancelled:
 		return "", "nothing more to do"
+	case f.ExitCode == ExitUsage && (f.Outcome == OutcomeFailed || f.LeftoversUnknown):
+		// A refusal changed nothing; its message says why and what to
+		// run instead (not "resume finishes the remaining steps" after a
+		// finished run: walkthrough D11).
+		return "", "nothing was changed; the message says why and what to run instead"
 	case switchedOver:
 		return cmd("resume"), "finishes the remaining steps (the switchover is done: there is nothing to abort)"
-	case f.ExitCode == ExitUsage && f.Outcome == OutcomeFailed:
-		return "", "fix the input the message names; nothing was changed"
 	}
 	if hasGreen {
 		return cmd("resume"), "continues from the journal (or `" + cmd("abort") + "` to undo)"

@@ -185,6 +185,11 @@ type Finished struct {
 	Green *GreenInfo `json:"green,omitempty"`
 	// Leftovers are the resources the run leaves in AWS (steps/leftovers.go).
 	Leftovers []Leftover `json:"leftovers,omitempty"`
+	// LeftoversUnknown: the command stopped before it read what is in AWS
+	// (a refusal: the lock, bad input), so Leftovers says nothing either
+	// way (walkthrough U12: "nothing of this run in AWS" beside a
+	// deployment being provisioned).
+	LeftoversUnknown bool `json:"leftovers_unknown,omitempty"`
 	// FinalSnapshot is the old blue's final snapshot, when cleanup old-blue
 	// took (or will take) one: the one name the prompt, runbook, call and
 	// summary use (FinalSnapshotID).

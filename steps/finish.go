@@ -98,7 +98,7 @@ func (r *run) finish(outcome string, err error, proxyState string) (Finished, er
 
 // finishEarly reports a run that failed before it had a journal.
 func (e *Engine) finishEarly(outcome string, err error, proxyState string) (Finished, error) {
-	f := Finished{Outcome: outcome, ExitCode: ExitCode(err), ProxyState: proxyState}
+	f := Finished{Outcome: outcome, ExitCode: ExitCode(err), ProxyState: proxyState, LeftoversUnknown: true, Source: e.cfg.Options.Source}
 	if f.ProxyState == "" {
 		// Read from AWS (proxy_tags.go): a refusal must not call "blue" a
 		// proxy that an earlier run emptied.

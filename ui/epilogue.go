@@ -96,11 +96,15 @@ func Epilogue(in EpilogueInput) string {
 	if f.Green != nil && f.Outcome == steps.OutcomeReady {
 		e.prose("  Green:    ", steps.GreenWords(f.Green))
 	}
-	left := f.LeftoverLines()
-	if len(left) == 0 {
+	left := f.LeftoversUnknown
+	lines := f.LeftoverLines()
+	switch {
+	case left:
+		e.prose("  Left:     ", "not read by this command: `rdsbg status --source "+src+in.Flags+"` shows what is in AWS")
+	case len(lines) == 0:
 		e.prose("  Left:     ", "nothing of this run in AWS")
 	}
-	for i, l := range left {
+	for i, l := range lines {
 		label := "  Left:     "
 		if i > 0 {
 			label = epilogueIndent
