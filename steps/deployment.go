@@ -82,22 +82,34 @@ func (r *run) findDeployment(ctx context.Context) (*awsclient.Deployment, error)
 // seeDeployment keeps the last status AWS showed of the run's deployment:
 // what the words about the present follow (who is production, what the
 // proxy serves), whatever this process sent (issue 21, U3, U10).
+// The traffic line follows at the next proxy read, which names the target
+// by it (outage.go); relabelling before that read would restate a health
+// AWS may no longer show (the truth oracle caught it: docs/truth.md).
 func (r *run) seeDeployment(dep awsclient.Deployment) {
-	was := r.switchedNow()
 	d := dep
 	r.depSeen = &d
-	if r.switchedNow() != was {
-		r.relabelTraffic() // outage.go: the labels change with AWS's word, not at the next proxy read
+}
+
+// seeWorld keeps what a world read says about the switchover: the
+// deployment's status, or, without a deployment object, the production
+// resource's id (world.SwitchedOver).
+func (r *run) seeWorld(w world.World) {
+	if d := w.Deployment; d != nil {
+		r.seeDeployment(d.Deployment)
+	}
+	if s, known := w.SwitchedOver(); known {
+		r.worldSwitched = s
 	}
 }
 
-// switchedNow: AWS showed, at its last read of the deployment, that the
-// switchover completed (or the names moved to -oldN): green is production.
+// switchedNow: AWS showed, at its last read of the deployment (or of the
+// world), that the switchover completed, or the names moved to -oldN:
+// green is production.
 func (r *run) switchedNow() bool {
 	if r.depSeen != nil && r.switchoverDone(r.depSeen) {
 		return true
 	}
-	return len(r.names.oldBlue) > 0 || len(r.names.renames) > 0
+	return r.worldSwitched || len(r.names.oldBlue) > 0 || len(r.names.renames) > 0
 }
 
 // deploymentOfSnapshot is findDeployment's answer from the world the step

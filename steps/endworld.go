@@ -31,9 +31,7 @@ func (r *run) endWorld(ctx context.Context) endView {
 	q := r.worldQuery(false)
 	q.Details = true
 	w := world.Read(ctx, r.api, q, r.e.cfg.Clock.Now())
-	if d := w.Deployment; d != nil {
-		r.seeDeployment(d.Deployment)
-	}
+	r.seeWorld(w)
 	return endView{w: &w, proxies: q.Proxies}
 }
 

@@ -474,17 +474,6 @@ func (r *run) servesOf(id string) string {
 	return ServesBlue
 }
 
-// relabelTraffic names every proxy's target again (servesOf) after AWS
-// said the switchover completed, and sends the line if it changed.
-func (r *run) relabelTraffic() {
-	for _, p := range r.outages.proxies {
-		if p.state.Target != "" {
-			p.state.Serves = r.servesOf(p.state.Target)
-		}
-	}
-	r.emitTraffic()
-}
-
 // emitTraffic sends a proxy-traffic event when any proxy's serving state
 // changed since the last one.
 func (r *run) emitTraffic() {

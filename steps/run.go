@@ -25,8 +25,10 @@ type run struct {
 	prior   JournalState // what the journal said when this execution began
 	// resumedAt: this execution continues a journalled run, begun then.
 	resumedAt *time.Time
-	// depSeen is the run's deployment as AWS last showed it (deployment.go).
-	depSeen *awsclient.Deployment
+	// depSeen is the run's deployment as AWS last showed it, worldSwitched
+	// what the last world read said of the switchover (deployment.go).
+	depSeen       *awsclient.Deployment
+	worldSwitched bool
 
 	unsubscribe func() // stops the call log feeding this run
 
