@@ -9,7 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/awsclient/clock"
 	"github.com/rdsbg/rdsbg/awsclient/sim"
+	"github.com/rdsbg/rdsbg/awsclient/simtest"
 	"github.com/rdsbg/rdsbg/awsclient/simtest/simtruth"
 )
 
@@ -38,6 +41,7 @@ const (
 type truthOracle struct {
 	t       *testing.T
 	env     *engineEnv
+	api     *awsclient.Client // the oracle's own, on a clock of its own
 	src     Source
 	proxies []string
 	next    Sink
@@ -54,7 +58,14 @@ type truthOracle struct {
 func newTruthOracle(t *testing.T, env *engineEnv, source string) *truthOracle {
 	t.Helper()
 	d := env.discover(t, source)
-	o := &truthOracle{t: t, env: env, src: d.Source, next: env.events.sink, checked: map[string]int{}}
+	// A client on a clock of its own: its pacing must never move the
+	// simulator's time between a claim and its check.
+	api, err := awsclient.New(context.Background(), awsclient.Options{EndpointURL: env.srv.URL, Region: simtest.Region, Simulator: true,
+		HTTPClient: env.srv.Client(), Clock: clock.NewVirtual(simtest.Start)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := &truthOracle{t: t, env: env, api: api, src: d.Source, next: env.events.sink, checked: map[string]int{}}
 	o.untrue = func(msg string) { t.Helper(); t.Error(msg) }
 	for _, p := range d.Proxies {
 		o.proxies = append(o.proxies, p.Proxy)
@@ -75,7 +86,7 @@ func (o *truthOracle) engine(opts Options, approver Approver, giveUp <-chan stru
 
 func (o *truthOracle) truth() simtruth.Truth {
 	o.t.Helper()
-	tr, err := simtruth.Read(context.Background(), o.env.api, o.src.ID, o.src.ResourceID, o.proxies)
+	tr, err := simtruth.Read(context.Background(), o.api, o.src.ID, o.src.ResourceID, o.proxies)
 	if err != nil {
 		o.t.Fatalf("oracle: reading the simulator: %v", err)
 	}
