@@ -31,7 +31,7 @@ const pgPassword = "s3cret-pg-Passw0rd"
 func TestMain(m *testing.M) {
 	var err error
 	pgServer, err = pgtest.StartServer(pgtest.Options{Password: pgPassword,
-		Settings: []string{"wal_level=logical", "max_prepared_transactions=5"}})
+		Settings: []string{"wal_level=logical", "max_prepared_transactions=5", "max_logical_replication_workers=2"}})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "starting PostgreSQL:", err)
 		os.Exit(1)

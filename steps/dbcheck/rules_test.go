@@ -1,9 +1,13 @@
 package dbcheck
 
 import (
+	"net"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // The rules that no fixture here can trip (extensions and libraries not
@@ -125,5 +129,28 @@ func TestParseDSNNeverQuotesIt(t *testing.T) {
 	my, err := ParseDSN("app:hunter2@tcp(db.example.com:3307)/shop")
 	if err != nil || my.Driver != DriverMySQL || my.Host != "db.example.com" || my.Port != 3307 || my.Database != "shop" {
 		t.Fatalf("%+v %v", my, err)
+	}
+}
+
+// TLS required by the server (pg_hba hostssl, rds.force_ssl; MySQL's
+// require_secure_transport): the row names it and the fix. A server with
+// certificates is not started here, so the drivers' errors are built.
+func TestConnectErrorsAreClassified(t *testing.T) {
+	tg := Target{Host: "db.example.com", Port: 5432, User: "app", Password: "pw-xyz"}
+	cases := []struct {
+		err   error
+		cause string
+	}{
+		{&pgconn.PgError{Code: "28000", Message: `no pg_hba.conf entry for host "10.0.0.1", user "app", database "postgres", no encryption`}, "the server requires TLS"},
+		{&mysql.MySQLError{Number: 3159, Message: "Connections using insecure transport are prohibited while --require_secure_transport=ON."}, "the server requires TLS"},
+		{&pgconn.PgError{Code: "28P01", Message: "password authentication failed for user \"app\" (pw-xyz)"}, `the server refused user "app"`},
+		{&mysql.MySQLError{Number: 1049, Message: "Unknown database 'x'"}, "does not exist"},
+		{&net.DNSError{Err: "no such host", Name: "db.example.com"}, "does not resolve"},
+	}
+	for _, c := range cases {
+		ce := tg.classify(c.err)
+		if !strings.Contains(ce.Cause, c.cause) || strings.Contains(ce.Error(), "pw-xyz") || ce.Fix == "" {
+			t.Errorf("%v: %+v", c.err, ce)
+		}
 	}
 }

@@ -22,18 +22,18 @@ import (
 
 // watchDetailSQL lists every schema object of a database as (identity,
 // definition hash, privileges hash). GRANT and REVOKE move only the last.
-const watchDetailSQL = `SELECT 'table ' || format('%I.%I', n.nspname, c.relname) || CASE c.relkind WHEN 'r' THEN '' WHEN 'p' THEN ' (partitioned)' WHEN 'v' THEN ' (view)' WHEN 'm' THEN ' (materialized view)' WHEN 'i' THEN ' (index)' WHEN 'S' THEN ' (sequence)' WHEN 'f' THEN ' (foreign table)' ELSE ' (' || c.relkind || ')' END,
-  md5(c.relkind || c.relpersistence || c.relreplident || c.relispartition::text || coalesce((SELECT string_agg(a.attname || ' ' || a.atttypid || ' ' || a.atttypmod || ' ' || a.attnotnull || ' ' || a.atthasdef, ',' ORDER BY a.attnum) FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), '')),
+const watchDetailSQL = `SELECT 'table ' || format('%I.%I', n.nspname, c.relname) || CASE c.relkind WHEN 'r' THEN '' WHEN 'p' THEN ' (partitioned)' WHEN 'v' THEN ' (view)' WHEN 'm' THEN ' (materialized view)' WHEN 'i' THEN ' (index)' WHEN 'S' THEN ' (sequence)' WHEN 'f' THEN ' (foreign table)' ELSE ' (' || c.relkind::text || ')' END,
+  md5(c.relkind::text || c.relpersistence::text || c.relreplident::text || c.relispartition::text || coalesce((SELECT string_agg(a.attname || ' ' || a.atttypid || ' ' || a.atttypmod || ' ' || a.attnotnull || ' ' || a.atthasdef, ',' ORDER BY a.attnum) FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), '')),
   md5(coalesce(c.relacl::text, ''))
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE ` + pgSchemas + ` AND c.relkind IN ('r', 'p', 'v', 'm', 'i', 'S', 'f')
-UNION ALL SELECT 'function ' || p.oid::regprocedure::text, md5(p.prosrc || coalesce(p.probin, '') || p.prorettype::text || p.prokind), md5(coalesce(p.proacl::text, ''))
+UNION ALL SELECT 'function ' || p.oid::regprocedure::text, md5(p.prosrc || coalesce(p.probin, '') || p.prorettype::text || p.prokind::text), md5(coalesce(p.proacl::text, ''))
 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE ` + pgSchemas + `
-UNION ALL SELECT 'constraint ' || co.conname || ' on ' || co.conrelid::regclass::text, md5(co.contype || coalesce(co.conkey::text, '') || co.confrelid::text || co.convalidated::text), ''
+UNION ALL SELECT 'constraint ' || co.conname || ' on ' || co.conrelid::regclass::text, md5(co.contype::text || coalesce(co.conkey::text, '') || co.confrelid::text || co.convalidated::text), ''
 FROM pg_constraint co JOIN pg_namespace n ON n.oid = co.connamespace WHERE ` + pgSchemas + ` AND co.conrelid <> 0
-UNION ALL SELECT 'trigger ' || t.tgname || ' on ' || t.tgrelid::regclass::text, md5(t.tgenabled || t.tgfoid::text || t.tgtype::text), '' FROM pg_trigger t WHERE NOT t.tgisinternal
+UNION ALL SELECT 'trigger ' || t.tgname || ' on ' || t.tgrelid::regclass::text, md5(t.tgenabled::text || t.tgfoid::text || t.tgtype::text), '' FROM pg_trigger t WHERE NOT t.tgisinternal
 UNION ALL SELECT 'view definition of ' || r.ev_class::regclass::text, md5(r.ev_action::text), '' FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class JOIN pg_namespace n ON n.oid = c.relnamespace WHERE ` + pgSchemas + `
 UNION ALL SELECT 'default of ' || d.adrelid::regclass::text || '.' || d.adnum, md5(d.adbin::text), '' FROM pg_attrdef d JOIN pg_class c ON c.oid = d.adrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE ` + pgSchemas + `
-UNION ALL SELECT 'type ' || format('%I.%I', n.nspname, t.typname), md5(t.typtype || coalesce((SELECT string_agg(e.enumlabel, ',' ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid), '')), md5(coalesce(t.typacl::text, ''))
+UNION ALL SELECT 'type ' || format('%I.%I', n.nspname, t.typname), md5(t.typtype::text || coalesce((SELECT string_agg(e.enumlabel, ',' ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid), '')), md5(coalesce(t.typacl::text, ''))
 FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE ` + pgSchemas + ` AND t.typtype IN ('e', 'd')
 UNION ALL SELECT 'schema ' || quote_ident(n.nspname), '', md5(coalesce(n.nspacl::text, '')) FROM pg_namespace n WHERE ` + pgSchemas + `
 UNION ALL SELECT 'extension ' || extname, extversion, '' FROM pg_extension
