@@ -56,6 +56,9 @@ type globalFlags struct {
 	// probeDSN (or RDSBG_PROBE_DSN) is the applications' connection string
 	// for the SQL probe. It holds a password: never print or journal it.
 	probeDSN string
+	// db are the database checks' flags (steps/dbchecks.go); db.DSN (or
+	// RDSBG_DB_DSN) holds a password: never print or journal it.
+	db steps.DBOptions
 	// hooks run at every step transition (steps/hooks.go).
 	hooks       []string
 	hookTimeout time.Duration
@@ -74,6 +77,16 @@ func (g globalFlags) probe() string {
 		return g.probeDSN
 	}
 	return os.Getenv(probe.EnvDSN)
+}
+
+// dbOptions are the database checks' flags, the DSN from --db-dsn or else
+// RDSBG_DB_DSN.
+func (g globalFlags) dbOptions() steps.DBOptions {
+	d := g.db
+	if d.DSN == "" {
+		d.DSN = os.Getenv(steps.EnvDBDSN)
+	}
+	return d
 }
 
 // metrics is the CloudWatch reader the engine samples, nil with
@@ -242,6 +255,7 @@ read), 2 bad usage or input, 3 preflight blocked (nothing changed), 4 cancelled,
 	pf.DurationVar(&g.hookTimeout, "hook-timeout", steps.DefaultHookTimeout, "how long one hook may run")
 	pf.BoolVar(&g.debug, "debug", false, "show the AWS SDK's own log lines (retries, credential warnings) on stderr")
 	pf.StringVar(&g.probeDSN, "probe-dsn", "", "connection string through the proxy for a SELECT 1 every 500 ms during the critical section (never echoed; prefer "+probe.EnvDSN+": a flag is visible to other users in ps)")
+	addDBFlags(pf, &g.db) // db_flags.go
 	addCreateFlags(root, &wiz)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError("%v (see --help)", err) })
 
@@ -384,6 +398,7 @@ func isTerminal(in io.Reader, out io.Writer) bool {
 // runInteractive opens the wizard on a terminal, or plain line mode with
 // --plain or without one. The UI renders on stderr so stdout stays for data.
 func runInteractive(ctx context.Context, env *environment, g globalFlags, opts steps.Options, mode, title string, stdin io.Reader, stderr io.Writer) error {
+	opts.DB = g.dbOptions()
 	cfg := ui.Config{
 		Backend:   env.backend(g, ""),
 		Clock:     env.clock,
@@ -626,6 +641,7 @@ func headlessSink(output string, stdout io.Writer) (steps.Sink, error) {
 // runHeadless runs the engine in mode (run, resume, abort) with the
 // --yes/--confirm approver.
 func runHeadless(ctx context.Context, g globalFlags, opts steps.Options, yes bool, confirm, output, until, mode string, stdout io.Writer) error {
+	opts.DB = g.dbOptions()
 	sink, err := headlessSink(output, stdout)
 	if err != nil {
 		return err

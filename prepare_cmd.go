@@ -11,6 +11,7 @@ import (
 // prepared (steps.Prepare) without changing anything.
 func prepareCommand(ctx context.Context, g globalFlags, c createFlags, checks steps.PreflightChoice) (steps.Prepared, error) {
 	opts := c.options()
+	opts.DB = g.dbOptions()
 	if err := steps.ValidateOptions(opts); err != nil {
 		return steps.Prepared{}, exitFor(err)
 	}

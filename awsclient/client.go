@@ -78,7 +78,7 @@ type Client struct {
 	rds    *rds.Client
 	sts    *sts.Client
 	cw     *cloudwatch.Client
-	sm     *secretsmanager.Client   // the database checks' proxy secret (dbaccess.go)
+	sm     *secretsmanager.Client  // the database checks' proxy secret (dbaccess.go)
 	creds  aws.CredentialsProvider // signs IAM database tokens (dbaccess.go)
 	region string
 }

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/steps/dbcheck"
 	"github.com/rdsbg/rdsbg/steps/probe"
 )
 
@@ -26,6 +27,9 @@ const (
 	EventNotice       EventType = "notice" // e.g. the regime fallback taken by --yes
 	EventCompensation EventType = "compensation"
 	EventRunFinished  EventType = "run-finished"
+	// EventDBSchemaChanged: the schema watch saw DDL (or GRANT/REVOKE, or
+	// a large object change) on blue while green replicates (dbchecks.go).
+	EventDBSchemaChanged EventType = "db-schema-changed"
 )
 
 // Event is one line of the stream. Only the fields that apply are set.
@@ -45,6 +49,8 @@ type Event struct {
 	Stoppable *bool           `json:"stoppable,omitempty"`
 	Call      *awsclient.Call `json:"call,omitempty"`
 	Error     *ErrorInfo      `json:"error,omitempty"`
+	// DBChange names what the schema watch saw move on blue.
+	DBChange *dbcheck.Change `json:"db_change,omitempty"`
 	*Finished
 }
 
@@ -59,6 +65,9 @@ const (
 	CheckPass CheckStatus = "pass"
 	CheckWarn CheckStatus = "warn"
 	CheckFail CheckStatus = "fail"
+	// CheckNotRun: the check could not be made (the database checks
+	// without credentials); never counted as passed.
+	CheckNotRun CheckStatus = "not-run"
 )
 
 // CheckResult is one preflight row.
@@ -68,6 +77,12 @@ type CheckResult struct {
 	Status      CheckStatus `json:"status"`
 	Explanation string      `json:"explanation"`
 	Remediation string      `json:"remediation,omitempty"`
+	// The database checks' rows also carry the SQL they ran, the AWS page
+	// the rule comes from and what they found (capped; FoundTotal counts).
+	SQL        string   `json:"sql,omitempty"`
+	Source     string   `json:"source,omitempty"`
+	Found      []string `json:"found,omitempty"`
+	FoundTotal int      `json:"found_total,omitempty"`
 }
 
 // Progress is a snapshot of what a wait is watching.
@@ -90,6 +105,9 @@ type Progress struct {
 	// Retry is set while AWS cannot be read or changed (throttling,
 	// refused connections, timeouts, 5xx) and rdsbg keeps trying.
 	Retry *RetryInfo `json:"retry,omitempty"`
+	// DBSessions are the sessions holding the ready-check's database gate
+	// (query truncated, literals blanked).
+	DBSessions []dbcheck.Session `json:"db_sessions,omitempty"`
 }
 
 // RetryInfo is what a retrying wait or compensation shows: what failed,
@@ -182,6 +200,9 @@ type Finished struct {
 	// took (or will take) one: the one name the prompt, runbook, call and
 	// summary use (FinalSnapshotID).
 	FinalSnapshot string `json:"final_snapshot,omitempty"`
+	// DBLedger: after a switchover, what the database's dependants must do
+	// (dbchecks.go, DBFollowUpLines); nil without database checks.
+	DBLedger *dbcheck.Ledger `json:"db_ledger,omitempty"`
 }
 
 // TimelineEntry is one step's span in the summary.

@@ -61,7 +61,7 @@ func (p PolicyDocument) MutatingActions() []string {
 	var out []string
 	for _, a := range p.Actions() {
 		name := strings.TrimPrefix(a, "rds:")
-		if !strings.HasPrefix(name, "Describe") && !strings.HasPrefix(name, "List") && !strings.Contains(a, ":Get") {
+		if !strings.HasPrefix(name, "Describe") && !strings.HasPrefix(name, "List") && !strings.Contains(a, ":Get") && a != "rds-db:connect" {
 			out = append(out, a)
 		}
 	}
@@ -126,6 +126,7 @@ func IAMPolicy(plan Plan, proxies []awsclient.Proxy, scope ...PolicyScope) Polic
 	if !sc.NoMetrics {
 		add("ConnectionsAndLagForTheTimeline", []string{"cloudwatch:GetMetricData"}, []string{"*"})
 	}
+	st = append(st, dbCheckStatements(plan, proxies)...) // the database checks' logins
 
 	// Proxies: deregistered and registered again in the detach regime;
 	// auto may fall back to it when the native regime is refused.
@@ -247,4 +248,41 @@ func RenderIAMPolicyMarkdown(plan Plan, proxies []awsclient.Proxy, scope ...Poli
 	b.WriteString(IAMPolicy(plan, proxies, scope...).JSON())
 	b.WriteString("```\n")
 	return b.String()
+}
+
+// dbCheckStatements are the database checks' logins (dbchecks.go): the
+// proxy's own secret with --db-credentials proxy-secret, an IAM token
+// with --db-iam-user. A DSN needs no AWS permission.
+func dbCheckStatements(plan Plan, proxies []awsclient.Proxy) []PolicyStatement {
+	src, db := plan.Source, plan.Options.DB
+	account := src.Account
+	if account == "" {
+		account = "*"
+	}
+	var out []PolicyStatement
+	if db.Credentials == DBCredentialsProxySecret {
+		var secrets []string
+		for _, pr := range plan.Proxies {
+			for _, p := range proxies {
+				if p.Name != pr.Proxy {
+					continue
+				}
+				for _, a := range p.Auth {
+					if a.SecretARN != "" {
+						secrets = append(secrets, a.SecretARN)
+					}
+				}
+			}
+		}
+		if len(secrets) == 0 {
+			secrets = []string{"arn:aws:secretsmanager:" + src.Region + ":" + account + ":secret:*"}
+		}
+		out = append(out, PolicyStatement{Sid: "DatabaseChecksReadTheProxySecret", Effect: "Allow", Action: []string{"secretsmanager:GetSecretValue"}, Resource: secrets})
+	}
+	if db.IAMUser != "" {
+		// The resource id (db-… or prx-…) is not known from the plan.
+		out = append(out, PolicyStatement{Sid: "DatabaseChecksIAMLogin", Effect: "Allow", Action: []string{"rds-db:connect"},
+			Resource: []string{"arn:aws:rds-db:" + src.Region + ":" + account + ":dbuser:*/" + db.IAMUser}})
+	}
+	return out
 }

@@ -39,6 +39,7 @@ func (e *Engine) Run(ctx context.Context) (Finished, error) {
 		return r.finish(outcome, err, "")
 	}
 	r.upgrade = prep.Upgrade
+	r.db, r.dbResolved = prep.db, true                              // dbchecks.go
 	checks := append(prep.Checks, r.probePermissions(ctx, opts)...) // permprobe.go
 	e.emit(Event{Type: EventPreflight, Step: StepPreflight, Checks: checks})
 	if Blocked(checks) {

@@ -73,6 +73,13 @@ func Epilogue(in EpilogueInput) string {
 		}
 		b.WriteString(label + l + "\n")
 	}
+	for i, l := range f.DBFollowUpLines() { // the database's dependants (steps/dbchecks.go)
+		label := "  Database: "
+		if i > 0 {
+			label = "            "
+		}
+		b.WriteString(label + l + "\n")
+	}
 	if in.Demo != "" {
 		return b.String() + demoLines(in.Demo)
 	}

@@ -398,6 +398,8 @@ func renderChecks(st Styles, width int, checks []steps.CheckResult) string {
 			mark = st.OK.Render("✓ pass")
 		case steps.CheckWarn:
 			mark = st.Warn.Render("! warn")
+		case steps.CheckNotRun:
+			mark = st.Warn.Render("– not run")
 		default:
 			mark = st.Bad.Render("✗ fail")
 		}
