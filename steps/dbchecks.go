@@ -37,11 +37,6 @@ const (
 	DBCredentialsProxySecret = "proxy-secret"
 )
 
-// DefaultSchemaWatchInterval is how often the schema watch reads blue's
-// catalog while green replicates: a modest cadence (one digest query per
-// database), well inside the time a DBA needs to react.
-const DefaultSchemaWatchInterval = 30 * time.Second
-
 // DBOptions are the database checks' settings. DSN holds a password: it
 // is never journalled (json:"-") and String never shows it.
 type DBOptions struct {
@@ -182,9 +177,7 @@ type dbRun struct {
 	opts    dbcheck.Options
 	require bool
 	watch   *dbcheck.Watch // logical mode, once the baseline was read
-	// nextWatch: the schema watch's next read (clock time).
-	nextWatch time.Time
-	ledger    dbcheck.Ledger
+	ledger  dbcheck.Ledger
 	// gate is the ready-check's memory of a database gate that holds.
 	gate     lagGate
 	gateSaid string // the last gate notice, so a holding gate is told once
@@ -444,19 +437,17 @@ func databasePreflight(ctx context.Context, api awsclient.API, d Discovery, o Op
 
 // ---- the schema watch (provision-green and ready-check waits) ----
 
-// watchSchema reads blue's schema fingerprint when its interval is due
-// and, when DDL moved it, says so and asks the way on: abort and recreate,
-// or continue while AWS still reports the deployment healthy.
+// watchSchema reads blue's schema fingerprint at each poll of the
+// provision-green and ready-check waits (every 15 s once a wait has ramped
+// up: a modest cadence, one digest query per database) and, when DDL moved
+// it, says so and asks the way on: abort and recreate, or continue while
+// AWS still reports the deployment healthy. DDL is named at the first read
+// after it: within one poll interval.
 func (r *run) watchSchema(ctx context.Context, step StepID, depStatus string) error {
 	db := r.database(ctx)
 	if db == nil || db.scope.Mode != dbcheck.ModeLogical {
 		return nil
 	}
-	now := r.e.cfg.Clock.Now()
-	if now.Before(db.nextWatch) {
-		return nil
-	}
-	db.nextWatch = now.Add(DefaultSchemaWatchInterval)
 	if db.watch == nil {
 		w := dbcheck.NewWatch(db.target)
 		if err := w.Baseline(ctx); err != nil {
