@@ -536,8 +536,8 @@ func newSimCommand(stdout io.Writer) *cobra.Command {
 				return usageError("%v", err)
 			}
 			defer simulator.Close()
-			for proxy := range forward {
-				fmt.Fprintf(stdout, "proxy %s: endpoint %s relays to %s while the proxy has a healthy target\n", proxy, simulator.ProxyAddress(proxy), forward[proxy])
+			for _, line := range simulator.ForwardLines() {
+				fmt.Fprintln(stdout, line)
 			}
 			ln, err := net.Listen("tcp", listen)
 			if err != nil {
@@ -563,7 +563,7 @@ func newSimCommand(stdout io.Writer) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8765", "address to listen on (port 0 picks a free one)")
-	cmd.Flags().StringToStringVar(&forward, "forward", nil, "PROXY=HOST:PORT: the proxy's endpoint relays to a real database while the proxy has a healthy target (for --probe-dsn)")
+	cmd.Flags().StringToStringVar(&forward, "forward", nil, "NAME=HOST:PORT: a proxy's endpoint relays to a real database while the proxy has a healthy target (for --probe-dsn); a DB instance or cluster is bound to it: its endpoint is the real server, and its proxies relay there (for the database checks)")
 	cmd.Flags().StringVar(&scenario, "scenario", "rds-postgres-legacy-proxy", "scenario: "+scenarioNames())
 	cmd.Flags().Float64Var(&speed, "speed", 1, "how many times faster than real AWS the simulator runs")
 	cmd.Flags().StringVar(&faultsFile, "faults", "", "JSON file of faults to inject (format: docs/simulator.md)")

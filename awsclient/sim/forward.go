@@ -232,3 +232,26 @@ func (f *forwarder) close() {
 	}
 	f.wg.Wait()
 }
+
+// ForwardLines says what ProxyForwardTo set up, one line each, for
+// `rdsbg sim` to print: the databases bound to a real server and the
+// proxies relaying to one.
+func (s *Simulator) ForwardLines() []string {
+	var out []string
+	s.mu.Lock()
+	for _, in := range s.st.Instances {
+		if b := s.bound[in.ResourceID]; b != "" {
+			out = append(out, fmt.Sprintf("DB instance %s: bound to the real database at %s (its endpoint; the database checks run against it)", in.ID, b))
+		}
+	}
+	for _, c := range s.st.Clusters {
+		if b := s.bound[c.ResourceID]; b != "" {
+			out = append(out, fmt.Sprintf("DB cluster %s: bound to the real database at %s (its writer endpoint)", c.ID, b))
+		}
+	}
+	s.mu.Unlock()
+	for _, f := range s.forwarders {
+		out = append(out, fmt.Sprintf("proxy %s: endpoint %s relays to %s while the proxy has a healthy target", f.proxy, f.ln.Addr(), f.backend))
+	}
+	return out
+}
