@@ -1,0 +1,77 @@
+package steps
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/rdsbg/rdsbg/awsclient/sim"
+)
+
+// The database checks' logins appear in the policy when the flags ask for
+// them: the proxy's own secret (scoped to its ARN) and the IAM login.
+func TestPolicyListsTheDatabaseChecksLogins(t *testing.T) {
+	secret := policyFor(t, policyCase{sim.ScenarioRDSPostgresLegacy, "orders-db", Options{ProxyMode: ProxyModeDetach, DB: DBOptions{Credentials: DBCredentialsProxySecret}}, false})
+	iam := policyFor(t, policyCase{sim.ScenarioRDSPostgresLegacy, "orders-db", Options{ProxyMode: ProxyModeDetach, DB: DBOptions{IAMUser: "checker"}}, false})
+	none := policyFor(t, policyCase{sim.ScenarioRDSPostgresLegacy, "orders-db", Options{ProxyMode: ProxyModeDetach}, false})
+	find := func(p PolicyDocument, action string) *PolicyStatement {
+		for i, s := range p.Statement {
+			if slices.Contains(s.Action, action) {
+				return &p.Statement[i]
+			}
+		}
+		return nil
+	}
+	s := find(secret, "secretsmanager:GetSecretValue")
+	if s == nil || len(s.Resource) != 1 || !strings.HasPrefix(s.Resource[0], "arn:aws:secretsmanager:us-east-1:123456789012:secret:orders-proxy-db-credentials-") {
+		t.Fatalf("proxy secret statement %+v", s)
+	}
+	c := find(iam, "rds-db:connect")
+	if c == nil || c.Resource[0] != "arn:aws:rds-db:us-east-1:123456789012:dbuser:*/checker" || slices.Contains(iam.MutatingActions(), "rds-db:connect") {
+		t.Fatalf("IAM login statement %+v", c)
+	}
+	if find(none, "secretsmanager:GetSecretValue") != nil || find(none, "rds-db:connect") != nil {
+		t.Fatal("the database logins are listed without the flags that ask for them")
+	}
+}
+
+func TestDBOptionsNeverShowTheDSN(t *testing.T) {
+	o := Options{Source: "orders-db", DB: DBOptions{DSN: "postgres://app:hunter2@h/db"}}
+	for _, s := range []string{o.DB.String(), o.DB.GoString()} {
+		if strings.Contains(s, "hunter2") {
+			t.Fatalf("%q", s)
+		}
+	}
+	if b, err := json.Marshal(o); err != nil || strings.Contains(string(b), "hunter2") {
+		t.Fatalf("journalled options hold the DSN: %s", b)
+	}
+}
+
+// Bad database input is refused before any AWS call (exit 2).
+func TestValidateDBOptions(t *testing.T) {
+	for _, c := range []struct {
+		db    DBOptions
+		input string
+		says  string
+	}{
+		{DBOptions{Endpoint: "replica"}, "--db-endpoint", "use proxy (the default) or blue"},
+		{DBOptions{Credentials: "vault"}, "--db-credentials", "use proxy-secret"},
+		{DBOptions{DSN: "postgres://a:b@h/db", IAMUser: "x"}, "--db-dsn", "one source of credentials"},
+		{DBOptions{Require: true}, "--require-db-checks", "needs credentials"},
+		{DBOptions{DSN: "nonsense-dsn"}, "--db-dsn", "want a postgres://"},
+		{DBOptions{DSN: "postgres://a:b@orders-db.cluster-ro-abc.us-east-1.rds.amazonaws.com/db"}, "--db-dsn", "a reader endpoint"},
+		{DBOptions{DSN: "postgres://a:b@billing-db.abcdefghijkl.us-east-1.rds.amazonaws.com/db"}, "--db-dsn", "the endpoint of billing-db"},
+	} {
+		err := ValidateOptions(Options{Source: "orders-db", DB: c.db})
+		in, ok := err.(*InputError)
+		if !ok || in.Input != c.input || !strings.Contains(in.Message, c.says) || ExitCode(err) != ExitUsage || strings.Contains(in.Message, ":b@") {
+			t.Errorf("%+v: %v", c.db, err)
+		}
+	}
+	for _, ok := range []string{"postgres://a:b@orders-db.abcdefghijkl.us-east-1.rds.amazonaws.com/db", "postgres://a:b@orders-proxy.proxy-abc.us-east-1.rds.amazonaws.com/db", "user=a password=b dbname=postgres"} {
+		if err := ValidateOptions(Options{Source: "orders-db", DB: DBOptions{DSN: ok}}); err != nil {
+			t.Errorf("%s refused: %v", ok, err)
+		}
+	}
+}
