@@ -177,7 +177,9 @@ type dbRun struct {
 	opts    dbcheck.Options
 	require bool
 	watch   *dbcheck.Watch // logical mode, once the baseline was read
-	ledger  dbcheck.Ledger
+	// nextWatch: no watch read before (schemaWatchGap after the last).
+	nextWatch time.Time
+	ledger    dbcheck.Ledger
 	// gate is the ready-check's memory of a database gate that holds.
 	gate     lagGate
 	gateSaid string // the last gate notice, so a holding gate is told once
@@ -425,7 +427,9 @@ func databasePreflight(ctx context.Context, api awsclient.API, d Discovery, o Op
 	if scope.Mode == dbcheck.ModeLogical {
 		// The baseline now: DDL from here on is what degrades green.
 		w := dbcheck.NewWatch(*t)
-		if err := w.Baseline(ctx); err == nil {
+		err := w.Baseline(ctx)
+		w.Close() // the reads reopen them: `plan` keeps no session
+		if err == nil {
 			db.watch = w
 		} else {
 			rows = append(rows, CheckResult{ID: "db-schema-watch", Title: "Schema watch", Status: CheckWarn,
@@ -436,6 +440,11 @@ func databasePreflight(ctx context.Context, api awsclient.API, d Discovery, o Op
 }
 
 // ---- the schema watch (provision-green and ready-check waits) ----
+
+// schemaWatchGap keeps the watch from reading at every poll of a wait's
+// first fast ramp (1 s, 1.2 s, …): at most one read per 5 s, so after the
+// ramp it reads at each 15 s poll.
+const schemaWatchGap = 5 * time.Second
 
 // watchSchema reads blue's schema fingerprint at each poll of the
 // provision-green and ready-check waits (every 15 s once a wait has ramped
@@ -457,6 +466,10 @@ func (r *run) watchSchema(ctx context.Context, step StepID, depStatus string) er
 		db.watch = w
 		return nil
 	}
+	if r.e.cfg.Clock.Now().Before(db.nextWatch) {
+		return nil
+	}
+	db.nextWatch = r.e.cfg.Clock.Now().Add(schemaWatchGap)
 	ch, err := db.watch.Read(ctx)
 	if err != nil {
 		r.e.notice(step, "schema watch: cannot read blue's catalog this time (%v)", err)
@@ -605,9 +618,13 @@ func (r *run) holdOnDB(ctx context.Context, ps PlannedStep, db *dbRun, holding [
 
 // ---- the ledger ----
 
-// dbLedger is what the run's summary carries: the ledger once the
-// switchover has happened (nil before, or without database checks).
-func (r *run) dbLedger(f *Finished) {
+// dbFinish closes the watch's sessions and puts the ledger into the
+// run's summary once the switchover has happened (nil before, or without
+// database checks).
+func (r *run) dbFinish(f *Finished) {
+	if r.db != nil && r.db.watch != nil {
+		r.db.watch.Close()
+	}
 	if r.db == nil || r.db.ledger.Driver == "" || !f.switchedOverFinish() {
 		return
 	}

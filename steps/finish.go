@@ -58,7 +58,7 @@ func (r *run) finish(outcome string, err error, proxyState string) (Finished, er
 	f.OldBlue = r.oldBlueState(f.Timeline)
 	f.ProxyOutages = r.outageSummary()
 	f.ProxyOutageTotalMS = OutageTotalMS(f.ProxyOutages)
-	r.dbLedger(&f)              // dbchecks.go
+	r.dbFinish(&f)              // dbchecks.go
 	r.e.observers.Finishing(&f) // metrics per step, the probe's report; hooks done
 	msg := finishMessage(outcome, proxyState, err, r.disc.Source.ID, len(r.names.renames) > 0 || r.switchedOver())
 	if isProxyEmptyError(err) {

@@ -96,6 +96,10 @@ func pgExec(t testing.TB, db string, undo []string, stmts ...string) {
 			t.Fatalf("%s: %v", s, err)
 		}
 	}
+	c.Close(context.Background()) // a database in use cannot be a template or dropped
+	if len(undo) == 0 {
+		return
+	}
 	t.Cleanup(func() {
 		c := pgAdmin(t, db)
 		for _, s := range undo {

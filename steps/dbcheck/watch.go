@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -15,10 +16,13 @@ import (
 // fact; rdsbg reads a fingerprint of blue's catalog at a modest cadence
 // and names the objects as soon as it moves.
 //
-// Each read costs one connection per database, one after the other, and
-// one digest query each: the catalog is folded into one md5 on the
-// server. Only when a digest moves is the detail read, to name what
-// changed against the baseline.
+// Each read runs one digest query per database (WatchDigestSQL). The watch
+// keeps one idle session per database open between reads, never more,
+// and closes them with Close: reconnecting every database at every read
+// (every 15 s for hours) would cost the server more than idle sessions,
+// and a fresh backend's first catalog query costs several times a warm
+// one. Only when a digest moves is the detail read, to name what changed
+// against the baseline.
 
 // watchDetailSQL lists every schema object of a database as (identity,
 // definition hash, privileges hash). GRANT and REVOKE move only the last.
@@ -40,9 +44,31 @@ UNION ALL SELECT 'extension ' || extname, extversion, '' FROM pg_extension
 UNION ALL SELECT 'policy ' || polname || ' on ' || polrelid::regclass::text, md5(coalesce(polqual::text, '') || coalesce(polwithcheck::text, '')), '' FROM pg_policy
 UNION ALL SELECT 'large objects', count(*)::text || ' objects, oid sum ' || coalesce(sum(oid::text::bigint), 0)::text, '' FROM pg_largeobject_metadata`
 
-// WatchDigestSQL is what each watch read runs per database: the whole
-// detail folded into one hash on the server.
-const WatchDigestSQL = `SELECT md5(coalesce(string_agg(o || '=' || d || '/' || a, ';' ORDER BY o), '')) FROM (` + watchDetailSQL + `) AS x(o, d, a)`
+// WatchDigestSQL is what each watch read runs per database: for every
+// catalog the detail reads, its row count and the sum of its rows'
+// transaction ids. DDL and GRANT/REVOKE insert, delete or update catalog
+// rows, which moves both; VACUUM and ANALYZE update in place and move
+// neither. Far cheaper than hashing the definitions (a sum over a
+// sequential scan, no text built), it only says "look": the detail read
+// then names what changed, and a digest that moved with nothing to name
+// reports nothing. Objects below 16384 (FirstNormalObjectId) are the
+// system's own: the oid indexes skip them.
+const WatchDigestSQL = `SELECT concat_ws('/',
+  (SELECT count(*) || ':' || coalesce(sum(xmin::text::bigint), 0) FROM pg_class WHERE oid >= 16384),
+  (SELECT count(*) || ':' || coalesce(sum(xmin::text::bigint), 0) FROM pg_attribute WHERE attrelid >= 16384),
+  (SELECT count(*) || ':' || coalesce(sum(xmin::text::bigint), 0) FROM pg_proc WHERE oid >= 16384),
+  (SELECT count(*) || ':' || coalesce(sum(xmin::text::bigint), 0) FROM pg_constraint WHERE oid >= 16384),
+  (SELECT count(*) || ':' || coalesce(sum(xmin::text::bigint), 0) FROM pg_trigger WHERE oid >= 16384),
+  (SELECT count(*) || ':' || coalesce(sum(xmin::text::bigint), 0) FROM pg_rewrite WHERE oid >= 16384),
+  (SELECT count(*) || ':' || coalesce(sum(xmin::text::bigint), 0) FROM pg_attrdef WHERE oid >= 16384),
+  (SELECT count(*) || ':' || coalesce(sum(xmin::text::bigint), 0) FROM pg_type WHERE oid >= 16384),
+  (SELECT count(*) || ':' || coalesce(sum(xmin::text::bigint), 0) FROM pg_enum),
+  (SELECT count(*) || ':' || coalesce(sum(xmin::text::bigint), 0) FROM pg_namespace),
+  (SELECT count(*) || ':' || coalesce(sum(xmin::text::bigint), 0) FROM pg_extension),
+  (SELECT count(*) || ':' || coalesce(sum(xmin::text::bigint), 0) FROM pg_policy),
+  (SELECT count(*) || ':' || coalesce(sum(oid::text::bigint), 0) FROM pg_largeobject_metadata)),
+  -- the statement's own time on the server, in ms: the watch's cost to blue
+  (extract(epoch FROM clock_timestamp() - statement_timestamp()) * 1000)::numeric(10, 3)::text`
 
 const watchDatabasesSQL = `SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate AND datname <> 'rdsadmin' ORDER BY datname`
 
@@ -72,16 +98,21 @@ func (c Change) Objects() []string {
 // WatchRead is one read's cost.
 type WatchRead struct {
 	Databases int
-	// DBTime is the time spent in the digest queries (the database's
-	// share of the read); Elapsed includes connecting.
-	DBTime, Elapsed time.Duration
-	Peak            int
+	// ServerTime is what the digest and detail queries cost blue: their
+	// execution time as the server measured it. DBTime is the same
+	// queries' round trips as rdsbg saw them; Elapsed includes connecting.
+	ServerTime, DBTime, Elapsed time.Duration
+	// Peak is the most sessions the watch has held at once: one per
+	// database at most.
+	Peak int
 }
 
 // Watch keeps blue's schema baseline between reads. It is not safe for
 // concurrent use: the engine reads it from one goroutine.
 type Watch struct {
 	t         Target
+	c         *connector
+	sessions  map[string]*session // database → its one session
 	databases []string
 	digest    map[string]string            // database → digest
 	detail    map[string]map[string]string // database → identity → hashes
@@ -90,7 +121,36 @@ type Watch struct {
 
 // NewWatch prepares a watch on t (PostgreSQL); Baseline takes the first read.
 func NewWatch(t Target) *Watch {
-	return &Watch{t: t, digest: map[string]string{}, detail: map[string]map[string]string{}}
+	return &Watch{t: t, c: newConnector(t), sessions: map[string]*session{}, digest: map[string]string{}, detail: map[string]map[string]string{}}
+}
+
+// Close closes the watch's sessions.
+func (w *Watch) Close() {
+	for db, s := range w.sessions {
+		s.close()
+		delete(w.sessions, db)
+	}
+}
+
+// session is db's session, opened when missing.
+func (w *Watch) session(ctx context.Context, db string) (*session, error) {
+	if s := w.sessions[db]; s != nil {
+		return s, nil
+	}
+	s, err := w.c.connect(ctx, db)
+	if err != nil {
+		return nil, w.t.classify(err)
+	}
+	w.sessions[db] = s
+	return s, nil
+}
+
+// drop closes db's session after an error: the next read reconnects.
+func (w *Watch) drop(db string) {
+	if s := w.sessions[db]; s != nil {
+		s.close()
+		delete(w.sessions, db)
+	}
 }
 
 // Baseline reads every database's catalog in detail: the state later
@@ -110,16 +170,19 @@ func (w *Watch) read(ctx context.Context, baseline bool) (Change, error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	start := time.Now()
-	c := newConnector(w.t)
 	var ch Change
-	var dbTime time.Duration
-	s, err := c.connect(ctx, "")
-	if err != nil {
-		return ch, w.t.classify(err)
+	var dbTime, serverTime time.Duration
+	first := w.t.Database
+	if first == "" {
+		first = "postgres"
 	}
-	defer func() { s.close() }()
+	s, err := w.session(ctx, first)
+	if err != nil {
+		return ch, err
+	}
 	rows, err := s.query(ctx, watchDatabasesSQL)
 	if err != nil {
+		w.drop(first)
 		return ch, fmt.Errorf("listing databases: %s", whyNotRun(w.t, err))
 	}
 	dbs := firstColumn(rows)
@@ -129,21 +192,26 @@ func (w *Watch) read(ctx context.Context, baseline bool) (Change, error) {
 		}
 		for _, d := range diff(dbs, w.databases) {
 			ch.DDL = append(ch.DDL, "dropped database "+d)
+			w.drop(d)
 		}
 	}
 	w.databases = dbs
 	for _, db := range dbs {
-		if db != s.database {
-			s.close()
-			if s, err = c.connect(ctx, db); err != nil {
-				return ch, w.t.classify(err)
-			}
+		s, err := w.session(ctx, db)
+		if err != nil {
+			return ch, err
 		}
 		t0 := time.Now()
 		d, err := s.query(ctx, WatchDigestSQL)
 		dbTime += time.Since(t0)
 		if err != nil || len(d) == 0 {
+			w.drop(db)
 			return ch, fmt.Errorf("reading the catalog of %s: %s", db, whyNotRun(w.t, err))
+		}
+		if len(d[0]) > 1 {
+			if ms, err := strconv.ParseFloat(d[0][1], 64); err == nil {
+				serverTime += time.Duration(ms * float64(time.Millisecond))
+			}
 		}
 		old, known := w.digest[db]
 		if known && old == d[0][0] && !baseline {
@@ -153,6 +221,7 @@ func (w *Watch) read(ctx context.Context, baseline bool) (Change, error) {
 		det, err := s.query(ctx, watchDetailSQL)
 		dbTime += time.Since(t0)
 		if err != nil {
+			w.drop(db)
 			return ch, fmt.Errorf("reading the catalog of %s: %s", db, whyNotRun(w.t, err))
 		}
 		now := make(map[string]string, len(det))
@@ -164,7 +233,7 @@ func (w *Watch) read(ctx context.Context, baseline bool) (Change, error) {
 		}
 		w.digest[db], w.detail[db] = d[0][0], now
 	}
-	w.Last = WatchRead{Databases: len(dbs), DBTime: dbTime, Elapsed: time.Since(start), Peak: c.Peak()}
+	w.Last = WatchRead{Databases: len(dbs), ServerTime: serverTime, DBTime: dbTime, Elapsed: time.Since(start), Peak: w.c.Peak()}
 	return ch, nil
 }
 

@@ -14,6 +14,7 @@ func TestWatchNamesDDLOnce(t *testing.T) {
 	ctx := context.Background()
 	pgExec(t, "postgres", []string{"DROP TABLE IF EXISTS watched, readers, orders_2027", "SELECT lo_unlink(777001)"}, "CREATE TABLE watched (id int PRIMARY KEY)", "CREATE TABLE readers (id int PRIMARY KEY)")
 	w := NewWatch(pgTarget(t))
+	defer w.Close()
 	if err := w.Baseline(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -47,6 +48,7 @@ func TestWatchNamesDDLOnce(t *testing.T) {
 // A database created on blue is DDL too.
 func TestWatchSeesANewDatabase(t *testing.T) {
 	w := NewWatch(pgTarget(t))
+	defer w.Close()
 	if err := w.Baseline(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -117,5 +119,20 @@ func TestLedgerItems(t *testing.T) {
 	}
 	if (Ledger{}).Items("x") != nil {
 		t.Fatal("a ledger of checks that never connected has items")
+	}
+}
+
+// ALTER TYPE … ADD VALUE touches only pg_enum: the digest sees it too.
+func TestWatchSeesAnEnumValueAdded(t *testing.T) {
+	pgExec(t, "postgres", []string{"DROP TYPE mood"}, "CREATE TYPE mood AS ENUM ('ok')")
+	w := NewWatch(pgTarget(t))
+	defer w.Close()
+	if err := w.Baseline(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	pgExec(t, "postgres", nil, "ALTER TYPE mood ADD VALUE 'great'")
+	ch, err := w.Read(context.Background())
+	if err != nil || !slices.Equal(ch.DDL, []string{"altered type public.mood in postgres"}) {
+		t.Fatalf("%+v %v", ch, err)
 	}
 }

@@ -84,6 +84,7 @@ func Start(o Options) (*Server, error) {
 		"--socket=" + filepath.Join(dir, "sock"), "--pid-file=" + filepath.Join(dir, "pid"), "--skip-name-resolve",
 		"--log-bin=" + filepath.Join(dir, "binlog"), "--server-id=1", "--binlog-format=ROW",
 		"--innodb-buffer-pool-size=32M", "--innodb-log-file-size=16M", "--skip-innodb-doublewrite", "--innodb-flush-log-at-trx-commit=0",
+		"--innodb-file-per-table=0", // thousands of tables (the benchmark) in seconds, not minutes
 		"--log-error=" + filepath.Join(dir, "error.log")}, asRoot...)
 	sargs = append(sargs, o.Args...)
 	cmd := exec.Command(server, sargs...)
