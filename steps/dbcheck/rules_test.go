@@ -2,6 +2,7 @@ package dbcheck
 
 import (
 	"net"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -151,6 +152,20 @@ func TestConnectErrorsAreClassified(t *testing.T) {
 		ce := tg.classify(c.err)
 		if !strings.Contains(ce.Cause, c.cause) || strings.Contains(ce.Error(), "pw-xyz") || ce.Fix == "" {
 			t.Errorf("%v: %+v", c.err, ce)
+		}
+	}
+}
+
+// docs/database-checks.md lists every check with its SQL as run.
+func TestDocsListEveryRule(t *testing.T) {
+	raw, err := os.ReadFile("../../docs/database-checks.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(raw)
+	for _, r := range Rules() {
+		if !strings.Contains(doc, "### `"+r.ID+"` — "+r.Title) || !strings.Contains(doc, "```sql\n"+r.SQL+"\n```") || !strings.Contains(doc, r.Source) {
+			t.Errorf("docs/database-checks.md lacks %s, its title, SQL or source as the code has them", r.ID)
 		}
 	}
 }
