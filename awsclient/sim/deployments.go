@@ -354,7 +354,7 @@ func (s *Simulator) runTask(d *Deployment, steps []taskStep, i int, at time.Time
 			for _, m := range d.Members {
 				m.Status = bgAvailable
 			}
-			s.emitDeployment(done, d, "RDS-EVENT-0244", "notification", "Blue/green deployment tasks completed: the green environment can be changed further or switched over.")
+			s.emitDeployment(done, d, "RDS-EVENT-0244", "creation", "Blue/green deployment tasks completed: the green environment can be changed further or switched over.")
 		}
 	})
 }
@@ -396,6 +396,7 @@ func (s *Simulator) cloneInstance(blue *Instance, at time.Time) *Instance {
 	green.ReplicaOf = ""
 	green.ClusterResourceID = ""
 	green.ReadOnly = true // green is read-only by default (rds-facts §4.1)
+	s.copyTags(blue, &green)
 	s.emitInstance(at, green.ID, "RDS-EVENT-0005", "creation", "DB instance created")
 	return &green
 }
@@ -511,6 +512,7 @@ func (s *Simulator) auroraTasks(d *Deployment, blue *Cluster, upgrade bool) []ta
 				g.ParameterGroup = d.TargetClusterGroup
 			}
 			green = &g
+			s.copyTags(blue, green)
 			st.Clusters = append(st.Clusters, green)
 			s.emitCluster(at, green.ID, "RDS-EVENT-0170", "creation", "DB cluster created")
 			clusterMember.Target = green.ResourceID
@@ -654,7 +656,7 @@ func (s *Simulator) switchoverBlueGreenDeployment(c *call) (any, *apiError) {
 	for _, m := range d.Members {
 		m.Status = bgSwitchoverInProgress
 	}
-	s.emitSwitchover(c.now, d, "started", "")
+	s.emitSwitchover(c.now, d, "started", s.switchoverMembers(d), "")
 	mode := ""
 	if f, ok := s.takeModelFault(func(f Fault) bool { return f.Switchover != "" }); ok {
 		mode = f.Switchover
@@ -733,7 +735,7 @@ func (s *Simulator) scheduleRollback(d *Deployment, failAt time.Time, details st
 		for _, m := range d.Members {
 			m.Status = bgSwitchoverFailed
 		}
-		s.emitSwitchover(at, d, "canceled", details)
+		s.emitSwitchover(at, d, "canceled", s.switchoverMembers(d), details)
 		s.schedule(at.Add(s.timings.Rollback), func(time.Time) {
 			if d.Status != bgSwitchoverFailed {
 				return
@@ -755,7 +757,7 @@ func (s *Simulator) completeSwitchover(d *Deployment, at time.Time) {
 	if d.Status != bgSwitchoverInProgress {
 		return
 	}
-	blueName, greenName := s.deploymentNames(d)
+	members := s.switchoverMembers(d) // names before the renames, for the events
 	n := 1
 	for ; ; n++ {
 		taken := false
@@ -791,6 +793,7 @@ func (s *Simulator) completeSwitchover(d *Deployment, at time.Time) {
 			name := blue.ID
 			blue.ID, green.ID = name+suffix, name
 			blue.ReadOnly, green.ReadOnly = true, false
+			s.copyTags(blue, green)
 		case "cluster":
 			blue, green := st.clusterByResource(m.Source), st.clusterByResource(m.Target)
 			if blue == nil || green == nil {
@@ -799,6 +802,7 @@ func (s *Simulator) completeSwitchover(d *Deployment, at time.Time) {
 			name := blue.ID
 			blue.ID, green.ID = name+suffix, name
 			blue.ReadOnly, green.ReadOnly = true, false
+			s.copyTags(blue, green)
 		case "endpoint":
 			blue, green := st.clusterByResource(m.Source), st.clusterByResource(m.Target)
 			if blue == nil || green == nil || m.EndpointIndex >= len(blue.CustomEndpoints) || m.EndpointIndex >= len(green.CustomEndpoints) {
@@ -813,7 +817,10 @@ func (s *Simulator) completeSwitchover(d *Deployment, at time.Time) {
 		setStatus(in, "renaming", "available")
 	}
 	d.Status = bgSwitchoverCompleted
-	s.emitSwitchover(at, d, "completed", fmt.Sprintf("Renamed %s to %s%s and %s to %s.", blueName, blueName, suffix, greenName, blueName))
+	for i := range members {
+		members[i].old = members[i].blue + suffix
+	}
+	s.emitSwitchover(at, d, "completed", members, "")
 	if st.Regime == RegimeNative {
 		s.proxiesFollow(d, at)
 	}

@@ -90,6 +90,34 @@ func (s *Simulator) tagSet(resource any) *map[string]string {
 	return m
 }
 
+// xmlTags is a resource's TagList, sorted by key, without creating a tag
+// set for a resource that never had one.
+func (s *Simulator) xmlTags(resource any) []xmlTag {
+	m, ok := s.tags[resource]
+	if !ok {
+		return nil
+	}
+	var out []xmlTag
+	for _, k := range sortedKeys(*m) {
+		out = append(out, xmlTag{Key: k, Value: (*m)[k]})
+	}
+	return out
+}
+
+// copyTags gives to a copy of from's tags, replacing its own. Blue/green
+// copies blue's tags to green at creation, and at switchover blue's tags
+// overwrite the new production resource's (rds-facts §4.1, §4.3); the old
+// blue keeps its own.
+func (s *Simulator) copyTags(from, to any) {
+	next := map[string]string{}
+	if m, ok := s.tags[from]; ok {
+		for k, v := range *m {
+			next[k] = v
+		}
+	}
+	*s.tagSet(to) = next
+}
+
 // tagsParam reads Tags.Tag.N.Key/Value in order, up to the first N without
 // a Key.
 func tagsParam(form url.Values) [][2]string {
