@@ -273,7 +273,7 @@ func checkScenario(command, name string) error {
 // opens on it.
 func demoSource(scenario string) string {
 	switch scenario {
-	case sim.ScenarioRDSPostgresLegacy:
+	case sim.ScenarioRDSPostgresNative, sim.ScenarioRDSPostgresLegacy:
 		return "orders-db"
 	case sim.ScenarioRDSMySQLNative:
 		return "shop-db"

@@ -273,10 +273,12 @@ func (s *Simulator) emitSwitchover(at time.Time, d *Deployment, phase string, me
 		}
 		s.emitDeployment(at, d, deploymentSwitchoverEvents[phase], category, "Switchover completed on blue/green deployment "+d.Name+".")
 	case "canceled":
+		// The members' events carry the reason (AWS's 0249 does not), so
+		// they come last: a reader quoting the newest failure quotes it.
+		s.emitDeployment(at, d, deploymentSwitchoverEvents[phase], category, "Switchover canceled on blue/green deployment "+d.Name+".")
 		for _, m := range members {
 			memberEvent(m)
 		}
-		s.emitDeployment(at, d, deploymentSwitchoverEvents[phase], category, "Switchover canceled on blue/green deployment "+d.Name+". "+reason)
 	}
 }
 
