@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -82,6 +83,17 @@ func operations() map[string]operation {
 		"DescribeDBParameterGroups":        {serve: (*Simulator).describeDBParameterGroups},
 		"DescribeDBClusterParameterGroups": {serve: (*Simulator).describeDBClusterParameterGroups},
 	}
+}
+
+// OperationNames lists the actions the simulator serves (RDS and STS;
+// CloudWatch's GetMetricData is served apart): every one rdsbg calls.
+func OperationNames() []string {
+	var out []string
+	for name := range operations() {
+		out = append(out, name)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // StatsPath is the debug endpoint that answers Stats as JSON. It is not an
