@@ -60,10 +60,30 @@ type Options struct {
 	// of ClientConnections while the proxy has a healthy target (0 ⇒ 40).
 	BaseConnections int
 
+	// Callers, when set, is the clock the simulator's callers read by when
+	// it is not Clock: `rdsbg sim --speed X` serves a wizard that picks its
+	// CloudWatch windows by the wall clock while the model runs X times
+	// faster (walkthrough D28). A GetMetricData window that lies nearer the
+	// callers' now than the model's is read in their time: each instant is
+	// the model's at that caller instant, each period the model time that
+	// passed meanwhile, and the answer's timestamps are the callers'. A
+	// caller on the model's own clock (the demo, --time-scale) is answered
+	// as before.
+	Callers CallerClock
+
 	// ProxyForwardTo maps a proxy name to the host:port of a real database:
 	// the proxy's Endpoint becomes a loopback listener that relays to it
 	// while the proxy has an AVAILABLE target (forward.go). Call Close.
 	ProxyForwardTo map[string]string
+}
+
+// CallerClock is the callers' clock and its relation to the model's
+// (clock.Wall of a clock.Scaled).
+type CallerClock interface {
+	Now() time.Time
+	ModelAt(caller time.Time) time.Time
+	CallerAt(model time.Time) time.Time
+	Speed() float64
 }
 
 // Timings hold every duration of the model, in clock time. The figures of
