@@ -90,7 +90,7 @@ func TestDemoUnknownScenarioNamesTheCommandAndTheValidOnes(t *testing.T) {
 // AWS's option name, with the first version's name kept as an alias.
 func TestBlueGreenDeploymentNameAndItsAlias(t *testing.T) {
 	for _, flag := range []string{"--blue-green-deployment-name", "--deployment-name"} {
-		e := newCLIEnv(t, "rds-postgres-legacy-proxy")
+		e := newCLIEnv(t, "rds-postgres-native-proxy")
 		code, out, errOut := e.rdsbg(t, "plan", "--source", "orders-db", flag, "my-bgd")
 		if code != 0 || !strings.Contains(out, "--blue-green-deployment-name my-bgd") {
 			t.Fatalf("%s: exit %d\n%s\n%s", flag, code, out, errOut)

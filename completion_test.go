@@ -53,7 +53,7 @@ func TestCompletionSourceListsInstancesAndClustersFromAWS(t *testing.T) {
 }
 
 func TestCompletionSourceOnAnInstanceScenario(t *testing.T) {
-	e := newCLIEnv(t, "rds-postgres-legacy-proxy")
+	e := newCLIEnv(t, "rds-postgres-native-proxy")
 	got, _ := e.complete(t, "--endpoint-url", e.endpoint, "--region", "us-east-1", "--source", "ord")
 	if len(got) != 1 || got[0] != "orders-db" {
 		t.Fatalf("rdsbg --source ord<TAB>: got %v, want [orders-db] (the replica is no source)", got)

@@ -25,7 +25,7 @@ func valueAt(t *testing.T, s MetricSeries, at time.Time) float64 {
 }
 
 func TestMetricsConnectionsDropWhileTheProxyHasNoTarget(t *testing.T) {
-	h := newSimHarness(t, sim.ScenarioRDSPostgresLegacy)
+	h := newSimHarness(t, sim.ScenarioRDSPostgresNative)
 	ctx := context.Background()
 	c := h.client
 	t0 := h.clock.Now() // 23:00:00, a period boundary
@@ -89,7 +89,7 @@ func TestMetricsConnectionsDropWhileTheProxyHasNoTarget(t *testing.T) {
 }
 
 func TestMetricsGreenLagIsHighFirstThenFalls(t *testing.T) {
-	h := newSimHarness(t, sim.ScenarioRDSPostgresLegacy)
+	h := newSimHarness(t, sim.ScenarioRDSPostgresNative)
 	ctx := context.Background()
 	c := h.client
 	t0 := h.clock.Now()
@@ -148,7 +148,7 @@ func TestMetricsLagRisesDuringTheUpgrade(t *testing.T) {
 	// DB_ENGINE_VERSION_UPGRADE stands out.
 	tm := simtest.FastTimings()
 	tm.LagCatchUp = 5 * time.Second
-	s := simtest.NewServer(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy, Clock: clock.NewVirtual(testStart), Seed: 1, Timings: tm})
+	s := simtest.NewServer(t, sim.Options{Scenario: sim.ScenarioRDSPostgresNative, Clock: clock.NewVirtual(testStart), Seed: 1, Timings: tm})
 	clk := s.Clock
 	c := wireClient(t, s.HTTP, clk, nil, 0)
 	ctx := context.Background()
@@ -181,7 +181,7 @@ func TestMetricsLagRisesDuringTheUpgrade(t *testing.T) {
 }
 
 func TestMetricsRejectsBadRequestsBeforeSending(t *testing.T) {
-	h := newSimHarness(t, sim.ScenarioRDSPostgresLegacy)
+	h := newSimHarness(t, sim.ScenarioRDSPostgresNative)
 	now := h.clock.Now()
 	q := ProxyConnectionQueries("orders-proxy")
 	if _, err := h.client.GetMetricSeries(context.Background(), q, now, now.Add(-time.Minute), time.Minute); err == nil {

@@ -10,7 +10,7 @@ import (
 // proxies and deployments keep their tags, the documented limits are
 // refused with InvalidParameterValue, and every change is a mutation.
 func TestTagsOnProxiesAndDeployments(t *testing.T) {
-	h := newSimHarness(t, "rds-postgres-legacy-proxy")
+	h := newSimHarness(t, "rds-postgres-native-proxy")
 	ctx := context.Background()
 	c := h.client
 	proxies, err := c.ListProxies(ctx)

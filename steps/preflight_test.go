@@ -119,7 +119,7 @@ func TestPreflightPassesOnEveryScenario(t *testing.T) {
 }
 
 func TestPreflightFailsEachCheck(t *testing.T) {
-	const pg, pgSrc = sim.ScenarioRDSPostgresLegacy, "orders-db"
+	const pg, pgSrc = sim.ScenarioRDSPostgresNative, "orders-db"
 	cases := []struct {
 		name             string
 		scenario, source string
@@ -209,7 +209,7 @@ func TestPreflightExistingDeployments(t *testing.T) {
 }
 
 func TestResolveUpgrade(t *testing.T) {
-	env := newSimEnv(t, sim.ScenarioRDSPostgresLegacy)
+	env := newSimEnv(t, sim.ScenarioRDSPostgresNative)
 	ctx := context.Background()
 	d := env.discover(t, "orders-db")
 	up, err := ResolveUpgrade(ctx, env.api, d, Options{})
@@ -266,7 +266,7 @@ func TestPgLogicalMinimum(t *testing.T) {
 }
 
 func TestPreflightRefusesOldPostgresMajorUpgrade(t *testing.T) {
-	checks := preflightRun(t, sim.ScenarioRDSPostgresLegacy, "orders-db", Options{TargetEngineVersion: "16.4"}, func(st *sim.State) {
+	checks := preflightRun(t, sim.ScenarioRDSPostgresNative, "orders-db", Options{TargetEngineVersion: "16.4"}, func(st *sim.State) {
 		// 15.3 predates logical replication support in blue/green; give
 		// the catalogue the version so ResolveUpgrade can answer.
 		simInstance(st, "orders-db").EngineVersion = "15.3"
