@@ -573,7 +573,7 @@ func newPlanCommand(g *globalFlags, stdout io.Writer) *cobra.Command {
 			if output != "text" && output != "markdown" && output != "json" {
 				return usageError("--output %q is not one of text, markdown, json", output)
 			}
-			prep, err := prepareCommand(cmd.Context(), *g, c, steps.WithPreflight)
+			prep, env, err := prepareCommand(cmd.Context(), *g, c, steps.WithPreflight)
 			if err != nil {
 				return err
 			}
@@ -589,8 +589,12 @@ func newPlanCommand(g *globalFlags, stdout io.Writer) *cobra.Command {
 					return &exitError{code: steps.ExitStepFailed, err: err}
 				}
 			case "markdown":
+				in, err := steps.ReadPolicyInputs(cmd.Context(), env.api, d, g.noMetrics)
+				if err != nil {
+					return exitFor(err)
+				}
 				fmt.Fprint(stdout, steps.RenderMarkdown(plan))
-				fmt.Fprint(stdout, steps.RenderIAMPolicyMarkdown(plan, d.ProxyInfo, steps.PolicyScope{NoMetrics: g.noMetrics}))
+				fmt.Fprint(stdout, steps.RenderIAMPolicyMarkdown(plan, in))
 				fmt.Fprint(stdout, steps.CheckLines(checks, steps.LayoutMarkdown))
 			default:
 				fmt.Fprint(stdout, steps.CheckLines(checks, steps.LayoutPlan))

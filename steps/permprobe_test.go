@@ -16,13 +16,7 @@ func TestDetachRunMissingAProxyPermissionStopsBeforeAnyChange(t *testing.T) {
 	for _, missing := range []string{"rds:RegisterDBProxyTargets", "rds:AddTagsToResource"} {
 		t.Run(missing, func(t *testing.T) {
 			c := policyCases[0] // RDS PostgreSQL, legacy, detach
-			var allowed []string
-			for _, a := range policyFor(t, c).Actions() {
-				if a != missing {
-					allowed = append(allowed, a)
-				}
-			}
-			env, f, err := runUnder(t, c, allowed)
+			env, f, err := runUnder(t, c, policyFor(t, c).Without(missing))
 			if ExitCode(err) != ExitPreflight || f.ExitCode != ExitPreflight || f.Outcome != OutcomeBlocked {
 				t.Fatalf("exit %d (%s), want 3 blocked: %v", ExitCode(err), f.Outcome, err)
 			}
@@ -85,13 +79,7 @@ func TestPermissionProbePassesAndChangesNothing(t *testing.T) {
 // written before it is removed, and the run stops naming the permission.
 func TestDetachRunMissingDeregisterStopsCleanly(t *testing.T) {
 	c := policyCases[0]
-	var allowed []string
-	for _, a := range policyFor(t, c).Actions() {
-		if a != "rds:DeregisterDBProxyTargets" {
-			allowed = append(allowed, a)
-		}
-	}
-	env, f, err := runUnder(t, c, allowed)
+	env, f, err := runUnder(t, c, policyFor(t, c).Without("rds:DeregisterDBProxyTargets"))
 	if err == nil || !strings.Contains(err.Error(), "rds:DeregisterDBProxyTargets") || f.ProxyState != ProxyOnBlue {
 		t.Fatalf("run: %s proxy %s: %v", f.Outcome, f.ProxyState, err)
 	}

@@ -222,6 +222,9 @@ func (s *Simulator) createBlueGreenDeployment(c *call) (any, *apiError) {
 			return nil, s.legacyRefusal(blueInstance, blueCluster, proxies[0], global)
 		}
 	}
+	if denied := s.iamDependentsDenied(c.op, &Deployment{Cluster: isCluster, SourceResourceID: sourceRes}, false); denied != nil {
+		return nil, denied // iam.go: green's creation, as the caller
+	}
 
 	d := &Deployment{ID: "bgd-" + s.randLower(16), Name: name, Cluster: isCluster, SourceResourceID: sourceRes,
 		Status: bgProvisioning, CreateTime: c.now, TargetParamGroup: paramGroup, TargetClusterGroup: clusterGroup,
@@ -396,9 +399,10 @@ func (s *Simulator) cloneInstance(blue *Instance, at time.Time) *Instance {
 	green.ReplicaOf = ""
 	green.ClusterResourceID = ""
 	green.ReadOnly = true // green is read-only by default (rds-facts §4.1)
-	s.copyTags(blue, &green)
 	s.emitInstance(at, green.ID, "RDS-EVENT-0005", "creation", "DB instance created")
-	return &green
+	g := &green
+	s.inheritTags(blue, g) // iam.go
+	return g
 }
 
 func (s *Simulator) instanceTasks(d *Deployment, blue *Instance, upgrade bool) []taskStep {
@@ -512,7 +516,7 @@ func (s *Simulator) auroraTasks(d *Deployment, blue *Cluster, upgrade bool) []ta
 				g.ParameterGroup = d.TargetClusterGroup
 			}
 			green = &g
-			s.copyTags(blue, green)
+			s.inheritTags(blue, green) // iam.go
 			st.Clusters = append(st.Clusters, green)
 			s.emitCluster(at, green.ID, "RDS-EVENT-0170", "creation", "DB cluster created")
 			clusterMember.Target = green.ResourceID
@@ -650,6 +654,9 @@ func (s *Simulator) switchoverBlueGreenDeployment(c *call) (any, *apiError) {
 	}
 	if err := s.proxyGuardrail(d); err != nil {
 		return nil, err
+	}
+	if denied := s.iamDependentsDenied(c.op, d, false); denied != nil {
+		return nil, denied // iam.go: the renames and the promotion, as the caller
 	}
 	d.Status = bgSwitchoverInProgress
 	d.StatusDetails = ""
@@ -793,7 +800,7 @@ func (s *Simulator) completeSwitchover(d *Deployment, at time.Time) {
 			name := blue.ID
 			blue.ID, green.ID = name+suffix, name
 			blue.ReadOnly, green.ReadOnly = true, false
-			s.copyTags(blue, green)
+			s.switchoverTags(blue, green) // iam.go
 		case "cluster":
 			blue, green := st.clusterByResource(m.Source), st.clusterByResource(m.Target)
 			if blue == nil || green == nil {
@@ -802,7 +809,7 @@ func (s *Simulator) completeSwitchover(d *Deployment, at time.Time) {
 			name := blue.ID
 			blue.ID, green.ID = name+suffix, name
 			blue.ReadOnly, green.ReadOnly = true, false
-			s.copyTags(blue, green)
+			s.switchoverTags(blue, green) // iam.go
 		case "endpoint":
 			blue, green := st.clusterByResource(m.Source), st.clusterByResource(m.Target)
 			if blue == nil || green == nil || m.EndpointIndex >= len(blue.CustomEndpoints) || m.EndpointIndex >= len(green.CustomEndpoints) {
@@ -887,6 +894,9 @@ func (s *Simulator) deleteBlueGreenDeployment(c *call) (any, *apiError) {
 				return nil, fail(codeInvalidDeploymentState, "Green DB cluster %s has deletion protection turned on; turn it off before deleting the target.", cl.ID)
 			}
 		}
+	}
+	if denied := s.iamDependentsDenied(c.op, d, deleteTarget); denied != nil {
+		return nil, denied // iam.go: green's deletion, as the caller
 	}
 	wasProvisioning := d.Status == bgProvisioning
 	if d.Status == bgSwitchoverCompleted && d.Cluster {

@@ -49,6 +49,11 @@ type Fault struct {
 	// answered AccessDenied (HTTP 403), as IAM does. STS
 	// GetCallerIdentity needs no permission and is never refused.
 	AllowOnly []string `json:"allow_only,omitempty"`
+	// Policy enforces an IAM identity policy document (JSON, as IAM takes
+	// it) with its resources and conditions, on each request and on the
+	// actions AWS performs as the caller for a blue/green deployment
+	// (iam.go). A refusal is AccessDenied (403); IAMDenials lists them.
+	Policy json.RawMessage `json:"policy,omitempty"`
 	// ClientsStayAway makes the applications not reconnect after the next
 	// time a proxy drops its clients (a native switchover, a
 	// deregistration) in the fault's window: ClientConnections stay 0 with
@@ -67,7 +72,8 @@ type Fault struct {
 type activeFault struct {
 	Fault
 	seen     int
-	consumed bool // one-shot model faults (Switchover, GreenInvalidAfterMS) once used
+	consumed bool       // one-shot model faults (Switchover, GreenInvalidAfterMS) once used
+	policy   *iamPolicy // Policy, parsed (iam.go)
 	// acceptedAtAdd holds the After/Until operations' accepted counts when
 	// the fault was added, so that a fault added mid-run (the second
 	// DeregisterDBProxyTargets of a detach run opens the critical section)
@@ -78,6 +84,15 @@ type activeFault struct {
 // newActiveFault arms f; accepted is the simulator's count so far.
 func newActiveFault(f Fault, accepted map[string]int) *activeFault {
 	a := &activeFault{Fault: f, acceptedAtAdd: map[string]int{}}
+	if f.Policy != nil {
+		// A policy that does not parse enforces nothing but denies
+		// everything: ParseFaults refuses it first.
+		if p, err := parseIAMPolicy(f.Policy); err == nil {
+			a.policy = p
+		} else {
+			a.policy = &iamPolicy{}
+		}
+	}
 	for _, op := range []string{f.After, f.Until} {
 		if op != "" {
 			a.acceptedAtAdd[op] = accepted[op]
@@ -123,8 +138,13 @@ func (f Fault) validate() error {
 	case f.GreenInvalidAfterMS < 0 || f.CreationFailAfterMS < 0:
 		return fmt.Errorf("creation_fail_after_ms must not be negative, got %d", f.CreationFailAfterMS)
 	case f.Code == "" && f.ThrottleRate == 0 && f.LatencyMS == 0 && f.Switchover == "" && f.GreenInvalidAfterMS == 0 &&
-		f.CreationFail == "" && !f.ProxyUnreachable && f.AllowOnly == nil && !f.RefuseRegisterWhileProvisioning && !f.ClientsStayAway:
-		return fmt.Errorf("fault does nothing: set code, throttle_rate, latency_ms, switchover, green_invalid_after_ms, creation_fail, proxy_unreachable, allow_only, refuse_register_while_provisioning or clients_stay_away")
+		f.CreationFail == "" && !f.ProxyUnreachable && f.AllowOnly == nil && f.Policy == nil && !f.RefuseRegisterWhileProvisioning && !f.ClientsStayAway:
+		return fmt.Errorf("fault does nothing: set code, throttle_rate, latency_ms, switchover, green_invalid_after_ms, creation_fail, proxy_unreachable, allow_only, policy, refuse_register_while_provisioning or clients_stay_away")
+	}
+	if f.Policy != nil {
+		if _, err := parseIAMPolicy(f.Policy); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -159,7 +179,7 @@ func (s *Simulator) callFaultsLocked(op string) (time.Duration, *apiError) {
 			continue
 		}
 		if f.Code == "" && f.ThrottleRate == 0 && f.LatencyMS == 0 {
-			continue // a model fault: not about calls
+			continue // a model fault, or a Policy (checked once the call is read: iam.go)
 		}
 		if !s.faultWindowOpen(f) {
 			continue

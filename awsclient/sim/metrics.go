@@ -304,6 +304,9 @@ func (s *Simulator) serveCloudWatch(w http.ResponseWriter, r *http.Request) {
 	now := s.clock.Now()
 	s.advanceLocked(now)
 	s.observeLocked(now)
+	if injected == nil && op == opGetMetricData {
+		injected = s.iamRequestDenied(op, nil) // iam.go
+	}
 	if injected != nil {
 		writeCBORError(w, reqID, injected)
 		return

@@ -161,6 +161,10 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
+	if denied := s.iamRequestDenied(op, r.Form); denied != nil { // iam.go
+		writeError(w, reqID, denied)
+		return
+	}
 	c := &call{op: op, form: r.Form, now: now, reqID: reqID}
 	result, apiErr := desc.serve(s, c)
 	s.observeLocked(now)

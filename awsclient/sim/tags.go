@@ -106,20 +106,6 @@ func (s *Simulator) xmlTags(resource any) []xmlTag {
 	return out
 }
 
-// copyTags gives to a copy of from's tags, replacing its own. Blue/green
-// copies blue's tags to green at creation, and at switchover blue's tags
-// overwrite the new production resource's (rds-facts §4.1, §4.3); the old
-// blue keeps its own.
-func (s *Simulator) copyTags(from, to any) {
-	next := map[string]string{}
-	if m, ok := s.tags[from]; ok {
-		for k, v := range *m {
-			next[k] = v
-		}
-	}
-	*s.tagSet(to) = next
-}
-
 // tagsParam reads Tags.Tag.N.Key/Value in order, up to the first N without
 // a Key.
 func tagsParam(form url.Values) [][2]string {
