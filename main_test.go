@@ -95,7 +95,7 @@ func readBadInputTable(t *testing.T) []badInputRow {
 func TestCLIBadInputTable(t *testing.T) {
 	for _, row := range readBadInputTable(t) {
 		t.Run(strings.Join(row.args, " "), func(t *testing.T) {
-			env := newCLIEnv(t, "rds-postgres-legacy-proxy")
+			env := newCLIEnv(t, "rds-postgres-native-proxy")
 			args := append([]string{}, row.args...)
 			for i, a := range args {
 				if a == "{unwritable}" {
@@ -134,7 +134,7 @@ func TestCLIBadInputTable(t *testing.T) {
 }
 
 func TestCLIUnwritableStateDirIsRefusedBeforeAWS(t *testing.T) {
-	env := newCLIEnv(t, "rds-postgres-legacy-proxy")
+	env := newCLIEnv(t, "rds-postgres-native-proxy")
 	blocker := filepath.Join(t.TempDir(), "file")
 	if err := os.WriteFile(blocker, nil, 0o600); err != nil {
 		t.Fatal(err)
@@ -153,7 +153,7 @@ func TestCLIUnwritableStateDirIsRefusedBeforeAWS(t *testing.T) {
 }
 
 func TestCLIPlanPrintsRunbookAndChangesNothing(t *testing.T) {
-	env := newCLIEnv(t, "rds-postgres-legacy-proxy")
+	env := newCLIEnv(t, "rds-postgres-native-proxy")
 	code, out, errOut := env.rdsbg(t, "plan", "--source", "orders-db", "--proxy-mode", "detach", "--output", "markdown")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)

@@ -381,17 +381,15 @@ func dedupe(in []string) []string {
 }
 
 // policyParameterReads are the catalogue and parameter reads of the
-// preflight (preflight.go) for this plan: the engine catalogue checks a
-// target version and the family of a named parameter group; the
+// preflight (preflight.go) for this plan: the engine catalogue checks the
+// source's version (every plan), a target version and the family of a
+// named parameter group; the
 // replication check reads blue's group for an RDS PostgreSQL major
 // upgrade and the cluster group of every Aurora source; a named target
 // group is read to check it exists.
 func policyParameterReads(plan Plan) []string {
 	o, src := plan.Options, plan.Source
-	var reads []string
-	if o.TargetEngineVersion != "" || o.TargetDBParameterGroupName != "" || o.TargetDBClusterParameterGroupName != "" {
-		reads = append(reads, "rds:DescribeDBEngineVersions")
-	}
+	reads := []string{"rds:DescribeDBEngineVersions"}
 	if o.TargetDBParameterGroupName != "" || (src.Kind == KindInstance && src.Engine == "postgres" && plan.MajorUpgrade) {
 		reads = append(reads, "rds:DescribeDBParameters")
 	}

@@ -60,6 +60,12 @@ type Fault struct {
 	// the target healthy, as when a security group or credentials keep
 	// them out.
 	ClientsStayAway bool `json:"clients_stay_away,omitempty"`
+	// AcceptDuplicateRegistration models an endpoint that is not AWS
+	// (moto): RegisterDBProxyTargets of a DB already registered with the
+	// proxy adds a second entry instead of answering
+	// DBProxyTargetAlreadyRegisteredFault; a deregistration removes both.
+	// It lets the permission probe's read-back and undo be tested.
+	AcceptDuplicateRegistration bool `json:"accept_duplicate_registration,omitempty"`
 }
 
 // activeFault is a Fault with its own call counter.
@@ -221,6 +227,18 @@ func (s *Simulator) takeModelFault(pick func(f Fault) bool) (Fault, bool) {
 		return f.Fault, true
 	}
 	return Fault{}, false
+}
+
+// acceptsDuplicateRegistration says whether an armed fault makes a second
+// registration of the same DB succeed (moto's behaviour).
+func (s *Simulator) acceptsDuplicateRegistration() bool {
+	for _, f := range s.faults {
+		if f.AcceptDuplicateRegistration && s.faultWindowOpen(f) {
+			s.stats.ModelFaults++
+			return true
+		}
+	}
+	return false
 }
 
 // refusesRegisterWhileProvisioning says whether an armed fault refuses
