@@ -12,6 +12,7 @@ import (
 	"github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/rdsbg/rdsbg/awsclient/simtest"
 	"github.com/rdsbg/rdsbg/steps/dbcheck/mariadbtest"
 	"github.com/rdsbg/rdsbg/steps/probe/pgtest"
 )
@@ -29,22 +30,28 @@ var (
 const pgPassword = "s3cret-pg-Passw0rd"
 
 func TestMain(m *testing.M) {
+	// The end-to-end tests (e2e_test.go) run the AWS SDK against the
+	// simulator: no AWS setting of the machine may leak in.
+	isolated := simtest.IsolateProcess()
 	var err error
-	pgServer, err = pgtest.StartServer(pgtest.Options{Password: pgPassword,
+	pgServer, err = pgtest.StartServer(pgtest.Options{Password: pgPassword, TrustUsers: []string{"iam_checker"},
 		Settings: []string{"wal_level=logical", "max_prepared_transactions=5", "max_logical_replication_workers=2"}})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "starting PostgreSQL:", err)
+		isolated()
 		os.Exit(1)
 	}
 	myServer, err = mariadbtest.Start(mariadbtest.Options{})
 	if err != nil {
 		pgServer.Stop()
 		fmt.Fprintln(os.Stderr, "starting MariaDB:", err)
+		isolated()
 		os.Exit(1)
 	}
 	code := m.Run()
 	pgServer.Stop()
 	myServer.Stop()
+	isolated()
 	os.Exit(code)
 }
 

@@ -1,10 +1,13 @@
-package e2e
+package dbcheck_test
+
+// Whole headless runs with the database checks (issue 22). An external
+// test package: it imports steps, which imports dbcheck, and shares the
+// test binary's servers (main_test.go's TestMain, export_test.go).
 
 import (
 	"context"
 	"database/sql"
 	"fmt"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -27,37 +30,17 @@ import (
 // database checks run end to end, through the simulated proxy's relay.
 // One server of each per test binary (TestMain).
 
+// The shared servers of this test binary (TestMain in main_test.go).
 var (
-	pgServer *pgtest.Server
-	myServer *mariadbtest.Server
+	pgServer   = dbcheck.SharedPostgres
+	myServer   = dbcheck.SharedMariaDB
+	pgPassword = dbcheck.SharedPostgresPassword
 )
 
-const pgPassword = "e2e-pg-Passw0rd"
-
-func TestMain(m *testing.M) {
-	isolated := simtest.IsolateProcess()
-	var err error
-	pgServer, err = pgtest.StartServer(pgtest.Options{Password: pgPassword, TrustUsers: []string{"iam_checker"},
-		Settings: []string{"wal_level=logical", "max_logical_replication_workers=4"}})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "starting PostgreSQL:", err)
-		os.Exit(1)
-	}
-	myServer, err = mariadbtest.Start(mariadbtest.Options{})
-	if err != nil {
-		pgServer.Stop()
-		fmt.Fprintln(os.Stderr, "starting MariaDB:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	pgServer.Stop()
-	myServer.Stop()
-	isolated()
-	os.Exit(code)
-}
-
 // pgDSN has no host: the checks connect where rdsbg chooses (the proxy).
-var pgDSN = "user=" + pgtest.User + " password=" + pgPassword + " dbname=postgres sslmode=disable"
+func pgDSN() string {
+	return "user=" + pgtest.User + " password=" + pgPassword + " dbname=postgres sslmode=disable"
+}
 
 // pgExec runs statements on the real blue as the superuser.
 func pgExec(t testing.TB, stmts ...string) {
@@ -66,7 +49,7 @@ func pgExec(t testing.TB, stmts ...string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, port := splitAddr(t, pgServer.Addr)
+	_, port := splitAddr(t, pgServer().Addr)
 	cfg.Port, cfg.User, cfg.Password, cfg.Database = uint16(port), pgtest.User, pgPassword, "postgres"
 	c, err := pgx.ConnectConfig(context.Background(), cfg)
 	if err != nil {
@@ -93,7 +76,7 @@ func splitAddr(t testing.TB, addr string) (string, int) {
 func myExec(t testing.TB, stmts ...string) {
 	t.Helper()
 	cfg := mysql.NewConfig()
-	cfg.Net, cfg.Addr, cfg.User = "tcp", myServer.Addr, mariadbtest.User
+	cfg.Net, cfg.Addr, cfg.User = "tcp", myServer().Addr, mariadbtest.User
 	db, err := sql.Open("mysql", cfg.FormatDSN())
 	if err != nil {
 		t.Fatal(err)
@@ -187,9 +170,9 @@ func TestPostgresBlockersStopTheRunBeforeAnyChange(t *testing.T) {
 	t.Cleanup(func() {
 		pgExec(t, "DROP TABLE IF EXISTS audit_log", "DROP PUBLICATION IF EXISTS cdc_pub", "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = 'debezium'")
 	})
-	b := newBound(t, sim.ScenarioRDSPostgresLegacy, "orders-db", pgServer.Addr, sim.Options{})
+	b := newBound(t, sim.ScenarioRDSPostgresLegacy, "orders-db", pgServer().Addr, sim.Options{})
 	rec := &recorder{}
-	opts := steps.Options{Source: "orders-db", ProxyMode: steps.ProxyModeDetach, TargetEngineVersion: "16.4", DB: steps.DBOptions{DSN: pgDSN}}
+	opts := steps.Options{Source: "orders-db", ProxyMode: steps.ProxyModeDetach, TargetEngineVersion: "16.4", DB: steps.DBOptions{DSN: pgDSN()}}
 	f, err := b.run(t, opts, rec, steps.PollPolicy{})
 	if code := steps.ExitCode(err); code != steps.ExitPreflight || f.Outcome != steps.OutcomeBlocked {
 		t.Fatalf("exit %d, outcome %s: %v", code, f.Outcome, err)
@@ -226,7 +209,7 @@ func TestPostgresBlockersStopTheRunBeforeAnyChange(t *testing.T) {
 // and after the switchover the ledger lists the follow-ups.
 func TestPostgresFixedRunCompletesAndTheWatchNamesDDL(t *testing.T) {
 	t.Cleanup(func() { pgExec(t, "DROP TABLE IF EXISTS late_orders") })
-	b := newBound(t, sim.ScenarioRDSPostgresLegacy, "orders-db", pgServer.Addr, sim.Options{})
+	b := newBound(t, sim.ScenarioRDSPostgresLegacy, "orders-db", pgServer().Addr, sim.Options{})
 	rec := &recorder{}
 	var ddlAt time.Time
 	var pollsAfterDDL int
@@ -241,7 +224,7 @@ func TestPostgresFixedRunCompletesAndTheWatchNamesDDL(t *testing.T) {
 		}
 		pollsAfterDDL++
 	}
-	opts := steps.Options{Source: "orders-db", ProxyMode: steps.ProxyModeDetach, TargetEngineVersion: "16.4", DB: steps.DBOptions{DSN: pgDSN}}
+	opts := steps.Options{Source: "orders-db", ProxyMode: steps.ProxyModeDetach, TargetEngineVersion: "16.4", DB: steps.DBOptions{DSN: pgDSN()}}
 	f, err := b.run(t, opts, rec, steps.PollPolicy{})
 	if err != nil || f.Outcome != steps.OutcomeDone {
 		t.Fatalf("outcome %s: %v", f.Outcome, err)
@@ -281,9 +264,9 @@ func TestPostgresFixedRunCompletesAndTheWatchNamesDDL(t *testing.T) {
 // A transaction held open on blue stops the critical section at the
 // ready-check; once it ends the run proceeds and completes.
 func TestPostgresLongTransactionHoldsTheCriticalSection(t *testing.T) {
-	b := newBound(t, sim.ScenarioRDSPostgresLegacy, "orders-db", pgServer.Addr, sim.Options{})
+	b := newBound(t, sim.ScenarioRDSPostgresLegacy, "orders-db", pgServer().Addr, sim.Options{})
 	cfg, _ := pgx.ParseConfig("host=127.0.0.1 sslmode=disable")
-	_, port := splitAddr(t, pgServer.Addr)
+	_, port := splitAddr(t, pgServer().Addr)
 	cfg.Port, cfg.User, cfg.Password, cfg.Database = uint16(port), pgtest.User, pgPassword, "postgres"
 	holder, err := pgx.ConnectConfig(context.Background(), cfg)
 	if err != nil {
@@ -310,7 +293,7 @@ func TestPostgresLongTransactionHoldsTheCriticalSection(t *testing.T) {
 			}
 		}
 	}
-	opts := steps.Options{Source: "orders-db", ProxyMode: steps.ProxyModeDetach, DB: steps.DBOptions{DSN: pgDSN, MaxTransactionAge: time.Millisecond}}
+	opts := steps.Options{Source: "orders-db", ProxyMode: steps.ProxyModeDetach, DB: steps.DBOptions{DSN: pgDSN(), MaxTransactionAge: time.Millisecond}}
 	f, err := b.run(t, opts, rec, steps.PollPolicy{})
 	if err != nil || f.Outcome != steps.OutcomeDone {
 		t.Fatalf("outcome %s: %v", f.Outcome, err)
@@ -323,7 +306,7 @@ func TestPostgresLongTransactionHoldsTheCriticalSection(t *testing.T) {
 // Headless, a gate that never opens ends the run in ready once it has
 // held for the bound: no switchover, exit 0, resume later.
 func TestPostgresGateThatNeverOpensStopsInReady(t *testing.T) {
-	b := newBound(t, sim.ScenarioRDSPostgresLegacy, "orders-db", pgServer.Addr, sim.Options{})
+	b := newBound(t, sim.ScenarioRDSPostgresLegacy, "orders-db", pgServer().Addr, sim.Options{})
 	t.Cleanup(func() {
 		pgExec(t, "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = 'late_consumer'")
 	})
@@ -337,7 +320,7 @@ func TestPostgresGateThatNeverOpensStopsInReady(t *testing.T) {
 			pgExec(t, "SELECT pg_create_logical_replication_slot('late_consumer', 'pgoutput')")
 		}
 	}
-	opts := steps.Options{Source: "orders-db", ProxyMode: steps.ProxyModeDetach, DB: steps.DBOptions{DSN: pgDSN}}
+	opts := steps.Options{Source: "orders-db", ProxyMode: steps.ProxyModeDetach, DB: steps.DBOptions{DSN: pgDSN()}}
 	f, err := b.run(t, opts, rec, steps.PollPolicy{ReadyGateAsk: time.Minute})
 	if err != nil || f.Outcome != steps.OutcomeReady || f.ExitCode != 0 {
 		t.Fatalf("outcome %s exit %d: %v", f.Outcome, f.ExitCode, err)
@@ -352,7 +335,7 @@ func TestPostgresGateThatNeverOpensStopsInReady(t *testing.T) {
 // The checks log in with the proxy's own secret (GetSecretValue on the
 // secret DescribeDBProxies names), through the proxy.
 func TestPostgresProxySecretCredentials(t *testing.T) {
-	b := newBound(t, sim.ScenarioRDSPostgresLegacy, "orders-db", pgServer.Addr, sim.Options{
+	b := newBound(t, sim.ScenarioRDSPostgresLegacy, "orders-db", pgServer().Addr, sim.Options{
 		ProxySecrets: map[string]string{"orders-proxy": `{"username":"` + pgtest.User + `","password":"` + pgPassword + `"}`}})
 	rec := &recorder{}
 	opts := steps.Options{Source: "orders-db", ProxyMode: steps.ProxyModeDetach, DB: steps.DBOptions{Credentials: steps.DBCredentialsProxySecret}}
@@ -375,7 +358,7 @@ func TestPostgresProxySecretCredentials(t *testing.T) {
 func TestPostgresIAMTokenCredentials(t *testing.T) {
 	pgExec(t, "CREATE ROLE iam_checker LOGIN")
 	t.Cleanup(func() { pgExec(t, "DROP ROLE iam_checker") })
-	b := newBound(t, sim.ScenarioRDSPostgresLegacy, "orders-db", pgServer.Addr, sim.Options{})
+	b := newBound(t, sim.ScenarioRDSPostgresLegacy, "orders-db", pgServer().Addr, sim.Options{})
 	opts := steps.Options{Source: "orders-db", ProxyMode: steps.ProxyModeDetach, DB: steps.DBOptions{IAMUser: "iam_checker", Endpoint: steps.DBEndpointBlue}}
 	prep, err := steps.Prepare(context.Background(), b.api, opts, b.srv.Clock.Now, steps.WithPreflight)
 	if err != nil {
@@ -395,7 +378,7 @@ func TestPostgresIAMTokenCredentials(t *testing.T) {
 // Without credentials the checks are one "not run" row with the line
 // that enables them, and the run is not blocked.
 func TestWithoutCredentialsTheChecksAreNotRun(t *testing.T) {
-	b := newBound(t, sim.ScenarioRDSPostgresLegacy, "orders-db", pgServer.Addr, sim.Options{})
+	b := newBound(t, sim.ScenarioRDSPostgresLegacy, "orders-db", pgServer().Addr, sim.Options{})
 	prep, err := steps.Prepare(context.Background(), b.api, steps.Options{Source: "orders-db", ProxyMode: steps.ProxyModeDetach}, b.srv.Clock.Now, steps.WithPreflight)
 	if err != nil {
 		t.Fatal(err)
@@ -418,7 +401,7 @@ func TestWithoutCredentialsTheChecksAreNotRun(t *testing.T) {
 // call; one naming a host that is neither blue nor its proxy, before any
 // change; a wrong password with --require-db-checks blocks (exit 3).
 func TestBadDatabaseInput(t *testing.T) {
-	b := newBound(t, sim.ScenarioRDSPostgresLegacy, "orders-db", pgServer.Addr, sim.Options{})
+	b := newBound(t, sim.ScenarioRDSPostgresLegacy, "orders-db", pgServer().Addr, sim.Options{})
 	run := func(dsn string, require bool) (steps.Finished, error) {
 		return b.run(t, steps.Options{Source: "orders-db", ProxyMode: steps.ProxyModeDetach, DB: steps.DBOptions{DSN: dsn, Require: require}}, &recorder{}, steps.PollPolicy{})
 	}
@@ -447,7 +430,7 @@ func TestBadDatabaseInput(t *testing.T) {
 func TestMariaDBWarningsPassAndExternalReplicaBlocks(t *testing.T) {
 	myExec(t, "CREATE DATABASE catalog", "CREATE TABLE catalog.clicks (at datetime) ENGINE=InnoDB", "CREATE TABLE catalog.counters (id int PRIMARY KEY) ENGINE=MyISAM")
 	t.Cleanup(func() { myExec(t, "DROP DATABASE catalog") })
-	b := newBound(t, sim.ScenarioRDSMariaDBNoProxy, "catalog-db", myServer.Addr, sim.Options{})
+	b := newBound(t, sim.ScenarioRDSMariaDBNoProxy, "catalog-db", myServer().Addr, sim.Options{})
 	opts := steps.Options{Source: "catalog-db", DB: steps.DBOptions{DSN: "mysql://" + mariadbtest.User + "@/"}}
 	rec := &recorder{}
 	f, err := b.run(t, opts, rec, steps.PollPolicy{})
@@ -467,7 +450,7 @@ func TestMariaDBWarningsPassAndExternalReplicaBlocks(t *testing.T) {
 
 	myExec(t, "CHANGE MASTER TO MASTER_HOST='192.0.2.44', MASTER_PORT=3306, MASTER_USER='repl'")
 	t.Cleanup(func() { myExec(t, "RESET SLAVE ALL") })
-	b2 := newBound(t, sim.ScenarioRDSMariaDBNoProxy, "catalog-db", myServer.Addr, sim.Options{})
+	b2 := newBound(t, sim.ScenarioRDSMariaDBNoProxy, "catalog-db", myServer().Addr, sim.Options{})
 	rec2 := &recorder{}
 	f, err = b2.run(t, opts, rec2, steps.PollPolicy{})
 	if steps.ExitCode(err) != steps.ExitPreflight || f.Outcome != steps.OutcomeBlocked {
