@@ -3,7 +3,6 @@ package steps
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net"
 	"sort"
@@ -640,10 +639,4 @@ func (f Finished) DBFollowUpLines() []string {
 		return nil
 	}
 	return f.DBLedger.Items(f.Source)
-}
-
-// errIsDBInput reports an input error of the database options.
-func errIsDBInput(err error) bool {
-	var in *InputError
-	return errors.As(err, &in) && strings.HasPrefix(in.Input, "--db")
 }
