@@ -168,10 +168,20 @@ func TestPostgresTransactionsTrip(t *testing.T) {
 
 // Slots and workers must fit one per database: three databases are more
 // than max_logical_replication_workers (2 on the test server).
+// The schema watch, read between the two creations, names the new
+// database (a database created on blue is DDL too).
 func TestPostgresCapacityCountsDatabases(t *testing.T) {
-	for _, db := range []string{"cap_a", "cap_b"} {
-		pgDatabase(t, db)
+	pgDatabase(t, "cap_a")
+	w := NewWatch(pgTarget(t))
+	defer w.Close()
+	if err := w.Baseline(context.Background()); err != nil {
+		t.Fatal(err)
 	}
+	pgDatabase(t, "cap_b")
+	if ch, err := w.Read(context.Background()); err != nil || !slices.Equal(ch.DDL, []string{"created database cap_b"}) {
+		t.Fatalf("watch: %+v %v", ch, err)
+	}
+	w.Close() // before the databases are dropped
 	pgExec(t, "cap_b", nil, "CREATE TABLE nopk_in_b (a int)")
 	rep := Preflight(context.Background(), pgTarget(t), pgLogicalScope, Options{})
 	row := rowByID(t, rep, RulePGCapacity)

@@ -45,20 +45,6 @@ func TestWatchNamesDDLOnce(t *testing.T) {
 	}
 }
 
-// A database created on blue is DDL too.
-func TestWatchSeesANewDatabase(t *testing.T) {
-	w := NewWatch(pgTarget(t))
-	defer w.Close()
-	if err := w.Baseline(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	pgDatabase(t, "added_later")
-	ch, err := w.Read(context.Background())
-	if err != nil || !slices.Equal(ch.DDL, []string{"created database added_later"}) {
-		t.Fatalf("%+v %v", ch, err)
-	}
-}
-
 // The gates: a long transaction, a lock held by DDL and a slot hold it,
 // with the sessions shown; once they end the gate opens.
 func TestPostgresGates(t *testing.T) {
