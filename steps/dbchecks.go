@@ -562,7 +562,9 @@ func (r *run) dbGate(ctx context.Context, ps PlannedStep, p *Progress) (bool, er
 		}
 		return true, nil
 	}
-	db.ledger.Merge(g.Ledger)
+	if db.ledger.Merge(g.Ledger) {
+		r.journalDBLedger()
+	}
 	if g.Open() {
 		db.gate.since = time.Time{}
 		return true, nil
@@ -624,11 +626,29 @@ func (r *run) dbFinish(f *Finished) {
 	if r.db != nil && r.db.watch != nil {
 		r.db.watch.Close()
 	}
-	if r.db == nil || r.db.ledger.Driver == "" || !f.switchedOverFinish() {
+	// What the runs this one continues saw, with what this one saw.
+	var l dbcheck.Ledger
+	if r.prior.DBLedger != nil {
+		l.Merge(*r.prior.DBLedger)
+	}
+	if r.db != nil {
+		l.Merge(r.db.ledger)
+	}
+	if l.Driver == "" || !f.switchedOverFinish() {
+		return
+	}
+	f.DBLedger = &l
+}
+
+// journalDBLedger records what the checks saw of blue's replication, so a
+// resumed run (another process) still lists it after the switchover. It
+// holds names only.
+func (r *run) journalDBLedger() {
+	if r.db == nil || r.db.ledger.Driver == "" {
 		return
 	}
 	l := r.db.ledger
-	f.DBLedger = &l
+	_ = r.journal.Append(Record{Kind: RecordDBLedger, DBLedger: &l})
 }
 
 // DBFollowUpLines are the database's follow-ups after the switchover, one

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/rdsbg/rdsbg/awsclient/sim"
+	"github.com/rdsbg/rdsbg/steps/dbcheck"
 )
 
 // The database checks' logins appear in the policy when the flags ask for
@@ -73,5 +74,27 @@ func TestValidateDBOptions(t *testing.T) {
 		if err := ValidateOptions(Options{Source: "orders-db", DB: DBOptions{DSN: ok}}); err != nil {
 			t.Errorf("%s refused: %v", ok, err)
 		}
+	}
+}
+
+// The ledger is journalled, so a run resumed in another process still has
+// what the first one saw.
+func TestDBLedgerSurvivesInTheJournal(t *testing.T) {
+	l := dbcheck.Ledger{Driver: dbcheck.DriverPostgres, Slots: []string{"debezium (pgoutput, database app)"}}
+	s := FoldJournal([]Record{{Kind: RecordRunStarted, Source: "orders-db"}, {Kind: RecordDBLedger, DBLedger: &l}})
+	if s.DBLedger == nil || !slices.Equal(s.DBLedger.Slots, l.Slots) {
+		t.Fatalf("%+v", s.DBLedger)
+	}
+	r := &run{prior: s}
+	f := Finished{Source: "orders-db", ProxyState: ProxyOnNewPrimary, Renames: map[string]string{"orders-db": "orders-db-old1"}}
+	r.dbFinish(&f)
+	if lines := f.DBFollowUpLines(); len(lines) != 2 || !strings.Contains(lines[0], "logical slot debezium") {
+		t.Fatalf("%q", lines)
+	}
+	// Before a switchover there is no ledger in the summary.
+	f = Finished{Source: "orders-db", ProxyState: ProxyOnBlue}
+	r.dbFinish(&f)
+	if f.DBLedger != nil {
+		t.Fatal("a ledger before the switchover")
 	}
 }

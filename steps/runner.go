@@ -71,6 +71,7 @@ func (e *Engine) Run(ctx context.Context) (Finished, error) {
 	if err := r.journal.Append(Record{Kind: RecordProxies, Proxies: r.proxies}); err != nil {
 		return r.finish(OutcomeFailed, err, "")
 	}
+	r.journalDBLedger() // dbchecks.go
 	r.saveRunbook()
 	if err := r.approvePlan(ctx, "Run this plan?"); err != nil {
 		return r.finish(outcomeOf(err), err, "")

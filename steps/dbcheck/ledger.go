@@ -19,15 +19,18 @@ type Ledger struct {
 	ExternalSources []string `json:"external_sources,omitempty"`
 }
 
-// Merge adds what o saw that l has not (a gate read after the preflight).
-func (l *Ledger) Merge(o Ledger) {
-	if l.Driver == "" {
-		l.Driver = o.Driver
+// Merge adds what o saw that l has not (a gate read after the preflight)
+// and reports whether l changed.
+func (l *Ledger) Merge(o Ledger) bool {
+	changed := false
+	if l.Driver == "" && o.Driver != "" {
+		l.Driver, changed = o.Driver, true
 	}
 	add := func(dst *[]string, src []string) {
 		for _, s := range src {
 			if !slices.Contains(*dst, s) {
 				*dst = append(*dst, s)
+				changed = true
 			}
 		}
 	}
@@ -36,6 +39,7 @@ func (l *Ledger) Merge(o Ledger) {
 	add(&l.Slots, o.Slots)
 	add(&l.Consumers, o.Consumers)
 	add(&l.ExternalSources, o.ExternalSources)
+	return changed
 }
 
 // Items are the follow-ups after the switchover, each with what to run,
