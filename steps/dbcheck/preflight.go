@@ -90,7 +90,7 @@ func connectedRow(t Target, scope Scope, version string, dbs []string, applied, 
 		what += fmt.Sprintf(", %d do not apply in this mode and are not shown", skipped)
 	}
 	if len(dbs) > 0 {
-		what += fmt.Sprintf("; %d databases: %s", len(dbs), listed(dbs))
+		what += fmt.Sprintf("; databases (%d): %s", len(dbs), listed(dbs))
 	}
 	return Row{ID: RowConnection, Title: "Database checks: connection", Status: Pass, Explanation: what + "."}
 }

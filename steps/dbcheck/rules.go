@@ -429,7 +429,7 @@ func (r Rule) row(rows [][]string, f facts) Row {
 		status, why = Pass, r.Clean
 		if len(names) > 0 {
 			status = r.Trips
-			why = fmt.Sprintf("%d %s: %s. %s.", len(names), r.Found, listed(names), capitalize(r.Effect))
+			why = fmt.Sprintf("%s (%d): %s. %s.", capitalize(r.Found), len(names), listed(names), capitalize(r.Effect))
 		}
 	}
 	out.Status, out.Explanation = status, why
@@ -563,7 +563,7 @@ func judgeSessions(rows [][]string, f facts) (Status, string, []string) {
 	if len(names) == 0 {
 		return Pass, fmt.Sprintf("No transaction is open longer than %s.", f.maxAge), nil
 	}
-	return Warn, fmt.Sprintf("%d transactions open longer than %s: %s. Long transactions hold back replication and make the switchover guardrail refuse or time out; the ready-check waits for them before the critical section.", len(names), f.maxAge, listed(names)), names
+	return Warn, fmt.Sprintf("Transactions open longer than %s (%d): %s. Long transactions hold back replication and make the switchover guardrail refuse or time out; the ready-check waits for them before the critical section.", f.maxAge, len(names), listed(names)), names
 }
 
 // judgeBinlog: rows are [log_bin, binlog_format, retention] ("-" when
