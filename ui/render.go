@@ -411,6 +411,10 @@ func renderChecks(st Styles, width int, checks []steps.CheckResult) string {
 		if c.Remediation != "" && c.Status != steps.CheckPass {
 			b.WriteString(indent.Render("→ "+c.Remediation) + "\n")
 		}
+		if c.SQL != "" && c.Status != steps.CheckPass {
+			// The database checks: the SQL, so the DBA can run it by hand.
+			b.WriteString(indent.Render(st.Muted.Render("SQL: "+strings.Join(strings.Fields(c.SQL), " "))) + "\n")
+		}
 	}
 	return strings.TrimRight(b.String(), "\n")
 }
