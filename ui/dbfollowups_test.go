@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/charmbracelet/x/ansi"
+
 	"github.com/rdsbg/rdsbg/steps"
 	"github.com/rdsbg/rdsbg/steps/dbcheck"
 )
@@ -21,7 +23,7 @@ func TestDatabaseRowsAndFollowUps(t *testing.T) {
 	}
 	f := steps.Finished{Source: "orders-db", DBLedger: &dbcheck.Ledger{Driver: dbcheck.DriverPostgres, Slots: []string{"debezium (pgoutput, database app)"}}}
 	got := dbFollowUps(st, 100, f)
-	if !strings.Contains(got, "Database follow-ups") || !strings.Contains(got, "logical slot debezium") || !strings.Contains(got, "AWS DMS tasks") {
+	if !strings.Contains(ansi.Strip(got), "Database follow-ups") || !strings.Contains(got, "logical slot debezium") || !strings.Contains(got, "AWS DMS tasks") {
 		t.Fatalf("%s", got)
 	}
 }
