@@ -182,6 +182,10 @@ type dbRun struct {
 	// gate is the ready-check's memory of a database gate that holds.
 	gate     lagGate
 	gateSaid string // the last gate notice, so a holding gate is told once
+	// gateNext: the gates are read at most every schemaWatchGap; between
+	// reads the last one (gateLast) stands.
+	gateNext time.Time
+	gateLast *dbcheck.Gate
 }
 
 // dbEndpoint is one place the checks may connect.
@@ -440,9 +444,9 @@ func databasePreflight(ctx context.Context, api awsclient.API, d Discovery, o Op
 
 // ---- the schema watch (provision-green and ready-check waits) ----
 
-// schemaWatchGap keeps the watch from reading at every poll of a wait's
-// first fast ramp (1 s, 1.2 s, …): at most one read per 5 s, so after the
-// ramp it reads at each 15 s poll.
+// schemaWatchGap keeps the watch and the gates from reading at every poll
+// of a wait's first fast ramp (1 s, 1.2 s, …): at most one read per 5 s,
+// so after the ramp they read at each 15 s poll.
 const schemaWatchGap = 5 * time.Second
 
 // watchSchema reads blue's schema fingerprint at each poll of the
@@ -550,6 +554,16 @@ func (r *run) dbGate(ctx context.Context, ps PlannedStep, p *Progress) (bool, er
 	if db == nil || db.gate.overridden {
 		return true, nil
 	}
+	now := r.e.cfg.Clock.Now()
+	if now.Before(db.gateNext) && db.gateLast != nil {
+		// The wait's fast first polls: the last read stands.
+		if db.gateLast.Open() {
+			return true, nil
+		}
+		p.Waiting, p.DBSessions = "the database: "+strings.Join(db.gateLast.Holding, "; "), db.gateLast.Sessions
+		return false, nil
+	}
+	db.gateNext, db.gateLast = now.Add(schemaWatchGap), nil
 	g, err := dbcheck.Gates(ctx, db.target, db.scope, db.opts)
 	if err != nil {
 		if db.require {
@@ -562,6 +576,7 @@ func (r *run) dbGate(ctx context.Context, ps PlannedStep, p *Progress) (bool, er
 		}
 		return true, nil
 	}
+	db.gateLast = &g
 	if db.ledger.Merge(g.Ledger) {
 		r.journalDBLedger()
 	}
