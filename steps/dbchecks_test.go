@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"context"
 	"encoding/json"
 	"slices"
 	"strings"
@@ -96,5 +97,42 @@ func TestDBLedgerSurvivesInTheJournal(t *testing.T) {
 	r.dbFinish(&f)
 	if f.DBLedger != nil {
 		t.Fatal("a ledger before the switchover")
+	}
+}
+
+// Under the printed policy the proxy secret's read is allowed; under the
+// same policy without --db-credentials it is refused, and the row names
+// the permission (the checks cannot connect: not run, the run goes on).
+func TestProxySecretUnderThePrintedPolicy(t *testing.T) {
+	withSecret := policyCase{sim.ScenarioRDSPostgresLegacy, "orders-db", Options{ProxyMode: ProxyModeDetach, DB: DBOptions{Credentials: DBCredentialsProxySecret}}, false}
+	without := policyCase{sim.ScenarioRDSPostgresLegacy, "orders-db", Options{ProxyMode: ProxyModeDetach}, false}
+	for _, c := range []struct {
+		policy PolicyDocument
+		denied bool
+	}{{policyFor(t, withSecret), false}, {policyFor(t, without), true}} {
+		// The proxy's endpoint is a loopback relay to a closed port: the
+		// checks' connection never leaves this machine (no DNS either).
+		env := newSimEnvWith(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy, Faults: []sim.Fault{{Policy: json.RawMessage(c.policy.JSON())}},
+			ProxyForwardTo: map[string]string{"orders-proxy": "127.0.0.1:1"}})
+		o := withSecret.opts
+		o.Source = "orders-db"
+		prep, err := Prepare(context.Background(), env.api, o, env.clock.Now, WithPreflight)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var row *CheckResult
+		for i, ch := range prep.Checks {
+			if ch.ID == CheckDatabase || ch.ID == dbcheck.RowConnection {
+				row = &prep.Checks[i]
+			}
+		}
+		denied := row != nil && row.ID == CheckDatabase && strings.Contains(row.Explanation, "AccessDenied") && strings.Contains(row.Remediation, "secretsmanager:GetSecretValue")
+		// Allowed: the secret is read and the checks try to connect (no
+		// database behind the relay: the connection row, naming the proxy).
+		connected := row != nil && row.ID == dbcheck.RowConnection && strings.Contains(row.Explanation, "proxy orders-proxy as dbadmin@127.0.0.1")
+		if denied != c.denied || connected == c.denied || row == nil {
+			t.Fatalf("denied %v, want %v: %+v", denied, c.denied, row)
+		}
+		env.assertNoMutations(t)
 	}
 }

@@ -78,6 +78,13 @@ func (s *Simulator) serveSecretsManager(w http.ResponseWriter, r *http.Request) 
 		if in.SecretId != arn && in.SecretId != name {
 			continue
 		}
+		// A Policy fault authorizes the read as IAM would (iam.go).
+		if len(s.policyFaults()) > 0 {
+			if denied := s.iamRefusal(op, []authorization{s.authorize("secretsmanager:"+op, arn, requestTags{})}, false); denied != nil {
+				fail("AccessDeniedException", denied.Message)
+				return
+			}
+		}
 		s.accepted[op]++
 		reply(http.StatusOK, map[string]any{
 			"ARN": arn, "Name": name, "SecretString": s.proxySecretString(p),
