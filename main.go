@@ -212,12 +212,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.err != nil {
-			fmt.Fprintln(stderr, "rdsbg:", ee.err)
+			fmt.Fprintln(stderr, "rdsbg:", sanitizeLines(ee.err.Error()))
 		}
 		return ee.code
 	}
 	// Cobra's own errors: unknown flags, commands, missing arguments.
-	fmt.Fprintln(stderr, "rdsbg:", err)
+	fmt.Fprintln(stderr, "rdsbg:", sanitizeLines(err.Error()))
 	fmt.Fprintln(stderr, "Run 'rdsbg --help' for usage.")
 	return steps.ExitUsage
 }
@@ -267,6 +267,17 @@ read), 2 bad usage or input, 3 preflight blocked (nothing changed), 4 cancelled,
 	pf.StringVar(&g.probeDSN, "probe-dsn", "", "connection string through the proxy for a SELECT 1 every 500 ms during the critical section (never echoed; prefer "+probe.EnvDSN+": a flag is visible to other users in ps)")
 	addCreateFlags(root, &wiz)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError("%v (see --help)", err) })
+	// Hostile text never reaches a terminal raw (issue 20, B3): a --source
+	// carrying control or bidi characters is refused before anything else,
+	// quoted with its escapes shown.
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		if f := cmd.Flags().Lookup("source"); f != nil {
+			if err := checkSourceText(f.Value.String()); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 
 	root.AddCommand(
 		newDemoCommand(&g, stdin, stderr),
@@ -307,7 +318,7 @@ func newEnvironment(ctx context.Context, g globalFlags, clk clock.Clock) (*envir
 			return nil, usageError("--endpoint-url %q is not a URL: give one like http://127.0.0.1:4566", g.endpointURL)
 		}
 	}
-	stateDir, err := resolveStateDir(g.stateDir)
+	stateDir, err := stateDirPath(g.stateDir)
 	if err != nil {
 		return nil, err
 	}
@@ -367,31 +378,25 @@ func isLoopbackEndpoint(endpoint string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// resolveStateDir applies the default of design.md §5 and proves the
-// directory writable before anything else happens.
-func resolveStateDir(dir string) (string, error) {
-	if dir == "" {
-		if x := os.Getenv("XDG_STATE_HOME"); x != "" {
-			dir = filepath.Join(x, "rdsbg")
-		} else {
-			home, err := os.UserHomeDir()
-			if err != nil {
-				return "", usageError("cannot find a home directory for the journal: pass --state-dir DIR")
-			}
-			dir = filepath.Join(home, ".local", "state", "rdsbg")
-		}
+// stateDirPath applies the default of design.md §5. It does not prove the
+// directory writable: the engine does that before any change and, when a
+// proxy is empty, answers with the proxy's state read from AWS and the
+// command that restores it (docs/bad-input.md) instead of "pass
+// --state-dir" (issue 20, B10).
+func stateDirPath(dir string) (string, error) {
+	if dir != "" {
+		return dir, nil
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", usageError("state directory %s cannot be created (%v): pass a writable --state-dir", dir, err)
+	if x := os.Getenv("XDG_STATE_HOME"); x != "" {
+		return filepath.Join(x, "rdsbg"), nil
 	}
-	probe, err := os.CreateTemp(dir, ".write-test-*")
+	home, err := os.UserHomeDir()
 	if err != nil {
-		return "", usageError("state directory %s is not writable (%v): fix its permissions or pass --state-dir DIR", dir, err)
+		return "", usageError("cannot find a home directory for the journal: pass --state-dir DIR")
 	}
-	probe.Close()
-	os.Remove(probe.Name())
-	return dir, nil
+	return filepath.Join(home, ".local", "state", "rdsbg"), nil
 }
+
 
 // isTerminal reports whether both ends are a terminal, which the wizard needs.
 func isTerminal(in io.Reader, out io.Writer) bool {
@@ -764,7 +769,7 @@ func headlessOrInteractive(ctx context.Context, g globalFlags, opts steps.Option
 // runs waiting for the operator are listed on w first (paused ready, with
 // age, lag and green's classes), so a choice is an informed one.
 func unfinishedSource(stateDirFlag string, w io.Writer) (string, error) {
-	dir, err := resolveStateDir(stateDirFlag)
+	dir, err := stateDirPath(stateDirFlag)
 	if err != nil {
 		return "", err
 	}
@@ -851,4 +856,25 @@ func newAbortCommand(g *globalFlags, stdin io.Reader, stdout, stderr io.Writer) 
 	addApprovalFlags(cmd, &yes, &confirm, &output, "headless: ")
 	addOwnershipFlags(cmd, g, false)
 	return cmd
+}
+
+// checkSourceText refuses a --source that carries terminal control: C0
+// and C1 controls, DEL and the bidi overrides and isolates no RDS
+// identifier or ARN can hold. The message shows it with its escapes.
+func checkSourceText(source string) error {
+	if awsclient.Sanitize(source) == source {
+		return nil
+	}
+	return usageError("--source %q carries control or direction characters that no RDS identifier or ARN holds: pass the DB instance or cluster identifier (e.g. orders-db); nothing was changed", source)
+}
+
+// sanitizeLines makes a message safe for the terminal line by line: the
+// newlines rdsbg writes itself (lists of commands) stay, anything else
+// that could move the cursor or forge a line is escaped.
+func sanitizeLines(msg string) string {
+	lines := strings.Split(msg, "\n")
+	for i, l := range lines {
+		lines[i] = awsclient.Sanitize(l)
+	}
+	return strings.Join(lines, "\n")
 }

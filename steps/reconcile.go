@@ -164,9 +164,9 @@ func (r *run) expectFor(ps PlannedStep) world.Expect {
 	case StepAttachProxyBlue:
 		e.Phase = world.PhaseBefore
 	case StepAttachProxyPrimary:
-		e.Phase = world.PhaseAfter
+		e.Phase, e.Gone = world.PhaseAfter, true
 	case StepCleanup:
-		e.Phase, e.Deleting, want = world.PhaseAfter, true, serving
+		e.Phase, e.Deleting, e.Gone, want = world.PhaseAfter, true, true, serving
 	}
 	if e.Deployment == "" {
 		e.Phase = "" // nothing to compare a phase with yet

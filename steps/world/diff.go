@@ -33,8 +33,10 @@ type Expect struct {
 	// Deployment is the run's deployment; "" ⇒ the run has none yet, and
 	// a live deployment of the source is someone else's.
 	Deployment string
-	// Deleting: the run itself is deleting its deployment.
+	// Deleting: the run itself is deleting its deployment. Gone: the
+	// deployment may be gone (after the switchover cleanup deletes it).
 	Deleting bool
+	Gone     bool
 	// Phase is where the run's deployment must be: PhaseBefore or
 	// PhaseAfter ("" ⇒ anywhere).
 	Phase Phase
@@ -114,6 +116,8 @@ func (w World) deploymentDiff(e Expect, now time.Time) []Difference {
 	case e.Deployment == "" || (d != nil && !strings.EqualFold(d.ID, e.Deployment)):
 		return []Difference{{Kind: DiffDeploymentForeign, Subject: d.ID,
 			What: fmt.Sprintf("deployment %s (%s, %s) exists for %s and is not this run's", d.ID, d.Name, d.Status, w.Source), Who: d.Owner.Words(now)}}
+	case d == nil && w.DeploymentGone != "" && e.Gone:
+		return nil
 	case d == nil && w.DeploymentGone != "":
 		return []Difference{{Kind: DiffDeploymentGone, Subject: e.Deployment,
 			What: fmt.Sprintf("deployment %s no longer exists", e.Deployment), Who: "rdsbg did not delete it: someone deleted it outside rdsbg (console, CLI or another tool)"}}
