@@ -397,7 +397,6 @@ func stateDirPath(dir string) (string, error) {
 	return filepath.Join(home, ".local", "state", "rdsbg"), nil
 }
 
-
 // isTerminal reports whether both ends are a terminal, which the wizard needs.
 func isTerminal(in io.Reader, out io.Writer) bool {
 	fi, ok := in.(*os.File)
