@@ -219,12 +219,23 @@ func helpWidth() int {
 	return 80
 }
 
-// version is the module version and the VCS revision the binary was built
-// from, as the Go toolchain recorded them.
+// buildCommit may be stamped at link time (-ldflags "-X
+// main.buildCommit=<sha>") by a build that has no VCS information, e.g. one
+// made with -buildvcs=false, as .ci/run and some machines' GOFLAGS do.
+var buildCommit string
+
+// version is the module version and the commit the binary was built from,
+// as the Go toolchain recorded them (or as the link stamped them). Without
+// either it says so, rather than a bare "(devel)" a change ticket cannot
+// use (walkthrough (a)).
 func version() string {
 	info, ok := debug.ReadBuildInfo()
+	return versionOf(info, ok, buildCommit)
+}
+
+func versionOf(info *debug.BuildInfo, ok bool, stamped string) string {
 	if !ok {
-		return "(unknown version)"
+		return "(unknown version: the binary carries no build information)"
 	}
 	v := info.Main.Version
 	if v == "" {
@@ -243,7 +254,11 @@ func version() string {
 			when = s.Value
 		}
 	}
-	if rev != "" {
+	if rev == "" {
+		rev = stamped
+	}
+	switch {
+	case rev != "":
 		if len(rev) > 12 {
 			rev = rev[:12]
 		}
@@ -252,6 +267,8 @@ func version() string {
 			v += ", " + when
 		}
 		v += ")"
+	case v == "(devel)":
+		v += " (commit unknown: built without version control information; build in a git checkout with `go build -buildvcs=true`)"
 	}
 	return v + ", " + info.GoVersion
 }
@@ -273,7 +290,7 @@ func checkScenario(command, name string) error {
 // opens on it.
 func demoSource(scenario string) string {
 	switch scenario {
-	case sim.ScenarioRDSPostgresLegacy:
+	case sim.ScenarioRDSPostgresNative, sim.ScenarioRDSPostgresLegacy:
 		return "orders-db"
 	case sim.ScenarioRDSMySQLNative:
 		return "shop-db"

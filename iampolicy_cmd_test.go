@@ -25,7 +25,8 @@ func TestIAMPolicyCommand(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &doc); err != nil || doc.Version != "2012-10-17" || len(doc.Statement) == 0 {
 		t.Fatalf("not an IAM policy (%v):\n%s", err, out)
 	}
-	for _, want := range []string{"rds:CreateBlueGreenDeployment", "rds:RegisterDBProxyTargets", "rds:DeleteDBInstance", "arn:aws:rds:us-east-1:123456789012:db:orders-db-old*"} {
+	for _, want := range []string{"rds:CreateBlueGreenDeployment", "rds:RegisterDBProxyTargets", "rds:DeleteDBInstance", "arn:aws:rds:us-east-1:123456789012:db:orders-db-old*",
+		":target-group:prx-tg-", `"aws:ResourceTag/rdsbg:source": "orders-db"`, `"aws:RequestTag/rdsbg:source": "orders-db"`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("policy lacks %s", want)
 		}

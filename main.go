@@ -31,11 +31,11 @@ import (
 	"github.com/rdsbg/rdsbg/ui"
 )
 
-// defaultDemoSpeed makes the default scenario's journey (about 31 minutes
-// of AWS time with the simulator's AWS timings: 17 of provisioning, two
-// proxy registrations of 5, a switchover of 38 s, cleanup) take about two
-// minutes to watch (117 s measured), with the critical section's timer
-// visible for a few seconds.
+// defaultDemoSpeed makes the default scenario's journey (rds-postgres-
+// native-proxy: about 17 minutes of AWS time with the simulator's AWS
+// timings, 16 of them provisioning, a switchover of 3 s, cleanup) take
+// about a minute and a half to watch; the legacy scenarios' detach
+// procedure (two proxy registrations of 5 minutes more) about two.
 const defaultDemoSpeed = 15
 
 // globalFlags are accepted by every subcommand (design.md §4).
@@ -500,9 +500,9 @@ against it through the real AWS SDK. Nothing leaves this machine.`,
 			return runInteractive(cmd.Context(), env, dg, steps.Options{}, "run", title, stdin, stderr)
 		},
 	}
-	cmd.Flags().StringVar(&scenario, "scenario", "rds-postgres-legacy-proxy", "simulator scenario: "+scenarioNames())
+	cmd.Flags().StringVar(&scenario, "scenario", sim.ScenarioRDSPostgresNative, "simulator scenario: "+scenarioNames())
 	cmd.Flags().Float64Var(&speed, "speed", defaultDemoSpeed, "how many times faster than real AWS the simulator runs")
-	cmd.Flags().StringVar(&timings, "timings", sim.TimingsAWS, "the simulator's durations: aws (AWS's documented or measured figures) or fast (compressed, for tests)")
+	cmd.Flags().StringVar(&timings, "timings", sim.TimingsAWS, "the simulator's durations: aws (AWS's documented or measured figures), aws-2025 (the same with the minute-long switchover AWS documented before 2026) or fast (compressed, for tests)")
 	return cmd
 }
 
@@ -545,7 +545,10 @@ func newSimCommand(stdout io.Writer) *cobra.Command {
 			if err != nil {
 				return usageError("--timings: %v", err)
 			}
-			simulator, err := sim.New(sim.Options{Scenario: scenario, Clock: clock.NewScaled(speed), Faults: faults, ProxyForwardTo: forward, Timings: &tm})
+			// Callers: a wizard on the wall clock asks CloudWatch for windows
+			// by it; the model answers them in its faster time (walkthrough D28).
+			clk := clock.NewScaled(speed)
+			simulator, err := sim.New(sim.Options{Scenario: scenario, Clock: clk, Callers: clk.Wall(), Faults: faults, ProxyForwardTo: forward, Timings: &tm})
 			if err != nil {
 				return usageError("%v", err)
 			}
@@ -578,10 +581,10 @@ func newSimCommand(stdout io.Writer) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8765", "address to listen on (port 0 picks a free one)")
 	cmd.Flags().StringToStringVar(&forward, "forward", nil, "PROXY=HOST:PORT: the proxy's endpoint relays to a real database while the proxy has a healthy target (for --probe-dsn)")
-	cmd.Flags().StringVar(&scenario, "scenario", "rds-postgres-legacy-proxy", "scenario: "+scenarioNames())
+	cmd.Flags().StringVar(&scenario, "scenario", sim.ScenarioRDSPostgresNative, "scenario: "+scenarioNames())
 	cmd.Flags().Float64Var(&speed, "speed", 1, "how many times faster than real AWS the simulator runs")
 	cmd.Flags().StringVar(&faultsFile, "faults", "", "JSON file of faults to inject (format: docs/simulator.md)")
-	cmd.Flags().StringVar(&timings, "timings", sim.TimingsAWS, "durations: aws (AWS's documented or measured figures, sources in docs/simulator.md) or fast (compressed, for tests)")
+	cmd.Flags().StringVar(&timings, "timings", sim.TimingsAWS, "durations: aws (AWS's documented or measured figures, sources in docs/simulator.md), aws-2025 (the same with the minute-long switchover AWS documented before 2026) or fast (compressed, for tests)")
 	return cmd
 }
 
@@ -599,7 +602,7 @@ func newPlanCommand(g *globalFlags, stdout io.Writer) *cobra.Command {
 			if output != "text" && output != "markdown" && output != "json" {
 				return usageError("--output %q is not one of text, markdown, json", output)
 			}
-			prep, err := prepareCommand(cmd.Context(), *g, c, steps.WithPreflight)
+			prep, env, err := prepareCommand(cmd.Context(), *g, c, steps.WithPreflight)
 			if err != nil {
 				return err
 			}
@@ -615,8 +618,12 @@ func newPlanCommand(g *globalFlags, stdout io.Writer) *cobra.Command {
 					return &exitError{code: steps.ExitStepFailed, err: err}
 				}
 			case "markdown":
+				in, err := steps.ReadPolicyInputs(cmd.Context(), env.api, d, g.noMetrics)
+				if err != nil {
+					return exitFor(err)
+				}
 				fmt.Fprint(stdout, steps.RenderMarkdown(plan))
-				fmt.Fprint(stdout, steps.RenderIAMPolicyMarkdown(plan, d.ProxyInfo, steps.PolicyScope{NoMetrics: g.noMetrics}))
+				fmt.Fprint(stdout, steps.RenderIAMPolicyMarkdown(plan, in))
 				fmt.Fprint(stdout, steps.CheckLines(checks, steps.LayoutMarkdown))
 			default:
 				fmt.Fprint(stdout, steps.CheckLines(checks, steps.LayoutPlan))

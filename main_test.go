@@ -95,7 +95,7 @@ func readBadInputTable(t *testing.T) []badInputRow {
 func TestCLIBadInputTable(t *testing.T) {
 	for _, row := range readBadInputTable(t) {
 		t.Run(strings.Join(row.args, " "), func(t *testing.T) {
-			env := newCLIEnv(t, "rds-postgres-legacy-proxy")
+			env := newCLIEnv(t, "rds-postgres-native-proxy")
 			args := append([]string{}, row.args...)
 			for i, a := range args {
 				if a == "{unwritable}" {
@@ -137,7 +137,7 @@ func TestCLIBadInputTable(t *testing.T) {
 // (not changed): the refusal says whether a proxy is empty, and then how to
 // restore it instead of "pass --state-dir" (docs/bad-input.md, issue 20 B10).
 func TestCLIUnwritableStateDirIsRefusedBeforeAnyChange(t *testing.T) {
-	env := newCLIEnv(t, "rds-postgres-legacy-proxy")
+	env := newCLIEnv(t, "rds-postgres-native-proxy")
 	blocker := filepath.Join(t.TempDir(), "file")
 	if err := os.WriteFile(blocker, nil, 0o600); err != nil {
 		t.Fatal(err)
@@ -156,7 +156,7 @@ func TestCLIUnwritableStateDirIsRefusedBeforeAnyChange(t *testing.T) {
 }
 
 func TestCLIPlanPrintsRunbookAndChangesNothing(t *testing.T) {
-	env := newCLIEnv(t, "rds-postgres-legacy-proxy")
+	env := newCLIEnv(t, "rds-postgres-native-proxy")
 	code, out, errOut := env.rdsbg(t, "plan", "--source", "orders-db", "--proxy-mode", "detach", "--output", "markdown")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)

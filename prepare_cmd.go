@@ -8,19 +8,20 @@ import (
 
 // prepareCommand is the set-up `plan` and `iam-policy` share: the create
 // flags checked before any AWS call, the AWS configuration loaded, the run
-// prepared (steps.Prepare) without changing anything.
-func prepareCommand(ctx context.Context, g globalFlags, c createFlags, checks steps.PreflightChoice) (steps.Prepared, error) {
+// prepared (steps.Prepare) without changing anything. The environment is
+// returned for the reads that follow (the IAM policy's target groups).
+func prepareCommand(ctx context.Context, g globalFlags, c createFlags, checks steps.PreflightChoice) (steps.Prepared, *environment, error) {
 	opts := c.options()
 	if err := steps.ValidateOptions(opts); err != nil {
-		return steps.Prepared{}, exitFor(err)
+		return steps.Prepared{}, nil, exitFor(err)
 	}
 	env, err := newEnvironment(ctx, g, nil)
 	if err != nil {
-		return steps.Prepared{}, err
+		return steps.Prepared{}, nil, err
 	}
 	prep, err := steps.Prepare(ctx, env.api, opts, env.clock.Now, checks)
 	if err != nil {
-		return steps.Prepared{}, exitFor(err)
+		return steps.Prepared{}, nil, exitFor(err)
 	}
-	return prep, nil
+	return prep, env, nil
 }

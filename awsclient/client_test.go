@@ -150,7 +150,7 @@ func TestEndpointAppliesToRDSAndSTS(t *testing.T) {
 	if err != nil {
 		t.Fatalf("CallerIdentity: %v", err)
 	}
-	want := Identity{Account: "123456789012", ARN: "arn:aws:iam::123456789012:user/night-operator", UserID: "AIDAEXAMPLEUSERID"}
+	want := Identity{Account: "123456789012", ARN: "arn:aws:iam::123456789012:user/night-operator", UserID: "AIDAEXAMPLEUSERID", Partition: "aws"}
 	if id != want {
 		t.Errorf("identity = %+v, want %+v", id, want)
 	}

@@ -194,6 +194,8 @@ type Identity struct {
 	Account string `json:"account,omitempty"`
 	ARN     string `json:"arn,omitempty"`
 	UserID  string `json:"user_id,omitempty"`
+	// Partition is the caller ARN's partition (aws, aws-cn, aws-us-gov).
+	Partition string `json:"partition,omitempty"`
 }
 
 // CreateDeploymentInput carries CreateBlueGreenDeployment's parameters.

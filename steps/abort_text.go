@@ -48,6 +48,9 @@ func (r *run) abortApproval(ctx context.Context, dep *depRef) Approval {
 	case len(present) > 0:
 		text = append(text, fmt.Sprintf("%s already targets %s: no registration is needed.", strings.Join(present, ", "), src.ID))
 	}
+	if tags, err := r.api.ListTagsForResource(ctx, src.ARN); err == nil && tags[TagSource] != "" {
+		text = append(text, blueTagStays(src)) // step_create_deployment.go
+	}
 	title := "Abort: delete the deployment and its green"
 	switch {
 	case dep == nil && len(missing) > 0:

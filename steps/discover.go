@@ -70,25 +70,24 @@ func parseSource(input, region, account string) (sourceRef, error) {
 		}
 		return sourceRef{ID: s}, nil
 	}
-	// arn:<partition>:rds:<region>:<account>:<type>:<name>
-	parts := strings.SplitN(s, ":", 7)
-	if len(parts) != 7 || parts[2] != "rds" || parts[6] == "" {
+	a, ok := awsclient.ParseRDSARN(s)
+	if !ok {
 		return sourceRef{}, usageError(input, "%s is not an RDS DB instance or cluster ARN (expected arn:aws:rds:<region>:<account>:db:<id> or …:cluster:<id>)", input)
 	}
-	ref := sourceRef{ID: parts[6]}
-	switch parts[5] {
+	ref := sourceRef{ID: a.Name}
+	switch a.Type {
 	case "db":
 		ref.Kind = KindInstance
 	case "cluster":
 		ref.Kind = KindCluster
 	default:
-		return sourceRef{}, usageError(input, "%s names an RDS %s, not a DB instance or cluster: pass the database's identifier or ARN", input, parts[5])
+		return sourceRef{}, usageError(input, "%s names an RDS %s, not a DB instance or cluster: pass the database's identifier or ARN", input, a.Type)
 	}
-	if region != "" && !strings.EqualFold(parts[3], region) {
-		return sourceRef{}, usageError(input, "%s is in Region %s but rdsbg is talking to %s: pass --region %s", input, parts[3], region, parts[3])
+	if region != "" && !strings.EqualFold(a.Region, region) {
+		return sourceRef{}, usageError(input, "%s is in Region %s but rdsbg is talking to %s: pass --region %s", input, a.Region, region, a.Region)
 	}
-	if account != "" && parts[4] != account {
-		return sourceRef{}, usageError(input, "%s belongs to account %s but the credentials are for account %s: blue/green works within one account; use a profile for %s", input, parts[4], account, parts[4])
+	if account != "" && a.Account != account {
+		return sourceRef{}, usageError(input, "%s belongs to account %s but the credentials are for account %s: blue/green works within one account; use a profile for %s", input, a.Account, account, a.Account)
 	}
 	return ref, nil
 }

@@ -68,6 +68,10 @@ type CheckResult struct {
 	Status      CheckStatus `json:"status"`
 	Explanation string      `json:"explanation"`
 	Remediation string      `json:"remediation,omitempty"`
+	// Changed: the check itself changed AWS and reading it back did not
+	// show the change undone (the permission probe at an endpoint that is
+	// not AWS). Then no text may say that nothing was changed.
+	Changed bool `json:"changed,omitempty"`
 }
 
 // Progress is a snapshot of what a wait is watching.

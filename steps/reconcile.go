@@ -461,7 +461,9 @@ func (r *run) gateResume(ctx context.Context) error {
 			r.e.notice(StepPreflight, "deployment %s is %s, though this run never switched over: someone switched over outside rdsbg. %s is the new primary; this run carries on after the switchover (the proxy onto the new primary, any -oldN target off it, verify, cleanup)", d.ID, d.Status, src)
 			r.switchedOutside = true
 		}
-		r.holdDeployment(d.ID, r.e.cfg.TakeOver)
+		if d.Phase != world.PhaseDeleting {
+			r.holdDeployment(d.ID, r.e.cfg.TakeOver)
+		}
 		return nil
 	}
 	if w.DeploymentGone == "" || switchedJournal || switched {

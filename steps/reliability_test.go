@@ -534,8 +534,9 @@ func errorAtOneCall(t *testing.T, led *ledger, sc reliabilityScenario, ref refer
 	}
 	healthy, _, detail := proxyHealth(context.Background(), env.api, sc)
 	empty = f.ProxyState == ProxyEmpty || (len(sc.proxies) > 0 && !healthy)
-	if len(env.sim.Mutations()) == 0 {
-		// Stopped before any change: nothing to restore. The operator
+	if len(lastingMutations(env.sim.Mutations())) == 0 {
+		// Stopped before any change (blue's tag for a refused creation is
+		// removed again): nothing to restore. The operator
 		// resumes the journal if the run had begun (the first mutation
 		// itself failed), else runs again; the fault is spent.
 		if f.ExitCode == ExitOK || f.ExitCode == ExitInterrupted {

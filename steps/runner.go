@@ -51,6 +51,9 @@ func (e *Engine) Run(ctx context.Context) (Finished, error) {
 	e.emit(Event{Type: EventPreflight, Step: StepPreflight, Checks: checks})
 	if Blocked(checks) {
 		_ = r.journal.Append(Record{Kind: RecordRunStarted, Source: r.disc.Source.ID, Options: &opts, Message: "preflight blocked"})
+		if ChecksChanged(checks) {
+			return r.finish(OutcomeFailed, blockedBy(checks), "")
+		}
 		return r.finish(OutcomeBlocked, blockedBy(checks), "")
 	}
 	if err != nil {

@@ -26,14 +26,14 @@ func planCleanup(b planBuilder) (PlannedStep, bool) {
 		return PlannedStep{
 			ID: StepCleanup, Title: "Delete the deployment object", Severity: SeverityReversible,
 			Why:    "The finished deployment is only bookkeeping; deleting it keeps both the new primary and the -old1 resources.",
-			Effect: "The deployment disappears; the old blue (-old1) resources keep running (and costing) until you delete them. On Aurora, deleting the deployment lifts old blue's read-only guard.",
+			Effect: "The deployment disappears; the old blue (-old1) resources keep running (and costing) until you delete them. On Aurora, deleting the deployment lifts old blue's read-only guard. " + blueTagAfterSwitchover(src, true),
 			CLI:    append(b.bgdLine(), b.cli.deleteDeployment()),
 		}, true
 	case CleanupOldBlue:
 		return PlannedStep{
 			ID: StepCleanup, Title: "Delete the deployment and the old blue resources", Severity: SeveritySevere,
 			Why:    "The -old1 environment is no longer production and keeps costing money; deleting it (with a final snapshot) finishes the change.",
-			Effect: b.oldBlueEffect(),
+			Effect: b.oldBlueEffect() + " " + blueTagAfterSwitchover(src, true),
 			CLI:    append(b.bgdLine(), b.cli.deleteOldBlue(src, b.deletionProtection())...),
 		}, true
 	}
@@ -179,6 +179,7 @@ func (r *run) deleteDeploymentObject(ctx context.Context) error {
 	if _, err := r.api.DeleteDeployment(mctx, dep.ID, false); err != nil && awsclient.Classify(err) != awsclient.KindNotFound {
 		return fmt.Errorf("delete deployment %s: %w", dep.ID, err)
 	}
+	r.leaseGone() // the lease goes with the deployment (lease.go)
 	return nil
 }
 

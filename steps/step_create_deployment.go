@@ -3,6 +3,7 @@ package steps
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/steps/world"
@@ -17,11 +18,29 @@ import (
 // falls back to the detach regime (compensate.go).
 // Undone by abort or the --max-proxy-outage rollback: the deployment is
 // deleted with its green.
+//
+// Before the create call, blue (the source and its replicas or Aurora
+// members) is tagged rdsbg:source=<source id> (TagSource): AWS copies
+// blue's tags to green at creation (rds-facts §4.1), and the IAM policy
+// (iampolicy.go) can then limit every grant on green's unnamed resources
+// to resources with this tag. Only resources that lack it are tagged. If
+// AWS refuses the create call (4xx: nothing was created), the tags just
+// written are removed again, so a refused creation leaves blue as it was
+// and "nothing has been changed" stays true (nochange.go, the auto
+// fallback). Otherwise the tag is left in place: it names the database
+// itself, the new primary gets it from blue at the switchover anyway
+// (§4.3), abort and cleanup say so, and a later run needs it again.
+// Removing it is one remove-tags-from-resource call. In the detach regime
+// these calls (a read and a write per blue resource, only the read once
+// blue carries the tag) fall inside the proxy-less window, before the
+// create call: tagging in detach-proxy instead would move them out, at the
+// cost of a tag left behind when the deregistration fails.
 
 func planCreateDeployment(b planBuilder) (PlannedStep, bool) {
 	src := b.d.Source
 	createCLI := b.bgdLine()
 	if b.adopted == "" {
+		createCLI = append(createCLI, b.cli.tagBlue(src)...)
 		createCLI = append(createCLI, b.cli.createDeployment(src, b.o, b.upgradeAtCreate()))
 	}
 	if b.adopted != "" {
@@ -31,6 +50,7 @@ func planCreateDeployment(b planBuilder) (PlannedStep, bool) {
 	if b.upgradeAtCreate() {
 		createEffect += fmt.Sprintf(" Green is created on %s %s.", src.Engine, b.o.TargetEngineVersion)
 	}
+	createEffect = blueTagEffect(src) + " " + createEffect
 	if b.adopted != "" {
 		createEffect = fmt.Sprintf("Deployment %s (%s) already exists: rdsbg carries on with it.", b.adopted, b.o.DeploymentName)
 	}
@@ -89,6 +109,10 @@ func (r *run) createDeployment(ps PlannedStep) stepImpl {
 			return stepDone, fmt.Sprintf("deployment %s exists (%s)", dep.ID, dep.Status), nil
 		},
 		apply: func(ctx context.Context) error {
+			tagged, err := r.tagBlueForGreen(ctx)
+			if err != nil {
+				return err
+			}
 			o := r.plan.Options
 			in := awsclient.CreateDeploymentInput{
 				Name:                              o.DeploymentName,
@@ -120,6 +144,9 @@ func (r *run) createDeployment(ps PlannedStep) stepImpl {
 						awsWords(err), w.Deployment.ID, w.Deployment.Name, w.Deployment.Status, r.plan.Source.ID, w.Deployment.Owner.Words(r.e.cfg.Clock.Now()), r.plan.Source.ID)}
 				}
 			}
+			if err != nil && refusedByAWS(err) {
+				r.untagBlue(ctx, tagged)
+			}
 			if err != nil {
 				// Auto mode chose native; AWS says otherwise while proxies
 				// are registered. Any refusal counts (design.md §2).
@@ -148,3 +175,120 @@ type errFallbackDetach struct{ err error }
 func (e *errFallbackDetach) Error() string    { return e.err.Error() }
 func (e *errFallbackDetach) Unwrap() error    { return e.err }
 func (e *errFallbackDetach) notAStepFailure() {}
+
+// blueARNs are what create-deployment tags rdsbg:source: the source and
+// its replicas (RDS) or member instances (Aurora), by ARN.
+func blueARNs(src Source) []string {
+	out := []string{src.ARN}
+	parts := strings.SplitN(src.ARN, ":", 7)
+	if len(parts) != 7 {
+		return out
+	}
+	prefix := strings.Join(parts[:5], ":") + ":db:"
+	for _, m := range src.Members {
+		out = append(out, prefix+m)
+	}
+	return out
+}
+
+// blueTagEffect is the plan's sentences about the tag on blue.
+func blueTagEffect(src Source) string {
+	removal := fmt.Sprintf("`aws rds remove-tags-from-resource --resource-name %s --tag-keys %s` removes it", shellQuote(src.ARN), TagSource)
+	if len(src.Members) > 0 {
+		removal += ", and likewise from each member"
+	}
+	return fmt.Sprintf("Blue first gets the tag %s=%s (on %s%s; only a tag): AWS copies blue's tags to green, and the IAM policy of `rdsbg iam-policy` limits its grants on green's unnamed resources to resources with this tag. If AWS refuses the creation, the tag is removed again; otherwise it stays after the run (abort and cleanup leave it; %s).",
+		TagSource, src.ID, src.ID, membersPhrase(src), removal)
+}
+
+// blueTagStays is abort's sentence when blue carries the tag.
+func blueTagStays(src Source) string {
+	return fmt.Sprintf("%s keeps its tag %s=%s (written by create-deployment for the IAM policy; it changes nothing else): `aws rds remove-tags-from-resource --resource-name %s --tag-keys %s` removes it.",
+		src.ID, TagSource, src.ID, shellQuote(src.ARN), TagSource)
+}
+
+// blueTagAfterSwitchover is cleanup's sentence about the tag; oldBlueKept
+// when cleanup leaves the -old1 resources.
+func blueTagAfterSwitchover(src Source, oldBlueKept bool) string {
+	where := "the new primary " + src.ID
+	if oldBlueKept {
+		where += " and old blue"
+	}
+	return fmt.Sprintf("The tag %s=%s stays on %s (AWS gives the new primary blue's tags at the switchover).", TagSource, src.ID, where)
+}
+
+// tagBlue is the runbook's add-tags-to-resource line per blue resource.
+func (c cliBuilder) tagBlue(src Source) []string {
+	var lines []string
+	for _, arn := range blueARNs(src) {
+		lines = append(lines, c.rds("add-tags-to-resource", "--resource-name", shellQuote(arn), "--tags", shellQuote("Key="+TagSource+",Value="+src.ID)))
+	}
+	return lines
+}
+
+// tagBlueForGreen writes rdsbg:source on the blue resources that lack it,
+// before the create call, and returns those it tagged. A failure removes
+// what it wrote.
+func (r *run) tagBlueForGreen(ctx context.Context) ([]string, error) {
+	src := r.plan.Source
+	var tagged []string
+	for _, arn := range blueARNs(src) {
+		tags, err := r.api.ListTagsForResource(ctx, arn)
+		if err == nil && tags[TagSource] == src.ID {
+			continue
+		}
+		mctx, cancel := detached(ctx, mutationTimeout)
+		err = r.api.AddTagsToResource(mctx, arn, map[string]string{TagSource: src.ID})
+		cancel()
+		if err != nil {
+			r.untagBlue(ctx, tagged)
+			return nil, fmt.Errorf("tag %s %s=%s before creating the deployment (AWS copies blue's tags to green; the IAM policy of `rdsbg iam-policy` relies on this tag, and the credentials need rds:AddTagsToResource on %s): %w", arnName(arn), TagSource, src.ID, arn, err)
+		}
+		tagged = append(tagged, arn)
+	}
+	return tagged, nil
+}
+
+// untagBlue removes the tag from what tagBlueForGreen just tagged, when
+// the creation it was for did not happen. Each pair written and removed
+// again is no change of the run (nochange.go); a removal that fails is
+// reported and leaves the tag, which changes nothing else.
+func (r *run) untagBlue(ctx context.Context, arns []string) {
+	undone := 0
+	for _, arn := range arns {
+		mctx, cancel := detached(ctx, mutationTimeout)
+		err := r.api.RemoveTagsFromResource(mctx, arn, TagSource)
+		cancel()
+		if err != nil {
+			r.e.notice(StepCreateDeployment, "%s keeps the tag %s=%s written for the refused creation (%v); it changes nothing else", arnName(arn), TagSource, r.plan.Source.ID, err)
+			continue
+		}
+		undone++
+	}
+	if r.changes != nil {
+		r.changes.forget(2 * undone)
+	}
+}
+
+// forget takes back n changes that were undone: a tag written and
+// removed again leaves AWS as it was.
+func (w *changeWatch) forget(n int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.changes -= n
+	if w.changes < 0 {
+		w.changes = 0
+	}
+}
+
+// refusedByAWS: AWS answered with a client error (4xx), so the call
+// changed nothing; a timeout or a 5xx may have created something.
+func refusedByAWS(err error) bool {
+	info, ok := awsclient.Inspect(err)
+	return ok && info.HTTPStatus >= 400 && info.HTTPStatus < 500
+}
+
+// arnName is the resource name at the end of an ARN.
+func arnName(arn string) string {
+	return arn[strings.LastIndex(arn, ":")+1:]
+}

@@ -24,7 +24,7 @@ func planProvisionGreen(b planBuilder) (PlannedStep, bool) {
 	}
 	return PlannedStep{
 		ID: StepProvisionGreen, Title: "Wait for green to be provisioned", Severity: SeverityReadOnly,
-		Why:    "Provisioning takes 12–35 minutes or more (rds-facts §4.1); the deployment and every green member must be AVAILABLE before green can be upgraded or switched over.",
+		Why:    "Provisioning takes 12–35 minutes or more on AWS; the deployment and every green member must be AVAILABLE before green can be upgraded or switched over.",
 		Effect: effect,
 		CLI:    append(b.bgdLine(), b.cli.describeDeployment("[Status,StatusDetails]")+"   # repeat until AVAILABLE"),
 	}, true

@@ -31,6 +31,8 @@ func (m *preflightModel) view() string {
 	b.WriteString(renderChecks(st, m.contentWidth(), m.run.checks) + "\n\n")
 	summary := checkCounts(pass, warn, fail)
 	switch {
+	case fail > 0 && steps.ChecksChanged(m.run.checks):
+		b.WriteString(st.Bad.Render(summary + ": the run is blocked; a check changed AWS and could not undo it: read the failed check."))
 	case fail > 0:
 		b.WriteString(st.Bad.Render(summary + ": the run is blocked; nothing was changed."))
 	case warn > 0:

@@ -222,6 +222,9 @@ func (s *Simulator) createBlueGreenDeployment(c *call) (any, *apiError) {
 			return nil, s.legacyRefusal(blueInstance, blueCluster, proxies[0], global)
 		}
 	}
+	if denied := s.iamDependentsDenied(c.op, &Deployment{Cluster: isCluster, SourceResourceID: sourceRes}, false); denied != nil {
+		return nil, denied // iam.go: green's creation, as the caller
+	}
 
 	d := &Deployment{ID: "bgd-" + s.randLower(16), Name: name, Cluster: isCluster, SourceResourceID: sourceRes,
 		Status: bgProvisioning, CreateTime: c.now, TargetParamGroup: paramGroup, TargetClusterGroup: clusterGroup,
@@ -354,7 +357,7 @@ func (s *Simulator) runTask(d *Deployment, steps []taskStep, i int, at time.Time
 			for _, m := range d.Members {
 				m.Status = bgAvailable
 			}
-			s.emitDeployment(done, d, "RDS-EVENT-0244", "notification", "Blue/green deployment tasks completed: the green environment can be changed further or switched over.")
+			s.emitDeployment(done, d, "RDS-EVENT-0244", "creation", "Blue/green deployment tasks completed: the green environment can be changed further or switched over.")
 		}
 	})
 }
@@ -397,7 +400,9 @@ func (s *Simulator) cloneInstance(blue *Instance, at time.Time) *Instance {
 	green.ClusterResourceID = ""
 	green.ReadOnly = true // green is read-only by default (rds-facts §4.1)
 	s.emitInstance(at, green.ID, "RDS-EVENT-0005", "creation", "DB instance created")
-	return &green
+	g := &green
+	s.inheritTags(blue, g) // iam.go
+	return g
 }
 
 func (s *Simulator) instanceTasks(d *Deployment, blue *Instance, upgrade bool) []taskStep {
@@ -511,6 +516,7 @@ func (s *Simulator) auroraTasks(d *Deployment, blue *Cluster, upgrade bool) []ta
 				g.ParameterGroup = d.TargetClusterGroup
 			}
 			green = &g
+			s.inheritTags(blue, green) // iam.go
 			st.Clusters = append(st.Clusters, green)
 			s.emitCluster(at, green.ID, "RDS-EVENT-0170", "creation", "DB cluster created")
 			clusterMember.Target = green.ResourceID
@@ -649,12 +655,15 @@ func (s *Simulator) switchoverBlueGreenDeployment(c *call) (any, *apiError) {
 	if err := s.proxyGuardrail(d); err != nil {
 		return nil, err
 	}
+	if denied := s.iamDependentsDenied(c.op, d, false); denied != nil {
+		return nil, denied // iam.go: the renames and the promotion, as the caller
+	}
 	d.Status = bgSwitchoverInProgress
 	d.StatusDetails = ""
 	for _, m := range d.Members {
 		m.Status = bgSwitchoverInProgress
 	}
-	s.emitSwitchover(c.now, d, "started", "")
+	s.emitSwitchover(c.now, d, "started", s.switchoverMembers(d), "")
 	mode := ""
 	if f, ok := s.takeModelFault(func(f Fault) bool { return f.Switchover != "" }); ok {
 		mode = f.Switchover
@@ -733,7 +742,7 @@ func (s *Simulator) scheduleRollback(d *Deployment, failAt time.Time, details st
 		for _, m := range d.Members {
 			m.Status = bgSwitchoverFailed
 		}
-		s.emitSwitchover(at, d, "canceled", details)
+		s.emitSwitchover(at, d, "canceled", s.switchoverMembers(d), details)
 		s.schedule(at.Add(s.timings.Rollback), func(time.Time) {
 			if d.Status != bgSwitchoverFailed {
 				return
@@ -755,7 +764,7 @@ func (s *Simulator) completeSwitchover(d *Deployment, at time.Time) {
 	if d.Status != bgSwitchoverInProgress {
 		return
 	}
-	blueName, greenName := s.deploymentNames(d)
+	members := s.switchoverMembers(d) // names before the renames, for the events
 	n := 1
 	for ; ; n++ {
 		taken := false
@@ -791,6 +800,7 @@ func (s *Simulator) completeSwitchover(d *Deployment, at time.Time) {
 			name := blue.ID
 			blue.ID, green.ID = name+suffix, name
 			blue.ReadOnly, green.ReadOnly = true, false
+			s.switchoverTags(blue, green) // iam.go
 		case "cluster":
 			blue, green := st.clusterByResource(m.Source), st.clusterByResource(m.Target)
 			if blue == nil || green == nil {
@@ -799,6 +809,7 @@ func (s *Simulator) completeSwitchover(d *Deployment, at time.Time) {
 			name := blue.ID
 			blue.ID, green.ID = name+suffix, name
 			blue.ReadOnly, green.ReadOnly = true, false
+			s.switchoverTags(blue, green) // iam.go
 		case "endpoint":
 			blue, green := st.clusterByResource(m.Source), st.clusterByResource(m.Target)
 			if blue == nil || green == nil || m.EndpointIndex >= len(blue.CustomEndpoints) || m.EndpointIndex >= len(green.CustomEndpoints) {
@@ -813,7 +824,10 @@ func (s *Simulator) completeSwitchover(d *Deployment, at time.Time) {
 		setStatus(in, "renaming", "available")
 	}
 	d.Status = bgSwitchoverCompleted
-	s.emitSwitchover(at, d, "completed", fmt.Sprintf("Renamed %s to %s%s and %s to %s.", blueName, blueName, suffix, greenName, blueName))
+	for i := range members {
+		members[i].old = members[i].blue + suffix
+	}
+	s.emitSwitchover(at, d, "completed", members, "")
 	if st.Regime == RegimeNative {
 		s.proxiesFollow(d, at)
 	}
@@ -880,6 +894,9 @@ func (s *Simulator) deleteBlueGreenDeployment(c *call) (any, *apiError) {
 				return nil, fail(codeInvalidDeploymentState, "Green DB cluster %s has deletion protection turned on; turn it off before deleting the target.", cl.ID)
 			}
 		}
+	}
+	if denied := s.iamDependentsDenied(c.op, d, deleteTarget); denied != nil {
+		return nil, denied // iam.go: green's deletion, as the caller
 	}
 	wasProvisioning := d.Status == bgProvisioning
 	if d.Status == bgSwitchoverCompleted && d.Cluster {

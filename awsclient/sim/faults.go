@@ -49,6 +49,11 @@ type Fault struct {
 	// answered AccessDenied (HTTP 403), as IAM does. STS
 	// GetCallerIdentity needs no permission and is never refused.
 	AllowOnly []string `json:"allow_only,omitempty"`
+	// Policy enforces an IAM identity policy document (JSON, as IAM takes
+	// it) with its resources and conditions, on each request and on the
+	// actions AWS performs as the caller for a blue/green deployment
+	// (iam.go). A refusal is AccessDenied (403); IAMDenials lists them.
+	Policy json.RawMessage `json:"policy,omitempty"`
 	// ClientsStayAway makes the applications not reconnect after the next
 	// time a proxy drops its clients (a native switchover, a
 	// deregistration) in the fault's window: ClientConnections stay 0 with
@@ -60,13 +65,20 @@ type Fault struct {
 	// CONNECTION_FAILED…), as a proxy whose secret or security groups are
 	// wrong does, for as long as the fault's window is open.
 	TargetUnavailable string `json:"target_unavailable,omitempty"`
+	// AcceptDuplicateRegistration models an endpoint that is not AWS
+	// (moto): RegisterDBProxyTargets of a DB already registered with the
+	// proxy adds a second entry instead of answering
+	// DBProxyTargetAlreadyRegisteredFault; a deregistration removes both.
+	// It lets the permission probe's read-back and undo be tested.
+	AcceptDuplicateRegistration bool `json:"accept_duplicate_registration,omitempty"`
 }
 
 // activeFault is a Fault with its own call counter.
 type activeFault struct {
 	Fault
 	seen     int
-	consumed bool // one-shot model faults (Switchover, GreenInvalidAfterMS) once used
+	consumed bool       // one-shot model faults (Switchover, GreenInvalidAfterMS) once used
+	policy   *iamPolicy // Policy, parsed (iam.go)
 	// acceptedAtAdd holds the After/Until operations' accepted counts when
 	// the fault was added, so that a fault added mid-run (the second
 	// DeregisterDBProxyTargets of a detach run opens the critical section)
@@ -77,6 +89,15 @@ type activeFault struct {
 // newActiveFault arms f; accepted is the simulator's count so far.
 func newActiveFault(f Fault, accepted map[string]int) *activeFault {
 	a := &activeFault{Fault: f, acceptedAtAdd: map[string]int{}}
+	if f.Policy != nil {
+		// A policy that does not parse enforces nothing but denies
+		// everything: ParseFaults refuses it first.
+		if p, err := parseIAMPolicy(f.Policy); err == nil {
+			a.policy = p
+		} else {
+			a.policy = &iamPolicy{}
+		}
+	}
 	for _, op := range []string{f.After, f.Until} {
 		if op != "" {
 			a.acceptedAtAdd[op] = accepted[op]
@@ -122,8 +143,13 @@ func (f Fault) validate() error {
 	case f.GreenInvalidAfterMS < 0 || f.CreationFailAfterMS < 0:
 		return fmt.Errorf("creation_fail_after_ms must not be negative, got %d", f.CreationFailAfterMS)
 	case f.Code == "" && f.ThrottleRate == 0 && f.LatencyMS == 0 && f.Switchover == "" && f.GreenInvalidAfterMS == 0 &&
-		f.CreationFail == "" && !f.ProxyUnreachable && f.AllowOnly == nil && !f.RefuseRegisterWhileProvisioning && !f.ClientsStayAway && f.TargetUnavailable == "":
-		return fmt.Errorf("fault does nothing: set code, throttle_rate, latency_ms, switchover, green_invalid_after_ms, creation_fail, proxy_unreachable, allow_only, refuse_register_while_provisioning, clients_stay_away or target_unavailable")
+		f.CreationFail == "" && !f.ProxyUnreachable && f.AllowOnly == nil && f.Policy == nil && !f.RefuseRegisterWhileProvisioning && !f.ClientsStayAway && f.TargetUnavailable == "":
+		return fmt.Errorf("fault does nothing: set code, throttle_rate, latency_ms, switchover, green_invalid_after_ms, creation_fail, proxy_unreachable, allow_only, policy, refuse_register_while_provisioning, clients_stay_away or target_unavailable")
+	}
+	if f.Policy != nil {
+		if _, err := parseIAMPolicy(f.Policy); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -158,7 +184,7 @@ func (s *Simulator) callFaultsLocked(op string) (time.Duration, *apiError) {
 			continue
 		}
 		if f.Code == "" && f.ThrottleRate == 0 && f.LatencyMS == 0 {
-			continue // a model fault: not about calls
+			continue // a model fault, or a Policy (checked once the call is read: iam.go)
 		}
 		if !s.faultWindowOpen(f) {
 			continue
@@ -206,6 +232,18 @@ func (s *Simulator) takeModelFault(pick func(f Fault) bool) (Fault, bool) {
 		return f.Fault, true
 	}
 	return Fault{}, false
+}
+
+// acceptsDuplicateRegistration says whether an armed fault makes a second
+// registration of the same DB succeed (moto's behaviour).
+func (s *Simulator) acceptsDuplicateRegistration() bool {
+	for _, f := range s.faults {
+		if f.AcceptDuplicateRegistration && s.faultWindowOpen(f) {
+			s.stats.ModelFaults++
+			return true
+		}
+	}
+	return false
 }
 
 // refusesRegisterWhileProvisioning says whether an armed fault refuses

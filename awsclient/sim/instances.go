@@ -58,6 +58,7 @@ func (s *Simulator) xmlInstance(in *Instance) xmlInstance {
 	if in.ManagedMasterSecret {
 		x.MasterUserSecret = &xmlSecret{SecretArn: "arn:aws:secretsmanager:" + st.Region + ":" + st.Account + ":secret:rds!db-" + strings.ToLower(in.ResourceID), SecretStatus: "active"}
 	}
+	x.TagList = s.xmlTags(in)
 	return x
 }
 
@@ -83,6 +84,7 @@ func (s *Simulator) xmlCluster(c *Cluster) xmlCluster {
 	if c.ManagedMasterSecret {
 		x.MasterUserSecret = &xmlSecret{SecretArn: "arn:aws:secretsmanager:" + st.Region + ":" + st.Account + ":secret:rds!cluster-" + strings.ToLower(c.ResourceID), SecretStatus: "active"}
 	}
+	x.TagList = s.xmlTags(c)
 	return x
 }
 
@@ -475,7 +477,7 @@ func (s *Simulator) startInstanceDelete(in *Instance, now time.Time) {
 	s.schedule(now.Add(s.timings.InstanceDelete), func(at time.Time) {
 		if in.Status == "deleting" {
 			for _, p := range s.st.registeredProxies(in.ResourceID) {
-				s.emitProxy(at, p, "RDS-EVENT-0214", "deletion", "DB instance "+in.ID+" was deleted and removed from the target group of "+p.Name+".")
+				s.emitProxy(at, p, "RDS-EVENT-0214", "configuration change", "DB instance "+in.ID+" was deleted and removed from the target group of "+p.Name+".")
 			}
 			s.st.removeInstance(in)
 			s.emitInstance(at, in.ID, "RDS-EVENT-0003", "deletion", "DB instance deleted")
@@ -527,7 +529,7 @@ func (s *Simulator) startClusterDelete(cl *Cluster, now time.Time) {
 			return
 		}
 		for _, p := range s.st.registeredProxies(cl.ResourceID) {
-			s.emitProxy(at, p, "RDS-EVENT-0215", "deletion", "DB cluster "+cl.ID+" was deleted and removed from the target group of "+p.Name+".")
+			s.emitProxy(at, p, "RDS-EVENT-0215", "configuration change", "DB cluster "+cl.ID+" was deleted and removed from the target group of "+p.Name+".")
 		}
 		s.st.removeCluster(cl)
 		s.emitCluster(at, cl.ID, "RDS-EVENT-0171", "deletion", "DB cluster deleted")

@@ -220,6 +220,14 @@ func (s *Simulator) registerDBProxyTargets(c *call) (any, *apiError) {
 	}
 	ref := refs[0]
 	if registeredWith(p, ref.res) != nil {
+		if s.acceptsDuplicateRegistration() {
+			reg := s.newRegistration(ref.res, ref.cluster, c.now)
+			reg.RegisteringUntil, reg.AvailableAt = c.now, c.now // moto's targets are healthy at once
+			p.Targets = append(p.Targets, reg)
+			var r registerResult
+			r.DBProxyTargets.Items = s.xmlTargets(reg, c.now)
+			return r, nil
+		}
 		return nil, fail("DBProxyTargetAlreadyRegisteredFault", "%s is already registered with DBProxy %s.", ref.name, p.Name)
 	}
 	if len(p.Targets) > 0 {
