@@ -313,6 +313,7 @@ func (r *run) dropGoneProxies(ctx context.Context) error {
 	if !w.Known() {
 		return &errWorldUnknown{what: w.Unknown, err: w.Err()}
 	}
+	r.world = &w // switchoverDone asks it when the deployment is gone
 	var kept []ProxyRegistration
 	var gone []string
 	for _, reg := range r.proxies {

@@ -287,7 +287,16 @@ func discoverProxies(ctx context.Context, api awsclient.API, d *Discovery) error
 		}
 		tagged = tagged && strings.EqualFold(tag.Source, d.Source.ID)
 		if tagged && len(targets) == 0 {
-			if ok, why := d.trustDetachedTag(p, tag); !ok {
+			ok, why := d.trustDetachedTag(p, tag)
+			if ok && d.rdsbgDeployment() == nil {
+				// Consistent, but nothing else in AWS says the proxy is the
+				// source's: only `resume --source --confirm` acts on it
+				// (restoreWithoutJournal), never a run's plan.
+				d.Detached = append(d.Detached, DetachedProxy{Proxy: p.Name, ARN: p.ARN, Tag: tag, Uncorroborated: true})
+				d.ProxyInfo = append(d.ProxyInfo, p)
+				continue
+			}
+			if !ok {
 				// Not of the topology on the tag's word alone: said, not acted on.
 				d.Untrusted = append(d.Untrusted, fmt.Sprintf("proxy %s carries %s naming %s, but %s: rdsbg does not register %s with it on the tag's word (check who tagged it: aws rds list-tags-for-resource --resource-name %s)",
 					p.Name, TagDetached, d.Source.ID, why, d.Source.ID, p.ARN))

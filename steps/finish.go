@@ -71,7 +71,7 @@ func (r *run) finish(outcome string, err error, proxyState string) (Finished, er
 	f.ProxyOutages = r.outageSummary()
 	f.ProxyOutageTotalMS = OutageTotalMS(f.ProxyOutages)
 	r.e.observers.Finishing(&f) // metrics per step, the probe's report; hooks done
-	msg := finishMessage(outcome, proxyState, err, r.disc.Source.ID, len(r.names.renames) > 0 || r.switchedOver())
+	msg := finishMessage(outcome, proxyState, err, r.disc.Source.ID, len(r.names.renames) > 0 || r.switchedOver() || proxyState == ProxyOnNewPrimary)
 	if isProxyEmptyError(err) {
 		msg = err.Error()
 	}

@@ -52,6 +52,10 @@ type DetachedProxy struct {
 	// FromDeployment: the proxy carries no tag, but rdsbg's deployment for
 	// the source (this id) lists it among the run's proxies.
 	FromDeployment string `json:"from_deployment,omitempty"`
+	// Uncorroborated: the tag agrees with AWS, but no rdsbg deployment of
+	// the source exists to list the proxy: only the operator's explicit
+	// `resume --source --confirm` registers the source with it.
+	Uncorroborated bool `json:"uncorroborated,omitempty"`
 }
 
 // Words says what the tag means, for notices and refusals.
@@ -532,8 +536,16 @@ func (r *run) emptiedByTag() bool {
 func (r *run) restoreWithoutJournal(ctx context.Context) (Finished, error) {
 	now := r.e.cfg.Clock.Now()
 	opts := r.e.cfg.Options.WithDefaultsAt(now)
-	r.plan = Plan{Source: r.disc.Source, Options: opts, Proxies: r.disc.Proxies, Regime: RegimeDetach, GeneratedAt: now.UTC()}
-	r.proxies = r.disc.Proxies
+	proxies := r.disc.Proxies
+	for _, dp := range r.disc.Detached {
+		if dp.Uncorroborated && !dp.Registered {
+			// On the operator's --source and --confirm only (the approval
+			// below names it).
+			proxies = append(proxies, ProxyRegistration{Proxy: dp.Proxy, TargetGroup: "default", Target: r.disc.Source.Target()})
+		}
+	}
+	r.plan = Plan{Source: r.disc.Source, Options: opts, Proxies: proxies, Regime: RegimeDetach, GeneratedAt: now.UTC()}
+	r.proxies = proxies
 	var dep *awsclient.Deployment
 	for i, d := range r.disc.Deployments {
 		if d.Status != "DELETING" {
@@ -603,7 +615,15 @@ func liveStatus(ctx context.Context, api awsclient.API, source, path string, jou
 	}
 	src := d.Source
 	src.ResourceID = "" // blue's id is history, which no journal here keeps
-	rep.live(ctx, api, src, d.Proxies, JournalState{}, filepath.Dir(path), path)
+	proxies := d.Proxies
+	for _, dp := range d.Detached {
+		if dp.Uncorroborated && !dp.Registered {
+			// Reported as AWS shows it (empty), though no run acts on it
+			// without the operator's word.
+			proxies = append(proxies, ProxyRegistration{Proxy: dp.Proxy, TargetGroup: "default", Target: d.Source.Target()})
+		}
+	}
+	rep.live(ctx, api, src, proxies, JournalState{}, filepath.Dir(path), path)
 	return rep, nil
 }
 

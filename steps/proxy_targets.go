@@ -145,10 +145,15 @@ func (r *run) registerAll(ctx context.Context) error {
 			continue
 		}
 		mctx, cancel := detached(ctx, mutationTimeout)
-		_, err = r.api.RegisterTargets(mctx, reg.Proxy, reg.Target)
+		created, err := r.api.RegisterTargets(mctx, reg.Proxy, reg.Target)
 		cancel()
 		if err != nil && awsclient.Classify(err) != awsclient.KindAlreadyExists {
 			return fmt.Errorf("register %s with proxy %s: %w", reg.Target.ID(), reg.Proxy, err)
+		}
+		if err == nil && len(created) > 0 {
+			// AWS's answer shows the target registered: the last word on
+			// this proxy until the next read (compensate.go speaks from it).
+			r.tags.read(reg.Proxy, created, r.e.cfg.Clock.Now())
 		}
 	}
 	return nil

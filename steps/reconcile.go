@@ -204,6 +204,13 @@ func (r *run) reconcile(ctx context.Context, ps PlannedStep, read *world.World) 
 		case world.DiffLeaseTaken:
 			return &TakenOverError{Diff: d}
 		case world.DiffSwitchedOver:
+			if w.Deployment == nil {
+				// Switched over and the deployment deleted, all outside this
+				// run: another run took it over and finished, or someone by
+				// hand. Nothing is left for this run to do.
+				stop = append(stop, d)
+				continue
+			}
 			r.e.notice(ps.ID, "%s: the steps before the switchover are done by it; this run carries on after it", d.String())
 		case world.DiffProxyRegistered:
 			r.e.notice(ps.ID, "%s", d.String())
@@ -234,6 +241,8 @@ func (r *run) worldChanged(diffs []world.Difference) error {
 	case world.Has(diffs, world.DiffDeploymentForeign):
 		way = fmt.Sprintf("another run (or someone by hand) created it: rdsbg will not act on it; see it with `rdsbg status --source %s`", src)
 		return &ForeignError{Message: (&WorldChangedError{Diffs: diffs, Way: way}).Error()}
+	case world.Has(diffs, world.DiffSwitchedOver):
+		way = fmt.Sprintf("the switchover was made and the deployment deleted outside this run (another rdsbg run that took it over, or someone by hand): %s is the new primary and nothing is left for this run to do; `rdsbg status --source %s` shows where the proxy points", src, src)
 	case world.Has(diffs, world.DiffDeploymentGone), world.Has(diffs, world.DiffDeploymentDeleting):
 		way = fmt.Sprintf("nothing of this run is left to carry on with: the proxy is put back on blue if this run had emptied it, and `rdsbg run --source %s` starts over", src)
 	case world.Has(diffs, world.DiffProxyGone):

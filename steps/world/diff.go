@@ -119,8 +119,14 @@ func (w World) deploymentDiff(e Expect, now time.Time) []Difference {
 	case d == nil && w.DeploymentGone != "" && e.Gone:
 		return nil
 	case d == nil && w.DeploymentGone != "":
-		return []Difference{{Kind: DiffDeploymentGone, Subject: e.Deployment,
+		out := []Difference{{Kind: DiffDeploymentGone, Subject: e.Deployment,
 			What: fmt.Sprintf("deployment %s no longer exists", e.Deployment), Who: "rdsbg did not delete it: someone deleted it outside rdsbg (console, CLI or another tool)"}}
+		if switched, known := w.SwitchedOver(); known && switched && e.Phase == PhaseBefore {
+			out = append(out, Difference{Kind: DiffSwitchedOver, Subject: e.Deployment,
+				What: fmt.Sprintf("production %s is the former green (its resource id is not blue's)", w.Source),
+				Who:  "rdsbg had not switched over: it was switched over, and the deployment deleted, outside this run"})
+		}
+		return out
 	case d == nil:
 		return nil // not read: Unknown says so
 	}
