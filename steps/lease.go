@@ -33,11 +33,15 @@ import (
 // after a crash.
 
 // Lease timing: a renewal every leaseRenew (one AddTagsToResource call,
-// 0.2 a minute, nothing beside the RDS API's 12 a second), a lease that
-// lapses leaseTTL after its last renewal.
+// 0.1 a minute, nothing beside the RDS API's 12 a second: green's
+// provisioning stays within BenchmarkAPIFootprint's 6 calls a minute with
+// the proxies' watch), a lease that lapses leaseTTL after its last
+// renewal. On this host a dead pid frees it at once; elsewhere a stale
+// lease needs --take-over whether it lapsed or not, so a long TTL costs
+// nothing but the word "live".
 const (
-	leaseTTL   = 15 * time.Minute
-	leaseRenew = 5 * time.Minute
+	leaseTTL   = 30 * time.Minute
+	leaseRenew = 10 * time.Minute
 )
 
 // claimSettle is how long a fresh run waits between writing its claim on

@@ -18,8 +18,8 @@ import (
 // names and statuses tell about who changed it, and the way on. Someone
 // who empties a production proxy is answered at once: the run registers
 // production again. During the long waits a heartbeat renews the run's
-// lease and watches the proxies (watchProxies), so an outside change is
-// seen within a minute instead of at the next step.
+// lease and watches the proxies, so an outside change is seen within two
+// minutes instead of at the next step.
 
 // proxy states besides those of events.go, derived from the world view.
 const (
@@ -292,10 +292,11 @@ func (r *run) restoreOutsideDeregistration(ctx context.Context, step StepID, d w
 
 // The proxies' watch during the long waits.
 
-// watchEvery is how often a long wait reads the run's proxies: one call a
-// minute per proxy, against an outage that someone else's deregistration
-// would otherwise keep until the next step.
-const watchEvery = time.Minute
+// watchEvery is how often a long wait reads the run's proxies: one call
+// every two minutes per proxy (green's provisioning stays within 6 calls a
+// minute, BenchmarkAPIFootprint), against an outage that someone else's
+// deregistration would otherwise keep until the next step (3 h in X4).
+const watchEvery = 2 * time.Minute
 
 // proxyWatch is the heartbeat's memory.
 type proxyWatcher struct {
