@@ -46,6 +46,24 @@ func taggedSource(ctx context.Context, g globalFlags, w io.Writer, output, mode 
 		return "", false, &exitError{code: steps.ExitStepFailed, err: fmt.Errorf("%v; and AWS could not be searched for proxies tagged %s (UNKNOWN, not none): %v", journalErr, steps.TagDetached, err)}
 	}
 	switch {
+	case len(sources) == 0 && mode == "status":
+		// Nothing pending is an answer, not misuse: say what ran last
+		// (walkthrough D11), exit 0.
+		if dir, derr := stateDirPath(g.stateDir); derr == nil {
+			if runs, rerr := steps.RecentRuns(dir, 5); rerr == nil {
+				if output == "json" {
+					enc := json.NewEncoder(w)
+					enc.SetIndent("", "  ")
+					return "", true, enc.Encode(struct {
+						Recent []steps.RecentRun `json:"recent_runs"`
+					}{runs})
+				}
+				fmt.Fprint(w, steps.RenderRecentRuns(dir, runs))
+				fmt.Fprintf(w, "AWS shows no proxy tagged %s without a target.\n", steps.TagDetached)
+				return "", true, nil
+			}
+		}
+		return "", false, &exitError{code: steps.ExitUsage, err: fmt.Errorf("%v; AWS shows no proxy tagged %s without a target", journalErr, steps.TagDetached)}
 	case len(sources) == 0:
 		return "", false, &exitError{code: steps.ExitUsage, err: fmt.Errorf("%v; AWS shows no proxy tagged %s without a target", journalErr, steps.TagDetached)}
 	case len(sources) == 1 && mode == "resume":

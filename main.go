@@ -354,6 +354,7 @@ func (env *environment) backend(g globalFlags, until string) *steps.Backend {
 		HookTimeout: g.hookTimeout,
 		GiveUp:      env.giveUp,
 		Until:       until,
+		NextFlags:   nextFlags(g),
 		TakeOver:    g.takeOver,
 		Adopt:       g.adopt,
 	})

@@ -119,13 +119,12 @@ func (r *run) compensate(ctx context.Context, cause error) (string, error) {
 			return r.abandon(cause)
 		}
 		next := r.e.retryDelay(attempt)
-		since := r.emptyFrom()
 		what := "AWS, to restore the proxy's target"
 		// In the words of the last read: empty only when AWS showed it
 		// empty, never for a period it could not be read.
-		words := fmt.Sprintf("the proxy has been empty for %s", r.e.cfg.Clock.Now().Sub(since).Round(time.Second))
+		words := r.emptyWords()
 		switch {
-		case !r.proxyless.empty() && r.lastSeenServing():
+		case !r.outages.empty() && r.lastSeenServing():
 			words = fmt.Sprintf("it served %s when last read at %s and this run has not emptied it since: its state now is UNKNOWN", r.plan.Source.ID, r.lastRead().UTC().Format("15:04:05"))
 		case r.lastRegistered():
 			words = fmt.Sprintf("its target was registered when last read at %s; whether it serves now is UNKNOWN", r.lastRead().UTC().Format("15:04:05"))
@@ -135,8 +134,11 @@ func (r *run) compensate(ctx context.Context, cause error) (string, error) {
 		}
 		r.compensationStoppable(true, "attempt %d to restore %s failed (%s); %s; trying again in %s, for as long as it takes (a second Ctrl+C or SIGTERM stops trying)",
 			attempt, proxyNames(r.proxies), awsclient.Sanitize(errorInfo(err).Message), words, next.Round(time.Second))
-		p := Progress{Waiting: what, Elapsed: r.e.cfg.Clock.Now().Sub(started), Polls: attempt, ProxylessSince: &since,
+		p := Progress{Waiting: what, Elapsed: r.e.cfg.Clock.Now().Sub(started), Polls: attempt,
 			Retry: &RetryInfo{Error: errorInfo(err).Message, Failing: r.e.cfg.Clock.Now().Sub(started), NextIn: next, Attempts: attempt}}
+		if since, ok := r.outages.emptySince(); ok {
+			p.ProxylessSince = &since
+		}
 		r.e.emit(Event{Type: EventProgress, Step: r.restoringStep(), Progress: &p})
 		r.renewLease(cctx)
 		if err := r.e.cfg.Clock.Sleep(cctx, next); err != nil {
@@ -220,7 +222,6 @@ func (r *run) compensateOnce(ctx context.Context, cause error, announced *bool) 
 	}
 	n := len(r.proxies)
 	if v.all(n) && v.healthyAll(n) {
-		r.closeProxyless()
 		return restoredState(done), nil
 	}
 	if r.continueWithoutProxy && !done {
@@ -264,9 +265,27 @@ func restoredState(switchedOver bool) string {
 	return ProxyOnBlue
 }
 
-// emptyFrom is when the proxy lost its target, as well as the run knows.
+// emptyFrom is when the proxy lost its target, as AWS showed it (the
+// outage book); now when no read showed it empty.
 func (r *run) emptyFrom() time.Time {
-	return r.proxyless.emptyFrom(r.prior.ProxylessAt, r.e.cfg.Clock.Now())
+	if since, ok := r.outages.emptySince(); ok {
+		return since
+	}
+	return r.e.cfg.Clock.Now()
+}
+
+// emptyWords says how long the proxy has been empty, from what AWS
+// showed: a proxy that could not be read is "unknown", never "empty for
+// 0s" (issue 20, case C2).
+func (r *run) emptyWords() string {
+	now := r.e.cfg.Clock.Now()
+	if since, ok := r.outages.emptySince(); ok {
+		return "the proxy has been EMPTY for " + FormatDuration(now.Sub(since))
+	}
+	if since, ok := r.outages.unreadSince(); ok {
+		return fmt.Sprintf("the proxy's state is unknown: AWS could not be read since %s", since.UTC().Format("15:04:05"))
+	}
+	return "AWS has not shown the proxy empty"
 }
 
 // restoreCommands are the AWS CLI lines that give every original proxy its
@@ -391,6 +410,20 @@ func (r *run) fail(ctx context.Context, err error) (Finished, error) {
 // fallbackToDetach handles a creation refused under auto mode's native
 // plan: nothing has changed yet, so ask, re-plan in detach and go on.
 func (r *run) fallbackToDetach(ctx context.Context, fb *errFallbackDetach) error {
+	opts := r.plan.Options
+	opts.ProxyMode = ProxyModeDetach
+	d2 := r.disc
+	d2.Proxies = r.proxies
+	plan, err := BuildPlan(d2, opts, r.upgrade, r.e.cfg.Clock.Now())
+	if err != nil {
+		return err
+	}
+	// Headless without --confirm: the detach procedure's severe steps
+	// could not be approved, so say it now, while nothing has changed,
+	// as bad usage (exit 2), not later as a decline (walkthrough D13).
+	if cerr := r.e.checkPlan(plan, r.prior.Done); cerr != nil {
+		return fmt.Errorf("AWS refused to create the deployment while %s is a proxy target (%s), so only the detach procedure remains: %w", r.plan.Source.ID, awsWords(fb.err), cerr)
+	}
 	info := errorInfo(fb.err)
 	text := fmt.Sprintf("AWS refused to create the blue/green deployment while %s is a target of %s (%s). Native RDS Proxy support does not apply to this database. Nothing has been changed. rdsbg can switch to the detach procedure: deregister the proxy, create the deployment, register blue again at once while green is provisioning, and detach/re-attach around the switchover. %s",
 		r.plan.Source.ID, proxyNames(r.proxies), awsWords(fb.err), detachOutageNote(proxyNames(r.proxies), r.plan.Options.maxProxyOutage()))
@@ -403,14 +436,6 @@ func (r *run) fallbackToDetach(ctx context.Context, fb *errFallbackDetach) error
 		return fmt.Errorf("%w: the detach fallback was declined", ErrDeclined)
 	}
 	r.e.emit(Event{Type: EventNotice, Step: StepCreateDeployment, Message: "switching to the detach regime after AWS refused the creation with a registered proxy"})
-	opts := r.plan.Options
-	opts.ProxyMode = ProxyModeDetach
-	d2 := r.disc
-	d2.Proxies = r.proxies
-	plan, err := BuildPlan(d2, opts, r.upgrade, r.e.cfg.Clock.Now())
-	if err != nil {
-		return err
-	}
 	r.plan = plan
 	p := plan
 	r.e.emit(Event{Type: EventPlanReady, Plan: &p, Message: "re-planned for the detach regime"})
@@ -431,6 +456,7 @@ func (r *run) rollback(ctx context.Context) error {
 		return fatal("the switchover has started (deployment %s): rolling back is no longer possible", dep.Status)
 	}
 	if dep != nil {
+		r.noteGreen(*dep) // what may still be deleting when the run ends (leftovers.go)
 		r.compensation("deleting deployment %s and its green resources", dep.ID)
 		if dep.Status != "DELETING" {
 			if _, err := r.api.DeleteDeployment(cctx, dep.ID, true); err != nil && awsclient.Classify(err) != awsclient.KindNotFound {
@@ -441,7 +467,10 @@ func (r *run) rollback(ctx context.Context) error {
 	}
 	// Registered as soon as AWS accepts it, not after the deletion
 	// (registerDuringDeletion); the deletion is waited out after the proxy serves.
-	r.compensation("registering the original targets with %s", proxyNames(r.proxies))
+	if len(r.proxies) > 0 {
+		// Said only where a proxy exists (walkthrough D25).
+		r.compensation("registering the original targets with %s", proxyNames(r.proxies))
+	}
 	if err := r.registerDuringDeletion(cctx, dep); err != nil {
 		return err
 	}
@@ -453,7 +482,9 @@ func (r *run) rollback(ctx context.Context) error {
 			return err
 		}
 	}
-	r.compensation("the proxy targets %s again", r.plan.Source.ID)
+	if len(r.proxies) > 0 {
+		r.compensation("the proxy targets %s again", r.plan.Source.ID)
+	}
 	return nil
 }
 

@@ -67,6 +67,7 @@ func (r *run) findDeployment(ctx context.Context) (*awsclient.Deployment, error)
 			return nil, err
 		}
 		r.readEvents(ctx, dep.Status == "INVALID_CONFIGURATION" || dep.Status == "SWITCHOVER_FAILED")
+		r.seeDeployment(dep)
 		return &dep, nil
 	}
 	all, err := r.api.ListDeployments(ctx, "")
@@ -79,9 +80,43 @@ func (r *run) findDeployment(ctx context.Context) (*awsclient.Deployment, error)
 			continue
 		}
 		r.adopt(dep.ID)
+		r.seeDeployment(dep)
 		return &dep, nil
 	}
 	return nil, nil
+}
+
+// seeDeployment keeps the last status AWS showed of the run's deployment:
+// what the words about the present follow (who is production, what the
+// proxy serves), whatever this process sent (issue 21, U3, U10).
+// The traffic line follows at the next proxy read, which names the target
+// by it (outage.go); relabelling before that read would restate a health
+// AWS may no longer show (the truth oracle caught it: docs/truth.md).
+func (r *run) seeDeployment(dep awsclient.Deployment) {
+	d := dep
+	r.depSeen = &d
+}
+
+// seeWorld keeps what a world read says about the switchover: the
+// deployment's status, or, without a deployment object, the production
+// resource's id (world.SwitchedOver).
+func (r *run) seeWorld(w world.World) {
+	if d := w.Deployment; d != nil {
+		r.seeDeployment(d.Deployment)
+	}
+	if s, known := w.SwitchedOver(); known {
+		r.worldSwitched = s
+	}
+}
+
+// switchedNow: AWS showed, at its last read of the deployment (or of the
+// world), that the switchover completed, or the names moved to -oldN:
+// green is production.
+func (r *run) switchedNow() bool {
+	if r.depSeen != nil && r.switchoverDone(r.depSeen) {
+		return true
+	}
+	return r.worldSwitched || len(r.names.oldBlue) > 0 || len(r.names.renames) > 0
 }
 
 // deploymentOfSnapshot is findDeployment's answer from the world the step
@@ -102,6 +137,7 @@ func (r *run) deploymentOfSnapshot(ctx context.Context, w world.World) *awsclien
 		return nil
 	}
 	r.readEvents(ctx, dep.Status == "INVALID_CONFIGURATION" || dep.Status == "SWITCHOVER_FAILED")
+	r.seeDeployment(dep)
 	return &dep
 }
 
@@ -145,9 +181,10 @@ func (r *run) adopt(id string) {
 // spent in their current status.
 func (r *run) depProgress(dep awsclient.Deployment) Progress {
 	now := r.e.cfg.Clock.Now()
-	p := Progress{DeploymentID: dep.ID, DeploymentStatus: dep.Status, StatusDetails: dep.StatusDetails, Members: dep.Members, ProxylessSince: r.proxyless.openSince()}
-	for _, t := range dep.Tasks {
-		p.Tasks = append(p.Tasks, r.taskRow(t.Name, t.Status, now))
+	r.seeDeployment(dep)
+	p := Progress{DeploymentID: dep.ID, DeploymentStatus: dep.Status, StatusDetails: dep.StatusDetails, Members: dep.Members, ProxylessSince: r.outages.criticalSince()}
+	for i, t := range dep.Tasks {
+		p.Tasks = append(p.Tasks, r.taskRow(t.Name, t.Status, now, i == 0, dep.CreateTime))
 	}
 	r.noteGreen(dep)
 	return p

@@ -44,6 +44,11 @@ type Config struct {
 	// Observers watch the run besides the engine's own (metrics, probe,
 	// hooks), through the one observer seam (observer.go).
 	Observers []Observer
+	// NextFlags are the global flags a next command needs (" --region X
+	// --endpoint-url Y --state-dir Z"), put on every rdsbg command the
+	// run's last words name, so a pasted one acts on the same account,
+	// Region and journal (walkthrough D10).
+	NextFlags string
 	// Holder is this process in owner leases (lease.go); zero ⇒ this
 	// host, pid and user.
 	Holder Holder

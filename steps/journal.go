@@ -29,7 +29,7 @@ const (
 	RecordCall         RecordKind = "call"         // audit: every AWS call
 	RecordDeployment   RecordKind = "deployment"   // the deployment this run owns
 	RecordCompensation RecordKind = "compensation" // what compensation did
-	RecordProxyless    RecordKind = "proxyless"    // the proxy-less window opened or closed
+	RecordProxyless    RecordKind = "proxyless"    // read only: an older rdsbg's critical-section window (now RecordOutage)
 	RecordOutage       RecordKind = "outage"       // an outage window opened or closed (outage.go)
 	RecordRenames      RecordKind = "renames"      // before → after names and the old blue ARNs, at switchover
 	RecordFinish       RecordKind = "finish"
@@ -269,6 +269,9 @@ type JournalState struct {
 	Tasks map[string]TaskMark
 	// FinishedAt is when the latest run's finish record was written.
 	FinishedAt time.Time
+	// LastRecordAt is the latest time any record carries: where the
+	// journal's clock stood when its writer stopped (outage.go).
+	LastRecordAt time.Time
 }
 
 // Unfinished is true when the latest run started and never finished, or
@@ -296,7 +299,11 @@ func (s JournalState) Done(id StepID) bool {
 // FoldJournal reduces records to the latest run's state.
 func FoldJournal(records []Record) JournalState {
 	var s JournalState
+	var last time.Time
 	for _, r := range records {
+		if r.Time.After(last) {
+			last = r.Time
+		}
 		switch r.Kind {
 		case RecordRunStarted:
 			// A new run starts over: nothing of a finished run (its
@@ -325,6 +332,8 @@ func FoldJournal(records []Record) JournalState {
 				s.Started[r.Step] = r.Time
 			}
 		case RecordProxyless:
+			// Written by an older rdsbg only: the outage records hold the
+			// critical section's window now (restoreOutages converts it).
 			if r.State == "open" {
 				t := r.Time
 				s.ProxylessAt = &t
@@ -352,6 +361,7 @@ func FoldJournal(records []Record) JournalState {
 			s.DeploymentID = r.DeploymentID
 		}
 	}
+	s.LastRecordAt = last
 	return s
 }
 

@@ -251,7 +251,7 @@ func (r *run) ensureLease(ctx context.Context, w *world.World) error {
 // failure is retried at the next heartbeat; the lease has leaseTTL.
 func (r *run) renewLease(ctx context.Context) {
 	now := r.e.cfg.Clock.Now()
-	if r.leases.arn == "" || now.Before(r.leases.next) || r.proxyless.openSince() != nil {
+	if r.leases.arn == "" || now.Before(r.leases.next) || r.outages.criticalSince() != nil {
 		return // not due, or in the critical section (the lease lasts leaseTTL)
 	}
 	mctx, cancel := detached(ctx, 30*time.Second)

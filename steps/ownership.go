@@ -58,6 +58,7 @@ func (r *run) worldQuery(full bool) world.Query {
 func (r *run) readWorld(ctx context.Context, full bool) world.World {
 	q := r.worldQuery(full)
 	w := world.Read(ctx, r.api, q, r.e.cfg.Clock.Now())
+	r.seeWorld(w) // deployment.go: the labels follow AWS's word
 	for _, p := range w.Proxies {
 		if _, cached := q.Targets[p.Name]; cached || !p.Known() || p.Gone {
 			continue

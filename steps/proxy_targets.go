@@ -24,6 +24,7 @@ func detached(ctx context.Context, limit time.Duration) (context.Context, contex
 func (r *run) sourceTargets(ctx context.Context, proxy string) ([]awsclient.ProxyTarget, error) {
 	ts, err := r.api.DescribeProxyTargets(ctx, proxy)
 	if err != nil {
+		r.outageUnread(proxy) // outage.go: unknown from here, never "empty"
 		return nil, err
 	}
 	r.tags.read(proxy, ts, r.e.cfg.Clock.Now())
@@ -72,7 +73,6 @@ func (r *run) viewProxies(ctx context.Context) (v proxyView, err error) {
 			}
 		}
 	}
-	r.noteProxyView(v)
 	return v, nil
 }
 
@@ -104,8 +104,9 @@ func refusal(err error) bool {
 }
 
 // deregisterAll removes the source from every original proxy that still
-// has it. It opens the proxy-less window when asked to measure it.
-func (r *run) deregisterAll(ctx context.Context, measure bool) error {
+// has it; the outage book opens a window at each response, its cause named
+// by the step (outage.go).
+func (r *run) deregisterAll(ctx context.Context) error {
 	for _, reg := range r.proxies {
 		ts, err := r.targetsToDetach(ctx, reg.Proxy)
 		if err != nil {
@@ -123,12 +124,7 @@ func (r *run) deregisterAll(ctx context.Context, measure bool) error {
 		if err != nil && awsclient.Classify(err) != awsclient.KindNotFound {
 			return fmt.Errorf("deregister %s from proxy %s: %w", reg.Target.ID(), reg.Proxy, err)
 		}
-		now := r.e.cfg.Clock.Now()
-		opened := r.proxyless.emptied(now, measure)
 		r.outageEmptied(reg.Proxy) // outage.go: the window opens at this response
-		if opened {
-			_ = r.journal.Append(Record{Kind: RecordProxyless, State: "open", Time: now})
-		}
 	}
 	return nil
 }
@@ -164,19 +160,20 @@ func (r *run) waitDeregistered(ctx context.Context, step StepID) error {
 	return r.e.wait(ctx, waitSpec{step: step, what: "the proxy targets to be removed", speed: pollFast, limit: r.e.cfg.Poll.ProxyTargetLimit,
 		poll: func(ctx context.Context) (bool, Progress, error) {
 			v, err := r.viewProxies(ctx)
-			return v.none(), Progress{ProxyTargets: v.targets, ProxylessSince: r.proxyless.openSince()}, err
+			return v.none(), Progress{ProxyTargets: v.targets, ProxylessSince: r.outages.criticalSince()}, err
 		}})
 }
 
 // waitHealthy polls until every original proxy shows the source AVAILABLE.
-// The first healthy read closes an open proxy-less window; while it is
-// open, polls come at the critical interval. A target that AWS reports
-// failing (UNAVAILABLE for a reason other than the proxy's own scaling)
-// is shown with TargetHealth's reason and description at once, and ends
-// the wait once it has failed for --max-proxy-outage (TargetUnhealthyError):
-// registering again cannot heal it. outageDeadline, when set, ends the
-// wait with a rollback (errOutageRollback) if the proxy does not serve by
-// then (attach-proxy-blue).
+// The outage book ends an open window at the first of the healthy reads
+// (outage.go); while the critical section's is open, polls come at the
+// critical interval. A target that AWS reports failing (UNAVAILABLE for a
+// reason other than the proxy's own scaling) is shown with TargetHealth's
+// reason and description at once, and ends the wait once it has failed
+// for --max-proxy-outage (TargetUnhealthyError): registering again cannot
+// heal it. outageDeadline, when set, ends the wait with a rollback
+// (errOutageRollback) if the proxy does not serve by then
+// (attach-proxy-blue).
 func (r *run) waitHealthy(ctx context.Context, step StepID, what string) error {
 	return r.waitHealthyUntil(ctx, step, what, time.Time{})
 }
@@ -184,7 +181,7 @@ func (r *run) waitHealthy(ctx context.Context, step StepID, what string) error {
 func (r *run) waitHealthyUntil(ctx context.Context, step StepID, what string, outageDeadline time.Time) error {
 	n := len(r.proxies)
 	speed := pollFast
-	if r.proxyless.openSince() != nil {
+	if r.outages.criticalSince() != nil {
 		speed = pollCritical
 	}
 	spec := waitSpec{step: step, what: what, speed: speed, reads: n, limit: r.e.cfg.Poll.ProxyTargetLimit, stable: r.e.cfg.Poll.StableReads,
@@ -194,12 +191,9 @@ func (r *run) waitHealthyUntil(ctx context.Context, step StepID, what string, ou
 				return false, Progress{}, err
 			}
 			healthy := v.healthyAll(n)
-			if healthy {
-				r.closeProxyless()
-			}
-			// After the close: the read that ends the window does not
-			// also say the proxy has no target.
-			prog := Progress{ProxyTargets: v.targets, ProxylessSince: r.proxyless.openSince()}
+			// The read that ends the window does not also say the proxy
+			// has no target.
+			prog := Progress{ProxyTargets: v.targets, ProxylessSince: r.outages.criticalSince()}
 			if !healthy {
 				if sick := r.noteTargetHealth(step, v); sick != nil {
 					return false, prog, &fatalError{err: sick}
@@ -219,14 +213,6 @@ func (r *run) waitHealthyUntil(ctx context.Context, step StepID, what string, ou
 		r.untagServing(ctx) // production's proxy serves again
 	}
 	return err
-}
-
-// closeProxyless ends the measured window at the first healthy read.
-func (r *run) closeProxyless() {
-	now := r.e.cfg.Clock.Now()
-	if r.proxyless.closeAt(now) {
-		_ = r.journal.Append(Record{Kind: RecordProxyless, State: "closed", Time: now, Message: fmt.Sprintf("proxy-less for %s", r.proxyless.window)})
-	}
 }
 
 // registerNewPrimary registers the new primary. Where AWS handles proxies
@@ -261,16 +247,6 @@ func (r *run) registerNewPrimary(ctx context.Context, step StepID) error {
 		return werr
 	}
 	return r.registerAll(ctx)
-}
-
-// noteProxyView keeps the run's notion of "a proxy is empty" in step
-// with what AWS showed: any original proxy without the source.
-func (r *run) noteProxyView(v proxyView) {
-	n := len(r.proxies)
-	if n == 0 {
-		return
-	}
-	r.proxyless.seen(v.registered < n, v.healthyAll(n), r.prior.ProxylessAt, r.e.cfg.Clock.Now())
 }
 
 // TargetUnhealthyError: production is registered with a proxy, and AWS has

@@ -334,6 +334,7 @@ func (r *run) heartbeat(ctx context.Context) error {
 	q := r.worldQuery(false)
 	q.DeploymentID, q.FindDeployment = "", false // the wait reads the deployment itself
 	w := world.Read(ctx, r.api, q, now)
+	r.seeWorld(w) // deployment.go: the labels follow AWS's word
 	for _, name := range q.Proxies {
 		if _, cached := q.Targets[name]; cached {
 			continue

@@ -37,7 +37,9 @@ func (e *Engine) Resume(ctx context.Context) (Finished, error) {
 		// Report the finished run's proxy state (not a default "blue" after
 		// a completed switchover), and leave its journal as it is: a
 		// refused resume is not a run.
-		return e.finishEarly(r.prior.Finished.Outcome, &InputError{Input: "--source", ExitCode: ExitUsage,
+		// Outcome blocked: this refused resume did nothing (not "done,
+		// exit 2": walkthrough D11); the message names the last run's end.
+		return e.finishEarly(OutcomeBlocked, &InputError{Input: "--source", ExitCode: ExitUsage,
 			Message: fmt.Sprintf("the last run for %s finished (%s): nothing to resume", r.disc.Source.ID, r.prior.Finished.Outcome)}, r.proxyStateFromDiscovery())
 	}
 	if err := r.bindJournal(); err != nil {
@@ -187,10 +189,11 @@ func (r *run) restoreFromJournal() {
 		r.dep.id = r.plan.Deployment
 	}
 	r.continueWithoutProxy = j.ContinueWithoutProxy
-	r.restoreOutages(j.Outages)
-	if ahead := r.proxyless.restore(j.ProxylessAt, r.e.cfg.Clock.Now()); ahead != nil {
-		r.e.notice(StepDetachProxyBlue, "the journal's clock is ahead of this machine's (the proxy lost its target at %s): the proxy-less window is measured from this resume, so it is a lower bound",
-			ahead.UTC().Format(time.RFC3339))
+	began := j.RunStarted
+	r.resumedAt = &began
+	if r.restoreOutages(j) { // outage.go
+		r.e.notice(StepDetachProxyBlue, "the journal's clock is ahead of this machine's (its last record is at %s): the outage windows still open are measured on the journal's clock as if no time passed between its last record and this resume, so they are lower bounds",
+			j.LastRecordAt.UTC().Format(time.RFC3339))
 	}
 	r.names.restore(j.Renames, j.OldBlue)
 	r.restoreTasks()
@@ -206,9 +209,6 @@ func (r *run) resumeMarkers() []Record {
 	sort.Slice(out, func(i, k int) bool { return out[i].Step < out[k].Step })
 	if r.dep.id != "" {
 		out = append(out, Record{Kind: RecordDeployment, DeploymentID: r.dep.id})
-	}
-	if since := r.proxyless.openSince(); since != nil {
-		out = append(out, Record{Kind: RecordProxyless, State: "open", Message: "carried over: " + since.UTC().Format("2006-01-02T15:04:05.000Z")})
 	}
 	out = append(out, r.outageMarkers()...)
 	if r.names.known() {

@@ -85,7 +85,7 @@ func (r *run) retry(ctx context.Context, step StepID, what string, fn func(ctx c
 			return err
 		}
 		next := r.retryDelay(attempt)
-		p := Progress{Waiting: what, Elapsed: failing, Polls: attempt, ProxylessSince: r.proxyless.openSince(),
+		p := Progress{Waiting: what, Elapsed: failing, Polls: attempt, ProxylessSince: r.outages.criticalSince(),
 			Retry: &RetryInfo{Error: errorInfo(err).Message, Failing: failing, NextIn: next, Attempts: attempt}}
 		r.e.emit(Event{Type: EventProgress, Step: step, Progress: &p})
 		if err := r.e.cfg.Clock.Sleep(ctx, next); err != nil {

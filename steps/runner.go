@@ -121,7 +121,7 @@ func (e *Engine) begin(ctx context.Context, source string) (r *run, err error) {
 	e.setJournal(j)
 	r = &run{e: e, api: e.cfg.API, disc: d, journal: j, lock: lock, prior: prior, unsubscribe: unsubscribe,
 		taskSeen: map[string]taskSince{}}
-	e.proxyEmpty = r.proxyEmptyNow
+	e.proxyEmpty = r.outages.empty
 	e.heartbeat = r.heartbeat // reconcile.go: the lease and the proxies' watch
 	return r, nil
 }
@@ -206,6 +206,9 @@ func (r *run) approvePlan(ctx context.Context, title string) error {
 	if r.plan.ProxylessNote != "" {
 		text += "\n" + r.plan.ProxylessNote
 	}
+	if r.plan.Fallback != nil {
+		text += "\n" + r.plan.Fallback.Note
+	}
 	return r.ask(ctx, Approval{Kind: "plan", Title: title, Text: text, Severity: SeverityReversible, CLI: cli, Choices: []Decision{DecisionApprove, DecisionDecline}})
 }
 
@@ -255,7 +258,13 @@ func (r *run) runSteps(ctx context.Context) error {
 			return fmt.Errorf("the plan names step %q, which this version of rdsbg cannot run", ps.ID)
 		}
 		if def.bind == nil {
-			continue // runs before the plan (preflight)
+			// Runs before the plan (preflight). A resumed run says that
+			// it passed when the run began, so every view shows it done.
+			if r.resumedAt != nil && r.stepRan(ps.ID) == "" {
+				r.e.emit(Event{Type: EventStepSkipped, Step: ps.ID, Message: "checked before the run's first change", StepOutcome: SkippedAlreadyDone})
+				r.timeline = append(r.timeline, TimelineEntry{Step: ps.ID, Started: *r.resumedAt, Outcome: SkippedAlreadyDone})
+			}
+			continue
 		}
 		if ps.Critical && !r.criticalApproved {
 			asked := r.e.cfg.Clock.Now()
@@ -312,7 +321,7 @@ func (r *run) approveCritical(ctx context.Context) error {
 	text := fmt.Sprintf("From here to the end of %s the proxy has no target: applications connected through %s cannot reach %s until the new primary is registered and healthy. The switchover itself takes up to %s. The section runs without further prompts; if anything fails the proxy is re-registered before rdsbg stops. Declining stops here with green ready: nothing more changes, and `rdsbg resume` switches over later. If AWS refuses to register the new primary while the deployment object exists, rdsbg deletes the deployment object (never a database) and registers again. %s",
 		ids[len(ids)-1], proxyNames(r.proxies), r.plan.Source.ID, r.plan.Options.SwitchoverTimeout, criticalOutageNote(r.plan.Options.SwitchoverTimeout))
 	err := r.ask(ctx, Approval{Kind: "critical-section", Step: ids[0], Title: "Start the critical section: detach the proxy, switch over, attach the new primary",
-		Text: text, Severity: SeveritySevere, CLI: cli, Confirm: r.plan.Source.ID, Steps: ids})
+		Text: text, Severity: SeveritySevere, CLI: r.withBGD(cli), Confirm: r.plan.Source.ID, Steps: ids})
 	if err != nil {
 		return err
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -38,11 +37,15 @@ type StatusReport struct {
 	Paused *PausedRun `json:"paused,omitempty"`
 	// Detached: proxies tagged rdsbg:detached for the source, read from AWS.
 	Detached []DetachedProxy `json:"detached_proxies,omitempty"`
+	// Running: another rdsbg process holds the source's lock now (LockedBy
+	// names it): the run is live, and resume would be refused.
+	Running  bool   `json:"running,omitempty"`
+	LockedBy string `json:"locked_by,omitempty"`
 	// World is the view read from AWS that every live field above comes
 	// from (roles, proxies, ownership); nil without an AWS client.
 	World *world.World `json:"world,omitempty"`
-	// Holder names who works on the run now (a live owner lease, or the
-	// local lock's holder); "" when nobody does.
+	// Holder names who holds the run's deployment now by its owner lease
+	// (another process, here or on another host); "" when nobody does.
 	Holder string `json:"holder,omitempty"`
 	// SwitchedOutside: AWS shows the run's deployment switched over,
 	// though the run never switched over (by hand, or another tool).
@@ -185,27 +188,10 @@ func (rep *StatusReport) live(ctx context.Context, api awsclient.API, src Source
 	if d := w.Deployment; d != nil && d.Owner.Lease != nil && d.Owner.Lease.Released.IsZero() && !d.Owner.Lease.Expired(now) {
 		rep.Holder = d.Owner.Lease.Holder()
 	}
-	if holder := lockHolder(stateDir, src.ID); holder != "" && rep.Holder == "" {
-		rep.Holder = holder
+	rep.LockedBy, rep.Running = lockHolder(stateDir, src.ID)
+	if rep.Holder != "" && rep.Unfinished && !rep.Running {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("the run's deployment is held now by %s: `rdsbg resume` is refused while that lease lives", rep.Holder))
 	}
-	if rep.Holder != "" && rep.Unfinished {
-		rep.Warnings = append(rep.Warnings, fmt.Sprintf("the run is being worked on now by %s: `rdsbg resume` is refused while it lives", rep.Holder))
-	}
-}
-
-// lockHolder names the process that holds the source's local lock, ""
-// when none seems to: the lock file records the last holder's pid, and
-// a live pid holds it (status takes no lock).
-func lockHolder(stateDir, source string) string {
-	b, err := os.ReadFile(JournalPath(stateDir, source) + ".lock")
-	if err != nil {
-		return ""
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil || pid == os.Getpid() || !pidAlive(pid) {
-		return ""
-	}
-	return fmt.Sprintf("pid %d on this host (it holds the lock)", pid)
 }
 
 // Text renders the report for a terminal.
@@ -216,8 +202,12 @@ func (s StatusReport) Text() string {
 		fmt.Fprintf(&b, "regime:     %s\n", s.Regime)
 	}
 	switch {
+	case s.Running:
+		// Not "resume continues it": resume would be refused by the lock
+		// (walkthrough U16).
+		fmt.Fprintf(&b, "run:        RUNNING now in another rdsbg process (%s): watch it there; `rdsbg status` again shows where it stands\n", orNone(s.LockedBy))
 	case s.Holder != "" && s.Unfinished:
-		fmt.Fprintf(&b, "run:        running now (%s): wait for it, or see its output\n", s.Holder)
+		fmt.Fprintf(&b, "run:        RUNNING now, held by %s (its owner lease in AWS): wait for it\n", s.Holder)
 	case s.SwitchedOutside:
 		fmt.Fprintf(&b, "run:        switched over outside rdsbg: `rdsbg resume --source %s` puts the proxy on the new primary\n", s.Source)
 	case s.Finished != nil && s.Finished.Outcome == OutcomeReady && s.Unfinished:
@@ -271,7 +261,10 @@ func (s StatusReport) Text() string {
 		}
 	}
 	if len(s.Outages) > 0 {
-		b.WriteString("proxy outages:" + OutageLines(s.Outages, OutageTotalMS(s.Outages), "\n  ") + "\n")
+		b.WriteString("outage:     " + OutageHeadline(s.Outages) + "\n")
+		for _, w := range s.Outages {
+			b.WriteString("  " + OutageLine(w) + "\n")
+		}
 	}
 	if len(s.Steps) > 0 {
 		b.WriteString("steps:\n")
@@ -279,6 +272,9 @@ func (s StatusReport) Text() string {
 			state := st.State
 			if state == "" {
 				state = "-"
+			}
+			if state == StepStateSkipped {
+				state = "skipped" // not needed for this run
 			}
 			fmt.Fprintf(&b, "  %-22s %-8s %s\n", st.ID, state, st.Title)
 		}

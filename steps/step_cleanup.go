@@ -107,7 +107,7 @@ func (r *run) cleanup(ps PlannedStep) stepImpl {
 	return stepImpl{
 		observe: func(ctx context.Context) (stepOutcome, string, error) {
 			if mode == CleanupNone || mode == "" {
-				return stepDone, "--cleanup none: the deployment and the old resources are kept", nil
+				return stepNotNeeded, "--cleanup none: the deployment and the old resources are kept", nil
 			}
 			dep, err := r.findDeployment(ctx)
 			if err != nil {

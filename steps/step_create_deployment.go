@@ -46,7 +46,13 @@ func planCreateDeployment(b planBuilder) (PlannedStep, bool) {
 	if b.adopted != "" {
 		createCLI = append(createCLI, b.cli.describeDeployment("[Status,StatusDetails]"))
 	}
-	createEffect := fmt.Sprintf("AWS starts building a green copy of %s%s, named %s-green-xxxxxx and kept in sync with blue; production is untouched. The step is done as soon as AWS has accepted the creation; provision-green waits for green.", src.ID, membersPhrase(src), src.ID)
+	untouched := "production is untouched"
+	if b.regime == RegimeDetach {
+		// Here the proxy is empty: detach-proxy's confirmation covers this
+		// call, which follows it at once (step.go, coveredBy).
+		untouched = "the database itself is untouched, but its proxy is EMPTY from detach-proxy until attach-proxy-blue registers blue again, at once after this call"
+	}
+	createEffect := fmt.Sprintf("AWS starts building a green copy of %s%s, named %s-green-xxxxxx and kept in sync with blue; %s. The step is done as soon as AWS has accepted the creation; provision-green waits for green.", src.ID, membersPhrase(src), src.ID, untouched)
 	if b.upgradeAtCreate() {
 		createEffect += fmt.Sprintf(" Green is created on %s %s.", src.Engine, b.o.TargetEngineVersion)
 	}

@@ -74,8 +74,7 @@ func (r *run) detachProxy(ps PlannedStep) stepImpl {
 					return err
 				}
 			}
-			r.proxyless.detached(r.e.cfg.Clock.Now()) // the outage before creation starts here (step_attach_proxy_blue.go bounds it)
-			return r.deregisterAll(ctx, false)
+			return r.deregisterAll(ctx) // the outage before creation starts here (step_attach_proxy_blue.go bounds it)
 		},
 		settle: func(ctx context.Context) error { return r.waitDeregistered(ctx, ps.ID) },
 	}

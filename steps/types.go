@@ -190,6 +190,17 @@ type Plan struct {
 	// journals its plan (lease.go). Journals from before it name the run
 	// by GeneratedAt (RunID).
 	RunID string `json:"run_id,omitempty"`
+	// Fallback is what happens if AWS refuses the native regime, which
+	// no API reveals in advance (auto mode's native plan only): the detach
+	// procedure's steps and their outage, so a runbook never says "no
+	// outage" where one may come (issue 21 item 5).
+	Fallback *FallbackPlan `json:"fallback,omitempty"`
+}
+
+// FallbackPlan is the detach procedure a native plan falls back to.
+type FallbackPlan struct {
+	Note  string        `json:"note"` // the expected outage, in one paragraph
+	Steps []PlannedStep `json:"steps"`
 }
 
 // Step returns the planned step with id, and whether it is in the plan.
