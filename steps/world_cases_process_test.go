@@ -666,3 +666,31 @@ func caseTwoOperatorsAtOnce(t *testing.T) {
 		t.Errorf("AWS shows orders-proxy → %v", got)
 	}
 }
+
+// T1: the process that resumes runs on a clock behind the killed one's
+// journal (every --time-scale process starts its clock at the wall's
+// time: the killed one's had run ahead). The critical section's window
+// must not be booked as 0 s, nor the total miss it.
+func caseResumeOnAClockBehindTheJournal(t *testing.T) {
+	h := newHostileEnv(t, sim.ScenarioRDSPostgresLegacy)
+	st := h.state("a")
+	p := h.start(st, runArgs()...)
+	h.until(p, st, src, stepRecord(StepDetachProxyBlue, StepStateDone))
+	mustOK(t, p.cmd.Process.Signal(syscall.SIGKILL))
+	p.wait(t)
+	code, out := h.run(st, resumeArgs()...)
+	fin, _ := finishedOf(out)
+	if code != ExitOK || fin.Finished == nil || fin.Outcome != OutcomeDone {
+		t.Fatalf("resume: exit %d\n%s", code, tail(out))
+	}
+	var critical time.Duration
+	for _, w := range fin.ProxyOutages {
+		if w.Cause == OutageCriticalSection {
+			critical += w.Duration()
+		}
+	}
+	if critical == 0 || fin.ProxylessWindowMS == 0 || fin.ProxyOutageTotalMS < fin.ProxylessWindowMS {
+		t.Errorf("critical-section windows %s, proxyless_window_ms %d, proxy_outage_total_ms %d: the window was lost to the clock", critical, fin.ProxylessWindowMS, fin.ProxyOutageTotalMS)
+	}
+	t.Logf("T1: critical section %s, proxyless %d ms, total %d ms", critical, fin.ProxylessWindowMS, fin.ProxyOutageTotalMS)
+}

@@ -283,6 +283,7 @@ func TestProcessWorldCases(t *testing.T) {
 		{"B7", caseJournalNamingAnotherSource},
 		{"B8", caseRunDoneThenRunWithUpgrade},
 		{"B10", caseUnwritableStateDirWhileEmpty},
+		{"T1", caseResumeOnAClockBehindTheJournal},
 		{"two-operators", caseTwoOperatorsAtOnce},
 	}
 	if !longMatrices() {
