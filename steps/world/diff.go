@@ -131,7 +131,9 @@ func (w World) deploymentDiff(e Expect, now time.Time) []Difference {
 		return nil // not read: Unknown says so
 	}
 	var out []Difference
-	if l := d.Owner.Lease; e.Owner.Run != "" && l != nil && !SameHolder(*l, e.Owner) && l.Released.IsZero() {
+	// Any lease but the run's own, released or not: someone else held the
+	// deployment after this run took it (a take-over that has since ended).
+	if l := d.Owner.Lease; e.Owner.Run != "" && l != nil && !SameHolder(*l, e.Owner) {
 		out = append(out, Difference{Kind: DiffLeaseTaken, Subject: d.ID,
 			What: fmt.Sprintf("deployment %s is held by %s", d.ID, l.Holder()), Who: fmt.Sprintf("its %s tag was renewed %s ago", TagOwner, l.Age(now).Round(time.Second))})
 	}
