@@ -64,15 +64,16 @@ var commandExamples = map[string]string{
 // endpoint and credentials; plan and status change nothing, so no hooks or
 // probe).
 var notApplying = map[string][]string{
-	"sim":    {"profile", "region", "endpoint-url", "state-dir", "no-color", "plain", "no-metrics", "hook", "hook-timeout", "probe-dsn", "debug"},
+	"sim":    {"profile", "region", "endpoint-url", "state-dir", "no-color", "plain", "no-metrics", "hook", "hook-timeout", "probe-dsn", "debug", "db-dsn", "db-iam-user", "db-credentials", "db-endpoint", "require-db-checks", "max-transaction-age"},
 	"demo":   {"profile", "region", "endpoint-url", "hook", "hook-timeout", "probe-dsn"},
 	"plan":   {"plain", "hook", "hook-timeout", "probe-dsn", "no-metrics"},
-	"status": {"plain", "hook", "hook-timeout", "probe-dsn", "no-metrics"},
+	"status": {"plain", "hook", "hook-timeout", "probe-dsn", "no-metrics", "db-dsn", "db-iam-user", "db-credentials", "db-endpoint", "require-db-checks", "max-transaction-age"},
 	// iam-policy prints a document from the flags and calls nothing.
-	"iam-policy": {"plain", "hook", "hook-timeout", "probe-dsn", "no-metrics"},
+	// (--db-iam-user and --db-credentials add their permissions.)
+	"iam-policy": {"plain", "hook", "hook-timeout", "probe-dsn", "no-metrics", "db-dsn", "db-endpoint", "require-db-checks", "max-transaction-age"},
 	// completion only writes a script; the script passes the flags the
 	// operator typed to `rdsbg __complete` (completion.go).
-	"completion": {"profile", "region", "endpoint-url", "state-dir", "no-color", "plain", "no-metrics", "hook", "hook-timeout", "probe-dsn", "debug"},
+	"completion": {"profile", "region", "endpoint-url", "state-dir", "no-color", "plain", "no-metrics", "hook", "hook-timeout", "probe-dsn", "debug", "db-dsn", "db-iam-user", "db-credentials", "db-endpoint", "require-db-checks", "max-transaction-age"},
 }
 
 // decorateHelp adds the examples, the version and the help layout to every
@@ -241,12 +242,23 @@ func helpWidth() int {
 	return 80
 }
 
-// version is the module version and the VCS revision the binary was built
-// from, as the Go toolchain recorded them.
+// buildCommit may be stamped at link time (-ldflags "-X
+// main.buildCommit=<sha>") by a build that has no VCS information, e.g. one
+// made with -buildvcs=false, as .ci/run and some machines' GOFLAGS do.
+var buildCommit string
+
+// version is the module version and the commit the binary was built from,
+// as the Go toolchain recorded them (or as the link stamped them). Without
+// either it says so, rather than a bare "(devel)" a change ticket cannot
+// use (walkthrough (a)).
 func version() string {
 	info, ok := debug.ReadBuildInfo()
+	return versionOf(info, ok, buildCommit)
+}
+
+func versionOf(info *debug.BuildInfo, ok bool, stamped string) string {
 	if !ok {
-		return "(unknown version)"
+		return "(unknown version: the binary carries no build information)"
 	}
 	v := info.Main.Version
 	if v == "" {
@@ -265,7 +277,11 @@ func version() string {
 			when = s.Value
 		}
 	}
-	if rev != "" {
+	if rev == "" {
+		rev = stamped
+	}
+	switch {
+	case rev != "":
 		if len(rev) > 12 {
 			rev = rev[:12]
 		}
@@ -274,6 +290,8 @@ func version() string {
 			v += ", " + when
 		}
 		v += ")"
+	case v == "(devel)":
+		v += " (commit unknown: built without version control information; build in a git checkout with `go build -buildvcs=true`)"
 	}
 	return v + ", " + info.GoVersion
 }
@@ -295,7 +313,7 @@ func checkScenario(command, name string) error {
 // opens on it.
 func demoSource(scenario string) string {
 	switch scenario {
-	case sim.ScenarioRDSPostgresLegacy:
+	case sim.ScenarioRDSPostgresNative, sim.ScenarioRDSPostgresLegacy:
 		return "orders-db"
 	case sim.ScenarioRDSMySQLNative:
 		return "shop-db"

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"runtime/debug"
 	"strings"
 	"testing"
 
@@ -90,7 +91,7 @@ func TestDemoUnknownScenarioNamesTheCommandAndTheValidOnes(t *testing.T) {
 // AWS's option name, with the first version's name kept as an alias.
 func TestBlueGreenDeploymentNameAndItsAlias(t *testing.T) {
 	for _, flag := range []string{"--blue-green-deployment-name", "--deployment-name"} {
-		e := newCLIEnv(t, "rds-postgres-legacy-proxy")
+		e := newCLIEnv(t, "rds-postgres-native-proxy")
 		code, out, errOut := e.rdsbg(t, "plan", "--source", "orders-db", flag, "my-bgd")
 		if code != 0 || !strings.Contains(out, "--blue-green-deployment-name my-bgd") {
 			t.Fatalf("%s: exit %d\n%s\n%s", flag, code, out, errOut)
@@ -99,5 +100,26 @@ func TestBlueGreenDeploymentNameAndItsAlias(t *testing.T) {
 	_, out, _ := runHelp(t, "plan", "--help")
 	if strings.Contains(out, "--deployment-name string") {
 		t.Fatal("the alias is listed as a second flag")
+	}
+}
+
+// --version names a commit when the build recorded one (VCS stamping or
+// -ldflags -X main.buildCommit), and says plainly when it did not.
+func TestVersionNamesTheCommitOrSaysItIsUnknown(t *testing.T) {
+	stamped := &debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Version: "(devel)"},
+		Settings: []debug.BuildSetting{{Key: "vcs.revision", Value: "290152ae3c4d0123456789"}, {Key: "vcs.modified", Value: "true"}, {Key: "vcs.time", Value: "2026-12-07T16:00:00Z"}}}
+	for _, c := range []struct {
+		info *debug.BuildInfo
+		link string
+		want string
+	}{
+		{stamped, "", "(devel) (commit 290152ae3c4d+dirty, 2026-12-07T16:00:00Z), go1.26.8"},
+		{&debug.BuildInfo{GoVersion: "go1.26.8"}, "abcdef0123456789", "(devel) (commit abcdef012345), go1.26.8"},
+		{&debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Version: "v1.4.0"}}, "", "v1.4.0, go1.26.8"},
+		{&debug.BuildInfo{GoVersion: "go1.26.8"}, "", "(devel) (commit unknown: built without version control information; build in a git checkout with `go build -buildvcs=true`), go1.26.8"},
+	} {
+		if got := versionOf(c.info, true, c.link); got != c.want {
+			t.Errorf("versionOf: %q, want %q", got, c.want)
+		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/clock"
+	"github.com/rdsbg/rdsbg/awsclient/sim"
 	"github.com/rdsbg/rdsbg/steps"
 )
 
@@ -42,7 +43,7 @@ func enumValues() map[string][]string {
 		"upgrade-via":         {string(steps.UpgradeViaCreate), string(steps.UpgradeViaModify)},
 		"cleanup":             {string(steps.CleanupNone), string(steps.CleanupDeployment), string(steps.CleanupOldBlue)},
 		"until":               {steps.UntilReady},
-		"timings":             {"aws", "fast"},
+		"timings":             sim.TimingsProfiles(),
 		"scenario":            scenarios,
 		"target-storage-type": steps.StorageTypes,
 	}

@@ -53,7 +53,7 @@ func TestCompletionSourceListsInstancesAndClustersFromAWS(t *testing.T) {
 }
 
 func TestCompletionSourceOnAnInstanceScenario(t *testing.T) {
-	e := newCLIEnv(t, "rds-postgres-legacy-proxy")
+	e := newCLIEnv(t, "rds-postgres-native-proxy")
 	got, _ := e.complete(t, "--endpoint-url", e.endpoint, "--region", "us-east-1", "--source", "ord")
 	if len(got) != 1 || got[0] != "orders-db" {
 		t.Fatalf("rdsbg --source ord<TAB>: got %v, want [orders-db] (the replica is no source)", got)
@@ -73,8 +73,8 @@ func TestCompletionEnumFlags(t *testing.T) {
 		{[]string{"plan", "--upgrade-via", ""}, "create modify"},
 		{[]string{"run", "--cleanup", ""}, "none deployment old-blue"},
 		{[]string{"run", "--until", ""}, "ready"},
-		{[]string{"demo", "--timings", ""}, "aws fast"},
-		{[]string{"sim", "--scenario", ""}, "rds-postgres-legacy-proxy rds-mysql-native-proxy aurora-postgres-proxy aurora-global-proxy rds-mariadb-no-proxy"},
+		{[]string{"demo", "--timings", ""}, "aws aws-2025 fast"},
+		{[]string{"sim", "--scenario", ""}, "rds-postgres-native-proxy rds-postgres-legacy-proxy rds-mysql-native-proxy aurora-postgres-proxy aurora-global-proxy rds-mariadb-no-proxy"},
 		{[]string{"plan", "--target-storage-type", ""}, "gp2 gp3 io1 io2"},
 	} {
 		got, _ := e.complete(t, c.args...)

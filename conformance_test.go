@@ -202,6 +202,17 @@ func (c awsCLI) proxyFor(name, family string, target ...string) {
 	c.json(append([]string{"rds", "register-db-proxy-targets", "--db-proxy-name", name}, target...)...)
 }
 
+// oneTargetPerProxy fails the test unless the proxy lists its DB exactly
+// once: moto accepts a second registration of the same DB, which the
+// permission probe makes, reads back and undoes (issue 23).
+func (c awsCLI) oneTargetPerProxy(proxy, db string) {
+	c.t.Helper()
+	got := c.text("rds", "describe-db-proxy-targets", "--db-proxy-name", proxy, "--query", "Targets[?Type!='RDS_INSTANCE' || TrackedClusterId==null].RdsResourceId")
+	if n := strings.Count(got, db); n != 1 || strings.Count(strings.TrimSpace(got), "\t")+1 != 1 {
+		c.t.Errorf("%s must list %s exactly once after the run, lists %q", proxy, db, got)
+	}
+}
+
 // rdsbgJSON runs `rdsbg <args> --yes --output json` against the CLI's
 // endpoint with its clock ×30 (moto's blue/green is instant, so the
 // engine's stable reads, seconds apart, are the only wait) and returns
@@ -246,6 +257,7 @@ func TestConformanceRunAgainstMoto(t *testing.T) {
 	if !strings.Contains(targets, "shop-db") || !strings.Contains(targets, "AVAILABLE") {
 		t.Fatalf("proxy targets after the run: %q", targets)
 	}
+	cli.oneTargetPerProxy("shop-proxy", "shop-db")
 	names := cli.text("rds", "describe-db-instances", "--query", "DBInstances[].DBInstanceIdentifier")
 	if !strings.Contains(names, "shop-db") || strings.Contains(names, "shop-db-old1") {
 		t.Fatalf("want shop-db kept and shop-db-old1 deleted by --cleanup old-blue: %s", names)
@@ -302,6 +314,7 @@ func TestConformanceUpgradeRunAgainstMotoDegrades(t *testing.T) {
 			if v := cli.text("rds", "describe-db-instances", "--db-instance-identifier", "orders-db", "--query", "DBInstances[0].EngineVersion"); v != "15.8" {
 				t.Errorf("production after the run runs %q", v)
 			}
+			cli.oneTargetPerProxy("orders-proxy", "orders-db")
 		})
 	}
 }
@@ -333,6 +346,7 @@ func TestConformanceAuroraRunAgainstMotoChecksRenames(t *testing.T) {
 	if last == nil || last["type"] != "run-finished" {
 		t.Fatalf("no run-finished event: %s\nstderr: %s", tail(out, 3000), errOut)
 	}
+	cli.oneTargetPerProxy("ledger-proxy", "ledger-cluster")
 	if err == nil && last["outcome"] == "done" {
 		t.Logf("moto renamed the whole cluster: the run completed")
 		return
@@ -342,4 +356,41 @@ func TestConformanceAuroraRunAgainstMotoChecksRenames(t *testing.T) {
 		t.Fatalf("the run failed (%v, %s) but not in verify naming a member:\n%s", err, msg, tail(out, 4000))
 	}
 	t.Logf("verify named moto's wrong rename: %s", msg)
+}
+
+// Issue 23: moto accepts the permission probe's second registration of
+// the same DB (AWS refuses it). In auto mode (native regime, where nothing
+// else deregisters the proxy) and in a run that preflight blocks, the
+// probe reads the proxy back, removes the duplicate and registers the DB
+// once: every run leaves exactly one target per proxy, and a blocked run
+// says "nothing was changed" only after reading it back.
+func TestConformanceMotoProbeLeavesOneTargetPerProxy(t *testing.T) {
+	bin := buildRdsbg(t)
+	t.Run("auto", func(t *testing.T) {
+		cli := motoServer(t)
+		cli.json("rds", "create-db-instance", "--db-instance-identifier", "cart-db", "--engine", "mariadb", "--engine-version", "10.11.9",
+			"--db-instance-class", "db.t3.micro", "--master-username", "adm", "--master-user-password", "conformance-only",
+			"--allocated-storage", "20", "--backup-retention-period", "7")
+		cli.proxyFor("cart-proxy", "MYSQL", "--db-instance-identifiers", "cart-db")
+		out, errOut, err, last := cli.rdsbgJSON(bin, "run", "--source", "cart-db", "--proxy-mode", "auto", "--confirm", "cart-db")
+		if err != nil || last == nil || last["outcome"] != "done" {
+			t.Fatalf("rdsbg run: %v %v\nstderr: %s\n%s", err, last, errOut, tail(out, 3000))
+		}
+		if !strings.Contains(out, "accepted a second registration of cart-db") || !strings.Contains(out, "as before") {
+			t.Errorf("the probe must say what it found and undid:\n%s", tail(out, 4000))
+		}
+		cli.oneTargetPerProxy("cart-proxy", "cart-db")
+	})
+	t.Run("blocked", func(t *testing.T) {
+		cli := motoServer(t)
+		cli.json("rds", "create-db-instance", "--db-instance-identifier", "cart-db", "--engine", "mysql", "--engine-version", "8.0.39",
+			"--db-instance-class", "db.t3.micro", "--master-username", "adm", "--master-user-password", "conformance-only",
+			"--allocated-storage", "20", "--backup-retention-period", "0") // blue/green needs backups: preflight blocks
+		cli.proxyFor("cart-proxy", "MYSQL", "--db-instance-identifiers", "cart-db")
+		out, _, err, last := cli.rdsbgJSON(bin, "run", "--source", "cart-db", "--proxy-mode", "detach", "--confirm", "cart-db")
+		if err == nil || last == nil || last["outcome"] != "blocked" {
+			t.Fatalf("want a blocked run, got %v %v\n%s", err, last, tail(out, 3000))
+		}
+		cli.oneTargetPerProxy("cart-proxy", "cart-db")
+	})
 }

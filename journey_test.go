@@ -19,7 +19,7 @@ func TestCLIWrongConfirmMakesNoAWSCall(t *testing.T) {
 		{"resume", "--source", "orders-db", "--yes", "--confirm", "not-the-source"},
 		{"abort", "--source", "orders-db", "--yes", "--confirm", "not-the-source"},
 	} {
-		env := newCLIEnv(t, "rds-postgres-legacy-proxy")
+		env := newCLIEnv(t, "rds-postgres-native-proxy")
 		code, out, errOut := env.rdsbg(t, args...)
 		if code != steps.ExitUsage || !strings.Contains(errOut, "not-the-source") || !strings.Contains(errOut, "orders-db") {
 			t.Errorf("%v: exit %d\n%s%s", args, code, out, errOut)
@@ -28,7 +28,7 @@ func TestCLIWrongConfirmMakesNoAWSCall(t *testing.T) {
 			t.Errorf("%v: %d AWS calls before the confirmation was checked", args, n)
 		}
 	}
-	env := newCLIEnv(t, "rds-postgres-legacy-proxy")
+	env := newCLIEnv(t, "rds-postgres-native-proxy")
 	// The ARN names the source as well as its identifier does.
 	code, _, errOut := env.rdsbg(t, "plan", "--source", "orders-db")
 	if code != 0 {

@@ -31,11 +31,11 @@ import (
 	"github.com/rdsbg/rdsbg/ui"
 )
 
-// defaultDemoSpeed makes the default scenario's journey (about 31 minutes
-// of AWS time with the simulator's AWS timings: 17 of provisioning, two
-// proxy registrations of 5, a switchover of 38 s, cleanup) take about two
-// minutes to watch (117 s measured), with the critical section's timer
-// visible for a few seconds.
+// defaultDemoSpeed makes the default scenario's journey (rds-postgres-
+// native-proxy: about 17 minutes of AWS time with the simulator's AWS
+// timings, 16 of them provisioning, a switchover of 3 s, cleanup) take
+// about a minute and a half to watch; the legacy scenarios' detach
+// procedure (two proxy registrations of 5 minutes more) about two.
 const defaultDemoSpeed = 15
 
 // globalFlags are accepted by every subcommand (design.md §4).
@@ -56,6 +56,9 @@ type globalFlags struct {
 	// probeDSN (or RDSBG_PROBE_DSN) is the applications' connection string
 	// for the SQL probe. It holds a password: never print or journal it.
 	probeDSN string
+	// db are the database checks' flags (steps/dbchecks.go); db.DSN (or
+	// RDSBG_DB_DSN) holds a password: never print or journal it.
+	db steps.DBOptions
 	// hooks run at every step transition (steps/hooks.go).
 	hooks       []string
 	hookTimeout time.Duration
@@ -79,6 +82,16 @@ func (g globalFlags) probe() string {
 		return g.probeDSN
 	}
 	return os.Getenv(probe.EnvDSN)
+}
+
+// dbOptions are the database checks' flags, the DSN from --db-dsn or else
+// RDSBG_DB_DSN.
+func (g globalFlags) dbOptions() steps.DBOptions {
+	d := g.db
+	if d.DSN == "" {
+		d.DSN = os.Getenv(steps.EnvDBDSN)
+	}
+	return d
 }
 
 // metrics is the CloudWatch reader the engine samples, nil with
@@ -212,12 +225,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.err != nil {
-			fmt.Fprintln(stderr, "rdsbg:", ee.err)
+			fmt.Fprintln(stderr, "rdsbg:", sanitizeLines(ee.err.Error()))
 		}
 		return ee.code
 	}
 	// Cobra's own errors: unknown flags, commands, missing arguments.
-	fmt.Fprintln(stderr, "rdsbg:", err)
+	fmt.Fprintln(stderr, "rdsbg:", sanitizeLines(err.Error()))
 	fmt.Fprintln(stderr, "Run 'rdsbg --help' for usage.")
 	return steps.ExitUsage
 }
@@ -265,8 +278,21 @@ read), 2 bad usage or input, 3 preflight blocked (nothing changed), 4 cancelled,
 	pf.DurationVar(&g.hookTimeout, "hook-timeout", steps.DefaultHookTimeout, "how long one hook may run")
 	pf.BoolVar(&g.debug, "debug", false, "show the AWS SDK's own log lines (retries, credential warnings) on stderr")
 	pf.StringVar(&g.probeDSN, "probe-dsn", "", "connection string through the proxy for a SELECT 1 every 500 ms during the critical section (never echoed; prefer "+probe.EnvDSN+": a flag is visible to other users in ps)")
+	addDBFlags(pf, &g.db) // db_flags.go
 	addCreateFlags(root, &wiz)
+	addOwnershipFlags(root, &g, true) // the wizard asks --take-over's typed identifier itself
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError("%v (see --help)", err) })
+	// Hostile text never reaches a terminal raw (issue 20, B3): a --source
+	// carrying control or bidi characters is refused before anything else,
+	// quoted with its escapes shown.
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		if f := cmd.Flags().Lookup("source"); f != nil {
+			if err := checkSourceText(f.Value.String()); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 
 	root.AddCommand(
 		newDemoCommand(&g, stdin, stderr),
@@ -307,7 +333,7 @@ func newEnvironment(ctx context.Context, g globalFlags, clk clock.Clock) (*envir
 			return nil, usageError("--endpoint-url %q is not a URL: give one like http://127.0.0.1:4566", g.endpointURL)
 		}
 	}
-	stateDir, err := resolveStateDir(g.stateDir)
+	stateDir, err := stateDirPath(g.stateDir)
 	if err != nil {
 		return nil, err
 	}
@@ -368,30 +394,23 @@ func isLoopbackEndpoint(endpoint string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// resolveStateDir applies the default of design.md §5 and proves the
-// directory writable before anything else happens.
-func resolveStateDir(dir string) (string, error) {
-	if dir == "" {
-		if x := os.Getenv("XDG_STATE_HOME"); x != "" {
-			dir = filepath.Join(x, "rdsbg")
-		} else {
-			home, err := os.UserHomeDir()
-			if err != nil {
-				return "", usageError("cannot find a home directory for the journal: pass --state-dir DIR")
-			}
-			dir = filepath.Join(home, ".local", "state", "rdsbg")
-		}
+// stateDirPath applies the default of design.md §5. It does not prove the
+// directory writable: the engine does that before any change and, when a
+// proxy is empty, answers with the proxy's state read from AWS and the
+// command that restores it (docs/bad-input.md) instead of "pass
+// --state-dir" (issue 20, B10).
+func stateDirPath(dir string) (string, error) {
+	if dir != "" {
+		return dir, nil
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", usageError("state directory %s cannot be created (%v): pass a writable --state-dir", dir, err)
+	if x := os.Getenv("XDG_STATE_HOME"); x != "" {
+		return filepath.Join(x, "rdsbg"), nil
 	}
-	probe, err := os.CreateTemp(dir, ".write-test-*")
+	home, err := os.UserHomeDir()
 	if err != nil {
-		return "", usageError("state directory %s is not writable (%v): fix its permissions or pass --state-dir DIR", dir, err)
+		return "", usageError("cannot find a home directory for the journal: pass --state-dir DIR")
 	}
-	probe.Close()
-	os.Remove(probe.Name())
-	return dir, nil
+	return filepath.Join(home, ".local", "state", "rdsbg"), nil
 }
 
 // isTerminal reports whether both ends are a terminal, which the wizard needs.
@@ -410,6 +429,7 @@ func isTerminal(in io.Reader, out io.Writer) bool {
 // runInteractive opens the wizard on a terminal, or plain line mode with
 // --plain or without one. The UI renders on stderr so stdout stays for data.
 func runInteractive(ctx context.Context, env *environment, g globalFlags, opts steps.Options, mode, title string, stdin io.Reader, stderr io.Writer) error {
+	opts.DB = g.dbOptions()
 	cfg := ui.Config{
 		Backend:   env.backend(g, ""),
 		Clock:     env.clock,
@@ -497,9 +517,9 @@ against it through the real AWS SDK. Nothing leaves this machine.`,
 			return runInteractive(cmd.Context(), env, dg, steps.Options{}, "run", title, stdin, stderr)
 		},
 	}
-	cmd.Flags().StringVar(&scenario, "scenario", "rds-postgres-legacy-proxy", "simulator scenario: "+scenarioNames())
+	cmd.Flags().StringVar(&scenario, "scenario", sim.ScenarioRDSPostgresNative, "simulator scenario: "+scenarioNames())
 	cmd.Flags().Float64Var(&speed, "speed", defaultDemoSpeed, "how many times faster than real AWS the simulator runs")
-	cmd.Flags().StringVar(&timings, "timings", sim.TimingsAWS, "the simulator's durations: aws (AWS's documented or measured figures) or fast (compressed, for tests)")
+	cmd.Flags().StringVar(&timings, "timings", sim.TimingsAWS, "the simulator's durations: aws (AWS's documented or measured figures), aws-2025 (the same with the minute-long switchover AWS documented before 2026) or fast (compressed, for tests)")
 	return cmd
 }
 
@@ -542,13 +562,16 @@ func newSimCommand(stdout io.Writer) *cobra.Command {
 			if err != nil {
 				return usageError("--timings: %v", err)
 			}
-			simulator, err := sim.New(sim.Options{Scenario: scenario, Clock: clock.NewScaled(speed), Faults: faults, ProxyForwardTo: forward, Timings: &tm})
+			// Callers: a wizard on the wall clock asks CloudWatch for windows
+			// by it; the model answers them in its faster time (walkthrough D28).
+			clk := clock.NewScaled(speed)
+			simulator, err := sim.New(sim.Options{Scenario: scenario, Clock: clk, Callers: clk.Wall(), Faults: faults, ProxyForwardTo: forward, Timings: &tm})
 			if err != nil {
 				return usageError("%v", err)
 			}
 			defer simulator.Close()
-			for proxy := range forward {
-				fmt.Fprintf(stdout, "proxy %s: endpoint %s relays to %s while the proxy has a healthy target\n", proxy, simulator.ProxyAddress(proxy), forward[proxy])
+			for _, line := range simulator.ForwardLines() {
+				fmt.Fprintln(stdout, line)
 			}
 			ln, err := net.Listen("tcp", listen)
 			if err != nil {
@@ -574,11 +597,11 @@ func newSimCommand(stdout io.Writer) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8765", "address to listen on (port 0 picks a free one)")
-	cmd.Flags().StringToStringVar(&forward, "forward", nil, "PROXY=HOST:PORT: the proxy's endpoint relays to a real database while the proxy has a healthy target (for --probe-dsn)")
-	cmd.Flags().StringVar(&scenario, "scenario", "rds-postgres-legacy-proxy", "scenario: "+scenarioNames())
+	cmd.Flags().StringToStringVar(&forward, "forward", nil, "NAME=HOST:PORT: a proxy's endpoint relays to a real database while the proxy has a healthy target (for --probe-dsn); a DB instance or cluster is bound to it: its endpoint is the real server, and its proxies relay there (for the database checks)")
+	cmd.Flags().StringVar(&scenario, "scenario", sim.ScenarioRDSPostgresNative, "scenario: "+scenarioNames())
 	cmd.Flags().Float64Var(&speed, "speed", 1, "how many times faster than real AWS the simulator runs")
 	cmd.Flags().StringVar(&faultsFile, "faults", "", "JSON file of faults to inject (format: docs/simulator.md)")
-	cmd.Flags().StringVar(&timings, "timings", sim.TimingsAWS, "durations: aws (AWS's documented or measured figures, sources in docs/simulator.md) or fast (compressed, for tests)")
+	cmd.Flags().StringVar(&timings, "timings", sim.TimingsAWS, "durations: aws (AWS's documented or measured figures, sources in docs/simulator.md), aws-2025 (the same with the minute-long switchover AWS documented before 2026) or fast (compressed, for tests)")
 	return cmd
 }
 
@@ -656,6 +679,7 @@ func headlessSink(output string, stdout io.Writer) (steps.Sink, error) {
 // runHeadless runs the engine in mode (run, resume, abort) with the
 // --yes/--confirm approver.
 func runHeadless(ctx context.Context, g globalFlags, opts steps.Options, yes bool, confirm, output, until, mode string, stdout io.Writer) error {
+	opts.DB = g.dbOptions()
 	sink, err := headlessSink(output, stdout)
 	if err != nil {
 		return err
@@ -769,7 +793,7 @@ func headlessOrInteractive(ctx context.Context, g globalFlags, opts steps.Option
 // runs waiting for the operator are listed on w first (paused ready, with
 // age, lag and green's classes), so a choice is an informed one.
 func unfinishedSource(stateDirFlag string, w io.Writer) (string, error) {
-	dir, err := resolveStateDir(stateDirFlag)
+	dir, err := stateDirPath(stateDirFlag)
 	if err != nil {
 		return "", err
 	}
@@ -856,4 +880,25 @@ func newAbortCommand(g *globalFlags, stdin io.Reader, stdout, stderr io.Writer) 
 	addApprovalFlags(cmd, &yes, &confirm, &output, "headless: ")
 	addOwnershipFlags(cmd, g, false)
 	return cmd
+}
+
+// checkSourceText refuses a --source that carries terminal control: C0
+// and C1 controls, DEL and the bidi overrides and isolates no RDS
+// identifier or ARN can hold. The message shows it with its escapes.
+func checkSourceText(source string) error {
+	if awsclient.Sanitize(source) == source {
+		return nil
+	}
+	return usageError("--source %q carries control or direction characters that no RDS identifier or ARN holds: pass the DB instance or cluster identifier (e.g. orders-db); nothing was changed", source)
+}
+
+// sanitizeLines makes a message safe for the terminal line by line: the
+// newlines rdsbg writes itself (lists of commands) stay, anything else
+// that could move the cursor or forge a line is escaped.
+func sanitizeLines(msg string) string {
+	lines := strings.Split(msg, "\n")
+	for i, l := range lines {
+		lines[i] = awsclient.Sanitize(l)
+	}
+	return strings.Join(lines, "\n")
 }

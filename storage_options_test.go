@@ -10,7 +10,7 @@ import (
 // plan shows the storage options as rows and on the create line, in the
 // AWS CLI's own flag names.
 func TestCLIPlanShowsStorageOptions(t *testing.T) {
-	env := newCLIEnv(t, "rds-postgres-legacy-proxy")
+	env := newCLIEnv(t, "rds-postgres-native-proxy")
 	code, out, errOut := env.rdsbg(t, "plan", "--source", "orders-db", "--target-storage-type", "gp3",
 		"--target-allocated-storage", "400", "--target-iops", "12000", "--target-storage-throughput", "500")
 	if code != 0 {
@@ -36,11 +36,11 @@ func TestCLIStorageOptionsRefused(t *testing.T) {
 		mention  string
 		noCalls  bool
 	}{
-		{"rds-postgres-legacy-proxy", []string{"--source", "orders-db", "--target-storage-type", "gp4"}, "--target-storage-type \"gp4\"", true},
-		{"rds-postgres-legacy-proxy", []string{"--source", "orders-db", "--target-iops", "-5"}, "--target-iops -5", true},
-		{"rds-postgres-legacy-proxy", []string{"--source", "orders-db", "--target-storage-type", "io1", "--target-storage-throughput", "500"}, "--target-storage-throughput applies to gp3", true},
-		{"rds-postgres-legacy-proxy", []string{"--source", "orders-db", "--target-storage-type", "gp2", "--target-iops", "3000"}, "--target-iops does not apply to gp2", true},
-		{"rds-postgres-legacy-proxy", []string{"--source", "orders-db", "--target-iops", "many"}, "--target-iops", true},
+		{"rds-postgres-native-proxy", []string{"--source", "orders-db", "--target-storage-type", "gp4"}, "--target-storage-type \"gp4\"", true},
+		{"rds-postgres-native-proxy", []string{"--source", "orders-db", "--target-iops", "-5"}, "--target-iops -5", true},
+		{"rds-postgres-native-proxy", []string{"--source", "orders-db", "--target-storage-type", "io1", "--target-storage-throughput", "500"}, "--target-storage-throughput applies to gp3", true},
+		{"rds-postgres-native-proxy", []string{"--source", "orders-db", "--target-storage-type", "gp2", "--target-iops", "3000"}, "--target-iops does not apply to gp2", true},
+		{"rds-postgres-native-proxy", []string{"--source", "orders-db", "--target-iops", "many"}, "--target-iops", true},
 		{"aurora-postgres-proxy", []string{"--source", "ledger-cluster", "--target-iops", "3000"}, "--target-iops applies to RDS DB instances only, and ledger-cluster is an Aurora cluster", false},
 		{"aurora-postgres-proxy", []string{"--source", "ledger-cluster", "--target-allocated-storage", "500"}, "--target-allocated-storage applies to RDS DB instances only", false},
 	} {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/rds/types"
 	"github.com/aws/smithy-go"
@@ -84,12 +85,11 @@ var (
 	}
 )
 
-// Unmodeled codes, which the SDK returns as smithy.GenericAPIError.
+// Unmodeled codes, which the SDK returns as smithy.GenericAPIError. The
+// throttle codes are the SDK retryer's own (retry.DefaultThrottleErrorCodes,
+// kindOfCode), so that what rdsbg calls throttling is what the SDK backs
+// off from.
 var codeKinds = map[string]ErrorKind{
-	"Throttling":                  KindThrottled,
-	"ThrottlingException":         KindThrottled,
-	"RequestLimitExceeded":        KindThrottled,
-	"TooManyRequestsException":    KindThrottled,
 	"AccessDenied":                KindAccessDenied,
 	"AccessDeniedException":       KindAccessDenied,
 	"UnauthorizedOperation":       KindAccessDenied,
@@ -156,6 +156,9 @@ func Classify(err error) ErrorKind {
 func kindOfCode(code string) ErrorKind {
 	if k, ok := codeKinds[code]; ok {
 		return k
+	}
+	if _, ok := retry.DefaultThrottleErrorCodes[code]; ok {
+		return KindThrottled
 	}
 	switch {
 	case strings.Contains(code, "NotFound"):

@@ -43,6 +43,12 @@ func TestClassifyWireCodes(t *testing.T) {
 		{400, "SourceDatabaseNotSupportedFault", KindOther},
 		{400, "Throttling", KindThrottled},
 		{400, "ThrottlingException", KindThrottled},
+		// Every code the SDK's retryer backs off from is throttling here too
+		// (retry.DefaultThrottleErrorCodes), not a hand-kept subset.
+		{400, "RequestLimitExceeded", KindThrottled},
+		{400, "TooManyRequestsException", KindThrottled},
+		{400, "RequestThrottled", KindThrottled},
+		{503, "SlowDown", KindThrottled},
 		{500, "InternalFailure", KindServerError}, // a 5xx is the server's failure (issue 15)
 	}
 	for _, tc := range cases {

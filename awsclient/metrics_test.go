@@ -25,7 +25,7 @@ func valueAt(t *testing.T, s MetricSeries, at time.Time) float64 {
 }
 
 func TestMetricsConnectionsDropWhileTheProxyHasNoTarget(t *testing.T) {
-	h := newSimHarness(t, sim.ScenarioRDSPostgresLegacy)
+	h := newSimHarness(t, sim.ScenarioRDSPostgresNative)
 	ctx := context.Background()
 	c := h.client
 	t0 := h.clock.Now() // 23:00:00, a period boundary
@@ -89,7 +89,7 @@ func TestMetricsConnectionsDropWhileTheProxyHasNoTarget(t *testing.T) {
 }
 
 func TestMetricsGreenLagIsHighFirstThenFalls(t *testing.T) {
-	h := newSimHarness(t, sim.ScenarioRDSPostgresLegacy)
+	h := newSimHarness(t, sim.ScenarioRDSPostgresNative)
 	ctx := context.Background()
 	c := h.client
 	t0 := h.clock.Now()
@@ -148,7 +148,7 @@ func TestMetricsLagRisesDuringTheUpgrade(t *testing.T) {
 	// DB_ENGINE_VERSION_UPGRADE stands out.
 	tm := simtest.FastTimings()
 	tm.LagCatchUp = 5 * time.Second
-	s := simtest.NewServer(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy, Clock: clock.NewVirtual(testStart), Seed: 1, Timings: tm})
+	s := simtest.NewServer(t, sim.Options{Scenario: sim.ScenarioRDSPostgresNative, Clock: clock.NewVirtual(testStart), Seed: 1, Timings: tm})
 	clk := s.Clock
 	c := wireClient(t, s.HTTP, clk, nil, 0)
 	ctx := context.Background()
@@ -181,7 +181,7 @@ func TestMetricsLagRisesDuringTheUpgrade(t *testing.T) {
 }
 
 func TestMetricsRejectsBadRequestsBeforeSending(t *testing.T) {
-	h := newSimHarness(t, sim.ScenarioRDSPostgresLegacy)
+	h := newSimHarness(t, sim.ScenarioRDSPostgresNative)
 	now := h.clock.Now()
 	q := ProxyConnectionQueries("orders-proxy")
 	if _, err := h.client.GetMetricSeries(context.Background(), q, now, now.Add(-time.Minute), time.Minute); err == nil {
@@ -197,5 +197,68 @@ func TestMetricsRejectsBadRequestsBeforeSending(t *testing.T) {
 	_, err := h.client.GetMetricSeries(context.Background(), q, now.Add(-48*time.Hour), now, time.Minute)
 	if err == nil || errorCode(err) != "InvalidParameterCombination" {
 		t.Errorf("48 h at 1 min: err = %v, want InvalidParameterCombination", err)
+	}
+}
+
+// wallCaller is a caller on the wall clock beside a model that runs speed
+// times faster from origin (clock.Wall of a clock.Scaled), over the test's
+// virtual clock.
+type wallCaller struct {
+	model  *clock.Virtual
+	origin time.Time
+	speed  float64
+}
+
+func (w wallCaller) Now() time.Time { return w.CallerAt(w.model.Now()) }
+func (w wallCaller) ModelAt(t time.Time) time.Time {
+	return w.origin.Add(time.Duration(float64(t.Sub(w.origin)) * w.speed))
+}
+func (w wallCaller) CallerAt(m time.Time) time.Time {
+	return w.origin.Add(time.Duration(float64(m.Sub(w.origin)) / w.speed))
+}
+func (w wallCaller) Speed() float64 { return w.speed }
+
+// Walkthrough D28: `rdsbg sim --speed 60` with a wizard on the wall clock.
+// The wizard asks CloudWatch for its last minutes by its own clock; the
+// simulator reads that window in the model's time (60 times longer) and
+// answers with the wizard's timestamps, so an outage that just happened in
+// the model shows, instead of a window far in the model's past.
+func TestMetricsWindowsOfAWallClockCallerAreReadInModelTime(t *testing.T) {
+	for _, mapped := range []bool{true, false} {
+		clk := clock.NewVirtual(testStart)
+		caller := wallCaller{model: clk, origin: testStart, speed: 60}
+		o := sim.Options{Scenario: sim.ScenarioRDSPostgresNative, Clock: clk, Seed: 1}
+		if mapped {
+			o.Callers = caller
+		}
+		s := simtest.NewServer(t, o)
+		c := wireClient(t, s.HTTP, s.Clock, nil, 0)
+		ctx := context.Background()
+		clk.Advance(30 * time.Minute) // 30 s of the caller's time
+		if err := c.DeregisterTargets(ctx, "orders-proxy", TargetRef{InstanceID: "orders-db"}); err != nil {
+			t.Fatal(err)
+		}
+		clk.Advance(10 * time.Minute)
+		now := caller.Now() // the wizard's clock: 40 s after the start
+		q := []MetricQuery{{Name: MetricClientConnections, DimensionName: DimensionProxyName, DimensionValue: "orders-proxy", Stat: "Minimum"}}
+		series, err := c.GetMetricSeries(ctx, q, now.Add(-5*time.Minute), now, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		last, ok := series[0].Last()
+		if !mapped {
+			// The window lies before the model began: nothing, or the
+			// load before the deregistration — never the outage.
+			if ok && last.Value == 0 {
+				t.Errorf("unmapped: the caller's window cannot see the model's outage: %+v", series[0].Points)
+			}
+			continue
+		}
+		if !ok || last.Value != 0 {
+			t.Fatalf("mapped: the caller's last minute must show the proxy's empty 10 model minutes (Minimum 0): %+v", series[0].Points)
+		}
+		if last.Time.After(now) || !last.Time.After(now.Add(-5*time.Minute)) {
+			t.Errorf("the answer's timestamps must be the caller's: %s, caller now %s", last.Time, now)
+		}
 	}
 }

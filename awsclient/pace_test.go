@@ -98,7 +98,7 @@ func (r *requestClock) RoundTrip(req *http.Request) (*http.Response, error) {
 // never put more than MaxRequestsPerSecond requests in one second.
 func TestClientStaysUnderTheRequestCeiling(t *testing.T) {
 	simtest.IsolateAWSEnv(t)
-	s := simtest.NewServer(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy, Clock: clock.NewVirtual(testStart), Seed: 1,
+	s := simtest.NewServer(t, sim.Options{Scenario: sim.ScenarioRDSPostgresNative, Clock: clock.NewVirtual(testStart), Seed: 1,
 		Faults: []sim.Fault{{LatencyMS: 20}, {Operation: "DescribeDBInstances", ThrottleRate: 0.3}}})
 	clk := s.Clock
 	rc := &requestClock{next: s.HTTPClient().Transport, clock: clk}

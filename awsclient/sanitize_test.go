@@ -47,7 +47,7 @@ func unsafeText(s string) (rune, bool) {
 // program as one harmless line: in err.Error(), in Inspect and in the call
 // log.
 func TestRDSErrorMessageIsSanitizedWhereItEnters(t *testing.T) {
-	h := newSimHarness(t, sim.ScenarioRDSPostgresLegacy)
+	h := newSimHarness(t, sim.ScenarioRDSPostgresNative)
 	h.sim.AddFault(sim.Fault{Operation: "DescribeDBInstances", Code: "InvalidParameterValue",
 		Message: "bad\n\rrdsbg: done\x1b[2J\x1b[31mred\u009b0m\u202eevil"})
 	_, err := h.client.DescribeInstance(context.Background(), "orders-db")
@@ -80,7 +80,7 @@ func TestRDSErrorMessageIsSanitizedWhereItEnters(t *testing.T) {
 // A CloudWatch error (smithy-rpcv2-cbor, another protocol) is sanitized
 // the same way.
 func TestCloudWatchErrorIsSanitized(t *testing.T) {
-	h := newSimHarness(t, sim.ScenarioRDSPostgresLegacy)
+	h := newSimHarness(t, sim.ScenarioRDSPostgresNative)
 	h.sim.AddFault(sim.Fault{Operation: "GetMetricData", Code: "InvalidParameterValue", Message: "metric\x1b]52;c;cm0gLXJmIH4=\x07gone\n"})
 	t0 := h.clock.Now()
 	h.clock.Advance(5 * time.Minute)

@@ -233,7 +233,7 @@ func TestSimFullRunRDSMySQLNative(t *testing.T) {
 }
 
 func TestSimProxyRegisterAndDeregister(t *testing.T) {
-	h := newSimHarness(t, "rds-postgres-legacy-proxy")
+	h := newSimHarness(t, "rds-postgres-native-proxy")
 	ctx := context.Background()
 	c := h.client
 

@@ -3,7 +3,6 @@ package awsclient
 import (
 	"context"
 	"sort"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
@@ -66,9 +65,10 @@ func sortedTagKeys(m map[string]string) []string {
 // not return it, so it is built from the source's ARN (same partition,
 // Region and account). "" when sourceARN is not an ARN.
 func DeploymentARN(sourceARN, deploymentID string) string {
-	parts := strings.SplitN(sourceARN, ":", 6)
-	if len(parts) < 6 || parts[0] != "arn" || deploymentID == "" {
+	a, ok := ParseRDSARN(sourceARN)
+	if !ok || deploymentID == "" {
 		return ""
 	}
-	return strings.Join(parts[:5], ":") + ":deployment:" + deploymentID
+	a.Type, a.Name = "deployment", deploymentID
+	return a.String()
 }

@@ -10,7 +10,7 @@ import (
 // proxies and deployments keep their tags, the documented limits are
 // refused with InvalidParameterValue, and every change is a mutation.
 func TestTagsOnProxiesAndDeployments(t *testing.T) {
-	h := newSimHarness(t, "rds-postgres-legacy-proxy")
+	h := newSimHarness(t, "rds-postgres-native-proxy")
 	ctx := context.Background()
 	c := h.client
 	proxies, err := c.ListProxies(ctx)
@@ -91,5 +91,26 @@ func TestTagsOnProxiesAndDeployments(t *testing.T) {
 	want := []string{"AddTagsToResource " + px.ARN, "RemoveTagsFromResource " + px.ARN, "AddTagsToResource " + px.ARN, "AddTagsToResource " + depARN}
 	if strings.Join(tagOps, "\n") != strings.Join(want, "\n") {
 		t.Errorf("mutation log:\n%s\nwant:\n%s", strings.Join(tagOps, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// ARNs are parsed with the SDK's aws/arn: partition, Region and account
+// carry over to the deployment's ARN, and anything that is not an RDS ARN
+// with a type and a name is refused.
+func TestParseRDSARN(t *testing.T) {
+	a, ok := ParseRDSARN("arn:aws-cn:rds:cn-north-1:123456789012:cluster:ledger-cluster")
+	if !ok || a.Partition != "aws-cn" || a.Region != "cn-north-1" || a.Account != "123456789012" || a.Type != "cluster" || a.Name != "ledger-cluster" {
+		t.Fatalf("parsed %+v %v", a, ok)
+	}
+	if got := DeploymentARN(a.String(), "bgd-0123456789abcdef"); got != "arn:aws-cn:rds:cn-north-1:123456789012:deployment:bgd-0123456789abcdef" {
+		t.Fatalf("DeploymentARN %s", got)
+	}
+	for _, bad := range []string{"orders-db", "arn:aws:ec2:us-east-1:123456789012:instance/i-1", "arn:aws:rds:us-east-1:123456789012:db", "arn:aws:rds:us-east-1:123456789012:db:", "arn:aws:rds"} {
+		if _, ok := ParseRDSARN(bad); ok {
+			t.Errorf("%q accepted", bad)
+		}
+		if DeploymentARN(bad, "bgd-x") != "" {
+			t.Errorf("DeploymentARN(%q) must be empty", bad)
+		}
 	}
 }

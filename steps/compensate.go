@@ -332,6 +332,7 @@ func (r *run) dropGoneProxies(ctx context.Context) error {
 	if !w.Known() {
 		return &errWorldUnknown{what: w.Unknown, err: w.Err()}
 	}
+	r.world = &w // switchoverDone asks it when the deployment is gone
 	var kept []ProxyRegistration
 	var gone []string
 	for _, reg := range r.proxies {
@@ -461,6 +462,7 @@ func (r *run) rollback(ctx context.Context) error {
 			if _, err := r.api.DeleteDeployment(cctx, dep.ID, true); err != nil && awsclient.Classify(err) != awsclient.KindNotFound {
 				return fmt.Errorf("delete deployment %s: %w", dep.ID, err)
 			}
+			r.leaseGone() // the lease goes with the deployment (lease.go)
 		}
 	}
 	// Registered as soon as AWS accepts it, not after the deletion

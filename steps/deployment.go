@@ -25,6 +25,13 @@ func (r *run) switchoverDone(dep *awsclient.Deployment) bool {
 		return true
 	}
 	known := len(r.names.oldBlue) > 0 || r.prior.Steps[StepSwitchover] == StepStateDone
+	if !known && (dep == nil || dep.Status == "DELETING") && r.world != nil {
+		// No deployment object to say it: AWS's resource ids do (the
+		// world view), whoever switched over.
+		if s, ok := r.world.SwitchedOver(); ok {
+			known = s
+		}
+	}
 	return known && (dep == nil || dep.Status == "DELETING")
 }
 

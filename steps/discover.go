@@ -25,10 +25,18 @@ type Discovery struct {
 	// Source the -oldN one), so matching both finds a deployment in any
 	// phase without guessing -oldN names.
 	Deployments []awsclient.Deployment `json:"deployments,omitempty"`
-	Identity    awsclient.Identity     `json:"identity"`
-	// Detached: proxies tagged rdsbg:detached for the source (proxy_tags.go).
-	// One with no target is in Proxies too: it belongs to the topology.
+	// DeploymentNames are the names of every deployment in the account
+	// and Region: a default name that is taken gets a suffix (prepare.go).
+	DeploymentNames []string           `json:"-"`
+	Identity        awsclient.Identity `json:"identity"`
+	// Detached: proxies tagged rdsbg:detached for the source (proxy_tags.go),
+	// or empty and listed by rdsbg's deployment for the source. One with
+	// no target is in Proxies too: it belongs to the topology.
 	Detached []DetachedProxy `json:"detached_proxies,omitempty"`
+	// Untrusted: empty proxies whose rdsbg:detached tag names the source
+	// but does not agree with AWS (another engine family, not listed by
+	// the source's deployment): said, never acted on.
+	Untrusted []string `json:"untrusted_tags,omitempty"`
 }
 
 // Kinds of Source.
@@ -62,25 +70,24 @@ func parseSource(input, region, account string) (sourceRef, error) {
 		}
 		return sourceRef{ID: s}, nil
 	}
-	// arn:<partition>:rds:<region>:<account>:<type>:<name>
-	parts := strings.SplitN(s, ":", 7)
-	if len(parts) != 7 || parts[2] != "rds" || parts[6] == "" {
+	a, ok := awsclient.ParseRDSARN(s)
+	if !ok {
 		return sourceRef{}, usageError(input, "%s is not an RDS DB instance or cluster ARN (expected arn:aws:rds:<region>:<account>:db:<id> or …:cluster:<id>)", input)
 	}
-	ref := sourceRef{ID: parts[6]}
-	switch parts[5] {
+	ref := sourceRef{ID: a.Name}
+	switch a.Type {
 	case "db":
 		ref.Kind = KindInstance
 	case "cluster":
 		ref.Kind = KindCluster
 	default:
-		return sourceRef{}, usageError(input, "%s names an RDS %s, not a DB instance or cluster: pass the database's identifier or ARN", input, parts[5])
+		return sourceRef{}, usageError(input, "%s names an RDS %s, not a DB instance or cluster: pass the database's identifier or ARN", input, a.Type)
 	}
-	if region != "" && !strings.EqualFold(parts[3], region) {
-		return sourceRef{}, usageError(input, "%s is in Region %s but rdsbg is talking to %s: pass --region %s", input, parts[3], region, parts[3])
+	if region != "" && !strings.EqualFold(a.Region, region) {
+		return sourceRef{}, usageError(input, "%s is in Region %s but rdsbg is talking to %s: pass --region %s", input, a.Region, region, a.Region)
 	}
-	if account != "" && parts[4] != account {
-		return sourceRef{}, usageError(input, "%s belongs to account %s but the credentials are for account %s: blue/green works within one account; use a profile for %s", input, parts[4], account, parts[4])
+	if account != "" && a.Account != account {
+		return sourceRef{}, usageError(input, "%s belongs to account %s but the credentials are for account %s: blue/green works within one account; use a profile for %s", input, a.Account, account, a.Account)
 	}
 	return ref, nil
 }
@@ -135,19 +142,73 @@ func Discover(ctx context.Context, api awsclient.API, source string) (Discovery,
 	d.Source.Region = api.Region()
 	d.Source.Account = ident.Account
 
-	if err := discoverProxies(ctx, api, &d); err != nil {
-		return d, err
-	}
+	// The deployments first: an rdsbg deployment's tags name the run's
+	// proxies, which tells an emptied proxy of the topology from another
+	// application's (discoverProxies).
 	deps, err := api.ListDeployments(ctx, "")
 	if err != nil {
 		return d, fmt.Errorf("list blue/green deployments: %w", err)
 	}
 	for _, dep := range deps {
+		d.DeploymentNames = append(d.DeploymentNames, dep.Name)
 		if strings.EqualFold(dep.Source, d.Source.ARN) || strings.EqualFold(dep.Target, d.Source.ARN) {
 			d.Deployments = append(d.Deployments, dep)
 		}
 	}
+	if err := discoverProxies(ctx, api, &d); err != nil {
+		return d, err
+	}
 	return d, nil
+}
+
+// rdsbgDeployment is the source's live deployment that rdsbg made (its
+// rdsbg:source tag names the source), nil when there is none.
+func (d Discovery) rdsbgDeployment() *awsclient.Deployment {
+	for i := range d.Deployments {
+		dep := &d.Deployments[i]
+		if dep.Status != "DELETING" && strings.EqualFold(dep.Tags[TagSource], d.Source.ID) {
+			return dep
+		}
+	}
+	return nil
+}
+
+// proxyFamily is the RDS Proxy engine family an engine belongs to.
+func proxyFamily(engine string) string {
+	switch {
+	case strings.Contains(engine, "postgres"):
+		return "POSTGRESQL"
+	case strings.Contains(engine, "sqlserver"):
+		return "SQLSERVER"
+	}
+	return "MYSQL"
+}
+
+// trustDetachedTag says whether an rdsbg:detached tag naming the source
+// is consistent with AWS (issue 20: a tag authorizes nothing by itself):
+// the proxy is of the source's engine family, and when rdsbg's deployment
+// for the source exists, that deployment lists the proxy and the tag's run
+// is the deployment's. why says what does not match.
+func (d Discovery) trustDetachedTag(p awsclient.Proxy, tag DetachedTag) (ok bool, why string) {
+	if p.EngineFamily != "" && !strings.EqualFold(p.EngineFamily, proxyFamily(d.Source.Engine)) {
+		return false, fmt.Sprintf("the proxy's engine family is %s, and %s runs %s", p.EngineFamily, d.Source.ID, d.Source.Engine)
+	}
+	if !strings.EqualFold(tag.Target, d.Source.ID) {
+		return false, fmt.Sprintf("the tag says it served %s, not %s", tag.Target, d.Source.ID)
+	}
+	if dep := d.rdsbgDeployment(); dep != nil {
+		listed := false
+		for _, name := range strings.Fields(dep.Tags[TagProxies]) {
+			listed = listed || strings.EqualFold(name, p.Name)
+		}
+		if !listed {
+			return false, fmt.Sprintf("deployment %s, which rdsbg made for %s, lists its proxies as %q", dep.ID, d.Source.ID, dep.Tags[TagProxies])
+		}
+		if run := dep.Tags[TagRun]; run != "" && tag.Run != "" && run != tag.Run {
+			return false, fmt.Sprintf("the tag names run %s, but deployment %s was made by run %s", tag.Run, dep.ID, run)
+		}
+	}
+	return true, ""
 }
 
 // refuseNonPrimaryInstance turns a replica or an Aurora member into an
@@ -225,7 +286,37 @@ func discoverProxies(ctx context.Context, api awsclient.API, d *Discovery) error
 			return fmt.Errorf("read the tags of proxy %s (rdsbg keeps which proxies it emptied there; the credentials need rds:ListTagsForResource): %w", p.Name, err)
 		}
 		tagged = tagged && strings.EqualFold(tag.Source, d.Source.ID)
-		if tagged {
+		if tagged && len(targets) == 0 {
+			ok, why := d.trustDetachedTag(p, tag)
+			if ok && d.rdsbgDeployment() == nil {
+				// Consistent, but nothing else in AWS says the proxy is the
+				// source's: only `resume --source --confirm` acts on it
+				// (restoreWithoutJournal), never a run's plan.
+				d.Detached = append(d.Detached, DetachedProxy{Proxy: p.Name, ARN: p.ARN, Tag: tag, Uncorroborated: true})
+				d.ProxyInfo = append(d.ProxyInfo, p)
+				continue
+			}
+			if !ok {
+				// Not of the topology on the tag's word alone: said, not acted on.
+				d.Untrusted = append(d.Untrusted, fmt.Sprintf("proxy %s carries %s naming %s, but %s: rdsbg does not register %s with it on the tag's word (check who tagged it: aws rds list-tags-for-resource --resource-name %s)",
+					p.Name, TagDetached, d.Source.ID, why, d.Source.ID, p.ARN))
+				continue
+			}
+		}
+		if !tagged && len(targets) == 0 {
+			// No tag (removed, or never written), but rdsbg's deployment for
+			// the source lists the proxy: its own record of the run's
+			// proxies (X9).
+			if dep := d.rdsbgDeployment(); dep != nil && len(mine) == 0 && strings.EqualFold(p.EngineFamily, proxyFamily(d.Source.Engine)) {
+				for _, name := range strings.Fields(dep.Tags[TagProxies]) {
+					if strings.EqualFold(name, p.Name) {
+						tag = DetachedTag{TargetKind: d.Source.Kind, Target: d.Source.ID, Source: d.Source.ID, Run: dep.Tags[TagRun]}
+						tagged = true
+						d.Detached = append(d.Detached, DetachedProxy{Proxy: p.Name, ARN: p.ARN, Tag: tag, FromDeployment: dep.ID})
+					}
+				}
+			}
+		} else if tagged {
 			d.Detached = append(d.Detached, DetachedProxy{Proxy: p.Name, ARN: p.ARN, Tag: tag, Registered: len(mine) > 0})
 		}
 		if len(mine) == 0 && !(tagged && len(targets) == 0) {

@@ -11,7 +11,7 @@ import (
 )
 
 func TestDiscoverRDSInstanceWithReplicaAndProxy(t *testing.T) {
-	env := newSimEnv(t, sim.ScenarioRDSPostgresLegacy)
+	env := newSimEnv(t, sim.ScenarioRDSPostgresNative)
 	for _, source := range []string{"orders-db", "ORDERS-DB", "arn:aws:rds:us-east-1:123456789012:db:orders-db"} {
 		d := env.discover(t, source)
 		if d.Source.Kind != KindInstance || d.Source.ID != "orders-db" || d.Instance == nil || d.Cluster != nil {
@@ -107,16 +107,16 @@ func TestDiscoverRefusesBadSources(t *testing.T) {
 		scenario, source string
 		phrases          []string
 	}{
-		{sim.ScenarioRDSPostgresLegacy, "orders-db-replica-1", []string{"orders-db-replica-1 is a read replica of orders-db: pass --source orders-db"}},
+		{sim.ScenarioRDSPostgresNative, "orders-db-replica-1", []string{"orders-db-replica-1 is a read replica of orders-db: pass --source orders-db"}},
 		{sim.ScenarioAuroraPostgres, "ledger-instance-2", []string{"ledger-instance-2 is a member instance of DB cluster ledger-cluster: pass --source ledger-cluster"}},
-		{sim.ScenarioRDSPostgresLegacy, "nope-db", []string{"nope-db", "rdsbg", "describe-db-instances"}},
-		{sim.ScenarioRDSPostgresLegacy, "arn:aws:rds:us-east-1:123456789012:db:nope-db", []string{"DB instance nope-db not found", "describe-db-instances"}},
+		{sim.ScenarioRDSPostgresNative, "nope-db", []string{"nope-db", "rdsbg", "describe-db-instances"}},
+		{sim.ScenarioRDSPostgresNative, "arn:aws:rds:us-east-1:123456789012:db:nope-db", []string{"DB instance nope-db not found", "describe-db-instances"}},
 		{sim.ScenarioAuroraPostgres, "arn:aws:rds:us-east-1:123456789012:cluster:nope-cluster", []string{"DB cluster nope-cluster not found", "describe-db-clusters"}},
-		{sim.ScenarioRDSPostgresLegacy, "arn:aws:rds:eu-west-1:123456789012:db:orders-db", []string{"arn:aws:rds:eu-west-1:123456789012:db:orders-db", "Region eu-west-1", "--region eu-west-1"}},
-		{sim.ScenarioRDSPostgresLegacy, "arn:aws:rds:us-east-1:999999999999:db:orders-db", []string{"account 999999999999", "123456789012"}},
-		{sim.ScenarioRDSPostgresLegacy, "arn:aws:rds:us-east-1:123456789012:db-proxy:prx-0123", []string{"db-proxy", "not a DB instance or cluster"}},
-		{sim.ScenarioRDSPostgresLegacy, "arn:aws:s3:::bucket", []string{"arn:aws:s3:::bucket", "not an RDS"}},
-		{sim.ScenarioRDSPostgresLegacy, "orders db", []string{"orders db", "neither a DB identifier nor an RDS ARN"}},
+		{sim.ScenarioRDSPostgresNative, "arn:aws:rds:eu-west-1:123456789012:db:orders-db", []string{"arn:aws:rds:eu-west-1:123456789012:db:orders-db", "Region eu-west-1", "--region eu-west-1"}},
+		{sim.ScenarioRDSPostgresNative, "arn:aws:rds:us-east-1:999999999999:db:orders-db", []string{"account 999999999999", "123456789012"}},
+		{sim.ScenarioRDSPostgresNative, "arn:aws:rds:us-east-1:123456789012:db-proxy:prx-0123", []string{"db-proxy", "not a DB instance or cluster"}},
+		{sim.ScenarioRDSPostgresNative, "arn:aws:s3:::bucket", []string{"arn:aws:s3:::bucket", "not an RDS"}},
+		{sim.ScenarioRDSPostgresNative, "orders db", []string{"orders db", "neither a DB identifier nor an RDS ARN"}},
 	}
 	for _, c := range cases {
 		t.Run(c.source, func(t *testing.T) {
@@ -140,7 +140,7 @@ func TestDiscoverRefusesBadSources(t *testing.T) {
 }
 
 func TestListSourcesShowsPrimariesWithTheirProxies(t *testing.T) {
-	env := newSimEnv(t, sim.ScenarioRDSPostgresLegacy)
+	env := newSimEnv(t, sim.ScenarioRDSPostgresNative)
 	got, err := ListSources(context.Background(), env.api)
 	if err != nil {
 		t.Fatal(err)
@@ -180,7 +180,7 @@ func TestListSourcesShowsPrimariesWithTheirProxies(t *testing.T) {
 }
 
 func TestDiscoverSourceBehindTwoProxies(t *testing.T) {
-	env := newSimEnv(t, sim.ScenarioRDSPostgresLegacy)
+	env := newSimEnv(t, sim.ScenarioRDSPostgresNative)
 	env.sim.Update(func(st *sim.State) {
 		orders := simProxy(st, "orders-proxy").Targets[0]
 		second := *orders

@@ -151,7 +151,8 @@ func (p PolicyDocument) MutatingActions() []string {
 
 func isMutatingAction(a string) bool {
 	name := a[strings.Index(a, ":")+1:]
-	return !strings.HasPrefix(name, "Describe") && !strings.HasPrefix(name, "List") && !strings.HasPrefix(name, "Get")
+	// rds-db:connect logs the database checks in (read-only sessions).
+	return !strings.HasPrefix(name, "Describe") && !strings.HasPrefix(name, "List") && !strings.HasPrefix(name, "Get") && a != "rds-db:connect"
 }
 
 // PolicyInputs is what the policy needs beyond the plan.
@@ -243,6 +244,7 @@ func IAMPolicy(plan Plan, in PolicyInputs) PolicyDocument {
 	if !in.NoMetrics {
 		allow("ConnectionsAndLagForTheTimeline", []string{"cloudwatch:GetMetricData"}, []string{"*"})
 	}
+	st = append(st, dbCheckStatements(plan, in.Proxies, partition)...) // the database checks' logins
 
 	// Proxies: deregistered and registered again in the detach regime;
 	// auto may fall back to it when the native regime is refused. The
@@ -287,6 +289,11 @@ func IAMPolicy(plan Plan, in PolicyInputs) PolicyDocument {
 	}
 	allowIf("CreateTheDeployment", []string{"rds:CreateBlueGreenDeployment"}, createRes, map[string]map[string]any{"StringEquals": createdForUs})
 	allowIf("TagTheDeploymentAtCreation", []string{"rds:AddTagsToResource"}, []string{deployments}, map[string]map[string]any{"StringEquals": createdForUs})
+	// The run's owner lease (steps/lease.go): renewed while the run lives
+	// and released when it ends, the one key, on a deployment of this
+	// source (issue 20).
+	allowIf("HoldTheDeploymentLease", []string{"rds:AddTagsToResource"}, []string{deployments},
+		map[string]map[string]any{"StringEquals": ours, "ForAllValues:StringEquals": {"aws:TagKeys": []string{TagOwner}}})
 	green := []string{"rds:CreateDBInstanceReadReplica"}
 	if cluster {
 		green = []string{"rds:CreateDBCluster", "rds:CreateDBInstance", "rds:CreateDBClusterEndpoint"}
@@ -379,17 +386,15 @@ func dedupe(in []string) []string {
 }
 
 // policyParameterReads are the catalogue and parameter reads of the
-// preflight (preflight.go) for this plan: the engine catalogue checks a
-// target version and the family of a named parameter group; the
+// preflight (preflight.go) for this plan: the engine catalogue checks the
+// source's version (every plan), a target version and the family of a
+// named parameter group; the
 // replication check reads blue's group for an RDS PostgreSQL major
 // upgrade and the cluster group of every Aurora source; a named target
 // group is read to check it exists.
 func policyParameterReads(plan Plan) []string {
 	o, src := plan.Options, plan.Source
-	var reads []string
-	if o.TargetEngineVersion != "" || o.TargetDBParameterGroupName != "" || o.TargetDBClusterParameterGroupName != "" {
-		reads = append(reads, "rds:DescribeDBEngineVersions")
-	}
+	reads := []string{"rds:DescribeDBEngineVersions"}
 	if o.TargetDBParameterGroupName != "" || (src.Kind == KindInstance && src.Engine == "postgres" && plan.MajorUpgrade) {
 		reads = append(reads, "rds:DescribeDBParameters")
 	}
@@ -417,4 +422,41 @@ func RenderIAMPolicyMarkdown(plan Plan, in PolicyInputs) string {
 	b.WriteString(IAMPolicy(plan, in).JSON())
 	b.WriteString("```\n")
 	return b.String()
+}
+
+// dbCheckStatements are the database checks' logins (dbchecks.go): the
+// proxy's own secret with --db-credentials proxy-secret, an IAM token
+// with --db-iam-user. A DSN needs no AWS permission.
+func dbCheckStatements(plan Plan, proxies []awsclient.Proxy, partition string) []PolicyStatement {
+	src, db := plan.Source, plan.Options.DB
+	account := src.Account
+	if account == "" {
+		account = "*"
+	}
+	var out []PolicyStatement
+	if db.Credentials == DBCredentialsProxySecret {
+		var secrets []string
+		for _, pr := range plan.Proxies {
+			for _, p := range proxies {
+				if p.Name != pr.Proxy {
+					continue
+				}
+				for _, a := range p.Auth {
+					if a.SecretARN != "" {
+						secrets = append(secrets, a.SecretARN)
+					}
+				}
+			}
+		}
+		if len(secrets) == 0 {
+			secrets = []string{"arn:" + partition + ":secretsmanager:" + src.Region + ":" + account + ":secret:*"}
+		}
+		out = append(out, PolicyStatement{Sid: "DatabaseChecksReadTheProxySecret", Effect: "Allow", Action: []string{"secretsmanager:GetSecretValue"}, Resource: secrets})
+	}
+	if db.IAMUser != "" {
+		// The resource id (db-… or prx-…) is not known from the plan.
+		out = append(out, PolicyStatement{Sid: "DatabaseChecksIAMLogin", Effect: "Allow", Action: []string{"rds-db:connect"},
+			Resource: []string{"arn:" + partition + ":rds-db:" + src.Region + ":" + account + ":dbuser:*/" + db.IAMUser}})
+	}
+	return out
 }

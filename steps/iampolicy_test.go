@@ -457,7 +457,7 @@ func TestPolicyListsOnlyWhatThePlanCalls(t *testing.T) {
 		{withMetrics, "rds:DescribeDBParameters", true},
 		{withMetrics, "rds:DescribeDBEngineVersions", true},
 		{noMetrics, "rds:DescribeDBParameters", false},
-		{noMetrics, "rds:DescribeDBEngineVersions", false},
+		{noMetrics, "rds:DescribeDBEngineVersions", true}, // the source's version is checked in the catalogue (issue 23)
 		{noMetrics, "rds:DescribeDBClusterParameters", false},
 		{noMetrics, "rds:RegisterDBProxyTargets", true},
 		{policyFor(t, policyCases[2]), "rds:DescribeDBClusterParameters", true},

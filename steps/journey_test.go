@@ -31,7 +31,7 @@ func (e *engineEnv) engineWith(t *testing.T, o Options, a Approver, until string
 // (21 simulated minutes) and stopped with exit 4. Now: exit 2 at once,
 // naming the severe steps and the ways on, and nothing changed.
 func TestHeadlessYesWithoutConfirmIsRefusedBeforeAnyChange(t *testing.T) {
-	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresNative})
 	eng := env.engineWith(t, Options{Source: "orders-db", ProxyMode: ProxyModeDetach}, HeadlessApprover{Yes: true}, "")
 	start := env.clock.Now()
 	f, err := eng.Run(context.Background())

@@ -33,11 +33,15 @@ import (
 // after a crash.
 
 // Lease timing: a renewal every leaseRenew (one AddTagsToResource call,
-// 0.2 a minute, nothing beside the RDS API's 12 a second), a lease that
-// lapses leaseTTL after its last renewal.
+// 0.1 a minute, nothing beside the RDS API's 12 a second: green's
+// provisioning stays within BenchmarkAPIFootprint's 6 calls a minute with
+// the proxies' watch), a lease that lapses leaseTTL after its last
+// renewal. On this host a dead pid frees it at once; elsewhere a stale
+// lease needs --take-over whether it lapsed or not, so a long TTL costs
+// nothing but the word "live".
 const (
-	leaseTTL   = 15 * time.Minute
-	leaseRenew = 5 * time.Minute
+	leaseTTL   = 30 * time.Minute
+	leaseRenew = 10 * time.Minute
 )
 
 // claimSettle is how long a fresh run waits between writing its claim on
@@ -232,6 +236,10 @@ func (r *run) ensureLease(ctx context.Context, w *world.World) error {
 	mctx, cancel := detached(ctx, mutationTimeout)
 	err := r.api.AddTagsToResource(mctx, arn, map[string]string{TagOwner: r.e.lease(RunID(r.plan), now).Value()})
 	cancel()
+	if isNotFound(err) {
+		r.leaseGone() // deleted meanwhile (its cleanup, or someone): nothing to hold
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("write this run's owner lease (%s) on deployment %s: %w", TagOwner, id, err)
 	}
@@ -249,9 +257,15 @@ func (r *run) renewLease(ctx context.Context) {
 	mctx, cancel := detached(ctx, 30*time.Second)
 	err := r.api.AddTagsToResource(mctx, r.leases.arn, map[string]string{TagOwner: r.e.lease(RunID(r.plan), now).Value()})
 	cancel()
-	if err == nil {
-		r.leases.next = now.Add(leaseRenew)
+	r.leases.next = now.Add(leaseRenew)
+	if err != nil {
+		r.leases.next = now.Add(time.Minute) // again in a minute: the lease lasts leaseTTL
 	}
+}
+
+// leaseGone: the run deleted its deployment, and the lease with it.
+func (r *run) leaseGone() {
+	r.leases.arn, r.leases.pending = "", ""
 }
 
 // releaseLease marks the lease released when the run ends (finish), so

@@ -23,7 +23,7 @@ func TestEveryStopBeforeTheFirstChangeExits3(t *testing.T) {
 			Options{Source: "catalog-db"}, ExitPreflight, "AccessDenied"},
 		{"first mutation refused", sim.Options{Scenario: sim.ScenarioRDSMariaDBNoProxy, Faults: []sim.Fault{{Operation: "CreateBlueGreenDeployment", Code: "InvalidParameterCombination", Message: "no"}}},
 			Options{Source: "catalog-db"}, ExitPreflight, "CreateBlueGreenDeployment"},
-		{"tag refused before the detach", sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy, Faults: []sim.Fault{{Operation: "AddTagsToResource", Nth: 2, Code: "AccessDenied"}}},
+		{"tag refused before the detach", sim.Options{Scenario: sim.ScenarioRDSPostgresNative, Faults: []sim.Fault{{Operation: "AddTagsToResource", Nth: 2, Code: "AccessDenied"}}},
 			legacyOpts, ExitPreflight, "did not deregister"},
 		{"a change, then a failure", sim.Options{Scenario: sim.ScenarioRDSMariaDBNoProxy, Faults: []sim.Fault{{Switchover: "fail"}}},
 			Options{Source: "catalog-db"}, ExitStepFailed, "rolled it back"},

@@ -18,7 +18,7 @@ import (
 const (
 	awsRegistrationLow  = 5 * time.Minute
 	awsRegistrationHigh = 7 * time.Minute
-	awsRegistrationSrc  = "measured in AWS labs, rds-facts §1.10 and §5.5"
+	awsRegistrationSrc  = "measured twice, in public write-ups"
 )
 
 // detachOutageNote is the expected outage of detach-proxy, stated in its

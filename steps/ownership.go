@@ -213,6 +213,12 @@ func (r *run) gateFresh(ctx context.Context, o Options) (Options, error) {
 		return o, fmt.Errorf("AWS could not be read for %s (%s): rdsbg acts only on a world it has read; nothing was changed, run again when AWS answers", src, strings.Join(w.Unknown, "; "))
 	}
 	now := r.e.cfg.Clock.Now()
+	for _, dp := range r.disc.Detached {
+		if dp.Uncorroborated && !dp.Registered {
+			return o, &ForeignError{Message: fmt.Sprintf("%s and has NO target, but no rdsbg deployment of %s lists that proxy: a run does not register %s with a proxy on a tag's word. If the proxy is %s's, restore it first with `rdsbg resume --source %s --confirm %s` (it shows what it registers where); if it is not, remove the tag (aws rds remove-tags-from-resource --resource-name %s --tag-keys %s). Nothing was changed",
+				dp.Words(), src, src, src, src, src, dp.ARN, TagDetached)}
+		}
+	}
 	for _, p := range w.Proxies {
 		if p.Lease == nil {
 			continue

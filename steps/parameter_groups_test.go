@@ -19,8 +19,8 @@ func TestPreflightCustomGroupOfAnotherFamilyBlocks(t *testing.T) {
 		status           CheckStatus
 		mention          string
 	}{
-		{sim.ScenarioRDSPostgresLegacy, "orders-db", Options{TargetEngineVersion: "16.4", TargetDBParameterGroupName: "orders-pg15"}, CheckFail, "--target-db-parameter-group-name orders-pg15 is of family postgres15, but green needs family postgres16"},
-		{sim.ScenarioRDSPostgresLegacy, "orders-db", Options{TargetEngineVersion: "16.4", TargetDBParameterGroupName: "orders-pg16"}, CheckPass, "orders-pg16"},
+		{sim.ScenarioRDSPostgresNative, "orders-db", Options{TargetEngineVersion: "16.4", TargetDBParameterGroupName: "orders-pg15"}, CheckFail, "--target-db-parameter-group-name orders-pg15 is of family postgres15, but green needs family postgres16"},
+		{sim.ScenarioRDSPostgresNative, "orders-db", Options{TargetEngineVersion: "16.4", TargetDBParameterGroupName: "orders-pg16"}, CheckPass, "orders-pg16"},
 		{sim.ScenarioAuroraPostgres, "ledger-cluster", Options{TargetDBClusterParameterGroupName: "ledger-apg16-cluster"}, CheckFail, "ledger-apg16-cluster is of family aurora-postgresql16, but green needs family aurora-postgresql15"},
 		{sim.ScenarioAuroraPostgres, "ledger-cluster", Options{TargetDBClusterParameterGroupName: "ledger-apg15-cluster", TargetDBParameterGroupName: "ledger-apg15"}, CheckPass, "ledger-apg15"},
 	} {

@@ -20,7 +20,14 @@ import (
 //     same proxy, target group and DB as the real restore, so the same
 //     resources are authorized. RDS answers
 //     DBProxyTargetAlreadyRegisteredFault (API reference) and changes
-//     nothing.
+//     nothing. The probe does not take that on trust: it reads the
+//     proxy's targets back after the call. An endpoint that accepted the
+//     call and now lists the DB twice (moto does; AWS never) gets the
+//     duplicate removed at once — deregister the DB, which removes every
+//     entry of it, and register it once — and is read back again. Only a
+//     read that shows the proxy as discovery saw it lets the run say that
+//     nothing changed; otherwise the probe's row fails and says what the
+//     proxy holds, with the command that restores it.
 //   - rds:AddTagsToResource: the proxy with an empty tag list (the
 //     rdsbg:detached tag is written before the deregistration).
 //
@@ -55,6 +62,7 @@ func (r *run) probePermissions(ctx context.Context, o Options) []CheckResult {
 	}
 	const title = "Permissions to move and restore the proxy targets"
 	var missing, unknown, probed []string
+	var undone []probeUndo
 	note := func(action string, err error) {
 		switch {
 		case err == nil:
@@ -82,12 +90,9 @@ func (r *run) probePermissions(ctx context.Context, o Options) []CheckResult {
 			continue
 		}
 		served++
-		_, err := r.api.RegisterTargets(ctx, reg.Proxy, reg.Target)
-		if err == nil {
-			// An endpoint that accepts a second registration of the same
-			// DB is not AWS (moto adds a duplicate entry); the detach
-			// step's deregistration removes both.
-			r.e.notice(StepPreflight, "%s accepted a second registration of %s; AWS refuses it with DBProxyTargetAlreadyRegisteredFault", reg.Proxy, targetName(reg.Target))
+		undo, err := r.probeRegistration(ctx, reg)
+		if undo != nil {
+			undone = append(undone, *undo)
 		}
 		note("rds:RegisterDBProxyTargets", err)
 		if !canProbe {
@@ -101,6 +106,9 @@ func (r *run) probePermissions(ctx context.Context, o Options) []CheckResult {
 		return nil
 	}
 	missing, unknown = dedupe(missing), dedupe(unknown)
+	if row, ok := undoneRow(title, undone); ok && (row.Changed || len(missing) == 0) {
+		return []CheckResult{row}
+	}
 	switch {
 	case len(missing) > 0:
 		return []CheckResult{{ID: CheckPermissions, Title: title, Status: CheckFail,
@@ -114,6 +122,121 @@ func (r *run) probePermissions(ctx context.Context, o Options) []CheckResult {
 	}
 	return []CheckResult{{ID: CheckPermissions, Title: title, Status: CheckPass,
 		Explanation: "AWS authorized " + strings.Join(dedupe(probed), ", ") + " (probed with calls that change nothing)."}}
+}
+
+// probeUndo is what the registration probe changed at an endpoint that
+// accepted a second registration, and whether reading it back shows the
+// proxy as discovery saw it again.
+type probeUndo struct {
+	proxy, target string
+	restored      bool   // read back: the target listed once, as before
+	state         string // what the last read showed, or why it could not
+	restore       string // the command that restores the proxy
+}
+
+// probeRegistration registers reg's own target again and verifies from a
+// read of the proxy's targets that the call changed nothing. When the
+// endpoint accepted a duplicate, it undoes it (deregister, register once)
+// and reads again; undo is nil when nothing had to be undone.
+func (r *run) probeRegistration(ctx context.Context, reg ProxyRegistration) (*probeUndo, error) {
+	before := targetEntries(reg.Targets, reg.Target)
+	_, err := r.api.RegisterTargets(ctx, reg.Proxy, reg.Target)
+	after, readErr := r.api.DescribeProxyTargets(ctx, reg.Proxy)
+	switch {
+	case readErr == nil && targetEntries(after, reg.Target) <= before:
+		return nil, err // read back: as discovery saw it
+	case readErr != nil && refusedWith4xx(err):
+		// Refused before acting (AccessDenied, already registered): the
+		// same rule as an exit 3's (nochange.go).
+		return nil, err
+	}
+	name := targetName(reg.Target)
+	u := &probeUndo{proxy: reg.Proxy, target: name, restore: registerCommand(r.disc.Source.Region, reg)}
+	if readErr != nil {
+		u.state = fmt.Sprintf("the call was not refused and the targets could not be read back (%v)", readErr)
+		return u, err
+	}
+	r.e.notice(StepPreflight, "%s accepted a second registration of %s (AWS refuses it with DBProxyTargetAlreadyRegisteredFault) and now lists it %d times: rdsbg deregisters %s and registers it once, so that the proxy holds one target again", reg.Proxy, name, targetEntries(after, reg.Target), name)
+	if derr := r.api.DeregisterTargets(ctx, reg.Proxy, reg.Target); derr != nil {
+		u.state = fmt.Sprintf("it lists %s %d times; removing the duplicate failed (%v)", name, targetEntries(after, reg.Target), derr)
+		return u, err
+	}
+	var rerr error
+	for attempt := 0; attempt < 3; attempt++ {
+		if _, rerr = r.api.RegisterTargets(ctx, reg.Proxy, reg.Target); rerr == nil || ctx.Err() != nil {
+			break
+		}
+	}
+	final, ferr := r.api.DescribeProxyTargets(ctx, reg.Proxy)
+	switch n := targetEntries(final, reg.Target); {
+	case ferr != nil:
+		u.state = fmt.Sprintf("its targets could not be read back after the undo (%v)", ferr)
+	case n == 1:
+		u.restored = true
+		u.state = "it lists " + name + " once again, as before"
+	case n == 0:
+		u.state = fmt.Sprintf("it has NO target for %s: registering it again failed (%v)", name, rerr)
+	default:
+		u.state = fmt.Sprintf("it lists %s %d times", name, n)
+	}
+	return u, err
+}
+
+// refusedWith4xx: AWS answered the call with a client error, so it acted on
+// nothing.
+func refusedWith4xx(err error) bool {
+	info, ok := awsclient.Inspect(err)
+	return ok && info.HTTPStatus >= 400 && info.HTTPStatus < 500
+}
+
+// targetEntries counts the entries that stand for t itself: its
+// RDS_INSTANCE entry, or a cluster's TRACKED_CLUSTER entry.
+func targetEntries(targets []awsclient.ProxyTarget, t awsclient.TargetRef) int {
+	n := 0
+	for _, pt := range targets {
+		switch {
+		case t.ClusterID != "" && pt.Type == "TRACKED_CLUSTER" && strings.EqualFold(pt.RdsResourceID, t.ClusterID):
+			n++
+		case t.InstanceID != "" && pt.Type != "TRACKED_CLUSTER" && pt.TrackedClusterID == "" && strings.EqualFold(pt.RdsResourceID, t.InstanceID):
+			n++
+		}
+	}
+	return n
+}
+
+// registerCommand is the AWS CLI command that registers reg's target.
+func registerCommand(region string, reg ProxyRegistration) string {
+	flag := "--db-instance-identifiers"
+	if reg.Target.ClusterID != "" {
+		flag = "--db-cluster-identifiers"
+	}
+	return fmt.Sprintf("aws rds register-db-proxy-targets --region %s --db-proxy-name %s %s %s", region, reg.Proxy, flag, targetName(reg.Target))
+}
+
+// undoneRow is the probe's row when its call changed something: a warning
+// when reading back shows every proxy as before, else a failure that says
+// what the proxy holds (the run must not claim that nothing changed).
+func undoneRow(title string, undone []probeUndo) (CheckResult, bool) {
+	if len(undone) == 0 {
+		return CheckResult{}, false
+	}
+	var said, fixes []string
+	restored := true
+	for _, u := range undone {
+		said = append(said, fmt.Sprintf("%s: %s", u.proxy, u.state))
+		if !u.restored {
+			restored = false
+			fixes = append(fixes, u.restore)
+		}
+	}
+	if restored {
+		return CheckResult{ID: CheckPermissions, Title: title, Status: CheckWarn,
+			Explanation: "This endpoint accepted the probe's second registration of a target that is already registered, which AWS refuses; rdsbg removed the duplicate and registered the target once, and reading the proxies back shows them as before (" + strings.Join(said, "; ") + "). rds:RegisterDBProxyTargets is allowed.",
+			Remediation: "none needed on AWS; on an emulator, expect a brief deregistration at this check"}, true
+	}
+	return CheckResult{ID: CheckPermissions, Title: title, Status: CheckFail, Changed: true,
+		Explanation: "The permission probe's registration was accepted by this endpoint (AWS refuses it), and the proxies could not be confirmed as before: " + strings.Join(said, "; ") + ". The run stops here.",
+		Remediation: strings.Join(fixes, "; ") + " (then check it with aws rds describe-db-proxy-targets)"}, true
 }
 
 // proxyInfoARN is the proxy's ARN as discovery read it.
@@ -145,5 +268,21 @@ func blockedBy(checks []CheckResult) error {
 	if len(failed) == 0 {
 		return ErrBlocked
 	}
+	if ChecksChanged(checks) {
+		// Not ErrBlocked ("nothing was changed"): a check changed AWS and
+		// could not show it undone. Exit 1, the failed row says what is left.
+		return fmt.Errorf("preflight stopped the run after a check changed AWS: %s", strings.Join(failed, "; "))
+	}
 	return fmt.Errorf("%w: %s", ErrBlocked, strings.Join(failed, "; "))
+}
+
+// ChecksChanged is true when a check changed AWS and reading it back did
+// not show it undone: then nobody may say that nothing was changed.
+func ChecksChanged(checks []CheckResult) bool {
+	for _, c := range checks {
+		if c.Changed {
+			return true
+		}
+	}
+	return false
 }

@@ -92,3 +92,72 @@ func TestDetachRunMissingDeregisterStopsCleanly(t *testing.T) {
 		t.Error("the tag outlived the refused deregistration")
 	}
 }
+
+// Issue 23: at an endpoint that accepts a second registration of the same
+// DB (moto does; AWS refuses it), the probe reads the proxy back, finds
+// the duplicate, removes it and registers the DB once, and reads again:
+// the run goes on with exactly one target per proxy, and the row says
+// what happened instead of "nothing changed". A full native run then
+// completes with one target on the new primary.
+func TestPermissionProbeUndoesADuplicateRegistration(t *testing.T) {
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresNative, Faults: []sim.Fault{{AcceptDuplicateRegistration: true}}})
+	o := Options{Source: "orders-db", Cleanup: CleanupDeployment} // auto: the probe runs for the fallback
+	f, err := env.engine(t, o).Run(context.Background())
+	if err != nil || f.Outcome != OutcomeDone {
+		t.Fatalf("run: %s %v", f.Outcome, err)
+	}
+	var row *CheckResult
+	for _, ev := range env.events.ofType(EventPreflight) {
+		for i := range ev.Checks {
+			if ev.Checks[i].ID == CheckPermissions {
+				row = &ev.Checks[i]
+			}
+		}
+	}
+	if row == nil || row.Status != CheckWarn || row.Changed || !strings.Contains(row.Explanation, "removed the duplicate") || !strings.Contains(row.Explanation, "orders-proxy: it lists orders-db once again, as before") {
+		t.Fatalf("probe row: %+v", row)
+	}
+	if tg := env.proxyTargetsOf(t, "orders-proxy"); len(tg) != 1 || tg[0].RdsResourceID != "orders-db" {
+		t.Fatalf("orders-proxy after the run: %+v", tg)
+	}
+	ops := []string{}
+	for _, m := range env.sim.Mutations() {
+		if m.Target == "orders-proxy" {
+			ops = append(ops, m.Operation)
+		}
+	}
+	if strings.Join(ops, ",") != "RegisterDBProxyTargets,DeregisterDBProxyTargets,RegisterDBProxyTargets" {
+		t.Errorf("the probe's calls on orders-proxy: %v", ops)
+	}
+}
+
+// When the duplicate cannot be removed, the run stops (exit 1, not 3), the
+// row says what the proxy holds and how to restore it, and no text claims
+// that nothing changed.
+func TestPermissionProbeNeverClaimsNothingChangedUnread(t *testing.T) {
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresNative, Faults: []sim.Fault{
+		{AcceptDuplicateRegistration: true},
+		{Operation: "DeregisterDBProxyTargets", Code: "InvalidDBProxyStateFault"},
+	}})
+	f, err := env.engine(t, Options{Source: "orders-db", Cleanup: CleanupDeployment}).Run(context.Background())
+	if ExitCode(err) != ExitStepFailed || f.Outcome != OutcomeFailed {
+		t.Fatalf("exit %d %s: %v", ExitCode(err), f.Outcome, err)
+	}
+	if strings.Contains(err.Error(), "nothing was changed") {
+		t.Errorf("a run whose probe changed AWS claims nothing changed: %v", err)
+	}
+	var row *CheckResult
+	for _, ev := range env.events.ofType(EventPreflight) {
+		for i := range ev.Checks {
+			if ev.Checks[i].ID == CheckPermissions {
+				row = &ev.Checks[i]
+			}
+		}
+	}
+	if row == nil || row.Status != CheckFail || !row.Changed || !strings.Contains(row.Explanation, "lists orders-db 2 times") || !strings.Contains(row.Remediation, "register-db-proxy-targets") {
+		t.Fatalf("probe row: %+v", row)
+	}
+	if env.sim.DeploymentsCreated() != 0 {
+		t.Error("the run went on after the probe")
+	}
+}

@@ -77,7 +77,7 @@ func TestBuildPlanDetachRegimeRunsTheSevenStepProcedure(t *testing.T) {
 	}
 	// The severe detach-proxy states the outage as a range with its source.
 	detach, _ := p.Step(StepDetachProxy)
-	for _, want := range []string{"EMPTY", "5–7 min on AWS", "rds-facts", "--max-proxy-outage 10m0s"} {
+	for _, want := range []string{"EMPTY", "5–7 min on AWS", "measured twice", "--max-proxy-outage 10m0s"} {
 		if !strings.Contains(detach.Effect, want) {
 			t.Errorf("detach-proxy effect lacks %q: %s", want, detach.Effect)
 		}
@@ -301,6 +301,10 @@ func golden(t *testing.T, name, got string) {
 	}
 }
 
+// internalCitations are the names of the team's own notes and of the
+// write-ups it tagged, which operator text must not cite.
+var internalCitations = []string{"rds-facts", "CNLAB", "SHINYAZ", "design.md", "§"}
+
 func TestRenderGoldens(t *testing.T) {
 	cases := []struct {
 		name string
@@ -338,6 +342,13 @@ func TestRenderGoldens(t *testing.T) {
 			}
 			if strings.Count(md, "```sh") != want {
 				t.Errorf("every step needs one sh block")
+			}
+			// Operator text names public sources or none: the team's own
+			// notes do not ship (walkthrough D17).
+			for _, internal := range internalCitations {
+				if strings.Contains(text, internal) || strings.Contains(md, internal) {
+					t.Errorf("the plan cites %q, an internal document", internal)
+				}
 			}
 		})
 	}

@@ -125,8 +125,13 @@ func (v version) atLeast(major, minor int) bool {
 }
 
 // pgLogicalMinimum: per PostgreSQL major, the first minor that supports
-// logical replication in blue/green (rds-facts §4.1, §5.1). Majors above the
-// table are newer than the rule and assumed fine; below it, unsupported.
+// logical replication in blue/green: RDS for PostgreSQL needs it for a
+// major upgrade through blue/green, Aurora PostgreSQL for blue/green at
+// all. Source: the RDS user guide, "Replication types" of blue/green
+// (16.1, 15.4, 14.9, 13.12, 12.16, 11.21) and the Aurora user guide's
+// blue/green feature page (17.4 and the same list), rds-facts §4.1, §5.1.
+// Majors above the table are newer than the rule and need no minimum;
+// below it, unsupported.
 var pgLogicalMinimum = map[int]int{11: 21, 12: 16, 13: 12, 14: 9, 15: 4, 16: 1, 17: 4}
 
 func pgLogicalOK(v version) (bool, string) {
@@ -137,28 +142,75 @@ func pgLogicalOK(v version) (bool, string) {
 	return v.at(1) >= m, fmt.Sprintf("%d.%d", v.at(0), m)
 }
 
-// engineSupportsBlueGreen applies rds-facts §5.1.
-func engineSupportsBlueGreen(engine, ver string) (bool, string) {
+// Which versions exist, and what they upgrade to, is the engine catalogue's
+// (DescribeDBEngineVersions), read at every preflight: no list of versions
+// is kept here. What stays in code are the blue/green rules AWS states per
+// engine, each with its source (the user guides' "Supported Regions and DB
+// engines for Blue/Green Deployments" pages, read 2026-12; rds-facts §5.1):
+//
+//   - RDS for MySQL from 5.7, except 8.0.11–8.0.13;
+//   - RDS for MariaDB from 10.2;
+//   - RDS for PostgreSQL from 11.1;
+//   - Aurora MySQL, every version;
+//   - Aurora PostgreSQL from the minimums of pgLogicalMinimum;
+//   - no other engine (SQL Server, Oracle, Db2, RDS Custom).
+//
+// newestDocumentedMajor is the newest major those pages list per engine. It
+// decides nothing while the catalogue can be read; when it cannot (a
+// denied permission, an endpoint without the action), a newer major is
+// not refused but warned about, since AWS validates the source when the
+// deployment is created.
+var newestDocumentedMajor = map[string]string{
+	"mysql":             "8.4",
+	"mariadb":           "12.3",
+	"postgres":          "18",
+	"aurora-mysql":      "8.0",
+	"aurora-postgresql": "17",
+}
+
+// majorOf is the engine's major version of v: two numbers for MySQL,
+// MariaDB and Aurora MySQL (8.0, 10.11, 12.3), one for PostgreSQL.
+func majorOf(engine string, v version) version {
+	switch engine {
+	case "mysql", "mariadb", "aurora-mysql":
+		return version{v.at(0), v.at(1)}
+	}
+	return version{v.at(0)}
+}
+
+// newerThan compares two majors of the same shape.
+func (v version) newerThan(o version) bool {
+	for i := 0; i < len(v) || i < len(o); i++ {
+		if v.at(i) != o.at(i) {
+			return v.at(i) > o.at(i)
+		}
+	}
+	return false
+}
+
+// blueGreenRules applies the rules above to engine and version; why says
+// what fails.
+func blueGreenRules(engine, ver string) (bool, string) {
 	v := parseVersion(ver)
 	switch engine {
 	case "mysql":
 		switch {
 		case v.at(0) == 8 && v.at(1) == 0 && v.at(2) >= 11 && v.at(2) <= 13:
 			return false, "MySQL 8.0.11–8.0.13 are excluded from blue/green; upgrade blue to a later 8.0 minor first"
-		case v.at(0) == 5 && v.at(1) == 7, v.at(0) == 8 && (v.at(1) == 0 || v.at(1) == 4):
+		case v.atLeast(5, 7):
 			return true, ""
 		}
-		return false, "blue/green supports RDS for MySQL 5.7, 8.0 and 8.4"
+		return false, "blue/green supports RDS for MySQL from 5.7"
 	case "mariadb":
-		if (v.at(0) == 10 && v.at(1) >= 2) || (v.at(0) == 11 && (v.at(1) == 4 || v.at(1) == 8)) {
+		if v.atLeast(10, 2) {
 			return true, ""
 		}
-		return false, "blue/green supports RDS for MariaDB 10.2 and later 10.x, 11.4 and 11.8"
+		return false, "blue/green supports RDS for MariaDB from 10.2"
 	case "postgres":
 		if v.atLeast(11, 1) {
 			return true, ""
 		}
-		return false, "blue/green supports RDS for PostgreSQL 11.1 and later"
+		return false, "blue/green supports RDS for PostgreSQL from 11.1"
 	case "aurora-mysql":
 		return true, ""
 	case "aurora-postgresql":
@@ -204,7 +256,7 @@ func Preflight(ctx context.Context, api awsclient.API, d Discovery, o Options, u
 	p := &preflight{api: api, d: d, o: o, upgrade: upgrade}
 	p.identity()
 	p.sourceAvailable()
-	p.engineVersion()
+	p.engineVersion(ctx)
 	p.multiAZCluster()
 	p.managedPassword()
 	p.backups()
@@ -261,14 +313,42 @@ func (p *preflight) sourceAvailable() {
 	p.add(CheckSourceAvailable, title, CheckPass, fmt.Sprintf("%s %s is available with %d replicas or members.", src.Kind, src.ID, len(p.d.Members)), "")
 }
 
-func (p *preflight) engineVersion() {
+func (p *preflight) engineVersion(ctx context.Context) {
 	const title = "Engine version supports blue/green"
 	src := p.d.Source
-	if ok, why := engineSupportsBlueGreen(src.Engine, src.EngineVersion); !ok {
+	if ok, why := blueGreenRules(src.Engine, src.EngineVersion); !ok {
 		p.add(CheckEngineVersion, title, CheckFail, fmt.Sprintf("%s runs %s %s: %s.", src.ID, src.Engine, src.EngineVersion, why), "upgrade blue to a supported version first, or use another upgrade method")
 		return
 	}
-	p.add(CheckEngineVersion, title, CheckPass, fmt.Sprintf("%s %s supports blue/green.", src.Engine, src.EngineVersion), "")
+	ev, err := p.api.DescribeEngineVersion(ctx, src.Engine, src.EngineVersion)
+	switch {
+	case err == nil:
+		status := ""
+		if ev.Status != "" && ev.Status != "available" {
+			status = " (" + ev.Status + ")"
+		}
+		p.add(CheckEngineVersion, title, CheckPass, fmt.Sprintf("%s %s supports blue/green; AWS's engine catalogue lists it%s.", src.Engine, src.EngineVersion, status), "")
+		return
+	case isNotFound(err):
+		p.add(CheckEngineVersion, title, CheckWarn, fmt.Sprintf("AWS's engine catalogue in %s does not list %s %s, the version %s runs; AWS checks the source when the deployment is created, and a refusal there changes nothing.", src.Region, src.Engine, src.EngineVersion, src.ID),
+			fmt.Sprintf("aws rds describe-db-engine-versions --region %s --engine %s --engine-version %s --include-all", src.Region, src.Engine, src.EngineVersion))
+		return
+	}
+	// The catalogue cannot be read: the rules above still hold, and a major
+	// newer than any AWS documented is a warning, not a block.
+	msg, unavailable := unavailableRead(err, "rds:DescribeDBEngineVersions", "")
+	if !unavailable {
+		msg = fmt.Sprintf("Could not read the engine catalogue (%v).", err)
+	}
+	if newest, ok := newestDocumentedMajor[src.Engine]; ok {
+		major := majorOf(src.Engine, parseVersion(src.EngineVersion))
+		if major.newerThan(parseVersion(newest)) {
+			p.add(CheckEngineVersion, title, CheckWarn, fmt.Sprintf("%s %s is newer than the newest major AWS documented for blue/green (%s, December 2026). %s AWS validates the source when the deployment is created, and a refusal there changes nothing.", src.Engine, src.EngineVersion, newest, strings.TrimSpace(msg)),
+				"grant rds:DescribeDBEngineVersions to check it here")
+			return
+		}
+	}
+	p.add(CheckEngineVersion, title, CheckPass, fmt.Sprintf("%s %s supports blue/green (the engine catalogue could not be read; the version is within what AWS documents).", src.Engine, src.EngineVersion), "")
 }
 
 func (p *preflight) multiAZCluster() {

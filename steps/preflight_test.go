@@ -119,7 +119,7 @@ func TestPreflightPassesOnEveryScenario(t *testing.T) {
 }
 
 func TestPreflightFailsEachCheck(t *testing.T) {
-	const pg, pgSrc = sim.ScenarioRDSPostgresLegacy, "orders-db"
+	const pg, pgSrc = sim.ScenarioRDSPostgresNative, "orders-db"
 	cases := []struct {
 		name             string
 		scenario, source string
@@ -154,7 +154,7 @@ func TestPreflightFailsEachCheck(t *testing.T) {
 		{"proxy not available", pg, pgSrc, Options{}, func(st *sim.State) { simProxy(st, "orders-proxy").Status = "modifying" }, CheckProxyHealth, CheckFail, "proxy orders-proxy is modifying"},
 		{"proxy target unhealthy", pg, pgSrc, Options{}, func(st *sim.State) { simProxy(st, "orders-proxy").Targets[0].AvailableAt = simStart.Add(time.Hour) }, CheckProxyHealth, CheckFail, "orders-proxy target orders-db is UNAVAILABLE"},
 		{"cluster not available", sim.ScenarioAuroraPostgres, "ledger-cluster", Options{}, func(st *sim.State) { simCluster(st, "ledger-cluster").Status = "backing-up" }, CheckSourceAvailable, CheckFail, `"backing-up"`},
-		{"engine version unsupported", pg, pgSrc, Options{}, func(st *sim.State) { simInstance(st, "orders-db").EngineVersion = "10.21" }, CheckEngineVersion, CheckFail, "11.1 and later"},
+		{"engine version unsupported", pg, pgSrc, Options{}, func(st *sim.State) { simInstance(st, "orders-db").EngineVersion = "10.21" }, CheckEngineVersion, CheckFail, "from 11.1"},
 		{"switchover timeout out of range", pg, pgSrc, Options{SwitchoverTimeout: 10 * time.Second}, nil, CheckSwitchoverTimeout, CheckFail, "outside 30–3600"},
 		{"global cluster warns", sim.ScenarioAuroraGlobal, "payments-cluster", Options{}, nil, CheckGlobalCluster, CheckWarn, "payments-global"},
 		{"regime row", sim.ScenarioAuroraGlobal, "payments-cluster", Options{}, nil, CheckRegime, CheckPass, "must be deregistered before the deployment"},
@@ -209,7 +209,7 @@ func TestPreflightExistingDeployments(t *testing.T) {
 }
 
 func TestResolveUpgrade(t *testing.T) {
-	env := newSimEnv(t, sim.ScenarioRDSPostgresLegacy)
+	env := newSimEnv(t, sim.ScenarioRDSPostgresNative)
 	ctx := context.Background()
 	d := env.discover(t, "orders-db")
 	up, err := ResolveUpgrade(ctx, env.api, d, Options{})
@@ -238,20 +238,20 @@ func TestResolveUpgrade(t *testing.T) {
 	env.assertNoMutations(t)
 }
 
-func TestEngineSupportsBlueGreen(t *testing.T) {
+func TestBlueGreenRules(t *testing.T) {
 	cases := []struct {
 		engine, version string
 		ok              bool
 	}{
 		{"mysql", "5.7.44", true}, {"mysql", "8.0.12", false}, {"mysql", "8.0.36", true}, {"mysql", "8.4.3", true}, {"mysql", "5.6.51", false},
-		{"mariadb", "10.1.48", false}, {"mariadb", "10.2.44", true}, {"mariadb", "10.11.9", true}, {"mariadb", "11.4.3", true}, {"mariadb", "11.2.1", false},
+		{"mariadb", "10.1.48", false}, {"mariadb", "10.2.44", true}, {"mariadb", "10.11.9", true}, {"mariadb", "11.4.3", true}, {"mariadb", "12.3.1", true}, {"mariadb", "13.0.1", true},
 		{"postgres", "11.0", false}, {"postgres", "11.1", true}, {"postgres", "17.2", true}, {"postgres", "10.21", false},
 		{"aurora-mysql", "5.7.mysql_aurora.2.11.2", true},
 		{"aurora-postgresql", "15.3", false}, {"aurora-postgresql", "15.4", true}, {"aurora-postgresql", "17.2", false}, {"aurora-postgresql", "17.4", true}, {"aurora-postgresql", "11.21", true},
 		{"sqlserver-se", "15.00", false}, {"oracle-ee", "19", false}, {"db2-se", "11.5", false},
 	}
 	for _, c := range cases {
-		if ok, why := engineSupportsBlueGreen(c.engine, c.version); ok != c.ok {
+		if ok, why := blueGreenRules(c.engine, c.version); ok != c.ok {
 			t.Errorf("%s %s: %v (%s), want %v", c.engine, c.version, ok, why, c.ok)
 		}
 	}
@@ -266,7 +266,7 @@ func TestPgLogicalMinimum(t *testing.T) {
 }
 
 func TestPreflightRefusesOldPostgresMajorUpgrade(t *testing.T) {
-	checks := preflightRun(t, sim.ScenarioRDSPostgresLegacy, "orders-db", Options{TargetEngineVersion: "16.4"}, func(st *sim.State) {
+	checks := preflightRun(t, sim.ScenarioRDSPostgresNative, "orders-db", Options{TargetEngineVersion: "16.4"}, func(st *sim.State) {
 		// 15.3 predates logical replication support in blue/green; give
 		// the catalogue the version so ResolveUpgrade can answer.
 		simInstance(st, "orders-db").EngineVersion = "15.3"
@@ -289,4 +289,56 @@ func TestPreflightWithoutIdentityFails(t *testing.T) {
 		}
 	}
 	t.Error("no identity row")
+}
+
+// Issue 23: engine support comes from the engine catalogue, not from a
+// hand-kept list. MariaDB 12.3 (which AWS added after 11.8) passes; a
+// future 13.0 passes while the catalogue lists it, and is a warning, not a
+// block, when the catalogue cannot be read.
+func TestPreflightEngineVersionFromTheCatalogue(t *testing.T) {
+	at := func(v string) func(*sim.State) {
+		return func(st *sim.State) {
+			simInstance(st, "catalog-db").EngineVersion = v
+			if v == "13.0.1" {
+				st.Engines = append(st.Engines, &sim.EngineVersion{Engine: "mariadb", Version: "13.0.1", Major: "13.0", Family: "mariadb13.0"})
+			}
+		}
+	}
+	for _, v := range []string{"12.3.1", "13.0.1"} {
+		c := preflightRun(t, sim.ScenarioRDSMariaDBNoProxy, "catalog-db", Options{}, at(v))[CheckEngineVersion]
+		if c.Status != CheckPass || !strings.Contains(c.Explanation, "engine catalogue lists it") {
+			t.Errorf("MariaDB %s: %+v", v, c)
+		}
+	}
+
+	// The catalogue denied: 13.0 is newer than AWS documented, a warning;
+	// 12.3 is documented, a pass; nothing blocks the run.
+	for v, want := range map[string]CheckStatus{"13.0.1": CheckWarn, "12.3.1": CheckPass} {
+		env := newSimEnv(t, sim.ScenarioRDSMariaDBNoProxy)
+		env.sim.Update(at(v))
+		env.sim.AddFault(sim.Fault{Operation: "DescribeDBEngineVersions", Code: "AccessDenied", HTTPStatus: 403})
+		d := env.discover(t, "catalog-db")
+		checks := Preflight(context.Background(), env.api, d, Options{Source: "catalog-db"}, nil)
+		env.assertNoMutations(t)
+		if Blocked(checks) {
+			t.Errorf("MariaDB %s with the catalogue denied is blocked: %+v", v, checks)
+		}
+		for _, c := range checks {
+			if c.ID != CheckEngineVersion {
+				continue
+			}
+			if c.Status != want {
+				t.Errorf("MariaDB %s, catalogue denied: %s, want %s: %s", v, c.Status, want, c.Explanation)
+			}
+			if want == CheckWarn && (!strings.Contains(c.Explanation, "AWS validates the source when the deployment is created") || !strings.Contains(c.Explanation, "rds:DescribeDBEngineVersions")) {
+				t.Errorf("the warning must say AWS validates it at creation and name the permission: %s", c.Explanation)
+			}
+		}
+	}
+
+	// A version the catalogue does not list is a warning too.
+	c := preflightRun(t, sim.ScenarioRDSMariaDBNoProxy, "catalog-db", Options{}, func(st *sim.State) { simInstance(st, "catalog-db").EngineVersion = "12.9.9" })[CheckEngineVersion]
+	if c.Status != CheckWarn || !strings.Contains(c.Explanation, "does not list mariadb 12.9.9") {
+		t.Errorf("a version the catalogue lacks: %+v", c)
+	}
 }

@@ -11,7 +11,7 @@ import (
 // the plan; without, the same plan and no check (iam-policy, a resume's
 // replan) and fewer AWS reads.
 func TestPrepareWithAndWithoutPreflight(t *testing.T) {
-	env := newSimEnvWith(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
+	env := newSimEnvWith(t, sim.Options{Scenario: sim.ScenarioRDSPostgresNative})
 	opts := Options{Source: "orders-db", TargetEngineVersion: "16.4", ProxyMode: ProxyModeDetach}
 	before := env.sim.TotalCalls()
 	full, err := Prepare(context.Background(), env.api, opts, env.clock.Now, WithPreflight)
@@ -44,7 +44,7 @@ func TestPrepareWithAndWithoutPreflight(t *testing.T) {
 // A target version the catalogue does not offer stops the preparation at
 // the upgrade stage, as a blocked preflight (exit 3), with no plan.
 func TestPrepareStopsAtAnUnknownTargetVersion(t *testing.T) {
-	env := newSimEnvWith(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
+	env := newSimEnvWith(t, sim.Options{Scenario: sim.ScenarioRDSPostgresNative})
 	p, err := Prepare(context.Background(), env.api, Options{Source: "orders-db", TargetEngineVersion: "99.9"}, env.clock.Now, WithPreflight)
 	if err == nil || ExitCode(err) != ExitPreflight {
 		t.Fatalf("err %v (exit %d), want a preflight refusal", err, ExitCode(err))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -48,10 +49,21 @@ type DetachedProxy struct {
 	// Registered: the proxy lists the source again (the tag outlived the
 	// re-registration; the next run removes it).
 	Registered bool `json:"registered"`
+	// FromDeployment: the proxy carries no tag, but rdsbg's deployment for
+	// the source (this id) lists it among the run's proxies.
+	FromDeployment string `json:"from_deployment,omitempty"`
+	// Uncorroborated: the tag agrees with AWS, but no rdsbg deployment of
+	// the source exists to list the proxy: only the operator's explicit
+	// `resume --source --confirm` registers the source with it.
+	Uncorroborated bool `json:"uncorroborated,omitempty"`
 }
 
 // Words says what the tag means, for notices and refusals.
 func (d DetachedProxy) Words() string {
+	if d.FromDeployment != "" {
+		return fmt.Sprintf("proxy %s is listed by deployment %s (rdsbg run %s, tag %s) among the proxies of %s",
+			d.Proxy, d.FromDeployment, d.Tag.Run, TagProxies, d.Tag.Source)
+	}
 	return fmt.Sprintf("proxy %s was emptied by rdsbg run %s at %s (it served %s %s; tag %s)",
 		d.Proxy, d.Tag.Run, d.Tag.At.UTC().Format(time.RFC3339), d.Tag.TargetKind, d.Tag.Target, TagDetached)
 }
@@ -524,8 +536,16 @@ func (r *run) emptiedByTag() bool {
 func (r *run) restoreWithoutJournal(ctx context.Context) (Finished, error) {
 	now := r.e.cfg.Clock.Now()
 	opts := r.e.cfg.Options.WithDefaultsAt(now)
-	r.plan = Plan{Source: r.disc.Source, Options: opts, Proxies: r.disc.Proxies, Regime: RegimeDetach, GeneratedAt: now.UTC()}
-	r.proxies = r.disc.Proxies
+	proxies := r.disc.Proxies
+	for _, dp := range r.disc.Detached {
+		if dp.Uncorroborated && !dp.Registered {
+			// On the operator's --source and --confirm only (the approval
+			// below names it).
+			proxies = append(proxies, ProxyRegistration{Proxy: dp.Proxy, TargetGroup: "default", Target: r.disc.Source.Target()})
+		}
+	}
+	r.plan = Plan{Source: r.disc.Source, Options: opts, Proxies: proxies, Regime: RegimeDetach, GeneratedAt: now.UTC()}
+	r.proxies = proxies
 	var dep *awsclient.Deployment
 	for i, d := range r.disc.Deployments {
 		if d.Status != "DELETING" {
@@ -540,6 +560,15 @@ func (r *run) restoreWithoutJournal(ctx context.Context) (Finished, error) {
 		if !dp.Registered {
 			found = append(found, dp.Words())
 		}
+	}
+	// rdsbg did not journal this emptying itself: a tag (or a deployment's
+	// list) authorizes nothing alone, so the operator's typed word does
+	// (--source and --confirm headless), after seeing exactly what happens.
+	text := fmt.Sprintf("No journal of a run for %s is in %s, but AWS shows: %s, with NO target. rdsbg did not record this itself, so only your word authorizes it: register %s with %s again (RegisterDBProxyTargets; the new primary if the switchover happened) and wait until it is AVAILABLE. Type %s to register it.",
+		r.disc.Source.ID, r.e.cfg.StateDir, strings.Join(found, "; "), r.disc.Source.ID, proxyNames(r.proxies), r.disc.Source.ID)
+	if err := r.ask(ctx, Approval{Kind: "restore-from-tag", Title: fmt.Sprintf("Register %s with %s again, on the word of AWS's tags?", r.disc.Source.ID, proxyNames(r.proxies)),
+		Text: text, Severity: SeveritySevere, Confirm: r.disc.Source.ID, CLI: r.restoreCommands()}); err != nil {
+		return r.e.finishEarly(outcomeOf(err), err, ProxyEmpty)
 	}
 	r.e.emit(Event{Type: EventRunStarted, Message: fmt.Sprintf("resuming %s without a journal: %s", r.disc.Source.ID, strings.Join(found, "; "))})
 	_ = r.journal.Append(Record{Kind: RecordCompensation, Source: r.disc.Source.ID, DeploymentID: r.dep.id, Message: "no journal; restoring from the tags in AWS: " + strings.Join(found, "; ")})
@@ -560,7 +589,8 @@ func (r *run) restoreWithoutJournal(ctx context.Context) (Finished, error) {
 
 // liveStatus is `rdsbg status --source S` when this state directory has no
 // journal for S (lost, unreadable, or kept on another machine): the report
-// comes from AWS alone, with every proxy rdsbg emptied found by its tag.
+// comes from AWS alone, the world view (status.go), with every proxy rdsbg
+// emptied found by its tag or by its deployment's list of proxies.
 func liveStatus(ctx context.Context, api awsclient.API, source, path string, journalErr error) (StatusReport, error) {
 	d, err := Discover(ctx, api, source)
 	if err != nil {
@@ -568,16 +598,8 @@ func liveStatus(ctx context.Context, api awsclient.API, source, path string, jou
 	}
 	rep := StatusReport{Source: d.Source.ID, JournalPath: path, Detached: d.Detached}
 	rep.Warnings = append(rep.Warnings, fmt.Sprintf("no journal for %s at %s (%v): this report is read from AWS alone", d.Source.ID, path, journalErr))
-	if dep, ok := func() (awsclient.Deployment, bool) {
-		for _, dep := range d.Deployments {
-			if dep.Status != "DELETING" {
-				return dep, true
-			}
-		}
-		return awsclient.Deployment{}, false
-	}(); ok {
-		rep.DeploymentID = dep.ID
-		rep.Deployment = &dep
+	rep.Warnings = append(rep.Warnings, d.Untrusted...)
+	if dep := d.rdsbgDeployment(); dep != nil {
 		if r := Regime(dep.Tags[TagRegime]); r != "" {
 			rep.Regime = r
 		}
@@ -585,32 +607,23 @@ func liveStatus(ctx context.Context, api awsclient.API, source, path string, jou
 			rep.Warnings = append(rep.Warnings, fmt.Sprintf("deployment %s was created by rdsbg run %s (proxies %s)", dep.ID, run, dep.Tags[TagProxies]))
 		}
 	}
-	rep.ProxyState = ProxyNotUsed
-	registered := 0
-	for _, reg := range d.Proxies {
-		for _, t := range reg.Targets {
-			t.ProxyName = reg.Proxy
-			rep.ProxyTargets = append(rep.ProxyTargets, t)
-		}
-		if len(reg.Targets) > 0 {
-			registered++
-		}
-	}
 	for _, dp := range d.Detached {
 		if !dp.Registered {
 			rep.Unfinished = true
-			rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s and has NO target: `rdsbg resume --source %s` registers it again, `rdsbg abort --source %s` undoes the run", dp.Words(), d.Source.ID, d.Source.ID))
+			rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s and has NO target: `rdsbg resume --source %s --confirm %s` registers it again, `rdsbg abort --source %s` undoes the run", dp.Words(), d.Source.ID, d.Source.ID, d.Source.ID))
 		}
 	}
-	switch {
-	case len(d.Proxies) == 0:
-	case registered < len(d.Proxies):
-		rep.ProxyState = ProxyEmpty
-	case switchedOver(rep.Deployment):
-		rep.ProxyState = ProxyOnNewPrimary
-	default:
-		rep.ProxyState = ProxyOnBlue
+	src := d.Source
+	src.ResourceID = "" // blue's id is history, which no journal here keeps
+	proxies := d.Proxies
+	for _, dp := range d.Detached {
+		if dp.Uncorroborated && !dp.Registered {
+			// Reported as AWS shows it (empty), though no run acts on it
+			// without the operator's word.
+			proxies = append(proxies, ProxyRegistration{Proxy: dp.Proxy, TargetGroup: "default", Target: d.Source.Target()})
+		}
 	}
+	rep.live(ctx, api, src, proxies, JournalState{}, filepath.Dir(path), path)
 	return rep, nil
 }
 

@@ -141,10 +141,15 @@ func (r *run) registerAll(ctx context.Context) error {
 			continue
 		}
 		mctx, cancel := detached(ctx, mutationTimeout)
-		_, err = r.api.RegisterTargets(mctx, reg.Proxy, reg.Target)
+		created, err := r.api.RegisterTargets(mctx, reg.Proxy, reg.Target)
 		cancel()
 		if err != nil && awsclient.Classify(err) != awsclient.KindAlreadyExists {
 			return fmt.Errorf("register %s with proxy %s: %w", reg.Target.ID(), reg.Proxy, err)
+		}
+		if err == nil && len(created) > 0 {
+			// AWS's answer shows the target registered: the last word on
+			// this proxy until the next read (compensate.go speaks from it).
+			r.tags.read(reg.Proxy, created, r.e.cfg.Clock.Now())
 		}
 	}
 	return nil
@@ -231,6 +236,9 @@ func (r *run) registerNewPrimary(ctx context.Context, step StepID) error {
 		mctx, cancel := detached(ctx, mutationTimeout)
 		_, derr := r.api.DeleteDeployment(mctx, dep.ID, false)
 		cancel()
+		if derr == nil {
+			r.leaseGone() // the lease goes with the deployment (lease.go)
+		}
 		if derr != nil && awsclient.Classify(derr) != awsclient.KindNotFound {
 			return fmt.Errorf("%w; deleting deployment %s to allow it failed: %v", err, dep.ID, derr)
 		}

@@ -82,7 +82,7 @@ func TestRDSEventsOfTheMembersAreShownAndJournalled(t *testing.T) {
 func TestRDSEventsExplainAFailedSwitchover(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSMariaDBNoProxy, Faults: []sim.Fault{{Switchover: "fail"}}})
 	_, err := env.engine(t, Options{Source: "catalog-db"}).Run(context.Background())
-	if err == nil || !strings.Contains(err.Error(), "RDS event: Switchover from DB instance catalog-db") || !strings.Contains(err.Error(), "canceled") {
+	if err == nil || !strings.Contains(err.Error(), "RDS event: Switchover from primary/read replica catalog-db") || !strings.Contains(err.Error(), "canceled") {
 		t.Fatalf("the switchover failure must quote its event: %v", err)
 	}
 }

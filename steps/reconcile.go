@@ -18,8 +18,8 @@ import (
 // names and statuses tell about who changed it, and the way on. Someone
 // who empties a production proxy is answered at once: the run registers
 // production again. During the long waits a heartbeat renews the run's
-// lease and watches the proxies (watchProxies), so an outside change is
-// seen within a minute instead of at the next step.
+// lease and watches the proxies, so an outside change is seen within two
+// minutes instead of at the next step.
 
 // proxy states besides those of events.go, derived from the world view.
 const (
@@ -164,9 +164,9 @@ func (r *run) expectFor(ps PlannedStep) world.Expect {
 	case StepAttachProxyBlue:
 		e.Phase = world.PhaseBefore
 	case StepAttachProxyPrimary:
-		e.Phase = world.PhaseAfter
+		e.Phase, e.Gone = world.PhaseAfter, true
 	case StepCleanup:
-		e.Phase, e.Deleting, want = world.PhaseAfter, true, serving
+		e.Phase, e.Deleting, e.Gone, want = world.PhaseAfter, true, true, serving
 	}
 	if e.Deployment == "" {
 		e.Phase = "" // nothing to compare a phase with yet
@@ -204,6 +204,13 @@ func (r *run) reconcile(ctx context.Context, ps PlannedStep, read *world.World) 
 		case world.DiffLeaseTaken:
 			return &TakenOverError{Diff: d}
 		case world.DiffSwitchedOver:
+			if w.Deployment == nil {
+				// Switched over and the deployment deleted, all outside this
+				// run: another run took it over and finished, or someone by
+				// hand. Nothing is left for this run to do.
+				stop = append(stop, d)
+				continue
+			}
 			r.e.notice(ps.ID, "%s: the steps before the switchover are done by it; this run carries on after it", d.String())
 		case world.DiffProxyRegistered:
 			r.e.notice(ps.ID, "%s", d.String())
@@ -234,6 +241,8 @@ func (r *run) worldChanged(diffs []world.Difference) error {
 	case world.Has(diffs, world.DiffDeploymentForeign):
 		way = fmt.Sprintf("another run (or someone by hand) created it: rdsbg will not act on it; see it with `rdsbg status --source %s`", src)
 		return &ForeignError{Message: (&WorldChangedError{Diffs: diffs, Way: way}).Error()}
+	case world.Has(diffs, world.DiffSwitchedOver):
+		way = fmt.Sprintf("the switchover was made and the deployment deleted outside this run (another rdsbg run that took it over, or someone by hand): %s is the new primary and nothing is left for this run to do; `rdsbg status --source %s` shows where the proxy points", src, src)
 	case world.Has(diffs, world.DiffDeploymentGone), world.Has(diffs, world.DiffDeploymentDeleting):
 		way = fmt.Sprintf("nothing of this run is left to carry on with: the proxy is put back on blue if this run had emptied it, and `rdsbg run --source %s` starts over", src)
 	case world.Has(diffs, world.DiffProxyGone):
@@ -283,10 +292,11 @@ func (r *run) restoreOutsideDeregistration(ctx context.Context, step StepID, d w
 
 // The proxies' watch during the long waits.
 
-// watchEvery is how often a long wait reads the run's proxies: one call a
-// minute per proxy, against an outage that someone else's deregistration
-// would otherwise keep until the next step.
-const watchEvery = time.Minute
+// watchEvery is how often a long wait reads the run's proxies: one call
+// every two minutes per proxy (green's provisioning stays within 6 calls a
+// minute, BenchmarkAPIFootprint), against an outage that someone else's
+// deregistration would otherwise keep until the next step (3 h in X4).
+const watchEvery = 2 * time.Minute
 
 // proxyWatch is the heartbeat's memory.
 type proxyWatcher struct {
@@ -462,7 +472,9 @@ func (r *run) gateResume(ctx context.Context) error {
 			r.e.notice(StepPreflight, "deployment %s is %s, though this run never switched over: someone switched over outside rdsbg. %s is the new primary; this run carries on after the switchover (the proxy onto the new primary, any -oldN target off it, verify, cleanup)", d.ID, d.Status, src)
 			r.switchedOutside = true
 		}
-		r.holdDeployment(d.ID, r.e.cfg.TakeOver)
+		if d.Phase != world.PhaseDeleting {
+			r.holdDeployment(d.ID, r.e.cfg.TakeOver)
+		}
 		return nil
 	}
 	if w.DeploymentGone == "" || switchedJournal || switched {

@@ -19,7 +19,7 @@ func TestAutoModeFallsBackToDetachAfterRefusal(t *testing.T) {
 				t.Errorf("fallback text does not say nothing changed and name the proxy: %q", a.Text)
 			}
 			// The same outage note as detach-proxy's, in the new order.
-			if !strings.Contains(a.Text, "EMPTY from the deregistration") || !strings.Contains(a.Text, "5–7 min on AWS") || !strings.Contains(a.Text, "rds-facts") {
+			if !strings.Contains(a.Text, "EMPTY from the deregistration") || !strings.Contains(a.Text, "5–7 min on AWS") || !strings.Contains(a.Text, "measured twice") {
 				t.Errorf("fallback text does not state the expected outage with its source: %q", a.Text)
 			}
 		}
@@ -227,7 +227,7 @@ func TestCriticalSectionIsOneApproval(t *testing.T) {
 	}
 	// The expected outage as a range with its source, not only the
 	// simulator's figure: 300 s timeout + 5–7 min registration.
-	if !strings.Contains(crit.Text, "up to about 10–12 min on AWS") || !strings.Contains(crit.Text, "rds-facts") {
+	if !strings.Contains(crit.Text, "up to about 10–12 min on AWS") || !strings.Contains(crit.Text, "measured twice") {
 		t.Errorf("critical approval does not state the expected outage on AWS with its source: %s", crit.Text)
 	}
 	joined := strings.Join(order, " ")

@@ -47,10 +47,14 @@ func (e *Engine) Run(ctx context.Context) (Finished, error) {
 		return r.finish(outcome, err, "")
 	}
 	r.upgrade = prep.Upgrade
+	r.db, r.dbResolved = prep.db, true                              // dbchecks.go
 	checks := append(prep.Checks, r.probePermissions(ctx, opts)...) // permprobe.go
 	e.emit(Event{Type: EventPreflight, Step: StepPreflight, Checks: checks})
 	if Blocked(checks) {
 		_ = r.journal.Append(Record{Kind: RecordRunStarted, Source: r.disc.Source.ID, Options: &opts, Message: "preflight blocked"})
+		if ChecksChanged(checks) {
+			return r.finish(OutcomeFailed, blockedBy(checks), "")
+		}
 		return r.finish(OutcomeBlocked, blockedBy(checks), "")
 	}
 	if err != nil {
@@ -76,6 +80,7 @@ func (e *Engine) Run(ctx context.Context) (Finished, error) {
 	if err := r.journal.Append(Record{Kind: RecordProxies, Proxies: r.proxies}); err != nil {
 		return r.finish(OutcomeFailed, err, "")
 	}
+	r.journalDBLedger() // dbchecks.go
 	r.saveRunbook()
 	if err := r.approvePlan(ctx, "Run this plan?"); err != nil {
 		return r.finish(outcomeOf(err), err, "")

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -42,6 +41,15 @@ type StatusReport struct {
 	// names it): the run is live, and resume would be refused.
 	Running  bool   `json:"running,omitempty"`
 	LockedBy string `json:"locked_by,omitempty"`
+	// World is the view read from AWS that every live field above comes
+	// from (roles, proxies, ownership); nil without an AWS client.
+	World *world.World `json:"world,omitempty"`
+	// Holder names who holds the run's deployment now by its owner lease
+	// (another process, here or on another host); "" when nobody does.
+	Holder string `json:"holder,omitempty"`
+	// SwitchedOutside: AWS shows the run's deployment switched over,
+	// though the run never switched over (by hand, or another tool).
+	SwitchedOutside bool `json:"switched_outside,omitempty"`
 }
 
 // StepStatus is one planned step with its last journalled transition.
@@ -113,73 +121,78 @@ func Status(ctx context.Context, api awsclient.API, stateDir, source string) (St
 		}
 		return rep, nil
 	}
-	if rep.DeploymentID != "" {
-		dep, err := api.DescribeDeployment(ctx, rep.DeploymentID)
-		switch {
-		case awsclient.Classify(err) == awsclient.KindNotFound:
-			rep.DeploymentState = "gone"
-			rep.Warnings = append(rep.Warnings, "deployment "+rep.DeploymentID+" no longer exists")
-		case err != nil:
-			rep.DeploymentState = StateUnknown
-			rep.Unreadable = append(rep.Unreadable, "deployment "+rep.DeploymentID+": "+err.Error())
-		default:
-			rep.DeploymentState = "live"
-			rep.Deployment = &dep
-		}
-	}
 	proxies := st.Proxies
 	if len(proxies) == 0 && st.Plan != nil {
 		proxies = st.Plan.Proxies
 	}
-	rep.ProxyState = ProxyNotUsed
-	if len(proxies) > 0 {
-		registered := 0
-		for _, reg := range proxies {
-			ts, err := api.DescribeProxyTargets(ctx, reg.Proxy)
-			if err != nil {
-				rep.Unreadable = append(rep.Unreadable, fmt.Sprintf("proxy %s: %v", reg.Proxy, err))
-				continue
-			}
-			mine := targetsOf(ts, src)
-			for i := range mine {
-				mine[i].ProxyName = reg.Proxy
-			}
-			rep.ProxyTargets = append(rep.ProxyTargets, mine...)
-			if len(mine) > 0 {
-				registered++
-			}
+	if src.ID == "" {
+		src.ID = st.Source
+	}
+	rep.live(ctx, api, src, proxies, st, stateDir, path)
+	return rep, nil
+}
+
+// live fills the report's present from the world view read from AWS
+// (design.md §8): the deployment, who plays which role, where each proxy
+// points and who holds the run, next to the journal's history.
+func (rep *StatusReport) live(ctx context.Context, api awsclient.API, src Source, proxies []ProxyRegistration, st JournalState, stateDir, path string) {
+	q := world.Query{Source: src.ID, Kind: src.Kind, BlueResourceID: src.ResourceID, DeploymentID: rep.DeploymentID, FindDeployment: rep.DeploymentID == "", AllProxies: true, Details: true}
+	var names []string
+	for _, reg := range proxies {
+		names = append(names, reg.Proxy)
+	}
+	q.Proxies = names
+	w := world.Read(ctx, api, q, time.Now())
+	rep.World = &w
+	rep.Unreadable = append(rep.Unreadable, w.Unknown...)
+	switch {
+	case w.Deployment != nil:
+		rep.DeploymentState = "live"
+		dep := w.Deployment.Deployment
+		rep.Deployment = &dep
+		if rep.DeploymentID == "" {
+			rep.DeploymentID = dep.ID
 		}
-		switch {
-		case len(rep.Unreadable) > 0:
-			// Never turn an error into "none": unread is unknown.
-			rep.ProxyState = StateUnknown
-		case registered < len(proxies):
-			rep.ProxyState = ProxyEmpty
-		case switchedOver(rep.Deployment) || (rep.Deployment == nil && st.Steps[StepSwitchover] == StepStateDone):
-			rep.ProxyState = ProxyOnNewPrimary
-		default:
-			rep.ProxyState = ProxyOnBlue
-		}
-		// Who is production is AWS's word, not the journal's (walkthrough
-		// U5: "proxy: blue" after a resume finished the switchover).
-		if rep.ProxyState != StateUnknown {
-			q := world.Query{Source: src.ID, Kind: src.Kind, BlueResourceID: src.ResourceID, DeploymentID: rep.DeploymentID, Details: true}
-			for _, reg := range proxies {
-				q.Proxies = append(q.Proxies, reg.Proxy)
-			}
-			if w := world.Read(ctx, api, q, time.Now()); w.Known() {
-				if s := proxyStateOf(w, q.Proxies); s != ProxyUnknown {
-					rep.ProxyState = s
+	case w.DeploymentGone != "":
+		rep.DeploymentState = "gone"
+		rep.Warnings = append(rep.Warnings, "deployment "+rep.DeploymentID+" no longer exists")
+	case rep.DeploymentID != "":
+		rep.DeploymentState = StateUnknown
+	}
+	for _, name := range names {
+		if p := w.Proxy(name); p != nil {
+			for _, reg := range p.Registrations {
+				for _, t := range reg.Targets {
+					t.ProxyName = name
+					rep.ProxyTargets = append(rep.ProxyTargets, t)
 				}
 			}
 		}
 	}
-	rep.LockedBy, rep.Running = lockHolder(stateDirOf(path), rep.Source)
-	return rep, nil
+	rep.ProxyState = proxyStateOf(w, names)
+	if rep.ProxyState == ProxyUnknown {
+		rep.ProxyState = StateUnknown
+	}
+	if len(names) == 0 {
+		rep.ProxyState = ProxyNotUsed
+	}
+	switched, _ := w.SwitchedOver()
+	if rep.Unfinished && switched && st.Steps[StepSwitchover] == "" && len(st.Renames) == 0 {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("the deployment was switched over outside rdsbg (this run never switched over): %s; `rdsbg resume --source %s` puts the proxy on the new primary (taking any -oldN target off it), verifies and cleans up", rolesWords(w), src.ID))
+		rep.SwitchedOutside = true
+	}
+	if rep.Unfinished && w.DeploymentGone != "" && !switched && st.Steps[StepSwitchover] == "" {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("the run's deployment was deleted outside rdsbg: nothing of it is left to resume; `rdsbg run --source %s` starts over", src.ID))
+	}
+	now := time.Now()
+	if d := w.Deployment; d != nil && d.Owner.Lease != nil && d.Owner.Lease.Released.IsZero() && !d.Owner.Lease.Expired(now) {
+		rep.Holder = d.Owner.Lease.Holder()
+	}
+	rep.LockedBy, rep.Running = lockHolder(stateDir, src.ID)
+	if rep.Holder != "" && rep.Unfinished && !rep.Running {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("the run's deployment is held now by %s: `rdsbg resume` is refused while that lease lives", rep.Holder))
+	}
 }
-
-// stateDirOf is the directory of a journal path.
-func stateDirOf(path string) string { return filepath.Dir(path) }
 
 // Text renders the report for a terminal.
 func (s StatusReport) Text() string {
@@ -193,6 +206,10 @@ func (s StatusReport) Text() string {
 		// Not "resume continues it": resume would be refused by the lock
 		// (walkthrough U16).
 		fmt.Fprintf(&b, "run:        RUNNING now in another rdsbg process (%s): watch it there; `rdsbg status` again shows where it stands\n", orNone(s.LockedBy))
+	case s.Holder != "" && s.Unfinished:
+		fmt.Fprintf(&b, "run:        RUNNING now, held by %s (its owner lease in AWS): wait for it\n", s.Holder)
+	case s.SwitchedOutside:
+		fmt.Fprintf(&b, "run:        switched over outside rdsbg: `rdsbg resume --source %s` puts the proxy on the new primary\n", s.Source)
 	case s.Finished != nil && s.Finished.Outcome == OutcomeReady && s.Unfinished:
 		fmt.Fprintf(&b, "run:        paused, ready for the switchover (exit 0): `rdsbg resume --source %s` re-checks readiness and switches over\n", s.Source)
 	case s.Finished != nil && !s.Unfinished:
@@ -224,7 +241,24 @@ func (s StatusReport) Text() string {
 	}
 	fmt.Fprintf(&b, "proxy:      %s\n", proxy)
 	for _, t := range s.ProxyTargets {
-		fmt.Fprintf(&b, "  %s → %s %s %s\n", t.ProxyName, t.RdsResourceID, t.Type, t.Health.State)
+		role := ""
+		if s.World != nil {
+			if p := s.World.Proxy(t.ProxyName); p != nil {
+				if reg := p.Registered(t.RdsResourceID); reg != nil {
+					role = " (" + string(reg.Role) + ")"
+				} else if t.TrackedClusterID != "" {
+					if reg := p.Registered(t.TrackedClusterID); reg != nil {
+						role = " (" + string(reg.Role) + ")"
+					}
+				}
+			}
+		}
+		fmt.Fprintf(&b, "  %s → %s%s %s %s\n", t.ProxyName, t.RdsResourceID, role, t.Type, world.HealthWords(t.Health))
+	}
+	if s.World != nil {
+		if p := s.World.Production(); p != nil {
+			fmt.Fprintf(&b, "roles:      %s\n", rolesWords(*s.World))
+		}
 	}
 	if len(s.Outages) > 0 {
 		b.WriteString("outage:     " + OutageHeadline(s.Outages) + "\n")
@@ -243,6 +277,11 @@ func (s StatusReport) Text() string {
 				state = "skipped" // not needed for this run
 			}
 			fmt.Fprintf(&b, "  %-22s %-8s %s\n", st.ID, state, st.Title)
+		}
+	}
+	if s.Finished != nil {
+		for _, l := range s.Finished.DBFollowUpLines() { // dbchecks.go
+			fmt.Fprintf(&b, "database:   %s\n", l)
 		}
 	}
 	for _, w := range s.Warnings {

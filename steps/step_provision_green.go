@@ -24,7 +24,7 @@ func planProvisionGreen(b planBuilder) (PlannedStep, bool) {
 	}
 	return PlannedStep{
 		ID: StepProvisionGreen, Title: "Wait for green to be provisioned", Severity: SeverityReadOnly,
-		Why:    "Provisioning takes 12–35 minutes or more (rds-facts §4.1); the deployment and every green member must be AVAILABLE before green can be upgraded or switched over.",
+		Why:    "Provisioning takes 12–35 minutes or more on AWS; the deployment and every green member must be AVAILABLE before green can be upgraded or switched over.",
 		Effect: effect,
 		CLI:    append(b.bgdLine(), b.cli.describeDeployment("[Status,StatusDetails]")+"   # repeat until AVAILABLE"),
 	}, true
@@ -61,7 +61,10 @@ func (r *run) provisionGreen(ps PlannedStep) stepImpl {
 					if err != nil {
 						return false, Progress{}, err
 					}
-					r.readEvents(ctx, dep.Status == "INVALID_CONFIGURATION") // rdsevents.go
+					r.readEvents(ctx, dep.Status == "INVALID_CONFIGURATION")      // rdsevents.go
+					if err := r.watchSchema(ctx, ps.ID, dep.Status); err != nil { // dbchecks.go
+						return false, Progress{}, err
+					}
 					switch dep.Status {
 					case "INVALID_CONFIGURATION":
 						return false, Progress{}, r.invalidConfiguration(dep)

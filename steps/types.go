@@ -99,6 +99,9 @@ type Options struct {
 	TargetStorageType       string `json:"target_storage_type,omitempty"`
 	TargetAllocatedStorage  int32  `json:"target_allocated_storage,omitempty"`
 	TargetStorageThroughput int32  `json:"target_storage_throughput,omitempty"`
+	// DB are the database checks' settings (dbchecks.go); its DSN is
+	// never journalled.
+	DB DBOptions `json:"db,omitzero"`
 }
 
 // DefaultMaxProxyOutage is --max-proxy-outage's default: the create call

@@ -15,13 +15,15 @@ type expectation struct {
 var expectedOnAWS = map[steps.StepID]expectation{
 	// rds-facts §4.1: RDS MySQL ~12 min (CNLAB), Aurora PostgreSQL 16.9→17.6
 	// ~30–32 min (SHINYAZ), create→delete gap of the API sample ~30 min.
-	"provision-green": {"12–35+ min", "green provisioning: ~12 min RDS MySQL (CNLAB), ~30–32 min Aurora PostgreSQL (SHINYAZ), rds-facts §4.1"},
-	// rds-facts §5.5: ~5 min from registering a target to AVAILABLE (SHINYAZ).
-	steps.StepAttachProxyBlue:    {"~5 min", "proxy target registration: ~5 min to AVAILABLE (SHINYAZ), rds-facts §5.5"},
-	steps.StepAttachProxyPrimary: {"~5 min", "proxy target registration: ~5 min to AVAILABLE (SHINYAZ), rds-facts §5.5"},
-	// rds-facts §4.7: "typically under a minute"; under 5 s claimed since
-	// 2026-01 for single-Region setups.
-	steps.StepSwitchover: {"< 1 min", "switchover: typically under a minute (AWS docs), under 5 s claimed since 2026-01, rds-facts §4.7"},
+	"provision-green": {"12–35+ min", "green provisioning: ~12 min for a small RDS for MySQL instance, ~30–32 min for Aurora PostgreSQL with a major upgrade (public measurements)"},
+	// rds-facts §1.10, §4.7: ~5 min (SHINYAZ) and ~7 min (CNLAB) from
+	// registering a target to AVAILABLE, two measurements of a new proxy.
+	// Operator text names public sources or none (walkthrough D17).
+	steps.StepAttachProxyBlue:    {"~5–7 min", "proxy target registration: about 5–7 min to AVAILABLE, measured twice (public write-ups)"},
+	steps.StepAttachProxyPrimary: {"~5–7 min", "proxy target registration: about 5–7 min to AVAILABLE, measured twice (public write-ups)"},
+	// rds-facts §4.7: "typically under five seconds" single-Region since
+	// 2026-01-20 (AWS); 1.6 s and ~2 s measured; "under a minute" before.
+	steps.StepSwitchover: {"< 5 s", "switchover: typically under five seconds in one Region (AWS, since January 2026; measured 1.6–2 s), under a minute before"},
 }
 
 // expectedFor is id's range on AWS within plan p. Without a separate

@@ -37,7 +37,7 @@ func toContinue(h *harness) {
 // declined without being shown as a question, and the form is back with
 // its values; the next run starts clean.
 func TestEscOnPreflightGoesBackToOptions(t *testing.T) {
-	cfg := simConfig(t, sim.ScenarioRDSPostgresLegacy)
+	cfg := simConfig(t, sim.ScenarioRDSPostgresNative)
 	cfg.Options = steps.Options{Source: "orders-db"}
 	h := newHarness(t, cfg, engineBackend(cfg), 100, 40)
 	h.drain(h.w.Init())
@@ -68,7 +68,7 @@ func TestEscOnPreflightGoesBackToOptions(t *testing.T) {
 // goes back to the options with esc, so the operator fixes the choice:
 // here a parameter group that does not exist.
 func TestEscAfterBlockedPreflightFixesTheOptions(t *testing.T) {
-	cfg := simConfig(t, sim.ScenarioRDSPostgresLegacy)
+	cfg := simConfig(t, sim.ScenarioRDSPostgresNative)
 	cfg.Options = steps.Options{Source: "orders-db", TargetDBParameterGroupName: "ghost-group"}
 	h := newHarness(t, cfg, engineBackend(cfg), 100, 40)
 	h.drain(h.w.Init())
@@ -105,7 +105,7 @@ func TestEscAfterBlockedPreflightFixesTheOptions(t *testing.T) {
 // Esc on the journal screen (an unfinished run exists) goes back to the
 // source list: neither resume nor abort starts.
 func TestEscOnJournalScreenGoesBackToSources(t *testing.T) {
-	cfg := simConfig(t, sim.ScenarioRDSPostgresLegacy)
+	cfg := simConfig(t, sim.ScenarioRDSPostgresNative)
 	be := engineBackend(cfg)
 	be.unfinished = func(context.Context, string) (string, error) { return "/state/orders-db.journal", nil }
 	ran := false
@@ -134,7 +134,7 @@ func TestEscOnJournalScreenGoesBackToSources(t *testing.T) {
 // Esc during a preflight that then blocks: the form is back, and the next
 // run starts from a clean state (not the blocked run's outcome).
 func TestEscDuringBlockedPreflight(t *testing.T) {
-	cfg := simConfig(t, sim.ScenarioRDSPostgresLegacy)
+	cfg := simConfig(t, sim.ScenarioRDSPostgresNative)
 	cfg.Options = steps.Options{Source: "orders-db", TargetDBParameterGroupName: "ghost-group"}
 	h := newHarness(t, cfg, engineBackend(cfg), 100, 40)
 	h.drain(h.w.Init())

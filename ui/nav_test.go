@@ -11,7 +11,7 @@ import (
 // source list, plan → options (the plan is declined, nothing was created,
 // and the form keeps its values); the run that follows works.
 func TestEscGoesBackBeforeTheFirstChange(t *testing.T) {
-	cfg := simConfig(t, sim.ScenarioRDSPostgresLegacy)
+	cfg := simConfig(t, sim.ScenarioRDSPostgresNative)
 	cfg.Highlight = "orders-db"
 	h := newHarness(t, cfg, engineBackend(cfg), 100, 40)
 	h.drain(h.w.Init())

@@ -41,7 +41,7 @@ func toField(t *testing.T, h *harness, flag string) *optionField {
 }
 
 func TestOptionsPickParameterGroupOfTheTargetFamily(t *testing.T) {
-	h := optionsOnSim(t, sim.ScenarioRDSPostgresLegacy, "orders-db")
+	h := optionsOnSim(t, sim.ScenarioRDSPostgresNative, "orders-db")
 	m := h.w.options
 	pg := toField(t, h, flagGroup)
 	if strings.Join(pg.choices, " ") != "(empty) default.postgres15 orders-pg15" {
@@ -85,7 +85,7 @@ func TestOptionsPickParameterGroupOfTheTargetFamily(t *testing.T) {
 
 // The preflight warning and the form say the same about an empty group.
 func TestPreflightAndFormAgreeOnAnEmptyGroup(t *testing.T) {
-	cfg := simConfig(t, sim.ScenarioRDSPostgresLegacy)
+	cfg := simConfig(t, sim.ScenarioRDSPostgresNative)
 	d, err := steps.Discover(t.Context(), onBackend(cfg, steps.Config{}).API, "orders-db")
 	if err != nil {
 		t.Fatal(err)
@@ -124,7 +124,7 @@ func TestOptionsPickClusterParameterGroup(t *testing.T) {
 // help line says AWS would refuse it; without a catalogue the fields take
 // typed names.
 func TestOptionsForeignGroupAndTypedFallback(t *testing.T) {
-	cfg := simConfig(t, sim.ScenarioRDSPostgresLegacy)
+	cfg := simConfig(t, sim.ScenarioRDSPostgresNative)
 	cfg.Options = steps.Options{Source: "orders-db", TargetDBParameterGroupName: "orders-pg16"}
 	h := newHarness(t, cfg, engineBackend(cfg), 100, 40)
 	h.drain(h.w.Init())

@@ -97,7 +97,7 @@ func TestPlainEnterAloneNeverConfirmsASeverePrompt(t *testing.T) {
 }
 
 func TestPlainInputEndsAtFirstPromptExits2WithoutChanges(t *testing.T) {
-	cfg := simConfig(t, sim.ScenarioRDSPostgresLegacy)
+	cfg := simConfig(t, sim.ScenarioRDSPostgresNative)
 	cfg.Options = steps.Options{Source: "orders-db"}
 	var out bytes.Buffer
 	code, _ := runPlain(context.Background(), cfg, engineBackend(cfg), strings.NewReader(""), &out)
@@ -118,7 +118,7 @@ func TestPlainInputEndsAtFirstPromptExits2WithoutChanges(t *testing.T) {
 }
 
 func TestPlainChoosesSourceAfterRefusingUnknown(t *testing.T) {
-	cfg := simConfig(t, sim.ScenarioRDSPostgresLegacy)
+	cfg := simConfig(t, sim.ScenarioRDSPostgresNative)
 	var out bytes.Buffer
 	code, _ := runPlain(context.Background(), cfg, engineBackend(cfg), strings.NewReader("nosuch-db\n0\norders-db\n"), &out)
 	text := out.String()

@@ -19,7 +19,7 @@ import (
 // the final model arrives when the program ends (the timeout only bounds a
 // hang).
 func TestTeatestSmokeQuitBeforeRun(t *testing.T) {
-	cfg := simConfig(t, sim.ScenarioRDSPostgresLegacy)
+	cfg := simConfig(t, sim.ScenarioRDSPostgresNative)
 	cfg.Title = "rdsbg smoke"
 	w := newWizard(context.Background(), cfg, engineBackend(cfg))
 	tm := teatest.NewTestModel(t, w, teatest.WithInitialTermSize(100, 30))

@@ -99,3 +99,27 @@ func (s *Scaled) Now() time.Time {
 func (s *Scaled) Sleep(ctx context.Context, d time.Duration) error {
 	return Real{}.Sleep(ctx, time.Duration(float64(d)/s.speed))
 }
+
+// Wall is the wall clock beside a Scaled one: the time of a caller that
+// runs in real time (a wizard without --time-scale) while a simulator runs
+// on s. ModelAt and CallerAt translate between the two.
+type Wall struct{ s *Scaled }
+
+// Wall returns the wall clock s was made from.
+func (s *Scaled) Wall() Wall { return Wall{s: s} }
+
+// Now is the wall clock's time.
+func (Wall) Now() time.Time { return time.Now() }
+
+// ModelAt is what s read when the wall clock read t.
+func (w Wall) ModelAt(t time.Time) time.Time {
+	return w.s.origin.Add(time.Duration(float64(t.Sub(w.s.origin)) * w.s.speed))
+}
+
+// CallerAt is what the wall clock read when s read m.
+func (w Wall) CallerAt(m time.Time) time.Time {
+	return w.s.origin.Add(time.Duration(float64(m.Sub(w.s.origin)) / w.s.speed))
+}
+
+// Speed is how many model seconds pass per wall second.
+func (w Wall) Speed() float64 { return w.s.speed }

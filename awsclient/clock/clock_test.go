@@ -53,3 +53,20 @@ func TestScaledSleepDividesBySpeed(t *testing.T) {
 		t.Fatal("a scaled clock did not move forward")
 	}
 }
+
+// Wall translates between the wall clock and a Scaled one made from it:
+// 10 wall seconds after the origin are 300 model seconds at speed 30.
+func TestWallTranslatesToAndFromTheScaledClock(t *testing.T) {
+	s := NewScaled(30)
+	w := s.Wall()
+	at := s.origin.Add(10 * time.Second)
+	if got := w.ModelAt(at); !got.Equal(s.origin.Add(300 * time.Second)) {
+		t.Fatalf("ModelAt: %v after the origin", got.Sub(s.origin))
+	}
+	if got := w.CallerAt(w.ModelAt(at)); !got.Equal(at) {
+		t.Fatalf("CallerAt(ModelAt(t)) = %v, want t", got.Sub(at))
+	}
+	if w.Speed() != 30 {
+		t.Fatalf("speed %v", w.Speed())
+	}
+}

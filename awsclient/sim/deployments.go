@@ -357,7 +357,7 @@ func (s *Simulator) runTask(d *Deployment, steps []taskStep, i int, at time.Time
 			for _, m := range d.Members {
 				m.Status = bgAvailable
 			}
-			s.emitDeployment(done, d, "RDS-EVENT-0244", "notification", "Blue/green deployment tasks completed: the green environment can be changed further or switched over.")
+			s.emitDeployment(done, d, "RDS-EVENT-0244", "creation", "Blue/green deployment tasks completed: the green environment can be changed further or switched over.")
 		}
 	})
 }
@@ -663,7 +663,7 @@ func (s *Simulator) switchoverBlueGreenDeployment(c *call) (any, *apiError) {
 	for _, m := range d.Members {
 		m.Status = bgSwitchoverInProgress
 	}
-	s.emitSwitchover(c.now, d, "started", "")
+	s.emitSwitchover(c.now, d, "started", s.switchoverMembers(d), "")
 	mode := ""
 	if f, ok := s.takeModelFault(func(f Fault) bool { return f.Switchover != "" }); ok {
 		mode = f.Switchover
@@ -742,7 +742,7 @@ func (s *Simulator) scheduleRollback(d *Deployment, failAt time.Time, details st
 		for _, m := range d.Members {
 			m.Status = bgSwitchoverFailed
 		}
-		s.emitSwitchover(at, d, "canceled", details)
+		s.emitSwitchover(at, d, "canceled", s.switchoverMembers(d), details)
 		s.schedule(at.Add(s.timings.Rollback), func(time.Time) {
 			if d.Status != bgSwitchoverFailed {
 				return
@@ -764,7 +764,7 @@ func (s *Simulator) completeSwitchover(d *Deployment, at time.Time) {
 	if d.Status != bgSwitchoverInProgress {
 		return
 	}
-	blueName, greenName := s.deploymentNames(d)
+	members := s.switchoverMembers(d) // names before the renames, for the events
 	n := 1
 	for ; ; n++ {
 		taken := false
@@ -824,7 +824,10 @@ func (s *Simulator) completeSwitchover(d *Deployment, at time.Time) {
 		setStatus(in, "renaming", "available")
 	}
 	d.Status = bgSwitchoverCompleted
-	s.emitSwitchover(at, d, "completed", fmt.Sprintf("Renamed %s to %s%s and %s to %s.", blueName, blueName, suffix, greenName, blueName))
+	for i := range members {
+		members[i].old = members[i].blue + suffix
+	}
+	s.emitSwitchover(at, d, "completed", members, "")
 	if st.Regime == RegimeNative {
 		s.proxiesFollow(d, at)
 	}

@@ -15,8 +15,8 @@ import (
 
 func TestEveryScenarioBuildsAndUnknownOneIsNamed(t *testing.T) {
 	infos := sim.Scenarios()
-	if len(infos) != 5 {
-		t.Fatalf("want 5 scenarios, got %d", len(infos))
+	if len(infos) != 6 {
+		t.Fatalf("want 6 scenarios, got %d", len(infos))
 	}
 	for _, info := range infos {
 		if _, err := sim.New(sim.Options{Scenario: info.Name}); err != nil {

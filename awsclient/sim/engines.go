@@ -33,7 +33,9 @@ func catalogue() []*EngineVersion {
 			func(m string) string { return "postgres" + m }},
 		{"mysql", []string{"8.0.36", "8.0.39", "8.0.40", "8.0.41", "8.4.3", "8.4.4"}, firstTwo,
 			func(m string) string { return "mysql" + m }},
-		{"mariadb", []string{"10.6.18", "10.6.20", "10.11.9", "10.11.10", "11.4.3", "11.4.4"}, firstTwo,
+		// MariaDB 11.8 and 12.3: the releases the RDS blue/green feature
+		// page lists beside 10.x and 11.4 (2026-12, rds-facts §5.1).
+		{"mariadb", []string{"10.6.18", "10.6.20", "10.11.9", "10.11.10", "11.4.3", "11.4.4", "11.8.3", "12.3.1"}, firstTwo,
 			func(m string) string { return "mariadb" + m }},
 		{"aurora-postgresql", []string{"15.6", "15.8", "16.4", "16.6", "17.4"}, firstDot,
 			func(m string) string { return "aurora-postgresql" + m }},

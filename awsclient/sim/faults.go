@@ -65,6 +65,12 @@ type Fault struct {
 	// CONNECTION_FAILED…), as a proxy whose secret or security groups are
 	// wrong does, for as long as the fault's window is open.
 	TargetUnavailable string `json:"target_unavailable,omitempty"`
+	// AcceptDuplicateRegistration models an endpoint that is not AWS
+	// (moto): RegisterDBProxyTargets of a DB already registered with the
+	// proxy adds a second entry instead of answering
+	// DBProxyTargetAlreadyRegisteredFault; a deregistration removes both.
+	// It lets the permission probe's read-back and undo be tested.
+	AcceptDuplicateRegistration bool `json:"accept_duplicate_registration,omitempty"`
 }
 
 // activeFault is a Fault with its own call counter.
@@ -226,6 +232,18 @@ func (s *Simulator) takeModelFault(pick func(f Fault) bool) (Fault, bool) {
 		return f.Fault, true
 	}
 	return Fault{}, false
+}
+
+// acceptsDuplicateRegistration says whether an armed fault makes a second
+// registration of the same DB succeed (moto's behaviour).
+func (s *Simulator) acceptsDuplicateRegistration() bool {
+	for _, f := range s.faults {
+		if f.AcceptDuplicateRegistration && s.faultWindowOpen(f) {
+			s.stats.ModelFaults++
+			return true
+		}
+	}
+	return false
 }
 
 // refusesRegisterWhileProvisioning says whether an armed fault refuses

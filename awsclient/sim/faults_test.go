@@ -135,7 +135,8 @@ func TestParseFaults(t *testing.T) {
 }
 
 func TestMutationLog(t *testing.T) {
-	e := newEnv(t, sim.Options{})
+	// The legacy regime's refusal of the creation is the refused call.
+	e := newEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
 	describeOrders(e)
 	e.targets("orders-proxy")
 	_, _ = e.rds.CreateBlueGreenDeployment(ctx(), &rds.CreateBlueGreenDeploymentInput{BlueGreenDeploymentName: aws.String("o"), Source: aws.String(arn("db", "orders-db"))})

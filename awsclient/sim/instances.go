@@ -23,6 +23,9 @@ func (s *Simulator) xmlInstance(in *Instance) xmlInstance {
 	}
 	if in.Status != "creating" {
 		x.Endpoint = &xmlEndpoint{Address: st.instanceEndpoint(in.ID), Port: in.Port, HostedZoneID: "Z2R2ITUGPM61AM"}
+		if host, port, ok := s.boundEndpoint(in.ResourceID); ok {
+			x.Endpoint.Address, x.Endpoint.Port = host, port // a real database stands in (forward.go)
+		}
 	}
 	if in.StorageEncrypted {
 		x.KmsKeyID = "arn:aws:kms:" + st.Region + ":" + st.Account + ":key/0d4e5f6a-1b2c-4d3e-8f9a-0b1c2d3e4f5a"
@@ -58,6 +61,7 @@ func (s *Simulator) xmlInstance(in *Instance) xmlInstance {
 	if in.ManagedMasterSecret {
 		x.MasterUserSecret = &xmlSecret{SecretArn: "arn:aws:secretsmanager:" + st.Region + ":" + st.Account + ":secret:rds!db-" + strings.ToLower(in.ResourceID), SecretStatus: "active"}
 	}
+	x.TagList = s.xmlTags(in)
 	return x
 }
 
@@ -71,6 +75,9 @@ func (s *Simulator) xmlCluster(c *Cluster) xmlCluster {
 		BackupRetentionPeriod: c.BackupRetentionDays, StorageEncrypted: c.StorageEncrypted,
 		DeletionProtection: c.DeletionProtection, ClusterCreateTime: ts(c.CreateTime),
 	}
+	if host, port, ok := s.boundEndpoint(c.ResourceID); ok {
+		x.Endpoint, x.Port = host, port // a real database stands in (forward.go)
+	}
 	for _, ep := range c.CustomEndpoints {
 		x.CustomEndpoints = append(x.CustomEndpoints, st.clusterEndpoint(ep, "cluster-custom"))
 	}
@@ -83,6 +90,7 @@ func (s *Simulator) xmlCluster(c *Cluster) xmlCluster {
 	if c.ManagedMasterSecret {
 		x.MasterUserSecret = &xmlSecret{SecretArn: "arn:aws:secretsmanager:" + st.Region + ":" + st.Account + ":secret:rds!cluster-" + strings.ToLower(c.ResourceID), SecretStatus: "active"}
 	}
+	x.TagList = s.xmlTags(c)
 	return x
 }
 
@@ -475,7 +483,7 @@ func (s *Simulator) startInstanceDelete(in *Instance, now time.Time) {
 	s.schedule(now.Add(s.timings.InstanceDelete), func(at time.Time) {
 		if in.Status == "deleting" {
 			for _, p := range s.st.registeredProxies(in.ResourceID) {
-				s.emitProxy(at, p, "RDS-EVENT-0214", "deletion", "DB instance "+in.ID+" was deleted and removed from the target group of "+p.Name+".")
+				s.emitProxy(at, p, "RDS-EVENT-0214", "configuration change", "DB instance "+in.ID+" was deleted and removed from the target group of "+p.Name+".")
 			}
 			s.st.removeInstance(in)
 			s.emitInstance(at, in.ID, "RDS-EVENT-0003", "deletion", "DB instance deleted")
@@ -527,7 +535,7 @@ func (s *Simulator) startClusterDelete(cl *Cluster, now time.Time) {
 			return
 		}
 		for _, p := range s.st.registeredProxies(cl.ResourceID) {
-			s.emitProxy(at, p, "RDS-EVENT-0215", "deletion", "DB cluster "+cl.ID+" was deleted and removed from the target group of "+p.Name+".")
+			s.emitProxy(at, p, "RDS-EVENT-0215", "configuration change", "DB cluster "+cl.ID+" was deleted and removed from the target group of "+p.Name+".")
 		}
 		s.st.removeCluster(cl)
 		s.emitCluster(at, cl.ID, "RDS-EVENT-0171", "deletion", "DB cluster deleted")

@@ -349,6 +349,16 @@ func (s *Simulator) getMetricData(body []byte, now time.Time) (cbor.Value, *apiE
 	if !end.After(start) {
 		return nil, fail(codeInvalidParameterValue, "The parameter StartTime must be less than the parameter EndTime.")
 	}
+	// A caller on another clock (Options.Callers): read its window in the
+	// model's time, and answer in its own.
+	stamp := func(t time.Time) time.Time { return t }
+	speed := 1.0
+	if c := s.opts.Callers; c != nil && c.Speed() != 1 {
+		if callerNow := c.Now(); absDuration(end.Sub(callerNow)) < absDuration(end.Sub(now)) {
+			start, end = c.ModelAt(start), c.ModelAt(end)
+			stamp, speed = c.CallerAt, c.Speed()
+		}
+	}
 	ascending := false
 	if sb, ok := in["ScanBy"].(cbor.String); ok {
 		ascending = sb == "TimestampAscending"
@@ -363,6 +373,7 @@ func (s *Simulator) getMetricData(body []byte, now time.Time) (cbor.Value, *apiE
 		if apiErr != nil {
 			return nil, apiErr
 		}
+		q.period = time.Duration(float64(q.period) * speed)
 		if n := end.Sub(start) / q.period; n > maxMetricPoints {
 			return nil, fail(codeInvalidParameterCombination, "%d datapoints requested for %s; the simulator answers at most %d per query", n, q.id, maxMetricPoints)
 		}
@@ -383,7 +394,7 @@ func (s *Simulator) getMetricData(body []byte, now time.Time) (cbor.Value, *apiE
 			if !ok {
 				continue
 			}
-			stamps = append(stamps, &cbor.Tag{ID: 1, Value: cbor.Float64(float64(p.UnixMilli()) / 1e3)})
+			stamps = append(stamps, &cbor.Tag{ID: 1, Value: cbor.Float64(float64(stamp(p).UnixMilli()) / 1e3)})
 			values = append(values, cbor.Float64(v))
 		}
 		if !ascending {
@@ -469,6 +480,13 @@ func decodeMetricQuery(v cbor.Value) (metricQuery, *apiError) {
 		q.dimName, q.dimValue = string(dn), string(dv)
 	}
 	return q, nil
+}
+
+func absDuration(d time.Duration) time.Duration {
+	if d < 0 {
+		return -d
+	}
+	return d
 }
 
 func reverse(l cbor.List) {

@@ -67,7 +67,9 @@ func (s *Simulator) xmlProxy(p *Proxy) xmlProxy {
 		VpcSubnetIDs: []string{"subnet-01a2b3c4d5e6f7a8b", "subnet-02b3c4d5e6f7a8b9c"},
 		RoleArn:      "arn:aws:iam::" + s.st.Account + ":role/" + p.Name + "-secrets",
 		Endpoint:     endpoint,
-		RequireTLS:   true, IdleClientTimeout: 1800, CreatedDate: ts(p.CreateTime), UpdatedDate: ts(p.CreateTime)}
+		Auth: []xmlProxyAuth{{AuthScheme: "SECRETS", SecretArn: s.proxySecretARN(p), IAMAuth: "DISABLED",
+			ClientPasswordAuthType: clientPasswordAuth(p.EngineFamily), Description: "application credentials"}},
+		RequireTLS: true, IdleClientTimeout: 1800, CreatedDate: ts(p.CreateTime), UpdatedDate: ts(p.CreateTime)}
 }
 
 // proxyAndGroup resolves DBProxyName and TargetGroupName (default only).
@@ -220,6 +222,14 @@ func (s *Simulator) registerDBProxyTargets(c *call) (any, *apiError) {
 	}
 	ref := refs[0]
 	if registeredWith(p, ref.res) != nil {
+		if s.acceptsDuplicateRegistration() {
+			reg := s.newRegistration(ref.res, ref.cluster, c.now)
+			reg.RegisteringUntil, reg.AvailableAt = c.now, c.now // moto's targets are healthy at once
+			p.Targets = append(p.Targets, reg)
+			var r registerResult
+			r.DBProxyTargets.Items = s.xmlTargets(reg, c.now)
+			return r, nil
+		}
 		return nil, fail("DBProxyTargetAlreadyRegisteredFault", "%s is already registered with DBProxy %s.", ref.name, p.Name)
 	}
 	if len(p.Targets) > 0 {

@@ -41,7 +41,7 @@ func TestDescribeProxiesAndTargetGroups(t *testing.T) {
 }
 
 func TestLegacyRegimeRefusesCreationWhileRegistered(t *testing.T) {
-	e := newEnv(t, sim.Options{})
+	e := newEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
 	_, err := e.rds.CreateBlueGreenDeployment(ctx(), &rds.CreateBlueGreenDeploymentInput{BlueGreenDeploymentName: aws.String("o"), Source: aws.String(arn("db", "orders-db"))})
 	f := requireFault[*types.SourceDatabaseNotSupportedFault](t, err)
 	if !strings.Contains(f.ErrorMessage(), "RDS Proxy") || !strings.Contains(f.ErrorMessage(), "orders-proxy") {
@@ -103,7 +103,7 @@ func TestLegacyRegimeRefusesCreationWhileRegistered(t *testing.T) {
 }
 
 func TestConfigurableRefusalCodes(t *testing.T) {
-	e := newEnv(t, sim.Options{LegacyProxyRefusalCode: "InvalidParameterCombination"})
+	e := newEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy, LegacyProxyRefusalCode: "InvalidParameterCombination"})
 	_, err := e.rds.CreateBlueGreenDeployment(ctx(), &rds.CreateBlueGreenDeploymentInput{BlueGreenDeploymentName: aws.String("o"), Source: aws.String(arn("db", "orders-db"))})
 	requireCode(t, err, "InvalidParameterCombination")
 

@@ -188,31 +188,98 @@ func (s *Simulator) EventIDs() []string {
 	return out
 }
 
-// emitSwitchover records a switchover's start, completion or cancellation:
-// RDS-EVENT-0247/0248/0249 for an instance deployment, 0259/0260/0261 for
-// an Aurora cluster (rds-facts §4.6). extra ends the message (the renames
-// of a completion, the reason of a cancellation).
-func (s *Simulator) emitSwitchover(at time.Time, d *Deployment, phase, extra string) {
-	blue, green := s.deploymentNames(d)
-	kind := "DB instance"
-	ids := map[string]string{"started": "RDS-EVENT-0247", "completed": "RDS-EVENT-0248", "canceled": "RDS-EVENT-0249"}
-	if d.Cluster {
-		kind = "DB cluster"
-		ids = map[string]string{"started": "RDS-EVENT-0259", "completed": "RDS-EVENT-0260", "canceled": "RDS-EVENT-0261"}
+// Switchover events (the user guides' blue/green event tables, rds-facts
+// §4.6): every deployment emits RDS-EVENT-0247/0248/0249 (started,
+// completed, canceled); an RDS deployment adds 0250/0251/0252 for each
+// primary and read replica, an Aurora deployment 0259/0260/0261 for the
+// cluster. The member events of a completion name the renames.
+var (
+	deploymentSwitchoverEvents = map[string]string{"started": "RDS-EVENT-0247", "completed": "RDS-EVENT-0248", "canceled": "RDS-EVENT-0249"}
+	instanceSwitchoverEvents   = map[string]string{"started": "RDS-EVENT-0250", "completed": "RDS-EVENT-0251", "canceled": "RDS-EVENT-0252"}
+	clusterSwitchoverEvents    = map[string]string{"started": "RDS-EVENT-0259", "completed": "RDS-EVENT-0260", "canceled": "RDS-EVENT-0261"}
+)
+
+// memberNames is one switched member's blue and green names before the
+// renames, and blue's name after them ("" until the switchover completes).
+type memberNames struct {
+	cluster          bool
+	blue, green, old string
+}
+
+// switchoverMembers are the instance and cluster members' names now.
+func (s *Simulator) switchoverMembers(d *Deployment) []memberNames {
+	var out []memberNames
+	for _, m := range d.Members {
+		switch m.Kind {
+		case "instance":
+			blue, green := s.st.instanceByResource(m.Source), s.st.instanceByResource(m.Target)
+			if blue != nil && green != nil {
+				out = append(out, memberNames{blue: blue.ID, green: green.ID})
+			}
+		case "cluster":
+			blue, green := s.st.clusterByResource(m.Source), s.st.clusterByResource(m.Target)
+			if blue != nil && green != nil {
+				out = append(out, memberNames{cluster: true, blue: blue.ID, green: green.ID})
+			}
+		}
 	}
+	return out
+}
+
+// emitSwitchover records a switchover's start, completion or cancellation
+// at both levels. members are the names read before any rename; reason
+// ends a cancellation's messages.
+func (s *Simulator) emitSwitchover(at time.Time, d *Deployment, phase string, members []memberNames, reason string) {
 	category := "notification"
 	if phase == "canceled" {
 		category = "failure"
 	}
-	msg := "Switchover from " + kind + " " + blue + " to " + green + " " + phase + "."
-	if phase == "completed" {
-		// Names are read after the renames: say it with the old names.
-		msg = "Switchover of blue/green deployment " + d.Name + " completed."
+	blue, green := "", ""
+	if len(members) > 0 {
+		blue, green = members[0].blue, members[0].green
+		for _, m := range members {
+			if m.cluster {
+				blue, green = m.blue, m.green
+			}
+		}
 	}
-	if extra != "" {
-		msg += " " + extra
+	memberEvent := func(m memberNames) {
+		kind, ids := "primary/read replica", instanceSwitchoverEvents
+		if m.cluster {
+			kind, ids = "DB cluster", clusterSwitchoverEvents
+		} else if d.Cluster {
+			return // Aurora: the cluster's events stand for its instances
+		}
+		msg := "Switchover from " + kind + " " + m.blue + " to " + m.green + " "
+		switch phase {
+		case "started":
+			msg += "started."
+		case "completed":
+			msg += "completed. Renamed " + m.blue + " to " + m.old + " and " + m.green + " to " + m.blue + "."
+		case "canceled":
+			msg += "was canceled due to: " + reason
+		}
+		s.emitDeployment(at, d, ids[phase], category, msg)
 	}
-	s.emitDeployment(at, d, ids[phase], category, msg)
+	switch phase {
+	case "started":
+		s.emitDeployment(at, d, deploymentSwitchoverEvents[phase], category, "Switchover from "+blue+" to "+green+" started.")
+		for _, m := range members {
+			memberEvent(m)
+		}
+	case "completed":
+		for _, m := range members {
+			memberEvent(m)
+		}
+		s.emitDeployment(at, d, deploymentSwitchoverEvents[phase], category, "Switchover completed on blue/green deployment "+d.Name+".")
+	case "canceled":
+		// The members' events carry the reason (AWS's 0249 does not), so
+		// they come last: a reader quoting the newest failure quotes it.
+		s.emitDeployment(at, d, deploymentSwitchoverEvents[phase], category, "Switchover canceled on blue/green deployment "+d.Name+".")
+		for _, m := range members {
+			memberEvent(m)
+		}
+	}
 }
 
 // armCreationFailure applies a CreationFail fault to a new deployment: the

@@ -22,14 +22,14 @@ func TestRegisterWhileProvisioningAcceptedOrRefused(t *testing.T) {
 	}
 	in := &rds.CreateBlueGreenDeploymentInput{BlueGreenDeploymentName: aws.String("o"), Source: aws.String(arn("db", "orders-db"))}
 
-	accept := newEnv(t, sim.Options{})
+	accept := newEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
 	accept.deregister("orders-proxy", []string{"orders-db"}, nil)
 	accept.create(in)
 	if err := register(accept); err != nil {
 		t.Fatalf("legacy regime without the fault: registration during provisioning refused: %v", err)
 	}
 
-	refuse := newEnv(t, sim.Options{Faults: []sim.Fault{{RefuseRegisterWhileProvisioning: true}}})
+	refuse := newEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy, Faults: []sim.Fault{{RefuseRegisterWhileProvisioning: true}}})
 	refuse.deregister("orders-proxy", []string{"orders-db"}, nil)
 	id := aws.ToString(refuse.create(in).BlueGreenDeploymentIdentifier)
 	requireFault[*types.InvalidDBInstanceStateFault](t, register(refuse))

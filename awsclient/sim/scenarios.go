@@ -7,6 +7,10 @@ import (
 
 // Scenario names are a contract (design.md §6).
 const (
+	// ScenarioRDSPostgresNative is today's AWS (native proxy support since
+	// April 2026, rds-facts §5.4) and the default of `rdsbg demo` and
+	// `rdsbg sim`.
+	ScenarioRDSPostgresNative = "rds-postgres-native-proxy"
 	ScenarioRDSPostgresLegacy = "rds-postgres-legacy-proxy"
 	ScenarioRDSMySQLNative    = "rds-mysql-native-proxy"
 	ScenarioAuroraPostgres    = "aurora-postgres-proxy"
@@ -20,10 +24,11 @@ type ScenarioInfo struct{ Name, Description string }
 // Scenarios lists the built-in scenarios.
 func Scenarios() []ScenarioInfo {
 	return []ScenarioInfo{
-		{ScenarioRDSPostgresLegacy, "RDS PostgreSQL 15 orders-db with one read replica behind orders-proxy; legacy proxy regime (creation refused while registered)"},
+		{ScenarioRDSPostgresNative, "RDS PostgreSQL 15 orders-db with one read replica behind orders-proxy; native proxy regime, today's AWS (the proxy stays registered and follows the switchover)"},
+		{ScenarioRDSPostgresLegacy, "the same orders-db in a hypothetical account without native proxy support (AWS before April 2026): creation refused while the source is a proxy target"},
 		{ScenarioRDSMySQLNative, "RDS MySQL 8.0 shop-db behind shop-proxy; native proxy regime (the proxy follows the switchover)"},
-		{ScenarioAuroraPostgres, "Aurora PostgreSQL 15 ledger-cluster (writer + two readers, a custom endpoint) behind ledger-proxy; legacy proxy regime"},
-		{ScenarioAuroraGlobal, "Aurora MySQL payments-cluster, member of global cluster payments-global, behind payments-proxy; legacy proxy regime"},
+		{ScenarioAuroraPostgres, "Aurora PostgreSQL 15 ledger-cluster (writer + two readers, a custom endpoint) behind ledger-proxy, in a hypothetical account without native proxy support (AWS before April 2026)"},
+		{ScenarioAuroraGlobal, "Aurora MySQL payments-cluster, member of global database payments-global, behind payments-proxy: native proxy support does not apply to Aurora Global Database"},
 		{ScenarioRDSMariaDBNoProxy, "RDS MariaDB 10.11 catalog-db with no proxy"},
 	}
 }
@@ -32,6 +37,7 @@ type scenarioBuilder func(s *Simulator, st *State, now time.Time)
 
 func scenarioBuilders() map[string]scenarioBuilder {
 	return map[string]scenarioBuilder{
+		ScenarioRDSPostgresNative: buildRDSPostgresNative,
 		ScenarioRDSPostgresLegacy: buildRDSPostgresLegacy,
 		ScenarioRDSMySQLNative:    buildRDSMySQLNative,
 		ScenarioAuroraPostgres:    buildAuroraPostgres,
@@ -73,9 +79,23 @@ func registered(res string, cluster bool, now time.Time) *ProxyRegistration {
 	return &ProxyRegistration{ResourceID: res, Cluster: cluster, RegisteringUntil: now.Add(-48 * time.Hour), AvailableAt: now.Add(-47 * time.Hour)}
 }
 
+// buildRDSPostgresNative is orders-db in today's AWS: the same databases
+// and proxies as the legacy scenario, so that a test moves between the two
+// worlds by the scenario's name alone.
+func buildRDSPostgresNative(s *Simulator, st *State, now time.Time) {
+	buildOrders(s, st, now)
+	st.Regime = RegimeNative
+}
+
+// buildRDSPostgresLegacy is orders-db in a hypothetical account without
+// native proxy support: what every account was before April 2026.
 func buildRDSPostgresLegacy(s *Simulator, st *State, now time.Time) {
-	baseState(st)
+	buildOrders(s, st, now)
 	st.Regime = RegimeLegacy
+}
+
+func buildOrders(s *Simulator, st *State, now time.Time) {
+	baseState(st)
 	customGroup(st, "orders-pg15", "postgres15", "postgres", false)
 	customGroup(st, "orders-pg16", "postgres16", "postgres", false)
 	created := now.Add(-400 * 24 * time.Hour)

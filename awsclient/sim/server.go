@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -38,6 +39,10 @@ type operation struct {
 	// target names the main identifier a mutation acts on, for the log.
 	target func(form url.Values) string
 	sts    bool
+	// noOutput: the model gives the operation no output shape, so its
+	// response has no <OpResult> element at all (AddTagsToResource,
+	// RemoveTagsFromResource).
+	noOutput bool
 }
 
 func param(name string) func(url.Values) string {
@@ -69,8 +74,8 @@ func operations() map[string]operation {
 		"DescribeDBParameters":          {serve: (*Simulator).describeDBParameters},
 		"DescribeDBClusterParameters":   {serve: (*Simulator).describeDBClusterParameters},
 		"DescribeEvents":                {serve: (*Simulator).describeEvents},
-		"AddTagsToResource":             {serve: (*Simulator).addTagsToResource, mutating: true, target: param("ResourceName")},
-		"RemoveTagsFromResource":        {serve: (*Simulator).removeTagsFromResource, mutating: true, target: param("ResourceName")},
+		"AddTagsToResource":             {serve: (*Simulator).addTagsToResource, mutating: true, target: param("ResourceName"), noOutput: true},
+		"RemoveTagsFromResource":        {serve: (*Simulator).removeTagsFromResource, mutating: true, target: param("ResourceName"), noOutput: true},
 		"ListTagsForResource":           {serve: (*Simulator).listTagsForResource},
 		"GetCallerIdentity":             {serve: (*Simulator).getCallerIdentity, sts: true},
 
@@ -78,6 +83,17 @@ func operations() map[string]operation {
 		"DescribeDBParameterGroups":        {serve: (*Simulator).describeDBParameterGroups},
 		"DescribeDBClusterParameterGroups": {serve: (*Simulator).describeDBClusterParameterGroups},
 	}
+}
+
+// OperationNames lists the actions the simulator serves (RDS and STS;
+// CloudWatch's GetMetricData is served apart): every one rdsbg calls.
+func OperationNames() []string {
+	var out []string
+	for name := range operations() {
+		out = append(out, name)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // StatsPath is the debug endpoint that answers Stats as JSON. It is not an
@@ -89,6 +105,10 @@ const StatsPath = "/_sim/stats"
 func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(r.URL.Path, cloudWatchPathPrefix) {
 		s.serveCloudWatch(w, r)
+		return
+	}
+	if strings.HasPrefix(r.Header.Get("X-Amz-Target"), secretsTargetPrefix) {
+		s.serveSecretsManager(w, r) // awsJson1.1 (secretsmanager.go)
 		return
 	}
 	if r.URL.Path == StatsPath && r.Method == http.MethodGet {
@@ -168,16 +188,19 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if desc.sts {
 		ns = stsNamespace
 	}
-	writeResult(w, reqID, op, ns, result)
+	writeResult(w, reqID, op, ns, result, !desc.noOutput)
 }
 
 // writeResult sends <OpResponse><OpResult>…</OpResult><ResponseMetadata>…
-// The SDK reads the request id of a success from the header only.
-func writeResult(w http.ResponseWriter, reqID, op, ns string, result any) {
+// (without <OpResult> when the operation has no output). The SDK reads the
+// request id of a success from the header only.
+func writeResult(w http.ResponseWriter, reqID, op, ns string, result any, hasOutput bool) {
 	var b strings.Builder
 	b.WriteString(xml.Header)
 	fmt.Fprintf(&b, `<%sResponse xmlns="%s">`, op, ns)
-	if result == nil {
+	if !hasOutput {
+		// nothing between the response element and its metadata
+	} else if result == nil {
 		fmt.Fprintf(&b, "<%sResult/>", op)
 	} else {
 		enc := xml.NewEncoder(&b)

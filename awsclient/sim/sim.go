@@ -32,7 +32,7 @@ const (
 
 // Options configure a Simulator. Zero values mean the documented defaults.
 type Options struct {
-	Scenario string      // default "rds-postgres-legacy-proxy"
+	Scenario string      // default "rds-postgres-native-proxy" (today's AWS)
 	Clock    clock.Clock // default clock.Real{}
 	Region   string      // default "us-east-1"
 	Account  string      // default "123456789012"
@@ -60,10 +60,38 @@ type Options struct {
 	// of ClientConnections while the proxy has a healthy target (0 ⇒ 40).
 	BaseConnections int
 
+	// Callers, when set, is the clock the simulator's callers read by when
+	// it is not Clock: `rdsbg sim --speed X` serves a wizard that picks its
+	// CloudWatch windows by the wall clock while the model runs X times
+	// faster (walkthrough D28). A GetMetricData window that lies nearer the
+	// callers' now than the model's is read in their time: each instant is
+	// the model's at that caller instant, each period the model time that
+	// passed meanwhile, and the answer's timestamps are the callers'. A
+	// caller on the model's own clock (the demo, --time-scale) is answered
+	// as before.
+	Callers CallerClock
+
 	// ProxyForwardTo maps a proxy name to the host:port of a real database:
 	// the proxy's Endpoint becomes a loopback listener that relays to it
 	// while the proxy has an AVAILABLE target (forward.go). Call Close.
+	// A DB instance or cluster named here is bound to that database: its
+	// endpoint is the real server's, and every proxy targeting it relays
+	// there (the database checks run end to end against it).
 	ProxyForwardTo map[string]string
+
+	// ProxySecrets maps a proxy name to the SecretString its Auth secret
+	// holds (GetSecretValue, secretsmanager.go); a proxy not named gets
+	// {"username":"dbadmin","password":"rdsbg-sim-<proxy>"}.
+	ProxySecrets map[string]string
+}
+
+// CallerClock is the callers' clock and its relation to the model's
+// (clock.Wall of a clock.Scaled).
+type CallerClock interface {
+	Now() time.Time
+	ModelAt(caller time.Time) time.Time
+	CallerAt(model time.Time) time.Time
+	Speed() float64
 }
 
 // Timings hold every duration of the model, in clock time. The figures of
@@ -102,27 +130,42 @@ type Timings struct {
 
 // Timing profiles by name (`rdsbg sim --timings`, `rdsbg demo --timings`).
 const (
-	TimingsAWS  = "aws"  // DefaultTimings: AWS's documented or measured figures
-	TimingsFast = "fast" // FastTimings: compressed, for tests
+	TimingsAWS = "aws" // DefaultTimings: AWS's documented or measured figures
+	// TimingsAWS2025 is AWS before 2026-01-20, when the user guides said a
+	// switchover "typically takes under a minute": DefaultTimings with
+	// that switchover.
+	TimingsAWS2025 = "aws-2025"
+	TimingsFast    = "fast" // FastTimings: compressed, for tests
 )
+
+// TimingsProfiles are the profile names, for help texts and errors.
+func TimingsProfiles() []string { return []string{TimingsAWS, TimingsAWS2025, TimingsFast} }
 
 // TimingsNamed returns the profile of that name.
 func TimingsNamed(name string) (Timings, error) {
 	switch name {
 	case TimingsAWS, "":
 		return DefaultTimings(), nil
+	case TimingsAWS2025:
+		return AWS2025Timings(), nil
 	case TimingsFast:
 		return FastTimings(), nil
 	}
-	return Timings{}, fmt.Errorf("sim: unknown timings %q (valid: %s, %s)", name, TimingsAWS, TimingsFast)
+	return Timings{}, fmt.Errorf("sim: unknown timings %q (valid: %s)", name, strings.Join(TimingsProfiles(), ", "))
 }
 
 // DefaultTimings are AWS's own figures where a source documents or
-// measured them (rds-facts §2.4, §4.1, §4.7, §5.4, §1.10), and plausible
-// ones, marked as such in docs/simulator.md, where none does. An RDS
-// instance without replicas or upgrade is AVAILABLE ~12 min after creation
-// (RDS MySQL, CNLAB), with an upgrade ~20 min; an Aurora cluster with an
-// upgrade ~30 min (Aurora PostgreSQL 16.9 → 17.6, SHINYAZ).
+// measured them, and labelled assumptions where none does; each figure's
+// source is in docs/simulator.md ("Timings"). In short:
+//   - switchover 3 s: AWS states "typically under five seconds" for a
+//     single-Region switchover since 2026-01-20; public measurements found
+//     1.6 s (Aurora MySQL) and about 2 s (RDS PostgreSQL) (rds-facts §4.7);
+//   - proxy registration 5 min: one public measurement (a new proxy, an
+//     Aurora PostgreSQL cluster); a second write-up measured about 7 min
+//     (rds-facts §1.10, §4.7). Re-registration was never measured;
+//   - provisioning: RDS MySQL (small) about 12 min to AVAILABLE, Aurora
+//     PostgreSQL 16.9 → 17.6 about 30 min (rds-facts §2.4, §4.1); other
+//     engines and sizes are assumed to take as long.
 func DefaultTimings() Timings {
 	return Timings{
 		ProvisioningStart:      10 * time.Second,
@@ -134,8 +177,8 @@ func DefaultTimings() Timings {
 		CreateCustomEndpoints:  1 * time.Minute,
 		AuroraReplicaCreate:    18 * time.Minute,
 		AuroraEngineUpgrade:    8 * time.Minute,
-		Switchover:             38 * time.Second,
-		Rename:                 5 * time.Second,
+		Switchover:             3 * time.Second,
+		Rename:                 1 * time.Second,
 		Rollback:               15 * time.Second,
 		TargetRegister:         5 * time.Minute,
 		ProxyFollow:            0,
@@ -146,6 +189,16 @@ func DefaultTimings() Timings {
 		Snapshot:               2 * time.Minute,
 		LagCatchUp:             2 * time.Minute,
 	}
+}
+
+// AWS2025Timings are DefaultTimings with the switchover AWS documented
+// before 2026-01-20, "typically under a minute": 50 s, an assumption just
+// under that bound (no source gives a figure).
+func AWS2025Timings() Timings {
+	t := DefaultTimings()
+	t.Switchover = 50 * time.Second
+	t.Rename = 5 * time.Second
+	return t
 }
 
 // FastTimings are the compressed figures the simulator used before it had
@@ -225,6 +278,9 @@ type Simulator struct {
 	stats              Stats          // fault counters; the rest is filled in by Stats()
 	history            *metricHistory // what CloudWatch answers for past periods
 	forwarders         []*forwarder   // read-only after New
+	// bound maps a DB instance's or cluster's resource id to the real
+	// database standing in for it (ProxyForwardTo naming it; forward.go).
+	bound map[string]string // read-only after New
 }
 
 // Stats are the simulator's counters, what `GET /_sim/stats` answers: a
@@ -251,7 +307,7 @@ type event struct {
 // New builds a simulator for a scenario.
 func New(o Options) (*Simulator, error) {
 	if o.Scenario == "" {
-		o.Scenario = ScenarioRDSPostgresLegacy
+		o.Scenario = ScenarioRDSPostgresNative
 	}
 	if o.Clock == nil {
 		o.Clock = clock.Real{}

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	awsarn "github.com/aws/aws-sdk-go-v2/aws/arn"
 )
 
 // Resource tags: AddTagsToResource, RemoveTagsFromResource and
@@ -37,15 +39,15 @@ func (s *Simulator) tagTarget(form url.Values) (taggable, *apiError) {
 		return taggable{}, missing("ResourceName")
 	}
 	st := s.st
-	parts := strings.SplitN(arn, ":", 7)
-	if len(parts) != 7 || parts[0] != "arn" || parts[2] != "rds" || parts[6] == "" {
+	a, perr := awsarn.Parse(arn)
+	typ, name, _ := strings.Cut(a.Resource, ":")
+	if perr != nil || a.Service != "rds" || name == "" {
 		return taggable{}, fail(codeInvalidParameterValue, "The specified resource name does not match an RDS resource in this region: %s", arn)
 	}
-	if parts[3] != st.Region || parts[4] != st.Account {
+	if a.Region != st.Region || a.AccountID != st.Account {
 		return taggable{}, fail(codeInvalidParameterValue, "The specified resource name does not match an RDS resource in this region: %s", arn)
 	}
-	name := parts[6]
-	switch parts[5] {
+	switch typ {
 	case "db-proxy":
 		for _, p := range st.Proxies {
 			if p.ARNSuffix == name {
@@ -88,6 +90,20 @@ func (s *Simulator) tagSet(resource any) *map[string]string {
 		s.tags[resource] = m
 	}
 	return m
+}
+
+// xmlTags is a resource's TagList, sorted by key, without creating a tag
+// set for a resource that never had one.
+func (s *Simulator) xmlTags(resource any) []xmlTag {
+	m, ok := s.tags[resource]
+	if !ok {
+		return nil
+	}
+	var out []xmlTag
+	for _, k := range sortedKeys(*m) {
+		out = append(out, xmlTag{Key: k, Value: (*m)[k]})
+	}
+	return out
 }
 
 // tagsParam reads Tags.Tag.N.Key/Value in order, up to the first N without

@@ -28,9 +28,10 @@ func availableAfter(t *testing.T, e *env, in *rds.CreateBlueGreenDeploymentInput
 }
 
 // The default timings are AWS's documented or measured figures
-// (docs/simulator.md "Timings"): RDS MySQL ~12 min to AVAILABLE (CNLAB),
-// Aurora PostgreSQL with an upgrade ~30 min (SHINYAZ), registration ~5 min
-// (SHINYAZ), switchover ~38 s (CNLAB).
+// (docs/simulator.md "Timings"): RDS MySQL ~12 min to AVAILABLE, Aurora
+// PostgreSQL with an upgrade ~30 min, registration ~5 min (one of two
+// measurements), a switchover of seconds (AWS: "typically under five
+// seconds" since 2026-01-20).
 func TestDefaultTimingsAreAWSFigures(t *testing.T) {
 	aws_ := sim.DefaultTimings()
 	if def, err := sim.TimingsNamed(""); err != nil || def != aws_ {
@@ -66,7 +67,7 @@ func TestDefaultTimingsAreAWSFigures(t *testing.T) {
 		t.Fatalf("registration after 5 min: %s", s)
 	}
 
-	// Switchover: in progress at 37 s, completed at 38 s; the native proxy
+	// Switchover: in progress at 2 s, completed at 3 s; the native proxy
 	// follows at once (no unsourced UNAVAILABLE phase).
 	out, err := mysql.rds.DescribeBlueGreenDeployments(ctx(), &rds.DescribeBlueGreenDeploymentsInput{})
 	if err != nil {
@@ -76,15 +77,32 @@ func TestDefaultTimingsAreAWSFigures(t *testing.T) {
 	if _, err := mysql.rds.SwitchoverBlueGreenDeployment(ctx(), &rds.SwitchoverBlueGreenDeploymentInput{BlueGreenDeploymentIdentifier: bgd}); err != nil {
 		t.Fatal(err)
 	}
-	mysql.advance(37 * time.Second)
+	mysql.advance(2 * time.Second)
 	if s := aws.ToString(mysql.deployment(aws.ToString(bgd)).Status); s != "SWITCHOVER_IN_PROGRESS" {
-		t.Fatalf("at 37 s: %s", s)
+		t.Fatalf("at 2 s: %s", s)
 	}
 	mysql.advance(time.Second)
 	if s := aws.ToString(mysql.deployment(aws.ToString(bgd)).Status); s != "SWITCHOVER_COMPLETED" {
-		t.Fatalf("at 38 s: %s", s)
+		t.Fatalf("at 3 s: %s", s)
 	}
 	if s := mysql.targets("shop-proxy")[0].TargetHealth.State; s != types.TargetStateAvailable {
 		t.Fatalf("native proxy right after the switchover: %s", s)
+	}
+}
+
+// The aws-2025 profile keeps the switchover AWS documented before
+// 2026-01-20 ("typically under a minute"); everything else is the default.
+func TestAWS2025TimingsKeepTheMinuteLongSwitchover(t *testing.T) {
+	old, err := sim.TimingsNamed(sim.TimingsAWS2025)
+	if err != nil {
+		t.Fatal(err)
+	}
+	def := sim.DefaultTimings()
+	if old.Switchover < 30*time.Second || old.Switchover >= time.Minute || def.Switchover >= 5*time.Second {
+		t.Fatalf("switchover: aws-2025 %v (want under a minute), aws %v (want under 5 s)", old.Switchover, def.Switchover)
+	}
+	old.Switchover, old.Rename = def.Switchover, def.Rename
+	if old != def {
+		t.Fatalf("aws-2025 differs from aws beyond the switchover: %+v", old)
 	}
 }

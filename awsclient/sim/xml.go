@@ -51,9 +51,9 @@ type xmlInstance struct {
 	MasterUserSecret                      *xmlSecret `xml:"MasterUserSecret,omitempty"`
 	PromotionTier                         *int       `xml:"PromotionTier,omitempty"`
 	StorageType                           string
-	Iops                                  int `xml:"Iops,omitempty"`
-	StorageThroughput                     int `xml:"StorageThroughput,omitempty"`
-	TagList                               struct{}
+	Iops                                  int      `xml:"Iops,omitempty"`
+	StorageThroughput                     int      `xml:"StorageThroughput,omitempty"`
+	TagList                               []xmlTag `xml:"TagList>Tag"`
 }
 
 type xmlSecret struct {
@@ -89,7 +89,7 @@ type xmlCluster struct {
 	DeletionProtection      bool
 	MasterUserSecret        *xmlSecret `xml:"MasterUserSecret,omitempty"`
 	ClusterCreateTime       string     `xml:"ClusterCreateTime,omitempty"`
-	TagList                 struct{}
+	TagList                 []xmlTag   `xml:"TagList>Tag"`
 }
 
 type xmlSnapshot struct {
@@ -126,11 +126,20 @@ type xmlProxy struct {
 	VpcSubnetIDs        []string `xml:"VpcSubnetIds>member"`
 	RoleArn             string
 	Endpoint            string
+	Auth                []xmlProxyAuth `xml:"Auth>member"`
 	RequireTLS          bool
 	IdleClientTimeout   int
 	DebugLogging        bool
 	CreatedDate         string
 	UpdatedDate         string
+}
+
+type xmlProxyAuth struct {
+	AuthScheme             string
+	SecretArn              string
+	IAMAuth                string
+	ClientPasswordAuthType string
+	Description            string
 }
 
 type xmlPoolConfig struct {

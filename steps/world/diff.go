@@ -33,8 +33,10 @@ type Expect struct {
 	// Deployment is the run's deployment; "" ⇒ the run has none yet, and
 	// a live deployment of the source is someone else's.
 	Deployment string
-	// Deleting: the run itself is deleting its deployment.
+	// Deleting: the run itself is deleting its deployment. Gone: the
+	// deployment may be gone (after the switchover cleanup deletes it).
 	Deleting bool
+	Gone     bool
 	// Phase is where the run's deployment must be: PhaseBefore or
 	// PhaseAfter ("" ⇒ anywhere).
 	Phase Phase
@@ -114,14 +116,24 @@ func (w World) deploymentDiff(e Expect, now time.Time) []Difference {
 	case e.Deployment == "" || (d != nil && !strings.EqualFold(d.ID, e.Deployment)):
 		return []Difference{{Kind: DiffDeploymentForeign, Subject: d.ID,
 			What: fmt.Sprintf("deployment %s (%s, %s) exists for %s and is not this run's", d.ID, d.Name, d.Status, w.Source), Who: d.Owner.Words(now)}}
+	case d == nil && w.DeploymentGone != "" && e.Gone:
+		return nil
 	case d == nil && w.DeploymentGone != "":
-		return []Difference{{Kind: DiffDeploymentGone, Subject: e.Deployment,
+		out := []Difference{{Kind: DiffDeploymentGone, Subject: e.Deployment,
 			What: fmt.Sprintf("deployment %s no longer exists", e.Deployment), Who: "rdsbg did not delete it: someone deleted it outside rdsbg (console, CLI or another tool)"}}
+		if switched, known := w.SwitchedOver(); known && switched && e.Phase == PhaseBefore {
+			out = append(out, Difference{Kind: DiffSwitchedOver, Subject: e.Deployment,
+				What: fmt.Sprintf("production %s is the former green (its resource id is not blue's)", w.Source),
+				Who:  "rdsbg had not switched over: it was switched over, and the deployment deleted, outside this run"})
+		}
+		return out
 	case d == nil:
 		return nil // not read: Unknown says so
 	}
 	var out []Difference
-	if l := d.Owner.Lease; e.Owner.Run != "" && l != nil && !SameHolder(*l, e.Owner) && l.Released.IsZero() {
+	// Any lease but the run's own, released or not: someone else held the
+	// deployment after this run took it (a take-over that has since ended).
+	if l := d.Owner.Lease; e.Owner.Run != "" && l != nil && !SameHolder(*l, e.Owner) {
 		out = append(out, Difference{Kind: DiffLeaseTaken, Subject: d.ID,
 			What: fmt.Sprintf("deployment %s is held by %s", d.ID, l.Holder()), Who: fmt.Sprintf("its %s tag was renewed %s ago", TagOwner, l.Age(now).Round(time.Second))})
 	}

@@ -66,6 +66,11 @@ func Read(ctx context.Context, api API, q Query, now time.Time) World {
 	}
 	r.deployment(ctx)
 	r.members()
+	if !q.Details && w.DeploymentGone != "" && q.BlueResourceID != "" {
+		// The deployment is gone: only production's resource id still
+		// says whether it was switched over (one read, in this case only).
+		r.production(ctx)
+	}
 	if q.BlueResourceID != "" && w.Deployment == nil {
 		// No deployment object to say it: the resource ids do.
 		if p := w.Production(); p != nil && p.ResourceID != "" {

@@ -267,3 +267,25 @@ func TestNamesTellRoles(t *testing.T) {
 		}
 	}
 }
+
+// Diff on views built by hand: the rules that need no simulator.
+func TestDiffRules(t *testing.T) {
+	now := time.Date(2026, 12, 7, 14, 0, 0, 0, time.UTC)
+	ours := world.Lease{Run: "r1", Host: "h", PID: 1, Until: now.Add(time.Hour)}
+	theirs := world.Lease{Run: "r2", Host: "h2", PID: 2, Until: now.Add(time.Hour), Released: now.Add(-time.Minute)}
+	gone := world.World{Source: "orders-db", DeploymentGone: "bgd-1"}
+	if d := gone.Diff(world.Expect{Deployment: "bgd-1", Gone: true}, now); len(d) != 0 {
+		t.Errorf("a deployment the run may find gone (after its switchover): %v", d)
+	}
+	if d := gone.Diff(world.Expect{Deployment: "bgd-1", Phase: world.PhaseBefore}, now); !world.Has(d, world.DiffDeploymentGone) {
+		t.Errorf("a deployment gone before the switchover: %v", d)
+	}
+	held := world.World{Source: "orders-db", Deployment: &world.Deployment{Deployment: awsclient.Deployment{ID: "bgd-1", Status: "AVAILABLE"}, Phase: world.PhaseBefore, Owner: world.Owner{Run: "r1", Lease: &theirs}}}
+	if d := held.Diff(world.Expect{Owner: ours, Deployment: "bgd-1", Phase: world.PhaseBefore}, now); !world.Has(d, world.DiffLeaseTaken) {
+		t.Errorf("another run's released lease on the run's deployment (a take-over that ended): %v", d)
+	}
+	held.Deployment.Owner.Lease = &ours
+	if d := held.Diff(world.Expect{Owner: ours, Deployment: "bgd-1", Phase: world.PhaseBefore}, now); len(d) != 0 {
+		t.Errorf("the run's own lease: %v", d)
+	}
+}
