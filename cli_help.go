@@ -306,6 +306,9 @@ func checkScenario(command, name string) error {
 		}
 		names = append(names, s.Name)
 	}
+	if near := nearest(name, names); near != "" {
+		return usageError("%s: unknown scenario %q: did you mean %s? (the scenarios: %s)", command, name, near, strings.Join(names, ", "))
+	}
 	return usageError("%s: unknown scenario %q; choose one of: %s", command, name, strings.Join(names, ", "))
 }
 

@@ -152,7 +152,8 @@ func addCreateFlags(cmd *cobra.Command, c *createFlags) {
 	f.StringVar(&c.targetClusterPG, "target-db-cluster-parameter-group-name", "", "DB cluster parameter group for green (Aurora only)")
 	f.StringVar(&c.targetClass, "target-db-instance-class", "", "instance class for green's primary (RDS only)")
 	f.BoolVar(&c.upgradeStorage, "upgrade-target-storage-config", false, "move green to the latest storage configuration (RDS only)")
-	f.IntVar(&c.switchoverTimeout, "switchover-timeout", int(steps.DefaultSwitchoverTimeout/time.Second), "switchover timeout in seconds (30-3600)")
+	f.Var((*secondsValue)(&c.switchoverTimeout), "switchover-timeout", "switchover timeout in seconds (30-3600), or a duration such as 5m")
+	c.switchoverTimeout = int(steps.DefaultSwitchoverTimeout / time.Second)
 	f.StringVar(&c.proxyMode, "proxy-mode", string(steps.ProxyModeAuto), "proxy handling: auto, native or detach")
 	f.StringVar(&c.upgradeVia, "upgrade-via", "", "how green gets the target version: create (at creation) or modify (after creation); default chosen by the engine rules")
 	f.StringVar(&c.cleanup, "cleanup", string(steps.CleanupDeployment), "after switchover: none, deployment, or old-blue (snapshot then delete the -oldN resources)")
@@ -291,7 +292,7 @@ read), 2 bad usage or input, 3 preflight blocked (nothing changed), 4 cancelled,
 				return err
 			}
 		}
-		return nil
+		return checkFlagValues(cmd) // flag_checks.go: the same refusals for every command (D21)
 	}
 
 	root.AddCommand(
