@@ -303,6 +303,45 @@ func truthCases() []truthCase {
 				}
 			},
 			must: append(traffic, claimFinishTimeline)},
+		{name: "crash right after the detach, then resume", scenario: sim.ScenarioRDSPostgresLegacy, source: "orders-db",
+			drive: func(t *testing.T, o *truthOracle) {
+				// The process dies with the proxy empty before the create
+				// call; the resumed run must not ask before it refills it.
+				k := 0
+				o.env.events.hook = func(ev Event) {
+					if ev.Type == EventProxyTraffic && ev.Traffic.Empty() && k == 0 {
+						k = 1
+					}
+				}
+				eng := o.engine(legacy, o.env.approver, nil, "")
+				crashed := false
+				eng.journalHook = func() {
+					if k == 1 {
+						k = 2
+						panic(crashSignal{})
+					}
+				}
+				func() {
+					defer func() {
+						if p := recover(); p != nil {
+							if _, ok := p.(crashSignal); !ok {
+								panic(p)
+							}
+							crashed = true
+						}
+					}()
+					_, _ = eng.Run(context.Background())
+				}()
+				o.env.events.hook = nil
+				if !crashed {
+					t.Fatal("no crash after the detach")
+				}
+				f, err := o.engine(Options{Source: "orders-db"}, o.env.approver, nil, "").Resume(context.Background())
+				if err != nil || f.Outcome != OutcomeDone {
+					t.Fatalf("resume: %s %v", f.Outcome, err)
+				}
+			},
+			must: append(traffic, claimFinishTimeline)},
 		{name: "native switchover and two SIGTERMs", scenario: sim.ScenarioRDSMySQLNative, source: "shop-db",
 			drive: func(t *testing.T, o *truthOracle) {
 				ctx, cancel := context.WithCancel(context.Background())
