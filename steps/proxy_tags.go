@@ -25,6 +25,7 @@ const (
 	TagRegime   = "rdsbg:regime"   // on a deployment: none | native | detach
 	TagProxies  = "rdsbg:proxies"  // on a deployment: the proxies of the run, space-separated
 	TagRun      = "rdsbg:run"      // on a deployment: the run id
+	TagFleet    = "rdsbg:fleet"    // on a deployment: the fleet id (runs of `rdsbg fleet run`)
 )
 
 // maxTagValue is AWS's limit on a tag value (characters).
@@ -249,13 +250,17 @@ func (r *run) untagIfServing(proxyState string) {
 
 // deploymentTags are the tags CreateBlueGreenDeployment carries.
 func (r *run) deploymentTags() map[string]string {
-	return map[string]string{
+	tags := map[string]string{
 		"created-by": "rdsbg",
 		TagSource:    r.plan.Source.ID,
 		TagRegime:    string(r.plan.Regime),
 		TagProxies:   proxiesTagValue(r.proxies),
 		TagRun:       RunID(r.plan),
 	}
+	if f := r.plan.Options.Fleet; f != "" {
+		tags[TagFleet] = f
+	}
+	return tags
 }
 
 // proxiesTagValue lists proxy names, space-separated, within AWS's 256

@@ -99,6 +99,10 @@ type Options struct {
 	TargetStorageType       string `json:"target_storage_type,omitempty"`
 	TargetAllocatedStorage  int32  `json:"target_allocated_storage,omitempty"`
 	TargetStorageThroughput int32  `json:"target_storage_throughput,omitempty"`
+	// Fleet is the id of the fleet this run belongs to (`rdsbg fleet
+	// run`): the deployment is tagged rdsbg:fleet with it (TagFleet), so
+	// that `rdsbg fleet status` finds the fleet's runs in AWS.
+	Fleet string `json:"fleet,omitempty"`
 }
 
 // DefaultMaxProxyOutage is --max-proxy-outage's default: the create call

@@ -270,6 +270,7 @@ type Simulator struct {
 	stats              Stats          // fault counters; the rest is filled in by Stats()
 	history            *metricHistory // what CloudWatch answers for past periods
 	forwarders         []*forwarder   // read-only after New
+	fleet              *fleetRouter   // scenario fleet:N: the members (fleet.go); nil otherwise
 }
 
 // Stats are the simulator's counters, what `GET /_sim/stats` answers: a
@@ -312,6 +313,21 @@ func New(o Options) (*Simulator, error) {
 	default:
 		return nil, fmt.Errorf("sim: unknown proxy regime %q (valid: %s, %s)", o.ProxyRegime, RegimeLegacy, RegimeNative)
 	}
+	if n, isFleet, err := FleetScenarioSize(o.Scenario); isFleet {
+		if err != nil {
+			return nil, err
+		}
+		return newFleet(o, n)
+	}
+	build, ok := scenarioBuilders()[o.Scenario]
+	if !ok {
+		return nil, fmt.Errorf("sim: unknown scenario %q (valid: %s, or %sN)", o.Scenario, strings.Join(scenarioNames(), ", "), ScenarioFleetPrefix)
+	}
+	return newSimulator(o, build)
+}
+
+// newSimulator builds one account and Region from build.
+func newSimulator(o Options, build scenarioBuilder) (*Simulator, error) {
 	t := DefaultTimings()
 	if o.Timings != nil {
 		t = *o.Timings
@@ -328,10 +344,6 @@ func New(o Options) (*Simulator, error) {
 		calls:    map[string]int{},
 		accepted: map[string]int{},
 		history:  newMetricHistory(),
-	}
-	build, ok := scenarioBuilders()[o.Scenario]
-	if !ok {
-		return nil, fmt.Errorf("sim: unknown scenario %q (valid: %s)", o.Scenario, strings.Join(scenarioNames(), ", "))
 	}
 	s.st = &State{Region: o.Region, Account: o.Account, hash: s.randLower(12)}
 	build(s, s.st, s.clock.Now())
