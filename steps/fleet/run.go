@@ -89,6 +89,17 @@ type WaveRecord struct {
 	Bake    time.Duration
 }
 
+// switched says whether any run of the wave ran (a wave whose databases
+// AWS already shows done has nothing to bake).
+func (w WaveRecord) switched() bool {
+	for _, r := range w.Runs {
+		if r.Mode != "skipped" {
+			return true
+		}
+	}
+	return false
+}
+
 // Result is the fleet run's summary.
 type Result struct {
 	Fleet    string         `json:"fleet"`
@@ -219,7 +230,7 @@ func (r *Runner) Run(ctx context.Context) Result {
 		if r.failureCount() >= r.plan.Policy.StopAfterFailures {
 			r.stop(fmt.Sprintf("%d run(s) failed (the plan stops after %d)", r.failureCount(), r.plan.Policy.StopAfterFailures))
 		}
-		if phase == "switchover" && wi < len(r.plan.Waves)-1 && r.plan.Policy.Bake > 0 && r.stopReason() == "" {
+		if phase == "switchover" && wi < len(r.plan.Waves)-1 && r.plan.Policy.Bake > 0 && r.stopReason() == "" && rec.switched() {
 			until := r.cfg.Clock.Now().Add(r.plan.Policy.Bake)
 			r.emit(-1, steps.Event{Type: EventBake, Message: fmt.Sprintf("baking %s after wave %d, until %s", r.plan.Policy.Bake, w.Number, until.UTC().Format(time.RFC3339))})
 			if err := r.cfg.Clock.Sleep(ctx, r.plan.Policy.Bake); err != nil {
@@ -466,3 +477,7 @@ func stateOfPhase(p string) string {
 	}
 	return StateReady
 }
+
+// Line is the result in one line: the counts, the total outage and why
+// the fleet stopped, if it did.
+func (r Result) Line() string { return summaryLine(r) }
