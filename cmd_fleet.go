@@ -301,7 +301,7 @@ func newFleetStatusCommand(g *globalFlags, stdout io.Writer) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			st := fleet.ReadStatus(cmd.Context(), plan, connect, clk)
+			st := fleet.ReadStatus(cmd.Context(), plan, connect, clk, nil)
 			if output == "json" {
 				enc := json.NewEncoder(stdout)
 				enc.SetIndent("", "  ")

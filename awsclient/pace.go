@@ -63,13 +63,26 @@ func newPacer(clk clock.Clock, ordinary, urgent int, per time.Duration) *pacer {
 
 // wait blocks until one more attempt fits in the window, then admits it.
 func (p *pacer) wait(ctx context.Context) error {
+	release, err := p.admit(ctx)
+	if err == nil {
+		release()
+	}
+	return err
+}
+
+// admit is wait that, on a clock that can be held (clock.Events, the
+// fleet's benchmark), returns with the clock held at the instant of
+// admission: the attempt then takes no model time, so the simulator sees
+// the request at the time the pacer counted it and measures the pacer's
+// own rate. release ends the hold (a no-op on other clocks).
+func (p *pacer) admit(ctx context.Context) (release func(), err error) {
 	limit := p.max
 	if isUrgent(ctx) {
 		limit = p.maxUrgent
 	}
 	for {
 		p.mu.Lock()
-		now := p.clock.Now()
+		now, hold := clock.NowHolding(p.clock)
 		delay := time.Duration(0)
 		if p.filled >= limit {
 			// The limit-th most recent attempt: while it is inside the
@@ -83,11 +96,12 @@ func (p *pacer) wait(ctx context.Context) error {
 			p.filled = min(p.filled+1, len(p.starts))
 			p.admitted++
 			p.mu.Unlock()
-			return nil
+			return hold, nil
 		}
 		p.mu.Unlock()
+		hold()
 		if err := p.clock.Sleep(ctx, delay); err != nil {
-			return err
+			return nil, err
 		}
 	}
 }
@@ -104,10 +118,16 @@ type pacedRetryer struct {
 }
 
 func (r pacedRetryer) GetAttemptToken(ctx context.Context) (func(error) error, error) {
-	if err := r.pace.wait(ctx); err != nil {
+	hold, err := r.pace.admit(ctx) // held until the attempt ends
+	if err != nil {
 		return nil, err
 	}
-	return r.RetryerV2.GetAttemptToken(ctx)
+	release, err := r.RetryerV2.GetAttemptToken(ctx)
+	if err != nil {
+		hold()
+		return nil, err
+	}
+	return func(err error) error { hold(); return release(err) }, nil
 }
 
 // Pacer is a request budget that several Clients share: a fleet gives

@@ -26,23 +26,35 @@ func Connector(base awsclient.Options) Connect {
 	}
 }
 
-// budgets holds one RDS pacer and one CloudWatch pacer per account and
-// Region: every client the fleet makes there, for planning, runs or
-// status, counts toward them.
-type budgets struct {
+// Budgets holds one RDS pacer and one CloudWatch pacer per account and
+// Region (by profile and Region: a plan names each account through one
+// profile): every client the fleet makes there, for planning, runs or
+// status, counts toward them. One process shares one Budgets between its
+// plan, its runs and its status reads.
+type Budgets struct {
 	clock clock.Clock
 	mu    sync.Mutex
 	rds   map[string]*awsclient.Pacer
 	cw    map[string]*awsclient.Pacer
 }
 
-func newBudgets(clk clock.Clock) *budgets {
-	return &budgets{clock: clk, rds: map[string]*awsclient.Pacer{}, cw: map[string]*awsclient.Pacer{}}
+// NewBudgets makes an empty set on clk.
+func NewBudgets(clk clock.Clock) *Budgets {
+	return &Budgets{clock: clk, rds: map[string]*awsclient.Pacer{}, cw: map[string]*awsclient.Pacer{}}
 }
 
-// of returns the pacers of key (account/region, or profile/region before
-// the account is known), made on first use with budget requests/s.
-func (b *budgets) of(key string, budget int) (*awsclient.Pacer, *awsclient.Pacer) {
+// orNew is b, or a new set when b is nil.
+func (b *Budgets) orNew(clk clock.Clock) *Budgets {
+	if b != nil {
+		return b
+	}
+	return NewBudgets(clk)
+}
+
+// of returns the pacers of profile and region, made on first use with
+// budget requests/s.
+func (b *Budgets) of(profile, region string, budget int) (*awsclient.Pacer, *awsclient.Pacer) {
+	key := profile + "\x00" + region
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if p, ok := b.rds[key]; ok {

@@ -165,7 +165,7 @@ func (h *harness) run(t testing.TB, p *Plan, stateDir, until string, c *collecto
 // fails the test for one without an AVAILABLE target.
 func (h *harness) everyProxyServes(t testing.TB, p *Plan) {
 	t.Helper()
-	st := ReadStatus(context.Background(), p, h.connect, h.srv.Clock)
+	st := ReadStatus(context.Background(), p, h.connect, h.srv.Clock, nil)
 	for _, d := range st.Databases {
 		if d.ProxyEmpty || d.Phase == PhaseUnknown {
 			t.Errorf("%s/%s/%s: proxies %v (%s)", d.Account, d.Region, d.Source, d.Proxies, d.Error)
@@ -187,7 +187,7 @@ func TestFleetPreparesThenSwitchesOverWaveByWave(t *testing.T) {
 
 	// fleet status from another state directory (another machine): AWS
 	// alone says every runnable database is ready.
-	st := ReadStatus(context.Background(), p, h.connect, h.srv.Clock)
+	st := ReadStatus(context.Background(), p, h.connect, h.srv.Clock, nil)
 	if st.Counts[PhaseReady] != p.Runnable() || st.Counts[PhaseBlocked] != len(p.Databases)-p.Runnable() {
 		t.Fatalf("status after prepare: %v\n%s", st.Counts, st.Text())
 	}
@@ -206,7 +206,7 @@ func TestFleetPreparesThenSwitchesOverWaveByWave(t *testing.T) {
 		}
 	}
 	h.everyProxyServes(t, p)
-	other := ReadStatus(context.Background(), p, h.connect, h.srv.Clock)
+	other := ReadStatus(context.Background(), p, h.connect, h.srv.Clock, nil)
 	if other.Counts[PhaseDone] != p.Runnable() {
 		t.Fatalf("status after switchover: %v\n%s", other.Counts, other.Text())
 	}
@@ -283,7 +283,7 @@ func TestFailedRunStopsItsWaveAndLeavesEveryProxyServing(t *testing.T) {
 		}
 	}
 	h.everyProxyServes(t, p)
-	st := ReadStatus(context.Background(), p, h.connect, h.srv.Clock)
+	st := ReadStatus(context.Background(), p, h.connect, h.srv.Clock, nil)
 	if st.Counts[PhaseNotStarted] != res.Counts[StateHeld] {
 		t.Fatalf("AWS shows %d not started, the fleet held %d\n%s", st.Counts[PhaseNotStarted], res.Counts[StateHeld], st.Text())
 	}

@@ -25,7 +25,8 @@ const (
 type PlanConfig struct {
 	Connect Connect
 	Clock   clock.Clock
-	ID      string // "" ⇒ NewID
+	ID      string   // "" ⇒ NewID
+	Budgets *Budgets // nil ⇒ the plan's own
 }
 
 // BuildPlan reads every account and Region of the selection, selects the
@@ -46,7 +47,7 @@ func BuildPlan(ctx context.Context, cfg PlanConfig, sel Selection, pol Policy) (
 		id = NewID(clk.Now())
 	}
 	plan := &Plan{Version: PlanVersion, ID: id, GeneratedAt: clk.Now().UTC(), Selection: sel, Policy: pol}
-	b := newBudgets(clk)
+	b := cfg.Budgets.orNew(clk)
 
 	type result struct {
 		target Target
@@ -68,7 +69,7 @@ func BuildPlan(ctx context.Context, cfg PlanConfig, sel Selection, pol Policy) (
 			// Each account-Region is read on its own budget, in parallel:
 			// the budgets are per account and Region, so the reads of one
 			// never slow another's.
-			rds, cw := b.of("profile:"+t.Profile+"/"+t.Region, t.Budget)
+			rds, cw := b.of(t.Profile, t.Region, t.Budget)
 			api, err := cfg.Connect(ctx, t.Profile, t.Region, nil, rds, cw)
 			if err != nil {
 				results[i] = result{target: t, err: err}

@@ -60,6 +60,9 @@ type RunConfig struct {
 	// Sink receives every update, from many goroutines; it must be quick.
 	Sink   func(Update)
 	GiveUp <-chan struct{}
+	// Budgets are the pacers, shared with the plan and status reads of
+	// the same process (nil ⇒ the run's own).
+	Budgets *Budgets
 }
 
 // RunRecord is one run of the fleet as it happened.
@@ -131,7 +134,7 @@ const haltDeclined = "the operator declined the wave"
 type Runner struct {
 	plan    *Plan
 	cfg     RunConfig
-	budgets *budgets
+	budgets *Budgets
 
 	mu        sync.Mutex
 	states    []string
@@ -153,7 +156,7 @@ func NewRunner(p *Plan, cfg RunConfig) (*Runner, error) {
 	if cfg.Sink == nil {
 		cfg.Sink = func(Update) {}
 	}
-	r := &Runner{plan: p, cfg: cfg, budgets: newBudgets(cfg.Clock), halted: map[int]bool{}}
+	r := &Runner{plan: p, cfg: cfg, budgets: cfg.Budgets.orNew(cfg.Clock), halted: map[int]bool{}}
 	r.states = make([]string, len(p.Databases))
 	for i, d := range p.Databases {
 		r.states[i] = StatePending
@@ -182,7 +185,7 @@ func (r *Runner) Snapshot() ([]string, []Budget) {
 	r.mu.Unlock()
 	var out []Budget
 	for _, t := range r.plan.Targets {
-		p, _ := r.budgets.of(t.Key(), t.Budget)
+		p, _ := r.budgets.of(t.Profile, t.Region, t.Budget)
 		out = append(out, Budget{Key: t.Key(), Budget: p.Budget(), Admitted: p.Admitted()})
 	}
 	return states, out
@@ -368,7 +371,7 @@ func (r *Runner) runOne(ctx context.Context, i, wave int) RunRecord {
 		return rec
 	}
 	t := r.plan.TargetOf(i)
-	rds, cw := r.budgets.of(t.Key(), t.Budget)
+	rds, cw := r.budgets.of(t.Profile, t.Region, t.Budget)
 	calls := awsclient.NewCallLog()
 	api, err := r.cfg.Connect(ctx, d.Profile, d.Region, calls, rds, cw)
 	if err != nil {

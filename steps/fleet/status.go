@@ -56,11 +56,11 @@ type Status struct {
 // the plan, the deployments tagged rdsbg:fleet=<id>, each database's
 // engine version and its proxies' targets. Nothing local is read, so any
 // machine with the plan sees the same fleet.
-func ReadStatus(ctx context.Context, p *Plan, connect Connect, clk clock.Clock) Status {
+func ReadStatus(ctx context.Context, p *Plan, connect Connect, clk clock.Clock, budgets *Budgets) Status {
 	if clk == nil {
 		clk = clock.Real{}
 	}
-	b := newBudgets(clk)
+	b := budgets.orNew(clk)
 	out := Status{Fleet: p.ID, Databases: make([]DatabaseStatus, len(p.Databases)), Counts: map[string]int{}}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
@@ -68,7 +68,7 @@ func ReadStatus(ctx context.Context, p *Plan, connect Connect, clk clock.Clock) 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			rds, cw := b.of(t.Key(), t.Budget)
+			rds, cw := b.of(t.Profile, t.Region, t.Budget)
 			api, err := connect(ctx, t.Profile, t.Region, nil, rds, cw)
 			var deps []awsclient.Deployment
 			if err == nil {
