@@ -325,10 +325,10 @@ func newFleetStatusCommand(g *globalFlags, stdout io.Writer) *cobra.Command {
 func newFleetExportCommand(stdout io.Writer) *cobra.Command {
 	var planPath, to, repoPath, out string
 	cmd := &cobra.Command{
-		Use:   "export",
-		Short: "Write the fleet plan as a workflow for an existing orchestrator (GitHub Actions)",
+		Use:     "export",
+		Short:   "Write the fleet plan as a workflow for an existing orchestrator (GitHub Actions)",
 		Example: `  rdsbg fleet export --plan fleet.json --to github-actions --out .github/workflows/fleet.yml`,
-		Args: cobra.NoArgs,
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			plan, err := readFleetPlan(planPath)
 			if err != nil {
