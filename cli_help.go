@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/rdsbg/rdsbg/awsclient/sim"
+	"github.com/rdsbg/rdsbg/steps"
 )
 
 // commandExamples are cobra's Example: blocks, by command name.
@@ -93,12 +94,33 @@ func decorateHelp(root *cobra.Command) {
 		if ex, ok := commandExamples[cmd.Name()]; ok {
 			cmd.Example = ex
 		}
+		cmd.Example = fitExamples(cmd.Example, 80)
 		cmd.SetUsageTemplate(tmpl)
 		cmd.SetHelpTemplate(helpTmpl)
 		if hide := notApplying[cmd.Name()]; len(hide) > 0 {
 			cmd.SetHelpFunc(helpHiding(defaultHelp, root, hide))
 		}
 	}
+}
+
+// fitExamples lays each example command out within width columns, broken
+// between words with a backslash so it still pastes as one (issue 21:
+// examples were 85–120 columns wide). Comments and blank lines stay.
+func fitExamples(ex string, width int) string {
+	lines := strings.Split(ex, "\n")
+	var out []string
+	for _, l := range lines {
+		body := strings.TrimLeft(l, " ")
+		lead := l[:len(l)-len(body)]
+		if len(l) <= width || strings.HasPrefix(body, "#") {
+			out = append(out, l)
+			continue
+		}
+		for _, part := range steps.ShellLines(body, width-len(lead)) {
+			out = append(out, lead+part)
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 // helpHiding shows a command's help with some inherited flags hidden. The

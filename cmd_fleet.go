@@ -169,6 +169,26 @@ func withProbeSource(o steps.Options) steps.Options {
 	return o
 }
 
+// fleetStateDir is the journals' directory, proven writable before the
+// first run starts: a fleet must not start two hundred runs that each
+// refuse it.
+func fleetStateDir(flag string) (string, error) {
+	dir, err := stateDirPath(flag)
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", usageError("state directory %s cannot be created (%v): pass a writable --state-dir; nothing was changed", dir, err)
+	}
+	probe, err := os.CreateTemp(dir, ".write-test-*")
+	if err != nil {
+		return "", usageError("state directory %s is not writable (%v): pass a writable --state-dir; nothing was changed", dir, err)
+	}
+	probe.Close()
+	os.Remove(probe.Name())
+	return dir, nil
+}
+
 // readFleetPlan reads and checks a plan file.
 func readFleetPlan(path string) (*fleet.Plan, error) {
 	if path == "" {
@@ -219,7 +239,7 @@ func newFleetRunCommand(g *globalFlags, stdin io.Reader, stdout, stderr io.Write
 			case !yes && !confirmWave:
 				return usageError("fleet run needs --confirm-wave (type each wave's confirmation) or --yes --confirm %s; nothing was changed", plan.ID)
 			}
-			stateDir, err := resolveStateDir(g.stateDir)
+			stateDir, err := fleetStateDir(g.stateDir)
 			if err != nil {
 				return err
 			}

@@ -20,7 +20,7 @@ import (
 // run: only then do the tags in AWS decide (several runs, or an unreadable
 // journal, keep their own answer).
 func noUnfinishedRun(stateDirFlag string) bool {
-	dir, err := resolveStateDir(stateDirFlag)
+	dir, err := stateDirPath(stateDirFlag)
 	if err != nil {
 		return false
 	}
@@ -46,10 +46,37 @@ func taggedSource(ctx context.Context, g globalFlags, w io.Writer, output, mode 
 		return "", false, &exitError{code: steps.ExitStepFailed, err: fmt.Errorf("%v; and AWS could not be searched for proxies tagged %s (UNKNOWN, not none): %v", journalErr, steps.TagDetached, err)}
 	}
 	switch {
+	case len(sources) == 0 && mode == "status":
+		// Nothing pending is an answer, not misuse: say what ran last
+		// (walkthrough D11), exit 0.
+		if dir, derr := stateDirPath(g.stateDir); derr == nil {
+			if runs, rerr := steps.RecentRuns(dir, 5); rerr == nil {
+				if output == "json" {
+					enc := json.NewEncoder(w)
+					enc.SetIndent("", "  ")
+					return "", true, enc.Encode(struct {
+						Recent []steps.RecentRun `json:"recent_runs"`
+					}{runs})
+				}
+				fmt.Fprint(w, steps.RenderRecentRuns(dir, runs))
+				fmt.Fprintf(w, "AWS shows no proxy tagged %s without a target.\n", steps.TagDetached)
+				return "", true, nil
+			}
+		}
+		return "", false, &exitError{code: steps.ExitUsage, err: fmt.Errorf("%v; AWS shows no proxy tagged %s without a target", journalErr, steps.TagDetached)}
 	case len(sources) == 0:
 		return "", false, &exitError{code: steps.ExitUsage, err: fmt.Errorf("%v; AWS shows no proxy tagged %s without a target", journalErr, steps.TagDetached)}
+	case len(sources) == 1 && mode == "resume":
+		// A registration rdsbg did not journal itself needs the operator's
+		// word: the source named, and confirmed (issue 20).
+		var words []string
+		for _, dp := range empty {
+			words = append(words, dp.Words())
+		}
+		return "", false, usageError("no unfinished run in the state directory, but AWS shows: %s, and it has NO target. rdsbg registers a target it did not record emptying only on your word: `rdsbg resume --source %s --yes --confirm %s` (or the wizard: `rdsbg resume --source %s`); nothing was changed",
+			strings.Join(words, "; "), sources[0], sources[0], sources[0])
 	case len(sources) == 1:
-		if mode == "resume" || output != "json" { // a JSON status is the report alone
+		if output != "json" { // a JSON status is the report alone
 			var words []string
 			for _, dp := range empty {
 				words = append(words, dp.Words())

@@ -76,7 +76,7 @@ func statusSource(stateDirFlag, output string, stdout io.Writer) (source string,
 	if output == "json" {
 		list = nil
 	}
-	dir, err := resolveStateDir(stateDirFlag)
+	dir, err := stateDirPath(stateDirFlag)
 	if err != nil {
 		return "", false, err
 	}
@@ -108,7 +108,7 @@ func statusSource(stateDirFlag, output string, stdout io.Writer) (source string,
 // broken profile): the journal's view with every live field UNKNOWN, then
 // the configuration error and its exit code.
 func statusWithoutAWS(source, stateDirFlag, output string, stdout io.Writer, envErr error) error {
-	dir, err := resolveStateDir(stateDirFlag)
+	dir, err := stateDirPath(stateDirFlag)
 	if err != nil {
 		return envErr
 	}

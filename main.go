@@ -66,6 +66,11 @@ type globalFlags struct {
 	// demoRerun is set by `rdsbg demo` only: the command that reruns it,
 	// for the epilogue (the demo's simulator dies with the process).
 	demoRerun string
+	// takeOver (--take-over) and adopt (--adopt bgd-…): run, resume and
+	// abort may act on what another run holds or made (steps/lease.go,
+	// steps/ownership.go).
+	takeOver bool
+	adopt    string
 }
 
 // probe is --probe-dsn, else RDSBG_PROBE_DSN.
@@ -151,6 +156,24 @@ func addApprovalFlags(cmd *cobra.Command, yes *bool, confirm, output *string, pr
 	cmd.Flags().StringVar(output, "output", "text", prefix+"text or json (NDJSON events, see docs/events.md)")
 }
 
+// addOwnershipFlags adds --take-over (run, resume, abort) and, when adopt
+// is not nil, --adopt (run): the operator's explicit word to act on what
+// another run holds or made (design.md §8).
+func addOwnershipFlags(cmd *cobra.Command, g *globalFlags, adopt bool) {
+	cmd.Flags().BoolVar(&g.takeOver, "take-over", false, "take over the deployment (or proxy) whose owner lease another rdsbg run holds, live or expired (severe: needs --confirm, or the typed identifier in the wizard)")
+	if adopt {
+		cmd.Flags().StringVar(&g.adopt, "adopt", "", "carry on with blue/green deployment bgd-… that this run did not create, once its settings match the request (shown side by side when refused)")
+	}
+}
+
+// checkTakeOver: --take-over is severe, so headless it needs --confirm.
+func checkTakeOver(g globalFlags, yes bool, confirm, source string) error {
+	if g.takeOver && yes && confirm == "" {
+		return usageError("--take-over is severe: also pass --confirm %s; nothing was changed", source)
+	}
+	return nil
+}
+
 // exitError carries an exit code out of a cobra RunE.
 type exitError struct {
 	code int
@@ -189,12 +212,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.err != nil {
-			fmt.Fprintln(stderr, "rdsbg:", ee.err)
+			fmt.Fprintln(stderr, "rdsbg:", sanitizeLines(ee.err.Error()))
 		}
 		return ee.code
 	}
 	// Cobra's own errors: unknown flags, commands, missing arguments.
-	fmt.Fprintln(stderr, "rdsbg:", err)
+	fmt.Fprintln(stderr, "rdsbg:", sanitizeLines(err.Error()))
 	fmt.Fprintln(stderr, "Run 'rdsbg --help' for usage.")
 	return steps.ExitUsage
 }
@@ -243,7 +266,19 @@ read), 2 bad usage or input, 3 preflight blocked (nothing changed), 4 cancelled,
 	pf.BoolVar(&g.debug, "debug", false, "show the AWS SDK's own log lines (retries, credential warnings) on stderr")
 	pf.StringVar(&g.probeDSN, "probe-dsn", "", "connection string through the proxy for a SELECT 1 every 500 ms during the critical section (never echoed; prefer "+probe.EnvDSN+": a flag is visible to other users in ps)")
 	addCreateFlags(root, &wiz)
+	addOwnershipFlags(root, &g, true) // the wizard asks --take-over's typed identifier itself
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError("%v (see --help)", err) })
+	// Hostile text never reaches a terminal raw (issue 20, B3): a --source
+	// carrying control or bidi characters is refused before anything else,
+	// quoted with its escapes shown.
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		if f := cmd.Flags().Lookup("source"); f != nil {
+			if err := checkSourceText(f.Value.String()); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 
 	root.AddCommand(
 		newDemoCommand(&g, stdin, stderr),
@@ -285,7 +320,7 @@ func newEnvironment(ctx context.Context, g globalFlags, clk clock.Clock) (*envir
 			return nil, usageError("--endpoint-url %q is not a URL: give one like http://127.0.0.1:4566", g.endpointURL)
 		}
 	}
-	stateDir, err := resolveStateDir(g.stateDir)
+	stateDir, err := stateDirPath(g.stateDir)
 	if err != nil {
 		return nil, err
 	}
@@ -321,6 +356,9 @@ func (env *environment) backend(g globalFlags, until string) *steps.Backend {
 		HookTimeout: g.hookTimeout,
 		GiveUp:      env.giveUp,
 		Until:       until,
+		NextFlags:   nextFlags(g),
+		TakeOver:    g.takeOver,
+		Adopt:       g.adopt,
 	})
 }
 
@@ -343,30 +381,23 @@ func isLoopbackEndpoint(endpoint string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// resolveStateDir applies the default of design.md §5 and proves the
-// directory writable before anything else happens.
-func resolveStateDir(dir string) (string, error) {
-	if dir == "" {
-		if x := os.Getenv("XDG_STATE_HOME"); x != "" {
-			dir = filepath.Join(x, "rdsbg")
-		} else {
-			home, err := os.UserHomeDir()
-			if err != nil {
-				return "", usageError("cannot find a home directory for the journal: pass --state-dir DIR")
-			}
-			dir = filepath.Join(home, ".local", "state", "rdsbg")
-		}
+// stateDirPath applies the default of design.md §5. It does not prove the
+// directory writable: the engine does that before any change and, when a
+// proxy is empty, answers with the proxy's state read from AWS and the
+// command that restores it (docs/bad-input.md) instead of "pass
+// --state-dir" (issue 20, B10).
+func stateDirPath(dir string) (string, error) {
+	if dir != "" {
+		return dir, nil
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", usageError("state directory %s cannot be created (%v): pass a writable --state-dir", dir, err)
+	if x := os.Getenv("XDG_STATE_HOME"); x != "" {
+		return filepath.Join(x, "rdsbg"), nil
 	}
-	probe, err := os.CreateTemp(dir, ".write-test-*")
+	home, err := os.UserHomeDir()
 	if err != nil {
-		return "", usageError("state directory %s is not writable (%v): fix its permissions or pass --state-dir DIR", dir, err)
+		return "", usageError("cannot find a home directory for the journal: pass --state-dir DIR")
 	}
-	probe.Close()
-	os.Remove(probe.Name())
-	return dir, nil
+	return filepath.Join(home, ".local", "state", "rdsbg"), nil
 }
 
 // isTerminal reports whether both ends are a terminal, which the wizard needs.
@@ -680,6 +711,9 @@ func newRunCommand(g *globalFlags, stdout, stderr io.Writer) *cobra.Command {
 			if err := checkHeadlessApproval(c.source, confirm, until); err != nil {
 				return err
 			}
+			if err := checkTakeOver(*g, yes, confirm, c.source); err != nil {
+				return err
+			}
 			opts := c.options()
 			if err := steps.ValidateOptions(opts); err != nil {
 				return exitFor(err)
@@ -689,6 +723,7 @@ func newRunCommand(g *globalFlags, stdout, stderr io.Writer) *cobra.Command {
 	}
 	addCreateFlags(cmd, &c)
 	addApprovalFlags(cmd, &yes, &confirm, &output, "")
+	addOwnershipFlags(cmd, g, true)
 	cmd.Flags().StringVar(&until, "until", "", "ready: prepare green and stop before the critical section (exit 0, state ready); `rdsbg resume` switches over later")
 	return cmd
 }
@@ -714,11 +749,15 @@ func newResumeCommand(g *globalFlags, stdin io.Reader, stdout, stderr io.Writer)
 			if err := checkHeadlessApproval(source, confirm, ""); err != nil {
 				return err
 			}
+			if err := checkTakeOver(*g, yes, confirm, source); err != nil {
+				return err
+			}
 			return headlessOrInteractive(cmd.Context(), *g, steps.Options{Source: source}, yes, confirm, output, "resume", stdin, stdout, stderr)
 		},
 	}
 	cmd.Flags().StringVar(&source, "source", "", "source of the run to resume (default: the only unfinished journal)")
 	addApprovalFlags(cmd, &yes, &confirm, &output, "headless: ")
+	addOwnershipFlags(cmd, g, false)
 	return cmd
 }
 
@@ -739,7 +778,7 @@ func headlessOrInteractive(ctx context.Context, g globalFlags, opts steps.Option
 // runs waiting for the operator are listed on w first (paused ready, with
 // age, lag and green's classes), so a choice is an informed one.
 func unfinishedSource(stateDirFlag string, w io.Writer) (string, error) {
-	dir, err := resolveStateDir(stateDirFlag)
+	dir, err := stateDirPath(stateDirFlag)
 	if err != nil {
 		return "", err
 	}
@@ -824,5 +863,27 @@ func newAbortCommand(g *globalFlags, stdin io.Reader, stdout, stderr io.Writer) 
 	}
 	cmd.Flags().StringVar(&source, "source", "", "source DB instance or Aurora cluster (identifier or ARN)")
 	addApprovalFlags(cmd, &yes, &confirm, &output, "headless: ")
+	addOwnershipFlags(cmd, g, false)
 	return cmd
+}
+
+// checkSourceText refuses a --source that carries terminal control: C0
+// and C1 controls, DEL and the bidi overrides and isolates no RDS
+// identifier or ARN can hold. The message shows it with its escapes.
+func checkSourceText(source string) error {
+	if awsclient.Sanitize(source) == source {
+		return nil
+	}
+	return usageError("--source %q carries control or direction characters that no RDS identifier or ARN holds: pass the DB instance or cluster identifier (e.g. orders-db); nothing was changed", source)
+}
+
+// sanitizeLines makes a message safe for the terminal line by line: the
+// newlines rdsbg writes itself (lists of commands) stay, anything else
+// that could move the cursor or forge a line is escaped.
+func sanitizeLines(msg string) string {
+	lines := strings.Split(msg, "\n")
+	for i, l := range lines {
+		lines[i] = awsclient.Sanitize(l)
+	}
+	return strings.Join(lines, "\n")
 }

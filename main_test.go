@@ -133,7 +133,10 @@ func TestCLIBadInputTable(t *testing.T) {
 	}
 }
 
-func TestCLIUnwritableStateDirIsRefusedBeforeAWS(t *testing.T) {
+// An unwritable state directory is refused before any change. AWS is read
+// (not changed): the refusal says whether a proxy is empty, and then how to
+// restore it instead of "pass --state-dir" (docs/bad-input.md, issue 20 B10).
+func TestCLIUnwritableStateDirIsRefusedBeforeAnyChange(t *testing.T) {
 	env := newCLIEnv(t, "rds-postgres-native-proxy")
 	blocker := filepath.Join(t.TempDir(), "file")
 	if err := os.WriteFile(blocker, nil, 0o600); err != nil {
@@ -147,8 +150,8 @@ func TestCLIUnwritableStateDirIsRefusedBeforeAWS(t *testing.T) {
 	if !strings.Contains(errOut, env.stateDir) || !strings.Contains(errOut, "--state-dir") {
 		t.Fatalf("message does not name the directory and the flag: %s", errOut)
 	}
-	if n := env.sim.TotalCalls(); n != 0 {
-		t.Fatalf("%d AWS calls were made before the state directory was checked", n)
+	if m := env.sim.Mutations(); len(m) != 0 {
+		t.Fatalf("AWS was changed before the state directory was checked: %+v", m)
 	}
 }
 
@@ -180,5 +183,29 @@ func TestLoopbackEndpointsNeedNoCredentials(t *testing.T) {
 		if got := isLoopbackEndpoint(endpoint); got != want {
 			t.Errorf("isLoopbackEndpoint(%q) = %v, want %v", endpoint, got, want)
 		}
+	}
+}
+
+// Hostile text from the command line never reaches the terminal raw
+// (issue 20, B3): an OSC 52 clipboard write, a screen clear, a forged
+// "rdsbg: done" line and a right-to-left override in --source are refused
+// with their escapes shown, before any AWS call.
+func TestCLIControlCharactersInSourceAreRefusedQuoted(t *testing.T) {
+	env := newCLIEnv(t, "rds-postgres-legacy-proxy")
+	for _, src := range []string{"\x1b]52;c;cm0gLXJmIH4=\a\x1b[2Jorders-db", "orders-db\nrdsbg: done; the proxy targets the new primary", "\u202eorders-db", "orders-db\x9b2J"} {
+		for _, cmd := range [][]string{{"plan", "--source", src}, {"run", "--source", src, "--yes"}, {"status", "--source", src}, {"abort", "--source", src, "--yes", "--confirm", src}} {
+			code, out, errOut := env.rdsbg(t, cmd...)
+			if code != steps.ExitUsage || !strings.Contains(errOut, "carries control or direction characters") {
+				t.Errorf("%s %q: exit %d, %q", cmd[0], src, code, errOut)
+			}
+			for _, raw := range []string{"\x1b", "\a", "\u202e", "\u009b", "\nrdsbg: done"} {
+				if strings.Contains(out+errOut, raw) {
+					t.Errorf("%s %q printed %q raw: %q", cmd[0], src, raw, errOut)
+				}
+			}
+		}
+	}
+	if n := env.sim.TotalCalls(); n != 0 {
+		t.Errorf("%d AWS calls for a refused --source", n)
 	}
 }

@@ -148,6 +148,9 @@ func New(ctx context.Context, o Options) (*Client, error) {
 			credentials.NewStaticCredentialsProvider(simulatorAccessKeyID, simulatorSecretAccessKey, "")))
 	}
 
+	refresh := &credentialRefresh{profile: o.Profile}
+	profile := o.Profile
+	loadOpts = append(loadOpts, config.WithAPIOptions(credentialsAPIOptions(refresh)))
 	cfg, err := config.LoadDefaultConfig(ctx, loadOpts...)
 	if err != nil {
 		return nil, explainConfigError(o.Profile, err)
@@ -159,11 +162,22 @@ func New(ctx context.Context, o Options) (*Client, error) {
 		cfg.HTTPClient = o.HTTPClient
 	}
 	if cfg.Credentials != nil && !o.Simulator {
-		profile := o.Profile
 		if profile == "" && len(cfg.ConfigSources) > 0 {
 			profile = profileFromSources(cfg.ConfigSources)
 		}
-		cfg.Credentials = explainingCredentials{inner: cfg.Credentials, profile: profile}
+		// One cache for every service client, over a provider that is built
+		// again when AWS refuses what it gave (credentials.go).
+		reloadOpts := append([]func(*config.LoadOptions) error(nil), loadOpts...)
+		provider := &refreshingCredentials{profile: profile, inner: cfg.Credentials, reload: func(ctx context.Context) (aws.CredentialsProvider, error) {
+			fresh, err := config.LoadDefaultConfig(ctx, reloadOpts...)
+			if err != nil {
+				return nil, err
+			}
+			return fresh.Credentials, nil
+		}}
+		refresh.provider, refresh.profile = provider, profile
+		refresh.cache = aws.NewCredentialsCache(provider)
+		cfg.Credentials = refresh.cache
 	}
 	if cfg.Region == "" {
 		if !o.Simulator {

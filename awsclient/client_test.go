@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/rdsbg/rdsbg/awsclient/clock"
@@ -201,8 +202,8 @@ func TestWithoutCredentialsNoRequestIsSent(t *testing.T) {
 		t.Errorf("call log = %+v, want one failed record", rec)
 	}
 	var credErr *CredentialsError
-	if !errors.As(err, &credErr) || Classify(err) != KindAccessDenied {
-		t.Errorf("err = %v (kind %s), want a CredentialsError classified access-denied", err, Classify(err))
+	if !errors.As(err, &credErr) || Classify(err) != KindCredentials {
+		t.Errorf("err = %v (kind %s), want a CredentialsError classified credentials", err, Classify(err))
 	}
 }
 
@@ -297,8 +298,8 @@ func TestSSOProfileLoadsAndNeedsALogin(t *testing.T) {
 	if !errors.As(err, &credErr) || credErr.Profile != "night-sso" || !strings.Contains(err.Error(), "aws sso login --profile night-sso") {
 		t.Errorf("call without an SSO login: %v, want a CredentialsError telling to run aws sso login --profile night-sso", err)
 	}
-	if Classify(err) != KindAccessDenied {
-		t.Errorf("Classify = %q, want access-denied", Classify(err))
+	if Classify(err) != KindCredentials {
+		t.Errorf("Classify = %q, want credentials", Classify(err))
 	}
 	if n := len(ws.actions()); n != 0 {
 		t.Errorf("server saw %d requests without credentials", n)
@@ -313,5 +314,53 @@ func TestSSOProfileLoadsAndNeedsALogin(t *testing.T) {
 	_, err = c.DescribeInstance(context.Background(), "db-1")
 	if !errors.As(err, &credErr) || credErr.Profile != "night-sso" {
 		t.Errorf("with AWS_PROFILE: %v, want a CredentialsError naming night-sso", err)
+	}
+}
+
+// Issue 20 (C2): a server-side ExpiredToken is a credentials error, not a
+// missing permission: it names the refresh, and the next call resolves
+// the credentials again (the operator rotated the keys in the credentials
+// file meanwhile), without a restart.
+func TestRefusedCredentialsAreRefreshedFromTheProfile(t *testing.T) {
+	ws, srv := newWireServer(t, nil)
+	var expired atomic.Bool
+	expired.Store(true)
+	ws.on("DescribeDBInstances", func(v url.Values) wireReply {
+		if expired.Load() {
+			return wireReply{status: 403, body: errorXML("ExpiredToken", "The security token included in the request is expired", "r-exp")}
+		}
+		return wireReply{status: 200, requestID: "r1", body: okXML("DescribeDBInstances", oneInstanceXML)}
+	})
+	simtest.IsolateAWSEnv(t)
+	writeProfile(t)
+	c, err := New(context.Background(), Options{Profile: "night", EndpointURL: srv.URL, HTTPClient: srv.Client(), MaxAttempts: 1})
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	_, err = c.DescribeInstance(context.Background(), "db-1")
+	var credErr *CredentialsError
+	if !errors.As(err, &credErr) || !credErr.Refused || Classify(err) != KindCredentials {
+		t.Fatalf("ExpiredToken: %v (kind %s), want a refused-credentials error", err, Classify(err))
+	}
+	for _, want := range []string{"aws sso login --profile night", "not a missing IAM permission", "without a restart"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the error lacks %q: %v", want, err)
+		}
+	}
+	if info, ok := Inspect(err); !ok || info.Code != "ExpiredToken" || info.HTTPStatus != 403 {
+		t.Errorf("Inspect = %+v %v, want the wire code and status", info, ok)
+	}
+	// The operator puts fresh keys in the credentials file.
+	creds := "[night]\naws_access_key_id = AKIDFRESH\naws_secret_access_key = fresh-secret-value\n"
+	if err := os.WriteFile(os.Getenv("AWS_SHARED_CREDENTIALS_FILE"), []byte(creds), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	expired.Store(false)
+	if _, err := c.DescribeInstance(context.Background(), "db-1"); err != nil {
+		t.Fatalf("after the refresh: %v", err)
+	}
+	auth := ws.authorizations()
+	if last := auth[len(auth)-1]; !strings.Contains(last, "Credential=AKIDFRESH/") {
+		t.Errorf("the call after the refusal was signed with %q, want the fresh key", last)
 	}
 }

@@ -17,11 +17,15 @@ import (
 type ErrorKind string
 
 const (
-	KindNotFound         ErrorKind = "not-found"
-	KindInvalidState     ErrorKind = "invalid-state"
-	KindAlreadyExists    ErrorKind = "already-exists"
-	KindThrottled        ErrorKind = "throttled"
-	KindAccessDenied     ErrorKind = "access-denied"
+	KindNotFound      ErrorKind = "not-found"
+	KindInvalidState  ErrorKind = "invalid-state"
+	KindAlreadyExists ErrorKind = "already-exists"
+	KindThrottled     ErrorKind = "throttled"
+	KindAccessDenied  ErrorKind = "access-denied"
+	// KindCredentials: the credentials themselves are refused or cannot be
+	// had (expired session, SSO token, failing credential_process): the
+	// operator refreshes them, no IAM change helps (credentials.go).
+	KindCredentials      ErrorKind = "credentials"
 	KindInvalidParameter ErrorKind = "invalid-parameter"
 	KindOther            ErrorKind = "other"
 )
@@ -90,10 +94,13 @@ var codeKinds = map[string]ErrorKind{
 	"AccessDeniedException":       KindAccessDenied,
 	"UnauthorizedOperation":       KindAccessDenied,
 	"AuthFailure":                 KindAccessDenied,
-	"InvalidClientTokenId":        KindAccessDenied,
-	"ExpiredToken":                KindAccessDenied,
-	"ExpiredTokenException":       KindAccessDenied,
-	"SignatureDoesNotMatch":       KindAccessDenied,
+	"InvalidClientTokenId":        KindCredentials,
+	"ExpiredToken":                KindCredentials,
+	"ExpiredTokenException":       KindCredentials,
+	"RequestExpired":              KindCredentials,
+	"TokenRefreshRequired":        KindCredentials,
+	"UnrecognizedClientException": KindCredentials,
+	"SignatureDoesNotMatch":       KindCredentials,
 	"InvalidParameterValue":       KindInvalidParameter,
 	"InvalidParameterCombination": KindInvalidParameter,
 	"MissingParameter":            KindInvalidParameter,
@@ -131,7 +138,7 @@ func Classify(err error) ErrorKind {
 		}
 	}
 	if is[*CredentialsError](err) {
-		return KindAccessDenied
+		return KindCredentials
 	}
 	if serverStatus(err) != 0 {
 		return KindServerError

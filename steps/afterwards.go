@@ -44,6 +44,23 @@ func (f Finished) switchedOverFinish() bool {
 	return false
 }
 
+// GreenWords says where green stands in a run paused ready: prepared, and
+// its replication lag as CloudWatch last showed it — "in sync" only when a
+// lag was read (walkthrough D19, U15: "in sync, lag unknown").
+func GreenWords(g *GreenInfo) string {
+	if g == nil {
+		return ""
+	}
+	s := "prepared (ready-check passed), waiting for the switchover"
+	if c := g.Classes(); c != "" {
+		s += " on " + c
+	}
+	if g.Lag == "" {
+		return s + "; replication lag unknown (no CloudWatch data): resume checks readiness again before switching over"
+	}
+	return s + "; in sync as of the last read, lag " + g.Lag
+}
+
 // TrafficLine says where production traffic goes now. proxies names the
 // proxies ("orders-proxy"), "" when unknown.
 func (f Finished) TrafficLine(source, proxies string) string {
@@ -68,9 +85,13 @@ func (f Finished) TrafficLine(source, proxies string) string {
 	return "proxy state " + f.ProxyState
 }
 
-// NextStep is the command to run next (without the global flags), and
-// why; command is "" when nothing is needed.
-func (f Finished) NextStep(source string) (command, why string) {
+// NextStep is the command to run next, with flags (the global flags the
+// session used: --region, --endpoint-url, --state-dir…, with a leading
+// space) on it and on any other command its why names, so what is pasted
+// acts on the same account, Region and journal (walkthrough D10); command
+// is "" when nothing is needed.
+func (f Finished) NextStep(source, flags string) (command, why string) {
+	cmd := func(verb string) string { return "rdsbg " + verb + " --source " + source + flags }
 	switchedOver := f.switchedOverFinish()
 	hasGreen := false
 	for _, l := range f.Leftovers {
@@ -80,7 +101,7 @@ func (f Finished) NextStep(source string) (command, why string) {
 	}
 	switch {
 	case f.Outcome == OutcomeReady:
-		return "rdsbg resume --source " + source, "re-checks readiness and switches over (or `rdsbg abort --source " + source + "` to delete green)"
+		return cmd("resume"), "re-checks readiness and switches over (or `" + cmd("abort") + "` to delete green)"
 	case f.Outcome == OutcomeDone && switchedOver:
 		for _, l := range f.Leftovers {
 			if l.Kind == "old-blue" {
@@ -90,23 +111,28 @@ func (f Finished) NextStep(source string) (command, why string) {
 		return "", "the change is done"
 	case f.Outcome == OutcomeDone:
 		return "", "the run is done"
+	case f.Outcome == OutcomeBlocked && f.ExitCode == ExitUsage:
+		return "", "fix the flag or input the message names, then run again; nothing was changed"
 	case f.Outcome == OutcomeBlocked:
-		return "rdsbg plan --source " + source, "fix what stopped the run (a failed preflight check, a permission, a refused first call), then check the plan again; nothing was changed"
+		return cmd("plan"), "fix what stopped the run (a failed preflight check, a permission, a refused first call), then check the plan again; nothing was changed"
 	case f.Outcome == OutcomeRolledBack:
-		return "rdsbg run --source " + source, "to start again; the deployment and green are gone"
+		return cmd("run"), "to start again; the deployment and green are gone"
 	case f.Outcome == OutcomeCancelled && hasGreen:
-		return "rdsbg abort --source " + source, "deletes the deployment and green, which keep running and costing"
+		return cmd("abort"), "deletes the deployment and green, which keep running and costing"
 	case f.Outcome == OutcomeCancelled:
 		return "", "nothing more to do"
+	case f.ExitCode == ExitUsage && (f.Outcome == OutcomeFailed || f.LeftoversUnknown):
+		// A refusal changed nothing; its message says why and what to
+		// run instead (not "resume finishes the remaining steps" after a
+		// finished run: walkthrough D11).
+		return "", "nothing was changed; the message says why and what to run instead"
 	case switchedOver:
-		return "rdsbg resume --source " + source, "finishes the remaining steps (the switchover is done: there is nothing to abort)"
-	case f.ExitCode == ExitUsage && f.Outcome == OutcomeFailed:
-		return "", "fix the input named above; nothing was changed"
+		return cmd("resume"), "finishes the remaining steps (the switchover is done: there is nothing to abort)"
 	}
 	if hasGreen {
-		return "rdsbg resume --source " + source, "continues from the journal (or `rdsbg abort --source " + source + "` to undo)"
+		return cmd("resume"), "continues from the journal (or `" + cmd("abort") + "` to undo)"
 	}
-	return "rdsbg resume --source " + source, "continues from the journal"
+	return cmd("resume"), "continues from the journal"
 }
 
 // proxyList is "a, b" of a plan's proxies.

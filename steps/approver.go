@@ -9,8 +9,12 @@ import (
 // HeadlessApprover answers approvals for `rdsbg run` without a terminal:
 // --yes approves reversible steps; severe ones (the critical section, the
 // switchover, deleting anything) also need --confirm equal to the source
-// identifier. Anything it cannot approve is declined with a message event
-// that names the missing flag, so automation never hangs on a prompt.
+// identifier. A question it may not approve for want of a flag is refused
+// as bad usage (exit 2, naming the flag: NeedsFlagError), never
+// "cancelled by the operator" — there is no operator (walkthrough D13) —
+// so automation never hangs on a prompt. CheckPlan refuses such a plan
+// before any change where the plan shows it; this is the rule at the
+// question itself.
 type HeadlessApprover struct {
 	Yes     bool
 	Confirm string
@@ -60,20 +64,25 @@ func (h HeadlessApprover) Approve(ctx context.Context, a Approval) (Decision, er
 		if h.Yes {
 			return DecisionApprove, nil
 		}
-		h.say(a, fmt.Sprintf("declined %q: pass --yes to approve reversible steps without a terminal", a.Title))
-		return DecisionDecline, nil
+		return h.refuse(a, "--yes", fmt.Sprintf("%q needs --yes to be approved without a terminal", a.Title))
 	}
 	switch {
 	case !h.Yes && !h.confirmed(a):
-		h.say(a, fmt.Sprintf("declined %q: this step is severe; pass --yes --confirm %s", a.Title, a.Confirm))
+		return h.refuse(a, "--confirm", fmt.Sprintf("a severe step needs --confirm: %q; pass --yes --confirm %s", a.Title, a.Confirm))
 	case !h.Yes:
-		h.say(a, fmt.Sprintf("declined %q: --confirm is set but --yes is missing", a.Title))
+		return h.refuse(a, "--yes", fmt.Sprintf("%q: --confirm is set but --yes is missing", a.Title))
 	case !h.confirmed(a):
-		h.say(a, fmt.Sprintf("declined %q: this step is severe; --yes is not enough, also pass --confirm %s", a.Title, a.Confirm))
-	default:
-		return DecisionApprove, nil
+		return h.refuse(a, "--confirm", fmt.Sprintf("a severe step needs --confirm: %q; --yes is not enough, also pass --confirm %s", a.Title, a.Confirm))
 	}
-	return DecisionDecline, nil
+	return DecisionApprove, nil
+}
+
+// refuse answers a question the flags do not approve: exit 2, with the
+// flag named, and a notice that says it where the question would have
+// been.
+func (h HeadlessApprover) refuse(a Approval, flag, msg string) (Decision, error) {
+	h.say(a, "refused: "+msg)
+	return DecisionDecline, usageError(flag, "%s", msg)
 }
 
 // confirmed compares the typed identifier (or the source's ARN) like AWS

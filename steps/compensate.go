@@ -26,16 +26,32 @@ import (
 // the proxy is EMPTY, since when, and the AWS CLI command that restores it.
 
 // ProxyEmptyError ends a run whose compensation the operator stopped while
-// a proxy had no target. It unwraps to context.Canceled: exit 5.
+// a proxy had no target — or, when AWS could not be read, while the run
+// could not see its target serving (Unknown). It unwraps to
+// context.Canceled: exit 5.
 type ProxyEmptyError struct {
 	Proxies  []string
 	Since    time.Time
 	Commands []string // the AWS CLI commands that restore the targets
 	Cause    error    // what compensation was answering
+	// Unknown: every proxy had production registered when last read (at
+	// LastRead), and AWS could not be read since: whether it serves is
+	// unknown, and no registration is needed.
+	Unknown  bool
+	LastRead time.Time
+	Checks   []string // the AWS CLI commands that show the proxies' targets
 }
 
 func (e *ProxyEmptyError) Error() string {
 	var b strings.Builder
+	if e.Unknown {
+		fmt.Fprintf(&b, "the proxy %s had its target registered when AWS was last read (%s), and AWS could not be read since: whether it serves now is UNKNOWN, not empty. rdsbg stopped checking at the operator's request; no registration is needed. See it with:",
+			strings.Join(e.Proxies, ", "), e.LastRead.UTC().Format(time.RFC3339))
+		for _, c := range e.Checks {
+			b.WriteString("\n  " + c)
+		}
+		return b.String()
+	}
 	fmt.Fprintf(&b, "the proxy %s is EMPTY since %s: applications using it cannot connect. rdsbg stopped restoring it at the operator's request. Restore it with:",
 		strings.Join(e.Proxies, ", "), e.Since.UTC().Format(time.RFC3339))
 	for _, c := range e.Commands {
@@ -45,6 +61,21 @@ func (e *ProxyEmptyError) Error() string {
 }
 
 func (e *ProxyEmptyError) Unwrap() error { return context.Canceled }
+
+// compensationEnd ends compensation with a state nothing rdsbg does can
+// change: a proxy deleted outside rdsbg, or a target AWS keeps failing
+// (TargetHealth says why). err is nil when the run's own error stands.
+type compensationEnd struct {
+	state string
+	err   error
+}
+
+func (e *compensationEnd) Error() string {
+	if e.err != nil {
+		return e.err.Error()
+	}
+	return "compensation ended: proxy " + e.state
+}
 
 // compensationContext ignores the run's cancellation (the interrupt that
 // led here) and ends only when the operator gives up.
@@ -63,7 +94,8 @@ func (r *run) compensationContext(ctx context.Context) (context.Context, context
 }
 
 // compensate returns the proxy state the run ends in. Its error is nil
-// unless the operator gave up with a proxy still empty (*ProxyEmptyError).
+// unless the operator gave up with a proxy still empty (*ProxyEmptyError)
+// or a proxy cannot be restored by anyone (deleted, failing).
 func (r *run) compensate(ctx context.Context, cause error) (string, error) {
 	if len(r.proxies) == 0 || r.plan.Regime == RegimeNone {
 		return ProxyNotUsed, nil
@@ -72,26 +104,80 @@ func (r *run) compensate(ctx context.Context, cause error) (string, error) {
 	defer cancel()
 	started := r.e.cfg.Clock.Now()
 	announced := false
+	saved := r.proxies
+	defer func() { r.proxies = saved }()
 	for attempt := 1; ; attempt++ {
 		state, err := r.compensateOnce(cctx, cause, &announced)
 		if err == nil {
 			return state, nil
 		}
+		var end *compensationEnd
+		if errors.As(err, &end) {
+			return end.state, end.err
+		}
 		if cctx.Err() != nil {
-			return ProxyEmpty, r.abandon(cause)
+			return r.abandon(cause)
 		}
 		next := r.e.retryDelay(attempt)
-		since := r.emptyFrom()
 		what := "AWS, to restore the proxy's target"
-		r.compensationStoppable(true, "attempt %d to restore %s failed (%s); the proxy has been empty for %s; trying again in %s, for as long as it takes (a second Ctrl+C or SIGTERM stops trying and leaves the proxy EMPTY)",
-			attempt, proxyNames(r.proxies), awsclient.Sanitize(errorInfo(err).Message), r.e.cfg.Clock.Now().Sub(since).Round(time.Second), next.Round(time.Second))
-		p := Progress{Waiting: what, Elapsed: r.e.cfg.Clock.Now().Sub(started), Polls: attempt, ProxylessSince: &since,
+		// In the words of the last read: empty only when AWS showed it
+		// empty, never for a period it could not be read.
+		words := r.emptyWords()
+		switch {
+		case !r.outages.empty() && r.lastSeenServing():
+			words = fmt.Sprintf("it served %s when last read at %s and this run has not emptied it since: its state now is UNKNOWN", r.plan.Source.ID, r.lastRead().UTC().Format("15:04:05"))
+		case r.lastRegistered():
+			words = fmt.Sprintf("its target was registered when last read at %s; whether it serves now is UNKNOWN", r.lastRead().UTC().Format("15:04:05"))
+		}
+		if advice := awsclient.CredentialsAdvice(err); advice != "" {
+			words += "; " + advice
+		}
+		r.compensationStoppable(true, "attempt %d to restore %s failed (%s); %s; trying again in %s, for as long as it takes (a second Ctrl+C or SIGTERM stops trying)",
+			attempt, proxyNames(r.proxies), awsclient.Sanitize(errorInfo(err).Message), words, next.Round(time.Second))
+		p := Progress{Waiting: what, Elapsed: r.e.cfg.Clock.Now().Sub(started), Polls: attempt,
 			Retry: &RetryInfo{Error: errorInfo(err).Message, Failing: r.e.cfg.Clock.Now().Sub(started), NextIn: next, Attempts: attempt}}
+		if since, ok := r.outages.emptySince(); ok {
+			p.ProxylessSince = &since
+		}
 		r.e.emit(Event{Type: EventProgress, Step: r.restoringStep(), Progress: &p})
+		r.renewLease(cctx)
 		if err := r.e.cfg.Clock.Sleep(cctx, next); err != nil {
-			return ProxyEmpty, r.abandon(cause)
+			return r.abandon(cause)
 		}
 	}
+}
+
+// lastRead is when the run last read its proxies' targets.
+func (r *run) lastRead() time.Time {
+	var at time.Time
+	for _, reg := range r.proxies {
+		if l, ok := r.tags.last[reg.Proxy]; ok && (at.IsZero() || l.at.Before(at)) {
+			at = l.at
+		}
+	}
+	return at
+}
+
+// lastRegistered: every proxy had production registered when last read.
+func (r *run) lastRegistered() bool {
+	for _, reg := range r.proxies {
+		l, ok := r.tags.last[reg.Proxy]
+		if !ok || len(targetsOf(l.targets, r.plan.Source)) == 0 {
+			return false
+		}
+	}
+	return len(r.proxies) > 0
+}
+
+// lastSeenServing: every proxy served production (AVAILABLE) when last read.
+func (r *run) lastSeenServing() bool {
+	for _, reg := range r.proxies {
+		l, ok := r.tags.last[reg.Proxy]
+		if !ok || !allAvailable(targetsOf(l.targets, r.plan.Source)) {
+			return false
+		}
+	}
+	return len(r.proxies) > 0
 }
 
 // restoringStep is the step whose registration compensation restores:
@@ -104,8 +190,11 @@ func (r *run) restoringStep() StepID {
 }
 
 // compensateOnce is one attempt: read, wait out a switchover, register,
-// wait for health. Any error means "try again".
+// wait for health. Any error but a *compensationEnd means "try again".
 func (r *run) compensateOnce(ctx context.Context, cause error, announced *bool) (string, error) {
+	if err := r.dropGoneProxies(ctx); err != nil {
+		return "", err
+	}
 	dep, err := r.findDeployment(ctx)
 	if err != nil {
 		return "", err
@@ -133,7 +222,6 @@ func (r *run) compensateOnce(ctx context.Context, cause error, announced *bool) 
 	}
 	n := len(r.proxies)
 	if v.all(n) && v.healthyAll(n) {
-		r.closeProxyless()
 		return restoredState(done), nil
 	}
 	if r.continueWithoutProxy && !done {
@@ -157,6 +245,12 @@ func (r *run) compensateOnce(ctx context.Context, cause error, announced *bool) 
 		return "", err
 	}
 	if err := r.waitHealthy(ctx, r.restoringStep(), "the proxy targets to be AVAILABLE again"); err != nil {
+		var sick *TargetUnhealthyError
+		if errors.As(err, &sick) {
+			// Registering again cannot heal it: stop, saying why.
+			r.compensationStoppable(false, "%v", sick)
+			return "", &compensationEnd{state: ProxyUnhealthy, err: sick}
+		}
 		return "", err
 	}
 	state := restoredState(done)
@@ -171,9 +265,27 @@ func restoredState(switchedOver bool) string {
 	return ProxyOnBlue
 }
 
-// emptyFrom is when the proxy lost its target, as well as the run knows.
+// emptyFrom is when the proxy lost its target, as AWS showed it (the
+// outage book); now when no read showed it empty.
 func (r *run) emptyFrom() time.Time {
-	return r.proxyless.emptyFrom(r.prior.ProxylessAt, r.e.cfg.Clock.Now())
+	if since, ok := r.outages.emptySince(); ok {
+		return since
+	}
+	return r.e.cfg.Clock.Now()
+}
+
+// emptyWords says how long the proxy has been empty, from what AWS
+// showed: a proxy that could not be read is "unknown", never "empty for
+// 0s" (issue 20, case C2).
+func (r *run) emptyWords() string {
+	now := r.e.cfg.Clock.Now()
+	if since, ok := r.outages.emptySince(); ok {
+		return "the proxy has been EMPTY for " + FormatDuration(now.Sub(since))
+	}
+	if since, ok := r.outages.unreadSince(); ok {
+		return fmt.Sprintf("the proxy's state is unknown: AWS could not be read since %s", since.UTC().Format("15:04:05"))
+	}
+	return "AWS has not shown the proxy empty"
 }
 
 // restoreCommands are the AWS CLI lines that give every original proxy its
@@ -192,15 +304,58 @@ func (r *run) restoreCommands() []string {
 	return out
 }
 
-// abandon is the operator's explicit stop: say it everywhere, plainly.
-func (r *run) abandon(cause error) error {
+// abandon is the operator's explicit stop: say it everywhere, plainly —
+// EMPTY with the commands that restore it, or, when every proxy had its
+// target registered at the last read, UNKNOWN (no registration needed).
+func (r *run) abandon(cause error) (string, error) {
 	var names []string
+	var checks []string
+	c := cliBuilder{region: r.plan.Source.Region}
 	for _, reg := range r.proxies {
 		names = append(names, reg.Proxy)
+		checks = append(checks, c.describeTargets(reg.Proxy))
 	}
-	perr := &ProxyEmptyError{Proxies: names, Since: r.emptyFrom(), Commands: r.restoreCommands(), Cause: cause}
+	perr := &ProxyEmptyError{Proxies: names, Since: r.emptyFrom(), Commands: r.restoreCommands(), Cause: cause, Checks: checks}
+	state := ProxyEmpty
+	if r.lastRegistered() {
+		perr.Unknown, perr.LastRead, state = true, r.lastRead(), ProxyUnknown
+	}
 	r.compensationStoppable(false, "%s", perr.Error())
-	return perr
+	return state, perr
+}
+
+// dropGoneProxies takes the proxies AWS says no longer exist out of
+// compensation: nothing can register a target with a deleted proxy. It
+// ends compensation (ProxyGone) when none is left.
+func (r *run) dropGoneProxies(ctx context.Context) error {
+	w := r.readWorld(ctx, false)
+	if !w.Known() {
+		return &errWorldUnknown{what: w.Unknown, err: w.Err()}
+	}
+	r.world = &w // switchoverDone asks it when the deployment is gone
+	var kept []ProxyRegistration
+	var gone []string
+	for _, reg := range r.proxies {
+		if p := w.Proxy(reg.Proxy); p != nil && p.Gone {
+			gone = append(gone, reg.Proxy)
+			continue
+		}
+		kept = append(kept, reg)
+	}
+	if len(gone) == 0 {
+		return nil
+	}
+	where := "blue is production"
+	if s, _ := w.SwitchedOver(); s {
+		where = fmt.Sprintf("the switchover is complete: %s is the new primary", r.plan.Source.ID)
+	}
+	r.compensationStoppable(false, "proxy %s no longer exists (AWS answers not found: deleted outside rdsbg): nothing can register a target with it, so rdsbg stops trying; %s. Recreate the proxy (or point the applications at %s directly)",
+		strings.Join(gone, ", "), where, r.plan.Source.ID)
+	r.proxies = kept
+	if len(kept) == 0 {
+		return &compensationEnd{state: ProxyGone}
+	}
+	return nil
 }
 
 // liveProxyState names where the proxy points, from a fresh read.
@@ -209,7 +364,10 @@ func (r *run) liveProxyState(ctx context.Context, dep *awsclient.Deployment) str
 		return ProxyNotUsed
 	}
 	v, err := r.viewProxies(ctx)
-	if err != nil || !v.all(len(r.proxies)) {
+	if err != nil {
+		return ProxyUnknown // unread is unknown, never empty
+	}
+	if !v.all(len(r.proxies)) {
 		return ProxyEmpty
 	}
 	if r.switchoverDone(dep) {
@@ -238,9 +396,13 @@ func (r *run) describeEmpty(f *Finished) {
 // fail compensates, then finishes with the outcome the error implies.
 func (r *run) fail(ctx context.Context, err error) (Finished, error) {
 	state, cerr := r.compensate(ctx, err)
-	if cerr != nil {
+	switch {
+	case isProxyEmptyError(cerr):
 		// The operator stopped compensation with a proxy empty: exit 5.
 		return r.finish(OutcomeInterrupted, cerr, state)
+	case cerr != nil:
+		// Nothing rdsbg does can restore it (a failing target): say why.
+		return r.finish(outcomeOf(err), fmt.Errorf("%w; %v", err, cerr), state)
 	}
 	return r.finish(outcomeOf(err), err, state)
 }
@@ -248,6 +410,20 @@ func (r *run) fail(ctx context.Context, err error) (Finished, error) {
 // fallbackToDetach handles a creation refused under auto mode's native
 // plan: nothing has changed yet, so ask, re-plan in detach and go on.
 func (r *run) fallbackToDetach(ctx context.Context, fb *errFallbackDetach) error {
+	opts := r.plan.Options
+	opts.ProxyMode = ProxyModeDetach
+	d2 := r.disc
+	d2.Proxies = r.proxies
+	plan, err := BuildPlan(d2, opts, r.upgrade, r.e.cfg.Clock.Now())
+	if err != nil {
+		return err
+	}
+	// Headless without --confirm: the detach procedure's severe steps
+	// could not be approved, so say it now, while nothing has changed,
+	// as bad usage (exit 2), not later as a decline (walkthrough D13).
+	if cerr := r.e.checkPlan(plan, r.prior.Done); cerr != nil {
+		return fmt.Errorf("AWS refused to create the deployment while %s is a proxy target (%s), so only the detach procedure remains: %w", r.plan.Source.ID, awsWords(fb.err), cerr)
+	}
 	info := errorInfo(fb.err)
 	text := fmt.Sprintf("AWS refused to create the blue/green deployment while %s is a target of %s (%s). Native RDS Proxy support does not apply to this database. Nothing has been changed. rdsbg can switch to the detach procedure: deregister the proxy, create the deployment, register blue again at once while green is provisioning, and detach/re-attach around the switchover. %s",
 		r.plan.Source.ID, proxyNames(r.proxies), awsWords(fb.err), detachOutageNote(proxyNames(r.proxies), r.plan.Options.maxProxyOutage()))
@@ -260,14 +436,6 @@ func (r *run) fallbackToDetach(ctx context.Context, fb *errFallbackDetach) error
 		return fmt.Errorf("%w: the detach fallback was declined", ErrDeclined)
 	}
 	r.e.emit(Event{Type: EventNotice, Step: StepCreateDeployment, Message: "switching to the detach regime after AWS refused the creation with a registered proxy"})
-	opts := r.plan.Options
-	opts.ProxyMode = ProxyModeDetach
-	d2 := r.disc
-	d2.Proxies = r.proxies
-	plan, err := BuildPlan(d2, opts, r.upgrade, r.e.cfg.Clock.Now())
-	if err != nil {
-		return err
-	}
 	r.plan = plan
 	p := plan
 	r.e.emit(Event{Type: EventPlanReady, Plan: &p, Message: "re-planned for the detach regime"})
@@ -288,16 +456,21 @@ func (r *run) rollback(ctx context.Context) error {
 		return fatal("the switchover has started (deployment %s): rolling back is no longer possible", dep.Status)
 	}
 	if dep != nil {
+		r.noteGreen(*dep) // what may still be deleting when the run ends (leftovers.go)
 		r.compensation("deleting deployment %s and its green resources", dep.ID)
 		if dep.Status != "DELETING" {
 			if _, err := r.api.DeleteDeployment(cctx, dep.ID, true); err != nil && awsclient.Classify(err) != awsclient.KindNotFound {
 				return fmt.Errorf("delete deployment %s: %w", dep.ID, err)
 			}
+			r.leaseGone() // the lease goes with the deployment (lease.go)
 		}
 	}
 	// Registered as soon as AWS accepts it, not after the deletion
 	// (registerDuringDeletion); the deletion is waited out after the proxy serves.
-	r.compensation("registering the original targets with %s", proxyNames(r.proxies))
+	if len(r.proxies) > 0 {
+		// Said only where a proxy exists (walkthrough D25).
+		r.compensation("registering the original targets with %s", proxyNames(r.proxies))
+	}
 	if err := r.registerDuringDeletion(cctx, dep); err != nil {
 		return err
 	}
@@ -309,7 +482,9 @@ func (r *run) rollback(ctx context.Context) error {
 			return err
 		}
 	}
-	r.compensation("the proxy targets %s again", r.plan.Source.ID)
+	if len(r.proxies) > 0 {
+		r.compensation("the proxy targets %s again", r.plan.Source.ID)
+	}
 	return nil
 }
 

@@ -80,7 +80,7 @@ func TestCompensationNeverGivesUpOnItsOwn(t *testing.T) {
 			}
 		}
 	}
-	if !strings.Contains(attempts[0].Message, "for as long as it takes") || !strings.Contains(attempts[0].Message, "empty for") {
+	if !strings.Contains(attempts[0].Message, "for as long as it takes") || !strings.Contains(attempts[0].Message, "EMPTY for") {
 		t.Errorf("attempt message %q does not say it keeps trying and for how long the proxy is empty", attempts[0].Message)
 	}
 	t.Logf("%d attempts over %s; gaps %v…", len(attempts), healedAt.Sub(brokeAt), gaps[:min(5, len(gaps))])

@@ -103,7 +103,7 @@ func (h HeadlessApprover) CheckPlan(p Plan, until string, done func(StepID) bool
 		return nil
 	}
 	id := p.Source.ID
-	msg := fmt.Sprintf("--yes approves reversible steps only, and this plan's severe steps (%s) need the typed identifier: pass --confirm %s", joinIDs(severe), id)
+	msg := fmt.Sprintf("a severe step needs --confirm: --yes approves reversible steps only, and this plan's severe steps (%s) need the typed identifier: pass --confirm %s", joinIDs(severe), id)
 	beforeReady := SevereSteps(p, UntilReady, done)
 	switch {
 	case until == UntilReady:

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/steps/world"
 )
 
 func switchStarted(dep *awsclient.Deployment) bool {
@@ -24,6 +25,13 @@ func (r *run) switchoverDone(dep *awsclient.Deployment) bool {
 		return true
 	}
 	known := len(r.names.oldBlue) > 0 || r.prior.Steps[StepSwitchover] == StepStateDone
+	if !known && (dep == nil || dep.Status == "DELETING") && r.world != nil {
+		// No deployment object to say it: AWS's resource ids do (the
+		// world view), whoever switched over.
+		if s, ok := r.world.SwitchedOver(); ok {
+			known = s
+		}
+	}
 	return known && (dep == nil || dep.Status == "DELETING")
 }
 
@@ -41,11 +49,15 @@ func depStatus(dep *awsclient.Deployment) string {
 }
 
 // findDeployment returns this run's deployment from live AWS, or nil. It
-// never guesses: the journal's id first, then the run's deployment name,
-// then a deployment whose Source or Target is the source. That is how a
-// resumed run finds what a crashed one created instead of creating a
-// second one.
+// never guesses: the journal's id first, else the deployment of the source
+// that carries this run's rdsbg:run tag (its creation, whose answer may
+// have been lost) or that the plan adopted. A deployment of the source that
+// is someone else's is not this run's: the reconciliation before each
+// change refuses it (reconcile.go).
 func (r *run) findDeployment(ctx context.Context) (*awsclient.Deployment, error) {
+	if w := r.snap; w != nil {
+		return r.deploymentOfSnapshot(ctx, *w), nil
+	}
 	if r.dep.id != "" {
 		dep, err := r.api.DescribeDeployment(ctx, r.dep.id)
 		if awsclient.Classify(err) == awsclient.KindNotFound {
@@ -55,30 +67,90 @@ func (r *run) findDeployment(ctx context.Context) (*awsclient.Deployment, error)
 			return nil, err
 		}
 		r.readEvents(ctx, dep.Status == "INVALID_CONFIGURATION" || dep.Status == "SWITCHOVER_FAILED")
+		r.seeDeployment(dep)
 		return &dep, nil
 	}
 	all, err := r.api.ListDeployments(ctx, "")
 	if err != nil {
 		return nil, err
 	}
-	var bySource *awsclient.Deployment
 	for i := range all {
 		dep := all[i]
-		if dep.Status == "DELETING" {
+		if dep.Status == "DELETING" || !r.ownDeployment(dep) {
 			continue
 		}
-		if strings.EqualFold(dep.Name, r.plan.Options.DeploymentName) {
-			r.adopt(dep.ID)
-			return &dep, nil
-		}
-		if bySource == nil && r.plan.Source.ARN != "" && (dep.Source == r.plan.Source.ARN || dep.Target == r.plan.Source.ARN) {
-			bySource = &dep
-		}
+		r.adopt(dep.ID)
+		r.seeDeployment(dep)
+		return &dep, nil
 	}
-	if bySource != nil {
-		r.adopt(bySource.ID)
+	return nil, nil
+}
+
+// seeDeployment keeps the last status AWS showed of the run's deployment:
+// what the words about the present follow (who is production, what the
+// proxy serves), whatever this process sent (issue 21, U3, U10).
+// The traffic line follows at the next proxy read, which names the target
+// by it (outage.go); relabelling before that read would restate a health
+// AWS may no longer show (the truth oracle caught it: docs/truth.md).
+func (r *run) seeDeployment(dep awsclient.Deployment) {
+	d := dep
+	r.depSeen = &d
+}
+
+// seeWorld keeps what a world read says about the switchover: the
+// deployment's status, or, without a deployment object, the production
+// resource's id (world.SwitchedOver).
+func (r *run) seeWorld(w world.World) {
+	if d := w.Deployment; d != nil {
+		r.seeDeployment(d.Deployment)
 	}
-	return bySource, nil
+	if s, known := w.SwitchedOver(); known {
+		r.worldSwitched = s
+	}
+}
+
+// switchedNow: AWS showed, at its last read of the deployment (or of the
+// world), that the switchover completed, or the names moved to -oldN:
+// green is production.
+func (r *run) switchedNow() bool {
+	if r.depSeen != nil && r.switchoverDone(r.depSeen) {
+		return true
+	}
+	return r.worldSwitched || len(r.names.oldBlue) > 0 || len(r.names.renames) > 0
+}
+
+// deploymentOfSnapshot is findDeployment's answer from the world the step
+// just read for its reconciliation (reconcile.go): the same reads, made
+// once.
+func (r *run) deploymentOfSnapshot(ctx context.Context, w world.World) *awsclient.Deployment {
+	d := w.Deployment
+	if d == nil {
+		return nil
+	}
+	dep := d.Deployment
+	if r.dep.id == "" {
+		if dep.Status == "DELETING" || !r.ownDeployment(dep) {
+			return nil
+		}
+		r.adopt(dep.ID)
+	} else if !strings.EqualFold(dep.ID, r.dep.id) {
+		return nil
+	}
+	r.readEvents(ctx, dep.Status == "INVALID_CONFIGURATION" || dep.Status == "SWITCHOVER_FAILED")
+	r.seeDeployment(dep)
+	return &dep
+}
+
+// ownDeployment: dep is the source's and this run's — tagged with its run
+// id, or the one the plan adopted.
+func (r *run) ownDeployment(dep awsclient.Deployment) bool {
+	src := r.plan.Source
+	forSource := strings.EqualFold(dep.Name, r.plan.Options.DeploymentName) ||
+		(src.ARN != "" && (strings.EqualFold(dep.Source, src.ARN) || strings.EqualFold(dep.Target, src.ARN)))
+	if !forSource {
+		return false
+	}
+	return (r.plan.Deployment != "" && strings.EqualFold(dep.ID, r.plan.Deployment)) || dep.Tags[TagRun] == RunID(r.plan)
 }
 
 // deploymentRef is the run's reference to its blue/green deployment: the
@@ -109,9 +181,10 @@ func (r *run) adopt(id string) {
 // spent in their current status.
 func (r *run) depProgress(dep awsclient.Deployment) Progress {
 	now := r.e.cfg.Clock.Now()
-	p := Progress{DeploymentID: dep.ID, DeploymentStatus: dep.Status, StatusDetails: dep.StatusDetails, Members: dep.Members, ProxylessSince: r.proxyless.openSince()}
-	for _, t := range dep.Tasks {
-		p.Tasks = append(p.Tasks, r.taskRow(t.Name, t.Status, now))
+	r.seeDeployment(dep)
+	p := Progress{DeploymentID: dep.ID, DeploymentStatus: dep.Status, StatusDetails: dep.StatusDetails, Members: dep.Members, ProxylessSince: r.outages.criticalSince()}
+	for i, t := range dep.Tasks {
+		p.Tasks = append(p.Tasks, r.taskRow(t.Name, t.Status, now, i == 0, dep.CreateTime))
 	}
 	r.noteGreen(dep)
 	return p

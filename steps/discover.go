@@ -25,10 +25,18 @@ type Discovery struct {
 	// Source the -oldN one), so matching both finds a deployment in any
 	// phase without guessing -oldN names.
 	Deployments []awsclient.Deployment `json:"deployments,omitempty"`
-	Identity    awsclient.Identity     `json:"identity"`
-	// Detached: proxies tagged rdsbg:detached for the source (proxy_tags.go).
-	// One with no target is in Proxies too: it belongs to the topology.
+	// DeploymentNames are the names of every deployment in the account
+	// and Region: a default name that is taken gets a suffix (prepare.go).
+	DeploymentNames []string           `json:"-"`
+	Identity        awsclient.Identity `json:"identity"`
+	// Detached: proxies tagged rdsbg:detached for the source (proxy_tags.go),
+	// or empty and listed by rdsbg's deployment for the source. One with
+	// no target is in Proxies too: it belongs to the topology.
 	Detached []DetachedProxy `json:"detached_proxies,omitempty"`
+	// Untrusted: empty proxies whose rdsbg:detached tag names the source
+	// but does not agree with AWS (another engine family, not listed by
+	// the source's deployment): said, never acted on.
+	Untrusted []string `json:"untrusted_tags,omitempty"`
 }
 
 // Kinds of Source.
@@ -134,19 +142,73 @@ func Discover(ctx context.Context, api awsclient.API, source string) (Discovery,
 	d.Source.Region = api.Region()
 	d.Source.Account = ident.Account
 
-	if err := discoverProxies(ctx, api, &d); err != nil {
-		return d, err
-	}
+	// The deployments first: an rdsbg deployment's tags name the run's
+	// proxies, which tells an emptied proxy of the topology from another
+	// application's (discoverProxies).
 	deps, err := api.ListDeployments(ctx, "")
 	if err != nil {
 		return d, fmt.Errorf("list blue/green deployments: %w", err)
 	}
 	for _, dep := range deps {
+		d.DeploymentNames = append(d.DeploymentNames, dep.Name)
 		if strings.EqualFold(dep.Source, d.Source.ARN) || strings.EqualFold(dep.Target, d.Source.ARN) {
 			d.Deployments = append(d.Deployments, dep)
 		}
 	}
+	if err := discoverProxies(ctx, api, &d); err != nil {
+		return d, err
+	}
 	return d, nil
+}
+
+// rdsbgDeployment is the source's live deployment that rdsbg made (its
+// rdsbg:source tag names the source), nil when there is none.
+func (d Discovery) rdsbgDeployment() *awsclient.Deployment {
+	for i := range d.Deployments {
+		dep := &d.Deployments[i]
+		if dep.Status != "DELETING" && strings.EqualFold(dep.Tags[TagSource], d.Source.ID) {
+			return dep
+		}
+	}
+	return nil
+}
+
+// proxyFamily is the RDS Proxy engine family an engine belongs to.
+func proxyFamily(engine string) string {
+	switch {
+	case strings.Contains(engine, "postgres"):
+		return "POSTGRESQL"
+	case strings.Contains(engine, "sqlserver"):
+		return "SQLSERVER"
+	}
+	return "MYSQL"
+}
+
+// trustDetachedTag says whether an rdsbg:detached tag naming the source
+// is consistent with AWS (issue 20: a tag authorizes nothing by itself):
+// the proxy is of the source's engine family, and when rdsbg's deployment
+// for the source exists, that deployment lists the proxy and the tag's run
+// is the deployment's. why says what does not match.
+func (d Discovery) trustDetachedTag(p awsclient.Proxy, tag DetachedTag) (ok bool, why string) {
+	if p.EngineFamily != "" && !strings.EqualFold(p.EngineFamily, proxyFamily(d.Source.Engine)) {
+		return false, fmt.Sprintf("the proxy's engine family is %s, and %s runs %s", p.EngineFamily, d.Source.ID, d.Source.Engine)
+	}
+	if !strings.EqualFold(tag.Target, d.Source.ID) {
+		return false, fmt.Sprintf("the tag says it served %s, not %s", tag.Target, d.Source.ID)
+	}
+	if dep := d.rdsbgDeployment(); dep != nil {
+		listed := false
+		for _, name := range strings.Fields(dep.Tags[TagProxies]) {
+			listed = listed || strings.EqualFold(name, p.Name)
+		}
+		if !listed {
+			return false, fmt.Sprintf("deployment %s, which rdsbg made for %s, lists its proxies as %q", dep.ID, d.Source.ID, dep.Tags[TagProxies])
+		}
+		if run := dep.Tags[TagRun]; run != "" && tag.Run != "" && run != tag.Run {
+			return false, fmt.Sprintf("the tag names run %s, but deployment %s was made by run %s", tag.Run, dep.ID, run)
+		}
+	}
+	return true, ""
 }
 
 // refuseNonPrimaryInstance turns a replica or an Aurora member into an
@@ -167,7 +229,7 @@ func refuseNonPrimaryInstance(input string, inst awsclient.Instance) error {
 
 func discoverInstance(ctx context.Context, api awsclient.API, d *Discovery, inst awsclient.Instance) error {
 	d.Instance = &inst
-	d.Source = Source{Kind: KindInstance, ID: inst.ID, ARN: inst.ARN, Engine: inst.Engine, EngineVersion: inst.EngineVersion}
+	d.Source = Source{Kind: KindInstance, ID: inst.ID, ARN: inst.ARN, Engine: inst.Engine, EngineVersion: inst.EngineVersion, ResourceID: inst.ResourceID}
 	for _, id := range inst.ReplicaIDs {
 		r, err := api.DescribeInstance(ctx, id)
 		if isNotFound(err) {
@@ -184,7 +246,7 @@ func discoverInstance(ctx context.Context, api awsclient.API, d *Discovery, inst
 
 func discoverCluster(ctx context.Context, api awsclient.API, d *Discovery, cl awsclient.Cluster) error {
 	d.Cluster = &cl
-	d.Source = Source{Kind: KindCluster, ID: cl.ID, ARN: cl.ARN, Engine: cl.Engine, EngineVersion: cl.EngineVersion, GlobalClusterID: cl.GlobalClusterID}
+	d.Source = Source{Kind: KindCluster, ID: cl.ID, ARN: cl.ARN, Engine: cl.Engine, EngineVersion: cl.EngineVersion, GlobalClusterID: cl.GlobalClusterID, ResourceID: cl.ResourceID}
 	members := append([]awsclient.ClusterMember(nil), cl.Members...)
 	sort.SliceStable(members, func(i, j int) bool { return members[i].Writer && !members[j].Writer })
 	for _, m := range members {
@@ -224,7 +286,37 @@ func discoverProxies(ctx context.Context, api awsclient.API, d *Discovery) error
 			return fmt.Errorf("read the tags of proxy %s (rdsbg keeps which proxies it emptied there; the credentials need rds:ListTagsForResource): %w", p.Name, err)
 		}
 		tagged = tagged && strings.EqualFold(tag.Source, d.Source.ID)
-		if tagged {
+		if tagged && len(targets) == 0 {
+			ok, why := d.trustDetachedTag(p, tag)
+			if ok && d.rdsbgDeployment() == nil {
+				// Consistent, but nothing else in AWS says the proxy is the
+				// source's: only `resume --source --confirm` acts on it
+				// (restoreWithoutJournal), never a run's plan.
+				d.Detached = append(d.Detached, DetachedProxy{Proxy: p.Name, ARN: p.ARN, Tag: tag, Uncorroborated: true})
+				d.ProxyInfo = append(d.ProxyInfo, p)
+				continue
+			}
+			if !ok {
+				// Not of the topology on the tag's word alone: said, not acted on.
+				d.Untrusted = append(d.Untrusted, fmt.Sprintf("proxy %s carries %s naming %s, but %s: rdsbg does not register %s with it on the tag's word (check who tagged it: aws rds list-tags-for-resource --resource-name %s)",
+					p.Name, TagDetached, d.Source.ID, why, d.Source.ID, p.ARN))
+				continue
+			}
+		}
+		if !tagged && len(targets) == 0 {
+			// No tag (removed, or never written), but rdsbg's deployment for
+			// the source lists the proxy: its own record of the run's
+			// proxies (X9).
+			if dep := d.rdsbgDeployment(); dep != nil && len(mine) == 0 && strings.EqualFold(p.EngineFamily, proxyFamily(d.Source.Engine)) {
+				for _, name := range strings.Fields(dep.Tags[TagProxies]) {
+					if strings.EqualFold(name, p.Name) {
+						tag = DetachedTag{TargetKind: d.Source.Kind, Target: d.Source.ID, Source: d.Source.ID, Run: dep.Tags[TagRun]}
+						tagged = true
+						d.Detached = append(d.Detached, DetachedProxy{Proxy: p.Name, ARN: p.ARN, Tag: tag, FromDeployment: dep.ID})
+					}
+				}
+			}
+		} else if tagged {
 			d.Detached = append(d.Detached, DetachedProxy{Proxy: p.Name, ARN: p.ARN, Tag: tag, Registered: len(mine) > 0})
 		}
 		if len(mine) == 0 && !(tagged && len(targets) == 0) {

@@ -44,6 +44,20 @@ type Config struct {
 	// Observers watch the run besides the engine's own (metrics, probe,
 	// hooks), through the one observer seam (observer.go).
 	Observers []Observer
+	// NextFlags are the global flags a next command needs (" --region X
+	// --endpoint-url Y --state-dir Z"), put on every rdsbg command the
+	// run's last words name, so a pasted one acts on the same account,
+	// Region and journal (walkthrough D10).
+	NextFlags string
+	// Holder is this process in owner leases (lease.go); zero ⇒ this
+	// host, pid and user.
+	Holder Holder
+	// TakeOver (--take-over, severe) lets this run take a deployment or a
+	// proxy whose owner lease another run holds, live or expired.
+	TakeOver bool
+	// Adopt (--adopt bgd-…) names a deployment this run did not create
+	// that it may carry on with, once its settings match the request.
+	Adopt string
 }
 
 // Engine runs, resumes, aborts one blue/green procedure for one source.
@@ -67,6 +81,12 @@ type Engine struct {
 
 	// journalHook, set only by tests, runs after every journal record.
 	journalHook func()
+
+	// holder is this process in owner leases (Config.Holder completed).
+	holder Holder
+	// heartbeat, set by the run under way, renews its lease and watches
+	// its proxies; every wait calls it before a read (poll.go).
+	heartbeat func(ctx context.Context) error
 }
 
 // New validates the configuration. The per-source lock is taken lazily by
@@ -97,7 +117,7 @@ func New(cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	seed := uint64(cfg.Clock.Now().UnixNano())
-	e := &Engine{cfg: cfg, random: rand.New(rand.NewPCG(seed, seed>>7|1)), probe: ps, hooks: newHookState(cfg)}
+	e := &Engine{cfg: cfg, random: rand.New(rand.NewPCG(seed, seed>>7|1)), probe: ps, hooks: newHookState(cfg), holder: cfg.Holder.withDefaults()}
 	e.observers = newObservers(e, cfg.Observers)
 	return e, nil
 }
@@ -226,8 +246,13 @@ func ExitCode(err error) int {
 	var dirErr *StateDirError
 	var unsafeErr *UnsafeStateDirError
 	var journalErr *JournalError
+	var foreignErr *ForeignError
+	var heldErr *HeldError
+	var nothingErr *NothingToResumeError
 	switch {
 	case errors.As(err, &lockErr), errors.As(err, &dirErr), errors.As(err, &unsafeErr), errors.As(err, &journalErr):
+		return ExitUsage
+	case errors.As(err, &foreignErr), errors.As(err, &heldErr), errors.As(err, &nothingErr):
 		return ExitUsage
 	case errors.Is(err, ErrBlocked):
 		return ExitPreflight

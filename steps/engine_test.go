@@ -116,7 +116,18 @@ func newEngineEnvIn(t *testing.T, o sim.Options, stateDir string) *engineEnv {
 
 func (e *engineEnv) engine(t *testing.T, o Options) *Engine {
 	t.Helper()
-	eng, err := New(Config{API: e.client, Calls: e.calls, Clock: e.clock, StateDir: e.stateDir, Approver: e.approver, Sink: e.events.sink, Options: o})
+	return e.engineCfg(t, o, nil)
+}
+
+// engineCfg is engine with the Config changed by with (--adopt,
+// --take-over, another process's identity).
+func (e *engineEnv) engineCfg(t *testing.T, o Options, with func(*Config)) *Engine {
+	t.Helper()
+	cfg := Config{API: e.client, Calls: e.calls, Clock: e.clock, StateDir: e.stateDir, Approver: e.approver, Sink: e.events.sink, Options: o}
+	if with != nil {
+		with(&cfg)
+	}
+	eng, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +137,7 @@ func (e *engineEnv) engine(t *testing.T, o Options) *Engine {
 // journal reads the source's journal.
 func (e *engineEnv) journal(t *testing.T, source string) []Record {
 	t.Helper()
-	recs, err := ReadJournal(JournalPath(e.stateDir, source))
+	recs, err := ReadJournal(newestJournal(e.stateDir, source))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -295,4 +306,17 @@ func assertMutationsJournalled(t *testing.T, recs []Record) {
 	if n == 0 {
 		t.Errorf("no mutation records in the journal")
 	}
+}
+
+// newestJournal is the source's journal: the current one, else the newest
+// archive (a run that ended for good is archived, journal.go).
+func newestJournal(stateDir, source string) string {
+	p := JournalPath(stateDir, source)
+	if _, err := os.Stat(p); err == nil {
+		return p
+	}
+	if a := latestArchive(stateDir, source); a != "" {
+		return a
+	}
+	return p
 }

@@ -26,25 +26,30 @@ func TestHeadlessApprover(t *testing.T) {
 		a       Approval
 		want    Decision
 		mention string // the notice must name the missing flag
+		usage   bool   // refused as bad usage (exit 2), never "cancelled by the operator"
 	}{
-		{"read-only needs nothing", HeadlessApprover{}, Approval{Kind: "step", Title: "check", Severity: SeverityReadOnly}, DecisionApprove, ""},
-		{"reversible with --yes", HeadlessApprover{Yes: true}, reversible, DecisionApprove, ""},
-		{"reversible without --yes", HeadlessApprover{}, reversible, DecisionDecline, "--yes"},
-		{"severe with --yes only", HeadlessApprover{Yes: true}, severe, DecisionDecline, "--confirm orders-db"},
-		{"severe with a wrong --confirm", HeadlessApprover{Yes: true, Confirm: "other-db"}, severe, DecisionDecline, "--confirm orders-db"},
-		{"severe with --confirm only", HeadlessApprover{Confirm: "orders-db"}, severe, DecisionDecline, "--yes"},
-		{"severe with both", HeadlessApprover{Yes: true, Confirm: "ORDERS-DB"}, severe, DecisionApprove, ""},
-		{"fallback with --yes", HeadlessApprover{Yes: true}, Approval{Kind: "fallback-detach", Title: "fallback", Severity: SeverityReversible}, DecisionApprove, "detach"},
-		{"fallback without --yes", HeadlessApprover{}, Approval{Kind: "fallback-detach", Title: "fallback", Severity: SeverityReversible}, DecisionDecline, "--yes"},
-		{"no proxy with --yes only", HeadlessApprover{Yes: true}, Approval{Kind: "continue-without-proxy", Title: "no proxy", Severity: SeveritySevere, Confirm: "shop-db"}, DecisionRollback, "--confirm shop-db"},
-		{"no proxy with both", HeadlessApprover{Yes: true, Confirm: "shop-db"}, Approval{Kind: "continue-without-proxy", Title: "no proxy", Severity: SeveritySevere, Confirm: "shop-db"}, DecisionApprove, ""},
+		{"read-only needs nothing", HeadlessApprover{}, Approval{Kind: "step", Title: "check", Severity: SeverityReadOnly}, DecisionApprove, "", false},
+		{"reversible with --yes", HeadlessApprover{Yes: true}, reversible, DecisionApprove, "", false},
+		{"reversible without --yes", HeadlessApprover{}, reversible, DecisionDecline, "--yes", true},
+		{"severe with --yes only", HeadlessApprover{Yes: true}, severe, DecisionDecline, "--confirm orders-db", true},
+		{"severe with a wrong --confirm", HeadlessApprover{Yes: true, Confirm: "other-db"}, severe, DecisionDecline, "--confirm orders-db", true},
+		{"severe with --confirm only", HeadlessApprover{Confirm: "orders-db"}, severe, DecisionDecline, "--yes", true},
+		{"severe with both", HeadlessApprover{Yes: true, Confirm: "ORDERS-DB"}, severe, DecisionApprove, "", false},
+		{"fallback with --yes", HeadlessApprover{Yes: true}, Approval{Kind: "fallback-detach", Title: "fallback", Severity: SeverityReversible}, DecisionApprove, "detach", false},
+		{"fallback without --yes", HeadlessApprover{}, Approval{Kind: "fallback-detach", Title: "fallback", Severity: SeverityReversible}, DecisionDecline, "--yes", false},
+		{"no proxy with --yes only", HeadlessApprover{Yes: true}, Approval{Kind: "continue-without-proxy", Title: "no proxy", Severity: SeveritySevere, Confirm: "shop-db"}, DecisionRollback, "--confirm shop-db", false},
+		{"no proxy with both", HeadlessApprover{Yes: true, Confirm: "shop-db"}, Approval{Kind: "continue-without-proxy", Title: "no proxy", Severity: SeveritySevere, Confirm: "shop-db"}, DecisionApprove, "", false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			var notes []string
 			c.h.Sink = func(ev Event) { notes = append(notes, ev.Message) }
 			got, err := c.h.Approve(context.Background(), c.a)
-			if err != nil || got != c.want {
+			if c.usage {
+				if ExitCode(err) != ExitUsage || errors.Is(err, ErrDeclined) || !strings.Contains(err.Error(), c.mention) {
+					t.Fatalf("got %s %v (exit %d), want a refusal naming %s, exit 2", got, err, ExitCode(err), c.mention)
+				}
+			} else if err != nil || got != c.want {
 				t.Fatalf("got %s %v, want %s", got, err, c.want)
 			}
 			if c.mention != "" && !strings.Contains(strings.Join(notes, "\n"), c.mention) {

@@ -46,9 +46,13 @@ type Event struct {
 	Traffic  *ProxyTraffic `json:"traffic,omitempty"` // proxy-traffic (outage.go)
 	// Stoppable, on compensation events: whether the operator's explicit
 	// stop can now end the attempts to restore the proxy (compensate.go).
-	Stoppable *bool           `json:"stoppable,omitempty"`
-	Call      *awsclient.Call `json:"call,omitempty"`
-	Error     *ErrorInfo      `json:"error,omitempty"`
+	Stoppable *bool `json:"stoppable,omitempty"`
+	// StepOutcome, on step-skipped events: already-done (AWS shows the
+	// step's effect) or not-needed (it does not apply to this run); on
+	// step-failed events: failed or interrupted (a quit or a signal).
+	StepOutcome string          `json:"step_outcome,omitempty"`
+	Call        *awsclient.Call `json:"call,omitempty"`
+	Error       *ErrorInfo      `json:"error,omitempty"`
 	*Finished
 }
 
@@ -114,6 +118,9 @@ type TaskRow struct {
 	Name     string        `json:"name"`
 	Status   string        `json:"status"`
 	InStatus time.Duration `json:"in_status_ns"`
+	// AtLeast: InStatus is a lower bound (the task was already in its
+	// status when rdsbg first read it).
+	AtLeast bool `json:"at_least,omitempty"`
 }
 
 // InstanceRow is an instance or cluster status.
@@ -186,6 +193,11 @@ type Finished struct {
 	Green *GreenInfo `json:"green,omitempty"`
 	// Leftovers are the resources the run leaves in AWS (steps/leftovers.go).
 	Leftovers []Leftover `json:"leftovers,omitempty"`
+	// LeftoversUnknown: the command stopped before it read what is in AWS
+	// (a refusal: the lock, bad input), so Leftovers says nothing either
+	// way (walkthrough U12: "nothing of this run in AWS" beside a
+	// deployment being provisioned).
+	LeftoversUnknown bool `json:"leftovers_unknown,omitempty"`
 	// FinalSnapshot is the old blue's final snapshot, when cleanup old-blue
 	// took (or will take) one: the one name the prompt, runbook, call and
 	// summary use (FinalSnapshotID).
@@ -197,7 +209,7 @@ type TimelineEntry struct {
 	Step     StepID        `json:"step"`
 	Started  time.Time     `json:"started"`
 	Duration time.Duration `json:"duration_ns"`
-	Outcome  string        `json:"outcome"` // done, checked (a check-only step), already-done, declined, failed, interrupted
+	Outcome  string        `json:"outcome"` // done, checked (a check-only step), already-done, not-needed, declined, failed, interrupted
 	// ApprovalWait is the time the step waited for the operator's answer,
 	// kept out of Duration so that Duration measures the work.
 	ApprovalWait time.Duration `json:"approval_wait_ns,omitempty"`

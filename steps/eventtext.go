@@ -59,7 +59,7 @@ func EventLine(ev Event) string {
 	case EventStepStarted:
 		return fmt.Sprintf("%s: started %s", ev.Step, ev.Message)
 	case EventStepSkipped:
-		return fmt.Sprintf("%s: skipped (%s)", ev.Step, ev.Message)
+		return fmt.Sprintf("%s: %s (%s)", ev.Step, skippedWord(ev), ev.Message)
 	case EventStepDone:
 		return fmt.Sprintf("%s: done %s", ev.Step, ev.Message)
 	case EventStepFailed:
@@ -119,7 +119,7 @@ func PlainText(ev Event) string {
 	case EventStepStarted:
 		return fmt.Sprintf("%s step %s started %s\n", ts, ev.Step, ev.Message)
 	case EventStepSkipped:
-		return fmt.Sprintf("%s step %s skipped %s\n", ts, ev.Step, ev.Message)
+		return fmt.Sprintf("%s step %s %s %s\n", ts, ev.Step, skippedWord(ev), ev.Message)
 	case EventStepDone:
 		return fmt.Sprintf("%s step %s done %s\n", ts, ev.Step, ev.Message)
 	case EventStepFailed:
@@ -148,6 +148,15 @@ func PlainText(ev Event) string {
 		}
 	}
 	return ""
+}
+
+// skippedWord says why a step had nothing to do: its effect is there
+// already, or it does not apply.
+func skippedWord(ev Event) string {
+	if ev.StepOutcome == SkippedAlreadyDone {
+		return "already done"
+	}
+	return "skipped"
 }
 
 // CheckLines are preflight rows in layout: LayoutLog and LayoutPlain are
@@ -333,14 +342,14 @@ func PlainSummary(f Finished, noAnswer bool) string {
 	} else {
 		fmt.Fprintf(&b, "Run finished: %s (exit %d); %s\n", f.Outcome, f.ExitCode, ProxyStateWords(f.ProxyState))
 	}
-	if f.ProxylessWindowMS > 0 {
-		fmt.Fprintf(&b, "Proxy-less window: %s\n", FormatDuration(time.Duration(f.ProxylessWindowMS)*time.Millisecond))
+	if h := f.OutageHeadline(); h != "" {
+		fmt.Fprintf(&b, "%s\n", upperFirst(h))
+	}
+	for _, w := range f.ProxyOutages {
+		fmt.Fprintf(&b, "  %s\n", OutageLine(w))
 	}
 	if f.SwitchoverMS > 0 {
 		fmt.Fprintf(&b, "Switchover: %s\n", FormatDuration(time.Duration(f.SwitchoverMS)*time.Millisecond))
-	}
-	if len(f.ProxyOutages) > 0 {
-		fmt.Fprintf(&b, "Proxy outages:%s\n", OutageLines(f.ProxyOutages, f.ProxyOutageTotalMS, "\n  "))
 	}
 	for _, t := range f.Timeline {
 		if t.ApprovalWait >= time.Second {
@@ -372,13 +381,15 @@ func PlainSummary(f Finished, noAnswer bool) string {
 func finishedLog(f Finished, message string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "finished: %s (exit %d), proxy %s", f.Outcome, f.ExitCode, f.ProxyState)
-	if f.ProxylessWindowMS > 0 {
-		fmt.Fprintf(&b, ", proxy-less window %s", (time.Duration(f.ProxylessWindowMS) * time.Millisecond).String())
+	if h := f.OutageHeadline(); h != "" {
+		b.WriteString(", " + h)
 	}
 	if f.SwitchoverMS > 0 {
 		fmt.Fprintf(&b, ", switchover %s", (time.Duration(f.SwitchoverMS) * time.Millisecond).String())
 	}
-	b.WriteString(OutageLines(f.ProxyOutages, f.ProxyOutageTotalMS, "\n  "))
+	for _, w := range f.ProxyOutages {
+		b.WriteString("\n  " + OutageLine(w))
+	}
 	for _, k := range slices.Sorted(maps.Keys(f.Renames)) {
 		fmt.Fprintf(&b, "\n  renamed %s → %s", k, f.Renames[k])
 	}
@@ -412,6 +423,22 @@ func finishedLog(f Finished, message string) string {
 		b.WriteString("\n  runbook: " + f.RunbookPath)
 	}
 	return b.String()
+}
+
+// OutageHeadline is the run's one outage figure (outage.go), "" when no
+// proxy is involved.
+func (f Finished) OutageHeadline() string {
+	if f.ProxyState == ProxyNotUsed && len(f.ProxyOutages) == 0 {
+		return ""
+	}
+	return OutageHeadline(f.ProxyOutages)
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 // FormatDuration prints 4s, 2m05s, 1h02m03s: compact and fixed-format so

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // How a run ends: every path out of a run that got as far as a journal
@@ -30,26 +31,49 @@ func (r *run) finish(outcome string, err error, proxyState string) (Finished, er
 	if r.changes != nil {
 		outcome, err = stoppedBeforeChange(r.changes, outcome, err)
 	}
+	archive := ""
+	switch outcome {
+	case OutcomeDone, OutcomeRolledBack, OutcomeBlocked, OutcomeCancelled:
+		// The run ended for good: close archives its journal (runner.go),
+		// and the summary names the archive.
+		st := JournalState{Plan: &r.plan, RunStarted: r.e.cfg.Clock.Now()}
+		if r.plan.GeneratedAt.IsZero() && r.plan.RunID == "" {
+			st.Plan = nil
+		}
+		archive = archiveDest(r.e.cfg.StateDir, r.disc.Source.ID, st)
+	}
+	// The present in the summary is the world as AWS shows it now
+	// (design.md §8): where the proxies point, whether the switchover
+	// happened, what is left. The journal gives only the history.
+	wctx, wcancel := context.WithTimeout(context.Background(), mutationTimeout)
+	end := r.endWorld(wctx)
+	wcancel()
+	if s := end.proxyState(); s != "" {
+		proxyState = s
+	}
 	if proxyState == "" {
 		// Read, never assumed: a proxy found by its tag may be empty.
 		ctx, cancel := context.WithTimeout(context.Background(), mutationTimeout)
 		proxyState = r.proxyStateFromAWS(ctx)
 		cancel()
 	}
+	r.settleSwitchover(end) // a switchover AWS completed is done, whatever this process saw
 	r.untagIfServing(proxyState)
+	r.releaseLease() // lease.go: before the last record, so the journal ends with the finish
 	f := Finished{
-		Outcome:           outcome,
-		ExitCode:          ExitCode(err),
-		ProxyState:        proxyState,
-		ProxylessWindowMS: r.proxyless.window.Milliseconds(),
-		SwitchoverMS:      r.switchoverDuration.Milliseconds(),
-		Timeline:          r.timeline,
-		JournalPath:       r.journal.Path(),
-		RunbookPath:       r.saveRunbook(),
-		DeploymentID:      r.dep.id,
-		Source:            r.disc.Source.ID,
+		Outcome:      outcome,
+		ExitCode:     ExitCode(err),
+		ProxyState:   proxyState,
+		SwitchoverMS: r.switchoverDuration.Milliseconds(),
+		Timeline:     r.timeline,
+		JournalPath:  orDefault(archive, r.journal.Path()),
+		RunbookPath:  r.saveRunbook(),
+		DeploymentID: r.dep.id,
+		Source:       r.disc.Source.ID,
 	}
-	f.Leftovers, f.FinalSnapshot = r.leftovers(outcome)
+	lctx, lcancel := context.WithTimeout(context.Background(), mutationTimeout)
+	f.Leftovers, f.FinalSnapshot = r.leftovers(lctx, outcome, end)
+	lcancel()
 	f.Green = r.readyGreen
 	if len(r.names.renames) > 0 {
 		f.Renames = r.names.renames
@@ -58,20 +82,23 @@ func (r *run) finish(outcome string, err error, proxyState string) (Finished, er
 	f.OldBlue = r.oldBlueState(f.Timeline)
 	f.ProxyOutages = r.outageSummary()
 	f.ProxyOutageTotalMS = OutageTotalMS(f.ProxyOutages)
-	r.e.observers.Finishing(&f) // metrics per step, the probe's report; hooks done
-	msg := finishMessage(outcome, proxyState, err, r.disc.Source.ID, len(r.names.renames) > 0 || r.switchedOver())
+	f.ProxylessWindowMS = CriticalMS(f.ProxyOutages) // the critical section's share, across resumes
+	r.e.observers.Finishing(&f)                      // metrics per step, the probe's report; hooks done
+	msg := finishMessage(outcome, proxyState, err, r.disc.Source.ID+r.e.cfg.NextFlags, end.switched(r) || proxyState == ProxyOnNewPrimary)
 	if isProxyEmptyError(err) {
 		msg = err.Error()
 	}
 	fc := f
-	_ = r.journal.Append(Record{Kind: RecordFinish, Finished: &fc, Message: msg, DeploymentID: r.dep.id})
+	if err := r.journal.Append(Record{Kind: RecordFinish, Finished: &fc, Message: msg, DeploymentID: r.dep.id}); err == nil {
+		r.archivePath = archive // only a journal that says how the run ended is archived
+	}
 	r.e.emit(Event{Type: EventRunFinished, Message: msg, Error: r.errorInfo(err), Finished: &fc})
 	return f, err
 }
 
 // finishEarly reports a run that failed before it had a journal.
 func (e *Engine) finishEarly(outcome string, err error, proxyState string) (Finished, error) {
-	f := Finished{Outcome: outcome, ExitCode: ExitCode(err), ProxyState: proxyState}
+	f := Finished{Outcome: outcome, ExitCode: ExitCode(err), ProxyState: proxyState, LeftoversUnknown: true, Source: e.cfg.Options.Source}
 	if f.ProxyState == "" {
 		// Read from AWS (proxy_tags.go): a refusal must not call "blue" a
 		// proxy that an earlier run emptied.
@@ -86,14 +113,21 @@ func (e *Engine) finishEarly(outcome string, err error, proxyState string) (Fini
 	return f, err
 }
 
-// finishMessage is the run's last line. switchedOver: green is production
-// now, so abort (which deletes green) is no longer a way out.
+// finishMessage is the run's last line. source carries the session's
+// global flags after it, so every command named pastes as it is.
+// switchedOver: green is production now, so abort (which deletes green) is
+// no longer a way out.
 func finishMessage(outcome, proxyState string, err error, source string, switchedOver bool) string {
 	where := map[string]string{
 		ProxyOnBlue:       "the proxy targets the original (blue) database",
 		ProxyOnNewPrimary: "the proxy targets the new primary",
 		ProxyEmpty:        "the proxy has NO target: applications using it cannot connect",
 		ProxyNotUsed:      "no proxy is involved",
+		// States only the world view tells (reconcile.go).
+		ProxyUnknown:   "the proxy's state is UNKNOWN: AWS could not be read (`rdsbg status` reads it again)",
+		ProxyGone:      "a proxy of the run no longer exists (deleted outside rdsbg): nothing can restore it",
+		ProxyOnOldBlue: "the proxy points at the old blue (-oldN, read-only since the switchover)",
+		ProxyUnhealthy: "the proxy has its target registered but AWS reports it failing (TargetHealth): applications using it cannot connect",
 	}[proxyState]
 	if where == "" {
 		where = "proxy " + proxyState
@@ -102,7 +136,7 @@ func finishMessage(outcome, proxyState string, err error, source string, switche
 	case OutcomeDone:
 		return "done; " + where
 	case OutcomeReady:
-		return fmt.Sprintf("ready: green is prepared and in sync, %s; switch over when you choose with `rdsbg resume --source %s`", where, source)
+		return fmt.Sprintf("ready: green is prepared (ready-check passed), %s; switch over when you choose with `rdsbg resume --source %s`", where, source)
 	case OutcomeInterrupted:
 		return fmt.Sprintf("interrupted; %s; continue with `rdsbg resume --source %s`", where, source)
 	case OutcomeCancelled:
@@ -112,6 +146,9 @@ func finishMessage(outcome, proxyState string, err error, source string, switche
 	case OutcomeBlocked:
 		if nc := (*NothingChangedError)(nil); errors.As(err, &nc) {
 			return "stopped before any change: " + nc.Error()
+		}
+		if err != nil && ExitCode(err) == ExitUsage {
+			return "stopped before any change: " + strings.TrimSuffix(err.Error(), "; nothing was changed") + "; nothing was changed"
 		}
 		return "preflight blocked the run; nothing was changed"
 	}

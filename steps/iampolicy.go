@@ -287,6 +287,11 @@ func IAMPolicy(plan Plan, in PolicyInputs) PolicyDocument {
 	}
 	allowIf("CreateTheDeployment", []string{"rds:CreateBlueGreenDeployment"}, createRes, map[string]map[string]any{"StringEquals": createdForUs})
 	allowIf("TagTheDeploymentAtCreation", []string{"rds:AddTagsToResource"}, []string{deployments}, map[string]map[string]any{"StringEquals": createdForUs})
+	// The run's owner lease (steps/lease.go): renewed while the run lives
+	// and released when it ends, the one key, on a deployment of this
+	// source (issue 20).
+	allowIf("HoldTheDeploymentLease", []string{"rds:AddTagsToResource"}, []string{deployments},
+		map[string]map[string]any{"StringEquals": ours, "ForAllValues:StringEquals": {"aws:TagKeys": []string{TagOwner}}})
 	green := []string{"rds:CreateDBInstanceReadReplica"}
 	if cluster {
 		green = []string{"rds:CreateDBCluster", "rds:CreateDBInstance", "rds:CreateDBClusterEndpoint"}

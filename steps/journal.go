@@ -29,7 +29,7 @@ const (
 	RecordCall         RecordKind = "call"         // audit: every AWS call
 	RecordDeployment   RecordKind = "deployment"   // the deployment this run owns
 	RecordCompensation RecordKind = "compensation" // what compensation did
-	RecordProxyless    RecordKind = "proxyless"    // the proxy-less window opened or closed
+	RecordProxyless    RecordKind = "proxyless"    // read only: an older rdsbg's critical-section window (now RecordOutage)
 	RecordOutage       RecordKind = "outage"       // an outage window opened or closed (outage.go)
 	RecordRenames      RecordKind = "renames"      // before → after names and the old blue ARNs, at switchover
 	RecordFinish       RecordKind = "finish"
@@ -269,6 +269,9 @@ type JournalState struct {
 	Tasks map[string]TaskMark
 	// FinishedAt is when the latest run's finish record was written.
 	FinishedAt time.Time
+	// LastRecordAt is the latest time any record carries: where the
+	// journal's clock stood when its writer stopped (outage.go).
+	LastRecordAt time.Time
 }
 
 // Unfinished is true when the latest run started and never finished, or
@@ -296,7 +299,11 @@ func (s JournalState) Done(id StepID) bool {
 // FoldJournal reduces records to the latest run's state.
 func FoldJournal(records []Record) JournalState {
 	var s JournalState
+	var last time.Time
 	for _, r := range records {
+		if r.Time.After(last) {
+			last = r.Time
+		}
 		switch r.Kind {
 		case RecordRunStarted:
 			// A new run starts over: nothing of a finished run (its
@@ -325,6 +332,8 @@ func FoldJournal(records []Record) JournalState {
 				s.Started[r.Step] = r.Time
 			}
 		case RecordProxyless:
+			// Written by an older rdsbg only: the outage records hold the
+			// critical section's window now (restoreOutages converts it).
 			if r.State == "open" {
 				t := r.Time
 				s.ProxylessAt = &t
@@ -352,6 +361,7 @@ func FoldJournal(records []Record) JournalState {
 			s.DeploymentID = r.DeploymentID
 		}
 	}
+	s.LastRecordAt = last
 	return s
 }
 
@@ -428,3 +438,69 @@ func UnfinishedJournals(stateDir string) (map[string]string, error) {
 
 // continueWithoutProxyNote marks the journal record of that choice.
 const continueWithoutProxyNote = "continue-without-proxy approved"
+
+// A finished run's journal is archived as <source>.<run>.journal.jsonl
+// (issue 20): the next run of the source starts from an empty history, so
+// nothing of a finished run (its renames, its skipped steps, its
+// deployment) can leak into it, and no run ever resumes or adopts a
+// finished one. `status` and `resume` still read the newest archive to say
+// how the last run ended.
+
+// ArchivePath is where the journal of run on source is archived.
+func ArchivePath(stateDir, source, run string) string {
+	return filepath.Join(stateDir, safeName(source)+"."+safeName(run)+".journal.jsonl")
+}
+
+// archiveRunID names the archived run: its plan's run id, else the time
+// its run-started record was written.
+func archiveRunID(st JournalState) string {
+	if st.Plan != nil {
+		return RunID(*st.Plan)
+	}
+	if !st.RunStarted.IsZero() {
+		return st.RunStarted.UTC().Format("20060102T150405Z")
+	}
+	return "unknown"
+}
+
+// archiveDest is the archive name for a journal whose latest run is st:
+// an existing archive of the same run is never overwritten (a number is
+// added).
+func archiveDest(stateDir, source string, st JournalState) string {
+	dest := ArchivePath(stateDir, source, archiveRunID(st))
+	for n := 2; ; n++ {
+		if _, err := os.Lstat(dest); errors.Is(err, fs.ErrNotExist) {
+			return dest
+		}
+		dest = ArchivePath(stateDir, source, fmt.Sprintf("%s-%d", archiveRunID(st), n))
+	}
+}
+
+// archiveJournal moves the journal at path to dest.
+func archiveJournal(stateDir, path, dest string) error {
+	if err := os.Rename(path, dest); err != nil {
+		return &StateDirError{Dir: stateDir, Err: fmt.Errorf("archive the finished journal %s: %w", filepath.Base(path), err)}
+	}
+	return nil
+}
+
+// isArchive: a journal file name of the form <source>.<run>.journal.jsonl.
+func isArchive(name string) bool {
+	return strings.Count(strings.TrimSuffix(name, ".journal.jsonl"), ".") > 0
+}
+
+// latestArchive is the newest archived journal of source, "" when none.
+func latestArchive(stateDir, source string) string {
+	paths, err := journalFiles(stateDir)
+	if err != nil {
+		return ""
+	}
+	prefix := safeName(source) + "."
+	for _, p := range paths {
+		base := filepath.Base(p)
+		if isArchive(base) && strings.HasPrefix(base, prefix) && !strings.Contains(strings.TrimPrefix(strings.TrimSuffix(base, ".journal.jsonl"), prefix), ".") {
+			return p
+		}
+	}
+	return ""
+}

@@ -130,7 +130,7 @@ func TestUntilReadyThenResumeSwitchesOver(t *testing.T) {
 	if err != nil || len(runs) != 1 || runs[0].Outcome != OutcomeReady || !strings.Contains(runs[0].Line(), "green runs on db.") {
 		t.Fatalf("paused runs: %+v %v", runs, err)
 	}
-	if cmd, _ := f.NextStep("shop-db"); cmd != "rdsbg resume --source shop-db" {
+	if cmd, _ := f.NextStep("shop-db", ""); cmd != "rdsbg resume --source shop-db" {
 		t.Errorf("next step after ready: %q", cmd)
 	}
 
@@ -188,7 +188,7 @@ func TestDecliningCleanupAfterSwitchoverIsDoneWithLeftovers(t *testing.T) {
 			t.Errorf("leftovers do not name %q:\n%s", want, text)
 		}
 	}
-	if cmd, why := f.NextStep("shop-db"); cmd != "" || strings.Contains(why, "abort") {
+	if cmd, why := f.NextStep("shop-db", ""); cmd != "" || strings.Contains(why, "abort") {
 		t.Errorf("advice after a switchover: %q %q", cmd, why)
 	}
 }
@@ -250,20 +250,32 @@ func TestTaskTimeStopsAtCompletedAndSurvivesResume(t *testing.T) {
 	eng := env.engine(t, Options{Source: "shop-db"})
 	r := &run{e: eng, taskSeen: map[string]taskSince{}}
 	t0 := simStart
-	r.taskRow("CREATING_READ_REPLICA_OF_SOURCE", "IN_PROGRESS", t0)
-	if row := r.taskRow("CREATING_READ_REPLICA_OF_SOURCE", "COMPLETED", t0.Add(8*time.Minute)); row.InStatus != 8*time.Minute {
+	r.taskRow("CREATING_READ_REPLICA_OF_SOURCE", "IN_PROGRESS", t0, true, t0)
+	if row := r.taskRow("CREATING_READ_REPLICA_OF_SOURCE", "COMPLETED", t0.Add(8*time.Minute), false, time.Time{}); row.InStatus != 8*time.Minute {
 		t.Fatalf("at COMPLETED: %s", row.InStatus)
 	}
-	if row := r.taskRow("CREATING_READ_REPLICA_OF_SOURCE", "COMPLETED", t0.Add(30*time.Minute)); row.InStatus != 8*time.Minute {
+	if row := r.taskRow("CREATING_READ_REPLICA_OF_SOURCE", "COMPLETED", t0.Add(30*time.Minute), false, time.Time{}); row.InStatus != 8*time.Minute {
 		t.Fatalf("the clock kept counting after COMPLETED: %s", row.InStatus)
 	}
-	r.taskRow("CONFIGURE_BACKUPS", "IN_PROGRESS", t0.Add(10*time.Minute))
+	r.taskRow("CONFIGURE_BACKUPS", "IN_PROGRESS", t0.Add(10*time.Minute), false, time.Time{})
 	// Through the journal, as a resume reads it.
 	st := FoldJournal(append([]Record{{Kind: RecordRunStarted, Plan: &Plan{}}}, r.taskMarkers()...))
 	resumed := &run{e: eng, prior: st, taskSeen: map[string]taskSince{}}
 	resumed.restoreTasks()
-	if row := resumed.taskRow("CONFIGURE_BACKUPS", "IN_PROGRESS", t0.Add(25*time.Minute)); row.InStatus != 15*time.Minute {
+	if row := resumed.taskRow("CONFIGURE_BACKUPS", "IN_PROGRESS", t0.Add(25*time.Minute), false, time.Time{}); row.InStatus != 15*time.Minute {
 		t.Fatalf("after a resume: %s, want 15m (not reset)", row.InStatus)
+	}
+	// Walkthrough D18: the first task is timed from the deployment's
+	// creation (rdsbg reads no task while it registers blue again); a
+	// later task first read already running is a lower bound.
+	fresh := &run{e: eng, taskSeen: map[string]taskSince{}}
+	created := t0
+	fresh.taskRow("CREATING_READ_REPLICA_OF_SOURCE", "IN_PROGRESS", t0.Add(5*time.Minute), true, created)
+	if row := fresh.taskRow("CREATING_READ_REPLICA_OF_SOURCE", "COMPLETED", t0.Add(9*time.Minute), true, created); row.InStatus != 9*time.Minute || row.AtLeast {
+		t.Errorf("first task: %s (at least %v), want 9m from the creation", row.InStatus, row.AtLeast)
+	}
+	if row := fresh.taskRow("CONFIGURE_BACKUPS", "IN_PROGRESS", t0.Add(9*time.Minute), false, created); !row.AtLeast {
+		t.Errorf("a later task first read running is not marked a lower bound")
 	}
 }
 

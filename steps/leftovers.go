@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"context"
 	"strings"
 
 	"github.com/rdsbg/rdsbg/awsclient"
@@ -74,10 +75,26 @@ func (r *run) finalSnapshotName() string {
 }
 
 // leftovers lists what the run leaves in AWS when it ends with outcome,
-// and the final snapshot's name when cleanup old-blue took it.
-func (r *run) leftovers(outcome string) ([]Leftover, string) {
-	if outcome == OutcomeRolledBack || outcome == OutcomeBlocked || len(r.plan.Steps) == 0 {
+// and the final snapshot's name when cleanup old-blue took it. A rolled
+// back run lists the green resources AWS is still deleting (read now:
+// walkthrough D26 said "nothing of this run in AWS" beside one).
+func (r *run) leftovers(ctx context.Context, outcome string, end endView) ([]Leftover, string) {
+	if outcome == OutcomeBlocked || len(r.plan.Steps) == 0 {
 		return nil, ""
+	}
+	if w := end.w; w != nil && w.Known() {
+		// What AWS shows at the end (endworld.go), and the final snapshot
+		// this run took.
+		out := r.worldLeftovers(outcome, *w)
+		cleanup := r.stepRan(StepCleanup)
+		if (cleanup == "done" || cleanup == "already-done") && !r.cleanupDeclined && r.plan.Options.Cleanup == CleanupOldBlue && end.switched(r) {
+			snap := r.finalSnapshotName()
+			return append(out, Leftover{Kind: "snapshot", ID: snap, Note: "final snapshot of the old blue"}), snap
+		}
+		return out, ""
+	}
+	if outcome == OutcomeRolledBack {
+		return r.stillDeleting(ctx), ""
 	}
 	if !r.switchedOver() {
 		if r.dep.id == "" {
@@ -109,21 +126,42 @@ func (r *run) leftovers(outcome string) ([]Leftover, string) {
 	return out, ""
 }
 
-// noteGreen remembers green's DB instances from a deployment's members,
-// before the switchover (afterwards the targets are the production names).
+// noteGreen remembers green's DB instances (and Aurora cluster) from a
+// deployment's members, before the switchover (afterwards the targets are
+// the production names).
 func (r *run) noteGreen(dep awsclient.Deployment) {
 	if switchedOver(&dep) || switchStarted(&dep) {
 		return
 	}
 	var ids []string
 	for _, m := range dep.Members {
-		if strings.Contains(m.Target, ":db:") {
+		if strings.Contains(m.Target, ":db:") || strings.Contains(m.Target, ":cluster:") {
 			ids = append(ids, lastField(m.Target))
 		}
 	}
 	if len(ids) > 0 {
 		r.greenSeen = ids
 	}
+}
+
+// stillDeleting reads the green resources the run saw and lists those AWS
+// still shows (deleting, usually) after a rollback.
+func (r *run) stillDeleting(ctx context.Context) []Leftover {
+	var out []Leftover
+	for _, id := range r.greenSeen {
+		status := ""
+		if i, err := r.api.DescribeInstance(ctx, id); err == nil {
+			status = i.Status
+		} else if c, err := r.api.DescribeCluster(ctx, id); err == nil {
+			status = c.Status
+		} else if awsclient.Classify(err) != awsclient.KindNotFound {
+			status = StateUnknown + " (AWS could not be read)"
+		}
+		if status != "" {
+			out = append(out, Leftover{Kind: "green", ID: id, Note: "AWS is still deleting it (" + status + "); it goes by itself"})
+		}
+	}
+	return out
 }
 
 // errorInfo is errorInfo(err) in this run's moment: after the switchover

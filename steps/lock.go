@@ -67,3 +67,23 @@ func (l *sourceLock) release() {
 	l.file.Close()
 	l.file = nil
 }
+
+// lockHolder reports whether another process holds source's lock now,
+// and who ("pid 1234"), without taking it: a shared, non-blocking probe
+// released at once (status takes no lock).
+func lockHolder(stateDir, source string) (holder string, held bool) {
+	path := JournalPath(stateDir, source) + ".lock"
+	f, err := os.Open(path)
+	if err != nil {
+		return "", false
+	}
+	defer f.Close()
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB); err != nil {
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return readHolder(f), true
+		}
+		return "", false
+	}
+	_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+	return "", false
+}

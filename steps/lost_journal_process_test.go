@@ -19,8 +19,9 @@ import (
 // proxy stays empty until then whatever rdsbg does. Then, with no journal anywhere:
 //   - `rdsbg status` without --source finds the proxy through its
 //     rdsbg:detached tag and reports it EMPTY (no change made);
-//   - `rdsbg resume` without --source finds it the same way and registers
-//     blue again once AWS accepts it (never "done" with the proxy empty);
+//   - `rdsbg resume` without --source finds it the same way and names the
+//     command; with --source and --confirm it registers blue again once
+//     AWS accepts it (never "done" with the proxy empty);
 //   - `rdsbg run` then adopts the tagged deployment and completes, with
 //     one deployment ever created and the proxy on the new primary.
 func TestProcessLostJournalFoundThroughTheTag(t *testing.T) {
@@ -91,7 +92,18 @@ func TestProcessLostJournalFoundThroughTheTag(t *testing.T) {
 		t.Errorf("status changed AWS: %d mutations, was %d (%v)", after.Mutations, before.Mutations, err)
 	}
 
-	rs, rout := rdsbgCommand(bin, s.URL, stateDir, env, "resume", "--yes", "--confirm", "orders-db", "--output", "json")
+	// Without --source, resume names the proxy and the command but does
+	// not act on a tag alone (issue 20); with --source and --confirm it
+	// registers blue again.
+	before, _ = simtest.Stats(s.URL)
+	bare, bout := rdsbgCommand(bin, s.URL, stateDir, env, "resume", "--yes", "--output", "json")
+	if code, err := runToExit(bare); err != nil || code != ExitUsage || !strings.Contains(bout.String(), "resume --source orders-db --yes --confirm orders-db") {
+		t.Errorf("resume without --source: exit %d, %v, want 2 naming the command\n%s", code, err, bout.String())
+	}
+	if after, err := simtest.Stats(s.URL); err != nil || after.Mutations != before.Mutations {
+		t.Errorf("resume without --source changed AWS: %d mutations, was %d (%v)", after.Mutations, before.Mutations, err)
+	}
+	rs, rout := rdsbgCommand(bin, s.URL, stateDir, env, "resume", "--source", "orders-db", "--yes", "--confirm", "orders-db", "--output", "json")
 	code, err = runToExit(rs)
 	if err != nil {
 		t.Fatal(err)
@@ -106,7 +118,18 @@ func TestProcessLostJournalFoundThroughTheTag(t *testing.T) {
 		t.Errorf("the proxy serves blue again but keeps %s=%q", TagDetached, tags)
 	}
 
-	rn, nout := rdsbgCommand(bin, s.URL, stateDir, env, "run", "--source", "orders-db", "--proxy-mode", "detach", "--yes", "--confirm", "orders-db", "--output", "json")
+	// The deployment is the lost run's: `run` refuses it without --adopt
+	// and names it; with --adopt and --take-over (its lease was never
+	// released) it carries on with it (issue 20).
+	deps, err := api.ListDeployments(ctx, "")
+	if err != nil || len(deps) != 1 {
+		t.Fatalf("deployments: %+v %v", deps, err)
+	}
+	refused, fout := rdsbgCommand(bin, s.URL, stateDir, env, "run", "--source", "orders-db", "--proxy-mode", "detach", "--yes", "--confirm", "orders-db", "--output", "json")
+	if code, err := runToExit(refused); err != nil || code != ExitUsage || !strings.Contains(fout.String(), "--adopt "+deps[0].ID) {
+		t.Fatalf("run without --adopt: exit %d, %v, want 2 naming --adopt %s\n%s", code, err, deps[0].ID, fout.String())
+	}
+	rn, nout := rdsbgCommand(bin, s.URL, stateDir, env, "run", "--source", "orders-db", "--proxy-mode", "detach", "--adopt", deps[0].ID, "--take-over", "--yes", "--confirm", "orders-db", "--output", "json")
 	code, err = runToExit(rn)
 	if err != nil || code != ExitOK || !strings.Contains(nout.String(), "done; the proxy targets the new primary") {
 		t.Fatalf("run after the restore: exit %d, %v\n%s", code, err, nout.String())

@@ -69,18 +69,23 @@ func (l MetricLine) Values() []float64 {
 	return out
 }
 
-// StepMetrics is what the applications saw around one step: the values
-// before it started and after it ended, and the lowest client connection
-// count read meanwhile (a drop to 0 is an outage).
+// StepMetrics is what the applications saw around one step, placed by
+// the minute CloudWatch measured, not by when the value arrived (it lags a
+// minute or more, so a value read at a step's start belongs to an earlier
+// step: walkthrough D7): Before is the last whole minute that ended by
+// the step's start, After the first that began at or after its end, and
+// MinClientConnections the lowest of the minutes that overlap the step (a
+// drop to 0 is an outage). A value CloudWatch had not published when the
+// run ended is absent, never guessed.
 type StepMetrics struct {
 	Step   StepID             `json:"step"`
 	Before map[string]float64 `json:"before,omitempty"` // "Metric(subject)" → value
 	After  map[string]float64 `json:"after,omitempty"`
 	// MinClientConnections is the lowest ClientConnections of any proxy
-	// read during the step; nil when none was read.
+	// in a minute that overlaps the step; nil when none was published.
 	MinClientConnections *float64 `json:"min_client_connections,omitempty"`
 
-	started time.Time
+	started, ended time.Time
 }
 
 // Key is how a line is named in StepMetrics: "ClientConnections(orders-proxy)".
@@ -104,6 +109,9 @@ type MetricsWatcher struct {
 	lastAt  time.Time
 	steps   []StepMetrics
 	current int // index into steps of the running step, -1 when none
+	// history is every minute read so far, by line ("Metric(subject)")
+	// and the minute's start: the per-step summary places values by it.
+	history map[string]map[time.Time]float64
 }
 
 // NewMetricsWatcher prepares sampling for plan; interval is the engine's
@@ -205,7 +213,7 @@ func (w *MetricsWatcher) Sample(ctx context.Context, p *Progress) *MetricsSample
 		}
 	}
 	w.last = sample
-	w.noteDuring(sample)
+	w.remember(sample)
 	return w.copyLast()
 }
 
@@ -226,8 +234,8 @@ func unitOf(metric string) string {
 	return UnitConnections
 }
 
-// Observe follows the event stream: a step's start and end take the
-// latest values (no extra call) for the summary.
+// Observe follows the event stream: a step's start and end are noted for
+// the summary (no extra call).
 func (w *MetricsWatcher) Observe(ev Event) {
 	switch ev.Type {
 	case EventStepStarted, EventStepDone, EventStepFailed:
@@ -238,60 +246,85 @@ func (w *MetricsWatcher) Observe(ev Event) {
 	defer w.mu.Unlock()
 	switch ev.Type {
 	case EventStepStarted:
-		w.steps = append(w.steps, StepMetrics{Step: ev.Step, Before: w.values(), started: ev.Time})
+		w.steps = append(w.steps, StepMetrics{Step: ev.Step, started: ev.Time})
 		w.current = len(w.steps) - 1
-		lowerClients(&w.steps[w.current], w.steps[w.current].Before) // min ≤ before (clients_min.go)
 	case EventStepDone, EventStepFailed:
 		if w.current >= 0 && w.steps[w.current].Step == ev.Step {
-			w.steps[w.current].After = w.values()
-			lowerClients(&w.steps[w.current], w.steps[w.current].After)
+			w.steps[w.current].ended = ev.Time
 			w.current = -1
 		}
 	}
 }
 
-// noteDuring lowers the running step's minimum client connections with
-// every complete period that overlaps the step: the period still running
-// holds only its first seconds and would read as a fall.
-func (w *MetricsWatcher) noteDuring(s *MetricsSample) {
-	if w.current < 0 || s.Error != "" {
+// remember adds a read's whole minutes to the history: the minute still
+// running holds only its first seconds and would read as a fall.
+func (w *MetricsWatcher) remember(s *MetricsSample) {
+	if s.Error != "" {
 		return
 	}
-	st := &w.steps[w.current]
+	if w.history == nil {
+		w.history = map[string]map[time.Time]float64{}
+	}
 	for _, l := range s.Lines {
-		if l.Metric != awsclient.MetricClientConnections {
-			continue
+		h := w.history[l.Key()]
+		if h == nil {
+			h = map[time.Time]float64{}
+			w.history[l.Key()] = h
 		}
 		for _, p := range l.Points {
-			if !p.Time.Add(s.Period).After(st.started) || p.Time.Add(s.Period).After(s.Time) {
+			if p.Time.Add(s.Period).After(s.Time) {
 				continue
 			}
-			v := p.Value
-			if st.MinClientConnections == nil || v < *st.MinClientConnections {
-				st.MinClientConnections = &v
-			}
+			h[p.Time] = p.Value
 		}
 	}
 }
 
-func (w *MetricsWatcher) values() map[string]float64 {
-	if w.last == nil || len(w.last.Lines) == 0 {
-		return nil
-	}
-	out := map[string]float64{}
-	for _, l := range w.last.Lines {
-		if len(l.Points) > 0 {
-			out[l.Key()] = l.Last
+// Summary is the per-step record, in step order, each value placed by the
+// minute CloudWatch measured it (StepMetrics).
+func (w *MetricsWatcher) Summary() []StepMetrics {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	out := make([]StepMetrics, 0, len(w.steps))
+	for _, st := range w.steps {
+		end := st.ended
+		if end.IsZero() {
+			end = w.clock.Now() // the step the run ended in
 		}
+		st.Before, st.After, st.MinClientConnections = nil, nil, nil
+		for key, h := range w.history {
+			var before, after time.Time
+			for t, v := range h {
+				switch {
+				case !t.Add(metricsPeriod).After(st.started) && t.After(before):
+					before = t
+				case !t.Before(end) && (after.IsZero() || t.Before(after)):
+					after = t
+				}
+				if t.Before(end) && t.Add(metricsPeriod).After(st.started) && strings.HasPrefix(key, awsclient.MetricClientConnections+"(") {
+					if v := v; st.MinClientConnections == nil || v < *st.MinClientConnections {
+						st.MinClientConnections = &v
+					}
+				}
+			}
+			if !before.IsZero() {
+				st.Before = setValue(st.Before, key, h[before])
+			}
+			if !after.IsZero() {
+				st.After = setValue(st.After, key, h[after])
+			}
+		}
+		out = append(out, st)
 	}
 	return out
 }
 
-// Summary is the per-step record, in step order.
-func (w *MetricsWatcher) Summary() []StepMetrics {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return append([]StepMetrics(nil), w.steps...)
+func setValue(m map[string]float64, key string, v float64) map[string]float64 {
+	if m == nil {
+		m = map[string]float64{}
+	}
+	m[key] = v
+	return m
 }
 
 // Lag limits of the readiness gate: green must be close enough behind blue

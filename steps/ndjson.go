@@ -4,7 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
+
+	"github.com/rdsbg/rdsbg/awsclient"
 )
 
 // NewNDJSONSink writes one JSON event per line (--output json). Writes are
@@ -38,7 +41,19 @@ func NewTextSink(w io.Writer) Sink {
 			lastProgress[ev.Step] = line
 		}
 		if line != "" {
-			fmt.Fprintf(w, "%s %s\n", ev.Time.UTC().Format("15:04:05"), line)
+			// Identifiers from the command line reach events too: never
+			// print them raw (issue 20, B3).
+			fmt.Fprintf(w, "%s %s\n", ev.Time.UTC().Format("15:04:05"), sanitizeLines(line))
 		}
 	}
+}
+
+// sanitizeLines escapes terminal control in each line of s, keeping the
+// line breaks rdsbg writes itself.
+func sanitizeLines(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = awsclient.Sanitize(l)
+	}
+	return strings.Join(lines, "\n")
 }

@@ -68,8 +68,13 @@ func (e *NothingChangedError) Unwrap() []error { return []error{e.Err, ErrBlocke
 
 // stoppedBeforeChange turns a failure (exit 1) of a run that changed
 // nothing into a NothingChangedError with the outcome "blocked". Usage
-// errors (2), cancellations (4) and interruptions (5) keep their codes.
+// errors (2) keep their code but not a resumable outcome (a headless
+// refusal for want of --confirm leaves nothing to resume: it is "blocked",
+// exit 2); cancellations (4) and interruptions (5) keep theirs.
 func stoppedBeforeChange(w *changeWatch, outcome string, err error) (string, error) {
+	if err != nil && outcome == OutcomeFailed && ExitCode(err) == ExitUsage && w.unchanged() {
+		return OutcomeBlocked, err
+	}
 	if err == nil || outcome != OutcomeFailed || ExitCode(err) != ExitStepFailed || !w.unchanged() {
 		return outcome, err
 	}

@@ -41,6 +41,13 @@ func proxylessNote(timeout, limit time.Duration) string {
 		timeout, minuteRange(timeout+awsRegistrationLow, timeout+awsRegistrationHigh))
 }
 
+// fallbackNote is the outage that comes if AWS refuses auto mode's native
+// plan and the run falls back to the detach procedure.
+func fallbackNote(timeout, limit time.Duration) string {
+	return fmt.Sprintf("No API tells in advance whether AWS accepts the native regime. If it refuses the creation (before anything has changed), rdsbg offers the detach procedure (headless: --yes takes it, and its severe steps need --confirm): +2 proxy outage windows, about %s on AWS for the first and up to about %s for the critical section. %s",
+		minuteRange(awsRegistrationLow, awsRegistrationHigh), minuteRange(timeout+awsRegistrationLow, timeout+awsRegistrationHigh), proxylessNote(timeout, limit))
+}
+
 func isAre(proxies string) string {
 	for _, c := range proxies {
 		if c == ',' {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/steps/probe"
+	"github.com/rdsbg/rdsbg/steps/world"
 )
 
 // Outage windows (issue 11): every period in which a proxy that served
@@ -59,6 +60,13 @@ type OutageWindow struct {
 	// Open: no proxy read confirmed the end yet; the duration runs to the
 	// moment it was reported.
 	Open bool `json:"open,omitempty"`
+	// AtLeast: the duration is a lower bound — measured from a read after
+	// the window's real start (a proxy found empty), or across two clocks
+	// (a resume on a clock behind the journal's).
+	AtLeast bool `json:"at_least,omitempty"`
+	// UnknownMS is the part of the window in which AWS could not be read:
+	// the proxy's state was unknown then, not known to be empty.
+	UnknownMS int64 `json:"unknown_ms,omitempty"`
 	// AppDowntimeMS is what the connectivity probe (--probe-dsn) saw of the
 	// window: the applications' longest run of failed SELECT 1, nil without
 	// a probe or without an attempt in the window.
@@ -126,8 +134,11 @@ type ProxyServing struct {
 	// "" when the proxy has no target.
 	Health string `json:"health,omitempty"`
 	// Clients is the proxy's ClientConnections from the latest CloudWatch
-	// read, when metrics are on (it lags a minute).
-	Clients *float64 `json:"clients,omitempty"`
+	// read, when metrics are on, and ClientsAt the end of the minute it
+	// measures (CloudWatch lags a minute or more). Never set while the
+	// proxy is empty: an old count would read as clients connected now.
+	Clients   *float64   `json:"clients,omitempty"`
+	ClientsAt *time.Time `json:"clients_at,omitempty"`
 	// EmptySince is set while the proxy has no AVAILABLE target.
 	EmptySince *time.Time `json:"empty_since,omitempty"`
 }
@@ -137,16 +148,27 @@ const (
 	ServesBlue       = "blue"
 	ServesGreen      = "green"
 	ServesNewPrimary = "new-primary"
+	ServesOldBlue    = "old-blue" // the -oldN resource, read-only since the switchover
 )
 
-// outageBook owns the run's outage bookkeeping: the windows, each proxy's
-// live state and the last proxy-traffic event sent. The zero value is
-// ready; all of it runs on the engine's goroutine.
+// outageBook is the one bookkeeper of the proxies' empty time (issue 24):
+// the windows, each proxy's live state and the last proxy-traffic event
+// sent. The critical section's proxy-less window (design.md §1) is its
+// critical-section windows; every other figure about the proxy's empty
+// time (the bound of --max-proxy-outage, compensation's "empty since", the
+// retries' error budget) is read here. The zero value is ready; all of it
+// runs on the engine's goroutine.
 type outageBook struct {
 	windows []OutageWindow // in start order; Open ones are still running
 	proxies map[string]*proxyWatch
 	last    string // the last proxy-traffic sent, as a comparable key
 	reads   int    // proxy reads seen by this execution
+	// carried is how many of windows came from the journal this execution
+	// resumes; clockShift, when that journal's clock ran ahead of this
+	// one, translates this clock into the journal's for those windows
+	// (measured across the two clocks: a lower bound, AtLeast).
+	carried    int
+	clockShift time.Duration
 }
 
 // proxyWatch is one proxy's state between reads.
@@ -155,6 +177,7 @@ type proxyWatch struct {
 	emptySince   *time.Time // no AVAILABLE target since
 	firstHealthy *time.Time // the first read of the current healthy streak
 	streak       int        // consecutive healthy reads
+	unreadSince  *time.Time // reads of the proxy fail since (its state is unknown)
 	state        ProxyServing
 }
 
@@ -180,6 +203,75 @@ func (b *outageBook) openFor(proxy string) int {
 	return -1
 }
 
+// lengthAt is window i's length if it ended at end: on the journal's
+// clock for a window the journal opened while that clock ran ahead.
+func (b *outageBook) lengthAt(i int, end time.Time) int64 {
+	if i < b.carried {
+		end = end.Add(b.clockShift)
+	}
+	return max(end.Sub(b.windows[i].Start).Milliseconds(), 0)
+}
+
+// criticalSince is when the open critical-section window began, while a
+// proxy of it has not been seen serving again; nil otherwise. It is what
+// progress events carry as ProxylessSince.
+func (b *outageBook) criticalSince() *time.Time {
+	for _, w := range b.windows {
+		if !w.Open || w.Cause != OutageCriticalSection {
+			continue
+		}
+		for _, p := range w.Proxies {
+			if q := b.proxies[p]; q == nil || q.firstHealthy == nil {
+				at := w.Start
+				return &at
+			}
+		}
+	}
+	return nil
+}
+
+// emptySince is the earliest moment since which a proxy of the run has
+// had no AVAILABLE target, as AWS showed (or an open window of the
+// journal says); false when no proxy is known to be empty.
+func (b *outageBook) emptySince() (time.Time, bool) {
+	var since time.Time
+	note := func(t time.Time) {
+		if since.IsZero() || t.Before(since) {
+			since = t
+		}
+	}
+	for _, p := range b.proxies {
+		if p.emptySince != nil {
+			note(*p.emptySince)
+		}
+	}
+	for _, w := range b.windows {
+		if w.Open {
+			note(w.Start)
+		}
+	}
+	return since, !since.IsZero()
+}
+
+// empty: a proxy of the run is without its target now, as far as AWS
+// showed (the retries' error budget does not apply then, retry.go).
+func (b *outageBook) empty() bool {
+	_, ok := b.emptySince()
+	return ok
+}
+
+// unreadSince is the earliest moment since which a proxy of the run could
+// not be read; false when every proxy read last time.
+func (b *outageBook) unreadSince() (time.Time, bool) {
+	var since time.Time
+	for _, p := range b.proxies {
+		if p.unreadSince != nil && (since.IsZero() || p.unreadSince.Before(since)) {
+			since = *p.unreadSince
+		}
+	}
+	return since, !since.IsZero()
+}
+
 // causeOf maps the step that deregistered to the window's cause.
 func causeOf(step StepID) string {
 	switch step {
@@ -194,7 +286,7 @@ func causeOf(step StepID) string {
 // outageEmptied is called right after the DeregisterDBProxyTargets
 // response that removed the source from proxy: the window opens now.
 func (r *run) outageEmptied(proxy string) {
-	r.openOutage(r.currentStep(), causeOf(r.currentStep()), proxy, r.e.cfg.Clock.Now())
+	r.openOutage(r.currentStep(), causeOf(r.currentStep()), proxy, r.e.cfg.Clock.Now(), false)
 	p := r.outages.watch(proxy)
 	p.known = true
 	p.state.Target, p.state.Serves, p.state.Health = "", "", ""
@@ -202,8 +294,9 @@ func (r *run) outageEmptied(proxy string) {
 }
 
 // openOutage adds proxy to the open window of the same step and cause, or
-// opens one, and journals it.
-func (r *run) openOutage(step StepID, cause, proxy string, at time.Time) {
+// opens one, and journals it. atLeast: the window is measured from a read
+// after its real start (a lower bound).
+func (r *run) openOutage(step StepID, cause, proxy string, at time.Time, atLeast bool) {
 	b := &r.outages
 	p := b.watch(proxy)
 	if p.emptySince == nil || at.Before(*p.emptySince) {
@@ -221,7 +314,7 @@ func (r *run) openOutage(step StepID, cause, proxy string, at time.Time) {
 		}
 	}
 	if idx < 0 {
-		b.windows = append(b.windows, OutageWindow{Step: step, Start: at, Cause: cause, Open: true})
+		b.windows = append(b.windows, OutageWindow{Step: step, Start: at, Cause: cause, Open: true, AtLeast: atLeast})
 		idx = len(b.windows) - 1
 	}
 	b.windows[idx].Proxies = append(b.windows[idx].Proxies, proxy)
@@ -229,6 +322,29 @@ func (r *run) openOutage(step StepID, cause, proxy string, at time.Time) {
 	w.Proxies = []string{proxy}
 	_ = r.journal.Append(Record{Kind: RecordOutage, State: "open", Step: step, Time: at, Outage: &w,
 		Message: fmt.Sprintf("proxy %s has no AVAILABLE target (%s)", proxy, cause)})
+}
+
+// foundCause is the cause of a window a read finds open without a
+// deregistration of this execution before it: inside the critical section
+// it is the section's own (measured from the read: a lower bound).
+func (r *run) foundCause(fallback string) string {
+	if ps, ok := r.plan.Step(r.currentStep()); ok && ps.Critical {
+		return OutageCriticalSection
+	}
+	return fallback
+}
+
+// outageUnread is called when a read of proxy's targets failed: from now
+// until the next successful read its state is unknown, never "empty".
+func (r *run) outageUnread(proxy string) {
+	if !r.ownsProxy(proxy) {
+		return
+	}
+	p := r.outages.watch(proxy)
+	if p.unreadSince == nil {
+		now := r.e.cfg.Clock.Now()
+		p.unreadSince = &now
+	}
 }
 
 // outageRead is called with every successful read of the source's entries
@@ -244,17 +360,25 @@ func (r *run) outageRead(proxy string, ts []awsclient.ProxyTarget) {
 	now := r.e.cfg.Clock.Now()
 	p := b.watch(proxy)
 	p.known = true
+	if p.unreadSince != nil {
+		// The time AWS could not be read is unknown, not empty: said so
+		// on the window it falls in.
+		if i := b.openFor(proxy); i >= 0 {
+			b.windows[i].UnknownMS += now.Sub(*p.unreadSince).Milliseconds()
+		}
+		p.unreadSince = nil
+	}
 	switch {
 	case b.openFor(proxy) >= 0 || allAvailable(ts):
 	case len(ts) == 0:
 		// A resumed or aborting run finds the proxy empty with no window
 		// in its journal (a crash between the deregistration's response
 		// and its record, or a journal from elsewhere).
-		r.openOutage(r.currentStep(), OutageFoundEmpty, proxy, now)
+		r.openOutage(r.currentStep(), r.foundCause(OutageFoundEmpty), proxy, now, true)
 	default:
 		// Registered but not AVAILABLE, and rdsbg did not empty it: an
 		// outage all the same, from this read on.
-		r.openOutage(r.currentStep(), OutageUnavailable, proxy, now)
+		r.openOutage(r.currentStep(), r.foundCause(OutageUnavailable), proxy, now, true)
 	}
 	p.state.Target, p.state.Health, p.state.Serves = "", "", ""
 	if len(ts) > 0 {
@@ -296,7 +420,7 @@ func (r *run) closeOutage(proxy string, end time.Time) {
 		return
 	}
 	w := &b.windows[i]
-	if d := end.Sub(w.Start).Milliseconds(); d > w.DurationMS {
+	if d := b.lengthAt(i, end); d > w.DurationMS {
 		w.DurationMS = d
 	}
 	for _, other := range w.Proxies {
@@ -305,9 +429,10 @@ func (r *run) closeOutage(proxy string, end time.Time) {
 		}
 	}
 	w.Open = false
+	w.UnknownMS = min(w.UnknownMS, w.DurationMS)
 	rec := *w
 	_ = r.journal.Append(Record{Kind: RecordOutage, State: "closed", Step: w.Step, Time: end, Outage: &rec,
-		Message: fmt.Sprintf("%s served again after %s (%s)", strings.Join(w.Proxies, ", "), w.Duration().Round(time.Millisecond), w.Cause)})
+		Message: fmt.Sprintf("%s served again after %s (%s)", strings.Join(w.Proxies, ", "), rec.Row().Duration, w.Cause)})
 }
 
 // servingTarget is the entry that stands for the source: the instance
@@ -325,16 +450,25 @@ func servingTarget(ts []awsclient.ProxyTarget) awsclient.ProxyTarget {
 	return ts[0]
 }
 
-// servesOf names what a registered target is: green (a green member),
-// the new primary (after the switchover: it carries the source's name), or
-// blue.
+// servesOf names what a registered target is, by the world view's rules
+// (steps/world) over what AWS last showed: a -green- name is green, a
+// -oldN name the old blue, and the source's name the new primary once AWS
+// says the switchover completed, else blue — never what this process
+// remembers sending (walkthrough U3, U10: "orders-db (blue)" beside
+// SWITCHOVER_COMPLETED).
 func (r *run) servesOf(id string) string {
 	for _, g := range r.names.green {
 		if strings.EqualFold(g, id) {
 			return ServesGreen
 		}
 	}
-	if len(r.names.oldBlue) > 0 || len(r.names.renames) > 0 {
+	src := r.plan.Source.ID
+	switch {
+	case world.IsOldBlueName(src, id):
+		return ServesOldBlue
+	case world.IsGreenName(id):
+		return ServesGreen
+	case r.switchedNow():
 		return ServesNewPrimary
 	}
 	return ServesBlue
@@ -362,7 +496,11 @@ func (r *run) emitTraffic() {
 		} else {
 			fmt.Fprintf(&key, "%s|%s|%s|%s|-;", s.Proxy, s.Target, s.Serves, s.Health)
 		}
-		s.Clients = r.e.watcher().clientsOf(reg.Proxy)
+		if s.EmptySince == nil {
+			// A count of clients only while the proxy serves, and only
+			// with the minute CloudWatch measured it (issue 21).
+			s.Clients, s.ClientsAt = r.e.watcher().clientsOf(reg.Proxy)
+		}
 		t.Proxies = append(t.Proxies, s)
 	}
 	if len(t.Proxies) == 0 || key.String() == b.last {
@@ -395,10 +533,19 @@ func (p ProxyServing) String() string {
 	if p.EmptySince != nil {
 		s += " since " + p.EmptySince.UTC().Format("15:04:05")
 	}
-	if p.Clients != nil {
-		s += fmt.Sprintf(", %.0f clients", *p.Clients)
+	if p.Clients != nil && p.EmptySince == nil {
+		s += ", " + ClientsWords(*p.Clients, p.ClientsAt)
 	}
 	return s
+}
+
+// ClientsWords is a client count with the moment CloudWatch measured it:
+// a count without its age would read as "connected now" (issue 21).
+func ClientsWords(n float64, at *time.Time) string {
+	if at == nil {
+		return fmt.Sprintf("%.0f clients", n)
+	}
+	return fmt.Sprintf("%.0f clients in the minute to %s", n, at.UTC().Format("15:04"))
 }
 
 func healthWord(s string) string {
@@ -408,24 +555,25 @@ func healthWord(s string) string {
 	return s
 }
 
-// clientsOf is the proxy's latest ClientConnections, nil when metrics are
-// off or have no point yet.
-func (w *MetricsWatcher) clientsOf(proxy string) *float64 {
+// clientsOf is the proxy's latest ClientConnections and the end of the
+// minute it measures; nil when metrics are off or have no point yet.
+func (w *MetricsWatcher) clientsOf(proxy string) (*float64, *time.Time) {
 	if w == nil {
-		return nil
+		return nil, nil
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.last == nil {
-		return nil
+		return nil, nil
 	}
 	for _, l := range w.last.Lines {
 		if l.Metric == awsclient.MetricClientConnections && l.Subject == proxy && len(l.Points) > 0 {
 			v := l.Last
-			return &v
+			at := l.Points[len(l.Points)-1].Time.Add(w.last.Period)
+			return &v, &at
 		}
 	}
-	return nil
+	return nil, nil
 }
 
 // outageSummary is the windows for run-finished: open ones measured to
@@ -461,7 +609,11 @@ func (r *run) outageSummary() []OutageWindow {
 		}
 		w := b.windows[i] // as closed above, if it was
 		if w.Open {
-			w.DurationMS = max(now.Sub(w.Start).Milliseconds(), w.DurationMS)
+			w.DurationMS = max(b.lengthAt(i, now), w.DurationMS)
+			if since, ok := b.unreadSince(); ok {
+				w.UnknownMS += now.Sub(since).Milliseconds()
+			}
+			w.UnknownMS = min(w.UnknownMS, w.DurationMS)
 		}
 		w.Proxies = slices.Clone(w.Proxies)
 		r.e.probeWindow(&w)
@@ -545,11 +697,32 @@ func foldOutage(ws []OutageWindow, r Record) []OutageWindow {
 }
 
 // restoreOutages takes the windows of the run this execution resumes:
-// closed ones are reported again at the end, open ones go on.
-func (r *run) restoreOutages(ws []OutageWindow) {
+// closed ones are reported again at the end, open ones go on. A journal of
+// an older rdsbg kept the critical section's open window as a proxyless
+// record only: it becomes the section's window here. A journal written by
+// a clock ahead of this one (another host, NTP stepping back) has its open
+// windows measured on its own clock from here on, assuming no time passed
+// between its last record and now: a lower bound, never 0 s (case T1).
+func (r *run) restoreOutages(j JournalState) (ahead bool) {
 	b := &r.outages
+	now := r.e.cfg.Clock.Now()
+	ws := j.Outages
+	if at := j.ProxylessAt; at != nil && !slices.ContainsFunc(ws, func(w OutageWindow) bool { return w.Open && w.Cause == OutageCriticalSection }) {
+		var proxies []string
+		for _, reg := range r.proxies {
+			proxies = append(proxies, reg.Proxy)
+		}
+		ws = append(slices.Clone(ws), OutageWindow{Step: StepDetachProxyBlue, Start: *at, Cause: OutageCriticalSection, Open: true, Proxies: proxies})
+	}
+	if last := j.LastRecordAt; last.After(now) {
+		b.clockShift = last.Sub(now)
+	}
 	for _, w := range ws {
 		w.Proxies = slices.Clone(w.Proxies)
+		if w.Open && b.clockShift > 0 {
+			w.AtLeast = true
+			ahead = true
+		}
 		b.windows = append(b.windows, w)
 		if !w.Open {
 			continue
@@ -559,6 +732,8 @@ func (r *run) restoreOutages(ws []OutageWindow) {
 			b.watch(p).emptySince = &start
 		}
 	}
+	b.carried = len(b.windows)
+	return ahead
 }
 
 // outageMarkers re-records the windows after a resume's run-started
@@ -577,9 +752,69 @@ func (r *run) outageMarkers() []Record {
 	return out
 }
 
-// OutageLines is every window and the total, each line after sep: the
-// closing note of text and plain output and `rdsbg status`.
-func OutageLines(ws []OutageWindow, totalMS int64, sep string) string {
+// The outage windows in words: one line model (OutageRow) that every
+// layout reads — the log and plain lines here, the wizard's styled table
+// (ui/traffic.go) — and one headline (OutageHeadline) with the total of
+// every window and the critical section's share beside it, the figure
+// run-finished, status, the summary and the epilogue all show.
+
+// OutageRow is one window in words.
+type OutageRow struct {
+	Duration string // "5m39s", "at least 57s", "STILL OPEN after 1m02s"
+	Step     StepID
+	Start    string // "15:04:05" (UTC)
+	Proxies  string
+	Cause    string // CauseWords
+	Unknown  string // "2m00s of it unread: AWS could not be read", or ""
+	Apps     string // the probe's view, or ""
+	Open     bool
+}
+
+// Row is the window's line model.
+func (w OutageWindow) Row() OutageRow {
+	row := OutageRow{Step: w.Step, Start: w.Start.UTC().Format("15:04:05"), Proxies: strings.Join(w.Proxies, ", "), Cause: CauseWords(w.Cause), Open: w.Open}
+	dur := FormatDuration(w.Duration())
+	switch {
+	case w.Open && w.DurationMS == 0:
+		row.Duration = "STILL OPEN" // a journal's open record: no end read yet
+	case w.Open:
+		row.Duration = "STILL OPEN after " + dur
+	case w.AtLeast:
+		row.Duration = "at least " + dur
+	default:
+		row.Duration = dur
+	}
+	if w.UnknownMS > 0 {
+		row.Unknown = FormatDuration(time.Duration(w.UnknownMS)*time.Millisecond) + " of it unread: AWS could not be read"
+	}
+	if w.AppDowntimeMS != nil {
+		row.Apps = fmt.Sprintf("applications cut off for about %s (%d of %d SELECT 1 failed)", FormatDuration(time.Duration(*w.AppDowntimeMS)*time.Millisecond), w.ProbeFailed, w.ProbeAttempts)
+	}
+	return row
+}
+
+// Plain is the row as one line of text.
+func (row OutageRow) Plain() string {
+	during := ""
+	if row.Step != "" {
+		during = " during " + string(row.Step)
+	}
+	s := fmt.Sprintf("proxy outage %s%s from %s: %s (%s)", row.Duration, during, row.Start, row.Proxies, row.Cause)
+	if row.Unknown != "" {
+		s += "; " + row.Unknown
+	}
+	if row.Apps != "" {
+		s += "; " + row.Apps
+	}
+	return s
+}
+
+// OutageLine is one window in words.
+func OutageLine(w OutageWindow) string { return w.Row().Plain() }
+
+// OutageLines is every window, each line after sep, then the headline:
+// the closing note of text and plain output and `rdsbg status`.
+func OutageLines(ws []OutageWindow, sep string) string {
 	if len(ws) == 0 {
 		return ""
 	}
@@ -587,27 +822,60 @@ func OutageLines(ws []OutageWindow, totalMS int64, sep string) string {
 	for _, w := range ws {
 		b.WriteString(sep + OutageLine(w))
 	}
-	fmt.Fprintf(&b, "%sproxy outage total %s in %d window(s)", sep, (time.Duration(totalMS) * time.Millisecond).String(), len(ws))
+	b.WriteString(sep + OutageHeadline(ws))
 	return b.String()
 }
 
-// OutageLine is one window in words.
-func OutageLine(w OutageWindow) string {
-	dur := w.Duration().String()
-	if w.Open {
-		dur = "STILL OPEN after " + dur
-		if w.DurationMS == 0 {
-			dur = "STILL OPEN" // a journal's open record: no end read yet
+// CriticalMS is the critical section's share of the windows: what
+// run-finished reports as proxyless_window_ms.
+func CriticalMS(ws []OutageWindow) int64 {
+	var n int64
+	for _, w := range ws {
+		if w.Cause == OutageCriticalSection {
+			n += w.DurationMS
 		}
 	}
-	during := ""
-	if w.Step != "" {
-		during = " during " + string(w.Step)
+	return n
+}
+
+// OutageHeadline is the run's one outage figure: the total of every
+// window, with the critical section's share beside it; "at least" when a
+// window is a lower bound, "still open" while one is.
+func OutageHeadline(ws []OutageWindow) string {
+	if len(ws) == 0 {
+		return "proxy outage: none"
 	}
-	s := fmt.Sprintf("proxy outage %s%s from %s: %s (%s)", dur, during,
-		w.Start.UTC().Format("15:04:05"), strings.Join(w.Proxies, ", "), CauseWords(w.Cause))
-	if w.AppDowntimeMS != nil {
-		s += fmt.Sprintf("; applications cut off for about %s (%d of %d SELECT 1 failed)", (time.Duration(*w.AppDowntimeMS) * time.Millisecond).String(), w.ProbeFailed, w.ProbeAttempts)
+	total := FormatDuration(time.Duration(OutageTotalMS(ws)) * time.Millisecond)
+	atLeast, open := false, false
+	var unknown int64
+	for _, w := range ws {
+		atLeast = atLeast || w.AtLeast
+		open = open || w.Open
+		unknown += w.UnknownMS
+	}
+	if atLeast {
+		total = "at least " + total
+	}
+	s := fmt.Sprintf("proxy outage %s in %d window%s", total, len(ws), plural(len(ws)))
+	var notes []string
+	if slices.ContainsFunc(ws, func(w OutageWindow) bool { return w.Cause == OutageCriticalSection }) {
+		notes = append(notes, "critical section "+FormatDuration(time.Duration(CriticalMS(ws))*time.Millisecond))
+	}
+	if unknown > 0 {
+		notes = append(notes, FormatDuration(time.Duration(unknown)*time.Millisecond)+" of it unread")
+	}
+	if open {
+		notes = append(notes, "STILL OPEN")
+	}
+	if len(notes) > 0 {
+		s += " (" + strings.Join(notes, ", ") + ")"
 	}
 	return s
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
 }

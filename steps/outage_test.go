@@ -2,6 +2,7 @@ package steps
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -97,8 +98,8 @@ func TestDetachRunMeasuresEveryOutageWindow(t *testing.T) {
 	assertWindow(t, f.ProxyOutages[0], StepDetachProxy, OutageDetachBeforeCreate, truth.dereg[0], truth.reg[0], tm, poll)
 	assertWindow(t, f.ProxyOutages[1], StepDetachProxyBlue, OutageCriticalSection, truth.dereg[1], truth.reg[1], tm, poll)
 	crit := f.ProxyOutages[1].DurationMS
-	if d := crit - f.ProxylessWindowMS; d < -1 || d > 1 {
-		t.Errorf("critical-section window %d ms, proxyless_window_ms %d: they measure the same thing", crit, f.ProxylessWindowMS)
+	if f.ProxylessWindowMS != crit {
+		t.Errorf("proxyless_window_ms %d, want the critical section's share of the windows, %d ms", f.ProxylessWindowMS, crit)
 	}
 	if f.ProxyOutageTotalMS != f.ProxyOutages[0].DurationMS+crit {
 		t.Errorf("total %d ms is not the sum of the windows", f.ProxyOutageTotalMS)
@@ -165,13 +166,14 @@ func TestDetachRunMeasuresEveryOutageWindow(t *testing.T) {
 	if n := strings.Count(text.String(), " PROXY orders-proxy "); n != len(traffic) {
 		t.Errorf("--output text printed %d traffic lines for %d proxy-traffic events", n, len(traffic))
 	}
-	for _, want := range []string{"during detach-proxy", "during detach-proxy-blue", "proxy outage total"} {
+	headline := fmt.Sprintf("proxy outage %s in 2 windows (critical section %s)", FormatDuration(time.Duration(f.ProxyOutageTotalMS)*time.Millisecond), FormatDuration(time.Duration(crit)*time.Millisecond))
+	for _, want := range []string{"during detach-proxy", "during detach-proxy-blue", headline} {
 		if !strings.Contains(text.String(), want) {
 			t.Errorf("closing note lacks %q:\n%s", want, text.String())
 		}
 	}
 	rep, err := Status(context.Background(), env.api, env.stateDir, "orders-db")
-	if err != nil || len(rep.Outages) != 2 || !strings.Contains(rep.Text(), "proxy outages:") {
+	if err != nil || len(rep.Outages) != 2 || !strings.Contains(rep.Text(), "outage:     "+headline) {
 		t.Errorf("status: %v, %d windows:\n%s", err, len(rep.Outages), rep.Text())
 	}
 }
@@ -213,8 +215,10 @@ func TestCompensationEndsTheWindowAndResumeCarriesWindowsOver(t *testing.T) {
 	}
 	truth = truthOf(env)
 	assertWindow(t, f2.ProxyOutages[2], StepDetachProxyBlue, OutageCriticalSection, truth.dereg[2], truth.reg[2], tm, poll)
-	if got := f2.ProxyOutages[2].DurationMS; got != f2.ProxylessWindowMS {
-		t.Errorf("resumed critical section %d ms, proxyless_window_ms %d", got, f2.ProxylessWindowMS)
+	// The critical section's share survives the resume: both of its
+	// windows, the failed run's and the resumed one's (D6).
+	if got := f2.ProxyOutages[1].DurationMS + f2.ProxyOutages[2].DurationMS; got != f2.ProxylessWindowMS {
+		t.Errorf("critical sections %d ms, proxyless_window_ms %d", got, f2.ProxylessWindowMS)
 	}
 	if f2.ProxyOutageTotalMS != OutageTotalMS(f2.ProxyOutages) {
 		t.Errorf("total %d", f2.ProxyOutageTotalMS)
@@ -422,5 +426,63 @@ func TestOutageBookStableReadsAndEndOfRun(t *testing.T) {
 	recs, _ := ReadJournal(j.Path())
 	if ws := FoldJournal(recs).Outages; len(ws) != 1 || ws[0].Open || ws[0].DurationMS != got[0].DurationMS {
 		t.Errorf("journal folds to %+v", ws)
+	}
+}
+
+// A period in which the proxy could not be read is unknown, never empty
+// and never 0 s (issue 20): the window says how much of it was unread,
+// and compensation's words say "unknown" where no read showed it empty.
+func TestOutageBookSaysWhatItCouldNotRead(t *testing.T) {
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
+	eng := env.engine(t, Options{Source: "orders-db"})
+	j, err := OpenJournal(JournalPath(env.stateDir, "orders-db"), env.clock.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	r := &run{e: eng, journal: j, proxies: []ProxyRegistration{{Proxy: "p1"}}}
+	healthy := []awsclient.ProxyTarget{{ProxyName: "p1", RdsResourceID: "orders-db", Type: "RDS_INSTANCE", Health: awsclient.TargetHealth{State: "AVAILABLE"}}}
+
+	// Never emptied, never read: not "empty for 0s".
+	r.outageUnread("p1")
+
+	env.clock.Advance(90 * time.Second)
+	if w := r.emptyWords(); !strings.Contains(w, "unknown") || strings.Contains(w, "EMPTY") {
+		t.Errorf("words for an unread proxy: %q", w)
+	}
+	if r.outages.empty() {
+		t.Error("an unread proxy counted as empty")
+	}
+	r.outageRead("p1", healthy)
+	if len(r.outages.windows) != 0 {
+		t.Fatalf("windows %+v for a proxy that was only unread", r.outages.windows)
+	}
+
+	// Emptied by rdsbg, then unread for two minutes inside the window.
+	r.setCurrent(StepDetachProxyBlue)
+	r.outageEmptied("p1")
+	start := env.clock.Now()
+	env.clock.Advance(10 * time.Second)
+	r.outageRead("p1", nil)
+	r.outageUnread("p1")
+	env.clock.Advance(2 * time.Minute)
+	r.outageRead("p1", nil)
+	if w := r.emptyWords(); !strings.Contains(w, "EMPTY for 2m10s") {
+		t.Errorf("words for an emptied proxy: %q", w)
+	}
+	env.clock.Advance(5 * time.Second)
+	for range 3 {
+		r.outageRead("p1", healthy)
+		env.clock.Advance(time.Second)
+	}
+	ws := r.outageSummary()
+	if len(ws) != 1 || ws[0].Open || ws[0].UnknownMS != (2*time.Minute).Milliseconds() || !ws[0].Start.Equal(start) {
+		t.Fatalf("windows %+v: want one closed window with 2m00s unread", ws)
+	}
+	if h := OutageHeadline(ws); !strings.Contains(h, "2m00s of it unread") || !strings.Contains(h, "critical section 2m15s") {
+		t.Errorf("headline %q", h)
+	}
+	if l := OutageLine(ws[0]); !strings.Contains(l, "2m00s of it unread: AWS could not be read") {
+		t.Errorf("line %q", l)
 	}
 }

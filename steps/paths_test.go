@@ -196,25 +196,32 @@ func TestStatusOfAnInterruptedRun(t *testing.T) {
 	assertLegacyEndState(t, env, f)
 }
 
-func TestDeploymentCreatedByHandBetweenPlanAndApplyIsAdopted(t *testing.T) {
+// Someone creates a deployment for the source by hand while the run waits
+// for the create approval: the run does not adopt it (it is not this
+// run's: issue 20) and stops, exit 2, naming it; only the hand-made one
+// exists.
+func TestDeploymentCreatedByHandBetweenPlanAndApplyIsRefused(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSMariaDBNoProxy})
+	var rival string
 	env.approver.onAsk = func(a Approval) {
 		if a.Kind == "step" && a.Step == StepCreateDeployment {
 			d := env.discover(t, "catalog-db")
-			if _, err := env.api.CreateDeployment(context.Background(), awsclient.CreateDeploymentInput{Name: "rdsbg-catalog-db-20261121", SourceARN: d.Source.ARN}); err != nil {
+			dep, err := env.api.CreateDeployment(context.Background(), awsclient.CreateDeploymentInput{Name: "rdsbg-catalog-db-20261121", SourceARN: d.Source.ARN})
+			if err != nil {
 				t.Fatalf("creating the rival deployment: %v", err)
 			}
+			rival = dep.ID
 		}
 	}
 	f, err := env.engine(t, Options{Source: "catalog-db"}).Run(context.Background())
-	if err != nil {
-		t.Fatalf("Run: %v", err)
+	if ExitCode(err) != ExitUsage || f.ExitCode != ExitUsage || rival == "" || !strings.Contains(err.Error(), rival) || !strings.Contains(err.Error(), "not this run's") {
+		t.Fatalf("Run: exit %d %v, want a refusal naming %s", f.ExitCode, err, rival)
 	}
 	if n := env.sim.DeploymentsCreated(); n != 1 {
-		t.Errorf("deployments created %d, want 1", n)
+		t.Errorf("deployments created %d, want the hand-made one only", n)
 	}
-	if f.Outcome != OutcomeDone || f.Renames["catalog-db"] != "catalog-db-old1" {
-		t.Errorf("finished %+v", f)
+	if _, err := env.api.DescribeInstance(context.Background(), "catalog-db-old1"); err == nil {
+		t.Error("the refused run switched over")
 	}
 }
 
@@ -308,9 +315,15 @@ func TestDeploymentDeletedOutsideRdsbgIsNotRecreatedSilently(t *testing.T) {
 		t.Fatal(err)
 	}
 	env.clock.Advance(time.Hour) // the deletion completes
+	// Resume confirms the deployment first (issue 20, X2): gone, so there
+	// is nothing to resume, and it changes nothing.
+	muts := len(env.sim.Mutations())
 	f2, err := env.engine(t, Options{Source: "orders-db"}).Resume(context.Background())
-	if err == nil || f2.ExitCode != ExitStepFailed || !strings.Contains(err.Error(), "no longer exists") {
+	if err == nil || f2.ExitCode != ExitUsage || !strings.Contains(err.Error(), "no longer exists") || !strings.Contains(err.Error(), "Nothing to resume") {
 		t.Fatalf("Resume: exit %d %v", f2.ExitCode, err)
+	}
+	if n := len(env.sim.Mutations()); n != muts {
+		t.Errorf("the resume changed AWS: %+v", env.sim.Mutations()[muts:])
 	}
 	if n := env.sim.DeploymentsCreated(); n != 1 {
 		t.Errorf("deployments created %d, want 1", n)

@@ -95,5 +95,17 @@ func BuildPlan(d Discovery, o Options, upgrade *awsclient.UpgradeTarget, now tim
 	if regime == RegimeDetach {
 		p.ProxylessNote = proxylessNote(o.SwitchoverTimeout, o.maxProxyOutage())
 	}
+	if regime == RegimeNative && o.ProxyMode == ProxyModeAuto {
+		fo := o
+		fo.ProxyMode = ProxyModeDetach
+		if fb, err := BuildPlan(d, fo, upgrade, now); err == nil {
+			p.Fallback = &FallbackPlan{Note: fallbackNote(o.SwitchoverTimeout, o.maxProxyOutage())}
+			for _, s := range fb.Steps {
+				if s.ID != StepPreflight { // done before either plan
+					p.Fallback.Steps = append(p.Fallback.Steps, s)
+				}
+			}
+		}
+	}
 	return p, nil
 }

@@ -329,7 +329,18 @@ func TestRenderGoldens(t *testing.T) {
 					t.Errorf("step %s missing from a rendering", s.ID)
 				}
 			}
-			if strings.Count(md, "```sh") != len(p.Steps) {
+			want := len(p.Steps)
+			if p.Fallback != nil {
+				want += len(p.Fallback.Steps)
+				// Issue 21 item 5 (walkthrough D4): a change ticket never
+				// says "no outage" where one may come.
+				for _, out := range []string{text, md} {
+					if !strings.Contains(out, "If AWS refuses the native regime") || !strings.Contains(out, "+2 proxy outage windows") || !strings.Contains(out, "deregister-db-proxy-targets") {
+						t.Errorf("the native plan in auto mode does not show the fallback's outage and steps")
+					}
+				}
+			}
+			if strings.Count(md, "```sh") != want {
 				t.Errorf("every step needs one sh block")
 			}
 			// Operator text names public sources or none: the team's own

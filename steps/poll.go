@@ -200,6 +200,12 @@ func (e *Engine) wait(ctx context.Context, spec waitSpec) error {
 	}
 	for {
 		polls++
+		if e.heartbeat != nil {
+			// The run's lease and the proxies' watch (reconcile.go).
+			if err := e.heartbeat(ctx); err != nil {
+				return err
+			}
+		}
 		done, prog, err := spec.poll(ctx)
 		if ctx.Err() != nil {
 			return ctx.Err()

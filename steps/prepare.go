@@ -2,6 +2,8 @@ package steps
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/rdsbg/rdsbg/awsclient"
@@ -73,7 +75,7 @@ func Prepare(ctx context.Context, api awsclient.API, opts Options, now func() ti
 // plan is built even when preflight blocks, so that `plan` can show both;
 // its error is then returned with the checks filled in.
 func PrepareFor(ctx context.Context, api awsclient.API, d Discovery, opts Options, now func() time.Time, checks PreflightChoice) (Prepared, error) {
-	p := Prepared{Discovery: d, Options: opts.WithDefaultsAt(now()), Stage: StageUpgrade}
+	p := Prepared{Discovery: d, Options: withFreeDefaultName(d, opts.WithDefaultsAt(now()), now()), Stage: StageUpgrade}
 	upgrade, err := ResolveUpgrade(ctx, api, d, p.Options)
 	if err != nil {
 		return p, err
@@ -86,4 +88,39 @@ func PrepareFor(ctx context.Context, api awsclient.API, d Discovery, opts Option
 	p.Stage = StagePlan
 	p.Plan, err = BuildPlan(d, p.Options, upgrade, now())
 	return p, err
+}
+
+// withFreeDefaultName: when the deployment name is rdsbg's default and
+// another deployment of the account already carries it (names are unique
+// per account and Region; a second run the same day), the first free of
+// <name>-2, <name>-3, …, so that preflight's "valid and free" is true when
+// it is said (issue 20). A name the operator chose, or the source's own
+// live deployment's (a resume, an adoption), is kept.
+func withFreeDefaultName(d Discovery, o Options, now time.Time) Options {
+	def := DefaultDeploymentName(o.Source, now)
+	if !strings.EqualFold(o.DeploymentName, def) {
+		return o
+	}
+	for _, dep := range d.Deployments {
+		if dep.Status != "DELETING" && strings.EqualFold(dep.Name, def) {
+			return o // the source's own: adopted or resumed, never renamed
+		}
+	}
+	taken := func(name string) bool {
+		for _, n := range d.DeploymentNames {
+			if strings.EqualFold(n, name) {
+				return true
+			}
+		}
+		return false
+	}
+	for n := 2; taken(o.DeploymentName); n++ {
+		suffix := fmt.Sprintf("-%d", n)
+		base := def
+		if len(base)+len(suffix) > maxDeploymentName {
+			base = strings.TrimRight(base[:maxDeploymentName-len(suffix)], "-")
+		}
+		o.DeploymentName = base + suffix
+	}
+	return o
 }

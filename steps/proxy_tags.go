@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/steps/world"
 )
 
 // AWS holds the truth (design.md §5): before rdsbg empties a proxy it tags
@@ -18,76 +20,27 @@ import (
 // machine never loses a proxy. The formats are documented in
 // docs/events.md ("Tags rdsbg keeps in AWS").
 
-// Tag keys. None begins with "aws:" or "rds:" (reserved by AWS).
+// Tag keys and formats live with the world view (world/tags.go), which
+// reads them back from AWS.
 const (
-	TagDetached = "rdsbg:detached" // on a proxy rdsbg emptied
-	TagSource   = "rdsbg:source"   // on a deployment: the source identifier
-	TagRegime   = "rdsbg:regime"   // on a deployment: none | native | detach
-	TagProxies  = "rdsbg:proxies"  // on a deployment: the proxies of the run, space-separated
-	TagRun      = "rdsbg:run"      // on a deployment: the run id
-	TagFleet    = "rdsbg:fleet"    // on a deployment: the fleet id (runs of `rdsbg fleet run`)
+	TagDetached = world.TagDetached // on a proxy rdsbg emptied
+	TagSource   = world.TagSource   // on a deployment: the source identifier
+	TagRegime   = world.TagRegime   // on a deployment: none | native | detach
+	TagProxies  = world.TagProxies  // on a deployment: the proxies of the run, space-separated
+	TagRun      = world.TagRun      // on a deployment: the run id
+	TagOwner    = world.TagOwner    // on a deployment (and a proxy the run holds empty): the owner lease
+	TagRequest  = world.TagRequest  // on a deployment: the fingerprint of the requested changes
+	TagFleet    = "rdsbg:fleet"     // on a deployment: the fleet id (runs of `rdsbg fleet run`)
 )
 
 // maxTagValue is AWS's limit on a tag value (characters).
-const maxTagValue = 256
+const maxTagValue = world.MaxTagValue
 
-// DetachedTag is the value of rdsbg:detached, e.g.
-//
-//	target=instance:orders-db source=orders-db run=20261121T220000Z at=2026-11-21T22:03:10Z
-//
-// Fields are space-separated key=value pairs: AWS allows only letters,
-// digits, white space and _ . : / = + - @ in tag values.
-type DetachedTag struct {
-	TargetKind string    `json:"target_kind"` // instance | cluster
-	Target     string    `json:"target"`      // the identifier that was deregistered
-	Source     string    `json:"source"`      // the run's source identifier
-	Run        string    `json:"run"`         // the run id (RunID)
-	At         time.Time `json:"at"`          // when the proxy was emptied
-}
+// DetachedTag is the value of rdsbg:detached (world.DetachedTag).
+type DetachedTag = world.DetachedTag
 
-// Value renders the tag value (at most 200 characters for 63-character
-// identifiers, below AWS's 256).
-func (t DetachedTag) Value() string {
-	return fmt.Sprintf("target=%s:%s source=%s run=%s at=%s", t.TargetKind, t.Target, t.Source, t.Run, t.At.UTC().Format(time.RFC3339))
-}
-
-// Ref is the proxy target the tag says was removed.
-func (t DetachedTag) Ref() awsclient.TargetRef {
-	if t.TargetKind == KindCluster {
-		return awsclient.TargetRef{ClusterID: t.Target}
-	}
-	return awsclient.TargetRef{InstanceID: t.Target}
-}
-
-// ParseDetachedTag reads a value written by Value. Unknown fields are
-// ignored (a later version may add some); source and target are required.
-func ParseDetachedTag(v string) (DetachedTag, bool) {
-	var t DetachedTag
-	for _, f := range strings.Fields(v) {
-		k, val, ok := strings.Cut(f, "=")
-		if !ok {
-			continue
-		}
-		switch k {
-		case "target":
-			kind, id, ok := strings.Cut(val, ":")
-			if !ok {
-				kind, id = KindInstance, val
-			}
-			t.TargetKind, t.Target = kind, id
-		case "source":
-			t.Source = val
-		case "run":
-			t.Run = val
-		case "at":
-			t.At, _ = time.Parse(time.RFC3339, val)
-		}
-	}
-	if t.Source == "" || t.Target == "" || (t.TargetKind != KindInstance && t.TargetKind != KindCluster) {
-		return DetachedTag{}, false
-	}
-	return t, true
-}
+// ParseDetachedTag reads a value written by DetachedTag.Value.
+func ParseDetachedTag(v string) (DetachedTag, bool) { return world.ParseDetachedTag(v) }
 
 // DetachedProxy is a proxy that carries rdsbg:detached for the source.
 type DetachedProxy struct {
@@ -97,17 +50,32 @@ type DetachedProxy struct {
 	// Registered: the proxy lists the source again (the tag outlived the
 	// re-registration; the next run removes it).
 	Registered bool `json:"registered"`
+	// FromDeployment: the proxy carries no tag, but rdsbg's deployment for
+	// the source (this id) lists it among the run's proxies.
+	FromDeployment string `json:"from_deployment,omitempty"`
+	// Uncorroborated: the tag agrees with AWS, but no rdsbg deployment of
+	// the source exists to list the proxy: only the operator's explicit
+	// `resume --source --confirm` registers the source with it.
+	Uncorroborated bool `json:"uncorroborated,omitempty"`
 }
 
 // Words says what the tag means, for notices and refusals.
 func (d DetachedProxy) Words() string {
+	if d.FromDeployment != "" {
+		return fmt.Sprintf("proxy %s is listed by deployment %s (rdsbg run %s, tag %s) among the proxies of %s",
+			d.Proxy, d.FromDeployment, d.Tag.Run, TagProxies, d.Tag.Source)
+	}
 	return fmt.Sprintf("proxy %s was emptied by rdsbg run %s at %s (it served %s %s; tag %s)",
 		d.Proxy, d.Tag.Run, d.Tag.At.UTC().Format(time.RFC3339), d.Tag.TargetKind, d.Tag.Target, TagDetached)
 }
 
-// RunID names a run in tags: the time its plan was made, which a resume
-// keeps (the plan comes from the journal).
+// RunID names a run in tags: the plan's run id, which a resume keeps (the
+// plan comes from the journal); for a journal written before run ids, the
+// time its plan was made.
 func RunID(p Plan) string {
+	if p.RunID != "" {
+		return p.RunID
+	}
 	return p.GeneratedAt.UTC().Format("20060102T150405Z")
 }
 
@@ -121,6 +89,34 @@ type proxyTagState struct {
 	// same targets a second time (the pacer admits 11 calls a second there).
 	view   *proxyView
 	viewAt time.Time
+	// last is every proxy's whole target list as last read, and when: a
+	// reconciliation within viewFreshness uses it instead of a new read
+	// (the critical section's calls come back to back).
+	last map[string]targetsRead
+}
+
+type targetsRead struct {
+	at      time.Time
+	targets []awsclient.ProxyTarget
+}
+
+// read keeps a proxy's whole target list.
+func (s *proxyTagState) read(proxy string, ts []awsclient.ProxyTarget, at time.Time) {
+	if s.last == nil {
+		s.last = map[string]targetsRead{}
+	}
+	s.last[proxy] = targetsRead{at: at, targets: ts}
+}
+
+// fresh are the target lists read within viewFreshness of now.
+func (s *proxyTagState) fresh(now time.Time) map[string][]awsclient.ProxyTarget {
+	out := map[string][]awsclient.ProxyTarget{}
+	for p, t := range s.last {
+		if now.Sub(t.at) < viewFreshness {
+			out[p] = t.targets
+		}
+	}
+	return out
 }
 
 // remember keeps a view that viewProxies completed.
@@ -190,9 +186,12 @@ func (r *run) tagDetached(ctx context.Context, reg ProxyRegistration) error {
 		if reg.Target.ClusterID != "" {
 			kind, id = KindCluster, reg.Target.ClusterID
 		}
-		tag := DetachedTag{TargetKind: kind, Target: id, Source: r.plan.Source.ID, Run: RunID(r.plan), At: r.e.cfg.Clock.Now()}
+		now := r.e.cfg.Clock.Now()
+		tag := DetachedTag{TargetKind: kind, Target: id, Source: r.plan.Source.ID, Run: RunID(r.plan), At: now}
 		mctx, cancel := detached(ctx, mutationTimeout)
-		err = r.api.AddTagsToResource(mctx, arn, map[string]string{TagDetached: tag.Value()})
+		// The owner lease beside it: while the proxy is empty another run
+		// sees who holds it (lease.go).
+		err = r.api.AddTagsToResource(mctx, arn, map[string]string{TagDetached: tag.Value(), TagOwner: r.e.lease(RunID(r.plan), now).Value()})
 		cancel()
 	}
 	if err != nil {
@@ -224,9 +223,14 @@ func (r *run) untagServing(ctx context.Context) {
 			continue
 		}
 		arn, err := r.proxyARN(ctx, reg.Proxy)
+		if err == nil && r.claimedByOther(ctx, arn) {
+			// Another live run holds the proxy now: its tags are its own.
+			r.tags.tagged[reg.Proxy] = false
+			continue
+		}
 		if err == nil {
 			mctx, cancel := detached(ctx, mutationTimeout)
-			err = r.api.RemoveTagsFromResource(mctx, arn, TagDetached)
+			err = r.api.RemoveTagsFromResource(mctx, arn, TagDetached, TagOwner)
 			cancel()
 		}
 		if err != nil && !isNotFound(err) {
@@ -235,6 +239,63 @@ func (r *run) untagServing(ctx context.Context) {
 		}
 		r.tags.tagged[reg.Proxy] = false
 	}
+}
+
+// claimedByOther: the proxy's owner lease names another run that is live.
+func (r *run) claimedByOther(ctx context.Context, arn string) bool {
+	tags, err := r.api.ListTagsForResource(ctx, arn)
+	if err != nil {
+		return false
+	}
+	l, ok := world.ParseLease(tags[TagOwner])
+	return ok && l.Run != RunID(r.plan) && r.e.judgeLease(&l, RunID(r.plan), r.e.cfg.Clock.Now()) == leaseLive
+}
+
+// claimProxies is a fresh run's claim on its proxies before it empties
+// them, its first change (issue 20): it refuses a proxy another live run
+// holds, writes its own rdsbg:detached and owner lease, waits claimSettle
+// and reads them back. Of two runs that claimed at the same moment only
+// the last writer reads its own lease back and goes on; the other stops
+// before emptying anything.
+func (r *run) claimProxies(ctx context.Context) error {
+	now := r.e.cfg.Clock.Now()
+	for _, reg := range r.proxies {
+		arn, err := r.proxyARN(ctx, reg.Proxy)
+		if err != nil {
+			return err
+		}
+		tags, err := r.api.ListTagsForResource(ctx, arn)
+		if err != nil {
+			return err
+		}
+		if l, ok := world.ParseLease(tags[TagOwner]); ok && l.Run != RunID(r.plan) {
+			if st := r.e.judgeLease(&l, RunID(r.plan), now); st == leaseLive {
+				return r.heldError("proxy "+reg.Proxy, l, st)
+			}
+		}
+	}
+	for _, reg := range r.proxies {
+		if err := r.tagDetached(ctx, reg); err != nil {
+			return err
+		}
+	}
+	if err := r.e.cfg.Clock.Sleep(ctx, claimSettle); err != nil {
+		return err
+	}
+	for _, reg := range r.proxies {
+		arn, _ := r.proxyARN(ctx, reg.Proxy)
+		tags, err := r.api.ListTagsForResource(ctx, arn)
+		if err != nil {
+			return err
+		}
+		l, ok := world.ParseLease(tags[TagOwner])
+		if ok && !world.SameHolder(l, r.e.lease(RunID(r.plan), now)) {
+			r.tags.tagged[reg.Proxy] = false // its tags are the other run's
+			return &ForeignError{Message: fmt.Sprintf("%s claimed proxy %s at the same moment as this run: that run goes on, and this one stops before emptying anything (it wrote only its claim, which the other run's replaced); rdsbg changed nothing else",
+				l.Holder(), reg.Proxy)}
+		}
+	}
+	return nil
 }
 
 // untagIfServing is finish's safety net: whatever path ended the run, a
@@ -256,6 +317,8 @@ func (r *run) deploymentTags() map[string]string {
 		TagRegime:    string(r.plan.Regime),
 		TagProxies:   proxiesTagValue(r.proxies),
 		TagRun:       RunID(r.plan),
+		TagRequest:   requestFingerprint(r.plan.Options), // ownership.go
+		TagOwner:     r.e.lease(RunID(r.plan), r.e.cfg.Clock.Now()).Value(),
 	}
 	if f := r.plan.Options.Fleet; f != "" {
 		tags[TagFleet] = f
@@ -321,16 +384,16 @@ func detachedRegime(d Discovery) (Regime, string, bool) {
 	return RegimeDetach, fmt.Sprintf("Detach: %s and has no target; this run registers it again and goes on with the detach procedure.", strings.Join(words, "; ")), true
 }
 
-// reconcileDeployment says what a fresh run found in AWS before it adopts
-// anything: detached proxies and a deployment made by rdsbg (or by hand).
-// It refuses a deployment whose tags name another source or regime.
+// reconcileDeployment says what a fresh run found in AWS besides the
+// deployment the gate accepted (ownership.go): proxies rdsbg emptied. It
+// refuses an adopted deployment whose tags name another source or regime.
 func (r *run) reconcileDeployment() error {
 	for _, dp := range r.disc.Detached {
 		if dp.Registered {
 			r.e.notice(StepPreflight, "%s; it lists %s again, so the stale tag is removed at the end of this run", dp.Words(), r.disc.Source.ID)
 			continue
 		}
-		r.e.notice(StepPreflight, "%s and has NO target now: it belongs to this run, which registers it again", dp.Words())
+		r.e.notice(StepPreflight, "%s and has NO target now: this run registers it again", dp.Words())
 	}
 	if r.plan.Deployment == "" {
 		return nil
@@ -346,13 +409,12 @@ func (r *run) reconcileDeployment() error {
 	}
 	src, ok := dep.Tags[TagSource]
 	if !ok {
-		r.e.notice(StepPreflight, "adopting deployment %s (%s, %s): it has this run's name but no %s tag, so it was not created by rdsbg (or by a version before tags)", dep.ID, dep.Name, dep.Status, TagSource)
 		return nil
 	}
 	regime := Regime(dep.Tags[TagRegime])
 	if !strings.EqualFold(src, r.plan.Source.ID) {
-		return &InputError{Input: "--blue-green-deployment-name", ExitCode: ExitUsage, Message: fmt.Sprintf(
-			"deployment %s (%s) is tagged %s=%s, not %s: rdsbg will not adopt it. Pass another --blue-green-deployment-name, or inspect it: aws rds list-tags-for-resource --resource-name %s",
+		return &InputError{Input: "--adopt", ExitCode: ExitUsage, Message: fmt.Sprintf(
+			"deployment %s (%s) is tagged %s=%s, not %s: rdsbg will not adopt it. Inspect it: aws rds list-tags-for-resource --resource-name %s",
 			dep.ID, dep.Name, TagSource, src, r.plan.Source.ID, awsclient.DeploymentARN(r.plan.Source.ARN, dep.ID))}
 	}
 	if regime != "" && regime != r.plan.Regime {
@@ -360,26 +422,7 @@ func (r *run) reconcileDeployment() error {
 			"deployment %s (%s) was created by rdsbg run %s in the %s regime, but this plan is %s (%s): rdsbg will not carry on with it under another procedure. Pass --proxy-mode %s to carry on with it, or undo it with `rdsbg abort --source %s`",
 			dep.ID, dep.Name, dep.Tags[TagRun], regime, r.plan.Regime, r.plan.RegimeReason, regime, r.plan.Source.ID)}
 	}
-	r.e.notice(StepPreflight, "adopting deployment %s (%s, %s), created by rdsbg run %s (regime %s, proxies %s)", dep.ID, dep.Name, dep.Status, dep.Tags[TagRun], regime, dep.Tags[TagProxies])
 	return nil
-}
-
-// taggedDeploymentName is the name of the one live deployment of the
-// source that rdsbg created (rdsbg:source tag), so a run whose journal is
-// lost adopts it instead of being blocked by it (the default name carries
-// the date it was made).
-func taggedDeploymentName(d Discovery) (string, bool) {
-	name := ""
-	for _, dep := range d.Deployments {
-		if dep.Status == "DELETING" || !strings.EqualFold(dep.Tags[TagSource], d.Source.ID) {
-			continue
-		}
-		if name != "" {
-			return "", false
-		}
-		name = dep.Name
-	}
-	return name, name != ""
 }
 
 // proxyStateFromAWS reads where the source's proxies point now, for stops
@@ -478,30 +521,6 @@ func detachedAdvice(source string, empty []DetachedProxy) string {
 	return b.String()
 }
 
-// adoptTaggedName lets a fresh run without --deployment-name find the
-// deployment an earlier rdsbg run made for this source (its journal may be
-// lost): the default name carries the day it was made, so without this the
-// run would be blocked by its own deployment while a proxy waits empty.
-func (r *run) adoptTaggedName(o Options) Options {
-	name, ok := taggedDeploymentName(r.disc)
-	if !ok {
-		return o
-	}
-	if r.e.cfg.Options.DeploymentName == "" && !strings.EqualFold(name, o.DeploymentName) {
-		r.e.notice(StepPreflight, "deployment %s carries %s=%s: this run carries on with it (pass --blue-green-deployment-name to choose otherwise)", name, TagSource, r.disc.Source.ID)
-		o.DeploymentName = name
-	}
-	// In auto mode the deployment's own regime decides: a detach-regime
-	// deployment has blue registered again, which looks native but is not.
-	for _, dep := range r.disc.Deployments {
-		if strings.EqualFold(dep.Name, o.DeploymentName) && o.ProxyMode == ProxyModeAuto && Regime(dep.Tags[TagRegime]) == RegimeDetach {
-			r.e.notice(StepPreflight, "deployment %s was made by rdsbg in the detach regime (%s=%s): this run goes on in that regime", dep.ID, TagRegime, RegimeDetach)
-			o.ProxyMode = ProxyModeDetach
-		}
-	}
-	return o
-}
-
 // emptiedByTag: discovery found a proxy that rdsbg emptied and that still
 // has no target.
 func (r *run) emptiedByTag() bool {
@@ -522,8 +541,16 @@ func (r *run) emptiedByTag() bool {
 func (r *run) restoreWithoutJournal(ctx context.Context) (Finished, error) {
 	now := r.e.cfg.Clock.Now()
 	opts := r.e.cfg.Options.WithDefaultsAt(now)
-	r.plan = Plan{Source: r.disc.Source, Options: opts, Proxies: r.disc.Proxies, Regime: RegimeDetach, GeneratedAt: now.UTC()}
-	r.proxies = r.disc.Proxies
+	proxies := r.disc.Proxies
+	for _, dp := range r.disc.Detached {
+		if dp.Uncorroborated && !dp.Registered {
+			// On the operator's --source and --confirm only (the approval
+			// below names it).
+			proxies = append(proxies, ProxyRegistration{Proxy: dp.Proxy, TargetGroup: "default", Target: r.disc.Source.Target()})
+		}
+	}
+	r.plan = Plan{Source: r.disc.Source, Options: opts, Proxies: proxies, Regime: RegimeDetach, GeneratedAt: now.UTC()}
+	r.proxies = proxies
 	var dep *awsclient.Deployment
 	for i, d := range r.disc.Deployments {
 		if d.Status != "DELETING" {
@@ -538,6 +565,15 @@ func (r *run) restoreWithoutJournal(ctx context.Context) (Finished, error) {
 		if !dp.Registered {
 			found = append(found, dp.Words())
 		}
+	}
+	// rdsbg did not journal this emptying itself: a tag (or a deployment's
+	// list) authorizes nothing alone, so the operator's typed word does
+	// (--source and --confirm headless), after seeing exactly what happens.
+	text := fmt.Sprintf("No journal of a run for %s is in %s, but AWS shows: %s, with NO target. rdsbg did not record this itself, so only your word authorizes it: register %s with %s again (RegisterDBProxyTargets; the new primary if the switchover happened) and wait until it is AVAILABLE. Type %s to register it.",
+		r.disc.Source.ID, r.e.cfg.StateDir, strings.Join(found, "; "), r.disc.Source.ID, proxyNames(r.proxies), r.disc.Source.ID)
+	if err := r.ask(ctx, Approval{Kind: "restore-from-tag", Title: fmt.Sprintf("Register %s with %s again, on the word of AWS's tags?", r.disc.Source.ID, proxyNames(r.proxies)),
+		Text: text, Severity: SeveritySevere, Confirm: r.disc.Source.ID, CLI: r.restoreCommands()}); err != nil {
+		return r.e.finishEarly(outcomeOf(err), err, ProxyEmpty)
 	}
 	r.e.emit(Event{Type: EventRunStarted, Message: fmt.Sprintf("resuming %s without a journal: %s", r.disc.Source.ID, strings.Join(found, "; "))})
 	_ = r.journal.Append(Record{Kind: RecordCompensation, Source: r.disc.Source.ID, DeploymentID: r.dep.id, Message: "no journal; restoring from the tags in AWS: " + strings.Join(found, "; ")})
@@ -558,7 +594,8 @@ func (r *run) restoreWithoutJournal(ctx context.Context) (Finished, error) {
 
 // liveStatus is `rdsbg status --source S` when this state directory has no
 // journal for S (lost, unreadable, or kept on another machine): the report
-// comes from AWS alone, with every proxy rdsbg emptied found by its tag.
+// comes from AWS alone, the world view (status.go), with every proxy rdsbg
+// emptied found by its tag or by its deployment's list of proxies.
 func liveStatus(ctx context.Context, api awsclient.API, source, path string, journalErr error) (StatusReport, error) {
 	d, err := Discover(ctx, api, source)
 	if err != nil {
@@ -566,16 +603,8 @@ func liveStatus(ctx context.Context, api awsclient.API, source, path string, jou
 	}
 	rep := StatusReport{Source: d.Source.ID, JournalPath: path, Detached: d.Detached}
 	rep.Warnings = append(rep.Warnings, fmt.Sprintf("no journal for %s at %s (%v): this report is read from AWS alone", d.Source.ID, path, journalErr))
-	if dep, ok := func() (awsclient.Deployment, bool) {
-		for _, dep := range d.Deployments {
-			if dep.Status != "DELETING" {
-				return dep, true
-			}
-		}
-		return awsclient.Deployment{}, false
-	}(); ok {
-		rep.DeploymentID = dep.ID
-		rep.Deployment = &dep
+	rep.Warnings = append(rep.Warnings, d.Untrusted...)
+	if dep := d.rdsbgDeployment(); dep != nil {
 		if r := Regime(dep.Tags[TagRegime]); r != "" {
 			rep.Regime = r
 		}
@@ -583,32 +612,23 @@ func liveStatus(ctx context.Context, api awsclient.API, source, path string, jou
 			rep.Warnings = append(rep.Warnings, fmt.Sprintf("deployment %s was created by rdsbg run %s (proxies %s)", dep.ID, run, dep.Tags[TagProxies]))
 		}
 	}
-	rep.ProxyState = ProxyNotUsed
-	registered := 0
-	for _, reg := range d.Proxies {
-		for _, t := range reg.Targets {
-			t.ProxyName = reg.Proxy
-			rep.ProxyTargets = append(rep.ProxyTargets, t)
-		}
-		if len(reg.Targets) > 0 {
-			registered++
-		}
-	}
 	for _, dp := range d.Detached {
 		if !dp.Registered {
 			rep.Unfinished = true
-			rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s and has NO target: `rdsbg resume --source %s` registers it again, `rdsbg abort --source %s` undoes the run", dp.Words(), d.Source.ID, d.Source.ID))
+			rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s and has NO target: `rdsbg resume --source %s --confirm %s` registers it again, `rdsbg abort --source %s` undoes the run", dp.Words(), d.Source.ID, d.Source.ID, d.Source.ID))
 		}
 	}
-	switch {
-	case len(d.Proxies) == 0:
-	case registered < len(d.Proxies):
-		rep.ProxyState = ProxyEmpty
-	case switchedOver(rep.Deployment):
-		rep.ProxyState = ProxyOnNewPrimary
-	default:
-		rep.ProxyState = ProxyOnBlue
+	src := d.Source
+	src.ResourceID = "" // blue's id is history, which no journal here keeps
+	proxies := d.Proxies
+	for _, dp := range d.Detached {
+		if dp.Uncorroborated && !dp.Registered {
+			// Reported as AWS shows it (empty), though no run acts on it
+			// without the operator's word.
+			proxies = append(proxies, ProxyRegistration{Proxy: dp.Proxy, TargetGroup: "default", Target: d.Source.Target()})
+		}
 	}
+	rep.live(ctx, api, src, proxies, JournalState{}, filepath.Dir(path), path)
 	return rep, nil
 }
 

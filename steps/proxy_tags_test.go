@@ -121,8 +121,10 @@ func TestLostJournalWhileDetachedStatusReportsTheProxy(t *testing.T) {
 func TestLostJournalWhileDetachedRunFindsAndRestoresTheProxy(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
 	dep := killWhileDetached(t, env)
-	// auto mode, no --deployment-name: everything must come from AWS.
-	f, err := env.engine(t, Options{Source: "orders-db", TargetEngineVersion: "16.4", Cleanup: CleanupDeployment}).Run(context.Background())
+	// auto mode, no --deployment-name: everything must come from AWS. The
+	// deployment is another run's (the lost one): --adopt names it, and
+	// --take-over its lease, which that run never released (issue 20).
+	f, err := env.engineCfg(t, Options{Source: "orders-db", TargetEngineVersion: "16.4", Cleanup: CleanupDeployment}, func(c *Config) { c.Adopt, c.TakeOver = dep.ID, true }).Run(context.Background())
 	if err != nil {
 		t.Fatalf("run after the journal was lost: %v", err)
 	}
@@ -160,7 +162,12 @@ func TestLostJournalWhileDetachedRunFindsAndRestoresTheProxy(t *testing.T) {
 func TestLostJournalWhileDetachedAbortRestoresTheProxy(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
 	killWhileDetached(t, env)
-	f, err := env.engine(t, Options{Source: "orders-db"}).Abort(context.Background())
+	// The lost run never released its lease: abort refuses, then takes it
+	// over with --take-over.
+	if f, err := env.engine(t, Options{Source: "orders-db"}).Abort(context.Background()); ExitCode(err) != ExitUsage || !strings.Contains(err.Error(), "--take-over") {
+		t.Fatalf("abort without --take-over: %+v %v", f, err)
+	}
+	f, err := env.engineCfg(t, Options{Source: "orders-db"}, func(c *Config) { c.TakeOver = true }).Abort(context.Background())
 	if err != nil || f.Outcome != OutcomeRolledBack || f.ProxyState != ProxyOnBlue {
 		t.Fatalf("abort: %+v %v", f, err)
 	}
@@ -416,9 +423,10 @@ func TestRunRefusesADeploymentTaggedForAnotherRegime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	env.clock.Advance(time.Minute) // green exists: its settings are compared with the request
 	before := len(env.sim.Mutations())
 	// The operator asks for native; the deployment says detach.
-	f, err := env.engine(t, Options{Source: "shop-db", ProxyMode: ProxyModeNative}).Run(ctx)
+	f, err := env.engineCfg(t, Options{Source: "shop-db", ProxyMode: ProxyModeNative}, func(c *Config) { c.Adopt = dep.ID }).Run(ctx)
 	if ExitCode(err) != ExitUsage || f.ExitCode != ExitUsage {
 		t.Fatalf("run: %+v %v, want exit 2", f, err)
 	}
@@ -443,7 +451,11 @@ func TestLostJournalAfterReattachFollowsTheDeploymentsRegime(t *testing.T) {
 	}
 	env.stateDir = t.TempDir()
 	env.clock.Advance(26 * time.Hour)
-	f, err := env.engine(t, Options{Source: "orders-db", TargetEngineVersion: "16.4", Cleanup: CleanupDeployment}).Run(context.Background())
+	deps, err := env.api.ListDeployments(context.Background(), "")
+	if err != nil || len(deps) != 1 {
+		t.Fatalf("deployments: %+v %v", deps, err)
+	}
+	f, err := env.engineCfg(t, Options{Source: "orders-db", TargetEngineVersion: "16.4", Cleanup: CleanupDeployment}, func(c *Config) { c.Adopt, c.TakeOver = deps[0].ID, true }).Run(context.Background())
 	if err != nil {
 		t.Fatalf("run: %v", err)
 	}

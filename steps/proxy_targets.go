@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/steps/world"
 )
 
 // mutationTimeout bounds one mutating call sent with a context detached
@@ -23,14 +24,27 @@ func detached(ctx context.Context, limit time.Duration) (context.Context, contex
 func (r *run) sourceTargets(ctx context.Context, proxy string) ([]awsclient.ProxyTarget, error) {
 	ts, err := r.api.DescribeProxyTargets(ctx, proxy)
 	if err != nil {
+		r.outageUnread(proxy) // outage.go: unknown from here, never "empty"
 		return nil, err
 	}
+	r.tags.read(proxy, ts, r.e.cfg.Clock.Now())
 	out := targetsOf(ts, r.plan.Source)
 	for i := range out {
 		out[i].ProxyName = proxy
 	}
 	r.outageRead(proxy, out) // outage.go: windows and the live traffic line
 	return out, nil
+}
+
+// sourceTargetsNow is sourceTargets, answered from the world the step just
+// read for its reconciliation when there is one (reconcile.go).
+func (r *run) sourceTargetsNow(ctx context.Context, proxy string) ([]awsclient.ProxyTarget, error) {
+	if w := r.snap; w != nil {
+		if p := w.Proxy(proxy); p != nil && p.Known() && !p.Gone {
+			return sourceEntries(*p, r.plan.Source), nil // readWorld fed the outage book
+		}
+	}
+	return r.sourceTargets(ctx, proxy)
 }
 
 // proxyView is the source's entries on every original proxy.
@@ -47,7 +61,7 @@ func (v proxyView) healthyAll(n int) bool { return v.healthy == n }
 func (r *run) viewProxies(ctx context.Context) (v proxyView, err error) {
 	defer func() { r.tags.remember(v, err, r.e.cfg.Clock.Now()) }()
 	for _, reg := range r.proxies {
-		ts, err := r.sourceTargets(ctx, reg.Proxy)
+		ts, err := r.sourceTargetsNow(ctx, reg.Proxy)
 		if err != nil {
 			return v, err
 		}
@@ -59,7 +73,6 @@ func (r *run) viewProxies(ctx context.Context) (v proxyView, err error) {
 			}
 		}
 	}
-	r.noteProxyView(v)
 	return v, nil
 }
 
@@ -80,7 +93,7 @@ func refusal(err error) bool {
 		return false
 	}
 	switch awsclient.Classify(err) {
-	case awsclient.KindThrottled, awsclient.KindNotFound, awsclient.KindAccessDenied:
+	case awsclient.KindThrottled, awsclient.KindNotFound, awsclient.KindAccessDenied, awsclient.KindCredentials:
 		return false
 	}
 	if info, ok := awsclient.Inspect(err); ok && info.HTTPStatus >= 500 {
@@ -91,8 +104,9 @@ func refusal(err error) bool {
 }
 
 // deregisterAll removes the source from every original proxy that still
-// has it. It opens the proxy-less window when asked to measure it.
-func (r *run) deregisterAll(ctx context.Context, measure bool) error {
+// has it; the outage book opens a window at each response, its cause named
+// by the step (outage.go).
+func (r *run) deregisterAll(ctx context.Context) error {
 	for _, reg := range r.proxies {
 		ts, err := r.targetsToDetach(ctx, reg.Proxy)
 		if err != nil {
@@ -110,12 +124,7 @@ func (r *run) deregisterAll(ctx context.Context, measure bool) error {
 		if err != nil && awsclient.Classify(err) != awsclient.KindNotFound {
 			return fmt.Errorf("deregister %s from proxy %s: %w", reg.Target.ID(), reg.Proxy, err)
 		}
-		now := r.e.cfg.Clock.Now()
-		opened := r.proxyless.emptied(now, measure)
 		r.outageEmptied(reg.Proxy) // outage.go: the window opens at this response
-		if opened {
-			_ = r.journal.Append(Record{Kind: RecordProxyless, State: "open", Time: now})
-		}
 	}
 	return nil
 }
@@ -132,10 +141,15 @@ func (r *run) registerAll(ctx context.Context) error {
 			continue
 		}
 		mctx, cancel := detached(ctx, mutationTimeout)
-		_, err = r.api.RegisterTargets(mctx, reg.Proxy, reg.Target)
+		created, err := r.api.RegisterTargets(mctx, reg.Proxy, reg.Target)
 		cancel()
 		if err != nil && awsclient.Classify(err) != awsclient.KindAlreadyExists {
 			return fmt.Errorf("register %s with proxy %s: %w", reg.Target.ID(), reg.Proxy, err)
+		}
+		if err == nil && len(created) > 0 {
+			// AWS's answer shows the target registered: the last word on
+			// this proxy until the next read (compensate.go speaks from it).
+			r.tags.read(reg.Proxy, created, r.e.cfg.Clock.Now())
 		}
 	}
 	return nil
@@ -146,17 +160,28 @@ func (r *run) waitDeregistered(ctx context.Context, step StepID) error {
 	return r.e.wait(ctx, waitSpec{step: step, what: "the proxy targets to be removed", speed: pollFast, limit: r.e.cfg.Poll.ProxyTargetLimit,
 		poll: func(ctx context.Context) (bool, Progress, error) {
 			v, err := r.viewProxies(ctx)
-			return v.none(), Progress{ProxyTargets: v.targets, ProxylessSince: r.proxyless.openSince()}, err
+			return v.none(), Progress{ProxyTargets: v.targets, ProxylessSince: r.outages.criticalSince()}, err
 		}})
 }
 
 // waitHealthy polls until every original proxy shows the source AVAILABLE.
-// The first healthy read closes an open proxy-less window; while it is
-// open, polls come at the critical interval.
+// The outage book ends an open window at the first of the healthy reads
+// (outage.go); while the critical section's is open, polls come at the
+// critical interval. A target that AWS reports failing (UNAVAILABLE for a
+// reason other than the proxy's own scaling) is shown with TargetHealth's
+// reason and description at once, and ends the wait once it has failed
+// for --max-proxy-outage (TargetUnhealthyError): registering again cannot
+// heal it. outageDeadline, when set, ends the wait with a rollback
+// (errOutageRollback) if the proxy does not serve by then
+// (attach-proxy-blue).
 func (r *run) waitHealthy(ctx context.Context, step StepID, what string) error {
+	return r.waitHealthyUntil(ctx, step, what, time.Time{})
+}
+
+func (r *run) waitHealthyUntil(ctx context.Context, step StepID, what string, outageDeadline time.Time) error {
 	n := len(r.proxies)
 	speed := pollFast
-	if r.proxyless.openSince() != nil {
+	if r.outages.criticalSince() != nil {
 		speed = pollCritical
 	}
 	spec := waitSpec{step: step, what: what, speed: speed, reads: n, limit: r.e.cfg.Poll.ProxyTargetLimit, stable: r.e.cfg.Poll.StableReads,
@@ -166,12 +191,20 @@ func (r *run) waitHealthy(ctx context.Context, step StepID, what string) error {
 				return false, Progress{}, err
 			}
 			healthy := v.healthyAll(n)
-			if healthy {
-				r.closeProxyless()
+			// The read that ends the window does not also say the proxy
+			// has no target.
+			prog := Progress{ProxyTargets: v.targets, ProxylessSince: r.outages.criticalSince()}
+			if !healthy {
+				if sick := r.noteTargetHealth(step, v); sick != nil {
+					return false, prog, &fatalError{err: sick}
+				}
+				if words := failingWords(v.targets); words != "" {
+					prog.Waiting = what + ": " + words
+				}
+				if !outageDeadline.IsZero() && !r.e.cfg.Clock.Now().Before(outageDeadline) {
+					return false, prog, &fatalError{err: &errOutageRollback{err: errors.New(orNone(failingWords(v.targets))), limit: r.plan.Options.maxProxyOutage(), proxy: proxyNames(r.proxies), notServing: true}}
+				}
 			}
-			// After the close: the read that ends the window does not
-			// also say the proxy has no target.
-			prog := Progress{ProxyTargets: v.targets, ProxylessSince: r.proxyless.openSince()}
 			return healthy, prog, nil
 		}}
 	r.paceHealthWait(&spec) // when the reads come: critical_pace.go
@@ -182,19 +215,14 @@ func (r *run) waitHealthy(ctx context.Context, step StepID, what string) error {
 	return err
 }
 
-// closeProxyless ends the measured window at the first healthy read.
-func (r *run) closeProxyless() {
-	now := r.e.cfg.Clock.Now()
-	if r.proxyless.closeAt(now) {
-		_ = r.journal.Append(Record{Kind: RecordProxyless, State: "closed", Time: now, Message: fmt.Sprintf("proxy-less for %s", r.proxyless.window)})
-	}
-}
-
 // registerNewPrimary registers the new primary. Where AWS handles proxies
 // natively it refuses to register a DB that still belongs to a deployment,
 // even after the switchover; the deployment object (never a database) is
 // then deleted first, since the proxy must not stay empty.
 func (r *run) registerNewPrimary(ctx context.Context, step StepID) error {
+	if err := r.deregisterOldBlue(ctx, step); err != nil {
+		return err
+	}
 	err := r.registerAll(ctx)
 	if err == nil || !refusal(err) {
 		return err
@@ -208,6 +236,9 @@ func (r *run) registerNewPrimary(ctx context.Context, step StepID) error {
 		mctx, cancel := detached(ctx, mutationTimeout)
 		_, derr := r.api.DeleteDeployment(mctx, dep.ID, false)
 		cancel()
+		if derr == nil {
+			r.leaseGone() // the lease goes with the deployment (lease.go)
+		}
 		if derr != nil && awsclient.Classify(derr) != awsclient.KindNotFound {
 			return fmt.Errorf("%w; deleting deployment %s to allow it failed: %v", err, dep.ID, derr)
 		}
@@ -218,12 +249,112 @@ func (r *run) registerNewPrimary(ctx context.Context, step StepID) error {
 	return r.registerAll(ctx)
 }
 
-// noteProxyView keeps the run's notion of "a proxy is empty" in step
-// with what AWS showed: any original proxy without the source.
-func (r *run) noteProxyView(v proxyView) {
-	n := len(r.proxies)
-	if n == 0 {
-		return
+// TargetUnhealthyError: production is registered with a proxy, and AWS has
+// reported the target failing (TargetHealth UNAVAILABLE for a reason other
+// than the proxy's own scaling) for longer than --max-proxy-outage.
+type TargetUnhealthyError struct {
+	Proxy  string
+	Target string
+	Health awsclient.TargetHealth
+	Since  time.Time
+	For    time.Duration
+}
+
+func (e *TargetUnhealthyError) Error() string {
+	return fmt.Sprintf("proxy %s has %s registered but AWS has reported it not AVAILABLE for %s (since %s): TargetHealth %s. Registering it again cannot fix that: check the proxy's secret in Secrets Manager, its IAM role and the security groups between the proxy and the database, then `aws rds describe-db-proxy-targets --db-proxy-name %s`",
+		e.Proxy, e.Target, e.For.Round(time.Second), e.Since.UTC().Format(time.RFC3339), world.HealthWords(e.Health), e.Proxy)
+}
+
+// failingTarget is the first of the source's entries AWS reports failing
+// (not AVAILABLE, not on its way there).
+func failingTarget(ts []awsclient.ProxyTarget) (awsclient.ProxyTarget, bool) {
+	for _, t := range ts {
+		h := t.Health
+		if h.State == "AVAILABLE" || h.State == "REGISTERING" || (h.State == "UNAVAILABLE" && h.Reason == "PENDING_PROXY_CAPACITY") {
+			continue
+		}
+		return t, true
 	}
-	r.proxyless.seen(v.registered < n, v.healthyAll(n), r.prior.ProxylessAt, r.e.cfg.Clock.Now())
+	return awsclient.ProxyTarget{}, false
+}
+
+// failingWords names the failing entry with TargetHealth's reason and
+// description, "" when none fails.
+func failingWords(ts []awsclient.ProxyTarget) string {
+	t, ok := failingTarget(ts)
+	if !ok {
+		return ""
+	}
+	return fmt.Sprintf("%s on %s is %s", t.RdsResourceID, t.ProxyName, world.HealthWords(t.Health))
+}
+
+// noteTargetHealth keeps since when each proxy's target has been failing,
+// across the run's waits, says so at once the first time, and returns a
+// TargetUnhealthyError once it has failed for --max-proxy-outage.
+func (r *run) noteTargetHealth(step StepID, v proxyView) error {
+	now := r.e.cfg.Clock.Now()
+	failing := map[string]awsclient.ProxyTarget{}
+	for _, t := range v.targets {
+		if f, ok := failingTarget([]awsclient.ProxyTarget{t}); ok {
+			if _, seen := failing[t.ProxyName]; !seen {
+				failing[t.ProxyName] = f
+			}
+		}
+	}
+	if r.unhealthy == nil {
+		r.unhealthy = map[string]time.Time{}
+	}
+	for _, reg := range r.proxies {
+		t, bad := failing[reg.Proxy]
+		since, seen := r.unhealthy[reg.Proxy]
+		switch {
+		case !bad:
+			delete(r.unhealthy, reg.Proxy)
+		case !seen:
+			r.unhealthy[reg.Proxy] = now
+			r.e.notice(step, "PROXY %s NOT SERVING: %s is registered but %s", reg.Proxy, t.RdsResourceID, world.HealthWords(t.Health))
+		case now.Sub(since) >= r.plan.Options.maxProxyOutage():
+			return &TargetUnhealthyError{Proxy: reg.Proxy, Target: t.RdsResourceID, Health: t.Health, Since: since, For: now.Sub(since)}
+		}
+	}
+	return nil
+}
+
+// deregisterOldBlue takes the old blue (-oldN) off the run's proxies before
+// the new primary is registered: after a switchover made outside rdsbg
+// while blue was registered, the proxy followed the renamed old blue,
+// which is read-only, and a proxy takes one DB target (issue 20, X3).
+// Only what the world view names old blue is deregistered.
+func (r *run) deregisterOldBlue(ctx context.Context, step StepID) error {
+	q := r.worldQuery(false)
+	q.DeploymentID, q.FindDeployment = "", false
+	q.Targets = nil // read now: this deregisters
+	w := world.Read(ctx, r.api, q, r.e.cfg.Clock.Now())
+	if !w.Known() {
+		return &errWorldUnknown{what: w.Unknown, err: w.Err()}
+	}
+	for _, reg := range r.proxies {
+		p := w.Proxy(reg.Proxy)
+		if p == nil || p.Gone {
+			continue
+		}
+		for _, old := range p.Registrations {
+			if old.Role != world.RoleOldBlue {
+				continue
+			}
+			ref := awsclient.TargetRef{InstanceID: old.Resource}
+			if old.Kind == world.KindCluster {
+				ref = awsclient.TargetRef{ClusterID: old.Resource}
+			}
+			r.compensation("proxy %s points at %s, the old blue (read-only since the switchover): deregistering it so that the new primary %s can be registered", reg.Proxy, old.Resource, r.plan.Source.ID)
+			mctx, cancel := detached(ctx, mutationTimeout)
+			err := r.api.DeregisterTargets(mctx, reg.Proxy, ref)
+			cancel()
+			if err != nil && !isNotFound(err) {
+				return fmt.Errorf("deregister the old blue %s from proxy %s: %w", old.Resource, reg.Proxy, err)
+			}
+			r.outageEmptied(reg.Proxy) // outage.go: it served no writes, and now nothing
+		}
+	}
+	return nil
 }

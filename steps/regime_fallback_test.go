@@ -2,6 +2,7 @@ package steps
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -161,8 +162,8 @@ func TestHeadlessRefusedRegistrationRollsBackAtMaxProxyOutage(t *testing.T) {
 		t.Fatal(err)
 	}
 	f, _ := eng.Run(context.Background())
-	if f.Outcome != OutcomeCancelled || f.ProxyState != ProxyOnBlue {
-		t.Fatalf("--yes without --confirm: finished %s proxy %s, want cancelled on blue", f.Outcome, f.ProxyState)
+	if f.Outcome != OutcomeBlocked || f.ExitCode != ExitUsage || f.ProxyState != ProxyOnBlue {
+		t.Fatalf("--yes without --confirm: finished %s (exit %d) proxy %s, want refused before any change (blocked, exit 2) on blue", f.Outcome, f.ExitCode, f.ProxyState)
 	}
 	env.assertNoMutations(t)
 	found := false
@@ -238,5 +239,37 @@ func TestCriticalSectionIsOneApproval(t *testing.T) {
 	}
 	if strings.Contains(joined[j:k], "approval:") {
 		t.Errorf("a prompt inside the critical section: %s", joined[j:k])
+	}
+}
+
+// Walkthrough D13: in CI, `run --until ready --yes` (no --confirm) on a
+// database that refuses the native regime. The fallback to detach needs a
+// severe step; there is no operator to decline it, so the run is refused
+// as bad usage, exit 2, naming --confirm, before any change — never exit 4
+// "cancelled by the operator".
+func TestHeadlessFallbackWithoutConfirmIsRefusedBeforeAnyChange(t *testing.T) {
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
+	f, err := env.engineWith(t, Options{Source: "orders-db"}, HeadlessApprover{Yes: true, Sink: env.events.sink}, UntilReady).Run(context.Background())
+	if f.ExitCode != ExitUsage || ExitCode(err) != ExitUsage || errors.Is(err, ErrDeclined) {
+		t.Fatalf("finished %s exit %d (%v): want exit 2", f.Outcome, f.ExitCode, err)
+	}
+	if f.Outcome != OutcomeBlocked || f.ProxyState != ProxyOnBlue {
+		t.Errorf("finished %s with the proxy %s: want blocked (nothing to resume) on blue", f.Outcome, f.ProxyState)
+	}
+	for _, want := range []string{"a severe step needs --confirm", "--confirm orders-db", "detach-proxy"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("refusal %q lacks %q", err, want)
+		}
+	}
+	fin := env.events.ofType(EventRunFinished)
+	if len(fin) != 1 || strings.Contains(fin[0].Message, "operator") || !strings.Contains(fin[0].Message, "nothing was changed") {
+		t.Errorf("run-finished says %q", fin[0].Message)
+	}
+	// Only blue's rdsbg:source tag went on before the refused creation and
+	// came off again (iam-policy's tag): nothing else changed.
+	for _, m := range env.sim.Mutations() {
+		if m.Operation != "AddTagsToResource" && m.Operation != "RemoveTagsFromResource" {
+			t.Errorf("changed AWS: %+v", m)
+		}
 	}
 }

@@ -218,12 +218,12 @@ func killAndResume(t *testing.T, bin string, sc reliabilityScenario, ref referen
 		t.Fatal(err)
 	}
 	kf.FinalState = want
-	allRecs, err := ReadJournal(journal)
+	allRecs, err := ReadJournal(newestJournal(stateDir, sc.source))
 	if err != nil {
 		t.Fatal(err)
 	}
 	kf.RecordsInRun = len(allRecs)
-	kf.LogicalRecords = len(logicalRecords(journal))
+	kf.LogicalRecords = len(logicalRecords(newestJournal(stateDir, sc.source)))
 
 	// One kill after each logical record but the last (the finish record:
 	// nothing is left to resume), killParallelism at a time.
@@ -426,7 +426,7 @@ func killOnce(bin, base string, sc reliabilityScenario, ref reference, runArgs, 
 		return res, err
 	}
 	res.killed = true
-	recs := logicalRecords(journal)
+	recs := logicalRecords(newestJournal(stateDir, sc.source))
 	if len(recs) > 0 {
 		res.point = recordLabel(recs[len(recs)-1])
 	}

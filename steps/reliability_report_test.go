@@ -215,7 +215,8 @@ func renderReliability(led *ledger, scenarios []reliabilityScenario, refs map[st
 	networkRun.Lock()
 	b.WriteString(renderNetworkSection(networkRun.figs))
 	networkRun.Unlock()
-	w("## Ctrl+C in the wizard\n\n")
+	b.WriteString(worldCasesSection) // world_process_test.go's cases, with their figures
+	w("\n## Ctrl+C in the wizard\n\n")
 	w("`TestCtrlCDuringEachWaitAsksThenLeavesAResumableRun` in `ui/quit_waits_test.go` drives the wizard\n")
 	w("against the simulator and holds the engine inside one poll of each wait (create-deployment,\n")
 	w("attach-proxy-blue, upgrade-green, switchover, attach-proxy-primary, cleanup). Ctrl+C must ask\n")
@@ -242,3 +243,40 @@ func familyOrder(f string) int {
 	}
 	return 99
 }
+
+// worldCasesSection is docs/reliability.md's account of issue 20's process
+// cases (TestProcessWorldCases): what the 2026-12-07 review measured, what
+// the suite measures now.
+const worldCasesSection = `## One world, read from AWS (process level, issue 20)
+
+` + "`" + `TestProcessWorldCases` + "`" + ` in ` + "`" + `steps/world_process_test.go` + "`" + ` reproduces the 18 cases of the
+2026-12-07 hostile review that fell short, and the issue's own done-when cases, with real
+` + "`" + `rdsbg` + "`" + ` processes against a real ` + "`" + `rdsbg sim` + "`" + ` (both ×500, compressed timings, the legacy
+scenario's detach procedure); the test is the second person (an SDK client, and
+` + "`" + `POST /_sim/faults` + "`" + ` for what only AWS does). Each asserts what AWS holds afterwards, the exit
+codes and the outcome words. Three run by default (X3, B3, B7); all 19 with ` + "`" + `RDSBG_LONG=1` + "`" + `
+(about 20 s wall on this machine). Before: the review's figures (AWS timings ×100); now: this
+suite's (compressed timings).
+
+| case | how induced | 2026-12-07 | now |
+|---|---|---|---|
+| C2 | ` + "`" + `ExpiredToken` + "`" + ` on every call from provisioning on, past the 15 min error budget | 27–177 × "restore … empty for 0s" with blue healthy; meaning "lacks an IAM permission" | exit 1, proxy ` + "`" + `blue` + "`" + `; 0 messages call the proxy empty, each says UNKNOWN since the last read and how to refresh (` + "`" + `aws sso login` + "`" + `); meaning names the refresh |
+| C4 | a ` + "`" + `credential_process` + "`" + ` (SSO) profile that fails past the budget, then comes back; ` + "`" + `resume` + "`" + ` | the same false "empty for 0s"; resume done | exit 1 with the proxy on ` + "`" + `blue` + "`" + `, the fresh credentials picked up without a restart; advice names ` + "`" + `aws sso login --profile rel3` + "`" + `; resume exit 0 done |
+| C6 | ` + "`" + `ExpiredToken` + "`" + ` from blue's accepted registration on, then two Ctrl+C | exit 5, ` + "`" + `proxy_state none` + "`" + `, "EMPTY since", "STILL OPEN after 1h53m", a restore command AWS refuses | exit 5, ` + "`" + `proxy_state unknown` + "`" + ` ("UNKNOWN, not empty … no registration is needed"), 0 restore commands; AWS: blue AVAILABLE |
+| O2 | a second operator (other state dir) while the first provisions | adopted and drove the same deployment; ended "nothing was changed" (false) | exit 2 at once naming the first run (pid); no journal, no change; the first done; 1 deployment |
+| O3 | the first paused ` + "`" + `ready` + "`" + ` with 16.4; a second with no upgrade flag | adopted it and switched production to 16.4 unapproved | exit 2 with the settings side by side (16.4 ✗ differs); 0 mutations; production 15.7 until the first resumes, then 16.4 |
+| O4 | the first stalled inside the critical section (SIGSTOP); a second runs | the second redid the section; the first's abort exit 0 "rolled back … deleted" (false) | the second exit 2 naming the stalled pid; with ` + "`" + `--adopt --take-over` + "`" + ` exit 0; the first, woken, says the switchover was made outside it, ` + "`" + `proxy_state new-primary` + "`" + `; its abort exit 2 "switchover has happened" |
+| X2 | the deployment deleted during provisioning, then ` + "`" + `resume` + "`" + ` as advised | resume deregistered production (5 min outage on AWS), exit 1, "continue with resume" | resume exit 2 "Nothing to resume", 0 mutations, proxy on blue; the next ` + "`" + `run` + "`" + ` archives the journal and is done |
+| X3 | a manual switchover while paused ` + "`" + `ready` + "`" + ` | proxy left on ` + "`" + `-old1` + "`" + `; ` + "`" + `status` + "`" + ` "proxy: none"; resume looped 1,913 attempts (16 h 40 min) | ` + "`" + `status` + "`" + `: "switched over outside rdsbg", ` + "`" + `proxy: old-blue` + "`" + `, ` + "`" + `orders-db-old1 (old-blue)` + "`" + `; resume exit 0: the proxy on the new primary alone, nothing on ` + "`" + `-old1` + "`" + ` |
+| X4 | someone deregisters blue during provisioning | unnoticed until ready-check; empty 3 h 10 m | seen by the watch (every 2 min) and registered again at once: 25–28 s measured from the read that saw it; run done |
+| X9 | killed with the proxy empty; tags removed; journal lost | the proxy forgotten, advice in circles | ` + "`" + `status` + "`" + ` finds it through the deployment's ` + "`" + `rdsbg:proxies` + "`" + ` (` + "`" + `proxy: none` + "`" + `); ` + "`" + `resume --source --confirm` + "`" + ` registers blue; ` + "`" + `run --adopt --take-over` + "`" + ` done; 1 deployment |
+| X10 | a forged ` + "`" + `rdsbg:detached` + "`" + ` on another application's emptied proxy | ` + "`" + `resume --yes` + "`" + ` registered orders-db into billing-proxy | ` + "`" + `resume --yes` + "`" + ` exit 2 naming ` + "`" + `--source` + "`" + `, 0 mutations; ` + "`" + `run` + "`" + ` exit 2 (no deployment corroborates it); with orders-db's deployment listing orders-proxy, ` + "`" + `status` + "`" + ` says the tag disagrees and ` + "`" + `resume --source --confirm` + "`" + ` does not touch billing-proxy |
+| X11 | ` + "`" + `DBProxyNotFoundFault` + "`" + ` on every proxy call after the switchover | 60 attempts in 28 min, never said the proxy was gone | exit 1 in bounded time, ` + "`" + `proxy_state gone` + "`" + `, "orders-proxy no longer exists", production named (the new primary) |
+| A4 | blue registered, TargetHealth ` + "`" + `UNAVAILABLE` + "`" + ` (` + "`" + `AUTH_FAILURE` + "`" + `) for good | gave up after 30 min, then compensation for ever; no reason shown | the reason and description shown at once; rolled back at ` + "`" + `--max-proxy-outage` + "`" + ` (4 min here); exit 1, ` + "`" + `proxy_state unhealthy` + "`" + `, AUTH_FAILURE named; deployment deleted; no endless loop |
+| B3 | ESC/OSC 52, a newline with a forged line, U+202E in ` + "`" + `--source` + "`" + ` | echoed raw to stderr | exit 2, quoted with escapes, 0 AWS calls |
+| B7 | a journal copied as ` + "`" + `billing-db` + "`" + `'s with its source edited; ` + "`" + `abort --source billing-db` + "`" + ` | deleted orders-db's deployment and green, exit 0 | exit 2 "names source orders-db" before any AWS call; orders-db's deployment intact |
+| B8 | ` + "`" + `run` + "`" + ` done, then ` + "`" + `run --target-engine-version 16.4` + "`" + ` in the same state dir | 2nd: false refusal; 3rd: proxy empty 30 m 56 s, ` + "`" + `proxyless_window_ms 0` + "`" + ` | 2nd run done: a new deployment (2 ever), 16.4, outages only ` + "`" + `detach-before-create` + "`" + ` and ` + "`" + `critical-section` + "`" + `, the critical window booked (99.7 s); both journals archived |
+| B10 | ` + "`" + `resume` + "`" + ` with an unwritable state dir after a SIGKILL in the critical section | "pass --state-dir", no proxy state, no command | exit 2, ` + "`" + `proxy_state none` + "`" + ` read from AWS, the ` + "`" + `aws rds register-db-proxy-targets` + "`" + ` command, "Do not start a run elsewhere", ` + "`" + `run-finished` + "`" + ` on stdout, no change |
+| T1 | a resume on a clock behind the killed run's journal | the critical window booked 0 s | the critical window booked (2 m 23 s–4 m 42 s), ` + "`" + `proxy_outage_total_ms` + "`" + ` ≥ ` + "`" + `proxyless_window_ms` + "`" + ` |
+| two operators | two ` + "`" + `run` + "`" + `s with different state dirs started together | not refused | exactly one exit 0, the other exit 2 naming it, no change of its own (its claim tag replaced); 1 deployment |
+`

@@ -871,8 +871,10 @@ func TestResumeOfAFinishedRunReportsItsProxyAndLeavesTheJournal(t *testing.T) {
 	if ExitCode(err) != ExitUsage || !strings.Contains(err.Error(), "nothing to resume") {
 		t.Fatalf("exit %d err %v, want 2 nothing to resume", ExitCode(err), err)
 	}
-	if f.ProxyState != ProxyOnNewPrimary || f.Outcome != OutcomeDone {
-		t.Errorf("refused resume reports %s %s, want done %s", f.Outcome, f.ProxyState, ProxyOnNewPrimary)
+	// The refusal did nothing: blocked, exit 2 — never "done (exit 2)"
+	// (walkthrough D11); the message names how the last run ended.
+	if f.ProxyState != ProxyOnNewPrimary || f.Outcome != OutcomeBlocked || !strings.Contains(err.Error(), "finished (done)") {
+		t.Errorf("refused resume reports %s %s (%v), want blocked %s", f.Outcome, f.ProxyState, err, ProxyOnNewPrimary)
 	}
 	if after := len(env.journal(t, "orders-db")); after != before {
 		t.Errorf("a refused resume wrote %d journal records", after-before)
@@ -900,7 +902,7 @@ func TestResumeOnAClockBehindTheJournalNeverReportsANegativeWindow(t *testing.T)
 	}
 	k := 0
 	for i, r := range ref.journal(t, "orders-db") {
-		if r.Kind == RecordProxyless && r.State == "open" {
+		if r.Kind == RecordOutage && r.State == "open" && r.Outage.Cause == OutageCriticalSection {
 			k = i + 1
 			break
 		}
@@ -920,6 +922,16 @@ func TestResumeOnAClockBehindTheJournalNeverReportsANegativeWindow(t *testing.T)
 	}
 	if f.ProxylessWindowMS <= 0 || f.ProxylessWindowMS > int64(time.Hour/time.Millisecond) {
 		t.Errorf("proxy-less window %d ms after a resume on a clock 1 h behind", f.ProxylessWindowMS)
+	}
+	// Case T1: the critical window is never 0 s, is marked a lower bound,
+	// and the total holds it.
+	for _, w := range f.ProxyOutages {
+		if w.Cause == OutageCriticalSection && (w.DurationMS <= 0 || !w.AtLeast) {
+			t.Errorf("critical window %+v: want a lower bound above 0 s", w)
+		}
+	}
+	if f.ProxyOutageTotalMS < f.ProxylessWindowMS || !strings.Contains(OutageHeadline(f.ProxyOutages), "at least") {
+		t.Errorf("total %d ms below the critical share %d ms, or headline %q not a lower bound", f.ProxyOutageTotalMS, f.ProxylessWindowMS, OutageHeadline(f.ProxyOutages))
 	}
 	said := false
 	for _, ev := range env.events.ofType(EventNotice) {

@@ -89,6 +89,15 @@ func RenderText(p Plan) string {
 	if p.ProxylessNote != "" {
 		fmt.Fprintf(&b, "\nProxy-less windows: %s\n", p.ProxylessNote)
 	}
+	if fb := p.Fallback; fb != nil {
+		fmt.Fprintf(&b, "\nIf AWS refuses the native regime: %s\nFallback steps (detach regime), after preflight:\n", fb.Note)
+		for i, s := range fb.Steps {
+			fmt.Fprintf(&b, "%2d. %-20s %s [%s]\n", i+1, s.ID, s.Title, stepMarks(s))
+			for _, c := range s.CLI {
+				fmt.Fprintf(&b, "      $ %s\n", c)
+			}
+		}
+	}
 	b.WriteString("\nThis is a plan: nothing has been changed.\n")
 	return b.String()
 }
@@ -119,6 +128,9 @@ func RenderMarkdown(p Plan) string {
 	if p.ProxylessNote != "" {
 		fmt.Fprintf(&b, "\n> **Proxy-less windows.** %s\n", p.ProxylessNote)
 	}
+	if p.Fallback != nil {
+		fmt.Fprintf(&b, "\n> **Outage if AWS refuses the native regime.** %s The fallback's steps are below, after the native plan's.\n", p.Fallback.Note)
+	}
 	b.WriteString("\n## Steps\n")
 	for i, s := range p.Steps {
 		fmt.Fprintf(&b, "\n### %d. %s (`%s`)\n\n", i+1, s.Title, s.ID)
@@ -131,6 +143,21 @@ func RenderMarkdown(p Plan) string {
 				b.WriteString(c + "\n")
 			}
 			b.WriteString("```\n")
+		}
+	}
+	if fb := p.Fallback; fb != nil {
+		b.WriteString("\n## If AWS refuses the native regime: the detach procedure\n\n" + fb.Note + "\n")
+		for i, s := range fb.Steps {
+			fmt.Fprintf(&b, "\n### Fallback %d. %s (`%s`)\n\n", i+1, s.Title, s.ID)
+			fmt.Fprintf(&b, "- **Severity:** %s\n", stepMarks(s))
+			fmt.Fprintf(&b, "- **Effect:** %s\n", s.Effect)
+			if len(s.CLI) > 0 {
+				b.WriteString("\n```sh\n")
+				for _, c := range s.CLI {
+					b.WriteString(c + "\n")
+				}
+				b.WriteString("```\n")
+			}
 		}
 	}
 	b.WriteString("\n## Rollback\n\n")

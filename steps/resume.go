@@ -21,6 +21,11 @@ func (e *Engine) Resume(ctx context.Context) (Finished, error) {
 		return e.finishEarly(OutcomeFailed, err, "")
 	}
 	defer r.close()
+	if r.prior.Plan == nil {
+		// No journal here: the last run may have ended for good and been
+		// archived (journal.go); it says how it ended.
+		r.prior = r.lastRun()
+	}
 	if !r.prior.Unfinished() && r.emptiedByTag() {
 		return r.restoreWithoutJournal(ctx) // the journal is lost or elsewhere (proxy_tags.go)
 	}
@@ -32,11 +37,29 @@ func (e *Engine) Resume(ctx context.Context) (Finished, error) {
 		// Report the finished run's proxy state (not a default "blue" after
 		// a completed switchover), and leave its journal as it is: a
 		// refused resume is not a run.
-		return e.finishEarly(r.prior.Finished.Outcome, &InputError{Input: "--source", ExitCode: ExitUsage,
+		// Outcome blocked: this refused resume did nothing (not "done,
+		// exit 2": walkthrough D11); the message names the last run's end.
+		return e.finishEarly(OutcomeBlocked, &InputError{Input: "--source", ExitCode: ExitUsage,
 			Message: fmt.Sprintf("the last run for %s finished (%s): nothing to resume", r.disc.Source.ID, r.prior.Finished.Outcome)}, r.proxyStateFromDiscovery())
+	}
+	if err := r.bindJournal(); err != nil {
+		return e.finishEarly(OutcomeFailed, err, r.proxyStateFromDiscovery())
 	}
 	r.restoreFromJournal()
 	e.emit(Event{Type: EventRunStarted, Message: fmt.Sprintf("resuming %s from %s", r.disc.Source.ID, r.journal.Path())})
+	// Nothing is changed before AWS shows the journal's deployment is
+	// there and this run's (reconcile.go).
+	if err := r.gateResume(ctx); err != nil {
+		var fe *fatalError
+		if errors.As(err, &fe) {
+			return r.fail(ctx, err) // the run's proxy is empty: put blue back, then stop
+		}
+		var nothing *NothingToResumeError
+		if errors.As(err, &nothing) {
+			return e.finishEarly(OutcomeFailed, err, nothing.State)
+		}
+		return e.finishEarly(outcomeOf(err), err, r.proxyStateOfWorld())
+	}
 
 	fresh, changed := r.replan(ctx)
 	check := r.plan
@@ -74,13 +97,54 @@ func (e *Engine) Resume(ctx context.Context) (Finished, error) {
 
 // beginJournalled begins the execution that continues (resume) or undoes
 // (abort) a journalled run: the source is --source or the one unfinished
-// journal's, then discovered, locked and its journal opened (begin).
+// journal's, then discovered, locked and its journal opened (begin). A
+// journal whose records name another source is refused before any call.
 func (e *Engine) beginJournalled(ctx context.Context) (*run, error) {
 	source, err := e.resumeSource()
 	if err != nil {
 		return nil, err
 	}
+	if err := checkJournalSource(JournalPath(e.cfg.StateDir, source), source); err != nil {
+		return nil, err
+	}
 	return e.begin(ctx, source)
+}
+
+// checkJournalSource refuses a journal whose run records name a source
+// other than the one it is kept for (a copied or hand-edited journal): it
+// would act on another database's deployment.
+func checkJournalSource(path, source string) error {
+	recs, err := ReadJournal(path)
+	if err != nil {
+		return nil // absent or unreadable: begin says so
+	}
+	want := strings.ToLower(lastField(source))
+	for _, rec := range recs {
+		if rec.Kind != RecordRunStarted {
+			continue
+		}
+		names := []string{rec.Source}
+		if rec.Plan != nil {
+			names = append(names, rec.Plan.Source.ID)
+		}
+		for _, n := range names {
+			if n != "" && strings.ToLower(n) != want {
+				return &InputError{Input: "journal", ExitCode: ExitUsage, Message: fmt.Sprintf("the journal %s names source %s, not %s: a journal belongs to one source, so rdsbg will not act on it (it made no call). Move it aside if it was copied or edited by hand", path, n, lastField(source))}
+			}
+		}
+	}
+	return nil
+}
+
+// bindJournal: the journal's source is the database AWS has under that
+// name now (its ARN), so a resume or abort acts on what the journal
+// describes and nothing else.
+func (r *run) bindJournal() error {
+	p := r.prior.Plan
+	if p == nil || p.Source.ARN == "" || strings.EqualFold(p.Source.ARN, r.disc.Source.ARN) {
+		return nil
+	}
+	return &InputError{Input: "journal", ExitCode: ExitUsage, Message: fmt.Sprintf("the journal %s was written for %s, but --source resolves to %s: rdsbg will not act on it; it changed nothing", r.journal.Path(), p.Source.ARN, r.disc.Source.ARN)}
 }
 
 // resumeSource is --source, or the one unfinished journal.
@@ -125,10 +189,11 @@ func (r *run) restoreFromJournal() {
 		r.dep.id = r.plan.Deployment
 	}
 	r.continueWithoutProxy = j.ContinueWithoutProxy
-	r.restoreOutages(j.Outages)
-	if ahead := r.proxyless.restore(j.ProxylessAt, r.e.cfg.Clock.Now()); ahead != nil {
-		r.e.notice(StepDetachProxyBlue, "the journal's clock is ahead of this machine's (the proxy lost its target at %s): the proxy-less window is measured from this resume, so it is a lower bound",
-			ahead.UTC().Format(time.RFC3339))
+	began := j.RunStarted
+	r.resumedAt = &began
+	if r.restoreOutages(j) { // outage.go
+		r.e.notice(StepDetachProxyBlue, "the journal's clock is ahead of this machine's (its last record is at %s): the outage windows still open are measured on the journal's clock as if no time passed between its last record and this resume, so they are lower bounds",
+			j.LastRecordAt.UTC().Format(time.RFC3339))
 	}
 	r.names.restore(j.Renames, j.OldBlue)
 	r.restoreTasks()
@@ -144,9 +209,6 @@ func (r *run) resumeMarkers() []Record {
 	sort.Slice(out, func(i, k int) bool { return out[i].Step < out[k].Step })
 	if r.dep.id != "" {
 		out = append(out, Record{Kind: RecordDeployment, DeploymentID: r.dep.id})
-	}
-	if since := r.proxyless.openSince(); since != nil {
-		out = append(out, Record{Kind: RecordProxyless, State: "open", Message: "carried over: " + since.UTC().Format("2006-01-02T15:04:05.000Z")})
 	}
 	out = append(out, r.outageMarkers()...)
 	if r.names.known() {

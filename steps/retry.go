@@ -39,7 +39,10 @@ func retryable(ctx context.Context, err error) bool {
 	if errors.Is(err, context.Canceled) {
 		return false
 	}
-	return awsclient.Transient(err)
+	// Refused or missing credentials are retried like a lost connection:
+	// the operator refreshes them and the next call picks them up
+	// (awsclient/credentials.go).
+	return awsclient.Transient(err) || awsclient.Classify(err) == awsclient.KindCredentials
 }
 
 // retryDelay is the jittered backoff before retry number attempt (1-based):
@@ -82,7 +85,7 @@ func (r *run) retry(ctx context.Context, step StepID, what string, fn func(ctx c
 			return err
 		}
 		next := r.retryDelay(attempt)
-		p := Progress{Waiting: what, Elapsed: failing, Polls: attempt, ProxylessSince: r.proxyless.openSince(),
+		p := Progress{Waiting: what, Elapsed: failing, Polls: attempt, ProxylessSince: r.outages.criticalSince(),
 			Retry: &RetryInfo{Error: errorInfo(err).Message, Failing: failing, NextIn: next, Attempts: attempt}}
 		r.e.emit(Event{Type: EventProgress, Step: step, Progress: &p})
 		if err := r.e.cfg.Clock.Sleep(ctx, next); err != nil {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/steps/world"
 )
 
 // run is the hub of one execution (a fresh run, a resume or an abort):
@@ -22,19 +23,42 @@ type run struct {
 	journal *Journal
 	lock    *sourceLock
 	prior   JournalState // what the journal said when this execution began
+	// resumedAt: this execution continues a journalled run, begun then.
+	resumedAt *time.Time
+	// depSeen is the run's deployment as AWS last showed it, worldSwitched
+	// what the last world read said of the switchover (deployment.go).
+	depSeen       *awsclient.Deployment
+	worldSwitched bool
 
 	unsubscribe func() // stops the call log feeding this run
 
-	dep       deploymentRef        // the run's deployment (deployment.go)
-	proxies   []ProxyRegistration  // original registrations: the rollback record
-	proxyless proxyless            // the proxy's empty times (proxyless.go)
-	names     renameBook           // what the switchover renamed (renames.go)
-	outages   outageBook           // outage windows and the live traffic line (outage.go)
-	tags      proxyTagState        // proxies' ARNs and rdsbg:detached tags (proxy_tags.go)
-	events    eventWatch           // RDS events read for explanations (rdsevents.go)
-	pace      criticalPace         // what paces the critical waits (critical_pace.go)
-	taskSeen  map[string]taskSince // deployment task → when its status was first seen (tasks.go)
-	timeline  []TimelineEntry      // every step's outcome, for the summary (step.go)
+	dep      deploymentRef        // the run's deployment (deployment.go)
+	proxies  []ProxyRegistration  // original registrations: the rollback record
+	names    renameBook           // what the switchover renamed (renames.go)
+	outages  outageBook           // the proxies' empty time and the live traffic line (outage.go)
+	tags     proxyTagState        // proxies' ARNs and rdsbg:detached tags (proxy_tags.go)
+	events   eventWatch           // RDS events read for explanations (rdsevents.go)
+	pace     criticalPace         // what paces the critical waits (critical_pace.go)
+	taskSeen map[string]taskSince // deployment task → when its status was first seen (tasks.go)
+	timeline []TimelineEntry      // every step's outcome, for the summary (step.go)
+	leases   leaseKeeper          // the run's owner lease on its deployment (lease.go)
+	world    *world.World         // the last world read by a reconciliation (reconcile.go)
+	watch    proxyWatcher         // the proxies' watch during long waits (reconcile.go)
+	// unhealthy: since when each proxy's target has been failing
+	// (TargetHealth), across the run's waits (proxy_targets.go).
+	unhealthy map[string]time.Time
+	// snap is the world a mutating step read for its reconciliation: its
+	// observe reads from it instead of reading AWS again (step.go).
+	snap *world.World
+	// switchedOutside: the deployment was switched over outside rdsbg
+	// (resume found it so): the proxy may point at the old blue.
+	switchedOutside bool
+	// adopting is the deployment --adopt names, once the gate accepted it
+	// (ownership.go).
+	adopting string
+	// archivePath: the run ended for good (not resumable): its journal is
+	// archived there when the run closes (journal.go).
+	archivePath string
 
 	// The operator's answers in this process.
 	criticalApproved bool          // the critical section is approved (runner.go)
@@ -61,6 +85,8 @@ type taskSince struct {
 	status string
 	since  time.Time
 	took   time.Duration // COMPLETED: the time spent in the status before (tasks.go)
+	// atLeast: first read already in its status: the times are lower bounds
+	atLeast bool
 }
 
 // ask sends an approval and turns anything but approve into ErrDeclined.
@@ -104,6 +130,9 @@ func errorInfo(err error) *ErrorInfo {
 		info.Code = api.Code
 		info.RequestID = api.RequestID
 		info.Meaning = meaningOf(api)
+	}
+	if advice := awsclient.CredentialsAdvice(err); advice != "" {
+		info.Meaning = advice // credentials are their own class: refreshed, never an IAM fix
 	}
 	var wt *WaitTimeoutError
 	switch {

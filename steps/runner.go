@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 )
 
 // Run is a fresh execution: discover → preflight → plan → approval → steps.
@@ -21,14 +22,21 @@ func (e *Engine) Run(ctx context.Context) (Finished, error) {
 	}
 	defer r.close()
 	r.changes = changes
-	if r.prior.Unfinished() {
+	if r.prior.Unfinished() && !r.priorAbandoned(ctx) {
 		err := &InputError{Input: "--source", ExitCode: ExitUsage, Message: fmt.Sprintf(
 			"an unfinished rdsbg run exists for %s (journal %s): continue it with `rdsbg resume --source %s`, or undo it with `rdsbg abort --source %s`",
 			r.disc.Source.ID, r.journal.Path(), r.disc.Source.ID, r.disc.Source.ID)}
 		return r.finish(OutcomeFailed, err, "")
 	}
+	if err := r.archivePrior(); err != nil {
+		return r.finish(OutcomeFailed, err, "")
+	}
 	e.emit(Event{Type: EventRunStarted, Message: fmt.Sprintf("%s %s (%s %s) in %s", r.disc.Source.Kind, r.disc.Source.ID, r.disc.Source.Engine, r.disc.Source.EngineVersion, r.disc.Source.Region)})
-	opts = r.adoptTaggedName(opts) // a deployment an earlier run tagged (proxy_tags.go)
+	opts, err = r.gateFresh(ctx, opts) // ownership.go: what the world holds for this source
+	if err != nil {
+		// Refused before the journal records a run: nothing has changed.
+		return e.finishEarly(outcomeOf(err), err, r.proxyStateOfWorld())
+	}
 
 	prep, err := PrepareFor(ctx, r.api, r.disc, opts, e.cfg.Clock.Now, WithPreflight) // prepare.go
 	if prep.Stage == StageUpgrade {
@@ -52,6 +60,7 @@ func (e *Engine) Run(ctx context.Context) (Finished, error) {
 		return r.finish(OutcomeFailed, err, "")
 	}
 	plan := prep.Plan
+	plan.RunID = newRunID(e.cfg.Clock.Now())
 	if err := e.checkPlan(plan, nil); err != nil {
 		// Refused before the journal records a run: nothing has changed.
 		return e.finishEarly(OutcomeFailed, err, "")
@@ -74,6 +83,7 @@ func (e *Engine) Run(ctx context.Context) (Finished, error) {
 	if err := r.approvePlan(ctx, "Run this plan?"); err != nil {
 		return r.finish(outcomeOf(err), err, "")
 	}
+	r.holdDeployment(r.dep.id, r.e.cfg.TakeOver) // an adopted deployment: its lease at the first change (lease.go)
 	return r.execute(ctx)
 }
 
@@ -111,16 +121,76 @@ func (e *Engine) begin(ctx context.Context, source string) (r *run, err error) {
 	e.setJournal(j)
 	r = &run{e: e, api: e.cfg.API, disc: d, journal: j, lock: lock, prior: prior, unsubscribe: unsubscribe,
 		taskSeen: map[string]taskSince{}}
-	e.proxyEmpty = r.proxyEmptyNow
+	e.proxyEmpty = r.outages.empty
+	e.heartbeat = r.heartbeat // reconcile.go: the lease and the proxies' watch
 	return r, nil
 }
 
 func (r *run) close() {
 	r.e.proxyEmpty = nil
+	r.e.heartbeat = nil
 	r.unsubscribe()
 	r.e.setJournal(nil)
 	r.journal.Close()
+	if onlyReads(r.journal.Path()) {
+		// A command refused before it changed or recorded anything (its
+		// reads only) leaves no journal behind.
+		_ = os.Remove(r.journal.Path())
+	}
+	if r.archivePath != "" {
+		// A run that ended for good: its journal becomes history, and
+		// the next run of the source starts from none (journal.go).
+		_ = archiveJournal(r.e.cfg.StateDir, r.journal.Path(), r.archivePath)
+	}
 	r.lock.release()
+}
+
+// onlyReads: the journal holds nothing but the audit of read calls.
+func onlyReads(path string) bool {
+	recs, err := ReadJournal(path)
+	if err != nil {
+		return false
+	}
+	for _, rec := range recs {
+		if rec.Kind != RecordCall || (rec.Call != nil && rec.Call.Mutating) {
+			return false
+		}
+	}
+	return true
+}
+
+// archivePrior archives the journal of a finished (or abandoned) run
+// before a fresh run writes its own: a fresh run starts from an empty
+// history (issue 20, B8).
+func (r *run) archivePrior() error {
+	if r.prior.Plan == nil && r.prior.Finished == nil && r.prior.RunStarted.IsZero() {
+		return nil
+	}
+	path := r.journal.Path()
+	r.e.setJournal(nil)
+	r.journal.Close()
+	dest := archiveDest(r.e.cfg.StateDir, r.disc.Source.ID, r.prior)
+	err := archiveJournal(r.e.cfg.StateDir, path, dest)
+	j, oerr := OpenJournal(path, r.e.cfg.Clock.Now)
+	if oerr != nil {
+		return oerr
+	}
+	j.afterAppend = r.e.journalHook
+	r.journal = j
+	r.e.setJournal(j)
+	if err != nil {
+		return err
+	}
+	r.e.notice(StepPreflight, "the last run of %s ended (%s): its journal is archived as %s, and this run starts a new one", r.disc.Source.ID, priorOutcome(r.prior), dest)
+	r.prior = JournalState{}
+	return nil
+}
+
+func priorOutcome(st JournalState) string {
+	if st.Finished != nil {
+		return st.Finished.Outcome
+	}
+	return "abandoned"
 }
 
 // approvePlan asks for the plan as a whole.
@@ -135,6 +205,9 @@ func (r *run) approvePlan(ctx context.Context, title string) error {
 	}
 	if r.plan.ProxylessNote != "" {
 		text += "\n" + r.plan.ProxylessNote
+	}
+	if r.plan.Fallback != nil {
+		text += "\n" + r.plan.Fallback.Note
 	}
 	return r.ask(ctx, Approval{Kind: "plan", Title: title, Text: text, Severity: SeverityReversible, CLI: cli, Choices: []Decision{DecisionApprove, DecisionDecline}})
 }
@@ -154,6 +227,13 @@ func (r *run) execute(ctx context.Context) (Finished, error) {
 		var orb *errOutageRollback
 		if errors.As(err, &orb) {
 			return r.rollbackOutage(ctx, orb)
+		}
+		if isOwnershipStop(err) {
+			// Another owner holds the run's resources now: compensation
+			// would act on what is theirs. Report what AWS shows.
+			w := r.readWorld(ctx, false)
+			r.world = &w
+			return r.finish(OutcomeFailed, err, r.proxyStateOfWorld())
 		}
 		if errors.Is(err, errPausedReady) {
 			return r.finishReady(ctx)
@@ -178,7 +258,13 @@ func (r *run) runSteps(ctx context.Context) error {
 			return fmt.Errorf("the plan names step %q, which this version of rdsbg cannot run", ps.ID)
 		}
 		if def.bind == nil {
-			continue // runs before the plan (preflight)
+			// Runs before the plan (preflight). A resumed run says that
+			// it passed when the run began, so every view shows it done.
+			if r.resumedAt != nil && r.stepRan(ps.ID) == "" {
+				r.e.emit(Event{Type: EventStepSkipped, Step: ps.ID, Message: "checked before the run's first change", StepOutcome: SkippedAlreadyDone})
+				r.timeline = append(r.timeline, TimelineEntry{Step: ps.ID, Started: *r.resumedAt, Outcome: SkippedAlreadyDone})
+			}
+			continue
 		}
 		if ps.Critical && !r.criticalApproved {
 			asked := r.e.cfg.Clock.Now()
@@ -235,7 +321,7 @@ func (r *run) approveCritical(ctx context.Context) error {
 	text := fmt.Sprintf("From here to the end of %s the proxy has no target: applications connected through %s cannot reach %s until the new primary is registered and healthy. The switchover itself takes up to %s. The section runs without further prompts; if anything fails the proxy is re-registered before rdsbg stops. Declining stops here with green ready: nothing more changes, and `rdsbg resume` switches over later. If AWS refuses to register the new primary while the deployment object exists, rdsbg deletes the deployment object (never a database) and registers again. %s",
 		ids[len(ids)-1], proxyNames(r.proxies), r.plan.Source.ID, r.plan.Options.SwitchoverTimeout, criticalOutageNote(r.plan.Options.SwitchoverTimeout))
 	err := r.ask(ctx, Approval{Kind: "critical-section", Step: ids[0], Title: "Start the critical section: detach the proxy, switch over, attach the new primary",
-		Text: text, Severity: SeveritySevere, CLI: cli, Confirm: r.plan.Source.ID, Steps: ids})
+		Text: text, Severity: SeveritySevere, CLI: r.withBGD(cli), Confirm: r.plan.Source.ID, Steps: ids})
 	if err != nil {
 		return err
 	}

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"strings"
 	"time"
 
 	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/steps/world"
 )
 
 // StatusReport is a run's journal next to live AWS state (`rdsbg status`).
@@ -35,6 +37,19 @@ type StatusReport struct {
 	Paused *PausedRun `json:"paused,omitempty"`
 	// Detached: proxies tagged rdsbg:detached for the source, read from AWS.
 	Detached []DetachedProxy `json:"detached_proxies,omitempty"`
+	// Running: another rdsbg process holds the source's lock now (LockedBy
+	// names it): the run is live, and resume would be refused.
+	Running  bool   `json:"running,omitempty"`
+	LockedBy string `json:"locked_by,omitempty"`
+	// World is the view read from AWS that every live field above comes
+	// from (roles, proxies, ownership); nil without an AWS client.
+	World *world.World `json:"world,omitempty"`
+	// Holder names who holds the run's deployment now by its owner lease
+	// (another process, here or on another host); "" when nobody does.
+	Holder string `json:"holder,omitempty"`
+	// SwitchedOutside: AWS shows the run's deployment switched over,
+	// though the run never switched over (by hand, or another tool).
+	SwitchedOutside bool `json:"switched_outside,omitempty"`
 }
 
 // StepStatus is one planned step with its last journalled transition.
@@ -52,6 +67,12 @@ func Status(ctx context.Context, api awsclient.API, stateDir, source string) (St
 	path := ""
 	if source != "" {
 		path = JournalPath(stateDir, source)
+		if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
+			// The last run ended for good: its archive (journal.go).
+			if a := latestArchive(stateDir, source); a != "" {
+				path = a
+			}
+		}
 	} else {
 		paths, err := journalFiles(stateDir)
 		if err != nil {
@@ -100,55 +121,77 @@ func Status(ctx context.Context, api awsclient.API, stateDir, source string) (St
 		}
 		return rep, nil
 	}
-	if rep.DeploymentID != "" {
-		dep, err := api.DescribeDeployment(ctx, rep.DeploymentID)
-		switch {
-		case awsclient.Classify(err) == awsclient.KindNotFound:
-			rep.DeploymentState = "gone"
-			rep.Warnings = append(rep.Warnings, "deployment "+rep.DeploymentID+" no longer exists")
-		case err != nil:
-			rep.DeploymentState = StateUnknown
-			rep.Unreadable = append(rep.Unreadable, "deployment "+rep.DeploymentID+": "+err.Error())
-		default:
-			rep.DeploymentState = "live"
-			rep.Deployment = &dep
-		}
-	}
 	proxies := st.Proxies
 	if len(proxies) == 0 && st.Plan != nil {
 		proxies = st.Plan.Proxies
 	}
-	rep.ProxyState = ProxyNotUsed
-	if len(proxies) > 0 {
-		registered := 0
-		for _, reg := range proxies {
-			ts, err := api.DescribeProxyTargets(ctx, reg.Proxy)
-			if err != nil {
-				rep.Unreadable = append(rep.Unreadable, fmt.Sprintf("proxy %s: %v", reg.Proxy, err))
-				continue
-			}
-			mine := targetsOf(ts, src)
-			for i := range mine {
-				mine[i].ProxyName = reg.Proxy
-			}
-			rep.ProxyTargets = append(rep.ProxyTargets, mine...)
-			if len(mine) > 0 {
-				registered++
-			}
+	if src.ID == "" {
+		src.ID = st.Source
+	}
+	rep.live(ctx, api, src, proxies, st, stateDir, path)
+	return rep, nil
+}
+
+// live fills the report's present from the world view read from AWS
+// (design.md §8): the deployment, who plays which role, where each proxy
+// points and who holds the run, next to the journal's history.
+func (rep *StatusReport) live(ctx context.Context, api awsclient.API, src Source, proxies []ProxyRegistration, st JournalState, stateDir, path string) {
+	q := world.Query{Source: src.ID, Kind: src.Kind, BlueResourceID: src.ResourceID, DeploymentID: rep.DeploymentID, FindDeployment: rep.DeploymentID == "", AllProxies: true, Details: true}
+	var names []string
+	for _, reg := range proxies {
+		names = append(names, reg.Proxy)
+	}
+	q.Proxies = names
+	w := world.Read(ctx, api, q, time.Now())
+	rep.World = &w
+	rep.Unreadable = append(rep.Unreadable, w.Unknown...)
+	switch {
+	case w.Deployment != nil:
+		rep.DeploymentState = "live"
+		dep := w.Deployment.Deployment
+		rep.Deployment = &dep
+		if rep.DeploymentID == "" {
+			rep.DeploymentID = dep.ID
 		}
-		switch {
-		case len(rep.Unreadable) > 0:
-			// Never turn an error into "none": unread is unknown.
-			rep.ProxyState = StateUnknown
-		case registered < len(proxies):
-			rep.ProxyState = ProxyEmpty
-		case switchedOver(rep.Deployment) || (rep.Deployment == nil && st.Steps[StepSwitchover] == StepStateDone):
-			rep.ProxyState = ProxyOnNewPrimary
-		default:
-			rep.ProxyState = ProxyOnBlue
+	case w.DeploymentGone != "":
+		rep.DeploymentState = "gone"
+		rep.Warnings = append(rep.Warnings, "deployment "+rep.DeploymentID+" no longer exists")
+	case rep.DeploymentID != "":
+		rep.DeploymentState = StateUnknown
+	}
+	for _, name := range names {
+		if p := w.Proxy(name); p != nil {
+			for _, reg := range p.Registrations {
+				for _, t := range reg.Targets {
+					t.ProxyName = name
+					rep.ProxyTargets = append(rep.ProxyTargets, t)
+				}
+			}
 		}
 	}
-	return rep, nil
+	rep.ProxyState = proxyStateOf(w, names)
+	if rep.ProxyState == ProxyUnknown {
+		rep.ProxyState = StateUnknown
+	}
+	if len(names) == 0 {
+		rep.ProxyState = ProxyNotUsed
+	}
+	switched, _ := w.SwitchedOver()
+	if rep.Unfinished && switched && st.Steps[StepSwitchover] == "" && len(st.Renames) == 0 {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("the deployment was switched over outside rdsbg (this run never switched over): %s; `rdsbg resume --source %s` puts the proxy on the new primary (taking any -oldN target off it), verifies and cleans up", rolesWords(w), src.ID))
+		rep.SwitchedOutside = true
+	}
+	if rep.Unfinished && w.DeploymentGone != "" && !switched && st.Steps[StepSwitchover] == "" {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("the run's deployment was deleted outside rdsbg: nothing of it is left to resume; `rdsbg run --source %s` starts over", src.ID))
+	}
+	now := time.Now()
+	if d := w.Deployment; d != nil && d.Owner.Lease != nil && d.Owner.Lease.Released.IsZero() && !d.Owner.Lease.Expired(now) {
+		rep.Holder = d.Owner.Lease.Holder()
+	}
+	rep.LockedBy, rep.Running = lockHolder(stateDir, src.ID)
+	if rep.Holder != "" && rep.Unfinished && !rep.Running {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("the run's deployment is held now by %s: `rdsbg resume` is refused while that lease lives", rep.Holder))
+	}
 }
 
 // Text renders the report for a terminal.
@@ -159,6 +202,14 @@ func (s StatusReport) Text() string {
 		fmt.Fprintf(&b, "regime:     %s\n", s.Regime)
 	}
 	switch {
+	case s.Running:
+		// Not "resume continues it": resume would be refused by the lock
+		// (walkthrough U16).
+		fmt.Fprintf(&b, "run:        RUNNING now in another rdsbg process (%s): watch it there; `rdsbg status` again shows where it stands\n", orNone(s.LockedBy))
+	case s.Holder != "" && s.Unfinished:
+		fmt.Fprintf(&b, "run:        RUNNING now, held by %s (its owner lease in AWS): wait for it\n", s.Holder)
+	case s.SwitchedOutside:
+		fmt.Fprintf(&b, "run:        switched over outside rdsbg: `rdsbg resume --source %s` puts the proxy on the new primary\n", s.Source)
 	case s.Finished != nil && s.Finished.Outcome == OutcomeReady && s.Unfinished:
 		fmt.Fprintf(&b, "run:        paused, ready for the switchover (exit 0): `rdsbg resume --source %s` re-checks readiness and switches over\n", s.Source)
 	case s.Finished != nil && !s.Unfinished:
@@ -190,10 +241,30 @@ func (s StatusReport) Text() string {
 	}
 	fmt.Fprintf(&b, "proxy:      %s\n", proxy)
 	for _, t := range s.ProxyTargets {
-		fmt.Fprintf(&b, "  %s → %s %s %s\n", t.ProxyName, t.RdsResourceID, t.Type, t.Health.State)
+		role := ""
+		if s.World != nil {
+			if p := s.World.Proxy(t.ProxyName); p != nil {
+				if reg := p.Registered(t.RdsResourceID); reg != nil {
+					role = " (" + string(reg.Role) + ")"
+				} else if t.TrackedClusterID != "" {
+					if reg := p.Registered(t.TrackedClusterID); reg != nil {
+						role = " (" + string(reg.Role) + ")"
+					}
+				}
+			}
+		}
+		fmt.Fprintf(&b, "  %s → %s%s %s %s\n", t.ProxyName, t.RdsResourceID, role, t.Type, world.HealthWords(t.Health))
+	}
+	if s.World != nil {
+		if p := s.World.Production(); p != nil {
+			fmt.Fprintf(&b, "roles:      %s\n", rolesWords(*s.World))
+		}
 	}
 	if len(s.Outages) > 0 {
-		b.WriteString("proxy outages:" + OutageLines(s.Outages, OutageTotalMS(s.Outages), "\n  ") + "\n")
+		b.WriteString("outage:     " + OutageHeadline(s.Outages) + "\n")
+		for _, w := range s.Outages {
+			b.WriteString("  " + OutageLine(w) + "\n")
+		}
 	}
 	if len(s.Steps) > 0 {
 		b.WriteString("steps:\n")
@@ -201,6 +272,9 @@ func (s StatusReport) Text() string {
 			state := st.State
 			if state == "" {
 				state = "-"
+			}
+			if state == StepStateSkipped {
+				state = "skipped" // not needed for this run
 			}
 			fmt.Fprintf(&b, "  %-22s %-8s %s\n", st.ID, state, st.Title)
 		}

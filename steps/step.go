@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/steps/world"
 )
 
 // A step (design.md §5) is one row of the step table (steps_table.go) and
@@ -26,6 +28,12 @@ type stepDef struct {
 	// bind gives the step its implementation for one run. nil: the step
 	// runs before the plan exists (preflight) and the runner passes over it.
 	bind func(r *run, ps PlannedStep) stepImpl
+	// empties: the step (when it is not a check) deregisters the source
+	// from its proxies; refills: it registers it again. No question may
+	// wait between the two (design.md, the first rule): the operator's one
+	// confirmation of the emptying step covers every step up to the refill
+	// (coveredBy), and the critical section has its own (runner.go).
+	empties, refills bool
 }
 
 // stepOutcome is what observe found.
@@ -34,7 +42,17 @@ type stepOutcome int
 const (
 	stepTodo    stepOutcome = iota // apply, then settle
 	stepApplied                    // the mutation happened already: settle only
-	stepDone                       // nothing to do
+	stepDone                       // nothing to do: AWS shows the step's effect already
+	// stepNotNeeded: nothing to do, and the step's effect is not there
+	// either (--cleanup none, no upgrade asked): shown skipped, with why,
+	// never done (issue 21: the rail must match the journal and AWS).
+	stepNotNeeded
+)
+
+// Step outcomes of a step-skipped event (Event.StepOutcome).
+const (
+	SkippedAlreadyDone = "already-done" // AWS already shows its effect
+	SkippedNotNeeded   = "not-needed"   // it does not apply to this run
 )
 
 // stepImpl is one step: observe (read AWS), apply (one mutation, nil for
@@ -82,22 +100,52 @@ func (r *run) runStep(ctx context.Context, ps PlannedStep, impl stepImpl) error 
 	started := r.e.cfg.Clock.Now()
 	r.setCurrent(ps.ID)
 	defer r.setCurrent("")
+	// A step that may change AWS reads the world first (reconcile.go); its
+	// observe reads the same view, so the reconciliation costs no call of
+	// its own.
+	mutating := impl.apply != nil && !ps.CheckOnly
+	rctx := ctx
+	if ps.Critical {
+		rctx = awsclient.Urgent(ctx)
+	}
+	var w world.World
+	if mutating {
+		var err error
+		if w, err = r.readWorldKnown(rctx, ps.ID, false); err != nil {
+			return r.stepFailed(ps, started, err)
+		}
+		r.snap = &w
+		observe := impl.observe
+		impl.observe = func(ctx context.Context) (stepOutcome, string, error) {
+			defer func() { r.snap = nil }() // once: a retried observe reads AWS
+			return observe(ctx)
+		}
+	}
 	outcome, why, err := r.observeRetrying(ctx, ps, impl)
+	r.snap = nil
 	if err != nil {
 		return r.stepFailed(ps, started, err)
 	}
-	if outcome == stepDone {
-		r.e.emit(Event{Type: EventStepSkipped, Step: ps.ID, Message: why})
-		_ = r.journal.Append(Record{Kind: RecordStep, Step: ps.ID, State: StepStateSkipped, Message: why})
-		r.timeline = append(r.timeline, TimelineEntry{Step: ps.ID, Started: started, Outcome: "already-done"})
+	if outcome == stepDone || outcome == stepNotNeeded {
+		skipped := SkippedAlreadyDone
+		if outcome == stepNotNeeded {
+			skipped = SkippedNotNeeded
+		}
+		r.e.emit(Event{Type: EventStepSkipped, Step: ps.ID, Message: why, StepOutcome: skipped})
+		// The journal keeps the same distinction: a step whose effect AWS
+		// shows is done, whoever did it (status listed such steps
+		// "skipped": walkthrough U9).
+		state := StepStateSkipped
+		if outcome == stepDone {
+			state, why = StepStateDone, "already done: "+why
+		}
+		_ = r.journal.Append(Record{Kind: RecordStep, Step: ps.ID, State: state, Message: why})
+		r.timeline = append(r.timeline, TimelineEntry{Step: ps.ID, Started: started, Outcome: skipped})
 		return nil
 	}
 	var approvalWait time.Duration
-	if outcome == stepTodo && impl.apply != nil && !ps.CheckOnly && ps.Severity != SeverityReadOnly && !ps.Critical && !impl.unasked && !r.approved[ps.ID] {
-		a := Approval{Kind: "step", Step: ps.ID, Title: ps.Title, Text: ps.Effect + "\n" + ps.Why, Severity: ps.Severity, CLI: ps.CLI}
-		if ps.Severity == SeveritySevere {
-			a.Confirm = r.plan.Source.ID
-		}
+	if outcome == stepTodo && r.asksFor(ps, impl) {
+		a, covered := r.stepApproval(ps)
 		asked := r.e.cfg.Clock.Now()
 		err := r.ask(ctx, a)
 		// The operator's thinking time is not the step's work: measured
@@ -109,7 +157,9 @@ func (r *run) runStep(ctx context.Context, ps PlannedStep, impl stepImpl) error 
 		if r.approved == nil {
 			r.approved = map[StepID]bool{}
 		}
-		r.approved[ps.ID] = true
+		for _, c := range covered {
+			r.approved[c.ID] = true
+		}
 	}
 	msg := ps.Title
 	if outcome == stepApplied {
@@ -127,6 +177,21 @@ func (r *run) runStep(ctx context.Context, ps PlannedStep, impl stepImpl) error 
 		return err
 	}
 	needSettle := true
+	if outcome == stepTodo && impl.apply != nil && !ps.CheckOnly {
+		// AWS must be what the plan expects before the change (reconcile.go):
+		// the view read above, or a fresh one after an operator's answer.
+		var fresh *world.World
+		if approvalWait < viewFreshness {
+			fresh = &w
+		}
+		if err := r.reconcile(rctx, ps, fresh); err != nil {
+			return r.stepFailed(ps, started.Add(approvalWait), err)
+		}
+	}
+	if watchedStep(ps.ID) {
+		r.watch.step, r.watch.next = ps.ID, r.e.cfg.Clock.Now().Add(watchEvery)
+		defer func() { r.watch.step = "" }()
+	}
 	if outcome == stepTodo && impl.apply != nil {
 		if needSettle, err = r.applyRetrying(ctx, ps, impl); err != nil {
 			return r.stepFailed(ps, started.Add(approvalWait), err)
@@ -138,6 +203,10 @@ func (r *run) runStep(ctx context.Context, ps PlannedStep, impl stepImpl) error 
 		}
 	}
 	dur := r.e.cfg.Clock.Now().Sub(started) - approvalWait
+	// STARTED is when the work began, after the answer, for every step
+	// alike (walkthrough D22: it meant the prompt for some, the answer for
+	// others); the wait is reported beside it.
+	workStarted := started.Add(approvalWait)
 	_ = r.journal.Append(Record{Kind: RecordStep, Step: ps.ID, State: StepStateDone, DeploymentID: r.dep.id})
 	doneEv := Event{Type: EventStepDone, Step: ps.ID, Message: fmt.Sprintf("in %s", dur.Round(time.Second))}
 	r.e.emit(doneEv)
@@ -152,8 +221,89 @@ func (r *run) runStep(ctx context.Context, ps PlannedStep, impl stepImpl) error 
 		// The section's one approval, asked before its first step.
 		approvalWait, r.criticalWait = r.criticalWait, 0
 	}
-	r.timeline = append(r.timeline, TimelineEntry{Step: ps.ID, Started: started, Duration: dur, Outcome: result, ApprovalWait: approvalWait})
+	r.timeline = append(r.timeline, TimelineEntry{Step: ps.ID, Started: workStarted, Duration: dur, Outcome: result, ApprovalWait: approvalWait})
 	return nil
+}
+
+// asksFor reports whether the runner puts ps to the operator before its
+// change, once observe found the change still to do.
+func (r *run) asksFor(ps PlannedStep, impl stepImpl) bool {
+	return impl.apply != nil && !ps.CheckOnly && ps.Severity != SeverityReadOnly && !ps.Critical && !impl.unasked && !r.approved[ps.ID]
+}
+
+// coveredBy is what the operator's answer to ps decides: ps itself and,
+// when ps empties a proxy, every step after it up to the one that fills it
+// again, which then follow at once (issue 21: the detach procedure's
+// deregistration and the create call are one severe decision; a prompt
+// between them kept production's proxy empty while it waited).
+func (r *run) coveredBy(ps PlannedStep) []PlannedStep {
+	out := []PlannedStep{ps}
+	def, _ := stepDefOf(ps.ID)
+	if !def.empties || ps.CheckOnly {
+		return out
+	}
+	after := false
+	for _, next := range r.plan.Steps {
+		if next.ID == ps.ID {
+			after = true
+			continue
+		}
+		if !after {
+			continue
+		}
+		if d, _ := stepDefOf(next.ID); d.refills {
+			break
+		}
+		out = append(out, next)
+	}
+	return out
+}
+
+// stepApproval is the question for ps and the steps the answer covers:
+// one title, every effect, every command, the most severe severity.
+func (r *run) stepApproval(ps PlannedStep) (Approval, []PlannedStep) {
+	covered := r.coveredBy(ps)
+	a := Approval{Kind: "step", Step: ps.ID, Title: ps.Title, Text: ps.Effect + "\n" + ps.Why, Severity: ps.Severity, CLI: ps.CLI}
+	for _, c := range covered[1:] {
+		a.Title += ", then " + lowerFirst(c.Title)
+		a.Text += fmt.Sprintf("\nThen, at once and without another question, %s: %s.", c.ID, lowerFirst(c.Title))
+		a.CLI = append(a.CLI, c.CLI...)
+		if c.Severity == SeveritySevere {
+			a.Severity = SeveritySevere
+		}
+	}
+	if a.Severity == SeveritySevere {
+		a.Confirm = r.plan.Source.ID
+	}
+	a.CLI = r.withBGD(a.CLI)
+	return a, covered
+}
+
+// withBGD sets $BGD first when cli uses it and the deployment exists: a
+// resumed run's commands must not lean on a variable set in another shell
+// (walkthrough D10).
+func (r *run) withBGD(cli []string) []string {
+	if r.dep.id == "" {
+		return cli
+	}
+	uses := false
+	for _, c := range cli {
+		if strings.HasPrefix(c, "BGD=") {
+			return cli
+		}
+		uses = uses || strings.Contains(c, "$BGD")
+	}
+	if !uses {
+		return cli
+	}
+	return append([]string{"BGD=" + shellQuote(r.dep.id)}, cli...)
+}
+
+func lowerFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToLower(s[:1]) + s[1:]
 }
 
 func (r *run) setCurrent(id StepID) {
@@ -179,7 +329,7 @@ func (r *run) stepFailed(ps PlannedStep, started time.Time, err error) error {
 		outcome, state = "interrupted", StepStateInterrupted
 	}
 	_ = r.journal.Append(Record{Kind: RecordStep, Step: ps.ID, State: state, Message: err.Error(), DeploymentID: r.dep.id})
-	failedEv := Event{Type: EventStepFailed, Step: ps.ID, Message: err.Error(), Error: r.errorInfo(err)}
+	failedEv := Event{Type: EventStepFailed, Step: ps.ID, Message: err.Error(), Error: r.errorInfo(err), StepOutcome: outcome}
 	r.e.emit(failedEv)
 	r.e.observers.StepFailed(context.Background(), failedEv, err)
 	r.timeline = append(r.timeline, TimelineEntry{Step: ps.ID, Started: started, Duration: r.e.cfg.Clock.Now().Sub(started), Outcome: outcome})

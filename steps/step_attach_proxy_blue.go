@@ -32,7 +32,7 @@ func planAttachProxyBlue(b planBuilder) (PlannedStep, bool) {
 	}
 	return PlannedStep{
 		ID: StepAttachProxyBlue, Title: "Register the proxies with blue again", Severity: SeverityReversible,
-		Why:    "Production traffic through the proxy resumes on blue at once, while green is still provisioning: the proxy is empty only for the create call plus this registration.",
+		Why:    "Blue is registered with the proxy again at once, while green is still provisioning; traffic through the proxy resumes when the target turns AVAILABLE (about 5 minutes on AWS): the proxy is empty only for the create call plus this registration.",
 		Effect: fmt.Sprintf("The %s %s to %s again once the target is AVAILABLE. If AWS refuses the registration, rdsbg retries every %s; after --max-proxy-outage %s it deletes the deployment with its green and restores the original targets.", proxies, b.verb("routes", "route"), src.ID, DefaultPollPolicy().Slow, b.o.maxProxyOutage()),
 		CLI: append(b.each(func(p string) string { return b.cli.register(p, src) }),
 			b.each(func(p string) string { return b.cli.describeTargets(p) + "   # repeat until AVAILABLE" })...),
@@ -60,7 +60,7 @@ func (r *run) attachProxyBlue(ps PlannedStep) stepImpl {
 				return early.result()
 			}
 			if r.continueWithoutProxy {
-				return stepDone, "blue stays without the proxy until the switchover", nil
+				return stepNotNeeded, "blue stays without the proxy until the switchover", nil
 			}
 			if r.prior.Steps[StepDetachProxyBlue] != "" {
 				// A crash inside the critical section: the proxy is empty
@@ -72,7 +72,7 @@ func (r *run) attachProxyBlue(ps PlannedStep) stepImpl {
 					return 0, "", err
 				}
 				if v.none() {
-					return stepDone, "the critical section is under way: the proxy stays detached", nil
+					return stepNotNeeded, "the critical section is under way: the proxy stays detached", nil
 				}
 			}
 			v, err := r.viewProxies(ctx)
@@ -86,7 +86,14 @@ func (r *run) attachProxyBlue(ps PlannedStep) stepImpl {
 		},
 		apply: func(ctx context.Context) error { return r.reattachBlue(ctx, ps) },
 		settle: func(ctx context.Context) error {
-			return r.waitHealthy(ctx, ps.ID, "blue's proxy targets to be AVAILABLE")
+			// Bounded like a refused registration: a target that does not
+			// become AVAILABLE within --max-proxy-outage of its accepted
+			// registration rolls back.
+			deadline := r.e.cfg.Clock.Now().Add(r.plan.Options.maxProxyOutage())
+			if r.continueWithoutProxy {
+				deadline = time.Time{}
+			}
+			return r.waitHealthyUntil(ctx, ps.ID, "blue's proxy targets to be AVAILABLE", deadline)
 		},
 	}
 }
@@ -102,12 +109,19 @@ func (r *run) attachProxyBlue(ps PlannedStep) stepImpl {
 // --max-proxy-outage and the run rolls back (delete the deployment with
 // its green, register the original targets).
 type errOutageRollback struct {
-	err   error         // the last refusal
+	err   error         // the last refusal, or the target's failing health
 	limit time.Duration // --max-proxy-outage
 	proxy string
+	// notServing: blue was registered but never became AVAILABLE (err
+	// holds TargetHealth's words).
+	notServing bool
 }
 
 func (e *errOutageRollback) Error() string {
+	if e.notServing {
+		return fmt.Sprintf("blue was registered with %s again but did not become AVAILABLE within --max-proxy-outage %s (%s): rolled back so that the proxy is not empty for the whole provisioning; check the proxy's secret, its IAM role and the security groups",
+			e.proxy, e.limit, e.err)
+	}
 	return fmt.Sprintf("AWS did not let rdsbg register blue with %s again within --max-proxy-outage %s (last answer: %s): rolled back so that the proxy is not empty for the whole provisioning",
 		e.proxy, e.limit, awsWords(e.err))
 }
@@ -115,11 +129,11 @@ func (e *errOutageRollback) Error() string {
 func (e *errOutageRollback) Unwrap() error { return e.err }
 
 // blueOutageSince is when the proxy lost blue before the creation: the
-// earliest of this process's deregistration, the open outage windows the
-// journal carried over for the run's proxies (outage.go: a resume
-// re-records them with their first start, so the bound counts from the
-// first outage across any number of resumes) and the journal's record of
-// detach-proxy starting. Now only when none is known.
+// earliest of the outage book's empty times (this process's deregistration
+// and the open windows the journal carried over: a resume re-records them
+// with their first start, so the bound counts from the first outage across
+// any number of resumes) and the journal's record of detach-proxy
+// starting. Now only when none is known.
 func (r *run) blueOutageSince() time.Time {
 	now := r.e.cfg.Clock.Now()
 	since := now
@@ -128,13 +142,8 @@ func (r *run) blueOutageSince() time.Time {
 			since = t
 		}
 	}
-	if r.proxyless.detachedAt != nil {
-		earlier(*r.proxyless.detachedAt)
-	}
-	for _, reg := range r.proxies {
-		if p := r.outages.proxies[reg.Proxy]; p != nil && p.emptySince != nil {
-			earlier(*p.emptySince)
-		}
+	if t, ok := r.outages.emptySince(); ok {
+		earlier(t)
 	}
 	if t, ok := r.prior.Started[StepDetachProxy]; ok {
 		earlier(t)

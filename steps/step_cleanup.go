@@ -107,7 +107,7 @@ func (r *run) cleanup(ps PlannedStep) stepImpl {
 	return stepImpl{
 		observe: func(ctx context.Context) (stepOutcome, string, error) {
 			if mode == CleanupNone || mode == "" {
-				return stepDone, "--cleanup none: the deployment and the old resources are kept", nil
+				return stepNotNeeded, "--cleanup none: the deployment and the old resources are kept", nil
 			}
 			dep, err := r.findDeployment(ctx)
 			if err != nil {
@@ -179,6 +179,7 @@ func (r *run) deleteDeploymentObject(ctx context.Context) error {
 	if _, err := r.api.DeleteDeployment(mctx, dep.ID, false); err != nil && awsclient.Classify(err) != awsclient.KindNotFound {
 		return fmt.Errorf("delete deployment %s: %w", dep.ID, err)
 	}
+	r.leaseGone() // the lease goes with the deployment (lease.go)
 	return nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/steps/world"
 )
 
 // create-deployment (step 2): CreateBlueGreenDeployment, tagged for rdsbg
@@ -45,7 +46,13 @@ func planCreateDeployment(b planBuilder) (PlannedStep, bool) {
 	if b.adopted != "" {
 		createCLI = append(createCLI, b.cli.describeDeployment("[Status,StatusDetails]"))
 	}
-	createEffect := fmt.Sprintf("AWS starts building a green copy of %s%s, named %s-green-xxxxxx and kept in sync with blue; production is untouched. The step is done as soon as AWS has accepted the creation; provision-green waits for green.", src.ID, membersPhrase(src), src.ID)
+	untouched := "production is untouched"
+	if b.regime == RegimeDetach {
+		// Here the proxy is empty: detach-proxy's confirmation covers this
+		// call, which follows it at once (step.go, coveredBy).
+		untouched = "the database itself is untouched, but its proxy is EMPTY from detach-proxy until attach-proxy-blue registers blue again, at once after this call"
+	}
+	createEffect := fmt.Sprintf("AWS starts building a green copy of %s%s, named %s-green-xxxxxx and kept in sync with blue; %s. The step is done as soon as AWS has accepted the creation; provision-green waits for green.", src.ID, membersPhrase(src), src.ID, untouched)
 	if b.upgradeAtCreate() {
 		createEffect += fmt.Sprintf(" Green is created on %s %s.", src.Engine, b.o.TargetEngineVersion)
 	}
@@ -129,12 +136,18 @@ func (r *run) createDeployment(ps PlannedStep) stepImpl {
 			mctx, cancel := detached(ctx, mutationTimeout)
 			dep, err := r.api.CreateDeployment(mctx, in)
 			cancel()
-			if awsclient.Classify(err) == awsclient.KindAlreadyExists {
-				// Someone (or a request whose answer was lost) created it
-				// between our observation and now: adopt, never a second.
+			if err != nil {
+				// This run's own creation whose answer was lost carries its
+				// run tag: carry on with it, never a second. One that is not
+				// this run's is another run's (or someone's by hand).
 				if existing, ferr := r.findDeployment(ctx); ferr == nil && existing != nil {
-					r.e.notice(ps.ID, "deployment %s appeared while creating it; carrying on with it", existing.ID)
-					return nil
+					r.e.notice(ps.ID, "deployment %s, tagged with this run, appeared while creating it; carrying on with it", existing.ID)
+					r.holdDeployment(existing.ID, false)
+					return r.ensureLease(ctx, nil)
+				}
+				if w := r.readWorld(ctx, false); w.Deployment != nil && w.Deployment.Phase != world.PhaseDeleting {
+					return &ForeignError{Message: fmt.Sprintf("AWS refused the creation (%s): deployment %s (%s, %s) now exists for %s and is not this run's (%s); rdsbg will not act on it. `rdsbg status --source %s` shows it",
+						awsWords(err), w.Deployment.ID, w.Deployment.Name, w.Deployment.Status, r.plan.Source.ID, w.Deployment.Owner.Words(r.e.cfg.Clock.Now()), r.plan.Source.ID)}
 				}
 			}
 			if err != nil && refusedByAWS(err) {
@@ -149,6 +162,9 @@ func (r *run) createDeployment(ps PlannedStep) stepImpl {
 				return fmt.Errorf("create blue/green deployment %s: %w", o.DeploymentName, err)
 			}
 			r.adopt(dep.ID)
+			// The creation carried the run's lease (deploymentTags): renew it
+			// from here (lease.go).
+			r.leases.arn, r.leases.next = awsclient.DeploymentARN(r.plan.Source.ARN, dep.ID), r.e.cfg.Clock.Now().Add(leaseRenew)
 			return nil
 		},
 		// Done once AWS has accepted the creation: attach-proxy-blue

@@ -67,8 +67,14 @@ func (r *run) detachProxy(ps PlannedStep) stepImpl {
 			return stepTodo, "", nil
 		},
 		apply: func(ctx context.Context) error {
-			r.proxyless.detached(r.e.cfg.Clock.Now()) // the outage before creation starts here (step_attach_proxy_blue.go bounds it)
-			return r.deregisterAll(ctx, false)
+			if r.dep.id == "" {
+				// The run's first change: claim the proxies first, so that of
+				// two runs only one empties them (proxy_tags.go).
+				if err := r.claimProxies(ctx); err != nil {
+					return err
+				}
+			}
+			return r.deregisterAll(ctx) // the outage before creation starts here (step_attach_proxy_blue.go bounds it)
 		},
 		settle: func(ctx context.Context) error { return r.waitDeregistered(ctx, ps.ID) },
 	}

@@ -53,16 +53,13 @@ func (r *run) detachProxyBlue(ps PlannedStep) stepImpl {
 				return 0, "", err
 			}
 			if v.none() {
-				if !r.continueWithoutProxy {
-					// Resumed after the deregistration: the window is
-					// measured from the journal's record of it.
-					r.proxyless.carry(r.prior.ProxylessAt)
-				}
+				// Resumed after the deregistration: the window goes on from
+				// the journal's record of it (outage.go).
 				return stepApplied, "the proxy has no target already", nil
 			}
 			return stepTodo, "", nil
 		},
-		apply:  func(ctx context.Context) error { return r.deregisterAll(ctx, true) },
+		apply:  func(ctx context.Context) error { return r.deregisterAll(ctx) },
 		settle: func(ctx context.Context) error { return r.waitDeregistered(ctx, ps.ID) },
 	}
 }

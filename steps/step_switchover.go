@@ -66,6 +66,9 @@ func (r *run) switchover(ps PlannedStep) stepImpl {
 			defer cancel()
 			sentAt = r.e.cfg.Clock.Now()
 			if _, err := r.api.SwitchoverDeployment(mctx, r.dep.id, r.plan.Options.SwitchoverTimeout); err != nil {
+				if isNotFound(err) {
+					return fatal("deployment %s no longer exists: it was switched over and deleted outside this run (another rdsbg run that took it over, or someone by hand), or deleted before its switchover; rdsbg reads where production and the proxy are before it stops", r.dep.id)
+				}
 				// Green may have turned INVALID_CONFIGURATION since observe:
 				// AWS's refusal then only says "must be AVAILABLE"; the
 				// operator needs the explanation and the way out.
@@ -83,6 +86,12 @@ func (r *run) switchover(ps PlannedStep) stepImpl {
 				afterMutation: !sentAt.IsZero(), // the request's answer said SWITCHOVER_IN_PROGRESS
 				poll: func(ctx context.Context) (bool, Progress, error) {
 					dep, err := r.api.DescribeDeployment(ctx, r.dep.id)
+					if isNotFound(err) {
+						// Only a switchover finished and cleaned up by someone
+						// else makes a deployment vanish here: no wait brings
+						// it back (issue 20, O4).
+						return false, Progress{}, fatal("deployment %s no longer exists: it was switched over and deleted outside this run (another rdsbg run that took it over, or someone by hand); rdsbg reads where production and the proxy are before it stops", r.dep.id)
+					}
 					if err != nil {
 						return false, Progress{}, err
 					}

@@ -79,7 +79,7 @@ func (r *run) upgradeGreen(ps PlannedStep) stepImpl {
 				return 0, "", fatal("deployment %s has no green target to upgrade", depStatus(dep))
 			}
 			if want == "" {
-				return stepDone, "no target engine version requested", nil
+				return stepNotNeeded, "no target engine version requested", nil
 			}
 			version, status, err := readGreen(ctx, id)
 			if err != nil {

@@ -8,15 +8,15 @@ package steps
 func stepTable() []stepDef {
 	return []stepDef{
 		{id: StepPreflight, plan: planPreflight},
-		{id: StepDetachProxy, plan: planDetachProxy, bind: (*run).detachProxyStep},
+		{id: StepDetachProxy, plan: planDetachProxy, bind: (*run).detachProxyStep, empties: true},
 		{id: StepCreateDeployment, plan: planCreateDeployment, bind: (*run).createDeployment},
-		{id: StepAttachProxyBlue, plan: planAttachProxyBlue, bind: (*run).attachProxyBlueStep},
+		{id: StepAttachProxyBlue, plan: planAttachProxyBlue, bind: (*run).attachProxyBlueStep, refills: true},
 		{id: StepProvisionGreen, plan: planProvisionGreen, bind: (*run).provisionGreen},
 		{id: StepUpgradeGreen, plan: planUpgradeGreen, bind: (*run).upgradeGreen},
 		{id: StepReadyCheck, plan: planReadyCheck, bind: (*run).readyCheck},
-		{id: StepDetachProxyBlue, plan: planDetachProxyBlue, bind: (*run).detachProxyBlueStep},
+		{id: StepDetachProxyBlue, plan: planDetachProxyBlue, bind: (*run).detachProxyBlueStep, empties: true},
 		{id: StepSwitchover, plan: planSwitchover, bind: (*run).switchover},
-		{id: StepAttachProxyPrimary, plan: planAttachProxyPrimary, bind: (*run).attachProxyPrimaryStep},
+		{id: StepAttachProxyPrimary, plan: planAttachProxyPrimary, bind: (*run).attachProxyPrimaryStep, refills: true},
 		{id: StepVerify, plan: planVerify, bind: (*run).verify},
 		{id: StepCleanup, plan: planCleanup, bind: (*run).cleanup},
 	}

@@ -19,33 +19,45 @@ type TaskMark struct {
 	// Took is, for a COMPLETED task, the time it spent in its status
 	// before: how long it ran. 0 when it was first seen COMPLETED.
 	Took time.Duration `json:"took_ns,omitempty"`
+	// AtLeast: the task was already in its status when rdsbg first read it
+	// (rdsbg does not read the tasks while it registers blue again), so
+	// the time is a lower bound (walkthrough D18).
+	AtLeast bool `json:"at_least,omitempty"`
 }
 
 // taskRow is a task's progress row; a change of status is journalled.
-func (r *run) taskRow(name, status string, now time.Time) TaskRow {
+// created is the deployment's CreateTime (zero when unknown): the first
+// task runs from then, so a first sight of it in progress is timed from
+// creation, not from the read.
+func (r *run) taskRow(name, status string, now time.Time, first bool, created time.Time) TaskRow {
 	seen, ok := r.taskSeen[name]
 	if !ok || seen.status != status {
 		next := taskSince{status: status, since: now}
-		if ok && status == "COMPLETED" {
-			next.took = now.Sub(seen.since)
+		switch {
+		case ok && status == "COMPLETED":
+			next.took, next.atLeast = now.Sub(seen.since), seen.atLeast
+		case !ok && status == "IN_PROGRESS" && first && !created.IsZero() && created.Before(now):
+			next.since = created
+		case !ok && status != "PENDING":
+			next.atLeast = true // already in this status at the first read
 		}
 		seen = next
 		r.taskSeen[name] = seen
 		if r.journal != nil {
-			_ = r.journal.Append(Record{Kind: RecordTask, Task: &TaskMark{Name: name, Status: status, Since: seen.since, Took: seen.took}})
+			_ = r.journal.Append(Record{Kind: RecordTask, Task: &TaskMark{Name: name, Status: status, Since: seen.since, Took: seen.took, AtLeast: seen.atLeast}})
 		}
 	}
 	in := now.Sub(seen.since)
 	if status == "COMPLETED" {
 		in = seen.took
 	}
-	return TaskRow{Name: name, Status: status, InStatus: in}
+	return TaskRow{Name: name, Status: status, InStatus: in, AtLeast: seen.atLeast}
 }
 
 // restoreTasks takes the task clocks from the journal of the resumed run.
 func (r *run) restoreTasks() {
 	for name, m := range r.prior.Tasks {
-		r.taskSeen[name] = taskSince{status: m.Status, since: m.Since, took: m.Took}
+		r.taskSeen[name] = taskSince{status: m.Status, since: m.Since, took: m.Took, atLeast: m.AtLeast}
 	}
 }
 
@@ -54,7 +66,7 @@ func (r *run) restoreTasks() {
 func (r *run) taskMarkers() []Record {
 	var out []Record
 	for name, t := range r.taskSeen {
-		out = append(out, Record{Kind: RecordTask, Task: &TaskMark{Name: name, Status: t.status, Since: t.since, Took: t.took}})
+		out = append(out, Record{Kind: RecordTask, Task: &TaskMark{Name: name, Status: t.status, Since: t.since, Took: t.took, AtLeast: t.atLeast}})
 	}
 	sort.Slice(out, func(i, k int) bool { return out[i].Task.Name < out[k].Task.Name })
 	return out

@@ -136,6 +136,10 @@ type Source struct {
 	Members []string `json:"members,omitempty"`
 	// GlobalClusterID is set for an Aurora global database member.
 	GlobalClusterID string `json:"global_cluster_id,omitempty"`
+	// ResourceID is blue's DbiResourceId (DbClusterResourceId): it survives
+	// the switchover's renames, so once the deployment object is gone AWS
+	// still tells blue from the new primary (world.Query.BlueResourceID).
+	ResourceID string `json:"resource_id,omitempty"`
 }
 
 // Target returns the proxy target reference for this source.
@@ -185,6 +189,22 @@ type Plan struct {
 	Steps         []PlannedStep       `json:"steps"`
 	GeneratedAt   time.Time           `json:"generated_at"`
 	ProxylessNote string              `json:"proxyless_note,omitempty"`
+	// RunID names the run in AWS (the deployment's rdsbg:run, the owner
+	// lease, rdsbg:detached) and its archived journal; set when a run
+	// journals its plan (lease.go). Journals from before it name the run
+	// by GeneratedAt (RunID).
+	RunID string `json:"run_id,omitempty"`
+	// Fallback is what happens if AWS refuses the native regime, which
+	// no API reveals in advance (auto mode's native plan only): the detach
+	// procedure's steps and their outage, so a runbook never says "no
+	// outage" where one may come (issue 21 item 5).
+	Fallback *FallbackPlan `json:"fallback,omitempty"`
+}
+
+// FallbackPlan is the detach procedure a native plan falls back to.
+type FallbackPlan struct {
+	Note  string        `json:"note"` // the expected outage, in one paragraph
+	Steps []PlannedStep `json:"steps"`
 }
 
 // Step returns the planned step with id, and whether it is in the plan.

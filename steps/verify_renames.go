@@ -3,7 +3,10 @@ package steps
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
+
+	"github.com/rdsbg/rdsbg/steps/world"
 )
 
 // checkRenames is verify's check of the whole rename (issue 15): every
@@ -16,6 +19,11 @@ import (
 func (r *run) checkRenames(ctx context.Context, want string) error {
 	src := r.plan.Source
 	old := r.names.renames[src.ID]
+	if old == "" {
+		// This run did not see the renames (the switchover was made
+		// outside it, issue 20): AWS's names say where old blue is.
+		old = r.oldBlueFromWorld(ctx)
+	}
 	if old == "" {
 		return fatal("verify: the switchover reported no -oldN name for %s", src.ID)
 	}
@@ -83,4 +91,25 @@ func (r *run) renamesOnce(ctx context.Context, want string) error {
 	r.renamesVerified = true
 	r.e.notice(StepVerify, "%s", fmt.Sprintf("every member of %s is under its production name and its old blue twin under %s", r.plan.Source.ID, r.names.renames[r.plan.Source.ID]))
 	return nil
+}
+
+// oldBlueFromWorld is the newest -oldN resource AWS shows for the source
+// (the highest N), "" when there is none.
+func (r *run) oldBlueFromWorld(ctx context.Context) string {
+	src := r.plan.Source
+	w := r.readWorld(ctx, true)
+	best, bestN := "", -1
+	for _, res := range w.ByRole(world.RoleOldBlue) {
+		if res.Kind != src.Kind || !world.IsOldBlueName(src.ID, res.ID) {
+			continue
+		}
+		n, err := strconv.Atoi(strings.TrimPrefix(res.ID[len(src.ID):], "-old"))
+		if err == nil && n > bestN {
+			best, bestN = res.ID, n
+		}
+	}
+	if best != "" {
+		r.e.notice(StepVerify, "this run did not see the switchover's renames (it was switched over outside this run): AWS shows %s as the old blue of %s", best, src.ID)
+	}
+	return best
 }

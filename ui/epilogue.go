@@ -28,11 +28,46 @@ type EpilogueInput struct {
 	// Demo, when set, is the command that reruns the demo: the simulator
 	// ends with this process, so nothing can be resumed against it.
 	Demo string
+	// Width is the terminal's width: prose wraps at word boundaries and
+	// commands break between words with a backslash (walkthrough D9: the
+	// terminal wrapped `--endpoint-url ht` / `tp://…`); 0 leaves every
+	// line whole (a log, a pipe).
+	Width int
+}
+
+// epilogueText collects the epilogue's lines at a width.
+type epilogueText struct {
+	b     strings.Builder
+	width int
+}
+
+const epilogueIndent = "            " // under the text after "  Traffic:  "
+
+// prose writes text after label, wrapped at word boundaries.
+func (e *epilogueText) prose(label, text string) {
+	for _, l := range steps.CopyableLines(text, e.width, label, epilogueIndent) {
+		e.b.WriteString(l + "\n")
+	}
+}
+
+// command writes a command after label, laid out to paste as one.
+func (e *epilogueText) command(label, cmd string) {
+	width := 0
+	if e.width > 0 {
+		width = max(e.width-len(epilogueIndent), 20)
+	}
+	for i, l := range steps.ShellLines(cmd, width) {
+		if i == 0 {
+			e.b.WriteString(label + l + "\n")
+		} else {
+			e.b.WriteString(epilogueIndent + l + "\n")
+		}
+	}
 }
 
 // Epilogue renders the lines, plain text (no colour: it stays in logs).
 func Epilogue(in EpilogueInput) string {
-	var b strings.Builder
+	e := &epilogueText{width: in.Width}
 	f := in.Finished
 	src := in.Source
 	if src == "" && f != nil {
@@ -41,61 +76,72 @@ func Epilogue(in EpilogueInput) string {
 	if f == nil {
 		switch {
 		case src == "":
-			fmt.Fprintf(&b, "rdsbg: nothing was started (exit %d); nothing changed in AWS.\n", in.Code)
+			e.prose("", fmt.Sprintf("rdsbg: nothing was started (exit %d); nothing changed in AWS.", in.Code))
 		case in.Code == steps.ExitCancelled:
-			fmt.Fprintf(&b, "rdsbg: CANCELLED before the run started (exit %d); nothing changed in AWS for %s.\n", in.Code, src)
+			e.prose("", fmt.Sprintf("rdsbg: CANCELLED before the run started (exit %d); nothing changed in AWS for %s.", in.Code, src))
 		default:
-			fmt.Fprintf(&b, "rdsbg: STOPPED (exit %d) for %s; where the proxy points is not known here.\n", in.Code, src)
+			e.prose("", fmt.Sprintf("rdsbg: STOPPED (exit %d) for %s; where the proxy points is not known here.", in.Code, src))
 			if in.Demo == "" {
-				fmt.Fprintf(&b, "  Check:    rdsbg status --source %s%s\n", src, in.Flags)
-				fmt.Fprintf(&b, "  Next:     rdsbg resume --source %s%s\n", src, in.Flags)
+				e.command("  Check:    ", "rdsbg status --source "+src+in.Flags)
+				e.command("  Next:     ", "rdsbg resume --source "+src+in.Flags)
 			}
 		}
-		return b.String() + demoLines(in.Demo)
+		return e.b.String() + demoLines(in.Demo, in.Width)
 	}
-	fmt.Fprintf(&b, "rdsbg: %s (exit %d) for %s\n", strings.ToUpper(f.Outcome), in.Code, src)
-	fmt.Fprintf(&b, "  Traffic:  production goes %s\n", f.TrafficLine(src, in.Proxies))
+	e.prose("", fmt.Sprintf("rdsbg: %s (exit %d) for %s", strings.ToUpper(f.Outcome), in.Code, src))
+	e.prose("  Traffic:  ", "production goes "+f.TrafficLine(src, in.Proxies))
+	if h := f.OutageHeadline(); h != "" {
+		e.prose("  Outage:   ", h)
+	}
 	if f.Green != nil && f.Outcome == steps.OutcomeReady {
-		lag := f.Green.Lag
-		if lag == "" {
-			lag = "unknown (no CloudWatch data)"
-		}
-		fmt.Fprintf(&b, "  Green:    in sync, lag %s\n", lag)
+		e.prose("  Green:    ", steps.GreenWords(f.Green))
 	}
-	left := f.LeftoverLines()
-	if len(left) == 0 {
-		b.WriteString("  Left:     nothing of this run in AWS\n")
+	left := f.LeftoversUnknown
+	lines := f.LeftoverLines()
+	switch {
+	case left:
+		e.prose("  Left:     ", "not read by this command: `rdsbg status --source "+src+in.Flags+"` shows what is in AWS")
+	case len(lines) == 0:
+		e.prose("  Left:     ", "nothing of this run in AWS")
 	}
-	for i, l := range left {
+	for i, l := range lines {
 		label := "  Left:     "
 		if i > 0 {
-			label = "            "
+			label = epilogueIndent
 		}
-		b.WriteString(label + l + "\n")
+		e.prose(label, l)
+	}
+	if f.OldBlue != nil && !f.OldBlue.ReadOnly {
+		// What stays on screen repeats the summary's warning (D14).
+		e.prose("  Warning:  ", f.OldBlue.Note)
 	}
 	if in.Demo != "" {
-		return b.String() + demoLines(in.Demo)
+		return e.b.String() + demoLines(in.Demo, in.Width)
 	}
-	cmd, why := f.NextStep(src)
+	cmd, why := f.NextStep(src, in.Flags)
 	if cmd != "" {
-		fmt.Fprintf(&b, "  Next:     %s%s\n", cmd, in.Flags)
-		fmt.Fprintf(&b, "            %s\n", why)
+		e.command("  Next:     ", cmd)
+		e.prose(epilogueIndent, why)
 	} else if why != "" {
-		fmt.Fprintf(&b, "  Next:     nothing to run: %s\n", why)
+		e.prose("  Next:     ", "nothing to run: "+why)
 	}
 	if f.JournalPath != "" {
-		fmt.Fprintf(&b, "  Journal:  %s\n", f.JournalPath)
+		e.prose("  Journal:  ", f.JournalPath)
 	}
-	return b.String()
+	return e.b.String()
 }
 
 // demoLines: the demo's simulator is gone with the process.
-func demoLines(rerun string) string {
+func demoLines(rerun string, width int) string {
 	if rerun == "" {
 		return ""
 	}
-	return "  Demo:     the simulator ran inside this process and is gone with it: nothing is left\n" +
-		"            anywhere and nothing can be resumed. Run the demo again: " + rerun + "\n"
+	e := &epilogueText{width: width}
+	if width == 0 {
+		e.width = 100 // two lines, as it always was
+	}
+	e.prose("  Demo:     ", "the simulator ran inside this process and is gone with it, and so is everything listed above: nothing can be resumed. Run the demo again: `"+rerun+"`")
+	return e.b.String()
 }
 
 // RunWizardWithEpilogue runs the wizard and returns, with its exit code,
@@ -104,6 +150,7 @@ func RunWizardWithEpilogue(ctx context.Context, cfg Config, in io.Reader, out io
 	code, w, err := runWizard(ctx, cfg, in, out)
 	ep := EpilogueInput{Code: code, Flags: cfg.NextFlags, Demo: cfg.DemoRerun, Source: cfg.Options.Source}
 	if w != nil {
+		ep.Width = w.common.Width
 		ep.Finished = w.run.finished
 		if w.run.plan != nil {
 			ep.Source = w.run.plan.Source.ID

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"github.com/charmbracelet/x/ansi"
 	"strings"
 	"testing"
 
@@ -42,7 +43,7 @@ func TestWizardDecliningTheCriticalSectionPausesReady(t *testing.T) {
 	if f == nil || f.Outcome != steps.OutcomeReady || f.ExitCode != 0 || h.w.exitCode != 0 {
 		t.Fatalf("declined critical section: %+v exit %d\n%s", f, h.w.exitCode, h.view())
 	}
-	h.mustShow("READY", "Green is in sync", "Left in AWS", "Next: rdsbg resume --source orders-db")
+	h.mustShow("READY", "Green: prepared (ready-check passed)", "Left in AWS", "Next:", "$ rdsbg resume --source orders-db --region eu-west-1")
 	ep := Epilogue(EpilogueInput{Finished: f, Source: "orders-db", Proxies: h.w.run.plan.ProxyNames(), Code: h.w.exitCode, Flags: cfg.NextFlags})
 	for _, want := range []string{
 		"rdsbg: READY (exit 0) for orders-db",
@@ -117,4 +118,36 @@ func TestAbortScreenShowsTheCallsItMakes(t *testing.T) {
 		}
 	}
 	<-h.async
+}
+
+// Walkthrough D9, D10: the epilogue stays in the scrollback at the
+// terminal's width. Prose wraps at word boundaries, the next command
+// breaks between its words with a backslash (never "--endpoint-url ht" /
+// "tp://…"), and every command in it — the alternative too — carries the
+// flags the session used.
+func TestEpilogueWrapsAtTheTerminalWidthAndKeepsCommandsWhole(t *testing.T) {
+	f := &steps.Finished{Outcome: steps.OutcomeFailed, ExitCode: steps.ExitStepFailed, ProxyState: steps.ProxyOnBlue, Source: "orders-db",
+		Leftovers:   []steps.Leftover{{Kind: "deployment", ID: "bgd-40xmq3liy5l5833p", Note: "blue/green deployment; blue is still production"}, {Kind: "green", ID: "orders-db-green-84h9wt", Note: "keeps running and costing until the switchover or `rdsbg abort`"}},
+		JournalPath: "/home/dba/.local/state/rdsbg/orders-db.journal.jsonl"}
+	flags := " --region us-east-1 --endpoint-url http://127.0.0.1:18765 --state-dir /home/dba/rdsbg-state"
+	for _, width := range []int{60, 80, 120} {
+		ep := Epilogue(EpilogueInput{Finished: f, Source: "orders-db", Proxies: "orders-proxy", Code: 1, Flags: flags, Width: width})
+		lines := strings.Split(strings.TrimRight(ep, "\n"), "\n")
+		var cmd []string
+		for i, l := range lines {
+			if n := ansi.StringWidth(l); n > width && strings.Contains(strings.TrimSpace(l[min(len(l), 12):]), " ") {
+				t.Errorf("%d columns: line %d is %d wide: %q", width, i, n, l) // one word too long for any line stays whole
+			}
+			if strings.HasPrefix(l, "  Next:") || (len(cmd) > 0 && strings.HasSuffix(cmd[len(cmd)-1], "\\")) {
+				cmd = append(cmd, strings.TrimSpace(strings.TrimPrefix(l, "  Next:")))
+			}
+		}
+		joined := strings.ReplaceAll(strings.Join(cmd, "\n"), " \\\n", " ")
+		if joined != "rdsbg resume --source orders-db"+flags {
+			t.Errorf("%d columns: the next command pastes as %q", width, joined)
+		}
+		if !strings.Contains(strings.Join(strings.Fields(strings.ReplaceAll(ep, " \\\n", " ")), " "), "rdsbg abort --source orders-db"+flags) {
+			t.Errorf("%d columns: the alternative lacks the session's flags:\n%s", width, ep)
+		}
+	}
 }

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"charm.land/bubbles/v2/key"
 	"fmt"
 	"strings"
 
@@ -304,24 +305,30 @@ func arnField(arn string, n int) string {
 
 // stepMark is a step's state as one symbol; the spinner for a running one.
 func stepMark(st Styles, r *runState, id steps.StepID) string {
-	s := r.steps[id]
-	state := "pending"
-	if s != nil {
-		state = s.status
-	}
-	switch state {
-	case "done", "already-done":
+	switch r.statusOf(id) {
+	case statusDone:
 		return st.OK.Render("✓")
-	case "skipped":
+	case statusSkipped:
 		return st.Muted.Render("–")
-	case "running":
+	case statusRunning:
 		return st.Warn.Render(spinnerFrame(r.frame))
-	case "failed":
+	case statusAwaiting:
+		return st.Warn.Render("»")
+	case statusFailed:
 		return st.Bad.Render("✗")
-	case "interrupted":
+	case statusInterrupted:
 		return st.Warn.Render("■")
 	}
 	return st.Muted.Render("·")
+}
+
+// railLegend explains the rail's marks in the full help (?).
+func railLegend() []key.Binding {
+	mark := func(glyph, words string) key.Binding {
+		return key.NewBinding(key.WithKeys(glyph), key.WithHelp(glyph, words))
+	}
+	return []key.Binding{mark("·", "step pending"), mark("»", "awaiting your answer"), mark("⠋", "running"), mark("✓", "done"),
+		mark("–", "skipped (why: on its screen)"), mark("✗", "failed"), mark("■", "interrupted (resume re-reads it)")}
 }
 
 // stepDuration is how long id ran (or has been running); "" before it

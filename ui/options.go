@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -70,6 +71,11 @@ type optionsModel struct {
 	// groups is the parameter-group catalogue (nil: typed names).
 	groups    *steps.ParameterGroupCatalog
 	groupsErr error
+	// invalid is the field a Continue refused and why: shown beside it,
+	// on the form, rather than a FAILED screen for a typo (walkthrough
+	// D15). Cleared when the operator edits again.
+	invalid     *optionField
+	invalidText string
 }
 
 func newOptionsModel(c *Common, src steps.SourceSummary, base steps.Options) *optionsModel {
@@ -367,6 +373,22 @@ func (m *optionsModel) options() steps.Options {
 	return o
 }
 
+// refuse shows err beside the field it names and puts the cursor there;
+// an error that names no field of the form stays under the form.
+func (m *optionsModel) refuse(err error) {
+	m.invalid, m.invalidText = nil, err.Error()
+	var in *steps.InputError
+	if errors.As(err, &in) {
+		for i, f := range m.visible() {
+			if f.flag == in.Input {
+				m.invalid, m.cursor = f, i
+				m.focus()
+				return
+			}
+		}
+	}
+}
+
 // typing is true on a text field, where letters are text.
 func (m *optionsModel) typing() bool {
 	f := m.current()
@@ -406,6 +428,12 @@ func (m *optionsModel) update(msg tea.Msg) tea.Cmd {
 				return nil
 			}
 			opts := m.options()
+			// The same checks the engine makes first (pure, no AWS call):
+			// a typo stays on the form, next to its field.
+			if err := steps.ValidateOptions(opts.WithDefaults()); err != nil {
+				m.refuse(err)
+				return nil
+			}
 			return func() tea.Msg { return optionsDoneMsg{options: opts} }
 		}
 		if f == nil {
@@ -437,6 +465,9 @@ func (m *optionsModel) update(msg tea.Msg) tea.Cmd {
 		// Text fields: textinput handles runes, backspace (whole
 		// characters), cursor keys and word deletion.
 		f.input, _ = f.input.Update(msg)
+		if f == m.invalid {
+			m.invalid, m.invalidText = nil, ""
+		}
 	}
 	return nil
 }
@@ -480,6 +511,12 @@ func (m *optionsModel) view() string {
 			label = st.Selected.Render(label)
 		}
 		b.WriteString(truncate(cur+label+"  "+val, w) + "\n")
+		if f == m.invalid {
+			b.WriteString(st.Bad.Render(indent(wrap(w-labelW-4, m.invalidText), labelW+4)) + "\n")
+		}
+	}
+	if m.invalid == nil && m.invalidText != "" {
+		b.WriteString(st.Bad.Render(wrap(w, m.invalidText)) + "\n")
 	}
 	b.WriteString("\n")
 	next := "  Continue to preflight checks (read-only)"

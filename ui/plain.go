@@ -37,6 +37,55 @@ type plainIO struct {
 	// flood a log.
 	lastProgress string
 	proxies      string // the plan's proxies, for the epilogue
+	// width is the terminal's (0 when out is a pipe or a file: a log
+	// keeps its lines whole): lines wrap at word boundaries there, and
+	// commands break with a backslash (walkthrough D9).
+	width int
+}
+
+// lines lays text out at the terminal's width: prose wrapped at word
+// boundaries under its own indent, commands ("$ …") kept pasteable.
+func (p *plainIO) lines(text string) string {
+	if p.width <= 0 {
+		return text
+	}
+	var b strings.Builder
+	for _, line := range strings.SplitAfter(text, "\n") {
+		nl := strings.HasSuffix(line, "\n")
+		line = strings.TrimSuffix(line, "\n")
+		body := strings.TrimLeft(line, " ")
+		lead := line[:len(line)-len(body)]
+		var out []string
+		if strings.HasPrefix(body, "$ ") {
+			for i, l := range steps.ShellLines(body[2:], p.width-len(lead)-2) {
+				if i == 0 {
+					out = append(out, lead+"$ "+l)
+				} else {
+					out = append(out, lead+"  "+l)
+				}
+			}
+		} else {
+			out = steps.WrapWords(body, p.width, lead, lead+"    ")
+		}
+		b.WriteString(strings.Join(out, "\n"))
+		if nl {
+			b.WriteString("\n")
+		}
+	}
+	return b.String()
+}
+
+// terminalWidth is out's width when it is a terminal, else 0.
+func terminalWidth(out io.Writer) int {
+	f, ok := out.(*os.File)
+	if !ok || !term.IsTerminal(f.Fd()) {
+		return 0
+	}
+	w, _, err := term.GetSize(f.Fd())
+	if err != nil {
+		return 0
+	}
+	return w
 }
 
 func (p *plainIO) printf(format string, args ...any) {
@@ -85,7 +134,10 @@ func RunPlain(ctx context.Context, cfg Config, in io.Reader, out io.Writer) (int
 }
 
 func runPlain(ctx context.Context, cfg Config, be backend, in io.Reader, out io.Writer) (int, error) {
-	p := &plainIO{in: bufio.NewReader(in), out: out, source: cfg.Options.Source, echo: !isTerminal(in)}
+	p := &plainIO{in: bufio.NewReader(in), out: out, source: cfg.Options.Source, echo: !isTerminal(in), width: terminalWidth(out)}
+	if cfg.PlainWidth > 0 {
+		p.width = cfg.PlainWidth
+	}
 	clk := cfg.Clock
 	if clk == nil {
 		clk = steps.WallClock()
@@ -124,7 +176,7 @@ func runPlain(ctx context.Context, cfg Config, be backend, in io.Reader, out io.
 	p.mu.Lock()
 	proxies := p.proxies
 	p.mu.Unlock()
-	ep := EpilogueInput{Source: opts.Source, Proxies: proxies, Code: code, Flags: cfg.NextFlags, Demo: cfg.DemoRerun}
+	ep := EpilogueInput{Source: opts.Source, Proxies: proxies, Code: code, Flags: cfg.NextFlags, Demo: cfg.DemoRerun, Width: p.width}
 	if f.Outcome != "" {
 		ep.Finished = &f
 	}
@@ -200,22 +252,22 @@ func (p *plainIO) sink(e steps.Event) {
 		text = steps.PlainSummary(*e.Finished, true)
 	}
 	if text != "" {
-		p.printf("%s", text)
+		p.printf("%s", p.lines(text))
 	}
 }
 
 // Approve asks one approval as plain lines. The text printed is exactly the
 // approval's Title, Text and CLI.
 func (p *plainIO) Approve(ctx context.Context, a steps.Approval) (steps.Decision, error) {
-	p.printf("\n== %s ==\n", a.Title)
+	p.printf("%s", p.lines("\n== "+a.Title+" ==\n"))
 	if a.Text != "" {
-		p.printf("%s\n", a.Text)
+		p.printf("%s", p.lines(a.Text+"\n"))
 	}
 	if a.Error != nil {
-		p.printf("%s", steps.ErrorLines(*a.Error))
+		p.printf("%s", p.lines(steps.ErrorLines(*a.Error)))
 	}
 	for _, c := range a.CLI {
-		p.printf("  $ %s\n", c)
+		p.printf("%s", p.lines("  $ "+c+"\n"))
 	}
 	c := newConfirmation(a, make(chan steps.Decision, 1), p.source)
 	for {

@@ -3,6 +3,7 @@ package ui
 import (
 	"bytes"
 	"context"
+	"github.com/charmbracelet/x/ansi"
 	"io"
 	"regexp"
 	"strings"
@@ -135,3 +136,41 @@ func TestPlainChoosesSourceAfterRefusingUnknown(t *testing.T) {
 // acceptedCall is the API-call line of an accepted change (": ok", not
 // AWS's error code).
 var acceptedCall = regexp.MustCompile(`AWS (CreateBlueGreenDeployment|DeregisterDBProxyTargets|RegisterDBProxyTargets) \S+ request \S+: ok\n`)
+
+// Walkthrough D9: at a terminal, plain mode's lines fit its width, wrapped
+// at word boundaries, and every "$ " command continues with a backslash so
+// a pasted block is still one command.
+func TestPlainFitsTheTerminalAndKeepsCommandsWhole(t *testing.T) {
+	cfg := simConfig(t, sim.ScenarioRDSPostgresLegacy)
+	cfg.Options = steps.Options{Source: "orders-db", ProxyMode: steps.ProxyModeDetach}
+	cfg.PlainWidth = 80
+	cfg.NextFlags = " --region us-east-1 --endpoint-url http://127.0.0.1:18765 --state-dir /home/dba/rdsbg-state"
+	op := &operator{}
+	code, err := runPlain(context.Background(), cfg, engineBackend(cfg), op, op)
+	out := op.out.String()
+	if err != nil || code != steps.ExitOK {
+		t.Fatalf("exit %d, err %v:\n%s", code, err, out)
+	}
+	commands := 0
+	lines := strings.Split(out, "\n")
+	for i, l := range lines {
+		body := strings.TrimSpace(strings.TrimSuffix(l, " \\"))
+		if f := strings.Fields(body); len(f) == 2 && strings.HasSuffix(f[0], ":") {
+			body = f[1] // a label and one long word (a path)
+		}
+		if w := ansi.StringWidth(l); w > 80 && strings.Contains(body, " ") { // one word longer than a line stays whole
+			t.Errorf("line %d is %d wide: %q", i, w, l)
+		}
+		if strings.HasPrefix(strings.TrimSpace(l), "$ ") {
+			commands++
+			for k := i; strings.HasSuffix(lines[k], " \\"); k++ {
+				if k+1 >= len(lines) || !strings.HasPrefix(lines[k+1], "    ") {
+					t.Errorf("continuation of %q is not indented: %q", l, lines[k+1])
+				}
+			}
+		}
+	}
+	if commands == 0 {
+		t.Fatalf("no command printed:\n%s", out)
+	}
+}

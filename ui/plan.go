@@ -61,6 +61,9 @@ func (m *planModel) view() string {
 	if p.ProxylessNote != "" {
 		b.WriteString(st.Warn.Render(wrap(w, p.ProxylessNote)) + "\n")
 	}
+	if p.Fallback != nil {
+		b.WriteString(st.Warn.Render(wrap(w, "If AWS refuses the native regime: +2 proxy outage windows (the detach procedure; asked first, before anything changes).")) + "\n")
+	}
 	b.WriteString("\n")
 	// The legend comes before the marks it explains.
 	b.WriteString(st.Muted.Render(truncate("○ read-only · ↺ reversible · ! severe (type the identifier) · ◆ critical section", w)) + "\n")

@@ -265,7 +265,11 @@ func formatClock(d time.Duration) string {
 func renderTasks(st Styles, width int, tasks []steps.TaskRow) string {
 	rows := make([][]string, len(tasks))
 	for i, t := range tasks {
-		rows[i] = []string{t.Name, t.Status, formatDuration(t.InStatus)}
+		in := formatDuration(t.InStatus)
+		if t.AtLeast {
+			in = "≥" + in // first read already in this status (D18)
+		}
+		rows[i] = []string{t.Name, t.Status, in}
 	}
 	return renderTable(st, width, []string{"TASK", "STATUS", "IN STATUS"}, rows, func(row, col int) cellStyle {
 		if col == 1 {
@@ -465,9 +469,17 @@ func renderCLI(st Styles, width int, cli []string) string {
 	if len(cli) == 0 {
 		return st.Muted.Render("(no AWS call: this step only reads or checks)")
 	}
-	lines := make([]string, len(cli))
-	for i, c := range cli {
-		lines[i] = st.CLI.Render(wrap(width, "$ "+c))
+	// Laid out to still run when pasted: breaks between words only, with
+	// a backslash at each line's end (steps.ShellLines).
+	var lines []string
+	for _, c := range cli {
+		for i, l := range steps.ShellLines(c, width-2) {
+			prefix := "  "
+			if i == 0 {
+				prefix = "$ "
+			}
+			lines = append(lines, st.CLI.Render(prefix+l))
+		}
 	}
 	return strings.Join(lines, "\n")
 }

@@ -32,6 +32,9 @@ type Config struct {
 	// NextFlags are the global flags a next command needs (" --region
 	// eu-west-1 --state-dir /x"), for the epilogue (epilogue.go).
 	NextFlags string
+	// PlainWidth, when set, is plain mode's width instead of the
+	// terminal's (tests; 0: the terminal's, or no wrapping off one).
+	PlainWidth int
 	// DemoRerun is set by `rdsbg demo`: the command that runs the demo
 	// again. The demo's simulator ends with the process, so nothing
 	// promises `rdsbg resume`.

@@ -6,12 +6,41 @@ import (
 	"github.com/rdsbg/rdsbg/steps"
 )
 
+// Where a step stands: exactly one of these (issue 21: the rail matches
+// the journal and AWS). A step the operator is asked about is "awaiting";
+// "interrupted" is a step stopped by a quit or signal, re-observed on
+// resume.
+const (
+	statusPending     = "pending"
+	statusAwaiting    = "awaiting"
+	statusRunning     = "running"
+	statusDone        = "done"
+	statusSkipped     = "skipped" // with why (message)
+	statusFailed      = "failed"
+	statusInterrupted = "interrupted"
+)
+
 // stepState is where one planned step stands, from the event stream.
 type stepState struct {
-	status   string // pending, running, done, skipped, failed
+	status   string // one of the status constants above
 	started  time.Time
 	finished time.Time
 	message  string
+}
+
+// statusOfOutcome maps a timeline outcome to where the step stands.
+func statusOfOutcome(outcome string) string {
+	switch outcome {
+	case "done", "checked", steps.SkippedAlreadyDone:
+		return statusDone
+	case steps.SkippedNotNeeded, "declined", "skipped":
+		return statusSkipped
+	case "failed":
+		return statusFailed
+	case "interrupted":
+		return statusInterrupted
+	}
+	return statusPending
 }
 
 // runState is what the event stream has told the wizard so far. The root
@@ -40,6 +69,9 @@ type runState struct {
 	frame     int // spinner frame
 	tables    progressTables
 	traffic   *steps.ProxyTraffic // the latest proxy-traffic event (traffic.go)
+	// awaiting are the steps an open question is about (the first is the
+	// one it asks before): shown "awaiting you" until it is answered.
+	awaiting []steps.StepID
 }
 
 // progressTables are the tables drawn from one progress snapshot at one
@@ -90,10 +122,28 @@ func newRunState() *runState {
 func (r *runState) step(id steps.StepID) *stepState {
 	s, ok := r.steps[id]
 	if !ok {
-		s = &stepState{status: "pending"}
+		s = &stepState{status: statusPending}
 		r.steps[id] = s
 	}
 	return s
+}
+
+// statusOf is where id stands now: awaiting while a question about it is
+// open and it has not started.
+func (r *runState) statusOf(id steps.StepID) string {
+	s := r.steps[id]
+	status := statusPending
+	if s != nil {
+		status = s.status
+	}
+	if status == statusPending {
+		for _, a := range r.awaiting {
+			if a == id {
+				return statusAwaiting
+			}
+		}
+	}
+	return status
 }
 
 // apply folds one event into the state.
@@ -108,32 +158,60 @@ func (r *runState) apply(e steps.Event) {
 		r.checks = e.Checks
 		// The checks are the preflight step's result, whether or not the
 		// engine reports the step's start and end.
-		if s := r.step(steps.StepPreflight); s.status == "pending" {
-			s.status, s.finished = "done", e.Time
+		if s := r.step(steps.StepPreflight); s.status == statusPending {
+			s.status, s.finished = statusDone, e.Time
 			if steps.Blocked(e.Checks) {
-				s.status = "failed"
+				s.status = statusFailed
 			}
 		}
 	case steps.EventPlanReady:
+		if r.plan != nil && e.Plan != nil && r.plan.Regime != e.Plan.Regime {
+			// A new procedure (the fallback to detach): its steps start
+			// over; the native plan's checks and its refused creation are
+			// not these steps' outcomes (walkthrough D8).
+			for id, s := range r.steps {
+				if id != steps.StepPreflight {
+					*s = stepState{status: statusPending}
+				}
+			}
+			r.current = ""
+		}
 		r.plan = e.Plan
+	case steps.EventApproval:
+		r.awaiting = nil
+		if a := e.Approval; a != nil {
+			r.awaiting = append(r.awaiting, a.Steps...)
+			if a.Step != "" && len(a.Steps) == 0 {
+				r.awaiting = append(r.awaiting, a.Step)
+			}
+		}
+	case steps.EventApproved:
+		r.awaiting = nil
 	case steps.EventStepStarted:
 		r.current = e.Step
+		r.awaiting = nil
 		s := r.step(e.Step)
-		s.status, s.started, s.message = "running", e.Time, e.Message
+		s.status, s.started, s.message = statusRunning, e.Time, e.Message
 		r.progress = nil
 		r.changed = map[string]bool{}
 	case steps.EventStepSkipped:
 		s := r.step(e.Step)
-		s.status, s.finished, s.message = "skipped", e.Time, e.Message
+		s.status, s.finished, s.message = statusSkipped, e.Time, e.Message
+		if e.StepOutcome == steps.SkippedAlreadyDone {
+			s.status = statusDone // AWS shows its effect: done, earlier or by someone
+		}
 	case steps.EventStepDone:
 		s := r.step(e.Step)
-		s.status, s.finished = "done", e.Time
+		s.status, s.finished = statusDone, e.Time
 		if e.Message != "" {
 			s.message = e.Message
 		}
 	case steps.EventStepFailed:
 		s := r.step(e.Step)
-		s.status, s.finished = "failed", e.Time
+		s.status, s.finished = statusFailed, e.Time
+		if e.StepOutcome == "interrupted" {
+			s.status = statusInterrupted
+		}
 		if e.Message != "" {
 			s.message = e.Message
 		}
@@ -158,9 +236,10 @@ func (r *runState) apply(e steps.Event) {
 		// The timeline is the final word on every step (a resumed run saw
 		// only its own events).
 		if e.Finished != nil {
+			r.awaiting = nil
 			for _, t := range e.Finished.Timeline {
 				s := r.step(t.Step)
-				s.status, s.started, s.finished = t.Outcome, t.Started, t.Started.Add(t.Duration)
+				s.status, s.started, s.finished = statusOfOutcome(t.Outcome), t.Started, t.Started.Add(t.Duration)
 			}
 		}
 	case steps.EventProxyTraffic:
@@ -229,7 +308,7 @@ func (r *runState) inCritical() bool {
 		return false
 	}
 	st := r.steps[r.current]
-	return r.planned(r.current).Critical && st != nil && st.status == "running"
+	return r.planned(r.current).Critical && st != nil && st.status == statusRunning
 }
 
 // proxyless is how long the proxy has had no target, if it has none now.

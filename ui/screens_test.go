@@ -359,7 +359,7 @@ func TestSummaryShowsTimelineWindowRenamesAndPaths(t *testing.T) {
 	if h.w.front != screenSummary {
 		t.Fatal("run-finished did not show the summary")
 	}
-	h.mustShow("✓ DONE", "exit 0", "proxy points at the new primary", "proxy-less window 47s", "switchover 38s",
+	h.mustShow("✓ DONE", "exit 0", "proxy points at the new primary", "proxy outage 1m58s in 2 windows (critical section 47s)", "switchover 38s",
 		"detach-proxy-blue", "orders-db → orders-db-old1", "orders-db-green-a1b2c3 → orders-db", "Journal /var/lib/rdsbg/orders-db.jsonl")
 	h.send(runDoneMsg{finished: *finishedEvent().Finished})
 	h.keys("q")
@@ -373,6 +373,11 @@ func finishedEvent() steps.Event {
 	e.Finished = &steps.Finished{
 		Outcome: steps.OutcomeDone, ExitCode: 0, ProxyState: steps.ProxyOnNewPrimary,
 		ProxylessWindowMS: 47000, SwitchoverMS: 38000, DeploymentID: "bgd-abc123",
+		ProxyOutages: []steps.OutageWindow{
+			{Step: steps.StepDetachProxy, Start: t0.Add(time.Minute), DurationMS: 71_000, Cause: steps.OutageDetachBeforeCreate, Proxies: []string{"orders-proxy"}},
+			{Step: steps.StepDetachProxyBlue, Start: t0.Add(35 * time.Minute), DurationMS: 47_000, Cause: steps.OutageCriticalSection, Proxies: []string{"orders-proxy"}},
+		},
+		ProxyOutageTotalMS: 118_000,
 		Timeline: []steps.TimelineEntry{
 			{Step: steps.StepPreflight, Started: t0, Duration: 3 * time.Second, Outcome: "done"},
 			{Step: steps.StepDetachProxy, Started: t0.Add(time.Minute), Duration: 12 * time.Second, Outcome: "done"},
@@ -446,4 +451,42 @@ func TestPlanApprovalKeepsThePreflightWarningsInSight(t *testing.T) {
 	if d := <-answer; d != steps.DecisionApprove {
 		t.Fatalf("decision %q", d)
 	}
+}
+
+// Walkthrough D15: a typo in a form field is an inline error beside the
+// field, the form keeps its values, and nothing starts (no FAILED screen);
+// editing the field clears it.
+func TestOptionsFormRefusesATypoInline(t *testing.T) {
+	base := steps.Options{Source: srcID}.WithDefaultsAt(t0)
+	h := newHarness(t, Config{Options: base}, backend{}, 100, 30)
+	h.w.phase = phaseOptions
+	h.w.options = newOptionsModel(h.w.common, steps.SourceSummary{ID: srcID, Kind: "instance", Engine: "postgres", EngineVersion: "14.12"}, base)
+	h.send(targetsLoadedMsg{targets: []awsclient.UpgradeTarget{{Version: "16.4", Major: true}}})
+	var class *optionField
+	for i, f := range h.w.options.visible() {
+		if f.flag == "--target-db-instance-class" {
+			class, h.w.options.cursor = f, i
+		}
+	}
+	if class == nil {
+		t.Fatal("no instance class field")
+	}
+	h.w.options.focus()
+	h.typeText("r6g.large")
+	for range len(h.w.options.fields) {
+		h.keys("tab")
+	}
+	_, cmd := h.w.Update(press("enter"))
+	if cmd != nil {
+		if _, started := cmd().(optionsDoneMsg); started {
+			t.Fatal("an invalid instance class started the run")
+		}
+	}
+	if h.w.phase != phaseOptions || h.w.options.current() != class {
+		t.Fatalf("phase %v, cursor not on the class field:\n%s", h.w.phase, h.view())
+	}
+	h.mustShow(`--target-db-instance-class "r6g.large" is not an instance class such as db.r6g.large`)
+	h.mustNotShow("FAILED")
+	h.keys("backspace")
+	h.mustNotShow("is not an instance class")
 }

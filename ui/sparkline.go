@@ -118,44 +118,31 @@ func renderMetrics(st Styles, width int, m *steps.MetricsSample, name func(strin
 }
 
 // renderStepMetrics is the summary's table: per step, client connections
-// before and after and the lowest seen during it.
+// in the CloudWatch minute before it, the lowest minute that overlaps it
+// and the minute after it — placed by when CloudWatch measured them
+// (steps.StepMetrics), with a note that says so.
 func renderStepMetrics(st Styles, width int, sm []steps.StepMetrics) string {
 	var rows [][]string
 	for _, s := range sm {
 		if s.Before == nil && s.After == nil && s.MinClientConnections == nil {
 			continue
 		}
-		// The lowest is over the whole step, its two ends included, so it
-		// is never above the count before or after.
-		before, beforeOK := clientTotal(s.Before)
-		after, afterOK := clientTotal(s.After)
-		low, lowOK := 0.0, false
-		for _, v := range []struct {
-			v  float64
-			ok bool
-		}{{before, beforeOK}, {after, afterOK}} {
-			if v.ok && (!lowOK || v.v < low) {
-				low, lowOK = v.v, true
-			}
-		}
-		if s.MinClientConnections != nil && (!lowOK || *s.MinClientConnections < low) {
-			low, lowOK = *s.MinClientConnections, true
-		}
 		lowText := "-"
-		if lowOK {
-			lowText = formatMetric(low, steps.UnitConnections)
+		if s.MinClientConnections != nil {
+			lowText = formatMetric(*s.MinClientConnections, steps.UnitConnections)
 		}
 		rows = append(rows, []string{string(s.Step), sumClients(s.Before), lowText, sumClients(s.After)})
 	}
 	if len(rows) == 0 {
 		return ""
 	}
-	return renderTable(st, width, []string{"STEP", "CLIENTS BEFORE", "LOWEST DURING", "CLIENTS AFTER"}, rows, func(row, col int) cellStyle {
+	table := renderTable(st, width, []string{"STEP", "CLIENTS BEFORE", "LOWEST DURING", "CLIENTS AFTER"}, rows, func(row, col int) cellStyle {
 		if col == 2 && rows[row][2] == "0" {
 			return styled(st.Bad)
 		}
 		return cellStyle{}
 	})
+	return table + "\n" + st.Muted.Render(wrap(width, "CloudWatch minutes placed by when they were measured (the minute before the step, the minutes it overlaps, the minute after it); - where CloudWatch had not published one."))
 }
 
 // sumClients adds the client connections of every proxy in a step record.

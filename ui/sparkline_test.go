@@ -110,7 +110,7 @@ func TestRenderStepMetrics(t *testing.T) {
 	if strings.Contains(got, "verify") {
 		t.Errorf("a step with no readings has a row:\n%s", got)
 	}
-	if lines := strings.Split(got, "\n"); len(lines) != 4 || !strings.Contains(lines[3], " 0 ") {
+	if lines := strings.Split(got, "\n"); len(lines) < 5 || !strings.Contains(lines[3], " 0 ") || !strings.Contains(got, "placed by when they were measured") {
 		t.Errorf("want header, rule and two rows, switchover lowest 0:\n%s", got)
 	}
 }

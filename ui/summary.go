@@ -19,6 +19,9 @@ type summaryModel struct {
 	// back: the run ended having changed nothing and esc returns to the
 	// options form (nav.go).
 	back bool
+	// flags are the global flags the next command needs (Config.NextFlags);
+	// source is the session's source, for a run that ended before a plan.
+	flags, source string
 }
 
 func (m *summaryModel) view() string {
@@ -43,8 +46,11 @@ func (m *summaryModel) view() string {
 		b.WriteString(st.Muted.Render("deployment "+f.DeploymentID) + "\n")
 	}
 	var facts []string
-	if f.ProxylessWindowMS > 0 || f.ProxyState != steps.ProxyNotUsed {
-		facts = append(facts, "proxy-less window "+st.Bold.Render(formatDuration(time.Duration(f.ProxylessWindowMS)*time.Millisecond)))
+	if h := f.OutageHeadline(); h != "" {
+		// The one outage figure: every window's total, the critical
+		// section's share beside it (the same words as run-finished,
+		// status and the epilogue).
+		facts = append(facts, st.Bold.Render(h))
 	}
 	if f.SwitchoverMS > 0 {
 		facts = append(facts, "switchover "+st.Bold.Render(formatDuration(time.Duration(f.SwitchoverMS)*time.Millisecond)))
@@ -94,11 +100,7 @@ func (m *summaryModel) view() string {
 		b.WriteString(truncate("Runbook  "+f.RunbookPath, w) + "\n")
 	}
 	if g := f.Green; g != nil && f.Outcome == steps.OutcomeReady {
-		lag := g.Lag
-		if lag == "" {
-			lag = "unknown (no CloudWatch data)"
-		}
-		b.WriteString("\n" + wrap(w, "Green is in sync and waits for the switchover; lag "+lag+".") + "\n")
+		b.WriteString("\n" + wrap(w, "Green: "+steps.GreenWords(g)+".") + "\n")
 	}
 	if left := f.LeftoverLines(); len(left) > 0 {
 		b.WriteString("\n" + st.Heading.Render("Left in AWS") + "\n")
@@ -108,17 +110,23 @@ func (m *summaryModel) view() string {
 	}
 	if m.demo {
 		b.WriteString(st.Muted.Render(wrap(w, "Demo: the simulator lives in this process; q ends both.")) + "\n")
-	} else if cmd, why := f.NextStep(m.sourceID()); cmd != "" {
-		b.WriteString(st.Warn.Render(wrap(w, "Next: "+cmd+" — "+why)) + "\n")
+	} else if cmd, why := f.NextStep(m.sourceID(), m.flags); cmd != "" {
+		// The command laid out to paste as one (walkthrough D9, D10).
+		b.WriteString(st.Warn.Render("Next:") + "\n" + renderCLI(st, w, []string{cmd}) + "\n" + st.Warn.Render(wrap(w, why)) + "\n")
 	}
 	return strings.TrimRight(b.String(), "\n")
 }
 
+// sourceID is the run's source: never a placeholder (D10 showed a
+// literal "<source>").
 func (m *summaryModel) sourceID() string {
 	if m.run.plan != nil {
 		return m.run.plan.Source.ID
 	}
-	return "<source>"
+	if f := m.run.finished; f != nil && f.Source != "" {
+		return f.Source
+	}
+	return m.source
 }
 
 func (m *summaryModel) ShortHelp() []key.Binding {

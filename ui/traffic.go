@@ -62,7 +62,7 @@ func renderTraffic(st Styles, width int, t *steps.ProxyTraffic, metrics *steps.M
 	}
 	var empty, serving []string
 	for _, p := range t.Proxies {
-		clients := clientsOf(p, metrics)
+		clients := clientsOf(p, metrics, now)
 		if p.EmptySince != nil {
 			what := p.Proxy + " has no target"
 			if p.Target != "" {
@@ -76,14 +76,20 @@ func renderTraffic(st Styles, width int, t *steps.ProxyTraffic, metrics *steps.M
 	line := strings.Join(append(empty, serving...), "  ")
 	if lipgloss.Width(line) > width {
 		// Truncating styled text would cut an escape sequence: fall back
-		// to the same words unstyled but for the alarm.
+		// to the same words unstyled but for the alarm, and shorter: an
+		// empty proxy keeps its target and health (walkthrough D23: the
+		// line dropped them mid-outage at 80 columns).
 		var plain []string
 		for _, p := range t.Proxies {
 			if p.EmptySince != nil {
-				plain = append([]string{"PROXY EMPTY " + formatClock(now.Sub(*p.EmptySince)) + " · " + p.Proxy}, plain...)
+				what := p.Proxy + ": no target"
+				if p.Target != "" {
+					what = fmt.Sprintf("%s → %s %s", p.Proxy, p.Target, healthOr(p.Health))
+				}
+				plain = append([]string{"PROXY EMPTY " + formatClock(now.Sub(*p.EmptySince)) + " " + what}, plain...)
 				continue
 			}
-			plain = append(plain, fmt.Sprintf("PROXY %s → %s (%s) %s%s", p.Proxy, p.Target, servesWord(p.Serves), healthOr(p.Health), clientsOf(p, metrics)))
+			plain = append(plain, fmt.Sprintf("PROXY %s → %s (%s) %s%s", p.Proxy, p.Target, servesWord(p.Serves), healthOr(p.Health), clientsOf(p, metrics, now)))
 		}
 		text := truncate(strings.Join(plain, "  "), width)
 		if t.Empty() {
@@ -94,25 +100,46 @@ func renderTraffic(st Styles, width int, t *steps.ProxyTraffic, metrics *steps.M
 	return line
 }
 
-// clientsOf is " · N clients" from the freshest source: the latest
-// CloudWatch sample, else the event's own count; "" with metrics off.
-func clientsOf(p steps.ProxyServing, m *steps.MetricsSample) string {
+// clientsOf is " · N clients 2m ago" from the freshest source (the latest
+// CloudWatch sample, else the event's own count), always with the age of
+// the minute CloudWatch measured; "" with metrics off, and "" while the
+// proxy has no serving target: an old count would read as clients
+// connected now (walkthrough D5, U6).
+func clientsOf(p steps.ProxyServing, m *steps.MetricsSample, now time.Time) string {
+	if p.EmptySince != nil || p.Health != "AVAILABLE" {
+		return ""
+	}
 	if m != nil {
 		for _, l := range m.Lines {
 			if l.Metric == steps.MetricClientConnections && l.Subject == p.Proxy && len(l.Points) > 0 {
-				return fmt.Sprintf(" · %.0f clients", l.Last)
+				return clientsAged(l.Last, l.Points[len(l.Points)-1].Time.Add(m.Period), now)
 			}
 		}
 	}
-	if p.Clients != nil {
-		return fmt.Sprintf(" · %.0f clients", *p.Clients)
+	if p.Clients != nil && p.ClientsAt != nil {
+		return clientsAged(*p.Clients, *p.ClientsAt, now)
 	}
 	return ""
 }
 
+// clientsAged is a count with the age of the minute it measures.
+func clientsAged(n float64, measured, now time.Time) string {
+	age := now.Sub(measured).Truncate(time.Minute)
+	switch {
+	case age < time.Minute:
+		return fmt.Sprintf(" · %.0f clients <1m ago", n)
+	case age < time.Hour:
+		return fmt.Sprintf(" · %.0f clients %dm ago", n, int(age.Minutes()))
+	}
+	return fmt.Sprintf(" · %.0f clients %s ago", n, formatDuration(age))
+}
+
 func servesWord(s string) string {
-	if s == steps.ServesNewPrimary {
+	switch s {
+	case steps.ServesNewPrimary:
 		return "new primary"
+	case steps.ServesOldBlue:
+		return "old blue, read-only"
 	}
 	if s == "" {
 		return "?"
@@ -149,25 +176,30 @@ func renderOutages(st Styles, width int, f *steps.Finished) string {
 	if f == nil || len(f.ProxyOutages) == 0 {
 		return ""
 	}
+	// The styled layout of the line model every output reads
+	// (steps.OutageRow); the headline is the summary's first line.
 	var b strings.Builder
 	b.WriteString(st.Heading.Render("Proxy outages") + "\n")
 	for _, w := range f.ProxyOutages {
-		line := fmt.Sprintf("%-9s %-18s %s", formatDuration(w.Duration()), w.Step, strings.Join(w.Proxies, ", "))
+		row := w.Row()
+		line := fmt.Sprintf("%-9s %-18s %s", row.Duration, row.Step, row.Proxies)
 		style := st.Warn
-		if w.Open {
-			line += " · STILL EMPTY"
+		if row.Open {
+			line = fmt.Sprintf("%-9s %-18s %s · STILL EMPTY", formatDuration(w.Duration()), row.Step, row.Proxies)
 			style = st.Bad
 		}
-		if w.AppDowntimeMS != nil {
+		if row.Unknown != "" {
+			line += " · " + row.Unknown
+		}
+		if row.Apps != "" {
 			// The probe's figure before the cause: it must survive a
 			// narrow terminal.
-			line += " · applications cut off " + formatDuration(time.Duration(*w.AppDowntimeMS)*time.Millisecond)
+			line += " · " + row.Apps
 		}
-		line += " · " + steps.CauseWords(w.Cause)
+		line += " · " + row.Cause
 		b.WriteString(style.Render(truncate(line, width)) + "\n")
 	}
-	b.WriteString(st.Bold.Render(truncate(fmt.Sprintf("total %s in %d window(s)", formatDuration(time.Duration(f.ProxyOutageTotalMS)*time.Millisecond), len(f.ProxyOutages)), width)))
-	return b.String()
+	return strings.TrimRight(b.String(), "\n")
 }
 
 // trafficLine is the wizard's header line during a run (w.header, drawn

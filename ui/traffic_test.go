@@ -15,7 +15,8 @@ import (
 
 func servingTraffic() *steps.ProxyTraffic {
 	n := 43.0
-	return &steps.ProxyTraffic{Proxies: []steps.ProxyServing{{Proxy: "orders-proxy", Target: "orders-db", Serves: steps.ServesBlue, Health: "AVAILABLE", Clients: &n}}}
+	at := t0.Add(-time.Minute) // the end of the CloudWatch minute it measures
+	return &steps.ProxyTraffic{Proxies: []steps.ProxyServing{{Proxy: "orders-proxy", Target: "orders-db", Serves: steps.ServesBlue, Health: "AVAILABLE", Clients: &n, ClientsAt: &at}}}
 }
 
 func emptyTraffic(since time.Time) *steps.ProxyTraffic {
@@ -39,14 +40,15 @@ func TestRenderTrafficGoldenLines(t *testing.T) {
 		width int
 		want  string
 	}{
-		{"serving 80", servingTraffic(), t0, 80, "PROXY orders-proxy → orders-db (blue) AVAILABLE · 43 clients"},
-		{"serving 120", servingTraffic(), t0, 120, "PROXY orders-proxy → orders-db (blue) AVAILABLE · 43 clients"},
+		{"serving 80", servingTraffic(), t0, 80, "PROXY orders-proxy → orders-db (blue) AVAILABLE · 43 clients 1m ago"},
+		{"serving 120", servingTraffic(), t0.Add(3 * time.Minute), 120, "PROXY orders-proxy → orders-db (blue) AVAILABLE · 43 clients 4m ago"},
 		{"empty 80", emptyTraffic(t0), t0.Add(4*time.Minute + 12*time.Second), 80, " PROXY EMPTY 04:12  orders-proxy has no target"},
 		{"empty 120", emptyTraffic(t0), t0.Add(4*time.Minute + 12*time.Second), 120, " PROXY EMPTY 04:12  orders-proxy has no target"},
 		{"registering 80", registering, t0.Add(9 * time.Second), 80, " PROXY EMPTY 00:09  orders-proxy → orders-db (blue) REGISTERING"},
 		{"hour 120", emptyTraffic(t0), t0.Add(75 * time.Minute), 120, " PROXY EMPTY 1:15:00  orders-proxy has no target"},
 		{"two proxies 120", two, t0.Add(3 * time.Second), 120, " PROXY EMPTY 00:03  orders-ro-proxy has no target  PROXY orders-proxy → orders-db (new primary) AVAILABLE"},
-		{"two proxies 80", two, t0.Add(3 * time.Second), 80, "PROXY EMPTY 00:03 · orders-ro-proxy  PROXY orders-proxy → orders-db (new primar…"},
+		{"two proxies 80", two, t0.Add(3 * time.Second), 80, "PROXY EMPTY 00:03 orders-ro-proxy: no target  PROXY orders-proxy → orders-db (n…"},
+		{"registering 60", registering, t0.Add(83 * time.Second), 60, "PROXY EMPTY 01:23 orders-proxy → orders-db REGISTERING"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -65,12 +67,23 @@ func TestRenderTrafficGoldenLines(t *testing.T) {
 }
 
 // The clients count follows the latest CloudWatch read rather than the
-// event's (which is only sent when the serving state changes).
+// event's (which is only sent when the serving state changes), always with
+// the age of the minute it measures; a proxy with no serving target shows
+// no count at all, however recent (walkthrough D5: "PROXY EMPTY 00:41 ·
+// 45 clients" while CloudWatch's minimum was 0).
 func TestRenderTrafficTakesClientsFromTheLatestMetrics(t *testing.T) {
-	m := &steps.MetricsSample{Lines: []steps.MetricLine{{Metric: awsclient.MetricClientConnections, Subject: "orders-proxy", Points: []steps.MetricValue{{Time: t0, Value: 7}}, Last: 7}}}
+	m := &steps.MetricsSample{Period: time.Minute, Lines: []steps.MetricLine{{Metric: awsclient.MetricClientConnections, Subject: "orders-proxy", Points: []steps.MetricValue{{Time: t0.Add(-3 * time.Minute), Value: 7}}, Last: 7}}}
 	got := ansi.Strip(renderTraffic(newStyles(true), 120, servingTraffic(), m, t0))
-	if !strings.HasSuffix(got, "AVAILABLE · 7 clients") {
+	if !strings.HasSuffix(got, "AVAILABLE · 7 clients 2m ago") {
 		t.Errorf("line %q", got)
+	}
+	since := t0
+	for _, tr := range []*steps.ProxyTraffic{emptyTraffic(t0), {Proxies: []steps.ProxyServing{{Proxy: "orders-proxy", Target: "orders-db", Serves: steps.ServesBlue, Health: "REGISTERING", EmptySince: &since, Clients: &m.Lines[0].Last}}}} {
+		for _, width := range []int{60, 120} {
+			if got := ansi.Strip(renderTraffic(newStyles(true), width, tr, m, t0.Add(time.Minute))); strings.Contains(got, "clients") {
+				t.Errorf("an empty proxy shows a client count: %q", got)
+			}
+		}
 	}
 	if ansi.Strip(renderTraffic(newStyles(false), 120, emptyTraffic(t0), nil, t0)) == renderTraffic(newStyles(false), 120, emptyTraffic(t0), nil, t0) {
 		t.Errorf("the empty proxy is not styled (red) in colour mode")
@@ -85,7 +98,7 @@ func TestWizardShowsTrafficOnEveryScreenWithARunningClock(t *testing.T) {
 	tr := ev(steps.EventProxyTraffic, 0)
 	tr.Traffic = servingTraffic()
 	h.send(eventMsg{event: tr})
-	h.mustShow("PROXY orders-proxy → orders-db (blue) AVAILABLE · 43 clients")
+	h.mustShow("PROXY orders-proxy → orders-db (blue) AVAILABLE · 43 clients 1m ago")
 	if first := strings.Split(h.view(), "\n")[1]; !strings.Contains(first, "PROXY orders-proxy") {
 		t.Errorf("the traffic line is not under the title bar: %q", first)
 	}
@@ -145,7 +158,7 @@ func TestSummaryListsEveryOutageWindow(t *testing.T) {
 	f.Finished.ProxyOutageTotalMS = 136_000
 	h.send(eventMsg{event: f})
 	h.mustShow("Proxy outages", "1m11s", "detach-proxy", "deregistered before the deployment's creation",
-		"1m05s", "detach-proxy-blue", "critical section", "applications cut off 1m02s", "total 2m16s in 2 window(s)")
+		"1m05s", "detach-proxy-blue", "critical section", "applications cut off for about 1m02s", "proxy outage 2m16s in 2 windows (critical section 1m05s)")
 }
 
 // Plain mode prints one line at each change of what a proxy serves, and
@@ -169,7 +182,7 @@ func TestPlainPrintsTrafficChangesAndOutageWindows(t *testing.T) {
 		t.Errorf("%d traffic lines, want one per change:\n%s", len(traffic), strings.Join(traffic, "\n"))
 	}
 	for _, want := range []string{"PROXY orders-proxy EMPTY: no target since", "PROXY orders-proxy → orders-db (blue) AVAILABLE", "PROXY orders-proxy → orders-db (new-primary) AVAILABLE",
-		"Proxy outages:", "during detach-proxy from", "during detach-proxy-blue from", "proxy outage total"} {
+		"Proxy outage ", "in 2 windows (critical section ", "during detach-proxy from", "during detach-proxy-blue from"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("plain output lacks %q", want)
 		}

@@ -140,7 +140,7 @@ func newWizard(ctx context.Context, cfg Config, be backend) *wizard {
 		step:       &stepModel{Common: c, run: run},
 		critical:   &criticalModel{Common: c, run: run},
 		errScreen:  &errorModel{Common: c, run: run},
-		summary:    &summaryModel{Common: c, run: run, demo: cfg.DemoRerun != ""},
+		summary:    &summaryModel{Common: c, run: run, demo: cfg.DemoRerun != "", flags: cfg.NextFlags, source: cfg.Options.Source},
 		engineDone: make(chan struct{}),
 		spawn:      func(run func() tea.Msg) tea.Cmd { return run },
 		body:       viewport.New(),
@@ -615,19 +615,25 @@ func (w *wizard) helpKeys() help.KeyMap {
 		return staticKeys{w.common.Keys.Yes, w.common.Keys.No}
 	}
 	k := w.common.Keys
-	return withGlobal{KeyMap: w.active(), global: []key.Binding{
+	g := withGlobal{KeyMap: w.active(), global: []key.Binding{
 		key.NewBinding(key.WithKeys("pgdown"), key.WithHelp("pgdn/ctrl+d", "scroll down")),
 		key.NewBinding(key.WithKeys("pgup"), key.WithHelp("pgup/ctrl+u", "scroll up")),
 		k.API,
 		key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit (asks first mid-run)")),
 	}}
+	if w.phase == phaseRun {
+		g.legend = railLegend() // the step marks (layout.go)
+	}
+	return g
 }
 
 // withGlobal adds the global bindings to a screen's full help, each key
-// once (a screen that lists one of them keeps its own).
+// once (a screen that lists one of them keeps its own), and during a run
+// the legend of the step marks.
 type withGlobal struct {
 	help.KeyMap
 	global []key.Binding
+	legend []key.Binding
 }
 
 func (g withGlobal) FullHelp() [][]key.Binding {
@@ -644,6 +650,9 @@ func (g withGlobal) FullHelp() [][]key.Binding {
 		if len(keep) > 0 {
 			out = append(out, keep)
 		}
+	}
+	if len(g.legend) > 0 {
+		out = append(out, g.legend) // marks, not keys: "?" here is a mark
 	}
 	return out
 }

@@ -60,6 +60,11 @@ type Fault struct {
 	// the target healthy, as when a security group or credentials keep
 	// them out.
 	ClientsStayAway bool `json:"clients_stay_away,omitempty"`
+	// TargetUnavailable makes every proxy target that would be AVAILABLE
+	// report UNAVAILABLE with this TargetHealth reason (AUTH_FAILURE,
+	// CONNECTION_FAILED…), as a proxy whose secret or security groups are
+	// wrong does, for as long as the fault's window is open.
+	TargetUnavailable string `json:"target_unavailable,omitempty"`
 	// AcceptDuplicateRegistration models an endpoint that is not AWS
 	// (moto): RegisterDBProxyTargets of a DB already registered with the
 	// proxy adds a second entry instead of answering
@@ -138,8 +143,8 @@ func (f Fault) validate() error {
 	case f.GreenInvalidAfterMS < 0 || f.CreationFailAfterMS < 0:
 		return fmt.Errorf("creation_fail_after_ms must not be negative, got %d", f.CreationFailAfterMS)
 	case f.Code == "" && f.ThrottleRate == 0 && f.LatencyMS == 0 && f.Switchover == "" && f.GreenInvalidAfterMS == 0 &&
-		f.CreationFail == "" && !f.ProxyUnreachable && f.AllowOnly == nil && f.Policy == nil && !f.RefuseRegisterWhileProvisioning && !f.ClientsStayAway:
-		return fmt.Errorf("fault does nothing: set code, throttle_rate, latency_ms, switchover, green_invalid_after_ms, creation_fail, proxy_unreachable, allow_only, policy, refuse_register_while_provisioning or clients_stay_away")
+		f.CreationFail == "" && !f.ProxyUnreachable && f.AllowOnly == nil && f.Policy == nil && !f.RefuseRegisterWhileProvisioning && !f.ClientsStayAway && f.TargetUnavailable == "":
+		return fmt.Errorf("fault does nothing: set code, throttle_rate, latency_ms, switchover, green_invalid_after_ms, creation_fail, proxy_unreachable, allow_only, policy, refuse_register_while_provisioning, clients_stay_away or target_unavailable")
 	}
 	if f.Policy != nil {
 		if _, err := parseIAMPolicy(f.Policy); err != nil {

@@ -135,8 +135,14 @@ func (s *Simulator) describeDBProxyTargets(c *call) (any, *apiError) {
 		return nil, err
 	}
 	var items []xmlTarget
+	sick := s.targetUnavailable()
 	for _, r := range p.Targets {
-		items = append(items, s.xmlTargets(r, c.now)...)
+		for _, t := range s.xmlTargets(r, c.now) {
+			if sick != "" && t.TargetHealth.State == "AVAILABLE" {
+				t.TargetHealth = unavailableHealth(sick)
+			}
+			items = append(items, t)
+		}
 	}
 	page, marker, err := paginate(c.form, items)
 	if err != nil {

@@ -116,6 +116,10 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_ = json.NewEncoder(w).Encode(s.Stats())
 		return
 	}
+	if r.URL.Path == FaultsPath {
+		s.serveFaults(w, r)
+		return
+	}
 	if r.URL.Path == ReadOnlyPath && r.Method == http.MethodGet {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(s.ReadOnly())

@@ -114,6 +114,10 @@ func benchFleet(b *testing.B, n, waves int) {
 	b.ReportMetric(total.Minutes(), "sim-min")
 	b.ReportMetric(critical.Minutes(), "critical-min")
 	b.ReportMetric(100*(total.Seconds()/critical.Seconds()-1), "overhead-%")
+	b.ReportMetric((total - critical).Seconds(), "overhead-s")
+	if total > critical+critical/10 {
+		b.Errorf("total simulated time %s is more than 10%% above the waves' critical paths %s", total, critical)
+	}
 	if peak > DefaultBudget {
 		b.Errorf("peak %d requests/s in one account-Region, above the budget %d", peak, DefaultBudget)
 	}

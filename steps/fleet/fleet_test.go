@@ -174,7 +174,7 @@ func (h *harness) everyProxyServes(t testing.TB, p *Plan) {
 }
 
 func TestFleetPreparesThenSwitchesOverWaveByWave(t *testing.T) {
-	h := newHarness(t, 10)
+	h := newHarness(t, 8)
 	p := h.plan(t, defaultSelection(), defaultPolicy())
 	dir := t.TempDir()
 	c := &collector{}

@@ -480,7 +480,7 @@ func countSection(recs []steps.Record, r *result) {
 		if !in {
 			continue
 		}
-		if rec.Kind == steps.RecordProxyless && rec.State == "closed" && !regSent.IsZero() {
+		if rec.Kind == steps.RecordOutage && rec.State == "closed" && rec.Outage != nil && rec.Outage.Cause == steps.OutageCriticalSection && !regSent.IsZero() {
 			r.register = rec.Time.Sub(regSent)
 		}
 		if rec.Kind == steps.RecordStep && rec.State == steps.StepStateDone {
