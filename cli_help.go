@@ -64,15 +64,16 @@ var commandExamples = map[string]string{
 // endpoint and credentials; plan and status change nothing, so no hooks or
 // probe).
 var notApplying = map[string][]string{
-	"sim":    {"profile", "region", "endpoint-url", "state-dir", "no-color", "plain", "no-metrics", "hook", "hook-timeout", "probe-dsn", "debug"},
+	"sim":    {"profile", "region", "endpoint-url", "state-dir", "no-color", "plain", "no-metrics", "hook", "hook-timeout", "probe-dsn", "debug", "db-dsn", "db-iam-user", "db-credentials", "db-endpoint", "require-db-checks", "max-transaction-age"},
 	"demo":   {"profile", "region", "endpoint-url", "hook", "hook-timeout", "probe-dsn"},
 	"plan":   {"plain", "hook", "hook-timeout", "probe-dsn", "no-metrics"},
-	"status": {"plain", "hook", "hook-timeout", "probe-dsn", "no-metrics"},
+	"status": {"plain", "hook", "hook-timeout", "probe-dsn", "no-metrics", "db-dsn", "db-iam-user", "db-credentials", "db-endpoint", "require-db-checks", "max-transaction-age"},
 	// iam-policy prints a document from the flags and calls nothing.
-	"iam-policy": {"plain", "hook", "hook-timeout", "probe-dsn", "no-metrics"},
+	// (--db-iam-user and --db-credentials add their permissions.)
+	"iam-policy": {"plain", "hook", "hook-timeout", "probe-dsn", "no-metrics", "db-dsn", "db-endpoint", "require-db-checks", "max-transaction-age"},
 	// completion only writes a script; the script passes the flags the
 	// operator typed to `rdsbg __complete` (completion.go).
-	"completion": {"profile", "region", "endpoint-url", "state-dir", "no-color", "plain", "no-metrics", "hook", "hook-timeout", "probe-dsn", "debug"},
+	"completion": {"profile", "region", "endpoint-url", "state-dir", "no-color", "plain", "no-metrics", "hook", "hook-timeout", "probe-dsn", "debug", "db-dsn", "db-iam-user", "db-credentials", "db-endpoint", "require-db-checks", "max-transaction-age"},
 }
 
 // decorateHelp adds the examples, the version and the help layout to every

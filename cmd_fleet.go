@@ -91,8 +91,15 @@ func newFleetPlanCommand(g *globalFlags, stdout io.Writer) *cobra.Command {
 				return usageError("--regions is required: the Regions to look for databases in (or --region for one)")
 			}
 			sel.Profiles, sel.Regions, sel.Engines, sel.Sources, sel.Tags, sel.Target = profiles, regions, engines, sources, tags, targets
+			// The database checks (--db-iam-user, --db-credentials
+			// proxy-secret) apply to every database: each run resolves its
+			// own endpoint and credentials. A DSN names one database.
+			db := g.dbOptions()
+			if db.DSN != "" {
+				return usageError("--db-dsn (or %s) names one database; for a fleet give --db-credentials proxy-secret or --db-iam-user USER, which each database resolves for itself; nothing was changed", steps.EnvDBDSN)
+			}
 			sel.Options = steps.Options{ProxyMode: steps.ProxyMode(proxyMode), Cleanup: steps.Cleanup(cleanup),
-				SwitchoverTimeout: time.Duration(switchoverTimeout) * time.Second, MaxProxyOutage: maxOutage}
+				SwitchoverTimeout: time.Duration(switchoverTimeout) * time.Second, MaxProxyOutage: maxOutage, DB: db}
 			if err := steps.ValidateOptions(withProbeSource(sel.Options)); err != nil {
 				return exitFor(err)
 			}

@@ -56,6 +56,9 @@ type globalFlags struct {
 	// probeDSN (or RDSBG_PROBE_DSN) is the applications' connection string
 	// for the SQL probe. It holds a password: never print or journal it.
 	probeDSN string
+	// db are the database checks' flags (steps/dbchecks.go); db.DSN (or
+	// RDSBG_DB_DSN) holds a password: never print or journal it.
+	db steps.DBOptions
 	// hooks run at every step transition (steps/hooks.go).
 	hooks       []string
 	hookTimeout time.Duration
@@ -79,6 +82,16 @@ func (g globalFlags) probe() string {
 		return g.probeDSN
 	}
 	return os.Getenv(probe.EnvDSN)
+}
+
+// dbOptions are the database checks' flags, the DSN from --db-dsn or else
+// RDSBG_DB_DSN.
+func (g globalFlags) dbOptions() steps.DBOptions {
+	d := g.db
+	if d.DSN == "" {
+		d.DSN = os.Getenv(steps.EnvDBDSN)
+	}
+	return d
 }
 
 // metrics is the CloudWatch reader the engine samples, nil with
@@ -265,6 +278,7 @@ read), 2 bad usage or input, 3 preflight blocked (nothing changed), 4 cancelled,
 	pf.DurationVar(&g.hookTimeout, "hook-timeout", steps.DefaultHookTimeout, "how long one hook may run")
 	pf.BoolVar(&g.debug, "debug", false, "show the AWS SDK's own log lines (retries, credential warnings) on stderr")
 	pf.StringVar(&g.probeDSN, "probe-dsn", "", "connection string through the proxy for a SELECT 1 every 500 ms during the critical section (never echoed; prefer "+probe.EnvDSN+": a flag is visible to other users in ps)")
+	addDBFlags(pf, &g.db) // db_flags.go
 	addCreateFlags(root, &wiz)
 	addOwnershipFlags(root, &g, true) // the wizard asks --take-over's typed identifier itself
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError("%v (see --help)", err) })
@@ -416,6 +430,7 @@ func isTerminal(in io.Reader, out io.Writer) bool {
 // runInteractive opens the wizard on a terminal, or plain line mode with
 // --plain or without one. The UI renders on stderr so stdout stays for data.
 func runInteractive(ctx context.Context, env *environment, g globalFlags, opts steps.Options, mode, title string, stdin io.Reader, stderr io.Writer) error {
+	opts.DB = g.dbOptions()
 	cfg := ui.Config{
 		Backend:   env.backend(g, ""),
 		Clock:     env.clock,
@@ -556,8 +571,8 @@ func newSimCommand(stdout io.Writer) *cobra.Command {
 				return usageError("%v", err)
 			}
 			defer simulator.Close()
-			for proxy := range forward {
-				fmt.Fprintf(stdout, "proxy %s: endpoint %s relays to %s while the proxy has a healthy target\n", proxy, simulator.ProxyAddress(proxy), forward[proxy])
+			for _, line := range simulator.ForwardLines() {
+				fmt.Fprintln(stdout, line)
 			}
 			ln, err := net.Listen("tcp", listen)
 			if err != nil {
@@ -583,7 +598,7 @@ func newSimCommand(stdout io.Writer) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8765", "address to listen on (port 0 picks a free one)")
-	cmd.Flags().StringToStringVar(&forward, "forward", nil, "PROXY=HOST:PORT: the proxy's endpoint relays to a real database while the proxy has a healthy target (for --probe-dsn)")
+	cmd.Flags().StringToStringVar(&forward, "forward", nil, "NAME=HOST:PORT: a proxy's endpoint relays to a real database while the proxy has a healthy target (for --probe-dsn); a DB instance or cluster is bound to it: its endpoint is the real server, and its proxies relay there (for the database checks)")
 	cmd.Flags().StringVar(&scenario, "scenario", sim.ScenarioRDSPostgresNative, "scenario: "+scenarioNames())
 	cmd.Flags().Float64Var(&speed, "speed", 1, "how many times faster than real AWS the simulator runs")
 	cmd.Flags().StringVar(&faultsFile, "faults", "", "JSON file of faults to inject (format: docs/simulator.md)")
@@ -665,6 +680,7 @@ func headlessSink(output string, stdout io.Writer) (steps.Sink, error) {
 // runHeadless runs the engine in mode (run, resume, abort) with the
 // --yes/--confirm approver.
 func runHeadless(ctx context.Context, g globalFlags, opts steps.Options, yes bool, confirm, output, until, mode string, stdout io.Writer) error {
+	opts.DB = g.dbOptions()
 	sink, err := headlessSink(output, stdout)
 	if err != nil {
 		return err

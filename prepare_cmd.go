@@ -12,6 +12,7 @@ import (
 // returned for the reads that follow (the IAM policy's target groups).
 func prepareCommand(ctx context.Context, g globalFlags, c createFlags, checks steps.PreflightChoice) (steps.Prepared, *environment, error) {
 	opts := c.options()
+	opts.DB = g.dbOptions()
 	if err := steps.ValidateOptions(opts); err != nil {
 		return steps.Prepared{}, nil, exitFor(err)
 	}

@@ -98,6 +98,8 @@ type API interface {
 	Parameters
 	Tagging
 	Identities
+	Secrets
+	DBAuth
 	// Region is the region the client talks to.
 	Region() string
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go/logging"
 
@@ -82,6 +83,8 @@ type Client struct {
 	rds    *rds.Client
 	sts    *sts.Client
 	cw     *cloudwatch.Client
+	sm     *secretsmanager.Client  // the database checks' proxy secret (dbaccess.go)
+	creds  aws.CredentialsProvider // signs IAM database tokens (dbaccess.go)
 	region string
 }
 
@@ -200,6 +203,8 @@ func New(ctx context.Context, o Options) (*Client, error) {
 			endpoint(&co.BaseEndpoint)
 			co.Retryer = cwPace.retryer(newRetryer(maxAttempts, clk))
 		}),
+		sm:     secretsmanager.NewFromConfig(cfg, func(so *secretsmanager.Options) { endpoint(&so.BaseEndpoint) }),
+		creds:  cfg.Credentials,
 		region: cfg.Region,
 	}, nil
 }

@@ -92,7 +92,7 @@ func toCluster(in rdstypes.DBCluster) Cluster {
 }
 
 func toProxy(in rdstypes.DBProxy) Proxy {
-	return Proxy{
+	p := Proxy{
 		Name:         str(in.DBProxyName),
 		ARN:          str(in.DBProxyArn),
 		Status:       Sanitize(string(in.Status)),
@@ -100,6 +100,10 @@ func toProxy(in rdstypes.DBProxy) Proxy {
 		Endpoint:     str(in.Endpoint),
 		VpcID:        str(in.VpcId),
 	}
+	for _, a := range in.Auth {
+		p.Auth = append(p.Auth, ProxyAuth{AuthScheme: string(a.AuthScheme), SecretARN: str(a.SecretArn), IAMAuth: string(a.IAMAuth), UserName: str(a.UserName)})
+	}
+	return p
 }
 
 func toTargetGroup(in rdstypes.DBProxyTargetGroup) TargetGroup {

@@ -284,7 +284,7 @@ func TestProxyConversionAndRequests(t *testing.T) {
 		Name: "orders-proxy", ARN: "arn:aws:rds:us-east-1:123456789012:db-proxy:prx-0123456789abcdef0", Status: "available",
 		EngineFamily: "POSTGRESQL", Endpoint: "orders-proxy.proxy-abc.us-east-1.rds.amazonaws.com", VpcID: "vpc-1",
 	}
-	if len(proxies) != 1 || proxies[0] != wantProxy {
+	if len(proxies) != 1 || !reflect.DeepEqual(proxies[0], wantProxy) {
 		t.Errorf("proxies = %+v", proxies)
 	}
 	groups, err := c.DescribeTargetGroups(ctx, "orders-proxy")

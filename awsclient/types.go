@@ -82,6 +82,9 @@ type Proxy struct {
 	EngineFamily string `json:"engine_family,omitempty"`
 	Endpoint     string `json:"endpoint,omitempty"`
 	VpcID        string `json:"vpc_id,omitempty"`
+	// Auth is how clients log in through the proxy; its SecretArn holds
+	// the credentials the database checks may use (dbaccess.go).
+	Auth []ProxyAuth `json:"auth,omitempty"`
 }
 
 // TargetGroup is a proxy's target group (always "default" today).

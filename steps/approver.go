@@ -41,6 +41,11 @@ func (h HeadlessApprover) Approve(ctx context.Context, a Approval) (Decision, er
 		// waiting, and the wait's own limit ends the run if lag never falls.
 		h.say(a, "--yes never goes on past a failing readiness gate: waiting for the lag to fall")
 		return DecisionWait, nil
+	case "db-gate":
+		// The database held the switchover past the bound: automation
+		// stops with green ready rather than switch over into a refusal.
+		h.say(a, "the database still holds the switchover: stopping in ready; `rdsbg resume` re-checks and switches over")
+		return DecisionDecline, nil
 	case "proxy-outage":
 		// Blue could not be put back on the proxy within
 		// --max-proxy-outage: automation never leaves production without

@@ -55,6 +55,14 @@ func optionsFromFlags(t *testing.T, flags string) Options {
 			}
 			dst := map[string]*int32{"--target-allocated-storage": &o.TargetAllocatedStorage, "--target-iops": &o.TargetIops, "--target-storage-throughput": &o.TargetStorageThroughput}[fields[i]]
 			*dst = int32(n)
+		case "--db-dsn":
+			o.DB.DSN = v
+		case "--db-endpoint":
+			o.DB.Endpoint = v
+		case "--db-credentials":
+			o.DB.Credentials = v
+		case "--db-iam-user":
+			o.DB.IAMUser = v
 		default:
 			t.Fatalf("unknown flag %s", fields[i])
 		}
@@ -90,7 +98,12 @@ func frontHalf(t *testing.T, env *simEnv, o Options) (string, int) {
 	if _, err := BuildPlan(d, o, up, planTime); err != nil {
 		return fail(err)
 	}
-	for _, c := range Preflight(ctx, env.api, d, o, up) {
+	checks := Preflight(ctx, env.api, d, o, up)
+	db, _, err := databasePreflight(ctx, env.api, d, o, up) // dbchecks.go
+	if err != nil {
+		return fail(err)
+	}
+	for _, c := range append(checks, db...) {
 		if c.Status == CheckFail {
 			return c.Explanation, ExitPreflight
 		}

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/steps/dbcheck"
 	"github.com/rdsbg/rdsbg/steps/probe"
 )
 
@@ -26,6 +27,9 @@ const (
 	EventNotice       EventType = "notice" // e.g. the regime fallback taken by --yes
 	EventCompensation EventType = "compensation"
 	EventRunFinished  EventType = "run-finished"
+	// EventDBSchemaChanged: the schema watch saw DDL (or GRANT/REVOKE, or
+	// a large object change) on blue while green replicates (dbchecks.go).
+	EventDBSchemaChanged EventType = "db-schema-changed"
 )
 
 // Event is one line of the stream. Only the fields that apply are set.
@@ -53,6 +57,8 @@ type Event struct {
 	StepOutcome string          `json:"step_outcome,omitempty"`
 	Call        *awsclient.Call `json:"call,omitempty"`
 	Error       *ErrorInfo      `json:"error,omitempty"`
+	// DBChange names what the schema watch saw move on blue.
+	DBChange *dbcheck.Change `json:"db_change,omitempty"`
 	*Finished
 }
 
@@ -67,6 +73,9 @@ const (
 	CheckPass CheckStatus = "pass"
 	CheckWarn CheckStatus = "warn"
 	CheckFail CheckStatus = "fail"
+	// CheckNotRun: the check could not be made (the database checks
+	// without credentials); never counted as passed.
+	CheckNotRun CheckStatus = "not-run"
 )
 
 // CheckResult is one preflight row.
@@ -80,6 +89,12 @@ type CheckResult struct {
 	// show the change undone (the permission probe at an endpoint that is
 	// not AWS). Then no text may say that nothing was changed.
 	Changed bool `json:"changed,omitempty"`
+	// The database checks' rows also carry the SQL they ran, the AWS page
+	// the rule comes from and what they found (capped; FoundTotal counts).
+	SQL        string   `json:"sql,omitempty"`
+	Source     string   `json:"source,omitempty"`
+	Found      []string `json:"found,omitempty"`
+	FoundTotal int      `json:"found_total,omitempty"`
 }
 
 // Progress is a snapshot of what a wait is watching.
@@ -102,6 +117,9 @@ type Progress struct {
 	// Retry is set while AWS cannot be read or changed (throttling,
 	// refused connections, timeouts, 5xx) and rdsbg keeps trying.
 	Retry *RetryInfo `json:"retry,omitempty"`
+	// DBSessions are the sessions holding the ready-check's database gate
+	// (query truncated, literals blanked).
+	DBSessions []dbcheck.Session `json:"db_sessions,omitempty"`
 }
 
 // RetryInfo is what a retrying wait or compensation shows: what failed,
@@ -202,6 +220,9 @@ type Finished struct {
 	// took (or will take) one: the one name the prompt, runbook, call and
 	// summary use (FinalSnapshotID).
 	FinalSnapshot string `json:"final_snapshot,omitempty"`
+	// DBLedger: after a switchover, what the database's dependants must do
+	// (dbchecks.go, DBFollowUpLines); nil without database checks.
+	DBLedger *dbcheck.Ledger `json:"db_ledger,omitempty"`
 }
 
 // TimelineEntry is one step's span in the summary.

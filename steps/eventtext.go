@@ -87,6 +87,8 @@ func EventLine(ev Event) string {
 		return "compensation: " + ev.Message
 	case EventProxyTraffic:
 		return ev.Message
+	case EventDBSchemaChanged:
+		return "DATABASE: " + ev.Message
 	case EventRunFinished:
 		if ev.Finished == nil {
 			return "finished"
@@ -142,6 +144,8 @@ func PlainText(ev Event) string {
 		return fmt.Sprintf("%s %s: %s\n", ts, ev.Type, ev.Message)
 	case EventProxyTraffic:
 		return fmt.Sprintf("%s %s\n", ts, ev.Message) // one line at each change of what a proxy serves
+	case EventDBSchemaChanged:
+		return fmt.Sprintf("%s DATABASE: %s\n", ts, ev.Message)
 	case EventRunFinished:
 		if ev.Finished != nil {
 			return PlainSummary(*ev.Finished, false)
@@ -189,6 +193,9 @@ func CheckLine(c CheckResult, layout Layout) string {
 		if c.Remediation != "" && c.Status != CheckPass {
 			fmt.Fprintf(&b, " (fix: %s)", c.Remediation)
 		}
+		if c.SQL != "" && c.Status != CheckPass {
+			fmt.Fprintf(&b, " (sql: %s)", strings.Join(strings.Fields(c.SQL), " "))
+		}
 	case LayoutPlain:
 		fmt.Fprintf(&b, "preflight %-4s %s\n", c.Status, c.Title)
 		if c.Status != CheckPass {
@@ -198,25 +205,37 @@ func CheckLine(c CheckResult, layout Layout) string {
 			if c.Remediation != "" {
 				fmt.Fprintf(&b, "         fix: %s\n", c.Remediation)
 			}
+			if c.SQL != "" {
+				fmt.Fprintf(&b, "         sql: %s\n", strings.Join(strings.Fields(c.SQL), " "))
+			}
 		}
 	case LayoutMarkdown:
-		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", c.Status, c.Title, c.Explanation, c.Remediation)
+		remedy := c.Remediation
+		if c.SQL != "" {
+			// The database checks: the SQL, so a DBA can run it by hand.
+			remedy += fmt.Sprintf("<br>SQL: `%s`<br>Source: %s", strings.Join(strings.Fields(c.SQL), " "), c.Source)
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", c.Status, c.Title, c.Explanation, remedy)
 	default: // LayoutPlan
 		fmt.Fprintf(&b, "  [%-4s] %s: %s\n", c.Status, c.Title, c.Explanation)
 		if c.Status != CheckPass && c.Remediation != "" {
 			fmt.Fprintf(&b, "         fix: %s\n", c.Remediation)
 		}
+		if c.Status != CheckPass && c.SQL != "" {
+			fmt.Fprintf(&b, "         sql: %s\n         source: %s\n", strings.Join(strings.Fields(c.SQL), " "), c.Source)
+		}
 	}
 	return b.String()
 }
 
-// CheckTally counts preflight rows by status.
+// CheckTally counts preflight rows by status; a check that did not run
+// counts as a warning, never as passed.
 func CheckTally(checks []CheckResult) (pass, warn, fail int) {
 	for _, c := range checks {
 		switch c.Status {
 		case CheckPass:
 			pass++
-		case CheckWarn:
+		case CheckWarn, CheckNotRun:
 			warn++
 		default:
 			fail++
@@ -367,6 +386,9 @@ func PlainSummary(f Finished, noAnswer bool) string {
 	for _, l := range f.LeftoverLines() {
 		fmt.Fprintf(&b, "Left in AWS: %s\n", l)
 	}
+	for _, l := range f.DBFollowUpLines() { // dbchecks.go
+		fmt.Fprintf(&b, "Database follow-up: %s\n", l)
+	}
 	if f.JournalPath != "" {
 		fmt.Fprintf(&b, "Journal: %s\n", f.JournalPath)
 	}
@@ -409,6 +431,9 @@ func finishedLog(f Finished, message string) string {
 	}
 	for _, l := range f.LeftoverLines() {
 		b.WriteString("\n  left in AWS: " + l)
+	}
+	for _, l := range f.DBFollowUpLines() { // dbchecks.go
+		b.WriteString("\n  database follow-up: " + l)
 	}
 	if f.Green != nil && f.Green.Lag != "" {
 		b.WriteString("\n  green's lag: " + f.Green.Lag)

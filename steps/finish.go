@@ -83,6 +83,7 @@ func (r *run) finish(outcome string, err error, proxyState string) (Finished, er
 	f.ProxyOutages = r.outageSummary()
 	f.ProxyOutageTotalMS = OutageTotalMS(f.ProxyOutages)
 	f.ProxylessWindowMS = CriticalMS(f.ProxyOutages) // the critical section's share, across resumes
+	r.dbFinish(&f)                                   // dbchecks.go
 	r.e.observers.Finishing(&f)                      // metrics per step, the probe's report; hooks done
 	msg := finishMessage(outcome, proxyState, err, r.disc.Source.ID+r.e.cfg.NextFlags, end.switched(r) || proxyState == ProxyOnNewPrimary)
 	if isProxyEmptyError(err) {

@@ -151,7 +151,8 @@ func (p PolicyDocument) MutatingActions() []string {
 
 func isMutatingAction(a string) bool {
 	name := a[strings.Index(a, ":")+1:]
-	return !strings.HasPrefix(name, "Describe") && !strings.HasPrefix(name, "List") && !strings.HasPrefix(name, "Get")
+	// rds-db:connect logs the database checks in (read-only sessions).
+	return !strings.HasPrefix(name, "Describe") && !strings.HasPrefix(name, "List") && !strings.HasPrefix(name, "Get") && a != "rds-db:connect"
 }
 
 // PolicyInputs is what the policy needs beyond the plan.
@@ -243,6 +244,7 @@ func IAMPolicy(plan Plan, in PolicyInputs) PolicyDocument {
 	if !in.NoMetrics {
 		allow("ConnectionsAndLagForTheTimeline", []string{"cloudwatch:GetMetricData"}, []string{"*"})
 	}
+	st = append(st, dbCheckStatements(plan, in.Proxies, partition)...) // the database checks' logins
 
 	// Proxies: deregistered and registered again in the detach regime;
 	// auto may fall back to it when the native regime is refused. The
@@ -420,4 +422,41 @@ func RenderIAMPolicyMarkdown(plan Plan, in PolicyInputs) string {
 	b.WriteString(IAMPolicy(plan, in).JSON())
 	b.WriteString("```\n")
 	return b.String()
+}
+
+// dbCheckStatements are the database checks' logins (dbchecks.go): the
+// proxy's own secret with --db-credentials proxy-secret, an IAM token
+// with --db-iam-user. A DSN needs no AWS permission.
+func dbCheckStatements(plan Plan, proxies []awsclient.Proxy, partition string) []PolicyStatement {
+	src, db := plan.Source, plan.Options.DB
+	account := src.Account
+	if account == "" {
+		account = "*"
+	}
+	var out []PolicyStatement
+	if db.Credentials == DBCredentialsProxySecret {
+		var secrets []string
+		for _, pr := range plan.Proxies {
+			for _, p := range proxies {
+				if p.Name != pr.Proxy {
+					continue
+				}
+				for _, a := range p.Auth {
+					if a.SecretARN != "" {
+						secrets = append(secrets, a.SecretARN)
+					}
+				}
+			}
+		}
+		if len(secrets) == 0 {
+			secrets = []string{"arn:" + partition + ":secretsmanager:" + src.Region + ":" + account + ":secret:*"}
+		}
+		out = append(out, PolicyStatement{Sid: "DatabaseChecksReadTheProxySecret", Effect: "Allow", Action: []string{"secretsmanager:GetSecretValue"}, Resource: secrets})
+	}
+	if db.IAMUser != "" {
+		// The resource id (db-… or prx-…) is not known from the plan.
+		out = append(out, PolicyStatement{Sid: "DatabaseChecksIAMLogin", Effect: "Allow", Action: []string{"rds-db:connect"},
+			Resource: []string{"arn:" + partition + ":rds-db:" + src.Region + ":" + account + ":dbuser:*/" + db.IAMUser}})
+	}
+	return out
 }

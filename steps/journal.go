@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/steps/dbcheck"
 )
 
 // RecordKind names a journal record.
@@ -33,7 +34,8 @@ const (
 	RecordOutage       RecordKind = "outage"       // an outage window opened or closed (outage.go)
 	RecordRenames      RecordKind = "renames"      // before → after names and the old blue ARNs, at switchover
 	RecordFinish       RecordKind = "finish"
-	RecordTask         RecordKind = "task" // a deployment task's status and since when (tasks.go)
+	RecordTask         RecordKind = "task"      // a deployment task's status and since when (tasks.go)
+	RecordDBLedger     RecordKind = "db-ledger" // what the database checks saw of blue's replication (dbchecks.go)
 )
 
 // Step transitions recorded in RecordStep.State.
@@ -69,6 +71,7 @@ type Record struct {
 	Finished     *Finished           `json:"finished,omitempty"`
 	Task         *TaskMark           `json:"task,omitempty"`
 	RDSEvent     *awsclient.RDSEvent `json:"rds_event,omitempty"` // rdsevents.go
+	DBLedger     *dbcheck.Ledger     `json:"db_ledger,omitempty"` // dbchecks.go
 }
 
 // Journal is the append-only, fsynced record of one source's runs.
@@ -272,6 +275,8 @@ type JournalState struct {
 	// LastRecordAt is the latest time any record carries: where the
 	// journal's clock stood when its writer stopped (outage.go).
 	LastRecordAt time.Time
+	// DBLedger is the latest ledger the database checks journalled.
+	DBLedger *dbcheck.Ledger
 }
 
 // Unfinished is true when the latest run started and never finished, or
@@ -346,6 +351,8 @@ func FoldJournal(records []Record) JournalState {
 		case RecordFinish:
 			s.Finished = r.Finished
 			s.FinishedAt = r.Time
+		case RecordDBLedger:
+			s.DBLedger = r.DBLedger
 		case RecordTask:
 			if r.Task != nil {
 				if s.Tasks == nil {

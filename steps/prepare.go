@@ -42,6 +42,9 @@ type Prepared struct {
 	// failed (the engine treats a refused upgrade as a blocked preflight,
 	// a plan that cannot be built as a failure).
 	Stage PrepareStage
+	// db is the connection the database checks made (dbchecks.go): the
+	// run keeps it for the schema watch, the gates and the ledger.
+	db *dbRun
 }
 
 // PrepareStage names the stages of a preparation, in order.
@@ -84,6 +87,12 @@ func PrepareFor(ctx context.Context, api awsclient.API, d Discovery, opts Option
 	if checks {
 		p.Stage = StagePreflight
 		p.Checks = Preflight(ctx, api, d, p.Options, upgrade)
+		rows, db, err := databasePreflight(ctx, api, d, p.Options, upgrade) // dbchecks.go
+		p.Checks = append(p.Checks, rows...)
+		if err != nil {
+			return p, err
+		}
+		p.db = db
 	}
 	p.Stage = StagePlan
 	p.Plan, err = BuildPlan(d, p.Options, upgrade, now())

@@ -79,6 +79,11 @@ type run struct {
 	greenSeen          []string      // green members' identifiers, as last seen (leftovers.go)
 	readyGreen         *GreenInfo    // green as a run paused ready leaves it (ready.go)
 	changes            *changeWatch  // a fresh run's changes so far: exit 3 while none (nochange.go)
+
+	// db is the connection to blue's database for the schema watch, the
+	// gates and the ledger (dbchecks.go); nil without credentials.
+	db         *dbRun
+	dbResolved bool
 }
 
 type taskSince struct {

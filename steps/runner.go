@@ -47,6 +47,7 @@ func (e *Engine) Run(ctx context.Context) (Finished, error) {
 		return r.finish(outcome, err, "")
 	}
 	r.upgrade = prep.Upgrade
+	r.db, r.dbResolved = prep.db, true                              // dbchecks.go
 	checks := append(prep.Checks, r.probePermissions(ctx, opts)...) // permprobe.go
 	e.emit(Event{Type: EventPreflight, Step: StepPreflight, Checks: checks})
 	if Blocked(checks) {
@@ -79,6 +80,7 @@ func (e *Engine) Run(ctx context.Context) (Finished, error) {
 	if err := r.journal.Append(Record{Kind: RecordProxies, Proxies: r.proxies}); err != nil {
 		return r.finish(OutcomeFailed, err, "")
 	}
+	r.journalDBLedger() // dbchecks.go
 	r.saveRunbook()
 	if err := r.approvePlan(ctx, "Run this plan?"); err != nil {
 		return r.finish(outcomeOf(err), err, "")

@@ -279,6 +279,11 @@ func (s StatusReport) Text() string {
 			fmt.Fprintf(&b, "  %-22s %-8s %s\n", st.ID, state, st.Title)
 		}
 	}
+	if s.Finished != nil {
+		for _, l := range s.Finished.DBFollowUpLines() { // dbchecks.go
+			fmt.Fprintf(&b, "database:   %s\n", l)
+		}
+	}
 	for _, w := range s.Warnings {
 		fmt.Fprintf(&b, "warning: %s\n", w)
 	}

@@ -61,7 +61,10 @@ func (r *run) provisionGreen(ps PlannedStep) stepImpl {
 					if err != nil {
 						return false, Progress{}, err
 					}
-					r.readEvents(ctx, dep.Status == "INVALID_CONFIGURATION") // rdsevents.go
+					r.readEvents(ctx, dep.Status == "INVALID_CONFIGURATION")      // rdsevents.go
+					if err := r.watchSchema(ctx, ps.ID, dep.Status); err != nil { // dbchecks.go
+						return false, Progress{}, err
+					}
 					switch dep.Status {
 					case "INVALID_CONFIGURATION":
 						return false, Progress{}, r.invalidConfiguration(dep)

@@ -89,6 +89,16 @@ func (r *run) readyCheck(ps PlannedStep) stepImpl {
 					} else if ok {
 						gate.since = time.Time{}
 					}
+					// The database: DDL still watched, and nothing on blue
+					// that the switchover's guardrails refuse (dbchecks.go).
+					if err := r.watchSchema(ctx, ps.ID, dep.Status); err != nil {
+						return false, Progress{}, err
+					}
+					if ok, err := r.dbGate(ctx, ps, &p); err != nil {
+						return false, Progress{}, err
+					} else if !ok {
+						ready = false
+					}
 					return ready, p, nil
 				}})
 		},

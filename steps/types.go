@@ -99,6 +99,9 @@ type Options struct {
 	TargetStorageType       string `json:"target_storage_type,omitempty"`
 	TargetAllocatedStorage  int32  `json:"target_allocated_storage,omitempty"`
 	TargetStorageThroughput int32  `json:"target_storage_throughput,omitempty"`
+	// DB are the database checks' settings (dbchecks.go); its DSN is
+	// never journalled.
+	DB DBOptions `json:"db,omitzero"`
 	// Fleet is the id of the fleet this run belongs to (`rdsbg fleet
 	// run`): the deployment is tagged rdsbg:fleet with it (TagFleet), so
 	// that `rdsbg fleet status` finds the fleet's runs in AWS.

@@ -162,5 +162,5 @@ func ValidateOptions(o Options) error {
 	if o.UpgradeVia == UpgradeViaModify && o.TargetEngineVersion == "" {
 		return usageError("--upgrade-via", "--upgrade-via modify needs --target-engine-version: there is nothing to upgrade green to")
 	}
-	return nil
+	return validateDBOptions(o) // dbchecks.go
 }

@@ -115,6 +115,13 @@ func Epilogue(in EpilogueInput) string {
 		// What stays on screen repeats the summary's warning (D14).
 		e.prose("  Warning:  ", f.OldBlue.Note)
 	}
+	for i, l := range f.DBFollowUpLines() { // the database's dependants (steps/dbchecks.go)
+		label := "  Database: "
+		if i > 0 {
+			label = epilogueIndent
+		}
+		e.prose(label, l)
+	}
 	if in.Demo != "" {
 		return e.b.String() + demoLines(in.Demo, in.Width)
 	}

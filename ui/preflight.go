@@ -76,12 +76,16 @@ func preflightLine(st Styles, width int, checks []steps.CheckResult) string {
 	if len(checks) == 0 {
 		return ""
 	}
-	var pass, warn, fail int
+	var pass, warn, fail, notRun int
 	var notes []string
 	for _, c := range checks {
 		switch c.Status {
 		case steps.CheckPass:
 			pass++
+		case steps.CheckNotRun:
+			// Counted, never as passed; the preflight screen showed the
+			// row and the line that enables it.
+			notRun++
 		case steps.CheckWarn:
 			warn++
 			notes = append(notes, hangingMark(st.Warn.Render("  ! "), width, c.Title+": "+c.Explanation))
@@ -91,6 +95,9 @@ func preflightLine(st Styles, width int, checks []steps.CheckResult) string {
 		}
 	}
 	line := "Preflight: " + checkCounts(pass, warn, fail)
+	if notRun > 0 {
+		line += fmt.Sprintf(" · %d not run", notRun)
+	}
 	if warn+fail == 0 {
 		line = st.OK.Render(line)
 	} else {

@@ -402,6 +402,8 @@ func renderChecks(st Styles, width int, checks []steps.CheckResult) string {
 			mark = st.OK.Render("✓ pass")
 		case steps.CheckWarn:
 			mark = st.Warn.Render("! warn")
+		case steps.CheckNotRun:
+			mark = st.Warn.Render("– not run")
 		default:
 			mark = st.Bad.Render("✗ fail")
 		}
@@ -412,6 +414,10 @@ func renderChecks(st Styles, width int, checks []steps.CheckResult) string {
 		}
 		if c.Remediation != "" && c.Status != steps.CheckPass {
 			b.WriteString(indent.Render("→ "+c.Remediation) + "\n")
+		}
+		if c.SQL != "" && c.Status != steps.CheckPass {
+			// The database checks: the SQL, so the DBA can run it by hand.
+			b.WriteString(indent.Render(st.Muted.Render("SQL: "+strings.Join(strings.Fields(c.SQL), " "))) + "\n")
 		}
 	}
 	return strings.TrimRight(b.String(), "\n")

@@ -227,7 +227,9 @@ func (r *runState) apply(e steps.Event) {
 				r.calls = r.calls[len(r.calls)-maxCalls:]
 			}
 		}
-	case steps.EventNotice, steps.EventCompensation:
+	case steps.EventNotice, steps.EventCompensation, steps.EventDBSchemaChanged:
+		// The schema watch's finding is a notice too: shown at once, with
+		// the question that follows it (steps/dbchecks.go).
 		if e.Message != "" {
 			r.notices = append(r.notices, e.Message)
 		}

@@ -108,6 +108,7 @@ func (m *summaryModel) view() string {
 			b.WriteString(wrap(w, "  "+l) + "\n")
 		}
 	}
+	b.WriteString(dbFollowUps(st, w, *f))
 	if m.demo {
 		b.WriteString(st.Muted.Render(wrap(w, "Demo: the simulator lives in this process; q ends both.")) + "\n")
 	} else if cmd, why := f.NextStep(m.sourceID(), m.flags); cmd != "" {

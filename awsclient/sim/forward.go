@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -30,9 +32,46 @@ type forwarder struct {
 	wg     sync.WaitGroup
 }
 
-// startForwarders opens one loopback listener per ProxyForwardTo entry.
+// startForwarders opens one loopback listener per proxy ProxyForwardTo
+// names, binds the DB instances and clusters it names to their real
+// database, and gives every proxy that targets a bound one a listener
+// relaying there too.
 func (s *Simulator) startForwarders() error {
-	for proxy, backend := range s.opts.ProxyForwardTo {
+	forward := map[string]string{}
+	names := make([]string, 0, len(s.opts.ProxyForwardTo))
+	for name := range s.opts.ProxyForwardTo {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		backend := s.opts.ProxyForwardTo[name]
+		if _, _, err := net.SplitHostPort(backend); err != nil {
+			return fmt.Errorf("sim: --forward %s=%s: want HOST:PORT", name, backend)
+		}
+		switch {
+		case s.st.findProxy(name) != nil:
+			forward[s.st.findProxy(name).Name] = backend
+		case s.st.findInstance(name) != nil:
+			s.bindLocked(s.st.findInstance(name).ResourceID, backend)
+		case s.st.findCluster(name) != nil:
+			s.bindLocked(s.st.findCluster(name).ResourceID, backend)
+		default:
+			return fmt.Errorf("sim: --forward %s: the scenario has no proxy, DB instance or cluster of that name", name)
+		}
+	}
+	for _, p := range s.st.Proxies {
+		if _, ok := forward[p.Name]; ok {
+			continue
+		}
+		for _, t := range p.Targets {
+			if b := s.bound[t.ResourceID]; b != "" {
+				forward[p.Name] = b
+				break
+			}
+		}
+	}
+	for _, proxy := range sortedKeys(forward) {
+		backend := forward[proxy]
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			s.Close()
@@ -44,6 +83,42 @@ func (s *Simulator) startForwarders() error {
 		go f.serve()
 	}
 	return nil
+}
+
+func (s *Simulator) bindLocked(resourceID, backend string) {
+	if s.bound == nil {
+		s.bound = map[string]string{}
+	}
+	s.bound[resourceID] = backend
+}
+
+// boundEndpoint is the real database standing in for a DB instance or
+// cluster (by resource id): its host and port, ok false when not bound.
+func (s *Simulator) boundEndpoint(resourceID string) (string, int, bool) {
+	b := s.bound[resourceID]
+	if b == "" {
+		return "", 0, false
+	}
+	host, port, err := net.SplitHostPort(b)
+	if err != nil {
+		return "", 0, false
+	}
+	n, _ := strconv.Atoi(port)
+	return host, n, true
+}
+
+// BoundAddress is the real database bound to a DB instance or cluster
+// (named as at the start), "" when none.
+func (s *Simulator) BoundAddress(name string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if in := s.st.findInstance(name); in != nil {
+		return s.bound[in.ResourceID]
+	}
+	if c := s.st.findCluster(name); c != nil {
+		return s.bound[c.ResourceID]
+	}
+	return ""
 }
 
 // ProxyAddress is the loopback host:port standing in for a proxy's endpoint
@@ -161,4 +236,27 @@ func (f *forwarder) close() {
 		return
 	}
 	f.wg.Wait()
+}
+
+// ForwardLines says what ProxyForwardTo set up, one line each, for
+// `rdsbg sim` to print: the databases bound to a real server and the
+// proxies relaying to one.
+func (s *Simulator) ForwardLines() []string {
+	var out []string
+	s.mu.Lock()
+	for _, in := range s.st.Instances {
+		if b := s.bound[in.ResourceID]; b != "" {
+			out = append(out, fmt.Sprintf("DB instance %s: bound to the real database at %s (its endpoint; the database checks run against it)", in.ID, b))
+		}
+	}
+	for _, c := range s.st.Clusters {
+		if b := s.bound[c.ResourceID]; b != "" {
+			out = append(out, fmt.Sprintf("DB cluster %s: bound to the real database at %s (its writer endpoint)", c.ID, b))
+		}
+	}
+	s.mu.Unlock()
+	for _, f := range s.forwarders {
+		out = append(out, fmt.Sprintf("proxy %s: endpoint %s relays to %s while the proxy has a healthy target", f.proxy, f.ln.Addr(), f.backend))
+	}
+	return out
 }

@@ -23,6 +23,9 @@ func (s *Simulator) xmlInstance(in *Instance) xmlInstance {
 	}
 	if in.Status != "creating" {
 		x.Endpoint = &xmlEndpoint{Address: st.instanceEndpoint(in.ID), Port: in.Port, HostedZoneID: "Z2R2ITUGPM61AM"}
+		if host, port, ok := s.boundEndpoint(in.ResourceID); ok {
+			x.Endpoint.Address, x.Endpoint.Port = host, port // a real database stands in (forward.go)
+		}
 	}
 	if in.StorageEncrypted {
 		x.KmsKeyID = "arn:aws:kms:" + st.Region + ":" + st.Account + ":key/0d4e5f6a-1b2c-4d3e-8f9a-0b1c2d3e4f5a"
@@ -71,6 +74,9 @@ func (s *Simulator) xmlCluster(c *Cluster) xmlCluster {
 		Port: c.Port, DBClusterParameterGroup: c.ParameterGroup, GlobalClusterIdentifier: c.GlobalClusterID,
 		BackupRetentionPeriod: c.BackupRetentionDays, StorageEncrypted: c.StorageEncrypted,
 		DeletionProtection: c.DeletionProtection, ClusterCreateTime: ts(c.CreateTime),
+	}
+	if host, port, ok := s.boundEndpoint(c.ResourceID); ok {
+		x.Endpoint, x.Port = host, port // a real database stands in (forward.go)
 	}
 	for _, ep := range c.CustomEndpoints {
 		x.CustomEndpoints = append(x.CustomEndpoints, st.clusterEndpoint(ep, "cluster-custom"))

@@ -67,7 +67,9 @@ func (s *Simulator) xmlProxy(p *Proxy) xmlProxy {
 		VpcSubnetIDs: []string{"subnet-01a2b3c4d5e6f7a8b", "subnet-02b3c4d5e6f7a8b9c"},
 		RoleArn:      "arn:aws:iam::" + s.st.Account + ":role/" + p.Name + "-secrets",
 		Endpoint:     endpoint,
-		RequireTLS:   true, IdleClientTimeout: 1800, CreatedDate: ts(p.CreateTime), UpdatedDate: ts(p.CreateTime)}
+		Auth: []xmlProxyAuth{{AuthScheme: "SECRETS", SecretArn: s.proxySecretARN(p), IAMAuth: "DISABLED",
+			ClientPasswordAuthType: clientPasswordAuth(p.EngineFamily), Description: "application credentials"}},
+		RequireTLS: true, IdleClientTimeout: 1800, CreatedDate: ts(p.CreateTime), UpdatedDate: ts(p.CreateTime)}
 }
 
 // proxyAndGroup resolves DBProxyName and TargetGroupName (default only).

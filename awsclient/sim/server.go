@@ -111,6 +111,10 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveCloudWatch(w, r)
 		return
 	}
+	if strings.HasPrefix(r.Header.Get("X-Amz-Target"), secretsTargetPrefix) {
+		s.serveSecretsManager(w, r) // awsJson1.1 (secretsmanager.go)
+		return
+	}
 	if r.URL.Path == StatsPath && r.Method == http.MethodGet {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(s.Stats())

@@ -74,7 +74,15 @@ type Options struct {
 	// ProxyForwardTo maps a proxy name to the host:port of a real database:
 	// the proxy's Endpoint becomes a loopback listener that relays to it
 	// while the proxy has an AVAILABLE target (forward.go). Call Close.
+	// A DB instance or cluster named here is bound to that database: its
+	// endpoint is the real server's, and every proxy targeting it relays
+	// there (the database checks run end to end against it).
 	ProxyForwardTo map[string]string
+
+	// ProxySecrets maps a proxy name to the SecretString its Auth secret
+	// holds (GetSecretValue, secretsmanager.go); a proxy not named gets
+	// {"username":"dbadmin","password":"rdsbg-sim-<proxy>"}.
+	ProxySecrets map[string]string
 }
 
 // CallerClock is the callers' clock and its relation to the model's
@@ -270,7 +278,10 @@ type Simulator struct {
 	stats              Stats          // fault counters; the rest is filled in by Stats()
 	history            *metricHistory // what CloudWatch answers for past periods
 	forwarders         []*forwarder   // read-only after New
-	fleet              *fleetRouter   // scenario fleet:N: the members (fleet.go); nil otherwise
+	// bound maps a DB instance's or cluster's resource id to the real
+	// database standing in for it (ProxyForwardTo naming it; forward.go).
+	bound map[string]string // read-only after New
+	fleet *fleetRouter      // scenario fleet:N: the members (fleet.go); nil otherwise
 }
 
 // Stats are the simulator's counters, what `GET /_sim/stats` answers: a

@@ -126,11 +126,20 @@ type xmlProxy struct {
 	VpcSubnetIDs        []string `xml:"VpcSubnetIds>member"`
 	RoleArn             string
 	Endpoint            string
+	Auth                []xmlProxyAuth `xml:"Auth>member"`
 	RequireTLS          bool
 	IdleClientTimeout   int
 	DebugLogging        bool
 	CreatedDate         string
 	UpdatedDate         string
+}
+
+type xmlProxyAuth struct {
+	AuthScheme             string
+	SecretArn              string
+	IAMAuth                string
+	ClientPasswordAuthType string
+	Description            string
 }
 
 type xmlPoolConfig struct {

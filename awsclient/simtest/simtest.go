@@ -60,6 +60,7 @@ func NewServer(t testing.TB, o sim.Options) *Server {
 	if err != nil {
 		t.Fatalf("sim.New(%s): %v", o.Scenario, err)
 	}
+	t.Cleanup(s.Close) // the proxy forwarders (sim.Options.ProxyForwardTo)
 	srv := httptest.NewServer(s)
 	t.Cleanup(srv.Close)
 	return &Server{Sim: s, Clock: clk, HTTP: srv, URL: srv.URL}
