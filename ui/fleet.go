@@ -257,9 +257,18 @@ func (r *fleetRow) eta(now time.Time) string {
 	}
 	left := r.db.Expected - now.Sub(r.started)
 	if left < 0 {
-		return "over " + formatDuration(-left.Round(time.Minute))
+		return fmt.Sprintf("+%dm late", int(-left.Round(time.Minute)/time.Minute))
 	}
-	return "~" + formatDuration(left.Round(time.Minute))
+	return fmt.Sprintf("~%dm", int(left.Round(time.Minute)/time.Minute))
+}
+
+// outageWords is the row's outage so far, blank for a run not started.
+func (r *fleetRow) outageWords(now time.Time) string {
+	d := r.outage(now)
+	if d == 0 && r.started.IsZero() {
+		return ""
+	}
+	return formatClock(d)
 }
 
 func (r *fleetRow) step() string {
@@ -537,7 +546,7 @@ func stateRank(s string) int {
 	return 6
 }
 
-func (m *fleetModel) listHeight() int { return max(3, m.common.Height-6) }
+func (m *fleetModel) listHeight() int { return max(3, m.common.Height-7) }
 
 func (m *fleetModel) View() tea.View {
 	v := tea.NewView(m.render())
@@ -574,24 +583,27 @@ func (m *fleetModel) header() string {
 	budget := m.cfg.Plan.Policy.Budget
 	totals := fmt.Sprintf("%d done · %d ready · %d running · %s · %d blocked · %d held · %d pending",
 		counts[fleet.StateDone], counts[fleet.StateReady], counts[fleet.StateRunning],
-		failedWords(st, counts[fleet.StateFailed]), counts[fleet.StateBlocked], counts[fleet.StateHeld], counts[fleet.StatePending])
+		fmt.Sprintf("%d failed", counts[fleet.StateFailed]), counts[fleet.StateBlocked], counts[fleet.StateHeld], counts[fleet.StatePending])
 	out := "outage " + formatClock(outage)
+	api := fmt.Sprintf("API %.1f/s of %d/s per account-Region", worst, budget)
+	if worstKey != "" && worst > 0 {
+		api += " (busiest " + worstKey + ")"
+	}
+	// Two lines that each fit 80 columns: the runs, then what they cost.
+	costs := truncate(out+" · "+api, m.common.Width)
 	if outage > 0 {
-		out = st.Bad.Render(out)
+		costs = st.Bad.Render(costs)
 	}
-	api := fmt.Sprintf("API %.1f/s of %d/s (busiest account-Region %s)", worst, budget, worstKey)
-	return title + "\n" + totals + " · " + out + " · " + api
+	totals = truncate(totals, m.common.Width)
+	if counts[fleet.StateFailed] > 0 {
+		totals = st.Bad.Render(totals)
+	}
+	return title + "\n" + totals + "\n" + costs
 }
 
-func failedWords(st Styles, n int) string {
-	s := fmt.Sprintf("%d failed", n)
-	if n > 0 {
-		return st.Bad.Render(s)
-	}
-	return s
-}
-
-const fleetColumns = "%-12s %-14s %-14s %4s %-8s %-22s %-22s %6s %8s %9s"
+// fleetColumns: what changes comes first, so that a narrow terminal cuts
+// the account and Region (the same for many rows), not the state.
+const fleetColumns = "%-14s %4s %-7s %-18s %-18s %6s %7s %8s %-12s %s"
 
 func (m *fleetModel) renderList() string {
 	st := m.common.Styles
@@ -599,7 +611,7 @@ func (m *fleetModel) renderList() string {
 	m.refreshOrder()
 	var b strings.Builder
 	b.WriteString(m.header() + "\n")
-	b.WriteString(st.TableHead.Render(truncate(fmt.Sprintf(fleetColumns, "ACCOUNT", "REGION", "DATABASE", "WAVE", "STATE", "STEP", "PROXY", "OUTAGE", "LAG", "ETA"), w)) + "\n")
+	b.WriteString(st.TableHead.Render(truncate(fmt.Sprintf(fleetColumns, "DATABASE", "WAVE", "STATE", "STEP", "PROXY", "OUTAGE", "LAG", "ETA", "ACCOUNT", "REGION"), w)) + "\n")
 	h := m.listHeight()
 	first := 0
 	if m.cursor >= h {
@@ -607,8 +619,8 @@ func (m *fleetModel) renderList() string {
 	}
 	for pos := first; pos < len(m.order) && pos < first+h; pos++ {
 		r := m.rows[m.order[pos]]
-		line := truncate(fmt.Sprintf(fleetColumns, r.db.Account, r.db.Region, truncate(r.db.Source, 14), waveWord(r.db.Wave), r.state,
-			truncate(r.step(), 22), truncate(r.proxyWords(m.now), 22), formatClock(r.outage(m.now)), r.lag(), r.eta(m.now)), w)
+		line := truncate(fmt.Sprintf(fleetColumns, truncate(r.db.Source, 14), waveWord(r.db.Wave), r.state,
+			truncate(r.step(), 18), truncate(r.proxyWords(m.now), 18), r.outageWords(m.now), r.lag(), r.eta(m.now), r.db.Account, r.db.Region), w)
 		switch {
 		case pos == m.cursor:
 			line = st.Selected.Render(line)
