@@ -254,6 +254,12 @@ func TestFailedRunStopsItsWaveAndLeavesEveryProxyServing(t *testing.T) {
 	if res.Counts[StateHeld] == 0 {
 		t.Fatalf("counts %v: the failure held no start back", res.Counts)
 	}
+	// One run at a time per account-Region: when the failure came, each
+	// other account-Region had one run under way. They went on preparing
+	// and, the wave halted, paused ready instead of switching over.
+	if res.Counts[StateReady] != len(p.Targets)-1 || res.Counts[StateDone] != 0 {
+		t.Fatalf("counts %v: want the %d runs under way paused ready, none switched over", res.Counts, len(p.Targets)-1)
+	}
 	if res.ExitCode() != steps.ExitStepFailed || res.Halted == "" {
 		t.Fatalf("exit %d, halted %q", res.ExitCode(), res.Halted)
 	}
@@ -284,6 +290,9 @@ func TestFailedRunStopsItsWaveAndLeavesEveryProxyServing(t *testing.T) {
 	}
 	h.everyProxyServes(t, p)
 	st := ReadStatus(context.Background(), p, h.connect, h.srv.Clock, nil)
+	if st.Counts[PhaseReady] != res.Counts[StateReady] || st.Counts[PhaseFailed] != 1 {
+		t.Fatalf("AWS shows %v, the fleet %v\n%s", st.Counts, res.Counts, st.Text())
+	}
 	if st.Counts[PhaseNotStarted] != res.Counts[StateHeld] {
 		t.Fatalf("AWS shows %d not started, the fleet held %d\n%s", st.Counts[PhaseNotStarted], res.Counts[StateHeld], st.Text())
 	}
