@@ -112,12 +112,18 @@ type Result struct {
 	Counts   map[string]int `json:"counts"`
 	OutageMS int64          `json:"outage_total_ms"`
 	Halted   string         `json:"halted,omitempty"` // why the fleet stopped starting runs
+	// Interrupted: the fleet was stopped (Ctrl+C, SIGTERM): each run
+	// under way stopped as `rdsbg run` does, resumable.
+	Interrupted bool `json:"interrupted,omitempty"`
 }
 
 // ExitCode is the fleet's exit code: 0 when every run of the plan ended
 // done or ready, 1 when any failed or was held, 4 when the operator
-// declined a wave.
+// declined a wave, 5 when the fleet was interrupted (each run resumable).
 func (r Result) ExitCode() int {
+	if r.Interrupted && r.Counts[StateFailed] == 0 {
+		return steps.ExitInterrupted
+	}
 	if r.Counts[StateFailed] > 0 || r.Counts[StateHeld] > 0 {
 		if r.Counts[StateFailed] == 0 && r.Halted == haltDeclined {
 			return steps.ExitCancelled
@@ -254,6 +260,7 @@ func (r *Runner) Run(ctx context.Context) Result {
 	res.Halted = r.stopped
 	res.OutageMS = r.outageMS
 	r.mu.Unlock()
+	res.Interrupted = ctx.Err() != nil
 	res.Ended = r.cfg.Clock.Now()
 	r.emit(-1, steps.Event{Type: EventFleetFinished, Message: summaryLine(res)})
 	return res
