@@ -98,6 +98,34 @@ func TestCLIFleetPlanRunRefusalsStatusAndExport(t *testing.T) {
 		}
 	}
 
+	// Each database is an ordinary run: the usual commands work on it
+	// with its profile and Region.
+	var one fleet.Database
+	for _, d := range plan.Databases {
+		if d.Wave > 0 && d.Region == "us-east-1" && d.Account == "111111111111" {
+			one = d
+		}
+	}
+	code, out, errOut = rdsbg("status", "--source", one.Source, "--profile", "fleet-a", "--region", "us-east-1", "--state-dir", filepath.Join(dir, "a"))
+	if code != 0 || !strings.Contains(out, "ready") {
+		t.Fatalf("rdsbg status of %s: exit %d\n%s%s", one.Source, code, out, errOut)
+	}
+	// `rdsbg abort` is the engine's abort on that run's journal; it runs
+	// here on the simulator's virtual clock, which a command line's own
+	// clock cannot move.
+	api, err := connect(context.Background(), "fleet-a", "us-east-1", nil, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	be := steps.NewBackend(steps.Config{API: api, Clock: srv.Clock, StateDir: filepath.Join(dir, "a")})
+	if fin, err := be.Run(context.Background(), "abort", steps.Options{Source: one.Source}, steps.HeadlessApprover{Yes: true, Confirm: one.Source}, nil); err != nil || fin.ExitCode != 0 {
+		t.Fatalf("abort of %s: %v (%+v)", one.Source, err, fin.Outcome)
+	}
+	code, out, _ = rdsbg("fleet", "status", "--plan", planPath, "--state-dir", filepath.Join(dir, "b"))
+	if code != 0 || !strings.Contains(out, "5 ready") || !strings.Contains(out, one.Source) {
+		t.Fatalf("fleet status after aborting %s:\n%s", one.Source, out)
+	}
+
 	code, out, errOut = rdsbg("fleet", "export", "--plan", planPath, "--to", "github-actions")
 	if code != 0 || !strings.Contains(out, "environment: rdsbg-wave-3") {
 		t.Fatalf("fleet export: exit %d\n%s%s", code, out, errOut)
