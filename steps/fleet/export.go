@@ -38,10 +38,20 @@ const (
 // resume`), and a bake before the next wave's approval.
 //
 // Concurrency: max-parallel bounds the runs at once per account-Region
-// (the plan's max_concurrency), and every database has its own
-// concurrency group, so that two workflow runs never drive one database.
-// A group per account-Region would not do: GitHub keeps one pending job
-// per group and cancels the others, which would cancel databases.
+// (the plan's max_concurrency), an account-Region's prepare jobs follow
+// one another wave after wave, and every database has its own concurrency
+// group, so that two workflow runs never drive one database. A group per
+// account-Region would not do: GitHub keeps one pending job per group and
+// cancels the others, which would cancel databases. A wave's switchovers
+// may overlap the next waves' preparation in the same account-Region (at
+// most twice max-parallel runs then).
+//
+// Budget: each job's rdsbg paces itself (awsclient.MaxRequestsPerSecond);
+// the runs of one account-Region share AWS's 12/s only through
+// max-parallel, not through one pacer as in `rdsbg fleet run`. A run
+// averages about 0.45 requests/s (docs/performance.md, section 2), so ten
+// at once average about 4.5/s, and AWS's burst of 300 absorbs their
+// bursts; one process (`rdsbg fleet run`) is what keeps a hard budget.
 //
 // Failure: fail-fast is off, because GitHub's fail-fast cancels the legs
 // under way, and a cancelled switchover is not one that finishes or
@@ -61,6 +71,7 @@ func GitHubActions(p *Plan, o ExportOptions) string {
 	b.WriteString("#   - set the repository variable RDSBG_ROLE_NAME to the IAM role rdsbg assumes in every account (OIDC trust for this repository;\n")
 	b.WriteString("#     its policy: `rdsbg iam-policy --source <db>`), and optionally RDSBG_VERSION (default latest).\n")
 	b.WriteString("# Every database is an ordinary rdsbg run: `rdsbg status`, `resume` and `abort` work on any of them from any machine.\n")
+	fmt.Fprintf(&b, "# At most %d runs at once per account-Region (max-parallel); each paces its own AWS calls, the shared budget of\n# `rdsbg fleet run` (%d requests/s per account-Region) needs one process.\n", p.Policy.MaxConcurrency, p.Policy.Budget)
 	fmt.Fprintf(&b, "name: rdsbg fleet %s\n", p.ID)
 	b.WriteString("on:\n  workflow_dispatch: {}\n")
 	b.WriteString("permissions:\n  id-token: write\n  contents: read\n")
@@ -68,14 +79,22 @@ func GitHubActions(p *Plan, o ExportOptions) string {
 	fmt.Fprintf(&b, "env:\n  RDSBG_FLEET: %s\n  RDSBG_PLAN: %s\n", p.ID, yamlQuote(o.PlanPath))
 	b.WriteString("jobs:\n")
 
-	prevGate := []string(nil) // what the next wave's approval needs
+	prevGate := []string(nil)          // what the next wave's approval needs
+	lastPrepare := map[string]string{} // per account-Region: the previous wave's prepare job
 	for wi, w := range p.Waves {
 		groups := groupByTarget(p, w)
 		var prepares, switchovers []string
 		for _, g := range groups {
 			id := fmt.Sprintf("w%d-prepare-%s", w.Number, jobSafe(g.key))
 			prepares = append(prepares, id)
-			writeRunJob(&b, p, w, g, id, nil, "prepare", prepareTimeoutMin)
+			// An account-Region prepares one wave after another, so that
+			// at most max-parallel of its runs prepare at once.
+			var needs []string
+			if prev, ok := lastPrepare[g.key]; ok {
+				needs = []string{prev}
+			}
+			lastPrepare[g.key] = id
+			writeRunJob(&b, p, w, g, id, needs, "prepare", prepareTimeoutMin)
 		}
 		approve := fmt.Sprintf("w%d-approve", w.Number)
 		needs := append(append([]string(nil), prepares...), prevGate...)

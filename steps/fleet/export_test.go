@@ -1,6 +1,7 @@
 package fleet
 
 import (
+	"fmt"
 	"io"
 	"strconv"
 	"strings"
@@ -52,6 +53,25 @@ func TestGitHubActionsWorkflowPassesActionlint(t *testing.T) {
 		if len(d.Blocked) > 0 && strings.Contains(wf, `source: "`+d.Source+`"`) {
 			t.Errorf("blocked %s is in the workflow", d.Name())
 		}
+	}
+	// An account-Region prepares wave after wave.
+	chained := 0
+	for _, d := range p.Databases {
+		key := jobSafe(d.TargetKey())
+		this := fmt.Sprintf("  w%d-prepare-%s:", d.Wave, key)
+		prev := fmt.Sprintf("  w%d-prepare-%s:", d.Wave-1, key)
+		if d.Wave < 2 || !strings.Contains(wf, prev) {
+			continue
+		}
+		job := wf[strings.Index(wf, this):]
+		job = job[:strings.Index(job, "runs-on")]
+		if !strings.Contains(job, "- "+strings.TrimSuffix(strings.TrimSpace(prev), ":")) {
+			t.Fatalf("wave %d's prepare in %s does not wait for wave %d's:\n%s", d.Wave, key, d.Wave-1, job)
+		}
+		chained++
+	}
+	if chained == 0 {
+		t.Fatal("no account-Region prepares in two waves in a row: the check checked nothing")
 	}
 	if !strings.Contains(wf, "needs:\n      - w1-switchover-") && !strings.Contains(wf, "needs:\n      - w1-bake") {
 		t.Errorf("wave 2 does not wait for wave 1")
