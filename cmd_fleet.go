@@ -286,7 +286,7 @@ func newFleetRunCommand(g *globalFlags, stdin io.Reader, stdout, stderr io.Write
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&planPath, "plan", "", "the fleet plan (JSON of `rdsbg fleet plan --output json`)")
+	f.StringVar(&planPath, "plan", "", "the fleet plan: the JSON of rdsbg fleet plan --output json")
 	f.StringVar(&until, "until", "", "ready: prepare every database and stop each before its switchover")
 	f.BoolVar(&confirmWave, "confirm-wave", false, "ask for a typed confirmation before each wave")
 	f.BoolVar(&yes, "yes", false, "headless: approve every run's steps (with --confirm <fleet id>)")
@@ -344,7 +344,7 @@ func newFleetStatusCommand(g *globalFlags, stdout io.Writer) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&planPath, "plan", "", "the fleet plan (JSON of `rdsbg fleet plan --output json`)")
+	cmd.Flags().StringVar(&planPath, "plan", "", "the fleet plan: the JSON of rdsbg fleet plan --output json")
 	cmd.Flags().StringVar(&output, "output", "text", "text or json")
 	return cmd
 }
@@ -378,7 +378,7 @@ func newFleetExportCommand(stdout io.Writer) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&planPath, "plan", "", "the fleet plan (JSON of `rdsbg fleet plan --output json`)")
+	cmd.Flags().StringVar(&planPath, "plan", "", "the fleet plan: the JSON of rdsbg fleet plan --output json")
 	cmd.Flags().StringVar(&to, "to", fleet.ExportGitHubActions, "the orchestrator: github-actions")
 	cmd.Flags().StringVar(&repoPath, "plan-path", "", "the plan's path in the repository (default: --plan)")
 	cmd.Flags().StringVar(&out, "out", "", "write the workflow to this file (default: stdout)")
