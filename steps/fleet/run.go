@@ -83,13 +83,13 @@ type RunRecord struct {
 
 // WaveRecord is one wave of one phase.
 type WaveRecord struct {
-	Number  int         `json:"number"`
-	Name    string      `json:"name"`
-	Started time.Time   `json:"started"`
-	Ended   time.Time   `json:"ended"`
-	Runs    []RunRecord `json:"runs"`
-	Halted  bool        `json:"halted"`
-	Bake    time.Duration
+	Number  int           `json:"number"`
+	Name    string        `json:"name"`
+	Started time.Time     `json:"started"`
+	Ended   time.Time     `json:"ended"`
+	Runs    []RunRecord   `json:"runs"`
+	Halted  bool          `json:"halted"`
+	Bake    time.Duration `json:"bake_ns"`
 }
 
 // switched says whether any run of the wave ran (a wave whose databases
@@ -142,13 +142,12 @@ type Runner struct {
 	cfg     RunConfig
 	budgets *Budgets
 
-	mu        sync.Mutex
-	states    []string
-	halted    map[int]bool // waves whose remaining starts are stopped
-	failures  int
-	stopped   string
-	outageMS  int64
-	lastRates map[string]int64
+	mu       sync.Mutex
+	states   []string
+	halted   map[int]bool // waves whose remaining starts are stopped
+	failures int
+	stopped  string
+	outageMS int64
 }
 
 // NewRunner checks the plan and prepares the budgets.
