@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/rdsbg/rdsbg/awsclient"
@@ -73,16 +72,6 @@ func runningFleet(n int) *fleetModel {
 	return m
 }
 
-func fleetKey(s string) tea.KeyPressMsg {
-	switch s {
-	case "enter":
-		return tea.KeyPressMsg{Code: tea.KeyEnter}
-	case "esc":
-		return tea.KeyPressMsg{Code: tea.KeyEscape}
-	}
-	return tea.KeyPressMsg{Code: rune(s[0]), Text: s}
-}
-
 func TestFleetScreenRowsHeaderFilterSortAndDetail(t *testing.T) {
 	m := runningFleet(12)
 	// One proxy empty for 40 s: the row says so in the traffic line's
@@ -95,31 +84,31 @@ func TestFleetScreenRowsHeaderFilterSortAndDetail(t *testing.T) {
 		}
 	}
 	// The filter keeps the matching rows only.
-	m.Update(fleetKey("/"))
+	m.Update(press("/"))
 	for _, r := range "pg-01" {
-		m.Update(fleetKey(string(r)))
+		m.Update(press(string(r)))
 	}
-	m.Update(fleetKey("enter"))
+	m.Update(press("enter"))
 	out = ansi.Strip(m.render())
 	if strings.Contains(out, "pg-002") || !strings.Contains(out, "pg-010") {
 		t.Fatalf("filter pg-01 shows:\n%s", out)
 	}
-	m.Update(fleetKey("esc"))
+	m.Update(press("esc"))
 	// Sort by state: the running ones first.
-	m.Update(fleetKey("s"))
-	m.Update(fleetKey("s"))
+	m.Update(press("s"))
+	m.Update(press("s"))
 	m.refreshOrder()
 	if r := m.rows[m.order[0]]; r.state != fleet.StateRunning {
 		t.Fatalf("sorted by %s, first row is %s", fleetSorts[m.sortBy], r.state)
 	}
 	// Enter opens the database's own run screen, Esc comes back.
-	m.Update(fleetKey("enter"))
+	m.Update(press("enter"))
 	out = ansi.Strip(m.render())
 	first := m.rows[m.order[0]].db
 	if !strings.Contains(out, first.Name()) || !strings.Contains(out, "STEPS") || !strings.Contains(out, "Esc back to the fleet") || !strings.Contains(out, "PROVISIONING") {
 		t.Fatalf("detail of %s:\n%s", first.Name(), out)
 	}
-	m.Update(fleetKey("esc"))
+	m.Update(press("esc"))
 	if m.detail != -1 || !strings.Contains(ansi.Strip(m.render()), "ACCOUNT") {
 		t.Fatal("Esc did not come back to the fleet")
 	}
@@ -133,17 +122,17 @@ func TestFleetScreenWaveConfirmationIsTyped(t *testing.T) {
 		t.Fatalf("no typed confirmation:\n%s", out)
 	}
 	for _, r := range "wave-1" {
-		m.Update(fleetKey(string(r)))
+		m.Update(press(string(r)))
 	}
-	m.Update(fleetKey("enter"))
+	m.Update(press("enter"))
 	if ok := <-reply; !ok {
 		t.Fatal("typing wave-1 did not confirm wave 1")
 	}
 	m.Update(waveAskMsg{wave: fleet.Wave{Number: 1, Name: "canary", Databases: []int{0}}, phase: "switchover", reply: reply})
 	for _, r := range "wave-2" {
-		m.Update(fleetKey(string(r)))
+		m.Update(press(string(r)))
 	}
-	m.Update(fleetKey("enter"))
+	m.Update(press("enter"))
 	if ok := <-reply; ok {
 		t.Fatal("typing the wrong wave confirmed it")
 	}
