@@ -299,6 +299,17 @@ func versionOf(info *debug.BuildInfo, ok bool, stamped string) string {
 // checkScenario refuses an unknown scenario name in the command's own
 // words, listing the valid ones.
 func checkScenario(command, name string) error {
+	if _, isFleet, err := sim.FleetScenarioSize(name); isFleet {
+		// fleet:N serves many accounts and Regions: `rdsbg sim` only
+		// (the demo's wizard drives one database).
+		switch {
+		case err != nil:
+			return usageError("%s: %v", command, err)
+		case command != "sim":
+			return usageError("%s: scenario %s is for `rdsbg sim` (then `rdsbg fleet plan`); the demo drives one database", command, name)
+		}
+		return nil
+	}
 	var names []string
 	for _, s := range sim.Scenarios() {
 		if s.Name == name {
@@ -307,9 +318,9 @@ func checkScenario(command, name string) error {
 		names = append(names, s.Name)
 	}
 	if near := nearest(name, names); near != "" {
-		return usageError("%s: unknown scenario %q: did you mean %s? (the scenarios: %s)", command, name, near, strings.Join(names, ", "))
+		return usageError("%s: unknown scenario %q: did you mean %s? (the scenarios: %s, and, for sim, %sN)", command, name, near, strings.Join(names, ", "), sim.ScenarioFleetPrefix)
 	}
-	return usageError("%s: unknown scenario %q; choose one of: %s", command, name, strings.Join(names, ", "))
+	return usageError("%s: unknown scenario %q; choose one of: %s (and, for sim, %sN)", command, name, strings.Join(names, ", "), sim.ScenarioFleetPrefix)
 }
 
 // demoSource is the database a demo scenario is about: the wizard's list

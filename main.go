@@ -306,6 +306,7 @@ read), 2 bad usage or input, 3 preflight blocked (nothing changed), 4 cancelled,
 		newResumeCommand(&g, stdin, stdout, stderr),
 		newStatusCommand(&g, stdout),
 		newAbortCommand(&g, stdin, stdout, stderr),
+		newFleetCommand(&g, stdin, stdout, stderr), // cmd_fleet.go
 	)
 	addCompletion(root, &g, stdout) // completion.go: the completion command, --source and enum values
 	decorateHelp(root)              // examples, --version, flags where they apply, wrapped help

@@ -70,6 +70,11 @@ type Options struct {
 	// they never land on the wizard's screen (main passes stderr with
 	// --debug).
 	SDKLog io.Writer
+	// Pacer, when set, is the RDS and STS budget this client shares with
+	// others in the same account and Region (a fleet's runs); nil ⇒ the
+	// client's own, MaxRequestsPerSecond. MetricsPacer is the same for
+	// CloudWatch.
+	Pacer, MetricsPacer *Pacer
 }
 
 // Client implements API against RDS and STS, and Metrics against
@@ -114,6 +119,12 @@ func New(ctx context.Context, o Options) (*Client, error) {
 	// whole second while the proxy was empty).
 	pace := newPacer(clk, MaxRequestsPerSecond, MaxUrgentRequestsPerSecond, time.Second)
 	cwPace := newPacer(clk, MaxRequestsPerSecond, MaxUrgentRequestsPerSecond, time.Second)
+	if o.Pacer != nil {
+		pace = o.Pacer.p
+	}
+	if o.MetricsPacer != nil {
+		cwPace = o.MetricsPacer.p
+	}
 	loadOpts := []func(*config.LoadOptions) error{
 		config.WithRetryer(func() aws.Retryer { return pace.retryer(newRetryer(maxAttempts, clk, o.Calls)) }),
 		config.WithAPIOptions(callLogAPIOptions(clk, o.Calls)),

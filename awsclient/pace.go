@@ -49,10 +49,11 @@ type pacer struct {
 	max       int
 	maxUrgent int
 
-	mu     sync.Mutex
-	starts []time.Time // ring of the last len(starts) admitted attempts
-	next   int         // the oldest entry, overwritten by the next admission
-	filled int
+	mu       sync.Mutex
+	starts   []time.Time // ring of the last len(starts) admitted attempts
+	next     int         // the oldest entry, overwritten by the next admission
+	filled   int
+	admitted int64 // every attempt admitted so far (Pacer.Admitted)
 }
 
 func newPacer(clk clock.Clock, ordinary, urgent int, per time.Duration) *pacer {
@@ -62,13 +63,26 @@ func newPacer(clk clock.Clock, ordinary, urgent int, per time.Duration) *pacer {
 
 // wait blocks until one more attempt fits in the window, then admits it.
 func (p *pacer) wait(ctx context.Context) error {
+	release, err := p.admit(ctx)
+	if err == nil {
+		release()
+	}
+	return err
+}
+
+// admit is wait that, on a clock that can be held (clock.Events, the
+// fleet's benchmark), returns with the clock held at the instant of
+// admission: the attempt then takes no model time, so the simulator sees
+// the request at the time the pacer counted it and measures the pacer's
+// own rate. release ends the hold (a no-op on other clocks).
+func (p *pacer) admit(ctx context.Context) (release func(), err error) {
 	limit := p.max
 	if isUrgent(ctx) {
 		limit = p.maxUrgent
 	}
 	for {
 		p.mu.Lock()
-		now := p.clock.Now()
+		now, hold := clock.NowHolding(p.clock)
 		delay := time.Duration(0)
 		if p.filled >= limit {
 			// The limit-th most recent attempt: while it is inside the
@@ -80,12 +94,14 @@ func (p *pacer) wait(ctx context.Context) error {
 			p.starts[p.next] = now
 			p.next = (p.next + 1) % len(p.starts)
 			p.filled = min(p.filled+1, len(p.starts))
+			p.admitted++
 			p.mu.Unlock()
-			return nil
+			return hold, nil
 		}
 		p.mu.Unlock()
+		hold()
 		if err := p.clock.Sleep(ctx, delay); err != nil {
-			return err
+			return nil, err
 		}
 	}
 }
@@ -102,8 +118,52 @@ type pacedRetryer struct {
 }
 
 func (r pacedRetryer) GetAttemptToken(ctx context.Context) (func(error) error, error) {
-	if err := r.pace.wait(ctx); err != nil {
+	hold, err := r.pace.admit(ctx) // held until the attempt ends
+	if err != nil {
 		return nil, err
 	}
-	return r.RetryerV2.GetAttemptToken(ctx)
+	release, err := r.RetryerV2.GetAttemptToken(ctx)
+	if err != nil {
+		hold()
+		return nil, err
+	}
+	return func(err error) error { hold(); return release(err) }, nil
+}
+
+// Pacer is a request budget that several Clients share: a fleet gives
+// every run in one account and Region the same Pacer (Options.Pacer), so
+// that all of them together stay within the budget AWS counts per account
+// and Region (12 requests/s sustained, rds-facts §7), whatever each run
+// does. A Client without one keeps its own, as before.
+type Pacer struct{ p *pacer }
+
+// pacerGuard widens a shared budget's window a little beyond a second: a
+// request's time on the wire varies, so two admitted exactly a second
+// apart may reach AWS closer together than that.
+const pacerGuard = 50 * time.Millisecond
+
+// NewPacer admits at most perSecond attempts within any second (plus
+// pacerGuard). Ordinary calls get all but a quarter of it (at least one
+// attempt): the rest is kept for Urgent calls, so that a run whose proxy
+// is empty never waits behind the other runs' polls, and still no call
+// exceeds the budget.
+func NewPacer(clk clock.Clock, perSecond int) *Pacer {
+	if clk == nil {
+		clk = clock.Real{}
+	}
+	perSecond = max(perSecond, 1)
+	reserve := max(perSecond/4, 1)
+	ordinary := max(perSecond-reserve, 1)
+	return &Pacer{p: newPacer(clk, ordinary, perSecond, time.Second+pacerGuard)}
+}
+
+// Budget is the most attempts the pacer admits within a second.
+func (p *Pacer) Budget() int { return p.p.maxUrgent }
+
+// Admitted counts the attempts admitted so far: a screen's calls per
+// second are the difference between two reads.
+func (p *Pacer) Admitted() int64 {
+	p.p.mu.Lock()
+	defer p.p.mu.Unlock()
+	return p.p.admitted
 }

@@ -128,3 +128,48 @@ func TestClientStaysUnderTheRequestCeiling(t *testing.T) {
 		}
 	}
 }
+
+// A fleet's shared budget: ordinary calls get all but a quarter of it, the
+// rest is kept for calls made while a proxy is empty, and no second holds
+// more than the budget however the two mix.
+func TestSharedPacerKeepsAReserveForUrgentCallsWithinTheBudget(t *testing.T) {
+	clk := clock.NewVirtual(testStart)
+	p := NewPacer(clk, 8)
+	if p.Budget() != 8 {
+		t.Fatalf("budget %d", p.Budget())
+	}
+	var at []time.Time
+	for i := range 40 {
+		ctx := context.Background()
+		if i%3 == 0 {
+			ctx = Urgent(ctx)
+		}
+		if err := p.p.wait(ctx); err != nil {
+			t.Fatal(err)
+		}
+		at = append(at, clk.Now())
+	}
+	for i := range at {
+		n := 0
+		for j := i; j < len(at) && at[j].Sub(at[i]) < time.Second; j++ {
+			n++
+		}
+		if n > 8 {
+			t.Fatalf("%d admissions within a second from %s: over the budget", n, at[i].Sub(testStart))
+		}
+	}
+	// Only ordinary calls: six a second, the reserve stays free.
+	q := NewPacer(clock.NewVirtual(testStart), 8)
+	for range 6 {
+		if err := q.p.wait(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := q.p.clock.Now()
+	if err := q.p.wait(Urgent(context.Background())); err != nil || !q.p.clock.Now().Equal(before) {
+		t.Fatalf("an urgent call waited behind six ordinary ones (err %v)", err)
+	}
+	if q.Admitted() != 7 {
+		t.Fatalf("admitted %d, want 7", q.Admitted())
+	}
+}

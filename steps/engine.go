@@ -127,6 +127,10 @@ func (e *Engine) emit(ev Event) {
 	if ev.Time.IsZero() {
 		ev.Time = e.cfg.Clock.Now()
 	}
+	if ev.Finished != nil && ev.Source == "" {
+		// Event.Source shadows Finished.Source in JSON: keep the field.
+		ev.Source = ev.Finished.Source
+	}
 	e.cfg.Sink(ev)
 	// After the sink, so that the step's event comes before the notices
 	// an observer (the probe) adds.

@@ -34,8 +34,12 @@ const (
 
 // Event is one line of the stream. Only the fields that apply are set.
 type Event struct {
-	Time     time.Time     `json:"time"`
-	Type     EventType     `json:"type"`
+	Time time.Time `json:"time"`
+	Type EventType `json:"type"`
+	// Source and Fleet name the run an event belongs to in a fleet's
+	// stream (`rdsbg fleet run`), where many runs share one output.
+	Source   string        `json:"source,omitempty"`
+	Fleet    string        `json:"fleet,omitempty"`
 	Step     StepID        `json:"step,omitempty"`
 	Message  string        `json:"message,omitempty"`
 	Checks   []CheckResult `json:"checks,omitempty"`

@@ -30,6 +30,7 @@ const (
 	TagRun      = world.TagRun      // on a deployment: the run id
 	TagOwner    = world.TagOwner    // on a deployment (and a proxy the run holds empty): the owner lease
 	TagRequest  = world.TagRequest  // on a deployment: the fingerprint of the requested changes
+	TagFleet    = "rdsbg:fleet"     // on a deployment: the fleet id (runs of `rdsbg fleet run`)
 )
 
 // maxTagValue is AWS's limit on a tag value (characters).
@@ -310,7 +311,7 @@ func (r *run) untagIfServing(proxyState string) {
 
 // deploymentTags are the tags CreateBlueGreenDeployment carries.
 func (r *run) deploymentTags() map[string]string {
-	return map[string]string{
+	tags := map[string]string{
 		"created-by": "rdsbg",
 		TagSource:    r.plan.Source.ID,
 		TagRegime:    string(r.plan.Regime),
@@ -319,6 +320,10 @@ func (r *run) deploymentTags() map[string]string {
 		TagRequest:   requestFingerprint(r.plan.Options), // ownership.go
 		TagOwner:     r.e.lease(RunID(r.plan), r.e.cfg.Clock.Now()).Value(),
 	}
+	if f := r.plan.Options.Fleet; f != "" {
+		tags[TagFleet] = f
+	}
+	return tags
 }
 
 // proxiesTagValue lists proxy names, space-separated, within AWS's 256

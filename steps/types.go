@@ -102,6 +102,10 @@ type Options struct {
 	// DB are the database checks' settings (dbchecks.go); its DSN is
 	// never journalled.
 	DB DBOptions `json:"db,omitzero"`
+	// Fleet is the id of the fleet this run belongs to (`rdsbg fleet
+	// run`): the deployment is tagged rdsbg:fleet with it (TagFleet), so
+	// that `rdsbg fleet status` finds the fleet's runs in AWS.
+	Fleet string `json:"fleet,omitempty"`
 }
 
 // DefaultMaxProxyOutage is --max-proxy-outage's default: the create call

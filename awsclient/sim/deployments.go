@@ -828,7 +828,7 @@ func (s *Simulator) completeSwitchover(d *Deployment, at time.Time) {
 		members[i].old = members[i].blue + suffix
 	}
 	s.emitSwitchover(at, d, "completed", members, "")
-	if st.Regime == RegimeNative {
+	if st.nativeCovers(d.SourceResourceID) {
 		s.proxiesFollow(d, at)
 	}
 }

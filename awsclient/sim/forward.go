@@ -135,6 +135,11 @@ func (s *Simulator) ProxyAddress(proxy string) string {
 // Close stops the proxy forwarders and drops their connections. The HTTP
 // side needs no closing: it is whatever server the caller mounted.
 func (s *Simulator) Close() {
+	if s.fleet != nil {
+		for _, m := range s.fleet.members {
+			m.sim.Close()
+		}
+	}
 	for _, f := range s.forwarders {
 		f.close()
 	}

@@ -262,7 +262,7 @@ func (s *Simulator) registerDBProxyTargets(c *call) (any, *apiError) {
 	}
 	// Native regime: a DB that takes part in a deployment can no longer be
 	// registered (rds-facts §5.4; the real code is undocumented).
-	if s.st.Regime == RegimeNative {
+	if s.st.nativeCovers(ref.res) {
 		if d := s.st.activeDeploymentFor(ref.res); d != nil {
 			code := s.opts.NativeRegisterRefusalCode
 			if code == "" {
@@ -320,4 +320,18 @@ func (s *Simulator) deregisterDBProxyTargets(c *call) (any, *apiError) {
 	}
 	s.dropClients(p, c.now) // connection_drops.go
 	return nil, nil
+}
+
+// nativeCovers says whether the native regime's proxy handling applies to
+// the resource: never to an Aurora global database member, which AWS's
+// native support excludes (rds-facts §5.4), so such a member behaves as in
+// the legacy regime even in a native account (scenario fleet:N has both).
+func (st *State) nativeCovers(res string) bool {
+	if st.Regime != RegimeNative {
+		return false
+	}
+	if c := st.clusterByResource(res); c != nil && c.GlobalClusterID != "" {
+		return false
+	}
+	return true
 }

@@ -101,7 +101,7 @@ func (s *Simulator) policyDenies(allowed []string, op string) *apiError {
 // switchover is refused (rds-facts §4.2, §5.4). In the model the proxy
 // always can, unless a ProxyUnreachable fault says otherwise.
 func (s *Simulator) proxyGuardrail(d *Deployment) *apiError {
-	if s.st.Regime != RegimeNative {
+	if !s.st.nativeCovers(d.SourceResourceID) {
 		return nil
 	}
 	proxies := s.st.registeredProxies(d.SourceResourceID)

@@ -103,6 +103,10 @@ const StatsPath = "/_sim/stats"
 // ServeHTTP answers one awsQuery request (CloudWatch: rpcv2-cbor, see
 // metrics.go). SigV4 is not checked.
 func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.fleet != nil {
+		s.serveFleet(w, r) // fleet.go
+		return
+	}
 	if strings.HasPrefix(r.URL.Path, cloudWatchPathPrefix) {
 		s.serveCloudWatch(w, r)
 		return

@@ -281,6 +281,7 @@ type Simulator struct {
 	// bound maps a DB instance's or cluster's resource id to the real
 	// database standing in for it (ProxyForwardTo naming it; forward.go).
 	bound map[string]string // read-only after New
+	fleet *fleetRouter      // scenario fleet:N: the members (fleet.go); nil otherwise
 }
 
 // Stats are the simulator's counters, what `GET /_sim/stats` answers: a
@@ -323,6 +324,21 @@ func New(o Options) (*Simulator, error) {
 	default:
 		return nil, fmt.Errorf("sim: unknown proxy regime %q (valid: %s, %s)", o.ProxyRegime, RegimeLegacy, RegimeNative)
 	}
+	if n, isFleet, err := FleetScenarioSize(o.Scenario); isFleet {
+		if err != nil {
+			return nil, err
+		}
+		return newFleet(o, n)
+	}
+	build, ok := scenarioBuilders()[o.Scenario]
+	if !ok {
+		return nil, fmt.Errorf("sim: unknown scenario %q (valid: %s, or %sN)", o.Scenario, strings.Join(scenarioNames(), ", "), ScenarioFleetPrefix)
+	}
+	return newSimulator(o, build)
+}
+
+// newSimulator builds one account and Region from build.
+func newSimulator(o Options, build scenarioBuilder) (*Simulator, error) {
 	t := DefaultTimings()
 	if o.Timings != nil {
 		t = *o.Timings
@@ -339,10 +355,6 @@ func New(o Options) (*Simulator, error) {
 		calls:    map[string]int{},
 		accepted: map[string]int{},
 		history:  newMetricHistory(),
-	}
-	build, ok := scenarioBuilders()[o.Scenario]
-	if !ok {
-		return nil, fmt.Errorf("sim: unknown scenario %q (valid: %s)", o.Scenario, strings.Join(scenarioNames(), ", "))
 	}
 	s.st = &State{Region: o.Region, Account: o.Account, hash: s.randLower(12)}
 	build(s, s.st, s.clock.Now())
