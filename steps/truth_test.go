@@ -445,3 +445,36 @@ func TestTruthOracleCatchesAnUntruth(t *testing.T) {
 		}
 	}
 }
+
+// Walkthrough U16 and U14, in the engine's own words: status says RUNNING
+// while another process holds the lock (not "resume continues it", which
+// the lock would refuse), and abort on a database without a proxy says
+// nothing about a proxy.
+func TestStatusWhileLockedAndAbortWithoutAProxy(t *testing.T) {
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSMariaDBNoProxy})
+	f, err := env.engineWith(t, Options{Source: "catalog-db"}, env.approver, UntilReady).Run(context.Background())
+	if err != nil || f.Outcome != OutcomeReady {
+		t.Fatalf("run until ready: %s %v", f.Outcome, err)
+	}
+	held, err := acquireLock(env.stateDir, "catalog-db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Status(context.Background(), env.api, env.stateDir, "catalog-db")
+	held.release()
+	if err != nil || !rep.Running || !strings.Contains(rep.Text(), "RUNNING now in another rdsbg process") || strings.Contains(rep.Text(), "`rdsbg resume` continues it") {
+		t.Errorf("status while locked: %v\n%s", err, rep.Text())
+	}
+	if rep, _ := Status(context.Background(), env.api, env.stateDir, "catalog-db"); rep.Running {
+		t.Error("status says RUNNING with the lock free")
+	}
+	f, err = env.engine(t, Options{Source: "catalog-db"}).Abort(context.Background())
+	if err != nil || f.Outcome != OutcomeRolledBack || f.ProxyState != ProxyNotUsed {
+		t.Fatalf("abort: %s %s %v", f.Outcome, f.ProxyState, err)
+	}
+	for _, ev := range env.events.ofType(EventCompensation) {
+		if strings.Contains(ev.Message, "proxy") {
+			t.Errorf("abort without a proxy says %q", ev.Message)
+		}
+	}
+}
