@@ -181,12 +181,19 @@ func (r *run) lastSeenServing() bool {
 }
 
 // restoringStep is the step whose registration compensation restores:
-// blue's before the switchover, the new primary's after it.
+// blue's (the refill before the critical section) before the switchover,
+// the new primary's (the section's refill) after it.
 func (r *run) restoringStep() StepID {
+	want := outsideSection
 	if r.sawSwitchover {
-		return StepAttachProxyPrimary
+		want = inSection
 	}
-	return StepAttachProxyBlue
+	for _, def := range r.e.rows {
+		if def.refills() && def.section == want {
+			return def.id
+		}
+	}
+	return ""
 }
 
 // compensateOnce is one attempt: read, wait out a switchover, register,
@@ -414,7 +421,7 @@ func (r *run) fallbackToDetach(ctx context.Context, fb *errFallbackDetach) error
 	opts.ProxyMode = ProxyModeDetach
 	d2 := r.disc
 	d2.Proxies = r.proxies
-	plan, err := BuildPlan(d2, opts, r.upgrade, r.e.cfg.Clock.Now())
+	plan, err := r.e.rows.buildPlan(d2, opts, r.upgrade, r.e.cfg.Clock.Now())
 	if err != nil {
 		return err
 	}

@@ -102,10 +102,11 @@ type registrationTiming struct{ lo, hi time.Duration }
 // inside it, is read when blue's time has passed and ends at the first
 // AVAILABLE read when verify follows.
 func (r *run) paceHealthWait(spec *waitSpec) {
+	def, _ := r.e.rows.def(spec.step)
 	switch {
 	case spec.speed != pollCritical:
 		spec.ramp = true
-		if spec.step == StepAttachProxyBlue {
+		if def.refills() && def.section == outsideSection {
 			spec.seen = func(lo, hi time.Duration) { r.pace.registration = &registrationTiming{lo: lo, hi: hi} }
 			// Blue's registration wait follows the deployment's reads and
 			// the step's own; its closely spaced reads are marked urgent
@@ -114,7 +115,7 @@ func (r *run) paceHealthWait(spec *waitSpec) {
 			poll := spec.poll
 			spec.poll = func(ctx context.Context) (bool, Progress, error) { return poll(awsclient.Urgent(ctx)) }
 		}
-	case spec.step == StepAttachProxyPrimary && r.pace.registered:
+	case def.refills() && def.section == inSection && r.pace.registered:
 		// attach-proxy-primary's own wait, right after its registration
 		// (compensation's waits on the same step keep the stable reads:
 		// no verify follows them).

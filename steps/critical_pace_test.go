@@ -174,7 +174,7 @@ func TestCriticalSectionReadsWhereTheTransitionsAre(t *testing.T) {
 // compensation's wait on the same step keeps them.
 func TestOnlyTheSectionsOwnHealthWaitDropsTheStableReads(t *testing.T) {
 	pol := DefaultPollPolicy()
-	r := &run{e: &Engine{cfg: Config{Poll: pol}}, plan: Plan{Steps: []PlannedStep{{ID: StepAttachProxyPrimary}, {ID: StepVerify}}}}
+	r := &run{e: &Engine{cfg: Config{Poll: pol}, rows: stepTable()}, plan: Plan{Steps: []PlannedStep{{ID: StepAttachProxyPrimary}, {ID: StepVerify}}}}
 	r.pace.registration = &registrationTiming{lo: 600 * time.Millisecond, hi: 800 * time.Millisecond}
 	spec := func() waitSpec {
 		return waitSpec{step: StepAttachProxyPrimary, speed: pollCritical, stable: pol.StableReads}

@@ -65,6 +65,9 @@ type Config struct {
 type Engine struct {
 	cfg    Config
 	random *rand.Rand // jitter; per engine, never package state
+	// rows is the step table the engine plans and runs: stepTable(), or
+	// in a test one with a step of its own.
+	rows stepRows
 
 	mu      sync.Mutex // guards journal and current: call-log callbacks arrive from the client
 	journal *Journal
@@ -117,7 +120,7 @@ func New(cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	seed := uint64(cfg.Clock.Now().UnixNano())
-	e := &Engine{cfg: cfg, random: rand.New(rand.NewPCG(seed, seed>>7|1)), probe: ps, hooks: newHookState(cfg), holder: cfg.Holder.withDefaults()}
+	e := &Engine{cfg: cfg, rows: stepTable(), random: rand.New(rand.NewPCG(seed, seed>>7|1)), probe: ps, hooks: newHookState(cfg), holder: cfg.Holder.withDefaults()}
 	e.observers = newObservers(e, cfg.Observers)
 	return e, nil
 }

@@ -189,188 +189,164 @@ func ReadPolicyInputs(ctx context.Context, api awsclient.Proxies, d Discovery, n
 
 // IAMPolicy builds the policy for plan. An action is listed only when this
 // plan's steps, checks or undo paths call it, or AWS performs it as the
-// caller for them.
+// caller for them: each step's row names its grants and what undoes it
+// (steps_table.go), and a step grants when the plan changes something with
+// it, or may after the fallback to detach (Plan.Fallback).
 func IAMPolicy(plan Plan, in PolicyInputs) PolicyDocument {
+	return stepTable().policy(plan, in)
+}
+
+func (t stepRows) policy(plan Plan, in PolicyInputs) PolicyDocument {
+	s := newPolicyScope(plan, in)
+	var st []PolicyStatement
+	seen := map[string]bool{}
+	add := func(ps []PolicyStatement) {
+		for _, p := range ps {
+			if len(p.Action) > 0 && !seen[p.Sid] {
+				seen[p.Sid] = true
+				st = append(st, p)
+			}
+		}
+	}
+	for _, def := range t {
+		if !plan.changesWith(def.id) {
+			continue
+		}
+		add(def.grants(s))
+		add(undoGrants(def.undo, s))
+	}
+	// rdsbg never deletes a resource under a name production answers to:
+	// green has internal names, old blue -oldN ones. The tag conditions
+	// also match production (it carries the tag); this Deny keeps every
+	// delete grant away from it.
+	deletes := []string{"rds:DeleteDBInstance"}
+	if s.cluster {
+		deletes = append(deletes, "rds:DeleteDBCluster")
+	}
+	add([]PolicyStatement{{Sid: "NeverDeleteProduction", Effect: "Deny", Action: deletes, Resource: s.production}})
+	return PolicyDocument{Version: "2012-10-17", Statement: st}
+}
+
+// changesWith: the plan runs id as a change (not a check), or may after
+// the fallback to detach.
+func (p Plan) changesWith(id StepID) bool {
+	if ps, ok := p.Step(id); ok && !ps.CheckOnly {
+		return true
+	}
+	if p.Fallback != nil {
+		for _, ps := range p.Fallback.Steps {
+			if ps.ID == id && !ps.CheckOnly {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// policyScope is what a step's grants name: the ARNs known before the run
+// and the tag conditions that stand for the rest.
+type policyScope struct {
+	plan        Plan
+	in          PolicyInputs
+	partition   string
+	prefix      string // arn:<partition>:rds:<region>:<account>:
+	cluster     bool
+	kind        string // "db:" or "cluster:"
+	deployments string // every deployment of the account and Region
+	source      string
+	// production is the names production answers to, before and after
+	// the switchover.
+	production []string
+	// ours limits a grant to resources tagged for the source;
+	// createdForUs limits a creation to requests that tag them so.
+	ours, createdForUs map[string]any
+}
+
+func newPolicyScope(plan Plan, in PolicyInputs) policyScope {
 	src := plan.Source
-	o := plan.Options
-	partition := in.Partition
-	if partition == "" {
-		partition = "aws"
+	s := policyScope{plan: plan, in: in, partition: in.Partition, cluster: src.Kind == KindCluster, kind: "db:"}
+	if s.partition == "" {
+		s.partition = "aws"
 	}
 	account := src.Account
 	if account == "" {
 		account = "*"
 	}
-	prefix := "arn:" + partition + ":rds:" + src.Region + ":" + account + ":"
-	cluster := src.Kind == KindCluster
-	kind := "db:"
-	if cluster {
-		kind = "cluster:"
+	s.prefix = "arn:" + s.partition + ":rds:" + src.Region + ":" + account + ":"
+	if s.cluster {
+		s.kind = "cluster:"
 	}
-	deployments := prefix + "deployment:*"
-	source := prefix + kind + src.ID
-	production := []string{source} // the names production answers to, before and after the switchover
+	s.deployments = s.prefix + "deployment:*"
+	s.source = s.prefix + s.kind + src.ID
+	s.production = []string{s.source}
 	for _, m := range src.Members {
-		production = append(production, prefix+"db:"+m)
+		s.production = append(s.production, s.prefix+"db:"+m)
 	}
-	ours := map[string]any{"aws:ResourceTag/" + TagSource: src.ID}
-	createdForUs := map[string]any{"aws:RequestTag/" + TagSource: src.ID}
+	s.ours = map[string]any{"aws:ResourceTag/" + TagSource: src.ID}
+	s.createdForUs = map[string]any{"aws:RequestTag/" + TagSource: src.ID}
+	return s
+}
 
-	var st []PolicyStatement
-	add := func(sid, effect string, actions, resources []string, cond map[string]map[string]any) {
-		if len(actions) == 0 {
-			return
+func allow(sid string, actions, resources []string) PolicyStatement {
+	return PolicyStatement{Sid: sid, Effect: "Allow", Action: actions, Resource: resources}
+}
+
+func allowIf(sid string, actions, resources []string, cond map[string]map[string]any) PolicyStatement {
+	return PolicyStatement{Sid: sid, Effect: "Allow", Action: actions, Resource: resources, Condition: cond}
+}
+
+// noGrants: the step calls nothing beyond the reads preflight grants.
+func noGrants(policyScope) []PolicyStatement { return nil }
+
+// undoGrants are what undoing a step calls.
+func undoGrants(u undo, s policyScope) []PolicyStatement {
+	switch u {
+	case undoneByRegistering:
+		return proxyGrants(s)
+	case undoneByDeleting:
+		// Deleting the deployment, with green before the switchover
+		// (compensation, abort: AWS deletes green as the caller).
+		deleteGreen := []string{"rds:DeleteDBInstance"}
+		if s.cluster {
+			deleteGreen = []string{"rds:DeleteDBCluster", "rds:DeleteDBInstance", "rds:DeleteDBClusterEndpoint"}
 		}
-		st = append(st, PolicyStatement{Sid: sid, Effect: effect, Action: actions, Resource: resources, Condition: cond})
-	}
-	allow := func(sid string, actions, resources []string) { add(sid, "Allow", actions, resources, nil) }
-	allowIf := func(sid string, actions, resources []string, cond map[string]map[string]any) {
-		add(sid, "Allow", actions, resources, cond)
-	}
-
-	// Reads: the Describe calls of RDS take no useful resource scope for
-	// listing (discovery lists instances, clusters, proxies, deployments).
-	reads := []string{"rds:DescribeDBInstances", "rds:DescribeDBClusters", "rds:DescribeBlueGreenDeployments",
-		"rds:DescribeDBProxies", "rds:DescribeDBProxyTargets", "rds:DescribeDBProxyTargetGroups", "rds:ListTagsForResource", "rds:DescribeEvents"}
-	reads = append(reads, policyParameterReads(plan)...)
-	if o.Cleanup == CleanupOldBlue {
-		if cluster {
-			reads = append(reads, "rds:DescribeDBClusterSnapshots")
-		} else {
-			reads = append(reads, "rds:DescribeDBSnapshots")
+		return []PolicyStatement{
+			deleteDeploymentGrant(s),
+			allowIf("DeleteGreen", deleteGreen, []string{"*"}, map[string]map[string]any{"StringEquals": s.ours}),
 		}
 	}
-	allow("ReadForChecksAndWaits", reads, []string{"*"})
-	if !in.NoMetrics {
-		allow("ConnectionsAndLagForTheTimeline", []string{"cloudwatch:GetMetricData"}, []string{"*"})
-	}
-	st = append(st, dbCheckStatements(plan, in.Proxies, partition)...) // the database checks' logins
+	return nil
+}
 
-	// Proxies: deregistered and registered again in the detach regime;
-	// auto may fall back to it when the native regime is refused. The
-	// proxy, its target group and the source are all named.
-	detach := plan.Regime == RegimeDetach || (len(plan.Proxies) > 0 && o.ProxyMode == ProxyModeAuto)
-	if detach && len(plan.Proxies) > 0 {
-		var proxyARNs, res []string
-		for _, pr := range plan.Proxies {
-			arn := prefix + "db-proxy:*" // a proxy discovery did not describe: never in practice
-			for _, p := range in.Proxies {
-				if p.Name == pr.Proxy && p.ARN != "" {
-					arn = p.ARN
-				}
+func deleteDeploymentGrant(s policyScope) PolicyStatement {
+	return allowIf("DeleteTheDeployment", []string{"rds:DeleteBlueGreenDeployment"}, []string{s.deployments}, map[string]map[string]any{"StringEquals": s.ours})
+}
+
+// proxyGrants move the source's proxy targets (deregistered and
+// registered again in the detach regime) and mark the proxies emptied:
+// the proxy, its target group and the source are all named.
+func proxyGrants(s policyScope) []PolicyStatement {
+	if len(s.plan.Proxies) == 0 {
+		return nil
+	}
+	var proxyARNs, res []string
+	for _, pr := range s.plan.Proxies {
+		arn := s.prefix + "db-proxy:*" // a proxy discovery did not describe: never in practice
+		for _, p := range s.in.Proxies {
+			if p.Name == pr.Proxy && p.ARN != "" {
+				arn = p.ARN
 			}
-			proxyARNs = append(proxyARNs, arn)
-			if tg := in.TargetGroups[pr.Proxy]; tg != "" {
-				res = append(res, tg)
-			}
 		}
-		res = append(append(append([]string{}, proxyARNs...), res...), production...)
-		allow("MoveProxyTargets", []string{"rds:DeregisterDBProxyTargets", "rds:RegisterDBProxyTargets"}, dedupe(res))
-		allow("MarkDetachedProxies", []string{"rds:AddTagsToResource", "rds:RemoveTagsFromResource"}, dedupe(proxyARNs))
-	}
-
-	// Creation. create-deployment first tags blue rdsbg:source=<id> (only
-	// that key, only that value, only on the named resources), so that AWS
-	// copies the tag to green; the create call names the source and
-	// carries the tag; AWS then builds green as the caller, with blue's
-	// tags in each create request.
-	onlyOurTag := map[string]any{"aws:TagKeys": []string{TagSource}}
-	allowIf("TagBlueForGreen", []string{"rds:AddTagsToResource"}, production,
-		map[string]map[string]any{"StringEquals": createdForUs, "ForAllValues:StringEquals": onlyOurTag})
-	// A refused create call: the tag just written is removed again.
-	allowIf("UntagBlueAfterARefusedCreation", []string{"rds:RemoveTagsFromResource"}, production,
-		map[string]map[string]any{"ForAllValues:StringEquals": onlyOurTag})
-	createRes := []string{source, deployments}
-	if o.TargetDBParameterGroupName != "" {
-		createRes = append(createRes, prefix+"pg:"+o.TargetDBParameterGroupName)
-	}
-	if o.TargetDBClusterParameterGroupName != "" {
-		createRes = append(createRes, prefix+"cluster-pg:"+o.TargetDBClusterParameterGroupName)
-	}
-	allowIf("CreateTheDeployment", []string{"rds:CreateBlueGreenDeployment"}, createRes, map[string]map[string]any{"StringEquals": createdForUs})
-	allowIf("TagTheDeploymentAtCreation", []string{"rds:AddTagsToResource"}, []string{deployments}, map[string]map[string]any{"StringEquals": createdForUs})
-	// The run's owner lease (steps/lease.go): renewed while the run lives
-	// and released when it ends, the one key, on a deployment of this
-	// source (issue 20).
-	allowIf("HoldTheDeploymentLease", []string{"rds:AddTagsToResource"}, []string{deployments},
-		map[string]map[string]any{"StringEquals": ours, "ForAllValues:StringEquals": {"aws:TagKeys": []string{TagOwner}}})
-	green := []string{"rds:CreateDBInstanceReadReplica"}
-	if cluster {
-		green = []string{"rds:CreateDBCluster", "rds:CreateDBInstance", "rds:CreateDBClusterEndpoint"}
-	}
-	allowIf("CreateGreenWithBluesTags", green, []string{"*"}, map[string]map[string]any{"StringEquals": createdForUs})
-	allowIf("TagGreenWithBluesTags", []string{"rds:AddTagsToResource"}, []string{"*"},
-		map[string]map[string]any{"StringEquals": createdForUs, "Bool": {"rds:TagsFromRequest": "false"}})
-
-	if _, ok := plan.Step(StepUpgradeGreen); ok {
-		action := "rds:ModifyDBInstance"
-		if cluster {
-			action = "rds:ModifyDBCluster"
-		}
-		allowIf("UpgradeGreen", []string{action}, []string{"*"}, map[string]map[string]any{"StringEquals": ours})
-		// A parameter group named in the modify call is authorized too;
-		// it carries no rdsbg tag, so it is named.
-		var groups []string
-		if o.TargetDBParameterGroupName != "" {
-			groups = append(groups, prefix+"pg:"+o.TargetDBParameterGroupName)
-		}
-		if cluster && o.TargetDBClusterParameterGroupName != "" {
-			groups = append(groups, prefix+"cluster-pg:"+o.TargetDBClusterParameterGroupName)
-		}
-		if len(groups) > 0 {
-			allow("UpgradeGreenWithTheTargetParameterGroups", []string{action}, groups)
+		proxyARNs = append(proxyARNs, arn)
+		if tg := s.in.TargetGroups[pr.Proxy]; tg != "" {
+			res = append(res, tg)
 		}
 	}
-
-	// Switchover: AWS renames blue and green and promotes green as the
-	// caller (RDS: ModifyDBInstance, PromoteReadReplica; Aurora:
-	// ModifyDBCluster, PromoteReadReplicaDBCluster).
-	allowIf("SwitchOverTheDeployment", []string{"rds:SwitchoverBlueGreenDeployment"}, []string{deployments}, map[string]map[string]any{"StringEquals": ours})
-	switchover := []string{"rds:ModifyDBInstance", "rds:PromoteReadReplica"}
-	rename, renamed := "rds:ModifyDBInstance", production
-	if cluster {
-		switchover = []string{"rds:ModifyDBCluster", "rds:PromoteReadReplicaDBCluster"}
-		rename, renamed = "rds:ModifyDBCluster", []string{source}
+	res = append(append(append([]string{}, proxyARNs...), res...), s.production...)
+	return []PolicyStatement{
+		allow("MoveProxyTargets", []string{"rds:DeregisterDBProxyTargets", "rds:RegisterDBProxyTargets"}, dedupe(res)),
+		allow("MarkDetachedProxies", []string{"rds:AddTagsToResource", "rds:RemoveTagsFromResource"}, dedupe(proxyARNs)),
 	}
-	// Blue's rename by name too: a tag removed from blue during the run
-	// (an IaC tool correcting drift) must not refuse the switchover while
-	// the proxy is empty. Green has no name to give.
-	allow("SwitchOverRenamesBlue", []string{rename}, renamed)
-	allowIf("SwitchOverBlueAndGreen", switchover, []string{"*"}, map[string]map[string]any{"StringEquals": ours})
-
-	// Undo and cleanup: deleting the deployment, with green before the
-	// switchover (compensation, abort: AWS deletes green as the caller).
-	allowIf("DeleteTheDeployment", []string{"rds:DeleteBlueGreenDeployment"}, []string{deployments}, map[string]map[string]any{"StringEquals": ours})
-	deleteGreen := []string{"rds:DeleteDBInstance"}
-	if cluster {
-		deleteGreen = []string{"rds:DeleteDBCluster", "rds:DeleteDBInstance", "rds:DeleteDBClusterEndpoint"}
-	}
-	allowIf("DeleteGreen", deleteGreen, []string{"*"}, map[string]map[string]any{"StringEquals": ours})
-	if o.Cleanup == CleanupOldBlue {
-		// --cleanup old-blue: a final snapshot, deletion protection off,
-		// then delete the -oldN resources.
-		old := []string{prefix + kind + src.ID + "-old*"}
-		for _, m := range src.Members {
-			old = append(old, prefix+"db:"+m+"-old*")
-		}
-		acts := []string{"rds:ModifyDBInstance", "rds:DeleteDBInstance", "rds:CreateDBSnapshot"}
-		snap := prefix + "snapshot:" + FinalSnapshotID("*")
-		if cluster {
-			acts = []string{"rds:ModifyDBCluster", "rds:DeleteDBCluster", "rds:DeleteDBInstance", "rds:CreateDBClusterSnapshot"}
-			snap = prefix + "cluster-snapshot:" + FinalSnapshotID("*")
-		}
-		allow("DeleteOldBlue", acts, append(old, snap))
-	}
-	// rdsbg never deletes a resource under a name production answers to:
-	// green has internal names, old blue -oldN ones. The tag conditions
-	// above also match production (it carries the tag); this Deny keeps
-	// every delete grant away from it.
-	deletes := []string{"rds:DeleteDBInstance"}
-	if cluster {
-		deletes = append(deletes, "rds:DeleteDBCluster")
-	}
-	add("NeverDeleteProduction", "Deny", deletes, production, nil)
-	return PolicyDocument{Version: "2012-10-17", Statement: st}
 }
 
 func dedupe(in []string) []string {

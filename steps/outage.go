@@ -272,13 +272,12 @@ func (b *outageBook) unreadSince() (time.Time, bool) {
 	return since, !since.IsZero()
 }
 
-// causeOf maps the step that deregistered to the window's cause.
-func causeOf(step StepID) string {
-	switch step {
-	case StepDetachProxy:
-		return OutageDetachBeforeCreate
-	case StepDetachProxyBlue:
-		return OutageCriticalSection
+// causeOf is the cause of the window a deregistration by step opens: the
+// emptying step's own (its row), else a deregistration outside the plan's
+// emptying steps.
+func (t stepRows) causeOf(step StepID) string {
+	if def, ok := t.def(step); ok && def.empties() {
+		return def.proxy.cause
 	}
 	return OutageDeregistered
 }
@@ -286,7 +285,7 @@ func causeOf(step StepID) string {
 // outageEmptied is called right after the DeregisterDBProxyTargets
 // response that removed the source from proxy: the window opens now.
 func (r *run) outageEmptied(proxy string) {
-	r.openOutage(r.currentStep(), causeOf(r.currentStep()), proxy, r.e.cfg.Clock.Now(), false)
+	r.openOutage(r.currentStep(), r.e.rows.causeOf(r.currentStep()), proxy, r.e.cfg.Clock.Now(), false)
 	p := r.outages.watch(proxy)
 	p.known = true
 	p.state.Target, p.state.Serves, p.state.Health = "", "", ""

@@ -54,6 +54,11 @@ func AdoptableDeployment(d Discovery, name string) (awsclient.Deployment, bool) 
 // defaults (dated by now). It refuses, with an *InputError, option
 // combinations that only the discovered source makes impossible.
 func BuildPlan(d Discovery, o Options, upgrade *awsclient.UpgradeTarget, now time.Time) (Plan, error) {
+	return stepTable().buildPlan(d, o, upgrade, now)
+}
+
+// buildPlan is BuildPlan over the rows t.
+func (t stepRows) buildPlan(d Discovery, o Options, upgrade *awsclient.UpgradeTarget, now time.Time) (Plan, error) {
 	if o.Source == "" {
 		o.Source = d.Source.ID
 	}
@@ -91,14 +96,14 @@ func BuildPlan(d Discovery, o Options, upgrade *awsclient.UpgradeTarget, now tim
 		p.Deployment = dep.ID
 	}
 	b := planBuilder{d: d, o: o, upgrade: upgrade, regime: regime, cli: cliBuilder{region: d.Source.Region}, adopted: p.Deployment}
-	p.Steps = b.steps()
+	p.Steps = t.steps(b)
 	if regime == RegimeDetach {
 		p.ProxylessNote = proxylessNote(o.SwitchoverTimeout, o.maxProxyOutage())
 	}
 	if regime == RegimeNative && o.ProxyMode == ProxyModeAuto {
 		fo := o
 		fo.ProxyMode = ProxyModeDetach
-		if fb, err := BuildPlan(d, fo, upgrade, now); err == nil {
+		if fb, err := t.buildPlan(d, fo, upgrade, now); err == nil {
 			p.Fallback = &FallbackPlan{Note: fallbackNote(o.SwitchoverTimeout, o.maxProxyOutage())}
 			for _, s := range fb.Steps {
 				if s.ID != StepPreflight { // done before either plan

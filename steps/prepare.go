@@ -78,6 +78,11 @@ func Prepare(ctx context.Context, api awsclient.API, opts Options, now func() ti
 // plan is built even when preflight blocks, so that `plan` can show both;
 // its error is then returned with the checks filled in.
 func PrepareFor(ctx context.Context, api awsclient.API, d Discovery, opts Options, now func() time.Time, checks PreflightChoice) (Prepared, error) {
+	return stepTable().prepareFor(ctx, api, d, opts, now, checks)
+}
+
+// prepareFor is PrepareFor over the rows t.
+func (t stepRows) prepareFor(ctx context.Context, api awsclient.API, d Discovery, opts Options, now func() time.Time, checks PreflightChoice) (Prepared, error) {
 	p := Prepared{Discovery: d, Options: withFreeDefaultName(d, opts.WithDefaultsAt(now()), now()), Stage: StageUpgrade}
 	upgrade, err := ResolveUpgrade(ctx, api, d, p.Options)
 	if err != nil {
@@ -95,7 +100,7 @@ func PrepareFor(ctx context.Context, api awsclient.API, d Discovery, opts Option
 		p.db = db
 	}
 	p.Stage = StagePlan
-	p.Plan, err = BuildPlan(d, p.Options, upgrade, now())
+	p.Plan, err = t.buildPlan(d, p.Options, upgrade, now())
 	return p, err
 }
 

@@ -77,11 +77,12 @@ func (e *Engine) observeProbe(ev Event) {
 	}
 	switch ev.Type {
 	case EventStepStarted:
-		switch ev.Step {
-		case StepDetachProxy, StepDetachProxyBlue, StepSwitchover:
+		def, _ := e.rows.def(ev.Step)
+		switch def.probe {
+		case probeOpens:
 			// Before the step's first change: the baseline.
 			ps.start()
-		case StepVerify, StepCleanup:
+		case probeCloses:
 			ps.halt()
 		}
 	case EventProxyTraffic:
@@ -101,8 +102,7 @@ func (e *Engine) observeProbe(ev Event) {
 	case EventRunFinished:
 		ps.halt()
 	case EventStepDone:
-		switch ev.Step {
-		case StepAttachProxyBlue, StepAttachProxyPrimary:
+		if def, _ := e.rows.def(ev.Step); def.refills() {
 			e.checkProxyEndpoints(ev.Step)
 		}
 	}

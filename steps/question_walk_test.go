@@ -21,7 +21,7 @@ import (
 // step that fills it again. approved: what this process approved before
 // the walk (the native attempt before a fallback to detach).
 func questionsWhileEmpty(plan Plan, approved map[StepID]bool) []string {
-	r := &run{plan: plan, proxies: plan.Proxies, approved: map[StepID]bool{}}
+	r := &run{e: &Engine{rows: stepTable()}, plan: plan, proxies: plan.Proxies, approved: map[StepID]bool{}}
 	for id := range approved {
 		r.approved[id] = true
 	}
@@ -29,7 +29,7 @@ func questionsWhileEmpty(plan Plan, approved map[StepID]bool) []string {
 	empty := StepID("")
 	criticalAsked := false
 	for _, ps := range plan.Steps {
-		def, ok := stepDefOf(ps.ID)
+		def, ok := r.e.rows.def(ps.ID)
 		if !ok || def.bind == nil {
 			continue
 		}
@@ -51,9 +51,9 @@ func questionsWhileEmpty(plan Plan, approved map[StepID]bool) []string {
 		}
 		switch {
 		case ps.CheckOnly:
-		case def.empties:
+		case def.empties():
 			empty = ps.ID
-		case def.refills:
+		case def.refills():
 			empty = ""
 		}
 	}
@@ -140,7 +140,7 @@ func TestQuestionWalkCatchesAPromptInsideTheOutage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &run{plan: plan, proxies: plan.Proxies}
+	r := &run{e: &Engine{rows: stepTable()}, plan: plan, proxies: plan.Proxies}
 	ps, _ := plan.Step(StepDetachProxy)
 	a, covered := r.stepApproval(ps)
 	if len(covered) != 2 || covered[1].ID != StepCreateDeployment || a.Severity != SeveritySevere || a.Confirm != "orders-db" {
@@ -156,9 +156,9 @@ func TestQuestionWalkCatchesAPromptInsideTheOutage(t *testing.T) {
 	if len(bad) != 0 {
 		t.Fatalf("the real plan: %v", bad)
 	}
-	r2 := &run{plan: plan, proxies: plan.Proxies, approved: map[StepID]bool{}}
+	r2 := &run{e: &Engine{rows: stepTable()}, plan: plan, proxies: plan.Proxies, approved: map[StepID]bool{}}
 	create, _ := plan.Step(StepCreateDeployment)
-	def, _ := stepDefOf(StepCreateDeployment)
+	def, _ := r2.e.rows.def(StepCreateDeployment)
 	if !r2.asksFor(create, def.bind(r2, create)) {
 		t.Fatal("create-deployment on its own is not asked: the walk would prove nothing")
 	}

@@ -27,10 +27,6 @@ const RecordRDSEvent RecordKind = "rds-event"
 // (BenchmarkAPIFootprint; at one minute it measured 6.58).
 const eventCadence = 2 * time.Minute
 
-// eventSteps are the long waits whose events are read: provisioning and
-// the upgrade of green.
-var eventSteps = map[StepID]bool{StepCreateDeployment: true, StepProvisionGreen: true, StepUpgradeGreen: true, StepAttachProxyBlue: true, StepCleanup: true}
-
 type eventWatch struct {
 	lastRead time.Time // clock time of the last read
 	since    time.Time // AWS time of the newest event seen
@@ -50,7 +46,7 @@ func (r *run) readEvents(ctx context.Context, force bool) {
 	if !ok || r.dep.id == "" || r.events.off {
 		return
 	}
-	if !force && !eventSteps[r.currentStep()] {
+	if def, _ := r.e.rows.def(r.currentStep()); !force && def.events != readsEvents {
 		// Never in or next to the critical section: a read there would
 		// take the pacer's budget from the calls that bound the window.
 		// A failure (force) is read at once: the section has ended.

@@ -238,7 +238,7 @@ func (r *run) replan(ctx context.Context) (Plan, bool) {
 	if dep, err := r.findDeployment(ctx); err != nil || r.pastSwitchover(dep) {
 		return Plan{}, false
 	}
-	prep, err := PrepareFor(ctx, r.api, d, opts, r.e.cfg.Clock.Now, WithoutPreflight) // prepare.go
+	prep, err := r.e.rows.prepareFor(ctx, r.api, d, opts, r.e.cfg.Clock.Now, WithoutPreflight) // prepare.go
 	if prep.Stage == StageUpgrade {
 		return Plan{}, false
 	}

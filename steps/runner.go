@@ -38,7 +38,7 @@ func (e *Engine) Run(ctx context.Context) (Finished, error) {
 		return e.finishEarly(outcomeOf(err), err, r.proxyStateOfWorld())
 	}
 
-	prep, err := PrepareFor(ctx, r.api, r.disc, opts, e.cfg.Clock.Now, WithPreflight) // prepare.go
+	prep, err := e.rows.prepareFor(ctx, r.api, r.disc, opts, e.cfg.Clock.Now, WithPreflight) // prepare.go
 	if prep.Stage == StageUpgrade {
 		outcome := OutcomeFailed
 		if ExitCode(err) == ExitPreflight {
@@ -255,7 +255,7 @@ func (r *run) execute(ctx context.Context) (Finished, error) {
 // runSteps walks the plan; a step already satisfied is skipped.
 func (r *run) runSteps(ctx context.Context) error {
 	for _, ps := range r.plan.Steps {
-		def, ok := stepDefOf(ps.ID)
+		def, ok := r.e.rows.def(ps.ID)
 		if !ok {
 			return fmt.Errorf("the plan names step %q, which this version of rdsbg cannot run", ps.ID)
 		}

@@ -18,7 +18,12 @@ import (
 // runner walks the plan and runs each step through it without knowing
 // which step it runs.
 
-// stepDef is one row of the step table.
+// stepDef is one row of the step table: the step's id, its plan facet,
+// its implementation and its traits. A trait is what the rest of the
+// engine (and the wizard) needs to know about a step; each row declares
+// every trait, even as "none" (TestEveryRowDeclaresItsTraits), so that
+// what a step is can be read in one place and no switch elsewhere names
+// step ids.
 type stepDef struct {
 	id StepID
 	// plan is the step's facet in the plan being built, or false when the
@@ -28,12 +33,132 @@ type stepDef struct {
 	// bind gives the step its implementation for one run. nil: the step
 	// runs before the plan exists (preflight) and the runner passes over it.
 	bind func(r *run, ps PlannedStep) stepImpl
-	// empties: the step (when it is not a check) deregisters the source
-	// from its proxies; refills: it registers it again. No question may
-	// wait between the two (design.md, the first rule): the operator's one
-	// confirmation of the emptying step covers every step up to the refill
-	// (coveredBy), and the critical section has its own (runner.go).
-	empties, refills bool
+
+	// proxy: what the step (when it is not a check) does to production's
+	// proxy. An emptying step opens an outage window of its cause; no
+	// question may wait between it and the refill (design.md, the first
+	// rule): the operator's one confirmation of the emptying step covers
+	// every step up to the refill (coveredBy), and the critical section
+	// has its own (runner.go).
+	proxy proxyEffect
+	// section: the step belongs to the critical section around the
+	// switchover; in the detach regime such steps are Critical (one
+	// approval, no prompt inside, the proxy-less window measured across
+	// them).
+	section section
+	// events: the step's reads of the deployment also read its RDS events
+	// (rdsevents.go): the long waits, never in or next to the critical
+	// section.
+	events rdsEvents
+	// probe: the step opens (its start is the baseline) or closes the SQL
+	// probe's window (probe_run.go).
+	probe probeWindow
+	// onAWS: how long the step takes on AWS, with where the figure comes
+	// from; the plan's notes and the wizard's rail read it (ExpectedOnAWS).
+	onAWS onAWS
+	// grants: the IAM statements the step's own calls need, and those AWS
+	// makes as the caller for it (iampolicy.go).
+	grants func(s policyScope) []PolicyStatement
+	// undo: what undoes the step (compensation, abort, by hand); the
+	// runbook's rollback notes and the IAM policy's undo grants read it.
+	undo undo
+}
+
+// proxyEffect is what a step does to production's proxy.
+type proxyEffect struct {
+	kind proxyKind
+	// cause: an emptying step's outage window (OutageWindow.Cause).
+	cause string
+}
+
+type proxyKind int
+
+const (
+	_              proxyKind = iota // undeclared
+	proxyUntouched                  // the step never deregisters the source
+	proxyEmptying                   // it deregisters the source: the proxy is EMPTY
+	proxyRefilling                  // it registers the source again
+)
+
+var (
+	untouched = proxyEffect{kind: proxyUntouched}
+	refills   = proxyEffect{kind: proxyRefilling}
+)
+
+// empties is an emptying step whose outage window has cause.
+func empties(cause string) proxyEffect { return proxyEffect{kind: proxyEmptying, cause: cause} }
+
+func (d stepDef) empties() bool { return d.proxy.kind == proxyEmptying }
+func (d stepDef) refills() bool { return d.proxy.kind == proxyRefilling }
+
+// section tells the critical section's steps from the others.
+type section int
+
+const (
+	_              section = iota // undeclared
+	outsideSection                // before or after the critical section
+	inSection                     // the critical section: detach-proxy-blue to attach-proxy-primary
+)
+
+// rdsEvents says whether a step's deployment reads read RDS events.
+type rdsEvents int
+
+const (
+	_            rdsEvents = iota // undeclared
+	readsEvents                   // a long wait: events are read at eventCadence
+	noEventReads                  // never read (in or next to the critical section, or nothing to wait on)
+)
+
+// probeWindow is what a step's start does to the SQL probe.
+type probeWindow int
+
+const (
+	_              probeWindow = iota // undeclared
+	probeUntouched                    // nothing
+	probeOpens                        // switched on before the step's first change: the baseline
+	probeCloses                       // switched off: the windows are over
+)
+
+// onAWS is how long a step takes on AWS: short for the wizard's rail,
+// source for the fact behind it (rds-facts.md), lo–hi for the plan's
+// notes. A step without a public figure declares noFigure().
+type onAWS struct {
+	short, source string
+	lo, hi        time.Duration
+	cite          string // where the figure comes from, in a sentence's parenthesis
+	none          bool
+}
+
+func (a onAWS) declared() bool { return a.none || a.short != "" }
+
+// noFigure: no public measurement; the wizard shows nothing rather than a
+// guess (reads, deregistrations, cleanup).
+func noFigure() onAWS { return onAWS{none: true} }
+
+// undo is what undoes a step.
+type undo int
+
+const (
+	_                   undo = iota // undeclared
+	nothingToUndo                   // it changes nothing, or it is itself the undo (a registration)
+	undoneByRegistering             // the original proxy targets are registered again (compensation, abort)
+	undoneByDeleting                // the deployment is deleted with its green (abort, the rollback)
+	undoneByAWS                     // AWS rolls a failed switchover back; a completed one stays
+	neverUndone                     // a deletion: nothing brings it back
+)
+
+// stepRows is a step table: the default one (stepTable) or, in a test, one
+// with a step of its own.
+type stepRows []stepDef
+
+// def is the row for id.
+func (t stepRows) def(id StepID) (stepDef, bool) {
+	for _, d := range t {
+		if d.id == id {
+			return d, true
+		}
+	}
+	return stepDef{}, false
 }
 
 // stepOutcome is what observe found.
@@ -130,7 +255,7 @@ func (r *run) runStep(ctx context.Context, ps PlannedStep, impl stepImpl) error 
 		// The emptying happened already (a resumed run): the steps up to
 		// the refill were decided with it, and asking now would hold the
 		// proxy empty while the question waits.
-		if def, _ := stepDefOf(ps.ID); def.empties && !ps.CheckOnly {
+		if def, _ := r.e.rows.def(ps.ID); def.empties() && !ps.CheckOnly {
 			if r.approved == nil {
 				r.approved = map[StepID]bool{}
 			}
@@ -251,8 +376,8 @@ func (r *run) asksFor(ps PlannedStep, impl stepImpl) bool {
 // between them kept production's proxy empty while it waited).
 func (r *run) coveredBy(ps PlannedStep) []PlannedStep {
 	out := []PlannedStep{ps}
-	def, _ := stepDefOf(ps.ID)
-	if !def.empties || ps.CheckOnly {
+	def, _ := r.e.rows.def(ps.ID)
+	if !def.empties() || ps.CheckOnly {
 		return out
 	}
 	after := false
@@ -264,7 +389,7 @@ func (r *run) coveredBy(ps PlannedStep) []PlannedStep {
 		if !after {
 			continue
 		}
-		if d, _ := stepDefOf(next.ID); d.refills {
+		if d, _ := r.e.rows.def(next.ID); d.refills() {
 			break
 		}
 		out = append(out, next)

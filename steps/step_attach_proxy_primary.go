@@ -28,7 +28,7 @@ func planAttachProxyPrimary(b planBuilder) (PlannedStep, bool) {
 			"Nothing changes."), true
 	}
 	return PlannedStep{
-		ID: StepAttachProxyPrimary, Title: "Register the proxies with the new primary", Severity: SeveritySevere, Critical: b.critical(),
+		ID: StepAttachProxyPrimary, Title: "Register the proxies with the new primary", Severity: SeveritySevere,
 		Why:    fmt.Sprintf("After switchover %s is the upgraded green; the proxy must point at it again.", src.ID),
 		Effect: fmt.Sprintf("End of the proxy-less window once the %s %s %s AVAILABLE.", b.proxies(), b.verb("shows", "show"), src.ID),
 		CLI: append(b.each(func(p string) string { return b.cli.register(p, src) }),

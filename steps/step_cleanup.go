@@ -49,6 +49,28 @@ func planCleanup(b planBuilder) (PlannedStep, bool) {
 	return PlannedStep{}, false
 }
 
+// cleanupGrants: the deployment object's deletion and, with --cleanup
+// old-blue, a final snapshot, deletion protection off, then the -oldN
+// resources' deletion.
+func cleanupGrants(s policyScope) []PolicyStatement {
+	src := s.plan.Source
+	out := []PolicyStatement{deleteDeploymentGrant(s)}
+	if s.plan.Options.Cleanup != CleanupOldBlue {
+		return out
+	}
+	old := []string{s.prefix + s.kind + src.ID + "-old*"}
+	for _, m := range src.Members {
+		old = append(old, s.prefix+"db:"+m+"-old*")
+	}
+	acts := []string{"rds:ModifyDBInstance", "rds:DeleteDBInstance", "rds:CreateDBSnapshot"}
+	snap := s.prefix + "snapshot:" + FinalSnapshotID("*")
+	if s.cluster {
+		acts = []string{"rds:ModifyDBCluster", "rds:DeleteDBCluster", "rds:DeleteDBInstance", "rds:CreateDBClusterSnapshot"}
+		snap = s.prefix + "cluster-snapshot:" + FinalSnapshotID("*")
+	}
+	return append(out, allow("DeleteOldBlue", acts, append(old, snap)))
+}
+
 func (c cliBuilder) deleteDeployment() string {
 	return c.rds("delete-blue-green-deployment", "--blue-green-deployment-identifier \"$BGD\"")
 }

@@ -68,6 +68,45 @@ func planCreateDeployment(b planBuilder) (PlannedStep, bool) {
 	}, true
 }
 
+// createDeploymentGrants: create-deployment first tags blue
+// rdsbg:source=<id> (only that key, only that value, only on the named
+// resources), so that AWS copies the tag to green; the create call names
+// the source and carries the tag; AWS then builds green as the caller,
+// with blue's tags in each create request. The run holds its owner lease
+// on the deployment from here on.
+func createDeploymentGrants(s policyScope) []PolicyStatement {
+	o := s.plan.Options
+	onlyOurTag := map[string]any{"aws:TagKeys": []string{TagSource}}
+	createRes := []string{s.source, s.deployments}
+	if o.TargetDBParameterGroupName != "" {
+		createRes = append(createRes, s.prefix+"pg:"+o.TargetDBParameterGroupName)
+	}
+	if o.TargetDBClusterParameterGroupName != "" {
+		createRes = append(createRes, s.prefix+"cluster-pg:"+o.TargetDBClusterParameterGroupName)
+	}
+	green := []string{"rds:CreateDBInstanceReadReplica"}
+	if s.cluster {
+		green = []string{"rds:CreateDBCluster", "rds:CreateDBInstance", "rds:CreateDBClusterEndpoint"}
+	}
+	return []PolicyStatement{
+		allowIf("TagBlueForGreen", []string{"rds:AddTagsToResource"}, s.production,
+			map[string]map[string]any{"StringEquals": s.createdForUs, "ForAllValues:StringEquals": onlyOurTag}),
+		// A refused create call: the tag just written is removed again.
+		allowIf("UntagBlueAfterARefusedCreation", []string{"rds:RemoveTagsFromResource"}, s.production,
+			map[string]map[string]any{"ForAllValues:StringEquals": onlyOurTag}),
+		allowIf("CreateTheDeployment", []string{"rds:CreateBlueGreenDeployment"}, createRes, map[string]map[string]any{"StringEquals": s.createdForUs}),
+		allowIf("TagTheDeploymentAtCreation", []string{"rds:AddTagsToResource"}, []string{s.deployments}, map[string]map[string]any{"StringEquals": s.createdForUs}),
+		// The run's owner lease (lease.go): renewed while the run lives
+		// and released when it ends, the one key, on a deployment of this
+		// source (issue 20).
+		allowIf("HoldTheDeploymentLease", []string{"rds:AddTagsToResource"}, []string{s.deployments},
+			map[string]map[string]any{"StringEquals": s.ours, "ForAllValues:StringEquals": {"aws:TagKeys": []string{TagOwner}}}),
+		allowIf("CreateGreenWithBluesTags", green, []string{"*"}, map[string]map[string]any{"StringEquals": s.createdForUs}),
+		allowIf("TagGreenWithBluesTags", []string{"rds:AddTagsToResource"}, []string{"*"},
+			map[string]map[string]any{"StringEquals": s.createdForUs, "Bool": {"rds:TagsFromRequest": "false"}}),
+	}
+}
+
 func (c cliBuilder) createDeployment(src Source, o Options, upgradeAtCreate bool) string {
 	args := []string{"--blue-green-deployment-name", shellQuote(o.DeploymentName), "--source", shellQuote(src.ARN)}
 	if upgradeAtCreate && o.TargetEngineVersion != "" {

@@ -26,7 +26,7 @@ func planDetachProxyBlue(b planBuilder) (PlannedStep, bool) {
 			"Nothing changes; the proxy stays registered and AWS moves it at switchover."), true
 	}
 	return PlannedStep{
-		ID: StepDetachProxyBlue, Title: "Deregister the proxies from blue", Severity: SeveritySevere, Critical: b.critical(),
+		ID: StepDetachProxyBlue, Title: "Deregister the proxies from blue", Severity: SeveritySevere,
 		Why:    "Blue loses its name at switchover; the proxy must be moved to the new primary by hand, so it is taken off blue first.",
 		Effect: fmt.Sprintf("Start of the proxy-less window: the %s %s no target until attach-proxy-primary.", b.proxies(), b.verb("has", "have")),
 		CLI:    b.each(func(p string) string { return b.cli.deregister(p, src) }),

@@ -21,11 +21,31 @@ func planSwitchover(b planBuilder) (PlannedStep, bool) {
 		swEffect += " The proxy drops its client connections and follows the new primary."
 	}
 	return PlannedStep{
-		ID: StepSwitchover, Title: "Switch over to green", Severity: SeveritySevere, Critical: b.critical(),
+		ID: StepSwitchover, Title: "Switch over to green", Severity: SeveritySevere,
 		Why:    "This is the change itself: production moves to the green environment.",
 		Effect: swEffect,
 		CLI:    append(b.bgdLine(), b.cli.switchover(b.o), b.cli.describeDeployment("[Status,SwitchoverDetails]")+"   # repeat until SWITCHOVER_COMPLETED"),
 	}, true
+}
+
+// switchoverGrants: AWS renames blue and green and promotes green as the
+// caller (RDS: ModifyDBInstance, PromoteReadReplica; Aurora:
+// ModifyDBCluster, PromoteReadReplicaDBCluster). Blue's rename by name
+// too: a tag removed from blue during the run (an IaC tool correcting
+// drift) must not refuse the switchover while the proxy is empty. Green
+// has no name to give.
+func switchoverGrants(s policyScope) []PolicyStatement {
+	switchover := []string{"rds:ModifyDBInstance", "rds:PromoteReadReplica"}
+	rename, renamed := "rds:ModifyDBInstance", s.production
+	if s.cluster {
+		switchover = []string{"rds:ModifyDBCluster", "rds:PromoteReadReplicaDBCluster"}
+		rename, renamed = "rds:ModifyDBCluster", []string{s.source}
+	}
+	return []PolicyStatement{
+		allowIf("SwitchOverTheDeployment", []string{"rds:SwitchoverBlueGreenDeployment"}, []string{s.deployments}, map[string]map[string]any{"StringEquals": s.ours}),
+		allow("SwitchOverRenamesBlue", []string{rename}, renamed),
+		allowIf("SwitchOverBlueAndGreen", switchover, []string{"*"}, map[string]map[string]any{"StringEquals": s.ours}),
+	}
 }
 
 func (c cliBuilder) switchover(o Options) string {

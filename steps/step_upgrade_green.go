@@ -31,6 +31,29 @@ func planUpgradeGreen(b planBuilder) (PlannedStep, bool) {
 	}, true
 }
 
+// upgradeGreenGrants: the modify call on green, whose resources carry
+// the source's tag; a parameter group named in it is authorized too, and
+// carries no rdsbg tag, so it is named.
+func upgradeGreenGrants(s policyScope) []PolicyStatement {
+	o := s.plan.Options
+	action := "rds:ModifyDBInstance"
+	if s.cluster {
+		action = "rds:ModifyDBCluster"
+	}
+	out := []PolicyStatement{allowIf("UpgradeGreen", []string{action}, []string{"*"}, map[string]map[string]any{"StringEquals": s.ours})}
+	var groups []string
+	if o.TargetDBParameterGroupName != "" {
+		groups = append(groups, s.prefix+"pg:"+o.TargetDBParameterGroupName)
+	}
+	if s.cluster && o.TargetDBClusterParameterGroupName != "" {
+		groups = append(groups, s.prefix+"cluster-pg:"+o.TargetDBClusterParameterGroupName)
+	}
+	if len(groups) > 0 {
+		out = append(out, allow("UpgradeGreenWithTheTargetParameterGroups", []string{action}, groups))
+	}
+	return out
+}
+
 func (c cliBuilder) modifyGreen(src Source, o Options, major bool) string {
 	var args []string
 	if src.Kind == KindCluster {

@@ -2,43 +2,62 @@ package steps
 
 // The step table: every step rdsbg knows, in the order of the procedure
 // (design.md §1). One row, one file (step_<id>.go) with the step's plan
-// facet and its implementation; BuildPlan walks the rows for the plan, the
-// runner looks a planned step up here for its implementation. A step is
-// added by writing its file and its row, nothing else.
-func stepTable() []stepDef {
-	return []stepDef{
-		{id: StepPreflight, plan: planPreflight},
-		{id: StepDetachProxy, plan: planDetachProxy, bind: (*run).detachProxyStep, empties: true},
-		{id: StepCreateDeployment, plan: planCreateDeployment, bind: (*run).createDeployment},
-		{id: StepAttachProxyBlue, plan: planAttachProxyBlue, bind: (*run).attachProxyBlueStep, refills: true},
-		{id: StepProvisionGreen, plan: planProvisionGreen, bind: (*run).provisionGreen},
-		{id: StepUpgradeGreen, plan: planUpgradeGreen, bind: (*run).upgradeGreen},
-		{id: StepReadyCheck, plan: planReadyCheck, bind: (*run).readyCheck},
-		{id: StepDetachProxyBlue, plan: planDetachProxyBlue, bind: (*run).detachProxyBlueStep, empties: true},
-		{id: StepSwitchover, plan: planSwitchover, bind: (*run).switchover},
-		{id: StepAttachProxyPrimary, plan: planAttachProxyPrimary, bind: (*run).attachProxyPrimaryStep, refills: true},
-		{id: StepVerify, plan: planVerify, bind: (*run).verify},
-		{id: StepCleanup, plan: planCleanup, bind: (*run).cleanup},
+// facet, its implementation and its grants; the row declares every trait
+// of the step (step.go), which the rest of the engine reads instead of
+// naming step ids. BuildPlan walks the rows for the plan, the runner looks
+// a planned step up here for its implementation. A step is added by
+// writing its const, its row and its file, nothing else
+// (TestAStepIsItsConstItsRowAndItsFile).
+func stepTable() stepRows {
+	return stepRows{
+		{id: StepPreflight, plan: planPreflight,
+			proxy: untouched, section: outsideSection, events: noEventReads, probe: probeUntouched, onAWS: noFigure(),
+			grants: preflightGrants, undo: nothingToUndo},
+		{id: StepDetachProxy, plan: planDetachProxy, bind: (*run).detachProxyStep,
+			proxy: empties(OutageDetachBeforeCreate), section: outsideSection, events: noEventReads, probe: probeOpens, onAWS: noFigure(),
+			grants: proxyGrants, undo: undoneByRegistering},
+		{id: StepCreateDeployment, plan: planCreateDeployment, bind: (*run).createDeployment,
+			proxy: untouched, section: outsideSection, events: readsEvents, probe: probeUntouched, onAWS: noFigure(),
+			grants: createDeploymentGrants, undo: undoneByDeleting},
+		{id: StepAttachProxyBlue, plan: planAttachProxyBlue, bind: (*run).attachProxyBlueStep,
+			proxy: refills, section: outsideSection, events: readsEvents, probe: probeUntouched, onAWS: registrationOnAWS(),
+			grants: proxyGrants, undo: nothingToUndo},
+		{id: StepProvisionGreen, plan: planProvisionGreen, bind: (*run).provisionGreen,
+			proxy: untouched, section: outsideSection, events: readsEvents, probe: probeUntouched, onAWS: provisioningOnAWS(),
+			grants: noGrants, undo: nothingToUndo},
+		{id: StepUpgradeGreen, plan: planUpgradeGreen, bind: (*run).upgradeGreen,
+			proxy: untouched, section: outsideSection, events: readsEvents, probe: probeUntouched, onAWS: noFigure(),
+			grants: upgradeGreenGrants, undo: undoneByDeleting},
+		{id: StepReadyCheck, plan: planReadyCheck, bind: (*run).readyCheck,
+			proxy: untouched, section: outsideSection, events: noEventReads, probe: probeUntouched, onAWS: noFigure(),
+			grants: noGrants, undo: nothingToUndo},
+		{id: StepDetachProxyBlue, plan: planDetachProxyBlue, bind: (*run).detachProxyBlueStep,
+			proxy: empties(OutageCriticalSection), section: inSection, events: noEventReads, probe: probeOpens, onAWS: noFigure(),
+			grants: proxyGrants, undo: undoneByRegistering},
+		{id: StepSwitchover, plan: planSwitchover, bind: (*run).switchover,
+			proxy: untouched, section: inSection, events: noEventReads, probe: probeOpens, onAWS: switchoverOnAWS(),
+			grants: switchoverGrants, undo: undoneByAWS},
+		{id: StepAttachProxyPrimary, plan: planAttachProxyPrimary, bind: (*run).attachProxyPrimaryStep,
+			proxy: refills, section: inSection, events: noEventReads, probe: probeUntouched, onAWS: registrationOnAWS(),
+			grants: proxyGrants, undo: nothingToUndo},
+		{id: StepVerify, plan: planVerify, bind: (*run).verify,
+			proxy: untouched, section: outsideSection, events: noEventReads, probe: probeCloses, onAWS: noFigure(),
+			grants: noGrants, undo: nothingToUndo},
+		{id: StepCleanup, plan: planCleanup, bind: (*run).cleanup,
+			proxy: untouched, section: outsideSection, events: readsEvents, probe: probeCloses, onAWS: noFigure(),
+			grants: cleanupGrants, undo: neverUndone},
 	}
 }
 
-// steps is the plan's step list: every row's facet that has a place in it.
-func (b planBuilder) steps() []PlannedStep {
+// steps is the plan's step list: every row's facet that has a place in
+// it; a step of the critical section is Critical where the regime has one.
+func (t stepRows) steps(b planBuilder) []PlannedStep {
 	var steps []PlannedStep
-	for _, def := range stepTable() {
+	for _, def := range t {
 		if ps, ok := def.plan(b); ok {
+			ps.Critical = def.section == inSection && b.critical() && !ps.CheckOnly
 			steps = append(steps, ps)
 		}
 	}
 	return steps
-}
-
-// stepDefOf is the table's row for id.
-func stepDefOf(id StepID) (stepDef, bool) {
-	for _, def := range stepTable() {
-		if def.id == id {
-			return def, true
-		}
-	}
-	return stepDef{}, false
 }

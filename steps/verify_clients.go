@@ -116,30 +116,30 @@ func clientsAround(points []awsclient.MetricPoint, criticalStart, healthyAt time
 // (attach-proxy-primary, else the switchover's end), from this process's
 // timeline: a resumed run that did not see them checks nothing.
 func (r *run) criticalSpan() (start, healthy time.Time, ok bool) {
-	var detach, switchover, attach *TimelineEntry
-	for i := range r.timeline {
-		e := &r.timeline[i]
-		switch e.Step {
-		case StepDetachProxyBlue:
-			detach = e
-		case StepSwitchover:
-			switchover = e
-		case StepAttachProxyPrimary:
-			attach = e
+	// Each step of the section as the timeline last shows it, in the
+	// table's order.
+	var span []*TimelineEntry
+	switched := false
+	for _, def := range r.e.rows {
+		if def.section != inSection {
+			continue
+		}
+		var last *TimelineEntry
+		for i := range r.timeline {
+			if r.timeline[i].Step == def.id {
+				last = &r.timeline[i]
+			}
+		}
+		if last != nil {
+			span = append(span, last)
+			switched = switched || def.id == StepSwitchover
 		}
 	}
-	if switchover == nil {
+	if !switched {
 		return time.Time{}, time.Time{}, false
 	}
-	start = switchover.Started
-	if detach != nil {
-		start = detach.Started
-	}
-	healthy = switchover.Started.Add(switchover.Duration)
-	if attach != nil {
-		healthy = attach.Started.Add(attach.Duration)
-	}
-	return start, healthy, true
+	first, end := span[0], span[len(span)-1]
+	return first.Started, end.Started.Add(end.Duration), true
 }
 
 func plannedProxyNames(regs []ProxyRegistration) []string {
