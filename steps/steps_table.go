@@ -61,3 +61,26 @@ func (t stepRows) steps(b planBuilder) []PlannedStep {
 	}
 	return steps
 }
+
+// ExpectedOnAWS is how long step id of plan p takes on AWS, in a few
+// characters for the wizard's rail (short) and with the fact behind it
+// (source); false when no public figure exists, or the step is a check (a
+// read or two, not a registration's minutes: walkthrough D22). Without a
+// separate provision-green step (a journal of an older rdsbg),
+// create-deployment includes the provisioning.
+func ExpectedOnAWS(p *Plan, id StepID) (short, source string, ok bool) {
+	rows := stepTable()
+	if p != nil {
+		if ps, ok := p.Step(id); ok && ps.CheckOnly {
+			return "", "", false
+		}
+		if _, separate := p.Step(StepProvisionGreen); id == StepCreateDeployment && !separate {
+			id = StepProvisionGreen
+		}
+	}
+	def, found := rows.def(id)
+	if !found || def.onAWS.none || !def.onAWS.declared() {
+		return "", "", false
+	}
+	return def.onAWS.short, def.onAWS.source, true
+}
