@@ -143,3 +143,17 @@ func (p Plan) ProxyNames() string {
 	}
 	return strings.Join(names, ", ")
 }
+
+// StateUnknown is what status says for a live field AWS could not be read
+// for: never "gone" or "none" from an error.
+const StateUnknown = "UNKNOWN"
+
+// DBFollowUpLines are the database's follow-ups after the switchover, one
+// line each (the summary, `status`, the epilogue): the replication objects
+// that existed on blue, its consumers, and the DMS reminder.
+func (f Finished) DBFollowUpLines() []string {
+	if f.DBLedger == nil {
+		return nil
+	}
+	return f.DBLedger.Items(f.Source)
+}

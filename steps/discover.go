@@ -39,12 +39,6 @@ type Discovery struct {
 	Untrusted []string `json:"untrusted_tags,omitempty"`
 }
 
-// Kinds of Source.
-const (
-	KindInstance = "instance"
-	KindCluster  = "cluster"
-)
-
 // isNotFound is true for "no such resource" answers of any kind.
 func isNotFound(err error) bool {
 	return err != nil && awsclient.Classify(err) == awsclient.KindNotFound

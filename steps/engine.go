@@ -197,14 +197,6 @@ func (e *Engine) setJournal(j *Journal) {
 	e.mu.Unlock()
 }
 
-// Sentinel errors that ExitCode maps.
-var (
-	// ErrBlocked: preflight found a blocker; nothing was changed.
-	ErrBlocked = errors.New("preflight blocked the run; nothing was changed")
-	// ErrDeclined: the operator (or the headless rules) said no.
-	ErrDeclined = errors.New("cancelled by the operator")
-)
-
 // LockError reports a source already being worked on by another run.
 type LockError struct {
 	Source string

@@ -1,6 +1,9 @@
 package steps
 
 import (
+	"errors"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/rdsbg/rdsbg/awsclient"
@@ -147,12 +150,38 @@ type InstanceRow struct {
 	Status string `json:"status"`
 }
 
-// Proxy states reported when a run finishes (issue 3, §8).
+// Proxy states reported when a run finishes (issue 3, §8), the last four
+// derived from the world view.
 const (
 	ProxyOnBlue       = "blue"
 	ProxyOnNewPrimary = "new-primary"
 	ProxyEmpty        = "none"
 	ProxyNotUsed      = "no-proxy"
+	// ProxyUnknown: an early stop when AWS could not be read: rdsbg does
+	// not claim "blue" it has not seen.
+	ProxyUnknown = "unknown"
+	// ProxyGone: a proxy of the run no longer exists (deleted outside rdsbg).
+	ProxyGone = "gone"
+	// ProxyOnOldBlue: a proxy points at the old blue (-oldN), read-only
+	// since the switchover (a switchover made outside rdsbg).
+	ProxyOnOldBlue = "old-blue"
+	// ProxyUnhealthy: production is registered but AWS reports it not
+	// AVAILABLE for a reason that waiting does not fix (TargetHealth).
+	ProxyUnhealthy = "unhealthy"
+)
+
+// Step outcomes of a step-skipped event (Event.StepOutcome).
+const (
+	SkippedAlreadyDone = "already-done" // AWS already shows its effect
+	SkippedNotNeeded   = "not-needed"   // it does not apply to this run
+)
+
+// Sentinel errors that ExitCode maps.
+var (
+	// ErrBlocked: preflight found a blocker; nothing was changed.
+	ErrBlocked = errors.New("preflight blocked the run; nothing was changed")
+	// ErrDeclined: the operator (or the headless rules) said no.
+	ErrDeclined = errors.New("cancelled by the operator")
 )
 
 // Outcomes of a run.
@@ -245,3 +274,73 @@ const (
 	ExitCancelled   = 4
 	ExitInterrupted = 5
 )
+
+// GreenInfo is green as a ready run leaves it: what keeps running (and
+// costing) until the switchover, and how far behind blue it is.
+type GreenInfo struct {
+	DeploymentID string        `json:"deployment_id,omitempty"`
+	Members      []GreenMember `json:"members,omitempty"`
+	// Lag is the last replication lag read from CloudWatch, in words
+	// ("ReplicaLag 2 s"); empty when unknown (metrics off, no data yet).
+	Lag string `json:"lag,omitempty"`
+}
+
+// GreenMember is one green DB instance and its class: naming the classes
+// is how the operator sees what green costs per hour.
+type GreenMember struct {
+	ID    string `json:"id"`
+	Class string `json:"class,omitempty"`
+}
+
+// Classes is "db.r6g.large ×2, db.r6g.xlarge" for the members.
+func (g GreenInfo) Classes() string {
+	count := map[string]int{}
+	var order []string
+	for _, m := range g.Members {
+		c := m.Class
+		if c == "" {
+			c = "unknown class"
+		}
+		if count[c] == 0 {
+			order = append(order, c)
+		}
+		count[c]++
+	}
+	parts := make([]string, len(order))
+	for i, c := range order {
+		parts[i] = c
+		if count[c] > 1 {
+			parts[i] += fmt.Sprintf(" ×%d", count[c])
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// OldBlueState is what AWS keeps of old blue after a switchover: the -oldN
+// resources stay, read-only (rds-facts §4.4), which matters to anyone who
+// plans to fall back to them. No API field shows the guard, so this is the
+// documented behaviour applied to what the run did, not a read.
+type OldBlueState struct {
+	Resources []string `json:"resources"` // the -oldN names
+	ReadOnly  bool     `json:"read_only"`
+	Note      string   `json:"note"` // one line for the summary
+}
+
+// Leftover is one resource a run leaves in AWS.
+type Leftover struct {
+	Kind string `json:"kind"` // "deployment", "green", "old-blue", "snapshot"
+	ID   string `json:"id"`
+	Note string `json:"note,omitempty"`
+}
+
+// FinalSnapshotID is the name of the snapshot taken of an old blue
+// resource (the -oldN instance or cluster) before cleanup deletes it. It is
+// deterministic so that a resumed cleanup finds the snapshot a crashed one
+// started.
+func FinalSnapshotID(resource string) string {
+	id := "rdsbg-final-" + resource
+	if len(id) > 255 {
+		id = id[:255]
+	}
+	return id
+}

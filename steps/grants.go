@@ -103,9 +103,9 @@ type PolicyInputs struct {
 	NoMetrics bool
 }
 
-// changesWith: the plan runs id as a change (not a check), or may after
-// the fallback to detach.
-func (p Plan) changesWith(id StepID) bool {
+// changesWith: plan p runs id as a change (not a check), or may after the
+// fallback to detach.
+func changesWith(p Plan, id StepID) bool {
 	if ps, ok := p.Step(id); ok && !ps.CheckOnly {
 		return true
 	}

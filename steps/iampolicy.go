@@ -117,7 +117,7 @@ func (t stepRows) policy(plan Plan, in PolicyInputs) PolicyDocument {
 		}
 	}
 	for _, def := range t {
-		if !plan.changesWith(def.id) {
+		if !changesWith(plan, def.id) {
 			continue
 		}
 		add(def.grants(s))

@@ -13,25 +13,6 @@ import (
 // once (FinalSnapshotID) for the plan, the runbook, the call and the
 // summary. It makes no AWS call: it reads what the run knows.
 
-// Leftover is one resource a run leaves in AWS.
-type Leftover struct {
-	Kind string `json:"kind"` // "deployment", "green", "old-blue", "snapshot"
-	ID   string `json:"id"`
-	Note string `json:"note,omitempty"`
-}
-
-// FinalSnapshotID is the name of the snapshot taken of an old blue
-// resource (the -oldN instance or cluster) before cleanup deletes it. It is
-// deterministic so that a resumed cleanup finds the snapshot a crashed one
-// started.
-func FinalSnapshotID(resource string) string {
-	id := "rdsbg-final-" + resource
-	if len(id) > 255 {
-		id = id[:255]
-	}
-	return id
-}
-
 // switchedOver reports whether this run, or the one it resumes, completed
 // the switchover: green is production and abort is no longer a way out.
 func (r *run) switchedOver() bool {

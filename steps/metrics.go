@@ -26,71 +26,6 @@ const (
 	metricsCallTimeout = 5 * time.Second
 )
 
-// Units of MetricLine.
-const (
-	UnitConnections = "connections"
-	UnitSeconds     = "seconds"
-	UnitBytes       = "bytes"
-)
-
-// MetricsSample is one CloudWatch read attached to a progress event.
-type MetricsSample struct {
-	Time   time.Time     `json:"time"`
-	Period time.Duration `json:"period_ns"`
-	Lines  []MetricLine  `json:"lines,omitempty"`
-	// Error is the last read's failure (say, no cloudwatch:GetMetricData
-	// permission); Lines then hold the previous read, if any.
-	Error string `json:"error,omitempty"`
-}
-
-// MetricLine is one metric of one proxy or instance over the window.
-type MetricLine struct {
-	Metric  string        `json:"metric"`  // CloudWatch name, e.g. ClientConnections
-	Subject string        `json:"subject"` // proxy name or DB instance identifier
-	Stat    string        `json:"stat"`    // Minimum for connections, Maximum for lag
-	Unit    string        `json:"unit"`
-	Points  []MetricValue `json:"points,omitempty"` // one per period with data, oldest first
-	// Last is the newest value; meaningful only when len(Points) > 0.
-	Last float64 `json:"last"`
-}
-
-// MetricValue is the statistic over the period that starts at Time.
-type MetricValue struct {
-	Time  time.Time `json:"t"`
-	Value float64   `json:"v"`
-}
-
-// Values are the points' values, oldest first: what a sparkline draws.
-func (l MetricLine) Values() []float64 {
-	out := make([]float64, len(l.Points))
-	for i, p := range l.Points {
-		out[i] = p.Value
-	}
-	return out
-}
-
-// StepMetrics is what the applications saw around one step, placed by
-// the minute CloudWatch measured, not by when the value arrived (it lags a
-// minute or more, so a value read at a step's start belongs to an earlier
-// step: walkthrough D7): Before is the last whole minute that ended by
-// the step's start, After the first that began at or after its end, and
-// MinClientConnections the lowest of the minutes that overlap the step (a
-// drop to 0 is an outage). A value CloudWatch had not published when the
-// run ended is absent, never guessed.
-type StepMetrics struct {
-	Step   StepID             `json:"step"`
-	Before map[string]float64 `json:"before,omitempty"` // "Metric(subject)" → value
-	After  map[string]float64 `json:"after,omitempty"`
-	// MinClientConnections is the lowest ClientConnections of any proxy
-	// in a minute that overlaps the step; nil when none was published.
-	MinClientConnections *float64 `json:"min_client_connections,omitempty"`
-
-	started, ended time.Time
-}
-
-// Key is how a line is named in StepMetrics: "ClientConnections(orders-proxy)".
-func (l MetricLine) Key() string { return l.Metric + "(" + l.Subject + ")" }
-
 // MetricsWatcher samples CloudWatch for one run: the connections of every
 // proxy in the plan and the lag that applies to the upgrade. It reads at
 // most once per interval however often the engine polls, with one
@@ -107,7 +42,7 @@ type MetricsWatcher struct {
 	green   string // green's primary instance, once the deployment names it
 	last    *MetricsSample
 	lastAt  time.Time
-	steps   []StepMetrics
+	steps   []stepSpan
 	current int // index into steps of the running step, -1 when none
 	// history is every minute read so far, by line ("Metric(subject)")
 	// and the minute's start: the per-step summary places values by it.
@@ -246,10 +181,10 @@ func (w *MetricsWatcher) Observe(ev Event) {
 	defer w.mu.Unlock()
 	switch ev.Type {
 	case EventStepStarted:
-		w.steps = append(w.steps, StepMetrics{Step: ev.Step, started: ev.Time})
+		w.steps = append(w.steps, stepSpan{step: ev.Step, started: ev.Time})
 		w.current = len(w.steps) - 1
 	case EventStepDone, EventStepFailed:
-		if w.current >= 0 && w.steps[w.current].Step == ev.Step {
+		if w.current >= 0 && w.steps[w.current].step == ev.Step {
 			w.steps[w.current].ended = ev.Time
 			w.current = -1
 		}
@@ -286,22 +221,22 @@ func (w *MetricsWatcher) Summary() []StepMetrics {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	out := make([]StepMetrics, 0, len(w.steps))
-	for _, st := range w.steps {
-		end := st.ended
+	for _, span := range w.steps {
+		end := span.ended
 		if end.IsZero() {
 			end = w.clock.Now() // the step the run ended in
 		}
-		st.Before, st.After, st.MinClientConnections = nil, nil, nil
+		st := StepMetrics{Step: span.step}
 		for key, h := range w.history {
 			var before, after time.Time
 			for t, v := range h {
 				switch {
-				case !t.Add(metricsPeriod).After(st.started) && t.After(before):
+				case !t.Add(metricsPeriod).After(span.started) && t.After(before):
 					before = t
 				case !t.Before(end) && (after.IsZero() || t.Before(after)):
 					after = t
 				}
-				if t.Before(end) && t.Add(metricsPeriod).After(st.started) && strings.HasPrefix(key, awsclient.MetricClientConnections+"(") {
+				if t.Before(end) && t.Add(metricsPeriod).After(span.started) && strings.HasPrefix(key, awsclient.MetricClientConnections+"(") {
 					if v := v; st.MinClientConnections == nil || v < *st.MinClientConnections {
 						st.MinClientConnections = &v
 					}
@@ -317,6 +252,12 @@ func (w *MetricsWatcher) Summary() []StepMetrics {
 		out = append(out, st)
 	}
 	return out
+}
+
+// stepSpan is when a step ran, as the event stream told the watcher.
+type stepSpan struct {
+	step           StepID
+	started, ended time.Time
 }
 
 func setValue(m map[string]float64, key string, v float64) map[string]float64 {

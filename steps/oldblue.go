@@ -4,16 +4,6 @@ import (
 	"strings"
 )
 
-// OldBlueState is what AWS keeps of old blue after a switchover: the -oldN
-// resources stay, read-only (rds-facts §4.4), which matters to anyone who
-// plans to fall back to them. No API field shows the guard, so this is the
-// documented behaviour applied to what the run did, not a read.
-type OldBlueState struct {
-	Resources []string `json:"resources"` // the -oldN names
-	ReadOnly  bool     `json:"read_only"`
-	Note      string   `json:"note"` // one line for the summary
-}
-
 // oldBlueState describes old blue at the end of a run; nil before a
 // switchover or once cleanup deleted old blue.
 func (r *run) oldBlueState(timeline []TimelineEntry) *OldBlueState {

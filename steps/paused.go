@@ -12,10 +12,6 @@ import (
 // with their age and, for a ready run, green's lag and instance classes:
 // green runs (and costs) until someone switches over or aborts.
 
-// StateUnknown is what status says for a live field AWS could not be read
-// for: never "gone" or "none" from an error.
-const StateUnknown = "UNKNOWN"
-
 // PausedRun is one resumable run as its journal tells it.
 type PausedRun struct {
 	Source  string     `json:"source"`

@@ -628,7 +628,7 @@ func (p *preflight) existingDeployment() {
 func (p *preflight) deploymentName(ctx context.Context) {
 	const title = "Deployment name valid and free"
 	name := p.o.DeploymentName
-	if len(name) > maxDeploymentName || !deploymentNamePattern.MatchString(name) {
+	if !ValidDeploymentName(name) {
 		p.add(CheckDeploymentName, title, CheckFail, fmt.Sprintf("%q is not a valid deployment name (1–60 characters, a letter first, letters, digits and single hyphens).", name), "--blue-green-deployment-name <valid name>")
 		return
 	}

@@ -20,19 +20,6 @@ import (
 // machine never loses a proxy. The formats are documented in
 // docs/events.md ("Tags rdsbg keeps in AWS").
 
-// Tag keys and formats live with the world view (world/tags.go), which
-// reads them back from AWS.
-const (
-	TagDetached = world.TagDetached // on a proxy rdsbg emptied
-	TagSource   = world.TagSource   // on a deployment: the source identifier
-	TagRegime   = world.TagRegime   // on a deployment: none | native | detach
-	TagProxies  = world.TagProxies  // on a deployment: the proxies of the run, space-separated
-	TagRun      = world.TagRun      // on a deployment: the run id
-	TagOwner    = world.TagOwner    // on a deployment (and a proxy the run holds empty): the owner lease
-	TagRequest  = world.TagRequest  // on a deployment: the fingerprint of the requested changes
-	TagFleet    = "rdsbg:fleet"     // on a deployment: the fleet id (runs of `rdsbg fleet run`)
-)
-
 // maxTagValue is AWS's limit on a tag value (characters).
 const maxTagValue = world.MaxTagValue
 
@@ -67,16 +54,6 @@ func (d DetachedProxy) Words() string {
 	}
 	return fmt.Sprintf("proxy %s was emptied by rdsbg run %s at %s (it served %s %s; tag %s)",
 		d.Proxy, d.Tag.Run, d.Tag.At.UTC().Format(time.RFC3339), d.Tag.TargetKind, d.Tag.Target, TagDetached)
-}
-
-// RunID names a run in tags: the plan's run id, which a resume keeps (the
-// plan comes from the journal); for a journal written before run ids, the
-// time its plan was made.
-func RunID(p Plan) string {
-	if p.RunID != "" {
-		return p.RunID
-	}
-	return p.GeneratedAt.UTC().Format("20060102T150405Z")
 }
 
 // proxyTagState is a run's memory of its proxies' ARNs and tags.
@@ -467,10 +444,6 @@ func (r *run) proxyStateFromAWS(ctx context.Context) string {
 	}
 	return ProxyOnBlue
 }
-
-// ProxyUnknown is the proxy state of an early stop when AWS could not be
-// read: rdsbg does not claim "blue" it has not seen.
-const ProxyUnknown = "unknown"
 
 // earlyProxyState is the proxy state of a stop before a run began (lock
 // held, state directory not writable, unreadable journal): read from AWS,

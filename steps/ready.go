@@ -20,47 +20,6 @@ import (
 // errPausedReady ends runSteps without a failure: the run is ready.
 var errPausedReady = errors.New("paused ready for the switchover")
 
-// GreenInfo is green as a ready run leaves it: what keeps running (and
-// costing) until the switchover, and how far behind blue it is.
-type GreenInfo struct {
-	DeploymentID string        `json:"deployment_id,omitempty"`
-	Members      []GreenMember `json:"members,omitempty"`
-	// Lag is the last replication lag read from CloudWatch, in words
-	// ("ReplicaLag 2 s"); empty when unknown (metrics off, no data yet).
-	Lag string `json:"lag,omitempty"`
-}
-
-// GreenMember is one green DB instance and its class: naming the classes
-// is how the operator sees what green costs per hour.
-type GreenMember struct {
-	ID    string `json:"id"`
-	Class string `json:"class,omitempty"`
-}
-
-// Classes is "db.r6g.large ×2, db.r6g.xlarge" for the members.
-func (g GreenInfo) Classes() string {
-	count := map[string]int{}
-	var order []string
-	for _, m := range g.Members {
-		c := m.Class
-		if c == "" {
-			c = "unknown class"
-		}
-		if count[c] == 0 {
-			order = append(order, c)
-		}
-		count[c]++
-	}
-	parts := make([]string, len(order))
-	for i, c := range order {
-		parts[i] = c
-		if count[c] > 1 {
-			parts[i] += fmt.Sprintf(" ×%d", count[c])
-		}
-	}
-	return strings.Join(parts, ", ")
-}
-
 // pauseAfter reports whether the run stops after ps, a step that pauses a
 // run ready (ready-check): --until ready, once it has really checked (not
 // skipped because the switchover has started already).

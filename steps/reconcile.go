@@ -21,18 +21,6 @@ import (
 // lease and watches the proxies, so an outside change is seen within two
 // minutes instead of at the next step.
 
-// proxy states besides those of events.go, derived from the world view.
-const (
-	// ProxyGone: a proxy of the run no longer exists (deleted outside rdsbg).
-	ProxyGone = "gone"
-	// ProxyOnOldBlue: a proxy points at the old blue (-oldN), read-only
-	// since the switchover (a switchover made outside rdsbg).
-	ProxyOnOldBlue = "old-blue"
-	// ProxyUnhealthy: production is registered but AWS reports it not
-	// AVAILABLE for a reason that waiting does not fix (TargetHealth).
-	ProxyUnhealthy = "unhealthy"
-)
-
 // proxyStateOf names where the run's proxies point in w: one word for
 // the summary, status and abort.
 func proxyStateOf(w world.World, proxies []string) string {

@@ -102,10 +102,10 @@ func RenderText(p Plan) string {
 	return b.String()
 }
 
-// RenderMarkdown is a runbook an operator can paste into a change ticket:
-// the header, each step with why/effect/severity and its shell commands,
-// and how to roll back.
-func RenderMarkdown(p Plan) string {
+// MarkdownRunbook is a runbook an operator can paste into a change
+// ticket: the header, each step with why/effect/severity and its shell
+// commands, and how to roll back (the engine's rollback notes).
+func MarkdownRunbook(p Plan, rollback []string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Blue/green runbook: %s\n\n", p.Source.ID)
 	fmt.Fprintf(&b, "- **Source:** %s\n", sourceLine(p))
@@ -161,43 +161,8 @@ func RenderMarkdown(p Plan) string {
 		}
 	}
 	b.WriteString("\n## Rollback\n\n")
-	for _, line := range rollbackNotes(p) {
+	for _, line := range rollback {
 		b.WriteString("- " + line + "\n")
 	}
 	return b.String()
-}
-
-// rollbackNotes say how to undo each phase by hand: one note for each way
-// the plan's changes are undone (the rows' undo trait): the deletion that
-// undoes everything before the switchover, the registration that ends an
-// outage, then what AWS does with the switchover.
-func rollbackNotes(p Plan) []string {
-	c := cliBuilder{region: p.Source.Region}
-	undone := map[undo]bool{}
-	for _, def := range stepTable() {
-		if ps, ok := p.Step(def.id); ok && !ps.CheckOnly {
-			undone[def.undo] = true
-		}
-	}
-	var notes []string
-	for _, u := range []undo{undoneByDeleting, undoneByRegistering, undoneByAWS} {
-		if !undone[u] {
-			continue
-		}
-		switch u {
-		case undoneByDeleting:
-			notes = append(notes, "Before switchover blue is still the production database: delete the deployment and its green resources with `"+
-				c.rds("delete-blue-green-deployment", "--blue-green-deployment-identifier \"$BGD\"", "--delete-target")+"` (or `rdsbg abort --source "+p.Source.ID+"`).")
-		case undoneByRegistering:
-			var regs []string
-			for _, r := range p.Proxies {
-				regs = append(regs, "`"+c.register(r.Proxy, p.Source)+"`")
-			}
-			notes = append(notes, "If the run stops while a proxy has no target, register the original target again: "+strings.Join(regs, "; ")+".")
-		case undoneByAWS:
-			notes = append(notes, fmt.Sprintf("A switchover that fails or exceeds %d s is rolled back by AWS: blue keeps its names and stays primary.", int64(p.Options.SwitchoverTimeout/time.Second)))
-			notes = append(notes, "After a completed switchover there is no switch back: the old blue (`-old1`) stops replicating. Recovery means a new blue/green from the new primary, or restoring from the old blue or its snapshot.")
-		}
-	}
-	return notes
 }

@@ -174,12 +174,6 @@ const (
 	stepNotNeeded
 )
 
-// Step outcomes of a step-skipped event (Event.StepOutcome).
-const (
-	SkippedAlreadyDone = "already-done" // AWS already shows its effect
-	SkippedNotNeeded   = "not-needed"   // it does not apply to this run
-)
-
 // stepImpl is one step: observe (read AWS), apply (one mutation, nil for
 // checks), settle (poll until AWS shows the effect).
 type stepImpl struct {

@@ -287,7 +287,7 @@ func (r *run) tagBlueForGreen(ctx context.Context) ([]string, error) {
 		cancel()
 		if err != nil {
 			r.untagBlue(ctx, tagged)
-			return nil, fmt.Errorf("tag %s %s=%s before creating the deployment (AWS copies blue's tags to green; the IAM policy of `rdsbg iam-policy` relies on this tag, and the credentials need rds:AddTagsToResource on %s): %w", arnName(arn), TagSource, src.ID, arn, err)
+			return nil, fmt.Errorf("tag %s %s=%s before creating the deployment (AWS copies blue's tags to green; the IAM policy of `rdsbg iam-policy` relies on this tag, and the credentials need rds:AddTagsToResource on %s): %w", lastField(arn), TagSource, src.ID, arn, err)
 		}
 		tagged = append(tagged, arn)
 	}
@@ -305,7 +305,7 @@ func (r *run) untagBlue(ctx context.Context, arns []string) {
 		err := r.api.RemoveTagsFromResource(mctx, arn, TagSource)
 		cancel()
 		if err != nil {
-			r.e.notice(StepCreateDeployment, "%s keeps the tag %s=%s written for the refused creation (%v); it changes nothing else", arnName(arn), TagSource, r.plan.Source.ID, err)
+			r.e.notice(StepCreateDeployment, "%s keeps the tag %s=%s written for the refused creation (%v); it changes nothing else", lastField(arn), TagSource, r.plan.Source.ID, err)
 			continue
 		}
 		undone++
@@ -331,9 +331,4 @@ func (w *changeWatch) forget(n int) {
 func refusedByAWS(err error) bool {
 	info, ok := awsclient.Inspect(err)
 	return ok && info.HTTPStatus >= 400 && info.HTTPStatus < 500
-}
-
-// arnName is the resource name at the end of an ARN.
-func arnName(arn string) string {
-	return arn[strings.LastIndex(arn, ":")+1:]
 }

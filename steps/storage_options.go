@@ -1,8 +1,6 @@
 package steps
 
 import (
-	"fmt"
-
 	"github.com/rdsbg/rdsbg/awsclient"
 )
 
@@ -14,57 +12,13 @@ import (
 // the model and the SDK documentation state; sizes and IOPS ratios are
 // AWS's to judge at creation.
 
-// StorageTypes are TargetStorageType's valid values (SDK docs).
-var StorageTypes = []string{"gp2", "gp3", "io1", "io2"}
-
-// storageFlag names each option by its flag, in flag order.
-var storageFlags = [...]string{"--target-storage-type", "--target-allocated-storage", "--target-iops", "--target-storage-throughput"}
-
-// hasStorageOptions reports whether any of the four is set.
-func (o Options) hasStorageOptions() bool {
-	return o.TargetStorageType != "" || o.TargetAllocatedStorage != 0 || o.TargetIops != 0 || o.TargetStorageThroughput != 0
-}
-
-// validateStorageOptions checks the four flags alone, before any AWS call
-// (exit 2).
-func validateStorageOptions(o Options) error {
-	if t := o.TargetStorageType; t != "" && indexOfString(StorageTypes, t) < 0 {
-		return usageError("--target-storage-type", "--target-storage-type %q is not a storage type: use gp2, gp3, io1 or io2", t)
-	}
-	for _, n := range []struct {
-		flag, unit string
-		v          int32
-	}{
-		{"--target-allocated-storage", "GiB", o.TargetAllocatedStorage},
-		{"--target-iops", "IOPS", o.TargetIops},
-		{"--target-storage-throughput", "MiB/s", o.TargetStorageThroughput},
-	} {
-		if n.v < 0 {
-			return usageError(n.flag, "%s %d is negative: pass a size in %s, or leave the flag out to keep blue's", n.flag, n.v, n.unit)
-		}
-	}
-	if o.TargetStorageThroughput != 0 && o.TargetStorageType != "" && o.TargetStorageType != "gp3" {
-		return usageError("--target-storage-throughput", "--target-storage-throughput applies to gp3 storage only, and --target-storage-type is %s", o.TargetStorageType)
-	}
-	if o.TargetIops != 0 && o.TargetStorageType == "gp2" {
-		return usageError("--target-iops", "--target-iops does not apply to gp2 storage (its IOPS follow its size): use --target-storage-type gp3, io1 or io2, or leave --target-iops out")
-	}
-	return nil
-}
-
 // checkStorageOptionsApply refuses the options where they mean nothing:
 // on an Aurora cluster, whose storage is the cluster volume.
 func checkStorageOptionsApply(d Discovery, o Options) error {
 	if d.Source.Kind != KindCluster || !o.hasStorageOptions() {
 		return nil
 	}
-	flag := ""
-	for i, set := range []bool{o.TargetStorageType != "", o.TargetAllocatedStorage != 0, o.TargetIops != 0, o.TargetStorageThroughput != 0} {
-		if set {
-			flag = storageFlags[i]
-			break
-		}
-	}
+	flag := StorageFlagValues(o)[0][0] // the first set, in flag order
 	return usageError(flag, "%s applies to RDS DB instances only, and %s is an Aurora cluster (its storage is the cluster volume): leave the storage flags out", flag, d.Source.ID)
 }
 
@@ -77,19 +31,6 @@ func withStorageOptions(in awsclient.CreateDeploymentInput, o Options) awsclient
 	return in
 }
 
-// StorageFlagValues are the options set, as (flag, value) pairs in flag
-// order: the plan's rows, the create line's arguments and the wizard's
-// flag line all come from here.
-func StorageFlagValues(o Options) [][2]string {
-	var rows [][2]string
-	for i, v := range []string{o.TargetStorageType, num(o.TargetAllocatedStorage), num(o.TargetIops), num(o.TargetStorageThroughput)} {
-		if v != "" {
-			rows = append(rows, [2]string{storageFlags[i], v})
-		}
-	}
-	return rows
-}
-
 // storageCLIArgs are the options as create-blue-green-deployment flags
 // (the AWS CLI's names are rdsbg's).
 func storageCLIArgs(o Options) []string {
@@ -98,23 +39,4 @@ func storageCLIArgs(o Options) []string {
 		args = append(args, fv[0], shellQuote(fv[1]))
 	}
 	return args
-}
-
-// storageOptionLines are the options as plan rows ("flag value").
-func storageOptionLines(o Options) [][2]string { return StorageFlagValues(o) }
-
-func num(n int32) string {
-	if n == 0 {
-		return ""
-	}
-	return fmt.Sprint(n)
-}
-
-func indexOfString(list []string, s string) int {
-	for i, v := range list {
-		if v == s {
-			return i
-		}
-	}
-	return -1
 }

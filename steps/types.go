@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/steps/world"
 )
 
 // StepID is a stable step identifier (design.md §1). Step ids appear in the
@@ -262,3 +263,32 @@ type ErrorInfo struct {
 	RequestID string `json:"request_id,omitempty"`
 	Meaning   string `json:"meaning,omitempty"` // plain words: what it means, what to do
 }
+
+// Kinds of Source.
+const (
+	KindInstance = "instance"
+	KindCluster  = "cluster"
+)
+
+// RunID names a run in tags: the plan's run id, which a resume keeps (the
+// plan comes from the journal); for a journal written before run ids, the
+// time its plan was made.
+func RunID(p Plan) string {
+	if p.RunID != "" {
+		return p.RunID
+	}
+	return p.GeneratedAt.UTC().Format("20060102T150405Z")
+}
+
+// Tag keys and formats live with the world view (world/tags.go), which
+// reads them back from AWS.
+const (
+	TagDetached = world.TagDetached // on a proxy rdsbg emptied
+	TagSource   = world.TagSource   // on a deployment: the source identifier
+	TagRegime   = world.TagRegime   // on a deployment: none | native | detach
+	TagProxies  = world.TagProxies  // on a deployment: the proxies of the run, space-separated
+	TagRun      = world.TagRun      // on a deployment: the run id
+	TagOwner    = world.TagOwner    // on a deployment (and a proxy the run holds empty): the owner lease
+	TagRequest  = world.TagRequest  // on a deployment: the fingerprint of the requested changes
+	TagFleet    = "rdsbg:fleet"     // on a deployment: the fleet id (runs of `rdsbg fleet run`)
+)

@@ -125,7 +125,7 @@ func ValidateOptions(o Options) error {
 		return usageError("--switchover-timeout", "--switchover-timeout %s must be a whole number of seconds", o.SwitchoverTimeout)
 	}
 	if n := o.DeploymentName; n != "" {
-		if len(n) > maxDeploymentName || !deploymentNamePattern.MatchString(n) {
+		if !ValidDeploymentName(n) {
 			return usageError("--blue-green-deployment-name", "--blue-green-deployment-name %q is not a valid blue/green deployment name: 1–60 characters, a letter first, then letters, digits and single hyphens, no hyphen at the end", n)
 		}
 	}
@@ -163,4 +163,11 @@ func ValidateOptions(o Options) error {
 		return usageError("--upgrade-via", "--upgrade-via modify needs --target-engine-version: there is nothing to upgrade green to")
 	}
 	return validateDBOptions(o) // dbchecks.go
+}
+
+// ValidDeploymentName: AWS accepts name as a blue/green deployment's name
+// (rds-facts §1.1: 1–60 letters, digits and hyphens, a letter first, no
+// hyphen at the end or twice in a row).
+func ValidDeploymentName(name string) bool {
+	return len(name) <= maxDeploymentName && deploymentNamePattern.MatchString(name)
 }

@@ -54,23 +54,23 @@ func TestValidateOptionsAcceptsGoodFlags(t *testing.T) {
 	if err := ValidateOptions(o); err != nil {
 		t.Fatal(err)
 	}
-	if err := ValidateOptions(Options{Source: "orders-db"}.WithDefaultsAt(planTime)); err != nil {
+	if err := ValidateOptions(Options{Source: "orders-db"}.WithDefaultsAt(validateTime)); err != nil {
 		t.Fatalf("defaults must validate: %v", err)
 	}
 }
 
 func TestWithDefaults(t *testing.T) {
-	o := Options{Source: "orders-db"}.WithDefaultsAt(planTime)
+	o := Options{Source: "orders-db"}.WithDefaultsAt(validateTime)
 	want := Options{Source: "orders-db", DeploymentName: "rdsbg-orders-db-20261121", SwitchoverTimeout: 300 * time.Second,
 		ProxyMode: ProxyModeAuto, UpgradeVia: UpgradeViaCreate, Cleanup: CleanupDeployment}
 	if o != want {
 		t.Errorf("got %+v\nwant %+v", o, want)
 	}
-	withVersion := Options{Source: "orders-db", TargetEngineVersion: "16.4"}.WithDefaultsAt(planTime)
+	withVersion := Options{Source: "orders-db", TargetEngineVersion: "16.4"}.WithDefaultsAt(validateTime)
 	if withVersion.UpgradeVia != "" {
 		t.Errorf("with a target version the engine rules pick --upgrade-via, got %q", withVersion.UpgradeVia)
 	}
-	kept := Options{Source: "x", DeploymentName: "mine", SwitchoverTimeout: time.Minute, ProxyMode: ProxyModeNative, Cleanup: CleanupNone}.WithDefaultsAt(planTime)
+	kept := Options{Source: "x", DeploymentName: "mine", SwitchoverTimeout: time.Minute, ProxyMode: ProxyModeNative, Cleanup: CleanupNone}.WithDefaultsAt(validateTime)
 	if kept.DeploymentName != "mine" || kept.SwitchoverTimeout != time.Minute || kept.ProxyMode != ProxyModeNative || kept.Cleanup != CleanupNone {
 		t.Errorf("explicit values overwritten: %+v", kept)
 	}
@@ -85,7 +85,7 @@ func TestDefaultDeploymentNameIsAlwaysValid(t *testing.T) {
 		strings.Repeat("a", 100): "rdsbg-" + strings.Repeat("a", 45) + "-20261121",
 	}
 	for in, want := range cases {
-		got := DefaultDeploymentName(in, planTime)
+		got := DefaultDeploymentName(in, validateTime)
 		if got != want {
 			t.Errorf("DefaultDeploymentName(%q) = %q, want %q", in, got, want)
 		}
@@ -94,3 +94,6 @@ func TestDefaultDeploymentNameIsAlwaysValid(t *testing.T) {
 		}
 	}
 }
+
+// validateTime dates the defaults (a deployment name carries the day).
+var validateTime = time.Date(2026, 11, 21, 23, 0, 0, 0, time.UTC)
