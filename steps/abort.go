@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/steps/world"
 )
 
@@ -16,16 +17,16 @@ import (
 // a deployment another live owner holds is refused the same way. A
 // refused abort writes nothing to the journal: it is not a run, and the
 // journal must never say something happened that did not.
-func (e *Engine) Abort(ctx context.Context) (Finished, error) {
+func (e *Engine) Abort(ctx context.Context) (contract.Finished, error) {
 	r, err := e.beginJournalled(ctx)
 	if err != nil {
-		return e.finishEarly(OutcomeFailed, err, "")
+		return e.finishEarly(contract.OutcomeFailed, err, "")
 	}
 	defer r.close()
 	journalled := r.prior.Plan != nil && r.prior.Unfinished()
 	if journalled {
 		if err := r.bindJournal(); err != nil {
-			return e.finishEarly(OutcomeFailed, err, r.proxyStateFromDiscovery())
+			return e.finishEarly(contract.OutcomeFailed, err, r.proxyStateFromDiscovery())
 		}
 		r.restoreFromJournal()
 	} else {
@@ -35,7 +36,7 @@ func (e *Engine) Abort(ctx context.Context) (Finished, error) {
 		// there is one, only says what blue was (its resource id), so a
 		// finished switchover is recognised after its deployment is gone.
 		opts := e.cfg.Options.WithDefaultsAt(e.cfg.Clock.Now())
-		r.plan = Plan{Source: r.disc.Source, Options: opts, Proxies: r.disc.Proxies, Regime: RegimeDetach, GeneratedAt: e.cfg.Clock.Now().UTC()}
+		r.plan = contract.Plan{Source: r.disc.Source, Options: opts, Proxies: r.disc.Proxies, Regime: contract.RegimeDetach, GeneratedAt: e.cfg.Clock.Now().UTC()}
 		if last := r.lastRun(); last.Plan != nil {
 			r.plan.Source.ResourceID = last.Plan.Source.ResourceID
 		} else {
@@ -44,23 +45,23 @@ func (e *Engine) Abort(ctx context.Context) (Finished, error) {
 		r.proxies = r.disc.Proxies
 	}
 	if len(r.proxies) == 0 {
-		r.plan.Regime = RegimeNone
+		r.plan.Regime = contract.RegimeNone
 	}
-	w, err := r.readWorldKnown(ctx, StepPreflight, true)
+	w, err := r.readWorldKnown(ctx, contract.StepPreflight, true)
 	if err != nil {
-		return e.finishEarly(OutcomeFailed, err, ProxyUnknown)
+		return e.finishEarly(contract.OutcomeFailed, err, contract.ProxyUnknown)
 	}
 	if !journalled && w.Deployment != nil && w.Deployment.Phase != world.PhaseDeleting {
 		r.dep.id = w.Deployment.ID // the source's deployment, found in AWS
 	}
 	state := proxyStateOf(w, r.worldQuery(false).Proxies)
 	if refusal := r.abortRefusal(w, journalled); refusal != nil {
-		return e.finishEarly(OutcomeFailed, refusal, state)
+		return e.finishEarly(contract.OutcomeFailed, refusal, state)
 	}
 	if d := w.Deployment; d != nil && d.Owner.Lease != nil {
 		run := ""
 		if journalled {
-			run = RunID(r.plan)
+			run = contract.RunID(r.plan)
 		}
 		if st := e.judgeLease(d.Owner.Lease, run, e.cfg.Clock.Now()); st == leaseLive || st == leaseExpired {
 			if err := r.takeOver(ctx, fmt.Sprintf("deployment %s (%s)", d.ID, d.Name), *d.Owner.Lease, st); err != nil {
@@ -69,7 +70,7 @@ func (e *Engine) Abort(ctx context.Context) (Finished, error) {
 		}
 	}
 
-	e.emit(Event{Type: EventRunStarted, Message: "abort for " + r.disc.Source.ID})
+	e.emit(contract.Event{Type: contract.EventRunStarted, Message: "abort for " + r.disc.Source.ID})
 	var ref *depRef
 	if d := w.Deployment; d != nil {
 		ref = &depRef{id: d.ID, status: d.Status}
@@ -94,25 +95,25 @@ func (e *Engine) Abort(ctx context.Context) (Finished, error) {
 	if w.Deployment != nil && w.Deployment.Phase != world.PhaseDeleting {
 		r.holdDeployment(w.Deployment.ID, true) // checked above
 		if err := r.ensureLease(ctx, nil); err != nil {
-			return r.finish(OutcomeFailed, err, "")
+			return r.finish(contract.OutcomeFailed, err, "")
 		}
 	}
 	r.setCurrent("abort")
-	if r.plan.Regime == RegimeNone {
+	if r.plan.Regime == contract.RegimeNone {
 		r.proxies = nil
 	}
 	if err := r.rollback(ctx); err != nil {
 		state, cerr := r.compensate(ctx, err)
 		if cerr != nil {
-			return r.finish(OutcomeInterrupted, cerr, state)
+			return r.finish(contract.OutcomeInterrupted, cerr, state)
 		}
 		return r.finish(outcomeOf(err), err, state)
 	}
-	state = ProxyNotUsed
+	state = contract.ProxyNotUsed
 	if len(r.proxies) > 0 {
 		state = r.liveProxyState(ctx, nil)
 	}
-	return r.finish(OutcomeRolledBack, nil, state)
+	return r.finish(contract.OutcomeRolledBack, nil, state)
 }
 
 // lastRun is what the newest journal of the source says about its last
@@ -135,7 +136,7 @@ func (r *run) abortRefusal(w world.World, journalled bool) error {
 	src := r.disc.Source.ID
 	state := proxyStateOf(w, r.worldQuery(false).Proxies)
 	refuse := func(format string, args ...any) error {
-		return &InputError{Input: "abort", ExitCode: ExitUsage, Message: fmt.Sprintf(format, args...)}
+		return &contract.InputError{Input: "abort", ExitCode: contract.ExitUsage, Message: fmt.Sprintf(format, args...)}
 	}
 	switched, _ := w.SwitchedOver()
 	if d := w.Deployment; switched || (d != nil && d.Phase == world.PhaseSwitching) {
@@ -151,7 +152,7 @@ func (r *run) abortRefusal(w world.World, journalled bool) error {
 		switch {
 		case journalled:
 			next = fmt.Sprintf("`rdsbg resume --source %s` finishes the run (the proxy on the new primary, verify, cleanup)", src)
-		case state == ProxyOnOldBlue:
+		case state == contract.ProxyOnOldBlue:
 			next = fmt.Sprintf("the proxy still points at the old blue: register %s and deregister the -oldN target (`rdsbg resume --source %s` from the run's state directory does it)", src, src)
 		}
 		return refuse("%s: the switchover has happened, so there is nothing to abort: %s; abort would delete green, which is production now. Proxy: %s. %s",
@@ -163,7 +164,7 @@ func (r *run) abortRefusal(w world.World, journalled bool) error {
 				r.dep.id, src, d.ID, d.Name, d.Owner.Words(r.e.cfg.Clock.Now()))}
 		}
 		if d.Owner.Source != "" && !strings.EqualFold(d.Owner.Source, src) {
-			return &ForeignError{Message: fmt.Sprintf("deployment %s is tagged %s=%s, not %s: rdsbg changed nothing", d.ID, TagSource, d.Owner.Source, src)}
+			return &ForeignError{Message: fmt.Sprintf("deployment %s is tagged %s=%s, not %s: rdsbg changed nothing", d.ID, contract.TagSource, d.Owner.Source, src)}
 		}
 		return nil
 	}
@@ -172,7 +173,7 @@ func (r *run) abortRefusal(w world.World, journalled bool) error {
 			return nil // a proxy to restore
 		}
 	}
-	if state != ProxyOnBlue && state != ProxyNotUsed {
+	if state != contract.ProxyOnBlue && state != contract.ProxyNotUsed {
 		return nil // a proxy to restore (or not known): abort registers it
 	}
 	if journalled {

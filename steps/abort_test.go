@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/rdsbg/rdsbg/awsclient/sim"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // stateRecords are the journal's records other than the call log (reads
@@ -22,12 +23,12 @@ func stateRecords(recs []Record) int {
 
 // abortRefused runs abort and checks it refused with exit 2 without
 // changing AWS or the journal.
-func abortRefused(t *testing.T, env *engineEnv, want ...string) Finished {
+func abortRefused(t *testing.T, env *engineEnv, want ...string) contract.Finished {
 	t.Helper()
 	recs := stateRecords(env.journal(t, "orders-db"))
 	muts := len(env.sim.Mutations())
-	f, err := env.engine(t, Options{Source: "orders-db"}).Abort(context.Background())
-	if ExitCode(err) != ExitUsage || f.ExitCode != ExitUsage {
+	f, err := env.engine(t, contract.Options{Source: "orders-db"}).Abort(context.Background())
+	if ExitCode(err) != contract.ExitUsage || f.ExitCode != contract.ExitUsage {
 		t.Fatalf("abort: exit %d %+v %v, want a refusal (exit 2)", ExitCode(err), f, err)
 	}
 	for _, w := range want {
@@ -49,17 +50,17 @@ func abortRefused(t *testing.T, env *engineEnv, want ...string) Finished {
 func TestAbortAfterAFinishedRunRefusesTwiceWithTheTruth(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
 	f, err := env.engine(t, legacyOpts).Run(context.Background())
-	if err != nil || f.Outcome != OutcomeDone {
+	if err != nil || f.Outcome != contract.OutcomeDone {
 		t.Fatalf("run: %+v %v", f, err)
 	}
 	for i := 0; i < 2; i++ {
 		af := abortRefused(t, env, "switchover has happened", "nothing to abort", "new primary", "last run finished (done)")
-		if af.ProxyState != ProxyOnNewPrimary {
+		if af.ProxyState != contract.ProxyOnNewPrimary {
 			t.Errorf("abort %d reports proxy %s, want new-primary", i+1, af.ProxyState)
 		}
 	}
 	st := FoldJournal(env.journal(t, "orders-db"))
-	if st.Finished == nil || st.Finished.Outcome != OutcomeDone {
+	if st.Finished == nil || st.Finished.Outcome != contract.OutcomeDone {
 		t.Errorf("the journal's last word is no longer the finished run: %+v", st.Finished)
 	}
 	env.assertProxyHealthy(t, env.discoverRetry(t, "orders-db").Source, "orders-proxy")
@@ -69,13 +70,13 @@ func TestAbortAfterAFinishedRunRefusesTwiceWithTheTruth(t *testing.T) {
 // are and that resume finishes; resume then does.
 func TestAbortAfterTheSwitchoverOfAnUnfinishedRunPointsToResume(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
-	killAtStep(t, env, StepAttachProxyPrimary)
+	killAtStep(t, env, contract.StepAttachProxyPrimary)
 	f := abortRefused(t, env, "SWITCHOVER_COMPLETED", "nothing to abort", "rdsbg resume --source orders-db", "Proxy: none")
-	if f.ProxyState != ProxyEmpty {
+	if f.ProxyState != contract.ProxyEmpty {
 		t.Errorf("abort reports proxy %s, want none (the critical section is open)", f.ProxyState)
 	}
 	abortRefused(t, env, "nothing to abort")
-	f2, err := env.engine(t, Options{Source: "orders-db"}).Resume(context.Background())
+	f2, err := env.engine(t, contract.Options{Source: "orders-db"}).Resume(context.Background())
 	if err != nil {
 		t.Fatalf("resume: %v", err)
 	}
@@ -86,8 +87,8 @@ func TestAbortAfterTheSwitchoverOfAnUnfinishedRunPointsToResume(t *testing.T) {
 // instead of journalling a rollback that did not happen.
 func TestAbortWithNothingToAbortWritesNothing(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
-	f, err := env.engine(t, Options{Source: "orders-db"}).Abort(context.Background())
-	if ExitCode(err) != ExitUsage || !strings.Contains(err.Error(), "nothing to abort") || f.ProxyState != ProxyOnBlue {
+	f, err := env.engine(t, contract.Options{Source: "orders-db"}).Abort(context.Background())
+	if ExitCode(err) != contract.ExitUsage || !strings.Contains(err.Error(), "nothing to abort") || f.ProxyState != contract.ProxyOnBlue {
 		t.Fatalf("abort: %+v %v", f, err)
 	}
 	// No journal at all: a refused command leaves none behind.

@@ -3,6 +3,7 @@ package steps
 import (
 	"context"
 	"fmt"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // Backend is the engine as a front end (the wizard, plain mode, headless
@@ -36,7 +37,7 @@ func (b *Backend) Describe(ctx context.Context, source string) (SourceSummary, e
 }
 
 // UpgradeTargets lists the versions engine/version can be upgraded to.
-func (b *Backend) UpgradeTargets(ctx context.Context, engine, version string) ([]UpgradeTarget, error) {
+func (b *Backend) UpgradeTargets(ctx context.Context, engine, version string) ([]contract.UpgradeTarget, error) {
 	return UpgradeTargets(ctx, b.cfg.API, engine, version)
 }
 
@@ -72,7 +73,7 @@ func (b *Backend) Status(ctx context.Context, source string) (string, error) {
 // Run executes the engine in mode ("run" or "", "resume", "abort") with
 // the operator's options, approver and event sink, and returns its
 // summary.
-func (b *Backend) Run(ctx context.Context, mode string, opts Options, approver Approver, sink Sink) (Finished, error) {
+func (b *Backend) Run(ctx context.Context, mode string, opts contract.Options, approver contract.Approver, sink contract.Sink) (contract.Finished, error) {
 	cfg := b.cfg
 	cfg.Approver, cfg.Sink, cfg.Options = approver, sink, opts
 	if g, ok := approver.(GiveUpper); ok {
@@ -80,7 +81,7 @@ func (b *Backend) Run(ctx context.Context, mode string, opts Options, approver A
 	}
 	eng, err := New(cfg)
 	if err != nil {
-		return Finished{}, err
+		return contract.Finished{}, err
 	}
 	switch mode {
 	case "", "run":
@@ -90,7 +91,7 @@ func (b *Backend) Run(ctx context.Context, mode string, opts Options, approver A
 	case "abort":
 		return eng.Abort(ctx)
 	}
-	return Finished{}, fmt.Errorf("unknown mode %q: want run, resume or abort", mode)
+	return contract.Finished{}, fmt.Errorf("unknown mode %q: want run, resume or abort", mode)
 }
 
 // GiveUpper is an approver through which the operator can also stop

@@ -3,6 +3,7 @@ package steps
 import (
 	"context"
 	"errors"
+	"github.com/rdsbg/rdsbg/steps/contract"
 	"os"
 	"strconv"
 	"strings"
@@ -12,9 +13,9 @@ import (
 
 // optionsFromFlags turns the create flags of a docs/bad-input.md row into
 // Options, the way main's flag parsing does.
-func optionsFromFlags(t *testing.T, flags string) Options {
+func optionsFromFlags(t *testing.T, flags string) contract.Options {
 	t.Helper()
-	var o Options
+	var o contract.Options
 	fields := strings.Fields(flags)
 	for i := 0; i < len(fields); i += 2 {
 		if i+1 >= len(fields) {
@@ -41,11 +42,11 @@ func optionsFromFlags(t *testing.T, flags string) Options {
 			}
 			o.SwitchoverTimeout = time.Duration(n) * time.Second
 		case "--proxy-mode":
-			o.ProxyMode = ProxyMode(v)
+			o.ProxyMode = contract.ProxyMode(v)
 		case "--upgrade-via":
-			o.UpgradeVia = UpgradeVia(v)
+			o.UpgradeVia = contract.UpgradeVia(v)
 		case "--cleanup":
-			o.Cleanup = Cleanup(v)
+			o.Cleanup = contract.Cleanup(v)
 		case "--target-storage-type":
 			o.TargetStorageType = v
 		case "--target-allocated-storage", "--target-iops", "--target-storage-throughput":
@@ -74,17 +75,17 @@ func optionsFromFlags(t *testing.T, flags string) Options {
 // ValidateOptions, Discover, ResolveUpgrade, BuildPlan, Preflight. It
 // returns the message the operator sees and the exit code (0 when the plan
 // would be printed).
-func frontHalf(t *testing.T, env *simEnv, o Options) (string, int) {
+func frontHalf(t *testing.T, env *simEnv, o contract.Options) (string, int) {
 	t.Helper()
 	ctx := context.Background()
 	fail := func(err error) (string, int) {
-		var in *InputError
+		var in *contract.InputError
 		if !errors.As(err, &in) {
 			t.Fatalf("want *InputError, got %T %v", err, err)
 		}
 		return in.Message, in.ExitCode
 	}
-	if err := ValidateOptions(o); err != nil {
+	if err := contract.ValidateOptions(o); err != nil {
 		return fail(err)
 	}
 	d, err := Discover(ctx, env.api, o.Source)
@@ -104,11 +105,11 @@ func frontHalf(t *testing.T, env *simEnv, o Options) (string, int) {
 		return fail(err)
 	}
 	for _, c := range append(checks, db...) {
-		if c.Status == CheckFail {
-			return c.Explanation, ExitPreflight
+		if c.Status == contract.CheckFail {
+			return c.Explanation, contract.ExitPreflight
 		}
 	}
-	return "", ExitOK
+	return "", contract.ExitOK
 }
 
 // TestBadInputDocIsTrue runs every row of docs/bad-input.md and checks the

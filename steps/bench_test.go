@@ -15,6 +15,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/clock"
 	"github.com/rdsbg/rdsbg/awsclient/sim"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // Benchmarks of issue 7 (docs/performance.md reports their figures). They
@@ -46,7 +47,7 @@ type benchRun struct {
 	next   http.RoundTripper
 	state  string
 	mu     sync.Mutex
-	events []Event
+	events []contract.Event
 	log    []awsclient.Call
 	sent   []time.Time // every HTTP request, retries included: what AWS counts
 }
@@ -86,7 +87,7 @@ func newBenchRun(b testing.TB, start time.Time, o sim.Options) *benchRun {
 	return r
 }
 
-func (r *benchRun) sink(ev Event) {
+func (r *benchRun) sink(ev contract.Event) {
 	r.mu.Lock()
 	r.events = append(r.events, ev)
 	r.mu.Unlock()
@@ -94,7 +95,7 @@ func (r *benchRun) sink(ev Event) {
 
 // engine builds an engine with the given approver and poll policy (zero ⇒
 // the production policy).
-func (r *benchRun) engine(b testing.TB, o Options, ap Approver, pol PollPolicy) *Engine {
+func (r *benchRun) engine(b testing.TB, o contract.Options, ap contract.Approver, pol PollPolicy) *Engine {
 	b.Helper()
 	eng, err := New(Config{API: r.api, Calls: r.calls, Clock: r.clock, StateDir: r.state, Approver: ap, Sink: r.sink, Options: o, Poll: pol})
 	if err != nil {
@@ -104,7 +105,7 @@ func (r *benchRun) engine(b testing.TB, o Options, ap Approver, pol PollPolicy) 
 }
 
 // stepSpan is when a step started and finished, from the event stream.
-func (r *benchRun) stepSpan(id StepID) (from, to time.Time, ok bool) {
+func (r *benchRun) stepSpan(id contract.StepID) (from, to time.Time, ok bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, ev := range r.events {
@@ -112,9 +113,9 @@ func (r *benchRun) stepSpan(id StepID) (from, to time.Time, ok bool) {
 			continue
 		}
 		switch ev.Type {
-		case EventStepStarted:
+		case contract.EventStepStarted:
 			from = ev.Time
-		case EventStepDone:
+		case contract.EventStepDone:
 			to = ev.Time
 		}
 	}
@@ -156,11 +157,11 @@ func (r *benchRun) peakPerSecond() int {
 // the deployment AVAILABLE and blue registered with the proxy again.
 type approveAll struct{ declineCritical bool }
 
-func (a approveAll) Approve(_ context.Context, ap Approval) (Decision, error) {
+func (a approveAll) Approve(_ context.Context, ap contract.Approval) (contract.Decision, error) {
 	if a.declineCritical && ap.Kind == "critical-section" {
-		return DecisionDecline, nil
+		return contract.DecisionDecline, nil
 	}
-	return DecisionApprove, nil
+	return contract.DecisionApprove, nil
 }
 
 // isolateBenchEnv keeps the machine's AWS settings out of a benchmark, like
@@ -199,8 +200,8 @@ const windowSource = "orders-db"
 func rdsbgWindow(b *testing.B, start time.Time) (window, switchover time.Duration) {
 	b.Helper()
 	r := newBenchRun(b, start, windowSimOptions())
-	f, err := r.engine(b, Options{Source: windowSource, ProxyMode: ProxyModeDetach, Cleanup: CleanupNone}, approveAll{}, DefaultPollPolicy()).Run(context.Background())
-	if err != nil || f.Outcome != OutcomeDone {
+	f, err := r.engine(b, contract.Options{Source: windowSource, ProxyMode: contract.ProxyModeDetach, Cleanup: contract.CleanupNone}, approveAll{}, DefaultPollPolicy()).Run(context.Background())
+	if err != nil || f.Outcome != contract.OutcomeDone {
 		b.Fatalf("rdsbg run: outcome %s: %v", f.Outcome, err)
 	}
 	return time.Duration(f.ProxylessWindowMS) * time.Millisecond, time.Duration(f.SwitchoverMS) * time.Millisecond
@@ -253,9 +254,9 @@ func baselineWindow(b *testing.B, start time.Time, p waiterPolicy) time.Duration
 	b.Helper()
 	ctx := context.Background()
 	r := newBenchRun(b, start, windowSimOptions())
-	f, _ := r.engine(b, Options{Source: windowSource, ProxyMode: ProxyModeDetach, Cleanup: CleanupNone}, approveAll{declineCritical: true}, DefaultPollPolicy()).Run(ctx)
+	f, _ := r.engine(b, contract.Options{Source: windowSource, ProxyMode: contract.ProxyModeDetach, Cleanup: contract.CleanupNone}, approveAll{declineCritical: true}, DefaultPollPolicy()).Run(ctx)
 	// A declined critical section is a pause at "ready" (issue 13).
-	if f.Outcome != OutcomeReady || f.ProxyState != ProxyOnBlue {
+	if f.Outcome != contract.OutcomeReady || f.ProxyState != contract.ProxyOnBlue {
 		b.Fatalf("preparing the baseline: outcome %s, proxy %s", f.Outcome, f.ProxyState)
 	}
 	deps, err := r.api.ListDeployments(ctx, "")
@@ -270,7 +271,7 @@ func baselineWindow(b *testing.B, start time.Time, p waiterPolicy) time.Duration
 		b.Fatal(err)
 	}
 	opened := r.clock.Now()
-	if _, err := r.api.SwitchoverDeployment(ctx, depID, DefaultSwitchoverTimeout); err != nil {
+	if _, err := r.api.SwitchoverDeployment(ctx, depID, contract.DefaultSwitchoverTimeout); err != nil {
 		b.Fatal(err)
 	}
 	err = p.waitUntil(ctx, r.clock, func() (bool, error) {
@@ -349,16 +350,16 @@ func BenchmarkAPIFootprint(b *testing.B) {
 		o.Timings = nil // the simulator's default (realistic) timings
 		r := newBenchRun(b, start, o)
 		began := r.clock.Now()
-		f, err := r.engine(b, Options{Source: windowSource, ProxyMode: ProxyModeDetach, TargetEngineVersion: "16.4"}, approveAll{}, DefaultPollPolicy()).Run(context.Background())
-		if err != nil || f.Outcome != OutcomeDone {
+		f, err := r.engine(b, contract.Options{Source: windowSource, ProxyMode: contract.ProxyModeDetach, TargetEngineVersion: "16.4"}, approveAll{}, DefaultPollPolicy()).Run(context.Background())
+		if err != nil || f.Outcome != contract.OutcomeDone {
 			b.Fatalf("run: outcome %s: %v", f.Outcome, err)
 		}
-		pFrom, pTo, ok := r.stepSpan(StepProvisionGreen)
+		pFrom, pTo, ok := r.stepSpan(contract.StepProvisionGreen)
 		if !ok {
 			b.Fatal("no provision-green span")
 		}
-		cFrom, _, ok1 := r.stepSpan(StepDetachProxyBlue)
-		_, cTo, ok2 := r.stepSpan(StepAttachProxyPrimary)
+		cFrom, _, ok1 := r.stepSpan(contract.StepDetachProxyBlue)
+		_, cTo, ok2 := r.stepSpan(contract.StepAttachProxyPrimary)
 		if !ok1 || !ok2 {
 			b.Fatal("no critical-section span")
 		}
@@ -392,10 +393,10 @@ func BenchmarkAPIFootprint(b *testing.B) {
 // phaseTable lists every step that ran with its duration and call rate.
 func (r *benchRun) phaseTable() string {
 	r.mu.Lock()
-	var order []StepID
-	seen := map[StepID]bool{}
+	var order []contract.StepID
+	seen := map[contract.StepID]bool{}
 	for _, ev := range r.events {
-		if ev.Type == EventStepStarted && !seen[ev.Step] {
+		if ev.Type == contract.EventStepStarted && !seen[ev.Step] {
 			seen[ev.Step] = true
 			order = append(order, ev.Step)
 		}

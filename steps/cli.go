@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"github.com/rdsbg/rdsbg/steps/contract"
 	"strings"
 )
 
@@ -16,34 +17,34 @@ type cliBuilder struct {
 }
 
 func (c cliBuilder) rds(op string, args ...string) string {
-	parts := append([]string{"aws", "rds", op, "--region", shellQuote(c.region)}, args...)
+	parts := append([]string{"aws", "rds", op, "--region", contract.ShellQuote(c.region)}, args...)
 	return strings.Join(parts, " ")
 }
 
 // targetFlag is the identifier flag for a proxy target of this source.
-func targetFlag(src Source) string {
-	if src.Kind == KindCluster {
-		return "--db-cluster-identifiers " + shellQuote(src.ID)
+func targetFlag(src contract.Source) string {
+	if src.Kind == contract.KindCluster {
+		return "--db-cluster-identifiers " + contract.ShellQuote(src.ID)
 	}
-	return "--db-instance-identifiers " + shellQuote(src.ID)
+	return "--db-instance-identifiers " + contract.ShellQuote(src.ID)
 }
 
-func (c cliBuilder) deregister(proxy string, src Source) string {
-	return c.rds("deregister-db-proxy-targets", "--db-proxy-name", shellQuote(proxy), "--target-group-name default", targetFlag(src))
+func (c cliBuilder) deregister(proxy string, src contract.Source) string {
+	return c.rds("deregister-db-proxy-targets", "--db-proxy-name", contract.ShellQuote(proxy), "--target-group-name default", targetFlag(src))
 }
 
-func (c cliBuilder) register(proxy string, src Source) string {
-	return c.rds("register-db-proxy-targets", "--db-proxy-name", shellQuote(proxy), "--target-group-name default", targetFlag(src))
+func (c cliBuilder) register(proxy string, src contract.Source) string {
+	return c.rds("register-db-proxy-targets", "--db-proxy-name", contract.ShellQuote(proxy), "--target-group-name default", targetFlag(src))
 }
 
 func (c cliBuilder) describeTargets(proxy string) string {
-	return c.rds("describe-db-proxy-targets", "--db-proxy-name", shellQuote(proxy),
-		"--query", shellQuote("Targets[].[RdsResourceId,Type,TargetHealth.State,TargetHealth.Reason]"), "--output text")
+	return c.rds("describe-db-proxy-targets", "--db-proxy-name", contract.ShellQuote(proxy),
+		"--query", contract.ShellQuote("Targets[].[RdsResourceId,Type,TargetHealth.State,TargetHealth.Reason]"), "--output text")
 }
 
 func (c cliBuilder) describeDeployment(query string) string {
 	return c.rds("describe-blue-green-deployments", "--blue-green-deployment-identifier \"$BGD\"",
-		"--query", shellQuote("BlueGreenDeployments[0]."+query), "--output text")
+		"--query", contract.ShellQuote("BlueGreenDeployments[0]."+query), "--output text")
 }
 
 func (c cliBuilder) greenVar() string {

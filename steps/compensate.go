@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // How a run is undone, in one place: compensation after a failure, the
@@ -97,8 +98,8 @@ func (r *run) compensationContext(ctx context.Context) (context.Context, context
 // unless the operator gave up with a proxy still empty (*ProxyEmptyError)
 // or a proxy cannot be restored by anyone (deleted, failing).
 func (r *run) compensate(ctx context.Context, cause error) (string, error) {
-	if len(r.proxies) == 0 || r.plan.Regime == RegimeNone {
-		return ProxyNotUsed, nil
+	if len(r.proxies) == 0 || r.plan.Regime == contract.RegimeNone {
+		return contract.ProxyNotUsed, nil
 	}
 	cctx, cancel := r.compensationContext(ctx)
 	defer cancel()
@@ -134,12 +135,12 @@ func (r *run) compensate(ctx context.Context, cause error) (string, error) {
 		}
 		r.compensationStoppable(true, "attempt %d to restore %s failed (%s); %s; trying again in %s, for as long as it takes (a second Ctrl+C or SIGTERM stops trying)",
 			attempt, proxyNames(r.proxies), awsclient.Sanitize(errorInfo(err).Message), words, next.Round(time.Second))
-		p := Progress{Waiting: what, Elapsed: r.e.cfg.Clock.Now().Sub(started), Polls: attempt,
-			Retry: &RetryInfo{Error: errorInfo(err).Message, Failing: r.e.cfg.Clock.Now().Sub(started), NextIn: next, Attempts: attempt}}
+		p := contract.Progress{Waiting: what, Elapsed: r.e.cfg.Clock.Now().Sub(started), Polls: attempt,
+			Retry: &contract.RetryInfo{Error: errorInfo(err).Message, Failing: r.e.cfg.Clock.Now().Sub(started), NextIn: next, Attempts: attempt}}
 		if since, ok := r.outages.emptySince(); ok {
 			p.ProxylessSince = &since
 		}
-		r.e.emit(Event{Type: EventProgress, Step: r.restoringStep(), Progress: &p})
+		r.e.emit(contract.Event{Type: contract.EventProgress, Step: r.restoringStep(), Progress: &p})
 		r.renewLease(cctx)
 		if err := r.e.cfg.Clock.Sleep(cctx, next); err != nil {
 			return r.abandon(cause)
@@ -183,7 +184,7 @@ func (r *run) lastSeenServing() bool {
 // restoringStep is the step whose registration compensation restores:
 // blue's (the refill before the critical section) before the switchover,
 // the new primary's (the section's refill) after it.
-func (r *run) restoringStep() StepID {
+func (r *run) restoringStep() contract.StepID {
 	want := outsideSection
 	if r.sawSwitchover {
 		want = inSection
@@ -208,12 +209,12 @@ func (r *run) compensateOnce(ctx context.Context, cause error, announced *bool) 
 	}
 	if dep != nil && dep.Status == "SWITCHOVER_IN_PROGRESS" {
 		r.compensationStoppable(true, "waiting for the switchover in progress to finish before touching the proxy")
-		if err := r.e.wait(ctx, waitSpec{step: StepSwitchover, what: "the switchover to finish or roll back", speed: pollFast,
+		if err := r.e.wait(ctx, waitSpec{step: contract.StepSwitchover, what: "the switchover to finish or roll back", speed: pollFast,
 			limit: r.plan.Options.SwitchoverTimeout + r.e.cfg.Poll.SwitchoverMargin,
-			poll: func(ctx context.Context) (bool, Progress, error) {
+			poll: func(ctx context.Context) (bool, contract.Progress, error) {
 				d, err := r.api.DescribeDeployment(ctx, dep.ID)
 				if err != nil {
-					return false, Progress{}, err
+					return false, contract.Progress{}, err
 				}
 				dep = &d
 				return d.Status != "SWITCHOVER_IN_PROGRESS", r.depProgress(d), nil
@@ -233,7 +234,7 @@ func (r *run) compensateOnce(ctx context.Context, cause error, announced *bool) 
 	}
 	if r.continueWithoutProxy && !done {
 		r.compensation("the proxy stays empty until the switchover, as approved")
-		return ProxyEmpty, nil
+		return contract.ProxyEmpty, nil
 	}
 	if !*announced {
 		who := "blue (" + r.plan.Source.ID + ")"
@@ -244,7 +245,7 @@ func (r *run) compensateOnce(ctx context.Context, cause error, announced *bool) 
 		*announced = true
 	}
 	if done {
-		err = r.registerNewPrimary(ctx, StepAttachProxyPrimary)
+		err = r.registerNewPrimary(ctx, contract.StepAttachProxyPrimary)
 	} else {
 		err = r.registerAll(ctx)
 	}
@@ -256,7 +257,7 @@ func (r *run) compensateOnce(ctx context.Context, cause error, announced *bool) 
 		if errors.As(err, &sick) {
 			// Registering again cannot heal it: stop, saying why.
 			r.compensationStoppable(false, "%v", sick)
-			return "", &compensationEnd{state: ProxyUnhealthy, err: sick}
+			return "", &compensationEnd{state: contract.ProxyUnhealthy, err: sick}
 		}
 		return "", err
 	}
@@ -267,9 +268,9 @@ func (r *run) compensateOnce(ctx context.Context, cause error, announced *bool) 
 
 func restoredState(switchedOver bool) string {
 	if switchedOver {
-		return ProxyOnNewPrimary
+		return contract.ProxyOnNewPrimary
 	}
-	return ProxyOnBlue
+	return contract.ProxyOnBlue
 }
 
 // emptyFrom is when the proxy lost its target, as AWS showed it (the
@@ -287,7 +288,7 @@ func (r *run) emptyFrom() time.Time {
 func (r *run) emptyWords() string {
 	now := r.e.cfg.Clock.Now()
 	if since, ok := r.outages.emptySince(); ok {
-		return "the proxy has been EMPTY for " + FormatDuration(now.Sub(since))
+		return "the proxy has been EMPTY for " + contract.FormatDuration(now.Sub(since))
 	}
 	if since, ok := r.outages.unreadSince(); ok {
 		return fmt.Sprintf("the proxy's state is unknown: AWS could not be read since %s", since.UTC().Format("15:04:05"))
@@ -323,9 +324,9 @@ func (r *run) abandon(cause error) (string, error) {
 		checks = append(checks, c.describeTargets(reg.Proxy))
 	}
 	perr := &ProxyEmptyError{Proxies: names, Since: r.emptyFrom(), Commands: r.restoreCommands(), Cause: cause, Checks: checks}
-	state := ProxyEmpty
+	state := contract.ProxyEmpty
 	if r.lastRegistered() {
-		perr.Unknown, perr.LastRead, state = true, r.lastRead(), ProxyUnknown
+		perr.Unknown, perr.LastRead, state = true, r.lastRead(), contract.ProxyUnknown
 	}
 	r.compensationStoppable(false, "%s", perr.Error())
 	return state, perr
@@ -340,7 +341,7 @@ func (r *run) dropGoneProxies(ctx context.Context) error {
 		return &errWorldUnknown{what: w.Unknown, err: w.Err()}
 	}
 	r.world = &w // switchoverDone asks it when the deployment is gone
-	var kept []ProxyRegistration
+	var kept []contract.ProxyRegistration
 	var gone []string
 	for _, reg := range r.proxies {
 		if p := w.Proxy(reg.Proxy); p != nil && p.Gone {
@@ -360,7 +361,7 @@ func (r *run) dropGoneProxies(ctx context.Context) error {
 		strings.Join(gone, ", "), where, r.plan.Source.ID)
 	r.proxies = kept
 	if len(kept) == 0 {
-		return &compensationEnd{state: ProxyGone}
+		return &compensationEnd{state: contract.ProxyGone}
 	}
 	return nil
 }
@@ -368,19 +369,19 @@ func (r *run) dropGoneProxies(ctx context.Context) error {
 // liveProxyState names where the proxy points, from a fresh read.
 func (r *run) liveProxyState(ctx context.Context, dep *awsclient.Deployment) string {
 	if len(r.proxies) == 0 {
-		return ProxyNotUsed
+		return contract.ProxyNotUsed
 	}
 	v, err := r.viewProxies(ctx)
 	if err != nil {
-		return ProxyUnknown // unread is unknown, never empty
+		return contract.ProxyUnknown // unread is unknown, never empty
 	}
 	if !v.all(len(r.proxies)) {
-		return ProxyEmpty
+		return contract.ProxyEmpty
 	}
 	if r.switchoverDone(dep) {
-		return ProxyOnNewPrimary
+		return contract.ProxyOnNewPrimary
 	}
-	return ProxyOnBlue
+	return contract.ProxyOnBlue
 }
 
 // isProxyEmptyError reports whether err is the operator's stop with a
@@ -391,8 +392,8 @@ func isProxyEmptyError(err error) bool {
 }
 
 // describeEmpty fills the summary's account of an empty proxy.
-func (r *run) describeEmpty(f *Finished) {
-	if f.ProxyState != ProxyEmpty || len(r.proxies) == 0 {
+func (r *run) describeEmpty(f *contract.Finished) {
+	if f.ProxyState != contract.ProxyEmpty || len(r.proxies) == 0 {
 		return
 	}
 	since := r.emptyFrom()
@@ -401,12 +402,12 @@ func (r *run) describeEmpty(f *Finished) {
 }
 
 // fail compensates, then finishes with the outcome the error implies.
-func (r *run) fail(ctx context.Context, err error) (Finished, error) {
+func (r *run) fail(ctx context.Context, err error) (contract.Finished, error) {
 	state, cerr := r.compensate(ctx, err)
 	switch {
 	case isProxyEmptyError(cerr):
 		// The operator stopped compensation with a proxy empty: exit 5.
-		return r.finish(OutcomeInterrupted, cerr, state)
+		return r.finish(contract.OutcomeInterrupted, cerr, state)
 	case cerr != nil:
 		// Nothing rdsbg does can restore it (a failing target): say why.
 		return r.finish(outcomeOf(err), fmt.Errorf("%w; %v", err, cerr), state)
@@ -418,7 +419,7 @@ func (r *run) fail(ctx context.Context, err error) (Finished, error) {
 // plan: nothing has changed yet, so ask, re-plan in detach and go on.
 func (r *run) fallbackToDetach(ctx context.Context, fb *errFallbackDetach) error {
 	opts := r.plan.Options
-	opts.ProxyMode = ProxyModeDetach
+	opts.ProxyMode = contract.ProxyModeDetach
 	d2 := r.disc
 	d2.Proxies = r.proxies
 	plan, err := r.e.rows.buildPlan(d2, opts, r.upgrade, r.e.cfg.Clock.Now())
@@ -433,19 +434,19 @@ func (r *run) fallbackToDetach(ctx context.Context, fb *errFallbackDetach) error
 	}
 	info := errorInfo(fb.err)
 	text := fmt.Sprintf("AWS refused to create the blue/green deployment while %s is a target of %s (%s). Native RDS Proxy support does not apply to this database. Nothing has been changed. rdsbg can switch to the detach procedure: deregister the proxy, create the deployment, register blue again at once while green is provisioning, and detach/re-attach around the switchover. %s",
-		r.plan.Source.ID, proxyNames(r.proxies), awsWords(fb.err), detachOutageNote(proxyNames(r.proxies), r.plan.Options.maxProxyOutage()))
-	d, err := r.decide(ctx, Approval{Kind: "fallback-detach", Step: StepCreateDeployment, Title: "Switch to the detach procedure?", Text: text,
-		Severity: SeverityReversible, Error: info, Choices: []Decision{DecisionApprove, DecisionDecline}})
+		r.plan.Source.ID, proxyNames(r.proxies), awsWords(fb.err), detachOutageNote(proxyNames(r.proxies), r.plan.Options.ProxyOutageLimit()))
+	d, err := r.decide(ctx, contract.Approval{Kind: "fallback-detach", Step: contract.StepCreateDeployment, Title: "Switch to the detach procedure?", Text: text,
+		Severity: contract.SeverityReversible, Error: info, Choices: []contract.Decision{contract.DecisionApprove, contract.DecisionDecline}})
 	if err != nil {
 		return err
 	}
-	if d != DecisionApprove {
-		return fmt.Errorf("%w: the detach fallback was declined", ErrDeclined)
+	if d != contract.DecisionApprove {
+		return fmt.Errorf("%w: the detach fallback was declined", contract.ErrDeclined)
 	}
-	r.e.emit(Event{Type: EventNotice, Step: StepCreateDeployment, Message: "switching to the detach regime after AWS refused the creation with a registered proxy"})
+	r.e.emit(contract.Event{Type: contract.EventNotice, Step: contract.StepCreateDeployment, Message: "switching to the detach regime after AWS refused the creation with a registered proxy"})
 	r.plan = plan
 	p := plan
-	r.e.emit(Event{Type: EventPlanReady, Plan: &p, Message: "re-planned for the detach regime"})
+	r.e.emit(contract.Event{Type: contract.EventPlanReady, Plan: &p, Message: "re-planned for the detach regime"})
 	r.saveRunbook()
 	return r.journal.Append(Record{Kind: RecordPlan, Plan: &p, Message: "fallback to detach"})
 }
@@ -481,11 +482,11 @@ func (r *run) rollback(ctx context.Context) error {
 	if err := r.registerDuringDeletion(cctx, dep); err != nil {
 		return err
 	}
-	if err := r.waitHealthy(cctx, StepAttachProxyBlue, "the original proxy targets to be AVAILABLE"); err != nil {
+	if err := r.waitHealthy(cctx, contract.StepAttachProxyBlue, "the original proxy targets to be AVAILABLE"); err != nil {
 		return err
 	}
 	if dep != nil {
-		if err := r.waitDeploymentGone(cctx, StepCreateDeployment, dep.ID); err != nil {
+		if err := r.waitDeploymentGone(cctx, contract.StepCreateDeployment, dep.ID); err != nil {
 			return err
 		}
 	}
@@ -508,13 +509,13 @@ func (r *run) compensationStoppable(stoppable bool, format string, args ...any) 
 }
 
 func (r *run) compensationEvent(stoppable *bool, msg string) {
-	r.e.emit(Event{Type: EventCompensation, Message: msg, Stoppable: stoppable})
+	r.e.emit(contract.Event{Type: contract.EventCompensation, Message: msg, Stoppable: stoppable})
 	_ = r.journal.Append(Record{Kind: RecordCompensation, Message: msg, DeploymentID: r.dep.id})
 }
 
 // rollbackOutage undoes the run after errOutageRollback and ends it with
 // the proxy on blue, naming what is left.
-func (r *run) rollbackOutage(ctx context.Context, orb *errOutageRollback) (Finished, error) {
+func (r *run) rollbackOutage(ctx context.Context, orb *errOutageRollback) (contract.Finished, error) {
 	var green []string
 	if dep, err := r.findDeployment(ctx); err == nil && dep != nil {
 		for _, m := range dep.Members {
@@ -527,8 +528,8 @@ func (r *run) rollbackOutage(ctx context.Context, orb *errOutageRollback) (Finis
 	if err := r.rollback(ctx); err != nil {
 		return r.fail(ctx, fmt.Errorf("%v; the rollback did not finish: %w", orb, err))
 	}
-	r.e.emit(Event{Type: EventCompensation, Message: r.leftAfterRollback(ctx, green)})
-	return r.finish(OutcomeRolledBack, orb, ProxyOnBlue)
+	r.e.emit(contract.Event{Type: contract.EventCompensation, Message: r.leftAfterRollback(ctx, green)})
+	return r.finish(contract.OutcomeRolledBack, orb, contract.ProxyOnBlue)
 }
 
 // leftAfterRollback names what the rollback leaves: green resources AWS is
@@ -536,7 +537,7 @@ func (r *run) rollbackOutage(ctx context.Context, orb *errOutageRollback) (Finis
 func (r *run) leftAfterRollback(ctx context.Context, green []string) string {
 	var still []string
 	for _, arn := range green {
-		id, status := lastField(arn), ""
+		id, status := contract.ARNName(arn), ""
 		var err error
 		switch {
 		case strings.Contains(arn, ":db:"):
@@ -577,29 +578,29 @@ func (r *run) registerDuringDeletion(ctx context.Context, dep *awsclient.Deploym
 	}
 	gone, refusals := false, 0
 	started := r.e.cfg.Clock.Now()
-	err := r.e.wait(ctx, waitSpec{step: StepAttachProxyBlue, what: "AWS to accept the original targets while deployment " + dep.ID + " is deleted", speed: pollFast, limit: r.e.cfg.Poll.DeleteLimit,
-		poll: func(ctx context.Context) (bool, Progress, error) {
+	err := r.e.wait(ctx, waitSpec{step: contract.StepAttachProxyBlue, what: "AWS to accept the original targets while deployment " + dep.ID + " is deleted", speed: pollFast, limit: r.e.cfg.Poll.DeleteLimit,
+		poll: func(ctx context.Context) (bool, contract.Progress, error) {
 			err := r.registerAll(ctx)
 			if err == nil {
-				return true, Progress{}, nil
+				return true, contract.Progress{}, nil
 			}
 			if !refusal(err) {
 				if retryable(ctx, err) {
-					return false, Progress{}, err // throttled, 5xx, refused connection: the wait retries it
+					return false, contract.Progress{}, err // throttled, 5xx, refused connection: the wait retries it
 				}
 				// Denied, not found: waiting fixes nothing; the rollback
 				// fails and compensation (which the operator can stop)
 				// takes over.
-				return false, Progress{}, &fatalError{err: err}
+				return false, contract.Progress{}, &fatalError{err: err}
 			}
 			refusals++
 			d, derr := r.api.DescribeDeployment(ctx, dep.ID)
 			if awsclient.Classify(derr) == awsclient.KindNotFound {
 				gone = true
-				return true, Progress{DeploymentID: dep.ID, DeploymentStatus: "deleted"}, nil
+				return true, contract.Progress{DeploymentID: dep.ID, DeploymentStatus: "deleted"}, nil
 			}
 			if derr != nil {
-				return false, Progress{}, derr
+				return false, contract.Progress{}, derr
 			}
 			p := r.depProgress(d)
 			p.Waiting = fmt.Sprintf("AWS refuses to register %s while deployment %s is %s (%s): retrying until it accepts or the deployment is gone",

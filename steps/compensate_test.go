@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/rdsbg/rdsbg/awsclient/sim"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // unavailable is a 503 on every call of op: AWS-side trouble that lasts.
@@ -17,9 +18,9 @@ func unavailable(op string) sim.Fault {
 }
 
 // compensationAttempts counts the "attempt N … failed" compensation events.
-func compensationAttempts(l *eventLog) []Event {
-	var out []Event
-	for _, ev := range l.ofType(EventCompensation) {
+func compensationAttempts(l *eventLog) []contract.Event {
+	var out []contract.Event
+	for _, ev := range l.ofType(contract.EventCompensation) {
 		if strings.HasPrefix(ev.Message, "attempt ") {
 			out = append(out, ev)
 		}
@@ -36,30 +37,30 @@ func TestCompensationNeverGivesUpOnItsOwn(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy, Faults: []sim.Fault{{Switchover: "fail"}}})
 	var once sync.Once
 	var brokeAt, healedAt time.Time
-	env.events.hook = func(ev Event) {
-		if ev.Type == EventStepFailed && ev.Step == StepSwitchover {
+	env.events.hook = func(ev contract.Event) {
+		if ev.Type == contract.EventStepFailed && ev.Step == contract.StepSwitchover {
 			once.Do(func() {
 				brokeAt = env.clock.Now()
 				env.sim.AddFault(unavailable("RegisterDBProxyTargets"))
 			})
 		}
-		if ev.Type == EventCompensation && strings.HasPrefix(ev.Message, "attempt ") && healedAt.IsZero() &&
+		if ev.Type == contract.EventCompensation && strings.HasPrefix(ev.Message, "attempt ") && healedAt.IsZero() &&
 			!brokeAt.IsZero() && env.clock.Now().Sub(brokeAt) > 45*time.Minute {
 			healedAt = env.clock.Now()
 			env.sim.ClearFaults()
 		}
 	}
-	f, err := env.engine(t, Options{Source: "orders-db", ProxyMode: ProxyModeDetach}).Run(context.Background())
+	f, err := env.engine(t, contract.Options{Source: "orders-db", ProxyMode: contract.ProxyModeDetach}).Run(context.Background())
 	if err == nil {
 		t.Fatal("the run succeeded; want the switchover's failure")
 	}
 	if healedAt.IsZero() {
 		t.Fatalf("compensation stopped before AWS came back: %v", err)
 	}
-	if f.ProxyState != ProxyOnBlue || f.ExitCode != ExitStepFailed {
+	if f.ProxyState != contract.ProxyOnBlue || f.ExitCode != contract.ExitStepFailed {
 		t.Errorf("finished %+v, want proxy on blue, exit 1", f)
 	}
-	env.assertProxyHealthy(t, Source{ID: "orders-db", Kind: KindInstance}, "orders-proxy")
+	env.assertProxyHealthy(t, contract.Source{ID: "orders-db", Kind: contract.KindInstance}, "orders-proxy")
 	attempts := compensationAttempts(env.events)
 	if len(attempts) < 10 {
 		t.Fatalf("%d compensation attempts in 45 min, want many", len(attempts))
@@ -70,7 +71,7 @@ func TestCompensationNeverGivesUpOnItsOwn(t *testing.T) {
 	for i := 1; i < len(attempts); i++ {
 		gaps = append(gaps, attempts[i].Time.Sub(attempts[i-1].Time))
 	}
-	for _, ev := range env.events.ofType(EventProgress) {
+	for _, ev := range env.events.ofType(contract.EventProgress) {
 		if p := ev.Progress; p != nil && p.Retry != nil && p.Waiting == "AWS, to restore the proxy's target" {
 			if p.Retry.NextIn > 35*time.Second {
 				t.Errorf("next try in %s: the backoff must stay near 30 s", p.Retry.NextIn)
@@ -93,16 +94,16 @@ func TestGivingUpSaysTheProxyIsEmptyAndHowToRestoreIt(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy, Faults: []sim.Fault{{Switchover: "fail"}}})
 	giveUp := make(chan struct{})
 	var once, closeOnce sync.Once
-	env.events.hook = func(ev Event) {
-		if ev.Type == EventStepFailed && ev.Step == StepSwitchover {
+	env.events.hook = func(ev contract.Event) {
+		if ev.Type == contract.EventStepFailed && ev.Step == contract.StepSwitchover {
 			once.Do(func() { env.sim.AddFault(unavailable("RegisterDBProxyTargets")) })
 		}
-		if ev.Type == EventCompensation && strings.HasPrefix(ev.Message, "attempt 3 ") {
+		if ev.Type == contract.EventCompensation && strings.HasPrefix(ev.Message, "attempt 3 ") {
 			closeOnce.Do(func() { close(giveUp) })
 		}
 	}
 	eng, err := New(Config{API: env.client, Calls: env.calls, Clock: env.clock, StateDir: env.stateDir, Approver: env.approver,
-		Sink: env.events.sink, Options: Options{Source: "orders-db", ProxyMode: ProxyModeDetach}, GiveUp: giveUp})
+		Sink: env.events.sink, Options: contract.Options{Source: "orders-db", ProxyMode: contract.ProxyModeDetach}, GiveUp: giveUp})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +112,7 @@ func TestGivingUpSaysTheProxyIsEmptyAndHowToRestoreIt(t *testing.T) {
 	if !errors.As(err, &pe) {
 		t.Fatalf("err = %v, want *ProxyEmptyError", err)
 	}
-	if f.ExitCode != ExitInterrupted || f.ProxyState != ProxyEmpty || f.Outcome != OutcomeInterrupted {
+	if f.ExitCode != contract.ExitInterrupted || f.ProxyState != contract.ProxyEmpty || f.Outcome != contract.OutcomeInterrupted {
 		t.Errorf("finished %s exit %d proxy %s, want interrupted, 5, none", f.Outcome, f.ExitCode, f.ProxyState)
 	}
 	want := "aws rds register-db-proxy-targets --region us-east-1 --db-proxy-name orders-proxy --target-group-name default --db-instance-identifiers orders-db"
@@ -138,7 +139,7 @@ func TestGivingUpSaysTheProxyIsEmptyAndHowToRestoreIt(t *testing.T) {
 		t.Error("the journal does not say the proxy is EMPTY and how to restore it")
 	}
 	last := recs[len(recs)-1]
-	if last.Kind != RecordFinish || last.Finished.ProxyState != ProxyEmpty || !strings.Contains(last.Message, "EMPTY") {
+	if last.Kind != RecordFinish || last.Finished.ProxyState != contract.ProxyEmpty || !strings.Contains(last.Message, "EMPTY") {
 		t.Errorf("last record %+v", last)
 	}
 }
@@ -154,15 +155,15 @@ func TestThrottlingAfterDeregistrationNeverLeavesTheProxyEmpty(t *testing.T) {
 	for _, seed := range []int64{7, 11} {
 		env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy, Seed: seed,
 			Faults: []sim.Fault{{ThrottleRate: 0.9, After: "DeregisterDBProxyTargets"}}})
-		f, err := env.engine(t, Options{Source: "orders-db", ProxyMode: ProxyModeDetach}).Run(context.Background())
-		if f.ProxyState != ProxyOnNewPrimary && f.ProxyState != ProxyOnBlue {
+		f, err := env.engine(t, contract.Options{Source: "orders-db", ProxyMode: contract.ProxyModeDetach}).Run(context.Background())
+		if f.ProxyState != contract.ProxyOnNewPrimary && f.ProxyState != contract.ProxyOnBlue {
 			t.Errorf("seed %d: proxy %s after %v, want it serving blue or the new primary", seed, f.ProxyState, err)
 		}
-		if f.ExitCode != ExitOK && f.ExitCode != ExitStepFailed {
+		if f.ExitCode != contract.ExitOK && f.ExitCode != contract.ExitStepFailed {
 			t.Errorf("seed %d: exit %d", seed, f.ExitCode)
 		}
 		env.sim.ClearFaults()
-		env.assertProxyHealthy(t, Source{ID: "orders-db", Kind: KindInstance}, "orders-proxy")
+		env.assertProxyHealthy(t, contract.Source{ID: "orders-db", Kind: contract.KindInstance}, "orders-proxy")
 		if env.sim.Stats().ThrottledCalls < 50 {
 			t.Errorf("only %d throttled calls: the fault did not bite", env.sim.Stats().ThrottledCalls)
 		}
@@ -175,25 +176,25 @@ func TestThrottlingAfterDeregistrationNeverLeavesTheProxyEmpty(t *testing.T) {
 // seconds do not fail a wait outside the critical section.
 func TestWaitErrorBudgetIsTime(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSMariaDBNoProxy})
-	eng := env.engine(t, Options{Source: "catalog-db"})
+	eng := env.engine(t, contract.Options{Source: "catalog-db"})
 	polls := 0
-	err := eng.wait(context.Background(), waitSpec{step: StepCreateDeployment, what: "a test", speed: pollFast, limit: time.Hour,
-		poll: func(ctx context.Context) (bool, Progress, error) {
+	err := eng.wait(context.Background(), waitSpec{step: contract.StepCreateDeployment, what: "a test", speed: pollFast, limit: time.Hour,
+		poll: func(ctx context.Context) (bool, contract.Progress, error) {
 			polls++
 			if polls <= 8 {
-				return false, Progress{}, errors.New("connection refused")
+				return false, contract.Progress{}, errors.New("connection refused")
 			}
-			return true, Progress{}, nil
+			return true, contract.Progress{}, nil
 		}})
 	if err != nil {
 		t.Fatalf("wait failed after %d reads: %v", polls, err)
 	}
 	// And past the budget it does fail.
 	polls = 0
-	err = eng.wait(context.Background(), waitSpec{step: StepCreateDeployment, what: "a test", speed: pollSlow, limit: 24 * time.Hour,
-		poll: func(ctx context.Context) (bool, Progress, error) {
+	err = eng.wait(context.Background(), waitSpec{step: contract.StepCreateDeployment, what: "a test", speed: pollSlow, limit: 24 * time.Hour,
+		poll: func(ctx context.Context) (bool, contract.Progress, error) {
 			polls++
-			return false, Progress{}, errors.New("connection refused")
+			return false, contract.Progress{}, errors.New("connection refused")
 		}})
 	if err == nil || !strings.Contains(err.Error(), "reads failed for") {
 		t.Fatalf("err = %v, want the budget's failure", err)
@@ -201,13 +202,13 @@ func TestWaitErrorBudgetIsTime(t *testing.T) {
 	// While a proxy is empty there is no budget.
 	eng.proxyEmpty = func() bool { return polls < 500 }
 	polls = 0
-	err = eng.wait(context.Background(), waitSpec{step: StepSwitchover, what: "a test", speed: pollSlow, limit: time.Minute,
-		poll: func(ctx context.Context) (bool, Progress, error) {
+	err = eng.wait(context.Background(), waitSpec{step: contract.StepSwitchover, what: "a test", speed: pollSlow, limit: time.Minute,
+		poll: func(ctx context.Context) (bool, contract.Progress, error) {
 			polls++
 			if polls < 400 {
-				return false, Progress{}, errors.New("connection refused")
+				return false, contract.Progress{}, errors.New("connection refused")
 			}
-			return true, Progress{}, nil
+			return true, contract.Progress{}, nil
 		}})
 	if err != nil {
 		t.Fatalf("a wait with the proxy empty gave up after %d reads: %v", polls, err)
@@ -220,10 +221,10 @@ func TestThrottlingFiveMinutesFromTheCriticalDeregistration(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy, Seed: 3})
 	var added time.Time
 	var mu sync.Mutex
-	env.events.hook = func(ev Event) {
+	env.events.hook = func(ev contract.Event) {
 		mu.Lock()
 		defer mu.Unlock()
-		if ev.Type == EventStepStarted && ev.Step == StepDetachProxyBlue && added.IsZero() {
+		if ev.Type == contract.EventStepStarted && ev.Step == contract.StepDetachProxyBlue && added.IsZero() {
 			added = env.clock.Now()
 			env.sim.AddFault(sim.Fault{ThrottleRate: 0.9})
 		}
@@ -231,14 +232,14 @@ func TestThrottlingFiveMinutesFromTheCriticalDeregistration(t *testing.T) {
 			env.sim.ClearFaults()
 		}
 	}
-	f, err := env.engine(t, Options{Source: "orders-db", ProxyMode: ProxyModeDetach}).Run(context.Background())
+	f, err := env.engine(t, contract.Options{Source: "orders-db", ProxyMode: contract.ProxyModeDetach}).Run(context.Background())
 	if err != nil {
 		t.Fatalf("run: %v (finished %s, proxy %s)", err, f.Outcome, f.ProxyState)
 	}
-	if f.ProxyState != ProxyOnNewPrimary || f.ExitCode != ExitOK {
+	if f.ProxyState != contract.ProxyOnNewPrimary || f.ExitCode != contract.ExitOK {
 		t.Errorf("finished %s exit %d proxy %s", f.Outcome, f.ExitCode, f.ProxyState)
 	}
-	env.assertProxyHealthy(t, Source{ID: "orders-db", Kind: KindInstance}, "orders-proxy")
+	env.assertProxyHealthy(t, contract.Source{ID: "orders-db", Kind: contract.KindInstance}, "orders-proxy")
 	if env.sim.Stats().ThrottledCalls < 10 {
 		t.Errorf("only %d throttled calls", env.sim.Stats().ThrottledCalls)
 	}

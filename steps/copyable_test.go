@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"github.com/rdsbg/rdsbg/steps/contract"
 	"os/exec"
 	"strings"
 	"testing"
@@ -15,7 +16,7 @@ func TestShellLinesStayOneCommand(t *testing.T) {
 	b := cliBuilder{region: "us-east-1"}
 	src := fixtureRDSPostgres().Source
 	cmds := []string{
-		b.createDeployment(src, Options{DeploymentName: "rdsbg-orders-db-20261121", TargetEngineVersion: "16.4", TargetDBParameterGroupName: "orders pg16"}, true),
+		b.createDeployment(src, contract.Options{DeploymentName: "rdsbg-orders-db-20261121", TargetEngineVersion: "16.4", TargetDBParameterGroupName: "orders pg16"}, true),
 		b.describeTargets("orders-proxy") + "   # repeat until AVAILABLE",
 		"rdsbg resume --source orders-db --region us-east-1 --endpoint-url http://127.0.0.1:18765 --state-dir '/tmp/a dir/state'",
 	}
@@ -25,7 +26,7 @@ func TestShellLinesStayOneCommand(t *testing.T) {
 	}
 	for _, cmd := range cmds {
 		for _, width := range []int{40, 60, 80} {
-			lines := ShellLines(cmd, width)
+			lines := contract.ShellLines(cmd, width)
 			if len(lines) < 2 {
 				t.Errorf("%d columns: %q not broken", width, cmd)
 			}
@@ -39,8 +40,8 @@ func TestShellLinesStayOneCommand(t *testing.T) {
 					t.Errorf("%d columns: line %q is %d wide", width, l, n)
 				}
 			}
-			joined := strings.Join(shellWords(strings.ReplaceAll(strings.Join(lines, "\n"), " \\\n", " ")), " ")
-			if joined != strings.Join(shellWords(cmd), " ") {
+			joined := strings.Join(contract.ShellWords(strings.ReplaceAll(strings.Join(lines, "\n"), " \\\n", " ")), " ")
+			if joined != strings.Join(contract.ShellWords(cmd), " ") {
 				t.Errorf("%d columns: the lines join to %q, not %q", width, joined, cmd)
 			}
 			if out, err := exec.Command(shell, "-n", "-c", strings.Join(lines, "\n")).CombinedOutput(); err != nil {
@@ -53,12 +54,12 @@ func TestShellLinesStayOneCommand(t *testing.T) {
 // Walkthrough D10: a resumed run's commands set $BGD themselves rather
 // than lean on a shell that set it earlier.
 func TestResumedCommandsSetTheirOwnDeploymentVariable(t *testing.T) {
-	plan, err := BuildPlan(fixtureRDSPostgres(), Options{Source: "orders-db", ProxyMode: ProxyModeDetach}, nil, planTime)
+	plan, err := BuildPlan(fixtureRDSPostgres(), contract.Options{Source: "orders-db", ProxyMode: contract.ProxyModeDetach}, nil, planTime)
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := &run{plan: plan, proxies: plan.Proxies}
-	sw, _ := plan.Step(StepSwitchover)
+	sw, _ := plan.Step(contract.StepSwitchover)
 	if got := r.withBGD(sw.CLI); len(got) != len(sw.CLI) {
 		t.Errorf("no deployment yet, yet %q", got)
 	}
@@ -67,7 +68,7 @@ func TestResumedCommandsSetTheirOwnDeploymentVariable(t *testing.T) {
 	if len(got) != len(sw.CLI)+1 || got[0] != "BGD=bgd-40xmq3liy5l5833p" {
 		t.Errorf("commands %q do not set BGD first", got)
 	}
-	create, _ := plan.Step(StepCreateDeployment)
+	create, _ := plan.Step(contract.StepCreateDeployment)
 	if got := r.withBGD(create.CLI); len(got) != len(create.CLI) {
 		t.Errorf("the create line sets BGD itself, yet %q", got)
 	}
@@ -77,19 +78,19 @@ func TestResumedCommandsSetTheirOwnDeploymentVariable(t *testing.T) {
 // read-only guard, so the cleanup is severe (the typed identifier) and
 // says so; on RDS it stays reversible.
 func TestAuroraCleanupThatLiftsTheGuardIsSevere(t *testing.T) {
-	aurora, err := BuildPlan(fixtureAuroraGlobal(), Options{Source: "payments-cluster", Cleanup: CleanupDeployment}, nil, planTime)
+	aurora, err := BuildPlan(fixtureAuroraGlobal(), contract.Options{Source: "payments-cluster", Cleanup: contract.CleanupDeployment}, nil, planTime)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ps, _ := aurora.Step(StepCleanup)
-	if ps.Severity != SeveritySevere || !strings.Contains(ps.Effect, "WRITABLE") {
+	ps, _ := aurora.Step(contract.StepCleanup)
+	if ps.Severity != contract.SeveritySevere || !strings.Contains(ps.Effect, "WRITABLE") {
 		t.Errorf("Aurora cleanup: %s, %q", ps.Severity, ps.Effect)
 	}
-	rds, err := BuildPlan(fixtureRDSPostgres(), Options{Source: "orders-db", Cleanup: CleanupDeployment}, nil, planTime)
+	rds, err := BuildPlan(fixtureRDSPostgres(), contract.Options{Source: "orders-db", Cleanup: contract.CleanupDeployment}, nil, planTime)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ps, _ := rds.Step(StepCleanup); ps.Severity != SeverityReversible {
+	if ps, _ := rds.Step(contract.StepCleanup); ps.Severity != contract.SeverityReversible {
 		t.Errorf("RDS cleanup: %s", ps.Severity)
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/sim"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // crashSignal is the panic a test uses to stop a run dead after a journal
@@ -43,10 +44,10 @@ func runUntilCrash(t *testing.T, eng *Engine, k int) (crashed bool) {
 // killAtStep runs the legacy detach plan and kills it (a panic, as a
 // SIGKILL would) as step at starts; the event log then starts afresh, for
 // the next command's events only.
-func killAtStep(t *testing.T, env *engineEnv, at StepID) {
+func killAtStep(t *testing.T, env *engineEnv, at contract.StepID) {
 	t.Helper()
-	env.events.hook = func(ev Event) {
-		if ev.Type == EventStepStarted && ev.Step == at {
+	env.events.hook = func(ev contract.Event) {
+		if ev.Type == contract.EventStepStarted && ev.Step == at {
 			panic(crashSignal{})
 		}
 	}
@@ -66,9 +67,9 @@ func killAtStep(t *testing.T, env *engineEnv, at StepID) {
 
 // assertLegacyEndState: the legacy detach run finished: the proxy on the
 // new primary, the old primary renamed, one deployment ever created.
-func assertLegacyEndState(t *testing.T, env *engineEnv, f Finished) {
+func assertLegacyEndState(t *testing.T, env *engineEnv, f contract.Finished) {
 	t.Helper()
-	if f.Outcome != OutcomeDone || f.ExitCode != ExitOK || f.ProxyState != ProxyOnNewPrimary {
+	if f.Outcome != contract.OutcomeDone || f.ExitCode != contract.ExitOK || f.ProxyState != contract.ProxyOnNewPrimary {
 		t.Errorf("finished %s exit %d proxy %s, want done 0 new-primary", f.Outcome, f.ExitCode, f.ProxyState)
 	}
 	if n := env.sim.DeploymentsCreated(); n != 1 {
@@ -84,7 +85,7 @@ func assertLegacyEndState(t *testing.T, env *engineEnv, f Finished) {
 	}
 }
 
-var legacyOpts = Options{Source: "orders-db", ProxyMode: ProxyModeDetach, TargetEngineVersion: "16.4", Cleanup: CleanupDeployment}
+var legacyOpts = contract.Options{Source: "orders-db", ProxyMode: contract.ProxyModeDetach, TargetEngineVersion: "16.4", Cleanup: contract.CleanupDeployment}
 
 func TestJournalCutAfterEachRecordThenResume(t *testing.T) {
 	t.Parallel() // heavy: runs beside the other heavy tests (TestMain isolates the AWS settings)
@@ -120,12 +121,12 @@ func TestJournalCutAfterEachRecordThenResume(t *testing.T) {
 				// probe's refused calls): nothing changed, nothing to
 				// resume.
 				env.assertNoMutations(t)
-				if _, err := env.engine(t, Options{Source: "orders-db"}).Resume(context.Background()); err == nil {
+				if _, err := env.engine(t, contract.Options{Source: "orders-db"}).Resume(context.Background()); err == nil {
 					t.Fatal("resumed a run that never started")
 				}
 				return
 			}
-			f, err := env.engine(t, Options{Source: "orders-db"}).Resume(context.Background())
+			f, err := env.engine(t, contract.Options{Source: "orders-db"}).Resume(context.Background())
 			if err != nil {
 				t.Fatalf("Resume after record %d (%s %s): %v", k, recs[k-1].Kind, recs[k-1].Step, err)
 			}
@@ -183,16 +184,16 @@ func TestFailureAtEveryCallOfTheDetachPlan(t *testing.T) {
 					}
 					if len(env.sim.Mutations()) == 0 {
 						// Failed before any change: nothing to restore or resume.
-						if f.ExitCode == ExitOK || f.ExitCode == ExitInterrupted {
+						if f.ExitCode == contract.ExitOK || f.ExitCode == contract.ExitInterrupted {
 							t.Fatalf("exit %d for a failure before any change", f.ExitCode)
 						}
 						env.assertProxyHealthy(t, env.discoverRetry(t, "orders-db").Source, "orders-proxy")
 						return
 					}
-					if f.ExitCode != ExitStepFailed {
+					if f.ExitCode != contract.ExitStepFailed {
 						t.Fatalf("exit %d (%v), want 1", f.ExitCode, err)
 					}
-					if f.ProxyState != ProxyOnBlue && f.ProxyState != ProxyOnNewPrimary {
+					if f.ProxyState != contract.ProxyOnBlue && f.ProxyState != contract.ProxyOnNewPrimary {
 						t.Fatalf("failed run left the proxy %s", f.ProxyState)
 					}
 					env.assertProxyHealthy(t, env.discoverRetry(t, "orders-db").Source, "orders-proxy")
@@ -202,12 +203,12 @@ func TestFailureAtEveryCallOfTheDetachPlan(t *testing.T) {
 					}
 					// The injected fault may still be ahead (a late n-th
 					// call): an operator would resume once more.
-					f2, err := env.engine(t, Options{}).Resume(context.Background())
+					f2, err := env.engine(t, contract.Options{}).Resume(context.Background())
 					if err != nil {
-						if f2.ExitCode != ExitStepFailed {
+						if f2.ExitCode != contract.ExitStepFailed {
 							t.Fatalf("Resume: exit %d %v", f2.ExitCode, err)
 						}
-						f2, err = env.engine(t, Options{}).Resume(context.Background())
+						f2, err = env.engine(t, contract.Options{}).Resume(context.Background())
 					}
 					if err != nil {
 						t.Fatalf("Resume: %v", err)
@@ -249,39 +250,39 @@ func TestInterruptExitsFiveRestoresProxyAndResumes(t *testing.T) {
 	t.Parallel() // heavy: runs beside the other heavy tests (TestMain isolates the AWS settings)
 	// attach-proxy-blue: blue's target still REGISTERING (the proxy empty
 	// since detach-proxy); provision-green: the proxy serving blue.
-	for _, at := range []StepID{StepAttachProxyBlue, StepProvisionGreen, StepSwitchover} {
+	for _, at := range []contract.StepID{contract.StepAttachProxyBlue, contract.StepProvisionGreen, contract.StepSwitchover} {
 		t.Run(string(at), func(t *testing.T) {
 			env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			env.events.hook = func(ev Event) {
-				if ev.Type == EventProgress && ev.Step == at {
+			env.events.hook = func(ev contract.Event) {
+				if ev.Type == contract.EventProgress && ev.Step == at {
 					cancel()
 				}
 			}
 			f, err := env.engine(t, legacyOpts).Run(ctx)
-			if ExitCode(err) != ExitInterrupted || f.ExitCode != ExitInterrupted || f.Outcome != OutcomeInterrupted {
+			if ExitCode(err) != contract.ExitInterrupted || f.ExitCode != contract.ExitInterrupted || f.Outcome != contract.OutcomeInterrupted {
 				t.Fatalf("exit %d outcome %s (%v), want 5 interrupted", f.ExitCode, f.Outcome, err)
 			}
-			want := ProxyOnBlue
-			if at == StepSwitchover {
-				want = ProxyOnNewPrimary // the switchover in flight was waited out, then the new primary registered
+			want := contract.ProxyOnBlue
+			if at == contract.StepSwitchover {
+				want = contract.ProxyOnNewPrimary // the switchover in flight was waited out, then the new primary registered
 			}
 			if f.ProxyState != want {
 				t.Errorf("proxy %s after the interrupt, want %s", f.ProxyState, want)
 			}
-			if at != StepSwitchover {
+			if at != contract.StepSwitchover {
 				// The restoring wait is shown under the step whose
 				// registration it restores, not under a later one.
-				for _, ev := range env.events.ofType(EventProgress) {
-					if ev.Step == StepAttachProxyPrimary {
+				for _, ev := range env.events.ofType(contract.EventProgress) {
+					if ev.Step == contract.StepAttachProxyPrimary {
 						t.Fatalf("re-registering blue reported progress as %s", ev.Step)
 					}
 				}
 			}
 			d := env.discover(t, "orders-db")
 			env.assertProxyHealthy(t, d.Source, "orders-proxy")
-			f2, err := env.engine(t, Options{Source: "orders-db"}).Resume(context.Background())
+			f2, err := env.engine(t, contract.Options{Source: "orders-db"}).Resume(context.Background())
 			if err != nil {
 				t.Fatalf("Resume: %v", err)
 			}
@@ -299,7 +300,7 @@ func TestSecondRunOnTheSameSourceIsRefused(t *testing.T) {
 	defer held.release()
 	f, err := env.engine(t, legacyOpts).Run(context.Background())
 	var lockErr *LockError
-	if !errors.As(err, &lockErr) || ExitCode(err) != ExitUsage || f.ExitCode != ExitUsage {
+	if !errors.As(err, &lockErr) || ExitCode(err) != contract.ExitUsage || f.ExitCode != contract.ExitUsage {
 		t.Fatalf("err %v exit %d, want a lock refusal with exit 2", err, f.ExitCode)
 	}
 	if !strings.Contains(err.Error(), "orders-db") || !strings.Contains(err.Error(), "pid ") {
@@ -321,7 +322,7 @@ func TestUnwritableStateDirIsRefusedBeforeAnyChange(t *testing.T) {
 	env.stateDir = filepath.Join(blocker, "rdsbg")
 	f, err := env.engine(t, legacyOpts).Run(context.Background())
 	var dirErr *StateDirError
-	if !errors.As(err, &dirErr) || f.ExitCode != ExitUsage {
+	if !errors.As(err, &dirErr) || f.ExitCode != contract.ExitUsage {
 		t.Fatalf("err %v exit %d, want a state-dir refusal with exit 2", err, f.ExitCode)
 	}
 	if !strings.Contains(err.Error(), env.stateDir) {
@@ -334,18 +335,18 @@ func TestInterruptInsideTheCriticalSectionAsksAgainOnResume(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	env.events.hook = func(ev Event) {
-		if ev.Type == EventStepStarted && ev.Step == StepDetachProxyBlue {
+	env.events.hook = func(ev contract.Event) {
+		if ev.Type == contract.EventStepStarted && ev.Step == contract.StepDetachProxyBlue {
 			cancel()
 		}
 	}
 	f, err := env.engine(t, legacyOpts).Run(ctx)
-	if ExitCode(err) != ExitInterrupted || f.ProxyState != ProxyOnBlue {
+	if ExitCode(err) != contract.ExitInterrupted || f.ProxyState != contract.ProxyOnBlue {
 		t.Fatalf("exit %d proxy %s: %v", ExitCode(err), f.ProxyState, err)
 	}
 	env.assertProxyHealthy(t, env.discoverRetry(t, "orders-db").Source, "orders-proxy")
 	env.approver.seen = nil
-	f2, err := env.engine(t, Options{Source: "orders-db"}).Resume(context.Background())
+	f2, err := env.engine(t, contract.Options{Source: "orders-db"}).Resume(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

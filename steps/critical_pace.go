@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // When the reads of a wait come (issue 11 item 7). The proxy-less window
@@ -113,14 +114,14 @@ func (r *run) paceHealthWait(spec *waitSpec) {
 			// (the proxy is empty until blue is AVAILABLE) so that the
 			// pacer does not stretch them and blur the timing.
 			poll := spec.poll
-			spec.poll = func(ctx context.Context) (bool, Progress, error) { return poll(awsclient.Urgent(ctx)) }
+			spec.poll = func(ctx context.Context) (bool, contract.Progress, error) { return poll(awsclient.Urgent(ctx)) }
 		}
 	case def.refills() && def.section == inSection && r.pace.registered:
 		// attach-proxy-primary's own wait, right after its registration
 		// (compensation's waits on the same step keep the stable reads:
 		// no verify follows them).
 		r.pace.registered = false
-		if r.planHas(StepVerify) {
+		if r.planHas(contract.StepVerify) {
 			spec.stable = 1
 		}
 		reg := r.pace.registration
@@ -138,7 +139,7 @@ func (r *run) paceHealthWait(spec *waitSpec) {
 	}
 }
 
-func (r *run) planHas(id StepID) bool {
+func (r *run) planHas(id contract.StepID) bool {
 	for _, s := range r.plan.Steps {
 		if s.ID == id {
 			return true

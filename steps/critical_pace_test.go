@@ -7,6 +7,7 @@ import (
 
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/sim"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // readTimes runs one wait whose poll is satisfied from the n-th read on
@@ -14,14 +15,14 @@ import (
 func readTimes(t *testing.T, spec waitSpec, satisfiedFrom int) []time.Duration {
 	t.Helper()
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSMariaDBNoProxy})
-	eng := env.engine(t, Options{Source: "catalog-db"})
+	eng := env.engine(t, contract.Options{Source: "catalog-db"})
 	eng.cfg.Poll.Jitter = 0
 	start := env.clock.Now()
 	var at []time.Duration
-	spec.step, spec.what, spec.limit = StepAttachProxyBlue, "x", time.Hour
-	spec.poll = func(context.Context) (bool, Progress, error) {
+	spec.step, spec.what, spec.limit = contract.StepAttachProxyBlue, "x", time.Hour
+	spec.poll = func(context.Context) (bool, contract.Progress, error) {
 		at = append(at, env.clock.Now().Sub(start))
-		return len(at) >= satisfiedFrom, Progress{}, nil
+		return len(at) >= satisfiedFrom, contract.Progress{}, nil
 	}
 	if err := eng.wait(context.Background(), spec); err != nil {
 		t.Fatal(err)
@@ -113,12 +114,12 @@ func TestCriticalSectionReadsWhereTheTransitionsAre(t *testing.T) {
 	const register = 700 * time.Millisecond
 	o.Timings.TargetRegister = register
 	r := newBenchRun(t, simStart, o)
-	f, err := r.engine(t, Options{Source: windowSource, ProxyMode: ProxyModeDetach, Cleanup: CleanupNone}, approveAll{}, DefaultPollPolicy()).Run(context.Background())
-	if err != nil || f.Outcome != OutcomeDone {
+	f, err := r.engine(t, contract.Options{Source: windowSource, ProxyMode: contract.ProxyModeDetach, Cleanup: contract.CleanupNone}, approveAll{}, DefaultPollPolicy()).Run(context.Background())
+	if err != nil || f.Outcome != contract.OutcomeDone {
 		t.Fatalf("run: outcome %s: %v", f.Outcome, err)
 	}
-	_, attachTo, ok1 := r.stepSpan(StepAttachProxyPrimary)
-	verifyFrom, verifyTo, ok2 := r.stepSpan(StepVerify)
+	_, attachTo, ok1 := r.stepSpan(contract.StepAttachProxyPrimary)
+	verifyFrom, verifyTo, ok2 := r.stepSpan(contract.StepVerify)
 	if !ok1 || !ok2 {
 		t.Fatal("attach-proxy-primary or verify did not run")
 	}
@@ -174,10 +175,10 @@ func TestCriticalSectionReadsWhereTheTransitionsAre(t *testing.T) {
 // compensation's wait on the same step keeps them.
 func TestOnlyTheSectionsOwnHealthWaitDropsTheStableReads(t *testing.T) {
 	pol := DefaultPollPolicy()
-	r := &run{e: &Engine{cfg: Config{Poll: pol}, rows: stepTable()}, plan: Plan{Steps: []PlannedStep{{ID: StepAttachProxyPrimary}, {ID: StepVerify}}}}
+	r := &run{e: &Engine{cfg: Config{Poll: pol}, rows: stepTable()}, plan: contract.Plan{Steps: []contract.PlannedStep{{ID: contract.StepAttachProxyPrimary}, {ID: contract.StepVerify}}}}
 	r.pace.registration = &registrationTiming{lo: 600 * time.Millisecond, hi: 800 * time.Millisecond}
 	spec := func() waitSpec {
-		return waitSpec{step: StepAttachProxyPrimary, speed: pollCritical, stable: pol.StableReads}
+		return waitSpec{step: contract.StepAttachProxyPrimary, speed: pollCritical, stable: pol.StableReads}
 	}
 	compensation := spec()
 	r.paceHealthWait(&compensation)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/steps/dbcheck"
 )
 
@@ -27,14 +28,14 @@ import (
 // replicates logically; RDS for PostgreSQL logically when a major upgrade
 // is asked for at creation (older sources cannot, and preflight says so),
 // else physically; the MySQL family through the binary log.
-func dbScope(d Discovery, o Options, upgrade *awsclient.UpgradeTarget) dbcheck.Scope {
+func dbScope(d Discovery, o contract.Options, upgrade *awsclient.UpgradeTarget) dbcheck.Scope {
 	engine := d.Source.Engine
 	switch {
 	case engine == "aurora-postgresql":
 		return dbcheck.Scope{Engine: engine, Mode: dbcheck.ModeLogical}
 	case strings.Contains(engine, "postgres"):
 		o = resolveUpgradeVia(d, o, upgrade)
-		if upgrade != nil && upgrade.Major && o.UpgradeVia != UpgradeViaModify {
+		if upgrade != nil && upgrade.Major && o.UpgradeVia != contract.UpgradeViaModify {
 			return dbcheck.Scope{Engine: engine, Mode: dbcheck.ModeLogical}
 		}
 		return dbcheck.Scope{Engine: engine, Mode: dbcheck.ModePhysical}
@@ -130,19 +131,19 @@ func isLoopbackHost(h string) bool {
 // host, proxy-secret without a proxy); a CheckResult is a reason the
 // checks cannot run that is not the input's fault (a secret that cannot
 // be read), shown as a row.
-func resolveDBTarget(ctx context.Context, api awsclient.API, d Discovery, o DBOptions, scope dbcheck.Scope) (*dbcheck.Target, *CheckResult, error) {
+func resolveDBTarget(ctx context.Context, api awsclient.API, d Discovery, o contract.DBOptions, scope dbcheck.Scope) (*dbcheck.Target, *contract.CheckResult, error) {
 	blue, proxies := dbEndpoints(d)
 	var ep *dbEndpoint
 	switch {
-	case o.Endpoint == DBEndpointBlue || (o.Endpoint == "" && len(proxies) == 0 && o.Credentials != DBCredentialsProxySecret):
+	case o.Endpoint == contract.DBEndpointBlue || (o.Endpoint == "" && len(proxies) == 0 && o.Credentials != contract.DBCredentialsProxySecret):
 		ep = blue
 	case len(proxies) > 0:
 		ep = &proxies[0]
-	case o.Endpoint == DBEndpointProxy:
-		return nil, nil, usageError("--db-endpoint", "--db-endpoint proxy: no proxy targets %s; use --db-endpoint blue", d.Source.ID)
+	case o.Endpoint == contract.DBEndpointProxy:
+		return nil, nil, contract.UsageError("--db-endpoint", "--db-endpoint proxy: no proxy targets %s; use --db-endpoint blue", d.Source.ID)
 	}
-	if o.Credentials == DBCredentialsProxySecret && len(proxies) == 0 {
-		return nil, nil, usageError("--db-credentials", "--db-credentials proxy-secret: no proxy targets %s, so there is no proxy secret to use; give a DSN in %s or use --db-iam-user", d.Source.ID, EnvDBDSN)
+	if o.Credentials == contract.DBCredentialsProxySecret && len(proxies) == 0 {
+		return nil, nil, contract.UsageError("--db-credentials", "--db-credentials proxy-secret: no proxy targets %s, so there is no proxy secret to use; give a DSN in %s or use --db-iam-user", d.Source.ID, contract.EnvDBDSN)
 	}
 	if ep == nil {
 		row := dbNotRunRow(fmt.Sprintf("AWS reports no endpoint for %s yet, so the database checks cannot connect.", d.Source.ID), o.Require)
@@ -153,12 +154,12 @@ func resolveDBTarget(ctx context.Context, api awsclient.API, d Discovery, o DBOp
 	case o.DSN != "":
 		var err error
 		if t, err = dbcheck.ParseDSN(o.DSN); err != nil {
-			return nil, nil, usageError("--db-dsn", "%s (or --db-dsn): %v", EnvDBDSN, err)
+			return nil, nil, contract.UsageError("--db-dsn", "%s (or --db-dsn): %v", contract.EnvDBDSN, err)
 		}
 		if t.HasHost() {
 			named := matchEndpoint(t, blue, proxies)
 			if named == nil {
-				return nil, nil, usageError("--db-dsn", "%s names %s, which is neither %s's endpoint nor one of its proxies': the checks read only the database being changed. Leave the host out of the DSN, or name %s", EnvDBDSN, t.Address(), d.Source.ID, endpointList(blue, proxies))
+				return nil, nil, contract.UsageError("--db-dsn", "%s names %s, which is neither %s's endpoint nor one of its proxies': the checks read only the database being changed. Leave the host out of the DSN, or name %s", contract.EnvDBDSN, t.Address(), d.Source.ID, endpointList(blue, proxies))
 			}
 			t.Label = named.label
 			break
@@ -174,7 +175,7 @@ func resolveDBTarget(ctx context.Context, api awsclient.API, d Discovery, o DBOp
 			return nil, &row, nil
 		}
 		t.Password = token
-	case o.Credentials == DBCredentialsProxySecret:
+	case o.Credentials == contract.DBCredentialsProxySecret:
 		px := ep.proxy
 		if px == nil {
 			px = proxies[0].proxy
@@ -187,12 +188,12 @@ func resolveDBTarget(ctx context.Context, api awsclient.API, d Discovery, o DBOp
 			}
 		}
 		if secretARN == "" {
-			return nil, nil, usageError("--db-credentials", "--db-credentials proxy-secret: proxy %s names no Secrets Manager secret (it authenticates with IAM only); use --db-iam-user or a DSN in %s", px.Name, EnvDBDSN)
+			return nil, nil, contract.UsageError("--db-credentials", "--db-credentials proxy-secret: proxy %s names no Secrets Manager secret (it authenticates with IAM only); use --db-iam-user or a DSN in %s", px.Name, contract.EnvDBDSN)
 		}
 		secret, err := api.GetSecretString(ctx, secretARN)
 		if err != nil {
 			row := dbNotRunRow(fmt.Sprintf("Could not read proxy %s's secret %s: %s.", px.Name, secretARN, awsclient.Sanitize(err.Error())), o.Require)
-			row.Remediation = "grant secretsmanager:GetSecretValue on " + secretARN + " (and kms:Decrypt on its key), or give a DSN in " + EnvDBDSN
+			row.Remediation = "grant secretsmanager:GetSecretValue on " + secretARN + " (and kms:Decrypt on its key), or give a DSN in " + contract.EnvDBDSN
 			return nil, &row, nil
 		}
 		var creds struct {
@@ -209,7 +210,7 @@ func resolveDBTarget(ctx context.Context, api awsclient.API, d Discovery, o DBOp
 		return nil, nil, nil
 	}
 	if t.Driver != scope.Driver() {
-		return nil, nil, usageError("--db-dsn", "%s is a %s connection string, but %s runs %s", EnvDBDSN, t.Driver, d.Source.ID, d.Source.Engine)
+		return nil, nil, contract.UsageError("--db-dsn", "%s is a %s connection string, but %s runs %s", contract.EnvDBDSN, t.Driver, d.Source.ID, d.Source.Engine)
 	}
 	if o.DSN == "" {
 		// rdsbg picked the endpoint: TLS is required on AWS (IAM tokens,
@@ -256,22 +257,22 @@ func endpointList(blue *dbEndpoint, proxies []dbEndpoint) string {
 
 // dbNotRunRow: the checks could not run; with --require-db-checks that
 // blocks the run.
-func dbNotRunRow(why string, require bool) CheckResult {
-	status := CheckNotRun
+func dbNotRunRow(why string, require bool) contract.CheckResult {
+	status := contract.CheckNotRun
 	if require {
-		status = CheckFail
+		status = contract.CheckFail
 		why += " --require-db-checks makes that a blocker."
 	}
-	return CheckResult{ID: CheckDatabase, Title: "Database checks", Status: status, Explanation: why,
-		Remediation: "export " + EnvDBDSN + "='postgres://user:password@<endpoint>:5432/postgres' (MySQL: mysql://user:password@<endpoint>:3306/), or pass --db-iam-user NAME or --db-credentials proxy-secret"}
+	return contract.CheckResult{ID: contract.CheckDatabase, Title: "Database checks", Status: status, Explanation: why,
+		Remediation: "export " + contract.EnvDBDSN + "='postgres://user:password@<endpoint>:5432/postgres' (MySQL: mysql://user:password@<endpoint>:3306/), or pass --db-iam-user NAME or --db-credentials proxy-secret"}
 }
 
 // fromDBRow makes a preflight row of a database check's row.
-func fromDBRow(r dbcheck.Row, require bool) CheckResult {
-	c := CheckResult{ID: r.ID, Title: r.Title, Status: CheckStatus(r.Status), Explanation: r.Explanation, Remediation: r.Remediation,
+func fromDBRow(r dbcheck.Row, require bool) contract.CheckResult {
+	c := contract.CheckResult{ID: r.ID, Title: r.Title, Status: contract.CheckStatus(r.Status), Explanation: r.Explanation, Remediation: r.Remediation,
 		SQL: r.SQL, Source: r.Source, Found: r.Found, FoundTotal: r.FoundTotal}
-	if require && r.ID == dbcheck.RowConnection && c.Status != CheckPass {
-		c.Status = CheckFail
+	if require && r.ID == dbcheck.RowConnection && c.Status != contract.CheckPass {
+		c.Status = contract.CheckFail
 		c.Explanation += " --require-db-checks makes that a blocker."
 	}
 	return c
@@ -279,9 +280,9 @@ func fromDBRow(r dbcheck.Row, require bool) CheckResult {
 
 // databasePreflight runs the database checks for a preparation: the
 // rows, and the connection the run keeps for the watch and the gates.
-func databasePreflight(ctx context.Context, api awsclient.API, d Discovery, o Options, upgrade *awsclient.UpgradeTarget) ([]CheckResult, *dbRun, error) {
+func databasePreflight(ctx context.Context, api awsclient.API, d Discovery, o contract.Options, upgrade *awsclient.UpgradeTarget) ([]contract.CheckResult, *dbRun, error) {
 	if !o.DB.Enabled() {
-		return []CheckResult{dbNotRunRow("Not run: no database credentials. Without them rdsbg cannot see what AWS's API does not show and what makes blue/green fail: tables without a primary key, replication slots and publications, extensions, long transactions, DDL while green replicates.", false)}, nil, nil
+		return []contract.CheckResult{dbNotRunRow("Not run: no database credentials. Without them rdsbg cannot see what AWS's API does not show and what makes blue/green fail: tables without a primary key, replication slots and publications, extensions, long transactions, DDL while green replicates.", false)}, nil, nil
 	}
 	scope := dbScope(d, o, upgrade)
 	t, row, err := resolveDBTarget(ctx, api, d, o.DB, scope)
@@ -289,11 +290,11 @@ func databasePreflight(ctx context.Context, api awsclient.API, d Discovery, o Op
 		return nil, nil, err
 	}
 	if row != nil {
-		return []CheckResult{*row}, nil, nil
+		return []contract.CheckResult{*row}, nil, nil
 	}
-	db := &dbRun{target: *t, scope: scope, opts: dbcheck.Options{MaxTransactionAge: o.DB.maxAge()}, require: o.DB.Require}
+	db := &dbRun{target: *t, scope: scope, opts: dbcheck.Options{MaxTransactionAge: o.DB.TransactionAgeLimit()}, require: o.DB.Require}
 	rep := dbcheck.Preflight(ctx, *t, scope, db.opts)
-	var rows []CheckResult
+	var rows []contract.CheckResult
 	for _, r := range rep.Rows {
 		rows = append(rows, fromDBRow(r, o.DB.Require))
 	}
@@ -309,7 +310,7 @@ func databasePreflight(ctx context.Context, api awsclient.API, d Discovery, o Op
 		if err == nil {
 			db.watch = w
 		} else {
-			rows = append(rows, CheckResult{ID: "db-schema-watch", Title: "Schema watch", Status: CheckWarn,
+			rows = append(rows, contract.CheckResult{ID: "db-schema-watch", Title: "Schema watch", Status: contract.CheckWarn,
 				Explanation: "The schema watch could not read blue's catalog, so DDL during provisioning will not be seen: " + err.Error() + "."})
 		}
 	}
@@ -329,7 +330,7 @@ const schemaWatchGap = 5 * time.Second
 // it, says so and asks the way on: abort and recreate, or continue while
 // AWS still reports the deployment healthy. DDL is named at the first read
 // after it: within one poll interval.
-func (r *run) watchSchema(ctx context.Context, step StepID, depStatus string) error {
+func (r *run) watchSchema(ctx context.Context, step contract.StepID, depStatus string) error {
 	db := r.database(ctx)
 	if db == nil || db.scope.Mode != dbcheck.ModeLogical {
 		return nil
@@ -357,21 +358,21 @@ func (r *run) watchSchema(ctx context.Context, step StepID, depStatus string) er
 	}
 	c := ch
 	if !ch.Degrades() {
-		r.e.emit(Event{Type: EventDBSchemaChanged, Step: step, DBChange: &c,
+		r.e.emit(contract.Event{Type: contract.EventDBSchemaChanged, Step: step, DBChange: &c,
 			Message: "privileges changed on blue (" + strings.Join(ch.DCL, "; ") + "): GRANT and REVOKE are not replicated to green; repeat them on the new primary after the switchover"})
 		return nil
 	}
 	msg := fmt.Sprintf("DDL on blue while green replicates: %s. Green's replication will degrade (AWS reports \"Replication degraded\"); the only fix is to delete the deployment and create it again (`rdsbg abort --source %s`, then `rdsbg run`). AWS reports the deployment %s now.",
 		strings.Join(ch.Objects(), "; "), r.plan.Source.ID, depStatus)
-	r.e.emit(Event{Type: EventDBSchemaChanged, Step: step, DBChange: &c, Message: msg})
-	d, err := r.decide(ctx, Approval{Kind: "db-schema-change", Step: step, Title: "DDL on blue: green's replication will degrade",
+	r.e.emit(contract.Event{Type: contract.EventDBSchemaChanged, Step: step, DBChange: &c, Message: msg})
+	d, err := r.decide(ctx, contract.Approval{Kind: "db-schema-change", Step: step, Title: "DDL on blue: green's replication will degrade",
 		Text:     msg + " approve: continue while AWS still reports the deployment healthy. decline: stop here; then abort and run again.",
-		Severity: SeverityReversible, Choices: []Decision{DecisionApprove, DecisionDecline}})
+		Severity: contract.SeverityReversible, Choices: []contract.Decision{contract.DecisionApprove, contract.DecisionDecline}})
 	if err != nil {
 		return err
 	}
-	if d != DecisionApprove {
-		return fmt.Errorf("%w: DDL on blue during provisioning (%s); `rdsbg abort --source %s` deletes the deployment, then `rdsbg run` creates it again", ErrDeclined, strings.Join(ch.Objects(), "; "), r.plan.Source.ID)
+	if d != contract.DecisionApprove {
+		return fmt.Errorf("%w: DDL on blue during provisioning (%s); `rdsbg abort --source %s` deletes the deployment, then `rdsbg run` creates it again", contract.ErrDeclined, strings.Join(ch.Objects(), "; "), r.plan.Source.ID)
 	}
 	r.e.notice(step, "continuing after DDL on blue, at the operator's word: AWS reports the deployment %s", depStatus)
 	return nil
@@ -396,13 +397,13 @@ func (r *run) database(ctx context.Context) *dbRun {
 	t, row, err := resolveDBTarget(ctx, r.api, r.disc, o, scope)
 	switch {
 	case err != nil:
-		r.e.notice(StepReadyCheck, "database checks off for this run: %v", err)
+		r.e.notice(contract.StepReadyCheck, "database checks off for this run: %v", err)
 		return nil
 	case row != nil:
-		r.e.notice(StepReadyCheck, "database checks off for this run: %s", row.Explanation)
+		r.e.notice(contract.StepReadyCheck, "database checks off for this run: %s", row.Explanation)
 		return nil
 	}
-	r.db = &dbRun{target: *t, scope: scope, opts: dbcheck.Options{MaxTransactionAge: o.maxAge()}, require: o.Require}
+	r.db = &dbRun{target: *t, scope: scope, opts: dbcheck.Options{MaxTransactionAge: o.TransactionAgeLimit()}, require: o.Require}
 	return r.db
 }
 
@@ -423,7 +424,7 @@ func (e *errDBGatePaused) notAStepFailure() {}
 // switchover refuse or time out. While it holds, p says why and the
 // sessions; after Poll.ReadyGateAsk the operator is asked (headless: the
 // run stops in ready).
-func (r *run) dbGate(ctx context.Context, ps PlannedStep, p *Progress) (bool, error) {
+func (r *run) dbGate(ctx context.Context, ps contract.PlannedStep, p *contract.Progress) (bool, error) {
 	db := r.database(ctx)
 	if db == nil || db.gate.overridden {
 		return true, nil
@@ -469,7 +470,7 @@ func (r *run) dbGate(ctx context.Context, ps PlannedStep, p *Progress) (bool, er
 
 // holdOnDB asks, once the gate has held for Poll.ReadyGateAsk, to keep
 // waiting, to go on anyway (severe) or to stop in ready.
-func (r *run) holdOnDB(ctx context.Context, ps PlannedStep, db *dbRun, holding []string, sessions []dbcheck.Session) error {
+func (r *run) holdOnDB(ctx context.Context, ps contract.PlannedStep, db *dbRun, holding []string, sessions []dbcheck.Session) error {
 	now := r.e.cfg.Clock.Now()
 	if db.gate.since.IsZero() {
 		db.gate.since = now
@@ -489,17 +490,17 @@ func (r *run) holdOnDB(ctx context.Context, ps PlannedStep, db *dbRun, holding [
 	}
 	text += fmt.Sprintf("\nAWS's switchover guardrails refuse, or run into the %s timeout, while these last. wait: keep checking (asked again after %s). approve: go on to the critical section anyway (type %s). decline: stop here with green ready; `rdsbg resume` re-checks and switches over later.",
 		r.plan.Options.SwitchoverTimeout, r.e.cfg.Poll.ReadyGateAsk, r.plan.Source.ID)
-	d, err := r.decide(ctx, Approval{Kind: "db-gate", Step: ps.ID, Title: "The database holds the switchover: wait, go on, or stop?",
-		Text: text, Severity: SeveritySevere, Confirm: r.plan.Source.ID, Choices: []Decision{DecisionWait, DecisionApprove, DecisionDecline}})
+	d, err := r.decide(ctx, contract.Approval{Kind: "db-gate", Step: ps.ID, Title: "The database holds the switchover: wait, go on, or stop?",
+		Text: text, Severity: contract.SeveritySevere, Confirm: r.plan.Source.ID, Choices: []contract.Decision{contract.DecisionWait, contract.DecisionApprove, contract.DecisionDecline}})
 	if err != nil {
 		return err
 	}
 	switch d {
-	case DecisionApprove:
+	case contract.DecisionApprove:
 		db.gate.overridden = true
 		r.e.notice(ps.ID, "going on past the database gate at the operator's severe confirmation: %s", strings.Join(holding, "; "))
 		return nil
-	case DecisionWait:
+	case contract.DecisionWait:
 		db.gate.since = now
 		return nil
 	}
@@ -511,7 +512,7 @@ func (r *run) holdOnDB(ctx context.Context, ps PlannedStep, db *dbRun, holding [
 // dbFinish closes the watch's sessions and puts the ledger into the
 // run's summary once the switchover has happened (nil before, or without
 // database checks).
-func (r *run) dbFinish(f *Finished) {
+func (r *run) dbFinish(f *contract.Finished) {
 	if r.db != nil && r.db.watch != nil {
 		r.db.watch.Close()
 	}
@@ -523,7 +524,7 @@ func (r *run) dbFinish(f *Finished) {
 	if r.db != nil {
 		l.Merge(r.db.ledger)
 	}
-	if l.Driver == "" || !f.switchedOverFinish() {
+	if l.Driver == "" || !f.SwitchedOver() {
 		return
 	}
 	f.DBLedger = &l

@@ -8,15 +8,16 @@ import (
 	"testing"
 
 	"github.com/rdsbg/rdsbg/awsclient/sim"
+	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/steps/dbcheck"
 )
 
 // The database checks' logins appear in the policy when the flags ask for
 // them: the proxy's own secret (scoped to its ARN) and the IAM login.
 func TestPolicyListsTheDatabaseChecksLogins(t *testing.T) {
-	secret := policyFor(t, policyCase{sim.ScenarioRDSPostgresLegacy, "orders-db", Options{ProxyMode: ProxyModeDetach, DB: DBOptions{Credentials: DBCredentialsProxySecret}}, false})
-	iam := policyFor(t, policyCase{sim.ScenarioRDSPostgresLegacy, "orders-db", Options{ProxyMode: ProxyModeDetach, DB: DBOptions{IAMUser: "checker"}}, false})
-	none := policyFor(t, policyCase{sim.ScenarioRDSPostgresLegacy, "orders-db", Options{ProxyMode: ProxyModeDetach}, false})
+	secret := policyFor(t, policyCase{sim.ScenarioRDSPostgresLegacy, "orders-db", contract.Options{ProxyMode: contract.ProxyModeDetach, DB: contract.DBOptions{Credentials: contract.DBCredentialsProxySecret}}, false})
+	iam := policyFor(t, policyCase{sim.ScenarioRDSPostgresLegacy, "orders-db", contract.Options{ProxyMode: contract.ProxyModeDetach, DB: contract.DBOptions{IAMUser: "checker"}}, false})
+	none := policyFor(t, policyCase{sim.ScenarioRDSPostgresLegacy, "orders-db", contract.Options{ProxyMode: contract.ProxyModeDetach}, false})
 	find := func(p PolicyDocument, action string) *PolicyStatement {
 		for i, s := range p.Statement {
 			if slices.Contains(s.Action, action) {
@@ -39,7 +40,7 @@ func TestPolicyListsTheDatabaseChecksLogins(t *testing.T) {
 }
 
 func TestDBOptionsNeverShowTheDSN(t *testing.T) {
-	o := Options{Source: "orders-db", DB: DBOptions{DSN: "postgres://app:hunter2@h/db"}}
+	o := contract.Options{Source: "orders-db", DB: contract.DBOptions{DSN: "postgres://app:hunter2@h/db"}}
 	for _, s := range []string{o.DB.String(), o.DB.GoString()} {
 		if strings.Contains(s, "hunter2") {
 			t.Fatalf("%q", s)
@@ -53,26 +54,26 @@ func TestDBOptionsNeverShowTheDSN(t *testing.T) {
 // Bad database input is refused before any AWS call (exit 2).
 func TestValidateDBOptions(t *testing.T) {
 	for _, c := range []struct {
-		db    DBOptions
+		db    contract.DBOptions
 		input string
 		says  string
 	}{
-		{DBOptions{Endpoint: "replica"}, "--db-endpoint", "use proxy (the default) or blue"},
-		{DBOptions{Credentials: "vault"}, "--db-credentials", "use proxy-secret"},
-		{DBOptions{DSN: "postgres://a:b@h/db", IAMUser: "x"}, "--db-dsn", "one source of credentials"},
-		{DBOptions{Require: true}, "--require-db-checks", "needs credentials"},
-		{DBOptions{DSN: "nonsense-dsn"}, "--db-dsn", "want a postgres://"},
-		{DBOptions{DSN: "postgres://a:b@orders-db.cluster-ro-abc.us-east-1.rds.amazonaws.com/db"}, "--db-dsn", "a reader endpoint"},
-		{DBOptions{DSN: "postgres://a:b@billing-db.abcdefghijkl.us-east-1.rds.amazonaws.com/db"}, "--db-dsn", "the endpoint of billing-db"},
+		{contract.DBOptions{Endpoint: "replica"}, "--db-endpoint", "use proxy (the default) or blue"},
+		{contract.DBOptions{Credentials: "vault"}, "--db-credentials", "use proxy-secret"},
+		{contract.DBOptions{DSN: "postgres://a:b@h/db", IAMUser: "x"}, "--db-dsn", "one source of credentials"},
+		{contract.DBOptions{Require: true}, "--require-db-checks", "needs credentials"},
+		{contract.DBOptions{DSN: "nonsense-dsn"}, "--db-dsn", "want a postgres://"},
+		{contract.DBOptions{DSN: "postgres://a:b@orders-db.cluster-ro-abc.us-east-1.rds.amazonaws.com/db"}, "--db-dsn", "a reader endpoint"},
+		{contract.DBOptions{DSN: "postgres://a:b@billing-db.abcdefghijkl.us-east-1.rds.amazonaws.com/db"}, "--db-dsn", "the endpoint of billing-db"},
 	} {
-		err := ValidateOptions(Options{Source: "orders-db", DB: c.db})
-		in, ok := err.(*InputError)
-		if !ok || in.Input != c.input || !strings.Contains(in.Message, c.says) || ExitCode(err) != ExitUsage || strings.Contains(in.Message, ":b@") {
+		err := contract.ValidateOptions(contract.Options{Source: "orders-db", DB: c.db})
+		in, ok := err.(*contract.InputError)
+		if !ok || in.Input != c.input || !strings.Contains(in.Message, c.says) || ExitCode(err) != contract.ExitUsage || strings.Contains(in.Message, ":b@") {
 			t.Errorf("%+v: %v", c.db, err)
 		}
 	}
 	for _, ok := range []string{"postgres://a:b@orders-db.abcdefghijkl.us-east-1.rds.amazonaws.com/db", "postgres://a:b@orders-proxy.proxy-abc.us-east-1.rds.amazonaws.com/db", "user=a password=b dbname=postgres"} {
-		if err := ValidateOptions(Options{Source: "orders-db", DB: DBOptions{DSN: ok}}); err != nil {
+		if err := contract.ValidateOptions(contract.Options{Source: "orders-db", DB: contract.DBOptions{DSN: ok}}); err != nil {
 			t.Errorf("%s refused: %v", ok, err)
 		}
 	}
@@ -87,13 +88,13 @@ func TestDBLedgerSurvivesInTheJournal(t *testing.T) {
 		t.Fatalf("%+v", s.DBLedger)
 	}
 	r := &run{prior: s}
-	f := Finished{Source: "orders-db", ProxyState: ProxyOnNewPrimary, Renames: map[string]string{"orders-db": "orders-db-old1"}}
+	f := contract.Finished{Source: "orders-db", ProxyState: contract.ProxyOnNewPrimary, Renames: map[string]string{"orders-db": "orders-db-old1"}}
 	r.dbFinish(&f)
 	if lines := f.DBFollowUpLines(); len(lines) != 2 || !strings.Contains(lines[0], "logical slot debezium") {
 		t.Fatalf("%q", lines)
 	}
 	// Before a switchover there is no ledger in the summary.
-	f = Finished{Source: "orders-db", ProxyState: ProxyOnBlue}
+	f = contract.Finished{Source: "orders-db", ProxyState: contract.ProxyOnBlue}
 	r.dbFinish(&f)
 	if f.DBLedger != nil {
 		t.Fatal("a ledger before the switchover")
@@ -104,8 +105,8 @@ func TestDBLedgerSurvivesInTheJournal(t *testing.T) {
 // same policy without --db-credentials it is refused, and the row names
 // the permission (the checks cannot connect: not run, the run goes on).
 func TestProxySecretUnderThePrintedPolicy(t *testing.T) {
-	withSecret := policyCase{sim.ScenarioRDSPostgresLegacy, "orders-db", Options{ProxyMode: ProxyModeDetach, DB: DBOptions{Credentials: DBCredentialsProxySecret}}, false}
-	without := policyCase{sim.ScenarioRDSPostgresLegacy, "orders-db", Options{ProxyMode: ProxyModeDetach}, false}
+	withSecret := policyCase{sim.ScenarioRDSPostgresLegacy, "orders-db", contract.Options{ProxyMode: contract.ProxyModeDetach, DB: contract.DBOptions{Credentials: contract.DBCredentialsProxySecret}}, false}
+	without := policyCase{sim.ScenarioRDSPostgresLegacy, "orders-db", contract.Options{ProxyMode: contract.ProxyModeDetach}, false}
 	for _, c := range []struct {
 		policy PolicyDocument
 		denied bool
@@ -120,13 +121,13 @@ func TestProxySecretUnderThePrintedPolicy(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var row *CheckResult
+		var row *contract.CheckResult
 		for i, ch := range prep.Checks {
-			if ch.ID == CheckDatabase || ch.ID == dbcheck.RowConnection {
+			if ch.ID == contract.CheckDatabase || ch.ID == dbcheck.RowConnection {
 				row = &prep.Checks[i]
 			}
 		}
-		denied := row != nil && row.ID == CheckDatabase && strings.Contains(row.Explanation, "AccessDenied") && strings.Contains(row.Remediation, "secretsmanager:GetSecretValue")
+		denied := row != nil && row.ID == contract.CheckDatabase && strings.Contains(row.Explanation, "AccessDenied") && strings.Contains(row.Remediation, "secretsmanager:GetSecretValue")
 		// Allowed: the secret is read and the checks try to connect (no
 		// database behind the relay: the connection row, naming the proxy).
 		connected := row != nil && row.ID == dbcheck.RowConnection && strings.Contains(row.Explanation, "proxy orders-proxy as dbadmin@127.0.0.1")

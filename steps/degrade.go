@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // Degrade, don't die (issue 15): a read that only informs a check — the
@@ -24,9 +25,9 @@ func (e *Engine) subscribeRetries() func() {
 		step := e.current
 		e.mu.Unlock()
 		if step == "" {
-			step = StepPreflight
+			step = contract.StepPreflight
 		}
-		e.emit(Event{Time: r.Time, Type: EventNotice, Step: step, Message: r.String()})
+		e.emit(contract.Event{Time: r.Time, Type: contract.EventNotice, Step: step, Message: r.String()})
 	})
 }
 

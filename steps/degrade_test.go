@@ -7,6 +7,7 @@ import (
 
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/sim"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // A role without rds:DescribeDBEngineVersions (or an endpoint without it,
@@ -25,19 +26,19 @@ func TestInformationalReadsDegradeToWarnings(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSMariaDBNoProxy, Faults: []sim.Fault{c.fault}})
-			f, err := env.engine(t, Options{Source: "catalog-db", TargetEngineVersion: "10.11.10"}).Run(context.Background())
-			if err != nil || f.Outcome != OutcomeDone {
+			f, err := env.engine(t, contract.Options{Source: "catalog-db", TargetEngineVersion: "10.11.10"}).Run(context.Background())
+			if err != nil || f.Outcome != contract.OutcomeDone {
 				t.Fatalf("run: %v (%s)", err, f.Outcome)
 			}
-			var row *CheckResult
-			for _, ev := range env.events.ofType(EventPreflight) {
+			var row *contract.CheckResult
+			for _, ev := range env.events.ofType(contract.EventPreflight) {
 				for i, ch := range ev.Checks {
 					if ch.ID == CheckUpgradeTarget {
 						row = &ev.Checks[i]
 					}
 				}
 			}
-			if row == nil || row.Status != CheckWarn || !strings.Contains(row.Explanation, c.want) || !strings.Contains(row.Explanation, "AWS validates the target version itself") {
+			if row == nil || row.Status != contract.CheckWarn || !strings.Contains(row.Explanation, c.want) || !strings.Contains(row.Explanation, "AWS validates the target version itself") {
 				t.Fatalf("upgrade-target row: %+v", row)
 			}
 			v, err := env.api.DescribeInstance(context.Background(), "catalog-db")
@@ -46,7 +47,7 @@ func TestInformationalReadsDegradeToWarnings(t *testing.T) {
 			}
 			if c.name == "persistent 500" {
 				var retries []string
-				for _, ev := range env.events.ofType(EventNotice) {
+				for _, ev := range env.events.ofType(contract.EventNotice) {
 					if strings.HasPrefix(ev.Message, "AWS answered 500 InternalFailure; retry ") {
 						retries = append(retries, ev.Message)
 					}

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/steps/world"
 )
 
@@ -24,7 +25,7 @@ func (r *run) switchoverDone(dep *awsclient.Deployment) bool {
 	if switchedOver(dep) {
 		return true
 	}
-	known := len(r.names.oldBlue) > 0 || r.prior.Steps[StepSwitchover] == StepStateDone
+	known := len(r.names.oldBlue) > 0 || r.prior.Steps[contract.StepSwitchover] == StepStateDone
 	if !known && (dep == nil || dep.Status == "DELETING") && r.world != nil {
 		// No deployment object to say it: AWS's resource ids do (the
 		// world view), whoever switched over.
@@ -150,7 +151,7 @@ func (r *run) ownDeployment(dep awsclient.Deployment) bool {
 	if !forSource {
 		return false
 	}
-	return (r.plan.Deployment != "" && strings.EqualFold(dep.ID, r.plan.Deployment)) || dep.Tags[TagRun] == RunID(r.plan)
+	return (r.plan.Deployment != "" && strings.EqualFold(dep.ID, r.plan.Deployment)) || dep.Tags[contract.TagRun] == contract.RunID(r.plan)
 }
 
 // deploymentRef is the run's reference to its blue/green deployment: the
@@ -179,10 +180,10 @@ func (r *run) adopt(id string) {
 
 // depProgress turns a deployment into progress rows; tasks carry the time
 // spent in their current status.
-func (r *run) depProgress(dep awsclient.Deployment) Progress {
+func (r *run) depProgress(dep awsclient.Deployment) contract.Progress {
 	now := r.e.cfg.Clock.Now()
 	r.seeDeployment(dep)
-	p := Progress{DeploymentID: dep.ID, DeploymentStatus: dep.Status, StatusDetails: dep.StatusDetails, Members: dep.Members, ProxylessSince: r.outages.criticalSince()}
+	p := contract.Progress{DeploymentID: dep.ID, DeploymentStatus: dep.Status, StatusDetails: dep.StatusDetails, Members: dep.Members, ProxylessSince: r.outages.criticalSince()}
 	for i, t := range dep.Tasks {
 		p.Tasks = append(p.Tasks, r.taskRow(t.Name, t.Status, now, i == 0, dep.CreateTime))
 	}
@@ -227,19 +228,19 @@ func greenID(dep *awsclient.Deployment) string {
 	if dep == nil || dep.Target == "" {
 		return ""
 	}
-	return lastField(dep.Target)
+	return contract.ARNName(dep.Target)
 }
 
 // waitDeploymentGone polls until the deployment no longer exists.
-func (r *run) waitDeploymentGone(ctx context.Context, step StepID, id string) error {
+func (r *run) waitDeploymentGone(ctx context.Context, step contract.StepID, id string) error {
 	return r.e.wait(ctx, waitSpec{step: step, what: "deployment " + id + " to be deleted", speed: pollSlow, limit: r.e.cfg.Poll.DeleteLimit,
-		poll: func(ctx context.Context) (bool, Progress, error) {
+		poll: func(ctx context.Context) (bool, contract.Progress, error) {
 			dep, err := r.api.DescribeDeployment(ctx, id)
 			if awsclient.Classify(err) == awsclient.KindNotFound {
-				return true, Progress{DeploymentID: id, DeploymentStatus: "deleted"}, nil
+				return true, contract.Progress{DeploymentID: id, DeploymentStatus: "deleted"}, nil
 			}
 			if err != nil {
-				return false, Progress{}, err
+				return false, contract.Progress{}, err
 			}
 			return false, r.depProgress(dep), nil
 		}})

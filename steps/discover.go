@@ -7,19 +7,20 @@ import (
 	"strings"
 
 	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // Discovery is what AWS says about the source right now.
 type Discovery struct {
-	Source   Source              `json:"source"`
+	Source   contract.Source     `json:"source"`
 	Instance *awsclient.Instance `json:"instance,omitempty"` // RDS source (nil for Aurora)
 	Cluster  *awsclient.Cluster  `json:"cluster,omitempty"`  // Aurora source
 	// Members: RDS ⇒ the read replicas; Aurora ⇒ the member instances,
 	// writer first.
 	Members []awsclient.Instance `json:"members,omitempty"`
 	// Proxies: every proxy whose default target group includes the source.
-	Proxies   []ProxyRegistration `json:"proxies,omitempty"`
-	ProxyInfo []awsclient.Proxy   `json:"proxy_info,omitempty"`
+	Proxies   []contract.ProxyRegistration `json:"proxies,omitempty"`
+	ProxyInfo []awsclient.Proxy            `json:"proxy_info,omitempty"`
 	// Deployments whose Source or Target is the source's ARN. After a
 	// switchover the deployment's Target carries the production name (and
 	// Source the -oldN one), so matching both finds a deployment in any
@@ -56,32 +57,32 @@ type sourceRef struct {
 func parseSource(input, region, account string) (sourceRef, error) {
 	s := strings.TrimSpace(input)
 	if s == "" {
-		return sourceRef{}, usageError("--source", "--source is required: pass the DB instance or Aurora cluster identifier or ARN (`rdsbg` lists them)")
+		return sourceRef{}, contract.UsageError("--source", "--source is required: pass the DB instance or Aurora cluster identifier or ARN (`rdsbg` lists them)")
 	}
 	if !strings.HasPrefix(s, "arn:") {
 		if strings.ContainsAny(s, ":/ ") {
-			return sourceRef{}, usageError(input, "%s is neither a DB identifier nor an RDS ARN: pass the identifier (e.g. orders-db) or arn:aws:rds:<region>:<account>:db:<id>", input)
+			return sourceRef{}, contract.UsageError(input, "%s is neither a DB identifier nor an RDS ARN: pass the identifier (e.g. orders-db) or arn:aws:rds:<region>:<account>:db:<id>", input)
 		}
 		return sourceRef{ID: s}, nil
 	}
 	a, ok := awsclient.ParseRDSARN(s)
 	if !ok {
-		return sourceRef{}, usageError(input, "%s is not an RDS DB instance or cluster ARN (expected arn:aws:rds:<region>:<account>:db:<id> or …:cluster:<id>)", input)
+		return sourceRef{}, contract.UsageError(input, "%s is not an RDS DB instance or cluster ARN (expected arn:aws:rds:<region>:<account>:db:<id> or …:cluster:<id>)", input)
 	}
 	ref := sourceRef{ID: a.Name}
 	switch a.Type {
 	case "db":
-		ref.Kind = KindInstance
+		ref.Kind = contract.KindInstance
 	case "cluster":
-		ref.Kind = KindCluster
+		ref.Kind = contract.KindCluster
 	default:
-		return sourceRef{}, usageError(input, "%s names an RDS %s, not a DB instance or cluster: pass the database's identifier or ARN", input, a.Type)
+		return sourceRef{}, contract.UsageError(input, "%s names an RDS %s, not a DB instance or cluster: pass the database's identifier or ARN", input, a.Type)
 	}
 	if region != "" && !strings.EqualFold(a.Region, region) {
-		return sourceRef{}, usageError(input, "%s is in Region %s but rdsbg is talking to %s: pass --region %s", input, a.Region, region, a.Region)
+		return sourceRef{}, contract.UsageError(input, "%s is in Region %s but rdsbg is talking to %s: pass --region %s", input, a.Region, region, a.Region)
 	}
 	if account != "" && a.Account != account {
-		return sourceRef{}, usageError(input, "%s belongs to account %s but the credentials are for account %s: blue/green works within one account; use a profile for %s", input, a.Account, account, a.Account)
+		return sourceRef{}, contract.UsageError(input, "%s belongs to account %s but the credentials are for account %s: blue/green works within one account; use a profile for %s", input, a.Account, account, a.Account)
 	}
 	return ref, nil
 }
@@ -102,7 +103,7 @@ func Discover(ctx context.Context, api awsclient.API, source string) (Discovery,
 		return d, err
 	}
 
-	if ref.Kind != KindCluster {
+	if ref.Kind != contract.KindCluster {
 		inst, err := api.DescribeInstance(ctx, ref.ID)
 		switch {
 		case err == nil:
@@ -114,8 +115,8 @@ func Discover(ctx context.Context, api awsclient.API, source string) (Discovery,
 			}
 		case !isNotFound(err):
 			return d, fmt.Errorf("describe DB instance %s: %w", ref.ID, err)
-		case ref.Kind == KindInstance:
-			return d, usageError(source, "DB instance %s not found in %s: run `rdsbg` to list the sources, or `aws rds describe-db-instances --region %s`", ref.ID, api.Region(), api.Region())
+		case ref.Kind == contract.KindInstance:
+			return d, contract.UsageError(source, "DB instance %s not found in %s: run `rdsbg` to list the sources, or `aws rds describe-db-instances --region %s`", ref.ID, api.Region(), api.Region())
 		}
 	}
 	if d.Source.ID == "" {
@@ -125,10 +126,10 @@ func Discover(ctx context.Context, api awsclient.API, source string) (Discovery,
 			if err := discoverCluster(ctx, api, &d, cl); err != nil {
 				return d, err
 			}
-		case isNotFound(err) && ref.Kind == KindCluster:
-			return d, usageError(source, "DB cluster %s not found in %s: run `rdsbg` to list the sources, or `aws rds describe-db-clusters --region %s`", ref.ID, api.Region(), api.Region())
+		case isNotFound(err) && ref.Kind == contract.KindCluster:
+			return d, contract.UsageError(source, "DB cluster %s not found in %s: run `rdsbg` to list the sources, or `aws rds describe-db-clusters --region %s`", ref.ID, api.Region(), api.Region())
 		case isNotFound(err):
-			return d, usageError(source, "%s is neither a DB instance nor a DB cluster in %s: run `rdsbg` to list the sources, or `aws rds describe-db-instances --region %s` and `aws rds describe-db-clusters --region %s`", source, api.Region(), api.Region(), api.Region())
+			return d, contract.UsageError(source, "%s is neither a DB instance nor a DB cluster in %s: run `rdsbg` to list the sources, or `aws rds describe-db-instances --region %s` and `aws rds describe-db-clusters --region %s`", source, api.Region(), api.Region(), api.Region())
 		default:
 			return d, fmt.Errorf("describe DB cluster %s: %w", ref.ID, err)
 		}
@@ -160,7 +161,7 @@ func Discover(ctx context.Context, api awsclient.API, source string) (Discovery,
 func (d Discovery) rdsbgDeployment() *awsclient.Deployment {
 	for i := range d.Deployments {
 		dep := &d.Deployments[i]
-		if dep.Status != "DELETING" && strings.EqualFold(dep.Tags[TagSource], d.Source.ID) {
+		if dep.Status != "DELETING" && strings.EqualFold(dep.Tags[contract.TagSource], d.Source.ID) {
 			return dep
 		}
 	}
@@ -192,13 +193,13 @@ func (d Discovery) trustDetachedTag(p awsclient.Proxy, tag DetachedTag) (ok bool
 	}
 	if dep := d.rdsbgDeployment(); dep != nil {
 		listed := false
-		for _, name := range strings.Fields(dep.Tags[TagProxies]) {
+		for _, name := range strings.Fields(dep.Tags[contract.TagProxies]) {
 			listed = listed || strings.EqualFold(name, p.Name)
 		}
 		if !listed {
-			return false, fmt.Sprintf("deployment %s, which rdsbg made for %s, lists its proxies as %q", dep.ID, d.Source.ID, dep.Tags[TagProxies])
+			return false, fmt.Sprintf("deployment %s, which rdsbg made for %s, lists its proxies as %q", dep.ID, d.Source.ID, dep.Tags[contract.TagProxies])
 		}
-		if run := dep.Tags[TagRun]; run != "" && tag.Run != "" && run != tag.Run {
+		if run := dep.Tags[contract.TagRun]; run != "" && tag.Run != "" && run != tag.Run {
 			return false, fmt.Sprintf("the tag names run %s, but deployment %s was made by run %s", tag.Run, dep.ID, run)
 		}
 	}
@@ -209,21 +210,21 @@ func (d Discovery) trustDetachedTag(p awsclient.Proxy, tag DetachedTag) (ok bool
 // input error that names the primary to pass instead.
 func refuseNonPrimaryInstance(input string, inst awsclient.Instance) error {
 	if inst.ClusterID != "" {
-		return usageError(input, "%s is a member instance of DB cluster %s: pass --source %s", inst.ID, inst.ClusterID, inst.ClusterID)
+		return contract.UsageError(input, "%s is a member instance of DB cluster %s: pass --source %s", inst.ID, inst.ClusterID, inst.ClusterID)
 	}
 	if inst.ReplicaSourceID != "" {
 		primary := inst.ReplicaSourceID
 		if i := strings.LastIndex(primary, ":"); i >= 0 {
 			primary = primary[i+1:]
 		}
-		return usageError(input, "%s is a read replica of %s: pass --source %s", inst.ID, primary, primary)
+		return contract.UsageError(input, "%s is a read replica of %s: pass --source %s", inst.ID, primary, primary)
 	}
 	return nil
 }
 
 func discoverInstance(ctx context.Context, api awsclient.API, d *Discovery, inst awsclient.Instance) error {
 	d.Instance = &inst
-	d.Source = Source{Kind: KindInstance, ID: inst.ID, ARN: inst.ARN, Engine: inst.Engine, EngineVersion: inst.EngineVersion, ResourceID: inst.ResourceID}
+	d.Source = contract.Source{Kind: contract.KindInstance, ID: inst.ID, ARN: inst.ARN, Engine: inst.Engine, EngineVersion: inst.EngineVersion, ResourceID: inst.ResourceID}
 	for _, id := range inst.ReplicaIDs {
 		r, err := api.DescribeInstance(ctx, id)
 		if isNotFound(err) {
@@ -240,7 +241,7 @@ func discoverInstance(ctx context.Context, api awsclient.API, d *Discovery, inst
 
 func discoverCluster(ctx context.Context, api awsclient.API, d *Discovery, cl awsclient.Cluster) error {
 	d.Cluster = &cl
-	d.Source = Source{Kind: KindCluster, ID: cl.ID, ARN: cl.ARN, Engine: cl.Engine, EngineVersion: cl.EngineVersion, GlobalClusterID: cl.GlobalClusterID, ResourceID: cl.ResourceID}
+	d.Source = contract.Source{Kind: contract.KindCluster, ID: cl.ID, ARN: cl.ARN, Engine: cl.Engine, EngineVersion: cl.EngineVersion, GlobalClusterID: cl.GlobalClusterID, ResourceID: cl.ResourceID}
 	members := append([]awsclient.ClusterMember(nil), cl.Members...)
 	sort.SliceStable(members, func(i, j int) bool { return members[i].Writer && !members[j].Writer })
 	for _, m := range members {
@@ -293,7 +294,7 @@ func discoverProxies(ctx context.Context, api awsclient.API, d *Discovery) error
 			if !ok {
 				// Not of the topology on the tag's word alone: said, not acted on.
 				d.Untrusted = append(d.Untrusted, fmt.Sprintf("proxy %s carries %s naming %s, but %s: rdsbg does not register %s with it on the tag's word (check who tagged it: aws rds list-tags-for-resource --resource-name %s)",
-					p.Name, TagDetached, d.Source.ID, why, d.Source.ID, p.ARN))
+					p.Name, contract.TagDetached, d.Source.ID, why, d.Source.ID, p.ARN))
 				continue
 			}
 		}
@@ -302,9 +303,9 @@ func discoverProxies(ctx context.Context, api awsclient.API, d *Discovery) error
 			// the source lists the proxy: its own record of the run's
 			// proxies (X9).
 			if dep := d.rdsbgDeployment(); dep != nil && len(mine) == 0 && strings.EqualFold(p.EngineFamily, proxyFamily(d.Source.Engine)) {
-				for _, name := range strings.Fields(dep.Tags[TagProxies]) {
+				for _, name := range strings.Fields(dep.Tags[contract.TagProxies]) {
 					if strings.EqualFold(name, p.Name) {
-						tag = DetachedTag{TargetKind: d.Source.Kind, Target: d.Source.ID, Source: d.Source.ID, Run: dep.Tags[TagRun]}
+						tag = DetachedTag{TargetKind: d.Source.Kind, Target: d.Source.ID, Source: d.Source.ID, Run: dep.Tags[contract.TagRun]}
 						tagged = true
 						d.Detached = append(d.Detached, DetachedProxy{Proxy: p.Name, ARN: p.ARN, Tag: tag, FromDeployment: dep.ID})
 					}
@@ -316,7 +317,7 @@ func discoverProxies(ctx context.Context, api awsclient.API, d *Discovery) error
 		if len(mine) == 0 && !(tagged && len(targets) == 0) {
 			continue // a proxy now serving another database is not ours
 		}
-		d.Proxies = append(d.Proxies, ProxyRegistration{Proxy: p.Name, TargetGroup: "default", Target: d.Source.Target(), Targets: mine})
+		d.Proxies = append(d.Proxies, contract.ProxyRegistration{Proxy: p.Name, TargetGroup: "default", Target: d.Source.Target(), Targets: mine})
 		d.ProxyInfo = append(d.ProxyInfo, p)
 	}
 	return nil
@@ -325,11 +326,11 @@ func discoverProxies(ctx context.Context, api awsclient.API, d *Discovery) error
 // targetsOf returns the proxy targets that stand for the source: the
 // instance entry of an RDS source, or the TRACKED_CLUSTER entry and its
 // instance entries for an Aurora cluster.
-func targetsOf(targets []awsclient.ProxyTarget, src Source) []awsclient.ProxyTarget {
+func targetsOf(targets []awsclient.ProxyTarget, src contract.Source) []awsclient.ProxyTarget {
 	var out []awsclient.ProxyTarget
 	for _, t := range targets {
 		switch src.Kind {
-		case KindCluster:
+		case contract.KindCluster:
 			if strings.EqualFold(t.TrackedClusterID, src.ID) || (t.Type == "TRACKED_CLUSTER" && strings.EqualFold(t.RdsResourceID, src.ID)) {
 				out = append(out, t)
 			}
@@ -405,10 +406,10 @@ func ListSources(ctx context.Context, api awsclient.API) ([]SourceSummary, error
 		if in.ClusterID != "" || in.ReplicaSourceID != "" {
 			continue
 		}
-		out = append(out, SourceSummary{Kind: KindInstance, ID: in.ID, Engine: in.Engine, EngineVersion: in.EngineVersion, Status: in.Status, Proxies: fronting[strings.ToLower(in.ID)], Members: len(in.ReplicaIDs)})
+		out = append(out, SourceSummary{Kind: contract.KindInstance, ID: in.ID, Engine: in.Engine, EngineVersion: in.EngineVersion, Status: in.Status, Proxies: fronting[strings.ToLower(in.ID)], Members: len(in.ReplicaIDs)})
 	}
 	for _, cl := range clusters {
-		out = append(out, SourceSummary{Kind: KindCluster, ID: cl.ID, Engine: cl.Engine, EngineVersion: cl.EngineVersion, Status: cl.Status, Proxies: fronting[strings.ToLower(cl.ID)], Members: len(cl.Members)})
+		out = append(out, SourceSummary{Kind: contract.KindCluster, ID: cl.ID, Engine: cl.Engine, EngineVersion: cl.EngineVersion, Status: cl.Status, Proxies: fronting[strings.ToLower(cl.ID)], Members: len(cl.Members)})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out, nil

@@ -8,13 +8,14 @@ import (
 
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/sim"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 func TestDiscoverRDSInstanceWithReplicaAndProxy(t *testing.T) {
 	env := newSimEnv(t, sim.ScenarioRDSPostgresNative)
 	for _, source := range []string{"orders-db", "ORDERS-DB", "arn:aws:rds:us-east-1:123456789012:db:orders-db"} {
 		d := env.discover(t, source)
-		if d.Source.Kind != KindInstance || d.Source.ID != "orders-db" || d.Instance == nil || d.Cluster != nil {
+		if d.Source.Kind != contract.KindInstance || d.Source.ID != "orders-db" || d.Instance == nil || d.Cluster != nil {
 			t.Fatalf("%s: source %+v", source, d.Source)
 		}
 		if d.Source.ARN != "arn:aws:rds:us-east-1:123456789012:db:orders-db" || d.Source.Engine != "postgres" || d.Source.Region != "us-east-1" || d.Source.Account != "123456789012" {
@@ -40,10 +41,10 @@ func TestDiscoverAuroraClusterListsWriterFirst(t *testing.T) {
 	env := newSimEnv(t, sim.ScenarioAuroraPostgres)
 	d := env.discover(t, "ledger-cluster")
 	byARN := env.discover(t, "arn:aws:rds:us-east-1:123456789012:cluster:ledger-cluster")
-	if byARN.Source.ID != "ledger-cluster" || byARN.Source.Kind != KindCluster {
+	if byARN.Source.ID != "ledger-cluster" || byARN.Source.Kind != contract.KindCluster {
 		t.Errorf("by ARN: %+v", byARN.Source)
 	}
-	if d.Source.Kind != KindCluster || d.Cluster == nil || d.Instance != nil {
+	if d.Source.Kind != contract.KindCluster || d.Cluster == nil || d.Instance != nil {
 		t.Fatalf("source %+v", d.Source)
 	}
 	if len(d.Members) != 3 || d.Members[0].ID != d.Cluster.Writer() {
@@ -52,7 +53,7 @@ func TestDiscoverAuroraClusterListsWriterFirst(t *testing.T) {
 	if len(d.Proxies) != 1 || d.Proxies[0].Proxy != "ledger-proxy" || d.Proxies[0].Target.ClusterID != "ledger-cluster" {
 		t.Errorf("proxies %+v", d.Proxies)
 	}
-	if r, _ := ChooseRegime(d, ProxyModeAuto); r != RegimeNative {
+	if r, _ := ChooseRegime(d, contract.ProxyModeAuto); r != contract.RegimeNative {
 		t.Errorf("aurora-postgresql behind a proxy: regime %s", r)
 	}
 	env.assertNoMutations(t)
@@ -61,19 +62,19 @@ func TestDiscoverAuroraClusterListsWriterFirst(t *testing.T) {
 func TestDiscoverRegimePerScenario(t *testing.T) {
 	cases := []struct {
 		scenario, source string
-		want             Regime
+		want             contract.Regime
 	}{
-		{sim.ScenarioRDSPostgresLegacy, "orders-db", RegimeNative},
-		{sim.ScenarioRDSMySQLNative, "shop-db", RegimeNative},
-		{sim.ScenarioAuroraPostgres, "ledger-cluster", RegimeNative},
-		{sim.ScenarioAuroraGlobal, "payments-cluster", RegimeDetach},
-		{sim.ScenarioRDSMariaDBNoProxy, "catalog-db", RegimeNone},
+		{sim.ScenarioRDSPostgresLegacy, "orders-db", contract.RegimeNative},
+		{sim.ScenarioRDSMySQLNative, "shop-db", contract.RegimeNative},
+		{sim.ScenarioAuroraPostgres, "ledger-cluster", contract.RegimeNative},
+		{sim.ScenarioAuroraGlobal, "payments-cluster", contract.RegimeDetach},
+		{sim.ScenarioRDSMariaDBNoProxy, "catalog-db", contract.RegimeNone},
 	}
 	for _, c := range cases {
 		t.Run(c.scenario, func(t *testing.T) {
 			env := newSimEnv(t, c.scenario)
 			d := env.discover(t, c.source)
-			if got, why := ChooseRegime(d, ProxyModeAuto); got != c.want {
+			if got, why := ChooseRegime(d, contract.ProxyModeAuto); got != c.want {
 				t.Errorf("regime %s (%s), want %s", got, why, c.want)
 			}
 			env.assertNoMutations(t)
@@ -96,7 +97,7 @@ func TestDiscoverFindsTheSourcesDeployment(t *testing.T) {
 	if len(other.Deployments) != 0 {
 		t.Errorf("search-db has no deployment: %+v", other.Deployments)
 	}
-	p, err := BuildPlan(d, Options{DeploymentName: "rdsbg-catalog-db-20261121"}, nil, planTime)
+	p, err := BuildPlan(d, contract.Options{DeploymentName: "rdsbg-catalog-db-20261121"}, nil, planTime)
 	if err != nil || p.Deployment != dep.ID {
 		t.Errorf("plan adopts %q (%v), want %s", p.Deployment, err, dep.ID)
 	}
@@ -122,11 +123,11 @@ func TestDiscoverRefusesBadSources(t *testing.T) {
 		t.Run(c.source, func(t *testing.T) {
 			env := newSimEnv(t, c.scenario)
 			_, err := Discover(context.Background(), env.api, c.source)
-			var in *InputError
+			var in *contract.InputError
 			if !errors.As(err, &in) {
 				t.Fatalf("want *InputError, got %v", err)
 			}
-			if in.ExitCode != ExitUsage {
+			if in.ExitCode != contract.ExitUsage {
 				t.Errorf("exit %d", in.ExitCode)
 			}
 			for _, p := range c.phrases {
@@ -153,7 +154,7 @@ func TestListSourcesShowsPrimariesWithTheirProxies(t *testing.T) {
 		t.Errorf("a read replica is not a source: %+v", got)
 	}
 	orders := byID["orders-db"]
-	if orders.Kind != KindInstance || orders.Members != 1 || len(orders.Proxies) != 1 || orders.Proxies[0] != "orders-proxy" || orders.Status != "available" {
+	if orders.Kind != contract.KindInstance || orders.Members != 1 || len(orders.Proxies) != 1 || orders.Proxies[0] != "orders-proxy" || orders.Status != "available" {
 		t.Errorf("orders-db %+v", orders)
 	}
 	if b := byID["billing-db"]; len(b.Proxies) != 1 || b.Proxies[0] != "billing-proxy" {
@@ -172,7 +173,7 @@ func TestListSourcesShowsPrimariesWithTheirProxies(t *testing.T) {
 		if strings.HasPrefix(s.ID, "ledger-instance") {
 			t.Errorf("cluster member listed as a source: %+v", s)
 		}
-		if s.ID == "ledger-cluster" && (s.Kind != KindCluster || s.Members != 3 || len(s.Proxies) != 1) {
+		if s.ID == "ledger-cluster" && (s.Kind != contract.KindCluster || s.Members != 3 || len(s.Proxies) != 1) {
 			t.Errorf("ledger-cluster %+v", s)
 		}
 	}
@@ -190,11 +191,11 @@ func TestDiscoverSourceBehindTwoProxies(t *testing.T) {
 	if len(d.Proxies) != 2 || len(d.ProxyInfo) != 2 {
 		t.Fatalf("proxies %+v", d.Proxies)
 	}
-	p, err := BuildPlan(d, Options{ProxyMode: ProxyModeDetach}, nil, planTime)
+	p, err := BuildPlan(d, contract.Options{ProxyMode: contract.ProxyModeDetach}, nil, planTime)
 	if err != nil {
 		t.Fatal(err)
 	}
-	detach, _ := p.Step(StepDetachProxy)
+	detach, _ := p.Step(contract.StepDetachProxy)
 	if len(detach.CLI) != 2 || !strings.Contains(p.RegimeReason, "proxies ") || !strings.Contains(p.RegimeReason, " and ") {
 		t.Errorf("both proxies must be detached and named: %v / %s", detach.CLI, p.RegimeReason)
 	}

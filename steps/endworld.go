@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/steps/world"
 )
 
@@ -42,7 +43,7 @@ func (v endView) proxyState() string {
 		return ""
 	}
 	s := proxyStateOf(*v.w, v.proxies)
-	if s == ProxyUnknown {
+	if s == contract.ProxyUnknown {
 		return ""
 	}
 	return s
@@ -72,7 +73,7 @@ func (r *run) settleSwitchover(v endView) {
 	}
 	for i := len(r.timeline) - 1; i >= 0; i-- {
 		t := &r.timeline[i]
-		if t.Step != StepSwitchover {
+		if t.Step != contract.StepSwitchover {
 			continue
 		}
 		if t.Outcome != "failed" && t.Outcome != "interrupted" {
@@ -84,8 +85,8 @@ func (r *run) settleSwitchover(v endView) {
 		}
 		msg := fmt.Sprintf("AWS completed the switchover (deployment %s: %s) after this process stopped watching it", orNone(r.dep.id), status)
 		t.Outcome = "done"
-		_ = r.journal.Append(Record{Kind: RecordStep, Step: StepSwitchover, State: StepStateDone, Message: msg, DeploymentID: r.dep.id})
-		r.e.emit(Event{Type: EventStepDone, Step: StepSwitchover, Message: msg})
+		_ = r.journal.Append(Record{Kind: RecordStep, Step: contract.StepSwitchover, State: StepStateDone, Message: msg, DeploymentID: r.dep.id})
+		r.e.emit(contract.Event{Type: contract.EventStepDone, Step: contract.StepSwitchover, Message: msg})
 		return
 	}
 }
@@ -93,9 +94,9 @@ func (r *run) settleSwitchover(v endView) {
 // worldLeftovers lists what the run leaves, as the end world shows it:
 // the deployment object, green's resources before a switchover, old blue
 // after it; a rolled-back run, what AWS is still deleting.
-func (r *run) worldLeftovers(outcome string, w world.World) []Leftover {
+func (r *run) worldLeftovers(outcome string, w world.World) []contract.Leftover {
 	switched, _ := w.SwitchedOver()
-	var out []Leftover
+	var out []contract.Leftover
 	if d := w.Deployment; d != nil {
 		note := "blue/green deployment; blue is still production"
 		switch {
@@ -106,15 +107,15 @@ func (r *run) worldLeftovers(outcome string, w world.World) []Leftover {
 		case d.Phase == world.PhaseSwitching:
 			note = "the switchover is in progress"
 		}
-		out = append(out, Leftover{Kind: "deployment", ID: d.ID, Note: note})
+		out = append(out, contract.Leftover{Kind: "deployment", ID: d.ID, Note: note})
 	}
-	if !switched || outcome == OutcomeRolledBack {
+	if !switched || outcome == contract.OutcomeRolledBack {
 		for _, g := range w.ByRole(world.RoleGreen) {
 			note := "keeps running and costing until the switchover or `rdsbg abort`"
-			if outcome == OutcomeRolledBack || g.Status == "deleting" || (w.Deployment != nil && w.Deployment.Phase == world.PhaseDeleting) {
+			if outcome == contract.OutcomeRolledBack || g.Status == "deleting" || (w.Deployment != nil && w.Deployment.Phase == world.PhaseDeleting) {
 				note = "AWS is still deleting it (" + orNone(g.Status) + "); it goes by itself"
 			}
-			out = append(out, Leftover{Kind: "green", ID: g.ID, Note: note})
+			out = append(out, contract.Leftover{Kind: "green", ID: g.ID, Note: note})
 		}
 		return out
 	}
@@ -123,7 +124,7 @@ func (r *run) worldLeftovers(outcome string, w world.World) []Leftover {
 		if o.Status == "deleting" {
 			note = "AWS is deleting it"
 		}
-		out = append(out, Leftover{Kind: "old-blue", ID: o.ID, Note: note})
+		out = append(out, contract.Leftover{Kind: "old-blue", ID: o.ID, Note: note})
 	}
 	return out
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/clock"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // Config is everything the engine needs; main.go and the wizard build it.
@@ -18,9 +19,9 @@ type Config struct {
 	Calls    *awsclient.CallLog // every call becomes an api-call event and a journal audit record
 	Clock    clock.Clock
 	StateDir string // journal + lock directory
-	Approver Approver
-	Sink     Sink
-	Options  Options
+	Approver contract.Approver
+	Sink     contract.Sink
+	Options  contract.Options
 	Poll     PollPolicy // zero ⇒ DefaultPollPolicy()
 	// Metrics, when set, samples the proxy's connections and green's lag
 	// into progress events and the summary (usually the same *Client as
@@ -71,7 +72,7 @@ type Engine struct {
 
 	mu      sync.Mutex // guards journal and current: call-log callbacks arrive from the client
 	journal *Journal
-	current StepID // the step whose mutations the call log is seeing
+	current contract.StepID // the step whose mutations the call log is seeing
 	watch   *MetricsWatcher
 	probe   *probeState // nil without Config.ProbeDSN; set once in New
 	hooks   *hookState  // nil without Config.Hooks; set once in New
@@ -96,19 +97,19 @@ type Engine struct {
 // Run, Resume and Abort, once the source's identity is known.
 func New(cfg Config) (*Engine, error) {
 	if cfg.API == nil {
-		return nil, &InputError{Input: "api", Message: "no AWS client configured", ExitCode: ExitUsage}
+		return nil, &contract.InputError{Input: "api", Message: "no AWS client configured", ExitCode: contract.ExitUsage}
 	}
 	if cfg.Approver == nil {
-		return nil, &InputError{Input: "approver", Message: "no approver configured: without a terminal use --yes (and --confirm for severe steps)", ExitCode: ExitUsage}
+		return nil, &contract.InputError{Input: "approver", Message: "no approver configured: without a terminal use --yes (and --confirm for severe steps)", ExitCode: contract.ExitUsage}
 	}
 	if cfg.StateDir == "" {
-		return nil, &InputError{Input: "--state-dir", Message: "no state directory: the journal has nowhere to live", ExitCode: ExitUsage}
+		return nil, &contract.InputError{Input: "--state-dir", Message: "no state directory: the journal has nowhere to live", ExitCode: contract.ExitUsage}
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = clock.Real{}
 	}
 	if cfg.Sink == nil {
-		cfg.Sink = func(Event) {}
+		cfg.Sink = func(contract.Event) {}
 	}
 	if cfg.Poll == (PollPolicy{}) {
 		cfg.Poll = DefaultPollPolicy()
@@ -126,7 +127,7 @@ func New(cfg Config) (*Engine, error) {
 }
 
 // emit stamps and sends one event.
-func (e *Engine) emit(ev Event) {
+func (e *Engine) emit(ev contract.Event) {
 	if ev.Time.IsZero() {
 		ev.Time = e.cfg.Clock.Now()
 	}
@@ -141,7 +142,7 @@ func (e *Engine) emit(ev Event) {
 }
 
 // startMetrics begins sampling for plan when metrics are configured.
-func (e *Engine) startMetrics(plan Plan) {
+func (e *Engine) startMetrics(plan contract.Plan) {
 	if e.cfg.Metrics == nil {
 		return
 	}
@@ -160,8 +161,8 @@ func (e *Engine) watcher() *MetricsWatcher {
 }
 
 // notice sends a plain message event.
-func (e *Engine) notice(step StepID, format string, args ...any) {
-	e.emit(Event{Type: EventNotice, Step: step, Message: fmt.Sprintf(format, args...)})
+func (e *Engine) notice(step contract.StepID, format string, args ...any) {
+	e.emit(contract.Event{Type: contract.EventNotice, Step: step, Message: fmt.Sprintf(format, args...)})
 }
 
 // subscribeCalls turns every AWS call into an api-call event and, once a
@@ -173,7 +174,7 @@ func (e *Engine) subscribeCalls() func() {
 	stopRetries := e.subscribeRetries() // degrade.go
 	stopCalls := e.cfg.Calls.Subscribe(func(c awsclient.Call) {
 		call := c
-		e.emit(Event{Time: c.Start, Type: EventAPICall, Call: &call})
+		e.emit(contract.Event{Time: c.Start, Type: contract.EventAPICall, Call: &call})
 		e.mu.Lock()
 		j, step := e.journal, e.current
 		e.mu.Unlock()
@@ -228,14 +229,14 @@ func (e *StateDirError) Unwrap() error { return e.Err }
 // to the process exit code of design.md §4.
 func ExitCode(err error) int {
 	if err == nil {
-		return ExitOK
+		return contract.ExitOK
 	}
-	var inErr *InputError
+	var inErr *contract.InputError
 	if errors.As(err, &inErr) {
 		if inErr.ExitCode != 0 {
 			return inErr.ExitCode
 		}
-		return ExitUsage
+		return contract.ExitUsage
 	}
 	var lockErr *LockError
 	var dirErr *StateDirError
@@ -246,15 +247,15 @@ func ExitCode(err error) int {
 	var nothingErr *NothingToResumeError
 	switch {
 	case errors.As(err, &lockErr), errors.As(err, &dirErr), errors.As(err, &unsafeErr), errors.As(err, &journalErr):
-		return ExitUsage
+		return contract.ExitUsage
 	case errors.As(err, &foreignErr), errors.As(err, &heldErr), errors.As(err, &nothingErr):
-		return ExitUsage
-	case errors.Is(err, ErrBlocked):
-		return ExitPreflight
-	case errors.Is(err, ErrDeclined):
-		return ExitCancelled
+		return contract.ExitUsage
+	case errors.Is(err, contract.ErrBlocked):
+		return contract.ExitPreflight
+	case errors.Is(err, contract.ErrDeclined):
+		return contract.ExitCancelled
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return ExitInterrupted
+		return contract.ExitInterrupted
 	}
-	return ExitStepFailed
+	return contract.ExitStepFailed
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/sim"
 	"github.com/rdsbg/rdsbg/awsclient/simtest"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // scriptedApprover records every approval's text and answers from a
@@ -19,14 +20,14 @@ import (
 type scriptedApprover struct {
 	mu      sync.Mutex
 	t       *testing.T
-	answers map[string]Decision
-	seen    []Approval
-	onAsk   func(a Approval) // e.g. cancel the run's context
+	answers map[string]contract.Decision
+	seen    []contract.Approval
+	onAsk   func(a contract.Approval) // e.g. cancel the run's context
 	// decide, when set and it answers, overrides answers for this approval.
-	decide func(a Approval) (Decision, bool)
+	decide func(a contract.Approval) (contract.Decision, bool)
 }
 
-func (s *scriptedApprover) Approve(ctx context.Context, a Approval) (Decision, error) {
+func (s *scriptedApprover) Approve(ctx context.Context, a contract.Approval) (contract.Decision, error) {
 	s.mu.Lock()
 	s.seen = append(s.seen, a)
 	s.mu.Unlock()
@@ -44,7 +45,7 @@ func (s *scriptedApprover) Approve(ctx context.Context, a Approval) (Decision, e
 	if d, ok := s.answers[a.Kind]; ok {
 		return d, nil
 	}
-	return DecisionApprove, nil
+	return contract.DecisionApprove, nil
 }
 
 func (s *scriptedApprover) kinds() []string {
@@ -60,11 +61,11 @@ func (s *scriptedApprover) kinds() []string {
 // eventLog records every event.
 type eventLog struct {
 	mu     sync.Mutex
-	events []Event
-	hook   func(Event)
+	events []contract.Event
+	hook   func(contract.Event)
 }
 
-func (l *eventLog) sink(ev Event) {
+func (l *eventLog) sink(ev contract.Event) {
 	l.mu.Lock()
 	l.events = append(l.events, ev)
 	hook := l.hook
@@ -74,10 +75,10 @@ func (l *eventLog) sink(ev Event) {
 	}
 }
 
-func (l *eventLog) ofType(t EventType) []Event {
+func (l *eventLog) ofType(t contract.EventType) []contract.Event {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	var out []Event
+	var out []contract.Event
 	for _, ev := range l.events {
 		if ev.Type == t {
 			out = append(out, ev)
@@ -111,17 +112,17 @@ func newEngineEnvIn(t *testing.T, o sim.Options, stateDir string) *engineEnv {
 	calls := awsclient.NewCallLog()
 	return &engineEnv{simEnv: &simEnv{api: simClient(t, s, nil), sim: s.Sim, clock: s.Clock, srv: s.HTTP},
 		calls: calls, client: simClient(t, s, calls), stateDir: stateDir,
-		approver: &scriptedApprover{t: t, answers: map[string]Decision{}}, events: &eventLog{}}
+		approver: &scriptedApprover{t: t, answers: map[string]contract.Decision{}}, events: &eventLog{}}
 }
 
-func (e *engineEnv) engine(t *testing.T, o Options) *Engine {
+func (e *engineEnv) engine(t *testing.T, o contract.Options) *Engine {
 	t.Helper()
 	return e.engineCfg(t, o, nil)
 }
 
 // engineCfg is engine with the Config changed by with (--adopt,
 // --take-over, another process's identity).
-func (e *engineEnv) engineCfg(t *testing.T, o Options, with func(*Config)) *Engine {
+func (e *engineEnv) engineCfg(t *testing.T, o contract.Options, with func(*Config)) *Engine {
 	t.Helper()
 	cfg := Config{API: e.client, Calls: e.calls, Clock: e.clock, StateDir: e.stateDir, Approver: e.approver, Sink: e.events.sink, Options: o}
 	if with != nil {
@@ -145,8 +146,8 @@ func (e *engineEnv) journal(t *testing.T, source string) []Record {
 }
 
 // stepOrder lists the steps in the order the journal says they finished.
-func stepOrder(recs []Record, state string) []StepID {
-	var out []StepID
+func stepOrder(recs []Record, state string) []contract.StepID {
+	var out []contract.StepID
 	for _, r := range recs {
 		if r.Kind == RecordStep && r.State == state {
 			out = append(out, r.Step)
@@ -168,7 +169,7 @@ func (e *engineEnv) proxyTargetsOf(t *testing.T, proxy string) []awsclient.Proxy
 
 // healthyOn asserts that every listed proxy has the source registered and
 // AVAILABLE.
-func (e *engineEnv) assertProxyHealthy(t *testing.T, src Source, proxies ...string) {
+func (e *engineEnv) assertProxyHealthy(t *testing.T, src contract.Source, proxies ...string) {
 	t.Helper()
 	for _, p := range proxies {
 		mine := targetsOf(e.proxyTargetsOf(t, p), src)
@@ -185,28 +186,28 @@ func (e *engineEnv) assertProxyHealthy(t *testing.T, src Source, proxies ...stri
 
 func TestRunScenarios(t *testing.T) {
 	t.Parallel() // heavy: runs beside the other heavy tests (TestMain isolates the AWS settings)
-	detachSteps := []StepID{StepDetachProxy, StepCreateDeployment, StepAttachProxyBlue, StepDetachProxyBlue, StepSwitchover, StepAttachProxyPrimary}
+	detachSteps := []contract.StepID{contract.StepDetachProxy, contract.StepCreateDeployment, contract.StepAttachProxyBlue, contract.StepDetachProxyBlue, contract.StepSwitchover, contract.StepAttachProxyPrimary}
 	cases := []struct {
 		scenario   string
 		source     string
 		kind       string
-		opts       Options
-		regime     Regime
+		opts       contract.Options
+		regime     contract.Regime
 		proxies    []string
-		wantSteps  []StepID // in this order among the done steps
+		wantSteps  []contract.StepID // in this order among the done steps
 		proxyState string
 		old        string // the old primary's name after the switchover
 	}{
-		{sim.ScenarioRDSPostgresLegacy, "orders-db", KindInstance, Options{ProxyMode: ProxyModeDetach, TargetEngineVersion: "16.4"}, RegimeDetach,
-			[]string{"orders-proxy"}, detachSteps, ProxyOnNewPrimary, "orders-db-old1"},
-		{sim.ScenarioRDSMySQLNative, "shop-db", KindInstance, Options{ProxyMode: ProxyModeAuto}, RegimeNative,
-			[]string{"shop-proxy"}, []StepID{StepCreateDeployment, StepSwitchover, StepVerify}, ProxyOnNewPrimary, "shop-db-old1"},
-		{sim.ScenarioAuroraPostgres, "ledger-cluster", KindCluster, Options{ProxyMode: ProxyModeDetach}, RegimeDetach,
-			[]string{"ledger-proxy"}, detachSteps, ProxyOnNewPrimary, "ledger-cluster-old1"},
-		{sim.ScenarioAuroraGlobal, "payments-cluster", KindCluster, Options{ProxyMode: ProxyModeAuto}, RegimeDetach,
-			[]string{"payments-proxy"}, detachSteps, ProxyOnNewPrimary, "payments-cluster-old1"},
-		{sim.ScenarioRDSMariaDBNoProxy, "catalog-db", KindInstance, Options{}, RegimeNone,
-			nil, []StepID{StepCreateDeployment, StepSwitchover, StepVerify, StepCleanup}, ProxyNotUsed, "catalog-db-old1"},
+		{sim.ScenarioRDSPostgresLegacy, "orders-db", contract.KindInstance, contract.Options{ProxyMode: contract.ProxyModeDetach, TargetEngineVersion: "16.4"}, contract.RegimeDetach,
+			[]string{"orders-proxy"}, detachSteps, contract.ProxyOnNewPrimary, "orders-db-old1"},
+		{sim.ScenarioRDSMySQLNative, "shop-db", contract.KindInstance, contract.Options{ProxyMode: contract.ProxyModeAuto}, contract.RegimeNative,
+			[]string{"shop-proxy"}, []contract.StepID{contract.StepCreateDeployment, contract.StepSwitchover, contract.StepVerify}, contract.ProxyOnNewPrimary, "shop-db-old1"},
+		{sim.ScenarioAuroraPostgres, "ledger-cluster", contract.KindCluster, contract.Options{ProxyMode: contract.ProxyModeDetach}, contract.RegimeDetach,
+			[]string{"ledger-proxy"}, detachSteps, contract.ProxyOnNewPrimary, "ledger-cluster-old1"},
+		{sim.ScenarioAuroraGlobal, "payments-cluster", contract.KindCluster, contract.Options{ProxyMode: contract.ProxyModeAuto}, contract.RegimeDetach,
+			[]string{"payments-proxy"}, detachSteps, contract.ProxyOnNewPrimary, "payments-cluster-old1"},
+		{sim.ScenarioRDSMariaDBNoProxy, "catalog-db", contract.KindInstance, contract.Options{}, contract.RegimeNone,
+			nil, []contract.StepID{contract.StepCreateDeployment, contract.StepSwitchover, contract.StepVerify, contract.StepCleanup}, contract.ProxyNotUsed, "catalog-db-old1"},
 	}
 	for _, c := range cases {
 		t.Run(c.scenario, func(t *testing.T) {
@@ -217,10 +218,10 @@ func TestRunScenarios(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Run: %v", err)
 			}
-			if f.Outcome != OutcomeDone || f.ExitCode != ExitOK || f.ProxyState != c.proxyState {
+			if f.Outcome != contract.OutcomeDone || f.ExitCode != contract.ExitOK || f.ProxyState != c.proxyState {
 				t.Errorf("finished %s exit %d proxy %s, want done 0 %s", f.Outcome, f.ExitCode, f.ProxyState, c.proxyState)
 			}
-			plans := env.events.ofType(EventPlanReady)
+			plans := env.events.ofType(contract.EventPlanReady)
 			if len(plans) == 0 || plans[len(plans)-1].Plan.Regime != c.regime {
 				t.Fatalf("regime: want %s, plan events %d", c.regime, len(plans))
 			}
@@ -234,7 +235,7 @@ func TestRunScenarios(t *testing.T) {
 			if f.Renames[c.source] != c.old {
 				t.Errorf("renames %v: want %s → %s", f.Renames, c.source, c.old)
 			}
-			if c.kind == KindInstance {
+			if c.kind == contract.KindInstance {
 				if _, err := env.api.DescribeInstance(context.Background(), c.old); err != nil {
 					t.Errorf("old primary %s: %v", c.old, err)
 				}
@@ -244,16 +245,16 @@ func TestRunScenarios(t *testing.T) {
 			if n := env.sim.DeploymentsCreated(); n != 1 {
 				t.Errorf("deployments created: %d, want 1", n)
 			}
-			if c.regime == RegimeDetach && f.ProxylessWindowMS <= 0 {
+			if c.regime == contract.RegimeDetach && f.ProxylessWindowMS <= 0 {
 				t.Errorf("the proxy-less window was not measured: %d ms", f.ProxylessWindowMS)
 			}
-			if c.regime != RegimeDetach && f.ProxylessWindowMS != 0 {
+			if c.regime != contract.RegimeDetach && f.ProxylessWindowMS != 0 {
 				t.Errorf("regime %s reported a proxy-less window of %d ms", c.regime, f.ProxylessWindowMS)
 			}
 			if f.SwitchoverMS <= 0 {
 				t.Errorf("switchover duration not measured")
 			}
-			if len(env.events.ofType(EventAPICall)) == 0 {
+			if len(env.events.ofType(contract.EventAPICall)) == 0 {
 				t.Errorf("no api-call events")
 			}
 			assertMutationsJournalled(t, recs)
@@ -261,11 +262,11 @@ func TestRunScenarios(t *testing.T) {
 				t.Errorf("runbook %q beside the journal: %v (has the switchover command: %v)", f.RunbookPath, err, strings.Contains(string(runbook), "switchover-blue-green-deployment"))
 			}
 			for _, a := range env.approver.seen {
-				if a.Step == StepAttachProxyBlue {
+				if a.Step == contract.StepAttachProxyBlue {
 					t.Errorf("attach-proxy-blue asked the operator (%q): re-registering blue must not wait on a prompt while the proxy is empty", a.Title)
 				}
 			}
-			if fin := env.events.ofType(EventRunFinished); len(fin) != 1 || fin[0].Finished.Outcome != OutcomeDone {
+			if fin := env.events.ofType(contract.EventRunFinished); len(fin) != 1 || fin[0].Finished.Outcome != contract.OutcomeDone {
 				t.Errorf("run-finished events: %+v", fin)
 			}
 		})
@@ -273,7 +274,7 @@ func TestRunScenarios(t *testing.T) {
 }
 
 // inOrder reports whether want appears in got as a subsequence.
-func inOrder(got, want []StepID) bool {
+func inOrder(got, want []contract.StepID) bool {
 	i := 0
 	for _, g := range got {
 		if i < len(want) && g == want[i] {
@@ -287,7 +288,7 @@ func inOrder(got, want []StepID) bool {
 // journal, after a "started" record of its step.
 func assertMutationsJournalled(t *testing.T, recs []Record) {
 	t.Helper()
-	started := map[StepID]bool{}
+	started := map[contract.StepID]bool{}
 	n := 0
 	for _, r := range recs {
 		if r.Kind == RecordStep && r.State == StepStateStarted {

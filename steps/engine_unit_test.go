@@ -13,6 +13,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/clock"
 	"github.com/rdsbg/rdsbg/awsclient/sim"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 func TestJournalFoldAndTornLine(t *testing.T) {
@@ -26,12 +27,12 @@ func TestJournalFoldAndTornLine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan := Plan{Source: Source{ID: "orders-db"}, Steps: []PlannedStep{{ID: StepDetachProxy}, {ID: StepCreateDeployment}}}
+	plan := contract.Plan{Source: contract.Source{ID: "orders-db"}, Steps: []contract.PlannedStep{{ID: contract.StepDetachProxy}, {ID: contract.StepCreateDeployment}}}
 	for _, r := range []Record{
 		{Kind: RecordRunStarted, Source: "orders-db", Plan: &plan},
-		{Kind: RecordProxies, Proxies: []ProxyRegistration{{Proxy: "orders-proxy"}}},
-		{Kind: RecordStep, Step: StepDetachProxy, State: StepStateStarted},
-		{Kind: RecordStep, Step: StepDetachProxy, State: StepStateDone},
+		{Kind: RecordProxies, Proxies: []contract.ProxyRegistration{{Proxy: "orders-proxy"}}},
+		{Kind: RecordStep, Step: contract.StepDetachProxy, State: StepStateStarted},
+		{Kind: RecordStep, Step: contract.StepDetachProxy, State: StepStateDone},
 		{Kind: RecordDeployment, DeploymentID: "bgd-1"},
 		{Kind: RecordProxyless, State: "open"},
 	} {
@@ -52,7 +53,7 @@ func TestJournalFoldAndTornLine(t *testing.T) {
 		t.Fatalf("%d records, %v", len(recs), err)
 	}
 	st := FoldJournal(recs)
-	if !st.Unfinished() || !st.Done(StepDetachProxy) || st.Done(StepCreateDeployment) || st.DeploymentID != "bgd-1" ||
+	if !st.Unfinished() || !st.Done(contract.StepDetachProxy) || st.Done(contract.StepCreateDeployment) || st.DeploymentID != "bgd-1" ||
 		len(st.Proxies) != 1 || st.ProxylessAt == nil {
 		t.Errorf("fold: %+v", st)
 	}
@@ -63,11 +64,11 @@ func TestJournalFoldAndTornLine(t *testing.T) {
 	if sources, err := FindJournals(dir); err != nil || len(sources) != 1 || sources[0] != "orders-db" {
 		t.Errorf("FindJournals: %v %v", sources, err)
 	}
-	recs = append(recs, Record{Kind: RecordFinish, Finished: &Finished{Outcome: OutcomeDone}})
+	recs = append(recs, Record{Kind: RecordFinish, Finished: &contract.Finished{Outcome: contract.OutcomeDone}})
 	if FoldJournal(recs).Unfinished() {
 		t.Errorf("a done run is unfinished")
 	}
-	recs[len(recs)-1].Finished.Outcome = OutcomeInterrupted
+	recs[len(recs)-1].Finished.Outcome = contract.OutcomeInterrupted
 	if !FoldJournal(recs).Unfinished() {
 		t.Errorf("an interrupted run is not resumable")
 	}
@@ -78,15 +79,15 @@ func TestExitCodes(t *testing.T) {
 		err  error
 		want int
 	}{
-		{nil, ExitOK},
-		{errors.New("boom"), ExitStepFailed},
-		{&InputError{Message: "bad"}, ExitUsage},
-		{&InputError{Message: "blocked", ExitCode: ExitPreflight}, ExitPreflight},
-		{fmt.Errorf("wrapped: %w", &LockError{Source: "x"}), ExitUsage},
-		{&StateDirError{Dir: "/x", Err: errors.New("ro")}, ExitUsage},
-		{ErrBlocked, ExitPreflight},
-		{fmt.Errorf("%w: plan", ErrDeclined), ExitCancelled},
-		{fmt.Errorf("step: %w", context.Canceled), ExitInterrupted},
+		{nil, contract.ExitOK},
+		{errors.New("boom"), contract.ExitStepFailed},
+		{&contract.InputError{Message: "bad"}, contract.ExitUsage},
+		{&contract.InputError{Message: "blocked", ExitCode: contract.ExitPreflight}, contract.ExitPreflight},
+		{fmt.Errorf("wrapped: %w", &LockError{Source: "x"}), contract.ExitUsage},
+		{&StateDirError{Dir: "/x", Err: errors.New("ro")}, contract.ExitUsage},
+		{contract.ErrBlocked, contract.ExitPreflight},
+		{fmt.Errorf("%w: plan", contract.ErrDeclined), contract.ExitCancelled},
+		{fmt.Errorf("step: %w", context.Canceled), contract.ExitInterrupted},
 	}
 	for _, c := range cases {
 		if got := ExitCode(c.err); got != c.want {
@@ -96,14 +97,14 @@ func TestExitCodes(t *testing.T) {
 }
 
 func TestNewRefusesAnIncompleteConfig(t *testing.T) {
-	if _, err := New(Config{}); ExitCode(err) != ExitUsage {
+	if _, err := New(Config{}); ExitCode(err) != contract.ExitUsage {
 		t.Errorf("no API: %v", err)
 	}
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSMariaDBNoProxy})
 	if _, err := New(Config{API: env.client, StateDir: env.stateDir}); err == nil || !strings.Contains(err.Error(), "--yes") {
 		t.Errorf("no approver: %v", err)
 	}
-	if _, err := New(Config{API: env.client, Approver: HeadlessApprover{}}); err == nil || !strings.Contains(err.Error(), "state") {
+	if _, err := New(Config{API: env.client, Approver: contract.HeadlessApprover{}}); err == nil || !strings.Contains(err.Error(), "state") {
 		t.Errorf("no state dir: %v", err)
 	}
 }
@@ -111,13 +112,13 @@ func TestNewRefusesAnIncompleteConfig(t *testing.T) {
 func TestWaitBacksOffUnderThrottlingAndGivesUpClearly(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSMariaDBNoProxy})
 	env.sim.AddFault(sim.Fault{Operation: "DescribeBlueGreenDeployments", ThrottleRate: 1})
-	eng := env.engine(t, Options{Source: "catalog-db"})
+	eng := env.engine(t, contract.Options{Source: "catalog-db"})
 	start := env.clock.Now()
 	limit := 30 * time.Minute
-	err := eng.wait(context.Background(), waitSpec{step: StepCreateDeployment, what: "the deployment to be AVAILABLE", speed: pollSlow, limit: limit,
-		poll: func(ctx context.Context) (bool, Progress, error) {
+	err := eng.wait(context.Background(), waitSpec{step: contract.StepCreateDeployment, what: "the deployment to be AVAILABLE", speed: pollSlow, limit: limit,
+		poll: func(ctx context.Context) (bool, contract.Progress, error) {
 			_, err := env.client.DescribeDeployment(ctx, "bgd-doesnotexist00")
-			return false, Progress{}, err
+			return false, contract.Progress{}, err
 		}})
 	// Throttled reads are failed reads: outside an empty-proxy period the
 	// wait gives up once they have lasted the error budget (time, not a
@@ -131,7 +132,7 @@ func TestWaitBacksOffUnderThrottlingAndGivesUpClearly(t *testing.T) {
 		t.Errorf("gave up after %s, want after the %s error budget", elapsed, budget)
 	}
 	throttled := 0
-	for _, ev := range env.events.ofType(EventNotice) {
+	for _, ev := range env.events.ofType(contract.EventNotice) {
 		if strings.Contains(ev.Message, "throttling") {
 			throttled++
 		}
@@ -157,19 +158,21 @@ func TestWaitBacksOffUnderThrottlingAndGivesUpClearly(t *testing.T) {
 
 func TestWaitNeedsStableReads(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSMariaDBNoProxy})
-	eng := env.engine(t, Options{Source: "catalog-db"})
+	eng := env.engine(t, contract.Options{Source: "catalog-db"})
 	answers := []bool{true, false, true, true, false, true, true, true}
 	polls := 0
-	err := eng.wait(context.Background(), waitSpec{step: StepReadyCheck, what: "stability", speed: pollFast, limit: time.Hour, stable: 3,
-		poll: func(ctx context.Context) (bool, Progress, error) {
+	err := eng.wait(context.Background(), waitSpec{step: contract.StepReadyCheck, what: "stability", speed: pollFast, limit: time.Hour, stable: 3,
+		poll: func(ctx context.Context) (bool, contract.Progress, error) {
 			polls++
-			return answers[polls-1], Progress{}, nil
+			return answers[polls-1], contract.Progress{}, nil
 		}})
 	if err != nil || polls != len(answers) {
 		t.Errorf("polls %d err %v, want %d reads (3 in a row)", polls, err, len(answers))
 	}
-	if got := eng.wait(context.Background(), waitSpec{step: StepReadyCheck, what: "x", speed: pollFast, limit: time.Hour,
-		poll: func(ctx context.Context) (bool, Progress, error) { return false, Progress{}, fatal("broken") }}); got == nil || got.Error() != "broken" {
+	if got := eng.wait(context.Background(), waitSpec{step: contract.StepReadyCheck, what: "x", speed: pollFast, limit: time.Hour,
+		poll: func(ctx context.Context) (bool, contract.Progress, error) {
+			return false, contract.Progress{}, fatal("broken")
+		}}); got == nil || got.Error() != "broken" {
 		t.Errorf("a fatal poll error must stop the wait at once: %v", got)
 	}
 }

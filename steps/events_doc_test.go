@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"github.com/rdsbg/rdsbg/steps/contract"
 	"os"
 	"strings"
 	"testing"
@@ -17,9 +18,9 @@ func TestEventsDocIsTrue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, typ := range []EventType{EventRunStarted, EventPreflight, EventPlanReady, EventApproval, EventApproved,
-		EventStepStarted, EventStepSkipped, EventProgress, EventAPICall, EventStepDone, EventStepFailed,
-		EventNotice, EventCompensation, EventRunFinished, EventProxyTraffic} {
+	for _, typ := range []contract.EventType{contract.EventRunStarted, contract.EventPreflight, contract.EventPlanReady, contract.EventApproval, contract.EventApproved,
+		contract.EventStepStarted, contract.EventStepSkipped, contract.EventProgress, contract.EventAPICall, contract.EventStepDone, contract.EventStepFailed,
+		contract.EventNotice, contract.EventCompensation, contract.EventRunFinished, contract.EventProxyTraffic} {
 		if !bytes.Contains(doc, []byte(string(typ))) || !headed(doc, string(typ)) {
 			t.Errorf("docs/events.md has no section for %s", typ)
 		}
@@ -35,7 +36,7 @@ func TestEventsDocIsTrue(t *testing.T) {
 		examples++
 		dec := json.NewDecoder(strings.NewReader(line))
 		dec.DisallowUnknownFields()
-		var ev Event
+		var ev contract.Event
 		if err := dec.Decode(&ev); err != nil {
 			t.Errorf("example does not decode as an Event (%v):\n%s", err, line)
 			continue

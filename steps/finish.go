@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/rdsbg/rdsbg/steps/contract"
 	"strings"
 )
 
@@ -14,26 +15,26 @@ import (
 func outcomeOf(err error) string {
 	switch {
 	case err == nil:
-		return OutcomeDone
-	case errors.Is(err, ErrDeclined):
-		return OutcomeCancelled
+		return contract.OutcomeDone
+	case errors.Is(err, contract.ErrDeclined):
+		return contract.OutcomeCancelled
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return OutcomeInterrupted
-	case errors.Is(err, ErrBlocked):
-		return OutcomeBlocked
+		return contract.OutcomeInterrupted
+	case errors.Is(err, contract.ErrBlocked):
+		return contract.OutcomeBlocked
 	}
-	return OutcomeFailed
+	return contract.OutcomeFailed
 }
 
 // finish journals and emits the summary. Every path out of a run that got
 // as far as a journal ends here.
-func (r *run) finish(outcome string, err error, proxyState string) (Finished, error) {
+func (r *run) finish(outcome string, err error, proxyState string) (contract.Finished, error) {
 	if r.changes != nil {
 		outcome, err = stoppedBeforeChange(r.changes, outcome, err)
 	}
 	archive := ""
 	switch outcome {
-	case OutcomeDone, OutcomeRolledBack, OutcomeBlocked, OutcomeCancelled:
+	case contract.OutcomeDone, contract.OutcomeRolledBack, contract.OutcomeBlocked, contract.OutcomeCancelled:
 		// The run ended for good: close archives its journal (runner.go),
 		// and the summary names the archive.
 		st := JournalState{Plan: &r.plan, RunStarted: r.e.cfg.Clock.Now()}
@@ -60,7 +61,7 @@ func (r *run) finish(outcome string, err error, proxyState string) (Finished, er
 	r.settleSwitchover(end) // a switchover AWS completed is done, whatever this process saw
 	r.untagIfServing(proxyState)
 	r.releaseLease() // lease.go: before the last record, so the journal ends with the finish
-	f := Finished{
+	f := contract.Finished{
 		Outcome:      outcome,
 		ExitCode:     ExitCode(err),
 		ProxyState:   proxyState,
@@ -81,11 +82,11 @@ func (r *run) finish(outcome string, err error, proxyState string) (Finished, er
 	r.describeEmpty(&f)
 	f.OldBlue = r.oldBlueState(f.Timeline)
 	f.ProxyOutages = r.outageSummary()
-	f.ProxyOutageTotalMS = OutageTotalMS(f.ProxyOutages)
-	f.ProxylessWindowMS = CriticalMS(f.ProxyOutages) // the critical section's share, across resumes
-	r.dbFinish(&f)                                   // dbchecks.go
-	r.e.observers.Finishing(&f)                      // metrics per step, the probe's report; hooks done
-	msg := finishMessage(outcome, proxyState, err, r.disc.Source.ID+r.e.cfg.NextFlags, end.switched(r) || proxyState == ProxyOnNewPrimary)
+	f.ProxyOutageTotalMS = contract.OutageTotalMS(f.ProxyOutages)
+	f.ProxylessWindowMS = contract.CriticalMS(f.ProxyOutages) // the critical section's share, across resumes
+	r.dbFinish(&f)                                            // dbchecks.go
+	r.e.observers.Finishing(&f)                               // metrics per step, the probe's report; hooks done
+	msg := finishMessage(outcome, proxyState, err, r.disc.Source.ID+r.e.cfg.NextFlags, end.switched(r) || proxyState == contract.ProxyOnNewPrimary)
 	if isProxyEmptyError(err) {
 		msg = err.Error()
 	}
@@ -93,13 +94,13 @@ func (r *run) finish(outcome string, err error, proxyState string) (Finished, er
 	if err := r.journal.Append(Record{Kind: RecordFinish, Finished: &fc, Message: msg, DeploymentID: r.dep.id}); err == nil {
 		r.archivePath = archive // only a journal that says how the run ended is archived
 	}
-	r.e.emit(Event{Type: EventRunFinished, Message: msg, Error: r.errorInfo(err), Finished: &fc})
+	r.e.emit(contract.Event{Type: contract.EventRunFinished, Message: msg, Error: r.errorInfo(err), Finished: &fc})
 	return f, err
 }
 
 // finishEarly reports a run that failed before it had a journal.
-func (e *Engine) finishEarly(outcome string, err error, proxyState string) (Finished, error) {
-	f := Finished{Outcome: outcome, ExitCode: ExitCode(err), ProxyState: proxyState, LeftoversUnknown: true, Source: e.cfg.Options.Source}
+func (e *Engine) finishEarly(outcome string, err error, proxyState string) (contract.Finished, error) {
+	f := contract.Finished{Outcome: outcome, ExitCode: ExitCode(err), ProxyState: proxyState, LeftoversUnknown: true, Source: e.cfg.Options.Source}
 	if f.ProxyState == "" {
 		// Read from AWS (proxy_tags.go): a refusal must not call "blue" a
 		// proxy that an earlier run emptied.
@@ -110,7 +111,7 @@ func (e *Engine) finishEarly(outcome string, err error, proxyState string) (Fini
 		}
 	}
 	fc := f
-	e.emit(Event{Type: EventRunFinished, Message: err.Error(), Error: errorInfo(err), Finished: &fc})
+	e.emit(contract.Event{Type: contract.EventRunFinished, Message: err.Error(), Error: errorInfo(err), Finished: &fc})
 	return f, err
 }
 
@@ -120,35 +121,35 @@ func (e *Engine) finishEarly(outcome string, err error, proxyState string) (Fini
 // no longer a way out.
 func finishMessage(outcome, proxyState string, err error, source string, switchedOver bool) string {
 	where := map[string]string{
-		ProxyOnBlue:       "the proxy targets the original (blue) database",
-		ProxyOnNewPrimary: "the proxy targets the new primary",
-		ProxyEmpty:        "the proxy has NO target: applications using it cannot connect",
-		ProxyNotUsed:      "no proxy is involved",
+		contract.ProxyOnBlue:       "the proxy targets the original (blue) database",
+		contract.ProxyOnNewPrimary: "the proxy targets the new primary",
+		contract.ProxyEmpty:        "the proxy has NO target: applications using it cannot connect",
+		contract.ProxyNotUsed:      "no proxy is involved",
 		// States only the world view tells (reconcile.go).
-		ProxyUnknown:   "the proxy's state is UNKNOWN: AWS could not be read (`rdsbg status` reads it again)",
-		ProxyGone:      "a proxy of the run no longer exists (deleted outside rdsbg): nothing can restore it",
-		ProxyOnOldBlue: "the proxy points at the old blue (-oldN, read-only since the switchover)",
-		ProxyUnhealthy: "the proxy has its target registered but AWS reports it failing (TargetHealth): applications using it cannot connect",
+		contract.ProxyUnknown:   "the proxy's state is UNKNOWN: AWS could not be read (`rdsbg status` reads it again)",
+		contract.ProxyGone:      "a proxy of the run no longer exists (deleted outside rdsbg): nothing can restore it",
+		contract.ProxyOnOldBlue: "the proxy points at the old blue (-oldN, read-only since the switchover)",
+		contract.ProxyUnhealthy: "the proxy has its target registered but AWS reports it failing (TargetHealth): applications using it cannot connect",
 	}[proxyState]
 	if where == "" {
 		where = "proxy " + proxyState
 	}
 	switch outcome {
-	case OutcomeDone:
+	case contract.OutcomeDone:
 		return "done; " + where
-	case OutcomeReady:
+	case contract.OutcomeReady:
 		return fmt.Sprintf("ready: green is prepared (ready-check passed), %s; switch over when you choose with `rdsbg resume --source %s`", where, source)
-	case OutcomeInterrupted:
+	case contract.OutcomeInterrupted:
 		return fmt.Sprintf("interrupted; %s; continue with `rdsbg resume --source %s`", where, source)
-	case OutcomeCancelled:
+	case contract.OutcomeCancelled:
 		return fmt.Sprintf("stopped at the operator's answer; %s", where)
-	case OutcomeRolledBack:
+	case contract.OutcomeRolledBack:
 		return fmt.Sprintf("rolled back: the deployment and its green were deleted; %s; start again with `rdsbg run --source %s`", where, source)
-	case OutcomeBlocked:
+	case contract.OutcomeBlocked:
 		if nc := (*NothingChangedError)(nil); errors.As(err, &nc) {
 			return "stopped before any change: " + nc.Error()
 		}
-		if err != nil && ExitCode(err) == ExitUsage {
+		if err != nil && ExitCode(err) == contract.ExitUsage {
 			return "stopped before any change: " + strings.TrimSuffix(err.Error(), "; nothing was changed") + "; nothing was changed"
 		}
 		return "preflight blocked the run; nothing was changed"

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // Hand-built discoveries for the pure tests (plan, regime, render); the
@@ -17,11 +18,11 @@ func fixtureRDSPostgres() Discovery {
 		ParameterGroups: []awsclient.ParameterGroupStatus{{Name: "orders-pg15", ApplyStatus: "in-sync"}},
 		OptionGroups:    []string{"default:postgres-15"}, ReplicaIDs: []string{"orders-db-replica-1"}}
 	return Discovery{
-		Source: Source{Kind: KindInstance, ID: "orders-db", ARN: inst.ARN, Engine: "postgres", EngineVersion: "15.7",
+		Source: contract.Source{Kind: contract.KindInstance, ID: "orders-db", ARN: inst.ARN, Engine: "postgres", EngineVersion: "15.7",
 			Region: "us-east-1", Account: "123456789012", Members: []string{"orders-db-replica-1"}},
 		Instance: &inst,
 		Members:  []awsclient.Instance{{ID: "orders-db-replica-1", Status: "available", ReplicaSourceID: "orders-db"}},
-		Proxies: []ProxyRegistration{{Proxy: "orders-proxy", TargetGroup: "default", Target: awsclient.TargetRef{InstanceID: "orders-db"},
+		Proxies: []contract.ProxyRegistration{{Proxy: "orders-proxy", TargetGroup: "default", Target: awsclient.TargetRef{InstanceID: "orders-db"},
 			Targets: []awsclient.ProxyTarget{{ProxyName: "orders-proxy", Type: "RDS_INSTANCE", RdsResourceID: "orders-db", Role: "READ_WRITE", Health: awsclient.TargetHealth{State: "AVAILABLE"}}}}},
 		ProxyInfo: []awsclient.Proxy{{Name: "orders-proxy", Status: "available"}},
 		Identity:  awsclient.Identity{Account: "123456789012", ARN: "arn:aws:iam::123456789012:user/dba"},
@@ -34,7 +35,7 @@ func fixtureMariaDBNoProxy() Discovery {
 	inst.ID, inst.ARN, inst.Engine, inst.EngineVersion = "catalog-db", "arn:aws:rds:us-east-1:123456789012:db:catalog-db", "mariadb", "10.11.9"
 	inst.ReplicaIDs, inst.DeletionProtection = nil, false
 	d.Instance = &inst
-	d.Source = Source{Kind: KindInstance, ID: inst.ID, ARN: inst.ARN, Engine: inst.Engine, EngineVersion: inst.EngineVersion, Region: "us-east-1", Account: "123456789012"}
+	d.Source = contract.Source{Kind: contract.KindInstance, ID: inst.ID, ARN: inst.ARN, Engine: inst.Engine, EngineVersion: inst.EngineVersion, Region: "us-east-1", Account: "123456789012"}
 	d.Members, d.Proxies, d.ProxyInfo = nil, nil, nil
 	return d
 }
@@ -45,10 +46,10 @@ func fixtureAuroraGlobal() Discovery {
 		ParameterGroup: "payments-am8-cluster", DeletionProtection: true,
 		Members: []awsclient.ClusterMember{{InstanceID: "payments-instance-1", Writer: true}, {InstanceID: "payments-instance-2"}}}
 	return Discovery{
-		Source: Source{Kind: KindCluster, ID: cl.ID, ARN: cl.ARN, Engine: cl.Engine, EngineVersion: cl.EngineVersion, Region: "us-east-1",
+		Source: contract.Source{Kind: contract.KindCluster, ID: cl.ID, ARN: cl.ARN, Engine: cl.Engine, EngineVersion: cl.EngineVersion, Region: "us-east-1",
 			Account: "123456789012", Members: []string{"payments-instance-1", "payments-instance-2"}, GlobalClusterID: "payments-global"},
 		Cluster:   &cl,
-		Proxies:   []ProxyRegistration{{Proxy: "payments-proxy", TargetGroup: "default", Target: awsclient.TargetRef{ClusterID: cl.ID}}},
+		Proxies:   []contract.ProxyRegistration{{Proxy: "payments-proxy", TargetGroup: "default", Target: awsclient.TargetRef{ClusterID: cl.ID}}},
 		ProxyInfo: []awsclient.Proxy{{Name: "payments-proxy", Status: "available"}},
 		Identity:  awsclient.Identity{Account: "123456789012"},
 	}

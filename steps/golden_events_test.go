@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/rdsbg/rdsbg/awsclient/sim"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // The event streams of whole headless runs, as goldens: every scenario,
@@ -31,40 +32,40 @@ import (
 type goldenRun struct {
 	name     string
 	scenario string
-	opts     Options
+	opts     contract.Options
 	// then runs after the first execution on the same state directory and
 	// simulator (a resume, an abort); nil: none.
-	then  func(t *testing.T, env *engineEnv, eng func(Options, string) *Engine, o Options)
+	then  func(t *testing.T, env *engineEnv, eng func(contract.Options, string) *Engine, o contract.Options)
 	until string
 }
 
 func goldenRuns() []goldenRun {
-	resume := func(t *testing.T, env *engineEnv, eng func(Options, string) *Engine, o Options) {
+	resume := func(t *testing.T, env *engineEnv, eng func(contract.Options, string) *Engine, o contract.Options) {
 		if _, err := eng(o, "").Resume(context.Background()); err != nil {
 			t.Fatalf("Resume: %v", err)
 		}
 	}
-	abort := func(t *testing.T, env *engineEnv, eng func(Options, string) *Engine, o Options) {
+	abort := func(t *testing.T, env *engineEnv, eng func(contract.Options, string) *Engine, o contract.Options) {
 		if _, err := eng(o, "").Abort(context.Background()); err != nil {
 			t.Fatalf("Abort: %v", err)
 		}
 	}
 	return []goldenRun{
-		{name: "native-postgres-upgrade", scenario: sim.ScenarioRDSPostgresNative, opts: Options{Source: "orders-db", TargetEngineVersion: "16.4"}},
-		{name: "legacy-postgres-fallback", scenario: sim.ScenarioRDSPostgresLegacy, opts: Options{Source: "orders-db"}},
-		{name: "native-mysql", scenario: sim.ScenarioRDSMySQLNative, opts: Options{Source: "shop-db"}},
-		{name: "aurora-postgres-detach", scenario: sim.ScenarioAuroraPostgres, opts: Options{Source: "ledger-cluster", ProxyMode: ProxyModeDetach}},
-		{name: "aurora-global", scenario: sim.ScenarioAuroraGlobal, opts: Options{Source: "payments-cluster"}},
+		{name: "native-postgres-upgrade", scenario: sim.ScenarioRDSPostgresNative, opts: contract.Options{Source: "orders-db", TargetEngineVersion: "16.4"}},
+		{name: "legacy-postgres-fallback", scenario: sim.ScenarioRDSPostgresLegacy, opts: contract.Options{Source: "orders-db"}},
+		{name: "native-mysql", scenario: sim.ScenarioRDSMySQLNative, opts: contract.Options{Source: "shop-db"}},
+		{name: "aurora-postgres-detach", scenario: sim.ScenarioAuroraPostgres, opts: contract.Options{Source: "ledger-cluster", ProxyMode: contract.ProxyModeDetach}},
+		{name: "aurora-global", scenario: sim.ScenarioAuroraGlobal, opts: contract.Options{Source: "payments-cluster"}},
 		{name: "mariadb-no-proxy-upgrade-via-modify", scenario: sim.ScenarioRDSMariaDBNoProxy,
-			opts: Options{Source: "catalog-db", TargetEngineVersion: "11.4.3", UpgradeVia: UpgradeViaModify, Cleanup: CleanupOldBlue}},
+			opts: contract.Options{Source: "catalog-db", TargetEngineVersion: "11.4.3", UpgradeVia: contract.UpgradeViaModify, Cleanup: contract.CleanupOldBlue}},
 		{name: "detach-major-upgrade", scenario: sim.ScenarioRDSPostgresLegacy,
-			opts: Options{Source: "orders-db", ProxyMode: ProxyModeDetach, TargetEngineVersion: "16.4"}},
+			opts: contract.Options{Source: "orders-db", ProxyMode: contract.ProxyModeDetach, TargetEngineVersion: "16.4"}},
 		{name: "detach-upgrade-via-modify-cleanup-old-blue", scenario: sim.ScenarioRDSPostgresLegacy,
-			opts: Options{Source: "orders-db", ProxyMode: ProxyModeDetach, TargetEngineVersion: "15.10", UpgradeVia: UpgradeViaModify, Cleanup: CleanupOldBlue}},
-		{name: "ready-then-resume", scenario: sim.ScenarioRDSPostgresLegacy, until: UntilReady, then: resume,
-			opts: Options{Source: "orders-db", ProxyMode: ProxyModeDetach}},
-		{name: "ready-then-abort", scenario: sim.ScenarioAuroraPostgres, until: UntilReady, then: abort,
-			opts: Options{Source: "ledger-cluster", ProxyMode: ProxyModeDetach}},
+			opts: contract.Options{Source: "orders-db", ProxyMode: contract.ProxyModeDetach, TargetEngineVersion: "15.10", UpgradeVia: contract.UpgradeViaModify, Cleanup: contract.CleanupOldBlue}},
+		{name: "ready-then-resume", scenario: sim.ScenarioRDSPostgresLegacy, until: contract.UntilReady, then: resume,
+			opts: contract.Options{Source: "orders-db", ProxyMode: contract.ProxyModeDetach}},
+		{name: "ready-then-abort", scenario: sim.ScenarioAuroraPostgres, until: contract.UntilReady, then: abort,
+			opts: contract.Options{Source: "ledger-cluster", ProxyMode: contract.ProxyModeDetach}},
 	}
 }
 
@@ -103,10 +104,10 @@ func goldenStream(t *testing.T, g goldenRun) (ndjson, text []byte) {
 	t.Helper()
 	env := newEngineEnv(t, sim.Options{Scenario: g.scenario, Seed: 24}) // seeded: the same request ids and names every time
 	var out, txt bytes.Buffer
-	jsonSink, textSink := NewNDJSONSink(&out), NewTextSink(&txt)
-	sink := func(ev Event) { jsonSink(ev); textSink(ev) }
+	jsonSink, textSink := contract.NewNDJSONSink(&out), contract.NewTextSink(&txt)
+	sink := func(ev contract.Event) { jsonSink(ev); textSink(ev) }
 	holder := Holder{Host: "golden-host", PID: 4242, User: "dba", Alive: func(int) bool { return true }}
-	eng := func(o Options, until string) *Engine {
+	eng := func(o contract.Options, until string) *Engine {
 		return env.engineCfg(t, o, func(c *Config) {
 			c.Sink, c.Holder, c.Until, c.Metrics = sink, holder, until, env.client
 		})

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // The grants of an IAM policy (iampolicy.go): the policy document, and
@@ -105,7 +106,7 @@ type PolicyInputs struct {
 
 // changesWith: plan p runs id as a change (not a check), or may after the
 // fallback to detach.
-func changesWith(p Plan, id StepID) bool {
+func changesWith(p contract.Plan, id contract.StepID) bool {
 	if ps, ok := p.Step(id); ok && !ps.CheckOnly {
 		return true
 	}
@@ -122,7 +123,7 @@ func changesWith(p Plan, id StepID) bool {
 // policyScope is what a step's grants name: the ARNs known before the run
 // and the tag conditions that stand for the rest.
 type policyScope struct {
-	plan        Plan
+	plan        contract.Plan
 	in          PolicyInputs
 	partition   string
 	prefix      string // arn:<partition>:rds:<region>:<account>:
@@ -138,9 +139,9 @@ type policyScope struct {
 	ours, createdForUs map[string]any
 }
 
-func newPolicyScope(plan Plan, in PolicyInputs) policyScope {
+func newPolicyScope(plan contract.Plan, in PolicyInputs) policyScope {
 	src := plan.Source
-	s := policyScope{plan: plan, in: in, partition: in.Partition, cluster: src.Kind == KindCluster, kind: "db:"}
+	s := policyScope{plan: plan, in: in, partition: in.Partition, cluster: src.Kind == contract.KindCluster, kind: "db:"}
 	if s.partition == "" {
 		s.partition = "aws"
 	}
@@ -158,8 +159,8 @@ func newPolicyScope(plan Plan, in PolicyInputs) policyScope {
 	for _, m := range src.Members {
 		s.production = append(s.production, s.prefix+"db:"+m)
 	}
-	s.ours = map[string]any{"aws:ResourceTag/" + TagSource: src.ID}
-	s.createdForUs = map[string]any{"aws:RequestTag/" + TagSource: src.ID}
+	s.ours = map[string]any{"aws:ResourceTag/" + contract.TagSource: src.ID}
+	s.createdForUs = map[string]any{"aws:RequestTag/" + contract.TagSource: src.ID}
 	return s
 }
 
@@ -244,10 +245,10 @@ func dedupe(in []string) []string {
 // replication check reads blue's group for an RDS PostgreSQL major
 // upgrade and the cluster group of every Aurora source; a named target
 // group is read to check it exists.
-func policyParameterReads(plan Plan) []string {
+func policyParameterReads(plan contract.Plan) []string {
 	o, src := plan.Options, plan.Source
 	reads := []string{"rds:DescribeDBEngineVersions"}
-	if o.TargetDBParameterGroupName != "" || (src.Kind == KindInstance && src.Engine == "postgres" && plan.MajorUpgrade) {
+	if o.TargetDBParameterGroupName != "" || (src.Kind == contract.KindInstance && src.Engine == "postgres" && plan.MajorUpgrade) {
 		reads = append(reads, "rds:DescribeDBParameters")
 	}
 	if o.TargetDBClusterParameterGroupName != "" || src.Engine == "aurora-mysql" || src.Engine == "aurora-postgresql" {
@@ -267,14 +268,14 @@ func policyParameterReads(plan Plan) []string {
 // dbCheckStatements are the database checks' logins (dbchecks.go): the
 // proxy's own secret with --db-credentials proxy-secret, an IAM token
 // with --db-iam-user. A DSN needs no AWS permission.
-func dbCheckStatements(plan Plan, proxies []awsclient.Proxy, partition string) []PolicyStatement {
+func dbCheckStatements(plan contract.Plan, proxies []awsclient.Proxy, partition string) []PolicyStatement {
 	src, db := plan.Source, plan.Options.DB
 	account := src.Account
 	if account == "" {
 		account = "*"
 	}
 	var out []PolicyStatement
-	if db.Credentials == DBCredentialsProxySecret {
+	if db.Credentials == contract.DBCredentialsProxySecret {
 		var secrets []string
 		for _, pr := range plan.Proxies {
 			for _, p := range proxies {

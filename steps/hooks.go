@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/steps/probe"
 )
 
@@ -42,7 +43,7 @@ const hookOutputLimit = 2 << 10
 type HookError struct {
 	Command string
 	Phase   string
-	Step    StepID
+	Step    contract.StepID
 	Err     error
 	Output  string // the end of its combined output
 }
@@ -62,8 +63,8 @@ type hookState struct {
 	timeout  time.Duration
 
 	mu       sync.Mutex
-	critical map[StepID]bool
-	first    StepID // the critical section's first step
+	critical map[contract.StepID]bool
+	first    contract.StepID // the critical section's first step
 	bg       sync.WaitGroup
 }
 
@@ -79,14 +80,14 @@ func newHookState(cfg Config) *hookState {
 }
 
 // hookPlan learns which steps are inside the critical section.
-func (e *Engine) hookPlan(plan Plan) {
+func (e *Engine) hookPlan(plan contract.Plan) {
 	h := e.hooks
 	if h == nil {
 		return
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.critical, h.first = map[StepID]bool{}, ""
+	h.critical, h.first = map[contract.StepID]bool{}, ""
 	for _, s := range plan.Steps {
 		if s.Critical {
 			h.critical[s.ID] = true
@@ -98,7 +99,7 @@ func (e *Engine) hookPlan(plan Plan) {
 }
 
 // background says whether hooks of step run without holding the engine.
-func (h *hookState) background(step StepID, phase string) bool {
+func (h *hookState) background(step contract.StepID, phase string) bool {
 	if phase == HookFailed {
 		// A failure is followed by compensation: a hook must never
 		// lengthen the time the proxy stays empty.
@@ -116,7 +117,7 @@ func (h *hookState) background(step StepID, phase string) bool {
 // failure is returned (the others still run: a notification hook should
 // not be skipped because another failed); in the background failures
 // become notices.
-func (e *Engine) runHooks(ctx context.Context, phase string, ev Event) error {
+func (e *Engine) runHooks(ctx context.Context, phase string, ev contract.Event) error {
 	h := e.hooks
 	if h == nil {
 		return nil
@@ -162,7 +163,7 @@ func (e *Engine) waitHooks() {
 }
 
 // run runs one hook through the shell.
-func (h *hookState) run(ctx context.Context, command, phase string, step StepID, payload []byte) error {
+func (h *hookState) run(ctx context.Context, command, phase string, step contract.StepID, payload []byte) error {
 	cctx, cancel := context.WithTimeout(ctx, h.timeout)
 	defer cancel()
 	cmd := exec.CommandContext(cctx, "/bin/sh", "-c", command)
@@ -203,24 +204,24 @@ type hookObserver struct {
 	e *Engine
 }
 
-func (o hookObserver) PlanStarted(plan Plan) { o.e.hookPlan(plan) }
+func (o hookObserver) PlanStarted(plan contract.Plan) { o.e.hookPlan(plan) }
 
-func (o hookObserver) PreStep(ctx context.Context, ev Event) error {
+func (o hookObserver) PreStep(ctx context.Context, ev contract.Event) error {
 	return o.e.runHooks(ctx, HookPre, ev)
 }
 
 // PostStep: a failing post hook is a notice.
-func (o hookObserver) PostStep(ctx context.Context, ev Event) {
+func (o hookObserver) PostStep(ctx context.Context, ev contract.Event) {
 	_ = o.e.runHooks(ctx, HookPost, ev)
 }
 
 // StepFailed runs the failed hooks in the background (they must never
 // lengthen the time a proxy stays empty), except for a step stopped by
 // its own pre hook.
-func (o hookObserver) StepFailed(ctx context.Context, ev Event, err error) {
+func (o hookObserver) StepFailed(ctx context.Context, ev contract.Event, err error) {
 	if !isHookError(err) {
 		_ = o.e.runHooks(ctx, HookFailed, ev)
 	}
 }
 
-func (o hookObserver) Finishing(*Finished) { o.e.waitHooks() }
+func (o hookObserver) Finishing(*contract.Finished) { o.e.waitHooks() }

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // The least-privilege IAM policy for one plan (`rdsbg iam-policy`, and a
@@ -100,11 +101,11 @@ func ReadPolicyInputs(ctx context.Context, api awsclient.Proxies, d Discovery, n
 // caller for them: each step's row names its grants and what undoes it
 // (steps_table.go), and a step grants when the plan changes something with
 // it, or may after the fallback to detach (Plan.Fallback).
-func IAMPolicy(plan Plan, in PolicyInputs) PolicyDocument {
+func IAMPolicy(plan contract.Plan, in PolicyInputs) PolicyDocument {
 	return stepTable().policy(plan, in)
 }
 
-func (t stepRows) policy(plan Plan, in PolicyInputs) PolicyDocument {
+func (t stepRows) policy(plan contract.Plan, in PolicyInputs) PolicyDocument {
 	s := newPolicyScope(plan, in)
 	var st []PolicyStatement
 	seen := map[string]bool{}
@@ -136,11 +137,11 @@ func (t stepRows) policy(plan Plan, in PolicyInputs) PolicyDocument {
 }
 
 // RenderIAMPolicyMarkdown is the policy as a section of the markdown plan.
-func RenderIAMPolicyMarkdown(plan Plan, in PolicyInputs) string {
+func RenderIAMPolicyMarkdown(plan contract.Plan, in PolicyInputs) string {
 	var b strings.Builder
 	b.WriteString("\n## IAM policy for this plan\n\n")
 	fmt.Fprintf(&b, "The least privilege `rdsbg` needs for exactly this plan (regime %s, cleanup %s), including what AWS does as the caller to build, switch over and delete the deployment. The source, its members, the proxies, their target groups and old blue are named; green's resources get internal names and the deployment's identifier is AWS's, so those grants are limited by the tag `%s=%s` instead, which create-deployment puts on %s and AWS copies to green. Deleting the production names is denied. STS GetCallerIdentity needs no permission. `rdsbg iam-policy` prints the same document.\n\n",
-		plan.Regime, plan.Options.Cleanup, TagSource, plan.Source.ID, plan.Source.ID)
+		plan.Regime, plan.Options.Cleanup, contract.TagSource, plan.Source.ID, plan.Source.ID)
 	b.WriteString("```json\n")
 	b.WriteString(IAMPolicy(plan, in).JSON())
 	b.WriteString("```\n")

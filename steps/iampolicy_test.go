@@ -9,28 +9,29 @@ import (
 
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/sim"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 type policyCase struct {
 	scenario, source string
-	opts             Options
+	opts             contract.Options
 	noMetrics        bool // --no-metrics: the run reads no CloudWatch
 }
 
 var policyCases = []policyCase{
-	{sim.ScenarioRDSPostgresLegacy, "orders-db", Options{ProxyMode: ProxyModeDetach, TargetEngineVersion: "16.4"}, false},
-	{sim.ScenarioRDSMySQLNative, "shop-db", Options{ProxyMode: ProxyModeAuto}, false},
-	{sim.ScenarioAuroraPostgres, "ledger-cluster", Options{ProxyMode: ProxyModeDetach, Cleanup: CleanupOldBlue}, false},
-	{sim.ScenarioAuroraGlobal, "payments-cluster", Options{ProxyMode: ProxyModeAuto}, false},
-	{sim.ScenarioRDSMariaDBNoProxy, "catalog-db", Options{TargetEngineVersion: "11.4.3", UpgradeVia: UpgradeViaModify, Cleanup: CleanupOldBlue}, false},
-	{sim.ScenarioRDSPostgresLegacy, "orders-db", Options{ProxyMode: ProxyModeDetach}, true},
+	{sim.ScenarioRDSPostgresLegacy, "orders-db", contract.Options{ProxyMode: contract.ProxyModeDetach, TargetEngineVersion: "16.4"}, false},
+	{sim.ScenarioRDSMySQLNative, "shop-db", contract.Options{ProxyMode: contract.ProxyModeAuto}, false},
+	{sim.ScenarioAuroraPostgres, "ledger-cluster", contract.Options{ProxyMode: contract.ProxyModeDetach, Cleanup: contract.CleanupOldBlue}, false},
+	{sim.ScenarioAuroraGlobal, "payments-cluster", contract.Options{ProxyMode: contract.ProxyModeAuto}, false},
+	{sim.ScenarioRDSMariaDBNoProxy, "catalog-db", contract.Options{TargetEngineVersion: "11.4.3", UpgradeVia: contract.UpgradeViaModify, Cleanup: contract.CleanupOldBlue}, false},
+	{sim.ScenarioRDSPostgresLegacy, "orders-db", contract.Options{ProxyMode: contract.ProxyModeDetach}, true},
 	// auto on a legacy proxy: the native create is refused, blue's tag is
 	// removed again, the run falls back to detach.
-	{sim.ScenarioRDSPostgresLegacy, "orders-db", Options{ProxyMode: ProxyModeAuto, Cleanup: CleanupDeployment}, false},
+	{sim.ScenarioRDSPostgresLegacy, "orders-db", contract.Options{ProxyMode: contract.ProxyModeAuto, Cleanup: contract.CleanupDeployment}, false},
 	// named parameter groups are authorized too, and named: in the
 	// create call, and in the upgrade of green by ModifyDBInstance.
-	{sim.ScenarioRDSPostgresLegacy, "orders-db", Options{ProxyMode: ProxyModeDetach, TargetEngineVersion: "16.4", TargetDBParameterGroupName: "orders-pg16"}, false},
-	{sim.ScenarioRDSMySQLNative, "shop-db", Options{ProxyMode: ProxyModeAuto, TargetEngineVersion: "8.0.41", TargetDBParameterGroupName: "shop-mysql80", UpgradeVia: UpgradeViaModify}, false},
+	{sim.ScenarioRDSPostgresLegacy, "orders-db", contract.Options{ProxyMode: contract.ProxyModeDetach, TargetEngineVersion: "16.4", TargetDBParameterGroupName: "orders-pg16"}, false},
+	{sim.ScenarioRDSMySQLNative, "shop-db", contract.Options{ProxyMode: contract.ProxyModeAuto, TargetEngineVersion: "8.0.41", TargetDBParameterGroupName: "shop-mysql80", UpgradeVia: contract.UpgradeViaModify}, false},
 }
 
 // policyFor builds the plan as `rdsbg iam-policy` does, on a fresh
@@ -61,7 +62,7 @@ func policyFor(t *testing.T, c policyCase) PolicyDocument {
 
 // runUnder runs the case with the simulator enforcing policy, resources
 // and conditions included (sim.Fault.Policy).
-func runUnder(t *testing.T, c policyCase, policy PolicyDocument) (*engineEnv, Finished, error) {
+func runUnder(t *testing.T, c policyCase, policy PolicyDocument) (*engineEnv, contract.Finished, error) {
 	t.Helper()
 	env := newEngineEnv(t, sim.Options{Scenario: c.scenario, Faults: []sim.Fault{{Policy: json.RawMessage(policy.JSON())}}})
 	o := c.opts
@@ -72,8 +73,8 @@ func runUnder(t *testing.T, c policyCase, policy PolicyDocument) (*engineEnv, Fi
 	// says stop after the third attempt.
 	giveUp := make(chan struct{})
 	var stop sync.Once
-	env.events.hook = func(ev Event) {
-		if ev.Type == EventCompensation && strings.HasPrefix(ev.Message, "attempt 3 ") {
+	env.events.hook = func(ev contract.Event) {
+		if ev.Type == contract.EventCompensation && strings.HasPrefix(ev.Message, "attempt 3 ") {
 			stop.Do(func() { close(giveUp) })
 		}
 	}
@@ -106,13 +107,13 @@ func TestRunUnderExactlyThePrintedPolicyCompletes(t *testing.T) {
 				t.Fatalf("not an IAM document: %v\n%s", err, p.JSON())
 			}
 			env, f, err := runUnder(t, c, p)
-			if err != nil || f.Outcome != OutcomeDone {
+			if err != nil || f.Outcome != contract.OutcomeDone {
 				t.Fatalf("run under the policy: %v (%s)\nrefused: %+v\npolicy:\n%s", err, f.Outcome, env.sim.IAMDenials(), p.JSON())
 			}
 			if d := env.sim.IAMDenials(); len(d) > 0 {
 				t.Errorf("refused under the printed policy: %+v", d)
 			}
-			for _, ev := range env.events.ofType(EventAPICall) {
+			for _, ev := range env.events.ofType(contract.EventAPICall) {
 				if ev.Call.ErrorCode == "AccessDenied" {
 					t.Errorf("%s was refused under the printed policy", ev.Call.Operation)
 				}
@@ -145,13 +146,13 @@ func TestPolicyForOneDatabaseRefusesAnother(t *testing.T) {
 			other.source = c.other
 			other.opts.TargetEngineVersion = ""
 			env, f, err := runUnder(t, other, p)
-			if err == nil || f.Outcome == OutcomeDone {
+			if err == nil || f.Outcome == contract.OutcomeDone {
 				t.Fatalf("a run for %s under %s's policy completed (%s)", c.other, c.policy.source, f.Outcome)
 			}
 			if m := env.sim.Mutations(); len(m) != 0 {
 				t.Errorf("%s's run under %s's policy changed AWS: %+v", c.other, c.policy.source, m)
 			}
-			if c.probeCatchesIt && ExitCode(err) != ExitPreflight {
+			if c.probeCatchesIt && ExitCode(err) != contract.ExitPreflight {
 				t.Errorf("the permission probe must stop the run before any change (exit 3), got exit %d: %v", ExitCode(err), err)
 			}
 			if !strings.Contains(err.Error(), "AccessDenied") && !strings.Contains(err.Error(), "not authorized") {
@@ -167,7 +168,7 @@ func TestPolicyForOneDatabaseRefusesAnother(t *testing.T) {
 			// by hand, to pass the tag conditions: AWS's copy of blue's tags
 			// is allowed, a tag in the request's parameters is not.
 			otherARN := "arn:aws:rds:us-east-1:123456789012:db:" + c.other
-			err = env.client.AddTagsToResource(context.Background(), otherARN, map[string]string{TagSource: c.policy.source})
+			err = env.client.AddTagsToResource(context.Background(), otherARN, map[string]string{contract.TagSource: c.policy.source})
 			if awsclient.Classify(err) != awsclient.KindAccessDenied {
 				t.Errorf("tagging %s as %s's by hand: %v, want AccessDenied", c.other, c.policy.source, err)
 			}
@@ -190,12 +191,12 @@ func TestAbortUnderThePrintedPolicy(t *testing.T) {
 			env := newEngineEnv(t, sim.Options{Scenario: c.scenario, Faults: []sim.Fault{{Policy: json.RawMessage(p.JSON())}}})
 			o := c.opts
 			o.Source = c.source
-			f, err := env.engineWith(t, o, env.approver, UntilReady).Run(context.Background())
-			if err != nil || f.Outcome != OutcomeReady {
+			f, err := env.engineWith(t, o, env.approver, contract.UntilReady).Run(context.Background())
+			if err != nil || f.Outcome != contract.OutcomeReady {
 				t.Fatalf("until ready under the policy: %s (%v), refused %+v", f.Outcome, err, env.sim.IAMDenials())
 			}
-			af, err := env.engineWith(t, Options{Source: c.source}, env.approver, "").Abort(context.Background())
-			if err != nil || af.ProxyState != ProxyOnBlue {
+			af, err := env.engineWith(t, contract.Options{Source: c.source}, env.approver, "").Abort(context.Background())
+			if err != nil || af.ProxyState != contract.ProxyOnBlue {
 				t.Fatalf("abort under the policy: %s proxy %s (%v), refused %+v", af.Outcome, af.ProxyState, err, env.sim.IAMDenials())
 			}
 			if d := env.sim.IAMDenials(); len(d) > 0 {
@@ -215,10 +216,10 @@ func TestAbortUnderThePrintedPolicy(t *testing.T) {
 			// The simulator does check green's deletion: without
 			// DeleteDBInstance the same abort is refused, naming it.
 			env2 := newEngineEnv(t, sim.Options{Scenario: c.scenario, Faults: []sim.Fault{{Policy: json.RawMessage(p.Without("rds:DeleteDBInstance").JSON())}}})
-			if f, err := env2.engineWith(t, o, env2.approver, UntilReady).Run(context.Background()); err != nil || f.Outcome != OutcomeReady {
+			if f, err := env2.engineWith(t, o, env2.approver, contract.UntilReady).Run(context.Background()); err != nil || f.Outcome != contract.OutcomeReady {
 				t.Fatalf("until ready without DeleteDBInstance: %s (%v)", f.Outcome, err)
 			}
-			_, err = env2.engineWith(t, Options{Source: c.source}, env2.approver, "").Abort(context.Background())
+			_, err = env2.engineWith(t, contract.Options{Source: c.source}, env2.approver, "").Abort(context.Background())
 			d := env2.sim.IAMDenials()
 			if err == nil || len(d) == 0 || d[0].Action != "rds:DeleteDBInstance" || !d[0].Dependent || d[0].Operation != "DeleteBlueGreenDeployment" {
 				t.Errorf("abort without rds:DeleteDBInstance: %v, refused %+v", err, d)
@@ -260,7 +261,7 @@ func TestRunWithoutOneActionStopsNamingIt(t *testing.T) {
 					// Some actions are only needed on paths this run did
 					// not take (the undo path, a fallback): the run must
 					// then have completed.
-					if err != nil || f.Outcome != OutcomeDone {
+					if err != nil || f.Outcome != contract.OutcomeDone {
 						t.Fatalf("without %s the run failed without AWS refusing it: %v (refused: %+v)", missing, err, env.sim.IAMDenials())
 					}
 					return
@@ -269,12 +270,12 @@ func TestRunWithoutOneActionStopsNamingIt(t *testing.T) {
 					// The tag that records a detached proxy outlives the
 					// run: a notice, not a failure (the proxy serves again
 					// and the next run removes the tag).
-					if err != nil || f.Outcome != OutcomeDone || f.ProxyState == ProxyEmpty {
+					if err != nil || f.Outcome != contract.OutcomeDone || f.ProxyState == contract.ProxyEmpty {
 						t.Fatalf("without %s the run must complete with the proxy serving, got %s (%s): %v", missing, f.Outcome, f.ProxyState, err)
 					}
 					return
 				}
-				if err == nil || f.Outcome == OutcomeDone {
+				if err == nil || f.Outcome == contract.OutcomeDone {
 					t.Fatalf("without %s the run must stop, got %s", missing, f.Outcome)
 				}
 				switch missing {
@@ -282,7 +283,7 @@ func TestRunWithoutOneActionStopsNamingIt(t *testing.T) {
 					// The permission probe (permprobe.go) finds these
 					// before the first change: exit 3, the mutation log
 					// empty, the proxy still on blue.
-					if ExitCode(err) != ExitPreflight || len(env.sim.Mutations()) != 0 || f.ProxyState == ProxyEmpty {
+					if ExitCode(err) != contract.ExitPreflight || len(env.sim.Mutations()) != 0 || f.ProxyState == contract.ProxyEmpty {
 						t.Errorf("without %s the run must stop before any change (exit 3): exit %d, %d mutations, proxy %s: %v",
 							missing, ExitCode(err), len(env.sim.Mutations()), f.ProxyState, err)
 					}
@@ -290,7 +291,7 @@ func TestRunWithoutOneActionStopsNamingIt(t *testing.T) {
 				if !strings.Contains(err.Error(), missing) {
 					t.Errorf("the failure must name %s: %v", missing, err)
 				}
-				if env.sim.DeploymentsCreated() > 0 && f.ProxyState == ProxyEmpty {
+				if env.sim.DeploymentsCreated() > 0 && f.ProxyState == contract.ProxyEmpty {
 					t.Errorf("without %s the run left the proxy empty (%s)", missing, f.Outcome)
 				}
 			})
@@ -320,7 +321,7 @@ func TestPolicyGrantsNoWildcardWithoutACondition(t *testing.T) {
 				continue
 			}
 			cond, _ := json.Marshal(s.Condition)
-			if len(s.Condition) == 0 || !strings.Contains(string(cond), `"`+TagSource+`"`) && !strings.Contains(string(cond), "/"+TagSource+`"`) ||
+			if len(s.Condition) == 0 || !strings.Contains(string(cond), `"`+contract.TagSource+`"`) && !strings.Contains(string(cond), "/"+contract.TagSource+`"`) ||
 				!strings.Contains(string(cond), `"`+c.source+`"`) {
 				t.Errorf("%s: statement %s grants %v on %v with condition %s: it must be limited to %s's resources", c.scenario, s.Sid, s.Action, s.Resource, cond, c.source)
 			}

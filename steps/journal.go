@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/steps/dbcheck"
 )
 
@@ -52,26 +53,26 @@ const (
 
 // Record is one journal line. Only the fields that apply are set.
 type Record struct {
-	Time         time.Time           `json:"time"`
-	Kind         RecordKind          `json:"kind"`
-	Source       string              `json:"source,omitempty"`
-	Step         StepID              `json:"step,omitempty"`
-	State        string              `json:"state,omitempty"`
-	Operation    string              `json:"operation,omitempty"`
-	RequestID    string              `json:"request_id,omitempty"`
-	DeploymentID string              `json:"deployment_id,omitempty"`
-	Message      string              `json:"message,omitempty"`
-	Options      *Options            `json:"options,omitempty"`
-	Plan         *Plan               `json:"plan,omitempty"`
-	Proxies      []ProxyRegistration `json:"proxies,omitempty"`
-	Outage       *OutageWindow       `json:"outage,omitempty"` // outage.go
-	Call         *awsclient.Call     `json:"call,omitempty"`
-	Renames      map[string]string   `json:"renames,omitempty"`
-	OldBlue      []string            `json:"old_blue,omitempty"` // ARNs of the -oldN resources
-	Finished     *Finished           `json:"finished,omitempty"`
-	Task         *TaskMark           `json:"task,omitempty"`
-	RDSEvent     *awsclient.RDSEvent `json:"rds_event,omitempty"` // rdsevents.go
-	DBLedger     *dbcheck.Ledger     `json:"db_ledger,omitempty"` // dbchecks.go
+	Time         time.Time                    `json:"time"`
+	Kind         RecordKind                   `json:"kind"`
+	Source       string                       `json:"source,omitempty"`
+	Step         contract.StepID              `json:"step,omitempty"`
+	State        string                       `json:"state,omitempty"`
+	Operation    string                       `json:"operation,omitempty"`
+	RequestID    string                       `json:"request_id,omitempty"`
+	DeploymentID string                       `json:"deployment_id,omitempty"`
+	Message      string                       `json:"message,omitempty"`
+	Options      *contract.Options            `json:"options,omitempty"`
+	Plan         *contract.Plan               `json:"plan,omitempty"`
+	Proxies      []contract.ProxyRegistration `json:"proxies,omitempty"`
+	Outage       *contract.OutageWindow       `json:"outage,omitempty"` // outage.go
+	Call         *awsclient.Call              `json:"call,omitempty"`
+	Renames      map[string]string            `json:"renames,omitempty"`
+	OldBlue      []string                     `json:"old_blue,omitempty"` // ARNs of the -oldN resources
+	Finished     *contract.Finished           `json:"finished,omitempty"`
+	Task         *TaskMark                    `json:"task,omitempty"`
+	RDSEvent     *awsclient.RDSEvent          `json:"rds_event,omitempty"` // rdsevents.go
+	DBLedger     *dbcheck.Ledger              `json:"db_ledger,omitempty"` // dbchecks.go
 }
 
 // Journal is the append-only, fsynced record of one source's runs.
@@ -253,14 +254,14 @@ func readPrior(path string) (JournalState, error) {
 // JournalState is what a journal says about the latest run of a source.
 type JournalState struct {
 	Source       string
-	Options      Options
-	Plan         *Plan
-	Proxies      []ProxyRegistration // the rollback record
-	Outages      []OutageWindow      // the run's outage windows so far (outage.go)
+	Options      contract.Options
+	Plan         *contract.Plan
+	Proxies      []contract.ProxyRegistration // the rollback record
+	Outages      []contract.OutageWindow      // the run's outage windows so far (outage.go)
 	DeploymentID string
-	Steps        map[StepID]string // last transition per step
-	Started      map[StepID]time.Time
-	Finished     *Finished
+	Steps        map[contract.StepID]string // last transition per step
+	Started      map[contract.StepID]time.Time
+	Finished     *contract.Finished
 	ProxylessAt  *time.Time // the proxy-less window opened and was not closed
 	RunStarted   time.Time
 	Renames      map[string]string
@@ -289,14 +290,14 @@ func (s JournalState) Unfinished() bool {
 		return true
 	}
 	switch s.Finished.Outcome {
-	case OutcomeDone, OutcomeRolledBack, OutcomeBlocked, OutcomeCancelled:
+	case contract.OutcomeDone, contract.OutcomeRolledBack, contract.OutcomeBlocked, contract.OutcomeCancelled:
 		return false
 	}
 	return true
 }
 
 // Done is true when the journal says the step finished (done or skipped).
-func (s JournalState) Done(id StepID) bool {
+func (s JournalState) Done(id contract.StepID) bool {
 	st := s.Steps[id]
 	return st == StepStateDone || st == StepStateSkipped
 }
@@ -329,8 +330,8 @@ func FoldJournal(records []Record) JournalState {
 			s.DeploymentID = r.DeploymentID
 		case RecordStep:
 			if s.Steps == nil {
-				s.Steps = map[StepID]string{}
-				s.Started = map[StepID]time.Time{}
+				s.Steps = map[contract.StepID]string{}
+				s.Started = map[contract.StepID]time.Time{}
 			}
 			s.Steps[r.Step] = r.State
 			if r.State == StepStateStarted {
@@ -361,7 +362,7 @@ func FoldJournal(records []Record) JournalState {
 				s.Tasks[r.Task.Name] = *r.Task
 			}
 		}
-		if r.Kind == RecordStep && r.Step == StepAttachProxyBlue && r.Message == continueWithoutProxyNote {
+		if r.Kind == RecordStep && r.Step == contract.StepAttachProxyBlue && r.Message == continueWithoutProxyNote {
 			s.ContinueWithoutProxy = true
 		}
 		if r.DeploymentID != "" && r.Kind != RecordCall {
@@ -462,7 +463,7 @@ func ArchivePath(stateDir, source, run string) string {
 // its run-started record was written.
 func archiveRunID(st JournalState) string {
 	if st.Plan != nil {
-		return RunID(*st.Plan)
+		return contract.RunID(*st.Plan)
 	}
 	if !st.RunStarted.IsZero() {
 		return st.RunStarted.UTC().Format("20060102T150405Z")

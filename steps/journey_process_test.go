@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/rdsbg/rdsbg/awsclient/simtest"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // The operator's journey against a real `rdsbg sim` process (issue 13):
@@ -26,8 +27,8 @@ func TestProcessPrepareNowSwitchOverLater(t *testing.T) {
 	// A missing --confirm costs nothing: refused at once, no mutation.
 	cmd, out := rdsbgCommand(bin, s.URL, state, env, "run", "--source", "orders-db", "--proxy-mode", "detach", "--yes")
 	code, err := runToExit(cmd)
-	if err != nil || code != ExitUsage {
-		t.Fatalf("run --yes without --confirm: exit %d (%v), want %d\n%s", code, err, ExitUsage, out)
+	if err != nil || code != contract.ExitUsage {
+		t.Fatalf("run --yes without --confirm: exit %d (%v), want %d\n%s", code, err, contract.ExitUsage, out)
 	}
 	for _, want := range []string{"switchover", "--confirm orders-db", "--until ready"} {
 		if !strings.Contains(out.String(), want) {
@@ -41,11 +42,11 @@ func TestProcessPrepareNowSwitchOverLater(t *testing.T) {
 	cmd, out = rdsbgCommand(bin, s.URL, state, env, "run", "--source", "orders-db", "--proxy-mode", "detach",
 		"--yes", "--confirm", "orders-db", "--until", "ready", "--output", "json")
 	code, err = runToExit(cmd)
-	if err != nil || code != ExitOK {
+	if err != nil || code != contract.ExitOK {
 		t.Fatalf("run --until ready: exit %d (%v)\n%s", code, err, out)
 	}
 	fin := lastFinished(t, out.String())
-	if fin.Outcome != OutcomeReady || fin.ProxyState != ProxyOnBlue || fin.ExitCode != 0 {
+	if fin.Outcome != contract.OutcomeReady || fin.ProxyState != contract.ProxyOnBlue || fin.ExitCode != 0 {
 		t.Fatalf("run --until ready ended %s/%s exit %d, want ready/blue exit 0", fin.Outcome, fin.ProxyState, fin.ExitCode)
 	}
 	if fin.Green == nil || len(fin.Green.Members) == 0 || fin.Green.Members[0].Class == "" {
@@ -54,7 +55,7 @@ func TestProcessPrepareNowSwitchOverLater(t *testing.T) {
 
 	cmd, out = rdsbgCommand(bin, s.URL, state, env, "status")
 	code, err = runToExit(cmd)
-	if err != nil || code != ExitOK {
+	if err != nil || code != contract.ExitOK {
 		t.Fatalf("status: exit %d (%v)\n%s", code, err, out)
 	}
 	for _, want := range []string{"ready for the switchover", "db.r6g.large", "ago", "paused"} {
@@ -65,11 +66,11 @@ func TestProcessPrepareNowSwitchOverLater(t *testing.T) {
 
 	cmd, out = rdsbgCommand(bin, s.URL, state, env, "resume", "--yes", "--confirm", "orders-db", "--output", "json")
 	code, err = runToExit(cmd)
-	if err != nil || code != ExitOK {
+	if err != nil || code != contract.ExitOK {
 		t.Fatalf("resume: exit %d (%v)\n%s", code, err, out)
 	}
 	fin = lastFinished(t, out.String())
-	if fin.Outcome != OutcomeDone || fin.ProxyState != ProxyOnNewPrimary {
+	if fin.Outcome != contract.OutcomeDone || fin.ProxyState != contract.ProxyOnNewPrimary {
 		t.Fatalf("resume ended %s/%s, want done/new-primary", fin.Outcome, fin.ProxyState)
 	}
 	st, err := simtest.Stats(s.URL)
@@ -82,14 +83,14 @@ func TestProcessPrepareNowSwitchOverLater(t *testing.T) {
 }
 
 // lastFinished is the run-finished event of an NDJSON stream.
-func lastFinished(t *testing.T, stream string) Finished {
+func lastFinished(t *testing.T, stream string) contract.Finished {
 	t.Helper()
-	var fin *Finished
+	var fin *contract.Finished
 	for _, line := range strings.Split(stream, "\n") {
 		if !strings.Contains(line, `"run-finished"`) {
 			continue
 		}
-		var ev Event
+		var ev contract.Event
 		if err := json.Unmarshal([]byte(line), &ev); err != nil {
 			t.Fatalf("%v: %s", err, line)
 		}

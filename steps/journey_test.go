@@ -9,6 +9,7 @@ import (
 
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/sim"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // Tests of the operator's journey (issue 13): each reproduces one bullet
@@ -16,9 +17,9 @@ import (
 
 // approveOnly hides an approver's optional interfaces (PlanChecker), for
 // tests that reach an approval's own rule past the upfront plan check.
-type approveOnly struct{ Approver }
+type approveOnly struct{ contract.Approver }
 
-func (e *engineEnv) engineWith(t *testing.T, o Options, a Approver, until string) *Engine {
+func (e *engineEnv) engineWith(t *testing.T, o contract.Options, a contract.Approver, until string) *Engine {
 	t.Helper()
 	eng, err := New(Config{API: e.client, Calls: e.calls, Clock: e.clock, StateDir: e.stateDir, Approver: a, Sink: e.events.sink, Options: o, Until: until})
 	if err != nil {
@@ -32,11 +33,11 @@ func (e *engineEnv) engineWith(t *testing.T, o Options, a Approver, until string
 // naming the severe steps and the ways on, and nothing changed.
 func TestHeadlessYesWithoutConfirmIsRefusedBeforeAnyChange(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresNative})
-	eng := env.engineWith(t, Options{Source: "orders-db", ProxyMode: ProxyModeDetach}, HeadlessApprover{Yes: true}, "")
+	eng := env.engineWith(t, contract.Options{Source: "orders-db", ProxyMode: contract.ProxyModeDetach}, contract.HeadlessApprover{Yes: true}, "")
 	start := env.clock.Now()
 	f, err := eng.Run(context.Background())
-	if f.ExitCode != ExitUsage || ExitCode(err) != ExitUsage {
-		t.Fatalf("exit %d (%v), want %d", f.ExitCode, err, ExitUsage)
+	if f.ExitCode != contract.ExitUsage || ExitCode(err) != contract.ExitUsage {
+		t.Fatalf("exit %d (%v), want %d", f.ExitCode, err, contract.ExitUsage)
 	}
 	for _, want := range []string{"detach-proxy-blue", "switchover", "attach-proxy-primary", "--confirm orders-db", "--until ready", "nothing was changed"} {
 		if !strings.Contains(err.Error(), want) {
@@ -64,11 +65,11 @@ func TestHeadlessConfirmMustNameTheSource(t *testing.T) {
 		{"not-the-source", "orders-db", false},
 		{"orders", "orders-db", false},
 	} {
-		err := CheckConfirm(tc.confirm, tc.source)
+		err := contract.CheckConfirm(tc.confirm, tc.source)
 		if (err == nil) != tc.ok {
 			t.Errorf("CheckConfirm(%q, %q) = %v, want ok=%v", tc.confirm, tc.source, err, tc.ok)
 		}
-		if err != nil && (!strings.Contains(err.Error(), tc.confirm) || !strings.Contains(err.Error(), tc.source) || ExitCode(err) != ExitUsage) {
+		if err != nil && (!strings.Contains(err.Error(), tc.confirm) || !strings.Contains(err.Error(), tc.source) || ExitCode(err) != contract.ExitUsage) {
 			t.Errorf("the refusal must name both and exit 2: %v", err)
 		}
 	}
@@ -78,31 +79,31 @@ func TestHeadlessConfirmMustNameTheSource(t *testing.T) {
 // steps lie after the stop point needs no --confirm, and a plan with a
 // severe step before it does.
 func TestSevereStepsBeforeTheStopPointComeFromThePlan(t *testing.T) {
-	p := Plan{Source: Source{ID: "orders-db"}, Steps: []PlannedStep{
-		{ID: StepPreflight, Severity: SeverityReadOnly},
-		{ID: StepDetachProxy, Severity: SeverityReversible},
-		{ID: StepCreateDeployment, Severity: SeverityReversible},
-		{ID: StepReadyCheck, Severity: SeverityReadOnly},
-		{ID: StepSwitchover, Severity: SeveritySevere},
-		{ID: StepCleanup, Severity: SeveritySevere},
+	p := contract.Plan{Source: contract.Source{ID: "orders-db"}, Steps: []contract.PlannedStep{
+		{ID: contract.StepPreflight, Severity: contract.SeverityReadOnly},
+		{ID: contract.StepDetachProxy, Severity: contract.SeverityReversible},
+		{ID: contract.StepCreateDeployment, Severity: contract.SeverityReversible},
+		{ID: contract.StepReadyCheck, Severity: contract.SeverityReadOnly},
+		{ID: contract.StepSwitchover, Severity: contract.SeveritySevere},
+		{ID: contract.StepCleanup, Severity: contract.SeveritySevere},
 	}}
-	h := HeadlessApprover{Yes: true}
-	if err := h.CheckPlan(p, UntilReady, nil); err != nil {
+	h := contract.HeadlessApprover{Yes: true}
+	if err := h.CheckPlan(p, contract.UntilReady, nil); err != nil {
 		t.Errorf("--until ready with no severe step before it: %v", err)
 	}
 	if err := h.CheckPlan(p, "", nil); err == nil || !strings.Contains(err.Error(), "switchover, cleanup") {
 		t.Errorf("whole plan without --confirm: %v", err)
 	}
-	p.Steps[1].Severity = SeveritySevere // detach-proxy made severe (issue 11)
-	err := h.CheckPlan(p, UntilReady, nil)
+	p.Steps[1].Severity = contract.SeveritySevere // detach-proxy made severe (issue 11)
+	err := h.CheckPlan(p, contract.UntilReady, nil)
 	if err == nil || !strings.Contains(err.Error(), "detach-proxy") || strings.Contains(err.Error(), "switchover") {
 		t.Errorf("--until ready with a severe detach-proxy: %v", err)
 	}
-	if err := (HeadlessApprover{Yes: true, Confirm: "orders-db"}).CheckPlan(p, "", nil); err != nil {
+	if err := (contract.HeadlessApprover{Yes: true, Confirm: "orders-db"}).CheckPlan(p, "", nil); err != nil {
 		t.Errorf("with --confirm: %v", err)
 	}
-	done := func(id StepID) bool { return id != StepSwitchover && id != StepCleanup }
-	if got := SevereSteps(p, "", done); len(got) != 2 {
+	done := func(id contract.StepID) bool { return id != contract.StepSwitchover && id != contract.StepCleanup }
+	if got := contract.SevereSteps(p, "", done); len(got) != 2 {
 		t.Errorf("a resume counts only the steps not done: %v", got)
 	}
 }
@@ -112,8 +113,8 @@ func TestSevereStepsBeforeTheStopPointComeFromThePlan(t *testing.T) {
 // resume then switches over with one deployment.
 func TestUntilReadyThenResumeSwitchesOver(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSMySQLNative})
-	f, err := env.engineWith(t, Options{Source: "shop-db"}, HeadlessApprover{Yes: true}, UntilReady).Run(context.Background())
-	if err != nil || f.Outcome != OutcomeReady || f.ExitCode != ExitOK || f.ProxyState != ProxyOnBlue {
+	f, err := env.engineWith(t, contract.Options{Source: "shop-db"}, contract.HeadlessApprover{Yes: true}, contract.UntilReady).Run(context.Background())
+	if err != nil || f.Outcome != contract.OutcomeReady || f.ExitCode != contract.ExitOK || f.ProxyState != contract.ProxyOnBlue {
 		t.Fatalf("until ready: %s exit %d proxy %s (%v)", f.Outcome, f.ExitCode, f.ProxyState, err)
 	}
 	if f.Green == nil || len(f.Green.Members) == 0 || f.Green.Classes() == "" {
@@ -127,7 +128,7 @@ func TestUntilReadyThenResumeSwitchesOver(t *testing.T) {
 		t.Errorf("ready leftovers do not name the deployment and green: %+v", f.Leftovers)
 	}
 	runs, err := PausedRuns(env.stateDir)
-	if err != nil || len(runs) != 1 || runs[0].Outcome != OutcomeReady || !strings.Contains(runs[0].Line(), "green runs on db.") {
+	if err != nil || len(runs) != 1 || runs[0].Outcome != contract.OutcomeReady || !strings.Contains(runs[0].Line(), "green runs on db.") {
 		t.Fatalf("paused runs: %+v %v", runs, err)
 	}
 	if cmd, _ := f.NextStep("shop-db", ""); cmd != "rdsbg resume --source shop-db" {
@@ -136,15 +137,15 @@ func TestUntilReadyThenResumeSwitchesOver(t *testing.T) {
 
 	// resume --yes without --confirm: refused at once, nothing changes.
 	before := len(env.sim.Mutations())
-	_, err = env.engineWith(t, Options{Source: "shop-db"}, HeadlessApprover{Yes: true}, "").Resume(context.Background())
-	if ExitCode(err) != ExitUsage || !strings.Contains(err.Error(), "switchover") {
+	_, err = env.engineWith(t, contract.Options{Source: "shop-db"}, contract.HeadlessApprover{Yes: true}, "").Resume(context.Background())
+	if ExitCode(err) != contract.ExitUsage || !strings.Contains(err.Error(), "switchover") {
 		t.Fatalf("resume without --confirm: %v", err)
 	}
 	if n := len(env.sim.Mutations()); n != before {
 		t.Fatalf("a refused resume changed AWS: %d mutations", n-before)
 	}
-	f, err = env.engineWith(t, Options{}, HeadlessApprover{Yes: true, Confirm: "shop-db"}, "").Resume(context.Background())
-	if err != nil || f.Outcome != OutcomeDone || f.ProxyState != ProxyOnNewPrimary {
+	f, err = env.engineWith(t, contract.Options{}, contract.HeadlessApprover{Yes: true, Confirm: "shop-db"}, "").Resume(context.Background())
+	if err != nil || f.Outcome != contract.OutcomeDone || f.ProxyState != contract.ProxyOnNewPrimary {
 		t.Fatalf("resume: %s proxy %s (%v)", f.Outcome, f.ProxyState, err)
 	}
 	if st := env.sim.Stats(); st.DeploymentsCreated != 1 {
@@ -156,30 +157,30 @@ func TestUntilReadyThenResumeSwitchesOver(t *testing.T) {
 // run vanished from status and resume. Now the run pauses ready.
 func TestDecliningTheCriticalSectionPausesReady(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
-	env.approver.answers["critical-section"] = DecisionDecline
-	f, err := env.engine(t, Options{Source: "orders-db", ProxyMode: ProxyModeDetach}).Run(context.Background())
-	if err != nil || f.Outcome != OutcomeReady || f.ExitCode != ExitOK || f.ProxyState != ProxyOnBlue {
+	env.approver.answers["critical-section"] = contract.DecisionDecline
+	f, err := env.engine(t, contract.Options{Source: "orders-db", ProxyMode: contract.ProxyModeDetach}).Run(context.Background())
+	if err != nil || f.Outcome != contract.OutcomeReady || f.ExitCode != contract.ExitOK || f.ProxyState != contract.ProxyOnBlue {
 		t.Fatalf("declined critical section: %s exit %d proxy %s (%v)", f.Outcome, f.ExitCode, f.ProxyState, err)
 	}
 	open, err := FindJournals(env.stateDir)
 	if err != nil || len(open) != 1 || open[0] != "orders-db" {
 		t.Fatalf("resume would not find the paused run: %v %v", open, err)
 	}
-	env.assertProxyHealthy(t, Source{Kind: KindInstance, ID: "orders-db"}, "orders-proxy")
+	env.assertProxyHealthy(t, contract.Source{Kind: contract.KindInstance, ID: "orders-db"}, "orders-proxy")
 }
 
 // Bullet 2: declining the optional cleanup after a successful switchover
 // was CANCELLED exit 4. Now: done, with the leftovers named.
 func TestDecliningCleanupAfterSwitchoverIsDoneWithLeftovers(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSMySQLNative})
-	env.approver.decide = func(a Approval) (Decision, bool) {
-		if a.Step == StepCleanup {
-			return DecisionDecline, true
+	env.approver.decide = func(a contract.Approval) (contract.Decision, bool) {
+		if a.Step == contract.StepCleanup {
+			return contract.DecisionDecline, true
 		}
 		return "", false
 	}
-	f, err := env.engine(t, Options{Source: "shop-db", Cleanup: CleanupOldBlue}).Run(context.Background())
-	if err != nil || f.Outcome != OutcomeDone || f.ExitCode != ExitOK || f.ProxyState != ProxyOnNewPrimary {
+	f, err := env.engine(t, contract.Options{Source: "shop-db", Cleanup: contract.CleanupOldBlue}).Run(context.Background())
+	if err != nil || f.Outcome != contract.OutcomeDone || f.ExitCode != contract.ExitOK || f.ProxyState != contract.ProxyOnNewPrimary {
 		t.Fatalf("declined cleanup: %s exit %d proxy %s (%v)", f.Outcome, f.ExitCode, f.ProxyState, err)
 	}
 	text := strings.Join(f.LeftoverLines(), "\n")
@@ -197,19 +198,19 @@ func TestDecliningCleanupAfterSwitchoverIsDoneWithLeftovers(t *testing.T) {
 // call and the summary.
 func TestFinalSnapshotIsOneName(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSMySQLNative})
-	f, err := env.engine(t, Options{Source: "shop-db", Cleanup: CleanupOldBlue}).Run(context.Background())
-	if err != nil || f.Outcome != OutcomeDone {
+	f, err := env.engine(t, contract.Options{Source: "shop-db", Cleanup: contract.CleanupOldBlue}).Run(context.Background())
+	if err != nil || f.Outcome != contract.OutcomeDone {
 		t.Fatalf("run: %s (%v)", f.Outcome, err)
 	}
-	want := FinalSnapshotID("shop-db-old1")
+	want := contract.FinalSnapshotID("shop-db-old1")
 	if f.FinalSnapshot != want {
 		t.Errorf("summary names snapshot %q, want %q", f.FinalSnapshot, want)
 	}
 	if _, err := env.api.DescribeInstanceSnapshot(context.Background(), want); err != nil {
 		t.Errorf("the call did not create %s: %v", want, err)
 	}
-	plan := env.events.ofType(EventPlanReady)[0].Plan
-	cleanup, _ := plan.Step(StepCleanup)
+	plan := env.events.ofType(contract.EventPlanReady)[0].Plan
+	cleanup, _ := plan.Step(contract.StepCleanup)
 	if !strings.Contains(cleanup.Effect, want) {
 		t.Errorf("the prompt's text does not name %s: %s", want, cleanup.Effect)
 	}
@@ -221,18 +222,18 @@ func TestFinalSnapshotIsOneName(t *testing.T) {
 // Bullet 5: the summary's durations included the operator's thinking time.
 func TestStepDurationsExcludeTheApprovalWait(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
-	env.approver.onAsk = func(a Approval) {
-		if a.Step == StepDetachProxy {
+	env.approver.onAsk = func(a contract.Approval) {
+		if a.Step == contract.StepDetachProxy {
 			env.clock.Advance(7*time.Minute + 22*time.Second) // the operator reads the screen
 		}
 	}
-	env.approver.answers["critical-section"] = DecisionDecline
-	f, err := env.engine(t, Options{Source: "orders-db", ProxyMode: ProxyModeDetach}).Run(context.Background())
+	env.approver.answers["critical-section"] = contract.DecisionDecline
+	f, err := env.engine(t, contract.Options{Source: "orders-db", ProxyMode: contract.ProxyModeDetach}).Run(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, te := range f.Timeline {
-		if te.Step != StepDetachProxy {
+		if te.Step != contract.StepDetachProxy {
 			continue
 		}
 		if te.ApprovalWait < 7*time.Minute+22*time.Second || te.ApprovalWait > 7*time.Minute+30*time.Second || te.Duration >= time.Minute {
@@ -247,7 +248,7 @@ func TestStepDurationsExcludeTheApprovalWait(t *testing.T) {
 // on resume.
 func TestTaskTimeStopsAtCompletedAndSurvivesResume(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSMySQLNative})
-	eng := env.engine(t, Options{Source: "shop-db"})
+	eng := env.engine(t, contract.Options{Source: "shop-db"})
 	r := &run{e: eng, taskSeen: map[string]taskSince{}}
 	t0 := simStart
 	r.taskRow("CREATING_READ_REPLICA_OF_SOURCE", "IN_PROGRESS", t0, true, t0)
@@ -259,7 +260,7 @@ func TestTaskTimeStopsAtCompletedAndSurvivesResume(t *testing.T) {
 	}
 	r.taskRow("CONFIGURE_BACKUPS", "IN_PROGRESS", t0.Add(10*time.Minute), false, time.Time{})
 	// Through the journal, as a resume reads it.
-	st := FoldJournal(append([]Record{{Kind: RecordRunStarted, Plan: &Plan{}}}, r.taskMarkers()...))
+	st := FoldJournal(append([]Record{{Kind: RecordRunStarted, Plan: &contract.Plan{}}}, r.taskMarkers()...))
 	resumed := &run{e: eng, prior: st, taskSeen: map[string]taskSince{}}
 	resumed.restoreTasks()
 	if row := resumed.taskRow("CONFIGURE_BACKUPS", "IN_PROGRESS", t0.Add(25*time.Minute), false, time.Time{}); row.InStatus != 15*time.Minute {
@@ -282,8 +283,8 @@ func TestTaskTimeStopsAtCompletedAndSurvivesResume(t *testing.T) {
 // Bullet 3: status without credentials said `gone` and `none` and exit 0.
 func TestStatusSaysUnknownWhenAWSCannotBeRead(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSMySQLNative})
-	f, err := env.engineWith(t, Options{Source: "shop-db"}, HeadlessApprover{Yes: true}, UntilReady).Run(context.Background())
-	if err != nil || f.Outcome != OutcomeReady {
+	f, err := env.engineWith(t, contract.Options{Source: "shop-db"}, contract.HeadlessApprover{Yes: true}, contract.UntilReady).Run(context.Background())
+	if err != nil || f.Outcome != contract.OutcomeReady {
 		t.Fatalf("until ready: %s (%v)", f.Outcome, err)
 	}
 	dead := httptest.NewServer(nil)
@@ -297,7 +298,7 @@ func TestStatusSaysUnknownWhenAWSCannotBeRead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.ProxyState != StateUnknown || rep.DeploymentState != StateUnknown || len(rep.Unreadable) == 0 {
+	if rep.ProxyState != contract.StateUnknown || rep.DeploymentState != contract.StateUnknown || len(rep.Unreadable) == 0 {
 		t.Fatalf("proxy %q deployment %q unreadable %v", rep.ProxyState, rep.DeploymentState, rep.Unreadable)
 	}
 	text := rep.Text()
@@ -318,14 +319,14 @@ func TestStatusSaysUnknownWhenAWSCannotBeRead(t *testing.T) {
 // re-registration in native mode where nothing was deregistered.
 func TestAbortNamesTheCallsItMakes(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSMySQLNative})
-	if f, err := env.engineWith(t, Options{Source: "shop-db"}, HeadlessApprover{Yes: true}, UntilReady).Run(context.Background()); err != nil || f.Outcome != OutcomeReady {
+	if f, err := env.engineWith(t, contract.Options{Source: "shop-db"}, contract.HeadlessApprover{Yes: true}, contract.UntilReady).Run(context.Background()); err != nil || f.Outcome != contract.OutcomeReady {
 		t.Fatalf("until ready: %s (%v)", f.Outcome, err)
 	}
-	f, err := env.engine(t, Options{Source: "shop-db"}).Abort(context.Background())
-	if err != nil || f.Outcome != OutcomeRolledBack {
+	f, err := env.engine(t, contract.Options{Source: "shop-db"}).Abort(context.Background())
+	if err != nil || f.Outcome != contract.OutcomeRolledBack {
 		t.Fatalf("abort: %s (%v)", f.Outcome, err)
 	}
-	var a *Approval
+	var a *contract.Approval
 	for i := range env.approver.seen {
 		if env.approver.seen[i].Step == "abort" {
 			a = &env.approver.seen[i]
@@ -346,12 +347,12 @@ func TestAbortNamesTheCallsItMakes(t *testing.T) {
 // Bullet 4: abort on a finished run said "proxy points at blue".
 func TestAbortAfterAFinishedRunRefusesTruthfully(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSMySQLNative})
-	if f, err := env.engine(t, Options{Source: "shop-db"}).Run(context.Background()); err != nil || f.Outcome != OutcomeDone {
+	if f, err := env.engine(t, contract.Options{Source: "shop-db"}).Run(context.Background()); err != nil || f.Outcome != contract.OutcomeDone {
 		t.Fatalf("run: %s (%v)", f.Outcome, err)
 	}
 	before := len(env.sim.Mutations())
-	f, err := env.engine(t, Options{Source: "shop-db"}).Abort(context.Background())
-	if ExitCode(err) != ExitUsage || f.ProxyState != ProxyOnNewPrimary || !strings.Contains(err.Error(), "nothing to abort") {
+	f, err := env.engine(t, contract.Options{Source: "shop-db"}).Abort(context.Background())
+	if ExitCode(err) != contract.ExitUsage || f.ProxyState != contract.ProxyOnNewPrimary || !strings.Contains(err.Error(), "nothing to abort") {
 		t.Fatalf("abort after done: proxy %s (%v)", f.ProxyState, err)
 	}
 	if n := len(env.sim.Mutations()); n != before {
@@ -363,14 +364,14 @@ func TestAbortAfterAFinishedRunRefusesTruthfully(t *testing.T) {
 // pauses the run ready as well.
 func TestDecliningTheNativeSwitchoverPausesReady(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSMySQLNative})
-	env.approver.decide = func(a Approval) (Decision, bool) {
-		if a.Step == StepSwitchover {
-			return DecisionDecline, true
+	env.approver.decide = func(a contract.Approval) (contract.Decision, bool) {
+		if a.Step == contract.StepSwitchover {
+			return contract.DecisionDecline, true
 		}
 		return "", false
 	}
-	f, err := env.engine(t, Options{Source: "shop-db"}).Run(context.Background())
-	if err != nil || f.Outcome != OutcomeReady || f.ExitCode != ExitOK || f.ProxyState != ProxyOnBlue {
+	f, err := env.engine(t, contract.Options{Source: "shop-db"}).Run(context.Background())
+	if err != nil || f.Outcome != contract.OutcomeReady || f.ExitCode != contract.ExitOK || f.ProxyState != contract.ProxyOnBlue {
 		t.Fatalf("declined native switchover: %s exit %d proxy %s (%v)", f.Outcome, f.ExitCode, f.ProxyState, err)
 	}
 	if st := env.sim.Stats(); st.DeploymentsCreated != 1 {
@@ -386,17 +387,17 @@ func TestDecliningTheNativeSwitchoverPausesReady(t *testing.T) {
 // A finish message after the switchover suggested `rdsbg abort`, which
 // then answered "use rdsbg resume".
 func TestAdviceAfterTheSwitchoverNeverSuggestsAbort(t *testing.T) {
-	timeout := &WaitTimeoutError{Step: StepAttachProxyPrimary, What: "the proxy targets", Limit: time.Minute}
-	before := &run{plan: Plan{Source: Source{ID: "orders-db"}}}
+	timeout := &WaitTimeoutError{Step: contract.StepAttachProxyPrimary, What: "the proxy targets", Limit: time.Minute}
+	before := &run{plan: contract.Plan{Source: contract.Source{ID: "orders-db"}}}
 	if info := before.errorInfo(timeout); !strings.Contains(info.Meaning, "rdsbg abort") {
 		t.Fatalf("before the switchover abort is a way out: %q", info.Meaning)
 	}
-	after := &run{plan: Plan{Source: Source{ID: "orders-db"}}, names: renameBook{renames: map[string]string{"orders-db": "orders-db-old1"}}}
+	after := &run{plan: contract.Plan{Source: contract.Source{ID: "orders-db"}}, names: renameBook{renames: map[string]string{"orders-db": "orders-db-old1"}}}
 	info := after.errorInfo(timeout)
 	if strings.Contains(info.Meaning, "rdsbg abort") || !strings.Contains(info.Meaning, "rdsbg resume --source orders-db") {
 		t.Fatalf("after the switchover: %q", info.Meaning)
 	}
-	msg := finishMessage(OutcomeFailed, ProxyOnNewPrimary, timeout, "orders-db", after.switchedOver())
+	msg := finishMessage(contract.OutcomeFailed, contract.ProxyOnNewPrimary, timeout, "orders-db", after.switchedOver())
 	if strings.Contains(msg, "rdsbg abort") {
 		t.Fatalf("finish message after the switchover: %s", msg)
 	}
@@ -406,17 +407,17 @@ func TestAdviceAfterTheSwitchoverNeverSuggestsAbort(t *testing.T) {
 // wait is reported on that step, never inside a duration.
 func TestCriticalSectionApprovalWaitIsReportedApart(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
-	env.approver.onAsk = func(a Approval) {
+	env.approver.onAsk = func(a contract.Approval) {
 		if a.Kind == "critical-section" {
 			env.clock.Advance(5 * time.Minute)
 		}
 	}
-	f, err := env.engine(t, Options{Source: "orders-db", ProxyMode: ProxyModeDetach}).Run(context.Background())
-	if err != nil || f.Outcome != OutcomeDone {
+	f, err := env.engine(t, contract.Options{Source: "orders-db", ProxyMode: contract.ProxyModeDetach}).Run(context.Background())
+	if err != nil || f.Outcome != contract.OutcomeDone {
 		t.Fatalf("run: %s (%v)", f.Outcome, err)
 	}
 	for _, te := range f.Timeline {
-		if te.Step == StepDetachProxyBlue {
+		if te.Step == contract.StepDetachProxyBlue {
 			if te.ApprovalWait < 5*time.Minute || te.Duration >= 5*time.Minute {
 				t.Fatalf("detach-proxy-blue: duration %s, approval wait %s", te.Duration, te.ApprovalWait)
 			}

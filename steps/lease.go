@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/steps/world"
 )
 
@@ -187,11 +188,11 @@ func (r *run) takeOver(ctx context.Context, what string, l world.Lease, st lease
 	now := r.e.cfg.Clock.Now()
 	text := fmt.Sprintf("%s is held by %s (lease renewed %s ago, %s). Taking it over makes this run its owner: if the other run still lives it stops at its next change, without touching anything. Type %s to take it over.",
 		what, l.Holder(), l.Age(now).Round(time.Second), map[bool]string{true: "expired", false: "live"}[st == leaseExpired], r.disc.Source.ID)
-	if err := r.ask(ctx, Approval{Kind: "take-over", Title: "Take over " + what + " from another rdsbg run?", Text: text,
-		Severity: SeveritySevere, Confirm: r.disc.Source.ID}); err != nil {
+	if err := r.ask(ctx, contract.Approval{Kind: "take-over", Title: "Take over " + what + " from another rdsbg run?", Text: text,
+		Severity: contract.SeveritySevere, Confirm: r.disc.Source.ID}); err != nil {
 		return err
 	}
-	r.e.notice(StepPreflight, "took over %s from %s at the operator's --take-over", what, l.Holder())
+	r.e.notice(contract.StepPreflight, "took over %s from %s at the operator's --take-over", what, l.Holder())
 	return nil
 }
 
@@ -226,7 +227,7 @@ func (r *run) ensureLease(ctx context.Context, w *world.World) error {
 	now := r.e.cfg.Clock.Now()
 	if w != nil && !r.leases.force {
 		if d := w.Deployment; d != nil && strings.EqualFold(d.ID, id) && d.Owner.Lease != nil {
-			if st := r.e.judgeLease(d.Owner.Lease, RunID(r.plan), now); st == leaseLive || (st == leaseExpired && d.Owner.Lease.Run != RunID(r.plan)) {
+			if st := r.e.judgeLease(d.Owner.Lease, contract.RunID(r.plan), now); st == leaseLive || (st == leaseExpired && d.Owner.Lease.Run != contract.RunID(r.plan)) {
 				return &TakenOverError{Diff: world.Difference{Kind: world.DiffLeaseTaken, Subject: id,
 					What: fmt.Sprintf("deployment %s is held by %s", id, d.Owner.Lease.Holder()), Who: "it took the deployment after this run checked it"}}
 			}
@@ -234,14 +235,14 @@ func (r *run) ensureLease(ctx context.Context, w *world.World) error {
 	}
 	arn := awsclient.DeploymentARN(r.plan.Source.ARN, id)
 	mctx, cancel := detached(ctx, mutationTimeout)
-	err := r.api.AddTagsToResource(mctx, arn, map[string]string{TagOwner: r.e.lease(RunID(r.plan), now).Value()})
+	err := r.api.AddTagsToResource(mctx, arn, map[string]string{contract.TagOwner: r.e.lease(contract.RunID(r.plan), now).Value()})
 	cancel()
 	if isNotFound(err) {
 		r.leaseGone() // deleted meanwhile (its cleanup, or someone): nothing to hold
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("write this run's owner lease (%s) on deployment %s: %w", TagOwner, id, err)
+		return fmt.Errorf("write this run's owner lease (%s) on deployment %s: %w", contract.TagOwner, id, err)
 	}
 	r.leases.pending, r.leases.arn, r.leases.next = "", arn, now.Add(leaseRenew)
 	return nil
@@ -255,7 +256,7 @@ func (r *run) renewLease(ctx context.Context) {
 		return // not due, or in the critical section (the lease lasts leaseTTL)
 	}
 	mctx, cancel := detached(ctx, 30*time.Second)
-	err := r.api.AddTagsToResource(mctx, r.leases.arn, map[string]string{TagOwner: r.e.lease(RunID(r.plan), now).Value()})
+	err := r.api.AddTagsToResource(mctx, r.leases.arn, map[string]string{contract.TagOwner: r.e.lease(contract.RunID(r.plan), now).Value()})
 	cancel()
 	r.leases.next = now.Add(leaseRenew)
 	if err != nil {
@@ -276,10 +277,10 @@ func (r *run) releaseLease() {
 		return
 	}
 	now := r.e.cfg.Clock.Now()
-	l := r.e.lease(RunID(r.plan), now)
+	l := r.e.lease(contract.RunID(r.plan), now)
 	l.Released = now.UTC()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	_ = r.api.AddTagsToResource(ctx, r.leases.arn, map[string]string{TagOwner: l.Value()})
+	_ = r.api.AddTagsToResource(ctx, r.leases.arn, map[string]string{contract.TagOwner: l.Value()})
 	r.leases.arn = ""
 }

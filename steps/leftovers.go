@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // This file says what a run leaves behind in AWS, in the summary and the
@@ -16,7 +17,7 @@ import (
 // switchedOver reports whether this run, or the one it resumes, completed
 // the switchover: green is production and abort is no longer a way out.
 func (r *run) switchedOver() bool {
-	return len(r.names.renames) > 0 || len(r.names.oldBlue) > 0 || r.stepRan(StepSwitchover) == "done" || r.stepRan(StepSwitchover) == "already-done"
+	return len(r.names.renames) > 0 || len(r.names.oldBlue) > 0 || r.stepRan(contract.StepSwitchover) == "done" || r.stepRan(contract.StepSwitchover) == "already-done"
 }
 
 // oldBlueNames are the -oldN resources by identifier, primary (or cluster)
@@ -43,7 +44,7 @@ func (r *run) oldBlueNames() []string {
 func (r *run) finalSnapshotName() string {
 	instances, cluster := r.names.oldResources()
 	if cluster != "" {
-		return FinalSnapshotID(cluster)
+		return contract.FinalSnapshotID(cluster)
 	}
 	primary := r.names.renames[r.plan.Source.ID]
 	if primary == "" && len(instances) > 0 {
@@ -52,57 +53,57 @@ func (r *run) finalSnapshotName() string {
 	if primary == "" {
 		primary = r.plan.Source.ID + "-old1"
 	}
-	return FinalSnapshotID(primary)
+	return contract.FinalSnapshotID(primary)
 }
 
 // leftovers lists what the run leaves in AWS when it ends with outcome,
 // and the final snapshot's name when cleanup old-blue took it. A rolled
 // back run lists the green resources AWS is still deleting (read now:
 // walkthrough D26 said "nothing of this run in AWS" beside one).
-func (r *run) leftovers(ctx context.Context, outcome string, end endView) ([]Leftover, string) {
-	if outcome == OutcomeBlocked || len(r.plan.Steps) == 0 {
+func (r *run) leftovers(ctx context.Context, outcome string, end endView) ([]contract.Leftover, string) {
+	if outcome == contract.OutcomeBlocked || len(r.plan.Steps) == 0 {
 		return nil, ""
 	}
 	if w := end.w; w != nil && w.Known() {
 		// What AWS shows at the end (endworld.go), and the final snapshot
 		// this run took.
 		out := r.worldLeftovers(outcome, *w)
-		cleanup := r.stepRan(StepCleanup)
-		if (cleanup == "done" || cleanup == "already-done") && !r.cleanupDeclined && r.plan.Options.Cleanup == CleanupOldBlue && end.switched(r) {
+		cleanup := r.stepRan(contract.StepCleanup)
+		if (cleanup == "done" || cleanup == "already-done") && !r.cleanupDeclined && r.plan.Options.Cleanup == contract.CleanupOldBlue && end.switched(r) {
 			snap := r.finalSnapshotName()
-			return append(out, Leftover{Kind: "snapshot", ID: snap, Note: "final snapshot of the old blue"}), snap
+			return append(out, contract.Leftover{Kind: "snapshot", ID: snap, Note: "final snapshot of the old blue"}), snap
 		}
 		return out, ""
 	}
-	if outcome == OutcomeRolledBack {
+	if outcome == contract.OutcomeRolledBack {
 		return r.stillDeleting(ctx), ""
 	}
 	if !r.switchedOver() {
 		if r.dep.id == "" {
 			return nil, ""
 		}
-		out := []Leftover{{Kind: "deployment", ID: r.dep.id, Note: "blue/green deployment; blue is still production"}}
+		out := []contract.Leftover{{Kind: "deployment", ID: r.dep.id, Note: "blue/green deployment; blue is still production"}}
 		green := r.greenSeen
 		if len(green) == 0 {
 			green = []string{r.plan.Source.ID + "-green-…"}
 		}
 		for _, g := range green {
-			out = append(out, Leftover{Kind: "green", ID: g, Note: "keeps running and costing until the switchover or `rdsbg abort`"})
+			out = append(out, contract.Leftover{Kind: "green", ID: g, Note: "keeps running and costing until the switchover or `rdsbg abort`"})
 		}
 		return out, ""
 	}
-	cleanup := r.stepRan(StepCleanup)
+	cleanup := r.stepRan(contract.StepCleanup)
 	cleaned := (cleanup == "done" || cleanup == "already-done") && !r.cleanupDeclined
-	var out []Leftover
+	var out []contract.Leftover
 	if r.dep.id != "" && !cleaned {
-		out = append(out, Leftover{Kind: "deployment", ID: r.dep.id, Note: "bookkeeping only: `aws rds delete-blue-green-deployment --blue-green-deployment-identifier " + r.dep.id + "` deletes it"})
+		out = append(out, contract.Leftover{Kind: "deployment", ID: r.dep.id, Note: "bookkeeping only: `aws rds delete-blue-green-deployment --blue-green-deployment-identifier " + r.dep.id + "` deletes it"})
 	}
-	if cleaned && r.plan.Options.Cleanup == CleanupOldBlue {
+	if cleaned && r.plan.Options.Cleanup == contract.CleanupOldBlue {
 		snap := r.finalSnapshotName()
-		return append(out, Leftover{Kind: "snapshot", ID: snap, Note: "final snapshot of the old blue"}), snap
+		return append(out, contract.Leftover{Kind: "snapshot", ID: snap, Note: "final snapshot of the old blue"}), snap
 	}
 	for _, id := range r.oldBlueNames() {
-		out = append(out, Leftover{Kind: "old-blue", ID: id, Note: "the previous production, no longer replicating; keeps running and costing until deleted"})
+		out = append(out, contract.Leftover{Kind: "old-blue", ID: id, Note: "the previous production, no longer replicating; keeps running and costing until deleted"})
 	}
 	return out, ""
 }
@@ -117,7 +118,7 @@ func (r *run) noteGreen(dep awsclient.Deployment) {
 	var ids []string
 	for _, m := range dep.Members {
 		if strings.Contains(m.Target, ":db:") || strings.Contains(m.Target, ":cluster:") {
-			ids = append(ids, lastField(m.Target))
+			ids = append(ids, contract.ARNName(m.Target))
 		}
 	}
 	if len(ids) > 0 {
@@ -127,8 +128,8 @@ func (r *run) noteGreen(dep awsclient.Deployment) {
 
 // stillDeleting reads the green resources the run saw and lists those AWS
 // still shows (deleting, usually) after a rollback.
-func (r *run) stillDeleting(ctx context.Context) []Leftover {
-	var out []Leftover
+func (r *run) stillDeleting(ctx context.Context) []contract.Leftover {
+	var out []contract.Leftover
 	for _, id := range r.greenSeen {
 		status := ""
 		if i, err := r.api.DescribeInstance(ctx, id); err == nil {
@@ -136,10 +137,10 @@ func (r *run) stillDeleting(ctx context.Context) []Leftover {
 		} else if c, err := r.api.DescribeCluster(ctx, id); err == nil {
 			status = c.Status
 		} else if awsclient.Classify(err) != awsclient.KindNotFound {
-			status = StateUnknown + " (AWS could not be read)"
+			status = contract.StateUnknown + " (AWS could not be read)"
 		}
 		if status != "" {
-			out = append(out, Leftover{Kind: "green", ID: id, Note: "AWS is still deleting it (" + status + "); it goes by itself"})
+			out = append(out, contract.Leftover{Kind: "green", ID: id, Note: "AWS is still deleting it (" + status + "); it goes by itself"})
 		}
 	}
 	return out
@@ -147,7 +148,7 @@ func (r *run) stillDeleting(ctx context.Context) []Leftover {
 
 // errorInfo is errorInfo(err) in this run's moment: after the switchover
 // it never advises `rdsbg abort`, which would only refuse.
-func (r *run) errorInfo(err error) *ErrorInfo {
+func (r *run) errorInfo(err error) *contract.ErrorInfo {
 	info := errorInfo(err)
 	if info == nil || !r.switchedOver() || !strings.Contains(info.Meaning, "rdsbg abort") {
 		return info
@@ -158,8 +159,8 @@ func (r *run) errorInfo(err error) *ErrorInfo {
 
 // checkPlan lets a PlanChecker approver (the headless rules) refuse a plan
 // before anything is recorded or changed.
-func (e *Engine) checkPlan(p Plan, done func(StepID) bool) error {
-	pc, ok := e.cfg.Approver.(PlanChecker)
+func (e *Engine) checkPlan(p contract.Plan, done func(contract.StepID) bool) error {
+	pc, ok := e.cfg.Approver.(contract.PlanChecker)
 	if !ok {
 		return nil
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/simtest"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // The lost-journal case of issue 12 at process level: a real `rdsbg run`
@@ -48,7 +49,7 @@ func TestProcessLostJournalFoundThroughTheTag(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	found, exited, waitErr := waitForRecord(journal, func(r Record) bool {
-		return r.Kind == RecordStep && r.Step == StepAttachProxyBlue && r.State == StepStateStarted
+		return r.Kind == RecordStep && r.Step == contract.StepAttachProxyBlue && r.State == StepStateStarted
 	}, done)
 	if !found {
 		if !exited {
@@ -66,7 +67,7 @@ func TestProcessLostJournalFoundThroughTheTag(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sc := reliabilityScenario{source: "orders-db", kind: KindInstance, proxies: []string{"orders-proxy"}}
+	sc := reliabilityScenario{source: "orders-db", kind: contract.KindInstance, proxies: []string{"orders-proxy"}}
 	if healthy, _, detail := proxyHealth(ctx, api, sc); healthy {
 		t.Fatalf("the proxy serves after the kill (%s): the case needs it empty", detail)
 	}
@@ -80,7 +81,7 @@ func TestProcessLostJournalFoundThroughTheTag(t *testing.T) {
 	}
 	st, sout := rdsbgCommand(bin, s.URL, stateDir, env, "status")
 	code, err := runToExit(st)
-	if err != nil || code != ExitOK {
+	if err != nil || code != contract.ExitOK {
 		t.Fatalf("status without --source and journal: exit %d, %v\n%s", code, err, sout.String())
 	}
 	for _, want := range []string{"orders-proxy was emptied by rdsbg run", "NO target", "proxy:      none"} {
@@ -97,7 +98,7 @@ func TestProcessLostJournalFoundThroughTheTag(t *testing.T) {
 	// registers blue again.
 	before, _ = simtest.Stats(s.URL)
 	bare, bout := rdsbgCommand(bin, s.URL, stateDir, env, "resume", "--yes", "--output", "json")
-	if code, err := runToExit(bare); err != nil || code != ExitUsage || !strings.Contains(bout.String(), "resume --source orders-db --yes --confirm orders-db") {
+	if code, err := runToExit(bare); err != nil || code != contract.ExitUsage || !strings.Contains(bout.String(), "resume --source orders-db --yes --confirm orders-db") {
 		t.Errorf("resume without --source: exit %d, %v, want 2 naming the command\n%s", code, err, bout.String())
 	}
 	if after, err := simtest.Stats(s.URL); err != nil || after.Mutations != before.Mutations {
@@ -115,7 +116,7 @@ func TestProcessLostJournalFoundThroughTheTag(t *testing.T) {
 		t.Fatalf("after resume the proxy is not serving blue: %s\n%s", detail, rout.String())
 	}
 	if tags := detachedTagOn(ctx, t, api, "orders-proxy"); tags != "" {
-		t.Errorf("the proxy serves blue again but keeps %s=%q", TagDetached, tags)
+		t.Errorf("the proxy serves blue again but keeps %s=%q", contract.TagDetached, tags)
 	}
 
 	// The deployment is the lost run's: `run` refuses it without --adopt
@@ -126,12 +127,12 @@ func TestProcessLostJournalFoundThroughTheTag(t *testing.T) {
 		t.Fatalf("deployments: %+v %v", deps, err)
 	}
 	refused, fout := rdsbgCommand(bin, s.URL, stateDir, env, "run", "--source", "orders-db", "--proxy-mode", "detach", "--yes", "--confirm", "orders-db", "--output", "json")
-	if code, err := runToExit(refused); err != nil || code != ExitUsage || !strings.Contains(fout.String(), "--adopt "+deps[0].ID) {
+	if code, err := runToExit(refused); err != nil || code != contract.ExitUsage || !strings.Contains(fout.String(), "--adopt "+deps[0].ID) {
 		t.Fatalf("run without --adopt: exit %d, %v, want 2 naming --adopt %s\n%s", code, err, deps[0].ID, fout.String())
 	}
 	rn, nout := rdsbgCommand(bin, s.URL, stateDir, env, "run", "--source", "orders-db", "--proxy-mode", "detach", "--adopt", deps[0].ID, "--take-over", "--yes", "--confirm", "orders-db", "--output", "json")
 	code, err = runToExit(rn)
-	if err != nil || code != ExitOK || !strings.Contains(nout.String(), "done; the proxy targets the new primary") {
+	if err != nil || code != contract.ExitOK || !strings.Contains(nout.String(), "done; the proxy targets the new primary") {
 		t.Fatalf("run after the restore: exit %d, %v\n%s", code, err, nout.String())
 	}
 	if healthy, _, detail := proxyHealth(ctx, api, sc); !healthy {
@@ -169,7 +170,7 @@ func detachedTagOn(ctx context.Context, t *testing.T, api *awsclient.Client, pro
 			if err != nil {
 				t.Fatal(err)
 			}
-			return tags[TagDetached]
+			return tags[contract.TagDetached]
 		}
 	}
 	t.Fatalf("no proxy %s", proxy)

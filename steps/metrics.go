@@ -9,6 +9,7 @@ import (
 
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/clock"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // Metric sampling (issue 8): the proxy's connections and green's
@@ -35,12 +36,12 @@ type MetricsWatcher struct {
 	clock    clock.Clock
 	interval time.Duration
 	proxies  []string
-	source   Source
+	source   contract.Source
 	slotLag  bool // RDS for PostgreSQL major upgrade: logical replication, lag on blue's slot
 
 	mu      sync.Mutex
 	green   string // green's primary instance, once the deployment names it
-	last    *MetricsSample
+	last    *contract.MetricsSample
 	lastAt  time.Time
 	steps   []stepSpan
 	current int // index into steps of the running step, -1 when none
@@ -51,7 +52,7 @@ type MetricsWatcher struct {
 
 // NewMetricsWatcher prepares sampling for plan; interval is the engine's
 // slow poll.
-func NewMetricsWatcher(api awsclient.Metrics, clk clock.Clock, plan Plan, interval time.Duration) *MetricsWatcher {
+func NewMetricsWatcher(api awsclient.Metrics, clk clock.Clock, plan contract.Plan, interval time.Duration) *MetricsWatcher {
 	w := &MetricsWatcher{api: api, clock: clk, interval: interval, source: plan.Source, current: -1,
 		// Logical replication carries RDS for PostgreSQL major upgrades
 		// (rds-facts §4): there green has no ReplicaLag, blue's slot lags.
@@ -84,13 +85,13 @@ func (w *MetricsWatcher) queries() []awsclient.MetricQuery {
 // learn picks green's primary instance out of a progress snapshot: the
 // member whose source is blue's instance. Aurora has no per-instance
 // ReplicaLag for green, so clusters are not followed.
-func (w *MetricsWatcher) learn(p Progress) {
+func (w *MetricsWatcher) learn(p contract.Progress) {
 	if w.source.Kind != "instance" {
 		return
 	}
 	for _, m := range p.Members {
 		if strings.HasSuffix(m.Source, ":db:"+w.source.ID) && strings.Contains(m.Target, ":db:") {
-			w.green = lastField(m.Target)
+			w.green = contract.ARNName(m.Target)
 		}
 	}
 }
@@ -98,7 +99,7 @@ func (w *MetricsWatcher) learn(p Progress) {
 // Sample returns the latest read, reading CloudWatch first when the last
 // read is older than the interval. It never fails: errors are in the
 // sample. p, when not nil, is the progress the sample will ride on.
-func (w *MetricsWatcher) Sample(ctx context.Context, p *Progress) *MetricsSample {
+func (w *MetricsWatcher) Sample(ctx context.Context, p *contract.Progress) *contract.MetricsSample {
 	w.mu.Lock()
 	if p != nil {
 		w.learn(*p)
@@ -125,7 +126,7 @@ func (w *MetricsWatcher) Sample(ctx context.Context, p *Progress) *MetricsSample
 
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	sample := &MetricsSample{Time: now, Period: metricsPeriod}
+	sample := &contract.MetricsSample{Time: now, Period: metricsPeriod}
 	if err != nil {
 		sample.Error = "CloudWatch: " + err.Error()
 		if why, ok := awsclient.Unavailable(err); ok {
@@ -137,9 +138,9 @@ func (w *MetricsWatcher) Sample(ctx context.Context, p *Progress) *MetricsSample
 		}
 	} else {
 		for _, s := range series {
-			line := MetricLine{Metric: s.Query.Name, Subject: s.Query.DimensionValue, Stat: s.Query.Stat, Unit: unitOf(s.Query.Name)}
+			line := contract.MetricLine{Metric: s.Query.Name, Subject: s.Query.DimensionValue, Stat: s.Query.Stat, Unit: unitOf(s.Query.Name)}
 			for _, pt := range s.Points {
-				line.Points = append(line.Points, MetricValue{Time: pt.Time, Value: pt.Value})
+				line.Points = append(line.Points, contract.MetricValue{Time: pt.Time, Value: pt.Value})
 			}
 			if last, ok := s.Last(); ok {
 				line.Last = last.Value
@@ -153,37 +154,37 @@ func (w *MetricsWatcher) Sample(ctx context.Context, p *Progress) *MetricsSample
 }
 
 // copyLast hands out a sample that later reads do not change.
-func (w *MetricsWatcher) copyLast() *MetricsSample {
+func (w *MetricsWatcher) copyLast() *contract.MetricsSample {
 	c := *w.last
-	c.Lines = append([]MetricLine(nil), w.last.Lines...)
+	c.Lines = append([]contract.MetricLine(nil), w.last.Lines...)
 	return &c
 }
 
 func unitOf(metric string) string {
 	switch metric {
 	case awsclient.MetricReplicaLag:
-		return UnitSeconds
+		return contract.UnitSeconds
 	case awsclient.MetricOldestReplicationSlotLag:
-		return UnitBytes
+		return contract.UnitBytes
 	}
-	return UnitConnections
+	return contract.UnitConnections
 }
 
 // Observe follows the event stream: a step's start and end are noted for
 // the summary (no extra call).
-func (w *MetricsWatcher) Observe(ev Event) {
+func (w *MetricsWatcher) Observe(ev contract.Event) {
 	switch ev.Type {
-	case EventStepStarted, EventStepDone, EventStepFailed:
+	case contract.EventStepStarted, contract.EventStepDone, contract.EventStepFailed:
 	default:
 		return
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	switch ev.Type {
-	case EventStepStarted:
+	case contract.EventStepStarted:
 		w.steps = append(w.steps, stepSpan{step: ev.Step, started: ev.Time})
 		w.current = len(w.steps) - 1
-	case EventStepDone, EventStepFailed:
+	case contract.EventStepDone, contract.EventStepFailed:
 		if w.current >= 0 && w.steps[w.current].step == ev.Step {
 			w.steps[w.current].ended = ev.Time
 			w.current = -1
@@ -193,7 +194,7 @@ func (w *MetricsWatcher) Observe(ev Event) {
 
 // remember adds a read's whole minutes to the history: the minute still
 // running holds only its first seconds and would read as a fall.
-func (w *MetricsWatcher) remember(s *MetricsSample) {
+func (w *MetricsWatcher) remember(s *contract.MetricsSample) {
 	if s.Error != "" {
 		return
 	}
@@ -217,16 +218,16 @@ func (w *MetricsWatcher) remember(s *MetricsSample) {
 
 // Summary is the per-step record, in step order, each value placed by the
 // minute CloudWatch measured it (StepMetrics).
-func (w *MetricsWatcher) Summary() []StepMetrics {
+func (w *MetricsWatcher) Summary() []contract.StepMetrics {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	out := make([]StepMetrics, 0, len(w.steps))
+	out := make([]contract.StepMetrics, 0, len(w.steps))
 	for _, span := range w.steps {
 		end := span.ended
 		if end.IsZero() {
 			end = w.clock.Now() // the step the run ended in
 		}
-		st := StepMetrics{Step: span.step}
+		st := contract.StepMetrics{Step: span.step}
 		for key, h := range w.history {
 			var before, after time.Time
 			for t, v := range h {
@@ -256,7 +257,7 @@ func (w *MetricsWatcher) Summary() []StepMetrics {
 
 // stepSpan is when a step ran, as the event stream told the watcher.
 type stepSpan struct {
-	step           StepID
+	step           contract.StepID
 	started, ended time.Time
 }
 
@@ -285,7 +286,7 @@ const (
 // the switchover timeout. A lag with no data (metrics off, Aurora, a
 // metric CloudWatch has not published yet) does not hold the gate: only a
 // lag known to be too high does, and why says by how much.
-func (w *MetricsWatcher) LagGate(ctx context.Context, p *Progress, timeout time.Duration) (ok bool, why string) {
+func (w *MetricsWatcher) LagGate(ctx context.Context, p *contract.Progress, timeout time.Duration) (ok bool, why string) {
 	if w == nil {
 		return true, ""
 	}
@@ -320,15 +321,15 @@ type metricsObserver struct {
 	e *Engine
 }
 
-func (o metricsObserver) PlanStarted(plan Plan) { o.e.startMetrics(plan) }
+func (o metricsObserver) PlanStarted(plan contract.Plan) { o.e.startMetrics(plan) }
 
-func (o metricsObserver) Event(ev Event) {
+func (o metricsObserver) Event(ev contract.Event) {
 	if w := o.e.watcher(); w != nil {
 		w.Observe(ev)
 	}
 }
 
-func (o metricsObserver) Finishing(f *Finished) {
+func (o metricsObserver) Finishing(f *contract.Finished) {
 	if w := o.e.watcher(); w != nil {
 		f.Metrics = w.Summary()
 	}

@@ -8,10 +8,11 @@ import (
 
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/sim"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // metricsEngine is an engine with CloudWatch sampling on.
-func (e *engineEnv) metricsEngine(t *testing.T, o Options) *Engine {
+func (e *engineEnv) metricsEngine(t *testing.T, o contract.Options) *Engine {
 	t.Helper()
 	eng, err := New(Config{API: e.client, Metrics: e.client, Calls: e.calls, Clock: e.clock, StateDir: e.stateDir,
 		Approver: e.approver, Sink: e.events.sink, Options: o})
@@ -21,23 +22,23 @@ func (e *engineEnv) metricsEngine(t *testing.T, o Options) *Engine {
 	return eng
 }
 
-func lineOf(s *MetricsSample, metric, subject string) (MetricLine, bool) {
+func lineOf(s *contract.MetricsSample, metric, subject string) (contract.MetricLine, bool) {
 	if s == nil {
-		return MetricLine{}, false
+		return contract.MetricLine{}, false
 	}
 	for _, l := range s.Lines {
 		if l.Metric == metric && l.Subject == subject {
 			return l, true
 		}
 	}
-	return MetricLine{}, false
+	return contract.MetricLine{}, false
 }
 
 func TestMetricsFollowTheRunAndShowTheCriticalSection(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
 	start := env.clock.Now()
-	f, err := env.metricsEngine(t, Options{Source: "orders-db", ProxyMode: ProxyModeDetach, TargetEngineVersion: "16.4"}).Run(context.Background())
-	if err != nil || f.Outcome != OutcomeDone {
+	f, err := env.metricsEngine(t, contract.Options{Source: "orders-db", ProxyMode: contract.ProxyModeDetach, TargetEngineVersion: "16.4"}).Run(context.Background())
+	if err != nil || f.Outcome != contract.OutcomeDone {
 		t.Fatalf("Run = %s, %v", f.Outcome, err)
 	}
 	elapsed := env.clock.Now().Sub(start)
@@ -49,7 +50,7 @@ func TestMetricsFollowTheRunAndShowTheCriticalSection(t *testing.T) {
 	}
 
 	var sawConnections, sawLag bool
-	for _, ev := range env.events.ofType(EventProgress) {
+	for _, ev := range env.events.ofType(contract.EventProgress) {
 		m := ev.Progress.Metrics
 		if m == nil {
 			t.Fatalf("progress of %s without metrics", ev.Step)
@@ -64,7 +65,7 @@ func TestMetricsFollowTheRunAndShowTheCriticalSection(t *testing.T) {
 		// is blue's replication slot.
 		if l, ok := lineOf(m, awsclient.MetricOldestReplicationSlotLag, "orders-db"); ok && len(l.Points) > 0 && l.Last > 0 {
 			sawLag = true
-			if l.Unit != UnitBytes {
+			if l.Unit != contract.UnitBytes {
 				t.Errorf("slot lag unit %q", l.Unit)
 			}
 		}
@@ -73,7 +74,7 @@ func TestMetricsFollowTheRunAndShowTheCriticalSection(t *testing.T) {
 		t.Errorf("progress showed connections %v, slot lag %v; want both", sawConnections, sawLag)
 	}
 
-	byStep := map[StepID]StepMetrics{}
+	byStep := map[contract.StepID]contract.StepMetrics{}
 	for _, sm := range f.Metrics {
 		byStep[sm.Step] = sm
 	}
@@ -82,17 +83,17 @@ func TestMetricsFollowTheRunAndShowTheCriticalSection(t *testing.T) {
 	// order showed whole minutes at 0 here). The critical section is about
 	// a minute: at CloudWatch's resolution it is a dip, not a zero (the
 	// probe measures it to the second).
-	if pg, ok := byStep[StepProvisionGreen]; !ok || pg.MinClientConnections == nil || *pg.MinClientConnections == 0 {
+	if pg, ok := byStep[contract.StepProvisionGreen]; !ok || pg.MinClientConnections == nil || *pg.MinClientConnections == 0 {
 		t.Errorf("provision-green metrics = %+v, want client connections throughout (the proxy serving blue)", pg)
 	}
 	// The dip shows in the lowest complete CloudWatch period (60 s) that
 	// a sample (one per 15 s) sees inside the switchover, or, when the
 	// switchover ends before such a sample (it depends on the phase of
 	// the run's clock), in the values after it.
-	sw, ok := byStep[StepSwitchover]
+	sw, ok := byStep[contract.StepSwitchover]
 	var low *float64
-	candidates := []*float64{sw.MinClientConnections, byStep[StepAttachProxyPrimary].MinClientConnections}
-	for _, id := range []StepID{StepSwitchover, StepAttachProxyPrimary} {
+	candidates := []*float64{sw.MinClientConnections, byStep[contract.StepAttachProxyPrimary].MinClientConnections}
+	for _, id := range []contract.StepID{contract.StepSwitchover, contract.StepAttachProxyPrimary} {
 		if v, ok := byStep[id].After["ClientConnections(orders-proxy)"]; ok {
 			candidates = append(candidates, &v)
 		}
@@ -103,14 +104,14 @@ func TestMetricsFollowTheRunAndShowTheCriticalSection(t *testing.T) {
 		}
 	}
 	if !ok || low == nil || *low >= sw.Before["ClientConnections(orders-proxy)"] {
-		t.Errorf("critical section metrics = %+v then %+v, want a dip below the connections before the switchover", sw, byStep[StepAttachProxyPrimary])
+		t.Errorf("critical section metrics = %+v then %+v, want a dip below the connections before the switchover", sw, byStep[contract.StepAttachProxyPrimary])
 	}
 }
 
 func TestMetricsOffMakesNoCloudWatchCall(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSMySQLNative})
-	f, err := env.engine(t, Options{Source: "shop-db", ProxyMode: ProxyModeAuto}).Run(context.Background())
-	if err != nil || f.Outcome != OutcomeDone {
+	f, err := env.engine(t, contract.Options{Source: "shop-db", ProxyMode: contract.ProxyModeAuto}).Run(context.Background())
+	if err != nil || f.Outcome != contract.OutcomeDone {
 		t.Fatalf("Run = %s, %v", f.Outcome, err)
 	}
 	if n := env.sim.CallCounts()["GetMetricData"]; n != 0 || len(f.Metrics) != 0 {
@@ -121,11 +122,11 @@ func TestMetricsOffMakesNoCloudWatchCall(t *testing.T) {
 func TestMetricsErrorDoesNotStopTheRun(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSMySQLNative,
 		Faults: []sim.Fault{{Operation: "GetMetricData", Code: "AccessDenied", Message: "not authorized to perform cloudwatch:GetMetricData"}}})
-	f, err := env.metricsEngine(t, Options{Source: "shop-db", ProxyMode: ProxyModeAuto}).Run(context.Background())
-	if err != nil || f.Outcome != OutcomeDone {
+	f, err := env.metricsEngine(t, contract.Options{Source: "shop-db", ProxyMode: contract.ProxyModeAuto}).Run(context.Background())
+	if err != nil || f.Outcome != contract.OutcomeDone {
 		t.Fatalf("Run = %s, %v: a CloudWatch refusal must not fail the run", f.Outcome, err)
 	}
-	progress := env.events.ofType(EventProgress)
+	progress := env.events.ofType(contract.EventProgress)
 	if len(progress) == 0 || progress[0].Progress.Metrics == nil || progress[0].Progress.Metrics.Error == "" {
 		t.Fatalf("first progress metrics = %+v, want the AccessDenied shown", progress[0].Progress.Metrics)
 	}
@@ -138,14 +139,14 @@ func TestReadyGateWaitsForTheLagToFall(t *testing.T) {
 	tm := sim.FastTimings()
 	tm.LagCatchUp = 40 * time.Minute // a green that catches up slowly
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy, Timings: &tm})
-	env.approver.answers["ready-gate"] = DecisionWait // the lag must fall by itself here
-	f, err := env.metricsEngine(t, Options{Source: "orders-db", ProxyMode: ProxyModeDetach, TargetEngineVersion: "16.4"}).Run(context.Background())
-	if err != nil || f.Outcome != OutcomeDone {
+	env.approver.answers["ready-gate"] = contract.DecisionWait // the lag must fall by itself here
+	f, err := env.metricsEngine(t, contract.Options{Source: "orders-db", ProxyMode: contract.ProxyModeDetach, TargetEngineVersion: "16.4"}).Run(context.Background())
+	if err != nil || f.Outcome != contract.OutcomeDone {
 		t.Fatalf("Run = %s, %v", f.Outcome, err)
 	}
 	var gate time.Duration
 	for _, te := range f.Timeline {
-		if te.Step == StepReadyCheck {
+		if te.Step == contract.StepReadyCheck {
 			gate = te.Duration
 		}
 	}
@@ -153,8 +154,8 @@ func TestReadyGateWaitsForTheLagToFall(t *testing.T) {
 		t.Errorf("ready-check took %s, want it held (≥ 10 min) until the slot lag fell under 300 MiB", gate)
 	}
 	var held, passedAfter bool
-	for _, ev := range env.events.ofType(EventProgress) {
-		if ev.Step != StepReadyCheck {
+	for _, ev := range env.events.ofType(contract.EventProgress) {
+		if ev.Step != contract.StepReadyCheck {
 			continue
 		}
 		if strings.Contains(ev.Progress.Waiting, "replication slot lags") && strings.Contains(ev.Progress.Waiting, "above 300 MiB") {
@@ -173,8 +174,8 @@ func TestReadyGateOffersToGoOnWithASevereConfirmation(t *testing.T) {
 	tm := sim.FastTimings()
 	tm.LagCatchUp = 10 * time.Hour // green never catches up within the run
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy, Timings: &tm})
-	var asked []Approval
-	env.approver.onAsk = func(a Approval) {
+	var asked []contract.Approval
+	env.approver.onAsk = func(a contract.Approval) {
 		if a.Kind != "ready-gate" {
 			return
 		}
@@ -186,14 +187,14 @@ func TestReadyGateOffersToGoOnWithASevereConfirmation(t *testing.T) {
 				t.Errorf("ready-gate text lacks %q: %s", want, a.Text)
 			}
 		}
-		if a.Severity != SeveritySevere || a.Confirm != "orders-db" {
+		if a.Severity != contract.SeveritySevere || a.Confirm != "orders-db" {
 			t.Errorf("going on past the gate must be severe with the typed identifier: %+v", a)
 		}
 	}
 	// First answer wait, then approve: the gate asks again after holding
 	// another ReadyGateAsk.
-	answers := []Decision{DecisionWait, DecisionApprove}
-	env.approver.decide = func(a Approval) (Decision, bool) {
+	answers := []contract.Decision{contract.DecisionWait, contract.DecisionApprove}
+	env.approver.decide = func(a contract.Approval) (contract.Decision, bool) {
 		if a.Kind != "ready-gate" || len(answers) == 0 {
 			return "", false
 		}
@@ -201,15 +202,15 @@ func TestReadyGateOffersToGoOnWithASevereConfirmation(t *testing.T) {
 		answers = answers[1:]
 		return d, true
 	}
-	f, err := env.metricsEngine(t, Options{Source: "orders-db", ProxyMode: ProxyModeDetach, TargetEngineVersion: "16.4"}).Run(context.Background())
-	if err != nil || f.Outcome != OutcomeDone {
+	f, err := env.metricsEngine(t, contract.Options{Source: "orders-db", ProxyMode: contract.ProxyModeDetach, TargetEngineVersion: "16.4"}).Run(context.Background())
+	if err != nil || f.Outcome != contract.OutcomeDone {
 		t.Fatalf("Run = %s, %v", f.Outcome, err)
 	}
 	if len(asked) != 2 {
 		t.Fatalf("the gate asked %d times, want 2 (wait, then approve)", len(asked))
 	}
 	noticed := false
-	for _, ev := range env.events.ofType(EventNotice) {
+	for _, ev := range env.events.ofType(contract.EventNotice) {
 		noticed = noticed || strings.Contains(ev.Message, "going on past the readiness gate")
 	}
 	if !noticed {
@@ -218,10 +219,10 @@ func TestReadyGateOffersToGoOnWithASevereConfirmation(t *testing.T) {
 }
 
 func TestHeadlessNeverGoesOnPastTheReadinessGate(t *testing.T) {
-	h := HeadlessApprover{Yes: true, Confirm: "orders-db"}
-	d, err := h.Approve(context.Background(), Approval{Kind: "ready-gate", Title: "gate", Text: "lag", Severity: SeveritySevere, Confirm: "orders-db",
-		Choices: []Decision{DecisionWait, DecisionApprove, DecisionDecline}})
-	if err != nil || d != DecisionWait {
+	h := contract.HeadlessApprover{Yes: true, Confirm: "orders-db"}
+	d, err := h.Approve(context.Background(), contract.Approval{Kind: "ready-gate", Title: "gate", Text: "lag", Severity: contract.SeveritySevere, Confirm: "orders-db",
+		Choices: []contract.Decision{contract.DecisionWait, contract.DecisionApprove, contract.DecisionDecline}})
+	if err != nil || d != contract.DecisionWait {
 		t.Fatalf("headless answer %q, %v: want wait even with --yes --confirm", d, err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // Exit 3 means "nothing changed" (design.md §4), and it must hold for
@@ -64,7 +65,7 @@ func (e *NothingChangedError) Error() string {
 
 // Unwrap keeps the cause (an AWS API error, a permission) and ErrBlocked
 // reachable for errors.As and errors.Is.
-func (e *NothingChangedError) Unwrap() []error { return []error{e.Err, ErrBlocked} }
+func (e *NothingChangedError) Unwrap() []error { return []error{e.Err, contract.ErrBlocked} }
 
 // stoppedBeforeChange turns a failure (exit 1) of a run that changed
 // nothing into a NothingChangedError with the outcome "blocked". Usage
@@ -72,15 +73,15 @@ func (e *NothingChangedError) Unwrap() []error { return []error{e.Err, ErrBlocke
 // refusal for want of --confirm leaves nothing to resume: it is "blocked",
 // exit 2); cancellations (4) and interruptions (5) keep theirs.
 func stoppedBeforeChange(w *changeWatch, outcome string, err error) (string, error) {
-	if err != nil && outcome == OutcomeFailed && ExitCode(err) == ExitUsage && w.unchanged() {
-		return OutcomeBlocked, err
+	if err != nil && outcome == contract.OutcomeFailed && ExitCode(err) == contract.ExitUsage && w.unchanged() {
+		return contract.OutcomeBlocked, err
 	}
-	if err == nil || outcome != OutcomeFailed || ExitCode(err) != ExitStepFailed || !w.unchanged() {
+	if err == nil || outcome != contract.OutcomeFailed || ExitCode(err) != contract.ExitStepFailed || !w.unchanged() {
 		return outcome, err
 	}
 	var nc *NothingChangedError
 	if errors.As(err, &nc) {
-		return OutcomeBlocked, err
+		return contract.OutcomeBlocked, err
 	}
-	return OutcomeBlocked, &NothingChangedError{Err: err}
+	return contract.OutcomeBlocked, &NothingChangedError{Err: err}
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/rdsbg/rdsbg/awsclient/sim"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // Exit 3 means nothing changed, for every stop of a fresh run before its
@@ -15,18 +16,18 @@ func TestEveryStopBeforeTheFirstChangeExits3(t *testing.T) {
 	cases := []struct {
 		name    string
 		opts    sim.Options
-		source  Options
+		source  contract.Options
 		want    int
 		mention string
 	}{
 		{"discovery refused", sim.Options{Scenario: sim.ScenarioRDSMariaDBNoProxy, Faults: []sim.Fault{{Operation: "DescribeDBInstances", Code: "AccessDenied"}}},
-			Options{Source: "catalog-db"}, ExitPreflight, "AccessDenied"},
+			contract.Options{Source: "catalog-db"}, contract.ExitPreflight, "AccessDenied"},
 		{"first mutation refused", sim.Options{Scenario: sim.ScenarioRDSMariaDBNoProxy, Faults: []sim.Fault{{Operation: "CreateBlueGreenDeployment", Code: "InvalidParameterCombination", Message: "no"}}},
-			Options{Source: "catalog-db"}, ExitPreflight, "CreateBlueGreenDeployment"},
+			contract.Options{Source: "catalog-db"}, contract.ExitPreflight, "CreateBlueGreenDeployment"},
 		{"tag refused before the detach", sim.Options{Scenario: sim.ScenarioRDSPostgresNative, Faults: []sim.Fault{{Operation: "AddTagsToResource", Nth: 2, Code: "AccessDenied"}}},
-			legacyOpts, ExitPreflight, "did not deregister"},
+			legacyOpts, contract.ExitPreflight, "did not deregister"},
 		{"a change, then a failure", sim.Options{Scenario: sim.ScenarioRDSMariaDBNoProxy, Faults: []sim.Fault{{Switchover: "fail"}}},
-			Options{Source: "catalog-db"}, ExitStepFailed, "rolled it back"},
+			contract.Options{Source: "catalog-db"}, contract.ExitStepFailed, "rolled it back"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -39,11 +40,11 @@ func TestEveryStopBeforeTheFirstChangeExits3(t *testing.T) {
 				t.Errorf("the stop must say why (%q): %v", c.mention, err)
 			}
 			changed := len(lastingMutations(env.sim.Mutations())) > 0 // a tag written and removed again changed nothing
-			if c.want == ExitPreflight {
+			if c.want == contract.ExitPreflight {
 				if changed {
 					t.Errorf("exit 3 with changes: %+v", env.sim.Mutations())
 				}
-				if f.Outcome != OutcomeBlocked || !strings.Contains(err.Error(), "nothing was changed") {
+				if f.Outcome != contract.OutcomeBlocked || !strings.Contains(err.Error(), "nothing was changed") {
 					t.Errorf("outcome %s: %v", f.Outcome, err)
 				}
 			} else if !changed {

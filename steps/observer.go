@@ -3,6 +3,7 @@ package steps
 import (
 	"context"
 	"errors"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // Observer is the engine's one seam for whatever watches a run without
@@ -15,46 +16,46 @@ import (
 type Observer interface {
 	// PlanStarted: the plan's steps are about to run (again, after the
 	// fallback to detach builds a new plan).
-	PlanStarted(plan Plan)
+	PlanStarted(plan contract.Plan)
 	// Event: every event the engine emits, in order, after the sink has
 	// it. It may be called from the AWS client's goroutines (api-call
 	// events) and must not block.
-	Event(ev Event)
+	Event(ev contract.Event)
 	// PreStep: the step is approved and nothing of it is done yet; ev is
 	// its step-started event, not emitted yet. An error stops the run
 	// there, before the step changes anything.
-	PreStep(ctx context.Context, ev Event) error
+	PreStep(ctx context.Context, ev contract.Event) error
 	// PostStep: the step is done; ev is its step-done event.
-	PostStep(ctx context.Context, ev Event)
+	PostStep(ctx context.Context, ev contract.Event)
 	// StepFailed: the step failed with err; ev is its step-failed event.
-	StepFailed(ctx context.Context, ev Event, err error)
+	StepFailed(ctx context.Context, ev contract.Event, err error)
 	// Finishing: the run's summary is being made; an observer adds its
 	// share (the metrics per step, the probe's report) and finishes its
 	// own work before the run-finished event.
-	Finishing(f *Finished)
+	Finishing(f *contract.Finished)
 }
 
 // NopObserver does nothing; embed it to implement only some transitions.
 type NopObserver struct{}
 
-func (NopObserver) PlanStarted(Plan)                         {}
-func (NopObserver) Event(Event)                              {}
-func (NopObserver) PreStep(context.Context, Event) error     { return nil }
-func (NopObserver) PostStep(context.Context, Event)          {}
-func (NopObserver) StepFailed(context.Context, Event, error) {}
-func (NopObserver) Finishing(*Finished)                      {}
+func (NopObserver) PlanStarted(contract.Plan)                         {}
+func (NopObserver) Event(contract.Event)                              {}
+func (NopObserver) PreStep(context.Context, contract.Event) error     { return nil }
+func (NopObserver) PostStep(context.Context, contract.Event)          {}
+func (NopObserver) StepFailed(context.Context, contract.Event, error) {}
+func (NopObserver) Finishing(*contract.Finished)                      {}
 
 // observers calls every observer in order: the engine's own (metrics,
 // probe, hooks) first, then the caller's.
 type observers []Observer
 
-func (os observers) PlanStarted(plan Plan) {
+func (os observers) PlanStarted(plan contract.Plan) {
 	for _, o := range os {
 		o.PlanStarted(plan)
 	}
 }
 
-func (os observers) Event(ev Event) {
+func (os observers) Event(ev contract.Event) {
 	for _, o := range os {
 		o.Event(ev)
 	}
@@ -62,7 +63,7 @@ func (os observers) Event(ev Event) {
 
 // PreStep asks every observer (a notification hook is not skipped because
 // another failed) and returns the first error.
-func (os observers) PreStep(ctx context.Context, ev Event) error {
+func (os observers) PreStep(ctx context.Context, ev contract.Event) error {
 	var errs []error
 	for _, o := range os {
 		if err := o.PreStep(ctx, ev); err != nil {
@@ -75,19 +76,19 @@ func (os observers) PreStep(ctx context.Context, ev Event) error {
 	return errs[0]
 }
 
-func (os observers) PostStep(ctx context.Context, ev Event) {
+func (os observers) PostStep(ctx context.Context, ev contract.Event) {
 	for _, o := range os {
 		o.PostStep(ctx, ev)
 	}
 }
 
-func (os observers) StepFailed(ctx context.Context, ev Event, err error) {
+func (os observers) StepFailed(ctx context.Context, ev contract.Event, err error) {
 	for _, o := range os {
 		o.StepFailed(ctx, ev, err)
 	}
 }
 
-func (os observers) Finishing(f *Finished) {
+func (os observers) Finishing(f *contract.Finished) {
 	for _, o := range os {
 		o.Finishing(f)
 	}

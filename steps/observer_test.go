@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/rdsbg/rdsbg/awsclient/sim"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // recorder is a caller's observer: it writes down every transition it is
@@ -18,8 +19,8 @@ type recorder struct {
 	mu      sync.Mutex
 	log     []string
 	events  int
-	refuse  StepID // PreStep refuses this step
-	summary *Finished
+	refuse  contract.StepID // PreStep refuses this step
+	summary *contract.Finished
 }
 
 func (o *recorder) note(format string, a ...any) {
@@ -28,32 +29,32 @@ func (o *recorder) note(format string, a ...any) {
 	o.log = append(o.log, fmt.Sprintf(format, a...))
 }
 
-func (o *recorder) PlanStarted(p Plan) { o.note("plan %d steps", len(p.Steps)) }
-func (o *recorder) Event(ev Event) {
+func (o *recorder) PlanStarted(p contract.Plan) { o.note("plan %d steps", len(p.Steps)) }
+func (o *recorder) Event(ev contract.Event) {
 	o.mu.Lock()
 	o.events++
 	o.mu.Unlock()
-	if ev.Type == EventStepStarted || ev.Type == EventStepDone || ev.Type == EventStepFailed {
+	if ev.Type == contract.EventStepStarted || ev.Type == contract.EventStepDone || ev.Type == contract.EventStepFailed {
 		o.note("event %s %s", ev.Type, ev.Step)
 	}
 }
-func (o *recorder) PreStep(_ context.Context, ev Event) error {
+func (o *recorder) PreStep(_ context.Context, ev contract.Event) error {
 	o.note("pre %s", ev.Step)
 	if ev.Step == o.refuse {
 		return errors.New("refused by the observer")
 	}
 	return nil
 }
-func (o *recorder) PostStep(_ context.Context, ev Event) { o.note("post %s", ev.Step) }
-func (o *recorder) StepFailed(_ context.Context, ev Event, err error) {
+func (o *recorder) PostStep(_ context.Context, ev contract.Event) { o.note("post %s", ev.Step) }
+func (o *recorder) StepFailed(_ context.Context, ev contract.Event, err error) {
 	o.note("failed %s: %v", ev.Step, err)
 }
-func (o *recorder) Finishing(f *Finished) {
+func (o *recorder) Finishing(f *contract.Finished) {
 	o.note("finishing %s", f.Outcome)
 	o.summary = f
 }
 
-func (e *engineEnv) observedEngine(t *testing.T, o Options, obs Observer) *Engine {
+func (e *engineEnv) observedEngine(t *testing.T, o contract.Options, obs Observer) *Engine {
 	t.Helper()
 	eng, err := New(Config{API: e.client, Calls: e.calls, Clock: e.clock, StateDir: e.stateDir, Approver: e.approver,
 		Sink: e.events.sink, Options: o, Observers: []Observer{obs}})
@@ -69,8 +70,8 @@ func (e *engineEnv) observedEngine(t *testing.T, o Options, obs Observer) *Engin
 func TestObserverIsToldEveryTransitionInOrder(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSMySQLNative})
 	rec := &recorder{}
-	f, err := env.observedEngine(t, Options{Source: "shop-db"}, rec).Run(context.Background())
-	if err != nil || f.Outcome != OutcomeDone {
+	f, err := env.observedEngine(t, contract.Options{Source: "shop-db"}, rec).Run(context.Background())
+	if err != nil || f.Outcome != contract.OutcomeDone {
 		t.Fatalf("Run = %s, %v", f.Outcome, err)
 	}
 	got := strings.Join(rec.log, "\n")
@@ -105,11 +106,11 @@ func TestObserverIsToldEveryTransitionInOrder(t *testing.T) {
 // anything, and the failure is told to the observer too.
 func TestObserverPreStepErrorStopsBeforeTheStep(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSMySQLNative})
-	rec := &recorder{refuse: StepCreateDeployment}
-	f, err := env.observedEngine(t, Options{Source: "shop-db"}, rec).Run(context.Background())
+	rec := &recorder{refuse: contract.StepCreateDeployment}
+	f, err := env.observedEngine(t, contract.Options{Source: "shop-db"}, rec).Run(context.Background())
 	// Refused before the first change: exit 3 (nochange.go), as a refusing
 	// pre hook there.
-	if err == nil || f.Outcome == OutcomeDone || f.ExitCode != ExitPreflight {
+	if err == nil || f.Outcome == contract.OutcomeDone || f.ExitCode != contract.ExitPreflight {
 		t.Fatalf("Run = %s (exit %d), %v; want stopped before any change", f.Outcome, f.ExitCode, err)
 	}
 	got := strings.Join(rec.log, "\n")

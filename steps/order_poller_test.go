@@ -9,6 +9,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/clock"
 	"github.com/rdsbg/rdsbg/awsclient/sim"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // pollerClock is the virtual clock the engine sleeps on, with an
@@ -56,22 +57,22 @@ type outageObservation struct {
 // observeDetachRun runs a headless detach run on the legacy scenario with
 // an independent poller reading DescribeBlueGreenDeployments and
 // DescribeDBProxyTargets every 5 simulated seconds.
-func observeDetachRun(t *testing.T) (outageObservation, Finished) {
+func observeDetachRun(t *testing.T) (outageObservation, contract.Finished) {
 	t.Helper()
-	return observeRun(t, sim.ScenarioRDSPostgresLegacy, "orders-proxy", Options{Source: "orders-db", ProxyMode: ProxyModeDetach, Cleanup: CleanupDeployment}, nil)
+	return observeRun(t, sim.ScenarioRDSPostgresLegacy, "orders-proxy", contract.Options{Source: "orders-db", ProxyMode: contract.ProxyModeDetach, Cleanup: contract.CleanupDeployment}, nil)
 }
 
 // observeRun is one headless run of a scenario with the independent
 // poller watching proxy.
-func observeRun(t *testing.T, scenario, proxy string, o Options, timings *sim.Timings) (outageObservation, Finished) {
+func observeRun(t *testing.T, scenario, proxy string, o contract.Options, timings *sim.Timings) (outageObservation, contract.Finished) {
 	t.Helper()
 	env := newEngineEnv(t, sim.Options{Scenario: scenario, Timings: timings})
 	const every = 5 * time.Second
 	var obs outageObservation
 	var firstProv, lastProv time.Time
 	critical := false
-	env.events.hook = func(ev Event) {
-		if ev.Type == EventStepStarted && ev.Step == StepDetachProxyBlue {
+	env.events.hook = func(ev contract.Event) {
+		if ev.Type == contract.EventStepStarted && ev.Step == contract.StepDetachProxyBlue {
 			critical = true
 		}
 	}
@@ -111,7 +112,7 @@ func observeRun(t *testing.T, scenario, proxy string, o Options, timings *sim.Ti
 		}
 	}
 	eng, err := New(Config{API: env.client, Calls: env.calls, Clock: pc, StateDir: env.stateDir, Sink: env.events.sink,
-		Approver: HeadlessApprover{Yes: true, Confirm: o.Source, Sink: env.events.sink},
+		Approver: contract.HeadlessApprover{Yes: true, Confirm: o.Source, Sink: env.events.sink},
 		Options:  o})
 	if err != nil {
 		t.Fatal(err)
@@ -140,7 +141,7 @@ func TestIndependentPollerSeesBlueServedDuringProvisioning(t *testing.T) {
 	if obs.emptyBeforeSwitchover > obs.provisioning/4 {
 		t.Errorf("the proxy was empty for %s before the switchover, against %s of provisioning: want a small fraction", obs.emptyBeforeSwitchover, obs.provisioning)
 	}
-	if f.Outcome != OutcomeDone || f.ProxyState != ProxyOnNewPrimary {
+	if f.Outcome != contract.OutcomeDone || f.ProxyState != contract.ProxyOnNewPrimary {
 		t.Errorf("finished %s proxy %s", f.Outcome, f.ProxyState)
 	}
 }
@@ -155,16 +156,16 @@ func TestOutageFigures(t *testing.T) {
 	aws := outageTimings()
 	for _, c := range []struct {
 		scenario, proxy string
-		o               Options
+		o               contract.Options
 		timings         *sim.Timings
 	}{
-		{sim.ScenarioRDSPostgresLegacy, "orders-proxy", Options{Source: "orders-db", ProxyMode: ProxyModeDetach}, nil},
-		{sim.ScenarioRDSPostgresLegacy, "orders-proxy", Options{Source: "orders-db", ProxyMode: ProxyModeDetach, TargetEngineVersion: "16.4"}, nil},
-		{sim.ScenarioAuroraPostgres, "ledger-proxy", Options{Source: "ledger-cluster", ProxyMode: ProxyModeDetach}, nil},
-		{sim.ScenarioAuroraGlobal, "payments-proxy", Options{Source: "payments-cluster", ProxyMode: ProxyModeAuto}, nil},
-		{sim.ScenarioRDSMySQLNative, "shop-proxy", Options{Source: "shop-db", ProxyMode: ProxyModeAuto}, nil},
-		{sim.ScenarioRDSPostgresLegacy, "orders-proxy", Options{Source: "orders-db", ProxyMode: ProxyModeDetach, TargetEngineVersion: "16.4"}, &aws},
-		{sim.ScenarioAuroraPostgres, "ledger-proxy", Options{Source: "ledger-cluster", ProxyMode: ProxyModeDetach}, &aws},
+		{sim.ScenarioRDSPostgresLegacy, "orders-proxy", contract.Options{Source: "orders-db", ProxyMode: contract.ProxyModeDetach}, nil},
+		{sim.ScenarioRDSPostgresLegacy, "orders-proxy", contract.Options{Source: "orders-db", ProxyMode: contract.ProxyModeDetach, TargetEngineVersion: "16.4"}, nil},
+		{sim.ScenarioAuroraPostgres, "ledger-proxy", contract.Options{Source: "ledger-cluster", ProxyMode: contract.ProxyModeDetach}, nil},
+		{sim.ScenarioAuroraGlobal, "payments-proxy", contract.Options{Source: "payments-cluster", ProxyMode: contract.ProxyModeAuto}, nil},
+		{sim.ScenarioRDSMySQLNative, "shop-proxy", contract.Options{Source: "shop-db", ProxyMode: contract.ProxyModeAuto}, nil},
+		{sim.ScenarioRDSPostgresLegacy, "orders-proxy", contract.Options{Source: "orders-db", ProxyMode: contract.ProxyModeDetach, TargetEngineVersion: "16.4"}, &aws},
+		{sim.ScenarioAuroraPostgres, "ledger-proxy", contract.Options{Source: "ledger-cluster", ProxyMode: contract.ProxyModeDetach}, &aws},
 	} {
 		if !longMatrices() && (c.scenario != sim.ScenarioRDSPostgresLegacy || c.o.TargetEngineVersion == "") {
 			continue // the other rows (figures for docs/performance.md) run with RDSBG_LONG=1

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/rdsbg/rdsbg/awsclient/sim"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // refuseWhileProvisioning is the simulator fault of issue 11: AWS refuses
@@ -22,13 +23,13 @@ var refuseWhileProvisioning = sim.Fault{RefuseRegisterWhileProvisioning: true}
 func TestRefusedRegistrationRetriesThenRollsBackAtMaxProxyOutage(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy, Faults: []sim.Fault{refuseWhileProvisioning}})
 	eng, err := New(Config{API: env.client, Calls: env.calls, Clock: env.clock, StateDir: env.stateDir, Sink: env.events.sink,
-		Approver: HeadlessApprover{Yes: true, Confirm: "orders-db", Sink: env.events.sink},
-		Options:  Options{Source: "orders-db", ProxyMode: ProxyModeDetach}})
+		Approver: contract.HeadlessApprover{Yes: true, Confirm: "orders-db", Sink: env.events.sink},
+		Options:  contract.Options{Source: "orders-db", ProxyMode: contract.ProxyModeDetach}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	f, err := eng.Run(context.Background())
-	if err == nil || f.Outcome != OutcomeRolledBack || f.ExitCode != ExitStepFailed || f.ProxyState != ProxyOnBlue {
+	if err == nil || f.Outcome != contract.OutcomeRolledBack || f.ExitCode != contract.ExitStepFailed || f.ProxyState != contract.ProxyOnBlue {
 		t.Fatalf("finished %s exit %d proxy %s (%v), want rolled-back 1 blue", f.Outcome, f.ExitCode, f.ProxyState, err)
 	}
 	if !strings.Contains(err.Error(), "--max-proxy-outage 10m0s") {
@@ -67,19 +68,19 @@ func TestRefusedRegistrationRetriesThenRollsBackAtMaxProxyOutage(t *testing.T) {
 		t.Fatalf("outage windows %+v: want the one before the creation, closed", f.ProxyOutages)
 	}
 	t.Logf("rollback outage: %s (bound %s; deletion call %s after the deregistration; blue registered %s after it)",
-		f.ProxyOutages[0].Duration(), DefaultMaxProxyOutage, deleteAt.Sub(detachAt), lastRegister.Sub(deleteAt))
+		f.ProxyOutages[0].Duration(), contract.DefaultMaxProxyOutage, deleteAt.Sub(detachAt), lastRegister.Sub(deleteAt))
 	// Rollback at --max-proxy-outage, not before, not much after.
 	if deleteAt.IsZero() {
 		t.Fatalf("the simulator's mutation log has no DeleteBlueGreenDeployment: %+v", env.sim.Mutations())
 	}
-	if gap := deleteAt.Sub(detachAt); gap < DefaultMaxProxyOutage || gap > DefaultMaxProxyOutage+time.Minute {
-		t.Errorf("deleted the deployment %s after the proxy lost blue, want just after %s", gap, DefaultMaxProxyOutage)
+	if gap := deleteAt.Sub(detachAt); gap < contract.DefaultMaxProxyOutage || gap > contract.DefaultMaxProxyOutage+time.Minute {
+		t.Errorf("deleted the deployment %s after the proxy lost blue, want just after %s", gap, contract.DefaultMaxProxyOutage)
 	}
 	// Live outage: progress says the proxy is empty and since when.
 	live := 0
-	for _, ev := range env.events.ofType(EventProgress) {
+	for _, ev := range env.events.ofType(contract.EventProgress) {
 		p := ev.Progress
-		if ev.Step == StepAttachProxyBlue && p.ProxylessSince != nil && strings.Contains(p.Waiting, "EMPTY since") && strings.Contains(p.Waiting, "--max-proxy-outage") {
+		if ev.Step == contract.StepAttachProxyBlue && p.ProxylessSince != nil && strings.Contains(p.Waiting, "EMPTY since") && strings.Contains(p.Waiting, "--max-proxy-outage") {
 			live++
 			if !p.ProxylessSince.Equal(detachAt) && p.ProxylessSince.Sub(detachAt) > time.Second {
 				t.Errorf("outage since %s, the proxy lost blue at %s", p.ProxylessSince, detachAt)
@@ -96,7 +97,7 @@ func TestRefusedRegistrationRetriesThenRollsBackAtMaxProxyOutage(t *testing.T) {
 		t.Errorf("deployments after the rollback: %+v %v", deps, err)
 	}
 	named := false
-	for _, ev := range env.events.ofType(EventCompensation) {
+	for _, ev := range env.events.ofType(contract.EventCompensation) {
 		if strings.Contains(ev.Message, "left: the journal") && strings.Contains(ev.Message, "orders-db") {
 			named = true
 		}
@@ -114,7 +115,7 @@ func TestRefusedRegistrationRetriesThenRollsBackAtMaxProxyOutage(t *testing.T) {
 // ends), asked again at every --max-proxy-outage.
 func TestRefusedRegistrationWaitLongerThenAccepted(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy, Faults: []sim.Fault{refuseWhileProvisioning}})
-	env.approver.answers["proxy-outage"] = DecisionWait
+	env.approver.answers["proxy-outage"] = contract.DecisionWait
 	o := legacyOpts
 	o.MaxProxyOutage = 4 * time.Minute
 	f, err := env.engine(t, o).Run(context.Background())
@@ -132,7 +133,7 @@ func TestRefusedRegistrationWaitLongerThenAccepted(t *testing.T) {
 		t.Errorf("asked %d times, want once per --max-proxy-outage of refusals", asked)
 	}
 	accepted := false
-	for _, ev := range env.events.ofType(EventNotice) {
+	for _, ev := range env.events.ofType(contract.EventNotice) {
 		accepted = accepted || strings.Contains(ev.Message, "accepted blue's registration at attempt")
 	}
 	if !accepted {
@@ -172,13 +173,13 @@ func TestResumeFromAnOldStyleJournal(t *testing.T) {
 			var lines []string
 			for _, r := range env.journal(t, "orders-db") {
 				if r.Plan != nil {
-					var kept []PlannedStep
+					var kept []contract.PlannedStep
 					for _, s := range r.Plan.Steps {
-						if s.ID == StepProvisionGreen {
+						if s.ID == contract.StepProvisionGreen {
 							continue
 						}
-						if s.ID == StepDetachProxy {
-							s.Severity = SeverityReversible
+						if s.ID == contract.StepDetachProxy {
+							s.Severity = contract.SeverityReversible
 						}
 						kept = append(kept, s)
 					}
@@ -193,7 +194,7 @@ func TestResumeFromAnOldStyleJournal(t *testing.T) {
 			if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			if st := FoldJournal(env.journal(t, "orders-db")); st.Steps[StepCreateDeployment] != StepStateStarted || st.Plan == nil {
+			if st := FoldJournal(env.journal(t, "orders-db")); st.Steps[contract.StepCreateDeployment] != StepStateStarted || st.Plan == nil {
 				t.Fatalf("the old-style journal does not say create-deployment is under way: %+v", st.Steps)
 			}
 			if ts := env.proxyTargetsOf(t, "orders-proxy"); len(ts) != 0 {
@@ -202,8 +203,8 @@ func TestResumeFromAnOldStyleJournal(t *testing.T) {
 			env.clock.Advance(tc.advance)
 
 			var attachedWhile string
-			env.events.hook = func(ev Event) {
-				if ev.Type == EventStepDone && ev.Step == StepAttachProxyBlue && attachedWhile == "" {
+			env.events.hook = func(ev contract.Event) {
+				if ev.Type == contract.EventStepDone && ev.Step == contract.StepAttachProxyBlue && attachedWhile == "" {
 					deps, _ := env.api.ListDeployments(context.Background(), "")
 					for _, d := range deps {
 						attachedWhile = d.Status
@@ -211,7 +212,7 @@ func TestResumeFromAnOldStyleJournal(t *testing.T) {
 				}
 			}
 			env.approver.seen = nil
-			f, err := env.engine(t, Options{Source: "orders-db"}).Resume(context.Background())
+			f, err := env.engine(t, contract.Options{Source: "orders-db"}).Resume(context.Background())
 			if err != nil {
 				t.Fatalf("Resume: %v", err)
 			}
@@ -229,13 +230,13 @@ func TestResumeFromAnOldStyleJournal(t *testing.T) {
 				}
 			}
 			said := false
-			for _, ev := range env.events.ofType(EventNotice) {
+			for _, ev := range env.events.ofType(contract.EventNotice) {
 				said = said || strings.Contains(ev.Message, "create-deployment included the wait")
 			}
 			if !said {
 				t.Errorf("no notice that an old journal was brought up to the new order")
 			}
-			var order []StepID
+			var order []contract.StepID
 			for _, r := range env.journal(t, "orders-db") {
 				if r.Kind == RecordStep && (r.State == StepStateDone || r.State == StepStateSkipped) && r.Message != "from the resumed run" {
 					order = append(order, r.Step)
@@ -249,7 +250,7 @@ func TestResumeFromAnOldStyleJournal(t *testing.T) {
 	}
 }
 
-func stepStrings(ids []StepID) []string {
+func stepStrings(ids []contract.StepID) []string {
 	out := make([]string, len(ids))
 	for i, id := range ids {
 		out[i] = string(id)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/steps/probe"
 	"github.com/rdsbg/rdsbg/steps/world"
 )
@@ -33,7 +34,7 @@ import (
 // retries' error budget) is read here. The zero value is ready; all of it
 // runs on the engine's goroutine.
 type outageBook struct {
-	windows []OutageWindow // in start order; Open ones are still running
+	windows []contract.OutageWindow // in start order; Open ones are still running
 	proxies map[string]*proxyWatch
 	last    string // the last proxy-traffic sent, as a comparable key
 	reads   int    // proxy reads seen by this execution
@@ -52,7 +53,7 @@ type proxyWatch struct {
 	firstHealthy *time.Time // the first read of the current healthy streak
 	streak       int        // consecutive healthy reads
 	unreadSince  *time.Time // reads of the proxy fail since (its state is unknown)
-	state        ProxyServing
+	state        contract.ProxyServing
 }
 
 func (b *outageBook) watch(proxy string) *proxyWatch {
@@ -61,7 +62,7 @@ func (b *outageBook) watch(proxy string) *proxyWatch {
 	}
 	p, ok := b.proxies[proxy]
 	if !ok {
-		p = &proxyWatch{state: ProxyServing{Proxy: proxy}}
+		p = &proxyWatch{state: contract.ProxyServing{Proxy: proxy}}
 		b.proxies[proxy] = p
 	}
 	return p
@@ -91,7 +92,7 @@ func (b *outageBook) lengthAt(i int, end time.Time) int64 {
 // progress events carry as ProxylessSince.
 func (b *outageBook) criticalSince() *time.Time {
 	for _, w := range b.windows {
-		if !w.Open || w.Cause != OutageCriticalSection {
+		if !w.Open || w.Cause != contract.OutageCriticalSection {
 			continue
 		}
 		for _, p := range w.Proxies {
@@ -149,11 +150,11 @@ func (b *outageBook) unreadSince() (time.Time, bool) {
 // causeOf is the cause of the window a deregistration by step opens: the
 // emptying step's own (its row), else a deregistration outside the plan's
 // emptying steps.
-func (t stepRows) causeOf(step StepID) string {
+func (t stepRows) causeOf(step contract.StepID) string {
 	if def, ok := t.def(step); ok && def.empties() {
 		return def.proxy.cause
 	}
-	return OutageDeregistered
+	return contract.OutageDeregistered
 }
 
 // outageEmptied is called right after the DeregisterDBProxyTargets
@@ -169,7 +170,7 @@ func (r *run) outageEmptied(proxy string) {
 // openOutage adds proxy to the open window of the same step and cause, or
 // opens one, and journals it. atLeast: the window is measured from a read
 // after its real start (a lower bound).
-func (r *run) openOutage(step StepID, cause, proxy string, at time.Time, atLeast bool) {
+func (r *run) openOutage(step contract.StepID, cause, proxy string, at time.Time, atLeast bool) {
 	b := &r.outages
 	p := b.watch(proxy)
 	if p.emptySince == nil || at.Before(*p.emptySince) {
@@ -187,7 +188,7 @@ func (r *run) openOutage(step StepID, cause, proxy string, at time.Time, atLeast
 		}
 	}
 	if idx < 0 {
-		b.windows = append(b.windows, OutageWindow{Step: step, Start: at, Cause: cause, Open: true, AtLeast: atLeast})
+		b.windows = append(b.windows, contract.OutageWindow{Step: step, Start: at, Cause: cause, Open: true, AtLeast: atLeast})
 		idx = len(b.windows) - 1
 	}
 	b.windows[idx].Proxies = append(b.windows[idx].Proxies, proxy)
@@ -202,7 +203,7 @@ func (r *run) openOutage(step StepID, cause, proxy string, at time.Time, atLeast
 // it is the section's own (measured from the read: a lower bound).
 func (r *run) foundCause(fallback string) string {
 	if ps, ok := r.plan.Step(r.currentStep()); ok && ps.Critical {
-		return OutageCriticalSection
+		return contract.OutageCriticalSection
 	}
 	return fallback
 }
@@ -247,11 +248,11 @@ func (r *run) outageRead(proxy string, ts []awsclient.ProxyTarget) {
 		// A resumed or aborting run finds the proxy empty with no window
 		// in its journal (a crash between the deregistration's response
 		// and its record, or a journal from elsewhere).
-		r.openOutage(r.currentStep(), r.foundCause(OutageFoundEmpty), proxy, now, true)
+		r.openOutage(r.currentStep(), r.foundCause(contract.OutageFoundEmpty), proxy, now, true)
 	default:
 		// Registered but not AVAILABLE, and rdsbg did not empty it: an
 		// outage all the same, from this read on.
-		r.openOutage(r.currentStep(), r.foundCause(OutageUnavailable), proxy, now, true)
+		r.openOutage(r.currentStep(), r.foundCause(contract.OutageUnavailable), proxy, now, true)
 	}
 	p.state.Target, p.state.Health, p.state.Serves = "", "", ""
 	if len(ts) > 0 {
@@ -332,26 +333,26 @@ func servingTarget(ts []awsclient.ProxyTarget) awsclient.ProxyTarget {
 func (r *run) servesOf(id string) string {
 	for _, g := range r.names.green {
 		if strings.EqualFold(g, id) {
-			return ServesGreen
+			return contract.ServesGreen
 		}
 	}
 	src := r.plan.Source.ID
 	switch {
 	case world.IsOldBlueName(src, id):
-		return ServesOldBlue
+		return contract.ServesOldBlue
 	case world.IsGreenName(id):
-		return ServesGreen
+		return contract.ServesGreen
 	case r.switchedNow():
-		return ServesNewPrimary
+		return contract.ServesNewPrimary
 	}
-	return ServesBlue
+	return contract.ServesBlue
 }
 
 // emitTraffic sends a proxy-traffic event when any proxy's serving state
 // changed since the last one.
 func (r *run) emitTraffic() {
 	b := &r.outages
-	var t ProxyTraffic
+	var t contract.ProxyTraffic
 	var key strings.Builder
 	for _, reg := range r.proxies {
 		p := b.watch(reg.Proxy)
@@ -380,7 +381,7 @@ func (r *run) emitTraffic() {
 		return
 	}
 	b.last = key.String()
-	r.e.emit(Event{Type: EventProxyTraffic, Step: r.currentStep(), Message: t.String(), Traffic: &t})
+	r.e.emit(contract.Event{Type: contract.EventProxyTraffic, Step: r.currentStep(), Message: t.String(), Traffic: &t})
 }
 
 // clientsOf is the proxy's latest ClientConnections and the end of the
@@ -413,10 +414,10 @@ func (w *MetricsWatcher) clientsOf(proxy string) (*float64, *time.Time) {
 // outageSummary is the windows for run-finished: open ones measured to
 // now (a proxy seen healthy but not yet confirmed ends at that read), each
 // with the probe's view of it.
-func (r *run) outageSummary() []OutageWindow {
+func (r *run) outageSummary() []contract.OutageWindow {
 	b := &r.outages
 	now := r.e.cfg.Clock.Now()
-	var out []OutageWindow
+	var out []contract.OutageWindow
 	for i := range b.windows {
 		if w := b.windows[i]; w.Open {
 			var end time.Time
@@ -459,7 +460,7 @@ func (r *run) outageSummary() []OutageWindow {
 // probeWindow adds the connectivity probe's view of one window: its
 // attempts from the last one before the window to the first success after
 // it.
-func (e *Engine) probeWindow(w *OutageWindow) {
+func (e *Engine) probeWindow(w *contract.OutageWindow) {
 	if e.probe == nil {
 		return
 	}
@@ -497,7 +498,7 @@ func (e *Engine) probeWindow(w *OutageWindow) {
 }
 
 // foldOutage folds one outage record of the journal into ws.
-func foldOutage(ws []OutageWindow, r Record) []OutageWindow {
+func foldOutage(ws []contract.OutageWindow, r Record) []contract.OutageWindow {
 	if r.Outage == nil {
 		return ws
 	}
@@ -541,12 +542,12 @@ func (r *run) restoreOutages(j JournalState) (ahead bool) {
 	b := &r.outages
 	now := r.e.cfg.Clock.Now()
 	ws := j.Outages
-	if at := j.ProxylessAt; at != nil && !slices.ContainsFunc(ws, func(w OutageWindow) bool { return w.Open && w.Cause == OutageCriticalSection }) {
+	if at := j.ProxylessAt; at != nil && !slices.ContainsFunc(ws, func(w contract.OutageWindow) bool { return w.Open && w.Cause == contract.OutageCriticalSection }) {
 		var proxies []string
 		for _, reg := range r.proxies {
 			proxies = append(proxies, reg.Proxy)
 		}
-		ws = append(slices.Clone(ws), OutageWindow{Step: StepDetachProxyBlue, Start: *at, Cause: OutageCriticalSection, Open: true, Proxies: proxies})
+		ws = append(slices.Clone(ws), contract.OutageWindow{Step: contract.StepDetachProxyBlue, Start: *at, Cause: contract.OutageCriticalSection, Open: true, Proxies: proxies})
 	}
 	if last := j.LastRecordAt; last.After(now) {
 		b.clockShift = last.Sub(now)

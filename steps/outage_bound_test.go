@@ -6,14 +6,15 @@ import (
 	"time"
 
 	"github.com/rdsbg/rdsbg/awsclient/sim"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // crashDuring runs fn (a Run or a Resume) and stops it dead, like SIGKILL,
 // at the first journal append after arm said yes.
-func crashDuring(t *testing.T, env *engineEnv, eng *Engine, fn func(context.Context) (Finished, error), arm func(Event) bool) {
+func crashDuring(t *testing.T, env *engineEnv, eng *Engine, fn func(context.Context) (contract.Finished, error), arm func(contract.Event) bool) {
 	t.Helper()
 	armed := false
-	env.events.hook = func(ev Event) {
+	env.events.hook = func(ev contract.Event) {
 		if arm(ev) {
 			armed = true
 		}
@@ -45,24 +46,24 @@ func TestMaxProxyOutageCountsFromTheFirstOutageAcrossResumes(t *testing.T) {
 	t.Parallel() // heavy: runs beside the other heavy tests (TestMain isolates the AWS settings)
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy, Faults: []sim.Fault{refuseWhileProvisioning}})
 	var detachAt time.Time
-	emptyFor := func(d time.Duration) func(Event) bool {
-		return func(ev Event) bool {
-			if detachAt.IsZero() && ev.Type == EventProxyTraffic && ev.Traffic.Empty() {
+	emptyFor := func(d time.Duration) func(contract.Event) bool {
+		return func(ev contract.Event) bool {
+			if detachAt.IsZero() && ev.Type == contract.EventProxyTraffic && ev.Traffic.Empty() {
 				detachAt = *ev.Traffic.Proxies[0].EmptySince
 			}
-			return !detachAt.IsZero() && ev.Type == EventProgress && ev.Step == StepAttachProxyBlue && env.clock.Now().Sub(detachAt) >= d
+			return !detachAt.IsZero() && ev.Type == contract.EventProgress && ev.Step == contract.StepAttachProxyBlue && env.clock.Now().Sub(detachAt) >= d
 		}
 	}
 	eng := env.engine(t, legacyOpts)
 	crashDuring(t, env, eng, eng.Run, emptyFor(4*time.Minute))
-	eng = env.engine(t, Options{Source: "orders-db"})
+	eng = env.engine(t, contract.Options{Source: "orders-db"})
 	crashDuring(t, env, eng, eng.Resume, emptyFor(7*time.Minute))
 	if at := env.clock.Now().Sub(detachAt); at < 7*time.Minute || at > 8*time.Minute {
 		t.Fatalf("the second crash came %s after the deregistration, want about 7 min", at)
 	}
 
-	f, err := env.engine(t, Options{Source: "orders-db"}).Resume(context.Background())
-	if err == nil || f.Outcome != OutcomeRolledBack || f.ProxyState != ProxyOnBlue {
+	f, err := env.engine(t, contract.Options{Source: "orders-db"}).Resume(context.Background())
+	if err == nil || f.Outcome != contract.OutcomeRolledBack || f.ProxyState != contract.ProxyOnBlue {
 		t.Fatalf("second resume finished %s, proxy %s (%v): want rolled back at --max-proxy-outage, proxy on blue", f.Outcome, f.ProxyState, err)
 	}
 	var deleteAt time.Time
@@ -71,8 +72,8 @@ func TestMaxProxyOutageCountsFromTheFirstOutageAcrossResumes(t *testing.T) {
 			deleteAt = m.Time
 		}
 	}
-	if gap := deleteAt.Sub(detachAt); gap < DefaultMaxProxyOutage || gap > DefaultMaxProxyOutage+time.Minute {
-		t.Errorf("rolled back %s after the proxy lost blue, want just after --max-proxy-outage %s counted from the first outage", gap, DefaultMaxProxyOutage)
+	if gap := deleteAt.Sub(detachAt); gap < contract.DefaultMaxProxyOutage || gap > contract.DefaultMaxProxyOutage+time.Minute {
+		t.Errorf("rolled back %s after the proxy lost blue, want just after --max-proxy-outage %s counted from the first outage", gap, contract.DefaultMaxProxyOutage)
 	}
 	if len(f.ProxyOutages) == 0 || !f.ProxyOutages[0].Start.Equal(detachAt) {
 		t.Errorf("outage windows %+v: want the first one from %s, carried over both resumes", f.ProxyOutages, detachAt)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/sim"
+	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/steps/probe/pgtest"
 )
 
@@ -54,7 +55,7 @@ func outageTimings() sim.Timings {
 // deregistration's response and ends at the first read that saw the
 // target AVAILABLE, which comes within one poll of the moment the
 // simulator made it AVAILABLE (registration + TargetRegister).
-func assertWindow(t *testing.T, w OutageWindow, step StepID, cause string, dereg, reg time.Time, tm sim.Timings, poll time.Duration) {
+func assertWindow(t *testing.T, w contract.OutageWindow, step contract.StepID, cause string, dereg, reg time.Time, tm sim.Timings, poll time.Duration) {
 	t.Helper()
 	if w.Step != step || w.Cause != cause || w.Open || len(w.Proxies) != 1 || w.Proxies[0] != "orders-proxy" {
 		t.Errorf("window %+v: want step %s, cause %s, closed, proxies [orders-proxy]", w, step, cause)
@@ -79,8 +80,8 @@ func TestDetachRunMeasuresEveryOutageWindow(t *testing.T) {
 	t.Parallel() // heavy: runs beside the other heavy tests (TestMain isolates the AWS settings)
 	tm := outageTimings()
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy, Timings: &tm})
-	f, err := env.engine(t, Options{Source: "orders-db", ProxyMode: ProxyModeDetach}).Run(context.Background())
-	if err != nil || f.Outcome != OutcomeDone {
+	f, err := env.engine(t, contract.Options{Source: "orders-db", ProxyMode: contract.ProxyModeDetach}).Run(context.Background())
+	if err != nil || f.Outcome != contract.OutcomeDone {
 		t.Fatalf("Run = %s, %v", f.Outcome, err)
 	}
 	truth := truthOf(env)
@@ -95,8 +96,8 @@ func TestDetachRunMeasuresEveryOutageWindow(t *testing.T) {
 		t.Fatalf("%d outage windows, want 2: %+v", len(f.ProxyOutages), f.ProxyOutages)
 	}
 	poll := DefaultPollPolicy().Fast * 2 // a poll, with its jitter and the reads of one cycle
-	assertWindow(t, f.ProxyOutages[0], StepDetachProxy, OutageDetachBeforeCreate, truth.dereg[0], truth.reg[0], tm, poll)
-	assertWindow(t, f.ProxyOutages[1], StepDetachProxyBlue, OutageCriticalSection, truth.dereg[1], truth.reg[1], tm, poll)
+	assertWindow(t, f.ProxyOutages[0], contract.StepDetachProxy, contract.OutageDetachBeforeCreate, truth.dereg[0], truth.reg[0], tm, poll)
+	assertWindow(t, f.ProxyOutages[1], contract.StepDetachProxyBlue, contract.OutageCriticalSection, truth.dereg[1], truth.reg[1], tm, poll)
 	crit := f.ProxyOutages[1].DurationMS
 	if f.ProxylessWindowMS != crit {
 		t.Errorf("proxyless_window_ms %d, want the critical section's share of the windows, %d ms", f.ProxylessWindowMS, crit)
@@ -129,7 +130,7 @@ func TestDetachRunMeasuresEveryOutageWindow(t *testing.T) {
 
 	// Live: the proxy shows EMPTY from each deregistration's response, then
 	// blue, then the new primary.
-	traffic := env.events.ofType(EventProxyTraffic)
+	traffic := env.events.ofType(contract.EventProxyTraffic)
 	var empties []time.Time
 	var serves []string
 	for _, ev := range traffic {
@@ -151,7 +152,7 @@ func TestDetachRunMeasuresEveryOutageWindow(t *testing.T) {
 		t.Errorf("proxy-traffic served %v, want blue then new-primary", serves)
 	}
 	last := traffic[len(traffic)-1].Traffic.Proxies[0]
-	if last.Target != "orders-db" || last.Serves != ServesNewPrimary || last.Health != "AVAILABLE" || last.EmptySince != nil {
+	if last.Target != "orders-db" || last.Serves != contract.ServesNewPrimary || last.Health != "AVAILABLE" || last.EmptySince != nil {
 		t.Errorf("last traffic %+v, want orders-db (new-primary) AVAILABLE", last)
 	}
 	if n := len(traffic); n > 12 {
@@ -159,14 +160,14 @@ func TestDetachRunMeasuresEveryOutageWindow(t *testing.T) {
 	}
 
 	var text strings.Builder
-	sink := NewTextSink(&text)
+	sink := contract.NewTextSink(&text)
 	for _, ev := range env.events.events {
 		sink(ev)
 	}
 	if n := strings.Count(text.String(), " PROXY orders-proxy "); n != len(traffic) {
 		t.Errorf("--output text printed %d traffic lines for %d proxy-traffic events", n, len(traffic))
 	}
-	headline := fmt.Sprintf("proxy outage %s in 2 windows (critical section %s)", FormatDuration(time.Duration(f.ProxyOutageTotalMS)*time.Millisecond), FormatDuration(time.Duration(crit)*time.Millisecond))
+	headline := fmt.Sprintf("proxy outage %s in 2 windows (critical section %s)", contract.FormatDuration(time.Duration(f.ProxyOutageTotalMS)*time.Millisecond), contract.FormatDuration(time.Duration(crit)*time.Millisecond))
 	for _, want := range []string{"during detach-proxy", "during detach-proxy-blue", headline} {
 		if !strings.Contains(text.String(), want) {
 			t.Errorf("closing note lacks %q:\n%s", want, text.String())
@@ -185,8 +186,8 @@ func TestCompensationEndsTheWindowAndResumeCarriesWindowsOver(t *testing.T) {
 	t.Parallel() // heavy: runs beside the other heavy tests (TestMain isolates the AWS settings)
 	tm := outageTimings()
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy, Timings: &tm, Faults: []sim.Fault{{Switchover: "fail"}}})
-	f, err := env.engine(t, Options{Source: "orders-db", ProxyMode: ProxyModeDetach}).Run(context.Background())
-	if err == nil || f.ProxyState != ProxyOnBlue {
+	f, err := env.engine(t, contract.Options{Source: "orders-db", ProxyMode: contract.ProxyModeDetach}).Run(context.Background())
+	if err == nil || f.ProxyState != contract.ProxyOnBlue {
 		t.Fatalf("Run = %s %s, %v: want a failed switchover with the proxy on blue", f.Outcome, f.ProxyState, err)
 	}
 	truth := truthOf(env)
@@ -194,15 +195,15 @@ func TestCompensationEndsTheWindowAndResumeCarriesWindowsOver(t *testing.T) {
 		t.Fatalf("windows %+v, registrations %d: want 2 windows and 2 registrations", f.ProxyOutages, len(truth.reg))
 	}
 	poll := DefaultPollPolicy().Fast * 2
-	assertWindow(t, f.ProxyOutages[0], StepDetachProxy, OutageDetachBeforeCreate, truth.dereg[0], truth.reg[0], tm, poll)
+	assertWindow(t, f.ProxyOutages[0], contract.StepDetachProxy, contract.OutageDetachBeforeCreate, truth.dereg[0], truth.reg[0], tm, poll)
 	// Compensation's registration ends the section's window.
-	assertWindow(t, f.ProxyOutages[1], StepDetachProxyBlue, OutageCriticalSection, truth.dereg[1], truth.reg[1], tm, poll)
+	assertWindow(t, f.ProxyOutages[1], contract.StepDetachProxyBlue, contract.OutageCriticalSection, truth.dereg[1], truth.reg[1], tm, poll)
 	for i, w := range f.ProxyOutages {
 		t.Logf("failed run, window %d: %s %s for %s", i+1, w.Step, w.Cause, w.Duration())
 	}
 
-	f2, err := env.engine(t, Options{Source: "orders-db"}).Resume(context.Background())
-	if err != nil || f2.Outcome != OutcomeDone {
+	f2, err := env.engine(t, contract.Options{Source: "orders-db"}).Resume(context.Background())
+	if err != nil || f2.Outcome != contract.OutcomeDone {
 		t.Fatalf("Resume = %s, %v", f2.Outcome, err)
 	}
 	if len(f2.ProxyOutages) != 3 {
@@ -214,13 +215,13 @@ func TestCompensationEndsTheWindowAndResumeCarriesWindowsOver(t *testing.T) {
 		}
 	}
 	truth = truthOf(env)
-	assertWindow(t, f2.ProxyOutages[2], StepDetachProxyBlue, OutageCriticalSection, truth.dereg[2], truth.reg[2], tm, poll)
+	assertWindow(t, f2.ProxyOutages[2], contract.StepDetachProxyBlue, contract.OutageCriticalSection, truth.dereg[2], truth.reg[2], tm, poll)
 	// The critical section's share survives the resume: both of its
 	// windows, the failed run's and the resumed one's (D6).
 	if got := f2.ProxyOutages[1].DurationMS + f2.ProxyOutages[2].DurationMS; got != f2.ProxylessWindowMS {
 		t.Errorf("critical sections %d ms, proxyless_window_ms %d", got, f2.ProxylessWindowMS)
 	}
-	if f2.ProxyOutageTotalMS != OutageTotalMS(f2.ProxyOutages) {
+	if f2.ProxyOutageTotalMS != contract.OutageTotalMS(f2.ProxyOutages) {
 		t.Errorf("total %d", f2.ProxyOutageTotalMS)
 	}
 }
@@ -231,23 +232,23 @@ func TestCompensationEndsTheWindowAndResumeCarriesWindowsOver(t *testing.T) {
 func TestResumeFindsAnEmptyProxyWithoutAWindow(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
 	// The next journal record after the call's event is the call's own.
-	crashAfter(t, env, env.engine(t, Options{Source: "orders-db", ProxyMode: ProxyModeDetach}), func(ev Event) bool {
-		return ev.Type == EventAPICall && ev.Call.Operation == "DeregisterDBProxyTargets"
+	crashAfter(t, env, env.engine(t, contract.Options{Source: "orders-db", ProxyMode: contract.ProxyModeDetach}), func(ev contract.Event) bool {
+		return ev.Type == contract.EventAPICall && ev.Call.Operation == "DeregisterDBProxyTargets"
 	})
 	for _, r := range env.journal(t, "orders-db") {
 		if r.Kind == RecordOutage {
 			t.Fatalf("the crash came after the window's record: %+v", r)
 		}
 	}
-	if ts := targetsOf(env.proxyTargetsOf(t, "orders-proxy"), Source{Kind: KindInstance, ID: "orders-db"}); len(ts) != 0 {
+	if ts := targetsOf(env.proxyTargetsOf(t, "orders-proxy"), contract.Source{Kind: contract.KindInstance, ID: "orders-db"}); len(ts) != 0 {
 		t.Fatalf("the crash left the proxy with %+v", ts)
 	}
-	f, err := env.engine(t, Options{Source: "orders-db"}).Resume(context.Background())
-	if err != nil || f.Outcome != OutcomeDone {
+	f, err := env.engine(t, contract.Options{Source: "orders-db"}).Resume(context.Background())
+	if err != nil || f.Outcome != contract.OutcomeDone {
 		t.Fatalf("Resume = %s, %v", f.Outcome, err)
 	}
-	if len(f.ProxyOutages) != 2 || f.ProxyOutages[0].Cause != OutageFoundEmpty || f.ProxyOutages[0].Open || f.ProxyOutages[0].DurationMS <= 0 ||
-		f.ProxyOutages[1].Cause != OutageCriticalSection {
+	if len(f.ProxyOutages) != 2 || f.ProxyOutages[0].Cause != contract.OutageFoundEmpty || f.ProxyOutages[0].Open || f.ProxyOutages[0].DurationMS <= 0 ||
+		f.ProxyOutages[1].Cause != contract.OutageCriticalSection {
 		t.Errorf("resumed windows %+v: want a closed found-empty window, then the critical section", f.ProxyOutages)
 	}
 }
@@ -262,13 +263,13 @@ func TestProbeReportsDowntimePerOutageWindow(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy, Timings: &tm, ProxyForwardTo: map[string]string{"orders-proxy": pgAddr}})
 	t.Cleanup(env.sim.Close)
 	eng, err := New(Config{API: env.client, Calls: env.calls, Clock: env.clock, StateDir: env.stateDir, Approver: env.approver,
-		Sink: env.events.sink, Options: Options{Source: "orders-db", ProxyMode: ProxyModeDetach},
+		Sink: env.events.sink, Options: contract.Options{Source: "orders-db", ProxyMode: contract.ProxyModeDetach},
 		ProbeDSN: "postgres://rdsbg:pw@" + env.sim.ProxyAddress("orders-proxy") + "/postgres?sslmode=disable"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	f, err := eng.Run(context.Background())
-	if err != nil || f.Outcome != OutcomeDone || f.Probe == nil {
+	if err != nil || f.Outcome != contract.OutcomeDone || f.Probe == nil {
 		t.Fatalf("Run = %s, %v (probe %v)", f.Outcome, err, f.Probe)
 	}
 	truth := truthOf(env)
@@ -291,7 +292,7 @@ func TestProbeReportsDowntimePerOutageWindow(t *testing.T) {
 		}
 	}
 	var text strings.Builder
-	NewTextSink(&text)(env.events.ofType(EventRunFinished)[0])
+	contract.NewTextSink(&text)(env.events.ofType(contract.EventRunFinished)[0])
 	if strings.Count(text.String(), "applications cut off for about") < 2 {
 		t.Errorf("closing note lacks the per-window downtime:\n%s", text.String())
 	}
@@ -299,7 +300,7 @@ func TestProbeReportsDowntimePerOutageWindow(t *testing.T) {
 
 // crashAfter runs eng.Run and stops it dead at the first journal record
 // after an event for which arm reports true (crashDuring, outage_bound_test.go).
-func crashAfter(t *testing.T, env *engineEnv, eng *Engine, arm func(Event) bool) {
+func crashAfter(t *testing.T, env *engineEnv, eng *Engine, arm func(contract.Event) bool) {
 	t.Helper()
 	crashDuring(t, env, eng, eng.Run, arm)
 }
@@ -310,21 +311,21 @@ func TestAbortEndsTheOpenWindowFromTheJournal(t *testing.T) {
 	t.Parallel() // heavy: runs beside the other heavy tests (TestMain isolates the AWS settings)
 	tm := outageTimings()
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy, Timings: &tm})
-	crashAfter(t, env, env.engine(t, Options{Source: "orders-db", ProxyMode: ProxyModeDetach}), func(ev Event) bool {
-		return ev.Type == EventProxyTraffic && ev.Traffic.Empty()
+	crashAfter(t, env, env.engine(t, contract.Options{Source: "orders-db", ProxyMode: contract.ProxyModeDetach}), func(ev contract.Event) bool {
+		return ev.Type == contract.EventProxyTraffic && ev.Traffic.Empty()
 	})
 	if st := FoldJournal(env.journal(t, "orders-db")); len(st.Outages) != 1 || !st.Outages[0].Open {
 		t.Fatalf("journal after the crash: windows %+v, want one open", st.Outages)
 	}
-	f, err := env.engine(t, Options{Source: "orders-db"}).Abort(context.Background())
-	if err != nil || f.Outcome != OutcomeRolledBack || f.ProxyState != ProxyOnBlue {
+	f, err := env.engine(t, contract.Options{Source: "orders-db"}).Abort(context.Background())
+	if err != nil || f.Outcome != contract.OutcomeRolledBack || f.ProxyState != contract.ProxyOnBlue {
 		t.Fatalf("Abort = %+v, %v", f, err)
 	}
 	truth := truthOf(env)
 	if len(f.ProxyOutages) != 1 || len(truth.reg) != 1 {
 		t.Fatalf("abort reports windows %+v after %d registrations", f.ProxyOutages, len(truth.reg))
 	}
-	assertWindow(t, f.ProxyOutages[0], StepDetachProxy, OutageDetachBeforeCreate, truth.dereg[0], truth.reg[0], tm, DefaultPollPolicy().Fast*2)
+	assertWindow(t, f.ProxyOutages[0], contract.StepDetachProxy, contract.OutageDetachBeforeCreate, truth.dereg[0], truth.reg[0], tm, DefaultPollPolicy().Fast*2)
 	rep, err := Status(context.Background(), env.api, env.stateDir, "orders-db")
 	if err != nil || len(rep.Outages) != 1 || rep.Outages[0].Open {
 		t.Errorf("status after abort: %v, windows %+v", err, rep.Outages)
@@ -335,17 +336,17 @@ func TestAbortEndsTheOpenWindowFromTheJournal(t *testing.T) {
 // traffic names the cluster (not one of its instance entries).
 func TestAuroraDetachRunWindowsAndTraffic(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioAuroraPostgres})
-	f, err := env.engine(t, Options{Source: "ledger-cluster", ProxyMode: ProxyModeDetach}).Run(context.Background())
-	if err != nil || f.Outcome != OutcomeDone {
+	f, err := env.engine(t, contract.Options{Source: "ledger-cluster", ProxyMode: contract.ProxyModeDetach}).Run(context.Background())
+	if err != nil || f.Outcome != contract.OutcomeDone {
 		t.Fatalf("Run = %s, %v", f.Outcome, err)
 	}
-	if len(f.ProxyOutages) != 2 || f.ProxyOutages[0].Cause != OutageDetachBeforeCreate || f.ProxyOutages[1].Cause != OutageCriticalSection ||
+	if len(f.ProxyOutages) != 2 || f.ProxyOutages[0].Cause != contract.OutageDetachBeforeCreate || f.ProxyOutages[1].Cause != contract.OutageCriticalSection ||
 		f.ProxyOutages[1].DurationMS != f.ProxylessWindowMS || f.ProxyOutages[0].Proxies[0] != "ledger-proxy" {
 		t.Errorf("windows %+v (proxy-less %d ms)", f.ProxyOutages, f.ProxylessWindowMS)
 	}
-	traffic := env.events.ofType(EventProxyTraffic)
+	traffic := env.events.ofType(contract.EventProxyTraffic)
 	last := traffic[len(traffic)-1].Traffic.Proxies[0]
-	if last.Proxy != "ledger-proxy" || last.Target != "ledger-cluster" || last.Serves != ServesNewPrimary || last.Health != "AVAILABLE" {
+	if last.Proxy != "ledger-proxy" || last.Target != "ledger-cluster" || last.Serves != contract.ServesNewPrimary || last.Health != "AVAILABLE" {
 		t.Errorf("last traffic %+v", last)
 	}
 }
@@ -356,20 +357,20 @@ func TestAuroraDetachRunWindowsAndTraffic(t *testing.T) {
 // window, and nothing is called the critical section.
 func TestNativeRunMeasuresTheProxyFollowingTheSwitchover(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSMySQLNative})
-	f, err := env.engine(t, Options{Source: "shop-db"}).Run(context.Background())
-	if err != nil || f.Outcome != OutcomeDone {
+	f, err := env.engine(t, contract.Options{Source: "shop-db"}).Run(context.Background())
+	if err != nil || f.Outcome != contract.OutcomeDone {
 		t.Fatalf("Run = %s, %v", f.Outcome, err)
 	}
 	for _, w := range f.ProxyOutages {
 		t.Logf("window: %s %s for %s", w.Step, w.Cause, w.Duration())
-		if w.Cause != OutageUnavailable || w.Open {
+		if w.Cause != contract.OutageUnavailable || w.Open {
 			t.Errorf("native run window %+v: rdsbg deregistered nothing", w)
 		}
 	}
 	if f.ProxylessWindowMS != 0 {
 		t.Errorf("proxyless_window_ms %d in the native regime", f.ProxylessWindowMS)
 	}
-	if f.ProxyOutageTotalMS != OutageTotalMS(f.ProxyOutages) {
+	if f.ProxyOutageTotalMS != contract.OutageTotalMS(f.ProxyOutages) {
 		t.Errorf("total %d", f.ProxyOutageTotalMS)
 	}
 }
@@ -379,14 +380,14 @@ func TestNativeRunMeasuresTheProxyFollowingTheSwitchover(t *testing.T) {
 // after a healthy read not yet confirmed ends the window at that read.
 func TestOutageBookStableReadsAndEndOfRun(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
-	eng := env.engine(t, Options{Source: "orders-db"})
+	eng := env.engine(t, contract.Options{Source: "orders-db"})
 	j, err := OpenJournal(JournalPath(env.stateDir, "orders-db"), env.clock.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer j.Close()
-	r := &run{e: eng, journal: j, proxies: []ProxyRegistration{{Proxy: "p1"}, {Proxy: "p2"}}}
-	r.setCurrent(StepDetachProxyBlue)
+	r := &run{e: eng, journal: j, proxies: []contract.ProxyRegistration{{Proxy: "p1"}, {Proxy: "p2"}}}
+	r.setCurrent(contract.StepDetachProxyBlue)
 	target := func(p, health string) []awsclient.ProxyTarget {
 		return []awsclient.ProxyTarget{{ProxyName: p, RdsResourceID: "orders-db", Type: "RDS_INSTANCE", Health: awsclient.TargetHealth{State: health}}}
 	}
@@ -417,7 +418,7 @@ func TestOutageBookStableReadsAndEndOfRun(t *testing.T) {
 	lastP2 := env.clock.Now()
 	step()
 	got := r.outageSummary()
-	if len(got) != 1 || got[0].Open || !got[0].End().Equal(lastP2) || got[0].Cause != OutageCriticalSection || len(got[0].Proxies) != 2 {
+	if len(got) != 1 || got[0].Open || !got[0].End().Equal(lastP2) || got[0].Cause != contract.OutageCriticalSection || len(got[0].Proxies) != 2 {
 		t.Errorf("summary %+v: want one closed critical-section window of p1 and p2 ending at p2's healthy read %s", got, lastP2)
 	}
 	if !firstP1.Before(lastP2) || !got[0].Start.Equal(start) {
@@ -434,13 +435,13 @@ func TestOutageBookStableReadsAndEndOfRun(t *testing.T) {
 // and compensation's words say "unknown" where no read showed it empty.
 func TestOutageBookSaysWhatItCouldNotRead(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
-	eng := env.engine(t, Options{Source: "orders-db"})
+	eng := env.engine(t, contract.Options{Source: "orders-db"})
 	j, err := OpenJournal(JournalPath(env.stateDir, "orders-db"), env.clock.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer j.Close()
-	r := &run{e: eng, journal: j, proxies: []ProxyRegistration{{Proxy: "p1"}}}
+	r := &run{e: eng, journal: j, proxies: []contract.ProxyRegistration{{Proxy: "p1"}}}
 	healthy := []awsclient.ProxyTarget{{ProxyName: "p1", RdsResourceID: "orders-db", Type: "RDS_INSTANCE", Health: awsclient.TargetHealth{State: "AVAILABLE"}}}
 
 	// Never emptied, never read: not "empty for 0s".
@@ -459,7 +460,7 @@ func TestOutageBookSaysWhatItCouldNotRead(t *testing.T) {
 	}
 
 	// Emptied by rdsbg, then unread for two minutes inside the window.
-	r.setCurrent(StepDetachProxyBlue)
+	r.setCurrent(contract.StepDetachProxyBlue)
 	r.outageEmptied("p1")
 	start := env.clock.Now()
 	env.clock.Advance(10 * time.Second)
@@ -479,10 +480,10 @@ func TestOutageBookSaysWhatItCouldNotRead(t *testing.T) {
 	if len(ws) != 1 || ws[0].Open || ws[0].UnknownMS != (2*time.Minute).Milliseconds() || !ws[0].Start.Equal(start) {
 		t.Fatalf("windows %+v: want one closed window with 2m00s unread", ws)
 	}
-	if h := OutageHeadline(ws); !strings.Contains(h, "2m00s of it unread") || !strings.Contains(h, "critical section 2m15s") {
+	if h := contract.OutageHeadline(ws); !strings.Contains(h, "2m00s of it unread") || !strings.Contains(h, "critical section 2m15s") {
 		t.Errorf("headline %q", h)
 	}
-	if l := OutageLine(ws[0]); !strings.Contains(l, "2m00s of it unread: AWS could not be read") {
+	if l := contract.OutageLine(ws[0]); !strings.Contains(l, "2m00s of it unread: AWS could not be read") {
 		t.Errorf("line %q", l)
 	}
 }

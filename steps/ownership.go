@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/steps/world"
 )
 
@@ -76,7 +77,7 @@ func (r *run) readWorld(ctx context.Context, full bool) world.World {
 // requestFingerprint is rdsbg:request: the changes a run asked for, so
 // that a run finding a deployment can tell whether it was made for the
 // same request. Readable when it fits a tag value, else a digest.
-func requestFingerprint(o Options) string {
+func requestFingerprint(o contract.Options) string {
 	dash := func(s string) string {
 		if s == "" {
 			return "-"
@@ -122,7 +123,7 @@ func greenOf(w world.World) *world.Resource {
 // compareWithRequest lays a deployment's green beside the request: engine
 // version, class, parameter groups (those asked for) and the request's
 // fingerprint when rdsbg made it. blue is production before the run.
-func compareWithRequest(w world.World, o Options, blueVersion, blueClass string) ([]settingRow, bool) {
+func compareWithRequest(w world.World, o contract.Options, blueVersion, blueClass string) ([]settingRow, bool) {
 	d := w.Deployment
 	g := greenOf(w)
 	if d == nil {
@@ -140,27 +141,27 @@ func compareWithRequest(w world.World, o Options, blueVersion, blueClass string)
 	}
 	switch {
 	case o.TargetEngineVersion != "":
-		match := g != nil && (versionMatches(g.Version, o.TargetEngineVersion) || (o.UpgradeVia == UpgradeViaModify && g.Version == blueVersion))
+		match := g != nil && (versionMatches(g.Version, o.TargetEngineVersion) || (o.UpgradeVia == contract.UpgradeViaModify && g.Version == blueVersion))
 		add("engine version", o.TargetEngineVersion, gv, match)
 	default:
 		add("engine version", blueVersion+" (no upgrade)", gv, g != nil && g.Version == blueVersion)
 	}
-	if w.Kind == KindInstance {
+	if w.Kind == contract.KindInstance {
 		want, label := o.TargetDBInstanceClass, o.TargetDBInstanceClass
 		if want == "" {
 			want, label = blueClass, blueClass+" (blue's)"
 		}
 		add("instance class", label, gc, g != nil && strings.EqualFold(g.Class, want))
 	}
-	if w.Kind == KindInstance && o.TargetDBParameterGroupName != "" {
+	if w.Kind == contract.KindInstance && o.TargetDBParameterGroupName != "" {
 		add("parameter group", o.TargetDBParameterGroupName, gpg, g != nil && strings.EqualFold(g.ParameterGroup, o.TargetDBParameterGroupName))
 	}
-	if w.Kind == KindCluster && o.TargetDBClusterParameterGroupName != "" {
+	if w.Kind == contract.KindCluster && o.TargetDBClusterParameterGroupName != "" {
 		add("cluster parameter group", o.TargetDBClusterParameterGroupName, gpg, g != nil && strings.EqualFold(g.ParameterGroup, o.TargetDBClusterParameterGroupName))
 	}
 	if d.Owner.Request != "" {
 		want := requestFingerprint(o)
-		add("requested by rdsbg ("+TagRequest+")", want, d.Owner.Request, d.Owner.Request == want)
+		add("requested by rdsbg ("+contract.TagRequest+")", want, d.Owner.Request, d.Owner.Request == want)
 	}
 	return rows, ok
 }
@@ -205,7 +206,7 @@ func orDefault(s, def string) string {
 // the source that is not adopted with --adopt, one whose settings differ
 // from the request, and anything another live owner holds. It returns the
 // options with the adopted deployment's name and regime.
-func (r *run) gateFresh(ctx context.Context, o Options) (Options, error) {
+func (r *run) gateFresh(ctx context.Context, o contract.Options) (contract.Options, error) {
 	w := r.readWorld(ctx, true)
 	r.world = &w
 	src := r.disc.Source.ID
@@ -216,7 +217,7 @@ func (r *run) gateFresh(ctx context.Context, o Options) (Options, error) {
 	for _, dp := range r.disc.Detached {
 		if dp.Uncorroborated && !dp.Registered {
 			return o, &ForeignError{Message: fmt.Sprintf("%s and has NO target, but no rdsbg deployment of %s lists that proxy: a run does not register %s with a proxy on a tag's word. If the proxy is %s's, restore it first with `rdsbg resume --source %s --confirm %s` (it shows what it registers where); if it is not, remove the tag (aws rds remove-tags-from-resource --resource-name %s --tag-keys %s). Nothing was changed",
-				dp.Words(), src, src, src, src, src, dp.ARN, TagDetached)}
+				dp.Words(), src, src, src, src, src, dp.ARN, contract.TagDetached)}
 		}
 	}
 	for _, p := range w.Proxies {
@@ -235,7 +236,7 @@ func (r *run) gateFresh(ctx context.Context, o Options) (Options, error) {
 		if d != nil {
 			found = fmt.Sprintf("its deployment is %s (%s, %s)", d.ID, d.Name, d.Status)
 		}
-		return o, &InputError{Input: "--adopt", ExitCode: ExitUsage, Message: fmt.Sprintf("--adopt %s does not name %s's deployment: %s; nothing was changed", r.e.cfg.Adopt, src, found)}
+		return o, &contract.InputError{Input: "--adopt", ExitCode: contract.ExitUsage, Message: fmt.Sprintf("--adopt %s does not name %s's deployment: %s; nothing was changed", r.e.cfg.Adopt, src, found)}
 	}
 	if d == nil || d.Phase == world.PhaseDeleting {
 		return o, nil // preflight reports a deployment still being deleted
@@ -262,11 +263,11 @@ func (r *run) gateFresh(ctx context.Context, o Options) (Options, error) {
 			}
 		}
 	}
-	r.e.notice(StepPreflight, "adopting deployment %s (%s, %s) at the operator's --adopt: %s; its green matches this request:%s", d.ID, d.Name, d.Status, d.Owner.Words(now), table)
+	r.e.notice(contract.StepPreflight, "adopting deployment %s (%s, %s) at the operator's --adopt: %s; its green matches this request:%s", d.ID, d.Name, d.Status, d.Owner.Words(now), table)
 	o.DeploymentName = d.Name
-	if o.ProxyMode == ProxyModeAuto && Regime(d.Owner.Regime) == RegimeDetach {
-		r.e.notice(StepPreflight, "deployment %s was made by rdsbg in the detach regime (%s=%s): this run goes on in that regime", d.ID, TagRegime, RegimeDetach)
-		o.ProxyMode = ProxyModeDetach
+	if o.ProxyMode == contract.ProxyModeAuto && contract.Regime(d.Owner.Regime) == contract.RegimeDetach {
+		r.e.notice(contract.StepPreflight, "deployment %s was made by rdsbg in the detach regime (%s=%s): this run goes on in that regime", d.ID, contract.TagRegime, contract.RegimeDetach)
+		o.ProxyMode = contract.ProxyModeDetach
 	}
 	r.adopting = d.ID
 	return o, nil

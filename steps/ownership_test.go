@@ -8,6 +8,7 @@ import (
 
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/sim"
+	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/steps/world"
 )
 
@@ -46,7 +47,7 @@ func TestJudgeLease(t *testing.T) {
 }
 
 func TestRequestFingerprintIsReadableAndBounded(t *testing.T) {
-	o := Options{TargetEngineVersion: "16.4", TargetDBInstanceClass: "db.r6g.large"}
+	o := contract.Options{TargetEngineVersion: "16.4", TargetDBInstanceClass: "db.r6g.large"}
 	if got := requestFingerprint(o); got != "version=16.4 class=db.r6g.large pg=- cpg=- storage=-" {
 		t.Errorf("fingerprint %q", got)
 	}
@@ -60,8 +61,8 @@ func TestRequestFingerprintIsReadableAndBounded(t *testing.T) {
 // suffix; a chosen name, or the source's own deployment's, is kept.
 func TestTakenDefaultNameGetsASuffix(t *testing.T) {
 	now := time.Date(2026, 12, 7, 14, 0, 0, 0, time.UTC)
-	def := DefaultDeploymentName("orders-db", now)
-	o := Options{Source: "orders-db", DeploymentName: def}
+	def := contract.DefaultDeploymentName("orders-db", now)
+	o := contract.Options{Source: "orders-db", DeploymentName: def}
 	d := Discovery{DeploymentNames: []string{def, def + "-2"}}
 	if got := withFreeDefaultName(d, o, now).DeploymentName; got != def+"-3" {
 		t.Errorf("taken twice: %s", got)
@@ -82,11 +83,11 @@ func TestTakenDefaultNameGetsASuffix(t *testing.T) {
 // side, no change), and --adopt does not change that: the settings differ.
 func TestRunRefusesAnotherRunsDeploymentAndAMismatchedAdopt(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
-	first := env.engineCfg(t, Options{Source: "orders-db", ProxyMode: ProxyModeDetach, TargetEngineVersion: "16.4"}, func(c *Config) {
-		c.Until = UntilReady
+	first := env.engineCfg(t, contract.Options{Source: "orders-db", ProxyMode: contract.ProxyModeDetach, TargetEngineVersion: "16.4"}, func(c *Config) {
+		c.Until = contract.UntilReady
 		c.Holder = Holder{Host: "laptop", PID: 4242, User: "alice"}
 	})
-	if f, err := first.Run(context.Background()); err != nil || f.Outcome != OutcomeReady {
+	if f, err := first.Run(context.Background()); err != nil || f.Outcome != contract.OutcomeReady {
 		t.Fatalf("first run: %+v %v", f, err)
 	}
 	deps, err := env.api.ListDeployments(context.Background(), "")
@@ -97,11 +98,11 @@ func TestRunRefusesAnotherRunsDeploymentAndAMismatchedAdopt(t *testing.T) {
 	muts := len(env.sim.Mutations())
 	for _, adopt := range []string{"", deps[0].ID} {
 		env.stateDir = otherDir
-		f, err := env.engineCfg(t, Options{Source: "orders-db", ProxyMode: ProxyModeDetach}, func(c *Config) {
+		f, err := env.engineCfg(t, contract.Options{Source: "orders-db", ProxyMode: contract.ProxyModeDetach}, func(c *Config) {
 			c.Adopt = adopt
 			c.Holder = Holder{Host: "bastion", PID: 77, User: "bob"}
 		}).Run(context.Background())
-		if ExitCode(err) != ExitUsage || f.ExitCode != ExitUsage || !strings.Contains(err.Error(), "differs") || !strings.Contains(err.Error(), "16.4") {
+		if ExitCode(err) != contract.ExitUsage || f.ExitCode != contract.ExitUsage || !strings.Contains(err.Error(), "differs") || !strings.Contains(err.Error(), "16.4") {
 			t.Errorf("--adopt %q: exit %d %v, want 2 with the settings side by side", adopt, f.ExitCode, err)
 		}
 	}
@@ -118,8 +119,8 @@ func TestRunRefusesAnotherRunsDeploymentAndAMismatchedAdopt(t *testing.T) {
 // new deployment and never leaves the proxy empty through provisioning.
 func TestFinishedJournalIsArchivedAndTheNextRunStartsAfresh(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
-	f1, err := env.engine(t, Options{Source: "orders-db", ProxyMode: ProxyModeDetach, Cleanup: CleanupNone}).Run(context.Background())
-	if err != nil || f1.Outcome != OutcomeDone || !strings.Contains(f1.JournalPath, "orders-db.") {
+	f1, err := env.engine(t, contract.Options{Source: "orders-db", ProxyMode: contract.ProxyModeDetach, Cleanup: contract.CleanupNone}).Run(context.Background())
+	if err != nil || f1.Outcome != contract.OutcomeDone || !strings.Contains(f1.JournalPath, "orders-db.") {
 		t.Fatalf("first run: %+v %v", f1, err)
 	}
 	if _, err := ReadJournal(JournalPath(env.stateDir, "orders-db")); err == nil {
@@ -129,7 +130,7 @@ func TestFinishedJournalIsArchivedAndTheNextRunStartsAfresh(t *testing.T) {
 	// take it for its own, and the source can be in one deployment only,
 	// so it is refused, changing nothing; deleted, the second run goes on.
 	muts := len(env.sim.Mutations())
-	if _, err := env.engine(t, Options{Source: "orders-db", ProxyMode: ProxyModeDetach, TargetEngineVersion: "16.4"}).Run(context.Background()); ExitCode(err) != ExitUsage {
+	if _, err := env.engine(t, contract.Options{Source: "orders-db", ProxyMode: contract.ProxyModeDetach, TargetEngineVersion: "16.4"}).Run(context.Background()); ExitCode(err) != contract.ExitUsage {
 		t.Fatalf("second run beside the first's deployment: %v", err)
 	}
 	if n := len(env.sim.Mutations()); n != muts {
@@ -139,12 +140,12 @@ func TestFinishedJournalIsArchivedAndTheNextRunStartsAfresh(t *testing.T) {
 		t.Fatal(err)
 	}
 	env.clock.Advance(time.Hour)
-	f2, err := env.engine(t, Options{Source: "orders-db", ProxyMode: ProxyModeDetach, TargetEngineVersion: "16.4"}).Run(context.Background())
-	if err != nil || f2.Outcome != OutcomeDone || f2.DeploymentID == f1.DeploymentID || f2.ProxylessWindowMS == 0 {
+	f2, err := env.engine(t, contract.Options{Source: "orders-db", ProxyMode: contract.ProxyModeDetach, TargetEngineVersion: "16.4"}).Run(context.Background())
+	if err != nil || f2.Outcome != contract.OutcomeDone || f2.DeploymentID == f1.DeploymentID || f2.ProxylessWindowMS == 0 {
 		t.Fatalf("second run: %+v %v", f2, err)
 	}
 	for _, w := range f2.ProxyOutages {
-		if w.Cause != OutageDetachBeforeCreate && w.Cause != OutageCriticalSection {
+		if w.Cause != contract.OutageDetachBeforeCreate && w.Cause != contract.OutageCriticalSection {
 			t.Errorf("an outage AWS did not force: %+v", w)
 		}
 	}

@@ -2,6 +2,7 @@ package steps
 
 import (
 	"context"
+	"github.com/rdsbg/rdsbg/steps/contract"
 	"testing"
 	"time"
 )
@@ -15,16 +16,16 @@ import (
 func TestCriticalSectionCallsAreNotPaced(t *testing.T) {
 	isolateBenchEnv(t)
 	r := newBenchRun(t, simStart, windowSimOptions())
-	f, err := r.engine(t, Options{Source: windowSource, ProxyMode: ProxyModeDetach, Cleanup: CleanupNone}, approveAll{}, DefaultPollPolicy()).Run(context.Background())
-	if err != nil || f.Outcome != OutcomeDone {
+	f, err := r.engine(t, contract.Options{Source: windowSource, ProxyMode: contract.ProxyModeDetach, Cleanup: contract.CleanupNone}, approveAll{}, DefaultPollPolicy()).Run(context.Background())
+	if err != nil || f.Outcome != contract.OutcomeDone {
 		t.Fatalf("run: outcome %s: %v", f.Outcome, err)
 	}
-	from, _, ok1 := r.stepSpan(StepDetachProxyBlue)
-	_, to, ok2 := r.stepSpan(StepAttachProxyPrimary)
+	from, _, ok1 := r.stepSpan(contract.StepDetachProxyBlue)
+	_, to, ok2 := r.stepSpan(contract.StepAttachProxyPrimary)
 	if !ok1 || !ok2 {
 		t.Fatal("the critical section did not run")
 	}
-	_, switchedAt, _ := r.stepSpan(StepSwitchover)
+	_, switchedAt, _ := r.stepSpan(contract.StepSwitchover)
 	from = from.Add(-time.Second) // its observe reads come before step-started
 	n := 0
 	r.mu.Lock()

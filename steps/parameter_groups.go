@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // What green's parameter groups become, and which groups can be chosen.
@@ -113,7 +114,7 @@ func LoadParameterGroupCatalog(ctx context.Context, api interface {
 // procedure comes after the proxy was emptied. "" when they fit, when a
 // group is not listed (the existence check reports it), or when the list
 // cannot be read (the create call still checks).
-func customGroupFamilyMismatch(ctx context.Context, api awsclient.Parameters, o Options, family string) string {
+func customGroupFamilyMismatch(ctx context.Context, api awsclient.Parameters, o contract.Options, family string) string {
 	for _, g := range []struct {
 		name, flag string
 		cluster    bool

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/rdsbg/rdsbg/awsclient/sim"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // A custom group of another family was "found" and passed; AWS refuses it
@@ -15,14 +16,14 @@ func TestPreflightCustomGroupOfAnotherFamilyBlocks(t *testing.T) {
 	ctx := context.Background()
 	for _, c := range []struct {
 		scenario, source string
-		o                Options
-		status           CheckStatus
+		o                contract.Options
+		status           contract.CheckStatus
 		mention          string
 	}{
-		{sim.ScenarioRDSPostgresNative, "orders-db", Options{TargetEngineVersion: "16.4", TargetDBParameterGroupName: "orders-pg15"}, CheckFail, "--target-db-parameter-group-name orders-pg15 is of family postgres15, but green needs family postgres16"},
-		{sim.ScenarioRDSPostgresNative, "orders-db", Options{TargetEngineVersion: "16.4", TargetDBParameterGroupName: "orders-pg16"}, CheckPass, "orders-pg16"},
-		{sim.ScenarioAuroraPostgres, "ledger-cluster", Options{TargetDBClusterParameterGroupName: "ledger-apg16-cluster"}, CheckFail, "ledger-apg16-cluster is of family aurora-postgresql16, but green needs family aurora-postgresql15"},
-		{sim.ScenarioAuroraPostgres, "ledger-cluster", Options{TargetDBClusterParameterGroupName: "ledger-apg15-cluster", TargetDBParameterGroupName: "ledger-apg15"}, CheckPass, "ledger-apg15"},
+		{sim.ScenarioRDSPostgresNative, "orders-db", contract.Options{TargetEngineVersion: "16.4", TargetDBParameterGroupName: "orders-pg15"}, contract.CheckFail, "--target-db-parameter-group-name orders-pg15 is of family postgres15, but green needs family postgres16"},
+		{sim.ScenarioRDSPostgresNative, "orders-db", contract.Options{TargetEngineVersion: "16.4", TargetDBParameterGroupName: "orders-pg16"}, contract.CheckPass, "orders-pg16"},
+		{sim.ScenarioAuroraPostgres, "ledger-cluster", contract.Options{TargetDBClusterParameterGroupName: "ledger-apg16-cluster"}, contract.CheckFail, "ledger-apg16-cluster is of family aurora-postgresql16, but green needs family aurora-postgresql15"},
+		{sim.ScenarioAuroraPostgres, "ledger-cluster", contract.Options{TargetDBClusterParameterGroupName: "ledger-apg15-cluster", TargetDBParameterGroupName: "ledger-apg15"}, contract.CheckPass, "ledger-apg15"},
 	} {
 		env := newSimEnv(t, c.scenario)
 		d, err := Discover(ctx, env.api, c.source)

@@ -10,26 +10,27 @@ import (
 
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/sim"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 func TestUpgradeViaModifyAndCleanupOldBlue(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
-	f, err := env.engine(t, Options{Source: "orders-db", ProxyMode: ProxyModeDetach, TargetEngineVersion: "15.10", UpgradeVia: UpgradeViaModify, Cleanup: CleanupOldBlue}).Run(context.Background())
+	f, err := env.engine(t, contract.Options{Source: "orders-db", ProxyMode: contract.ProxyModeDetach, TargetEngineVersion: "15.10", UpgradeVia: contract.UpgradeViaModify, Cleanup: contract.CleanupOldBlue}).Run(context.Background())
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
 	// While green upgrades its row names the target ("upgrading 15.7 → 15.10").
 	namesTarget := false
-	for _, ev := range env.events.ofType(EventProgress) {
+	for _, ev := range env.events.ofType(contract.EventProgress) {
 		for _, row := range ev.Progress.Instances {
-			namesTarget = namesTarget || (ev.Step == StepUpgradeGreen && strings.HasSuffix(row.Status, " → 15.10"))
+			namesTarget = namesTarget || (ev.Step == contract.StepUpgradeGreen && strings.HasSuffix(row.Status, " → 15.10"))
 		}
 	}
 	if !namesTarget {
 		t.Error("no upgrade-green progress row names the target version")
 	}
 	recs := env.journal(t, "orders-db")
-	if !inOrder(stepOrder(recs, StepStateDone), []StepID{StepCreateDeployment, StepUpgradeGreen, StepSwitchover, StepVerify, StepCleanup}) {
+	if !inOrder(stepOrder(recs, StepStateDone), []contract.StepID{contract.StepCreateDeployment, contract.StepUpgradeGreen, contract.StepSwitchover, contract.StepVerify, contract.StepCleanup}) {
 		t.Errorf("done steps %v", stepOrder(recs, StepStateDone))
 	}
 	var ops []string
@@ -57,9 +58,9 @@ func TestUpgradeViaModifyAndCleanupOldBlue(t *testing.T) {
 	assertLegacyProxyOnNewPrimary(t, env, f, "15.10")
 }
 
-func assertLegacyProxyOnNewPrimary(t *testing.T, env *engineEnv, f Finished, version string) {
+func assertLegacyProxyOnNewPrimary(t *testing.T, env *engineEnv, f contract.Finished, version string) {
 	t.Helper()
-	if f.Outcome != OutcomeDone || f.ProxyState != ProxyOnNewPrimary {
+	if f.Outcome != contract.OutcomeDone || f.ProxyState != contract.ProxyOnNewPrimary {
 		t.Errorf("finished %s proxy %s", f.Outcome, f.ProxyState)
 	}
 	d := env.discoverRetry(t, "orders-db")
@@ -74,7 +75,7 @@ func TestSwitchoverRolledBackByAWSReRegistersBlue(t *testing.T) {
 		t.Run(mode, func(t *testing.T) {
 			env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy, Faults: []sim.Fault{{Switchover: mode}}})
 			f, err := env.engine(t, legacyOpts).Run(context.Background())
-			if err == nil || f.ExitCode != ExitStepFailed || f.ProxyState != ProxyOnBlue {
+			if err == nil || f.ExitCode != contract.ExitStepFailed || f.ProxyState != contract.ProxyOnBlue {
 				t.Fatalf("exit %d proxy %s err %v, want 1 on blue", f.ExitCode, f.ProxyState, err)
 			}
 			if !strings.Contains(err.Error(), "rolled it back") || !strings.Contains(err.Error(), "Blue is still production") {
@@ -85,11 +86,11 @@ func TestSwitchoverRolledBackByAWSReRegistersBlue(t *testing.T) {
 			if d.Instance.EngineVersion != "15.7" {
 				t.Errorf("blue changed: %s", d.Instance.EngineVersion)
 			}
-			if len(env.events.ofType(EventCompensation)) == 0 {
+			if len(env.events.ofType(contract.EventCompensation)) == 0 {
 				t.Errorf("no compensation event")
 			}
 			// The fault was one-shot: resuming switches over.
-			f2, err := env.engine(t, Options{Source: "orders-db"}).Resume(context.Background())
+			f2, err := env.engine(t, contract.Options{Source: "orders-db"}).Resume(context.Background())
 			if err != nil {
 				t.Fatalf("Resume: %v", err)
 			}
@@ -101,19 +102,19 @@ func TestSwitchoverRolledBackByAWSReRegistersBlue(t *testing.T) {
 func TestInvalidConfigurationExplainsAbortPath(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy, Faults: []sim.Fault{{GreenInvalidAfterMS: 60_000}}})
 	f, err := env.engine(t, legacyOpts).Run(context.Background())
-	if err == nil || f.ExitCode != ExitStepFailed {
+	if err == nil || f.ExitCode != contract.ExitStepFailed {
 		t.Fatalf("exit %d err %v", f.ExitCode, err)
 	}
 	if !strings.Contains(err.Error(), "INVALID_CONFIGURATION") || !strings.Contains(err.Error(), "rdsbg abort --source orders-db") {
 		t.Errorf("no explanation with the abort path: %v", err)
 	}
-	if f.ProxyState != ProxyOnBlue {
+	if f.ProxyState != contract.ProxyOnBlue {
 		t.Errorf("proxy %s, want blue", f.ProxyState)
 	}
 	env.assertProxyHealthy(t, env.discoverRetry(t, "orders-db").Source, "orders-proxy")
 
-	af, err := env.engine(t, Options{Source: "orders-db"}).Abort(context.Background())
-	if err != nil || af.Outcome != OutcomeRolledBack || af.ExitCode != ExitOK || af.ProxyState != ProxyOnBlue {
+	af, err := env.engine(t, contract.Options{Source: "orders-db"}).Abort(context.Background())
+	if err != nil || af.Outcome != contract.OutcomeRolledBack || af.ExitCode != contract.ExitOK || af.ProxyState != contract.ProxyOnBlue {
 		t.Fatalf("Abort: %+v %v", af, err)
 	}
 	deps, err := env.api.ListDeployments(context.Background(), "")
@@ -125,7 +126,7 @@ func TestInvalidConfigurationExplainsAbortPath(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Unfinished || rep.ProxyState != ProxyOnBlue || rep.Finished == nil || rep.Finished.Outcome != OutcomeRolledBack {
+	if rep.Unfinished || rep.ProxyState != contract.ProxyOnBlue || rep.Finished == nil || rep.Finished.Outcome != contract.OutcomeRolledBack {
 		t.Errorf("status after abort: %+v", rep)
 	}
 }
@@ -133,16 +134,16 @@ func TestInvalidConfigurationExplainsAbortPath(t *testing.T) {
 func TestAbortAfterSwitchoverIsRefused(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
 	o := legacyOpts
-	o.Cleanup = CleanupNone
+	o.Cleanup = contract.CleanupNone
 	if _, err := env.engine(t, o).Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	before := len(env.sim.Mutations())
-	f, err := env.engine(t, Options{Source: "orders-db"}).Abort(context.Background())
-	if ExitCode(err) != ExitUsage || !strings.Contains(err.Error(), "nothing to abort") {
+	f, err := env.engine(t, contract.Options{Source: "orders-db"}).Abort(context.Background())
+	if ExitCode(err) != contract.ExitUsage || !strings.Contains(err.Error(), "nothing to abort") {
 		t.Fatalf("exit %d err %v", ExitCode(err), err)
 	}
-	if f.ProxyState != ProxyOnNewPrimary {
+	if f.ProxyState != contract.ProxyOnNewPrimary {
 		t.Errorf("proxy %s", f.ProxyState)
 	}
 	if after := len(env.sim.Mutations()); after != before {
@@ -154,19 +155,19 @@ func TestStatusOfAnInterruptedRun(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	env.events.hook = func(ev Event) {
-		if ev.Type == EventStepDone && ev.Step == StepAttachProxyBlue {
+	env.events.hook = func(ev contract.Event) {
+		if ev.Type == contract.EventStepDone && ev.Step == contract.StepAttachProxyBlue {
 			cancel()
 		}
 	}
-	if _, err := env.engine(t, legacyOpts).Run(ctx); ExitCode(err) != ExitInterrupted {
+	if _, err := env.engine(t, legacyOpts).Run(ctx); ExitCode(err) != contract.ExitInterrupted {
 		t.Fatalf("want an interrupt, got %v", err)
 	}
 	rep, err := Status(context.Background(), env.api, env.stateDir, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !rep.Unfinished || rep.Source != "orders-db" || rep.Deployment == nil || rep.ProxyState != ProxyOnBlue {
+	if !rep.Unfinished || rep.Source != "orders-db" || rep.Deployment == nil || rep.ProxyState != contract.ProxyOnBlue {
 		t.Fatalf("status: %+v", rep)
 	}
 	text := rep.Text()
@@ -177,7 +178,7 @@ func TestStatusOfAnInterruptedRun(t *testing.T) {
 	}
 	interrupted := false
 	for _, line := range strings.Split(text, "\n") {
-		if strings.Contains(line, string(StepProvisionGreen)) && strings.Contains(line, StepStateInterrupted) {
+		if strings.Contains(line, string(contract.StepProvisionGreen)) && strings.Contains(line, StepStateInterrupted) {
 			interrupted = true
 		}
 	}
@@ -189,7 +190,7 @@ func TestStatusOfAnInterruptedRun(t *testing.T) {
 		t.Errorf("unfinished journals: %v %v", open, err)
 	}
 	// resume without --source picks the one unfinished journal
-	f, err := env.engine(t, Options{}).Resume(context.Background())
+	f, err := env.engine(t, contract.Options{}).Resume(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,8 +204,8 @@ func TestStatusOfAnInterruptedRun(t *testing.T) {
 func TestDeploymentCreatedByHandBetweenPlanAndApplyIsRefused(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSMariaDBNoProxy})
 	var rival string
-	env.approver.onAsk = func(a Approval) {
-		if a.Kind == "step" && a.Step == StepCreateDeployment {
+	env.approver.onAsk = func(a contract.Approval) {
+		if a.Kind == "step" && a.Step == contract.StepCreateDeployment {
 			d := env.discover(t, "catalog-db")
 			dep, err := env.api.CreateDeployment(context.Background(), awsclient.CreateDeploymentInput{Name: "rdsbg-catalog-db-20261121", SourceARN: d.Source.ARN})
 			if err != nil {
@@ -213,8 +214,8 @@ func TestDeploymentCreatedByHandBetweenPlanAndApplyIsRefused(t *testing.T) {
 			rival = dep.ID
 		}
 	}
-	f, err := env.engine(t, Options{Source: "catalog-db"}).Run(context.Background())
-	if ExitCode(err) != ExitUsage || f.ExitCode != ExitUsage || rival == "" || !strings.Contains(err.Error(), rival) || !strings.Contains(err.Error(), "not this run's") {
+	f, err := env.engine(t, contract.Options{Source: "catalog-db"}).Run(context.Background())
+	if ExitCode(err) != contract.ExitUsage || f.ExitCode != contract.ExitUsage || rival == "" || !strings.Contains(err.Error(), rival) || !strings.Contains(err.Error(), "not this run's") {
 		t.Fatalf("Run: exit %d %v, want a refusal naming %s", f.ExitCode, err, rival)
 	}
 	if n := env.sim.DeploymentsCreated(); n != 1 {
@@ -229,12 +230,12 @@ func TestResumeWithAChangedPlanAsksAgain(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	env.events.hook = func(ev Event) {
-		if ev.Type == EventProgress && ev.Step == StepProvisionGreen {
+	env.events.hook = func(ev contract.Event) {
+		if ev.Type == contract.EventProgress && ev.Step == contract.StepProvisionGreen {
 			cancel()
 		}
 	}
-	if _, err := env.engine(t, legacyOpts).Run(ctx); ExitCode(err) != ExitInterrupted {
+	if _, err := env.engine(t, legacyOpts).Run(ctx); ExitCode(err) != contract.ExitInterrupted {
 		t.Fatalf("want an interrupt: %v", err)
 	}
 	// Rewrite the journal's plan as if an older rdsbg had planned without
@@ -244,9 +245,9 @@ func TestResumeWithAChangedPlanAsksAgain(t *testing.T) {
 	var lines []string
 	for _, r := range recs {
 		if r.Kind == RecordRunStarted && r.Plan != nil {
-			var kept []PlannedStep
+			var kept []contract.PlannedStep
 			for _, s := range r.Plan.Steps {
-				if s.ID != StepReadyCheck {
+				if s.ID != contract.StepReadyCheck {
 					kept = append(kept, s)
 				}
 			}
@@ -262,9 +263,9 @@ func TestResumeWithAChangedPlanAsksAgain(t *testing.T) {
 		t.Fatal(err)
 	}
 	env.approver.seen = nil
-	env.approver.answers["plan"] = DecisionDecline
-	f, err := env.engine(t, Options{Source: "orders-db"}).Resume(context.Background())
-	if ExitCode(err) != ExitCancelled || f.Outcome != OutcomeCancelled {
+	env.approver.answers["plan"] = contract.DecisionDecline
+	f, err := env.engine(t, contract.Options{Source: "orders-db"}).Resume(context.Background())
+	if ExitCode(err) != contract.ExitCancelled || f.Outcome != contract.OutcomeCancelled {
 		t.Fatalf("exit %d outcome %s: %v", ExitCode(err), f.Outcome, err)
 	}
 	kinds := env.approver.kinds()
@@ -278,11 +279,11 @@ func TestResumeWithAChangedPlanAsksAgain(t *testing.T) {
 
 func TestAuroraCleanupOldBlueDeletesTheOldCluster(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioAuroraPostgres})
-	f, err := env.engine(t, Options{Source: "ledger-cluster", ProxyMode: ProxyModeDetach, Cleanup: CleanupOldBlue}).Run(context.Background())
+	f, err := env.engine(t, contract.Options{Source: "ledger-cluster", ProxyMode: contract.ProxyModeDetach, Cleanup: contract.CleanupOldBlue}).Run(context.Background())
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
-	if f.Outcome != OutcomeDone || f.ProxyState != ProxyOnNewPrimary {
+	if f.Outcome != contract.OutcomeDone || f.ProxyState != contract.ProxyOnNewPrimary {
 		t.Errorf("finished %+v", f)
 	}
 	if _, err := env.api.DescribeCluster(context.Background(), "ledger-cluster-old1"); err == nil {
@@ -302,13 +303,13 @@ func TestDeploymentDeletedOutsideRdsbgIsNotRecreatedSilently(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	env.events.hook = func(ev Event) {
-		if ev.Type == EventStepDone && ev.Step == StepCreateDeployment {
+	env.events.hook = func(ev contract.Event) {
+		if ev.Type == contract.EventStepDone && ev.Step == contract.StepCreateDeployment {
 			cancel()
 		}
 	}
 	f, err := env.engine(t, legacyOpts).Run(ctx)
-	if ExitCode(err) != ExitInterrupted || f.DeploymentID == "" {
+	if ExitCode(err) != contract.ExitInterrupted || f.DeploymentID == "" {
 		t.Fatalf("want an interrupt after creation: %v %+v", err, f)
 	}
 	if _, err := env.api.DeleteDeployment(context.Background(), f.DeploymentID, true); err != nil {
@@ -318,8 +319,8 @@ func TestDeploymentDeletedOutsideRdsbgIsNotRecreatedSilently(t *testing.T) {
 	// Resume confirms the deployment first (issue 20, X2): gone, so there
 	// is nothing to resume, and it changes nothing.
 	muts := len(env.sim.Mutations())
-	f2, err := env.engine(t, Options{Source: "orders-db"}).Resume(context.Background())
-	if err == nil || f2.ExitCode != ExitUsage || !strings.Contains(err.Error(), "no longer exists") || !strings.Contains(err.Error(), "Nothing to resume") {
+	f2, err := env.engine(t, contract.Options{Source: "orders-db"}).Resume(context.Background())
+	if err == nil || f2.ExitCode != contract.ExitUsage || !strings.Contains(err.Error(), "no longer exists") || !strings.Contains(err.Error(), "Nothing to resume") {
 		t.Fatalf("Resume: exit %d %v", f2.ExitCode, err)
 	}
 	if n := len(env.sim.Mutations()); n != muts {
@@ -328,11 +329,11 @@ func TestDeploymentDeletedOutsideRdsbgIsNotRecreatedSilently(t *testing.T) {
 	if n := env.sim.DeploymentsCreated(); n != 1 {
 		t.Errorf("deployments created %d, want 1", n)
 	}
-	if f2.ProxyState != ProxyOnBlue {
+	if f2.ProxyState != contract.ProxyOnBlue {
 		t.Errorf("proxy %s", f2.ProxyState)
 	}
-	af, err := env.engine(t, Options{Source: "orders-db"}).Abort(context.Background())
-	if err != nil || af.ExitCode != ExitOK {
+	af, err := env.engine(t, contract.Options{Source: "orders-db"}).Abort(context.Background())
+	if err != nil || af.ExitCode != contract.ExitOK {
 		t.Errorf("abort after an outside deletion: %+v %v", af, err)
 	}
 }

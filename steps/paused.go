@@ -2,6 +2,7 @@ package steps
 
 import (
 	"fmt"
+	"github.com/rdsbg/rdsbg/steps/contract"
 	"strings"
 	"time"
 )
@@ -14,11 +15,11 @@ import (
 
 // PausedRun is one resumable run as its journal tells it.
 type PausedRun struct {
-	Source  string     `json:"source"`
-	Journal string     `json:"journal"`
-	Outcome string     `json:"outcome"` // ready, failed, interrupted, or "" (running or crashed)
-	Since   time.Time  `json:"since"`   // when it stopped (or started, if it never finished)
-	Green   *GreenInfo `json:"green,omitempty"`
+	Source  string              `json:"source"`
+	Journal string              `json:"journal"`
+	Outcome string              `json:"outcome"` // ready, failed, interrupted, or "" (running or crashed)
+	Since   time.Time           `json:"since"`   // when it stopped (or started, if it never finished)
+	Green   *contract.GreenInfo `json:"green,omitempty"`
 }
 
 // pausedOf is the journal's run as a PausedRun, when it is resumable.
@@ -60,7 +61,7 @@ func PausedRuns(stateDir string) ([]PausedRun, error) {
 func (p PausedRun) Line() string {
 	var b strings.Builder
 	switch p.Outcome {
-	case OutcomeReady:
+	case contract.OutcomeReady:
 		b.WriteString("ready for the switchover")
 	case "":
 		b.WriteString("unfinished (running, or crashed)")
@@ -74,7 +75,7 @@ func (p PausedRun) Line() string {
 		}
 		if g.Lag != "" {
 			fmt.Fprintf(&b, "; lag %s", g.Lag)
-		} else if p.Outcome == OutcomeReady {
+		} else if p.Outcome == contract.OutcomeReady {
 			b.WriteString("; lag unknown")
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // The permission probe (issue 15): a detach run empties production's
@@ -46,17 +47,17 @@ const CheckPermissions = "proxy-permissions"
 
 // permissionProbeNeeded: the plan may deregister production's proxy — the
 // detach regime, or auto mode that may fall back to it.
-func permissionProbeNeeded(d Discovery, o Options) bool {
+func permissionProbeNeeded(d Discovery, o contract.Options) bool {
 	if len(d.Proxies) == 0 {
 		return false
 	}
 	regime, _ := ChooseRegime(d, o.ProxyMode)
-	return regime == RegimeDetach || (o.ProxyMode == ProxyModeAuto && regime == RegimeNative)
+	return regime == contract.RegimeDetach || (o.ProxyMode == contract.ProxyModeAuto && regime == contract.RegimeNative)
 }
 
 // probePermissions returns the preflight row of the probe, or none when
 // the plan does not move proxy targets.
-func (r *run) probePermissions(ctx context.Context, o Options) []CheckResult {
+func (r *run) probePermissions(ctx context.Context, o contract.Options) []contract.CheckResult {
 	if !permissionProbeNeeded(r.disc, o) {
 		return nil
 	}
@@ -107,20 +108,20 @@ func (r *run) probePermissions(ctx context.Context, o Options) []CheckResult {
 	}
 	missing, unknown = dedupe(missing), dedupe(unknown)
 	if row, ok := undoneRow(title, undone); ok && (row.Changed || len(missing) == 0) {
-		return []CheckResult{row}
+		return []contract.CheckResult{row}
 	}
 	switch {
 	case len(missing) > 0:
-		return []CheckResult{{ID: CheckPermissions, Title: title, Status: CheckFail,
+		return []contract.CheckResult{{ID: CheckPermissions, Title: title, Status: contract.CheckFail,
 			Explanation: fmt.Sprintf("AWS refused %s (AccessDenied). The detach procedure deregisters production's proxy and needs %s to put it back; rdsbg stops before any change rather than leave the proxy without a target.",
 				strings.Join(missing, ", "), strings.Join(missing, " and ")),
 			Remediation: fmt.Sprintf("grant %s on the proxies and their target groups (`rdsbg iam-policy` with the same flags prints the whole policy), or use --proxy-mode native where AWS supports it", strings.Join(missing, ", "))}}
 	case len(unknown) > 0:
-		return []CheckResult{{ID: CheckPermissions, Title: title, Status: CheckWarn,
+		return []contract.CheckResult{{ID: CheckPermissions, Title: title, Status: contract.CheckWarn,
 			Explanation: "The permission probe got no clear answer for " + strings.Join(unknown, "; ") + "; a refusal will show when the step runs, and rdsbg then restores the proxy.",
 			Remediation: "check with `aws iam simulate-principal-policy` that rds:RegisterDBProxyTargets is allowed"}}
 	}
-	return []CheckResult{{ID: CheckPermissions, Title: title, Status: CheckPass,
+	return []contract.CheckResult{{ID: CheckPermissions, Title: title, Status: contract.CheckPass,
 		Explanation: "AWS authorized " + strings.Join(dedupe(probed), ", ") + " (probed with calls that change nothing)."}}
 }
 
@@ -138,7 +139,7 @@ type probeUndo struct {
 // read of the proxy's targets that the call changed nothing. When the
 // endpoint accepted a duplicate, it undoes it (deregister, register once)
 // and reads again; undo is nil when nothing had to be undone.
-func (r *run) probeRegistration(ctx context.Context, reg ProxyRegistration) (*probeUndo, error) {
+func (r *run) probeRegistration(ctx context.Context, reg contract.ProxyRegistration) (*probeUndo, error) {
 	before := targetEntries(reg.Targets, reg.Target)
 	_, err := r.api.RegisterTargets(ctx, reg.Proxy, reg.Target)
 	after, readErr := r.api.DescribeProxyTargets(ctx, reg.Proxy)
@@ -156,7 +157,7 @@ func (r *run) probeRegistration(ctx context.Context, reg ProxyRegistration) (*pr
 		u.state = fmt.Sprintf("the call was not refused and the targets could not be read back (%v)", readErr)
 		return u, err
 	}
-	r.e.notice(StepPreflight, "%s accepted a second registration of %s (AWS refuses it with DBProxyTargetAlreadyRegisteredFault) and now lists it %d times: rdsbg deregisters %s and registers it once, so that the proxy holds one target again", reg.Proxy, name, targetEntries(after, reg.Target), name)
+	r.e.notice(contract.StepPreflight, "%s accepted a second registration of %s (AWS refuses it with DBProxyTargetAlreadyRegisteredFault) and now lists it %d times: rdsbg deregisters %s and registers it once, so that the proxy holds one target again", reg.Proxy, name, targetEntries(after, reg.Target), name)
 	if derr := r.api.DeregisterTargets(ctx, reg.Proxy, reg.Target); derr != nil {
 		u.state = fmt.Sprintf("it lists %s %d times; removing the duplicate failed (%v)", name, targetEntries(after, reg.Target), derr)
 		return u, err
@@ -205,7 +206,7 @@ func targetEntries(targets []awsclient.ProxyTarget, t awsclient.TargetRef) int {
 }
 
 // registerCommand is the AWS CLI command that registers reg's target.
-func registerCommand(region string, reg ProxyRegistration) string {
+func registerCommand(region string, reg contract.ProxyRegistration) string {
 	flag := "--db-instance-identifiers"
 	if reg.Target.ClusterID != "" {
 		flag = "--db-cluster-identifiers"
@@ -216,9 +217,9 @@ func registerCommand(region string, reg ProxyRegistration) string {
 // undoneRow is the probe's row when its call changed something: a warning
 // when reading back shows every proxy as before, else a failure that says
 // what the proxy holds (the run must not claim that nothing changed).
-func undoneRow(title string, undone []probeUndo) (CheckResult, bool) {
+func undoneRow(title string, undone []probeUndo) (contract.CheckResult, bool) {
 	if len(undone) == 0 {
-		return CheckResult{}, false
+		return contract.CheckResult{}, false
 	}
 	var said, fixes []string
 	restored := true
@@ -230,11 +231,11 @@ func undoneRow(title string, undone []probeUndo) (CheckResult, bool) {
 		}
 	}
 	if restored {
-		return CheckResult{ID: CheckPermissions, Title: title, Status: CheckWarn,
+		return contract.CheckResult{ID: CheckPermissions, Title: title, Status: contract.CheckWarn,
 			Explanation: "This endpoint accepted the probe's second registration of a target that is already registered, which AWS refuses; rdsbg removed the duplicate and registered the target once, and reading the proxies back shows them as before (" + strings.Join(said, "; ") + "). rds:RegisterDBProxyTargets is allowed.",
 			Remediation: "none needed on AWS; on an emulator, expect a brief deregistration at this check"}, true
 	}
-	return CheckResult{ID: CheckPermissions, Title: title, Status: CheckFail, Changed: true,
+	return contract.CheckResult{ID: CheckPermissions, Title: title, Status: contract.CheckFail, Changed: true,
 		Explanation: "The permission probe's registration was accepted by this endpoint (AWS refuses it), and the proxies could not be confirmed as before: " + strings.Join(said, "; ") + ". The run stops here.",
 		Remediation: strings.Join(fixes, "; ") + " (then check it with aws rds describe-db-proxy-targets)"}, true
 }
@@ -258,27 +259,27 @@ func targetName(t awsclient.TargetRef) string {
 
 // blockedBy is the error of a blocked preflight: ErrBlocked, naming the
 // failed checks so the last line says what to fix.
-func blockedBy(checks []CheckResult) error {
+func blockedBy(checks []contract.CheckResult) error {
 	var failed []string
 	for _, c := range checks {
-		if c.Status == CheckFail {
+		if c.Status == contract.CheckFail {
 			failed = append(failed, c.Title+": "+c.Explanation)
 		}
 	}
 	if len(failed) == 0 {
-		return ErrBlocked
+		return contract.ErrBlocked
 	}
 	if ChecksChanged(checks) {
 		// Not ErrBlocked ("nothing was changed"): a check changed AWS and
 		// could not show it undone. Exit 1, the failed row says what is left.
 		return fmt.Errorf("preflight stopped the run after a check changed AWS: %s", strings.Join(failed, "; "))
 	}
-	return fmt.Errorf("%w: %s", ErrBlocked, strings.Join(failed, "; "))
+	return fmt.Errorf("%w: %s", contract.ErrBlocked, strings.Join(failed, "; "))
 }
 
 // ChecksChanged is true when a check changed AWS and reading it back did
 // not show it undone: then nobody may say that nothing was changed.
-func ChecksChanged(checks []CheckResult) bool {
+func ChecksChanged(checks []contract.CheckResult) bool {
 	for _, c := range checks {
 		if c.Changed {
 			return true

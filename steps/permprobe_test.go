@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/rdsbg/rdsbg/awsclient/sim"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // Issue 15: a detach run whose role lacks the action that restores
@@ -17,7 +18,7 @@ func TestDetachRunMissingAProxyPermissionStopsBeforeAnyChange(t *testing.T) {
 		t.Run(missing, func(t *testing.T) {
 			c := policyCases[0] // RDS PostgreSQL, legacy, detach
 			env, f, err := runUnder(t, c, policyFor(t, c).Without(missing))
-			if ExitCode(err) != ExitPreflight || f.ExitCode != ExitPreflight || f.Outcome != OutcomeBlocked {
+			if ExitCode(err) != contract.ExitPreflight || f.ExitCode != contract.ExitPreflight || f.Outcome != contract.OutcomeBlocked {
 				t.Fatalf("exit %d (%s), want 3 blocked: %v", ExitCode(err), f.Outcome, err)
 			}
 			if !strings.Contains(err.Error(), missing) {
@@ -26,18 +27,18 @@ func TestDetachRunMissingAProxyPermissionStopsBeforeAnyChange(t *testing.T) {
 			if m := env.sim.Mutations(); len(m) != 0 {
 				t.Errorf("the probe changed AWS: %+v", m)
 			}
-			if f.ProxyState != ProxyOnBlue {
+			if f.ProxyState != contract.ProxyOnBlue {
 				t.Errorf("proxy %s, want blue", f.ProxyState)
 			}
-			var row *CheckResult
-			for _, ev := range env.events.ofType(EventPreflight) {
+			var row *contract.CheckResult
+			for _, ev := range env.events.ofType(contract.EventPreflight) {
 				for i := range ev.Checks {
 					if ev.Checks[i].ID == CheckPermissions {
 						row = &ev.Checks[i]
 					}
 				}
 			}
-			if row == nil || row.Status != CheckFail || !strings.Contains(row.Remediation, missing) {
+			if row == nil || row.Status != contract.CheckFail || !strings.Contains(row.Remediation, missing) {
 				t.Errorf("preflight row: %+v", row)
 			}
 		})
@@ -53,7 +54,7 @@ func TestPermissionProbePassesAndChangesNothing(t *testing.T) {
 	}
 	defer r.close()
 	rows := r.probePermissions(context.Background(), legacyOpts.WithDefaults())
-	if len(rows) != 1 || rows[0].Status != CheckPass || !strings.Contains(rows[0].Explanation, "rds:RegisterDBProxyTargets") {
+	if len(rows) != 1 || rows[0].Status != contract.CheckPass || !strings.Contains(rows[0].Explanation, "rds:RegisterDBProxyTargets") {
 		t.Fatalf("rows: %+v", rows)
 	}
 	env.assertNoMutations(t)
@@ -64,12 +65,12 @@ func TestPermissionProbePassesAndChangesNothing(t *testing.T) {
 	}
 	// A plan without proxies probes nothing.
 	noProxy := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSMariaDBNoProxy})
-	r2, err := noProxy.engine(t, Options{Source: "catalog-db"}).begin(context.Background(), "catalog-db")
+	r2, err := noProxy.engine(t, contract.Options{Source: "catalog-db"}).begin(context.Background(), "catalog-db")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer r2.close()
-	if rows := r2.probePermissions(context.Background(), Options{Source: "catalog-db"}.WithDefaults()); len(rows) != 0 {
+	if rows := r2.probePermissions(context.Background(), contract.Options{Source: "catalog-db"}.WithDefaults()); len(rows) != 0 {
 		t.Errorf("no proxy, yet rows %+v", rows)
 	}
 }
@@ -80,7 +81,7 @@ func TestPermissionProbePassesAndChangesNothing(t *testing.T) {
 func TestDetachRunMissingDeregisterStopsCleanly(t *testing.T) {
 	c := policyCases[0]
 	env, f, err := runUnder(t, c, policyFor(t, c).Without("rds:DeregisterDBProxyTargets"))
-	if err == nil || !strings.Contains(err.Error(), "rds:DeregisterDBProxyTargets") || f.ProxyState != ProxyOnBlue {
+	if err == nil || !strings.Contains(err.Error(), "rds:DeregisterDBProxyTargets") || f.ProxyState != contract.ProxyOnBlue {
 		t.Fatalf("run: %s proxy %s: %v", f.Outcome, f.ProxyState, err)
 	}
 	for _, m := range env.sim.Mutations() {
@@ -88,7 +89,7 @@ func TestDetachRunMissingDeregisterStopsCleanly(t *testing.T) {
 			t.Errorf("changed more than the tag: %+v", m)
 		}
 	}
-	if _, ok := env.proxyTags(t, "orders-proxy")[TagDetached]; ok {
+	if _, ok := env.proxyTags(t, "orders-proxy")[contract.TagDetached]; ok {
 		t.Error("the tag outlived the refused deregistration")
 	}
 }
@@ -101,20 +102,20 @@ func TestDetachRunMissingDeregisterStopsCleanly(t *testing.T) {
 // completes with one target on the new primary.
 func TestPermissionProbeUndoesADuplicateRegistration(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresNative, Faults: []sim.Fault{{AcceptDuplicateRegistration: true}}})
-	o := Options{Source: "orders-db", Cleanup: CleanupDeployment} // auto: the probe runs for the fallback
+	o := contract.Options{Source: "orders-db", Cleanup: contract.CleanupDeployment} // auto: the probe runs for the fallback
 	f, err := env.engine(t, o).Run(context.Background())
-	if err != nil || f.Outcome != OutcomeDone {
+	if err != nil || f.Outcome != contract.OutcomeDone {
 		t.Fatalf("run: %s %v", f.Outcome, err)
 	}
-	var row *CheckResult
-	for _, ev := range env.events.ofType(EventPreflight) {
+	var row *contract.CheckResult
+	for _, ev := range env.events.ofType(contract.EventPreflight) {
 		for i := range ev.Checks {
 			if ev.Checks[i].ID == CheckPermissions {
 				row = &ev.Checks[i]
 			}
 		}
 	}
-	if row == nil || row.Status != CheckWarn || row.Changed || !strings.Contains(row.Explanation, "removed the duplicate") || !strings.Contains(row.Explanation, "orders-proxy: it lists orders-db once again, as before") {
+	if row == nil || row.Status != contract.CheckWarn || row.Changed || !strings.Contains(row.Explanation, "removed the duplicate") || !strings.Contains(row.Explanation, "orders-proxy: it lists orders-db once again, as before") {
 		t.Fatalf("probe row: %+v", row)
 	}
 	if tg := env.proxyTargetsOf(t, "orders-proxy"); len(tg) != 1 || tg[0].RdsResourceID != "orders-db" {
@@ -139,22 +140,22 @@ func TestPermissionProbeNeverClaimsNothingChangedUnread(t *testing.T) {
 		{AcceptDuplicateRegistration: true},
 		{Operation: "DeregisterDBProxyTargets", Code: "InvalidDBProxyStateFault"},
 	}})
-	f, err := env.engine(t, Options{Source: "orders-db", Cleanup: CleanupDeployment}).Run(context.Background())
-	if ExitCode(err) != ExitStepFailed || f.Outcome != OutcomeFailed {
+	f, err := env.engine(t, contract.Options{Source: "orders-db", Cleanup: contract.CleanupDeployment}).Run(context.Background())
+	if ExitCode(err) != contract.ExitStepFailed || f.Outcome != contract.OutcomeFailed {
 		t.Fatalf("exit %d %s: %v", ExitCode(err), f.Outcome, err)
 	}
 	if strings.Contains(err.Error(), "nothing was changed") {
 		t.Errorf("a run whose probe changed AWS claims nothing changed: %v", err)
 	}
-	var row *CheckResult
-	for _, ev := range env.events.ofType(EventPreflight) {
+	var row *contract.CheckResult
+	for _, ev := range env.events.ofType(contract.EventPreflight) {
 		for i := range ev.Checks {
 			if ev.Checks[i].ID == CheckPermissions {
 				row = &ev.Checks[i]
 			}
 		}
 	}
-	if row == nil || row.Status != CheckFail || !row.Changed || !strings.Contains(row.Explanation, "lists orders-db 2 times") || !strings.Contains(row.Remediation, "register-db-proxy-targets") {
+	if row == nil || row.Status != contract.CheckFail || !row.Changed || !strings.Contains(row.Explanation, "lists orders-db 2 times") || !strings.Contains(row.Remediation, "register-db-proxy-targets") {
 		t.Fatalf("probe row: %+v", row)
 	}
 	if env.sim.DeploymentsCreated() != 0 {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // ChooseUpgradeVia is the --upgrade-via an operator who left the flag
@@ -12,11 +13,11 @@ import (
 // group and a major upgrade, which AWS only allows by modifying green after
 // creation (rds-facts §1.12). BuildPlan and Preflight apply it when the
 // flag was not given.
-func ChooseUpgradeVia(d Discovery, upgrade *awsclient.UpgradeTarget) UpgradeVia {
+func ChooseUpgradeVia(d Discovery, upgrade *awsclient.UpgradeTarget) contract.UpgradeVia {
 	if upgrade != nil && upgrade.Major && d.Instance != nil && d.Source.Engine == "mysql" && hasCustomOptionGroup(*d.Instance) {
-		return UpgradeViaModify
+		return contract.UpgradeViaModify
 	}
-	return UpgradeViaCreate
+	return contract.UpgradeViaCreate
 }
 
 func hasCustomOptionGroup(inst awsclient.Instance) bool {
@@ -29,7 +30,7 @@ func hasCustomOptionGroup(inst awsclient.Instance) bool {
 }
 
 // resolveUpgradeVia fills an unset --upgrade-via from the engine rules.
-func resolveUpgradeVia(d Discovery, o Options, upgrade *awsclient.UpgradeTarget) Options {
+func resolveUpgradeVia(d Discovery, o contract.Options, upgrade *awsclient.UpgradeTarget) contract.Options {
 	if o.UpgradeVia == "" {
 		o.UpgradeVia = ChooseUpgradeVia(d, upgrade)
 	}
@@ -53,37 +54,37 @@ func AdoptableDeployment(d Discovery, name string) (awsclient.Deployment, bool) 
 // is pure: same inputs, same plan. Options are completed with their
 // defaults (dated by now). It refuses, with an *InputError, option
 // combinations that only the discovered source makes impossible.
-func BuildPlan(d Discovery, o Options, upgrade *awsclient.UpgradeTarget, now time.Time) (Plan, error) {
+func BuildPlan(d Discovery, o contract.Options, upgrade *awsclient.UpgradeTarget, now time.Time) (contract.Plan, error) {
 	return stepTable().buildPlan(d, o, upgrade, now)
 }
 
 // buildPlan is BuildPlan over the rows t.
-func (t stepRows) buildPlan(d Discovery, o Options, upgrade *awsclient.UpgradeTarget, now time.Time) (Plan, error) {
+func (t stepRows) buildPlan(d Discovery, o contract.Options, upgrade *awsclient.UpgradeTarget, now time.Time) (contract.Plan, error) {
 	if o.Source == "" {
 		o.Source = d.Source.ID
 	}
 	o = o.WithDefaultsAt(now)
-	if err := ValidateOptions(o); err != nil {
-		return Plan{}, err
+	if err := contract.ValidateOptions(o); err != nil {
+		return contract.Plan{}, err
 	}
-	if d.Source.Kind == KindInstance && o.TargetDBClusterParameterGroupName != "" {
-		return Plan{}, usageError("--target-db-cluster-parameter-group-name", "--target-db-cluster-parameter-group-name applies to Aurora clusters only, and %s is an RDS DB instance: use --target-db-parameter-group-name", d.Source.ID)
+	if d.Source.Kind == contract.KindInstance && o.TargetDBClusterParameterGroupName != "" {
+		return contract.Plan{}, contract.UsageError("--target-db-cluster-parameter-group-name", "--target-db-cluster-parameter-group-name applies to Aurora clusters only, and %s is an RDS DB instance: use --target-db-parameter-group-name", d.Source.ID)
 	}
-	if d.Source.Kind == KindCluster && o.TargetDBInstanceClass != "" {
-		return Plan{}, usageError("--target-db-instance-class", "--target-db-instance-class applies to RDS DB instances only, and %s is an Aurora cluster: change member classes after switchover", d.Source.ID)
+	if d.Source.Kind == contract.KindCluster && o.TargetDBInstanceClass != "" {
+		return contract.Plan{}, contract.UsageError("--target-db-instance-class", "--target-db-instance-class applies to RDS DB instances only, and %s is an Aurora cluster: change member classes after switchover", d.Source.ID)
 	}
-	if d.Source.Kind == KindCluster && o.UpgradeTargetStorageConfig {
-		return Plan{}, usageError("--upgrade-target-storage-config", "--upgrade-target-storage-config applies to RDS DB instances only, and %s is an Aurora cluster", d.Source.ID)
+	if d.Source.Kind == contract.KindCluster && o.UpgradeTargetStorageConfig {
+		return contract.Plan{}, contract.UsageError("--upgrade-target-storage-config", "--upgrade-target-storage-config applies to RDS DB instances only, and %s is an Aurora cluster", d.Source.ID)
 	}
 	if err := checkStorageOptionsApply(d, o); err != nil { // storage_options.go
-		return Plan{}, err
+		return contract.Plan{}, err
 	}
 	if err := CheckProxyMode(d, o.ProxyMode); err != nil {
-		return Plan{}, err
+		return contract.Plan{}, err
 	}
 	o = resolveUpgradeVia(d, o, upgrade)
 	regime, reason := ChooseRegime(d, o.ProxyMode)
-	p := Plan{
+	p := contract.Plan{
 		Source:       d.Source,
 		Options:      o,
 		Regime:       regime,
@@ -97,16 +98,16 @@ func (t stepRows) buildPlan(d Discovery, o Options, upgrade *awsclient.UpgradeTa
 	}
 	b := planBuilder{d: d, o: o, upgrade: upgrade, regime: regime, cli: cliBuilder{region: d.Source.Region}, adopted: p.Deployment}
 	p.Steps = t.steps(b)
-	if regime == RegimeDetach {
-		p.ProxylessNote = proxylessNote(o.SwitchoverTimeout, o.maxProxyOutage())
+	if regime == contract.RegimeDetach {
+		p.ProxylessNote = proxylessNote(o.SwitchoverTimeout, o.ProxyOutageLimit())
 	}
-	if regime == RegimeNative && o.ProxyMode == ProxyModeAuto {
+	if regime == contract.RegimeNative && o.ProxyMode == contract.ProxyModeAuto {
 		fo := o
-		fo.ProxyMode = ProxyModeDetach
+		fo.ProxyMode = contract.ProxyModeDetach
 		if fb, err := t.buildPlan(d, fo, upgrade, now); err == nil {
-			p.Fallback = &FallbackPlan{Note: fallbackNote(o.SwitchoverTimeout, o.maxProxyOutage())}
+			p.Fallback = &contract.FallbackPlan{Note: fallbackNote(o.SwitchoverTimeout, o.ProxyOutageLimit())}
 			for _, s := range fb.Steps {
-				if s.ID != StepPreflight { // done before either plan
+				if s.ID != contract.StepPreflight { // done before either plan
 					p.Fallback.Steps = append(p.Fallback.Steps, s)
 				}
 			}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // planBuilder is what a step's plan facet (step_<id>.go) reads: the
@@ -11,9 +12,9 @@ import (
 // table with it.
 type planBuilder struct {
 	d       Discovery
-	o       Options
+	o       contract.Options
 	upgrade *awsclient.UpgradeTarget
-	regime  Regime
+	regime  contract.Regime
 	cli     cliBuilder
 	adopted string
 }
@@ -36,7 +37,7 @@ func (b planBuilder) each(f func(proxy string) string) []string {
 
 func (b planBuilder) bgdLine() []string {
 	if b.adopted != "" {
-		return []string{"BGD=" + shellQuote(b.adopted)}
+		return []string{"BGD=" + contract.ShellQuote(b.adopted)}
 	}
 	return nil
 }
@@ -53,48 +54,48 @@ func (b planBuilder) verb(one, many string) string {
 }
 
 // hasProxy: a proxy fronts the source, so the proxy steps are in the plan.
-func (b planBuilder) hasProxy() bool { return b.regime != RegimeNone }
+func (b planBuilder) hasProxy() bool { return b.regime != contract.RegimeNone }
 
 // native: the proxy steps are checks; AWS moves the proxy itself.
-func (b planBuilder) native() bool { return b.regime == RegimeNative }
+func (b planBuilder) native() bool { return b.regime == contract.RegimeNative }
 
 // critical: steps 5–7 form the critical section (detach regime).
-func (b planBuilder) critical() bool { return b.regime == RegimeDetach }
+func (b planBuilder) critical() bool { return b.regime == contract.RegimeDetach }
 
 // upgradeAtCreate: the target engine version goes into the creation call.
 func (b planBuilder) upgradeAtCreate() bool {
-	return b.o.TargetEngineVersion != "" && b.o.UpgradeVia == UpgradeViaCreate
+	return b.o.TargetEngineVersion != "" && b.o.UpgradeVia == contract.UpgradeViaCreate
 }
 
 // describeSource is the runbook line that reads the source.
 func (b planBuilder) describeSource() string {
 	src := b.d.Source
-	return b.cli.rds("describe-db-"+kindPlural(src), identifierFlag(src), shellQuote(src.ID))
+	return b.cli.rds("describe-db-"+kindPlural(src), identifierFlag(src), contract.ShellQuote(src.ID))
 }
 
-func kindPlural(src Source) string {
-	if src.Kind == KindCluster {
+func kindPlural(src contract.Source) string {
+	if src.Kind == contract.KindCluster {
 		return "clusters"
 	}
 	return "instances"
 }
 
-func identifierFlag(src Source) string {
-	if src.Kind == KindCluster {
+func identifierFlag(src contract.Source) string {
+	if src.Kind == contract.KindCluster {
 		return "--db-cluster-identifier"
 	}
 	return "--db-instance-identifier"
 }
 
 // membersPhrase is " with its 2 member instances" or "" when there are none.
-func membersPhrase(src Source) string {
+func membersPhrase(src contract.Source) string {
 	n := len(src.Members)
 	switch {
 	case n == 0:
 		return ""
-	case src.Kind == KindCluster && n == 1:
+	case src.Kind == contract.KindCluster && n == 1:
 		return " with its member instance"
-	case src.Kind == KindCluster:
+	case src.Kind == contract.KindCluster:
 		return fmt.Sprintf(" with its %d member instances", n)
 	case n == 1:
 		return " with its read replica"
@@ -104,8 +105,8 @@ func membersPhrase(src Source) string {
 
 // proxyCheck is a proxy step in the native regime: nothing changes, the
 // proxy targets are read.
-func (b planBuilder) proxyCheck(id StepID, title, why, effect string) PlannedStep {
-	return PlannedStep{ID: id, Title: title, Severity: SeverityReadOnly, CheckOnly: true, Why: why, Effect: effect, CLI: b.each(b.cli.describeTargets)}
+func (b planBuilder) proxyCheck(id contract.StepID, title, why, effect string) contract.PlannedStep {
+	return contract.PlannedStep{ID: id, Title: title, Severity: contract.SeverityReadOnly, CheckOnly: true, Why: why, Effect: effect, CLI: b.each(b.cli.describeTargets)}
 }
 
 // withTargets adds the reads of every proxy's targets, when a proxy is in

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // PollPolicy is how the engine waits (design.md §5): slow during long
@@ -113,7 +114,7 @@ const (
 
 // waitSpec describes one wait.
 type waitSpec struct {
-	step   StepID
+	step   contract.StepID
 	what   string // "deployment to be AVAILABLE": shown in progress and in the timeout error
 	speed  pollSpeed
 	limit  time.Duration
@@ -123,7 +124,7 @@ type waitSpec struct {
 	endless bool
 	// poll reads AWS once: done, the progress rows, or an error. A
 	// *fatalError stops the wait at once; other errors are retried.
-	poll func(ctx context.Context) (bool, Progress, error)
+	poll func(ctx context.Context) (bool, contract.Progress, error)
 
 	// The fields below shape when the reads come (critical_pace.go); all
 	// are optional.
@@ -164,7 +165,7 @@ func fatal(format string, args ...any) error {
 
 // WaitTimeoutError is a wait that ran past its limit.
 type WaitTimeoutError struct {
-	Step  StepID
+	Step  contract.StepID
 	What  string
 	Limit time.Duration
 }
@@ -277,7 +278,7 @@ func (e *Engine) wait(ctx context.Context, spec waitSpec) error {
 				prog.Metrics = w.Sample(ctx, &prog)
 			}
 			p := prog
-			e.emit(Event{Type: EventProgress, Step: spec.step, Progress: &p})
+			e.emit(contract.Event{Type: contract.EventProgress, Step: spec.step, Progress: &p})
 			if streak >= need {
 				return nil
 			}

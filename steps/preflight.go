@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // Check ids: stable, they appear in --output json and in tests.
@@ -34,9 +35,9 @@ const (
 )
 
 // Blocked is true when any check failed: the run must not start.
-func Blocked(checks []CheckResult) bool {
+func Blocked(checks []contract.CheckResult) bool {
 	for _, c := range checks {
-		if c.Status == CheckFail {
+		if c.Status == contract.CheckFail {
 			return true
 		}
 	}
@@ -56,18 +57,18 @@ func UpgradeTargets(ctx context.Context, api awsclient.EngineVersions, engine, v
 // ResolveUpgrade checks --target-engine-version against the catalogue. It
 // returns nil when no target version was asked for, and an *InputError
 // (exit 3) listing the valid targets when the version is not one of them.
-func ResolveUpgrade(ctx context.Context, api awsclient.API, d Discovery, o Options) (*awsclient.UpgradeTarget, error) {
+func ResolveUpgrade(ctx context.Context, api awsclient.API, d Discovery, o contract.Options) (*awsclient.UpgradeTarget, error) {
 	want := o.TargetEngineVersion
 	if want == "" {
 		return nil, nil
 	}
 	src := d.Source
 	if want == src.EngineVersion {
-		return nil, preflightError("--target-engine-version", "--target-engine-version %s: %s already runs %s %s; leave the flag out for a blue/green without upgrade", want, src.ID, src.Engine, want)
+		return nil, contract.PreflightError("--target-engine-version", "--target-engine-version %s: %s already runs %s %s; leave the flag out for a blue/green without upgrade", want, src.ID, src.Engine, want)
 	}
 	targets, err := UpgradeTargets(ctx, api, src.Engine, src.EngineVersion)
 	if isNotFound(err) {
-		return nil, preflightError("--target-engine-version", "the engine catalogue has no %s %s (the version of %s), so no upgrade target can be checked", src.Engine, src.EngineVersion, src.ID)
+		return nil, contract.PreflightError("--target-engine-version", "the engine catalogue has no %s %s (the version of %s), so no upgrade target can be checked", src.Engine, src.EngineVersion, src.ID)
 	}
 	if _, ok := awsclient.Unavailable(err); ok {
 		// Degrade: CreateBlueGreenDeployment checks the target itself
@@ -75,7 +76,7 @@ func ResolveUpgrade(ctx context.Context, api awsclient.API, d Discovery, o Optio
 		return unverifiedUpgrade(src.Engine, src.EngineVersion, want, err), nil
 	}
 	if err != nil && ctx.Err() == nil {
-		return nil, preflightError("--target-engine-version", "could not read the engine catalogue to check --target-engine-version %s: %v; nothing was changed", want, err)
+		return nil, contract.PreflightError("--target-engine-version", "could not read the engine catalogue to check --target-engine-version %s: %v; nothing was changed", want, err)
 	}
 	if err != nil {
 		return nil, err
@@ -94,7 +95,7 @@ func ResolveUpgrade(ctx context.Context, api awsclient.API, d Discovery, o Optio
 	if len(valid) > 0 {
 		list = strings.Join(valid, ", ")
 	}
-	return nil, preflightError("--target-engine-version", "--target-engine-version %s is not a valid upgrade target for %s %s (%s); valid targets: %s", want, src.Engine, src.EngineVersion, src.ID, list)
+	return nil, contract.PreflightError("--target-engine-version", "--target-engine-version %s is not a valid upgrade target for %s %s (%s); valid targets: %s", want, src.Engine, src.EngineVersion, src.ID, list)
 }
 
 // version is a dotted engine version's leading numbers.
@@ -230,19 +231,19 @@ func blueGreenRules(engine, ver string) (bool, string) {
 type preflight struct {
 	api     awsclient.API
 	d       Discovery
-	o       Options
+	o       contract.Options
 	upgrade *awsclient.UpgradeTarget
-	checks  []CheckResult
+	checks  []contract.CheckResult
 }
 
-func (p *preflight) add(id, title string, status CheckStatus, explanation, remediation string) {
-	p.checks = append(p.checks, CheckResult{ID: id, Title: title, Status: status, Explanation: explanation, Remediation: remediation})
+func (p *preflight) add(id, title string, status contract.CheckStatus, explanation, remediation string) {
+	p.checks = append(p.checks, contract.CheckResult{ID: id, Title: title, Status: status, Explanation: explanation, Remediation: remediation})
 }
 
 // Preflight runs every read-only check of issue 5 and returns one row per
 // check, in a fixed order. It never changes anything. Options are taken
 // with their defaults.
-func Preflight(ctx context.Context, api awsclient.API, d Discovery, o Options, upgrade *awsclient.UpgradeTarget) []CheckResult {
+func Preflight(ctx context.Context, api awsclient.API, d Discovery, o contract.Options, upgrade *awsclient.UpgradeTarget) []contract.CheckResult {
 	if o.Source == "" {
 		o.Source = d.Source.ID
 	}
@@ -277,10 +278,10 @@ func Preflight(ctx context.Context, api awsclient.API, d Discovery, o Options, u
 func (p *preflight) identity() {
 	const title = "AWS identity"
 	if p.d.Identity.Account == "" {
-		p.add(CheckIdentity, title, CheckFail, "The caller identity could not be resolved.", "aws sts get-caller-identity --profile <profile>")
+		p.add(CheckIdentity, title, contract.CheckFail, "The caller identity could not be resolved.", "aws sts get-caller-identity --profile <profile>")
 		return
 	}
-	p.add(CheckIdentity, title, CheckPass, fmt.Sprintf("Account %s as %s, Region %s.", p.d.Identity.Account, p.d.Identity.ARN, p.d.Source.Region), "")
+	p.add(CheckIdentity, title, contract.CheckPass, fmt.Sprintf("Account %s as %s, Region %s.", p.d.Identity.Account, p.d.Identity.ARN, p.d.Source.Region), "")
 }
 
 func (p *preflight) sourceStatus() string {
@@ -297,7 +298,7 @@ func (p *preflight) sourceAvailable() {
 	const title = "Source is a primary and available"
 	src := p.d.Source
 	if st := p.sourceStatus(); st != "available" {
-		p.add(CheckSourceAvailable, title, CheckFail, fmt.Sprintf("%s is %q; blue/green needs it available.", src.ID, st), fmt.Sprintf("wait until %s is available (aws rds describe-db-%s %s %s)", src.ID, kindPlural(src), identifierFlag(src), src.ID))
+		p.add(CheckSourceAvailable, title, contract.CheckFail, fmt.Sprintf("%s is %q; blue/green needs it available.", src.ID, st), fmt.Sprintf("wait until %s is available (aws rds describe-db-%s %s %s)", src.ID, kindPlural(src), identifierFlag(src), src.ID))
 		return
 	}
 	var busy []string
@@ -307,17 +308,17 @@ func (p *preflight) sourceAvailable() {
 		}
 	}
 	if len(busy) > 0 {
-		p.add(CheckSourceAvailable, title, CheckFail, fmt.Sprintf("%s is available but %s.", src.ID, strings.Join(busy, ", ")), "wait until every replica or member is available")
+		p.add(CheckSourceAvailable, title, contract.CheckFail, fmt.Sprintf("%s is available but %s.", src.ID, strings.Join(busy, ", ")), "wait until every replica or member is available")
 		return
 	}
-	p.add(CheckSourceAvailable, title, CheckPass, fmt.Sprintf("%s %s is available with %d replicas or members.", src.Kind, src.ID, len(p.d.Members)), "")
+	p.add(CheckSourceAvailable, title, contract.CheckPass, fmt.Sprintf("%s %s is available with %d replicas or members.", src.Kind, src.ID, len(p.d.Members)), "")
 }
 
 func (p *preflight) engineVersion(ctx context.Context) {
 	const title = "Engine version supports blue/green"
 	src := p.d.Source
 	if ok, why := blueGreenRules(src.Engine, src.EngineVersion); !ok {
-		p.add(CheckEngineVersion, title, CheckFail, fmt.Sprintf("%s runs %s %s: %s.", src.ID, src.Engine, src.EngineVersion, why), "upgrade blue to a supported version first, or use another upgrade method")
+		p.add(CheckEngineVersion, title, contract.CheckFail, fmt.Sprintf("%s runs %s %s: %s.", src.ID, src.Engine, src.EngineVersion, why), "upgrade blue to a supported version first, or use another upgrade method")
 		return
 	}
 	ev, err := p.api.DescribeEngineVersion(ctx, src.Engine, src.EngineVersion)
@@ -327,10 +328,10 @@ func (p *preflight) engineVersion(ctx context.Context) {
 		if ev.Status != "" && ev.Status != "available" {
 			status = " (" + ev.Status + ")"
 		}
-		p.add(CheckEngineVersion, title, CheckPass, fmt.Sprintf("%s %s supports blue/green; AWS's engine catalogue lists it%s.", src.Engine, src.EngineVersion, status), "")
+		p.add(CheckEngineVersion, title, contract.CheckPass, fmt.Sprintf("%s %s supports blue/green; AWS's engine catalogue lists it%s.", src.Engine, src.EngineVersion, status), "")
 		return
 	case isNotFound(err):
-		p.add(CheckEngineVersion, title, CheckWarn, fmt.Sprintf("AWS's engine catalogue in %s does not list %s %s, the version %s runs; AWS checks the source when the deployment is created, and a refusal there changes nothing.", src.Region, src.Engine, src.EngineVersion, src.ID),
+		p.add(CheckEngineVersion, title, contract.CheckWarn, fmt.Sprintf("AWS's engine catalogue in %s does not list %s %s, the version %s runs; AWS checks the source when the deployment is created, and a refusal there changes nothing.", src.Region, src.Engine, src.EngineVersion, src.ID),
 			fmt.Sprintf("aws rds describe-db-engine-versions --region %s --engine %s --engine-version %s --include-all", src.Region, src.Engine, src.EngineVersion))
 		return
 	}
@@ -343,21 +344,21 @@ func (p *preflight) engineVersion(ctx context.Context) {
 	if newest, ok := newestDocumentedMajor[src.Engine]; ok {
 		major := majorOf(src.Engine, parseVersion(src.EngineVersion))
 		if major.newerThan(parseVersion(newest)) {
-			p.add(CheckEngineVersion, title, CheckWarn, fmt.Sprintf("%s %s is newer than the newest major AWS documented for blue/green (%s, December 2026). %s AWS validates the source when the deployment is created, and a refusal there changes nothing.", src.Engine, src.EngineVersion, newest, strings.TrimSpace(msg)),
+			p.add(CheckEngineVersion, title, contract.CheckWarn, fmt.Sprintf("%s %s is newer than the newest major AWS documented for blue/green (%s, December 2026). %s AWS validates the source when the deployment is created, and a refusal there changes nothing.", src.Engine, src.EngineVersion, newest, strings.TrimSpace(msg)),
 				"grant rds:DescribeDBEngineVersions to check it here")
 			return
 		}
 	}
-	p.add(CheckEngineVersion, title, CheckPass, fmt.Sprintf("%s %s supports blue/green (the engine catalogue could not be read; the version is within what AWS documents).", src.Engine, src.EngineVersion), "")
+	p.add(CheckEngineVersion, title, contract.CheckPass, fmt.Sprintf("%s %s supports blue/green (the engine catalogue could not be read; the version is within what AWS documents).", src.Engine, src.EngineVersion), "")
 }
 
 func (p *preflight) multiAZCluster() {
 	const title = "Not a Multi-AZ DB cluster"
 	if c := p.d.Cluster; c != nil && (c.Engine == "mysql" || c.Engine == "postgres") {
-		p.add(CheckMultiAZCluster, title, CheckFail, fmt.Sprintf("%s is a Multi-AZ DB cluster (%s), which blue/green does not support.", c.ID, c.Engine), "upgrade the Multi-AZ DB cluster in place (modify-db-cluster)")
+		p.add(CheckMultiAZCluster, title, contract.CheckFail, fmt.Sprintf("%s is a Multi-AZ DB cluster (%s), which blue/green does not support.", c.ID, c.Engine), "upgrade the Multi-AZ DB cluster in place (modify-db-cluster)")
 		return
 	}
-	p.add(CheckMultiAZCluster, title, CheckPass, "The source is not a Multi-AZ DB cluster.", "")
+	p.add(CheckMultiAZCluster, title, contract.CheckPass, "The source is not a Multi-AZ DB cluster.", "")
 }
 
 func (p *preflight) managedPassword() {
@@ -369,11 +370,11 @@ func (p *preflight) managedPassword() {
 		if p.d.Cluster != nil {
 			flag, cmd = "--db-cluster-identifier", "modify-db-cluster"
 		}
-		p.add(CheckManagedPassword, title, CheckFail, fmt.Sprintf("%s manages its master password in Secrets Manager; blue/green does not support that.", p.d.Source.ID),
+		p.add(CheckManagedPassword, title, contract.CheckFail, fmt.Sprintf("%s manages its master password in Secrets Manager; blue/green does not support that.", p.d.Source.ID),
 			fmt.Sprintf("aws rds %s --region %s %s %s --no-manage-master-user-password --master-user-password <new password> --apply-immediately", cmd, p.d.Source.Region, flag, p.d.Source.ID))
 		return
 	}
-	p.add(CheckManagedPassword, title, CheckPass, "The master password is not managed by Secrets Manager.", "")
+	p.add(CheckManagedPassword, title, contract.CheckPass, "The master password is not managed by Secrets Manager.", "")
 }
 
 func (p *preflight) backups() {
@@ -385,11 +386,11 @@ func (p *preflight) backups() {
 		days = p.d.Instance.BackupRetentionDays
 	}
 	if days <= 0 {
-		p.add(CheckBackups, title, CheckFail, fmt.Sprintf("%s has automated backups off (retention 0); blue/green needs them.", p.d.Source.ID),
+		p.add(CheckBackups, title, contract.CheckFail, fmt.Sprintf("%s has automated backups off (retention 0); blue/green needs them.", p.d.Source.ID),
 			fmt.Sprintf("aws rds modify-db-%s --region %s %s %s --backup-retention-period 7 --apply-immediately", strings.TrimSuffix(kindPlural(p.d.Source), "s"), p.d.Source.Region, identifierFlag(p.d.Source), p.d.Source.ID))
 		return
 	}
-	p.add(CheckBackups, title, CheckPass, fmt.Sprintf("Backup retention is %d days.", days), "")
+	p.add(CheckBackups, title, contract.CheckPass, fmt.Sprintf("Backup retention is %d days.", days), "")
 }
 
 func (p *preflight) parameterGroupsInSync() {
@@ -410,22 +411,22 @@ func (p *preflight) parameterGroupsInSync() {
 		}
 	}
 	if len(stale) > 0 {
-		p.add(CheckParameterGroupSync, title, CheckFail, "Blue/green creation fails while a parameter group change is pending: "+strings.Join(stale, ", ")+".", strings.Join(fix, "; "))
+		p.add(CheckParameterGroupSync, title, contract.CheckFail, "Blue/green creation fails while a parameter group change is pending: "+strings.Join(stale, ", ")+".", strings.Join(fix, "; "))
 		return
 	}
-	p.add(CheckParameterGroupSync, title, CheckPass, "Every instance's parameter group is in-sync.", "")
+	p.add(CheckParameterGroupSync, title, contract.CheckPass, "Every instance's parameter group is in-sync.", "")
 }
 
 func (p *preflight) upgradeTarget(ctx context.Context) {
 	const title = "Target engine version"
 	if p.o.TargetEngineVersion == "" {
-		p.add(CheckUpgradeTarget, title, CheckPass, "No engine upgrade: green gets blue's version.", "")
+		p.add(CheckUpgradeTarget, title, contract.CheckPass, "No engine upgrade: green gets blue's version.", "")
 		return
 	}
 	if p.upgrade == nil {
 		up, err := ResolveUpgrade(ctx, p.api, p.d, p.o)
 		if err != nil {
-			p.add(CheckUpgradeTarget, title, CheckFail, err.Error(), "pass one of the valid targets to --target-engine-version")
+			p.add(CheckUpgradeTarget, title, contract.CheckFail, err.Error(), "pass one of the valid targets to --target-engine-version")
 			return
 		}
 		p.upgrade = up
@@ -437,14 +438,14 @@ func (p *preflight) upgradeTarget(ctx context.Context) {
 			kind = "major"
 		}
 		msg := strings.TrimPrefix(p.upgrade.Description, unverifiedMark) // the reason, read once
-		p.add(CheckUpgradeTarget, title, CheckWarn, msg+fmt.Sprintf("%s → %s is taken as a %s upgrade without checking it: AWS validates the target version itself when the deployment is created, and a refusal there changes nothing.", src.EngineVersion, p.upgrade.Version, kind), "grant rds:DescribeDBEngineVersions to check it here")
+		p.add(CheckUpgradeTarget, title, contract.CheckWarn, msg+fmt.Sprintf("%s → %s is taken as a %s upgrade without checking it: AWS validates the target version itself when the deployment is created, and a refusal there changes nothing.", src.EngineVersion, p.upgrade.Version, kind), "grant rds:DescribeDBEngineVersions to check it here")
 		return
 	}
 	if p.upgrade.Major {
-		p.add(CheckUpgradeTarget, title, CheckWarn, fmt.Sprintf("%s → %s is a MAJOR version upgrade: test the application against %s on green before switching over; there is no downgrade after switchover.", src.EngineVersion, p.upgrade.Version, p.upgrade.Version), "")
+		p.add(CheckUpgradeTarget, title, contract.CheckWarn, fmt.Sprintf("%s → %s is a MAJOR version upgrade: test the application against %s on green before switching over; there is no downgrade after switchover.", src.EngineVersion, p.upgrade.Version, p.upgrade.Version), "")
 		return
 	}
-	p.add(CheckUpgradeTarget, title, CheckPass, fmt.Sprintf("%s → %s is a valid minor upgrade.", src.EngineVersion, p.upgrade.Version), "")
+	p.add(CheckUpgradeTarget, title, contract.CheckPass, fmt.Sprintf("%s → %s is a valid minor upgrade.", src.EngineVersion, p.upgrade.Version), "")
 }
 
 // upgradePath applies the engine rules on how a major upgrade may be asked.
@@ -452,23 +453,23 @@ func (p *preflight) upgradePath() {
 	const title = "Upgrade method"
 	src := p.d.Source
 	if p.upgrade == nil || !p.upgrade.Major {
-		p.add(CheckUpgradePath, title, CheckPass, fmt.Sprintf("Upgrade via %s is allowed.", p.o.UpgradeVia), "")
+		p.add(CheckUpgradePath, title, contract.CheckPass, fmt.Sprintf("Upgrade via %s is allowed.", p.o.UpgradeVia), "")
 		return
 	}
 	switch {
-	case src.Engine == "postgres" && p.o.UpgradeVia == UpgradeViaModify:
-		p.add(CheckUpgradePath, title, CheckFail, "--upgrade-via modify is not possible here: RDS for PostgreSQL forbids a manual major upgrade of green, so the major upgrade must be requested when the deployment is created.", "--upgrade-via create")
+	case src.Engine == "postgres" && p.o.UpgradeVia == contract.UpgradeViaModify:
+		p.add(CheckUpgradePath, title, contract.CheckFail, "--upgrade-via modify is not possible here: RDS for PostgreSQL forbids a manual major upgrade of green, so the major upgrade must be requested when the deployment is created.", "--upgrade-via create")
 		return
 	case src.Engine == "postgres":
 		if ok, min := pgLogicalOK(parseVersion(src.EngineVersion)); !ok {
-			p.add(CheckUpgradePath, title, CheckFail, fmt.Sprintf("A major upgrade through blue/green needs logical replication, available from PostgreSQL %s; %s runs %s.", min, src.ID, src.EngineVersion), fmt.Sprintf("minor-upgrade %s to %s or later first", src.ID, min))
+			p.add(CheckUpgradePath, title, contract.CheckFail, fmt.Sprintf("A major upgrade through blue/green needs logical replication, available from PostgreSQL %s; %s runs %s.", min, src.ID, src.EngineVersion), fmt.Sprintf("minor-upgrade %s to %s or later first", src.ID, min))
 			return
 		}
-	case src.Engine == "mysql" && p.d.Instance != nil && hasCustomOptionGroup(*p.d.Instance) && p.o.UpgradeVia == UpgradeViaCreate:
-		p.add(CheckUpgradePath, title, CheckFail, fmt.Sprintf("--upgrade-via create is not possible here: %s uses custom option group %s, and RDS for MySQL refuses a major upgrade at creation; create first, then upgrade green.", src.ID, strings.Join(p.d.Instance.OptionGroups, ", ")), "--upgrade-via modify")
+	case src.Engine == "mysql" && p.d.Instance != nil && hasCustomOptionGroup(*p.d.Instance) && p.o.UpgradeVia == contract.UpgradeViaCreate:
+		p.add(CheckUpgradePath, title, contract.CheckFail, fmt.Sprintf("--upgrade-via create is not possible here: %s uses custom option group %s, and RDS for MySQL refuses a major upgrade at creation; create first, then upgrade green.", src.ID, strings.Join(p.d.Instance.OptionGroups, ", ")), "--upgrade-via modify")
 		return
 	}
-	p.add(CheckUpgradePath, title, CheckPass, fmt.Sprintf("Major upgrade via %s is allowed for %s.", p.o.UpgradeVia, src.Engine), "")
+	p.add(CheckUpgradePath, title, contract.CheckPass, fmt.Sprintf("Major upgrade via %s is allowed for %s.", p.o.UpgradeVia, src.Engine), "")
 }
 
 func (p *preflight) targetParameterGroups(ctx context.Context) {
@@ -481,7 +482,7 @@ func (p *preflight) targetParameterGroups(ctx context.Context) {
 		_, err := describe(ctx, name)
 		switch {
 		case isNotFound(err):
-			p.add(CheckTargetParameterGroup, title, CheckFail, fmt.Sprintf("%s %s (%s) does not exist in %s.", kind, name, flag, p.d.Source.Region), fmt.Sprintf("create it in the target version's family, or fix %s", flag))
+			p.add(CheckTargetParameterGroup, title, contract.CheckFail, fmt.Sprintf("%s %s (%s) does not exist in %s.", kind, name, flag, p.d.Source.Region), fmt.Sprintf("create it in the target version's family, or fix %s", flag))
 			return false
 		case err != nil:
 			action := "rds:DescribeDBParameters"
@@ -489,10 +490,10 @@ func (p *preflight) targetParameterGroups(ctx context.Context) {
 				action = "rds:DescribeDBClusterParameters"
 			}
 			if msg, ok := unavailableRead(err, action, fmt.Sprintf("AWS checks that %s %s exists and fits the target version when the deployment is created.", kind, name)); ok {
-				p.add(CheckTargetParameterGroup, title, CheckWarn, msg, "grant "+action)
+				p.add(CheckTargetParameterGroup, title, contract.CheckWarn, msg, "grant "+action)
 				return false
 			}
-			p.add(CheckTargetParameterGroup, title, CheckFail, fmt.Sprintf("Could not read %s %s: %v", kind, name, err), "")
+			p.add(CheckTargetParameterGroup, title, contract.CheckFail, fmt.Sprintf("Could not read %s %s: %v", kind, name, err), "")
 			return false
 		}
 		found = append(found, name)
@@ -501,8 +502,8 @@ func (p *preflight) targetParameterGroups(ctx context.Context) {
 	if !check("DB parameter group", "--target-db-parameter-group-name", p.o.TargetDBParameterGroupName, p.api.DescribeDBParameters) {
 		return
 	}
-	if p.d.Source.Kind == KindInstance && p.o.TargetDBClusterParameterGroupName != "" {
-		p.add(CheckTargetParameterGroup, title, CheckFail, fmt.Sprintf("--target-db-cluster-parameter-group-name applies to Aurora clusters only; %s is a DB instance.", p.d.Source.ID), "use --target-db-parameter-group-name")
+	if p.d.Source.Kind == contract.KindInstance && p.o.TargetDBClusterParameterGroupName != "" {
+		p.add(CheckTargetParameterGroup, title, contract.CheckFail, fmt.Sprintf("--target-db-cluster-parameter-group-name applies to Aurora clusters only; %s is a DB instance.", p.d.Source.ID), "use --target-db-parameter-group-name")
 		return
 	}
 	if !check("DB cluster parameter group", "--target-db-cluster-parameter-group-name", p.o.TargetDBClusterParameterGroupName, p.api.DescribeClusterParameters) {
@@ -510,18 +511,18 @@ func (p *preflight) targetParameterGroups(ctx context.Context) {
 	}
 	if len(found) > 0 {
 		if msg := p.defaultGroupFamilyMismatch(ctx, found); msg != "" {
-			p.add(CheckTargetParameterGroup, title, CheckFail, msg, "pass a parameter group of the target version's family")
+			p.add(CheckTargetParameterGroup, title, contract.CheckFail, msg, "pass a parameter group of the target version's family")
 			return
 		}
-		p.add(CheckTargetParameterGroup, title, CheckPass, "Found "+strings.Join(found, ", ")+"; their family fits the target version where rdsbg may list the groups (rds:DescribeDBParameterGroups, rds:DescribeDBClusterParameterGroups).", "")
+		p.add(CheckTargetParameterGroup, title, contract.CheckPass, "Found "+strings.Join(found, ", ")+"; their family fits the target version where rdsbg may list the groups (rds:DescribeDBParameterGroups, rds:DescribeDBClusterParameterGroups).", "")
 		return
 	}
 	if p.upgrade != nil && p.upgrade.Major {
 		// Same words as the wizard's form (parameter_groups.go).
-		p.add(CheckTargetParameterGroup, title, CheckWarn, "--target-db-parameter-group-name: "+EmptyGroupMeaning(false, true, ""), "--target-db-parameter-group-name <group in the new family>")
+		p.add(CheckTargetParameterGroup, title, contract.CheckWarn, "--target-db-parameter-group-name: "+EmptyGroupMeaning(false, true, ""), "--target-db-parameter-group-name <group in the new family>")
 		return
 	}
-	p.add(CheckTargetParameterGroup, title, CheckPass, "Green keeps blue's parameter groups.", "")
+	p.add(CheckTargetParameterGroup, title, contract.CheckPass, "Green keeps blue's parameter groups.", "")
 }
 
 // replication checks the engine's replication prerequisites (rds-facts §5.2).
@@ -546,11 +547,11 @@ func (p *preflight) replication(ctx context.Context) {
 		group, kind, read = p.d.Cluster.ParameterGroup, "DB cluster parameter group", p.api.DescribeClusterParameters
 		wants = []want{{name: "rds.logical_replication", value: "1", dflt: "0"}, {name: "synchronous_commit", value: "on", dflt: "on"}}
 	default:
-		p.add(CheckReplication, title, CheckPass, fmt.Sprintf("No parameter prerequisite for %s with this upgrade.", src.Engine), "")
+		p.add(CheckReplication, title, contract.CheckPass, fmt.Sprintf("No parameter prerequisite for %s with this upgrade.", src.Engine), "")
 		return
 	}
 	if group == "" {
-		p.add(CheckReplication, title, CheckWarn, "The source reports no parameter group; replication settings could not be checked.", "")
+		p.add(CheckReplication, title, contract.CheckWarn, "The source reports no parameter group; replication settings could not be checked.", "")
 		return
 	}
 	var names []string
@@ -564,10 +565,10 @@ func (p *preflight) replication(ctx context.Context) {
 			action = "rds:DescribeDBClusterParameters"
 		}
 		if msg, ok := unavailableRead(err, action, fmt.Sprintf("AWS checks the replication prerequisites (%s) itself: a creation that fails on them is reported and rolled back.", strings.Join(names, ", "))); ok {
-			p.add(CheckReplication, title, CheckWarn, msg, "grant "+action)
+			p.add(CheckReplication, title, contract.CheckWarn, msg, "grant "+action)
 			return
 		}
-		p.add(CheckReplication, title, CheckFail, fmt.Sprintf("Could not read %s %s: %v", kind, group, err), "")
+		p.add(CheckReplication, title, contract.CheckFail, fmt.Sprintf("Could not read %s %s: %v", kind, group, err), "")
 		return
 	}
 	values := map[string]string{}
@@ -600,41 +601,41 @@ func (p *preflight) replication(ctx context.Context) {
 		if kind == "DB cluster parameter group" {
 			cmd = "modify-db-cluster-parameter-group --db-cluster-parameter-group-name"
 		}
-		p.add(CheckReplication, title, CheckFail, fmt.Sprintf("In %s %s: %s.", kind, group, strings.Join(bad, "; ")),
+		p.add(CheckReplication, title, contract.CheckFail, fmt.Sprintf("In %s %s: %s.", kind, group, strings.Join(bad, "; ")),
 			fmt.Sprintf("aws rds %s --region %s %s --parameters %s, then reboot the writer", cmd, src.Region, group, strings.Join(fix, " ")))
 		return
 	}
-	p.add(CheckReplication, title, CheckPass, fmt.Sprintf("%s %s has %s as blue/green needs.", kind, group, strings.Join(names, ", ")), "")
+	p.add(CheckReplication, title, contract.CheckPass, fmt.Sprintf("%s %s has %s as blue/green needs.", kind, group, strings.Join(names, ", ")), "")
 }
 
 func (p *preflight) existingDeployment() {
 	const title = "No other deployment for the source"
 	if dep, ok := AdoptableDeployment(p.d, p.o.DeploymentName); ok {
-		p.add(CheckExistingDeployment, title, CheckPass, fmt.Sprintf("Deployment %s (%s, %s) has this run's name: rdsbg will adopt it and carry on.", dep.Name, dep.ID, dep.Status), "")
+		p.add(CheckExistingDeployment, title, contract.CheckPass, fmt.Sprintf("Deployment %s (%s, %s) has this run's name: rdsbg will adopt it and carry on.", dep.Name, dep.ID, dep.Status), "")
 		return
 	}
 	for _, dep := range p.d.Deployments {
 		if dep.Status == "DELETING" {
-			p.add(CheckExistingDeployment, title, CheckFail, fmt.Sprintf("Deployment %s (%s) is still being deleted.", dep.Name, dep.ID), "wait until it is gone, then run again")
+			p.add(CheckExistingDeployment, title, contract.CheckFail, fmt.Sprintf("Deployment %s (%s) is still being deleted.", dep.Name, dep.ID), "wait until it is gone, then run again")
 			return
 		}
-		p.add(CheckExistingDeployment, title, CheckFail, fmt.Sprintf("Deployment %s (%s, %s) already exists for %s; a source can have only one.", dep.Name, dep.ID, dep.Status, p.d.Source.ID),
+		p.add(CheckExistingDeployment, title, contract.CheckFail, fmt.Sprintf("Deployment %s (%s, %s) already exists for %s; a source can have only one.", dep.Name, dep.ID, dep.Status, p.d.Source.ID),
 			fmt.Sprintf("pass --blue-green-deployment-name %s to carry on with it, or delete it: aws rds delete-blue-green-deployment --region %s --blue-green-deployment-identifier %s", dep.Name, p.d.Source.Region, dep.ID))
 		return
 	}
-	p.add(CheckExistingDeployment, title, CheckPass, fmt.Sprintf("No blue/green deployment exists for %s.", p.d.Source.ID), "")
+	p.add(CheckExistingDeployment, title, contract.CheckPass, fmt.Sprintf("No blue/green deployment exists for %s.", p.d.Source.ID), "")
 }
 
 func (p *preflight) deploymentName(ctx context.Context) {
 	const title = "Deployment name valid and free"
 	name := p.o.DeploymentName
-	if !ValidDeploymentName(name) {
-		p.add(CheckDeploymentName, title, CheckFail, fmt.Sprintf("%q is not a valid deployment name (1–60 characters, a letter first, letters, digits and single hyphens).", name), "--blue-green-deployment-name <valid name>")
+	if !contract.ValidDeploymentName(name) {
+		p.add(CheckDeploymentName, title, contract.CheckFail, fmt.Sprintf("%q is not a valid deployment name (1–60 characters, a letter first, letters, digits and single hyphens).", name), "--blue-green-deployment-name <valid name>")
 		return
 	}
 	all, err := p.api.ListDeployments(ctx, "")
 	if err != nil {
-		p.add(CheckDeploymentName, title, CheckFail, fmt.Sprintf("Could not list deployments: %v", err), "")
+		p.add(CheckDeploymentName, title, contract.CheckFail, fmt.Sprintf("Could not list deployments: %v", err), "")
 		return
 	}
 	for _, dep := range all {
@@ -644,16 +645,16 @@ func (p *preflight) deploymentName(ctx context.Context) {
 		if strings.EqualFold(dep.Source, p.d.Source.ARN) || strings.EqualFold(dep.Target, p.d.Source.ARN) {
 			continue // ours: adopted (see existing-deployment)
 		}
-		p.add(CheckDeploymentName, title, CheckFail, fmt.Sprintf("Deployment name %s is taken by %s (source %s); names are unique per account and Region.", name, dep.ID, dep.Source), "--blue-green-deployment-name <another name>")
+		p.add(CheckDeploymentName, title, contract.CheckFail, fmt.Sprintf("Deployment name %s is taken by %s (source %s); names are unique per account and Region.", name, dep.ID, dep.Source), "--blue-green-deployment-name <another name>")
 		return
 	}
-	p.add(CheckDeploymentName, title, CheckPass, fmt.Sprintf("%s is valid and free.", name), "")
+	p.add(CheckDeploymentName, title, contract.CheckPass, fmt.Sprintf("%s is valid and free.", name), "")
 }
 
 func (p *preflight) proxyHealth() {
 	const title = "Proxies healthy"
 	if len(p.d.Proxies) == 0 {
-		p.add(CheckProxyHealth, title, CheckPass, "No proxy targets the source.", "")
+		p.add(CheckProxyHealth, title, contract.CheckPass, "No proxy targets the source.", "")
 		return
 	}
 	var bad []string
@@ -675,7 +676,7 @@ func (p *preflight) proxyHealth() {
 		}
 	}
 	if len(bad) > 0 {
-		p.add(CheckProxyHealth, title, CheckFail, strings.Join(bad, "; ")+": rdsbg must be able to tell a healthy proxy from a broken one before it moves it.", "fix the proxy first: aws rds describe-db-proxy-targets --db-proxy-name <proxy>")
+		p.add(CheckProxyHealth, title, contract.CheckFail, strings.Join(bad, "; ")+": rdsbg must be able to tell a healthy proxy from a broken one before it moves it.", "fix the proxy first: aws rds describe-db-proxy-targets --db-proxy-name <proxy>")
 		return
 	}
 	var names []string
@@ -683,16 +684,16 @@ func (p *preflight) proxyHealth() {
 		names = append(names, r.Proxy)
 	}
 	sort.Strings(names)
-	p.add(CheckProxyHealth, title, CheckPass, fmt.Sprintf("%s available with every target AVAILABLE.", strings.Join(names, ", ")), "")
+	p.add(CheckProxyHealth, title, contract.CheckPass, fmt.Sprintf("%s available with every target AVAILABLE.", strings.Join(names, ", ")), "")
 }
 
 func (p *preflight) regime() {
 	r, why := ChooseRegime(p.d, p.o.ProxyMode)
 	if err := CheckProxyMode(p.d, p.o.ProxyMode); err != nil {
-		p.add(CheckRegime, "Proxy regime", CheckFail, err.Error(), "--proxy-mode detach")
+		p.add(CheckRegime, "Proxy regime", contract.CheckFail, err.Error(), "--proxy-mode detach")
 		return
 	}
-	p.add(CheckRegime, "Proxy regime: "+string(r), CheckPass, why, "")
+	p.add(CheckRegime, "Proxy regime: "+string(r), contract.CheckPass, why, "")
 }
 
 func (p *preflight) globalCluster() bool { return p.d.Source.GlobalClusterID != "" }
@@ -700,13 +701,13 @@ func (p *preflight) globalCluster() bool { return p.d.Source.GlobalClusterID != 
 func (p *preflight) switchoverTimeout() {
 	const title = "Switchover timeout"
 	t := p.o.SwitchoverTimeout
-	if t < MinSwitchoverTimeout || t > MaxSwitchoverTimeout {
-		p.add(CheckSwitchoverTimeout, title, CheckFail, fmt.Sprintf("%d s is outside 30–3600 s.", int64(t/time.Second)), "--switchover-timeout 300")
+	if t < contract.MinSwitchoverTimeout || t > contract.MaxSwitchoverTimeout {
+		p.add(CheckSwitchoverTimeout, title, contract.CheckFail, fmt.Sprintf("%d s is outside 30–3600 s.", int64(t/time.Second)), "--switchover-timeout 300")
 		return
 	}
-	p.add(CheckSwitchoverTimeout, title, CheckPass, fmt.Sprintf("%d s; AWS rolls the switchover back if it takes longer.", int64(t/time.Second)), "")
+	p.add(CheckSwitchoverTimeout, title, contract.CheckPass, fmt.Sprintf("%d s; AWS rolls the switchover back if it takes longer.", int64(t/time.Second)), "")
 	if p.globalCluster() {
-		p.add(CheckGlobalCluster, "Global database member", CheckWarn, fmt.Sprintf("%s belongs to global database %s: native proxy support does not apply, so proxies are detached around the switchover.", p.d.Source.ID, p.d.Source.GlobalClusterID), "")
+		p.add(CheckGlobalCluster, "Global database member", contract.CheckWarn, fmt.Sprintf("%s belongs to global database %s: native proxy support does not apply, so proxies are detached around the switchover.", p.d.Source.ID, p.d.Source.GlobalClusterID), "")
 	}
 }
 
@@ -716,16 +717,16 @@ func (p *preflight) switchoverTimeout() {
 // and not a failure.
 func (p *preflight) deletionProtection() {
 	const title = "Deletion protection"
-	if p.o.Cleanup != CleanupOldBlue {
-		p.add(CheckDeletionProtection, title, CheckPass, fmt.Sprintf("Cleanup %s deletes no database.", p.o.Cleanup), "")
+	if p.o.Cleanup != contract.CleanupOldBlue {
+		p.add(CheckDeletionProtection, title, contract.CheckPass, fmt.Sprintf("Cleanup %s deletes no database.", p.o.Cleanup), "")
 		return
 	}
 	protected := (p.d.Cluster != nil && p.d.Cluster.DeletionProtection) || (p.d.Instance != nil && p.d.Instance.DeletionProtection)
 	if protected {
-		p.add(CheckDeletionProtection, title, CheckWarn, fmt.Sprintf("%s has deletion protection; after switchover the cleanup step turns it off on %s-old1 before deleting it (with a final snapshot).", p.d.Source.ID, p.d.Source.ID), "--cleanup deployment keeps the old resources")
+		p.add(CheckDeletionProtection, title, contract.CheckWarn, fmt.Sprintf("%s has deletion protection; after switchover the cleanup step turns it off on %s-old1 before deleting it (with a final snapshot).", p.d.Source.ID, p.d.Source.ID), "--cleanup deployment keeps the old resources")
 		return
 	}
-	p.add(CheckDeletionProtection, title, CheckPass, "Old blue has no deletion protection; cleanup deletes it with a final snapshot.", "")
+	p.add(CheckDeletionProtection, title, contract.CheckPass, "Old blue has no deletion protection; cleanup deletes it with a final snapshot.", "")
 }
 
 // defaultGroupFamilyMismatch checks what can be checked of a target group's

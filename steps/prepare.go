@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // Preparing a run is one fixed order, written once: discover the source,
@@ -30,14 +31,14 @@ type Prepared struct {
 	Discovery Discovery
 	// Options are the caller's with their defaults, dated when the
 	// preparation began.
-	Options Options
+	Options contract.Options
 	// Upgrade is the resolved --target-engine-version; nil without one.
 	Upgrade *awsclient.UpgradeTarget
 	// Checks are the preflight rows; nil when preflight was not asked for
 	// or the preparation stopped before it (see Stage).
-	Checks []CheckResult
+	Checks []contract.CheckResult
 	// Plan is the plan built from all of the above.
-	Plan Plan
+	Plan contract.Plan
 	// Stage is the last stage reached: a failed preparation says where it
 	// failed (the engine treats a refused upgrade as a blocked preflight,
 	// a plan that cannot be built as a failure).
@@ -64,7 +65,7 @@ func (p Prepared) Blocked() bool { return Blocked(p.Checks) }
 // Prepare discovers opts.Source and prepares the run for it. now dates
 // the default deployment name and the plan (read when each is made, so a
 // virtual clock that moves during the AWS reads is honoured).
-func Prepare(ctx context.Context, api awsclient.API, opts Options, now func() time.Time, checks PreflightChoice) (Prepared, error) {
+func Prepare(ctx context.Context, api awsclient.API, opts contract.Options, now func() time.Time, checks PreflightChoice) (Prepared, error) {
 	opts = opts.WithDefaultsAt(now())
 	d, err := Discover(ctx, api, opts.Source)
 	if err != nil {
@@ -77,12 +78,12 @@ func Prepare(ctx context.Context, api awsclient.API, opts Options, now func() ti
 // discovers first, to take the source's lock and read its journal). The
 // plan is built even when preflight blocks, so that `plan` can show both;
 // its error is then returned with the checks filled in.
-func PrepareFor(ctx context.Context, api awsclient.API, d Discovery, opts Options, now func() time.Time, checks PreflightChoice) (Prepared, error) {
+func PrepareFor(ctx context.Context, api awsclient.API, d Discovery, opts contract.Options, now func() time.Time, checks PreflightChoice) (Prepared, error) {
 	return stepTable().prepareFor(ctx, api, d, opts, now, checks)
 }
 
 // prepareFor is PrepareFor over the rows t.
-func (t stepRows) prepareFor(ctx context.Context, api awsclient.API, d Discovery, opts Options, now func() time.Time, checks PreflightChoice) (Prepared, error) {
+func (t stepRows) prepareFor(ctx context.Context, api awsclient.API, d Discovery, opts contract.Options, now func() time.Time, checks PreflightChoice) (Prepared, error) {
 	p := Prepared{Discovery: d, Options: withFreeDefaultName(d, opts.WithDefaultsAt(now()), now()), Stage: StageUpgrade}
 	upgrade, err := ResolveUpgrade(ctx, api, d, p.Options)
 	if err != nil {
@@ -110,8 +111,8 @@ func (t stepRows) prepareFor(ctx context.Context, api awsclient.API, d Discovery
 // <name>-2, <name>-3, …, so that preflight's "valid and free" is true when
 // it is said (issue 20). A name the operator chose, or the source's own
 // live deployment's (a resume, an adoption), is kept.
-func withFreeDefaultName(d Discovery, o Options, now time.Time) Options {
-	def := DefaultDeploymentName(o.Source, now)
+func withFreeDefaultName(d Discovery, o contract.Options, now time.Time) contract.Options {
+	def := contract.DefaultDeploymentName(o.Source, now)
 	if !strings.EqualFold(o.DeploymentName, def) {
 		return o
 	}
@@ -131,8 +132,8 @@ func withFreeDefaultName(d Discovery, o Options, now time.Time) Options {
 	for n := 2; taken(o.DeploymentName); n++ {
 		suffix := fmt.Sprintf("-%d", n)
 		base := def
-		if len(base)+len(suffix) > maxDeploymentName {
-			base = strings.TrimRight(base[:maxDeploymentName-len(suffix)], "-")
+		if len(base)+len(suffix) > contract.MaxDeploymentName {
+			base = strings.TrimRight(base[:contract.MaxDeploymentName-len(suffix)], "-")
 		}
 		o.DeploymentName = base + suffix
 	}

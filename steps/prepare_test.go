@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/rdsbg/rdsbg/awsclient/sim"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // Prepare is the one preparation: with preflight it returns the checks and
@@ -12,7 +13,7 @@ import (
 // replan) and fewer AWS reads.
 func TestPrepareWithAndWithoutPreflight(t *testing.T) {
 	env := newSimEnvWith(t, sim.Options{Scenario: sim.ScenarioRDSPostgresNative})
-	opts := Options{Source: "orders-db", TargetEngineVersion: "16.4", ProxyMode: ProxyModeDetach}
+	opts := contract.Options{Source: "orders-db", TargetEngineVersion: "16.4", ProxyMode: contract.ProxyModeDetach}
 	before := env.sim.TotalCalls()
 	full, err := Prepare(context.Background(), env.api, opts, env.clock.Now, WithPreflight)
 	if err != nil {
@@ -22,7 +23,7 @@ func TestPrepareWithAndWithoutPreflight(t *testing.T) {
 	if len(full.Checks) == 0 || full.Blocked() || full.Stage != StagePlan || full.Upgrade == nil {
 		t.Fatalf("prepared %d checks, blocked %v, stage %d, upgrade %v", len(full.Checks), full.Blocked(), full.Stage, full.Upgrade)
 	}
-	if full.Plan.Regime != RegimeDetach || len(full.Plan.Steps) == 0 || full.Options.DeploymentName == "" {
+	if full.Plan.Regime != contract.RegimeDetach || len(full.Plan.Steps) == 0 || full.Options.DeploymentName == "" {
 		t.Fatalf("plan %s with %d steps, deployment name %q", full.Plan.Regime, len(full.Plan.Steps), full.Options.DeploymentName)
 	}
 	before = env.sim.TotalCalls()
@@ -45,8 +46,8 @@ func TestPrepareWithAndWithoutPreflight(t *testing.T) {
 // the upgrade stage, as a blocked preflight (exit 3), with no plan.
 func TestPrepareStopsAtAnUnknownTargetVersion(t *testing.T) {
 	env := newSimEnvWith(t, sim.Options{Scenario: sim.ScenarioRDSPostgresNative})
-	p, err := Prepare(context.Background(), env.api, Options{Source: "orders-db", TargetEngineVersion: "99.9"}, env.clock.Now, WithPreflight)
-	if err == nil || ExitCode(err) != ExitPreflight {
+	p, err := Prepare(context.Background(), env.api, contract.Options{Source: "orders-db", TargetEngineVersion: "99.9"}, env.clock.Now, WithPreflight)
+	if err == nil || ExitCode(err) != contract.ExitPreflight {
 		t.Fatalf("err %v (exit %d), want a preflight refusal", err, ExitCode(err))
 	}
 	if p.Stage != StageUpgrade || p.Checks != nil || len(p.Plan.Steps) != 0 {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/rdsbg/rdsbg/awsclient/clock"
+	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/steps/probe"
 )
 
@@ -48,14 +49,14 @@ func newProbeState(cfg Config) (*probeState, error) {
 	}
 	p, err := probe.New(probe.Options{DSN: cfg.ProbeDSN, Clock: cfg.Clock})
 	if err != nil {
-		return nil, &InputError{Input: "--probe-dsn", Message: err.Error(), ExitCode: ExitUsage}
+		return nil, &contract.InputError{Input: "--probe-dsn", Message: err.Error(), ExitCode: contract.ExitUsage}
 	}
 	_, virtual := cfg.Clock.(*clock.Virtual)
 	return &probeState{prober: p, inline: virtual}, nil
 }
 
 // probePlan names the proxies whose endpoints the TCP check dials.
-func (e *Engine) probePlan(plan Plan) {
+func (e *Engine) probePlan(plan contract.Plan) {
 	ps := e.probe
 	if ps == nil {
 		return
@@ -70,13 +71,13 @@ func (e *Engine) probePlan(plan Plan) {
 
 // observeProbe follows the event stream: it switches the SQL probe on and
 // off and checks the proxy endpoints after each registration.
-func (e *Engine) observeProbe(ev Event) {
+func (e *Engine) observeProbe(ev contract.Event) {
 	ps := e.probe
 	if ps == nil {
 		return
 	}
 	switch ev.Type {
-	case EventStepStarted:
+	case contract.EventStepStarted:
 		def, _ := e.rows.def(ev.Step)
 		switch def.probe {
 		case probeOpens:
@@ -85,7 +86,7 @@ func (e *Engine) observeProbe(ev Event) {
 		case probeCloses:
 			ps.halt()
 		}
-	case EventProxyTraffic:
+	case contract.EventProxyTraffic:
 		// Every outage window is probed, not only the critical section.
 		if ev.Traffic != nil && ev.Traffic.Empty() {
 			ps.start()
@@ -95,13 +96,13 @@ func (e *Engine) observeProbe(ev Event) {
 		} else if ev.Traffic != nil {
 			ps.setTail()
 		}
-	case EventAPICall:
+	case contract.EventAPICall:
 		if ps.inline && ps.isActive() {
 			ps.once(context.Background())
 		}
-	case EventRunFinished:
+	case contract.EventRunFinished:
 		ps.halt()
-	case EventStepDone:
+	case contract.EventStepDone:
 		if def, _ := e.rows.def(ev.Step); def.refills() {
 			e.checkProxyEndpoints(ev.Step)
 		}
@@ -205,7 +206,7 @@ func (e *Engine) sleepProbing(ctx context.Context, d time.Duration) error {
 
 // checkProxyEndpoints dials every proxy of the plan once and reports the
 // result as a notice.
-func (e *Engine) checkProxyEndpoints(step StepID) {
+func (e *Engine) checkProxyEndpoints(step contract.StepID) {
 	ps := e.probe
 	ps.mu.Lock()
 	names := append([]string(nil), ps.proxies...)
@@ -263,6 +264,6 @@ type probeObserver struct {
 	e *Engine
 }
 
-func (o probeObserver) PlanStarted(plan Plan) { o.e.probePlan(plan) }
-func (o probeObserver) Event(ev Event)        { o.e.observeProbe(ev) }
-func (o probeObserver) Finishing(f *Finished) { f.Probe = o.e.probeReport() }
+func (o probeObserver) PlanStarted(plan contract.Plan) { o.e.probePlan(plan) }
+func (o probeObserver) Event(ev contract.Event)        { o.e.observeProbe(ev) }
+func (o probeObserver) Finishing(f *contract.Finished) { f.Probe = o.e.probeReport() }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rdsbg/rdsbg/awsclient/sim"
+	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/steps/probe"
 	"github.com/rdsbg/rdsbg/steps/probe/pgtest"
 )
@@ -21,13 +22,13 @@ func TestRunWithProbeMeasuresTheApplicationsDowntime(t *testing.T) {
 	t.Cleanup(env.sim.Close)
 	const password = "pr0be-pw"
 	eng, err := New(Config{API: env.client, Calls: env.calls, Clock: env.clock, StateDir: env.stateDir, Approver: env.approver,
-		Sink: env.events.sink, Options: Options{Source: "orders-db", ProxyMode: ProxyModeDetach},
+		Sink: env.events.sink, Options: contract.Options{Source: "orders-db", ProxyMode: contract.ProxyModeDetach},
 		ProbeDSN: "postgres://rdsbg:" + password + "@" + env.sim.ProxyAddress("orders-proxy") + "/postgres?sslmode=disable"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	f, err := eng.Run(context.Background())
-	if err != nil || f.Outcome != OutcomeDone {
+	if err != nil || f.Outcome != contract.OutcomeDone {
 		t.Fatalf("Run = %s, %v", f.Outcome, err)
 	}
 	if f.Probe == nil {
@@ -52,7 +53,7 @@ func TestRunWithProbeMeasuresTheApplicationsDowntime(t *testing.T) {
 	// The probe covers every outage window (outage.go); the critical
 	// section's is the last one.
 	crit := f.ProxyOutages[len(f.ProxyOutages)-1]
-	if crit.Cause != OutageCriticalSection || crit.AppDowntimeMS == nil {
+	if crit.Cause != contract.OutageCriticalSection || crit.AppDowntimeMS == nil {
 		t.Fatalf("last window %+v: want the critical section with the probe's figure", crit)
 	}
 	got := time.Duration(*crit.AppDowntimeMS) * time.Millisecond
@@ -64,7 +65,7 @@ func TestRunWithProbeMeasuresTheApplicationsDowntime(t *testing.T) {
 	}
 
 	var tcpNotices int
-	for _, ev := range env.events.ofType(EventNotice) {
+	for _, ev := range env.events.ofType(contract.EventNotice) {
 		if strings.HasPrefix(ev.Message, "TCP check:") {
 			tcpNotices++
 			if !strings.Contains(ev.Message, "orders-proxy") || !strings.Contains(ev.Message, "reachable in") {
@@ -85,8 +86,8 @@ func TestRunWithProbeMeasuresTheApplicationsDowntime(t *testing.T) {
 func TestBadProbeDSNIsAUsageErrorThatDoesNotQuoteIt(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
 	_, err := New(Config{API: env.client, Clock: env.clock, StateDir: env.stateDir, Approver: env.approver,
-		Options: Options{Source: "orders-db"}, ProbeDSN: "redis://user:hunter2@x"})
-	if err == nil || ExitCode(err) != ExitUsage || strings.Contains(err.Error(), "hunter2") || !strings.Contains(err.Error(), "--probe-dsn") {
+		Options: contract.Options{Source: "orders-db"}, ProbeDSN: "redis://user:hunter2@x"})
+	if err == nil || ExitCode(err) != contract.ExitUsage || strings.Contains(err.Error(), "hunter2") || !strings.Contains(err.Error(), "--probe-dsn") {
 		t.Fatalf("New with a bad DSN: %v (exit %d)", err, ExitCode(err))
 	}
 	env.assertNoMutations(t)
@@ -94,12 +95,12 @@ func TestBadProbeDSNIsAUsageErrorThatDoesNotQuoteIt(t *testing.T) {
 
 func TestTextSinkClosingNoteShowsTheProbe(t *testing.T) {
 	var b strings.Builder
-	sink := NewTextSink(&b)
+	sink := contract.NewTextSink(&b)
 	zero := 0.0
-	crit := []OutageWindow{{Step: StepDetachProxyBlue, Cause: OutageCriticalSection, DurationMS: 65000, Proxies: []string{"orders-proxy"}}}
-	sink(Event{Type: EventRunFinished, Finished: &Finished{Outcome: OutcomeDone, ProxyState: ProxyOnNewPrimary, ProxylessWindowMS: 65000, ProxyOutages: crit, ProxyOutageTotalMS: 65000,
+	crit := []contract.OutageWindow{{Step: contract.StepDetachProxyBlue, Cause: contract.OutageCriticalSection, DurationMS: 65000, Proxies: []string{"orders-proxy"}}}
+	sink(contract.Event{Type: contract.EventRunFinished, Finished: &contract.Finished{Outcome: contract.OutcomeDone, ProxyState: contract.ProxyOnNewPrimary, ProxylessWindowMS: 65000, ProxyOutages: crit, ProxyOutageTotalMS: 65000,
 		Probe:   &probe.Report{Attempts: 140, Failed: 130, Interval: 500 * time.Millisecond, Outage: 65 * time.Second, LongestGap: 65500 * time.Millisecond},
-		Metrics: []StepMetrics{{Step: StepCreateDeployment, MinClientConnections: &zero}}}})
+		Metrics: []contract.StepMetrics{{Step: contract.StepCreateDeployment, MinClientConnections: &zero}}}})
 	out := b.String()
 	for _, want := range []string{"proxy outage 1m05s in 1 window (critical section 1m05s)", "probe: 130 of 140 SELECT 1 failed; applications cut off for about 1m5s", "a minute that overlaps create-deployment had no client connections"} {
 		if !strings.Contains(out, want) {

@@ -7,11 +7,12 @@ import (
 	"context"
 
 	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // checkProxyHealthy is a native-regime check step: the proxy keeps its
 // target and must be healthy.
-func (r *run) checkProxyHealthy(ps PlannedStep, what string, after func(dep *awsclient.Deployment) bool) stepImpl {
+func (r *run) checkProxyHealthy(ps contract.PlannedStep, what string, after func(dep *awsclient.Deployment) bool) stepImpl {
 	return stepImpl{
 		observe: func(ctx context.Context) (stepOutcome, string, error) {
 			if after != nil {

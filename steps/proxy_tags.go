@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/steps/world"
 )
 
@@ -50,10 +51,10 @@ type DetachedProxy struct {
 func (d DetachedProxy) Words() string {
 	if d.FromDeployment != "" {
 		return fmt.Sprintf("proxy %s is listed by deployment %s (rdsbg run %s, tag %s) among the proxies of %s",
-			d.Proxy, d.FromDeployment, d.Tag.Run, TagProxies, d.Tag.Source)
+			d.Proxy, d.FromDeployment, d.Tag.Run, contract.TagProxies, d.Tag.Source)
 	}
 	return fmt.Sprintf("proxy %s was emptied by rdsbg run %s at %s (it served %s %s; tag %s)",
-		d.Proxy, d.Tag.Run, d.Tag.At.UTC().Format(time.RFC3339), d.Tag.TargetKind, d.Tag.Target, TagDetached)
+		d.Proxy, d.Tag.Run, d.Tag.At.UTC().Format(time.RFC3339), d.Tag.TargetKind, d.Tag.Target, contract.TagDetached)
 }
 
 // proxyTagState is a run's memory of its proxies' ARNs and tags.
@@ -156,24 +157,24 @@ func (r *run) proxyARN(ctx context.Context, name string) (string, error) {
 // tagDetached writes rdsbg:detached on the proxy before its target is
 // deregistered. If it fails the deregistration must not happen: the change
 // must never exist without its durable record.
-func (r *run) tagDetached(ctx context.Context, reg ProxyRegistration) error {
+func (r *run) tagDetached(ctx context.Context, reg contract.ProxyRegistration) error {
 	arn, err := r.proxyARN(ctx, reg.Proxy)
 	if err == nil {
-		kind, id := KindInstance, reg.Target.InstanceID
+		kind, id := contract.KindInstance, reg.Target.InstanceID
 		if reg.Target.ClusterID != "" {
-			kind, id = KindCluster, reg.Target.ClusterID
+			kind, id = contract.KindCluster, reg.Target.ClusterID
 		}
 		now := r.e.cfg.Clock.Now()
-		tag := DetachedTag{TargetKind: kind, Target: id, Source: r.plan.Source.ID, Run: RunID(r.plan), At: now}
+		tag := DetachedTag{TargetKind: kind, Target: id, Source: r.plan.Source.ID, Run: contract.RunID(r.plan), At: now}
 		mctx, cancel := detached(ctx, mutationTimeout)
 		// The owner lease beside it: while the proxy is empty another run
 		// sees who holds it (lease.go).
-		err = r.api.AddTagsToResource(mctx, arn, map[string]string{TagDetached: tag.Value(), TagOwner: r.e.lease(RunID(r.plan), now).Value()})
+		err = r.api.AddTagsToResource(mctx, arn, map[string]string{contract.TagDetached: tag.Value(), contract.TagOwner: r.e.lease(contract.RunID(r.plan), now).Value()})
 		cancel()
 	}
 	if err != nil {
 		return fmt.Errorf("did not deregister %s from proxy %s: tagging the proxy first (%s, the record in AWS that rdsbg emptied it) failed, and the proxy is never emptied without that record (the credentials need rds:AddTagsToResource): %w",
-			reg.Target.ID(), reg.Proxy, TagDetached, err)
+			reg.Target.ID(), reg.Proxy, contract.TagDetached, err)
 	}
 	if r.tags.tagged == nil {
 		r.tags.tagged = map[string]bool{}
@@ -207,11 +208,11 @@ func (r *run) untagServing(ctx context.Context) {
 		}
 		if err == nil {
 			mctx, cancel := detached(ctx, mutationTimeout)
-			err = r.api.RemoveTagsFromResource(mctx, arn, TagDetached, TagOwner)
+			err = r.api.RemoveTagsFromResource(mctx, arn, contract.TagDetached, contract.TagOwner)
 			cancel()
 		}
 		if err != nil && !isNotFound(err) {
-			r.e.notice("", "proxy %s serves production again but its %s tag could not be removed (%v): the next rdsbg run for %s removes it", reg.Proxy, TagDetached, err, r.plan.Source.ID)
+			r.e.notice("", "proxy %s serves production again but its %s tag could not be removed (%v): the next rdsbg run for %s removes it", reg.Proxy, contract.TagDetached, err, r.plan.Source.ID)
 			continue
 		}
 		r.tags.tagged[reg.Proxy] = false
@@ -224,8 +225,8 @@ func (r *run) claimedByOther(ctx context.Context, arn string) bool {
 	if err != nil {
 		return false
 	}
-	l, ok := world.ParseLease(tags[TagOwner])
-	return ok && l.Run != RunID(r.plan) && r.e.judgeLease(&l, RunID(r.plan), r.e.cfg.Clock.Now()) == leaseLive
+	l, ok := world.ParseLease(tags[contract.TagOwner])
+	return ok && l.Run != contract.RunID(r.plan) && r.e.judgeLease(&l, contract.RunID(r.plan), r.e.cfg.Clock.Now()) == leaseLive
 }
 
 // claimProxies is a fresh run's claim on its proxies before it empties
@@ -245,8 +246,8 @@ func (r *run) claimProxies(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if l, ok := world.ParseLease(tags[TagOwner]); ok && l.Run != RunID(r.plan) {
-			if st := r.e.judgeLease(&l, RunID(r.plan), now); st == leaseLive {
+		if l, ok := world.ParseLease(tags[contract.TagOwner]); ok && l.Run != contract.RunID(r.plan) {
+			if st := r.e.judgeLease(&l, contract.RunID(r.plan), now); st == leaseLive {
 				return r.heldError("proxy "+reg.Proxy, l, st)
 			}
 		}
@@ -265,8 +266,8 @@ func (r *run) claimProxies(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		l, ok := world.ParseLease(tags[TagOwner])
-		if ok && !world.SameHolder(l, r.e.lease(RunID(r.plan), now)) {
+		l, ok := world.ParseLease(tags[contract.TagOwner])
+		if ok && !world.SameHolder(l, r.e.lease(contract.RunID(r.plan), now)) {
 			r.tags.tagged[reg.Proxy] = false // its tags are the other run's
 			return &ForeignError{Message: fmt.Sprintf("%s claimed proxy %s at the same moment as this run: that run goes on, and this one stops before emptying anything (it wrote only its claim, which the other run's replaced); rdsbg changed nothing else",
 				l.Holder(), reg.Proxy)}
@@ -278,7 +279,7 @@ func (r *run) claimProxies(ctx context.Context) error {
 // untagIfServing is finish's safety net: whatever path ended the run, a
 // proxy that serves production again does not keep the tag.
 func (r *run) untagIfServing(proxyState string) {
-	if proxyState != ProxyOnBlue && proxyState != ProxyOnNewPrimary {
+	if proxyState != contract.ProxyOnBlue && proxyState != contract.ProxyOnNewPrimary {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), mutationTimeout)
@@ -289,16 +290,16 @@ func (r *run) untagIfServing(proxyState string) {
 // deploymentTags are the tags CreateBlueGreenDeployment carries.
 func (r *run) deploymentTags() map[string]string {
 	tags := map[string]string{
-		"created-by": "rdsbg",
-		TagSource:    r.plan.Source.ID,
-		TagRegime:    string(r.plan.Regime),
-		TagProxies:   proxiesTagValue(r.proxies),
-		TagRun:       RunID(r.plan),
-		TagRequest:   requestFingerprint(r.plan.Options), // ownership.go
-		TagOwner:     r.e.lease(RunID(r.plan), r.e.cfg.Clock.Now()).Value(),
+		"created-by":        "rdsbg",
+		contract.TagSource:  r.plan.Source.ID,
+		contract.TagRegime:  string(r.plan.Regime),
+		contract.TagProxies: proxiesTagValue(r.proxies),
+		contract.TagRun:     contract.RunID(r.plan),
+		contract.TagRequest: requestFingerprint(r.plan.Options), // ownership.go
+		contract.TagOwner:   r.e.lease(contract.RunID(r.plan), r.e.cfg.Clock.Now()).Value(),
 	}
 	if f := r.plan.Options.Fleet; f != "" {
-		tags[TagFleet] = f
+		tags[contract.TagFleet] = f
 	}
 	return tags
 }
@@ -306,7 +307,7 @@ func (r *run) deploymentTags() map[string]string {
 // proxiesTagValue lists proxy names, space-separated, within AWS's 256
 // characters ("+N" counts the names that did not fit). "-" for none: an
 // empty value reads as "no tag" in some consoles.
-func proxiesTagValue(regs []ProxyRegistration) string {
+func proxiesTagValue(regs []contract.ProxyRegistration) string {
 	var names []string
 	for _, r := range regs {
 		names = append(names, r.Proxy)
@@ -337,7 +338,7 @@ func readDetachedTag(ctx context.Context, api awsclient.Tagging, p awsclient.Pro
 	if err != nil {
 		return DetachedTag{}, false, err
 	}
-	v, ok := tags[TagDetached]
+	v, ok := tags[contract.TagDetached]
 	if !ok {
 		return DetachedTag{}, false, nil
 	}
@@ -348,7 +349,7 @@ func readDetachedTag(ctx context.Context, api awsclient.Tagging, p awsclient.Pro
 // detachedRegime is ChooseRegime's answer when discovery found a proxy that
 // rdsbg emptied: only the detach procedure can carry on from there (the
 // proxy has no target, so native support cannot apply).
-func detachedRegime(d Discovery) (Regime, string, bool) {
+func detachedRegime(d Discovery) (contract.Regime, string, bool) {
 	var words []string
 	for _, dp := range d.Detached {
 		if !dp.Registered {
@@ -358,7 +359,7 @@ func detachedRegime(d Discovery) (Regime, string, bool) {
 	if len(words) == 0 {
 		return "", "", false
 	}
-	return RegimeDetach, fmt.Sprintf("Detach: %s and has no target; this run registers it again and goes on with the detach procedure.", strings.Join(words, "; ")), true
+	return contract.RegimeDetach, fmt.Sprintf("Detach: %s and has no target; this run registers it again and goes on with the detach procedure.", strings.Join(words, "; ")), true
 }
 
 // reconcileDeployment says what a fresh run found in AWS besides the
@@ -367,10 +368,10 @@ func detachedRegime(d Discovery) (Regime, string, bool) {
 func (r *run) reconcileDeployment() error {
 	for _, dp := range r.disc.Detached {
 		if dp.Registered {
-			r.e.notice(StepPreflight, "%s; it lists %s again, so the stale tag is removed at the end of this run", dp.Words(), r.disc.Source.ID)
+			r.e.notice(contract.StepPreflight, "%s; it lists %s again, so the stale tag is removed at the end of this run", dp.Words(), r.disc.Source.ID)
 			continue
 		}
-		r.e.notice(StepPreflight, "%s and has NO target now: this run registers it again", dp.Words())
+		r.e.notice(contract.StepPreflight, "%s and has NO target now: this run registers it again", dp.Words())
 	}
 	if r.plan.Deployment == "" {
 		return nil
@@ -384,20 +385,20 @@ func (r *run) reconcileDeployment() error {
 	if dep == nil {
 		return nil
 	}
-	src, ok := dep.Tags[TagSource]
+	src, ok := dep.Tags[contract.TagSource]
 	if !ok {
 		return nil
 	}
-	regime := Regime(dep.Tags[TagRegime])
+	regime := contract.Regime(dep.Tags[contract.TagRegime])
 	if !strings.EqualFold(src, r.plan.Source.ID) {
-		return &InputError{Input: "--adopt", ExitCode: ExitUsage, Message: fmt.Sprintf(
+		return &contract.InputError{Input: "--adopt", ExitCode: contract.ExitUsage, Message: fmt.Sprintf(
 			"deployment %s (%s) is tagged %s=%s, not %s: rdsbg will not adopt it. Inspect it: aws rds list-tags-for-resource --resource-name %s",
-			dep.ID, dep.Name, TagSource, src, r.plan.Source.ID, awsclient.DeploymentARN(r.plan.Source.ARN, dep.ID))}
+			dep.ID, dep.Name, contract.TagSource, src, r.plan.Source.ID, awsclient.DeploymentARN(r.plan.Source.ARN, dep.ID))}
 	}
 	if regime != "" && regime != r.plan.Regime {
-		return &InputError{Input: "--proxy-mode", ExitCode: ExitUsage, Message: fmt.Sprintf(
+		return &contract.InputError{Input: "--proxy-mode", ExitCode: contract.ExitUsage, Message: fmt.Sprintf(
 			"deployment %s (%s) was created by rdsbg run %s in the %s regime, but this plan is %s (%s): rdsbg will not carry on with it under another procedure. Pass --proxy-mode %s to carry on with it, or undo it with `rdsbg abort --source %s`",
-			dep.ID, dep.Name, dep.Tags[TagRun], regime, r.plan.Regime, r.plan.RegimeReason, regime, r.plan.Source.ID)}
+			dep.ID, dep.Name, dep.Tags[contract.TagRun], regime, r.plan.Regime, r.plan.RegimeReason, regime, r.plan.Source.ID)}
 	}
 	return nil
 }
@@ -411,7 +412,7 @@ func (r *run) proxyStateFromAWS(ctx context.Context) string {
 		regs = r.disc.Proxies
 	}
 	if len(regs) == 0 {
-		return ProxyNotUsed
+		return contract.ProxyNotUsed
 	}
 	saved, savedSource := r.proxies, r.plan.Source
 	r.proxies = regs
@@ -436,13 +437,13 @@ func (r *run) proxyStateFromAWS(ctx context.Context) string {
 	v, err := r.viewProxies(ctx)
 	switch {
 	case err != nil:
-		return ProxyUnknown
+		return contract.ProxyUnknown
 	case !v.all(len(regs)):
-		return ProxyEmpty
+		return contract.ProxyEmpty
 	case r.switchoverDone(dep):
-		return ProxyOnNewPrimary
+		return contract.ProxyOnNewPrimary
 	}
-	return ProxyOnBlue
+	return contract.ProxyOnBlue
 }
 
 // earlyProxyState is the proxy state of a stop before a run began (lock
@@ -451,15 +452,15 @@ func (r *run) proxyStateFromAWS(ctx context.Context) string {
 // unknown source) make no AWS call and keep "blue": nothing was touched.
 func (e *Engine) earlyProxyState(err error) (string, []DetachedProxy) {
 	source := e.cfg.Options.Source
-	var usage *InputError
+	var usage *contract.InputError
 	if errors.As(err, &usage) || source == "" || e.cfg.API == nil {
-		return ProxyOnBlue, nil
+		return contract.ProxyOnBlue, nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	d, derr := Discover(ctx, e.cfg.API, source)
 	if derr != nil {
-		return ProxyUnknown, nil
+		return contract.ProxyUnknown, nil
 	}
 	r := &run{e: e, api: e.cfg.API, disc: d}
 	if recs, err := ReadJournal(JournalPath(e.cfg.StateDir, d.Source.ID)); err == nil {
@@ -485,7 +486,7 @@ func detachedAdvice(source string, empty []DetachedProxy) string {
 		}
 		b.WriteString(dp.Words())
 		flag := "--db-instance-identifiers"
-		if dp.Tag.TargetKind == KindCluster {
+		if dp.Tag.TargetKind == contract.KindCluster {
 			flag = "--db-cluster-identifiers"
 		}
 		fmt.Fprintf(&b, " and has NO target: restore it with `aws rds register-db-proxy-targets --db-proxy-name %s %s %s`", dp.Proxy, flag, dp.Tag.Target)
@@ -511,7 +512,7 @@ func (r *run) emptiedByTag() bool {
 // before a switchover, the new primary after it), then says how to carry
 // on. It journals no plan: the next `resume` must not mistake this restore
 // for the lost run.
-func (r *run) restoreWithoutJournal(ctx context.Context) (Finished, error) {
+func (r *run) restoreWithoutJournal(ctx context.Context) (contract.Finished, error) {
 	now := r.e.cfg.Clock.Now()
 	opts := r.e.cfg.Options.WithDefaultsAt(now)
 	proxies := r.disc.Proxies
@@ -519,10 +520,10 @@ func (r *run) restoreWithoutJournal(ctx context.Context) (Finished, error) {
 		if dp.Uncorroborated && !dp.Registered {
 			// On the operator's --source and --confirm only (the approval
 			// below names it).
-			proxies = append(proxies, ProxyRegistration{Proxy: dp.Proxy, TargetGroup: "default", Target: r.disc.Source.Target()})
+			proxies = append(proxies, contract.ProxyRegistration{Proxy: dp.Proxy, TargetGroup: "default", Target: r.disc.Source.Target()})
 		}
 	}
-	r.plan = Plan{Source: r.disc.Source, Options: opts, Proxies: proxies, Regime: RegimeDetach, GeneratedAt: now.UTC()}
+	r.plan = contract.Plan{Source: r.disc.Source, Options: opts, Proxies: proxies, Regime: contract.RegimeDetach, GeneratedAt: now.UTC()}
 	r.proxies = proxies
 	var dep *awsclient.Deployment
 	for i, d := range r.disc.Deployments {
@@ -544,11 +545,11 @@ func (r *run) restoreWithoutJournal(ctx context.Context) (Finished, error) {
 	// (--source and --confirm headless), after seeing exactly what happens.
 	text := fmt.Sprintf("No journal of a run for %s is in %s, but AWS shows: %s, with NO target. rdsbg did not record this itself, so only your word authorizes it: register %s with %s again (RegisterDBProxyTargets; the new primary if the switchover happened) and wait until it is AVAILABLE. Type %s to register it.",
 		r.disc.Source.ID, r.e.cfg.StateDir, strings.Join(found, "; "), r.disc.Source.ID, proxyNames(r.proxies), r.disc.Source.ID)
-	if err := r.ask(ctx, Approval{Kind: "restore-from-tag", Title: fmt.Sprintf("Register %s with %s again, on the word of AWS's tags?", r.disc.Source.ID, proxyNames(r.proxies)),
-		Text: text, Severity: SeveritySevere, Confirm: r.disc.Source.ID, CLI: r.restoreCommands()}); err != nil {
-		return r.e.finishEarly(outcomeOf(err), err, ProxyEmpty)
+	if err := r.ask(ctx, contract.Approval{Kind: "restore-from-tag", Title: fmt.Sprintf("Register %s with %s again, on the word of AWS's tags?", r.disc.Source.ID, proxyNames(r.proxies)),
+		Text: text, Severity: contract.SeveritySevere, Confirm: r.disc.Source.ID, CLI: r.restoreCommands()}); err != nil {
+		return r.e.finishEarly(outcomeOf(err), err, contract.ProxyEmpty)
 	}
-	r.e.emit(Event{Type: EventRunStarted, Message: fmt.Sprintf("resuming %s without a journal: %s", r.disc.Source.ID, strings.Join(found, "; "))})
+	r.e.emit(contract.Event{Type: contract.EventRunStarted, Message: fmt.Sprintf("resuming %s without a journal: %s", r.disc.Source.ID, strings.Join(found, "; "))})
 	_ = r.journal.Append(Record{Kind: RecordCompensation, Source: r.disc.Source.ID, DeploymentID: r.dep.id, Message: "no journal; restoring from the tags in AWS: " + strings.Join(found, "; ")})
 	_ = r.journal.Append(Record{Kind: RecordProxies, Proxies: r.proxies})
 	state, cerr := r.compensate(ctx, errors.New("the run's journal is not in "+r.e.cfg.StateDir))
@@ -559,10 +560,10 @@ func (r *run) restoreWithoutJournal(ctx context.Context) (Finished, error) {
 	if dep != nil {
 		next = fmt.Sprintf("deployment %s (%s) is still there: carry on with `rdsbg run --source %s` (it adopts it) or undo it with `rdsbg abort --source %s`", dep.ID, dep.Status, r.disc.Source.ID, r.disc.Source.ID)
 	}
-	err := &InputError{Input: "--source", ExitCode: ExitUsage, Message: fmt.Sprintf(
+	err := &contract.InputError{Input: "--source", ExitCode: contract.ExitUsage, Message: fmt.Sprintf(
 		"no unfinished run for %s in %s, but AWS showed %s: rdsbg registered it again (proxy: %s); %s",
 		r.disc.Source.ID, r.e.cfg.StateDir, strings.Join(found, "; "), state, next)}
-	return r.finish(OutcomeFailed, err, state)
+	return r.finish(contract.OutcomeFailed, err, state)
 }
 
 // liveStatus is `rdsbg status --source S` when this state directory has no
@@ -578,11 +579,11 @@ func liveStatus(ctx context.Context, api awsclient.API, source, path string, jou
 	rep.Warnings = append(rep.Warnings, fmt.Sprintf("no journal for %s at %s (%v): this report is read from AWS alone", d.Source.ID, path, journalErr))
 	rep.Warnings = append(rep.Warnings, d.Untrusted...)
 	if dep := d.rdsbgDeployment(); dep != nil {
-		if r := Regime(dep.Tags[TagRegime]); r != "" {
+		if r := contract.Regime(dep.Tags[contract.TagRegime]); r != "" {
 			rep.Regime = r
 		}
-		if run := dep.Tags[TagRun]; run != "" {
-			rep.Warnings = append(rep.Warnings, fmt.Sprintf("deployment %s was created by rdsbg run %s (proxies %s)", dep.ID, run, dep.Tags[TagProxies]))
+		if run := dep.Tags[contract.TagRun]; run != "" {
+			rep.Warnings = append(rep.Warnings, fmt.Sprintf("deployment %s was created by rdsbg run %s (proxies %s)", dep.ID, run, dep.Tags[contract.TagProxies]))
 		}
 	}
 	for _, dp := range d.Detached {
@@ -598,7 +599,7 @@ func liveStatus(ctx context.Context, api awsclient.API, source, path string, jou
 		if dp.Uncorroborated && !dp.Registered {
 			// Reported as AWS shows it (empty), though no run acts on it
 			// without the operator's word.
-			proxies = append(proxies, ProxyRegistration{Proxy: dp.Proxy, TargetGroup: "default", Target: d.Source.Target()})
+			proxies = append(proxies, contract.ProxyRegistration{Proxy: dp.Proxy, TargetGroup: "default", Target: d.Source.Target()})
 		}
 	}
 	rep.live(ctx, api, src, proxies, JournalState{}, filepath.Dir(path), path)
@@ -636,7 +637,7 @@ func (r *run) proxyStateFromDiscovery() string {
 		regs = r.disc.Proxies
 	}
 	if len(regs) == 0 {
-		return ProxyNotUsed
+		return contract.ProxyNotUsed
 	}
 	for _, reg := range regs {
 		registered := false
@@ -646,7 +647,7 @@ func (r *run) proxyStateFromDiscovery() string {
 			}
 		}
 		if !registered {
-			return ProxyEmpty
+			return contract.ProxyEmpty
 		}
 	}
 	var dep *awsclient.Deployment
@@ -657,9 +658,9 @@ func (r *run) proxyStateFromDiscovery() string {
 		}
 	}
 	if r.switchoverDone(dep) {
-		return ProxyOnNewPrimary
+		return contract.ProxyOnNewPrimary
 	}
-	return ProxyOnBlue
+	return contract.ProxyOnBlue
 }
 
 // DetachedProxies lists every proxy in the Region that carries

@@ -12,14 +12,15 @@ import (
 
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/sim"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 func TestDetachedTagRoundTrip(t *testing.T) {
 	at := time.Date(2026, 11, 21, 22, 3, 10, 0, time.UTC)
 	long := strings.Repeat("a", 63)
 	for _, tag := range []DetachedTag{
-		{TargetKind: KindInstance, Target: "orders-db", Source: "orders-db", Run: "20261121T220000Z", At: at},
-		{TargetKind: KindCluster, Target: long, Source: long, Run: "20261121T220000Z", At: at},
+		{TargetKind: contract.KindInstance, Target: "orders-db", Source: "orders-db", Run: "20261121T220000Z", At: at},
+		{TargetKind: contract.KindCluster, Target: long, Source: long, Run: "20261121T220000Z", At: at},
 	} {
 		v := tag.Value()
 		if len(v) > maxTagValue || strings.ContainsAny(v, ";,|\"'") {
@@ -30,7 +31,7 @@ func TestDetachedTagRoundTrip(t *testing.T) {
 			t.Errorf("ParseDetachedTag(%q) = %+v %v, want %+v", v, got, ok, tag)
 		}
 	}
-	if v := (DetachedTag{TargetKind: KindInstance, Target: "orders-db", Source: "orders-db", Run: "20261121T220000Z", At: at}).Value(); v != "target=instance:orders-db source=orders-db run=20261121T220000Z at=2026-11-21T22:03:10Z" {
+	if v := (DetachedTag{TargetKind: contract.KindInstance, Target: "orders-db", Source: "orders-db", Run: "20261121T220000Z", At: at}).Value(); v != "target=instance:orders-db source=orders-db run=20261121T220000Z at=2026-11-21T22:03:10Z" {
 		t.Errorf("format changed: %q", v)
 	}
 	for _, bad := range []string{"", "source=x", "target=db:x source=x", "garbage"} {
@@ -38,9 +39,9 @@ func TestDetachedTagRoundTrip(t *testing.T) {
 			t.Errorf("ParseDetachedTag(%q) accepted", bad)
 		}
 	}
-	var regs []ProxyRegistration
+	var regs []contract.ProxyRegistration
 	for i := 0; i < 40; i++ {
-		regs = append(regs, ProxyRegistration{Proxy: "proxy-" + strings.Repeat("x", 10) + string(rune('a'+i%26)) + string(rune('a'+i/26))})
+		regs = append(regs, contract.ProxyRegistration{Proxy: "proxy-" + strings.Repeat("x", 10) + string(rune('a'+i%26)) + string(rune('a'+i/26))})
 	}
 	if v := proxiesTagValue(regs); len(v) > maxTagValue || !strings.Contains(v, " +") {
 		t.Errorf("proxies tag %q (%d characters)", v, len(v))
@@ -73,12 +74,12 @@ func (e *engineEnv) proxyTags(t *testing.T, proxy string) map[string]string {
 // run from another machine or another --state-dir would see it.
 func killWhileDetached(t *testing.T, env *engineEnv) awsclient.Deployment {
 	t.Helper()
-	killAtStep(t, env, StepAttachProxyBlue)
-	if ts := targetsOf(env.proxyTargetsOf(t, "orders-proxy"), Source{Kind: KindInstance, ID: "orders-db"}); len(ts) != 0 {
+	killAtStep(t, env, contract.StepAttachProxyBlue)
+	if ts := targetsOf(env.proxyTargetsOf(t, "orders-proxy"), contract.Source{Kind: contract.KindInstance, ID: "orders-db"}); len(ts) != 0 {
 		t.Fatalf("the proxy is not empty at the kill: %+v", ts)
 	}
-	tag, ok := ParseDetachedTag(env.proxyTags(t, "orders-proxy")[TagDetached])
-	if !ok || tag.Source != "orders-db" || tag.Target != "orders-db" || tag.TargetKind != KindInstance || tag.Run == "" || tag.At.IsZero() {
+	tag, ok := ParseDetachedTag(env.proxyTags(t, "orders-proxy")[contract.TagDetached])
+	if !ok || tag.Source != "orders-db" || tag.Target != "orders-db" || tag.TargetKind != contract.KindInstance || tag.Run == "" || tag.At.IsZero() {
 		t.Fatalf("proxy tag at the kill: %+v %v", tag, ok)
 	}
 	deps, err := env.api.ListDeployments(context.Background(), "")
@@ -86,7 +87,7 @@ func killWhileDetached(t *testing.T, env *engineEnv) awsclient.Deployment {
 		t.Fatalf("deployments at the kill: %+v %v", deps, err)
 	}
 	dep := deps[0]
-	if dep.Tags[TagSource] != "orders-db" || dep.Tags[TagRegime] != string(RegimeDetach) || dep.Tags[TagProxies] != "orders-proxy" || dep.Tags[TagRun] != tag.Run {
+	if dep.Tags[contract.TagSource] != "orders-db" || dep.Tags[contract.TagRegime] != string(contract.RegimeDetach) || dep.Tags[contract.TagProxies] != "orders-proxy" || dep.Tags[contract.TagRun] != tag.Run {
 		t.Fatalf("deployment tags: %v (proxy tag run %s)", dep.Tags, tag.Run)
 	}
 	env.stateDir = t.TempDir() // the journal is gone
@@ -104,7 +105,7 @@ func TestLostJournalWhileDetachedStatusReportsTheProxy(t *testing.T) {
 	if err != nil {
 		t.Fatalf("status without a journal: %v", err)
 	}
-	if rep.ProxyState != ProxyEmpty || len(rep.Detached) != 1 || rep.Detached[0].Proxy != "orders-proxy" || rep.DeploymentID != dep.ID || !rep.Unfinished {
+	if rep.ProxyState != contract.ProxyEmpty || len(rep.Detached) != 1 || rep.Detached[0].Proxy != "orders-proxy" || rep.DeploymentID != dep.ID || !rep.Unfinished {
 		t.Errorf("status: %+v", rep)
 	}
 	text := rep.Text()
@@ -124,23 +125,23 @@ func TestLostJournalWhileDetachedRunFindsAndRestoresTheProxy(t *testing.T) {
 	// auto mode, no --deployment-name: everything must come from AWS. The
 	// deployment is another run's (the lost one): --adopt names it, and
 	// --take-over its lease, which that run never released (issue 20).
-	f, err := env.engineCfg(t, Options{Source: "orders-db", TargetEngineVersion: "16.4", Cleanup: CleanupDeployment}, func(c *Config) { c.Adopt, c.TakeOver = dep.ID, true }).Run(context.Background())
+	f, err := env.engineCfg(t, contract.Options{Source: "orders-db", TargetEngineVersion: "16.4", Cleanup: contract.CleanupDeployment}, func(c *Config) { c.Adopt, c.TakeOver = dep.ID, true }).Run(context.Background())
 	if err != nil {
 		t.Fatalf("run after the journal was lost: %v", err)
 	}
 	assertLegacyEndState(t, env, f)
-	var plans []Event
-	for _, ev := range env.events.ofType(EventPlanReady) {
+	var plans []contract.Event
+	for _, ev := range env.events.ofType(contract.EventPlanReady) {
 		plans = append(plans, ev)
 	}
-	if len(plans) == 0 || plans[0].Plan.Regime != RegimeDetach || plans[0].Plan.Deployment != dep.ID {
+	if len(plans) == 0 || plans[0].Plan.Regime != contract.RegimeDetach || plans[0].Plan.Deployment != dep.ID {
 		t.Fatalf("plan: %+v", plans)
 	}
 	if !strings.Contains(plans[0].Plan.RegimeReason, "orders-proxy was emptied by rdsbg run") {
 		t.Errorf("the regime does not say what was found: %s", plans[0].Plan.RegimeReason)
 	}
 	var notices []string
-	for _, ev := range env.events.ofType(EventNotice) {
+	for _, ev := range env.events.ofType(contract.EventNotice) {
 		notices = append(notices, ev.Message)
 	}
 	all := strings.Join(notices, "\n")
@@ -149,13 +150,13 @@ func TestLostJournalWhileDetachedRunFindsAndRestoresTheProxy(t *testing.T) {
 			t.Errorf("no notice %q in:\n%s", want, all)
 		}
 	}
-	for _, ev := range env.events.ofType(EventRunFinished) {
+	for _, ev := range env.events.ofType(contract.EventRunFinished) {
 		if strings.Contains(ev.Message, "no proxy is involved") {
 			t.Errorf("finished with %q", ev.Message)
 		}
 	}
-	if v, ok := env.proxyTags(t, "orders-proxy")[TagDetached]; ok {
-		t.Errorf("the proxy serves the new primary but still carries %s=%s", TagDetached, v)
+	if v, ok := env.proxyTags(t, "orders-proxy")[contract.TagDetached]; ok {
+		t.Errorf("the proxy serves the new primary but still carries %s=%s", contract.TagDetached, v)
 	}
 }
 
@@ -164,18 +165,18 @@ func TestLostJournalWhileDetachedAbortRestoresTheProxy(t *testing.T) {
 	killWhileDetached(t, env)
 	// The lost run never released its lease: abort refuses, then takes it
 	// over with --take-over.
-	if f, err := env.engine(t, Options{Source: "orders-db"}).Abort(context.Background()); ExitCode(err) != ExitUsage || !strings.Contains(err.Error(), "--take-over") {
+	if f, err := env.engine(t, contract.Options{Source: "orders-db"}).Abort(context.Background()); ExitCode(err) != contract.ExitUsage || !strings.Contains(err.Error(), "--take-over") {
 		t.Fatalf("abort without --take-over: %+v %v", f, err)
 	}
-	f, err := env.engineCfg(t, Options{Source: "orders-db"}, func(c *Config) { c.TakeOver = true }).Abort(context.Background())
-	if err != nil || f.Outcome != OutcomeRolledBack || f.ProxyState != ProxyOnBlue {
+	f, err := env.engineCfg(t, contract.Options{Source: "orders-db"}, func(c *Config) { c.TakeOver = true }).Abort(context.Background())
+	if err != nil || f.Outcome != contract.OutcomeRolledBack || f.ProxyState != contract.ProxyOnBlue {
 		t.Fatalf("abort: %+v %v", f, err)
 	}
 	env.assertProxyHealthy(t, env.discoverRetry(t, "orders-db").Source, "orders-proxy")
 	if deps, err := env.api.ListDeployments(context.Background(), ""); err != nil || len(deps) != 0 {
 		t.Errorf("deployments after abort: %+v %v", deps, err)
 	}
-	if _, ok := env.proxyTags(t, "orders-proxy")[TagDetached]; ok {
+	if _, ok := env.proxyTags(t, "orders-proxy")[contract.TagDetached]; ok {
 		t.Errorf("tag left after abort")
 	}
 }
@@ -183,8 +184,8 @@ func TestLostJournalWhileDetachedAbortRestoresTheProxy(t *testing.T) {
 func TestLostJournalWhileDetachedResumeRestoresTheProxy(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
 	dep := killWhileDetached(t, env)
-	f, err := env.engine(t, Options{Source: "orders-db"}).Resume(context.Background())
-	if ExitCode(err) != ExitUsage || f.ProxyState != ProxyOnBlue {
+	f, err := env.engine(t, contract.Options{Source: "orders-db"}).Resume(context.Background())
+	if ExitCode(err) != contract.ExitUsage || f.ProxyState != contract.ProxyOnBlue {
 		t.Fatalf("resume: %+v %v", f, err)
 	}
 	for _, want := range []string{"orders-proxy was emptied", "registered it again", "rdsbg run --source orders-db", dep.ID} {
@@ -193,7 +194,7 @@ func TestLostJournalWhileDetachedResumeRestoresTheProxy(t *testing.T) {
 		}
 	}
 	env.assertProxyHealthy(t, env.discoverRetry(t, "orders-db").Source, "orders-proxy")
-	if _, ok := env.proxyTags(t, "orders-proxy")[TagDetached]; ok {
+	if _, ok := env.proxyTags(t, "orders-proxy")[contract.TagDetached]; ok {
 		t.Errorf("tag left after the restore")
 	}
 	// Nothing to resume now, and the journal holds no plan to mistake.
@@ -207,7 +208,7 @@ func TestLostJournalWhileDetachedResumeRestoresTheProxy(t *testing.T) {
 func TestTagRefusedMeansNoDeregistration(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy, Faults: []sim.Fault{{Operation: "AddTagsToResource", Nth: 2, Code: "AccessDenied"}}}) // the 1st is the permission probe
 	f, err := env.engine(t, legacyOpts).Run(context.Background())
-	if err == nil || !strings.Contains(err.Error(), "did not deregister") || !strings.Contains(err.Error(), TagDetached) {
+	if err == nil || !strings.Contains(err.Error(), "did not deregister") || !strings.Contains(err.Error(), contract.TagDetached) {
 		t.Fatalf("run: %+v %v", f, err)
 	}
 	for _, m := range env.sim.Mutations() {
@@ -215,7 +216,7 @@ func TestTagRefusedMeansNoDeregistration(t *testing.T) {
 			t.Errorf("deregistered without the tag: %+v", m)
 		}
 	}
-	if f.ProxyState != ProxyOnBlue {
+	if f.ProxyState != contract.ProxyOnBlue {
 		t.Errorf("proxy %s", f.ProxyState)
 	}
 	env.assertProxyHealthy(t, env.discoverRetry(t, "orders-db").Source, "orders-proxy")
@@ -235,14 +236,14 @@ func TestEarlyStopsReportTheEmptyProxy(t *testing.T) {
 		t.Fatal(err)
 	}
 	env.stateDir = blocker + "/rdsbg"
-	for name, call := range map[string]func(*Engine, context.Context) (Finished, error){"run": (*Engine).Run, "resume": (*Engine).Resume, "abort": (*Engine).Abort} {
-		o := Options{Source: "orders-db"}
+	for name, call := range map[string]func(*Engine, context.Context) (contract.Finished, error){"run": (*Engine).Run, "resume": (*Engine).Resume, "abort": (*Engine).Abort} {
+		o := contract.Options{Source: "orders-db"}
 		if name == "run" {
 			o = legacyOpts
 		}
 		f, err := call(env.engine(t, o), context.Background())
 		var dirErr *StateDirError
-		if !errors.As(err, &dirErr) || f.ExitCode != ExitUsage || f.ProxyState != ProxyEmpty {
+		if !errors.As(err, &dirErr) || f.ExitCode != contract.ExitUsage || f.ProxyState != contract.ProxyEmpty {
 			t.Errorf("%s with an unwritable state dir: %+v %v, want exit 2 and proxy none", name, f, err)
 			continue
 		}
@@ -262,7 +263,7 @@ func TestEarlyStopsReportTheEmptyProxy(t *testing.T) {
 	f, err := env.engine(t, legacyOpts).Run(context.Background())
 	held.release()
 	var lockErr *LockError
-	if !errors.As(err, &lockErr) || f.ProxyState != ProxyEmpty || !strings.Contains(err.Error(), "orders-proxy was emptied by rdsbg run") {
+	if !errors.As(err, &lockErr) || f.ProxyState != contract.ProxyEmpty || !strings.Contains(err.Error(), "orders-proxy was emptied by rdsbg run") {
 		t.Errorf("lock held: %+v %v", f, err)
 	}
 	env.assertProxyEmptyStill(t)
@@ -270,7 +271,7 @@ func TestEarlyStopsReportTheEmptyProxy(t *testing.T) {
 
 func (e *engineEnv) assertProxyEmptyStill(t *testing.T) {
 	t.Helper()
-	if ts := targetsOf(e.proxyTargetsOf(t, "orders-proxy"), Source{Kind: KindInstance, ID: "orders-db"}); len(ts) != 0 {
+	if ts := targetsOf(e.proxyTargetsOf(t, "orders-proxy"), contract.Source{Kind: contract.KindInstance, ID: "orders-db"}); len(ts) != 0 {
 		t.Errorf("a refusal changed the proxy: %+v", ts)
 	}
 }
@@ -284,12 +285,12 @@ func (e *engineEnv) assertProxyEmptyStill(t *testing.T) {
 func TestResumeDeclinedCompensates(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
 	crashWithChangedPlan(t, env)
-	env.approver.answers["plan"] = DecisionDecline
-	f, err := env.engine(t, Options{Source: "orders-db"}).Resume(context.Background())
-	if !errors.Is(err, ErrDeclined) || f.Outcome != OutcomeCancelled || f.ExitCode != ExitCancelled {
+	env.approver.answers["plan"] = contract.DecisionDecline
+	f, err := env.engine(t, contract.Options{Source: "orders-db"}).Resume(context.Background())
+	if !errors.Is(err, contract.ErrDeclined) || f.Outcome != contract.OutcomeCancelled || f.ExitCode != contract.ExitCancelled {
 		t.Fatalf("resume: %s exit %d, %v: want the changed plan declined (cancelled, exit 4)", f.Outcome, f.ExitCode, err)
 	}
-	if f.ProxyState != ProxyOnBlue {
+	if f.ProxyState != contract.ProxyOnBlue {
 		t.Errorf("declined resume ends with proxy %s, want blue (compensated)", f.ProxyState)
 	}
 	env.assertProxyHealthy(t, env.discoverRetry(t, "orders-db").Source, "orders-proxy")
@@ -301,14 +302,14 @@ func TestResumeDeclinedCompensates(t *testing.T) {
 		t.Errorf("the changed plan's question does not say that declining restores the proxy: %+v", env.approver.seen)
 	}
 	restored := false
-	for _, ev := range env.events.ofType(EventCompensation) {
+	for _, ev := range env.events.ofType(contract.EventCompensation) {
 		restored = restored || strings.Contains(ev.Message, "proxy restored")
 	}
 	if !restored {
 		t.Errorf("no compensation event says the proxy was restored")
 	}
-	if v, ok := env.proxyTags(t, "orders-proxy")[TagDetached]; ok {
-		t.Errorf("the proxy serves blue again but keeps %s=%q", TagDetached, v)
+	if v, ok := env.proxyTags(t, "orders-proxy")[contract.TagDetached]; ok {
+		t.Errorf("the proxy serves blue again but keeps %s=%q", contract.TagDetached, v)
 	}
 }
 
@@ -318,23 +319,23 @@ func TestResumeDeclinedCompensates(t *testing.T) {
 func TestResumeDeclinedThenStoppedByTheOperatorLeavesItEmpty(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
 	crashWithChangedPlan(t, env)
-	env.approver.answers["plan"] = DecisionDecline
+	env.approver.answers["plan"] = contract.DecisionDecline
 	giveUp := make(chan struct{})
 	var once sync.Once
 	env.sim.AddFault(unavailable("RegisterDBProxyTargets"))
-	env.events.hook = func(ev Event) {
-		if ev.Type == EventCompensation && strings.HasPrefix(ev.Message, "attempt 2 ") {
+	env.events.hook = func(ev contract.Event) {
+		if ev.Type == contract.EventCompensation && strings.HasPrefix(ev.Message, "attempt 2 ") {
 			once.Do(func() { close(giveUp) })
 		}
 	}
 	eng, err := New(Config{API: env.client, Calls: env.calls, Clock: env.clock, StateDir: env.stateDir, Approver: env.approver,
-		Sink: env.events.sink, Options: Options{Source: "orders-db"}, GiveUp: giveUp})
+		Sink: env.events.sink, Options: contract.Options{Source: "orders-db"}, GiveUp: giveUp})
 	if err != nil {
 		t.Fatal(err)
 	}
 	f, err := eng.Resume(context.Background())
 	var pe *ProxyEmptyError
-	if !errors.As(err, &pe) || f.ExitCode != ExitInterrupted || f.ProxyState != ProxyEmpty || len(f.RestoreCommands) != 1 {
+	if !errors.As(err, &pe) || f.ExitCode != contract.ExitInterrupted || f.ProxyState != contract.ProxyEmpty || len(f.RestoreCommands) != 1 {
 		t.Fatalf("resume: %s exit %d proxy %s restore %q, %v: want the operator's stop, exit 5, proxy none", f.Outcome, f.ExitCode, f.ProxyState, f.RestoreCommands, err)
 	}
 	env.assertProxyEmptyStill(t)
@@ -345,7 +346,7 @@ func TestResumeDeclinedThenStoppedByTheOperatorLeavesItEmpty(t *testing.T) {
 // resume rebuilds differs from the journal's.
 func crashWithChangedPlan(t *testing.T, env *engineEnv) {
 	t.Helper()
-	killAtStep(t, env, StepAttachProxyBlue)
+	killAtStep(t, env, contract.StepAttachProxyBlue)
 	// Make the journal's plan differ from the one resume rebuilds.
 	path := JournalPath(env.stateDir, "orders-db")
 	recs := env.journal(t, "orders-db")
@@ -377,7 +378,7 @@ func TestEarlyStopOnAHealthyProxyReadsBlue(t *testing.T) {
 	defer held.release()
 	before := env.sim.CallCounts()["DescribeDBProxyTargets"]
 	f, _ := env.engine(t, legacyOpts).Run(context.Background())
-	if f.ProxyState != ProxyOnBlue {
+	if f.ProxyState != contract.ProxyOnBlue {
 		t.Errorf("proxy %s, want blue", f.ProxyState)
 	}
 	if env.sim.CallCounts()["DescribeDBProxyTargets"] <= before+1 {
@@ -417,17 +418,17 @@ func TestRunRefusesADeploymentTaggedForAnotherRegime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	name := DefaultDeploymentName("shop-db", env.clock.Now())
+	name := contract.DefaultDeploymentName("shop-db", env.clock.Now())
 	dep, err := env.api.CreateDeployment(ctx, awsclient.CreateDeploymentInput{Name: name, SourceARN: inst.ARN,
-		Tags: map[string]string{TagSource: "shop-db", TagRegime: string(RegimeDetach), TagRun: "20261120T100000Z", TagProxies: "shop-proxy"}})
+		Tags: map[string]string{contract.TagSource: "shop-db", contract.TagRegime: string(contract.RegimeDetach), contract.TagRun: "20261120T100000Z", contract.TagProxies: "shop-proxy"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	env.clock.Advance(time.Minute) // green exists: its settings are compared with the request
 	before := len(env.sim.Mutations())
 	// The operator asks for native; the deployment says detach.
-	f, err := env.engineCfg(t, Options{Source: "shop-db", ProxyMode: ProxyModeNative}, func(c *Config) { c.Adopt = dep.ID }).Run(ctx)
-	if ExitCode(err) != ExitUsage || f.ExitCode != ExitUsage {
+	f, err := env.engineCfg(t, contract.Options{Source: "shop-db", ProxyMode: contract.ProxyModeNative}, func(c *Config) { c.Adopt = dep.ID }).Run(ctx)
+	if ExitCode(err) != contract.ExitUsage || f.ExitCode != contract.ExitUsage {
 		t.Fatalf("run: %+v %v, want exit 2", f, err)
 	}
 	for _, want := range []string{dep.ID, "run 20261120T100000Z", "detach regime", "--proxy-mode detach", "rdsbg abort --source shop-db"} {
@@ -445,8 +446,8 @@ func TestRunRefusesADeploymentTaggedForAnotherRegime(t *testing.T) {
 // rather than take the registered proxy for native support.
 func TestLostJournalAfterReattachFollowsTheDeploymentsRegime(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
-	killAtStep(t, env, StepReadyCheck)
-	if _, ok := env.proxyTags(t, "orders-proxy")[TagDetached]; ok {
+	killAtStep(t, env, contract.StepReadyCheck)
+	if _, ok := env.proxyTags(t, "orders-proxy")[contract.TagDetached]; ok {
 		t.Fatal("blue was registered again but the proxy still carries the tag")
 	}
 	env.stateDir = t.TempDir()
@@ -455,13 +456,13 @@ func TestLostJournalAfterReattachFollowsTheDeploymentsRegime(t *testing.T) {
 	if err != nil || len(deps) != 1 {
 		t.Fatalf("deployments: %+v %v", deps, err)
 	}
-	f, err := env.engineCfg(t, Options{Source: "orders-db", TargetEngineVersion: "16.4", Cleanup: CleanupDeployment}, func(c *Config) { c.Adopt, c.TakeOver = deps[0].ID, true }).Run(context.Background())
+	f, err := env.engineCfg(t, contract.Options{Source: "orders-db", TargetEngineVersion: "16.4", Cleanup: contract.CleanupDeployment}, func(c *Config) { c.Adopt, c.TakeOver = deps[0].ID, true }).Run(context.Background())
 	if err != nil {
 		t.Fatalf("run: %v", err)
 	}
 	assertLegacyEndState(t, env, f)
-	plans := env.events.ofType(EventPlanReady)
-	if len(plans) == 0 || plans[0].Plan.Regime != RegimeDetach || plans[0].Plan.Options.ProxyMode != ProxyModeDetach {
+	plans := env.events.ofType(contract.EventPlanReady)
+	if len(plans) == 0 || plans[0].Plan.Regime != contract.RegimeDetach || plans[0].Plan.Options.ProxyMode != contract.ProxyModeDetach {
 		t.Errorf("plan: %+v", plans)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/steps/world"
 )
 
@@ -156,11 +157,11 @@ func (r *run) registerAll(ctx context.Context) error {
 }
 
 // waitDeregistered polls until no original proxy lists the source.
-func (r *run) waitDeregistered(ctx context.Context, step StepID) error {
+func (r *run) waitDeregistered(ctx context.Context, step contract.StepID) error {
 	return r.e.wait(ctx, waitSpec{step: step, what: "the proxy targets to be removed", speed: pollFast, limit: r.e.cfg.Poll.ProxyTargetLimit,
-		poll: func(ctx context.Context) (bool, Progress, error) {
+		poll: func(ctx context.Context) (bool, contract.Progress, error) {
 			v, err := r.viewProxies(ctx)
-			return v.none(), Progress{ProxyTargets: v.targets, ProxylessSince: r.outages.criticalSince()}, err
+			return v.none(), contract.Progress{ProxyTargets: v.targets, ProxylessSince: r.outages.criticalSince()}, err
 		}})
 }
 
@@ -174,26 +175,26 @@ func (r *run) waitDeregistered(ctx context.Context, step StepID) error {
 // heal it. outageDeadline, when set, ends the wait with a rollback
 // (errOutageRollback) if the proxy does not serve by then
 // (attach-proxy-blue).
-func (r *run) waitHealthy(ctx context.Context, step StepID, what string) error {
+func (r *run) waitHealthy(ctx context.Context, step contract.StepID, what string) error {
 	return r.waitHealthyUntil(ctx, step, what, time.Time{})
 }
 
-func (r *run) waitHealthyUntil(ctx context.Context, step StepID, what string, outageDeadline time.Time) error {
+func (r *run) waitHealthyUntil(ctx context.Context, step contract.StepID, what string, outageDeadline time.Time) error {
 	n := len(r.proxies)
 	speed := pollFast
 	if r.outages.criticalSince() != nil {
 		speed = pollCritical
 	}
 	spec := waitSpec{step: step, what: what, speed: speed, reads: n, limit: r.e.cfg.Poll.ProxyTargetLimit, stable: r.e.cfg.Poll.StableReads,
-		poll: func(ctx context.Context) (bool, Progress, error) {
+		poll: func(ctx context.Context) (bool, contract.Progress, error) {
 			v, err := r.viewProxies(ctx)
 			if err != nil {
-				return false, Progress{}, err
+				return false, contract.Progress{}, err
 			}
 			healthy := v.healthyAll(n)
 			// The read that ends the window does not also say the proxy
 			// has no target.
-			prog := Progress{ProxyTargets: v.targets, ProxylessSince: r.outages.criticalSince()}
+			prog := contract.Progress{ProxyTargets: v.targets, ProxylessSince: r.outages.criticalSince()}
 			if !healthy {
 				if sick := r.noteTargetHealth(step, v); sick != nil {
 					return false, prog, &fatalError{err: sick}
@@ -202,7 +203,7 @@ func (r *run) waitHealthyUntil(ctx context.Context, step StepID, what string, ou
 					prog.Waiting = what + ": " + words
 				}
 				if !outageDeadline.IsZero() && !r.e.cfg.Clock.Now().Before(outageDeadline) {
-					return false, prog, &fatalError{err: &errOutageRollback{err: errors.New(orNone(failingWords(v.targets))), limit: r.plan.Options.maxProxyOutage(), proxy: proxyNames(r.proxies), notServing: true}}
+					return false, prog, &fatalError{err: &errOutageRollback{err: errors.New(orNone(failingWords(v.targets))), limit: r.plan.Options.ProxyOutageLimit(), proxy: proxyNames(r.proxies), notServing: true}}
 				}
 			}
 			return healthy, prog, nil
@@ -219,7 +220,7 @@ func (r *run) waitHealthyUntil(ctx context.Context, step StepID, what string, ou
 // natively it refuses to register a DB that still belongs to a deployment,
 // even after the switchover; the deployment object (never a database) is
 // then deleted first, since the proxy must not stay empty.
-func (r *run) registerNewPrimary(ctx context.Context, step StepID) error {
+func (r *run) registerNewPrimary(ctx context.Context, step contract.StepID) error {
 	if err := r.deregisterOldBlue(ctx, step); err != nil {
 		return err
 	}
@@ -291,7 +292,7 @@ func failingWords(ts []awsclient.ProxyTarget) string {
 // noteTargetHealth keeps since when each proxy's target has been failing,
 // across the run's waits, says so at once the first time, and returns a
 // TargetUnhealthyError once it has failed for --max-proxy-outage.
-func (r *run) noteTargetHealth(step StepID, v proxyView) error {
+func (r *run) noteTargetHealth(step contract.StepID, v proxyView) error {
 	now := r.e.cfg.Clock.Now()
 	failing := map[string]awsclient.ProxyTarget{}
 	for _, t := range v.targets {
@@ -313,7 +314,7 @@ func (r *run) noteTargetHealth(step StepID, v proxyView) error {
 		case !seen:
 			r.unhealthy[reg.Proxy] = now
 			r.e.notice(step, "PROXY %s NOT SERVING: %s is registered but %s", reg.Proxy, t.RdsResourceID, world.HealthWords(t.Health))
-		case now.Sub(since) >= r.plan.Options.maxProxyOutage():
+		case now.Sub(since) >= r.plan.Options.ProxyOutageLimit():
 			return &TargetUnhealthyError{Proxy: reg.Proxy, Target: t.RdsResourceID, Health: t.Health, Since: since, For: now.Sub(since)}
 		}
 	}
@@ -325,7 +326,7 @@ func (r *run) noteTargetHealth(step StepID, v proxyView) error {
 // while blue was registered, the proxy followed the renamed old blue,
 // which is read-only, and a proxy takes one DB target (issue 20, X3).
 // Only what the world view names old blue is deregistered.
-func (r *run) deregisterOldBlue(ctx context.Context, step StepID) error {
+func (r *run) deregisterOldBlue(ctx context.Context, step contract.StepID) error {
 	q := r.worldQuery(false)
 	q.DeploymentID, q.FindDeployment = "", false
 	q.Targets = nil // read now: this deregisters

@@ -8,6 +8,7 @@ import (
 
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/sim"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // No question waits while a proxy is empty (issue 21 item 1; walkthrough
@@ -20,13 +21,13 @@ import (
 // question that would wait between a step that empties a proxy and the
 // step that fills it again. approved: what this process approved before
 // the walk (the native attempt before a fallback to detach).
-func questionsWhileEmpty(plan Plan, approved map[StepID]bool) []string {
-	r := &run{e: &Engine{rows: stepTable()}, plan: plan, proxies: plan.Proxies, approved: map[StepID]bool{}}
+func questionsWhileEmpty(plan contract.Plan, approved map[contract.StepID]bool) []string {
+	r := &run{e: &Engine{rows: stepTable()}, plan: plan, proxies: plan.Proxies, approved: map[contract.StepID]bool{}}
 	for id := range approved {
 		r.approved[id] = true
 	}
 	var bad []string
-	empty := StepID("")
+	empty := contract.StepID("")
 	criticalAsked := false
 	for _, ps := range plan.Steps {
 		def, ok := r.e.rows.def(ps.ID)
@@ -86,30 +87,30 @@ func TestNoQuestionWaitsWhileAProxyIsEmpty(t *testing.T) {
 					}
 				}
 			}
-			for _, mode := range []ProxyMode{ProxyModeAuto, ProxyModeNative, ProxyModeDetach} {
-				for _, via := range []UpgradeVia{UpgradeViaCreate, UpgradeViaModify} {
-					for _, cleanup := range []Cleanup{CleanupNone, CleanupDeployment, CleanupOldBlue} {
+			for _, mode := range []contract.ProxyMode{contract.ProxyModeAuto, contract.ProxyModeNative, contract.ProxyModeDetach} {
+				for _, via := range []contract.UpgradeVia{contract.UpgradeViaCreate, contract.UpgradeViaModify} {
+					for _, cleanup := range []contract.Cleanup{contract.CleanupNone, contract.CleanupDeployment, contract.CleanupOldBlue} {
 						for _, v := range versions {
-							o := Options{Source: d.Source.ID, ProxyMode: mode, UpgradeVia: via, Cleanup: cleanup, TargetEngineVersion: v}
+							o := contract.Options{Source: d.Source.ID, ProxyMode: mode, UpgradeVia: via, Cleanup: cleanup, TargetEngineVersion: v}
 							plan, err := BuildPlan(d, o, nil, planTime)
 							if err != nil {
 								continue // a combination the source refuses (native on a global cluster)
 							}
 							name := fmt.Sprintf("%s/%s mode=%s via=%s cleanup=%s version=%q", sc.Name, d.Source.ID, mode, via, cleanup, v)
 							walked++
-							if plan.Regime == RegimeDetach {
+							if plan.Regime == contract.RegimeDetach {
 								detachPlans++
 							}
 							for _, b := range questionsWhileEmpty(plan, nil) {
 								t.Errorf("%s: %s", name, b)
 							}
-							if plan.Regime != RegimeNative || mode != ProxyModeAuto {
+							if plan.Regime != contract.RegimeNative || mode != contract.ProxyModeAuto {
 								continue
 							}
 							// AWS may refuse the native creation: the fallback's
 							// detach plan, after the native attempt approved
 							// create-deployment (compensate.go).
-							o.ProxyMode = ProxyModeDetach
+							o.ProxyMode = contract.ProxyModeDetach
 							fb, err := BuildPlan(d, o, nil, planTime)
 							if err != nil {
 								t.Errorf("%s: no fallback plan: %v", name, err)
@@ -117,7 +118,7 @@ func TestNoQuestionWaitsWhileAProxyIsEmpty(t *testing.T) {
 							}
 							walked++
 							detachPlans++
-							for _, b := range questionsWhileEmpty(fb, map[StepID]bool{StepCreateDeployment: true}) {
+							for _, b := range questionsWhileEmpty(fb, map[contract.StepID]bool{contract.StepCreateDeployment: true}) {
 								t.Errorf("%s, after the fallback to detach: %s", name, b)
 							}
 						}
@@ -136,14 +137,14 @@ func TestNoQuestionWaitsWhileAProxyIsEmpty(t *testing.T) {
 // as before issue 21, leaves create-deployment's question inside the
 // outage.
 func TestQuestionWalkCatchesAPromptInsideTheOutage(t *testing.T) {
-	plan, err := BuildPlan(fixtureRDSPostgres(), Options{Source: "orders-db", ProxyMode: ProxyModeDetach}, nil, planTime)
+	plan, err := BuildPlan(fixtureRDSPostgres(), contract.Options{Source: "orders-db", ProxyMode: contract.ProxyModeDetach}, nil, planTime)
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := &run{e: &Engine{rows: stepTable()}, plan: plan, proxies: plan.Proxies}
-	ps, _ := plan.Step(StepDetachProxy)
+	ps, _ := plan.Step(contract.StepDetachProxy)
 	a, covered := r.stepApproval(ps)
-	if len(covered) != 2 || covered[1].ID != StepCreateDeployment || a.Severity != SeveritySevere || a.Confirm != "orders-db" {
+	if len(covered) != 2 || covered[1].ID != contract.StepCreateDeployment || a.Severity != contract.SeveritySevere || a.Confirm != "orders-db" {
 		t.Fatalf("detach-proxy's approval covers %v (%s): want detach-proxy and create-deployment, severe", covered, a.Severity)
 	}
 	for _, want := range []string{"Deregister the database from its proxies, then create blue/green deployment", "at once and without another question, create-deployment: create blue/green deployment", "create-blue-green-deployment", "deregister-db-proxy-targets"} {
@@ -156,9 +157,9 @@ func TestQuestionWalkCatchesAPromptInsideTheOutage(t *testing.T) {
 	if len(bad) != 0 {
 		t.Fatalf("the real plan: %v", bad)
 	}
-	r2 := &run{e: &Engine{rows: stepTable()}, plan: plan, proxies: plan.Proxies, approved: map[StepID]bool{}}
-	create, _ := plan.Step(StepCreateDeployment)
-	def, _ := r2.e.rows.def(StepCreateDeployment)
+	r2 := &run{e: &Engine{rows: stepTable()}, plan: plan, proxies: plan.Proxies, approved: map[contract.StepID]bool{}}
+	create, _ := plan.Step(contract.StepCreateDeployment)
+	def, _ := r2.e.rows.def(contract.StepCreateDeployment)
 	if !r2.asksFor(create, def.bind(r2, create)) {
 		t.Fatal("create-deployment on its own is not asked: the walk would prove nothing")
 	}
@@ -172,16 +173,16 @@ func TestQuestionWalkCatchesAPromptInsideTheOutage(t *testing.T) {
 func TestNoQuestionWaitsWhileTheSimulatorsProxyIsEmpty(t *testing.T) {
 	type tc struct {
 		scenario, source string
-		mode             ProxyMode
+		mode             contract.ProxyMode
 	}
 	all := []tc{
-		{sim.ScenarioRDSPostgresLegacy, "orders-db", ProxyModeDetach},
-		{sim.ScenarioAuroraGlobal, "payments-cluster", ProxyModeAuto},
-		{sim.ScenarioRDSPostgresLegacy, "orders-db", ProxyModeAuto},
-		{sim.ScenarioAuroraPostgres, "ledger-cluster", ProxyModeAuto},
-		{sim.ScenarioAuroraPostgres, "ledger-cluster", ProxyModeDetach},
-		{sim.ScenarioRDSMySQLNative, "shop-db", ProxyModeDetach},
-		{sim.ScenarioRDSMySQLNative, "shop-db", ProxyModeAuto},
+		{sim.ScenarioRDSPostgresLegacy, "orders-db", contract.ProxyModeDetach},
+		{sim.ScenarioAuroraGlobal, "payments-cluster", contract.ProxyModeAuto},
+		{sim.ScenarioRDSPostgresLegacy, "orders-db", contract.ProxyModeAuto},
+		{sim.ScenarioAuroraPostgres, "ledger-cluster", contract.ProxyModeAuto},
+		{sim.ScenarioAuroraPostgres, "ledger-cluster", contract.ProxyModeDetach},
+		{sim.ScenarioRDSMySQLNative, "shop-db", contract.ProxyModeDetach},
+		{sim.ScenarioRDSMySQLNative, "shop-db", contract.ProxyModeAuto},
 	}
 	cases := all[:2]
 	if longMatrices() {
@@ -191,7 +192,7 @@ func TestNoQuestionWaitsWhileTheSimulatorsProxyIsEmpty(t *testing.T) {
 		t.Run(c.scenario+"/"+string(c.mode), func(t *testing.T) {
 			env := newEngineEnv(t, sim.Options{Scenario: c.scenario})
 			var asked []string
-			env.approver.onAsk = func(a Approval) {
+			env.approver.onAsk = func(a contract.Approval) {
 				asked = append(asked, a.Kind+":"+string(a.Step))
 				if a.Kind == "proxy-outage" {
 					return
@@ -212,11 +213,11 @@ func TestNoQuestionWaitsWhileTheSimulatorsProxyIsEmpty(t *testing.T) {
 					}
 				}
 			}
-			f, err := env.engine(t, Options{Source: c.source, ProxyMode: c.mode, Cleanup: CleanupDeployment}).Run(context.Background())
+			f, err := env.engine(t, contract.Options{Source: c.source, ProxyMode: c.mode, Cleanup: contract.CleanupDeployment}).Run(context.Background())
 			// A native account refuses blue's registration while green
 			// provisions: detach mode then rolls back at --max-proxy-outage
 			// (its own question), which is a way to end, not an untruth.
-			if f.Outcome != OutcomeDone && !(c.mode == ProxyModeDetach && c.scenario == sim.ScenarioRDSMySQLNative && f.Outcome == OutcomeRolledBack) {
+			if f.Outcome != contract.OutcomeDone && !(c.mode == contract.ProxyModeDetach && c.scenario == sim.ScenarioRDSMySQLNative && f.Outcome == contract.OutcomeRolledBack) {
 				t.Fatalf("Run = %s, %v", f.Outcome, err)
 			}
 			if len(asked) < 3 {

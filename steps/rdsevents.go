@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // RDS events in the timeline (issue 15): while the run waits on its
@@ -136,7 +137,7 @@ func (r *run) eventQueries() []eventQuery {
 		add(old)
 	}
 	qs = append(qs, eventQuery{sourceType: "db-instance", names: dbs})
-	if r.disc.Source.Kind == KindCluster {
+	if r.disc.Source.Kind == contract.KindCluster {
 		qs = append(qs, eventQuery{sourceType: "db-cluster", names: dbs})
 	}
 	if len(r.proxies) > 0 {
@@ -164,7 +165,7 @@ func (r *run) explainWithEvents(details string) string {
 	return details + "; RDS event: " + r.events.failure
 }
 
-func (r *run) currentStep() StepID {
+func (r *run) currentStep() contract.StepID {
 	r.e.mu.Lock()
 	defer r.e.mu.Unlock()
 	return r.e.current

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/rdsbg/rdsbg/awsclient/sim"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // The deployment's RDS events show up as notices and in the journal, and
@@ -13,8 +14,8 @@ import (
 func TestRDSEventsExplainAFailedCreation(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSMariaDBNoProxy,
 		Faults: []sim.Fault{{CreationFail: "the green instance could not be restored from the snapshot"}}})
-	f, err := env.engine(t, Options{Source: "catalog-db"}).Run(context.Background())
-	if err == nil || f.Outcome == OutcomeDone {
+	f, err := env.engine(t, contract.Options{Source: "catalog-db"}).Run(context.Background())
+	if err == nil || f.Outcome == contract.OutcomeDone {
 		t.Fatalf("a failed creation must fail the run: %v", err)
 	}
 	if !strings.Contains(err.Error(), "RDS event: Creation of blue/green deployment failed because the green instance could not be restored") {
@@ -31,11 +32,11 @@ func TestRDSEventsExplainAFailedCreation(t *testing.T) {
 
 func TestRDSEventsAreShownDuringWaits(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSMariaDBNoProxy})
-	if _, err := env.engine(t, Options{Source: "catalog-db"}).Run(context.Background()); err != nil {
+	if _, err := env.engine(t, contract.Options{Source: "catalog-db"}).Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	var got []string
-	for _, ev := range env.events.ofType(EventNotice) {
+	for _, ev := range env.events.ofType(contract.EventNotice) {
 		if strings.HasPrefix(ev.Message, "RDS event ") {
 			got = append(got, ev.Message)
 		}
@@ -57,7 +58,7 @@ func TestRDSEventsOfTheMembersAreShownAndJournalled(t *testing.T) {
 		t.Fatal(err)
 	}
 	shown := false
-	for _, ev := range env.events.ofType(EventNotice) {
+	for _, ev := range env.events.ofType(contract.EventNotice) {
 		shown = shown || (strings.HasPrefix(ev.Message, "RDS event ") && strings.Contains(ev.Message, "orders-db-green-") && strings.Contains(ev.Message, "DB instance created"))
 	}
 	if !shown {
@@ -81,7 +82,7 @@ func TestRDSEventsOfTheMembersAreShownAndJournalled(t *testing.T) {
 // once although the critical section reads no events otherwise.
 func TestRDSEventsExplainAFailedSwitchover(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSMariaDBNoProxy, Faults: []sim.Fault{{Switchover: "fail"}}})
-	_, err := env.engine(t, Options{Source: "catalog-db"}).Run(context.Background())
+	_, err := env.engine(t, contract.Options{Source: "catalog-db"}).Run(context.Background())
 	if err == nil || !strings.Contains(err.Error(), "RDS event: Switchover from primary/read replica catalog-db") || !strings.Contains(err.Error(), "canceled") {
 		t.Fatalf("the switchover failure must quote its event: %v", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // This file holds "prepare now, switch over later" (issue 13): a run that
@@ -23,8 +24,8 @@ var errPausedReady = errors.New("paused ready for the switchover")
 // pauseAfter reports whether the run stops after ps, a step that pauses a
 // run ready (ready-check): --until ready, once it has really checked (not
 // skipped because the switchover has started already).
-func (r *run) pauseAfter(ps PlannedStep) bool {
-	if r.e.cfg.Until != UntilReady {
+func (r *run) pauseAfter(ps contract.PlannedStep) bool {
+	if r.e.cfg.Until != contract.UntilReady {
 		return false
 	}
 	n := len(r.timeline)
@@ -35,14 +36,14 @@ func (r *run) pauseAfter(ps PlannedStep) bool {
 // to a step whose "no" pauses (the switchover itself), before anything of
 // it happened, into the ready state: green stays prepared and `rdsbg
 // resume` switches over later. Any other error passes through.
-func (r *run) pausedIfDeclined(ps PlannedStep, pauses bool, err error) error {
-	if !errors.Is(err, ErrDeclined) {
+func (r *run) pausedIfDeclined(ps contract.PlannedStep, pauses bool, err error) error {
+	if !errors.Is(err, contract.ErrDeclined) {
 		return err
 	}
 	if !ps.Critical && !pauses {
 		return err
 	}
-	if r.prior.Steps[StepSwitchover] != "" || r.stepRan(StepReadyCheck) == "" {
+	if r.prior.Steps[contract.StepSwitchover] != "" || r.stepRan(contract.StepReadyCheck) == "" {
 		return err
 	}
 	return errPausedReady
@@ -50,7 +51,7 @@ func (r *run) pausedIfDeclined(ps PlannedStep, pauses bool, err error) error {
 
 // stepRan is the timeline outcome of id in this execution, "" if it did
 // not run; a resumed run also counts the journal's done steps.
-func (r *run) stepRan(id StepID) string {
+func (r *run) stepRan(id contract.StepID) string {
 	for i := len(r.timeline) - 1; i >= 0; i-- {
 		if r.timeline[i].Step == id {
 			return r.timeline[i].Outcome
@@ -64,19 +65,19 @@ func (r *run) stepRan(id StepID) string {
 
 // finishReady ends a run in the ready state, exit 0, with green's members,
 // classes and lag for the summary, `status` and the epilogue.
-func (r *run) finishReady(ctx context.Context) (Finished, error) {
+func (r *run) finishReady(ctx context.Context) (contract.Finished, error) {
 	r.readyGreen = r.describeGreen(ctx)
-	state := ProxyOnBlue
-	if r.plan.Regime == RegimeNone || len(r.proxies) == 0 {
-		state = ProxyNotUsed
+	state := contract.ProxyOnBlue
+	if r.plan.Regime == contract.RegimeNone || len(r.proxies) == 0 {
+		state = contract.ProxyNotUsed
 	}
-	return r.finish(OutcomeReady, nil, state)
+	return r.finish(contract.OutcomeReady, nil, state)
 }
 
 // describeGreen reads green's members and their classes (reads only; a
 // failure leaves what is known) and the last lag the metrics watcher saw.
-func (r *run) describeGreen(ctx context.Context) *GreenInfo {
-	g := &GreenInfo{DeploymentID: r.dep.id}
+func (r *run) describeGreen(ctx context.Context) *contract.GreenInfo {
+	g := &contract.GreenInfo{DeploymentID: r.dep.id}
 	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if dep, err := r.findDeployment(rctx); err == nil && dep != nil {
@@ -85,8 +86,8 @@ func (r *run) describeGreen(ctx context.Context) *GreenInfo {
 			if !strings.Contains(m.Target, ":db:") {
 				continue // clusters and custom endpoints cost nothing apart
 			}
-			id := lastField(m.Target)
-			member := GreenMember{ID: id}
+			id := contract.ARNName(m.Target)
+			member := contract.GreenMember{ID: id}
 			if inst, err := r.api.DescribeInstance(rctx, id); err == nil {
 				member.Class = inst.Class
 			}
@@ -104,8 +105,8 @@ func (r *run) describeGreen(ctx context.Context) *GreenInfo {
 // known (walkthrough D19: the question showed neither).
 func (r *run) readinessWords() string {
 	check := "\nReady-check: "
-	switch st := r.stepRan(StepReadyCheck); st {
-	case "done", "checked", SkippedAlreadyDone:
+	switch st := r.stepRan(contract.StepReadyCheck); st {
+	case "done", "checked", contract.SkippedAlreadyDone:
 		check += "passed"
 	case "":
 		check += "not run in this process"

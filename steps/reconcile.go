@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/steps/world"
 )
 
@@ -25,11 +26,11 @@ import (
 // the summary, status and abort.
 func proxyStateOf(w world.World, proxies []string) string {
 	if len(proxies) == 0 {
-		return ProxyNotUsed
+		return contract.ProxyNotUsed
 	}
 	state := ""
 	worse := func(s string) {
-		rank := map[string]int{"": 0, ProxyOnBlue: 1, ProxyOnNewPrimary: 1, ProxyUnhealthy: 2, ProxyOnOldBlue: 3, ProxyEmpty: 4, ProxyGone: 5, ProxyUnknown: 6}
+		rank := map[string]int{"": 0, contract.ProxyOnBlue: 1, contract.ProxyOnNewPrimary: 1, contract.ProxyUnhealthy: 2, contract.ProxyOnOldBlue: 3, contract.ProxyEmpty: 4, contract.ProxyGone: 5, contract.ProxyUnknown: 6}
 		if rank[s] > rank[state] {
 			state = s
 		}
@@ -38,19 +39,19 @@ func proxyStateOf(w world.World, proxies []string) string {
 		p := w.Proxy(name)
 		switch {
 		case p == nil || !p.Known():
-			worse(ProxyUnknown)
+			worse(contract.ProxyUnknown)
 		case p.Gone:
-			worse(ProxyGone)
+			worse(contract.ProxyGone)
 		case p.ServesProduction():
 			worse(productionState(w))
 		case p.Registered(w.Source) != nil && p.Registered(w.Source).Settling():
 			worse(productionState(w)) // on its way to AVAILABLE
 		case p.Registered(w.Source) != nil:
-			worse(ProxyUnhealthy)
+			worse(contract.ProxyUnhealthy)
 		case len(p.Registrations) > 0 && p.Registrations[0].Role == world.RoleOldBlue:
-			worse(ProxyOnOldBlue)
+			worse(contract.ProxyOnOldBlue)
 		default:
-			worse(ProxyEmpty)
+			worse(contract.ProxyEmpty)
 		}
 	}
 	return state
@@ -58,9 +59,9 @@ func proxyStateOf(w world.World, proxies []string) string {
 
 func productionState(w world.World) string {
 	if w.ProductionRole() == world.RoleNewPrimary {
-		return ProxyOnNewPrimary
+		return contract.ProxyOnNewPrimary
 	}
-	return ProxyOnBlue
+	return contract.ProxyOnBlue
 }
 
 // proxyStateOfWorld is the proxy state of the last world the run read, ""
@@ -87,7 +88,7 @@ func (e *errWorldUnknown) Unwrap() error { return e.err }
 
 // readWorldKnown reads the world until every part is known, retrying
 // within the error budget (none while a proxy is empty).
-func (r *run) readWorldKnown(ctx context.Context, step StepID, full bool) (world.World, error) {
+func (r *run) readWorldKnown(ctx context.Context, step contract.StepID, full bool) (world.World, error) {
 	var w world.World
 	err := r.retry(ctx, step, "AWS to answer the read of the world", func(ctx context.Context) error {
 		w = r.readWorld(ctx, full)
@@ -128,38 +129,38 @@ func (e *WorldChangedError) Error() string {
 }
 
 // expectFor is what the plan expects AWS to show before ps's change.
-func (r *run) expectFor(ps PlannedStep) world.Expect {
+func (r *run) expectFor(ps contract.PlannedStep) world.Expect {
 	e := world.Expect{Deployment: r.dep.id, Proxies: map[string]world.ProxyExpect{}}
 	if r.leases.arn != "" {
-		e.Owner = r.e.lease(RunID(r.plan), r.e.cfg.Clock.Now())
+		e.Owner = r.e.lease(contract.RunID(r.plan), r.e.cfg.Clock.Now())
 	}
-	detach := r.plan.Regime == RegimeDetach
+	detach := r.plan.Regime == contract.RegimeDetach
 	serving, empty := world.ExpectServing, world.ExpectEmpty
 	want := world.ExpectAnything
 	switch ps.ID {
-	case StepDetachProxy, StepUpgradeGreen, StepDetachProxyBlue:
+	case contract.StepDetachProxy, contract.StepUpgradeGreen, contract.StepDetachProxyBlue:
 		e.Phase, want = world.PhaseBefore, serving
-	case StepCreateDeployment:
-		e.Phase, want = world.PhaseBefore, serving
-		if detach {
-			want = empty
-		}
-	case StepSwitchover:
+	case contract.StepCreateDeployment:
 		e.Phase, want = world.PhaseBefore, serving
 		if detach {
 			want = empty
 		}
-	case StepAttachProxyBlue:
+	case contract.StepSwitchover:
+		e.Phase, want = world.PhaseBefore, serving
+		if detach {
+			want = empty
+		}
+	case contract.StepAttachProxyBlue:
 		e.Phase = world.PhaseBefore
-	case StepAttachProxyPrimary:
+	case contract.StepAttachProxyPrimary:
 		e.Phase, e.Gone = world.PhaseAfter, true
-	case StepCleanup:
+	case contract.StepCleanup:
 		e.Phase, e.Deleting, e.Gone, want = world.PhaseAfter, true, true, serving
 	}
 	if e.Deployment == "" {
 		e.Phase = "" // nothing to compare a phase with yet
 	}
-	if r.continueWithoutProxy && want == serving && ps.ID != StepCleanup {
+	if r.continueWithoutProxy && want == serving && ps.ID != contract.StepCleanup {
 		want = world.ExpectAnything
 	}
 	for _, reg := range r.proxies {
@@ -171,7 +172,7 @@ func (r *run) expectFor(ps PlannedStep) world.Expect {
 // reconcile reads the world before ps's change and decides: nil to go on,
 // or the error that stops the run. An emptied production proxy is
 // restored first (restoreOutsideDeregistration).
-func (r *run) reconcile(ctx context.Context, ps PlannedStep, read *world.World) error {
+func (r *run) reconcile(ctx context.Context, ps contract.PlannedStep, read *world.World) error {
 	var w world.World
 	if read != nil {
 		w = *read
@@ -207,7 +208,7 @@ func (r *run) reconcile(ctx context.Context, ps PlannedStep, read *world.World) 
 				return err
 			}
 		case world.DiffProxyOldBlue:
-			if ps.ID != StepAttachProxyPrimary {
+			if ps.ID != contract.StepAttachProxyPrimary {
 				stop = append(stop, d)
 			}
 		default:
@@ -247,14 +248,14 @@ func (r *run) worldChanged(diffs []world.Difference) error {
 // while the plan expects it serving: register production again at once and
 // wait until it serves. A refusal is retried, bounded by
 // --max-proxy-outage (the run then rolls back).
-func (r *run) restoreOutsideDeregistration(ctx context.Context, step StepID, d world.Difference) error {
-	r.e.emit(Event{Type: EventNotice, Step: step, Message: fmt.Sprintf("PROXY %s EMPTY: %s; %s. rdsbg registers %s again now", d.Subject, d.What, d.Who, r.plan.Source.ID)})
+func (r *run) restoreOutsideDeregistration(ctx context.Context, step contract.StepID, d world.Difference) error {
+	r.e.emit(contract.Event{Type: contract.EventNotice, Step: step, Message: fmt.Sprintf("PROXY %s EMPTY: %s; %s. rdsbg registers %s again now", d.Subject, d.What, d.Who, r.plan.Source.ID)})
 	_ = r.journal.Append(Record{Kind: RecordCompensation, Step: step, Message: "outside deregistration: " + d.String()})
 	since := r.e.cfg.Clock.Now()
 	if p := r.outages.proxies[d.Subject]; p != nil && p.emptySince != nil {
 		since = *p.emptySince
 	}
-	limit := r.plan.Options.maxProxyOutage()
+	limit := r.plan.Options.ProxyOutageLimit()
 	for attempt := 1; ; attempt++ {
 		err := r.registerAll(ctx)
 		if err == nil {
@@ -268,7 +269,7 @@ func (r *run) restoreOutsideDeregistration(ctx context.Context, step StepID, d w
 			return &errOutageRollback{err: err, limit: limit, proxy: d.Subject}
 		}
 		s := since
-		r.e.emit(Event{Type: EventProgress, Step: step, Progress: &Progress{ProxylessSince: &s, Elapsed: now.Sub(since), Polls: attempt,
+		r.e.emit(contract.Event{Type: contract.EventProgress, Step: step, Progress: &contract.Progress{ProxylessSince: &s, Elapsed: now.Sub(since), Polls: attempt,
 			Waiting: fmt.Sprintf("AWS refused %s's registration with %s (%s): the proxy has been EMPTY since %s; retrying every %s; rollback at --max-proxy-outage %s",
 				r.plan.Source.ID, d.Subject, awsWords(err), since.UTC().Format("15:04:05"), r.e.cfg.Poll.Slow, limit)}})
 		if err := r.e.sleepProbing(ctx, r.e.jitter(r.e.cfg.Poll.Slow)); err != nil {
@@ -288,17 +289,17 @@ const watchEvery = 2 * time.Minute
 
 // proxyWatch is the heartbeat's memory.
 type proxyWatcher struct {
-	step      StepID    // the step whose wait is watched ("" none)
-	next      time.Time // when the next watch read is due
-	busy      bool      // a restore is under way (its own waits do not watch)
+	step      contract.StepID // the step whose wait is watched ("" none)
+	next      time.Time       // when the next watch read is due
+	busy      bool            // a restore is under way (its own waits do not watch)
 	unhealthy map[string]time.Time
 }
 
 // watchedSteps are the waits that do not read the proxies themselves but
 // during which production must keep its proxy.
-func watchedStep(id StepID) bool {
+func watchedStep(id contract.StepID) bool {
 	switch id {
-	case StepProvisionGreen, StepUpgradeGreen, StepCleanup:
+	case contract.StepProvisionGreen, contract.StepUpgradeGreen, contract.StepCleanup:
 		return true
 	}
 	return false
@@ -311,7 +312,7 @@ func (r *run) heartbeat(ctx context.Context) error {
 		return err
 	}
 	r.renewLease(ctx)
-	if r.watch.busy || r.watch.step == "" || len(r.proxies) == 0 || r.plan.Regime == RegimeNone || r.continueWithoutProxy {
+	if r.watch.busy || r.watch.step == "" || len(r.proxies) == 0 || r.plan.Regime == contract.RegimeNone || r.continueWithoutProxy {
 		return nil
 	}
 	now := r.e.cfg.Clock.Now()
@@ -361,7 +362,7 @@ func (r *run) heartbeat(ctx context.Context) error {
 				r.watch.unhealthy[d.Subject] = now
 				r.e.notice(r.watch.step, "PROXY %s NOT SERVING: %s", d.Subject, d.String())
 			}
-			if limit := r.plan.Options.maxProxyOutage(); now.Sub(since) >= limit {
+			if limit := r.plan.Options.ProxyOutageLimit(); now.Sub(since) >= limit {
 				stop = append(stop, d)
 			}
 		default:
@@ -381,7 +382,7 @@ func (r *run) heartbeat(ctx context.Context) error {
 
 // sourceEntries are a proxy's entries that stand for the source, as
 // sourceTargets returns them.
-func sourceEntries(p world.Proxy, src Source) []awsclient.ProxyTarget {
+func sourceEntries(p world.Proxy, src contract.Source) []awsclient.ProxyTarget {
 	var all []awsclient.ProxyTarget
 	for _, reg := range p.Registrations {
 		all = append(all, reg.Targets...)
@@ -399,7 +400,7 @@ func sourceEntries(p world.Proxy, src Source) []awsclient.ProxyTarget {
 // archive it and start (issue 20, X2).
 func (r *run) priorAbandoned(ctx context.Context) bool {
 	prior := r.prior
-	if prior.DeploymentID == "" || prior.Steps[StepSwitchover] != "" || len(prior.Renames) > 0 {
+	if prior.DeploymentID == "" || prior.Steps[contract.StepSwitchover] != "" || len(prior.Renames) > 0 {
 		return false
 	}
 	saved := r.dep.id
@@ -420,7 +421,7 @@ func (r *run) priorAbandoned(ctx context.Context) bool {
 			return false
 		}
 	}
-	r.e.notice(StepPreflight, "the unfinished run in %s created deployment %s, which AWS no longer has (deleted outside rdsbg) and every proxy serves %s: nothing of it is left to resume", r.journal.Path(), prior.DeploymentID, r.disc.Source.ID)
+	r.e.notice(contract.StepPreflight, "the unfinished run in %s created deployment %s, which AWS no longer has (deleted outside rdsbg) and every proxy serves %s: nothing of it is left to resume", r.journal.Path(), prior.DeploymentID, r.disc.Source.ID)
 	return true
 }
 
@@ -430,24 +431,24 @@ func (r *run) priorAbandoned(ctx context.Context) bool {
 // never deregisters anything: it only reads, writes this run's lease, and
 // says what it found.
 func (r *run) gateResume(ctx context.Context) error {
-	w, err := r.readWorldKnown(ctx, StepPreflight, true)
+	w, err := r.readWorldKnown(ctx, contract.StepPreflight, true)
 	if err != nil {
 		return err
 	}
 	src := r.plan.Source.ID
 	now := r.e.cfg.Clock.Now()
-	switchedJournal := r.prior.Steps[StepSwitchover] != "" || r.names.known()
+	switchedJournal := r.prior.Steps[contract.StepSwitchover] != "" || r.names.known()
 	switched, _ := w.SwitchedOver()
 	if d := w.Deployment; d != nil {
 		if d.Owner.Source != "" && !strings.EqualFold(d.Owner.Source, src) {
-			return &ForeignError{Message: fmt.Sprintf("the journal names deployment %s, which AWS shows tagged %s=%s, not %s: this journal does not belong to this source; rdsbg changed nothing", d.ID, TagSource, d.Owner.Source, src)}
+			return &ForeignError{Message: fmt.Sprintf("the journal names deployment %s, which AWS shows tagged %s=%s, not %s: this journal does not belong to this source; rdsbg changed nothing", d.ID, contract.TagSource, d.Owner.Source, src)}
 		}
-		if d.Owner.Run != "" && d.Owner.Run != RunID(r.plan) && !strings.EqualFold(r.plan.Deployment, d.ID) {
-			return &ForeignError{Message: fmt.Sprintf("the journal names deployment %s, which was made by rdsbg run %s, not by this journal's run %s: rdsbg will not act on it from this journal; rdsbg changed nothing. `rdsbg status --source %s` shows it", d.ID, d.Owner.Run, RunID(r.plan), src)}
+		if d.Owner.Run != "" && d.Owner.Run != contract.RunID(r.plan) && !strings.EqualFold(r.plan.Deployment, d.ID) {
+			return &ForeignError{Message: fmt.Sprintf("the journal names deployment %s, which was made by rdsbg run %s, not by this journal's run %s: rdsbg will not act on it from this journal; rdsbg changed nothing. `rdsbg status --source %s` shows it", d.ID, d.Owner.Run, contract.RunID(r.plan), src)}
 		}
 		if l := d.Owner.Lease; l != nil {
-			st := r.e.judgeLease(l, RunID(r.plan), now)
-			if l.Run != RunID(r.plan) && st == leaseFree && l.Released.IsZero() == false {
+			st := r.e.judgeLease(l, contract.RunID(r.plan), now)
+			if l.Run != contract.RunID(r.plan) && st == leaseFree && l.Released.IsZero() == false {
 				st = leaseExpired // another run took it over and ended: this journal is out of date
 			}
 			if st == leaseLive || st == leaseExpired {
@@ -457,7 +458,7 @@ func (r *run) gateResume(ctx context.Context) error {
 			}
 		}
 		if switched && !switchedJournal {
-			r.e.notice(StepPreflight, "deployment %s is %s, though this run never switched over: someone switched over outside rdsbg. %s is the new primary; this run carries on after the switchover (the proxy onto the new primary, any -oldN target off it, verify, cleanup)", d.ID, d.Status, src)
+			r.e.notice(contract.StepPreflight, "deployment %s is %s, though this run never switched over: someone switched over outside rdsbg. %s is the new primary; this run carries on after the switchover (the proxy onto the new primary, any -oldN target off it, verify, cleanup)", d.ID, d.Status, src)
 			r.switchedOutside = true
 		}
 		if d.Phase != world.PhaseDeleting {
@@ -473,7 +474,7 @@ func (r *run) gateResume(ctx context.Context) error {
 	// one that serves stays as it is.
 	state := proxyStateOf(w, r.worldQuery(false).Proxies)
 	msg := fmt.Sprintf("deployment %s, created by this run, no longer exists: someone deleted it outside rdsbg. Nothing to resume; blue (%s) is production", w.DeploymentGone, src)
-	if state == ProxyEmpty {
+	if state == contract.ProxyEmpty {
 		return &fatalError{err: fmt.Errorf("%s. The proxy is empty: rdsbg registers blue again and stops; then `rdsbg run --source %s` starts over", msg, src)}
 	}
 	return &NothingToResumeError{Message: fmt.Sprintf("%s and the proxy stays as it is (%s). Start over with `rdsbg run --source %s`; rdsbg changed nothing", msg, state, src), State: state}

@@ -1,6 +1,9 @@
 package steps
 
-import "fmt"
+import (
+	"fmt"
+	"github.com/rdsbg/rdsbg/steps/contract"
+)
 
 // nativeProxyEngines are the engines for which AWS (since April 2026) keeps
 // a registered RDS Proxy through blue/green and moves it at switchover
@@ -32,44 +35,44 @@ func NativeProxySupported(d Discovery) (bool, string) {
 // cannot use it yields detach here; BuildPlan refuses that combination
 // through CheckProxyMode before it gets this far, so the operator is never
 // silently given a different procedure than the one asked for.
-func ChooseRegime(d Discovery, mode ProxyMode) (Regime, string) {
+func ChooseRegime(d Discovery, mode contract.ProxyMode) (contract.Regime, string) {
 	if len(d.Proxies) == 0 {
-		return RegimeNone, fmt.Sprintf("No RDS Proxy targets %s, so this is a plain blue/green deployment.", d.Source.ID)
+		return contract.RegimeNone, fmt.Sprintf("No RDS Proxy targets %s, so this is a plain blue/green deployment.", d.Source.ID)
 	}
 	proxies := proxyList(d.Proxies)
 	if regime, why, ok := detachedRegime(d); ok {
 		return regime, why // a proxy rdsbg emptied (proxy_tags.go)
 	}
-	if mode == ProxyModeDetach {
-		return RegimeDetach, fmt.Sprintf("--proxy-mode detach: %s will be deregistered from %s before the deployment is created and registered again around the switchover.", d.Source.ID, proxies)
+	if mode == contract.ProxyModeDetach {
+		return contract.RegimeDetach, fmt.Sprintf("--proxy-mode detach: %s will be deregistered from %s before the deployment is created and registered again around the switchover.", d.Source.ID, proxies)
 	}
 	ok, why := NativeProxySupported(d)
 	if !ok {
-		return RegimeDetach, fmt.Sprintf("%s, so %s must be deregistered before the deployment and registered with the new primary after switchover.", why, proxies)
+		return contract.RegimeDetach, fmt.Sprintf("%s, so %s must be deregistered before the deployment and registered with the new primary after switchover.", why, proxies)
 	}
 	sentence := fmt.Sprintf("%s stays registered with %s; AWS carries the proxy over to the new primary at switchover (%s engine, single Region)", d.Source.ID, proxies, d.Source.Engine)
-	if mode != ProxyModeNative {
+	if mode != contract.ProxyModeNative {
 		// No API reveals whether the account has native support
 		// (rds-facts.md §5.4): auto mode learns it from the creation call.
 		sentence += "; if AWS refuses the creation because of the proxy, rdsbg offers the detach procedure before anything has changed"
 	}
-	return RegimeNative, sentence + "."
+	return contract.RegimeNative, sentence + "."
 }
 
 // CheckProxyMode refuses --proxy-mode native when native support cannot
 // apply: the operator asked for something impossible, so rdsbg stops with
 // exit 2 rather than quietly running the detach procedure.
-func CheckProxyMode(d Discovery, mode ProxyMode) error {
-	if mode != ProxyModeNative || len(d.Proxies) == 0 {
+func CheckProxyMode(d Discovery, mode contract.ProxyMode) error {
+	if mode != contract.ProxyModeNative || len(d.Proxies) == 0 {
 		return nil
 	}
 	if ok, why := NativeProxySupported(d); !ok {
-		return usageError("--proxy-mode", "--proxy-mode native is not possible for %s: %s; use --proxy-mode detach (or auto)", d.Source.ID, why)
+		return contract.UsageError("--proxy-mode", "--proxy-mode native is not possible for %s: %s; use --proxy-mode detach (or auto)", d.Source.ID, why)
 	}
 	return nil
 }
 
-func proxyList(regs []ProxyRegistration) string {
+func proxyList(regs []contract.ProxyRegistration) string {
 	switch len(regs) {
 	case 1:
 		return "proxy " + regs[0].Proxy

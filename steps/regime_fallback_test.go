@@ -7,12 +7,13 @@ import (
 	"testing"
 
 	"github.com/rdsbg/rdsbg/awsclient/sim"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 func TestAutoModeFallsBackToDetachAfterRefusal(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
 	mutationsAtFallback := -1
-	env.approver.onAsk = func(a Approval) {
+	env.approver.onAsk = func(a contract.Approval) {
 		if a.Kind == "fallback-detach" {
 			mutationsAtFallback = len(lastingMutations(env.sim.Mutations())) // blue's tag for the refused creation is removed again
 			if !strings.Contains(a.Text, "Nothing has been changed") || !strings.Contains(a.Text, "orders-proxy") {
@@ -23,11 +24,11 @@ func TestAutoModeFallsBackToDetachAfterRefusal(t *testing.T) {
 				t.Errorf("fallback text does not state the expected outage with its source: %q", a.Text)
 			}
 		}
-		if a.Kind == "step" && a.Step == StepDetachProxy && (a.Severity != SeveritySevere || a.Confirm != "orders-db" || !strings.Contains(a.Text, "5–7 min on AWS")) {
+		if a.Kind == "step" && a.Step == contract.StepDetachProxy && (a.Severity != contract.SeveritySevere || a.Confirm != "orders-db" || !strings.Contains(a.Text, "5–7 min on AWS")) {
 			t.Errorf("detach-proxy after the fallback: severity %s confirm %q text %q, want severe with the outage range", a.Severity, a.Confirm, a.Text)
 		}
 	}
-	f, err := env.engine(t, Options{Source: "orders-db", ProxyMode: ProxyModeAuto}).Run(context.Background())
+	f, err := env.engine(t, contract.Options{Source: "orders-db", ProxyMode: contract.ProxyModeAuto}).Run(context.Background())
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
@@ -36,18 +37,18 @@ func TestAutoModeFallsBackToDetachAfterRefusal(t *testing.T) {
 	}
 	creates := 0
 	for _, a := range env.approver.seen {
-		if a.Step == StepCreateDeployment && a.Kind == "step" {
+		if a.Step == contract.StepCreateDeployment && a.Kind == "step" {
 			creates++
 		}
 	}
 	if creates != 1 {
 		t.Errorf("create-deployment was asked %d times; the fallback must not ask again for the change already approved", creates)
 	}
-	plans := env.events.ofType(EventPlanReady)
-	if len(plans) != 2 || plans[0].Plan.Regime != RegimeNative || plans[1].Plan.Regime != RegimeDetach {
+	plans := env.events.ofType(contract.EventPlanReady)
+	if len(plans) != 2 || plans[0].Plan.Regime != contract.RegimeNative || plans[1].Plan.Regime != contract.RegimeDetach {
 		t.Fatalf("want a native plan then a detach plan, got %d plan events", len(plans))
 	}
-	if f.Outcome != OutcomeDone || f.ProxyState != ProxyOnNewPrimary {
+	if f.Outcome != contract.OutcomeDone || f.ProxyState != contract.ProxyOnNewPrimary {
 		t.Errorf("finished %s proxy %s", f.Outcome, f.ProxyState)
 	}
 	if n := env.sim.DeploymentsCreated(); n != 1 {
@@ -58,7 +59,7 @@ func TestAutoModeFallsBackToDetachAfterRefusal(t *testing.T) {
 	// detach-proxy: the summary must tell them apart.
 	var detachOutcomes []string
 	for _, e := range f.Timeline {
-		if e.Step == StepDetachProxy {
+		if e.Step == contract.StepDetachProxy {
 			detachOutcomes = append(detachOutcomes, e.Outcome)
 		}
 	}
@@ -69,12 +70,12 @@ func TestAutoModeFallsBackToDetachAfterRefusal(t *testing.T) {
 
 func TestRunStoppedBeforeDiscoveryReportsProxyOnBlue(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
-	f, err := env.engine(t, Options{Source: "nope-db"}).Run(context.Background())
-	if ExitCode(err) != ExitUsage {
+	f, err := env.engine(t, contract.Options{Source: "nope-db"}).Run(context.Background())
+	if ExitCode(err) != contract.ExitUsage {
 		t.Fatalf("exit %d: %v", ExitCode(err), err)
 	}
-	if f.ProxyState != ProxyOnBlue {
-		t.Errorf("proxy state %q, want %q: nothing was touched, and the contract has four states only", f.ProxyState, ProxyOnBlue)
+	if f.ProxyState != contract.ProxyOnBlue {
+		t.Errorf("proxy state %q, want %q: nothing was touched, and the contract has four states only", f.ProxyState, contract.ProxyOnBlue)
 	}
 	env.assertNoMutations(t)
 }
@@ -82,13 +83,13 @@ func TestRunStoppedBeforeDiscoveryReportsProxyOnBlue(t *testing.T) {
 func TestHeadlessFallbackNeedsYes(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
 	eng, err := New(Config{API: env.client, Calls: env.calls, Clock: env.clock, StateDir: env.stateDir, Sink: env.events.sink,
-		Approver: declineKind{kind: "fallback-detach", inner: HeadlessApprover{Yes: true, Sink: env.events.sink}},
-		Options:  Options{Source: "orders-db", ProxyMode: ProxyModeAuto}})
+		Approver: declineKind{kind: "fallback-detach", inner: contract.HeadlessApprover{Yes: true, Sink: env.events.sink}},
+		Options:  contract.Options{Source: "orders-db", ProxyMode: contract.ProxyModeAuto}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	f, err := eng.Run(context.Background())
-	if ExitCode(err) != ExitCancelled || f.Outcome != OutcomeCancelled || f.ProxyState != ProxyOnBlue {
+	if ExitCode(err) != contract.ExitCancelled || f.Outcome != contract.OutcomeCancelled || f.ProxyState != contract.ProxyOnBlue {
 		t.Fatalf("declined fallback: exit %d outcome %s proxy %s (%v)", ExitCode(err), f.Outcome, f.ProxyState, err)
 	}
 	if m := lastingMutations(env.sim.Mutations()); len(m) != 0 {
@@ -99,12 +100,12 @@ func TestHeadlessFallbackNeedsYes(t *testing.T) {
 // declineKind declines one approval kind and delegates the rest.
 type declineKind struct {
 	kind  string
-	inner Approver
+	inner contract.Approver
 }
 
-func (d declineKind) Approve(ctx context.Context, a Approval) (Decision, error) {
+func (d declineKind) Approve(ctx context.Context, a contract.Approval) (contract.Decision, error) {
 	if a.Kind == d.kind {
-		return DecisionDecline, nil
+		return contract.DecisionDecline, nil
 	}
 	return d.inner.Approve(ctx, a)
 }
@@ -114,15 +115,15 @@ func (d declineKind) Approve(ctx context.Context, a Approval) (Decision, error) 
 // back deletes the deployment with its green and restores blue.
 func TestDetachModeUnderNativeRegimeRollsBack(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSMySQLNative})
-	env.approver.answers["proxy-outage"] = DecisionRollback
-	f, err := env.engine(t, Options{Source: "shop-db", ProxyMode: ProxyModeDetach}).Run(context.Background())
+	env.approver.answers["proxy-outage"] = contract.DecisionRollback
+	f, err := env.engine(t, contract.Options{Source: "shop-db", ProxyMode: contract.ProxyModeDetach}).Run(context.Background())
 	if err == nil {
 		t.Fatal("Run succeeded; want the rollback to end it")
 	}
-	if f.Outcome != OutcomeRolledBack || f.ExitCode != ExitStepFailed || f.ProxyState != ProxyOnBlue {
+	if f.Outcome != contract.OutcomeRolledBack || f.ExitCode != contract.ExitStepFailed || f.ProxyState != contract.ProxyOnBlue {
 		t.Errorf("finished %s exit %d proxy %s", f.Outcome, f.ExitCode, f.ProxyState)
 	}
-	var asked *Approval
+	var asked *contract.Approval
 	for _, a := range env.approver.seen {
 		if a.Kind == "proxy-outage" {
 			a := a
@@ -132,10 +133,10 @@ func TestDetachModeUnderNativeRegimeRollsBack(t *testing.T) {
 	if asked == nil {
 		t.Fatalf("no proxy-outage approval; kinds %v", env.approver.kinds())
 	}
-	if !strings.Contains(asked.Text, "EMPTY") || len(asked.Choices) != 2 || asked.Choices[0] != DecisionWait || asked.Choices[1] != DecisionRollback {
+	if !strings.Contains(asked.Text, "EMPTY") || len(asked.Choices) != 2 || asked.Choices[0] != contract.DecisionWait || asked.Choices[1] != contract.DecisionRollback {
 		t.Errorf("approval: choices %v text %q", asked.Choices, asked.Text)
 	}
-	plans := env.events.ofType(EventPlanReady)
+	plans := env.events.ofType(contract.EventPlanReady)
 	env.assertProxyHealthy(t, plans[0].Plan.Source, "shop-proxy")
 	deps, err := env.api.ListDeployments(context.Background(), "")
 	if err != nil {
@@ -157,17 +158,17 @@ func TestHeadlessRefusedRegistrationRollsBackAtMaxProxyOutage(t *testing.T) {
 		// approveOnly hides the headless plan check (which refuses --yes
 		// without --confirm at once, confirm_test.go), to reach the
 		// approval's own rule.
-		Approver: approveOnly{HeadlessApprover{Yes: true, Sink: env.events.sink}}, Options: Options{Source: "shop-db", ProxyMode: ProxyModeDetach}})
+		Approver: approveOnly{contract.HeadlessApprover{Yes: true, Sink: env.events.sink}}, Options: contract.Options{Source: "shop-db", ProxyMode: contract.ProxyModeDetach}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	f, _ := eng.Run(context.Background())
-	if f.Outcome != OutcomeBlocked || f.ExitCode != ExitUsage || f.ProxyState != ProxyOnBlue {
+	if f.Outcome != contract.OutcomeBlocked || f.ExitCode != contract.ExitUsage || f.ProxyState != contract.ProxyOnBlue {
 		t.Fatalf("--yes without --confirm: finished %s (exit %d) proxy %s, want refused before any change (blocked, exit 2) on blue", f.Outcome, f.ExitCode, f.ProxyState)
 	}
 	env.assertNoMutations(t)
 	found := false
-	for _, ev := range env.events.ofType(EventNotice) {
+	for _, ev := range env.events.ofType(contract.EventNotice) {
 		if strings.Contains(ev.Message, "--confirm shop-db") {
 			found = true
 		}
@@ -177,16 +178,16 @@ func TestHeadlessRefusedRegistrationRollsBackAtMaxProxyOutage(t *testing.T) {
 	}
 
 	eng, err = New(Config{API: env.client, Calls: env.calls, Clock: env.clock, StateDir: env.stateDir, Sink: env.events.sink,
-		Approver: HeadlessApprover{Yes: true, Confirm: "shop-db", Sink: env.events.sink}, Options: Options{Source: "shop-db", ProxyMode: ProxyModeDetach}})
+		Approver: contract.HeadlessApprover{Yes: true, Confirm: "shop-db", Sink: env.events.sink}, Options: contract.Options{Source: "shop-db", ProxyMode: contract.ProxyModeDetach}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	f, _ = eng.Run(context.Background())
-	if f.Outcome != OutcomeRolledBack || f.ProxyState != ProxyOnBlue {
+	if f.Outcome != contract.OutcomeRolledBack || f.ProxyState != contract.ProxyOnBlue {
 		t.Fatalf("finished %s proxy %s, want rolled-back on blue", f.Outcome, f.ProxyState)
 	}
 	said := false
-	for _, ev := range env.events.ofType(EventNotice) {
+	for _, ev := range env.events.ofType(contract.EventNotice) {
 		said = said || strings.Contains(ev.Message, "rolling back")
 	}
 	if !said {
@@ -197,18 +198,18 @@ func TestHeadlessRefusedRegistrationRollsBackAtMaxProxyOutage(t *testing.T) {
 func TestCriticalSectionIsOneApproval(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
 	var order []string
-	env.events.hook = func(ev Event) {
+	env.events.hook = func(ev contract.Event) {
 		switch ev.Type {
-		case EventApproval:
+		case contract.EventApproval:
 			order = append(order, "approval:"+ev.Approval.Kind)
-		case EventStepStarted:
+		case contract.EventStepStarted:
 			order = append(order, "start:"+string(ev.Step))
 		}
 	}
-	if _, err := env.engine(t, Options{Source: "orders-db", ProxyMode: ProxyModeDetach}).Run(context.Background()); err != nil {
+	if _, err := env.engine(t, contract.Options{Source: "orders-db", ProxyMode: contract.ProxyModeDetach}).Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	var crit *Approval
+	var crit *contract.Approval
 	for _, a := range env.approver.seen {
 		if a.Kind == "critical-section" {
 			if crit != nil {
@@ -221,8 +222,8 @@ func TestCriticalSectionIsOneApproval(t *testing.T) {
 	if crit == nil {
 		t.Fatalf("no critical-section approval: %v", env.approver.kinds())
 	}
-	if crit.Severity != SeveritySevere || crit.Confirm != "orders-db" ||
-		len(crit.Steps) != 3 || crit.Steps[0] != StepDetachProxyBlue || crit.Steps[2] != StepAttachProxyPrimary {
+	if crit.Severity != contract.SeveritySevere || crit.Confirm != "orders-db" ||
+		len(crit.Steps) != 3 || crit.Steps[0] != contract.StepDetachProxyBlue || crit.Steps[2] != contract.StepAttachProxyPrimary {
 		t.Errorf("critical approval: %+v", *crit)
 	}
 	// The expected outage as a range with its source, not only the
@@ -249,11 +250,11 @@ func TestCriticalSectionIsOneApproval(t *testing.T) {
 // "cancelled by the operator".
 func TestHeadlessFallbackWithoutConfirmIsRefusedBeforeAnyChange(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
-	f, err := env.engineWith(t, Options{Source: "orders-db"}, HeadlessApprover{Yes: true, Sink: env.events.sink}, UntilReady).Run(context.Background())
-	if f.ExitCode != ExitUsage || ExitCode(err) != ExitUsage || errors.Is(err, ErrDeclined) {
+	f, err := env.engineWith(t, contract.Options{Source: "orders-db"}, contract.HeadlessApprover{Yes: true, Sink: env.events.sink}, contract.UntilReady).Run(context.Background())
+	if f.ExitCode != contract.ExitUsage || ExitCode(err) != contract.ExitUsage || errors.Is(err, contract.ErrDeclined) {
 		t.Fatalf("finished %s exit %d (%v): want exit 2", f.Outcome, f.ExitCode, err)
 	}
-	if f.Outcome != OutcomeBlocked || f.ProxyState != ProxyOnBlue {
+	if f.Outcome != contract.OutcomeBlocked || f.ProxyState != contract.ProxyOnBlue {
 		t.Errorf("finished %s with the proxy %s: want blocked (nothing to resume) on blue", f.Outcome, f.ProxyState)
 	}
 	for _, want := range []string{"a severe step needs --confirm", "--confirm orders-db", "detach-proxy"} {
@@ -261,7 +262,7 @@ func TestHeadlessFallbackWithoutConfirmIsRefusedBeforeAnyChange(t *testing.T) {
 			t.Errorf("refusal %q lacks %q", err, want)
 		}
 	}
-	fin := env.events.ofType(EventRunFinished)
+	fin := env.events.ofType(contract.EventRunFinished)
 	if len(fin) != 1 || strings.Contains(fin[0].Message, "operator") || !strings.Contains(fin[0].Message, "nothing was changed") {
 		t.Errorf("run-finished says %q", fin[0].Message)
 	}

@@ -2,6 +2,7 @@ package steps
 
 import (
 	"errors"
+	"github.com/rdsbg/rdsbg/steps/contract"
 	"strings"
 	"testing"
 )
@@ -14,17 +15,17 @@ func TestChooseRegime(t *testing.T) {
 	cases := []struct {
 		name   string
 		d      Discovery
-		mode   ProxyMode
-		want   Regime
+		mode   contract.ProxyMode
+		want   contract.Regime
 		phrase string
 	}{
-		{"no proxy", fixtureMariaDBNoProxy(), ProxyModeAuto, RegimeNone, "No RDS Proxy targets catalog-db"},
-		{"no proxy, detach asked", fixtureMariaDBNoProxy(), ProxyModeDetach, RegimeNone, "plain blue/green"},
-		{"postgres auto", fixtureRDSPostgres(), ProxyModeAuto, RegimeNative, "offers the detach procedure before anything has changed"},
-		{"mysql native", mysql, ProxyModeNative, RegimeNative, "stays registered"},
-		{"operator detach", fixtureRDSPostgres(), ProxyModeDetach, RegimeDetach, "--proxy-mode detach"},
-		{"global cluster", fixtureAuroraGlobal(), ProxyModeAuto, RegimeDetach, "global database payments-global"},
-		{"unsupported engine", oracle, ProxyModeAuto, RegimeDetach, "oracle-ee"},
+		{"no proxy", fixtureMariaDBNoProxy(), contract.ProxyModeAuto, contract.RegimeNone, "No RDS Proxy targets catalog-db"},
+		{"no proxy, detach asked", fixtureMariaDBNoProxy(), contract.ProxyModeDetach, contract.RegimeNone, "plain blue/green"},
+		{"postgres auto", fixtureRDSPostgres(), contract.ProxyModeAuto, contract.RegimeNative, "offers the detach procedure before anything has changed"},
+		{"mysql native", mysql, contract.ProxyModeNative, contract.RegimeNative, "stays registered"},
+		{"operator detach", fixtureRDSPostgres(), contract.ProxyModeDetach, contract.RegimeDetach, "--proxy-mode detach"},
+		{"global cluster", fixtureAuroraGlobal(), contract.ProxyModeAuto, contract.RegimeDetach, "global database payments-global"},
+		{"unsupported engine", oracle, contract.ProxyModeAuto, contract.RegimeDetach, "oracle-ee"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -40,17 +41,17 @@ func TestChooseRegime(t *testing.T) {
 }
 
 func TestCheckProxyModeRefusesImpossibleNative(t *testing.T) {
-	err := CheckProxyMode(fixtureAuroraGlobal(), ProxyModeNative)
-	var in *InputError
-	if !errors.As(err, &in) || in.ExitCode != ExitUsage || !strings.Contains(in.Message, "payments-cluster") || !strings.Contains(in.Message, "--proxy-mode detach") {
+	err := CheckProxyMode(fixtureAuroraGlobal(), contract.ProxyModeNative)
+	var in *contract.InputError
+	if !errors.As(err, &in) || in.ExitCode != contract.ExitUsage || !strings.Contains(in.Message, "payments-cluster") || !strings.Contains(in.Message, "--proxy-mode detach") {
 		t.Fatalf("want exit-2 InputError naming the source and the way out, got %v", err)
 	}
-	for _, mode := range []ProxyMode{ProxyModeAuto, ProxyModeDetach} {
+	for _, mode := range []contract.ProxyMode{contract.ProxyModeAuto, contract.ProxyModeDetach} {
 		if err := CheckProxyMode(fixtureAuroraGlobal(), mode); err != nil {
 			t.Errorf("%s: %v", mode, err)
 		}
 	}
-	if err := CheckProxyMode(fixtureRDSPostgres(), ProxyModeNative); err != nil {
+	if err := CheckProxyMode(fixtureRDSPostgres(), contract.ProxyModeNative); err != nil {
 		t.Errorf("native on postgres: %v", err)
 	}
 }

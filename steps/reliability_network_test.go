@@ -18,6 +18,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient/clock"
 	"github.com/rdsbg/rdsbg/awsclient/sim"
 	"github.com/rdsbg/rdsbg/awsclient/simtest"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // The process-level network and signal half of the reliability suite
@@ -33,32 +34,32 @@ import (
 type netCase struct {
 	name   string
 	scen   string
-	faults string              // JSON for `rdsbg sim --faults`
-	when   func(ev Event) bool // the trigger, on the run's NDJSON
-	action string              // refuse, blackhole, sighup, close-stdout, none
-	down   time.Duration       // simulated time the network stays down
-	long   bool                // only with RDSBG_LONG=1
+	faults string                       // JSON for `rdsbg sim --faults`
+	when   func(ev contract.Event) bool // the trigger, on the run's NDJSON
+	action string                       // refuse, blackhole, sighup, close-stdout, none
+	down   time.Duration                // simulated time the network stays down
+	long   bool                         // only with RDSBG_LONG=1
 }
 
-func stepStarted(id StepID) func(Event) bool {
-	return func(ev Event) bool { return ev.Type == EventStepStarted && ev.Step == id }
+func stepStarted(id contract.StepID) func(contract.Event) bool {
+	return func(ev contract.Event) bool { return ev.Type == contract.EventStepStarted && ev.Step == id }
 }
 
 func netCases() []netCase {
 	return []netCase{
-		{name: "refused 10 min during the switchover", scen: sim.ScenarioRDSPostgresLegacy, when: stepStarted(StepSwitchover), action: "refuse", down: 10 * time.Minute},
-		{name: "refused 10 min during creation, proxy detached", scen: sim.ScenarioRDSPostgresLegacy, when: stepStarted(StepCreateDeployment), action: "refuse", down: 10 * time.Minute, long: true},
-		{name: "network black-holed 30 min inside the critical section", scen: sim.ScenarioRDSPostgresLegacy, when: stepStarted(StepSwitchover), action: "blackhole", down: 30 * time.Minute, long: true},
-		{name: "refused 30 min inside the critical section", scen: sim.ScenarioAuroraPostgres, when: stepStarted(StepSwitchover), action: "refuse", down: 30 * time.Minute, long: true},
+		{name: "refused 10 min during the switchover", scen: sim.ScenarioRDSPostgresLegacy, when: stepStarted(contract.StepSwitchover), action: "refuse", down: 10 * time.Minute},
+		{name: "refused 10 min during creation, proxy detached", scen: sim.ScenarioRDSPostgresLegacy, when: stepStarted(contract.StepCreateDeployment), action: "refuse", down: 10 * time.Minute, long: true},
+		{name: "network black-holed 30 min inside the critical section", scen: sim.ScenarioRDSPostgresLegacy, when: stepStarted(contract.StepSwitchover), action: "blackhole", down: 30 * time.Minute, long: true},
+		{name: "refused 30 min inside the critical section", scen: sim.ScenarioAuroraPostgres, when: stepStarted(contract.StepSwitchover), action: "refuse", down: 30 * time.Minute, long: true},
 		{name: "90 % throttling from blue's re-registration on (before the critical section)", scen: sim.ScenarioRDSPostgresLegacy,
 			faults: `[{"throttle_rate":0.9,"after":"RegisterDBProxyTargets","until":"DeleteBlueGreenDeployment"}]`, action: "none", long: true},
 		{name: "90 % throttling from the switchover call on (inside the critical section)", scen: sim.ScenarioRDSPostgresLegacy,
 			faults: `[{"throttle_rate":0.9,"after":"SwitchoverBlueGreenDeployment","until":"DeleteBlueGreenDeployment"}]`, action: "none", long: true},
 		{name: "faults file: throttle 0.9 after DeregisterDBProxyTargets", scen: sim.ScenarioRDSPostgresLegacy,
 			faults: `[{"throttle_rate":0.9,"after":"DeregisterDBProxyTargets"}]`, action: "none", long: true},
-		{name: "SIGHUP inside the critical section", scen: sim.ScenarioRDSPostgresLegacy, when: stepStarted(StepSwitchover), action: "sighup", long: true},
-		{name: "network refused in the switchover, then SIGINT twice: the operator leaves the proxy EMPTY", scen: sim.ScenarioRDSPostgresLegacy, when: stepStarted(StepSwitchover), action: "giveup", long: true},
-		{name: "SIGPIPE (the --output json reader exits) at the switchover", scen: sim.ScenarioRDSPostgresLegacy, when: stepStarted(StepSwitchover), action: "close-stdout", long: true},
+		{name: "SIGHUP inside the critical section", scen: sim.ScenarioRDSPostgresLegacy, when: stepStarted(contract.StepSwitchover), action: "sighup", long: true},
+		{name: "network refused in the switchover, then SIGINT twice: the operator leaves the proxy EMPTY", scen: sim.ScenarioRDSPostgresLegacy, when: stepStarted(contract.StepSwitchover), action: "giveup", long: true},
+		{name: "SIGPIPE (the --output json reader exits) at the switchover", scen: sim.ScenarioRDSPostgresLegacy, when: stepStarted(contract.StepSwitchover), action: "close-stdout", long: true},
 	}
 }
 
@@ -205,7 +206,7 @@ func runNetCase(t *testing.T, bin string, c netCase) netFigures {
 	// event); in "giveup" the operator's first SIGINT answers the first
 	// call that fails on the refused network, the second answers the
 	// compensation that the first started.
-	var finished *Finished
+	var finished *contract.Finished
 	var triggered, outage bool
 	var downSince, last time.Time
 	var restoreErr error
@@ -223,7 +224,7 @@ func runNetCase(t *testing.T, bin string, c netCase) netFigures {
 		sc := bufio.NewScanner(stdout)
 		sc.Buffer(make([]byte, 0, 1<<16), 64<<20)
 		for sc.Scan() {
-			var ev Event
+			var ev contract.Event
 			if json.Unmarshal(sc.Bytes(), &ev) != nil {
 				continue
 			}
@@ -249,13 +250,13 @@ func runNetCase(t *testing.T, bin string, c netCase) netFigures {
 			}
 			if triggered && c.action == "giveup" {
 				switch {
-				case signals == 0 && ev.Type == EventAPICall && ev.Call != nil && !ev.Call.OK(),
-					signals == 1 && ev.Type == EventCompensation:
+				case signals == 0 && ev.Type == contract.EventAPICall && ev.Call != nil && !ev.Call.OK(),
+					signals == 1 && ev.Type == contract.EventCompensation:
 					_ = cmd.Process.Signal(syscall.SIGINT)
 					signals++
 				}
 			}
-			if ev.Type == EventRunFinished && ev.Finished != nil {
+			if ev.Type == contract.EventRunFinished && ev.Finished != nil {
 				f := *ev.Finished
 				finished = &f
 			}
@@ -296,7 +297,7 @@ func runNetCase(t *testing.T, bin string, c netCase) netFigures {
 		want := "aws rds register-db-proxy-targets --region us-east-1 --db-proxy-name orders-proxy --target-group-name default --db-instance-identifiers orders-db"
 		errText := stderr.String()
 		t.Logf("stderr:\n%s", errText)
-		if code != ExitInterrupted || finished.ProxyState != ProxyEmpty {
+		if code != contract.ExitInterrupted || finished.ProxyState != contract.ProxyEmpty {
 			t.Errorf("exit %d, proxy %s; want 5 and none", code, finished.ProxyState)
 		}
 		if !strings.Contains(errText, "orders-proxy is EMPTY since") || !strings.Contains(errText, want) {
@@ -327,10 +328,10 @@ func runNetCase(t *testing.T, bin string, c netCase) netFigures {
 	if !healthy {
 		t.Errorf("the proxy is not healthy on the source after the run: %s\nstderr:\n%s", state, stderr.String())
 	}
-	if code != ExitOK && code != ExitStepFailed {
+	if code != contract.ExitOK && code != contract.ExitStepFailed {
 		t.Errorf("exit %d, want 0 or 1 (the run ends by itself, with its proxy)\nstderr:\n%s", code, stderr.String())
 	}
-	if finished.ProxyState != ProxyOnBlue && finished.ProxyState != ProxyOnNewPrimary {
+	if finished.ProxyState != contract.ProxyOnBlue && finished.ProxyState != contract.ProxyOnNewPrimary {
 		t.Errorf("summary names proxy state %q, want blue or new-primary", finished.ProxyState)
 	}
 	if code != finished.ExitCode {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/simtest"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // The process-level half of the reliability suite: a real `rdsbg run`
@@ -121,7 +122,7 @@ func finalState(url string, sc reliabilityScenario, old string) (state string, h
 		return "", false, err
 	}
 	var oldErr error
-	if sc.kind == KindCluster {
+	if sc.kind == contract.KindCluster {
 		_, oldErr = api.DescribeCluster(ctx, old)
 	} else {
 		_, oldErr = api.DescribeInstance(ctx, old)
@@ -176,7 +177,7 @@ func killAndResume(t *testing.T, bin string, sc reliabilityScenario, ref referen
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st, err := simtest.Stats(s.URL); err != nil || code != ExitUsage || st.Mutations != 0 || !strings.Contains(out.String(), "not-a-dir") {
+	if st, err := simtest.Stats(s.URL); err != nil || code != contract.ExitUsage || st.Mutations != 0 || !strings.Contains(out.String(), "not-a-dir") {
 		t.Errorf("unwritable --state-dir: exit %d, stats %+v %v, output %q", code, st, err, out.String())
 	} else {
 		kf.UnwritableOK = true
@@ -199,14 +200,14 @@ func killAndResume(t *testing.T, bin string, sc reliabilityScenario, ref referen
 	}
 	second, secondOut := rdsbgCommand(bin, s.URL, stateDir, env, runArgs...)
 	code, err = runToExit(second)
-	if err != nil || code != ExitUsage || !strings.Contains(secondOut.String(), sc.source) {
+	if err != nil || code != contract.ExitUsage || !strings.Contains(secondOut.String(), sc.source) {
 		t.Errorf("second concurrent run: exit %d %v, output %q", code, err, secondOut.String())
 	} else {
 		kf.ConcurrentOK = true
 	}
 	select {
 	case err := <-firstDone:
-		if code := simtest.ExitCode(err); code != ExitOK {
+		if code := simtest.ExitCode(err); code != contract.ExitOK {
 			t.Fatalf("reference process run: exit %d\n%s", code, firstOut.String())
 		}
 	case <-time.After(processTimeout):
@@ -400,10 +401,10 @@ func killOnce(bin, base string, sc reliabilityScenario, ref reference, runArgs, 
 	}
 	if sig == syscall.SIGINT {
 		code := simtest.ExitCode(waitErr)
-		if code == ExitOK {
+		if code == contract.ExitOK {
 			return res, nil // finished before the signal arrived
 		}
-		if code != ExitInterrupted {
+		if code != contract.ExitInterrupted {
 			return res, fmt.Errorf("SIGINT at point %d: exit %d, want 5\n%s", k, code, out.String())
 		}
 		// Stopped by itself: the proxy must be on a healthy writer now,
@@ -420,7 +421,7 @@ func killOnce(bin, base string, sc reliabilityScenario, ref reference, runArgs, 
 		// The run ended by itself first (possible for the last points).
 		st, err := simtest.Stats(s.URL)
 		res.duplicate = err == nil && st.DeploymentsCreated > 1
-		if code != ExitOK {
+		if code != contract.ExitOK {
 			return res, fmt.Errorf("unkilled run: exit %d\n%s", code, out.String())
 		}
 		return res, err
@@ -448,10 +449,10 @@ func killOnce(bin, base string, sc reliabilityScenario, ref reference, runArgs, 
 	}
 	if finished {
 		res.point += " (the run had finished: resume refused)"
-		if rcode != ExitUsage || !strings.Contains(rout.String(), "nothing to resume") {
+		if rcode != contract.ExitUsage || !strings.Contains(rout.String(), "nothing to resume") {
 			return res, fmt.Errorf("resume of a finished run: exit %d\n%s", rcode, rout.String())
 		}
-		rcode = ExitOK
+		rcode = contract.ExitOK
 	}
 	got, healthy, err := finalState(s.URL, sc, ref.old)
 	if err != nil {
@@ -463,7 +464,7 @@ func killOnce(bin, base string, sc reliabilityScenario, ref reference, runArgs, 
 		return res, err
 	}
 	res.duplicate = st.DeploymentsCreated > 1
-	if rcode != ExitOK {
+	if rcode != contract.ExitOK {
 		return res, fmt.Errorf("resume after a kill at %q (record %d): exit %d\n%s", res.point, k, rcode, rout.String())
 	}
 	if w, ok := finishedWindow(rout.String()); !finished && (!ok || w < 0) {
@@ -489,10 +490,10 @@ func killOnce(bin, base string, sc reliabilityScenario, ref reference, runArgs, 
 func finishedWindow(ndjson string) (int64, bool) {
 	for _, line := range strings.Split(ndjson, "\n") {
 		var ev struct {
-			Type              EventType `json:"type"`
-			ProxylessWindowMS int64     `json:"proxyless_window_ms"`
+			Type              contract.EventType `json:"type"`
+			ProxylessWindowMS int64              `json:"proxyless_window_ms"`
 		}
-		if json.Unmarshal([]byte(line), &ev) == nil && ev.Type == EventRunFinished {
+		if json.Unmarshal([]byte(line), &ev) == nil && ev.Type == contract.EventRunFinished {
 			return ev.ProxylessWindowMS, true
 		}
 	}

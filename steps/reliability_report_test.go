@@ -2,6 +2,7 @@ package steps
 
 import (
 	"fmt"
+	"github.com/rdsbg/rdsbg/steps/contract"
 	"sort"
 	"strings"
 )
@@ -69,7 +70,7 @@ func renderReliability(led *ledger, scenarios []reliabilityScenario, refs map[st
 	for _, sc := range scenarios {
 		ref := refs[sc.scenario]
 		window := "none (the proxy stays registered)"
-		if ref.plan.Regime == RegimeNone {
+		if ref.plan.Regime == contract.RegimeNone {
 			window = "no proxy"
 		}
 		if ref.proxylessMS > 0 {

@@ -17,6 +17,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient/clock"
 	"github.com/rdsbg/rdsbg/awsclient/sim"
 	"github.com/rdsbg/rdsbg/awsclient/simtest"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // The reliability suite (issue 6): the real SDK against the simulator,
@@ -37,27 +38,27 @@ type reliabilityScenario struct {
 	scenario   string
 	source     string
 	kind       string
-	opts       Options
+	opts       contract.Options
 	proxies    []string
 	proxyState string // when the run completes
 }
 
 func reliabilityScenarios() []reliabilityScenario {
 	return []reliabilityScenario{
-		{sim.ScenarioRDSPostgresLegacy, "orders-db", KindInstance, Options{ProxyMode: ProxyModeDetach, TargetEngineVersion: "16.4", Cleanup: CleanupDeployment},
-			[]string{"orders-proxy"}, ProxyOnNewPrimary},
-		{sim.ScenarioRDSMySQLNative, "shop-db", KindInstance, Options{ProxyMode: ProxyModeAuto, Cleanup: CleanupDeployment},
-			[]string{"shop-proxy"}, ProxyOnNewPrimary},
-		{sim.ScenarioAuroraPostgres, "ledger-cluster", KindCluster, Options{ProxyMode: ProxyModeDetach, Cleanup: CleanupDeployment},
-			[]string{"ledger-proxy"}, ProxyOnNewPrimary},
-		{sim.ScenarioAuroraGlobal, "payments-cluster", KindCluster, Options{ProxyMode: ProxyModeAuto, Cleanup: CleanupDeployment},
-			[]string{"payments-proxy"}, ProxyOnNewPrimary},
-		{sim.ScenarioRDSMariaDBNoProxy, "catalog-db", KindInstance, Options{Cleanup: CleanupDeployment},
-			nil, ProxyNotUsed},
+		{sim.ScenarioRDSPostgresLegacy, "orders-db", contract.KindInstance, contract.Options{ProxyMode: contract.ProxyModeDetach, TargetEngineVersion: "16.4", Cleanup: contract.CleanupDeployment},
+			[]string{"orders-proxy"}, contract.ProxyOnNewPrimary},
+		{sim.ScenarioRDSMySQLNative, "shop-db", contract.KindInstance, contract.Options{ProxyMode: contract.ProxyModeAuto, Cleanup: contract.CleanupDeployment},
+			[]string{"shop-proxy"}, contract.ProxyOnNewPrimary},
+		{sim.ScenarioAuroraPostgres, "ledger-cluster", contract.KindCluster, contract.Options{ProxyMode: contract.ProxyModeDetach, Cleanup: contract.CleanupDeployment},
+			[]string{"ledger-proxy"}, contract.ProxyOnNewPrimary},
+		{sim.ScenarioAuroraGlobal, "payments-cluster", contract.KindCluster, contract.Options{ProxyMode: contract.ProxyModeAuto, Cleanup: contract.CleanupDeployment},
+			[]string{"payments-proxy"}, contract.ProxyOnNewPrimary},
+		{sim.ScenarioRDSMariaDBNoProxy, "catalog-db", contract.KindInstance, contract.Options{Cleanup: contract.CleanupDeployment},
+			nil, contract.ProxyNotUsed},
 	}
 }
 
-func (s reliabilityScenario) options() Options {
+func (s reliabilityScenario) options() contract.Options {
 	o := s.opts
 	o.Source = s.source
 	return o
@@ -123,7 +124,7 @@ type reference struct {
 	recordLabels  []string
 	proxylessMS   int64
 	switchoverMS  int64
-	plan          Plan
+	plan          contract.Plan
 }
 
 func runReference(t *testing.T, sc reliabilityScenario) reference {
@@ -133,7 +134,7 @@ func runReference(t *testing.T, sc reliabilityScenario) reference {
 	if err != nil {
 		t.Fatalf("clean run of %s: %v", sc.scenario, err)
 	}
-	plans := env.events.ofType(EventPlanReady)
+	plans := env.events.ofType(contract.EventPlanReady)
 	if len(plans) == 0 {
 		t.Fatalf("no plan-ready event")
 	}
@@ -163,7 +164,7 @@ func runReference(t *testing.T, sc reliabilityScenario) reference {
 // proxyHealth says whether every proxy of the scenario has the source
 // registered and AVAILABLE, and if not, what it has.
 func proxyHealth(ctx context.Context, api awsclient.API, sc reliabilityScenario) (healthy bool, empty bool, detail string) {
-	var src Source
+	var src contract.Source
 	var err error
 	for i := 0; i < 3; i++ { // tolerate an injected fault still ahead
 		var d Discovery
@@ -207,7 +208,7 @@ func proxyHealth(ctx context.Context, api awsclient.API, sc reliabilityScenario)
 // assertCompleted: the run finished like the reference run: the proxy on
 // the new primary, the upgrade applied, the old primary renamed, exactly
 // one deployment ever created.
-func assertCompleted(t *testing.T, env *engineEnv, sc reliabilityScenario, ref reference, f Finished) {
+func assertCompleted(t *testing.T, env *engineEnv, sc reliabilityScenario, ref reference, f contract.Finished) {
 	t.Helper()
 	assertCompletedAfter(t, env, sc, ref, f, 0)
 }
@@ -215,9 +216,9 @@ func assertCompleted(t *testing.T, env *engineEnv, sc reliabilityScenario, ref r
 // assertCompletedAfter is assertCompleted for a run that follows
 // rolledBack runs, each of which created a deployment and deleted it
 // (with its green) before it stopped: never two at once.
-func assertCompletedAfter(t *testing.T, env *engineEnv, sc reliabilityScenario, ref reference, f Finished, rolledBack int) {
+func assertCompletedAfter(t *testing.T, env *engineEnv, sc reliabilityScenario, ref reference, f contract.Finished, rolledBack int) {
 	t.Helper()
-	if f.Outcome != OutcomeDone || f.ExitCode != ExitOK || f.ProxyState != sc.proxyState {
+	if f.Outcome != contract.OutcomeDone || f.ExitCode != contract.ExitOK || f.ProxyState != sc.proxyState {
 		t.Errorf("finished %s exit %d proxy %s, want done 0 %s", f.Outcome, f.ExitCode, f.ProxyState, sc.proxyState)
 	}
 	if n := env.sim.DeploymentsCreated(); n != 1+rolledBack {
@@ -233,7 +234,7 @@ func assertCompletedAfter(t *testing.T, env *engineEnv, sc reliabilityScenario, 
 		t.Errorf("%s runs %s, want %s", sc.source, got, ref.engineVersion)
 	}
 	var err error
-	if sc.kind == KindCluster {
+	if sc.kind == contract.KindCluster {
 		_, err = env.api.DescribeCluster(context.Background(), ref.old)
 	} else {
 		_, err = env.api.DescribeInstance(context.Background(), ref.old)
@@ -458,7 +459,7 @@ func TestReliability(t *testing.T) {
 			// 60 s after the creation (the simulator's fault: during provisioning), then at the
 			// start of each later step before the switchover: the last one
 			// inside the critical section, with the proxy deregistered.
-			for _, at := range []StepID{StepCreateDeployment, StepAttachProxyBlue, StepProvisionGreen, StepReadyCheck, StepDetachProxyBlue, StepSwitchover} {
+			for _, at := range []contract.StepID{contract.StepCreateDeployment, contract.StepAttachProxyBlue, contract.StepProvisionGreen, contract.StepReadyCheck, contract.StepDetachProxyBlue, contract.StepSwitchover} {
 				if _, ok := refs[sc.scenario].plan.Step(at); !ok {
 					continue
 				}
@@ -533,22 +534,22 @@ func errorAtOneCall(t *testing.T, led *ledger, sc reliabilityScenario, ref refer
 		return
 	}
 	healthy, _, detail := proxyHealth(context.Background(), env.api, sc)
-	empty = f.ProxyState == ProxyEmpty || (len(sc.proxies) > 0 && !healthy)
+	empty = f.ProxyState == contract.ProxyEmpty || (len(sc.proxies) > 0 && !healthy)
 	if len(lastingMutations(env.sim.Mutations())) == 0 {
 		// Stopped before any change (blue's tag for a refused creation is
 		// removed again): nothing to restore. The operator
 		// resumes the journal if the run had begun (the first mutation
 		// itself failed), else runs again; the fault is spent.
-		if f.ExitCode == ExitOK || f.ExitCode == ExitInterrupted {
+		if f.ExitCode == contract.ExitOK || f.ExitCode == contract.ExitInterrupted {
 			t.Fatalf("exit %d for a failure before any change", f.ExitCode)
 		}
 		if !healthy && len(sc.proxies) > 0 {
 			t.Fatalf("proxy unhealthy with no change made: %s", detail)
 		}
-		var f2 Finished
+		var f2 contract.Finished
 		var err error
 		if recs, _ := ReadJournal(JournalPath(env.stateDir, sc.source)); FoldJournal(recs).Unfinished() {
-			f2, err = env.engine(t, Options{Source: sc.source}).Resume(context.Background())
+			f2, err = env.engine(t, contract.Options{Source: sc.source}).Resume(context.Background())
 		} else {
 			f2, err = env.engine(t, sc.options()).Run(context.Background())
 		}
@@ -559,23 +560,23 @@ func errorAtOneCall(t *testing.T, led *ledger, sc reliabilityScenario, ref refer
 		survived = true
 		return
 	}
-	if f.ExitCode != ExitStepFailed {
+	if f.ExitCode != contract.ExitStepFailed {
 		t.Fatalf("exit %d (%v), want 1", f.ExitCode, err)
 	}
-	if f.Outcome == OutcomeRolledBack {
+	if f.Outcome == contract.OutcomeRolledBack {
 		// Auto mode took the injected error on the creation for AWS's
 		// refusal of a proxied source (any refusal counts, design.md §2)
 		// and fell back to detach; this AWS (native) then refused blue's
 		// registration for --max-proxy-outage, and the run rolled back:
 		// the deployment and its green deleted, the proxy on blue. The
 		// operator runs again; the fault is spent.
-		if f.ProxyState != ProxyOnBlue || (len(sc.proxies) > 0 && !healthy) {
+		if f.ProxyState != contract.ProxyOnBlue || (len(sc.proxies) > 0 && !healthy) {
 			t.Fatalf("rolled back with the proxy %s: %s", f.ProxyState, detail)
 		}
 		if deps, derr := env.api.ListDeployments(context.Background(), ""); derr != nil || len(deps) != 0 {
 			t.Fatalf("deployments left by the rollback: %+v %v", deps, derr)
 		}
-		if fin := env.events.ofType(EventRunFinished); len(fin) != 1 || !strings.Contains(fin[0].Message, "rdsbg run --source "+sc.source) {
+		if fin := env.events.ofType(contract.EventRunFinished); len(fin) != 1 || !strings.Contains(fin[0].Message, "rdsbg run --source "+sc.source) {
 			t.Errorf("the last line of a rolled-back run does not say how to start again: %+v", fin)
 		}
 		if FoldJournal(env.journal(t, sc.source)).Unfinished() {
@@ -591,7 +592,7 @@ func errorAtOneCall(t *testing.T, led *ledger, sc reliabilityScenario, ref refer
 		survived = true
 		return
 	}
-	if f.ProxyState != ProxyOnBlue && f.ProxyState != ProxyOnNewPrimary && f.ProxyState != ProxyNotUsed {
+	if f.ProxyState != contract.ProxyOnBlue && f.ProxyState != contract.ProxyOnNewPrimary && f.ProxyState != contract.ProxyNotUsed {
 		t.Fatalf("the failed run left the proxy %s", f.ProxyState)
 	}
 	if len(sc.proxies) > 0 && !healthy {
@@ -600,7 +601,7 @@ func errorAtOneCall(t *testing.T, led *ledger, sc reliabilityScenario, ref refer
 	if strings.TrimSpace(err.Error()) == "" {
 		t.Fatalf("no explanation")
 	}
-	if fin := env.events.ofType(EventRunFinished); len(fin) == 1 {
+	if fin := env.events.ofType(contract.EventRunFinished); len(fin) == 1 {
 		msg := fin[0].Message
 		if !strings.Contains(msg, "rdsbg resume --source "+sc.source) {
 			t.Errorf("the last line does not say how to continue: %s", msg)
@@ -614,15 +615,15 @@ func errorAtOneCall(t *testing.T, led *ledger, sc reliabilityScenario, ref refer
 	if st := FoldJournal(env.journal(t, sc.source)); !st.Unfinished() {
 		t.Fatalf("journal not resumable after the failure")
 	}
-	f2, err := env.engine(t, Options{Source: sc.source}).Resume(context.Background())
+	f2, err := env.engine(t, contract.Options{Source: sc.source}).Resume(context.Background())
 	if err != nil {
 		// The fault may still be ahead (a late n-th call): an operator
 		// would resume once more.
-		if f2.ExitCode != ExitStepFailed {
+		if f2.ExitCode != contract.ExitStepFailed {
 			t.Fatalf("Resume: exit %d %v", f2.ExitCode, err)
 		}
 		note = fmt.Sprintf("%s #%d: resumed twice (the fault fired during the first resume)", fp.op, fp.n)
-		f2, err = env.engine(t, Options{Source: sc.source}).Resume(context.Background())
+		f2, err = env.engine(t, contract.Options{Source: sc.source}).Resume(context.Background())
 	}
 	if err != nil {
 		t.Fatalf("Resume: %v", err)
@@ -645,7 +646,7 @@ func cutAndResume(t *testing.T, led *ledger, sc reliabilityScenario, ref referen
 	if !runUntilCrash(t, env.engine(t, sc.options()), k) {
 		t.Fatalf("the run did not reach record %d (%s)", k, ref.recordLabels[k-1])
 	}
-	f, err := env.engine(t, Options{Source: sc.source}).Resume(context.Background())
+	f, err := env.engine(t, contract.Options{Source: sc.source}).Resume(context.Background())
 	if err != nil {
 		t.Fatalf("Resume after record %d (%s): %v", k, ref.recordLabels[k-1], err)
 	}
@@ -661,7 +662,7 @@ func throttledRun(t *testing.T, led *ledger, sc reliabilityScenario, ref referen
 	st := env.sim.Stats()
 	healthy, empty, _ := proxyHealth(context.Background(), env.api, sc)
 	ok := err == nil && (healthy || len(sc.proxies) == 0)
-	led.record("30% of calls throttled", sc.scenario, st.ThrottledCalls, ok, empty || f.ProxyState == ProxyEmpty, st.DeploymentsCreated,
+	led.record("30% of calls throttled", sc.scenario, st.ThrottledCalls, ok, empty || f.ProxyState == contract.ProxyEmpty, st.DeploymentsCreated,
 		fmt.Sprintf("%d calls (clean run: %d), %d throttled, run took %s of AWS time", st.TotalCalls, ref.totalCalls, st.ThrottledCalls, env.clock.Now().Sub(start).Round(1e9)))
 	if err != nil {
 		t.Fatalf("Run under throttling: %v", err)
@@ -676,20 +677,20 @@ func throttledRun(t *testing.T, led *ledger, sc reliabilityScenario, ref referen
 // of the critical section until its last step is done.
 func slowCriticalSection(t *testing.T, led *ledger, sc reliabilityScenario, ref reference) {
 	env := newReliabilityEnv(t, sim.Options{Scenario: sc.scenario})
-	first, last := StepSwitchover, StepSwitchover
-	if _, ok := ref.plan.Step(StepDetachProxyBlue); ok {
-		first = StepDetachProxyBlue
+	first, last := contract.StepSwitchover, contract.StepSwitchover
+	if _, ok := ref.plan.Step(contract.StepDetachProxyBlue); ok {
+		first = contract.StepDetachProxyBlue
 	}
-	if st, ok := ref.plan.Step(StepAttachProxyPrimary); ok && (st.Critical || st.CheckOnly) {
-		last = StepAttachProxyPrimary
+	if st, ok := ref.plan.Step(contract.StepAttachProxyPrimary); ok && (st.Critical || st.CheckOnly) {
+		last = contract.StepAttachProxyPrimary
 	}
 	var opened, closed bool
-	env.events.hook = func(ev Event) {
+	env.events.hook = func(ev contract.Event) {
 		switch {
-		case ev.Type == EventStepStarted && ev.Step == first && !opened:
+		case ev.Type == contract.EventStepStarted && ev.Step == first && !opened:
 			opened = true
 			env.sim.AddFault(sim.Fault{LatencyMS: 2000})
-		case (ev.Type == EventStepDone || ev.Type == EventStepFailed) && ev.Step == last && opened && !closed:
+		case (ev.Type == contract.EventStepDone || ev.Type == contract.EventStepFailed) && ev.Step == last && opened && !closed:
 			closed = true
 			env.sim.ClearFaults()
 		}
@@ -702,7 +703,7 @@ func slowCriticalSection(t *testing.T, led *ledger, sc reliabilityScenario, ref 
 		window = fmt.Sprintf("proxy-less window %s (clean run %s), ", ms(f.ProxylessWindowMS), ms(ref.proxylessMS)) + window
 	}
 	led.record("2 s latency in the critical section", sc.scenario, st.DelayedCalls, err == nil && (healthy || len(sc.proxies) == 0),
-		empty || f.ProxyState == ProxyEmpty, st.DeploymentsCreated,
+		empty || f.ProxyState == contract.ProxyEmpty, st.DeploymentsCreated,
 		fmt.Sprintf("%s → %s: %d calls delayed; %s", first, last, st.DelayedCalls, window))
 	if err != nil {
 		t.Fatalf("Run with latency: %v", err)
@@ -735,12 +736,12 @@ func switchoverRolledBack(t *testing.T, led *ledger, sc reliabilityScenario, ref
 	}()
 	f, err := env.engine(t, sc.options()).Run(context.Background())
 	healthy, _, detail := proxyHealth(context.Background(), env.api, sc)
-	empty = f.ProxyState == ProxyEmpty || (len(sc.proxies) > 0 && !healthy)
-	wantProxy := ProxyOnBlue
+	empty = f.ProxyState == contract.ProxyEmpty || (len(sc.proxies) > 0 && !healthy)
+	wantProxy := contract.ProxyOnBlue
 	if len(sc.proxies) == 0 {
-		wantProxy = ProxyNotUsed
+		wantProxy = contract.ProxyNotUsed
 	}
-	if err == nil || f.ExitCode != ExitStepFailed || f.ProxyState != wantProxy {
+	if err == nil || f.ExitCode != contract.ExitStepFailed || f.ProxyState != wantProxy {
 		t.Fatalf("exit %d proxy %s err %v, want 1 %s", f.ExitCode, f.ProxyState, err, wantProxy)
 	}
 	if len(sc.proxies) > 0 && !healthy {
@@ -749,7 +750,7 @@ func switchoverRolledBack(t *testing.T, led *ledger, sc reliabilityScenario, ref
 	if !strings.Contains(err.Error(), "rolled it back") || !strings.Contains(err.Error(), "Blue is still production") {
 		t.Errorf("not a plain explanation: %v", err)
 	}
-	f2, err := env.engine(t, Options{Source: sc.source}).Resume(context.Background())
+	f2, err := env.engine(t, contract.Options{Source: sc.source}).Resume(context.Background())
 	if err != nil {
 		t.Fatalf("Resume: %v", err)
 	}
@@ -760,16 +761,16 @@ func switchoverRolledBack(t *testing.T, led *ledger, sc reliabilityScenario, ref
 // greenInvalid: green turns INVALID_CONFIGURATION during the creation
 // wait, or as step at starts. The run explains it and names the abort
 // path; abort restores blue.
-func greenInvalid(t *testing.T, led *ledger, sc reliabilityScenario, at StepID) {
+func greenInvalid(t *testing.T, led *ledger, sc reliabilityScenario, at contract.StepID) {
 	o := sim.Options{Scenario: sc.scenario}
-	if at == StepCreateDeployment {
+	if at == contract.StepCreateDeployment {
 		o.Faults = []sim.Fault{{GreenInvalidAfterMS: 60_000}}
 	}
 	env := newReliabilityEnv(t, o)
 	injected := false
-	if at != StepCreateDeployment {
-		env.events.hook = func(ev Event) {
-			if ev.Type == EventStepStarted && ev.Step == at && !injected {
+	if at != contract.StepCreateDeployment {
+		env.events.hook = func(ev contract.Event) {
+			if ev.Type == contract.EventStepStarted && ev.Step == at && !injected {
 				injected = true
 				env.sim.Update(func(st *sim.State) {
 					for _, d := range st.Deployments {
@@ -790,19 +791,19 @@ func greenInvalid(t *testing.T, led *ledger, sc reliabilityScenario, at StepID) 
 			env.sim.DeploymentsCreated(), "at "+string(at))
 	}()
 	f, err := env.engine(t, sc.options()).Run(context.Background())
-	if err == nil || f.ExitCode != ExitStepFailed {
+	if err == nil || f.ExitCode != contract.ExitStepFailed {
 		t.Fatalf("exit %d err %v", f.ExitCode, err)
 	}
 	if !strings.Contains(err.Error(), "INVALID_CONFIGURATION") || !strings.Contains(err.Error(), "rdsbg abort --source "+sc.source) {
 		t.Errorf("no explanation with the abort path: %v", err)
 	}
 	healthy, _, detail := proxyHealth(context.Background(), env.api, sc)
-	empty = f.ProxyState == ProxyEmpty || (len(sc.proxies) > 0 && !healthy)
+	empty = f.ProxyState == contract.ProxyEmpty || (len(sc.proxies) > 0 && !healthy)
 	if len(sc.proxies) > 0 && !healthy {
 		t.Fatalf("proxy not on blue: %s", detail)
 	}
-	af, err := env.engine(t, Options{Source: sc.source}).Abort(context.Background())
-	if err != nil || af.Outcome != OutcomeRolledBack || af.ExitCode != ExitOK {
+	af, err := env.engine(t, contract.Options{Source: sc.source}).Abort(context.Background())
+	if err != nil || af.Outcome != contract.OutcomeRolledBack || af.ExitCode != contract.ExitOK {
 		t.Fatalf("Abort: %+v %v", af, err)
 	}
 	deps, err := env.api.ListDeployments(context.Background(), "")
@@ -834,7 +835,7 @@ func guards(t *testing.T, led *ledger, sc reliabilityScenario, ref reference) {
 	env.stateDir = filepath.Join(blocker, "rdsbg")
 	f, err := env.engine(t, sc.options()).Run(context.Background())
 	var dirErr *StateDirError
-	if !errors.As(err, &dirErr) || f.ExitCode != ExitUsage || !strings.Contains(err.Error(), env.stateDir) {
+	if !errors.As(err, &dirErr) || f.ExitCode != contract.ExitUsage || !strings.Contains(err.Error(), env.stateDir) {
 		t.Fatalf("unwritable state dir: err %v exit %d", err, f.ExitCode)
 	}
 	env.assertNoMutations(t)
@@ -846,7 +847,7 @@ func guards(t *testing.T, led *ledger, sc reliabilityScenario, ref reference) {
 	}
 	f, err = env.engine(t, sc.options()).Run(context.Background())
 	var lockErr *LockError
-	if !errors.As(err, &lockErr) || f.ExitCode != ExitUsage || !strings.Contains(err.Error(), sc.source) {
+	if !errors.As(err, &lockErr) || f.ExitCode != contract.ExitUsage || !strings.Contains(err.Error(), sc.source) {
 		t.Fatalf("locked source: err %v exit %d", err, f.ExitCode)
 	}
 	env.assertNoMutations(t)
@@ -867,14 +868,14 @@ func TestResumeOfAFinishedRunReportsItsProxyAndLeavesTheJournal(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := len(env.journal(t, "orders-db"))
-	f, err := env.engine(t, Options{Source: "orders-db"}).Resume(context.Background())
-	if ExitCode(err) != ExitUsage || !strings.Contains(err.Error(), "nothing to resume") {
+	f, err := env.engine(t, contract.Options{Source: "orders-db"}).Resume(context.Background())
+	if ExitCode(err) != contract.ExitUsage || !strings.Contains(err.Error(), "nothing to resume") {
 		t.Fatalf("exit %d err %v, want 2 nothing to resume", ExitCode(err), err)
 	}
 	// The refusal did nothing: blocked, exit 2 — never "done (exit 2)"
 	// (walkthrough D11); the message names how the last run ended.
-	if f.ProxyState != ProxyOnNewPrimary || f.Outcome != OutcomeBlocked || !strings.Contains(err.Error(), "finished (done)") {
-		t.Errorf("refused resume reports %s %s (%v), want blocked %s", f.Outcome, f.ProxyState, err, ProxyOnNewPrimary)
+	if f.ProxyState != contract.ProxyOnNewPrimary || f.Outcome != contract.OutcomeBlocked || !strings.Contains(err.Error(), "finished (done)") {
+		t.Errorf("refused resume reports %s %s (%v), want blocked %s", f.Outcome, f.ProxyState, err, contract.ProxyOnNewPrimary)
 	}
 	if after := len(env.journal(t, "orders-db")); after != before {
 		t.Errorf("a refused resume wrote %d journal records", after-before)
@@ -902,7 +903,7 @@ func TestResumeOnAClockBehindTheJournalNeverReportsANegativeWindow(t *testing.T)
 	}
 	k := 0
 	for i, r := range ref.journal(t, "orders-db") {
-		if r.Kind == RecordOutage && r.State == "open" && r.Outage.Cause == OutageCriticalSection {
+		if r.Kind == RecordOutage && r.State == "open" && r.Outage.Cause == contract.OutageCriticalSection {
 			k = i + 1
 			break
 		}
@@ -912,7 +913,7 @@ func TestResumeOnAClockBehindTheJournalNeverReportsANegativeWindow(t *testing.T)
 	}
 	behind := skewedClock{Virtual: env.clock, offset: time.Hour}
 	eng, err := New(Config{API: env.client, Calls: env.calls, Clock: behind, StateDir: env.stateDir, Approver: env.approver, Sink: env.events.sink,
-		Options: Options{Source: "orders-db"}})
+		Options: contract.Options{Source: "orders-db"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -926,15 +927,15 @@ func TestResumeOnAClockBehindTheJournalNeverReportsANegativeWindow(t *testing.T)
 	// Case T1: the critical window is never 0 s, is marked a lower bound,
 	// and the total holds it.
 	for _, w := range f.ProxyOutages {
-		if w.Cause == OutageCriticalSection && (w.DurationMS <= 0 || !w.AtLeast) {
+		if w.Cause == contract.OutageCriticalSection && (w.DurationMS <= 0 || !w.AtLeast) {
 			t.Errorf("critical window %+v: want a lower bound above 0 s", w)
 		}
 	}
-	if f.ProxyOutageTotalMS < f.ProxylessWindowMS || !strings.Contains(OutageHeadline(f.ProxyOutages), "at least") {
-		t.Errorf("total %d ms below the critical share %d ms, or headline %q not a lower bound", f.ProxyOutageTotalMS, f.ProxylessWindowMS, OutageHeadline(f.ProxyOutages))
+	if f.ProxyOutageTotalMS < f.ProxylessWindowMS || !strings.Contains(contract.OutageHeadline(f.ProxyOutages), "at least") {
+		t.Errorf("total %d ms below the critical share %d ms, or headline %q not a lower bound", f.ProxyOutageTotalMS, f.ProxylessWindowMS, contract.OutageHeadline(f.ProxyOutages))
 	}
 	said := false
-	for _, ev := range env.events.ofType(EventNotice) {
+	for _, ev := range env.events.ofType(contract.EventNotice) {
 		said = said || strings.Contains(ev.Message, "clock is ahead")
 	}
 	if !said {

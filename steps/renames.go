@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // renameBook is what the switchover does to names, as the run learns it:
@@ -26,7 +27,7 @@ func (b *renameBook) seeGreen(dep awsclient.Deployment) {
 			if b.green == nil {
 				b.green = map[string]string{}
 			}
-			b.green[lastField(m.Source)] = lastField(m.Target)
+			b.green[contract.ARNName(m.Source)] = contract.ARNName(m.Target)
 		}
 	}
 }
@@ -39,7 +40,7 @@ func (b *renameBook) note(dep awsclient.Deployment) (changed bool) {
 		if m.Source == "" || m.Target == "" {
 			continue
 		}
-		old, prod := lastField(m.Source), lastField(m.Target)
+		old, prod := contract.ARNName(m.Source), contract.ARNName(m.Target)
 		if old == prod {
 			continue
 		}
@@ -104,9 +105,9 @@ func (b *renameBook) oldResources() (instances []string, cluster string) {
 	for _, arn := range b.oldBlue {
 		switch {
 		case strings.Contains(arn, ":db:"):
-			instances = append(instances, lastField(arn))
+			instances = append(instances, contract.ARNName(arn))
 		case strings.Contains(arn, ":cluster:"):
-			cluster = lastField(arn)
+			cluster = contract.ARNName(arn)
 		}
 	}
 	return instances, cluster

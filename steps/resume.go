@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/rdsbg/rdsbg/steps/contract"
 	"io/fs"
 	"sort"
 	"strings"
@@ -15,10 +16,10 @@ import (
 // started and never finished is re-observed before anything is repeated,
 // the deployment is found by id or name (never created twice), and a plan
 // that differs from the journal's is approved again.
-func (e *Engine) Resume(ctx context.Context) (Finished, error) {
+func (e *Engine) Resume(ctx context.Context) (contract.Finished, error) {
 	r, err := e.beginJournalled(ctx)
 	if err != nil {
-		return e.finishEarly(OutcomeFailed, err, "")
+		return e.finishEarly(contract.OutcomeFailed, err, "")
 	}
 	defer r.close()
 	if r.prior.Plan == nil {
@@ -30,7 +31,7 @@ func (e *Engine) Resume(ctx context.Context) (Finished, error) {
 		return r.restoreWithoutJournal(ctx) // the journal is lost or elsewhere (proxy_tags.go)
 	}
 	if r.prior.Plan == nil {
-		return r.finish(OutcomeFailed, &InputError{Input: "--source", ExitCode: ExitUsage,
+		return r.finish(contract.OutcomeFailed, &contract.InputError{Input: "--source", ExitCode: contract.ExitUsage,
 			Message: fmt.Sprintf("no rdsbg run to resume for %s (journal %s has no plan): nothing to resume; start one with `rdsbg run`", r.disc.Source.ID, r.journal.Path())}, "")
 	}
 	if !r.prior.Unfinished() {
@@ -39,14 +40,14 @@ func (e *Engine) Resume(ctx context.Context) (Finished, error) {
 		// refused resume is not a run.
 		// Outcome blocked: this refused resume did nothing (not "done,
 		// exit 2": walkthrough D11); the message names the last run's end.
-		return e.finishEarly(OutcomeBlocked, &InputError{Input: "--source", ExitCode: ExitUsage,
+		return e.finishEarly(contract.OutcomeBlocked, &contract.InputError{Input: "--source", ExitCode: contract.ExitUsage,
 			Message: fmt.Sprintf("the last run for %s finished (%s): nothing to resume", r.disc.Source.ID, r.prior.Finished.Outcome)}, r.proxyStateFromDiscovery())
 	}
 	if err := r.bindJournal(); err != nil {
-		return e.finishEarly(OutcomeFailed, err, r.proxyStateFromDiscovery())
+		return e.finishEarly(contract.OutcomeFailed, err, r.proxyStateFromDiscovery())
 	}
 	r.restoreFromJournal()
-	e.emit(Event{Type: EventRunStarted, Message: fmt.Sprintf("resuming %s from %s", r.disc.Source.ID, r.journal.Path())})
+	e.emit(contract.Event{Type: contract.EventRunStarted, Message: fmt.Sprintf("resuming %s from %s", r.disc.Source.ID, r.journal.Path())})
 	// Nothing is changed before AWS shows the journal's deployment is
 	// there and this run's (reconcile.go).
 	if err := r.gateResume(ctx); err != nil {
@@ -56,7 +57,7 @@ func (e *Engine) Resume(ctx context.Context) (Finished, error) {
 		}
 		var nothing *NothingToResumeError
 		if errors.As(err, &nothing) {
-			return e.finishEarly(OutcomeFailed, err, nothing.State)
+			return e.finishEarly(contract.OutcomeFailed, err, nothing.State)
 		}
 		return e.finishEarly(outcomeOf(err), err, r.proxyStateOfWorld())
 	}
@@ -72,21 +73,21 @@ func (e *Engine) Resume(ctx context.Context) (Finished, error) {
 		if r.prior.Finished != nil {
 			state = r.prior.Finished.ProxyState
 		}
-		return e.finishEarly(OutcomeFailed, err, state)
+		return e.finishEarly(contract.OutcomeFailed, err, state)
 	}
 	if err := r.journal.Append(Record{Kind: RecordRunStarted, Source: r.disc.Source.ID, Options: &r.plan.Options, Plan: &r.plan, DeploymentID: r.dep.id, Message: "resume"}); err != nil {
-		return r.finish(OutcomeFailed, err, "")
+		return r.finish(contract.OutcomeFailed, err, "")
 	}
 	_ = r.journal.Append(Record{Kind: RecordProxies, Proxies: r.proxies})
 	for _, rec := range r.resumeMarkers() {
 		_ = r.journal.Append(rec)
 	}
 	p := r.plan
-	e.emit(Event{Type: EventPlanReady, Plan: &p, Message: "resumed plan"})
+	e.emit(contract.Event{Type: contract.EventPlanReady, Plan: &p, Message: "resumed plan"})
 	if changed {
 		r.plan = fresh
 		p := fresh
-		e.emit(Event{Type: EventPlanReady, Plan: &p, Message: "the plan changed since the journal was written"})
+		e.emit(contract.Event{Type: contract.EventPlanReady, Plan: &p, Message: "the plan changed since the journal was written"})
 		_ = r.journal.Append(Record{Kind: RecordPlan, Plan: &p, Message: "changed plan on resume"})
 		if err := r.approvePlan(ctx, r.changedPlanTitle()); err != nil {
 			return r.declinedResume(ctx, err)
@@ -118,7 +119,7 @@ func checkJournalSource(path, source string) error {
 	if err != nil {
 		return nil // absent or unreadable: begin says so
 	}
-	want := strings.ToLower(lastField(source))
+	want := strings.ToLower(contract.ARNName(source))
 	for _, rec := range recs {
 		if rec.Kind != RecordRunStarted {
 			continue
@@ -129,7 +130,7 @@ func checkJournalSource(path, source string) error {
 		}
 		for _, n := range names {
 			if n != "" && strings.ToLower(n) != want {
-				return &InputError{Input: "journal", ExitCode: ExitUsage, Message: fmt.Sprintf("the journal %s names source %s, not %s: a journal belongs to one source, so rdsbg will not act on it (it made no call). Move it aside if it was copied or edited by hand", path, n, lastField(source))}
+				return &contract.InputError{Input: "journal", ExitCode: contract.ExitUsage, Message: fmt.Sprintf("the journal %s names source %s, not %s: a journal belongs to one source, so rdsbg will not act on it (it made no call). Move it aside if it was copied or edited by hand", path, n, contract.ARNName(source))}
 			}
 		}
 	}
@@ -144,7 +145,7 @@ func (r *run) bindJournal() error {
 	if p == nil || p.Source.ARN == "" || strings.EqualFold(p.Source.ARN, r.disc.Source.ARN) {
 		return nil
 	}
-	return &InputError{Input: "journal", ExitCode: ExitUsage, Message: fmt.Sprintf("the journal %s was written for %s, but --source resolves to %s: rdsbg will not act on it; it changed nothing", r.journal.Path(), p.Source.ARN, r.disc.Source.ARN)}
+	return &contract.InputError{Input: "journal", ExitCode: contract.ExitUsage, Message: fmt.Sprintf("the journal %s was written for %s, but --source resolves to %s: rdsbg will not act on it; it changed nothing", r.journal.Path(), p.Source.ARN, r.disc.Source.ARN)}
 }
 
 // resumeSource is --source, or the one unfinished journal.
@@ -158,7 +159,7 @@ func (e *Engine) resumeSource() (string, error) {
 	}
 	switch len(open) {
 	case 0:
-		return "", &InputError{Input: "--source", ExitCode: ExitUsage, Message: fmt.Sprintf("no unfinished rdsbg run in %s: nothing to resume", e.cfg.StateDir)}
+		return "", &contract.InputError{Input: "--source", ExitCode: contract.ExitUsage, Message: fmt.Sprintf("no unfinished rdsbg run in %s: nothing to resume", e.cfg.StateDir)}
 	case 1:
 		for _, src := range open {
 			return src, nil
@@ -169,7 +170,7 @@ func (e *Engine) resumeSource() (string, error) {
 		names = append(names, src)
 	}
 	sort.Strings(names)
-	return "", &InputError{Input: "--source", ExitCode: ExitUsage, Message: "several unfinished runs: pass --source with one of " + strings.Join(names, ", ")}
+	return "", &contract.InputError{Input: "--source", ExitCode: contract.ExitUsage, Message: "several unfinished runs: pass --source with one of " + strings.Join(names, ", ")}
 }
 
 // restoreFromJournal takes the run's memory from the journal: the plan as
@@ -178,7 +179,7 @@ func (r *run) restoreFromJournal() {
 	j := r.prior
 	r.plan = *j.Plan
 	if upgradeOldPlan(&r.plan) {
-		r.e.notice(StepProvisionGreen, "the journal was written by an rdsbg whose create-deployment included the wait for green; the plan now waits in provision-green, after blue is registered with the proxy again: every step is re-observed from AWS")
+		r.e.notice(contract.StepProvisionGreen, "the journal was written by an rdsbg whose create-deployment included the wait for green; the plan now waits in provision-green, after blue is registered with the proxy again: every step is re-observed from AWS")
 	}
 	r.proxies = j.Proxies
 	if len(r.proxies) == 0 {
@@ -192,7 +193,7 @@ func (r *run) restoreFromJournal() {
 	began := j.RunStarted
 	r.resumedAt = &began
 	if r.restoreOutages(j) { // outage.go
-		r.e.notice(StepDetachProxyBlue, "the journal's clock is ahead of this machine's (its last record is at %s): the outage windows still open are measured on the journal's clock as if no time passed between its last record and this resume, so they are lower bounds",
+		r.e.notice(contract.StepDetachProxyBlue, "the journal's clock is ahead of this machine's (its last record is at %s): the outage windows still open are measured on the journal's clock as if no time passed between its last record and this resume, so they are lower bounds",
 			j.LastRecordAt.UTC().Format(time.RFC3339))
 	}
 	r.names.restore(j.Renames, j.OldBlue)
@@ -215,7 +216,7 @@ func (r *run) resumeMarkers() []Record {
 		out = append(out, r.names.record())
 	}
 	if r.continueWithoutProxy {
-		out = append(out, Record{Kind: RecordStep, Step: StepAttachProxyBlue, State: StepStateSkipped, Message: continueWithoutProxyNote})
+		out = append(out, Record{Kind: RecordStep, Step: contract.StepAttachProxyBlue, State: StepStateSkipped, Message: continueWithoutProxyNote})
 	}
 	return append(out, r.taskMarkers()...)
 }
@@ -225,37 +226,37 @@ func (r *run) resumeMarkers() []Record {
 // lists the source), so the journal's rollback record stands in for them.
 // A fresh plan that cannot be built (the source moved on: a finished
 // switchover, an upgraded version) leaves the journal's plan in force.
-func (r *run) replan(ctx context.Context) (Plan, bool) {
+func (r *run) replan(ctx context.Context) (contract.Plan, bool) {
 	d := r.disc
 	d.Proxies = r.proxies
 	opts := r.plan.Options
 	switch r.plan.Regime {
-	case RegimeDetach:
-		opts.ProxyMode = ProxyModeDetach
-	case RegimeNative:
-		opts.ProxyMode = ProxyModeNative
+	case contract.RegimeDetach:
+		opts.ProxyMode = contract.ProxyModeDetach
+	case contract.RegimeNative:
+		opts.ProxyMode = contract.ProxyModeNative
 	}
 	if dep, err := r.findDeployment(ctx); err != nil || r.pastSwitchover(dep) {
-		return Plan{}, false
+		return contract.Plan{}, false
 	}
 	prep, err := r.e.rows.prepareFor(ctx, r.api, d, opts, r.e.cfg.Clock.Now, WithoutPreflight) // prepare.go
 	if prep.Stage == StageUpgrade {
-		return Plan{}, false
+		return contract.Plan{}, false
 	}
 	r.upgrade = prep.Upgrade
 	if err != nil {
-		return Plan{}, false
+		return contract.Plan{}, false
 	}
 	fresh := prep.Plan
 	if sameSteps(fresh, r.plan) {
-		return Plan{}, false
+		return contract.Plan{}, false
 	}
 	return fresh, true
 }
 
 // sameSteps compares what matters to the operator: the regime and the
 // step list with each step's severity and kind.
-func sameSteps(a, b Plan) bool {
+func sameSteps(a, b contract.Plan) bool {
 	if a.Regime != b.Regime || len(a.Steps) != len(b.Steps) {
 		return false
 	}

@@ -1,6 +1,9 @@
 package steps
 
-import "context"
+import (
+	"context"
+	"github.com/rdsbg/rdsbg/steps/contract"
+)
 
 // A resume whose changed plan the operator declines is a stop like any
 // other failure after a deregistration: the proxy gets back what rdsbg
@@ -14,7 +17,7 @@ import "context"
 // does when a proxy is involved.
 func (r *run) changedPlanTitle() string {
 	title := "The plan changed since the interrupted run: run the new plan?"
-	if len(r.proxies) > 0 && r.plan.Regime != RegimeNone {
+	if len(r.proxies) > 0 && r.plan.Regime != contract.RegimeNone {
 		title += " (no: restore " + proxyNames(r.proxies) + ", then stop)"
 	}
 	return title
@@ -23,6 +26,6 @@ func (r *run) changedPlanTitle() string {
 // declinedResume ends a resume whose changed plan was declined (or whose
 // approval was interrupted): compensate, then finish cancelled with the
 // proxy state compensation reached.
-func (r *run) declinedResume(ctx context.Context, err error) (Finished, error) {
+func (r *run) declinedResume(ctx context.Context, err error) (contract.Finished, error) {
 	return r.fail(ctx, err)
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // Throttling, refused connections, timeouts and AWS-side (5xx) errors go
@@ -61,15 +62,15 @@ func (e *Engine) emitWaitFailing(spec waitSpec, start time.Time, polls int, fail
 	if next <= 0 {
 		next = e.cfg.Poll.Fast
 	}
-	p := Progress{Waiting: spec.what, Elapsed: e.cfg.Clock.Now().Sub(start), Polls: polls,
-		Retry: &RetryInfo{Error: errorInfo(err).Message, Failing: failing, NextIn: next, Attempts: polls}}
-	e.emit(Event{Type: EventProgress, Step: spec.step, Progress: &p})
+	p := contract.Progress{Waiting: spec.what, Elapsed: e.cfg.Clock.Now().Sub(start), Polls: polls,
+		Retry: &contract.RetryInfo{Error: errorInfo(err).Message, Failing: failing, NextIn: next, Attempts: polls}}
+	e.emit(contract.Event{Type: contract.EventProgress, Step: spec.step, Progress: &p})
 }
 
 // retry runs fn until it succeeds, fails for a reason that waiting does
 // not fix, or — outside an empty-proxy period — transient failures have
 // lasted the error budget. what names the work in the progress it shows.
-func (r *run) retry(ctx context.Context, step StepID, what string, fn func(ctx context.Context) error) error {
+func (r *run) retry(ctx context.Context, step contract.StepID, what string, fn func(ctx context.Context) error) error {
 	var first time.Time
 	for attempt := 1; ; attempt++ {
 		err := fn(ctx)
@@ -85,9 +86,9 @@ func (r *run) retry(ctx context.Context, step StepID, what string, fn func(ctx c
 			return err
 		}
 		next := r.retryDelay(attempt)
-		p := Progress{Waiting: what, Elapsed: failing, Polls: attempt, ProxylessSince: r.outages.criticalSince(),
-			Retry: &RetryInfo{Error: errorInfo(err).Message, Failing: failing, NextIn: next, Attempts: attempt}}
-		r.e.emit(Event{Type: EventProgress, Step: step, Progress: &p})
+		p := contract.Progress{Waiting: what, Elapsed: failing, Polls: attempt, ProxylessSince: r.outages.criticalSince(),
+			Retry: &contract.RetryInfo{Error: errorInfo(err).Message, Failing: failing, NextIn: next, Attempts: attempt}}
+		r.e.emit(contract.Event{Type: contract.EventProgress, Step: step, Progress: &p})
 		if err := r.e.cfg.Clock.Sleep(ctx, next); err != nil {
 			return err
 		}
@@ -97,7 +98,7 @@ func (r *run) retry(ctx context.Context, step StepID, what string, fn func(ctx c
 func (r *run) retryDelay(attempt int) time.Duration { return r.e.retryDelay(attempt) }
 
 // observeRetrying is a step's observe, retried through transient errors.
-func (r *run) observeRetrying(ctx context.Context, ps PlannedStep, impl stepImpl) (stepOutcome, string, error) {
+func (r *run) observeRetrying(ctx context.Context, ps contract.PlannedStep, impl stepImpl) (stepOutcome, string, error) {
 	var outcome stepOutcome
 	var why string
 	err := r.retry(ctx, ps.ID, "AWS to answer the read of "+string(ps.ID), func(ctx context.Context) error {
@@ -112,7 +113,7 @@ func (r *run) observeRetrying(ctx context.Context, ps PlannedStep, impl stepImpl
 // AWS again before sending it again, since the change may have been made
 // by the attempt whose answer was lost. It reports whether settle is
 // still needed.
-func (r *run) applyRetrying(ctx context.Context, ps PlannedStep, impl stepImpl) (bool, error) {
+func (r *run) applyRetrying(ctx context.Context, ps contract.PlannedStep, impl stepImpl) (bool, error) {
 	settle := true
 	err := r.retry(ctx, ps.ID, "AWS to accept "+string(ps.ID), func(ctx context.Context) error {
 		err := impl.apply(ctx)

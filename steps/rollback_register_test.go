@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/rdsbg/rdsbg/awsclient/sim"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // Where AWS refuses blue's registration while the deployment is being
@@ -19,7 +20,7 @@ func TestRollbackRetriesARegistrationRefusedDuringTheDeletion(t *testing.T) {
 	}
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy, Faults: []sim.Fault{refuseWhileProvisioning, refused(1), refused(2)}})
 	f, err := env.engine(t, legacyOpts).Run(context.Background())
-	if err == nil || f.Outcome != OutcomeRolledBack || f.ProxyState != ProxyOnBlue {
+	if err == nil || f.Outcome != contract.OutcomeRolledBack || f.ProxyState != contract.ProxyOnBlue {
 		t.Fatalf("finished %s proxy %s (%v), want rolled-back with the proxy on blue", f.Outcome, f.ProxyState, err)
 	}
 	var deleteAt, lastRegister = env.clock.Now(), env.clock.Now()
@@ -35,7 +36,7 @@ func TestRollbackRetriesARegistrationRefusedDuringTheDeletion(t *testing.T) {
 		t.Errorf("registered %s after the deletion call: want after two refusals, before the deletion finished (%s)", gap, sim.FastTimings().DeploymentDelete)
 	}
 	said := false
-	for _, ev := range env.events.ofType(EventCompensation) {
+	for _, ev := range env.events.ofType(contract.EventCompensation) {
 		said = said || strings.Contains(ev.Message, "after 2 refusal(s) while deployment")
 	}
 	if !said {

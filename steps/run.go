@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/steps/world"
 )
 
@@ -18,7 +19,7 @@ type run struct {
 	e       *Engine
 	api     awsclient.API
 	disc    Discovery
-	plan    Plan
+	plan    contract.Plan
 	upgrade *awsclient.UpgradeTarget
 	journal *Journal
 	lock    *sourceLock
@@ -32,18 +33,18 @@ type run struct {
 
 	unsubscribe func() // stops the call log feeding this run
 
-	dep      deploymentRef        // the run's deployment (deployment.go)
-	proxies  []ProxyRegistration  // original registrations: the rollback record
-	names    renameBook           // what the switchover renamed (renames.go)
-	outages  outageBook           // the proxies' empty time and the live traffic line (outage.go)
-	tags     proxyTagState        // proxies' ARNs and rdsbg:detached tags (proxy_tags.go)
-	events   eventWatch           // RDS events read for explanations (rdsevents.go)
-	pace     criticalPace         // what paces the critical waits (critical_pace.go)
-	taskSeen map[string]taskSince // deployment task → when its status was first seen (tasks.go)
-	timeline []TimelineEntry      // every step's outcome, for the summary (step.go)
-	leases   leaseKeeper          // the run's owner lease on its deployment (lease.go)
-	world    *world.World         // the last world read by a reconciliation (reconcile.go)
-	watch    proxyWatcher         // the proxies' watch during long waits (reconcile.go)
+	dep      deploymentRef                // the run's deployment (deployment.go)
+	proxies  []contract.ProxyRegistration // original registrations: the rollback record
+	names    renameBook                   // what the switchover renamed (renames.go)
+	outages  outageBook                   // the proxies' empty time and the live traffic line (outage.go)
+	tags     proxyTagState                // proxies' ARNs and rdsbg:detached tags (proxy_tags.go)
+	events   eventWatch                   // RDS events read for explanations (rdsevents.go)
+	pace     criticalPace                 // what paces the critical waits (critical_pace.go)
+	taskSeen map[string]taskSince         // deployment task → when its status was first seen (tasks.go)
+	timeline []contract.TimelineEntry     // every step's outcome, for the summary (step.go)
+	leases   leaseKeeper                  // the run's owner lease on its deployment (lease.go)
+	world    *world.World                 // the last world read by a reconciliation (reconcile.go)
+	watch    proxyWatcher                 // the proxies' watch during long waits (reconcile.go)
 	// unhealthy: since when each proxy's target has been failing
 	// (TargetHealth), across the run's waits (proxy_targets.go).
 	unhealthy map[string]time.Time
@@ -66,19 +67,19 @@ type run struct {
 	// approved holds the steps the operator approved in this process, so a
 	// step re-run after the fallback to detach (create-deployment) is not
 	// asked twice for the same change.
-	approved             map[StepID]bool
+	approved             map[contract.StepID]bool
 	continueWithoutProxy bool // the operator chose to leave the proxy empty until switchover
 	// cleanupDeclined: the operator said no to the optional cleanup after a
 	// successful switchover; the run is done, with leftovers (ready.go).
 	cleanupDeclined bool
 
 	// What single steps learn for the summary.
-	sawSwitchover      bool          // compensation saw the switchover done (compensate.go)
-	switchoverDuration time.Duration // step_switchover.go
-	renamesVerified    bool          // verify_renames.go
-	greenSeen          []string      // green members' identifiers, as last seen (leftovers.go)
-	readyGreen         *GreenInfo    // green as a run paused ready leaves it (ready.go)
-	changes            *changeWatch  // a fresh run's changes so far: exit 3 while none (nochange.go)
+	sawSwitchover      bool                // compensation saw the switchover done (compensate.go)
+	switchoverDuration time.Duration       // step_switchover.go
+	renamesVerified    bool                // verify_renames.go
+	greenSeen          []string            // green members' identifiers, as last seen (leftovers.go)
+	readyGreen         *contract.GreenInfo // green as a run paused ready leaves it (ready.go)
+	changes            *changeWatch        // a fresh run's changes so far: exit 3 while none (nochange.go)
 
 	// db is the connection to blue's database for the schema watch, the
 	// gates and the ledger (dbchecks.go); nil without credentials.
@@ -95,24 +96,24 @@ type taskSince struct {
 }
 
 // ask sends an approval and turns anything but approve into ErrDeclined.
-func (r *run) ask(ctx context.Context, a Approval) error {
+func (r *run) ask(ctx context.Context, a contract.Approval) error {
 	d, err := r.decide(ctx, a)
 	if err != nil {
 		return err
 	}
-	if d != DecisionApprove {
-		return fmt.Errorf("%w: %s (%s)", ErrDeclined, a.Title, d)
+	if d != contract.DecisionApprove {
+		return fmt.Errorf("%w: %s (%s)", contract.ErrDeclined, a.Title, d)
 	}
 	return nil
 }
 
 // decide sends an approval and returns the raw decision.
-func (r *run) decide(ctx context.Context, a Approval) (Decision, error) {
+func (r *run) decide(ctx context.Context, a contract.Approval) (contract.Decision, error) {
 	if len(a.Choices) == 0 {
-		a.Choices = []Decision{DecisionApprove, DecisionDecline}
+		a.Choices = []contract.Decision{contract.DecisionApprove, contract.DecisionDecline}
 	}
 	ap := a
-	r.e.emit(Event{Type: EventApproval, Step: a.Step, Approval: &ap})
+	r.e.emit(contract.Event{Type: contract.EventApproval, Step: a.Step, Approval: &ap})
 	d, err := r.e.cfg.Approver.Approve(ctx, a)
 	if err != nil {
 		return "", err
@@ -120,16 +121,16 @@ func (r *run) decide(ctx context.Context, a Approval) (Decision, error) {
 	if ctx.Err() != nil {
 		return "", ctx.Err()
 	}
-	r.e.emit(Event{Type: EventApproved, Step: a.Step, Decision: d, Message: a.Kind})
+	r.e.emit(contract.Event{Type: contract.EventApproved, Step: a.Step, Decision: d, Message: a.Kind})
 	return d, nil
 }
 
 // errorInfo is an error in the operator's words.
-func errorInfo(err error) *ErrorInfo {
+func errorInfo(err error) *contract.ErrorInfo {
 	if err == nil {
 		return nil
 	}
-	info := &ErrorInfo{Message: err.Error()}
+	info := &contract.ErrorInfo{Message: err.Error()}
 	if api, ok := awsclient.Inspect(err); ok {
 		info.Operation = api.Operation
 		info.Code = api.Code
@@ -168,7 +169,7 @@ func meaningOf(api awsclient.APIErrorInfo) string {
 	return ""
 }
 
-func proxyNames(regs []ProxyRegistration) string {
+func proxyNames(regs []contract.ProxyRegistration) string {
 	var names []string
 	for _, r := range regs {
 		names = append(names, r.Proxy)

@@ -2,6 +2,7 @@ package steps
 
 import (
 	"fmt"
+	"github.com/rdsbg/rdsbg/steps/contract"
 	"strings"
 	"time"
 )
@@ -25,7 +26,7 @@ func (r *run) saveRunbook() string {
 // the plan's changes are undone (the rows' undo trait): the deletion that
 // undoes everything before the switchover, the registration that ends an
 // outage, then what AWS does with the switchover.
-func rollbackNotes(p Plan) []string {
+func rollbackNotes(p contract.Plan) []string {
 	c := cliBuilder{region: p.Source.Region}
 	undone := map[undo]bool{}
 	for _, def := range stepTable() {
@@ -58,4 +59,4 @@ func rollbackNotes(p Plan) []string {
 
 // RenderMarkdown is the plan as a markdown runbook, with the rollback notes
 // its steps' rows give.
-func RenderMarkdown(p Plan) string { return MarkdownRunbook(p, rollbackNotes(p)) }
+func RenderMarkdown(p contract.Plan) string { return contract.MarkdownRunbook(p, rollbackNotes(p)) }

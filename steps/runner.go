@@ -4,34 +4,35 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/rdsbg/rdsbg/steps/contract"
 	"os"
 )
 
 // Run is a fresh execution: discover → preflight → plan → approval → steps.
-func (e *Engine) Run(ctx context.Context) (Finished, error) {
+func (e *Engine) Run(ctx context.Context) (contract.Finished, error) {
 	opts := e.cfg.Options.WithDefaultsAt(e.cfg.Clock.Now())
-	if err := ValidateOptions(opts); err != nil {
-		return e.finishEarly(OutcomeFailed, err, "")
+	if err := contract.ValidateOptions(opts); err != nil {
+		return e.finishEarly(contract.OutcomeFailed, err, "")
 	}
 	changes := &changeWatch{}
 	defer e.watchChanges(changes)()
 	r, err := e.begin(ctx, opts.Source)
 	if err != nil {
-		outcome, err := stoppedBeforeChange(changes, OutcomeFailed, err)
+		outcome, err := stoppedBeforeChange(changes, contract.OutcomeFailed, err)
 		return e.finishEarly(outcome, err, "")
 	}
 	defer r.close()
 	r.changes = changes
 	if r.prior.Unfinished() && !r.priorAbandoned(ctx) {
-		err := &InputError{Input: "--source", ExitCode: ExitUsage, Message: fmt.Sprintf(
+		err := &contract.InputError{Input: "--source", ExitCode: contract.ExitUsage, Message: fmt.Sprintf(
 			"an unfinished rdsbg run exists for %s (journal %s): continue it with `rdsbg resume --source %s`, or undo it with `rdsbg abort --source %s`",
 			r.disc.Source.ID, r.journal.Path(), r.disc.Source.ID, r.disc.Source.ID)}
-		return r.finish(OutcomeFailed, err, "")
+		return r.finish(contract.OutcomeFailed, err, "")
 	}
 	if err := r.archivePrior(); err != nil {
-		return r.finish(OutcomeFailed, err, "")
+		return r.finish(contract.OutcomeFailed, err, "")
 	}
-	e.emit(Event{Type: EventRunStarted, Message: fmt.Sprintf("%s %s (%s %s) in %s", r.disc.Source.Kind, r.disc.Source.ID, r.disc.Source.Engine, r.disc.Source.EngineVersion, r.disc.Source.Region)})
+	e.emit(contract.Event{Type: contract.EventRunStarted, Message: fmt.Sprintf("%s %s (%s %s) in %s", r.disc.Source.Kind, r.disc.Source.ID, r.disc.Source.Engine, r.disc.Source.EngineVersion, r.disc.Source.Region)})
 	opts, err = r.gateFresh(ctx, opts) // ownership.go: what the world holds for this source
 	if err != nil {
 		// Refused before the journal records a run: nothing has changed.
@@ -40,45 +41,45 @@ func (e *Engine) Run(ctx context.Context) (Finished, error) {
 
 	prep, err := e.rows.prepareFor(ctx, r.api, r.disc, opts, e.cfg.Clock.Now, WithPreflight) // prepare.go
 	if prep.Stage == StageUpgrade {
-		outcome := OutcomeFailed
-		if ExitCode(err) == ExitPreflight {
-			outcome = OutcomeBlocked
+		outcome := contract.OutcomeFailed
+		if ExitCode(err) == contract.ExitPreflight {
+			outcome = contract.OutcomeBlocked
 		}
 		return r.finish(outcome, err, "")
 	}
 	r.upgrade = prep.Upgrade
 	r.db, r.dbResolved = prep.db, true                              // dbchecks.go
 	checks := append(prep.Checks, r.probePermissions(ctx, opts)...) // permprobe.go
-	e.emit(Event{Type: EventPreflight, Step: StepPreflight, Checks: checks})
+	e.emit(contract.Event{Type: contract.EventPreflight, Step: contract.StepPreflight, Checks: checks})
 	if Blocked(checks) {
 		_ = r.journal.Append(Record{Kind: RecordRunStarted, Source: r.disc.Source.ID, Options: &opts, Message: "preflight blocked"})
 		if ChecksChanged(checks) {
-			return r.finish(OutcomeFailed, blockedBy(checks), "")
+			return r.finish(contract.OutcomeFailed, blockedBy(checks), "")
 		}
-		return r.finish(OutcomeBlocked, blockedBy(checks), "")
+		return r.finish(contract.OutcomeBlocked, blockedBy(checks), "")
 	}
 	if err != nil {
-		return r.finish(OutcomeFailed, err, "")
+		return r.finish(contract.OutcomeFailed, err, "")
 	}
 	plan := prep.Plan
 	plan.RunID = newRunID(e.cfg.Clock.Now())
 	if err := e.checkPlan(plan, nil); err != nil {
 		// Refused before the journal records a run: nothing has changed.
-		return e.finishEarly(OutcomeFailed, err, "")
+		return e.finishEarly(contract.OutcomeFailed, err, "")
 	}
 	r.plan = plan
 	r.proxies = plan.Proxies
 	r.dep.id = plan.Deployment
 	if err := r.reconcileDeployment(); err != nil {
-		return r.finish(OutcomeFailed, err, "")
+		return r.finish(contract.OutcomeFailed, err, "")
 	}
 	p := plan
-	e.emit(Event{Type: EventPlanReady, Plan: &p})
+	e.emit(contract.Event{Type: contract.EventPlanReady, Plan: &p})
 	if err := r.journal.Append(Record{Kind: RecordRunStarted, Source: r.disc.Source.ID, Options: &plan.Options, Plan: &p, DeploymentID: r.dep.id}); err != nil {
-		return r.finish(OutcomeFailed, err, "")
+		return r.finish(contract.OutcomeFailed, err, "")
 	}
 	if err := r.journal.Append(Record{Kind: RecordProxies, Proxies: r.proxies}); err != nil {
-		return r.finish(OutcomeFailed, err, "")
+		return r.finish(contract.OutcomeFailed, err, "")
 	}
 	r.journalDBLedger() // dbchecks.go
 	r.saveRunbook()
@@ -183,7 +184,7 @@ func (r *run) archivePrior() error {
 	if err != nil {
 		return err
 	}
-	r.e.notice(StepPreflight, "the last run of %s ended (%s): its journal is archived as %s, and this run starts a new one", r.disc.Source.ID, priorOutcome(r.prior), dest)
+	r.e.notice(contract.StepPreflight, "the last run of %s ended (%s): its journal is archived as %s, and this run starts a new one", r.disc.Source.ID, priorOutcome(r.prior), dest)
 	r.prior = JournalState{}
 	return nil
 }
@@ -211,11 +212,11 @@ func (r *run) approvePlan(ctx context.Context, title string) error {
 	if r.plan.Fallback != nil {
 		text += "\n" + r.plan.Fallback.Note
 	}
-	return r.ask(ctx, Approval{Kind: "plan", Title: title, Text: text, Severity: SeverityReversible, CLI: cli, Choices: []Decision{DecisionApprove, DecisionDecline}})
+	return r.ask(ctx, contract.Approval{Kind: "plan", Title: title, Text: text, Severity: contract.SeverityReversible, CLI: cli, Choices: []contract.Decision{contract.DecisionApprove, contract.DecisionDecline}})
 }
 
 // execute runs the plan's steps in order, then summarises.
-func (r *run) execute(ctx context.Context) (Finished, error) {
+func (r *run) execute(ctx context.Context) (contract.Finished, error) {
 	r.e.observers.PlanStarted(r.plan)
 	for {
 		err := r.runSteps(ctx)
@@ -235,7 +236,7 @@ func (r *run) execute(ctx context.Context) (Finished, error) {
 			// would act on what is theirs. Report what AWS shows.
 			w := r.readWorld(ctx, false)
 			r.world = &w
-			return r.finish(OutcomeFailed, err, r.proxyStateOfWorld())
+			return r.finish(contract.OutcomeFailed, err, r.proxyStateOfWorld())
 		}
 		if errors.Is(err, errPausedReady) {
 			return r.finishReady(ctx)
@@ -245,11 +246,11 @@ func (r *run) execute(ctx context.Context) (Finished, error) {
 		}
 		break
 	}
-	state := ProxyNotUsed
-	if r.plan.Regime != RegimeNone {
-		state = ProxyOnNewPrimary
+	state := contract.ProxyNotUsed
+	if r.plan.Regime != contract.RegimeNone {
+		state = contract.ProxyOnNewPrimary
 	}
-	return r.finish(OutcomeDone, nil, state)
+	return r.finish(contract.OutcomeDone, nil, state)
 }
 
 // runSteps walks the plan; a step already satisfied is skipped.
@@ -263,8 +264,8 @@ func (r *run) runSteps(ctx context.Context) error {
 			// Runs before the plan (preflight). A resumed run says that
 			// it passed when the run began, so every view shows it done.
 			if r.resumedAt != nil && r.stepRan(ps.ID) == "" {
-				r.e.emit(Event{Type: EventStepSkipped, Step: ps.ID, Message: "checked before the run's first change", StepOutcome: SkippedAlreadyDone})
-				r.timeline = append(r.timeline, TimelineEntry{Step: ps.ID, Started: *r.resumedAt, Outcome: SkippedAlreadyDone})
+				r.e.emit(contract.Event{Type: contract.EventStepSkipped, Step: ps.ID, Message: "checked before the run's first change", StepOutcome: contract.SkippedAlreadyDone})
+				r.timeline = append(r.timeline, contract.TimelineEntry{Step: ps.ID, Started: *r.resumedAt, Outcome: contract.SkippedAlreadyDone})
 			}
 			continue
 		}
@@ -277,7 +278,7 @@ func (r *run) runSteps(ctx context.Context) error {
 		}
 		impl := def.bind(r, ps)
 		if err := r.runStep(ctx, ps, impl); err != nil {
-			if impl.declined != nil && errors.Is(err, ErrDeclined) && impl.declined() {
+			if impl.declined != nil && errors.Is(err, contract.ErrDeclined) && impl.declined() {
 				continue
 			}
 			return r.pausedIfDeclined(ps, impl.declinePauses, err)
@@ -292,7 +293,7 @@ func (r *run) runSteps(ctx context.Context) error {
 // approveCritical is the one approval of the critical section, the
 // plan's Critical steps (5–7 in the detach regime).
 func (r *run) approveCritical(ctx context.Context) error {
-	var ids []StepID
+	var ids []contract.StepID
 	var cli []string
 	entered := false
 	for _, s := range r.plan.Steps {
@@ -323,8 +324,8 @@ func (r *run) approveCritical(ctx context.Context) error {
 	text := fmt.Sprintf("From here to the end of %s the proxy has no target: applications connected through %s cannot reach %s until the new primary is registered and healthy. The switchover itself takes up to %s. The section runs without further prompts; if anything fails the proxy is re-registered before rdsbg stops. Declining stops here with green ready: nothing more changes, and `rdsbg resume` switches over later. If AWS refuses to register the new primary while the deployment object exists, rdsbg deletes the deployment object (never a database) and registers again. %s",
 		ids[len(ids)-1], proxyNames(r.proxies), r.plan.Source.ID, r.plan.Options.SwitchoverTimeout, criticalOutageNote(r.plan.Options.SwitchoverTimeout))
 	text += r.readinessWords()
-	err := r.ask(ctx, Approval{Kind: "critical-section", Step: ids[0], Title: "Start the critical section: detach the proxy, switch over, attach the new primary",
-		Text: text, Severity: SeveritySevere, CLI: r.withBGD(cli), Confirm: r.plan.Source.ID, Steps: ids})
+	err := r.ask(ctx, contract.Approval{Kind: "critical-section", Step: ids[0], Title: "Start the critical section: detach the proxy, switch over, attach the new primary",
+		Text: text, Severity: contract.SeveritySevere, CLI: r.withBGD(cli), Confirm: r.plan.Source.ID, Steps: ids})
 	if err != nil {
 		return err
 	}

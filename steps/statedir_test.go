@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rdsbg/rdsbg/awsclient/sim"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // victim is a file outside the state directory that a planted symlink
@@ -36,8 +37,8 @@ func wantUnsafe(t *testing.T, err error, what string) {
 	if !errors.As(err, &unsafe) {
 		t.Fatalf("err = %v, want an UnsafeStateDirError (%s)", err, what)
 	}
-	if ExitCode(err) != ExitUsage {
-		t.Errorf("exit %d, want %d", ExitCode(err), ExitUsage)
+	if ExitCode(err) != contract.ExitUsage {
+		t.Errorf("exit %d, want %d", ExitCode(err), contract.ExitUsage)
 	}
 	if !strings.Contains(err.Error(), what) {
 		t.Errorf("err %q does not say %q", err, what)
@@ -50,7 +51,7 @@ func TestSymlinkPlantedAsJournalIsRefused(t *testing.T) {
 	if err := os.Symlink(target, JournalPath(env.stateDir, "catalog-db")); err != nil {
 		t.Fatal(err)
 	}
-	_, err := env.engine(t, Options{Source: "catalog-db"}).Run(context.Background())
+	_, err := env.engine(t, contract.Options{Source: "catalog-db"}).Run(context.Background())
 	wantUnsafe(t, err, "symbolic link")
 	unchanged()
 	env.assertNoMutations(t)
@@ -62,7 +63,7 @@ func TestSymlinkPlantedAsLockIsRefused(t *testing.T) {
 	if err := os.Symlink(target, JournalPath(env.stateDir, "catalog-db")+".lock"); err != nil {
 		t.Fatal(err)
 	}
-	_, err := env.engine(t, Options{Source: "catalog-db"}).Run(context.Background())
+	_, err := env.engine(t, contract.Options{Source: "catalog-db"}).Run(context.Background())
 	wantUnsafe(t, err, "symbolic link")
 	unchanged()
 	env.assertNoMutations(t)
@@ -74,7 +75,7 @@ func TestHardLinkedJournalIsRefused(t *testing.T) {
 	if err := os.Link(target, JournalPath(env.stateDir, "catalog-db")); err != nil {
 		t.Skipf("no hard links across these directories: %v", err)
 	}
-	_, err := env.engine(t, Options{Source: "catalog-db"}).Run(context.Background())
+	_, err := env.engine(t, contract.Options{Source: "catalog-db"}).Run(context.Background())
 	wantUnsafe(t, err, "hard links")
 	unchanged()
 }
@@ -88,7 +89,7 @@ func TestSymlinkPlantedAsRunbookIsReplacedNotFollowed(t *testing.T) {
 	if err := os.Symlink(target, runbook); err != nil {
 		t.Fatal(err)
 	}
-	f, err := env.engine(t, Options{Source: "catalog-db"}).Run(context.Background())
+	f, err := env.engine(t, contract.Options{Source: "catalog-db"}).Run(context.Background())
 	if err != nil {
 		t.Fatalf("run: %v", err)
 	}
@@ -132,7 +133,7 @@ func TestStateDirWritableByOthersIsRefusedUnlessStickyAndOwned(t *testing.T) {
 	}
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSMariaDBNoProxy})
 	env.stateDir = dir
-	_, err := env.engine(t, Options{Source: "catalog-db"}).Run(context.Background())
+	_, err := env.engine(t, contract.Options{Source: "catalog-db"}).Run(context.Background())
 	wantUnsafe(t, err, "writable by other users")
 	env.assertNoMutations(t)
 }
@@ -146,7 +147,7 @@ func TestJournalLinesOfAnyLengthAreRead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan := Plan{Source: Source{ID: "orders-db"}}
+	plan := contract.Plan{Source: contract.Source{ID: "orders-db"}}
 	must := func(err error) {
 		t.Helper()
 		if err != nil {
@@ -178,11 +179,11 @@ func TestUnreadableJournalIsRefusedNotTreatedAsAbsent(t *testing.T) {
 	if err := os.Mkdir(JournalPath(env.stateDir, "catalog-db"), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	_, err := env.engine(t, Options{Source: "catalog-db"}).Run(context.Background())
+	_, err := env.engine(t, contract.Options{Source: "catalog-db"}).Run(context.Background())
 	if err == nil {
 		t.Fatal("a run started over an unreadable journal")
 	}
-	if ExitCode(err) != ExitUsage || !strings.Contains(err.Error(), "catalog-db.journal.jsonl") {
+	if ExitCode(err) != contract.ExitUsage || !strings.Contains(err.Error(), "catalog-db.journal.jsonl") {
 		t.Errorf("err = %v (exit %d), want a refusal naming the journal", err, ExitCode(err))
 	}
 	env.assertNoMutations(t)
@@ -253,13 +254,13 @@ func TestStateDirDocIsTrue(t *testing.T) {
 			j, err := OpenJournal(JournalPath(dir, "catalog-db"), func() time.Time { return simStart })
 			mustOK(t, err)
 			mustOK(t, j.Append(Record{Kind: RecordCompensation, Message: strings.Repeat("x", 17<<20)}))
-			plan := Plan{Source: Source{ID: "catalog-db"}}
+			plan := contract.Plan{Source: contract.Source{ID: "catalog-db"}}
 			mustOK(t, j.Append(Record{Kind: RecordRunStarted, Source: "catalog-db", Plan: &plan}))
-			mustOK(t, j.Append(Record{Kind: RecordFinish, Finished: &Finished{Outcome: OutcomeDone}}))
+			mustOK(t, j.Append(Record{Kind: RecordFinish, Finished: &contract.Finished{Outcome: contract.OutcomeDone}}))
 			j.Close()
 			return func() {
 				// The run archived the finished journal it found (journal.go).
-				recs, err := ReadJournal(ArchivePath(dir, "catalog-db", RunID(plan)))
+				recs, err := ReadJournal(ArchivePath(dir, "catalog-db", contract.RunID(plan)))
 				if err != nil || len(recs) < 3 || len(recs[0].Message) != 17<<20 {
 					t.Errorf("the journal with a long line was not read back whole: %d records, %v", len(recs), err)
 				}
@@ -285,7 +286,7 @@ func TestStateDirDocIsTrue(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSMariaDBNoProxy})
 			check := plant(t, env.stateDir)
-			_, err := env.engine(t, Options{Source: "catalog-db"}).Run(context.Background())
+			_, err := env.engine(t, contract.Options{Source: "catalog-db"}).Run(context.Background())
 			if got := strconv.Itoa(ExitCode(err)); got != exit {
 				t.Errorf("exit %s, want %s (err %v)", got, exit, err)
 			}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/steps/world"
 )
 
@@ -17,14 +18,14 @@ import (
 type StatusReport struct {
 	Source       string                  `json:"source"`
 	JournalPath  string                  `json:"journal"`
-	Regime       Regime                  `json:"regime,omitempty"`
+	Regime       contract.Regime         `json:"regime,omitempty"`
 	Steps        []StepStatus            `json:"steps,omitempty"`
-	Finished     *Finished               `json:"finished,omitempty"`
+	Finished     *contract.Finished      `json:"finished,omitempty"`
 	Unfinished   bool                    `json:"unfinished"`
 	DeploymentID string                  `json:"deployment_id,omitempty"`
 	Deployment   *awsclient.Deployment   `json:"deployment,omitempty"` // live; nil when gone
 	ProxyTargets []awsclient.ProxyTarget `json:"proxy_targets,omitempty"`
-	Outages      []OutageWindow          `json:"proxy_outages,omitempty"` // from the journal (outage.go)
+	Outages      []contract.OutageWindow `json:"proxy_outages,omitempty"` // from the journal (outage.go)
 	ProxyState   string                  `json:"proxy_state"`
 	Warnings     []string                `json:"warnings,omitempty"`
 	// DeploymentState is "live", "gone" (AWS says it does not exist) or
@@ -54,10 +55,10 @@ type StatusReport struct {
 
 // StepStatus is one planned step with its last journalled transition.
 type StepStatus struct {
-	ID      StepID    `json:"id"`
-	Title   string    `json:"title"`
-	State   string    `json:"state"` // "" = not reached
-	Started time.Time `json:"started,omitempty"`
+	ID      contract.StepID `json:"id"`
+	Title   string          `json:"title"`
+	State   string          `json:"state"` // "" = not reached
+	Started time.Time       `json:"started,omitempty"`
 }
 
 // Status reads a source's journal and the live state it refers to. With
@@ -79,7 +80,7 @@ func Status(ctx context.Context, api awsclient.API, stateDir, source string) (St
 			return StatusReport{}, &StateDirError{Dir: stateDir, Err: err}
 		}
 		if len(paths) == 0 {
-			return StatusReport{}, &InputError{Input: "--source", ExitCode: ExitUsage, Message: "no rdsbg journal in " + stateDir}
+			return StatusReport{}, &contract.InputError{Input: "--source", ExitCode: contract.ExitUsage, Message: "no rdsbg journal in " + stateDir}
 		}
 		path = paths[0]
 	}
@@ -93,11 +94,11 @@ func Status(ctx context.Context, api awsclient.API, stateDir, source string) (St
 		return StatusReport{}, err // unreadable is not absent (journal.go)
 	}
 	if err != nil {
-		return StatusReport{}, &InputError{Input: "--source", ExitCode: ExitUsage, Message: fmt.Sprintf("no journal for %s at %s: %v", source, path, err)}
+		return StatusReport{}, &contract.InputError{Input: "--source", ExitCode: contract.ExitUsage, Message: fmt.Sprintf("no journal for %s at %s: %v", source, path, err)}
 	}
 	st := FoldJournal(recs)
 	rep := StatusReport{Source: st.Source, JournalPath: path, Finished: st.Finished, Unfinished: st.Unfinished(), DeploymentID: st.DeploymentID}
-	var src Source
+	var src contract.Source
 	rep.Outages = st.Outages
 	if st.Plan != nil {
 		rep.Regime = st.Plan.Regime
@@ -115,9 +116,9 @@ func Status(ctx context.Context, api awsclient.API, stateDir, source string) (St
 	if api == nil {
 		// No AWS client (no region, no configuration): every live field is
 		// unknown, never "gone".
-		rep.ProxyState = StateUnknown
+		rep.ProxyState = contract.StateUnknown
 		if rep.DeploymentID != "" {
-			rep.DeploymentState = StateUnknown
+			rep.DeploymentState = contract.StateUnknown
 		}
 		return rep, nil
 	}
@@ -135,7 +136,7 @@ func Status(ctx context.Context, api awsclient.API, stateDir, source string) (St
 // live fills the report's present from the world view read from AWS
 // (design.md §8): the deployment, who plays which role, where each proxy
 // points and who holds the run, next to the journal's history.
-func (rep *StatusReport) live(ctx context.Context, api awsclient.API, src Source, proxies []ProxyRegistration, st JournalState, stateDir, path string) {
+func (rep *StatusReport) live(ctx context.Context, api awsclient.API, src contract.Source, proxies []contract.ProxyRegistration, st JournalState, stateDir, path string) {
 	q := world.Query{Source: src.ID, Kind: src.Kind, BlueResourceID: src.ResourceID, DeploymentID: rep.DeploymentID, FindDeployment: rep.DeploymentID == "", AllProxies: true, Details: true}
 	var names []string
 	for _, reg := range proxies {
@@ -157,7 +158,7 @@ func (rep *StatusReport) live(ctx context.Context, api awsclient.API, src Source
 		rep.DeploymentState = "gone"
 		rep.Warnings = append(rep.Warnings, "deployment "+rep.DeploymentID+" no longer exists")
 	case rep.DeploymentID != "":
-		rep.DeploymentState = StateUnknown
+		rep.DeploymentState = contract.StateUnknown
 	}
 	for _, name := range names {
 		if p := w.Proxy(name); p != nil {
@@ -170,18 +171,18 @@ func (rep *StatusReport) live(ctx context.Context, api awsclient.API, src Source
 		}
 	}
 	rep.ProxyState = proxyStateOf(w, names)
-	if rep.ProxyState == ProxyUnknown {
-		rep.ProxyState = StateUnknown
+	if rep.ProxyState == contract.ProxyUnknown {
+		rep.ProxyState = contract.StateUnknown
 	}
 	if len(names) == 0 {
-		rep.ProxyState = ProxyNotUsed
+		rep.ProxyState = contract.ProxyNotUsed
 	}
 	switched, _ := w.SwitchedOver()
-	if rep.Unfinished && switched && st.Steps[StepSwitchover] == "" && len(st.Renames) == 0 {
+	if rep.Unfinished && switched && st.Steps[contract.StepSwitchover] == "" && len(st.Renames) == 0 {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("the deployment was switched over outside rdsbg (this run never switched over): %s; `rdsbg resume --source %s` puts the proxy on the new primary (taking any -oldN target off it), verifies and cleans up", rolesWords(w), src.ID))
 		rep.SwitchedOutside = true
 	}
-	if rep.Unfinished && w.DeploymentGone != "" && !switched && st.Steps[StepSwitchover] == "" {
+	if rep.Unfinished && w.DeploymentGone != "" && !switched && st.Steps[contract.StepSwitchover] == "" {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("the run's deployment was deleted outside rdsbg: nothing of it is left to resume; `rdsbg run --source %s` starts over", src.ID))
 	}
 	now := time.Now()
@@ -210,7 +211,7 @@ func (s StatusReport) Text() string {
 		fmt.Fprintf(&b, "run:        RUNNING now, held by %s (its owner lease in AWS): wait for it\n", s.Holder)
 	case s.SwitchedOutside:
 		fmt.Fprintf(&b, "run:        switched over outside rdsbg: `rdsbg resume --source %s` puts the proxy on the new primary\n", s.Source)
-	case s.Finished != nil && s.Finished.Outcome == OutcomeReady && s.Unfinished:
+	case s.Finished != nil && s.Finished.Outcome == contract.OutcomeReady && s.Unfinished:
 		fmt.Fprintf(&b, "run:        paused, ready for the switchover (exit 0): `rdsbg resume --source %s` re-checks readiness and switches over\n", s.Source)
 	case s.Finished != nil && !s.Unfinished:
 		fmt.Fprintf(&b, "run:        finished, %s (exit %d)\n", s.Finished.Outcome, s.Finished.ExitCode)
@@ -224,8 +225,8 @@ func (s StatusReport) Text() string {
 	}
 	if s.DeploymentID != "" {
 		status := "gone"
-		if s.DeploymentState == StateUnknown {
-			status = StateUnknown + " (AWS could not be read)"
+		if s.DeploymentState == contract.StateUnknown {
+			status = contract.StateUnknown + " (AWS could not be read)"
 		}
 		if s.Deployment != nil {
 			status = s.Deployment.Status
@@ -236,7 +237,7 @@ func (s StatusReport) Text() string {
 		fmt.Fprintf(&b, "deployment: %s %s\n", s.DeploymentID, status)
 	}
 	proxy := s.ProxyState
-	if proxy == StateUnknown {
+	if proxy == contract.StateUnknown {
 		proxy += " (AWS could not be read)"
 	}
 	fmt.Fprintf(&b, "proxy:      %s\n", proxy)
@@ -261,9 +262,9 @@ func (s StatusReport) Text() string {
 		}
 	}
 	if len(s.Outages) > 0 {
-		b.WriteString("outage:     " + OutageHeadline(s.Outages) + "\n")
+		b.WriteString("outage:     " + contract.OutageHeadline(s.Outages) + "\n")
 		for _, w := range s.Outages {
-			b.WriteString("  " + OutageLine(w) + "\n")
+			b.WriteString("  " + contract.OutageLine(w) + "\n")
 		}
 	}
 	if len(s.Steps) > 0 {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/steps/world"
 )
 
@@ -25,14 +26,14 @@ import (
 // what a step is can be read in one place and no switch elsewhere names
 // step ids.
 type stepDef struct {
-	id StepID
+	id contract.StepID
 	// plan is the step's facet in the plan being built, or false when the
 	// step has no place in it (a proxy step without a proxy, upgrade-green
 	// without --upgrade-via modify). It is pure.
-	plan func(b planBuilder) (PlannedStep, bool)
+	plan func(b planBuilder) (contract.PlannedStep, bool)
 	// bind gives the step its implementation for one run. nil: the step
 	// runs before the plan exists (preflight) and the runner passes over it.
-	bind func(r *run, ps PlannedStep) stepImpl
+	bind func(r *run, ps contract.PlannedStep) stepImpl
 
 	// proxy: what the step (when it is not a check) does to production's
 	// proxy. An emptying step opens an outage window of its cause; no
@@ -152,7 +153,7 @@ const (
 type stepRows []stepDef
 
 // def is the row for id.
-func (t stepRows) def(id StepID) (stepDef, bool) {
+func (t stepRows) def(id contract.StepID) (stepDef, bool) {
 	for _, d := range t {
 		if d.id == id {
 			return d, true
@@ -212,7 +213,7 @@ func (impl stepImpl) urgent() stepImpl {
 	return impl
 }
 
-func (r *run) runStep(ctx context.Context, ps PlannedStep, impl stepImpl) error {
+func (r *run) runStep(ctx context.Context, ps contract.PlannedStep, impl stepImpl) error {
 	if ps.Critical {
 		impl = impl.urgent()
 	}
@@ -251,7 +252,7 @@ func (r *run) runStep(ctx context.Context, ps PlannedStep, impl stepImpl) error 
 		// proxy empty while the question waits.
 		if def, _ := r.e.rows.def(ps.ID); def.empties() && !ps.CheckOnly {
 			if r.approved == nil {
-				r.approved = map[StepID]bool{}
+				r.approved = map[contract.StepID]bool{}
 			}
 			for _, c := range r.coveredBy(ps) {
 				r.approved[c.ID] = true
@@ -259,11 +260,11 @@ func (r *run) runStep(ctx context.Context, ps PlannedStep, impl stepImpl) error 
 		}
 	}
 	if outcome == stepDone || outcome == stepNotNeeded {
-		skipped := SkippedAlreadyDone
+		skipped := contract.SkippedAlreadyDone
 		if outcome == stepNotNeeded {
-			skipped = SkippedNotNeeded
+			skipped = contract.SkippedNotNeeded
 		}
-		r.e.emit(Event{Type: EventStepSkipped, Step: ps.ID, Message: why, StepOutcome: skipped})
+		r.e.emit(contract.Event{Type: contract.EventStepSkipped, Step: ps.ID, Message: why, StepOutcome: skipped})
 		// The journal keeps the same distinction: a step whose effect AWS
 		// shows is done, whoever did it (status listed such steps
 		// "skipped": walkthrough U9).
@@ -272,7 +273,7 @@ func (r *run) runStep(ctx context.Context, ps PlannedStep, impl stepImpl) error 
 			state, why = StepStateDone, "already done: "+why
 		}
 		_ = r.journal.Append(Record{Kind: RecordStep, Step: ps.ID, State: state, Message: why})
-		r.timeline = append(r.timeline, TimelineEntry{Step: ps.ID, Started: started, Outcome: skipped})
+		r.timeline = append(r.timeline, contract.TimelineEntry{Step: ps.ID, Started: started, Outcome: skipped})
 		return nil
 	}
 	var approvalWait time.Duration
@@ -287,7 +288,7 @@ func (r *run) runStep(ctx context.Context, ps PlannedStep, impl stepImpl) error 
 			return err
 		}
 		if r.approved == nil {
-			r.approved = map[StepID]bool{}
+			r.approved = map[contract.StepID]bool{}
 		}
 		for _, c := range covered {
 			r.approved[c.ID] = true
@@ -297,7 +298,7 @@ func (r *run) runStep(ctx context.Context, ps PlannedStep, impl stepImpl) error 
 	if outcome == stepApplied {
 		msg += " (" + why + ")"
 	}
-	startedEv := Event{Type: EventStepStarted, Step: ps.ID, Message: msg}
+	startedEv := contract.Event{Type: contract.EventStepStarted, Step: ps.ID, Message: msg}
 	if err := r.e.observers.PreStep(ctx, startedEv); err != nil {
 		// Before the step's record and change: nothing of it is done.
 		return r.stepFailed(ps, started.Add(approvalWait), err)
@@ -340,7 +341,7 @@ func (r *run) runStep(ctx context.Context, ps PlannedStep, impl stepImpl) error 
 	// others); the wait is reported beside it.
 	workStarted := started.Add(approvalWait)
 	_ = r.journal.Append(Record{Kind: RecordStep, Step: ps.ID, State: StepStateDone, DeploymentID: r.dep.id})
-	doneEv := Event{Type: EventStepDone, Step: ps.ID, Message: fmt.Sprintf("in %s", dur.Round(time.Second))}
+	doneEv := contract.Event{Type: contract.EventStepDone, Step: ps.ID, Message: fmt.Sprintf("in %s", dur.Round(time.Second))}
 	r.e.emit(doneEv)
 	r.e.observers.PostStep(ctx, doneEv)
 	result := "done"
@@ -353,14 +354,14 @@ func (r *run) runStep(ctx context.Context, ps PlannedStep, impl stepImpl) error 
 		// The section's one approval, asked before its first step.
 		approvalWait, r.criticalWait = r.criticalWait, 0
 	}
-	r.timeline = append(r.timeline, TimelineEntry{Step: ps.ID, Started: workStarted, Duration: dur, Outcome: result, ApprovalWait: approvalWait})
+	r.timeline = append(r.timeline, contract.TimelineEntry{Step: ps.ID, Started: workStarted, Duration: dur, Outcome: result, ApprovalWait: approvalWait})
 	return nil
 }
 
 // asksFor reports whether the runner puts ps to the operator before its
 // change, once observe found the change still to do.
-func (r *run) asksFor(ps PlannedStep, impl stepImpl) bool {
-	return impl.apply != nil && !ps.CheckOnly && ps.Severity != SeverityReadOnly && !ps.Critical && !impl.unasked && !r.approved[ps.ID]
+func (r *run) asksFor(ps contract.PlannedStep, impl stepImpl) bool {
+	return impl.apply != nil && !ps.CheckOnly && ps.Severity != contract.SeverityReadOnly && !ps.Critical && !impl.unasked && !r.approved[ps.ID]
 }
 
 // coveredBy is what the operator's answer to ps decides: ps itself and,
@@ -368,8 +369,8 @@ func (r *run) asksFor(ps PlannedStep, impl stepImpl) bool {
 // again, which then follow at once (issue 21: the detach procedure's
 // deregistration and the create call are one severe decision; a prompt
 // between them kept production's proxy empty while it waited).
-func (r *run) coveredBy(ps PlannedStep) []PlannedStep {
-	out := []PlannedStep{ps}
+func (r *run) coveredBy(ps contract.PlannedStep) []contract.PlannedStep {
+	out := []contract.PlannedStep{ps}
 	def, _ := r.e.rows.def(ps.ID)
 	if !def.empties() || ps.CheckOnly {
 		return out
@@ -393,18 +394,18 @@ func (r *run) coveredBy(ps PlannedStep) []PlannedStep {
 
 // stepApproval is the question for ps and the steps the answer covers:
 // one title, every effect, every command, the most severe severity.
-func (r *run) stepApproval(ps PlannedStep) (Approval, []PlannedStep) {
+func (r *run) stepApproval(ps contract.PlannedStep) (contract.Approval, []contract.PlannedStep) {
 	covered := r.coveredBy(ps)
-	a := Approval{Kind: "step", Step: ps.ID, Title: ps.Title, Text: ps.Effect + "\n" + ps.Why, Severity: ps.Severity, CLI: ps.CLI}
+	a := contract.Approval{Kind: "step", Step: ps.ID, Title: ps.Title, Text: ps.Effect + "\n" + ps.Why, Severity: ps.Severity, CLI: ps.CLI}
 	for _, c := range covered[1:] {
 		a.Title += ", then " + lowerFirst(c.Title)
 		a.Text += fmt.Sprintf("\nThen, at once and without another question, %s: %s.", c.ID, lowerFirst(c.Title))
 		a.CLI = append(a.CLI, c.CLI...)
-		if c.Severity == SeveritySevere {
-			a.Severity = SeveritySevere
+		if c.Severity == contract.SeveritySevere {
+			a.Severity = contract.SeveritySevere
 		}
 	}
-	if a.Severity == SeveritySevere {
+	if a.Severity == contract.SeveritySevere {
 		a.Confirm = r.plan.Source.ID
 	}
 	a.CLI = r.withBGD(a.CLI)
@@ -428,7 +429,7 @@ func (r *run) withBGD(cli []string) []string {
 	if !uses {
 		return cli
 	}
-	return append([]string{"BGD=" + shellQuote(r.dep.id)}, cli...)
+	return append([]string{"BGD=" + contract.ShellQuote(r.dep.id)}, cli...)
 }
 
 func lowerFirst(s string) string {
@@ -438,7 +439,7 @@ func lowerFirst(s string) string {
 	return strings.ToLower(s[:1]) + s[1:]
 }
 
-func (r *run) setCurrent(id StepID) {
+func (r *run) setCurrent(id contract.StepID) {
 	r.e.mu.Lock()
 	r.e.current = id
 	r.e.mu.Unlock()
@@ -451,7 +452,7 @@ type notAStepFailure interface{ notAStepFailure() }
 
 // stepFailed journals and reports a failed step. Regime refusals and
 // interrupts are passed through for execute to handle.
-func (r *run) stepFailed(ps PlannedStep, started time.Time, err error) error {
+func (r *run) stepFailed(ps contract.PlannedStep, started time.Time, err error) error {
 	var pass notAStepFailure
 	if errors.As(err, &pass) {
 		return err
@@ -461,9 +462,9 @@ func (r *run) stepFailed(ps PlannedStep, started time.Time, err error) error {
 		outcome, state = "interrupted", StepStateInterrupted
 	}
 	_ = r.journal.Append(Record{Kind: RecordStep, Step: ps.ID, State: state, Message: err.Error(), DeploymentID: r.dep.id})
-	failedEv := Event{Type: EventStepFailed, Step: ps.ID, Message: err.Error(), Error: r.errorInfo(err), StepOutcome: outcome}
+	failedEv := contract.Event{Type: contract.EventStepFailed, Step: ps.ID, Message: err.Error(), Error: r.errorInfo(err), StepOutcome: outcome}
 	r.e.emit(failedEv)
 	r.e.observers.StepFailed(context.Background(), failedEv, err)
-	r.timeline = append(r.timeline, TimelineEntry{Step: ps.ID, Started: started, Duration: r.e.cfg.Clock.Now().Sub(started), Outcome: outcome})
+	r.timeline = append(r.timeline, contract.TimelineEntry{Step: ps.ID, Started: started, Duration: r.e.cfg.Clock.Now().Sub(started), Outcome: outcome})
 	return err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/rdsbg/rdsbg/steps/contract"
 	"time"
 )
 
@@ -19,27 +20,27 @@ import (
 //   none: not in the plan.
 // Nothing to undo: it is itself the undoing of detach-proxy.
 
-func planAttachProxyBlue(b planBuilder) (PlannedStep, bool) {
+func planAttachProxyBlue(b planBuilder) (contract.PlannedStep, bool) {
 	if !b.hasProxy() {
-		return PlannedStep{}, false
+		return contract.PlannedStep{}, false
 	}
 	src := b.d.Source
 	proxies := b.proxies()
 	if b.native() {
-		return b.proxyCheck(StepAttachProxyBlue, "Check the proxy still serves blue",
+		return b.proxyCheck(contract.StepAttachProxyBlue, "Check the proxy still serves blue",
 			"The proxy must keep its healthy target on blue while green is built.",
 			fmt.Sprintf("Nothing changes; the %s must show %s AVAILABLE.", proxies, src.ID)), true
 	}
-	return PlannedStep{
-		ID: StepAttachProxyBlue, Title: "Register the proxies with blue again", Severity: SeverityReversible,
+	return contract.PlannedStep{
+		ID: contract.StepAttachProxyBlue, Title: "Register the proxies with blue again", Severity: contract.SeverityReversible,
 		Why:    "Blue is registered with the proxy again at once, while green is still provisioning; traffic through the proxy resumes when the target turns AVAILABLE (about 5 minutes on AWS): the proxy is empty only for the create call plus this registration.",
-		Effect: fmt.Sprintf("The %s %s to %s again once the target is AVAILABLE. If AWS refuses the registration, rdsbg retries every %s; after --max-proxy-outage %s it deletes the deployment with its green and restores the original targets.", proxies, b.verb("routes", "route"), src.ID, DefaultPollPolicy().Slow, b.o.maxProxyOutage()),
+		Effect: fmt.Sprintf("The %s %s to %s again once the target is AVAILABLE. If AWS refuses the registration, rdsbg retries every %s; after --max-proxy-outage %s it deletes the deployment with its green and restores the original targets.", proxies, b.verb("routes", "route"), src.ID, DefaultPollPolicy().Slow, b.o.ProxyOutageLimit()),
 		CLI: append(b.each(func(p string) string { return b.cli.register(p, src) }),
 			b.each(func(p string) string { return b.cli.describeTargets(p) + "   # repeat until AVAILABLE" })...),
 	}, true
 }
 
-func (r *run) attachProxyBlueStep(ps PlannedStep) stepImpl {
+func (r *run) attachProxyBlueStep(ps contract.PlannedStep) stepImpl {
 	if ps.CheckOnly {
 		return r.checkProxyHealthy(ps, "the proxy to keep blue AVAILABLE", r.pastSwitchover)
 	}
@@ -52,7 +53,7 @@ func (r *run) attachProxyBlueStep(ps PlannedStep) stepImpl {
 // as AWS accepted the creation, so the proxy is not empty while green is
 // provisioning (reattachBlue retries a refusal, bounded by
 // --max-proxy-outage).
-func (r *run) attachProxyBlue(ps PlannedStep) stepImpl {
+func (r *run) attachProxyBlue(ps contract.PlannedStep) stepImpl {
 	return stepImpl{
 		observe: func(ctx context.Context) (stepOutcome, string, error) {
 			_, early := r.beforeSwitchover(ctx, "the switchover has started")
@@ -62,7 +63,7 @@ func (r *run) attachProxyBlue(ps PlannedStep) stepImpl {
 			if r.continueWithoutProxy {
 				return stepNotNeeded, "blue stays without the proxy until the switchover", nil
 			}
-			if r.prior.Steps[StepDetachProxyBlue] != "" {
+			if r.prior.Steps[contract.StepDetachProxyBlue] != "" {
 				// A crash inside the critical section: the proxy is empty
 				// on purpose and the section goes on (no re-registration,
 				// no prompt); if compensation put blue back, the check
@@ -89,7 +90,7 @@ func (r *run) attachProxyBlue(ps PlannedStep) stepImpl {
 			// Bounded like a refused registration: a target that does not
 			// become AVAILABLE within --max-proxy-outage of its accepted
 			// registration rolls back.
-			deadline := r.e.cfg.Clock.Now().Add(r.plan.Options.maxProxyOutage())
+			deadline := r.e.cfg.Clock.Now().Add(r.plan.Options.ProxyOutageLimit())
 			if r.continueWithoutProxy {
 				deadline = time.Time{}
 			}
@@ -145,7 +146,7 @@ func (r *run) blueOutageSince() time.Time {
 	if t, ok := r.outages.emptySince(); ok {
 		earlier(t)
 	}
-	if t, ok := r.prior.Started[StepDetachProxy]; ok {
+	if t, ok := r.prior.Started[contract.StepDetachProxy]; ok {
 		earlier(t)
 	}
 	return since
@@ -154,9 +155,9 @@ func (r *run) blueOutageSince() time.Time {
 // reattachBlue registers blue with every original proxy, retrying any
 // failure at the slow cadence (a throttled, refused or failed call alike)
 // until it succeeds or the outage reaches --max-proxy-outage.
-func (r *run) reattachBlue(ctx context.Context, ps PlannedStep) error {
+func (r *run) reattachBlue(ctx context.Context, ps contract.PlannedStep) error {
 	since := r.blueOutageSince()
-	limit := r.plan.Options.maxProxyOutage()
+	limit := r.plan.Options.ProxyOutageLimit()
 	deadline := since.Add(limit)
 	for attempt := 1; ; attempt++ {
 		err := r.registerAll(ctx)
@@ -172,7 +173,7 @@ func (r *run) reattachBlue(ctx context.Context, ps PlannedStep) error {
 		now := r.e.cfg.Clock.Now()
 		empty := now.Sub(since).Round(time.Second)
 		s := since
-		r.e.emit(Event{Type: EventProgress, Step: ps.ID, Progress: &Progress{
+		r.e.emit(contract.Event{Type: contract.EventProgress, Step: ps.ID, Progress: &contract.Progress{
 			ProxylessSince: &s,
 			Elapsed:        empty,
 			Polls:          attempt,
@@ -197,16 +198,16 @@ func (r *run) reattachBlue(ctx context.Context, ps PlannedStep) error {
 
 // askOutage asks whether to keep waiting for AWS to accept blue's
 // registration or to roll back. Headless answers roll back.
-func (r *run) askOutage(ctx context.Context, ps PlannedStep, last error, since time.Time, limit time.Duration) (wait bool, err error) {
+func (r *run) askOutage(ctx context.Context, ps contract.PlannedStep, last error, since time.Time, limit time.Duration) (wait bool, err error) {
 	empty := r.e.cfg.Clock.Now().Sub(since).Round(time.Second)
 	text := fmt.Sprintf("The proxy %s has been EMPTY for %s (since %s): AWS keeps refusing to register %s again while green is provisioning (%s).\nwait: keep retrying every %s for another %s (asked again then).\nrollback: delete deployment %s with its green, register the original targets again and stop with the proxy on blue.",
 		proxyNames(r.proxies), empty, since.UTC().Format("15:04:05"), r.plan.Source.ID, awsWords(last), r.e.cfg.Poll.Slow, limit, orNone(r.dep.id))
-	d, err := r.decide(ctx, Approval{Kind: "proxy-outage", Step: ps.ID, Title: fmt.Sprintf("The proxy is still empty after --max-proxy-outage %s: wait longer or roll back?", limit),
-		Text: text, Severity: SeverityReversible, Error: errorInfo(last), Choices: []Decision{DecisionWait, DecisionRollback}})
+	d, err := r.decide(ctx, contract.Approval{Kind: "proxy-outage", Step: ps.ID, Title: fmt.Sprintf("The proxy is still empty after --max-proxy-outage %s: wait longer or roll back?", limit),
+		Text: text, Severity: contract.SeverityReversible, Error: errorInfo(last), Choices: []contract.Decision{contract.DecisionWait, contract.DecisionRollback}})
 	if err != nil {
 		return false, err
 	}
-	if d == DecisionWait {
+	if d == contract.DecisionWait {
 		r.e.notice(ps.ID, "waiting another %s for AWS to accept blue's registration, at the operator's choice; the proxy stays EMPTY meanwhile", limit)
 		return true, nil
 	}

@@ -3,6 +3,7 @@ package steps
 import (
 	"context"
 	"fmt"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // attach-proxy-primary (step 7).
@@ -17,18 +18,18 @@ import (
 // Nothing to undo: it restores the proxy; compensation after the
 // switchover repeats it (compensate.go).
 
-func planAttachProxyPrimary(b planBuilder) (PlannedStep, bool) {
+func planAttachProxyPrimary(b planBuilder) (contract.PlannedStep, bool) {
 	if !b.hasProxy() {
-		return PlannedStep{}, false
+		return contract.PlannedStep{}, false
 	}
 	src := b.d.Source
 	if b.native() {
-		return b.proxyCheck(StepAttachProxyPrimary, "Wait for the proxy on the new primary",
+		return b.proxyCheck(contract.StepAttachProxyPrimary, "Wait for the proxy on the new primary",
 			"AWS moves the proxy itself; the run is not done until the proxy shows the new primary AVAILABLE.",
 			"Nothing changes."), true
 	}
-	return PlannedStep{
-		ID: StepAttachProxyPrimary, Title: "Register the proxies with the new primary", Severity: SeveritySevere,
+	return contract.PlannedStep{
+		ID: contract.StepAttachProxyPrimary, Title: "Register the proxies with the new primary", Severity: contract.SeveritySevere,
 		Why:    fmt.Sprintf("After switchover %s is the upgraded green; the proxy must point at it again.", src.ID),
 		Effect: fmt.Sprintf("End of the proxy-less window once the %s %s %s AVAILABLE.", b.proxies(), b.verb("shows", "show"), src.ID),
 		CLI: append(b.each(func(p string) string { return b.cli.register(p, src) }),
@@ -36,7 +37,7 @@ func planAttachProxyPrimary(b planBuilder) (PlannedStep, bool) {
 	}, true
 }
 
-func (r *run) attachProxyPrimaryStep(ps PlannedStep) stepImpl {
+func (r *run) attachProxyPrimaryStep(ps contract.PlannedStep) stepImpl {
 	if ps.CheckOnly {
 		return r.checkProxyHealthy(ps, "the proxy to show the new primary AVAILABLE", nil)
 	}
@@ -45,7 +46,7 @@ func (r *run) attachProxyPrimaryStep(ps PlannedStep) stepImpl {
 
 // attachProxyPrimary is step 7: register the new primary (it carries the
 // original name) and wait until the proxy reports it healthy.
-func (r *run) attachProxyPrimary(ps PlannedStep) stepImpl {
+func (r *run) attachProxyPrimary(ps contract.PlannedStep) stepImpl {
 	return stepImpl{
 		observe: func(ctx context.Context) (stepOutcome, string, error) {
 			dep, err := r.findDeployment(ctx)

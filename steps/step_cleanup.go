@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // cleanup: --cleanup none | deployment | old-blue, the same in every
@@ -19,34 +20,34 @@ import (
 //     leftovers (leftovers.go).
 // Not undone: the final snapshot is what remains of old blue.
 
-func planCleanup(b planBuilder) (PlannedStep, bool) {
+func planCleanup(b planBuilder) (contract.PlannedStep, bool) {
 	src := b.d.Source
 	switch b.o.Cleanup {
-	case CleanupDeployment:
-		ps := PlannedStep{
-			ID: StepCleanup, Title: "Delete the deployment object", Severity: SeverityReversible,
+	case contract.CleanupDeployment:
+		ps := contract.PlannedStep{
+			ID: contract.StepCleanup, Title: "Delete the deployment object", Severity: contract.SeverityReversible,
 			Why:    "The finished deployment is only bookkeeping; deleting it keeps both the new primary and the -old1 resources.",
 			Effect: "The deployment disappears; the old blue (-old1) resources keep running (and costing) until you delete them. " + blueTagAfterSwitchover(src, true),
 			CLI:    append(b.bgdLine(), b.cli.deleteDeployment()),
 		}
-		if src.Kind == KindCluster {
+		if src.Kind == contract.KindCluster {
 			// On Aurora this lifts old blue's read-only guard: anyone can
 			// write to the old environment afterwards, and nothing undoes
 			// that (walkthrough D14: it was "reversible", asked with y).
 			ps.Title = "Delete the deployment object (old blue becomes writable)"
-			ps.Severity = SeveritySevere
+			ps.Severity = contract.SeveritySevere
 			ps.Effect = "The deployment disappears, and with it Aurora's read-only guard on old blue: the -old1 cluster becomes WRITABLE unless its read_only parameter is on; delete it or fence it before anyone writes to it. The old blue resources keep running (and costing) until you delete them. " + blueTagAfterSwitchover(src, true)
 		}
 		return ps, true
-	case CleanupOldBlue:
-		return PlannedStep{
-			ID: StepCleanup, Title: "Delete the deployment and the old blue resources", Severity: SeveritySevere,
+	case contract.CleanupOldBlue:
+		return contract.PlannedStep{
+			ID: contract.StepCleanup, Title: "Delete the deployment and the old blue resources", Severity: contract.SeveritySevere,
 			Why:    "The -old1 environment is no longer production and keeps costing money; deleting it (with a final snapshot) finishes the change.",
 			Effect: b.oldBlueEffect() + " " + blueTagAfterSwitchover(src, true),
 			CLI:    append(b.bgdLine(), b.cli.deleteOldBlue(src, b.deletionProtection())...),
 		}, true
 	}
-	return PlannedStep{}, false
+	return contract.PlannedStep{}, false
 }
 
 // cleanupGrants: the deployment object's deletion and, with --cleanup
@@ -55,7 +56,7 @@ func planCleanup(b planBuilder) (PlannedStep, bool) {
 func cleanupGrants(s policyScope) []PolicyStatement {
 	src := s.plan.Source
 	out := []PolicyStatement{deleteDeploymentGrant(s)}
-	if s.plan.Options.Cleanup != CleanupOldBlue {
+	if s.plan.Options.Cleanup != contract.CleanupOldBlue {
 		return out
 	}
 	old := []string{s.prefix + s.kind + src.ID + "-old*"}
@@ -63,10 +64,10 @@ func cleanupGrants(s policyScope) []PolicyStatement {
 		old = append(old, s.prefix+"db:"+m+"-old*")
 	}
 	acts := []string{"rds:ModifyDBInstance", "rds:DeleteDBInstance", "rds:CreateDBSnapshot"}
-	snap := s.prefix + "snapshot:" + FinalSnapshotID("*")
+	snap := s.prefix + "snapshot:" + contract.FinalSnapshotID("*")
 	if s.cluster {
 		acts = []string{"rds:ModifyDBCluster", "rds:DeleteDBCluster", "rds:DeleteDBInstance", "rds:CreateDBClusterSnapshot"}
-		snap = s.prefix + "cluster-snapshot:" + FinalSnapshotID("*")
+		snap = s.prefix + "cluster-snapshot:" + contract.FinalSnapshotID("*")
 	}
 	return append(out, allow("DeleteOldBlue", acts, append(old, snap)))
 }
@@ -79,23 +80,23 @@ func (c cliBuilder) deleteDeployment() string {
 // deployment's Source then names the -oldN primary; replicas and members
 // carry the same -oldN suffix. A final snapshot of the primary keeps the
 // data recoverable; replicas and cluster members have nothing of their own.
-func (c cliBuilder) deleteOldBlue(src Source, deletionProtection bool) []string {
+func (c cliBuilder) deleteOldBlue(src contract.Source, deletionProtection bool) []string {
 	// OLD is read before the deployment is deleted: afterwards nothing
 	// records which resource was blue.
 	lines := []string{"OLD=$(" + c.describeDeployment("Source") + ")", c.deleteDeployment()}
 	suffix := "-old1"
-	if src.Kind == KindCluster {
+	if src.Kind == contract.KindCluster {
 		if deletionProtection {
 			lines = append(lines, c.rds("modify-db-cluster", "--db-cluster-identifier \"${OLD##*:}\"", "--no-deletion-protection", "--apply-immediately"))
 		}
 		for _, m := range src.Members {
-			lines = append(lines, c.rds("delete-db-instance", "--db-instance-identifier", shellQuote(m+suffix)))
+			lines = append(lines, c.rds("delete-db-instance", "--db-instance-identifier", contract.ShellQuote(m+suffix)))
 		}
 		lines = append(lines, c.rds("delete-db-cluster", "--db-cluster-identifier \"${OLD##*:}\"", "--final-db-snapshot-identifier \"rdsbg-final-${OLD##*:}\""))
 		return lines
 	}
 	for _, m := range src.Members {
-		lines = append(lines, c.rds("delete-db-instance", "--db-instance-identifier", shellQuote(m+suffix), "--skip-final-snapshot"))
+		lines = append(lines, c.rds("delete-db-instance", "--db-instance-identifier", contract.ShellQuote(m+suffix), "--skip-final-snapshot"))
 	}
 	if deletionProtection {
 		lines = append(lines, c.rds("modify-db-instance", "--db-instance-identifier \"${OLD##*:}\"", "--no-deletion-protection", "--apply-immediately"))
@@ -114,12 +115,12 @@ func (b planBuilder) deletionProtection() bool {
 func (b planBuilder) oldBlueEffect() string {
 	src := b.d.Source
 	what := fmt.Sprintf("DB instance %s-old1", src.ID)
-	if src.Kind == KindCluster {
+	if src.Kind == contract.KindCluster {
 		what = fmt.Sprintf("DB cluster %s-old1 and its member instances", src.ID)
 	} else if len(src.Members) > 0 {
 		what += " and its read replicas"
 	}
-	s := fmt.Sprintf("The deployment and the %s are deleted; a final snapshot %s is kept.", what, FinalSnapshotID(src.ID+"-old1"))
+	s := fmt.Sprintf("The deployment and the %s are deleted; a final snapshot %s is kept.", what, contract.FinalSnapshotID(src.ID+"-old1"))
 	if b.deletionProtection() {
 		s += " Deletion protection on the old blue is turned off first."
 	}
@@ -129,15 +130,15 @@ func (b planBuilder) oldBlueEffect() string {
 // snapshotID is deterministic so that a resumed cleanup finds the snapshot
 // the crashed one started instead of taking a second.
 func (r *run) snapshotID(resource string) string {
-	return FinalSnapshotID(resource)
+	return contract.FinalSnapshotID(resource)
 }
 
 // cleanup is the last step: --cleanup none | deployment | old-blue.
-func (r *run) cleanup(ps PlannedStep) stepImpl {
+func (r *run) cleanup(ps contract.PlannedStep) stepImpl {
 	mode := r.plan.Options.Cleanup
 	return stepImpl{
 		observe: func(ctx context.Context) (stepOutcome, string, error) {
-			if mode == CleanupNone || mode == "" {
+			if mode == contract.CleanupNone || mode == "" {
 				return stepNotNeeded, "--cleanup none: the deployment and the old resources are kept", nil
 			}
 			dep, err := r.findDeployment(ctx)
@@ -150,7 +151,7 @@ func (r *run) cleanup(ps PlannedStep) stepImpl {
 			if dep != nil {
 				r.noteRenames(*dep)
 			}
-			if mode == CleanupDeployment {
+			if mode == contract.CleanupDeployment {
 				if dep == nil {
 					return stepDone, "the deployment object is already deleted", nil
 				}
@@ -173,7 +174,7 @@ func (r *run) cleanup(ps PlannedStep) stepImpl {
 			return stepTodo, "", nil
 		},
 		apply: func(ctx context.Context) error {
-			if mode == CleanupDeployment {
+			if mode == contract.CleanupDeployment {
 				return r.deleteDeploymentObject(ctx)
 			}
 			return r.deleteOldBlue(ctx, ps.ID)
@@ -185,14 +186,14 @@ func (r *run) cleanup(ps PlannedStep) stepImpl {
 					return err
 				}
 			}
-			if mode != CleanupOldBlue {
+			if mode != contract.CleanupOldBlue {
 				return nil
 			}
 			instances, cluster := r.names.oldResources()
 			return r.e.wait(ctx, waitSpec{step: ps.ID, what: "the old blue resources to be deleted", speed: pollSlow, limit: r.e.cfg.Poll.DeleteLimit,
-				poll: func(ctx context.Context) (bool, Progress, error) {
+				poll: func(ctx context.Context) (bool, contract.Progress, error) {
 					gone, err := r.oldGone(ctx, instances, cluster)
-					return gone, Progress{}, err
+					return gone, contract.Progress{}, err
 				}})
 		},
 	}
@@ -236,7 +237,7 @@ func (r *run) oldGone(ctx context.Context, instances []string, cluster string) (
 // delete the deployment object, lift deletion protection, delete them with
 // SkipFinalSnapshot (the snapshot exists). Every part checks live state
 // first, so a resumed cleanup carries on where the crashed one stopped.
-func (r *run) deleteOldBlue(ctx context.Context, step StepID) error {
+func (r *run) deleteOldBlue(ctx context.Context, step contract.StepID) error {
 	instances, cluster := r.names.oldResources()
 	primary := ""
 	if cluster == "" {
@@ -271,15 +272,15 @@ func (r *run) deleteOldBlue(ctx context.Context, step StepID) error {
 		return err
 	}
 	if err := r.e.wait(ctx, waitSpec{step: step, what: "snapshot " + snap + " to be available", speed: pollSlow, limit: r.e.cfg.Poll.SnapshotLimit,
-		poll: func(ctx context.Context) (bool, Progress, error) {
+		poll: func(ctx context.Context) (bool, contract.Progress, error) {
 			s, err := readSnap(ctx)
 			if err != nil {
-				return false, Progress{}, err
+				return false, contract.Progress{}, err
 			}
 			if s.Status == "failed" || s.Status == "error" {
-				return false, Progress{}, fatal("snapshot %s failed: the old blue resources are kept", snap)
+				return false, contract.Progress{}, fatal("snapshot %s failed: the old blue resources are kept", snap)
 			}
-			return s.Status == "available", Progress{Instances: []InstanceRow{{ID: snap, Status: s.Status}}}, nil
+			return s.Status == "available", contract.Progress{Instances: []contract.InstanceRow{{ID: snap, Status: s.Status}}}, nil
 		}}); err != nil {
 		return err
 	}
@@ -346,14 +347,14 @@ func (r *run) deleteOldBlue(ctx context.Context, step StepID) error {
 // declinedCleanup: the optional cleanup after a successful switchover was
 // declined. The change is done; what cleanup would have deleted is left
 // and named (leftovers.go).
-func (r *run) declinedCleanup(ps PlannedStep) bool {
+func (r *run) declinedCleanup(ps contract.PlannedStep) bool {
 	r.cleanupDeclined = true
 	msg := "declined by the operator: the deployment object and the old blue resources are kept"
-	if r.plan.Options.Cleanup == CleanupDeployment {
+	if r.plan.Options.Cleanup == contract.CleanupDeployment {
 		msg = "declined by the operator: the deployment object is kept"
 	}
 	_ = r.journal.Append(Record{Kind: RecordStep, Step: ps.ID, State: StepStateSkipped, Message: msg, DeploymentID: r.dep.id})
-	r.e.emit(Event{Type: EventStepSkipped, Step: ps.ID, Message: msg})
-	r.timeline = append(r.timeline, TimelineEntry{Step: ps.ID, Started: r.e.cfg.Clock.Now(), Outcome: "declined"})
+	r.e.emit(contract.Event{Type: contract.EventStepSkipped, Step: ps.ID, Message: msg})
+	r.timeline = append(r.timeline, contract.TimelineEntry{Step: ps.ID, Started: r.e.cfg.Clock.Now(), Outcome: "declined"})
 	return true
 }

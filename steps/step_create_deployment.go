@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/steps/world"
 )
 
@@ -36,7 +37,7 @@ import (
 // create call: tagging in detach-proxy instead would move them out, at the
 // cost of a tag left behind when the deregistration fails.
 
-func planCreateDeployment(b planBuilder) (PlannedStep, bool) {
+func planCreateDeployment(b planBuilder) (contract.PlannedStep, bool) {
 	src := b.d.Source
 	createCLI := b.bgdLine()
 	if b.adopted == "" {
@@ -47,7 +48,7 @@ func planCreateDeployment(b planBuilder) (PlannedStep, bool) {
 		createCLI = append(createCLI, b.cli.describeDeployment("[Status,StatusDetails]"))
 	}
 	untouched := "production is untouched"
-	if b.regime == RegimeDetach {
+	if b.regime == contract.RegimeDetach {
 		// Here the proxy is empty: detach-proxy's confirmation covers this
 		// call, which follows it at once (step.go, coveredBy).
 		untouched = "the database itself is untouched, but its proxy is EMPTY from detach-proxy until attach-proxy-blue registers blue again, at once after this call"
@@ -60,8 +61,8 @@ func planCreateDeployment(b planBuilder) (PlannedStep, bool) {
 	if b.adopted != "" {
 		createEffect = fmt.Sprintf("Deployment %s (%s) already exists: rdsbg carries on with it.", b.adopted, b.o.DeploymentName)
 	}
-	return PlannedStep{
-		ID: StepCreateDeployment, Title: fmt.Sprintf("Create blue/green deployment %s", b.o.DeploymentName), Severity: SeverityReversible,
+	return contract.PlannedStep{
+		ID: contract.StepCreateDeployment, Title: fmt.Sprintf("Create blue/green deployment %s", b.o.DeploymentName), Severity: contract.SeverityReversible,
 		Why:    "The green environment is where the change happens while blue keeps serving production.",
 		Effect: createEffect,
 		CLI:    createCLI,
@@ -76,7 +77,7 @@ func planCreateDeployment(b planBuilder) (PlannedStep, bool) {
 // on the deployment from here on.
 func createDeploymentGrants(s policyScope) []PolicyStatement {
 	o := s.plan.Options
-	onlyOurTag := map[string]any{"aws:TagKeys": []string{TagSource}}
+	onlyOurTag := map[string]any{"aws:TagKeys": []string{contract.TagSource}}
 	createRes := []string{s.source, s.deployments}
 	if o.TargetDBParameterGroupName != "" {
 		createRes = append(createRes, s.prefix+"pg:"+o.TargetDBParameterGroupName)
@@ -100,26 +101,26 @@ func createDeploymentGrants(s policyScope) []PolicyStatement {
 		// and released when it ends, the one key, on a deployment of this
 		// source (issue 20).
 		allowIf("HoldTheDeploymentLease", []string{"rds:AddTagsToResource"}, []string{s.deployments},
-			map[string]map[string]any{"StringEquals": s.ours, "ForAllValues:StringEquals": {"aws:TagKeys": []string{TagOwner}}}),
+			map[string]map[string]any{"StringEquals": s.ours, "ForAllValues:StringEquals": {"aws:TagKeys": []string{contract.TagOwner}}}),
 		allowIf("CreateGreenWithBluesTags", green, []string{"*"}, map[string]map[string]any{"StringEquals": s.createdForUs}),
 		allowIf("TagGreenWithBluesTags", []string{"rds:AddTagsToResource"}, []string{"*"},
 			map[string]map[string]any{"StringEquals": s.createdForUs, "Bool": {"rds:TagsFromRequest": "false"}}),
 	}
 }
 
-func (c cliBuilder) createDeployment(src Source, o Options, upgradeAtCreate bool) string {
-	args := []string{"--blue-green-deployment-name", shellQuote(o.DeploymentName), "--source", shellQuote(src.ARN)}
+func (c cliBuilder) createDeployment(src contract.Source, o contract.Options, upgradeAtCreate bool) string {
+	args := []string{"--blue-green-deployment-name", contract.ShellQuote(o.DeploymentName), "--source", contract.ShellQuote(src.ARN)}
 	if upgradeAtCreate && o.TargetEngineVersion != "" {
-		args = append(args, "--target-engine-version", shellQuote(o.TargetEngineVersion))
+		args = append(args, "--target-engine-version", contract.ShellQuote(o.TargetEngineVersion))
 	}
 	if o.TargetDBParameterGroupName != "" {
-		args = append(args, "--target-db-parameter-group-name", shellQuote(o.TargetDBParameterGroupName))
+		args = append(args, "--target-db-parameter-group-name", contract.ShellQuote(o.TargetDBParameterGroupName))
 	}
 	if o.TargetDBClusterParameterGroupName != "" {
-		args = append(args, "--target-db-cluster-parameter-group-name", shellQuote(o.TargetDBClusterParameterGroupName))
+		args = append(args, "--target-db-cluster-parameter-group-name", contract.ShellQuote(o.TargetDBClusterParameterGroupName))
 	}
 	if o.TargetDBInstanceClass != "" {
-		args = append(args, "--target-db-instance-class", shellQuote(o.TargetDBInstanceClass))
+		args = append(args, "--target-db-instance-class", contract.ShellQuote(o.TargetDBInstanceClass))
 	}
 	if o.UpgradeTargetStorageConfig {
 		args = append(args, "--upgrade-target-storage-config")
@@ -130,7 +131,7 @@ func (c cliBuilder) createDeployment(src Source, o Options, upgradeAtCreate bool
 }
 
 // createDeployment is step 2.
-func (r *run) createDeployment(ps PlannedStep) stepImpl {
+func (r *run) createDeployment(ps contract.PlannedStep) stepImpl {
 	return stepImpl{
 		observe: func(ctx context.Context) (stepOutcome, string, error) {
 			dep, early := r.beforeSwitchover(ctx, "the switchover has happened")
@@ -169,7 +170,7 @@ func (r *run) createDeployment(ps PlannedStep) stepImpl {
 				Tags:                              r.deploymentTags(), // proxy_tags.go
 			}
 			in = withStorageOptions(in, o) // storage_options.go
-			if o.UpgradeVia != UpgradeViaModify {
+			if o.UpgradeVia != contract.UpgradeViaModify {
 				in.TargetEngineVersion = r.targetVersion()
 			}
 			mctx, cancel := detached(ctx, mutationTimeout)
@@ -195,7 +196,7 @@ func (r *run) createDeployment(ps PlannedStep) stepImpl {
 			if err != nil {
 				// Auto mode chose native; AWS says otherwise while proxies
 				// are registered. Any refusal counts (design.md §2).
-				if r.plan.Options.ProxyMode == ProxyModeAuto && r.plan.Regime == RegimeNative && len(r.proxies) > 0 && refusal(err) {
+				if r.plan.Options.ProxyMode == contract.ProxyModeAuto && r.plan.Regime == contract.RegimeNative && len(r.proxies) > 0 && refusal(err) {
 					return &errFallbackDetach{err: err}
 				}
 				return fmt.Errorf("create blue/green deployment %s: %w", o.DeploymentName, err)
@@ -223,7 +224,7 @@ func (e *errFallbackDetach) notAStepFailure() {}
 
 // blueARNs are what create-deployment tags rdsbg:source: the source and
 // its replicas (RDS) or member instances (Aurora), by ARN.
-func blueARNs(src Source) []string {
+func blueARNs(src contract.Source) []string {
 	out := []string{src.ARN}
 	parts := strings.SplitN(src.ARN, ":", 7)
 	if len(parts) != 7 {
@@ -237,36 +238,36 @@ func blueARNs(src Source) []string {
 }
 
 // blueTagEffect is the plan's sentences about the tag on blue.
-func blueTagEffect(src Source) string {
-	removal := fmt.Sprintf("`aws rds remove-tags-from-resource --resource-name %s --tag-keys %s` removes it", shellQuote(src.ARN), TagSource)
+func blueTagEffect(src contract.Source) string {
+	removal := fmt.Sprintf("`aws rds remove-tags-from-resource --resource-name %s --tag-keys %s` removes it", contract.ShellQuote(src.ARN), contract.TagSource)
 	if len(src.Members) > 0 {
 		removal += ", and likewise from each member"
 	}
 	return fmt.Sprintf("Blue first gets the tag %s=%s (on %s%s; only a tag): AWS copies blue's tags to green, and the IAM policy of `rdsbg iam-policy` limits its grants on green's unnamed resources to resources with this tag. If AWS refuses the creation, the tag is removed again; otherwise it stays after the run (abort and cleanup leave it; %s).",
-		TagSource, src.ID, src.ID, membersPhrase(src), removal)
+		contract.TagSource, src.ID, src.ID, membersPhrase(src), removal)
 }
 
 // blueTagStays is abort's sentence when blue carries the tag.
-func blueTagStays(src Source) string {
+func blueTagStays(src contract.Source) string {
 	return fmt.Sprintf("%s keeps its tag %s=%s (written by create-deployment for the IAM policy; it changes nothing else): `aws rds remove-tags-from-resource --resource-name %s --tag-keys %s` removes it.",
-		src.ID, TagSource, src.ID, shellQuote(src.ARN), TagSource)
+		src.ID, contract.TagSource, src.ID, contract.ShellQuote(src.ARN), contract.TagSource)
 }
 
 // blueTagAfterSwitchover is cleanup's sentence about the tag; oldBlueKept
 // when cleanup leaves the -old1 resources.
-func blueTagAfterSwitchover(src Source, oldBlueKept bool) string {
+func blueTagAfterSwitchover(src contract.Source, oldBlueKept bool) string {
 	where := "the new primary " + src.ID
 	if oldBlueKept {
 		where += " and old blue"
 	}
-	return fmt.Sprintf("The tag %s=%s stays on %s (AWS gives the new primary blue's tags at the switchover).", TagSource, src.ID, where)
+	return fmt.Sprintf("The tag %s=%s stays on %s (AWS gives the new primary blue's tags at the switchover).", contract.TagSource, src.ID, where)
 }
 
 // tagBlue is the runbook's add-tags-to-resource line per blue resource.
-func (c cliBuilder) tagBlue(src Source) []string {
+func (c cliBuilder) tagBlue(src contract.Source) []string {
 	var lines []string
 	for _, arn := range blueARNs(src) {
-		lines = append(lines, c.rds("add-tags-to-resource", "--resource-name", shellQuote(arn), "--tags", shellQuote("Key="+TagSource+",Value="+src.ID)))
+		lines = append(lines, c.rds("add-tags-to-resource", "--resource-name", contract.ShellQuote(arn), "--tags", contract.ShellQuote("Key="+contract.TagSource+",Value="+src.ID)))
 	}
 	return lines
 }
@@ -279,15 +280,15 @@ func (r *run) tagBlueForGreen(ctx context.Context) ([]string, error) {
 	var tagged []string
 	for _, arn := range blueARNs(src) {
 		tags, err := r.api.ListTagsForResource(ctx, arn)
-		if err == nil && tags[TagSource] == src.ID {
+		if err == nil && tags[contract.TagSource] == src.ID {
 			continue
 		}
 		mctx, cancel := detached(ctx, mutationTimeout)
-		err = r.api.AddTagsToResource(mctx, arn, map[string]string{TagSource: src.ID})
+		err = r.api.AddTagsToResource(mctx, arn, map[string]string{contract.TagSource: src.ID})
 		cancel()
 		if err != nil {
 			r.untagBlue(ctx, tagged)
-			return nil, fmt.Errorf("tag %s %s=%s before creating the deployment (AWS copies blue's tags to green; the IAM policy of `rdsbg iam-policy` relies on this tag, and the credentials need rds:AddTagsToResource on %s): %w", lastField(arn), TagSource, src.ID, arn, err)
+			return nil, fmt.Errorf("tag %s %s=%s before creating the deployment (AWS copies blue's tags to green; the IAM policy of `rdsbg iam-policy` relies on this tag, and the credentials need rds:AddTagsToResource on %s): %w", contract.ARNName(arn), contract.TagSource, src.ID, arn, err)
 		}
 		tagged = append(tagged, arn)
 	}
@@ -302,10 +303,10 @@ func (r *run) untagBlue(ctx context.Context, arns []string) {
 	undone := 0
 	for _, arn := range arns {
 		mctx, cancel := detached(ctx, mutationTimeout)
-		err := r.api.RemoveTagsFromResource(mctx, arn, TagSource)
+		err := r.api.RemoveTagsFromResource(mctx, arn, contract.TagSource)
 		cancel()
 		if err != nil {
-			r.e.notice(StepCreateDeployment, "%s keeps the tag %s=%s written for the refused creation (%v); it changes nothing else", lastField(arn), TagSource, r.plan.Source.ID, err)
+			r.e.notice(contract.StepCreateDeployment, "%s keeps the tag %s=%s written for the refused creation (%v); it changes nothing else", contract.ARNName(arn), contract.TagSource, r.plan.Source.ID, err)
 			continue
 		}
 		undone++

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // detach-proxy (step 1).
@@ -19,26 +20,26 @@ import (
 // Undone by attach-proxy-blue, by compensation on any failure
 // (compensate.go) and by abort.
 
-func planDetachProxy(b planBuilder) (PlannedStep, bool) {
+func planDetachProxy(b planBuilder) (contract.PlannedStep, bool) {
 	if !b.hasProxy() {
-		return PlannedStep{}, false
+		return contract.PlannedStep{}, false
 	}
 	src := b.d.Source
 	proxies := b.proxies()
 	if b.native() {
-		return b.proxyCheck(StepDetachProxy, "Check the proxy targets before creation",
+		return b.proxyCheck(contract.StepDetachProxy, "Check the proxy targets before creation",
 			"Native proxy support needs the database registered with the proxy before the deployment is created; it cannot be registered afterwards.",
 			fmt.Sprintf("Nothing changes; the %s must show %s AVAILABLE.", proxies, src.ID)), true
 	}
-	return PlannedStep{
-		ID: StepDetachProxy, Title: "Deregister the database from its proxies", Severity: SeveritySevere,
+	return contract.PlannedStep{
+		ID: contract.StepDetachProxy, Title: "Deregister the database from its proxies", Severity: contract.SeveritySevere,
 		Why:    "Without native proxy support AWS refuses to create a blue/green deployment for a database that is a proxy target.",
-		Effect: fmt.Sprintf("The %s no longer %s to %s until attach-proxy-blue, which registers it again as soon as AWS has accepted the creation, without another prompt; the original registrations are journaled so they can be restored. %s", proxies, b.verb("routes", "route"), src.ID, detachOutageNote(proxies, b.o.maxProxyOutage())),
+		Effect: fmt.Sprintf("The %s no longer %s to %s until attach-proxy-blue, which registers it again as soon as AWS has accepted the creation, without another prompt; the original registrations are journaled so they can be restored. %s", proxies, b.verb("routes", "route"), src.ID, detachOutageNote(proxies, b.o.ProxyOutageLimit())),
 		CLI:    b.each(func(p string) string { return b.cli.deregister(p, src) }),
 	}, true
 }
 
-func (r *run) detachProxyStep(ps PlannedStep) stepImpl {
+func (r *run) detachProxyStep(ps contract.PlannedStep) stepImpl {
 	if ps.CheckOnly {
 		return r.checkProxyHealthy(ps, "the proxy target to be AVAILABLE before the deployment is created", func(dep *awsclient.Deployment) bool { return dep != nil || r.pastSwitchover(dep) })
 	}
@@ -47,7 +48,7 @@ func (r *run) detachProxyStep(ps PlannedStep) stepImpl {
 
 // detachProxy is step 1 (detach regime): deregister the source from every
 // proxy before the deployment is created.
-func (r *run) detachProxy(ps PlannedStep) stepImpl {
+func (r *run) detachProxy(ps contract.PlannedStep) stepImpl {
 	return stepImpl{
 		observe: func(ctx context.Context) (stepOutcome, string, error) {
 			dep, err := r.findDeployment(ctx)

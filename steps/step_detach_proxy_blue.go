@@ -3,6 +3,7 @@ package steps
 import (
 	"context"
 	"fmt"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // detach-proxy-blue (step 5).
@@ -15,25 +16,25 @@ import (
 // Undone by attach-proxy-primary, or by compensation (compensate.go) if
 // anything fails before it: blue is registered again.
 
-func planDetachProxyBlue(b planBuilder) (PlannedStep, bool) {
+func planDetachProxyBlue(b planBuilder) (contract.PlannedStep, bool) {
 	if !b.hasProxy() {
-		return PlannedStep{}, false
+		return contract.PlannedStep{}, false
 	}
 	src := b.d.Source
 	if b.native() {
-		return b.proxyCheck(StepDetachProxyBlue, "Check the proxy before switchover",
+		return b.proxyCheck(contract.StepDetachProxyBlue, "Check the proxy before switchover",
 			"AWS checks at switchover that the proxy can reach both environments; a target that is not AVAILABLE now would make it refuse.",
 			"Nothing changes; the proxy stays registered and AWS moves it at switchover."), true
 	}
-	return PlannedStep{
-		ID: StepDetachProxyBlue, Title: "Deregister the proxies from blue", Severity: SeveritySevere,
+	return contract.PlannedStep{
+		ID: contract.StepDetachProxyBlue, Title: "Deregister the proxies from blue", Severity: contract.SeveritySevere,
 		Why:    "Blue loses its name at switchover; the proxy must be moved to the new primary by hand, so it is taken off blue first.",
 		Effect: fmt.Sprintf("Start of the proxy-less window: the %s %s no target until attach-proxy-primary.", b.proxies(), b.verb("has", "have")),
 		CLI:    b.each(func(p string) string { return b.cli.deregister(p, src) }),
 	}, true
 }
 
-func (r *run) detachProxyBlueStep(ps PlannedStep) stepImpl {
+func (r *run) detachProxyBlueStep(ps contract.PlannedStep) stepImpl {
 	if ps.CheckOnly {
 		return r.checkProxyHealthy(ps, "the proxy to be healthy before the switchover", r.pastSwitchover)
 	}
@@ -41,7 +42,7 @@ func (r *run) detachProxyBlueStep(ps PlannedStep) stepImpl {
 }
 
 // detachProxyBlue is step 5: the critical section starts here.
-func (r *run) detachProxyBlue(ps PlannedStep) stepImpl {
+func (r *run) detachProxyBlue(ps contract.PlannedStep) stepImpl {
 	return stepImpl{
 		observe: func(ctx context.Context) (stepOutcome, string, error) {
 			_, early := r.beforeSwitchover(ctx, "the switchover has started")

@@ -3,6 +3,7 @@ package steps
 import (
 	"context"
 	"fmt"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // provision-green: wait, at the slow cadence, for the deployment and every
@@ -11,26 +12,26 @@ import (
 // wait costs production nothing; in the native regime the proxy stays
 // registered; none: a plain wait. Nothing to undo: it changes nothing.
 
-func planProvisionGreen(b planBuilder) (PlannedStep, bool) {
+func planProvisionGreen(b planBuilder) (contract.PlannedStep, bool) {
 	src := b.d.Source
 	effect := fmt.Sprintf("Nothing changes; AWS builds green%s. Blue keeps serving production", membersPhrase(src))
 	switch b.regime {
-	case RegimeDetach:
+	case contract.RegimeDetach:
 		effect += ", through the proxy again since attach-proxy-blue."
-	case RegimeNative:
+	case contract.RegimeNative:
 		effect += ", through the proxy, which stays registered."
 	default:
 		effect += "."
 	}
-	return PlannedStep{
-		ID: StepProvisionGreen, Title: "Wait for green to be provisioned", Severity: SeverityReadOnly,
+	return contract.PlannedStep{
+		ID: contract.StepProvisionGreen, Title: "Wait for green to be provisioned", Severity: contract.SeverityReadOnly,
 		Why:    "Provisioning takes 12–35 minutes or more on AWS; the deployment and every green member must be AVAILABLE before green can be upgraded or switched over.",
 		Effect: effect,
 		CLI:    append(b.bgdLine(), b.cli.describeDeployment("[Status,StatusDetails]")+"   # repeat until AVAILABLE"),
 	}, true
 }
 
-func (r *run) provisionGreen(ps PlannedStep) stepImpl {
+func (r *run) provisionGreen(ps contract.PlannedStep) stepImpl {
 	return stepImpl{
 		observe: func(ctx context.Context) (stepOutcome, string, error) {
 			dep, early := r.beforeSwitchover(ctx, "the switchover has happened")
@@ -54,22 +55,22 @@ func (r *run) provisionGreen(ps PlannedStep) stepImpl {
 		},
 		settle: func(ctx context.Context) error {
 			return r.e.wait(ctx, waitSpec{step: ps.ID, what: "the deployment and every green member to be AVAILABLE", speed: pollSlow, limit: r.e.cfg.Poll.ProvisionLimit, stable: r.e.cfg.Poll.StableReads,
-				poll: func(ctx context.Context) (bool, Progress, error) {
+				poll: func(ctx context.Context) (bool, contract.Progress, error) {
 					// A read error (even not-found, right after the creation
 					// AWS is eventually consistent) is retried by the wait.
 					dep, err := r.api.DescribeDeployment(ctx, r.dep.id)
 					if err != nil {
-						return false, Progress{}, err
+						return false, contract.Progress{}, err
 					}
 					r.readEvents(ctx, dep.Status == "INVALID_CONFIGURATION")      // rdsevents.go
 					if err := r.watchSchema(ctx, ps.ID, dep.Status); err != nil { // dbchecks.go
-						return false, Progress{}, err
+						return false, contract.Progress{}, err
 					}
 					switch dep.Status {
 					case "INVALID_CONFIGURATION":
-						return false, Progress{}, r.invalidConfiguration(dep)
+						return false, contract.Progress{}, r.invalidConfiguration(dep)
 					case "DELETING":
-						return false, Progress{}, fatal("deployment %s is being deleted by someone else", dep.ID)
+						return false, contract.Progress{}, fatal("deployment %s is being deleted by someone else", dep.ID)
 					}
 					return dep.Status == "AVAILABLE" && membersAvailable(dep), r.depProgress(dep), nil
 				}})
@@ -85,22 +86,22 @@ func (r *run) provisionGreen(ps PlannedStep) stepImpl {
 // deployment that exists satisfies create-deployment, blue is registered
 // again if it is not, and provision-green waits if green is not ready. It
 // reports whether the plan changed.
-func upgradeOldPlan(p *Plan) bool {
-	if _, ok := p.Step(StepProvisionGreen); ok {
+func upgradeOldPlan(p *contract.Plan) bool {
+	if _, ok := p.Step(contract.StepProvisionGreen); ok {
 		return false
 	}
-	if _, ok := p.Step(StepCreateDeployment); !ok {
+	if _, ok := p.Step(contract.StepCreateDeployment); !ok {
 		return false
 	}
-	after := StepCreateDeployment
-	if _, ok := p.Step(StepAttachProxyBlue); ok {
-		after = StepAttachProxyBlue
+	after := contract.StepCreateDeployment
+	if _, ok := p.Step(contract.StepAttachProxyBlue); ok {
+		after = contract.StepAttachProxyBlue
 	}
 	pg, _ := planProvisionGreen(planBuilder{d: Discovery{Source: p.Source}, regime: p.Regime, adopted: p.Deployment, cli: cliBuilder{region: p.Source.Region}})
-	var steps []PlannedStep
+	var steps []contract.PlannedStep
 	for _, s := range p.Steps {
-		if s.ID == StepDetachProxy && !s.CheckOnly {
-			s.Severity = SeveritySevere
+		if s.ID == contract.StepDetachProxy && !s.CheckOnly {
+			s.Severity = contract.SeveritySevere
 		}
 		steps = append(steps, s)
 		if s.ID == after {
@@ -108,8 +109,8 @@ func upgradeOldPlan(p *Plan) bool {
 		}
 	}
 	p.Steps = steps
-	if p.Regime == RegimeDetach {
-		p.ProxylessNote = proxylessNote(p.Options.SwitchoverTimeout, p.Options.maxProxyOutage())
+	if p.Regime == contract.RegimeDetach {
+		p.ProxylessNote = proxylessNote(p.Options.SwitchoverTimeout, p.Options.ProxyOutageLimit())
 	}
 	return true
 }

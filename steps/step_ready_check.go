@@ -3,6 +3,7 @@ package steps
 import (
 	"context"
 	"fmt"
+	"github.com/rdsbg/rdsbg/steps/contract"
 	"strings"
 	"time"
 )
@@ -14,9 +15,9 @@ import (
 // on past a lag that holds too long). With --until ready the run pauses
 // here (ready.go). Nothing to undo: it changes nothing.
 
-func planReadyCheck(b planBuilder) (PlannedStep, bool) {
-	return PlannedStep{
-		ID: StepReadyCheck, Title: "Check green is ready for switchover", Severity: SeverityReadOnly,
+func planReadyCheck(b planBuilder) (contract.PlannedStep, bool) {
+	return contract.PlannedStep{
+		ID: contract.StepReadyCheck, Title: "Check green is ready for switchover", Severity: contract.SeverityReadOnly,
 		Why:    "The last gate before production is touched: the deployment must be AVAILABLE with every task COMPLETED, and the proxy healthy.",
 		Effect: "Nothing changes.",
 		CLI:    b.withTargets(append(b.bgdLine(), b.cli.describeDeployment("[Status,Tasks]"))),
@@ -26,7 +27,7 @@ func planReadyCheck(b planBuilder) (PlannedStep, bool) {
 // readyCheck is the gate before the critical section: the deployment and
 // every member AVAILABLE for several reads, green instances available, the
 // proxy healthy where it should be.
-func (r *run) readyCheck(ps PlannedStep) stepImpl {
+func (r *run) readyCheck(ps contract.PlannedStep) stepImpl {
 	return stepImpl{
 		pausesReady: true, // --until ready stops here
 		observe: func(ctx context.Context) (stepOutcome, string, error) {
@@ -42,10 +43,10 @@ func (r *run) readyCheck(ps PlannedStep) stepImpl {
 		settle: func(ctx context.Context) error {
 			gate := lagGate{}
 			return r.e.wait(ctx, waitSpec{step: ps.ID, what: "deployment, green and proxy to be ready", speed: pollSlow, limit: r.e.cfg.Poll.UpgradeLimit, stable: r.e.cfg.Poll.StableReads,
-				poll: func(ctx context.Context) (bool, Progress, error) {
+				poll: func(ctx context.Context) (bool, contract.Progress, error) {
 					dep, err := r.liveDeployment(ctx, "the deployment disappeared")
 					if err != nil {
-						return false, Progress{}, err
+						return false, contract.Progress{}, err
 					}
 					p := r.depProgress(*dep)
 					ready := dep.Status == "AVAILABLE" && membersAvailable(*dep)
@@ -53,11 +54,11 @@ func (r *run) readyCheck(ps PlannedStep) stepImpl {
 						if !strings.Contains(m.Target, ":db:") {
 							continue // clusters and custom endpoints
 						}
-						inst, err := r.api.DescribeInstance(ctx, lastField(m.Target))
+						inst, err := r.api.DescribeInstance(ctx, contract.ARNName(m.Target))
 						if err != nil {
-							return false, Progress{}, err
+							return false, contract.Progress{}, err
 						}
-						p.Instances = append(p.Instances, InstanceRow{ID: inst.ID, Status: inst.Status})
+						p.Instances = append(p.Instances, contract.InstanceRow{ID: inst.ID, Status: inst.Status})
 						if inst.Status != "available" {
 							ready = false
 						}
@@ -65,10 +66,10 @@ func (r *run) readyCheck(ps PlannedStep) stepImpl {
 					// The proxy must be healthy on blue, unless the operator
 					// chose to go on without it or a resumed critical
 					// section has already detached it.
-					if r.plan.Regime != RegimeNone && !r.continueWithoutProxy && r.prior.Steps[StepDetachProxyBlue] == "" {
+					if r.plan.Regime != contract.RegimeNone && !r.continueWithoutProxy && r.prior.Steps[contract.StepDetachProxyBlue] == "" {
 						v, err := r.viewProxies(ctx)
 						if err != nil {
-							return false, Progress{}, err
+							return false, contract.Progress{}, err
 						}
 						p.ProxyTargets = v.targets
 						if !v.healthyAll(len(r.proxies)) {
@@ -80,7 +81,7 @@ func (r *run) readyCheck(ps PlannedStep) stepImpl {
 					// to go on after the gate held too long.
 					if ok, why := r.e.watcher().LagGate(ctx, &p, r.plan.Options.SwitchoverTimeout); !ok && !gate.overridden {
 						if err := r.holdOnLag(ctx, ps, &gate, why); err != nil {
-							return false, Progress{}, err
+							return false, contract.Progress{}, err
 						}
 						if !gate.overridden {
 							ready = false
@@ -92,10 +93,10 @@ func (r *run) readyCheck(ps PlannedStep) stepImpl {
 					// The database: DDL still watched, and nothing on blue
 					// that the switchover's guardrails refuse (dbchecks.go).
 					if err := r.watchSchema(ctx, ps.ID, dep.Status); err != nil {
-						return false, Progress{}, err
+						return false, contract.Progress{}, err
 					}
 					if ok, err := r.dbGate(ctx, ps, &p); err != nil {
-						return false, Progress{}, err
+						return false, contract.Progress{}, err
 					} else if !ok {
 						ready = false
 					}
@@ -114,7 +115,7 @@ type lagGate struct {
 // holdOnLag asks the operator, once the lag has held the gate for
 // Poll.ReadyGateAsk, to keep waiting or to go on (severe: a switchover with
 // too much lag may run past its timeout and be rolled back by AWS).
-func (r *run) holdOnLag(ctx context.Context, ps PlannedStep, gate *lagGate, why string) error {
+func (r *run) holdOnLag(ctx context.Context, ps contract.PlannedStep, gate *lagGate, why string) error {
 	now := r.e.cfg.Clock.Now()
 	if gate.since.IsZero() {
 		gate.since = now
@@ -126,19 +127,19 @@ func (r *run) holdOnLag(ctx context.Context, ps PlannedStep, gate *lagGate, why 
 	}
 	text := fmt.Sprintf("Green's replication has not caught up for %s: %s. A switchover that cannot catch up within its %s timeout is rolled back by AWS (blue stays primary), after the proxy-less part of the critical section has started. wait: keep checking (asked again after %s). approve: go on to the switchover with the lag as it is (type %s). decline: stop here; nothing more changes and `rdsbg resume` continues later.",
 		held.Round(time.Minute), why, r.plan.Options.SwitchoverTimeout, r.e.cfg.Poll.ReadyGateAsk, r.plan.Source.ID)
-	d, err := r.decide(ctx, Approval{Kind: "ready-gate", Step: ps.ID, Title: "The readiness gate is holding on replication lag: wait, or go on?",
-		Text: text, Severity: SeveritySevere, Confirm: r.plan.Source.ID, Choices: []Decision{DecisionWait, DecisionApprove, DecisionDecline}})
+	d, err := r.decide(ctx, contract.Approval{Kind: "ready-gate", Step: ps.ID, Title: "The readiness gate is holding on replication lag: wait, or go on?",
+		Text: text, Severity: contract.SeveritySevere, Confirm: r.plan.Source.ID, Choices: []contract.Decision{contract.DecisionWait, contract.DecisionApprove, contract.DecisionDecline}})
 	if err != nil {
 		return err
 	}
 	switch d {
-	case DecisionApprove:
+	case contract.DecisionApprove:
 		gate.overridden = true
-		r.e.emit(Event{Type: EventNotice, Step: ps.ID, Message: "going on past the readiness gate with the replication lag as it is, at the operator's severe confirmation: " + why})
+		r.e.emit(contract.Event{Type: contract.EventNotice, Step: ps.ID, Message: "going on past the readiness gate with the replication lag as it is, at the operator's severe confirmation: " + why})
 		return nil
-	case DecisionWait:
+	case contract.DecisionWait:
 		gate.since = now
 		return nil
 	}
-	return fmt.Errorf("%w: %s (%s)", ErrDeclined, "the readiness gate", d)
+	return fmt.Errorf("%w: %s (%s)", contract.ErrDeclined, "the readiness gate", d)
 }

@@ -3,6 +3,7 @@ package steps
 import (
 	"context"
 	"fmt"
+	"github.com/rdsbg/rdsbg/steps/contract"
 	"time"
 )
 
@@ -14,14 +15,14 @@ import (
 // Not undone by rdsbg: AWS rolls a switchover back itself when it fails or
 // times out; after it, abort no longer applies.
 
-func planSwitchover(b planBuilder) (PlannedStep, bool) {
+func planSwitchover(b planBuilder) (contract.PlannedStep, bool) {
 	src := b.d.Source
 	swEffect := fmt.Sprintf("Writes stop on both environments, green catches up, green takes the names of %s and its members, blue becomes %s-old1. AWS rolls everything back if it takes longer than %d s.", src.ID, src.ID, int64(b.o.SwitchoverTimeout.Seconds()))
 	if b.native() {
 		swEffect += " The proxy drops its client connections and follows the new primary."
 	}
-	return PlannedStep{
-		ID: StepSwitchover, Title: "Switch over to green", Severity: SeveritySevere,
+	return contract.PlannedStep{
+		ID: contract.StepSwitchover, Title: "Switch over to green", Severity: contract.SeveritySevere,
 		Why:    "This is the change itself: production moves to the green environment.",
 		Effect: swEffect,
 		CLI:    append(b.bgdLine(), b.cli.switchover(b.o), b.cli.describeDeployment("[Status,SwitchoverDetails]")+"   # repeat until SWITCHOVER_COMPLETED"),
@@ -48,13 +49,13 @@ func switchoverGrants(s policyScope) []PolicyStatement {
 	}
 }
 
-func (c cliBuilder) switchover(o Options) string {
+func (c cliBuilder) switchover(o contract.Options) string {
 	return c.rds("switchover-blue-green-deployment", "--blue-green-deployment-identifier \"$BGD\"",
 		fmt.Sprintf("--switchover-timeout %d", int64(o.SwitchoverTimeout.Seconds())))
 }
 
 // switchover is step 6.
-func (r *run) switchover(ps PlannedStep) stepImpl {
+func (r *run) switchover(ps contract.PlannedStep) stepImpl {
 	var sentAt time.Time // when SwitchoverBlueGreenDeployment was sent by this process
 	return stepImpl{
 		declinePauses: true, // "not now": green stays ready for a later resume
@@ -104,19 +105,19 @@ func (r *run) switchover(ps PlannedStep) stepImpl {
 			seenInProgress := false
 			err := r.e.wait(ctx, waitSpec{step: ps.ID, what: "SWITCHOVER_COMPLETED", speed: pollCritical, limit: r.plan.Options.SwitchoverTimeout + r.e.cfg.Poll.SwitchoverMargin,
 				afterMutation: !sentAt.IsZero(), // the request's answer said SWITCHOVER_IN_PROGRESS
-				poll: func(ctx context.Context) (bool, Progress, error) {
+				poll: func(ctx context.Context) (bool, contract.Progress, error) {
 					dep, err := r.api.DescribeDeployment(ctx, r.dep.id)
 					if isNotFound(err) {
 						// Only a switchover finished and cleaned up by someone
 						// else makes a deployment vanish here: no wait brings
 						// it back (issue 20, O4).
-						return false, Progress{}, fatal("deployment %s no longer exists: it was switched over and deleted outside this run (another rdsbg run that took it over, or someone by hand); rdsbg reads where production and the proxy are before it stops", r.dep.id)
+						return false, contract.Progress{}, fatal("deployment %s no longer exists: it was switched over and deleted outside this run (another rdsbg run that took it over, or someone by hand); rdsbg reads where production and the proxy are before it stops", r.dep.id)
 					}
 					if err != nil {
-						return false, Progress{}, err
+						return false, contract.Progress{}, err
 					}
 					p := r.depProgress(dep)
-					if r.plan.Regime == RegimeNative && len(r.proxies) > 0 {
+					if r.plan.Regime == contract.RegimeNative && len(r.proxies) > 0 {
 						// AWS moves the proxy now: read it at each poll, so
 						// the traffic line says what it serves, not what it
 						// served before the switchover (walkthrough U10; a

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // upgrade-green (step 4, --upgrade-via modify only): ModifyDBInstance /
@@ -13,9 +14,9 @@ import (
 // same in every regime: blue and the proxy are untouched.
 // Undone by abort (green is deleted with the deployment).
 
-func planUpgradeGreen(b planBuilder) (PlannedStep, bool) {
-	if b.o.TargetEngineVersion == "" || b.o.UpgradeVia != UpgradeViaModify {
-		return PlannedStep{}, false
+func planUpgradeGreen(b planBuilder) (contract.PlannedStep, bool) {
+	if b.o.TargetEngineVersion == "" || b.o.UpgradeVia != contract.UpgradeViaModify {
+		return contract.PlannedStep{}, false
 	}
 	src := b.d.Source
 	major := b.upgrade != nil && b.upgrade.Major
@@ -23,8 +24,8 @@ func planUpgradeGreen(b planBuilder) (PlannedStep, bool) {
 	if major {
 		kind = "major"
 	}
-	return PlannedStep{
-		ID: StepUpgradeGreen, Title: fmt.Sprintf("Upgrade green to %s %s", src.Engine, b.o.TargetEngineVersion), Severity: SeverityReversible,
+	return contract.PlannedStep{
+		ID: contract.StepUpgradeGreen, Title: fmt.Sprintf("Upgrade green to %s %s", src.Engine, b.o.TargetEngineVersion), Severity: contract.SeverityReversible,
 		Why:    "The upgrade could not be requested at creation (--upgrade-via modify), so green is upgraded in place; blue is untouched.",
 		Effect: fmt.Sprintf("Green's engine goes from %s to %s (a %s upgrade) with a restart of green only.", src.EngineVersion, b.o.TargetEngineVersion, kind),
 		CLI:    append(b.bgdLine(), b.cli.greenVar(), b.cli.modifyGreen(src, b.o, major)),
@@ -54,34 +55,34 @@ func upgradeGreenGrants(s policyScope) []PolicyStatement {
 	return out
 }
 
-func (c cliBuilder) modifyGreen(src Source, o Options, major bool) string {
+func (c cliBuilder) modifyGreen(src contract.Source, o contract.Options, major bool) string {
 	var args []string
-	if src.Kind == KindCluster {
-		args = []string{"--db-cluster-identifier \"${GREEN##*:}\"", "--engine-version", shellQuote(o.TargetEngineVersion)}
+	if src.Kind == contract.KindCluster {
+		args = []string{"--db-cluster-identifier \"${GREEN##*:}\"", "--engine-version", contract.ShellQuote(o.TargetEngineVersion)}
 	} else {
-		args = []string{"--db-instance-identifier \"${GREEN##*:}\"", "--engine-version", shellQuote(o.TargetEngineVersion)}
+		args = []string{"--db-instance-identifier \"${GREEN##*:}\"", "--engine-version", contract.ShellQuote(o.TargetEngineVersion)}
 	}
 	if major {
 		args = append(args, "--allow-major-version-upgrade")
 	}
-	if src.Kind == KindCluster {
+	if src.Kind == contract.KindCluster {
 		if o.TargetDBClusterParameterGroupName != "" {
-			args = append(args, "--db-cluster-parameter-group-name", shellQuote(o.TargetDBClusterParameterGroupName))
+			args = append(args, "--db-cluster-parameter-group-name", contract.ShellQuote(o.TargetDBClusterParameterGroupName))
 		}
 		if o.TargetDBParameterGroupName != "" && major {
-			args = append(args, "--db-instance-parameter-group-name", shellQuote(o.TargetDBParameterGroupName))
+			args = append(args, "--db-instance-parameter-group-name", contract.ShellQuote(o.TargetDBParameterGroupName))
 		}
 		return c.rds("modify-db-cluster", append(args, "--apply-immediately")...)
 	}
 	if o.TargetDBParameterGroupName != "" {
-		args = append(args, "--db-parameter-group-name", shellQuote(o.TargetDBParameterGroupName))
+		args = append(args, "--db-parameter-group-name", contract.ShellQuote(o.TargetDBParameterGroupName))
 	}
 	return c.rds("modify-db-instance", append(args, "--apply-immediately")...)
 }
 
 // upgradeGreen is step 4 (--upgrade-via modify).
-func (r *run) upgradeGreen(ps PlannedStep) stepImpl {
-	cluster := r.plan.Source.Kind == KindCluster
+func (r *run) upgradeGreen(ps contract.PlannedStep) stepImpl {
+	cluster := r.plan.Source.Kind == contract.KindCluster
 	readGreen := func(ctx context.Context, id string) (version, status string, err error) {
 		if cluster {
 			c, err := r.api.DescribeCluster(ctx, id)
@@ -142,22 +143,22 @@ func (r *run) upgradeGreen(ps PlannedStep) stepImpl {
 		},
 		settle: func(ctx context.Context) error {
 			return r.e.wait(ctx, waitSpec{step: ps.ID, what: "green to run " + want + " and be available", speed: pollSlow, limit: r.e.cfg.Poll.UpgradeLimit, stable: r.e.cfg.Poll.StableReads,
-				poll: func(ctx context.Context) (bool, Progress, error) {
+				poll: func(ctx context.Context) (bool, contract.Progress, error) {
 					dep, err := r.liveDeployment(ctx, "the deployment disappeared while green was upgrading")
 					if err != nil {
-						return false, Progress{}, err
+						return false, contract.Progress{}, err
 					}
 					id := greenID(dep)
 					version, status, err := readGreen(ctx, id)
 					if err != nil {
-						return false, Progress{}, err
+						return false, contract.Progress{}, err
 					}
 					p := r.depProgress(*dep)
 					row := status + " " + version
 					if !versionMatches(version, want) {
 						row += " → " + want // "upgrading 8.0.36 → 8.4.3" names the target
 					}
-					p.Instances = []InstanceRow{{ID: id, Status: row}}
+					p.Instances = []contract.InstanceRow{{ID: id, Status: row}}
 					return versionMatches(version, want) && status == "available" && dep.Status == "AVAILABLE", p, nil
 				}})
 		},

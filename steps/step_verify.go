@@ -1,15 +1,18 @@
 package steps
 
-import "context"
+import (
+	"context"
+	"github.com/rdsbg/rdsbg/steps/contract"
+)
 
 // verify: the end state. The deployment completed, the production name is
 // the new primary on the requested version, every member and its old twin
 // under the right names (verify_renames.go), and the proxy healthy on it
 // (detach and native regimes). Nothing to undo: it changes nothing.
 
-func planVerify(b planBuilder) (PlannedStep, bool) {
-	return PlannedStep{
-		ID: StepVerify, Title: "Verify the new primary", Severity: SeverityReadOnly,
+func planVerify(b planBuilder) (contract.PlannedStep, bool) {
+	return contract.PlannedStep{
+		ID: contract.StepVerify, Title: "Verify the new primary", Severity: contract.SeverityReadOnly,
 		Why:    "Confirms the switchover completed, the production name runs the new engine version and the proxy is healthy on it.",
 		Effect: "Nothing changes.",
 		CLI:    b.withTargets(append(b.bgdLine(), b.cli.describeDeployment("Status"), b.describeSource())),
@@ -18,39 +21,39 @@ func planVerify(b planBuilder) (PlannedStep, bool) {
 
 // verify confirms the end state: the deployment completed, the source name
 // is the new primary on the requested version, the proxy is healthy on it.
-func (r *run) verify(ps PlannedStep) stepImpl {
+func (r *run) verify(ps contract.PlannedStep) stepImpl {
 	want := r.targetVersion()
 	return stepImpl{
 		observe: func(ctx context.Context) (stepOutcome, string, error) { return stepTodo, "", nil },
 		settle: func(ctx context.Context) (err error) {
 			defer func() { r.clientsBack(ctx, err) }() // verify_clients.go: warns, never fails
 			return r.e.wait(ctx, waitSpec{step: ps.ID, what: "the new primary and the proxy to be healthy", speed: pollFast, limit: r.e.cfg.Poll.ProxyTargetLimit, stable: r.e.cfg.Poll.StableReads,
-				poll: func(ctx context.Context) (bool, Progress, error) {
+				poll: func(ctx context.Context) (bool, contract.Progress, error) {
 					dep, err := r.findDeployment(ctx)
 					if err != nil {
-						return false, Progress{}, err
+						return false, contract.Progress{}, err
 					}
 					if dep != nil && dep.Status != "SWITCHOVER_COMPLETED" && dep.Status != "DELETING" {
-						return false, Progress{}, fatal("deployment %s is %s, not SWITCHOVER_COMPLETED", dep.ID, dep.Status)
+						return false, contract.Progress{}, fatal("deployment %s is %s, not SWITCHOVER_COMPLETED", dep.ID, dep.Status)
 					}
-					var p Progress
+					var p contract.Progress
 					if dep != nil {
 						p = r.depProgress(*dep)
 						r.noteRenames(*dep)
 					}
 					version, status, err := r.sourceStatus(ctx)
 					if err != nil {
-						return false, Progress{}, err
+						return false, contract.Progress{}, err
 					}
-					p.Instances = []InstanceRow{{ID: r.plan.Source.ID, Status: status + " " + version}}
+					p.Instances = []contract.InstanceRow{{ID: r.plan.Source.ID, Status: status + " " + version}}
 					if want != "" && !versionMatches(version, want) {
 						return false, p, fatal("%s runs %s after the switchover, not %s", r.plan.Source.ID, version, want)
 					}
 					ok := status == "available"
-					if r.plan.Regime != RegimeNone {
+					if r.plan.Regime != contract.RegimeNone {
 						v, err := r.viewProxies(ctx)
 						if err != nil {
-							return false, Progress{}, err
+							return false, contract.Progress{}, err
 						}
 						p.ProxyTargets = v.targets
 						ok = ok && v.healthyAll(len(r.proxies))
@@ -69,7 +72,7 @@ func (r *run) verify(ps PlannedStep) stepImpl {
 // sourceStatus reads the production name (after the switchover, the new
 // primary).
 func (r *run) sourceStatus(ctx context.Context) (version, status string, err error) {
-	if r.plan.Source.Kind == KindCluster {
+	if r.plan.Source.Kind == contract.KindCluster {
 		c, err := r.api.DescribeCluster(ctx, r.plan.Source.ID)
 		return c.EngineVersion, c.Status, err
 	}

@@ -1,5 +1,7 @@
 package steps
 
+import "github.com/rdsbg/rdsbg/steps/contract"
+
 // The step table: every step rdsbg knows, in the order of the procedure
 // (design.md §1). One row, one file (step_<id>.go) with the step's plan
 // facet, its implementation and its grants; the row declares every trait
@@ -10,40 +12,40 @@ package steps
 // (TestAStepIsItsConstItsRowAndItsFile).
 func stepTable() stepRows {
 	return stepRows{
-		{id: StepPreflight, plan: planPreflight,
+		{id: contract.StepPreflight, plan: planPreflight,
 			proxy: untouched, section: outsideSection, events: noEventReads, probe: probeUntouched, onAWS: noFigure(),
 			grants: preflightGrants, undo: nothingToUndo},
-		{id: StepDetachProxy, plan: planDetachProxy, bind: (*run).detachProxyStep,
-			proxy: empties(OutageDetachBeforeCreate), section: outsideSection, events: noEventReads, probe: probeOpens, onAWS: noFigure(),
+		{id: contract.StepDetachProxy, plan: planDetachProxy, bind: (*run).detachProxyStep,
+			proxy: empties(contract.OutageDetachBeforeCreate), section: outsideSection, events: noEventReads, probe: probeOpens, onAWS: noFigure(),
 			grants: proxyGrants, undo: undoneByRegistering},
-		{id: StepCreateDeployment, plan: planCreateDeployment, bind: (*run).createDeployment,
+		{id: contract.StepCreateDeployment, plan: planCreateDeployment, bind: (*run).createDeployment,
 			proxy: untouched, section: outsideSection, events: readsEvents, probe: probeUntouched, onAWS: noFigure(),
 			grants: createDeploymentGrants, undo: undoneByDeleting},
-		{id: StepAttachProxyBlue, plan: planAttachProxyBlue, bind: (*run).attachProxyBlueStep,
+		{id: contract.StepAttachProxyBlue, plan: planAttachProxyBlue, bind: (*run).attachProxyBlueStep,
 			proxy: refills, section: outsideSection, events: readsEvents, probe: probeUntouched, onAWS: registrationOnAWS(),
 			grants: proxyGrants, undo: nothingToUndo},
-		{id: StepProvisionGreen, plan: planProvisionGreen, bind: (*run).provisionGreen,
+		{id: contract.StepProvisionGreen, plan: planProvisionGreen, bind: (*run).provisionGreen,
 			proxy: untouched, section: outsideSection, events: readsEvents, probe: probeUntouched, onAWS: provisioningOnAWS(),
 			grants: noGrants, undo: nothingToUndo},
-		{id: StepUpgradeGreen, plan: planUpgradeGreen, bind: (*run).upgradeGreen,
+		{id: contract.StepUpgradeGreen, plan: planUpgradeGreen, bind: (*run).upgradeGreen,
 			proxy: untouched, section: outsideSection, events: readsEvents, probe: probeUntouched, onAWS: noFigure(),
 			grants: upgradeGreenGrants, undo: undoneByDeleting},
-		{id: StepReadyCheck, plan: planReadyCheck, bind: (*run).readyCheck,
+		{id: contract.StepReadyCheck, plan: planReadyCheck, bind: (*run).readyCheck,
 			proxy: untouched, section: outsideSection, events: noEventReads, probe: probeUntouched, onAWS: noFigure(),
 			grants: noGrants, undo: nothingToUndo},
-		{id: StepDetachProxyBlue, plan: planDetachProxyBlue, bind: (*run).detachProxyBlueStep,
-			proxy: empties(OutageCriticalSection), section: inSection, events: noEventReads, probe: probeOpens, onAWS: noFigure(),
+		{id: contract.StepDetachProxyBlue, plan: planDetachProxyBlue, bind: (*run).detachProxyBlueStep,
+			proxy: empties(contract.OutageCriticalSection), section: inSection, events: noEventReads, probe: probeOpens, onAWS: noFigure(),
 			grants: proxyGrants, undo: undoneByRegistering},
-		{id: StepSwitchover, plan: planSwitchover, bind: (*run).switchover,
+		{id: contract.StepSwitchover, plan: planSwitchover, bind: (*run).switchover,
 			proxy: untouched, section: inSection, events: noEventReads, probe: probeOpens, onAWS: switchoverOnAWS(),
 			grants: switchoverGrants, undo: undoneByAWS},
-		{id: StepAttachProxyPrimary, plan: planAttachProxyPrimary, bind: (*run).attachProxyPrimaryStep,
+		{id: contract.StepAttachProxyPrimary, plan: planAttachProxyPrimary, bind: (*run).attachProxyPrimaryStep,
 			proxy: refills, section: inSection, events: noEventReads, probe: probeUntouched, onAWS: registrationOnAWS(),
 			grants: proxyGrants, undo: nothingToUndo},
-		{id: StepVerify, plan: planVerify, bind: (*run).verify,
+		{id: contract.StepVerify, plan: planVerify, bind: (*run).verify,
 			proxy: untouched, section: outsideSection, events: noEventReads, probe: probeCloses, onAWS: noFigure(),
 			grants: noGrants, undo: nothingToUndo},
-		{id: StepCleanup, plan: planCleanup, bind: (*run).cleanup,
+		{id: contract.StepCleanup, plan: planCleanup, bind: (*run).cleanup,
 			proxy: untouched, section: outsideSection, events: readsEvents, probe: probeCloses, onAWS: noFigure(),
 			grants: cleanupGrants, undo: neverUndone},
 	}
@@ -51,8 +53,8 @@ func stepTable() stepRows {
 
 // steps is the plan's step list: every row's facet that has a place in
 // it; a step of the critical section is Critical where the regime has one.
-func (t stepRows) steps(b planBuilder) []PlannedStep {
-	var steps []PlannedStep
+func (t stepRows) steps(b planBuilder) []contract.PlannedStep {
+	var steps []contract.PlannedStep
 	for _, def := range t {
 		if ps, ok := def.plan(b); ok {
 			ps.Critical = def.section == inSection && b.critical() && !ps.CheckOnly
@@ -68,14 +70,14 @@ func (t stepRows) steps(b planBuilder) []PlannedStep {
 // read or two, not a registration's minutes: walkthrough D22). Without a
 // separate provision-green step (a journal of an older rdsbg),
 // create-deployment includes the provisioning.
-func ExpectedOnAWS(p *Plan, id StepID) (short, source string, ok bool) {
+func ExpectedOnAWS(p *contract.Plan, id contract.StepID) (short, source string, ok bool) {
 	rows := stepTable()
 	if p != nil {
 		if ps, ok := p.Step(id); ok && ps.CheckOnly {
 			return "", "", false
 		}
-		if _, separate := p.Step(StepProvisionGreen); id == StepCreateDeployment && !separate {
-			id = StepProvisionGreen
+		if _, separate := p.Step(contract.StepProvisionGreen); id == contract.StepCreateDeployment && !separate {
+			id = contract.StepProvisionGreen
 		}
 	}
 	def, found := rows.def(id)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/rdsbg/rdsbg/awsclient/sim"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // Every row declares every trait, even as "none": a step's traits are read
@@ -64,19 +65,19 @@ func TestExpectationsCiteNoInternalDocument(t *testing.T) {
 			}
 		}
 	}
-	if short, _, _ := ExpectedOnAWS(nil, StepSwitchover); short != "< 5 s" {
+	if short, _, _ := ExpectedOnAWS(nil, contract.StepSwitchover); short != "< 5 s" {
 		t.Errorf("switchover expectation %q", short)
 	}
-	if _, source, _ := ExpectedOnAWS(nil, StepAttachProxyBlue); !strings.Contains(source, "5–7 min") || !strings.Contains(source, "measured twice") {
+	if _, source, _ := ExpectedOnAWS(nil, contract.StepAttachProxyBlue); !strings.Contains(source, "5–7 min") || !strings.Contains(source, "measured twice") {
 		t.Errorf("registration expectation %q", source)
 	}
-	native := mustPlan(t, fixtureRDSPostgres(), Options{}, nil)
-	if _, _, ok := ExpectedOnAWS(&native, StepAttachProxyBlue); ok {
+	native := mustPlan(t, fixtureRDSPostgres(), contract.Options{}, nil)
+	if _, _, ok := ExpectedOnAWS(&native, contract.StepAttachProxyBlue); ok {
 		t.Error("a check (the native regime's attach-proxy-blue) has a registration's expectation")
 	}
 	old := native
-	old.Steps = slices.DeleteFunc(slices.Clone(native.Steps), func(ps PlannedStep) bool { return ps.ID == StepProvisionGreen })
-	if short, _, _ := ExpectedOnAWS(&old, StepCreateDeployment); short != "12–35+ min" {
+	old.Steps = slices.DeleteFunc(slices.Clone(native.Steps), func(ps contract.PlannedStep) bool { return ps.ID == contract.StepProvisionGreen })
+	if short, _, _ := ExpectedOnAWS(&old, contract.StepCreateDeployment); short != "12–35+ min" {
 		t.Errorf("create-deployment without provision-green (an older plan) expects %q, want the provisioning's", short)
 	}
 }
@@ -86,22 +87,22 @@ func TestExpectationsCiteNoInternalDocument(t *testing.T) {
 // creation, and its row alone decides whether its waits read RDS events.
 // Nothing else in the engine names it.
 
-const stepWatchGreen StepID = "watch-green"
+const stepWatchGreen contract.StepID = "watch-green"
 
-func planWatchGreen(b planBuilder) (PlannedStep, bool) {
-	return PlannedStep{ID: stepWatchGreen, Title: "Watch green being built", Severity: SeverityReadOnly,
+func planWatchGreen(b planBuilder) (contract.PlannedStep, bool) {
+	return contract.PlannedStep{ID: stepWatchGreen, Title: "Watch green being built", Severity: contract.SeverityReadOnly,
 		Why: "A test step.", Effect: "Nothing changes.", CLI: append(b.bgdLine(), b.cli.describeDeployment("Status"))}, true
 }
 
-func (r *run) watchGreen(ps PlannedStep) stepImpl {
+func (r *run) watchGreen(ps contract.PlannedStep) stepImpl {
 	return stepImpl{
 		observe: func(ctx context.Context) (stepOutcome, string, error) { return stepTodo, "", nil },
 		settle: func(ctx context.Context) error {
 			return r.e.wait(ctx, waitSpec{step: ps.ID, what: "green to be AVAILABLE", speed: pollSlow, limit: r.e.cfg.Poll.ProvisionLimit,
-				poll: func(ctx context.Context) (bool, Progress, error) {
+				poll: func(ctx context.Context) (bool, contract.Progress, error) {
 					dep, err := r.findDeployment(ctx)
 					if err != nil || dep == nil {
-						return false, Progress{}, err
+						return false, contract.Progress{}, err
 					}
 					return dep.Status == "AVAILABLE", r.depProgress(*dep), nil
 				}})
@@ -116,7 +117,7 @@ func watchGreenRow(events rdsEvents) stepDef {
 }
 
 // withRowAfter is the default table with row inserted after the step after.
-func withRowAfter(after StepID, row stepDef) stepRows {
+func withRowAfter(after contract.StepID, row stepDef) stepRows {
 	var t stepRows
 	for _, def := range stepTable() {
 		t = append(t, def)
@@ -131,15 +132,15 @@ func TestAStepIsItsConstItsRowAndItsFile(t *testing.T) {
 	t.Parallel()
 	run := func(t *testing.T, events rdsEvents) (shown []string, planned, done bool) {
 		env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSMariaDBNoProxy})
-		eng := env.engine(t, Options{Source: "catalog-db"})
-		eng.rows = withRowAfter(StepCreateDeployment, watchGreenRow(events))
+		eng := env.engine(t, contract.Options{Source: "catalog-db"})
+		eng.rows = withRowAfter(contract.StepCreateDeployment, watchGreenRow(events))
 		f, err := eng.Run(context.Background())
-		if err != nil || f.Outcome != OutcomeDone {
+		if err != nil || f.Outcome != contract.OutcomeDone {
 			t.Fatalf("run with the test step: %s, %v", f.Outcome, err)
 		}
-		plans := env.events.ofType(EventPlanReady)
+		plans := env.events.ofType(contract.EventPlanReady)
 		_, planned = plans[len(plans)-1].Plan.Step(stepWatchGreen)
-		for _, ev := range env.events.ofType(EventNotice) {
+		for _, ev := range env.events.ofType(contract.EventNotice) {
 			if ev.Step == stepWatchGreen && strings.HasPrefix(ev.Message, "RDS event ") {
 				shown = append(shown, ev.Message)
 			}

@@ -2,6 +2,7 @@ package steps
 
 import (
 	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // The newer storage options of CreateBlueGreenDeployment (SDK v1.91.0,
@@ -14,16 +15,16 @@ import (
 
 // checkStorageOptionsApply refuses the options where they mean nothing:
 // on an Aurora cluster, whose storage is the cluster volume.
-func checkStorageOptionsApply(d Discovery, o Options) error {
-	if d.Source.Kind != KindCluster || !o.hasStorageOptions() {
+func checkStorageOptionsApply(d Discovery, o contract.Options) error {
+	if d.Source.Kind != contract.KindCluster || !o.HasStorageOptions() {
 		return nil
 	}
-	flag := StorageFlagValues(o)[0][0] // the first set, in flag order
-	return usageError(flag, "%s applies to RDS DB instances only, and %s is an Aurora cluster (its storage is the cluster volume): leave the storage flags out", flag, d.Source.ID)
+	flag := contract.StorageFlagValues(o)[0][0] // the first set, in flag order
+	return contract.UsageError(flag, "%s applies to RDS DB instances only, and %s is an Aurora cluster (its storage is the cluster volume): leave the storage flags out", flag, d.Source.ID)
 }
 
 // withStorageOptions copies the four options into the create call.
-func withStorageOptions(in awsclient.CreateDeploymentInput, o Options) awsclient.CreateDeploymentInput {
+func withStorageOptions(in awsclient.CreateDeploymentInput, o contract.Options) awsclient.CreateDeploymentInput {
 	in.TargetStorageType = o.TargetStorageType
 	in.TargetAllocatedStorage = o.TargetAllocatedStorage
 	in.TargetIops = o.TargetIops
@@ -33,10 +34,10 @@ func withStorageOptions(in awsclient.CreateDeploymentInput, o Options) awsclient
 
 // storageCLIArgs are the options as create-blue-green-deployment flags
 // (the AWS CLI's names are rdsbg's).
-func storageCLIArgs(o Options) []string {
+func storageCLIArgs(o contract.Options) []string {
 	var args []string
-	for _, fv := range StorageFlagValues(o) {
-		args = append(args, fv[0], shellQuote(fv[1]))
+	for _, fv := range contract.StorageFlagValues(o) {
+		args = append(args, fv[0], contract.ShellQuote(fv[1]))
 	}
 	return args
 }

@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"github.com/rdsbg/rdsbg/steps/contract"
 	"sort"
 	"time"
 )
@@ -29,7 +30,7 @@ type TaskMark struct {
 // created is the deployment's CreateTime (zero when unknown): the first
 // task runs from then, so a first sight of it in progress is timed from
 // creation, not from the read.
-func (r *run) taskRow(name, status string, now time.Time, first bool, created time.Time) TaskRow {
+func (r *run) taskRow(name, status string, now time.Time, first bool, created time.Time) contract.TaskRow {
 	seen, ok := r.taskSeen[name]
 	if !ok || seen.status != status {
 		next := taskSince{status: status, since: now}
@@ -51,7 +52,7 @@ func (r *run) taskRow(name, status string, now time.Time, first bool, created ti
 	if status == "COMPLETED" {
 		in = seen.took
 	}
-	return TaskRow{Name: name, Status: status, InStatus: in, AtLeast: seen.atLeast}
+	return contract.TaskRow{Name: name, Status: status, InStatus: in, AtLeast: seen.atLeast}
 }
 
 // restoreTasks takes the task clocks from the journal of the resumed run.

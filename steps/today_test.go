@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/rdsbg/rdsbg/awsclient/sim"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // Issue 23: the demo's world is today's AWS. On the simulator's defaults —
@@ -15,8 +16,8 @@ import (
 func TestDefaultWorldIsNativeWithASwitchoverOfSeconds(t *testing.T) {
 	tm := sim.DefaultTimings()
 	env := newEngineEnv(t, sim.Options{Timings: &tm})
-	f, err := env.engine(t, Options{Source: "orders-db", Cleanup: CleanupDeployment}).Run(context.Background())
-	if err != nil || f.Outcome != OutcomeDone || f.ProxyState != ProxyOnNewPrimary {
+	f, err := env.engine(t, contract.Options{Source: "orders-db", Cleanup: contract.CleanupDeployment}).Run(context.Background())
+	if err != nil || f.Outcome != contract.OutcomeDone || f.ProxyState != contract.ProxyOnNewPrimary {
 		t.Fatalf("run: %s %s %v", f.Outcome, f.ProxyState, err)
 	}
 	if env.sim.Regime() != sim.RegimeNative {

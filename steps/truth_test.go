@@ -14,6 +14,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient/sim"
 	"github.com/rdsbg/rdsbg/awsclient/simtest"
 	"github.com/rdsbg/rdsbg/awsclient/simtest/simtruth"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // The truth oracle, headless (docs/truth.md; issue 21): every event that
@@ -42,14 +43,14 @@ type truthOracle struct {
 	t       *testing.T
 	env     *engineEnv
 	api     *awsclient.Client // the oracle's own, on a clock of its own
-	src     Source
+	src     contract.Source
 	proxies []string
-	next    Sink
+	next    contract.Sink
 
 	mu      sync.Mutex
 	checked map[string]int
 	events  int
-	fin     *Finished
+	fin     *contract.Finished
 	// untrue records a claim that failed (t.Errorf unless a test of the
 	// oracle itself collects them).
 	untrue func(msg string)
@@ -74,7 +75,7 @@ func newTruthOracle(t *testing.T, env *engineEnv, source string) *truthOracle {
 }
 
 // engine is an engine whose events pass through the oracle.
-func (o *truthOracle) engine(opts Options, approver Approver, giveUp <-chan struct{}, until string) *Engine {
+func (o *truthOracle) engine(opts contract.Options, approver contract.Approver, giveUp <-chan struct{}, until string) *Engine {
 	o.t.Helper()
 	eng, err := New(Config{API: o.env.client, Calls: o.env.calls, Clock: o.env.clock, StateDir: o.env.stateDir, Approver: approver,
 		Sink: o.sink, Options: opts, GiveUp: giveUp, Until: until})
@@ -103,21 +104,21 @@ func (o *truthOracle) claim(name string, ok bool, format string, args ...any) {
 
 // sink checks ev, then passes it on. It runs on the engine's goroutine:
 // the engine waits while the simulator is read.
-func (o *truthOracle) sink(ev Event) {
+func (o *truthOracle) sink(ev contract.Event) {
 	o.mu.Lock()
 	o.events++
 	switch ev.Type {
-	case EventProxyTraffic, EventApproval, EventStepDone, EventStepSkipped, EventStepFailed, EventRunFinished:
+	case contract.EventProxyTraffic, contract.EventApproval, contract.EventStepDone, contract.EventStepSkipped, contract.EventStepFailed, contract.EventRunFinished:
 		o.check(ev, o.truth())
 	}
 	o.mu.Unlock()
 	o.next(ev)
 }
 
-func (o *truthOracle) check(ev Event, tr simtruth.Truth) {
+func (o *truthOracle) check(ev contract.Event, tr simtruth.Truth) {
 	o.t.Helper()
 	switch ev.Type {
-	case EventProxyTraffic:
+	case contract.EventProxyTraffic:
 		for _, p := range ev.Traffic.Proxies {
 			px := tr.Proxies[p.Proxy]
 			if p.EmptySince == nil {
@@ -126,52 +127,52 @@ func (o *truthOracle) check(ev Event, tr simtruth.Truth) {
 				o.claim(claimTrafficEmpty, !px.Serving, "%s shown EMPTY while AWS lists it serving %+v", p.Proxy, px.Entries)
 			}
 			if strings.EqualFold(p.Target, o.src.ID) {
-				want := ServesBlue
+				want := contract.ServesBlue
 				if tr.Switched {
-					want = ServesNewPrimary
+					want = contract.ServesNewPrimary
 				}
 				o.claim(claimTrafficRole, p.Serves == want, "%s → %s labelled %q while AWS says switched=%v", p.Proxy, p.Target, p.Serves, tr.Switched)
 			}
 			o.claim(claimClients, p.Clients == nil || (p.EmptySince == nil && p.ClientsAt != nil), "%s shows %v clients (at %v) while empty since %v", p.Proxy, p.Clients, p.ClientsAt, p.EmptySince)
 		}
-	case EventApproval:
+	case contract.EventApproval:
 		a := ev.Approval
 		if a.Kind == "proxy-outage" || a.Step == "abort" {
 			return // allowed while empty: --max-proxy-outage's own question; abort exists to restore a proxy
 		}
 		o.claim(claimQuestion, !tr.Empty(), "question %q (%s) waits while a proxy has no serving target: %+v", a.Title, a.Kind, tr.Proxies)
-	case EventStepDone:
-		if ev.Step == StepSwitchover {
+	case contract.EventStepDone:
+		if ev.Step == contract.StepSwitchover {
 			o.claim(claimSwitchoverDone, tr.Switched, "switchover shown done while AWS says %+v", tr.Deployment)
 		}
-	case EventStepSkipped:
-		if ev.Step == StepSwitchover && ev.StepOutcome == SkippedAlreadyDone {
+	case contract.EventStepSkipped:
+		if ev.Step == contract.StepSwitchover && ev.StepOutcome == contract.SkippedAlreadyDone {
 			o.claim(claimSwitchoverDone, tr.Switched, "switchover shown already done while AWS says %+v", tr.Deployment)
 		}
-	case EventStepFailed:
-		if ev.Step == StepSwitchover && ev.StepOutcome == "failed" {
+	case contract.EventStepFailed:
+		if ev.Step == contract.StepSwitchover && ev.StepOutcome == "failed" {
 			o.claim(claimSwitchoverFail, !tr.Switched, "switchover shown FAILED while AWS completed it")
 		}
-	case EventRunFinished:
+	case contract.EventRunFinished:
 		f := *ev.Finished
 		o.fin = &f
 		o.checkFinish(f, tr)
 	}
 }
 
-func (o *truthOracle) checkFinish(f Finished, tr simtruth.Truth) {
+func (o *truthOracle) checkFinish(f contract.Finished, tr simtruth.Truth) {
 	o.t.Helper()
 	switch f.ProxyState {
-	case ProxyOnBlue:
+	case contract.ProxyOnBlue:
 		o.claim(claimFinishProxy, !tr.Empty() && !tr.Switched, "finished %q while AWS: empty=%v switched=%v", f.ProxyState, tr.Empty(), tr.Switched)
-	case ProxyOnNewPrimary:
+	case contract.ProxyOnNewPrimary:
 		o.claim(claimFinishProxy, !tr.Empty() && tr.Switched, "finished %q while AWS: empty=%v switched=%v", f.ProxyState, tr.Empty(), tr.Switched)
-	case ProxyEmpty:
+	case contract.ProxyEmpty:
 		o.claim(claimFinishProxy, tr.Empty(), "finished %q while AWS serves: %+v", f.ProxyState, tr.Proxies)
-	case ProxyNotUsed:
+	case contract.ProxyNotUsed:
 		o.claim(claimFinishProxy, len(o.proxies) == 0, "finished %q with proxies %v", f.ProxyState, o.proxies)
 	}
-	if !f.LeftoversUnknown && f.Outcome != OutcomeBlocked {
+	if !f.LeftoversUnknown && f.Outcome != contract.OutcomeBlocked {
 		o.claim(claimFinishLeft, true, "") // checked, whatever the count below
 		listed := map[string]string{}
 		for _, l := range f.Leftovers {
@@ -201,7 +202,7 @@ func (o *truthOracle) checkFinish(f Finished, tr simtruth.Truth) {
 	var total, crit int64
 	for _, w := range f.ProxyOutages {
 		total += w.DurationMS
-		if w.Cause == OutageCriticalSection {
+		if w.Cause == contract.OutageCriticalSection {
 			crit += w.DurationMS
 		}
 		o.claim(claimFinishOutage, w.Open || w.DurationMS > 0, "a closed window of 0 s: %+v", w)
@@ -209,8 +210,8 @@ func (o *truthOracle) checkFinish(f Finished, tr simtruth.Truth) {
 	o.claim(claimFinishOutage, f.ProxyOutageTotalMS == total && f.ProxylessWindowMS == crit,
 		"headline %d ms (critical %d ms), windows add to %d (critical %d)", f.ProxyOutageTotalMS, f.ProxylessWindowMS, total, crit)
 	for _, te := range f.Timeline {
-		if te.Step == StepSwitchover {
-			done := te.Outcome == "done" || te.Outcome == SkippedAlreadyDone
+		if te.Step == contract.StepSwitchover {
+			done := te.Outcome == "done" || te.Outcome == contract.SkippedAlreadyDone
 			o.claim(claimFinishTimeline, done == tr.Switched, "switchover's timeline says %q while AWS says switched=%v", te.Outcome, tr.Switched)
 		}
 	}
@@ -254,19 +255,19 @@ type truthCase struct {
 	name     string
 	scenario string
 	source   string
-	opts     Options
+	opts     contract.Options
 	// drive runs it (the first run, then any resume or abort).
 	drive func(t *testing.T, o *truthOracle)
 	must  []string
 }
 
 func truthCases() []truthCase {
-	legacy := Options{Source: "orders-db", ProxyMode: ProxyModeDetach, TargetEngineVersion: "16.4", Cleanup: CleanupDeployment}
+	legacy := contract.Options{Source: "orders-db", ProxyMode: contract.ProxyModeDetach, TargetEngineVersion: "16.4", Cleanup: contract.CleanupDeployment}
 	traffic := []string{claimTrafficServing, claimTrafficEmpty, claimTrafficRole, claimQuestion, claimFinishProxy, claimFinishLeft, claimFinishOutage}
-	run := func(opts Options) func(t *testing.T, o *truthOracle) {
+	run := func(opts contract.Options) func(t *testing.T, o *truthOracle) {
 		return func(t *testing.T, o *truthOracle) {
 			f, err := o.engine(opts, o.env.approver, nil, "").Run(context.Background())
-			if err != nil || f.Outcome != OutcomeDone {
+			if err != nil || f.Outcome != contract.OutcomeDone {
 				t.Fatalf("run: %s %v", f.Outcome, err)
 			}
 		}
@@ -275,30 +276,30 @@ func truthCases() []truthCase {
 		{name: "legacy detach to done", scenario: sim.ScenarioRDSPostgresLegacy, source: "orders-db", drive: run(legacy),
 			must: append(traffic, claimSwitchoverDone, claimFinishTimeline)},
 		{name: "legacy auto falls back to detach", scenario: sim.ScenarioRDSPostgresLegacy, source: "orders-db",
-			drive: run(Options{Source: "orders-db", Cleanup: CleanupOldBlue}), must: append(traffic, claimSwitchoverDone)},
+			drive: run(contract.Options{Source: "orders-db", Cleanup: contract.CleanupOldBlue}), must: append(traffic, claimSwitchoverDone)},
 		{name: "native to done", scenario: sim.ScenarioRDSMySQLNative, source: "shop-db",
-			drive: run(Options{Source: "shop-db", ProxyMode: ProxyModeNative}), must: []string{claimTrafficServing, claimTrafficRole, claimQuestion, claimFinishProxy, claimSwitchoverDone}},
+			drive: run(contract.Options{Source: "shop-db", ProxyMode: contract.ProxyModeNative}), must: []string{claimTrafficServing, claimTrafficRole, claimQuestion, claimFinishProxy, claimSwitchoverDone}},
 		{name: "aurora detach to done", scenario: sim.ScenarioAuroraPostgres, source: "ledger-cluster",
-			drive: run(Options{Source: "ledger-cluster", ProxyMode: ProxyModeDetach}), must: append(traffic, claimSwitchoverDone)},
+			drive: run(contract.Options{Source: "ledger-cluster", ProxyMode: contract.ProxyModeDetach}), must: append(traffic, claimSwitchoverDone)},
 		{name: "aurora global auto", scenario: sim.ScenarioAuroraGlobal, source: "payments-cluster",
-			drive: run(Options{Source: "payments-cluster"}), must: append(traffic, claimSwitchoverDone)},
+			drive: run(contract.Options{Source: "payments-cluster"}), must: append(traffic, claimSwitchoverDone)},
 		{name: "mariadb without a proxy", scenario: sim.ScenarioRDSMariaDBNoProxy, source: "catalog-db",
-			drive: run(Options{Source: "catalog-db", Cleanup: CleanupNone}), must: []string{claimFinishProxy, claimFinishLeft, claimSwitchoverDone}},
+			drive: run(contract.Options{Source: "catalog-db", Cleanup: contract.CleanupNone}), must: []string{claimFinishProxy, claimFinishLeft, claimSwitchoverDone}},
 		{name: "ctrl+c in the critical section, then resume", scenario: sim.ScenarioRDSPostgresLegacy, source: "orders-db",
 			drive: func(t *testing.T, o *truthOracle) {
 				ctx, cancel := context.WithCancel(context.Background())
-				o.env.events.hook = func(ev Event) {
-					if ev.Type == EventAPICall && ev.Call != nil && ev.Call.Operation == "SwitchoverBlueGreenDeployment" {
+				o.env.events.hook = func(ev contract.Event) {
+					if ev.Type == contract.EventAPICall && ev.Call != nil && ev.Call.Operation == "SwitchoverBlueGreenDeployment" {
 						cancel() // the operator's Ctrl+C, right after AWS accepted the switchover
 					}
 				}
 				f, _ := o.engine(legacy, o.env.approver, nil, "").Run(ctx)
 				o.env.events.hook = nil
-				if f.ExitCode != ExitInterrupted && f.Outcome != OutcomeInterrupted {
+				if f.ExitCode != contract.ExitInterrupted && f.Outcome != contract.OutcomeInterrupted {
 					t.Logf("first run ended %s (exit %d)", f.Outcome, f.ExitCode)
 				}
-				f, err := o.engine(Options{Source: "orders-db"}, o.env.approver, nil, "").Resume(context.Background())
-				if err != nil || f.Outcome != OutcomeDone {
+				f, err := o.engine(contract.Options{Source: "orders-db"}, o.env.approver, nil, "").Resume(context.Background())
+				if err != nil || f.Outcome != contract.OutcomeDone {
 					t.Fatalf("resume: %s %v", f.Outcome, err)
 				}
 			},
@@ -308,8 +309,8 @@ func truthCases() []truthCase {
 				// The process dies with the proxy empty before the create
 				// call; the resumed run must not ask before it refills it.
 				k := 0
-				o.env.events.hook = func(ev Event) {
-					if ev.Type == EventProxyTraffic && ev.Traffic.Empty() && k == 0 {
+				o.env.events.hook = func(ev contract.Event) {
+					if ev.Type == contract.EventProxyTraffic && ev.Traffic.Empty() && k == 0 {
 						k = 1
 					}
 				}
@@ -336,8 +337,8 @@ func truthCases() []truthCase {
 				if !crashed {
 					t.Fatal("no crash after the detach")
 				}
-				f, err := o.engine(Options{Source: "orders-db"}, o.env.approver, nil, "").Resume(context.Background())
-				if err != nil || f.Outcome != OutcomeDone {
+				f, err := o.engine(contract.Options{Source: "orders-db"}, o.env.approver, nil, "").Resume(context.Background())
+				if err != nil || f.Outcome != contract.OutcomeDone {
 					t.Fatalf("resume: %s %v", f.Outcome, err)
 				}
 			},
@@ -346,27 +347,27 @@ func truthCases() []truthCase {
 			drive: func(t *testing.T, o *truthOracle) {
 				ctx, cancel := context.WithCancel(context.Background())
 				giveUp := make(chan struct{})
-				o.env.events.hook = func(ev Event) {
-					if ev.Type == EventAPICall && ev.Call != nil && ev.Call.Operation == "SwitchoverBlueGreenDeployment" {
+				o.env.events.hook = func(ev contract.Event) {
+					if ev.Type == contract.EventAPICall && ev.Call != nil && ev.Call.Operation == "SwitchoverBlueGreenDeployment" {
 						cancel()
 						close(giveUp) // the second SIGTERM at once
 					}
 				}
-				f, _ := o.engine(Options{Source: "shop-db", ProxyMode: ProxyModeNative}, o.env.approver, giveUp, "").Run(ctx)
+				f, _ := o.engine(contract.Options{Source: "shop-db", ProxyMode: contract.ProxyModeNative}, o.env.approver, giveUp, "").Run(ctx)
 				o.env.events.hook = nil
-				if strings.Contains(f.ProxyState, ProxyEmpty) && !o.truth().Empty() {
+				if strings.Contains(f.ProxyState, contract.ProxyEmpty) && !o.truth().Empty() {
 					t.Errorf("the run ended saying the proxy is EMPTY while AWS lists it serving")
 				}
 			},
 			must: []string{claimFinishProxy, claimQuestion}},
 		{name: "abort during provisioning", scenario: sim.ScenarioRDSPostgresLegacy, source: "orders-db",
 			drive: func(t *testing.T, o *truthOracle) {
-				f, err := o.engine(legacy, o.env.approver, nil, UntilReady).Run(context.Background())
-				if err != nil || f.Outcome != OutcomeReady {
+				f, err := o.engine(legacy, o.env.approver, nil, contract.UntilReady).Run(context.Background())
+				if err != nil || f.Outcome != contract.OutcomeReady {
 					t.Fatalf("run until ready: %s %v", f.Outcome, err)
 				}
-				f, err = o.engine(Options{Source: "orders-db"}, o.env.approver, nil, "").Abort(context.Background())
-				if err != nil || f.Outcome != OutcomeRolledBack {
+				f, err = o.engine(contract.Options{Source: "orders-db"}, o.env.approver, nil, "").Abort(context.Background())
+				if err != nil || f.Outcome != contract.OutcomeRolledBack {
 					t.Fatalf("abort: %s %v", f.Outcome, err)
 				}
 			},
@@ -377,17 +378,17 @@ func truthCases() []truthCase {
 // declineCases decline the k-th question of a legacy detach run, for every
 // k the run asks: each stop is checked like any other end.
 func declineCases(n int) []truthCase {
-	legacy := Options{Source: "orders-db", ProxyMode: ProxyModeDetach, Cleanup: CleanupDeployment}
+	legacy := contract.Options{Source: "orders-db", ProxyMode: contract.ProxyModeDetach, Cleanup: contract.CleanupDeployment}
 	var out []truthCase
 	for k := 1; k <= n; k++ {
 		k := k
 		out = append(out, truthCase{name: fmt.Sprintf("decline question %d", k), scenario: sim.ScenarioRDSPostgresLegacy, source: "orders-db",
 			drive: func(t *testing.T, o *truthOracle) {
 				asked := 0
-				o.env.approver.decide = func(a Approval) (Decision, bool) {
+				o.env.approver.decide = func(a contract.Approval) (contract.Decision, bool) {
 					asked++
 					if asked == k {
-						return DecisionDecline, true
+						return contract.DecisionDecline, true
 					}
 					return "", false
 				}
@@ -427,14 +428,14 @@ func TestTruthOracleCatchesAnUntruth(t *testing.T) {
 	// The walkthrough's U6 and U3: a serving proxy shown EMPTY with 45
 	// clients, and "new primary" before any switchover.
 	n := 45.0
-	o.check(Event{Type: EventProxyTraffic, Traffic: &ProxyTraffic{Proxies: []ProxyServing{
+	o.check(contract.Event{Type: contract.EventProxyTraffic, Traffic: &contract.ProxyTraffic{Proxies: []contract.ProxyServing{
 		{Proxy: "orders-proxy", EmptySince: &since, Clients: &n},
-		{Proxy: "orders-proxy", Target: "orders-db", Serves: ServesNewPrimary, Health: "AVAILABLE"},
+		{Proxy: "orders-proxy", Target: "orders-db", Serves: contract.ServesNewPrimary, Health: "AVAILABLE"},
 	}}}, o.truth())
 	// U7: a headline below its windows; U4: "blue is still production"
 	// beside a deployment AWS does not hold.
-	o.checkFinish(Finished{ProxyState: ProxyOnNewPrimary, ProxyOutages: []OutageWindow{{DurationMS: 57000, Cause: OutageCriticalSection}},
-		Leftovers: []Leftover{{Kind: "deployment", ID: "bgd-none", Note: "blue/green deployment; blue is still production"}}}, o.truth())
+	o.checkFinish(contract.Finished{ProxyState: contract.ProxyOnNewPrimary, ProxyOutages: []contract.OutageWindow{{DurationMS: 57000, Cause: contract.OutageCriticalSection}},
+		Leftovers: []contract.Leftover{{Kind: "deployment", ID: "bgd-none", Note: "blue/green deployment; blue is still production"}}}, o.truth())
 	for _, want := range []string{claimTrafficEmpty, claimTrafficRole, claimClients, claimFinishOutage, claimFinishProxy, claimFinishLeft} {
 		found := false
 		for _, u := range untrue {
@@ -452,8 +453,8 @@ func TestTruthOracleCatchesAnUntruth(t *testing.T) {
 // nothing about a proxy.
 func TestStatusWhileLockedAndAbortWithoutAProxy(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSMariaDBNoProxy})
-	f, err := env.engineWith(t, Options{Source: "catalog-db"}, env.approver, UntilReady).Run(context.Background())
-	if err != nil || f.Outcome != OutcomeReady {
+	f, err := env.engineWith(t, contract.Options{Source: "catalog-db"}, env.approver, contract.UntilReady).Run(context.Background())
+	if err != nil || f.Outcome != contract.OutcomeReady {
 		t.Fatalf("run until ready: %s %v", f.Outcome, err)
 	}
 	held, err := acquireLock(env.stateDir, "catalog-db")
@@ -468,11 +469,11 @@ func TestStatusWhileLockedAndAbortWithoutAProxy(t *testing.T) {
 	if rep, _ := Status(context.Background(), env.api, env.stateDir, "catalog-db"); rep.Running {
 		t.Error("status says RUNNING with the lock free")
 	}
-	f, err = env.engine(t, Options{Source: "catalog-db"}).Abort(context.Background())
-	if err != nil || f.Outcome != OutcomeRolledBack || f.ProxyState != ProxyNotUsed {
+	f, err = env.engine(t, contract.Options{Source: "catalog-db"}).Abort(context.Background())
+	if err != nil || f.Outcome != contract.OutcomeRolledBack || f.ProxyState != contract.ProxyNotUsed {
 		t.Fatalf("abort: %s %s %v", f.Outcome, f.ProxyState, err)
 	}
-	for _, ev := range env.events.ofType(EventCompensation) {
+	for _, ev := range env.events.ofType(contract.EventCompensation) {
 		if strings.Contains(ev.Message, "proxy") {
 			t.Errorf("abort without a proxy says %q", ev.Message)
 		}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // verify's client check (issue 14 item 4): a proxy whose target is healthy
@@ -86,7 +87,7 @@ func (r *run) clientsBack(ctx context.Context, verifyErr error) {
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		r.e.notice(StepVerify, "warning: proxy %s served clients before the switchover and none in the %s since its target turned healthy (%s): check that the applications can reconnect (security groups, credentials, the proxy's logs)",
+		r.e.notice(contract.StepVerify, "warning: proxy %s served clients before the switchover and none in the %s since its target turned healthy (%s): check that the applications can reconnect (security groups, credentials, the proxy's logs)",
 			name, clk.Now().Sub(healthyAt).Round(time.Second), healthyAt.UTC().Format("15:04:05"))
 	}
 }
@@ -118,13 +119,13 @@ func clientsAround(points []awsclient.MetricPoint, criticalStart, healthyAt time
 func (r *run) criticalSpan() (start, healthy time.Time, ok bool) {
 	// Each step of the section as the timeline last shows it, in the
 	// table's order.
-	var span []*TimelineEntry
+	var span []*contract.TimelineEntry
 	switched := false
 	for _, def := range r.e.rows {
 		if def.section != inSection {
 			continue
 		}
-		var last *TimelineEntry
+		var last *contract.TimelineEntry
 		for i := range r.timeline {
 			if r.timeline[i].Step == def.id {
 				last = &r.timeline[i]
@@ -132,7 +133,7 @@ func (r *run) criticalSpan() (start, healthy time.Time, ok bool) {
 		}
 		if last != nil {
 			span = append(span, last)
-			switched = switched || def.id == StepSwitchover
+			switched = switched || def.id == contract.StepSwitchover
 		}
 	}
 	if !switched {
@@ -142,7 +143,7 @@ func (r *run) criticalSpan() (start, healthy time.Time, ok bool) {
 	return first.Started, end.Started.Add(end.Duration), true
 }
 
-func plannedProxyNames(regs []ProxyRegistration) []string {
+func plannedProxyNames(regs []contract.ProxyRegistration) []string {
 	out := make([]string, 0, len(regs))
 	for _, p := range regs {
 		out = append(out, p.Proxy)

@@ -9,12 +9,13 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/clock"
 	"github.com/rdsbg/rdsbg/awsclient/sim"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 func clientWarnings(env *engineEnv) []string {
 	var out []string
-	for _, ev := range env.events.ofType(EventNotice) {
-		if ev.Step == StepVerify && strings.HasPrefix(ev.Message, "warning: proxy ") {
+	for _, ev := range env.events.ofType(contract.EventNotice) {
+		if ev.Step == contract.StepVerify && strings.HasPrefix(ev.Message, "warning: proxy ") {
 			out = append(out, ev.Message)
 		}
 	}
@@ -26,8 +27,8 @@ func clientWarnings(env *engineEnv) []string {
 // count before it, and verify says nothing once they are back.
 func TestNativeSwitchoverDropsClientsAndVerifySeesThemBack(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSMySQLNative})
-	f, err := env.metricsEngine(t, Options{Source: "shop-db", ProxyMode: ProxyModeNative}).Run(context.Background())
-	if err != nil || f.Outcome != OutcomeDone {
+	f, err := env.metricsEngine(t, contract.Options{Source: "shop-db", ProxyMode: contract.ProxyModeNative}).Run(context.Background())
+	if err != nil || f.Outcome != contract.OutcomeDone {
 		t.Fatalf("run: %s %v", f.Outcome, err)
 	}
 	if w := clientWarnings(env); len(w) != 0 {
@@ -36,7 +37,7 @@ func TestNativeSwitchoverDropsClientsAndVerifySeesThemBack(t *testing.T) {
 	found := false
 	for _, st := range f.Metrics {
 		before := st.Before["ClientConnections(shop-proxy)"]
-		if st.Step == StepSwitchover {
+		if st.Step == contract.StepSwitchover {
 			found = true
 			if st.MinClientConnections == nil || before == 0 || *st.MinClientConnections >= before {
 				t.Errorf("switchover: before %v, lowest %v: the drop at promotion is not shown", before, st.MinClientConnections)
@@ -52,8 +53,8 @@ func TestNativeSwitchoverDropsClientsAndVerifySeesThemBack(t *testing.T) {
 // naming the proxy, and the run still completes (the proxy is healthy).
 func TestVerifyWarnsWhenNoClientComesBack(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSMySQLNative, Faults: []sim.Fault{{ClientsStayAway: true}}})
-	f, err := env.metricsEngine(t, Options{Source: "shop-db", ProxyMode: ProxyModeNative}).Run(context.Background())
-	if err != nil || f.Outcome != OutcomeDone {
+	f, err := env.metricsEngine(t, contract.Options{Source: "shop-db", ProxyMode: contract.ProxyModeNative}).Run(context.Background())
+	if err != nil || f.Outcome != contract.OutcomeDone {
 		t.Fatalf("run: %s %v", f.Outcome, err)
 	}
 	w := clientWarnings(env)
@@ -67,7 +68,7 @@ func TestVerifyWarnsWhenNoClientComesBack(t *testing.T) {
 func TestDetachStepsLowestClientsNeverAboveBefore(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
 	f, err := env.metricsEngine(t, legacyOpts).Run(context.Background())
-	if err != nil || f.Outcome != OutcomeDone {
+	if err != nil || f.Outcome != contract.OutcomeDone {
 		t.Fatalf("run: %s %v", f.Outcome, err)
 	}
 	drops := 0
@@ -102,32 +103,32 @@ func TestStepMetricsPlaceEachMinuteWhereItWasMeasured(t *testing.T) {
 	key := "ClientConnections(p)"
 	t0 := planTime // a minute boundary
 	minute := func(i int) time.Time { return t0.Add(time.Duration(i) * time.Minute) }
-	step := func(id StepID, from, to time.Time) {
-		w.Observe(Event{Type: EventStepStarted, Step: id, Time: from})
-		w.Observe(Event{Type: EventStepDone, Step: id, Time: to})
+	step := func(id contract.StepID, from, to time.Time) {
+		w.Observe(contract.Event{Type: contract.EventStepStarted, Step: id, Time: from})
+		w.Observe(contract.Event{Type: contract.EventStepDone, Step: id, Time: to})
 	}
 	// Minutes 0-1 served 46 clients; minute 2 (detach) had none; minutes
 	// 3-9 served again.
 	values := map[int]float64{0: 46, 1: 46, 2: 0, 3: 40, 4: 46, 5: 46, 6: 46, 7: 46, 8: 46, 9: 46}
-	step(StepDetachProxy, minute(2).Add(5*time.Second), minute(2).Add(50*time.Second))
-	step(StepProvisionGreen, minute(3).Add(10*time.Second), minute(8).Add(30*time.Second))
+	step(contract.StepDetachProxy, minute(2).Add(5*time.Second), minute(2).Add(50*time.Second))
+	step(contract.StepProvisionGreen, minute(3).Add(10*time.Second), minute(8).Add(30*time.Second))
 	// The reads arrive late: the minute of the detach is first published
 	// at minute 4, while provision-green is already running.
 	for _, at := range []int{4, 7, 11} {
-		s := &MetricsSample{Time: minute(at).Add(time.Second), Period: time.Minute}
-		l := MetricLine{Metric: awsclient.MetricClientConnections, Subject: "p"}
+		s := &contract.MetricsSample{Time: minute(at).Add(time.Second), Period: time.Minute}
+		l := contract.MetricLine{Metric: awsclient.MetricClientConnections, Subject: "p"}
 		for i := 0; i < at-1; i++ { // CloudWatch publishes a minute about a minute after it ends
-			l.Points = append(l.Points, MetricValue{Time: minute(i), Value: values[i]})
+			l.Points = append(l.Points, contract.MetricValue{Time: minute(i), Value: values[i]})
 		}
-		s.Lines = []MetricLine{l}
+		s.Lines = []contract.MetricLine{l}
 		w.remember(s)
 	}
 	clk.Advance(minute(12).Sub(clk.Now()))
-	got := map[StepID]StepMetrics{}
+	got := map[contract.StepID]contract.StepMetrics{}
 	for _, sm := range w.Summary() {
 		got[sm.Step] = sm
 	}
-	d, p := got[StepDetachProxy], got[StepProvisionGreen]
+	d, p := got[contract.StepDetachProxy], got[contract.StepProvisionGreen]
 	if d.MinClientConnections == nil || *d.MinClientConnections != 0 || d.Before[key] != 46 || d.After[key] != 40 {
 		t.Errorf("detach-proxy: before %v, lowest %v, after %v; want 46, 0, 40", d.Before[key], deref(d.MinClientConnections), d.After[key])
 	}
@@ -136,9 +137,9 @@ func TestStepMetricsPlaceEachMinuteWhereItWasMeasured(t *testing.T) {
 	}
 	// A step whose minutes CloudWatch had not published by the end shows
 	// nothing, rather than a guess.
-	step(StepVerify, minute(11).Add(time.Second), minute(11).Add(20*time.Second))
+	step(contract.StepVerify, minute(11).Add(time.Second), minute(11).Add(20*time.Second))
 	for _, sm := range w.Summary() {
-		if sm.Step == StepVerify && (sm.MinClientConnections != nil || sm.After != nil) {
+		if sm.Step == contract.StepVerify && (sm.MinClientConnections != nil || sm.After != nil) {
 			t.Errorf("verify: lowest %v, after %v, from minutes not published yet", sm.MinClientConnections, sm.After)
 		}
 	}

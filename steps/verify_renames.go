@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/steps/world"
 )
 
@@ -31,7 +32,7 @@ func (r *run) checkRenames(ctx context.Context, want string) error {
 	if suffix == old || !strings.HasPrefix(suffix, "-old") {
 		return fatal("verify: %s was renamed to %s, not %s-oldN", src.ID, old, src.ID)
 	}
-	cluster := src.Kind == KindCluster
+	cluster := src.Kind == contract.KindCluster
 	if cluster {
 		c, err := r.api.DescribeCluster(ctx, old)
 		if isNotFound(err) {
@@ -89,7 +90,7 @@ func (r *run) renamesOnce(ctx context.Context, want string) error {
 		return err
 	}
 	r.renamesVerified = true
-	r.e.notice(StepVerify, "%s", fmt.Sprintf("every member of %s is under its production name and its old blue twin under %s", r.plan.Source.ID, r.names.renames[r.plan.Source.ID]))
+	r.e.notice(contract.StepVerify, "%s", fmt.Sprintf("every member of %s is under its production name and its old blue twin under %s", r.plan.Source.ID, r.names.renames[r.plan.Source.ID]))
 	return nil
 }
 
@@ -109,7 +110,7 @@ func (r *run) oldBlueFromWorld(ctx context.Context) string {
 		}
 	}
 	if best != "" {
-		r.e.notice(StepVerify, "this run did not see the switchover's renames (it was switched over outside this run): AWS shows %s as the old blue of %s", best, src.ID)
+		r.e.notice(contract.StepVerify, "this run did not see the switchover's renames (it was switched over outside this run): AWS shows %s as the old blue of %s", best, src.ID)
 	}
 	return best
 }

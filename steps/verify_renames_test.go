@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/rdsbg/rdsbg/awsclient/sim"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // An endpoint that switches the cluster over but leaves a member in the
@@ -13,8 +14,8 @@ import (
 // reporting done.
 func TestVerifyFailsNamingAMemberInTheWrongCluster(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioAuroraPostgres})
-	env.events.hook = func(ev Event) {
-		if ev.Type != EventStepStarted || ev.Step != StepVerify {
+	env.events.hook = func(ev contract.Event) {
+		if ev.Type != contract.EventStepStarted || ev.Step != contract.StepVerify {
 			return
 		}
 		env.sim.Update(func(st *sim.State) {
@@ -31,8 +32,8 @@ func TestVerifyFailsNamingAMemberInTheWrongCluster(t *testing.T) {
 			}
 		})
 	}
-	f, err := env.engine(t, Options{Source: "ledger-cluster", ProxyMode: ProxyModeDetach}).Run(context.Background())
-	if err == nil || f.Outcome == OutcomeDone {
+	f, err := env.engine(t, contract.Options{Source: "ledger-cluster", ProxyMode: contract.ProxyModeDetach}).Run(context.Background())
+	if err == nil || f.Outcome == contract.OutcomeDone {
 		t.Fatalf("a wrong rename must fail verify: %v %s", err, f.Outcome)
 	}
 	if !strings.Contains(err.Error(), "ledger-instance-2") || !strings.Contains(err.Error(), "ledger-cluster-old1") {
@@ -43,13 +44,13 @@ func TestVerifyFailsNamingAMemberInTheWrongCluster(t *testing.T) {
 // A complete rename passes and says so.
 func TestVerifyChecksEveryMemberRename(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
-	f, err := env.engine(t, Options{Source: "orders-db", ProxyMode: ProxyModeDetach, TargetEngineVersion: "16.4"}).Run(context.Background())
-	if err != nil || f.Outcome != OutcomeDone {
+	f, err := env.engine(t, contract.Options{Source: "orders-db", ProxyMode: contract.ProxyModeDetach, TargetEngineVersion: "16.4"}).Run(context.Background())
+	if err != nil || f.Outcome != contract.OutcomeDone {
 		t.Fatalf("run: %v %s", err, f.Outcome)
 	}
 	found := false
-	for _, ev := range env.events.ofType(EventNotice) {
-		found = found || (ev.Step == StepVerify && strings.Contains(ev.Message, "every member of orders-db") && strings.Contains(ev.Message, "-old1"))
+	for _, ev := range env.events.ofType(contract.EventNotice) {
+		found = found || (ev.Step == contract.StepVerify && strings.Contains(ev.Message, "every member of orders-db") && strings.Contains(ev.Message, "-old1"))
 	}
 	if !found {
 		t.Fatal("verify did not report the member renames")

@@ -12,6 +12,7 @@ import (
 
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/sim"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // The bodies of TestProcessWorldCases (world_process_test.go). Each names
@@ -25,7 +26,7 @@ var expiredToken = sim.Fault{Code: "ExpiredToken", HTTPStatus: 403, Message: "Th
 // compensationWords are the compensation messages of a run's output.
 func compensationWords(out string) []string {
 	var msgs []string
-	for _, ev := range eventsOf(out, EventCompensation) {
+	for _, ev := range eventsOf(out, contract.EventCompensation) {
 		msgs = append(msgs, ev.Message)
 	}
 	return msgs
@@ -39,14 +40,14 @@ func caseExpiredTokenDuringProvisioning(t *testing.T) {
 	h := newHostileEnv(t, sim.ScenarioRDSPostgresLegacy)
 	st := h.state("a")
 	p := h.start(st, runArgs()...)
-	h.until(p, st, src, stepRecord(StepProvisionGreen, StepStateStarted))
+	h.until(p, st, src, stepRecord(contract.StepProvisionGreen, StepStateStarted))
 	h.faults(expiredToken)
 	h.until(p, st, src, func(r Record) bool { return r.Kind == RecordCompensation && strings.HasPrefix(r.Message, "attempt 2 ") })
 	h.clear() // the operator refreshed the credentials
 	code := p.wait(t)
 	out := p.out.String()
 	fin, ok := finishedOf(out)
-	if code != ExitStepFailed || !ok || fin.ProxyState != ProxyOnBlue {
+	if code != contract.ExitStepFailed || !ok || fin.ProxyState != contract.ProxyOnBlue {
 		t.Fatalf("exit %d, finished %v %+v, want 1 with the proxy on blue\n%s", code, ok, fin.Finished, tail(out))
 	}
 	for _, m := range compensationWords(out) {
@@ -63,7 +64,7 @@ func caseExpiredTokenDuringProvisioning(t *testing.T) {
 	if unknown == 0 {
 		t.Errorf("no compensation message says the state is unknown and how to refresh the credentials:\n%s", strings.Join(compensationWords(out), "\n"))
 	}
-	failed := eventsOf(out, EventStepFailed)
+	failed := eventsOf(out, contract.EventStepFailed)
 	if len(failed) == 0 || failed[0].Error == nil || !strings.Contains(failed[0].Error.Meaning, "aws sso login") || strings.Contains(failed[0].Error.Meaning, "IAM permission for this call") {
 		t.Errorf("the failure's meaning does not send the operator to refresh the credentials: %+v", failed)
 	}
@@ -90,7 +91,7 @@ func caseSSOExpiryThenResume(t *testing.T) {
 	mustOK(t, os.WriteFile(filepath.Join(home, "config"), []byte("[profile rel3]\nregion = us-east-1\ncredential_process = "+script+"\n"), 0o600))
 	st := h.state("a")
 	p := h.start(st, runArgs("--profile", "rel3")...)
-	h.until(p, st, src, stepRecord(StepProvisionGreen, StepStateStarted))
+	h.until(p, st, src, stepRecord(contract.StepProvisionGreen, StepStateStarted))
 	mustOK(t, os.WriteFile(flag, nil, 0o600))
 	h.until(p, st, src, func(r Record) bool { return r.Kind == RecordCompensation && strings.HasPrefix(r.Message, "attempt 2 ") })
 	mustOK(t, os.Remove(flag)) // `aws sso login`
@@ -105,11 +106,11 @@ func caseSSOExpiryThenResume(t *testing.T) {
 		t.Errorf("nothing names `aws sso login --profile rel3`:\n%s", tail(out))
 	}
 	fin, _ := finishedOf(out)
-	if code != ExitStepFailed || fin.Finished == nil || fin.ProxyState != ProxyOnBlue {
+	if code != contract.ExitStepFailed || fin.Finished == nil || fin.ProxyState != contract.ProxyOnBlue {
 		t.Fatalf("run: exit %d %+v, want 1 with the proxy on blue\n%s", code, fin.Finished, tail(out))
 	}
 	code, out = h.run(st, resumeArgs("--profile", "rel3")...)
-	if fin, _ := finishedOf(out); code != ExitOK || fin.Finished == nil || fin.Outcome != OutcomeDone {
+	if fin, _ := finishedOf(out); code != contract.ExitOK || fin.Finished == nil || fin.Outcome != contract.OutcomeDone {
 		t.Fatalf("resume: exit %d\n%s", code, tail(out))
 	}
 	if got := h.targets("orders-proxy"); strings.Join(got, ",") != "orders-db:AVAILABLE" {
@@ -128,7 +129,7 @@ func caseExpiredWhileRegisteringThenStop(t *testing.T) {
 	p := h.start(st, runArgs()...)
 	// From blue's accepted registration on (its REGISTERING lasts seconds).
 	h.until(p, st, src, func(r Record) bool {
-		return r.Kind == RecordMutation && r.Operation == "RegisterDBProxyTargets" && r.Step == StepAttachProxyBlue && r.Message == ""
+		return r.Kind == RecordMutation && r.Operation == "RegisterDBProxyTargets" && r.Step == contract.StepAttachProxyBlue && r.Message == ""
 	})
 	h.faults(expiredToken)
 	h.untilOutput(p, "AWS refused the credentials")
@@ -138,7 +139,7 @@ func caseExpiredWhileRegisteringThenStop(t *testing.T) {
 	code := p.wait(t)
 	out := p.out.String()
 	fin, ok := finishedOf(out)
-	if code != ExitInterrupted || !ok || fin.ProxyState != ProxyUnknown || len(fin.RestoreCommands) != 0 {
+	if code != contract.ExitInterrupted || !ok || fin.ProxyState != contract.ProxyUnknown || len(fin.RestoreCommands) != 0 {
 		t.Fatalf("exit %d, finished %+v, want 5 with the proxy unknown and no restore command\n%s", code, fin.Finished, tail(out))
 	}
 	if !strings.Contains(fin.Message, "UNKNOWN, not empty") || !strings.Contains(fin.Message, "no registration is needed") {
@@ -159,15 +160,15 @@ func caseSecondOperatorWhileProvisioning(t *testing.T) {
 	h := newHostileEnv(t, sim.ScenarioRDSPostgresLegacy)
 	a, b := h.state("a"), h.state("b")
 	pa := h.start(a, runArgs()...)
-	h.until(pa, a, src, stepRecord(StepProvisionGreen, StepStateStarted))
+	h.until(pa, a, src, stepRecord(contract.StepProvisionGreen, StepStateStarted))
 	code, out := h.run(b, runArgs()...)
-	if code != ExitUsage || !strings.Contains(out, "not created by this run") || !strings.Contains(out, fmt.Sprintf("pid %d", pa.cmd.Process.Pid)) {
+	if code != contract.ExitUsage || !strings.Contains(out, "not created by this run") || !strings.Contains(out, fmt.Sprintf("pid %d", pa.cmd.Process.Pid)) {
 		t.Errorf("second operator: exit %d, want 2 naming the first run (pid %d)\n%s", code, pa.cmd.Process.Pid, tail(out))
 	}
 	if _, err := os.Stat(JournalPath(b, src)); err == nil {
 		t.Errorf("the refused run left a journal")
 	}
-	if code := pa.wait(t); code != ExitOK {
+	if code := pa.wait(t); code != contract.ExitOK {
 		t.Fatalf("first run: exit %d\n%s", code, tail(pa.out.String()))
 	}
 	if st := h.stats(); st.DeploymentsCreated != 1 {
@@ -186,12 +187,12 @@ func caseSecondOperatorWhileProvisioning(t *testing.T) {
 func caseSecondOperatorWithoutUpgradeWhileReady(t *testing.T) {
 	h := newHostileEnv(t, sim.ScenarioRDSPostgresLegacy)
 	a, b := h.state("a"), h.state("b")
-	if code, out := h.run(a, runArgs("--until", "ready", "--target-engine-version", "16.4")...); code != ExitOK {
+	if code, out := h.run(a, runArgs("--until", "ready", "--target-engine-version", "16.4")...); code != contract.ExitOK {
 		t.Fatalf("first run: exit %d\n%s", code, tail(out))
 	}
 	muts := h.stats().Mutations
 	code, out := h.run(b, runArgs()...)
-	if code != ExitUsage || !strings.Contains(out, "differs") || !strings.Contains(out, "16.4") {
+	if code != contract.ExitUsage || !strings.Contains(out, "differs") || !strings.Contains(out, "16.4") {
 		t.Errorf("second operator: exit %d, want 2 with the settings side by side\n%s", code, tail(out))
 	}
 	if st := h.stats(); st.Mutations != muts {
@@ -200,7 +201,7 @@ func caseSecondOperatorWithoutUpgradeWhileReady(t *testing.T) {
 	if v := h.version(src); v != "15.7" {
 		t.Errorf("production runs %s after the refusal, want 15.7", v)
 	}
-	if code, out := h.run(a, resumeArgs()...); code != ExitOK {
+	if code, out := h.run(a, resumeArgs()...); code != contract.ExitOK {
 		t.Fatalf("the first operator's resume: exit %d\n%s", code, tail(out))
 	}
 	if v := h.version(src); v != "16.4" {
@@ -218,7 +219,7 @@ func caseStalledOperatorTakenOver(t *testing.T) {
 	h := newHostileEnv(t, sim.ScenarioRDSPostgresLegacy)
 	a, b := h.state("a"), h.state("b")
 	pa := h.start(a, runArgs()...)
-	h.until(pa, a, src, stepRecord(StepDetachProxyBlue, StepStateDone))
+	h.until(pa, a, src, stepRecord(contract.StepDetachProxyBlue, StepStateDone))
 	mustOK(t, pa.cmd.Process.Signal(syscall.SIGSTOP))
 	stopped := true
 	defer func() {
@@ -227,7 +228,7 @@ func caseStalledOperatorTakenOver(t *testing.T) {
 		}
 	}()
 	code, out := h.run(b, runArgs()...)
-	if code != ExitUsage || !strings.Contains(out, fmt.Sprintf("pid %d", pa.cmd.Process.Pid)) || !strings.Contains(out, "--take-over") {
+	if code != contract.ExitUsage || !strings.Contains(out, fmt.Sprintf("pid %d", pa.cmd.Process.Pid)) || !strings.Contains(out, "--take-over") {
 		t.Fatalf("second operator: exit %d, want 2 naming the stalled run\n%s", code, tail(out))
 	}
 	deps := h.deployments()
@@ -235,7 +236,7 @@ func caseStalledOperatorTakenOver(t *testing.T) {
 		t.Fatalf("deployments %+v", deps)
 	}
 	code, out = h.run(b, runArgs("--adopt", deps[0].ID, "--take-over")...)
-	if code != ExitOK {
+	if code != contract.ExitOK {
 		t.Fatalf("take-over: exit %d\n%s", code, tail(out))
 	}
 	mustOK(t, pa.cmd.Process.Signal(syscall.SIGCONT))
@@ -246,11 +247,11 @@ func caseStalledOperatorTakenOver(t *testing.T) {
 	// Where it wakes decides what it still had to do (the switchover call,
 	// its wait, or only checks); whatever it does, it says the truth: the
 	// switchover was made outside it, the proxy is on the new primary.
-	if fin.Finished == nil || fin.ProxyState != ProxyOnNewPrimary || !strings.Contains(outA, "outside this run") {
+	if fin.Finished == nil || fin.ProxyState != contract.ProxyOnNewPrimary || !strings.Contains(outA, "outside this run") {
 		t.Errorf("the stalled run: exit %d %+v, want the proxy on the new primary and the switchover said to be made outside it\n%s", codeA, fin.Finished, tail(outA))
 	}
 	code, out = h.run(a, "abort", "--source", src, "--yes", "--confirm", src, "--output", "json")
-	if code != ExitUsage || !strings.Contains(out, "switchover has happened") {
+	if code != contract.ExitUsage || !strings.Contains(out, "switchover has happened") {
 		t.Errorf("the stalled run's abort: exit %d\n%s", code, tail(out))
 	}
 	if got := h.targets("orders-proxy"); strings.Join(got, ",") != "orders-db:AVAILABLE" {
@@ -269,7 +270,7 @@ func caseResumeAfterOutsideDeletion(t *testing.T) {
 	h := newHostileEnv(t, sim.ScenarioRDSPostgresLegacy)
 	st := h.state("a")
 	p := h.start(st, runArgs()...)
-	h.until(p, st, src, stepRecord(StepProvisionGreen, StepStateStarted))
+	h.until(p, st, src, stepRecord(contract.StepProvisionGreen, StepStateStarted))
 	deps := h.deployments()
 	if len(deps) != 1 {
 		t.Fatalf("deployments %+v", deps)
@@ -277,12 +278,12 @@ func caseResumeAfterOutsideDeletion(t *testing.T) {
 	if _, err := h.api.DeleteDeployment(context.Background(), deps[0].ID, true); err != nil {
 		t.Fatal(err)
 	}
-	if code := p.wait(t); code != ExitStepFailed {
+	if code := p.wait(t); code != contract.ExitStepFailed {
 		t.Fatalf("run: exit %d\n%s", code, tail(p.out.String()))
 	}
 	muts := h.stats().Mutations
 	code, out := h.run(st, resumeArgs()...)
-	if code != ExitUsage || !strings.Contains(out, "Nothing to resume") {
+	if code != contract.ExitUsage || !strings.Contains(out, "Nothing to resume") {
 		t.Errorf("resume: exit %d, want 2 nothing to resume\n%s", code, tail(out))
 	}
 	if n := h.stats().Mutations; n != muts {
@@ -292,10 +293,10 @@ func caseResumeAfterOutsideDeletion(t *testing.T) {
 		t.Errorf("AWS shows orders-proxy → %v", got)
 	}
 	// And a fresh run starts over: the abandoned journal is archived.
-	if code, out := h.run(st, runArgs()...); code != ExitOK {
+	if code, out := h.run(st, runArgs()...); code != contract.ExitOK {
 		t.Errorf("run after the outside deletion: exit %d\n%s", code, tail(out))
 	}
-	t.Logf("X2: resume exit %d, %d mutations, the next run done", ExitUsage, h.stats().Mutations-h.stats().Mutations)
+	t.Logf("X2: resume exit %d, %d mutations, the next run done", contract.ExitUsage, h.stats().Mutations-h.stats().Mutations)
 }
 
 // X3: someone switches over by hand while the run is paused ready. status
@@ -304,7 +305,7 @@ func caseResumeAfterOutsideDeletion(t *testing.T) {
 func caseManualSwitchoverWhileReady(t *testing.T) {
 	h := newHostileEnv(t, sim.ScenarioRDSPostgresLegacy)
 	st := h.state("a")
-	if code, out := h.run(st, runArgs("--until", "ready", "--target-engine-version", "16.4")...); code != ExitOK {
+	if code, out := h.run(st, runArgs("--until", "ready", "--target-engine-version", "16.4")...); code != contract.ExitOK {
 		t.Fatalf("run --until ready: exit %d\n%s", code, tail(out))
 	}
 	deps := h.deployments()
@@ -322,11 +323,11 @@ func caseManualSwitchoverWhileReady(t *testing.T) {
 		t.Fatalf("the case needs the proxy on the old blue: %v", got)
 	}
 	code, out := h.run(st, "status", "--source", src)
-	if code != ExitOK || !strings.Contains(out, "switched over outside rdsbg") || !strings.Contains(out, "proxy:      "+ProxyOnOldBlue) || !strings.Contains(out, "orders-db-old1 (old-blue)") {
+	if code != contract.ExitOK || !strings.Contains(out, "switched over outside rdsbg") || !strings.Contains(out, "proxy:      "+contract.ProxyOnOldBlue) || !strings.Contains(out, "orders-db-old1 (old-blue)") {
 		t.Errorf("status: exit %d\n%s", code, out)
 	}
 	code, out = h.run(st, resumeArgs()...)
-	if fin, _ := finishedOf(out); code != ExitOK || fin.Finished == nil || fin.ProxyState != ProxyOnNewPrimary {
+	if fin, _ := finishedOf(out); code != contract.ExitOK || fin.Finished == nil || fin.ProxyState != contract.ProxyOnNewPrimary {
 		t.Fatalf("resume: exit %d\n%s", code, tail(out))
 	}
 	if got := h.targets("orders-proxy"); strings.Join(got, ",") != "orders-db:AVAILABLE" {
@@ -345,7 +346,7 @@ func caseOutsideDeregistrationDuringProvisioning(t *testing.T) {
 	h := newHostileEnv(t, sim.ScenarioRDSPostgresLegacy)
 	st := h.state("a")
 	p := h.start(st, runArgs()...)
-	h.until(p, st, src, stepRecord(StepProvisionGreen, StepStateStarted))
+	h.until(p, st, src, stepRecord(contract.StepProvisionGreen, StepStateStarted))
 	h.waitAWS("blue AVAILABLE again", func(ctx context.Context) bool {
 		ts, err := h.api.DescribeProxyTargets(ctx, "orders-proxy")
 		return err == nil && len(ts) == 1 && ts[0].Health.State == "AVAILABLE"
@@ -356,7 +357,7 @@ func caseOutsideDeregistrationDuringProvisioning(t *testing.T) {
 	code := p.wait(t)
 	out := p.out.String()
 	fin, _ := finishedOf(out)
-	if code != ExitOK || fin.Finished == nil || fin.Outcome != OutcomeDone {
+	if code != contract.ExitOK || fin.Finished == nil || fin.Outcome != contract.OutcomeDone {
 		t.Fatalf("run: exit %d\n%s", code, tail(out))
 	}
 	if !strings.Contains(out, "PROXY orders-proxy EMPTY") || !strings.Contains(out, "registers orders-db again now") {
@@ -364,7 +365,7 @@ func caseOutsideDeregistrationDuringProvisioning(t *testing.T) {
 	}
 	var outside time.Duration
 	for _, w := range fin.ProxyOutages {
-		if w.Cause != OutageDetachBeforeCreate && w.Cause != OutageCriticalSection {
+		if w.Cause != contract.OutageDetachBeforeCreate && w.Cause != contract.OutageCriticalSection {
 			outside += w.Duration()
 		}
 	}
@@ -385,19 +386,19 @@ func caseTagRemovedAndJournalLost(t *testing.T) {
 	h := newHostileEnv(t, sim.ScenarioRDSPostgresLegacy)
 	st := h.state("a")
 	p := h.start(st, runArgs()...)
-	h.until(p, st, src, stepRecord(StepDetachProxyBlue, StepStateDone))
+	h.until(p, st, src, stepRecord(contract.StepDetachProxyBlue, StepStateDone))
 	mustOK(t, p.cmd.Process.Signal(syscall.SIGKILL))
 	p.wait(t)
 	proxies, err := h.api.ListProxies(context.Background())
 	mustOK(t, err)
 	for _, px := range proxies {
 		if px.Name == "orders-proxy" {
-			mustOK(t, h.api.RemoveTagsFromResource(context.Background(), px.ARN, TagDetached, TagOwner))
+			mustOK(t, h.api.RemoveTagsFromResource(context.Background(), px.ARN, contract.TagDetached, contract.TagOwner))
 		}
 	}
 	mustOK(t, os.RemoveAll(st))
 	code, out := h.run(st, "status", "--source", src)
-	if code != ExitOK || !strings.Contains(out, "listed by deployment") || !strings.Contains(out, "proxy:      "+ProxyEmpty) {
+	if code != contract.ExitOK || !strings.Contains(out, "listed by deployment") || !strings.Contains(out, "proxy:      "+contract.ProxyEmpty) {
 		t.Errorf("status: exit %d\n%s", code, out)
 	}
 	code, out = h.run(st, resumeArgs()...)
@@ -412,7 +413,7 @@ func caseTagRemovedAndJournalLost(t *testing.T) {
 		t.Fatalf("deployments %+v", deps)
 	}
 	code, out = h.run(st, runArgs("--adopt", deps[0].ID, "--take-over")...)
-	if fin, _ := finishedOf(out); code != ExitOK || fin.Finished == nil || fin.ProxyState != ProxyOnNewPrimary {
+	if fin, _ := finishedOf(out); code != contract.ExitOK || fin.Finished == nil || fin.ProxyState != contract.ProxyOnNewPrimary {
 		t.Fatalf("run --adopt: exit %d\n%s", code, tail(out))
 	}
 	if st := h.stats(); st.DeploymentsCreated != 1 {
@@ -434,14 +435,14 @@ func caseForgedTagOnAnotherProxy(t *testing.T) {
 	forge := func() {
 		for _, px := range proxies {
 			if px.Name == "billing-proxy" {
-				mustOK(t, h.api.AddTagsToResource(ctx, px.ARN, map[string]string{TagDetached: "target=instance:orders-db source=orders-db run=20261207T100000Z at=2026-12-07T10:00:00Z"}))
+				mustOK(t, h.api.AddTagsToResource(ctx, px.ARN, map[string]string{contract.TagDetached: "target=instance:orders-db source=orders-db run=20261207T100000Z at=2026-12-07T10:00:00Z"}))
 			}
 		}
 	}
 	forge()
 	muts := h.stats().Mutations
 	code, out := h.run(h.state("c"), "resume", "--yes", "--output", "json")
-	if code != ExitUsage || !strings.Contains(out, "--source orders-db") {
+	if code != contract.ExitUsage || !strings.Contains(out, "--source orders-db") {
 		t.Errorf("resume --yes: exit %d, want 2 naming --source\n%s", code, tail(out))
 	}
 	if n := h.stats().Mutations; n != muts {
@@ -453,17 +454,17 @@ func caseForgedTagOnAnotherProxy(t *testing.T) {
 	// A run of orders-db does not take the forged proxy for its own: no
 	// deployment of orders-db lists it. It refuses, naming the tag.
 	code, out = h.run(h.state("a"), runArgs()...)
-	if code != ExitUsage || !strings.Contains(out, "billing-proxy") || h.stats().Mutations != muts {
+	if code != contract.ExitUsage || !strings.Contains(out, "billing-proxy") || h.stats().Mutations != muts {
 		t.Errorf("run with the forged tag: exit %d, mutations %d → %d\n%s", code, muts, h.stats().Mutations, tail(out))
 	}
 	// orders-db's own run, the tag out of the way: its deployment lists
 	// orders-proxy; then the tag is forged again.
 	for _, px := range proxies {
 		if px.Name == "billing-proxy" {
-			mustOK(t, h.api.RemoveTagsFromResource(ctx, px.ARN, TagDetached))
+			mustOK(t, h.api.RemoveTagsFromResource(ctx, px.ARN, contract.TagDetached))
 		}
 	}
-	if code, out := h.run(h.state("a"), runArgs("--until", "ready")...); code != ExitOK {
+	if code, out := h.run(h.state("a"), runArgs("--until", "ready")...); code != contract.ExitOK {
 		t.Fatalf("run --until ready: exit %d\n%s", code, tail(out))
 	}
 	forge()
@@ -473,7 +474,7 @@ func caseForgedTagOnAnotherProxy(t *testing.T) {
 	}
 	muts = h.stats().Mutations
 	code, out = h.run(h.state("c"), resumeArgs()...)
-	if code != ExitUsage {
+	if code != contract.ExitUsage {
 		t.Errorf("resume --source --confirm with the forged tag: exit %d\n%s", code, tail(out))
 	}
 	if got := h.targets("billing-proxy"); len(got) != 0 || h.stats().Mutations != muts {
@@ -488,7 +489,7 @@ func caseProxyDeletedInTheCriticalSection(t *testing.T) {
 	h := newHostileEnv(t, sim.ScenarioRDSPostgresLegacy)
 	st := h.state("a")
 	p := h.start(st, runArgs()...)
-	h.until(p, st, src, stepRecord(StepDetachProxyBlue, StepStateStarted))
+	h.until(p, st, src, stepRecord(contract.StepDetachProxyBlue, StepStateStarted))
 	var fs []sim.Fault
 	for _, op := range []string{"DescribeDBProxyTargets", "RegisterDBProxyTargets", "DeregisterDBProxyTargets", "DescribeDBProxies", "DescribeDBProxyTargetGroups"} {
 		fs = append(fs, sim.Fault{Operation: op, Code: "DBProxyNotFoundFault", HTTPStatus: 404, Message: "DBProxy orders-proxy not found.", After: "SwitchoverBlueGreenDeployment"})
@@ -497,7 +498,7 @@ func caseProxyDeletedInTheCriticalSection(t *testing.T) {
 	code := p.wait(t)
 	out := p.out.String()
 	fin, _ := finishedOf(out)
-	if code != ExitStepFailed || fin.Finished == nil || fin.ProxyState != ProxyGone || !strings.Contains(out, "orders-proxy no longer exists") || !strings.Contains(out, "the new primary") {
+	if code != contract.ExitStepFailed || fin.Finished == nil || fin.ProxyState != contract.ProxyGone || !strings.Contains(out, "orders-proxy no longer exists") || !strings.Contains(out, "the new primary") {
 		t.Fatalf("exit %d %+v, want 1 with the proxy gone and production named\n%s", code, fin.Finished, tail(out))
 	}
 	h.clear()
@@ -515,12 +516,12 @@ func caseTargetNeverAvailable(t *testing.T) {
 	h := newHostileEnv(t, sim.ScenarioRDSPostgresLegacy)
 	st := h.state("a")
 	p := h.start(st, runArgs("--max-proxy-outage", "4m")...)
-	h.until(p, st, src, stepRecord(StepDetachProxy, StepStateStarted))
+	h.until(p, st, src, stepRecord(contract.StepDetachProxy, StepStateStarted))
 	h.faults(sim.Fault{TargetUnavailable: "AUTH_FAILURE"})
 	code := p.wait(t)
 	out := p.out.String()
 	fin, _ := finishedOf(out)
-	if code != ExitStepFailed || fin.Finished == nil || fin.ProxyState != ProxyUnhealthy || !strings.Contains(out, "AUTH_FAILURE") || !strings.Contains(out, "rolled back") {
+	if code != contract.ExitStepFailed || fin.Finished == nil || fin.ProxyState != contract.ProxyUnhealthy || !strings.Contains(out, "AUTH_FAILURE") || !strings.Contains(out, "rolled back") {
 		t.Fatalf("exit %d %+v, want 1, rolled back, the proxy unhealthy with AUTH_FAILURE\n%s", code, fin.Finished, tail(out))
 	}
 	h.waitAWS("the deployment deleted", func(ctx context.Context) bool {
@@ -543,7 +544,7 @@ func caseControlCharactersInSource(t *testing.T) {
 	h := newHostileEnv(t, sim.ScenarioRDSPostgresLegacy)
 	for _, s := range []string{"\x1b]52;c;cm0gLXJmIH4=\a\x1b[2Jorders-db", "orders-db\nrdsbg: done; the proxy targets the new primary", "\u202eorders-db"} {
 		code, out := h.run(h.state("a"), "plan", "--source", s)
-		if code != ExitUsage || strings.ContainsAny(out, "\x1b\a\u202e") || strings.Contains(out, "\nrdsbg: done") {
+		if code != contract.ExitUsage || strings.ContainsAny(out, "\x1b\a\u202e") || strings.Contains(out, "\nrdsbg: done") {
 			t.Errorf("--source %q: exit %d, output %q", s, code, out)
 		}
 	}
@@ -559,7 +560,7 @@ func caseJournalNamingAnotherSource(t *testing.T) {
 	h := newHostileEnv(t, sim.ScenarioRDSPostgresLegacy)
 	st := h.state("a")
 	p := h.start(st, runArgs()...)
-	h.until(p, st, src, stepRecord(StepProvisionGreen, StepStateStarted))
+	h.until(p, st, src, stepRecord(contract.StepProvisionGreen, StepStateStarted))
 	mustOK(t, p.cmd.Process.Signal(syscall.SIGKILL))
 	p.wait(t)
 	b, err := os.ReadFile(JournalPath(st, src))
@@ -571,7 +572,7 @@ func caseJournalNamingAnotherSource(t *testing.T) {
 	mustOK(t, os.WriteFile(JournalPath(st, "billing-db"), []byte(edited), 0o600))
 	calls := h.stats().TotalCalls
 	code, out := h.run(st, "abort", "--source", "billing-db", "--yes", "--confirm", "billing-db", "--output", "json")
-	if code != ExitUsage || !strings.Contains(out, "names source orders-db") {
+	if code != contract.ExitUsage || !strings.Contains(out, "names source orders-db") {
 		t.Errorf("abort: exit %d\n%s", code, tail(out))
 	}
 	if n := h.stats().TotalCalls; n != calls {
@@ -588,12 +589,12 @@ func caseJournalNamingAnotherSource(t *testing.T) {
 func caseRunDoneThenRunWithUpgrade(t *testing.T) {
 	h := newHostileEnv(t, sim.ScenarioRDSPostgresLegacy)
 	st := h.state("a")
-	if code, out := h.run(st, runArgs()...); code != ExitOK {
+	if code, out := h.run(st, runArgs()...); code != contract.ExitOK {
 		t.Fatalf("first run: exit %d\n%s", code, tail(out))
 	}
 	code, out := h.run(st, runArgs("--target-engine-version", "16.4")...)
 	fin, _ := finishedOf(out)
-	if code != ExitOK || fin.Finished == nil || fin.Outcome != OutcomeDone {
+	if code != contract.ExitOK || fin.Finished == nil || fin.Outcome != contract.OutcomeDone {
 		t.Fatalf("second run: exit %d\n%s", code, tail(out))
 	}
 	if v := h.version(src); v != "16.4" {
@@ -606,10 +607,10 @@ func caseRunDoneThenRunWithUpgrade(t *testing.T) {
 		t.Errorf("the critical section's window is 0 ms")
 	}
 	for _, w := range fin.ProxyOutages {
-		if w.Cause != OutageDetachBeforeCreate && w.Cause != OutageCriticalSection {
+		if w.Cause != contract.OutageDetachBeforeCreate && w.Cause != contract.OutageCriticalSection {
 			t.Errorf("an outage AWS did not force: %+v", w)
 		}
-		if w.Cause == OutageDetachBeforeCreate && w.Duration() > 10*time.Minute {
+		if w.Cause == contract.OutageDetachBeforeCreate && w.Duration() > 10*time.Minute {
 			t.Errorf("the proxy was empty %s before the creation (the whole provisioning?)", w.Duration())
 		}
 	}
@@ -631,7 +632,7 @@ func caseUnwritableStateDirWhileEmpty(t *testing.T) {
 	h := newHostileEnv(t, sim.ScenarioRDSPostgresLegacy)
 	st := h.state("a")
 	p := h.start(st, runArgs()...)
-	h.until(p, st, src, stepRecord(StepDetachProxyBlue, StepStateDone))
+	h.until(p, st, src, stepRecord(contract.StepDetachProxyBlue, StepStateDone))
 	mustOK(t, p.cmd.Process.Signal(syscall.SIGKILL))
 	p.wait(t)
 	blocker := filepath.Join(h.dir, "file")
@@ -639,7 +640,7 @@ func caseUnwritableStateDirWhileEmpty(t *testing.T) {
 	muts := h.stats().Mutations
 	code, out := h.run(filepath.Join(blocker, "state"), resumeArgs()...)
 	fin, ok := finishedOf(out)
-	if code != ExitUsage || !ok || fin.ProxyState != ProxyEmpty || !strings.Contains(out, "aws rds register-db-proxy-targets --db-proxy-name orders-proxy") || !strings.Contains(out, "Do not start a run elsewhere") {
+	if code != contract.ExitUsage || !ok || fin.ProxyState != contract.ProxyEmpty || !strings.Contains(out, "aws rds register-db-proxy-targets --db-proxy-name orders-proxy") || !strings.Contains(out, "Do not start a run elsewhere") {
 		t.Errorf("exit %d, finished %v %+v\n%s", code, ok, fin.Finished, tail(out))
 	}
 	if strings.Contains(out, "pass --state-dir") {
@@ -662,10 +663,10 @@ func caseTwoOperatorsAtOnce(t *testing.T) {
 	pb := h.start(b, runArgs()...)
 	ca, cb := pa.wait(t), pb.wait(t)
 	winner, loser, loserDir := pa, pb, b
-	if cb == ExitOK {
+	if cb == contract.ExitOK {
 		winner, loser, loserDir = pb, pa, a
 	}
-	if (ca == ExitOK) == (cb == ExitOK) || loser.code != ExitUsage {
+	if (ca == contract.ExitOK) == (cb == contract.ExitOK) || loser.code != contract.ExitUsage {
 		t.Fatalf("exits %d and %d, want one 0 and one 2\nA:\n%s\nB:\n%s", ca, cb, tail(pa.out.String()), tail(pb.out.String()))
 	}
 	if !strings.Contains(loser.out.String(), fmt.Sprintf("pid %d", winner.cmd.Process.Pid)) {
@@ -695,17 +696,17 @@ func caseResumeOnAClockBehindTheJournal(t *testing.T) {
 	h := newHostileEnv(t, sim.ScenarioRDSPostgresLegacy)
 	st := h.state("a")
 	p := h.start(st, runArgs()...)
-	h.until(p, st, src, stepRecord(StepDetachProxyBlue, StepStateDone))
+	h.until(p, st, src, stepRecord(contract.StepDetachProxyBlue, StepStateDone))
 	mustOK(t, p.cmd.Process.Signal(syscall.SIGKILL))
 	p.wait(t)
 	code, out := h.run(st, resumeArgs()...)
 	fin, _ := finishedOf(out)
-	if code != ExitOK || fin.Finished == nil || fin.Outcome != OutcomeDone {
+	if code != contract.ExitOK || fin.Finished == nil || fin.Outcome != contract.OutcomeDone {
 		t.Fatalf("resume: exit %d\n%s", code, tail(out))
 	}
 	var critical time.Duration
 	for _, w := range fin.ProxyOutages {
-		if w.Cause == OutageCriticalSection {
+		if w.Cause == contract.OutageCriticalSection {
 			critical += w.Duration()
 		}
 	}

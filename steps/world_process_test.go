@@ -14,6 +14,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/sim"
 	"github.com/rdsbg/rdsbg/awsclient/simtest"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // The hostile cases of issue 20 (the 18 that fell short on 2026-12-07,
@@ -126,7 +127,7 @@ func (h *hostileEnv) untilOutput(p *proc, substr string) {
 	}
 }
 
-func stepRecord(step StepID, state string) func(Record) bool {
+func stepRecord(step contract.StepID, state string) func(Record) bool {
 	return func(r Record) bool { return r.Kind == RecordStep && r.Step == step && r.State == state }
 }
 
@@ -206,14 +207,14 @@ func (h *hostileEnv) deployments() []awsclient.Deployment {
 }
 
 // finishedOf is the run-finished event of an --output json stream.
-func finishedOf(out string) (Event, bool) {
-	var fin Event
+func finishedOf(out string) (contract.Event, bool) {
+	var fin contract.Event
 	found := false
 	sc := bufio.NewScanner(strings.NewReader(out))
 	sc.Buffer(make([]byte, 1<<20), 64<<20)
 	for sc.Scan() {
-		var ev Event
-		if json.Unmarshal(sc.Bytes(), &ev) == nil && ev.Type == EventRunFinished && ev.Finished != nil {
+		var ev contract.Event
+		if json.Unmarshal(sc.Bytes(), &ev) == nil && ev.Type == contract.EventRunFinished && ev.Finished != nil {
 			fin, found = ev, true
 		}
 	}
@@ -221,12 +222,12 @@ func finishedOf(out string) (Event, bool) {
 }
 
 // eventsOf are the events of one type in an --output json stream.
-func eventsOf(out string, typ EventType) []Event {
-	var evs []Event
+func eventsOf(out string, typ contract.EventType) []contract.Event {
+	var evs []contract.Event
 	sc := bufio.NewScanner(strings.NewReader(out))
 	sc.Buffer(make([]byte, 1<<20), 64<<20)
 	for sc.Scan() {
-		var ev Event
+		var ev contract.Event
 		if json.Unmarshal(sc.Bytes(), &ev) == nil && ev.Type == typ {
 			evs = append(evs, ev)
 		}

@@ -12,7 +12,7 @@ import (
 
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/clock"
-	"github.com/rdsbg/rdsbg/steps"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // Rendering benchmarks of issue 7: the progress screens of a large Aurora
@@ -34,14 +34,14 @@ type benchWizard struct{ w *wizard }
 
 func newBenchWizard(b *testing.B) *benchWizard {
 	b.Helper()
-	w := newWizard(context.Background(), Config{Options: steps.Options{Source: benchCluster}, Clock: clock.NewVirtual(t0)}, backend{})
+	w := newWizard(context.Background(), Config{Options: contract.Options{Source: benchCluster}, Clock: clock.NewVirtual(t0)}, backend{})
 	w.pumped = true
 	w.spawn = func(func() tea.Msg) tea.Cmd { return nil }
 	bw := &benchWizard{w: w}
 	bw.send(tea.WindowSizeMsg{Width: benchWidth, Height: benchHeight})
 	w.phase = phaseRun
 	w.engineRunning = true
-	e := ev(steps.EventPlanReady, 0)
+	e := ev(contract.EventPlanReady, 0)
 	e.Plan = auroraBenchPlan()
 	bw.send(eventMsg{event: e})
 	return bw
@@ -73,17 +73,17 @@ func endpointARN(id string) string {
 }
 
 // auroraBenchPlan is the detach plan of the large cluster.
-func auroraBenchPlan() *steps.Plan {
+func auroraBenchPlan() *contract.Plan {
 	p := fixturePlan()
 	members := []string{benchCluster + "-writer"}
 	for i := 1; i <= benchReaders; i++ {
 		members = append(members, fmt.Sprintf("%s-reader-%02d", benchCluster, i))
 	}
-	p.Source = steps.Source{Kind: "cluster", ID: benchCluster, ARN: clusterARN(benchCluster), Engine: "aurora-postgresql",
+	p.Source = contract.Source{Kind: "cluster", ID: benchCluster, ARN: clusterARN(benchCluster), Engine: "aurora-postgresql",
 		EngineVersion: "14.12", Region: "us-east-1", Members: members}
 	p.Options.Source = benchCluster
 	for _, px := range benchProxies {
-		p.Proxies = append(p.Proxies, steps.ProxyRegistration{Proxy: px, TargetGroup: "default", Target: awsclient.TargetRef{ClusterID: benchCluster}})
+		p.Proxies = append(p.Proxies, contract.ProxyRegistration{Proxy: px, TargetGroup: "default", Target: awsclient.TargetRef{ClusterID: benchCluster}})
 	}
 	return p
 }
@@ -126,13 +126,13 @@ func auroraTargets(health string) []awsclient.ProxyTarget {
 // provisioningFrame is the progress screen while green provisions.
 func provisioningFrame(b *testing.B) *benchWizard {
 	bw := newBenchWizard(b)
-	s := ev(steps.EventStepStarted, 0)
-	s.Step = steps.StepCreateDeployment
+	s := ev(contract.EventStepStarted, 0)
+	s.Step = contract.StepCreateDeployment
 	bw.send(eventMsg{event: s})
-	p := ev(steps.EventProgress, 9*time.Minute)
-	p.Progress = &steps.Progress{
+	p := ev(contract.EventProgress, 9*time.Minute)
+	p.Progress = &contract.Progress{
 		DeploymentID: "bgd-k3m9xq2v7sd", DeploymentStatus: "PROVISIONING",
-		Tasks: []steps.TaskRow{
+		Tasks: []contract.TaskRow{
 			{Name: "CREATING_READ_REPLICA_OF_SOURCE", Status: "COMPLETED", InStatus: 4 * time.Minute},
 			{Name: "DB_ENGINE_VERSION_UPGRADE", Status: "IN_PROGRESS", InStatus: 95 * time.Second},
 			{Name: "CREATE_DB_INSTANCES_FOR_CLUSTER", Status: "PENDING", InStatus: 9 * time.Minute},
@@ -150,12 +150,12 @@ func provisioningFrame(b *testing.B) *benchWizard {
 // proxy targets turn healthy.
 func criticalFrame(b *testing.B) *benchWizard {
 	bw := newBenchWizard(b)
-	for i, id := range []steps.StepID{steps.StepDetachProxyBlue, steps.StepSwitchover, steps.StepAttachProxyPrimary} {
-		s := ev(steps.EventStepStarted, time.Duration(i)*30*time.Second)
+	for i, id := range []contract.StepID{contract.StepDetachProxyBlue, contract.StepSwitchover, contract.StepAttachProxyPrimary} {
+		s := ev(contract.EventStepStarted, time.Duration(i)*30*time.Second)
 		s.Step = id
 		bw.send(eventMsg{event: s})
-		if id != steps.StepAttachProxyPrimary {
-			d := ev(steps.EventStepDone, time.Duration(i)*30*time.Second+time.Second)
+		if id != contract.StepAttachProxyPrimary {
+			d := ev(contract.EventStepDone, time.Duration(i)*30*time.Second+time.Second)
 			d.Step = id
 			bw.send(eventMsg{event: d})
 		}
@@ -166,10 +166,10 @@ func criticalFrame(b *testing.B) *benchWizard {
 }
 
 // criticalProgress is one poll of the new primary's proxy targets.
-func criticalProgress(at time.Duration) steps.Event {
+func criticalProgress(at time.Duration) contract.Event {
 	since := t0.Add(time.Second)
-	p := ev(steps.EventProgress, at)
-	p.Progress = &steps.Progress{
+	p := ev(contract.EventProgress, at)
+	p.Progress = &contract.Progress{
 		DeploymentID: "bgd-k3m9xq2v7sd", DeploymentStatus: "SWITCHOVER_COMPLETED", ProxylessSince: &since,
 		Members: auroraMembers("SWITCHOVER_COMPLETED"), ProxyTargets: auroraTargets("REGISTERING"),
 		Waiting: "the new primary's proxy targets to be AVAILABLE", Elapsed: at - 60*time.Second, Polls: 2,

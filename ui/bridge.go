@@ -6,17 +6,17 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/rdsbg/rdsbg/steps"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // eventMsg carries one engine event into the program.
-type eventMsg struct{ event steps.Event }
+type eventMsg struct{ event contract.Event }
 
 // approvalMsg carries one approval; the engine's goroutine is blocked until
 // exactly one decision is sent on answer.
 type approvalMsg struct {
-	approval steps.Approval
-	answer   chan<- steps.Decision
+	approval contract.Approval
+	answer   chan<- contract.Decision
 }
 
 // bridgeClosedMsg says the bridge will deliver nothing more.
@@ -49,7 +49,7 @@ func newBridge() *bridge {
 
 // Sink forwards one event; it blocks only when the buffer is full, and never
 // after the program has ended.
-func (b *bridge) Sink(e steps.Event) {
+func (b *bridge) Sink(e contract.Event) {
 	select {
 	case <-b.done:
 		return
@@ -64,12 +64,12 @@ func (b *bridge) Sink(e steps.Event) {
 // Approve implements steps.Approver: it hands the approval to the program and
 // blocks until the operator answers, the run's context ends or the program
 // exits.
-func (b *bridge) Approve(ctx context.Context, a steps.Approval) (steps.Decision, error) {
-	answer := make(chan steps.Decision, 1)
+func (b *bridge) Approve(ctx context.Context, a contract.Approval) (contract.Decision, error) {
+	answer := make(chan contract.Decision, 1)
 	select {
 	case b.msgs <- approvalMsg{approval: a, answer: answer}:
 	case <-ctx.Done():
-		return steps.DecisionDecline, ctx.Err()
+		return contract.DecisionDecline, ctx.Err()
 	case <-b.done:
 		return lostTerminalAnswer(ctx, a) // lost_terminal.go
 	}
@@ -77,7 +77,7 @@ func (b *bridge) Approve(ctx context.Context, a steps.Approval) (steps.Decision,
 	case d := <-answer:
 		return d, nil
 	case <-ctx.Done():
-		return steps.DecisionDecline, ctx.Err()
+		return contract.DecisionDecline, ctx.Err()
 	case <-b.done:
 		return lostTerminalAnswer(ctx, a)
 	}

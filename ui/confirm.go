@@ -9,7 +9,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
-	"github.com/rdsbg/rdsbg/steps"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // confirmation is one pending approval and the operator's partial answer.
@@ -22,16 +22,16 @@ import (
 //
 // Other choices the engine offers (retry, roll back, wait) have their own keys.
 type confirmation struct {
-	approval steps.Approval
-	answer   chan<- steps.Decision
+	approval contract.Approval
+	answer   chan<- contract.Decision
 	input    textinput.Model // the typed identifier (severe questions)
 	refusal  string
 	decided  bool
-	decision steps.Decision
+	decision contract.Decision
 }
 
-func newConfirmation(a steps.Approval, answer chan<- steps.Decision, fallbackID string) *confirmation {
-	if a.Severity == steps.SeveritySevere && a.Confirm == "" {
+func newConfirmation(a contract.Approval, answer chan<- contract.Decision, fallbackID string) *confirmation {
+	if a.Severity == contract.SeveritySevere && a.Confirm == "" {
 		// The engine should always name it; if not, the source id is the
 		// only sensible thing to demand.
 		a.Confirm = fallbackID
@@ -50,12 +50,12 @@ func (c *confirmation) typed() string { return c.input.Value() }
 // typing is true when keystrokes belong to the identifier field, so letters
 // such as q, a or c must not trigger their global bindings.
 func (c *confirmation) typing() bool {
-	return !c.decided && c.approval.Severity == steps.SeveritySevere && c.offers(steps.DecisionApprove)
+	return !c.decided && c.approval.Severity == contract.SeveritySevere && c.offers(contract.DecisionApprove)
 }
 
-func (c *confirmation) offers(d steps.Decision) bool {
+func (c *confirmation) offers(d contract.Decision) bool {
 	if len(c.approval.Choices) == 0 {
-		return d == steps.DecisionApprove || d == steps.DecisionDecline
+		return d == contract.DecisionApprove || d == contract.DecisionDecline
 	}
 	for _, ch := range c.approval.Choices {
 		if ch == d {
@@ -82,12 +82,12 @@ func (c *confirmation) handleKey(msg tea.KeyPressMsg, keys KeyMap) bool {
 				c.refusal = fmt.Sprintf("%q is not %s: nothing was confirmed. Type the identifier exactly.", typed, c.approval.Confirm)
 				c.input.Reset()
 			default:
-				c.decide(steps.DecisionApprove)
+				c.decide(contract.DecisionApprove)
 			}
 			return true
 		case "esc":
-			if c.offers(steps.DecisionDecline) {
-				c.decide(steps.DecisionDecline)
+			if c.offers(contract.DecisionDecline) {
+				c.decide(contract.DecisionDecline)
 			}
 			return true
 		case "ctrl+u":
@@ -112,16 +112,16 @@ func (c *confirmation) handleKey(msg tea.KeyPressMsg, keys KeyMap) bool {
 		return true
 	}
 	switch {
-	case key.Matches(msg, keys.Yes) && c.offers(steps.DecisionApprove):
-		c.decide(steps.DecisionApprove)
-	case key.Matches(msg, keys.No) && c.offers(steps.DecisionDecline):
-		c.decide(steps.DecisionDecline)
-	case key.Matches(msg, keys.Retry) && c.offers(steps.DecisionRetry):
-		c.decide(steps.DecisionRetry)
-	case key.Matches(msg, keys.Rollback) && c.offers(steps.DecisionRollback):
-		c.decide(steps.DecisionRollback)
-	case key.Matches(msg, keys.Wait) && c.offers(steps.DecisionWait):
-		c.decide(steps.DecisionWait)
+	case key.Matches(msg, keys.Yes) && c.offers(contract.DecisionApprove):
+		c.decide(contract.DecisionApprove)
+	case key.Matches(msg, keys.No) && c.offers(contract.DecisionDecline):
+		c.decide(contract.DecisionDecline)
+	case key.Matches(msg, keys.Retry) && c.offers(contract.DecisionRetry):
+		c.decide(contract.DecisionRetry)
+	case key.Matches(msg, keys.Rollback) && c.offers(contract.DecisionRollback):
+		c.decide(contract.DecisionRollback)
+	case key.Matches(msg, keys.Wait) && c.offers(contract.DecisionWait):
+		c.decide(contract.DecisionWait)
 	case msg.String() == "enter":
 		c.refusal = "Enter does not answer: press " + c.keyList(keys) + "."
 	default:
@@ -133,17 +133,17 @@ func (c *confirmation) handleKey(msg tea.KeyPressMsg, keys KeyMap) bool {
 // typingAlternatives are the keys for a severe question's other answers.
 var typingAlternatives = [...]struct {
 	key      string
-	decision steps.Decision
+	decision contract.Decision
 }{
-	{"ctrl+r", steps.DecisionRetry},
-	{"ctrl+b", steps.DecisionRollback},
-	{"ctrl+w", steps.DecisionWait},
+	{"ctrl+r", contract.DecisionRetry},
+	{"ctrl+b", contract.DecisionRollback},
+	{"ctrl+w", contract.DecisionWait},
 }
 
 // typingBindings are the help bar's keys while the identifier is typed.
 func (c *confirmation) typingBindings() []key.Binding {
 	b := []key.Binding{key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "confirm typed id"))}
-	if c.offers(steps.DecisionDecline) {
+	if c.offers(contract.DecisionDecline) {
 		b = append(b, key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", c.declineWords())))
 	}
 	for _, alt := range typingAlternatives {
@@ -157,7 +157,7 @@ func (c *confirmation) typingBindings() []key.Binding {
 // typingHint lists the keys that answer a severe question.
 func (c *confirmation) typingHint() string {
 	parts := []string{"enter confirm"}
-	if c.offers(steps.DecisionDecline) {
+	if c.offers(contract.DecisionDecline) {
 		parts = append(parts, "esc "+c.declineWords())
 	}
 	for _, alt := range typingAlternatives {
@@ -168,7 +168,7 @@ func (c *confirmation) typingHint() string {
 	return strings.Join(parts, " · ")
 }
 
-func (c *confirmation) decide(d steps.Decision) {
+func (c *confirmation) decide(d contract.Decision) {
 	c.decided, c.decision, c.refusal = true, d, ""
 	select {
 	case c.answer <- d:
@@ -181,30 +181,30 @@ func (c *confirmation) decide(d steps.Decision) {
 // keyList names the keys that answer this approval.
 func (c *confirmation) keyList(keys KeyMap) string {
 	var parts []string
-	add := func(d steps.Decision, b key.Binding) {
+	add := func(d contract.Decision, b key.Binding) {
 		if c.offers(d) {
 			parts = append(parts, b.Help().Key+" "+decisionWord(d))
 		}
 	}
-	add(steps.DecisionApprove, keys.Yes)
-	add(steps.DecisionDecline, keys.No)
-	add(steps.DecisionRetry, keys.Retry)
-	add(steps.DecisionRollback, keys.Rollback)
-	add(steps.DecisionWait, keys.Wait)
+	add(contract.DecisionApprove, keys.Yes)
+	add(contract.DecisionDecline, keys.No)
+	add(contract.DecisionRetry, keys.Retry)
+	add(contract.DecisionRollback, keys.Rollback)
+	add(contract.DecisionWait, keys.Wait)
 	return strings.Join(parts, " · ")
 }
 
-func decisionWord(d steps.Decision) string {
+func decisionWord(d contract.Decision) string {
 	switch d {
-	case steps.DecisionApprove:
+	case contract.DecisionApprove:
 		return "approve"
-	case steps.DecisionDecline:
+	case contract.DecisionDecline:
 		return "stop here"
-	case steps.DecisionRetry:
+	case contract.DecisionRetry:
 		return "retry"
-	case steps.DecisionRollback:
+	case contract.DecisionRollback:
 		return "roll back"
-	case steps.DecisionWait:
+	case contract.DecisionWait:
 		return "wait"
 	}
 	return string(d)
@@ -265,7 +265,7 @@ func (c *confirmation) prompt(cm *Common) string {
 func (c *confirmation) box(cm *Common, s string) string {
 	st := cm.Styles
 	box := st.Box
-	if c.approval.Severity == steps.SeveritySevere {
+	if c.approval.Severity == contract.SeveritySevere {
 		box = st.DangerBox
 	}
 	return box.Width(cm.contentWidth()).Render(strings.TrimRight(s, "\n"))

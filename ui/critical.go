@@ -7,7 +7,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/rdsbg/rdsbg/steps"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // criticalModel is screen 6: the one severe confirmation for steps 5–7,
@@ -35,11 +35,11 @@ func (m *criticalModel) update(msg tea.Msg) tea.Cmd {
 }
 
 // criticalSteps are the plan's critical steps (or those the approval names).
-func (m *criticalModel) criticalSteps() []steps.StepID {
+func (m *criticalModel) criticalSteps() []contract.StepID {
 	if m.confirm != nil && len(m.confirm.approval.Steps) > 0 {
 		return m.confirm.approval.Steps
 	}
-	var ids []steps.StepID
+	var ids []contract.StepID
 	if m.run.plan != nil {
 		for _, s := range m.run.plan.Steps {
 			if s.Critical {

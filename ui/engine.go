@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/rdsbg/rdsbg/steps"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // Backend is the engine surface the wizard and plain mode use. main.go
@@ -15,7 +16,7 @@ type Backend interface {
 	// Describe reads one source.
 	Describe(ctx context.Context, source string) (steps.SourceSummary, error)
 	// UpgradeTargets lists the versions engine/version can be upgraded to.
-	UpgradeTargets(ctx context.Context, engine, version string) ([]steps.UpgradeTarget, error)
+	UpgradeTargets(ctx context.Context, engine, version string) ([]contract.UpgradeTarget, error)
 	// ParameterGroups lists the parameter groups of engine's families
 	// (the options form's picker).
 	ParameterGroups(ctx context.Context, engine string, cluster bool) (steps.ParameterGroupCatalog, error)
@@ -24,7 +25,7 @@ type Backend interface {
 	// Status is `rdsbg status` as text.
 	Status(ctx context.Context, source string) (string, error)
 	// Run executes the engine in mode (run, resume, abort).
-	Run(ctx context.Context, mode string, opts steps.Options, approver steps.Approver, sink steps.Sink) (steps.Finished, error)
+	Run(ctx context.Context, mode string, opts contract.Options, approver contract.Approver, sink contract.Sink) (contract.Finished, error)
 }
 
 // engineBackend is cfg.Backend as the wizard's function table (tests

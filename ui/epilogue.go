@@ -6,7 +6,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/rdsbg/rdsbg/steps"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // This file is the epilogue (issue 13): the lines printed on the normal
@@ -17,10 +17,10 @@ import (
 
 // EpilogueInput is what the epilogue needs to know about the session.
 type EpilogueInput struct {
-	Finished *steps.Finished // nil: the run never finished (quit before, or cut short)
-	Source   string          // the source identifier, "" when none was chosen
-	Proxies  string          // the plan's proxies, "a, b"
-	Code     int             // the process's exit code
+	Finished *contract.Finished // nil: the run never finished (quit before, or cut short)
+	Source   string             // the source identifier, "" when none was chosen
+	Proxies  string             // the plan's proxies, "a, b"
+	Code     int                // the process's exit code
 	// Flags are the global flags the next command needs (--region,
 	// --endpoint-url, --state-dir when not the defaults), with a leading
 	// space, or "".
@@ -45,7 +45,7 @@ const epilogueIndent = "            " // under the text after "  Traffic:  "
 
 // prose writes text after label, wrapped at word boundaries.
 func (e *epilogueText) prose(label, text string) {
-	for _, l := range steps.CopyableLines(text, e.width, label, epilogueIndent) {
+	for _, l := range contract.CopyableLines(text, e.width, label, epilogueIndent) {
 		e.b.WriteString(l + "\n")
 	}
 }
@@ -56,7 +56,7 @@ func (e *epilogueText) command(label, cmd string) {
 	if e.width > 0 {
 		width = max(e.width-len(epilogueIndent), 20)
 	}
-	for i, l := range steps.ShellLines(cmd, width) {
+	for i, l := range contract.ShellLines(cmd, width) {
 		if i == 0 {
 			e.b.WriteString(label + l + "\n")
 		} else {
@@ -77,7 +77,7 @@ func Epilogue(in EpilogueInput) string {
 		switch {
 		case src == "":
 			e.prose("", fmt.Sprintf("rdsbg: nothing was started (exit %d); nothing changed in AWS.", in.Code))
-		case in.Code == steps.ExitCancelled:
+		case in.Code == contract.ExitCancelled:
 			e.prose("", fmt.Sprintf("rdsbg: CANCELLED before the run started (exit %d); nothing changed in AWS for %s.", in.Code, src))
 		default:
 			e.prose("", fmt.Sprintf("rdsbg: STOPPED (exit %d) for %s; where the proxy points is not known here.", in.Code, src))
@@ -93,8 +93,8 @@ func Epilogue(in EpilogueInput) string {
 	if h := f.OutageHeadline(); h != "" {
 		e.prose("  Outage:   ", h)
 	}
-	if f.Green != nil && f.Outcome == steps.OutcomeReady {
-		e.prose("  Green:    ", steps.GreenWords(f.Green))
+	if f.Green != nil && f.Outcome == contract.OutcomeReady {
+		e.prose("  Green:    ", contract.GreenWords(f.Green))
 	}
 	left := f.LeftoversUnknown
 	lines := f.LeftoverLines()
@@ -188,7 +188,7 @@ func (w *wizard) quitAdvice() string {
 // declineWords says what esc does: before the critical section (or the
 // switchover) it pauses the run ready, green kept for `rdsbg resume`.
 func (c *confirmation) declineWords() string {
-	if c.approval.Kind == "critical-section" || c.approval.Step == steps.StepSwitchover {
+	if c.approval.Kind == "critical-section" || c.approval.Step == contract.StepSwitchover {
 		return "not now (stay ready)"
 	}
 	if c.approval.Kind == "stop-restoring" {

@@ -6,7 +6,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/rdsbg/rdsbg/steps"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // errorModel is the error screen: the AWS error (code, message, request id),
@@ -30,7 +30,7 @@ func (m *errorModel) update(msg tea.Msg) tea.Cmd {
 // awsMessage is AWS's own words from an SDK error string ("operation error
 // RDS: Op, https response error StatusCode: 400, RequestID: …, Code: words"):
 // the operation, status and request id have their own lines.
-func awsMessage(e *steps.ErrorInfo) string {
+func awsMessage(e *contract.ErrorInfo) string {
 	if e.Code != "" {
 		if i := strings.LastIndex(e.Message, e.Code+": "); i >= 0 {
 			return e.Message[i+len(e.Code)+2:]
@@ -40,13 +40,13 @@ func awsMessage(e *steps.ErrorInfo) string {
 }
 
 // errorDetails renders one ErrorInfo.
-func errorDetails(c *Common, e *steps.ErrorInfo) string {
+func errorDetails(c *Common, e *contract.ErrorInfo) string {
 	return errorDetailsSaying(c, e, true)
 }
 
 // errorDetailsSaying renders e, with AWS's message only when withMessage
 // (the question below may already quote it).
-func errorDetailsSaying(c *Common, e *steps.ErrorInfo, withMessage bool) string {
+func errorDetailsSaying(c *Common, e *contract.ErrorInfo, withMessage bool) string {
 	st := c.Styles
 	w := c.contentWidth()
 	var b strings.Builder
@@ -105,9 +105,9 @@ func (m *errorModel) ShortHelp() []key.Binding {
 	}
 	var b []key.Binding
 	for _, d := range []struct {
-		d steps.Decision
+		d contract.Decision
 		k key.Binding
-	}{{steps.DecisionRetry, m.Keys.Retry}, {steps.DecisionRollback, m.Keys.Rollback}, {steps.DecisionWait, m.Keys.Wait}, {steps.DecisionApprove, m.Keys.Yes}, {steps.DecisionDecline, m.Keys.No}} {
+	}{{contract.DecisionRetry, m.Keys.Retry}, {contract.DecisionRollback, m.Keys.Rollback}, {contract.DecisionWait, m.Keys.Wait}, {contract.DecisionApprove, m.Keys.Yes}, {contract.DecisionDecline, m.Keys.No}} {
 		if m.confirm.offers(d.d) {
 			k := d.k
 			k.SetHelp(k.Help().Key, decisionWord(d.d))

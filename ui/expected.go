@@ -1,6 +1,9 @@
 package ui
 
-import "github.com/rdsbg/rdsbg/steps"
+import (
+	"github.com/rdsbg/rdsbg/steps"
+	"github.com/rdsbg/rdsbg/steps/contract"
+)
 
 // expectation is how long a step takes on AWS, with where that number comes
 // from: the step's row in the engine (steps.ExpectedOnAWS) is the one
@@ -14,7 +17,7 @@ type expectation struct {
 // expectedFor is id's range on AWS within plan p; steps without a public
 // figure (reads, deregistrations, cleanup, a check) show nothing rather
 // than a guess.
-func expectedFor(p *steps.Plan, id steps.StepID) (expectation, bool) {
+func expectedFor(p *contract.Plan, id contract.StepID) (expectation, bool) {
 	short, source, ok := steps.ExpectedOnAWS(p, id)
 	return expectation{short: short, source: source}, ok
 }

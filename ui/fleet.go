@@ -14,7 +14,7 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/colorprofile"
 
-	"github.com/rdsbg/rdsbg/steps"
+	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/steps/fleet"
 )
 
@@ -31,7 +31,7 @@ type FleetConfig struct {
 	// Run is the fleet's configuration; the screen sets its Sink (and
 	// Confirm with ConfirmWaves).
 	Run          fleet.RunConfig
-	Clock        steps.Clock
+	Clock        contract.Clock
 	ConfirmWaves bool
 	NoColor      bool
 }
@@ -48,7 +48,7 @@ func WaveQuestion(p *fleet.Plan, w fleet.Wave, phase string) string {
 	}
 	detach := 0
 	for _, i := range w.Databases {
-		if p.Databases[i].Regime == steps.RegimeDetach {
+		if p.Databases[i].Regime == contract.RegimeDetach {
 			detach++
 		}
 	}
@@ -86,7 +86,7 @@ func RunFleet(ctx context.Context, cfg FleetConfig, in io.Reader, out io.Writer)
 	}
 	runner, err := fleet.NewRunner(cfg.Plan, cfg.Run)
 	if err != nil {
-		return steps.ExitUsage, err
+		return contract.ExitUsage, err
 	}
 	m := newFleetModel(cfg, runner, feed)
 	opts := []tea.ProgramOption{tea.WithInput(in), tea.WithOutput(out), tea.WithContext(ctx)}
@@ -112,7 +112,7 @@ func RunFleet(ctx context.Context, cfg FleetConfig, in io.Reader, out io.Writer)
 	res := <-done
 	fmt.Fprintln(out, "rdsbg fleet "+cfg.Plan.ID+": "+res.Line())
 	if perr != nil && res.ExitCode() == 0 {
-		return steps.ExitInterrupted, perr
+		return contract.ExitInterrupted, perr
 	}
 	return res.ExitCode(), nil
 }
@@ -127,7 +127,7 @@ type fleetFeed struct {
 func newFleetFeed() *fleetFeed { return &fleetFeed{notify: make(chan struct{}, 1)} }
 
 func (f *fleetFeed) push(u fleet.Update) {
-	if u.Event.Type == steps.EventAPICall {
+	if u.Event.Type == contract.EventAPICall {
 		return // the budget's counters say it; the rows need none
 	}
 	f.mu.Lock()
@@ -175,7 +175,7 @@ type fleetRow struct {
 	finished   bool
 }
 
-func (r *fleetRow) apply(ev steps.Event) {
+func (r *fleetRow) apply(ev contract.Event) {
 	switch ev.Type {
 	case fleet.EventDatabase:
 		r.state, _, _ = strings.Cut(ev.Message, ":")
@@ -183,7 +183,7 @@ func (r *fleetRow) apply(ev steps.Event) {
 			r.started = ev.Time
 		}
 		return
-	case steps.EventProxyTraffic:
+	case contract.EventProxyTraffic:
 		if ev.Traffic != nil {
 			empty := ev.Traffic.Empty()
 			switch {
@@ -195,7 +195,7 @@ func (r *fleetRow) apply(ev steps.Event) {
 				r.emptySince = nil
 			}
 		}
-	case steps.EventRunFinished:
+	case contract.EventRunFinished:
 		if ev.Finished != nil {
 			r.finished, r.finishedMS, r.emptySince = true, ev.Finished.ProxyOutageTotalMS, nil
 		}
@@ -242,9 +242,9 @@ func (r *fleetRow) lag() string {
 			continue
 		}
 		switch l.Metric {
-		case steps.MetricReplicaLag:
+		case contract.MetricReplicaLag:
 			return fmt.Sprintf("%.1f s", l.Last)
-		case steps.MetricOldestReplicationSlotLag:
+		case contract.MetricOldestReplicationSlotLag:
 			return fmt.Sprintf("%.0f MiB", l.Last/(1<<20))
 		}
 	}

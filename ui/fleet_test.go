@@ -9,7 +9,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/rdsbg/rdsbg/awsclient"
-	"github.com/rdsbg/rdsbg/steps"
+	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/steps/fleet"
 )
 
@@ -23,29 +23,29 @@ func syntheticFleet(n int) *fleet.Plan {
 	regions := []string{"us-east-1", "eu-west-1", "ap-southeast-2"}
 	for i := 0; i < n; i++ {
 		src := fmt.Sprintf("pg-%03d", i+1)
-		plan := &steps.Plan{Source: steps.Source{ID: src, Kind: steps.KindInstance, Engine: "postgres", EngineVersion: "15.7"}, Regime: steps.RegimeNative,
-			Steps: []steps.PlannedStep{{ID: steps.StepPreflight}, {ID: steps.StepCreateDeployment}, {ID: steps.StepProvisionGreen}, {ID: steps.StepReadyCheck}, {ID: steps.StepSwitchover}, {ID: steps.StepVerify}, {ID: steps.StepCleanup}}}
-		p.Databases = append(p.Databases, fleet.Database{Account: accounts[i%2], Region: regions[(i/2)%3], Source: src, Kind: steps.KindInstance,
-			Engine: "postgres", Version: "15.7", TargetVersion: "15.10", Proxies: []string{src + "-proxy"}, Regime: steps.RegimeNative,
+		plan := &contract.Plan{Source: contract.Source{ID: src, Kind: contract.KindInstance, Engine: "postgres", EngineVersion: "15.7"}, Regime: contract.RegimeNative,
+			Steps: []contract.PlannedStep{{ID: contract.StepPreflight}, {ID: contract.StepCreateDeployment}, {ID: contract.StepProvisionGreen}, {ID: contract.StepReadyCheck}, {ID: contract.StepSwitchover}, {ID: contract.StepVerify}, {ID: contract.StepCleanup}}}
+		p.Databases = append(p.Databases, fleet.Database{Account: accounts[i%2], Region: regions[(i/2)%3], Source: src, Kind: contract.KindInstance,
+			Engine: "postgres", Version: "15.7", TargetVersion: "15.10", Proxies: []string{src + "-proxy"}, Regime: contract.RegimeNative,
 			Expected: 15 * time.Minute, Wave: 1 + i*4/n, Plan: plan})
 	}
 	return p
 }
 
-func trafficEvent(src string, at time.Time, empty bool) steps.Event {
-	s := steps.ProxyServing{Proxy: src + "-proxy", Target: src, Serves: steps.ServesBlue, Health: "AVAILABLE"}
+func trafficEvent(src string, at time.Time, empty bool) contract.Event {
+	s := contract.ProxyServing{Proxy: src + "-proxy", Target: src, Serves: contract.ServesBlue, Health: "AVAILABLE"}
 	if empty {
 		s.Target, s.Health, s.EmptySince = "", "", &at
 	}
-	return steps.Event{Time: at, Type: steps.EventProxyTraffic, Source: src, Traffic: &steps.ProxyTraffic{Proxies: []steps.ProxyServing{s}}}
+	return contract.Event{Time: at, Type: contract.EventProxyTraffic, Source: src, Traffic: &contract.ProxyTraffic{Proxies: []contract.ProxyServing{s}}}
 }
 
-func progressEvent(src string, at time.Time, lag float64) steps.Event {
-	return steps.Event{Time: at, Type: steps.EventProgress, Source: src, Step: steps.StepProvisionGreen, Progress: &steps.Progress{
+func progressEvent(src string, at time.Time, lag float64) contract.Event {
+	return contract.Event{Time: at, Type: contract.EventProgress, Source: src, Step: contract.StepProvisionGreen, Progress: &contract.Progress{
 		DeploymentStatus: "PROVISIONING", Waiting: "green to be available", Polls: 3,
-		Tasks: []steps.TaskRow{{Name: "CREATING_READ_REPLICA_OF_SOURCE", Status: "IN_PROGRESS"}, {Name: "DB_ENGINE_VERSION_UPGRADE", Status: "PENDING"}},
-		Metrics: &steps.MetricsSample{Time: at, Lines: []steps.MetricLine{{Metric: awsclient.MetricReplicaLag, Subject: src + "-green", Last: lag,
-			Points: []steps.MetricValue{{Time: at, Value: lag}}}}},
+		Tasks: []contract.TaskRow{{Name: "CREATING_READ_REPLICA_OF_SOURCE", Status: "IN_PROGRESS"}, {Name: "DB_ENGINE_VERSION_UPGRADE", Status: "PENDING"}},
+		Metrics: &contract.MetricsSample{Time: at, Lines: []contract.MetricLine{{Metric: awsclient.MetricReplicaLag, Subject: src + "-green", Last: lag,
+			Points: []contract.MetricValue{{Time: at, Value: lag}}}}},
 	}}
 }
 
@@ -61,9 +61,9 @@ func runningFleet(n int) *fleetModel {
 			continue
 		}
 		batch = append(batch,
-			fleet.Update{Index: i, Event: steps.Event{Time: fleetT0, Type: fleet.EventDatabase, Source: d.Source, Message: fleet.StateRunning}},
-			fleet.Update{Index: i, Event: steps.Event{Time: fleetT0, Type: steps.EventRunStarted, Source: d.Source}},
-			fleet.Update{Index: i, Event: steps.Event{Time: fleetT0, Type: steps.EventStepStarted, Source: d.Source, Step: steps.StepProvisionGreen}},
+			fleet.Update{Index: i, Event: contract.Event{Time: fleetT0, Type: fleet.EventDatabase, Source: d.Source, Message: fleet.StateRunning}},
+			fleet.Update{Index: i, Event: contract.Event{Time: fleetT0, Type: contract.EventRunStarted, Source: d.Source}},
+			fleet.Update{Index: i, Event: contract.Event{Time: fleetT0, Type: contract.EventStepStarted, Source: d.Source, Step: contract.StepProvisionGreen}},
 			fleet.Update{Index: i, Event: trafficEvent(d.Source, fleetT0, false)},
 			fleet.Update{Index: i, Event: progressEvent(d.Source, fleetT0.Add(time.Minute), 4.5)})
 	}

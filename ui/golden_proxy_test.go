@@ -6,6 +6,7 @@ import (
 
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/steps"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // TestGoldenProxyTargets: an Aurora cluster registering with a proxy of a
@@ -15,12 +16,12 @@ import (
 func TestGoldenProxyTargets(t *testing.T) {
 	forSizes(t, func(t *testing.T, width, height int) *harness {
 		h, _ := runHarness(t, width, height)
-		s := ev(steps.EventStepStarted, 0)
-		s.Step = steps.StepAttachProxyBlue
+		s := ev(contract.EventStepStarted, 0)
+		s.Step = contract.StepAttachProxyBlue
 		h.send(eventMsg{event: s})
 		pending := awsclient.TargetHealth{State: "UNAVAILABLE", Reason: "PENDING_PROXY_CAPACITY"}
-		p := ev(steps.EventProgress, 90*time.Second)
-		p.Progress = &steps.Progress{ProxyTargets: []awsclient.ProxyTarget{
+		p := ev(contract.EventProgress, 90*time.Second)
+		p.Progress = &contract.Progress{ProxyTargets: []awsclient.ProxyTarget{
 			{ProxyName: "billing-proxy-production", RdsResourceID: "billing-cluster", Type: "TRACKED_CLUSTER", Role: "READ_WRITE", Health: pending},
 			{ProxyName: "billing-proxy-production", RdsResourceID: "billing-cluster-instance-1", Type: "RDS_INSTANCE", Role: "READ_WRITE", Health: pending},
 			{ProxyName: "billing-proxy-production", RdsResourceID: "billing-cluster-instance-2", Type: "RDS_INSTANCE", Role: "READ_ONLY", Health: awsclient.TargetHealth{State: "REGISTERING"}},

@@ -7,6 +7,7 @@ import (
 
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/steps"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // goldenSizes: the smallest supported terminal, the rail's threshold and a
@@ -30,21 +31,21 @@ func forSizes(t *testing.T, f func(t *testing.T, w, h int) *harness) {
 func TestGoldenRail(t *testing.T) {
 	forSizes(t, func(t *testing.T, width, height int) *harness {
 		h, _ := runHarness(t, width, height)
-		for i, id := range []steps.StepID{steps.StepPreflight, steps.StepDetachProxy} {
-			s := ev(steps.EventStepStarted, time.Duration(i)*time.Minute)
+		for i, id := range []contract.StepID{contract.StepPreflight, contract.StepDetachProxy} {
+			s := ev(contract.EventStepStarted, time.Duration(i)*time.Minute)
 			s.Step = id
 			h.send(eventMsg{event: s})
-			d := ev(steps.EventStepDone, time.Duration(i)*time.Minute+12*time.Second)
+			d := ev(contract.EventStepDone, time.Duration(i)*time.Minute+12*time.Second)
 			d.Step = id
 			h.send(eventMsg{event: d})
 		}
-		start := ev(steps.EventStepStarted, 2*time.Minute)
-		start.Step = steps.StepCreateDeployment
+		start := ev(contract.EventStepStarted, 2*time.Minute)
+		start.Step = contract.StepCreateDeployment
 		h.send(eventMsg{event: start})
-		p := ev(steps.EventProgress, 5*time.Minute)
+		p := ev(contract.EventProgress, 5*time.Minute)
 		p.Progress = provisioningProgress()
 		h.send(eventMsg{event: p})
-		p2 := ev(steps.EventProgress, 6*time.Minute)
+		p2 := ev(contract.EventProgress, 6*time.Minute)
 		p2.Progress = provisioningProgress()
 		p2.Progress.Members[0].Status = "SWITCHOVER_IN_PROGRESS"
 		p2.Progress.ProxyTargets = []awsclient.ProxyTarget{{ProxyName: "orders-proxy", RdsResourceID: "orders-db", Type: "RDS_INSTANCE", Role: "READ_WRITE", Health: awsclient.TargetHealth{State: "AVAILABLE"}}}
@@ -58,17 +59,17 @@ func TestGoldenRail(t *testing.T) {
 func TestGoldenCriticalSection(t *testing.T) {
 	forSizes(t, func(t *testing.T, width, height int) *harness {
 		h, _ := runHarness(t, width, height)
-		for i, id := range []steps.StepID{steps.StepDetachProxyBlue, steps.StepSwitchover} {
-			s := ev(steps.EventStepStarted, time.Duration(i)*4*time.Second)
+		for i, id := range []contract.StepID{contract.StepDetachProxyBlue, contract.StepSwitchover} {
+			s := ev(contract.EventStepStarted, time.Duration(i)*4*time.Second)
 			s.Step = id
 			h.send(eventMsg{event: s})
 		}
-		d := ev(steps.EventStepDone, 4*time.Second)
-		d.Step = steps.StepDetachProxyBlue
+		d := ev(contract.EventStepDone, 4*time.Second)
+		d.Step = contract.StepDetachProxyBlue
 		h.send(eventMsg{event: d})
 		since := t0.Add(3 * time.Second)
-		p := ev(steps.EventProgress, 20*time.Second)
-		p.Progress = &steps.Progress{
+		p := ev(contract.EventProgress, 20*time.Second)
+		p.Progress = &contract.Progress{
 			DeploymentID: "bgd-abc123", DeploymentStatus: "SWITCHOVER_IN_PROGRESS", ProxylessSince: &since,
 			Members: []awsclient.SwitchoverMember{
 				{Source: arn("orders-db"), Target: arn("orders-db-green-a1b2c3"), Status: "SWITCHOVER_IN_PROGRESS"},
@@ -87,13 +88,13 @@ func TestGoldenCriticalSection(t *testing.T) {
 }
 
 // criticalApproval is the engine's own question (steps/runner.go).
-func criticalApproval() steps.Approval {
-	return steps.Approval{Kind: "critical-section", Step: steps.StepDetachProxyBlue,
+func criticalApproval() contract.Approval {
+	return contract.Approval{Kind: "critical-section", Step: contract.StepDetachProxyBlue,
 		Title:    "Start the critical section: detach the proxy, switch over, attach the new primary",
 		Text:     "From here to the end of attach-proxy-primary the proxy has no target: applications connected through orders-proxy cannot reach orders-db until the new primary is registered and healthy. The switchover itself takes up to 5m0s. The section runs without further prompts; if anything fails the proxy is re-registered before rdsbg stops. If AWS refuses to register the new primary while the deployment object exists, rdsbg deletes the deployment object (never a database) and registers again.",
-		Severity: steps.SeveritySevere, Confirm: srcID,
-		Steps:   []steps.StepID{steps.StepDetachProxyBlue, steps.StepSwitchover, steps.StepAttachProxyPrimary},
-		Choices: []steps.Decision{steps.DecisionApprove, steps.DecisionDecline}}
+		Severity: contract.SeveritySevere, Confirm: srcID,
+		Steps:   []contract.StepID{contract.StepDetachProxyBlue, contract.StepSwitchover, contract.StepAttachProxyPrimary},
+		Choices: []contract.Decision{contract.DecisionApprove, contract.DecisionDecline}}
 }
 
 // TestGoldenCriticalConfirmation: the typed confirmation is on screen,
@@ -101,11 +102,11 @@ func criticalApproval() steps.Approval {
 func TestGoldenCriticalConfirmation(t *testing.T) {
 	forSizes(t, func(t *testing.T, width, height int) *harness {
 		h, answer := runHarness(t, width, height)
-		for i, id := range []steps.StepID{steps.StepPreflight, steps.StepDetachProxy, steps.StepCreateDeployment, steps.StepAttachProxyBlue, steps.StepReadyCheck} {
-			s := ev(steps.EventStepStarted, time.Duration(i)*time.Minute)
+		for i, id := range []contract.StepID{contract.StepPreflight, contract.StepDetachProxy, contract.StepCreateDeployment, contract.StepAttachProxyBlue, contract.StepReadyCheck} {
+			s := ev(contract.EventStepStarted, time.Duration(i)*time.Minute)
 			s.Step = id
 			h.send(eventMsg{event: s})
-			d := ev(steps.EventStepDone, time.Duration(i)*time.Minute+30*time.Second)
+			d := ev(contract.EventStepDone, time.Duration(i)*time.Minute+30*time.Second)
 			d.Step = id
 			h.send(eventMsg{event: d})
 		}
@@ -134,7 +135,7 @@ func TestGoldenSummary(t *testing.T) {
 // optionsHarness shows the options form for src with PostgreSQL's targets
 // from 15.7 (one minor, two majors).
 func optionsHarness(t *testing.T, width, height int, src steps.SourceSummary) *harness {
-	base := steps.Options{Source: src.ID}.WithDefaultsAt(t0)
+	base := contract.Options{Source: src.ID}.WithDefaultsAt(t0)
 	h := newHarness(t, Config{Options: base}, backend{}, width, height)
 	h.w.phase = phaseOptions
 	h.w.options = newOptionsModel(h.w.common, src, base)

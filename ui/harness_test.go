@@ -12,7 +12,7 @@ import (
 
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/clock"
-	"github.com/rdsbg/rdsbg/steps"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // harness drives the root model the way huh's and gh-dash's tests do: send
@@ -198,7 +198,7 @@ func (h *harness) approve() {
 	} else {
 		h.keys("y")
 	}
-	if !c.decided || c.decision != steps.DecisionApprove {
+	if !c.decided || c.decision != contract.DecisionApprove {
 		h.t.Fatalf("approval %q not approved: %+v", c.approval.Title, c)
 	}
 }
@@ -230,53 +230,53 @@ func (h *harness) requireGolden(t *testing.T) {
 
 const srcID = "orders-db"
 
-func fixturePlan() *steps.Plan {
-	mk := func(id steps.StepID, title string, sev steps.Severity, critical bool, cli ...string) steps.PlannedStep {
-		return steps.PlannedStep{ID: id, Title: title, Why: "Why " + string(id) + " matters.", Severity: sev, Critical: critical, CLI: cli, Effect: "changes " + string(id)}
+func fixturePlan() *contract.Plan {
+	mk := func(id contract.StepID, title string, sev contract.Severity, critical bool, cli ...string) contract.PlannedStep {
+		return contract.PlannedStep{ID: id, Title: title, Why: "Why " + string(id) + " matters.", Severity: sev, Critical: critical, CLI: cli, Effect: "changes " + string(id)}
 	}
-	return &steps.Plan{
-		Source:       steps.Source{Kind: "instance", ID: srcID, ARN: "arn:aws:rds:us-east-1:123456789012:db:orders-db", Engine: "postgres", EngineVersion: "14.12", Region: "us-east-1"},
-		Options:      steps.Options{Source: srcID, TargetEngineVersion: "16.4", SwitchoverTimeout: 300 * time.Second, ProxyMode: steps.ProxyModeAuto, UpgradeVia: steps.UpgradeViaCreate, Cleanup: steps.CleanupDeployment},
-		Regime:       steps.RegimeDetach,
+	return &contract.Plan{
+		Source:       contract.Source{Kind: "instance", ID: srcID, ARN: "arn:aws:rds:us-east-1:123456789012:db:orders-db", Engine: "postgres", EngineVersion: "14.12", Region: "us-east-1"},
+		Options:      contract.Options{Source: srcID, TargetEngineVersion: "16.4", SwitchoverTimeout: 300 * time.Second, ProxyMode: contract.ProxyModeAuto, UpgradeVia: contract.UpgradeViaCreate, Cleanup: contract.CleanupDeployment},
+		Regime:       contract.RegimeDetach,
 		RegimeReason: "the proxy orders-proxy targets the DB and this scenario refuses creation while it is registered.",
 		MajorUpgrade: true,
-		Steps: []steps.PlannedStep{
-			mk(steps.StepPreflight, "Check the source and its proxies", steps.SeverityReadOnly, false),
-			mk(steps.StepDetachProxy, "Deregister orders-db from orders-proxy", steps.SeverityReversible, false, "aws rds deregister-db-proxy-targets --db-proxy-name orders-proxy --db-instance-identifiers orders-db"),
-			mk(steps.StepCreateDeployment, "Create the blue/green deployment", steps.SeverityReversible, false, "aws rds create-blue-green-deployment --blue-green-deployment-name rdsbg-orders-db --source arn:aws:rds:us-east-1:123456789012:db:orders-db --target-engine-version 16.4"),
-			mk(steps.StepAttachProxyBlue, "Register blue with orders-proxy again", steps.SeverityReversible, false),
-			mk(steps.StepReadyCheck, "Check green is ready", steps.SeverityReadOnly, false),
-			mk(steps.StepDetachProxyBlue, "Deregister blue from orders-proxy", steps.SeveritySevere, true),
-			mk(steps.StepSwitchover, "Switch over to green", steps.SeveritySevere, true, "aws rds switchover-blue-green-deployment --blue-green-deployment-identifier bgd-abc123 --switchover-timeout 300"),
-			mk(steps.StepAttachProxyPrimary, "Register the new primary with orders-proxy", steps.SeveritySevere, true),
-			mk(steps.StepVerify, "Verify the proxy on the new primary", steps.SeverityReadOnly, false),
-			mk(steps.StepCleanup, "Delete the deployment object", steps.SeverityReversible, false),
+		Steps: []contract.PlannedStep{
+			mk(contract.StepPreflight, "Check the source and its proxies", contract.SeverityReadOnly, false),
+			mk(contract.StepDetachProxy, "Deregister orders-db from orders-proxy", contract.SeverityReversible, false, "aws rds deregister-db-proxy-targets --db-proxy-name orders-proxy --db-instance-identifiers orders-db"),
+			mk(contract.StepCreateDeployment, "Create the blue/green deployment", contract.SeverityReversible, false, "aws rds create-blue-green-deployment --blue-green-deployment-name rdsbg-orders-db --source arn:aws:rds:us-east-1:123456789012:db:orders-db --target-engine-version 16.4"),
+			mk(contract.StepAttachProxyBlue, "Register blue with orders-proxy again", contract.SeverityReversible, false),
+			mk(contract.StepReadyCheck, "Check green is ready", contract.SeverityReadOnly, false),
+			mk(contract.StepDetachProxyBlue, "Deregister blue from orders-proxy", contract.SeveritySevere, true),
+			mk(contract.StepSwitchover, "Switch over to green", contract.SeveritySevere, true, "aws rds switchover-blue-green-deployment --blue-green-deployment-identifier bgd-abc123 --switchover-timeout 300"),
+			mk(contract.StepAttachProxyPrimary, "Register the new primary with orders-proxy", contract.SeveritySevere, true),
+			mk(contract.StepVerify, "Verify the proxy on the new primary", contract.SeverityReadOnly, false),
+			mk(contract.StepCleanup, "Delete the deployment object", contract.SeverityReversible, false),
 		},
 		GeneratedAt: t0,
 	}
 }
 
-func ev(typ steps.EventType, at time.Duration) steps.Event {
-	return steps.Event{Type: typ, Time: t0.Add(at)}
+func ev(typ contract.EventType, at time.Duration) contract.Event {
+	return contract.Event{Type: typ, Time: t0.Add(at)}
 }
 
 func arn(id string) string { return "arn:aws:rds:us-east-1:123456789012:db:" + id }
 
 // runHarness is a harness already in the run phase with the plan shown.
-func runHarness(t *testing.T, width, height int) (*harness, chan steps.Decision) {
-	h := newHarness(t, Config{Options: steps.Options{Source: srcID}}, backend{}, width, height)
+func runHarness(t *testing.T, width, height int) (*harness, chan contract.Decision) {
+	h := newHarness(t, Config{Options: contract.Options{Source: srcID}}, backend{}, width, height)
 	h.w.phase = phaseRun
 	h.w.engineRunning = true
-	e := ev(steps.EventPlanReady, 0)
+	e := ev(contract.EventPlanReady, 0)
 	e.Plan = fixturePlan()
 	h.send(eventMsg{event: e})
-	return h, make(chan steps.Decision, 1)
+	return h, make(chan contract.Decision, 1)
 }
 
-func provisioningProgress() *steps.Progress {
-	return &steps.Progress{
+func provisioningProgress() *contract.Progress {
+	return &contract.Progress{
 		DeploymentID: "bgd-abc123", DeploymentStatus: "PROVISIONING",
-		Tasks: []steps.TaskRow{
+		Tasks: []contract.TaskRow{
 			{Name: "CREATING_READ_REPLICA_OF_SOURCE", Status: "COMPLETED", InStatus: 4 * time.Minute},
 			{Name: "DB_ENGINE_VERSION_UPGRADE", Status: "IN_PROGRESS", InStatus: 95 * time.Second},
 			{Name: "CONFIGURE_BACKUPS", Status: "PENDING", InStatus: 6 * time.Minute},

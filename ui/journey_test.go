@@ -8,6 +8,7 @@ import (
 
 	"github.com/rdsbg/rdsbg/awsclient/sim"
 	"github.com/rdsbg/rdsbg/steps"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // Issue 13 in the wizard: declining the critical section pauses the run
@@ -17,7 +18,7 @@ func TestWizardDecliningTheCriticalSectionPausesReady(t *testing.T) {
 	cfg := simConfig(t, sim.ScenarioRDSPostgresLegacy)
 	cfg.NextFlags = " --region eu-west-1 --state-dir /srv/rdsbg"
 	h := newHarness(t, cfg, engineBackend(cfg), 100, 40)
-	h.drain(h.w.startRun("run", steps.Options{Source: "orders-db", ProxyMode: steps.ProxyModeDetach}.WithDefaultsAt(t0)))
+	h.drain(h.w.startRun("run", contract.Options{Source: "orders-db", ProxyMode: contract.ProxyModeDetach}.WithDefaultsAt(t0)))
 	for done := false; !done; {
 		select {
 		case m := <-h.w.bridge.msgs:
@@ -40,7 +41,7 @@ func TestWizardDecliningTheCriticalSectionPausesReady(t *testing.T) {
 		}
 	}
 	f := h.w.run.finished
-	if f == nil || f.Outcome != steps.OutcomeReady || f.ExitCode != 0 || h.w.exitCode != 0 {
+	if f == nil || f.Outcome != contract.OutcomeReady || f.ExitCode != 0 || h.w.exitCode != 0 {
 		t.Fatalf("declined critical section: %+v exit %d\n%s", f, h.w.exitCode, h.view())
 	}
 	h.mustShow("READY", "Green: prepared (ready-check passed)", "Left in AWS", "Next:", "$ rdsbg resume --source orders-db --region eu-west-1")
@@ -59,14 +60,14 @@ func TestWizardDecliningTheCriticalSectionPausesReady(t *testing.T) {
 }
 
 func TestEpilogueAfterSwitchoverNeverSuggestsAbort(t *testing.T) {
-	f := &steps.Finished{Outcome: steps.OutcomeDone, ProxyState: steps.ProxyOnNewPrimary, Source: "orders-db",
+	f := &contract.Finished{Outcome: contract.OutcomeDone, ProxyState: contract.ProxyOnNewPrimary, Source: "orders-db",
 		Renames:   map[string]string{"orders-db": "orders-db-old1"},
-		Leftovers: []steps.Leftover{{Kind: "old-blue", ID: "orders-db-old1", Note: "keeps costing"}}}
+		Leftovers: []contract.Leftover{{Kind: "old-blue", ID: "orders-db-old1", Note: "keeps costing"}}}
 	ep := Epilogue(EpilogueInput{Finished: f, Proxies: "orders-proxy"})
 	if strings.Contains(ep, "abort") || !strings.Contains(ep, "to the new primary, orders-db") || !strings.Contains(ep, "old-blue orders-db-old1") {
 		t.Fatalf("epilogue after a switchover:\n%s", ep)
 	}
-	f.Outcome, f.ExitCode = steps.OutcomeFailed, steps.ExitStepFailed
+	f.Outcome, f.ExitCode = contract.OutcomeFailed, contract.ExitStepFailed
 	if ep := Epilogue(EpilogueInput{Finished: f}); strings.Contains(ep, "rdsbg abort") || !strings.Contains(ep, "rdsbg resume --source orders-db") {
 		t.Fatalf("a failure after the switchover:\n%s", ep)
 	}
@@ -76,18 +77,18 @@ func TestEpilogueAfterSwitchoverNeverSuggestsAbort(t *testing.T) {
 // simulator is gone.
 func TestDemoNeverPromisesResume(t *testing.T) {
 	rerun := "rdsbg demo --scenario rds-postgres-legacy-proxy --speed 15"
-	h := newHarness(t, Config{Options: steps.Options{Source: srcID}, DemoRerun: rerun}, backend{}, 100, 40)
+	h := newHarness(t, Config{Options: contract.Options{Source: srcID}, DemoRerun: rerun}, backend{}, 100, 40)
 	if q := h.w.quitAdvice(); strings.Contains(q, "rdsbg resume") || !strings.Contains(q, rerun) {
 		t.Errorf("demo quit dialog: %s", q)
 	}
-	for _, f := range []*steps.Finished{nil, {Outcome: steps.OutcomeInterrupted, ExitCode: steps.ExitInterrupted, ProxyState: steps.ProxyOnBlue, DeploymentID: "bgd-1",
-		Leftovers: []steps.Leftover{{Kind: "deployment", ID: "bgd-1"}}}} {
-		ep := Epilogue(EpilogueInput{Finished: f, Source: srcID, Code: steps.ExitInterrupted, Demo: rerun})
+	for _, f := range []*contract.Finished{nil, {Outcome: contract.OutcomeInterrupted, ExitCode: contract.ExitInterrupted, ProxyState: contract.ProxyOnBlue, DeploymentID: "bgd-1",
+		Leftovers: []contract.Leftover{{Kind: "deployment", ID: "bgd-1"}}}} {
+		ep := Epilogue(EpilogueInput{Finished: f, Source: srcID, Code: contract.ExitInterrupted, Demo: rerun})
 		if strings.Contains(ep, "rdsbg resume") || !strings.Contains(ep, "gone") || !strings.Contains(ep, rerun) {
 			t.Errorf("demo epilogue:\n%s", ep)
 		}
 	}
-	if ep := Epilogue(EpilogueInput{Code: steps.ExitCancelled}); !strings.Contains(ep, "nothing changed") {
+	if ep := Epilogue(EpilogueInput{Code: contract.ExitCancelled}); !strings.Contains(ep, "nothing changed") {
 		t.Errorf("quit before a source was chosen:\n%s", ep)
 	}
 }
@@ -97,14 +98,14 @@ func TestDemoNeverPromisesResume(t *testing.T) {
 func TestAbortScreenShowsTheCallsItMakes(t *testing.T) {
 	cfg := simConfig(t, sim.ScenarioRDSMySQLNative)
 	e, err := steps.New(onBackend(cfg, steps.Config{
-		Approver: steps.HeadlessApprover{Yes: true}, Options: steps.Options{Source: "shop-db"}, Until: steps.UntilReady}))
+		Approver: contract.HeadlessApprover{Yes: true}, Options: contract.Options{Source: "shop-db"}, Until: contract.UntilReady}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f, err := e.Run(context.Background()); err != nil || f.Outcome != steps.OutcomeReady {
+	if f, err := e.Run(context.Background()); err != nil || f.Outcome != contract.OutcomeReady {
 		t.Fatalf("until ready: %s (%v)", f.Outcome, err)
 	}
-	cfg.Mode, cfg.Options = "abort", steps.Options{Source: "shop-db"}
+	cfg.Mode, cfg.Options = "abort", contract.Options{Source: "shop-db"}
 	h := newHarness(t, cfg, engineBackend(cfg), 100, 40)
 	h.drain(h.w.Init())
 	for {
@@ -126,8 +127,8 @@ func TestAbortScreenShowsTheCallsItMakes(t *testing.T) {
 // "tp://…"), and every command in it — the alternative too — carries the
 // flags the session used.
 func TestEpilogueWrapsAtTheTerminalWidthAndKeepsCommandsWhole(t *testing.T) {
-	f := &steps.Finished{Outcome: steps.OutcomeFailed, ExitCode: steps.ExitStepFailed, ProxyState: steps.ProxyOnBlue, Source: "orders-db",
-		Leftovers:   []steps.Leftover{{Kind: "deployment", ID: "bgd-40xmq3liy5l5833p", Note: "blue/green deployment; blue is still production"}, {Kind: "green", ID: "orders-db-green-84h9wt", Note: "keeps running and costing until the switchover or `rdsbg abort`"}},
+	f := &contract.Finished{Outcome: contract.OutcomeFailed, ExitCode: contract.ExitStepFailed, ProxyState: contract.ProxyOnBlue, Source: "orders-db",
+		Leftovers:   []contract.Leftover{{Kind: "deployment", ID: "bgd-40xmq3liy5l5833p", Note: "blue/green deployment; blue is still production"}, {Kind: "green", ID: "orders-db-green-84h9wt", Note: "keeps running and costing until the switchover or `rdsbg abort`"}},
 		JournalPath: "/home/dba/.local/state/rdsbg/orders-db.journal.jsonl"}
 	flags := " --region us-east-1 --endpoint-url http://127.0.0.1:18765 --state-dir /home/dba/rdsbg-state"
 	for _, width := range []int{60, 80, 120} {
@@ -156,7 +157,7 @@ func TestEpilogueWrapsAtTheTerminalWidthAndKeepsCommandsWhole(t *testing.T) {
 // input) claims nothing about what is left there, and its next step is its
 // message, not "resume finishes the remaining steps".
 func TestEpilogueOfARefusalClaimsNothingItDidNotRead(t *testing.T) {
-	f := &steps.Finished{Outcome: steps.OutcomeFailed, ExitCode: steps.ExitUsage, ProxyState: steps.ProxyOnNewPrimary, LeftoversUnknown: true}
+	f := &contract.Finished{Outcome: contract.OutcomeFailed, ExitCode: contract.ExitUsage, ProxyState: contract.ProxyOnNewPrimary, LeftoversUnknown: true}
 	ep := Epilogue(EpilogueInput{Finished: f, Source: "orders-db", Proxies: "orders-proxy", Code: 2, Flags: " --region us-east-1"})
 	if strings.Contains(ep, "nothing of this run in AWS") || !strings.Contains(ep, "rdsbg status --source orders-db --region us-east-1") || strings.Contains(ep, "finishes the remaining steps") {
 		t.Errorf("epilogue of a refusal:\n%s", ep)

@@ -10,7 +10,7 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/rdsbg/rdsbg/steps"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // The screen, top to bottom (k9s / lazygit style):
@@ -165,7 +165,7 @@ func (w *wizard) layout() {
 
 // askedStep is the step a pending question is about (it has not started
 // yet), else the running step: the one the strip names.
-func (w *wizard) askedStep() steps.StepID {
+func (w *wizard) askedStep() contract.StepID {
 	if a, ok := w.active().(asker); ok {
 		if q, _ := a.asking(); q != nil && !q.decided && q.approval.Step != "" {
 			return q.approval.Step
@@ -304,7 +304,7 @@ func arnField(arn string, n int) string {
 }
 
 // stepMark is a step's state as one symbol; the spinner for a running one.
-func stepMark(st Styles, r *runState, id steps.StepID) string {
+func stepMark(st Styles, r *runState, id contract.StepID) string {
 	switch r.statusOf(id) {
 	case statusDone:
 		return st.OK.Render("✓")
@@ -333,7 +333,7 @@ func railLegend() []key.Binding {
 
 // stepDuration is how long id ran (or has been running); "" before it
 // starts.
-func stepDuration(r *runState, id steps.StepID) string {
+func stepDuration(r *runState, id contract.StepID) string {
 	s := r.steps[id]
 	if s == nil || s.started.IsZero() {
 		return ""
@@ -421,7 +421,7 @@ func renderRail(c *Common, r *runState, height int) string {
 
 // renderStrip is the rail in one line, for narrow terminals: a symbol per
 // step, then the current step with its duration and range on AWS.
-func renderStrip(c *Common, r *runState, id steps.StepID) string {
+func renderStrip(c *Common, r *runState, id contract.StepID) string {
 	st := c.Styles
 	var marks strings.Builder
 	for _, ps := range r.plan.Steps {
@@ -443,7 +443,7 @@ func renderStrip(c *Common, r *runState, id steps.StepID) string {
 
 // expectedLine is the current step's range on AWS with its source, for the
 // step screen.
-func expectedLine(c *Common, r *runState, id steps.StepID) string {
+func expectedLine(c *Common, r *runState, id contract.StepID) string {
 	e, ok := expectedFor(r.plan, id)
 	if !ok {
 		return ""

@@ -3,7 +3,7 @@ package ui
 import (
 	"context"
 
-	"github.com/rdsbg/rdsbg/steps"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // A wizard whose terminal is gone (SIGHUP from a dropped SSH session: the
@@ -34,17 +34,17 @@ func (errTerminalLost) Unwrap() error { return context.Canceled }
 // lostTerminalAnswer is the bridge's answer once the program has ended.
 // When the operator left (the run's context is cancelled) it stays the
 // refusal it was.
-func lostTerminalAnswer(ctx context.Context, a steps.Approval) (steps.Decision, error) {
+func lostTerminalAnswer(ctx context.Context, a contract.Approval) (contract.Decision, error) {
 	if ctx.Err() != nil {
-		return steps.DecisionDecline, errProgramGone
+		return contract.DecisionDecline, errProgramGone
 	}
 	switch a.Kind {
 	case "critical-section":
-		return steps.DecisionDecline, nil // pauses ready: nothing of the section has started
+		return contract.DecisionDecline, nil // pauses ready: nothing of the section has started
 	case "proxy-outage", "continue-without-proxy":
-		return steps.DecisionRollback, nil
+		return contract.DecisionRollback, nil
 	case "ready-gate":
-		return steps.DecisionWait, nil
+		return contract.DecisionWait, nil
 	}
-	return steps.DecisionDecline, errTerminalLost{}
+	return contract.DecisionDecline, errTerminalLost{}
 }

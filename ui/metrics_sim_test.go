@@ -6,7 +6,7 @@ import (
 
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/sim"
-	"github.com/rdsbg/rdsbg/steps"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // pumpUntilMetrics feeds engine messages (approving every approval) until
@@ -34,7 +34,7 @@ func (h *harness) pumpUntilMetrics(stop func(r *runState) bool) bool {
 	}
 }
 
-func hasLine(m *steps.MetricsSample, metric string, minPoints int) bool {
+func hasLine(m *contract.MetricsSample, metric string, minPoints int) bool {
 	if m == nil {
 		return false
 	}
@@ -52,7 +52,7 @@ func hasLine(m *steps.MetricsSample, metric string, minPoints int) bool {
 func TestWizardShowsMetricsFromTheSimulator(t *testing.T) {
 	cfg := simConfig(t, sim.ScenarioRDSPostgresLegacy)
 	cfg.Backend = withMetrics(cfg)
-	cfg.Options = steps.Options{Source: "orders-db", ProxyMode: steps.ProxyModeDetach, TargetEngineVersion: "16.4"}
+	cfg.Options = contract.Options{Source: "orders-db", ProxyMode: contract.ProxyModeDetach, TargetEngineVersion: "16.4"}
 	h := newHarness(t, cfg, engineBackend(cfg), 100, 60)
 	h.drain(h.w.Init())
 	if h.w.phase != phaseOptions || h.w.options.loading {
@@ -67,7 +67,7 @@ func TestWizardShowsMetricsFromTheSimulator(t *testing.T) {
 	}
 
 	if !h.pumpUntilMetrics(func(r *runState) bool {
-		return r.current == steps.StepProvisionGreen && hasLine(r.metrics, awsclient.MetricOldestReplicationSlotLag, 3)
+		return r.current == contract.StepProvisionGreen && hasLine(r.metrics, awsclient.MetricOldestReplicationSlotLag, 3)
 	}) {
 		t.Fatalf("the run ended before the slot lag showed:\n%s", h.view())
 	}
@@ -75,14 +75,14 @@ func TestWizardShowsMetricsFromTheSimulator(t *testing.T) {
 	h.golden("metrics_provisioning")
 
 	if !h.pumpUntilMetrics(func(r *runState) bool {
-		return r.current == steps.StepSwitchover && r.progress != nil && r.progress.Metrics != nil
+		return r.current == contract.StepSwitchover && r.progress != nil && r.progress.Metrics != nil
 	}) {
 		t.Fatalf("the run ended before the switchover showed metrics:\n%s", h.view())
 	}
 	h.golden("metrics_switchover")
 
 	h.pumpUntilMetrics(func(*runState) bool { return false })
-	if f := h.w.run.finished; f == nil || f.Outcome != steps.OutcomeDone {
+	if f := h.w.run.finished; f == nil || f.Outcome != contract.OutcomeDone {
 		t.Fatalf("run did not finish done:\n%s", h.view())
 	}
 	h.mustShow("CLIENTS BEFORE", "LOWEST DURING", "switchover")

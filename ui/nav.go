@@ -3,7 +3,7 @@ package ui
 import (
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/rdsbg/rdsbg/steps"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // Navigation that never surprises: esc goes back one screen wherever going
@@ -28,7 +28,7 @@ func (w *wizard) navigateEarly() (tea.Cmd, bool) {
 		return w.backToSources(), true
 	case w.phase != phaseRun || w.options == nil || w.goingBack:
 		return nil, false
-	case w.run.finished != nil && !w.engineRunning && (w.run.finished.ExitCode == steps.ExitPreflight || w.run.finished.ExitCode == steps.ExitUsage):
+	case w.run.finished != nil && !w.engineRunning && (w.run.finished.ExitCode == contract.ExitPreflight || w.run.finished.ExitCode == contract.ExitUsage):
 		w.resetRun()
 		w.summary.back, w.exitCode = false, 0
 		return w.backToOptions(), true
@@ -43,10 +43,10 @@ func (w *wizard) navigateEarly() (tea.Cmd, bool) {
 // declineWhenGoingBack answers the plan approval that arrives after esc
 // on the preflight screen.
 func (w *wizard) declineWhenGoingBack(c *confirmation) bool {
-	if !w.goingBack || c == nil || !c.offers(steps.DecisionDecline) {
+	if !w.goingBack || c == nil || !c.offers(contract.DecisionDecline) {
 		return false
 	}
-	c.decide(steps.DecisionDecline)
+	c.decide(contract.DecisionDecline)
 	return true
 }
 
@@ -62,11 +62,11 @@ func (w *wizard) navigate(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		return nil, false
 	}
 	c := w.plan.confirm
-	if c == nil || c.decided || c.typing() || !c.offers(steps.DecisionDecline) {
+	if c == nil || c.decided || c.typing() || !c.offers(contract.DecisionDecline) {
 		return nil, false
 	}
 	w.goingBack = true
-	c.decide(steps.DecisionDecline)
+	c.decide(contract.DecisionDecline)
 	return nil, true
 }
 

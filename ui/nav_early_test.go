@@ -6,7 +6,7 @@ import (
 	"testing"
 
 	"github.com/rdsbg/rdsbg/awsclient/sim"
-	"github.com/rdsbg/rdsbg/steps"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // noChangeCalls fails when the run screens saw a mutating call that AWS
@@ -38,7 +38,7 @@ func toContinue(h *harness) {
 // its values; the next run starts clean.
 func TestEscOnPreflightGoesBackToOptions(t *testing.T) {
 	cfg := simConfig(t, sim.ScenarioRDSPostgresNative)
-	cfg.Options = steps.Options{Source: "orders-db"}
+	cfg.Options = contract.Options{Source: "orders-db"}
 	h := newHarness(t, cfg, engineBackend(cfg), 100, 40)
 	h.drain(h.w.Init())
 	h.keys("down", "down", "right") // switchover timeout 300 → 600
@@ -69,7 +69,7 @@ func TestEscOnPreflightGoesBackToOptions(t *testing.T) {
 // here a parameter group that does not exist.
 func TestEscAfterBlockedPreflightFixesTheOptions(t *testing.T) {
 	cfg := simConfig(t, sim.ScenarioRDSPostgresNative)
-	cfg.Options = steps.Options{Source: "orders-db", TargetDBParameterGroupName: "ghost-group"}
+	cfg.Options = contract.Options{Source: "orders-db", TargetDBParameterGroupName: "ghost-group"}
 	h := newHarness(t, cfg, engineBackend(cfg), 100, 40)
 	h.drain(h.w.Init())
 	toContinue(h)
@@ -77,7 +77,7 @@ func TestEscAfterBlockedPreflightFixesTheOptions(t *testing.T) {
 	if !h.pumpUntil(func(*confirmation) bool { return false }) {
 		t.Fatal("the run did not end")
 	}
-	if f := h.w.run.finished; f == nil || f.ExitCode != steps.ExitPreflight {
+	if f := h.w.run.finished; f == nil || f.ExitCode != contract.ExitPreflight {
 		t.Fatalf("want a blocked preflight (exit 3):\n%s", h.view())
 	}
 	h.mustShow("esc back")
@@ -97,7 +97,7 @@ func TestEscAfterBlockedPreflightFixesTheOptions(t *testing.T) {
 	}
 	h.mustShow("Run this plan?")
 	h.keys("q")
-	if h.w.exitCode == steps.ExitPreflight {
+	if h.w.exitCode == contract.ExitPreflight {
 		t.Error("the earlier exit code 3 survived going back")
 	}
 }
@@ -110,7 +110,7 @@ func TestEscOnJournalScreenGoesBackToSources(t *testing.T) {
 	be.unfinished = func(context.Context, string) (string, error) { return "/state/orders-db.journal", nil }
 	ran := false
 	run := be.run
-	be.run = func(ctx context.Context, mode string, o steps.Options, a steps.Approver, s steps.Sink) (steps.Finished, error) {
+	be.run = func(ctx context.Context, mode string, o contract.Options, a contract.Approver, s contract.Sink) (contract.Finished, error) {
 		ran = true
 		return run(ctx, mode, o, a, s)
 	}
@@ -135,7 +135,7 @@ func TestEscOnJournalScreenGoesBackToSources(t *testing.T) {
 // run starts from a clean state (not the blocked run's outcome).
 func TestEscDuringBlockedPreflight(t *testing.T) {
 	cfg := simConfig(t, sim.ScenarioRDSPostgresNative)
-	cfg.Options = steps.Options{Source: "orders-db", TargetDBParameterGroupName: "ghost-group"}
+	cfg.Options = contract.Options{Source: "orders-db", TargetDBParameterGroupName: "ghost-group"}
 	h := newHarness(t, cfg, engineBackend(cfg), 100, 40)
 	h.drain(h.w.Init())
 	toContinue(h)

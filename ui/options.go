@@ -12,11 +12,12 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/rdsbg/rdsbg/steps"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // targetsLoadedMsg delivers the source's valid upgrade targets.
 type targetsLoadedMsg struct {
-	targets []steps.UpgradeTarget
+	targets []contract.UpgradeTarget
 	err     error
 	// groups are the parameter groups by family (nil: not read, the form
 	// takes typed names; options_groups.go).
@@ -25,7 +26,7 @@ type targetsLoadedMsg struct {
 }
 
 // optionsDoneMsg carries the options the operator settled on.
-type optionsDoneMsg struct{ options steps.Options }
+type optionsDoneMsg struct{ options contract.Options }
 
 // optionsBackMsg: the operator left the form with esc (nothing was sent to
 // AWS); the root shows the source list again.
@@ -62,12 +63,12 @@ func (f *optionField) value() string {
 type optionsModel struct {
 	*Common
 	source  steps.SourceSummary
-	base    steps.Options
+	base    contract.Options
 	loading bool
 	err     error
 	fields  []*optionField
 	cursor  int // index into visible(); len(visible()) is "Continue"
-	targets []steps.UpgradeTarget
+	targets []contract.UpgradeTarget
 	// groups is the parameter-group catalogue (nil: typed names).
 	groups    *steps.ParameterGroupCatalog
 	groupsErr error
@@ -78,7 +79,7 @@ type optionsModel struct {
 	invalidText string
 }
 
-func newOptionsModel(c *Common, src steps.SourceSummary, base steps.Options) *optionsModel {
+func newOptionsModel(c *Common, src steps.SourceSummary, base contract.Options) *optionsModel {
 	return &optionsModel{Common: c, source: src, base: base, loading: true}
 }
 
@@ -90,7 +91,7 @@ var timeoutChoices = []time.Duration{60 * time.Second, 120 * time.Second, 300 * 
 // the default, as in `rdsbg plan` and --plain.
 func (m *optionsModel) noChange() string { return "no change (" + m.source.EngineVersion + ")" }
 
-func (m *optionsModel) build(targets []steps.UpgradeTarget) {
+func (m *optionsModel) build(targets []contract.UpgradeTarget) {
 	o := m.base
 	m.targets = targets
 	versions := []string{m.noChange()}
@@ -135,26 +136,26 @@ func (m *optionsModel) build(targets []steps.UpgradeTarget) {
 	if o.UpgradeTargetStorageConfig {
 		storage = "yes"
 	}
-	isCluster := m.source.Kind == steps.KindCluster
+	isCluster := m.source.Kind == contract.KindCluster
 	upgrading := func(m *optionsModel) bool { return m.targetVersion() != "" }
 
 	version := &optionField{label: "Target engine version", flag: "--target-engine-version", choices: versions, index: vIndex,
 		help: (*optionsModel).versionHelp}
-	via := choice("Upgrade via", "--upgrade-via", []string{string(steps.UpgradeViaCreate), string(steps.UpgradeViaModify)}, string(o.UpgradeVia))
+	via := choice("Upgrade via", "--upgrade-via", []string{string(contract.UpgradeViaCreate), string(contract.UpgradeViaModify)}, string(o.UpgradeVia))
 	via.applies = upgrading
 	via.help = func(m *optionsModel) string {
-		if m.value("--upgrade-via") == string(steps.UpgradeViaModify) {
+		if m.value("--upgrade-via") == string(contract.UpgradeViaModify) {
 			return "modify: green is created on " + m.source.EngineVersion + ", then rdsbg upgrades it (step upgrade-green) before the switchover."
 		}
 		return "create: AWS creates green directly on " + m.targetVersion() + " (CreateBlueGreenDeployment TargetEngineVersion)."
 	}
-	proxy := choice("Proxy mode", "--proxy-mode", []string{string(steps.ProxyModeAuto), string(steps.ProxyModeNative), string(steps.ProxyModeDetach)}, string(o.ProxyMode))
+	proxy := choice("Proxy mode", "--proxy-mode", []string{string(contract.ProxyModeAuto), string(contract.ProxyModeNative), string(contract.ProxyModeDetach)}, string(o.ProxyMode))
 	proxy.applies = func(m *optionsModel) bool { return len(m.source.Proxies) > 0 }
 	proxy.help = func(m *optionsModel) string {
-		switch steps.ProxyMode(m.value("--proxy-mode")) {
-		case steps.ProxyModeNative:
+		switch contract.ProxyMode(m.value("--proxy-mode")) {
+		case contract.ProxyModeNative:
 			return "native: keep " + strings.Join(m.source.Proxies, ", ") + " registered; AWS moves the proxy to the new primary at switchover."
-		case steps.ProxyModeDetach:
+		case contract.ProxyModeDetach:
 			return "detach: deregister the proxy around creation and switchover; the proxy has no target for a few minutes (measured and shown)."
 		}
 		return "auto: native where AWS supports RDS Proxy with blue/green; if AWS refuses the creation, rdsbg offers detach before any change."
@@ -163,12 +164,12 @@ func (m *optionsModel) build(targets []steps.UpgradeTarget) {
 		help: func(*optionsModel) string {
 			return "AWS rolls the whole switchover back if it takes longer (30–3600 s, AWS's default 300)."
 		}}
-	cleanup := choice("Cleanup", "--cleanup", []string{string(steps.CleanupNone), string(steps.CleanupDeployment), string(steps.CleanupOldBlue)}, string(o.Cleanup))
+	cleanup := choice("Cleanup", "--cleanup", []string{string(contract.CleanupNone), string(contract.CleanupDeployment), string(contract.CleanupOldBlue)}, string(o.Cleanup))
 	cleanup.help = func(m *optionsModel) string {
-		switch steps.Cleanup(m.value("--cleanup")) {
-		case steps.CleanupNone:
+		switch contract.Cleanup(m.value("--cleanup")) {
+		case contract.CleanupNone:
 			return "none: keep the deployment object and the old (-old1) databases."
-		case steps.CleanupOldBlue:
+		case contract.CleanupOldBlue:
 			return "old-blue: delete the deployment object, then snapshot and delete the -old1 databases."
 		}
 		return "deployment: delete the deployment object after verify; the -old1 databases stay (read-only)."
@@ -256,13 +257,13 @@ func (m *optionsModel) targetVersion() string {
 	return v
 }
 
-func (m *optionsModel) target(version string) (steps.UpgradeTarget, bool) {
+func (m *optionsModel) target(version string) (contract.UpgradeTarget, bool) {
 	for _, t := range m.targets {
 		if t.Version == version {
 			return t, true
 		}
 	}
-	return steps.UpgradeTarget{}, false
+	return contract.UpgradeTarget{}, false
 }
 
 // majorOf is the major version as AWS groups them: 15 for PostgreSQL 15.7,
@@ -344,24 +345,24 @@ func indexOf(list []string, s string) int {
 
 // options returns the form's values as engine options. Fields that do not
 // apply keep the base value (empty unless a flag set it).
-func (m *optionsModel) options() steps.Options {
+func (m *optionsModel) options() contract.Options {
 	o := m.base
 	o.TargetEngineVersion = m.targetVersion()
 	if via := m.value("--upgrade-via"); via != "" {
-		o.UpgradeVia = steps.UpgradeVia(via)
+		o.UpgradeVia = contract.UpgradeVia(via)
 	}
 	if len(m.source.Proxies) > 0 {
-		o.ProxyMode = steps.ProxyMode(m.value("--proxy-mode"))
+		o.ProxyMode = contract.ProxyMode(m.value("--proxy-mode"))
 	}
 	if secs, err := strconv.Atoi(m.value("--switchover-timeout")); err == nil {
 		o.SwitchoverTimeout = time.Duration(secs) * time.Second
 	}
 	if c := m.value("--cleanup"); c != "" {
-		o.Cleanup = steps.Cleanup(c)
+		o.Cleanup = contract.Cleanup(c)
 	}
 	o.DeploymentName = m.value("--blue-green-deployment-name")
 	o.TargetDBParameterGroupName = m.value("--target-db-parameter-group-name")
-	if m.source.Kind == steps.KindCluster {
+	if m.source.Kind == contract.KindCluster {
 		o.TargetDBClusterParameterGroupName = m.value("--target-db-cluster-parameter-group-name")
 		o.TargetDBInstanceClass = ""
 		o.UpgradeTargetStorageConfig = false
@@ -377,7 +378,7 @@ func (m *optionsModel) options() steps.Options {
 // an error that names no field of the form stays under the form.
 func (m *optionsModel) refuse(err error) {
 	m.invalid, m.invalidText = nil, err.Error()
-	var in *steps.InputError
+	var in *contract.InputError
 	if errors.As(err, &in) {
 		for i, f := range m.visible() {
 			if f.flag == in.Input {
@@ -430,7 +431,7 @@ func (m *optionsModel) update(msg tea.Msg) tea.Cmd {
 			opts := m.options()
 			// The same checks the engine makes first (pure, no AWS call):
 			// a typo stays on the form, next to its field.
-			if err := steps.ValidateOptions(opts.WithDefaults()); err != nil {
+			if err := contract.ValidateOptions(opts.WithDefaults()); err != nil {
 				m.refuse(err)
 				return nil
 			}

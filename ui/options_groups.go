@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/rdsbg/rdsbg/steps"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // The parameter-group picker of the options form: green's DB parameter
@@ -135,9 +136,9 @@ func (m *optionsModel) groupsHelp(cluster bool) string {
 // storageFlagParts are the storage flags given on the command line: the
 // form has no fields for them, it carries them to the run and names them
 // in its flag line, so the headless repeat is the same run.
-func storageFlagParts(o steps.Options) []string {
+func storageFlagParts(o contract.Options) []string {
 	var parts []string
-	for _, fv := range steps.StorageFlagValues(o) {
+	for _, fv := range contract.StorageFlagValues(o) {
 		parts = append(parts, fv[0]+" "+fv[1])
 	}
 	return parts

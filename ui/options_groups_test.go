@@ -6,6 +6,7 @@ import (
 
 	"github.com/rdsbg/rdsbg/awsclient/sim"
 	"github.com/rdsbg/rdsbg/steps"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // optionsOnSim opens the options form for source against the simulator,
@@ -14,7 +15,7 @@ import (
 func optionsOnSim(t *testing.T, scenario, source string) *harness {
 	t.Helper()
 	cfg := simConfig(t, scenario)
-	cfg.Options = steps.Options{Source: source}
+	cfg.Options = contract.Options{Source: source}
 	h := newHarness(t, cfg, engineBackend(cfg), 100, 40)
 	h.drain(h.w.Init())
 	if h.w.phase != phaseOptions || h.w.options.loading {
@@ -90,7 +91,7 @@ func TestPreflightAndFormAgreeOnAnEmptyGroup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := steps.Options{Source: "orders-db", TargetEngineVersion: "16.4"}.WithDefaultsAt(t0)
+	o := contract.Options{Source: "orders-db", TargetEngineVersion: "16.4"}.WithDefaultsAt(t0)
 	up, err := steps.ResolveUpgrade(t.Context(), onBackend(cfg, steps.Config{}).API, d, o)
 	if err != nil {
 		t.Fatal(err)
@@ -98,7 +99,7 @@ func TestPreflightAndFormAgreeOnAnEmptyGroup(t *testing.T) {
 	for _, c := range steps.Preflight(t.Context(), onBackend(cfg, steps.Config{}).API, d, o, up) {
 		if c.ID == steps.CheckTargetParameterGroup {
 			core := strings.TrimPrefix(steps.EmptyGroupMeaning(false, true, ""), "Empty: ")
-			if c.Status != steps.CheckWarn || !strings.Contains(c.Explanation, core) {
+			if c.Status != contract.CheckWarn || !strings.Contains(c.Explanation, core) {
 				t.Fatalf("preflight %s %q, want a warning saying %q", c.Status, c.Explanation, core)
 			}
 			return
@@ -125,7 +126,7 @@ func TestOptionsPickClusterParameterGroup(t *testing.T) {
 // typed names.
 func TestOptionsForeignGroupAndTypedFallback(t *testing.T) {
 	cfg := simConfig(t, sim.ScenarioRDSPostgresNative)
-	cfg.Options = steps.Options{Source: "orders-db", TargetDBParameterGroupName: "orders-pg16"}
+	cfg.Options = contract.Options{Source: "orders-db", TargetDBParameterGroupName: "orders-pg16"}
 	h := newHarness(t, cfg, engineBackend(cfg), 100, 40)
 	h.drain(h.w.Init())
 	pg := toField(t, h, flagGroup)
@@ -134,7 +135,7 @@ func TestOptionsForeignGroupAndTypedFallback(t *testing.T) {
 	}
 	h.mustShow("orders-pg16 is not of family postgres15: AWS would refuse it.")
 
-	typed := optionsHarness(t, 100, 40, steps.SourceSummary{Kind: steps.KindInstance, ID: "orders-db", Engine: "postgres", EngineVersion: "15.7"})
+	typed := optionsHarness(t, 100, 40, steps.SourceSummary{Kind: contract.KindInstance, ID: "orders-db", Engine: "postgres", EngineVersion: "15.7"})
 	typed.w.options.groups = nil
 	typed.w.options.build(typed.w.options.targets)
 	f := toField(t, typed, flagGroup)

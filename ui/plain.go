@@ -13,7 +13,7 @@ import (
 
 	"github.com/charmbracelet/x/term"
 
-	"github.com/rdsbg/rdsbg/steps"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // errNoInput means the input ended before a prompt was answered: plain mode
@@ -57,7 +57,7 @@ func (p *plainIO) lines(text string) string {
 		lead := line[:len(line)-len(body)]
 		var out []string
 		if strings.HasPrefix(body, "$ ") {
-			for i, l := range steps.ShellLines(body[2:], p.width-len(lead)-2) {
+			for i, l := range contract.ShellLines(body[2:], p.width-len(lead)-2) {
 				if i == 0 {
 					out = append(out, lead+"$ "+l)
 				} else {
@@ -65,7 +65,7 @@ func (p *plainIO) lines(text string) string {
 				}
 			}
 		} else {
-			out = steps.WrapWords(body, p.width, lead, lead+"    ")
+			out = contract.WrapWords(body, p.width, lead, lead+"    ")
 		}
 		b.WriteString(strings.Join(out, "\n"))
 		if nl {
@@ -140,7 +140,7 @@ func runPlain(ctx context.Context, cfg Config, be backend, in io.Reader, out io.
 	}
 	clk := cfg.Clock
 	if clk == nil {
-		clk = steps.WallClock()
+		clk = contract.WallClock()
 	}
 	opts := cfg.Options
 	if opts.Source == "" && (cfg.Mode == "" || cfg.Mode == "run") {
@@ -148,10 +148,10 @@ func runPlain(ctx context.Context, cfg Config, be backend, in io.Reader, out io.
 		if err != nil {
 			if errors.Is(err, errNoInput) {
 				p.printf("No source chosen: input ended. Pass --source ID to choose it without a prompt.\n")
-				return steps.ExitUsage, err
+				return contract.ExitUsage, err
 			}
 			p.printf("Could not choose a source: %v\n", err)
-			return steps.ExitUsage, err
+			return contract.ExitUsage, err
 		}
 		opts.Source = src
 		opts.DeploymentName = cfg.Options.DeploymentName
@@ -162,14 +162,14 @@ func runPlain(ctx context.Context, cfg Config, be backend, in io.Reader, out io.
 	code := f.ExitCode
 	switch {
 	case p.noInput:
-		code = steps.ExitUsage
+		code = contract.ExitUsage
 		p.printf("Stopped: input ended before a question was answered. Nothing more was changed; " +
 			"if earlier steps ran, `rdsbg resume` continues from the journal.\n" +
 			"For unattended runs use: rdsbg run --source ID --yes --confirm ID\n")
 	case err != nil && f.Outcome == "":
-		code = steps.ExitStepFailed
+		code = contract.ExitStepFailed
 		if errors.Is(err, context.Canceled) {
-			code = steps.ExitInterrupted
+			code = contract.ExitInterrupted
 		}
 		p.printf("Run ended with an error: %v\n", err)
 	}
@@ -225,18 +225,18 @@ func (p *plainIO) chooseSource(ctx context.Context, be backend) (string, error) 
 // steps.PlainText; plain mode keeps only the memory: the plan's proxies
 // for the epilogue, the last progress line (a 1 s poll must not flood a
 // log), and whether the input ended (the summary's head).
-func (p *plainIO) sink(e steps.Event) {
+func (p *plainIO) sink(e contract.Event) {
 	p.mu.Lock()
 	switch e.Type {
-	case steps.EventPlanReady:
+	case contract.EventPlanReady:
 		if e.Plan != nil {
 			p.proxies = e.Plan.ProxyNames() // for the epilogue's traffic line
 		}
-	case steps.EventStepStarted:
+	case contract.EventStepStarted:
 		p.lastProgress = ""
-	case steps.EventProgress:
+	case contract.EventProgress:
 		if e.Progress != nil {
-			line := steps.ProgressLine(*e.Progress, steps.LayoutPlain)
+			line := contract.ProgressLine(*e.Progress, contract.LayoutPlain)
 			changed := line != p.lastProgress
 			p.lastProgress = line
 			if !changed {
@@ -247,9 +247,9 @@ func (p *plainIO) sink(e steps.Event) {
 	}
 	noInput := p.noInput
 	p.mu.Unlock()
-	text := steps.PlainText(e)
-	if e.Type == steps.EventRunFinished && e.Finished != nil && noInput {
-		text = steps.PlainSummary(*e.Finished, true)
+	text := contract.PlainText(e)
+	if e.Type == contract.EventRunFinished && e.Finished != nil && noInput {
+		text = contract.PlainSummary(*e.Finished, true)
 	}
 	if text != "" {
 		p.printf("%s", p.lines(text))
@@ -258,28 +258,28 @@ func (p *plainIO) sink(e steps.Event) {
 
 // Approve asks one approval as plain lines. The text printed is exactly the
 // approval's Title, Text and CLI.
-func (p *plainIO) Approve(ctx context.Context, a steps.Approval) (steps.Decision, error) {
+func (p *plainIO) Approve(ctx context.Context, a contract.Approval) (contract.Decision, error) {
 	p.printf("%s", p.lines("\n== "+a.Title+" ==\n"))
 	if a.Text != "" {
 		p.printf("%s", p.lines(a.Text+"\n"))
 	}
 	if a.Error != nil {
-		p.printf("%s", p.lines(steps.ErrorLines(*a.Error)))
+		p.printf("%s", p.lines(contract.ErrorLines(*a.Error)))
 	}
 	for _, c := range a.CLI {
 		p.printf("%s", p.lines("  $ "+c+"\n"))
 	}
-	c := newConfirmation(a, make(chan steps.Decision, 1), p.source)
+	c := newConfirmation(a, make(chan contract.Decision, 1), p.source)
 	for {
 		if err := ctx.Err(); err != nil {
-			return steps.DecisionDecline, err
+			return contract.DecisionDecline, err
 		}
 		if c.typing() {
 			var others []string
 			for _, w := range []struct {
-				d    steps.Decision
+				d    contract.Decision
 				word string
-			}{{steps.DecisionDecline, "stop"}, {steps.DecisionRollback, "rollback"}, {steps.DecisionRetry, "retry"}, {steps.DecisionWait, "wait"}} {
+			}{{contract.DecisionDecline, "stop"}, {contract.DecisionRollback, "rollback"}, {contract.DecisionRetry, "retry"}, {contract.DecisionWait, "wait"}} {
 				if c.offers(w.d) {
 					others = append(others, `"`+w.word+`"`)
 				}
@@ -310,7 +310,7 @@ func (p *plainIO) Approve(ctx context.Context, a steps.Approval) (steps.Decision
 // plainChoices lists the words that answer a non-typed approval.
 func plainChoices(c *confirmation) string {
 	var parts []string
-	for _, d := range []steps.Decision{steps.DecisionApprove, steps.DecisionDecline, steps.DecisionRetry, steps.DecisionRollback, steps.DecisionWait} {
+	for _, d := range []contract.Decision{contract.DecisionApprove, contract.DecisionDecline, contract.DecisionRetry, contract.DecisionRollback, contract.DecisionWait} {
 		if c.offers(d) {
 			parts = append(parts, plainWord(d))
 		}
@@ -318,17 +318,17 @@ func plainChoices(c *confirmation) string {
 	return "Answer " + strings.Join(parts, " / ")
 }
 
-func plainWord(d steps.Decision) string {
+func plainWord(d contract.Decision) string {
 	switch d {
-	case steps.DecisionApprove:
+	case contract.DecisionApprove:
 		return "[y]es"
-	case steps.DecisionDecline:
+	case contract.DecisionDecline:
 		return "[n]o (stop here)"
-	case steps.DecisionRetry:
+	case contract.DecisionRetry:
 		return "[r]etry"
-	case steps.DecisionRollback:
+	case contract.DecisionRollback:
 		return "[b] roll back"
-	case steps.DecisionWait:
+	case contract.DecisionWait:
 		return "[w]ait"
 	}
 	return string(d)
@@ -337,30 +337,30 @@ func plainWord(d steps.Decision) string {
 // plainAnswer applies the same rules as the wizard: a severe approval needs
 // the identifier typed exactly (an empty line never confirms); a reversible
 // one needs y or n.
-func plainAnswer(c *confirmation, line string) (steps.Decision, bool, string) {
+func plainAnswer(c *confirmation, line string) (contract.Decision, bool, string) {
 	if c.typing() {
 		switch {
 		case line == c.approval.Confirm:
-			return steps.DecisionApprove, true, ""
-		case line == "stop" && c.offers(steps.DecisionDecline):
-			return steps.DecisionDecline, true, ""
-		case line == "rollback" && c.offers(steps.DecisionRollback):
-			return steps.DecisionRollback, true, ""
-		case line == "retry" && c.offers(steps.DecisionRetry):
-			return steps.DecisionRetry, true, ""
-		case line == "wait" && c.offers(steps.DecisionWait):
-			return steps.DecisionWait, true, ""
+			return contract.DecisionApprove, true, ""
+		case line == "stop" && c.offers(contract.DecisionDecline):
+			return contract.DecisionDecline, true, ""
+		case line == "rollback" && c.offers(contract.DecisionRollback):
+			return contract.DecisionRollback, true, ""
+		case line == "retry" && c.offers(contract.DecisionRetry):
+			return contract.DecisionRetry, true, ""
+		case line == "wait" && c.offers(contract.DecisionWait):
+			return contract.DecisionWait, true, ""
 		case line == "":
 			return "", false, fmt.Sprintf("Refused: an empty answer never confirms. Type %s exactly.", c.approval.Confirm)
 		}
 		return "", false, fmt.Sprintf("Refused: %q is not %s; nothing was confirmed.", line, c.approval.Confirm)
 	}
-	words := map[string]steps.Decision{
-		"y": steps.DecisionApprove, "yes": steps.DecisionApprove,
-		"n": steps.DecisionDecline, "no": steps.DecisionDecline,
-		"r": steps.DecisionRetry, "retry": steps.DecisionRetry,
-		"b": steps.DecisionRollback, "rollback": steps.DecisionRollback,
-		"w": steps.DecisionWait, "wait": steps.DecisionWait,
+	words := map[string]contract.Decision{
+		"y": contract.DecisionApprove, "yes": contract.DecisionApprove,
+		"n": contract.DecisionDecline, "no": contract.DecisionDecline,
+		"r": contract.DecisionRetry, "retry": contract.DecisionRetry,
+		"b": contract.DecisionRollback, "rollback": contract.DecisionRollback,
+		"w": contract.DecisionWait, "wait": contract.DecisionWait,
 	}
 	d, ok := words[strings.ToLower(line)]
 	if !ok || !c.offers(d) {

@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/rdsbg/rdsbg/awsclient/sim"
-	"github.com/rdsbg/rdsbg/steps"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // operator is plain mode's terminal in tests: it records everything
@@ -61,11 +61,11 @@ func (o *operator) Read(p []byte) (int, error) {
 
 func TestPlainRunsSimulatorWithTypedConfirmations(t *testing.T) {
 	cfg := simConfig(t, sim.ScenarioRDSPostgresLegacy)
-	cfg.Options = steps.Options{Source: "orders-db"}
+	cfg.Options = contract.Options{Source: "orders-db"}
 	op := &operator{wrongFirst: true}
 	code, err := runPlain(context.Background(), cfg, engineBackend(cfg), op, op)
 	out := op.out.String()
-	if err != nil || code != steps.ExitOK {
+	if err != nil || code != contract.ExitOK {
 		t.Fatalf("exit %d, err %v:\n%s", code, err, out)
 	}
 	for _, want := range []string{"preflight pass", "plan ready", "Type orders-db to confirm", `Refused: "orders-db-typo" is not orders-db; nothing was confirmed.`,
@@ -81,28 +81,28 @@ func TestPlainRunsSimulatorWithTypedConfirmations(t *testing.T) {
 }
 
 func TestPlainEnterAloneNeverConfirmsASeverePrompt(t *testing.T) {
-	c := newConfirmation(steps.Approval{Kind: "critical-section", Severity: steps.SeveritySevere, Confirm: srcID, Choices: []steps.Decision{steps.DecisionApprove, steps.DecisionDecline}}, make(chan steps.Decision, 1), "")
+	c := newConfirmation(contract.Approval{Kind: "critical-section", Severity: contract.SeveritySevere, Confirm: srcID, Choices: []contract.Decision{contract.DecisionApprove, contract.DecisionDecline}}, make(chan contract.Decision, 1), "")
 	if _, ok, msg := plainAnswer(c, ""); ok || !strings.Contains(msg, "never confirms") {
 		t.Fatalf("empty line: ok=%v msg=%q", ok, msg)
 	}
 	if _, ok, _ := plainAnswer(c, "y"); ok {
 		t.Fatal("y confirmed a severe prompt")
 	}
-	if d, ok, _ := plainAnswer(c, srcID); !ok || d != steps.DecisionApprove {
+	if d, ok, _ := plainAnswer(c, srcID); !ok || d != contract.DecisionApprove {
 		t.Fatalf("identifier: %q %v", d, ok)
 	}
-	if d, ok, _ := plainAnswer(c, "stop"); !ok || d != steps.DecisionDecline {
+	if d, ok, _ := plainAnswer(c, "stop"); !ok || d != contract.DecisionDecline {
 		t.Fatalf("stop: %q %v", d, ok)
 	}
 }
 
 func TestPlainInputEndsAtFirstPromptExits2WithoutChanges(t *testing.T) {
 	cfg := simConfig(t, sim.ScenarioRDSPostgresNative)
-	cfg.Options = steps.Options{Source: "orders-db"}
+	cfg.Options = contract.Options{Source: "orders-db"}
 	var out bytes.Buffer
 	code, _ := runPlain(context.Background(), cfg, engineBackend(cfg), strings.NewReader(""), &out)
-	if code != steps.ExitUsage {
-		t.Fatalf("exit %d, want %d:\n%s", code, steps.ExitUsage, out.String())
+	if code != contract.ExitUsage {
+		t.Fatalf("exit %d, want %d:\n%s", code, contract.ExitUsage, out.String())
 	}
 	if !strings.Contains(out.String(), "input ended before a question was answered") || !strings.Contains(out.String(), "--yes --confirm") {
 		t.Fatalf("no clear message:\n%s", out.String())
@@ -128,8 +128,8 @@ func TestPlainChoosesSourceAfterRefusingUnknown(t *testing.T) {
 	if !strings.Contains(text, "Source orders-db") {
 		t.Fatalf("chosen source did not reach the plan:\n%s", text)
 	}
-	if code != steps.ExitUsage {
-		t.Fatalf("exit %d after input ended at the plan, want %d", code, steps.ExitUsage)
+	if code != contract.ExitUsage {
+		t.Fatalf("exit %d after input ended at the plan, want %d", code, contract.ExitUsage)
 	}
 }
 
@@ -142,13 +142,13 @@ var acceptedCall = regexp.MustCompile(`AWS (CreateBlueGreenDeployment|Deregister
 // a pasted block is still one command.
 func TestPlainFitsTheTerminalAndKeepsCommandsWhole(t *testing.T) {
 	cfg := simConfig(t, sim.ScenarioRDSPostgresLegacy)
-	cfg.Options = steps.Options{Source: "orders-db", ProxyMode: steps.ProxyModeDetach}
+	cfg.Options = contract.Options{Source: "orders-db", ProxyMode: contract.ProxyModeDetach}
 	cfg.PlainWidth = 80
 	cfg.NextFlags = " --region us-east-1 --endpoint-url http://127.0.0.1:18765 --state-dir /home/dba/rdsbg-state"
 	op := &operator{}
 	code, err := runPlain(context.Background(), cfg, engineBackend(cfg), op, op)
 	out := op.out.String()
-	if err != nil || code != steps.ExitOK {
+	if err != nil || code != contract.ExitOK {
 		t.Fatalf("exit %d, err %v:\n%s", code, err, out)
 	}
 	commands := 0

@@ -7,7 +7,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/rdsbg/rdsbg/steps"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // planModel is screen 4: the steps, the regime in one sentence, and (c) the
@@ -87,13 +87,13 @@ func (m *planModel) asking() (*confirmation, bool) { return m.confirm, false }
 
 func (m *planModel) promptOnly() bool { return m.showCLI }
 
-func severityMark(st Styles, s steps.PlannedStep) string {
+func severityMark(st Styles, s contract.PlannedStep) string {
 	var mark string
 	switch s.Severity {
-	case steps.SeverityReadOnly:
+	case contract.SeverityReadOnly:
 		// Not ✓: next to a step a tick reads as "done".
 		mark = st.Muted.Render("○")
-	case steps.SeveritySevere:
+	case contract.SeveritySevere:
 		mark = st.Bad.Render("!")
 	default:
 		mark = st.Warn.Render("↺")

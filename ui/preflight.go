@@ -8,6 +8,7 @@ import (
 	"charm.land/bubbles/v2/spinner"
 
 	"github.com/rdsbg/rdsbg/steps"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // preflightModel is screen 3: the read-only checks, each failing or warning
@@ -27,7 +28,7 @@ func (m *preflightModel) view() string {
 		b.WriteString(spinnerFrame(m.run.frame) + " Discovering the source, its proxies and deployments…")
 		return b.String()
 	}
-	pass, warn, fail := steps.CheckTally(m.run.checks)
+	pass, warn, fail := contract.CheckTally(m.run.checks)
 	b.WriteString(renderChecks(st, m.contentWidth(), m.run.checks) + "\n\n")
 	summary := checkCounts(pass, warn, fail)
 	switch {
@@ -72,7 +73,7 @@ func spinnerFrame(i int) string {
 // preflightLine is the plan screen's reminder of the checks: the counts,
 // then every warning, since the preflight screen gives way to the plan
 // approval as soon as the plan is ready.
-func preflightLine(st Styles, width int, checks []steps.CheckResult) string {
+func preflightLine(st Styles, width int, checks []contract.CheckResult) string {
 	if len(checks) == 0 {
 		return ""
 	}
@@ -80,13 +81,13 @@ func preflightLine(st Styles, width int, checks []steps.CheckResult) string {
 	var notes []string
 	for _, c := range checks {
 		switch c.Status {
-		case steps.CheckPass:
+		case contract.CheckPass:
 			pass++
-		case steps.CheckNotRun:
+		case contract.CheckNotRun:
 			// Counted, never as passed; the preflight screen showed the
 			// row and the line that enables it.
 			notRun++
-		case steps.CheckWarn:
+		case contract.CheckWarn:
 			warn++
 			notes = append(notes, hangingMark(st.Warn.Render("  ! "), width, c.Title+": "+c.Explanation))
 		default:

@@ -11,6 +11,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient/sim"
 	"github.com/rdsbg/rdsbg/awsclient/simtest"
 	"github.com/rdsbg/rdsbg/steps"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // pollGate holds the engine inside one wait: it lets requests through until
@@ -62,7 +63,7 @@ func (g *pollGate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func TestCtrlCDuringEachWaitAsksThenLeavesAResumableRun(t *testing.T) {
 	cases := []struct {
-		wait     steps.StepID
+		wait     contract.StepID
 		trigger  string
 		triggers int
 		poll     string
@@ -71,21 +72,21 @@ func TestCtrlCDuringEachWaitAsksThenLeavesAResumableRun(t *testing.T) {
 	}{
 		// The first RegisterDBProxyTargets is preflight's permission probe
 		// (steps/permprobe.go), refused as already registered.
-		{steps.StepProvisionGreen, "RegisterDBProxyTargets", 2, "DescribeBlueGreenDeployments", false, false},
-		{steps.StepAttachProxyBlue, "RegisterDBProxyTargets", 2, "DescribeDBProxyTargets", false, false},
-		{steps.StepUpgradeGreen, "ModifyDBInstance", 1, "DescribeDBInstances", false, true},
-		{steps.StepSwitchover, "SwitchoverBlueGreenDeployment", 1, "DescribeBlueGreenDeployments", true, false},
-		{steps.StepAttachProxyPrimary, "RegisterDBProxyTargets", 3, "DescribeDBProxyTargets", true, false},
-		{steps.StepCleanup, "DeleteBlueGreenDeployment", 1, "DescribeBlueGreenDeployments", false, false},
+		{contract.StepProvisionGreen, "RegisterDBProxyTargets", 2, "DescribeBlueGreenDeployments", false, false},
+		{contract.StepAttachProxyBlue, "RegisterDBProxyTargets", 2, "DescribeDBProxyTargets", false, false},
+		{contract.StepUpgradeGreen, "ModifyDBInstance", 1, "DescribeDBInstances", false, true},
+		{contract.StepSwitchover, "SwitchoverBlueGreenDeployment", 1, "DescribeBlueGreenDeployments", true, false},
+		{contract.StepAttachProxyPrimary, "RegisterDBProxyTargets", 3, "DescribeDBProxyTargets", true, false},
+		{contract.StepCleanup, "DeleteBlueGreenDeployment", 1, "DescribeBlueGreenDeployments", false, false},
 	}
 	for _, c := range cases {
 		t.Run(string(c.wait), func(t *testing.T) {
 			gate := &pollGate{trigger: c.trigger, triggers: c.triggers, poll: c.poll, nthPoll: 2,
 				hit: make(chan struct{}), release: make(chan struct{})}
 			cfg := gatedSimConfig(t, sim.ScenarioRDSPostgresLegacy, gate)
-			cfg.Options = steps.Options{Source: "orders-db", ProxyMode: steps.ProxyModeDetach, TargetEngineVersion: "16.4", Cleanup: steps.CleanupDeployment}
+			cfg.Options = contract.Options{Source: "orders-db", ProxyMode: contract.ProxyModeDetach, TargetEngineVersion: "16.4", Cleanup: contract.CleanupDeployment}
 			if c.modify {
-				cfg.Options.TargetEngineVersion, cfg.Options.UpgradeVia = "15.10", steps.UpgradeViaModify
+				cfg.Options.TargetEngineVersion, cfg.Options.UpgradeVia = "15.10", contract.UpgradeViaModify
 			}
 			h := newHarness(t, cfg, engineBackend(cfg), 100, 40)
 			h.drain(h.w.Init())
@@ -115,22 +116,22 @@ func TestCtrlCDuringEachWaitAsksThenLeavesAResumableRun(t *testing.T) {
 			h.keys("y")
 			close(gate.release)
 			h.pumpUntil(func(*confirmation) bool { return false })
-			if !h.quit || h.w.exitCode != steps.ExitInterrupted {
-				t.Fatalf("quit=%v exit=%d, want quit with %d:\n%s", h.quit, h.w.exitCode, steps.ExitInterrupted, h.view())
+			if !h.quit || h.w.exitCode != contract.ExitInterrupted {
+				t.Fatalf("quit=%v exit=%d, want quit with %d:\n%s", h.quit, h.w.exitCode, contract.ExitInterrupted, h.view())
 			}
-			if f := h.w.run.finished; f == nil || f.ProxyState == steps.ProxyEmpty {
+			if f := h.w.run.finished; f == nil || f.ProxyState == contract.ProxyEmpty {
 				t.Fatalf("the interrupted run ended %+v", f)
 			}
 
 			// The state left behind is resumable: a headless resume completes.
 			eng, err := steps.New(onBackend(cfg, steps.Config{
-				Approver: steps.HeadlessApprover{Yes: true, Confirm: "orders-db"}, Sink: func(steps.Event) {},
-				Options: steps.Options{Source: "orders-db"}}))
+				Approver: contract.HeadlessApprover{Yes: true, Confirm: "orders-db"}, Sink: func(contract.Event) {},
+				Options: contract.Options{Source: "orders-db"}}))
 			if err != nil {
 				t.Fatal(err)
 			}
 			f, err := eng.Resume(context.Background())
-			if err != nil || f.Outcome != steps.OutcomeDone || f.ProxyState != steps.ProxyOnNewPrimary {
+			if err != nil || f.Outcome != contract.OutcomeDone || f.ProxyState != contract.ProxyOnNewPrimary {
 				t.Fatalf("resume after ctrl+c in %s: %+v %v", c.wait, f, err)
 			}
 		})

@@ -7,12 +7,12 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/rdsbg/rdsbg/steps"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // railMark is the mark the rail shows for id (the strip at narrow widths
 // uses the same function).
-func railMark(h *harness, id steps.StepID) string {
+func railMark(h *harness, id contract.StepID) string {
 	for _, line := range strings.Split(ansi.Strip(renderRail(h.w.common, h.w.run, 40)), "\n") {
 		f := strings.Fields(line)
 		if len(f) >= 2 && f[1] == string(id) {
@@ -30,38 +30,38 @@ func railMark(h *harness, id steps.StepID) string {
 // run's checks stay done at the end; ? explains the marks.
 func TestRailMatchesTheJournal(t *testing.T) {
 	h, _ := runHarness(t, 120, 40)
-	send := func(e steps.Event) { h.t.Helper(); h.send(eventMsg{event: e}) }
+	send := func(e contract.Event) { h.t.Helper(); h.send(eventMsg{event: e}) }
 
 	// A native plan: its detach-proxy is a check that passes, its
 	// creation is refused, then the plan falls back to detach.
 	native := fixturePlan()
-	native.Regime = steps.RegimeNative
+	native.Regime = contract.RegimeNative
 	native.Steps[1].CheckOnly = true
-	p := ev(steps.EventPlanReady, time.Second)
+	p := ev(contract.EventPlanReady, time.Second)
 	p.Plan = native
 	send(p)
 	for _, e := range []struct {
-		typ  steps.EventType
-		step steps.StepID
-	}{{steps.EventStepStarted, steps.StepDetachProxy}, {steps.EventStepDone, steps.StepDetachProxy}, {steps.EventStepStarted, steps.StepCreateDeployment}} {
+		typ  contract.EventType
+		step contract.StepID
+	}{{contract.EventStepStarted, contract.StepDetachProxy}, {contract.EventStepDone, contract.StepDetachProxy}, {contract.EventStepStarted, contract.StepCreateDeployment}} {
 		x := ev(e.typ, 2*time.Second)
 		x.Step = e.step
 		send(x)
 	}
-	if m := railMark(h, steps.StepDetachProxy); m != "✓" {
+	if m := railMark(h, contract.StepDetachProxy); m != "✓" {
 		t.Errorf("native check: mark %q", m)
 	}
-	fb := ev(steps.EventPlanReady, 3*time.Second)
+	fb := ev(contract.EventPlanReady, 3*time.Second)
 	fb.Plan = fixturePlan() // the detach plan
 	send(fb)
-	ask := ev(steps.EventApproval, 3*time.Second)
-	ask.Step = steps.StepDetachProxy
-	ask.Approval = &steps.Approval{Kind: "step", Step: steps.StepDetachProxy, Title: "Deregister", Severity: steps.SeveritySevere}
+	ask := ev(contract.EventApproval, 3*time.Second)
+	ask.Step = contract.StepDetachProxy
+	ask.Approval = &contract.Approval{Kind: "step", Step: contract.StepDetachProxy, Title: "Deregister", Severity: contract.SeveritySevere}
 	send(ask)
-	if m := railMark(h, steps.StepDetachProxy); m != "»" {
+	if m := railMark(h, contract.StepDetachProxy); m != "»" {
 		t.Errorf("detach-proxy awaiting its typed confirmation shows %q, want »", m)
 	}
-	if m := railMark(h, steps.StepCreateDeployment); m != "·" {
+	if m := railMark(h, contract.StepCreateDeployment); m != "·" {
 		t.Errorf("create-deployment after the fallback shows %q, want · (pending)", m)
 	}
 	h.keys("?")
@@ -70,30 +70,30 @@ func TestRailMatchesTheJournal(t *testing.T) {
 
 func TestRailAfterResumeAndAtTheEnd(t *testing.T) {
 	h, _ := runHarness(t, 120, 40)
-	send := func(e steps.Event) { h.t.Helper(); h.send(eventMsg{event: e}) }
+	send := func(e contract.Event) { h.t.Helper(); h.send(eventMsg{event: e}) }
 	for _, s := range []struct {
-		id      steps.StepID
+		id      contract.StepID
 		outcome string
-	}{{steps.StepPreflight, steps.SkippedAlreadyDone}, {steps.StepDetachProxy, steps.SkippedAlreadyDone},
-		{steps.StepCreateDeployment, steps.SkippedAlreadyDone}, {steps.StepCleanup, steps.SkippedNotNeeded}} {
-		e := ev(steps.EventStepSkipped, time.Second)
+	}{{contract.StepPreflight, contract.SkippedAlreadyDone}, {contract.StepDetachProxy, contract.SkippedAlreadyDone},
+		{contract.StepCreateDeployment, contract.SkippedAlreadyDone}, {contract.StepCleanup, contract.SkippedNotNeeded}} {
+		e := ev(contract.EventStepSkipped, time.Second)
 		e.Step, e.StepOutcome, e.Message = s.id, s.outcome, "why"
 		send(e)
 	}
-	for id, want := range map[steps.StepID]string{steps.StepPreflight: "✓", steps.StepDetachProxy: "✓", steps.StepCreateDeployment: "✓", steps.StepCleanup: "–"} {
+	for id, want := range map[contract.StepID]string{contract.StepPreflight: "✓", contract.StepDetachProxy: "✓", contract.StepCreateDeployment: "✓", contract.StepCleanup: "–"} {
 		if m := railMark(h, id); m != want {
 			t.Errorf("after resume %s shows %q, want %q", id, m, want)
 		}
 	}
 	// A native run's checks, "checked" in the timeline, stay done.
 	f := finishedEvent()
-	f.Finished.Timeline = append(f.Finished.Timeline, steps.TimelineEntry{Step: steps.StepReadyCheck, Started: t0, Outcome: "checked"},
-		steps.TimelineEntry{Step: steps.StepVerify, Started: t0, Outcome: "interrupted"})
+	f.Finished.Timeline = append(f.Finished.Timeline, contract.TimelineEntry{Step: contract.StepReadyCheck, Started: t0, Outcome: "checked"},
+		contract.TimelineEntry{Step: contract.StepVerify, Started: t0, Outcome: "interrupted"})
 	send(f)
-	if m := railMark(h, steps.StepReadyCheck); m != "✓" {
+	if m := railMark(h, contract.StepReadyCheck); m != "✓" {
 		t.Errorf("a check at the end shows %q, want ✓", m)
 	}
-	if m := railMark(h, steps.StepVerify); m != "■" {
+	if m := railMark(h, contract.StepVerify); m != "■" {
 		t.Errorf("an interrupted step shows %q, want ■", m)
 	}
 }

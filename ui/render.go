@@ -10,7 +10,7 @@ import (
 	"charm.land/lipgloss/v2/table"
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/rdsbg/rdsbg/steps"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // Pure renderers (k9s's render layer): data in, string out, no model state,
@@ -241,11 +241,11 @@ func statusCell(st Styles, status string) cellStyle {
 // shortARN turns arn:aws:rds:region:acct:db:orders-db into orders-db; other
 // strings pass through. Full ARNs do not fit at 80 columns and the operator
 // knows resources by name.
-func shortARN(arn string) string { return steps.ShortARN(arn) }
+func shortARN(arn string) string { return contract.ShortARN(arn) }
 
 // formatDuration prints 4s, 2m05s, 1h02m03s: compact and fixed-format so
 // timers do not jitter in width.
-func formatDuration(d time.Duration) string { return steps.FormatDuration(d) }
+func formatDuration(d time.Duration) string { return contract.FormatDuration(d) }
 
 // formatClock prints a timer as MM:SS (or H:MM:SS): the big critical-section
 // display.
@@ -262,7 +262,7 @@ func formatClock(d time.Duration) string {
 }
 
 // renderTasks draws the deployment's Tasks with the time in status.
-func renderTasks(st Styles, width int, tasks []steps.TaskRow) string {
+func renderTasks(st Styles, width int, tasks []contract.TaskRow) string {
 	rows := make([][]string, len(tasks))
 	for i, t := range tasks {
 		in := formatDuration(t.InStatus)
@@ -280,11 +280,11 @@ func renderTasks(st Styles, width int, tasks []steps.TaskRow) string {
 }
 
 // memberKey identifies a switchover member across polls.
-func memberKey(m steps.SwitchoverMember) string { return m.Source }
+func memberKey(m contract.SwitchoverMember) string { return m.Source }
 
 // renderMembers draws SwitchoverDetails; rows whose status changed since the
 // previous progress snapshot are marked, so the eye finds the movement.
-func renderMembers(st Styles, width int, members []steps.SwitchoverMember, changed map[string]bool) string {
+func renderMembers(st Styles, width int, members []contract.SwitchoverMember, changed map[string]bool) string {
 	rows := make([][]string, len(members))
 	for i, m := range members {
 		mark, target := memberCells(m, changed) // table_fit.go
@@ -298,7 +298,7 @@ func renderMembers(st Styles, width int, members []steps.SwitchoverMember, chang
 }
 
 // renderProxyTargets draws the proxy targets with health.
-func renderProxyTargets(st Styles, width int, targets []steps.ProxyTarget) string {
+func renderProxyTargets(st Styles, width int, targets []contract.ProxyTarget) string {
 	if len(targets) == 0 {
 		return st.Bad.Render("no proxy target registered")
 	}
@@ -321,7 +321,7 @@ func renderProxyTargets(st Styles, width int, targets []steps.ProxyTarget) strin
 }
 
 // renderInstances draws instance and cluster statuses.
-func renderInstances(st Styles, width int, inst []steps.InstanceRow) string {
+func renderInstances(st Styles, width int, inst []contract.InstanceRow) string {
 	rows := make([][]string, len(inst))
 	for i, r := range inst {
 		rows[i] = []string{r.ID, r.Status}
@@ -335,13 +335,13 @@ func renderInstances(st Styles, width int, inst []steps.InstanceRow) string {
 }
 
 // renderCalls draws the API-call panel, newest last.
-func renderCalls(st Styles, width int, calls []steps.Call) string {
+func renderCalls(st Styles, width int, calls []contract.Call) string {
 	if len(calls) == 0 {
 		return st.Muted.Render("no AWS API call yet")
 	}
 	rows := make([][]string, len(calls))
 	for i, c := range calls {
-		rows[i] = []string{c.Operation, steps.FormatMillis(c.Duration), orDash(c.RequestID), steps.CallOutcome(c)}
+		rows[i] = []string{c.Operation, contract.FormatMillis(c.Duration), orDash(c.RequestID), contract.CallOutcome(c)}
 	}
 	return renderTable(st, width, []string{"OPERATION", "TIME", "REQUEST ID", "OUTCOME"}, rows, func(row, col int) cellStyle {
 		if col == 3 {
@@ -355,7 +355,7 @@ func renderCalls(st Styles, width int, calls []steps.Call) string {
 }
 
 // renderTimeline draws the summary's step timeline.
-func renderTimeline(st Styles, width int, entries []steps.TimelineEntry) string {
+func renderTimeline(st Styles, width int, entries []contract.TimelineEntry) string {
 	rows := make([][]string, len(entries))
 	for i, e := range entries {
 		started := "—"
@@ -393,29 +393,29 @@ func renderRenames(st Styles, width int, renames map[string]string) string {
 
 // renderChecks draws preflight rows; explanation and remediation go under
 // each failing or warning row, where the operator needs them.
-func renderChecks(st Styles, width int, checks []steps.CheckResult) string {
+func renderChecks(st Styles, width int, checks []contract.CheckResult) string {
 	var b strings.Builder
 	for _, c := range checks {
 		var mark string
 		switch c.Status {
-		case steps.CheckPass:
+		case contract.CheckPass:
 			mark = st.OK.Render("✓ pass")
-		case steps.CheckWarn:
+		case contract.CheckWarn:
 			mark = st.Warn.Render("! warn")
-		case steps.CheckNotRun:
+		case contract.CheckNotRun:
 			mark = st.Warn.Render("– not run")
 		default:
 			mark = st.Bad.Render("✗ fail")
 		}
 		b.WriteString(mark + "  " + st.Bold.Render(c.Title) + "\n")
 		indent := lipgloss.NewStyle().PaddingLeft(8).Width(width)
-		if c.Explanation != "" && c.Status != steps.CheckPass {
+		if c.Explanation != "" && c.Status != contract.CheckPass {
 			b.WriteString(indent.Render(c.Explanation) + "\n")
 		}
-		if c.Remediation != "" && c.Status != steps.CheckPass {
+		if c.Remediation != "" && c.Status != contract.CheckPass {
 			b.WriteString(indent.Render("→ "+c.Remediation) + "\n")
 		}
-		if c.SQL != "" && c.Status != steps.CheckPass {
+		if c.SQL != "" && c.Status != contract.CheckPass {
 			// The database checks: the SQL, so the DBA can run it by hand.
 			b.WriteString(indent.Render(st.Muted.Render("SQL: "+strings.Join(strings.Fields(c.SQL), " "))) + "\n")
 		}
@@ -435,7 +435,7 @@ func statusStyle(st Styles, status string) lipgloss.Style {
 	return lipgloss.NewStyle()
 }
 
-func orDash(s string) string { return steps.OrDash(s) }
+func orDash(s string) string { return contract.OrDash(s) }
 
 // wrap fits prose to width, breaking only at spaces (a flag such as
 // --switchover-timeout must never be split at its hyphens); a word longer
@@ -479,7 +479,7 @@ func renderCLI(st Styles, width int, cli []string) string {
 	// a backslash at each line's end (steps.ShellLines).
 	var lines []string
 	for _, c := range cli {
-		for i, l := range steps.ShellLines(c, width-2) {
+		for i, l := range contract.ShellLines(c, width-2) {
 			prefix := "  "
 			if i == 0 {
 				prefix = "$ "

@@ -7,7 +7,7 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/rdsbg/rdsbg/steps"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 func TestClassifyStatus(t *testing.T) {
@@ -79,7 +79,7 @@ func TestRenderMembersMarksOnlyChangedRows(t *testing.T) {
 func TestNoColorEmitsNoColourSequences(t *testing.T) {
 	h := newHarness(t, Config{NoColor: true}, backend{}, 100, 30)
 	h.w.phase, h.w.engineRunning = phaseRun, true
-	e := ev(steps.EventPlanReady, 0)
+	e := ev(contract.EventPlanReady, 0)
 	e.Plan = fixturePlan()
 	h.send(eventMsg{event: e})
 	h.send(eventMsg{event: finishedEvent()})
@@ -99,7 +99,7 @@ func TestNoColorEmitsNoColourSequences(t *testing.T) {
 }
 
 func TestPreflightRowsWithoutColourStillSayPassWarnFail(t *testing.T) {
-	out := renderChecks(newStyles(true), 80, []steps.CheckResult{{Title: "a", Status: steps.CheckPass}, {Title: "b", Status: steps.CheckWarn}, {Title: "c", Status: steps.CheckFail}})
+	out := renderChecks(newStyles(true), 80, []contract.CheckResult{{Title: "a", Status: contract.CheckPass}, {Title: "b", Status: contract.CheckWarn}, {Title: "c", Status: contract.CheckFail}})
 	for _, want := range []string{"✓ pass  a", "! warn  b", "✗ fail  c"} {
 		if !strings.Contains(ansi.Strip(out), want) {
 			t.Errorf("missing %q in %q", want, out)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/rdsbg/rdsbg/awsclient/sim"
 	"github.com/rdsbg/rdsbg/steps"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // A resume in the wizard whose changed plan the operator declines puts the
@@ -18,13 +19,13 @@ import (
 func TestWizardResumeDeclinedCompensates(t *testing.T) {
 	cfg := simConfig(t, sim.ScenarioRDSPostgresLegacy)
 	eng, err := steps.New(onBackend(cfg, steps.Config{
-		Approver: steps.HeadlessApprover{Yes: true, Confirm: "orders-db"},
-		Sink: func(e steps.Event) {
-			if e.Type == steps.EventStepStarted && e.Step == steps.StepAttachProxyBlue {
+		Approver: contract.HeadlessApprover{Yes: true, Confirm: "orders-db"},
+		Sink: func(e contract.Event) {
+			if e.Type == contract.EventStepStarted && e.Step == contract.StepAttachProxyBlue {
 				panic("killed")
 			}
 		},
-		Options: steps.Options{Source: "orders-db", ProxyMode: steps.ProxyModeDetach}}))
+		Options: contract.Options{Source: "orders-db", ProxyMode: contract.ProxyModeDetach}}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +53,7 @@ func TestWizardResumeDeclinedCompensates(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	cfg.Mode, cfg.Options = "resume", steps.Options{Source: "orders-db"}
+	cfg.Mode, cfg.Options = "resume", contract.Options{Source: "orders-db"}
 	h := newHarness(t, cfg, engineBackend(cfg), 100, 40)
 	h.drain(h.w.Init())
 	h.pumpUntil(func(c *confirmation) bool { return strings.Contains(c.approval.Title, "plan changed") })
@@ -60,7 +61,7 @@ func TestWizardResumeDeclinedCompensates(t *testing.T) {
 	h.keys("n")
 	h.pumpUntil(func(*confirmation) bool { return false })
 	f := h.w.run.finished
-	if f == nil || f.Outcome != steps.OutcomeCancelled || f.ProxyState != steps.ProxyOnBlue {
+	if f == nil || f.Outcome != contract.OutcomeCancelled || f.ProxyState != contract.ProxyOnBlue {
 		t.Fatalf("declined resume in the wizard: %+v, want cancelled with the proxy on blue", f)
 	}
 }

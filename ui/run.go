@@ -10,15 +10,15 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
 
-	"github.com/rdsbg/rdsbg/steps"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // Config is everything the wizard and plain mode need; main.go fills it.
 type Config struct {
 	// Backend is the engine (steps.NewBackend, built by main.go).
 	Backend Backend
-	Clock   steps.Clock
-	Options steps.Options // Source may be empty ⇒ source screen
+	Clock   contract.Clock
+	Options contract.Options // Source may be empty ⇒ source screen
 	NoColor bool
 	Title   string // e.g. "rdsbg demo · simulator rds-postgres-legacy-proxy ×30"
 	// Profile and Region are the AWS profile and region the run uses, for
@@ -77,7 +77,7 @@ func runWizard(ctx context.Context, cfg Config, in io.Reader, out io.Writer) (in
 		code = w.run.finished.ExitCode
 	}
 	if err != nil && code == 0 {
-		code = steps.ExitInterrupted
+		code = contract.ExitInterrupted
 	}
 	return code, w, err
 }

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/rdsbg/rdsbg/steps"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // Where a step stands: exactly one of these (issue 21: the rail matches
@@ -31,9 +32,9 @@ type stepState struct {
 // statusOfOutcome maps a timeline outcome to where the step stands.
 func statusOfOutcome(outcome string) string {
 	switch outcome {
-	case "done", "checked", steps.SkippedAlreadyDone:
+	case "done", "checked", contract.SkippedAlreadyDone:
 		return statusDone
-	case steps.SkippedNotNeeded, "declined", "skipped":
+	case contract.SkippedNotNeeded, "declined", "skipped":
 		return statusSkipped
 	case "failed":
 		return statusFailed
@@ -48,30 +49,30 @@ func statusOfOutcome(outcome string) string {
 // summary) read it, so one event updates every screen consistently.
 type runState struct {
 	started   bool
-	checks    []steps.CheckResult
-	plan      *steps.Plan
-	current   steps.StepID
-	steps     map[steps.StepID]*stepState
-	progress  *steps.Progress
-	metrics   *steps.MetricsSample // the latest CloudWatch read; kept across steps
-	changed   map[string]bool      // switchover members whose status just changed
-	lastState map[string]string    // member status at the previous progress
+	checks    []contract.CheckResult
+	plan      *contract.Plan
+	current   contract.StepID
+	steps     map[contract.StepID]*stepState
+	progress  *contract.Progress
+	metrics   *contract.MetricsSample // the latest CloudWatch read; kept across steps
+	changed   map[string]bool         // switchover members whose status just changed
+	lastState map[string]string       // member status at the previous progress
 	// greenOf maps a production name to its green member's name while the
 	// deployment exists; renamed maps that green name to the production
 	// name it took at switchover, so rows follow renames.
 	greenOf   map[string]string
 	renamed   map[string]string
-	calls     []steps.Call
+	calls     []contract.Call
 	notices   []string
-	lastError *steps.ErrorInfo
-	finished  *steps.Finished
+	lastError *contract.ErrorInfo
+	finished  *contract.Finished
 	now       time.Time
 	frame     int // spinner frame
 	tables    progressTables
-	traffic   *steps.ProxyTraffic // the latest proxy-traffic event (traffic.go)
+	traffic   *contract.ProxyTraffic // the latest proxy-traffic event (traffic.go)
 	// awaiting are the steps an open question is about (the first is the
 	// one it asks before): shown "awaiting you" until it is answered.
-	awaiting []steps.StepID
+	awaiting []contract.StepID
 }
 
 // progressTables are the tables drawn from one progress snapshot at one
@@ -79,7 +80,7 @@ type runState struct {
 // tick, spinner frame and key, so the tables are drawn once per snapshot
 // (docs/performance.md).
 type progressTables struct {
-	progress *steps.Progress // the snapshot drawn; setProgress replaces the pointer
+	progress *contract.Progress // the snapshot drawn; setProgress replaces the pointer
 	width    int
 	noColor  bool
 
@@ -115,11 +116,11 @@ func (r *runState) tablesFor(st Styles, width int) progressTables {
 const maxCalls = 200
 
 func newRunState() *runState {
-	return &runState{steps: map[steps.StepID]*stepState{}, changed: map[string]bool{}, lastState: map[string]string{},
+	return &runState{steps: map[contract.StepID]*stepState{}, changed: map[string]bool{}, lastState: map[string]string{},
 		greenOf: map[string]string{}, renamed: map[string]string{}}
 }
 
-func (r *runState) step(id steps.StepID) *stepState {
+func (r *runState) step(id contract.StepID) *stepState {
 	s, ok := r.steps[id]
 	if !ok {
 		s = &stepState{status: statusPending}
@@ -130,7 +131,7 @@ func (r *runState) step(id steps.StepID) *stepState {
 
 // statusOf is where id stands now: awaiting while a question about it is
 // open and it has not started.
-func (r *runState) statusOf(id steps.StepID) string {
+func (r *runState) statusOf(id contract.StepID) string {
 	s := r.steps[id]
 	status := statusPending
 	if s != nil {
@@ -147,37 +148,37 @@ func (r *runState) statusOf(id steps.StepID) string {
 }
 
 // apply folds one event into the state.
-func (r *runState) apply(e steps.Event) {
+func (r *runState) apply(e contract.Event) {
 	if e.Time.After(r.now) {
 		r.now = e.Time
 	}
 	switch e.Type {
-	case steps.EventRunStarted:
+	case contract.EventRunStarted:
 		r.started = true
-	case steps.EventPreflight:
+	case contract.EventPreflight:
 		r.checks = e.Checks
 		// The checks are the preflight step's result, whether or not the
 		// engine reports the step's start and end.
-		if s := r.step(steps.StepPreflight); s.status == statusPending {
+		if s := r.step(contract.StepPreflight); s.status == statusPending {
 			s.status, s.finished = statusDone, e.Time
 			if steps.Blocked(e.Checks) {
 				s.status = statusFailed
 			}
 		}
-	case steps.EventPlanReady:
+	case contract.EventPlanReady:
 		if r.plan != nil && e.Plan != nil && r.plan.Regime != e.Plan.Regime {
 			// A new procedure (the fallback to detach): its steps start
 			// over; the native plan's checks and its refused creation are
 			// not these steps' outcomes (walkthrough D8).
 			for id, s := range r.steps {
-				if id != steps.StepPreflight {
+				if id != contract.StepPreflight {
 					*s = stepState{status: statusPending}
 				}
 			}
 			r.current = ""
 		}
 		r.plan = e.Plan
-	case steps.EventApproval:
+	case contract.EventApproval:
 		r.awaiting = nil
 		if a := e.Approval; a != nil {
 			r.awaiting = append(r.awaiting, a.Steps...)
@@ -185,28 +186,28 @@ func (r *runState) apply(e steps.Event) {
 				r.awaiting = append(r.awaiting, a.Step)
 			}
 		}
-	case steps.EventApproved:
+	case contract.EventApproved:
 		r.awaiting = nil
-	case steps.EventStepStarted:
+	case contract.EventStepStarted:
 		r.current = e.Step
 		r.awaiting = nil
 		s := r.step(e.Step)
 		s.status, s.started, s.message = statusRunning, e.Time, e.Message
 		r.progress = nil
 		r.changed = map[string]bool{}
-	case steps.EventStepSkipped:
+	case contract.EventStepSkipped:
 		s := r.step(e.Step)
 		s.status, s.finished, s.message = statusSkipped, e.Time, e.Message
-		if e.StepOutcome == steps.SkippedAlreadyDone {
+		if e.StepOutcome == contract.SkippedAlreadyDone {
 			s.status = statusDone // AWS shows its effect: done, earlier or by someone
 		}
-	case steps.EventStepDone:
+	case contract.EventStepDone:
 		s := r.step(e.Step)
 		s.status, s.finished = statusDone, e.Time
 		if e.Message != "" {
 			s.message = e.Message
 		}
-	case steps.EventStepFailed:
+	case contract.EventStepFailed:
 		s := r.step(e.Step)
 		s.status, s.finished = statusFailed, e.Time
 		if e.StepOutcome == "interrupted" {
@@ -216,24 +217,24 @@ func (r *runState) apply(e steps.Event) {
 			s.message = e.Message
 		}
 		r.lastError = e.Error
-	case steps.EventProgress:
+	case contract.EventProgress:
 		if e.Progress != nil {
 			r.setProgress(*e.Progress)
 		}
-	case steps.EventAPICall:
+	case contract.EventAPICall:
 		if e.Call != nil {
 			r.calls = append(r.calls, *e.Call)
 			if len(r.calls) > maxCalls {
 				r.calls = r.calls[len(r.calls)-maxCalls:]
 			}
 		}
-	case steps.EventNotice, steps.EventCompensation, steps.EventDBSchemaChanged:
+	case contract.EventNotice, contract.EventCompensation, contract.EventDBSchemaChanged:
 		// The schema watch's finding is a notice too: shown at once, with
 		// the question that follows it (steps/dbchecks.go).
 		if e.Message != "" {
 			r.notices = append(r.notices, e.Message)
 		}
-	case steps.EventRunFinished:
+	case contract.EventRunFinished:
 		r.finished = e.Finished
 		// The timeline is the final word on every step (a resumed run saw
 		// only its own events).
@@ -244,14 +245,14 @@ func (r *runState) apply(e steps.Event) {
 				s.status, s.started, s.finished = statusOfOutcome(t.Outcome), t.Started, t.Started.Add(t.Duration)
 			}
 		}
-	case steps.EventProxyTraffic:
+	case contract.EventProxyTraffic:
 		r.traffic = e.Traffic
 	}
 }
 
 // setProgress stores a snapshot and works out which switchover members
 // changed status since the previous one (k9s's row deltas).
-func (r *runState) setProgress(p steps.Progress) {
+func (r *runState) setProgress(p contract.Progress) {
 	changed := map[string]bool{}
 	for _, m := range p.Members {
 		k := memberKey(m)
@@ -275,7 +276,7 @@ func (r *runState) setProgress(p steps.Progress) {
 }
 
 // stepNumber is the 1-based position of id in the plan and the plan's size.
-func (r *runState) stepNumber(id steps.StepID) (int, int) {
+func (r *runState) stepNumber(id contract.StepID) (int, int) {
 	if r.plan == nil {
 		return 0, 0
 	}
@@ -288,13 +289,13 @@ func (r *runState) stepNumber(id steps.StepID) (int, int) {
 }
 
 // planned returns the plan's entry for id (a bare entry when unknown).
-func (r *runState) planned(id steps.StepID) steps.PlannedStep {
+func (r *runState) planned(id contract.StepID) contract.PlannedStep {
 	if r.plan != nil {
 		if s, ok := r.plan.Step(id); ok {
 			return s
 		}
 	}
-	return steps.PlannedStep{ID: id, Title: string(id)}
+	return contract.PlannedStep{ID: id, Title: string(id)}
 }
 
 // inCritical is true while a critical-section step runs or the proxy is

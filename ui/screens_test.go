@@ -10,6 +10,7 @@ import (
 
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/steps"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 func TestKeyPressStrings(t *testing.T) {
@@ -65,7 +66,7 @@ func TestSourceScreenFilterTypingIsNotACommand(t *testing.T) {
 // The default target is no change, as in `rdsbg plan` (it was the newest
 // major, skipping one); the valid targets are listed on the help line.
 func TestOptionsScreenDefaultsToNoChangeAndBuildsOptions(t *testing.T) {
-	base := steps.Options{Source: srcID}.WithDefaultsAt(t0)
+	base := contract.Options{Source: srcID}.WithDefaultsAt(t0)
 	h := newHarness(t, Config{Options: base}, backend{}, 100, 30)
 	h.w.phase = phaseOptions
 	h.w.options = newOptionsModel(h.w.common, steps.SourceSummary{ID: srcID, Kind: "instance", Engine: "postgres", EngineVersion: "14.12", Proxies: []string{"orders-proxy"}}, base)
@@ -87,7 +88,7 @@ func TestOptionsScreenDefaultsToNoChangeAndBuildsOptions(t *testing.T) {
 	if !ok {
 		t.Fatal("enter on Continue did not finish the options")
 	}
-	if done.options.ProxyMode != steps.ProxyModeDetach || done.options.TargetEngineVersion != "16.4" || done.options.SwitchoverTimeout != 300*time.Second {
+	if done.options.ProxyMode != contract.ProxyModeDetach || done.options.TargetEngineVersion != "16.4" || done.options.SwitchoverTimeout != 300*time.Second {
 		t.Fatalf("options = %+v", done.options)
 	}
 }
@@ -95,11 +96,11 @@ func TestOptionsScreenDefaultsToNoChangeAndBuildsOptions(t *testing.T) {
 func TestPreflightScreenShowsExplanationAndRemediation(t *testing.T) {
 	h, _ := runHarness(t, 100, 30)
 	h.w.front = screenPreflight
-	e := ev(steps.EventPreflight, 0)
-	e.Checks = []steps.CheckResult{
-		{ID: "backups", Title: "Automated backups enabled", Status: steps.CheckPass, Explanation: "hidden when passing"},
-		{ID: "logical", Title: "Logical replication", Status: steps.CheckFail, Explanation: "rds.logical_replication is 0.", Remediation: "Set rds.logical_replication=1 and reboot."},
-		{ID: "ddl", Title: "No DDL during the run", Status: steps.CheckWarn, Explanation: "DDL breaks replication."},
+	e := ev(contract.EventPreflight, 0)
+	e.Checks = []contract.CheckResult{
+		{ID: "backups", Title: "Automated backups enabled", Status: contract.CheckPass, Explanation: "hidden when passing"},
+		{ID: "logical", Title: "Logical replication", Status: contract.CheckFail, Explanation: "rds.logical_replication is 0.", Remediation: "Set rds.logical_replication=1 and reboot."},
+		{ID: "ddl", Title: "No DDL during the run", Status: contract.CheckWarn, Explanation: "DDL breaks replication."},
 	}
 	h.send(eventMsg{event: e})
 	h.mustShow("✓ pass Automated backups enabled", "✗ fail Logical replication", "rds.logical_replication is 0.",
@@ -113,18 +114,18 @@ func TestPlanScreenTogglesCLIAndAsksApproval(t *testing.T) {
 	h.mustNotShow("aws rds create-blue-green-deployment")
 	h.keys("c")
 	h.mustShow("$ aws rds create-blue-green-deployment")
-	h.send(approvalMsg{approval: steps.Approval{Kind: "plan", Title: "Run this plan?", Text: "10 steps on orders-db.", Severity: steps.SeverityReversible}, answer: answer})
+	h.send(approvalMsg{approval: contract.Approval{Kind: "plan", Title: "Run this plan?", Text: "10 steps on orders-db.", Severity: contract.SeverityReversible}, answer: answer})
 	h.expectApproval("plan")
 	h.approve()
-	if d := <-answer; d != steps.DecisionApprove {
+	if d := <-answer; d != contract.DecisionApprove {
 		t.Fatalf("decision %q", d)
 	}
 }
 
-func stepApproval(step steps.StepID, sev steps.Severity) steps.Approval {
-	a := steps.Approval{Kind: "step", Step: step, Title: "Run " + string(step) + "?", Text: "This changes " + string(step) + ".", Severity: sev,
-		Choices: []steps.Decision{steps.DecisionApprove, steps.DecisionDecline}}
-	if sev == steps.SeveritySevere {
+func stepApproval(step contract.StepID, sev contract.Severity) contract.Approval {
+	a := contract.Approval{Kind: "step", Step: step, Title: "Run " + string(step) + "?", Text: "This changes " + string(step) + ".", Severity: sev,
+		Choices: []contract.Decision{contract.DecisionApprove, contract.DecisionDecline}}
+	if sev == contract.SeveritySevere {
 		a.Confirm = srcID
 	}
 	return a
@@ -132,7 +133,7 @@ func stepApproval(step steps.StepID, sev steps.Severity) steps.Approval {
 
 func TestReversibleStepNeedsYAndEnterDoesNotConfirm(t *testing.T) {
 	h, answer := runHarness(t, 100, 30)
-	h.send(approvalMsg{approval: stepApproval(steps.StepDetachProxy, steps.SeverityReversible), answer: answer})
+	h.send(approvalMsg{approval: stepApproval(contract.StepDetachProxy, contract.SeverityReversible), answer: answer})
 	h.expectApproval("step", "step 2 of 10", "$ aws rds deregister-db-proxy-targets", "y approve · n stop here")
 	h.keys("enter")
 	if len(answer) != 0 || h.pending() == nil {
@@ -140,24 +141,24 @@ func TestReversibleStepNeedsYAndEnterDoesNotConfirm(t *testing.T) {
 	}
 	h.mustShow("Enter does not answer")
 	h.approve()
-	if d := <-answer; d != steps.DecisionApprove {
+	if d := <-answer; d != contract.DecisionApprove {
 		t.Fatalf("decision %q", d)
 	}
 }
 
 func TestReversibleStepNDeclines(t *testing.T) {
 	h, answer := runHarness(t, 100, 30)
-	h.send(approvalMsg{approval: stepApproval(steps.StepDetachProxy, steps.SeverityReversible), answer: answer})
+	h.send(approvalMsg{approval: stepApproval(contract.StepDetachProxy, contract.SeverityReversible), answer: answer})
 	h.expectApproval("step")
 	h.keys("n")
-	if d := <-answer; d != steps.DecisionDecline {
+	if d := <-answer; d != contract.DecisionDecline {
 		t.Fatalf("decision %q, want decline", d)
 	}
 }
 
 func TestSevereStepEnterAloneNeverConfirms(t *testing.T) {
 	h, answer := runHarness(t, 100, 30)
-	h.send(approvalMsg{approval: stepApproval(steps.StepSwitchover, steps.SeveritySevere), answer: answer})
+	h.send(approvalMsg{approval: stepApproval(contract.StepSwitchover, contract.SeveritySevere), answer: answer})
 	h.expectApproval("step")
 	for range 3 {
 		h.keys("enter")
@@ -171,7 +172,7 @@ func TestSevereStepEnterAloneNeverConfirms(t *testing.T) {
 
 func TestSevereStepWrongIdentifierIsRefused(t *testing.T) {
 	h, answer := runHarness(t, 100, 30)
-	h.send(approvalMsg{approval: stepApproval(steps.StepSwitchover, steps.SeveritySevere), answer: answer})
+	h.send(approvalMsg{approval: stepApproval(contract.StepSwitchover, contract.SeveritySevere), answer: answer})
 	h.expectApproval("step")
 	h.typeText("orders-db2")
 	h.keys("enter")
@@ -185,14 +186,14 @@ func TestSevereStepWrongIdentifierIsRefused(t *testing.T) {
 		t.Fatal("Enter after a refusal confirmed")
 	}
 	h.approve()
-	if d := <-answer; d != steps.DecisionApprove {
+	if d := <-answer; d != contract.DecisionApprove {
 		t.Fatalf("decision %q", d)
 	}
 }
 
 func TestSevereTypingDoesNotTriggerGlobalKeys(t *testing.T) {
 	h, answer := runHarness(t, 100, 30)
-	a := stepApproval(steps.StepSwitchover, steps.SeveritySevere)
+	a := stepApproval(contract.StepSwitchover, contract.SeveritySevere)
 	a.Confirm = "aqc-db"
 	h.send(approvalMsg{approval: a, answer: answer})
 	h.expectApproval("step")
@@ -204,23 +205,23 @@ func TestSevereTypingDoesNotTriggerGlobalKeys(t *testing.T) {
 		t.Fatalf("typed = %q, want aqc", got)
 	}
 	h.keys("backspace", "c", "-", "d", "b", "enter")
-	if d := <-answer; d != steps.DecisionApprove {
+	if d := <-answer; d != contract.DecisionApprove {
 		t.Fatalf("decision %q after typing aqc-db", d)
 	}
 }
 
 func TestProgressHighlightsChangedMembers(t *testing.T) {
 	h, _ := runHarness(t, 100, 30)
-	start := ev(steps.EventStepStarted, 0)
-	start.Step = steps.StepCreateDeployment
+	start := ev(contract.EventStepStarted, 0)
+	start.Step = contract.StepCreateDeployment
 	h.send(eventMsg{event: start})
-	p := ev(steps.EventProgress, time.Minute)
+	p := ev(contract.EventProgress, time.Minute)
 	p.Progress = provisioningProgress()
 	h.send(eventMsg{event: p})
 	if len(h.w.run.changed) != 0 {
 		t.Fatalf("first snapshot marked changes: %v", h.w.run.changed)
 	}
-	p2 := ev(steps.EventProgress, 2*time.Minute)
+	p2 := ev(contract.EventProgress, 2*time.Minute)
 	p2.Progress = provisioningProgress()
 	p2.Progress.Members[1] = awsclient.SwitchoverMember{Source: arn("orders-db-replica-1"), Target: arn("orders-db-replica-1-green-x9y8z7"), Status: "AVAILABLE"}
 	h.send(eventMsg{event: p2})
@@ -232,9 +233,9 @@ func TestProgressHighlightsChangedMembers(t *testing.T) {
 
 func TestCriticalSectionConfirmThenTimerTicksOnClock(t *testing.T) {
 	h, answer := runHarness(t, 100, 30)
-	a := steps.Approval{Kind: "critical-section", Title: "Enter the critical section?", Text: "The proxy will have no target until the new primary is registered.",
-		Severity: steps.SeveritySevere, Confirm: srcID, Steps: []steps.StepID{steps.StepDetachProxyBlue, steps.StepSwitchover, steps.StepAttachProxyPrimary},
-		Choices: []steps.Decision{steps.DecisionApprove, steps.DecisionDecline}}
+	a := contract.Approval{Kind: "critical-section", Title: "Enter the critical section?", Text: "The proxy will have no target until the new primary is registered.",
+		Severity: contract.SeveritySevere, Confirm: srcID, Steps: []contract.StepID{contract.StepDetachProxyBlue, contract.StepSwitchover, contract.StepAttachProxyPrimary},
+		Choices: []contract.Decision{contract.DecisionApprove, contract.DecisionDecline}}
 	h.send(approvalMsg{approval: a, answer: answer})
 	if h.w.front != screenCritical {
 		t.Fatalf("front = %v, want the critical screen", h.w.front)
@@ -242,12 +243,12 @@ func TestCriticalSectionConfirmThenTimerTicksOnClock(t *testing.T) {
 	h.expectApproval("critical-section", "CRITICAL SECTION", "detach-proxy-blue", "attach-proxy-primary")
 	h.approve()
 	<-answer
-	start := ev(steps.EventStepStarted, time.Second)
-	start.Step = steps.StepDetachProxyBlue
+	start := ev(contract.EventStepStarted, time.Second)
+	start.Step = contract.StepDetachProxyBlue
 	h.send(eventMsg{event: start})
 	since := t0.Add(2 * time.Second)
-	p := ev(steps.EventProgress, 2*time.Second)
-	p.Progress = &steps.Progress{ProxylessSince: &since, ProxyTargets: []awsclient.ProxyTarget{}}
+	p := ev(contract.EventProgress, 2*time.Second)
+	p.Progress = &contract.Progress{ProxylessSince: &since, ProxyTargets: []awsclient.ProxyTarget{}}
 	h.send(eventMsg{event: p})
 	h.send(tickMsg{now: t0.Add(75 * time.Second)})
 	h.mustShow("PROXY-LESS 01:13", "no proxy target registered")
@@ -257,9 +258,9 @@ func TestCriticalSectionConfirmThenTimerTicksOnClock(t *testing.T) {
 
 func TestErrorScreenOffersRetryAndRollback(t *testing.T) {
 	h, answer := runHarness(t, 100, 30)
-	a := steps.Approval{Kind: "error", Step: steps.StepAttachProxyBlue, Title: "Registering blue was refused", Text: "AWS refused the registration.",
-		Severity: steps.SeverityReversible, Choices: []steps.Decision{steps.DecisionRetry, steps.DecisionRollback, steps.DecisionDecline},
-		Error: &steps.ErrorInfo{Operation: "RegisterDBProxyTargets", Code: "InvalidDBInstanceState", Message: "DB instance is in a blue/green deployment", RequestID: "req-1234", Meaning: "Native support forbids registering after creation."}}
+	a := contract.Approval{Kind: "error", Step: contract.StepAttachProxyBlue, Title: "Registering blue was refused", Text: "AWS refused the registration.",
+		Severity: contract.SeverityReversible, Choices: []contract.Decision{contract.DecisionRetry, contract.DecisionRollback, contract.DecisionDecline},
+		Error: &contract.ErrorInfo{Operation: "RegisterDBProxyTargets", Code: "InvalidDBInstanceState", Message: "DB instance is in a blue/green deployment", RequestID: "req-1234", Meaning: "Native support forbids registering after creation."}}
 	h.send(approvalMsg{approval: a, answer: answer})
 	h.expectApproval("error", "RegisterDBProxyTargets", "InvalidDBInstanceState", "req-1234", "What it means", "Native support forbids", "r retry · b roll back")
 	h.keys("y") // not offered: must do nothing
@@ -267,7 +268,7 @@ func TestErrorScreenOffersRetryAndRollback(t *testing.T) {
 		t.Fatal("y answered an error approval that does not offer approve")
 	}
 	h.keys("b")
-	if d := <-answer; d != steps.DecisionRollback {
+	if d := <-answer; d != contract.DecisionRollback {
 		t.Fatalf("decision %q, want rollback", d)
 	}
 }
@@ -276,8 +277,8 @@ func TestQuitBeforeRunExitsCancelled(t *testing.T) {
 	h := newHarness(t, Config{}, backend{}, 100, 30)
 	h.send(sourcesLoadedMsg{})
 	h.keys("q")
-	if !h.quit || h.w.exitCode != steps.ExitCancelled {
-		t.Fatalf("quit=%v exit=%d, want quit with %d", h.quit, h.w.exitCode, steps.ExitCancelled)
+	if !h.quit || h.w.exitCode != contract.ExitCancelled {
+		t.Fatalf("quit=%v exit=%d, want quit with %d", h.quit, h.w.exitCode, contract.ExitCancelled)
 	}
 }
 
@@ -300,16 +301,16 @@ func TestQuitMidRunAsksAndExplainsResume(t *testing.T) {
 		t.Fatalf("y should cancel the engine and wait for it: cancelled=%v stopping=%v quit=%v", cancelled, h.w.stopping, h.quit)
 	}
 	h.mustShow("Stopping")
-	h.send(runDoneMsg{finished: steps.Finished{Outcome: steps.OutcomeInterrupted, ExitCode: steps.ExitInterrupted}})
-	if !h.quit || h.w.exitCode != steps.ExitInterrupted {
+	h.send(runDoneMsg{finished: contract.Finished{Outcome: contract.OutcomeInterrupted, ExitCode: contract.ExitInterrupted}})
+	if !h.quit || h.w.exitCode != contract.ExitInterrupted {
 		t.Fatalf("quit=%v exit=%d", h.quit, h.w.exitCode)
 	}
 }
 
 func TestQuitInCriticalSectionWarnsProxyHasNoTarget(t *testing.T) {
 	h, _ := runHarness(t, 100, 30)
-	start := ev(steps.EventStepStarted, 0)
-	start.Step = steps.StepSwitchover
+	start := ev(contract.EventStepStarted, 0)
+	start.Step = contract.StepSwitchover
 	h.send(eventMsg{event: start})
 	h.keys("q")
 	h.mustShow("critical section", "the proxy has NO TARGET right now", "rdsbg resume")
@@ -317,10 +318,10 @@ func TestQuitInCriticalSectionWarnsProxyHasNoTarget(t *testing.T) {
 
 func TestAPIPanelToggles(t *testing.T) {
 	h, _ := runHarness(t, 100, 30)
-	c := ev(steps.EventAPICall, 0)
+	c := ev(contract.EventAPICall, 0)
 	c.Call = &awsclient.Call{Operation: "DescribeBlueGreenDeployments", Duration: 42 * time.Millisecond, RequestID: "req-42", HTTPStatus: 200}
 	h.send(eventMsg{event: c})
-	bad := ev(steps.EventAPICall, time.Second)
+	bad := ev(contract.EventAPICall, time.Second)
 	bad.Call = &awsclient.Call{Operation: "RegisterDBProxyTargets", Duration: 7 * time.Millisecond, RequestID: "req-43", HTTPStatus: 400, ErrorCode: "InvalidDBInstanceState"}
 	h.send(eventMsg{event: bad})
 	h.mustNotShow("req-42")
@@ -368,24 +369,24 @@ func TestSummaryShowsTimelineWindowRenamesAndPaths(t *testing.T) {
 	}
 }
 
-func finishedEvent() steps.Event {
-	e := ev(steps.EventRunFinished, 40*time.Minute)
-	e.Finished = &steps.Finished{
-		Outcome: steps.OutcomeDone, ExitCode: 0, ProxyState: steps.ProxyOnNewPrimary,
+func finishedEvent() contract.Event {
+	e := ev(contract.EventRunFinished, 40*time.Minute)
+	e.Finished = &contract.Finished{
+		Outcome: contract.OutcomeDone, ExitCode: 0, ProxyState: contract.ProxyOnNewPrimary,
 		ProxylessWindowMS: 47000, SwitchoverMS: 38000, DeploymentID: "bgd-abc123",
-		ProxyOutages: []steps.OutageWindow{
-			{Step: steps.StepDetachProxy, Start: t0.Add(time.Minute), DurationMS: 71_000, Cause: steps.OutageDetachBeforeCreate, Proxies: []string{"orders-proxy"}},
-			{Step: steps.StepDetachProxyBlue, Start: t0.Add(35 * time.Minute), DurationMS: 47_000, Cause: steps.OutageCriticalSection, Proxies: []string{"orders-proxy"}},
+		ProxyOutages: []contract.OutageWindow{
+			{Step: contract.StepDetachProxy, Start: t0.Add(time.Minute), DurationMS: 71_000, Cause: contract.OutageDetachBeforeCreate, Proxies: []string{"orders-proxy"}},
+			{Step: contract.StepDetachProxyBlue, Start: t0.Add(35 * time.Minute), DurationMS: 47_000, Cause: contract.OutageCriticalSection, Proxies: []string{"orders-proxy"}},
 		},
 		ProxyOutageTotalMS: 118_000,
-		Timeline: []steps.TimelineEntry{
-			{Step: steps.StepPreflight, Started: t0, Duration: 3 * time.Second, Outcome: "done"},
-			{Step: steps.StepDetachProxy, Started: t0.Add(time.Minute), Duration: 12 * time.Second, Outcome: "done"},
-			{Step: steps.StepCreateDeployment, Started: t0.Add(2 * time.Minute), Duration: 31 * time.Minute, Outcome: "done"},
-			{Step: steps.StepDetachProxyBlue, Started: t0.Add(35 * time.Minute), Duration: 4 * time.Second, Outcome: "done"},
-			{Step: steps.StepSwitchover, Started: t0.Add(35*time.Minute + 4*time.Second), Duration: 38 * time.Second, Outcome: "done"},
-			{Step: steps.StepAttachProxyPrimary, Started: t0.Add(35*time.Minute + 42*time.Second), Duration: 5 * time.Second, Outcome: "done"},
-			{Step: steps.StepCleanup, Started: t0.Add(38 * time.Minute), Duration: 0, Outcome: "skipped"},
+		Timeline: []contract.TimelineEntry{
+			{Step: contract.StepPreflight, Started: t0, Duration: 3 * time.Second, Outcome: "done"},
+			{Step: contract.StepDetachProxy, Started: t0.Add(time.Minute), Duration: 12 * time.Second, Outcome: "done"},
+			{Step: contract.StepCreateDeployment, Started: t0.Add(2 * time.Minute), Duration: 31 * time.Minute, Outcome: "done"},
+			{Step: contract.StepDetachProxyBlue, Started: t0.Add(35 * time.Minute), Duration: 4 * time.Second, Outcome: "done"},
+			{Step: contract.StepSwitchover, Started: t0.Add(35*time.Minute + 4*time.Second), Duration: 38 * time.Second, Outcome: "done"},
+			{Step: contract.StepAttachProxyPrimary, Started: t0.Add(35*time.Minute + 42*time.Second), Duration: 5 * time.Second, Outcome: "done"},
+			{Step: contract.StepCleanup, Started: t0.Add(38 * time.Minute), Duration: 0, Outcome: "skipped"},
 		},
 		Renames:     map[string]string{"orders-db": "orders-db-old1", "orders-db-green-a1b2c3": "orders-db"},
 		JournalPath: "/var/lib/rdsbg/orders-db.jsonl", RunbookPath: "/var/lib/rdsbg/orders-db.runbook.md",
@@ -399,7 +400,7 @@ func TestChoosingASourceFillsEngineDefaults(t *testing.T) {
 	}}, 100, 30)
 	h.send(sourceChosenMsg{source: steps.SourceSummary{ID: srcID, Kind: "instance", Engine: "postgres", EngineVersion: "14.12"}})
 	o := h.w.options.options()
-	if o.SwitchoverTimeout != steps.DefaultSwitchoverTimeout || o.Cleanup != steps.CleanupDeployment || o.ProxyMode != steps.ProxyModeAuto || o.DeploymentName == "" {
+	if o.SwitchoverTimeout != contract.DefaultSwitchoverTimeout || o.Cleanup != contract.CleanupDeployment || o.ProxyMode != contract.ProxyModeAuto || o.DeploymentName == "" {
 		t.Fatalf("options without the engine defaults: %+v", o)
 	}
 	h.mustShow("‹ 300 ›", "‹ deployment ›", "‹ no change (14.12) ›")
@@ -407,8 +408,8 @@ func TestChoosingASourceFillsEngineDefaults(t *testing.T) {
 
 func TestEngineErrorWithoutSummaryShowsMessageAndItsExitCode(t *testing.T) {
 	h, _ := runHarness(t, 100, 30)
-	h.send(runDoneMsg{err: &steps.InputError{Input: "--source", Message: "another rdsbg run holds the lock for orders-db", ExitCode: steps.ExitUsage}})
-	if h.w.front != screenSummary || h.w.exitCode != steps.ExitUsage {
+	h.send(runDoneMsg{err: &contract.InputError{Input: "--source", Message: "another rdsbg run holds the lock for orders-db", ExitCode: contract.ExitUsage}})
+	if h.w.front != screenSummary || h.w.exitCode != contract.ExitUsage {
 		t.Fatalf("front %v exit %d", h.w.front, h.w.exitCode)
 	}
 	h.mustShow("FAILED", "exit 2", "another rdsbg run holds the lock for orders-db")
@@ -416,8 +417,8 @@ func TestEngineErrorWithoutSummaryShowsMessageAndItsExitCode(t *testing.T) {
 
 func TestSevereQuestionOffersRollbackOnAControlKey(t *testing.T) {
 	h, answer := runHarness(t, 100, 30)
-	a := steps.Approval{Kind: "continue-without-proxy", Step: steps.StepAttachProxyBlue, Title: "Continue without the proxy?", Text: "AWS refused to register blue.",
-		Severity: steps.SeveritySevere, Confirm: srcID, Choices: []steps.Decision{steps.DecisionApprove, steps.DecisionRollback}}
+	a := contract.Approval{Kind: "continue-without-proxy", Step: contract.StepAttachProxyBlue, Title: "Continue without the proxy?", Text: "AWS refused to register blue.",
+		Severity: contract.SeveritySevere, Confirm: srcID, Choices: []contract.Decision{contract.DecisionApprove, contract.DecisionRollback}}
 	h.send(approvalMsg{approval: a, answer: answer})
 	h.expectApproval("continue-without-proxy", "ctrl+b roll back")
 	h.mustNotShow("esc stop here") // decline is not offered
@@ -426,29 +427,29 @@ func TestSevereQuestionOffersRollbackOnAControlKey(t *testing.T) {
 		t.Fatal("b or esc answered a severe question that offers neither")
 	}
 	h.send(tea.KeyPressMsg{Code: 'b', Mod: tea.ModCtrl})
-	if d := <-answer; d != steps.DecisionRollback {
+	if d := <-answer; d != contract.DecisionRollback {
 		t.Fatalf("decision %q, want rollback", d)
 	}
 }
 
 func TestPlanApprovalKeepsThePreflightWarningsInSight(t *testing.T) {
-	h := newHarness(t, Config{Options: steps.Options{Source: srcID}}, backend{}, 100, 40)
+	h := newHarness(t, Config{Options: contract.Options{Source: srcID}}, backend{}, 100, 40)
 	h.w.phase = phaseRun
 	h.w.engineRunning = true
-	pre := ev(steps.EventPreflight, 0)
-	pre.Checks = []steps.CheckResult{
-		{ID: "backups", Title: "Automated backups on", Status: steps.CheckPass, Explanation: "7 days."},
-		{ID: "deletion-protection", Title: "Deletion protection", Status: steps.CheckWarn, Explanation: "orders-db has deletion protection."},
+	pre := ev(contract.EventPreflight, 0)
+	pre.Checks = []contract.CheckResult{
+		{ID: "backups", Title: "Automated backups on", Status: contract.CheckPass, Explanation: "7 days."},
+		{ID: "deletion-protection", Title: "Deletion protection", Status: contract.CheckWarn, Explanation: "orders-db has deletion protection."},
 	}
 	h.send(eventMsg{event: pre})
-	plan := ev(steps.EventPlanReady, 0)
+	plan := ev(contract.EventPlanReady, 0)
 	plan.Plan = fixturePlan()
 	h.send(eventMsg{event: plan})
-	answer := make(chan steps.Decision, 1)
-	h.send(approvalMsg{approval: steps.Approval{Kind: "plan", Title: "Run this plan?", Text: "10 steps on orders-db.", Severity: steps.SeverityReversible}, answer: answer})
+	answer := make(chan contract.Decision, 1)
+	h.send(approvalMsg{approval: contract.Approval{Kind: "plan", Title: "Run this plan?", Text: "10 steps on orders-db.", Severity: contract.SeverityReversible}, answer: answer})
 	h.expectApproval("plan", "Preflight: 1 passed · 1 warning · 0 failed", "Deletion protection: orders-db has deletion protection.")
 	h.approve()
-	if d := <-answer; d != steps.DecisionApprove {
+	if d := <-answer; d != contract.DecisionApprove {
 		t.Fatalf("decision %q", d)
 	}
 }
@@ -457,7 +458,7 @@ func TestPlanApprovalKeepsThePreflightWarningsInSight(t *testing.T) {
 // field, the form keeps its values, and nothing starts (no FAILED screen);
 // editing the field clears it.
 func TestOptionsFormRefusesATypoInline(t *testing.T) {
-	base := steps.Options{Source: srcID}.WithDefaultsAt(t0)
+	base := contract.Options{Source: srcID}.WithDefaultsAt(t0)
 	h := newHarness(t, Config{Options: base}, backend{}, 100, 30)
 	h.w.phase = phaseOptions
 	h.w.options = newOptionsModel(h.w.common, steps.SourceSummary{ID: srcID, Kind: "instance", Engine: "postgres", EngineVersion: "14.12"}, base)

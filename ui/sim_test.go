@@ -11,6 +11,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient/sim"
 	"github.com/rdsbg/rdsbg/awsclient/simtest"
 	"github.com/rdsbg/rdsbg/steps"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // simConfig starts the simulator behind httptest on loopback and returns a
@@ -77,7 +78,7 @@ func TestWizardDrivesSimulatorToSummary(t *testing.T) {
 		t.Fatalf("run did not reach the summary:\n%s", h.view())
 	}
 	f := h.w.run.finished
-	if f.Outcome != steps.OutcomeDone || f.ExitCode != 0 {
+	if f.Outcome != contract.OutcomeDone || f.ExitCode != 0 {
 		t.Fatalf("outcome %s exit %d, approvals %v:\n%s", f.Outcome, f.ExitCode, approvals, h.view())
 	}
 	sawSevere := false
@@ -103,33 +104,33 @@ func TestWizardDrivesSimulatorToSummary(t *testing.T) {
 // answered, and a closed program releases the engine.
 func TestBridgeApproveBlocksUntilAnsweredAndCloseReleases(t *testing.T) {
 	b := newBridge()
-	got := make(chan steps.Decision, 1)
+	got := make(chan contract.Decision, 1)
 	go func() {
-		d, _ := b.Approve(context.Background(), steps.Approval{Kind: "step"})
+		d, _ := b.Approve(context.Background(), contract.Approval{Kind: "step"})
 		got <- d
 	}()
 	msg := (b.wait())().(approvalMsg)
 	if len(got) != 0 {
 		t.Fatal("Approve returned before an answer")
 	}
-	msg.answer <- steps.DecisionRetry
-	if d := <-got; d != steps.DecisionRetry {
+	msg.answer <- contract.DecisionRetry
+	if d := <-got; d != contract.DecisionRetry {
 		t.Fatalf("decision %q", d)
 	}
 	go func() {
-		_, err := b.Approve(context.Background(), steps.Approval{Kind: "step"})
+		_, err := b.Approve(context.Background(), contract.Approval{Kind: "step"})
 		if err == nil {
-			got <- steps.DecisionApprove
+			got <- contract.DecisionApprove
 			return
 		}
-		got <- steps.DecisionDecline
+		got <- contract.DecisionDecline
 	}()
 	<-b.msgs // the approval arrives; nobody answers
 	b.close()
-	if d := <-got; d != steps.DecisionDecline {
+	if d := <-got; d != contract.DecisionDecline {
 		t.Fatal("Approve did not decline with an error after the program closed")
 	}
-	b.Sink(steps.Event{}) // must return at once after close
+	b.Sink(contract.Event{}) // must return at once after close
 	if len(b.msgs) != 0 {
 		t.Fatal("Sink queued an event after the program closed")
 	}
@@ -166,7 +167,7 @@ func (h *harness) pumpUntil(stop func(c *confirmation) bool) bool {
 
 func TestUnfinishedRunOffersStatusAndResume(t *testing.T) {
 	cfg := simConfig(t, sim.ScenarioRDSPostgresLegacy)
-	cfg.Options = steps.Options{Source: "orders-db"}
+	cfg.Options = contract.Options{Source: "orders-db"}
 	first := newHarness(t, cfg, engineBackend(cfg), 100, 40)
 	first.drain(first.w.Init())
 	for range len(first.w.options.fields) {
@@ -180,8 +181,8 @@ func TestUnfinishedRunOffersStatusAndResume(t *testing.T) {
 	first.mustShow("AWS keeps going", "rdsbg resume")
 	first.keys("y")
 	first.pumpUntil(func(*confirmation) bool { return false })
-	if !first.quit || first.w.exitCode != steps.ExitInterrupted {
-		t.Fatalf("quit=%v exit=%d, want %d", first.quit, first.w.exitCode, steps.ExitInterrupted)
+	if !first.quit || first.w.exitCode != contract.ExitInterrupted {
+		t.Fatalf("quit=%v exit=%d, want %d", first.quit, first.w.exitCode, contract.ExitInterrupted)
 	}
 
 	second := newHarness(t, cfg, engineBackend(cfg), 100, 40)
@@ -203,7 +204,7 @@ func TestUnfinishedRunOffersStatusAndResume(t *testing.T) {
 		t.Fatal("resume did not finish")
 	}
 	f := second.w.run.finished
-	if f == nil || f.Outcome != steps.OutcomeDone {
+	if f == nil || f.Outcome != contract.OutcomeDone {
 		t.Fatalf("resume outcome %+v:\n%s", f, second.view())
 	}
 	second.mustShow("DONE", "orders-db-old1")
@@ -211,7 +212,7 @@ func TestUnfinishedRunOffersStatusAndResume(t *testing.T) {
 
 func TestUnfinishedRunCanBeAbortedFromTheWizard(t *testing.T) {
 	cfg := simConfig(t, sim.ScenarioRDSPostgresLegacy)
-	cfg.Options = steps.Options{Source: "orders-db"}
+	cfg.Options = contract.Options{Source: "orders-db"}
 	first := newHarness(t, cfg, engineBackend(cfg), 100, 40)
 	first.drain(first.w.Init())
 	for range len(first.w.options.fields) {
@@ -231,7 +232,7 @@ func TestUnfinishedRunCanBeAbortedFromTheWizard(t *testing.T) {
 	approvals := []string{}
 	second.pumpUntil(func(c *confirmation) bool { approvals = append(approvals, c.approval.Kind); return false })
 	f := second.w.run.finished
-	if f == nil || f.ProxyState != steps.ProxyOnBlue {
+	if f == nil || f.ProxyState != contract.ProxyOnBlue {
 		t.Fatalf("abort ended %+v (approvals %v):\n%s", f, approvals, second.view())
 	}
 	second.mustShow("proxy points at blue")

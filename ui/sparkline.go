@@ -7,7 +7,7 @@ import (
 
 	"charm.land/lipgloss/v2"
 
-	"github.com/rdsbg/rdsbg/steps"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // sparkBlocks are the eight levels of a sparkline. The lowest is kept for
@@ -47,13 +47,13 @@ func sparkline(values []float64, width int) string {
 // metricLabel is the short name of a metric on screen.
 func metricLabel(metric string) string {
 	switch metric {
-	case steps.MetricClientConnections:
+	case contract.MetricClientConnections:
 		return "clients"
-	case steps.MetricDatabaseConnections:
+	case contract.MetricDatabaseConnections:
 		return "db conns"
-	case steps.MetricReplicaLag:
+	case contract.MetricReplicaLag:
 		return "lag"
-	case steps.MetricOldestReplicationSlotLag:
+	case contract.MetricOldestReplicationSlotLag:
 		return "slot lag"
 	}
 	return metric
@@ -63,9 +63,9 @@ func metricLabel(metric string) string {
 // with one decimal, bytes in binary units.
 func formatMetric(v float64, unit string) string {
 	switch unit {
-	case steps.UnitSeconds:
+	case contract.UnitSeconds:
 		return fmt.Sprintf("%.1f s", v)
-	case steps.UnitBytes:
+	case contract.UnitBytes:
 		for _, u := range []struct {
 			name string
 			size float64
@@ -82,7 +82,7 @@ func formatMetric(v float64, unit string) string {
 // renderMetrics draws one line per metric: label, subject, sparkline and
 // the current value. Zero client connections is drawn as bad: the
 // applications are cut off.
-func renderMetrics(st Styles, width int, m *steps.MetricsSample, name func(string) string) string {
+func renderMetrics(st Styles, width int, m *contract.MetricsSample, name func(string) string) string {
 	if m == nil {
 		return ""
 	}
@@ -102,7 +102,7 @@ func renderMetrics(st Styles, width int, m *steps.MetricsSample, name func(strin
 		room := width - lipgloss.Width(label) - lipgloss.Width(value) - 1
 		spark := sparkline(l.Values(), min(room, maxSparkWidth))
 		valueStyle := st.Bold
-		if l.Metric == steps.MetricClientConnections && l.Last == 0 {
+		if l.Metric == contract.MetricClientConnections && l.Last == 0 {
 			valueStyle = st.Bad
 		}
 		line := st.Muted.Render(label) + spark
@@ -121,7 +121,7 @@ func renderMetrics(st Styles, width int, m *steps.MetricsSample, name func(strin
 // in the CloudWatch minute before it, the lowest minute that overlaps it
 // and the minute after it — placed by when CloudWatch measured them
 // (steps.StepMetrics), with a note that says so.
-func renderStepMetrics(st Styles, width int, sm []steps.StepMetrics) string {
+func renderStepMetrics(st Styles, width int, sm []contract.StepMetrics) string {
 	var rows [][]string
 	for _, s := range sm {
 		if s.Before == nil && s.After == nil && s.MinClientConnections == nil {
@@ -129,7 +129,7 @@ func renderStepMetrics(st Styles, width int, sm []steps.StepMetrics) string {
 		}
 		lowText := "-"
 		if s.MinClientConnections != nil {
-			lowText = formatMetric(*s.MinClientConnections, steps.UnitConnections)
+			lowText = formatMetric(*s.MinClientConnections, contract.UnitConnections)
 		}
 		rows = append(rows, []string{string(s.Step), sumClients(s.Before), lowText, sumClients(s.After)})
 	}
@@ -151,14 +151,14 @@ func sumClients(values map[string]float64) string {
 	if !seen {
 		return "-"
 	}
-	return formatMetric(total, steps.UnitConnections)
+	return formatMetric(total, contract.UnitConnections)
 }
 
 // clientTotal is the sum of every proxy's client connections in a record.
 func clientTotal(values map[string]float64) (float64, bool) {
 	total, seen := 0.0, false
 	for k, v := range values {
-		if strings.HasPrefix(k, steps.MetricClientConnections+"(") {
+		if strings.HasPrefix(k, contract.MetricClientConnections+"(") {
 			total += v
 			seen = true
 		}

@@ -7,7 +7,7 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/rdsbg/rdsbg/steps"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 func TestSparkline(t *testing.T) {
@@ -40,14 +40,14 @@ func TestFormatMetric(t *testing.T) {
 		unit string
 		want string
 	}{
-		{41, steps.UnitConnections, "41"},
-		{40.6, steps.UnitConnections, "41"},
-		{0, steps.UnitConnections, "0"},
-		{3.25, steps.UnitSeconds, "3.2 s"},
-		{312, steps.UnitSeconds, "312.0 s"},
-		{512, steps.UnitBytes, "512 B"},
-		{2 << 20, steps.UnitBytes, "2.0 MiB"},
-		{3.5 * (1 << 30), steps.UnitBytes, "3.5 GiB"},
+		{41, contract.UnitConnections, "41"},
+		{40.6, contract.UnitConnections, "41"},
+		{0, contract.UnitConnections, "0"},
+		{3.25, contract.UnitSeconds, "3.2 s"},
+		{312, contract.UnitSeconds, "312.0 s"},
+		{512, contract.UnitBytes, "512 B"},
+		{2 << 20, contract.UnitBytes, "2.0 MiB"},
+		{3.5 * (1 << 30), contract.UnitBytes, "3.5 GiB"},
 	}
 	for _, c := range cases {
 		if got := formatMetric(c.v, c.unit); got != c.want {
@@ -56,22 +56,22 @@ func TestFormatMetric(t *testing.T) {
 	}
 }
 
-func points(vs ...float64) []steps.MetricValue {
+func points(vs ...float64) []contract.MetricValue {
 	base := time.Date(2026, 11, 21, 23, 0, 0, 0, time.UTC)
-	out := make([]steps.MetricValue, len(vs))
+	out := make([]contract.MetricValue, len(vs))
 	for i, v := range vs {
-		out[i] = steps.MetricValue{Time: base.Add(time.Duration(i) * time.Minute), Value: v}
+		out[i] = contract.MetricValue{Time: base.Add(time.Duration(i) * time.Minute), Value: v}
 	}
 	return out
 }
 
 func TestRenderMetrics(t *testing.T) {
 	st := newStyles(true)
-	sample := &steps.MetricsSample{Lines: []steps.MetricLine{
-		{Metric: "ClientConnections", Subject: "orders-proxy", Unit: steps.UnitConnections, Points: points(40, 40, 0, 0), Last: 0},
-		{Metric: "DatabaseConnections", Subject: "orders-proxy", Unit: steps.UnitConnections, Points: points(24, 24, 0, 0), Last: 0},
-		{Metric: "OldestReplicationSlotLag", Subject: "orders-db", Unit: steps.UnitBytes, Points: points(4<<20, 2<<20, 1<<20), Last: 1 << 20},
-		{Metric: "ReplicaLag", Subject: "orders-db-green-abc123", Unit: steps.UnitSeconds},
+	sample := &contract.MetricsSample{Lines: []contract.MetricLine{
+		{Metric: "ClientConnections", Subject: "orders-proxy", Unit: contract.UnitConnections, Points: points(40, 40, 0, 0), Last: 0},
+		{Metric: "DatabaseConnections", Subject: "orders-proxy", Unit: contract.UnitConnections, Points: points(24, 24, 0, 0), Last: 0},
+		{Metric: "OldestReplicationSlotLag", Subject: "orders-db", Unit: contract.UnitBytes, Points: points(4<<20, 2<<20, 1<<20), Last: 1 << 20},
+		{Metric: "ReplicaLag", Subject: "orders-db-green-abc123", Unit: contract.UnitSeconds},
 	}, Error: "CloudWatch: Throttling: Rate exceeded"}
 	got := ansi.Strip(renderMetrics(st, 80, sample, same))
 	want := strings.Join([]string{
@@ -85,7 +85,7 @@ func TestRenderMetrics(t *testing.T) {
 		t.Errorf("renderMetrics =\n%s\nwant\n%s", got, want)
 	}
 	// On a narrow screen the sparkline gives way, the value stays.
-	narrow := ansi.Strip(renderMetrics(st, 30, &steps.MetricsSample{Lines: sample.Lines[:1]}, same))
+	narrow := ansi.Strip(renderMetrics(st, 30, &contract.MetricsSample{Lines: sample.Lines[:1]}, same))
 	if !strings.HasSuffix(narrow, " 0") || ansi.StringWidth(narrow) > 30 {
 		t.Errorf("narrow renderMetrics = %q", narrow)
 	}
@@ -96,11 +96,11 @@ func TestRenderMetrics(t *testing.T) {
 
 func TestRenderStepMetrics(t *testing.T) {
 	zero, low := 0.0, 38.0
-	got := ansi.Strip(renderStepMetrics(newStyles(true), 80, []steps.StepMetrics{
-		{Step: steps.StepCreateDeployment, Before: map[string]float64{"ClientConnections(orders-proxy)": 40, "DatabaseConnections(orders-proxy)": 24}, MinClientConnections: &low,
+	got := ansi.Strip(renderStepMetrics(newStyles(true), 80, []contract.StepMetrics{
+		{Step: contract.StepCreateDeployment, Before: map[string]float64{"ClientConnections(orders-proxy)": 40, "DatabaseConnections(orders-proxy)": 24}, MinClientConnections: &low,
 			After: map[string]float64{"ClientConnections(orders-proxy)": 41}},
-		{Step: steps.StepSwitchover, Before: map[string]float64{"ClientConnections(orders-proxy)": 40, "ClientConnections(billing-proxy)": 5}, MinClientConnections: &zero},
-		{Step: steps.StepVerify},
+		{Step: contract.StepSwitchover, Before: map[string]float64{"ClientConnections(orders-proxy)": 40, "ClientConnections(billing-proxy)": 5}, MinClientConnections: &zero},
+		{Step: contract.StepVerify},
 	}))
 	for _, want := range []string{"create-deployment  40", "38", "41", "switchover", "45"} {
 		if !strings.Contains(got, want) {

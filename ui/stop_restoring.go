@@ -7,7 +7,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/rdsbg/rdsbg/steps"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // Compensation never gives up on its own (steps/compensate.go): only the
@@ -39,15 +39,15 @@ func (s *operatorStop) close() { s.once.Do(func() { close(s.ch) }) }
 var stopRestoringKey = key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "stop restoring the proxy (leaves it EMPTY)"))
 
 // observeStop follows the events that open and close the offer.
-func (w *wizard) observeStop(e steps.Event) {
+func (w *wizard) observeStop(e contract.Event) {
 	switch e.Type {
-	case steps.EventCompensation:
+	case contract.EventCompensation:
 		// Only compensation (steps/compensate.go) stops at GiveUp; it says
 		// on each of its events whether the stop applies now.
 		if e.Stoppable != nil {
 			w.stops.compensating = *e.Stoppable
 		}
-	case steps.EventRunFinished:
+	case contract.EventRunFinished:
 		w.stops.compensating, w.stops.ask = false, nil
 	}
 }
@@ -62,7 +62,7 @@ func (w *wizard) onStopKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 		}
 		s.ask.handleKey(msg, w.common.Keys)
 		if s.ask.decided {
-			if s.ask.decision == steps.DecisionApprove {
+			if s.ask.decision == contract.DecisionApprove {
 				s.requested = true
 				w.bridge.stop.close()
 			}
@@ -87,10 +87,10 @@ func (w *wizard) onStopKey(msg tea.KeyPressMsg) (tea.Cmd, bool) {
 			proxies += p.Proxy
 		}
 	}
-	a := steps.Approval{Kind: "stop-restoring", Title: "Stop restoring " + proxies + " and leave it EMPTY?",
+	a := contract.Approval{Kind: "stop-restoring", Title: "Stop restoring " + proxies + " and leave it EMPTY?",
 		Text:     fmt.Sprintf("rdsbg keeps trying to give %s its target back, for as long as it takes. Stopping leaves it EMPTY: applications that connect through it cannot reach %s until someone registers the target again. The run then ends (exit 5) and names the AWS CLI command that restores it. Esc keeps restoring.", proxies, source),
-		Severity: steps.SeveritySevere, Confirm: source, Choices: []steps.Decision{steps.DecisionApprove, steps.DecisionDecline}}
-	s.ask = newConfirmation(a, make(chan steps.Decision, 1), source)
+		Severity: contract.SeveritySevere, Confirm: source, Choices: []contract.Decision{contract.DecisionApprove, contract.DecisionDecline}}
+	s.ask = newConfirmation(a, make(chan contract.Decision, 1), source)
 	return nil, true
 }
 

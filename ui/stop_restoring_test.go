@@ -7,7 +7,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient/clock"
 	"github.com/rdsbg/rdsbg/awsclient/sim"
 	"github.com/rdsbg/rdsbg/awsclient/simtest"
-	"github.com/rdsbg/rdsbg/steps"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // The switchover fails and AWS then answers 503 to every registration:
@@ -22,7 +22,7 @@ func TestWizardStopsRestoringOnlyOnTheTypedIdentifier(t *testing.T) {
 		{Operation: "RegisterDBProxyTargets", Code: "ServiceUnavailable", Message: "Service Unavailable", HTTPStatus: 503, After: "SwitchoverBlueGreenDeployment"},
 	}})
 	cfg := wizardConfig(t, srv.URL, srv.HTTPClient(), srv.Clock)
-	cfg.Options = steps.Options{Source: "orders-db", ProxyMode: steps.ProxyModeDetach}
+	cfg.Options = contract.Options{Source: "orders-db", ProxyMode: contract.ProxyModeDetach}
 	h := newHarness(t, cfg, engineBackend(cfg), 100, 40)
 	h.drain(h.w.Init())
 	for range len(h.w.options.fields) {
@@ -75,7 +75,7 @@ func TestWizardStopsRestoringOnlyOnTheTypedIdentifier(t *testing.T) {
 	}
 	h.pumpUntil(func(*confirmation) bool { return false })
 	f := h.w.run.finished
-	if f == nil || f.ExitCode != steps.ExitInterrupted || f.ProxyState != steps.ProxyEmpty || len(f.RestoreCommands) != 1 {
+	if f == nil || f.ExitCode != contract.ExitInterrupted || f.ProxyState != contract.ProxyEmpty || len(f.RestoreCommands) != 1 {
 		t.Fatalf("after the operator stopped restoring: %+v", f)
 	}
 	if !strings.Contains(f.RestoreCommands[0], "register-db-proxy-targets --region us-east-1 --db-proxy-name orders-proxy") {

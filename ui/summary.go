@@ -7,7 +7,7 @@ import (
 
 	"charm.land/bubbles/v2/key"
 
-	"github.com/rdsbg/rdsbg/steps"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // summaryModel is screen 7: the outcome, the timeline, the proxy-less
@@ -34,14 +34,14 @@ func (m *summaryModel) view() string {
 	}
 	outcome := strings.ToUpper(f.Outcome)
 	switch f.Outcome {
-	case steps.OutcomeDone, steps.OutcomeReady:
+	case contract.OutcomeDone, contract.OutcomeReady:
 		b.WriteString(st.OK.Render("✓ "+outcome) + "  ")
-	case steps.OutcomeFailed, steps.OutcomeBlocked:
+	case contract.OutcomeFailed, contract.OutcomeBlocked:
 		b.WriteString(st.Bad.Render("✗ "+outcome) + "  ")
 	default:
 		b.WriteString(st.Warn.Render("■ "+outcome) + "  ")
 	}
-	b.WriteString(fmt.Sprintf("exit %d · %s\n", f.ExitCode, steps.ProxyStateWords(f.ProxyState)))
+	b.WriteString(fmt.Sprintf("exit %d · %s\n", f.ExitCode, contract.ProxyStateWords(f.ProxyState)))
 	if f.DeploymentID != "" {
 		b.WriteString(st.Muted.Render("deployment "+f.DeploymentID) + "\n")
 	}
@@ -68,13 +68,13 @@ func (m *summaryModel) view() string {
 		}
 		b.WriteString(style.Render(wrap(w, "Applications' view ("+f.Probe.String()+")")) + "\n")
 	}
-	if e := m.run.lastError; e != nil && f.Outcome != steps.OutcomeDone {
+	if e := m.run.lastError; e != nil && f.Outcome != contract.OutcomeDone {
 		b.WriteString("\n" + errorDetails(m.Common, e) + "\n")
 	}
-	if f.Outcome == steps.OutcomeBlocked && len(m.run.checks) > 0 {
-		var blocking []steps.CheckResult
+	if f.Outcome == contract.OutcomeBlocked && len(m.run.checks) > 0 {
+		var blocking []contract.CheckResult
 		for _, c := range m.run.checks {
-			if c.Status == steps.CheckFail {
+			if c.Status == contract.CheckFail {
 				blocking = append(blocking, c)
 			}
 		}
@@ -99,8 +99,8 @@ func (m *summaryModel) view() string {
 	if f.RunbookPath != "" {
 		b.WriteString(truncate("Runbook  "+f.RunbookPath, w) + "\n")
 	}
-	if g := f.Green; g != nil && f.Outcome == steps.OutcomeReady {
-		b.WriteString("\n" + wrap(w, "Green: "+steps.GreenWords(g)+".") + "\n")
+	if g := f.Green; g != nil && f.Outcome == contract.OutcomeReady {
+		b.WriteString("\n" + wrap(w, "Green: "+contract.GreenWords(g)+".") + "\n")
 	}
 	if left := f.LeftoverLines(); len(left) > 0 {
 		b.WriteString("\n" + st.Heading.Render("Left in AWS") + "\n")

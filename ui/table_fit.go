@@ -3,7 +3,7 @@ package ui
 import (
 	"strings"
 
-	"github.com/rdsbg/rdsbg/steps"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // Narrow layouts for the two tables whose cells are names and AWS states:
@@ -23,7 +23,7 @@ import (
 // shrinking.
 
 // kindOf is a target's TYPE and ROLE in a few letters.
-func kindOf(t steps.ProxyTarget) string {
+func kindOf(t contract.ProxyTarget) string {
 	kind := strings.ToLower(t.Type)
 	switch t.Type {
 	case "RDS_INSTANCE":
@@ -42,7 +42,7 @@ func kindOf(t steps.ProxyTarget) string {
 	return kind
 }
 
-func reasonOf(t steps.ProxyTarget) string {
+func reasonOf(t contract.ProxyTarget) string {
 	if t.Health.Reason != "" {
 		return t.Health.Reason
 	}
@@ -50,9 +50,9 @@ func reasonOf(t steps.ProxyTarget) string {
 }
 
 // compactProxyTargets is the narrow layout of renderProxyTargets.
-func compactProxyTargets(st Styles, width int, targets []steps.ProxyTarget) string {
+func compactProxyTargets(st Styles, width int, targets []contract.ProxyTarget) string {
 	var proxies []string
-	byProxy := map[string][]steps.ProxyTarget{}
+	byProxy := map[string][]contract.ProxyTarget{}
 	for _, t := range targets {
 		if _, ok := byProxy[t.ProxyName]; !ok {
 			proxies = append(proxies, t.ProxyName)
@@ -101,7 +101,7 @@ func compactProxyTargets(st Styles, width int, targets []steps.ProxyTarget) stri
 }
 
 // memberCells are a member's change mark and green's name.
-func memberCells(m steps.SwitchoverMember, changed map[string]bool) (mark, target string) {
+func memberCells(m contract.SwitchoverMember, changed map[string]bool) (mark, target string) {
 	mark = " "
 	if changed[memberKey(m)] {
 		mark = "•"
@@ -114,7 +114,7 @@ func memberCells(m steps.SwitchoverMember, changed map[string]bool) (mark, targe
 }
 
 // stackedMembers is the narrow layout of renderMembers.
-func stackedMembers(st Styles, width int, members []steps.SwitchoverMember, changed map[string]bool) string {
+func stackedMembers(st Styles, width int, members []contract.SwitchoverMember, changed map[string]bool) string {
 	var rows [][]string
 	var owner []int   // member index of each row
 	var isBlue []bool // the member's first line

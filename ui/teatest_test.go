@@ -10,7 +10,7 @@ import (
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
 	"github.com/rdsbg/rdsbg/awsclient/sim"
-	"github.com/rdsbg/rdsbg/steps"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // A smoke run inside a real Bubble Tea program (teatest): Init's command
@@ -28,8 +28,8 @@ func TestTeatestSmokeQuitBeforeRun(t *testing.T) {
 	if !ok {
 		t.Fatal("final model is not the wizard")
 	}
-	if final.exitCode != steps.ExitCancelled || final.phase != phaseSource {
-		t.Fatalf("exit %d in phase %d, want %d before any change", final.exitCode, final.phase, steps.ExitCancelled)
+	if final.exitCode != contract.ExitCancelled || final.phase != phaseSource {
+		t.Fatalf("exit %d in phase %d, want %d before any change", final.exitCode, final.phase, contract.ExitCancelled)
 	}
 	if v := ansi.Strip(final.render()); !strings.Contains(v, "rdsbg smoke") || !strings.Contains(v, "Choose the database") {
 		t.Fatalf("final view:\n%s", v)

@@ -7,7 +7,7 @@ import (
 
 	"charm.land/lipgloss/v2"
 
-	"github.com/rdsbg/rdsbg/steps"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // The traffic line (issue 11): on every run screen, what production's
@@ -18,21 +18,21 @@ import (
 
 // trafficOf is what the line draws: the latest proxy-traffic event, or,
 // before the first one, the proxies as discovery saw them in the plan.
-func trafficOf(r *runState) *steps.ProxyTraffic {
+func trafficOf(r *runState) *contract.ProxyTraffic {
 	if r.traffic != nil {
 		return r.traffic
 	}
 	if r.plan == nil || len(r.plan.Proxies) == 0 {
 		return nil
 	}
-	var t steps.ProxyTraffic
+	var t contract.ProxyTraffic
 	for _, reg := range r.plan.Proxies {
-		s := steps.ProxyServing{Proxy: reg.Proxy}
+		s := contract.ProxyServing{Proxy: reg.Proxy}
 		for _, tg := range reg.Targets {
 			if tg.Type == "TRACKED_CLUSTER" && len(reg.Targets) > 1 {
 				continue
 			}
-			s.Target, s.Health, s.Serves = tg.RdsResourceID, tg.Health.State, steps.ServesBlue
+			s.Target, s.Health, s.Serves = tg.RdsResourceID, tg.Health.State, contract.ServesBlue
 			if tg.TrackedClusterID != "" {
 				s.Target = tg.TrackedClusterID
 			}
@@ -56,7 +56,7 @@ func trafficOf(r *runState) *steps.ProxyTraffic {
 //	PROXY orders-proxy → orders-db (blue) AVAILABLE · 43 clients
 //	PROXY EMPTY 04:12 · orders-proxy has no target
 //	PROXY EMPTY 00:09 · orders-proxy → orders-db (blue) REGISTERING
-func renderTraffic(st Styles, width int, t *steps.ProxyTraffic, metrics *steps.MetricsSample, now time.Time) string {
+func renderTraffic(st Styles, width int, t *contract.ProxyTraffic, metrics *contract.MetricsSample, now time.Time) string {
 	if t == nil || len(t.Proxies) == 0 || width <= 0 {
 		return ""
 	}
@@ -105,13 +105,13 @@ func renderTraffic(st Styles, width int, t *steps.ProxyTraffic, metrics *steps.M
 // the minute CloudWatch measured; "" with metrics off, and "" while the
 // proxy has no serving target: an old count would read as clients
 // connected now (walkthrough D5, U6).
-func clientsOf(p steps.ProxyServing, m *steps.MetricsSample, now time.Time) string {
+func clientsOf(p contract.ProxyServing, m *contract.MetricsSample, now time.Time) string {
 	if p.EmptySince != nil || p.Health != "AVAILABLE" {
 		return ""
 	}
 	if m != nil {
 		for _, l := range m.Lines {
-			if l.Metric != steps.MetricClientConnections || l.Subject != p.Proxy {
+			if l.Metric != contract.MetricClientConnections || l.Subject != p.Proxy {
 				continue
 			}
 			// The newest whole minute (the running one is partial).
@@ -142,9 +142,9 @@ func clientsAged(n float64, measured, now time.Time) string {
 
 func servesWord(s string) string {
 	switch s {
-	case steps.ServesNewPrimary:
+	case contract.ServesNewPrimary:
 		return "new primary"
-	case steps.ServesOldBlue:
+	case contract.ServesOldBlue:
 		return "old blue, read-only"
 	}
 	if s == "" {
@@ -178,7 +178,7 @@ func honestWhy(why string, empty bool) string {
 
 // renderOutages is the summary's outage windows: every window with its
 // step, cause and duration (and the probe's view of it), then the total.
-func renderOutages(st Styles, width int, f *steps.Finished) string {
+func renderOutages(st Styles, width int, f *contract.Finished) string {
 	if f == nil || len(f.ProxyOutages) == 0 {
 		return ""
 	}

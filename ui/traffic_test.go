@@ -10,17 +10,17 @@ import (
 
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/sim"
-	"github.com/rdsbg/rdsbg/steps"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
-func servingTraffic() *steps.ProxyTraffic {
+func servingTraffic() *contract.ProxyTraffic {
 	n := 43.0
 	at := t0.Add(-time.Minute) // the end of the CloudWatch minute it measures
-	return &steps.ProxyTraffic{Proxies: []steps.ProxyServing{{Proxy: "orders-proxy", Target: "orders-db", Serves: steps.ServesBlue, Health: "AVAILABLE", Clients: &n, ClientsAt: &at}}}
+	return &contract.ProxyTraffic{Proxies: []contract.ProxyServing{{Proxy: "orders-proxy", Target: "orders-db", Serves: contract.ServesBlue, Health: "AVAILABLE", Clients: &n, ClientsAt: &at}}}
 }
 
-func emptyTraffic(since time.Time) *steps.ProxyTraffic {
-	return &steps.ProxyTraffic{Proxies: []steps.ProxyServing{{Proxy: "orders-proxy", EmptySince: &since}}}
+func emptyTraffic(since time.Time) *contract.ProxyTraffic {
+	return &contract.ProxyTraffic{Proxies: []contract.ProxyServing{{Proxy: "orders-proxy", EmptySince: &since}}}
 }
 
 // The traffic line is a pure function of state and width: golden lines at
@@ -28,14 +28,14 @@ func emptyTraffic(since time.Time) *steps.ProxyTraffic {
 func TestRenderTrafficGoldenLines(t *testing.T) {
 	st := newStyles(true)
 	since := t0
-	registering := &steps.ProxyTraffic{Proxies: []steps.ProxyServing{{Proxy: "orders-proxy", Target: "orders-db", Serves: steps.ServesBlue, Health: "REGISTERING", EmptySince: &since}}}
-	two := &steps.ProxyTraffic{Proxies: []steps.ProxyServing{
-		{Proxy: "orders-proxy", Target: "orders-db", Serves: steps.ServesNewPrimary, Health: "AVAILABLE"},
+	registering := &contract.ProxyTraffic{Proxies: []contract.ProxyServing{{Proxy: "orders-proxy", Target: "orders-db", Serves: contract.ServesBlue, Health: "REGISTERING", EmptySince: &since}}}
+	two := &contract.ProxyTraffic{Proxies: []contract.ProxyServing{
+		{Proxy: "orders-proxy", Target: "orders-db", Serves: contract.ServesNewPrimary, Health: "AVAILABLE"},
 		{Proxy: "orders-ro-proxy", EmptySince: &since},
 	}}
 	cases := []struct {
 		name  string
-		t     *steps.ProxyTraffic
+		t     *contract.ProxyTraffic
 		now   time.Time
 		width int
 		want  string
@@ -72,13 +72,13 @@ func TestRenderTrafficGoldenLines(t *testing.T) {
 // no count at all, however recent (walkthrough D5: "PROXY EMPTY 00:41 ·
 // 45 clients" while CloudWatch's minimum was 0).
 func TestRenderTrafficTakesClientsFromTheLatestMetrics(t *testing.T) {
-	m := &steps.MetricsSample{Time: t0, Period: time.Minute, Lines: []steps.MetricLine{{Metric: awsclient.MetricClientConnections, Subject: "orders-proxy", Points: []steps.MetricValue{{Time: t0.Add(-3 * time.Minute), Value: 7}}, Last: 7}}}
+	m := &contract.MetricsSample{Time: t0, Period: time.Minute, Lines: []contract.MetricLine{{Metric: awsclient.MetricClientConnections, Subject: "orders-proxy", Points: []contract.MetricValue{{Time: t0.Add(-3 * time.Minute), Value: 7}}, Last: 7}}}
 	got := ansi.Strip(renderTraffic(newStyles(true), 120, servingTraffic(), m, t0))
 	if !strings.HasSuffix(got, "AVAILABLE · 7 clients 2m ago") {
 		t.Errorf("line %q", got)
 	}
 	since := t0
-	for _, tr := range []*steps.ProxyTraffic{emptyTraffic(t0), {Proxies: []steps.ProxyServing{{Proxy: "orders-proxy", Target: "orders-db", Serves: steps.ServesBlue, Health: "REGISTERING", EmptySince: &since, Clients: &m.Lines[0].Last}}}} {
+	for _, tr := range []*contract.ProxyTraffic{emptyTraffic(t0), {Proxies: []contract.ProxyServing{{Proxy: "orders-proxy", Target: "orders-db", Serves: contract.ServesBlue, Health: "REGISTERING", EmptySince: &since, Clients: &m.Lines[0].Last}}}} {
 		for _, width := range []int{60, 120} {
 			if got := ansi.Strip(renderTraffic(newStyles(true), width, tr, m, t0.Add(time.Minute))); strings.Contains(got, "clients") {
 				t.Errorf("an empty proxy shows a client count: %q", got)
@@ -95,7 +95,7 @@ func TestRenderTrafficTakesClientsFromTheLatestMetrics(t *testing.T) {
 // step screen no longer says blue keeps serving production beside it.
 func TestWizardShowsTrafficOnEveryScreenWithARunningClock(t *testing.T) {
 	h, _ := runHarness(t, 80, 30)
-	tr := ev(steps.EventProxyTraffic, 0)
+	tr := ev(contract.EventProxyTraffic, 0)
 	tr.Traffic = servingTraffic()
 	h.send(eventMsg{event: tr})
 	h.mustShow("PROXY orders-proxy → orders-db (blue) AVAILABLE · 43 clients 1m ago")
@@ -103,13 +103,13 @@ func TestWizardShowsTrafficOnEveryScreenWithARunningClock(t *testing.T) {
 		t.Errorf("the traffic line is not under the title bar: %q", first)
 	}
 
-	start := ev(steps.EventStepStarted, time.Second)
-	start.Step = steps.StepCreateDeployment
+	start := ev(contract.EventStepStarted, time.Second)
+	start.Step = contract.StepCreateDeployment
 	h.w.run.plan.Steps[2].Why = "The green environment is where the change happens while blue keeps serving production."
 	h.send(eventMsg{event: start})
 	h.mustShow("blue keeps serving production") // true while the proxy serves blue
 
-	empty := ev(steps.EventProxyTraffic, 2*time.Second)
+	empty := ev(contract.EventProxyTraffic, 2*time.Second)
 	empty.Traffic = emptyTraffic(t0.Add(2 * time.Second))
 	h.send(eventMsg{event: empty})
 	h.send(tickMsg{now: t0.Add(4*time.Minute + 14*time.Second)})
@@ -125,7 +125,7 @@ func TestWizardShowsTrafficOnEveryScreenWithARunningClock(t *testing.T) {
 			t.Errorf("screen %d is %d lines tall on a 30-line terminal", scr, n)
 		}
 	}
-	back := ev(steps.EventProxyTraffic, 5*time.Minute)
+	back := ev(contract.EventProxyTraffic, 5*time.Minute)
 	back.Traffic = servingTraffic()
 	h.send(eventMsg{event: back})
 	h.mustNotShow("PROXY EMPTY")
@@ -138,8 +138,8 @@ func TestTrafficLineFromThePlanBeforeTheFirstEvent(t *testing.T) {
 	h, _ := runHarness(t, 120, 30)
 	h.mustNotShow("PROXY ")
 	p := fixturePlan()
-	p.Proxies = []steps.ProxyRegistration{{Proxy: "orders-proxy", Targets: []awsclient.ProxyTarget{{ProxyName: "orders-proxy", RdsResourceID: "orders-db", Type: "RDS_INSTANCE", Health: awsclient.TargetHealth{State: "AVAILABLE"}}}}}
-	e := ev(steps.EventPlanReady, time.Second)
+	p.Proxies = []contract.ProxyRegistration{{Proxy: "orders-proxy", Targets: []awsclient.ProxyTarget{{ProxyName: "orders-proxy", RdsResourceID: "orders-db", Type: "RDS_INSTANCE", Health: awsclient.TargetHealth{State: "AVAILABLE"}}}}}
+	e := ev(contract.EventPlanReady, time.Second)
 	e.Plan = p
 	h.send(eventMsg{event: e})
 	h.mustShow("PROXY orders-proxy → orders-db (blue) AVAILABLE")
@@ -151,9 +151,9 @@ func TestSummaryListsEveryOutageWindow(t *testing.T) {
 	h, _ := runHarness(t, 120, 40)
 	f := finishedEvent()
 	down := int64(61_500)
-	f.Finished.ProxyOutages = []steps.OutageWindow{
-		{Step: steps.StepDetachProxy, Start: t0, DurationMS: 71_000, Cause: steps.OutageDetachBeforeCreate, Proxies: []string{"orders-proxy"}},
-		{Step: steps.StepDetachProxyBlue, Start: t0.Add(time.Hour), DurationMS: 65_000, Cause: steps.OutageCriticalSection, Proxies: []string{"orders-proxy"}, AppDowntimeMS: &down},
+	f.Finished.ProxyOutages = []contract.OutageWindow{
+		{Step: contract.StepDetachProxy, Start: t0, DurationMS: 71_000, Cause: contract.OutageDetachBeforeCreate, Proxies: []string{"orders-proxy"}},
+		{Step: contract.StepDetachProxyBlue, Start: t0.Add(time.Hour), DurationMS: 65_000, Cause: contract.OutageCriticalSection, Proxies: []string{"orders-proxy"}, AppDowntimeMS: &down},
 	}
 	f.Finished.ProxyOutageTotalMS = 136_000
 	h.send(eventMsg{event: f})
@@ -165,11 +165,11 @@ func TestSummaryListsEveryOutageWindow(t *testing.T) {
 // every window with the total in its closing summary.
 func TestPlainPrintsTrafficChangesAndOutageWindows(t *testing.T) {
 	cfg := simConfig(t, sim.ScenarioRDSPostgresLegacy)
-	cfg.Options = steps.Options{Source: "orders-db", ProxyMode: steps.ProxyModeDetach}
+	cfg.Options = contract.Options{Source: "orders-db", ProxyMode: contract.ProxyModeDetach}
 	op := &operator{}
 	code, err := runPlain(context.Background(), cfg, engineBackend(cfg), op, op)
 	out := op.out.String()
-	if err != nil || code != steps.ExitOK {
+	if err != nil || code != contract.ExitOK {
 		t.Fatalf("exit %d, err %v:\n%s", code, err, out)
 	}
 	var traffic []string

@@ -16,6 +16,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient/simtest"
 	"github.com/rdsbg/rdsbg/awsclient/simtest/simtruth"
 	"github.com/rdsbg/rdsbg/steps"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // The truth oracle in the wizard (docs/truth.md; issue 21): the real
@@ -42,7 +43,7 @@ type wizardOracle struct {
 	t       *testing.T
 	h       *harness
 	api     *awsclient.Client
-	src     steps.Source
+	src     contract.Source
 	proxies []string
 	ack     chan struct{}
 	checked map[string]int
@@ -77,10 +78,10 @@ func newWizardOracle(t *testing.T, scenario, source string) (*wizardOracle, Conf
 func (o *wizardOracle) wizard(cfg Config) *harness {
 	be := engineBackend(cfg)
 	inner := be.run
-	be.run = func(ctx context.Context, mode string, opts steps.Options, ap steps.Approver, sink steps.Sink) (steps.Finished, error) {
-		return inner(ctx, mode, opts, ap, func(ev steps.Event) {
+	be.run = func(ctx context.Context, mode string, opts contract.Options, ap contract.Approver, sink contract.Sink) (contract.Finished, error) {
+		return inner(ctx, mode, opts, ap, func(ev contract.Event) {
 			sink(ev)
-			if ev.Type != steps.EventAPICall {
+			if ev.Type != contract.EventAPICall {
 				<-o.ack // the frame is checked while the engine waits
 			}
 		})
@@ -116,12 +117,12 @@ func (o *wizardOracle) pump(answer func(c *confirmation)) {
 		select {
 		case m := <-h.w.bridge.msgs:
 			h.send(m)
-			if em, ok := m.(eventMsg); ok && em.event.Type != steps.EventAPICall {
+			if em, ok := m.(eventMsg); ok && em.event.Type != contract.EventAPICall {
 				o.checkFrame(em.event)
 				o.ack <- struct{}{}
 			}
 			if c := h.pending(); c != nil && !c.decided {
-				o.checkFrame(steps.Event{Type: steps.EventApproval, Approval: &c.approval})
+				o.checkFrame(contract.Event{Type: contract.EventApproval, Approval: &c.approval})
 				answer(c)
 			}
 		case m := <-h.async:
@@ -129,14 +130,14 @@ func (o *wizardOracle) pump(answer func(c *confirmation)) {
 				h.send(<-h.w.bridge.msgs)
 			}
 			h.send(m)
-			o.checkFrame(steps.Event{Type: steps.EventRunFinished})
+			o.checkFrame(contract.Event{Type: contract.EventRunFinished})
 			return
 		}
 	}
 }
 
 // checkFrame checks what the screen says now against the simulator now.
-func (o *wizardOracle) checkFrame(ev steps.Event) {
+func (o *wizardOracle) checkFrame(ev contract.Event) {
 	o.t.Helper()
 	o.frames++
 	tr := o.truth()
@@ -163,7 +164,7 @@ func (o *wizardOracle) checkFrame(ev steps.Event) {
 	}
 	if o.h.w.phase == phaseRun && o.h.w.run.plan != nil && o.h.w.common.Width >= railMinWidth {
 		for _, l := range strings.Split(ansi.Strip(renderRail(o.h.w.common, o.h.w.run, 40)), "\n") {
-			if f := strings.Fields(l); len(f) >= 2 && f[1] == string(steps.StepSwitchover) {
+			if f := strings.Fields(l); len(f) >= 2 && f[1] == string(contract.StepSwitchover) {
 				o.claim(frameRail, f[0] != "✗" || !tr.Switched, "the rail shows the switchover failed while AWS completed it")
 			}
 		}
@@ -189,7 +190,7 @@ func (o *wizardOracle) checkFrame(ev steps.Event) {
 }
 
 // checkFinished checks the words of a summary or epilogue.
-func (o *wizardOracle) checkFinished(text string, f *steps.Finished, tr simtruth.Truth, claim string) {
+func (o *wizardOracle) checkFinished(text string, f *contract.Finished, tr simtruth.Truth, claim string) {
 	o.t.Helper()
 	flatText := flat(text)
 	if strings.Contains(flatText, "blue is still production") {
@@ -263,19 +264,19 @@ func approveAll(h *harness) func(c *confirmation) {
 
 type wizardTruthCase struct {
 	name, scenario, source string
-	opts                   steps.Options
+	opts                   contract.Options
 	drive                  func(t *testing.T, o *wizardOracle, cfg Config)
 	must                   []string
 }
 
 func wizardTruthCases() []wizardTruthCase {
-	legacy := steps.Options{Source: "orders-db", ProxyMode: steps.ProxyModeDetach, Cleanup: steps.CleanupDeployment}
-	whole := func(opts steps.Options) func(t *testing.T, o *wizardOracle, cfg Config) {
+	legacy := contract.Options{Source: "orders-db", ProxyMode: contract.ProxyModeDetach, Cleanup: contract.CleanupDeployment}
+	whole := func(opts contract.Options) func(t *testing.T, o *wizardOracle, cfg Config) {
 		return func(t *testing.T, o *wizardOracle, cfg Config) {
 			h := o.wizard(cfg)
 			h.drain(h.w.startRun("run", opts.WithDefaultsAt(t0)))
 			o.pump(approveAll(h))
-			if f := h.w.run.finished; f == nil || f.Outcome != steps.OutcomeDone {
+			if f := h.w.run.finished; f == nil || f.Outcome != contract.OutcomeDone {
 				t.Fatalf("run ended %+v", f)
 			}
 			o.epilogue()
@@ -284,10 +285,10 @@ func wizardTruthCases() []wizardTruthCase {
 	traffic := []string{frameEmpty, frameServing, frameRole, frameQuestion, frameSummary, frameEpilogue, frameOutageLine}
 	cases := []wizardTruthCase{
 		{name: "legacy detach", scenario: sim.ScenarioRDSPostgresLegacy, source: "orders-db", drive: whole(legacy), must: traffic},
-		{name: "legacy auto falls back to detach", scenario: sim.ScenarioRDSPostgresLegacy, source: "orders-db", drive: whole(steps.Options{Source: "orders-db"}), must: traffic},
-		{name: "native", scenario: sim.ScenarioRDSMySQLNative, source: "shop-db", drive: whole(steps.Options{Source: "shop-db", ProxyMode: steps.ProxyModeNative}),
+		{name: "legacy auto falls back to detach", scenario: sim.ScenarioRDSPostgresLegacy, source: "orders-db", drive: whole(contract.Options{Source: "orders-db"}), must: traffic},
+		{name: "native", scenario: sim.ScenarioRDSMySQLNative, source: "shop-db", drive: whole(contract.Options{Source: "shop-db", ProxyMode: contract.ProxyModeNative}),
 			must: []string{frameServing, frameRole, frameQuestion, frameSummary, frameEpilogue}},
-		{name: "aurora global", scenario: sim.ScenarioAuroraGlobal, source: "payments-cluster", drive: whole(steps.Options{Source: "payments-cluster"}), must: traffic},
+		{name: "aurora global", scenario: sim.ScenarioAuroraGlobal, source: "payments-cluster", drive: whole(contract.Options{Source: "payments-cluster"}), must: traffic},
 		{name: "ctrl+c in the critical section, then resume", scenario: sim.ScenarioRDSPostgresLegacy, source: "orders-db",
 			drive: func(t *testing.T, o *wizardOracle, cfg Config) {
 				h := o.wizard(cfg)
@@ -302,14 +303,14 @@ func wizardTruthCases() []wizardTruthCase {
 					}
 				})
 				o.epilogue()
-				cfg.Options = steps.Options{Source: "orders-db"}
+				cfg.Options = contract.Options{Source: "orders-db"}
 				second := o.wizard(cfg)
 				second.drain(second.w.Init())
 				if second.w.phase == phaseJournal {
 					second.keys("r")
 				}
 				o.pump(approveAll(second))
-				if f := second.w.run.finished; f == nil || f.Outcome != steps.OutcomeDone {
+				if f := second.w.run.finished; f == nil || f.Outcome != contract.OutcomeDone {
 					t.Fatalf("resume ended %+v", f)
 				}
 				o.epilogue()
@@ -327,12 +328,12 @@ func wizardTruthCases() []wizardTruthCase {
 					}
 					h.approve()
 				})
-				cfg.Options = steps.Options{Source: "orders-db"}
+				cfg.Options = contract.Options{Source: "orders-db"}
 				second := o.wizard(cfg)
 				second.drain(second.w.Init())
 				second.keys("x")
 				o.pump(approveAll(second))
-				if f := second.w.run.finished; f == nil || f.Outcome != steps.OutcomeRolledBack {
+				if f := second.w.run.finished; f == nil || f.Outcome != contract.OutcomeRolledBack {
 					t.Fatalf("abort ended %+v", f)
 				}
 				o.epilogue()

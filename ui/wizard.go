@@ -12,6 +12,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/rdsbg/rdsbg/steps"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // backend is the engine surface the wizard calls, always from tea.Cmds
@@ -20,7 +21,7 @@ import (
 type backend struct {
 	listSources    func(ctx context.Context) ([]steps.SourceSummary, error)
 	describe       func(ctx context.Context, source string) (steps.SourceSummary, error)
-	upgradeTargets func(ctx context.Context, engine, version string) ([]steps.UpgradeTarget, error)
+	upgradeTargets func(ctx context.Context, engine, version string) ([]contract.UpgradeTarget, error)
 	// parameterGroups lists the parameter groups by family (options.go's
 	// picker); nil: the form takes typed names.
 	parameterGroups func(ctx context.Context, engine string, cluster bool) (steps.ParameterGroupCatalog, error)
@@ -30,7 +31,7 @@ type backend struct {
 	status func(ctx context.Context, source string) (string, error)
 	// run executes the engine in mode (run, resume, abort) and returns its
 	// summary.
-	run func(ctx context.Context, mode string, opts steps.Options, approver steps.Approver, sink steps.Sink) (steps.Finished, error)
+	run func(ctx context.Context, mode string, opts contract.Options, approver contract.Approver, sink contract.Sink) (contract.Finished, error)
 }
 
 // Messages of the root model.
@@ -40,7 +41,7 @@ type (
 		err    error
 	}
 	runDoneMsg struct {
-		finished steps.Finished
+		finished contract.Finished
 		err      error
 	}
 	tickMsg struct{ now time.Time }
@@ -83,7 +84,7 @@ type wizard struct {
 	help    help.Model
 	bridge  *bridge
 	run     *runState
-	clock   steps.Clock
+	clock   contract.Clock
 	ticking bool // false in tests: time moves only by tickMsg
 	// spawn turns the engine's blocking run into a command. In a program
 	// Bubble Tea runs every command in its own goroutine; the test harness
@@ -130,7 +131,7 @@ func newWizard(ctx context.Context, cfg Config, be backend) *wizard {
 	run := newRunState()
 	clk := cfg.Clock
 	if clk == nil {
-		clk = steps.WallClock()
+		clk = contract.WallClock()
 	}
 	w := &wizard{
 		ctx: ctx, cfg: cfg, be: be, common: c, help: help.New(), bridge: newBridge(), run: run, clock: clk,
@@ -194,7 +195,7 @@ func (w *wizard) loadTargets(src steps.SourceSummary) tea.Cmd {
 		t, err := targets(ctx, src.Engine, src.EngineVersion)
 		msg := targetsLoadedMsg{targets: t, err: err}
 		if groups != nil {
-			g, gerr := groups(ctx, src.Engine, src.Kind == steps.KindCluster)
+			g, gerr := groups(ctx, src.Engine, src.Kind == contract.KindCluster)
 			msg.groups, msg.groupsErr = &g, gerr
 		}
 		return msg
@@ -203,7 +204,7 @@ func (w *wizard) loadTargets(src steps.SourceSummary) tea.Cmd {
 
 // startRun launches the engine in its own goroutine (a tea.Cmd) and arms the
 // bridge reader.
-func (w *wizard) startRun(mode string, opts steps.Options) tea.Cmd {
+func (w *wizard) startRun(mode string, opts contract.Options) tea.Cmd {
 	if w.run.started || w.run.plan != nil || w.run.finished != nil {
 		w.resetRun() // back from a declined plan, or from esc on preflight (nav.go)
 	}
@@ -380,30 +381,30 @@ func (w *wizard) onJournalChoice(mode string) tea.Cmd {
 			return statusLoadedMsg{text: text, err: err}
 		}
 	}
-	return w.startRun(mode, steps.Options{Source: src}.WithDefaultsAt(w.run.now))
+	return w.startRun(mode, contract.Options{Source: src}.WithDefaultsAt(w.run.now))
 }
 
-func (w *wizard) onEvent(e steps.Event) {
+func (w *wizard) onEvent(e contract.Event) {
 	w.run.apply(e)
 	w.observeStop(e)
 	switch e.Type {
-	case steps.EventPreflight:
+	case contract.EventPreflight:
 		if w.front < screenPlan {
 			w.front = screenPreflight
 		}
-	case steps.EventPlanReady:
+	case contract.EventPlanReady:
 		w.front = screenPlan
-	case steps.EventStepStarted:
+	case contract.EventStepStarted:
 		if w.run.planned(e.Step).Critical {
 			w.front = screenCritical
-		} else if e.Step != steps.StepPreflight {
+		} else if e.Step != contract.StepPreflight {
 			w.front = screenStep
 		}
-	case steps.EventStepFailed:
+	case contract.EventStepFailed:
 		if w.front != screenCritical {
 			w.front = screenStep
 		}
-	case steps.EventRunFinished:
+	case contract.EventRunFinished:
 		w.front = screenSummary
 	}
 }
@@ -440,29 +441,29 @@ func (w *wizard) onRunDone(msg runDoneMsg) tea.Cmd {
 		w.run.finished = &f
 	}
 	if msg.err != nil && w.run.lastError == nil && !errors.Is(msg.err, context.Canceled) {
-		w.run.lastError = &steps.ErrorInfo{Message: msg.err.Error()}
+		w.run.lastError = &contract.ErrorInfo{Message: msg.err.Error()}
 	}
 	if w.run.finished == nil && msg.err != nil {
-		code := steps.ExitStepFailed
-		var input *steps.InputError
+		code := contract.ExitStepFailed
+		var input *contract.InputError
 		switch {
 		case errors.Is(msg.err, context.Canceled):
-			code = steps.ExitInterrupted
+			code = contract.ExitInterrupted
 		case errors.As(msg.err, &input) && input.ExitCode != 0:
 			code = input.ExitCode
 		}
-		w.run.finished = &steps.Finished{Outcome: steps.OutcomeFailed, ExitCode: code}
-		if code == steps.ExitInterrupted {
-			w.run.finished.Outcome = steps.OutcomeInterrupted
+		w.run.finished = &contract.Finished{Outcome: contract.OutcomeFailed, ExitCode: code}
+		if code == contract.ExitInterrupted {
+			w.run.finished.Outcome = contract.OutcomeInterrupted
 		}
 		if w.run.lastError == nil {
-			w.run.lastError = &steps.ErrorInfo{Message: msg.err.Error()}
+			w.run.lastError = &contract.ErrorInfo{Message: msg.err.Error()}
 		}
 	}
 	if w.run.finished != nil {
 		w.exitCode = w.run.finished.ExitCode
 		w.front = screenSummary
-		w.summary.back = w.options != nil && (w.exitCode == steps.ExitPreflight || w.exitCode == steps.ExitUsage) // esc (nav.go)
+		w.summary.back = w.options != nil && (w.exitCode == contract.ExitPreflight || w.exitCode == contract.ExitUsage) // esc (nav.go)
 	}
 	if w.stopping {
 		w.quitting = true
@@ -488,7 +489,7 @@ func (w *wizard) requestQuit(force bool) tea.Cmd {
 		case w.run.finished != nil:
 			w.exitCode = w.run.finished.ExitCode
 		case w.phase != phaseRun:
-			w.exitCode = steps.ExitCancelled
+			w.exitCode = contract.ExitCancelled
 		}
 		w.bridge.close()
 		return tea.Quit
@@ -503,7 +504,7 @@ func (w *wizard) onKey(msg tea.KeyPressMsg) tea.Cmd {
 		switch {
 		case key.Matches(msg, keys.Yes):
 			w.quitAsk, w.stopping = false, true
-			w.exitCode = steps.ExitInterrupted
+			w.exitCode = contract.ExitInterrupted
 			if w.cancelRun != nil {
 				w.cancelRun()
 			}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/steps"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 func same(s string) string { return s }
@@ -19,9 +20,9 @@ func same(s string) string { return s }
 func TestStepMetricsTableShowsTheMinutesAsPlaced(t *testing.T) {
 	v := func(f float64) *float64 { return &f }
 	key := awsclient.MetricClientConnections + "(orders-proxy)"
-	got := ansi.Strip(renderStepMetrics(newStyles(true), 100, []steps.StepMetrics{
-		{Step: steps.StepCleanup, Before: map[string]float64{key: 0}, After: map[string]float64{key: 46}, MinClientConnections: v(46)},
-		{Step: steps.StepSwitchover, Before: map[string]float64{key: 46}, After: map[string]float64{key: 40}, MinClientConnections: v(3)},
+	got := ansi.Strip(renderStepMetrics(newStyles(true), 100, []contract.StepMetrics{
+		{Step: contract.StepCleanup, Before: map[string]float64{key: 0}, After: map[string]float64{key: 46}, MinClientConnections: v(46)},
+		{Step: contract.StepSwitchover, Before: map[string]float64{key: 46}, After: map[string]float64{key: 40}, MinClientConnections: v(3)},
 	}))
 	for _, want := range []string{"cleanup     0               46             46", "switchover  46              3              40"} {
 		if !strings.Contains(got, want) {
@@ -34,18 +35,18 @@ func TestStepMetricsTableShowsTheMinutesAsPlaced(t *testing.T) {
 // kept green's old name).
 func TestMetricRowsFollowRenames(t *testing.T) {
 	h, _ := runHarness(t, 100, 30)
-	start := ev(steps.EventStepStarted, 0)
-	start.Step = steps.StepSwitchover
+	start := ev(contract.EventStepStarted, 0)
+	start.Step = contract.StepSwitchover
 	h.send(eventMsg{event: start})
-	sample := &steps.MetricsSample{Lines: []steps.MetricLine{{Metric: awsclient.MetricReplicaLag, Subject: "orders-db-green-a1b2c3", Unit: steps.UnitSeconds,
-		Points: []steps.MetricValue{{Value: 1}}, Last: 1}}}
-	p := ev(steps.EventProgress, time.Second)
-	p.Progress = &steps.Progress{DeploymentStatus: "SWITCHOVER_IN_PROGRESS", Metrics: sample,
+	sample := &contract.MetricsSample{Lines: []contract.MetricLine{{Metric: awsclient.MetricReplicaLag, Subject: "orders-db-green-a1b2c3", Unit: contract.UnitSeconds,
+		Points: []contract.MetricValue{{Value: 1}}, Last: 1}}}
+	p := ev(contract.EventProgress, time.Second)
+	p.Progress = &contract.Progress{DeploymentStatus: "SWITCHOVER_IN_PROGRESS", Metrics: sample,
 		Members: []awsclient.SwitchoverMember{{Source: arn("orders-db"), Target: arn("orders-db-green-a1b2c3"), Status: "SWITCHOVER_IN_PROGRESS"}}}
 	h.send(eventMsg{event: p})
 	h.mustShow("lag orders-db-green-a1b2c3")
-	p2 := ev(steps.EventProgress, 40*time.Second)
-	p2.Progress = &steps.Progress{DeploymentStatus: "SWITCHOVER_COMPLETED", Metrics: sample,
+	p2 := ev(contract.EventProgress, 40*time.Second)
+	p2.Progress = &contract.Progress{DeploymentStatus: "SWITCHOVER_COMPLETED", Metrics: sample,
 		Members: []awsclient.SwitchoverMember{{Source: arn("orders-db-old1"), Target: arn("orders-db"), Status: "SWITCHOVER_COMPLETED"}}}
 	h.send(eventMsg{event: p2})
 	h.mustShow("lag orders-db ")
@@ -66,11 +67,11 @@ func TestPluralsAreRight(t *testing.T) {
 func TestRefusalScreenSaysAWSErrorOnce(t *testing.T) {
 	h, answer := runHarness(t, 100, 40)
 	msg := "The source DB instance orders-db is registered as a target of RDS Proxy orders-proxy."
-	e := &steps.ErrorInfo{Operation: "CreateBlueGreenDeployment", Code: "SourceDatabaseNotSupportedFault", RequestID: "req-1",
+	e := &contract.ErrorInfo{Operation: "CreateBlueGreenDeployment", Code: "SourceDatabaseNotSupportedFault", RequestID: "req-1",
 		Message: "operation error RDS: CreateBlueGreenDeployment, https response error StatusCode: 400, RequestID: req-1, SourceDatabaseNotSupportedFault: " + msg}
-	h.send(approvalMsg{approval: steps.Approval{Kind: "fallback-detach", Step: steps.StepCreateDeployment, Title: "Switch to the detach procedure?",
+	h.send(approvalMsg{approval: contract.Approval{Kind: "fallback-detach", Step: contract.StepCreateDeployment, Title: "Switch to the detach procedure?",
 		Text: "AWS refused to create the deployment (SourceDatabaseNotSupportedFault: " + msg + "). Nothing has been changed.", Error: e,
-		Choices: []steps.Decision{steps.DecisionApprove, steps.DecisionDecline}}, answer: answer})
+		Choices: []contract.Decision{contract.DecisionApprove, contract.DecisionDecline}}, answer: answer})
 	h.mustShow("Error code SourceDatabaseNotSupportedFault", "Request id req-1", "Switch to the detach procedure?")
 	if n := strings.Count(flat(h.view()), flat(msg)); n != 1 {
 		t.Fatalf("AWS's message is shown %d times:\n%s", n, h.view())
@@ -93,9 +94,9 @@ func TestPlanLegendBeforeTheStepsAndNoTickForReadOnly(t *testing.T) {
 
 // The regime's reason does not repeat the regime's name.
 func TestRegimeReasonDoesNotRepeatTheRegime(t *testing.T) {
-	for _, mode := range []steps.ProxyMode{steps.ProxyModeAuto, steps.ProxyModeNative} {
-		d := steps.Discovery{Source: steps.Source{ID: "orders-db", Engine: "postgres", Kind: steps.KindInstance},
-			Proxies: []steps.ProxyRegistration{{Proxy: "orders-proxy"}}}
+	for _, mode := range []contract.ProxyMode{contract.ProxyModeAuto, contract.ProxyModeNative} {
+		d := steps.Discovery{Source: contract.Source{ID: "orders-db", Engine: "postgres", Kind: contract.KindInstance},
+			Proxies: []contract.ProxyRegistration{{Proxy: "orders-proxy"}}}
 		regime, reason := steps.ChooseRegime(d, mode)
 		line := "regime " + string(regime) + ": " + reason
 		if strings.Contains(strings.ToLower(line), "native: native") || strings.Contains(strings.ToLower(line), "detach: detach") {

@@ -20,6 +20,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient/sim"
 	"github.com/rdsbg/rdsbg/awsclient/simtest"
 	"github.com/rdsbg/rdsbg/steps"
+	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/steps/dbcheck"
 	"github.com/rdsbg/rdsbg/steps/dbcheck/mariadbtest"
 	"github.com/rdsbg/rdsbg/steps/probe/pgtest"
@@ -92,11 +93,11 @@ func myExec(t testing.TB, stmts ...string) {
 // recorder keeps every event of a run.
 type recorder struct {
 	mu     sync.Mutex
-	events []steps.Event
-	on     func(steps.Event)
+	events []contract.Event
+	on     func(contract.Event)
 }
 
-func (r *recorder) sink(ev steps.Event) {
+func (r *recorder) sink(ev contract.Event) {
 	r.mu.Lock()
 	r.events = append(r.events, ev)
 	on := r.on
@@ -106,17 +107,17 @@ func (r *recorder) sink(ev steps.Event) {
 	}
 }
 
-func (r *recorder) all() []steps.Event {
+func (r *recorder) all() []contract.Event {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return append([]steps.Event(nil), r.events...)
+	return append([]contract.Event(nil), r.events...)
 }
 
-func (r *recorder) checks(t testing.TB) map[string]steps.CheckResult {
+func (r *recorder) checks(t testing.TB) map[string]contract.CheckResult {
 	t.Helper()
 	for _, ev := range r.all() {
-		if ev.Type == steps.EventPreflight {
-			m := map[string]steps.CheckResult{}
+		if ev.Type == contract.EventPreflight {
+			m := map[string]contract.CheckResult{}
 			for _, c := range ev.Checks {
 				m[c.ID] = c
 			}
@@ -146,10 +147,10 @@ func newBound(t *testing.T, scenario, source, addr string, o sim.Options) bound 
 }
 
 // run is one headless run: --yes --confirm <source>.
-func (b bound) run(t *testing.T, opts steps.Options, rec *recorder, poll steps.PollPolicy) (steps.Finished, error) {
+func (b bound) run(t *testing.T, opts contract.Options, rec *recorder, poll steps.PollPolicy) (contract.Finished, error) {
 	t.Helper()
 	e, err := steps.New(steps.Config{API: b.api, Clock: b.srv.Clock, StateDir: t.TempDir(), Options: opts, Poll: poll,
-		Approver: steps.HeadlessApprover{Yes: true, Confirm: opts.Source, Sink: rec.sink}, Sink: rec.sink})
+		Approver: contract.HeadlessApprover{Yes: true, Confirm: opts.Source, Sink: rec.sink}, Sink: rec.sink})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,9 +173,9 @@ func TestPostgresBlockersStopTheRunBeforeAnyChange(t *testing.T) {
 	})
 	b := newBound(t, sim.ScenarioRDSPostgresLegacy, "orders-db", pgServer().Addr, sim.Options{})
 	rec := &recorder{}
-	opts := steps.Options{Source: "orders-db", ProxyMode: steps.ProxyModeDetach, TargetEngineVersion: "16.4", DB: steps.DBOptions{DSN: pgDSN()}}
+	opts := contract.Options{Source: "orders-db", ProxyMode: contract.ProxyModeDetach, TargetEngineVersion: "16.4", DB: contract.DBOptions{DSN: pgDSN()}}
 	f, err := b.run(t, opts, rec, steps.PollPolicy{})
-	if code := steps.ExitCode(err); code != steps.ExitPreflight || f.Outcome != steps.OutcomeBlocked {
+	if code := steps.ExitCode(err); code != contract.ExitPreflight || f.Outcome != contract.OutcomeBlocked {
 		t.Fatalf("exit %d, outcome %s: %v", code, f.Outcome, err)
 	}
 	if m := b.mutations(); len(m) != 0 {
@@ -189,12 +190,12 @@ func TestPostgresBlockersStopTheRunBeforeAnyChange(t *testing.T) {
 	for id, found := range want {
 		r := rows[id]
 		rule, _ := dbcheck.RuleByID(id)
-		if r.Status != steps.CheckFail || len(r.Found) != 1 || r.Found[0] != found || r.SQL != rule.SQL || r.Remediation != rule.Remediation || r.Source == "" {
+		if r.Status != contract.CheckFail || len(r.Found) != 1 || r.Found[0] != found || r.SQL != rule.SQL || r.Remediation != rule.Remediation || r.Source == "" {
 			t.Errorf("%s: %+v", id, r)
 		}
 	}
 	conn := rows[dbcheck.RowConnection]
-	if conn.Status != steps.CheckPass || !strings.Contains(conn.Explanation, "proxy orders-proxy") || !strings.Contains(conn.Explanation, "logical replication") {
+	if conn.Status != contract.CheckPass || !strings.Contains(conn.Explanation, "proxy orders-proxy") || !strings.Contains(conn.Explanation, "logical replication") {
 		t.Errorf("connection row: %+v", conn)
 	}
 	for _, ev := range rec.all() {
@@ -213,8 +214,8 @@ func TestPostgresFixedRunCompletesAndTheWatchNamesDDL(t *testing.T) {
 	rec := &recorder{}
 	var ddlAt time.Time
 	var pollsAfterDDL int
-	rec.on = func(ev steps.Event) {
-		if ev.Type != steps.EventProgress || ev.Step != steps.StepProvisionGreen {
+	rec.on = func(ev contract.Event) {
+		if ev.Type != contract.EventProgress || ev.Step != contract.StepProvisionGreen {
 			return
 		}
 		if ddlAt.IsZero() {
@@ -224,25 +225,25 @@ func TestPostgresFixedRunCompletesAndTheWatchNamesDDL(t *testing.T) {
 		}
 		pollsAfterDDL++
 	}
-	opts := steps.Options{Source: "orders-db", ProxyMode: steps.ProxyModeDetach, TargetEngineVersion: "16.4", DB: steps.DBOptions{DSN: pgDSN()}}
+	opts := contract.Options{Source: "orders-db", ProxyMode: contract.ProxyModeDetach, TargetEngineVersion: "16.4", DB: contract.DBOptions{DSN: pgDSN()}}
 	f, err := b.run(t, opts, rec, steps.PollPolicy{})
-	if err != nil || f.Outcome != steps.OutcomeDone {
+	if err != nil || f.Outcome != contract.OutcomeDone {
 		t.Fatalf("outcome %s: %v", f.Outcome, err)
 	}
 	for id, r := range rec.checks(t) {
-		if strings.HasPrefix(id, "db-") && r.Status == steps.CheckFail {
+		if strings.HasPrefix(id, "db-") && r.Status == contract.CheckFail {
 			t.Errorf("%s fails on the fixed database: %+v", id, r)
 		}
 	}
-	var change *steps.Event
+	var change *contract.Event
 	progressBefore := 0
 	for _, ev := range rec.all() {
-		if ev.Type == steps.EventDBSchemaChanged {
+		if ev.Type == contract.EventDBSchemaChanged {
 			ev := ev
 			change = &ev
 			break
 		}
-		if ev.Type == steps.EventProgress && ev.Step == steps.StepProvisionGreen && !ddlAt.IsZero() && !ev.Time.Before(ddlAt) {
+		if ev.Type == contract.EventProgress && ev.Step == contract.StepProvisionGreen && !ddlAt.IsZero() && !ev.Time.Before(ddlAt) {
 			progressBefore++
 		}
 	}
@@ -253,7 +254,7 @@ func TestPostgresFixedRunCompletesAndTheWatchNamesDDL(t *testing.T) {
 		t.Fatalf("change %+v", change)
 	}
 	// Named at the next poll after the DDL: within one watch interval.
-	if progressBefore > 1 || change.Step != steps.StepProvisionGreen {
+	if progressBefore > 1 || change.Step != contract.StepProvisionGreen {
 		t.Fatalf("reported after %d more polls, in %s", progressBefore-1, change.Step)
 	}
 	if f.DBLedger == nil || len(f.DBFollowUpLines()) == 0 || !strings.HasPrefix(f.DBFollowUpLines()[len(f.DBFollowUpLines())-1], "AWS DMS tasks") {
@@ -279,11 +280,11 @@ func TestPostgresLongTransactionHoldsTheCriticalSection(t *testing.T) {
 	rec := &recorder{}
 	var held bool
 	var switchoverAsked bool
-	rec.on = func(ev steps.Event) {
-		if ev.Type == steps.EventStepStarted && (ev.Step == steps.StepDetachProxyBlue || ev.Step == steps.StepSwitchover) && !held {
+	rec.on = func(ev contract.Event) {
+		if ev.Type == contract.EventStepStarted && (ev.Step == contract.StepDetachProxyBlue || ev.Step == contract.StepSwitchover) && !held {
 			switchoverAsked = true
 		}
-		if ev.Type == steps.EventProgress && ev.Step == steps.StepReadyCheck && ev.Progress != nil && strings.Contains(ev.Progress.Waiting, "transactions open longer than") && !held {
+		if ev.Type == contract.EventProgress && ev.Step == contract.StepReadyCheck && ev.Progress != nil && strings.Contains(ev.Progress.Waiting, "transactions open longer than") && !held {
 			held = true
 			if len(ev.Progress.DBSessions) != 1 || ev.Progress.DBSessions[0].User != pgtest.User {
 				t.Errorf("sessions %+v", ev.Progress.DBSessions)
@@ -293,9 +294,9 @@ func TestPostgresLongTransactionHoldsTheCriticalSection(t *testing.T) {
 			}
 		}
 	}
-	opts := steps.Options{Source: "orders-db", ProxyMode: steps.ProxyModeDetach, DB: steps.DBOptions{DSN: pgDSN(), MaxTransactionAge: time.Millisecond}}
+	opts := contract.Options{Source: "orders-db", ProxyMode: contract.ProxyModeDetach, DB: contract.DBOptions{DSN: pgDSN(), MaxTransactionAge: time.Millisecond}}
 	f, err := b.run(t, opts, rec, steps.PollPolicy{})
-	if err != nil || f.Outcome != steps.OutcomeDone {
+	if err != nil || f.Outcome != contract.OutcomeDone {
 		t.Fatalf("outcome %s: %v", f.Outcome, err)
 	}
 	if !held || switchoverAsked {
@@ -314,15 +315,15 @@ func TestPostgresGateThatNeverOpensStopsInReady(t *testing.T) {
 	// consumer that connected while green provisioned.
 	rec := &recorder{}
 	created := false
-	rec.on = func(ev steps.Event) {
-		if !created && ev.Type == steps.EventStepStarted && ev.Step == steps.StepReadyCheck {
+	rec.on = func(ev contract.Event) {
+		if !created && ev.Type == contract.EventStepStarted && ev.Step == contract.StepReadyCheck {
 			created = true
 			pgExec(t, "SELECT pg_create_logical_replication_slot('late_consumer', 'pgoutput')")
 		}
 	}
-	opts := steps.Options{Source: "orders-db", ProxyMode: steps.ProxyModeDetach, DB: steps.DBOptions{DSN: pgDSN()}}
+	opts := contract.Options{Source: "orders-db", ProxyMode: contract.ProxyModeDetach, DB: contract.DBOptions{DSN: pgDSN()}}
 	f, err := b.run(t, opts, rec, steps.PollPolicy{ReadyGateAsk: time.Minute})
-	if err != nil || f.Outcome != steps.OutcomeReady || f.ExitCode != 0 {
+	if err != nil || f.Outcome != contract.OutcomeReady || f.ExitCode != 0 {
 		t.Fatalf("outcome %s exit %d: %v", f.Outcome, f.ExitCode, err)
 	}
 	for _, m := range b.mutations() {
@@ -338,14 +339,14 @@ func TestPostgresProxySecretCredentials(t *testing.T) {
 	b := newBound(t, sim.ScenarioRDSPostgresLegacy, "orders-db", pgServer().Addr, sim.Options{
 		ProxySecrets: map[string]string{"orders-proxy": `{"username":"` + pgtest.User + `","password":"` + pgPassword + `"}`}})
 	rec := &recorder{}
-	opts := steps.Options{Source: "orders-db", ProxyMode: steps.ProxyModeDetach, DB: steps.DBOptions{Credentials: steps.DBCredentialsProxySecret}}
+	opts := contract.Options{Source: "orders-db", ProxyMode: contract.ProxyModeDetach, DB: contract.DBOptions{Credentials: contract.DBCredentialsProxySecret}}
 	prep, err := steps.Prepare(context.Background(), b.api, opts, b.srv.Clock.Now, steps.WithPreflight)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec.sink(steps.Event{Type: steps.EventPreflight, Checks: prep.Checks})
+	rec.sink(contract.Event{Type: contract.EventPreflight, Checks: prep.Checks})
 	conn := rec.checks(t)[dbcheck.RowConnection]
-	if conn.Status != steps.CheckPass || !strings.Contains(conn.Explanation, "proxy orders-proxy as rdsbg@127.0.0.1") {
+	if conn.Status != contract.CheckPass || !strings.Contains(conn.Explanation, "proxy orders-proxy as rdsbg@127.0.0.1") {
 		t.Fatalf("%+v", conn)
 	}
 	if len(b.mutations()) != 0 {
@@ -359,14 +360,14 @@ func TestPostgresIAMTokenCredentials(t *testing.T) {
 	pgExec(t, "CREATE ROLE iam_checker LOGIN")
 	t.Cleanup(func() { pgExec(t, "DROP ROLE iam_checker") })
 	b := newBound(t, sim.ScenarioRDSPostgresLegacy, "orders-db", pgServer().Addr, sim.Options{})
-	opts := steps.Options{Source: "orders-db", ProxyMode: steps.ProxyModeDetach, DB: steps.DBOptions{IAMUser: "iam_checker", Endpoint: steps.DBEndpointBlue}}
+	opts := contract.Options{Source: "orders-db", ProxyMode: contract.ProxyModeDetach, DB: contract.DBOptions{IAMUser: "iam_checker", Endpoint: contract.DBEndpointBlue}}
 	prep, err := steps.Prepare(context.Background(), b.api, opts, b.srv.Clock.Now, steps.WithPreflight)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range prep.Checks {
 		if c.ID == dbcheck.RowConnection {
-			if c.Status != steps.CheckPass || !strings.Contains(c.Explanation, "blue orders-db as iam_checker@") {
+			if c.Status != contract.CheckPass || !strings.Contains(c.Explanation, "blue orders-db as iam_checker@") {
 				t.Fatalf("%+v", c)
 			}
 			return
@@ -379,11 +380,11 @@ func TestPostgresIAMTokenCredentials(t *testing.T) {
 // that enables them, and the run is not blocked.
 func TestWithoutCredentialsTheChecksAreNotRun(t *testing.T) {
 	b := newBound(t, sim.ScenarioRDSPostgresLegacy, "orders-db", pgServer().Addr, sim.Options{})
-	prep, err := steps.Prepare(context.Background(), b.api, steps.Options{Source: "orders-db", ProxyMode: steps.ProxyModeDetach}, b.srv.Clock.Now, steps.WithPreflight)
+	prep, err := steps.Prepare(context.Background(), b.api, contract.Options{Source: "orders-db", ProxyMode: contract.ProxyModeDetach}, b.srv.Clock.Now, steps.WithPreflight)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var row *steps.CheckResult
+	var row *contract.CheckResult
 	for i, c := range prep.Checks {
 		if strings.HasPrefix(c.ID, "db-") {
 			if row != nil {
@@ -392,7 +393,7 @@ func TestWithoutCredentialsTheChecksAreNotRun(t *testing.T) {
 			row = &prep.Checks[i]
 		}
 	}
-	if row == nil || row.ID != steps.CheckDatabase || row.Status != steps.CheckNotRun || !strings.Contains(row.Remediation, steps.EnvDBDSN) || prep.Blocked() {
+	if row == nil || row.ID != contract.CheckDatabase || row.Status != contract.CheckNotRun || !strings.Contains(row.Remediation, contract.EnvDBDSN) || prep.Blocked() {
 		t.Fatalf("%+v", row)
 	}
 }
@@ -402,22 +403,22 @@ func TestWithoutCredentialsTheChecksAreNotRun(t *testing.T) {
 // change; a wrong password with --require-db-checks blocks (exit 3).
 func TestBadDatabaseInput(t *testing.T) {
 	b := newBound(t, sim.ScenarioRDSPostgresLegacy, "orders-db", pgServer().Addr, sim.Options{})
-	run := func(dsn string, require bool) (steps.Finished, error) {
-		return b.run(t, steps.Options{Source: "orders-db", ProxyMode: steps.ProxyModeDetach, DB: steps.DBOptions{DSN: dsn, Require: require}}, &recorder{}, steps.PollPolicy{})
+	run := func(dsn string, require bool) (contract.Finished, error) {
+		return b.run(t, contract.Options{Source: "orders-db", ProxyMode: contract.ProxyModeDetach, DB: contract.DBOptions{DSN: dsn, Require: require}}, &recorder{}, steps.PollPolicy{})
 	}
 	_, err := run("postgres://app:pw@billing-db.abcdefghijkl.us-east-1.rds.amazonaws.com:5432/postgres", false)
-	if steps.ExitCode(err) != steps.ExitUsage || !strings.Contains(err.Error(), "the endpoint of billing-db") || strings.Contains(err.Error(), ":pw@") {
+	if steps.ExitCode(err) != contract.ExitUsage || !strings.Contains(err.Error(), "the endpoint of billing-db") || strings.Contains(err.Error(), ":pw@") {
 		t.Fatalf("another RDS host: %v", err)
 	}
 	if n := b.srv.Sim.Stats().TotalCalls; n != 0 {
 		t.Fatalf("%d AWS calls before the refusal", n)
 	}
 	_, err = run("postgres://app:pw@127.0.0.1:1/postgres", false)
-	if steps.ExitCode(err) != steps.ExitUsage || !strings.Contains(err.Error(), "neither orders-db's endpoint nor one of its proxies'") {
+	if steps.ExitCode(err) != contract.ExitUsage || !strings.Contains(err.Error(), "neither orders-db's endpoint nor one of its proxies'") {
 		t.Fatalf("another host: %v", err)
 	}
 	f, err := run("user=rdsbg password=wrong-pw-e2e dbname=postgres sslmode=disable", true)
-	if steps.ExitCode(err) != steps.ExitPreflight || f.Outcome != steps.OutcomeBlocked {
+	if steps.ExitCode(err) != contract.ExitPreflight || f.Outcome != contract.OutcomeBlocked {
 		t.Fatalf("wrong password with --require-db-checks: exit %d %v", steps.ExitCode(err), err)
 	}
 	if m := b.mutations(); len(m) != 0 {
@@ -431,17 +432,17 @@ func TestMariaDBWarningsPassAndExternalReplicaBlocks(t *testing.T) {
 	myExec(t, "CREATE DATABASE catalog", "CREATE TABLE catalog.clicks (at datetime) ENGINE=InnoDB", "CREATE TABLE catalog.counters (id int PRIMARY KEY) ENGINE=MyISAM")
 	t.Cleanup(func() { myExec(t, "DROP DATABASE catalog") })
 	b := newBound(t, sim.ScenarioRDSMariaDBNoProxy, "catalog-db", myServer().Addr, sim.Options{})
-	opts := steps.Options{Source: "catalog-db", DB: steps.DBOptions{DSN: "mysql://" + mariadbtest.User + "@/"}}
+	opts := contract.Options{Source: "catalog-db", DB: contract.DBOptions{DSN: "mysql://" + mariadbtest.User + "@/"}}
 	rec := &recorder{}
 	f, err := b.run(t, opts, rec, steps.PollPolicy{})
-	if err != nil || f.Outcome != steps.OutcomeDone {
+	if err != nil || f.Outcome != contract.OutcomeDone {
 		t.Fatalf("outcome %s: %v", f.Outcome, err)
 	}
 	rows := rec.checks(t)
-	if r := rows[dbcheck.RuleMySQLNoPrimaryKey]; r.Status != steps.CheckWarn || len(r.Found) != 1 || r.Found[0] != "catalog.clicks" {
+	if r := rows[dbcheck.RuleMySQLNoPrimaryKey]; r.Status != contract.CheckWarn || len(r.Found) != 1 || r.Found[0] != "catalog.clicks" {
 		t.Errorf("no primary key: %+v", r)
 	}
-	if r := rows[dbcheck.RuleMySQLNonTransact]; r.Status != steps.CheckWarn || len(r.Found) != 1 || r.Found[0] != "catalog.counters (MyISAM)" {
+	if r := rows[dbcheck.RuleMySQLNonTransact]; r.Status != contract.CheckWarn || len(r.Found) != 1 || r.Found[0] != "catalog.counters (MyISAM)" {
 		t.Errorf("MyISAM: %+v", r)
 	}
 	if r := rows[dbcheck.RowConnection]; !strings.Contains(r.Explanation, "blue catalog-db") {
@@ -453,10 +454,10 @@ func TestMariaDBWarningsPassAndExternalReplicaBlocks(t *testing.T) {
 	b2 := newBound(t, sim.ScenarioRDSMariaDBNoProxy, "catalog-db", myServer().Addr, sim.Options{})
 	rec2 := &recorder{}
 	f, err = b2.run(t, opts, rec2, steps.PollPolicy{})
-	if steps.ExitCode(err) != steps.ExitPreflight || f.Outcome != steps.OutcomeBlocked {
+	if steps.ExitCode(err) != contract.ExitPreflight || f.Outcome != contract.OutcomeBlocked {
 		t.Fatalf("external replica: exit %d %v", steps.ExitCode(err), err)
 	}
-	if r := rec2.checks(t)[dbcheck.RuleMySQLExternalReplica]; r.Status != steps.CheckFail || len(r.Found) != 1 || r.Found[0] != "192.0.2.44:3306 (IO No, SQL No)" {
+	if r := rec2.checks(t)[dbcheck.RuleMySQLExternalReplica]; r.Status != contract.CheckFail || len(r.Found) != 1 || r.Found[0] != "192.0.2.44:3306 (IO No, SQL No)" {
 		t.Fatalf("external replica row: %+v", r)
 	}
 	if m := b2.mutations(); len(m) != 0 {

@@ -15,7 +15,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient/clock"
 	"github.com/rdsbg/rdsbg/awsclient/sim"
 	"github.com/rdsbg/rdsbg/awsclient/simtest"
-	"github.com/rdsbg/rdsbg/steps"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // BenchmarkFleet200 is the scale run of issue 25: `fleet run` prepares
@@ -87,7 +87,7 @@ func benchFleet(b *testing.B, n, waves int) {
 		return r.Run(ctx)
 	}
 	b.ResetTimer()
-	prep := run(steps.UntilReady)
+	prep := run(contract.UntilReady)
 	if prep.Counts[StateReady] != n {
 		b.Fatalf("prepare: %v (%s)", prep.Counts, prep.Halted)
 	}

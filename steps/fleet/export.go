@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rdsbg/rdsbg/steps"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // Export targets of `fleet export --to`.
@@ -182,7 +182,7 @@ func writeRunJob(b *strings.Builder, p *Plan, w Wave, g targetGroup, id string, 
 }
 
 // runFlags are the run options every database shares, as rdsbg run's flags.
-func runFlags(o steps.Options) string {
+func runFlags(o contract.Options) string {
 	var f []string
 	if o.ProxyMode != "" {
 		f = append(f, "--proxy-mode "+string(o.ProxyMode))

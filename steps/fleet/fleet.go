@@ -16,7 +16,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/rdsbg/rdsbg/steps"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // Defaults of the plan (rdsbg fleet plan's flags).
@@ -74,7 +74,7 @@ type Selection struct {
 	// Options are the run options every database shares (proxy mode,
 	// cleanup, switchover timeout…); Source and target version are each
 	// database's own.
-	Options steps.Options `json:"options"`
+	Options contract.Options `json:"options"`
 }
 
 // Policy is how the fleet runs.
@@ -113,10 +113,10 @@ type Database struct {
 	TargetVersion string            `json:"target_version,omitempty"`
 	Tags          map[string]string `json:"tags,omitempty"`
 	Proxies       []string          `json:"proxies,omitempty"`
-	Regime        steps.Regime      `json:"regime"`
+	Regime        contract.Regime   `json:"regime"`
 	// Checks are the preflight rows, as `rdsbg plan` shows them: the API
 	// checks and, where the database checks are configured, theirs.
-	Checks []steps.CheckResult `json:"preflight"`
+	Checks []contract.CheckResult `json:"preflight"`
 	// Blocked lists why this database is left out of the waves; empty
 	// for a database that runs.
 	Blocked []string `json:"blocked,omitempty"`
@@ -126,9 +126,9 @@ type Database struct {
 	ExpectedOutage time.Duration `json:"expected_outage_ns"`
 	Wave           int           `json:"wave"` // 1-based; 0 when blocked
 	// Options are the run's own options (rdsbg run's flags).
-	Options steps.Options `json:"options"`
+	Options contract.Options `json:"options"`
 	// Plan is the database's own plan, as `rdsbg plan --output json`.
-	Plan *steps.Plan `json:"plan,omitempty"`
+	Plan *contract.Plan `json:"plan,omitempty"`
 }
 
 // Name is account/region/source.

@@ -12,7 +12,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/sim"
 	"github.com/rdsbg/rdsbg/awsclient/simtest"
-	"github.com/rdsbg/rdsbg/steps"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // harness is a fleet simulator (fleet:N) on a virtual clock with one AWS
@@ -39,8 +39,8 @@ func defaultSelection() Selection {
 		Regions:  sim.FleetRegions(),
 		Tags:     map[string]string{"env": "prod"},
 		Upgrade:  UpgradeMinor,
-		Options: steps.Options{ProxyMode: steps.ProxyModeAuto, Cleanup: steps.CleanupDeployment,
-			SwitchoverTimeout: steps.DefaultSwitchoverTimeout},
+		Options: contract.Options{ProxyMode: contract.ProxyModeAuto, Cleanup: contract.CleanupDeployment,
+			SwitchoverTimeout: contract.DefaultSwitchoverTimeout},
 	}
 }
 
@@ -108,16 +108,16 @@ func TestPlanSelectsAcrossAccountsAndRegionsAndListsBlocked(t *testing.T) {
 func TestPlanRegimesAndDetachOutageExpected(t *testing.T) {
 	h := newHarness(t, 10)
 	p := h.plan(t, defaultSelection(), defaultPolicy())
-	regimes := map[steps.Regime]int{}
+	regimes := map[contract.Regime]int{}
 	for _, d := range p.Databases {
 		if len(d.Blocked) == 0 {
 			regimes[d.Regime]++
-			if d.Regime == steps.RegimeDetach && d.ExpectedOutage == 0 {
+			if d.Regime == contract.RegimeDetach && d.ExpectedOutage == 0 {
 				t.Errorf("%s: detach regime with no expected outage", d.Name())
 			}
 		}
 	}
-	if regimes[steps.RegimeNative] == 0 || regimes[steps.RegimeDetach] == 0 {
+	if regimes[contract.RegimeNative] == 0 || regimes[contract.RegimeDetach] == 0 {
 		t.Fatalf("regimes %v, want native and detach", regimes)
 	}
 }
@@ -179,7 +179,7 @@ func TestFleetPreparesThenSwitchesOverWaveByWave(t *testing.T) {
 	dir := t.TempDir()
 	c := &collector{}
 
-	prep := h.run(t, p, dir, steps.UntilReady, c)
+	prep := h.run(t, p, dir, contract.UntilReady, c)
 	if prep.Counts[StateReady] != p.Runnable() || prep.ExitCode() != 0 {
 		t.Fatalf("prepare: counts %v, halted %q, want %d ready", prep.Counts, prep.Halted, p.Runnable())
 	}
@@ -260,7 +260,7 @@ func TestFailedRunStopsItsWaveAndLeavesEveryProxyServing(t *testing.T) {
 	if res.Counts[StateReady] != len(p.Targets)-1 || res.Counts[StateDone] != 0 {
 		t.Fatalf("counts %v: want the %d runs under way paused ready, none switched over", res.Counts, len(p.Targets)-1)
 	}
-	if res.ExitCode() != steps.ExitStepFailed || res.Halted == "" {
+	if res.ExitCode() != contract.ExitStepFailed || res.Halted == "" {
 		t.Fatalf("exit %d, halted %q", res.ExitCode(), res.Halted)
 	}
 	// The held databases were never touched; the rest ended done or

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/rdsbg/rdsbg/steps"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // TextSink writes the fleet's stream as plain lines, each carrying the
@@ -29,14 +29,14 @@ func TextSink(w io.Writer) func(Update) {
 				return // the run's own lines say it
 			}
 		} else {
-			line = steps.EventLine(ev)
+			line = contract.EventLine(ev)
 		}
 		if line == "" {
 			return
 		}
 		mu.Lock()
 		defer mu.Unlock()
-		if ev.Type == steps.EventProgress {
+		if ev.Type == contract.EventProgress {
 			k := ev.Source + "\x00" + string(ev.Step)
 			if last[k] == line {
 				return
@@ -65,7 +65,7 @@ func NDJSONSink(w io.Writer) func(Update) {
 	}
 }
 
-func isFleetEvent(t steps.EventType) bool {
+func isFleetEvent(t contract.EventType) bool {
 	switch t {
 	case EventWaveStarted, EventWaveFinished, EventDatabase, EventHalted, EventBake, EventFleetFinished:
 		return true

@@ -12,6 +12,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/clock"
 	"github.com/rdsbg/rdsbg/steps"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // Upgrade choices of Selection.Upgrade.
@@ -204,7 +205,7 @@ func prepareOne(ctx context.Context, api *awsclient.Client, clk clock.Clock, db 
 	db.Plan = &plan
 	db.Regime = plan.Regime
 	for _, c := range prep.Checks {
-		if c.Status == steps.CheckFail {
+		if c.Status == contract.CheckFail {
 			db.Blocked = append(db.Blocked, c.Title+": "+c.Explanation)
 		}
 	}
@@ -407,11 +408,11 @@ const (
 // expectedFor is the run's expected duration and proxy outage.
 func expectedFor(d *Database) (time.Duration, time.Duration) {
 	total := expectRDSProvision + expectOverhead
-	if d.Kind == steps.KindCluster {
+	if d.Kind == contract.KindCluster {
 		total = expectAuroraProvision + expectOverhead
 	}
 	outage := time.Duration(0)
-	if d.Regime == steps.RegimeDetach {
+	if d.Regime == contract.RegimeDetach {
 		// Two registrations with the proxy empty: blue's after the
 		// creation, the new primary's after the switchover.
 		outage = 2 * expectRegistration

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/rdsbg/rdsbg/steps"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // RenderText is `fleet plan`'s text output: the policy, the waves with
@@ -137,13 +137,13 @@ func Makespan(durations []time.Duration, slots int) time.Duration {
 	return end
 }
 
-func verdict(checks []steps.CheckResult) string {
+func verdict(checks []contract.CheckResult) string {
 	fails, warns := 0, 0
 	for _, c := range checks {
 		switch c.Status {
-		case steps.CheckFail:
+		case contract.CheckFail:
 			fails++
-		case steps.CheckWarn:
+		case contract.CheckWarn:
 			warns++
 		}
 	}
@@ -156,10 +156,10 @@ func verdict(checks []steps.CheckResult) string {
 	return fmt.Sprintf("pass (%d checks)", len(checks))
 }
 
-func warnings(checks []steps.CheckResult) string {
+func warnings(checks []contract.CheckResult) string {
 	var titles []string
 	for _, c := range checks {
-		if c.Status == steps.CheckWarn {
+		if c.Status == contract.CheckWarn {
 			titles = append(titles, c.Title)
 		}
 	}

@@ -10,17 +10,18 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/clock"
 	"github.com/rdsbg/rdsbg/steps"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // Fleet event types: what the fleet itself says, beside each run's own
 // events (docs/events.md, "Fleet events").
 const (
-	EventWaveStarted   steps.EventType = "fleet-wave-started"
-	EventWaveFinished  steps.EventType = "fleet-wave-finished"
-	EventDatabase      steps.EventType = "fleet-database" // a database's fleet state changed (Message: the state)
-	EventHalted        steps.EventType = "fleet-halted"   // no further starts: a run failed
-	EventBake          steps.EventType = "fleet-bake"
-	EventFleetFinished steps.EventType = "fleet-finished"
+	EventWaveStarted   contract.EventType = "fleet-wave-started"
+	EventWaveFinished  contract.EventType = "fleet-wave-finished"
+	EventDatabase      contract.EventType = "fleet-database" // a database's fleet state changed (Message: the state)
+	EventHalted        contract.EventType = "fleet-halted"   // no further starts: a run failed
+	EventBake          contract.EventType = "fleet-bake"
+	EventFleetFinished contract.EventType = "fleet-finished"
 )
 
 // States of a database in a fleet run.
@@ -38,7 +39,7 @@ const (
 // database) or the fleet's own (Index -1 unless it is about a database).
 type Update struct {
 	Index int
-	Event steps.Event
+	Event contract.Event
 }
 
 // WaveConfirm asks the operator to confirm wave w before it starts (the
@@ -122,15 +123,15 @@ type Result struct {
 // declined a wave, 5 when the fleet was interrupted (each run resumable).
 func (r Result) ExitCode() int {
 	if r.Interrupted && r.Counts[StateFailed] == 0 {
-		return steps.ExitInterrupted
+		return contract.ExitInterrupted
 	}
 	if r.Counts[StateFailed] > 0 || r.Counts[StateHeld] > 0 {
 		if r.Counts[StateFailed] == 0 && r.Halted == haltDeclined {
-			return steps.ExitCancelled
+			return contract.ExitCancelled
 		}
-		return steps.ExitStepFailed
+		return contract.ExitStepFailed
 	}
-	return steps.ExitOK
+	return contract.ExitOK
 }
 
 const haltDeclined = "the operator declined the wave"
@@ -201,10 +202,10 @@ func (r *Runner) setState(i int, state string) {
 	r.states[i] = state
 	r.mu.Unlock()
 	d := r.plan.Databases[i]
-	r.emit(i, steps.Event{Type: EventDatabase, Source: d.Source, Message: state})
+	r.emit(i, contract.Event{Type: EventDatabase, Source: d.Source, Message: state})
 }
 
-func (r *Runner) emit(i int, ev steps.Event) {
+func (r *Runner) emit(i int, ev contract.Event) {
 	if ev.Time.IsZero() {
 		ev.Time = r.cfg.Clock.Now()
 	}
@@ -219,7 +220,7 @@ func (r *Runner) emit(i int, ev steps.Event) {
 func (r *Runner) Run(ctx context.Context) Result {
 	res := Result{Fleet: r.plan.ID, Started: r.cfg.Clock.Now(), Counts: map[string]int{}}
 	phase := "switchover"
-	if r.cfg.Until == steps.UntilReady {
+	if r.cfg.Until == contract.UntilReady {
 		phase = "prepare"
 	}
 	for wi, w := range r.plan.Waves {
@@ -240,7 +241,7 @@ func (r *Runner) Run(ctx context.Context) Result {
 		}
 		if phase == "switchover" && wi < len(r.plan.Waves)-1 && r.plan.Policy.Bake > 0 && r.stopReason() == "" && rec.switched() {
 			until := r.cfg.Clock.Now().Add(r.plan.Policy.Bake)
-			r.emit(-1, steps.Event{Type: EventBake, Message: fmt.Sprintf("baking %s after wave %d, until %s", r.plan.Policy.Bake, w.Number, until.UTC().Format(time.RFC3339))})
+			r.emit(-1, contract.Event{Type: EventBake, Message: fmt.Sprintf("baking %s after wave %d, until %s", r.plan.Policy.Bake, w.Number, until.UTC().Format(time.RFC3339))})
 			if err := r.cfg.Clock.Sleep(ctx, r.plan.Policy.Bake); err != nil {
 				break
 			}
@@ -261,7 +262,7 @@ func (r *Runner) Run(ctx context.Context) Result {
 	r.mu.Unlock()
 	res.Interrupted = ctx.Err() != nil
 	res.Ended = r.cfg.Clock.Now()
-	r.emit(-1, steps.Event{Type: EventFleetFinished, Message: summaryLine(res)})
+	r.emit(-1, contract.Event{Type: EventFleetFinished, Message: summaryLine(res)})
 	return res
 }
 
@@ -283,7 +284,7 @@ func (r *Runner) stop(why string) {
 	}
 	r.mu.Unlock()
 	if first {
-		r.emit(-1, steps.Event{Type: EventHalted, Message: "no further waves start: " + why})
+		r.emit(-1, contract.Event{Type: EventHalted, Message: "no further waves start: " + why})
 	}
 }
 
@@ -310,7 +311,7 @@ func (r *Runner) waveHalted(n int) bool {
 // time in each account-Region, until they end or the wave halts.
 func (r *Runner) runWave(ctx context.Context, w Wave, phase string) WaveRecord {
 	rec := WaveRecord{Number: w.Number, Name: w.Name, Started: r.cfg.Clock.Now()}
-	r.emit(-1, steps.Event{Type: EventWaveStarted, Message: fmt.Sprintf("wave %d (%s), %s: %d databases", w.Number, w.Name, phase, len(w.Databases))})
+	r.emit(-1, contract.Event{Type: EventWaveStarted, Message: fmt.Sprintf("wave %d (%s), %s: %d databases", w.Number, w.Name, phase, len(w.Databases))})
 	slots := map[string]chan struct{}{}
 	for _, i := range w.Databases {
 		k := r.plan.Databases[i].TargetKey()
@@ -363,7 +364,7 @@ func (r *Runner) runWave(ctx context.Context, w Wave, phase string) WaveRecord {
 	wg.Wait()
 	rec.Ended = r.cfg.Clock.Now()
 	rec.Halted = r.waveHalted(w.Number)
-	r.emit(-1, steps.Event{Type: EventWaveFinished, Message: fmt.Sprintf("wave %d (%s) %s: %d runs ended", w.Number, w.Name, phase, len(rec.Runs))})
+	r.emit(-1, contract.Event{Type: EventWaveFinished, Message: fmt.Sprintf("wave %d (%s) %s: %d runs ended", w.Number, w.Name, phase, len(rec.Runs))})
 	return rec
 }
 
@@ -389,7 +390,7 @@ func (r *Runner) runOne(ctx context.Context, i, wave int) RunRecord {
 	if err != nil {
 		return fail(fmt.Errorf("read %s before starting: %w", d.Name(), err))
 	}
-	if st.Phase == PhaseDone || (st.Phase == PhaseReady && r.cfg.Until == steps.UntilReady) {
+	if st.Phase == PhaseDone || (st.Phase == PhaseReady && r.cfg.Until == contract.UntilReady) {
 		rec.Mode, rec.State, rec.Ended = "skipped", stateOfPhase(st.Phase), r.cfg.Clock.Now()
 		r.setState(i, rec.State)
 		return rec
@@ -405,14 +406,14 @@ func (r *Runner) runOne(ctx context.Context, i, wave int) RunRecord {
 	}
 	opts := d.Options
 	if rec.Mode == "resume" {
-		opts = steps.Options{Source: d.Source}
+		opts = contract.Options{Source: d.Source}
 	}
 	r.setState(i, StateRunning)
-	sink := func(ev steps.Event) {
+	sink := func(ev contract.Event) {
 		ev.Source = d.Source
 		r.emit(i, ev)
 	}
-	approver := &waveApprover{r: r, wave: wave, source: d.Source, base: steps.HeadlessApprover{Yes: true, Confirm: d.Source, Sink: sink}}
+	approver := &waveApprover{r: r, wave: wave, source: d.Source, base: contract.HeadlessApprover{Yes: true, Confirm: d.Source, Sink: sink}}
 	fin, err := be.Run(ctx, rec.Mode, opts, approver, sink)
 	rec.Ended, rec.Outcome, rec.OutageMS = r.cfg.Clock.Now(), fin.Outcome, fin.ProxyOutageTotalMS
 	rec.Took = rec.Ended.Sub(rec.Started)
@@ -420,13 +421,13 @@ func (r *Runner) runOne(ctx context.Context, i, wave int) RunRecord {
 	r.outageMS += fin.ProxyOutageTotalMS
 	r.mu.Unlock()
 	switch {
-	case fin.ProxyState == steps.ProxyEmpty:
+	case fin.ProxyState == contract.ProxyEmpty:
 		// The engine never gives up on a proxy it emptied; if a run still
 		// ends so (the operator's explicit stop), the fleet stops too.
 		return fail(fmt.Errorf("%s ended with its proxy empty: %v", d.Source, err))
-	case err == nil && fin.Outcome == steps.OutcomeDone:
+	case err == nil && fin.Outcome == contract.OutcomeDone:
 		rec.State = StateDone
-	case err == nil && fin.Outcome == steps.OutcomeReady:
+	case err == nil && fin.Outcome == contract.OutcomeReady:
 		rec.State = StateReady
 	default:
 		if err == nil {
@@ -452,9 +453,9 @@ func (r *Runner) failed(i, wave int, why string) {
 	r.states[i] = StateFailed
 	r.mu.Unlock()
 	d := r.plan.Databases[i]
-	r.emit(i, steps.Event{Type: EventDatabase, Source: d.Source, Message: StateFailed + ": " + why})
+	r.emit(i, contract.Event{Type: EventDatabase, Source: d.Source, Message: StateFailed + ": " + why})
 	if !already {
-		r.emit(-1, steps.Event{Type: EventHalted, Message: fmt.Sprintf("wave %d starts no more runs: %s failed; the runs under way finish, or pause ready at the switchover", wave, d.Source)})
+		r.emit(-1, contract.Event{Type: EventHalted, Message: fmt.Sprintf("wave %d starts no more runs: %s failed; the runs under way finish, or pause ready at the switchover", wave, d.Source)})
 	}
 }
 
@@ -466,16 +467,16 @@ type waveApprover struct {
 	r      *Runner
 	wave   int
 	source string
-	base   steps.HeadlessApprover
+	base   contract.HeadlessApprover
 }
 
-func (a *waveApprover) Approve(ctx context.Context, ap steps.Approval) (steps.Decision, error) {
-	if (ap.Kind == "critical-section" || ap.Step == steps.StepSwitchover) && a.r.waveHalted(a.wave) {
+func (a *waveApprover) Approve(ctx context.Context, ap contract.Approval) (contract.Decision, error) {
+	if (ap.Kind == "critical-section" || ap.Step == contract.StepSwitchover) && a.r.waveHalted(a.wave) {
 		if a.base.Sink != nil {
-			a.base.Sink(steps.Event{Time: a.r.cfg.Clock.Now(), Type: steps.EventNotice, Step: ap.Step,
+			a.base.Sink(contract.Event{Time: a.r.cfg.Clock.Now(), Type: contract.EventNotice, Step: ap.Step,
 				Message: fmt.Sprintf("wave %d is halted: %s pauses ready instead of switching over; `rdsbg resume --source %s` switches it over later", a.wave, a.source, a.source)})
 		}
-		return steps.DecisionDecline, nil
+		return contract.DecisionDecline, nil
 	}
 	return a.base.Approve(ctx, ap)
 }

@@ -9,7 +9,7 @@ import (
 
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/clock"
-	"github.com/rdsbg/rdsbg/steps"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // Phases of a database as AWS shows it (fleet status, and the check
@@ -76,8 +76,8 @@ func ReadStatus(ctx context.Context, p *Plan, connect Connect, clk clock.Clock, 
 			}
 			mine := map[string]awsclient.Deployment{}
 			for _, d := range deps {
-				if d.Tags[steps.TagFleet] == p.ID {
-					mine[d.Tags[steps.TagSource]] = d
+				if d.Tags[contract.TagFleet] == p.ID {
+					mine[d.Tags[contract.TagSource]] = d
 				}
 			}
 			for i, d := range p.Databases {
@@ -120,8 +120,8 @@ func observe(ctx context.Context, api *awsclient.Client, d Database, fleetID str
 	}
 	mine := map[string]awsclient.Deployment{}
 	for _, dep := range deps {
-		if dep.Tags[steps.TagFleet] == fleetID {
-			mine[dep.Tags[steps.TagSource]] = dep
+		if dep.Tags[contract.TagFleet] == fleetID {
+			mine[dep.Tags[contract.TagSource]] = dep
 		}
 	}
 	s := databaseStatus(ctx, api, d, mine)
@@ -133,7 +133,7 @@ func observe(ctx context.Context, api *awsclient.Client, d Database, fleetID str
 
 func databaseStatus(ctx context.Context, api *awsclient.Client, d Database, deps map[string]awsclient.Deployment) DatabaseStatus {
 	var s DatabaseStatus
-	if d.Kind == steps.KindCluster {
+	if d.Kind == contract.KindCluster {
 		c, err := api.DescribeCluster(ctx, d.Source)
 		if err != nil {
 			return DatabaseStatus{Phase: PhaseUnknown, Error: err.Error()}
@@ -149,7 +149,7 @@ func databaseStatus(ctx context.Context, api *awsclient.Client, d Database, deps
 	s.Phase = PhaseNotStarted
 	if dep, ok := deps[d.Source]; ok {
 		s.Deployment = dep.ID + " " + dep.Status
-		s.Run = dep.Tags[steps.TagRun]
+		s.Run = dep.Tags[contract.TagRun]
 		switch dep.Status {
 		case "PROVISIONING":
 			s.Phase = PhaseProvisioning

@@ -48,6 +48,7 @@ import (
 
 	"github.com/rdsbg/rdsbg/awsclient/simtest"
 	"github.com/rdsbg/rdsbg/steps"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 type options struct {
@@ -422,18 +423,18 @@ func runRdsbg(o options, dir string) (result, error) {
 	}
 	defer ss.close()
 	var ob *observer
-	var fin *steps.Finished
+	var fin *contract.Finished
 	stderr, werr := ss.runJSON(o.bin, dir, func(line []byte) {
-		var ev steps.Event
+		var ev contract.Event
 		if json.Unmarshal(line, &ev) != nil {
 			return
 		}
 		// The observer reads fast from the readiness gate on: the
 		// critical section follows it.
-		if ev.Type == steps.EventStepStarted && ev.Step == steps.StepReadyCheck && ob == nil && err == nil {
+		if ev.Type == contract.EventStepStarted && ev.Step == contract.StepReadyCheck && ob == nil && err == nil {
 			ob, err = watch(ss.api, ss.proxies, o.observe)
 		}
-		if ev.Type == steps.EventRunFinished && ev.Finished != nil {
+		if ev.Type == contract.EventRunFinished && ev.Finished != nil {
 			f := *ev.Finished
 			fin = &f
 		}
@@ -441,7 +442,7 @@ func runRdsbg(o options, dir string) (result, error) {
 	if err != nil {
 		return r, err
 	}
-	if fin == nil || fin.Outcome != steps.OutcomeDone {
+	if fin == nil || fin.Outcome != contract.OutcomeDone {
 		return r, fmt.Errorf("rdsbg run did not finish done (%v): %s", werr, tail(stderr))
 	}
 	r.window = time.Duration(fin.ProxylessWindowMS) * time.Millisecond
@@ -449,9 +450,9 @@ func runRdsbg(o options, dir string) (result, error) {
 	var sectionStart time.Time
 	for _, t := range fin.Timeline {
 		switch t.Step {
-		case steps.StepDetachProxyBlue:
+		case contract.StepDetachProxyBlue:
 			sectionStart = t.Started
-		case steps.StepAttachProxyPrimary:
+		case contract.StepAttachProxyPrimary:
 			r.section = t.Started.Add(t.Duration).Sub(sectionStart)
 		}
 	}
@@ -474,18 +475,18 @@ func countSection(recs []steps.Record, r *result) {
 	waiting := ""
 	var regSent time.Time
 	for _, rec := range recs {
-		if rec.Kind == steps.RecordStep && rec.Step == steps.StepDetachProxyBlue && rec.State == steps.StepStateStarted {
+		if rec.Kind == steps.RecordStep && rec.Step == contract.StepDetachProxyBlue && rec.State == steps.StepStateStarted {
 			in = true
 		}
 		if !in {
 			continue
 		}
-		if rec.Kind == steps.RecordOutage && rec.State == "closed" && rec.Outage != nil && rec.Outage.Cause == steps.OutageCriticalSection && !regSent.IsZero() {
+		if rec.Kind == steps.RecordOutage && rec.State == "closed" && rec.Outage != nil && rec.Outage.Cause == contract.OutageCriticalSection && !regSent.IsZero() {
 			r.register = rec.Time.Sub(regSent)
 		}
 		if rec.Kind == steps.RecordStep && rec.State == steps.StepStateDone {
 			waiting = ""
-			if rec.Step == steps.StepAttachProxyPrimary {
+			if rec.Step == contract.StepAttachProxyPrimary {
 				return
 			}
 		}

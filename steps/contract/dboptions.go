@@ -1,4 +1,4 @@
-package steps
+package contract
 
 import (
 	"fmt"
@@ -45,12 +45,13 @@ func (d DBOptions) String() string {
 }
 
 // GoString keeps %#v from showing the DSN too.
-func (d DBOptions) GoString() string { return "steps.DBOptions" + d.String() }
+func (d DBOptions) GoString() string { return "contract.DBOptions" + d.String() }
 
 // Enabled: some credentials were given.
 func (d DBOptions) Enabled() bool { return d.DSN != "" || d.IAMUser != "" || d.Credentials != "" }
 
-func (d DBOptions) maxAge() time.Duration {
+// TransactionAgeLimit is MaxTransactionAge with its default.
+func (d DBOptions) TransactionAgeLimit() time.Duration {
 	if d.MaxTransactionAge > 0 {
 		return d.MaxTransactionAge
 	}
@@ -66,12 +67,12 @@ func validateDBOptions(o Options) error {
 	switch d.Endpoint {
 	case "", DBEndpointProxy, DBEndpointBlue:
 	default:
-		return usageError("--db-endpoint", "--db-endpoint %q is unknown: use proxy (the default) or blue", d.Endpoint)
+		return UsageError("--db-endpoint", "--db-endpoint %q is unknown: use proxy (the default) or blue", d.Endpoint)
 	}
 	switch d.Credentials {
 	case "", DBCredentialsProxySecret:
 	default:
-		return usageError("--db-credentials", "--db-credentials %q is unknown: use proxy-secret (the secret the proxy itself uses), or give a DSN in %s", d.Credentials, EnvDBDSN)
+		return UsageError("--db-credentials", "--db-credentials %q is unknown: use proxy-secret (the secret the proxy itself uses), or give a DSN in %s", d.Credentials, EnvDBDSN)
 	}
 	given := 0
 	for _, s := range []string{d.DSN, d.IAMUser, d.Credentials} {
@@ -80,24 +81,24 @@ func validateDBOptions(o Options) error {
 		}
 	}
 	if given > 1 {
-		return usageError("--db-dsn", "the database checks take one source of credentials: %s (or --db-dsn), --db-iam-user or --db-credentials proxy-secret; %d were given", EnvDBDSN, given)
+		return UsageError("--db-dsn", "the database checks take one source of credentials: %s (or --db-dsn), --db-iam-user or --db-credentials proxy-secret; %d were given", EnvDBDSN, given)
 	}
 	if d.Require && given == 0 {
-		return usageError("--require-db-checks", "--require-db-checks needs credentials for the database checks: export %s='postgres://user:password@host:5432/postgres', or pass --db-iam-user NAME or --db-credentials proxy-secret", EnvDBDSN)
+		return UsageError("--require-db-checks", "--require-db-checks needs credentials for the database checks: export %s='postgres://user:password@host:5432/postgres', or pass --db-iam-user NAME or --db-credentials proxy-secret", EnvDBDSN)
 	}
 	if d.MaxTransactionAge < 0 {
-		return usageError("--max-transaction-age", "--max-transaction-age %s is negative: pass a duration such as 60s (the default)", d.MaxTransactionAge)
+		return UsageError("--max-transaction-age", "--max-transaction-age %s is negative: pass a duration such as 60s (the default)", d.MaxTransactionAge)
 	}
 	if d.DSN == "" {
 		return nil
 	}
 	t, err := dbcheck.ParseDSN(d.DSN)
 	if err != nil {
-		return usageError("--db-dsn", "%s (or --db-dsn): %v", EnvDBDSN, err)
+		return UsageError("--db-dsn", "%s (or --db-dsn): %v", EnvDBDSN, err)
 	}
 	if t.HasHost() {
 		if other := otherRDSHost(t.Host, o.Source); other != "" {
-			return usageError("--db-dsn", "%s names host %s, which is %s, not the source %s or its proxy: the checks read only the database being changed. Leave the host out of the DSN (rdsbg then connects through the proxy, or to blue with --db-endpoint blue), or name %s's endpoint", EnvDBDSN, t.Host, other, o.Source, o.Source)
+			return UsageError("--db-dsn", "%s names host %s, which is %s, not the source %s or its proxy: the checks read only the database being changed. Leave the host out of the DSN (rdsbg then connects through the proxy, or to blue with --db-endpoint blue), or name %s's endpoint", EnvDBDSN, t.Host, other, o.Source, o.Source)
 		}
 	}
 	return nil

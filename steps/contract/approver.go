@@ -1,4 +1,4 @@
-package steps
+package contract
 
 import (
 	"context"
@@ -87,7 +87,7 @@ func (h HeadlessApprover) Approve(ctx context.Context, a Approval) (Decision, er
 // been.
 func (h HeadlessApprover) refuse(a Approval, flag, msg string) (Decision, error) {
 	h.say(a, "refused: "+msg)
-	return DecisionDecline, usageError(flag, "%s", msg)
+	return DecisionDecline, UsageError(flag, "%s", msg)
 }
 
 // confirmed compares the typed identifier (or the source's ARN) like AWS

@@ -1,9 +1,9 @@
-package steps
+package contract
 
 import "strings"
 
 // shellQuote quotes s for sh when it holds anything beyond a safe set.
-func shellQuote(s string) string {
+func ShellQuote(s string) string {
 	safe := true
 	for _, r := range s {
 		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_.:/=@+,", r)) {
@@ -29,7 +29,7 @@ func ShellLines(cmd string, width int) []string {
 	}
 	// Units: a flag with its value(s), or a word before the first flag.
 	var units []string
-	for _, w := range shellWords(cmd) {
+	for _, w := range ShellWords(cmd) {
 		if len(units) == 0 || strings.HasPrefix(w, "--") || strings.HasPrefix(w, "#") || !strings.HasPrefix(units[len(units)-1], "--") {
 			units = append(units, w)
 			continue
@@ -65,7 +65,7 @@ func ShellLines(cmd string, width int) []string {
 
 // shellWords splits a command at the spaces outside quotes (a break
 // inside $(…) is a continuation like any other).
-func shellWords(cmd string) []string {
+func ShellWords(cmd string) []string {
 	var words []string
 	var cur strings.Builder
 	var quote rune

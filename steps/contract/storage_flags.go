@@ -1,4 +1,4 @@
-package steps
+package contract
 
 import "fmt"
 
@@ -8,8 +8,8 @@ var StorageTypes = []string{"gp2", "gp3", "io1", "io2"}
 // storageFlag names each option by its flag, in flag order.
 var storageFlags = [...]string{"--target-storage-type", "--target-allocated-storage", "--target-iops", "--target-storage-throughput"}
 
-// hasStorageOptions reports whether any of the four is set.
-func (o Options) hasStorageOptions() bool {
+// HasStorageOptions reports whether any of the four is set.
+func (o Options) HasStorageOptions() bool {
 	return o.TargetStorageType != "" || o.TargetAllocatedStorage != 0 || o.TargetIops != 0 || o.TargetStorageThroughput != 0
 }
 
@@ -17,7 +17,7 @@ func (o Options) hasStorageOptions() bool {
 // (exit 2).
 func validateStorageOptions(o Options) error {
 	if t := o.TargetStorageType; t != "" && indexOfString(StorageTypes, t) < 0 {
-		return usageError("--target-storage-type", "--target-storage-type %q is not a storage type: use gp2, gp3, io1 or io2", t)
+		return UsageError("--target-storage-type", "--target-storage-type %q is not a storage type: use gp2, gp3, io1 or io2", t)
 	}
 	for _, n := range []struct {
 		flag, unit string
@@ -28,14 +28,14 @@ func validateStorageOptions(o Options) error {
 		{"--target-storage-throughput", "MiB/s", o.TargetStorageThroughput},
 	} {
 		if n.v < 0 {
-			return usageError(n.flag, "%s %d is negative: pass a size in %s, or leave the flag out to keep blue's", n.flag, n.v, n.unit)
+			return UsageError(n.flag, "%s %d is negative: pass a size in %s, or leave the flag out to keep blue's", n.flag, n.v, n.unit)
 		}
 	}
 	if o.TargetStorageThroughput != 0 && o.TargetStorageType != "" && o.TargetStorageType != "gp3" {
-		return usageError("--target-storage-throughput", "--target-storage-throughput applies to gp3 storage only, and --target-storage-type is %s", o.TargetStorageType)
+		return UsageError("--target-storage-throughput", "--target-storage-throughput applies to gp3 storage only, and --target-storage-type is %s", o.TargetStorageType)
 	}
 	if o.TargetIops != 0 && o.TargetStorageType == "gp2" {
-		return usageError("--target-iops", "--target-iops does not apply to gp2 storage (its IOPS follow its size): use --target-storage-type gp3, io1 or io2, or leave --target-iops out")
+		return UsageError("--target-iops", "--target-iops does not apply to gp2 storage (its IOPS follow its size): use --target-storage-type gp3, io1 or io2, or leave --target-iops out")
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package steps
+package contract
 
 import (
 	"fmt"
@@ -31,8 +31,8 @@ func (f Finished) LeftoverLines() []string {
 	return out
 }
 
-// switchedOverFinish: the run's summary shows a completed switchover.
-func (f Finished) switchedOverFinish() bool {
+// SwitchedOver: the run's summary shows a completed switchover.
+func (f Finished) SwitchedOver() bool {
 	if len(f.Renames) > 0 || f.ProxyState == ProxyOnNewPrimary {
 		return true
 	}
@@ -75,7 +75,7 @@ func (f Finished) TrafficLine(source, proxies string) string {
 	case ProxyEmpty:
 		return fmt.Sprintf("NOWHERE through %s: it has no target; applications that use it cannot connect (direct connections to %s still work)", proxies, source)
 	case ProxyNotUsed:
-		if f.switchedOverFinish() {
+		if f.SwitchedOver() {
 			return fmt.Sprintf("to the new primary, %s (no proxy involved)", source)
 		}
 		return fmt.Sprintf("to %s, as before (no proxy involved)", source)
@@ -92,7 +92,7 @@ func (f Finished) TrafficLine(source, proxies string) string {
 // is "" when nothing is needed.
 func (f Finished) NextStep(source, flags string) (command, why string) {
 	cmd := func(verb string) string { return "rdsbg " + verb + " --source " + source + flags }
-	switchedOver := f.switchedOverFinish()
+	switchedOver := f.SwitchedOver()
 	hasGreen := false
 	for _, l := range f.Leftovers {
 		if l.Kind == "green" || (l.Kind == "deployment" && !switchedOver) {

@@ -1,4 +1,4 @@
-package steps
+package contract
 
 import (
 	"fmt"
@@ -257,7 +257,7 @@ func ProgressLine(p Progress, layout Layout) string {
 			parts = append(parts, fmt.Sprintf("%s %s", t.Name, t.Status))
 		}
 		for _, m := range p.Members {
-			parts = append(parts, fmt.Sprintf("%s %s", lastField(m.Source), m.Status))
+			parts = append(parts, fmt.Sprintf("%s %s", ARNName(m.Source), m.Status))
 		}
 		for _, t := range p.ProxyTargets {
 			parts = append(parts, fmt.Sprintf("proxy %s→%s %s", t.ProxyName, t.RdsResourceID, t.Health.State))
@@ -506,7 +506,7 @@ func OrDash(s string) string {
 }
 
 // lastField is the resource name of an ARN (or the string itself).
-func lastField(arn string) string {
+func ARNName(arn string) string {
 	if i := strings.LastIndex(arn, ":"); i >= 0 {
 		return arn[i+1:]
 	}

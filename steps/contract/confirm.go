@@ -1,4 +1,4 @@
-package steps
+package contract
 
 import (
 	"fmt"
@@ -43,7 +43,7 @@ func CheckConfirm(confirm, source string) error {
 	if confirm == "" || source == "" || ConfirmNamesSource(confirm, source) {
 		return nil
 	}
-	return usageError("--confirm", "--confirm %s does not name the source %s: pass --confirm %s (the identifier or the ARN) to approve its severe steps; nothing was changed",
+	return UsageError("--confirm", "--confirm %s does not name the source %s: pass --confirm %s (the identifier or the ARN) to approve its severe steps; nothing was changed",
 		confirm, source, identifierOf(source))
 }
 
@@ -113,7 +113,7 @@ func (h HeadlessApprover) CheckPlan(p Plan, until string, done func(StepID) bool
 	default:
 		msg += fmt.Sprintf("; --until ready would still need it, for %s", joinIDs(beforeReady))
 	}
-	return usageError("--confirm", "%s; nothing was changed", msg)
+	return UsageError("--confirm", "%s; nothing was changed", msg)
 }
 
 func joinIDs(ids []StepID) string {

@@ -1,4 +1,4 @@
-package steps
+package contract
 
 import (
 	"fmt"
@@ -20,11 +20,11 @@ type InputError struct {
 
 func (e *InputError) Error() string { return e.Message }
 
-func usageError(input, format string, args ...any) *InputError {
+func UsageError(input, format string, args ...any) *InputError {
 	return &InputError{Input: input, Message: fmt.Sprintf(format, args...), ExitCode: ExitUsage}
 }
 
-func preflightError(input, format string, args ...any) *InputError {
+func PreflightError(input, format string, args ...any) *InputError {
 	return &InputError{Input: input, Message: fmt.Sprintf(format, args...), ExitCode: ExitPreflight}
 }
 
@@ -43,7 +43,7 @@ var (
 const (
 	MinSwitchoverTimeout = 30 * time.Second
 	MaxSwitchoverTimeout = 3600 * time.Second
-	maxDeploymentName    = 60
+	MaxDeploymentName    = 60
 )
 
 // WithDefaults fills every unset option with its default. The default
@@ -99,7 +99,7 @@ func DefaultDeploymentName(source string, now time.Time) string {
 	id := strings.TrimRight(b.String(), "-")
 	suffix := "-" + now.UTC().Format("20060102")
 	const prefix = "rdsbg-"
-	if room := maxDeploymentName - len(prefix) - len(suffix); len(id) > room {
+	if room := MaxDeploymentName - len(prefix) - len(suffix); len(id) > room {
 		id = strings.TrimRight(id[:room], "-")
 	}
 	if id == "" {
@@ -113,54 +113,54 @@ func DefaultDeploymentName(source string, now time.Time) string {
 // mode against the engine) happen in BuildPlan and Preflight.
 func ValidateOptions(o Options) error {
 	if strings.TrimSpace(o.Source) == "" {
-		return usageError("--source", "--source is required: pass the DB instance or Aurora cluster identifier or ARN (`rdsbg` lists them)")
+		return UsageError("--source", "--source is required: pass the DB instance or Aurora cluster identifier or ARN (`rdsbg` lists them)")
 	}
 	if o.MaxProxyOutage < 0 {
-		return usageError("--max-proxy-outage", "--max-proxy-outage %s is negative: pass a duration such as 10m (the default)", o.MaxProxyOutage)
+		return UsageError("--max-proxy-outage", "--max-proxy-outage %s is negative: pass a duration such as 10m (the default)", o.MaxProxyOutage)
 	}
 	if o.SwitchoverTimeout != 0 && (o.SwitchoverTimeout < MinSwitchoverTimeout || o.SwitchoverTimeout > MaxSwitchoverTimeout) {
-		return usageError("--switchover-timeout", "--switchover-timeout %d is outside 30–3600 seconds (AWS default: 300)", int64(o.SwitchoverTimeout/time.Second))
+		return UsageError("--switchover-timeout", "--switchover-timeout %d is outside 30–3600 seconds (AWS default: 300)", int64(o.SwitchoverTimeout/time.Second))
 	}
 	if o.SwitchoverTimeout%time.Second != 0 {
-		return usageError("--switchover-timeout", "--switchover-timeout %s must be a whole number of seconds", o.SwitchoverTimeout)
+		return UsageError("--switchover-timeout", "--switchover-timeout %s must be a whole number of seconds", o.SwitchoverTimeout)
 	}
 	if n := o.DeploymentName; n != "" {
 		if !ValidDeploymentName(n) {
-			return usageError("--blue-green-deployment-name", "--blue-green-deployment-name %q is not a valid blue/green deployment name: 1–60 characters, a letter first, then letters, digits and single hyphens, no hyphen at the end", n)
+			return UsageError("--blue-green-deployment-name", "--blue-green-deployment-name %q is not a valid blue/green deployment name: 1–60 characters, a letter first, then letters, digits and single hyphens, no hyphen at the end", n)
 		}
 	}
 	switch o.ProxyMode {
 	case "", ProxyModeAuto, ProxyModeNative, ProxyModeDetach:
 	default:
-		return usageError("--proxy-mode", "--proxy-mode %q is unknown: use auto, native or detach", o.ProxyMode)
+		return UsageError("--proxy-mode", "--proxy-mode %q is unknown: use auto, native or detach", o.ProxyMode)
 	}
 	switch o.UpgradeVia {
 	case "", UpgradeViaCreate, UpgradeViaModify:
 	default:
-		return usageError("--upgrade-via", "--upgrade-via %q is unknown: use create or modify", o.UpgradeVia)
+		return UsageError("--upgrade-via", "--upgrade-via %q is unknown: use create or modify", o.UpgradeVia)
 	}
 	switch o.Cleanup {
 	case "", CleanupNone, CleanupDeployment, CleanupOldBlue:
 	default:
-		return usageError("--cleanup", "--cleanup %q is unknown: use none, deployment or old-blue", o.Cleanup)
+		return UsageError("--cleanup", "--cleanup %q is unknown: use none, deployment or old-blue", o.Cleanup)
 	}
 	if c := o.TargetDBInstanceClass; c != "" && (len(c) < 5 || len(c) > 20 || !instanceClassPattern.MatchString(c)) {
-		return usageError("--target-db-instance-class", "--target-db-instance-class %q is not an instance class such as db.r6g.large", c)
+		return UsageError("--target-db-instance-class", "--target-db-instance-class %q is not an instance class such as db.r6g.large", c)
 	}
 	if v := o.TargetEngineVersion; v != "" && (len(v) > 64 || !engineVersionPattern.MatchString(v)) {
-		return usageError("--target-engine-version", "--target-engine-version %q is not an engine version such as 16.4 or 8.0.39", v)
+		return UsageError("--target-engine-version", "--target-engine-version %q is not an engine version such as 16.4 or 8.0.39", v)
 	}
 	if g := o.TargetDBParameterGroupName; g != "" && (len(g) > 255 || !parameterGroupPattern.MatchString(g)) {
-		return usageError("--target-db-parameter-group-name", "--target-db-parameter-group-name %q is not a valid parameter group name", g)
+		return UsageError("--target-db-parameter-group-name", "--target-db-parameter-group-name %q is not a valid parameter group name", g)
 	}
 	if g := o.TargetDBClusterParameterGroupName; g != "" && (len(g) > 255 || !parameterGroupPattern.MatchString(g)) {
-		return usageError("--target-db-cluster-parameter-group-name", "--target-db-cluster-parameter-group-name %q is not a valid parameter group name", g)
+		return UsageError("--target-db-cluster-parameter-group-name", "--target-db-cluster-parameter-group-name %q is not a valid parameter group name", g)
 	}
 	if err := validateStorageOptions(o); err != nil { // storage_options.go
 		return err
 	}
 	if o.UpgradeVia == UpgradeViaModify && o.TargetEngineVersion == "" {
-		return usageError("--upgrade-via", "--upgrade-via modify needs --target-engine-version: there is nothing to upgrade green to")
+		return UsageError("--upgrade-via", "--upgrade-via modify needs --target-engine-version: there is nothing to upgrade green to")
 	}
 	return validateDBOptions(o) // dbchecks.go
 }
@@ -169,5 +169,5 @@ func ValidateOptions(o Options) error {
 // (rds-facts §1.1: 1–60 letters, digits and hyphens, a letter first, no
 // hyphen at the end or twice in a row).
 func ValidDeploymentName(name string) bool {
-	return len(name) <= maxDeploymentName && deploymentNamePattern.MatchString(name)
+	return len(name) <= MaxDeploymentName && deploymentNamePattern.MatchString(name)
 }

@@ -1,4 +1,4 @@
-package steps
+package contract
 
 import (
 	"context"
@@ -114,9 +114,9 @@ type Options struct {
 // §5.5); beyond 10 minutes rdsbg stops waiting for blue and rolls back.
 const DefaultMaxProxyOutage = 10 * time.Minute
 
-// maxProxyOutage is MaxProxyOutage with its default (journals written
+// ProxyOutageLimit is MaxProxyOutage with its default (journals written
 // before the option existed carry 0).
-func (o Options) maxProxyOutage() time.Duration {
+func (o Options) ProxyOutageLimit() time.Duration {
 	if o.MaxProxyOutage > 0 {
 		return o.MaxProxyOutage
 	}
