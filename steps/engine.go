@@ -198,33 +198,6 @@ func (e *Engine) setJournal(j *Journal) {
 	e.mu.Unlock()
 }
 
-// LockError reports a source already being worked on by another run.
-type LockError struct {
-	Source string
-	Path   string
-	Holder string // "pid 1234" when known
-}
-
-func (e *LockError) Error() string {
-	holder := e.Holder
-	if holder == "" {
-		holder = "another process"
-	}
-	return fmt.Sprintf("another rdsbg run holds the lock for %s (%s, lock file %s); wait for it to finish or check `rdsbg status --source %s`", e.Source, holder, e.Path, e.Source)
-}
-
-// StateDirError reports a state directory the journal cannot be written to.
-type StateDirError struct {
-	Dir string
-	Err error
-}
-
-func (e *StateDirError) Error() string {
-	return fmt.Sprintf("state directory %s is not writable (%v): the journal must be written before any change; pass --state-dir with a writable directory", e.Dir, e.Err)
-}
-
-func (e *StateDirError) Unwrap() error { return e.Err }
-
 // ExitCode maps an error returned by the engine (or by main's own checks)
 // to the process exit code of design.md §4.
 func ExitCode(err error) int {

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -37,6 +38,7 @@ const (
 	RecordFinish       RecordKind = "finish"
 	RecordTask         RecordKind = "task"      // a deployment task's status and since when (tasks.go)
 	RecordDBLedger     RecordKind = "db-ledger" // what the database checks saw of blue's replication (dbchecks.go)
+	RecordRDSEvent     RecordKind = "rds-event" // one RDS event: its message, the step it came in (rdsevents.go)
 )
 
 // Step transitions recorded in RecordStep.State.
@@ -81,9 +83,10 @@ type Journal struct {
 	path string
 	file *os.File
 	now  func() time.Time
-	// afterAppend runs after each durable append: the crash-safety tests
-	// stop the process image there.
-	afterAppend func()
+	// AfterAppend, when set (by the engine, for its tests), runs after
+	// each durable append: the crash-safety tests stop the process image
+	// there.
+	AfterAppend func()
 }
 
 // JournalPath is the journal file of a source (identifier or ARN) under
@@ -170,10 +173,10 @@ func (j *Journal) Append(r Record) error {
 	if err := j.file.Sync(); err != nil {
 		return fmt.Errorf("journal %s: fsync: %w", j.path, err)
 	}
-	if j.afterAppend != nil {
+	if j.AfterAppend != nil {
 		j.mu.Unlock()
 		defer j.mu.Lock()
-		j.afterAppend()
+		j.AfterAppend()
 	}
 	return nil
 }
@@ -511,4 +514,53 @@ func latestArchive(stateDir, source string) string {
 		}
 	}
 	return ""
+}
+
+// foldOutage folds one outage record of the journal into ws.
+func foldOutage(ws []contract.OutageWindow, r Record) []contract.OutageWindow {
+	if r.Outage == nil {
+		return ws
+	}
+	o := *r.Outage
+	switch r.State {
+	case "open":
+		for i := range ws {
+			if ws[i].Open && ws[i].Step == o.Step && ws[i].Cause == o.Cause {
+				for _, p := range o.Proxies {
+					if !slices.Contains(ws[i].Proxies, p) {
+						ws[i].Proxies = append(ws[i].Proxies, p)
+					}
+				}
+				return ws
+			}
+		}
+		o.Open = true
+		o.Proxies = slices.Clone(o.Proxies)
+		return append(ws, o)
+	case "closed":
+		o.Open = false
+		for i := range ws {
+			if ws[i].Start.Equal(o.Start) && ws[i].Cause == o.Cause {
+				ws[i] = o
+				return ws
+			}
+		}
+		return append(ws, o)
+	}
+	return ws
+}
+
+// TaskMark is a deployment task's status and when it entered it, as the
+// journal keeps it (RecordTask).
+type TaskMark struct {
+	Name   string    `json:"name"`
+	Status string    `json:"status"`
+	Since  time.Time `json:"since"`
+	// Took is, for a COMPLETED task, the time it spent in its status
+	// before: how long it ran. 0 when it was first seen COMPLETED.
+	Took time.Duration `json:"took_ns,omitempty"`
+	// AtLeast: the task was already in its status when rdsbg first read it
+	// (rdsbg does not read the tasks while it registers blue again), so
+	// the time is a lower bound (walkthrough D18).
+	AtLeast bool `json:"at_least,omitempty"`
 }

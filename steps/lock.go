@@ -87,3 +87,18 @@ func lockHolder(stateDir, source string) (holder string, held bool) {
 	_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 	return "", false
 }
+
+// LockError reports a source already being worked on by another run.
+type LockError struct {
+	Source string
+	Path   string
+	Holder string // "pid 1234" when known
+}
+
+func (e *LockError) Error() string {
+	holder := e.Holder
+	if holder == "" {
+		holder = "another process"
+	}
+	return fmt.Sprintf("another rdsbg run holds the lock for %s (%s, lock file %s); wait for it to finish or check `rdsbg status --source %s`", e.Source, holder, e.Path, e.Source)
+}

@@ -497,40 +497,6 @@ func (e *Engine) probeWindow(w *contract.OutageWindow) {
 	w.AppDowntimeMS, w.ProbeAttempts, w.ProbeFailed = &ms, rep.Attempts, rep.Failed
 }
 
-// foldOutage folds one outage record of the journal into ws.
-func foldOutage(ws []contract.OutageWindow, r Record) []contract.OutageWindow {
-	if r.Outage == nil {
-		return ws
-	}
-	o := *r.Outage
-	switch r.State {
-	case "open":
-		for i := range ws {
-			if ws[i].Open && ws[i].Step == o.Step && ws[i].Cause == o.Cause {
-				for _, p := range o.Proxies {
-					if !slices.Contains(ws[i].Proxies, p) {
-						ws[i].Proxies = append(ws[i].Proxies, p)
-					}
-				}
-				return ws
-			}
-		}
-		o.Open = true
-		o.Proxies = slices.Clone(o.Proxies)
-		return append(ws, o)
-	case "closed":
-		o.Open = false
-		for i := range ws {
-			if ws[i].Start.Equal(o.Start) && ws[i].Cause == o.Cause {
-				ws[i] = o
-				return ws
-			}
-		}
-		return append(ws, o)
-	}
-	return ws
-}
-
 // restoreOutages takes the windows of the run this execution resumes:
 // closed ones are reported again at the end, open ones go on. A journal of
 // an older rdsbg kept the critical section's open window as a proxyless

@@ -18,9 +18,6 @@ import (
 // and quotes the last failure event when a creation or a switchover fails. The read only informs: a refusal or an
 // unimplemented action turns it off with one notice; it never stops a run.
 
-// RecordRDSEvent journals one RDS event (its message; the step it came in).
-const RecordRDSEvent RecordKind = "rds-event"
-
 // eventCadence is the least time between two reads of the events. A read
 // is one call per source type (2 to 4 calls), so at two minutes it costs
 // at most 2 calls a minute: with the deployment's own polls, the run stays

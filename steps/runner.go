@@ -120,7 +120,7 @@ func (e *Engine) begin(ctx context.Context, source string) (r *run, err error) {
 		lock.release()
 		return nil, err
 	}
-	j.afterAppend = e.journalHook
+	j.AfterAppend = e.journalHook
 	e.setJournal(j)
 	r = &run{e: e, api: e.cfg.API, disc: d, journal: j, lock: lock, prior: prior, unsubscribe: unsubscribe,
 		taskSeen: map[string]taskSince{}}
@@ -178,7 +178,7 @@ func (r *run) archivePrior() error {
 	if oerr != nil {
 		return oerr
 	}
-	j.afterAppend = r.e.journalHook
+	j.AfterAppend = r.e.journalHook
 	r.journal = j
 	r.e.setJournal(j)
 	if err != nil {

@@ -122,3 +122,15 @@ func writeFileAtomic(path string, data []byte) error {
 	}
 	return werr
 }
+
+// StateDirError reports a state directory the journal cannot be written to.
+type StateDirError struct {
+	Dir string
+	Err error
+}
+
+func (e *StateDirError) Error() string {
+	return fmt.Sprintf("state directory %s is not writable (%v): the journal must be written before any change; pass --state-dir with a writable directory", e.Dir, e.Err)
+}
+
+func (e *StateDirError) Unwrap() error { return e.Err }

@@ -1,30 +1,16 @@
 package steps
 
 import (
-	"github.com/rdsbg/rdsbg/steps/contract"
 	"sort"
 	"time"
+
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // This file keeps the deployment Tasks' time in status honest (issue 13):
 // a task's clock stops when it reaches COMPLETED (the row then shows how
 // long the task ran), and the times are journalled so that a resumed run
 // carries them on instead of starting them at zero.
-
-// TaskMark is a deployment task's status and when it entered it, as the
-// journal keeps it (RecordTask).
-type TaskMark struct {
-	Name   string    `json:"name"`
-	Status string    `json:"status"`
-	Since  time.Time `json:"since"`
-	// Took is, for a COMPLETED task, the time it spent in its status
-	// before: how long it ran. 0 when it was first seen COMPLETED.
-	Took time.Duration `json:"took_ns,omitempty"`
-	// AtLeast: the task was already in its status when rdsbg first read it
-	// (rdsbg does not read the tasks while it registers blue again), so
-	// the time is a lower bound (walkthrough D18).
-	AtLeast bool `json:"at_least,omitempty"`
-}
 
 // taskRow is a task's progress row; a change of status is journalled.
 // created is the deployment's CreateTime (zero when unknown): the first
