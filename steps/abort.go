@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/journal"
 	"github.com/rdsbg/rdsbg/steps/world"
 )
 
@@ -87,8 +88,8 @@ func (e *Engine) Abort(ctx context.Context) (contract.Finished, error) {
 	// The journal records the abort only once it is approved: a declined
 	// or refused abort is not a run, and must not hide the run it would
 	// have undone (a run paused ready stays listed and resumable).
-	_ = r.journal.Append(Record{Kind: RecordRunStarted, Source: r.disc.Source.ID, Options: &r.plan.Options, Plan: &r.plan, DeploymentID: r.dep.id, Message: "abort"})
-	_ = r.journal.Append(Record{Kind: RecordProxies, Proxies: r.proxies})
+	_ = r.journal.Append(journal.Record{Kind: journal.RecordRunStarted, Source: r.disc.Source.ID, Options: &r.plan.Options, Plan: &r.plan, DeploymentID: r.dep.id, Message: "abort"})
+	_ = r.journal.Append(journal.Record{Kind: journal.RecordProxies, Proxies: r.proxies})
 	for _, rec := range r.outageMarkers() { // the windows of the run it undoes
 		_ = r.journal.Append(rec)
 	}
@@ -118,16 +119,16 @@ func (e *Engine) Abort(ctx context.Context) (contract.Finished, error) {
 
 // lastRun is what the newest journal of the source says about its last
 // run: the current journal's, else the newest archive's (journal.go).
-func (r *run) lastRun() JournalState {
+func (r *run) lastRun() journal.State {
 	if r.prior.Plan != nil {
 		return r.prior
 	}
-	if p := latestArchive(r.e.cfg.StateDir, r.disc.Source.ID); p != "" {
-		if recs, err := ReadJournal(p); err == nil {
-			return FoldJournal(recs)
+	if p := journal.LatestArchive(r.e.cfg.StateDir, r.disc.Source.ID); p != "" {
+		if recs, err := journal.Read(p); err == nil {
+			return journal.Fold(recs)
 		}
 	}
-	return JournalState{}
+	return journal.State{}
 }
 
 // abortRefusal says why there is nothing to abort, in terms of what AWS

@@ -7,14 +7,15 @@ import (
 
 	"github.com/rdsbg/rdsbg/awsclient/sim"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/journal"
 )
 
 // stateRecords are the journal's records other than the call log (reads
 // are journalled too: they happened).
-func stateRecords(recs []Record) int {
+func stateRecords(recs []journal.Record) int {
 	n := 0
 	for _, r := range recs {
-		if r.Kind != RecordCall {
+		if r.Kind != journal.RecordCall {
 			n++
 		}
 	}
@@ -59,7 +60,7 @@ func TestAbortAfterAFinishedRunRefusesTwiceWithTheTruth(t *testing.T) {
 			t.Errorf("abort %d reports proxy %s, want new-primary", i+1, af.ProxyState)
 		}
 	}
-	st := FoldJournal(env.journal(t, "orders-db"))
+	st := journal.Fold(env.journal(t, "orders-db"))
 	if st.Finished == nil || st.Finished.Outcome != contract.OutcomeDone {
 		t.Errorf("the journal's last word is no longer the finished run: %+v", st.Finished)
 	}
@@ -92,7 +93,7 @@ func TestAbortWithNothingToAbortWritesNothing(t *testing.T) {
 		t.Fatalf("abort: %+v %v", f, err)
 	}
 	// No journal at all: a refused command leaves none behind.
-	if recs, err := ReadJournal(JournalPath(env.stateDir, "orders-db")); err == nil || stateRecords(recs) != 0 {
+	if recs, err := journal.Read(journal.Path(env.stateDir, "orders-db")); err == nil || stateRecords(recs) != 0 {
 		t.Errorf("journalled: %+v", recs)
 	}
 	env.assertNoMutations(t)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/journal"
 )
 
 // Backend is the engine as a front end (the wizard, plain mode, headless
@@ -49,7 +50,7 @@ func (b *Backend) ParameterGroups(ctx context.Context, engine string, cluster bo
 
 // Unfinished returns the journal of an unfinished run for source, or "".
 func (b *Backend) Unfinished(ctx context.Context, source string) (string, error) {
-	journals, err := UnfinishedJournals(b.cfg.StateDir)
+	journals, err := journal.Unfinished(b.cfg.StateDir)
 	if err != nil {
 		return "", err
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/journal"
 )
 
 // How a run is undone, in one place: compensation after a failure, the
@@ -448,7 +449,7 @@ func (r *run) fallbackToDetach(ctx context.Context, fb *errFallbackDetach) error
 	p := plan
 	r.e.emit(contract.Event{Type: contract.EventPlanReady, Plan: &p, Message: "re-planned for the detach regime"})
 	r.saveRunbook()
-	return r.journal.Append(Record{Kind: RecordPlan, Plan: &p, Message: "fallback to detach"})
+	return r.journal.Append(journal.Record{Kind: journal.RecordPlan, Plan: &p, Message: "fallback to detach"})
 }
 
 // rollback deletes the deployment with its green and restores the
@@ -510,7 +511,7 @@ func (r *run) compensationStoppable(stoppable bool, format string, args ...any) 
 
 func (r *run) compensationEvent(stoppable *bool, msg string) {
 	r.e.emit(contract.Event{Type: contract.EventCompensation, Message: msg, Stoppable: stoppable})
-	_ = r.journal.Append(Record{Kind: RecordCompensation, Message: msg, DeploymentID: r.dep.id})
+	_ = r.journal.Append(journal.Record{Kind: journal.RecordCompensation, Message: msg, DeploymentID: r.dep.id})
 }
 
 // rollbackOutage undoes the run after errOutageRollback and ends it with

@@ -10,6 +10,7 @@ import (
 
 	"github.com/rdsbg/rdsbg/awsclient/sim"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/journal"
 )
 
 // unavailable is a 503 on every call of op: AWS-side trouble that lasts.
@@ -131,7 +132,7 @@ func TestGivingUpSaysTheProxyIsEmptyAndHowToRestoreIt(t *testing.T) {
 	recs := env.journal(t, "orders-db")
 	found := false
 	for _, r := range recs {
-		if r.Kind == RecordCompensation && strings.Contains(r.Message, "EMPTY since") && strings.Contains(r.Message, want) {
+		if r.Kind == journal.RecordCompensation && strings.Contains(r.Message, "EMPTY since") && strings.Contains(r.Message, want) {
 			found = true
 		}
 	}
@@ -139,7 +140,7 @@ func TestGivingUpSaysTheProxyIsEmptyAndHowToRestoreIt(t *testing.T) {
 		t.Error("the journal does not say the proxy is EMPTY and how to restore it")
 	}
 	last := recs[len(recs)-1]
-	if last.Kind != RecordFinish || last.Finished.ProxyState != contract.ProxyEmpty || !strings.Contains(last.Message, "EMPTY") {
+	if last.Kind != journal.RecordFinish || last.Finished.ProxyState != contract.ProxyEmpty || !strings.Contains(last.Message, "EMPTY") {
 		t.Errorf("last record %+v", last)
 	}
 }

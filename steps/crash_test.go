@@ -12,6 +12,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/sim"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/journal"
 )
 
 // crashSignal is the panic a test uses to stop a run dead after a journal
@@ -98,7 +99,7 @@ func TestJournalCutAfterEachRecordThenResume(t *testing.T) {
 	for k := 1; k < len(recs); k++ {
 		// Audit records are many and alike: cut after every other kind
 		// (a mutating call's audit record follows its mutation record).
-		if recs[k-1].Kind == RecordCall {
+		if recs[k-1].Kind == journal.RecordCall {
 			continue
 		}
 		cuts = append(cuts, k)
@@ -197,7 +198,7 @@ func TestFailureAtEveryCallOfTheDetachPlan(t *testing.T) {
 						t.Fatalf("failed run left the proxy %s", f.ProxyState)
 					}
 					env.assertProxyHealthy(t, env.discoverRetry(t, "orders-db").Source, "orders-proxy")
-					st := FoldJournal(env.journal(t, "orders-db"))
+					st := journal.Fold(env.journal(t, "orders-db"))
 					if !st.Unfinished() {
 						t.Fatalf("journal not resumable after the failure: %+v", st.Finished)
 					}
@@ -293,13 +294,13 @@ func TestInterruptExitsFiveRestoresProxyAndResumes(t *testing.T) {
 
 func TestSecondRunOnTheSameSourceIsRefused(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
-	held, err := acquireLock(env.stateDir, "orders-db")
+	held, err := journal.Acquire(env.stateDir, "orders-db")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer held.release()
+	defer held.Release()
 	f, err := env.engine(t, legacyOpts).Run(context.Background())
-	var lockErr *LockError
+	var lockErr *journal.LockError
 	if !errors.As(err, &lockErr) || ExitCode(err) != contract.ExitUsage || f.ExitCode != contract.ExitUsage {
 		t.Fatalf("err %v exit %d, want a lock refusal with exit 2", err, f.ExitCode)
 	}
@@ -307,7 +308,7 @@ func TestSecondRunOnTheSameSourceIsRefused(t *testing.T) {
 		t.Errorf("message does not name the source and the holder: %s", err)
 	}
 	env.assertNoMutations(t)
-	held.release()
+	held.Release()
 	if _, err := env.engine(t, legacyOpts).Run(context.Background()); err != nil {
 		t.Errorf("after the release the run is refused: %v", err)
 	}
@@ -321,7 +322,7 @@ func TestUnwritableStateDirIsRefusedBeforeAnyChange(t *testing.T) {
 	}
 	env.stateDir = filepath.Join(blocker, "rdsbg")
 	f, err := env.engine(t, legacyOpts).Run(context.Background())
-	var dirErr *StateDirError
+	var dirErr *journal.StateDirError
 	if !errors.As(err, &dirErr) || f.ExitCode != contract.ExitUsage {
 		t.Fatalf("err %v exit %d, want a state-dir refusal with exit 2", err, f.ExitCode)
 	}
@@ -357,9 +358,9 @@ func TestInterruptInsideTheCriticalSectionAsksAgainOnResume(t *testing.T) {
 	}
 }
 
-func journalHasRun(recs []Record) bool {
+func journalHasRun(recs []journal.Record) bool {
 	for _, r := range recs {
-		if r.Kind == RecordRunStarted {
+		if r.Kind == journal.RecordRunStarted {
 			return true
 		}
 	}

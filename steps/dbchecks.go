@@ -13,6 +13,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/steps/dbcheck"
+	"github.com/rdsbg/rdsbg/steps/journal"
 )
 
 // The database checks in a run (issue 22): the preflight rows of
@@ -538,5 +539,5 @@ func (r *run) journalDBLedger() {
 		return
 	}
 	l := r.db.ledger
-	_ = r.journal.Append(Record{Kind: RecordDBLedger, DBLedger: &l})
+	_ = r.journal.Append(journal.Record{Kind: journal.RecordDBLedger, DBLedger: &l})
 }

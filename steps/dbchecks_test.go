@@ -10,6 +10,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient/sim"
 	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/steps/dbcheck"
+	"github.com/rdsbg/rdsbg/steps/journal"
 )
 
 // The database checks' logins appear in the policy when the flags ask for
@@ -83,7 +84,7 @@ func TestValidateDBOptions(t *testing.T) {
 // what the first one saw.
 func TestDBLedgerSurvivesInTheJournal(t *testing.T) {
 	l := dbcheck.Ledger{Driver: dbcheck.DriverPostgres, Slots: []string{"debezium (pgoutput, database app)"}}
-	s := FoldJournal([]Record{{Kind: RecordRunStarted, Source: "orders-db"}, {Kind: RecordDBLedger, DBLedger: &l}})
+	s := journal.Fold([]journal.Record{{Kind: journal.RecordRunStarted, Source: "orders-db"}, {Kind: journal.RecordDBLedger, DBLedger: &l}})
 	if s.DBLedger == nil || !slices.Equal(s.DBLedger.Slots, l.Slots) {
 		t.Fatalf("%+v", s.DBLedger)
 	}

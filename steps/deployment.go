@@ -6,6 +6,7 @@ import (
 
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/journal"
 	"github.com/rdsbg/rdsbg/steps/world"
 )
 
@@ -25,7 +26,7 @@ func (r *run) switchoverDone(dep *awsclient.Deployment) bool {
 	if switchedOver(dep) {
 		return true
 	}
-	known := len(r.names.oldBlue) > 0 || r.prior.Steps[contract.StepSwitchover] == StepStateDone
+	known := len(r.names.oldBlue) > 0 || r.prior.Steps[contract.StepSwitchover] == journal.StepStateDone
 	if !known && (dep == nil || dep.Status == "DELETING") && r.world != nil {
 		// No deployment object to say it: AWS's resource ids do (the
 		// world view), whoever switched over.
@@ -174,7 +175,7 @@ func (d *deploymentRef) adopt(id string) bool {
 // adopt records the deployment this run owns.
 func (r *run) adopt(id string) {
 	if r.dep.adopt(id) {
-		_ = r.journal.Append(Record{Kind: RecordDeployment, DeploymentID: id})
+		_ = r.journal.Append(journal.Record{Kind: journal.RecordDeployment, DeploymentID: id})
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/journal"
 	"github.com/rdsbg/rdsbg/steps/world"
 )
 
@@ -85,7 +86,7 @@ func (r *run) settleSwitchover(v endView) {
 		}
 		msg := fmt.Sprintf("AWS completed the switchover (deployment %s: %s) after this process stopped watching it", orNone(r.dep.id), status)
 		t.Outcome = "done"
-		_ = r.journal.Append(Record{Kind: RecordStep, Step: contract.StepSwitchover, State: StepStateDone, Message: msg, DeploymentID: r.dep.id})
+		_ = r.journal.Append(journal.Record{Kind: journal.RecordStep, Step: contract.StepSwitchover, State: journal.StepStateDone, Message: msg, DeploymentID: r.dep.id})
 		r.e.emit(contract.Event{Type: contract.EventStepDone, Step: contract.StepSwitchover, Message: msg})
 		return
 	}

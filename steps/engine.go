@@ -11,6 +11,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/clock"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/journal"
 )
 
 // Config is everything the engine needs; main.go and the wizard build it.
@@ -71,7 +72,7 @@ type Engine struct {
 	rows stepRows
 
 	mu      sync.Mutex // guards journal and current: call-log callbacks arrive from the client
-	journal *Journal
+	journal *journal.Journal
 	current contract.StepID // the step whose mutations the call log is seeing
 	watch   *MetricsWatcher
 	probe   *probeState // nil without Config.ProbeDSN; set once in New
@@ -185,14 +186,14 @@ func (e *Engine) subscribeCalls() func() {
 			// The mutation's request id, right after its response: with
 			// the step's "started" record before it, the journal brackets
 			// every change.
-			_ = j.Append(Record{Kind: RecordMutation, Step: step, Operation: c.Operation, RequestID: c.RequestID, Message: c.ErrorCode})
+			_ = j.Append(journal.Record{Kind: journal.RecordMutation, Step: step, Operation: c.Operation, RequestID: c.RequestID, Message: c.ErrorCode})
 		}
-		_ = j.Append(Record{Kind: RecordCall, Step: step, Call: &call})
+		_ = j.Append(journal.Record{Kind: journal.RecordCall, Step: step, Call: &call})
 	})
 	return func() { stopCalls(); stopRetries() }
 }
 
-func (e *Engine) setJournal(j *Journal) {
+func (e *Engine) setJournal(j *journal.Journal) {
 	e.mu.Lock()
 	e.journal = j
 	e.mu.Unlock()
@@ -211,10 +212,10 @@ func ExitCode(err error) int {
 		}
 		return contract.ExitUsage
 	}
-	var lockErr *LockError
-	var dirErr *StateDirError
-	var unsafeErr *UnsafeStateDirError
-	var journalErr *JournalError
+	var lockErr *journal.LockError
+	var dirErr *journal.StateDirError
+	var unsafeErr *journal.UnsafeStateDirError
+	var journalErr *journal.UnreadableError
 	var foreignErr *ForeignError
 	var heldErr *HeldError
 	var nothingErr *NothingToResumeError

@@ -11,6 +11,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient/sim"
 	"github.com/rdsbg/rdsbg/awsclient/simtest"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/journal"
 )
 
 // scriptedApprover records every approval's text and answers from a
@@ -136,9 +137,9 @@ func (e *engineEnv) engineCfg(t *testing.T, o contract.Options, with func(*Confi
 }
 
 // journal reads the source's journal.
-func (e *engineEnv) journal(t *testing.T, source string) []Record {
+func (e *engineEnv) journal(t *testing.T, source string) []journal.Record {
 	t.Helper()
-	recs, err := ReadJournal(newestJournal(e.stateDir, source))
+	recs, err := journal.Read(newestJournal(e.stateDir, source))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,10 +147,10 @@ func (e *engineEnv) journal(t *testing.T, source string) []Record {
 }
 
 // stepOrder lists the steps in the order the journal says they finished.
-func stepOrder(recs []Record, state string) []contract.StepID {
+func stepOrder(recs []journal.Record, state string) []contract.StepID {
 	var out []contract.StepID
 	for _, r := range recs {
-		if r.Kind == RecordStep && r.State == state {
+		if r.Kind == journal.RecordStep && r.State == state {
 			out = append(out, r.Step)
 		}
 	}
@@ -226,7 +227,7 @@ func TestRunScenarios(t *testing.T) {
 				t.Fatalf("regime: want %s, plan events %d", c.regime, len(plans))
 			}
 			recs := env.journal(t, c.source)
-			done := stepOrder(recs, StepStateDone)
+			done := stepOrder(recs, journal.StepStateDone)
 			if !inOrder(done, c.wantSteps) {
 				t.Errorf("journal done steps %v, want %v in this order", done, c.wantSteps)
 			}
@@ -286,15 +287,15 @@ func inOrder(got, want []contract.StepID) bool {
 
 // assertMutationsJournalled: every mutating call has a request id in the
 // journal, after a "started" record of its step.
-func assertMutationsJournalled(t *testing.T, recs []Record) {
+func assertMutationsJournalled(t *testing.T, recs []journal.Record) {
 	t.Helper()
 	started := map[contract.StepID]bool{}
 	n := 0
 	for _, r := range recs {
-		if r.Kind == RecordStep && r.State == StepStateStarted {
+		if r.Kind == journal.RecordStep && r.State == journal.StepStateStarted {
 			started[r.Step] = true
 		}
-		if r.Kind == RecordMutation {
+		if r.Kind == journal.RecordMutation {
 			n++
 			if r.RequestID == "" {
 				t.Errorf("mutation %s without a request id", r.Operation)
@@ -312,11 +313,11 @@ func assertMutationsJournalled(t *testing.T, recs []Record) {
 // newestJournal is the source's journal: the current one, else the newest
 // archive (a run that ended for good is archived, journal.go).
 func newestJournal(stateDir, source string) string {
-	p := JournalPath(stateDir, source)
+	p := journal.Path(stateDir, source)
 	if _, err := os.Stat(p); err == nil {
 		return p
 	}
-	if a := latestArchive(stateDir, source); a != "" {
+	if a := journal.LatestArchive(stateDir, source); a != "" {
 		return a
 	}
 	return p

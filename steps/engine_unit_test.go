@@ -11,6 +11,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/sim"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/journal"
 )
 
 func TestExitCodes(t *testing.T) {
@@ -22,8 +23,8 @@ func TestExitCodes(t *testing.T) {
 		{errors.New("boom"), contract.ExitStepFailed},
 		{&contract.InputError{Message: "bad"}, contract.ExitUsage},
 		{&contract.InputError{Message: "blocked", ExitCode: contract.ExitPreflight}, contract.ExitPreflight},
-		{fmt.Errorf("wrapped: %w", &LockError{Source: "x"}), contract.ExitUsage},
-		{&StateDirError{Dir: "/x", Err: errors.New("ro")}, contract.ExitUsage},
+		{fmt.Errorf("wrapped: %w", &journal.LockError{Source: "x"}), contract.ExitUsage},
+		{&journal.StateDirError{Dir: "/x", Err: errors.New("ro")}, contract.ExitUsage},
 		{contract.ErrBlocked, contract.ExitPreflight},
 		{fmt.Errorf("%w: plan", contract.ErrDeclined), contract.ExitCancelled},
 		{fmt.Errorf("step: %w", context.Canceled), contract.ExitInterrupted},

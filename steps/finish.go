@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/journal"
 	"strings"
 )
 
@@ -37,11 +38,11 @@ func (r *run) finish(outcome string, err error, proxyState string) (contract.Fin
 	case contract.OutcomeDone, contract.OutcomeRolledBack, contract.OutcomeBlocked, contract.OutcomeCancelled:
 		// The run ended for good: close archives its journal (runner.go),
 		// and the summary names the archive.
-		st := JournalState{Plan: &r.plan, RunStarted: r.e.cfg.Clock.Now()}
+		st := journal.State{Plan: &r.plan, RunStarted: r.e.cfg.Clock.Now()}
 		if r.plan.GeneratedAt.IsZero() && r.plan.RunID == "" {
 			st.Plan = nil
 		}
-		archive = archiveDest(r.e.cfg.StateDir, r.disc.Source.ID, st)
+		archive = journal.ArchiveDest(r.e.cfg.StateDir, r.disc.Source.ID, st)
 	}
 	// The present in the summary is the world as AWS shows it now
 	// (design.md §8): where the proxies point, whether the switchover
@@ -91,7 +92,7 @@ func (r *run) finish(outcome string, err error, proxyState string) (contract.Fin
 		msg = err.Error()
 	}
 	fc := f
-	if err := r.journal.Append(Record{Kind: RecordFinish, Finished: &fc, Message: msg, DeploymentID: r.dep.id}); err == nil {
+	if err := r.journal.Append(journal.Record{Kind: journal.RecordFinish, Finished: &fc, Message: msg, DeploymentID: r.dep.id}); err == nil {
 		r.archivePath = archive // only a journal that says how the run ended is archived
 	}
 	r.e.emit(contract.Event{Type: contract.EventRunFinished, Message: msg, Error: r.errorInfo(err), Finished: &fc})

@@ -10,6 +10,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/sim"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/journal"
 )
 
 // Tests of the operator's journey (issue 13): each reproduces one bullet
@@ -48,7 +49,7 @@ func TestHeadlessYesWithoutConfirmIsRefusedBeforeAnyChange(t *testing.T) {
 	if d := env.clock.Now().Sub(start); d > time.Minute {
 		t.Errorf("the refusal took %s of AWS time", d)
 	}
-	if open, _ := UnfinishedJournals(env.stateDir); len(open) != 0 {
+	if open, _ := journal.Unfinished(env.stateDir); len(open) != 0 {
 		t.Errorf("a refused run left an unfinished journal: %v", open)
 	}
 }
@@ -127,7 +128,7 @@ func TestUntilReadyThenResumeSwitchesOver(t *testing.T) {
 	if !kinds["deployment"] || !kinds["green"] {
 		t.Errorf("ready leftovers do not name the deployment and green: %+v", f.Leftovers)
 	}
-	runs, err := PausedRuns(env.stateDir)
+	runs, err := journal.PausedRuns(env.stateDir)
 	if err != nil || len(runs) != 1 || runs[0].Outcome != contract.OutcomeReady || !strings.Contains(runs[0].Line(), "green runs on db.") {
 		t.Fatalf("paused runs: %+v %v", runs, err)
 	}
@@ -162,7 +163,7 @@ func TestDecliningTheCriticalSectionPausesReady(t *testing.T) {
 	if err != nil || f.Outcome != contract.OutcomeReady || f.ExitCode != contract.ExitOK || f.ProxyState != contract.ProxyOnBlue {
 		t.Fatalf("declined critical section: %s exit %d proxy %s (%v)", f.Outcome, f.ExitCode, f.ProxyState, err)
 	}
-	open, err := FindJournals(env.stateDir)
+	open, err := journal.UnfinishedSources(env.stateDir)
 	if err != nil || len(open) != 1 || open[0] != "orders-db" {
 		t.Fatalf("resume would not find the paused run: %v %v", open, err)
 	}
@@ -260,7 +261,7 @@ func TestTaskTimeStopsAtCompletedAndSurvivesResume(t *testing.T) {
 	}
 	r.taskRow("CONFIGURE_BACKUPS", "IN_PROGRESS", t0.Add(10*time.Minute), false, time.Time{})
 	// Through the journal, as a resume reads it.
-	st := FoldJournal(append([]Record{{Kind: RecordRunStarted, Plan: &contract.Plan{}}}, r.taskMarkers()...))
+	st := journal.Fold(append([]journal.Record{{Kind: journal.RecordRunStarted, Plan: &contract.Plan{}}}, r.taskMarkers()...))
 	resumed := &run{e: eng, prior: st, taskSeen: map[string]taskSince{}}
 	resumed.restoreTasks()
 	if row := resumed.taskRow("CONFIGURE_BACKUPS", "IN_PROGRESS", t0.Add(25*time.Minute), false, time.Time{}); row.InStatus != 15*time.Minute {

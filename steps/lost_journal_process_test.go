@@ -11,6 +11,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/simtest"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/journal"
 )
 
 // The lost-journal case of issue 12 at process level: a real `rdsbg run`
@@ -40,7 +41,7 @@ func TestProcessLostJournalFoundThroughTheTag(t *testing.T) {
 	}
 	defer s.Stop()
 	stateDir := filepath.Join(dir, "state")
-	journal := JournalPath(stateDir, "orders-db")
+	journalPath := journal.Path(stateDir, "orders-db")
 
 	cmd, out := rdsbgCommand(bin, s.URL, stateDir, env, "run", "--source", "orders-db", "--proxy-mode", "detach", "--yes", "--confirm", "orders-db", "--output", "json")
 	if err := cmd.Start(); err != nil {
@@ -48,8 +49,8 @@ func TestProcessLostJournalFoundThroughTheTag(t *testing.T) {
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
-	found, exited, waitErr := waitForRecord(journal, func(r Record) bool {
-		return r.Kind == RecordStep && r.Step == contract.StepAttachProxyBlue && r.State == StepStateStarted
+	found, exited, waitErr := waitForRecord(journalPath, func(r journal.Record) bool {
+		return r.Kind == journal.RecordStep && r.Step == contract.StepAttachProxyBlue && r.State == journal.StepStateStarted
 	}, done)
 	if !found {
 		if !exited {
@@ -146,9 +147,9 @@ func TestProcessLostJournalFoundThroughTheTag(t *testing.T) {
 // waitForRecord polls the journal (every 250 µs, bounded by
 // processTimeout) until a logical record satisfies want. If the process
 // ends first, exited is true and waitErr is what Wait returned.
-func waitForRecord(journal string, want func(Record) bool, done <-chan error) (found, exited bool, waitErr error) {
+func waitForRecord(jpath string, want func(journal.Record) bool, done <-chan error) (found, exited bool, waitErr error) {
 	return waitForJournal(func() bool {
-		for _, r := range logicalRecords(journal) {
+		for _, r := range logicalRecords(jpath) {
 			if want(r) {
 				return true
 			}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/rdsbg/rdsbg/awsclient/sim"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/journal"
 )
 
 // refuseWhileProvisioning is the simulator fault of issue 11: AWS refuses
@@ -105,7 +106,7 @@ func TestRefusedRegistrationRetriesThenRollsBackAtMaxProxyOutage(t *testing.T) {
 	if !named {
 		t.Errorf("no summary naming what is left")
 	}
-	if st := FoldJournal(env.journal(t, "orders-db")); st.Unfinished() {
+	if st := journal.Fold(env.journal(t, "orders-db")); st.Unfinished() {
 		t.Errorf("a rolled-back run must not be resumable")
 	}
 }
@@ -158,7 +159,7 @@ func TestResumeFromAnOldStyleJournal(t *testing.T) {
 			}
 			k := 0
 			for i, r := range ref.journal(t, "orders-db") {
-				if r.Kind == RecordMutation && r.Operation == "CreateBlueGreenDeployment" {
+				if r.Kind == journal.RecordMutation && r.Operation == "CreateBlueGreenDeployment" {
 					k = i + 1
 					break
 				}
@@ -169,7 +170,7 @@ func TestResumeFromAnOldStyleJournal(t *testing.T) {
 			}
 			// Write the journal as the old rdsbg did: no provision-green,
 			// a reversible detach-proxy, create-deployment under way.
-			path := JournalPath(env.stateDir, "orders-db")
+			path := journal.Path(env.stateDir, "orders-db")
 			var lines []string
 			for _, r := range env.journal(t, "orders-db") {
 				if r.Plan != nil {
@@ -194,7 +195,7 @@ func TestResumeFromAnOldStyleJournal(t *testing.T) {
 			if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			if st := FoldJournal(env.journal(t, "orders-db")); st.Steps[contract.StepCreateDeployment] != StepStateStarted || st.Plan == nil {
+			if st := journal.Fold(env.journal(t, "orders-db")); st.Steps[contract.StepCreateDeployment] != journal.StepStateStarted || st.Plan == nil {
 				t.Fatalf("the old-style journal does not say create-deployment is under way: %+v", st.Steps)
 			}
 			if ts := env.proxyTargetsOf(t, "orders-proxy"); len(ts) != 0 {
@@ -238,7 +239,7 @@ func TestResumeFromAnOldStyleJournal(t *testing.T) {
 			}
 			var order []contract.StepID
 			for _, r := range env.journal(t, "orders-db") {
-				if r.Kind == RecordStep && (r.State == StepStateDone || r.State == StepStateSkipped) && r.Message != "from the resumed run" {
+				if r.Kind == journal.RecordStep && (r.State == journal.StepStateDone || r.State == journal.StepStateSkipped) && r.Message != "from the resumed run" {
 					order = append(order, r.Step)
 				}
 			}

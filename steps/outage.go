@@ -8,6 +8,7 @@ import (
 
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/journal"
 	"github.com/rdsbg/rdsbg/steps/probe"
 	"github.com/rdsbg/rdsbg/steps/world"
 )
@@ -194,7 +195,7 @@ func (r *run) openOutage(step contract.StepID, cause, proxy string, at time.Time
 	b.windows[idx].Proxies = append(b.windows[idx].Proxies, proxy)
 	w := b.windows[idx]
 	w.Proxies = []string{proxy}
-	_ = r.journal.Append(Record{Kind: RecordOutage, State: "open", Step: step, Time: at, Outage: &w,
+	_ = r.journal.Append(journal.Record{Kind: journal.RecordOutage, State: "open", Step: step, Time: at, Outage: &w,
 		Message: fmt.Sprintf("proxy %s has no AVAILABLE target (%s)", proxy, cause)})
 }
 
@@ -305,7 +306,7 @@ func (r *run) closeOutage(proxy string, end time.Time) {
 	w.Open = false
 	w.UnknownMS = min(w.UnknownMS, w.DurationMS)
 	rec := *w
-	_ = r.journal.Append(Record{Kind: RecordOutage, State: "closed", Step: w.Step, Time: end, Outage: &rec,
+	_ = r.journal.Append(journal.Record{Kind: journal.RecordOutage, State: "closed", Step: w.Step, Time: end, Outage: &rec,
 		Message: fmt.Sprintf("%s served again after %s (%s)", strings.Join(w.Proxies, ", "), rec.Row().Duration, w.Cause)})
 }
 
@@ -504,7 +505,7 @@ func (e *Engine) probeWindow(w *contract.OutageWindow) {
 // a clock ahead of this one (another host, NTP stepping back) has its open
 // windows measured on its own clock from here on, assuming no time passed
 // between its last record and now: a lower bound, never 0 s (case T1).
-func (r *run) restoreOutages(j JournalState) (ahead bool) {
+func (r *run) restoreOutages(j journal.State) (ahead bool) {
 	b := &r.outages
 	now := r.e.cfg.Clock.Now()
 	ws := j.Outages
@@ -539,8 +540,8 @@ func (r *run) restoreOutages(j JournalState) (ahead bool) {
 
 // outageMarkers re-records the windows after a resume's run-started
 // record, which starts the journal's fold over.
-func (r *run) outageMarkers() []Record {
-	var out []Record
+func (r *run) outageMarkers() []journal.Record {
+	var out []journal.Record
 	for _, w := range r.outages.windows {
 		c := w
 		c.Proxies = slices.Clone(w.Proxies)
@@ -548,7 +549,7 @@ func (r *run) outageMarkers() []Record {
 		if w.Open {
 			state = "open"
 		}
-		out = append(out, Record{Kind: RecordOutage, State: state, Step: w.Step, Outage: &c, Message: "carried over"})
+		out = append(out, journal.Record{Kind: journal.RecordOutage, State: state, Step: w.Step, Outage: &c, Message: "carried over"})
 	}
 	return out
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/sim"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/journal"
 	"github.com/rdsbg/rdsbg/steps/probe/pgtest"
 )
 
@@ -111,7 +112,7 @@ func TestDetachRunMeasuresEveryOutageWindow(t *testing.T) {
 	recs := env.journal(t, "orders-db")
 	opened, closed := 0, 0
 	for _, r := range recs {
-		if r.Kind == RecordOutage {
+		if r.Kind == journal.RecordOutage {
 			switch r.State {
 			case "open":
 				opened++
@@ -123,7 +124,7 @@ func TestDetachRunMeasuresEveryOutageWindow(t *testing.T) {
 	if opened != 2 || closed != 2 {
 		t.Errorf("journal: %d open and %d closed outage records, want 2 and 2", opened, closed)
 	}
-	folded := FoldJournal(recs).Outages
+	folded := journal.Fold(recs).Outages
 	if len(folded) != 2 || folded[0].DurationMS != f.ProxyOutages[0].DurationMS || folded[1].DurationMS != crit || folded[0].Open || folded[1].Open {
 		t.Errorf("journal folds to %+v", folded)
 	}
@@ -236,7 +237,7 @@ func TestResumeFindsAnEmptyProxyWithoutAWindow(t *testing.T) {
 		return ev.Type == contract.EventAPICall && ev.Call.Operation == "DeregisterDBProxyTargets"
 	})
 	for _, r := range env.journal(t, "orders-db") {
-		if r.Kind == RecordOutage {
+		if r.Kind == journal.RecordOutage {
 			t.Fatalf("the crash came after the window's record: %+v", r)
 		}
 	}
@@ -314,7 +315,7 @@ func TestAbortEndsTheOpenWindowFromTheJournal(t *testing.T) {
 	crashAfter(t, env, env.engine(t, contract.Options{Source: "orders-db", ProxyMode: contract.ProxyModeDetach}), func(ev contract.Event) bool {
 		return ev.Type == contract.EventProxyTraffic && ev.Traffic.Empty()
 	})
-	if st := FoldJournal(env.journal(t, "orders-db")); len(st.Outages) != 1 || !st.Outages[0].Open {
+	if st := journal.Fold(env.journal(t, "orders-db")); len(st.Outages) != 1 || !st.Outages[0].Open {
 		t.Fatalf("journal after the crash: windows %+v, want one open", st.Outages)
 	}
 	f, err := env.engine(t, contract.Options{Source: "orders-db"}).Abort(context.Background())
@@ -381,7 +382,7 @@ func TestNativeRunMeasuresTheProxyFollowingTheSwitchover(t *testing.T) {
 func TestOutageBookStableReadsAndEndOfRun(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
 	eng := env.engine(t, contract.Options{Source: "orders-db"})
-	j, err := OpenJournal(JournalPath(env.stateDir, "orders-db"), env.clock.Now)
+	j, err := journal.Open(journal.Path(env.stateDir, "orders-db"), env.clock.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -424,8 +425,8 @@ func TestOutageBookStableReadsAndEndOfRun(t *testing.T) {
 	if !firstP1.Before(lastP2) || !got[0].Start.Equal(start) {
 		t.Errorf("window starts %s, want %s", got[0].Start, start)
 	}
-	recs, _ := ReadJournal(j.Path())
-	if ws := FoldJournal(recs).Outages; len(ws) != 1 || ws[0].Open || ws[0].DurationMS != got[0].DurationMS {
+	recs, _ := journal.Read(j.Path())
+	if ws := journal.Fold(recs).Outages; len(ws) != 1 || ws[0].Open || ws[0].DurationMS != got[0].DurationMS {
 		t.Errorf("journal folds to %+v", ws)
 	}
 }
@@ -436,7 +437,7 @@ func TestOutageBookStableReadsAndEndOfRun(t *testing.T) {
 func TestOutageBookSaysWhatItCouldNotRead(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
 	eng := env.engine(t, contract.Options{Source: "orders-db"})
-	j, err := OpenJournal(JournalPath(env.stateDir, "orders-db"), env.clock.Now)
+	j, err := journal.Open(journal.Path(env.stateDir, "orders-db"), env.clock.Now)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/sim"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/journal"
 	"github.com/rdsbg/rdsbg/steps/world"
 )
 
@@ -123,7 +124,7 @@ func TestFinishedJournalIsArchivedAndTheNextRunStartsAfresh(t *testing.T) {
 	if err != nil || f1.Outcome != contract.OutcomeDone || !strings.Contains(f1.JournalPath, "orders-db.") {
 		t.Fatalf("first run: %+v %v", f1, err)
 	}
-	if _, err := ReadJournal(JournalPath(env.stateDir, "orders-db")); err == nil {
+	if _, err := journal.Read(journal.Path(env.stateDir, "orders-db")); err == nil {
 		t.Error("the finished journal is still the current one")
 	}
 	// The first deployment stays (cleanup none): the second run must not

@@ -11,6 +11,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/sim"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/journal"
 )
 
 func TestUpgradeViaModifyAndCleanupOldBlue(t *testing.T) {
@@ -30,8 +31,8 @@ func TestUpgradeViaModifyAndCleanupOldBlue(t *testing.T) {
 		t.Error("no upgrade-green progress row names the target version")
 	}
 	recs := env.journal(t, "orders-db")
-	if !inOrder(stepOrder(recs, StepStateDone), []contract.StepID{contract.StepCreateDeployment, contract.StepUpgradeGreen, contract.StepSwitchover, contract.StepVerify, contract.StepCleanup}) {
-		t.Errorf("done steps %v", stepOrder(recs, StepStateDone))
+	if !inOrder(stepOrder(recs, journal.StepStateDone), []contract.StepID{contract.StepCreateDeployment, contract.StepUpgradeGreen, contract.StepSwitchover, contract.StepVerify, contract.StepCleanup}) {
+		t.Errorf("done steps %v", stepOrder(recs, journal.StepStateDone))
 	}
 	var ops []string
 	for _, m := range env.sim.Mutations() {
@@ -178,14 +179,14 @@ func TestStatusOfAnInterruptedRun(t *testing.T) {
 	}
 	interrupted := false
 	for _, line := range strings.Split(text, "\n") {
-		if strings.Contains(line, string(contract.StepProvisionGreen)) && strings.Contains(line, StepStateInterrupted) {
+		if strings.Contains(line, string(contract.StepProvisionGreen)) && strings.Contains(line, journal.StepStateInterrupted) {
 			interrupted = true
 		}
 	}
 	if !interrupted {
-		t.Errorf("the step under way at the interrupt should read %q, not failed:\n%s", StepStateInterrupted, text)
+		t.Errorf("the step under way at the interrupt should read %q, not failed:\n%s", journal.StepStateInterrupted, text)
 	}
-	open, err := UnfinishedJournals(env.stateDir)
+	open, err := journal.Unfinished(env.stateDir)
 	if err != nil || len(open) != 1 {
 		t.Errorf("unfinished journals: %v %v", open, err)
 	}
@@ -240,11 +241,11 @@ func TestResumeWithAChangedPlanAsksAgain(t *testing.T) {
 	}
 	// Rewrite the journal's plan as if an older rdsbg had planned without
 	// the ready-check: the fresh plan differs.
-	path := JournalPath(env.stateDir, "orders-db")
+	path := journal.Path(env.stateDir, "orders-db")
 	recs := env.journal(t, "orders-db")
 	var lines []string
 	for _, r := range recs {
-		if r.Kind == RecordRunStarted && r.Plan != nil {
+		if r.Kind == journal.RecordRunStarted && r.Plan != nil {
 			var kept []contract.PlannedStep
 			for _, s := range r.Plan.Steps {
 				if s.ID != contract.StepReadyCheck {

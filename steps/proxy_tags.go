@@ -11,6 +11,7 @@ import (
 
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/journal"
 	"github.com/rdsbg/rdsbg/steps/world"
 )
 
@@ -463,8 +464,8 @@ func (e *Engine) earlyProxyState(err error) (string, []DetachedProxy) {
 		return contract.ProxyUnknown, nil
 	}
 	r := &run{e: e, api: e.cfg.API, disc: d}
-	if recs, err := ReadJournal(JournalPath(e.cfg.StateDir, d.Source.ID)); err == nil {
-		r.prior = FoldJournal(recs) // what it says of a switchover, if readable
+	if recs, err := journal.Read(journal.Path(e.cfg.StateDir, d.Source.ID)); err == nil {
+		r.prior = journal.Fold(recs) // what it says of a switchover, if readable
 	}
 	var empty []DetachedProxy
 	for _, dp := range d.Detached {
@@ -550,8 +551,8 @@ func (r *run) restoreWithoutJournal(ctx context.Context) (contract.Finished, err
 		return r.e.finishEarly(outcomeOf(err), err, contract.ProxyEmpty)
 	}
 	r.e.emit(contract.Event{Type: contract.EventRunStarted, Message: fmt.Sprintf("resuming %s without a journal: %s", r.disc.Source.ID, strings.Join(found, "; "))})
-	_ = r.journal.Append(Record{Kind: RecordCompensation, Source: r.disc.Source.ID, DeploymentID: r.dep.id, Message: "no journal; restoring from the tags in AWS: " + strings.Join(found, "; ")})
-	_ = r.journal.Append(Record{Kind: RecordProxies, Proxies: r.proxies})
+	_ = r.journal.Append(journal.Record{Kind: journal.RecordCompensation, Source: r.disc.Source.ID, DeploymentID: r.dep.id, Message: "no journal; restoring from the tags in AWS: " + strings.Join(found, "; ")})
+	_ = r.journal.Append(journal.Record{Kind: journal.RecordProxies, Proxies: r.proxies})
 	state, cerr := r.compensate(ctx, errors.New("the run's journal is not in "+r.e.cfg.StateDir))
 	if cerr != nil {
 		return r.finish(outcomeOf(cerr), cerr, state)
@@ -602,7 +603,7 @@ func liveStatus(ctx context.Context, api awsclient.API, source, path string, jou
 			proxies = append(proxies, contract.ProxyRegistration{Proxy: dp.Proxy, TargetGroup: "default", Target: d.Source.Target()})
 		}
 	}
-	rep.live(ctx, api, src, proxies, JournalState{}, filepath.Dir(path), path)
+	rep.live(ctx, api, src, proxies, journal.State{}, filepath.Dir(path), path)
 	return rep, nil
 }
 
@@ -621,7 +622,7 @@ func (e *detachedStopError) Unwrap() error { return e.err }
 // run elsewhere is how a proxy gets forgotten).
 func withDetachedAdvice(err error, source string, empty []DetachedProxy) error {
 	msg := err.Error()
-	var dirErr *StateDirError
+	var dirErr *journal.StateDirError
 	if errors.As(err, &dirErr) {
 		msg = fmt.Sprintf("state directory %s is not writable (%v): the journal must be written before any change, so rdsbg changed nothing; make it writable", dirErr.Dir, dirErr.Err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/sim"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/journal"
 )
 
 func TestDetachedTagRoundTrip(t *testing.T) {
@@ -198,7 +199,7 @@ func TestLostJournalWhileDetachedResumeRestoresTheProxy(t *testing.T) {
 		t.Errorf("tag left after the restore")
 	}
 	// Nothing to resume now, and the journal holds no plan to mistake.
-	if st := FoldJournal(env.journal(t, "orders-db")); st.Plan != nil {
+	if st := journal.Fold(env.journal(t, "orders-db")); st.Plan != nil {
 		t.Errorf("the restore journalled a plan: %+v", st.Plan)
 	}
 }
@@ -242,7 +243,7 @@ func TestEarlyStopsReportTheEmptyProxy(t *testing.T) {
 			o = legacyOpts
 		}
 		f, err := call(env.engine(t, o), context.Background())
-		var dirErr *StateDirError
+		var dirErr *journal.StateDirError
 		if !errors.As(err, &dirErr) || f.ExitCode != contract.ExitUsage || f.ProxyState != contract.ProxyEmpty {
 			t.Errorf("%s with an unwritable state dir: %+v %v, want exit 2 and proxy none", name, f, err)
 			continue
@@ -256,13 +257,13 @@ func TestEarlyStopsReportTheEmptyProxy(t *testing.T) {
 
 	// Lock held by another run.
 	env.stateDir = fresh
-	held, err := acquireLock(env.stateDir, "orders-db")
+	held, err := journal.Acquire(env.stateDir, "orders-db")
 	if err != nil {
 		t.Fatal(err)
 	}
 	f, err := env.engine(t, legacyOpts).Run(context.Background())
-	held.release()
-	var lockErr *LockError
+	held.Release()
+	var lockErr *journal.LockError
 	if !errors.As(err, &lockErr) || f.ProxyState != contract.ProxyEmpty || !strings.Contains(err.Error(), "orders-proxy was emptied by rdsbg run") {
 		t.Errorf("lock held: %+v %v", f, err)
 	}
@@ -348,7 +349,7 @@ func crashWithChangedPlan(t *testing.T, env *engineEnv) {
 	t.Helper()
 	killAtStep(t, env, contract.StepAttachProxyBlue)
 	// Make the journal's plan differ from the one resume rebuilds.
-	path := JournalPath(env.stateDir, "orders-db")
+	path := journal.Path(env.stateDir, "orders-db")
 	recs := env.journal(t, "orders-db")
 	var out []byte
 	for _, r := range recs {
@@ -371,11 +372,11 @@ func crashWithChangedPlan(t *testing.T, env *engineEnv) {
 // "blue" because AWS shows it, not because it is the default.
 func TestEarlyStopOnAHealthyProxyReadsBlue(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
-	held, err := acquireLock(env.stateDir, "orders-db")
+	held, err := journal.Acquire(env.stateDir, "orders-db")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer held.release()
+	defer held.Release()
 	before := env.sim.CallCounts()["DescribeDBProxyTargets"]
 	f, _ := env.engine(t, legacyOpts).Run(context.Background())
 	if f.ProxyState != contract.ProxyOnBlue {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/journal"
 )
 
 // RDS events in the timeline (issue 15): while the run waits on its
@@ -95,7 +96,7 @@ func (r *run) readEvents(ctx context.Context, force bool) {
 		step := r.currentStep()
 		r.e.notice(step, "RDS event %s: %s", ev.Time.UTC().Format("15:04:05"), text)
 		e := ev
-		_ = r.journal.Append(Record{Kind: RecordRDSEvent, Step: step, DeploymentID: r.dep.id, Message: ev.Message, RDSEvent: &e})
+		_ = r.journal.Append(journal.Record{Kind: journal.RecordRDSEvent, Step: step, DeploymentID: r.dep.id, Message: ev.Message, RDSEvent: &e})
 	}
 }
 

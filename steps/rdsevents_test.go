@@ -7,6 +7,7 @@ import (
 
 	"github.com/rdsbg/rdsbg/awsclient/sim"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/journal"
 )
 
 // The deployment's RDS events show up as notices and in the journal, and
@@ -23,7 +24,7 @@ func TestRDSEventsExplainAFailedCreation(t *testing.T) {
 	}
 	journaled := false
 	for _, rec := range env.journal(t, "catalog-db") {
-		journaled = journaled || (rec.Kind == RecordRDSEvent && strings.Contains(rec.Message, "failed because"))
+		journaled = journaled || (rec.Kind == journal.RecordRDSEvent && strings.Contains(rec.Message, "failed because"))
 	}
 	if !journaled {
 		t.Fatal("the event is not in the journal")
@@ -66,7 +67,7 @@ func TestRDSEventsOfTheMembersAreShownAndJournalled(t *testing.T) {
 	}
 	types := map[string]bool{}
 	for _, rec := range env.journal(t, "orders-db") {
-		if rec.Kind == RecordRDSEvent && rec.RDSEvent != nil {
+		if rec.Kind == journal.RecordRDSEvent && rec.RDSEvent != nil {
 			types[rec.RDSEvent.SourceType] = true
 			if rec.RDSEvent.SourceType == "db-instance" && !strings.HasPrefix(rec.RDSEvent.SourceID, "orders-") {
 				t.Errorf("an event of another database was kept: %+v", rec.RDSEvent)

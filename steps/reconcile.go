@@ -9,6 +9,7 @@ import (
 
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/journal"
 	"github.com/rdsbg/rdsbg/steps/world"
 )
 
@@ -250,7 +251,7 @@ func (r *run) worldChanged(diffs []world.Difference) error {
 // --max-proxy-outage (the run then rolls back).
 func (r *run) restoreOutsideDeregistration(ctx context.Context, step contract.StepID, d world.Difference) error {
 	r.e.emit(contract.Event{Type: contract.EventNotice, Step: step, Message: fmt.Sprintf("PROXY %s EMPTY: %s; %s. rdsbg registers %s again now", d.Subject, d.What, d.Who, r.plan.Source.ID)})
-	_ = r.journal.Append(Record{Kind: RecordCompensation, Step: step, Message: "outside deregistration: " + d.String()})
+	_ = r.journal.Append(journal.Record{Kind: journal.RecordCompensation, Step: step, Message: "outside deregistration: " + d.String()})
 	since := r.e.cfg.Clock.Now()
 	if p := r.outages.proxies[d.Subject]; p != nil && p.emptySince != nil {
 		since = *p.emptySince

@@ -19,6 +19,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient/sim"
 	"github.com/rdsbg/rdsbg/awsclient/simtest"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/journal"
 )
 
 // The process-level network and signal half of the reliability suite
@@ -279,11 +280,11 @@ func runNetCase(t *testing.T, bin string, c netCase) netFigures {
 	}
 	if finished == nil {
 		// stdout was closed by the case: the journal has the summary.
-		recs, err := ReadJournal(JournalPath(stateDir, sc.source))
+		recs, err := journal.Read(journal.Path(stateDir, sc.source))
 		if err != nil {
 			t.Fatal(err)
 		}
-		finished = FoldJournal(recs).Finished
+		finished = journal.Fold(recs).Finished
 	}
 	if finished == nil {
 		t.Fatalf("no summary (exit %d); stderr:\n%s", code, stderr.String())

@@ -16,6 +16,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/simtest"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/journal"
 )
 
 // The process-level half of the reliability suite: a real `rdsbg run`
@@ -79,21 +80,21 @@ func runToExit(cmd *exec.Cmd) (int, error) {
 
 // logicalRecords reads the journal's records that are not per-call audit
 // records (a torn last line is ignored, as resume ignores it).
-func logicalRecords(path string) []Record {
-	recs, err := ReadJournal(path)
+func logicalRecords(path string) []journal.Record {
+	recs, err := journal.Read(path)
 	if err != nil {
 		return nil
 	}
-	var out []Record
+	var out []journal.Record
 	for _, r := range recs {
-		if r.Kind != RecordCall {
+		if r.Kind != journal.RecordCall {
 			out = append(out, r)
 		}
 	}
 	return out
 }
 
-func recordLabel(r Record) string {
+func recordLabel(r journal.Record) string {
 	label := string(r.Kind)
 	if r.Step != "" {
 		label += " " + string(r.Step)
@@ -184,14 +185,14 @@ func killAndResume(t *testing.T, bin string, sc reliabilityScenario, ref referen
 	}
 
 	stateDir := t.TempDir()
-	journal := JournalPath(stateDir, sc.source)
+	jpath := journal.Path(stateDir, sc.source)
 	first, firstOut := rdsbgCommand(bin, s.URL, stateDir, env, runArgs...)
 	if err := first.Start(); err != nil {
 		t.Fatal(err)
 	}
 	firstDone := make(chan error, 1)
 	go func() { firstDone <- first.Wait() }()
-	if reached, exited, _ := waitForRecords(journal, 3, firstDone); !reached {
+	if reached, exited, _ := waitForRecords(jpath, 3, firstDone); !reached {
 		if !exited {
 			_ = first.Process.Kill()
 			<-firstDone
@@ -219,7 +220,7 @@ func killAndResume(t *testing.T, bin string, sc reliabilityScenario, ref referen
 		t.Fatal(err)
 	}
 	kf.FinalState = want
-	allRecs, err := ReadJournal(newestJournal(stateDir, sc.source))
+	allRecs, err := journal.Read(newestJournal(stateDir, sc.source))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -326,8 +327,8 @@ func countLogical(path string) int {
 // logical records. If the process ends first, exited is true and waitErr
 // is what Wait returned; if the bound passes first, both reached and
 // exited are false.
-func waitForRecords(journal string, n int, done <-chan error) (reached, exited bool, waitErr error) {
-	return waitForJournal(func() bool { return countLogical(journal) >= n }, done)
+func waitForRecords(jpath string, n int, done <-chan error) (reached, exited bool, waitErr error) {
+	return waitForJournal(func() bool { return countLogical(jpath) >= n }, done)
 }
 
 // waitForJournal polls cond (every 250 µs, bounded by processTimeout)
@@ -372,18 +373,18 @@ func killOnce(bin, base string, sc reliabilityScenario, ref reference, runArgs, 
 	}
 	defer s.Stop()
 	stateDir := filepath.Join(dir, "state")
-	journal := JournalPath(stateDir, sc.source)
+	jpath := journal.Path(stateDir, sc.source)
 	cmd, out := rdsbgCommand(bin, s.URL, stateDir, env, runArgs...)
 	if err := cmd.Start(); err != nil {
 		return res, err
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
-	reached, exited, waitErr := waitForRecords(journal, k, done)
+	reached, exited, waitErr := waitForRecords(jpath, k, done)
 	atSignal := ""
 	switch {
 	case reached:
-		if recs := logicalRecords(journal); len(recs) > 0 {
+		if recs := logicalRecords(jpath); len(recs) > 0 {
 			atSignal = recordLabel(recs[len(recs)-1])
 		}
 		_ = cmd.Process.Signal(sig)
@@ -436,7 +437,7 @@ func killOnce(bin, base string, sc reliabilityScenario, ref reference, runArgs, 
 	}
 	// Killed after its finish record, the run is over: resume must say
 	// there is nothing to resume (exit 2) and change nothing.
-	folded := FoldJournal(recs)
+	folded := journal.Fold(recs)
 	finished := !folded.Unfinished()
 	// Killed before the run wrote its plan (after the permission probe's
 	// refused calls, say): nothing was changed, so resume has nothing to

@@ -18,6 +18,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient/sim"
 	"github.com/rdsbg/rdsbg/awsclient/simtest"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/journal"
 )
 
 // The reliability suite (issue 6): the real SDK against the simulator,
@@ -120,7 +121,7 @@ type reference struct {
 	engineVersion string
 	old           string // the old primary's name after the switchover
 	records       int    // journal records
-	recordKinds   []RecordKind
+	recordKinds   []journal.RecordKind
 	recordLabels  []string
 	proxylessMS   int64
 	switchoverMS  int64
@@ -141,7 +142,7 @@ func runReference(t *testing.T, sc reliabilityScenario) reference {
 	counts, total := env.sim.CallCounts(), env.sim.TotalCalls() // the run's calls, before the checks below add theirs
 	d := env.discoverRetry(t, sc.source)
 	recs := env.journal(t, sc.source)
-	var kinds []RecordKind
+	var kinds []journal.RecordKind
 	var labels []string
 	for _, r := range recs {
 		kinds = append(kinds, r.Kind)
@@ -404,8 +405,8 @@ func TestReliability(t *testing.T) {
 			var cuts []int
 			started := false
 			for k := 1; k < ref.records; k++ {
-				started = started || ref.recordKinds[k-1] == RecordRunStarted
-				if ref.recordKinds[k-1] == RecordCall {
+				started = started || ref.recordKinds[k-1] == journal.RecordRunStarted
+				if ref.recordKinds[k-1] == journal.RecordCall {
 					continue // audit records: many and alike; the next logical record is cut after too
 				}
 				if !started {
@@ -548,7 +549,7 @@ func errorAtOneCall(t *testing.T, led *ledger, sc reliabilityScenario, ref refer
 		}
 		var f2 contract.Finished
 		var err error
-		if recs, _ := ReadJournal(JournalPath(env.stateDir, sc.source)); FoldJournal(recs).Unfinished() {
+		if recs, _ := journal.Read(journal.Path(env.stateDir, sc.source)); journal.Fold(recs).Unfinished() {
 			f2, err = env.engine(t, contract.Options{Source: sc.source}).Resume(context.Background())
 		} else {
 			f2, err = env.engine(t, sc.options()).Run(context.Background())
@@ -579,7 +580,7 @@ func errorAtOneCall(t *testing.T, led *ledger, sc reliabilityScenario, ref refer
 		if fin := env.events.ofType(contract.EventRunFinished); len(fin) != 1 || !strings.Contains(fin[0].Message, "rdsbg run --source "+sc.source) {
 			t.Errorf("the last line of a rolled-back run does not say how to start again: %+v", fin)
 		}
-		if FoldJournal(env.journal(t, sc.source)).Unfinished() {
+		if journal.Fold(env.journal(t, sc.source)).Unfinished() {
 			t.Fatalf("a rolled-back run left a resumable journal")
 		}
 		f2, err := env.engine(t, sc.options()).Run(context.Background())
@@ -612,7 +613,7 @@ func errorAtOneCall(t *testing.T, led *ledger, sc reliabilityScenario, ref refer
 	} else {
 		t.Errorf("%d run-finished events", len(fin))
 	}
-	if st := FoldJournal(env.journal(t, sc.source)); !st.Unfinished() {
+	if st := journal.Fold(env.journal(t, sc.source)); !st.Unfinished() {
 		t.Fatalf("journal not resumable after the failure")
 	}
 	f2, err := env.engine(t, contract.Options{Source: sc.source}).Resume(context.Background())
@@ -834,24 +835,24 @@ func guards(t *testing.T, led *ledger, sc reliabilityScenario, ref reference) {
 	good := env.stateDir
 	env.stateDir = filepath.Join(blocker, "rdsbg")
 	f, err := env.engine(t, sc.options()).Run(context.Background())
-	var dirErr *StateDirError
+	var dirErr *journal.StateDirError
 	if !errors.As(err, &dirErr) || f.ExitCode != contract.ExitUsage || !strings.Contains(err.Error(), env.stateDir) {
 		t.Fatalf("unwritable state dir: err %v exit %d", err, f.ExitCode)
 	}
 	env.assertNoMutations(t)
 
 	env.stateDir = good
-	held, err := acquireLock(env.stateDir, sc.source)
+	held, err := journal.Acquire(env.stateDir, sc.source)
 	if err != nil {
 		t.Fatal(err)
 	}
 	f, err = env.engine(t, sc.options()).Run(context.Background())
-	var lockErr *LockError
+	var lockErr *journal.LockError
 	if !errors.As(err, &lockErr) || f.ExitCode != contract.ExitUsage || !strings.Contains(err.Error(), sc.source) {
 		t.Fatalf("locked source: err %v exit %d", err, f.ExitCode)
 	}
 	env.assertNoMutations(t)
-	held.release()
+	held.Release()
 	f, err = env.engine(t, sc.options()).Run(context.Background())
 	if err != nil {
 		t.Fatalf("after the release: %v", err)
@@ -903,7 +904,7 @@ func TestResumeOnAClockBehindTheJournalNeverReportsANegativeWindow(t *testing.T)
 	}
 	k := 0
 	for i, r := range ref.journal(t, "orders-db") {
-		if r.Kind == RecordOutage && r.State == "open" && r.Outage.Cause == contract.OutageCriticalSection {
+		if r.Kind == journal.RecordOutage && r.State == "open" && r.Outage.Cause == contract.OutageCriticalSection {
 			k = i + 1
 			break
 		}

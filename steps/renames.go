@@ -5,6 +5,7 @@ import (
 
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/journal"
 )
 
 // renameBook is what the switchover does to names, as the run learns it:
@@ -78,8 +79,8 @@ func (b *renameBook) restore(renames map[string]string, oldBlue []string) {
 func (b *renameBook) known() bool { return len(b.renames) > 0 || len(b.oldBlue) > 0 }
 
 // record is the journal record of the book.
-func (b *renameBook) record() Record {
-	return Record{Kind: RecordRenames, Renames: b.renames, OldBlue: b.oldBlue}
+func (b *renameBook) record() journal.Record {
+	return journal.Record{Kind: journal.RecordRenames, Renames: b.renames, OldBlue: b.oldBlue}
 }
 
 func contains(list []string, s string) bool {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/journal"
 	"io/fs"
 	"sort"
 	"strings"
@@ -75,10 +76,10 @@ func (e *Engine) Resume(ctx context.Context) (contract.Finished, error) {
 		}
 		return e.finishEarly(contract.OutcomeFailed, err, state)
 	}
-	if err := r.journal.Append(Record{Kind: RecordRunStarted, Source: r.disc.Source.ID, Options: &r.plan.Options, Plan: &r.plan, DeploymentID: r.dep.id, Message: "resume"}); err != nil {
+	if err := r.journal.Append(journal.Record{Kind: journal.RecordRunStarted, Source: r.disc.Source.ID, Options: &r.plan.Options, Plan: &r.plan, DeploymentID: r.dep.id, Message: "resume"}); err != nil {
 		return r.finish(contract.OutcomeFailed, err, "")
 	}
-	_ = r.journal.Append(Record{Kind: RecordProxies, Proxies: r.proxies})
+	_ = r.journal.Append(journal.Record{Kind: journal.RecordProxies, Proxies: r.proxies})
 	for _, rec := range r.resumeMarkers() {
 		_ = r.journal.Append(rec)
 	}
@@ -88,7 +89,7 @@ func (e *Engine) Resume(ctx context.Context) (contract.Finished, error) {
 		r.plan = fresh
 		p := fresh
 		e.emit(contract.Event{Type: contract.EventPlanReady, Plan: &p, Message: "the plan changed since the journal was written"})
-		_ = r.journal.Append(Record{Kind: RecordPlan, Plan: &p, Message: "changed plan on resume"})
+		_ = r.journal.Append(journal.Record{Kind: journal.RecordPlan, Plan: &p, Message: "changed plan on resume"})
 		if err := r.approvePlan(ctx, r.changedPlanTitle()); err != nil {
 			return r.declinedResume(ctx, err)
 		}
@@ -105,7 +106,7 @@ func (e *Engine) beginJournalled(ctx context.Context) (*run, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := checkJournalSource(JournalPath(e.cfg.StateDir, source), source); err != nil {
+	if err := checkJournalSource(journal.Path(e.cfg.StateDir, source), source); err != nil {
 		return nil, err
 	}
 	return e.begin(ctx, source)
@@ -115,13 +116,13 @@ func (e *Engine) beginJournalled(ctx context.Context) (*run, error) {
 // other than the one it is kept for (a copied or hand-edited journal): it
 // would act on another database's deployment.
 func checkJournalSource(path, source string) error {
-	recs, err := ReadJournal(path)
+	recs, err := journal.Read(path)
 	if err != nil {
 		return nil // absent or unreadable: begin says so
 	}
 	want := strings.ToLower(contract.ARNName(source))
 	for _, rec := range recs {
-		if rec.Kind != RecordRunStarted {
+		if rec.Kind != journal.RecordRunStarted {
 			continue
 		}
 		names := []string{rec.Source}
@@ -153,9 +154,9 @@ func (e *Engine) resumeSource() (string, error) {
 	if e.cfg.Options.Source != "" {
 		return e.cfg.Options.Source, nil
 	}
-	open, err := UnfinishedJournals(e.cfg.StateDir)
+	open, err := journal.Unfinished(e.cfg.StateDir)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return "", &StateDirError{Dir: e.cfg.StateDir, Err: err}
+		return "", &journal.StateDirError{Dir: e.cfg.StateDir, Err: err}
 	}
 	switch len(open) {
 	case 0:
@@ -202,21 +203,21 @@ func (r *run) restoreFromJournal() {
 
 // resumeMarkers re-records what the journal knew and the new run-started
 // record would otherwise hide from the next fold.
-func (r *run) resumeMarkers() []Record {
-	var out []Record
+func (r *run) resumeMarkers() []journal.Record {
+	var out []journal.Record
 	for id, st := range r.prior.Steps {
-		out = append(out, Record{Kind: RecordStep, Step: id, State: st, Message: "from the resumed run"})
+		out = append(out, journal.Record{Kind: journal.RecordStep, Step: id, State: st, Message: "from the resumed run"})
 	}
 	sort.Slice(out, func(i, k int) bool { return out[i].Step < out[k].Step })
 	if r.dep.id != "" {
-		out = append(out, Record{Kind: RecordDeployment, DeploymentID: r.dep.id})
+		out = append(out, journal.Record{Kind: journal.RecordDeployment, DeploymentID: r.dep.id})
 	}
 	out = append(out, r.outageMarkers()...)
 	if r.names.known() {
 		out = append(out, r.names.record())
 	}
 	if r.continueWithoutProxy {
-		out = append(out, Record{Kind: RecordStep, Step: contract.StepAttachProxyBlue, State: StepStateSkipped, Message: continueWithoutProxyNote})
+		out = append(out, journal.Record{Kind: journal.RecordStep, Step: contract.StepAttachProxyBlue, State: journal.StepStateSkipped, Message: journal.ContinueWithoutProxyNote})
 	}
 	return append(out, r.taskMarkers()...)
 }

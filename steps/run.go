@@ -9,6 +9,7 @@ import (
 
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/journal"
 	"github.com/rdsbg/rdsbg/steps/world"
 )
 
@@ -21,9 +22,9 @@ type run struct {
 	disc    Discovery
 	plan    contract.Plan
 	upgrade *awsclient.UpgradeTarget
-	journal *Journal
-	lock    *sourceLock
-	prior   JournalState // what the journal said when this execution began
+	journal *journal.Journal
+	lock    *journal.Lock
+	prior   journal.State // what the journal said when this execution began
 	// resumedAt: this execution continues a journalled run, begun then.
 	resumedAt *time.Time
 	// depSeen is the run's deployment as AWS last showed it, worldSwitched

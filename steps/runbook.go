@@ -3,6 +3,7 @@ package steps
 import (
 	"fmt"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/journal"
 	"strings"
 	"time"
 )
@@ -16,7 +17,7 @@ func (r *run) saveRunbook() string {
 		return ""
 	}
 	path := strings.TrimSuffix(r.journal.Path(), ".journal.jsonl") + ".runbook.md"
-	if err := writeFileAtomic(path, []byte(RenderMarkdown(r.plan))); err != nil {
+	if err := journal.WriteFileAtomic(path, []byte(RenderMarkdown(r.plan))); err != nil {
 		return ""
 	}
 	return path

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/journal"
 	"os"
 )
 
@@ -52,7 +53,7 @@ func (e *Engine) Run(ctx context.Context) (contract.Finished, error) {
 	checks := append(prep.Checks, r.probePermissions(ctx, opts)...) // permprobe.go
 	e.emit(contract.Event{Type: contract.EventPreflight, Step: contract.StepPreflight, Checks: checks})
 	if Blocked(checks) {
-		_ = r.journal.Append(Record{Kind: RecordRunStarted, Source: r.disc.Source.ID, Options: &opts, Message: "preflight blocked"})
+		_ = r.journal.Append(journal.Record{Kind: journal.RecordRunStarted, Source: r.disc.Source.ID, Options: &opts, Message: "preflight blocked"})
 		if ChecksChanged(checks) {
 			return r.finish(contract.OutcomeFailed, blockedBy(checks), "")
 		}
@@ -75,10 +76,10 @@ func (e *Engine) Run(ctx context.Context) (contract.Finished, error) {
 	}
 	p := plan
 	e.emit(contract.Event{Type: contract.EventPlanReady, Plan: &p})
-	if err := r.journal.Append(Record{Kind: RecordRunStarted, Source: r.disc.Source.ID, Options: &plan.Options, Plan: &p, DeploymentID: r.dep.id}); err != nil {
+	if err := r.journal.Append(journal.Record{Kind: journal.RecordRunStarted, Source: r.disc.Source.ID, Options: &plan.Options, Plan: &p, DeploymentID: r.dep.id}); err != nil {
 		return r.finish(contract.OutcomeFailed, err, "")
 	}
-	if err := r.journal.Append(Record{Kind: RecordProxies, Proxies: r.proxies}); err != nil {
+	if err := r.journal.Append(journal.Record{Kind: journal.RecordProxies, Proxies: r.proxies}); err != nil {
 		return r.finish(contract.OutcomeFailed, err, "")
 	}
 	r.journalDBLedger() // dbchecks.go
@@ -92,7 +93,7 @@ func (e *Engine) Run(ctx context.Context) (contract.Finished, error) {
 
 // begin discovers the source, takes its lock and opens its journal.
 func (e *Engine) begin(ctx context.Context, source string) (r *run, err error) {
-	if err := ensureStateDir(e.cfg.StateDir); err != nil {
+	if err := journal.EnsureDir(e.cfg.StateDir); err != nil {
 		return nil, err
 	}
 	unsubscribe := e.subscribeCalls()
@@ -105,19 +106,19 @@ func (e *Engine) begin(ctx context.Context, source string) (r *run, err error) {
 	if err != nil {
 		return nil, err
 	}
-	lock, err := acquireLock(e.cfg.StateDir, d.Source.ID)
+	lock, err := journal.Acquire(e.cfg.StateDir, d.Source.ID)
 	if err != nil {
 		return nil, err
 	}
-	path := JournalPath(e.cfg.StateDir, d.Source.ID)
-	prior, err := readPrior(path)
+	path := journal.Path(e.cfg.StateDir, d.Source.ID)
+	prior, err := journal.ReadState(path)
 	if err != nil {
-		lock.release()
+		lock.Release()
 		return nil, err
 	}
-	j, err := OpenJournal(path, e.cfg.Clock.Now)
+	j, err := journal.Open(path, e.cfg.Clock.Now)
 	if err != nil {
-		lock.release()
+		lock.Release()
 		return nil, err
 	}
 	j.AfterAppend = e.journalHook
@@ -143,19 +144,19 @@ func (r *run) close() {
 	if r.archivePath != "" {
 		// A run that ended for good: its journal becomes history, and
 		// the next run of the source starts from none (journal.go).
-		_ = archiveJournal(r.e.cfg.StateDir, r.journal.Path(), r.archivePath)
+		_ = journal.Archive(r.e.cfg.StateDir, r.journal.Path(), r.archivePath)
 	}
-	r.lock.release()
+	r.lock.Release()
 }
 
 // onlyReads: the journal holds nothing but the audit of read calls.
 func onlyReads(path string) bool {
-	recs, err := ReadJournal(path)
+	recs, err := journal.Read(path)
 	if err != nil {
 		return false
 	}
 	for _, rec := range recs {
-		if rec.Kind != RecordCall || (rec.Call != nil && rec.Call.Mutating) {
+		if rec.Kind != journal.RecordCall || (rec.Call != nil && rec.Call.Mutating) {
 			return false
 		}
 	}
@@ -172,9 +173,9 @@ func (r *run) archivePrior() error {
 	path := r.journal.Path()
 	r.e.setJournal(nil)
 	r.journal.Close()
-	dest := archiveDest(r.e.cfg.StateDir, r.disc.Source.ID, r.prior)
-	err := archiveJournal(r.e.cfg.StateDir, path, dest)
-	j, oerr := OpenJournal(path, r.e.cfg.Clock.Now)
+	dest := journal.ArchiveDest(r.e.cfg.StateDir, r.disc.Source.ID, r.prior)
+	err := journal.Archive(r.e.cfg.StateDir, path, dest)
+	j, oerr := journal.Open(path, r.e.cfg.Clock.Now)
 	if oerr != nil {
 		return oerr
 	}
@@ -185,11 +186,11 @@ func (r *run) archivePrior() error {
 		return err
 	}
 	r.e.notice(contract.StepPreflight, "the last run of %s ended (%s): its journal is archived as %s, and this run starts a new one", r.disc.Source.ID, priorOutcome(r.prior), dest)
-	r.prior = JournalState{}
+	r.prior = journal.State{}
 	return nil
 }
 
-func priorOutcome(st JournalState) string {
+func priorOutcome(st journal.State) string {
 	if st.Finished != nil {
 		return st.Finished.Outcome
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/rdsbg/rdsbg/awsclient/sim"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/journal"
 )
 
 // victim is a file outside the state directory that a planted symlink
@@ -33,7 +34,7 @@ func victim(t *testing.T) (string, func()) {
 
 func wantUnsafe(t *testing.T, err error, what string) {
 	t.Helper()
-	var unsafe *UnsafeStateDirError
+	var unsafe *journal.UnsafeStateDirError
 	if !errors.As(err, &unsafe) {
 		t.Fatalf("err = %v, want an UnsafeStateDirError (%s)", err, what)
 	}
@@ -48,7 +49,7 @@ func wantUnsafe(t *testing.T, err error, what string) {
 func TestSymlinkPlantedAsJournalIsRefused(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSMariaDBNoProxy})
 	target, unchanged := victim(t)
-	if err := os.Symlink(target, JournalPath(env.stateDir, "catalog-db")); err != nil {
+	if err := os.Symlink(target, journal.Path(env.stateDir, "catalog-db")); err != nil {
 		t.Fatal(err)
 	}
 	_, err := env.engine(t, contract.Options{Source: "catalog-db"}).Run(context.Background())
@@ -60,7 +61,7 @@ func TestSymlinkPlantedAsJournalIsRefused(t *testing.T) {
 func TestSymlinkPlantedAsLockIsRefused(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSMariaDBNoProxy})
 	target, unchanged := victim(t)
-	if err := os.Symlink(target, JournalPath(env.stateDir, "catalog-db")+".lock"); err != nil {
+	if err := os.Symlink(target, journal.Path(env.stateDir, "catalog-db")+".lock"); err != nil {
 		t.Fatal(err)
 	}
 	_, err := env.engine(t, contract.Options{Source: "catalog-db"}).Run(context.Background())
@@ -72,7 +73,7 @@ func TestSymlinkPlantedAsLockIsRefused(t *testing.T) {
 func TestHardLinkedJournalIsRefused(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSMariaDBNoProxy})
 	target, unchanged := victim(t)
-	if err := os.Link(target, JournalPath(env.stateDir, "catalog-db")); err != nil {
+	if err := os.Link(target, journal.Path(env.stateDir, "catalog-db")); err != nil {
 		t.Skipf("no hard links across these directories: %v", err)
 	}
 	_, err := env.engine(t, contract.Options{Source: "catalog-db"}).Run(context.Background())
@@ -85,7 +86,7 @@ func TestHardLinkedJournalIsRefused(t *testing.T) {
 func TestSymlinkPlantedAsRunbookIsReplacedNotFollowed(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSMariaDBNoProxy})
 	target, unchanged := victim(t)
-	runbook := strings.TrimSuffix(JournalPath(env.stateDir, "catalog-db"), ".journal.jsonl") + ".runbook.md"
+	runbook := strings.TrimSuffix(journal.Path(env.stateDir, "catalog-db"), ".journal.jsonl") + ".runbook.md"
 	if err := os.Symlink(target, runbook); err != nil {
 		t.Fatal(err)
 	}
@@ -112,19 +113,19 @@ func TestStateDirWritableByOthersIsRefusedUnlessStickyAndOwned(t *testing.T) {
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	if err := ensureStateDir(dir); err != nil {
+	if err := journal.EnsureDir(dir); err != nil {
 		t.Fatalf("a 0700 directory was refused: %v", err)
 	}
 	for _, mode := range []os.FileMode{0o777, 0o770, 0o722} {
 		if err := os.Chmod(dir, mode); err != nil {
 			t.Fatal(err)
 		}
-		wantUnsafe(t, ensureStateDir(dir), "writable by other users")
+		wantUnsafe(t, journal.EnsureDir(dir), "writable by other users")
 	}
 	if err := os.Chmod(dir, 0o777|os.ModeSticky); err != nil {
 		t.Fatal(err)
 	}
-	if err := ensureStateDir(dir); err != nil {
+	if err := journal.EnsureDir(dir); err != nil {
 		t.Errorf("a sticky directory owned by the user was refused: %v", err)
 	}
 	// Through the engine: refused before any AWS change.
@@ -142,8 +143,8 @@ func TestStateDirWritableByOthersIsRefusedUnlessStickyAndOwned(t *testing.T) {
 // 16 MiB) is read back with the records around it.
 func TestJournalLinesOfAnyLengthAreRead(t *testing.T) {
 	dir := t.TempDir()
-	path := JournalPath(dir, "orders-db")
-	j, err := OpenJournal(path, func() time.Time { return simStart })
+	path := journal.Path(dir, "orders-db")
+	j, err := journal.Open(path, func() time.Time { return simStart })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,18 +155,18 @@ func TestJournalLinesOfAnyLengthAreRead(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	must(j.Append(Record{Kind: RecordRunStarted, Source: "orders-db", Plan: &plan}))
-	must(j.Append(Record{Kind: RecordCompensation, Message: strings.Repeat("x", 17<<20)}))
-	must(j.Append(Record{Kind: RecordProxyless, State: "open", Time: simStart}))
+	must(j.Append(journal.Record{Kind: journal.RecordRunStarted, Source: "orders-db", Plan: &plan}))
+	must(j.Append(journal.Record{Kind: journal.RecordCompensation, Message: strings.Repeat("x", 17<<20)}))
+	must(j.Append(journal.Record{Kind: journal.RecordProxyless, State: "open", Time: simStart}))
 	j.Close()
-	recs, err := ReadJournal(path)
+	recs, err := journal.Read(path)
 	if err != nil {
 		t.Fatalf("ReadJournal: %v", err)
 	}
-	if len(recs) != 3 || len(recs[1].Message) != 17<<20 || recs[2].Kind != RecordProxyless {
+	if len(recs) != 3 || len(recs[1].Message) != 17<<20 || recs[2].Kind != journal.RecordProxyless {
 		t.Fatalf("read %d records, want all 3 with the long one intact", len(recs))
 	}
-	st := FoldJournal(recs)
+	st := journal.Fold(recs)
 	if !st.Unfinished() || st.ProxylessAt == nil {
 		t.Errorf("folded state lost the records after the long line: %+v", st)
 	}
@@ -176,7 +177,7 @@ func TestJournalLinesOfAnyLengthAreRead(t *testing.T) {
 // proxy).
 func TestUnreadableJournalIsRefusedNotTreatedAsAbsent(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSMariaDBNoProxy})
-	if err := os.Mkdir(JournalPath(env.stateDir, "catalog-db"), 0o700); err != nil {
+	if err := os.Mkdir(journal.Path(env.stateDir, "catalog-db"), 0o700); err != nil {
 		t.Fatal(err)
 	}
 	_, err := env.engine(t, contract.Options{Source: "catalog-db"}).Run(context.Background())
@@ -191,10 +192,10 @@ func TestUnreadableJournalIsRefusedNotTreatedAsAbsent(t *testing.T) {
 	// they cannot read is reported, not skipped.
 	other := t.TempDir()
 	target, _ := victim(t)
-	if err := os.Symlink(target, JournalPath(other, "orders-db")); err != nil {
+	if err := os.Symlink(target, journal.Path(other, "orders-db")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := UnfinishedJournals(other); err == nil {
+	if _, err := journal.Unfinished(other); err == nil {
 		t.Error("UnfinishedJournals skipped an unreadable journal silently")
 	}
 }
@@ -216,17 +217,17 @@ func TestStateDirDocIsTrue(t *testing.T) {
 	plants := map[string]func(t *testing.T, dir string) func(){
 		"symlink planted as the journal": func(t *testing.T, dir string) func() {
 			v, unchanged := victim(t)
-			mustOK(t, os.Symlink(v, JournalPath(dir, "catalog-db")))
+			mustOK(t, os.Symlink(v, journal.Path(dir, "catalog-db")))
 			return unchanged
 		},
 		"symlink planted as the lock": func(t *testing.T, dir string) func() {
 			v, unchanged := victim(t)
-			mustOK(t, os.Symlink(v, JournalPath(dir, "catalog-db")+".lock"))
+			mustOK(t, os.Symlink(v, journal.Path(dir, "catalog-db")+".lock"))
 			return unchanged
 		},
 		"hard link planted as the journal": func(t *testing.T, dir string) func() {
 			v, unchanged := victim(t)
-			mustOK(t, os.Link(v, JournalPath(dir, "catalog-db")))
+			mustOK(t, os.Link(v, journal.Path(dir, "catalog-db")))
 			return unchanged
 		},
 		"state directory mode 0777": func(t *testing.T, dir string) func() {
@@ -242,7 +243,7 @@ func TestStateDirDocIsTrue(t *testing.T) {
 			return nil
 		},
 		"journal that is a directory": func(t *testing.T, dir string) func() {
-			mustOK(t, os.Mkdir(JournalPath(dir, "catalog-db"), 0o700))
+			mustOK(t, os.Mkdir(journal.Path(dir, "catalog-db"), 0o700))
 			return nil
 		},
 		"symlink planted as the runbook": func(t *testing.T, dir string) func() {
@@ -251,16 +252,16 @@ func TestStateDirDocIsTrue(t *testing.T) {
 			return unchanged
 		},
 		"journal with a 17 MiB line": func(t *testing.T, dir string) func() {
-			j, err := OpenJournal(JournalPath(dir, "catalog-db"), func() time.Time { return simStart })
+			j, err := journal.Open(journal.Path(dir, "catalog-db"), func() time.Time { return simStart })
 			mustOK(t, err)
-			mustOK(t, j.Append(Record{Kind: RecordCompensation, Message: strings.Repeat("x", 17<<20)}))
+			mustOK(t, j.Append(journal.Record{Kind: journal.RecordCompensation, Message: strings.Repeat("x", 17<<20)}))
 			plan := contract.Plan{Source: contract.Source{ID: "catalog-db"}}
-			mustOK(t, j.Append(Record{Kind: RecordRunStarted, Source: "catalog-db", Plan: &plan}))
-			mustOK(t, j.Append(Record{Kind: RecordFinish, Finished: &contract.Finished{Outcome: contract.OutcomeDone}}))
+			mustOK(t, j.Append(journal.Record{Kind: journal.RecordRunStarted, Source: "catalog-db", Plan: &plan}))
+			mustOK(t, j.Append(journal.Record{Kind: journal.RecordFinish, Finished: &contract.Finished{Outcome: contract.OutcomeDone}}))
 			j.Close()
 			return func() {
 				// The run archived the finished journal it found (journal.go).
-				recs, err := ReadJournal(ArchivePath(dir, "catalog-db", contract.RunID(plan)))
+				recs, err := journal.Read(journal.ArchivePath(dir, "catalog-db", contract.RunID(plan)))
 				if err != nil || len(recs) < 3 || len(recs[0].Message) != 17<<20 {
 					t.Errorf("the journal with a long line was not read back whole: %d records, %v", len(recs), err)
 				}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/journal"
 	"github.com/rdsbg/rdsbg/steps/world"
 )
 
@@ -35,7 +36,7 @@ type StatusReport struct {
 	// those live fields are UNKNOWN and `rdsbg status` exits 1.
 	Unreadable []string `json:"unreadable,omitempty"`
 	// Paused is the run's pause in the ready state, when it is one.
-	Paused *PausedRun `json:"paused,omitempty"`
+	Paused *journal.PausedRun `json:"paused,omitempty"`
 	// Detached: proxies tagged rdsbg:detached for the source, read from AWS.
 	Detached []DetachedProxy `json:"detached_proxies,omitempty"`
 	// Running: another rdsbg process holds the source's lock now (LockedBy
@@ -67,24 +68,24 @@ type StepStatus struct {
 func Status(ctx context.Context, api awsclient.API, stateDir, source string) (StatusReport, error) {
 	path := ""
 	if source != "" {
-		path = JournalPath(stateDir, source)
+		path = journal.Path(stateDir, source)
 		if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
 			// The last run ended for good: its archive (journal.go).
-			if a := latestArchive(stateDir, source); a != "" {
+			if a := journal.LatestArchive(stateDir, source); a != "" {
 				path = a
 			}
 		}
 	} else {
-		paths, err := journalFiles(stateDir)
+		paths, err := journal.Files(stateDir)
 		if err != nil {
-			return StatusReport{}, &StateDirError{Dir: stateDir, Err: err}
+			return StatusReport{}, &journal.StateDirError{Dir: stateDir, Err: err}
 		}
 		if len(paths) == 0 {
 			return StatusReport{}, &contract.InputError{Input: "--source", ExitCode: contract.ExitUsage, Message: "no rdsbg journal in " + stateDir}
 		}
 		path = paths[0]
 	}
-	recs, err := ReadJournal(path)
+	recs, err := journal.Read(path)
 	if err != nil && source != "" && api != nil {
 		// No journal here, or one that cannot be read (its error says
 		// which): AWS alone (proxy_tags.go).
@@ -96,7 +97,7 @@ func Status(ctx context.Context, api awsclient.API, stateDir, source string) (St
 	if err != nil {
 		return StatusReport{}, &contract.InputError{Input: "--source", ExitCode: contract.ExitUsage, Message: fmt.Sprintf("no journal for %s at %s: %v", source, path, err)}
 	}
-	st := FoldJournal(recs)
+	st := journal.Fold(recs)
 	rep := StatusReport{Source: st.Source, JournalPath: path, Finished: st.Finished, Unfinished: st.Unfinished(), DeploymentID: st.DeploymentID}
 	var src contract.Source
 	rep.Outages = st.Outages
@@ -110,7 +111,7 @@ func Status(ctx context.Context, api awsclient.API, stateDir, source string) (St
 			rep.DeploymentID = st.Plan.Deployment
 		}
 	}
-	if p, ok := pausedOf(path, st); ok {
+	if p, ok := journal.PausedOf(path, st); ok {
 		rep.Paused = &p
 	}
 	if api == nil {
@@ -136,7 +137,7 @@ func Status(ctx context.Context, api awsclient.API, stateDir, source string) (St
 // live fills the report's present from the world view read from AWS
 // (design.md §8): the deployment, who plays which role, where each proxy
 // points and who holds the run, next to the journal's history.
-func (rep *StatusReport) live(ctx context.Context, api awsclient.API, src contract.Source, proxies []contract.ProxyRegistration, st JournalState, stateDir, path string) {
+func (rep *StatusReport) live(ctx context.Context, api awsclient.API, src contract.Source, proxies []contract.ProxyRegistration, st journal.State, stateDir, path string) {
 	q := world.Query{Source: src.ID, Kind: src.Kind, BlueResourceID: src.ResourceID, DeploymentID: rep.DeploymentID, FindDeployment: rep.DeploymentID == "", AllProxies: true, Details: true}
 	var names []string
 	for _, reg := range proxies {
@@ -189,7 +190,7 @@ func (rep *StatusReport) live(ctx context.Context, api awsclient.API, src contra
 	if d := w.Deployment; d != nil && d.Owner.Lease != nil && d.Owner.Lease.Released.IsZero() && !d.Owner.Lease.Expired(now) {
 		rep.Holder = d.Owner.Lease.Holder()
 	}
-	rep.LockedBy, rep.Running = lockHolder(stateDir, src.ID)
+	rep.LockedBy, rep.Running = journal.LockedBy(stateDir, src.ID)
 	if rep.Holder != "" && rep.Unfinished && !rep.Running {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("the run's deployment is held now by %s: `rdsbg resume` is refused while that lease lives", rep.Holder))
 	}
@@ -274,7 +275,7 @@ func (s StatusReport) Text() string {
 			if state == "" {
 				state = "-"
 			}
-			if state == StepStateSkipped {
+			if state == journal.StepStateSkipped {
 				state = "skipped" // not needed for this run
 			}
 			fmt.Fprintf(&b, "  %-22s %-8s %s\n", st.ID, state, st.Title)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/journal"
 	"github.com/rdsbg/rdsbg/steps/world"
 )
 
@@ -268,11 +269,11 @@ func (r *run) runStep(ctx context.Context, ps contract.PlannedStep, impl stepImp
 		// The journal keeps the same distinction: a step whose effect AWS
 		// shows is done, whoever did it (status listed such steps
 		// "skipped": walkthrough U9).
-		state := StepStateSkipped
+		state := journal.StepStateSkipped
 		if outcome == stepDone {
-			state, why = StepStateDone, "already done: "+why
+			state, why = journal.StepStateDone, "already done: "+why
 		}
-		_ = r.journal.Append(Record{Kind: RecordStep, Step: ps.ID, State: state, Message: why})
+		_ = r.journal.Append(journal.Record{Kind: journal.RecordStep, Step: ps.ID, State: state, Message: why})
 		r.timeline = append(r.timeline, contract.TimelineEntry{Step: ps.ID, Started: started, Outcome: skipped})
 		return nil
 	}
@@ -306,7 +307,7 @@ func (r *run) runStep(ctx context.Context, ps contract.PlannedStep, impl stepImp
 	r.e.emit(startedEv)
 	// Journalled before the mutation: a crash from here on is resumed by
 	// re-observing this step, never by blindly repeating it.
-	if err := r.journal.Append(Record{Kind: RecordStep, Step: ps.ID, State: StepStateStarted, Message: why, DeploymentID: r.dep.id}); err != nil {
+	if err := r.journal.Append(journal.Record{Kind: journal.RecordStep, Step: ps.ID, State: journal.StepStateStarted, Message: why, DeploymentID: r.dep.id}); err != nil {
 		return err
 	}
 	needSettle := true
@@ -340,7 +341,7 @@ func (r *run) runStep(ctx context.Context, ps contract.PlannedStep, impl stepImp
 	// alike (walkthrough D22: it meant the prompt for some, the answer for
 	// others); the wait is reported beside it.
 	workStarted := started.Add(approvalWait)
-	_ = r.journal.Append(Record{Kind: RecordStep, Step: ps.ID, State: StepStateDone, DeploymentID: r.dep.id})
+	_ = r.journal.Append(journal.Record{Kind: journal.RecordStep, Step: ps.ID, State: journal.StepStateDone, DeploymentID: r.dep.id})
 	doneEv := contract.Event{Type: contract.EventStepDone, Step: ps.ID, Message: fmt.Sprintf("in %s", dur.Round(time.Second))}
 	r.e.emit(doneEv)
 	r.e.observers.PostStep(ctx, doneEv)
@@ -457,11 +458,11 @@ func (r *run) stepFailed(ps contract.PlannedStep, started time.Time, err error) 
 	if errors.As(err, &pass) {
 		return err
 	}
-	outcome, state := "failed", StepStateFailed
+	outcome, state := "failed", journal.StepStateFailed
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		outcome, state = "interrupted", StepStateInterrupted
+		outcome, state = "interrupted", journal.StepStateInterrupted
 	}
-	_ = r.journal.Append(Record{Kind: RecordStep, Step: ps.ID, State: state, Message: err.Error(), DeploymentID: r.dep.id})
+	_ = r.journal.Append(journal.Record{Kind: journal.RecordStep, Step: ps.ID, State: state, Message: err.Error(), DeploymentID: r.dep.id})
 	failedEv := contract.Event{Type: contract.EventStepFailed, Step: ps.ID, Message: err.Error(), Error: r.errorInfo(err), StepOutcome: outcome}
 	r.e.emit(failedEv)
 	r.e.observers.StepFailed(context.Background(), failedEv, err)

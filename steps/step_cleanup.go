@@ -6,6 +6,7 @@ import (
 
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/journal"
 )
 
 // cleanup: --cleanup none | deployment | old-blue, the same in every
@@ -353,7 +354,7 @@ func (r *run) declinedCleanup(ps contract.PlannedStep) bool {
 	if r.plan.Options.Cleanup == contract.CleanupDeployment {
 		msg = "declined by the operator: the deployment object is kept"
 	}
-	_ = r.journal.Append(Record{Kind: RecordStep, Step: ps.ID, State: StepStateSkipped, Message: msg, DeploymentID: r.dep.id})
+	_ = r.journal.Append(journal.Record{Kind: journal.RecordStep, Step: ps.ID, State: journal.StepStateSkipped, Message: msg, DeploymentID: r.dep.id})
 	r.e.emit(contract.Event{Type: contract.EventStepSkipped, Step: ps.ID, Message: msg})
 	r.timeline = append(r.timeline, contract.TimelineEntry{Step: ps.ID, Started: r.e.cfg.Clock.Now(), Outcome: "declined"})
 	return true

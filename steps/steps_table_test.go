@@ -8,6 +8,7 @@ import (
 
 	"github.com/rdsbg/rdsbg/awsclient/sim"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/journal"
 )
 
 // Every row declares every trait, even as "none": a step's traits are read
@@ -145,7 +146,7 @@ func TestAStepIsItsConstItsRowAndItsFile(t *testing.T) {
 				shown = append(shown, ev.Message)
 			}
 		}
-		return shown, planned, slices.Contains(stepOrder(env.journal(t, "catalog-db"), StepStateDone), stepWatchGreen)
+		return shown, planned, slices.Contains(stepOrder(env.journal(t, "catalog-db"), journal.StepStateDone), stepWatchGreen)
 	}
 	shown, planned, done := run(t, readsEvents)
 	if !planned || !done {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/journal"
 )
 
 // This file keeps the deployment Tasks' time in status honest (issue 13):
@@ -31,7 +32,7 @@ func (r *run) taskRow(name, status string, now time.Time, first bool, created ti
 		seen = next
 		r.taskSeen[name] = seen
 		if r.journal != nil {
-			_ = r.journal.Append(Record{Kind: RecordTask, Task: &TaskMark{Name: name, Status: status, Since: seen.since, Took: seen.took, AtLeast: seen.atLeast}})
+			_ = r.journal.Append(journal.Record{Kind: journal.RecordTask, Task: &journal.TaskMark{Name: name, Status: status, Since: seen.since, Took: seen.took, AtLeast: seen.atLeast}})
 		}
 	}
 	in := now.Sub(seen.since)
@@ -50,10 +51,10 @@ func (r *run) restoreTasks() {
 
 // taskMarkers re-records the task clocks after a resume's run-started
 // record, which would otherwise hide them from the next fold.
-func (r *run) taskMarkers() []Record {
-	var out []Record
+func (r *run) taskMarkers() []journal.Record {
+	var out []journal.Record
 	for name, t := range r.taskSeen {
-		out = append(out, Record{Kind: RecordTask, Task: &TaskMark{Name: name, Status: t.status, Since: t.since, Took: t.took, AtLeast: t.atLeast}})
+		out = append(out, journal.Record{Kind: journal.RecordTask, Task: &journal.TaskMark{Name: name, Status: t.status, Since: t.since, Took: t.took, AtLeast: t.atLeast}})
 	}
 	sort.Slice(out, func(i, k int) bool { return out[i].Task.Name < out[k].Task.Name })
 	return out

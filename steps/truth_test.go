@@ -15,6 +15,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient/simtest"
 	"github.com/rdsbg/rdsbg/awsclient/simtest/simtruth"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/journal"
 )
 
 // The truth oracle, headless (docs/truth.md; issue 21): every event that
@@ -457,12 +458,12 @@ func TestStatusWhileLockedAndAbortWithoutAProxy(t *testing.T) {
 	if err != nil || f.Outcome != contract.OutcomeReady {
 		t.Fatalf("run until ready: %s %v", f.Outcome, err)
 	}
-	held, err := acquireLock(env.stateDir, "catalog-db")
+	held, err := journal.Acquire(env.stateDir, "catalog-db")
 	if err != nil {
 		t.Fatal(err)
 	}
 	rep, err := Status(context.Background(), env.api, env.stateDir, "catalog-db")
-	held.release()
+	held.Release()
 	if err != nil || !rep.Running || !strings.Contains(rep.Text(), "RUNNING now in another rdsbg process") || strings.Contains(rep.Text(), "`rdsbg resume` continues it") {
 		t.Errorf("status while locked: %v\n%s", err, rep.Text())
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/sim"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/journal"
 )
 
 // The bodies of TestProcessWorldCases (world_process_test.go). Each names
@@ -40,9 +41,11 @@ func caseExpiredTokenDuringProvisioning(t *testing.T) {
 	h := newHostileEnv(t, sim.ScenarioRDSPostgresLegacy)
 	st := h.state("a")
 	p := h.start(st, runArgs()...)
-	h.until(p, st, src, stepRecord(contract.StepProvisionGreen, StepStateStarted))
+	h.until(p, st, src, stepRecord(contract.StepProvisionGreen, journal.StepStateStarted))
 	h.faults(expiredToken)
-	h.until(p, st, src, func(r Record) bool { return r.Kind == RecordCompensation && strings.HasPrefix(r.Message, "attempt 2 ") })
+	h.until(p, st, src, func(r journal.Record) bool {
+		return r.Kind == journal.RecordCompensation && strings.HasPrefix(r.Message, "attempt 2 ")
+	})
 	h.clear() // the operator refreshed the credentials
 	code := p.wait(t)
 	out := p.out.String()
@@ -91,9 +94,11 @@ func caseSSOExpiryThenResume(t *testing.T) {
 	mustOK(t, os.WriteFile(filepath.Join(home, "config"), []byte("[profile rel3]\nregion = us-east-1\ncredential_process = "+script+"\n"), 0o600))
 	st := h.state("a")
 	p := h.start(st, runArgs("--profile", "rel3")...)
-	h.until(p, st, src, stepRecord(contract.StepProvisionGreen, StepStateStarted))
+	h.until(p, st, src, stepRecord(contract.StepProvisionGreen, journal.StepStateStarted))
 	mustOK(t, os.WriteFile(flag, nil, 0o600))
-	h.until(p, st, src, func(r Record) bool { return r.Kind == RecordCompensation && strings.HasPrefix(r.Message, "attempt 2 ") })
+	h.until(p, st, src, func(r journal.Record) bool {
+		return r.Kind == journal.RecordCompensation && strings.HasPrefix(r.Message, "attempt 2 ")
+	})
 	mustOK(t, os.Remove(flag)) // `aws sso login`
 	code := p.wait(t)
 	out := p.out.String()
@@ -128,13 +133,15 @@ func caseExpiredWhileRegisteringThenStop(t *testing.T) {
 	st := h.state("a")
 	p := h.start(st, runArgs()...)
 	// From blue's accepted registration on (its REGISTERING lasts seconds).
-	h.until(p, st, src, func(r Record) bool {
-		return r.Kind == RecordMutation && r.Operation == "RegisterDBProxyTargets" && r.Step == contract.StepAttachProxyBlue && r.Message == ""
+	h.until(p, st, src, func(r journal.Record) bool {
+		return r.Kind == journal.RecordMutation && r.Operation == "RegisterDBProxyTargets" && r.Step == contract.StepAttachProxyBlue && r.Message == ""
 	})
 	h.faults(expiredToken)
 	h.untilOutput(p, "AWS refused the credentials")
 	mustOK(t, p.cmd.Process.Signal(syscall.SIGINT))
-	h.until(p, st, src, func(r Record) bool { return r.Kind == RecordCompensation && strings.HasPrefix(r.Message, "attempt 1 ") })
+	h.until(p, st, src, func(r journal.Record) bool {
+		return r.Kind == journal.RecordCompensation && strings.HasPrefix(r.Message, "attempt 1 ")
+	})
 	mustOK(t, p.cmd.Process.Signal(syscall.SIGINT)) // the operator's explicit stop
 	code := p.wait(t)
 	out := p.out.String()
@@ -160,12 +167,12 @@ func caseSecondOperatorWhileProvisioning(t *testing.T) {
 	h := newHostileEnv(t, sim.ScenarioRDSPostgresLegacy)
 	a, b := h.state("a"), h.state("b")
 	pa := h.start(a, runArgs()...)
-	h.until(pa, a, src, stepRecord(contract.StepProvisionGreen, StepStateStarted))
+	h.until(pa, a, src, stepRecord(contract.StepProvisionGreen, journal.StepStateStarted))
 	code, out := h.run(b, runArgs()...)
 	if code != contract.ExitUsage || !strings.Contains(out, "not created by this run") || !strings.Contains(out, fmt.Sprintf("pid %d", pa.cmd.Process.Pid)) {
 		t.Errorf("second operator: exit %d, want 2 naming the first run (pid %d)\n%s", code, pa.cmd.Process.Pid, tail(out))
 	}
-	if _, err := os.Stat(JournalPath(b, src)); err == nil {
+	if _, err := os.Stat(journal.Path(b, src)); err == nil {
 		t.Errorf("the refused run left a journal")
 	}
 	if code := pa.wait(t); code != contract.ExitOK {
@@ -219,7 +226,7 @@ func caseStalledOperatorTakenOver(t *testing.T) {
 	h := newHostileEnv(t, sim.ScenarioRDSPostgresLegacy)
 	a, b := h.state("a"), h.state("b")
 	pa := h.start(a, runArgs()...)
-	h.until(pa, a, src, stepRecord(contract.StepDetachProxyBlue, StepStateDone))
+	h.until(pa, a, src, stepRecord(contract.StepDetachProxyBlue, journal.StepStateDone))
 	mustOK(t, pa.cmd.Process.Signal(syscall.SIGSTOP))
 	stopped := true
 	defer func() {
@@ -270,7 +277,7 @@ func caseResumeAfterOutsideDeletion(t *testing.T) {
 	h := newHostileEnv(t, sim.ScenarioRDSPostgresLegacy)
 	st := h.state("a")
 	p := h.start(st, runArgs()...)
-	h.until(p, st, src, stepRecord(contract.StepProvisionGreen, StepStateStarted))
+	h.until(p, st, src, stepRecord(contract.StepProvisionGreen, journal.StepStateStarted))
 	deps := h.deployments()
 	if len(deps) != 1 {
 		t.Fatalf("deployments %+v", deps)
@@ -346,7 +353,7 @@ func caseOutsideDeregistrationDuringProvisioning(t *testing.T) {
 	h := newHostileEnv(t, sim.ScenarioRDSPostgresLegacy)
 	st := h.state("a")
 	p := h.start(st, runArgs()...)
-	h.until(p, st, src, stepRecord(contract.StepProvisionGreen, StepStateStarted))
+	h.until(p, st, src, stepRecord(contract.StepProvisionGreen, journal.StepStateStarted))
 	h.waitAWS("blue AVAILABLE again", func(ctx context.Context) bool {
 		ts, err := h.api.DescribeProxyTargets(ctx, "orders-proxy")
 		return err == nil && len(ts) == 1 && ts[0].Health.State == "AVAILABLE"
@@ -386,7 +393,7 @@ func caseTagRemovedAndJournalLost(t *testing.T) {
 	h := newHostileEnv(t, sim.ScenarioRDSPostgresLegacy)
 	st := h.state("a")
 	p := h.start(st, runArgs()...)
-	h.until(p, st, src, stepRecord(contract.StepDetachProxyBlue, StepStateDone))
+	h.until(p, st, src, stepRecord(contract.StepDetachProxyBlue, journal.StepStateDone))
 	mustOK(t, p.cmd.Process.Signal(syscall.SIGKILL))
 	p.wait(t)
 	proxies, err := h.api.ListProxies(context.Background())
@@ -489,7 +496,7 @@ func caseProxyDeletedInTheCriticalSection(t *testing.T) {
 	h := newHostileEnv(t, sim.ScenarioRDSPostgresLegacy)
 	st := h.state("a")
 	p := h.start(st, runArgs()...)
-	h.until(p, st, src, stepRecord(contract.StepDetachProxyBlue, StepStateStarted))
+	h.until(p, st, src, stepRecord(contract.StepDetachProxyBlue, journal.StepStateStarted))
 	var fs []sim.Fault
 	for _, op := range []string{"DescribeDBProxyTargets", "RegisterDBProxyTargets", "DeregisterDBProxyTargets", "DescribeDBProxies", "DescribeDBProxyTargetGroups"} {
 		fs = append(fs, sim.Fault{Operation: op, Code: "DBProxyNotFoundFault", HTTPStatus: 404, Message: "DBProxy orders-proxy not found.", After: "SwitchoverBlueGreenDeployment"})
@@ -516,7 +523,7 @@ func caseTargetNeverAvailable(t *testing.T) {
 	h := newHostileEnv(t, sim.ScenarioRDSPostgresLegacy)
 	st := h.state("a")
 	p := h.start(st, runArgs("--max-proxy-outage", "4m")...)
-	h.until(p, st, src, stepRecord(contract.StepDetachProxy, StepStateStarted))
+	h.until(p, st, src, stepRecord(contract.StepDetachProxy, journal.StepStateStarted))
 	h.faults(sim.Fault{TargetUnavailable: "AUTH_FAILURE"})
 	code := p.wait(t)
 	out := p.out.String()
@@ -560,16 +567,16 @@ func caseJournalNamingAnotherSource(t *testing.T) {
 	h := newHostileEnv(t, sim.ScenarioRDSPostgresLegacy)
 	st := h.state("a")
 	p := h.start(st, runArgs()...)
-	h.until(p, st, src, stepRecord(contract.StepProvisionGreen, StepStateStarted))
+	h.until(p, st, src, stepRecord(contract.StepProvisionGreen, journal.StepStateStarted))
 	mustOK(t, p.cmd.Process.Signal(syscall.SIGKILL))
 	p.wait(t)
-	b, err := os.ReadFile(JournalPath(st, src))
+	b, err := os.ReadFile(journal.Path(st, src))
 	mustOK(t, err)
 	edited := strings.ReplaceAll(string(b), `"kind":"run-started","source":"orders-db"`, `"kind":"run-started","source":"billing-db"`)
 	if edited == string(b) {
 		t.Fatal("no run-started record to edit")
 	}
-	mustOK(t, os.WriteFile(JournalPath(st, "billing-db"), []byte(edited), 0o600))
+	mustOK(t, os.WriteFile(journal.Path(st, "billing-db"), []byte(edited), 0o600))
 	calls := h.stats().TotalCalls
 	code, out := h.run(st, "abort", "--source", "billing-db", "--yes", "--confirm", "billing-db", "--output", "json")
 	if code != contract.ExitUsage || !strings.Contains(out, "names source orders-db") {
@@ -632,7 +639,7 @@ func caseUnwritableStateDirWhileEmpty(t *testing.T) {
 	h := newHostileEnv(t, sim.ScenarioRDSPostgresLegacy)
 	st := h.state("a")
 	p := h.start(st, runArgs()...)
-	h.until(p, st, src, stepRecord(contract.StepDetachProxyBlue, StepStateDone))
+	h.until(p, st, src, stepRecord(contract.StepDetachProxyBlue, journal.StepStateDone))
 	mustOK(t, p.cmd.Process.Signal(syscall.SIGKILL))
 	p.wait(t)
 	blocker := filepath.Join(h.dir, "file")
@@ -672,10 +679,10 @@ func caseTwoOperatorsAtOnce(t *testing.T) {
 	if !strings.Contains(loser.out.String(), fmt.Sprintf("pid %d", winner.cmd.Process.Pid)) {
 		t.Errorf("the refused run does not name the other (pid %d):\n%s", winner.cmd.Process.Pid, tail(loser.out.String()))
 	}
-	recs, _ := ReadJournal(JournalPath(loserDir, src))
+	recs, _ := journal.Read(journal.Path(loserDir, src))
 	for _, r := range recs {
 		// A refused call changed nothing (the permission probe's).
-		if r.Kind == RecordMutation && r.Message == "" && r.Operation != "AddTagsToResource" {
+		if r.Kind == journal.RecordMutation && r.Message == "" && r.Operation != "AddTagsToResource" {
 			t.Errorf("the refused run changed AWS: %s", r.Operation)
 		}
 	}
@@ -696,7 +703,7 @@ func caseResumeOnAClockBehindTheJournal(t *testing.T) {
 	h := newHostileEnv(t, sim.ScenarioRDSPostgresLegacy)
 	st := h.state("a")
 	p := h.start(st, runArgs()...)
-	h.until(p, st, src, stepRecord(contract.StepDetachProxyBlue, StepStateDone))
+	h.until(p, st, src, stepRecord(contract.StepDetachProxyBlue, journal.StepStateDone))
 	mustOK(t, p.cmd.Process.Signal(syscall.SIGKILL))
 	p.wait(t)
 	code, out := h.run(st, resumeArgs()...)

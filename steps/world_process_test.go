@@ -15,6 +15,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient/sim"
 	"github.com/rdsbg/rdsbg/awsclient/simtest"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/journal"
 )
 
 // The hostile cases of issue 20 (the 18 that fell short on 2026-12-07,
@@ -104,9 +105,9 @@ func (h *hostileEnv) run(stateDir string, args ...string) (int, string) {
 
 // until waits (bounded) until the process's journal in stateDir holds a
 // record that want accepts; the process must still run then.
-func (h *hostileEnv) until(p *proc, stateDir, source string, want func(Record) bool) {
+func (h *hostileEnv) until(p *proc, stateDir, source string, want func(journal.Record) bool) {
 	h.t.Helper()
-	found, exited, err := waitForRecord(JournalPath(stateDir, source), want, p.done)
+	found, exited, err := waitForRecord(journal.Path(stateDir, source), want, p.done)
 	if exited {
 		p.over, p.err, p.code = true, err, simtest.ExitCode(err)
 	}
@@ -127,8 +128,8 @@ func (h *hostileEnv) untilOutput(p *proc, substr string) {
 	}
 }
 
-func stepRecord(step contract.StepID, state string) func(Record) bool {
-	return func(r Record) bool { return r.Kind == RecordStep && r.Step == step && r.State == state }
+func stepRecord(step contract.StepID, state string) func(journal.Record) bool {
+	return func(r journal.Record) bool { return r.Kind == journal.RecordStep && r.Step == step && r.State == state }
 }
 
 // waitAWS polls the simulator (bounded) until cond holds.

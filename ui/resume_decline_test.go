@@ -10,6 +10,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient/sim"
 	"github.com/rdsbg/rdsbg/steps"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/journal"
 )
 
 // A resume in the wizard whose changed plan the operator declines puts the
@@ -33,8 +34,8 @@ func TestWizardResumeDeclinedCompensates(t *testing.T) {
 		defer func() { _ = recover() }()
 		_, _ = eng.Run(context.Background())
 	}()
-	path := steps.JournalPath(onBackend(cfg, steps.Config{}).StateDir, "orders-db")
-	recs, err := steps.ReadJournal(path)
+	path := journal.Path(onBackend(cfg, steps.Config{}).StateDir, "orders-db")
+	recs, err := journal.Read(path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient/clock"
 	"github.com/rdsbg/rdsbg/steps"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/journal"
 )
 
 // Fleet event types: what the fleet itself says, beside each run's own
@@ -497,9 +498,9 @@ func (r Result) Line() string { return summaryLine(r) }
 // Backend.Unfinished does: with hundreds of journals, reading every one
 // before each start would cost the fleet quadratic time.
 func unfinishedJournal(stateDir, source string) bool {
-	recs, err := steps.ReadJournal(steps.JournalPath(stateDir, source))
+	recs, err := journal.Read(journal.Path(stateDir, source))
 	if err != nil {
 		return false
 	}
-	return steps.FoldJournal(recs).Unfinished()
+	return journal.Fold(recs).Unfinished()
 }

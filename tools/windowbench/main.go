@@ -47,8 +47,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 
 	"github.com/rdsbg/rdsbg/awsclient/simtest"
-	"github.com/rdsbg/rdsbg/steps"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/journal"
 )
 
 type options struct {
@@ -459,7 +459,7 @@ func runRdsbg(o options, dir string) (result, error) {
 	if ob != nil {
 		r.outage = ob.last(sectionStart.Add(-time.Second))
 	}
-	recs, err := steps.ReadJournal(fin.JournalPath)
+	recs, err := journal.Read(fin.JournalPath)
 	if err != nil {
 		return r, err
 	}
@@ -470,27 +470,27 @@ func runRdsbg(o options, dir string) (result, error) {
 // countSection reads the section's calls from the journal's audit
 // records: the wait reads are the reads that follow the deregistration,
 // the switchover request and the registration within their steps.
-func countSection(recs []steps.Record, r *result) {
+func countSection(recs []journal.Record, r *result) {
 	in := false
 	waiting := ""
 	var regSent time.Time
 	for _, rec := range recs {
-		if rec.Kind == steps.RecordStep && rec.Step == contract.StepDetachProxyBlue && rec.State == steps.StepStateStarted {
+		if rec.Kind == journal.RecordStep && rec.Step == contract.StepDetachProxyBlue && rec.State == journal.StepStateStarted {
 			in = true
 		}
 		if !in {
 			continue
 		}
-		if rec.Kind == steps.RecordOutage && rec.State == "closed" && rec.Outage != nil && rec.Outage.Cause == contract.OutageCriticalSection && !regSent.IsZero() {
+		if rec.Kind == journal.RecordOutage && rec.State == "closed" && rec.Outage != nil && rec.Outage.Cause == contract.OutageCriticalSection && !regSent.IsZero() {
 			r.register = rec.Time.Sub(regSent)
 		}
-		if rec.Kind == steps.RecordStep && rec.State == steps.StepStateDone {
+		if rec.Kind == journal.RecordStep && rec.State == journal.StepStateDone {
 			waiting = ""
 			if rec.Step == contract.StepAttachProxyPrimary {
 				return
 			}
 		}
-		if rec.Kind != steps.RecordCall || rec.Call == nil {
+		if rec.Kind != journal.RecordCall || rec.Call == nil {
 			continue
 		}
 		c := rec.Call

@@ -1,4 +1,4 @@
-package steps
+package journal
 
 import (
 	"errors"
@@ -12,17 +12,17 @@ import (
 // sourceLock is an exclusive flock on <journal>.lock. flock locks belong to
 // the open file, so the kernel drops the lock when the process dies: a crash
 // never leaves a stale lock behind, and two runs in one process conflict too.
-type sourceLock struct {
+type Lock struct {
 	file *os.File
 }
 
 // acquireLock takes the lock for source or returns a *LockError naming the
 // holder.
-func acquireLock(stateDir, source string) (*sourceLock, error) {
-	if err := ensureStateDir(stateDir); err != nil {
+func Acquire(stateDir, source string) (*Lock, error) {
+	if err := EnsureDir(stateDir); err != nil {
 		return nil, err
 	}
-	path := JournalPath(stateDir, source) + ".lock"
+	path := Path(stateDir, source) + ".lock"
 	f, err := openStateFile(path, os.O_CREATE|os.O_RDWR)
 	if err != nil {
 		var unsafe *UnsafeStateDirError
@@ -44,7 +44,7 @@ func acquireLock(stateDir, source string) (*sourceLock, error) {
 		_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
 		_ = f.Sync()
 	}
-	return &sourceLock{file: f}, nil
+	return &Lock{file: f}, nil
 }
 
 func readHolder(f *os.File) string {
@@ -59,7 +59,7 @@ func readHolder(f *os.File) string {
 
 // release drops the lock. The file stays: removing it would race with a
 // process that has just opened it.
-func (l *sourceLock) release() {
+func (l *Lock) Release() {
 	if l == nil || l.file == nil {
 		return
 	}
@@ -71,8 +71,8 @@ func (l *sourceLock) release() {
 // lockHolder reports whether another process holds source's lock now,
 // and who ("pid 1234"), without taking it: a shared, non-blocking probe
 // released at once (status takes no lock).
-func lockHolder(stateDir, source string) (holder string, held bool) {
-	path := JournalPath(stateDir, source) + ".lock"
+func LockedBy(stateDir, source string) (holder string, held bool) {
+	path := Path(stateDir, source) + ".lock"
 	f, err := os.Open(path)
 	if err != nil {
 		return "", false

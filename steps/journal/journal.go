@@ -1,4 +1,4 @@
-package steps
+package journal
 
 import (
 	"bufio"
@@ -91,7 +91,7 @@ type Journal struct {
 
 // JournalPath is the journal file of a source (identifier or ARN) under
 // stateDir. The name keeps only safe characters so an ARN maps to one file.
-func JournalPath(stateDir, sourceKey string) string {
+func Path(stateDir, sourceKey string) string {
 	return filepath.Join(stateDir, safeName(sourceKey)+".journal.jsonl")
 }
 
@@ -118,7 +118,7 @@ func safeName(source string) string {
 
 // ensureStateDir creates the directory and proves it is writable, before
 // anything is changed in AWS.
-func ensureStateDir(dir string) error {
+func EnsureDir(dir string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return &StateDirError{Dir: dir, Err: err}
 	}
@@ -136,7 +136,7 @@ func ensureStateDir(dir string) error {
 }
 
 // OpenJournal opens (creating if needed) the journal at path for appending.
-func OpenJournal(path string, now func() time.Time) (*Journal, error) {
+func Open(path string, now func() time.Time) (*Journal, error) {
 	f, err := openStateFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND)
 	if err != nil {
 		var unsafe *UnsafeStateDirError
@@ -197,7 +197,7 @@ func (j *Journal) Close() error {
 // length of its lines. A torn last line (a crash mid-write) is ignored: the
 // record before it is the truth. A symlink in place of the journal is
 // refused, never read as if it were ours.
-func ReadJournal(path string) ([]Record, error) {
+func Read(path string) ([]Record, error) {
 	f, err := openStateFile(path, os.O_RDONLY)
 	if err != nil {
 		return nil, err
@@ -217,7 +217,7 @@ func ReadJournal(path string) ([]Record, error) {
 			return out, nil
 		}
 		if err != nil {
-			return out, &JournalError{Path: path, Err: err}
+			return out, &UnreadableError{Path: path, Err: err}
 		}
 	}
 }
@@ -225,37 +225,37 @@ func ReadJournal(path string) ([]Record, error) {
 // JournalError: a journal that exists but cannot be read. It is never
 // taken for an absent journal: a run that forgot a detached proxy would
 // leave it empty.
-type JournalError struct {
+type UnreadableError struct {
 	Path string
 	Err  error
 }
 
-func (e *JournalError) Error() string {
+func (e *UnreadableError) Error() string {
 	return fmt.Sprintf("the journal %s exists but cannot be read (%v): rdsbg will not act on %s without it; fix or move it aside after checking `rdsbg status`", e.Path, e.Err, filepath.Base(e.Path))
 }
 
-func (e *JournalError) Unwrap() error { return e.Err }
+func (e *UnreadableError) Unwrap() error { return e.Err }
 
 // readPrior reads the journal a run starts from: absent is an empty
 // history, anything else unreadable is refused.
-func readPrior(path string) (JournalState, error) {
-	recs, err := ReadJournal(path)
+func ReadState(path string) (State, error) {
+	recs, err := Read(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return JournalState{}, nil
+		return State{}, nil
 	}
 	if err != nil {
-		var je *JournalError
+		var je *UnreadableError
 		var unsafe *UnsafeStateDirError
 		if !errors.As(err, &je) && !errors.As(err, &unsafe) {
-			err = &JournalError{Path: path, Err: err}
+			err = &UnreadableError{Path: path, Err: err}
 		}
-		return JournalState{}, err
+		return State{}, err
 	}
-	return FoldJournal(recs), nil
+	return Fold(recs), nil
 }
 
 // JournalState is what a journal says about the latest run of a source.
-type JournalState struct {
+type State struct {
 	Source       string
 	Options      contract.Options
 	Plan         *contract.Plan
@@ -285,7 +285,7 @@ type JournalState struct {
 
 // Unfinished is true when the latest run started and never finished, or
 // finished in a resumable way (failed, interrupted).
-func (s JournalState) Unfinished() bool {
+func (s State) Unfinished() bool {
 	if s.Plan == nil {
 		return false
 	}
@@ -300,14 +300,14 @@ func (s JournalState) Unfinished() bool {
 }
 
 // Done is true when the journal says the step finished (done or skipped).
-func (s JournalState) Done(id contract.StepID) bool {
+func (s State) Done(id contract.StepID) bool {
 	st := s.Steps[id]
 	return st == StepStateDone || st == StepStateSkipped
 }
 
 // FoldJournal reduces records to the latest run's state.
-func FoldJournal(records []Record) JournalState {
-	var s JournalState
+func Fold(records []Record) State {
+	var s State
 	var last time.Time
 	for _, r := range records {
 		if r.Time.After(last) {
@@ -317,7 +317,7 @@ func FoldJournal(records []Record) JournalState {
 		case RecordRunStarted:
 			// A new run starts over: nothing of a finished run (its
 			// renames, its deployment) may leak into the next one.
-			s = JournalState{Source: r.Source, RunStarted: r.Time}
+			s = State{Source: r.Source, RunStarted: r.Time}
 			if r.Options != nil {
 				s.Options = *r.Options
 			}
@@ -365,7 +365,7 @@ func FoldJournal(records []Record) JournalState {
 				s.Tasks[r.Task.Name] = *r.Task
 			}
 		}
-		if r.Kind == RecordStep && r.Step == contract.StepAttachProxyBlue && r.Message == continueWithoutProxyNote {
+		if r.Kind == RecordStep && r.Step == contract.StepAttachProxyBlue && r.Message == ContinueWithoutProxyNote {
 			s.ContinueWithoutProxy = true
 		}
 		if r.DeploymentID != "" && r.Kind != RecordCall {
@@ -379,8 +379,8 @@ func FoldJournal(records []Record) JournalState {
 // FindJournals returns the sources whose latest run is unfinished
 // (resumable), sorted: `rdsbg resume` and `rdsbg status` without --source
 // use the one when there is exactly one.
-func FindJournals(stateDir string) ([]string, error) {
-	open, err := UnfinishedJournals(stateDir)
+func UnfinishedSources(stateDir string) ([]string, error) {
+	open, err := Unfinished(stateDir)
 	if err != nil {
 		return nil, err
 	}
@@ -393,7 +393,7 @@ func FindJournals(stateDir string) ([]string, error) {
 }
 
 // journalFiles lists the journal files under stateDir, newest first.
-func journalFiles(stateDir string) ([]string, error) {
+func Files(stateDir string) ([]string, error) {
 	entries, err := os.ReadDir(stateDir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -427,19 +427,19 @@ func journalFiles(stateDir string) ([]string, error) {
 // UnfinishedJournals returns the journals whose latest run can be resumed,
 // with the source each names: `rdsbg resume` without --source uses the one
 // when there is exactly one.
-func UnfinishedJournals(stateDir string) (map[string]string, error) {
-	paths, err := journalFiles(stateDir)
+func Unfinished(stateDir string) (map[string]string, error) {
+	paths, err := Files(stateDir)
 	if err != nil {
 		return nil, err
 	}
 	out := map[string]string{}
 	for _, p := range paths {
-		recs, err := ReadJournal(p)
+		recs, err := Read(p)
 		if err != nil {
 			// Unreadable is not "nothing to resume": say so.
 			return nil, err
 		}
-		st := FoldJournal(recs)
+		st := Fold(recs)
 		if st.Unfinished() {
 			out[p] = st.Source
 		}
@@ -448,7 +448,7 @@ func UnfinishedJournals(stateDir string) (map[string]string, error) {
 }
 
 // continueWithoutProxyNote marks the journal record of that choice.
-const continueWithoutProxyNote = "continue-without-proxy approved"
+const ContinueWithoutProxyNote = "continue-without-proxy approved"
 
 // A finished run's journal is archived as <source>.<run>.journal.jsonl
 // (issue 20): the next run of the source starts from an empty history, so
@@ -464,7 +464,7 @@ func ArchivePath(stateDir, source, run string) string {
 
 // archiveRunID names the archived run: its plan's run id, else the time
 // its run-started record was written.
-func archiveRunID(st JournalState) string {
+func archiveRunID(st State) string {
 	if st.Plan != nil {
 		return contract.RunID(*st.Plan)
 	}
@@ -477,7 +477,7 @@ func archiveRunID(st JournalState) string {
 // archiveDest is the archive name for a journal whose latest run is st:
 // an existing archive of the same run is never overwritten (a number is
 // added).
-func archiveDest(stateDir, source string, st JournalState) string {
+func ArchiveDest(stateDir, source string, st State) string {
 	dest := ArchivePath(stateDir, source, archiveRunID(st))
 	for n := 2; ; n++ {
 		if _, err := os.Lstat(dest); errors.Is(err, fs.ErrNotExist) {
@@ -488,7 +488,7 @@ func archiveDest(stateDir, source string, st JournalState) string {
 }
 
 // archiveJournal moves the journal at path to dest.
-func archiveJournal(stateDir, path, dest string) error {
+func Archive(stateDir, path, dest string) error {
 	if err := os.Rename(path, dest); err != nil {
 		return &StateDirError{Dir: stateDir, Err: fmt.Errorf("archive the finished journal %s: %w", filepath.Base(path), err)}
 	}
@@ -501,8 +501,8 @@ func isArchive(name string) bool {
 }
 
 // latestArchive is the newest archived journal of source, "" when none.
-func latestArchive(stateDir, source string) string {
-	paths, err := journalFiles(stateDir)
+func LatestArchive(stateDir, source string) string {
+	paths, err := Files(stateDir)
 	if err != nil {
 		return ""
 	}

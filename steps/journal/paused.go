@@ -1,4 +1,4 @@
-package steps
+package journal
 
 import (
 	"fmt"
@@ -23,7 +23,7 @@ type PausedRun struct {
 }
 
 // pausedOf is the journal's run as a PausedRun, when it is resumable.
-func pausedOf(path string, st JournalState) (PausedRun, bool) {
+func PausedOf(path string, st State) (PausedRun, bool) {
 	if !st.Unfinished() {
 		return PausedRun{}, false
 	}
@@ -40,17 +40,17 @@ func pausedOf(path string, st JournalState) (PausedRun, bool) {
 
 // PausedRuns lists the resumable runs under stateDir, most recent first.
 func PausedRuns(stateDir string) ([]PausedRun, error) {
-	paths, err := journalFiles(stateDir)
+	paths, err := Files(stateDir)
 	if err != nil {
 		return nil, err
 	}
 	var out []PausedRun
 	for _, path := range paths {
-		recs, err := ReadJournal(path)
+		recs, err := Read(path)
 		if err != nil {
 			continue
 		}
-		if p, ok := pausedOf(path, FoldJournal(recs)); ok {
+		if p, ok := PausedOf(path, Fold(recs)); ok {
 			out = append(out, p)
 		}
 	}

@@ -1,4 +1,4 @@
-package steps
+package journal
 
 import (
 	"os"
@@ -12,12 +12,12 @@ import (
 
 func TestJournalFoldAndTornLine(t *testing.T) {
 	dir := t.TempDir()
-	path := JournalPath(dir, "arn:aws:rds:us-east-1:123456789012:db:Orders-DB")
-	if filepath.Base(path) != "orders-db.journal.jsonl" || path != JournalPath(dir, "orders-db") {
+	path := Path(dir, "arn:aws:rds:us-east-1:123456789012:db:Orders-DB")
+	if filepath.Base(path) != "orders-db.journal.jsonl" || path != Path(dir, "orders-db") {
 		t.Fatalf("journal path %s: an ARN and its identifier must share one file", path)
 	}
 	clk := clock.NewVirtual(time.Date(2026, 11, 21, 0, 0, 0, 0, time.UTC))
-	j, err := OpenJournal(path, clk.Now)
+	j, err := Open(path, clk.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,28 +42,28 @@ func TestJournalFoldAndTornLine(t *testing.T) {
 	}
 	f.WriteString(`{"kind":"step","step":"create-deploy`)
 	f.Close()
-	recs, err := ReadJournal(path)
+	recs, err := Read(path)
 	if err != nil || len(recs) != 6 {
 		t.Fatalf("%d records, %v", len(recs), err)
 	}
-	st := FoldJournal(recs)
+	st := Fold(recs)
 	if !st.Unfinished() || !st.Done(contract.StepDetachProxy) || st.Done(contract.StepCreateDeployment) || st.DeploymentID != "bgd-1" ||
 		len(st.Proxies) != 1 || st.ProxylessAt == nil {
 		t.Errorf("fold: %+v", st)
 	}
-	open, err := UnfinishedJournals(dir)
+	open, err := Unfinished(dir)
 	if err != nil || open[path] != "orders-db" {
 		t.Errorf("unfinished journals %v %v", open, err)
 	}
-	if sources, err := FindJournals(dir); err != nil || len(sources) != 1 || sources[0] != "orders-db" {
+	if sources, err := UnfinishedSources(dir); err != nil || len(sources) != 1 || sources[0] != "orders-db" {
 		t.Errorf("FindJournals: %v %v", sources, err)
 	}
 	recs = append(recs, Record{Kind: RecordFinish, Finished: &contract.Finished{Outcome: contract.OutcomeDone}})
-	if FoldJournal(recs).Unfinished() {
+	if Fold(recs).Unfinished() {
 		t.Errorf("a done run is unfinished")
 	}
 	recs[len(recs)-1].Finished.Outcome = contract.OutcomeInterrupted
-	if !FoldJournal(recs).Unfinished() {
+	if !Fold(recs).Unfinished() {
 		t.Errorf("an interrupted run is not resumable")
 	}
 }

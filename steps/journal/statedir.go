@@ -1,4 +1,4 @@
-package steps
+package journal
 
 import (
 	"errors"
@@ -101,7 +101,7 @@ func checkStateFile(f *os.File, path string) error {
 // writeFileAtomic writes data to path through a fresh temporary file
 // (O_EXCL, O_NOFOLLOW) renamed over it: a symlink planted at path is
 // replaced, never followed.
-func writeFileAtomic(path string, data []byte) error {
+func WriteFileAtomic(path string, data []byte) error {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return err

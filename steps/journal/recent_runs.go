@@ -1,4 +1,4 @@
-package steps
+package journal
 
 import (
 	"fmt"
@@ -19,17 +19,17 @@ type RecentRun struct {
 
 // RecentRuns lists the journals of stateDir, newest first, at most n.
 func RecentRuns(stateDir string, n int) ([]RecentRun, error) {
-	paths, err := journalFiles(stateDir)
+	paths, err := Files(stateDir)
 	if err != nil {
 		return nil, &StateDirError{Dir: stateDir, Err: err}
 	}
 	var out []RecentRun
 	for _, p := range paths {
-		recs, err := ReadJournal(p)
+		recs, err := Read(p)
 		if err != nil {
 			continue
 		}
-		st := FoldJournal(recs)
+		st := Fold(recs)
 		if st.Plan == nil {
 			continue
 		}
