@@ -109,6 +109,9 @@ var codeKinds = map[string]ErrorKind{
 	"UnknownOperationException":   KindUnsupported,
 }
 
+// IsNotFound: err says the resource does not exist (KindNotFound).
+func IsNotFound(err error) bool { return err != nil && Classify(err) == KindNotFound }
+
 // Classify sorts an error from any Client method into an ErrorKind.
 // Context cancellation, transport errors and unknown codes are KindOther.
 func Classify(err error) ErrorKind {

@@ -3,8 +3,9 @@ package steps
 import (
 	"context"
 	"fmt"
-	"github.com/rdsbg/rdsbg/steps/contract"
 	"strings"
+
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // This file words abort's one approval (issue 13): the screen and the

@@ -3,6 +3,7 @@ package steps
 import (
 	"context"
 	"fmt"
+
 	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/steps/journal"
 )
@@ -120,22 +121,4 @@ func eitherClosed(a, b <-chan struct{}) <-chan struct{} {
 		close(out)
 	}()
 	return out
-}
-
-// Summary is the source screen's row for a discovered source.
-func (d Discovery) Summary() SourceSummary {
-	s := SourceSummary{
-		Kind: d.Source.Kind, ID: d.Source.ID, Engine: d.Source.Engine,
-		EngineVersion: d.Source.EngineVersion, Members: len(d.Source.Members),
-	}
-	switch {
-	case d.Cluster != nil:
-		s.Status = d.Cluster.Status
-	case d.Instance != nil:
-		s.Status = d.Instance.Status
-	}
-	for _, p := range d.Proxies {
-		s.Proxies = append(s.Proxies, p.Proxy)
-	}
-	return s
 }

@@ -3,12 +3,13 @@ package steps
 import (
 	"context"
 	"errors"
-	"github.com/rdsbg/rdsbg/steps/contract"
 	"os"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // optionsFromFlags turns the create flags of a docs/bad-input.md row into

@@ -1,8 +1,9 @@
 package steps
 
 import (
-	"github.com/rdsbg/rdsbg/steps/contract"
 	"strings"
+
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // The AWS CLI lines of the plan. They form a runbook an operator can paste

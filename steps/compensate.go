@@ -164,7 +164,7 @@ func (r *run) lastRead() time.Time {
 func (r *run) lastRegistered() bool {
 	for _, reg := range r.proxies {
 		l, ok := r.tags.last[reg.Proxy]
-		if !ok || len(targetsOf(l.targets, r.plan.Source)) == 0 {
+		if !ok || len(r.plan.Source.Entries(l.targets)) == 0 {
 			return false
 		}
 	}
@@ -175,7 +175,7 @@ func (r *run) lastRegistered() bool {
 func (r *run) lastSeenServing() bool {
 	for _, reg := range r.proxies {
 		l, ok := r.tags.last[reg.Proxy]
-		if !ok || !allAvailable(targetsOf(l.targets, r.plan.Source)) {
+		if !ok || !allAvailable(r.plan.Source.Entries(l.targets)) {
 			return false
 		}
 	}

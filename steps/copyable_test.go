@@ -1,11 +1,12 @@
 package steps
 
 import (
-	"github.com/rdsbg/rdsbg/steps/contract"
 	"os/exec"
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // Walkthrough D9: copyable text. A command laid out for a narrow terminal

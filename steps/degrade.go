@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/rdsbg/rdsbg/awsclient"
-	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // Degrade, don't die (issue 15): a read that only informs a check — the
@@ -15,21 +14,6 @@ import (
 // into a warning that names the permission and what AWS validates itself
 // at creation, and the run goes on. A read the run cannot do without stops
 // it before any change with exit 3.
-
-// subscribeRetries shows every retry while the client waits for it: "AWS
-// answered 500; retry 3 of 8 in 4s", so a run never sits silent through
-// minutes of backoff.
-func (e *Engine) subscribeRetries() func() {
-	return e.cfg.Calls.SubscribeRetries(func(r awsclient.Retry) {
-		e.mu.Lock()
-		step := e.current
-		e.mu.Unlock()
-		if step == "" {
-			step = contract.StepPreflight
-		}
-		e.emit(contract.Event{Time: r.Time, Type: contract.EventNotice, Step: step, Message: r.String()})
-	})
-}
 
 // unavailableRead says, for a failed informational read, what the
 // operator must know: the permission (IAM action) it needs, why it could

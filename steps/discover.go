@@ -41,9 +41,6 @@ type Discovery struct {
 }
 
 // isNotFound is true for "no such resource" answers of any kind.
-func isNotFound(err error) bool {
-	return err != nil && awsclient.Classify(err) == awsclient.KindNotFound
-}
 
 // sourceRef is the --source value taken apart.
 type sourceRef struct {
@@ -113,7 +110,7 @@ func Discover(ctx context.Context, api awsclient.API, source string) (Discovery,
 			if err := discoverInstance(ctx, api, &d, inst); err != nil {
 				return d, err
 			}
-		case !isNotFound(err):
+		case !awsclient.IsNotFound(err):
 			return d, fmt.Errorf("describe DB instance %s: %w", ref.ID, err)
 		case ref.Kind == contract.KindInstance:
 			return d, contract.UsageError(source, "DB instance %s not found in %s: run `rdsbg` to list the sources, or `aws rds describe-db-instances --region %s`", ref.ID, api.Region(), api.Region())
@@ -126,9 +123,9 @@ func Discover(ctx context.Context, api awsclient.API, source string) (Discovery,
 			if err := discoverCluster(ctx, api, &d, cl); err != nil {
 				return d, err
 			}
-		case isNotFound(err) && ref.Kind == contract.KindCluster:
+		case awsclient.IsNotFound(err) && ref.Kind == contract.KindCluster:
 			return d, contract.UsageError(source, "DB cluster %s not found in %s: run `rdsbg` to list the sources, or `aws rds describe-db-clusters --region %s`", ref.ID, api.Region(), api.Region())
-		case isNotFound(err):
+		case awsclient.IsNotFound(err):
 			return d, contract.UsageError(source, "%s is neither a DB instance nor a DB cluster in %s: run `rdsbg` to list the sources, or `aws rds describe-db-instances --region %s` and `aws rds describe-db-clusters --region %s`", source, api.Region(), api.Region(), api.Region())
 		default:
 			return d, fmt.Errorf("describe DB cluster %s: %w", ref.ID, err)
@@ -227,7 +224,7 @@ func discoverInstance(ctx context.Context, api awsclient.API, d *Discovery, inst
 	d.Source = contract.Source{Kind: contract.KindInstance, ID: inst.ID, ARN: inst.ARN, Engine: inst.Engine, EngineVersion: inst.EngineVersion, ResourceID: inst.ResourceID}
 	for _, id := range inst.ReplicaIDs {
 		r, err := api.DescribeInstance(ctx, id)
-		if isNotFound(err) {
+		if awsclient.IsNotFound(err) {
 			continue // deleted since the source was read
 		}
 		if err != nil {
@@ -246,7 +243,7 @@ func discoverCluster(ctx context.Context, api awsclient.API, d *Discovery, cl aw
 	sort.SliceStable(members, func(i, j int) bool { return members[i].Writer && !members[j].Writer })
 	for _, m := range members {
 		inst, err := api.DescribeInstance(ctx, m.InstanceID)
-		if isNotFound(err) {
+		if awsclient.IsNotFound(err) {
 			continue
 		}
 		if err != nil {
@@ -267,17 +264,17 @@ func discoverProxies(ctx context.Context, api awsclient.API, d *Discovery) error
 	}
 	for _, p := range proxies {
 		targets, err := api.DescribeProxyTargets(ctx, p.Name)
-		if isNotFound(err) {
+		if awsclient.IsNotFound(err) {
 			continue // deleted, or no target group: it fronts nothing
 		}
 		if err != nil {
 			return fmt.Errorf("describe targets of proxy %s: %w", p.Name, err)
 		}
-		mine := targetsOf(targets, d.Source)
+		mine := d.Source.Entries(targets)
 		// A proxy rdsbg emptied says so in its tags: AWS, not the
 		// journal, remembers it (proxy_tags.go).
 		tag, tagged, err := readDetachedTag(ctx, api, p)
-		if err != nil && !isNotFound(err) {
+		if err != nil && !awsclient.IsNotFound(err) {
 			return fmt.Errorf("read the tags of proxy %s (rdsbg keeps which proxies it emptied there; the credentials need rds:ListTagsForResource): %w", p.Name, err)
 		}
 		tagged = tagged && strings.EqualFold(tag.Source, d.Source.ID)
@@ -323,26 +320,6 @@ func discoverProxies(ctx context.Context, api awsclient.API, d *Discovery) error
 	return nil
 }
 
-// targetsOf returns the proxy targets that stand for the source: the
-// instance entry of an RDS source, or the TRACKED_CLUSTER entry and its
-// instance entries for an Aurora cluster.
-func targetsOf(targets []awsclient.ProxyTarget, src contract.Source) []awsclient.ProxyTarget {
-	var out []awsclient.ProxyTarget
-	for _, t := range targets {
-		switch src.Kind {
-		case contract.KindCluster:
-			if strings.EqualFold(t.TrackedClusterID, src.ID) || (t.Type == "TRACKED_CLUSTER" && strings.EqualFold(t.RdsResourceID, src.ID)) {
-				out = append(out, t)
-			}
-		default:
-			if t.Type != "TRACKED_CLUSTER" && t.TrackedClusterID == "" && strings.EqualFold(t.RdsResourceID, src.ID) {
-				out = append(out, t)
-			}
-		}
-	}
-	return out
-}
-
 // SourceSummary is one row of the wizard's source screen.
 type SourceSummary struct {
 	Kind          string   `json:"kind"`
@@ -374,7 +351,7 @@ func ListSources(ctx context.Context, api awsclient.API) ([]SourceSummary, error
 	fronting := map[string][]string{}
 	for _, p := range proxies {
 		targets, err := api.DescribeProxyTargets(ctx, p.Name)
-		if isNotFound(err) {
+		if awsclient.IsNotFound(err) {
 			continue
 		}
 		if err != nil {
@@ -413,4 +390,22 @@ func ListSources(ctx context.Context, api awsclient.API) ([]SourceSummary, error
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out, nil
+}
+
+// Summary is the source screen's row for a discovered source.
+func (d Discovery) Summary() SourceSummary {
+	s := SourceSummary{
+		Kind: d.Source.Kind, ID: d.Source.ID, Engine: d.Source.Engine,
+		EngineVersion: d.Source.EngineVersion, Members: len(d.Source.Members),
+	}
+	switch {
+	case d.Cluster != nil:
+		s.Status = d.Cluster.Status
+	case d.Instance != nil:
+		s.Status = d.Instance.Status
+	}
+	for _, p := range d.Proxies {
+		s.Proxies = append(s.Proxies, p.Proxy)
+	}
+	return s
 }

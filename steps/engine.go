@@ -172,7 +172,7 @@ func (e *Engine) subscribeCalls() func() {
 	if e.cfg.Calls == nil {
 		return func() {}
 	}
-	stopRetries := e.subscribeRetries() // degrade.go
+	stopRetries := e.subscribeRetries() // retry.go
 	stopCalls := e.cfg.Calls.Subscribe(func(c awsclient.Call) {
 		call := c
 		e.emit(contract.Event{Time: c.Start, Type: contract.EventAPICall, Call: &call})

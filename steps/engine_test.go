@@ -173,7 +173,7 @@ func (e *engineEnv) proxyTargetsOf(t *testing.T, proxy string) []awsclient.Proxy
 func (e *engineEnv) assertProxyHealthy(t *testing.T, src contract.Source, proxies ...string) {
 	t.Helper()
 	for _, p := range proxies {
-		mine := targetsOf(e.proxyTargetsOf(t, p), src)
+		mine := src.Entries(e.proxyTargetsOf(t, p))
 		if len(mine) == 0 {
 			t.Errorf("proxy %s has no target for %s", p, src.ID)
 		}

@@ -4,10 +4,11 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
-	"github.com/rdsbg/rdsbg/steps/contract"
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // TestEventsDocIsTrue keeps docs/events.md honest: every event type the

@@ -237,7 +237,7 @@ func (r *run) ensureLease(ctx context.Context, w *world.World) error {
 	mctx, cancel := detached(ctx, mutationTimeout)
 	err := r.api.AddTagsToResource(mctx, arn, map[string]string{contract.TagOwner: r.e.lease(contract.RunID(r.plan), now).Value()})
 	cancel()
-	if isNotFound(err) {
+	if awsclient.IsNotFound(err) {
 		r.leaseGone() // deleted meanwhile (its cleanup, or someone): nothing to hold
 		return nil
 	}

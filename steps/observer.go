@@ -3,6 +3,7 @@ package steps
 import (
 	"context"
 	"errors"
+
 	"github.com/rdsbg/rdsbg/steps/contract"
 )
 

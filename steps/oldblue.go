@@ -1,8 +1,9 @@
 package steps
 
 import (
-	"github.com/rdsbg/rdsbg/steps/contract"
 	"strings"
+
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // oldBlueState describes old blue at the end of a run; nil before a

@@ -241,7 +241,7 @@ func TestResumeFindsAnEmptyProxyWithoutAWindow(t *testing.T) {
 			t.Fatalf("the crash came after the window's record: %+v", r)
 		}
 	}
-	if ts := targetsOf(env.proxyTargetsOf(t, "orders-proxy"), contract.Source{Kind: contract.KindInstance, ID: "orders-db"}); len(ts) != 0 {
+	if ts := (contract.Source{Kind: contract.KindInstance, ID: "orders-db"}).Entries(env.proxyTargetsOf(t, "orders-proxy")); len(ts) != 0 {
 		t.Fatalf("the crash left the proxy with %+v", ts)
 	}
 	f, err := env.engine(t, contract.Options{Source: "orders-db"}).Resume(context.Background())

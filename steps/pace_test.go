@@ -2,9 +2,10 @@ package steps
 
 import (
 	"context"
-	"github.com/rdsbg/rdsbg/steps/contract"
 	"testing"
 	"time"
+
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // Inside the critical section no call on the path of the proxy-less window

@@ -1,54 +1,11 @@
 package steps
 
 import (
-	"strings"
 	"time"
 
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/steps/contract"
 )
-
-// ChooseUpgradeVia is the --upgrade-via an operator who left the flag
-// unset should get: create, except for RDS MySQL with a custom option
-// group and a major upgrade, which AWS only allows by modifying green after
-// creation (rds-facts §1.12). BuildPlan and Preflight apply it when the
-// flag was not given.
-func ChooseUpgradeVia(d Discovery, upgrade *awsclient.UpgradeTarget) contract.UpgradeVia {
-	if upgrade != nil && upgrade.Major && d.Instance != nil && d.Source.Engine == "mysql" && hasCustomOptionGroup(*d.Instance) {
-		return contract.UpgradeViaModify
-	}
-	return contract.UpgradeViaCreate
-}
-
-func hasCustomOptionGroup(inst awsclient.Instance) bool {
-	for _, g := range inst.OptionGroups {
-		if !strings.HasPrefix(g, "default:") {
-			return true
-		}
-	}
-	return false
-}
-
-// resolveUpgradeVia fills an unset --upgrade-via from the engine rules.
-func resolveUpgradeVia(d Discovery, o contract.Options, upgrade *awsclient.UpgradeTarget) contract.Options {
-	if o.UpgradeVia == "" {
-		o.UpgradeVia = ChooseUpgradeVia(d, upgrade)
-	}
-	return o
-}
-
-// AdoptableDeployment returns the existing deployment rdsbg should carry on
-// with: one for this source whose name is the run's deployment name and
-// that is not being deleted. Any other deployment blocks the run
-// (Preflight reports it).
-func AdoptableDeployment(d Discovery, name string) (awsclient.Deployment, bool) {
-	for _, dep := range d.Deployments {
-		if strings.EqualFold(dep.Name, name) && dep.Status != "DELETING" {
-			return dep, true
-		}
-	}
-	return awsclient.Deployment{}, false
-}
 
 // BuildPlan turns a discovery and the options into the ordered steps. It
 // is pure: same inputs, same plan. Options are completed with their

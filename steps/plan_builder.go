@@ -43,7 +43,7 @@ func (b planBuilder) bgdLine() []string {
 }
 
 // proxies names the proxies for a sentence: "proxy a", "proxies a and b".
-func (b planBuilder) proxies() string { return proxyList(b.d.Proxies) }
+func (b planBuilder) proxies() string { return contract.ProxyList(b.d.Proxies) }
 
 // verb agrees with the number of proxies: "proxy a routes", "proxies a and b route".
 func (b planBuilder) verb(one, many string) string {
@@ -70,21 +70,7 @@ func (b planBuilder) upgradeAtCreate() bool {
 // describeSource is the runbook line that reads the source.
 func (b planBuilder) describeSource() string {
 	src := b.d.Source
-	return b.cli.rds("describe-db-"+kindPlural(src), identifierFlag(src), contract.ShellQuote(src.ID))
-}
-
-func kindPlural(src contract.Source) string {
-	if src.Kind == contract.KindCluster {
-		return "clusters"
-	}
-	return "instances"
-}
-
-func identifierFlag(src contract.Source) string {
-	if src.Kind == contract.KindCluster {
-		return "--db-cluster-identifier"
-	}
-	return "--db-instance-identifier"
+	return b.cli.rds("describe-db-"+src.KindPlural(), src.IdentifierFlag(), contract.ShellQuote(src.ID))
 }
 
 // membersPhrase is " with its 2 member instances" or "" when there are none.

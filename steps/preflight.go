@@ -67,7 +67,7 @@ func ResolveUpgrade(ctx context.Context, api awsclient.API, d Discovery, o contr
 		return nil, contract.PreflightError("--target-engine-version", "--target-engine-version %s: %s already runs %s %s; leave the flag out for a blue/green without upgrade", want, src.ID, src.Engine, want)
 	}
 	targets, err := UpgradeTargets(ctx, api, src.Engine, src.EngineVersion)
-	if isNotFound(err) {
+	if awsclient.IsNotFound(err) {
 		return nil, contract.PreflightError("--target-engine-version", "the engine catalogue has no %s %s (the version of %s), so no upgrade target can be checked", src.Engine, src.EngineVersion, src.ID)
 	}
 	if _, ok := awsclient.Unavailable(err); ok {
@@ -298,7 +298,7 @@ func (p *preflight) sourceAvailable() {
 	const title = "Source is a primary and available"
 	src := p.d.Source
 	if st := p.sourceStatus(); st != "available" {
-		p.add(CheckSourceAvailable, title, contract.CheckFail, fmt.Sprintf("%s is %q; blue/green needs it available.", src.ID, st), fmt.Sprintf("wait until %s is available (aws rds describe-db-%s %s %s)", src.ID, kindPlural(src), identifierFlag(src), src.ID))
+		p.add(CheckSourceAvailable, title, contract.CheckFail, fmt.Sprintf("%s is %q; blue/green needs it available.", src.ID, st), fmt.Sprintf("wait until %s is available (aws rds describe-db-%s %s %s)", src.ID, src.KindPlural(), src.IdentifierFlag(), src.ID))
 		return
 	}
 	var busy []string
@@ -330,7 +330,7 @@ func (p *preflight) engineVersion(ctx context.Context) {
 		}
 		p.add(CheckEngineVersion, title, contract.CheckPass, fmt.Sprintf("%s %s supports blue/green; AWS's engine catalogue lists it%s.", src.Engine, src.EngineVersion, status), "")
 		return
-	case isNotFound(err):
+	case awsclient.IsNotFound(err):
 		p.add(CheckEngineVersion, title, contract.CheckWarn, fmt.Sprintf("AWS's engine catalogue in %s does not list %s %s, the version %s runs; AWS checks the source when the deployment is created, and a refusal there changes nothing.", src.Region, src.Engine, src.EngineVersion, src.ID),
 			fmt.Sprintf("aws rds describe-db-engine-versions --region %s --engine %s --engine-version %s --include-all", src.Region, src.Engine, src.EngineVersion))
 		return
@@ -387,7 +387,7 @@ func (p *preflight) backups() {
 	}
 	if days <= 0 {
 		p.add(CheckBackups, title, contract.CheckFail, fmt.Sprintf("%s has automated backups off (retention 0); blue/green needs them.", p.d.Source.ID),
-			fmt.Sprintf("aws rds modify-db-%s --region %s %s %s --backup-retention-period 7 --apply-immediately", strings.TrimSuffix(kindPlural(p.d.Source), "s"), p.d.Source.Region, identifierFlag(p.d.Source), p.d.Source.ID))
+			fmt.Sprintf("aws rds modify-db-%s --region %s %s %s --backup-retention-period 7 --apply-immediately", strings.TrimSuffix(p.d.Source.KindPlural(), "s"), p.d.Source.Region, p.d.Source.IdentifierFlag(), p.d.Source.ID))
 		return
 	}
 	p.add(CheckBackups, title, contract.CheckPass, fmt.Sprintf("Backup retention is %d days.", days), "")
@@ -481,7 +481,7 @@ func (p *preflight) targetParameterGroups(ctx context.Context) {
 		}
 		_, err := describe(ctx, name)
 		switch {
-		case isNotFound(err):
+		case awsclient.IsNotFound(err):
 			p.add(CheckTargetParameterGroup, title, contract.CheckFail, fmt.Sprintf("%s %s (%s) does not exist in %s.", kind, name, flag, p.d.Source.Region), fmt.Sprintf("create it in the target version's family, or fix %s", flag))
 			return false
 		case err != nil:
@@ -749,4 +749,46 @@ func (p *preflight) defaultGroupFamilyMismatch(ctx context.Context, groups []str
 		}
 	}
 	return customGroupFamilyMismatch(ctx, p.api, p.o, ev.Family) // parameter_groups.go
+}
+
+// ChooseUpgradeVia is the --upgrade-via an operator who left the flag
+// unset should get: create, except for RDS MySQL with a custom option
+// group and a major upgrade, which AWS only allows by modifying green after
+// creation (rds-facts §1.12). BuildPlan and Preflight apply it when the
+// flag was not given.
+func ChooseUpgradeVia(d Discovery, upgrade *awsclient.UpgradeTarget) contract.UpgradeVia {
+	if upgrade != nil && upgrade.Major && d.Instance != nil && d.Source.Engine == "mysql" && hasCustomOptionGroup(*d.Instance) {
+		return contract.UpgradeViaModify
+	}
+	return contract.UpgradeViaCreate
+}
+
+func hasCustomOptionGroup(inst awsclient.Instance) bool {
+	for _, g := range inst.OptionGroups {
+		if !strings.HasPrefix(g, "default:") {
+			return true
+		}
+	}
+	return false
+}
+
+// resolveUpgradeVia fills an unset --upgrade-via from the engine rules.
+func resolveUpgradeVia(d Discovery, o contract.Options, upgrade *awsclient.UpgradeTarget) contract.Options {
+	if o.UpgradeVia == "" {
+		o.UpgradeVia = ChooseUpgradeVia(d, upgrade)
+	}
+	return o
+}
+
+// AdoptableDeployment returns the existing deployment rdsbg should carry on
+// with: one for this source whose name is the run's deployment name and
+// that is not being deleted. Any other deployment blocks the run
+// (Preflight reports it).
+func AdoptableDeployment(d Discovery, name string) (awsclient.Deployment, bool) {
+	for _, dep := range d.Deployments {
+		if strings.EqualFold(dep.Name, name) && dep.Status != "DELETING" {
+			return dep, true
+		}
+	}
+	return awsclient.Deployment{}, false
 }

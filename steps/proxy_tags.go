@@ -25,39 +25,6 @@ import (
 // maxTagValue is AWS's limit on a tag value (characters).
 const maxTagValue = world.MaxTagValue
 
-// DetachedTag is the value of rdsbg:detached (world.DetachedTag).
-type DetachedTag = world.DetachedTag
-
-// ParseDetachedTag reads a value written by DetachedTag.Value.
-func ParseDetachedTag(v string) (DetachedTag, bool) { return world.ParseDetachedTag(v) }
-
-// DetachedProxy is a proxy that carries rdsbg:detached for the source.
-type DetachedProxy struct {
-	Proxy string      `json:"proxy"`
-	ARN   string      `json:"arn"`
-	Tag   DetachedTag `json:"tag"`
-	// Registered: the proxy lists the source again (the tag outlived the
-	// re-registration; the next run removes it).
-	Registered bool `json:"registered"`
-	// FromDeployment: the proxy carries no tag, but rdsbg's deployment for
-	// the source (this id) lists it among the run's proxies.
-	FromDeployment string `json:"from_deployment,omitempty"`
-	// Uncorroborated: the tag agrees with AWS, but no rdsbg deployment of
-	// the source exists to list the proxy: only the operator's explicit
-	// `resume --source --confirm` registers the source with it.
-	Uncorroborated bool `json:"uncorroborated,omitempty"`
-}
-
-// Words says what the tag means, for notices and refusals.
-func (d DetachedProxy) Words() string {
-	if d.FromDeployment != "" {
-		return fmt.Sprintf("proxy %s is listed by deployment %s (rdsbg run %s, tag %s) among the proxies of %s",
-			d.Proxy, d.FromDeployment, d.Tag.Run, contract.TagProxies, d.Tag.Source)
-	}
-	return fmt.Sprintf("proxy %s was emptied by rdsbg run %s at %s (it served %s %s; tag %s)",
-		d.Proxy, d.Tag.Run, d.Tag.At.UTC().Format(time.RFC3339), d.Tag.TargetKind, d.Tag.Target, contract.TagDetached)
-}
-
 // proxyTagState is a run's memory of its proxies' ARNs and tags.
 type proxyTagState struct {
 	arns   map[string]string // proxy name → ARN
@@ -212,7 +179,7 @@ func (r *run) untagServing(ctx context.Context) {
 			err = r.api.RemoveTagsFromResource(mctx, arn, contract.TagDetached, contract.TagOwner)
 			cancel()
 		}
-		if err != nil && !isNotFound(err) {
+		if err != nil && !awsclient.IsNotFound(err) {
 			r.e.notice("", "proxy %s serves production again but its %s tag could not be removed (%v): the next rdsbg run for %s removes it", reg.Proxy, contract.TagDetached, err, r.plan.Source.ID)
 			continue
 		}
@@ -327,40 +294,6 @@ func proxiesTagValue(regs []contract.ProxyRegistration) string {
 		}
 	}
 	return fmt.Sprintf("+%d", len(names))
-}
-
-// readDetachedTag reads the tags of one proxy; ok is false when it carries
-// no valid rdsbg:detached.
-func readDetachedTag(ctx context.Context, api awsclient.Tagging, p awsclient.Proxy) (DetachedTag, bool, error) {
-	if p.ARN == "" {
-		return DetachedTag{}, false, nil
-	}
-	tags, err := api.ListTagsForResource(ctx, p.ARN)
-	if err != nil {
-		return DetachedTag{}, false, err
-	}
-	v, ok := tags[contract.TagDetached]
-	if !ok {
-		return DetachedTag{}, false, nil
-	}
-	t, ok := ParseDetachedTag(v)
-	return t, ok, nil
-}
-
-// detachedRegime is ChooseRegime's answer when discovery found a proxy that
-// rdsbg emptied: only the detach procedure can carry on from there (the
-// proxy has no target, so native support cannot apply).
-func detachedRegime(d Discovery) (contract.Regime, string, bool) {
-	var words []string
-	for _, dp := range d.Detached {
-		if !dp.Registered {
-			words = append(words, dp.Words())
-		}
-	}
-	if len(words) == 0 {
-		return "", "", false
-	}
-	return contract.RegimeDetach, fmt.Sprintf("Detach: %s and has no target; this run registers it again and goes on with the detach procedure.", strings.Join(words, "; ")), true
 }
 
 // reconcileDeployment says what a fresh run found in AWS besides the
@@ -662,31 +595,4 @@ func (r *run) proxyStateFromDiscovery() string {
 		return contract.ProxyOnNewPrimary
 	}
 	return contract.ProxyOnBlue
-}
-
-// DetachedProxies lists every proxy in the Region that carries
-// rdsbg:detached and has no target: what `status` or `resume` without
-// --source can offer when the state directory holds no journal (each
-// entry's Tag.Source is the --source to pass). Read-only.
-func DetachedProxies(ctx context.Context, api awsclient.API) ([]DetachedProxy, error) {
-	proxies, err := api.ListProxies(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("list RDS proxies: %w", err)
-	}
-	var out []DetachedProxy
-	for _, p := range proxies {
-		tag, ok, err := readDetachedTag(ctx, api, p)
-		if err != nil && !isNotFound(err) {
-			return nil, fmt.Errorf("read the tags of proxy %s: %w", p.Name, err)
-		}
-		if !ok {
-			continue
-		}
-		targets, err := api.DescribeProxyTargets(ctx, p.Name)
-		if err != nil && !isNotFound(err) {
-			return nil, fmt.Errorf("describe targets of proxy %s: %w", p.Name, err)
-		}
-		out = append(out, DetachedProxy{Proxy: p.Name, ARN: p.ARN, Tag: tag, Registered: len(targets) > 0})
-	}
-	return out, nil
 }

@@ -76,7 +76,7 @@ func (e *engineEnv) proxyTags(t *testing.T, proxy string) map[string]string {
 func killWhileDetached(t *testing.T, env *engineEnv) awsclient.Deployment {
 	t.Helper()
 	killAtStep(t, env, contract.StepAttachProxyBlue)
-	if ts := targetsOf(env.proxyTargetsOf(t, "orders-proxy"), contract.Source{Kind: contract.KindInstance, ID: "orders-db"}); len(ts) != 0 {
+	if ts := (contract.Source{Kind: contract.KindInstance, ID: "orders-db"}).Entries(env.proxyTargetsOf(t, "orders-proxy")); len(ts) != 0 {
 		t.Fatalf("the proxy is not empty at the kill: %+v", ts)
 	}
 	tag, ok := ParseDetachedTag(env.proxyTags(t, "orders-proxy")[contract.TagDetached])
@@ -272,7 +272,7 @@ func TestEarlyStopsReportTheEmptyProxy(t *testing.T) {
 
 func (e *engineEnv) assertProxyEmptyStill(t *testing.T) {
 	t.Helper()
-	if ts := targetsOf(e.proxyTargetsOf(t, "orders-proxy"), contract.Source{Kind: contract.KindInstance, ID: "orders-db"}); len(ts) != 0 {
+	if ts := (contract.Source{Kind: contract.KindInstance, ID: "orders-db"}).Entries(e.proxyTargetsOf(t, "orders-proxy")); len(ts) != 0 {
 		t.Errorf("a refusal changed the proxy: %+v", ts)
 	}
 }

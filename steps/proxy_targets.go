@@ -29,7 +29,7 @@ func (r *run) sourceTargets(ctx context.Context, proxy string) ([]awsclient.Prox
 		return nil, err
 	}
 	r.tags.read(proxy, ts, r.e.cfg.Clock.Now())
-	out := targetsOf(ts, r.plan.Source)
+	out := r.plan.Source.Entries(ts)
 	for i := range out {
 		out[i].ProxyName = proxy
 	}
@@ -351,7 +351,7 @@ func (r *run) deregisterOldBlue(ctx context.Context, step contract.StepID) error
 			mctx, cancel := detached(ctx, mutationTimeout)
 			err := r.api.DeregisterTargets(mctx, reg.Proxy, ref)
 			cancel()
-			if err != nil && !isNotFound(err) {
+			if err != nil && !awsclient.IsNotFound(err) {
 				return fmt.Errorf("deregister the old blue %s from proxy %s: %w", old.Resource, reg.Proxy, err)
 			}
 			r.outageEmptied(reg.Proxy) // outage.go: it served no writes, and now nothing

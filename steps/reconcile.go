@@ -388,7 +388,7 @@ func sourceEntries(p world.Proxy, src contract.Source) []awsclient.ProxyTarget {
 	for _, reg := range p.Registrations {
 		all = append(all, reg.Targets...)
 	}
-	out := targetsOf(all, src)
+	out := src.Entries(all)
 	for i := range out {
 		out[i].ProxyName = p.Name
 	}

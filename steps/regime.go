@@ -2,6 +2,7 @@ package steps
 
 import (
 	"fmt"
+
 	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
@@ -39,7 +40,7 @@ func ChooseRegime(d Discovery, mode contract.ProxyMode) (contract.Regime, string
 	if len(d.Proxies) == 0 {
 		return contract.RegimeNone, fmt.Sprintf("No RDS Proxy targets %s, so this is a plain blue/green deployment.", d.Source.ID)
 	}
-	proxies := proxyList(d.Proxies)
+	proxies := contract.ProxyList(d.Proxies)
 	if regime, why, ok := detachedRegime(d); ok {
 		return regime, why // a proxy rdsbg emptied (proxy_tags.go)
 	}
@@ -70,23 +71,4 @@ func CheckProxyMode(d Discovery, mode contract.ProxyMode) error {
 		return contract.UsageError("--proxy-mode", "--proxy-mode native is not possible for %s: %s; use --proxy-mode detach (or auto)", d.Source.ID, why)
 	}
 	return nil
-}
-
-func proxyList(regs []contract.ProxyRegistration) string {
-	switch len(regs) {
-	case 1:
-		return "proxy " + regs[0].Proxy
-	}
-	s := "proxies "
-	for i, r := range regs {
-		if i > 0 {
-			if i == len(regs)-1 {
-				s += " and "
-			} else {
-				s += ", "
-			}
-		}
-		s += r.Proxy
-	}
-	return s
 }

@@ -2,9 +2,10 @@ package steps
 
 import (
 	"errors"
-	"github.com/rdsbg/rdsbg/steps/contract"
 	"strings"
 	"testing"
+
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 func TestChooseRegime(t *testing.T) {

@@ -2,9 +2,10 @@ package steps
 
 import (
 	"fmt"
-	"github.com/rdsbg/rdsbg/steps/contract"
 	"sort"
 	"strings"
+
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // reliabilityCommand regenerates docs/reliability.md.

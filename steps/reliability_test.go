@@ -191,7 +191,7 @@ func proxyHealth(ctx context.Context, api awsclient.API, sc reliabilityScenario)
 		if len(ts) == 0 {
 			empty = true
 		}
-		mine := targetsOf(ts, src)
+		mine := src.Entries(ts)
 		if len(mine) == 0 {
 			healthy = false
 			detail += fmt.Sprintf("proxy %s has no target for %s; ", p, src.ID)

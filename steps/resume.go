@@ -4,12 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/rdsbg/rdsbg/steps/contract"
-	"github.com/rdsbg/rdsbg/steps/journal"
 	"io/fs"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/journal"
 )
 
 // Resume continues an interrupted or failed run from its journal and live

@@ -134,3 +134,18 @@ func (r *run) applyRetrying(ctx context.Context, ps contract.PlannedStep, impl s
 	})
 	return settle, err
 }
+
+// subscribeRetries shows every retry while the client waits for it: "AWS
+// answered 500; retry 3 of 8 in 4s", so a run never sits silent through
+// minutes of backoff.
+func (e *Engine) subscribeRetries() func() {
+	return e.cfg.Calls.SubscribeRetries(func(r awsclient.Retry) {
+		e.mu.Lock()
+		step := e.current
+		e.mu.Unlock()
+		if step == "" {
+			step = contract.StepPreflight
+		}
+		e.emit(contract.Event{Time: r.Time, Type: contract.EventNotice, Step: step, Message: r.String()})
+	})
+}

@@ -2,10 +2,11 @@ package steps
 
 import (
 	"fmt"
-	"github.com/rdsbg/rdsbg/steps/contract"
-	"github.com/rdsbg/rdsbg/steps/journal"
 	"strings"
 	"time"
+
+	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/journal"
 )
 
 // saveRunbook writes the plan as a markdown runbook beside the journal, so

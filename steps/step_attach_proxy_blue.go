@@ -4,8 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/rdsbg/rdsbg/steps/contract"
 	"time"
+
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // attach-proxy-blue (step 3).

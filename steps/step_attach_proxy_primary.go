@@ -3,6 +3,7 @@ package steps
 import (
 	"context"
 	"fmt"
+
 	"github.com/rdsbg/rdsbg/steps/contract"
 )
 

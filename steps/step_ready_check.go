@@ -3,9 +3,10 @@ package steps
 import (
 	"context"
 	"fmt"
-	"github.com/rdsbg/rdsbg/steps/contract"
 	"strings"
 	"time"
+
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // ready-check: the gate before the critical section. The deployment and

@@ -3,8 +3,10 @@ package steps
 import (
 	"context"
 	"fmt"
-	"github.com/rdsbg/rdsbg/steps/contract"
 	"time"
+
+	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // switchover (step 6): SwitchoverBlueGreenDeployment, watching every
@@ -87,7 +89,7 @@ func (r *run) switchover(ps contract.PlannedStep) stepImpl {
 			defer cancel()
 			sentAt = r.e.cfg.Clock.Now()
 			if _, err := r.api.SwitchoverDeployment(mctx, r.dep.id, r.plan.Options.SwitchoverTimeout); err != nil {
-				if isNotFound(err) {
+				if awsclient.IsNotFound(err) {
 					return fatal("deployment %s no longer exists: it was switched over and deleted outside this run (another rdsbg run that took it over, or someone by hand), or deleted before its switchover; rdsbg reads where production and the proxy are before it stops", r.dep.id)
 				}
 				// Green may have turned INVALID_CONFIGURATION since observe:
@@ -107,7 +109,7 @@ func (r *run) switchover(ps contract.PlannedStep) stepImpl {
 				afterMutation: !sentAt.IsZero(), // the request's answer said SWITCHOVER_IN_PROGRESS
 				poll: func(ctx context.Context) (bool, contract.Progress, error) {
 					dep, err := r.api.DescribeDeployment(ctx, r.dep.id)
-					if isNotFound(err) {
+					if awsclient.IsNotFound(err) {
 						// Only a switchover finished and cleaned up by someone
 						// else makes a deployment vanish here: no wait brings
 						// it back (issue 20, O4).

@@ -2,6 +2,7 @@ package steps
 
 import (
 	"context"
+
 	"github.com/rdsbg/rdsbg/steps/contract"
 )
 

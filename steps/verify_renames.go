@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/steps/world"
 )
@@ -35,7 +36,7 @@ func (r *run) checkRenames(ctx context.Context, want string) error {
 	cluster := src.Kind == contract.KindCluster
 	if cluster {
 		c, err := r.api.DescribeCluster(ctx, old)
-		if isNotFound(err) {
+		if awsclient.IsNotFound(err) {
 			return fatal("verify: old blue cluster %s does not exist after the switchover", old)
 		}
 		if err != nil {
@@ -47,7 +48,7 @@ func (r *run) checkRenames(ctx context.Context, want string) error {
 	}
 	for _, name := range src.Members {
 		prod, err := r.api.DescribeInstance(ctx, name)
-		if isNotFound(err) {
+		if awsclient.IsNotFound(err) {
 			return fatal("verify: %s, a member of %s, does not exist under its production name after the switchover", name, src.ID)
 		}
 		if err != nil {
@@ -64,7 +65,7 @@ func (r *run) checkRenames(ctx context.Context, want string) error {
 			oldName = name + suffix
 		}
 		was, err := r.api.DescribeInstance(ctx, oldName)
-		if isNotFound(err) {
+		if awsclient.IsNotFound(err) {
 			return fatal("verify: old blue member %s (of %s) does not exist: blue's %s was not renamed", oldName, old, name)
 		}
 		if err != nil {

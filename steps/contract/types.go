@@ -2,6 +2,7 @@ package contract
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/rdsbg/rdsbg/awsclient"
@@ -292,3 +293,40 @@ const (
 	TagRequest  = world.TagRequest  // on a deployment: the fingerprint of the requested changes
 	TagFleet    = "rdsbg:fleet"     // on a deployment: the fleet id (runs of `rdsbg fleet run`)
 )
+
+// Entries are the proxy targets that stand for the source: the instance
+// entry of an RDS source, or the TRACKED_CLUSTER entry and its instance
+// entries for an Aurora cluster.
+func (s Source) Entries(targets []awsclient.ProxyTarget) []awsclient.ProxyTarget {
+	var out []awsclient.ProxyTarget
+	for _, t := range targets {
+		switch s.Kind {
+		case KindCluster:
+			if strings.EqualFold(t.TrackedClusterID, s.ID) || (t.Type == "TRACKED_CLUSTER" && strings.EqualFold(t.RdsResourceID, s.ID)) {
+				out = append(out, t)
+			}
+		default:
+			if t.Type != "TRACKED_CLUSTER" && t.TrackedClusterID == "" && strings.EqualFold(t.RdsResourceID, s.ID) {
+				out = append(out, t)
+			}
+		}
+	}
+	return out
+}
+
+// KindPlural is the source's kind in the AWS CLI's commands
+// (describe-db-instances, describe-db-clusters).
+func (s Source) KindPlural() string {
+	if s.Kind == KindCluster {
+		return "clusters"
+	}
+	return "instances"
+}
+
+// IdentifierFlag is the AWS CLI's flag that names the source.
+func (s Source) IdentifierFlag() string {
+	if s.Kind == KindCluster {
+		return "--db-cluster-identifier"
+	}
+	return "--db-instance-identifier"
+}

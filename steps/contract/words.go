@@ -174,3 +174,23 @@ func WrapWords(text string, width int, first, indent string) []string {
 func CopyableLines(text string, width int, first, indent string) []string {
 	return WrapWords(text, width, first, indent)
 }
+
+// ProxyList names the proxies for a sentence: "proxy a", "proxies a and b".
+func ProxyList(regs []ProxyRegistration) string {
+	switch len(regs) {
+	case 1:
+		return "proxy " + regs[0].Proxy
+	}
+	s := "proxies "
+	for i, r := range regs {
+		if i > 0 {
+			if i == len(regs)-1 {
+				s += " and "
+			} else {
+				s += ", "
+			}
+		}
+		s += r.Proxy
+	}
+	return s
+}
