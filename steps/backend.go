@@ -6,6 +6,7 @@ import (
 
 	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/steps/journal"
+	"github.com/rdsbg/rdsbg/steps/preflight"
 )
 
 // Backend is the engine as a front end (the wizard, plain mode, headless
@@ -24,29 +25,29 @@ func NewBackend(cfg Config) *Backend { return &Backend{cfg: cfg} }
 func (b *Backend) Config() Config { return b.cfg }
 
 // ListSources lists the region's databases for the source screen.
-func (b *Backend) ListSources(ctx context.Context) ([]SourceSummary, error) {
-	return ListSources(ctx, b.cfg.API)
+func (b *Backend) ListSources(ctx context.Context) ([]preflight.SourceSummary, error) {
+	return preflight.ListSources(ctx, b.cfg.API)
 }
 
 // Describe discovers one source (the first stage of Prepare) and sums it
 // up as a row of the source screen.
-func (b *Backend) Describe(ctx context.Context, source string) (SourceSummary, error) {
-	d, err := Discover(ctx, b.cfg.API, source)
+func (b *Backend) Describe(ctx context.Context, source string) (preflight.SourceSummary, error) {
+	d, err := preflight.Discover(ctx, b.cfg.API, source)
 	if err != nil {
-		return SourceSummary{}, err
+		return preflight.SourceSummary{}, err
 	}
 	return d.Summary(), nil
 }
 
 // UpgradeTargets lists the versions engine/version can be upgraded to.
 func (b *Backend) UpgradeTargets(ctx context.Context, engine, version string) ([]contract.UpgradeTarget, error) {
-	return UpgradeTargets(ctx, b.cfg.API, engine, version)
+	return preflight.UpgradeTargets(ctx, b.cfg.API, engine, version)
 }
 
 // ParameterGroups lists the parameter groups of engine's families, for
 // the options form's picker.
-func (b *Backend) ParameterGroups(ctx context.Context, engine string, cluster bool) (ParameterGroupCatalog, error) {
-	return LoadParameterGroupCatalog(ctx, b.cfg.API, engine, cluster)
+func (b *Backend) ParameterGroups(ctx context.Context, engine string, cluster bool) (preflight.ParameterGroupCatalog, error) {
+	return preflight.LoadParameterGroupCatalog(ctx, b.cfg.API, engine, cluster)
 }
 
 // Unfinished returns the journal of an unfinished run for source, or "".

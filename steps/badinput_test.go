@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/preflight"
 )
 
 // optionsFromFlags turns the create flags of a docs/bad-input.md row into
@@ -89,18 +90,18 @@ func frontHalf(t *testing.T, env *simEnv, o contract.Options) (string, int) {
 	if err := contract.ValidateOptions(o); err != nil {
 		return fail(err)
 	}
-	d, err := Discover(ctx, env.api, o.Source)
+	d, err := preflight.Discover(ctx, env.api, o.Source)
 	if err != nil {
 		return fail(err)
 	}
-	up, err := ResolveUpgrade(ctx, env.api, d, o)
+	up, err := preflight.ResolveUpgrade(ctx, env.api, d, o)
 	if err != nil {
 		return fail(err)
 	}
 	if _, err := BuildPlan(d, o, up, planTime); err != nil {
 		return fail(err)
 	}
-	checks := Preflight(ctx, env.api, d, o, up)
+	checks := preflight.Preflight(ctx, env.api, d, o, up)
 	db, _, err := databasePreflight(ctx, env.api, d, o, up) // dbchecks.go
 	if err != nil {
 		return fail(err)

@@ -13,6 +13,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient/sim"
 	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/steps/journal"
+	"github.com/rdsbg/rdsbg/steps/preflight"
 )
 
 // crashSignal is the panic a test uses to stop a run dead after a journal
@@ -223,11 +224,11 @@ func TestFailureAtEveryCallOfTheDetachPlan(t *testing.T) {
 
 // discoverRetry tolerates the one injected fault the verification itself
 // may run into.
-func (e *engineEnv) discoverRetry(t *testing.T, source string) Discovery {
+func (e *engineEnv) discoverRetry(t *testing.T, source string) preflight.Discovery {
 	t.Helper()
-	d, err := Discover(context.Background(), e.api, source)
+	d, err := preflight.Discover(context.Background(), e.api, source)
 	if err != nil {
-		d, err = Discover(context.Background(), e.api, source)
+		d, err = preflight.Discover(context.Background(), e.api, source)
 	}
 	if err != nil {
 		t.Fatalf("Discover(%s): %v", source, err)

@@ -14,6 +14,7 @@ import (
 	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/steps/dbcheck"
 	"github.com/rdsbg/rdsbg/steps/journal"
+	"github.com/rdsbg/rdsbg/steps/preflight"
 )
 
 // The database checks in a run (issue 22): the preflight rows of
@@ -29,13 +30,13 @@ import (
 // replicates logically; RDS for PostgreSQL logically when a major upgrade
 // is asked for at creation (older sources cannot, and preflight says so),
 // else physically; the MySQL family through the binary log.
-func dbScope(d Discovery, o contract.Options, upgrade *awsclient.UpgradeTarget) dbcheck.Scope {
+func dbScope(d preflight.Discovery, o contract.Options, upgrade *awsclient.UpgradeTarget) dbcheck.Scope {
 	engine := d.Source.Engine
 	switch {
 	case engine == "aurora-postgresql":
 		return dbcheck.Scope{Engine: engine, Mode: dbcheck.ModeLogical}
 	case strings.Contains(engine, "postgres"):
-		o = resolveUpgradeVia(d, o, upgrade)
+		o = preflight.ResolveUpgradeVia(d, o, upgrade)
 		if upgrade != nil && upgrade.Major && o.UpgradeVia != contract.UpgradeViaModify {
 			return dbcheck.Scope{Engine: engine, Mode: dbcheck.ModeLogical}
 		}
@@ -75,7 +76,7 @@ type dbEndpoint struct {
 }
 
 // dbEndpoints lists the source's writer endpoint and its proxies'.
-func dbEndpoints(d Discovery) (blue *dbEndpoint, proxies []dbEndpoint) {
+func dbEndpoints(d preflight.Discovery) (blue *dbEndpoint, proxies []dbEndpoint) {
 	defaultPort := 5432
 	if !strings.Contains(d.Source.Engine, "postgres") {
 		defaultPort = 3306
@@ -132,7 +133,7 @@ func isLoopbackHost(h string) bool {
 // host, proxy-secret without a proxy); a CheckResult is a reason the
 // checks cannot run that is not the input's fault (a secret that cannot
 // be read), shown as a row.
-func resolveDBTarget(ctx context.Context, api awsclient.API, d Discovery, o contract.DBOptions, scope dbcheck.Scope) (*dbcheck.Target, *contract.CheckResult, error) {
+func resolveDBTarget(ctx context.Context, api awsclient.API, d preflight.Discovery, o contract.DBOptions, scope dbcheck.Scope) (*dbcheck.Target, *contract.CheckResult, error) {
 	blue, proxies := dbEndpoints(d)
 	var ep *dbEndpoint
 	switch {
@@ -281,7 +282,7 @@ func fromDBRow(r dbcheck.Row, require bool) contract.CheckResult {
 
 // databasePreflight runs the database checks for a preparation: the
 // rows, and the connection the run keeps for the watch and the gates.
-func databasePreflight(ctx context.Context, api awsclient.API, d Discovery, o contract.Options, upgrade *awsclient.UpgradeTarget) ([]contract.CheckResult, *dbRun, error) {
+func databasePreflight(ctx context.Context, api awsclient.API, d preflight.Discovery, o contract.Options, upgrade *awsclient.UpgradeTarget) ([]contract.CheckResult, *dbRun, error) {
 	if !o.DB.Enabled() {
 		return []contract.CheckResult{dbNotRunRow("Not run: no database credentials. Without them rdsbg cannot see what AWS's API does not show and what makes blue/green fail: tables without a primary key, replication slots and publications, extensions, long transactions, DDL while green replicates.", false)}, nil, nil
 	}

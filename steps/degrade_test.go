@@ -8,6 +8,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/sim"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/preflight"
 )
 
 // A role without rds:DescribeDBEngineVersions (or an endpoint without it,
@@ -33,7 +34,7 @@ func TestInformationalReadsDegradeToWarnings(t *testing.T) {
 			var row *contract.CheckResult
 			for _, ev := range env.events.ofType(contract.EventPreflight) {
 				for i, ch := range ev.Checks {
-					if ch.ID == CheckUpgradeTarget {
+					if ch.ID == preflight.CheckUpgradeTarget {
 						row = &ev.Checks[i]
 					}
 				}

@@ -55,3 +55,13 @@ func TestDiscoverSourceBehindTwoProxies(t *testing.T) {
 	}
 	env.assertNoMutations(t)
 }
+
+// simProxy is one proxy of the simulator's state, by name.
+func simProxy(st *sim.State, name string) *sim.Proxy {
+	for _, p := range st.Proxies {
+		if p.Name == name {
+			return p
+		}
+	}
+	panic("no proxy " + name)
+}

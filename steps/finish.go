@@ -8,6 +8,7 @@ import (
 
 	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/steps/journal"
+	"github.com/rdsbg/rdsbg/steps/preflight"
 )
 
 // How a run ends: every path out of a run that got as far as a journal
@@ -106,7 +107,7 @@ func (e *Engine) finishEarly(outcome string, err error, proxyState string) (cont
 	if f.ProxyState == "" {
 		// Read from AWS (proxy_tags.go): a refusal must not call "blue" a
 		// proxy that an earlier run emptied.
-		var empty []DetachedProxy
+		var empty []preflight.DetachedProxy
 		f.ProxyState, empty = e.earlyProxyState(err)
 		if len(empty) > 0 {
 			err = withDetachedAdvice(err, e.cfg.Options.Source, empty)

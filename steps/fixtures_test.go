@@ -5,6 +5,7 @@ import (
 
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/preflight"
 )
 
 // Hand-built discoveries for the pure tests (plan, regime, render); the
@@ -12,12 +13,12 @@ import (
 
 var planTime = time.Date(2026, 11, 21, 23, 0, 0, 0, time.UTC)
 
-func fixtureRDSPostgres() Discovery {
+func fixtureRDSPostgres() preflight.Discovery {
 	inst := awsclient.Instance{ID: "orders-db", ARN: "arn:aws:rds:us-east-1:123456789012:db:orders-db", Engine: "postgres", EngineVersion: "15.7",
 		Status: "available", BackupRetentionDays: 7, DeletionProtection: true,
 		ParameterGroups: []awsclient.ParameterGroupStatus{{Name: "orders-pg15", ApplyStatus: "in-sync"}},
 		OptionGroups:    []string{"default:postgres-15"}, ReplicaIDs: []string{"orders-db-replica-1"}}
-	return Discovery{
+	return preflight.Discovery{
 		Source: contract.Source{Kind: contract.KindInstance, ID: "orders-db", ARN: inst.ARN, Engine: "postgres", EngineVersion: "15.7",
 			Region: "us-east-1", Account: "123456789012", Members: []string{"orders-db-replica-1"}},
 		Instance: &inst,
@@ -29,7 +30,7 @@ func fixtureRDSPostgres() Discovery {
 	}
 }
 
-func fixtureMariaDBNoProxy() Discovery {
+func fixtureMariaDBNoProxy() preflight.Discovery {
 	d := fixtureRDSPostgres()
 	inst := *d.Instance
 	inst.ID, inst.ARN, inst.Engine, inst.EngineVersion = "catalog-db", "arn:aws:rds:us-east-1:123456789012:db:catalog-db", "mariadb", "10.11.9"
@@ -40,12 +41,12 @@ func fixtureMariaDBNoProxy() Discovery {
 	return d
 }
 
-func fixtureAuroraGlobal() Discovery {
+func fixtureAuroraGlobal() preflight.Discovery {
 	cl := awsclient.Cluster{ID: "payments-cluster", ARN: "arn:aws:rds:us-east-1:123456789012:cluster:payments-cluster", Engine: "aurora-mysql",
 		EngineVersion: "8.0.mysql_aurora.3.05.2", Status: "available", GlobalClusterID: "payments-global", BackupRetentionDays: 7,
 		ParameterGroup: "payments-am8-cluster", DeletionProtection: true,
 		Members: []awsclient.ClusterMember{{InstanceID: "payments-instance-1", Writer: true}, {InstanceID: "payments-instance-2"}}}
-	return Discovery{
+	return preflight.Discovery{
 		Source: contract.Source{Kind: contract.KindCluster, ID: cl.ID, ARN: cl.ARN, Engine: cl.Engine, EngineVersion: cl.EngineVersion, Region: "us-east-1",
 			Account: "123456789012", Members: []string{"payments-instance-1", "payments-instance-2"}, GlobalClusterID: "payments-global"},
 		Cluster:   &cl,

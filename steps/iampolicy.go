@@ -7,6 +7,7 @@ import (
 
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/preflight"
 )
 
 // The least-privilege IAM policy for one plan (`rdsbg iam-policy`, and a
@@ -80,7 +81,7 @@ import (
 
 // ReadPolicyInputs reads what the policy names beyond discovery: the
 // proxies' target groups (read-only).
-func ReadPolicyInputs(ctx context.Context, api awsclient.Proxies, d Discovery, noMetrics bool) (PolicyInputs, error) {
+func ReadPolicyInputs(ctx context.Context, api awsclient.Proxies, d preflight.Discovery, noMetrics bool) (PolicyInputs, error) {
 	in := PolicyInputs{Partition: d.Identity.Partition, Proxies: d.ProxyInfo, TargetGroups: map[string]string{}, NoMetrics: noMetrics}
 	for _, reg := range d.Proxies {
 		groups, err := api.DescribeTargetGroups(ctx, reg.Proxy)

@@ -10,6 +10,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/sim"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/preflight"
 )
 
 type policyCase struct {
@@ -44,7 +45,7 @@ func policyFor(t *testing.T, c policyCase) PolicyDocument {
 	o.Source = c.source
 	d := env.discover(t, c.source)
 	o = o.WithDefaults()
-	up, err := ResolveUpgrade(ctx, env.api, d, o)
+	up, err := preflight.ResolveUpgrade(ctx, env.api, d, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -341,7 +342,7 @@ func TestPolicyTakesThePartitionFromTheCaller(t *testing.T) {
 			t.Fatalf("the simulator's caller %s has partition %q, want aws", d.Identity.ARN, d.Identity.Partition)
 		}
 		o = o.WithDefaults()
-		up, err := ResolveUpgrade(context.Background(), env.api, d, o)
+		up, err := preflight.ResolveUpgrade(context.Background(), env.api, d, o)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient/sim"
 	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/steps/journal"
+	"github.com/rdsbg/rdsbg/steps/preflight"
 	"github.com/rdsbg/rdsbg/steps/world"
 )
 
@@ -64,7 +65,7 @@ func TestTakenDefaultNameGetsASuffix(t *testing.T) {
 	now := time.Date(2026, 12, 7, 14, 0, 0, 0, time.UTC)
 	def := contract.DefaultDeploymentName("orders-db", now)
 	o := contract.Options{Source: "orders-db", DeploymentName: def}
-	d := Discovery{DeploymentNames: []string{def, def + "-2"}}
+	d := preflight.Discovery{DeploymentNames: []string{def, def + "-2"}}
 	if got := withFreeDefaultName(d, o, now).DeploymentName; got != def+"-3" {
 		t.Errorf("taken twice: %s", got)
 	}
@@ -73,7 +74,7 @@ func TestTakenDefaultNameGetsASuffix(t *testing.T) {
 		t.Errorf("the source's own deployment's name was changed to %s", got)
 	}
 	o.DeploymentName = "chosen"
-	d = Discovery{DeploymentNames: []string{"chosen"}}
+	d = preflight.Discovery{DeploymentNames: []string{"chosen"}}
 	if got := withFreeDefaultName(d, o, now).DeploymentName; got != "chosen" {
 		t.Errorf("a chosen name was changed to %s", got)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/preflight"
 )
 
 // The permission probe (issue 15): a detach run empties production's
@@ -47,11 +48,11 @@ const CheckPermissions = "proxy-permissions"
 
 // permissionProbeNeeded: the plan may deregister production's proxy — the
 // detach regime, or auto mode that may fall back to it.
-func permissionProbeNeeded(d Discovery, o contract.Options) bool {
+func permissionProbeNeeded(d preflight.Discovery, o contract.Options) bool {
 	if len(d.Proxies) == 0 {
 		return false
 	}
-	regime, _ := ChooseRegime(d, o.ProxyMode)
+	regime, _ := preflight.ChooseRegime(d, o.ProxyMode)
 	return regime == contract.RegimeDetach || (o.ProxyMode == contract.ProxyModeAuto && regime == contract.RegimeNative)
 }
 

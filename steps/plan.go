@@ -5,18 +5,19 @@ import (
 
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/preflight"
 )
 
 // BuildPlan turns a discovery and the options into the ordered steps. It
 // is pure: same inputs, same plan. Options are completed with their
 // defaults (dated by now). It refuses, with an *InputError, option
 // combinations that only the discovered source makes impossible.
-func BuildPlan(d Discovery, o contract.Options, upgrade *awsclient.UpgradeTarget, now time.Time) (contract.Plan, error) {
+func BuildPlan(d preflight.Discovery, o contract.Options, upgrade *awsclient.UpgradeTarget, now time.Time) (contract.Plan, error) {
 	return stepTable().buildPlan(d, o, upgrade, now)
 }
 
 // buildPlan is BuildPlan over the rows t.
-func (t stepRows) buildPlan(d Discovery, o contract.Options, upgrade *awsclient.UpgradeTarget, now time.Time) (contract.Plan, error) {
+func (t stepRows) buildPlan(d preflight.Discovery, o contract.Options, upgrade *awsclient.UpgradeTarget, now time.Time) (contract.Plan, error) {
 	if o.Source == "" {
 		o.Source = d.Source.ID
 	}
@@ -36,11 +37,11 @@ func (t stepRows) buildPlan(d Discovery, o contract.Options, upgrade *awsclient.
 	if err := checkStorageOptionsApply(d, o); err != nil { // storage_options.go
 		return contract.Plan{}, err
 	}
-	if err := CheckProxyMode(d, o.ProxyMode); err != nil {
+	if err := preflight.CheckProxyMode(d, o.ProxyMode); err != nil {
 		return contract.Plan{}, err
 	}
-	o = resolveUpgradeVia(d, o, upgrade)
-	regime, reason := ChooseRegime(d, o.ProxyMode)
+	o = preflight.ResolveUpgradeVia(d, o, upgrade)
+	regime, reason := preflight.ChooseRegime(d, o.ProxyMode)
 	p := contract.Plan{
 		Source:       d.Source,
 		Options:      o,
@@ -50,7 +51,7 @@ func (t stepRows) buildPlan(d Discovery, o contract.Options, upgrade *awsclient.
 		MajorUpgrade: upgrade != nil && upgrade.Major,
 		GeneratedAt:  now.UTC(),
 	}
-	if dep, ok := AdoptableDeployment(d, o.DeploymentName); ok {
+	if dep, ok := preflight.AdoptableDeployment(d, o.DeploymentName); ok {
 		p.Deployment = dep.ID
 	}
 	b := planBuilder{d: d, o: o, upgrade: upgrade, regime: regime, cli: cliBuilder{region: d.Source.Region}, adopted: p.Deployment}

@@ -5,13 +5,14 @@ import (
 
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/preflight"
 )
 
 // planBuilder is what a step's plan facet (step_<id>.go) reads: the
 // discovery, the completed options and the regime. BuildPlan walks the step
 // table with it.
 type planBuilder struct {
-	d       Discovery
+	d       preflight.Discovery
 	o       contract.Options
 	upgrade *awsclient.UpgradeTarget
 	regime  contract.Regime

@@ -14,6 +14,7 @@ import (
 
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/preflight"
 )
 
 var updateGoldens = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -26,7 +27,7 @@ func stepIDs(p contract.Plan) []contract.StepID {
 	return ids
 }
 
-func mustPlan(t *testing.T, d Discovery, o contract.Options, up *awsclient.UpgradeTarget) contract.Plan {
+func mustPlan(t *testing.T, d preflight.Discovery, o contract.Options, up *awsclient.UpgradeTarget) contract.Plan {
 	t.Helper()
 	p, err := BuildPlan(d, o, up, planTime)
 	if err != nil {
@@ -147,7 +148,7 @@ func TestBuildPlanCleanupNoneHasNoCleanupStep(t *testing.T) {
 }
 
 func TestBuildPlanEveryAWSCommandNamesTheRegion(t *testing.T) {
-	for _, d := range []Discovery{fixtureRDSPostgres(), fixtureAuroraGlobal(), fixtureMariaDBNoProxy()} {
+	for _, d := range []preflight.Discovery{fixtureRDSPostgres(), fixtureAuroraGlobal(), fixtureMariaDBNoProxy()} {
 		p := mustPlan(t, d, contract.Options{Cleanup: contract.CleanupOldBlue}, nil)
 		for _, s := range p.Steps {
 			for _, line := range s.CLI {
@@ -180,7 +181,7 @@ func TestBuildPlanAuroraUsesClusterCommands(t *testing.T) {
 func TestBuildPlanRefusesWhatTheSourceMakesImpossible(t *testing.T) {
 	cases := []struct {
 		name  string
-		d     Discovery
+		d     preflight.Discovery
 		o     contract.Options
 		input string
 	}{
@@ -247,16 +248,16 @@ func TestChooseUpgradeVia(t *testing.T) {
 	d := fixtureRDSPostgres()
 	d.Source.Engine = "mysql"
 	major := &awsclient.UpgradeTarget{Version: "8.4.3", Major: true}
-	if got := ChooseUpgradeVia(d, major); got != contract.UpgradeViaCreate {
+	if got := preflight.ChooseUpgradeVia(d, major); got != contract.UpgradeViaCreate {
 		t.Errorf("default option group: %s", got)
 	}
 	inst := *d.Instance
 	inst.OptionGroups = []string{"shop-options"}
 	d.Instance = &inst
-	if got := ChooseUpgradeVia(d, major); got != contract.UpgradeViaModify {
+	if got := preflight.ChooseUpgradeVia(d, major); got != contract.UpgradeViaModify {
 		t.Errorf("custom option group + major: %s", got)
 	}
-	if got := ChooseUpgradeVia(d, &awsclient.UpgradeTarget{Version: "8.0.40"}); got != contract.UpgradeViaCreate {
+	if got := preflight.ChooseUpgradeVia(d, &awsclient.UpgradeTarget{Version: "8.0.40"}); got != contract.UpgradeViaCreate {
 		t.Errorf("minor: %s", got)
 	}
 }
@@ -309,7 +310,7 @@ var internalCitations = []string{"rds-facts", "CNLAB", "SHINYAZ", "design.md", "
 func TestRenderGoldens(t *testing.T) {
 	cases := []struct {
 		name string
-		d    Discovery
+		d    preflight.Discovery
 		o    contract.Options
 		up   *awsclient.UpgradeTarget
 	}{

@@ -8,6 +8,7 @@ import (
 
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/preflight"
 )
 
 // Preparing a run is one fixed order, written once: discover the source,
@@ -28,7 +29,7 @@ const (
 
 // Prepared is a run made ready, before anything changes.
 type Prepared struct {
-	Discovery Discovery
+	Discovery preflight.Discovery
 	// Options are the caller's with their defaults, dated when the
 	// preparation began.
 	Options contract.Options
@@ -60,14 +61,14 @@ const (
 )
 
 // Blocked reports a preflight check that fails: the run must not start.
-func (p Prepared) Blocked() bool { return Blocked(p.Checks) }
+func (p Prepared) Blocked() bool { return preflight.Blocked(p.Checks) }
 
 // Prepare discovers opts.Source and prepares the run for it. now dates
 // the default deployment name and the plan (read when each is made, so a
 // virtual clock that moves during the AWS reads is honoured).
 func Prepare(ctx context.Context, api awsclient.API, opts contract.Options, now func() time.Time, checks PreflightChoice) (Prepared, error) {
 	opts = opts.WithDefaultsAt(now())
-	d, err := Discover(ctx, api, opts.Source)
+	d, err := preflight.Discover(ctx, api, opts.Source)
 	if err != nil {
 		return Prepared{Options: opts, Stage: StageDiscover}, err
 	}
@@ -78,21 +79,21 @@ func Prepare(ctx context.Context, api awsclient.API, opts contract.Options, now 
 // discovers first, to take the source's lock and read its journal). The
 // plan is built even when preflight blocks, so that `plan` can show both;
 // its error is then returned with the checks filled in.
-func PrepareFor(ctx context.Context, api awsclient.API, d Discovery, opts contract.Options, now func() time.Time, checks PreflightChoice) (Prepared, error) {
+func PrepareFor(ctx context.Context, api awsclient.API, d preflight.Discovery, opts contract.Options, now func() time.Time, checks PreflightChoice) (Prepared, error) {
 	return stepTable().prepareFor(ctx, api, d, opts, now, checks)
 }
 
 // prepareFor is PrepareFor over the rows t.
-func (t stepRows) prepareFor(ctx context.Context, api awsclient.API, d Discovery, opts contract.Options, now func() time.Time, checks PreflightChoice) (Prepared, error) {
+func (t stepRows) prepareFor(ctx context.Context, api awsclient.API, d preflight.Discovery, opts contract.Options, now func() time.Time, checks PreflightChoice) (Prepared, error) {
 	p := Prepared{Discovery: d, Options: withFreeDefaultName(d, opts.WithDefaultsAt(now()), now()), Stage: StageUpgrade}
-	upgrade, err := ResolveUpgrade(ctx, api, d, p.Options)
+	upgrade, err := preflight.ResolveUpgrade(ctx, api, d, p.Options)
 	if err != nil {
 		return p, err
 	}
 	p.Upgrade = upgrade
 	if checks {
 		p.Stage = StagePreflight
-		p.Checks = Preflight(ctx, api, d, p.Options, upgrade)
+		p.Checks = preflight.Preflight(ctx, api, d, p.Options, upgrade)
 		rows, db, err := databasePreflight(ctx, api, d, p.Options, upgrade) // dbchecks.go
 		p.Checks = append(p.Checks, rows...)
 		if err != nil {
@@ -111,7 +112,7 @@ func (t stepRows) prepareFor(ctx context.Context, api awsclient.API, d Discovery
 // <name>-2, <name>-3, …, so that preflight's "valid and free" is true when
 // it is said (issue 20). A name the operator chose, or the source's own
 // live deployment's (a resume, an adoption), is kept.
-func withFreeDefaultName(d Discovery, o contract.Options, now time.Time) contract.Options {
+func withFreeDefaultName(d preflight.Discovery, o contract.Options, now time.Time) contract.Options {
 	def := contract.DefaultDeploymentName(o.Source, now)
 	if !strings.EqualFold(o.DeploymentName, def) {
 		return o

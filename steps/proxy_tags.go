@@ -12,6 +12,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/steps/journal"
+	"github.com/rdsbg/rdsbg/steps/preflight"
 	"github.com/rdsbg/rdsbg/steps/world"
 )
 
@@ -133,7 +134,7 @@ func (r *run) tagDetached(ctx context.Context, reg contract.ProxyRegistration) e
 			kind, id = contract.KindCluster, reg.Target.ClusterID
 		}
 		now := r.e.cfg.Clock.Now()
-		tag := DetachedTag{TargetKind: kind, Target: id, Source: r.plan.Source.ID, Run: contract.RunID(r.plan), At: now}
+		tag := preflight.DetachedTag{TargetKind: kind, Target: id, Source: r.plan.Source.ID, Run: contract.RunID(r.plan), At: now}
 		mctx, cancel := detached(ctx, mutationTimeout)
 		// The owner lease beside it: while the proxy is empty another run
 		// sees who holds it (lease.go).
@@ -384,7 +385,7 @@ func (r *run) proxyStateFromAWS(ctx context.Context) string {
 // held, state directory not writable, unreadable journal): read from AWS,
 // with the detached proxies found by their tags. Usage errors (bad flags,
 // unknown source) make no AWS call and keep "blue": nothing was touched.
-func (e *Engine) earlyProxyState(err error) (string, []DetachedProxy) {
+func (e *Engine) earlyProxyState(err error) (string, []preflight.DetachedProxy) {
 	source := e.cfg.Options.Source
 	var usage *contract.InputError
 	if errors.As(err, &usage) || source == "" || e.cfg.API == nil {
@@ -392,7 +393,7 @@ func (e *Engine) earlyProxyState(err error) (string, []DetachedProxy) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	d, derr := Discover(ctx, e.cfg.API, source)
+	d, derr := preflight.Discover(ctx, e.cfg.API, source)
 	if derr != nil {
 		return contract.ProxyUnknown, nil
 	}
@@ -400,7 +401,7 @@ func (e *Engine) earlyProxyState(err error) (string, []DetachedProxy) {
 	if recs, err := journal.Read(journal.Path(e.cfg.StateDir, d.Source.ID)); err == nil {
 		r.prior = journal.Fold(recs) // what it says of a switchover, if readable
 	}
-	var empty []DetachedProxy
+	var empty []preflight.DetachedProxy
 	for _, dp := range d.Detached {
 		if !dp.Registered {
 			empty = append(empty, dp)
@@ -412,7 +413,7 @@ func (e *Engine) earlyProxyState(err error) (string, []DetachedProxy) {
 // detachedAdvice is what an early stop adds when a proxy is empty: never
 // "try another state directory", since a second run elsewhere is exactly
 // how a proxy gets forgotten; the exact commands that restore it instead.
-func detachedAdvice(source string, empty []DetachedProxy) string {
+func detachedAdvice(source string, empty []preflight.DetachedProxy) string {
 	var b strings.Builder
 	for i, dp := range empty {
 		if i > 0 {
@@ -505,14 +506,14 @@ func (r *run) restoreWithoutJournal(ctx context.Context) (contract.Finished, err
 // comes from AWS alone, the world view (status.go), with every proxy rdsbg
 // emptied found by its tag or by its deployment's list of proxies.
 func liveStatus(ctx context.Context, api awsclient.API, source, path string, journalErr error) (StatusReport, error) {
-	d, err := Discover(ctx, api, source)
+	d, err := preflight.Discover(ctx, api, source)
 	if err != nil {
 		return StatusReport{}, err
 	}
 	rep := StatusReport{Source: d.Source.ID, JournalPath: path, Detached: d.Detached}
 	rep.Warnings = append(rep.Warnings, fmt.Sprintf("no journal for %s at %s (%v): this report is read from AWS alone", d.Source.ID, path, journalErr))
 	rep.Warnings = append(rep.Warnings, d.Untrusted...)
-	if dep := d.rdsbgDeployment(); dep != nil {
+	if dep := d.RdsbgDeployment(); dep != nil {
 		if r := contract.Regime(dep.Tags[contract.TagRegime]); r != "" {
 			rep.Regime = r
 		}
@@ -553,7 +554,7 @@ func (e *detachedStopError) Unwrap() error { return e.err }
 // withDetachedAdvice adds what AWS shows about empty proxies to an early
 // stop, replacing a state directory error's "pass --state-dir" (a second
 // run elsewhere is how a proxy gets forgotten).
-func withDetachedAdvice(err error, source string, empty []DetachedProxy) error {
+func withDetachedAdvice(err error, source string, empty []preflight.DetachedProxy) error {
 	msg := err.Error()
 	var dirErr *journal.StateDirError
 	if errors.As(err, &dirErr) {

@@ -14,12 +14,13 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient/sim"
 	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/steps/journal"
+	"github.com/rdsbg/rdsbg/steps/preflight"
 )
 
 func TestDetachedTagRoundTrip(t *testing.T) {
 	at := time.Date(2026, 11, 21, 22, 3, 10, 0, time.UTC)
 	long := strings.Repeat("a", 63)
-	for _, tag := range []DetachedTag{
+	for _, tag := range []preflight.DetachedTag{
 		{TargetKind: contract.KindInstance, Target: "orders-db", Source: "orders-db", Run: "20261121T220000Z", At: at},
 		{TargetKind: contract.KindCluster, Target: long, Source: long, Run: "20261121T220000Z", At: at},
 	} {
@@ -27,16 +28,16 @@ func TestDetachedTagRoundTrip(t *testing.T) {
 		if len(v) > maxTagValue || strings.ContainsAny(v, ";,|\"'") {
 			t.Errorf("value %q: %d characters or a character AWS refuses", v, len(v))
 		}
-		got, ok := ParseDetachedTag(v)
+		got, ok := preflight.ParseDetachedTag(v)
 		if !ok || got != tag {
 			t.Errorf("ParseDetachedTag(%q) = %+v %v, want %+v", v, got, ok, tag)
 		}
 	}
-	if v := (DetachedTag{TargetKind: contract.KindInstance, Target: "orders-db", Source: "orders-db", Run: "20261121T220000Z", At: at}).Value(); v != "target=instance:orders-db source=orders-db run=20261121T220000Z at=2026-11-21T22:03:10Z" {
+	if v := (preflight.DetachedTag{TargetKind: contract.KindInstance, Target: "orders-db", Source: "orders-db", Run: "20261121T220000Z", At: at}).Value(); v != "target=instance:orders-db source=orders-db run=20261121T220000Z at=2026-11-21T22:03:10Z" {
 		t.Errorf("format changed: %q", v)
 	}
 	for _, bad := range []string{"", "source=x", "target=db:x source=x", "garbage"} {
-		if _, ok := ParseDetachedTag(bad); ok {
+		if _, ok := preflight.ParseDetachedTag(bad); ok {
 			t.Errorf("ParseDetachedTag(%q) accepted", bad)
 		}
 	}
@@ -79,7 +80,7 @@ func killWhileDetached(t *testing.T, env *engineEnv) awsclient.Deployment {
 	if ts := (contract.Source{Kind: contract.KindInstance, ID: "orders-db"}).Entries(env.proxyTargetsOf(t, "orders-proxy")); len(ts) != 0 {
 		t.Fatalf("the proxy is not empty at the kill: %+v", ts)
 	}
-	tag, ok := ParseDetachedTag(env.proxyTags(t, "orders-proxy")[contract.TagDetached])
+	tag, ok := preflight.ParseDetachedTag(env.proxyTags(t, "orders-proxy")[contract.TagDetached])
 	if !ok || tag.Source != "orders-db" || tag.Target != "orders-db" || tag.TargetKind != contract.KindInstance || tag.Run == "" || tag.At.IsZero() {
 		t.Fatalf("proxy tag at the kill: %+v %v", tag, ok)
 	}
@@ -393,7 +394,7 @@ func TestEarlyStopOnAHealthyProxyReadsBlue(t *testing.T) {
 func TestListSourcesShowsADetachedProxy(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
 	killWhileDetached(t, env)
-	srcs, err := ListSources(context.Background(), env.api)
+	srcs, err := preflight.ListSources(context.Background(), env.api)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -470,11 +471,11 @@ func TestLostJournalAfterReattachFollowsTheDeploymentsRegime(t *testing.T) {
 
 func TestDetachedProxiesListsEmptiedProxiesWithoutASource(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
-	if got, err := DetachedProxies(context.Background(), env.api); err != nil || len(got) != 0 {
+	if got, err := preflight.DetachedProxies(context.Background(), env.api); err != nil || len(got) != 0 {
 		t.Fatalf("before: %+v %v", got, err)
 	}
 	killWhileDetached(t, env)
-	got, err := DetachedProxies(context.Background(), env.api)
+	got, err := preflight.DetachedProxies(context.Background(), env.api)
 	if err != nil || len(got) != 1 || got[0].Proxy != "orders-proxy" || got[0].Tag.Source != "orders-db" || got[0].Registered {
 		t.Fatalf("after the kill: %+v %v", got, err)
 	}

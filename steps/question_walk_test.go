@@ -9,6 +9,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/sim"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/preflight"
 )
 
 // No question waits while a proxy is empty (issue 21 item 1; walkthrough
@@ -69,17 +70,17 @@ func TestNoQuestionWaitsWhileAProxyIsEmpty(t *testing.T) {
 	for _, sc := range sim.Scenarios() {
 		env := newEngineEnv(t, sim.Options{Scenario: sc.Name})
 		ctx := context.Background()
-		sources, err := ListSources(ctx, env.api)
+		sources, err := preflight.ListSources(ctx, env.api)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, src := range sources {
-			d, err := Discover(ctx, env.api, src.ID)
+			d, err := preflight.Discover(ctx, env.api, src.ID)
 			if err != nil {
 				continue // not a source rdsbg can deploy (a replica, an old blue)
 			}
 			versions := []string{""}
-			if ups, err := UpgradeTargets(ctx, env.api, d.Source.Engine, d.Source.EngineVersion); err == nil {
+			if ups, err := preflight.UpgradeTargets(ctx, env.api, d.Source.Engine, d.Source.EngineVersion); err == nil {
 				for _, u := range ups {
 					versions = append(versions, u.Version)
 					if len(versions) == 3 {

@@ -17,6 +17,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient/simtest"
 	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/steps/journal"
+	"github.com/rdsbg/rdsbg/steps/preflight"
 )
 
 // The process-level half of the reliability suite: a real `rdsbg run`
@@ -118,7 +119,7 @@ func finalState(url string, sc reliabilityScenario, old string) (state string, h
 		return "", false, err
 	}
 	healthy, _, detail := proxyHealth(ctx, api, sc)
-	d, err := Discover(ctx, api, sc.source)
+	d, err := preflight.Discover(ctx, api, sc.source)
 	if err != nil {
 		return "", false, err
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient/simtest"
 	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/steps/journal"
+	"github.com/rdsbg/rdsbg/steps/preflight"
 )
 
 // The reliability suite (issue 6): the real SDK against the simulator,
@@ -168,8 +169,8 @@ func proxyHealth(ctx context.Context, api awsclient.API, sc reliabilityScenario)
 	var src contract.Source
 	var err error
 	for i := 0; i < 3; i++ { // tolerate an injected fault still ahead
-		var d Discovery
-		if d, err = Discover(ctx, api, sc.source); err == nil {
+		var d preflight.Discovery
+		if d, err = preflight.Discover(ctx, api, sc.source); err == nil {
 			src = d.Source
 			break
 		}

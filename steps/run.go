@@ -10,6 +10,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/steps/journal"
+	"github.com/rdsbg/rdsbg/steps/preflight"
 	"github.com/rdsbg/rdsbg/steps/world"
 )
 
@@ -19,7 +20,7 @@ import (
 type run struct {
 	e       *Engine
 	api     awsclient.API
-	disc    Discovery
+	disc    preflight.Discovery
 	plan    contract.Plan
 	upgrade *awsclient.UpgradeTarget
 	journal *journal.Journal

@@ -8,6 +8,7 @@ import (
 
 	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/steps/journal"
+	"github.com/rdsbg/rdsbg/steps/preflight"
 )
 
 // Run is a fresh execution: discover → preflight → plan → approval → steps.
@@ -53,7 +54,7 @@ func (e *Engine) Run(ctx context.Context) (contract.Finished, error) {
 	r.db, r.dbResolved = prep.db, true                              // dbchecks.go
 	checks := append(prep.Checks, r.probePermissions(ctx, opts)...) // permprobe.go
 	e.emit(contract.Event{Type: contract.EventPreflight, Step: contract.StepPreflight, Checks: checks})
-	if Blocked(checks) {
+	if preflight.Blocked(checks) {
 		_ = r.journal.Append(journal.Record{Kind: journal.RecordRunStarted, Source: r.disc.Source.ID, Options: &opts, Message: "preflight blocked"})
 		if ChecksChanged(checks) {
 			return r.finish(contract.OutcomeFailed, blockedBy(checks), "")
@@ -103,7 +104,7 @@ func (e *Engine) begin(ctx context.Context, source string) (r *run, err error) {
 			unsubscribe()
 		}
 	}()
-	d, err := Discover(ctx, e.cfg.API, source)
+	d, err := preflight.Discover(ctx, e.cfg.API, source)
 	if err != nil {
 		return nil, err
 	}

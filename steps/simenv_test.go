@@ -12,6 +12,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient/clock"
 	"github.com/rdsbg/rdsbg/awsclient/sim"
 	"github.com/rdsbg/rdsbg/awsclient/simtest"
+	"github.com/rdsbg/rdsbg/steps/preflight"
 )
 
 // simEnv is the real SDK client talking to the in-process simulator over
@@ -62,9 +63,9 @@ func (e *simEnv) assertNoMutations(t *testing.T) {
 }
 
 // discover runs Discover and fails the test on error.
-func (e *simEnv) discover(t *testing.T, source string) Discovery {
+func (e *simEnv) discover(t *testing.T, source string) preflight.Discovery {
 	t.Helper()
-	d, err := Discover(context.Background(), e.api, source)
+	d, err := preflight.Discover(context.Background(), e.api, source)
 	if err != nil {
 		t.Fatalf("Discover(%s): %v", source, err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/steps/journal"
+	"github.com/rdsbg/rdsbg/steps/preflight"
 	"github.com/rdsbg/rdsbg/steps/world"
 )
 
@@ -38,7 +39,7 @@ type StatusReport struct {
 	// Paused is the run's pause in the ready state, when it is one.
 	Paused *journal.PausedRun `json:"paused,omitempty"`
 	// Detached: proxies tagged rdsbg:detached for the source, read from AWS.
-	Detached []DetachedProxy `json:"detached_proxies,omitempty"`
+	Detached []preflight.DetachedProxy `json:"detached_proxies,omitempty"`
 	// Running: another rdsbg process holds the source's lock now (LockedBy
 	// names it): the run is live, and resume would be refused.
 	Running  bool   `json:"running,omitempty"`

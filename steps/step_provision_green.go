@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/preflight"
 )
 
 // provision-green: wait, at the slow cadence, for the deployment and every
@@ -98,7 +99,7 @@ func upgradeOldPlan(p *contract.Plan) bool {
 	if _, ok := p.Step(contract.StepAttachProxyBlue); ok {
 		after = contract.StepAttachProxyBlue
 	}
-	pg, _ := planProvisionGreen(planBuilder{d: Discovery{Source: p.Source}, regime: p.Regime, adopted: p.Deployment, cli: cliBuilder{region: p.Source.Region}})
+	pg, _ := planProvisionGreen(planBuilder{d: preflight.Discovery{Source: p.Source}, regime: p.Regime, adopted: p.Deployment, cli: cliBuilder{region: p.Source.Region}})
 	var steps []contract.PlannedStep
 	for _, s := range p.Steps {
 		if s.ID == contract.StepDetachProxy && !s.CheckOnly {

@@ -3,6 +3,7 @@ package steps
 import (
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/preflight"
 )
 
 // The newer storage options of CreateBlueGreenDeployment (SDK v1.91.0,
@@ -15,7 +16,7 @@ import (
 
 // checkStorageOptionsApply refuses the options where they mean nothing:
 // on an Aurora cluster, whose storage is the cluster volume.
-func checkStorageOptionsApply(d Discovery, o contract.Options) error {
+func checkStorageOptionsApply(d preflight.Discovery, o contract.Options) error {
 	if d.Source.Kind != contract.KindCluster || !o.HasStorageOptions() {
 		return nil
 	}

@@ -3,8 +3,8 @@ package ui
 import (
 	"context"
 
-	"github.com/rdsbg/rdsbg/steps"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/preflight"
 )
 
 // Backend is the engine surface the wizard and plain mode use. main.go
@@ -12,14 +12,14 @@ import (
 // run's settings; the UI never holds those pieces itself.
 type Backend interface {
 	// ListSources lists the region's databases.
-	ListSources(ctx context.Context) ([]steps.SourceSummary, error)
+	ListSources(ctx context.Context) ([]preflight.SourceSummary, error)
 	// Describe reads one source.
-	Describe(ctx context.Context, source string) (steps.SourceSummary, error)
+	Describe(ctx context.Context, source string) (preflight.SourceSummary, error)
 	// UpgradeTargets lists the versions engine/version can be upgraded to.
 	UpgradeTargets(ctx context.Context, engine, version string) ([]contract.UpgradeTarget, error)
 	// ParameterGroups lists the parameter groups of engine's families
 	// (the options form's picker).
-	ParameterGroups(ctx context.Context, engine string, cluster bool) (steps.ParameterGroupCatalog, error)
+	ParameterGroups(ctx context.Context, engine string, cluster bool) (preflight.ParameterGroupCatalog, error)
 	// Unfinished returns the journal of an unfinished run for source, or "".
 	Unfinished(ctx context.Context, source string) (string, error)
 	// Status is `rdsbg status` as text.

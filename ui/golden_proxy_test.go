@@ -5,8 +5,8 @@ import (
 	"time"
 
 	"github.com/rdsbg/rdsbg/awsclient"
-	"github.com/rdsbg/rdsbg/steps"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/preflight"
 )
 
 // TestGoldenProxyTargets: an Aurora cluster registering with a proxy of a
@@ -38,7 +38,7 @@ func TestGoldenProxyTargets(t *testing.T) {
 // line naming the default group green gets when it is left empty.
 func TestGoldenOptionsParameterGroup(t *testing.T) {
 	forSizes(t, func(t *testing.T, width, height int) *harness {
-		h := optionsHarness(t, width, height, steps.SourceSummary{ID: srcID, Kind: "instance", Engine: "postgres", EngineVersion: "15.7", Proxies: []string{"orders-proxy"}})
+		h := optionsHarness(t, width, height, preflight.SourceSummary{ID: srcID, Kind: "instance", Engine: "postgres", EngineVersion: "15.7", Proxies: []string{"orders-proxy"}})
 		h.keys("right", "right") // 16.4
 		toField(t, h, flagGroup)
 		h.mustShow("‹ (empty) ›", "default.postgres16")

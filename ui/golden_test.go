@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/rdsbg/rdsbg/awsclient"
-	"github.com/rdsbg/rdsbg/steps"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/preflight"
 )
 
 // goldenSizes: the smallest supported terminal, the rail's threshold and a
@@ -120,7 +120,7 @@ func TestGoldenCriticalConfirmation(t *testing.T) {
 // TestGoldenOptions: the options form for an instance with a proxy.
 func TestGoldenOptions(t *testing.T) {
 	forSizes(t, func(t *testing.T, width, height int) *harness {
-		return optionsHarness(t, width, height, steps.SourceSummary{ID: srcID, Kind: "instance", Engine: "postgres", EngineVersion: "15.7", Proxies: []string{"orders-proxy"}})
+		return optionsHarness(t, width, height, preflight.SourceSummary{ID: srcID, Kind: "instance", Engine: "postgres", EngineVersion: "15.7", Proxies: []string{"orders-proxy"}})
 	})
 }
 
@@ -134,13 +134,13 @@ func TestGoldenSummary(t *testing.T) {
 
 // optionsHarness shows the options form for src with PostgreSQL's targets
 // from 15.7 (one minor, two majors).
-func optionsHarness(t *testing.T, width, height int, src steps.SourceSummary) *harness {
+func optionsHarness(t *testing.T, width, height int, src preflight.SourceSummary) *harness {
 	base := contract.Options{Source: src.ID}.WithDefaultsAt(t0)
 	h := newHarness(t, Config{Options: base}, backend{}, width, height)
 	h.w.phase = phaseOptions
 	h.w.options = newOptionsModel(h.w.common, src, base)
 	h.send(targetsLoadedMsg{targets: []awsclient.UpgradeTarget{{Version: "15.8"}, {Version: "16.4", Major: true}, {Version: "17.4", Major: true}},
-		groups: &steps.ParameterGroupCatalog{
+		groups: &preflight.ParameterGroupCatalog{
 			Families: map[string]string{"15.7": "postgres15", "15.8": "postgres15", "16.4": "postgres16", "17.4": "postgres17"},
 			DB: map[string][]string{"postgres15": {"default.postgres15", "orders-pg15"}, "postgres16": {"default.postgres16"},
 				"postgres17": {"default.postgres17", "orders-pg17"}},

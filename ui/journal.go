@@ -6,12 +6,12 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/rdsbg/rdsbg/steps"
+	"github.com/rdsbg/rdsbg/steps/preflight"
 )
 
 // journalCheckedMsg says whether the chosen source has an unfinished run.
 type journalCheckedMsg struct {
-	source steps.SourceSummary
+	source preflight.SourceSummary
 	path   string // "" ⇒ no unfinished run
 	err    error
 }
@@ -30,7 +30,7 @@ type journalChoiceMsg struct{ mode string }
 // status and abort.
 type journalModel struct {
 	*Common
-	source    steps.SourceSummary
+	source    preflight.SourceSummary
 	path      string
 	status    string
 	statusErr error

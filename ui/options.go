@@ -11,8 +11,8 @@ import (
 	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/rdsbg/rdsbg/steps"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/preflight"
 )
 
 // targetsLoadedMsg delivers the source's valid upgrade targets.
@@ -21,7 +21,7 @@ type targetsLoadedMsg struct {
 	err     error
 	// groups are the parameter groups by family (nil: not read, the form
 	// takes typed names; options_groups.go).
-	groups    *steps.ParameterGroupCatalog
+	groups    *preflight.ParameterGroupCatalog
 	groupsErr error
 }
 
@@ -62,7 +62,7 @@ func (f *optionField) value() string {
 // optionsModel is screen 2.
 type optionsModel struct {
 	*Common
-	source  steps.SourceSummary
+	source  preflight.SourceSummary
 	base    contract.Options
 	loading bool
 	err     error
@@ -70,7 +70,7 @@ type optionsModel struct {
 	cursor  int // index into visible(); len(visible()) is "Continue"
 	targets []contract.UpgradeTarget
 	// groups is the parameter-group catalogue (nil: typed names).
-	groups    *steps.ParameterGroupCatalog
+	groups    *preflight.ParameterGroupCatalog
 	groupsErr error
 	// invalid is the field a Continue refused and why: shown beside it,
 	// on the form, rather than a FAILED screen for a typo (walkthrough
@@ -79,7 +79,7 @@ type optionsModel struct {
 	invalidText string
 }
 
-func newOptionsModel(c *Common, src steps.SourceSummary, base contract.Options) *optionsModel {
+func newOptionsModel(c *Common, src preflight.SourceSummary, base contract.Options) *optionsModel {
 	return &optionsModel{Common: c, source: src, base: base, loading: true}
 }
 

@@ -3,8 +3,8 @@ package ui
 import (
 	"fmt"
 
-	"github.com/rdsbg/rdsbg/steps"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/preflight"
 )
 
 // The parameter-group picker of the options form: green's DB parameter
@@ -103,7 +103,7 @@ func (m *optionsModel) setGroupChoices(f *optionField, keep string, keepForeign 
 // whether the chosen group fits, and what empty means.
 func (m *optionsModel) groupsHelp(cluster bool) string {
 	_, family := m.families()
-	meaning := steps.EmptyGroupMeaning(cluster, m.familyChanges(), family)
+	meaning := preflight.EmptyGroupMeaning(cluster, m.familyChanges(), family)
 	switch {
 	case m.groups == nil:
 		return ". " + meaning

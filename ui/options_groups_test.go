@@ -7,6 +7,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient/sim"
 	"github.com/rdsbg/rdsbg/steps"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/preflight"
 )
 
 // optionsOnSim opens the options form for source against the simulator,
@@ -63,7 +64,7 @@ func TestOptionsPickParameterGroupOfTheTargetFamily(t *testing.T) {
 	if strings.Join(pg.choices, " ") != "(empty) default.postgres16 orders-pg16" {
 		t.Fatalf("16.4: choices %v, want the postgres16 groups", pg.choices)
 	}
-	want := steps.EmptyGroupMeaning(false, true, "postgres16")
+	want := preflight.EmptyGroupMeaning(false, true, "postgres16")
 	if !strings.Contains(want, "default.postgres16") {
 		t.Fatalf("meaning %q does not name the default group", want)
 	}
@@ -87,18 +88,18 @@ func TestOptionsPickParameterGroupOfTheTargetFamily(t *testing.T) {
 // The preflight warning and the form say the same about an empty group.
 func TestPreflightAndFormAgreeOnAnEmptyGroup(t *testing.T) {
 	cfg := simConfig(t, sim.ScenarioRDSPostgresNative)
-	d, err := steps.Discover(t.Context(), onBackend(cfg, steps.Config{}).API, "orders-db")
+	d, err := preflight.Discover(t.Context(), onBackend(cfg, steps.Config{}).API, "orders-db")
 	if err != nil {
 		t.Fatal(err)
 	}
 	o := contract.Options{Source: "orders-db", TargetEngineVersion: "16.4"}.WithDefaultsAt(t0)
-	up, err := steps.ResolveUpgrade(t.Context(), onBackend(cfg, steps.Config{}).API, d, o)
+	up, err := preflight.ResolveUpgrade(t.Context(), onBackend(cfg, steps.Config{}).API, d, o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range steps.Preflight(t.Context(), onBackend(cfg, steps.Config{}).API, d, o, up) {
-		if c.ID == steps.CheckTargetParameterGroup {
-			core := strings.TrimPrefix(steps.EmptyGroupMeaning(false, true, ""), "Empty: ")
+	for _, c := range preflight.Preflight(t.Context(), onBackend(cfg, steps.Config{}).API, d, o, up) {
+		if c.ID == preflight.CheckTargetParameterGroup {
+			core := strings.TrimPrefix(preflight.EmptyGroupMeaning(false, true, ""), "Empty: ")
 			if c.Status != contract.CheckWarn || !strings.Contains(c.Explanation, core) {
 				t.Fatalf("preflight %s %q, want a warning saying %q", c.Status, c.Explanation, core)
 			}
@@ -135,7 +136,7 @@ func TestOptionsForeignGroupAndTypedFallback(t *testing.T) {
 	}
 	h.mustShow("orders-pg16 is not of family postgres15: AWS would refuse it.")
 
-	typed := optionsHarness(t, 100, 40, steps.SourceSummary{Kind: contract.KindInstance, ID: "orders-db", Engine: "postgres", EngineVersion: "15.7"})
+	typed := optionsHarness(t, 100, 40, preflight.SourceSummary{Kind: contract.KindInstance, ID: "orders-db", Engine: "postgres", EngineVersion: "15.7"})
 	typed.w.options.groups = nil
 	typed.w.options.build(typed.w.options.targets)
 	f := toField(t, typed, flagGroup)

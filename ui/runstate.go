@@ -3,8 +3,8 @@ package ui
 import (
 	"time"
 
-	"github.com/rdsbg/rdsbg/steps"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/preflight"
 )
 
 // Where a step stands: exactly one of these (issue 21: the rail matches
@@ -161,7 +161,7 @@ func (r *runState) apply(e contract.Event) {
 		// engine reports the step's start and end.
 		if s := r.step(contract.StepPreflight); s.status == statusPending {
 			s.status, s.finished = statusDone, e.Time
-			if steps.Blocked(e.Checks) {
+			if preflight.Blocked(e.Checks) {
 				s.status = statusFailed
 			}
 		}

@@ -9,8 +9,8 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/rdsbg/rdsbg/awsclient"
-	"github.com/rdsbg/rdsbg/steps"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/preflight"
 )
 
 func TestKeyPressStrings(t *testing.T) {
@@ -26,7 +26,7 @@ func TestKeyPressStrings(t *testing.T) {
 func TestSourceScreenFiltersAndChooses(t *testing.T) {
 	h := newHarness(t, Config{}, backend{}, 100, 30)
 	h.mustShow("Listing DB instances")
-	h.send(sourcesLoadedMsg{sources: []steps.SourceSummary{
+	h.send(sourcesLoadedMsg{sources: []preflight.SourceSummary{
 		{Kind: "instance", ID: "billing-db", Engine: "mysql", EngineVersion: "8.0.36", Status: "available"},
 		{Kind: "instance", ID: srcID, Engine: "postgres", EngineVersion: "14.12", Status: "available", Proxies: []string{"orders-proxy"}, Members: 1},
 		{Kind: "cluster", ID: "search-cluster", Engine: "aurora-postgresql", EngineVersion: "15.4", Status: "available", Members: 3},
@@ -37,7 +37,7 @@ func TestSourceScreenFiltersAndChooses(t *testing.T) {
 	h.keys("enter")
 	h.mustNotShow("billing-db", "search-cluster")
 	h.mustShow("Filter: proxy", "orders-db")
-	var chose steps.SourceSummary
+	var chose preflight.SourceSummary
 	h.w.be.upgradeTargets = nil // choosing must not call AWS from Update
 	_, cmd := h.w.Update(press("enter"))
 	if cmd == nil {
@@ -53,7 +53,7 @@ func TestSourceScreenFiltersAndChooses(t *testing.T) {
 
 func TestSourceScreenFilterTypingIsNotACommand(t *testing.T) {
 	h := newHarness(t, Config{}, backend{}, 100, 30)
-	h.send(sourcesLoadedMsg{sources: []steps.SourceSummary{{ID: "aq-db"}}})
+	h.send(sourcesLoadedMsg{sources: []preflight.SourceSummary{{ID: "aq-db"}}})
 	h.keys("/", "q", "a")
 	if h.quit || h.w.showAPI {
 		t.Fatal("letters typed into the filter triggered quit or the API panel")
@@ -69,7 +69,7 @@ func TestOptionsScreenDefaultsToNoChangeAndBuildsOptions(t *testing.T) {
 	base := contract.Options{Source: srcID}.WithDefaultsAt(t0)
 	h := newHarness(t, Config{Options: base}, backend{}, 100, 30)
 	h.w.phase = phaseOptions
-	h.w.options = newOptionsModel(h.w.common, steps.SourceSummary{ID: srcID, Kind: "instance", Engine: "postgres", EngineVersion: "14.12", Proxies: []string{"orders-proxy"}}, base)
+	h.w.options = newOptionsModel(h.w.common, preflight.SourceSummary{ID: srcID, Kind: "instance", Engine: "postgres", EngineVersion: "14.12", Proxies: []string{"orders-proxy"}}, base)
 	h.send(targetsLoadedMsg{targets: []awsclient.UpgradeTarget{{Version: "14.13"}, {Version: "15.8", Major: true}, {Version: "16.4", Major: true}}})
 	h.mustShow("Target engine version", "‹ no change (14.12) ›", "Valid targets: 14.13, 15.8, 16.4.", "--proxy-mode auto", "--switchover-timeout 300")
 	// Upgrade via applies only to an upgrade.
@@ -398,7 +398,7 @@ func TestChoosingASourceFillsEngineDefaults(t *testing.T) {
 	h := newHarness(t, Config{}, backend{upgradeTargets: func(context.Context, string, string) ([]awsclient.UpgradeTarget, error) {
 		return []awsclient.UpgradeTarget{{Version: "16.4", Major: true}}, nil
 	}}, 100, 30)
-	h.send(sourceChosenMsg{source: steps.SourceSummary{ID: srcID, Kind: "instance", Engine: "postgres", EngineVersion: "14.12"}})
+	h.send(sourceChosenMsg{source: preflight.SourceSummary{ID: srcID, Kind: "instance", Engine: "postgres", EngineVersion: "14.12"}})
 	o := h.w.options.options()
 	if o.SwitchoverTimeout != contract.DefaultSwitchoverTimeout || o.Cleanup != contract.CleanupDeployment || o.ProxyMode != contract.ProxyModeAuto || o.DeploymentName == "" {
 		t.Fatalf("options without the engine defaults: %+v", o)
@@ -461,7 +461,7 @@ func TestOptionsFormRefusesATypoInline(t *testing.T) {
 	base := contract.Options{Source: srcID}.WithDefaultsAt(t0)
 	h := newHarness(t, Config{Options: base}, backend{}, 100, 30)
 	h.w.phase = phaseOptions
-	h.w.options = newOptionsModel(h.w.common, steps.SourceSummary{ID: srcID, Kind: "instance", Engine: "postgres", EngineVersion: "14.12"}, base)
+	h.w.options = newOptionsModel(h.w.common, preflight.SourceSummary{ID: srcID, Kind: "instance", Engine: "postgres", EngineVersion: "14.12"}, base)
 	h.send(targetsLoadedMsg{targets: []awsclient.UpgradeTarget{{Version: "16.4", Major: true}}})
 	var class *optionField
 	for i, f := range h.w.options.visible() {

@@ -11,21 +11,21 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
-	"github.com/rdsbg/rdsbg/steps"
+	"github.com/rdsbg/rdsbg/steps/preflight"
 )
 
 // sourcesLoadedMsg delivers ListSources' answer.
 type sourcesLoadedMsg struct {
-	sources []steps.SourceSummary
+	sources []preflight.SourceSummary
 	err     error
 }
 
 // sourceChosenMsg is emitted when the operator picks a database.
-type sourceChosenMsg struct{ source steps.SourceSummary }
+type sourceChosenMsg struct{ source preflight.SourceSummary }
 
 // sourceItem is one database in the list; the filter matches its id,
 // kind, engine, version, status and proxies.
-type sourceItem struct{ steps.SourceSummary }
+type sourceItem struct{ preflight.SourceSummary }
 
 func (i sourceItem) FilterValue() string {
 	return strings.Join(append([]string{i.ID, i.Kind, i.Engine, i.EngineVersion, i.Status}, i.Proxies...), " ")
@@ -53,7 +53,7 @@ type sourceModel struct {
 	loading   bool
 	requested bool
 	err       error
-	sources   []steps.SourceSummary
+	sources   []preflight.SourceSummary
 	list      list.Model
 	widths    []int // column widths over every source, so filtering does not reflow
 	// highlight is the database selected when the list arrives (the
@@ -114,7 +114,7 @@ func (m *sourceModel) typing() bool { return m.list.SettingFilter() }
 // filter is the filter text (applied or being typed).
 func (m *sourceModel) filter() string { return m.list.FilterValue() }
 
-func (m *sourceModel) setSources(sources []steps.SourceSummary) tea.Cmd {
+func (m *sourceModel) setSources(sources []preflight.SourceSummary) tea.Cmd {
 	m.sources = sources
 	m.widths = make([]int, len(sourceColumns))
 	for i, h := range sourceColumns {

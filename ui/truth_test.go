@@ -15,8 +15,8 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient/sim"
 	"github.com/rdsbg/rdsbg/awsclient/simtest"
 	"github.com/rdsbg/rdsbg/awsclient/simtest/simtruth"
-	"github.com/rdsbg/rdsbg/steps"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/preflight"
 )
 
 // The truth oracle in the wizard (docs/truth.md; issue 21): the real
@@ -63,7 +63,7 @@ func newWizardOracle(t *testing.T, scenario, source string) (*wizardOracle, Conf
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := steps.Discover(context.Background(), api, source)
+	d, err := preflight.Discover(context.Background(), api, source)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,20 +11,20 @@ import (
 	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
 
-	"github.com/rdsbg/rdsbg/steps"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/preflight"
 )
 
 // backend is the engine surface the wizard calls, always from tea.Cmds
 // (never from Update). engineBackend wires it to the steps package; tests
 // use the same wiring against the simulator, or feed messages directly.
 type backend struct {
-	listSources    func(ctx context.Context) ([]steps.SourceSummary, error)
-	describe       func(ctx context.Context, source string) (steps.SourceSummary, error)
+	listSources    func(ctx context.Context) ([]preflight.SourceSummary, error)
+	describe       func(ctx context.Context, source string) (preflight.SourceSummary, error)
 	upgradeTargets func(ctx context.Context, engine, version string) ([]contract.UpgradeTarget, error)
 	// parameterGroups lists the parameter groups by family (options.go's
 	// picker); nil: the form takes typed names.
-	parameterGroups func(ctx context.Context, engine string, cluster bool) (steps.ParameterGroupCatalog, error)
+	parameterGroups func(ctx context.Context, engine string, cluster bool) (preflight.ParameterGroupCatalog, error)
 	// unfinished returns the journal of an unfinished run for source, or "".
 	unfinished func(ctx context.Context, source string) (string, error)
 	// status is `rdsbg status` as text.
@@ -37,7 +37,7 @@ type backend struct {
 // Messages of the root model.
 type (
 	sourceDescribedMsg struct {
-		source steps.SourceSummary
+		source preflight.SourceSummary
 		err    error
 	}
 	runDoneMsg struct {
@@ -165,7 +165,7 @@ func (w *wizard) Init() tea.Cmd {
 		cmds = append(cmds, w.startRun(w.cfg.Mode, w.cfg.Options))
 	case w.cfg.Options.Source != "":
 		w.phase = phaseOptions
-		w.options = newOptionsModel(w.common, steps.SourceSummary{ID: w.cfg.Options.Source}, w.cfg.Options.WithDefaultsAt(w.run.now))
+		w.options = newOptionsModel(w.common, preflight.SourceSummary{ID: w.cfg.Options.Source}, w.cfg.Options.WithDefaultsAt(w.run.now))
 		describe, src := w.be.describe, w.cfg.Options.Source
 		ctx := w.ctx
 		cmds = append(cmds, func() tea.Msg {
@@ -189,7 +189,7 @@ func (w *wizard) tick() tea.Cmd {
 	return tea.Tick(time.Second, func(time.Time) tea.Msg { return tickMsg{now: clk.Now()} })
 }
 
-func (w *wizard) loadTargets(src steps.SourceSummary) tea.Cmd {
+func (w *wizard) loadTargets(src preflight.SourceSummary) tea.Cmd {
 	targets, groups, ctx := w.be.upgradeTargets, w.be.parameterGroups, w.ctx
 	return func() tea.Msg {
 		t, err := targets(ctx, src.Engine, src.EngineVersion)
@@ -352,7 +352,7 @@ func (w *wizard) update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	return w, nil
 }
 
-func (w *wizard) chooseSource(src steps.SourceSummary) tea.Cmd {
+func (w *wizard) chooseSource(src preflight.SourceSummary) tea.Cmd {
 	w.phase = phaseOptions
 	opts := w.cfg.Options
 	opts.Source = src.ID
@@ -361,7 +361,7 @@ func (w *wizard) chooseSource(src steps.SourceSummary) tea.Cmd {
 }
 
 // checkJournal looks for an unfinished run of src before offering a new one.
-func (w *wizard) checkJournal(src steps.SourceSummary) tea.Cmd {
+func (w *wizard) checkJournal(src preflight.SourceSummary) tea.Cmd {
 	if w.be.unfinished == nil {
 		return w.loadTargets(src)
 	}

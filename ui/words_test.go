@@ -8,8 +8,8 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/rdsbg/rdsbg/awsclient"
-	"github.com/rdsbg/rdsbg/steps"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/preflight"
 )
 
 func same(s string) string { return s }
@@ -95,9 +95,9 @@ func TestPlanLegendBeforeTheStepsAndNoTickForReadOnly(t *testing.T) {
 // The regime's reason does not repeat the regime's name.
 func TestRegimeReasonDoesNotRepeatTheRegime(t *testing.T) {
 	for _, mode := range []contract.ProxyMode{contract.ProxyModeAuto, contract.ProxyModeNative} {
-		d := steps.Discovery{Source: contract.Source{ID: "orders-db", Engine: "postgres", Kind: contract.KindInstance},
+		d := preflight.Discovery{Source: contract.Source{ID: "orders-db", Engine: "postgres", Kind: contract.KindInstance},
 			Proxies: []contract.ProxyRegistration{{Proxy: "orders-proxy"}}}
-		regime, reason := steps.ChooseRegime(d, mode)
+		regime, reason := preflight.ChooseRegime(d, mode)
 		line := "regime " + string(regime) + ": " + reason
 		if strings.Contains(strings.ToLower(line), "native: native") || strings.Contains(strings.ToLower(line), "detach: detach") {
 			t.Fatalf("%s", line)

@@ -13,6 +13,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient/clock"
 	"github.com/rdsbg/rdsbg/steps"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/preflight"
 )
 
 // Upgrade choices of Selection.Upgrade.
@@ -154,7 +155,7 @@ func selectIn(ctx context.Context, api *awsclient.Client, clk clock.Clock, t Tar
 	if err != nil {
 		return nil, "", fmt.Errorf("cannot resolve the AWS identity (sts get-caller-identity): %w", err)
 	}
-	sources, err := steps.ListSources(ctx, api)
+	sources, err := preflight.ListSources(ctx, api)
 	if err != nil {
 		return nil, ident.Account, err
 	}
@@ -163,7 +164,7 @@ func selectIn(ctx context.Context, api *awsclient.Client, clk clock.Clock, t Tar
 		if !matchesStatic(s, sel, ident.Account, t.Region) {
 			continue
 		}
-		d, err := steps.Discover(ctx, api, s.ID)
+		d, err := preflight.Discover(ctx, api, s.ID)
 		if err != nil {
 			return nil, ident.Account, fmt.Errorf("discover %s: %w", s.ID, err)
 		}
@@ -185,7 +186,7 @@ func selectIn(ctx context.Context, api *awsclient.Client, clk clock.Clock, t Tar
 }
 
 // prepareOne fills db's target version, plan, checks and verdict.
-func prepareOne(ctx context.Context, api *awsclient.Client, clk clock.Clock, db *Database, d steps.Discovery, sel Selection, fleetID string) {
+func prepareOne(ctx context.Context, api *awsclient.Client, clk clock.Clock, db *Database, d preflight.Discovery, sel Selection, fleetID string) {
 	target, why := chooseTarget(ctx, api, db, sel)
 	if why != "" {
 		db.Blocked = append(db.Blocked, why)
@@ -226,7 +227,7 @@ func chooseTarget(ctx context.Context, api *awsclient.Client, db *Database, sel 
 	if sel.Upgrade == UpgradeNone {
 		return "", ""
 	}
-	targets, err := steps.UpgradeTargets(ctx, api, db.Engine, db.Version)
+	targets, err := preflight.UpgradeTargets(ctx, api, db.Engine, db.Version)
 	if err != nil {
 		return "", fmt.Sprintf("the engine catalogue cannot be read for %s %s: %v", db.Engine, db.Version, err)
 	}
@@ -246,7 +247,7 @@ func chooseTarget(ctx context.Context, api *awsclient.Client, db *Database, sel 
 }
 
 // matchesStatic applies the filters that need no further read.
-func matchesStatic(s steps.SourceSummary, sel Selection, account, region string) bool {
+func matchesStatic(s preflight.SourceSummary, sel Selection, account, region string) bool {
 	if len(sel.Engines) > 0 && !contains(sel.Engines, s.Engine) {
 		return false
 	}

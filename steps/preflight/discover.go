@@ -1,4 +1,4 @@
-package steps
+package preflight
 
 import (
 	"context"
@@ -153,9 +153,9 @@ func Discover(ctx context.Context, api awsclient.API, source string) (Discovery,
 	return d, nil
 }
 
-// rdsbgDeployment is the source's live deployment that rdsbg made (its
+// RdsbgDeployment is the source's live deployment that rdsbg made (its
 // rdsbg:source tag names the source), nil when there is none.
-func (d Discovery) rdsbgDeployment() *awsclient.Deployment {
+func (d Discovery) RdsbgDeployment() *awsclient.Deployment {
 	for i := range d.Deployments {
 		dep := &d.Deployments[i]
 		if dep.Status != "DELETING" && strings.EqualFold(dep.Tags[contract.TagSource], d.Source.ID) {
@@ -188,7 +188,7 @@ func (d Discovery) trustDetachedTag(p awsclient.Proxy, tag DetachedTag) (ok bool
 	if !strings.EqualFold(tag.Target, d.Source.ID) {
 		return false, fmt.Sprintf("the tag says it served %s, not %s", tag.Target, d.Source.ID)
 	}
-	if dep := d.rdsbgDeployment(); dep != nil {
+	if dep := d.RdsbgDeployment(); dep != nil {
 		listed := false
 		for _, name := range strings.Fields(dep.Tags[contract.TagProxies]) {
 			listed = listed || strings.EqualFold(name, p.Name)
@@ -280,7 +280,7 @@ func discoverProxies(ctx context.Context, api awsclient.API, d *Discovery) error
 		tagged = tagged && strings.EqualFold(tag.Source, d.Source.ID)
 		if tagged && len(targets) == 0 {
 			ok, why := d.trustDetachedTag(p, tag)
-			if ok && d.rdsbgDeployment() == nil {
+			if ok && d.RdsbgDeployment() == nil {
 				// Consistent, but nothing else in AWS says the proxy is the
 				// source's: only `resume --source --confirm` acts on it
 				// (restoreWithoutJournal), never a run's plan.
@@ -299,7 +299,7 @@ func discoverProxies(ctx context.Context, api awsclient.API, d *Discovery) error
 			// No tag (removed, or never written), but rdsbg's deployment for
 			// the source lists the proxy: its own record of the run's
 			// proxies (X9).
-			if dep := d.rdsbgDeployment(); dep != nil && len(mine) == 0 && strings.EqualFold(p.EngineFamily, proxyFamily(d.Source.Engine)) {
+			if dep := d.RdsbgDeployment(); dep != nil && len(mine) == 0 && strings.EqualFold(p.EngineFamily, proxyFamily(d.Source.Engine)) {
 				for _, name := range strings.Fields(dep.Tags[contract.TagProxies]) {
 					if strings.EqualFold(name, p.Name) {
 						tag = DetachedTag{TargetKind: d.Source.Kind, Target: d.Source.ID, Source: d.Source.ID, Run: dep.Tags[contract.TagRun]}

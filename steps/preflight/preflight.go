@@ -1,4 +1,4 @@
-package steps
+package preflight
 
 import (
 	"context"
@@ -253,7 +253,7 @@ func Preflight(ctx context.Context, api awsclient.API, d Discovery, o contract.O
 		// method; a bad version is reported by the upgrade-target row.
 		upgrade, _ = ResolveUpgrade(ctx, api, d, o)
 	}
-	o = resolveUpgradeVia(d, o, upgrade)
+	o = ResolveUpgradeVia(d, o, upgrade)
 	p := &preflight{api: api, d: d, o: o, upgrade: upgrade}
 	p.identity()
 	p.sourceAvailable()
@@ -773,7 +773,7 @@ func hasCustomOptionGroup(inst awsclient.Instance) bool {
 }
 
 // resolveUpgradeVia fills an unset --upgrade-via from the engine rules.
-func resolveUpgradeVia(d Discovery, o contract.Options, upgrade *awsclient.UpgradeTarget) contract.Options {
+func ResolveUpgradeVia(d Discovery, o contract.Options, upgrade *awsclient.UpgradeTarget) contract.Options {
 	if o.UpgradeVia == "" {
 		o.UpgradeVia = ChooseUpgradeVia(d, upgrade)
 	}
