@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/clock"
@@ -20,19 +19,6 @@ import (
 // answered here. --source is completed from AWS (the DB instances and
 // Aurora clusters of the account and Region the other flags name), the
 // flags with a fixed set of values from that set.
-
-// storageFlags are the newer create options (steps/storage_options.go).
-type storageFlags struct {
-	storageType                 string
-	iops, allocated, throughput int32
-}
-
-func addStorageFlags(f *pflag.FlagSet, s *storageFlags) {
-	f.StringVar(&s.storageType, "target-storage-type", "", "green primary's storage type: gp2, gp3, io1 or io2 (RDS only; default blue's)")
-	f.Int32Var(&s.allocated, "target-allocated-storage", 0, "green primary's allocated storage in GiB, larger or smaller than blue's (RDS only; default blue's)")
-	f.Int32Var(&s.iops, "target-iops", 0, "green primary's provisioned IOPS (RDS only, not gp2; default blue's)")
-	f.Int32Var(&s.throughput, "target-storage-throughput", 0, "green primary's storage throughput in MiB/s (RDS gp3 only; default blue's)")
-}
 
 // enumValues are the flags whose values are a fixed list, by flag name;
 // --output differs per command (outputValues).

@@ -6,15 +6,87 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
+	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/steps"
 )
 
-// AWS holds the truth (design.md §5): `rdsbg status` and `rdsbg resume`
-// without --source look in the state directory first; when it holds no
-// unfinished run (empty, the journal lost, or the run made on another
-// machine) they search AWS for proxies tagged rdsbg:detached that still
-// have no target, and report or resume the run that emptied them.
+// The source a command acts on. Every --source is checked for terminal
+// control first. resume and status without --source look in the state
+// directory; when it holds no unfinished run (empty, the journal lost, or
+// the run made on another machine) AWS holds the truth (design.md §5):
+// they search AWS for proxies tagged rdsbg:detached that still have no
+// target, and report or resume the run that emptied them.
+
+// checkSourceText refuses a --source that carries terminal control: C0
+// and C1 controls, DEL and the bidi overrides and isolates no RDS
+// identifier or ARN can hold. The message shows it with its escapes.
+func checkSourceText(source string) error {
+	if awsclient.Sanitize(source) == source {
+		return nil
+	}
+	return usageError("--source %q carries control or direction characters that no RDS identifier or ARN holds: pass the DB instance or cluster identifier (e.g. orders-db); nothing was changed", source)
+}
+
+// unfinishedSource finds the one journal that resume can continue; the
+// runs waiting for the operator are listed on w first (paused ready, with
+// age, lag and green's classes), so a choice is an informed one.
+func unfinishedSource(stateDirFlag string, w io.Writer) (string, error) {
+	dir, err := stateDirPath(stateDirFlag)
+	if err != nil {
+		return "", err
+	}
+	sources, err := steps.FindJournals(dir)
+	if err != nil {
+		return "", exitFor(err)
+	}
+	if runs, err := steps.PausedRuns(dir); err == nil && w != nil {
+		fmt.Fprint(w, steps.RenderPausedRuns(runs, time.Now()))
+	}
+	switch len(sources) {
+	case 0:
+		return "", usageError("no unfinished run in %s: nothing to resume (pass --state-dir if the journal is elsewhere)", dir)
+	case 1:
+		return sources[0], nil
+	}
+	return "", usageError("%d unfinished runs in %s (%s): pass --source to choose one", len(sources), dir, strings.Join(sources, ", "))
+}
+
+// statusSource is status without --source: the one resumable run, or, when
+// several wait, their listing (age, lag, green's classes) as the answer.
+func statusSource(stateDirFlag, output string, stdout io.Writer) (source string, listed bool, err error) {
+	var list io.Writer = stdout
+	if output == "json" {
+		list = nil
+	}
+	dir, err := stateDirPath(stateDirFlag)
+	if err != nil {
+		return "", false, err
+	}
+	sources, err := steps.FindJournals(dir)
+	if err != nil {
+		return "", false, exitFor(err)
+	}
+	if len(sources) > 1 {
+		runs, err := steps.PausedRuns(dir)
+		if err != nil {
+			return "", false, exitFor(err)
+		}
+		if output == "json" {
+			enc := json.NewEncoder(stdout)
+			enc.SetIndent("", "  ")
+			return "", true, enc.Encode(struct {
+				Paused []steps.PausedRun `json:"paused"`
+			}{runs})
+		}
+		fmt.Fprint(stdout, steps.RenderPausedRuns(runs, time.Now()))
+		fmt.Fprintln(stdout, "Pass --source ID for one run's journal and live state.")
+		return "", true, nil
+	}
+	found, err := unfinishedSource(stateDirFlag, list)
+	return found, false, err
+}
 
 // noUnfinishedRun reports whether the state directory holds no unfinished
 // run: only then do the tags in AWS decide (several runs, or an unreadable

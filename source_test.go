@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +11,30 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/steps"
 )
+
+// Hostile text from the command line never reaches the terminal raw
+// (issue 20, B3): an OSC 52 clipboard write, a screen clear, a forged
+// "rdsbg: done" line and a right-to-left override in --source are refused
+// with their escapes shown, before any AWS call.
+func TestCLIControlCharactersInSourceAreRefusedQuoted(t *testing.T) {
+	env := newCLIEnv(t, "rds-postgres-legacy-proxy")
+	for _, src := range []string{"\x1b]52;c;cm0gLXJmIH4=\a\x1b[2Jorders-db", "orders-db\nrdsbg: done; the proxy targets the new primary", "\u202eorders-db", "orders-db\x9b2J"} {
+		for _, cmd := range [][]string{{"plan", "--source", src}, {"run", "--source", src, "--yes"}, {"status", "--source", src}, {"abort", "--source", src, "--yes", "--confirm", src}} {
+			code, out, errOut := env.rdsbg(t, cmd...)
+			if code != steps.ExitUsage || !strings.Contains(errOut, "carries control or direction characters") {
+				t.Errorf("%s %q: exit %d, %q", cmd[0], src, code, errOut)
+			}
+			for _, raw := range []string{"\x1b", "\a", "\u202e", "\u009b", "\nrdsbg: done"} {
+				if strings.Contains(out+errOut, raw) {
+					t.Errorf("%s %q printed %q raw: %q", cmd[0], src, raw, errOut)
+				}
+			}
+		}
+	}
+	if n := env.sim.TotalCalls(); n != 0 {
+		t.Errorf("%d AWS calls for a refused --source", n)
+	}
+}
 
 // A proxy rdsbg emptied on another machine (or whose journal is lost):
 // `rdsbg status` without --source and with an empty state directory finds
@@ -85,5 +110,54 @@ func TestCLIStatusWithoutSourceFindsTheTaggedProxy(t *testing.T) {
 	}
 	if m := env.sim.Mutations(); len(m) != 4 {
 		t.Errorf("status and a refused resume changed AWS: %+v", m)
+	}
+}
+
+// writeReadyJournal writes the journal of a run paused ready, as the
+// engine writes it, with green on class.
+func writeReadyJournal(t *testing.T, stateDir, source, class string) {
+	t.Helper()
+	if err := os.MkdirAll(stateDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	j, err := steps.OpenJournal(steps.JournalPath(stateDir, source), time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan := steps.Plan{Source: steps.Source{Kind: "instance", ID: source}, Regime: steps.RegimeNative,
+		Proxies: []steps.ProxyRegistration{{Proxy: "shop-proxy", TargetGroup: "default"}}}
+	green := &steps.GreenInfo{DeploymentID: "bgd-0123456789abcdef", Members: []steps.GreenMember{{ID: source + "-green-abcdef", Class: class}}}
+	for _, rec := range []steps.Record{
+		{Kind: steps.RecordRunStarted, Source: source, Plan: &plan, DeploymentID: "bgd-0123456789abcdef"},
+		{Kind: steps.RecordFinish, Time: time.Now().Add(-3 * time.Hour), Finished: &steps.Finished{Outcome: steps.OutcomeReady, ProxyState: steps.ProxyOnBlue, Green: green}},
+	} {
+		if err := j.Append(rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	j.Close()
+}
+
+// Declined or paused runs vanished from status and resume; now both list
+// the runs waiting for the operator with age and green's classes.
+func TestCLIStatusAndResumeListPausedRuns(t *testing.T) {
+	env := newCLIEnv(t, "rds-mysql-native-proxy")
+	writeReadyJournal(t, env.stateDir, "shop-db", "db.r6g.large")
+	writeReadyJournal(t, env.stateDir, "orders-db", "db.m6g.xlarge")
+	code, out, errOut := env.rdsbg(t, "status")
+	if code != 0 {
+		t.Fatalf("status: exit %d\n%s%s", code, out, errOut)
+	}
+	for _, want := range []string{"shop-db", "orders-db", "ready for the switchover", "db.r6g.large", "db.m6g.xlarge", "3h00m ago", "--source"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("status lacks %q:\n%s", want, out)
+		}
+	}
+	code, out, errOut = env.rdsbg(t, "resume")
+	if code != steps.ExitUsage || !strings.Contains(errOut, "db.m6g.xlarge") || !strings.Contains(errOut, "pass --source") {
+		t.Errorf("resume with two paused runs: exit %d\n%s%s", code, out, errOut)
+	}
+	if n := env.sim.TotalCalls(); n != 0 {
+		t.Errorf("listing made %d AWS calls", n)
 	}
 }

@@ -1,0 +1,36 @@
+package main
+
+import (
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"github.com/rdsbg/rdsbg/steps"
+)
+
+func newAbortCommand(g *globalFlags, stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+	var source, confirm, output string
+	var yes bool
+	cmd := &cobra.Command{
+		Use:   "abort",
+		Short: "Before switchover: delete the deployment and its green, restore the original proxy targets",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if source == "" {
+				return usageError("--source is required: the source whose run to abort")
+			}
+			if err := checkHeadlessApproval(source, confirm, ""); err != nil {
+				return err
+			}
+			if yes && confirm == "" {
+				// abort's one approval deletes: it is always severe.
+				return usageError("abort deletes the deployment and its green: --yes is not enough, also pass --confirm %s; nothing was changed", source)
+			}
+			return headlessOrInteractive(cmd.Context(), *g, steps.Options{Source: source}, yes, confirm, output, "abort", stdin, stdout, stderr)
+		},
+	}
+	cmd.Flags().StringVar(&source, "source", "", "source DB instance or Aurora cluster (identifier or ARN)")
+	addApprovalFlags(cmd, &yes, &confirm, &output, "headless: ")
+	addOwnershipFlags(cmd, g, false)
+	return cmd
+}

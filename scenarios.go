@@ -1,0 +1,41 @@
+package main
+
+import (
+	"strings"
+
+	"github.com/rdsbg/rdsbg/awsclient/sim"
+)
+
+// The simulator's scenarios, as demo and sim name them.
+
+func scenarioNames() string {
+	var names []string
+	for _, s := range sim.Scenarios() {
+		names = append(names, s.Name)
+	}
+	return strings.Join(names, ", ")
+}
+
+// checkScenario refuses an unknown scenario name in the command's own
+// words, listing the valid ones.
+func checkScenario(command, name string) error {
+	if _, isFleet, err := sim.FleetScenarioSize(name); isFleet {
+		// fleet:N serves many accounts and Regions: `rdsbg sim` only
+		// (the demo's wizard drives one database).
+		switch {
+		case err != nil:
+			return usageError("%s: %v", command, err)
+		case command != "sim":
+			return usageError("%s: scenario %s is for `rdsbg sim` (then `rdsbg fleet plan`); the demo drives one database", command, name)
+		}
+		return nil
+	}
+	var names []string
+	for _, s := range sim.Scenarios() {
+		if s.Name == name {
+			return nil
+		}
+		names = append(names, s.Name)
+	}
+	return usageError("%s: unknown scenario %q; choose one of: %s (and, for sim, %sN)", command, name, strings.Join(names, ", "), sim.ScenarioFleetPrefix)
+}
