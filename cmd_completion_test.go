@@ -12,7 +12,7 @@ func (e *cliEnv) complete(t *testing.T, args ...string) ([]string, string) {
 	t.Helper()
 	full := append([]string{"__complete"}, args...)
 	var out, errOut bytes.Buffer
-	if code := run(full, strings.NewReader(""), &out, &errOut); code != 0 {
+	if code := runCLI(full, strings.NewReader(""), &out, &errOut); code != 0 {
 		t.Fatalf("rdsbg %v: exit %d\n%s", full, code, errOut.String())
 	}
 	var names []string
@@ -90,7 +90,7 @@ func TestCompletionEnumFlags(t *testing.T) {
 func TestCompletionCommandWritesScripts(t *testing.T) {
 	for _, shell := range []string{"bash", "zsh", "fish", "powershell"} {
 		var out, errOut bytes.Buffer
-		if code := run([]string{"completion", shell}, strings.NewReader(""), &out, &errOut); code != 0 || !strings.Contains(out.String(), "__complete") {
+		if code := runCLI([]string{"completion", shell}, strings.NewReader(""), &out, &errOut); code != 0 || !strings.Contains(out.String(), "__complete") {
 			t.Errorf("rdsbg completion %s: exit %d, %d bytes without __complete\n%s", shell, code, out.Len(), errOut.String())
 		}
 	}

@@ -76,7 +76,7 @@ var notApplying = map[string][]string{
 // decorateHelp adds the examples, the version and the help layout to every
 // command of root.
 func decorateHelp(root *cobra.Command) {
-	root.Version = version()
+	root.Version = buildVersion()
 	root.SetVersionTemplate("rdsbg {{.Version}}\n")
 	cobra.AddTemplateFunc("wrappedFlagUsages", func(fs *pflag.FlagSet) string { return flagUsages(fs, helpWidth()) })
 	cobra.AddTemplateFunc("wrapText", func(s string) string { return wrapText(s, helpWidth(), 0) })
@@ -244,11 +244,11 @@ func helpWidth() int {
 // made with -buildvcs=false, as .ci/run and some machines' GOFLAGS do.
 var buildCommit string
 
-// version is the module version and the commit the binary was built from,
+// buildVersion is the module version and the commit the binary was built from,
 // as the Go toolchain recorded them (or as the link stamped them). Without
 // either it says so, rather than a bare "(devel)" a change ticket cannot
 // use (walkthrough (a)).
-func version() string {
+func buildVersion() string {
 	info, ok := debug.ReadBuildInfo()
 	return versionOf(info, ok, buildCommit)
 }

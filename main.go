@@ -20,11 +20,11 @@ import (
 )
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	os.Exit(runCLI(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
-// run is main without os.Exit, so tests can drive the whole command line.
-func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+// runCLI is main without os.Exit, so tests can drive the whole command line.
+func runCLI(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := watchSignals(context.Background(), stderr)
 	defer stop()
 

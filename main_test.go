@@ -45,14 +45,14 @@ func (e *cliEnv) rdsbg(t *testing.T, args ...string) (int, string, string) {
 	}
 	full = append(full, "--region", "us-east-1")
 	var out, errOut bytes.Buffer
-	code := run(full, strings.NewReader(""), &out, &errOut)
+	code := runCLI(full, strings.NewReader(""), &out, &errOut)
 	return code, out.String(), errOut.String()
 }
 
 func runHelp(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	code := run(args, strings.NewReader(""), &out, &errOut)
+	code := runCLI(args, strings.NewReader(""), &out, &errOut)
 	return code, out.String(), errOut.String()
 }
 
