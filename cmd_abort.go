@@ -9,15 +9,16 @@ import (
 )
 
 func newAbortCommand(g *globalFlags, stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
-	var source, confirm, output string
+	var sourceFlag, confirm, output string
 	var yes bool
 	cmd := &cobra.Command{
 		Use:   "abort",
 		Short: "Before switchover: delete the deployment and its green, restore the original proxy targets",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if source == "" {
-				return usageError("--source is required: the source whose run to abort")
+			source, _, err := runSource(cmd.Context(), *g, "abort", sourceFlag, output, stderr) // the required flag
+			if err != nil {
+				return err
 			}
 			if err := checkHeadlessApproval(source, confirm, ""); err != nil {
 				return err
@@ -29,7 +30,8 @@ func newAbortCommand(g *globalFlags, stdin io.Reader, stdout, stderr io.Writer) 
 			return headlessOrInteractive(cmd.Context(), *g, steps.Options{Source: source}, yes, confirm, output, "abort", stdin, stdout, stderr)
 		},
 	}
-	cmd.Flags().StringVar(&source, "source", "", "source DB instance or Aurora cluster (identifier or ARN)")
+	cmd.Flags().StringVar(&sourceFlag, "source", "", "source DB instance or Aurora cluster (identifier or ARN)")
+	requireSource(cmd)
 	addApprovalFlags(cmd, &yes, &confirm, &output, "headless: ")
 	addOwnershipFlags(cmd, g, false)
 	return cmd

@@ -19,9 +19,6 @@ func newPlanCommand(g *globalFlags, stdout io.Writer) *cobra.Command {
 		Short: "Print the plan and the equivalent AWS CLI runbook; changes nothing",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if c.source == "" {
-				return usageError("--source is required: the DB instance or Aurora cluster identifier (or ARN) to deploy")
-			}
 			if output != "text" && output != "markdown" && output != "json" {
 				return usageError("--output %q is not one of text, markdown, json", output)
 			}
@@ -59,6 +56,7 @@ func newPlanCommand(g *globalFlags, stdout io.Writer) *cobra.Command {
 		},
 	}
 	addCreateFlags(cmd, &c)
+	requireSource(cmd)
 	cmd.Flags().StringVar(&output, "output", "text", "text, markdown (a runbook for a change ticket) or json")
 	return cmd
 }

@@ -9,22 +9,16 @@ import (
 )
 
 func newResumeCommand(g *globalFlags, stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
-	var source, confirm, output string
+	var sourceFlag, confirm, output string
 	var yes bool
 	cmd := &cobra.Command{
 		Use:   "resume",
 		Short: "Continue an interrupted run from its journal and the live AWS state",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if source == "" {
-				found, err := unfinishedSource(g.stateDir, stderr)
-				if err != nil {
-					found, _, err = taggedSource(cmd.Context(), *g, stderr, output, "resume", err) // detached_cli.go
-				}
-				if err != nil {
-					return err
-				}
-				source = found
+			source, _, err := runSource(cmd.Context(), *g, "resume", sourceFlag, output, stderr)
+			if err != nil {
+				return err
 			}
 			if err := checkHeadlessApproval(source, confirm, ""); err != nil {
 				return err
@@ -35,7 +29,7 @@ func newResumeCommand(g *globalFlags, stdin io.Reader, stdout, stderr io.Writer)
 			return headlessOrInteractive(cmd.Context(), *g, steps.Options{Source: source}, yes, confirm, output, "resume", stdin, stdout, stderr)
 		},
 	}
-	cmd.Flags().StringVar(&source, "source", "", "source of the run to resume (default: the only unfinished journal)")
+	cmd.Flags().StringVar(&sourceFlag, "source", "", "source of the run to resume (default: the only unfinished journal)")
 	addApprovalFlags(cmd, &yes, &confirm, &output, "headless: ")
 	addOwnershipFlags(cmd, g, false)
 	return cmd

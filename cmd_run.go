@@ -4,8 +4,6 @@ import (
 	"io"
 
 	"github.com/spf13/cobra"
-
-	"github.com/rdsbg/rdsbg/steps"
 )
 
 func newRunCommand(g *globalFlags, stdout, stderr io.Writer) *cobra.Command {
@@ -17,9 +15,6 @@ func newRunCommand(g *globalFlags, stdout, stderr io.Writer) *cobra.Command {
 		Short: "Headless execution for automation (--yes, and --confirm ID for severe steps)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if c.source == "" {
-				return usageError("--source is required: the DB instance or Aurora cluster identifier (or ARN) to deploy")
-			}
 			if !yes {
 				return usageError("run is headless and never prompts: pass --yes to approve the steps (and --confirm %s for the severe ones), or use the wizard: rdsbg --source %s", c.source, c.source)
 			}
@@ -29,14 +24,13 @@ func newRunCommand(g *globalFlags, stdout, stderr io.Writer) *cobra.Command {
 			if err := checkTakeOver(*g, yes, confirm, c.source); err != nil {
 				return err
 			}
-			opts := c.options()
-			if err := steps.ValidateOptions(opts); err != nil {
-				return exitFor(err)
-			}
-			return runHeadless(cmd.Context(), *g, opts, yes, confirm, output, until, "run", stdout)
+			// The engine checks the options (steps.ValidateOptions) before
+			// any AWS call, once, as for every run it is given.
+			return runHeadless(cmd.Context(), *g, c.options(), yes, confirm, output, until, "run", stdout)
 		},
 	}
 	addCreateFlags(cmd, &c)
+	requireSource(cmd)
 	addApprovalFlags(cmd, &yes, &confirm, &output, "")
 	addOwnershipFlags(cmd, g, true)
 	cmd.Flags().StringVar(&until, "until", "", "ready: prepare green and stop before the critical section (exit 0, state ready); `rdsbg resume` switches over later")

@@ -13,21 +13,15 @@ import (
 )
 
 func newStatusCommand(g *globalFlags, stdout io.Writer) *cobra.Command {
-	var source, output string
+	var sourceFlag, output string
 	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show a run's journal and the live state in AWS",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if source == "" {
-				found, listed, err := statusSource(g.stateDir, output, stdout)
-				if err != nil {
-					found, listed, err = taggedSource(cmd.Context(), *g, stdout, output, "status", err) // detached_cli.go
-				}
-				if err != nil || listed {
-					return err
-				}
-				source = found
+			source, answered, err := runSource(cmd.Context(), *g, "status", sourceFlag, output, stdout)
+			if err != nil || answered {
+				return err
 			}
 			env, err := newEnvironment(cmd.Context(), *g, nil)
 			if err != nil {
@@ -49,7 +43,7 @@ func newStatusCommand(g *globalFlags, stdout io.Writer) *cobra.Command {
 			return statusExit(report)
 		},
 	}
-	cmd.Flags().StringVar(&source, "source", "", "source of the run (default: the only unfinished journal)")
+	cmd.Flags().StringVar(&sourceFlag, "source", "", "source of the run (default: the only unfinished journal)")
 	cmd.Flags().StringVar(&output, "output", "text", "text or json")
 	return cmd
 }

@@ -54,6 +54,25 @@ type globalFlags struct {
 	adopt    string
 }
 
+// addGlobalFlags adds the flags every command accepts (design.md §4) to
+// the root's persistent flags.
+func addGlobalFlags(pf *pflag.FlagSet, g *globalFlags) {
+	pf.StringVar(&g.profile, "profile", "", "AWS profile (as in the AWS CLI; SSO profiles work)")
+	pf.StringVar(&g.region, "region", "", "AWS region (default from AWS_REGION or the profile)")
+	pf.StringVar(&g.endpointURL, "endpoint-url", "", "AWS-compatible endpoint for every client (the simulator, moto, LocalStack)")
+	pf.StringVar(&g.stateDir, "state-dir", "", "journal directory (default $XDG_STATE_HOME/rdsbg, else ~/.local/state/rdsbg)")
+	pf.BoolVar(&g.noColor, "no-color", false, "no colours (also NO_COLOR)")
+	pf.BoolVar(&g.plain, "plain", false, "plain line mode: every prompt a plain line, no full-screen UI")
+	pf.Float64Var(&g.timeScale, "time-scale", 1, "run the engine's clock this many times faster (tests against rdsbg sim --speed)")
+	pf.MarkHidden("time-scale")
+	pf.BoolVar(&g.noMetrics, "no-metrics", false, "do not read the proxy's connections and green's lag from CloudWatch")
+	pf.StringArrayVar(&g.hooks, "hook", nil, "shell command run at every step transition: event JSON on stdin, RDSBG_STEP and RDSBG_PHASE (pre, post, failed) set; a failing pre hook stops before the step (repeatable)")
+	pf.DurationVar(&g.hookTimeout, "hook-timeout", steps.DefaultHookTimeout, "how long one hook may run")
+	pf.BoolVar(&g.debug, "debug", false, "show the AWS SDK's own log lines (retries, credential warnings) on stderr")
+	pf.StringVar(&g.probeDSN, "probe-dsn", "", "connection string through the proxy for a SELECT 1 every 500 ms during the critical section (never echoed; prefer "+probe.EnvDSN+": a flag is visible to other users in ps)")
+	addDBFlags(pf, &g.db)
+}
+
 // probe is --probe-dsn, else RDSBG_PROBE_DSN.
 func (g globalFlags) probe() string {
 	if g.probeDSN != "" {
@@ -86,7 +105,7 @@ type createFlags struct {
 	upgradeVia        string
 	cleanup           string
 	maxProxyOutage    time.Duration
-	storage           storageFlags // completion.go
+	storage           storageFlags
 }
 
 func (c createFlags) options() steps.Options {
@@ -125,7 +144,7 @@ func addCreateFlags(cmd *cobra.Command, c *createFlags) {
 	f.StringVar(&c.proxyMode, "proxy-mode", string(steps.ProxyModeAuto), "proxy handling: auto, native or detach")
 	f.StringVar(&c.upgradeVia, "upgrade-via", "", "how green gets the target version: create (at creation) or modify (after creation); default chosen by the engine rules")
 	f.StringVar(&c.cleanup, "cleanup", string(steps.CleanupDeployment), "after switchover: none, deployment, or old-blue (snapshot then delete the -oldN resources)")
-	addStorageFlags(f, &c.storage) // completion.go
+	addStorageFlags(f, &c.storage)
 	f.DurationVar(&c.maxProxyOutage, "max-proxy-outage", steps.DefaultMaxProxyOutage, "detach procedure: longest the proxy may stay empty before the critical section (blue's registration refused while green provisions); then roll back (the wizard asks)")
 }
 

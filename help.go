@@ -69,7 +69,7 @@ var notApplying = map[string][]string{
 	// (--db-iam-user and --db-credentials add their permissions.)
 	"iam-policy": {"plain", "hook", "hook-timeout", "probe-dsn", "no-metrics", "db-dsn", "db-endpoint", "require-db-checks", "max-transaction-age"},
 	// completion only writes a script; the script passes the flags the
-	// operator typed to `rdsbg __complete` (completion.go).
+	// operator typed to `rdsbg __complete` (cmd_completion.go).
 	"completion": {"profile", "region", "endpoint-url", "state-dir", "no-color", "plain", "no-metrics", "hook", "hook-timeout", "probe-dsn", "debug", "db-dsn", "db-iam-user", "db-credentials", "db-endpoint", "require-db-checks", "max-transaction-age"},
 }
 

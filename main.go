@@ -16,7 +16,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/rdsbg/rdsbg/steps"
-	"github.com/rdsbg/rdsbg/steps/probe"
 )
 
 func main() {
@@ -79,37 +78,13 @@ read), 2 bad usage or input, 3 preflight blocked (nothing changed), 4 cancelled,
 			return runInteractive(cmd.Context(), env, g, wiz.options(), "run", "", stdin, stderr)
 		},
 	}
-	pf := root.PersistentFlags()
-	pf.StringVar(&g.profile, "profile", "", "AWS profile (as in the AWS CLI; SSO profiles work)")
-	pf.StringVar(&g.region, "region", "", "AWS region (default from AWS_REGION or the profile)")
-	pf.StringVar(&g.endpointURL, "endpoint-url", "", "AWS-compatible endpoint for every client (the simulator, moto, LocalStack)")
-	pf.StringVar(&g.stateDir, "state-dir", "", "journal directory (default $XDG_STATE_HOME/rdsbg, else ~/.local/state/rdsbg)")
-	pf.BoolVar(&g.noColor, "no-color", false, "no colours (also NO_COLOR)")
-	pf.BoolVar(&g.plain, "plain", false, "plain line mode: every prompt a plain line, no full-screen UI")
-	pf.Float64Var(&g.timeScale, "time-scale", 1, "run the engine's clock this many times faster (tests against rdsbg sim --speed)")
-	pf.MarkHidden("time-scale")
-	pf.BoolVar(&g.noMetrics, "no-metrics", false, "do not read the proxy's connections and green's lag from CloudWatch")
-	pf.StringArrayVar(&g.hooks, "hook", nil, "shell command run at every step transition: event JSON on stdin, RDSBG_STEP and RDSBG_PHASE (pre, post, failed) set; a failing pre hook stops before the step (repeatable)")
-	pf.DurationVar(&g.hookTimeout, "hook-timeout", steps.DefaultHookTimeout, "how long one hook may run")
-	pf.BoolVar(&g.debug, "debug", false, "show the AWS SDK's own log lines (retries, credential warnings) on stderr")
-	pf.StringVar(&g.probeDSN, "probe-dsn", "", "connection string through the proxy for a SELECT 1 every 500 ms during the critical section (never echoed; prefer "+probe.EnvDSN+": a flag is visible to other users in ps)")
-	addDBFlags(pf, &g.db) // db_flags.go
+	addGlobalFlags(root.PersistentFlags(), &g)
 	addCreateFlags(root, &wiz)
 	addOwnershipFlags(root, &g, true) // the wizard asks --take-over's typed identifier itself
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError("%v (see --help)", err) })
-	// Hostile text never reaches a terminal raw (issue 20, B3): a --source
-	// carrying control or bidi characters is refused before anything else,
-	// quoted with its escapes shown.
-	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
-		if f := cmd.Flags().Lookup("source"); f != nil {
-			if err := checkSourceText(f.Value.String()); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error { return checkSourceFlag(cmd) } // source.go
 
-	root.AddCommand(
+	root.AddCommand( // each in its cmd_<name>.go
 		newDemoCommand(&g, stdin, stderr),
 		newSimCommand(stdout),
 		newPlanCommand(&g, stdout),
@@ -118,9 +93,9 @@ read), 2 bad usage or input, 3 preflight blocked (nothing changed), 4 cancelled,
 		newResumeCommand(&g, stdin, stdout, stderr),
 		newStatusCommand(&g, stdout),
 		newAbortCommand(&g, stdin, stdout, stderr),
-		newFleetCommand(&g, stdin, stdout, stderr), // cmd_fleet.go
+		newFleetCommand(&g, stdin, stdout, stderr),
 	)
-	addCompletion(root, &g, stdout) // completion.go: the completion command, --source and enum values
+	addCompletion(root, &g, stdout) // cmd_completion.go: the completion command, --source and enum values
 	decorateHelp(root)              // examples, --version, flags where they apply, wrapped help
 	return root
 }

@@ -8,16 +8,70 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
+
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/steps"
 )
 
-// The source a command acts on. Every --source is checked for terminal
-// control first. resume and status without --source look in the state
-// directory; when it holds no unfinished run (empty, the journal lost, or
-// the run made on another machine) AWS holds the truth (design.md §5):
-// they search AWS for proxies tagged rdsbg:detached that still have no
-// target, and report or resume the run that emptied them.
+// The source a command acts on. Every --source is checked before the
+// command runs: for terminal control, and where it is required (plan,
+// iam-policy, run, abort) for a value. resume and status without --source
+// look in the state directory; when it holds no unfinished run (empty,
+// the journal lost, or the run made on another machine) AWS holds the
+// truth (design.md §5): they search AWS for proxies tagged rdsbg:detached
+// that still have no target, and report or resume the run that emptied
+// them.
+
+// requireSource makes cmd's --source a required flag: checkSourceFlag
+// refuses the command without it (and completion offers it first).
+func requireSource(cmd *cobra.Command) {
+	if err := cmd.MarkFlagRequired("source"); err != nil {
+		panic(err) // a command without --source: a wiring mistake
+	}
+}
+
+// checkSourceFlag runs before every command (the root's persistent
+// pre-run). Hostile text never reaches a terminal raw (issue 20, B3): a
+// --source carrying control or bidi characters is refused before anything
+// else, quoted with its escapes shown. A required --source that is
+// missing or blank is refused next, in steps.SourceRequired's words (one
+// message, whoever finds it missing), before cobra's own "required
+// flag(s) not set" could say less.
+func checkSourceFlag(cmd *cobra.Command) error {
+	f := cmd.Flags().Lookup("source")
+	if f == nil {
+		return nil
+	}
+	if err := checkSourceText(f.Value.String()); err != nil {
+		return err
+	}
+	if required := f.Annotations[cobra.BashCompOneRequiredFlag]; len(required) > 0 && required[0] == "true" && strings.TrimSpace(f.Value.String()) == "" {
+		return exitFor(steps.SourceRequired())
+	}
+	return nil
+}
+
+// runSource is the prologue resume, status and abort share: the source of
+// the run they act on, from --source, else (resume, status) from the state
+// directory's one unfinished journal, else from a proxy AWS shows tagged
+// rdsbg:detached and still empty. abort deletes, so it takes the source
+// from its required flag only. answered is true when status has written
+// its answer instead (the runs listed): nothing is left to do.
+func runSource(ctx context.Context, g globalFlags, mode, flag, output string, w io.Writer) (source string, answered bool, err error) {
+	if flag != "" || mode == "abort" {
+		return flag, false, nil
+	}
+	if mode == "status" {
+		source, answered, err = statusSource(g.stateDir, output, w)
+	} else {
+		source, err = unfinishedSource(g.stateDir, w)
+	}
+	if err != nil {
+		source, answered, err = taggedSource(ctx, g, w, output, mode, err)
+	}
+	return source, answered, err
+}
 
 // checkSourceText refuses a --source that carries terminal control: C0
 // and C1 controls, DEL and the bidi overrides and isolates no RDS

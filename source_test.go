@@ -161,3 +161,50 @@ func TestCLIStatusAndResumeListPausedRuns(t *testing.T) {
 		t.Errorf("listing made %d AWS calls", n)
 	}
 }
+
+// A required --source that is missing or blank is refused in one message,
+// steps.SourceRequired's, whichever command misses it (plan, iam-policy,
+// run and abort wrote three others before), on stderr alone, exit 2, with
+// no AWS call.
+func TestCLISourceRequiredIsOneMessage(t *testing.T) {
+	env := newCLIEnv(t, "rds-postgres-native-proxy")
+	want := "rdsbg: " + steps.SourceRequired().Error() + "\n"
+	for _, args := range [][]string{
+		{"plan"}, {"iam-policy"}, {"run"}, {"run", "--yes"}, {"abort"}, {"abort", "--yes", "--confirm", "orders-db"},
+		{"plan", "--source", ""}, {"run", "--source", " ", "--yes"}, {"iam-policy", "--source", "  "}, {"abort", "--source", ""},
+	} {
+		code, out, errOut := env.rdsbg(t, args...)
+		if code != steps.ExitUsage || errOut != want || out != "" {
+			t.Errorf("%q: exit %d\nstdout: %q\nstderr: %q\nwant stderr %q", args, code, out, errOut, want)
+		}
+	}
+	if n := env.sim.TotalCalls(); n != 0 {
+		t.Errorf("%d AWS calls for a missing --source", n)
+	}
+}
+
+// The prologue resume, status and abort share: resume and status find the
+// source in the state directory's one unfinished journal, abort never
+// guesses what it deletes: without --source it is refused even then.
+func TestCLIResumeStatusAndAbortFindTheSourceTheSameWay(t *testing.T) {
+	env := newCLIEnv(t, "rds-mysql-native-proxy")
+	writeReadyJournal(t, env.stateDir, "shop-db", "db.r6g.large")
+	// A --confirm naming another source shows which one each command took,
+	// before any AWS call.
+	for _, cmd := range []string{"resume", "abort"} {
+		code, out, errOut := env.rdsbg(t, cmd, "--yes", "--confirm", "other-db")
+		if cmd == "resume" && (code != steps.ExitUsage || !strings.Contains(errOut, "--confirm other-db does not name the source shop-db")) {
+			t.Errorf("resume took another source: exit %d\n%s%s", code, out, errOut)
+		}
+		if cmd == "abort" && (code != steps.ExitUsage || errOut != "rdsbg: "+steps.SourceRequired().Error()+"\n") {
+			t.Errorf("abort guessed its source: exit %d\n%s%s", code, out, errOut)
+		}
+	}
+	if n := env.sim.TotalCalls(); n != 0 {
+		t.Errorf("%d AWS calls before the confirmation was checked", n)
+	}
+	code, out, errOut := env.rdsbg(t, "status")
+	if code != 0 || !strings.Contains(out, "shop-db") {
+		t.Errorf("status without --source: exit %d\n%s%s", code, out, errOut)
+	}
+}
