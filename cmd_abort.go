@@ -16,7 +16,7 @@ func newAbortCommand(g *globalFlags, stdin io.Reader, stdout, stderr io.Writer) 
 		Short: "Before switchover: delete the deployment and its green, restore the original proxy targets",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			source, _, err := runSource(cmd.Context(), *g, "abort", sourceFlag, output, stderr) // the required flag
+			source, _, err := runSource(cmd.Context(), *g, sourceQuery{mode: "abort", flag: sourceFlag}) // the required flag
 			if err != nil {
 				return err
 			}

@@ -21,7 +21,7 @@ import (
 // flags with a fixed set of values from that set.
 
 // enumValues are the flags whose values are a fixed list, by flag name;
-// --output differs per command (outputValues).
+// --output differs per command (outputsOf).
 func enumValues() map[string][]string {
 	scenarios := strings.Split(scenarioNames(), ", ")
 	return map[string][]string{
@@ -35,11 +35,6 @@ func enumValues() map[string][]string {
 	}
 }
 
-// outputValues are --output's values per command.
-var outputValues = map[string][]string{
-	"plan": {"text", "markdown", "json"},
-}
-
 // addCompletion adds the completion command and the completion functions
 // of every command's flags. g holds the global flags as parsed so far, so
 // --source completes against the --profile, --region and --endpoint-url
@@ -51,6 +46,15 @@ func addCompletion(root *cobra.Command, g *globalFlags, stdout io.Writer) {
 	enums := enumValues()
 	for _, cmd := range append([]*cobra.Command{root}, root.Commands()...) {
 		if cmd.Name() == "completion" {
+			// An unknown shell is bad usage (exit 2), not cobra's help
+			// and exit 0 (walkthrough D21).
+			cmd.Args = cobra.ArbitraryArgs
+			cmd.RunE = func(c *cobra.Command, args []string) error {
+				if len(args) > 0 {
+					return usageError("completion %q: the shells are bash, zsh, fish and powershell", args[0])
+				}
+				return c.Help()
+			}
 			cmd.Example = `  # bash, for this shell
   source <(rdsbg completion bash)
 
@@ -64,7 +68,7 @@ func addCompletion(root *cobra.Command, g *globalFlags, stdout io.Writer) {
 			}
 		}
 		if cmd.Flags().Lookup("output") != nil {
-			values := outputValues[cmd.Name()]
+			values := outputsOf(cmd.Name()) // flag_checks.go
 			if values == nil {
 				values = []string{"text", "json"}
 			}

@@ -19,9 +19,6 @@ func newPlanCommand(g *globalFlags, stdout io.Writer) *cobra.Command {
 		Short: "Print the plan and the equivalent AWS CLI runbook; changes nothing",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if output != "text" && output != "markdown" && output != "json" {
-				return usageError("--output %q is not one of text, markdown, json", output)
-			}
 			prep, env, err := prepareCommand(cmd.Context(), *g, c, steps.WithPreflight)
 			if err != nil {
 				return err

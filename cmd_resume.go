@@ -16,7 +16,11 @@ func newResumeCommand(g *globalFlags, stdin io.Reader, stdout, stderr io.Writer)
 		Short: "Continue an interrupted run from its journal and the live AWS state",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			source, _, err := runSource(cmd.Context(), *g, "resume", sourceFlag, output, stderr)
+			q := sourceQuery{mode: "resume", flag: sourceFlag, output: output, w: stderr}
+			if !yes && isTerminal(stdin, stderr) {
+				q.ask = stdin // several unfinished runs: ask which (D24)
+			}
+			source, _, err := runSource(cmd.Context(), *g, q)
 			if err != nil {
 				return err
 			}

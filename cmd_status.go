@@ -19,7 +19,7 @@ func newStatusCommand(g *globalFlags, stdout io.Writer) *cobra.Command {
 		Short: "Show a run's journal and the live state in AWS",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			source, answered, err := runSource(cmd.Context(), *g, "status", sourceFlag, output, stdout)
+			source, answered, err := runSource(cmd.Context(), *g, sourceQuery{mode: "status", flag: sourceFlag, output: output, w: stdout})
 			if err != nil || answered {
 				return err
 			}

@@ -82,7 +82,12 @@ read), 2 bad usage or input, 3 preflight blocked (nothing changed), 4 cancelled,
 	addCreateFlags(root, &wiz)
 	addOwnershipFlags(root, &g, true) // the wizard asks --take-over's typed identifier itself
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError("%v (see --help)", err) })
-	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error { return checkSourceFlag(cmd) } // source.go
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		if err := checkSourceFlag(cmd); err != nil { // source.go
+			return err
+		}
+		return checkFlagValues(cmd) // flag_checks.go: the same refusals for every command (D21)
+	}
 
 	root.AddCommand( // each in its cmd_<name>.go
 		newDemoCommand(&g, stdin, stderr),

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -52,23 +55,38 @@ func checkSourceFlag(cmd *cobra.Command) error {
 	return nil
 }
 
+// sourceQuery is what runSource needs of the command that asks.
+type sourceQuery struct {
+	mode   string    // "resume", "status" or "abort"
+	flag   string    // --source as given
+	output string    // --output (status answers a listing in JSON)
+	w      io.Writer // where listings and questions go: stderr (resume), stdout (status)
+	// ask is the terminal resume may ask at which of several unfinished
+	// runs to continue (walkthrough D24); nil: never ask (headless, status).
+	ask io.Reader
+}
+
 // runSource is the prologue resume, status and abort share: the source of
 // the run they act on, from --source, else (resume, status) from the state
 // directory's one unfinished journal, else from a proxy AWS shows tagged
 // rdsbg:detached and still empty. abort deletes, so it takes the source
 // from its required flag only. answered is true when status has written
 // its answer instead (the runs listed): nothing is left to do.
-func runSource(ctx context.Context, g globalFlags, mode, flag, output string, w io.Writer) (source string, answered bool, err error) {
-	if flag != "" || mode == "abort" {
-		return flag, false, nil
+func runSource(ctx context.Context, g globalFlags, q sourceQuery) (source string, answered bool, err error) {
+	if q.flag != "" || q.mode == "abort" {
+		return q.flag, false, nil
 	}
-	if mode == "status" {
-		source, answered, err = statusSource(g.stateDir, output, w)
+	if q.mode == "status" {
+		source, answered, err = statusSource(g.stateDir, q.output, q.w)
 	} else {
-		source, err = unfinishedSource(g.stateDir, w)
+		source, err = unfinishedSource(g.stateDir, q.w)
 	}
-	if err != nil {
-		source, answered, err = taggedSource(ctx, g, w, output, mode, err)
+	var several *severalRunsError
+	switch {
+	case errors.As(err, &several) && q.ask != nil:
+		source, err = chooseRun(q.ask, q.w, several)
+	case err != nil:
+		source, answered, err = taggedSource(ctx, g, q.w, q.output, q.mode, err)
 	}
 	return source, answered, err
 }
@@ -104,7 +122,42 @@ func unfinishedSource(stateDirFlag string, w io.Writer) (string, error) {
 	case 1:
 		return sources[0], nil
 	}
-	return "", usageError("%d unfinished runs in %s (%s): pass --source to choose one", len(sources), dir, strings.Join(sources, ", "))
+	return "", &severalRunsError{sources: sources, err: usageError("%d unfinished runs in %s (%s): pass --source to choose one", len(sources), dir, strings.Join(sources, ", "))}
+}
+
+// severalRunsError: more than one unfinished run, and no --source.
+type severalRunsError struct {
+	sources []string
+	err     error
+}
+
+func (e *severalRunsError) Error() string { return e.err.Error() }
+func (e *severalRunsError) Unwrap() error { return e.err }
+
+// chooseRun asks, at a terminal, which of several unfinished runs to
+// resume (walkthrough D24: it exited 2 right under the list it printed).
+// The answer is a number or a source's name; anything else, or the end of
+// the input, keeps the refusal.
+func chooseRun(in io.Reader, out io.Writer, several *severalRunsError) (string, error) {
+	for i, s := range several.sources {
+		fmt.Fprintf(out, "  %d) %s\n", i+1, s)
+	}
+	fmt.Fprintf(out, "Resume which run (1-%d, or its source)? ", len(several.sources))
+	line, err := bufio.NewReader(in).ReadString('\n')
+	answer := strings.TrimSpace(line)
+	if answer == "" && err != nil {
+		fmt.Fprintln(out)
+		return "", several.err
+	}
+	if n, err := strconv.Atoi(answer); err == nil && n >= 1 && n <= len(several.sources) {
+		return several.sources[n-1], nil
+	}
+	for _, s := range several.sources {
+		if strings.EqualFold(s, answer) {
+			return s, nil
+		}
+	}
+	return "", usageError("%q is not one of the unfinished runs (%s): pass --source to choose one", answer, strings.Join(several.sources, ", "))
 }
 
 // statusSource is status without --source: the one resumable run, or, when
