@@ -8,6 +8,9 @@ import (
 	"github.com/rdsbg/rdsbg/steps"
 )
 
+// newAbortCommand is `rdsbg abort`: before the switchover, the deployment
+// and its green deleted and the proxies given their original targets. It
+// deletes, so its source is named (a required flag), never guessed.
 func newAbortCommand(g *globalFlags, stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	var sourceFlag, confirm, output string
 	var yes bool

@@ -22,6 +22,8 @@ import (
 // procedure (two proxy registrations of 5 minutes more) about two.
 const defaultDemoSpeed = 15
 
+// newDemoCommand is `rdsbg demo`: the wizard against the simulator, started
+// in this process on a loopback port, with a journal directory of its own.
 func newDemoCommand(g *globalFlags, stdin io.Reader, stderr io.Writer) *cobra.Command {
 	var scenario, timings string
 	var speed float64

@@ -11,6 +11,9 @@ import (
 	"github.com/rdsbg/rdsbg/steps"
 )
 
+// newPlanCommand is `rdsbg plan`: the plan, the preflight checks and the
+// AWS CLI runbook (text, markdown for a change ticket, or JSON); it changes
+// nothing, and exits 3 when preflight blocks.
 func newPlanCommand(g *globalFlags, stdout io.Writer) *cobra.Command {
 	var c createFlags
 	var output string

@@ -8,6 +8,10 @@ import (
 	"github.com/rdsbg/rdsbg/steps"
 )
 
+// newResumeCommand is `rdsbg resume`: an interrupted or paused run carried
+// on from its journal and the live AWS state, headless with --yes, else in
+// the wizard or plain mode. The source comes from the prologue resume,
+// status and abort share (source.go).
 func newResumeCommand(g *globalFlags, stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	var sourceFlag, confirm, output string
 	var yes bool

@@ -6,6 +6,10 @@ import (
 	"github.com/spf13/cobra"
 )
 
+// newRunCommand is `rdsbg run`: a headless run for automation. It checks
+// what only the command line knows (--yes, --confirm, --until,
+// --take-over); the engine checks the create options, once, before any AWS
+// call, as for every run it is given.
 func newRunCommand(g *globalFlags, stdout, stderr io.Writer) *cobra.Command {
 	var c createFlags
 	var yes bool

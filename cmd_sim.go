@@ -16,6 +16,8 @@ import (
 	"github.com/rdsbg/rdsbg/steps"
 )
 
+// newSimCommand is `rdsbg sim`: the RDS API simulator served on a port
+// until Ctrl+C, for the AWS CLI, the tests' processes or rdsbg itself.
 func newSimCommand(stdout io.Writer) *cobra.Command {
 	var listen, scenario, faultsFile, timings string
 	var speed float64

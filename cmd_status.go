@@ -12,6 +12,9 @@ import (
 	"github.com/rdsbg/rdsbg/steps"
 )
 
+// newStatusCommand is `rdsbg status`: a run's journal beside its live state
+// in AWS; without --source, the prologue's answer (the one unfinished run,
+// the runs waiting, or a proxy's rdsbg:detached tag). It changes nothing.
 func newStatusCommand(g *globalFlags, stdout io.Writer) *cobra.Command {
 	var sourceFlag, output string
 	cmd := &cobra.Command{

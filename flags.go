@@ -1,7 +1,10 @@
 package main
 
 import (
+	"fmt"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -52,6 +55,26 @@ type globalFlags struct {
 	// steps/ownership.go).
 	takeOver bool
 	adopt    string
+}
+
+// secondsValue is --switchover-timeout: whole seconds, as AWS takes them,
+// or a Go duration ("5m"): "5m" once leaked strconv's own words.
+type secondsValue int
+
+func (s *secondsValue) String() string { return strconv.Itoa(int(*s)) }
+func (s *secondsValue) Type() string   { return "seconds" }
+
+func (s *secondsValue) Set(v string) error {
+	if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
+		*s = secondsValue(n)
+		return nil
+	}
+	d, err := time.ParseDuration(strings.TrimSpace(v))
+	if err != nil || d%time.Second != 0 {
+		return fmt.Errorf("%q is not whole seconds (such as 300) nor a duration in whole seconds (such as 5m)", v)
+	}
+	*s = secondsValue(d / time.Second)
+	return nil
 }
 
 // addGlobalFlags adds the flags every command accepts (design.md §4) to
