@@ -35,25 +35,20 @@ func checkTakeOver(g globalFlags, yes bool, confirm, source string) error {
 	return nil
 }
 
-// headlessSink picks the event writer for --output.
-func headlessSink(output string, stdout io.Writer) (steps.Sink, error) {
-	switch output {
-	case "json":
-		return steps.NewNDJSONSink(stdout), nil
-	case "text":
-		return steps.NewTextSink(stdout), nil
+// headlessSink picks the event writer for --output, which the pre-run
+// has checked (flag_checks.go).
+func headlessSink(output string, stdout io.Writer) steps.Sink {
+	if output == "json" {
+		return steps.NewNDJSONSink(stdout)
 	}
-	return nil, usageError("--output %q is not one of text, json", output)
+	return steps.NewTextSink(stdout)
 }
 
 // runHeadless runs the engine in mode (run, resume, abort) with the
 // --yes/--confirm approver.
 func runHeadless(ctx context.Context, g globalFlags, opts steps.Options, yes bool, confirm, output, until, mode string, stdout io.Writer) error {
 	opts.DB = g.dbOptions()
-	sink, err := headlessSink(output, stdout)
-	if err != nil {
-		return err
-	}
+	sink := headlessSink(output, stdout)
 	env, err := newEnvironment(ctx, g, nil)
 	if err != nil {
 		return err
