@@ -34,17 +34,11 @@ func newDemoCommand(g *globalFlags, stdin io.Reader, stderr io.Writer) *cobra.Co
 against it through the real AWS SDK. Nothing leaves this machine.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if speed <= 0 {
-				return usageError("--speed %v must be above 0 (1 is real time)", speed)
-			}
-			if err := checkScenario("demo", scenario); err != nil {
+			tm, err := checkSimulatorFlags("demo", scenario, speed, timings) // scenarios.go
+			if err != nil {
 				return err
 			}
 			clk := clock.NewScaled(speed)
-			tm, err := sim.TimingsNamed(timings)
-			if err != nil {
-				return usageError("--timings: %v", err)
-			}
 			simulator, err := sim.New(sim.Options{Scenario: scenario, Clock: clk, Timings: &tm})
 			if err != nil {
 				return usageError("%v", err)

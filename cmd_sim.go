@@ -27,10 +27,8 @@ func newSimCommand(stdout io.Writer) *cobra.Command {
 		Short: "Serve the RDS API simulator (point any AWS client at it)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if speed <= 0 {
-				return usageError("--speed %v must be above 0 (1 is real time)", speed)
-			}
-			if err := checkScenario("sim", scenario); err != nil {
+			tm, err := checkSimulatorFlags("sim", scenario, speed, timings) // scenarios.go
+			if err != nil {
 				return err
 			}
 			var faults []sim.Fault
@@ -44,10 +42,6 @@ func newSimCommand(stdout io.Writer) *cobra.Command {
 				if err != nil {
 					return usageError("--faults %s: %v", faultsFile, err)
 				}
-			}
-			tm, err := sim.TimingsNamed(timings)
-			if err != nil {
-				return usageError("--timings: %v", err)
 			}
 			// Callers: a wizard on the wall clock asks CloudWatch for windows
 			// by it; the model answers them in its faster time (walkthrough D28).

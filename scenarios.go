@@ -16,6 +16,22 @@ func scenarioNames() string {
 	return strings.Join(names, ", ")
 }
 
+// checkSimulatorFlags checks what demo and sim both take before the
+// simulator starts: --speed above 0, a known --scenario, --timings by name.
+func checkSimulatorFlags(command, scenario string, speed float64, timings string) (sim.Timings, error) {
+	if speed <= 0 {
+		return sim.Timings{}, usageError("--speed %v must be above 0 (1 is real time)", speed)
+	}
+	if err := checkScenario(command, scenario); err != nil {
+		return sim.Timings{}, err
+	}
+	tm, err := sim.TimingsNamed(timings)
+	if err != nil {
+		return sim.Timings{}, usageError("--timings: %v", err)
+	}
+	return tm, nil
+}
+
 // checkScenario refuses an unknown scenario name in the command's own
 // words, listing the valid ones.
 func checkScenario(command, name string) error {
