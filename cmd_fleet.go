@@ -17,6 +17,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/clock"
 	"github.com/rdsbg/rdsbg/steps"
+	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/steps/fleet"
 	"github.com/rdsbg/rdsbg/ui"
 )
@@ -43,20 +44,11 @@ Actions.`,
 	return cmd
 }
 
-// fleetClock is the engine's clock: the wall clock, or the hidden
-// --time-scale's faster one (tests against `rdsbg sim --speed X`).
-func fleetClock(g globalFlags) clock.Clock {
-	if g.timeScale > 0 && g.timeScale != 1 {
-		return clock.NewScaled(g.timeScale)
-	}
-	return clock.Real{}
-}
-
 // fleetConnect makes clients for each profile and Region from the global
 // flags (endpoint, debug log).
 func fleetConnect(g globalFlags, clk clock.Clock) (fleet.Connect, error) {
-	if g.endpointURL != "" && !strings.Contains(g.endpointURL, "://") {
-		return nil, usageError("--endpoint-url %q is not a URL: give one like http://127.0.0.1:4566", g.endpointURL)
+	if err := checkEndpointURL(g.endpointURL); err != nil { // environment.go
+		return nil, err
 	}
 	return fleet.Connector(awsclient.Options{EndpointURL: g.endpointURL, Simulator: isLoopbackEndpoint(g.endpointURL),
 		Clock: clk, SDKLog: sdkLog(g.debug)}), nil
@@ -96,11 +88,11 @@ func newFleetPlanCommand(g *globalFlags, stdout io.Writer) *cobra.Command {
 			// own endpoint and credentials. A DSN names one database.
 			db := g.dbOptions()
 			if db.DSN != "" {
-				return usageError("--db-dsn (or %s) names one database; for a fleet give --db-credentials proxy-secret or --db-iam-user USER, which each database resolves for itself; nothing was changed", steps.EnvDBDSN)
+				return usageError("--db-dsn (or %s) names one database; for a fleet give --db-credentials proxy-secret or --db-iam-user USER, which each database resolves for itself; nothing was changed", contract.EnvDBDSN)
 			}
-			sel.Options = steps.Options{ProxyMode: steps.ProxyMode(proxyMode), Cleanup: steps.Cleanup(cleanup),
+			sel.Options = contract.Options{ProxyMode: contract.ProxyMode(proxyMode), Cleanup: contract.Cleanup(cleanup),
 				SwitchoverTimeout: time.Duration(switchoverTimeout) * time.Second, MaxProxyOutage: maxOutage, DB: db}
-			if err := steps.ValidateOptions(withProbeSource(sel.Options)); err != nil {
+			if err := contract.ValidateOptions(withProbeSource(sel.Options)); err != nil {
 				return exitFor(err)
 			}
 			if len(waves) > 0 {
@@ -115,7 +107,7 @@ func newFleetPlanCommand(g *globalFlags, stdout io.Writer) *cobra.Command {
 			} else if pol.WaveTag == "" {
 				pol.WavePercents = []int{20, 30, 50}
 			}
-			clk := fleetClock(*g)
+			clk := engineClock(*g)
 			connect, err := fleetConnect(*g, clk)
 			if err != nil {
 				return err
@@ -129,7 +121,7 @@ func newFleetPlanCommand(g *globalFlags, stdout io.Writer) *cobra.Command {
 				enc := json.NewEncoder(stdout)
 				enc.SetIndent("", "  ")
 				if err := enc.Encode(plan); err != nil {
-					return &exitError{code: steps.ExitStepFailed, err: err}
+					return &exitError{code: contract.ExitStepFailed, err: err}
 				}
 			case "markdown":
 				fmt.Fprint(stdout, fleet.RenderMarkdown(plan))
@@ -137,7 +129,7 @@ func newFleetPlanCommand(g *globalFlags, stdout io.Writer) *cobra.Command {
 				fmt.Fprint(stdout, fleet.RenderText(plan))
 			}
 			if plan.Runnable() == 0 {
-				return &exitError{code: steps.ExitPreflight, err: errors.New("fleet plan: no database can run (see the blocked list); nothing was changed")}
+				return &exitError{code: contract.ExitPreflight, err: errors.New("fleet plan: no database can run (see the blocked list); nothing was changed")}
 			}
 			return nil
 		},
@@ -152,10 +144,10 @@ func newFleetPlanCommand(g *globalFlags, stdout io.Writer) *cobra.Command {
 	f.StringSliceVar(&sources, "source", nil, "select these databases only: ID, REGION/ID or ACCOUNT/REGION/ID (repeatable)")
 	f.StringVar(&sel.Upgrade, "upgrade", fleet.UpgradeMinor, "green's version: minor (newest of the same major), major (newest offered) or none")
 	f.StringToStringVar(&targets, "target-version", nil, "ENGINE=VERSION: this engine's target instead of --upgrade (repeatable)")
-	f.StringVar(&proxyMode, "proxy-mode", string(steps.ProxyModeAuto), "proxy handling for every run: auto, native or detach")
-	f.StringVar(&cleanup, "cleanup", string(steps.CleanupDeployment), "after each switchover: none, deployment or old-blue")
-	f.IntVar(&switchoverTimeout, "switchover-timeout", int(steps.DefaultSwitchoverTimeout/time.Second), "switchover timeout in seconds (30-3600)")
-	f.DurationVar(&maxOutage, "max-proxy-outage", steps.DefaultMaxProxyOutage, "detach procedure: longest a proxy may stay empty before the critical section")
+	f.StringVar(&proxyMode, "proxy-mode", string(contract.ProxyModeAuto), "proxy handling for every run: auto, native or detach")
+	f.StringVar(&cleanup, "cleanup", string(contract.CleanupDeployment), "after each switchover: none, deployment or old-blue")
+	f.IntVar(&switchoverTimeout, "switchover-timeout", int(contract.DefaultSwitchoverTimeout/time.Second), "switchover timeout in seconds (30-3600)")
+	f.DurationVar(&maxOutage, "max-proxy-outage", contract.DefaultMaxProxyOutage, "detach procedure: longest a proxy may stay empty before the critical section")
 	f.IntVar(&pol.Canaries, "canaries", 1, "databases in the first wave (without --canary-tag)")
 	f.StringVar(&pol.CanaryTag, "canary-tag", "", "KEY=VALUE: the databases with this tag form the first wave")
 	f.StringSliceVar(&waves, "waves", nil, "the rest in waves of these percentages, adding up to 100 (default 20,30,50)")
@@ -171,7 +163,7 @@ func newFleetPlanCommand(g *globalFlags, stdout io.Writer) *cobra.Command {
 
 // withProbeSource gives fleet-wide options a stand-in source so that
 // steps.ValidateOptions checks the rest (each database adds its own).
-func withProbeSource(o steps.Options) steps.Options {
+func withProbeSource(o contract.Options) contract.Options {
 	o.Source = "fleet"
 	return o
 }
@@ -230,7 +222,7 @@ func newFleetRunCommand(g *globalFlags, stdin io.Reader, stdout, stderr io.Write
 			if err != nil {
 				return err
 			}
-			if until != "" && until != steps.UntilReady {
+			if until != "" && until != contract.UntilReady {
 				return usageError("--until %q: the only stop is ready", until)
 			}
 			if output != "text" && output != "json" {
@@ -250,7 +242,7 @@ func newFleetRunCommand(g *globalFlags, stdin io.Reader, stdout, stderr io.Write
 			if err != nil {
 				return err
 			}
-			clk := fleetClock(*g)
+			clk := engineClock(*g)
 			connect, err := fleetConnect(*g, clk)
 			if err != nil {
 				return err
@@ -323,7 +315,7 @@ func newFleetStatusCommand(g *globalFlags, stdout io.Writer) *cobra.Command {
 			if output != "text" && output != "json" {
 				return usageError("--output %q is not one of text, json", output)
 			}
-			clk := fleetClock(*g)
+			clk := engineClock(*g)
 			connect, err := fleetConnect(*g, clk)
 			if err != nil {
 				return err
@@ -339,7 +331,7 @@ func newFleetStatusCommand(g *globalFlags, stdout io.Writer) *cobra.Command {
 				fmt.Fprint(stdout, st.Text())
 			}
 			if st.Unreadable() {
-				return &exitError{code: steps.ExitStepFailed, err: errors.New("fleet status: some databases could not be read from AWS (see above)")}
+				return &exitError{code: contract.ExitStepFailed, err: errors.New("fleet status: some databases could not be read from AWS (see above)")}
 			}
 			return nil
 		},

@@ -13,6 +13,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient/sim"
 	"github.com/rdsbg/rdsbg/awsclient/simtest"
 	"github.com/rdsbg/rdsbg/steps"
+	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/steps/fleet"
 )
 
@@ -29,7 +30,7 @@ func fleetCLI(t *testing.T, n string) (*simtest.Server, func(args ...string) (in
 		var out, errOut bytes.Buffer
 		// The fleet's pacers wait on the engine's clock: a faster one keeps
 		// the budget's spacing from costing the test seconds.
-		code := run(append(args, "--endpoint-url", srv.URL, "--time-scale", "1000"), strings.NewReader(""), &out, &errOut)
+		code := runCLI(append(args, "--endpoint-url", srv.URL, "--time-scale", "1000"), strings.NewReader(""), &out, &errOut)
 		return code, out.String(), errOut.String()
 	}
 }
@@ -63,7 +64,7 @@ func TestCLIFleetPlanRunRefusalsStatusAndExport(t *testing.T) {
 		{[]string{"--confirm-wave", "--until", "done"}, "the only stop is ready"},
 	} {
 		code, _, errOut := rdsbg(append([]string{"fleet", "run", "--plan", planPath, "--state-dir", filepath.Join(dir, "a")}, c.args...)...)
-		if code != steps.ExitUsage || !strings.Contains(errOut, c.want) {
+		if code != contract.ExitUsage || !strings.Contains(errOut, c.want) {
 			t.Errorf("fleet run %v: exit %d, %s", c.args, code, errOut)
 		}
 	}
@@ -75,7 +76,7 @@ func TestCLIFleetPlanRunRefusalsStatusAndExport(t *testing.T) {
 
 	// Prepare the fleet on this machine (state directory a) ...
 	connect := fleet.Connector(awsclient.Options{EndpointURL: srv.URL, HTTPClient: srv.HTTPClient(), Clock: srv.Clock})
-	runner, err := fleet.NewRunner(&plan, fleet.RunConfig{Connect: connect, Clock: srv.Clock, StateDir: filepath.Join(dir, "a"), Until: steps.UntilReady})
+	runner, err := fleet.NewRunner(&plan, fleet.RunConfig{Connect: connect, Clock: srv.Clock, StateDir: filepath.Join(dir, "a"), Until: contract.UntilReady})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +119,7 @@ func TestCLIFleetPlanRunRefusalsStatusAndExport(t *testing.T) {
 		t.Fatal(err)
 	}
 	be := steps.NewBackend(steps.Config{API: api, Clock: srv.Clock, StateDir: filepath.Join(dir, "a")})
-	if fin, err := be.Run(context.Background(), "abort", steps.Options{Source: one.Source}, steps.HeadlessApprover{Yes: true, Confirm: one.Source}, nil); err != nil || fin.ExitCode != 0 {
+	if fin, err := be.Run(context.Background(), "abort", contract.Options{Source: one.Source}, contract.HeadlessApprover{Yes: true, Confirm: one.Source}, nil); err != nil || fin.ExitCode != 0 {
 		t.Fatalf("abort of %s: %v (%+v)", one.Source, err, fin.Outcome)
 	}
 	code, out, _ = rdsbg("fleet", "status", "--plan", planPath, "--state-dir", filepath.Join(dir, "b"))
@@ -130,7 +131,7 @@ func TestCLIFleetPlanRunRefusalsStatusAndExport(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "environment: rdsbg-wave-3") {
 		t.Fatalf("fleet export: exit %d\n%s%s", code, out, errOut)
 	}
-	if code, _, errOut = rdsbg("fleet", "export", "--plan", planPath, "--to", "argo"); code != steps.ExitUsage || !strings.Contains(errOut, "github-actions") {
+	if code, _, errOut = rdsbg("fleet", "export", "--plan", planPath, "--to", "argo"); code != contract.ExitUsage || !strings.Contains(errOut, "github-actions") {
 		t.Fatalf("fleet export --to argo: exit %d %s", code, errOut)
 	}
 }

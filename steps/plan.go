@@ -10,8 +10,10 @@ import (
 
 // BuildPlan turns a discovery and the options into the ordered steps. It
 // is pure: same inputs, same plan. Options are completed with their
-// defaults (dated by now). It refuses, with an *InputError, option
-// combinations that only the discovered source makes impossible.
+// defaults (dated by now); they have passed ValidateOptions where the run
+// was entered (Prepare, Engine.Run), or come from a journal that did. It
+// refuses, with an *InputError, option combinations that only the
+// discovered source makes impossible.
 func BuildPlan(d preflight.Discovery, o contract.Options, upgrade *awsclient.UpgradeTarget, now time.Time) (contract.Plan, error) {
 	return stepTable().buildPlan(d, o, upgrade, now)
 }
@@ -22,9 +24,6 @@ func (t stepRows) buildPlan(d preflight.Discovery, o contract.Options, upgrade *
 		o.Source = d.Source.ID
 	}
 	o = o.WithDefaultsAt(now)
-	if err := contract.ValidateOptions(o); err != nil {
-		return contract.Plan{}, err
-	}
 	if d.Source.Kind == contract.KindInstance && o.TargetDBClusterParameterGroupName != "" {
 		return contract.Plan{}, contract.UsageError("--target-db-cluster-parameter-group-name", "--target-db-cluster-parameter-group-name applies to Aurora clusters only, and %s is an RDS DB instance: use --target-db-parameter-group-name", d.Source.ID)
 	}

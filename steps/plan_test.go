@@ -188,7 +188,6 @@ func TestBuildPlanRefusesWhatTheSourceMakesImpossible(t *testing.T) {
 		{"cluster group on an instance", fixtureRDSPostgres(), contract.Options{TargetDBClusterParameterGroupName: "ledger-apg16-cluster"}, "--target-db-cluster-parameter-group-name"},
 		{"instance class on a cluster", fixtureAuroraGlobal(), contract.Options{TargetDBInstanceClass: "db.r6g.large"}, "--target-db-instance-class"},
 		{"native on a global cluster", fixtureAuroraGlobal(), contract.Options{ProxyMode: contract.ProxyModeNative}, "--proxy-mode"},
-		{"bad flag", fixtureRDSPostgres(), contract.Options{Cleanup: "everything"}, "--cleanup"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
