@@ -186,30 +186,3 @@ func (r *run) abortRefusal(w world.World, journalled bool) error {
 	}
 	return refuse("nothing to abort for %s: %s, AWS shows no blue/green deployment for it, and no proxy that rdsbg emptied (proxy: %s)", src, last, state)
 }
-
-// rolesWords says who plays which role in w: production and, when AWS
-// still has it, the old blue.
-func rolesWords(w world.World) string {
-	var parts []string
-	if p := w.Production(); p != nil {
-		s := fmt.Sprintf("%s is the new primary", p.ID)
-		if p.Role == world.RoleBlue {
-			s = fmt.Sprintf("%s is production", p.ID)
-		}
-		if p.Version != "" {
-			s += " (" + p.Version + ")"
-		}
-		parts = append(parts, s)
-	}
-	for _, old := range w.ByRole(world.RoleOldBlue) {
-		s := fmt.Sprintf("%s is the old blue", old.ID)
-		if old.Version != "" {
-			s += " (" + old.Version + ")"
-		}
-		parts = append(parts, s)
-	}
-	if len(parts) == 0 {
-		return w.Source + " is production"
-	}
-	return strings.Join(parts, ", ")
-}

@@ -556,7 +556,7 @@ func (r *run) leftAfterRollback(ctx context.Context, green []string) string {
 			still = append(still, fmt.Sprintf("%s (%s)", id, status))
 		}
 	}
-	msg := fmt.Sprintf("rolled back: the proxy targets blue (%s); deployment %s is deleted", r.plan.Source.ID, orNone(r.dep.id))
+	msg := fmt.Sprintf("rolled back: the proxy targets blue (%s); deployment %s is deleted", r.plan.Source.ID, contract.OrNoDetails(r.dep.id))
 	if len(still) > 0 {
 		msg += "; AWS is still deleting green: " + strings.Join(still, ", ")
 	} else {

@@ -195,14 +195,7 @@ func (r *run) depProgress(dep awsclient.Deployment) contract.Progress {
 // invalidConfiguration explains INVALID_CONFIGURATION and the way out.
 func (r *run) invalidConfiguration(dep awsclient.Deployment) error {
 	return fatal("deployment %s is INVALID_CONFIGURATION (%s): green can no longer be switched over (for example it was modified or promoted by hand). Blue is untouched and still production. Undo with `rdsbg abort --source %s` (deletes the deployment and its green, restores the proxy), then start again",
-		dep.ID, r.explainWithEvents(orNone(dep.StatusDetails)), r.plan.Source.ID)
-}
-
-func orNone(s string) string {
-	if s == "" {
-		return "no details given"
-	}
-	return s
+		dep.ID, r.explainWithEvents(contract.OrNoDetails(dep.StatusDetails)), r.plan.Source.ID)
 }
 
 // membersAvailable: Describe can say AVAILABLE before every green member

@@ -84,7 +84,7 @@ func (r *run) settleSwitchover(v endView) {
 		if d := v.w.Deployment; d != nil {
 			status = d.Status
 		}
-		msg := fmt.Sprintf("AWS completed the switchover (deployment %s: %s) after this process stopped watching it", orNone(r.dep.id), status)
+		msg := fmt.Sprintf("AWS completed the switchover (deployment %s: %s) after this process stopped watching it", contract.OrNoDetails(r.dep.id), status)
 		t.Outcome = "done"
 		_ = r.journal.Append(journal.Record{Kind: journal.RecordStep, Step: contract.StepSwitchover, State: journal.StepStateDone, Message: msg, DeploymentID: r.dep.id})
 		r.e.emit(contract.Event{Type: contract.EventStepDone, Step: contract.StepSwitchover, Message: msg})
@@ -114,7 +114,7 @@ func (r *run) worldLeftovers(outcome string, w world.World) []contract.Leftover 
 		for _, g := range w.ByRole(world.RoleGreen) {
 			note := "keeps running and costing until the switchover or `rdsbg abort`"
 			if outcome == contract.OutcomeRolledBack || g.Status == "deleting" || (w.Deployment != nil && w.Deployment.Phase == world.PhaseDeleting) {
-				note = "AWS is still deleting it (" + orNone(g.Status) + "); it goes by itself"
+				note = "AWS is still deleting it (" + contract.OrNoDetails(g.Status) + "); it goes by itself"
 			}
 			out = append(out, contract.Leftover{Kind: "green", ID: g.ID, Note: note})
 		}

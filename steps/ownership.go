@@ -137,7 +137,7 @@ func compareWithRequest(w world.World, o contract.Options, blueVersion, blueClas
 	}
 	gv, gc, gpg := "unknown", "unknown", "unknown"
 	if g != nil {
-		gv, gc, gpg = orNone(g.Version), orNone(g.Class), orNone(g.ParameterGroup)
+		gv, gc, gpg = contract.OrNoDetails(g.Version), contract.OrNoDetails(g.Class), contract.OrNoDetails(g.ParameterGroup)
 	}
 	switch {
 	case o.TargetEngineVersion != "":

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -499,46 +498,6 @@ func (r *run) restoreWithoutJournal(ctx context.Context) (contract.Finished, err
 		"no unfinished run for %s in %s, but AWS showed %s: rdsbg registered it again (proxy: %s); %s",
 		r.disc.Source.ID, r.e.cfg.StateDir, strings.Join(found, "; "), state, next)}
 	return r.finish(contract.OutcomeFailed, err, state)
-}
-
-// liveStatus is `rdsbg status --source S` when this state directory has no
-// journal for S (lost, unreadable, or kept on another machine): the report
-// comes from AWS alone, the world view (status.go), with every proxy rdsbg
-// emptied found by its tag or by its deployment's list of proxies.
-func liveStatus(ctx context.Context, api awsclient.API, source, path string, journalErr error) (StatusReport, error) {
-	d, err := preflight.Discover(ctx, api, source)
-	if err != nil {
-		return StatusReport{}, err
-	}
-	rep := StatusReport{Source: d.Source.ID, JournalPath: path, Detached: d.Detached}
-	rep.Warnings = append(rep.Warnings, fmt.Sprintf("no journal for %s at %s (%v): this report is read from AWS alone", d.Source.ID, path, journalErr))
-	rep.Warnings = append(rep.Warnings, d.Untrusted...)
-	if dep := d.RdsbgDeployment(); dep != nil {
-		if r := contract.Regime(dep.Tags[contract.TagRegime]); r != "" {
-			rep.Regime = r
-		}
-		if run := dep.Tags[contract.TagRun]; run != "" {
-			rep.Warnings = append(rep.Warnings, fmt.Sprintf("deployment %s was created by rdsbg run %s (proxies %s)", dep.ID, run, dep.Tags[contract.TagProxies]))
-		}
-	}
-	for _, dp := range d.Detached {
-		if !dp.Registered {
-			rep.Unfinished = true
-			rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s and has NO target: `rdsbg resume --source %s --confirm %s` registers it again, `rdsbg abort --source %s` undoes the run", dp.Words(), d.Source.ID, d.Source.ID, d.Source.ID))
-		}
-	}
-	src := d.Source
-	src.ResourceID = "" // blue's id is history, which no journal here keeps
-	proxies := d.Proxies
-	for _, dp := range d.Detached {
-		if dp.Uncorroborated && !dp.Registered {
-			// Reported as AWS shows it (empty), though no run acts on it
-			// without the operator's word.
-			proxies = append(proxies, contract.ProxyRegistration{Proxy: dp.Proxy, TargetGroup: "default", Target: d.Source.Target()})
-		}
-	}
-	rep.live(ctx, api, src, proxies, journal.State{}, filepath.Dir(path), path)
-	return rep, nil
 }
 
 // detachedStopError is an early stop's error with the truth about an empty

@@ -203,7 +203,7 @@ func (r *run) waitHealthyUntil(ctx context.Context, step contract.StepID, what s
 					prog.Waiting = what + ": " + words
 				}
 				if !outageDeadline.IsZero() && !r.e.cfg.Clock.Now().Before(outageDeadline) {
-					return false, prog, &fatalError{err: &errOutageRollback{err: errors.New(orNone(failingWords(v.targets))), limit: r.plan.Options.ProxyOutageLimit(), proxy: proxyNames(r.proxies), notServing: true}}
+					return false, prog, &fatalError{err: &errOutageRollback{err: errors.New(contract.OrNoDetails(failingWords(v.targets))), limit: r.plan.Options.ProxyOutageLimit(), proxy: proxyNames(r.proxies), notServing: true}}
 				}
 			}
 			return healthy, prog, nil

@@ -23,48 +23,6 @@ import (
 // lease and watches the proxies, so an outside change is seen within two
 // minutes instead of at the next step.
 
-// proxyStateOf names where the run's proxies point in w: one word for
-// the summary, status and abort.
-func proxyStateOf(w world.World, proxies []string) string {
-	if len(proxies) == 0 {
-		return contract.ProxyNotUsed
-	}
-	state := ""
-	worse := func(s string) {
-		rank := map[string]int{"": 0, contract.ProxyOnBlue: 1, contract.ProxyOnNewPrimary: 1, contract.ProxyUnhealthy: 2, contract.ProxyOnOldBlue: 3, contract.ProxyEmpty: 4, contract.ProxyGone: 5, contract.ProxyUnknown: 6}
-		if rank[s] > rank[state] {
-			state = s
-		}
-	}
-	for _, name := range proxies {
-		p := w.Proxy(name)
-		switch {
-		case p == nil || !p.Known():
-			worse(contract.ProxyUnknown)
-		case p.Gone:
-			worse(contract.ProxyGone)
-		case p.ServesProduction():
-			worse(productionState(w))
-		case p.Registered(w.Source) != nil && p.Registered(w.Source).Settling():
-			worse(productionState(w)) // on its way to AVAILABLE
-		case p.Registered(w.Source) != nil:
-			worse(contract.ProxyUnhealthy)
-		case len(p.Registrations) > 0 && p.Registrations[0].Role == world.RoleOldBlue:
-			worse(contract.ProxyOnOldBlue)
-		default:
-			worse(contract.ProxyEmpty)
-		}
-	}
-	return state
-}
-
-func productionState(w world.World) string {
-	if w.ProductionRole() == world.RoleNewPrimary {
-		return contract.ProxyOnNewPrimary
-	}
-	return contract.ProxyOnBlue
-}
-
 // proxyStateOfWorld is the proxy state of the last world the run read, ""
 // when it read none.
 func (r *run) proxyStateOfWorld() string {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -208,7 +209,7 @@ func (s StatusReport) Text() string {
 	case s.Running:
 		// Not "resume continues it": resume would be refused by the lock
 		// (walkthrough U16).
-		fmt.Fprintf(&b, "run:        RUNNING now in another rdsbg process (%s): watch it there; `rdsbg status` again shows where it stands\n", orNone(s.LockedBy))
+		fmt.Fprintf(&b, "run:        RUNNING now in another rdsbg process (%s): watch it there; `rdsbg status` again shows where it stands\n", contract.OrNoDetails(s.LockedBy))
 	case s.Holder != "" && s.Unfinished:
 		fmt.Fprintf(&b, "run:        RUNNING now, held by %s (its owner lease in AWS): wait for it\n", s.Holder)
 	case s.SwitchedOutside:
@@ -294,4 +295,113 @@ func (s StatusReport) Text() string {
 		fmt.Fprintf(&b, "UNKNOWN: could not read %s\n", u)
 	}
 	return b.String()
+}
+
+// liveStatus is `rdsbg status --source S` when this state directory has no
+// journal for S (lost, unreadable, or kept on another machine): the report
+// comes from AWS alone, the world view (status.go), with every proxy rdsbg
+// emptied found by its tag or by its deployment's list of proxies.
+func liveStatus(ctx context.Context, api awsclient.API, source, path string, journalErr error) (StatusReport, error) {
+	d, err := preflight.Discover(ctx, api, source)
+	if err != nil {
+		return StatusReport{}, err
+	}
+	rep := StatusReport{Source: d.Source.ID, JournalPath: path, Detached: d.Detached}
+	rep.Warnings = append(rep.Warnings, fmt.Sprintf("no journal for %s at %s (%v): this report is read from AWS alone", d.Source.ID, path, journalErr))
+	rep.Warnings = append(rep.Warnings, d.Untrusted...)
+	if dep := d.RdsbgDeployment(); dep != nil {
+		if r := contract.Regime(dep.Tags[contract.TagRegime]); r != "" {
+			rep.Regime = r
+		}
+		if run := dep.Tags[contract.TagRun]; run != "" {
+			rep.Warnings = append(rep.Warnings, fmt.Sprintf("deployment %s was created by rdsbg run %s (proxies %s)", dep.ID, run, dep.Tags[contract.TagProxies]))
+		}
+	}
+	for _, dp := range d.Detached {
+		if !dp.Registered {
+			rep.Unfinished = true
+			rep.Warnings = append(rep.Warnings, fmt.Sprintf("%s and has NO target: `rdsbg resume --source %s --confirm %s` registers it again, `rdsbg abort --source %s` undoes the run", dp.Words(), d.Source.ID, d.Source.ID, d.Source.ID))
+		}
+	}
+	src := d.Source
+	src.ResourceID = "" // blue's id is history, which no journal here keeps
+	proxies := d.Proxies
+	for _, dp := range d.Detached {
+		if dp.Uncorroborated && !dp.Registered {
+			// Reported as AWS shows it (empty), though no run acts on it
+			// without the operator's word.
+			proxies = append(proxies, contract.ProxyRegistration{Proxy: dp.Proxy, TargetGroup: "default", Target: d.Source.Target()})
+		}
+	}
+	rep.live(ctx, api, src, proxies, journal.State{}, filepath.Dir(path), path)
+	return rep, nil
+}
+
+// proxyStateOf names where the run's proxies point in w: one word for
+// the summary, status and abort.
+func proxyStateOf(w world.World, proxies []string) string {
+	if len(proxies) == 0 {
+		return contract.ProxyNotUsed
+	}
+	state := ""
+	worse := func(s string) {
+		rank := map[string]int{"": 0, contract.ProxyOnBlue: 1, contract.ProxyOnNewPrimary: 1, contract.ProxyUnhealthy: 2, contract.ProxyOnOldBlue: 3, contract.ProxyEmpty: 4, contract.ProxyGone: 5, contract.ProxyUnknown: 6}
+		if rank[s] > rank[state] {
+			state = s
+		}
+	}
+	for _, name := range proxies {
+		p := w.Proxy(name)
+		switch {
+		case p == nil || !p.Known():
+			worse(contract.ProxyUnknown)
+		case p.Gone:
+			worse(contract.ProxyGone)
+		case p.ServesProduction():
+			worse(productionState(w))
+		case p.Registered(w.Source) != nil && p.Registered(w.Source).Settling():
+			worse(productionState(w)) // on its way to AVAILABLE
+		case p.Registered(w.Source) != nil:
+			worse(contract.ProxyUnhealthy)
+		case len(p.Registrations) > 0 && p.Registrations[0].Role == world.RoleOldBlue:
+			worse(contract.ProxyOnOldBlue)
+		default:
+			worse(contract.ProxyEmpty)
+		}
+	}
+	return state
+}
+
+func productionState(w world.World) string {
+	if w.ProductionRole() == world.RoleNewPrimary {
+		return contract.ProxyOnNewPrimary
+	}
+	return contract.ProxyOnBlue
+}
+
+// rolesWords says who plays which role in w: production and, when AWS
+// still has it, the old blue.
+func rolesWords(w world.World) string {
+	var parts []string
+	if p := w.Production(); p != nil {
+		s := fmt.Sprintf("%s is the new primary", p.ID)
+		if p.Role == world.RoleBlue {
+			s = fmt.Sprintf("%s is production", p.ID)
+		}
+		if p.Version != "" {
+			s += " (" + p.Version + ")"
+		}
+		parts = append(parts, s)
+	}
+	for _, old := range w.ByRole(world.RoleOldBlue) {
+		s := fmt.Sprintf("%s is the old blue", old.ID)
+		if old.Version != "" {
+			s += " (" + old.Version + ")"
+		}
+		parts = append(parts, s)
+	}
+	if len(parts) == 0 {
+		return w.Source + " is production"
+	}
+	return strings.Join(parts, ", ")
 }

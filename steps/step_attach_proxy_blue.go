@@ -202,7 +202,7 @@ func (r *run) reattachBlue(ctx context.Context, ps contract.PlannedStep) error {
 func (r *run) askOutage(ctx context.Context, ps contract.PlannedStep, last error, since time.Time, limit time.Duration) (wait bool, err error) {
 	empty := r.e.cfg.Clock.Now().Sub(since).Round(time.Second)
 	text := fmt.Sprintf("The proxy %s has been EMPTY for %s (since %s): AWS keeps refusing to register %s again while green is provisioning (%s).\nwait: keep retrying every %s for another %s (asked again then).\nrollback: delete deployment %s with its green, register the original targets again and stop with the proxy on blue.",
-		proxyNames(r.proxies), empty, since.UTC().Format("15:04:05"), r.plan.Source.ID, awsWords(last), r.e.cfg.Poll.Slow, limit, orNone(r.dep.id))
+		proxyNames(r.proxies), empty, since.UTC().Format("15:04:05"), r.plan.Source.ID, awsWords(last), r.e.cfg.Poll.Slow, limit, contract.OrNoDetails(r.dep.id))
 	d, err := r.decide(ctx, contract.Approval{Kind: "proxy-outage", Step: ps.ID, Title: fmt.Sprintf("The proxy is still empty after --max-proxy-outage %s: wait longer or roll back?", limit),
 		Text: text, Severity: contract.SeverityReversible, Error: errorInfo(last), Choices: []contract.Decision{contract.DecisionWait, contract.DecisionRollback}})
 	if err != nil {

@@ -135,10 +135,10 @@ func (r *run) switchover(ps contract.PlannedStep) stepImpl {
 					case "SWITCHOVER_IN_PROGRESS":
 						seenInProgress = true
 					case "SWITCHOVER_FAILED":
-						return false, p, fatal("AWS could not complete the switchover and rolled it back (%s). Blue is still production under its own name; nothing was renamed", r.explainFailure(ctx, orNone(dep.StatusDetails)))
+						return false, p, fatal("AWS could not complete the switchover and rolled it back (%s). Blue is still production under its own name; nothing was renamed", r.explainFailure(ctx, contract.OrNoDetails(dep.StatusDetails)))
 					case "AVAILABLE":
 						if seenInProgress || r.e.cfg.Clock.Now().Sub(start) > r.plan.Options.SwitchoverTimeout {
-							return false, p, fatal("the switchover did not finish within its %s timeout and AWS rolled it back (%s). Blue is still production; check replica lag and long-running transactions, then `rdsbg resume` to try again", r.plan.Options.SwitchoverTimeout, r.explainFailure(ctx, orNone(dep.StatusDetails)))
+							return false, p, fatal("the switchover did not finish within its %s timeout and AWS rolled it back (%s). Blue is still production; check replica lag and long-running transactions, then `rdsbg resume` to try again", r.plan.Options.SwitchoverTimeout, r.explainFailure(ctx, contract.OrNoDetails(dep.StatusDetails)))
 						}
 					case "INVALID_CONFIGURATION":
 						return false, p, r.invalidConfiguration(dep)

@@ -497,6 +497,14 @@ func ShortARN(arn string) string {
 	return parts[len(parts)-1]
 }
 
+// OrNoDetails is s, or "no details given" for AWS's empty status details.
+func OrNoDetails(s string) string {
+	if s == "" {
+		return "no details given"
+	}
+	return s
+}
+
 // OrDash is s, or "—" for nothing.
 func OrDash(s string) string {
 	if s == "" {
