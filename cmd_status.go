@@ -9,8 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/rdsbg/rdsbg/steps"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/status"
 )
 
 // newStatusCommand is `rdsbg status`: a run's journal beside its live state
@@ -31,7 +31,7 @@ func newStatusCommand(g *globalFlags, stdout io.Writer) *cobra.Command {
 			if err != nil {
 				return statusWithoutAWS(source, g.stateDir, output, stdout, err)
 			}
-			report, err := steps.Status(cmd.Context(), env.api, env.stateDir, source)
+			report, err := status.Read(cmd.Context(), env.api, env.stateDir, source)
 			if err != nil {
 				return exitFor(err)
 			}
@@ -60,7 +60,7 @@ func statusWithoutAWS(source, stateDirFlag, output string, stdout io.Writer, env
 	if err != nil {
 		return envErr
 	}
-	report, err := steps.Status(context.Background(), nil, dir, source)
+	report, err := status.Read(context.Background(), nil, dir, source)
 	if err != nil {
 		return envErr
 	}
@@ -78,7 +78,7 @@ func statusWithoutAWS(source, stateDirFlag, output string, stdout io.Writer, env
 // statusExit is status's exit code: 1 when a live field is UNKNOWN
 // because AWS could not be read (no credentials, no connection), so a
 // script never takes an unread state for a known one.
-func statusExit(report steps.StatusReport) error {
+func statusExit(report status.Report) error {
 	if len(report.Unreadable) == 0 {
 		return nil
 	}

@@ -9,10 +9,10 @@ import (
 	"time"
 
 	"github.com/rdsbg/rdsbg/awsclient"
-	"github.com/rdsbg/rdsbg/steps"
 	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/steps/journal"
 	"github.com/rdsbg/rdsbg/steps/preflight"
+	"github.com/rdsbg/rdsbg/steps/status"
 )
 
 // Hostile text from the command line never reaches the terminal raw
@@ -90,7 +90,7 @@ func TestCLIStatusWithoutSourceFindsTheTaggedProxy(t *testing.T) {
 		}
 	}
 	code, out, errOut = env.rdsbg(t, "status", "--output", "json")
-	var rep steps.StatusReport
+	var rep status.Report
 	if err := json.Unmarshal([]byte(out), &rep); err != nil || code != 0 {
 		t.Fatalf("status --output json: exit %d, %v\n%s%s", code, err, out, errOut)
 	}

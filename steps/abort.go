@@ -7,6 +7,7 @@ import (
 
 	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/steps/journal"
+	"github.com/rdsbg/rdsbg/steps/status"
 	"github.com/rdsbg/rdsbg/steps/world"
 )
 
@@ -55,7 +56,7 @@ func (e *Engine) Abort(ctx context.Context) (contract.Finished, error) {
 	if !journalled && w.Deployment != nil && w.Deployment.Phase != world.PhaseDeleting {
 		r.dep.id = w.Deployment.ID // the source's deployment, found in AWS
 	}
-	state := proxyStateOf(w, r.worldQuery(false).Proxies)
+	state := status.ProxyState(w, r.worldQuery(false).Proxies)
 	if refusal := r.abortRefusal(w, journalled); refusal != nil {
 		return e.finishEarly(contract.OutcomeFailed, refusal, state)
 	}
@@ -135,7 +136,7 @@ func (r *run) lastRun() journal.State {
 // shows (w) and the journal, or returns nil. It changes nothing.
 func (r *run) abortRefusal(w world.World, journalled bool) error {
 	src := r.disc.Source.ID
-	state := proxyStateOf(w, r.worldQuery(false).Proxies)
+	state := status.ProxyState(w, r.worldQuery(false).Proxies)
 	refuse := func(format string, args ...any) error {
 		return &contract.InputError{Input: "abort", ExitCode: contract.ExitUsage, Message: fmt.Sprintf(format, args...)}
 	}
@@ -145,7 +146,7 @@ func (r *run) abortRefusal(w world.World, journalled bool) error {
 		if d != nil {
 			where = fmt.Sprintf("deployment %s is %s", d.ID, d.Status)
 		}
-		roles := rolesWords(w)
+		roles := status.RolesWords(w)
 		next := fmt.Sprintf("`rdsbg status --source %s` shows it", src)
 		if last := r.lastRun(); last.Finished != nil && !journalled {
 			next = fmt.Sprintf("the last run finished (%s); %s", last.Finished.Outcome, next)

@@ -7,6 +7,7 @@ import (
 	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/steps/journal"
 	"github.com/rdsbg/rdsbg/steps/preflight"
+	"github.com/rdsbg/rdsbg/steps/status"
 )
 
 // Backend is the engine as a front end (the wizard, plain mode, headless
@@ -66,7 +67,7 @@ func (b *Backend) Unfinished(ctx context.Context, source string) (string, error)
 
 // Status is `rdsbg status` as text.
 func (b *Backend) Status(ctx context.Context, source string) (string, error) {
-	rep, err := Status(ctx, b.cfg.API, b.cfg.StateDir, source)
+	rep, err := status.Read(ctx, b.cfg.API, b.cfg.StateDir, source)
 	if err != nil {
 		return "", err
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/steps/journal"
+	"github.com/rdsbg/rdsbg/steps/status"
 	"github.com/rdsbg/rdsbg/steps/world"
 )
 
@@ -43,7 +44,7 @@ func (v endView) proxyState() string {
 	if v.w == nil {
 		return ""
 	}
-	s := proxyStateOf(*v.w, v.proxies)
+	s := status.ProxyState(*v.w, v.proxies)
 	if s == contract.ProxyUnknown {
 		return ""
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient/sim"
 	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/steps/journal"
+	"github.com/rdsbg/rdsbg/steps/status"
 )
 
 // Tests of the operator's journey (issue 13): each reproduces one bullet
@@ -295,7 +296,7 @@ func TestStatusSaysUnknownWhenAWSCannotBeRead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := Status(context.Background(), api, env.stateDir, "shop-db")
+	rep, err := status.Read(context.Background(), api, env.stateDir, "shop-db")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -307,7 +308,7 @@ func TestStatusSaysUnknownWhenAWSCannotBeRead(t *testing.T) {
 		t.Fatalf("status turned an error into a state:\n%s", text)
 	}
 	// No AWS client at all (no region): the same, never "gone".
-	rep, err = Status(context.Background(), nil, env.stateDir, "shop-db")
+	rep, err = status.Read(context.Background(), nil, env.stateDir, "shop-db")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/steps/journal"
 	"github.com/rdsbg/rdsbg/steps/probe/pgtest"
+	"github.com/rdsbg/rdsbg/steps/status"
 )
 
 // outageTruth is what the simulator did to orders-proxy: every
@@ -174,7 +175,7 @@ func TestDetachRunMeasuresEveryOutageWindow(t *testing.T) {
 			t.Errorf("closing note lacks %q:\n%s", want, text.String())
 		}
 	}
-	rep, err := Status(context.Background(), env.api, env.stateDir, "orders-db")
+	rep, err := status.Read(context.Background(), env.api, env.stateDir, "orders-db")
 	if err != nil || len(rep.Outages) != 2 || !strings.Contains(rep.Text(), "outage:     "+headline) {
 		t.Errorf("status: %v, %d windows:\n%s", err, len(rep.Outages), rep.Text())
 	}
@@ -327,7 +328,7 @@ func TestAbortEndsTheOpenWindowFromTheJournal(t *testing.T) {
 		t.Fatalf("abort reports windows %+v after %d registrations", f.ProxyOutages, len(truth.reg))
 	}
 	assertWindow(t, f.ProxyOutages[0], contract.StepDetachProxy, contract.OutageDetachBeforeCreate, truth.dereg[0], truth.reg[0], tm, DefaultPollPolicy().Fast*2)
-	rep, err := Status(context.Background(), env.api, env.stateDir, "orders-db")
+	rep, err := status.Read(context.Background(), env.api, env.stateDir, "orders-db")
 	if err != nil || len(rep.Outages) != 1 || rep.Outages[0].Open {
 		t.Errorf("status after abort: %v, windows %+v", err, rep.Outages)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient/sim"
 	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/steps/journal"
+	"github.com/rdsbg/rdsbg/steps/status"
 )
 
 func TestUpgradeViaModifyAndCleanupOldBlue(t *testing.T) {
@@ -123,7 +124,7 @@ func TestInvalidConfigurationExplainsAbortPath(t *testing.T) {
 		t.Errorf("deployments after abort: %+v %v", deps, err)
 	}
 	env.assertProxyHealthy(t, env.discoverRetry(t, "orders-db").Source, "orders-proxy")
-	rep, err := Status(context.Background(), env.api, env.stateDir, "orders-db")
+	rep, err := status.Read(context.Background(), env.api, env.stateDir, "orders-db")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +165,7 @@ func TestStatusOfAnInterruptedRun(t *testing.T) {
 	if _, err := env.engine(t, legacyOpts).Run(ctx); ExitCode(err) != contract.ExitInterrupted {
 		t.Fatalf("want an interrupt, got %v", err)
 	}
-	rep, err := Status(context.Background(), env.api, env.stateDir, "")
+	rep, err := status.Read(context.Background(), env.api, env.stateDir, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/steps/journal"
 	"github.com/rdsbg/rdsbg/steps/preflight"
+	"github.com/rdsbg/rdsbg/steps/status"
 )
 
 func TestDetachedTagRoundTrip(t *testing.T) {
@@ -103,7 +104,7 @@ func TestLostJournalWhileDetachedStatusReportsTheProxy(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
 	dep := killWhileDetached(t, env)
 	before := len(env.sim.Mutations())
-	rep, err := Status(context.Background(), env.api, env.stateDir, "orders-db")
+	rep, err := status.Read(context.Background(), env.api, env.stateDir, "orders-db")
 	if err != nil {
 		t.Fatalf("status without a journal: %v", err)
 	}

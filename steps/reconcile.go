@@ -10,6 +10,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/steps/journal"
+	"github.com/rdsbg/rdsbg/steps/status"
 	"github.com/rdsbg/rdsbg/steps/world"
 )
 
@@ -29,7 +30,7 @@ func (r *run) proxyStateOfWorld() string {
 	if r.world == nil {
 		return ""
 	}
-	return proxyStateOf(*r.world, r.worldQuery(false).Proxies)
+	return status.ProxyState(*r.world, r.worldQuery(false).Proxies)
 }
 
 // errWorldUnknown: AWS did not answer part of a reconciliation's read; it
@@ -431,7 +432,7 @@ func (r *run) gateResume(ctx context.Context) error {
 	// The run's deployment was deleted outside rdsbg before any switchover:
 	// nothing to resume. A proxy this run left empty is put back on blue;
 	// one that serves stays as it is.
-	state := proxyStateOf(w, r.worldQuery(false).Proxies)
+	state := status.ProxyState(w, r.worldQuery(false).Proxies)
 	msg := fmt.Sprintf("deployment %s, created by this run, no longer exists: someone deleted it outside rdsbg. Nothing to resume; blue (%s) is production", w.DeploymentGone, src)
 	if state == contract.ProxyEmpty {
 		return &fatalError{err: fmt.Errorf("%s. The proxy is empty: rdsbg registers blue again and stops; then `rdsbg run --source %s` starts over", msg, src)}

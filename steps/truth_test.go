@@ -16,6 +16,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient/simtest/simtruth"
 	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/steps/journal"
+	"github.com/rdsbg/rdsbg/steps/status"
 )
 
 // The truth oracle, headless (docs/truth.md; issue 21): every event that
@@ -462,12 +463,12 @@ func TestStatusWhileLockedAndAbortWithoutAProxy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := Status(context.Background(), env.api, env.stateDir, "catalog-db")
+	rep, err := status.Read(context.Background(), env.api, env.stateDir, "catalog-db")
 	held.Release()
 	if err != nil || !rep.Running || !strings.Contains(rep.Text(), "RUNNING now in another rdsbg process") || strings.Contains(rep.Text(), "`rdsbg resume` continues it") {
 		t.Errorf("status while locked: %v\n%s", err, rep.Text())
 	}
-	if rep, _ := Status(context.Background(), env.api, env.stateDir, "catalog-db"); rep.Running {
+	if rep, _ := status.Read(context.Background(), env.api, env.stateDir, "catalog-db"); rep.Running {
 		t.Error("status says RUNNING with the lock free")
 	}
 	f, err = env.engine(t, contract.Options{Source: "catalog-db"}).Abort(context.Background())

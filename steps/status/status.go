@@ -1,4 +1,7 @@
-package steps
+// Package status is `rdsbg status`: a run's journal beside what AWS shows
+// now (design.md §8: the journal is the history, the present comes from
+// the world view). It reads and never changes anything, and takes no lock.
+package status
 
 import (
 	"context"
@@ -17,12 +20,12 @@ import (
 	"github.com/rdsbg/rdsbg/steps/world"
 )
 
-// StatusReport is a run's journal next to live AWS state (`rdsbg status`).
-type StatusReport struct {
+// Report is a run's journal next to live AWS state (`rdsbg status`).
+type Report struct {
 	Source       string                  `json:"source"`
 	JournalPath  string                  `json:"journal"`
 	Regime       contract.Regime         `json:"regime,omitempty"`
-	Steps        []StepStatus            `json:"steps,omitempty"`
+	Steps        []Step                  `json:"steps,omitempty"`
 	Finished     *contract.Finished      `json:"finished,omitempty"`
 	Unfinished   bool                    `json:"unfinished"`
 	DeploymentID string                  `json:"deployment_id,omitempty"`
@@ -56,18 +59,18 @@ type StatusReport struct {
 	SwitchedOutside bool `json:"switched_outside,omitempty"`
 }
 
-// StepStatus is one planned step with its last journalled transition.
-type StepStatus struct {
+// Step is one planned step with its last journalled transition.
+type Step struct {
 	ID      contract.StepID `json:"id"`
 	Title   string          `json:"title"`
 	State   string          `json:"state"` // "" = not reached
 	Started time.Time       `json:"started,omitempty"`
 }
 
-// Status reads a source's journal and the live state it refers to. With
+// Read reads a source's journal and the live state it refers to. With
 // source empty it picks the most recent journal in stateDir. It changes
 // nothing and takes no lock.
-func Status(ctx context.Context, api awsclient.API, stateDir, source string) (StatusReport, error) {
+func Read(ctx context.Context, api awsclient.API, stateDir, source string) (Report, error) {
 	path := ""
 	if source != "" {
 		path = journal.Path(stateDir, source)
@@ -80,10 +83,10 @@ func Status(ctx context.Context, api awsclient.API, stateDir, source string) (St
 	} else {
 		paths, err := journal.Files(stateDir)
 		if err != nil {
-			return StatusReport{}, &journal.StateDirError{Dir: stateDir, Err: err}
+			return Report{}, &journal.StateDirError{Dir: stateDir, Err: err}
 		}
 		if len(paths) == 0 {
-			return StatusReport{}, &contract.InputError{Input: "--source", ExitCode: contract.ExitUsage, Message: "no rdsbg journal in " + stateDir}
+			return Report{}, &contract.InputError{Input: "--source", ExitCode: contract.ExitUsage, Message: "no rdsbg journal in " + stateDir}
 		}
 		path = paths[0]
 	}
@@ -94,20 +97,20 @@ func Status(ctx context.Context, api awsclient.API, stateDir, source string) (St
 		return liveStatus(ctx, api, source, path, err)
 	}
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return StatusReport{}, err // unreadable is not absent (journal.go)
+		return Report{}, err // unreadable is not absent (journal.go)
 	}
 	if err != nil {
-		return StatusReport{}, &contract.InputError{Input: "--source", ExitCode: contract.ExitUsage, Message: fmt.Sprintf("no journal for %s at %s: %v", source, path, err)}
+		return Report{}, &contract.InputError{Input: "--source", ExitCode: contract.ExitUsage, Message: fmt.Sprintf("no journal for %s at %s: %v", source, path, err)}
 	}
 	st := journal.Fold(recs)
-	rep := StatusReport{Source: st.Source, JournalPath: path, Finished: st.Finished, Unfinished: st.Unfinished(), DeploymentID: st.DeploymentID}
+	rep := Report{Source: st.Source, JournalPath: path, Finished: st.Finished, Unfinished: st.Unfinished(), DeploymentID: st.DeploymentID}
 	var src contract.Source
 	rep.Outages = st.Outages
 	if st.Plan != nil {
 		rep.Regime = st.Plan.Regime
 		src = st.Plan.Source
 		for _, s := range st.Plan.Steps {
-			rep.Steps = append(rep.Steps, StepStatus{ID: s.ID, Title: s.Title, State: st.Steps[s.ID], Started: st.Started[s.ID]})
+			rep.Steps = append(rep.Steps, Step{ID: s.ID, Title: s.Title, State: st.Steps[s.ID], Started: st.Started[s.ID]})
 		}
 		if rep.DeploymentID == "" {
 			rep.DeploymentID = st.Plan.Deployment
@@ -139,7 +142,7 @@ func Status(ctx context.Context, api awsclient.API, stateDir, source string) (St
 // live fills the report's present from the world view read from AWS
 // (design.md §8): the deployment, who plays which role, where each proxy
 // points and who holds the run, next to the journal's history.
-func (rep *StatusReport) live(ctx context.Context, api awsclient.API, src contract.Source, proxies []contract.ProxyRegistration, st journal.State, stateDir, path string) {
+func (rep *Report) live(ctx context.Context, api awsclient.API, src contract.Source, proxies []contract.ProxyRegistration, st journal.State, stateDir, path string) {
 	q := world.Query{Source: src.ID, Kind: src.Kind, BlueResourceID: src.ResourceID, DeploymentID: rep.DeploymentID, FindDeployment: rep.DeploymentID == "", AllProxies: true, Details: true}
 	var names []string
 	for _, reg := range proxies {
@@ -173,7 +176,7 @@ func (rep *StatusReport) live(ctx context.Context, api awsclient.API, src contra
 			}
 		}
 	}
-	rep.ProxyState = proxyStateOf(w, names)
+	rep.ProxyState = ProxyState(w, names)
 	if rep.ProxyState == contract.ProxyUnknown {
 		rep.ProxyState = contract.StateUnknown
 	}
@@ -182,7 +185,7 @@ func (rep *StatusReport) live(ctx context.Context, api awsclient.API, src contra
 	}
 	switched, _ := w.SwitchedOver()
 	if rep.Unfinished && switched && st.Steps[contract.StepSwitchover] == "" && len(st.Renames) == 0 {
-		rep.Warnings = append(rep.Warnings, fmt.Sprintf("the deployment was switched over outside rdsbg (this run never switched over): %s; `rdsbg resume --source %s` puts the proxy on the new primary (taking any -oldN target off it), verifies and cleans up", rolesWords(w), src.ID))
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("the deployment was switched over outside rdsbg (this run never switched over): %s; `rdsbg resume --source %s` puts the proxy on the new primary (taking any -oldN target off it), verifies and cleans up", RolesWords(w), src.ID))
 		rep.SwitchedOutside = true
 	}
 	if rep.Unfinished && w.DeploymentGone != "" && !switched && st.Steps[contract.StepSwitchover] == "" {
@@ -199,7 +202,7 @@ func (rep *StatusReport) live(ctx context.Context, api awsclient.API, src contra
 }
 
 // Text renders the report for a terminal.
-func (s StatusReport) Text() string {
+func (s Report) Text() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "source:     %s\njournal:    %s\n", s.Source, s.JournalPath)
 	if s.Regime != "" {
@@ -261,7 +264,7 @@ func (s StatusReport) Text() string {
 	}
 	if s.World != nil {
 		if p := s.World.Production(); p != nil {
-			fmt.Fprintf(&b, "roles:      %s\n", rolesWords(*s.World))
+			fmt.Fprintf(&b, "roles:      %s\n", RolesWords(*s.World))
 		}
 	}
 	if len(s.Outages) > 0 {
@@ -301,12 +304,12 @@ func (s StatusReport) Text() string {
 // journal for S (lost, unreadable, or kept on another machine): the report
 // comes from AWS alone, the world view (status.go), with every proxy rdsbg
 // emptied found by its tag or by its deployment's list of proxies.
-func liveStatus(ctx context.Context, api awsclient.API, source, path string, journalErr error) (StatusReport, error) {
+func liveStatus(ctx context.Context, api awsclient.API, source, path string, journalErr error) (Report, error) {
 	d, err := preflight.Discover(ctx, api, source)
 	if err != nil {
-		return StatusReport{}, err
+		return Report{}, err
 	}
-	rep := StatusReport{Source: d.Source.ID, JournalPath: path, Detached: d.Detached}
+	rep := Report{Source: d.Source.ID, JournalPath: path, Detached: d.Detached}
 	rep.Warnings = append(rep.Warnings, fmt.Sprintf("no journal for %s at %s (%v): this report is read from AWS alone", d.Source.ID, path, journalErr))
 	rep.Warnings = append(rep.Warnings, d.Untrusted...)
 	if dep := d.RdsbgDeployment(); dep != nil {
@@ -337,9 +340,9 @@ func liveStatus(ctx context.Context, api awsclient.API, source, path string, jou
 	return rep, nil
 }
 
-// proxyStateOf names where the run's proxies point in w: one word for
+// ProxyState names where the run's proxies point in w: one word for
 // the summary, status and abort.
-func proxyStateOf(w world.World, proxies []string) string {
+func ProxyState(w world.World, proxies []string) string {
 	if len(proxies) == 0 {
 		return contract.ProxyNotUsed
 	}
@@ -379,9 +382,9 @@ func productionState(w world.World) string {
 	return contract.ProxyOnBlue
 }
 
-// rolesWords says who plays which role in w: production and, when AWS
+// RolesWords says who plays which role in w: production and, when AWS
 // still has it, the old blue.
-func rolesWords(w world.World) string {
+func RolesWords(w world.World) string {
 	var parts []string
 	if p := w.Production(); p != nil {
 		s := fmt.Sprintf("%s is the new primary", p.ID)
