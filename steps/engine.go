@@ -74,10 +74,12 @@ type Engine struct {
 	mu      sync.Mutex // guards journal and current: call-log callbacks arrive from the client
 	journal *journal.Journal
 	current contract.StepID // the step whose mutations the call log is seeing
-	watch   *MetricsWatcher
-	probe   *probeState // nil without Config.ProbeDSN; set once in New
-	hooks   *hookState  // nil without Config.Hooks; set once in New
-	// observers are told every transition (observer.go); set once in New.
+	// The engine's own observers, set once in New: the metrics watcher
+	// (nil without Config.Metrics) and the connectivity probe (nil without
+	// Config.ProbeDSN), which the waits and the outage book read too; and
+	// every observer, told every transition (observer.go).
+	metrics   *Metrics
+	probe     *Probe
 	observers observers
 
 	// proxyEmpty, set by the run under way, says whether a proxy rdsbg
@@ -117,13 +119,26 @@ func New(cfg Config) (*Engine, error) {
 	} else {
 		cfg.Poll = cfg.Poll.withDefaults()
 	}
-	ps, err := newProbeState(cfg)
-	if err != nil {
-		return nil, err
-	}
 	seed := uint64(cfg.Clock.Now().UnixNano())
-	e := &Engine{cfg: cfg, rows: stepTable(), random: rand.New(rand.NewPCG(seed, seed>>7|1)), probe: ps, hooks: newHookState(cfg), holder: cfg.Holder.withDefaults()}
-	e.observers = newObservers(e, cfg.Observers)
+	e := &Engine{cfg: cfg, rows: stepTable(), random: rand.New(rand.NewPCG(seed, seed>>7|1)), holder: cfg.Holder.withDefaults()}
+	// The engine's own observers, in the order they have always run:
+	// metrics, probe, hooks; then the caller's.
+	if cfg.Metrics != nil {
+		e.metrics = NewMetrics(cfg.Metrics, cfg.Clock, cfg.Poll.Slow)
+		e.observers = append(e.observers, e.metrics)
+	}
+	if cfg.ProbeDSN != "" {
+		p, err := NewProbe(cfg.ProbeDSN, cfg.Clock, cfg.API, e.notice, e.rows.probeRoles())
+		if err != nil {
+			return nil, err
+		}
+		e.probe = p
+		e.observers = append(e.observers, p)
+	}
+	if len(cfg.Hooks) > 0 {
+		e.observers = append(e.observers, NewHooks(cfg.Hooks, cfg.HookTimeout, cfg.Clock, e.notice))
+	}
+	e.observers = append(e.observers, cfg.Observers...)
 	return e, nil
 }
 
@@ -142,23 +157,13 @@ func (e *Engine) emit(ev contract.Event) {
 	e.observers.Event(ev)
 }
 
-// startMetrics begins sampling for plan when metrics are configured.
-func (e *Engine) startMetrics(plan contract.Plan) {
-	if e.cfg.Metrics == nil {
-		return
+// sleepProbing is the wait between polls, with the probe's SELECT 1 in it
+// while the probe is on.
+func (e *Engine) sleepProbing(ctx context.Context, d time.Duration) error {
+	if e.probe != nil {
+		return e.probe.Sleep(ctx, d)
 	}
-	w := NewMetricsWatcher(e.cfg.Metrics, e.cfg.Clock, plan, e.cfg.Poll.Slow)
-	e.mu.Lock()
-	e.watch = w
-	e.mu.Unlock()
-}
-
-// watcher is the run's metrics watcher, nil when metrics are off. emit
-// runs on call-log goroutines too, hence the lock.
-func (e *Engine) watcher() *MetricsWatcher {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.watch
+	return e.cfg.Clock.Sleep(ctx, d)
 }
 
 // notice sends a plain message event.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -11,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rdsbg/rdsbg/awsclient/clock"
 	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/steps/probe"
 )
@@ -58,9 +60,14 @@ func (e *HookError) Error() string {
 
 func (e *HookError) Unwrap() error { return e.Err }
 
-type hookState struct {
+// Hooks hang the --hook commands on the observer seam: pre, post and
+// failed phases around each step.
+type Hooks struct {
+	NopObserver
 	commands []string
 	timeout  time.Duration
+	clock    clock.Clock
+	notice   Notify
 
 	mu       sync.Mutex
 	critical map[contract.StepID]bool
@@ -68,23 +75,18 @@ type hookState struct {
 	bg       sync.WaitGroup
 }
 
-func newHookState(cfg Config) *hookState {
-	if len(cfg.Hooks) == 0 {
-		return nil
+// NewHooks runs commands at every step transition, each bounded by
+// timeout (0 ⇒ DefaultHookTimeout); a failure that stops nothing becomes
+// a notice.
+func NewHooks(commands []string, timeout time.Duration, clk clock.Clock, notice Notify) *Hooks {
+	if timeout <= 0 {
+		timeout = DefaultHookTimeout
 	}
-	t := cfg.HookTimeout
-	if t <= 0 {
-		t = DefaultHookTimeout
-	}
-	return &hookState{commands: cfg.Hooks, timeout: t}
+	return &Hooks{commands: commands, timeout: timeout, clock: clk, notice: notice}
 }
 
-// hookPlan learns which steps are inside the critical section.
-func (e *Engine) hookPlan(plan contract.Plan) {
-	h := e.hooks
-	if h == nil {
-		return
-	}
+// PlanStarted learns which steps are inside the critical section.
+func (h *Hooks) PlanStarted(plan contract.Plan) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.critical, h.first = map[contract.StepID]bool{}, ""
@@ -99,7 +101,7 @@ func (e *Engine) hookPlan(plan contract.Plan) {
 }
 
 // background says whether hooks of step run without holding the engine.
-func (h *hookState) background(step contract.StepID, phase string) bool {
+func (h *Hooks) background(step contract.StepID, phase string) bool {
 	if phase == HookFailed {
 		// A failure is followed by compensation: a hook must never
 		// lengthen the time the proxy stays empty.
@@ -117,13 +119,9 @@ func (h *hookState) background(step contract.StepID, phase string) bool {
 // failure is returned (the others still run: a notification hook should
 // not be skipped because another failed); in the background failures
 // become notices.
-func (e *Engine) runHooks(ctx context.Context, phase string, ev contract.Event) error {
-	h := e.hooks
-	if h == nil {
-		return nil
-	}
+func (h *Hooks) runHooks(ctx context.Context, phase string, ev contract.Event) error {
 	if ev.Time.IsZero() {
-		ev.Time = e.cfg.Clock.Now()
+		ev.Time = h.clock.Now()
 	}
 	payload, err := json.Marshal(ev)
 	if err != nil {
@@ -135,7 +133,7 @@ func (e *Engine) runHooks(ctx context.Context, phase string, ev contract.Event) 
 			defer h.bg.Done()
 			for _, c := range h.commands {
 				if err := h.run(context.WithoutCancel(ctx), c, phase, ev.Step, payload); err != nil {
-					e.notice(ev.Step, "%v", err)
+					h.notice(ev.Step, "%v", err)
 				}
 			}
 		}()
@@ -145,7 +143,7 @@ func (e *Engine) runHooks(ctx context.Context, phase string, ev contract.Event) 
 	for _, c := range h.commands {
 		if err := h.run(ctx, c, phase, ev.Step, payload); err != nil {
 			if phase != HookPre {
-				e.notice(ev.Step, "%v", err)
+				h.notice(ev.Step, "%v", err)
 			}
 			if first == nil {
 				first = err
@@ -155,15 +153,8 @@ func (e *Engine) runHooks(ctx context.Context, phase string, ev contract.Event) 
 	return first
 }
 
-// waitHooks waits for the background hooks, at the end of a run.
-func (e *Engine) waitHooks() {
-	if e.hooks != nil {
-		e.hooks.bg.Wait()
-	}
-}
-
 // run runs one hook through the shell.
-func (h *hookState) run(ctx context.Context, command, phase string, step contract.StepID, payload []byte) error {
+func (h *Hooks) run(ctx context.Context, command, phase string, step contract.StepID, payload []byte) error {
 	cctx, cancel := context.WithTimeout(ctx, h.timeout)
 	defer cancel()
 	cmd := exec.CommandContext(cctx, "/bin/sh", "-c", command)
@@ -197,31 +188,30 @@ func hookEnviron() []string {
 	return env
 }
 
-// hookObserver hangs the --hook commands on the engine's observer seam
-// (observer.go): pre, post and failed phases around each step.
-type hookObserver struct {
-	NopObserver
-	e *Engine
-}
-
-func (o hookObserver) PlanStarted(plan contract.Plan) { o.e.hookPlan(plan) }
-
-func (o hookObserver) PreStep(ctx context.Context, ev contract.Event) error {
-	return o.e.runHooks(ctx, HookPre, ev)
+func (h *Hooks) PreStep(ctx context.Context, ev contract.Event) error {
+	return h.runHooks(ctx, HookPre, ev)
 }
 
 // PostStep: a failing post hook is a notice.
-func (o hookObserver) PostStep(ctx context.Context, ev contract.Event) {
-	_ = o.e.runHooks(ctx, HookPost, ev)
+func (h *Hooks) PostStep(ctx context.Context, ev contract.Event) {
+	_ = h.runHooks(ctx, HookPost, ev)
 }
 
 // StepFailed runs the failed hooks in the background (they must never
 // lengthen the time a proxy stays empty), except for a step stopped by
 // its own pre hook.
-func (o hookObserver) StepFailed(ctx context.Context, ev contract.Event, err error) {
+func (h *Hooks) StepFailed(ctx context.Context, ev contract.Event, err error) {
 	if !isHookError(err) {
-		_ = o.e.runHooks(ctx, HookFailed, ev)
+		_ = h.runHooks(ctx, HookFailed, ev)
 	}
 }
 
-func (o hookObserver) Finishing(*contract.Finished) { o.e.waitHooks() }
+// Finishing waits for the background hooks, at the end of a run.
+func (h *Hooks) Finishing(*contract.Finished) { h.bg.Wait() }
+
+// isHookError: a step that failed because its own pre hook failed runs no
+// failed hook.
+func isHookError(err error) bool {
+	var he *HookError
+	return errors.As(err, &he)
+}

@@ -314,23 +314,101 @@ func (w *MetricsWatcher) LagGate(ctx context.Context, p *contract.Progress, time
 	return true, ""
 }
 
-// metricsObserver hangs the watcher on the engine's observer seam
-// (observer.go): made for each plan, fed every event, summarised at the end.
-type metricsObserver struct {
+// Metrics hangs the metrics watcher on the observer seam: sampling
+// starts with the plan's steps (again after the fallback to detach), every
+// event places the samples by step, and the summary gets the per-step
+// values. The engine's waits read its watcher (Watcher) for their
+// progress events.
+type Metrics struct {
 	NopObserver
-	e *Engine
+	api      awsclient.Metrics
+	clock    clock.Clock
+	interval time.Duration
+
+	mu sync.Mutex // emit runs on call-log goroutines too
+	w  *MetricsWatcher
 }
 
-func (o metricsObserver) PlanStarted(plan contract.Plan) { o.e.startMetrics(plan) }
+// NewMetrics samples api at most once per interval (the engine's slow
+// poll).
+func NewMetrics(api awsclient.Metrics, clk clock.Clock, interval time.Duration) *Metrics {
+	return &Metrics{api: api, clock: clk, interval: interval}
+}
 
-func (o metricsObserver) Event(ev contract.Event) {
-	if w := o.e.watcher(); w != nil {
+// Watcher is the run's metrics watcher, nil before the plan's steps start
+// or without metrics (a nil *Metrics).
+func (m *Metrics) Watcher() *MetricsWatcher {
+	if m == nil {
+		return nil
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.w
+}
+
+func (m *Metrics) PlanStarted(plan contract.Plan) {
+	w := NewMetricsWatcher(m.api, m.clock, plan, m.interval)
+	m.mu.Lock()
+	m.w = w
+	m.mu.Unlock()
+}
+
+func (m *Metrics) Event(ev contract.Event) {
+	if w := m.Watcher(); w != nil {
 		w.Observe(ev)
 	}
 }
 
-func (o metricsObserver) Finishing(f *contract.Finished) {
-	if w := o.e.watcher(); w != nil {
+func (m *Metrics) Finishing(f *contract.Finished) {
+	if w := m.Watcher(); w != nil {
 		f.Metrics = w.Summary()
 	}
+}
+
+// Clients is the proxy's latest ClientConnections and the end of the
+// minute it measures; nil when metrics are off or have no point yet.
+func (w *MetricsWatcher) Clients(proxy string) (*float64, *time.Time) {
+	if w == nil {
+		return nil, nil
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.last == nil {
+		return nil, nil
+	}
+	for _, l := range w.last.Lines {
+		if l.Metric != awsclient.MetricClientConnections || l.Subject != proxy {
+			continue
+		}
+		// The newest whole minute: the one still running holds only its
+		// first seconds (and its end is in the future).
+		for i := len(l.Points) - 1; i >= 0; i-- {
+			if end := l.Points[i].Time.Add(w.last.Period); !end.After(w.last.Time) {
+				v := l.Points[i].Value
+				return &v, &end
+			}
+		}
+	}
+	return nil, nil
+}
+
+// LastLag is the newest replication lag in words, "" when unknown.
+func (w *MetricsWatcher) LastLag() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.last == nil {
+		return ""
+	}
+	for _, l := range w.last.Lines {
+		if len(l.Points) == 0 {
+			continue
+		}
+		switch l.Metric {
+		case awsclient.MetricReplicaLag:
+			return fmt.Sprintf("%s %.1f s (%s)", l.Metric, l.Last, l.Subject)
+		case awsclient.MetricOldestReplicationSlotLag:
+			return fmt.Sprintf("%s %.1f MiB (%s)", l.Metric, l.Last/(1<<20), l.Subject)
+		}
+	}
+	return ""
 }

@@ -2,7 +2,6 @@ package steps
 
 import (
 	"context"
-	"errors"
 
 	"github.com/rdsbg/rdsbg/steps/contract"
 )
@@ -93,27 +92,4 @@ func (os observers) Finishing(f *contract.Finished) {
 	for _, o := range os {
 		o.Finishing(f)
 	}
-}
-
-// newObservers is the engine's own observers, those configured, in the
-// order they have always run: metrics, probe, hooks.
-func newObservers(e *Engine, extra []Observer) observers {
-	var os observers
-	if e.cfg.Metrics != nil {
-		os = append(os, metricsObserver{e: e})
-	}
-	if e.probe != nil {
-		os = append(os, probeObserver{e: e})
-	}
-	if e.hooks != nil {
-		os = append(os, hookObserver{e: e})
-	}
-	return append(os, extra...)
-}
-
-// isHookError: a step that failed because its own pre hook failed runs no
-// failed hook.
-func isHookError(err error) bool {
-	var he *HookError
-	return errors.As(err, &he)
 }

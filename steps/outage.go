@@ -9,7 +9,6 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/steps/journal"
-	"github.com/rdsbg/rdsbg/steps/probe"
 	"github.com/rdsbg/rdsbg/steps/world"
 )
 
@@ -374,7 +373,7 @@ func (r *run) emitTraffic() {
 		if s.EmptySince == nil {
 			// A count of clients only while the proxy serves, and only
 			// with the minute CloudWatch measured it (issue 21).
-			s.Clients, s.ClientsAt = r.e.watcher().clientsOf(reg.Proxy)
+			s.Clients, s.ClientsAt = r.e.metrics.Watcher().Clients(reg.Proxy)
 		}
 		t.Proxies = append(t.Proxies, s)
 	}
@@ -383,33 +382,6 @@ func (r *run) emitTraffic() {
 	}
 	b.last = key.String()
 	r.e.emit(contract.Event{Type: contract.EventProxyTraffic, Step: r.currentStep(), Message: t.String(), Traffic: &t})
-}
-
-// clientsOf is the proxy's latest ClientConnections and the end of the
-// minute it measures; nil when metrics are off or have no point yet.
-func (w *MetricsWatcher) clientsOf(proxy string) (*float64, *time.Time) {
-	if w == nil {
-		return nil, nil
-	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.last == nil {
-		return nil, nil
-	}
-	for _, l := range w.last.Lines {
-		if l.Metric != awsclient.MetricClientConnections || l.Subject != proxy {
-			continue
-		}
-		// The newest whole minute: the one still running holds only its
-		// first seconds (and its end is in the future).
-		for i := len(l.Points) - 1; i >= 0; i-- {
-			if end := l.Points[i].Time.Add(w.last.Period); !end.After(w.last.Time) {
-				v := l.Points[i].Value
-				return &v, &end
-			}
-		}
-	}
-	return nil, nil
 }
 
 // outageSummary is the windows for run-finished: open ones measured to
@@ -452,50 +424,12 @@ func (r *run) outageSummary() []contract.OutageWindow {
 			w.UnknownMS = min(w.UnknownMS, w.DurationMS)
 		}
 		w.Proxies = slices.Clone(w.Proxies)
-		r.e.probeWindow(&w)
+		if r.e.probe != nil {
+			r.e.probe.Window(&w)
+		}
 		out = append(out, w)
 	}
 	return out
-}
-
-// probeWindow adds the connectivity probe's view of one window: its
-// attempts from the last one before the window to the first success after
-// it.
-func (e *Engine) probeWindow(w *contract.OutageWindow) {
-	if e.probe == nil {
-		return
-	}
-	all := e.probe.prober.Attempts()
-	from, to := -1, len(all)-1
-	for i, a := range all {
-		if !a.Time.After(w.Start) {
-			from = i
-		}
-	}
-	if from < 0 {
-		from = 0
-	}
-	end := w.End()
-	for i := from; i < len(all); i++ {
-		if all[i].Time.After(end) && all[i].OK {
-			to = i
-			break
-		}
-	}
-	if from >= len(all) || from > to {
-		return
-	}
-	span := all[from : to+1]
-	if len(span) == 0 || span[len(span)-1].Time.Before(w.Start) {
-		return
-	}
-	rep := probe.Summarize(span, e.probe.prober.Interval())
-	down := rep.Outage
-	if rep.StillFailingAtStop && rep.LongestGap > down {
-		down = rep.LongestGap
-	}
-	ms := down.Milliseconds()
-	w.AppDowntimeMS, w.ProbeAttempts, w.ProbeFailed = &ms, rep.Attempts, rep.Failed
 }
 
 // restoreOutages takes the windows of the run this execution resumes:

@@ -274,7 +274,7 @@ func (e *Engine) wait(ctx context.Context, spec waitSpec) error {
 			if prog.Waiting == "" {
 				prog.Waiting = spec.what
 			}
-			if w := e.watcher(); w != nil {
+			if w := e.metrics.Watcher(); w != nil {
 				prog.Metrics = w.Sample(ctx, &prog)
 			}
 			p := prog

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/clock"
 	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/steps/probe"
@@ -25,9 +26,25 @@ import (
 // tcpCheckTimeout bounds one endpoint's TCP check.
 const tcpCheckTimeout = 3 * time.Second
 
-type probeState struct {
+// Notify sends a notice on the engine's event stream.
+type Notify func(step contract.StepID, format string, args ...any)
+
+// ProbeRoles say which steps' starts switch the probe on (the baseline
+// before their first change) and off, and after which the proxy endpoints
+// are checked: the step rows' probe and proxy traits.
+type ProbeRoles struct {
+	Opens, Closes, ChecksEndpoints map[contract.StepID]bool
+}
+
+// Probe hangs the connectivity probe on the observer seam.
+type Probe struct {
+	NopObserver
 	prober  *probe.Prober
 	inline  bool // virtual clock: probe from the engine's goroutine
+	api     awsclient.Proxies
+	clock   clock.Clock
+	notice  Notify
+	roles   ProbeRoles
 	proxies []string
 
 	mu     sync.Mutex
@@ -42,25 +59,19 @@ type probeState struct {
 	done     chan struct{}
 }
 
-// newProbeState checks the DSN; the error never quotes it.
-func newProbeState(cfg Config) (*probeState, error) {
-	if cfg.ProbeDSN == "" {
-		return nil, nil
-	}
-	p, err := probe.New(probe.Options{DSN: cfg.ProbeDSN, Clock: cfg.Clock})
+// NewProbe checks the DSN (it holds a password: the error never quotes
+// it); api lists the proxies whose endpoints the TCP check dials.
+func NewProbe(dsn string, clk clock.Clock, api awsclient.Proxies, notice Notify, roles ProbeRoles) (*Probe, error) {
+	p, err := probe.New(probe.Options{DSN: dsn, Clock: clk})
 	if err != nil {
 		return nil, &contract.InputError{Input: "--probe-dsn", Message: err.Error(), ExitCode: contract.ExitUsage}
 	}
-	_, virtual := cfg.Clock.(*clock.Virtual)
-	return &probeState{prober: p, inline: virtual}, nil
+	_, virtual := clk.(*clock.Virtual)
+	return &Probe{prober: p, inline: virtual, api: api, clock: clk, notice: notice, roles: roles}, nil
 }
 
-// probePlan names the proxies whose endpoints the TCP check dials.
-func (e *Engine) probePlan(plan contract.Plan) {
-	ps := e.probe
-	if ps == nil {
-		return
-	}
+// PlanStarted names the proxies whose endpoints the TCP check dials.
+func (ps *Probe) PlanStarted(plan contract.Plan) {
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
 	ps.proxies = ps.proxies[:0]
@@ -69,21 +80,16 @@ func (e *Engine) probePlan(plan contract.Plan) {
 	}
 }
 
-// observeProbe follows the event stream: it switches the SQL probe on and
-// off and checks the proxy endpoints after each registration.
-func (e *Engine) observeProbe(ev contract.Event) {
-	ps := e.probe
-	if ps == nil {
-		return
-	}
+// Event follows the event stream: it switches the SQL probe on and off
+// and checks the proxy endpoints after each registration.
+func (ps *Probe) Event(ev contract.Event) {
 	switch ev.Type {
 	case contract.EventStepStarted:
-		def, _ := e.rows.def(ev.Step)
-		switch def.probe {
-		case probeOpens:
+		switch {
+		case ps.roles.Opens[ev.Step]:
 			// Before the step's first change: the baseline.
 			ps.start()
-		case probeCloses:
+		case ps.roles.Closes[ev.Step]:
 			ps.halt()
 		}
 	case contract.EventProxyTraffic:
@@ -103,15 +109,15 @@ func (e *Engine) observeProbe(ev contract.Event) {
 	case contract.EventRunFinished:
 		ps.halt()
 	case contract.EventStepDone:
-		if def, _ := e.rows.def(ev.Step); def.refills() {
-			e.checkProxyEndpoints(ev.Step)
+		if ps.roles.ChecksEndpoints[ev.Step] {
+			ps.checkProxyEndpoints(ev.Step)
 		}
 	}
 }
 
 // start switches the probe on, with a first probe at once: the baseline
 // before the critical section's first change.
-func (ps *probeState) start() {
+func (ps *Probe) start() {
 	ps.mu.Lock()
 	if ps.active {
 		ps.tail = false
@@ -138,13 +144,13 @@ func (ps *probeState) start() {
 }
 
 // once is one inline probe; it ends a tail at its first success.
-func (ps *probeState) once(ctx context.Context) {
+func (ps *Probe) once(ctx context.Context) {
 	ps.tailDone(ps.prober.Once(ctx))
 }
 
 // tailDone reports (and records) that a is the first success after the
 // outage: the probe has seen the window end and goes off.
-func (ps *probeState) tailDone(a probe.Attempt) bool {
+func (ps *Probe) tailDone(a probe.Attempt) bool {
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
 	if !ps.tail || !a.OK {
@@ -155,7 +161,7 @@ func (ps *probeState) tailDone(a probe.Attempt) bool {
 }
 
 // setTail asks an active probe to stop at its next success.
-func (ps *probeState) setTail() {
+func (ps *Probe) setTail() {
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
 	if ps.active && ps.sawEmpty {
@@ -164,7 +170,7 @@ func (ps *probeState) setTail() {
 }
 
 // halt switches the probe off and waits for the background prober.
-func (ps *probeState) halt() {
+func (ps *Probe) halt() {
 	ps.mu.Lock()
 	ps.active, ps.tail, ps.sawEmpty = false, false, false
 	stop, done := ps.stop, ps.done
@@ -176,38 +182,36 @@ func (ps *probeState) halt() {
 	}
 }
 
-func (ps *probeState) isActive() bool {
+func (ps *Probe) isActive() bool {
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
 	return ps.active
 }
 
-// sleepProbing is the wait between polls: while the probe is on it is cut
-// into probe intervals with a SELECT 1 at each.
-func (e *Engine) sleepProbing(ctx context.Context, d time.Duration) error {
-	ps := e.probe
-	if ps == nil || !ps.inline || !ps.isActive() {
-		return e.cfg.Clock.Sleep(ctx, d)
+// Sleep is the wait between polls: while the probe is on (on the virtual
+// clock) it is cut into probe intervals with a SELECT 1 at each.
+func (ps *Probe) Sleep(ctx context.Context, d time.Duration) error {
+	if !ps.inline || !ps.isActive() {
+		return ps.clock.Sleep(ctx, d)
 	}
 	interval := ps.prober.Interval()
 	for d > 0 && ps.isActive() {
 		ps.once(ctx)
 		step := min(interval, d)
-		if err := e.cfg.Clock.Sleep(ctx, step); err != nil {
+		if err := ps.clock.Sleep(ctx, step); err != nil {
 			return err
 		}
 		d -= step
 	}
 	if d > 0 {
-		return e.cfg.Clock.Sleep(ctx, d)
+		return ps.clock.Sleep(ctx, d)
 	}
 	return nil
 }
 
 // checkProxyEndpoints dials every proxy of the plan once and reports the
 // result as a notice.
-func (e *Engine) checkProxyEndpoints(step contract.StepID) {
-	ps := e.probe
+func (ps *Probe) checkProxyEndpoints(step contract.StepID) {
 	ps.mu.Lock()
 	names := append([]string(nil), ps.proxies...)
 	ps.mu.Unlock()
@@ -216,9 +220,9 @@ func (e *Engine) checkProxyEndpoints(step contract.StepID) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*tcpCheckTimeout)
 	defer cancel()
-	all, err := e.cfg.API.ListProxies(ctx)
+	all, err := ps.api.ListProxies(ctx)
 	if err != nil {
-		e.notice(step, "TCP check of the proxy endpoints skipped: %v", err)
+		ps.notice(step, "TCP check of the proxy endpoints skipped: %v", err)
 		return
 	}
 	var addrs, labels []string
@@ -239,31 +243,52 @@ func (e *Engine) checkProxyEndpoints(step contract.StepID) {
 		}
 	}
 	if len(parts) > 0 {
-		e.notice(step, "TCP check: %s", strings.Join(parts, "; "))
+		ps.notice(step, "TCP check: %s", strings.Join(parts, "; "))
 	}
 }
 
-// probeReport is the SQL probe's summary for the run's end; nil when no
+// Finishing adds the SQL probe's summary to the run's end; none when no
 // probe was made.
-func (e *Engine) probeReport() *probe.Report {
-	if e.probe == nil {
-		return nil
+func (ps *Probe) Finishing(f *contract.Finished) {
+	ps.halt()
+	if r := ps.prober.Report(); r.Attempts > 0 {
+		f.Probe = &r
 	}
-	e.probe.halt()
-	r := e.probe.prober.Report()
-	if r.Attempts == 0 {
-		return nil
-	}
-	return &r
 }
 
-// probeObserver hangs the probe on the engine's observer seam
-// (observer.go).
-type probeObserver struct {
-	NopObserver
-	e *Engine
+// Window adds the connectivity probe's view of one outage window: its
+// attempts from the last one before the window to the first success after
+// it.
+func (ps *Probe) Window(w *contract.OutageWindow) {
+	all := ps.prober.Attempts()
+	from, to := -1, len(all)-1
+	for i, a := range all {
+		if !a.Time.After(w.Start) {
+			from = i
+		}
+	}
+	if from < 0 {
+		from = 0
+	}
+	end := w.End()
+	for i := from; i < len(all); i++ {
+		if all[i].Time.After(end) && all[i].OK {
+			to = i
+			break
+		}
+	}
+	if from >= len(all) || from > to {
+		return
+	}
+	span := all[from : to+1]
+	if len(span) == 0 || span[len(span)-1].Time.Before(w.Start) {
+		return
+	}
+	rep := probe.Summarize(span, ps.prober.Interval())
+	down := rep.Outage
+	if rep.StillFailingAtStop && rep.LongestGap > down {
+		down = rep.LongestGap
+	}
+	ms := down.Milliseconds()
+	w.AppDowntimeMS, w.ProbeAttempts, w.ProbeFailed = &ms, rep.Attempts, rep.Failed
 }
-
-func (o probeObserver) PlanStarted(plan contract.Plan) { o.e.probePlan(plan) }
-func (o probeObserver) Event(ev contract.Event)        { o.e.observeProbe(ev) }
-func (o probeObserver) Finishing(f *contract.Finished) { f.Probe = o.e.probeReport() }

@@ -3,11 +3,9 @@ package steps
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
-	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
@@ -94,8 +92,8 @@ func (r *run) describeGreen(ctx context.Context) *contract.GreenInfo {
 			g.Members = append(g.Members, member)
 		}
 	}
-	if w := r.e.watcher(); w != nil {
-		g.Lag = w.lastLag()
+	if w := r.e.metrics.Watcher(); w != nil {
+		g.Lag = w.LastLag()
 	}
 	return g
 }
@@ -114,31 +112,10 @@ func (r *run) readinessWords() string {
 		check += st
 	}
 	lag := "unknown (no CloudWatch data)"
-	if w := r.e.watcher(); w != nil {
-		if l := w.lastLag(); l != "" {
+	if w := r.e.metrics.Watcher(); w != nil {
+		if l := w.LastLag(); l != "" {
 			lag = l
 		}
 	}
 	return check + "; green's replication lag: " + lag + "."
-}
-
-// lastLag is the newest replication lag in words, "" when unknown.
-func (w *MetricsWatcher) lastLag() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.last == nil {
-		return ""
-	}
-	for _, l := range w.last.Lines {
-		if len(l.Points) == 0 {
-			continue
-		}
-		switch l.Metric {
-		case awsclient.MetricReplicaLag:
-			return fmt.Sprintf("%s %.1f s (%s)", l.Metric, l.Last, l.Subject)
-		case awsclient.MetricOldestReplicationSlotLag:
-			return fmt.Sprintf("%s %.1f MiB (%s)", l.Metric, l.Last/(1<<20), l.Subject)
-		}
-	}
-	return ""
 }

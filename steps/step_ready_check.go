@@ -80,7 +80,7 @@ func (r *run) readyCheck(ps contract.PlannedStep) stepImpl {
 					// Replication lag (CloudWatch, when metrics are on) must
 					// fit the switchover timeout, unless the operator chose
 					// to go on after the gate held too long.
-					if ok, why := r.e.watcher().LagGate(ctx, &p, r.plan.Options.SwitchoverTimeout); !ok && !gate.overridden {
+					if ok, why := r.e.metrics.Watcher().LagGate(ctx, &p, r.plan.Options.SwitchoverTimeout); !ok && !gate.overridden {
 						if err := r.holdOnLag(ctx, ps, &gate, why); err != nil {
 							return false, contract.Progress{}, err
 						}

@@ -86,3 +86,15 @@ func ExpectedOnAWS(p *contract.Plan, id contract.StepID) (short, source string, 
 	}
 	return def.onAWS.short, def.onAWS.source, true
 }
+
+// probeRoles are the rows' probe trait and their refills, as the
+// connectivity probe reads them.
+func (t stepRows) probeRoles() ProbeRoles {
+	r := ProbeRoles{Opens: map[contract.StepID]bool{}, Closes: map[contract.StepID]bool{}, ChecksEndpoints: map[contract.StepID]bool{}}
+	for _, def := range t {
+		r.Opens[def.id] = def.probe == probeOpens
+		r.Closes[def.id] = def.probe == probeCloses
+		r.ChecksEndpoints[def.id] = def.refills()
+	}
+	return r
+}
