@@ -12,6 +12,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient/clock"
 	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/steps/journal"
+	"github.com/rdsbg/rdsbg/steps/observe"
 )
 
 // Config is everything the engine needs; package main and the wizard build it.
@@ -45,7 +46,7 @@ type Config struct {
 	Until string
 	// Observers watch the run besides the engine's own (metrics, probe,
 	// hooks), through the one observer seam (observer.go).
-	Observers []Observer
+	Observers []observe.Observer
 	// NextFlags are the global flags a next command needs (" --region X
 	// --endpoint-url Y --state-dir Z"), put on every rdsbg command the
 	// run's last words name, so a pasted one acts on the same account,
@@ -78,9 +79,9 @@ type Engine struct {
 	// (nil without Config.Metrics) and the connectivity probe (nil without
 	// Config.ProbeDSN), which the waits and the outage book read too; and
 	// every observer, told every transition (observer.go).
-	metrics   *Metrics
-	probe     *Probe
-	observers observers
+	metrics   *observe.Metrics
+	probe     *observe.Probe
+	observers observe.List
 
 	// proxyEmpty, set by the run under way, says whether a proxy rdsbg
 	// emptied has no target now: no error budget applies then (retry.go).
@@ -124,11 +125,11 @@ func New(cfg Config) (*Engine, error) {
 	// The engine's own observers, in the order they have always run:
 	// metrics, probe, hooks; then the caller's.
 	if cfg.Metrics != nil {
-		e.metrics = NewMetrics(cfg.Metrics, cfg.Clock, cfg.Poll.Slow)
+		e.metrics = observe.NewMetrics(cfg.Metrics, cfg.Clock, cfg.Poll.Slow)
 		e.observers = append(e.observers, e.metrics)
 	}
 	if cfg.ProbeDSN != "" {
-		p, err := NewProbe(cfg.ProbeDSN, cfg.Clock, cfg.API, e.notice, e.rows.probeRoles())
+		p, err := observe.NewProbe(cfg.ProbeDSN, cfg.Clock, cfg.API, e.notice, e.rows.probeRoles())
 		if err != nil {
 			return nil, err
 		}
@@ -136,7 +137,7 @@ func New(cfg Config) (*Engine, error) {
 		e.observers = append(e.observers, p)
 	}
 	if len(cfg.Hooks) > 0 {
-		e.observers = append(e.observers, NewHooks(cfg.Hooks, cfg.HookTimeout, cfg.Clock, e.notice))
+		e.observers = append(e.observers, observe.NewHooks(cfg.Hooks, cfg.HookTimeout, cfg.Clock, e.notice))
 	}
 	e.observers = append(e.observers, cfg.Observers...)
 	return e, nil

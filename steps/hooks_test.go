@@ -12,6 +12,7 @@ import (
 
 	"github.com/rdsbg/rdsbg/awsclient/sim"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/observe"
 	"github.com/rdsbg/rdsbg/steps/probe"
 )
 
@@ -70,8 +71,8 @@ func TestFailingPreHookStopsBeforeTheStep(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSMySQLNative})
 	hook := `if [ "$RDSBG_PHASE" = pre ] && [ "$RDSBG_STEP" = create-deployment ]; then echo "replication job still running" >&2; exit 3; fi`
 	f, err := env.hookEngine(t, contract.Options{Source: "shop-db", ProxyMode: contract.ProxyModeAuto}, 10*time.Second, hook).Run(context.Background())
-	var he *HookError
-	if !errors.As(err, &he) || he.Phase != HookPre || he.Step != contract.StepCreateDeployment || !strings.Contains(err.Error(), "replication job still running") {
+	var he *observe.HookError
+	if !errors.As(err, &he) || he.Phase != observe.HookPre || he.Step != contract.StepCreateDeployment || !strings.Contains(err.Error(), "replication job still running") {
 		t.Fatalf("Run error = %v, want the pre hook's failure with its output", err)
 	}
 	if f.Outcome != contract.OutcomeBlocked || f.ExitCode != contract.ExitPreflight {
@@ -89,7 +90,7 @@ func TestFailingPreHookStopsBeforeTheStep(t *testing.T) {
 func TestHookTimeoutIsAFailure(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSMySQLNative})
 	_, err := env.hookEngine(t, contract.Options{Source: "shop-db", ProxyMode: contract.ProxyModeAuto}, 50*time.Millisecond, `exec sleep 30`).Run(context.Background())
-	var he *HookError
+	var he *observe.HookError
 	if !errors.As(err, &he) || !strings.Contains(err.Error(), "timed out after 50ms") {
 		t.Fatalf("Run error = %v, want a timed-out pre hook", err)
 	}

@@ -10,12 +10,13 @@ import (
 
 	"github.com/rdsbg/rdsbg/awsclient/sim"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/observe"
 )
 
 // recorder is a caller's observer: it writes down every transition it is
 // told of, in order.
 type recorder struct {
-	NopObserver
+	observe.Nop
 	mu      sync.Mutex
 	log     []string
 	events  int
@@ -54,10 +55,10 @@ func (o *recorder) Finishing(f *contract.Finished) {
 	o.summary = f
 }
 
-func (e *engineEnv) observedEngine(t *testing.T, o contract.Options, obs Observer) *Engine {
+func (e *engineEnv) observedEngine(t *testing.T, o contract.Options, obs observe.Observer) *Engine {
 	t.Helper()
 	eng, err := New(Config{API: e.client, Calls: e.calls, Clock: e.clock, StateDir: e.stateDir, Approver: e.approver,
-		Sink: e.events.sink, Options: o, Observers: []Observer{obs}})
+		Sink: e.events.sink, Options: o, Observers: []observe.Observer{obs}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,9 @@
 package steps
 
-import "github.com/rdsbg/rdsbg/steps/contract"
+import (
+	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/observe"
+)
 
 // The step table: every step rdsbg knows, in the order of the procedure
 // (design.md §1). One row, one file (step_<id>.go) with the step's plan
@@ -89,8 +92,8 @@ func ExpectedOnAWS(p *contract.Plan, id contract.StepID) (short, source string, 
 
 // probeRoles are the rows' probe trait and their refills, as the
 // connectivity probe reads them.
-func (t stepRows) probeRoles() ProbeRoles {
-	r := ProbeRoles{Opens: map[contract.StepID]bool{}, Closes: map[contract.StepID]bool{}, ChecksEndpoints: map[contract.StepID]bool{}}
+func (t stepRows) probeRoles() observe.ProbeRoles {
+	r := observe.ProbeRoles{Opens: map[contract.StepID]bool{}, Closes: map[contract.StepID]bool{}, ChecksEndpoints: map[contract.StepID]bool{}}
 	for _, def := range t {
 		r.Opens[def.id] = def.probe == probeOpens
 		r.Closes[def.id] = def.probe == probeCloses

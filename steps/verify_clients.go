@@ -7,6 +7,7 @@ import (
 
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/observe"
 )
 
 // verify's client check (issue 14 item 4): a proxy whose target is healthy
@@ -22,7 +23,7 @@ import (
 const (
 	// clientsGrace bounds how long verify waits for a client to come back:
 	// CloudWatch publishes a one-minute period about a minute after it ends.
-	clientsGrace = 2*metricsPeriod + 30*time.Second
+	clientsGrace = 2*observe.MetricsPeriod + 30*time.Second
 	// clientsEvery is how often it reads meanwhile.
 	clientsEvery = 20 * time.Second
 )
@@ -50,8 +51,8 @@ func (r *run) clientsBack(ctx context.Context, verifyErr error) {
 	zeroSeen := map[string]bool{}
 	for {
 		now := clk.Now()
-		cctx, cancel := context.WithTimeout(ctx, metricsCallTimeout)
-		series, err := m.GetMetricSeries(cctx, qs, criticalStart.Add(-metricsWindow), now.Truncate(metricsPeriod).Add(metricsPeriod), metricsPeriod)
+		cctx, cancel := context.WithTimeout(ctx, observe.MetricsCallTimeout)
+		series, err := m.GetMetricSeries(cctx, qs, criticalStart.Add(-observe.MetricsWindow), now.Truncate(observe.MetricsPeriod).Add(observe.MetricsPeriod), observe.MetricsPeriod)
 		cancel()
 		if err != nil || len(series) != len(qs) {
 			return // the watcher reports CloudWatch's failures
@@ -98,7 +99,7 @@ func (r *run) clientsBack(ctx context.Context, verifyErr error) {
 // straddles the drop would show the clients from before it.
 func clientsAround(points []awsclient.MetricPoint, criticalStart, healthyAt time.Time) (before, after float64, seenAfter bool) {
 	for _, p := range points {
-		end := p.Time.Add(metricsPeriod)
+		end := p.Time.Add(observe.MetricsPeriod)
 		if !end.After(criticalStart) && p.Value > before {
 			before = p.Value
 		}

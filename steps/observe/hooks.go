@@ -1,4 +1,4 @@
-package steps
+package observe
 
 import (
 	"bytes"
@@ -63,7 +63,7 @@ func (e *HookError) Unwrap() error { return e.Err }
 // Hooks hang the --hook commands on the observer seam: pre, post and
 // failed phases around each step.
 type Hooks struct {
-	NopObserver
+	Nop
 	commands []string
 	timeout  time.Duration
 	clock    clock.Clock

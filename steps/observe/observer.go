@@ -1,4 +1,4 @@
-package steps
+package observe
 
 import (
 	"context"
@@ -36,26 +36,26 @@ type Observer interface {
 }
 
 // NopObserver does nothing; embed it to implement only some transitions.
-type NopObserver struct{}
+type Nop struct{}
 
-func (NopObserver) PlanStarted(contract.Plan)                         {}
-func (NopObserver) Event(contract.Event)                              {}
-func (NopObserver) PreStep(context.Context, contract.Event) error     { return nil }
-func (NopObserver) PostStep(context.Context, contract.Event)          {}
-func (NopObserver) StepFailed(context.Context, contract.Event, error) {}
-func (NopObserver) Finishing(*contract.Finished)                      {}
+func (Nop) PlanStarted(contract.Plan)                         {}
+func (Nop) Event(contract.Event)                              {}
+func (Nop) PreStep(context.Context, contract.Event) error     { return nil }
+func (Nop) PostStep(context.Context, contract.Event)          {}
+func (Nop) StepFailed(context.Context, contract.Event, error) {}
+func (Nop) Finishing(*contract.Finished)                      {}
 
 // observers calls every observer in order: the engine's own (metrics,
 // probe, hooks) first, then the caller's.
-type observers []Observer
+type List []Observer
 
-func (os observers) PlanStarted(plan contract.Plan) {
+func (os List) PlanStarted(plan contract.Plan) {
 	for _, o := range os {
 		o.PlanStarted(plan)
 	}
 }
 
-func (os observers) Event(ev contract.Event) {
+func (os List) Event(ev contract.Event) {
 	for _, o := range os {
 		o.Event(ev)
 	}
@@ -63,7 +63,7 @@ func (os observers) Event(ev contract.Event) {
 
 // PreStep asks every observer (a notification hook is not skipped because
 // another failed) and returns the first error.
-func (os observers) PreStep(ctx context.Context, ev contract.Event) error {
+func (os List) PreStep(ctx context.Context, ev contract.Event) error {
 	var errs []error
 	for _, o := range os {
 		if err := o.PreStep(ctx, ev); err != nil {
@@ -76,19 +76,19 @@ func (os observers) PreStep(ctx context.Context, ev contract.Event) error {
 	return errs[0]
 }
 
-func (os observers) PostStep(ctx context.Context, ev contract.Event) {
+func (os List) PostStep(ctx context.Context, ev contract.Event) {
 	for _, o := range os {
 		o.PostStep(ctx, ev)
 	}
 }
 
-func (os observers) StepFailed(ctx context.Context, ev contract.Event, err error) {
+func (os List) StepFailed(ctx context.Context, ev contract.Event, err error) {
 	for _, o := range os {
 		o.StepFailed(ctx, ev, err)
 	}
 }
 
-func (os observers) Finishing(f *contract.Finished) {
+func (os List) Finishing(f *contract.Finished) {
 	for _, o := range os {
 		o.Finishing(f)
 	}

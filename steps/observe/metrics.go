@@ -1,4 +1,4 @@
-package steps
+package observe
 
 import (
 	"context"
@@ -19,12 +19,12 @@ import (
 
 const (
 	// metricsWindow is how much history a sparkline shows.
-	metricsWindow = 30 * time.Minute
+	MetricsWindow = 30 * time.Minute
 	// metricsPeriod is CloudWatch's resolution for these RDS metrics.
-	metricsPeriod = time.Minute
+	MetricsPeriod = time.Minute
 	// metricsCallTimeout bounds one sample so that a throttled or
 	// unreachable CloudWatch never holds up a poll of the critical section.
-	metricsCallTimeout = 5 * time.Second
+	MetricsCallTimeout = 5 * time.Second
 )
 
 // MetricsWatcher samples CloudWatch for one run: the connections of every
@@ -119,14 +119,14 @@ func (w *MetricsWatcher) Sample(ctx context.Context, p *contract.Progress) *cont
 	// which comes back to Observe.
 	w.mu.Unlock()
 
-	cctx, cancel := context.WithTimeout(ctx, metricsCallTimeout)
+	cctx, cancel := context.WithTimeout(ctx, MetricsCallTimeout)
 	defer cancel()
-	end := now.Truncate(metricsPeriod).Add(metricsPeriod)
-	series, err := w.api.GetMetricSeries(cctx, qs, end.Add(-metricsWindow), end, metricsPeriod)
+	end := now.Truncate(MetricsPeriod).Add(MetricsPeriod)
+	series, err := w.api.GetMetricSeries(cctx, qs, end.Add(-MetricsWindow), end, MetricsPeriod)
 
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	sample := &contract.MetricsSample{Time: now, Period: metricsPeriod}
+	sample := &contract.MetricsSample{Time: now, Period: MetricsPeriod}
 	if err != nil {
 		sample.Error = "CloudWatch: " + err.Error()
 		if why, ok := awsclient.Unavailable(err); ok {
@@ -232,12 +232,12 @@ func (w *MetricsWatcher) Summary() []contract.StepMetrics {
 			var before, after time.Time
 			for t, v := range h {
 				switch {
-				case !t.Add(metricsPeriod).After(span.started) && t.After(before):
+				case !t.Add(MetricsPeriod).After(span.started) && t.After(before):
 					before = t
 				case !t.Before(end) && (after.IsZero() || t.Before(after)):
 					after = t
 				}
-				if t.Before(end) && t.Add(metricsPeriod).After(span.started) && strings.HasPrefix(key, awsclient.MetricClientConnections+"(") {
+				if t.Before(end) && t.Add(MetricsPeriod).After(span.started) && strings.HasPrefix(key, awsclient.MetricClientConnections+"(") {
 					if v := v; st.MinClientConnections == nil || v < *st.MinClientConnections {
 						st.MinClientConnections = &v
 					}
@@ -320,7 +320,7 @@ func (w *MetricsWatcher) LagGate(ctx context.Context, p *contract.Progress, time
 // values. The engine's waits read its watcher (Watcher) for their
 // progress events.
 type Metrics struct {
-	NopObserver
+	Nop
 	api      awsclient.Metrics
 	clock    clock.Clock
 	interval time.Duration

@@ -1,4 +1,4 @@
-package steps
+package observe
 
 import (
 	"context"
@@ -38,7 +38,7 @@ type ProbeRoles struct {
 
 // Probe hangs the connectivity probe on the observer seam.
 type Probe struct {
-	NopObserver
+	Nop
 	prober  *probe.Prober
 	inline  bool // virtual clock: probe from the engine's goroutine
 	api     awsclient.Proxies
