@@ -158,6 +158,27 @@ func (e *Engine) emit(ev contract.Event) {
 	e.observers.Event(ev)
 }
 
+// waiter is the engine's poller for the run under way (poll.go).
+func (e *Engine) waiter() Waiter {
+	return Waiter{Policy: e.cfg.Poll, Clock: e.cfg.Clock, Random: e.random, Before: e.heartbeat, Endless: e.proxyIsEmpty,
+		Sample: func(ctx context.Context, p *contract.Progress) *contract.MetricsSample {
+			if w := e.metrics.Watcher(); w != nil {
+				return w.Sample(ctx, p)
+			}
+			return nil
+		},
+		Emit: e.emit, Sleep: e.sleepProbing}
+}
+
+// wait polls until spec is satisfied (poll.go).
+func (e *Engine) wait(ctx context.Context, spec waitSpec) error { return e.waiter().wait(ctx, spec) }
+
+// jitter spreads an interval (poll.go).
+func (e *Engine) jitter(d time.Duration) time.Duration { return e.waiter().jitter(d) }
+
+// retryDelay is the jittered backoff before retry number attempt (poll.go).
+func (e *Engine) retryDelay(attempt int) time.Duration { return e.waiter().retryDelay(attempt) }
+
 // sleepProbing is the wait between polls, with the probe's SELECT 1 in it
 // while the probe is on.
 func (e *Engine) sleepProbing(ctx context.Context, d time.Duration) error {
@@ -238,4 +259,25 @@ func ExitCode(err error) int {
 		return contract.ExitInterrupted
 	}
 	return contract.ExitStepFailed
+}
+
+// proxyIsEmpty reports whether the run under way has a proxy without its
+// target now.
+func (e *Engine) proxyIsEmpty() bool {
+	return e.proxyEmpty != nil && e.proxyEmpty()
+}
+
+// subscribeRetries shows every retry while the client waits for it: "AWS
+// answered 500; retry 3 of 8 in 4s", so a run never sits silent through
+// minutes of backoff.
+func (e *Engine) subscribeRetries() func() {
+	return e.cfg.Calls.SubscribeRetries(func(r awsclient.Retry) {
+		e.mu.Lock()
+		step := e.current
+		e.mu.Unlock()
+		if step == "" {
+			step = contract.StepPreflight
+		}
+		e.emit(contract.Event{Time: r.Time, Type: contract.EventNotice, Step: step, Message: r.String()})
+	})
 }

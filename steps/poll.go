@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
+	"math/rand/v2"
 	"time"
 
 	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/awsclient/clock"
 	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
@@ -174,11 +177,34 @@ func (e *WaitTimeoutError) Error() string {
 	return fmt.Sprintf("%s: gave up waiting for %s after %s", e.Step, e.What, e.Limit)
 }
 
+// Waiter polls for one engine: its policy, clock and randomness, and what
+// a wait touches besides AWS, each given by the engine.
+type Waiter struct {
+	Policy PollPolicy
+	Clock  clock.Clock
+	// Random jitters every interval (the engine's own source, never
+	// package state).
+	Random *rand.Rand
+	// Before, when set, runs before every read: the run's lease and its
+	// proxies' watch (heartbeat).
+	Before func(ctx context.Context) error
+	// Endless reports that no error budget applies now: a proxy rdsbg
+	// emptied has no target.
+	Endless func() bool
+	// Sample reads the metrics for a progress row; nil without metrics.
+	Sample func(ctx context.Context, p *contract.Progress) *contract.MetricsSample
+	// Emit sends the progress events and notices.
+	Emit func(contract.Event)
+	// Sleep waits between reads (with the connectivity probe's SELECT 1
+	// in it while the probe is on).
+	Sleep func(ctx context.Context, d time.Duration) error
+}
+
 // wait polls until spec.poll reports done spec.stable times in a row,
 // emitting a progress event per read.
-func (e *Engine) wait(ctx context.Context, spec waitSpec) error {
-	pol := e.cfg.Poll
-	start := e.cfg.Clock.Now()
+func (e Waiter) wait(ctx context.Context, spec waitSpec) error {
+	pol := e.Policy
+	start := e.Clock.Now()
 	interval := pol.Slow
 	switch spec.speed {
 	case pollFast:
@@ -195,15 +221,15 @@ func (e *Engine) wait(ctx context.Context, spec waitSpec) error {
 	backoff := time.Duration(0)
 	lastUnsatisfied := time.Duration(-1) // elapsed at the last unsatisfied read
 	if first := spec.firstRead(interval); first > 0 {
-		if err := e.sleepProbing(ctx, first); err != nil {
+		if err := e.Sleep(ctx, first); err != nil {
 			return err
 		}
 	}
 	for {
 		polls++
-		if e.heartbeat != nil {
+		if e.Before != nil {
 			// The run's lease and the proxies' watch (reconcile.go).
-			if err := e.heartbeat(ctx); err != nil {
+			if err := e.Before(ctx); err != nil {
 				return err
 			}
 		}
@@ -211,7 +237,7 @@ func (e *Engine) wait(ctx context.Context, spec waitSpec) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		endless := e.proxyIsEmpty()
+		endless := e.Endless()
 		if spec.endless {
 			endless = true
 		}
@@ -225,10 +251,10 @@ func (e *Engine) wait(ctx context.Context, spec waitSpec) error {
 			// satisfied reads stands (throttling must not make a healthy
 			// target look unstable for ever).
 			if failingSince.IsZero() {
-				failingSince = e.cfg.Clock.Now()
+				failingSince = e.Clock.Now()
 			}
 			readErrors++
-			failing := e.cfg.Clock.Now().Sub(failingSince)
+			failing := e.Clock.Now().Sub(failingSince)
 			if !endless && readErrors >= pol.ReadErrors && failing >= pol.ErrorBudget {
 				return fmt.Errorf("%s: reads failed for %s (%d in a row) while waiting for %s: %w", spec.step, failing.Round(time.Second), readErrors, spec.what, err)
 			}
@@ -248,7 +274,7 @@ func (e *Engine) wait(ctx context.Context, spec waitSpec) error {
 				if backoff > ceiling {
 					backoff = ceiling
 				}
-				e.notice(spec.step, "AWS is throttling requests; next read in %s", backoff.Round(time.Second))
+				e.Emit(contract.Event{Type: contract.EventNotice, Step: spec.step, Message: fmt.Sprintf("AWS is throttling requests; next read in %s", backoff.Round(time.Second))})
 			} else {
 				if awsclient.Transient(err) {
 					backoff = min(max(backoff*2, interval*2), pol.RetryMax)
@@ -259,7 +285,7 @@ func (e *Engine) wait(ctx context.Context, spec waitSpec) error {
 			readErrors = 0
 			failingSince = time.Time{}
 			backoff = 0
-			elapsed := e.cfg.Clock.Now().Sub(start)
+			elapsed := e.Clock.Now().Sub(start)
 			if done {
 				streak++
 				if streak == 1 && lastUnsatisfied >= 0 && spec.seen != nil {
@@ -269,16 +295,16 @@ func (e *Engine) wait(ctx context.Context, spec waitSpec) error {
 				streak = 0
 				lastUnsatisfied = elapsed
 			}
-			prog.Elapsed = e.cfg.Clock.Now().Sub(start)
+			prog.Elapsed = e.Clock.Now().Sub(start)
 			prog.Polls = polls
 			if prog.Waiting == "" {
 				prog.Waiting = spec.what
 			}
-			if w := e.metrics.Watcher(); w != nil {
-				prog.Metrics = w.Sample(ctx, &prog)
+			if e.Sample != nil {
+				prog.Metrics = e.Sample(ctx, &prog)
 			}
 			p := prog
-			e.emit(contract.Event{Type: contract.EventProgress, Step: spec.step, Progress: &p})
+			e.Emit(contract.Event{Type: contract.EventProgress, Step: spec.step, Progress: &p})
 			if streak >= need {
 				return nil
 			}
@@ -286,7 +312,7 @@ func (e *Engine) wait(ctx context.Context, spec waitSpec) error {
 		// The limit is about AWS not reaching a state: only an answer that
 		// says "not yet" can exceed it. While AWS cannot be read, the
 		// error budget decides (none while a proxy is empty).
-		if e.cfg.Clock.Now().Sub(start) >= spec.limit && err == nil && !done {
+		if e.Clock.Now().Sub(start) >= spec.limit && err == nil && !done {
 			return &WaitTimeoutError{Step: spec.step, What: spec.what, Limit: spec.limit}
 		}
 		next := interval
@@ -295,23 +321,142 @@ func (e *Engine) wait(ctx context.Context, spec waitSpec) error {
 		}
 		next = e.jitter(next)
 		if backoff == 0 && streak == 0 && err == nil {
-			next = spec.sooner(next, polls, e.cfg.Clock.Now().Sub(start))
+			next = spec.sooner(next, polls, e.Clock.Now().Sub(start))
 		}
-		if err := e.sleepProbing(ctx, next); err != nil {
+		if err := e.Sleep(ctx, next); err != nil {
 			return err
 		}
 	}
 }
 
 // jitter spreads polls so that several tools never align their calls.
-func (e *Engine) jitter(d time.Duration) time.Duration {
-	j := e.cfg.Poll.Jitter
+func (e Waiter) jitter(d time.Duration) time.Duration {
+	j := e.Policy.Jitter
 	if j <= 0 {
 		return d
 	}
-	f := 1 + j*(2*e.random.Float64()-1)
+	f := 1 + j*(2*e.Random.Float64()-1)
 	return time.Duration(float64(d) * f)
 }
 
 // isThrottled: AWS asks the account to slow down (rds-facts §7).
 func isThrottled(err error) bool { return awsclient.Classify(err) == awsclient.KindThrottled }
+
+// When the reads of a wait come (issue 11 item 7). The proxy-less window
+// is AWS's own time (the switchover, the new primary's registration) plus
+// what rdsbg adds: the round trips between the steps, and the lag between
+// a transition and the read that sees it. At an even interval I that lag
+// is I/2 on average for each of the section's two waits, and the section
+// may spend about 2 reads/s (design.md §5: far below RDS's 12/s). So the
+// reads go where they tell something:
+//
+//   - none at once after a mutation whose answer already showed the state
+//     (waitSpec.afterMutation): the switchover was just accepted, the
+//     target was just registered;
+//   - the new primary's registration is expected to take about as long as
+//     blue's took earlier in this run (same proxy, same AWS): the health
+//     wait reads when that time has passed, and densely just after it,
+//     instead of every Critical interval from the registration on;
+//   - blue's registration is timed closely for that prediction: while it
+//     is not AVAILABLE the reads start rampStart apart and the gap grows
+//     by rampGrowth (a few extra reads, outside the critical section);
+//   - inside the critical section the new primary's health wait ends at
+//     the first AVAILABLE read: the step after it, verify, requires
+//     StableReads AVAILABLE reads in a row before the run is done, so
+//     AVAILABLE is still believed only after several polls (design.md §5),
+//     but those polls no longer keep the critical section open.
+
+const (
+	rampStart  = 100 * time.Millisecond
+	rampGrowth = 1.2
+	// dueMinStep is the shortest gap between reads inside a due window.
+	dueMinStep = 100 * time.Millisecond
+)
+
+// dueWindow is when a wait's transition is expected, as elapsed time from
+// the start of the wait.
+type dueWindow struct {
+	from, to time.Duration
+	step     time.Duration // the gap between reads inside the window
+	before   time.Duration // the gap between reads before it (0: the wait's interval)
+}
+
+// firstRead is the wait before the first read: none, unless the wait
+// follows its own mutation (one interval) or has a due window that starts
+// sooner than that.
+func (s waitSpec) firstRead(interval time.Duration) time.Duration {
+	first := s.first
+	if first <= 0 && s.afterMutation {
+		first = interval
+	}
+	if s.due != nil && first > s.due.from {
+		first = s.due.from
+	}
+	return max(first, 0)
+}
+
+// sooner shortens the gap before the next read (next, the jittered
+// interval) while the transition is not seen yet: the ramp after reads
+// unsatisfied reads, and the due window at elapsed.
+func (s waitSpec) sooner(next time.Duration, reads int, elapsed time.Duration) time.Duration {
+	if s.ramp {
+		// Compared as floats: after about 140 reads the gap no longer fits
+		// a Duration, and the conversion of a too-large float turned it
+		// negative, so a wait that outlived its ramp (blue's 5–7 min
+		// registration on AWS) read back to back at the call latency's pace.
+		if gap := float64(rampStart) * math.Pow(rampGrowth, float64(max(reads-1, 0))); gap < float64(next) {
+			next = time.Duration(gap)
+		}
+	}
+	if d := s.due; d != nil && elapsed < d.to {
+		if elapsed < d.from {
+			next = max(next, d.before)
+		}
+		next = min(next, max(d.from-elapsed, d.step))
+	}
+	return next
+}
+
+// retryable: a failure worth trying again, as long as the caller's context
+// lives. A deadline that is not the caller's (one attempt's, one
+// mutation's) is a timeout like any other.
+func retryable(ctx context.Context, err error) bool {
+	if err == nil || ctx.Err() != nil {
+		return false
+	}
+	var fe *fatalError
+	if errors.As(err, &fe) {
+		return false
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	if errors.Is(err, context.Canceled) {
+		return false
+	}
+	// Refused or missing credentials are retried like a lost connection:
+	// the operator refreshes them and the next call picks them up
+	// (awsclient/credentials.go).
+	return awsclient.Transient(err) || awsclient.Classify(err) == awsclient.KindCredentials
+}
+
+// retryDelay is the jittered backoff before retry number attempt (1-based):
+// 1 s, 2 s, 4 s… capped at RetryMax.
+func (e Waiter) retryDelay(attempt int) time.Duration {
+	d := time.Second
+	for i := 1; i < attempt && d < e.Policy.RetryMax; i++ {
+		d *= 2
+	}
+	return e.jitter(min(d, e.Policy.RetryMax))
+}
+
+// emitWaitFailing shows a wait whose reads fail: what it waits for, since
+// when it fails and when it reads again.
+func (e Waiter) emitWaitFailing(spec waitSpec, start time.Time, polls int, failing, next time.Duration, err error) {
+	if next <= 0 {
+		next = e.Policy.Fast
+	}
+	p := contract.Progress{Waiting: spec.what, Elapsed: e.Clock.Now().Sub(start), Polls: polls,
+		Retry: &contract.RetryInfo{Error: err.Error(), Failing: failing, NextIn: next, Attempts: polls}}
+	e.Emit(contract.Event{Type: contract.EventProgress, Step: spec.step, Progress: &p})
+}
