@@ -16,9 +16,9 @@ import (
 
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/clock"
-	"github.com/rdsbg/rdsbg/steps"
 	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/steps/fleet"
+	"github.com/rdsbg/rdsbg/steps/poll"
 	"github.com/rdsbg/rdsbg/ui"
 )
 
@@ -247,7 +247,7 @@ func newFleetRunCommand(g *globalFlags, stdin io.Reader, stdout, stderr io.Write
 			if err != nil {
 				return err
 			}
-			cfg := fleet.RunConfig{Connect: connect, Clock: clk, StateDir: stateDir, Poll: steps.DefaultPollPolicy(),
+			cfg := fleet.RunConfig{Connect: connect, Clock: clk, StateDir: stateDir, Poll: poll.DefaultPolicy(),
 				Metrics: !g.noMetrics, Until: until, GiveUp: giveUpFrom(cmd.Context())}
 			screen := !g.plain && output == "text" && isTerminal(stdin, stderr)
 			if screen {

@@ -12,6 +12,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/clock"
 	"github.com/rdsbg/rdsbg/steps"
+	"github.com/rdsbg/rdsbg/steps/poll"
 )
 
 // What every command that talks to AWS needs: the AWS client, the clock,
@@ -24,7 +25,7 @@ type environment struct {
 	calls    *awsclient.CallLog
 	clock    clock.Clock
 	stateDir string
-	poll     steps.PollPolicy
+	poll     poll.Policy
 }
 
 // newEnvironment loads the AWS configuration. clk is the simulator's clock
@@ -53,7 +54,7 @@ func newEnvironment(ctx context.Context, g globalFlags, clk clock.Clock) (*envir
 	if err != nil {
 		return nil, usageError("%v", err)
 	}
-	return &environment{api: api, calls: calls, clock: clk, stateDir: stateDir, poll: steps.DefaultPollPolicy(), giveUp: giveUpFrom(ctx)}, nil
+	return &environment{api: api, calls: calls, clock: clk, stateDir: stateDir, poll: poll.DefaultPolicy(), giveUp: giveUpFrom(ctx)}, nil
 }
 
 // metrics is the CloudWatch reader the engine samples, nil with

@@ -16,6 +16,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient/clock"
 	"github.com/rdsbg/rdsbg/awsclient/sim"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/poll"
 )
 
 // Benchmarks of issue 7 (docs/performance.md reports their figures). They
@@ -95,7 +96,7 @@ func (r *benchRun) sink(ev contract.Event) {
 
 // engine builds an engine with the given approver and poll policy (zero ⇒
 // the production policy).
-func (r *benchRun) engine(b testing.TB, o contract.Options, ap contract.Approver, pol PollPolicy) *Engine {
+func (r *benchRun) engine(b testing.TB, o contract.Options, ap contract.Approver, pol poll.Policy) *Engine {
 	b.Helper()
 	eng, err := New(Config{API: r.api, Calls: r.calls, Clock: r.clock, StateDir: r.state, Approver: ap, Sink: r.sink, Options: o, Poll: pol})
 	if err != nil {
@@ -200,7 +201,7 @@ const windowSource = "orders-db"
 func rdsbgWindow(b *testing.B, start time.Time) (window, switchover time.Duration) {
 	b.Helper()
 	r := newBenchRun(b, start, windowSimOptions())
-	f, err := r.engine(b, contract.Options{Source: windowSource, ProxyMode: contract.ProxyModeDetach, Cleanup: contract.CleanupNone}, approveAll{}, DefaultPollPolicy()).Run(context.Background())
+	f, err := r.engine(b, contract.Options{Source: windowSource, ProxyMode: contract.ProxyModeDetach, Cleanup: contract.CleanupNone}, approveAll{}, poll.DefaultPolicy()).Run(context.Background())
 	if err != nil || f.Outcome != contract.OutcomeDone {
 		b.Fatalf("rdsbg run: outcome %s: %v", f.Outcome, err)
 	}
@@ -254,7 +255,7 @@ func baselineWindow(b *testing.B, start time.Time, p waiterPolicy) time.Duration
 	b.Helper()
 	ctx := context.Background()
 	r := newBenchRun(b, start, windowSimOptions())
-	f, _ := r.engine(b, contract.Options{Source: windowSource, ProxyMode: contract.ProxyModeDetach, Cleanup: contract.CleanupNone}, approveAll{declineCritical: true}, DefaultPollPolicy()).Run(ctx)
+	f, _ := r.engine(b, contract.Options{Source: windowSource, ProxyMode: contract.ProxyModeDetach, Cleanup: contract.CleanupNone}, approveAll{declineCritical: true}, poll.DefaultPolicy()).Run(ctx)
 	// A declined critical section is a pause at "ready" (issue 13).
 	if f.Outcome != contract.OutcomeReady || f.ProxyState != contract.ProxyOnBlue {
 		b.Fatalf("preparing the baseline: outcome %s, proxy %s", f.Outcome, f.ProxyState)
@@ -350,7 +351,7 @@ func BenchmarkAPIFootprint(b *testing.B) {
 		o.Timings = nil // the simulator's default (realistic) timings
 		r := newBenchRun(b, start, o)
 		began := r.clock.Now()
-		f, err := r.engine(b, contract.Options{Source: windowSource, ProxyMode: contract.ProxyModeDetach, TargetEngineVersion: "16.4"}, approveAll{}, DefaultPollPolicy()).Run(context.Background())
+		f, err := r.engine(b, contract.Options{Source: windowSource, ProxyMode: contract.ProxyModeDetach, TargetEngineVersion: "16.4"}, approveAll{}, poll.DefaultPolicy()).Run(context.Background())
 		if err != nil || f.Outcome != contract.OutcomeDone {
 			b.Fatalf("run: outcome %s: %v", f.Outcome, err)
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/steps/journal"
+	"github.com/rdsbg/rdsbg/steps/poll"
 )
 
 // How a run is undone, in one place: compensation after a failure, the
@@ -210,9 +211,9 @@ func (r *run) compensateOnce(ctx context.Context, cause error, announced *bool) 
 	}
 	if dep != nil && dep.Status == "SWITCHOVER_IN_PROGRESS" {
 		r.compensationStoppable(true, "waiting for the switchover in progress to finish before touching the proxy")
-		if err := r.e.wait(ctx, waitSpec{step: contract.StepSwitchover, what: "the switchover to finish or roll back", speed: pollFast,
-			limit: r.plan.Options.SwitchoverTimeout + r.e.cfg.Poll.SwitchoverMargin,
-			poll: func(ctx context.Context) (bool, contract.Progress, error) {
+		if err := r.e.wait(ctx, poll.Spec{Step: contract.StepSwitchover, What: "the switchover to finish or roll back", Speed: poll.Fast,
+			Limit: r.plan.Options.SwitchoverTimeout + r.e.cfg.Poll.SwitchoverMargin,
+			Poll: func(ctx context.Context) (bool, contract.Progress, error) {
 				d, err := r.api.DescribeDeployment(ctx, dep.ID)
 				if err != nil {
 					return false, contract.Progress{}, err
@@ -462,7 +463,7 @@ func (r *run) rollback(ctx context.Context) error {
 		return err
 	}
 	if r.pastSwitchover(dep) {
-		return fatal("the switchover has started (deployment %s): rolling back is no longer possible", dep.Status)
+		return poll.Fatal("the switchover has started (deployment %s): rolling back is no longer possible", dep.Status)
 	}
 	if dep != nil {
 		r.noteGreen(*dep) // what may still be deleting when the run ends (leftovers.go)
@@ -579,20 +580,20 @@ func (r *run) registerDuringDeletion(ctx context.Context, dep *awsclient.Deploym
 	}
 	gone, refusals := false, 0
 	started := r.e.cfg.Clock.Now()
-	err := r.e.wait(ctx, waitSpec{step: contract.StepAttachProxyBlue, what: "AWS to accept the original targets while deployment " + dep.ID + " is deleted", speed: pollFast, limit: r.e.cfg.Poll.DeleteLimit,
-		poll: func(ctx context.Context) (bool, contract.Progress, error) {
+	err := r.e.wait(ctx, poll.Spec{Step: contract.StepAttachProxyBlue, What: "AWS to accept the original targets while deployment " + dep.ID + " is deleted", Speed: poll.Fast, Limit: r.e.cfg.Poll.DeleteLimit,
+		Poll: func(ctx context.Context) (bool, contract.Progress, error) {
 			err := r.registerAll(ctx)
 			if err == nil {
 				return true, contract.Progress{}, nil
 			}
 			if !refusal(err) {
-				if retryable(ctx, err) {
+				if poll.Retryable(ctx, err) {
 					return false, contract.Progress{}, err // throttled, 5xx, refused connection: the wait retries it
 				}
 				// Denied, not found: waiting fixes nothing; the rollback
 				// fails and compensation (which the operator can stop)
 				// takes over.
-				return false, contract.Progress{}, &fatalError{err: err}
+				return false, contract.Progress{}, &poll.FatalError{Err: err}
 			}
 			refusals++
 			d, derr := r.api.DescribeDeployment(ctx, dep.ID)

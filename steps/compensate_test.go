@@ -11,6 +11,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient/sim"
 	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/steps/journal"
+	"github.com/rdsbg/rdsbg/steps/poll"
 )
 
 // unavailable is a 503 on every call of op: AWS-side trouble that lasts.
@@ -179,8 +180,8 @@ func TestWaitErrorBudgetIsTime(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSMariaDBNoProxy})
 	eng := env.engine(t, contract.Options{Source: "catalog-db"})
 	polls := 0
-	err := eng.wait(context.Background(), waitSpec{step: contract.StepCreateDeployment, what: "a test", speed: pollFast, limit: time.Hour,
-		poll: func(ctx context.Context) (bool, contract.Progress, error) {
+	err := eng.wait(context.Background(), poll.Spec{Step: contract.StepCreateDeployment, What: "a test", Speed: poll.Fast, Limit: time.Hour,
+		Poll: func(ctx context.Context) (bool, contract.Progress, error) {
 			polls++
 			if polls <= 8 {
 				return false, contract.Progress{}, errors.New("connection refused")
@@ -192,8 +193,8 @@ func TestWaitErrorBudgetIsTime(t *testing.T) {
 	}
 	// And past the budget it does fail.
 	polls = 0
-	err = eng.wait(context.Background(), waitSpec{step: contract.StepCreateDeployment, what: "a test", speed: pollSlow, limit: 24 * time.Hour,
-		poll: func(ctx context.Context) (bool, contract.Progress, error) {
+	err = eng.wait(context.Background(), poll.Spec{Step: contract.StepCreateDeployment, What: "a test", Speed: poll.Slow, Limit: 24 * time.Hour,
+		Poll: func(ctx context.Context) (bool, contract.Progress, error) {
 			polls++
 			return false, contract.Progress{}, errors.New("connection refused")
 		}})
@@ -203,8 +204,8 @@ func TestWaitErrorBudgetIsTime(t *testing.T) {
 	// While a proxy is empty there is no budget.
 	eng.proxyEmpty = func() bool { return polls < 500 }
 	polls = 0
-	err = eng.wait(context.Background(), waitSpec{step: contract.StepSwitchover, what: "a test", speed: pollSlow, limit: time.Minute,
-		poll: func(ctx context.Context) (bool, contract.Progress, error) {
+	err = eng.wait(context.Background(), poll.Spec{Step: contract.StepSwitchover, What: "a test", Speed: poll.Slow, Limit: time.Minute,
+		Poll: func(ctx context.Context) (bool, contract.Progress, error) {
 			polls++
 			if polls < 400 {
 				return false, contract.Progress{}, errors.New("connection refused")

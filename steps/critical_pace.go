@@ -6,6 +6,7 @@ import (
 
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/poll"
 )
 
 // criticalPace is what a run remembers to pace its critical waits.
@@ -26,19 +27,19 @@ type registrationTiming struct{ lo, hi time.Duration }
 // critical section) is timed closely and remembered; the new primary's,
 // inside it, is read when blue's time has passed and ends at the first
 // AVAILABLE read when verify follows.
-func (r *run) paceHealthWait(spec *waitSpec) {
-	def, _ := r.e.rows.def(spec.step)
+func (r *run) paceHealthWait(spec *poll.Spec) {
+	def, _ := r.e.rows.def(spec.Step)
 	switch {
-	case spec.speed != pollCritical:
-		spec.ramp = true
+	case spec.Speed != poll.Critical:
+		spec.Ramp = true
 		if def.refills() && def.section == outsideSection {
-			spec.seen = func(lo, hi time.Duration) { r.pace.registration = &registrationTiming{lo: lo, hi: hi} }
+			spec.Seen = func(lo, hi time.Duration) { r.pace.registration = &registrationTiming{lo: lo, hi: hi} }
 			// Blue's registration wait follows the deployment's reads and
 			// the step's own; its closely spaced reads are marked urgent
 			// (the proxy is empty until blue is AVAILABLE) so that the
 			// pacer does not stretch them and blur the timing.
-			poll := spec.poll
-			spec.poll = func(ctx context.Context) (bool, contract.Progress, error) { return poll(awsclient.Urgent(ctx)) }
+			poll := spec.Poll
+			spec.Poll = func(ctx context.Context) (bool, contract.Progress, error) { return poll(awsclient.Urgent(ctx)) }
 		}
 	case def.refills() && def.section == inSection && r.pace.registered:
 		// attach-proxy-primary's own wait, right after its registration
@@ -46,7 +47,7 @@ func (r *run) paceHealthWait(spec *waitSpec) {
 		// no verify follows them).
 		r.pace.registered = false
 		if r.planHas(contract.StepVerify) {
-			spec.stable = 1
+			spec.Stable = 1
 		}
 		reg := r.pace.registration
 		if reg == nil {
@@ -56,10 +57,10 @@ func (r *run) paceHealthWait(spec *waitSpec) {
 		// that span, and at its end if not yet (one or two reads, a lag of
 		// at most half the span). Until then read about once a second
 		// (Fast): enough to see a registration quicker than blue's.
-		half := max((reg.hi-reg.lo)/2, dueMinStep)
+		half := max((reg.hi-reg.lo)/2, poll.DueMinStep)
 		mid := max(reg.hi-half, 0)
-		spec.due = &dueWindow{from: mid, to: reg.hi, step: half, before: r.e.cfg.Poll.Fast}
-		spec.first = min(mid, r.e.cfg.Poll.Fast)
+		spec.Due = &poll.DueWindow{From: mid, To: reg.hi, Step: half, Before: r.e.cfg.Poll.Fast}
+		spec.First = min(mid, r.e.cfg.Poll.Fast)
 	}
 }
 

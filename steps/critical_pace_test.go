@@ -8,19 +8,20 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/sim"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/poll"
 )
 
 // readTimes runs one wait whose poll is satisfied from the n-th read on
 // and returns the elapsed time of every read.
-func readTimes(t *testing.T, spec waitSpec, satisfiedFrom int) []time.Duration {
+func readTimes(t *testing.T, spec poll.Spec, satisfiedFrom int) []time.Duration {
 	t.Helper()
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSMariaDBNoProxy})
 	eng := env.engine(t, contract.Options{Source: "catalog-db"})
 	eng.cfg.Poll.Jitter = 0
 	start := env.clock.Now()
 	var at []time.Duration
-	spec.step, spec.what, spec.limit = contract.StepAttachProxyBlue, "x", time.Hour
-	spec.poll = func(context.Context) (bool, contract.Progress, error) {
+	spec.Step, spec.What, spec.Limit = contract.StepAttachProxyBlue, "x", time.Hour
+	spec.Poll = func(context.Context) (bool, contract.Progress, error) {
 		at = append(at, env.clock.Now().Sub(start))
 		return len(at) >= satisfiedFrom, contract.Progress{}, nil
 	}
@@ -33,11 +34,11 @@ func readTimes(t *testing.T, spec waitSpec, satisfiedFrom int) []time.Duration {
 func near(a, b time.Duration) bool { return a-b < 5*time.Millisecond && b-a < 5*time.Millisecond }
 
 func TestWaitAfterAMutationSkipsTheReadAtOnce(t *testing.T) {
-	at := readTimes(t, waitSpec{speed: pollFast, afterMutation: true}, 2)
+	at := readTimes(t, poll.Spec{Speed: poll.Fast, AfterMutation: true}, 2)
 	if len(at) != 2 || !near(at[0], time.Second) || !near(at[1], 2*time.Second) {
 		t.Errorf("reads at %v, want 1s and 2s: the mutation's answer already showed the state", at)
 	}
-	at = readTimes(t, waitSpec{speed: pollFast}, 2)
+	at = readTimes(t, poll.Spec{Speed: poll.Fast}, 2)
 	if len(at) != 2 || !near(at[0], 0) {
 		t.Errorf("reads at %v, want the first at once without afterMutation", at)
 	}
@@ -45,7 +46,7 @@ func TestWaitAfterAMutationSkipsTheReadAtOnce(t *testing.T) {
 
 func TestRampTimesAShortTransitionAndConfirmsAtTheFullInterval(t *testing.T) {
 	var lo, hi time.Duration
-	at := readTimes(t, waitSpec{speed: pollFast, ramp: true, stable: 2, seen: func(l, h time.Duration) { lo, hi = l, h }}, 5)
+	at := readTimes(t, poll.Spec{Speed: poll.Fast, Ramp: true, Stable: 2, Seen: func(l, h time.Duration) { lo, hi = l, h }}, 5)
 	// 0, +100ms, +120ms, +144ms, +172.8ms (satisfied), then the
 	// confirmation a full interval (1 s) later.
 	want := []time.Duration{0, 100 * time.Millisecond, 220 * time.Millisecond, 364 * time.Millisecond, 536800 * time.Microsecond, 1536800 * time.Microsecond}
@@ -61,7 +62,7 @@ func TestRampTimesAShortTransitionAndConfirmsAtTheFullInterval(t *testing.T) {
 		t.Errorf("seen (%s, %s], want (%s, %s]", lo, hi, want[3], want[4])
 	}
 	// Capped at the wait's interval.
-	at = readTimes(t, waitSpec{speed: pollFast, ramp: true}, 20)
+	at = readTimes(t, poll.Spec{Speed: poll.Fast, Ramp: true}, 20)
 	if gap := at[19] - at[18]; !near(gap, time.Second) {
 		t.Errorf("the ramp's gap grew to %s, want the interval 1s", gap)
 	}
@@ -72,7 +73,7 @@ func TestRampTimesAShortTransitionAndConfirmsAtTheFullInterval(t *testing.T) {
 // after about 140 reads and turned negative, and the reads came back to
 // back (found by BenchmarkAPIFootprint on AWS timings: 1,925 reads in 5 min).
 func TestRampNeverReadsFasterThanTheIntervalInALongWait(t *testing.T) {
-	at := readTimes(t, waitSpec{speed: pollFast, ramp: true}, 400)
+	at := readTimes(t, poll.Spec{Speed: poll.Fast, Ramp: true}, 400)
 	for i := 20; i < len(at); i++ {
 		if gap := at[i] - at[i-1]; !near(gap, time.Second) {
 			t.Fatalf("read %d came %s after the one before, want the interval 1s", i+1, gap)
@@ -81,10 +82,10 @@ func TestRampNeverReadsFasterThanTheIntervalInALongWait(t *testing.T) {
 }
 
 func TestDueWindowReadsWhenTheTransitionIsExpected(t *testing.T) {
-	due := &dueWindow{from: 2500 * time.Millisecond, to: 2800 * time.Millisecond, step: 150 * time.Millisecond, before: time.Second}
+	due := &poll.DueWindow{From: 2500 * time.Millisecond, To: 2800 * time.Millisecond, Step: 150 * time.Millisecond, Before: time.Second}
 	// Not yet at 2.5 s nor at 2.65 s: then at the window's step, then back
 	// to the interval (critical: 600 ms) after the window.
-	at := readTimes(t, waitSpec{speed: pollCritical, first: time.Second, due: due}, 5)
+	at := readTimes(t, poll.Spec{Speed: poll.Critical, First: time.Second, Due: due}, 5)
 	want := []time.Duration{time.Second, 2 * time.Second, 2500 * time.Millisecond, 2650 * time.Millisecond, 2800 * time.Millisecond}
 	if len(at) != len(want) {
 		t.Fatalf("reads at %v, want %v", at, want)
@@ -94,7 +95,7 @@ func TestDueWindowReadsWhenTheTransitionIsExpected(t *testing.T) {
 			t.Errorf("read %d at %s, want %s (all: %v)", i+1, at[i], want[i], at)
 		}
 	}
-	at = readTimes(t, waitSpec{speed: pollCritical, first: time.Second, due: due}, 7)
+	at = readTimes(t, poll.Spec{Speed: poll.Critical, First: time.Second, Due: due}, 7)
 	if gap := at[6] - at[5]; !near(gap, 600*time.Millisecond) {
 		t.Errorf("after the due window the gap is %s, want the critical interval (all: %v)", gap, at)
 	}
@@ -114,7 +115,7 @@ func TestCriticalSectionReadsWhereTheTransitionsAre(t *testing.T) {
 	const register = 700 * time.Millisecond
 	o.Timings.TargetRegister = register
 	r := newBenchRun(t, simStart, o)
-	f, err := r.engine(t, contract.Options{Source: windowSource, ProxyMode: contract.ProxyModeDetach, Cleanup: contract.CleanupNone}, approveAll{}, DefaultPollPolicy()).Run(context.Background())
+	f, err := r.engine(t, contract.Options{Source: windowSource, ProxyMode: contract.ProxyModeDetach, Cleanup: contract.CleanupNone}, approveAll{}, poll.DefaultPolicy()).Run(context.Background())
 	if err != nil || f.Outcome != contract.OutcomeDone {
 		t.Fatalf("run: outcome %s: %v", f.Outcome, err)
 	}
@@ -165,8 +166,8 @@ func TestCriticalSectionReadsWhereTheTransitionsAre(t *testing.T) {
 			n++
 		}
 	}
-	if n < DefaultPollPolicy().StableReads {
-		t.Errorf("verify read the proxy %d times, want at least %d in a row (the stable-reads rule)", n, DefaultPollPolicy().StableReads)
+	if n < poll.DefaultPolicy().StableReads {
+		t.Errorf("verify read the proxy %d times, want at least %d in a row (the stable-reads rule)", n, poll.DefaultPolicy().StableReads)
 	}
 }
 
@@ -174,22 +175,22 @@ func TestCriticalSectionReadsWhereTheTransitionsAre(t *testing.T) {
 // ends at the first AVAILABLE read (verify repeats the stable reads);
 // compensation's wait on the same step keeps them.
 func TestOnlyTheSectionsOwnHealthWaitDropsTheStableReads(t *testing.T) {
-	pol := DefaultPollPolicy()
+	pol := poll.DefaultPolicy()
 	r := &run{e: &Engine{cfg: Config{Poll: pol}, rows: stepTable()}, plan: contract.Plan{Steps: []contract.PlannedStep{{ID: contract.StepAttachProxyPrimary}, {ID: contract.StepVerify}}}}
 	r.pace.registration = &registrationTiming{lo: 600 * time.Millisecond, hi: 800 * time.Millisecond}
-	spec := func() waitSpec {
-		return waitSpec{step: contract.StepAttachProxyPrimary, speed: pollCritical, stable: pol.StableReads}
+	spec := func() poll.Spec {
+		return poll.Spec{Step: contract.StepAttachProxyPrimary, Speed: poll.Critical, Stable: pol.StableReads}
 	}
 	compensation := spec()
 	r.paceHealthWait(&compensation)
-	if compensation.stable != pol.StableReads || compensation.due != nil {
-		t.Errorf("compensation's wait: stable %d, due %v; want %d and no prediction", compensation.stable, compensation.due, pol.StableReads)
+	if compensation.Stable != pol.StableReads || compensation.Due != nil {
+		t.Errorf("compensation's wait: stable %d, due %v; want %d and no prediction", compensation.Stable, compensation.Due, pol.StableReads)
 	}
 	r.pace.registered = true
 	own := spec()
 	r.paceHealthWait(&own)
-	if own.stable != 1 || own.due == nil || own.due.from != 700*time.Millisecond || own.due.to != 800*time.Millisecond || own.first != 700*time.Millisecond {
-		t.Errorf("the section's own wait: stable %d, due %+v, first %s; want 1, 0.7–0.8 s, 0.7 s", own.stable, own.due, own.first)
+	if own.Stable != 1 || own.Due == nil || own.Due.From != 700*time.Millisecond || own.Due.To != 800*time.Millisecond || own.First != 700*time.Millisecond {
+		t.Errorf("the section's own wait: stable %d, due %+v, first %s; want 1, 0.7–0.8 s, 0.7 s", own.Stable, own.Due, own.First)
 	}
 	if r.pace.registered {
 		t.Error("the registration flag must be consumed by the wait that follows it")
@@ -198,7 +199,7 @@ func TestOnlyTheSectionsOwnHealthWaitDropsTheStableReads(t *testing.T) {
 	r.plan.Steps = r.plan.Steps[:1] // no verify after it
 	noVerify := spec()
 	r.paceHealthWait(&noVerify)
-	if noVerify.stable != pol.StableReads {
-		t.Errorf("without verify after it the wait keeps %d stable reads, got %d", pol.StableReads, noVerify.stable)
+	if noVerify.Stable != pol.StableReads {
+		t.Errorf("without verify after it the wait keeps %d stable reads, got %d", pol.StableReads, noVerify.Stable)
 	}
 }

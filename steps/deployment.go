@@ -7,6 +7,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/steps/journal"
+	"github.com/rdsbg/rdsbg/steps/poll"
 	"github.com/rdsbg/rdsbg/steps/world"
 )
 
@@ -194,7 +195,7 @@ func (r *run) depProgress(dep awsclient.Deployment) contract.Progress {
 
 // invalidConfiguration explains INVALID_CONFIGURATION and the way out.
 func (r *run) invalidConfiguration(dep awsclient.Deployment) error {
-	return fatal("deployment %s is INVALID_CONFIGURATION (%s): green can no longer be switched over (for example it was modified or promoted by hand). Blue is untouched and still production. Undo with `rdsbg abort --source %s` (deletes the deployment and its green, restores the proxy), then start again",
+	return poll.Fatal("deployment %s is INVALID_CONFIGURATION (%s): green can no longer be switched over (for example it was modified or promoted by hand). Blue is untouched and still production. Undo with `rdsbg abort --source %s` (deletes the deployment and its green, restores the proxy), then start again",
 		dep.ID, r.explainWithEvents(contract.OrNoDetails(dep.StatusDetails)), r.plan.Source.ID)
 }
 
@@ -227,8 +228,8 @@ func greenID(dep *awsclient.Deployment) string {
 
 // waitDeploymentGone polls until the deployment no longer exists.
 func (r *run) waitDeploymentGone(ctx context.Context, step contract.StepID, id string) error {
-	return r.e.wait(ctx, waitSpec{step: step, what: "deployment " + id + " to be deleted", speed: pollSlow, limit: r.e.cfg.Poll.DeleteLimit,
-		poll: func(ctx context.Context) (bool, contract.Progress, error) {
+	return r.e.wait(ctx, poll.Spec{Step: step, What: "deployment " + id + " to be deleted", Speed: poll.Slow, Limit: r.e.cfg.Poll.DeleteLimit,
+		Poll: func(ctx context.Context) (bool, contract.Progress, error) {
 			dep, err := r.api.DescribeDeployment(ctx, id)
 			if awsclient.Classify(err) == awsclient.KindNotFound {
 				return true, contract.Progress{DeploymentID: id, DeploymentStatus: "deleted"}, nil
@@ -273,7 +274,7 @@ func (r *run) liveDeployment(ctx context.Context, gone string) (*awsclient.Deplo
 		return nil, err
 	}
 	if dep == nil {
-		return nil, fatal("%s", gone)
+		return nil, poll.Fatal("%s", gone)
 	}
 	if dep.Status == "INVALID_CONFIGURATION" {
 		return nil, r.invalidConfiguration(*dep)

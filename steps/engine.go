@@ -13,6 +13,7 @@ import (
 	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/steps/journal"
 	"github.com/rdsbg/rdsbg/steps/observe"
+	"github.com/rdsbg/rdsbg/steps/poll"
 )
 
 // Config is everything the engine needs; package main and the wizard build it.
@@ -24,7 +25,7 @@ type Config struct {
 	Approver contract.Approver
 	Sink     contract.Sink
 	Options  contract.Options
-	Poll     PollPolicy // zero ⇒ DefaultPollPolicy()
+	Poll     poll.Policy // zero ⇒ DefaultPollPolicy()
 	// Metrics, when set, samples the proxy's connections and green's lag
 	// into progress events and the summary (usually the same *Client as
 	// API); nil ⇒ no CloudWatch calls.
@@ -115,10 +116,10 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.Sink == nil {
 		cfg.Sink = func(contract.Event) {}
 	}
-	if cfg.Poll == (PollPolicy{}) {
-		cfg.Poll = DefaultPollPolicy()
+	if cfg.Poll == (poll.Policy{}) {
+		cfg.Poll = poll.DefaultPolicy()
 	} else {
-		cfg.Poll = cfg.Poll.withDefaults()
+		cfg.Poll = cfg.Poll.WithDefaults()
 	}
 	seed := uint64(cfg.Clock.Now().UnixNano())
 	e := &Engine{cfg: cfg, rows: stepTable(), random: rand.New(rand.NewPCG(seed, seed>>7|1)), holder: cfg.Holder.withDefaults()}
@@ -159,8 +160,8 @@ func (e *Engine) emit(ev contract.Event) {
 }
 
 // waiter is the engine's poller for the run under way (poll.go).
-func (e *Engine) waiter() Waiter {
-	return Waiter{Policy: e.cfg.Poll, Clock: e.cfg.Clock, Random: e.random, Before: e.heartbeat, Endless: e.proxyIsEmpty,
+func (e *Engine) waiter() poll.Waiter {
+	return poll.Waiter{Policy: e.cfg.Poll, Clock: e.cfg.Clock, Random: e.random, Before: e.heartbeat, Endless: e.proxyIsEmpty,
 		Sample: func(ctx context.Context, p *contract.Progress) *contract.MetricsSample {
 			if w := e.metrics.Watcher(); w != nil {
 				return w.Sample(ctx, p)
@@ -171,13 +172,13 @@ func (e *Engine) waiter() Waiter {
 }
 
 // wait polls until spec is satisfied (poll.go).
-func (e *Engine) wait(ctx context.Context, spec waitSpec) error { return e.waiter().wait(ctx, spec) }
+func (e *Engine) wait(ctx context.Context, spec poll.Spec) error { return e.waiter().Wait(ctx, spec) }
 
 // jitter spreads an interval (poll.go).
-func (e *Engine) jitter(d time.Duration) time.Duration { return e.waiter().jitter(d) }
+func (e *Engine) jitter(d time.Duration) time.Duration { return e.waiter().Jitter(d) }
 
 // retryDelay is the jittered backoff before retry number attempt (poll.go).
-func (e *Engine) retryDelay(attempt int) time.Duration { return e.waiter().retryDelay(attempt) }
+func (e *Engine) retryDelay(attempt int) time.Duration { return e.waiter().RetryDelay(attempt) }
 
 // sleepProbing is the wait between polls, with the probe's SELECT 1 in it
 // while the probe is on.

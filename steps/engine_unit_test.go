@@ -12,6 +12,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient/sim"
 	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/steps/journal"
+	"github.com/rdsbg/rdsbg/steps/poll"
 )
 
 func TestExitCodes(t *testing.T) {
@@ -55,8 +56,8 @@ func TestWaitBacksOffUnderThrottlingAndGivesUpClearly(t *testing.T) {
 	eng := env.engine(t, contract.Options{Source: "catalog-db"})
 	start := env.clock.Now()
 	limit := 30 * time.Minute
-	err := eng.wait(context.Background(), waitSpec{step: contract.StepCreateDeployment, what: "the deployment to be AVAILABLE", speed: pollSlow, limit: limit,
-		poll: func(ctx context.Context) (bool, contract.Progress, error) {
+	err := eng.wait(context.Background(), poll.Spec{Step: contract.StepCreateDeployment, What: "the deployment to be AVAILABLE", Speed: poll.Slow, Limit: limit,
+		Poll: func(ctx context.Context) (bool, contract.Progress, error) {
 			_, err := env.client.DescribeDeployment(ctx, "bgd-doesnotexist00")
 			return false, contract.Progress{}, err
 		}})
@@ -64,11 +65,11 @@ func TestWaitBacksOffUnderThrottlingAndGivesUpClearly(t *testing.T) {
 	// wait gives up once they have lasted the error budget (time, not a
 	// count), with an error that says so; the limit is for AWS answering
 	// "not yet", which it never did here.
-	budget := DefaultPollPolicy().ErrorBudget
+	budget := poll.DefaultPolicy().ErrorBudget
 	if err == nil || !strings.Contains(err.Error(), "the deployment to be AVAILABLE") || !strings.Contains(err.Error(), "reads failed for") || awsclient.Classify(err) != awsclient.KindThrottled {
 		t.Fatalf("want a clear error budget failure, got %v", err)
 	}
-	if elapsed := env.clock.Now().Sub(start); elapsed < budget || elapsed > limit+DefaultPollPolicy().Max*2 {
+	if elapsed := env.clock.Now().Sub(start); elapsed < budget || elapsed > limit+poll.DefaultPolicy().Max*2 {
 		t.Errorf("gave up after %s, want after the %s error budget", elapsed, budget)
 	}
 	throttled := 0
@@ -101,17 +102,17 @@ func TestWaitNeedsStableReads(t *testing.T) {
 	eng := env.engine(t, contract.Options{Source: "catalog-db"})
 	answers := []bool{true, false, true, true, false, true, true, true}
 	polls := 0
-	err := eng.wait(context.Background(), waitSpec{step: contract.StepReadyCheck, what: "stability", speed: pollFast, limit: time.Hour, stable: 3,
-		poll: func(ctx context.Context) (bool, contract.Progress, error) {
+	err := eng.wait(context.Background(), poll.Spec{Step: contract.StepReadyCheck, What: "stability", Speed: poll.Fast, Limit: time.Hour, Stable: 3,
+		Poll: func(ctx context.Context) (bool, contract.Progress, error) {
 			polls++
 			return answers[polls-1], contract.Progress{}, nil
 		}})
 	if err != nil || polls != len(answers) {
 		t.Errorf("polls %d err %v, want %d reads (3 in a row)", polls, err, len(answers))
 	}
-	if got := eng.wait(context.Background(), waitSpec{step: contract.StepReadyCheck, what: "x", speed: pollFast, limit: time.Hour,
-		poll: func(ctx context.Context) (bool, contract.Progress, error) {
-			return false, contract.Progress{}, fatal("broken")
+	if got := eng.wait(context.Background(), poll.Spec{Step: contract.StepReadyCheck, What: "x", Speed: poll.Fast, Limit: time.Hour,
+		Poll: func(ctx context.Context) (bool, contract.Progress, error) {
+			return false, contract.Progress{}, poll.Fatal("broken")
 		}}); got == nil || got.Error() != "broken" {
 		t.Errorf("a fatal poll error must stop the wait at once: %v", got)
 	}

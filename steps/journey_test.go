@@ -11,6 +11,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient/sim"
 	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/steps/journal"
+	"github.com/rdsbg/rdsbg/steps/poll"
 	"github.com/rdsbg/rdsbg/steps/status"
 )
 
@@ -389,7 +390,7 @@ func TestDecliningTheNativeSwitchoverPausesReady(t *testing.T) {
 // A finish message after the switchover suggested `rdsbg abort`, which
 // then answered "use rdsbg resume".
 func TestAdviceAfterTheSwitchoverNeverSuggestsAbort(t *testing.T) {
-	timeout := &WaitTimeoutError{Step: contract.StepAttachProxyPrimary, What: "the proxy targets", Limit: time.Minute}
+	timeout := &poll.TimeoutError{Step: contract.StepAttachProxyPrimary, What: "the proxy targets", Limit: time.Minute}
 	before := &run{plan: contract.Plan{Source: contract.Source{ID: "orders-db"}}}
 	if info := before.errorInfo(timeout); !strings.Contains(info.Meaning, "rdsbg abort") {
 		t.Fatalf("before the switchover abort is a way out: %q", info.Meaning)

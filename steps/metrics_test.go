@@ -9,6 +9,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/sim"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/poll"
 )
 
 // metricsEngine is an engine with CloudWatch sampling on.
@@ -45,7 +46,7 @@ func TestMetricsFollowTheRunAndShowTheCriticalSection(t *testing.T) {
 
 	// Footprint: at most one GetMetricData per slow poll.
 	calls := env.sim.CallCounts()["GetMetricData"]
-	if limit := int(elapsed/DefaultPollPolicy().Slow) + 1; calls == 0 || calls > limit {
+	if limit := int(elapsed/poll.DefaultPolicy().Slow) + 1; calls == 0 || calls > limit {
 		t.Errorf("%d GetMetricData calls in %s, want 1..%d (one per slow poll at most)", calls, elapsed.Round(time.Second), limit)
 	}
 

@@ -11,6 +11,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient/sim"
 	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/steps/journal"
+	"github.com/rdsbg/rdsbg/steps/poll"
 	"github.com/rdsbg/rdsbg/steps/probe/pgtest"
 	"github.com/rdsbg/rdsbg/steps/status"
 )
@@ -97,7 +98,7 @@ func TestDetachRunMeasuresEveryOutageWindow(t *testing.T) {
 	if len(f.ProxyOutages) != 2 {
 		t.Fatalf("%d outage windows, want 2: %+v", len(f.ProxyOutages), f.ProxyOutages)
 	}
-	poll := DefaultPollPolicy().Fast * 2 // a poll, with its jitter and the reads of one cycle
+	poll := poll.DefaultPolicy().Fast * 2 // a poll, with its jitter and the reads of one cycle
 	assertWindow(t, f.ProxyOutages[0], contract.StepDetachProxy, contract.OutageDetachBeforeCreate, truth.dereg[0], truth.reg[0], tm, poll)
 	assertWindow(t, f.ProxyOutages[1], contract.StepDetachProxyBlue, contract.OutageCriticalSection, truth.dereg[1], truth.reg[1], tm, poll)
 	crit := f.ProxyOutages[1].DurationMS
@@ -196,7 +197,7 @@ func TestCompensationEndsTheWindowAndResumeCarriesWindowsOver(t *testing.T) {
 	if len(f.ProxyOutages) != 2 || len(truth.reg) != 2 {
 		t.Fatalf("windows %+v, registrations %d: want 2 windows and 2 registrations", f.ProxyOutages, len(truth.reg))
 	}
-	poll := DefaultPollPolicy().Fast * 2
+	poll := poll.DefaultPolicy().Fast * 2
 	assertWindow(t, f.ProxyOutages[0], contract.StepDetachProxy, contract.OutageDetachBeforeCreate, truth.dereg[0], truth.reg[0], tm, poll)
 	// Compensation's registration ends the section's window.
 	assertWindow(t, f.ProxyOutages[1], contract.StepDetachProxyBlue, contract.OutageCriticalSection, truth.dereg[1], truth.reg[1], tm, poll)
@@ -327,7 +328,7 @@ func TestAbortEndsTheOpenWindowFromTheJournal(t *testing.T) {
 	if len(f.ProxyOutages) != 1 || len(truth.reg) != 1 {
 		t.Fatalf("abort reports windows %+v after %d registrations", f.ProxyOutages, len(truth.reg))
 	}
-	assertWindow(t, f.ProxyOutages[0], contract.StepDetachProxy, contract.OutageDetachBeforeCreate, truth.dereg[0], truth.reg[0], tm, DefaultPollPolicy().Fast*2)
+	assertWindow(t, f.ProxyOutages[0], contract.StepDetachProxy, contract.OutageDetachBeforeCreate, truth.dereg[0], truth.reg[0], tm, poll.DefaultPolicy().Fast*2)
 	rep, err := status.Read(context.Background(), env.api, env.stateDir, "orders-db")
 	if err != nil || len(rep.Outages) != 1 || rep.Outages[0].Open {
 		t.Errorf("status after abort: %v, windows %+v", err, rep.Outages)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/poll"
 )
 
 // Inside the critical section no call on the path of the proxy-less window
@@ -17,7 +18,7 @@ import (
 func TestCriticalSectionCallsAreNotPaced(t *testing.T) {
 	isolateBenchEnv(t)
 	r := newBenchRun(t, simStart, windowSimOptions())
-	f, err := r.engine(t, contract.Options{Source: windowSource, ProxyMode: contract.ProxyModeDetach, Cleanup: contract.CleanupNone}, approveAll{}, DefaultPollPolicy()).Run(context.Background())
+	f, err := r.engine(t, contract.Options{Source: windowSource, ProxyMode: contract.ProxyModeDetach, Cleanup: contract.CleanupNone}, approveAll{}, poll.DefaultPolicy()).Run(context.Background())
 	if err != nil || f.Outcome != contract.OutcomeDone {
 		t.Fatalf("run: outcome %s: %v", f.Outcome, err)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/poll"
 	"github.com/rdsbg/rdsbg/steps/world"
 )
 
@@ -158,8 +159,8 @@ func (r *run) registerAll(ctx context.Context) error {
 
 // waitDeregistered polls until no original proxy lists the source.
 func (r *run) waitDeregistered(ctx context.Context, step contract.StepID) error {
-	return r.e.wait(ctx, waitSpec{step: step, what: "the proxy targets to be removed", speed: pollFast, limit: r.e.cfg.Poll.ProxyTargetLimit,
-		poll: func(ctx context.Context) (bool, contract.Progress, error) {
+	return r.e.wait(ctx, poll.Spec{Step: step, What: "the proxy targets to be removed", Speed: poll.Fast, Limit: r.e.cfg.Poll.ProxyTargetLimit,
+		Poll: func(ctx context.Context) (bool, contract.Progress, error) {
 			v, err := r.viewProxies(ctx)
 			return v.none(), contract.Progress{ProxyTargets: v.targets, ProxylessSince: r.outages.criticalSince()}, err
 		}})
@@ -181,12 +182,12 @@ func (r *run) waitHealthy(ctx context.Context, step contract.StepID, what string
 
 func (r *run) waitHealthyUntil(ctx context.Context, step contract.StepID, what string, outageDeadline time.Time) error {
 	n := len(r.proxies)
-	speed := pollFast
+	speed := poll.Fast
 	if r.outages.criticalSince() != nil {
-		speed = pollCritical
+		speed = poll.Critical
 	}
-	spec := waitSpec{step: step, what: what, speed: speed, reads: n, limit: r.e.cfg.Poll.ProxyTargetLimit, stable: r.e.cfg.Poll.StableReads,
-		poll: func(ctx context.Context) (bool, contract.Progress, error) {
+	spec := poll.Spec{Step: step, What: what, Speed: speed, Reads: n, Limit: r.e.cfg.Poll.ProxyTargetLimit, Stable: r.e.cfg.Poll.StableReads,
+		Poll: func(ctx context.Context) (bool, contract.Progress, error) {
 			v, err := r.viewProxies(ctx)
 			if err != nil {
 				return false, contract.Progress{}, err
@@ -197,13 +198,13 @@ func (r *run) waitHealthyUntil(ctx context.Context, step contract.StepID, what s
 			prog := contract.Progress{ProxyTargets: v.targets, ProxylessSince: r.outages.criticalSince()}
 			if !healthy {
 				if sick := r.noteTargetHealth(step, v); sick != nil {
-					return false, prog, &fatalError{err: sick}
+					return false, prog, &poll.FatalError{Err: sick}
 				}
 				if words := failingWords(v.targets); words != "" {
 					prog.Waiting = what + ": " + words
 				}
 				if !outageDeadline.IsZero() && !r.e.cfg.Clock.Now().Before(outageDeadline) {
-					return false, prog, &fatalError{err: &errOutageRollback{err: errors.New(contract.OrNoDetails(failingWords(v.targets))), limit: r.plan.Options.ProxyOutageLimit(), proxy: proxyNames(r.proxies), notServing: true}}
+					return false, prog, &poll.FatalError{Err: &errOutageRollback{err: errors.New(contract.OrNoDetails(failingWords(v.targets))), limit: r.plan.Options.ProxyOutageLimit(), proxy: proxyNames(r.proxies), notServing: true}}
 				}
 			}
 			return healthy, prog, nil

@@ -10,6 +10,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/steps/journal"
+	"github.com/rdsbg/rdsbg/steps/poll"
 	"github.com/rdsbg/rdsbg/steps/status"
 	"github.com/rdsbg/rdsbg/steps/world"
 )
@@ -201,7 +202,7 @@ func (r *run) worldChanged(diffs []world.Difference) error {
 	case world.Has(diffs, world.DiffProxyUnhealthy):
 		way = "rdsbg does not start a change while production's proxy target is failing: fix what TargetHealth names (the proxy's secret, its IAM role, the security groups), then `rdsbg resume --source " + src + "`"
 	}
-	return &fatalError{err: &WorldChangedError{Diffs: diffs, Way: way}}
+	return &poll.FatalError{Err: &WorldChangedError{Diffs: diffs, Way: way}}
 }
 
 // restoreOutsideDeregistration answers someone emptying a production proxy
@@ -221,7 +222,7 @@ func (r *run) restoreOutsideDeregistration(ctx context.Context, step contract.St
 		if err == nil {
 			break
 		}
-		if ctx.Err() != nil || !refusal(err) && !retryable(ctx, err) {
+		if ctx.Err() != nil || !refusal(err) && !poll.Retryable(ctx, err) {
 			return err
 		}
 		now := r.e.cfg.Clock.Now()
@@ -435,7 +436,7 @@ func (r *run) gateResume(ctx context.Context) error {
 	state := status.ProxyState(w, r.worldQuery(false).Proxies)
 	msg := fmt.Sprintf("deployment %s, created by this run, no longer exists: someone deleted it outside rdsbg. Nothing to resume; blue (%s) is production", w.DeploymentGone, src)
 	if state == contract.ProxyEmpty {
-		return &fatalError{err: fmt.Errorf("%s. The proxy is empty: rdsbg registers blue again and stops; then `rdsbg run --source %s` starts over", msg, src)}
+		return &poll.FatalError{Err: fmt.Errorf("%s. The proxy is empty: rdsbg registers blue again and stops; then `rdsbg run --source %s` starts over", msg, src)}
 	}
 	return &NothingToResumeError{Message: fmt.Sprintf("%s and the proxy stays as it is (%s). Start over with `rdsbg run --source %s`; rdsbg changed nothing", msg, state, src), State: state}
 }

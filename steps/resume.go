@@ -11,6 +11,7 @@ import (
 
 	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/steps/journal"
+	"github.com/rdsbg/rdsbg/steps/poll"
 )
 
 // Resume continues an interrupted or failed run from its journal and live
@@ -53,7 +54,7 @@ func (e *Engine) Resume(ctx context.Context) (contract.Finished, error) {
 	// Nothing is changed before AWS shows the journal's deployment is
 	// there and this run's (reconcile.go).
 	if err := r.gateResume(ctx); err != nil {
-		var fe *fatalError
+		var fe *poll.FatalError
 		if errors.As(err, &fe) {
 			return r.fail(ctx, err) // the run's proxy is empty: put blue back, then stop
 		}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/poll"
 )
 
 // Throttling, refused connections, timeouts and AWS-side (5xx) errors go
@@ -22,7 +23,7 @@ func (r *run) retry(ctx context.Context, step contract.StepID, what string, fn f
 	var first time.Time
 	for attempt := 1; ; attempt++ {
 		err := fn(ctx)
-		if err == nil || !retryable(ctx, err) {
+		if err == nil || !poll.Retryable(ctx, err) {
 			return err
 		}
 		now := r.e.cfg.Clock.Now()
@@ -65,7 +66,7 @@ func (r *run) applyRetrying(ctx context.Context, ps contract.PlannedStep, impl s
 	settle := true
 	err := r.retry(ctx, ps.ID, "AWS to accept "+string(ps.ID), func(ctx context.Context) error {
 		err := impl.apply(ctx)
-		if !retryable(ctx, err) {
+		if !poll.Retryable(ctx, err) {
 			return err
 		}
 		outcome, _, oerr := impl.observe(ctx)

@@ -10,6 +10,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/steps/journal"
+	"github.com/rdsbg/rdsbg/steps/poll"
 	"github.com/rdsbg/rdsbg/steps/preflight"
 	"github.com/rdsbg/rdsbg/steps/world"
 )
@@ -142,7 +143,7 @@ func errorInfo(err error) *contract.ErrorInfo {
 	if advice := awsclient.CredentialsAdvice(err); advice != "" {
 		info.Meaning = advice // credentials are their own class: refreshed, never an IAM fix
 	}
-	var wt *WaitTimeoutError
+	var wt *poll.TimeoutError
 	switch {
 	case errors.As(err, &wt):
 		info.Meaning = "AWS did not reach the expected state in time; nothing was undone by AWS on our behalf. Check the console, then `rdsbg resume` to keep waiting or `rdsbg abort` to undo."

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/poll"
 )
 
 // attach-proxy-blue (step 3).
@@ -35,7 +36,7 @@ func planAttachProxyBlue(b planBuilder) (contract.PlannedStep, bool) {
 	return contract.PlannedStep{
 		ID: contract.StepAttachProxyBlue, Title: "Register the proxies with blue again", Severity: contract.SeverityReversible,
 		Why:    "Blue is registered with the proxy again at once, while green is still provisioning; traffic through the proxy resumes when the target turns AVAILABLE (about 5 minutes on AWS): the proxy is empty only for the create call plus this registration.",
-		Effect: fmt.Sprintf("The %s %s to %s again once the target is AVAILABLE. If AWS refuses the registration, rdsbg retries every %s; after --max-proxy-outage %s it deletes the deployment with its green and restores the original targets.", proxies, b.verb("routes", "route"), src.ID, DefaultPollPolicy().Slow, b.o.ProxyOutageLimit()),
+		Effect: fmt.Sprintf("The %s %s to %s again once the target is AVAILABLE. If AWS refuses the registration, rdsbg retries every %s; after --max-proxy-outage %s it deletes the deployment with its green and restores the original targets.", proxies, b.verb("routes", "route"), src.ID, poll.DefaultPolicy().Slow, b.o.ProxyOutageLimit()),
 		CLI: append(b.each(func(p string) string { return b.cli.register(p, src) }),
 			b.each(func(p string) string { return b.cli.describeTargets(p) + "   # repeat until AVAILABLE" })...),
 	}, true

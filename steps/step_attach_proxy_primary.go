@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/poll"
 )
 
 // attach-proxy-primary (step 7).
@@ -55,7 +56,7 @@ func (r *run) attachProxyPrimary(ps contract.PlannedStep) stepImpl {
 				return 0, "", err
 			}
 			if !r.switchoverDone(dep) {
-				return 0, "", fatal("the switchover has not completed (deployment %s), so there is no new primary to register", depStatus(dep))
+				return 0, "", poll.Fatal("the switchover has not completed (deployment %s), so there is no new primary to register", depStatus(dep))
 			}
 			v, err := r.viewProxies(ctx)
 			if err != nil {

@@ -7,6 +7,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/steps/journal"
+	"github.com/rdsbg/rdsbg/steps/poll"
 )
 
 // cleanup: --cleanup none | deployment | old-blue, the same in every
@@ -147,7 +148,7 @@ func (r *run) cleanup(ps contract.PlannedStep) stepImpl {
 				return 0, "", err
 			}
 			if dep != nil && dep.Status != "SWITCHOVER_COMPLETED" && dep.Status != "DELETING" {
-				return 0, "", fatal("deployment %s is %s: cleanup only runs after a completed switchover", dep.ID, dep.Status)
+				return 0, "", poll.Fatal("deployment %s is %s: cleanup only runs after a completed switchover", dep.ID, dep.Status)
 			}
 			if dep != nil {
 				r.noteRenames(*dep)
@@ -163,7 +164,7 @@ func (r *run) cleanup(ps contract.PlannedStep) stepImpl {
 			}
 			instances, cluster := r.names.oldResources()
 			if len(instances) == 0 && cluster == "" {
-				return 0, "", fatal("the names of the old blue resources are unknown (no completed switchover in the journal or in AWS); delete them by hand")
+				return 0, "", poll.Fatal("the names of the old blue resources are unknown (no completed switchover in the journal or in AWS); delete them by hand")
 			}
 			gone, err := r.oldGone(ctx, instances, cluster)
 			if err != nil {
@@ -191,8 +192,8 @@ func (r *run) cleanup(ps contract.PlannedStep) stepImpl {
 				return nil
 			}
 			instances, cluster := r.names.oldResources()
-			return r.e.wait(ctx, waitSpec{step: ps.ID, what: "the old blue resources to be deleted", speed: pollSlow, limit: r.e.cfg.Poll.DeleteLimit,
-				poll: func(ctx context.Context) (bool, contract.Progress, error) {
+			return r.e.wait(ctx, poll.Spec{Step: ps.ID, What: "the old blue resources to be deleted", Speed: poll.Slow, Limit: r.e.cfg.Poll.DeleteLimit,
+				Poll: func(ctx context.Context) (bool, contract.Progress, error) {
 					gone, err := r.oldGone(ctx, instances, cluster)
 					return gone, contract.Progress{}, err
 				}})
@@ -272,14 +273,14 @@ func (r *run) deleteOldBlue(ctx context.Context, step contract.StepID) error {
 	} else if err != nil {
 		return err
 	}
-	if err := r.e.wait(ctx, waitSpec{step: step, what: "snapshot " + snap + " to be available", speed: pollSlow, limit: r.e.cfg.Poll.SnapshotLimit,
-		poll: func(ctx context.Context) (bool, contract.Progress, error) {
+	if err := r.e.wait(ctx, poll.Spec{Step: step, What: "snapshot " + snap + " to be available", Speed: poll.Slow, Limit: r.e.cfg.Poll.SnapshotLimit,
+		Poll: func(ctx context.Context) (bool, contract.Progress, error) {
 			s, err := readSnap(ctx)
 			if err != nil {
 				return false, contract.Progress{}, err
 			}
 			if s.Status == "failed" || s.Status == "error" {
-				return false, contract.Progress{}, fatal("snapshot %s failed: the old blue resources are kept", snap)
+				return false, contract.Progress{}, poll.Fatal("snapshot %s failed: the old blue resources are kept", snap)
 			}
 			return s.Status == "available", contract.Progress{Instances: []contract.InstanceRow{{ID: snap, Status: s.Status}}}, nil
 		}}); err != nil {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/poll"
 	"github.com/rdsbg/rdsbg/steps/world"
 )
 
@@ -142,7 +143,7 @@ func (r *run) createDeployment(ps contract.PlannedStep) stepImpl {
 				// The journal's deployment vanished before its switchover:
 				// someone deleted it. Recreating it silently could hide
 				// that; the operator decides.
-				return 0, "", fatal("deployment %s, created by this run, no longer exists (deleted outside rdsbg?). Run `rdsbg abort --source %s` to restore the proxy, then `rdsbg run` to start over", r.dep.id, r.plan.Source.ID)
+				return 0, "", poll.Fatal("deployment %s, created by this run, no longer exists (deleted outside rdsbg?). Run `rdsbg abort --source %s` to restore the proxy, then `rdsbg run` to start over", r.dep.id, r.plan.Source.ID)
 			}
 			if dep == nil {
 				return stepTodo, "", nil

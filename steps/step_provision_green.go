@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/poll"
 	"github.com/rdsbg/rdsbg/steps/preflight"
 )
 
@@ -41,7 +42,7 @@ func (r *run) provisionGreen(ps contract.PlannedStep) stepImpl {
 				return early.result()
 			}
 			if dep == nil {
-				return 0, "", fatal("no blue/green deployment exists for %s; `rdsbg abort --source %s` restores the proxy, then `rdsbg run` starts over", r.plan.Source.ID, r.plan.Source.ID)
+				return 0, "", poll.Fatal("no blue/green deployment exists for %s; `rdsbg abort --source %s` restores the proxy, then `rdsbg run` starts over", r.plan.Source.ID, r.plan.Source.ID)
 			}
 			switch {
 			case dep.Status == "INVALID_CONFIGURATION":
@@ -56,8 +57,8 @@ func (r *run) provisionGreen(ps contract.PlannedStep) stepImpl {
 			return stepTodo, "", nil
 		},
 		settle: func(ctx context.Context) error {
-			return r.e.wait(ctx, waitSpec{step: ps.ID, what: "the deployment and every green member to be AVAILABLE", speed: pollSlow, limit: r.e.cfg.Poll.ProvisionLimit, stable: r.e.cfg.Poll.StableReads,
-				poll: func(ctx context.Context) (bool, contract.Progress, error) {
+			return r.e.wait(ctx, poll.Spec{Step: ps.ID, What: "the deployment and every green member to be AVAILABLE", Speed: poll.Slow, Limit: r.e.cfg.Poll.ProvisionLimit, Stable: r.e.cfg.Poll.StableReads,
+				Poll: func(ctx context.Context) (bool, contract.Progress, error) {
 					// A read error (even not-found, right after the creation
 					// AWS is eventually consistent) is retried by the wait.
 					dep, err := r.api.DescribeDeployment(ctx, r.dep.id)
@@ -72,7 +73,7 @@ func (r *run) provisionGreen(ps contract.PlannedStep) stepImpl {
 					case "INVALID_CONFIGURATION":
 						return false, contract.Progress{}, r.invalidConfiguration(dep)
 					case "DELETING":
-						return false, contract.Progress{}, fatal("deployment %s is being deleted by someone else", dep.ID)
+						return false, contract.Progress{}, poll.Fatal("deployment %s is being deleted by someone else", dep.ID)
 					}
 					return dep.Status == "AVAILABLE" && membersAvailable(dep), r.depProgress(dep), nil
 				}})

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/poll"
 )
 
 // ready-check: the gate before the critical section. The deployment and
@@ -37,14 +38,14 @@ func (r *run) readyCheck(ps contract.PlannedStep) stepImpl {
 				return early.result()
 			}
 			if dep == nil {
-				return 0, "", fatal("no blue/green deployment exists for %s", r.plan.Source.ID)
+				return 0, "", poll.Fatal("no blue/green deployment exists for %s", r.plan.Source.ID)
 			}
 			return stepTodo, "", nil
 		},
 		settle: func(ctx context.Context) error {
 			gate := lagGate{}
-			return r.e.wait(ctx, waitSpec{step: ps.ID, what: "deployment, green and proxy to be ready", speed: pollSlow, limit: r.e.cfg.Poll.UpgradeLimit, stable: r.e.cfg.Poll.StableReads,
-				poll: func(ctx context.Context) (bool, contract.Progress, error) {
+			return r.e.wait(ctx, poll.Spec{Step: ps.ID, What: "deployment, green and proxy to be ready", Speed: poll.Slow, Limit: r.e.cfg.Poll.UpgradeLimit, Stable: r.e.cfg.Poll.StableReads,
+				Poll: func(ctx context.Context) (bool, contract.Progress, error) {
 					dep, err := r.liveDeployment(ctx, "the deployment disappeared")
 					if err != nil {
 						return false, contract.Progress{}, err

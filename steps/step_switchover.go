@@ -7,6 +7,7 @@ import (
 
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/poll"
 )
 
 // switchover (step 6): SwitchoverBlueGreenDeployment, watching every
@@ -70,7 +71,7 @@ func (r *run) switchover(ps contract.PlannedStep) stepImpl {
 				return stepDone, "the switchover has completed (the deployment object is deleted)", nil
 			}
 			if dep == nil {
-				return 0, "", fatal("no blue/green deployment exists for %s", r.plan.Source.ID)
+				return 0, "", poll.Fatal("no blue/green deployment exists for %s", r.plan.Source.ID)
 			}
 			switch dep.Status {
 			case "SWITCHOVER_COMPLETED":
@@ -90,7 +91,7 @@ func (r *run) switchover(ps contract.PlannedStep) stepImpl {
 			sentAt = r.e.cfg.Clock.Now()
 			if _, err := r.api.SwitchoverDeployment(mctx, r.dep.id, r.plan.Options.SwitchoverTimeout); err != nil {
 				if awsclient.IsNotFound(err) {
-					return fatal("deployment %s no longer exists: it was switched over and deleted outside this run (another rdsbg run that took it over, or someone by hand), or deleted before its switchover; rdsbg reads where production and the proxy are before it stops", r.dep.id)
+					return poll.Fatal("deployment %s no longer exists: it was switched over and deleted outside this run (another rdsbg run that took it over, or someone by hand), or deleted before its switchover; rdsbg reads where production and the proxy are before it stops", r.dep.id)
 				}
 				// Green may have turned INVALID_CONFIGURATION since observe:
 				// AWS's refusal then only says "must be AVAILABLE"; the
@@ -105,15 +106,15 @@ func (r *run) switchover(ps contract.PlannedStep) stepImpl {
 		settle: func(ctx context.Context) error {
 			start := r.e.cfg.Clock.Now()
 			seenInProgress := false
-			err := r.e.wait(ctx, waitSpec{step: ps.ID, what: "SWITCHOVER_COMPLETED", speed: pollCritical, limit: r.plan.Options.SwitchoverTimeout + r.e.cfg.Poll.SwitchoverMargin,
-				afterMutation: !sentAt.IsZero(), // the request's answer said SWITCHOVER_IN_PROGRESS
-				poll: func(ctx context.Context) (bool, contract.Progress, error) {
+			err := r.e.wait(ctx, poll.Spec{Step: ps.ID, What: "SWITCHOVER_COMPLETED", Speed: poll.Critical, Limit: r.plan.Options.SwitchoverTimeout + r.e.cfg.Poll.SwitchoverMargin,
+				AfterMutation: !sentAt.IsZero(), // the request's answer said SWITCHOVER_IN_PROGRESS
+				Poll: func(ctx context.Context) (bool, contract.Progress, error) {
 					dep, err := r.api.DescribeDeployment(ctx, r.dep.id)
 					if awsclient.IsNotFound(err) {
 						// Only a switchover finished and cleaned up by someone
 						// else makes a deployment vanish here: no wait brings
 						// it back (issue 20, O4).
-						return false, contract.Progress{}, fatal("deployment %s no longer exists: it was switched over and deleted outside this run (another rdsbg run that took it over, or someone by hand); rdsbg reads where production and the proxy are before it stops", r.dep.id)
+						return false, contract.Progress{}, poll.Fatal("deployment %s no longer exists: it was switched over and deleted outside this run (another rdsbg run that took it over, or someone by hand); rdsbg reads where production and the proxy are before it stops", r.dep.id)
 					}
 					if err != nil {
 						return false, contract.Progress{}, err
@@ -135,10 +136,10 @@ func (r *run) switchover(ps contract.PlannedStep) stepImpl {
 					case "SWITCHOVER_IN_PROGRESS":
 						seenInProgress = true
 					case "SWITCHOVER_FAILED":
-						return false, p, fatal("AWS could not complete the switchover and rolled it back (%s). Blue is still production under its own name; nothing was renamed", r.explainFailure(ctx, contract.OrNoDetails(dep.StatusDetails)))
+						return false, p, poll.Fatal("AWS could not complete the switchover and rolled it back (%s). Blue is still production under its own name; nothing was renamed", r.explainFailure(ctx, contract.OrNoDetails(dep.StatusDetails)))
 					case "AVAILABLE":
 						if seenInProgress || r.e.cfg.Clock.Now().Sub(start) > r.plan.Options.SwitchoverTimeout {
-							return false, p, fatal("the switchover did not finish within its %s timeout and AWS rolled it back (%s). Blue is still production; check replica lag and long-running transactions, then `rdsbg resume` to try again", r.plan.Options.SwitchoverTimeout, r.explainFailure(ctx, contract.OrNoDetails(dep.StatusDetails)))
+							return false, p, poll.Fatal("the switchover did not finish within its %s timeout and AWS rolled it back (%s). Blue is still production; check replica lag and long-running transactions, then `rdsbg resume` to try again", r.plan.Options.SwitchoverTimeout, r.explainFailure(ctx, contract.OrNoDetails(dep.StatusDetails)))
 						}
 					case "INVALID_CONFIGURATION":
 						return false, p, r.invalidConfiguration(dep)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/poll"
 )
 
 // upgrade-green (step 4, --upgrade-via modify only): ModifyDBInstance /
@@ -100,7 +101,7 @@ func (r *run) upgradeGreen(ps contract.PlannedStep) stepImpl {
 			}
 			id := greenID(dep)
 			if id == "" {
-				return 0, "", fatal("deployment %s has no green target to upgrade", depStatus(dep))
+				return 0, "", poll.Fatal("deployment %s has no green target to upgrade", depStatus(dep))
 			}
 			if want == "" {
 				return stepNotNeeded, "no target engine version requested", nil
@@ -142,8 +143,8 @@ func (r *run) upgradeGreen(ps contract.PlannedStep) stepImpl {
 			return nil
 		},
 		settle: func(ctx context.Context) error {
-			return r.e.wait(ctx, waitSpec{step: ps.ID, what: "green to run " + want + " and be available", speed: pollSlow, limit: r.e.cfg.Poll.UpgradeLimit, stable: r.e.cfg.Poll.StableReads,
-				poll: func(ctx context.Context) (bool, contract.Progress, error) {
+			return r.e.wait(ctx, poll.Spec{Step: ps.ID, What: "green to run " + want + " and be available", Speed: poll.Slow, Limit: r.e.cfg.Poll.UpgradeLimit, Stable: r.e.cfg.Poll.StableReads,
+				Poll: func(ctx context.Context) (bool, contract.Progress, error) {
 					dep, err := r.liveDeployment(ctx, "the deployment disappeared while green was upgrading")
 					if err != nil {
 						return false, contract.Progress{}, err

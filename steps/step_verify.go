@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/poll"
 )
 
 // verify: the end state. The deployment completed, the production name is
@@ -28,14 +29,14 @@ func (r *run) verify(ps contract.PlannedStep) stepImpl {
 		observe: func(ctx context.Context) (stepOutcome, string, error) { return stepTodo, "", nil },
 		settle: func(ctx context.Context) (err error) {
 			defer func() { r.clientsBack(ctx, err) }() // verify_clients.go: warns, never fails
-			return r.e.wait(ctx, waitSpec{step: ps.ID, what: "the new primary and the proxy to be healthy", speed: pollFast, limit: r.e.cfg.Poll.ProxyTargetLimit, stable: r.e.cfg.Poll.StableReads,
-				poll: func(ctx context.Context) (bool, contract.Progress, error) {
+			return r.e.wait(ctx, poll.Spec{Step: ps.ID, What: "the new primary and the proxy to be healthy", Speed: poll.Fast, Limit: r.e.cfg.Poll.ProxyTargetLimit, Stable: r.e.cfg.Poll.StableReads,
+				Poll: func(ctx context.Context) (bool, contract.Progress, error) {
 					dep, err := r.findDeployment(ctx)
 					if err != nil {
 						return false, contract.Progress{}, err
 					}
 					if dep != nil && dep.Status != "SWITCHOVER_COMPLETED" && dep.Status != "DELETING" {
-						return false, contract.Progress{}, fatal("deployment %s is %s, not SWITCHOVER_COMPLETED", dep.ID, dep.Status)
+						return false, contract.Progress{}, poll.Fatal("deployment %s is %s, not SWITCHOVER_COMPLETED", dep.ID, dep.Status)
 					}
 					var p contract.Progress
 					if dep != nil {
@@ -48,7 +49,7 @@ func (r *run) verify(ps contract.PlannedStep) stepImpl {
 					}
 					p.Instances = []contract.InstanceRow{{ID: r.plan.Source.ID, Status: status + " " + version}}
 					if want != "" && !versionMatches(version, want) {
-						return false, p, fatal("%s runs %s after the switchover, not %s", r.plan.Source.ID, version, want)
+						return false, p, poll.Fatal("%s runs %s after the switchover, not %s", r.plan.Source.ID, version, want)
 					}
 					ok := status == "available"
 					if r.plan.Regime != contract.RegimeNone {

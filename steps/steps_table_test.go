@@ -9,6 +9,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient/sim"
 	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/steps/journal"
+	"github.com/rdsbg/rdsbg/steps/poll"
 )
 
 // Every row declares every trait, even as "none": a step's traits are read
@@ -99,8 +100,8 @@ func (r *run) watchGreen(ps contract.PlannedStep) stepImpl {
 	return stepImpl{
 		observe: func(ctx context.Context) (stepOutcome, string, error) { return stepTodo, "", nil },
 		settle: func(ctx context.Context) error {
-			return r.e.wait(ctx, waitSpec{step: ps.ID, what: "green to be AVAILABLE", speed: pollSlow, limit: r.e.cfg.Poll.ProvisionLimit,
-				poll: func(ctx context.Context) (bool, contract.Progress, error) {
+			return r.e.wait(ctx, poll.Spec{Step: ps.ID, What: "green to be AVAILABLE", Speed: poll.Slow, Limit: r.e.cfg.Poll.ProvisionLimit,
+				Poll: func(ctx context.Context) (bool, contract.Progress, error) {
 					dep, err := r.findDeployment(ctx)
 					if err != nil || dep == nil {
 						return false, contract.Progress{}, err

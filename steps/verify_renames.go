@@ -8,6 +8,7 @@ import (
 
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/steps/contract"
+	"github.com/rdsbg/rdsbg/steps/poll"
 	"github.com/rdsbg/rdsbg/steps/world"
 )
 
@@ -27,38 +28,38 @@ func (r *run) checkRenames(ctx context.Context, want string) error {
 		old = r.oldBlueFromWorld(ctx)
 	}
 	if old == "" {
-		return fatal("verify: the switchover reported no -oldN name for %s", src.ID)
+		return poll.Fatal("verify: the switchover reported no -oldN name for %s", src.ID)
 	}
 	suffix := strings.TrimPrefix(old, src.ID)
 	if suffix == old || !strings.HasPrefix(suffix, "-old") {
-		return fatal("verify: %s was renamed to %s, not %s-oldN", src.ID, old, src.ID)
+		return poll.Fatal("verify: %s was renamed to %s, not %s-oldN", src.ID, old, src.ID)
 	}
 	cluster := src.Kind == contract.KindCluster
 	if cluster {
 		c, err := r.api.DescribeCluster(ctx, old)
 		if awsclient.IsNotFound(err) {
-			return fatal("verify: old blue cluster %s does not exist after the switchover", old)
+			return poll.Fatal("verify: old blue cluster %s does not exist after the switchover", old)
 		}
 		if err != nil {
 			return err
 		}
 		if c.ID != old {
-			return fatal("verify: old blue cluster reads %s, not %s", c.ID, old)
+			return poll.Fatal("verify: old blue cluster reads %s, not %s", c.ID, old)
 		}
 	}
 	for _, name := range src.Members {
 		prod, err := r.api.DescribeInstance(ctx, name)
 		if awsclient.IsNotFound(err) {
-			return fatal("verify: %s, a member of %s, does not exist under its production name after the switchover", name, src.ID)
+			return poll.Fatal("verify: %s, a member of %s, does not exist under its production name after the switchover", name, src.ID)
 		}
 		if err != nil {
 			return err
 		}
 		if want != "" && !versionMatches(prod.EngineVersion, want) {
-			return fatal("verify: %s runs %s after the switchover, not %s", name, prod.EngineVersion, want)
+			return poll.Fatal("verify: %s runs %s after the switchover, not %s", name, prod.EngineVersion, want)
 		}
 		if cluster && prod.ClusterID != src.ID {
-			return fatal("verify: %s is in cluster %q after the switchover, not in %s", name, prod.ClusterID, src.ID)
+			return poll.Fatal("verify: %s is in cluster %q after the switchover, not in %s", name, prod.ClusterID, src.ID)
 		}
 		oldName := r.names.renames[name]
 		if oldName == "" {
@@ -66,16 +67,16 @@ func (r *run) checkRenames(ctx context.Context, want string) error {
 		}
 		was, err := r.api.DescribeInstance(ctx, oldName)
 		if awsclient.IsNotFound(err) {
-			return fatal("verify: old blue member %s (of %s) does not exist: blue's %s was not renamed", oldName, old, name)
+			return poll.Fatal("verify: old blue member %s (of %s) does not exist: blue's %s was not renamed", oldName, old, name)
 		}
 		if err != nil {
 			return err
 		}
 		if cluster && was.ClusterID != old {
-			return fatal("verify: old blue member %s is in cluster %q, not in %s", oldName, was.ClusterID, old)
+			return poll.Fatal("verify: old blue member %s is in cluster %q, not in %s", oldName, was.ClusterID, old)
 		}
 		if was.ResourceID == prod.ResourceID {
-			return fatal("verify: %s and %s are the same database (%s)", name, oldName, prod.ResourceID)
+			return poll.Fatal("verify: %s and %s are the same database (%s)", name, oldName, prod.ResourceID)
 		}
 	}
 	return nil

@@ -23,6 +23,7 @@ import (
 	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/steps/dbcheck"
 	"github.com/rdsbg/rdsbg/steps/dbcheck/mariadbtest"
+	"github.com/rdsbg/rdsbg/steps/poll"
 	"github.com/rdsbg/rdsbg/steps/probe/pgtest"
 )
 
@@ -147,7 +148,7 @@ func newBound(t *testing.T, scenario, source, addr string, o sim.Options) bound 
 }
 
 // run is one headless run: --yes --confirm <source>.
-func (b bound) run(t *testing.T, opts contract.Options, rec *recorder, poll steps.PollPolicy) (contract.Finished, error) {
+func (b bound) run(t *testing.T, opts contract.Options, rec *recorder, poll poll.Policy) (contract.Finished, error) {
 	t.Helper()
 	e, err := steps.New(steps.Config{API: b.api, Clock: b.srv.Clock, StateDir: t.TempDir(), Options: opts, Poll: poll,
 		Approver: contract.HeadlessApprover{Yes: true, Confirm: opts.Source, Sink: rec.sink}, Sink: rec.sink})
@@ -174,7 +175,7 @@ func TestPostgresBlockersStopTheRunBeforeAnyChange(t *testing.T) {
 	b := newBound(t, sim.ScenarioRDSPostgresLegacy, "orders-db", pgServer().Addr, sim.Options{})
 	rec := &recorder{}
 	opts := contract.Options{Source: "orders-db", ProxyMode: contract.ProxyModeDetach, TargetEngineVersion: "16.4", DB: contract.DBOptions{DSN: pgDSN()}}
-	f, err := b.run(t, opts, rec, steps.PollPolicy{})
+	f, err := b.run(t, opts, rec, poll.Policy{})
 	if code := steps.ExitCode(err); code != contract.ExitPreflight || f.Outcome != contract.OutcomeBlocked {
 		t.Fatalf("exit %d, outcome %s: %v", code, f.Outcome, err)
 	}
@@ -226,7 +227,7 @@ func TestPostgresFixedRunCompletesAndTheWatchNamesDDL(t *testing.T) {
 		pollsAfterDDL++
 	}
 	opts := contract.Options{Source: "orders-db", ProxyMode: contract.ProxyModeDetach, TargetEngineVersion: "16.4", DB: contract.DBOptions{DSN: pgDSN()}}
-	f, err := b.run(t, opts, rec, steps.PollPolicy{})
+	f, err := b.run(t, opts, rec, poll.Policy{})
 	if err != nil || f.Outcome != contract.OutcomeDone {
 		t.Fatalf("outcome %s: %v", f.Outcome, err)
 	}
@@ -295,7 +296,7 @@ func TestPostgresLongTransactionHoldsTheCriticalSection(t *testing.T) {
 		}
 	}
 	opts := contract.Options{Source: "orders-db", ProxyMode: contract.ProxyModeDetach, DB: contract.DBOptions{DSN: pgDSN(), MaxTransactionAge: time.Millisecond}}
-	f, err := b.run(t, opts, rec, steps.PollPolicy{})
+	f, err := b.run(t, opts, rec, poll.Policy{})
 	if err != nil || f.Outcome != contract.OutcomeDone {
 		t.Fatalf("outcome %s: %v", f.Outcome, err)
 	}
@@ -322,7 +323,7 @@ func TestPostgresGateThatNeverOpensStopsInReady(t *testing.T) {
 		}
 	}
 	opts := contract.Options{Source: "orders-db", ProxyMode: contract.ProxyModeDetach, DB: contract.DBOptions{DSN: pgDSN()}}
-	f, err := b.run(t, opts, rec, steps.PollPolicy{ReadyGateAsk: time.Minute})
+	f, err := b.run(t, opts, rec, poll.Policy{ReadyGateAsk: time.Minute})
 	if err != nil || f.Outcome != contract.OutcomeReady || f.ExitCode != 0 {
 		t.Fatalf("outcome %s exit %d: %v", f.Outcome, f.ExitCode, err)
 	}
@@ -404,7 +405,7 @@ func TestWithoutCredentialsTheChecksAreNotRun(t *testing.T) {
 func TestBadDatabaseInput(t *testing.T) {
 	b := newBound(t, sim.ScenarioRDSPostgresLegacy, "orders-db", pgServer().Addr, sim.Options{})
 	run := func(dsn string, require bool) (contract.Finished, error) {
-		return b.run(t, contract.Options{Source: "orders-db", ProxyMode: contract.ProxyModeDetach, DB: contract.DBOptions{DSN: dsn, Require: require}}, &recorder{}, steps.PollPolicy{})
+		return b.run(t, contract.Options{Source: "orders-db", ProxyMode: contract.ProxyModeDetach, DB: contract.DBOptions{DSN: dsn, Require: require}}, &recorder{}, poll.Policy{})
 	}
 	_, err := run("postgres://app:pw@billing-db.abcdefghijkl.us-east-1.rds.amazonaws.com:5432/postgres", false)
 	if steps.ExitCode(err) != contract.ExitUsage || !strings.Contains(err.Error(), "the endpoint of billing-db") || strings.Contains(err.Error(), ":pw@") {
@@ -434,7 +435,7 @@ func TestMariaDBWarningsPassAndExternalReplicaBlocks(t *testing.T) {
 	b := newBound(t, sim.ScenarioRDSMariaDBNoProxy, "catalog-db", myServer().Addr, sim.Options{})
 	opts := contract.Options{Source: "catalog-db", DB: contract.DBOptions{DSN: "mysql://" + mariadbtest.User + "@/"}}
 	rec := &recorder{}
-	f, err := b.run(t, opts, rec, steps.PollPolicy{})
+	f, err := b.run(t, opts, rec, poll.Policy{})
 	if err != nil || f.Outcome != contract.OutcomeDone {
 		t.Fatalf("outcome %s: %v", f.Outcome, err)
 	}
@@ -453,7 +454,7 @@ func TestMariaDBWarningsPassAndExternalReplicaBlocks(t *testing.T) {
 	t.Cleanup(func() { myExec(t, "RESET SLAVE ALL") })
 	b2 := newBound(t, sim.ScenarioRDSMariaDBNoProxy, "catalog-db", myServer().Addr, sim.Options{})
 	rec2 := &recorder{}
-	f, err = b2.run(t, opts, rec2, steps.PollPolicy{})
+	f, err = b2.run(t, opts, rec2, poll.Policy{})
 	if steps.ExitCode(err) != contract.ExitPreflight || f.Outcome != contract.OutcomeBlocked {
 		t.Fatalf("external replica: exit %d %v", steps.ExitCode(err), err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/rdsbg/rdsbg/steps"
 	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/steps/journal"
+	"github.com/rdsbg/rdsbg/steps/poll"
 )
 
 // Fleet event types: what the fleet itself says, beside each run's own
@@ -53,7 +54,7 @@ type RunConfig struct {
 	Connect  Connect
 	Clock    clock.Clock
 	StateDir string
-	Poll     steps.PollPolicy
+	Poll     poll.Policy
 	// Metrics reads each run's proxy connections and green's lag.
 	Metrics bool
 	// Until = steps.UntilReady prepares every run and stops each ready.

@@ -1,4 +1,11 @@
-package steps
+// Package poll is how the engine waits on AWS (design.md §5): a wait
+// reads until its condition holds for enough reads in a row, paced by the
+// policy (slow during long waits, fast around the proxy, denser inside the
+// critical section where every second is outage), jittered, backing off
+// under throttling and retrying transient errors within an error budget
+// that does not apply while a proxy rdsbg emptied has no target. The
+// engine gives a Waiter its clock and what each read touches besides AWS.
+package poll
 
 import (
 	"context"
@@ -13,11 +20,11 @@ import (
 	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
-// PollPolicy is how the engine waits (design.md §5): slow during long
+// Policy is how the engine waits (design.md §5): slow during long
 // waits, fast in the critical section and for proxy targets, AVAILABLE
 // believed only after StableReads consecutive reads, throttling backed off.
 // Every wait has a limit that fails clearly.
-type PollPolicy struct {
+type Policy struct {
 	Slow time.Duration // long waits (provisioning, upgrade, snapshots): ≤ 6 calls/min
 	Fast time.Duration // critical section, proxy targets
 	// Critical is the interval per API read while the proxy is empty (the
@@ -52,8 +59,8 @@ type PollPolicy struct {
 }
 
 // DefaultPollPolicy is the production policy.
-func DefaultPollPolicy() PollPolicy {
-	return PollPolicy{
+func DefaultPolicy() Policy {
+	return Policy{
 		Slow:             15 * time.Second,
 		Fast:             time.Second,
 		Critical:         600 * time.Millisecond,
@@ -74,8 +81,8 @@ func DefaultPollPolicy() PollPolicy {
 }
 
 // withDefaults fills the zero fields of a partly set policy.
-func (p PollPolicy) withDefaults() PollPolicy {
-	d := DefaultPollPolicy()
+func (p Policy) WithDefaults() Policy {
+	d := DefaultPolicy()
 	fill := func(v *time.Duration, def time.Duration) {
 		if *v <= 0 {
 			*v = def
@@ -107,80 +114,80 @@ func (p PollPolicy) withDefaults() PollPolicy {
 }
 
 // pollSpeed selects the interval of a wait.
-type pollSpeed int
+type Speed int
 
 const (
-	pollSlow pollSpeed = iota
-	pollFast
-	pollCritical // the proxy-less window: PollPolicy.Critical per read
+	Slow Speed = iota
+	Fast
+	Critical // the proxy-less window: PollPolicy.Critical per read
 )
 
-// waitSpec describes one wait.
-type waitSpec struct {
-	step   contract.StepID
-	what   string // "deployment to be AVAILABLE": shown in progress and in the timeout error
-	speed  pollSpeed
-	limit  time.Duration
-	stable int // consecutive satisfied reads required; 0 ⇒ 1
-	reads  int // API reads one poll makes (pollCritical); 0 ⇒ 1
+// Spec describes one wait.
+type Spec struct {
+	Step   contract.StepID
+	What   string // "deployment to be AVAILABLE": shown in progress and in the timeout error
+	Speed  Speed
+	Limit  time.Duration
+	Stable int // consecutive satisfied reads required; 0 ⇒ 1
+	Reads  int // API reads one poll makes (pollCritical); 0 ⇒ 1
 	// endless: no error budget (compensation, whatever the proxy shows).
-	endless bool
+	Endless bool
 	// poll reads AWS once: done, the progress rows, or an error. A
 	// *fatalError stops the wait at once; other errors are retried.
-	poll func(ctx context.Context) (bool, contract.Progress, error)
+	Poll func(ctx context.Context) (bool, contract.Progress, error)
 
-	// The fields below shape when the reads come (critical_pace.go); all
+	// The fields below shape when the reads come (see below); all
 	// are optional.
 
 	// afterMutation: the wait follows a mutation whose own answer showed
 	// the state the wait starts from (a switchover IN_PROGRESS, a target
 	// REGISTERING), so the first read comes after one interval instead of
 	// at once: a read at once costs a call and cannot see the change.
-	afterMutation bool
+	AfterMutation bool
 	// first, when set, is when the first read comes (it replaces the
 	// interval of afterMutation).
-	first time.Duration
+	First time.Duration
 	// ramp: while no read has been satisfied, reads start rampStart apart
 	// and the gap grows by rampGrowth up to the wait's interval, so a short
 	// transition is timed closely (the confirmation reads keep the full
 	// interval).
-	ramp bool
+	Ramp bool
 	// due is when the transition is expected (a prediction from this
 	// run's own earlier observation): until it is seen, reads come at due's
 	// start and then every due.step until its end, besides the interval.
-	due *dueWindow
+	Due *DueWindow
 	// seen, if set, learns when the transition came: the elapsed time of
 	// the last unsatisfied read (lo) and of the first satisfied one (hi),
 	// from the start of the wait. Not called when the first read was
 	// already satisfied.
-	seen func(lo, hi time.Duration)
+	Seen func(lo, hi time.Duration)
 }
 
-// fatalError is a poll result that no amount of waiting fixes.
-type fatalError struct{ err error }
+// FatalError is a poll result that no amount of waiting fixes.
+type FatalError struct{ Err error }
 
-func (f *fatalError) Error() string { return f.err.Error() }
-func (f *fatalError) Unwrap() error { return f.err }
+func (f *FatalError) Error() string { return f.Err.Error() }
+func (f *FatalError) Unwrap() error { return f.Err }
 
-func fatal(format string, args ...any) error {
-	return &fatalError{err: fmt.Errorf(format, args...)}
+func Fatal(format string, args ...any) error {
+	return &FatalError{Err: fmt.Errorf(format, args...)}
 }
 
-// WaitTimeoutError is a wait that ran past its limit.
-type WaitTimeoutError struct {
+// TimeoutError is a wait that ran past its limit.
+type TimeoutError struct {
 	Step  contract.StepID
 	What  string
 	Limit time.Duration
 }
 
-func (e *WaitTimeoutError) Error() string {
+func (e *TimeoutError) Error() string {
 	return fmt.Sprintf("%s: gave up waiting for %s after %s", e.Step, e.What, e.Limit)
 }
 
 // Waiter polls for one engine: its policy, clock and randomness, and what
 // a wait touches besides AWS, each given by the engine.
 type Waiter struct {
-	Policy PollPolicy
+	Policy Policy
 	Clock  clock.Clock
 	// Random jitters every interval (the engine's own source, never
 	// package state).
@@ -200,19 +207,19 @@ type Waiter struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 }
 
-// wait polls until spec.poll reports done spec.stable times in a row,
+// Wait polls until spec.Poll reports done spec.Stable times in a row,
 // emitting a progress event per read.
-func (e Waiter) wait(ctx context.Context, spec waitSpec) error {
+func (e Waiter) Wait(ctx context.Context, spec Spec) error {
 	pol := e.Policy
 	start := e.Clock.Now()
 	interval := pol.Slow
-	switch spec.speed {
-	case pollFast:
+	switch spec.Speed {
+	case Fast:
 		interval = pol.Fast
-	case pollCritical:
-		interval = min(pol.Fast, pol.Critical*time.Duration(max(spec.reads, 1)))
+	case Critical:
+		interval = min(pol.Fast, pol.Critical*time.Duration(max(spec.Reads, 1)))
 	}
-	need := spec.stable
+	need := spec.Stable
 	if need <= 0 {
 		need = 1
 	}
@@ -233,17 +240,17 @@ func (e Waiter) wait(ctx context.Context, spec waitSpec) error {
 				return err
 			}
 		}
-		done, prog, err := spec.poll(ctx)
+		done, prog, err := spec.Poll(ctx)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 		endless := e.Endless()
-		if spec.endless {
+		if spec.Endless {
 			endless = true
 		}
 		switch {
 		case err != nil:
-			var fe *fatalError
+			var fe *FatalError
 			if errors.As(err, &fe) {
 				return err
 			}
@@ -256,7 +263,7 @@ func (e Waiter) wait(ctx context.Context, spec waitSpec) error {
 			readErrors++
 			failing := e.Clock.Now().Sub(failingSince)
 			if !endless && readErrors >= pol.ReadErrors && failing >= pol.ErrorBudget {
-				return fmt.Errorf("%s: reads failed for %s (%d in a row) while waiting for %s: %w", spec.step, failing.Round(time.Second), readErrors, spec.what, err)
+				return fmt.Errorf("%s: reads failed for %s (%d in a row) while waiting for %s: %w", spec.Step, failing.Round(time.Second), readErrors, spec.What, err)
 			}
 			if isThrottled(err) {
 				// Throttling is shared with everything else in the
@@ -274,7 +281,7 @@ func (e Waiter) wait(ctx context.Context, spec waitSpec) error {
 				if backoff > ceiling {
 					backoff = ceiling
 				}
-				e.Emit(contract.Event{Type: contract.EventNotice, Step: spec.step, Message: fmt.Sprintf("AWS is throttling requests; next read in %s", backoff.Round(time.Second))})
+				e.Emit(contract.Event{Type: contract.EventNotice, Step: spec.Step, Message: fmt.Sprintf("AWS is throttling requests; next read in %s", backoff.Round(time.Second))})
 			} else {
 				if awsclient.Transient(err) {
 					backoff = min(max(backoff*2, interval*2), pol.RetryMax)
@@ -288,8 +295,8 @@ func (e Waiter) wait(ctx context.Context, spec waitSpec) error {
 			elapsed := e.Clock.Now().Sub(start)
 			if done {
 				streak++
-				if streak == 1 && lastUnsatisfied >= 0 && spec.seen != nil {
-					spec.seen(lastUnsatisfied, elapsed)
+				if streak == 1 && lastUnsatisfied >= 0 && spec.Seen != nil {
+					spec.Seen(lastUnsatisfied, elapsed)
 				}
 			} else {
 				streak = 0
@@ -298,13 +305,13 @@ func (e Waiter) wait(ctx context.Context, spec waitSpec) error {
 			prog.Elapsed = e.Clock.Now().Sub(start)
 			prog.Polls = polls
 			if prog.Waiting == "" {
-				prog.Waiting = spec.what
+				prog.Waiting = spec.What
 			}
 			if e.Sample != nil {
 				prog.Metrics = e.Sample(ctx, &prog)
 			}
 			p := prog
-			e.Emit(contract.Event{Type: contract.EventProgress, Step: spec.step, Progress: &p})
+			e.Emit(contract.Event{Type: contract.EventProgress, Step: spec.Step, Progress: &p})
 			if streak >= need {
 				return nil
 			}
@@ -312,14 +319,14 @@ func (e Waiter) wait(ctx context.Context, spec waitSpec) error {
 		// The limit is about AWS not reaching a state: only an answer that
 		// says "not yet" can exceed it. While AWS cannot be read, the
 		// error budget decides (none while a proxy is empty).
-		if e.Clock.Now().Sub(start) >= spec.limit && err == nil && !done {
-			return &WaitTimeoutError{Step: spec.step, What: spec.what, Limit: spec.limit}
+		if e.Clock.Now().Sub(start) >= spec.Limit && err == nil && !done {
+			return &TimeoutError{Step: spec.Step, What: spec.What, Limit: spec.Limit}
 		}
 		next := interval
 		if backoff > 0 {
 			next = backoff
 		}
-		next = e.jitter(next)
+		next = e.Jitter(next)
 		if backoff == 0 && streak == 0 && err == nil {
 			next = spec.sooner(next, polls, e.Clock.Now().Sub(start))
 		}
@@ -329,8 +336,8 @@ func (e Waiter) wait(ctx context.Context, spec waitSpec) error {
 	}
 }
 
-// jitter spreads polls so that several tools never align their calls.
-func (e Waiter) jitter(d time.Duration) time.Duration {
+// Jitter spreads polls so that several tools never align their calls.
+func (e Waiter) Jitter(d time.Duration) time.Duration {
 	j := e.Policy.Jitter
 	if j <= 0 {
 		return d
@@ -351,7 +358,7 @@ func isThrottled(err error) bool { return awsclient.Classify(err) == awsclient.K
 // reads go where they tell something:
 //
 //   - none at once after a mutation whose answer already showed the state
-//     (waitSpec.afterMutation): the switchover was just accepted, the
+//     (Spec.AfterMutation): the switchover was just accepted, the
 //     target was just registered;
 //   - the new primary's registration is expected to take about as long as
 //     blue's took earlier in this run (same proxy, same AWS): the health
@@ -370,27 +377,27 @@ const (
 	rampStart  = 100 * time.Millisecond
 	rampGrowth = 1.2
 	// dueMinStep is the shortest gap between reads inside a due window.
-	dueMinStep = 100 * time.Millisecond
+	DueMinStep = 100 * time.Millisecond
 )
 
-// dueWindow is when a wait's transition is expected, as elapsed time from
+// DueWindow is when a wait's transition is expected, as elapsed time from
 // the start of the wait.
-type dueWindow struct {
-	from, to time.Duration
-	step     time.Duration // the gap between reads inside the window
-	before   time.Duration // the gap between reads before it (0: the wait's interval)
+type DueWindow struct {
+	From, To time.Duration
+	Step     time.Duration // the gap between reads inside the window
+	Before   time.Duration // the gap between reads before it (0: the wait's interval)
 }
 
 // firstRead is the wait before the first read: none, unless the wait
 // follows its own mutation (one interval) or has a due window that starts
 // sooner than that.
-func (s waitSpec) firstRead(interval time.Duration) time.Duration {
-	first := s.first
-	if first <= 0 && s.afterMutation {
+func (s Spec) firstRead(interval time.Duration) time.Duration {
+	first := s.First
+	if first <= 0 && s.AfterMutation {
 		first = interval
 	}
-	if s.due != nil && first > s.due.from {
-		first = s.due.from
+	if s.Due != nil && first > s.Due.From {
+		first = s.Due.From
 	}
 	return max(first, 0)
 }
@@ -398,8 +405,8 @@ func (s waitSpec) firstRead(interval time.Duration) time.Duration {
 // sooner shortens the gap before the next read (next, the jittered
 // interval) while the transition is not seen yet: the ramp after reads
 // unsatisfied reads, and the due window at elapsed.
-func (s waitSpec) sooner(next time.Duration, reads int, elapsed time.Duration) time.Duration {
-	if s.ramp {
+func (s Spec) sooner(next time.Duration, reads int, elapsed time.Duration) time.Duration {
+	if s.Ramp {
 		// Compared as floats: after about 140 reads the gap no longer fits
 		// a Duration, and the conversion of a too-large float turned it
 		// negative, so a wait that outlived its ramp (blue's 5–7 min
@@ -408,23 +415,23 @@ func (s waitSpec) sooner(next time.Duration, reads int, elapsed time.Duration) t
 			next = time.Duration(gap)
 		}
 	}
-	if d := s.due; d != nil && elapsed < d.to {
-		if elapsed < d.from {
-			next = max(next, d.before)
+	if d := s.Due; d != nil && elapsed < d.To {
+		if elapsed < d.From {
+			next = max(next, d.Before)
 		}
-		next = min(next, max(d.from-elapsed, d.step))
+		next = min(next, max(d.From-elapsed, d.Step))
 	}
 	return next
 }
 
-// retryable: a failure worth trying again, as long as the caller's context
+// Retryable: a failure worth trying again, as long as the caller's context
 // lives. A deadline that is not the caller's (one attempt's, one
 // mutation's) is a timeout like any other.
-func retryable(ctx context.Context, err error) bool {
+func Retryable(ctx context.Context, err error) bool {
 	if err == nil || ctx.Err() != nil {
 		return false
 	}
-	var fe *fatalError
+	var fe *FatalError
 	if errors.As(err, &fe) {
 		return false
 	}
@@ -440,23 +447,23 @@ func retryable(ctx context.Context, err error) bool {
 	return awsclient.Transient(err) || awsclient.Classify(err) == awsclient.KindCredentials
 }
 
-// retryDelay is the jittered backoff before retry number attempt (1-based):
+// RetryDelay is the jittered backoff before retry number attempt (1-based):
 // 1 s, 2 s, 4 s… capped at RetryMax.
-func (e Waiter) retryDelay(attempt int) time.Duration {
+func (e Waiter) RetryDelay(attempt int) time.Duration {
 	d := time.Second
 	for i := 1; i < attempt && d < e.Policy.RetryMax; i++ {
 		d *= 2
 	}
-	return e.jitter(min(d, e.Policy.RetryMax))
+	return e.Jitter(min(d, e.Policy.RetryMax))
 }
 
 // emitWaitFailing shows a wait whose reads fail: what it waits for, since
 // when it fails and when it reads again.
-func (e Waiter) emitWaitFailing(spec waitSpec, start time.Time, polls int, failing, next time.Duration, err error) {
+func (e Waiter) emitWaitFailing(spec Spec, start time.Time, polls int, failing, next time.Duration, err error) {
 	if next <= 0 {
 		next = e.Policy.Fast
 	}
-	p := contract.Progress{Waiting: spec.what, Elapsed: e.Clock.Now().Sub(start), Polls: polls,
+	p := contract.Progress{Waiting: spec.What, Elapsed: e.Clock.Now().Sub(start), Polls: polls,
 		Retry: &contract.RetryInfo{Error: err.Error(), Failing: failing, NextIn: next, Attempts: polls}}
-	e.Emit(contract.Event{Type: contract.EventProgress, Step: spec.step, Progress: &p})
+	e.Emit(contract.Event{Type: contract.EventProgress, Step: spec.Step, Progress: &p})
 }
