@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/steps/journal"
 	"github.com/rdsbg/rdsbg/steps/preflight"
+	"github.com/rdsbg/rdsbg/steps/status"
+	"github.com/rdsbg/rdsbg/steps/world"
 )
 
 // How a run ends: every path out of a run that got as far as a journal
@@ -164,4 +167,321 @@ func finishMessage(outcome, proxyState string, err error, source string, switche
 		return fmt.Sprintf("failed: %v; %s; the journal says where; continue with `rdsbg resume --source %s` or undo with `rdsbg abort --source %s`", err, where, source, source)
 	}
 	return where
+}
+
+// The end of a run in the world's words (issue 21 item 2): the summary's
+// proxy state, the switchover's outcome, the leftovers and the next step
+// are functions of one world read when the run ends, not of what this
+// process remembers — after a Ctrl+C in the switchover the process saw
+// SWITCHOVER_IN_PROGRESS, while AWS completed it (walkthrough D2: "FAILED",
+// "blue is still production", a green that had been renamed).
+
+// endView is the world read at the end of a run; w is nil when the run had
+// no plan (a refusal) or AWS could not be read, and the run's own
+// knowledge stands then.
+type endView struct {
+	w       *world.World
+	proxies []string
+}
+
+// endWorld reads the world at the end: the deployment, the production
+// resource with its topology (green, old blue) and the run's proxies.
+func (r *run) endWorld(ctx context.Context) endView {
+	if r.plan.Source.ID == "" || len(r.plan.Steps) == 0 {
+		return endView{}
+	}
+	q := r.worldQuery(false)
+	q.Details = true
+	w := world.Read(ctx, r.api, q, r.e.cfg.Clock.Now())
+	r.seeWorld(w)
+	return endView{w: &w, proxies: q.Proxies}
+}
+
+// proxyState is where the proxies point in the end world, "" when it does
+// not tell (not read, or a proxy unknown).
+func (v endView) proxyState() string {
+	if v.w == nil {
+		return ""
+	}
+	s := status.ProxyState(*v.w, v.proxies)
+	if s == contract.ProxyUnknown {
+		return ""
+	}
+	return s
+}
+
+// switched: AWS says green is production (or, not knowing, the run does).
+func (v endView) switched(r *run) bool {
+	if v.w != nil {
+		if s, known := v.w.SwitchedOver(); known {
+			return s
+		}
+	}
+	return len(r.names.renames) > 0 || r.switchedOver()
+}
+
+// settleSwitchover makes the switchover step's outcome AWS's: when AWS
+// completed it while this process stopped watching (an interrupt, a lost
+// connection), the step is done — journalled, sent as step-done, and in
+// the timeline — never "failed" or "interrupted" beside
+// SWITCHOVER_COMPLETED (walkthrough U2).
+func (r *run) settleSwitchover(v endView) {
+	if v.w == nil {
+		return
+	}
+	if s, known := v.w.SwitchedOver(); !known || !s {
+		return
+	}
+	for i := len(r.timeline) - 1; i >= 0; i-- {
+		t := &r.timeline[i]
+		if t.Step != contract.StepSwitchover {
+			continue
+		}
+		if t.Outcome != "failed" && t.Outcome != "interrupted" {
+			return
+		}
+		status := "SWITCHOVER_COMPLETED"
+		if d := v.w.Deployment; d != nil {
+			status = d.Status
+		}
+		msg := fmt.Sprintf("AWS completed the switchover (deployment %s: %s) after this process stopped watching it", contract.OrNoDetails(r.dep.id), status)
+		t.Outcome = "done"
+		_ = r.journal.Append(journal.Record{Kind: journal.RecordStep, Step: contract.StepSwitchover, State: journal.StepStateDone, Message: msg, DeploymentID: r.dep.id})
+		r.e.emit(contract.Event{Type: contract.EventStepDone, Step: contract.StepSwitchover, Message: msg})
+		return
+	}
+}
+
+// worldLeftovers lists what the run leaves, as the end world shows it:
+// the deployment object, green's resources before a switchover, old blue
+// after it; a rolled-back run, what AWS is still deleting.
+func (r *run) worldLeftovers(outcome string, w world.World) []contract.Leftover {
+	switched, _ := w.SwitchedOver()
+	var out []contract.Leftover
+	if d := w.Deployment; d != nil {
+		note := "blue/green deployment; blue is still production"
+		switch {
+		case d.Phase == world.PhaseDeleting:
+			note = "AWS is deleting it"
+		case switched:
+			note = "bookkeeping only: `aws rds delete-blue-green-deployment --blue-green-deployment-identifier " + d.ID + "` deletes it"
+		case d.Phase == world.PhaseSwitching:
+			note = "the switchover is in progress"
+		}
+		out = append(out, contract.Leftover{Kind: "deployment", ID: d.ID, Note: note})
+	}
+	if !switched || outcome == contract.OutcomeRolledBack {
+		for _, g := range w.ByRole(world.RoleGreen) {
+			note := "keeps running and costing until the switchover or `rdsbg abort`"
+			if outcome == contract.OutcomeRolledBack || g.Status == "deleting" || (w.Deployment != nil && w.Deployment.Phase == world.PhaseDeleting) {
+				note = "AWS is still deleting it (" + contract.OrNoDetails(g.Status) + "); it goes by itself"
+			}
+			out = append(out, contract.Leftover{Kind: "green", ID: g.ID, Note: note})
+		}
+		return out
+	}
+	for _, o := range w.ByRole(world.RoleOldBlue) {
+		note := "the previous production, no longer replicating; keeps running and costing until deleted"
+		if o.Status == "deleting" {
+			note = "AWS is deleting it"
+		}
+		out = append(out, contract.Leftover{Kind: "old-blue", ID: o.ID, Note: note})
+	}
+	return out
+}
+
+// This file says what a run leaves behind in AWS, in the summary and the
+// epilogue (issue 13): green while it waits for the switchover, the
+// deployment object, the -oldN resources, and the final snapshot, named
+// once (FinalSnapshotID) for the plan, the runbook, the call and the
+// summary. It makes no AWS call: it reads what the run knows.
+
+// switchedOver reports whether this run, or the one it resumes, completed
+// the switchover: green is production and abort is no longer a way out.
+func (r *run) switchedOver() bool {
+	return len(r.names.renames) > 0 || len(r.names.oldBlue) > 0 || r.stepRan(contract.StepSwitchover) == "done" || r.stepRan(contract.StepSwitchover) == "already-done"
+}
+
+// oldBlueNames are the -oldN resources by identifier, primary (or cluster)
+// first; before the names are known, the plan's expectation.
+func (r *run) oldBlueNames() []string {
+	instances, cluster := r.names.oldResources()
+	var out []string
+	if cluster != "" {
+		out = append(out, cluster)
+	}
+	if primary := r.names.renames[r.plan.Source.ID]; primary != "" && cluster == "" {
+		out = append(out, primary)
+		instances = removeString(append([]string{}, instances...), primary)
+	}
+	out = append(out, instances...)
+	if len(out) == 0 {
+		out = append(out, r.plan.Source.ID+"-old1")
+	}
+	return out
+}
+
+// finalSnapshotName is the final snapshot cleanup old-blue takes: of the
+// old cluster, else of the old primary instance.
+func (r *run) finalSnapshotName() string {
+	instances, cluster := r.names.oldResources()
+	if cluster != "" {
+		return contract.FinalSnapshotID(cluster)
+	}
+	primary := r.names.renames[r.plan.Source.ID]
+	if primary == "" && len(instances) > 0 {
+		primary = instances[0]
+	}
+	if primary == "" {
+		primary = r.plan.Source.ID + "-old1"
+	}
+	return contract.FinalSnapshotID(primary)
+}
+
+// leftovers lists what the run leaves in AWS when it ends with outcome,
+// and the final snapshot's name when cleanup old-blue took it. A rolled
+// back run lists the green resources AWS is still deleting (read now:
+// walkthrough D26 said "nothing of this run in AWS" beside one).
+func (r *run) leftovers(ctx context.Context, outcome string, end endView) ([]contract.Leftover, string) {
+	if outcome == contract.OutcomeBlocked || len(r.plan.Steps) == 0 {
+		return nil, ""
+	}
+	if w := end.w; w != nil && w.Known() {
+		// What AWS shows at the end (endworld.go), and the final snapshot
+		// this run took.
+		out := r.worldLeftovers(outcome, *w)
+		cleanup := r.stepRan(contract.StepCleanup)
+		if (cleanup == "done" || cleanup == "already-done") && !r.cleanupDeclined && r.plan.Options.Cleanup == contract.CleanupOldBlue && end.switched(r) {
+			snap := r.finalSnapshotName()
+			return append(out, contract.Leftover{Kind: "snapshot", ID: snap, Note: "final snapshot of the old blue"}), snap
+		}
+		return out, ""
+	}
+	if outcome == contract.OutcomeRolledBack {
+		return r.stillDeleting(ctx), ""
+	}
+	if !r.switchedOver() {
+		if r.dep.id == "" {
+			return nil, ""
+		}
+		out := []contract.Leftover{{Kind: "deployment", ID: r.dep.id, Note: "blue/green deployment; blue is still production"}}
+		green := r.greenSeen
+		if len(green) == 0 {
+			green = []string{r.plan.Source.ID + "-green-…"}
+		}
+		for _, g := range green {
+			out = append(out, contract.Leftover{Kind: "green", ID: g, Note: "keeps running and costing until the switchover or `rdsbg abort`"})
+		}
+		return out, ""
+	}
+	cleanup := r.stepRan(contract.StepCleanup)
+	cleaned := (cleanup == "done" || cleanup == "already-done") && !r.cleanupDeclined
+	var out []contract.Leftover
+	if r.dep.id != "" && !cleaned {
+		out = append(out, contract.Leftover{Kind: "deployment", ID: r.dep.id, Note: "bookkeeping only: `aws rds delete-blue-green-deployment --blue-green-deployment-identifier " + r.dep.id + "` deletes it"})
+	}
+	if cleaned && r.plan.Options.Cleanup == contract.CleanupOldBlue {
+		snap := r.finalSnapshotName()
+		return append(out, contract.Leftover{Kind: "snapshot", ID: snap, Note: "final snapshot of the old blue"}), snap
+	}
+	for _, id := range r.oldBlueNames() {
+		out = append(out, contract.Leftover{Kind: "old-blue", ID: id, Note: "the previous production, no longer replicating; keeps running and costing until deleted"})
+	}
+	return out, ""
+}
+
+// noteGreen remembers green's DB instances (and Aurora cluster) from a
+// deployment's members, before the switchover (afterwards the targets are
+// the production names).
+func (r *run) noteGreen(dep awsclient.Deployment) {
+	if switchedOver(&dep) || switchStarted(&dep) {
+		return
+	}
+	var ids []string
+	for _, m := range dep.Members {
+		if strings.Contains(m.Target, ":db:") || strings.Contains(m.Target, ":cluster:") {
+			ids = append(ids, contract.ARNName(m.Target))
+		}
+	}
+	if len(ids) > 0 {
+		r.greenSeen = ids
+	}
+}
+
+// stillDeleting reads the green resources the run saw and lists those AWS
+// still shows (deleting, usually) after a rollback.
+func (r *run) stillDeleting(ctx context.Context) []contract.Leftover {
+	var out []contract.Leftover
+	for _, id := range r.greenSeen {
+		status := ""
+		if i, err := r.api.DescribeInstance(ctx, id); err == nil {
+			status = i.Status
+		} else if c, err := r.api.DescribeCluster(ctx, id); err == nil {
+			status = c.Status
+		} else if awsclient.Classify(err) != awsclient.KindNotFound {
+			status = contract.StateUnknown + " (AWS could not be read)"
+		}
+		if status != "" {
+			out = append(out, contract.Leftover{Kind: "green", ID: id, Note: "AWS is still deleting it (" + status + "); it goes by itself"})
+		}
+	}
+	return out
+}
+
+// errorInfo is errorInfo(err) in this run's moment: after the switchover
+// it never advises `rdsbg abort`, which would only refuse.
+func (r *run) errorInfo(err error) *contract.ErrorInfo {
+	info := errorInfo(err)
+	if info == nil || !r.switchedOver() || !strings.Contains(info.Meaning, "rdsbg abort") {
+		return info
+	}
+	info.Meaning = "the switchover is done (green is production): there is nothing to abort. Check the console, then `rdsbg resume --source " + r.plan.Source.ID + "` to finish the remaining steps."
+	return info
+}
+
+// checkPlan lets a PlanChecker approver (the headless rules) refuse a plan
+// before anything is recorded or changed.
+func (e *Engine) checkPlan(p contract.Plan, done func(contract.StepID) bool) error {
+	pc, ok := e.cfg.Approver.(contract.PlanChecker)
+	if !ok {
+		return nil
+	}
+	return pc.CheckPlan(p, e.cfg.Until, done)
+}
+
+// oldBlueState describes old blue at the end of a run; nil before a
+// switchover or once cleanup deleted old blue.
+func (r *run) oldBlueState(timeline []contract.TimelineEntry) *contract.OldBlueState {
+	if len(r.names.oldBlue) == 0 {
+		return nil
+	}
+	cleaned := false
+	for _, t := range timeline {
+		if t.Step == contract.StepCleanup && (t.Outcome == "done" || t.Outcome == "already-done") {
+			cleaned = true
+		}
+	}
+	mode := r.plan.Options.Cleanup
+	if cleaned && mode == contract.CleanupOldBlue {
+		return nil
+	}
+	st := &contract.OldBlueState{ReadOnly: true}
+	aurora := false
+	for _, arn := range r.names.oldBlue {
+		st.Resources = append(st.Resources, contract.ARNName(arn))
+		if strings.Contains(arn, ":cluster:") {
+			aurora = true
+		}
+	}
+	names := strings.Join(st.Resources, ", ")
+	switch {
+	case aurora && cleaned && mode == contract.CleanupDeployment:
+		st.ReadOnly = false
+		st.Note = "Old blue " + names + " is writable again unless its read_only parameter is on: deleting the deployment lifted Aurora's read-only guard. Delete it or fence it before anyone writes to it."
+	case aurora:
+		st.Note = "Old blue " + names + " stays read-only until its writer is rebooted or the deployment is deleted (AWS's guard after a switchover)."
+	default:
+		st.Note = "Old blue " + names + " stays read-only (AWS's guard after a switchover) until read_only (MySQL, MariaDB) or default_transaction_read_only (PostgreSQL) is set back to 0: only do so to fall back to it."
+	}
+	return st
 }
