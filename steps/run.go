@@ -42,6 +42,7 @@ type run struct {
 	taskSeen map[string]taskSince // deployment task → when its status was first seen (tasks.go)
 	timeline []TimelineEntry      // every step's outcome, for the summary (step.go)
 	leases   leaseKeeper          // the run's owner lease on its deployment (lease.go)
+	blueTags blueTagBook          // blue's rdsbg:source tag before the creation (step_create_deployment.go)
 	world    *world.World         // the last world read by a reconciliation (reconcile.go)
 	watch    proxyWatcher         // the proxies' watch during long waits (reconcile.go)
 	// unhealthy: since when each proxy's target has been failing
