@@ -114,7 +114,7 @@ func (r *run) decide(ctx context.Context, a Approval) (Decision, error) {
 	}
 	ap := a
 	r.e.emit(Event{Type: EventApproval, Step: a.Step, Approval: &ap})
-	d, err := r.e.cfg.Approver.Approve(ctx, a)
+	d, err := r.awaitAnswer(ctx, a) // lease.go: the lease is renewed meanwhile
 	if err != nil {
 		return "", err
 	}
