@@ -317,6 +317,9 @@ func checkScenario(command, name string) error {
 		}
 		names = append(names, s.Name)
 	}
+	if near := nearest(name, names); near != "" {
+		return usageError("%s: unknown scenario %q: did you mean %s? (the scenarios: %s, and, for sim, %sN)", command, name, near, strings.Join(names, ", "), sim.ScenarioFleetPrefix)
+	}
 	return usageError("%s: unknown scenario %q; choose one of: %s (and, for sim, %sN)", command, name, strings.Join(names, ", "), sim.ScenarioFleetPrefix)
 }
 

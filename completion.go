@@ -65,6 +65,15 @@ func addCompletion(root *cobra.Command, g *globalFlags, stdout io.Writer) {
 	enums := enumValues()
 	for _, cmd := range append([]*cobra.Command{root}, root.Commands()...) {
 		if cmd.Name() == "completion" {
+			// An unknown shell is bad usage (exit 2), not cobra's help
+			// and exit 0 (walkthrough D21).
+			cmd.Args = cobra.ArbitraryArgs
+			cmd.RunE = func(c *cobra.Command, args []string) error {
+				if len(args) > 0 {
+					return usageError("completion %q: the shells are bash, zsh, fish and powershell", args[0])
+				}
+				return c.Help()
+			}
 			cmd.Example = `  # bash, for this shell
   source <(rdsbg completion bash)
 

@@ -7,6 +7,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -17,6 +18,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -152,7 +154,8 @@ func addCreateFlags(cmd *cobra.Command, c *createFlags) {
 	f.StringVar(&c.targetClusterPG, "target-db-cluster-parameter-group-name", "", "DB cluster parameter group for green (Aurora only)")
 	f.StringVar(&c.targetClass, "target-db-instance-class", "", "instance class for green's primary (RDS only)")
 	f.BoolVar(&c.upgradeStorage, "upgrade-target-storage-config", false, "move green to the latest storage configuration (RDS only)")
-	f.IntVar(&c.switchoverTimeout, "switchover-timeout", int(steps.DefaultSwitchoverTimeout/time.Second), "switchover timeout in seconds (30-3600)")
+	f.Var((*secondsValue)(&c.switchoverTimeout), "switchover-timeout", "switchover timeout in seconds (30-3600), or a duration such as 5m")
+	c.switchoverTimeout = int(steps.DefaultSwitchoverTimeout / time.Second)
 	f.StringVar(&c.proxyMode, "proxy-mode", string(steps.ProxyModeAuto), "proxy handling: auto, native or detach")
 	f.StringVar(&c.upgradeVia, "upgrade-via", "", "how green gets the target version: create (at creation) or modify (after creation); default chosen by the engine rules")
 	f.StringVar(&c.cleanup, "cleanup", string(steps.CleanupDeployment), "after switchover: none, deployment, or old-blue (snapshot then delete the -oldN resources)")
@@ -291,7 +294,7 @@ read), 2 bad usage or input, 3 preflight blocked (nothing changed), 4 cancelled,
 				return err
 			}
 		}
-		return nil
+		return checkFlagValues(cmd) // flag_checks.go: the same refusals for every command (D21)
 	}
 
 	root.AddCommand(
@@ -754,7 +757,10 @@ func newResumeCommand(g *globalFlags, stdin io.Reader, stdout, stderr io.Writer)
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if source == "" {
 				found, err := unfinishedSource(g.stateDir, stderr)
-				if err != nil {
+				var several *severalRunsError
+				if errors.As(err, &several) && !yes && isTerminal(stdin, stderr) {
+					found, err = chooseRun(stdin, stderr, several)
+				} else if err != nil {
 					found, _, err = taggedSource(cmd.Context(), *g, stderr, output, "resume", err) // detached_cli.go
 				}
 				if err != nil {
@@ -811,7 +817,42 @@ func unfinishedSource(stateDirFlag string, w io.Writer) (string, error) {
 	case 1:
 		return sources[0], nil
 	}
-	return "", usageError("%d unfinished runs in %s (%s): pass --source to choose one", len(sources), dir, strings.Join(sources, ", "))
+	return "", &severalRunsError{sources: sources, err: usageError("%d unfinished runs in %s (%s): pass --source to choose one", len(sources), dir, strings.Join(sources, ", "))}
+}
+
+// severalRunsError: more than one unfinished run, and no --source.
+type severalRunsError struct {
+	sources []string
+	err     error
+}
+
+func (e *severalRunsError) Error() string { return e.err.Error() }
+func (e *severalRunsError) Unwrap() error { return e.err }
+
+// chooseRun asks, at a terminal, which of several unfinished runs to
+// resume (walkthrough D24: it exited 2 right under the list it printed).
+// The answer is a number or a source's name; anything else, or the end of
+// the input, keeps the refusal.
+func chooseRun(in io.Reader, out io.Writer, several *severalRunsError) (string, error) {
+	for i, s := range several.sources {
+		fmt.Fprintf(out, "  %d) %s\n", i+1, s)
+	}
+	fmt.Fprintf(out, "Resume which run (1-%d, or its source)? ", len(several.sources))
+	line, err := bufio.NewReader(in).ReadString('\n')
+	answer := strings.TrimSpace(line)
+	if answer == "" && err != nil {
+		fmt.Fprintln(out)
+		return "", several.err
+	}
+	if n, err := strconv.Atoi(answer); err == nil && n >= 1 && n <= len(several.sources) {
+		return several.sources[n-1], nil
+	}
+	for _, s := range several.sources {
+		if strings.EqualFold(s, answer) {
+			return s, nil
+		}
+	}
+	return "", usageError("%q is not one of the unfinished runs (%s): pass --source to choose one", answer, strings.Join(several.sources, ", "))
 }
 
 func newStatusCommand(g *globalFlags, stdout io.Writer) *cobra.Command {

@@ -98,3 +98,24 @@ func TestResumedCommandsSetTheirOwnDeploymentVariable(t *testing.T) {
 		t.Errorf("the create line sets BGD itself, yet %q", got)
 	}
 }
+
+// Walkthrough D14: on Aurora, deleting the deployment lifts old blue's
+// read-only guard, so the cleanup is severe (the typed identifier) and
+// says so; on RDS it stays reversible.
+func TestAuroraCleanupThatLiftsTheGuardIsSevere(t *testing.T) {
+	aurora, err := BuildPlan(fixtureAuroraGlobal(), Options{Source: "payments-cluster", Cleanup: CleanupDeployment}, nil, planTime)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, _ := aurora.Step(StepCleanup)
+	if ps.Severity != SeveritySevere || !strings.Contains(ps.Effect, "WRITABLE") {
+		t.Errorf("Aurora cleanup: %s, %q", ps.Severity, ps.Effect)
+	}
+	rds, err := BuildPlan(fixtureRDSPostgres(), Options{Source: "orders-db", Cleanup: CleanupDeployment}, nil, planTime)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ps, _ := rds.Step(StepCleanup); ps.Severity != SeverityReversible {
+		t.Errorf("RDS cleanup: %s", ps.Severity)
+	}
+}

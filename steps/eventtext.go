@@ -423,7 +423,7 @@ func finishedLog(f Finished, message string) string {
 	}
 	for _, sm := range f.Metrics {
 		if sm.MinClientConnections != nil && *sm.MinClientConnections == 0 {
-			fmt.Fprintf(&b, "\n  CloudWatch: a whole minute without client connections during %s", sm.Step)
+			fmt.Fprintf(&b, "\n  CloudWatch: a minute that overlaps %s had no client connections", sm.Step)
 		}
 	}
 	if message != "" {

@@ -567,10 +567,16 @@ func (w *MetricsWatcher) clientsOf(proxy string) (*float64, *time.Time) {
 		return nil, nil
 	}
 	for _, l := range w.last.Lines {
-		if l.Metric == awsclient.MetricClientConnections && l.Subject == proxy && len(l.Points) > 0 {
-			v := l.Last
-			at := l.Points[len(l.Points)-1].Time.Add(w.last.Period)
-			return &v, &at
+		if l.Metric != awsclient.MetricClientConnections || l.Subject != proxy {
+			continue
+		}
+		// The newest whole minute: the one still running holds only its
+		// first seconds (and its end is in the future).
+		for i := len(l.Points) - 1; i >= 0; i-- {
+			if end := l.Points[i].Time.Add(w.last.Period); !end.After(w.last.Time) {
+				v := l.Points[i].Value
+				return &v, &end
+			}
 		}
 	}
 	return nil, nil

@@ -140,6 +140,28 @@ func (r *run) describeGreen(ctx context.Context) *GreenInfo {
 	return g
 }
 
+// readinessWords is what the critical section's question says of green:
+// the ready-check's result and the last lag read, or that the lag is not
+// known (walkthrough D19: the question showed neither).
+func (r *run) readinessWords() string {
+	check := "\nReady-check: "
+	switch st := r.stepRan(StepReadyCheck); st {
+	case "done", "checked", SkippedAlreadyDone:
+		check += "passed"
+	case "":
+		check += "not run in this process"
+	default:
+		check += st
+	}
+	lag := "unknown (no CloudWatch data)"
+	if w := r.e.watcher(); w != nil {
+		if l := w.lastLag(); l != "" {
+			lag = l
+		}
+	}
+	return check + "; green's replication lag: " + lag + "."
+}
+
 // lastLag is the newest replication lag in words, "" when unknown.
 func (w *MetricsWatcher) lastLag() string {
 	w.mu.Lock()

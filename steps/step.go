@@ -126,6 +126,19 @@ func (r *run) runStep(ctx context.Context, ps PlannedStep, impl stepImpl) error 
 	if err != nil {
 		return r.stepFailed(ps, started, err)
 	}
+	if outcome != stepTodo {
+		// The emptying happened already (a resumed run): the steps up to
+		// the refill were decided with it, and asking now would hold the
+		// proxy empty while the question waits.
+		if def, _ := stepDefOf(ps.ID); def.empties && !ps.CheckOnly {
+			if r.approved == nil {
+				r.approved = map[StepID]bool{}
+			}
+			for _, c := range r.coveredBy(ps) {
+				r.approved[c.ID] = true
+			}
+		}
+	}
 	if outcome == stepDone || outcome == stepNotNeeded {
 		skipped := SkippedAlreadyDone
 		if outcome == stepNotNeeded {

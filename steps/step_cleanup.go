@@ -23,12 +23,21 @@ func planCleanup(b planBuilder) (PlannedStep, bool) {
 	src := b.d.Source
 	switch b.o.Cleanup {
 	case CleanupDeployment:
-		return PlannedStep{
+		ps := PlannedStep{
 			ID: StepCleanup, Title: "Delete the deployment object", Severity: SeverityReversible,
 			Why:    "The finished deployment is only bookkeeping; deleting it keeps both the new primary and the -old1 resources.",
-			Effect: "The deployment disappears; the old blue (-old1) resources keep running (and costing) until you delete them. On Aurora, deleting the deployment lifts old blue's read-only guard. " + blueTagAfterSwitchover(src, true),
+			Effect: "The deployment disappears; the old blue (-old1) resources keep running (and costing) until you delete them. " + blueTagAfterSwitchover(src, true),
 			CLI:    append(b.bgdLine(), b.cli.deleteDeployment()),
-		}, true
+		}
+		if src.Kind == KindCluster {
+			// On Aurora this lifts old blue's read-only guard: anyone can
+			// write to the old environment afterwards, and nothing undoes
+			// that (walkthrough D14: it was "reversible", asked with y).
+			ps.Title = "Delete the deployment object (old blue becomes writable)"
+			ps.Severity = SeveritySevere
+			ps.Effect = "The deployment disappears, and with it Aurora's read-only guard on old blue: the -old1 cluster becomes WRITABLE unless its read_only parameter is on; delete it or fence it before anyone writes to it. The old blue resources keep running (and costing) until you delete them. " + blueTagAfterSwitchover(src, true)
+		}
+		return ps, true
 	case CleanupOldBlue:
 		return PlannedStep{
 			ID: StepCleanup, Title: "Delete the deployment and the old blue resources", Severity: SeveritySevere,

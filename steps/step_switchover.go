@@ -96,6 +96,15 @@ func (r *run) switchover(ps PlannedStep) stepImpl {
 						return false, Progress{}, err
 					}
 					p := r.depProgress(dep)
+					if r.plan.Regime == RegimeNative && len(r.proxies) > 0 {
+						// AWS moves the proxy now: read it at each poll, so
+						// the traffic line says what it serves, not what it
+						// served before the switchover (walkthrough U10; a
+						// read that fails leaves it unknown, outage.go).
+						if v, err := r.viewProxies(ctx); err == nil {
+							p.ProxyTargets = v.targets
+						}
+					}
 					switch dep.Status {
 					case "SWITCHOVER_COMPLETED":
 						r.noteRenames(dep)

@@ -9,7 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rdsbg/rdsbg/awsclient"
+	"github.com/rdsbg/rdsbg/awsclient/clock"
 	"github.com/rdsbg/rdsbg/awsclient/sim"
+	"github.com/rdsbg/rdsbg/awsclient/simtest"
 	"github.com/rdsbg/rdsbg/awsclient/simtest/simtruth"
 )
 
@@ -38,6 +41,7 @@ const (
 type truthOracle struct {
 	t       *testing.T
 	env     *engineEnv
+	api     *awsclient.Client // the oracle's own, on a clock of its own
 	src     Source
 	proxies []string
 	next    Sink
@@ -54,7 +58,14 @@ type truthOracle struct {
 func newTruthOracle(t *testing.T, env *engineEnv, source string) *truthOracle {
 	t.Helper()
 	d := env.discover(t, source)
-	o := &truthOracle{t: t, env: env, src: d.Source, next: env.events.sink, checked: map[string]int{}}
+	// A client on a clock of its own: its pacing must never move the
+	// simulator's time between a claim and its check.
+	api, err := awsclient.New(context.Background(), awsclient.Options{EndpointURL: env.srv.URL, Region: simtest.Region, Simulator: true,
+		HTTPClient: env.srv.Client(), Clock: clock.NewVirtual(simtest.Start)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := &truthOracle{t: t, env: env, api: api, src: d.Source, next: env.events.sink, checked: map[string]int{}}
 	o.untrue = func(msg string) { t.Helper(); t.Error(msg) }
 	for _, p := range d.Proxies {
 		o.proxies = append(o.proxies, p.Proxy)
@@ -75,7 +86,7 @@ func (o *truthOracle) engine(opts Options, approver Approver, giveUp <-chan stru
 
 func (o *truthOracle) truth() simtruth.Truth {
 	o.t.Helper()
-	tr, err := simtruth.Read(context.Background(), o.env.api, o.src.ID, o.src.ResourceID, o.proxies)
+	tr, err := simtruth.Read(context.Background(), o.api, o.src.ID, o.src.ResourceID, o.proxies)
 	if err != nil {
 		o.t.Fatalf("oracle: reading the simulator: %v", err)
 	}
@@ -292,6 +303,45 @@ func truthCases() []truthCase {
 				}
 			},
 			must: append(traffic, claimFinishTimeline)},
+		{name: "crash right after the detach, then resume", scenario: sim.ScenarioRDSPostgresLegacy, source: "orders-db",
+			drive: func(t *testing.T, o *truthOracle) {
+				// The process dies with the proxy empty before the create
+				// call; the resumed run must not ask before it refills it.
+				k := 0
+				o.env.events.hook = func(ev Event) {
+					if ev.Type == EventProxyTraffic && ev.Traffic.Empty() && k == 0 {
+						k = 1
+					}
+				}
+				eng := o.engine(legacy, o.env.approver, nil, "")
+				crashed := false
+				eng.journalHook = func() {
+					if k == 1 {
+						k = 2
+						panic(crashSignal{})
+					}
+				}
+				func() {
+					defer func() {
+						if p := recover(); p != nil {
+							if _, ok := p.(crashSignal); !ok {
+								panic(p)
+							}
+							crashed = true
+						}
+					}()
+					_, _ = eng.Run(context.Background())
+				}()
+				o.env.events.hook = nil
+				if !crashed {
+					t.Fatal("no crash after the detach")
+				}
+				f, err := o.engine(Options{Source: "orders-db"}, o.env.approver, nil, "").Resume(context.Background())
+				if err != nil || f.Outcome != OutcomeDone {
+					t.Fatalf("resume: %s %v", f.Outcome, err)
+				}
+			},
+			must: append(traffic, claimFinishTimeline)},
 		{name: "native switchover and two SIGTERMs", scenario: sim.ScenarioRDSMySQLNative, source: "shop-db",
 			drive: func(t *testing.T, o *truthOracle) {
 				ctx, cancel := context.WithCancel(context.Background())
@@ -392,6 +442,39 @@ func TestTruthOracleCatchesAnUntruth(t *testing.T) {
 		}
 		if !found {
 			t.Errorf("the oracle let through an untruth about %q; it said: %q", want, untrue)
+		}
+	}
+}
+
+// Walkthrough U16 and U14, in the engine's own words: status says RUNNING
+// while another process holds the lock (not "resume continues it", which
+// the lock would refuse), and abort on a database without a proxy says
+// nothing about a proxy.
+func TestStatusWhileLockedAndAbortWithoutAProxy(t *testing.T) {
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSMariaDBNoProxy})
+	f, err := env.engineWith(t, Options{Source: "catalog-db"}, env.approver, UntilReady).Run(context.Background())
+	if err != nil || f.Outcome != OutcomeReady {
+		t.Fatalf("run until ready: %s %v", f.Outcome, err)
+	}
+	held, err := acquireLock(env.stateDir, "catalog-db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Status(context.Background(), env.api, env.stateDir, "catalog-db")
+	held.release()
+	if err != nil || !rep.Running || !strings.Contains(rep.Text(), "RUNNING now in another rdsbg process") || strings.Contains(rep.Text(), "`rdsbg resume` continues it") {
+		t.Errorf("status while locked: %v\n%s", err, rep.Text())
+	}
+	if rep, _ := Status(context.Background(), env.api, env.stateDir, "catalog-db"); rep.Running {
+		t.Error("status says RUNNING with the lock free")
+	}
+	f, err = env.engine(t, Options{Source: "catalog-db"}).Abort(context.Background())
+	if err != nil || f.Outcome != OutcomeRolledBack || f.ProxyState != ProxyNotUsed {
+		t.Fatalf("abort: %s %s %v", f.Outcome, f.ProxyState, err)
+	}
+	for _, ev := range env.events.ofType(EventCompensation) {
+		if strings.Contains(ev.Message, "proxy") {
+			t.Errorf("abort without a proxy says %q", ev.Message)
 		}
 	}
 }

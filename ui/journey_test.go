@@ -151,3 +151,14 @@ func TestEpilogueWrapsAtTheTerminalWidthAndKeepsCommandsWhole(t *testing.T) {
 		}
 	}
 }
+
+// Walkthrough U12: a refusal that stopped before it read AWS (the lock, bad
+// input) claims nothing about what is left there, and its next step is its
+// message, not "resume finishes the remaining steps".
+func TestEpilogueOfARefusalClaimsNothingItDidNotRead(t *testing.T) {
+	f := &steps.Finished{Outcome: steps.OutcomeFailed, ExitCode: steps.ExitUsage, ProxyState: steps.ProxyOnNewPrimary, LeftoversUnknown: true}
+	ep := Epilogue(EpilogueInput{Finished: f, Source: "orders-db", Proxies: "orders-proxy", Code: 2, Flags: " --region us-east-1"})
+	if strings.Contains(ep, "nothing of this run in AWS") || !strings.Contains(ep, "rdsbg status --source orders-db --region us-east-1") || strings.Contains(ep, "finishes the remaining steps") {
+		t.Errorf("epilogue of a refusal:\n%s", ep)
+	}
+}

@@ -111,8 +111,14 @@ func clientsOf(p steps.ProxyServing, m *steps.MetricsSample, now time.Time) stri
 	}
 	if m != nil {
 		for _, l := range m.Lines {
-			if l.Metric == steps.MetricClientConnections && l.Subject == p.Proxy && len(l.Points) > 0 {
-				return clientsAged(l.Last, l.Points[len(l.Points)-1].Time.Add(m.Period), now)
+			if l.Metric != steps.MetricClientConnections || l.Subject != p.Proxy {
+				continue
+			}
+			// The newest whole minute (the running one is partial).
+			for i := len(l.Points) - 1; i >= 0; i-- {
+				if end := l.Points[i].Time.Add(m.Period); !end.After(m.Time) {
+					return clientsAged(l.Points[i].Value, end, now)
+				}
 			}
 		}
 	}

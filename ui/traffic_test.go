@@ -72,7 +72,7 @@ func TestRenderTrafficGoldenLines(t *testing.T) {
 // no count at all, however recent (walkthrough D5: "PROXY EMPTY 00:41 ·
 // 45 clients" while CloudWatch's minimum was 0).
 func TestRenderTrafficTakesClientsFromTheLatestMetrics(t *testing.T) {
-	m := &steps.MetricsSample{Period: time.Minute, Lines: []steps.MetricLine{{Metric: awsclient.MetricClientConnections, Subject: "orders-proxy", Points: []steps.MetricValue{{Time: t0.Add(-3 * time.Minute), Value: 7}}, Last: 7}}}
+	m := &steps.MetricsSample{Time: t0, Period: time.Minute, Lines: []steps.MetricLine{{Metric: awsclient.MetricClientConnections, Subject: "orders-proxy", Points: []steps.MetricValue{{Time: t0.Add(-3 * time.Minute), Value: 7}}, Last: 7}}}
 	got := ansi.Strip(renderTraffic(newStyles(true), 120, servingTraffic(), m, t0))
 	if !strings.HasSuffix(got, "AVAILABLE · 7 clients 2m ago") {
 		t.Errorf("line %q", got)
