@@ -282,10 +282,11 @@ func IAMPolicy(plan Plan, in PolicyInputs) PolicyDocument {
 	allowIf("UntagBlueAfterARefusedCreation", []string{"rds:RemoveTagsFromResource"}, production,
 		map[string]map[string]any{"ForAllValues:StringEquals": onlyOurTag})
 	createRes := []string{source, deployments}
-	if o.TargetDBParameterGroupName != "" {
+	atCreate := groupsAtCreate(o, plan.MajorUpgrade) // else upgrade-green names them (parameter_groups.go)
+	if o.TargetDBParameterGroupName != "" && atCreate {
 		createRes = append(createRes, prefix+"pg:"+o.TargetDBParameterGroupName)
 	}
-	if o.TargetDBClusterParameterGroupName != "" {
+	if o.TargetDBClusterParameterGroupName != "" && atCreate {
 		createRes = append(createRes, prefix+"cluster-pg:"+o.TargetDBClusterParameterGroupName)
 	}
 	allowIf("CreateTheDeployment", []string{"rds:CreateBlueGreenDeployment"}, createRes, map[string]map[string]any{"StringEquals": createdForUs})
@@ -312,10 +313,10 @@ func IAMPolicy(plan Plan, in PolicyInputs) PolicyDocument {
 		// A parameter group named in the modify call is authorized too;
 		// it carries no rdsbg tag, so it is named.
 		var groups []string
-		if o.TargetDBParameterGroupName != "" {
+		if o.TargetDBParameterGroupName != "" && !atCreate {
 			groups = append(groups, prefix+"pg:"+o.TargetDBParameterGroupName)
 		}
-		if cluster && o.TargetDBClusterParameterGroupName != "" {
+		if cluster && o.TargetDBClusterParameterGroupName != "" && !atCreate {
 			groups = append(groups, prefix+"cluster-pg:"+o.TargetDBClusterParameterGroupName)
 		}
 		if len(groups) > 0 {

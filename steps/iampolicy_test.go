@@ -31,6 +31,9 @@ var policyCases = []policyCase{
 	// create call, and in the upgrade of green by ModifyDBInstance.
 	{sim.ScenarioRDSPostgresLegacy, "orders-db", Options{ProxyMode: ProxyModeDetach, TargetEngineVersion: "16.4", TargetDBParameterGroupName: "orders-pg16"}, false},
 	{sim.ScenarioRDSMySQLNative, "shop-db", Options{ProxyMode: ProxyModeAuto, TargetEngineVersion: "8.0.41", TargetDBParameterGroupName: "shop-mysql80", UpgradeVia: UpgradeViaModify}, false},
+	// a major upgrade by modify: the new family's group goes to the
+	// modify call only (parameter_groups.go), and is named there.
+	{sim.ScenarioRDSMySQLNative, "shop-db", Options{ProxyMode: ProxyModeAuto, TargetEngineVersion: "8.4.3", TargetDBParameterGroupName: "shop-mysql84", UpgradeVia: UpgradeViaModify}, false},
 }
 
 // policyFor builds the plan as `rdsbg iam-policy` does, on a fresh

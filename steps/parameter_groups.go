@@ -106,14 +106,45 @@ func LoadParameterGroupCatalog(ctx context.Context, api interface {
 	return c, nil
 }
 
+// groupsAtCreate says which call carries the target parameter groups.
+// Normally the create call: green is created on the target version, and
+// the groups must be of its family. With --upgrade-via modify and a major
+// upgrade, green is created on blue's version (blue's family) and the
+// groups, of the new family, go to the modify call that upgrades it
+// (upgrade-green: ModifyDBInstance's DBParameterGroupName, ModifyDBCluster's
+// DBClusterParameterGroupName and DBInstanceParameterGroupName, the latter
+// valid only with AllowMajorVersionUpgrade; rds-facts §1.12, §1.13). AWS
+// refuses a group of the new family at creation, and one of the old family
+// at a major upgrade.
+func groupsAtCreate(o Options, major bool) bool {
+	return o.UpgradeVia != UpgradeViaModify || o.TargetEngineVersion == "" || !major
+}
+
+// withoutTargetGroups is o with no target parameter groups: the create
+// call's options when upgrade-green carries them.
+func withoutTargetGroups(o Options) Options {
+	o.TargetDBParameterGroupName, o.TargetDBClusterParameterGroupName = "", ""
+	return o
+}
+
+// groupsApplied says when AWS checks the target groups' family, for
+// preflight's refusal.
+func groupsApplied(o Options, major bool) string {
+	if groupsAtCreate(o, major) {
+		return "when the deployment is created"
+	}
+	return "when green is upgraded (--upgrade-via modify: green is created on blue's version, then upgraded with these groups)"
+}
+
 // customGroupFamilyMismatch checks the family of the target groups the
 // flags name against green's family, by listing the groups
 // (DescribeDBParameterGroups / DescribeDBClusterParameterGroups): AWS
 // refuses a group of another family at creation, which in the detach
-// procedure comes after the proxy was emptied. "" when they fit, when a
-// group is not listed (the existence check reports it), or when the list
-// cannot be read (the create call still checks).
-func customGroupFamilyMismatch(ctx context.Context, api awsclient.Parameters, o Options, family string) string {
+// procedure comes after the proxy was emptied; when says at which call
+// (groupsApplied). "" when they fit, when a group is not listed (the
+// existence check reports it), or when the list cannot be read (the create
+// call still checks).
+func customGroupFamilyMismatch(ctx context.Context, api awsclient.Parameters, o Options, family, when string) string {
 	for _, g := range []struct {
 		name, flag string
 		cluster    bool
@@ -130,7 +161,7 @@ func customGroupFamilyMismatch(ctx context.Context, api awsclient.Parameters, o 
 		}
 		for _, have := range groups {
 			if strings.EqualFold(have.Name, g.name) && have.Family != "" && have.Family != family {
-				return fmt.Sprintf("%s %s is of family %s, but green needs family %s: AWS refuses it when the deployment is created.", g.flag, g.name, have.Family, family)
+				return fmt.Sprintf("%s %s is of family %s, but green needs family %s: AWS refuses it %s.", g.flag, g.name, have.Family, family, when)
 			}
 		}
 	}

@@ -45,7 +45,11 @@ func planCreateDeployment(b planBuilder) (PlannedStep, bool) {
 		if b.regime != RegimeDetach { // detach: detach-proxy tags blue, before the proxy is emptied
 			createCLI = append(createCLI, b.cli.tagBlue(src)...)
 		}
-		createCLI = append(createCLI, b.cli.createDeployment(src, b.o, b.upgradeAtCreate()))
+		co := b.o
+		if !groupsAtCreate(co, b.upgrade != nil && b.upgrade.Major) {
+			co = withoutTargetGroups(co) // upgrade-green carries them (parameter_groups.go)
+		}
+		createCLI = append(createCLI, b.cli.createDeployment(src, co, b.upgradeAtCreate()))
 	}
 	if b.adopted != "" {
 		createCLI = append(createCLI, b.cli.describeDeployment("[Status,StatusDetails]"))
@@ -138,6 +142,11 @@ func (r *run) createDeployment(ps PlannedStep) stepImpl {
 				TargetDBInstanceClass:             o.TargetDBInstanceClass,
 				UpgradeTargetStorageConfig:        o.UpgradeTargetStorageConfig,
 				Tags:                              r.deploymentTags(), // proxy_tags.go
+			}
+			if !groupsAtCreate(o, r.plan.MajorUpgrade) {
+				// Green is created on blue's version; upgrade-green gives it
+				// the new family's groups (parameter_groups.go).
+				in.TargetDBParameterGroupName, in.TargetDBClusterParameterGroupName = "", ""
 			}
 			in = withStorageOptions(in, o) // storage_options.go
 			if o.UpgradeVia != UpgradeViaModify {

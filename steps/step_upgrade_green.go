@@ -3,6 +3,7 @@ package steps
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/rdsbg/rdsbg/awsclient"
 )
@@ -26,9 +27,28 @@ func planUpgradeGreen(b planBuilder) (PlannedStep, bool) {
 	return PlannedStep{
 		ID: StepUpgradeGreen, Title: fmt.Sprintf("Upgrade green to %s %s", src.Engine, b.o.TargetEngineVersion), Severity: SeverityReversible,
 		Why:    "The upgrade could not be requested at creation (--upgrade-via modify), so green is upgraded in place; blue is untouched.",
-		Effect: fmt.Sprintf("Green's engine goes from %s to %s (a %s upgrade) with a restart of green only.", src.EngineVersion, b.o.TargetEngineVersion, kind),
+		Effect: fmt.Sprintf("Green's engine goes from %s to %s (a %s upgrade) with a restart of green only.%s", src.EngineVersion, b.o.TargetEngineVersion, kind, upgradeGroupsEffect(b.o, major)),
 		CLI:    append(b.bgdLine(), b.cli.greenVar(), b.cli.modifyGreen(src, b.o, major)),
 	}, true
+}
+
+// upgradeGroupsEffect names the groups this step gives green, when it is
+// the one that carries them.
+func upgradeGroupsEffect(o Options, major bool) string {
+	if groupsAtCreate(o, major) {
+		return ""
+	}
+	var groups []string
+	if o.TargetDBClusterParameterGroupName != "" {
+		groups = append(groups, "DB cluster parameter group "+o.TargetDBClusterParameterGroupName)
+	}
+	if o.TargetDBParameterGroupName != "" {
+		groups = append(groups, "DB parameter group "+o.TargetDBParameterGroupName)
+	}
+	if len(groups) == 0 {
+		return ""
+	}
+	return " The same call gives green the " + strings.Join(groups, " and ") + " of the new version's family (green was created on blue's version, whose family they do not fit)."
 }
 
 func (c cliBuilder) modifyGreen(src Source, o Options, major bool) string {
@@ -41,11 +61,14 @@ func (c cliBuilder) modifyGreen(src Source, o Options, major bool) string {
 	if major {
 		args = append(args, "--allow-major-version-upgrade")
 	}
+	if groupsAtCreate(o, major) {
+		o = withoutTargetGroups(o) // the create call carried them (parameter_groups.go)
+	}
 	if src.Kind == KindCluster {
 		if o.TargetDBClusterParameterGroupName != "" {
 			args = append(args, "--db-cluster-parameter-group-name", shellQuote(o.TargetDBClusterParameterGroupName))
 		}
-		if o.TargetDBParameterGroupName != "" && major {
+		if o.TargetDBParameterGroupName != "" {
 			args = append(args, "--db-instance-parameter-group-name", shellQuote(o.TargetDBParameterGroupName))
 		}
 		return c.rds("modify-db-cluster", append(args, "--apply-immediately")...)
@@ -105,6 +128,9 @@ func (r *run) upgradeGreen(ps PlannedStep) stepImpl {
 			mctx, cancel := detached(ctx, mutationTimeout)
 			defer cancel()
 			o := r.plan.Options
+			if groupsAtCreate(o, r.plan.MajorUpgrade) {
+				o = withoutTargetGroups(o) // the create call carried them (parameter_groups.go)
+			}
 			if cluster {
 				_, err = r.api.ModifyCluster(mctx, awsclient.ModifyClusterInput{ID: id, EngineVersion: want, AllowMajorVersionUpgrade: r.plan.MajorUpgrade, ApplyImmediately: true,
 					DBClusterParameterGroupName: o.TargetDBClusterParameterGroupName, DBInstanceParameterGroupName: o.TargetDBParameterGroupName})
