@@ -56,7 +56,7 @@ func (o *recorder) Finishing(f *Finished) {
 func (e *engineEnv) observedEngine(t *testing.T, o Options, obs Observer) *Engine {
 	t.Helper()
 	eng, err := New(Config{API: e.client, Calls: e.calls, Clock: e.clock, StateDir: e.stateDir, Approver: e.approver,
-		Sink: e.events.sink, Options: o, Observers: []Observer{obs}})
+		Sink: e.events.sink, Options: o, Observers: []Observer{obs}, GiveUp: e.runaway.giveUp})
 	if err != nil {
 		t.Fatal(err)
 	}
