@@ -25,7 +25,7 @@ func BenchmarkHelpInProcess(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		out.Reset()
-		if code := run([]string{"--help"}, strings.NewReader(""), &out, io.Discard); code != 0 {
+		if code := runCLI([]string{"--help"}, strings.NewReader(""), &out, io.Discard); code != 0 {
 			b.Fatalf("--help exited %d", code)
 		}
 	}

@@ -43,20 +43,11 @@ Actions.`,
 	return cmd
 }
 
-// fleetClock is the engine's clock: the wall clock, or the hidden
-// --time-scale's faster one (tests against `rdsbg sim --speed X`).
-func fleetClock(g globalFlags) clock.Clock {
-	if g.timeScale > 0 && g.timeScale != 1 {
-		return clock.NewScaled(g.timeScale)
-	}
-	return clock.Real{}
-}
-
 // fleetConnect makes clients for each profile and Region from the global
 // flags (endpoint, debug log).
 func fleetConnect(g globalFlags, clk clock.Clock) (fleet.Connect, error) {
-	if g.endpointURL != "" && !strings.Contains(g.endpointURL, "://") {
-		return nil, usageError("--endpoint-url %q is not a URL: give one like http://127.0.0.1:4566", g.endpointURL)
+	if err := checkEndpointURL(g.endpointURL); err != nil { // environment.go
+		return nil, err
 	}
 	return fleet.Connector(awsclient.Options{EndpointURL: g.endpointURL, Simulator: isLoopbackEndpoint(g.endpointURL),
 		Clock: clk, SDKLog: sdkLog(g.debug)}), nil
@@ -115,7 +106,7 @@ func newFleetPlanCommand(g *globalFlags, stdout io.Writer) *cobra.Command {
 			} else if pol.WaveTag == "" {
 				pol.WavePercents = []int{20, 30, 50}
 			}
-			clk := fleetClock(*g)
+			clk := engineClock(*g)
 			connect, err := fleetConnect(*g, clk)
 			if err != nil {
 				return err
@@ -250,7 +241,7 @@ func newFleetRunCommand(g *globalFlags, stdin io.Reader, stdout, stderr io.Write
 			if err != nil {
 				return err
 			}
-			clk := fleetClock(*g)
+			clk := engineClock(*g)
 			connect, err := fleetConnect(*g, clk)
 			if err != nil {
 				return err
@@ -323,7 +314,7 @@ func newFleetStatusCommand(g *globalFlags, stdout io.Writer) *cobra.Command {
 			if output != "text" && output != "json" {
 				return usageError("--output %q is not one of text, json", output)
 			}
-			clk := fleetClock(*g)
+			clk := engineClock(*g)
 			connect, err := fleetConnect(*g, clk)
 			if err != nil {
 				return err

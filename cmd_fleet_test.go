@@ -29,7 +29,7 @@ func fleetCLI(t *testing.T, n string) (*simtest.Server, func(args ...string) (in
 		var out, errOut bytes.Buffer
 		// The fleet's pacers wait on the engine's clock: a faster one keeps
 		// the budget's spacing from costing the test seconds.
-		code := run(append(args, "--endpoint-url", srv.URL, "--time-scale", "1000"), strings.NewReader(""), &out, &errOut)
+		code := runCLI(append(args, "--endpoint-url", srv.URL, "--time-scale", "1000"), strings.NewReader(""), &out, &errOut)
 		return code, out.String(), errOut.String()
 	}
 }

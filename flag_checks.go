@@ -1,8 +1,6 @@
 package main
 
 import (
-	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -12,26 +10,6 @@ import (
 // Flag values every command refuses the same way (walkthrough D21): a
 // message that names the flag and what to pass, exit 2, before anything
 // reads or changes AWS.
-
-// secondsValue is --switchover-timeout: whole seconds, as AWS takes them,
-// or a Go duration ("5m"): "5m" once leaked strconv's own words.
-type secondsValue int
-
-func (s *secondsValue) String() string { return strconv.Itoa(int(*s)) }
-func (s *secondsValue) Type() string   { return "seconds" }
-
-func (s *secondsValue) Set(v string) error {
-	if n, err := strconv.Atoi(strings.TrimSpace(v)); err == nil {
-		*s = secondsValue(n)
-		return nil
-	}
-	d, err := time.ParseDuration(strings.TrimSpace(v))
-	if err != nil || d%time.Second != 0 {
-		return fmt.Errorf("%q is not whole seconds (such as 300) nor a duration in whole seconds (such as 5m)", v)
-	}
-	*s = secondsValue(d / time.Second)
-	return nil
-}
 
 // checkFlagValues refuses values that parse but mean nothing.
 func checkFlagValues(cmd *cobra.Command) error {

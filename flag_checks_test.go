@@ -38,25 +38,3 @@ func TestFlagValuesAreRefusedWithTheirNames(t *testing.T) {
 		t.Errorf("5m = %d, %v", s, err)
 	}
 }
-
-// Walkthrough D24: several unfinished runs at a terminal offer the list to
-// choose from (by number or name); at the end of the input, the refusal.
-func TestResumeOffersTheUnfinishedRunsToChooseFrom(t *testing.T) {
-	several := &severalRunsError{sources: []string{"orders-db", "shop-db"}, err: usageError("2 unfinished runs")}
-	var out strings.Builder
-	for answer, want := range map[string]string{"2\n": "shop-db", "orders-db\n": "orders-db", " 1 \n": "orders-db"} {
-		got, err := chooseRun(strings.NewReader(answer), &out, several)
-		if err != nil || got != want {
-			t.Errorf("answer %q: %q, %v; want %s", answer, got, err, want)
-		}
-	}
-	if !strings.Contains(out.String(), "2) shop-db") || !strings.Contains(out.String(), "Resume which run (1-2") {
-		t.Errorf("the list: %q", out.String())
-	}
-	if _, err := chooseRun(strings.NewReader(""), &out, several); err == nil {
-		t.Error("no answer chose a run")
-	}
-	if _, err := chooseRun(strings.NewReader("3\n"), &out, several); err == nil || !strings.Contains(err.Error(), "not one of the unfinished runs") {
-		t.Errorf("a wrong answer: %v", err)
-	}
-}

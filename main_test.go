@@ -45,7 +45,14 @@ func (e *cliEnv) rdsbg(t *testing.T, args ...string) (int, string, string) {
 	}
 	full = append(full, "--region", "us-east-1")
 	var out, errOut bytes.Buffer
-	code := run(full, strings.NewReader(""), &out, &errOut)
+	code := runCLI(full, strings.NewReader(""), &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func runHelp(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := runCLI(args, strings.NewReader(""), &out, &errOut)
 	return code, out.String(), errOut.String()
 }
 
@@ -130,82 +137,5 @@ func TestCLIBadInputTable(t *testing.T) {
 				t.Fatalf("bad input changed AWS: %+v", m)
 			}
 		})
-	}
-}
-
-// An unwritable state directory is refused before any change. AWS is read
-// (not changed): the refusal says whether a proxy is empty, and then how to
-// restore it instead of "pass --state-dir" (docs/bad-input.md, issue 20 B10).
-func TestCLIUnwritableStateDirIsRefusedBeforeAnyChange(t *testing.T) {
-	env := newCLIEnv(t, "rds-postgres-native-proxy")
-	blocker := filepath.Join(t.TempDir(), "file")
-	if err := os.WriteFile(blocker, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	env.stateDir = filepath.Join(blocker, "state") // a directory under a regular file cannot exist
-	code, _, errOut := env.rdsbg(t, "run", "--source", "orders-db", "--yes", "--confirm", "orders-db")
-	if code != steps.ExitUsage {
-		t.Fatalf("exit %d, want %d: %s", code, steps.ExitUsage, errOut)
-	}
-	if !strings.Contains(errOut, env.stateDir) || !strings.Contains(errOut, "--state-dir") {
-		t.Fatalf("message does not name the directory and the flag: %s", errOut)
-	}
-	if m := env.sim.Mutations(); len(m) != 0 {
-		t.Fatalf("AWS was changed before the state directory was checked: %+v", m)
-	}
-}
-
-func TestCLIPlanPrintsRunbookAndChangesNothing(t *testing.T) {
-	env := newCLIEnv(t, "rds-postgres-native-proxy")
-	code, out, errOut := env.rdsbg(t, "plan", "--source", "orders-db", "--proxy-mode", "detach", "--output", "markdown")
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, errOut)
-	}
-	for _, want := range []string{"aws rds deregister-db-proxy-targets", "aws rds create-blue-green-deployment",
-		"aws rds switchover-blue-green-deployment", "aws rds register-db-proxy-targets", "## Preflight"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("markdown runbook lacks %q", want)
-		}
-	}
-	if m := env.sim.Mutations(); len(m) != 0 {
-		t.Fatalf("plan changed AWS: %+v", m)
-	}
-}
-
-func TestLoopbackEndpointsNeedNoCredentials(t *testing.T) {
-	for endpoint, want := range map[string]bool{
-		"http://127.0.0.1:8765":     true,
-		"http://localhost:4566":     true,
-		"http://[::1]:5000":         true,
-		"https://rds.amazonaws.com": false,
-		"":                          false,
-	} {
-		if got := isLoopbackEndpoint(endpoint); got != want {
-			t.Errorf("isLoopbackEndpoint(%q) = %v, want %v", endpoint, got, want)
-		}
-	}
-}
-
-// Hostile text from the command line never reaches the terminal raw
-// (issue 20, B3): an OSC 52 clipboard write, a screen clear, a forged
-// "rdsbg: done" line and a right-to-left override in --source are refused
-// with their escapes shown, before any AWS call.
-func TestCLIControlCharactersInSourceAreRefusedQuoted(t *testing.T) {
-	env := newCLIEnv(t, "rds-postgres-legacy-proxy")
-	for _, src := range []string{"\x1b]52;c;cm0gLXJmIH4=\a\x1b[2Jorders-db", "orders-db\nrdsbg: done; the proxy targets the new primary", "\u202eorders-db", "orders-db\x9b2J"} {
-		for _, cmd := range [][]string{{"plan", "--source", src}, {"run", "--source", src, "--yes"}, {"status", "--source", src}, {"abort", "--source", src, "--yes", "--confirm", src}} {
-			code, out, errOut := env.rdsbg(t, cmd...)
-			if code != steps.ExitUsage || !strings.Contains(errOut, "carries control or direction characters") {
-				t.Errorf("%s %q: exit %d, %q", cmd[0], src, code, errOut)
-			}
-			for _, raw := range []string{"\x1b", "\a", "\u202e", "\u009b", "\nrdsbg: done"} {
-				if strings.Contains(out+errOut, raw) {
-					t.Errorf("%s %q printed %q raw: %q", cmd[0], src, raw, errOut)
-				}
-			}
-		}
-	}
-	if n := env.sim.TotalCalls(); n != 0 {
-		t.Errorf("%d AWS calls for a refused --source", n)
 	}
 }

@@ -6,7 +6,7 @@ import (
 )
 
 // Backend is the engine as a front end (the wizard, plain mode, headless
-// commands) sees it. main.go builds it once from the AWS client, the call
+// commands) sees it. Package main builds it once from the AWS client, the call
 // log, the metrics reader and the run's settings; a front end only asks
 // it questions and starts runs, and never holds those pieces itself.
 type Backend struct {

@@ -62,7 +62,7 @@ type sourceRef struct {
 func parseSource(input, region, account string) (sourceRef, error) {
 	s := strings.TrimSpace(input)
 	if s == "" {
-		return sourceRef{}, usageError("--source", "--source is required: pass the DB instance or Aurora cluster identifier or ARN (`rdsbg` lists them)")
+		return sourceRef{}, SourceRequired()
 	}
 	if !strings.HasPrefix(s, "arn:") {
 		if strings.ContainsAny(s, ":/ ") {

@@ -12,7 +12,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient/clock"
 )
 
-// Config is everything the engine needs; main.go and the wizard build it.
+// Config is everything the engine needs; package main and the wizard build it.
 type Config struct {
 	API      awsclient.API
 	Calls    *awsclient.CallLog // every call becomes an api-call event and a journal audit record

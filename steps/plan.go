@@ -51,16 +51,15 @@ func AdoptableDeployment(d Discovery, name string) (awsclient.Deployment, bool) 
 
 // BuildPlan turns a discovery and the options into the ordered steps. It
 // is pure: same inputs, same plan. Options are completed with their
-// defaults (dated by now). It refuses, with an *InputError, option
-// combinations that only the discovered source makes impossible.
+// defaults (dated by now); they have passed ValidateOptions where the run
+// was entered (Prepare, Engine.Run), or come from a journal that did. It
+// refuses, with an *InputError, option combinations that only the
+// discovered source makes impossible.
 func BuildPlan(d Discovery, o Options, upgrade *awsclient.UpgradeTarget, now time.Time) (Plan, error) {
 	if o.Source == "" {
 		o.Source = d.Source.ID
 	}
 	o = o.WithDefaultsAt(now)
-	if err := ValidateOptions(o); err != nil {
-		return Plan{}, err
-	}
 	if d.Source.Kind == KindInstance && o.TargetDBClusterParameterGroupName != "" {
 		return Plan{}, usageError("--target-db-cluster-parameter-group-name", "--target-db-cluster-parameter-group-name applies to Aurora clusters only, and %s is an RDS DB instance: use --target-db-parameter-group-name", d.Source.ID)
 	}

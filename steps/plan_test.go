@@ -186,7 +186,6 @@ func TestBuildPlanRefusesWhatTheSourceMakesImpossible(t *testing.T) {
 		{"cluster group on an instance", fixtureRDSPostgres(), Options{TargetDBClusterParameterGroupName: "ledger-apg16-cluster"}, "--target-db-cluster-parameter-group-name"},
 		{"instance class on a cluster", fixtureAuroraGlobal(), Options{TargetDBInstanceClass: "db.r6g.large"}, "--target-db-instance-class"},
 		{"native on a global cluster", fixtureAuroraGlobal(), Options{ProxyMode: ProxyModeNative}, "--proxy-mode"},
-		{"bad flag", fixtureRDSPostgres(), Options{Cleanup: "everything"}, "--cleanup"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

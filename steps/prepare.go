@@ -61,11 +61,15 @@ const (
 // Blocked reports a preflight check that fails: the run must not start.
 func (p Prepared) Blocked() bool { return Blocked(p.Checks) }
 
-// Prepare discovers opts.Source and prepares the run for it. now dates
-// the default deployment name and the plan (read when each is made, so a
-// virtual clock that moves during the AWS reads is honoured).
+// Prepare checks the options (ValidateOptions, before any AWS call),
+// discovers opts.Source and prepares the run for it. now dates the default
+// deployment name and the plan (read when each is made, so a virtual clock
+// that moves during the AWS reads is honoured).
 func Prepare(ctx context.Context, api awsclient.API, opts Options, now func() time.Time, checks PreflightChoice) (Prepared, error) {
 	opts = opts.WithDefaultsAt(now())
+	if err := ValidateOptions(opts); err != nil {
+		return Prepared{Options: opts, Stage: StageDiscover}, err
+	}
 	d, err := Discover(ctx, api, opts.Source)
 	if err != nil {
 		return Prepared{Options: opts, Stage: StageDiscover}, err

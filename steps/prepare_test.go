@@ -2,7 +2,9 @@ package steps
 
 import (
 	"context"
+	"errors"
 	"testing"
+	"time"
 
 	"github.com/rdsbg/rdsbg/awsclient/sim"
 )
@@ -54,5 +56,33 @@ func TestPrepareStopsAtAnUnknownTargetVersion(t *testing.T) {
 	}
 	if p.Discovery.Source.ID != "orders-db" {
 		t.Errorf("the discovery is lost: %+v", p.Discovery.Source)
+	}
+}
+
+// The flags are checked once, where the run is entered, before any AWS
+// call: Prepare (plan, iam-policy) refuses a bad flag, or a missing
+// source, without reading AWS; BuildPlan trusts what passed.
+func TestPrepareRefusesBadFlagsBeforeAnyAWSCall(t *testing.T) {
+	env := newSimEnvWith(t, sim.Options{Scenario: sim.ScenarioRDSPostgresNative})
+	for _, c := range []struct {
+		opts  Options
+		input string
+	}{
+		{Options{Source: "orders-db", Cleanup: "everything"}, "--cleanup"},
+		{Options{Source: "orders-db", SwitchoverTimeout: 10 * time.Second}, "--switchover-timeout"},
+		{Options{Source: " "}, "--source"},
+	} {
+		before := env.sim.TotalCalls()
+		prep, err := Prepare(context.Background(), env.api, c.opts, env.clock.Now, WithPreflight)
+		var in *InputError
+		if !errors.As(err, &in) || in.Input != c.input || in.ExitCode != ExitUsage || prep.Stage != StageDiscover {
+			t.Errorf("%+v: want an exit-2 InputError for %s at the first stage, got %v (stage %d)", c.opts, c.input, err, prep.Stage)
+		}
+		if calls := env.sim.TotalCalls() - before; calls != 0 {
+			t.Errorf("%+v: %d AWS calls before the refusal", c.opts, calls)
+		}
+	}
+	if err := ValidateOptions(Options{Cleanup: "everything"}); err == nil || err.Error() != SourceRequired().Error() {
+		t.Errorf("a missing source is refused first, in SourceRequired's words: %v", err)
 	}
 }

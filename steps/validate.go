@@ -108,12 +108,21 @@ func DefaultDeploymentName(source string, now time.Time) string {
 	return prefix + id + suffix
 }
 
-// ValidateOptions checks the flags alone, before any AWS call. Checks that
+// SourceRequired is the one refusal of a missing --source, whoever finds
+// it missing: the command line's required flag, ValidateOptions, or the
+// parsing of the source.
+func SourceRequired() error {
+	return usageError("--source", "--source is required: pass the DB instance or Aurora cluster identifier or ARN (`rdsbg` lists them)")
+}
+
+// ValidateOptions checks the flags alone, before any AWS call. It runs
+// once per run, where the engine is entered: Prepare (plan, iam-policy)
+// and Engine.Run; BuildPlan trusts options that passed it. Checks that
 // need the source (a cluster parameter group on an RDS instance, the proxy
 // mode against the engine) happen in BuildPlan and Preflight.
 func ValidateOptions(o Options) error {
 	if strings.TrimSpace(o.Source) == "" {
-		return usageError("--source", "--source is required: pass the DB instance or Aurora cluster identifier or ARN (`rdsbg` lists them)")
+		return SourceRequired()
 	}
 	if o.MaxProxyOutage < 0 {
 		return usageError("--max-proxy-outage", "--max-proxy-outage %s is negative: pass a duration such as 10m (the default)", o.MaxProxyOutage)

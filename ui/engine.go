@@ -6,8 +6,8 @@ import (
 	"github.com/rdsbg/rdsbg/steps"
 )
 
-// Backend is the engine surface the wizard and plain mode use. main.go
-// builds it (steps.NewBackend) from the AWS client, the call log and the
+// Backend is the engine surface the wizard and plain mode use. Package
+// main builds it (steps.NewBackend) from the AWS client, the call log and the
 // run's settings; the UI never holds those pieces itself.
 type Backend interface {
 	// ListSources lists the region's databases.

@@ -13,9 +13,9 @@ import (
 	"github.com/rdsbg/rdsbg/steps"
 )
 
-// Config is everything the wizard and plain mode need; main.go fills it.
+// Config is everything the wizard and plain mode need; package main fills it.
 type Config struct {
-	// Backend is the engine (steps.NewBackend, built by main.go).
+	// Backend is the engine (steps.NewBackend, built by package main).
 	Backend Backend
 	Clock   steps.Clock
 	Options steps.Options // Source may be empty ⇒ source screen

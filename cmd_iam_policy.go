@@ -30,9 +30,6 @@ Deleting the production names is denied. Like plan, it only reads AWS.`,
   aws iam put-role-policy --role-name dba-rdsbg --policy-name rdsbg-orders-db --policy-document file://rdsbg-policy.json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if c.source == "" {
-				return usageError("--source is required: the DB instance or Aurora cluster identifier (or ARN) the policy is for")
-			}
 			// The plan only: preflight's reads are not the policy's business.
 			prep, env, err := prepareCommand(cmd.Context(), *g, c, steps.WithoutPreflight)
 			if err != nil {
@@ -49,5 +46,6 @@ Deleting the production names is denied. Like plan, it only reads AWS.`,
 		},
 	}
 	addCreateFlags(cmd, &c)
+	requireSource(cmd)
 	return cmd
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -12,7 +13,7 @@ func (e *cliEnv) complete(t *testing.T, args ...string) ([]string, string) {
 	t.Helper()
 	full := append([]string{"__complete"}, args...)
 	var out, errOut bytes.Buffer
-	if code := run(full, strings.NewReader(""), &out, &errOut); code != 0 {
+	if code := runCLI(full, strings.NewReader(""), &out, &errOut); code != 0 {
 		t.Fatalf("rdsbg %v: exit %d\n%s", full, code, errOut.String())
 	}
 	var names []string
@@ -90,8 +91,29 @@ func TestCompletionEnumFlags(t *testing.T) {
 func TestCompletionCommandWritesScripts(t *testing.T) {
 	for _, shell := range []string{"bash", "zsh", "fish", "powershell"} {
 		var out, errOut bytes.Buffer
-		if code := run([]string{"completion", shell}, strings.NewReader(""), &out, &errOut); code != 0 || !strings.Contains(out.String(), "__complete") {
+		if code := runCLI([]string{"completion", shell}, strings.NewReader(""), &out, &errOut); code != 0 || !strings.Contains(out.String(), "__complete") {
 			t.Errorf("rdsbg completion %s: exit %d, %d bytes without __complete\n%s", shell, code, out.Len(), errOut.String())
+		}
+	}
+}
+
+// --source is a required flag of plan, iam-policy, run and abort (cobra's
+// own): completion offers it first, and every flag once it is given.
+func TestCompletionOffersTheRequiredSourceFirst(t *testing.T) {
+	e := newCLIEnv(t, "rds-postgres-native-proxy")
+	for _, cmd := range []string{"plan", "iam-policy", "run", "abort"} {
+		got, _ := e.complete(t, cmd, "-")
+		if len(got) != 1 || got[0] != "--source" {
+			t.Errorf("rdsbg %s -<TAB>: %v, want --source alone", cmd, got)
+		}
+		got, _ = e.complete(t, cmd, "--source", "orders-db", "-")
+		if !slices.Contains(got, "--region") || slices.Contains(got, "--source") {
+			t.Errorf("rdsbg %s --source orders-db -<TAB>: %v, want the other flags", cmd, got)
+		}
+	}
+	for _, cmd := range []string{"resume", "status"} { // the journal or a tag may name it
+		if got, _ := e.complete(t, cmd, "-"); !slices.Contains(got, "--source") || !slices.Contains(got, "--region") {
+			t.Errorf("rdsbg %s -<TAB>: %v, want every flag", cmd, got)
 		}
 	}
 }

@@ -1,20 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"runtime/debug"
 	"strings"
 	"testing"
 
 	"github.com/charmbracelet/x/ansi"
 )
-
-func runHelp(t *testing.T, args ...string) (int, string, string) {
-	t.Helper()
-	var out, errOut bytes.Buffer
-	code := run(args, strings.NewReader(""), &out, &errOut)
-	return code, out.String(), errOut.String()
-}
 
 // Every command's --help has examples, fits 80 columns when not on a
 // terminal, and breaks lines between words only.
@@ -75,31 +67,6 @@ func TestVersionNamesTheModuleVersion(t *testing.T) {
 	code, out, _ := runHelp(t, "--version")
 	if code != 0 || !strings.HasPrefix(out, "rdsbg ") || !strings.Contains(out, "go1.") {
 		t.Fatalf("--version: exit %d %q", code, out)
-	}
-}
-
-func TestDemoUnknownScenarioNamesTheCommandAndTheValidOnes(t *testing.T) {
-	code, _, errOut := runHelp(t, "demo", "--scenario", "bogus")
-	if code != 2 || !strings.Contains(errOut, `demo: unknown scenario "bogus"`) || !strings.Contains(errOut, "rds-mariadb-no-proxy") {
-		t.Fatalf("exit %d: %s", code, errOut)
-	}
-	if strings.Contains(errOut, "sim: unknown") {
-		t.Fatalf("the demo speaks of sim: %s", errOut)
-	}
-}
-
-// AWS's option name, with the first version's name kept as an alias.
-func TestBlueGreenDeploymentNameAndItsAlias(t *testing.T) {
-	for _, flag := range []string{"--blue-green-deployment-name", "--deployment-name"} {
-		e := newCLIEnv(t, "rds-postgres-native-proxy")
-		code, out, errOut := e.rdsbg(t, "plan", "--source", "orders-db", flag, "my-bgd")
-		if code != 0 || !strings.Contains(out, "--blue-green-deployment-name my-bgd") {
-			t.Fatalf("%s: exit %d\n%s\n%s", flag, code, out, errOut)
-		}
-	}
-	_, out, _ := runHelp(t, "plan", "--help")
-	if strings.Contains(out, "--deployment-name string") {
-		t.Fatal("the alias is listed as a second flag")
 	}
 }
 

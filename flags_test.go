@@ -7,23 +7,43 @@ import (
 	"github.com/rdsbg/rdsbg/steps"
 )
 
-// plan shows the storage options as rows and on the create line, in the
-// AWS CLI's own flag names.
-func TestCLIPlanShowsStorageOptions(t *testing.T) {
-	env := newCLIEnv(t, "rds-postgres-native-proxy")
-	code, out, errOut := env.rdsbg(t, "plan", "--source", "orders-db", "--target-storage-type", "gp3",
-		"--target-allocated-storage", "400", "--target-iops", "12000", "--target-storage-throughput", "500")
-	if code != 0 {
-		t.Fatalf("plan: exit %d\n%s", code, errOut)
+// AWS's option name, with the first version's name kept as an alias.
+func TestBlueGreenDeploymentNameAndItsAlias(t *testing.T) {
+	for _, flag := range []string{"--blue-green-deployment-name", "--deployment-name"} {
+		e := newCLIEnv(t, "rds-postgres-native-proxy")
+		code, out, errOut := e.rdsbg(t, "plan", "--source", "orders-db", flag, "my-bgd")
+		if code != 0 || !strings.Contains(out, "--blue-green-deployment-name my-bgd") {
+			t.Fatalf("%s: exit %d\n%s\n%s", flag, code, out, errOut)
+		}
 	}
-	if !strings.Contains(out, "--target-storage-type gp3 --target-allocated-storage 400 --target-iops 12000 --target-storage-throughput 500") {
-		t.Errorf("the create line lacks the storage options:\n%s", out)
+	_, out, _ := runHelp(t, "plan", "--help")
+	if strings.Contains(out, "--deployment-name string") {
+		t.Fatal("the alias is listed as a second flag")
 	}
-	if !strings.Contains(out, "--blue-green-deployment-name") || strings.Contains(strings.ReplaceAll(out, "--blue-green-deployment-name", ""), "--deployment-name") {
-		t.Errorf("plan must name AWS's --blue-green-deployment-name only:\n%s", out)
+}
+
+// The database flags reach the engine: a DSN naming another database is
+// refused with exit 2 before any AWS call and never echoed; without
+// credentials plan shows the checks as not run, with the line that
+// enables them; --db-credentials proxy-secret adds the secret's read to
+// iam-policy.
+func TestCLIDatabaseFlags(t *testing.T) {
+	env := newCLIEnv(t, "rds-postgres-legacy-proxy")
+	code, out, errOut := env.rdsbg(t, "plan", "--source", "orders-db", "--proxy-mode", "detach",
+		"--db-dsn", "postgres://app:s3cr3t-cli@billing-db.abcdefghijkl.us-east-1.rds.amazonaws.com/postgres")
+	if code != 2 || !strings.Contains(errOut, "the endpoint of billing-db") || strings.Contains(out+errOut, "s3cr3t-cli") {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
 	}
-	if n := len(env.sim.Mutations()); n != 0 {
-		t.Errorf("plan changed AWS: %d mutations", n)
+	if n := env.sim.Stats().TotalCalls; n != 0 {
+		t.Fatalf("%d AWS calls before the refusal", n)
+	}
+	code, out, errOut = env.rdsbg(t, "plan", "--source", "orders-db", "--proxy-mode", "detach")
+	if code != 0 || !strings.Contains(out, "[not-run] Database checks") || !strings.Contains(out, "export RDSBG_DB_DSN=") {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	code, out, errOut = env.rdsbg(t, "iam-policy", "--source", "orders-db", "--proxy-mode", "detach", "--db-credentials", "proxy-secret")
+	if code != 0 || !strings.Contains(out, `"secretsmanager:GetSecretValue"`) || !strings.Contains(out, "orders-proxy-db-credentials-") {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
 	}
 }
 

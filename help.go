@@ -1,13 +1,7 @@
 package main
 
-// The command line's help: an example for every command, --version, flags
-// shown only where they mean something, help wrapped to the terminal, and
-// the scenario names checked before the simulator starts. Kept apart from
-// main.go's wiring so help and behaviour can change independently.
-
 import (
 	"fmt"
-	"io"
 	"os"
 	"runtime/debug"
 	"strings"
@@ -16,9 +10,12 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/rdsbg/rdsbg/awsclient/sim"
 	"github.com/rdsbg/rdsbg/steps"
 )
+
+// The command line's help: an example for every command, --version, flags
+// shown only where they mean something, help wrapped to the terminal. Kept
+// apart from the commands so help and behaviour can change independently.
 
 // commandExamples are cobra's Example: blocks, by command name.
 var commandExamples = map[string]string{
@@ -72,14 +69,14 @@ var notApplying = map[string][]string{
 	// (--db-iam-user and --db-credentials add their permissions.)
 	"iam-policy": {"plain", "hook", "hook-timeout", "probe-dsn", "no-metrics", "db-dsn", "db-endpoint", "require-db-checks", "max-transaction-age"},
 	// completion only writes a script; the script passes the flags the
-	// operator typed to `rdsbg __complete` (completion.go).
+	// operator typed to `rdsbg __complete` (cmd_completion.go).
 	"completion": {"profile", "region", "endpoint-url", "state-dir", "no-color", "plain", "no-metrics", "hook", "hook-timeout", "probe-dsn", "debug", "db-dsn", "db-iam-user", "db-credentials", "db-endpoint", "require-db-checks", "max-transaction-age"},
 }
 
 // decorateHelp adds the examples, the version and the help layout to every
 // command of root.
 func decorateHelp(root *cobra.Command) {
-	root.Version = version()
+	root.Version = buildVersion()
 	root.SetVersionTemplate("rdsbg {{.Version}}\n")
 	cobra.AddTemplateFunc("wrappedFlagUsages", func(fs *pflag.FlagSet) string { return flagUsages(fs, helpWidth()) })
 	cobra.AddTemplateFunc("wrapText", func(s string) string { return wrapText(s, helpWidth(), 0) })
@@ -247,11 +244,11 @@ func helpWidth() int {
 // made with -buildvcs=false, as .ci/run and some machines' GOFLAGS do.
 var buildCommit string
 
-// version is the module version and the commit the binary was built from,
+// buildVersion is the module version and the commit the binary was built from,
 // as the Go toolchain recorded them (or as the link stamped them). Without
 // either it says so, rather than a bare "(devel)" a change ticket cannot
 // use (walkthrough (a)).
-func version() string {
+func buildVersion() string {
 	info, ok := debug.ReadBuildInfo()
 	return versionOf(info, ok, buildCommit)
 }
@@ -294,58 +291,4 @@ func versionOf(info *debug.BuildInfo, ok bool, stamped string) string {
 		v += " (commit unknown: built without version control information; build in a git checkout with `go build -buildvcs=true`)"
 	}
 	return v + ", " + info.GoVersion
-}
-
-// checkScenario refuses an unknown scenario name in the command's own
-// words, listing the valid ones.
-func checkScenario(command, name string) error {
-	if _, isFleet, err := sim.FleetScenarioSize(name); isFleet {
-		// fleet:N serves many accounts and Regions: `rdsbg sim` only
-		// (the demo's wizard drives one database).
-		switch {
-		case err != nil:
-			return usageError("%s: %v", command, err)
-		case command != "sim":
-			return usageError("%s: scenario %s is for `rdsbg sim` (then `rdsbg fleet plan`); the demo drives one database", command, name)
-		}
-		return nil
-	}
-	var names []string
-	for _, s := range sim.Scenarios() {
-		if s.Name == name {
-			return nil
-		}
-		names = append(names, s.Name)
-	}
-	if near := nearest(name, names); near != "" {
-		return usageError("%s: unknown scenario %q: did you mean %s? (the scenarios: %s, and, for sim, %sN)", command, name, near, strings.Join(names, ", "), sim.ScenarioFleetPrefix)
-	}
-	return usageError("%s: unknown scenario %q; choose one of: %s (and, for sim, %sN)", command, name, strings.Join(names, ", "), sim.ScenarioFleetPrefix)
-}
-
-// demoSource is the database a demo scenario is about: the wizard's list
-// opens on it.
-func demoSource(scenario string) string {
-	switch scenario {
-	case sim.ScenarioRDSPostgresNative, sim.ScenarioRDSPostgresLegacy:
-		return "orders-db"
-	case sim.ScenarioRDSMySQLNative:
-		return "shop-db"
-	case sim.ScenarioAuroraPostgres:
-		return "ledger-cluster"
-	case sim.ScenarioAuroraGlobal:
-		return "payments-cluster"
-	case sim.ScenarioRDSMariaDBNoProxy:
-		return "catalog-db"
-	}
-	return ""
-}
-
-// sdkLog is where the AWS SDK may log: nowhere unless --debug (its lines
-// would land on the wizard's screen).
-func sdkLog(debug bool) io.Writer {
-	if debug {
-		return os.Stderr
-	}
-	return nil
 }

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/clock"
@@ -21,21 +20,8 @@ import (
 // Aurora clusters of the account and Region the other flags name), the
 // flags with a fixed set of values from that set.
 
-// storageFlags are the newer create options (steps/storage_options.go).
-type storageFlags struct {
-	storageType                 string
-	iops, allocated, throughput int32
-}
-
-func addStorageFlags(f *pflag.FlagSet, s *storageFlags) {
-	f.StringVar(&s.storageType, "target-storage-type", "", "green primary's storage type: gp2, gp3, io1 or io2 (RDS only; default blue's)")
-	f.Int32Var(&s.allocated, "target-allocated-storage", 0, "green primary's allocated storage in GiB, larger or smaller than blue's (RDS only; default blue's)")
-	f.Int32Var(&s.iops, "target-iops", 0, "green primary's provisioned IOPS (RDS only, not gp2; default blue's)")
-	f.Int32Var(&s.throughput, "target-storage-throughput", 0, "green primary's storage throughput in MiB/s (RDS gp3 only; default blue's)")
-}
-
 // enumValues are the flags whose values are a fixed list, by flag name;
-// --output differs per command (outputValues).
+// --output differs per command (outputsOf).
 func enumValues() map[string][]string {
 	scenarios := strings.Split(scenarioNames(), ", ")
 	return map[string][]string{
@@ -47,11 +33,6 @@ func enumValues() map[string][]string {
 		"scenario":            scenarios,
 		"target-storage-type": steps.StorageTypes,
 	}
-}
-
-// outputValues are --output's values per command.
-var outputValues = map[string][]string{
-	"plan": {"text", "markdown", "json"},
 }
 
 // addCompletion adds the completion command and the completion functions
@@ -87,7 +68,7 @@ func addCompletion(root *cobra.Command, g *globalFlags, stdout io.Writer) {
 			}
 		}
 		if cmd.Flags().Lookup("output") != nil {
-			values := outputValues[cmd.Name()]
+			values := outputsOf(cmd.Name()) // flag_checks.go
 			if values == nil {
 				values = []string{"text", "json"}
 			}
