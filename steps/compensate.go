@@ -27,6 +27,19 @@ import (
 // second SIGINT/SIGTERM headless, a severe confirmation in the wizard);
 // the run then ends with ProxyEmptyError, which says in plain words that
 // the proxy is EMPTY, since when, and the AWS CLI command that restores it.
+//
+// One refusal no retry can outlast: AWS refuses to register a database
+// that is part of a blue/green deployment (rds-facts §5.4; in today's AWS
+// for as long as the deployment exists). When blue's registration is
+// refused while the run's own deployment exists before its switchover,
+// the outage is bounded by --max-proxy-outage as attach-proxy-blue bounds
+// it: at the bound compensation rolls back (deletes that deployment with
+// its green, which only this run made and nothing serves from, and
+// registers blue as soon as AWS accepts it) and the run ends rolled back.
+// It does not ask: the run is already ending, and --max-proxy-outage is
+// the operator's word on how long the proxy may stay empty for the
+// deployment. A deployment deleted meanwhile by someone else lets the
+// next attempt register blue at once.
 
 // ProxyEmptyError ends a run whose compensation the operator stopped while
 // a proxy had no target — or, when AWS could not be read, while the run
@@ -120,6 +133,12 @@ func (r *run) compensate(ctx context.Context, cause error) (string, error) {
 		}
 		if cctx.Err() != nil {
 			return r.abandon(cause)
+		}
+		var blocked *registrationBlocked
+		if errors.As(err, &blocked) {
+			if state, orb := r.rollbackBlocked(cctx, blocked, cause); orb != nil {
+				return state, orb
+			}
 		}
 		next := r.e.retryDelay(attempt)
 		what := "AWS, to restore the proxy's target"
@@ -250,6 +269,9 @@ func (r *run) compensateOnce(ctx context.Context, cause error, announced *bool) 
 		err = r.registerNewPrimary(ctx, contract.StepAttachProxyPrimary)
 	} else {
 		err = r.registerAll(ctx)
+		if err != nil && dep != nil && refusal(err) {
+			return "", &registrationBlocked{err: err, dep: dep.ID}
+		}
 	}
 	if err != nil {
 		return "", err
@@ -266,6 +288,45 @@ func (r *run) compensateOnce(ctx context.Context, cause error, announced *bool) 
 	state := restoredState(done)
 	r.compensationStoppable(false, "proxy restored: %s", state)
 	return state, nil
+}
+
+// registrationBlocked: AWS refused blue's registration while the run's
+// deployment dep exists, before its switchover.
+type registrationBlocked struct {
+	err error
+	dep string
+}
+
+func (e *registrationBlocked) Error() string { return e.err.Error() }
+func (e *registrationBlocked) Unwrap() error { return e.err }
+
+// rollbackBlocked rolls the run back once a registration refused while
+// its deployment exists has kept the proxy empty for --max-proxy-outage:
+// it returns the proxy's state and the rollback's error (the run ends
+// rolled back), or nil before the bound or when the rollback did not
+// finish (compensation tries again).
+func (r *run) rollbackBlocked(ctx context.Context, blocked *registrationBlocked, cause error) (string, *errOutageRollback) {
+	since, limit := r.blueOutageSince(), r.plan.Options.ProxyOutageLimit()
+	if r.e.cfg.Clock.Now().Before(since.Add(limit)) {
+		return "", nil
+	}
+	orb := &errOutageRollback{err: blocked.err, limit: limit, proxy: proxyNames(r.proxies)}
+	r.compensationStoppable(false, "rolling back after %v: AWS refuses to register %s while deployment %s exists, and the proxy has been EMPTY for --max-proxy-outage %s: deleting the deployment with its green (this run's, not switched over) and registering %s as soon as AWS accepts it",
+		cause, r.plan.Source.ID, blocked.dep, limit, r.plan.Source.ID)
+	var green []string
+	if dep, err := r.findDeployment(ctx); err == nil && dep != nil {
+		for _, m := range dep.Members {
+			if m.Target != "" {
+				green = append(green, m.Target)
+			}
+		}
+	}
+	if err := r.rollback(ctx); err != nil {
+		r.compensationStoppable(true, "the rollback did not finish (%v); trying again", err)
+		return "", nil
+	}
+	r.e.emit(contract.Event{Type: contract.EventCompensation, Message: r.leftAfterRollback(ctx, green)})
+	return contract.ProxyOnBlue, orb
 }
 
 func restoredState(switchedOver bool) string {
@@ -406,7 +467,12 @@ func (r *run) describeEmpty(f *contract.Finished) {
 // fail compensates, then finishes with the outcome the error implies.
 func (r *run) fail(ctx context.Context, err error) (contract.Finished, error) {
 	state, cerr := r.compensate(ctx, err)
+	var orb *errOutageRollback
 	switch {
+	case errors.As(cerr, &orb):
+		// Compensation rolled back at --max-proxy-outage: the run ended
+		// for good, as attach-proxy-blue's rollback ends it.
+		return r.finish(contract.OutcomeRolledBack, orb, state)
 	case isProxyEmptyError(cerr):
 		// The operator stopped compensation with a proxy empty: exit 5.
 		return r.finish(contract.OutcomeInterrupted, cerr, state)

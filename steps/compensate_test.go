@@ -3,6 +3,7 @@ package steps
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -246,4 +247,34 @@ func TestThrottlingFiveMinutesFromTheCriticalDeregistration(t *testing.T) {
 		t.Errorf("only %d throttled calls", env.sim.Stats().ThrottledCalls)
 	}
 	t.Logf("%d throttled calls; proxy-less window %s", env.sim.Stats().ThrottledCalls, time.Duration(f.ProxylessWindowMS)*time.Millisecond)
+}
+
+// The test env's runaway guard: a run that retries for ever what AWS
+// never accepts (every registration refused, even after the rollback)
+// fails its test once the virtual clock has run past the horizon, and is
+// stopped there as the operator would stop it, instead of eating memory.
+func TestRunawayGuardStopsARunThatNeverEnds(t *testing.T) {
+	t.Parallel() // half a second of wall time: a rollback whose registration AWS keeps refusing, then an hour of retries
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresNative,
+		Faults: []sim.Fault{{Operation: "RegisterDBProxyTargets", Code: "InvalidDBProxyStateFault"}}})
+	var reported []string
+	env.runaway.horizon = time.Hour
+	env.runaway.errorf = func(format string, args ...any) { reported = append(reported, fmt.Sprintf(format, args...)) }
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	env.events.hook = func(ev contract.Event) {
+		if ev.Type == contract.EventStepDone && ev.Step == contract.StepCreateDeployment {
+			cancel()
+		}
+	}
+	f, err := env.engine(t, legacyOpts).Run(ctx)
+	if len(reported) != 1 || !strings.Contains(reported[0], "runaway run") {
+		t.Fatalf("guard reported %q", reported)
+	}
+	if !isProxyEmptyError(err) || f.ProxyState != contract.ProxyEmpty || f.ExitCode != contract.ExitInterrupted {
+		t.Fatalf("finished %s, proxy %s, exit %d: %v", f.Outcome, f.ProxyState, f.ExitCode, err)
+	}
+	if ran := env.clock.Now().Sub(env.runaway.start); ran > 90*time.Minute {
+		t.Errorf("stopped after %s of simulated time, horizon 1h", ran)
+	}
 }

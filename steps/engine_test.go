@@ -2,10 +2,12 @@ package steps
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/sim"
@@ -59,18 +61,23 @@ func (s *scriptedApprover) kinds() []string {
 	return out
 }
 
-// eventLog records every event.
+// eventLog records every event; with a guard, it stops a runaway run.
 type eventLog struct {
 	mu     sync.Mutex
 	events []contract.Event
 	hook   func(contract.Event)
+	guard  *runawayGuard
+	clock  func() time.Time
 }
 
 func (l *eventLog) sink(ev contract.Event) {
 	l.mu.Lock()
 	l.events = append(l.events, ev)
-	hook := l.hook
+	hook, n := l.hook, len(l.events)
 	l.mu.Unlock()
+	if l.guard != nil {
+		l.guard.check(l.clock(), n)
+	}
 	if hook != nil {
 		hook(ev)
 	}
@@ -97,6 +104,46 @@ type engineEnv struct {
 	stateDir string
 	approver *scriptedApprover
 	events   *eventLog
+	runaway  *runawayGuard
+}
+
+// runawayGuard ends a run that the virtual clock would carry on for ever.
+// A loop that waits advances the virtual clock, so a run that never ends
+// (compensation retrying what AWS will never accept, say) shows as
+// simulated time running away, and as memory: every attempt adds events
+// and audit records. Past runawayHorizon of simulated time the test fails
+// and compensation is stopped as the operator would stop it (GiveUp);
+// past twice the horizon, or runawayEvents events, the test binary stops
+// before it can eat the machine's memory.
+type runawayGuard struct {
+	errorf  func(format string, args ...any) // the test's Errorf
+	name    string
+	start   time.Time
+	horizon time.Duration
+	once    sync.Once
+	giveUp  chan struct{}
+}
+
+const (
+	runawayHorizon = 7 * 24 * time.Hour
+	runawayEvents  = 1_000_000
+)
+
+func newRunawayGuard(t *testing.T, start time.Time) *runawayGuard {
+	return &runawayGuard{errorf: t.Errorf, name: t.Name(), start: start, horizon: runawayHorizon, giveUp: make(chan struct{})}
+}
+
+func (g *runawayGuard) check(now time.Time, events int) {
+	ran := now.Sub(g.start)
+	if ran > g.horizon || events > runawayEvents {
+		g.once.Do(func() {
+			g.errorf("runaway run: %s of simulated time and %d events without an end; stopping compensation (a loop retries something that never changes?)", ran.Round(time.Minute), events)
+			close(g.giveUp)
+		})
+	}
+	if ran > 2*g.horizon || events > 2*runawayEvents {
+		panic(fmt.Sprintf("runaway run in %s: %s of simulated time and %d events, and it did not stop when compensation was stopped", g.name, ran.Round(time.Minute), events))
+	}
 }
 
 func newEngineEnv(t *testing.T, o sim.Options) *engineEnv {
@@ -111,9 +158,10 @@ func newEngineEnvIn(t *testing.T, o sim.Options, stateDir string) *engineEnv {
 	t.Helper()
 	s := simtest.NewServer(t, o)
 	calls := awsclient.NewCallLog()
+	guard := newRunawayGuard(t, s.Clock.Now())
 	return &engineEnv{simEnv: &simEnv{api: simClient(t, s, nil), sim: s.Sim, clock: s.Clock, srv: s.HTTP},
 		calls: calls, client: simClient(t, s, calls), stateDir: stateDir,
-		approver: &scriptedApprover{t: t, answers: map[string]contract.Decision{}}, events: &eventLog{}}
+		approver: &scriptedApprover{t: t, answers: map[string]contract.Decision{}}, events: &eventLog{guard: guard, clock: s.Clock.Now}, runaway: guard}
 }
 
 func (e *engineEnv) engine(t *testing.T, o contract.Options) *Engine {
@@ -128,6 +176,9 @@ func (e *engineEnv) engineCfg(t *testing.T, o contract.Options, with func(*Confi
 	cfg := Config{API: e.client, Calls: e.calls, Clock: e.clock, StateDir: e.stateDir, Approver: e.approver, Sink: e.events.sink, Options: o}
 	if with != nil {
 		with(&cfg)
+	}
+	if cfg.GiveUp == nil {
+		cfg.GiveUp = e.runaway.giveUp
 	}
 	eng, err := New(cfg)
 	if err != nil {

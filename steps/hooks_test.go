@@ -19,7 +19,7 @@ import (
 func (e *engineEnv) hookEngine(t *testing.T, o contract.Options, timeout time.Duration, hooks ...string) *Engine {
 	t.Helper()
 	eng, err := New(Config{API: e.client, Calls: e.calls, Clock: e.clock, StateDir: e.stateDir, Approver: e.approver,
-		Sink: e.events.sink, Options: o, Hooks: hooks, HookTimeout: timeout})
+		Sink: e.events.sink, Options: o, Hooks: hooks, HookTimeout: timeout, GiveUp: e.runaway.giveUp})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,7 +28,8 @@ import (
 // <source id> (TagSource), which limits it to this database's resources:
 //
 //   - rdsbg writes the tag on blue (the source and its members, in
-//     create-deployment, before the create call) and on the deployment (in
+//     create-deployment before the create call; in the detach regime in
+//     detach-proxy, before the deregistration) and on the deployment (in
 //     the create call's Tags);
 //   - AWS copies blue's tags to green at creation (rds-facts §4.1), and at
 //     the switchover blue's tags overwrite green's (§4.3), so green, the

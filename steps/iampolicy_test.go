@@ -33,6 +33,9 @@ var policyCases = []policyCase{
 	// create call, and in the upgrade of green by ModifyDBInstance.
 	{sim.ScenarioRDSPostgresLegacy, "orders-db", contract.Options{ProxyMode: contract.ProxyModeDetach, TargetEngineVersion: "16.4", TargetDBParameterGroupName: "orders-pg16"}, false},
 	{sim.ScenarioRDSMySQLNative, "shop-db", contract.Options{ProxyMode: contract.ProxyModeAuto, TargetEngineVersion: "8.0.41", TargetDBParameterGroupName: "shop-mysql80", UpgradeVia: contract.UpgradeViaModify}, false},
+	// a major upgrade by modify: the new family's group goes to the
+	// modify call only (Options.GroupsAtCreate), and is named there.
+	{sim.ScenarioRDSMySQLNative, "shop-db", contract.Options{ProxyMode: contract.ProxyModeAuto, TargetEngineVersion: "8.4.3", TargetDBParameterGroupName: "shop-mysql84", UpgradeVia: contract.UpgradeViaModify}, false},
 }
 
 // policyFor builds the plan as `rdsbg iam-policy` does, on a fresh

@@ -24,7 +24,7 @@ type approveOnly struct{ contract.Approver }
 
 func (e *engineEnv) engineWith(t *testing.T, o contract.Options, a contract.Approver, until string) *Engine {
 	t.Helper()
-	eng, err := New(Config{API: e.client, Calls: e.calls, Clock: e.clock, StateDir: e.stateDir, Approver: a, Sink: e.events.sink, Options: o, Until: until})
+	eng, err := New(Config{API: e.client, Calls: e.calls, Clock: e.clock, StateDir: e.stateDir, Approver: a, Sink: e.events.sink, Options: o, Until: until, GiveUp: e.runaway.giveUp})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -198,7 +198,8 @@ func (r *run) takeOver(ctx context.Context, what string, l world.Lease, st lease
 
 // leaseKeeper holds the run's lease on its deployment: taken at the run's
 // first change (or first wait) after the deployment is known, renewed
-// while the run lives (heartbeat, reconcile.go), released when it ends
+// while the run lives (heartbeat, reconcile.go; awaitAnswer while a
+// question waits; compensation), released when it ends
 // (finish.go). A run refused before any change writes nothing.
 type leaseKeeper struct {
 	pending string    // the deployment whose lease the run takes at its first change
@@ -261,6 +262,47 @@ func (r *run) renewLease(ctx context.Context) {
 	r.leases.next = now.Add(leaseRenew)
 	if err != nil {
 		r.leases.next = now.Add(time.Minute) // again in a minute: the lease lasts leaseTTL
+	}
+}
+
+// answerCheck is how often, in wall time, a run waiting for the
+// operator's answer looks whether its lease is due (a comparison of two
+// times; the renewal itself stays at leaseRenew). A second of wall time
+// keeps the lease fresh under any --time-scale below 600.
+const answerCheck = time.Second
+
+// awaitAnswer asks the approver and waits for its answer, renewing the
+// lease when due meanwhile: a run waiting at a question for longer than
+// leaseTTL is alive, and must not look expired to another operator. The
+// approver answers on a goroutine of its own; the renewal stays on the
+// engine's (the UI's Update does no I/O), so r's state has one writer.
+// Due or not, the lease is looked at once more after the answer: the
+// calls then do not depend on which of the answer and a check came first.
+func (r *run) awaitAnswer(ctx context.Context, a contract.Approval) (contract.Decision, error) {
+	type answer struct {
+		d   contract.Decision
+		err error
+	}
+	answered := make(chan answer, 1)
+	go func() {
+		// An approver that never returns normally (a test's t.FailNow
+		// ends its goroutine) still ends the wait.
+		ans := answer{err: fmt.Errorf("the approval %q got no answer", a.Title)}
+		defer func() { answered <- ans }()
+		ans.d, ans.err = r.e.cfg.Approver.Approve(ctx, a)
+	}()
+	check := time.NewTicker(answerCheck)
+	defer check.Stop()
+	for {
+		select {
+		case ans := <-answered:
+			if ans.err == nil {
+				r.renewLease(ctx)
+			}
+			return ans.d, ans.err
+		case <-check.C:
+			r.renewLease(ctx)
+		}
 	}
 }
 

@@ -16,7 +16,7 @@ import (
 func (e *engineEnv) metricsEngine(t *testing.T, o contract.Options) *Engine {
 	t.Helper()
 	eng, err := New(Config{API: e.client, Metrics: e.client, Calls: e.calls, Clock: e.clock, StateDir: e.stateDir,
-		Approver: e.approver, Sink: e.events.sink, Options: o})
+		Approver: e.approver, Sink: e.events.sink, Options: o, GiveUp: e.runaway.giveUp})
 	if err != nil {
 		t.Fatal(err)
 	}

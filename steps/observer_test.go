@@ -58,7 +58,7 @@ func (o *recorder) Finishing(f *contract.Finished) {
 func (e *engineEnv) observedEngine(t *testing.T, o contract.Options, obs observe.Observer) *Engine {
 	t.Helper()
 	eng, err := New(Config{API: e.client, Calls: e.calls, Clock: e.clock, StateDir: e.stateDir, Approver: e.approver,
-		Sink: e.events.sink, Options: o, Observers: []observe.Observer{obs}})
+		Sink: e.events.sink, Options: o, Observers: []observe.Observer{obs}, GiveUp: e.runaway.giveUp})
 	if err != nil {
 		t.Fatal(err)
 	}

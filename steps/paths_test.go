@@ -301,41 +301,114 @@ func TestAuroraCleanupOldBlueDeletesTheOldCluster(t *testing.T) {
 	env.assertProxyHealthy(t, env.discoverRetry(t, "ledger-cluster").Source, "ledger-proxy")
 }
 
+// A deployment deleted outside rdsbg after an interrupt: in both worlds
+// the proxy ends on blue, nothing is recreated, resume has nothing to do
+// and abort is harmless. In the legacy world compensation registers blue
+// at once; in today's (native) world with the detach procedure AWS refuses
+// the registration while the deployment exists, so compensation keeps
+// trying until someone deletes it (here, at its first refused attempt),
+// then registers blue as soon as AWS allows.
 func TestDeploymentDeletedOutsideRdsbgIsNotRecreatedSilently(t *testing.T) {
-	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
+	for _, scenario := range []string{sim.ScenarioRDSPostgresLegacy, sim.ScenarioRDSPostgresNative} {
+		t.Run(scenario, func(t *testing.T) {
+			env := newEngineEnv(t, sim.Options{Scenario: scenario})
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			deleted, refused := false, 0
+			env.events.hook = func(ev contract.Event) {
+				if ev.Type == contract.EventStepDone && ev.Step == contract.StepCreateDeployment {
+					cancel()
+				}
+				if ev.Type == contract.EventCompensation && strings.HasPrefix(ev.Message, "attempt ") {
+					refused++
+					if !deleted {
+						deleted = true
+						deps, err := env.api.ListDeployments(context.Background(), "")
+						if err != nil || len(deps) != 1 {
+							t.Fatalf("deployments %+v %v", deps, err)
+						}
+						if _, err := env.api.DeleteDeployment(context.Background(), deps[0].ID, true); err != nil {
+							t.Fatal(err)
+						}
+					}
+				}
+			}
+			f, err := env.engine(t, legacyOpts).Run(ctx)
+			if ExitCode(err) != contract.ExitInterrupted || f.DeploymentID == "" || f.ProxyState != contract.ProxyOnBlue {
+				t.Fatalf("want an interrupt after creation with the proxy restored on blue: %v %+v", err, f)
+			}
+			if (scenario == sim.ScenarioRDSPostgresNative) != deleted {
+				t.Errorf("refused registrations %d in %s: only today's AWS refuses blue while its deployment exists", refused, scenario)
+			}
+			if !deleted {
+				if _, err := env.api.DeleteDeployment(context.Background(), f.DeploymentID, true); err != nil {
+					t.Fatal(err)
+				}
+			}
+			env.clock.Advance(time.Hour) // the deletion completes
+			// Resume confirms the deployment first (issue 20, X2): gone, so
+			// there is nothing to resume, and it changes nothing.
+			muts := len(env.sim.Mutations())
+			f2, err := env.engine(t, contract.Options{Source: "orders-db"}).Resume(context.Background())
+			if err == nil || f2.ExitCode != contract.ExitUsage || !strings.Contains(err.Error(), "no longer exists") || !strings.Contains(err.Error(), "Nothing to resume") {
+				t.Fatalf("Resume: exit %d %v", f2.ExitCode, err)
+			}
+			if n := len(env.sim.Mutations()); n != muts {
+				t.Errorf("the resume changed AWS: %+v", env.sim.Mutations()[muts:])
+			}
+			if n := env.sim.DeploymentsCreated(); n != 1 {
+				t.Errorf("deployments created %d, want 1", n)
+			}
+			if f2.ProxyState != contract.ProxyOnBlue {
+				t.Errorf("proxy %s", f2.ProxyState)
+			}
+			af, err := env.engine(t, contract.Options{Source: "orders-db"}).Abort(context.Background())
+			if err != nil || af.ExitCode != contract.ExitOK {
+				t.Errorf("abort after an outside deletion: %+v %v", af, err)
+			}
+		})
+	}
+}
+
+// Today's AWS with the detach procedure, interrupted after the creation,
+// and nobody deletes the deployment: compensation's refused registrations
+// are bounded by --max-proxy-outage, then the run rolls back by itself
+// (its own deployment, not switched over) and ends with the proxy on blue.
+// It used to retry for ever on the virtual clock (2 GB in the test).
+func TestRegistrationRefusedWhileTheDeploymentExistsRollsBackAtTheBound(t *testing.T) {
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresNative})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	var emptied time.Time
+	attempts := 0
 	env.events.hook = func(ev contract.Event) {
+		if ev.Type == contract.EventStepDone && ev.Step == contract.StepDetachProxy {
+			emptied = ev.Time
+		}
 		if ev.Type == contract.EventStepDone && ev.Step == contract.StepCreateDeployment {
 			cancel()
 		}
+		if ev.Type == contract.EventCompensation && strings.HasPrefix(ev.Message, "attempt ") {
+			if attempts++; attempts > 1000 {
+				panic("compensation did not end: " + ev.Message)
+			}
+		}
 	}
-	f, err := env.engine(t, legacyOpts).Run(ctx)
-	if ExitCode(err) != contract.ExitInterrupted || f.DeploymentID == "" {
-		t.Fatalf("want an interrupt after creation: %v %+v", err, f)
+	o := legacyOpts
+	o.MaxProxyOutage = 10 * time.Minute
+	f, err := env.engine(t, o).Run(ctx)
+	if f.Outcome != contract.OutcomeRolledBack || f.ProxyState != contract.ProxyOnBlue || f.ExitCode != contract.ExitStepFailed || err == nil || !strings.Contains(err.Error(), "--max-proxy-outage 10m0s") {
+		t.Fatalf("finished %s, proxy %s, exit %d: %v", f.Outcome, f.ProxyState, f.ExitCode, err)
 	}
-	if _, err := env.api.DeleteDeployment(context.Background(), f.DeploymentID, true); err != nil {
-		t.Fatal(err)
+	if deps, err := env.api.ListDeployments(context.Background(), ""); err != nil || len(deps) != 0 {
+		t.Errorf("deployments left: %+v %v", deps, err)
 	}
-	env.clock.Advance(time.Hour) // the deletion completes
-	// Resume confirms the deployment first (issue 20, X2): gone, so there
-	// is nothing to resume, and it changes nothing.
-	muts := len(env.sim.Mutations())
-	f2, err := env.engine(t, contract.Options{Source: "orders-db"}).Resume(context.Background())
-	if err == nil || f2.ExitCode != contract.ExitUsage || !strings.Contains(err.Error(), "no longer exists") || !strings.Contains(err.Error(), "Nothing to resume") {
-		t.Fatalf("Resume: exit %d %v", f2.ExitCode, err)
+	env.assertProxyHealthy(t, env.discoverRetry(t, "orders-db").Source, "orders-proxy")
+	// The proxy was empty for the bound and the rollback, no longer.
+	if total := time.Duration(f.ProxyOutageTotalMS) * time.Millisecond; total < o.MaxProxyOutage || total > o.MaxProxyOutage+15*time.Minute {
+		t.Errorf("outage %s from %s, want the bound %s plus the rollback", total, emptied.Format(time.TimeOnly), o.MaxProxyOutage)
 	}
-	if n := len(env.sim.Mutations()); n != muts {
-		t.Errorf("the resume changed AWS: %+v", env.sim.Mutations()[muts:])
-	}
-	if n := env.sim.DeploymentsCreated(); n != 1 {
-		t.Errorf("deployments created %d, want 1", n)
-	}
-	if f2.ProxyState != contract.ProxyOnBlue {
-		t.Errorf("proxy %s", f2.ProxyState)
-	}
-	af, err := env.engine(t, contract.Options{Source: "orders-db"}).Abort(context.Background())
-	if err != nil || af.ExitCode != contract.ExitOK {
-		t.Errorf("abort after an outside deletion: %+v %v", af, err)
+	if attempts < 2 {
+		t.Errorf("%d refused attempts before the rollback: want retries until the bound", attempts)
 	}
 }

@@ -166,7 +166,7 @@ func TestBuildPlanAuroraUsesClusterCommands(t *testing.T) {
 		t.Fatalf("global cluster must detach, got %s", p.Regime)
 	}
 	detach, _ := p.Step(contract.StepDetachProxy)
-	if !strings.Contains(detach.CLI[0], "--db-cluster-identifiers payments-cluster") {
+	if last := detach.CLI[len(detach.CLI)-1]; !strings.Contains(last, "deregister-db-proxy-targets") || !strings.Contains(last, "--db-cluster-identifiers payments-cluster") {
 		t.Errorf("detach CLI: %v", detach.CLI)
 	}
 	cleanup, _ := p.Step(contract.StepCleanup)

@@ -203,7 +203,10 @@ func (r *run) claimedByOther(ctx context.Context, arn string) bool {
 // and reads them back. Of two runs that claimed at the same moment only
 // the last writer reads its own lease back and goes on; the other stops
 // before emptying anything.
-func (r *run) claimProxies(ctx context.Context) error {
+// whileSettling runs between the claim's write and its read-back (blue's
+// tag: its calls then cost neither the empty proxy's time nor the pacer's
+// budget right before the deregistration).
+func (r *run) claimProxies(ctx context.Context, whileSettling func(context.Context) error) error {
 	now := r.e.cfg.Clock.Now()
 	for _, reg := range r.proxies {
 		arn, err := r.proxyARN(ctx, reg.Proxy)
@@ -225,7 +228,11 @@ func (r *run) claimProxies(ctx context.Context) error {
 			return err
 		}
 	}
-	if err := r.e.cfg.Clock.Sleep(ctx, claimSettle); err != nil {
+	settled := r.e.cfg.Clock.Now().Add(claimSettle)
+	if err := whileSettling(ctx); err != nil {
+		return err
+	}
+	if err := r.e.cfg.Clock.Sleep(ctx, settled.Sub(r.e.cfg.Clock.Now())); err != nil {
 		return err
 	}
 	for _, reg := range r.proxies {
@@ -237,8 +244,12 @@ func (r *run) claimProxies(ctx context.Context) error {
 		l, ok := world.ParseLease(tags[contract.TagOwner])
 		if ok && !world.SameHolder(l, r.e.lease(contract.RunID(r.plan), now)) {
 			r.tags.tagged[reg.Proxy] = false // its tags are the other run's
-			return &ForeignError{Message: fmt.Sprintf("%s claimed proxy %s at the same moment as this run: that run goes on, and this one stops before emptying anything (it wrote only its claim, which the other run's replaced); rdsbg changed nothing else",
-				l.Holder(), reg.Proxy)}
+			also := ""
+			if len(r.blueTags.tagged) > 0 {
+				also = fmt.Sprintf(" and blue's tag %s=%s, which the other run's creation needs as well", contract.TagSource, r.plan.Source.ID)
+			}
+			return &ForeignError{Message: fmt.Sprintf("%s claimed proxy %s at the same moment as this run: that run goes on, and this one stops before emptying anything (it wrote only its claim, which the other run's replaced%s); rdsbg changed nothing else",
+				l.Holder(), reg.Proxy, also)}
 		}
 	}
 	return nil

@@ -46,6 +46,7 @@ type run struct {
 	taskSeen map[string]taskSince         // deployment task → when its status was first seen (tasks.go)
 	timeline []contract.TimelineEntry     // every step's outcome, for the summary (step.go)
 	leases   leaseKeeper                  // the run's owner lease on its deployment (lease.go)
+	blueTags blueTagBook                  // blue's rdsbg:source tag before the creation (step_create_deployment.go)
 	world    *world.World                 // the last world read by a reconciliation (reconcile.go)
 	watch    proxyWatcher                 // the proxies' watch during long waits (reconcile.go)
 	// unhealthy: since when each proxy's target has been failing
@@ -117,7 +118,7 @@ func (r *run) decide(ctx context.Context, a contract.Approval) (contract.Decisio
 	}
 	ap := a
 	r.e.emit(contract.Event{Type: contract.EventApproval, Step: a.Step, Approval: &ap})
-	d, err := r.e.cfg.Approver.Approve(ctx, a)
+	d, err := r.awaitAnswer(ctx, a) // lease.go: the lease is renewed meanwhile
 	if err != nil {
 		return "", err
 	}

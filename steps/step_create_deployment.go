@@ -33,17 +33,25 @@ import (
 // itself, the new primary gets it from blue at the switchover anyway
 // (§4.3), abort and cleanup say so, and a later run needs it again.
 // Removing it is one remove-tags-from-resource call. In the detach regime
-// these calls (a read and a write per blue resource, only the read once
-// blue carries the tag) fall inside the proxy-less window, before the
-// create call: tagging in detach-proxy instead would move them out, at the
-// cost of a tag left behind when the deregistration fails.
+// detach-proxy writes the tag before its deregistration (a read and a
+// write per blue resource, about 0.8 s at 50 ms a call), so that the
+// proxy-less time before the creation holds only what AWS forces: the
+// create call. A deregistration that fails removes it again, as a refused
+// creation does; a resumed process that did not see it written reads it
+// here (blueTagBook).
 
 func planCreateDeployment(b planBuilder) (contract.PlannedStep, bool) {
 	src := b.d.Source
 	createCLI := b.bgdLine()
 	if b.adopted == "" {
-		createCLI = append(createCLI, b.cli.tagBlue(src)...)
-		createCLI = append(createCLI, b.cli.createDeployment(src, b.o, b.upgradeAtCreate()))
+		if b.regime != contract.RegimeDetach { // detach: detach-proxy tags blue, before the proxy is emptied
+			createCLI = append(createCLI, b.cli.tagBlue(src)...)
+		}
+		co := b.o
+		if !co.GroupsAtCreate(b.upgrade != nil && b.upgrade.Major) {
+			co = co.WithoutTargetGroups() // upgrade-green carries them (Options.GroupsAtCreate)
+		}
+		createCLI = append(createCLI, b.cli.createDeployment(src, co, b.upgradeAtCreate()))
 	}
 	if b.adopted != "" {
 		createCLI = append(createCLI, b.cli.describeDeployment("[Status,StatusDetails]"))
@@ -58,7 +66,14 @@ func planCreateDeployment(b planBuilder) (contract.PlannedStep, bool) {
 	if b.upgradeAtCreate() {
 		createEffect += fmt.Sprintf(" Green is created on %s %s.", src.Engine, b.o.TargetEngineVersion)
 	}
-	createEffect = blueTagEffect(src) + " " + createEffect
+	if b.regime != contract.RegimeDetach {
+		createEffect = blueTagEffect(src) + " " + createEffect
+	} else {
+		// detach-proxy's own effect is the question the operator answers
+		// for both steps and stays as short as it was; its CLI lines show
+		// the tag, and this says what it is for.
+		createEffect += fmt.Sprintf(" Blue carries the tag %s=%s (on %s%s; only a tag), written by detach-proxy before the proxy was emptied: AWS copies blue's tags to green, and the IAM policy of `rdsbg iam-policy` limits its grants on green's unnamed resources to resources with this tag. If the deregistration fails or AWS refuses the creation, the tag is removed again; otherwise %s", contract.TagSource, src.ID, src.ID, membersPhrase(src), blueTagStaysEffect(src))
+	}
 	if b.adopted != "" {
 		createEffect = fmt.Sprintf("Deployment %s (%s) already exists: rdsbg carries on with it.", b.adopted, b.o.DeploymentName)
 	}
@@ -72,7 +87,8 @@ func planCreateDeployment(b planBuilder) (contract.PlannedStep, bool) {
 
 // createDeploymentGrants: create-deployment first tags blue
 // rdsbg:source=<id> (only that key, only that value, only on the named
-// resources), so that AWS copies the tag to green; the create call names
+// resources; in the detach regime detach-proxy writes it, before the
+// deregistration), so that AWS copies the tag to green; the create call names
 // the source and carries the tag; AWS then builds green as the caller,
 // with blue's tags in each create request. The run holds its owner lease
 // on the deployment from here on.
@@ -80,10 +96,11 @@ func createDeploymentGrants(s policyScope) []PolicyStatement {
 	o := s.plan.Options
 	onlyOurTag := map[string]any{"aws:TagKeys": []string{contract.TagSource}}
 	createRes := []string{s.source, s.deployments}
-	if o.TargetDBParameterGroupName != "" {
+	atCreate := o.GroupsAtCreate(s.plan.MajorUpgrade) // else upgrade-green names them (Options.GroupsAtCreate)
+	if o.TargetDBParameterGroupName != "" && atCreate {
 		createRes = append(createRes, s.prefix+"pg:"+o.TargetDBParameterGroupName)
 	}
-	if o.TargetDBClusterParameterGroupName != "" {
+	if o.TargetDBClusterParameterGroupName != "" && atCreate {
 		createRes = append(createRes, s.prefix+"cluster-pg:"+o.TargetDBClusterParameterGroupName)
 	}
 	green := []string{"rds:CreateDBInstanceReadReplica"}
@@ -156,8 +173,7 @@ func (r *run) createDeployment(ps contract.PlannedStep) stepImpl {
 			return stepDone, fmt.Sprintf("deployment %s exists (%s)", dep.ID, dep.Status), nil
 		},
 		apply: func(ctx context.Context) error {
-			tagged, err := r.tagBlueForGreen(ctx)
-			if err != nil {
+			if err := r.tagBlueBeforeCreate(ctx); err != nil { // done already by detach-proxy in the detach regime
 				return err
 			}
 			o := r.plan.Options
@@ -169,6 +185,11 @@ func (r *run) createDeployment(ps contract.PlannedStep) stepImpl {
 				TargetDBInstanceClass:             o.TargetDBInstanceClass,
 				UpgradeTargetStorageConfig:        o.UpgradeTargetStorageConfig,
 				Tags:                              r.deploymentTags(), // proxy_tags.go
+			}
+			if !o.GroupsAtCreate(r.plan.MajorUpgrade) {
+				// Green is created on blue's version; upgrade-green gives it
+				// the new family's groups (Options.GroupsAtCreate).
+				in.TargetDBParameterGroupName, in.TargetDBClusterParameterGroupName = "", ""
 			}
 			in = withStorageOptions(in, o) // storage_options.go
 			if o.UpgradeVia != contract.UpgradeViaModify {
@@ -192,7 +213,7 @@ func (r *run) createDeployment(ps contract.PlannedStep) stepImpl {
 				}
 			}
 			if err != nil && refusedByAWS(err) {
-				r.untagBlue(ctx, tagged)
+				r.untagBlueWithoutCreation(ctx)
 			}
 			if err != nil {
 				// Auto mode chose native; AWS says otherwise while proxies
@@ -203,6 +224,7 @@ func (r *run) createDeployment(ps contract.PlannedStep) stepImpl {
 				return fmt.Errorf("create blue/green deployment %s: %w", o.DeploymentName, err)
 			}
 			r.adopt(dep.ID)
+			r.blueTags = blueTagBook{done: true} // the tag stays with the creation
 			// The creation carried the run's lease (deploymentTags): renew it
 			// from here (lease.go).
 			r.leases.arn, r.leases.next = awsclient.DeploymentARN(r.plan.Source.ARN, dep.ID), r.e.cfg.Clock.Now().Add(leaseRenew)
@@ -238,14 +260,21 @@ func blueARNs(src contract.Source) []string {
 	return out
 }
 
-// blueTagEffect is the plan's sentences about the tag on blue.
+// blueTagEffect is the plan's sentences about the tag on blue, on the
+// step that writes it (create-deployment).
 func blueTagEffect(src contract.Source) string {
+	return fmt.Sprintf("Blue first gets the tag %s=%s (on %s%s; only a tag): AWS copies blue's tags to green, and the IAM policy of `rdsbg iam-policy` limits its grants on green's unnamed resources to resources with this tag. If AWS refuses the creation, the tag is removed again; otherwise %s",
+		contract.TagSource, src.ID, src.ID, membersPhrase(src), blueTagStaysEffect(src))
+}
+
+// blueTagStaysEffect says that the tag stays with a deployment, and how to
+// remove it.
+func blueTagStaysEffect(src contract.Source) string {
 	removal := fmt.Sprintf("`aws rds remove-tags-from-resource --resource-name %s --tag-keys %s` removes it", contract.ShellQuote(src.ARN), contract.TagSource)
 	if len(src.Members) > 0 {
 		removal += ", and likewise from each member"
 	}
-	return fmt.Sprintf("Blue first gets the tag %s=%s (on %s%s; only a tag): AWS copies blue's tags to green, and the IAM policy of `rdsbg iam-policy` limits its grants on green's unnamed resources to resources with this tag. If AWS refuses the creation, the tag is removed again; otherwise it stays after the run (abort and cleanup leave it; %s).",
-		contract.TagSource, src.ID, src.ID, membersPhrase(src), removal)
+	return fmt.Sprintf("it stays after the run (abort and cleanup leave it; %s).", removal)
 }
 
 // blueTagStays is abort's sentence when blue carries the tag.
@@ -271,6 +300,37 @@ func (c cliBuilder) tagBlue(src contract.Source) []string {
 		lines = append(lines, c.rds("add-tags-to-resource", "--resource-name", contract.ShellQuote(arn), "--tags", contract.ShellQuote("Key="+contract.TagSource+",Value="+src.ID)))
 	}
 	return lines
+}
+
+// blueTagBook is what this process knows of blue's rdsbg:source tag
+// before the creation: done once blue carries it (read or written here),
+// tagged what this process wrote, which a refused creation or a failed
+// deregistration removes again. A resumed process starts knowing nothing
+// and reads the tags again.
+type blueTagBook struct {
+	done   bool
+	tagged []string
+}
+
+// tagBlueBeforeCreate makes sure blue carries the tag before the create
+// call, reading and writing only once per process.
+func (r *run) tagBlueBeforeCreate(ctx context.Context) error {
+	if r.blueTags.done {
+		return nil
+	}
+	tagged, err := r.tagBlueForGreen(ctx)
+	if err != nil {
+		return err
+	}
+	r.blueTags = blueTagBook{done: true, tagged: tagged}
+	return nil
+}
+
+// untagBlueWithoutCreation removes what tagBlueBeforeCreate wrote when
+// the creation it was for does not happen in this process.
+func (r *run) untagBlueWithoutCreation(ctx context.Context) {
+	r.untagBlue(ctx, r.blueTags.tagged)
+	r.blueTags = blueTagBook{}
 }
 
 // tagBlueForGreen writes rdsbg:source on the blue resources that lack it,

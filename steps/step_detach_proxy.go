@@ -2,6 +2,7 @@ package steps
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/rdsbg/rdsbg/awsclient"
@@ -31,11 +32,19 @@ func planDetachProxy(b planBuilder) (contract.PlannedStep, bool) {
 			"Native proxy support needs the database registered with the proxy before the deployment is created; it cannot be registered afterwards.",
 			fmt.Sprintf("Nothing changes; the %s must show %s AVAILABLE.", proxies, src.ID)), true
 	}
+	effect := fmt.Sprintf("The %s no longer %s to %s until attach-proxy-blue, which registers it again as soon as AWS has accepted the creation, without another prompt; the original registrations are journaled so they can be restored. %s", proxies, b.verb("routes", "route"), src.ID, detachOutageNote(proxies, b.o.ProxyOutageLimit()))
+	var cli []string
+	if b.adopted == "" {
+		// Blue's tag for the IAM policy goes on before the proxy is
+		// emptied, not inside the empty time (tagBlueBeforeCreate);
+		// create-deployment's effect says what it is for.
+		cli = b.cli.tagBlue(src)
+	}
 	return contract.PlannedStep{
 		ID: contract.StepDetachProxy, Title: "Deregister the database from its proxies", Severity: contract.SeveritySevere,
 		Why:    "Without native proxy support AWS refuses to create a blue/green deployment for a database that is a proxy target.",
-		Effect: fmt.Sprintf("The %s no longer %s to %s until attach-proxy-blue, which registers it again as soon as AWS has accepted the creation, without another prompt; the original registrations are journaled so they can be restored. %s", proxies, b.verb("routes", "route"), src.ID, detachOutageNote(proxies, b.o.ProxyOutageLimit())),
-		CLI:    b.each(func(p string) string { return b.cli.deregister(p, src) }),
+		Effect: effect,
+		CLI:    append(cli, b.each(func(p string) string { return b.cli.deregister(p, src) })...),
 	}, true
 }
 
@@ -68,14 +77,33 @@ func (r *run) detachProxy(ps contract.PlannedStep) stepImpl {
 			return stepTodo, "", nil
 		},
 		apply: func(ctx context.Context) error {
+			// Blue's rdsbg:source tag (create-deployment's, for the IAM
+			// policy) is written now, while the proxy still serves: the
+			// proxy is empty only where AWS forces it, and AWS forces
+			// only the create call (step_create_deployment.go). It goes on
+			// while the claim settles, which keeps its calls away from the
+			// deregistration in the pacer's window too.
 			if r.dep.id == "" {
 				// The run's first change: claim the proxies first, so that of
 				// two runs only one empties them (proxy_tags.go).
-				if err := r.claimProxies(ctx); err != nil {
+				if err := r.claimProxies(ctx, r.tagBlueBeforeCreate); err != nil {
+					// A claim lost to another run of this source leaves the
+					// tag: that run's creation needs the same tag on blue.
+					var lost *ForeignError
+					if !errors.As(err, &lost) {
+						r.untagBlueWithoutCreation(ctx)
+					}
 					return err
 				}
 			}
-			return r.deregisterAll(ctx) // the outage before creation starts here (step_attach_proxy_blue.go bounds it)
+			if err := r.tagBlueBeforeCreate(ctx); err != nil { // without a claim: now
+				return err
+			}
+			if err := r.deregisterAll(ctx); err != nil { // the outage before creation starts here (step_attach_proxy_blue.go bounds it)
+				r.untagBlueWithoutCreation(ctx) // no creation follows in this process
+				return err
+			}
+			return nil
 		},
 		settle: func(ctx context.Context) error { return r.waitDeregistered(ctx, ps.ID) },
 	}

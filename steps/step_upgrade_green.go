@@ -3,6 +3,7 @@ package steps
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/steps/contract"
@@ -28,7 +29,7 @@ func planUpgradeGreen(b planBuilder) (contract.PlannedStep, bool) {
 	return contract.PlannedStep{
 		ID: contract.StepUpgradeGreen, Title: fmt.Sprintf("Upgrade green to %s %s", src.Engine, b.o.TargetEngineVersion), Severity: contract.SeverityReversible,
 		Why:    "The upgrade could not be requested at creation (--upgrade-via modify), so green is upgraded in place; blue is untouched.",
-		Effect: fmt.Sprintf("Green's engine goes from %s to %s (a %s upgrade) with a restart of green only.", src.EngineVersion, b.o.TargetEngineVersion, kind),
+		Effect: fmt.Sprintf("Green's engine goes from %s to %s (a %s upgrade) with a restart of green only.%s", src.EngineVersion, b.o.TargetEngineVersion, kind, upgradeGroupsEffect(b.o, major)),
 		CLI:    append(b.bgdLine(), b.cli.greenVar(), b.cli.modifyGreen(src, b.o, major)),
 	}, true
 }
@@ -43,17 +44,39 @@ func upgradeGreenGrants(s policyScope) []PolicyStatement {
 		action = "rds:ModifyDBCluster"
 	}
 	out := []PolicyStatement{allowIf("UpgradeGreen", []string{action}, []string{"*"}, map[string]map[string]any{"StringEquals": s.ours})}
+	// The groups go here only when the create call did not carry them
+	// (GroupsAtCreate).
+	atCreate := o.GroupsAtCreate(s.plan.MajorUpgrade)
 	var groups []string
-	if o.TargetDBParameterGroupName != "" {
+	if o.TargetDBParameterGroupName != "" && !atCreate {
 		groups = append(groups, s.prefix+"pg:"+o.TargetDBParameterGroupName)
 	}
-	if s.cluster && o.TargetDBClusterParameterGroupName != "" {
+	if s.cluster && o.TargetDBClusterParameterGroupName != "" && !atCreate {
 		groups = append(groups, s.prefix+"cluster-pg:"+o.TargetDBClusterParameterGroupName)
 	}
 	if len(groups) > 0 {
 		out = append(out, allow("UpgradeGreenWithTheTargetParameterGroups", []string{action}, groups))
 	}
 	return out
+}
+
+// upgradeGroupsEffect names the groups this step gives green, when it is
+// the one that carries them.
+func upgradeGroupsEffect(o contract.Options, major bool) string {
+	if o.GroupsAtCreate(major) {
+		return ""
+	}
+	var groups []string
+	if o.TargetDBClusterParameterGroupName != "" {
+		groups = append(groups, "DB cluster parameter group "+o.TargetDBClusterParameterGroupName)
+	}
+	if o.TargetDBParameterGroupName != "" {
+		groups = append(groups, "DB parameter group "+o.TargetDBParameterGroupName)
+	}
+	if len(groups) == 0 {
+		return ""
+	}
+	return " The same call gives green the " + strings.Join(groups, " and ") + " of the new version's family (green was created on blue's version, whose family they do not fit)."
 }
 
 func (c cliBuilder) modifyGreen(src contract.Source, o contract.Options, major bool) string {
@@ -66,11 +89,14 @@ func (c cliBuilder) modifyGreen(src contract.Source, o contract.Options, major b
 	if major {
 		args = append(args, "--allow-major-version-upgrade")
 	}
+	if o.GroupsAtCreate(major) {
+		o = o.WithoutTargetGroups() // the create call carried them (Options.GroupsAtCreate)
+	}
 	if src.Kind == contract.KindCluster {
 		if o.TargetDBClusterParameterGroupName != "" {
 			args = append(args, "--db-cluster-parameter-group-name", contract.ShellQuote(o.TargetDBClusterParameterGroupName))
 		}
-		if o.TargetDBParameterGroupName != "" && major {
+		if o.TargetDBParameterGroupName != "" {
 			args = append(args, "--db-instance-parameter-group-name", contract.ShellQuote(o.TargetDBParameterGroupName))
 		}
 		return c.rds("modify-db-cluster", append(args, "--apply-immediately")...)
@@ -130,6 +156,9 @@ func (r *run) upgradeGreen(ps contract.PlannedStep) stepImpl {
 			mctx, cancel := detached(ctx, mutationTimeout)
 			defer cancel()
 			o := r.plan.Options
+			if o.GroupsAtCreate(r.plan.MajorUpgrade) {
+				o = o.WithoutTargetGroups() // the create call carried them (Options.GroupsAtCreate)
+			}
 			if cluster {
 				_, err = r.api.ModifyCluster(mctx, awsclient.ModifyClusterInput{ID: id, EngineVersion: want, AllowMajorVersionUpgrade: r.plan.MajorUpgrade, ApplyImmediately: true,
 					DBClusterParameterGroupName: o.TargetDBClusterParameterGroupName, DBInstanceParameterGroupName: o.TargetDBParameterGroupName})

@@ -513,7 +513,7 @@ func OrDash(s string) string {
 	return s
 }
 
-// lastField is the resource name of an ARN (or the string itself).
+// ARNName is the resource name of an ARN (or the string itself).
 func ARNName(arn string) string {
 	if i := strings.LastIndex(arn, ":"); i >= 0 {
 		return arn[i+1:]

@@ -330,3 +330,24 @@ func (s Source) IdentifierFlag() string {
 	}
 	return "--db-instance-identifier"
 }
+
+// GroupsAtCreate says which call carries the target parameter groups.
+// Normally the create call: green is created on the target version, and
+// the groups must be of its family. With --upgrade-via modify and a major
+// upgrade, green is created on blue's version (blue's family) and the
+// groups, of the new family, go to the modify call that upgrades it
+// (upgrade-green: ModifyDBInstance's DBParameterGroupName, ModifyDBCluster's
+// DBClusterParameterGroupName and DBInstanceParameterGroupName, the latter
+// valid only with AllowMajorVersionUpgrade; rds-facts §1.12, §1.13). AWS
+// refuses a group of the new family at creation, and one of the old family
+// at a major upgrade.
+func (o Options) GroupsAtCreate(major bool) bool {
+	return o.UpgradeVia != UpgradeViaModify || o.TargetEngineVersion == "" || !major
+}
+
+// WithoutTargetGroups is o with no target parameter groups: the create
+// call's options when upgrade-green carries them.
+func (o Options) WithoutTargetGroups() Options {
+	o.TargetDBParameterGroupName, o.TargetDBClusterParameterGroupName = "", ""
+	return o
+}

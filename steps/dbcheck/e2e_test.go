@@ -58,12 +58,21 @@ func pgExec(t testing.TB, stmts ...string) {
 		t.Fatal(err)
 	}
 	defer c.Close(context.Background())
-	for _, s := range stmts {
+	// The last statement publishes the session's statistics before it
+	// answers, as an application's session does once idle (within
+	// seconds): the schema watch's first question reads them.
+	for _, s := range append(stmts, flushStats) {
 		if _, err := c.Exec(context.Background(), s); err != nil {
 			t.Fatalf("%s: %v", s, err)
 		}
 	}
 }
+
+// flushStats makes the session publish its pending statistics when the
+// statement has run, before the server answers (PostgreSQL 15: the
+// backend reports them before ReadyForQuery; left alone it may hold them
+// for up to 10 s when it reported less than a second before).
+const flushStats = "SELECT pg_stat_force_next_flush()"
 
 func splitAddr(t testing.TB, addr string) (string, int) {
 	t.Helper()

@@ -94,11 +94,16 @@ func pgAdmin(t testing.TB, db string) *pgx.Conn {
 	return c
 }
 
+// pgFlushStats makes a session publish its pending statistics before the
+// server answers the statement (PostgreSQL 15), as an application's
+// session does within seconds once idle.
+const pgFlushStats = "SELECT pg_stat_force_next_flush()"
+
 // pgExec runs fixture statements on db, and undo at cleanup.
 func pgExec(t testing.TB, db string, undo []string, stmts ...string) {
 	t.Helper()
 	c := pgAdmin(t, db)
-	for _, s := range stmts {
+	for _, s := range append(stmts, pgFlushStats) { // the schema watch reads the published statistics
 		if _, err := c.Exec(context.Background(), s); err != nil {
 			t.Fatalf("%s: %v", s, err)
 		}

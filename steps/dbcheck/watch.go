@@ -16,13 +16,22 @@ import (
 // fact; rdsbg reads a fingerprint of blue's catalog at a modest cadence
 // and names the objects as soon as it moves.
 //
-// Each read runs one digest query per database (WatchDigestSQL). The watch
-// keeps one idle session per database open between reads, never more,
-// and closes them with Close: reconnecting every database at every read
-// (every 15 s for hours) would cost the server more than idle sessions,
-// and a fresh backend's first catalog query costs several times a warm
-// one. Only when a digest moves is the detail read, to name what changed
-// against the baseline.
+// Each read asks every database three questions, each only when the one
+// before says "look": has anything written the watched catalogs
+// (WatchStatsSQL: their insert, update and delete counters in the
+// cumulative statistics, a few lookups in shared memory, no scan), did
+// their rows change (WatchDigestSQL: row counts and row versions, a scan
+// of each catalog), and what changed (the detail, against the baseline).
+// The counters are only a hint: they reach the statistics when the writing
+// session goes idle (within seconds), are not kept with track_counts off,
+// and before PostgreSQL 15 may be dropped under load; so the digest also
+// runs when track_counts is off, and for every database at least once in
+// watchDigestEvery reads (a few databases per read, staggered), whatever
+// the counters say. The watch keeps one idle session per database open
+// between reads, never more, and closes them with Close: reconnecting
+// every database at every read (every 15 s for hours) would cost the
+// server more than idle sessions, and a fresh backend's first catalog
+// query costs several times a warm one.
 
 // watchDetailSQL lists every schema object of a database as (identity,
 // definition hash, privileges hash). GRANT and REVOKE move only the last.
@@ -70,6 +79,20 @@ const WatchDigestSQL = `SELECT concat_ws('/',
   -- the statement's own time on the server, in ms: the watch's cost to blue
   (extract(epoch FROM clock_timestamp() - statement_timestamp()) * 1000)::numeric(10, 3)::text`
 
+// WatchStatsSQL is each read's first question per database: whether the
+// watched catalogs were written since the last read, from their counters
+// in the cumulative statistics (inserts, updates, deletes; in-place
+// updates by VACUUM and ANALYZE are not counted), with track_counts (off:
+// the counters never move) and the statement's own time on the server.
+const WatchStatsSQL = `SELECT current_setting('track_counts'),
+  array_to_string(ARRAY(SELECT pg_stat_get_tuples_inserted(c) || ':' || pg_stat_get_tuples_updated(c) || ':' || pg_stat_get_tuples_deleted(c)
+    FROM unnest('{pg_class,pg_attribute,pg_proc,pg_constraint,pg_trigger,pg_rewrite,pg_attrdef,pg_type,pg_enum,pg_namespace,pg_extension,pg_policy,pg_largeobject_metadata}'::regclass[]) c), '/'),
+  (extract(epoch FROM clock_timestamp() - statement_timestamp()) * 1000)::numeric(10, 3)::text`
+
+// watchDigestEvery: each database's digest runs at least once in this
+// many reads whatever its counters say (a read every 15 s: every 2 min).
+const watchDigestEvery = 8
+
 const watchDatabasesSQL = `SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate AND datname <> 'rdsadmin' ORDER BY datname`
 
 // Change is what one watch read found moved since the baseline.
@@ -105,6 +128,9 @@ type WatchRead struct {
 	// Peak is the most sessions the watch has held at once: one per
 	// database at most.
 	Peak int
+	// Scanned is how many databases' catalogs the read scanned (the
+	// digest): those whose counters moved, plus the digest cycle's share.
+	Scanned int
 }
 
 // Watch keeps blue's schema baseline between reads. It is not safe for
@@ -114,14 +140,16 @@ type Watch struct {
 	c         *connector
 	sessions  map[string]*session // database → its one session
 	databases []string
+	stats     map[string]string            // database → the catalogs' write counters at its last digest
 	digest    map[string]string            // database → digest
 	detail    map[string]map[string]string // database → identity → hashes
+	reads     int                          // reads so far: staggers the digests the counters did not ask for
 	Last      WatchRead
 }
 
 // NewWatch prepares a watch on t (PostgreSQL); Baseline takes the first read.
 func NewWatch(t Target) *Watch {
-	return &Watch{t: t, c: newConnector(t), sessions: map[string]*session{}, digest: map[string]string{}, detail: map[string]map[string]string{}}
+	return &Watch{t: t, c: newConnector(t), sessions: map[string]*session{}, stats: map[string]string{}, digest: map[string]string{}, detail: map[string]map[string]string{}}
 }
 
 // Close closes the watch's sessions.
@@ -172,6 +200,7 @@ func (w *Watch) read(ctx context.Context, baseline bool) (Change, error) {
 	start := time.Now()
 	var ch Change
 	var dbTime, serverTime time.Duration
+	scanned := 0
 	first := w.t.Database
 	if first == "" {
 		first = "postgres"
@@ -196,25 +225,38 @@ func (w *Watch) read(ctx context.Context, baseline bool) (Change, error) {
 		}
 	}
 	w.databases = dbs
-	for _, db := range dbs {
+	w.reads++
+	for i, db := range dbs {
 		s, err := w.session(ctx, db)
 		if err != nil {
 			return ch, err
 		}
 		t0 := time.Now()
+		st, err := s.query(ctx, WatchStatsSQL)
+		dbTime += time.Since(t0)
+		if err != nil || len(st) == 0 || len(st[0]) < 3 {
+			w.drop(db)
+			return ch, fmt.Errorf("reading the catalog statistics of %s: %s", db, whyNotRun(w.t, err))
+		}
+		serverTime += serverMS(st[0][2])
+		counted := st[0][0] == "on"
+		_, known := w.digest[db]
+		if known && !baseline && counted && st[0][1] == w.stats[db] && (w.reads+i)%watchDigestEvery != 0 {
+			continue // nothing wrote the catalogs: no scan
+		}
+		t0 = time.Now()
 		d, err := s.query(ctx, WatchDigestSQL)
 		dbTime += time.Since(t0)
+		scanned++
 		if err != nil || len(d) == 0 {
 			w.drop(db)
 			return ch, fmt.Errorf("reading the catalog of %s: %s", db, whyNotRun(w.t, err))
 		}
 		if len(d[0]) > 1 {
-			if ms, err := strconv.ParseFloat(d[0][1], 64); err == nil {
-				serverTime += time.Duration(ms * float64(time.Millisecond))
-			}
+			serverTime += serverMS(d[0][1])
 		}
-		old, known := w.digest[db]
-		if known && old == d[0][0] && !baseline {
+		if old := w.digest[db]; known && old == d[0][0] && !baseline {
+			w.stats[db] = st[0][1]
 			continue
 		}
 		t0 = time.Now()
@@ -231,10 +273,19 @@ func (w *Watch) read(ctx context.Context, baseline bool) (Change, error) {
 		if known && !baseline {
 			compare(db, w.detail[db], now, &ch)
 		}
-		w.digest[db], w.detail[db] = d[0][0], now
+		w.stats[db], w.digest[db], w.detail[db] = st[0][1], d[0][0], now
 	}
-	w.Last = WatchRead{Databases: len(dbs), ServerTime: serverTime, DBTime: dbTime, Elapsed: time.Since(start), Peak: w.c.Peak()}
+	w.Last = WatchRead{Databases: len(dbs), ServerTime: serverTime, DBTime: dbTime, Elapsed: time.Since(start), Peak: w.c.Peak(), Scanned: scanned}
 	return ch, nil
+}
+
+// serverMS reads a statement's own time, reported in ms as text.
+func serverMS(v string) time.Duration {
+	ms, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		return 0
+	}
+	return time.Duration(ms * float64(time.Millisecond))
 }
 
 // compare names what moved in db between two detail reads.

@@ -107,14 +107,24 @@ func LoadParameterGroupCatalog(ctx context.Context, api interface {
 	return c, nil
 }
 
+// groupsApplied says when AWS checks the target groups' family, for
+// preflight's refusal.
+func groupsApplied(o contract.Options, major bool) string {
+	if o.GroupsAtCreate(major) {
+		return "when the deployment is created"
+	}
+	return "when green is upgraded (--upgrade-via modify: green is created on blue's version, then upgraded with these groups)"
+}
+
 // customGroupFamilyMismatch checks the family of the target groups the
 // flags name against green's family, by listing the groups
 // (DescribeDBParameterGroups / DescribeDBClusterParameterGroups): AWS
 // refuses a group of another family at creation, which in the detach
-// procedure comes after the proxy was emptied. "" when they fit, when a
-// group is not listed (the existence check reports it), or when the list
-// cannot be read (the create call still checks).
-func customGroupFamilyMismatch(ctx context.Context, api awsclient.Parameters, o contract.Options, family string) string {
+// procedure comes after the proxy was emptied; when says at which call
+// (groupsApplied). "" when they fit, when a group is not listed (the
+// existence check reports it), or when the list cannot be read (the create
+// call still checks).
+func customGroupFamilyMismatch(ctx context.Context, api awsclient.Parameters, o contract.Options, family, when string) string {
 	for _, g := range []struct {
 		name, flag string
 		cluster    bool
@@ -131,7 +141,7 @@ func customGroupFamilyMismatch(ctx context.Context, api awsclient.Parameters, o 
 		}
 		for _, have := range groups {
 			if strings.EqualFold(have.Name, g.name) && have.Family != "" && have.Family != family {
-				return fmt.Sprintf("%s %s is of family %s, but green needs family %s: AWS refuses it when the deployment is created.", g.flag, g.name, have.Family, family)
+				return fmt.Sprintf("%s %s is of family %s, but green needs family %s: AWS refuses it %s.", g.flag, g.name, have.Family, family, when)
 			}
 		}
 	}

@@ -748,7 +748,7 @@ func (p *preflight) defaultGroupFamilyMismatch(ctx context.Context, groups []str
 			return fmt.Sprintf("%s is the default group of family %s, but green runs %s %s (family %s).", g, family, p.d.Source.Engine, version, ev.Family)
 		}
 	}
-	return customGroupFamilyMismatch(ctx, p.api, p.o, ev.Family) // parameter_groups.go
+	return customGroupFamilyMismatch(ctx, p.api, p.o, ev.Family, groupsApplied(p.o, p.upgrade != nil && p.upgrade.Major)) // parameter_groups.go
 }
 
 // ChooseUpgradeVia is the --upgrade-via an operator who left the flag
