@@ -630,7 +630,7 @@ func liveStatus(ctx context.Context, api awsclient.API, source, path string, jou
 		}
 	}
 	src := d.Source
-	src.ResourceID = "" // blue's id is history, which no journal here keeps
+	src.ResourceID, src.Created = "", time.Time{} // blue's identity is history, which no journal here keeps
 	proxies := d.Proxies
 	for _, dp := range d.Detached {
 		if dp.Uncorroborated && !dp.Registered {
