@@ -192,7 +192,7 @@ func (r *run) checkRenames(ctx context.Context, want string) error {
 		if cluster && was.ClusterID != old {
 			return poll.Fatal("verify: old blue member %s is in cluster %q, not in %s", oldName, was.ClusterID, old)
 		}
-		if was.ResourceID == prod.ResourceID {
+		if was.ResourceID == prod.ResourceID && was.CreateTime.Equal(prod.CreateTime) {
 			return poll.Fatal("verify: %s and %s are the same database (%s)", name, oldName, prod.ResourceID)
 		}
 	}

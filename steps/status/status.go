@@ -143,7 +143,7 @@ func Read(ctx context.Context, api awsclient.API, stateDir, source string) (Repo
 // (design.md §8): the deployment, who plays which role, where each proxy
 // points and who holds the run, next to the journal's history.
 func (rep *Report) live(ctx context.Context, api awsclient.API, src contract.Source, proxies []contract.ProxyRegistration, st journal.State, stateDir, path string) {
-	q := world.Query{Source: src.ID, Kind: src.Kind, BlueResourceID: src.ResourceID, DeploymentID: rep.DeploymentID, FindDeployment: rep.DeploymentID == "", AllProxies: true, Details: true}
+	q := world.Query{Source: src.ID, Kind: src.Kind, BlueResourceID: src.ResourceID, BlueCreated: src.Created, DeploymentID: rep.DeploymentID, FindDeployment: rep.DeploymentID == "", AllProxies: true, Details: true}
 	var names []string
 	for _, reg := range proxies {
 		names = append(names, reg.Proxy)
@@ -327,7 +327,7 @@ func liveStatus(ctx context.Context, api awsclient.API, source, path string, jou
 		}
 	}
 	src := d.Source
-	src.ResourceID = "" // blue's id is history, which no journal here keeps
+	src.ResourceID, src.Created = "", time.Time{} // blue's identity is history, which no journal here keeps
 	proxies := d.Proxies
 	for _, dp := range d.Detached {
 		if dp.Uncorroborated && !dp.Registered {

@@ -35,6 +35,11 @@ type Query struct {
 	// object is gone, a production resource with another id is the former
 	// green. "" when not known.
 	BlueResourceID string
+	// BlueCreated is blue's creation time, read with BlueResourceID:
+	// green is created later, so a production resource created at
+	// another time is the former green even where resource ids do not
+	// differ (moto gives every instance the same one). Zero when not known.
+	BlueCreated time.Time
 	// DeploymentID reads that deployment; without it, FindDeployment lists
 	// the deployments and takes the source's.
 	DeploymentID   string
@@ -74,7 +79,8 @@ func Read(ctx context.Context, api API, q Query, now time.Time) World {
 	if q.BlueResourceID != "" && w.Deployment == nil {
 		// No deployment object to say it: the resource ids do.
 		if p := w.Production(); p != nil && p.ResourceID != "" {
-			switched := !strings.EqualFold(p.ResourceID, q.BlueResourceID)
+			switched := !strings.EqualFold(p.ResourceID, q.BlueResourceID) ||
+				(!q.BlueCreated.IsZero() && !p.Created.IsZero() && !p.Created.Equal(q.BlueCreated))
 			w.switched = &switched
 			p.Role = w.ProductionRole()
 		}
@@ -235,6 +241,9 @@ func mergeResource(dst *Resource, src Resource) {
 	}
 	set(&dst.ARN, src.ARN)
 	set(&dst.ResourceID, src.ResourceID)
+	if !src.Created.IsZero() {
+		dst.Created = src.Created
+	}
 	set(&dst.Engine, src.Engine)
 	set(&dst.Version, src.Version)
 	set(&dst.Status, src.Status)
@@ -438,7 +447,7 @@ func (r *reader) registrations(ts []awsclient.ProxyTarget) []Registration {
 }
 
 func instanceResource(in awsclient.Instance) Resource {
-	res := Resource{ID: in.ID, Kind: KindInstance, ARN: in.ARN, ResourceID: in.ResourceID, Engine: in.Engine, Version: in.EngineVersion, Status: in.Status, Class: in.Class}
+	res := Resource{ID: in.ID, Kind: KindInstance, ARN: in.ARN, ResourceID: in.ResourceID, Created: in.CreateTime, Engine: in.Engine, Version: in.EngineVersion, Status: in.Status, Class: in.Class}
 	if len(in.ParameterGroups) > 0 {
 		res.ParameterGroup = in.ParameterGroups[0].Name
 	}
@@ -446,5 +455,5 @@ func instanceResource(in awsclient.Instance) Resource {
 }
 
 func clusterResource(c awsclient.Cluster) Resource {
-	return Resource{ID: c.ID, Kind: KindCluster, ARN: c.ARN, ResourceID: c.ResourceID, Engine: c.Engine, Version: c.EngineVersion, Status: c.Status, ParameterGroup: c.ParameterGroup}
+	return Resource{ID: c.ID, Kind: KindCluster, ARN: c.ARN, ResourceID: c.ResourceID, Created: c.CreateTime, Engine: c.Engine, Version: c.EngineVersion, Status: c.Status, ParameterGroup: c.ParameterGroup}
 }
