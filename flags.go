@@ -52,8 +52,7 @@ type globalFlags struct {
 	// for the epilogue (the demo's simulator dies with the process).
 	demoRerun string
 	// takeOver (--take-over) and adopt (--adopt bgd-…): run, resume and
-	// abort may act on what another run holds or made (steps/lease.go,
-	// steps/ownership.go).
+	// abort may act on what another run holds or made (steps/ownership.go).
 	takeOver bool
 	adopt    string
 }

@@ -538,7 +538,7 @@ func (r *run) rollback(ctx context.Context) error {
 			if _, err := r.api.DeleteDeployment(cctx, dep.ID, true); err != nil && awsclient.Classify(err) != awsclient.KindNotFound {
 				return fmt.Errorf("delete deployment %s: %w", dep.ID, err)
 			}
-			r.leaseGone() // the lease goes with the deployment (lease.go)
+			r.leaseGone() // the lease goes with the deployment (ownership.go)
 		}
 	}
 	// Registered as soon as AWS accepts it, not after the deletion

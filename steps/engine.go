@@ -14,6 +14,8 @@ import (
 	"github.com/rdsbg/rdsbg/steps/journal"
 	"github.com/rdsbg/rdsbg/steps/observe"
 	"github.com/rdsbg/rdsbg/steps/poll"
+	"github.com/rdsbg/rdsbg/steps/preflight"
+	"github.com/rdsbg/rdsbg/steps/status"
 )
 
 // Config is everything the engine needs; package main and the wizard build it.
@@ -53,7 +55,7 @@ type Config struct {
 	// run's last words name, so a pasted one acts on the same account,
 	// Region and journal (walkthrough D10).
 	NextFlags string
-	// Holder is this process in owner leases (lease.go); zero ⇒ this
+	// Holder is this process in owner leases (ownership.go); zero ⇒ this
 	// host, pid and user.
 	Holder Holder
 	// TakeOver (--take-over, severe) lets this run take a deployment or a
@@ -281,4 +283,119 @@ func (e *Engine) subscribeRetries() func() {
 		}
 		e.emit(contract.Event{Time: r.Time, Type: contract.EventNotice, Step: step, Message: r.String()})
 	})
+}
+
+// Backend is the engine as a front end (the wizard, plain mode, headless
+// commands) sees it. Package main builds it once from the AWS client, the call
+// log, the metrics reader and the run's settings; a front end only asks
+// it questions and starts runs, and never holds those pieces itself.
+type Backend struct {
+	cfg Config
+}
+
+// NewBackend keeps cfg as the configuration every run starts from; each
+// run adds its own approver, sink and options.
+func NewBackend(cfg Config) *Backend { return &Backend{cfg: cfg} }
+
+// Config is the configuration runs of this backend start from.
+func (b *Backend) Config() Config { return b.cfg }
+
+// ListSources lists the region's databases for the source screen.
+func (b *Backend) ListSources(ctx context.Context) ([]preflight.SourceSummary, error) {
+	return preflight.ListSources(ctx, b.cfg.API)
+}
+
+// Describe discovers one source (the first stage of Prepare) and sums it
+// up as a row of the source screen.
+func (b *Backend) Describe(ctx context.Context, source string) (preflight.SourceSummary, error) {
+	d, err := preflight.Discover(ctx, b.cfg.API, source)
+	if err != nil {
+		return preflight.SourceSummary{}, err
+	}
+	return d.Summary(), nil
+}
+
+// UpgradeTargets lists the versions engine/version can be upgraded to.
+func (b *Backend) UpgradeTargets(ctx context.Context, engine, version string) ([]contract.UpgradeTarget, error) {
+	return preflight.UpgradeTargets(ctx, b.cfg.API, engine, version)
+}
+
+// ParameterGroups lists the parameter groups of engine's families, for
+// the options form's picker.
+func (b *Backend) ParameterGroups(ctx context.Context, engine string, cluster bool) (preflight.ParameterGroupCatalog, error) {
+	return preflight.LoadParameterGroupCatalog(ctx, b.cfg.API, engine, cluster)
+}
+
+// Unfinished returns the journal of an unfinished run for source, or "".
+func (b *Backend) Unfinished(ctx context.Context, source string) (string, error) {
+	journals, err := journal.Unfinished(b.cfg.StateDir)
+	if err != nil {
+		return "", err
+	}
+	for path, src := range journals {
+		if src == source {
+			return path, nil
+		}
+	}
+	return "", nil
+}
+
+// Status is `rdsbg status` as text.
+func (b *Backend) Status(ctx context.Context, source string) (string, error) {
+	rep, err := status.Read(ctx, b.cfg.API, b.cfg.StateDir, source)
+	if err != nil {
+		return "", err
+	}
+	return rep.Text(), nil
+}
+
+// Run executes the engine in mode ("run" or "", "resume", "abort") with
+// the operator's options, approver and event sink, and returns its
+// summary.
+func (b *Backend) Run(ctx context.Context, mode string, opts contract.Options, approver contract.Approver, sink contract.Sink) (contract.Finished, error) {
+	cfg := b.cfg
+	cfg.Approver, cfg.Sink, cfg.Options = approver, sink, opts
+	if g, ok := approver.(GiveUpper); ok {
+		cfg.GiveUp = eitherClosed(cfg.GiveUp, g.GiveUp())
+	}
+	eng, err := New(cfg)
+	if err != nil {
+		return contract.Finished{}, err
+	}
+	switch mode {
+	case "", "run":
+		return eng.Run(ctx)
+	case "resume":
+		return eng.Resume(ctx)
+	case "abort":
+		return eng.Abort(ctx)
+	}
+	return contract.Finished{}, fmt.Errorf("unknown mode %q: want run, resume or abort", mode)
+}
+
+// GiveUpper is an approver through which the operator can also stop
+// compensation (the wizard's severe confirmation to stop restoring a
+// proxy): for a run of the backend its channel counts as Config.GiveUp
+// too.
+type GiveUpper interface {
+	GiveUp() <-chan struct{}
+}
+
+// eitherClosed is closed once a or b is; a nil channel never closes.
+func eitherClosed(a, b <-chan struct{}) <-chan struct{} {
+	switch {
+	case b == nil:
+		return a
+	case a == nil:
+		return b
+	}
+	out := make(chan struct{})
+	go func() {
+		select {
+		case <-a:
+		case <-b:
+		}
+		close(out)
+	}()
+	return out
 }

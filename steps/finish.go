@@ -66,7 +66,7 @@ func (r *run) finish(outcome string, err error, proxyState string) (contract.Fin
 	}
 	r.settleSwitchover(end) // a switchover AWS completed is done, whatever this process saw
 	r.untagIfServing(proxyState)
-	r.releaseLease() // lease.go: before the last record, so the journal ends with the finish
+	r.releaseLease() // ownership.go: before the last record, so the journal ends with the finish
 	f := contract.Finished{
 		Outcome:      outcome,
 		ExitCode:     ExitCode(err),

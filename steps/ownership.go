@@ -2,10 +2,16 @@ package steps
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"os"
+	"os/user"
 	"strings"
+	"syscall"
+	"time"
 
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/steps/contract"
@@ -271,4 +277,314 @@ func (r *run) gateFresh(ctx context.Context, o contract.Options) (contract.Optio
 	}
 	r.adopting = d.ID
 	return o, nil
+}
+
+// Ownership in AWS (design.md §8): every run has an id (RunID), tags the
+// deployment it creates with it, and holds an owner lease (rdsbg:owner,
+// world.Lease) on that deployment — and, while it holds them empty, on its
+// proxies — naming its host, pid and user, renewed while it lives and
+// released when its process ends. The local lock (lock.go) stays the fast
+// path on one machine; the lease is what another machine, or another
+// state directory, sees.
+//
+// A lease is live while its holder may still act: on this host, while its
+// pid is alive; on another host, until it expires. A run, resume or abort
+// that finds a lease held by someone else refuses before any change (exit
+// 2), naming the holder and how old the lease is; --take-over (severe)
+// takes it, live or expired. A run's own lease left by a process of the
+// same run that died on this host is simply renewed: that is a resume
+// after a crash.
+
+// Lease timing: a renewal every leaseRenew (one AddTagsToResource call,
+// 0.1 a minute, nothing beside the RDS API's 12 a second: green's
+// provisioning stays within BenchmarkAPIFootprint's 6 calls a minute with
+// the proxies' watch), a lease that lapses leaseTTL after its last
+// renewal. On this host a dead pid frees it at once; elsewhere a stale
+// lease needs --take-over whether it lapsed or not, so a long TTL costs
+// nothing but the word "live".
+const (
+	leaseTTL   = 30 * time.Minute
+	leaseRenew = 10 * time.Minute
+)
+
+// claimSettle is how long a fresh run waits between writing its claim on
+// a proxy and reading it back before it empties it: two runs that claimed
+// the same proxy within it both read the last writer's claim, and only
+// that one goes on.
+const claimSettle = 2 * time.Second
+
+// Holder is a process's identity in a lease; zero fields are filled from
+// the operating system (Config.Holder: tests give each engine its own).
+type Holder struct {
+	Host string
+	PID  int
+	User string
+	// Alive reports whether a pid on this host is alive; nil ⇒ the
+	// operating system's answer (signal 0).
+	Alive func(pid int) bool
+}
+
+// withDefaults fills the holder from the operating system.
+func (h Holder) withDefaults() Holder {
+	if h.Host == "" {
+		h.Host, _ = os.Hostname()
+		if h.Host == "" {
+			h.Host = "unknown-host"
+		}
+	}
+	if h.PID == 0 {
+		h.PID = os.Getpid()
+	}
+	if h.User == "" {
+		if u, err := user.Current(); err == nil {
+			h.User = u.Username
+		} else {
+			h.User = os.Getenv("USER")
+		}
+	}
+	if h.Alive == nil {
+		h.Alive = pidAlive
+	}
+	return h
+}
+
+// pidAlive: signal 0 reaches the process (EPERM: it exists, as another
+// user's).
+func pidAlive(pid int) bool {
+	if pid <= 0 {
+		return false
+	}
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
+
+// newRunID names a run: the time its plan was made and four random bytes,
+// so two runs planned in the same second differ.
+func newRunID(now time.Time) string {
+	b := make([]byte, 2)
+	_, _ = rand.Read(b)
+	return now.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b)
+}
+
+// leaseState is how a lease found in AWS stands for this process.
+type leaseState int
+
+const (
+	leaseFree    leaseState = iota // none, released, or ours
+	leaseStale                     // this run's own, left by a process of it that died on this host
+	leaseLive                      // someone else may be acting now
+	leaseExpired                   // someone else's, not renewed in time (a process on another host that stopped)
+)
+
+// judgeLease says how l stands for this process running run.
+func (e *Engine) judgeLease(l *world.Lease, run string, now time.Time) leaseState {
+	h := e.holder
+	switch {
+	case l == nil || !l.Released.IsZero():
+		return leaseFree
+	case world.SameHolder(*l, e.lease(run, now)):
+		return leaseFree
+	case strings.EqualFold(l.Host, h.Host):
+		if l.PID != h.PID && h.Alive(l.PID) {
+			return leaseLive
+		}
+		if l.Run == run {
+			return leaseStale
+		}
+		return leaseExpired // the process is gone, whatever the lease's time says
+	case l.Expired(now):
+		return leaseExpired
+	}
+	return leaseLive
+}
+
+// lease is this process's lease for run, renewed now.
+func (e *Engine) lease(run string, now time.Time) world.Lease {
+	return world.Lease{Run: run, Host: e.holder.Host, PID: e.holder.PID, User: e.holder.User, Renewed: now.UTC(), Until: now.Add(leaseTTL).UTC()}
+}
+
+// HeldError refuses to act on what another owner holds (exit 2).
+type HeldError struct {
+	What  string      // "deployment bgd-… (name)" or "proxy orders-proxy"
+	Lease world.Lease // the holder's lease
+	State string      // "live" or "expired"
+	Age   time.Duration
+	// Next is the way on, in words.
+	Next string
+}
+
+func (e *HeldError) Error() string {
+	state := fmt.Sprintf("its lease was renewed %s ago and is live", e.Age.Round(time.Second))
+	if e.State == "expired" {
+		state = fmt.Sprintf("its lease was last renewed %s ago and has expired (the holder stopped without releasing it)", e.Age.Round(time.Second))
+	}
+	return fmt.Sprintf("%s is held by %s: %s. rdsbg changed nothing. %s", e.What, e.Lease.Holder(), state, e.Next)
+}
+
+// takeOverWords is the way on past a lease.
+func takeOverWords(source string, st leaseState) string {
+	wait := "Wait for that run to finish (`rdsbg status --source " + source + "` shows it), or"
+	if st == leaseExpired {
+		wait = "If that run is really gone,"
+	}
+	return fmt.Sprintf("%s take it over with --take-over --confirm %s (severe: the other run, if it still lives, stops at its next change).", wait, source)
+}
+
+// heldError builds the refusal for what, held under l.
+func (r *run) heldError(what string, l world.Lease, st leaseState) error {
+	now := r.e.cfg.Clock.Now()
+	state := "live"
+	if st == leaseExpired {
+		state = "expired"
+	}
+	return &HeldError{What: what, Lease: l, State: state, Age: l.Age(now), Next: takeOverWords(r.disc.Source.ID, st)}
+}
+
+// takeOver asks for --take-over's severe confirmation (headless:
+// --confirm; the wizard: the typed identifier) before this run replaces
+// another owner's lease on what.
+func (r *run) takeOver(ctx context.Context, what string, l world.Lease, st leaseState) error {
+	if !r.e.cfg.TakeOver {
+		return r.heldError(what, l, st)
+	}
+	now := r.e.cfg.Clock.Now()
+	text := fmt.Sprintf("%s is held by %s (lease renewed %s ago, %s). Taking it over makes this run its owner: if the other run still lives it stops at its next change, without touching anything. Type %s to take it over.",
+		what, l.Holder(), l.Age(now).Round(time.Second), map[bool]string{true: "expired", false: "live"}[st == leaseExpired], r.disc.Source.ID)
+	if err := r.ask(ctx, contract.Approval{Kind: "take-over", Title: "Take over " + what + " from another rdsbg run?", Text: text,
+		Severity: contract.SeveritySevere, Confirm: r.disc.Source.ID}); err != nil {
+		return err
+	}
+	r.e.notice(contract.StepPreflight, "took over %s from %s at the operator's --take-over", what, l.Holder())
+	return nil
+}
+
+// leaseKeeper holds the run's lease on its deployment: taken at the run's
+// first change (or first wait) after the deployment is known, renewed
+// while the run lives (heartbeat, reconcile.go; awaitAnswer while a
+// question waits; compensation), released when it ends
+// (finish.go). A run refused before any change writes nothing.
+type leaseKeeper struct {
+	pending string    // the deployment whose lease the run takes at its first change
+	force   bool      // the operator took it over (--take-over): write whatever AWS shows
+	arn     string    // the deployment the lease is on; "" until taken
+	next    time.Time // when the next renewal is due
+}
+
+// holdDeployment makes this run take its lease on deployment id at its
+// first change (after a resume's or an adoption's checks). force: the
+// operator took it over.
+func (r *run) holdDeployment(id string, force bool) {
+	if id != "" && r.leases.arn == "" {
+		r.leases.pending, r.leases.force = id, force
+	}
+}
+
+// ensureLease writes the pending lease. With a fresh view w of the world,
+// it first checks that nobody else took the deployment since the gate
+// (then the run stops without a change: TakenOverError).
+func (r *run) ensureLease(ctx context.Context, w *world.World) error {
+	id := r.leases.pending
+	if id == "" || r.plan.Source.ARN == "" {
+		return nil
+	}
+	now := r.e.cfg.Clock.Now()
+	if w != nil && !r.leases.force {
+		if d := w.Deployment; d != nil && strings.EqualFold(d.ID, id) && d.Owner.Lease != nil {
+			if st := r.e.judgeLease(d.Owner.Lease, contract.RunID(r.plan), now); st == leaseLive || (st == leaseExpired && d.Owner.Lease.Run != contract.RunID(r.plan)) {
+				return &TakenOverError{Diff: world.Difference{Kind: world.DiffLeaseTaken, Subject: id,
+					What: fmt.Sprintf("deployment %s is held by %s", id, d.Owner.Lease.Holder()), Who: "it took the deployment after this run checked it"}}
+			}
+		}
+	}
+	arn := awsclient.DeploymentARN(r.plan.Source.ARN, id)
+	mctx, cancel := detached(ctx, mutationTimeout)
+	err := r.api.AddTagsToResource(mctx, arn, map[string]string{contract.TagOwner: r.e.lease(contract.RunID(r.plan), now).Value()})
+	cancel()
+	if awsclient.IsNotFound(err) {
+		r.leaseGone() // deleted meanwhile (its cleanup, or someone): nothing to hold
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("write this run's owner lease (%s) on deployment %s: %w", contract.TagOwner, id, err)
+	}
+	r.leases.pending, r.leases.arn, r.leases.next = "", arn, now.Add(leaseRenew)
+	return nil
+}
+
+// renewLease renews the lease when due: one call every leaseRenew. A
+// failure is retried at the next heartbeat; the lease has leaseTTL.
+func (r *run) renewLease(ctx context.Context) {
+	now := r.e.cfg.Clock.Now()
+	if r.leases.arn == "" || now.Before(r.leases.next) || r.outages.criticalSince() != nil {
+		return // not due, or in the critical section (the lease lasts leaseTTL)
+	}
+	mctx, cancel := detached(ctx, 30*time.Second)
+	err := r.api.AddTagsToResource(mctx, r.leases.arn, map[string]string{contract.TagOwner: r.e.lease(contract.RunID(r.plan), now).Value()})
+	cancel()
+	r.leases.next = now.Add(leaseRenew)
+	if err != nil {
+		r.leases.next = now.Add(time.Minute) // again in a minute: the lease lasts leaseTTL
+	}
+}
+
+// answerCheck is how often, in wall time, a run waiting for the
+// operator's answer looks whether its lease is due (a comparison of two
+// times; the renewal itself stays at leaseRenew). A second of wall time
+// keeps the lease fresh under any --time-scale below 600.
+const answerCheck = time.Second
+
+// awaitAnswer asks the approver and waits for its answer, renewing the
+// lease when due meanwhile: a run waiting at a question for longer than
+// leaseTTL is alive, and must not look expired to another operator. The
+// approver answers on a goroutine of its own; the renewal stays on the
+// engine's (the UI's Update does no I/O), so r's state has one writer.
+// Due or not, the lease is looked at once more after the answer: the
+// calls then do not depend on which of the answer and a check came first.
+func (r *run) awaitAnswer(ctx context.Context, a contract.Approval) (contract.Decision, error) {
+	type answer struct {
+		d   contract.Decision
+		err error
+	}
+	answered := make(chan answer, 1)
+	go func() {
+		// An approver that never returns normally (a test's t.FailNow
+		// ends its goroutine) still ends the wait.
+		ans := answer{err: fmt.Errorf("the approval %q got no answer", a.Title)}
+		defer func() { answered <- ans }()
+		ans.d, ans.err = r.e.cfg.Approver.Approve(ctx, a)
+	}()
+	check := time.NewTicker(answerCheck)
+	defer check.Stop()
+	for {
+		select {
+		case ans := <-answered:
+			if ans.err == nil {
+				r.renewLease(ctx)
+			}
+			return ans.d, ans.err
+		case <-check.C:
+			r.renewLease(ctx)
+		}
+	}
+}
+
+// leaseGone: the run deleted its deployment, and the lease with it.
+func (r *run) leaseGone() {
+	r.leases.arn, r.leases.pending = "", ""
+}
+
+// releaseLease marks the lease released when the run ends (finish), so
+// that nobody has to wait for it to expire or take it over. A process that
+// dies leaves it as it was: it expires, or this host sees the pid gone.
+func (r *run) releaseLease() {
+	if r.leases.arn == "" {
+		return
+	}
+	now := r.e.cfg.Clock.Now()
+	l := r.e.lease(contract.RunID(r.plan), now)
+	l.Released = now.UTC()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_ = r.api.AddTagsToResource(ctx, r.leases.arn, map[string]string{contract.TagOwner: l.Value()})
+	r.leases.arn = ""
 }

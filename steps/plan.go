@@ -181,7 +181,7 @@ func (b planBuilder) withTargets(lines []string) []string {
 // registration, never for the whole provisioning.
 
 // How long steps take on AWS, each with its source (rds-facts.md): the
-// rows' onAWS trait (steps_table.go), which the plan's notes and the
+// rows' onAWS trait (step.go), which the plan's notes and the
 // wizard's rail both read. Operator text names public sources or none
 // (walkthrough D17).
 

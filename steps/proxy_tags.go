@@ -136,7 +136,7 @@ func (r *run) tagDetached(ctx context.Context, reg contract.ProxyRegistration) e
 		tag := preflight.DetachedTag{TargetKind: kind, Target: id, Source: r.plan.Source.ID, Run: contract.RunID(r.plan), At: now}
 		mctx, cancel := detached(ctx, mutationTimeout)
 		// The owner lease beside it: while the proxy is empty another run
-		// sees who holds it (lease.go).
+		// sees who holds it (ownership.go).
 		err = r.api.AddTagsToResource(mctx, arn, map[string]string{contract.TagDetached: tag.Value(), contract.TagOwner: r.e.lease(contract.RunID(r.plan), now).Value()})
 		cancel()
 	}

@@ -239,7 +239,7 @@ func (r *run) registerNewPrimary(ctx context.Context, step contract.StepID) erro
 		_, derr := r.api.DeleteDeployment(mctx, dep.ID, false)
 		cancel()
 		if derr == nil {
-			r.leaseGone() // the lease goes with the deployment (lease.go)
+			r.leaseGone() // the lease goes with the deployment (ownership.go)
 		}
 		if derr != nil && awsclient.Classify(derr) != awsclient.KindNotFound {
 			return fmt.Errorf("%w; deleting deployment %s to allow it failed: %v", err, dep.ID, derr)

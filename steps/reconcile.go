@@ -144,7 +144,7 @@ func (r *run) reconcile(ctx context.Context, ps contract.PlannedStep, read *worl
 		}
 	}
 	expect := r.expectFor(ps)                      // before the lease is taken: w shows the lease as it was
-	if err := r.ensureLease(ctx, &w); err != nil { // the run's first change takes its lease (lease.go)
+	if err := r.ensureLease(ctx, &w); err != nil { // the run's first change takes its lease (ownership.go)
 		return err
 	}
 	diffs := w.Diff(expect, r.e.cfg.Clock.Now())

@@ -45,7 +45,7 @@ type run struct {
 	pace     criticalPace                 // what paces the critical waits (critical_pace.go)
 	taskSeen map[string]taskSince         // deployment task → when its status was first seen (tasks.go)
 	timeline []contract.TimelineEntry     // every step's outcome, for the summary (step.go)
-	leases   leaseKeeper                  // the run's owner lease on its deployment (lease.go)
+	leases   leaseKeeper                  // the run's owner lease on its deployment (ownership.go)
 	blueTags blueTagBook                  // blue's rdsbg:source tag before the creation (step_create_deployment.go)
 	world    *world.World                 // the last world read by a reconciliation (reconcile.go)
 	watch    proxyWatcher                 // the proxies' watch during long waits (reconcile.go)
@@ -74,7 +74,7 @@ type run struct {
 	approved             map[contract.StepID]bool
 	continueWithoutProxy bool // the operator chose to leave the proxy empty until switchover
 	// cleanupDeclined: the operator said no to the optional cleanup after a
-	// successful switchover; the run is done, with leftovers (ready.go).
+	// successful switchover; the run is done, with leftovers (runner.go).
 	cleanupDeclined bool
 
 	// What single steps learn for the summary.
@@ -82,7 +82,7 @@ type run struct {
 	switchoverDuration time.Duration       // step_switchover.go
 	renamesVerified    bool                // verify_renames.go
 	greenSeen          []string            // green members' identifiers, as last seen (leftovers.go)
-	readyGreen         *contract.GreenInfo // green as a run paused ready leaves it (ready.go)
+	readyGreen         *contract.GreenInfo // green as a run paused ready leaves it (runner.go)
 	changes            *changeWatch        // a fresh run's changes so far: exit 3 while none (nochange.go)
 
 	// db is the connection to blue's database for the schema watch, the
@@ -118,7 +118,7 @@ func (r *run) decide(ctx context.Context, a contract.Approval) (contract.Decisio
 	}
 	ap := a
 	r.e.emit(contract.Event{Type: contract.EventApproval, Step: a.Step, Approval: &ap})
-	d, err := r.awaitAnswer(ctx, a) // lease.go: the lease is renewed meanwhile
+	d, err := r.awaitAnswer(ctx, a) // ownership.go: the lease is renewed meanwhile
 	if err != nil {
 		return "", err
 	}

@@ -213,7 +213,7 @@ func (r *run) deleteDeploymentObject(ctx context.Context) error {
 	if _, err := r.api.DeleteDeployment(mctx, dep.ID, false); err != nil && awsclient.Classify(err) != awsclient.KindNotFound {
 		return fmt.Errorf("delete deployment %s: %w", dep.ID, err)
 	}
-	r.leaseGone() // the lease goes with the deployment (lease.go)
+	r.leaseGone() // the lease goes with the deployment (ownership.go)
 	return nil
 }
 

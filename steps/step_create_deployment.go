@@ -115,7 +115,7 @@ func createDeploymentGrants(s policyScope) []PolicyStatement {
 			map[string]map[string]any{"ForAllValues:StringEquals": onlyOurTag}),
 		allowIf("CreateTheDeployment", []string{"rds:CreateBlueGreenDeployment"}, createRes, map[string]map[string]any{"StringEquals": s.createdForUs}),
 		allowIf("TagTheDeploymentAtCreation", []string{"rds:AddTagsToResource"}, []string{s.deployments}, map[string]map[string]any{"StringEquals": s.createdForUs}),
-		// The run's owner lease (lease.go): renewed while the run lives
+		// The run's owner lease (ownership.go): renewed while the run lives
 		// and released when it ends, the one key, on a deployment of this
 		// source (issue 20).
 		allowIf("HoldTheDeploymentLease", []string{"rds:AddTagsToResource"}, []string{s.deployments},
@@ -226,7 +226,7 @@ func (r *run) createDeployment(ps contract.PlannedStep) stepImpl {
 			r.adopt(dep.ID)
 			r.blueTags = blueTagBook{done: true} // the tag stays with the creation
 			// The creation carried the run's lease (deploymentTags): renew it
-			// from here (lease.go).
+			// from here (ownership.go).
 			r.leases.arn, r.leases.next = awsclient.DeploymentARN(r.plan.Source.ARN, dep.ID), r.e.cfg.Clock.Now().Add(leaseRenew)
 			return nil
 		},

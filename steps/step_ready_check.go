@@ -15,7 +15,7 @@ import (
 // the proxy healthy on blue (detach and native regimes), and, with metrics
 // on, replication lag that fits the switchover timeout (the operator may go
 // on past a lag that holds too long). With --until ready the run pauses
-// here (ready.go). Nothing to undo: it changes nothing.
+// here (runner.go). Nothing to undo: it changes nothing.
 
 func planReadyCheck(b planBuilder) (contract.PlannedStep, bool) {
 	return contract.PlannedStep{

@@ -14,7 +14,7 @@ import (
 // member until SWITCHOVER_COMPLETED; green takes blue's names, blue becomes
 // -oldN (the renames are journalled for cleanup). Part of the critical
 // section in the detach regime; in the native regime AWS moves the proxy;
-// none: the same call. Declining it pauses the run ready (ready.go).
+// none: the same call. Declining it pauses the run ready (runner.go).
 // Not undone by rdsbg: AWS rolls a switchover back itself when it fails or
 // times out; after it, abort no longer applies.
 

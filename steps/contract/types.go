@@ -200,7 +200,7 @@ type Plan struct {
 	ProxylessNote string              `json:"proxyless_note,omitempty"`
 	// RunID names the run in AWS (the deployment's rdsbg:run, the owner
 	// lease, rdsbg:detached) and its archived journal; set when a run
-	// journals its plan (lease.go). Journals from before it name the run
+	// journals its plan (ownership.go). Journals from before it name the run
 	// by GeneratedAt (RunID).
 	RunID string `json:"run_id,omitempty"`
 	// Fallback is what happens if AWS refuses the native regime, which
