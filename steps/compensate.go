@@ -532,7 +532,7 @@ func (r *run) rollback(ctx context.Context) error {
 		return poll.Fatal("the switchover has started (deployment %s): rolling back is no longer possible", dep.Status)
 	}
 	if dep != nil {
-		r.noteGreen(*dep) // what may still be deleting when the run ends (leftovers.go)
+		r.noteGreen(*dep) // what may still be deleting when the run ends (finish.go)
 		r.compensation("deleting deployment %s and its green resources", dep.ID)
 		if dep.Status != "DELETING" {
 			if _, err := r.api.DeleteDeployment(cctx, dep.ID, true); err != nil && awsclient.Classify(err) != awsclient.KindNotFound {

@@ -33,7 +33,7 @@ type Config struct {
 	// API); nil ⇒ no CloudWatch calls.
 	Metrics awsclient.Metrics
 	// ProbeDSN, when set, probes the applications' path through the proxy
-	// (probe_run.go). It holds a password: never print or journal it.
+	// (steps/observe). It holds a password: never print or journal it.
 	ProbeDSN string
 	// Hooks are shell commands run at every step transition (hooks.go);
 	// HookTimeout bounds each run (0 ⇒ DefaultHookTimeout).
@@ -87,7 +87,7 @@ type Engine struct {
 	observers observe.List
 
 	// proxyEmpty, set by the run under way, says whether a proxy rdsbg
-	// emptied has no target now: no error budget applies then (retry.go).
+	// emptied has no target now: no error budget applies then (steps/poll).
 	proxyEmpty func() bool
 
 	// journalHook, set only by tests, runs after every journal record.
@@ -96,7 +96,7 @@ type Engine struct {
 	// holder is this process in owner leases (Config.Holder completed).
 	holder Holder
 	// heartbeat, set by the run under way, renews its lease and watches
-	// its proxies; every wait calls it before a read (poll.go).
+	// its proxies; every wait calls it before a read (steps/poll).
 	heartbeat func(ctx context.Context) error
 }
 
@@ -161,7 +161,7 @@ func (e *Engine) emit(ev contract.Event) {
 	e.observers.Event(ev)
 }
 
-// waiter is the engine's poller for the run under way (poll.go).
+// waiter is the engine's poller for the run under way (steps/poll).
 func (e *Engine) waiter() poll.Waiter {
 	return poll.Waiter{Policy: e.cfg.Poll, Clock: e.cfg.Clock, Random: e.random, Before: e.heartbeat, Endless: e.proxyIsEmpty,
 		Sample: func(ctx context.Context, p *contract.Progress) *contract.MetricsSample {
@@ -173,13 +173,13 @@ func (e *Engine) waiter() poll.Waiter {
 		Emit: e.emit, Sleep: e.sleepProbing}
 }
 
-// wait polls until spec is satisfied (poll.go).
+// wait polls until spec is satisfied (steps/poll).
 func (e *Engine) wait(ctx context.Context, spec poll.Spec) error { return e.waiter().Wait(ctx, spec) }
 
-// jitter spreads an interval (poll.go).
+// jitter spreads an interval (steps/poll).
 func (e *Engine) jitter(d time.Duration) time.Duration { return e.waiter().Jitter(d) }
 
-// retryDelay is the jittered backoff before retry number attempt (poll.go).
+// retryDelay is the jittered backoff before retry number attempt (steps/poll).
 func (e *Engine) retryDelay(attempt int) time.Duration { return e.waiter().RetryDelay(attempt) }
 
 // sleepProbing is the wait between polls, with the probe's SELECT 1 in it
@@ -202,7 +202,7 @@ func (e *Engine) subscribeCalls() func() {
 	if e.cfg.Calls == nil {
 		return func() {}
 	}
-	stopRetries := e.subscribeRetries() // retry.go
+	stopRetries := e.subscribeRetries() // steps/poll
 	stopCalls := e.cfg.Calls.Subscribe(func(c awsclient.Call) {
 		call := c
 		e.emit(contract.Event{Time: c.Start, Type: contract.EventAPICall, Call: &call})

@@ -347,7 +347,7 @@ func (r *run) leftovers(ctx context.Context, outcome string, end endView) ([]con
 		return nil, ""
 	}
 	if w := end.w; w != nil && w.Known() {
-		// What AWS shows at the end (endworld.go), and the final snapshot
+		// What AWS shows at the end (finish.go), and the final snapshot
 		// this run took.
 		out := r.worldLeftovers(outcome, *w)
 		cleanup := r.stepRan(contract.StepCleanup)

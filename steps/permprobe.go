@@ -149,7 +149,7 @@ func (r *run) probeRegistration(ctx context.Context, reg contract.ProxyRegistrat
 		return nil, err // read back: as discovery saw it
 	case readErr != nil && refusedWith4xx(err):
 		// Refused before acting (AccessDenied, already registered): the
-		// same rule as an exit 3's (nochange.go).
+		// same rule as an exit 3's (runner.go).
 		return nil, err
 	}
 	name := targetName(reg.Target)

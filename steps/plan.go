@@ -36,7 +36,7 @@ func (t stepRows) buildPlan(d preflight.Discovery, o contract.Options, upgrade *
 	if d.Source.Kind == contract.KindCluster && o.UpgradeTargetStorageConfig {
 		return contract.Plan{}, contract.UsageError("--upgrade-target-storage-config", "--upgrade-target-storage-config applies to RDS DB instances only, and %s is an Aurora cluster", d.Source.ID)
 	}
-	if err := checkStorageOptionsApply(d, o); err != nil { // storage_options.go
+	if err := checkStorageOptionsApply(d, o); err != nil {
 		return contract.Plan{}, err
 	}
 	if err := preflight.CheckProxyMode(d, o.ProxyMode); err != nil {

@@ -209,7 +209,7 @@ func (r *run) waitHealthyUntil(ctx context.Context, step contract.StepID, what s
 			}
 			return healthy, prog, nil
 		}}
-	r.paceHealthWait(&spec) // when the reads come: critical_pace.go
+	r.paceHealthWait(&spec) // when the reads come
 	err := r.e.wait(ctx, spec)
 	if err == nil {
 		r.untagServing(ctx) // production's proxy serves again

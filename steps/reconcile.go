@@ -35,7 +35,7 @@ func (r *run) proxyStateOfWorld() string {
 }
 
 // errWorldUnknown: AWS did not answer part of a reconciliation's read; it
-// unwraps to the reads' errors, so what is transient is retried (retry.go).
+// unwraps to the reads' errors, so what is transient is retried (steps/poll).
 type errWorldUnknown struct {
 	what []string
 	err  error

@@ -42,8 +42,8 @@ type run struct {
 	outages  outageBook                   // the proxies' empty time and the live traffic line (outage.go)
 	tags     proxyTagState                // proxies' ARNs and rdsbg:detached tags (proxy_tags.go)
 	events   eventWatch                   // RDS events read for explanations (rdsevents.go)
-	pace     criticalPace                 // what paces the critical waits (critical_pace.go)
-	taskSeen map[string]taskSince         // deployment task → when its status was first seen (tasks.go)
+	pace     criticalPace                 // what paces the critical waits (proxy_targets.go)
+	taskSeen map[string]taskSince         // deployment task → when its status was first seen (deployment.go)
 	timeline []contract.TimelineEntry     // every step's outcome, for the summary (step.go)
 	leases   leaseKeeper                  // the run's owner lease on its deployment (ownership.go)
 	blueTags blueTagBook                  // blue's rdsbg:source tag before the creation (step_create_deployment.go)
@@ -80,10 +80,10 @@ type run struct {
 	// What single steps learn for the summary.
 	sawSwitchover      bool                // compensation saw the switchover done (compensate.go)
 	switchoverDuration time.Duration       // step_switchover.go
-	renamesVerified    bool                // verify_renames.go
-	greenSeen          []string            // green members' identifiers, as last seen (leftovers.go)
+	renamesVerified    bool                // renames.go
+	greenSeen          []string            // green members' identifiers, as last seen (finish.go)
 	readyGreen         *contract.GreenInfo // green as a run paused ready leaves it (runner.go)
-	changes            *changeWatch        // a fresh run's changes so far: exit 3 while none (nochange.go)
+	changes            *changeWatch        // a fresh run's changes so far: exit 3 while none (runner.go)
 
 	// db is the connection to blue's database for the schema watch, the
 	// gates and the ledger (dbchecks.go); nil without credentials.
@@ -94,7 +94,7 @@ type run struct {
 type taskSince struct {
 	status string
 	since  time.Time
-	took   time.Duration // COMPLETED: the time spent in the status before (tasks.go)
+	took   time.Duration // COMPLETED: the time spent in the status before (deployment.go)
 	// atLeast: first read already in its status: the times are lower bounds
 	atLeast bool
 }

@@ -15,7 +15,7 @@ import (
 	"github.com/rdsbg/rdsbg/steps/world"
 )
 
-// A step (design.md §5) is one row of the step table (step.go) and
+// A step (design.md §5) is one row of the step table (stepTable, below) and
 // one file, step_<id>.go, that holds everything about it: its plan facet
 // in every regime (title, why, effect, severity, the AWS CLI runbook lines)
 // and its observe / apply / settle. This file is the shape they share; the
@@ -55,7 +55,7 @@ type stepDef struct {
 	// section.
 	events rdsEvents
 	// probe: the step opens (its start is the baseline) or closes the SQL
-	// probe's window (probe_run.go).
+	// probe's window (steps/observe).
 	probe probeWindow
 	// onAWS: how long the step takes on AWS, with where the figure comes
 	// from; the plan's notes and the wizard's rail read it (ExpectedOnAWS).
@@ -475,7 +475,7 @@ func (r *run) stepFailed(ps contract.PlannedStep, started time.Time, err error) 
 // Throttling, refused connections, timeouts and AWS-side (5xx) errors go
 // away by themselves. They are retried everywhere — a step's read
 // (observe), its change (apply, re-observed before it is sent again) and
-// its wait (settle, poll.go) — with a jittered backoff capped at
+// its wait (settle, steps/poll) — with a jittered backoff capped at
 // PollPolicy.RetryMax, within an error budget measured in time
 // (PollPolicy.ErrorBudget). While a proxy rdsbg emptied has no target
 // there is no budget: giving up would leave production without its proxy.

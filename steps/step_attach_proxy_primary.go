@@ -69,7 +69,7 @@ func (r *run) attachProxyPrimary(ps contract.PlannedStep) stepImpl {
 		},
 		apply: func(ctx context.Context) error {
 			err := r.registerNewPrimary(ctx, ps.ID)
-			r.pace.registered = err == nil // the health wait starts at the registration (critical_pace.go)
+			r.pace.registered = err == nil // the health wait starts at the registration (proxy_targets.go)
 			return err
 		},
 		settle: func(ctx context.Context) error {

@@ -19,7 +19,7 @@ import (
 //     deleted. Every part checks live state first, so a resumed cleanup
 //     carries on where a crashed one stopped.
 //   none: not in the plan. A declined cleanup ends the run done, with
-//     leftovers (leftovers.go).
+//     leftovers (finish.go).
 // Not undone: the final snapshot is what remains of old blue.
 
 func planCleanup(b planBuilder) (contract.PlannedStep, bool) {
@@ -348,7 +348,7 @@ func (r *run) deleteOldBlue(ctx context.Context, step contract.StepID) error {
 
 // declinedCleanup: the optional cleanup after a successful switchover was
 // declined. The change is done; what cleanup would have deleted is left
-// and named (leftovers.go).
+// and named (finish.go).
 func (r *run) declinedCleanup(ps contract.PlannedStep) bool {
 	r.cleanupDeclined = true
 	msg := "declined by the operator: the deployment object and the old blue resources are kept"

@@ -28,7 +28,7 @@ import (
 // to resources with this tag. Only resources that lack it are tagged. If
 // AWS refuses the create call (4xx: nothing was created), the tags just
 // written are removed again, so a refused creation leaves blue as it was
-// and "nothing has been changed" stays true (nochange.go, the auto
+// and "nothing has been changed" stays true (runner.go, the auto
 // fallback). Otherwise the tag is left in place: it names the database
 // itself, the new primary gets it from blue at the switchover anyway
 // (§4.3), abort and cleanup say so, and a later run needs it again.
@@ -143,7 +143,7 @@ func (c cliBuilder) createDeployment(src contract.Source, o contract.Options, up
 	if o.UpgradeTargetStorageConfig {
 		args = append(args, "--upgrade-target-storage-config")
 	}
-	args = append(args, storageCLIArgs(o)...) // storage_options.go
+	args = append(args, storageCLIArgs(o)...) // plan.go
 	args = append(args, "--query BlueGreenDeployment.BlueGreenDeploymentIdentifier --output text")
 	return "BGD=$(" + c.rds("create-blue-green-deployment", args...) + ")"
 }
@@ -191,7 +191,7 @@ func (r *run) createDeployment(ps contract.PlannedStep) stepImpl {
 				// the new family's groups (Options.GroupsAtCreate).
 				in.TargetDBParameterGroupName, in.TargetDBClusterParameterGroupName = "", ""
 			}
-			in = withStorageOptions(in, o) // storage_options.go
+			in = withStorageOptions(in, o) // plan.go
 			if o.UpgradeVia != contract.UpgradeViaModify {
 				in.TargetEngineVersion = r.targetVersion()
 			}
@@ -358,7 +358,7 @@ func (r *run) tagBlueForGreen(ctx context.Context) ([]string, error) {
 
 // untagBlue removes the tag from what tagBlueForGreen just tagged, when
 // the creation it was for did not happen. Each pair written and removed
-// again is no change of the run (nochange.go); a removal that fails is
+// again is no change of the run (runner.go); a removal that fails is
 // reported and leaves the tag, which changes nothing else.
 func (r *run) untagBlue(ctx context.Context, arns []string) {
 	undone := 0

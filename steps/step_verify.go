@@ -13,7 +13,7 @@ import (
 
 // verify: the end state. The deployment completed, the production name is
 // the new primary on the requested version, every member and its old twin
-// under the right names (verify_renames.go), and the proxy healthy on it
+// under the right names (renames.go), and the proxy healthy on it
 // (detach and native regimes). Nothing to undo: it changes nothing.
 
 func planVerify(b planBuilder) (contract.PlannedStep, bool) {
@@ -32,7 +32,7 @@ func (r *run) verify(ps contract.PlannedStep) stepImpl {
 	return stepImpl{
 		observe: func(ctx context.Context) (stepOutcome, string, error) { return stepTodo, "", nil },
 		settle: func(ctx context.Context) (err error) {
-			defer func() { r.clientsBack(ctx, err) }() // verify_clients.go: warns, never fails
+			defer func() { r.clientsBack(ctx, err) }() // warns, never fails
 			return r.e.wait(ctx, poll.Spec{Step: ps.ID, What: "the new primary and the proxy to be healthy", Speed: poll.Fast, Limit: r.e.cfg.Poll.ProxyTargetLimit, Stable: r.e.cfg.Poll.StableReads,
 				Poll: func(ctx context.Context) (bool, contract.Progress, error) {
 					dep, err := r.findDeployment(ctx)

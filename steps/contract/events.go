@@ -238,7 +238,7 @@ type Finished struct {
 	// Green is green as the run left it waiting for the switchover
 	// (outcome ready): its members and classes, and the replication lag.
 	Green *GreenInfo `json:"green,omitempty"`
-	// Leftovers are the resources the run leaves in AWS (steps/leftovers.go).
+	// Leftovers are the resources the run leaves in AWS (steps/finish.go).
 	Leftovers []Leftover `json:"leftovers,omitempty"`
 	// LeftoversUnknown: the command stopped before it read what is in AWS
 	// (a refusal: the lock, bad input), so Leftovers says nothing either

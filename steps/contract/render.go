@@ -23,7 +23,7 @@ func optionLines(o Options) [][2]string {
 	if o.UpgradeTargetStorageConfig {
 		add("--upgrade-target-storage-config", "true")
 	}
-	rows = append(rows, storageOptionLines(o)...) // storage_options.go
+	rows = append(rows, storageOptionLines(o)...) // storage_flags.go
 	add("--switchover-timeout", fmt.Sprintf("%d", int64(o.SwitchoverTimeout/time.Second)))
 	add("--proxy-mode", string(o.ProxyMode))
 	if o.TargetEngineVersion != "" {

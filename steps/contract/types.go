@@ -96,7 +96,7 @@ type Options struct {
 	MaxProxyOutage time.Duration `json:"max_proxy_outage_ns,omitempty"`
 	// The green primary's storage (CreateBlueGreenDeployment's TargetIops,
 	// TargetStorageType, TargetAllocatedStorage, TargetStorageThroughput;
-	// RDS only): 0 or "" keeps blue's. Checked in storage_options.go.
+	// RDS only): 0 or "" keeps blue's. Checked in storage_flags.go and, against the source, steps/plan.go.
 	TargetIops              int32  `json:"target_iops,omitempty"`
 	TargetStorageType       string `json:"target_storage_type,omitempty"`
 	TargetAllocatedStorage  int32  `json:"target_allocated_storage,omitempty"`

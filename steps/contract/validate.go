@@ -165,7 +165,7 @@ func ValidateOptions(o Options) error {
 	if g := o.TargetDBClusterParameterGroupName; g != "" && (len(g) > 255 || !parameterGroupPattern.MatchString(g)) {
 		return UsageError("--target-db-cluster-parameter-group-name", "--target-db-cluster-parameter-group-name %q is not a valid parameter group name", g)
 	}
-	if err := validateStorageOptions(o); err != nil { // storage_options.go
+	if err := validateStorageOptions(o); err != nil { // storage_flags.go
 		return err
 	}
 	if o.UpgradeVia == UpgradeViaModify && o.TargetEngineVersion == "" {

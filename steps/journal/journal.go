@@ -36,7 +36,7 @@ const (
 	RecordOutage       RecordKind = "outage"       // an outage window opened or closed (outage.go)
 	RecordRenames      RecordKind = "renames"      // before → after names and the old blue ARNs, at switchover
 	RecordFinish       RecordKind = "finish"
-	RecordTask         RecordKind = "task"      // a deployment task's status and since when (tasks.go)
+	RecordTask         RecordKind = "task"      // a deployment task's status and since when (steps/deployment.go)
 	RecordDBLedger     RecordKind = "db-ledger" // what the database checks saw of blue's replication (dbchecks.go)
 	RecordRDSEvent     RecordKind = "rds-event" // one RDS event: its message, the step it came in (rdsevents.go)
 )
@@ -272,7 +272,7 @@ type State struct {
 	// ContinueWithoutProxy: the operator chose to leave the proxy empty
 	// until the switchover.
 	ContinueWithoutProxy bool
-	// Tasks are the deployment tasks' clocks (tasks.go).
+	// Tasks are the deployment tasks' clocks (steps/deployment.go).
 	Tasks map[string]TaskMark
 	// FinishedAt is when the latest run's finish record was written.
 	FinishedAt time.Time

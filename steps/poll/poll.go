@@ -46,7 +46,7 @@ type Policy struct {
 	// ReadErrors and ErrorBudget: a wait (or a step's read or change)
 	// fails on errors only once at least ReadErrors attempts in a row
 	// failed AND they have failed for ErrorBudget; while a proxy rdsbg
-	// emptied has no target there is no budget (retry.go).
+	// emptied has no target there is no budget (Endless, below).
 	ReadErrors  int
 	ErrorBudget time.Duration
 	// RetryMax caps the backoff between retries of transient errors and
