@@ -223,26 +223,13 @@ func (r *run) runStep(ctx context.Context, ps contract.PlannedStep, impl stepImp
 	started := r.e.cfg.Clock.Now()
 	r.setCurrent(ps.ID)
 	defer r.setCurrent("")
-	// A step that may change AWS reads the world first (reconcile.go); its
-	// observe reads the same view, so the reconciliation costs no call of
-	// its own.
-	mutating := impl.apply != nil && !ps.CheckOnly
 	rctx := ctx
 	if ps.Critical {
 		rctx = awsclient.Urgent(ctx)
 	}
-	var w world.World
-	if mutating {
-		var err error
-		if w, err = r.readWorldKnown(rctx, ps.ID, false); err != nil {
-			return r.stepFailed(ps, started, err)
-		}
-		r.snap = &w
-		observe := impl.observe
-		impl.observe = func(ctx context.Context) (stepOutcome, string, error) {
-			defer func() { r.snap = nil }() // once: a retried observe reads AWS
-			return observe(ctx)
-		}
+	w, impl, err := r.viewBeforeChange(rctx, ps, impl)
+	if err != nil {
+		return r.stepFailed(ps, started, err)
 	}
 	outcome, why, err := r.observeRetrying(ctx, ps, impl)
 	r.snap = nil
@@ -250,53 +237,105 @@ func (r *run) runStep(ctx context.Context, ps contract.PlannedStep, impl stepImp
 		return r.stepFailed(ps, started, err)
 	}
 	if outcome != stepTodo {
-		// The emptying happened already (a resumed run): the steps up to
-		// the refill were decided with it, and asking now would hold the
-		// proxy empty while the question waits.
-		if def, _ := r.e.rows.def(ps.ID); def.empties() && !ps.CheckOnly {
-			if r.approved == nil {
-				r.approved = map[contract.StepID]bool{}
-			}
-			for _, c := range r.coveredBy(ps) {
-				r.approved[c.ID] = true
-			}
-		}
+		r.emptiedBefore(ps)
 	}
 	if outcome == stepDone || outcome == stepNotNeeded {
-		skipped := contract.SkippedAlreadyDone
-		if outcome == stepNotNeeded {
-			skipped = contract.SkippedNotNeeded
-		}
-		r.e.emit(contract.Event{Type: contract.EventStepSkipped, Step: ps.ID, Message: why, StepOutcome: skipped})
-		// The journal keeps the same distinction: a step whose effect AWS
-		// shows is done, whoever did it (status listed such steps
-		// "skipped": walkthrough U9).
-		state := journal.StepStateSkipped
-		if outcome == stepDone {
-			state, why = journal.StepStateDone, "already done: "+why
-		}
-		_ = r.journal.Append(journal.Record{Kind: journal.RecordStep, Step: ps.ID, State: state, Message: why})
-		r.timeline = append(r.timeline, contract.TimelineEntry{Step: ps.ID, Started: started, Outcome: skipped})
+		r.skipStep(ps, started, outcome, why)
 		return nil
 	}
 	var approvalWait time.Duration
 	if outcome == stepTodo && r.asksFor(ps, impl) {
-		a, covered := r.stepApproval(ps)
-		asked := r.e.cfg.Clock.Now()
-		err := r.ask(ctx, a)
-		// The operator's thinking time is not the step's work: measured
-		// apart, and left out of the step's duration.
-		approvalWait = r.e.cfg.Clock.Now().Sub(asked)
-		if err != nil {
+		if approvalWait, err = r.askForStep(ctx, ps); err != nil {
 			return err
 		}
-		if r.approved == nil {
-			r.approved = map[contract.StepID]bool{}
-		}
-		for _, c := range covered {
-			r.approved[c.ID] = true
-		}
 	}
+	if err := r.workStep(ctx, rctx, ps, impl, outcome, why, w, started.Add(approvalWait), approvalWait); err != nil {
+		return err
+	}
+	r.stepDone(ctx, ps, started, approvalWait)
+	return nil
+}
+
+// viewBeforeChange: a step that may change AWS reads the world first
+// (reconcile.go); its observe reads the same view, so the reconciliation
+// costs no call of its own. It returns the view (zero for a step that
+// changes nothing) and impl with its observe reading it once.
+func (r *run) viewBeforeChange(rctx context.Context, ps contract.PlannedStep, impl stepImpl) (world.World, stepImpl, error) {
+	if impl.apply == nil || ps.CheckOnly {
+		return world.World{}, impl, nil
+	}
+	w, err := r.readWorldKnown(rctx, ps.ID, false)
+	if err != nil {
+		return w, impl, err
+	}
+	r.snap = &w
+	observe := impl.observe
+	impl.observe = func(ctx context.Context) (stepOutcome, string, error) {
+		defer func() { r.snap = nil }() // once: a retried observe reads AWS
+		return observe(ctx)
+	}
+	return w, impl, nil
+}
+
+// emptiedBefore: the emptying happened already (a resumed run): the steps
+// up to the refill were decided with it, and asking now would hold the
+// proxy empty while the question waits.
+func (r *run) emptiedBefore(ps contract.PlannedStep) {
+	if def, _ := r.e.rows.def(ps.ID); !def.empties() || ps.CheckOnly {
+		return
+	}
+	if r.approved == nil {
+		r.approved = map[contract.StepID]bool{}
+	}
+	for _, c := range r.coveredBy(ps) {
+		r.approved[c.ID] = true
+	}
+}
+
+// skipStep records a step whose effect AWS shows already (done) or that
+// has nothing to do (not needed).
+func (r *run) skipStep(ps contract.PlannedStep, started time.Time, outcome stepOutcome, why string) {
+	skipped := contract.SkippedAlreadyDone
+	if outcome == stepNotNeeded {
+		skipped = contract.SkippedNotNeeded
+	}
+	r.e.emit(contract.Event{Type: contract.EventStepSkipped, Step: ps.ID, Message: why, StepOutcome: skipped})
+	// The journal keeps the same distinction: a step whose effect AWS
+	// shows is done, whoever did it (status listed such steps
+	// "skipped": walkthrough U9).
+	state := journal.StepStateSkipped
+	if outcome == stepDone {
+		state, why = journal.StepStateDone, "already done: "+why
+	}
+	_ = r.journal.Append(journal.Record{Kind: journal.RecordStep, Step: ps.ID, State: state, Message: why})
+	r.timeline = append(r.timeline, contract.TimelineEntry{Step: ps.ID, Started: started, Outcome: skipped})
+}
+
+// askForStep puts ps to the operator and returns how long the answer
+// took: the operator's thinking time is not the step's work, so it is
+// measured apart and left out of the step's duration.
+func (r *run) askForStep(ctx context.Context, ps contract.PlannedStep) (time.Duration, error) {
+	a, covered := r.stepApproval(ps)
+	asked := r.e.cfg.Clock.Now()
+	err := r.ask(ctx, a)
+	approvalWait := r.e.cfg.Clock.Now().Sub(asked)
+	if err != nil {
+		return approvalWait, err
+	}
+	if r.approved == nil {
+		r.approved = map[contract.StepID]bool{}
+	}
+	for _, c := range covered {
+		r.approved[c.ID] = true
+	}
+	return approvalWait, nil
+}
+
+// workStep is the step's work once decided: the observers' pre-step
+// hook, the started record, the reconciliation before a change, the
+// change and its settling. A failure is the step's (stepFailed), from
+// workStarted.
+func (r *run) workStep(ctx, rctx context.Context, ps contract.PlannedStep, impl stepImpl, outcome stepOutcome, why string, w world.World, workStarted time.Time, approvalWait time.Duration) error {
 	msg := ps.Title
 	if outcome == stepApplied {
 		msg += " (" + why + ")"
@@ -304,7 +343,7 @@ func (r *run) runStep(ctx context.Context, ps contract.PlannedStep, impl stepImp
 	startedEv := contract.Event{Type: contract.EventStepStarted, Step: ps.ID, Message: msg}
 	if err := r.e.observers.PreStep(ctx, startedEv); err != nil {
 		// Before the step's record and change: nothing of it is done.
-		return r.stepFailed(ps, started.Add(approvalWait), err)
+		return r.stepFailed(ps, workStarted, err)
 	}
 	r.e.emit(startedEv)
 	// Journalled before the mutation: a crash from here on is resumed by
@@ -312,32 +351,39 @@ func (r *run) runStep(ctx context.Context, ps contract.PlannedStep, impl stepImp
 	if err := r.journal.Append(journal.Record{Kind: journal.RecordStep, Step: ps.ID, State: journal.StepStateStarted, Message: why, DeploymentID: r.dep.id}); err != nil {
 		return err
 	}
-	needSettle := true
 	if outcome == stepTodo && impl.apply != nil && !ps.CheckOnly {
 		// AWS must be what the plan expects before the change (reconcile.go):
-		// the view read above, or a fresh one after an operator's answer.
+		// the view read before, or a fresh one after an operator's answer.
 		var fresh *world.World
 		if approvalWait < viewFreshness {
 			fresh = &w
 		}
 		if err := r.reconcile(rctx, ps, fresh); err != nil {
-			return r.stepFailed(ps, started.Add(approvalWait), err)
+			return r.stepFailed(ps, workStarted, err)
 		}
 	}
 	if watchedStep(ps.ID) {
 		r.watch.step, r.watch.next = ps.ID, r.e.cfg.Clock.Now().Add(watchEvery)
 		defer func() { r.watch.step = "" }()
 	}
+	needSettle := true
 	if outcome == stepTodo && impl.apply != nil {
+		var err error
 		if needSettle, err = r.applyRetrying(ctx, ps, impl); err != nil {
-			return r.stepFailed(ps, started.Add(approvalWait), err)
+			return r.stepFailed(ps, workStarted, err)
 		}
 	}
 	if impl.settle != nil && needSettle {
 		if err := impl.settle(ctx); err != nil {
-			return r.stepFailed(ps, started.Add(approvalWait), err)
+			return r.stepFailed(ps, workStarted, err)
 		}
 	}
+	return nil
+}
+
+// stepDone records a step's end: the journal, the event, the observers'
+// post-step hook and the timeline.
+func (r *run) stepDone(ctx context.Context, ps contract.PlannedStep, started time.Time, approvalWait time.Duration) {
 	dur := r.e.cfg.Clock.Now().Sub(started) - approvalWait
 	// STARTED is when the work began, after the answer, for every step
 	// alike (walkthrough D22: it meant the prompt for some, the answer for
@@ -358,7 +404,6 @@ func (r *run) runStep(ctx context.Context, ps contract.PlannedStep, impl stepImp
 		approvalWait, r.criticalWait = r.criticalWait, 0
 	}
 	r.timeline = append(r.timeline, contract.TimelineEntry{Step: ps.ID, Started: workStarted, Duration: dur, Outcome: result, ApprovalWait: approvalWait})
-	return nil
 }
 
 // asksFor reports whether the runner puts ps to the operator before its

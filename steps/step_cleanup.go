@@ -240,14 +240,56 @@ func (r *run) oldGone(ctx context.Context, instances []string, cluster string) (
 // SkipFinalSnapshot (the snapshot exists). Every part checks live state
 // first, so a resumed cleanup carries on where the crashed one stopped.
 func (r *run) deleteOldBlue(ctx context.Context, step contract.StepID) error {
-	instances, cluster := r.names.oldResources()
-	primary := ""
+	instances, cluster, primary := r.oldBlueTargets()
+	if err := r.snapshotOldBlue(ctx, step, cluster, primary); err != nil {
+		return err
+	}
+	if err := r.deleteDeploymentObject(ctx); err != nil {
+		return err
+	}
+	if r.dep.id != "" {
+		if err := r.waitDeploymentGone(ctx, step, r.dep.id); err != nil {
+			return err
+		}
+	}
+	mctx, cancel := detached(ctx, mutationTimeout)
+	defer cancel()
+	// Replicas and members first: a cluster with live members cannot be
+	// deleted, and a primary's replicas would be promoted.
+	order := append([]string{}, instances...)
+	if primary != "" {
+		order = append(removeString(order, primary), primary)
+	}
+	for _, id := range order {
+		if err := r.deleteOldInstance(ctx, mctx, id); err != nil {
+			return err
+		}
+	}
+	if cluster != "" {
+		return r.deleteOldCluster(ctx, mctx, cluster)
+	}
+	return nil
+}
+
+// oldBlueTargets are the -oldN resources cleanup deletes: the instances
+// (an RDS primary and its replicas, or an Aurora cluster's members), the
+// cluster ("" for RDS) and, for RDS, the old primary, whose snapshot is
+// the final one.
+func (r *run) oldBlueTargets() (instances []string, cluster, primary string) {
+	instances, cluster = r.names.oldResources()
 	if cluster == "" {
 		primary = r.names.renames[r.plan.Source.ID]
 		if primary == "" && len(instances) > 0 {
 			primary = instances[0]
 		}
 	}
+	return instances, cluster, primary
+}
+
+// snapshotOldBlue takes the final snapshot of old blue (the cluster, or
+// the old primary) unless it exists, and waits until it is available: a
+// failed snapshot keeps the old blue resources.
+func (r *run) snapshotOldBlue(ctx context.Context, step contract.StepID, cluster, primary string) error {
 	snapOf := primary
 	if cluster != "" {
 		snapOf = cluster
@@ -273,7 +315,7 @@ func (r *run) deleteOldBlue(ctx context.Context, step contract.StepID) error {
 	} else if err != nil {
 		return err
 	}
-	if err := r.e.wait(ctx, poll.Spec{Step: step, What: "snapshot " + snap + " to be available", Speed: poll.Slow, Limit: r.e.cfg.Poll.SnapshotLimit,
+	return r.e.wait(ctx, poll.Spec{Step: step, What: "snapshot " + snap + " to be available", Speed: poll.Slow, Limit: r.e.cfg.Poll.SnapshotLimit,
 		Poll: func(ctx context.Context) (bool, contract.Progress, error) {
 			s, err := readSnap(ctx)
 			if err != nil {
@@ -283,65 +325,56 @@ func (r *run) deleteOldBlue(ctx context.Context, step contract.StepID) error {
 				return false, contract.Progress{}, poll.Fatal("snapshot %s failed: the old blue resources are kept", snap)
 			}
 			return s.Status == "available", contract.Progress{Instances: []contract.InstanceRow{{ID: snap, Status: s.Status}}}, nil
-		}}); err != nil {
+		}})
+}
+
+// deleteOldInstance deletes one -oldN instance, lifting its deletion
+// protection first; one already gone or deleting is passed over. Reads
+// use ctx, the changes mctx (detached from an interrupt).
+func (r *run) deleteOldInstance(ctx, mctx context.Context, id string) error {
+	inst, err := r.api.DescribeInstance(ctx, id)
+	if awsclient.Classify(err) == awsclient.KindNotFound {
+		return nil
+	}
+	if err != nil {
 		return err
 	}
-	if err := r.deleteDeploymentObject(ctx); err != nil {
-		return err
-	}
-	if r.dep.id != "" {
-		if err := r.waitDeploymentGone(ctx, step, r.dep.id); err != nil {
-			return err
-		}
-	}
-	mctx, cancel := detached(ctx, mutationTimeout)
-	defer cancel()
-	// Replicas and members first: a cluster with live members cannot be
-	// deleted, and a primary's replicas would be promoted.
-	order := append([]string{}, instances...)
-	if primary != "" {
-		order = append(removeString(order, primary), primary)
+	if inst.Status == "deleting" {
+		return nil
 	}
 	off := false
-	for _, id := range order {
-		inst, err := r.api.DescribeInstance(ctx, id)
-		if awsclient.Classify(err) == awsclient.KindNotFound {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		if inst.Status == "deleting" {
-			continue
-		}
-		if inst.DeletionProtection {
-			if _, err := r.api.ModifyInstance(mctx, awsclient.ModifyInstanceInput{ID: id, DeletionProtection: &off, ApplyImmediately: true}); err != nil {
-				return fmt.Errorf("turn off deletion protection of %s: %w", id, err)
-			}
-		}
-		if err := r.api.DeleteInstance(mctx, awsclient.DeleteInput{ID: id, SkipFinalSnapshot: true}); err != nil && awsclient.Classify(err) != awsclient.KindNotFound {
-			return fmt.Errorf("delete %s: %w", id, err)
+	if inst.DeletionProtection {
+		if _, err := r.api.ModifyInstance(mctx, awsclient.ModifyInstanceInput{ID: id, DeletionProtection: &off, ApplyImmediately: true}); err != nil {
+			return fmt.Errorf("turn off deletion protection of %s: %w", id, err)
 		}
 	}
-	if cluster != "" {
-		c, err := r.api.DescribeCluster(ctx, cluster)
-		if awsclient.Classify(err) == awsclient.KindNotFound {
-			return nil
+	if err := r.api.DeleteInstance(mctx, awsclient.DeleteInput{ID: id, SkipFinalSnapshot: true}); err != nil && awsclient.Classify(err) != awsclient.KindNotFound {
+		return fmt.Errorf("delete %s: %w", id, err)
+	}
+	return nil
+}
+
+// deleteOldCluster is deleteOldInstance for the -oldN Aurora cluster,
+// once its members are deleting.
+func (r *run) deleteOldCluster(ctx, mctx context.Context, cluster string) error {
+	c, err := r.api.DescribeCluster(ctx, cluster)
+	if awsclient.Classify(err) == awsclient.KindNotFound {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if c.Status == "deleting" {
+		return nil
+	}
+	off := false
+	if c.DeletionProtection {
+		if _, err := r.api.ModifyCluster(mctx, awsclient.ModifyClusterInput{ID: cluster, DeletionProtection: &off, ApplyImmediately: true}); err != nil {
+			return fmt.Errorf("turn off deletion protection of %s: %w", cluster, err)
 		}
-		if err != nil {
-			return err
-		}
-		if c.Status == "deleting" {
-			return nil
-		}
-		if c.DeletionProtection {
-			if _, err := r.api.ModifyCluster(mctx, awsclient.ModifyClusterInput{ID: cluster, DeletionProtection: &off, ApplyImmediately: true}); err != nil {
-				return fmt.Errorf("turn off deletion protection of %s: %w", cluster, err)
-			}
-		}
-		if err := r.api.DeleteCluster(mctx, awsclient.DeleteInput{ID: cluster, SkipFinalSnapshot: true}); err != nil && awsclient.Classify(err) != awsclient.KindNotFound {
-			return fmt.Errorf("delete cluster %s: %w", cluster, err)
-		}
+	}
+	if err := r.api.DeleteCluster(mctx, awsclient.DeleteInput{ID: cluster, SkipFinalSnapshot: true}); err != nil && awsclient.Classify(err) != awsclient.KindNotFound {
+		return fmt.Errorf("delete cluster %s: %w", cluster, err)
 	}
 	return nil
 }
