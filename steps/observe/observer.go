@@ -12,7 +12,7 @@ import (
 // (Config.Observers). The engine calls it in one place per transition:
 // PlanStarted when the steps begin, Event for every event (after the
 // sink), PreStep / PostStep / StepFailed around each step, Finishing
-// when the summary is made. Embed NopObserver and override what you need.
+// when the summary is made. Embed Nop and override what you need.
 type Observer interface {
 	// PlanStarted: the plan's steps are about to run (again, after the
 	// fallback to detach builds a new plan).
@@ -35,7 +35,7 @@ type Observer interface {
 	Finishing(f *contract.Finished)
 }
 
-// NopObserver does nothing; embed it to implement only some transitions.
+// Nop does nothing; embed it to implement only some transitions.
 type Nop struct{}
 
 func (Nop) PlanStarted(contract.Plan)                         {}
