@@ -164,11 +164,11 @@ func (r *run) abortRefusal(w world.World, journalled bool) error {
 	}
 	if d := w.Deployment; d != nil && d.Phase != world.PhaseDeleting {
 		if journalled && r.dep.id != "" && !strings.EqualFold(d.ID, r.dep.id) {
-			return &ForeignError{Message: fmt.Sprintf("the journal's run made deployment %s, but %s's deployment is %s (%s; %s): abort will not delete a deployment its journal does not name; rdsbg changed nothing",
+			return &errForeign{Message: fmt.Sprintf("the journal's run made deployment %s, but %s's deployment is %s (%s; %s): abort will not delete a deployment its journal does not name; rdsbg changed nothing",
 				r.dep.id, src, d.ID, d.Name, d.Owner.Words(r.e.cfg.Clock.Now()))}
 		}
 		if d.Owner.Source != "" && !strings.EqualFold(d.Owner.Source, src) {
-			return &ForeignError{Message: fmt.Sprintf("deployment %s is tagged %s=%s, not %s: rdsbg changed nothing", d.ID, contract.TagSource, d.Owner.Source, src)}
+			return &errForeign{Message: fmt.Sprintf("deployment %s is tagged %s=%s, not %s: rdsbg changed nothing", d.ID, contract.TagSource, d.Owner.Source, src)}
 		}
 		return nil
 	}

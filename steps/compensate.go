@@ -277,7 +277,7 @@ func (r *run) compensateOnce(ctx context.Context, cause error, announced *bool) 
 		return "", err
 	}
 	if err := r.waitHealthy(ctx, r.restoringStep(), "the proxy targets to be AVAILABLE again"); err != nil {
-		var sick *TargetUnhealthyError
+		var sick *errTargetUnhealthy
 		if errors.As(err, &sick) {
 			// Registering again cannot heal it: stop, saying why.
 			r.compensationStoppable(false, "%v", sick)

@@ -246,9 +246,9 @@ func ExitCode(err error) int {
 	var dirErr *journal.StateDirError
 	var unsafeErr *journal.UnsafeStateDirError
 	var journalErr *journal.UnreadableError
-	var foreignErr *ForeignError
-	var heldErr *HeldError
-	var nothingErr *NothingToResumeError
+	var foreignErr *errForeign
+	var heldErr *errHeld
+	var nothingErr *errNothingToResume
 	switch {
 	case errors.As(err, &lockErr), errors.As(err, &dirErr), errors.As(err, &unsafeErr), errors.As(err, &journalErr):
 		return contract.ExitUsage

@@ -152,7 +152,7 @@ func finishMessage(outcome, proxyState string, err error, source string, switche
 	case contract.OutcomeRolledBack:
 		return fmt.Sprintf("rolled back: the deployment and its green were deleted; %s; start again with `rdsbg run --source %s`", where, source)
 	case contract.OutcomeBlocked:
-		if nc := (*NothingChangedError)(nil); errors.As(err, &nc) {
+		if nc := (*errNothingChanged)(nil); errors.As(err, &nc) {
 			return "stopped before any change: " + nc.Error()
 		}
 		if err != nil && ExitCode(err) == contract.ExitUsage {

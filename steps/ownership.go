@@ -25,12 +25,12 @@ import (
 // Everything else is refused before any change (exit 2) with what AWS
 // shows and the way on.
 
-// ForeignError refuses a deployment (or a proxy) that is not this run's.
-type ForeignError struct {
+// errForeign refuses a deployment (or a proxy) that is not this run's.
+type errForeign struct {
 	Message string
 }
 
-func (e *ForeignError) Error() string { return e.Message }
+func (e *errForeign) Error() string { return e.Message }
 
 // worldQuery is the read of the run's world: full at the start, on resume
 // and for status and abort (every proxy with its tags, every resource with
@@ -222,7 +222,7 @@ func (r *run) gateFresh(ctx context.Context, o contract.Options) (contract.Optio
 	now := r.e.cfg.Clock.Now()
 	for _, dp := range r.disc.Detached {
 		if dp.Uncorroborated && !dp.Registered {
-			return o, &ForeignError{Message: fmt.Sprintf("%s and has NO target, but no rdsbg deployment of %s lists that proxy: a run does not register %s with a proxy on a tag's word. If the proxy is %s's, restore it first with `rdsbg resume --source %s --confirm %s` (it shows what it registers where); if it is not, remove the tag (aws rds remove-tags-from-resource --resource-name %s --tag-keys %s). Nothing was changed",
+			return o, &errForeign{Message: fmt.Sprintf("%s and has NO target, but no rdsbg deployment of %s lists that proxy: a run does not register %s with a proxy on a tag's word. If the proxy is %s's, restore it first with `rdsbg resume --source %s --confirm %s` (it shows what it registers where); if it is not, remove the tag (aws rds remove-tags-from-resource --resource-name %s --tag-keys %s). Nothing was changed",
 				dp.Words(), src, src, src, src, src, dp.ARN, contract.TagDetached)}
 		}
 	}
@@ -255,11 +255,11 @@ func (r *run) gateFresh(ctx context.Context, o contract.Options) (contract.Optio
 		if !match {
 			next = fmt.Sprintf("its settings differ from this request, so rdsbg will not carry on with it under this request; resume the run that made it, or undo it (`rdsbg abort --source %s` from its state directory, or `aws rds delete-blue-green-deployment --blue-green-deployment-identifier %s --delete-target`)", src, d.ID)
 		}
-		return o, &ForeignError{Message: fmt.Sprintf("deployment %s (%s, %s) exists for %s and was not created by this run (%s): rdsbg will not act on it without --adopt. Its green beside this request:%s\nNothing was changed; %s",
+		return o, &errForeign{Message: fmt.Sprintf("deployment %s (%s, %s) exists for %s and was not created by this run (%s): rdsbg will not act on it without --adopt. Its green beside this request:%s\nNothing was changed; %s",
 			d.ID, d.Name, d.Status, src, d.Owner.Words(now), table, next)}
 	}
 	if !match {
-		return o, &ForeignError{Message: fmt.Sprintf("--adopt %s: deployment %s (%s, %s; %s) does not match this request, whoever created it:%s\nNothing was changed; run with the deployment's settings, or undo it",
+		return o, &errForeign{Message: fmt.Sprintf("--adopt %s: deployment %s (%s, %s; %s) does not match this request, whoever created it:%s\nNothing was changed; run with the deployment's settings, or undo it",
 			d.ID, d.ID, d.Name, d.Status, d.Owner.Words(now), table)}
 	}
 	if l := d.Owner.Lease; l != nil {
@@ -403,8 +403,8 @@ func (e *Engine) lease(run string, now time.Time) world.Lease {
 	return world.Lease{Run: run, Host: e.holder.Host, PID: e.holder.PID, User: e.holder.User, Renewed: now.UTC(), Until: now.Add(leaseTTL).UTC()}
 }
 
-// HeldError refuses to act on what another owner holds (exit 2).
-type HeldError struct {
+// errHeld refuses to act on what another owner holds (exit 2).
+type errHeld struct {
 	What  string      // "deployment bgd-… (name)" or "proxy orders-proxy"
 	Lease world.Lease // the holder's lease
 	State string      // "live" or "expired"
@@ -413,7 +413,7 @@ type HeldError struct {
 	Next string
 }
 
-func (e *HeldError) Error() string {
+func (e *errHeld) Error() string {
 	state := fmt.Sprintf("its lease was renewed %s ago and is live", e.Age.Round(time.Second))
 	if e.State == "expired" {
 		state = fmt.Sprintf("its lease was last renewed %s ago and has expired (the holder stopped without releasing it)", e.Age.Round(time.Second))
@@ -437,7 +437,7 @@ func (r *run) heldError(what string, l world.Lease, st leaseState) error {
 	if st == leaseExpired {
 		state = "expired"
 	}
-	return &HeldError{What: what, Lease: l, State: state, Age: l.Age(now), Next: takeOverWords(r.disc.Source.ID, st)}
+	return &errHeld{What: what, Lease: l, State: state, Age: l.Age(now), Next: takeOverWords(r.disc.Source.ID, st)}
 }
 
 // takeOver asks for --take-over's severe confirmation (headless:
@@ -481,7 +481,7 @@ func (r *run) holdDeployment(id string, force bool) {
 
 // ensureLease writes the pending lease. With a fresh view w of the world,
 // it first checks that nobody else took the deployment since the gate
-// (then the run stops without a change: TakenOverError).
+// (then the run stops without a change: errTakenOver).
 func (r *run) ensureLease(ctx context.Context, w *world.World) error {
 	id := r.leases.pending
 	if id == "" || r.plan.Source.ARN == "" {
@@ -491,7 +491,7 @@ func (r *run) ensureLease(ctx context.Context, w *world.World) error {
 	if w != nil && !r.leases.force {
 		if d := w.Deployment; d != nil && strings.EqualFold(d.ID, id) && d.Owner.Lease != nil {
 			if st := r.e.judgeLease(d.Owner.Lease, contract.RunID(r.plan), now); st == leaseLive || (st == leaseExpired && d.Owner.Lease.Run != contract.RunID(r.plan)) {
-				return &TakenOverError{Diff: world.Difference{Kind: world.DiffLeaseTaken, Subject: id,
+				return &errTakenOver{Diff: world.Difference{Kind: world.DiffLeaseTaken, Subject: id,
 					What: fmt.Sprintf("deployment %s is held by %s", id, d.Owner.Lease.Holder()), Who: "it took the deployment after this run checked it"}}
 			}
 		}

@@ -248,7 +248,7 @@ func (r *run) claimProxies(ctx context.Context, whileSettling func(context.Conte
 			if len(r.blueTags.tagged) > 0 {
 				also = fmt.Sprintf(" and blue's tag %s=%s, which the other run's creation needs as well", contract.TagSource, r.plan.Source.ID)
 			}
-			return &ForeignError{Message: fmt.Sprintf("%s claimed proxy %s at the same moment as this run: that run goes on, and this one stops before emptying anything (it wrote only its claim, which the other run's replaced%s); rdsbg changed nothing else",
+			return &errForeign{Message: fmt.Sprintf("%s claimed proxy %s at the same moment as this run: that run goes on, and this one stops before emptying anything (it wrote only its claim, which the other run's replaced%s); rdsbg changed nothing else",
 				l.Holder(), reg.Proxy, also)}
 		}
 	}

@@ -172,7 +172,7 @@ func (r *run) waitDeregistered(ctx context.Context, step contract.StepID) error 
 // critical interval. A target that AWS reports failing (UNAVAILABLE for a
 // reason other than the proxy's own scaling) is shown with TargetHealth's
 // reason and description at once, and ends the wait once it has failed
-// for --max-proxy-outage (TargetUnhealthyError): registering again cannot
+// for --max-proxy-outage (errTargetUnhealthy): registering again cannot
 // heal it. outageDeadline, when set, ends the wait with a rollback
 // (errOutageRollback) if the proxy does not serve by then
 // (attach-proxy-blue).
@@ -251,10 +251,10 @@ func (r *run) registerNewPrimary(ctx context.Context, step contract.StepID) erro
 	return r.registerAll(ctx)
 }
 
-// TargetUnhealthyError: production is registered with a proxy, and AWS has
+// errTargetUnhealthy: production is registered with a proxy, and AWS has
 // reported the target failing (TargetHealth UNAVAILABLE for a reason other
 // than the proxy's own scaling) for longer than --max-proxy-outage.
-type TargetUnhealthyError struct {
+type errTargetUnhealthy struct {
 	Proxy  string
 	Target string
 	Health awsclient.TargetHealth
@@ -262,7 +262,7 @@ type TargetUnhealthyError struct {
 	For    time.Duration
 }
 
-func (e *TargetUnhealthyError) Error() string {
+func (e *errTargetUnhealthy) Error() string {
 	return fmt.Sprintf("proxy %s has %s registered but AWS has reported it not AVAILABLE for %s (since %s): TargetHealth %s. Registering it again cannot fix that: check the proxy's secret in Secrets Manager, its IAM role and the security groups between the proxy and the database, then `aws rds describe-db-proxy-targets --db-proxy-name %s`",
 		e.Proxy, e.Target, e.For.Round(time.Second), e.Since.UTC().Format(time.RFC3339), world.HealthWords(e.Health), e.Proxy)
 }
@@ -292,7 +292,7 @@ func failingWords(ts []awsclient.ProxyTarget) string {
 
 // noteTargetHealth keeps since when each proxy's target has been failing,
 // across the run's waits, says so at once the first time, and returns a
-// TargetUnhealthyError once it has failed for --max-proxy-outage.
+// errTargetUnhealthy once it has failed for --max-proxy-outage.
 func (r *run) noteTargetHealth(step contract.StepID, v proxyView) error {
 	now := r.e.cfg.Clock.Now()
 	failing := map[string]awsclient.ProxyTarget{}
@@ -316,7 +316,7 @@ func (r *run) noteTargetHealth(step contract.StepID, v proxyView) error {
 			r.unhealthy[reg.Proxy] = now
 			r.e.notice(step, "PROXY %s NOT SERVING: %s is registered but %s", reg.Proxy, t.RdsResourceID, world.HealthWords(t.Health))
 		case now.Sub(since) >= r.plan.Options.ProxyOutageLimit():
-			return &TargetUnhealthyError{Proxy: reg.Proxy, Target: t.RdsResourceID, Health: t.Health, Since: since, For: now.Sub(since)}
+			return &errTargetUnhealthy{Proxy: reg.Proxy, Target: t.RdsResourceID, Health: t.Health, Since: since, For: now.Sub(since)}
 		}
 	}
 	return nil

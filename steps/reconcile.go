@@ -64,24 +64,24 @@ func (r *run) readWorldKnown(ctx context.Context, step contract.StepID, full boo
 	return w, err
 }
 
-// TakenOverError: another run took this run's deployment over
+// errTakenOver: another run took this run's deployment over
 // (--take-over). This run stops without touching anything: the other one
 // owns the situation now, compensation included.
-type TakenOverError struct {
+type errTakenOver struct {
 	Diff world.Difference
 }
 
-func (e *TakenOverError) Error() string {
+func (e *errTakenOver) Error() string {
 	return fmt.Sprintf("%s (%s): this run was taken over and stops here without changing anything more; `rdsbg status --source …` shows the run that holds it", e.Diff.What, e.Diff.Who)
 }
 
-// WorldChangedError: AWS is not what the plan expects, and the run stops.
-type WorldChangedError struct {
+// errWorldChanged: AWS is not what the plan expects, and the run stops.
+type errWorldChanged struct {
 	Diffs []world.Difference
 	Way   string // the way on
 }
 
-func (e *WorldChangedError) Error() string {
+func (e *errWorldChanged) Error() string {
 	var parts []string
 	for _, d := range e.Diffs {
 		parts = append(parts, d.String())
@@ -152,7 +152,7 @@ func (r *run) reconcile(ctx context.Context, ps contract.PlannedStep, read *worl
 	for _, d := range diffs {
 		switch d.Kind {
 		case world.DiffLeaseTaken:
-			return &TakenOverError{Diff: d}
+			return &errTakenOver{Diff: d}
 		case world.DiffSwitchedOver:
 			if w.Deployment == nil {
 				// Switched over and the deployment deleted, all outside this
@@ -190,7 +190,7 @@ func (r *run) worldChanged(diffs []world.Difference) error {
 	switch {
 	case world.Has(diffs, world.DiffDeploymentForeign):
 		way = fmt.Sprintf("another run (or someone by hand) created it: rdsbg will not act on it; see it with `rdsbg status --source %s`", src)
-		return &ForeignError{Message: (&WorldChangedError{Diffs: diffs, Way: way}).Error()}
+		return &errForeign{Message: (&errWorldChanged{Diffs: diffs, Way: way}).Error()}
 	case world.Has(diffs, world.DiffSwitchedOver):
 		way = fmt.Sprintf("the switchover was made and the deployment deleted outside this run (another rdsbg run that took it over, or someone by hand): %s is the new primary and nothing is left for this run to do; `rdsbg status --source %s` shows where the proxy points", src, src)
 	case world.Has(diffs, world.DiffDeploymentGone), world.Has(diffs, world.DiffDeploymentDeleting):
@@ -202,7 +202,7 @@ func (r *run) worldChanged(diffs []world.Difference) error {
 	case world.Has(diffs, world.DiffProxyUnhealthy):
 		way = "rdsbg does not start a change while production's proxy target is failing: fix what TargetHealth names (the proxy's secret, its IAM role, the security groups), then `rdsbg resume --source " + src + "`"
 	}
-	return &poll.FatalError{Err: &WorldChangedError{Diffs: diffs, Way: way}}
+	return &poll.FatalError{Err: &errWorldChanged{Diffs: diffs, Way: way}}
 }
 
 // restoreOutsideDeregistration answers someone emptying a production proxy
@@ -402,10 +402,10 @@ func (r *run) gateResume(ctx context.Context) error {
 	switched, _ := w.SwitchedOver()
 	if d := w.Deployment; d != nil {
 		if d.Owner.Source != "" && !strings.EqualFold(d.Owner.Source, src) {
-			return &ForeignError{Message: fmt.Sprintf("the journal names deployment %s, which AWS shows tagged %s=%s, not %s: this journal does not belong to this source; rdsbg changed nothing", d.ID, contract.TagSource, d.Owner.Source, src)}
+			return &errForeign{Message: fmt.Sprintf("the journal names deployment %s, which AWS shows tagged %s=%s, not %s: this journal does not belong to this source; rdsbg changed nothing", d.ID, contract.TagSource, d.Owner.Source, src)}
 		}
 		if d.Owner.Run != "" && d.Owner.Run != contract.RunID(r.plan) && !strings.EqualFold(r.plan.Deployment, d.ID) {
-			return &ForeignError{Message: fmt.Sprintf("the journal names deployment %s, which was made by rdsbg run %s, not by this journal's run %s: rdsbg will not act on it from this journal; rdsbg changed nothing. `rdsbg status --source %s` shows it", d.ID, d.Owner.Run, contract.RunID(r.plan), src)}
+			return &errForeign{Message: fmt.Sprintf("the journal names deployment %s, which was made by rdsbg run %s, not by this journal's run %s: rdsbg will not act on it from this journal; rdsbg changed nothing. `rdsbg status --source %s` shows it", d.ID, d.Owner.Run, contract.RunID(r.plan), src)}
 		}
 		if l := d.Owner.Lease; l != nil {
 			st := r.e.judgeLease(l, contract.RunID(r.plan), now)
@@ -438,23 +438,23 @@ func (r *run) gateResume(ctx context.Context) error {
 	if state == contract.ProxyEmpty {
 		return &poll.FatalError{Err: fmt.Errorf("%s. The proxy is empty: rdsbg registers blue again and stops; then `rdsbg run --source %s` starts over", msg, src)}
 	}
-	return &NothingToResumeError{Message: fmt.Sprintf("%s and the proxy stays as it is (%s). Start over with `rdsbg run --source %s`; rdsbg changed nothing", msg, state, src), State: state}
+	return &errNothingToResume{Message: fmt.Sprintf("%s and the proxy stays as it is (%s). Start over with `rdsbg run --source %s`; rdsbg changed nothing", msg, state, src), State: state}
 }
 
-// NothingToResumeError: resume found nothing of the run left to carry on
+// errNothingToResume: resume found nothing of the run left to carry on
 // with, and changed nothing (exit 2).
-type NothingToResumeError struct {
+type errNothingToResume struct {
 	Message string
 	State   string // the proxy state AWS shows
 }
 
-func (e *NothingToResumeError) Error() string { return e.Message }
+func (e *errNothingToResume) Error() string { return e.Message }
 
 // isOwnershipStop: an error that stops a run without compensation, since
-// someone else owns what compensation would touch (TakenOverError) — or
+// someone else owns what compensation would touch (errTakenOver) — or
 // that only refuses before any change.
 func isOwnershipStop(err error) bool {
-	var t *TakenOverError
-	var h *HeldError
+	var t *errTakenOver
+	var h *errHeld
 	return errors.As(err, &t) || errors.As(err, &h)
 }

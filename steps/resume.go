@@ -58,7 +58,7 @@ func (e *Engine) Resume(ctx context.Context) (contract.Finished, error) {
 		if errors.As(err, &fe) {
 			return r.fail(ctx, err) // the run's proxy is empty: put blue back, then stop
 		}
-		var nothing *NothingToResumeError
+		var nothing *errNothingToResume
 		if errors.As(err, &nothing) {
 			return e.finishEarly(contract.OutcomeFailed, err, nothing.State)
 		}

@@ -387,20 +387,20 @@ func (w *changeWatch) unchanged() bool {
 	return w.known && w.changes == 0
 }
 
-// NothingChangedError is a failure that stopped a run before any change:
+// errNothingChanged is a failure that stopped a run before any change:
 // exit 3 (it is ErrBlocked), with the failure's own words.
-type NothingChangedError struct{ Err error }
+type errNothingChanged struct{ Err error }
 
-func (e *NothingChangedError) Error() string {
+func (e *errNothingChanged) Error() string {
 	return e.Err.Error() + "; nothing was changed"
 }
 
 // Unwrap keeps the cause (an AWS API error, a permission) and ErrBlocked
 // reachable for errors.As and errors.Is.
-func (e *NothingChangedError) Unwrap() []error { return []error{e.Err, contract.ErrBlocked} }
+func (e *errNothingChanged) Unwrap() []error { return []error{e.Err, contract.ErrBlocked} }
 
 // stoppedBeforeChange turns a failure (exit 1) of a run that changed
-// nothing into a NothingChangedError with the outcome "blocked". Usage
+// nothing into a errNothingChanged with the outcome "blocked". Usage
 // errors (2) keep their code but not a resumable outcome (a headless
 // refusal for want of --confirm leaves nothing to resume: it is "blocked",
 // exit 2); cancellations (4) and interruptions (5) keep theirs.
@@ -411,11 +411,11 @@ func stoppedBeforeChange(w *changeWatch, outcome string, err error) (string, err
 	if err == nil || outcome != contract.OutcomeFailed || ExitCode(err) != contract.ExitStepFailed || !w.unchanged() {
 		return outcome, err
 	}
-	var nc *NothingChangedError
+	var nc *errNothingChanged
 	if errors.As(err, &nc) {
 		return contract.OutcomeBlocked, err
 	}
-	return contract.OutcomeBlocked, &NothingChangedError{Err: err}
+	return contract.OutcomeBlocked, &errNothingChanged{Err: err}
 }
 
 // This file holds "prepare now, switch over later" (issue 13): a run that

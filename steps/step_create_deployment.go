@@ -208,7 +208,7 @@ func (r *run) createDeployment(ps contract.PlannedStep) stepImpl {
 					return r.ensureLease(ctx, nil)
 				}
 				if w := r.readWorld(ctx, false); w.Deployment != nil && w.Deployment.Phase != world.PhaseDeleting {
-					return &ForeignError{Message: fmt.Sprintf("AWS refused the creation (%s): deployment %s (%s, %s) now exists for %s and is not this run's (%s); rdsbg will not act on it. `rdsbg status --source %s` shows it",
+					return &errForeign{Message: fmt.Sprintf("AWS refused the creation (%s): deployment %s (%s, %s) now exists for %s and is not this run's (%s); rdsbg will not act on it. `rdsbg status --source %s` shows it",
 						awsWords(err), w.Deployment.ID, w.Deployment.Name, w.Deployment.Status, r.plan.Source.ID, w.Deployment.Owner.Words(r.e.cfg.Clock.Now()), r.plan.Source.ID)}
 				}
 			}

@@ -89,7 +89,7 @@ func (r *run) detachProxy(ps contract.PlannedStep) stepImpl {
 				if err := r.claimProxies(ctx, r.tagBlueBeforeCreate); err != nil {
 					// A claim lost to another run of this source leaves the
 					// tag: that run's creation needs the same tag on blue.
-					var lost *ForeignError
+					var lost *errForeign
 					if !errors.As(err, &lost) {
 						r.untagBlueWithoutCreation(ctx)
 					}
