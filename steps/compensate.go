@@ -456,7 +456,7 @@ func isProxyEmptyError(err error) bool {
 
 // describeEmpty fills the summary's account of an empty proxy.
 func (r *run) describeEmpty(f *contract.Finished) {
-	if f.ProxyState != contract.ProxyEmpty || len(r.proxies) == 0 {
+	if f.ProxyState != contract.ProxyEmpty || len(r.proxies) == 0 || r.claimLost {
 		return
 	}
 	since := r.emptyFrom()
@@ -466,6 +466,12 @@ func (r *run) describeEmpty(f *contract.Finished) {
 
 // fail compensates, then finishes with the outcome the error implies.
 func (r *run) fail(ctx context.Context, err error) (contract.Finished, error) {
+	if r.claimLost {
+		// The other run emptied the proxy (or is about to): re-registering
+		// blue now would make AWS refuse that run's creation
+		// (SourceDatabaseNotSupportedFault in the legacy world).
+		return r.finish(contract.OutcomeBlocked, err, "")
+	}
 	state, cerr := r.compensate(ctx, err)
 	var orb *errOutageRollback
 	switch {

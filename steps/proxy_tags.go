@@ -244,6 +244,7 @@ func (r *run) claimProxies(ctx context.Context, whileSettling func(context.Conte
 		l, ok := world.ParseLease(tags[contract.TagOwner])
 		if ok && !world.SameHolder(l, r.e.lease(contract.RunID(r.plan), now)) {
 			r.tags.tagged[reg.Proxy] = false // its tags are the other run's
+			r.claimLost = true
 			also := ""
 			if len(r.blueTags.tagged) > 0 {
 				also = fmt.Sprintf(" and blue's tag %s=%s, which the other run's creation needs as well", contract.TagSource, r.plan.Source.ID)

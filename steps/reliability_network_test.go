@@ -279,8 +279,13 @@ func runNetCase(t *testing.T, bin string, c netCase) netFigures {
 		t.Fatalf("%v\nstderr:\n%s", werr, stderr.String())
 	}
 	if finished == nil {
-		// stdout was closed by the case: the journal has the summary.
-		recs, err := journal.Read(journal.Path(stateDir, sc.source))
+		// stdout was closed by the case: the journal has the summary (the
+		// archive of a run that ended for good, else the journal itself).
+		path := journal.Path(stateDir, sc.source)
+		if archives, _ := filepath.Glob(filepath.Join(stateDir, sc.source+".*.journal.jsonl")); len(archives) == 1 {
+			path = archives[0]
+		}
+		recs, err := journal.Read(path)
 		if err != nil {
 			t.Fatal(err)
 		}

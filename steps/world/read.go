@@ -40,6 +40,12 @@ type Query struct {
 	// another time is the former green even where resource ids do not
 	// differ (moto gives every instance the same one). Zero when not known.
 	BlueCreated time.Time
+	// SwitchedSeen: an earlier read of AWS by the same run showed the
+	// switchover completed. A switchover never reverts, so once the
+	// deployment is gone the view keeps it even where production cannot
+	// be read or resource ids cannot tell (the same run adopted the
+	// deployment after the switchover, so its "blue" is the new primary).
+	SwitchedSeen bool
 	// DeploymentID reads that deployment; without it, FindDeployment lists
 	// the deployments and takes the source's.
 	DeploymentID   string
@@ -76,7 +82,13 @@ func Read(ctx context.Context, api API, q Query, now time.Time) World {
 		// says whether it was switched over (one read, in this case only).
 		r.production(ctx)
 	}
-	if q.BlueResourceID != "" && w.Deployment == nil {
+	if q.SwitchedSeen && w.Deployment == nil {
+		switched := true
+		w.switched = &switched
+		if p := w.Production(); p != nil {
+			p.Role = RoleNewPrimary
+		}
+	} else if q.BlueResourceID != "" && w.Deployment == nil {
 		// No deployment object to say it: the resource ids do.
 		if p := w.Production(); p != nil && p.ResourceID != "" {
 			switched := !strings.EqualFold(p.ResourceID, q.BlueResourceID) ||

@@ -185,6 +185,12 @@ func TestWorldFollowsTheProcedureAndWhatOthersChange(t *testing.T) {
 	if s, known := e.read(q).SwitchedOver(); s || !known {
 		t.Fatalf("same resource id and creation time: switched %v known %v", s, known)
 	}
+	// A run that adopted the deployment after its switchover took the new
+	// primary for blue; what AWS showed it earlier still tells.
+	q.SwitchedSeen = true
+	if w := e.read(q); !isSwitched(w) || w.Production().Role != world.RoleNewPrimary {
+		t.Fatalf("a switchover seen earlier is forgotten: %+v", w.Production())
+	}
 }
 
 // A read that fails leaves its part unknown, never empty; a proxy AWS says
@@ -302,4 +308,9 @@ func TestDiffRules(t *testing.T) {
 	if d := held.Diff(world.Expect{Owner: ours, Deployment: "bgd-1", Phase: world.PhaseBefore}, now); len(d) != 0 {
 		t.Errorf("the run's own lease: %v", d)
 	}
+}
+
+func isSwitched(w world.World) bool {
+	s, known := w.SwitchedOver()
+	return s && known
 }
