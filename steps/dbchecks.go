@@ -128,12 +128,19 @@ func isLoopbackHost(h string) bool {
 	return h == "localhost" || (ip != nil && ip.IsLoopback())
 }
 
+// dbLogin is what a database login is read with: the proxy's secret or
+// an IAM token.
+type dbLogin interface {
+	awsclient.Secrets
+	awsclient.DBAuth
+}
+
 // resolveDBTarget decides where and as whom the checks connect. An
 // *InputError (exit 2) is input that cannot be right (a DSN naming another
 // host, proxy-secret without a proxy); a CheckResult is a reason the
 // checks cannot run that is not the input's fault (a secret that cannot
 // be read), shown as a row.
-func resolveDBTarget(ctx context.Context, api awsclient.API, d preflight.Discovery, o contract.DBOptions, scope dbcheck.Scope) (*dbcheck.Target, *contract.CheckResult, error) {
+func resolveDBTarget(ctx context.Context, api dbLogin, d preflight.Discovery, o contract.DBOptions, scope dbcheck.Scope) (*dbcheck.Target, *contract.CheckResult, error) {
 	blue, proxies := dbEndpoints(d)
 	var ep *dbEndpoint
 	switch {

@@ -18,9 +18,16 @@ import (
 // every proxy tagged rdsbg:detached that still has no target names the
 // source of the run that emptied it.
 
+// DetachedReader is what the detached proxies are read with: the proxies,
+// their targets and their tags.
+type DetachedReader interface {
+	awsclient.Proxies
+	awsclient.Tagging
+}
+
 // DetachedSources lists the sources whose proxies AWS shows emptied by
 // rdsbg and still without a target, sorted, with those proxies. Read-only.
-func DetachedSources(ctx context.Context, api awsclient.API) ([]string, []DetachedProxy, error) {
+func DetachedSources(ctx context.Context, api DetachedReader) ([]string, []DetachedProxy, error) {
 	all, err := DetachedProxies(ctx, api)
 	if err != nil {
 		return nil, nil, err
@@ -125,7 +132,7 @@ func detachedRegime(d Discovery) (contract.Regime, string, bool) {
 // rdsbg:detached and has no target: what `status` or `resume` without
 // --source can offer when the state directory holds no journal (each
 // entry's Tag.Source is the --source to pass). Read-only.
-func DetachedProxies(ctx context.Context, api awsclient.API) ([]DetachedProxy, error) {
+func DetachedProxies(ctx context.Context, api DetachedReader) ([]DetachedProxy, error) {
 	proxies, err := api.ListProxies(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list RDS proxies: %w", err)

@@ -57,7 +57,7 @@ func UpgradeTargets(ctx context.Context, api awsclient.EngineVersions, engine, v
 // ResolveUpgrade checks --target-engine-version against the catalogue. It
 // returns nil when no target version was asked for, and an *InputError
 // (exit 3) listing the valid targets when the version is not one of them.
-func ResolveUpgrade(ctx context.Context, api awsclient.API, d Discovery, o contract.Options) (*awsclient.UpgradeTarget, error) {
+func ResolveUpgrade(ctx context.Context, api awsclient.EngineVersions, d Discovery, o contract.Options) (*awsclient.UpgradeTarget, error) {
 	want := o.TargetEngineVersion
 	if want == "" {
 		return nil, nil
