@@ -34,19 +34,7 @@ func (e *Engine) Abort(ctx context.Context) (contract.Finished, error) {
 		}
 		r.restoreFromJournal()
 	} else {
-		// No unfinished run in this journal (none at all, finished, lost,
-		// or kept elsewhere): act on what AWS shows, including the proxies
-		// found by their rdsbg:detached tag. The last run's journal, when
-		// there is one, only says what blue was (its resource id), so a
-		// finished switchover is recognised after its deployment is gone.
-		opts := e.cfg.Options.WithDefaultsAt(e.cfg.Clock.Now())
-		r.plan = contract.Plan{Source: r.disc.Source, Options: opts, Proxies: r.disc.Proxies, Regime: contract.RegimeDetach, GeneratedAt: e.cfg.Clock.Now().UTC()}
-		if last := r.lastRun(); last.Plan != nil {
-			r.plan.Source.ResourceID, r.plan.Source.Created = last.Plan.Source.ResourceID, last.Plan.Source.Created
-		} else {
-			r.plan.Source.ResourceID, r.plan.Source.Created = "", time.Time{}
-		}
-		r.proxies = r.disc.Proxies
+		r.abortPlanFromAWS()
 	}
 	if len(r.proxies) == 0 {
 		r.plan.Regime = contract.RegimeNone
@@ -62,19 +50,55 @@ func (e *Engine) Abort(ctx context.Context) (contract.Finished, error) {
 	if refusal := r.abortRefusal(w, journalled); refusal != nil {
 		return e.finishEarly(contract.OutcomeFailed, refusal, state)
 	}
-	if d := w.Deployment; d != nil && d.Owner.Lease != nil {
-		run := ""
-		if journalled {
-			run = contract.RunID(r.plan)
-		}
-		if st := e.judgeLease(d.Owner.Lease, run, e.cfg.Clock.Now()); st == leaseLive || st == leaseExpired {
-			if err := r.takeOver(ctx, fmt.Sprintf("deployment %s (%s)", d.ID, d.Name), *d.Owner.Lease, st); err != nil {
-				return e.finishEarly(outcomeOf(err), err, state)
-			}
-		}
+	if err := r.takeOverForAbort(ctx, w, journalled); err != nil {
+		return e.finishEarly(outcomeOf(err), err, state)
 	}
-
 	e.emit(contract.Event{Type: contract.EventRunStarted, Message: "abort for " + r.disc.Source.ID})
+	if err := r.askAbort(ctx, w); err != nil {
+		return e.finishEarly(outcomeOf(err), err, state)
+	}
+	if err := r.journalAbort(ctx, w); err != nil {
+		return r.finish(contract.OutcomeFailed, err, "")
+	}
+	return r.undoForAbort(ctx)
+}
+
+// abortPlanFromAWS: no unfinished run in this journal (none at all,
+// finished, lost, or kept elsewhere), so abort acts on what AWS shows,
+// including the proxies found by their rdsbg:detached tag. The last run's
+// journal, when there is one, only says what blue was (its resource id),
+// so a finished switchover is recognised after its deployment is gone.
+func (r *run) abortPlanFromAWS() {
+	e := r.e
+	opts := e.cfg.Options.WithDefaultsAt(e.cfg.Clock.Now())
+	r.plan = contract.Plan{Source: r.disc.Source, Options: opts, Proxies: r.disc.Proxies, Regime: contract.RegimeDetach, GeneratedAt: e.cfg.Clock.Now().UTC()}
+	if last := r.lastRun(); last.Plan != nil {
+		r.plan.Source.ResourceID, r.plan.Source.Created = last.Plan.Source.ResourceID, last.Plan.Source.Created
+	} else {
+		r.plan.Source.ResourceID, r.plan.Source.Created = "", time.Time{}
+	}
+	r.proxies = r.disc.Proxies
+}
+
+// takeOverForAbort: a deployment whose lease another process holds (live
+// or expired) is taken over only as takeOver allows (--take-over).
+func (r *run) takeOverForAbort(ctx context.Context, w world.World, journalled bool) error {
+	d := w.Deployment
+	if d == nil || d.Owner.Lease == nil {
+		return nil
+	}
+	run := ""
+	if journalled {
+		run = contract.RunID(r.plan)
+	}
+	if st := r.e.judgeLease(d.Owner.Lease, run, r.e.cfg.Clock.Now()); st == leaseLive || st == leaseExpired {
+		return r.takeOver(ctx, fmt.Sprintf("deployment %s (%s)", d.ID, d.Name), *d.Owner.Lease, st)
+	}
+	return nil
+}
+
+// askAbort asks for the abort, naming the proxies AWS shows emptied.
+func (r *run) askAbort(ctx context.Context, w world.World) error {
 	var ref *depRef
 	if d := w.Deployment; d != nil {
 		ref = &depRef{id: d.ID, status: d.Status}
@@ -85,23 +109,29 @@ func (e *Engine) Abort(ctx context.Context) (contract.Finished, error) {
 			a.Text += "\nFound in AWS: " + dp.Words() + "."
 		}
 	}
-	if err := r.ask(ctx, a); err != nil {
-		return e.finishEarly(outcomeOf(err), err, state)
-	}
-	// The journal records the abort only once it is approved: a declined
-	// or refused abort is not a run, and must not hide the run it would
-	// have undone (a run paused ready stays listed and resumable).
+	return r.ask(ctx, a)
+}
+
+// journalAbort records the abort once it is approved: a declined or
+// refused abort is not a run, and must not hide the run it would have
+// undone (a run paused ready stays listed and resumable). The abort then
+// holds the deployment's lease.
+func (r *run) journalAbort(ctx context.Context, w world.World) error {
 	_ = r.journal.Append(journal.Record{Kind: journal.RecordRunStarted, Source: r.disc.Source.ID, Options: &r.plan.Options, Plan: &r.plan, DeploymentID: r.dep.id, Message: "abort"})
 	_ = r.journal.Append(journal.Record{Kind: journal.RecordProxies, Proxies: r.proxies})
 	for _, rec := range r.outageMarkers() { // the windows of the run it undoes
 		_ = r.journal.Append(rec)
 	}
 	if w.Deployment != nil && w.Deployment.Phase != world.PhaseDeleting {
-		r.holdDeployment(w.Deployment.ID, true) // checked above
-		if err := r.ensureLease(ctx, nil); err != nil {
-			return r.finish(contract.OutcomeFailed, err, "")
-		}
+		r.holdDeployment(w.Deployment.ID, true) // checked by takeOverForAbort
+		return r.ensureLease(ctx, nil)
 	}
+	return nil
+}
+
+// undoForAbort rolls back (compensating a rollback that fails) and ends
+// the abort.
+func (r *run) undoForAbort(ctx context.Context) (contract.Finished, error) {
 	r.setCurrent("abort")
 	if r.plan.Regime == contract.RegimeNone {
 		r.proxies = nil
@@ -113,7 +143,7 @@ func (e *Engine) Abort(ctx context.Context) (contract.Finished, error) {
 		}
 		return r.finish(outcomeOf(err), err, state)
 	}
-	state = contract.ProxyNotUsed
+	state := contract.ProxyNotUsed
 	if len(r.proxies) > 0 {
 		state = r.liveProxyState(ctx, nil)
 	}
