@@ -14,7 +14,7 @@ import (
 // Transient reports whether err is the kind of failure that goes away by
 // itself: throttling, an AWS-side (5xx) error, a refused, reset or
 // timed-out connection, an answer cut short. The caller retries these
-// (steps/retry.go); an API answer that refuses the request (4xx other
+// (steps/poll); an API answer that refuses the request (4xx other
 // than throttling) is not transient.
 func Transient(err error) bool {
 	if err == nil {

@@ -76,7 +76,7 @@ func TestFailingPreHookStopsBeforeTheStep(t *testing.T) {
 		t.Fatalf("Run error = %v, want the pre hook's failure with its output", err)
 	}
 	if f.Outcome != contract.OutcomeBlocked || f.ExitCode != contract.ExitPreflight {
-		// Before the first change: exit 3, nothing changed (nochange.go).
+		// Before the first change: exit 3, nothing changed (runner.go).
 		t.Errorf("finished %s exit %d, want blocked 3", f.Outcome, f.ExitCode)
 	}
 	env.assertNoMutations(t)

@@ -109,7 +109,7 @@ func TestObserverPreStepErrorStopsBeforeTheStep(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSMySQLNative})
 	rec := &recorder{refuse: contract.StepCreateDeployment}
 	f, err := env.observedEngine(t, contract.Options{Source: "shop-db"}, rec).Run(context.Background())
-	// Refused before the first change: exit 3 (nochange.go), as a refusing
+	// Refused before the first change: exit 3 (runner.go), as a refusing
 	// pre hook there.
 	if err == nil || f.Outcome == contract.OutcomeDone || f.ExitCode != contract.ExitPreflight {
 		t.Fatalf("Run = %s (exit %d), %v; want stopped before any change", f.Outcome, f.ExitCode, err)

@@ -129,7 +129,7 @@ func (b *outageBook) emptySince() (time.Time, bool) {
 }
 
 // empty: a proxy of the run is without its target now, as far as AWS
-// showed (the retries' error budget does not apply then, retry.go).
+// showed (the retries' error budget does not apply then, steps/poll).
 func (b *outageBook) empty() bool {
 	_, ok := b.emptySince()
 	return ok

@@ -156,7 +156,7 @@ func TestHeadlessRefusedRegistrationRollsBackAtMaxProxyOutage(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSMySQLNative})
 	eng, err := New(Config{API: env.client, Calls: env.calls, Clock: env.clock, StateDir: env.stateDir, Sink: env.events.sink,
 		// approveOnly hides the headless plan check (which refuses --yes
-		// without --confirm at once, confirm_test.go), to reach the
+		// without --confirm at once, steps/contract/sinks_test.go), to reach the
 		// approval's own rule.
 		Approver: approveOnly{contract.HeadlessApprover{Yes: true, Sink: env.events.sink}}, Options: contract.Options{Source: "shop-db", ProxyMode: contract.ProxyModeDetach}})
 	if err != nil {

@@ -231,7 +231,7 @@ type Finished struct {
 	ProxyEmptySince *time.Time `json:"proxy_empty_since,omitempty"`
 	RestoreCommands []string   `json:"restore_commands,omitempty"`
 	// OldBlue: the -oldN resources AWS keeps after the switchover and
-	// whether they are read-only (oldblue.go); nil before a switchover.
+	// whether they are read-only (steps/finish.go); nil before a switchover.
 	OldBlue *OldBlueState `json:"old_blue,omitempty"`
 	// Source is the source identifier the run acted on.
 	Source string `json:"source,omitempty"`

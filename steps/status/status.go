@@ -37,7 +37,7 @@ type Report struct {
 	// DeploymentState is "live", "gone" (AWS says it does not exist) or
 	// "UNKNOWN" (AWS could not be read); "" without a deployment.
 	DeploymentState string `json:"deployment_state,omitempty"`
-	// Unreadable lists what AWS could not be read for (status_unknown.go):
+	// Unreadable lists what AWS could not be read for (below):
 	// those live fields are UNKNOWN and `rdsbg status` exits 1.
 	Unreadable []string `json:"unreadable,omitempty"`
 	// Paused is the run's pause in the ready state, when it is one.
