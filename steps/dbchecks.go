@@ -142,17 +142,9 @@ type dbLogin interface {
 // be read), shown as a row.
 func resolveDBTarget(ctx context.Context, api dbLogin, d preflight.Discovery, o contract.DBOptions, scope dbcheck.Scope) (*dbcheck.Target, *contract.CheckResult, error) {
 	blue, proxies := dbEndpoints(d)
-	var ep *dbEndpoint
-	switch {
-	case o.Endpoint == contract.DBEndpointBlue || (o.Endpoint == "" && len(proxies) == 0 && o.Credentials != contract.DBCredentialsProxySecret):
-		ep = blue
-	case len(proxies) > 0:
-		ep = &proxies[0]
-	case o.Endpoint == contract.DBEndpointProxy:
-		return nil, nil, contract.UsageError("--db-endpoint", "--db-endpoint proxy: no proxy targets %s; use --db-endpoint blue", d.Source.ID)
-	}
-	if o.Credentials == contract.DBCredentialsProxySecret && len(proxies) == 0 {
-		return nil, nil, contract.UsageError("--db-credentials", "--db-credentials proxy-secret: no proxy targets %s, so there is no proxy secret to use; give a DSN in %s or use --db-iam-user", d.Source.ID, contract.EnvDBDSN)
+	ep, err := chooseDBEndpoint(d, o, blue, proxies)
+	if err != nil {
+		return nil, nil, err
 	}
 	if ep == nil {
 		row := dbNotRunRow(fmt.Sprintf("AWS reports no endpoint for %s yet, so the database checks cannot connect.", d.Source.ID), o.Require)
@@ -162,19 +154,9 @@ func resolveDBTarget(ctx context.Context, api dbLogin, d preflight.Discovery, o 
 	switch {
 	case o.DSN != "":
 		var err error
-		if t, err = dbcheck.ParseDSN(o.DSN); err != nil {
-			return nil, nil, contract.UsageError("--db-dsn", "%s (or --db-dsn): %v", contract.EnvDBDSN, err)
+		if t, err = dsnTarget(d, o.DSN, ep, blue, proxies); err != nil {
+			return nil, nil, err
 		}
-		if t.HasHost() {
-			named := matchEndpoint(t, blue, proxies)
-			if named == nil {
-				return nil, nil, contract.UsageError("--db-dsn", "%s names %s, which is neither %s's endpoint nor one of its proxies': the checks read only the database being changed. Leave the host out of the DSN, or name %s", contract.EnvDBDSN, t.Address(), d.Source.ID, endpointList(blue, proxies))
-			}
-			t.Label = named.label
-			break
-		}
-		t = t.WithEndpoint(ep.host, ep.port)
-		t.Label = ep.label
 	case o.IAMUser != "":
 		t = dbcheck.Target{Driver: scope.Driver(), Host: ep.host, Port: ep.port, User: o.IAMUser, IAM: true, Label: ep.label}
 		token, err := api.DBAuthToken(ctx, t.Address(), o.IAMUser)
@@ -185,36 +167,11 @@ func resolveDBTarget(ctx context.Context, api dbLogin, d preflight.Discovery, o 
 		}
 		t.Password = token
 	case o.Credentials == contract.DBCredentialsProxySecret:
-		px := ep.proxy
-		if px == nil {
-			px = proxies[0].proxy
+		var row *contract.CheckResult
+		var err error
+		if t, row, err = proxySecretLogin(ctx, api, o, scope, ep, proxies); err != nil || row != nil {
+			return nil, row, err
 		}
-		secretARN := ""
-		for _, a := range px.Auth {
-			if a.SecretARN != "" {
-				secretARN = a.SecretARN
-				break
-			}
-		}
-		if secretARN == "" {
-			return nil, nil, contract.UsageError("--db-credentials", "--db-credentials proxy-secret: proxy %s names no Secrets Manager secret (it authenticates with IAM only); use --db-iam-user or a DSN in %s", px.Name, contract.EnvDBDSN)
-		}
-		secret, err := api.GetSecretString(ctx, secretARN)
-		if err != nil {
-			row := dbNotRunRow(fmt.Sprintf("Could not read proxy %s's secret %s: %s.", px.Name, secretARN, awsclient.Sanitize(err.Error())), o.Require)
-			row.Remediation = "grant secretsmanager:GetSecretValue on " + secretARN + " (and kms:Decrypt on its key), or give a DSN in " + contract.EnvDBDSN
-			return nil, &row, nil
-		}
-		var creds struct {
-			Username string `json:"username"`
-			Password string `json:"password"`
-			DBName   string `json:"dbname"`
-		}
-		if err := json.Unmarshal([]byte(secret), &creds); err != nil || creds.Username == "" {
-			row := dbNotRunRow(fmt.Sprintf("Proxy %s's secret %s does not hold {\"username\", \"password\"} as RDS Proxy expects.", px.Name, secretARN), o.Require)
-			return nil, &row, nil
-		}
-		t = dbcheck.Target{Driver: scope.Driver(), Host: ep.host, Port: ep.port, User: creds.Username, Password: creds.Password, Database: creds.DBName, Label: ep.label}
 	default:
 		return nil, nil, nil
 	}
@@ -231,6 +188,80 @@ func resolveDBTarget(ctx context.Context, api dbLogin, d preflight.Discovery, o 
 		}
 	}
 	return &t, nil, nil
+}
+
+// chooseDBEndpoint is where the checks connect: blue, or its first proxy
+// (the default when it has one); nil when AWS shows no endpoint yet.
+func chooseDBEndpoint(d preflight.Discovery, o contract.DBOptions, blue *dbEndpoint, proxies []dbEndpoint) (*dbEndpoint, error) {
+	var ep *dbEndpoint
+	switch {
+	case o.Endpoint == contract.DBEndpointBlue || (o.Endpoint == "" && len(proxies) == 0 && o.Credentials != contract.DBCredentialsProxySecret):
+		ep = blue
+	case len(proxies) > 0:
+		ep = &proxies[0]
+	case o.Endpoint == contract.DBEndpointProxy:
+		return nil, contract.UsageError("--db-endpoint", "--db-endpoint proxy: no proxy targets %s; use --db-endpoint blue", d.Source.ID)
+	}
+	if o.Credentials == contract.DBCredentialsProxySecret && len(proxies) == 0 {
+		return nil, contract.UsageError("--db-credentials", "--db-credentials proxy-secret: no proxy targets %s, so there is no proxy secret to use; give a DSN in %s or use --db-iam-user", d.Source.ID, contract.EnvDBDSN)
+	}
+	return ep, nil
+}
+
+// dsnTarget is the target a DSN names: its own host when it names one
+// (blue's endpoint or one of its proxies', nothing else), else ep's.
+func dsnTarget(d preflight.Discovery, dsn string, ep, blue *dbEndpoint, proxies []dbEndpoint) (dbcheck.Target, error) {
+	t, err := dbcheck.ParseDSN(dsn)
+	if err != nil {
+		return t, contract.UsageError("--db-dsn", "%s (or --db-dsn): %v", contract.EnvDBDSN, err)
+	}
+	if t.HasHost() {
+		named := matchEndpoint(t, blue, proxies)
+		if named == nil {
+			return t, contract.UsageError("--db-dsn", "%s names %s, which is neither %s's endpoint nor one of its proxies': the checks read only the database being changed. Leave the host out of the DSN, or name %s", contract.EnvDBDSN, t.Address(), d.Source.ID, endpointList(blue, proxies))
+		}
+		t.Label = named.label
+		return t, nil
+	}
+	t = t.WithEndpoint(ep.host, ep.port)
+	t.Label = ep.label
+	return t, nil
+}
+
+// proxySecretLogin is --db-credentials proxy-secret: the login in the
+// Secrets Manager secret the proxy authenticates with. A secret that
+// cannot be read or used is a row, not an input error.
+func proxySecretLogin(ctx context.Context, api dbLogin, o contract.DBOptions, scope dbcheck.Scope, ep *dbEndpoint, proxies []dbEndpoint) (dbcheck.Target, *contract.CheckResult, error) {
+	px := ep.proxy
+	if px == nil {
+		px = proxies[0].proxy
+	}
+	secretARN := ""
+	for _, a := range px.Auth {
+		if a.SecretARN != "" {
+			secretARN = a.SecretARN
+			break
+		}
+	}
+	if secretARN == "" {
+		return dbcheck.Target{}, nil, contract.UsageError("--db-credentials", "--db-credentials proxy-secret: proxy %s names no Secrets Manager secret (it authenticates with IAM only); use --db-iam-user or a DSN in %s", px.Name, contract.EnvDBDSN)
+	}
+	secret, err := api.GetSecretString(ctx, secretARN)
+	if err != nil {
+		row := dbNotRunRow(fmt.Sprintf("Could not read proxy %s's secret %s: %s.", px.Name, secretARN, awsclient.Sanitize(err.Error())), o.Require)
+		row.Remediation = "grant secretsmanager:GetSecretValue on " + secretARN + " (and kms:Decrypt on its key), or give a DSN in " + contract.EnvDBDSN
+		return dbcheck.Target{}, &row, nil
+	}
+	var creds struct {
+		Username string `json:"username"`
+		Password string `json:"password"`
+		DBName   string `json:"dbname"`
+	}
+	if err := json.Unmarshal([]byte(secret), &creds); err != nil || creds.Username == "" {
+		row := dbNotRunRow(fmt.Sprintf("Proxy %s's secret %s does not hold {\"username\", \"password\"} as RDS Proxy expects.", px.Name, secretARN), o.Require)
+		return dbcheck.Target{}, &row, nil
+	}
+	return dbcheck.Target{Driver: scope.Driver(), Host: ep.host, Port: ep.port, User: creds.Username, Password: creds.Password, Database: creds.DBName, Label: ep.label}, nil, nil
 }
 
 // matchEndpoint finds the endpoint a DSN's host names (and its port, when
