@@ -39,7 +39,10 @@ const (
 // DBOptions are the database checks' settings. DSN holds a password: it
 // is never journalled (json:"-") and String never shows it.
 type DBOptions struct {
-	DSN         string `json:"-"`
+	DSN string `json:"-"`
+	// DSNFrom is the input the DSN came from (--db-dsn or RDSBG_DB_DSN):
+	// a message about the DSN names the one the operator used.
+	DSNFrom     string `json:"-"`
 	IAMUser     string `json:"iam_user,omitempty"`
 	Credentials string `json:"credentials,omitempty"` // "" or proxy-secret
 	Endpoint    string `json:"endpoint,omitempty"`    // proxy (default) or blue
@@ -61,6 +64,23 @@ func (d DBOptions) String() string {
 
 // GoString keeps %#v from showing the DSN too.
 func (d DBOptions) GoString() string { return "steps.DBOptions" + d.String() }
+
+// dsnInput names the DSN's input in messages: DSNFrom, or both names when
+// the caller did not say (a library caller setting DSN directly).
+func (d DBOptions) dsnInput() string {
+	if d.DSNFrom != "" {
+		return d.DSNFrom
+	}
+	return EnvDBDSN + " (or --db-dsn)"
+}
+
+// dsnFlag is the InputError's Input for a DSN refusal.
+func (d DBOptions) dsnFlag() string {
+	if d.DSNFrom != "" {
+		return d.DSNFrom
+	}
+	return "--db-dsn"
+}
 
 // Enabled: some credentials were given.
 func (d DBOptions) Enabled() bool { return d.DSN != "" || d.IAMUser != "" || d.Credentials != "" }
@@ -108,11 +128,11 @@ func validateDBOptions(o Options) error {
 	}
 	t, err := dbcheck.ParseDSN(d.DSN)
 	if err != nil {
-		return usageError("--db-dsn", "%s (or --db-dsn): %v", EnvDBDSN, err)
+		return usageError(d.dsnFlag(), "%s: %v", d.dsnInput(), err)
 	}
 	if t.HasHost() {
 		if other := otherRDSHost(t.Host, o.Source); other != "" {
-			return usageError("--db-dsn", "%s names host %s, which is %s, not the source %s or its proxy: the checks read only the database being changed. Leave the host out of the DSN (rdsbg then connects through the proxy, or to blue with --db-endpoint blue), or name %s's endpoint", EnvDBDSN, t.Host, other, o.Source, o.Source)
+			return usageError(d.dsnFlag(), "%s names host %s, which is %s, not the source %s or its proxy: the checks read only the database being changed. Leave the host out of the DSN (rdsbg then connects through the proxy, or to blue with --db-endpoint blue), or name %s's endpoint", d.dsnInput(), t.Host, other, o.Source, o.Source)
 		}
 	}
 	return nil
@@ -279,12 +299,13 @@ func resolveDBTarget(ctx context.Context, api awsclient.API, d Discovery, o DBOp
 	case o.DSN != "":
 		var err error
 		if t, err = dbcheck.ParseDSN(o.DSN); err != nil {
-			return nil, nil, usageError("--db-dsn", "%s (or --db-dsn): %v", EnvDBDSN, err)
+			return nil, nil, usageError(o.dsnFlag(), "%s: %v", o.dsnInput(), err)
 		}
+		t.DSNFrom = o.dsnInput()
 		if t.HasHost() {
 			named := matchEndpoint(t, blue, proxies)
 			if named == nil {
-				return nil, nil, usageError("--db-dsn", "%s names %s, which is neither %s's endpoint nor one of its proxies': the checks read only the database being changed. Leave the host out of the DSN, or name %s", EnvDBDSN, t.Address(), d.Source.ID, endpointList(blue, proxies))
+				return nil, nil, usageError(o.dsnFlag(), "%s names %s, which is neither %s's endpoint nor one of its proxies': the checks read only the database being changed. Leave the host out of the DSN, or name %s", o.dsnInput(), t.Address(), d.Source.ID, endpointList(blue, proxies))
 			}
 			t.Label = named.label
 			break
@@ -335,7 +356,7 @@ func resolveDBTarget(ctx context.Context, api awsclient.API, d Discovery, o DBOp
 		return nil, nil, nil
 	}
 	if t.Driver != scope.Driver() {
-		return nil, nil, usageError("--db-dsn", "%s is a %s connection string, but %s runs %s", EnvDBDSN, t.Driver, d.Source.ID, d.Source.Engine)
+		return nil, nil, usageError(o.dsnFlag(), "%s is a %s connection string, but %s runs %s", o.dsnInput(), t.Driver, d.Source.ID, d.Source.Engine)
 	}
 	if o.DSN == "" {
 		// rdsbg picked the endpoint: TLS is required on AWS (IAM tokens,
