@@ -71,3 +71,26 @@ func TestCLIRunRefusesBadOptionsOnceTheEngineWay(t *testing.T) {
 		}
 	}
 }
+
+// A refusal of bad input reads nothing from AWS, so it says nothing about
+// the proxy's present: proxy_state is "unknown" in JSON and text alike,
+// never a "blue" it has not seen (docs/events.md).
+func TestCLIRefusalOfBadInputSaysProxyUnknown(t *testing.T) {
+	env := newCLIEnv(t, "rds-postgres-legacy-proxy")
+	args := []string{"run", "--source", "orders-db", "--proxy-mode", "detach", "--yes", "--confirm", "orders-db", "--max-proxy-outage", "-5m"}
+	code, out, errOut := env.rdsbg(t, append(args, "--output", "json")...)
+	var last struct {
+		Type       string `json:"type"`
+		ProxyState string `json:"proxy_state"`
+	}
+	if err := json.Unmarshal([]byte(out), &last); err != nil || code != steps.ExitUsage || last.Type != string(steps.EventRunFinished) || last.ProxyState != steps.ProxyUnknown {
+		t.Errorf("json: exit %d, %v, proxy_state %q, want %q\nstdout: %s\nstderr: %s", code, err, last.ProxyState, steps.ProxyUnknown, out, errOut)
+	}
+	code, out, errOut = env.rdsbg(t, args...)
+	if code != steps.ExitUsage || !strings.Contains(out, "proxy unknown") || strings.Contains(out, "proxy blue") {
+		t.Errorf("text: exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
+	}
+	if n := env.sim.TotalCalls(); n != 0 {
+		t.Errorf("%d AWS calls before the refusal", n)
+	}
+}
