@@ -88,6 +88,9 @@ func (e *Engine) Resume(ctx context.Context) (Finished, error) {
 		p := fresh
 		e.emit(Event{Type: EventPlanReady, Plan: &p, Message: "the plan changed since the journal was written"})
 		_ = r.journal.Append(Record{Kind: RecordPlan, Plan: &p, Message: "changed plan on resume"})
+		if stop, f, err := r.restoreBeforeQuestion(ctx); stop {
+			return f, err
+		}
 		if err := r.approvePlan(ctx, r.changedPlanTitle()); err != nil {
 			return r.declinedResume(ctx, err)
 		}
@@ -250,6 +253,10 @@ func (r *run) replan(ctx context.Context) (Plan, bool) {
 	if sameSteps(fresh, r.plan) {
 		return Plan{}, false
 	}
+	// The same run goes on under the new plan: it keeps the run id its
+	// lease and proxy tags carry, or it would read its own lease as
+	// another run's (a false take-over) once it approves.
+	fresh.RunID = RunID(r.plan)
 	return fresh, true
 }
 

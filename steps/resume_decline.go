@@ -1,6 +1,9 @@
 package steps
 
-import "context"
+import (
+	"context"
+	"errors"
+)
 
 // A resume whose changed plan the operator declines is a stop like any
 // other failure after a deregistration: the proxy gets back what rdsbg
@@ -11,13 +14,60 @@ import "context"
 // (Config.GiveUp in both), which ends the run with ProxyEmptyError, exit 5.
 
 // changedPlanTitle is the changed plan's question; it says what declining
-// does when a proxy is involved.
+// does when a proxy is involved. restoreBeforeQuestion has put every
+// proxy's target back by then (as AWS showed it), so declining only stops;
+// only a run approved to continue without its proxy still has one to
+// restore.
 func (r *run) changedPlanTitle() string {
 	title := "The plan changed since the interrupted run: run the new plan?"
 	if len(r.proxies) > 0 && r.plan.Regime != RegimeNone {
-		title += " (no: restore " + proxyNames(r.proxies) + ", then stop)"
+		if r.continueWithoutProxy {
+			return title + " (no: restore " + proxyNames(r.proxies) + ", then stop)"
+		}
+		title += " (no: stop here; " + proxyNames(r.proxies) + " keeps its target)"
 	}
 	return title
+}
+
+// restoreBeforeQuestion: no question waits while a proxy is empty
+// (design.md §2; only the critical section's own and the
+// --max-proxy-outage question may), and the changed plan's is no
+// exception. When AWS shows a run's proxy without production's target
+// here (a resume after detach-proxy or detach-proxy-blue, before the
+// switchover), compensation puts the target back first, and the question
+// comes with the proxy serving.
+//
+// The choice: restore, rather than carry the journal's plan on to its
+// registration. Carrying on would make changes (a creation, a
+// switchover) under a plan the operator is about to be asked to
+// reconsider; the restore changes nothing but the proxy, which is what
+// declining would do anyway, and the new plan's steps observe AWS again
+// (detach-proxy deregisters again, asking as it always does, if the new
+// plan still needs it). The restore is compensation's, so it never gives
+// up on its own, rolls back at --max-proxy-outage when AWS refuses while
+// the deployment exists, and stops only at the operator's word; stop is
+// true when the run ends there, with f and err its end.
+func (r *run) restoreBeforeQuestion(ctx context.Context) (stop bool, f Finished, err error) {
+	if len(r.proxies) == 0 || r.plan.Regime == RegimeNone || r.continueWithoutProxy {
+		return false, Finished{}, nil
+	}
+	if v, verr := r.viewProxies(ctx); verr == nil && v.all(len(r.proxies)) {
+		return false, Finished{}, nil // AWS shows every proxy with its target: ask now
+	}
+	state, cerr := r.compensate(ctx, errors.New("the plan changed since the journal was written, and no question waits while the proxy is empty: it is restored before the new plan is put to the operator"))
+	var orb *errOutageRollback
+	switch {
+	case errors.As(cerr, &orb):
+		f, err = r.finish(OutcomeRolledBack, orb, state)
+		return true, f, err
+	case isProxyEmptyError(cerr):
+		f, err = r.finish(OutcomeInterrupted, cerr, state)
+		return true, f, err
+	case cerr != nil:
+		f, err = r.finish(OutcomeFailed, cerr, state)
+		return true, f, err
+	}
+	return false, Finished{}, nil
 }
 
 // declinedResume ends a resume whose changed plan was declined (or whose
