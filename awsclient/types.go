@@ -11,6 +11,7 @@ type Instance struct {
 	ID                  string                 `json:"id,omitempty"`          // DBInstanceIdentifier
 	ARN                 string                 `json:"arn,omitempty"`         // DBInstanceArn
 	ResourceID          string                 `json:"resource_id,omitempty"` // DbiResourceId
+	CreateTime          time.Time              `json:"create_time,omitzero"`  // InstanceCreateTime: with ResourceID, which instance this is
 	Engine              string                 `json:"engine,omitempty"`
 	EngineVersion       string                 `json:"engine_version,omitempty"`
 	Status              string                 `json:"status,omitempty"`            // DBInstanceStatus: a plain string, not an enum
@@ -42,6 +43,7 @@ type Cluster struct {
 	ID                  string          `json:"id,omitempty"`
 	ARN                 string          `json:"arn,omitempty"`
 	ResourceID          string          `json:"resource_id,omitempty"` // DbClusterResourceId
+	CreateTime          time.Time       `json:"create_time,omitzero"`  // ClusterCreateTime: with ResourceID, which cluster this is
 	Engine              string          `json:"engine,omitempty"`
 	EngineVersion       string          `json:"engine_version,omitempty"`
 	EngineMode          string          `json:"engine_mode,omitempty"`

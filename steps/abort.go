@@ -1,6 +1,8 @@
 package steps
 
 import (
+	"time"
+
 	"context"
 	"fmt"
 	"strings"
@@ -37,9 +39,9 @@ func (e *Engine) Abort(ctx context.Context) (Finished, error) {
 		opts := e.cfg.Options.WithDefaultsAt(e.cfg.Clock.Now())
 		r.plan = Plan{Source: r.disc.Source, Options: opts, Proxies: r.disc.Proxies, Regime: RegimeDetach, GeneratedAt: e.cfg.Clock.Now().UTC()}
 		if last := r.lastRun(); last.Plan != nil {
-			r.plan.Source.ResourceID = last.Plan.Source.ResourceID
+			r.plan.Source.ResourceID, r.plan.Source.Created = last.Plan.Source.ResourceID, last.Plan.Source.Created
 		} else {
-			r.plan.Source.ResourceID = ""
+			r.plan.Source.ResourceID, r.plan.Source.Created = "", time.Time{}
 		}
 		r.proxies = r.disc.Proxies
 	}

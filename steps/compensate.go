@@ -478,7 +478,7 @@ func isProxyEmptyError(err error) bool {
 
 // describeEmpty fills the summary's account of an empty proxy.
 func (r *run) describeEmpty(f *Finished) {
-	if f.ProxyState != ProxyEmpty || len(r.proxies) == 0 {
+	if f.ProxyState != ProxyEmpty || len(r.proxies) == 0 || r.claimLost {
 		return
 	}
 	since := r.emptyFrom()
@@ -488,6 +488,12 @@ func (r *run) describeEmpty(f *Finished) {
 
 // fail compensates, then finishes with the outcome the error implies.
 func (r *run) fail(ctx context.Context, err error) (Finished, error) {
+	if r.claimLost {
+		// The other run emptied the proxy (or is about to): re-registering
+		// blue now would make AWS refuse that run's creation
+		// (SourceDatabaseNotSupportedFault in the legacy world).
+		return r.finish(OutcomeBlocked, err, "")
+	}
 	state, cerr := r.compensate(ctx, err)
 	var orb *errOutageRollback
 	switch {

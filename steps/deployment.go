@@ -104,9 +104,19 @@ func (r *run) seeWorld(w world.World) {
 	if d := w.Deployment; d != nil {
 		r.seeDeployment(d.Deployment)
 	}
-	if s, known := w.SwitchedOver(); known {
-		r.worldSwitched = s
+	if s, known := w.SwitchedOver(); known && s {
+		// Monotonic: a switchover AWS showed completed never reverts, and
+		// a later read that cannot tell (the deployment deleted, every
+		// resource with one id as on moto) does not undo it.
+		r.worldSwitched = true
 	}
+}
+
+// switchedSeen: AWS showed this process the switchover completed (its
+// deployment SWITCHOVER_COMPLETED, or a world read). The journal's word,
+// renames restored from it included, does not count.
+func (r *run) switchedSeen() bool {
+	return (r.depSeen != nil && switchedOver(r.depSeen)) || r.worldSwitched
 }
 
 // switchedNow: AWS showed, at its last read of the deployment (or of the

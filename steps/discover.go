@@ -229,7 +229,7 @@ func refuseNonPrimaryInstance(input string, inst awsclient.Instance) error {
 
 func discoverInstance(ctx context.Context, api awsclient.API, d *Discovery, inst awsclient.Instance) error {
 	d.Instance = &inst
-	d.Source = Source{Kind: KindInstance, ID: inst.ID, ARN: inst.ARN, Engine: inst.Engine, EngineVersion: inst.EngineVersion, ResourceID: inst.ResourceID}
+	d.Source = Source{Kind: KindInstance, ID: inst.ID, ARN: inst.ARN, Engine: inst.Engine, EngineVersion: inst.EngineVersion, ResourceID: inst.ResourceID, Created: inst.CreateTime}
 	for _, id := range inst.ReplicaIDs {
 		r, err := api.DescribeInstance(ctx, id)
 		if isNotFound(err) {
@@ -246,7 +246,7 @@ func discoverInstance(ctx context.Context, api awsclient.API, d *Discovery, inst
 
 func discoverCluster(ctx context.Context, api awsclient.API, d *Discovery, cl awsclient.Cluster) error {
 	d.Cluster = &cl
-	d.Source = Source{Kind: KindCluster, ID: cl.ID, ARN: cl.ARN, Engine: cl.Engine, EngineVersion: cl.EngineVersion, GlobalClusterID: cl.GlobalClusterID, ResourceID: cl.ResourceID}
+	d.Source = Source{Kind: KindCluster, ID: cl.ID, ARN: cl.ARN, Engine: cl.Engine, EngineVersion: cl.EngineVersion, GlobalClusterID: cl.GlobalClusterID, ResourceID: cl.ResourceID, Created: cl.CreateTime}
 	members := append([]awsclient.ClusterMember(nil), cl.Members...)
 	sort.SliceStable(members, func(i, j int) bool { return members[i].Writer && !members[j].Writer })
 	for _, m := range members {

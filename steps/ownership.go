@@ -34,7 +34,7 @@ func (r *run) worldQuery(full bool) world.Query {
 	if src.ID == "" {
 		src = r.disc.Source
 	}
-	q := world.Query{Source: src.ID, Kind: src.Kind, BlueResourceID: src.ResourceID, DeploymentID: r.dep.id}
+	q := world.Query{Source: src.ID, Kind: src.Kind, BlueResourceID: src.ResourceID, BlueCreated: src.Created, DeploymentID: r.dep.id, SwitchedSeen: r.switchedSeen()}
 	for _, reg := range r.proxies {
 		q.Proxies = append(q.Proxies, reg.Proxy)
 	}

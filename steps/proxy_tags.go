@@ -298,6 +298,7 @@ func (r *run) claimProxies(ctx context.Context, whileSettling func(context.Conte
 		l, ok := world.ParseLease(tags[TagOwner])
 		if ok && !world.SameHolder(l, r.e.lease(RunID(r.plan), now)) {
 			r.tags.tagged[reg.Proxy] = false // its tags are the other run's
+			r.claimLost = true
 			also := ""
 			if len(r.blueTags.tagged) > 0 {
 				also = fmt.Sprintf(" and blue's tag %s=%s, which the other run's creation needs as well", TagSource, r.plan.Source.ID)
@@ -632,7 +633,7 @@ func liveStatus(ctx context.Context, api awsclient.API, source, path string, jou
 		}
 	}
 	src := d.Source
-	src.ResourceID = "" // blue's id is history, which no journal here keeps
+	src.ResourceID, src.Created = "", time.Time{} // blue's identity is history, which no journal here keeps
 	proxies := d.Proxies
 	for _, dp := range d.Detached {
 		if dp.Uncorroborated && !dp.Registered {

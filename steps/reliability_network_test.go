@@ -277,8 +277,13 @@ func runNetCase(t *testing.T, bin string, c netCase) netFigures {
 		t.Fatalf("%v\nstderr:\n%s", werr, stderr.String())
 	}
 	if finished == nil {
-		// stdout was closed by the case: the journal has the summary.
-		recs, err := ReadJournal(JournalPath(stateDir, sc.source))
+		// stdout was closed by the case: the journal has the summary (the
+		// archive of a run that ended for good, else the journal itself).
+		path := JournalPath(stateDir, sc.source)
+		if archives, _ := filepath.Glob(filepath.Join(stateDir, sc.source+".*.journal.jsonl")); len(archives) == 1 {
+			path = archives[0]
+		}
+		recs, err := ReadJournal(path)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -29,6 +29,11 @@ type run struct {
 	// what the last world read said of the switchover (deployment.go).
 	depSeen       *awsclient.Deployment
 	worldSwitched bool
+	// claimLost: another run claimed the proxies at the same moment and
+	// goes on (claimProxies). This run emptied nothing: the proxies are
+	// the other run's to empty and restore, so this one neither
+	// compensates nor hands out restore commands.
+	claimLost bool
 
 	unsubscribe func() // stops the call log feeding this run
 

@@ -136,7 +136,7 @@ func Status(ctx context.Context, api awsclient.API, stateDir, source string) (St
 // (design.md §8): the deployment, who plays which role, where each proxy
 // points and who holds the run, next to the journal's history.
 func (rep *StatusReport) live(ctx context.Context, api awsclient.API, src Source, proxies []ProxyRegistration, st JournalState, stateDir, path string) {
-	q := world.Query{Source: src.ID, Kind: src.Kind, BlueResourceID: src.ResourceID, DeploymentID: rep.DeploymentID, FindDeployment: rep.DeploymentID == "", AllProxies: true, Details: true}
+	q := world.Query{Source: src.ID, Kind: src.Kind, BlueResourceID: src.ResourceID, BlueCreated: src.Created, DeploymentID: rep.DeploymentID, FindDeployment: rep.DeploymentID == "", AllProxies: true, Details: true}
 	var names []string
 	for _, reg := range proxies {
 		names = append(names, reg.Proxy)

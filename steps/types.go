@@ -143,6 +143,10 @@ type Source struct {
 	// the switchover's renames, so once the deployment object is gone AWS
 	// still tells blue from the new primary (world.Query.BlueResourceID).
 	ResourceID string `json:"resource_id,omitempty"`
+	// Created is blue's InstanceCreateTime (ClusterCreateTime): green is
+	// created later, so it tells them apart where a resource id does not
+	// (moto gives every instance the same DbiResourceId).
+	Created time.Time `json:"created,omitzero"`
 }
 
 // Target returns the proxy target reference for this source.

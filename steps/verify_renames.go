@@ -72,7 +72,7 @@ func (r *run) checkRenames(ctx context.Context, want string) error {
 		if cluster && was.ClusterID != old {
 			return fatal("verify: old blue member %s is in cluster %q, not in %s", oldName, was.ClusterID, old)
 		}
-		if was.ResourceID == prod.ResourceID {
+		if was.ResourceID == prod.ResourceID && was.CreateTime.Equal(prod.CreateTime) {
 			return fatal("verify: %s and %s are the same database (%s)", name, oldName, prod.ResourceID)
 		}
 	}

@@ -35,6 +35,17 @@ type Query struct {
 	// object is gone, a production resource with another id is the former
 	// green. "" when not known.
 	BlueResourceID string
+	// BlueCreated is blue's creation time, read with BlueResourceID:
+	// green is created later, so a production resource created at
+	// another time is the former green even where resource ids do not
+	// differ (moto gives every instance the same one). Zero when not known.
+	BlueCreated time.Time
+	// SwitchedSeen: an earlier read of AWS by the same run showed the
+	// switchover completed. A switchover never reverts, so once the
+	// deployment is gone the view keeps it even where production cannot
+	// be read or resource ids cannot tell (the same run adopted the
+	// deployment after the switchover, so its "blue" is the new primary).
+	SwitchedSeen bool
 	// DeploymentID reads that deployment; without it, FindDeployment lists
 	// the deployments and takes the source's.
 	DeploymentID   string
@@ -71,10 +82,17 @@ func Read(ctx context.Context, api API, q Query, now time.Time) World {
 		// says whether it was switched over (one read, in this case only).
 		r.production(ctx)
 	}
-	if q.BlueResourceID != "" && w.Deployment == nil {
+	if q.SwitchedSeen && w.Deployment == nil {
+		switched := true
+		w.switched = &switched
+		if p := w.Production(); p != nil {
+			p.Role = RoleNewPrimary
+		}
+	} else if q.BlueResourceID != "" && w.Deployment == nil {
 		// No deployment object to say it: the resource ids do.
 		if p := w.Production(); p != nil && p.ResourceID != "" {
-			switched := !strings.EqualFold(p.ResourceID, q.BlueResourceID)
+			switched := !strings.EqualFold(p.ResourceID, q.BlueResourceID) ||
+				(!q.BlueCreated.IsZero() && !p.Created.IsZero() && !p.Created.Equal(q.BlueCreated))
 			w.switched = &switched
 			p.Role = w.ProductionRole()
 		}
@@ -235,6 +253,9 @@ func mergeResource(dst *Resource, src Resource) {
 	}
 	set(&dst.ARN, src.ARN)
 	set(&dst.ResourceID, src.ResourceID)
+	if !src.Created.IsZero() {
+		dst.Created = src.Created
+	}
 	set(&dst.Engine, src.Engine)
 	set(&dst.Version, src.Version)
 	set(&dst.Status, src.Status)
@@ -438,7 +459,7 @@ func (r *reader) registrations(ts []awsclient.ProxyTarget) []Registration {
 }
 
 func instanceResource(in awsclient.Instance) Resource {
-	res := Resource{ID: in.ID, Kind: KindInstance, ARN: in.ARN, ResourceID: in.ResourceID, Engine: in.Engine, Version: in.EngineVersion, Status: in.Status, Class: in.Class}
+	res := Resource{ID: in.ID, Kind: KindInstance, ARN: in.ARN, ResourceID: in.ResourceID, Created: in.CreateTime, Engine: in.Engine, Version: in.EngineVersion, Status: in.Status, Class: in.Class}
 	if len(in.ParameterGroups) > 0 {
 		res.ParameterGroup = in.ParameterGroups[0].Name
 	}
@@ -446,5 +467,5 @@ func instanceResource(in awsclient.Instance) Resource {
 }
 
 func clusterResource(c awsclient.Cluster) Resource {
-	return Resource{ID: c.ID, Kind: KindCluster, ARN: c.ARN, ResourceID: c.ResourceID, Engine: c.Engine, Version: c.EngineVersion, Status: c.Status, ParameterGroup: c.ParameterGroup}
+	return Resource{ID: c.ID, Kind: KindCluster, ARN: c.ARN, ResourceID: c.ResourceID, Created: c.CreateTime, Engine: c.Engine, Version: c.EngineVersion, Status: c.Status, ParameterGroup: c.ParameterGroup}
 }

@@ -122,14 +122,15 @@ type Deployment struct {
 
 // Resource is one DB instance or cluster of the topology.
 type Resource struct {
-	ID         string `json:"id"`
-	Kind       string `json:"kind"` // instance | cluster
-	ARN        string `json:"arn,omitempty"`
-	ResourceID string `json:"resource_id,omitempty"` // DbiResourceId / DbClusterResourceId: survives renames
-	Engine     string `json:"engine,omitempty"`
-	Version    string `json:"engine_version,omitempty"` // "" when not read
-	Status     string `json:"status,omitempty"`
-	Class      string `json:"class,omitempty"`
+	ID         string    `json:"id"`
+	Kind       string    `json:"kind"` // instance | cluster
+	ARN        string    `json:"arn,omitempty"`
+	ResourceID string    `json:"resource_id,omitempty"` // DbiResourceId / DbClusterResourceId: survives renames
+	Created    time.Time `json:"created,omitzero"`      // InstanceCreateTime / ClusterCreateTime: survives renames too
+	Engine     string    `json:"engine,omitempty"`
+	Version    string    `json:"engine_version,omitempty"` // "" when not read
+	Status     string    `json:"status,omitempty"`
+	Class      string    `json:"class,omitempty"`
 	// ParameterGroup is the instance's DB parameter group or the
 	// cluster's DB cluster parameter group.
 	ParameterGroup string `json:"parameter_group,omitempty"`

@@ -77,7 +77,10 @@ func TestWorldFollowsTheProcedureAndWhatOthersChange(t *testing.T) {
 	if prod == nil || prod.ID != "orders-db" || prod.Role != world.RoleBlue || prod.Version != "15.7" || prod.ResourceID == "" {
 		t.Fatalf("production = %+v", prod)
 	}
-	blueRes := prod.ResourceID
+	blueRes, blueCreated := prod.ResourceID, prod.Created
+	if blueCreated.IsZero() {
+		t.Fatal("blue's creation time is not read")
+	}
 	p := w.Proxy("orders-proxy")
 	if p == nil || !p.ServesProduction() || w.Proxy("billing-proxy") != nil {
 		t.Fatalf("proxies = %+v (billing-proxy fronts another database and is not of the topology)", w.Proxies)
@@ -170,6 +173,23 @@ func TestWorldFollowsTheProcedureAndWhatOthersChange(t *testing.T) {
 	}
 	if reg := w.Proxy("orders-proxy").Registered("orders-db-old1"); reg == nil || reg.Role != world.RoleOldBlue {
 		t.Fatalf("orders-proxy: %s", w.Proxy("orders-proxy").Words())
+	}
+
+	// Where every resource has the same id (moto), the creation time
+	// tells: green was created after blue.
+	q.BlueResourceID, q.BlueCreated = w.Production().ResourceID, blueCreated
+	if s, known := e.read(q).SwitchedOver(); !s || !known {
+		t.Fatalf("same resource id, blue created %s, production created %s: switched %v known %v", blueCreated, w.Production().Created, s, known)
+	}
+	q.BlueCreated = w.Production().Created
+	if s, known := e.read(q).SwitchedOver(); s || !known {
+		t.Fatalf("same resource id and creation time: switched %v known %v", s, known)
+	}
+	// A run that adopted the deployment after its switchover took the new
+	// primary for blue; what AWS showed it earlier still tells.
+	q.SwitchedSeen = true
+	if w := e.read(q); !isSwitched(w) || w.Production().Role != world.RoleNewPrimary {
+		t.Fatalf("a switchover seen earlier is forgotten: %+v", w.Production())
 	}
 }
 
@@ -288,4 +308,9 @@ func TestDiffRules(t *testing.T) {
 	if d := held.Diff(world.Expect{Owner: ours, Deployment: "bgd-1", Phase: world.PhaseBefore}, now); len(d) != 0 {
 		t.Errorf("the run's own lease: %v", d)
 	}
+}
+
+func isSwitched(w world.World) bool {
+	s, known := w.SwitchedOver()
+	return s && known
 }
