@@ -339,6 +339,9 @@ func TestResumeChangedPlanRestoresTheProxyBeforeAsking(t *testing.T) {
 				if !strings.Contains(a.Title, "no: stop here") {
 					t.Errorf("question %q", a.Title)
 				}
+				if strings.Contains(a.Text, "has no target") {
+					t.Errorf("the new plan, shown with the proxy serving, still says it has no target:\n%s", a.Text)
+				}
 			}
 			f, err := env.engine(t, Options{Source: "orders-db"}).Resume(context.Background())
 			if err != nil {

@@ -84,13 +84,22 @@ func (e *Engine) Resume(ctx context.Context) (Finished, error) {
 	p := r.plan
 	e.emit(Event{Type: EventPlanReady, Plan: &p, Message: "resumed plan"})
 	if changed {
+		// The proxy first (resume_decline.go), under the journal's plan;
+		// then the new plan is built again, so that what it says about
+		// the proxies is what AWS shows now, not before the restore.
+		stop, f, err, restored := r.restoreBeforeQuestion(ctx)
+		if stop {
+			return f, err
+		}
+		if restored {
+			if fresh, changed = r.replan(ctx); !changed {
+				return r.execute(ctx) // with the proxy back, the journal's plan stands
+			}
+		}
 		r.plan = fresh
 		p := fresh
 		e.emit(Event{Type: EventPlanReady, Plan: &p, Message: "the plan changed since the journal was written"})
 		_ = r.journal.Append(Record{Kind: RecordPlan, Plan: &p, Message: "changed plan on resume"})
-		if stop, f, err := r.restoreBeforeQuestion(ctx); stop {
-			return f, err
-		}
 		if err := r.approvePlan(ctx, r.changedPlanTitle()); err != nil {
 			return r.declinedResume(ctx, err)
 		}

@@ -46,28 +46,36 @@ func (r *run) changedPlanTitle() string {
 // plan still needs it). The restore is compensation's, so it never gives
 // up on its own, rolls back at --max-proxy-outage when AWS refuses while
 // the deployment exists, and stops only at the operator's word; stop is
-// true when the run ends there, with f and err its end.
-func (r *run) restoreBeforeQuestion(ctx context.Context) (stop bool, f Finished, err error) {
+// true when the run ends there, with f and err its end. restored: AWS
+// showed every proxy serving once compensation was done, and discovery's
+// record of the proxies rdsbg had emptied now says so.
+func (r *run) restoreBeforeQuestion(ctx context.Context) (stop bool, f Finished, err error, restored bool) {
 	if len(r.proxies) == 0 || r.plan.Regime == RegimeNone || r.continueWithoutProxy {
-		return false, Finished{}, nil
+		return false, Finished{}, nil, false
 	}
 	if v, verr := r.viewProxies(ctx); verr == nil && v.all(len(r.proxies)) {
-		return false, Finished{}, nil // AWS shows every proxy with its target: ask now
+		return false, Finished{}, nil, false // AWS shows every proxy with its target: ask now
 	}
 	state, cerr := r.compensate(ctx, errors.New("the plan changed since the journal was written, and no question waits while the proxy is empty: it is restored before the new plan is put to the operator"))
 	var orb *errOutageRollback
 	switch {
 	case errors.As(cerr, &orb):
 		f, err = r.finish(OutcomeRolledBack, orb, state)
-		return true, f, err
+		return true, f, err, false
 	case isProxyEmptyError(cerr):
 		f, err = r.finish(OutcomeInterrupted, cerr, state)
-		return true, f, err
+		return true, f, err, false
 	case cerr != nil:
 		f, err = r.finish(OutcomeFailed, cerr, state)
-		return true, f, err
+		return true, f, err, false
 	}
-	return false, Finished{}, nil
+	if state != ProxyOnBlue && state != ProxyOnNewPrimary {
+		return false, Finished{}, nil, false // left empty as approved (continue-without-proxy)
+	}
+	for i := range r.disc.Detached {
+		r.disc.Detached[i].Registered = true
+	}
+	return false, Finished{}, nil, true
 }
 
 // declinedResume ends a resume whose changed plan was declined (or whose
