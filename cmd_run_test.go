@@ -33,7 +33,7 @@ func TestCLIUnwritableStateDirIsRefusedBeforeAnyChange(t *testing.T) {
 }
 
 // run hands its options to the engine, which checks them once
-// (steps.ValidateOptions) before any AWS call, the same way for every flag:
+// (contract.ValidateOptions) before any AWS call, the same way for every flag:
 // a bad --switchover-timeout and a --db-dsn naming another database (which
 // the command line never checked itself) are refused alike, on stderr with
 // exit 2 and at the end of the event stream, in text and in JSON.
@@ -69,5 +69,28 @@ func TestCLIRunRefusesBadOptionsOnceTheEngineWay(t *testing.T) {
 		if entries, _ := os.ReadDir(env.stateDir); len(entries) != 0 {
 			t.Errorf("%v: the refusal wrote to the state directory: %v", c.flags, entries)
 		}
+	}
+}
+
+// A refusal of bad input reads nothing from AWS, so it says nothing about
+// the proxy's present: proxy_state is "unknown" in JSON and text alike,
+// never a "blue" it has not seen (docs/events.md).
+func TestCLIRefusalOfBadInputSaysProxyUnknown(t *testing.T) {
+	env := newCLIEnv(t, "rds-postgres-legacy-proxy")
+	args := []string{"run", "--source", "orders-db", "--proxy-mode", "detach", "--yes", "--confirm", "orders-db", "--max-proxy-outage", "-5m"}
+	code, out, errOut := env.rdsbg(t, append(args, "--output", "json")...)
+	var last struct {
+		Type       string `json:"type"`
+		ProxyState string `json:"proxy_state"`
+	}
+	if err := json.Unmarshal([]byte(out), &last); err != nil || code != contract.ExitUsage || last.Type != string(contract.EventRunFinished) || last.ProxyState != contract.ProxyUnknown {
+		t.Errorf("json: exit %d, %v, proxy_state %q, want %q\nstdout: %s\nstderr: %s", code, err, last.ProxyState, contract.ProxyUnknown, out, errOut)
+	}
+	code, out, errOut = env.rdsbg(t, args...)
+	if code != contract.ExitUsage || !strings.Contains(out, "proxy unknown") || strings.Contains(out, "proxy blue") {
+		t.Errorf("text: exit %d\nstdout: %s\nstderr: %s", code, out, errOut)
+	}
+	if n := env.sim.TotalCalls(); n != 0 {
+		t.Errorf("%d AWS calls before the refusal", n)
 	}
 }

@@ -108,8 +108,10 @@ func (g globalFlags) probe() string {
 // RDSBG_DB_DSN.
 func (g globalFlags) dbOptions() contract.DBOptions {
 	d := g.db
-	if d.DSN == "" {
-		d.DSN = os.Getenv(contract.EnvDBDSN)
+	if d.DSN != "" {
+		d.DSNFrom = "--db-dsn"
+	} else if d.DSN = os.Getenv(contract.EnvDBDSN); d.DSN != "" {
+		d.DSNFrom = contract.EnvDBDSN
 	}
 	return d
 }

@@ -47,6 +47,28 @@ func TestCLIDatabaseFlags(t *testing.T) {
 	}
 }
 
+// A refused DSN names the input it came from: --db-dsn when the flag gave
+// it, RDSBG_DB_DSN when the environment did; nothing changes in AWS.
+func TestDSNRefusalNamesTheInputUsed(t *testing.T) {
+	const dsn = "postgres://app:pw@10.20.30.40:5432/postgres" // neither the source's endpoint nor its proxy's
+	for _, c := range []struct{ from, other string }{{"--db-dsn", contract.EnvDBDSN}, {contract.EnvDBDSN, "--db-dsn"}} {
+		env := newCLIEnv(t, "rds-postgres-legacy-proxy")
+		args := []string{"plan", "--source", "orders-db", "--proxy-mode", "detach"}
+		if c.from == "--db-dsn" {
+			args = append(args, "--db-dsn", dsn)
+		} else {
+			t.Setenv(contract.EnvDBDSN, dsn)
+		}
+		code, out, errOut := env.rdsbg(t, args...)
+		if code != contract.ExitUsage || !strings.Contains(errOut, c.from+" names 10.20.30.40:5432") || strings.Contains(errOut, c.other) {
+			t.Errorf("DSN from %s: exit %d, want 2 naming %s only\n%s%s", c.from, code, c.from, out, errOut)
+		}
+		if n := len(env.sim.Mutations()); n != 0 {
+			t.Errorf("DSN from %s: %d mutations, want none", c.from, n)
+		}
+	}
+}
+
 // Bad storage options stop before any AWS call (exit 2); on an Aurora
 // cluster they are refused before any change, naming the flag.
 func TestCLIStorageOptionsRefused(t *testing.T) {

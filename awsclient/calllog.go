@@ -202,6 +202,7 @@ func (m *callLogMiddleware) HandleInitialize(ctx context.Context, in middleware.
 			}
 		}
 		c.ErrorCode = errorCode(err)
+		c.Expected = probeExpected(ctx, err, c.HTTPStatus)
 	}
 	m.log.Record(c)
 	return out, metadata, err

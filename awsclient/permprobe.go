@@ -27,8 +27,29 @@ type PermissionProber interface {
 }
 
 // ProbeAddTags implements PermissionProber. The list is empty but not nil:
-// the SDK's validation requires the member, the wire carries no tag.
+// the SDK's validation requires the member, the wire carries no tag. AWS
+// answers MissingParameter: the call log records it as the probe's
+// expected answer, not as an error (WithProbe).
 func (c *Client) ProbeAddTags(ctx context.Context, arn string) error {
-	_, err := c.rds.AddTagsToResource(ctx, &rds.AddTagsToResourceInput{ResourceName: aws.String(arn), Tags: []rdstypes.Tag{}})
+	_, err := c.rds.AddTagsToResource(WithProbe(ctx), &rds.AddTagsToResourceInput{ResourceName: aws.String(arn), Tags: []rdstypes.Tag{}})
 	return err
+}
+
+type probeKey struct{}
+
+// WithProbe marks the calls made with ctx as a permission probe's
+// deliberate calls: a client error other than AccessDenied is the answer
+// the probe asked for (IAM authorized the request, then the service
+// refused it without acting), and the call log says so in Call.Expected
+// instead of showing it as a failure.
+func WithProbe(ctx context.Context) context.Context {
+	return context.WithValue(ctx, probeKey{}, true)
+}
+
+// probeExpected is Call.Expected for a probe's answer err, or "".
+func probeExpected(ctx context.Context, err error, status int) string {
+	if on, _ := ctx.Value(probeKey{}).(bool); !on || err == nil || status < 400 || status >= 500 || Classify(err) == KindAccessDenied {
+		return ""
+	}
+	return "permission probe: IAM allowed the action; nothing changed"
 }

@@ -263,7 +263,14 @@ type Call struct {
 	// Attempts is how many HTTP requests the operation took (retries
 	// after throttling or 5xx included); 0 when none was sent.
 	Attempts int `json:"attempts,omitempty"`
+	// Expected is set when the error is the answer a permission probe
+	// asked for (WithProbe): AWS refused the deliberate call after IAM
+	// authorized it, so the action is allowed. It is not a failure.
+	Expected string `json:"expected,omitempty"`
 }
 
 // OK is true when the call succeeded.
 func (c Call) OK() bool { return c.ErrorCode == "" && (c.HTTPStatus == 0 || c.HTTPStatus < 400) }
+
+// AsIntended: the call succeeded, or answered a probe as expected.
+func (c Call) AsIntended() bool { return c.OK() || c.Expected != "" }

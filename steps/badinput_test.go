@@ -59,7 +59,7 @@ func optionsFromFlags(t *testing.T, flags string) contract.Options {
 			dst := map[string]*int32{"--target-allocated-storage": &o.TargetAllocatedStorage, "--target-iops": &o.TargetIops, "--target-storage-throughput": &o.TargetStorageThroughput}[fields[i]]
 			*dst = int32(n)
 		case "--db-dsn":
-			o.DB.DSN = v
+			o.DB.DSN, o.DB.DSNFrom = v, "--db-dsn"
 		case "--db-endpoint":
 			o.DB.Endpoint = v
 		case "--db-credentials":

@@ -68,3 +68,49 @@ func TestALostClaimLeavesTheProxyToTheOtherRun(t *testing.T) {
 		t.Errorf("compensation for a proxy this run did not empty: %s", ev.Message)
 	}
 }
+
+// The creation's answer is lost (the network cut) though AWS made the
+// deployment, and the first look-up fails too: the world view's read finds
+// the deployment tagged with this run, and the run carries on with it. It
+// used to call it "not this run's" and stop with exit 2 (the long matrix's
+// "refused 10 min during creation").
+func TestAnOwnDeploymentWhoseAnswerWasLostIsCarriedOn(t *testing.T) {
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy,
+		Faults: []sim.Fault{{Operation: "CreateBlueGreenDeployment", Nth: 1, Code: "InvalidParameterValue", HTTPStatus: 400}}})
+	var plan *contract.Plan
+	env.events.hook = func(ev contract.Event) {
+		if ev.Type == contract.EventPlanReady {
+			plan = ev.Plan
+		}
+	}
+	var once sync.Once
+	env.calls.Subscribe(func(c awsclient.Call) {
+		if c.Operation != "CreateBlueGreenDeployment" || c.ErrorCode == "" {
+			return
+		}
+		once.Do(func() {
+			// AWS made it after all, with the run's tags; the run's next
+			// look-up of the deployments fails.
+			_, err := env.api.CreateDeployment(context.Background(), awsclient.CreateDeploymentInput{Name: plan.Options.DeploymentName, SourceARN: plan.Source.ARN,
+				TargetEngineVersion: "16.4", Tags: map[string]string{"created-by": "rdsbg", contract.TagSource: "orders-db", contract.TagRun: contract.RunID(*plan)}})
+			if err != nil {
+				t.Errorf("the creation AWS made: %v", err)
+			}
+			env.sim.AddFault(sim.Fault{Operation: "DescribeBlueGreenDeployments", Nth: 1, Code: "InternalFailure", HTTPStatus: 400})
+		})
+	})
+	f, err := env.engine(t, legacyOpts).Run(context.Background())
+	if err != nil || f.Outcome != contract.OutcomeDone {
+		t.Fatalf("Run = %s exit %d: %v", f.Outcome, ExitCode(err), err)
+	}
+	if n := env.sim.DeploymentsCreated(); n != 1 {
+		t.Errorf("%d deployments created, want the one AWS made", n)
+	}
+	noticed := false
+	for _, ev := range env.events.ofType(contract.EventNotice) {
+		noticed = noticed || strings.Contains(ev.Message, "tagged with this run, appeared while creating it")
+	}
+	if !noticed {
+		t.Error("the run did not say it carried on with its own deployment")
+	}
+}

@@ -36,10 +36,14 @@ import (
 // it: at the bound compensation rolls back (deletes that deployment with
 // its green, which only this run made and nothing serves from, and
 // registers blue as soon as AWS accepts it) and the run ends rolled back.
-// It does not ask: the run is already ending, and --max-proxy-outage is
-// the operator's word on how long the proxy may stay empty for the
-// deployment. A deployment deleted meanwhile by someone else lets the
-// next attempt register blue at once.
+// The wizard (and plain mode) asks first, roll back shown as the default:
+// it is the --max-proxy-outage question, the one question design.md §2
+// allows while the proxy is empty; "wait" retries for another bound and
+// asks again. Headless, HeadlessApprover answers roll back at once, as
+// before: --max-proxy-outage is the operator's word on how long the proxy
+// may stay empty, and no answer that cannot come keeps it empty. A
+// deployment deleted meanwhile by someone else lets the next attempt
+// register blue at once.
 
 // ProxyEmptyError ends a run whose compensation the operator stopped while
 // a proxy had no target — or, when AWS could not be read, while the run
@@ -120,6 +124,7 @@ func (r *run) compensate(ctx context.Context, cause error) (string, error) {
 	defer cancel()
 	started := r.e.cfg.Clock.Now()
 	announced := false
+	var waitUntil time.Time // the operator chose to wait past --max-proxy-outage until then
 	saved := r.proxies
 	defer func() { r.proxies = saved }()
 	for attempt := 1; ; attempt++ {
@@ -136,7 +141,7 @@ func (r *run) compensate(ctx context.Context, cause error) (string, error) {
 		}
 		var blocked *registrationBlocked
 		if errors.As(err, &blocked) {
-			if state, orb := r.rollbackBlocked(cctx, blocked, cause); orb != nil {
+			if state, orb := r.rollbackBlocked(cctx, blocked, cause, &waitUntil); orb != nil {
 				return state, orb
 			}
 		}
@@ -303,11 +308,17 @@ func (e *registrationBlocked) Unwrap() error { return e.err }
 // rollbackBlocked rolls the run back once a registration refused while
 // its deployment exists has kept the proxy empty for --max-proxy-outage:
 // it returns the proxy's state and the rollback's error (the run ends
-// rolled back), or nil before the bound or when the rollback did not
-// finish (compensation tries again).
-func (r *run) rollbackBlocked(ctx context.Context, blocked *registrationBlocked, cause error) (string, *errOutageRollback) {
+// rolled back), or nil before the bound, while the operator chose to wait
+// (until *waitUntil), or when the rollback did not finish (compensation
+// tries again).
+func (r *run) rollbackBlocked(ctx context.Context, blocked *registrationBlocked, cause error, waitUntil *time.Time) (string, *errOutageRollback) {
 	since, limit := r.blueOutageSince(), r.plan.Options.ProxyOutageLimit()
-	if r.e.cfg.Clock.Now().Before(since.Add(limit)) {
+	now := r.e.cfg.Clock.Now()
+	if now.Before(since.Add(limit)) || now.Before(*waitUntil) {
+		return "", nil
+	}
+	if r.waitPastOutageBound(ctx, blocked, since, limit) {
+		*waitUntil = now.Add(limit)
 		return "", nil
 	}
 	orb := &errOutageRollback{err: blocked.err, limit: limit, proxy: proxyNames(r.proxies)}
@@ -327,6 +338,27 @@ func (r *run) rollbackBlocked(ctx context.Context, blocked *registrationBlocked,
 	}
 	r.e.emit(contract.Event{Type: contract.EventCompensation, Message: r.leftAfterRollback(ctx, green)})
 	return contract.ProxyOnBlue, orb
+}
+
+// waitPastOutageBound asks compensation's --max-proxy-outage question:
+// roll back (the default, and headless's answer) or wait another bound.
+// An answer that cannot be had (the input ended) rolls back; the
+// operator's stop (ctx ended) rolls nothing back: compensation abandons.
+func (r *run) waitPastOutageBound(ctx context.Context, blocked *registrationBlocked, since time.Time, limit time.Duration) bool {
+	src := r.plan.Source.ID
+	text := fmt.Sprintf("The proxy %s has been EMPTY for %s (since %s): rdsbg is restoring it, and AWS refuses to register %s while deployment %s exists (%s).\nrollback (the default; what rdsbg does without a terminal): delete deployment %s with its green (this run's, not switched over), register %s as soon as AWS accepts it, and stop with the proxy on blue.\nwait: keep trying to register %s for another %s (asked again then); the proxy stays EMPTY meanwhile.",
+		proxyNames(r.proxies), r.e.cfg.Clock.Now().Sub(since).Round(time.Second), since.UTC().Format("15:04:05"), src, blocked.dep, awsWords(blocked.err), blocked.dep, src, src, limit)
+	d, err := r.decide(ctx, contract.Approval{Kind: "proxy-outage", Step: r.restoringStep(),
+		Title: fmt.Sprintf("The proxy is still empty after --max-proxy-outage %s: roll back (default) or wait longer?", limit),
+		Text:  text, Severity: contract.SeverityReversible, Error: errorInfo(blocked.err), Choices: []contract.Decision{contract.DecisionRollback, contract.DecisionWait}})
+	if err != nil {
+		return ctx.Err() != nil
+	}
+	if d != contract.DecisionWait {
+		return false
+	}
+	r.compensationStoppable(true, "waiting another %s for AWS to accept %s's registration, at the operator's choice; the proxy stays EMPTY meanwhile", limit, src)
+	return true
 }
 
 func restoredState(switchedOver bool) string {

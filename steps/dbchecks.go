@@ -154,7 +154,7 @@ func resolveDBTarget(ctx context.Context, api dbLogin, d preflight.Discovery, o 
 	switch {
 	case o.DSN != "":
 		var err error
-		if t, err = dsnTarget(d, o.DSN, ep, blue, proxies); err != nil {
+		if t, err = dsnTarget(d, o, ep, blue, proxies); err != nil {
 			return nil, nil, err
 		}
 	case o.IAMUser != "":
@@ -176,7 +176,7 @@ func resolveDBTarget(ctx context.Context, api dbLogin, d preflight.Discovery, o 
 		return nil, nil, nil
 	}
 	if t.Driver != scope.Driver() {
-		return nil, nil, contract.UsageError("--db-dsn", "%s is a %s connection string, but %s runs %s", contract.EnvDBDSN, t.Driver, d.Source.ID, d.Source.Engine)
+		return nil, nil, contract.UsageError(o.DSNFlag(), "%s is a %s connection string, but %s runs %s", o.DSNInput(), t.Driver, d.Source.ID, d.Source.Engine)
 	}
 	if o.DSN == "" {
 		// rdsbg picked the endpoint: TLS is required on AWS (IAM tokens,
@@ -210,15 +210,17 @@ func chooseDBEndpoint(d preflight.Discovery, o contract.DBOptions, blue *dbEndpo
 
 // dsnTarget is the target a DSN names: its own host when it names one
 // (blue's endpoint or one of its proxies', nothing else), else ep's.
-func dsnTarget(d preflight.Discovery, dsn string, ep, blue *dbEndpoint, proxies []dbEndpoint) (dbcheck.Target, error) {
-	t, err := dbcheck.ParseDSN(dsn)
+// Its messages name the input the DSN came from.
+func dsnTarget(d preflight.Discovery, o contract.DBOptions, ep, blue *dbEndpoint, proxies []dbEndpoint) (dbcheck.Target, error) {
+	t, err := dbcheck.ParseDSN(o.DSN)
 	if err != nil {
-		return t, contract.UsageError("--db-dsn", "%s (or --db-dsn): %v", contract.EnvDBDSN, err)
+		return t, contract.UsageError(o.DSNFlag(), "%s: %v", o.DSNInput(), err)
 	}
+	t.DSNFrom = o.DSNInput()
 	if t.HasHost() {
 		named := matchEndpoint(t, blue, proxies)
 		if named == nil {
-			return t, contract.UsageError("--db-dsn", "%s names %s, which is neither %s's endpoint nor one of its proxies': the checks read only the database being changed. Leave the host out of the DSN, or name %s", contract.EnvDBDSN, t.Address(), d.Source.ID, endpointList(blue, proxies))
+			return t, contract.UsageError(o.DSNFlag(), "%s names %s, which is neither %s's endpoint nor one of its proxies': the checks read only the database being changed. Leave the host out of the DSN, or name %s", o.DSNInput(), t.Address(), d.Source.ID, endpointList(blue, proxies))
 		}
 		t.Label = named.label
 		return t, nil

@@ -412,3 +412,83 @@ func TestRegistrationRefusedWhileTheDeploymentExistsRollsBackAtTheBound(t *testi
 		t.Errorf("%d refused attempts before the rollback: want retries until the bound", attempts)
 	}
 }
+
+// The same bound in compensation is the --max-proxy-outage question, the
+// one question allowed while the proxy is empty (design.md §2): an
+// operator at a terminal is asked, roll back shown first as the default;
+// "wait" retries for another bound and asks again. Headless
+// (HeadlessApprover) rolls back at the first bound, as before.
+func TestCompensationAsksAtTheOutageBoundAndHeadlessRollsBack(t *testing.T) {
+	const bound = 10 * time.Minute
+	run := func(t *testing.T, headless bool) (*engineEnv, contract.Finished, error) {
+		env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresNative})
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		env.events.hook = func(ev contract.Event) {
+			if ev.Type == contract.EventStepDone && ev.Step == contract.StepCreateDeployment {
+				cancel()
+			}
+		}
+		o := legacyOpts
+		o.MaxProxyOutage = bound
+		asked := 0
+		env.approver.decide = func(a contract.Approval) (contract.Decision, bool) {
+			if a.Kind != "proxy-outage" {
+				return "", false
+			}
+			if asked++; asked == 1 {
+				return contract.DecisionWait, true
+			}
+			return contract.DecisionRollback, true
+		}
+		eng := env.engine(t, o)
+		if headless {
+			cfg := eng.cfg
+			cfg.Approver = contract.HeadlessApprover{Yes: true, Confirm: "orders-db", Sink: env.events.sink}
+			var err error
+			if eng, err = New(cfg); err != nil {
+				t.Fatal(err)
+			}
+		}
+		f, err := eng.Run(ctx)
+		if f.Outcome != contract.OutcomeRolledBack || f.ProxyState != contract.ProxyOnBlue || err == nil || !strings.Contains(err.Error(), "--max-proxy-outage 10m0s") {
+			t.Fatalf("finished %s, proxy %s: %v", f.Outcome, f.ProxyState, err)
+		}
+		env.assertProxyHealthy(t, env.discoverRetry(t, "orders-db").Source, "orders-proxy")
+		return env, f, err
+	}
+	outageQuestions := func(env *engineEnv) []contract.Approval {
+		var out []contract.Approval
+		for _, ev := range env.events.ofType(contract.EventApproval) {
+			if ev.Approval.Kind == "proxy-outage" {
+				out = append(out, *ev.Approval)
+			}
+		}
+		return out
+	}
+
+	t.Run("wizard", func(t *testing.T) {
+		env, f, _ := run(t, false)
+		qs := outageQuestions(env)
+		if len(qs) != 2 {
+			t.Fatalf("asked %d times, want twice (wait, then roll back)", len(qs))
+		}
+		for _, q := range qs {
+			if len(q.Choices) != 2 || q.Choices[0] != contract.DecisionRollback || !strings.Contains(q.Title, "roll back (default)") || !strings.Contains(q.Text, "EMPTY") {
+				t.Errorf("question %+v: want roll back first, as the default, and the proxy said EMPTY", q)
+			}
+		}
+		if total := time.Duration(f.ProxyOutageTotalMS) * time.Millisecond; total < 2*bound {
+			t.Errorf("outage %s: the operator's wait did not keep trying for another bound", total)
+		}
+	})
+	t.Run("headless", func(t *testing.T) {
+		env, f, _ := run(t, true)
+		if qs := outageQuestions(env); len(qs) > 1 {
+			t.Errorf("headless asked %d times", len(qs))
+		}
+		if total := time.Duration(f.ProxyOutageTotalMS) * time.Millisecond; total >= 2*bound {
+			t.Errorf("headless outage %s: want the rollback at the first bound", total)
+		}
+	})
+}

@@ -142,7 +142,9 @@ type probeUndo struct {
 // and reads again; undo is nil when nothing had to be undone.
 func (r *run) probeRegistration(ctx context.Context, reg contract.ProxyRegistration) (*probeUndo, error) {
 	before := targetEntries(reg.Targets, reg.Target)
-	_, err := r.api.RegisterTargets(ctx, reg.Proxy, reg.Target)
+	// Marked as a probe: AWS's DBProxyTargetAlreadyRegisteredFault is the
+	// answer asked for, and the call log shows it so (awsclient.WithProbe).
+	_, err := r.api.RegisterTargets(awsclient.WithProbe(ctx), reg.Proxy, reg.Target)
 	after, readErr := r.api.DescribeProxyTargets(ctx, reg.Proxy)
 	switch {
 	case readErr == nil && targetEntries(after, reg.Target) <= before:

@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"bytes"
 	"context"
 	"strings"
 	"testing"
@@ -161,4 +162,49 @@ func TestPermissionProbeNeverClaimsNothingChangedUnread(t *testing.T) {
 	if env.sim.DeploymentsCreated() != 0 {
 		t.Error("the run went on after the probe")
 	}
+}
+
+// The probe's deliberate calls are answered with refusals
+// (AddTagsToResource: MissingParameter; RegisterDBProxyTargets:
+// DBProxyTargetAlreadyRegisteredFault): every output shows them as the
+// probe's expected answer, never as an error — the JSON api-call event
+// carries "expected", the text lines say "expected …", and the wizard's
+// panel does not colour them as failures (Call.AsIntended).
+func TestPermissionProbeAnswersReadAsExpected(t *testing.T) {
+	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
+	r, err := env.engine(t, legacyOpts).begin(context.Background(), "orders-db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.close()
+	if rows := r.probePermissions(context.Background(), legacyOpts.WithDefaults()); len(rows) != 1 || rows[0].Status != contract.CheckPass {
+		t.Fatalf("rows: %+v", rows)
+	}
+	want := map[string]string{"AddTagsToResource": "MissingParameter", "RegisterDBProxyTargets": "DBProxyTargetAlreadyRegistered"}
+	seen := map[string]bool{}
+	for _, ev := range env.events.ofType(contract.EventAPICall) {
+		c := ev.Call
+		code, probed := want[c.Operation]
+		if !probed {
+			continue
+		}
+		seen[c.Operation] = true
+		if !strings.Contains(c.ErrorCode, code) || c.Expected == "" || !c.AsIntended() {
+			t.Errorf("%s: code %q expected %q: want %s marked as the probe's expected answer", c.Operation, c.ErrorCode, c.Expected, code)
+		}
+		var js bytes.Buffer
+		contract.NewNDJSONSink(&js)(ev)
+		if !strings.Contains(js.String(), `"expected":"permission probe`) {
+			t.Errorf("%s: JSON event %s", c.Operation, js.String())
+		}
+		for _, line := range []string{contract.PlainText(ev), contract.EventLine(ev)} {
+			if !strings.Contains(line, "expected "+c.ErrorCode+" (permission probe") {
+				t.Errorf("%s: text line %q does not read as the probe's expected answer", c.Operation, line)
+			}
+		}
+	}
+	if len(seen) != len(want) {
+		t.Errorf("probe calls seen %v, want %v", seen, want)
+	}
+	env.assertNoMutations(t)
 }

@@ -394,13 +394,15 @@ func (r *run) proxyStateFromAWS(ctx context.Context) string {
 
 // earlyProxyState is the proxy state of a stop before a run began (lock
 // held, state directory not writable, unreadable journal): read from AWS,
-// with the detached proxies found by their tags. Usage errors (bad flags,
-// unknown source) make no AWS call and keep "blue": nothing was touched.
+// with the detached proxies found by their tags. A refusal of bad input
+// (bad flags, unknown source) reads no proxy, so it says "unknown": a
+// sentence about the present comes from AWS, and nothing was read; "blue"
+// here once claimed a proxy an earlier run had emptied was serving.
 func (e *Engine) earlyProxyState(err error) (string, []preflight.DetachedProxy) {
 	source := e.cfg.Options.Source
 	var usage *contract.InputError
 	if errors.As(err, &usage) || source == "" || e.cfg.API == nil {
-		return contract.ProxyOnBlue, nil
+		return contract.ProxyUnknown, nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

@@ -281,14 +281,20 @@ func (e *engineEnv) assertProxyEmptyStill(t *testing.T) {
 
 // A plan declined on resume is a stop like any other after a
 // deregistration: killed while the proxy is empty, the journal's plan no
-// longer matches a fresh one, the operator declines it: compensation puts
-// blue back before the run stops (cancelled, proxy on blue), and the
-// question said so. Without the operator's explicit stop the proxy is
-// never left empty (issue 12's closing note: this path used to leave it).
+// longer matches a fresh one: compensation puts blue back before the
+// question (no question waits while the proxy is empty), the operator
+// declines, and the run stops cancelled with the proxy on blue. Without
+// the operator's explicit stop the proxy is never left empty (issue 12's
+// closing note: this path used to leave it).
 func TestResumeDeclinedCompensates(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
 	crashWithChangedPlan(t, env)
 	env.approver.answers["plan"] = contract.DecisionDecline
+	env.approver.onAsk = func(a contract.Approval) {
+		if a.Kind == "plan" {
+			env.assertProxyHealthy(t, env.discoverRetry(t, "orders-db").Source, "orders-proxy") // at the question
+		}
+	}
 	f, err := env.engine(t, contract.Options{Source: "orders-db"}).Resume(context.Background())
 	if !errors.Is(err, contract.ErrDeclined) || f.Outcome != contract.OutcomeCancelled || f.ExitCode != contract.ExitCancelled {
 		t.Fatalf("resume: %s exit %d, %v: want the changed plan declined (cancelled, exit 4)", f.Outcome, f.ExitCode, err)
@@ -299,10 +305,10 @@ func TestResumeDeclinedCompensates(t *testing.T) {
 	env.assertProxyHealthy(t, env.discoverRetry(t, "orders-db").Source, "orders-proxy")
 	asked := false
 	for _, a := range env.approver.seen {
-		asked = asked || (a.Kind == "plan" && strings.Contains(a.Title, "no: restore orders-proxy"))
+		asked = asked || (a.Kind == "plan" && strings.Contains(a.Title, "no: stop here; orders-proxy keeps its target"))
 	}
 	if !asked {
-		t.Errorf("the changed plan's question does not say that declining restores the proxy: %+v", env.approver.seen)
+		t.Errorf("the changed plan's question does not say what declining does now that the proxy serves: %+v", env.approver.seen)
 	}
 	restored := false
 	for _, ev := range env.events.ofType(contract.EventCompensation) {
@@ -313,6 +319,59 @@ func TestResumeDeclinedCompensates(t *testing.T) {
 	}
 	if v, ok := env.proxyTags(t, "orders-proxy")[contract.TagDetached]; ok {
 		t.Errorf("the proxy serves blue again but keeps %s=%q", contract.TagDetached, v)
+	}
+}
+
+// No question waits while a proxy is empty (design.md §2): a resume whose
+// plan changed, run when AWS shows the proxy empty — killed after
+// detach-proxy (no deployment yet) or with the deployment created and blue
+// not registered again — restores the proxy first and asks with it
+// serving; the approved new plan then runs to the end (detach-proxy
+// deregisters again where the new plan still needs it).
+func TestResumeChangedPlanRestoresTheProxyBeforeAsking(t *testing.T) {
+	for _, at := range []contract.StepID{contract.StepCreateDeployment, contract.StepAttachProxyBlue} {
+		t.Run(string(at), func(t *testing.T) {
+			env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
+			crashWithChangedPlanAt(t, env, at)
+			asked := false
+			env.approver.onAsk = func(a contract.Approval) {
+				if a.Kind != "plan" {
+					return
+				}
+				asked = true
+				env.assertProxyHealthy(t, env.discoverRetry(t, "orders-db").Source, "orders-proxy")
+				if !strings.Contains(a.Title, "no: stop here") {
+					t.Errorf("question %q", a.Title)
+				}
+				if strings.Contains(a.Text, "has no target") {
+					t.Errorf("the new plan, shown with the proxy serving, still says it has no target:\n%s", a.Text)
+				}
+			}
+			f, err := env.engine(t, contract.Options{Source: "orders-db"}).Resume(context.Background())
+			if err != nil {
+				t.Fatalf("resume: %v", err)
+			}
+			if !asked {
+				t.Fatal("the changed plan was not put to the operator")
+			}
+			assertLegacyEndState(t, env, f)
+			ids := map[string]bool{}
+			for _, rec := range env.journal(t, "orders-db") {
+				if rec.Plan != nil {
+					ids[contract.RunID(*rec.Plan)] = true
+				}
+			}
+			if len(ids) != 1 {
+				t.Errorf("the changed plan took a new run id: %v (the run's lease and tags carry the first)", ids)
+			}
+			restored := false
+			for _, ev := range env.events.ofType(contract.EventCompensation) {
+				restored = restored || strings.Contains(ev.Message, "no question waits while the proxy is empty")
+			}
+			if !restored {
+				t.Error("no compensation event says why the proxy was restored before the question")
+			}
+		})
 	}
 }
 
@@ -349,7 +408,13 @@ func TestResumeDeclinedThenStoppedByTheOperatorLeavesItEmpty(t *testing.T) {
 // resume rebuilds differs from the journal's.
 func crashWithChangedPlan(t *testing.T, env *engineEnv) {
 	t.Helper()
-	killAtStep(t, env, contract.StepAttachProxyBlue)
+	crashWithChangedPlanAt(t, env, contract.StepAttachProxyBlue)
+}
+
+// crashWithChangedPlanAt is crashWithChangedPlan killed when step starts.
+func crashWithChangedPlanAt(t *testing.T, env *engineEnv, step contract.StepID) {
+	t.Helper()
+	killAtStep(t, env, step)
 	// Make the journal's plan differ from the one resume rebuilds.
 	path := journal.Path(env.stateDir, "orders-db")
 	recs := env.journal(t, "orders-db")

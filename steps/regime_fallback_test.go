@@ -68,14 +68,16 @@ func TestAutoModeFallsBackToDetachAfterRefusal(t *testing.T) {
 	}
 }
 
-func TestRunStoppedBeforeDiscoveryReportsProxyOnBlue(t *testing.T) {
+// An unknown source has no proxy rdsbg read: the refusal says "unknown",
+// never a "blue" it has not seen (docs/events.md, proxy_state).
+func TestRunStoppedBeforeDiscoveryReportsProxyUnknown(t *testing.T) {
 	env := newEngineEnv(t, sim.Options{Scenario: sim.ScenarioRDSPostgresLegacy})
 	f, err := env.engine(t, contract.Options{Source: "nope-db"}).Run(context.Background())
 	if ExitCode(err) != contract.ExitUsage {
 		t.Fatalf("exit %d: %v", ExitCode(err), err)
 	}
-	if f.ProxyState != contract.ProxyOnBlue {
-		t.Errorf("proxy state %q, want %q: nothing was touched, and the contract has four states only", f.ProxyState, contract.ProxyOnBlue)
+	if f.ProxyState != contract.ProxyUnknown {
+		t.Errorf("proxy state %q, want %q: no proxy was read", f.ProxyState, contract.ProxyUnknown)
 	}
 	env.assertNoMutations(t)
 }

@@ -202,12 +202,21 @@ func (r *run) createDeployment(ps contract.PlannedStep) stepImpl {
 				// This run's own creation whose answer was lost carries its
 				// run tag: carry on with it, never a second. One that is not
 				// this run's is another run's (or someone's by hand).
-				if existing, ferr := r.findDeployment(ctx); ferr == nil && existing != nil {
+				existing, ferr := r.findDeployment(ctx)
+				var w world.World
+				if ferr != nil || existing == nil {
+					// Looked for again through the world view: the network
+					// that lost the creation's answer may have failed this
+					// read too, and the run's own deployment is not another's.
+					w = r.readWorld(ctx, false)
+					existing = r.deploymentOfSnapshot(ctx, w)
+				}
+				if existing != nil {
 					r.e.notice(ps.ID, "deployment %s, tagged with this run, appeared while creating it; carrying on with it", existing.ID)
 					r.holdDeployment(existing.ID, false)
 					return r.ensureLease(ctx, nil)
 				}
-				if w := r.readWorld(ctx, false); w.Deployment != nil && w.Deployment.Phase != world.PhaseDeleting {
+				if w.Deployment != nil && w.Deployment.Phase != world.PhaseDeleting {
 					return &errForeign{Message: fmt.Sprintf("AWS refused the creation (%s): deployment %s (%s, %s) now exists for %s and is not this run's (%s); rdsbg will not act on it. `rdsbg status --source %s` shows it",
 						awsWords(err), w.Deployment.ID, w.Deployment.Name, w.Deployment.Status, r.plan.Source.ID, w.Deployment.Owner.Words(r.e.cfg.Clock.Now()), r.plan.Source.ID)}
 				}

@@ -495,13 +495,16 @@ func caseForgedTagOnAnotherProxy(t *testing.T) {
 func caseProxyDeletedInTheCriticalSection(t *testing.T) {
 	h := newHostileEnv(t, sim.ScenarioRDSPostgresLegacy)
 	st := h.state("a")
-	p := h.start(st, runArgs()...)
-	h.until(p, st, src, stepRecord(contract.StepDetachProxyBlue, journal.StepStateStarted))
+	// Armed before the run starts: each fault waits for the switchover's
+	// acceptance, so the proxy is "deleted" inside the critical section
+	// however fast the run gets there (arming it once the section had
+	// started lost the race on a loaded machine).
 	var fs []sim.Fault
 	for _, op := range []string{"DescribeDBProxyTargets", "RegisterDBProxyTargets", "DeregisterDBProxyTargets", "DescribeDBProxies", "DescribeDBProxyTargetGroups"} {
 		fs = append(fs, sim.Fault{Operation: op, Code: "DBProxyNotFoundFault", HTTPStatus: 404, Message: "DBProxy orders-proxy not found.", After: "SwitchoverBlueGreenDeployment"})
 	}
 	h.faults(fs...)
+	p := h.start(st, runArgs()...)
 	code := p.wait(t)
 	out := p.out.String()
 	fin, _ := finishedOf(out)

@@ -345,7 +345,7 @@ func renderCalls(st Styles, width int, calls []contract.Call) string {
 	}
 	return renderTable(st, width, []string{"OPERATION", "TIME", "REQUEST ID", "OUTCOME"}, rows, func(row, col int) cellStyle {
 		if col == 3 {
-			if calls[row].OK() {
+			if calls[row].AsIntended() { // a probe's expected refusal is not red
 				return styled(st.OK)
 			}
 			return styled(st.Bad)

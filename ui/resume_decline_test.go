@@ -13,8 +13,8 @@ import (
 	"github.com/rdsbg/rdsbg/steps/journal"
 )
 
-// A resume in the wizard whose changed plan the operator declines puts the
-// proxy's target back before it stops: killed right after blue's
+// A resume in the wizard whose changed plan the operator declines has the
+// proxy's target back before the question and stops: killed right after blue's
 // deregistration, the journal's plan edited so that it differs from a
 // fresh one, `n` on the changed plan ends cancelled with the proxy on blue.
 func TestWizardResumeDeclinedCompensates(t *testing.T) {
@@ -58,7 +58,7 @@ func TestWizardResumeDeclinedCompensates(t *testing.T) {
 	h := newHarness(t, cfg, engineBackend(cfg), 100, 40)
 	h.drain(h.w.Init())
 	h.pumpUntil(func(c *confirmation) bool { return strings.Contains(c.approval.Title, "plan changed") })
-	h.mustShow("no: restore orders-proxy, then stop")
+	h.mustShow("no: stop here; orders-proxy keeps its target") // restored before the question
 	h.keys("n")
 	h.pumpUntil(func(*confirmation) bool { return false })
 	f := h.w.run.finished

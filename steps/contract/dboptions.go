@@ -24,7 +24,10 @@ const (
 // DBOptions are the database checks' settings. DSN holds a password: it
 // is never journalled (json:"-") and String never shows it.
 type DBOptions struct {
-	DSN         string `json:"-"`
+	DSN string `json:"-"`
+	// DSNFrom is the input the DSN came from (--db-dsn or RDSBG_DB_DSN):
+	// a message about the DSN names the one the operator used.
+	DSNFrom     string `json:"-"`
 	IAMUser     string `json:"iam_user,omitempty"`
 	Credentials string `json:"credentials,omitempty"` // "" or proxy-secret
 	Endpoint    string `json:"endpoint,omitempty"`    // proxy (default) or blue
@@ -46,6 +49,23 @@ func (d DBOptions) String() string {
 
 // GoString keeps %#v from showing the DSN too.
 func (d DBOptions) GoString() string { return "contract.DBOptions" + d.String() }
+
+// DSNInput names the DSN's input in messages: DSNFrom, or both names when
+// the caller did not say (a library caller setting DSN directly).
+func (d DBOptions) DSNInput() string {
+	if d.DSNFrom != "" {
+		return d.DSNFrom
+	}
+	return EnvDBDSN + " (or --db-dsn)"
+}
+
+// DSNFlag is the InputError's Input for a DSN refusal.
+func (d DBOptions) DSNFlag() string {
+	if d.DSNFrom != "" {
+		return d.DSNFrom
+	}
+	return "--db-dsn"
+}
 
 // Enabled: some credentials were given.
 func (d DBOptions) Enabled() bool { return d.DSN != "" || d.IAMUser != "" || d.Credentials != "" }
@@ -94,11 +114,11 @@ func validateDBOptions(o Options) error {
 	}
 	t, err := dbcheck.ParseDSN(d.DSN)
 	if err != nil {
-		return UsageError("--db-dsn", "%s (or --db-dsn): %v", EnvDBDSN, err)
+		return UsageError(d.DSNFlag(), "%s: %v", d.DSNInput(), err)
 	}
 	if t.HasHost() {
 		if other := otherRDSHost(t.Host, o.Source); other != "" {
-			return UsageError("--db-dsn", "%s names host %s, which is %s, not the source %s or its proxy: the checks read only the database being changed. Leave the host out of the DSN (rdsbg then connects through the proxy, or to blue with --db-endpoint blue), or name %s's endpoint", EnvDBDSN, t.Host, other, o.Source, o.Source)
+			return UsageError(d.DSNFlag(), "%s names host %s, which is %s, not the source %s or its proxy: the checks read only the database being changed. Leave the host out of the DSN (rdsbg then connects through the proxy, or to blue with --db-endpoint blue), or name %s's endpoint", d.DSNInput(), t.Host, other, o.Source, o.Source)
 		}
 	}
 	return nil

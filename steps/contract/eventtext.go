@@ -303,7 +303,7 @@ func CallLine(c Call, layout Layout) string {
 	if layout == LayoutLog {
 		status := "ok"
 		if !c.OK() {
-			status = c.ErrorCode
+			status = CallOutcome(c)
 		}
 		return fmt.Sprintf("  api %s %s (%s, request %s)", c.Operation, status, c.Duration.Round(time.Millisecond), c.RequestID)
 	}
@@ -314,6 +314,10 @@ func CallLine(c Call, layout Layout) string {
 // HTTP status.
 func CallOutcome(c Call) string {
 	switch {
+	case c.Expected != "":
+		// A permission probe's deliberate call: its refusal is the answer
+		// it asked for, and must not read as an error (steps/permprobe.go).
+		return "expected " + c.ErrorCode + " (" + c.Expected + ")"
 	case c.ErrorCode != "":
 		return c.ErrorCode
 	case !c.OK():

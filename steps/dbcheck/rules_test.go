@@ -156,6 +156,20 @@ func TestConnectErrorsAreClassified(t *testing.T) {
 	}
 }
 
+// A refused login names the input the DSN came from, not always
+// RDSBG_DB_DSN: the operator who passed --db-dsn is sent to --db-dsn.
+func TestRefusedLoginNamesTheDSNInputUsed(t *testing.T) {
+	refused := &pgconn.PgError{Code: "28P01", Message: "password authentication failed for user \"app\""}
+	for _, from := range []string{"--db-dsn", "RDSBG_DB_DSN"} {
+		tg := Target{Host: "db.example.com", Port: 5432, User: "app", DSNFrom: from}
+		ce := tg.classify(refused)
+		other := map[string]string{"--db-dsn": "RDSBG_DB_DSN", "RDSBG_DB_DSN": "--db-dsn"}[from]
+		if !strings.Contains(ce.Fix, from) || strings.Contains(ce.Fix, other) {
+			t.Errorf("DSN from %s: fix %q, want it to name %s only", from, ce.Fix, from)
+		}
+	}
+}
+
 // docs/database-checks.md lists every check with its SQL as run.
 func TestDocsListEveryRule(t *testing.T) {
 	raw, err := os.ReadFile("../../docs/database-checks.md")

@@ -356,7 +356,10 @@ func (t Target) classify(err error) *ConnectError {
 	case errors.As(err, &pgErr) && (pgErr.Code == "28P01" || pgErr.Code == "28000"),
 		errors.As(err, &myErr) && (myErr.Number == 1045 || myErr.Number == 1698):
 		e.Cause = fmt.Sprintf("the server refused user %q: wrong password, expired IAM token, or the user may not log in from here", t.User)
-		e.Fix = "check the credentials: the password in RDSBG_DB_DSN, the user given to --db-iam-user (it needs the rds_iam role, PostgreSQL, or the AWSAuthenticationPlugin, MySQL), or the proxy's secret"
+		e.Fix = "check the credentials: the password in the DSN, the user given to --db-iam-user (it needs the rds_iam role, PostgreSQL, or the AWSAuthenticationPlugin, MySQL), or the proxy's secret"
+		if t.DSNFrom != "" {
+			e.Fix = "check the user and password in " + t.DSNFrom + ", and that the user may log in from this host"
+		}
 	case errors.As(err, &pgErr) && pgErr.Code == "3D000", errors.As(err, &myErr) && myErr.Number == 1049:
 		e.Cause = "the database named in the DSN does not exist"
 		e.Fix = "name an existing database in the DSN (PostgreSQL: postgres works; the checks visit every database from there)"

@@ -57,6 +57,9 @@ type Target struct {
 	IAM bool
 	// Label names the endpoint in rows ("proxy ledger-proxy").
 	Label string
+	// DSNFrom names the input a DSN came from (--db-dsn or RDSBG_DB_DSN),
+	// so a refused login points at the input the operator used.
+	DSNFrom string
 
 	ConnectTimeout   time.Duration // 0 ⇒ DefaultConnectTimeout
 	StatementTimeout time.Duration // 0 ⇒ DefaultStatementTimeout
