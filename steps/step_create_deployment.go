@@ -151,97 +151,117 @@ func (c cliBuilder) createDeployment(src contract.Source, o contract.Options, up
 // createDeployment is step 2.
 func (r *run) createDeployment(ps contract.PlannedStep) stepImpl {
 	return stepImpl{
-		observe: func(ctx context.Context) (stepOutcome, string, error) {
-			dep, early := r.beforeSwitchover(ctx, "the switchover has happened")
-			if early != nil {
-				return early.result()
-			}
-			if dep == nil && r.dep.id != "" {
-				// The journal's deployment vanished before its switchover:
-				// someone deleted it. Recreating it silently could hide
-				// that; the operator decides.
-				return 0, "", poll.Fatal("deployment %s, created by this run, no longer exists (deleted outside rdsbg?). Run `rdsbg abort --source %s` to restore the proxy, then `rdsbg run` to start over", r.dep.id, r.plan.Source.ID)
-			}
-			if dep == nil {
-				return stepTodo, "", nil
-			}
-			if dep.Status == "INVALID_CONFIGURATION" {
-				return 0, "", r.invalidConfiguration(*dep)
-			}
-			// AWS accepted the creation: provision-green waits for green
-			// (an old journal's create-deployment included that wait).
-			return stepDone, fmt.Sprintf("deployment %s exists (%s)", dep.ID, dep.Status), nil
-		},
-		apply: func(ctx context.Context) error {
-			if err := r.tagBlueBeforeCreate(ctx); err != nil { // done already by detach-proxy in the detach regime
-				return err
-			}
-			o := r.plan.Options
-			in := awsclient.CreateDeploymentInput{
-				Name:                              o.DeploymentName,
-				SourceARN:                         r.plan.Source.ARN,
-				TargetDBParameterGroupName:        o.TargetDBParameterGroupName,
-				TargetDBClusterParameterGroupName: o.TargetDBClusterParameterGroupName,
-				TargetDBInstanceClass:             o.TargetDBInstanceClass,
-				UpgradeTargetStorageConfig:        o.UpgradeTargetStorageConfig,
-				Tags:                              r.deploymentTags(), // proxy_tags.go
-			}
-			if !o.GroupsAtCreate(r.plan.MajorUpgrade) {
-				// Green is created on blue's version; upgrade-green gives it
-				// the new family's groups (Options.GroupsAtCreate).
-				in.TargetDBParameterGroupName, in.TargetDBClusterParameterGroupName = "", ""
-			}
-			in = withStorageOptions(in, o) // plan.go
-			if o.UpgradeVia != contract.UpgradeViaModify {
-				in.TargetEngineVersion = r.targetVersion()
-			}
-			mctx, cancel := detached(ctx, mutationTimeout)
-			dep, err := r.api.CreateDeployment(mctx, in)
-			cancel()
-			if err != nil {
-				// This run's own creation whose answer was lost carries its
-				// run tag: carry on with it, never a second. One that is not
-				// this run's is another run's (or someone's by hand).
-				existing, ferr := r.findDeployment(ctx)
-				var w world.World
-				if ferr != nil || existing == nil {
-					// Looked for again through the world view: the network
-					// that lost the creation's answer may have failed this
-					// read too, and the run's own deployment is not another's.
-					w = r.readWorld(ctx, false)
-					existing = r.deploymentOfSnapshot(ctx, w)
-				}
-				if existing != nil {
-					r.e.notice(ps.ID, "deployment %s, tagged with this run, appeared while creating it; carrying on with it", existing.ID)
-					r.holdDeployment(existing.ID, false)
-					return r.ensureLease(ctx, nil)
-				}
-				if w.Deployment != nil && w.Deployment.Phase != world.PhaseDeleting {
-					return &errForeign{Message: fmt.Sprintf("AWS refused the creation (%s): deployment %s (%s, %s) now exists for %s and is not this run's (%s); rdsbg will not act on it. `rdsbg status --source %s` shows it",
-						awsWords(err), w.Deployment.ID, w.Deployment.Name, w.Deployment.Status, r.plan.Source.ID, w.Deployment.Owner.Words(r.e.cfg.Clock.Now()), r.plan.Source.ID)}
-				}
-			}
-			if err != nil && refusedByAWS(err) {
-				r.untagBlueWithoutCreation(ctx)
-			}
-			if err != nil {
-				// Auto mode chose native; AWS says otherwise while proxies
-				// are registered. Any refusal counts (design.md §2).
-				if r.plan.Options.ProxyMode == contract.ProxyModeAuto && r.plan.Regime == contract.RegimeNative && len(r.proxies) > 0 && refusal(err) {
-					return &errFallbackDetach{err: err}
-				}
-				return fmt.Errorf("create blue/green deployment %s: %w", o.DeploymentName, err)
-			}
-			r.adopt(dep.ID)
-			r.blueTags = blueTagBook{done: true} // the tag stays with the creation
-			// The creation carried the run's lease (deploymentTags): renew it
-			// from here (ownership.go).
-			r.leases.arn, r.leases.next = awsclient.DeploymentARN(r.plan.Source.ARN, dep.ID), r.e.cfg.Clock.Now().Add(leaseRenew)
-			return nil
-		},
+		observe: r.observeCreation,
+		apply:   func(ctx context.Context) error { return r.create(ctx, ps.ID) },
 		// Done once AWS has accepted the creation: attach-proxy-blue
 		// follows at once, provision-green waits for green.
 	}
+}
+
+func (r *run) observeCreation(ctx context.Context) (stepOutcome, string, error) {
+	dep, early := r.beforeSwitchover(ctx, "the switchover has happened")
+	if early != nil {
+		return early.result()
+	}
+	if dep == nil && r.dep.id != "" {
+		// The journal's deployment vanished before its switchover:
+		// someone deleted it. Recreating it silently could hide
+		// that; the operator decides.
+		return 0, "", poll.Fatal("deployment %s, created by this run, no longer exists (deleted outside rdsbg?). Run `rdsbg abort --source %s` to restore the proxy, then `rdsbg run` to start over", r.dep.id, r.plan.Source.ID)
+	}
+	if dep == nil {
+		return stepTodo, "", nil
+	}
+	if dep.Status == "INVALID_CONFIGURATION" {
+		return 0, "", r.invalidConfiguration(*dep)
+	}
+	// AWS accepted the creation: provision-green waits for green
+	// (an old journal's create-deployment included that wait).
+	return stepDone, fmt.Sprintf("deployment %s exists (%s)", dep.ID, dep.Status), nil
+}
+
+// create sends CreateBlueGreenDeployment (blue tagged first) and adopts
+// the deployment AWS accepted.
+func (r *run) create(ctx context.Context, step contract.StepID) error {
+	if err := r.tagBlueBeforeCreate(ctx); err != nil { // done already by detach-proxy in the detach regime
+		return err
+	}
+	o := r.plan.Options
+	mctx, cancel := detached(ctx, mutationTimeout)
+	dep, err := r.api.CreateDeployment(mctx, r.createInput())
+	cancel()
+	if err != nil {
+		if found, ferr := r.ownCreationAfterAll(ctx, step, err); found {
+			return ferr
+		}
+		if refusedByAWS(err) {
+			r.untagBlueWithoutCreation(ctx)
+		}
+		// Auto mode chose native; AWS says otherwise while proxies
+		// are registered. Any refusal counts (design.md §2).
+		if o.ProxyMode == contract.ProxyModeAuto && r.plan.Regime == contract.RegimeNative && len(r.proxies) > 0 && refusal(err) {
+			return &errFallbackDetach{err: err}
+		}
+		return fmt.Errorf("create blue/green deployment %s: %w", o.DeploymentName, err)
+	}
+	r.adopt(dep.ID)
+	r.blueTags = blueTagBook{done: true} // the tag stays with the creation
+	// The creation carried the run's lease (deploymentTags): renew it
+	// from here (ownership.go).
+	r.leases.arn, r.leases.next = awsclient.DeploymentARN(r.plan.Source.ARN, dep.ID), r.e.cfg.Clock.Now().Add(leaseRenew)
+	return nil
+}
+
+// createInput is the create call's input from the plan's options.
+func (r *run) createInput() awsclient.CreateDeploymentInput {
+	o := r.plan.Options
+	in := awsclient.CreateDeploymentInput{
+		Name:                              o.DeploymentName,
+		SourceARN:                         r.plan.Source.ARN,
+		TargetDBParameterGroupName:        o.TargetDBParameterGroupName,
+		TargetDBClusterParameterGroupName: o.TargetDBClusterParameterGroupName,
+		TargetDBInstanceClass:             o.TargetDBInstanceClass,
+		UpgradeTargetStorageConfig:        o.UpgradeTargetStorageConfig,
+		Tags:                              r.deploymentTags(), // proxy_tags.go
+	}
+	if !o.GroupsAtCreate(r.plan.MajorUpgrade) {
+		// Green is created on blue's version; upgrade-green gives it
+		// the new family's groups (Options.GroupsAtCreate).
+		in.TargetDBParameterGroupName, in.TargetDBClusterParameterGroupName = "", ""
+	}
+	in = withStorageOptions(in, o) // plan.go
+	if o.UpgradeVia != contract.UpgradeViaModify {
+		in.TargetEngineVersion = r.targetVersion()
+	}
+	return in
+}
+
+// ownCreationAfterAll looks, after a failed create call, for the
+// deployment it may have made: this run's own creation whose answer was
+// lost carries its run tag, and the run carries on with it, never a
+// second (found, with the lease's error). One that is not this run's is
+// another run's (or someone's by hand): found, refused. Neither: the
+// failure stands.
+func (r *run) ownCreationAfterAll(ctx context.Context, step contract.StepID, err error) (bool, error) {
+	existing, ferr := r.findDeployment(ctx)
+	var w world.World
+	if ferr != nil || existing == nil {
+		// Looked for again through the world view: the network
+		// that lost the creation's answer may have failed this
+		// read too, and the run's own deployment is not another's.
+		w = r.readWorld(ctx, false)
+		existing = r.deploymentOfSnapshot(ctx, w)
+	}
+	if existing != nil {
+		r.e.notice(step, "deployment %s, tagged with this run, appeared while creating it; carrying on with it", existing.ID)
+		r.holdDeployment(existing.ID, false)
+		return true, r.ensureLease(ctx, nil)
+	}
+	if w.Deployment != nil && w.Deployment.Phase != world.PhaseDeleting {
+		return true, &errForeign{Message: fmt.Sprintf("AWS refused the creation (%s): deployment %s (%s, %s) now exists for %s and is not this run's (%s); rdsbg will not act on it. `rdsbg status --source %s` shows it",
+			awsWords(err), w.Deployment.ID, w.Deployment.Name, w.Deployment.Status, r.plan.Source.ID, w.Deployment.Owner.Words(r.e.cfg.Clock.Now()), r.plan.Source.ID)}
+	}
+	return false, nil
 }
 
 // errFallbackDetach: CreateBlueGreenDeployment was refused while proxies
