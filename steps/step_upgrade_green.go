@@ -109,88 +109,99 @@ func (c cliBuilder) modifyGreen(src contract.Source, o contract.Options, major b
 
 // upgradeGreen is step 4 (--upgrade-via modify).
 func (r *run) upgradeGreen(ps contract.PlannedStep) stepImpl {
-	cluster := r.plan.Source.Kind == contract.KindCluster
-	readGreen := func(ctx context.Context, id string) (version, status string, err error) {
-		if cluster {
-			c, err := r.api.DescribeCluster(ctx, id)
-			return c.EngineVersion, c.Status, err
-		}
-		i, err := r.api.DescribeInstance(ctx, id)
-		return i.EngineVersion, i.Status, err
-	}
 	want := r.targetVersion()
 	return stepImpl{
-		observe: func(ctx context.Context) (stepOutcome, string, error) {
-			dep, early := r.beforeSwitchover(ctx, "the switchover has started")
-			if early != nil {
-				return early.result()
-			}
-			id := greenID(dep)
-			if id == "" {
-				return 0, "", poll.Fatal("deployment %s has no green target to upgrade", depStatus(dep))
-			}
-			if want == "" {
-				return stepNotNeeded, "no target engine version requested", nil
-			}
-			version, status, err := readGreen(ctx, id)
-			if err != nil {
-				return 0, "", err
-			}
-			if versionMatches(version, want) {
-				if status == "available" {
-					return stepDone, fmt.Sprintf("green %s already runs %s", id, version), nil
-				}
-				return stepApplied, fmt.Sprintf("green %s runs %s (%s)", id, version, status), nil
-			}
-			if status == "upgrading" {
-				return stepApplied, "green " + id + " is upgrading", nil
-			}
-			return stepTodo, "", nil
-		},
-		apply: func(ctx context.Context) error {
-			dep, err := r.findDeployment(ctx)
-			if err != nil {
-				return err
-			}
-			id := greenID(dep)
-			mctx, cancel := detached(ctx, mutationTimeout)
-			defer cancel()
-			o := r.plan.Options
-			if o.GroupsAtCreate(r.plan.MajorUpgrade) {
-				o = o.WithoutTargetGroups() // the create call carried them (Options.GroupsAtCreate)
-			}
-			if cluster {
-				_, err = r.api.ModifyCluster(mctx, awsclient.ModifyClusterInput{ID: id, EngineVersion: want, AllowMajorVersionUpgrade: r.plan.MajorUpgrade, ApplyImmediately: true,
-					DBClusterParameterGroupName: o.TargetDBClusterParameterGroupName, DBInstanceParameterGroupName: o.TargetDBParameterGroupName})
-			} else {
-				_, err = r.api.ModifyInstance(mctx, awsclient.ModifyInstanceInput{ID: id, EngineVersion: want, AllowMajorVersionUpgrade: r.plan.MajorUpgrade, ApplyImmediately: true,
-					DBParameterGroupName: o.TargetDBParameterGroupName})
-			}
-			if err != nil {
-				return fmt.Errorf("upgrade green %s to %s: %w", id, want, err)
-			}
-			return nil
-		},
-		settle: func(ctx context.Context) error {
-			return r.e.wait(ctx, poll.Spec{Step: ps.ID, What: "green to run " + want + " and be available", Speed: poll.Slow, Limit: r.e.cfg.Poll.UpgradeLimit, Stable: r.e.cfg.Poll.StableReads,
-				Poll: func(ctx context.Context) (bool, contract.Progress, error) {
-					dep, err := r.liveDeployment(ctx, "the deployment disappeared while green was upgrading")
-					if err != nil {
-						return false, contract.Progress{}, err
-					}
-					id := greenID(dep)
-					version, status, err := readGreen(ctx, id)
-					if err != nil {
-						return false, contract.Progress{}, err
-					}
-					p := r.depProgress(*dep)
-					row := status + " " + version
-					if !versionMatches(version, want) {
-						row += " → " + want // "upgrading 8.0.36 → 8.4.3" names the target
-					}
-					p.Instances = []contract.InstanceRow{{ID: id, Status: row}}
-					return versionMatches(version, want) && status == "available" && dep.Status == "AVAILABLE", p, nil
-				}})
-		},
+		observe: func(ctx context.Context) (stepOutcome, string, error) { return r.observeUpgrade(ctx, want) },
+		apply:   func(ctx context.Context) error { return r.sendUpgrade(ctx, want) },
+		settle:  func(ctx context.Context) error { return r.waitUpgraded(ctx, ps.ID, want) },
 	}
+}
+
+// readGreen reads green's engine version and status (its cluster, or its
+// instance).
+func (r *run) readGreen(ctx context.Context, id string) (version, status string, err error) {
+	if r.plan.Source.Kind == contract.KindCluster {
+		c, err := r.api.DescribeCluster(ctx, id)
+		return c.EngineVersion, c.Status, err
+	}
+	i, err := r.api.DescribeInstance(ctx, id)
+	return i.EngineVersion, i.Status, err
+}
+
+func (r *run) observeUpgrade(ctx context.Context, want string) (stepOutcome, string, error) {
+	dep, early := r.beforeSwitchover(ctx, "the switchover has started")
+	if early != nil {
+		return early.result()
+	}
+	id := greenID(dep)
+	if id == "" {
+		return 0, "", poll.Fatal("deployment %s has no green target to upgrade", depStatus(dep))
+	}
+	if want == "" {
+		return stepNotNeeded, "no target engine version requested", nil
+	}
+	version, status, err := r.readGreen(ctx, id)
+	if err != nil {
+		return 0, "", err
+	}
+	if versionMatches(version, want) {
+		if status == "available" {
+			return stepDone, fmt.Sprintf("green %s already runs %s", id, version), nil
+		}
+		return stepApplied, fmt.Sprintf("green %s runs %s (%s)", id, version, status), nil
+	}
+	if status == "upgrading" {
+		return stepApplied, "green " + id + " is upgrading", nil
+	}
+	return stepTodo, "", nil
+}
+
+// sendUpgrade modifies green to the target version, with the target
+// parameter groups when the create call did not carry them.
+func (r *run) sendUpgrade(ctx context.Context, want string) error {
+	dep, err := r.findDeployment(ctx)
+	if err != nil {
+		return err
+	}
+	id := greenID(dep)
+	mctx, cancel := detached(ctx, mutationTimeout)
+	defer cancel()
+	o := r.plan.Options
+	if o.GroupsAtCreate(r.plan.MajorUpgrade) {
+		o = o.WithoutTargetGroups() // the create call carried them (Options.GroupsAtCreate)
+	}
+	if r.plan.Source.Kind == contract.KindCluster {
+		_, err = r.api.ModifyCluster(mctx, awsclient.ModifyClusterInput{ID: id, EngineVersion: want, AllowMajorVersionUpgrade: r.plan.MajorUpgrade, ApplyImmediately: true,
+			DBClusterParameterGroupName: o.TargetDBClusterParameterGroupName, DBInstanceParameterGroupName: o.TargetDBParameterGroupName})
+	} else {
+		_, err = r.api.ModifyInstance(mctx, awsclient.ModifyInstanceInput{ID: id, EngineVersion: want, AllowMajorVersionUpgrade: r.plan.MajorUpgrade, ApplyImmediately: true,
+			DBParameterGroupName: o.TargetDBParameterGroupName})
+	}
+	if err != nil {
+		return fmt.Errorf("upgrade green %s to %s: %w", id, want, err)
+	}
+	return nil
+}
+
+// waitUpgraded waits for green to run the target version and be available.
+func (r *run) waitUpgraded(ctx context.Context, step contract.StepID, want string) error {
+	return r.e.wait(ctx, poll.Spec{Step: step, What: "green to run " + want + " and be available", Speed: poll.Slow, Limit: r.e.cfg.Poll.UpgradeLimit, Stable: r.e.cfg.Poll.StableReads,
+		Poll: func(ctx context.Context) (bool, contract.Progress, error) {
+			dep, err := r.liveDeployment(ctx, "the deployment disappeared while green was upgrading")
+			if err != nil {
+				return false, contract.Progress{}, err
+			}
+			id := greenID(dep)
+			version, status, err := r.readGreen(ctx, id)
+			if err != nil {
+				return false, contract.Progress{}, err
+			}
+			p := r.depProgress(*dep)
+			row := status + " " + version
+			if !versionMatches(version, want) {
+				row += " → " + want // "upgrading 8.0.36 → 8.4.3" names the target
+			}
+			p.Instances = []contract.InstanceRow{{ID: id, Status: row}}
+			return versionMatches(version, want) && status == "available" && dep.Status == "AVAILABLE", p, nil
+		}})
 }
