@@ -17,13 +17,13 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/clock"
 	"github.com/rdsbg/rdsbg/steps/contract"
-	"github.com/rdsbg/rdsbg/steps/fleet"
+	"github.com/rdsbg/rdsbg/fleet"
 	"github.com/rdsbg/rdsbg/steps/poll"
 	"github.com/rdsbg/rdsbg/ui"
 )
 
 // newFleetCommand is `rdsbg fleet`: many databases across accounts and
-// Regions in waves (issue 25). The engine is steps/fleet; each database is
+// Regions in waves (issue 25). The engine is fleet/; each database is
 // an ordinary rdsbg run.
 func newFleetCommand(g *globalFlags, stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	cmd := &cobra.Command{

@@ -14,7 +14,7 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient/simtest"
 	"github.com/rdsbg/rdsbg/steps"
 	"github.com/rdsbg/rdsbg/steps/contract"
-	"github.com/rdsbg/rdsbg/steps/fleet"
+	"github.com/rdsbg/rdsbg/fleet"
 )
 
 // fleetCLI is the fleet simulator and the AWS profiles an operator would

@@ -85,6 +85,7 @@
 // steps/preflight (discovery and the read-only checks), steps/observe (the
 // observers), steps/poll (how the engine waits), steps/contract (the plan,
 // options, events, summary and their words), steps/world (the world view
-// read from AWS), steps/dbcheck and steps/probe. steps/fleet, which runs
-// this package over many databases, is the exception: it imports steps.
+// read from AWS), steps/dbcheck and steps/probe. The fleet engine, which
+// runs this package over many databases, sits above it at the top level
+// (fleet/), beside ui/.
 package steps

@@ -15,7 +15,7 @@ import (
 	"github.com/charmbracelet/colorprofile"
 
 	"github.com/rdsbg/rdsbg/steps/contract"
-	"github.com/rdsbg/rdsbg/steps/fleet"
+	"github.com/rdsbg/rdsbg/fleet"
 )
 
 // The fleet screen (issue 25): one row per database of a fleet run, with

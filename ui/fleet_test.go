@@ -10,7 +10,7 @@ import (
 
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/steps/contract"
-	"github.com/rdsbg/rdsbg/steps/fleet"
+	"github.com/rdsbg/rdsbg/fleet"
 )
 
 var fleetT0 = time.Date(2026, 11, 21, 22, 0, 0, 0, time.UTC)

@@ -9,7 +9,7 @@ import (
 // TestFleetEventsAreDocumented keeps docs/events.md true for the fleet's
 // own event types and the rdsbg:fleet tag.
 func TestFleetEventsAreDocumented(t *testing.T) {
-	doc, err := os.ReadFile("../../docs/events.md")
+	doc, err := os.ReadFile("../docs/events.md")
 	if err != nil {
 		t.Fatal(err)
 	}
