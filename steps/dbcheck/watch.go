@@ -131,6 +131,10 @@ type WatchRead struct {
 	// Scanned is how many databases' catalogs the read scanned (the
 	// digest): those whose counters moved, plus the digest cycle's share.
 	Scanned int
+	// Moved is how many of those scans their counters forced outside the
+	// digest cycle's turn (a write, or another session's statistics
+	// flushed late).
+	Moved int
 }
 
 // Watch keeps blue's schema baseline between reads. It is not safe for
@@ -200,7 +204,7 @@ func (w *Watch) read(ctx context.Context, baseline bool) (Change, error) {
 	start := time.Now()
 	var ch Change
 	var dbTime, serverTime time.Duration
-	scanned := 0
+	scanned, moved := 0, 0
 	first := w.t.Database
 	if first == "" {
 		first = "postgres"
@@ -241,8 +245,13 @@ func (w *Watch) read(ctx context.Context, baseline bool) (Change, error) {
 		serverTime += serverMS(st[0][2])
 		counted := st[0][0] == "on"
 		_, known := w.digest[db]
-		if known && !baseline && counted && st[0][1] == w.stats[db] && (w.reads+i)%watchDigestEvery != 0 {
+		quiet := counted && st[0][1] == w.stats[db]
+		turn := (w.reads+i)%watchDigestEvery == 0
+		if known && !baseline && quiet && !turn {
 			continue // nothing wrote the catalogs: no scan
+		}
+		if known && !baseline && !quiet && !turn {
+			moved++
 		}
 		t0 = time.Now()
 		d, err := s.query(ctx, WatchDigestSQL)
@@ -275,7 +284,7 @@ func (w *Watch) read(ctx context.Context, baseline bool) (Change, error) {
 		}
 		w.stats[db], w.digest[db], w.detail[db] = st[0][1], d[0][0], now
 	}
-	w.Last = WatchRead{Databases: len(dbs), ServerTime: serverTime, DBTime: dbTime, Elapsed: time.Since(start), Peak: w.c.Peak(), Scanned: scanned}
+	w.Last = WatchRead{Databases: len(dbs), ServerTime: serverTime, DBTime: dbTime, Elapsed: time.Since(start), Peak: w.c.Peak(), Scanned: scanned, Moved: moved}
 	return ch, nil
 }
 

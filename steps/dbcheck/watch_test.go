@@ -165,15 +165,17 @@ func TestWatchScansOnlyWhatMoved(t *testing.T) {
 	if err := w.Baseline(ctx); err != nil {
 		t.Fatal(err)
 	}
-	scanned := 0
+	scanned, moved := 0, 0
 	for range watchDigestEvery {
 		if ch, err := w.Read(ctx); err != nil || !ch.Empty() {
 			t.Fatalf("%+v %v", ch, err)
 		}
-		scanned += w.Last.Scanned
+		scanned, moved = scanned+w.Last.Scanned, moved+w.Last.Moved
 	}
-	if scanned != w.Last.Databases {
-		t.Fatalf("%d scans of %d databases over %d quiet reads, want one each", scanned, w.Last.Databases, watchDigestEvery)
+	// A scan the counters forced is not the cycle's: another test's
+	// session on the shared server may flush its statistics late.
+	if scanned-moved != w.Last.Databases {
+		t.Fatalf("%d scans (%d forced by moved counters) of %d databases over %d quiet reads, want one each", scanned, moved, w.Last.Databases, watchDigestEvery)
 	}
 	pgExec(t, "postgres", []string{"DROP TABLE IF EXISTS moved"}, "CREATE TABLE moved (id int)")
 	if ch, err := w.Read(ctx); err != nil || !slices.Equal(ch.DDL, []string{"created table public.moved in postgres"}) || w.Last.Scanned < 1 {
