@@ -92,17 +92,24 @@ func isolateAWSEnv(t *testing.T) {
 	t.Helper()
 }
 
-// waitBoundParallelism lets four heavy tests run at once unless -parallel
-// was given. They spend most of their time waiting on child processes
-// (rdsbg sim, rdsbg run) and the simulator's scaled clock, not computing:
-// with the default (GOMAXPROCS, 2 on a 2-core machine) the package used
-// about 1.1 cores for 51 s; with 4 the whole `go test ./...` takes 53 s
-// instead of 69 s on that machine (README, "Run the tests").
+// waitBoundParallelism lets six heavy tests run at once (four for the
+// long matrices) unless -parallel was given. They spend most of their
+// time waiting on child processes (rdsbg sim, rdsbg run) and the
+// simulator's scaled clock, not computing: with the default (GOMAXPROCS,
+// 2 on a 2-core machine) the package took 59 s, with 4 49 s and with 6
+// 41 s on an idle 2-core machine (2026-12-07; README, "Run the tests").
+// The long matrices keep 4: their process kills and network cuts race the
+// child processes, and the whole of them ran clean at 4 under CI's load.
 func waitBoundParallelism() {
 	flag.Parse()
 	set := false
 	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })
-	if !set && runtime.GOMAXPROCS(0) < 4 {
-		_ = flag.Set("test.parallel", "4")
+	if set || runtime.GOMAXPROCS(0) >= 6 {
+		return
 	}
+	n := "6"
+	if longMatrices() {
+		n = "4"
+	}
+	_ = flag.Set("test.parallel", n)
 }
