@@ -16,8 +16,8 @@ import (
 
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/clock"
-	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/fleet"
+	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/steps/poll"
 	"github.com/rdsbg/rdsbg/ui"
 )

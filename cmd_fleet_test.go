@@ -12,9 +12,9 @@ import (
 	"github.com/rdsbg/rdsbg/awsclient"
 	"github.com/rdsbg/rdsbg/awsclient/sim"
 	"github.com/rdsbg/rdsbg/awsclient/simtest"
+	"github.com/rdsbg/rdsbg/fleet"
 	"github.com/rdsbg/rdsbg/steps"
 	"github.com/rdsbg/rdsbg/steps/contract"
-	"github.com/rdsbg/rdsbg/fleet"
 )
 
 // fleetCLI is the fleet simulator and the AWS profiles an operator would

@@ -14,8 +14,8 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/colorprofile"
 
-	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/fleet"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 // The fleet screen (issue 25): one row per database of a fleet run, with

@@ -9,8 +9,8 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/rdsbg/rdsbg/awsclient"
-	"github.com/rdsbg/rdsbg/steps/contract"
 	"github.com/rdsbg/rdsbg/fleet"
+	"github.com/rdsbg/rdsbg/steps/contract"
 )
 
 var fleetT0 = time.Date(2026, 11, 21, 22, 0, 0, 0, time.UTC)
