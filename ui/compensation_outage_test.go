@@ -1,15 +1,10 @@
 package ui
 
 import (
-	"context"
-	"encoding/json"
-	"os"
 	"testing"
 
 	"github.com/rdsbg/rdsbg/awsclient/sim"
-	"github.com/rdsbg/rdsbg/steps"
 	"github.com/rdsbg/rdsbg/steps/contract"
-	"github.com/rdsbg/rdsbg/steps/journal"
 )
 
 // Compensation's bound asks in the wizard (design.md §2: the
@@ -20,40 +15,7 @@ import (
 // `b` rolls back and the run ends rolled back with the proxy on blue.
 func TestWizardAsksAtCompensationsOutageBound(t *testing.T) {
 	cfg := simConfig(t, sim.ScenarioRDSPostgresNative)
-	eng, err := steps.New(onBackend(cfg, steps.Config{
-		Approver: contract.HeadlessApprover{Yes: true, Confirm: "orders-db"},
-		Sink: func(e contract.Event) {
-			if e.Type == contract.EventStepStarted && e.Step == contract.StepAttachProxyBlue {
-				panic("killed")
-			}
-		},
-		Options: contract.Options{Source: "orders-db", ProxyMode: contract.ProxyModeDetach}}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	func() {
-		defer func() { _ = recover() }()
-		_, _ = eng.Run(context.Background())
-	}()
-	path := journal.Path(onBackend(cfg, steps.Config{}).StateDir, "orders-db")
-	recs, err := journal.Read(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []byte
-	for _, r := range recs {
-		if r.Plan != nil && len(r.Plan.Steps) > 1 {
-			r.Plan.Steps = r.Plan.Steps[:len(r.Plan.Steps)-1] // the journal's plan now differs from a fresh one
-		}
-		line, err := json.Marshal(r)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(append(out, line...), '\n')
-	}
-	if err := os.WriteFile(path, out, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	killedAtAttachWithAChangedPlan(t, cfg)
 
 	cfg.Mode, cfg.Options = "resume", contract.Options{Source: "orders-db"}
 	h := newHarness(t, cfg, engineBackend(cfg), 100, 40)
